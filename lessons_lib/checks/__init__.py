@@ -1,0 +1,111 @@
+"""Self-checks for the exercises: specific feedback, never a bare pass or fail.
+
+A check prints a one-line confirmation when the answer is right and raises
+:class:`NotYet` otherwise, with a message saying what is wrong and a hint.
+Common wrong answers are recognised and named (for example the stability limit
+given where the optimal step was asked).
+
+One module per lesson holds that lesson's checks, e.g.
+:mod:`lessons_lib.checks.gradient_descent`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+
+class NotYet(AssertionError):
+    """An exercise answer that is not right yet; the message says why and gives a hint."""
+
+
+def _fmt(x: object) -> str:
+    arr = np.asarray(x, dtype=float)
+    return np.array2string(arr, precision=6) if arr.ndim else f"{float(arr):.6g}"
+
+
+def passed(message: str) -> None:
+    """Print the confirmation for a correct answer."""
+    print(f"Correct: {message}")
+
+
+def number(
+    answer: object,
+    expected: float,
+    *,
+    what: str,
+    hint: str,
+    rtol: float = 1e-6,
+    mistakes: Mapping[str, tuple[float, str]] | None = None,
+) -> None:
+    """Check a numeric answer.
+
+    Parameters
+    ----------
+    answer : the student's value.
+    expected : the right value.
+    what : what the value is, for the messages ("the optimal step size").
+    hint : how to get there, shown when the answer is wrong.
+    rtol : relative tolerance.
+    mistakes : named wrong answers, ``{name: (value, explanation)}``: an answer
+        close to ``value`` gets ``explanation`` instead of the generic message.
+    """
+    if answer is None or answer is Ellipsis:
+        raise NotYet(f"No answer yet for {what}. Hint: {hint}")
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        raise NotYet(f"{what} should be a single number; got {type(answer).__name__}.") from None
+    if not np.isfinite(value):
+        raise NotYet(f"{what} should be finite; got {value}. Hint: {hint}")
+    if np.isclose(value, expected, rtol=rtol, atol=0.0):
+        passed(f"{what} = {_fmt(expected)}.")
+        return
+    for wrong, explanation in (mistakes or {}).values():
+        if np.isclose(value, wrong, rtol=max(rtol, 1e-9), atol=0.0):
+            raise NotYet(f"{_fmt(value)} is not {what}: {explanation} Hint: {hint}")
+    side = "too large" if value > expected else "too small"
+    raise NotYet(f"{_fmt(value)} is {side} for {what}. Hint: {hint}")
+
+
+def function(
+    candidate: Callable[..., object],
+    reference: Callable[..., object],
+    cases: list[tuple],
+    *,
+    what: str,
+    hint: str,
+    rtol: float = 1e-9,
+) -> None:
+    """Check a student's function against a reference on a list of argument tuples."""
+    if not callable(candidate):
+        raise NotYet(f"{what} should be a function; got {type(candidate).__name__}.")
+    for args in cases:
+        try:
+            got = candidate(*args)
+        except NotImplementedError:
+            raise NotYet(f"{what} is not written yet. Hint: {hint}") from None
+        want = reference(*args)
+        got_arr = np.asarray(got, dtype=float)
+        want_arr = np.asarray(want, dtype=float)
+        if got_arr.shape != want_arr.shape:
+            raise NotYet(
+                f"{what} returned shape {got_arr.shape} for the inputs {args!r}; "
+                f"expected shape {want_arr.shape}. Hint: {hint}"
+            )
+        if not np.allclose(got_arr, want_arr, rtol=rtol, atol=1e-12):
+            raise NotYet(
+                f"{what} gives {_fmt(got_arr)} for the inputs {_fmt_args(args)}; "
+                f"expected {_fmt(want_arr)}. Hint: {hint}"
+            )
+    passed(f"{what} agrees with the reference on {len(cases)} cases.")
+
+
+def _fmt_args(args: tuple) -> str:
+    return "(" + ", ".join(_fmt(a) if not callable(a) else getattr(a, "__name__", "f")
+                           for a in args) + ")"
+
+
+# The per-lesson modules, importable as ``checks.<lesson>`` after ``from lessons_lib import checks``.
+from . import gradient_descent  # noqa: E402, F401

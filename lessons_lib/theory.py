@@ -1,0 +1,190 @@
+"""Convergence theory of gradient descent and momentum on quadratics.
+
+On ``f(x) = 0.5 x^T H x`` every method below acts on each eigen-component of
+``H`` (eigenvalue ``lam``) separately, so the rate of the whole iteration is the
+worst rate over the eigenvalues.
+
+Gradient descent: ``x_{k+1} = (1 - lr lam) x_k``, rate ``max_i |1 - lr lam_i|``.
+
+Heavy ball / PyTorch momentum (identical iterates for a constant lr):
+``x_{k+1} = x_k - lr lam x_k + beta (x_k - x_{k-1})``, i.e.::
+
+    [x_{k+1}]   [1 + beta - lr lam   -beta] [x_k    ]
+    [x_k    ] = [1                    0   ] [x_{k-1}]
+
+whose eigenvalues solve ``z^2 - (1 + beta - lr lam) z + beta = 0``. The rate is
+the spectral radius: ``sqrt(beta)`` when the roots are complex, otherwise the
+larger root in absolute value.
+
+Nesterov (PyTorch's form, again identical iterates to the textbook look-ahead form):
+``z^2 - (1 + beta)(1 - lr lam) z + beta (1 - lr lam) = 0``.
+
+All functions broadcast: ``lr`` and ``beta`` may be arrays of one shape ``B``;
+``eigenvalues`` is a 1-D array; results have shape ``B``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _validate
+
+
+def _eigs(eigenvalues: object) -> np.ndarray:
+    lam = _validate.finite(eigenvalues, "eigenvalues")
+    lam = np.atleast_1d(lam)
+    if lam.ndim != 1:
+        raise ValueError(f"eigenvalues must be a 1-D array; got shape {lam.shape}")
+    if np.any(lam <= 0):
+        raise ValueError(f"eigenvalues must be > 0 (a convex quadratic); got min {lam.min():g}")
+    return lam
+
+
+def _lr_beta(lr: object, beta: object) -> tuple[np.ndarray, np.ndarray]:
+    lr = _validate.positive(lr, "lr")
+    beta = _validate.in_range(beta, "beta", 0.0, 1.0, high_open=True)
+    try:
+        np.broadcast_shapes(lr.shape, beta.shape)
+    except ValueError:
+        raise ValueError(
+            f"lr and beta must broadcast to one shape; got shapes {lr.shape} and {beta.shape}"
+        ) from None
+    return lr, beta
+
+
+def _scalar_or_array(a: np.ndarray) -> float | np.ndarray:
+    return float(a) if a.ndim == 0 else a
+
+
+def spectral_radius_2x2(trace: np.ndarray, det: np.ndarray) -> np.ndarray:
+    """Largest ``|z|`` over the roots of ``z^2 - trace z + det = 0`` (elementwise).
+
+    Complex roots (``trace^2 < 4 det``) have ``|z| = sqrt(det)``; real roots are
+    ``(trace +- sqrt(trace^2 - 4 det)) / 2`` and the larger in size is
+    ``(|trace| + sqrt(trace^2 - 4 det)) / 2``.
+    """
+    trace = np.asarray(trace, dtype=float)
+    det = np.asarray(det, dtype=float)
+    disc = trace * trace - 4.0 * det
+    real = (np.abs(trace) + np.sqrt(np.maximum(disc, 0.0))) / 2.0
+    cplx = np.sqrt(np.abs(det))
+    return np.where(disc >= 0, real, cplx)
+
+
+def gd_rate(lr: object, eigenvalues: object) -> float | np.ndarray:
+    """Linear rate of gradient descent, ``max_i |1 - lr lam_i|``; below 1 iff ``0 < lr lam_i < 2``."""
+    lr = _validate.positive(lr, "lr")
+    lam = _eigs(eigenvalues)
+    rate = np.max(np.abs(1.0 - lr[..., None] * lam), axis=-1)
+    return _scalar_or_array(rate)
+
+
+def momentum_matrix(lr: float, beta: float, eigenvalue: float) -> np.ndarray:
+    """The 2x2 iteration matrix of heavy-ball momentum on one eigen-component.
+
+    Acts on ``(x_k, x_{k-1})``: ``[[1 + beta - lr lam, -beta], [1, 0]]``.
+    """
+    lr_a, beta_a = _lr_beta(lr, beta)
+    lam = float(_validate.positive(eigenvalue, "eigenvalue"))
+    if lr_a.ndim or beta_a.ndim:
+        raise ValueError("lr and beta must be scalars for momentum_matrix")
+    lr, beta = float(lr_a), float(beta_a)
+    return np.array([[1.0 + beta - lr * lam, -beta], [1.0, 0.0]])
+
+
+def nesterov_matrix(lr: float, beta: float, eigenvalue: float) -> np.ndarray:
+    """The 2x2 iteration matrix of Nesterov momentum on one eigen-component.
+
+    Acts on ``(x_k, x_{k-1})``:
+    ``[[(1 + beta)(1 - lr lam), -beta (1 - lr lam)], [1, 0]]``.
+    """
+    lr_a, beta_a = _lr_beta(lr, beta)
+    lam = float(_validate.positive(eigenvalue, "eigenvalue"))
+    if lr_a.ndim or beta_a.ndim:
+        raise ValueError("lr and beta must be scalars for nesterov_matrix")
+    lr, beta = float(lr_a), float(beta_a)
+    c = 1.0 - lr * lam
+    return np.array([[(1.0 + beta) * c, -beta * c], [1.0, 0.0]])
+
+
+def momentum_rate(lr: object, beta: object, eigenvalues: object) -> float | np.ndarray:
+    """Linear rate of heavy-ball (and PyTorch) momentum: the largest spectral radius
+    of :func:`momentum_matrix` over ``eigenvalues``.
+
+    The radius depends on ``lam`` only through ``|1 + beta - lr lam|``, which is
+    convex in ``lam``, so over an interval ``[mu, L]`` it is enough to pass the two
+    end points.
+    """
+    lr, beta = _lr_beta(lr, beta)
+    lam = _eigs(eigenvalues)
+    trace = 1.0 + beta[..., None] - lr[..., None] * lam
+    rate = np.max(spectral_radius_2x2(trace, beta[..., None]), axis=-1)
+    return _scalar_or_array(rate)
+
+
+def nesterov_rate(lr: object, beta: object, eigenvalues: object) -> float | np.ndarray:
+    """Linear rate of Nesterov momentum: largest spectral radius of :func:`nesterov_matrix`
+    over the given eigenvalues (pass a fine grid for an interval)."""
+    lr, beta = _lr_beta(lr, beta)
+    lam = _eigs(eigenvalues)
+    c = 1.0 - lr[..., None] * lam
+    b = beta[..., None]
+    rate = np.max(spectral_radius_2x2((1.0 + b) * c, b * c), axis=-1)
+    return _scalar_or_array(rate)
+
+
+def _mu_L(mu: object, L: object) -> tuple[float, float]:
+    mu = float(_validate.positive(mu, "mu"))
+    L = float(_validate.positive(L, "L"))
+    if L < mu:
+        raise ValueError(f"L must be >= mu (the largest eigenvalue); got mu={mu:g}, L={L:g}")
+    return mu, L
+
+
+def optimal_gd(mu: float, L: float) -> tuple[float, float]:
+    """Best constant step for eigenvalues in ``[mu, L]``: ``lr = 2 / (mu + L)``,
+    rate ``(L - mu) / (L + mu) = (kappa - 1) / (kappa + 1)``."""
+    mu, L = _mu_L(mu, L)
+    return 2.0 / (mu + L), (L - mu) / (L + mu)
+
+
+def optimal_momentum(mu: float, L: float) -> tuple[float, float, float]:
+    """Polyak's optimal heavy-ball pair for eigenvalues in ``[mu, L]``.
+
+    ``lr = (2 / (sqrt(mu) + sqrt(L)))^2``, ``beta = ((sqrt(L) - sqrt(mu)) / (sqrt(L) + sqrt(mu)))^2``,
+    rate ``(sqrt(kappa) - 1) / (sqrt(kappa) + 1) = sqrt(beta)``.
+    """
+    mu, L = _mu_L(mu, L)
+    sm, sL = np.sqrt(mu), np.sqrt(L)
+    lr = (2.0 / (sm + sL)) ** 2
+    beta = ((sL - sm) / (sL + sm)) ** 2
+    return float(lr), float(beta), float((sL - sm) / (sL + sm))
+
+
+def critical_momentum(lr: object, eigenvalue: object) -> float | np.ndarray:
+    """The momentum that critically damps one eigen-component: ``beta = (1 - sqrt(lr lam))^2``.
+
+    Defined for ``0 < lr lam <= 1``; there the two roots coincide at ``z = sqrt(beta)``.
+    """
+    lr = _validate.positive(lr, "lr")
+    lam = _validate.positive(eigenvalue, "eigenvalue")
+    h = lr * lam
+    if np.any(h > 1):
+        raise ValueError("lr * eigenvalue must be in (0, 1] for critical damping to exist")
+    return _scalar_or_array((1.0 - np.sqrt(h)) ** 2)
+
+
+def momentum_regime(lr: object, beta: object, eigenvalue: object) -> np.ndarray:
+    """Name the behaviour of one eigen-component, elementwise over ``lr`` and ``beta``.
+
+    ``"ripples"`` (complex roots: oscillating decay at rate sqrt(beta)),
+    ``"monotone"`` (real roots, both positive), ``"oscillation"`` (a real negative
+    root dominates: sign flips every step), ``"divergence"`` (radius >= 1).
+    """
+    lr, beta = _lr_beta(lr, beta)
+    lam = float(_validate.positive(eigenvalue, "eigenvalue"))
+    trace = 1.0 + beta - lr * lam
+    disc = trace * trace - 4.0 * beta
+    radius = spectral_radius_2x2(trace, beta)
+    out = np.where(disc < 0, "ripples", np.where(trace >= 0, "monotone", "oscillation"))
+    return np.where(radius >= 1.0, "divergence", out)

@@ -1,0 +1,196 @@
+"""Minibatch training with SGD and momentum, and accuracy.
+
+:func:`train` runs ``epochs`` passes over the training set in shuffled minibatches,
+minimising the cross-entropy with PyTorch's SGD update (``b = momentum*b + g``,
+``p -= lr*b``). Everything random is fixed by ``seed``: a ``torch.Generator`` draws
+the shuffles, and the global torch seed is set to ``seed`` inside a forked random
+state (so dropout or other layers that use it are reproducible, and the caller's
+random state is left as it was). Thread settings are not changed.
+
+``masks`` (name -> keep-mask) switches to :class:`lessons_lib.pruning.MaskedSGD`,
+which keeps pruned weights and their momentum at zero; ``optimizer="sgd8bit"`` uses
+:class:`lessons_lib.momentum8bit.SGD8bitMomentum`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from lessons_lib import _validate
+from lessons_lib.momentum8bit import SGD8bitMomentum
+from lessons_lib.pruning import MaskedSGD
+
+__all__ = ["History", "train", "accuracy", "make_optimizer"]
+
+OPTIMIZERS = ("sgd", "sgd8bit")
+
+
+@dataclass
+class History:
+    """Per-epoch record of a training run.
+
+    ``train_loss[e]`` is the mean minibatch loss of epoch ``e``; ``train_acc`` and
+    ``test_acc`` are accuracies in [0, 1] measured after the epoch (``test_acc`` is
+    empty when the data has no test part).
+    """
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    test_acc: list[float] = field(default_factory=list)
+    optimizer: torch.optim.Optimizer | None = field(default=None, repr=False)
+
+
+def _check_xy(X: object, y: object, where: str) -> tuple[torch.Tensor, torch.Tensor]:
+    if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
+        raise TypeError(f"{where} must be torch tensors (X, y)")
+    if X.dim() < 1 or y.dim() != 1 or X.shape[0] != y.shape[0] or X.shape[0] == 0:
+        raise ValueError(
+            f"{where} must have X of shape (n, ...) and y of shape (n,) with n >= 1; "
+            f"got X {tuple(X.shape)} and y {tuple(y.shape)}"
+        )
+    return X, y
+
+
+def _unpack(data: Any) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None]:
+    """Training and optional test tensors from a DigitsSplit-like object or a tuple."""
+    if hasattr(data, "X_train") and hasattr(data, "y_train"):
+        X_te, y_te = getattr(data, "X_test", None), getattr(data, "y_test", None)
+        X_tr, y_tr = data.X_train, data.y_train
+    elif isinstance(data, tuple | list) and len(data) == 2:
+        (X_tr, y_tr), X_te, y_te = data, None, None
+    elif isinstance(data, tuple | list) and len(data) == 4:
+        X_tr, X_te, y_tr, y_te = data
+    else:
+        raise TypeError(
+            "data must have X_train, y_train (and optionally X_test, y_test) attributes, "
+            "or be a tuple (X, y) or (X_train, X_test, y_train, y_test)"
+        )
+    X_tr, y_tr = _check_xy(X_tr, y_tr, "data training part")
+    if X_te is not None and y_te is not None:
+        X_te, y_te = _check_xy(X_te, y_te, "data test part")
+    else:
+        X_te = y_te = None
+    return X_tr, y_tr, X_te, y_te
+
+
+@torch.no_grad()
+def accuracy(model: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
+    """Fraction of rows of ``X`` whose arg-max logit equals the label in ``y`` (in [0, 1]).
+
+    The model is evaluated in eval mode and put back in the mode it was in.
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    X, y = _check_xy(X, y, "X and y")
+    was_training = model.training
+    model.eval()
+    try:
+        pred = model(X).argmax(dim=1)
+    finally:
+        model.train(was_training)
+    return float((pred == y).float().mean())
+
+
+def make_optimizer(
+    model: nn.Module,
+    lr: float,
+    momentum: float = 0.9,
+    weight_decay: float = 0.0,
+    nesterov: bool = False,
+    masks: Mapping[str, Any] | None = None,
+    optimizer: str = "sgd",
+) -> torch.optim.Optimizer:
+    """The optimizer :func:`train` uses: ``torch.optim.SGD``, ``MaskedSGD`` or ``SGD8bitMomentum``."""
+    _validate.in_range(lr, "lr", 0.0, None, low_open=True)
+    _validate.in_range(momentum, "momentum", 0.0, 1.0, high_open=True)
+    _validate.in_range(weight_decay, "weight_decay", 0.0, None)
+    optimizer = _validate.one_of(optimizer, "optimizer", OPTIMIZERS)
+    if optimizer == "sgd8bit":
+        if masks is not None:
+            raise ValueError("masks must be None with optimizer='sgd8bit'; got masks")
+        return SGD8bitMomentum(model.parameters(), lr, momentum, weight_decay, nesterov)
+    if masks is not None:
+        return MaskedSGD(model, masks, lr, momentum, weight_decay, nesterov)
+    return torch.optim.SGD(
+        model.parameters(), lr=float(lr), momentum=float(momentum),
+        weight_decay=float(weight_decay), nesterov=bool(nesterov),
+    )
+
+
+def train(
+    model: nn.Module,
+    data: Any,
+    epochs: int = 20,
+    lr: float = 0.1,
+    momentum: float = 0.9,
+    batch_size: int = 64,
+    seed: int = 0,
+    weight_decay: float = 0.0,
+    masks: Mapping[str, Any] | None = None,
+    progress: bool = True,
+    *,
+    nesterov: bool = False,
+    optimizer: str = "sgd",
+    desc: str = "train",
+) -> History:
+    """Train ``model`` in place with minibatch SGD with momentum on cross-entropy.
+
+    Parameters
+    ----------
+    model : nn.Module mapping ``X`` rows to logits ``(batch, n_classes)``
+    data : :class:`lessons_lib.data.DigitsSplit` (or anything with ``X_train``,
+        ``y_train`` and optionally ``X_test``, ``y_test``), or a tuple ``(X, y)``
+    epochs : int >= 1
+    lr : float > 0
+    momentum : float in [0, 1)
+    batch_size : int >= 1
+    seed : int >= 0, fixes the shuffles (and the global torch seed inside the call)
+    weight_decay : float >= 0 (added to the gradient, as in ``torch.optim.SGD``)
+    masks : optional dict name -> keep-mask; pruned weights and momentum stay 0
+    progress : show a tqdm bar over the epochs
+    nesterov : use PyTorch's Nesterov form
+    optimizer : ``"sgd"`` or ``"sgd8bit"`` (8-bit block-wise momentum)
+
+    Returns
+    -------
+    History with per-epoch loss and accuracies (and the optimizer used).
+    """
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    X, y, X_te, y_te = _unpack(data)
+    epochs = _validate.integer(epochs, "epochs", 1, None)
+    batch_size = _validate.integer(batch_size, "batch_size", 1, None)
+    seed = _validate.integer(seed, "seed", 0, 2**63 - 1)
+    opt = make_optimizer(model, lr, momentum, weight_decay, nesterov, masks, optimizer)
+    history = History(optimizer=opt)
+    gen = torch.Generator().manual_seed(seed)
+    n = X.shape[0]
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        bar = tqdm(range(epochs), desc=desc, disable=not progress)
+        for _ in bar:
+            model.train()
+            perm = torch.randperm(n, generator=gen)
+            total = 0.0
+            for start in range(0, n, batch_size):
+                idx = perm[start : start + batch_size]
+                opt.zero_grad(set_to_none=True)
+                loss = nn.functional.cross_entropy(model(X[idx]), y[idx])
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * idx.numel()
+            history.train_loss.append(total / n)
+            history.train_acc.append(accuracy(model, X, y))
+            if X_te is not None:
+                history.test_acc.append(accuracy(model, X_te, y_te))
+            post = {"loss": f"{history.train_loss[-1]:.4f}"}
+            if history.test_acc:
+                post["test_acc"] = f"{history.test_acc[-1]:.3f}"
+            bar.set_postfix(post)
+    return history

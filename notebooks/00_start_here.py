@@ -1,0 +1,185 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Start here: gradient descent, momentum and compressing neural networks
+#
+# Welcome. This course is a sequence of notebooks that teach, by computing and by
+# looking, how gradient descent moves, why momentum makes it faster, what Nesterov's
+# look-ahead changes, and how the same optimizers behave when a network's weights
+# are quantized or pruned.
+#
+# ## Learning goals
+#
+# After this notebook you can
+#
+# * find your way through the lessons and know what each one teaches;
+# * run a notebook, drag a slider and read an exercise's feedback;
+# * confirm that this browser and kernel run the interactive parts.
+#
+# ## Prerequisites
+#
+# This course assumes Python and NumPy at the level of slicing arrays and writing a
+# function, and calculus at the level of a derivative and a gradient. Linear algebra
+# enters through eigenvalues of a symmetric $2\times 2$ matrix; lesson 01 recalls
+# what is needed.
+
+# %% [markdown]
+# ## The lessons
+#
+# | # | notebook | what you learn |
+# |---|---|---|
+# | 00 | `00_start_here` | this page: the map, the controls, a check of the widgets |
+# | 01 | `01_gradient_descent` | the step-size limit $0<\eta\lambda<2$, the condition number $\kappa$, the optimal step $2/(\mu+L)$ and its rate, the eigenbasis view, zig-zag |
+# | 02 | `02_stochastic_gradient_descent` | noisy gradients, minibatches, decaying steps, averaging |
+# | 03 | `03_momentum` | the heavy ball in three forms, the $2\times2$ matrix, the convergence region, the optimal pair, the rate map |
+# | 04 | `04_nesterov` | the look-ahead gradient, PyTorch's form, where it helps |
+# | 05 | `05_linear_regression_worked_example` | a worked example by hand, with the seed article's arithmetic corrected |
+# | 06 | `06_weight_quantization` | affine and symmetric quantization, quantization-aware training with momentum |
+# | 07 | `07_weight_pruning` | magnitude pruning, and the momentum buffer that brings pruned weights back |
+# | 08 | `08_compression_pipeline` | prune, quantize, store: the size of a file that loads back |
+# | 09 | `09_claims_checked` | the seed articles' claims, tested one by one |
+#
+# Lessons 00 and 01 are here now; the others are being written and appear in this
+# folder as they are finished (the README's lesson map says which exist).
+#
+# Each lesson opens with its goals and prerequisites and closes with a summary and
+# exercises. Every formula is followed by a cell that checks it with numbers, so you
+# never have to take a claim on trust.
+
+# %% [markdown]
+# ## How to use the notebooks
+#
+# * **Run everything** with *Run → Run All Cells*. Every notebook runs top to bottom on
+#   a fresh kernel in well under half a minute on a laptop, with no internet and no GPU.
+# * **Sliders** redraw the picture beside them at once. A notebook read without a
+#   kernel (on GitHub, say) shows a still picture of the default setting instead.
+# * **Exercises** end with a line such as `checks.gradient_descent.stability_limit(answer)`.
+#   It prints `Correct: ...` when you are right; otherwise it stops with a message saying
+#   what is wrong and giving a hint. Your instructor may hand out *student copies* in
+#   which the solutions are replaced by `raise NotImplementedError`.
+#
+# The first cell of every notebook is the same: it imports, seeds every random
+# generator and fixes the thread count, so that each run prints the same numbers.
+
+# %%
+import numpy as np
+
+import lessons_lib
+from lessons_lib import optimizers, surfaces
+
+lessons_lib.setup()
+
+# %% [markdown]
+# ## Check 1: the library and its reference optimizer
+#
+# The course's helper library `lessons_lib` holds what would distract from the
+# lesson: test surfaces, reference optimizers, theory formulas and plotting. One
+# step of gradient descent on $f(x) = \tfrac12 x^2$ from $x_0 = 1$ with learning rate
+# $\eta = 0.5$ gives $x_1 = x_0 - \eta f'(x_0) = 1 - 0.5 = 0.5$. The reference
+# optimizer agrees:
+
+# %%
+parabola = surfaces.quadratic([1.0, 1.0])
+one_step = optimizers.run(parabola, [1.0, 0.0], "gd", lr=0.5, steps=1)
+print("x_1 =", one_step.points[1, 0])
+assert one_step.points[1, 0] == 0.5
+
+# %% [markdown]
+# ## Check 2: the interactive parts
+#
+# Drag the slider. The picture shows gradient descent on $f(x)=\tfrac12 x^2$: each
+# step multiplies $x$ by $1-\eta$ (lesson 01 explains why). Below $\eta = 1$ the
+# iterates creep toward 0, at $\eta = 1$ they land there in one step, between 1 and 2
+# they flip sign while shrinking, and beyond 2 they grow. If the dots move while you
+# drag, this browser runs the course's widgets.
+
+# %%
+import ipywidgets as widgets
+
+from lessons_lib import live, plotting
+
+fig = live.figure(figsize=(7.0, 2.8))
+ax = fig.add_subplot()
+steps = np.arange(11)
+(dots,) = ax.plot(steps, np.zeros(11), "o-", color=plotting.METHOD_COLORS["gd"])
+ax.axhline(0.0, color="0.6", linewidth=0.8)
+ax.set_ylim(-2.2, 2.2)
+ax.set_xlabel("step $k$")
+ax.set_ylabel("$x_k$")
+fig.tight_layout()
+
+lr_slider = widgets.FloatSlider(value=0.5, min=0.05, max=2.2, step=0.05, description="lr",
+                                continuous_update=True)
+readout = widgets.Label()
+
+
+def redraw(change=None):
+    """Update the dots and the readout for the slider's learning rate (no re-plotting)."""
+    lr = lr_slider.value
+    run = optimizers.run(parabola, [1.0, 0.0], "gd", lr=lr, steps=10)
+    dots.set_ydata(np.clip(run.points[:, 0], -2.2, 2.2))
+    ax.set_title(f"$x_k = (1-\\eta)^k$ with $\\eta$ = {lr:.2f}")
+    factor = 1.0 - lr
+    verdict = "shrinks" if abs(factor) < 1 else "does not shrink"
+    readout.value = f"each step multiplies x by 1 - lr = {factor:+.2f}: the iterate {verdict}"
+    fig.canvas.draw_idle()
+
+
+lr_slider.observe(redraw, names="value")
+redraw()
+live.show(widgets.VBox([lr_slider, readout, fig.canvas]), fig, "learning-rate slider on a parabola")
+
+# %% [markdown]
+# The readout for the default setting, as text (it is what the check below compares):
+
+# %%
+print(readout.value)
+lr_slider.value = 2.1
+print(readout.value)
+lr_slider.value = 0.5
+
+# %% [markdown]
+# ## A first look ahead
+#
+# Here is the picture the next lessons explain. On the valley
+# $f(x,y) = 0.1x^2 + 2y^2$, gradient descent with its best constant step zig-zags
+# slowly down the valley floor; the heavy ball with its best momentum reaches the
+# minimum far sooner. Lesson 01 derives the first rate, lesson 03 the second.
+
+# %%
+from lessons_lib import theory
+
+valley = surfaces.get("quadratic")
+mu, L = 0.2, 4.0
+lr_gd, rate_gd = theory.optimal_gd(mu, L)
+lr_hb, beta_hb, rate_hb = theory.optimal_momentum(mu, L)
+runs = {
+    f"gradient descent, lr={lr_gd:.3f}": optimizers.run(valley, valley.start, "gd", lr_gd, steps=60),
+    f"momentum, lr={lr_hb:.3f}, beta={beta_hb:.3f}": optimizers.run(
+        valley, valley.start, "momentum", lr_hb, beta_hb, steps=60),
+}
+fig2, _ = plotting.trajectory_figure(valley, runs)
+for label, run in runs.items():
+    print(f"{label:40s} loss after 60 steps: {run.losses[-1]:.2e}")
+
+# %% [markdown]
+# ## Summary
+#
+# * The course is ten notebooks, from gradient descent to a compressed network, each
+#   with goals, checked formulas, a summary and self-checking exercises.
+# * `lessons_lib.setup()` at the top of each notebook makes every run print the same.
+# * Widgets update the figure beside them; without a kernel you see a still picture.
+# * If the slider above moved the dots, you are ready for lesson 01.

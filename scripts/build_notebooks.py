@@ -1,0 +1,56 @@
+"""Rebuild the course notebooks from their text twins and execute them.
+
+For each ``notebooks/NN_name.py`` (jupytext py:percent) given, or all of them:
+convert to ``.ipynb``, execute it top to bottom on a fresh kernel in
+``notebooks/`` (as a reader would), save the notebook with its outputs, and
+rewrite the twin from the notebook so that the two are identical.
+
+    python scripts/build_notebooks.py                 # every notebook
+    python scripts/build_notebooks.py 01_gradient_descent
+"""
+
+from __future__ import annotations
+
+import argparse
+import pathlib
+import sys
+import time
+
+import jupytext
+import nbformat
+from nbclient import NotebookClient
+
+NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def build(twin: pathlib.Path, timeout: int = 300) -> float:
+    """Execute ``twin`` into its ``.ipynb``; returns seconds taken."""
+    nb = jupytext.read(twin)
+    nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    seconds = time.perf_counter() - start
+    ipynb = twin.with_suffix(".ipynb")
+    nbformat.write(nb, ipynb)
+    jupytext.write(jupytext.read(ipynb), twin, fmt="py:percent")
+    return seconds
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("names", nargs="*", help="notebook names without suffix (default: all)")
+    args = parser.parse_args(argv)
+    twins = ([NOTEBOOKS / f"{n.removesuffix('.py').removesuffix('.ipynb')}.py" for n in args.names]
+             or sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py")))
+    for twin in twins:
+        if not twin.exists():
+            print(f"no such twin: {twin}", file=sys.stderr)
+            return 2
+        print(f"{twin.stem}: {build(twin):.1f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

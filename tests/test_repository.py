@@ -1,0 +1,84 @@
+"""The repository's own rules: text twins in step, lint clean, notebooks saved from clean runs."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+
+import jupytext
+import pytest
+from conftest import NOTEBOOKS, ROOT
+
+NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+IDS = [p.stem for p in NOTEBOOK_FILES]
+
+
+def test_there_are_notebooks():
+    assert len(NOTEBOOK_FILES) >= 2
+    assert (NOTEBOOKS / "00_start_here.ipynb") in NOTEBOOK_FILES
+
+
+@pytest.mark.parametrize("nb", NOTEBOOK_FILES, ids=IDS)
+def test_text_twin_matches_notebook(nb):
+    twin = nb.with_suffix(".py")
+    assert twin.exists(), f"{nb.name} has no py:percent twin"
+    expected = jupytext.writes(jupytext.read(nb), fmt="py:percent")
+    assert twin.read_text().strip() == expected.strip(), (
+        f"{twin.name} differs from {nb.name}; run: jupytext --sync {nb}")
+
+
+def test_every_twin_has_a_notebook():
+    for twin in NOTEBOOKS.glob("[0-9][0-9]_*.py"):
+        assert twin.with_suffix(".ipynb").exists(), f"{twin.name} has no notebook"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOK_FILES, ids=IDS)
+def test_notebook_saved_from_one_clean_run(nb):
+    cells = json.loads(nb.read_text())["cells"]
+    code = [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    assert [c["execution_count"] for c in code] == list(range(1, len(code) + 1))
+    for i, c in enumerate(code, 1):
+        for out in c.get("outputs", []):
+            assert out["output_type"] != "error", f"cell {i} stores an error"
+            text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
+            assert not re.search(r" at 0x[0-9a-f]{6,}", text), f"cell {i} prints a memory address"
+            if out.get("name") == "stderr":
+                assert "Warning" not in text, f"cell {i} stores a warning: {text[:200]}"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOK_FILES, ids=IDS)
+def test_notebook_has_the_lesson_structure(nb):
+    """Goals and prerequisites first, a summary and at least three exercises at the end."""
+    cells = json.loads(nb.read_text())["cells"]
+    md = ["".join(c["source"]) for c in cells if c["cell_type"] == "markdown"]
+    first = md[0]
+    assert re.search(r"(?im)^#+ .*goals", "\n".join(md[:2])), "no learning goals at the top"
+    assert re.search(r"(?i)prerequisite|assumes", "\n".join(md[:2])), "no prerequisites at the top"
+    assert first.lstrip().startswith("# "), "the first cell should be the lesson title"
+    text = "\n".join(md)
+    assert re.search(r"(?im)^#+ .*summary", text), "no summary section"
+    if nb.stem != "00_start_here":
+        assert len(re.findall(r"(?im)^#+ *exercise \d", text)) >= 3, "fewer than three exercises"
+
+
+def test_ruff_is_clean():
+    ruff = shutil.which("ruff") or str(ROOT / ".venv" / "bin" / "ruff")
+    twins = [str(p) for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))]
+    result = subprocess.run(
+        [ruff, "check", "lessons_lib", "tests", "benchmarks", "scripts", *twins],
+        cwd=ROOT, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_requirements_pin_the_cpu_torch_and_install_the_library():
+    req = (ROOT / "requirements.txt").read_text().splitlines()
+    assert "torch==2.13.0" in req
+    assert "-e ." in req
+    env = (ROOT / "environment.yml").read_text()
+    assert "pytorch-cpu" in env and "conda-forge" in env
+    assert "pip install --no-deps -e ." in (ROOT / "postBuild").read_text()
+    assert sys.version_info >= (3, 10)

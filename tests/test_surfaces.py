@@ -1,0 +1,99 @@
+"""Surfaces: analytic gradients, minima, vectorisation, the quadratic family."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lessons_lib import surfaces
+
+NAMES = surfaces.names()
+unit = st.floats(0.0, 1.0)
+
+
+def test_names_are_the_six_of_the_design():
+    assert NAMES == ["quadratic", "rosenbrock", "beale", "himmelblau", "saddle", "rastrigin"]
+
+
+def _point_in_range(s: surfaces.Surface, u: float, v: float) -> np.ndarray:
+    return np.array([s.xlim[0] + u * (s.xlim[1] - s.xlim[0]), s.ylim[0] + v * (s.ylim[1] - s.ylim[0])])
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(u=unit, v=unit)
+def test_gradient_matches_central_differences(name, u, v):
+    s = surfaces.get(name)
+    p = _point_in_range(s, u, v)
+    h = 1e-6
+    numeric = np.array(
+        [(s.f(p + h * e) - s.f(p - h * e)) / (2 * h) for e in np.eye(2)]
+    )
+    scale = max(1.0, np.abs(numeric).max())
+    assert np.allclose(s.grad(p), numeric, atol=1e-5 * scale, rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_minima_are_stationary_and_attain_f_min(name):
+    s = surfaces.get(name)
+    for m in s.minima:
+        assert np.allclose(s.grad(m), 0.0, atol=1e-9)
+        assert s.f(m) == pytest.approx(s.f_min, abs=1e-12)
+    if s.f_min is not None:
+        _, _, Z = s.grid(300)
+        assert Z.min() >= s.f_min - 1e-12  # nothing on the plot range is lower
+    else:
+        assert s.minima.shape == (0, 2)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_vectorised_over_leading_axes(name):
+    s = surfaces.get(name)
+    rng = np.random.default_rng(0)
+    pts = rng.uniform(-1, 1, size=(3, 4, 2))
+    f, g = s.f(pts), s.grad(pts)
+    assert f.shape == (3, 4) and g.shape == (3, 4, 2)
+    assert np.allclose(f[1, 2], s.f(pts[1, 2])) and np.allclose(g[2, 3], s.grad(pts[2, 3]))
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_start_is_inside_the_plot_range(name):
+    s = surfaces.get(name)
+    assert s.xlim[0] < s.start[0] < s.xlim[1] and s.ylim[0] < s.start[1] < s.ylim[1]
+
+
+def test_named_quadratic_is_the_design_formula():
+    s = surfaces.get("quadratic")
+    x, y = 1.7, -0.3
+    assert s.f([x, y]) == pytest.approx(0.1 * x**2 + 2 * y**2, rel=1e-15)
+
+
+@given(l1=st.floats(0.01, 100), l2=st.floats(0.01, 100), angle=st.floats(-np.pi, np.pi),
+       u=st.floats(-3, 3), v=st.floats(-3, 3))
+def test_quadratic_has_the_given_eigenvalues_in_the_rotated_frame(l1, l2, angle, u, v):
+    s = surfaces.quadratic([l1, l2], angle)
+    assert np.allclose(np.linalg.eigvalsh(s.hessian), sorted([l1, l2]), rtol=1e-10)
+    # f along the rotated axes is 0.5 * lambda_i * t^2
+    e1 = np.array([np.cos(angle), np.sin(angle)])
+    assert s.f(2.0 * e1) == pytest.approx(0.5 * l1 * 4.0, rel=1e-9)
+    # gradient is H xy
+    p = np.array([u, v])
+    assert np.allclose(s.grad(p), s.hessian @ p, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "call, param",
+    [
+        (lambda: surfaces.get("parabola"), "name"),
+        (lambda: surfaces.get(3), "name"),
+        (lambda: surfaces.quadratic([1.0, 2.0, 3.0]), "eigenvalues"),
+        (lambda: surfaces.quadratic([1.0, np.nan]), "eigenvalues"),
+        (lambda: surfaces.quadratic([1.0, 2.0], angle=np.inf), "angle"),
+        (lambda: surfaces.get("beale").f(np.zeros(3)), "xy"),
+        (lambda: surfaces.get("beale").grad([[np.nan, 0.0]]), "xy"),
+    ],
+)
+def test_bad_input_names_the_parameter(call, param):
+    with pytest.raises(ValueError, match=param):
+        call()
