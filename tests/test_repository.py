@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 
@@ -65,10 +64,9 @@ def test_notebook_has_the_lesson_structure(nb):
 
 
 def test_ruff_is_clean():
-    ruff = shutil.which("ruff") or str(ROOT / ".venv" / "bin" / "ruff")
     twins = [str(p) for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))]
     result = subprocess.run(
-        [ruff, "check", "lessons_lib", "tests", "benchmarks", "scripts", *twins],
+        [sys.executable, "-m", "ruff", "check", "lessons_lib", "tests", "benchmarks", "scripts", *twins],
         cwd=ROOT, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr

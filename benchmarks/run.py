@@ -1,0 +1,186 @@
+"""The course's speed and size figures, measured in one run.
+
+    python benchmarks/run.py          # a readable table with each goal
+    python benchmarks/run.py --json   # one JSON object of named figures
+    python benchmarks/run.py --only rate_map_ms batched_steps_per_s
+
+Each figure is the median of several repetitions where it is cheap to repeat.
+Figures come from this machine at the time of the run; the README quotes a run
+on the course's reference machine (two CPU cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+sys.path.insert(0, str(ROOT))
+
+from lessons_lib import optimizers, surfaces, theory  # noqa: E402
+
+
+def _median_seconds(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+# --- optimization core (issue: foundation) ----------------------------------
+
+def rate_map_ms() -> float:
+    """Momentum rate over a 400 x 400 grid of (lr, beta), eigenvalues in [mu, L] (theory)."""
+    mu, L = 0.1, 10.0
+    lr = np.linspace(1e-3, 4.0 / L, 400)[None, :]
+    beta = np.linspace(0.0, 0.999, 400)[:, None]
+    theory.momentum_rate(lr, beta, [mu, L])  # warm-up
+    return 1e3 * _median_seconds(lambda: theory.momentum_rate(lr, beta, [mu, L]), repeat=21)
+
+
+GRID_LR = np.logspace(-5, -2.5, 100)[:, None]
+GRID_BETA = np.linspace(0.0, 0.99, 100)[None, :]
+GRID_STEPS = 1000
+
+
+def _batched_seconds() -> float:
+    rosen = surfaces.get("rosenbrock")
+    return _median_seconds(
+        lambda: optimizers.run(rosen, rosen.start, "momentum", GRID_LR, GRID_BETA, GRID_STEPS), repeat=3)
+
+
+def batched_steps_per_s() -> float:
+    """Steps per second of optimizers.run on a 100 x 100 grid of (lr, momentum), 1,000 steps, Rosenbrock."""
+    return GRID_LR.size * GRID_BETA.size * GRID_STEPS / _batched_seconds()
+
+
+def batched_speedup_vs_torch_loop() -> float:
+    """The same grid as a Python loop over torch.optim.SGD, one configuration at a time.
+
+    A sample of 12 configurations is timed and scaled to the 10,000 of the grid.
+    """
+    import torch
+
+    torch.set_num_threads(1)
+    rosen_start = surfaces.get("rosenbrock").start
+    rng = np.random.default_rng(0)
+    sample = [(float(GRID_LR[i, 0]), float(GRID_BETA[0, j]))
+              for i, j in zip(rng.integers(0, 100, 12), rng.integers(0, 100, 12), strict=True)]
+
+    def torch_loop():
+        for lr, beta in sample:
+            p = torch.tensor(rosen_start, dtype=torch.float64, requires_grad=True)
+            opt = torch.optim.SGD([p], lr=lr, momentum=beta)
+            for _ in range(GRID_STEPS):
+                opt.zero_grad()
+                loss = (1 - p[0]) ** 2 + 100 * (p[1] - p[0] ** 2) ** 2
+                loss.backward()
+                opt.step()
+
+    per_config = _median_seconds(torch_loop, repeat=1) / len(sample)
+    return per_config * GRID_LR.size * GRID_BETA.size / _batched_seconds()
+
+
+# --- notebooks (issues: foundation, reliability) ----------------------------
+
+# VmHWM is the peak resident set of the kernel process itself (getrusage's ru_maxrss would
+# carry over the high-water mark of the process that forked the kernel).
+_PEAK_RSS_CELL = (
+    "import sys as _s\n"
+    "_hwm = [l for l in open('/proc/self/status') if l.startswith('VmHWM')][0].split()[1]\n"
+    "print('__PEAK_RSS_KB__', _hwm, file=_s.stderr)"
+)
+
+
+def _run_notebook(path: pathlib.Path) -> tuple[float, float]:
+    """Execute ``path`` on a fresh kernel; return (seconds, peak resident memory of the kernel in MB)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.read(path, as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell(_PEAK_RSS_CELL))
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    seconds = time.perf_counter() - start
+    text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
+    kb = float(text.split("__PEAK_RSS_KB__")[1].split()[0])
+    return seconds, kb / 1024.0
+
+
+_NOTEBOOK_CACHE: dict[str, tuple[float, float]] = {}
+
+
+def _notebook_figures() -> dict[str, tuple[float, float]]:
+    if not _NOTEBOOK_CACHE:
+        for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
+            _NOTEBOOK_CACHE[path.stem] = _run_notebook(path)
+    return _NOTEBOOK_CACHE
+
+
+def notebook_seconds() -> dict[str, float]:
+    """Seconds to execute each notebook from a fresh kernel (kernel start included)."""
+    return {k: round(v[0], 2) for k, v in _notebook_figures().items()}
+
+
+def notebook_peak_rss_mb() -> dict[str, float]:
+    """Peak resident memory of each notebook's kernel, in MB."""
+    return {k: round(v[1], 1) for k, v in _notebook_figures().items()}
+
+
+# --- the table ---------------------------------------------------------------
+
+# name -> (function, goal as text, predicate on the figure)
+FIGURES: dict[str, tuple[Callable[[], object], str, Callable[[object], bool]]] = {
+    "rate_map_ms": (rate_map_ms, "<= 20", lambda v: v <= 20),
+    "batched_steps_per_s": (batched_steps_per_s, ">= 2e7", lambda v: v >= 2e7),
+    "batched_speedup_vs_torch_loop": (batched_speedup_vs_torch_loop, ">= 300", lambda v: v >= 300),
+    "notebook_seconds": (notebook_seconds, "each <= 30",
+                         lambda v: all(x <= 30 for x in v.values())),
+    "notebook_peak_rss_mb": (notebook_peak_rss_mb, "each <= 1024",
+                             lambda v: all(x <= 1024 for x in v.values())),
+}
+
+
+def measure(names: list[str]) -> dict[str, object]:
+    results = {}
+    for name in names:
+        value = FIGURES[name][0]()
+        results[name] = round(value, 3) if isinstance(value, float) else value
+    return results
+
+
+def table(results: dict[str, object]) -> str:
+    rows = [f"{'figure':34s} {'value':>14s}  {'goal':12s} met"]
+    for name, value in results.items():
+        _, goal, ok = FIGURES[name]
+        if isinstance(value, dict):
+            rows.append(f"{name:34s} {'':>14s}  {goal:12s} {'yes' if ok(value) else 'NO'}")
+            rows += [f"  {k:32s} {v:14.6g}" for k, v in value.items()]
+        else:
+            rows.append(f"{name:34s} {value:14.6g}  {goal:12s} {'yes' if ok(value) else 'NO'}")
+    return "\n".join(rows)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Measure the course's speed and size figures.")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument("--only", nargs="+", choices=list(FIGURES), help="measure only these")
+    args = parser.parse_args(argv)
+    results = measure(args.only or list(FIGURES))
+    print(json.dumps(results, indent=2) if args.json else table(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
