@@ -135,6 +135,65 @@ def quadratic(eigenvalues: object = (0.2, 4.0), angle: float = 0.0, *, name: str
     )
 
 
+# --- least squares ---------------------------------------------------------
+
+
+def regression_data(m: int = 40, seed: int = 0, intercept: float = 1.0, slope: float = 2.0,
+                    noise: float = 0.3) -> tuple[Array, Array]:
+    """Synthetic data ``y = intercept + slope * x + noise * N(0, 1)`` with ``x ~ U(0, 2)``; shapes ``(m,)``."""
+    m = _validate.integer(m, "m", 2, 10**7)
+    seed = _validate.integer(seed, "seed", 0, 2**32 - 1)
+    noise = float(_validate.in_range(noise, "noise", 0.0, None))
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(0.0, 2.0, m)
+    y = intercept + slope * x + noise * rng.standard_normal(m)
+    return x, y
+
+
+def linear_regression(x: object = None, y: object = None) -> Surface:
+    """The least-squares loss of the line ``h(x) = theta0 + theta1 x`` over ``(theta0, theta1)``.
+
+    ``J(theta) = 1/(2m) sum_i (theta0 + theta1 x_i - y_i)^2``, the loss of the worked example
+    in lesson 05. With ``A = [[1, mean x], [mean x, mean x^2]]`` and ``b = [mean y, mean xy]``,
+    ``J = 0.5 theta^T A theta - b^T theta + 0.5 mean y^2``, the gradient is ``A theta - b``
+    and the minimum is the least-squares solution ``A theta* = b``.
+    Without data, the synthetic set of :func:`regression_data` is used.
+    """
+    if x is None and y is None:
+        x, y = regression_data()
+    x = _validate.finite(x, "x")
+    y = _validate.finite(y, "y")
+    if x.ndim != 1 or x.shape != y.shape or x.size < 2:
+        raise ValueError(f"x and y must be 1-D arrays of one length >= 2; got shapes {x.shape} and {y.shape}")
+    A = np.array([[1.0, x.mean()], [x.mean(), (x * x).mean()]])
+    if np.linalg.cond(A) > 1e12:
+        raise ValueError("x must not be constant: the slope would be undetermined")
+    b = np.array([y.mean(), (x * y).mean()])
+    c = 0.5 * (y * y).mean()
+    theta_star = np.linalg.solve(A, b)
+    f_min = float(c - 0.5 * b @ theta_star)
+    a00, a01, a11 = A[0, 0], A[0, 1], A[1, 1]
+    b0, b1 = b
+
+    def fxy(t0: Array, t1: Array) -> Array:
+        return 0.5 * (a00 * t0 * t0 + 2.0 * a01 * t0 * t1 + a11 * t1 * t1) - b0 * t0 - b1 * t1 + c
+
+    def grad_xy(t0: Array, t1: Array) -> tuple[Array, Array]:
+        return a00 * t0 + a01 * t1 - b0, a01 * t0 + a11 * t1 - b1
+
+    span = 1.5 * max(1.0, float(np.abs(theta_star).max()))
+    return Surface(
+        name="linear_regression",
+        formula=r"$rac{1}{2m}\sum_i(	heta_0+	heta_1x_i-y_i)^2$",
+        fxy=fxy, grad_xy=grad_xy,
+        minima=theta_star[None, :], f_min=f_min,
+        xlim=(theta_star[0] - span, theta_star[0] + span),
+        ylim=(theta_star[1] - span, theta_star[1] + span),
+        start=np.array([theta_star[0] - 0.8 * span, theta_star[1] + 0.6 * span]),
+        escape_radius=1e4 * span, hessian=A,
+    )
+
+
 # --- the classic test functions -------------------------------------------
 
 

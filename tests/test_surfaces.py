@@ -97,3 +97,23 @@ def test_quadratic_has_the_given_eigenvalues_in_the_rotated_frame(l1, l2, angle,
 def test_bad_input_names_the_parameter(call, param):
     with pytest.raises(ValueError, match=param):
         call()
+
+
+@given(seed=st.integers(0, 1000), m=st.integers(3, 60))
+def test_linear_regression_minimum_is_least_squares(seed, m):
+    x, y = surfaces.regression_data(m=m, seed=seed)
+    s = surfaces.linear_regression(x, y)
+    X = np.stack([np.ones_like(x), x], axis=1)
+    theta, *_ = np.linalg.lstsq(X, y, rcond=None)
+    assert np.allclose(s.minima[0], theta, atol=1e-8)
+    assert s.f(theta) == pytest.approx(s.f_min, abs=1e-10)
+    t = np.array([0.3, -1.2])
+    assert s.f(t) == pytest.approx(np.mean((X @ t - y) ** 2) / 2, rel=1e-10)
+    assert np.allclose(s.grad(t), X.T @ (X @ t - y) / m, atol=1e-10)
+
+
+def test_linear_regression_bad_data():
+    with pytest.raises(ValueError, match="x and y"):
+        surfaces.linear_regression([1.0, 2.0], [1.0])
+    with pytest.raises(ValueError, match="x must not be constant"):
+        surfaces.linear_regression([1.0, 1.0, 1.0], [1.0, 2.0, 3.0])
