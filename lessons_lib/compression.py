@@ -117,7 +117,10 @@ def kmeans_1d(values: Any, k: int, iters: int = 50) -> tuple[np.ndarray, np.ndar
     Centroids start evenly spaced between ``min`` and ``max`` (the initialisation
     Deep Compression found best: it keeps a few large weights represented). Each
     iteration assigns each value to its nearest centroid and moves every non-empty
-    cluster's centroid to its mean; it stops when no assignment changes. Deterministic.
+    cluster's centroid to its mean. A cluster left empty (after pruning there are
+    no small weights, so the centroids near 0 start empty) is moved onto the value
+    worst served by its centroid, so all ``k`` codes get used. Stops when no
+    assignment changes or after ``iters`` iterations. Deterministic.
 
     Returns ``(centroids (k,), labels (n,))`` with ``labels`` int64 in ``[0, k)``.
     """
@@ -132,6 +135,12 @@ def kmeans_1d(values: Any, k: int, iters: int = 50) -> tuple[np.ndarray, np.ndar
         nonempty = counts > 0
         centroids = centroids.copy()
         centroids[nonempty] = sums[nonempty] / counts[nonempty]
+        empty = np.flatnonzero(~nonempty)
+        if empty.size:
+            err = (x - centroids[labels]) ** 2
+            worst = np.argsort(-err, kind="stable")[: empty.size]
+            worst = worst[err[worst] > 0]
+            centroids[empty[: worst.size]] = x[worst]
         new = _nearest(x, centroids)
         if np.array_equal(new, labels):
             break
@@ -529,6 +538,8 @@ def compression_experiment(
     bits: int = 4,
     dense_epochs: int = 30,
     finetune_epochs: int = 8,
+    bias_bits: int | None = None,
+    distill: bool = True,
     path: str | os.PathLike | None = None,
 ) -> CompressionResult:
     """Prune, fine-tune, quantize and store a digits MLP; report sizes and accuracies.
@@ -536,7 +547,8 @@ def compression_experiment(
     1. train a dense MLP ``64 -> hidden -> 10`` (LeNet-300-100's shape by default)
        with SGD and momentum;
     2. for each sparsity in ``schedule``: global magnitude pruning of the weight
-       matrices, then fine-tuning with :class:`~lessons_lib.pruning.MaskedSGD`;
+       matrices, then fine-tuning with :class:`~lessons_lib.pruning.MaskedSGD`,
+       distilling from the dense model (``distill=True``; alpha 0.9, T = 4);
     3. drop dead hidden units, k-means weight sharing with ``bits`` per weight;
     4. save the compressed file, load it back into a fresh model and measure it.
     """
@@ -557,17 +569,18 @@ def compression_experiment(
     dense_acc = accuracy(model, data.X_test, data.y_test)
     f32 = float32_size_bytes(model)
 
+    teacher = copy.deepcopy(model)
     masks: dict[str, Any] = {}
     for r, s in enumerate(schedule):
         masks = global_magnitude_masks(prunable_weights(model), s)
         train(model, data, epochs=finetune_epochs, seed=seed + 1 + r, masks=masks,
-              desc=f"prune {s:.3f}", **kw)
+              teacher=teacher if distill else None, desc=f"prune {s:.3f}", **kw)
     masks = remove_dead_units(model, masks)
     pruned_acc = accuracy(model, data.X_test, data.y_test)
 
     with tempfile.TemporaryDirectory() as tmp:
         file = path if path is not None else os.path.join(tmp, "model.llc")
-        n_bytes = save_compressed(model, file, masks, bits)
+        n_bytes = save_compressed(model, file, masks, bits, bias_bits=bias_bits)
         reloaded = load_compressed(file, mlp(hidden))
     comp_acc = accuracy(reloaded, data.X_test, data.y_test)
     kept = sum(int(m.sum()) for m in masks.values())

@@ -140,7 +140,7 @@ def quadratic(eigenvalues: object = (0.2, 4.0), angle: float = 0.0, *, name: str
 
 def regression_data(m: int = 40, seed: int = 0, intercept: float = 1.0, slope: float = 2.0,
                     noise: float = 0.3) -> tuple[Array, Array]:
-    """Synthetic data ``y = intercept + slope * x + noise * N(0, 1)`` with ``x ~ U(0, 2)``; shapes ``(m,)``."""
+    """Synthetic data ``y = intercept + slope * x + noise * N(0, 1)``, ``x ~ U(0, 2)``; shapes ``(m,)``."""
     m = _validate.integer(m, "m", 2, 10**7)
     seed = _validate.integer(seed, "seed", 0, 2**32 - 1)
     noise = float(_validate.in_range(noise, "noise", 0.0, None))
@@ -184,7 +184,7 @@ def linear_regression(x: object = None, y: object = None) -> Surface:
     span = 1.5 * max(1.0, float(np.abs(theta_star).max()))
     return Surface(
         name="linear_regression",
-        formula=r"$rac{1}{2m}\sum_i(	heta_0+	heta_1x_i-y_i)^2$",
+        formula=r"$\frac{1}{2m}\sum_i(\theta_0+\theta_1x_i-y_i)^2$",
         fxy=fxy, grad_xy=grad_xy,
         minima=theta_star[None, :], f_min=f_min,
         xlim=(theta_star[0] - span, theta_star[0] + span),

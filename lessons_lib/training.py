@@ -123,6 +123,15 @@ def make_optimizer(
     )
 
 
+def _distill(logits: torch.Tensor, teacher: nn.Module, X: torch.Tensor, T: float) -> torch.Tensor:
+    """``T^2 * KL(softmax(t/T) || softmax(z/T))``, batch mean."""
+    with torch.no_grad():
+        target = nn.functional.log_softmax(teacher(X) / T, dim=1)
+    student = nn.functional.log_softmax(logits / T, dim=1)
+    kl = nn.functional.kl_div(student, target, log_target=True, reduction="batchmean")
+    return T * T * kl
+
+
 def train(
     model: nn.Module,
     data: Any,
@@ -137,6 +146,9 @@ def train(
     *,
     nesterov: bool = False,
     optimizer: str = "sgd",
+    teacher: nn.Module | None = None,
+    alpha: float = 0.9,
+    temperature: float = 4.0,
     desc: str = "train",
 ) -> History:
     """Train ``model`` in place with minibatch SGD with momentum on cross-entropy.
@@ -156,6 +168,12 @@ def train(
     progress : show a tqdm bar over the epochs
     nesterov : use PyTorch's Nesterov form
     optimizer : ``"sgd"`` or ``"sgd8bit"`` (8-bit block-wise momentum)
+    teacher : optional model to distil from (Hinton et al. 2015): the loss becomes
+        ``(1 - alpha) * CE(z, y) + alpha * T^2 * KL(softmax(t / T) || softmax(z / T))``
+        with ``z`` the model's and ``t`` the teacher's logits, ``T = temperature``
+    alpha : float in [0, 1], weight of the distillation term
+    temperature : float > 0
+    desc : label of the progress bar
 
     Returns
     -------
@@ -167,6 +185,12 @@ def train(
     epochs = _validate.integer(epochs, "epochs", 1, None)
     batch_size = _validate.integer(batch_size, "batch_size", 1, None)
     seed = _validate.integer(seed, "seed", 0, 2**63 - 1)
+    if teacher is not None:
+        if not isinstance(teacher, nn.Module):
+            raise TypeError(f"teacher must be a torch.nn.Module; got {type(teacher).__name__}")
+        alpha = float(_validate.in_range(alpha, "alpha", 0.0, 1.0))
+        temperature = float(_validate.positive(temperature, "temperature"))
+        teacher.eval()
     opt = make_optimizer(model, lr, momentum, weight_decay, nesterov, masks, optimizer)
     history = History(optimizer=opt)
     gen = torch.Generator().manual_seed(seed)
@@ -181,7 +205,10 @@ def train(
             for start in range(0, n, batch_size):
                 idx = perm[start : start + batch_size]
                 opt.zero_grad(set_to_none=True)
-                loss = nn.functional.cross_entropy(model(X[idx]), y[idx])
+                logits = model(X[idx])
+                loss = nn.functional.cross_entropy(logits, y[idx])
+                if teacher is not None:
+                    loss = (1 - alpha) * loss + alpha * _distill(logits, teacher, X[idx], temperature)
                 loss.backward()
                 opt.step()
                 total += float(loss.detach()) * idx.numel()

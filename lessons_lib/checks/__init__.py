@@ -107,5 +107,13 @@ def _fmt_args(args: tuple) -> str:
                            for a in args) + ")"
 
 
-# The per-lesson modules, importable as ``checks.<lesson>`` after ``from lessons_lib import checks``.
-from . import gradient_descent  # noqa: E402, F401
+def __getattr__(name: str):
+    """Load a lesson's module on first use: ``checks.gradient_descent``, ``checks.momentum``, ..."""
+    import importlib
+
+    if name.startswith("_"):
+        raise AttributeError(name)
+    try:
+        return importlib.import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError:
+        raise AttributeError(f"lessons_lib.checks has no lesson module {name!r}") from None

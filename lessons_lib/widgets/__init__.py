@@ -1,0 +1,12 @@
+"""Interactive widgets of the course (ipywidgets controls, ipympl figures).
+
+* :class:`~lessons_lib.widgets.explorer.TrajectoryExplorer`: GD, momentum and Nesterov
+  on a 2-D surface, with sliders, a start point, Play, a loss panel and a readout.
+
+Widgets are thin: numbers come from :mod:`lessons_lib.optimizers` and
+:mod:`lessons_lib.theory`; redraws update artists and blit (see :mod:`lessons_lib.live`).
+"""
+
+from .explorer import TrajectoryExplorer
+
+__all__ = ["TrajectoryExplorer"]
