@@ -299,6 +299,30 @@ print(f"loss ratio per step: {slope:.6f}   rho*^2 = {rate_q**2:.6f}")
 assert abs(slope - rate_q**2) < 1e-6
 
 # %% [markdown]
+# ### Try it: the trajectory explorer
+#
+# Drag the learning rate across $\eta^\star = 0.476$ and the limit $2/L = 0.5$ and watch
+# the zig-zag appear, tighten and blow up; click on the contour plot to start elsewhere
+# (a start on the $x$-axis has no steep component and so no zig-zag). Tick *momentum*
+# for a preview of lesson 03. The readout below the figure says how many steps each run
+# needs to get within $10^{-6}$ of the minimum, or at which step it diverged.
+
+# %%
+from lessons_lib.widgets import TrajectoryExplorer
+
+explorer = TrajectoryExplorer("quadratic", lr=lr_q, steps=100, methods=("gd",))
+explorer
+
+# %% [markdown]
+# What the explorer shows for the optimal step and just past the limit:
+
+# %%
+print(*explorer.readout_lines())
+explorer.lr_slider.value = 0.51
+print(*explorer.readout_lines())
+explorer.lr_slider.value = lr_q
+
+# %% [markdown]
 # ## 5. How many steps does it take?
 #
 # The error in the slowest direction after $k$ steps is $\rho^k$ times its start. To

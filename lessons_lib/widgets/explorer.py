@@ -50,6 +50,10 @@ def describe(traj: Trajectory, tol: float) -> str:
     final = traj.losses[-1]
     if traj.surface.f_min is None:
         return f"{label}: final loss {final:.3g} (this surface has no minimum)"
+    if final > traj.losses[0]:
+        return (f"{label}: growing, the loss rose from {traj.losses[0]:.4g} to {final:.4g} "
+                f"in {traj.steps} steps: diverging, though it has not yet left the square "
+                f"|x|, |y| <= {traj.surface.escape_radius:g} where divergence is declared")
     reached = traj.steps_to(tol)
     where = (f"reached f - f* <= {tol:g} at step {reached}" if reached is not None
              else f"not within {tol:g} of the minimum after {traj.steps} steps")
@@ -212,8 +216,11 @@ class TrajectoryExplorer:
             steps = np.arange(k + 1)
             self.loss_lines[m].set_data(steps, plotting.loss_gap(traj.losses[: k + 1], s.f_min))
         self.start_marker.set_data([self.x0.value], [self.y0.value])
-        lines = [describe(t, self.tol) for t in self.runs.values()] or ["(no method selected)"]
-        self.readout.value = "<br>".join(html.escape(line) for line in lines)
+        self.readout.value = "<br>".join(html.escape(line) for line in self.readout_lines())
+
+    def readout_lines(self) -> list[str]:
+        """The readout as plain text, one line per shown method."""
+        return [describe(t, self.tol) for t in self.runs.values()] or ["(no method selected)"]
 
     def update(self) -> None:
         """Recompute the runs for the controls' values and redraw the lines."""
