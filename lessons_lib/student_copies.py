@@ -90,7 +90,8 @@ def write_student_copies(out_dir: str | pathlib.Path,
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Write student copies of the course notebooks.")
     parser.add_argument("out_dir", help="folder to write the student copies to")
-    parser.add_argument("--notebooks", default=str(DEFAULT_NOTEBOOKS), help="folder of the instructor notebooks")
+    parser.add_argument("--notebooks", default=str(DEFAULT_NOTEBOOKS),
+                        help="folder of the instructor notebooks")
     args = parser.parse_args(argv)
     for path in write_student_copies(args.out_dir, args.notebooks):
         print(path)
