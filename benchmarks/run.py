@@ -91,6 +91,48 @@ def batched_speedup_vs_torch_loop() -> float:
     return per_config * GRID_LR.size * GRID_BETA.size / _batched_seconds()
 
 
+# --- widgets (issue: optimization lessons) ----------------------------------
+
+def widget_update_ms() -> float:
+    """Median in-kernel time from a slider value change to the canvas rendered.
+
+    Trajectory explorer on Rosenbrock, GD, momentum and Nesterov, 300 steps each; the
+    momentum slider is moved through 40 values. The canvas is put in the state it has
+    when a browser is connected (no static data-URL re-encoding), so each change costs
+    what it costs for a student: three runs, the artists updated, the frame rendered and
+    encoded for the browser.
+    """
+    import warnings
+
+    from lessons_lib.widgets import TrajectoryExplorer
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # no frontend: ipywidgets may warn about comms
+        explorer = TrajectoryExplorer("rosenbrock", steps=300)
+        explorer.fig.canvas.syncing_data_url = False
+        explorer.fig.canvas.draw()
+        times = []
+        for value in np.linspace(0.5, 0.95, 40):
+            start = time.perf_counter()
+            explorer.momentum_slider.value = float(value)
+            times.append(time.perf_counter() - start)
+    return 1e3 * statistics.median(times)
+
+
+BROWSER_TIMING = ROOT / "test-artifacts" / "browser" / "timing.json"
+
+
+def browser_slider_to_pixels_ms() -> float | None:
+    """Median key press to changed pixels in Chromium, as measured by the last browser test run.
+
+    Read from ``test-artifacts/browser/timing.json``, which ``tests/test_browser.py`` writes;
+    None if the browser test has not run on this checkout.
+    """
+    if not BROWSER_TIMING.exists():
+        return None
+    return float(json.loads(BROWSER_TIMING.read_text())["browser_slider_to_pixels_ms"])
+
+
 # --- notebooks (issues: foundation, reliability) ----------------------------
 
 # VmHWM is the peak resident set of the kernel process itself (getrusage's ru_maxrss would
@@ -145,6 +187,9 @@ FIGURES: dict[str, tuple[Callable[[], object], str, Callable[[object], bool]]] =
     "rate_map_ms": (rate_map_ms, "<= 20", lambda v: v <= 20),
     "batched_steps_per_s": (batched_steps_per_s, ">= 2e7", lambda v: v >= 2e7),
     "batched_speedup_vs_torch_loop": (batched_speedup_vs_torch_loop, ">= 300", lambda v: v >= 300),
+    "widget_update_ms": (widget_update_ms, "<= 20", lambda v: v <= 20),
+    "browser_slider_to_pixels_ms": (browser_slider_to_pixels_ms, "<= 250",
+                                    lambda v: v is not None and v <= 250),
     "notebook_seconds": (notebook_seconds, "each <= 30",
                          lambda v: all(x <= 30 for x in v.values())),
     "notebook_peak_rss_mb": (notebook_peak_rss_mb, "each <= 1024",
@@ -167,6 +212,8 @@ def table(results: dict[str, object]) -> str:
         if isinstance(value, dict):
             rows.append(f"{name:34s} {'':>14s}  {goal:12s} {'yes' if ok(value) else 'NO'}")
             rows += [f"  {k:32s} {v:14.6g}" for k, v in value.items()]
+        elif value is None:
+            rows.append(f"{name:34s} {'not measured':>14s}  {goal:12s} -")
         else:
             rows.append(f"{name:34s} {value:14.6g}  {goal:12s} {'yes' if ok(value) else 'NO'}")
     return "\n".join(rows)
