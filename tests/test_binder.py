@@ -1,0 +1,58 @@
+"""Binder: repo2docker's generated build installs the CPU-only PyTorch and lessons_lib,
+and the README's Binder link opens JupyterLab at the start-here notebook."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from conftest import ROOT
+
+
+@pytest.fixture(scope="module")
+def dockerfile(tmp_path_factory) -> str:
+    """The Dockerfile repo2docker generates for a clean copy of the repository (no Docker needed)."""
+    repo = tmp_path_factory.mktemp("binder") / "repo"
+    files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
+    for name in files.stdout.splitlines():
+        target = repo / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, target)
+    result = subprocess.run(
+        [sys.executable, "-m", "repo2docker", "--no-build", "--debug",
+         "--user-id", "1000", "--user-name", "jovyan", str(repo)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout + result.stderr
+
+
+def test_build_uses_the_conda_environment_file(dockerfile):
+    assert "Building conda environment" in dockerfile
+    assert re.search(r"env update .*--file \"environment.yml\"", dockerfile)
+
+
+def test_build_runs_postbuild_which_installs_lessons_lib(dockerfile):
+    assert "RUN ./postBuild" in dockerfile
+    post = (ROOT / "postBuild").read_text()
+    assert "pip install --no-deps -e ." in post
+
+
+def test_environment_pins_cpu_only_pytorch():
+    env = (ROOT / "environment.yml").read_text()
+    deps = [line.strip().lstrip("- ").strip() for line in env.splitlines() if line.strip().startswith("- ")]
+    assert any(d.startswith("pytorch-cpu") for d in deps), "environment.yml must use pytorch-cpu"
+    assert not any(re.match(r"(pytorch|torch|pytorch-gpu|cudatoolkit|cuda)\b(?!-cpu)", d) for d in deps)
+    assert "conda-forge" in env and "python=3.11" in env
+
+
+def test_readme_binder_link_opens_lab_at_start_here():
+    readme = (ROOT / "README.md").read_text()
+    links = re.findall(r"https://mybinder\.org/v2/gh/[^)\s]+", readme)
+    assert links, "README has no Binder link"
+    assert all(link.endswith("?urlpath=lab/tree/notebooks/00_start_here.ipynb") for link in links)
+    assert (ROOT / "notebooks" / "00_start_here.ipynb").exists()
