@@ -60,7 +60,8 @@ class Trajectory:
         tol = float(_validate.positive(tol, "tol"))
         f_min = self.surface.f_min
         if f_min is None:
-            raise ValueError(f"tol: the surface {self.surface.name!r} has no minimum to measure a gap to")
+            raise ValueError(f"tol: the surface {self.surface.name!r} has no minimum; steps_to must be "
+                             "used on a surface with a minimum to measure the gap f - f* to")
         reached = np.nan_to_num(self.losses - f_min, nan=np.inf) <= tol
         first = np.where(reached.any(axis=-1), reached.argmax(axis=-1), -1)
         return _none_for_negative(first)

@@ -1,0 +1,130 @@
+"""Bad input to every public function: a clear ValueError or TypeError naming the parameter.
+
+One table, one parametrised test. Each case must raise ValueError or TypeError whose
+message names the parameter and says what is allowed ("must ..."); no other exception,
+no warning, no hang.
+"""
+
+from __future__ import annotations
+
+import re
+import warnings
+
+import numpy as np
+import pytest
+
+from lessons_lib import optimizers, surfaces, theory
+from lessons_lib.widgets import TrajectoryExplorer
+
+nan, inf = float("nan"), float("inf")
+Q = surfaces.get("quadratic")
+
+
+def run(**kw):
+    args = dict(surface="quadratic", x0=[1.0, 1.0], method="momentum", lr=0.1, momentum=0.5, steps=10)
+    args.update(kw)
+    return lambda: optimizers.run(**args)
+
+
+# (id, call, parameter named in the message)
+CASES = [
+    # surfaces
+    ("get-unknown", lambda: surfaces.get("parabola"), "name"),
+    ("get-not-a-string", lambda: surfaces.get(None), "name"),
+    ("quadratic-three-eigenvalues", lambda: surfaces.quadratic([1, 2, 3]), "eigenvalues"),
+    ("quadratic-nan-eigenvalue", lambda: surfaces.quadratic([1, nan]), "eigenvalues"),
+    ("quadratic-inf-eigenvalue", lambda: surfaces.quadratic([inf, 1]), "eigenvalues"),
+    ("quadratic-empty", lambda: surfaces.quadratic([]), "eigenvalues"),
+    ("quadratic-string", lambda: surfaces.quadratic("1, 2"), "eigenvalues"),
+    ("quadratic-nan-angle", lambda: surfaces.quadratic([1, 2], angle=nan), "angle"),
+    ("f-wrong-shape", lambda: Q.f(np.zeros((4, 3))), "xy"),
+    ("f-scalar", lambda: Q.f(1.0), "xy"),
+    ("grad-nan", lambda: Q.grad([nan, 0.0]), "xy"),
+    ("grad-inf", lambda: Q.grad([0.0, -inf]), "xy"),
+    ("grad-empty", lambda: Q.grad(np.zeros((0, 2))), "xy"),
+    ("grad-object", lambda: Q.grad(object()), "xy"),
+    ("grid-n-zero", lambda: Q.grid(0), "n"),
+    ("grid-n-float", lambda: Q.grid(10.5), "n"),
+    ("regression-data-m-one", lambda: surfaces.regression_data(m=1), "m"),
+    ("regression-data-negative-noise", lambda: surfaces.regression_data(noise=-1.0), "noise"),
+    ("regression-data-negative-seed", lambda: surfaces.regression_data(seed=-3), "seed"),
+    ("linear-regression-lengths", lambda: surfaces.linear_regression([1.0, 2.0], [1.0]), "x and y"),
+    ("linear-regression-nan", lambda: surfaces.linear_regression([1.0, nan], [1.0, 2.0]), "x"),
+    ("linear-regression-constant-x", lambda: surfaces.linear_regression([2.0, 2.0], [1.0, 3.0]), "x"),
+    # optimizers.run
+    ("run-negative-lr", run(lr=-0.1), "lr"),
+    ("run-zero-lr", run(lr=0.0), "lr"),
+    ("run-nan-lr", run(lr=nan), "lr"),
+    ("run-inf-lr", run(lr=inf), "lr"),
+    ("run-string-lr", run(lr="fast"), "lr"),
+    ("run-none-lr", run(lr=None), "lr"),
+    ("run-lr-array-with-a-nan", run(lr=np.array([0.1, nan])), "lr"),
+    ("run-momentum-one", run(momentum=1.0), "momentum"),
+    ("run-momentum-negative", run(momentum=-0.01), "momentum"),
+    ("run-momentum-nan", run(momentum=nan), "momentum"),
+    ("run-momentum-above-one", run(momentum=1.5), "momentum"),
+    ("run-gd-with-momentum", run(method="gd", momentum=0.9), "momentum"),
+    ("run-unknown-method", run(method="adam"), "method"),
+    ("run-method-case", run(method="GD"), "method"),
+    ("run-steps-negative", run(steps=-5), "steps"),
+    ("run-steps-float", run(steps=10.0), "steps"),
+    ("run-steps-bool", run(steps=True), "steps"),
+    ("run-steps-huge", run(steps=10**9), "steps"),
+    ("run-x0-three", run(x0=[1.0, 2.0, 3.0]), "x0"),
+    ("run-x0-nan", run(x0=[nan, 1.0]), "x0"),
+    ("run-x0-inf", run(x0=[1.0, inf]), "x0"),
+    ("run-x0-empty", run(x0=[]), "x0"),
+    ("run-x0-batch", run(x0=np.zeros((3, 2))), "x0"),
+    ("run-shapes-do-not-broadcast", run(lr=np.ones(3) * 0.1, momentum=np.ones(2) * 0.5), "lr and momentum"),
+    ("run-unknown-surface", run(surface="parabola"), "name"),
+    ("run-surface-wrong-type", run(surface=3.14), "surface"),
+    ("steps-to-negative-tol", lambda: optimizers.run(Q, [1, 1], "gd", 0.1).steps_to(-1.0), "tol"),
+    ("steps-to-no-minimum",
+     lambda: optimizers.run(surfaces.get("saddle"), [1, 1], "gd", 0.1).steps_to(1e-6), "tol"),
+    # theory
+    ("gd-rate-negative-lr", lambda: theory.gd_rate(-0.1, [1.0]), "lr"),
+    ("gd-rate-zero-eigenvalue", lambda: theory.gd_rate(0.1, [0.0, 1.0]), "eigenvalues"),
+    ("gd-rate-nan-eigenvalue", lambda: theory.gd_rate(0.1, [nan]), "eigenvalues"),
+    ("gd-rate-2d-eigenvalues", lambda: theory.gd_rate(0.1, [[1.0, 2.0]]), "eigenvalues"),
+    ("gd-rate-empty-eigenvalues", lambda: theory.gd_rate(0.1, []), "eigenvalues"),
+    ("momentum-rate-beta-one", lambda: theory.momentum_rate(0.1, 1.0, [1.0]), "beta"),
+    ("momentum-rate-beta-negative", lambda: theory.momentum_rate(0.1, -0.5, [1.0]), "beta"),
+    ("momentum-rate-lr-inf", lambda: theory.momentum_rate(inf, 0.5, [1.0]), "lr"),
+    ("momentum-rate-shapes", lambda: theory.momentum_rate(np.ones(3), np.zeros(4), [1.0]), "lr and beta"),
+    ("nesterov-rate-beta-nan", lambda: theory.nesterov_rate(0.1, nan, [1.0]), "beta"),
+    ("momentum-matrix-array-lr", lambda: theory.momentum_matrix(np.ones(2), 0.5, 1.0), "lr and beta"),
+    ("momentum-matrix-negative-eigenvalue", lambda: theory.momentum_matrix(0.1, 0.5, -1.0), "eigenvalue"),
+    ("nesterov-matrix-beta-one", lambda: theory.nesterov_matrix(0.1, 1.0, 1.0), "beta"),
+    ("optimal-gd-mu-zero", lambda: theory.optimal_gd(0.0, 1.0), "mu"),
+    ("optimal-gd-L-below-mu", lambda: theory.optimal_gd(2.0, 1.0), "L"),
+    ("optimal-gd-L-nan", lambda: theory.optimal_gd(1.0, nan), "L"),
+    ("optimal-momentum-mu-negative", lambda: theory.optimal_momentum(-1.0, 1.0), "mu"),
+    ("optimal-momentum-L-inf", lambda: theory.optimal_momentum(1.0, inf), "L"),
+    ("critical-momentum-past-one", lambda: theory.critical_momentum(2.0, 1.0), "lr \\* eigenvalue"),
+    ("critical-momentum-zero-lr", lambda: theory.critical_momentum(0.0, 1.0), "lr"),
+    ("regime-beta-one", lambda: theory.momentum_regime(0.1, 1.0, 1.0), "beta"),
+    # widgets
+    ("explorer-unknown-surface", lambda: TrajectoryExplorer("parabola"), "surface"),
+    ("explorer-negative-lr", lambda: TrajectoryExplorer("quadratic", lr=-1.0), "lr"),
+    ("explorer-momentum-one", lambda: TrajectoryExplorer("quadratic", momentum=1.0), "momentum"),
+    ("explorer-steps-zero", lambda: TrajectoryExplorer("quadratic", steps=0), "steps"),
+    ("explorer-unknown-method", lambda: TrajectoryExplorer("quadratic", methods=("adam",)), "methods"),
+    ("explorer-nan-start", lambda: TrajectoryExplorer("quadratic", start=[nan, 0.0]), "start"),
+    ("explorer-zero-tol", lambda: TrajectoryExplorer("quadratic", tol=0.0), "tol"),
+]
+
+
+def test_the_table_is_large_enough():
+    assert len(CASES) >= 60
+    assert len({case[0] for case in CASES}) == len(CASES)
+
+
+@pytest.mark.parametrize("call, param", [c[1:] for c in CASES], ids=[c[0] for c in CASES])
+def test_bad_input_raises_a_clear_error(call, param):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises((ValueError, TypeError)) as info:
+            call()
+    message = str(info.value)
+    assert re.search(param, message), f"{message!r} does not name {param!r}"
+    assert "must" in message, f"{message!r} does not say what is allowed"
