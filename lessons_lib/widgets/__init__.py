@@ -8,5 +8,6 @@ Widgets are thin: numbers come from :mod:`lessons_lib.optimizers` and
 """
 
 from .explorer import TrajectoryExplorer
+from .rate_map import RateMap
 
-__all__ = ["TrajectoryExplorer"]
+__all__ = ["RateMap", "TrajectoryExplorer"]
