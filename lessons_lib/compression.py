@@ -274,15 +274,12 @@ def _load_units(template: nn.Module, units: Mapping[str, CompressedTensor | RawT
     model = copy.deepcopy(template)
     state = model.state_dict()
     if list(units) != list(state):
-        raise ValueError(
-            f"model_template must have the state_dict entries {list(units)}; got {list(state)}"
-        )
+        raise ValueError(f"model_template must have the state_dict entries {list(units)}; got {list(state)}")
     new_state = {}
     for name, unit in units.items():
         if tuple(unit.shape) != tuple(state[name].shape):
             raise ValueError(
-                f"model_template entry {name!r} must have shape {unit.shape}; "
-                f"got {tuple(state[name].shape)}"
+                f"model_template entry {name!r} must have shape {unit.shape}; got {tuple(state[name].shape)}"
             )
         new_state[name] = torch.from_numpy(np.array(unit.dense())).to(state[name].dtype)
     model.load_state_dict(new_state)
@@ -349,8 +346,7 @@ def _positions(data: bytes, count: int) -> np.ndarray:
 
 
 _KIND_SHARED, _KIND_F16, _KIND_F32, _KIND_I64 = 0, 1, 2, 3
-_RAW_KINDS = {np.dtype(np.float16): _KIND_F16, np.dtype(np.float32): _KIND_F32,
-              np.dtype(np.int64): _KIND_I64}
+_RAW_KINDS = {np.dtype(np.float16): _KIND_F16, np.dtype(np.float32): _KIND_F32, np.dtype(np.int64): _KIND_I64}
 _KIND_DTYPES = {v: k for k, v in _RAW_KINDS.items()}
 
 
@@ -388,9 +384,16 @@ def encode(units: Mapping[str, CompressedTensor | RawTensor]) -> bytes:
 
 
 def decode(data: bytes) -> dict[str, CompressedTensor | RawTensor]:
-    """Storage units from file bytes written by :func:`encode`."""
+    """Storage units from file bytes written by :func:`encode`; ``ValueError`` if corrupt."""
     if data[:4] != MAGIC or len(data) < 5 or data[4] not in _CODECS:
         raise ValueError("data must start with the LLC1 header of a compressed model file")
+    try:
+        return _decode_body(data)
+    except (IndexError, KeyError, UnicodeDecodeError, EOFError, zlib.error, lzma.LZMAError) as exc:
+        raise ValueError(f"data must be a complete compressed model file; it is corrupt ({exc})") from None
+
+
+def _decode_body(data: bytes) -> dict[str, CompressedTensor | RawTensor]:
     if data[4] == 1:
         body = zlib.decompress(data[5:])
     else:
@@ -489,9 +492,14 @@ def remove_dead_units(model: nn.Sequential, masks: Mapping[str, Any]) -> dict[st
     dropped from the returned masks). Exact: the model's outputs do not change.
     Returns the updated masks (torch bool tensors); changes ``model`` in place.
     """
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(f"model must be an nn.Sequential MLP; got {type(model).__name__}")
+    masks = _check_masks(model, masks)
     linears = [(i, m) for i, m in enumerate(model) if isinstance(m, nn.Linear)]
-    new = {k: (v.clone() if isinstance(v, torch.Tensor) else torch.from_numpy(_np_mask(v)))
-           for k, v in masks.items()}
+    new = {
+        k: (v.clone() if isinstance(v, torch.Tensor) else torch.from_numpy(_np_mask(v)))
+        for k, v in masks.items()
+    }
     with torch.no_grad():
         for (i, layer), (j, nxt) in zip(linears[-2::-1], linears[:0:-1], strict=True):
             out_mask = new.get(f"{j}.weight", nxt.weight != 0)
@@ -535,9 +543,9 @@ def compression_experiment(
     *,
     hidden: tuple[int, ...] = (300, 100),
     schedule: tuple[float, ...] = (0.5, 0.75, 0.875, 0.94, 0.96),
-    bits: int = 4,
+    bits: int = 5,
     dense_epochs: int = 30,
-    finetune_epochs: int = 8,
+    finetune_epochs: int = 10,
     bias_bits: int | None = None,
     distill: bool = True,
     path: str | os.PathLike | None = None,
@@ -573,8 +581,16 @@ def compression_experiment(
     masks: dict[str, Any] = {}
     for r, s in enumerate(schedule):
         masks = global_magnitude_masks(prunable_weights(model), s)
-        train(model, data, epochs=finetune_epochs, seed=seed + 1 + r, masks=masks,
-              teacher=teacher if distill else None, desc=f"prune {s:.3f}", **kw)
+        train(
+            model,
+            data,
+            epochs=finetune_epochs,
+            seed=seed + 1 + r,
+            masks=masks,
+            teacher=teacher if distill else None,
+            desc=f"prune {s:.3f}",
+            **kw,
+        )
     masks = remove_dead_units(model, masks)
     pruned_acc = accuracy(model, data.X_test, data.y_test)
 
@@ -595,4 +611,3 @@ def compression_experiment(
         bits=bits,
         seconds=time.perf_counter() - start,
     )
-

@@ -74,13 +74,10 @@ def load_digits_split(test_size: float = 0.25, seed: int = 0) -> DigitsSplit:
     """
     from sklearn.model_selection import train_test_split
 
-    test_size = float(_validate.in_range(test_size, "test_size", 0.0, 1.0, low_open=True,
-                                         high_open=True))
+    test_size = float(_validate.in_range(test_size, "test_size", 0.0, 1.0, low_open=True, high_open=True))
     seed = _validate.integer(seed, "seed", 0, 2**32 - 1)
     X, y = _digits()
-    X_tr, X_te, y_tr, y_te = train_test_split(
-        X, y, test_size=test_size, random_state=seed, stratify=y
-    )
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
     return DigitsSplit(
         torch.from_numpy(np.ascontiguousarray(X_tr)),
         torch.from_numpy(np.ascontiguousarray(X_te)),

@@ -6,13 +6,14 @@ the model itself. Block-wise 8-bit storage cuts that by almost 4x:
 * flatten the buffer and cut it into blocks of ``block_size`` values (256 here, 2048
   in the paper's GPU kernels); the last block is padded with zeros;
 * per block keep ``absmax = max |b|`` as float32 and the normalised values
-  ``b / absmax`` in [-1, 1] rounded to the nearest entry of a 256-entry *code map*;
+  ``b / absmax`` in [-1, 1] rounded to the nearest entry of a *code map* of 255 values;
 * store the index of that entry as a ``uint8``.
 
 Two code maps: ``"linear"`` (the 255 values ``k / 127``, ``k = -127..127``, so an
-int8 grid) and ``"dynamic"`` (the dynamic-tree style map: for each decade
-``10^-6 .. 10^0`` a sign, and ``2^i`` linearly spaced fractions, plus 0 and 1, which
-keeps small values in a block with a large one from all rounding to 0).
+int8 grid) and ``"dynamic"`` (in the spirit of the paper's dynamic tree: in the
+``i``-th decade ``10^(i-6) * [0.1, 1]``, ``i = 1..6``, ``2^i`` evenly spaced
+fractions of either sign, plus 0 and +-1, 255 values in all; it keeps small values
+in a block with a large one from all rounding to 0).
 
 Every block-wise round trip has error at most ``absmax * (half the largest gap of
 the map)``; for ``"linear"`` that is ``absmax / 254`` per entry.
@@ -50,8 +51,8 @@ CODES = ("linear", "dynamic")
 def _code_map(code: str) -> torch.Tensor:
     if code == "linear":
         return torch.arange(-127, 128, dtype=torch.float64).div(127).to(torch.float32)
-    values = [0.0, 1.0]
-    for i in range(7):  # decades 10^-6 .. 10^0, 2^i fractions each, both signs
+    values = [0.0, 1.0, -1.0]
+    for i in range(1, 7):  # decades 10^-5 .. 10^0, 2^i fractions each, both signs
         edges = torch.linspace(0.1, 1.0, 2**i + 1, dtype=torch.float64)
         means = (edges[:-1] + edges[1:]) / 2 * 10.0 ** (i - 6)
         values += means.tolist() + (-means).tolist()
@@ -59,7 +60,7 @@ def _code_map(code: str) -> torch.Tensor:
 
 
 def code_map(code: str = "linear") -> torch.Tensor:
-    """The sorted values in [-1, 1] that 8-bit codes index (255 or 256 float32 values)."""
+    """The 255 sorted values in [-1, 1] (0 and +-1 among them) that 8-bit codes index."""
     return _code_map(_validate.one_of(code, "code", CODES)).clone()
 
 
@@ -228,8 +229,9 @@ class StateBytes:
         return self.float32 / self.eight_bit
 
 
-def momentum_state_bytes(model_or_params: nn.Module | Iterable[torch.Tensor],
-                         block_size: int = 256) -> StateBytes:
+def momentum_state_bytes(
+    model_or_params: nn.Module | Iterable[torch.Tensor], block_size: int = 256
+) -> StateBytes:
     """Bytes of the momentum buffer in float32 and in 8-bit block-wise storage."""
     block_size = _check_block_size(block_size)
     if isinstance(model_or_params, nn.Module):

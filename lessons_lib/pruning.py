@@ -181,8 +181,7 @@ def _named_tensors(model_or_dict: object) -> Mapping[str, Any]:
     if isinstance(model_or_dict, Mapping):
         return model_or_dict
     raise TypeError(
-        f"model_or_dict must be an nn.Module or a dict of name -> array; "
-        f"got {type(model_or_dict).__name__}"
+        f"model_or_dict must be an nn.Module or a dict of name -> array; got {type(model_or_dict).__name__}"
     )
 
 
@@ -193,14 +192,11 @@ def _matched(tensors: Mapping[str, Any], masks: object) -> dict[str, tuple[Any, 
     pairs = {}
     for name, mask in masks.items():
         if name not in tensors:
-            raise ValueError(
-                f"masks has an unknown name {name!r}; known names are {sorted(tensors)}"
-            )
+            raise ValueError(f"masks has an unknown name {name!r}; known names are {sorted(tensors)}")
         w = tensors[name]
         if tuple(mask.shape) != tuple(w.shape):
             raise ValueError(
-                f"masks[{name!r}] must have the shape of the weight {tuple(w.shape)}; "
-                f"got {tuple(mask.shape)}"
+                f"masks[{name!r}] must have the shape of the weight {tuple(w.shape)}; got {tuple(mask.shape)}"
             )
         pairs[name] = (w, mask)
     return pairs
@@ -305,9 +301,7 @@ def masked_momentum_step(
         buf = g
     else:
         if tuple(buf.shape) != tuple(param.shape):
-            raise ValueError(
-                f"buf must have the shape of param {tuple(param.shape)}; got {tuple(buf.shape)}"
-            )
+            raise ValueError(f"buf must have the shape of param {tuple(param.shape)}; got {tuple(buf.shape)}")
         buf = (momentum * buf + g) * m
     d = g + momentum * buf if nesterov else buf
     return (param - lr * d) * m, buf

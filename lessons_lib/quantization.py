@@ -126,15 +126,17 @@ def quantize(x: Any, bits: int, symmetric: bool = False, axis: int | None = None
     if symmetric:
         hi = np.max(np.abs(arr), axis=reduce, keepdims=keep)
         scale = hi / q_max
+        zero_width = hi == 0.0
     else:
         lo = np.minimum(np.min(arr, axis=reduce, keepdims=keep), 0.0)
         hi = np.maximum(np.max(arr, axis=reduce, keepdims=keep), 0.0)
         scale = hi / q_max - lo / q_max  # never overflows, unlike (hi - lo) / q_max
+        zero_width = (hi == 0.0) & (lo == 0.0)
     scale = np.asarray(scale, dtype=np.float64)
     out_dtype = _torch_float_dtype(x) if is_torch else None
     store = np.float32 if out_dtype == torch.float32 else np.float64
     tiny = np.finfo(store).tiny
-    scale = np.where(hi == 0.0, 1.0, np.maximum(scale, tiny))
+    scale = np.where(zero_width, 1.0, np.maximum(scale, tiny))
     if store is np.float32:
         # The scale is stored in float32: round it up so the range stays covered.
         s32 = scale.astype(np.float32)
@@ -188,9 +190,7 @@ def dequantize(q: Any, scale: Any, zero_point: Any):
         except ValueError:
             shape = None
         if shape != q_arr.shape:
-            raise ValueError(
-                f"{name} must broadcast to the shape of q {q_arr.shape}; got shape {a.shape}"
-            )
+            raise ValueError(f"{name} must broadcast to the shape of q {q_arr.shape}; got shape {a.shape}")
     out = (q_arr - z_arr) * s_arr
     if is_torch:
         if isinstance(scale, torch.Tensor) and scale.is_floating_point():

@@ -118,8 +118,11 @@ def make_optimizer(
     if masks is not None:
         return MaskedSGD(model, masks, lr, momentum, weight_decay, nesterov)
     return torch.optim.SGD(
-        model.parameters(), lr=float(lr), momentum=float(momentum),
-        weight_decay=float(weight_decay), nesterov=bool(nesterov),
+        model.parameters(),
+        lr=float(lr),
+        momentum=float(momentum),
+        weight_decay=float(weight_decay),
+        nesterov=bool(nesterov),
     )
 
 

@@ -1,0 +1,271 @@
+"""Tests of lessons_lib.data, models, training and momentum8bit."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lessons_lib.data import DigitsSplit, as_images, load_digits_split
+from lessons_lib.models import count_parameters, mlp, small_cnn
+from lessons_lib.momentum8bit import (
+    SGD8bitMomentum,
+    code_map,
+    dequantize_blockwise,
+    momentum_state_bytes,
+    optimizer_state_bytes,
+    quantize_blockwise,
+)
+from lessons_lib.pruning import MaskedSGD, count_revived, global_magnitude_masks, prunable_weights
+from lessons_lib.training import accuracy, train
+
+
+@pytest.fixture(scope="module")
+def digits() -> DigitsSplit:
+    return load_digits_split()
+
+
+# ----------------------------------------------------------------------------- data
+
+
+def test_digits_split_shapes_types_and_range(digits):
+    X_train, X_test, y_train, y_test = digits
+    assert X_train.shape == (1347, 64) and X_test.shape == (450, 64)
+    assert X_train.dtype == torch.float32 and y_train.dtype == torch.int64
+    assert X_train.min() == 0.0 and X_train.max() == 1.0 and X_test.max() <= 1.0
+    assert set(y_train.tolist()) == set(range(10))
+    # Stratified: every class has about a quarter of its images in the test part.
+    for c in range(10):
+        frac = (y_test == c).sum() / ((y_test == c).sum() + (y_train == c).sum())
+        assert abs(float(frac) - 0.25) < 0.02
+
+
+def test_digits_split_is_fixed_by_its_seed(digits):
+    again = load_digits_split(seed=0)
+    assert torch.equal(again.X_train, digits.X_train) and torch.equal(again.y_test, digits.y_test)
+    other = load_digits_split(seed=1)
+    assert not torch.equal(other.X_train, digits.X_train)
+    assert load_digits_split(test_size=0.5).X_test.shape == (899, 64)
+
+
+def test_as_images_and_bad_data_arguments(digits):
+    assert as_images(digits.X_test).shape == (450, 1, 8, 8)
+    with pytest.raises(ValueError, match=r"test_size must be in \(0, 1\)"):
+        load_digits_split(test_size=1.0)
+    with pytest.raises(ValueError, match=r"seed must be an integer in \[0, "):
+        load_digits_split(seed=-1)
+    with pytest.raises(ValueError, match=r"X must have shape \(n, 64\)"):
+        as_images(torch.zeros(3, 10))
+
+
+# ----------------------------------------------------------------------------- models
+
+
+def test_models_are_deterministic_and_have_the_right_shapes(digits):
+    a, b = mlp(seed=5), mlp(seed=5)
+    assert count_parameters(a) == 6570
+    for p, q in zip(a.parameters(), b.parameters(), strict=True):
+        assert torch.equal(p, q)
+    torch.manual_seed(7)
+    c = mlp()
+    torch.manual_seed(7)
+    d = mlp()
+    assert torch.equal(c[0].weight, d[0].weight) and not torch.equal(a[0].weight, c[0].weight)
+    state = torch.random.get_rng_state()
+    cnn = small_cnn(seed=1)
+    assert torch.equal(torch.random.get_rng_state(), state)  # seed= leaves the global RNG alone
+    assert cnn(digits.X_test[:5]).shape == (5, 10)
+    assert cnn(as_images(digits.X_test[:5])).shape == (5, 10)
+    assert mlp((10,), seed=0)(digits.X_test[:3]).shape == (3, 10)
+
+
+def test_bad_model_arguments():
+    with pytest.raises(ValueError, match=r"hidden must be an integer in \[1, inf\]"):
+        mlp((64, 0))
+    with pytest.raises(TypeError, match="hidden must be a sequence"):
+        mlp(64)
+    with pytest.raises(ValueError, match="channels must be a pair"):
+        small_cnn((8,))
+
+
+# ----------------------------------------------------------------------------- training
+
+
+def test_training_is_deterministic_and_learns(digits):
+    runs = []
+    for _ in range(2):
+        model = mlp(seed=0)
+        history = train(model, digits, epochs=6, lr=0.05, momentum=0.9, batch_size=32, seed=3, progress=False)
+        runs.append((model, history))
+    (m1, h1), (m2, h2) = runs
+    for p, q in zip(m1.parameters(), m2.parameters(), strict=True):
+        assert torch.equal(p, q)
+    assert h1.train_loss == h2.train_loss and len(h1.test_acc) == 6
+    assert h1.train_loss[-1] < 0.5 * h1.train_loss[0]
+    assert h1.test_acc[-1] == accuracy(m1, digits.X_test, digits.y_test) > 0.9
+    m3 = mlp(seed=0)
+    train(m3, digits, epochs=1, lr=0.05, batch_size=32, seed=4, progress=False)
+    assert not torch.equal(m3[0].weight, m1[0].weight)
+
+
+def test_progress_bar_is_shown_only_on_request(digits, capsys):
+    train(mlp(seed=0), (digits.X_train[:64], digits.y_train[:64]), epochs=1, progress=False)
+    assert capsys.readouterr().err == ""
+    train(mlp(seed=0), (digits.X_train[:64], digits.y_train[:64]), epochs=1, progress=True, desc="fit")
+    assert "fit" in capsys.readouterr().err
+
+
+def test_accuracy_restores_the_mode_and_counts(digits):
+    model = torch.nn.Sequential(torch.nn.Dropout(0.5), mlp(seed=0))
+    model.train()
+    acc = accuracy(model, digits.X_test, digits.y_test)
+    assert model.training and 0.0 <= acc <= 1.0
+    assert acc == accuracy(model, digits.X_test, digits.y_test)  # eval mode: no dropout
+    perfect = torch.nn.Linear(2, 2, bias=False)
+    with torch.no_grad():
+        perfect.weight.copy_(torch.eye(2))
+    y = torch.tensor([0, 1, 1])
+    assert accuracy(perfect, torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 0.0]]), y) == pytest.approx(2 / 3)
+
+
+def test_training_with_masks_keeps_pruned_weights_at_zero(digits):
+    model = mlp(seed=0)
+    train(model, digits, epochs=4, lr=0.05, batch_size=32, progress=False)
+    masks = global_magnitude_masks(prunable_weights(model), 0.8)
+    history = train(
+        model, digits, epochs=3, lr=0.05, batch_size=32, weight_decay=1e-3, masks=masks, progress=False
+    )
+    assert isinstance(history.optimizer, MaskedSGD)
+    assert count_revived(model, masks) == 0 and history.test_acc[-1] > 0.9
+
+
+def test_distillation_runs_and_validates(digits):
+    teacher = mlp(seed=0)
+    train(teacher, digits, epochs=3, lr=0.05, batch_size=32, progress=False)
+    student = mlp((16,), seed=1)
+    h = train(student, digits, epochs=3, lr=0.05, batch_size=32, teacher=teacher, progress=False)
+    assert h.test_acc[-1] > 0.8
+    with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\]"):
+        train(student, digits, epochs=1, teacher=teacher, alpha=1.5, progress=False)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "exc", "pattern"),
+    [
+        ({"lr": -0.1}, ValueError, r"lr must be in \(0, inf\)"),
+        ({"lr": math.nan}, ValueError, "lr must be finite"),
+        ({"momentum": 1.0}, ValueError, r"momentum must be in \[0, 1\)"),
+        ({"weight_decay": -1.0}, ValueError, r"weight_decay must be in \[0, inf\)"),
+        ({"epochs": 0}, ValueError, r"epochs must be an integer in \[1, inf\]"),
+        ({"batch_size": 0}, ValueError, r"batch_size must be an integer in \[1, inf\]"),
+        ({"optimizer": "adam"}, ValueError, "optimizer must be one of"),
+        ({"optimizer": "sgd8bit", "masks": {}}, ValueError, "masks must be None"),
+        ({"masks": {"nope": torch.ones(1)}}, ValueError, "masks has an unknown name 'nope'"),
+    ],
+)
+def test_bad_training_arguments(digits, kwargs, exc, pattern):
+    with pytest.raises(exc, match=pattern):
+        train(mlp(seed=0), digits, progress=False, **kwargs)
+
+
+def test_bad_data():
+    with pytest.raises(TypeError, match="data must have X_train"):
+        train(mlp(seed=0), "digits", progress=False)
+    with pytest.raises(ValueError, match="data training part must have"):
+        train(mlp(seed=0), (torch.zeros(5, 64), torch.zeros(4, dtype=torch.long)), progress=False)
+
+
+# ----------------------------------------------------------------------------- 8-bit momentum
+
+
+@settings(deadline=None, max_examples=60)
+@given(
+    n=st.integers(1, 700),
+    block=st.sampled_from([1, 7, 64, 256]),
+    seed=st.integers(0, 1000),
+    log_scale=st.floats(-6, 3),
+)
+def test_blockwise_round_trip_error_is_bounded(n, block, seed, log_scale):
+    x = torch.randn(n, generator=torch.Generator().manual_seed(seed)) * 10.0**log_scale
+    codes, absmax = quantize_blockwise(x, block)
+    assert codes.dtype == torch.uint8 and codes.shape == (n,)
+    assert absmax.dtype == torch.float32 and absmax.shape == (math.ceil(n / block),)
+    back = dequantize_blockwise(codes, absmax, x.shape, block)
+    bound = absmax.repeat_interleave(block)[:n] / 254
+    assert torch.all((back - x).abs() <= bound * (1 + 1e-5) + 1e-12)
+
+
+def test_dynamic_code_keeps_small_values_that_linear_loses():
+    x = torch.tensor([1.0] + [1e-3] * 255)
+    lin = dequantize_blockwise(*quantize_blockwise(x, 256, "linear"), x.shape, 256, "linear")
+    dyn = dequantize_blockwise(*quantize_blockwise(x, 256, "dynamic"), x.shape, 256, "dynamic")
+    assert torch.all(lin[1:] == 0)
+    assert torch.allclose(dyn[1:], x[1:], rtol=0.1)
+    cmap = code_map("dynamic")
+    assert cmap.numel() == 255 and torch.equal(cmap, -cmap.flip(0)) and 0.0 in cmap and cmap.max() == 1.0
+
+
+def test_8bit_momentum_follows_float32_momentum():
+    gen = torch.Generator().manual_seed(0)
+    A = torch.randn(300, 300, generator=gen) / 30
+    H = A @ A.T + 0.1 * torch.eye(300)
+    x0 = torch.randn(300, generator=gen)
+    paths = []
+    for cls in (torch.optim.SGD, SGD8bitMomentum):
+        x = torch.nn.Parameter(x0.clone())
+        opt = cls([x], lr=0.1, momentum=0.9, weight_decay=1e-3)
+        for _ in range(100):
+            opt.zero_grad()
+            (0.5 * x @ H @ x).backward()
+            opt.step()
+        paths.append(x.detach())
+    f32, q8 = paths
+    assert (q8 - f32).norm() < 0.05 * x0.norm()
+    assert q8.norm() < 0.5 * x0.norm()  # and it does converge
+
+
+def test_8bit_momentum_trains_digits_about_as_well(digits):
+    accs = {}
+    for opt in ("sgd", "sgd8bit"):
+        model = mlp(seed=0)
+        h = train(
+            model, digits, epochs=8, lr=0.05, momentum=0.9, batch_size=32, optimizer=opt, progress=False
+        )
+        accs[opt] = h.test_acc[-1]
+        state = optimizer_state_bytes(h.optimizer)
+        expected = momentum_state_bytes(model)
+        assert state == (expected.float32 if opt == "sgd" else expected.eight_bit)
+    assert accs["sgd8bit"] > 0.95 and abs(accs["sgd8bit"] - accs["sgd"]) < 0.02
+
+
+def test_state_bytes_arithmetic():
+    sb = momentum_state_bytes([torch.zeros(1000), torch.zeros(10)], block_size=256)
+    assert sb.n_parameters == 1010 and sb.float32 == 4040
+    assert sb.eight_bit == 1000 + 4 * 4 + 10 + 4 * 1
+    assert sb.ratio == pytest.approx(4040 / 1030)
+
+
+def test_bad_8bit_arguments():
+    with pytest.raises(ValueError, match=r"momentum must be in \[0, 1\)"):
+        SGD8bitMomentum([torch.nn.Parameter(torch.zeros(2))], lr=0.1, momentum=1.0)
+    with pytest.raises(ValueError, match="code must be one of"):
+        quantize_blockwise(torch.ones(3), code="log")
+    with pytest.raises(ValueError, match=r"block_size must be an integer in \[1, "):
+        quantize_blockwise(torch.ones(3), block_size=0)
+    with pytest.raises(ValueError, match="x must be finite"):
+        quantize_blockwise(torch.tensor([1.0, float("nan")]))
+    with pytest.raises(ValueError, match="absmax must have"):
+        dequantize_blockwise(torch.zeros(10, dtype=torch.uint8), torch.ones(2), (10,), 256)
+
+
+def test_state_bytes_of_a_real_optimizer_after_one_step():
+    p = torch.nn.Parameter(torch.ones(600))
+    opt = SGD8bitMomentum([p], lr=0.1)
+    p.grad = torch.ones(600)
+    opt.step()
+    assert optimizer_state_bytes(opt) == 600 + 4 * 3
+    assert np.isclose(momentum_state_bytes([p]).ratio, 2400 / 612)
