@@ -15,6 +15,7 @@ current (default) state, which GitHub, nbviewer and static pages render instead.
 from __future__ import annotations
 
 import base64
+import functools
 import io
 
 import numpy as np
@@ -22,12 +23,34 @@ from IPython.display import display
 from matplotlib.figure import Figure
 
 
+@functools.cache
+def _canvas_class():
+    """ipympl's canvas widget, with its saved picture stored as a valid data URL.
+
+    Without a browser attached (while a notebook is executed for saving, say), ipympl
+    keeps the last frame in the synced ``_data_url`` trait so that a reopened notebook
+    can show it, but it stores the bare base64 text without the ``data:image/png;base64,``
+    prefix (matplotlib/ipympl#472). JupyterLab then fails to load that picture and never
+    draws the figure. This subclass adds the prefix.
+    """
+    from ipympl.backend_nbagg import Canvas
+
+    class CourseCanvas(Canvas):
+        def send_binary(self, data):
+            super().send_binary(data)
+            url = self._data_url
+            if isinstance(url, str) and url and not url.startswith("data:"):
+                self._data_url = "data:image/png;base64," + url
+
+    return CourseCanvas
+
+
 def figure(figsize: tuple[float, float] = (9.0, 3.8), dpi: int = 80) -> Figure:
     """A figure drawn on an ipympl canvas widget (``fig.canvas`` is the widget)."""
-    from ipympl.backend_nbagg import Canvas, FigureManager
+    from ipympl.backend_nbagg import FigureManager
 
     fig = Figure(figsize=figsize, dpi=dpi)
-    canvas = Canvas(fig)
+    canvas = _canvas_class()(fig)
     canvas.header_visible = False
     canvas.footer_visible = False
     canvas.toolbar_visible = False
@@ -38,9 +61,12 @@ def figure(figsize: tuple[float, float] = (9.0, 3.8), dpi: int = 80) -> Figure:
 
 def png_bytes(fig: Figure) -> bytes:
     """The figure as it looks now (animated artists included), as PNG bytes."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from PIL import Image
 
-    fig.canvas.draw()
+    # Render with Agg only: an ipympl canvas's own draw() would also send a frame to a
+    # browser that is not showing the figure yet.
+    FigureCanvasAgg.draw(fig.canvas)
     pixels = np.asarray(fig.canvas.buffer_rgba())
     buf = io.BytesIO()
     Image.fromarray(pixels).save(buf, format="png")

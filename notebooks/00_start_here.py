@@ -119,6 +119,7 @@ ax.axhline(0.0, color="0.6", linewidth=0.8)
 ax.set_ylim(-2.2, 2.2)
 ax.set_xlabel("step $k$")
 ax.set_ylabel("$x_k$")
+ax.set_title(r"$x_k = (1-\eta)^k$")  # a title of the final height, so the layout leaves room
 fig.tight_layout()
 
 lr_slider = widgets.FloatSlider(value=0.5, min=0.05, max=2.2, step=0.05, description="lr",

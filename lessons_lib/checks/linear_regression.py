@@ -1,0 +1,179 @@
+"""Self-checks for lesson 05, linear regression worked by hand.
+
+The data are the lesson's four points ``x = [0, 1, 2, 3]``, ``y = [-0.2, 1.2, 2.6, 2.8]``
+with the momentum form ``v_t = gamma v_{t-1} + eta grad J``, ``theta_t = theta_{t-1} - v_t``,
+``gamma = 0.9``, ``eta = 0.01``, from ``theta = (0, 1)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import numpy as np
+
+from .. import theory
+from . import NotYet, passed
+
+X_DATA = np.array([0.0, 1.0, 2.0, 3.0])
+Y_DATA = np.array([-0.2, 1.2, 2.6, 2.8])
+GAMMA, ETA = 0.9, 0.01
+
+
+def _grad(theta: np.ndarray, x: np.ndarray = X_DATA, y: np.ndarray = Y_DATA) -> np.ndarray:
+    e = theta[0] + theta[1] * x - y
+    return np.array([e.mean(), (e * x).mean()])
+
+
+def _iterate(steps: int, grad: Callable[[np.ndarray], np.ndarray] = _grad,
+             gamma: float = GAMMA) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(theta_t, v_t) for t = 1..steps from theta = (0, 1), v = 0."""
+    theta, v = np.array([0.0, 1.0]), np.zeros(2)
+    out = []
+    for _ in range(steps):
+        v = gamma * v + ETA * grad(theta)
+        theta = theta - v
+        out.append((theta.copy(), v.copy()))
+    return out
+
+
+def _vector(answer: object, expected: np.ndarray, *, what: str, hint: str,
+            mistakes: Mapping[str, tuple[np.ndarray, str]] | None = None, atol: float = 1e-9) -> None:
+    """Check a vector answer of shape (2,) [theta0, theta1]; named wrong answers get their own message."""
+    if answer is None or answer is Ellipsis:
+        raise NotYet(f"No answer yet for {what}. Hint: {hint}")
+    try:
+        value = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        raise NotYet(f"{what} should be two numbers [theta0, theta1]; got {type(answer).__name__}.") from None
+    if value.shape != (2,):
+        raise NotYet(f"{what} should be two numbers [theta0, theta1] (shape (2,)); got shape {value.shape}. "
+                     "Remember that theta is the vector (theta0, theta1), not one number.")
+    if np.allclose(value, expected, rtol=0.0, atol=atol):
+        passed(f"{what} = {np.array2string(expected, precision=9)}.")
+        return
+    for wrong, explanation in (mistakes or {}).values():
+        if np.allclose(value, wrong, rtol=0.0, atol=max(atol, 1e-12)):
+            raise NotYet(f"{np.array2string(value, precision=9)} is not {what}: {explanation} Hint: {hint}")
+    raise NotYet(f"{np.array2string(value, precision=9)} is not {what}. Hint: {hint}")
+
+
+def theta_after_first_iteration(answer: object) -> None:
+    """Exercise 1: theta after iteration 1 from (0, 1) with v1 = [-0.001, -0.002]."""
+    start, v1 = np.array([0.0, 1.0]), np.array([-0.001, -0.002])
+    _vector(
+        answer, start - v1, what="theta after the first iteration",
+        hint="subtract the vector v1 from the vector theta = (0, 1), component by component.",
+        mistakes={
+            "seed": (1.0 - v1, "that is the seed's [1.001, 1.002]: it subtracts v1 from the number 1 "
+                               "(theta1) in both components, but theta0 starts at 0."),
+            "plus": (start + v1, "theta_t = theta_{t-1} - v_t: subtract v, do not add it."),
+            "swapped": (start - v1[::-1],
+                        "the first component of v belongs to theta0, the second to theta1."),
+        },
+    )
+
+
+def third_iteration(v3: object, theta3: object) -> None:
+    """Exercise 2: v3 and theta3 on the four points."""
+    (theta2, v2), (theta3_ok, v3_ok) = _iterate(3)[1:]
+    g3 = _grad(theta2)
+    hint = ("residuals e_i = theta0 + theta1 x_i - y_i at theta2, g3 = (mean e, mean e*x), "
+            "v3 = 0.9 v2 + 0.01 g3, theta3 = theta2 - v3.")
+    _vector(
+        v3, v3_ok, what="v3", hint=hint,
+        mistakes={
+            "no_momentum": (ETA * g3, "that is only 0.01 * g3: add 0.9 * v2, the momentum."),
+            "seed_sign": (GAMMA * v2 - ETA * g3,
+                          "the gradient enters with a plus sign: v3 = 0.9 v2 + 0.01 g3."),
+            "seed_order": (GAMMA * v2 + ETA * g3[::-1], "the gradient's first component is mean(e), "
+                                                        "for theta0; mean(e*x) is for theta1."),
+            "torch_buffer": (GAMMA * v2 / ETA + g3, "that is PyTorch's buffer b3 = 0.9 b2 + g3 (with "
+                                                    "b2 = v2/lr); the lesson's v is lr * b."),
+        },
+    )
+    _vector(theta3, theta3_ok, what="theta after the third iteration",
+            hint="theta3 = theta2 - v3 with the v3 you just computed.",
+            mistakes={"plus": (theta2 + v3_ok, "subtract v3, do not add it.")})
+
+
+def find_the_error(line: object, theta2: object) -> None:
+    """Exercise 3: the first wrong line (3) and the correct theta after iteration 2."""
+    v1 = 0.1 * np.array([0.4, -0.2])
+    theta1 = np.array([1.0, 0.0]) - v1
+    v2 = 0.9 * v1 + 0.1 * np.array([0.3, -0.1])
+    try:
+        line_no = int(line)
+    except (TypeError, ValueError):
+        raise NotYet("give the number of the first wrong line, 1 to 4.") from None
+    if line_no in (1, 2):
+        raise NotYet(f"line {line_no} is right; recompute it: "
+                     + ("0.1 * [0.4, -0.2] = [0.04, -0.02]." if line_no == 1
+                        else "[1, 0] - [0.04, -0.02] = [0.96, 0.02]."))
+    if line_no == 4:
+        raise NotYet("line 4 subtracts correctly, [0.96, 0.02] - [0.066, -0.008] = [0.894, 0.028]; "
+                     "it only inherits an earlier error. Look at line 3 term by term.")
+    if line_no != 3:
+        raise NotYet(f"there are only lines 1 to 4; got {line_no}.")
+    _vector(theta2, theta1 - v2, what="the correct theta after iteration 2",
+            hint="0.9 * [0.04, -0.02] = [0.036, -0.018] and 0.1 * [0.3, -0.1] = [0.03, -0.01]; "
+                 "add them for v2, then theta2 = [0.96, 0.02] - v2.",
+            mistakes={"student": (np.array([0.894, 0.028]), "that is the student's answer, built on the "
+                                                             "wrong v2 = [0.066, -0.008].")})
+
+
+def gradient(candidate: Callable[..., object]) -> None:
+    """Exercise 4: grad_J(theta, x, y) for J = 1/(2m) sum (theta0 + theta1 x - y)^2."""
+    if not callable(candidate):
+        raise NotYet(f"grad_J should be a function; got {type(candidate).__name__}.")
+    rng = np.random.default_rng(5)
+    cases = [(np.array([0.0, 1.0]), X_DATA, Y_DATA)]
+    for m in (3, 10, 50):
+        x = rng.uniform(-2.0, 3.0, m)
+        cases.append((rng.normal(size=2), x, 0.7 + 1.3 * x + rng.normal(size=m)))
+    hint = "with e_i = theta0 + theta1 x_i - y_i: dJ/dtheta0 = mean(e), dJ/dtheta1 = mean(e * x)."
+    for theta, x, y in cases:
+        try:
+            got = np.asarray(candidate(theta.copy(), x, y), dtype=float)
+        except NotImplementedError:
+            raise NotYet(f"grad_J is not written yet. Hint: {hint}") from None
+        want = _grad(theta, x, y)
+        if got.shape != (2,):
+            raise NotYet(f"grad_J should return shape (2,); got {got.shape}. Hint: {hint}")
+        if np.allclose(got, want, rtol=1e-9, atol=1e-12):
+            continue
+        named = {
+            "the seed's formula: both signs flipped and the components swapped": -want[::-1],
+            "the sign: both components should have a plus sign": -want,
+            "the order: the first component is for theta0, mean(e); the x-weighted mean is for theta1":
+                want[::-1],
+            f"a factor m = {len(x)}: use the mean, not the sum": len(x) * want,
+            "a factor 2: the 1/2 in J cancels the 2 from the square": 2 * want,
+        }
+        for problem, wrong in named.items():
+            if np.allclose(got, wrong, rtol=1e-9, atol=1e-12):
+                raise NotYet(f"grad_J gives {got} where {want} is expected; the problem is {problem}.")
+        raise NotYet(f"for theta = {theta}, m = {len(x)} grad_J gives {got}; expected {want}. Hint: {hint}")
+    passed("grad_J matches the gradient on the lesson's data and on three random data sets.")
+
+
+def best_momentum(answer: object) -> None:
+    """Exercise 5: the fastest momentum for lr = 0.01 on the four points is near critical damping."""
+    lam_min = float(np.linalg.eigvalsh(np.array([[1.0, 1.5], [1.5, 3.5]])).min())
+    best = float(theory.critical_momentum(ETA, lam_min))
+    if answer is None or answer is Ellipsis:
+        raise NotYet("No answer yet. Hint: run optimizers.run with momentum=an array of gammas, "
+                     "count the steps until the distance to theta* is below 1e-10, take the argmin.")
+    value = float(answer)
+    if not 0.0 <= value < 1.0:
+        raise NotYet(f"momentum must be in [0, 1); got {value}.")
+    if value > best + 0.05:
+        raise NotYet(f"gamma = {value:.3f} is well above the best value. If some runs never reached the "
+                     "tolerance, argmax of an all-False row is 0: treat those as 'infinitely many steps'.")
+    if abs(value - best) > 0.015:
+        raise NotYet(f"gamma = {value:.3f} is not the fastest. Hint: look at the step counts around your "
+                     "value on a finer grid; too little momentum leaves the flat direction slow, too much "
+                     "makes every direction ring at the rate sqrt(gamma).")
+    passed(f"gamma = {value:.3f}. Theory: the flat direction (lambda = {lam_min:.4f}) is critically damped "
+           f"at gamma = (1 - sqrt(lr * lambda))^2 = {best:.4f}; the rate there is 1 - sqrt(lr * lambda) = "
+           f"{1 - np.sqrt(ETA * lam_min):.4f} per step, against sqrt(0.9) = {np.sqrt(0.9):.4f} "
+           "at gamma = 0.9.")

@@ -1,0 +1,803 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 05: Linear regression, worked by hand
+#
+# Many introductions to momentum end with a small worked example: two iterations of the
+# momentum update on a linear-regression loss, with every number written out. One such
+# example (seed article `002_f70065683ff95f85.txt`, section 4.7, a Chinese-language article
+# on the Momentum optimizer) is the starting point of this lesson. Its idea is good and its
+# arithmetic is wrong in several places. We redo it three ways (by hand, in vectorised
+# NumPy, with `torch.optim.SGD`), find each error and say how a reader could have caught
+# it, and then look at the same problem the way the earlier lessons taught: the loss
+# surface, its condition number, the closed-form answer, and minibatch noise.
+#
+# ## Learning goals
+#
+# After this lesson you can
+#
+# 1. derive the gradient of the least-squares loss of a line and check it with finite
+#    differences;
+# 2. carry out momentum iterations by hand, with every intermediate number;
+# 3. catch errors in a worked example by recomputing, checking dimensions, signs and
+#    magnitudes;
+# 4. show that the "$v_t = \gamma v_{t-1} + \eta\nabla J$" form of momentum and
+#    `torch.optim.SGD(momentum=...)` give the same iterates;
+# 5. compute the least-squares solution in closed form and predict from the Hessian's
+#    eigenvalues how fast gradient descent and momentum reach it.
+#
+# ## Prerequisites
+#
+# Lessons 01 (gradient descent, condition number) and 02 (minibatch noise); lesson 03
+# (momentum) helps but is not required: the momentum update is stated here. Partial
+# derivatives and a little linear algebra. About 50 minutes.
+
+# %%
+import dataclasses
+from itertools import combinations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+import lessons_lib
+from lessons_lib import checks, optimizers, plotting, surfaces, theory
+from lessons_lib.widgets import TrajectoryExplorer
+
+lessons_lib.setup()
+
+# %% [markdown]
+# ## 1. The model, the loss and its gradient
+#
+# We fit a line $h_\theta(x) = \theta_0 + \theta_1 x$ to $m$ points $(x^{(i)}, y^{(i)})$
+# by minimising
+#
+# $$J(\theta_0, \theta_1) = \frac{1}{2m}\sum_{i=1}^m \big(h_\theta(x^{(i)}) - y^{(i)}\big)^2 .$$
+#
+# With the residual $e^{(i)} = h_\theta(x^{(i)}) - y^{(i)}$ and the chain rule,
+# $\partial e^{(i)}/\partial\theta_0 = 1$ and $\partial e^{(i)}/\partial\theta_1 = x^{(i)}$,
+# so
+#
+# $$\frac{\partial J}{\partial\theta_0} = \frac1m\sum_{i=1}^m e^{(i)}, \qquad
+# \frac{\partial J}{\partial\theta_1} = \frac1m\sum_{i=1}^m e^{(i)}x^{(i)},
+# \qquad \nabla J = \Big(\frac{\partial J}{\partial\theta_0}, \frac{\partial J}{\partial\theta_1}\Big).$$
+#
+# Both components carry a **plus** sign (the $\tfrac12$ cancels the 2 from the square), and
+# the one with the factor $x^{(i)}$ belongs to $\theta_1$, the coefficient of $x$.
+#
+# **The data.** The seed gives no data set, so we choose one small enough to do by hand:
+# four points.
+
+# %%
+x = np.array([0.0, 1.0, 2.0, 3.0])
+y = np.array([-0.2, 1.2, 2.6, 2.8])
+m = len(x)
+
+
+def loss_J(theta):
+    """J(theta) = 1/(2m) sum (theta0 + theta1 x_i - y_i)^2."""
+    e = theta[0] + theta[1] * x - y
+    return np.sum(e**2) / (2 * m)
+
+
+def gradient(theta):
+    """(dJ/dtheta0, dJ/dtheta1) = (mean of e_i, mean of e_i * x_i)."""
+    e = theta[0] + theta[1] * x - y
+    return np.array([e.mean(), (e * x).mean()])
+
+
+# %% [markdown]
+# Check the gradient three ways at a few points: against central finite differences
+# $(J(\theta + hu) - J(\theta - hu))/(2h)$, against the library's surface
+# `surfaces.linear_regression(x, y)`, and against PyTorch's automatic differentiation.
+
+# %%
+surface = surfaces.linear_regression(x, y)
+h = 1e-6
+for theta in [np.array([0.0, 1.0]), np.array([0.5, -2.0]), np.array([-1.3, 0.7])]:
+    fd = np.array([(loss_J(theta + h * u) - loss_J(theta - h * u)) / (2 * h) for u in np.eye(2)])
+    t = torch.tensor(theta, requires_grad=True)
+    (((t[0] + t[1] * torch.tensor(x) - torch.tensor(y)) ** 2).sum() / (2 * m)).backward()
+    print(f"theta = {theta}: formula {gradient(theta)}, finite differences {fd}, "
+          f"surface.grad {surface.grad(theta)}, autograd {t.grad.numpy()}")
+    assert np.allclose(gradient(theta), fd, atol=1e-8)
+    assert np.allclose(gradient(theta), surface.grad(theta), atol=1e-14)
+    assert np.allclose(gradient(theta), t.grad.numpy(), atol=1e-14)
+
+# %% [markdown]
+# The data were chosen with a purpose: at the seed's starting point
+# $\theta = (\theta_0, \theta_1) = (0, 1)$ their gradient is exactly the seed's first
+# "assumed" gradient $[-0.1, -0.2]$, so the seed's first iteration and ours coincide, and
+# the second shows what changes when the gradient is actually computed.
+
+# %%
+print("gradient at (0, 1):", gradient(np.array([0.0, 1.0])))
+assert np.allclose(gradient(np.array([0.0, 1.0])), [-0.1, -0.2], atol=1e-15)
+
+fig, ax = plt.subplots(figsize=(6.5, 3.6))
+xs_line = np.linspace(-0.3, 3.3, 2)
+ax.plot(x, y, "o", color="k", markersize=7, label="data $(x^{(i)}, y^{(i)})$", zorder=5)
+ax.plot(xs_line, 0 + 1 * xs_line, color="#7f7f7f", label=r"start: $\theta = (0, 1)$, $h(x) = x$")
+for xi, yi in zip(x, y, strict=True):
+    ax.plot([xi, xi], [yi, xi], color="#d62728", linewidth=1)
+ax.plot([], [], color="#d62728", linewidth=1, label=r"residuals $e^{(i)} = h(x^{(i)}) - y^{(i)}$")
+ax.set_xlabel("$x$")
+ax.set_ylabel("$y$")
+ax.set_title("four points and the starting line")
+ax.legend(loc="upper left")
+plt.show()
+
+# %% [markdown]
+# ## 2. The worked example as the seed writes it
+#
+# The seed uses momentum in the form
+#
+# $$v_t = \gamma\,v_{t-1} + \eta\,\nabla J(\theta_{t-1}), \qquad \theta_t = \theta_{t-1} - v_t,
+# \qquad v_0 = 0,$$
+#
+# with $\gamma = 0.9$, $\eta = 0.01$, $\theta_0 = 0$, $\theta_1 = 1$. Translated, its
+# section 4.7 reads:
+#
+# > **Iteration 1.** Compute the gradient:
+# > $\nabla J(\theta) = [-\frac1m\sum(h_\theta(x^{(i)}) - y^{(i)})\,x^{(i)},\
+# > -\frac1m\sum(h_\theta(x^{(i)}) - y^{(i)})]$.
+# > Suppose the computed gradient is $[-0.1, -0.2]$. Update the momentum:
+# > $v_1 = \gamma v_0 + \eta\nabla J(\theta) = 0 + 0.01\times[-0.1, -0.2] = [-0.001, -0.002]$.
+# > Update the parameters: $\theta_1 = \theta_1 - v_1 = 1 - [-0.001, -0.002] = [1.001, 1.002]$.
+# >
+# > **Iteration 2.** Compute the gradient (same formula). Suppose the computed gradient is
+# > $[-0.05, -0.1]$. Update the momentum:
+# > $v_2 = \gamma v_1 + \eta\nabla J(\theta) = 0.9\times[-0.001, -0.002] + 0.01\times[-0.05, -0.1]
+# > = [-0.0085, -0.0135]$.
+# > Update the parameters:
+# > $\theta_1 = \theta_1 - v_2 = [1.001, 1.002] - [-0.0085, -0.0135] = [1.0095, 1.0155]$.
+#
+# Both gradients are *assumed*, not computed: without data they cannot be checked, and the
+# second is not evaluated at the new $\theta$. Take them as given and redo only the
+# arithmetic, with $\theta$ as the vector $(\theta_0, \theta_1) = (0, 1)$ and the gradients
+# read in that order:
+
+# %%
+gamma, eta = 0.9, 0.01
+seed_gradients = [np.array([-0.1, -0.2]), np.array([-0.05, -0.1])]
+seed_printed = {"v1": [-0.001, -0.002], "theta1": [1.001, 1.002],
+                "v2": [-0.0085, -0.0135], "theta2": [1.0095, 1.0155]}
+
+theta, v = np.array([0.0, 1.0]), np.zeros(2)
+redone = {}
+for t, g in enumerate(seed_gradients, start=1):
+    print(f"iteration {t}: gamma * v = {gamma} * {v} = {gamma * v}")
+    print(f"             eta * g   = {eta} * {g} = {eta * g}")
+    v = gamma * v + eta * g
+    print(f"             v_{t} = {v}")
+    print(f"             theta^({t}) = {theta} - {v} = {theta - v}")
+    theta = theta - v
+    redone[f"v{t}"], redone[f"theta{t}"] = v, theta
+assert np.allclose(redone["v1"], seed_printed["v1"])  # the one step the seed gets right
+assert np.allclose(redone["theta1"], [0.001, 1.002]) and not np.allclose(redone["theta1"], seed_printed["theta1"])
+assert np.allclose(redone["v2"], [-0.0014, -0.0028]) and not np.allclose(redone["v2"], seed_printed["v2"])
+assert np.allclose(redone["theta2"], [0.0024, 1.0048])
+
+# The other possible reading: the seed's formula lists the theta1 component first.
+v1_by_seed_order = eta * seed_gradients[0]  # [for theta1, for theta0]
+theta_seed_order = np.array([0.0 - v1_by_seed_order[1], 1.0 - v1_by_seed_order[0]])
+print(f"read in the seed's order (theta1, theta0): theta0 = {theta_seed_order[0]:.4f}, "
+      f"theta1 = {theta_seed_order[1]:.4f}")
+assert np.allclose(theta_seed_order, [0.002, 1.001])
+
+# %% [markdown]
+# ## 3. The real computation, by hand
+#
+# Now with data, every gradient is computed at the current $\theta$. The cell prints what
+# you would write on paper: one row per data point, then the means, the momentum and the
+# new parameters. Plain Python floats, no vectors, to keep it close to the pencil.
+
+
+# %%
+def by_hand(theta0, theta1, v0, v1, t):
+    """One momentum iteration written out; returns the new (theta0, theta1, v0, v1)."""
+    print(f"--- iteration {t}: theta = ({theta0:.6g}, {theta1:.6g}), v = ({v0:.6g}, {v1:.6g})")
+    print("  i   x_i    y_i   h_i = theta0 + theta1*x_i   e_i = h_i - y_i    e_i * x_i")
+    sum_e = sum_ex = 0.0
+    for i in range(m):
+        h_i = theta0 + theta1 * x[i]
+        e_i = h_i - y[i]
+        sum_e += e_i
+        sum_ex += e_i * x[i]
+        print(f"  {i + 1}  {x[i]:4.1f}  {y[i]:5.1f}   {h_i:22.6f}   {e_i:15.6f}  {e_i * x[i]:11.6f}")
+    g0, g1 = sum_e / m, sum_ex / m
+    print(f"  sums: {sum_e:.6f} and {sum_ex:.6f};  gradient = sums / {m} = ({g0:.7g}, {g1:.7g})")
+    v0, v1 = gamma * v0 + eta * g0, gamma * v1 + eta * g1
+    print(f"  v = {gamma} * v + {eta} * gradient = ({v0:.7g}, {v1:.7g})")
+    theta0, theta1 = theta0 - v0, theta1 - v1
+    print(f"  theta = theta - v = ({theta0:.7g}, {theta1:.7g})")
+    return theta0, theta1, v0, v1
+
+
+state = (0.0, 1.0, 0.0, 0.0)
+hand = []
+for t in (1, 2):
+    state = by_hand(*state, t)
+    hand.append(state)
+assert np.allclose(hand[0], [0.001, 1.002, -0.001, -0.002], atol=1e-15)
+assert np.allclose(hand[1], [0.00286, 1.005715, -0.00186, -0.003715], atol=1e-15)
+
+# %% [markdown]
+# The first iteration is the corrected seed's: $\theta^{(1)} = (0.001, 1.002)$. In the
+# second, the gradient at $\theta^{(1)}$ is $(-0.096, -0.1915)$, not the seed's assumed
+# $[-0.05, -0.1]$: the gradient of this problem changes slowly near the start, it does
+# not halve in one tiny step. (A step of size $\|v_1\| \approx 0.002$ changes the
+# gradient by at most $\lambda_{\max}\|v_1\| \approx 0.009$, with $\lambda_{\max} = 4.2$
+# from section 6, so a reader can tell that an assumed drop of $0.1$ is not what this
+# kind of problem would give.)
+
+# %%
+step1 = np.array(hand[0][2:])
+change = np.linalg.norm(gradient(np.array(hand[0][:2])) - gradient(np.array([0.0, 1.0])))
+bound = np.linalg.eigvalsh(surface.hessian).max() * np.linalg.norm(step1)
+print(f"|grad(theta1) - grad(theta0)| = {change:.5f} <= lambda_max * |v1| = {bound:.5f}; "
+      f"the seed's assumed change: {np.linalg.norm(seed_gradients[1] - seed_gradients[0]):.4f}")
+assert change <= bound < np.linalg.norm(seed_gradients[1] - seed_gradients[0])
+
+# %% [markdown]
+# ## 4. The seed's numbers against the correct ones
+#
+# Everything in one table: the seed's printed values, the same steps redone correctly with
+# the seed's own assumed gradients, and the real computation on our four points.
+
+# %%
+rows = [
+    ("gradient formula", "[-mean(e x), -mean(e)]", "[+mean(e), +mean(e x)]", "[+mean(e), +mean(e x)]"),
+    ("g1 (assumed)", "[-0.1, -0.2]", "[-0.1, -0.2]", np.round(gradient(np.array([0.0, 1.0])), 7)),
+    ("v1", seed_printed["v1"], redone["v1"], hand[0][2:]),
+    ("theta after iteration 1", seed_printed["theta1"], redone["theta1"], hand[0][:2]),
+    ("g2 (assumed)", "[-0.05, -0.1]", "[-0.05, -0.1]", np.round(gradient(np.array(hand[0][:2])), 7)),
+    ("v2", seed_printed["v2"], redone["v2"], hand[1][2:]),
+    ("theta after iteration 2", seed_printed["theta2"], redone["theta2"], hand[1][:2]),
+]
+
+
+def cell(value):
+    if isinstance(value, str):
+        return value
+    return "[" + ", ".join(f"{float(c):.7g}" for c in value) + "]"
+
+
+print(f"{'':24s} {'seed prints':24s} {'correct, seed gradients':26s} {'correct, our data':24s}")
+for name, *values in rows:
+    print(f"{name:24s} " + " ".join(f"{cell(val):25s}" for val in values))
+
+# %% [markdown]
+# | step | seed | correct (seed's gradients) | what is wrong | how a reader can tell |
+# | --- | --- | --- | --- | --- |
+# | gradient formula | $[-\frac1m\sum e\,x,\ -\frac1m\sum e]$ | $[+\frac1m\sum e,\ +\frac1m\sum e\,x]$ | sign flipped, components in the order $(\theta_1, \theta_0)$ | differentiate $\frac{1}{2m}\sum e^2$ (section 1) or use finite differences; **sign test**: if every prediction is too high ($e^{(i)} > 0$), raising $\theta_0$ raises the loss, so $\partial J/\partial\theta_0 > 0$, but the formula says $< 0$; **order test**: the $x$-weighted sum belongs to the coefficient of $x$ |
+# | $g_1$, $g_2$ | assumed | cannot be checked | no data, and $g_2$ is not evaluated at $\theta^{(1)}$ | the example never gives $x^{(i)}, y^{(i)}$; a gradient cannot drop by 0.1 after a step of 0.002 (section 3) |
+# | $v_1$ | $[-0.001, -0.002]$ | $[-0.001, -0.002]$ | correct | recompute |
+# | $\theta$ after 1 | $1 - [-0.001, -0.002] = [1.001, 1.002]$ | $[0, 1] - [-0.001, -0.002] = [0.001, 1.002]$ (in the formula's own order $(\theta_1, \theta_0)$: $\theta_0 = 0.002$, $\theta_1 = 1.001$; neither is the seed's) | the vector $\theta = (0, 1)$ replaced by the scalar $1$; $\theta_1$ names both the slope and the iterate | **dimensions**: the left side $\theta_1$ is one number (the slope), the right side is a vector; **start values**: $\theta_0$ started at 0 and moved by $0.001$, it cannot be $1.001$ |
+# | $v_2$ | $[-0.0085, -0.0135]$ | $[-0.0014, -0.0028]$ | arithmetic | **recompute**: $0.9\cdot(-0.001) + 0.01\cdot(-0.05) = -0.0009 - 0.0005$; **magnitude**: $\|v_2\| \le 0.9\|v_1\| + 0.01\|g_2\|$ componentwise, at most $0.0018 + 0.001 = 0.0028$, so $-0.0135$ is impossible |
+# | $\theta$ after 2 | $[1.0095, 1.0155]$ | $[0.0024, 1.0048]$ | inherits both errors (the subtraction itself is right) | **consistency**: $\theta^{(2)} - \theta^{(1)}$ must equal $-v_2$, and $\theta_0$ must stay near 0 |
+#
+# The sign test and the magnitude bound are quick to do in code too:
+
+# %%
+seed_formula = lambda theta: np.array([-(gradient(theta)[1]), -(gradient(theta)[0])])  # noqa: E731
+too_high = np.array([3.0, 1.0])  # the line 3 + x lies above all four points
+e_high = too_high[0] + too_high[1] * x - y
+print(f"at theta = {too_high}: all residuals > 0: {bool(np.all(e_high > 0))}; "
+      f"dJ/dtheta0 by finite differences {(loss_J(too_high + [h, 0]) - loss_J(too_high - [h, 0])) / (2 * h):+.4f}, "
+      f"the seed's formula gives {seed_formula(too_high)[1]:+.4f} for theta0")
+assert np.all(e_high > 0) and seed_formula(too_high)[1] < 0 < gradient(too_high)[0]
+
+bound_v2 = gamma * np.abs(redone["v1"]) + eta * np.abs(seed_gradients[1])
+print(f"|v2| can be at most {bound_v2} componentwise; the seed prints {seed_printed['v2']}")
+assert np.all(np.abs(seed_printed["v2"]) > bound_v2)
+print(f"gradients that would give the seed's v2: {(np.array(seed_printed['v2']) - gamma * redone['v1']) / eta}")
+
+# %% [markdown]
+# The last line shows that the printed $v_2$ would need the gradient $[-0.76, -1.17]$,
+# not the stated $[-0.05, -0.1]$. And the wrong formula is not harmless: used in the
+# update it makes the loss grow. Copy it into code with $\theta = [\theta_0, \theta_1]$,
+# read either position by position or by name (then it is exactly $-\nabla J$):
+
+# %%
+def momentum_with(grad_fn, steps, theta=(0.0, 1.0)):
+    theta, v = np.array(theta), np.zeros(2)
+    for _ in range(steps):
+        v = gamma * v + eta * grad_fn(theta)
+        theta = theta - v
+    return theta
+
+
+swap = np.array([[0.0, 1.0], [1.0, 0.0]])
+for name, fn in [("correct gradient", gradient),
+                 ("seed's formula, by position", seed_formula),
+                 ("seed's formula, by name", lambda th: swap @ seed_formula(th))]:
+    print(f"{name:28s}: J after 0, 20, 200 steps = "
+          + ", ".join(f"{loss_J(momentum_with(fn, k)):.4g}" for k in (0, 20, 200)))
+assert loss_J(momentum_with(gradient, 200)) < loss_J(np.array([0.0, 1.0]))
+assert loss_J(momentum_with(seed_formula, 200)) > 10 * loss_J(np.array([0.0, 1.0]))
+assert loss_J(momentum_with(lambda th: swap @ seed_formula(th), 200)) > 10 * loss_J(np.array([0.0, 1.0]))
+
+# %% [markdown]
+# ## 5. The same in vectorised NumPy, and in PyTorch
+#
+# With the design matrix $X$ (a column of ones and the column $x$), the residuals are
+# $X\theta - y$ and the gradient is $\frac1m X^\top(X\theta - y)$: both components at once.
+#
+# PyTorch's `torch.optim.SGD(params, lr, momentum)` keeps a buffer $b$ and does
+#
+# $$b_t = \mu\,b_{t-1} + g_t\ (b_1 = g_1), \qquad p_t = p_{t-1} - \mathrm{lr}\cdot b_t .$$
+#
+# Multiply the first line by lr: with $v_t = \mathrm{lr}\cdot b_t$ it is
+# $v_t = \mu v_{t-1} + \mathrm{lr}\cdot g_t$ and $p_t = p_{t-1} - v_t$, the seed's form with
+# $\gamma = \mu$ and $\eta = \mathrm{lr}$. So for a constant learning rate the iterates are
+# identical and the buffers differ by the factor lr. (With a schedule that changes lr they
+# are not: lesson 03.) Run 2 and then 100 iterations all three ways in float64:
+
+# %%
+X = np.column_stack([np.ones(m), x])
+
+
+def momentum_numpy(theta, steps):
+    """The seed's form, vectorised: v = gamma v + eta X^T (X theta - y) / m; theta -= v."""
+    theta, v = np.array(theta, dtype=float), np.zeros(2)
+    history = []
+    for _ in range(steps):
+        v = gamma * v + eta * X.T @ (X @ theta - y) / m
+        theta = theta - v
+        history.append((theta.copy(), v.copy()))
+    return history
+
+
+def momentum_torch(theta, steps):
+    """torch.optim.SGD(lr=eta, momentum=gamma) on the same loss; returns (theta, lr * buffer) per step."""
+    p = torch.tensor(theta, dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=eta, momentum=gamma)
+    xt, yt = torch.tensor(x), torch.tensor(y)
+    history = []
+    for _ in range(steps):
+        opt.zero_grad()
+        loss = ((p[0] + p[1] * xt - yt) ** 2).sum() / (2 * m)
+        loss.backward()
+        opt.step()
+        buffer = opt.state[p]["momentum_buffer"]
+        history.append((p.detach().numpy().copy(), eta * buffer.numpy().copy()))
+    return history
+
+
+numpy_run = momentum_numpy([0.0, 1.0], 100)
+torch_run = momentum_torch([0.0, 1.0], 100)
+library_run = optimizers.run(surface, [0.0, 1.0], "momentum", lr=eta, momentum=gamma, steps=100)
+for t in (1, 2):
+    print(f"iteration {t}: by hand theta = {np.array(hand[t - 1][:2])}, v = {np.array(hand[t - 1][2:])}")
+    print(f"             NumPy   theta = {numpy_run[t - 1][0]}, v = {numpy_run[t - 1][1]}")
+    print(f"             PyTorch theta = {torch_run[t - 1][0]}, lr * buffer = {torch_run[t - 1][1]}")
+diff_hand = max(np.abs(np.array(hand[t - 1]) - np.concatenate(numpy_run[t - 1])).max() for t in (1, 2))
+diff_torch = max(np.abs(np.concatenate(a) - np.concatenate(b)).max() for a, b in zip(numpy_run, torch_run, strict=True))
+diff_lib = np.abs(np.array([s[0] for s in numpy_run]) - library_run.points[1:]).max()
+print(f"largest differences below 1e-12: hand vs NumPy (2 steps) {diff_hand < 1e-12}, "
+      f"NumPy vs PyTorch (100 steps) {diff_torch < 1e-12}, NumPy vs optimizers.run (100 steps) {diff_lib < 1e-12}")
+assert diff_hand < 1e-12 and diff_torch < 1e-12 and diff_lib < 1e-12
+
+# %% [markdown]
+# ## 6. The answer in closed form, and how fast the methods reach it
+#
+# $J$ is a quadratic in $\theta$: $J = \frac{1}{2m}\|X\theta - y\|^2$. Its gradient
+# $\frac1m X^\top(X\theta - y)$ vanishes at the solution of the **normal equations**
+# $X^\top X\,\theta^\star = X^\top y$. For a line they have the familiar solution
+# $\theta_1^\star = \sum(x^{(i)} - \bar x)(y^{(i)} - \bar y)/\sum(x^{(i)} - \bar x)^2$,
+# $\theta_0^\star = \bar y - \theta_1^\star\bar x$. Four ways to the same numbers:
+
+# %%
+normal = np.linalg.solve(X.T @ X, X.T @ y)
+lstsq = np.linalg.lstsq(X, y, rcond=None)[0]
+slope = np.sum((x - x.mean()) * (y - y.mean())) / np.sum((x - x.mean()) ** 2)
+by_formula = np.array([y.mean() - slope * x.mean(), slope])
+print(f"normal equations {normal}, lstsq {lstsq}, formula {by_formula}, surface.minima {surface.minima[0]}")
+print(f"minimum loss J* = {loss_J(normal):.6f}, gradient there below 1e-14: "
+      f"{bool(np.abs(gradient(normal)).max() < 1e-14)}")
+for other in (lstsq, by_formula, surface.minima[0]):
+    assert np.allclose(normal, other, atol=1e-12)
+assert np.allclose(normal, [0.04, 1.04]) and np.allclose(gradient(normal), 0, atol=1e-14)
+theta_star = normal
+
+# %% [markdown]
+# **The Hessian and its condition number.** The Hessian of $J$ is constant,
+# $H = \frac1m X^\top X = \begin{pmatrix} 1 & \bar x\\ \bar x & \overline{x^2}\end{pmatrix}$
+# $= \begin{pmatrix} 1 & 1.5\\ 1.5 & 3.5\end{pmatrix}$ here. Lessons 01 and 03 turn its
+# eigenvalues $\mu \le L$ into predictions: gradient descent needs $\eta < 2/L$ and at best
+# converges at the rate $(\kappa-1)/(\kappa+1)$; momentum at its best pair at
+# $(\sqrt\kappa-1)/(\sqrt\kappa+1)$; and with the seed's $\eta = 0.01$, $\gamma = 0.9$,
+# gradient descent has the rate $1 - \eta\mu$ while momentum, whose roots are complex for
+# both eigenvalues here, has the rate $\sqrt{\gamma}$.
+
+# %%
+H = X.T @ X / m
+mu, L = np.linalg.eigvalsh(H)
+kappa = L / mu
+print(f"H = {H.tolist()}, eigenvalues mu = {mu:.6f}, L = {L:.6f}, kappa = {kappa:.4f}")
+assert np.allclose(H, surface.hessian) and np.allclose(H, [[1, 1.5], [1.5, 3.5]])
+
+lr_gd, rate_gd = theory.optimal_gd(mu, L)
+lr_mom, beta_mom, rate_mom = theory.optimal_momentum(mu, L)
+settings = {  # name: (method, lr, beta, predicted rate)
+    "GD, seed's eta = 0.01": ("gd", eta, 0.0, theory.gd_rate(eta, [mu, L])),
+    "momentum, seed's (0.01, 0.9)": ("momentum", eta, gamma, theory.momentum_rate(eta, gamma, [mu, L])),
+    "Nesterov, seed's (0.01, 0.9)": ("nesterov", eta, gamma, theory.nesterov_rate(eta, gamma, [mu, L])),
+    f"GD, optimal eta = {lr_gd:.4f}": ("gd", lr_gd, 0.0, rate_gd),
+    f"momentum, optimal ({lr_mom:.4f}, {beta_mom:.4f})": ("momentum", lr_mom, beta_mom, rate_mom),
+}
+print(f"checks: 1 - eta*mu = {1 - eta * mu:.6f}, sqrt(gamma) = {np.sqrt(gamma):.6f}, "
+      f"(kappa-1)/(kappa+1) = {(kappa - 1) / (kappa + 1):.6f}, "
+      f"(sqrt(kappa)-1)/(sqrt(kappa)+1) = {(np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1):.6f}")
+assert np.isclose(settings["GD, seed's eta = 0.01"][3], 1 - eta * mu)
+assert np.isclose(settings["momentum, seed's (0.01, 0.9)"][3], np.sqrt(gamma))
+assert np.isclose(rate_gd, (kappa - 1) / (kappa + 1)) and np.isclose(rate_mom, (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1))
+
+# %% [markdown]
+# Now measure. The distance to $\theta^\star$ shrinks by the rate per step; we compare
+# $(d_{k_2}/d_{k_1})^{1/(k_2-k_1)}$ with the prediction. (At the optimal momentum pair
+# both extreme eigenvalues are critically damped, a double root, so the distance behaves
+# like $k\rho^k$ and we divide that factor out.) We also count the steps to
+# $\|\theta_k - \theta^\star\| < 10^{-8}$ and compare with
+# $\ln(10^{-8}/d_0)/\ln\rho$.
+
+# %%
+d0 = np.linalg.norm(np.array([0.0, 1.0]) - theta_star)
+windows = {"gd": (1000, 3000), "momentum": (50, 250), "nesterov": (50, 250)}
+runs, step_counts = {}, {}
+print(f"{'':42s} predicted rate  measured rate  steps to 1e-8 (predicted)")
+for name, (method, lr, beta, rate) in settings.items():
+    run = optimizers.run(surface, [0.0, 1.0], method, lr=lr, momentum=beta, steps=5000)
+    runs[name] = run
+    d = np.linalg.norm(run.points - theta_star, axis=1)
+    k1, k2 = windows[method] if lr == eta else (10, 40)
+    double_root = method == "momentum" and lr != eta
+    measured = ((d[k2] / (k2 if double_root else 1)) / (d[k1] / (k1 if double_root else 1))) ** (1 / (k2 - k1))
+    steps = step_counts[name] = int(np.argmax(d < 1e-8))
+    predicted_steps = np.log(1e-8 / d0) / np.log(rate)
+    print(f"{name:42s} {rate:12.6f} {measured:14.6f} {steps:10d} ({predicted_steps:6.0f})")
+    assert abs(measured / rate - 1) < 0.01
+    assert double_root or abs(steps / predicted_steps - 1) < 0.1
+seed_gd, seed_mom = "GD, seed's eta = 0.01", "momentum, seed's (0.01, 0.9)"
+predicted_ratio = np.log(settings[seed_mom][3]) / np.log(settings[seed_gd][3])
+measured_ratio = step_counts[seed_gd] / step_counts[seed_mom]
+print(f"momentum against GD at the seed's settings: ln(rate_momentum)/ln(rate_GD) = {predicted_ratio:.1f}, "
+      f"ratio of the measured step counts {measured_ratio:.1f}")
+assert 15 < measured_ratio < 20 and 15 < predicted_ratio < 20
+
+# %% [markdown]
+# With the seed's settings, gradient descent loses only 0.3 % of its distance per step
+# (the flat direction, $\eta\mu = 0.003$), while momentum loses 5 %: it needs about 17
+# times fewer steps, as the ratio of the logarithms of the rates predicts. The step counts
+# agree with $\ln(10^{-8}/d_0)/\ln\rho$ within 10 % (for gradient descent the formula
+# overestimates a little, because not all of the initial distance lies along the slowest
+# direction). Tuning helps both far more: with the optimal constants gradient descent needs
+# 110 steps and momentum 36 (a few more than $\rho^k$ alone predicts, because of the
+# factor $k$ of the double root).
+#
+# **Nesterov needs its own constants.** The heavy-ball optimum is no good for Nesterov's
+# method: its look-ahead changes the 2x2 iteration matrix (lesson 04), and at
+# $(\eta, \beta) = (0.594, 0.336)$ its spectral radius is above 1. A scan of
+# `theory.nesterov_rate` over a grid of $(\eta, \beta)$ (the worse of the rates at our two
+# eigenvalues $\mu$ and $L$) finds Nesterov's best pair, which
+# agrees with the known closed form $\eta = 4/(3L+\mu)$,
+# $\beta = (\sqrt{3\kappa+1}-2)/(\sqrt{3\kappa+1}+2)$, rate $1 - 2/\sqrt{3\kappa+1}$
+# (Lessard, Recht and Packard, 2016):
+
+# %%
+print(f"Nesterov's rate at the heavy-ball optimum: {theory.nesterov_rate(lr_mom, beta_mom, [mu, L]):.3f}")
+assert theory.nesterov_rate(lr_mom, beta_mom, [mu, L]) > 1
+assert optimizers.run(surface, [0.0, 1.0], "nesterov", lr=lr_mom, momentum=beta_mom, steps=200).diverged
+lr_grid = np.linspace(0.01, 0.5, 491)[:, None]
+beta_grid = np.linspace(0.0, 0.95, 381)[None, :]
+nesterov_rates = theory.nesterov_rate(lr_grid, beta_grid, [mu, L])  # H has just these two
+i, j = np.unravel_index(nesterov_rates.argmin(), nesterov_rates.shape)
+lr_nes, beta_nes, rate_nes = lr_grid[i, 0], beta_grid[0, j], nesterov_rates[i, j]
+root = np.sqrt(3 * kappa + 1)
+print(f"grid optimum: lr = {lr_nes:.3f}, beta = {beta_nes:.3f}, rate {rate_nes:.4f};  closed form: "
+      f"lr = {4 / (3 * L + mu):.4f}, beta = {(root - 2) / (root + 2):.4f}, rate {1 - 2 / root:.4f}")
+assert abs(lr_nes - 4 / (3 * L + mu)) < 2e-3 and abs(beta_nes - (root - 2) / (root + 2)) < 3e-3
+assert abs(rate_nes - (1 - 2 / root)) < 2e-3 and rate_mom < rate_nes < rate_gd
+
+# %% [markdown]
+# **The loss surface.** The left panel shows the whole bowl from a far start, each method
+# with its own best constants; the right zooms in on the seed's start $(0, 1)$ with the
+# seed's settings, for 300 steps.
+
+# %%
+far_start = surface.start
+far = {
+    "gd": optimizers.run(surface, far_start, "gd", lr=lr_gd, steps=60),
+    "momentum": optimizers.run(surface, far_start, "momentum", lr=lr_mom, momentum=beta_mom, steps=60),
+    "nesterov": optimizers.run(surface, far_start, "nesterov", lr=lr_nes, momentum=beta_nes, steps=60),
+}
+near = {method: optimizers.run(surface, [0.0, 1.0], method, lr=eta,
+                               momentum=0.0 if method == "gd" else gamma, steps=300)
+        for method in ("gd", "momentum", "nesterov")}
+zoom = dataclasses.replace(surface, xlim=(-0.02, 0.08), ylim=(0.99, 1.075))
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.6))
+plotting.contour(ax1, surface)
+for method, run in far.items():
+    plotting.path(ax1, run.points, method, markersize=2)
+ax1.set_title(f"best constants per method, far start, 60 steps; kappa = {kappa:.1f}", fontsize=9)
+plotting.contour(ax2, zoom)
+for method, run in near.items():
+    plotting.path(ax2, run.points, method, markersize=1.5)
+ax2.set_title(r"the seed's $\eta = 0.01$, $\gamma = 0.9$ from $(0, 1)$, 300 steps", fontsize=9)
+for ax in (ax1, ax2):
+    ax.set_xlabel(r"$\theta_0$")
+    ax.set_ylabel(r"$\theta_1$")
+    ax.legend(loc="upper right", fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 3.8))
+k = np.arange(1001)
+for name in ["GD, seed's eta = 0.01", "momentum, seed's (0.01, 0.9)", "Nesterov, seed's (0.01, 0.9)"]:
+    method, _, _, rate = settings[name]
+    d = np.linalg.norm(runs[name].points[:1001] - theta_star, axis=1)
+    ax.semilogy(k, d, color=plotting.METHOD_COLORS[method], label=name)
+    ax.semilogy(k, d0 * rate**k, ":", color=plotting.METHOD_COLORS[method], linewidth=1)
+ax.plot([], [], "k:", linewidth=1, label=r"$d_0\,\rho^k$ with the predicted rate $\rho$")
+ax.set_ylim(1e-16, 1)
+ax.set_xlabel("step $k$")
+ax.set_ylabel(r"$\|\theta_k - \theta^\star\|$ (log scale)")
+ax.set_title("distance to the least-squares solution")
+ax.legend(loc="center right", fontsize=8)
+plt.show()
+
+# %% [markdown]
+# ## 7. Minibatch noise on this problem
+#
+# With minibatches (lesson 02) each step uses the gradient of only some of the four
+# terms. Drawn uniformly, the minibatch gradient is unbiased: averaged over all four
+# single points, or over all six pairs, it is exactly the full gradient. But at
+# $\theta^\star$ the single-point gradients $e^{(i)}(1, x^{(i)})$ are not zero (the line
+# does not pass through the points), so SGD with a constant step keeps jittering around
+# the minimum. A "minibatch" of all four points without replacement is the full gradient:
+# no noise at all.
+
+# %%
+def minibatch_gradient(theta, idx):
+    e = theta[0] + theta[1] * x[idx] - y[idx]
+    return np.array([e.mean(), (e * x[idx]).mean()])
+
+
+theta = np.array([0.0, 1.0])
+for B in (1, 2, 3):
+    avg = np.mean([minibatch_gradient(theta, list(c)) for c in combinations(range(m), B)], axis=0)
+    print(f"B = {B}: average over all {len(list(combinations(range(m), B)))} minibatches {avg}, "
+          f"full gradient {gradient(theta)}")
+    assert np.allclose(avg, gradient(theta), atol=1e-15)
+per_point = np.array([minibatch_gradient(theta_star, [i]) for i in range(m)])
+print("single-point gradients at theta*:\n", per_point)
+assert np.all(np.abs(per_point).max(axis=1) > 0.1)
+
+# %%
+rng = np.random.default_rng(0)
+lr_sgd, steps_sgd = 0.05, 3000
+theta, path_sgd = np.array([0.0, 1.0]), [np.array([0.0, 1.0])]
+for _ in range(steps_sgd):
+    theta = theta - lr_sgd * minibatch_gradient(theta, rng.integers(0, m, size=1))
+    path_sgd.append(theta)
+path_sgd = np.array(path_sgd)
+path_gd = optimizers.run(surface, [0.0, 1.0], "gd", lr=lr_sgd, steps=steps_sgd).points
+d_sgd = np.linalg.norm(path_sgd - theta_star, axis=1)
+d_gd = np.linalg.norm(path_gd - theta_star, axis=1)
+tail_average = path_sgd[-1000:].mean(axis=0)
+print(f"GD, lr = {lr_sgd}: final distance below 1e-8: {bool(d_gd[-1] < 1e-8)}")
+print(f"SGD, B = 1: distance over the last 1000 steps between {d_sgd[-1000:].min():.3f} and "
+      f"{d_sgd[-1000:].max():.3f} (median {np.median(d_sgd[-1000:]):.3f})")
+print(f"average of the last 1000 SGD iterates: {tail_average}, distance {np.linalg.norm(tail_average - theta_star):.3f}")
+assert d_gd[-1] < 1e-8 and d_sgd[-1000:].min() > 1e-3
+assert np.linalg.norm(tail_average - theta_star) < np.median(d_sgd[-1000:])
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11.5, 4.0), gridspec_kw={"width_ratios": [1.4, 1]})
+noise_zoom = dataclasses.replace(surface, xlim=(-0.2, 0.28), ylim=(0.86, 1.22))
+plotting.contour(ax1, noise_zoom)
+ax1.plot(path_sgd[:, 0], path_sgd[:, 1], "-", color="#ff7f0e", linewidth=0.4, alpha=0.45,
+         label=f"SGD, B = 1, lr = {lr_sgd}")
+plotting.path(ax1, path_gd, "gd", label=f"GD, lr = {lr_sgd}", markersize=1)
+ax1.plot(*tail_average, "D", color="#2ca02c", markeredgecolor="k", label="average of the last 1000 SGD steps")
+ax1.set_xlabel(r"$\theta_0$")
+ax1.set_ylabel(r"$\theta_1$")
+ax1.legend(loc="lower left", fontsize=8)
+ax1.set_title("SGD keeps jittering around the minimum")
+ax2.semilogy(d_sgd, color="#ff7f0e", linewidth=0.8, label="SGD, B = 1")
+ax2.semilogy(d_gd, color=plotting.METHOD_COLORS["gd"], label="GD")
+ax2.set_ylim(1e-12, 2)
+ax2.set_xlabel("step $k$")
+ax2.set_ylabel(r"$\|\theta_k - \theta^\star\|$")
+ax2.set_title(r"distance to $\theta^\star$: GD converges, SGD does not")
+ax2.legend()
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# Which way does the cloud point? Lesson 02's 1-D model gives the spread along each
+# eigenvector $q_i$ of $H$: about $\eta s_i^2/(\lambda_i(2 - \eta\lambda_i))$, where
+# $s_i^2$ is the variance of the single-point gradients along $q_i$. A small curvature
+# widens the spread, but so does a large noise, and here the noise wins: along the steep
+# eigenvector the single-point gradients vary 36 times more than along the flat one, which
+# outweighs the 14 times larger curvature. Measure the spread with 4000 independent runs,
+# and compare with that formula and with lesson 02's exact one (which adds the noise from
+# sampling the curvature, $a_ia_i^\top$, as well):
+
+# %%
+lam_H, Q_H = np.linalg.eigh(H)
+Q_H = Q_H * np.sign(Q_H[0])  # fix the eigenvectors' signs: first component positive
+residual_star = X @ theta_star - y
+S_star = (residual_star[:, None] * X).T @ (residual_star[:, None] * X) / m  # covariance at theta*
+s2 = np.diag(Q_H.T @ S_star @ Q_H)
+additive = lr_sgd * s2 / (lam_H * (2 - lr_sgd * lam_H))
+M = np.eye(2) - lr_sgd * H
+curvature = np.mean([np.kron(np.outer(a, a), np.outer(a, a)) for a in X], axis=0)
+C = np.linalg.solve(np.eye(4) - np.kron(M, M) - lr_sgd**2 * (curvature - np.kron(H, H)),
+                    (lr_sgd**2 * S_star).reshape(-1)).reshape(2, 2)
+exact = np.diag(Q_H.T @ C @ Q_H)
+
+thetas = np.tile(theta_star, (4000, 1))
+for _ in range(800):  # 800 steps: 8 / (lr * mu) would be 540
+    i = rng.integers(0, m, size=len(thetas))
+    e = thetas[:, 0] + thetas[:, 1] * x[i] - y[i]
+    thetas = thetas - lr_sgd * np.column_stack([e, e * x[i]])
+measured = ((thetas - theta_star) @ Q_H).var(axis=0)
+for k, name in enumerate(["flat ", "steep"]):
+    print(f"{name} eigenvector {Q_H[:, k]}, lambda = {lam_H[k]:.4f}, s^2 = {s2[k]:.4f}: variance measured "
+          f"{measured[k]:.5f}, 1-D formula {additive[k]:.5f}, exact {exact[k]:.5f}")
+    assert abs(measured[k] / exact[k] - 1) < 0.08 and abs(measured[k] / additive[k] - 1) < 0.25
+print(f"noise ratio s^2 steep/flat = {s2[1] / s2[0]:.1f}, curvature ratio = {lam_H[1] / lam_H[0]:.1f}")
+print(f"the cloud is {np.sqrt(measured[1] / measured[0]):.2f} times longer along the steep eigenvector")
+assert 1.5 < np.sqrt(measured[1] / measured[0]) < 1.9
+
+# %% [markdown]
+# So the cloud is about 1.7 times longer along the *steep* eigenvector: the picture of "noise spreads out along the flat valley" needs the noise to
+# be the same in every direction, which per-sample gradients rarely are. The average of
+# the iterates lands much closer to $\theta^\star$ than a typical iterate, as in
+# lesson 02.
+#
+# ## 8. Explore
+#
+# The trajectory explorer below starts on the linear-regression loss. Its surface is the
+# library's synthetic set of 40 points (`surfaces.regression_data()`), not our four, but
+# the shape is the same kind of tilted, elongated bowl. Try the seed's $\eta = 0.01$,
+# $\gamma = 0.9$; then find the largest learning rate at which gradient descent still
+# converges and compare it with $2/L$ for that surface:
+
+# %%
+explorer_surface = surfaces.linear_regression()
+mu40, L40 = np.linalg.eigvalsh(explorer_surface.hessian)
+print(f"explorer's surface: mu = {mu40:.4f}, L = {L40:.4f}, kappa = {L40 / mu40:.1f}, 2/L = {2 / L40:.4f}")
+stable = optimizers.run(explorer_surface, explorer_surface.start, "gd", lr=np.array([0.99, 1.01]) * 2 / L40,
+                        steps=3000)
+print(f"GD at 0.99 * 2/L diverged: {bool(stable.diverged[0])}; at 1.01 * 2/L diverged: {bool(stable.diverged[1])}")
+assert not stable.diverged[0] and stable.diverged[1]
+
+# %%
+TrajectoryExplorer(surface="linear_regression", lr=0.01, momentum=0.9, steps=300)
+
+# %% [markdown]
+# ## Summary
+#
+# * For $J = \frac{1}{2m}\sum(\theta_0 + \theta_1x^{(i)} - y^{(i)})^2$ the gradient is
+#   $\big(\frac1m\sum e^{(i)},\ \frac1m\sum e^{(i)}x^{(i)}\big)$ with a plus sign, checked
+#   against finite differences, the library and autograd.
+# * The seed's worked example gets $v_1$ right and then goes wrong: a sign-flipped,
+#   reordered gradient formula, a scalar where the vector $\theta$ belongs
+#   ($[1.001, 1.002]$ should be $[0.001, 1.002]$), and an arithmetic slip in $v_2$
+#   ($[-0.0085, -0.0135]$ should be $[-0.0014, -0.0028]$), so $\theta^{(2)}$ should be
+#   $[0.0024, 1.0048]$, not $[1.0095, 1.0155]$.
+# * Recomputing, checking dimensions, a sign test and a magnitude bound
+#   ($|v_t| \le \gamma|v_{t-1}| + \eta|g_t|$) catch each of these errors.
+# * By hand, vectorised NumPy, `torch.optim.SGD` and the course's optimizer agree to
+#   $10^{-12}$; PyTorch's buffer is $v/\mathrm{lr}$.
+# * The normal equations give $\theta^\star = (0.04, 1.04)$; the Hessian's eigenvalues
+#   ($\kappa \approx 14$) predict the measured rates: $1-\eta\mu$ for gradient descent and
+#   $\sqrt\gamma$ for momentum at the seed's settings, 17 times fewer steps for momentum.
+# * Minibatch gradients are unbiased, but with a constant step SGD keeps jittering around
+#   $\theta^\star$; averaging the iterates helps.
+#
+# ## Exercises
+#
+# The data are the four points of section 1 with $\gamma = 0.9$, $\eta = 0.01$. Each
+# exercise ends with a check; solutions are between `BEGIN SOLUTION` and `END SOLUTION`.
+#
+# ### Exercise 1 (recall)
+#
+# Start from $\theta = (\theta_0, \theta_1) = (0, 1)$ and $v_1 = [-0.001, -0.002]$. What is
+# $\theta$ after the first iteration, as `[theta0, theta1]`?
+
+# %%
+### BEGIN SOLUTION
+answer_1 = [0.0 - (-0.001), 1.0 - (-0.002)]
+### END SOLUTION
+checks.linear_regression.theta_after_first_iteration(answer_1)
+
+# %% [markdown]
+# ### Exercise 2 (apply)
+#
+# Do the **third** iteration by hand on the four points, continuing from
+# $\theta^{(2)} = (0.00286, 1.005715)$ and $v_2 = (-0.00186, -0.003715)$: compute the
+# residuals, the gradient $g_3$, then $v_3$ and $\theta^{(3)}$.
+
+# %%
+### BEGIN SOLUTION
+theta2, v2 = np.array([0.00286, 1.005715]), np.array([-0.00186, -0.003715])
+e3 = theta2[0] + theta2[1] * x - y
+g3 = np.array([e3.mean(), (e3 * x).mean()])
+v3 = gamma * v2 + eta * g3
+theta3 = theta2 - v3
+### END SOLUTION
+checks.linear_regression.third_iteration(v3, theta3)
+
+# %% [markdown]
+# ### Exercise 3 (apply)
+#
+# Find the error. With $\gamma = 0.9$, $\eta = 0.1$, $\theta^{(0)} = (1, 0)$ and the
+# assumed gradients $g_1 = [0.4, -0.2]$, $g_2 = [0.3, -0.1]$, a student writes:
+#
+# 1. $v_1 = 0.9\cdot[0, 0] + 0.1\cdot[0.4, -0.2] = [0.04, -0.02]$
+# 2. $\theta^{(1)} = [1, 0] - [0.04, -0.02] = [0.96, 0.02]$
+# 3. $v_2 = 0.9\cdot[0.04, -0.02] + 0.1\cdot[0.3, -0.1] = [0.066, -0.008]$
+# 4. $\theta^{(2)} = [0.96, 0.02] - [0.066, -0.008] = [0.894, 0.028]$
+#
+# Which line is the first wrong one, and what is the correct $\theta^{(2)}$?
+
+# %%
+### BEGIN SOLUTION
+first_wrong_line = 3
+v2_ex = 0.9 * np.array([0.04, -0.02]) + 0.1 * np.array([0.3, -0.1])
+correct_theta2 = np.array([0.96, 0.02]) - v2_ex
+### END SOLUTION
+checks.linear_regression.find_the_error(first_wrong_line, correct_theta2)
+
+# %% [markdown]
+# ### Exercise 4 (implement)
+#
+# Write `grad_J(theta, x, y)` returning $(\partial J/\partial\theta_0, \partial J/\partial\theta_1)$
+# as an array of shape `(2,)` for any data arrays `x`, `y` of one length.
+
+# %%
+def grad_J(theta, x, y):
+    ### BEGIN SOLUTION
+    e = theta[0] + theta[1] * x - y
+    return np.array([e.mean(), (e * x).mean()])
+    ### END SOLUTION
+
+
+checks.linear_regression.gradient(grad_J)
+
+# %% [markdown]
+# ### Exercise 5 (explore)
+#
+# Keep $\eta = 0.01$ and vary the momentum. Which $\gamma$ reaches
+# $\|\theta_k - \theta^\star\| < 10^{-10}$ from $(0, 1)$ in the fewest steps? Scan a grid
+# of $\gamma$ with one batched `optimizers.run` call (careful with runs that never reach
+# the tolerance). The check compares your value with the theory of lesson 03.
+
+# %%
+### BEGIN SOLUTION
+gammas = np.linspace(0.8, 0.98, 181)
+scan = optimizers.run(surface, [0.0, 1.0], "momentum", lr=0.01, momentum=gammas, steps=2000)
+dist = np.linalg.norm(scan.points - theta_star, axis=-1)
+reached = dist < 1e-10
+steps_needed = np.where(reached.any(axis=1), reached.argmax(axis=1), 10**9)
+best_gamma = gammas[steps_needed.argmin()]
+### END SOLUTION
+checks.linear_regression.best_momentum(best_gamma)

@@ -1,0 +1,497 @@
+"""Helpers of the real-browser test (tests/test_browser.py).
+
+* :func:`chromium_or_skip` finds Debian's Chromium, or skips (fails when
+  ``LESSONS_REQUIRE_BROWSER=1``, as in CI).
+* :class:`LabServer` runs JupyterLab for one test session on 127.0.0.1 and a free
+  port, token-free, with every Jupyter/IPython directory in a temporary folder and
+  a temporary copy of ``notebooks/`` as its root; :meth:`LabServer.stop` always ends
+  the server, its process group and the kernels it started.
+* :func:`open_and_run_all` opens a notebook in JupyterLab, waits for an idle kernel,
+  runs all cells and waits until they finished.
+* :func:`slider_to_pixels` finds a slider by its exact description, the ipympl canvas
+  in the same widget box, presses ArrowRight on the slider and times each press
+  until the canvas' pixels change.
+
+Nothing here talks to anything but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import pathlib
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+NOTEBOOKS = ROOT / "notebooks"
+ARTIFACTS = ROOT / "test-artifacts" / "browser"
+
+CHROMIUM = "/usr/bin/chromium"
+# The machine has no internet: these flags keep Chromium from opening connections of its own.
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # we run as root in a container
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+SERVER_START_TIMEOUT = 90.0  # s, until /api/status answers
+KERNEL_IDLE_TIMEOUT = 120.0  # s, from opening the notebook to an idle kernel
+RUN_ALL_TIMEOUT = 300.0  # s, for "Run All Cells" (lessons run in well under 30 s on a laptop)
+PIXELS_TIMEOUT = 15.0  # s, from a key press to changed pixels
+CANVAS_DRAWN_TIMEOUT = 20.0  # s, from the slider showing to a drawn (non-blank) figure
+SETTLE_MS = 400  # the canvas counts as settled after this long without a change
+
+
+# --- the browser ---------------------------------------------------------------
+
+
+def find_chromium() -> str | None:
+    if os.access(CHROMIUM, os.X_OK):
+        return CHROMIUM
+    return shutil.which("chromium")
+
+
+def chromium_or_skip() -> str:
+    """Chromium's path; skip without it, but fail when LESSONS_REQUIRE_BROWSER=1 (CI)."""
+    path = find_chromium()
+    if path is not None:
+        return path
+    reason = (f"Debian's Chromium is not installed (neither {CHROMIUM} nor `chromium` on PATH); "
+              "install it with: apt-get install chromium")
+    if os.environ.get("LESSONS_REQUIRE_BROWSER") == "1":
+        pytest.fail(f"LESSONS_REQUIRE_BROWSER=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+    raise AssertionError("unreachable")
+
+
+# --- the JupyterLab server -------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def copy_notebooks(dest: pathlib.Path) -> pathlib.Path:
+    """A temporary copy of notebooks/ (timestamps kept, so jupytext pairs behave as in the repo)."""
+    shutil.copytree(NOTEBOOKS, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    return dest
+
+
+def _write_settings(settings_dir: pathlib.Path) -> None:
+    """Lab user settings for the test only (they live in the test's temporary folder)."""
+    overrides = {
+        # Render every cell (no virtual scrolling), so widgets far down the notebook exist in the DOM.
+        "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+        # No "receive news?" prompt, no update checks.
+        "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {
+            "fetchNews": "false", "checkForUpdates": False},
+    }
+    for rel, value in overrides.items():
+        path = settings_dir / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(value))
+
+
+class LabServer:
+    """JupyterLab on 127.0.0.1 for the tests; use as a context manager (stop() always runs)."""
+
+    def __init__(self, root_dir: pathlib.Path, home: pathlib.Path) -> None:
+        self.root_dir = root_dir
+        self.home = home
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log_path = home / "jupyterlab.log"
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    def command(self) -> list[str]:
+        h = self.home
+        return [
+            sys.executable, "-m", "jupyter", "lab",
+            "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={self.port}",
+            "--ServerApp.port_retries=0", "--no-browser",
+            "--allow-root",  # the test machines run as root; only this test's server allows it
+            f"--ServerApp.root_dir={self.root_dir}",
+            # No token and no password: jupyter_server 2.x reads the token from the IdentityProvider.
+            # The server listens on 127.0.0.1 only and lives as long as the test.
+            "--IdentityProvider.token=", "--PasswordIdentityProvider.hashed_password=",
+            f"--LabApp.user_settings_dir={h / 'lab-user-settings'}",
+            f"--LabApp.workspaces_dir={h / 'lab-workspaces'}",
+            "--LabApp.expose_app_in_browser=True",  # window.jupyterapp, to run commands
+            "--LabApp.news_url=None",  # no fetch of the news feed (no internet here)
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        ]
+
+    def environment(self) -> dict[str, str]:
+        h = self.home
+        env = dict(os.environ)
+        env.update(
+            JUPYTER_CONFIG_DIR=str(h / "jupyter-config"),
+            JUPYTER_DATA_DIR=str(h / "jupyter-data"),
+            JUPYTER_RUNTIME_DIR=str(h / "jupyter-runtime"),
+            IPYTHONDIR=str(h / "ipython"),
+            JUPYTER_PLATFORM_DIRS="1",
+            PYTHONUNBUFFERED="1",
+        )
+        # Keep the user's own config out, whatever is set in the calling shell.
+        env.pop("JUPYTER_PATH", None)
+        env.pop("JUPYTER_CONFIG_PATH", None)
+        return env
+
+    def start(self) -> LabServer:
+        for d in ("jupyter-config", "jupyter-data", "jupyter-runtime", "ipython", "lab-workspaces"):
+            (self.home / d).mkdir(parents=True, exist_ok=True)
+        _write_settings(self.home / "lab-user-settings")
+        self._log = open(self.log_path, "wb")  # closed in stop()
+        self.proc = subprocess.Popen(self.command(), cwd=self.root_dir, env=self.environment(),
+                                     stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)  # its own process group, to kill it whole
+        deadline = time.monotonic() + SERVER_START_TIMEOUT
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"JupyterLab exited with {self.proc.returncode} before answering:\n"
+                                   + self.log_tail())
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/status", timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            except (urllib.error.URLError, OSError):
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"JupyterLab did not answer {self.url}/api/status within "
+                                   f"{SERVER_START_TIMEOUT:.0f} s:\n" + self.log_tail())
+            time.sleep(0.25)
+
+    def log_tail(self, n: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return "(no log)"
+
+    def stop(self) -> None:
+        """End the server: SIGTERM to its process group, SIGKILL after a grace period; then its kernels.
+
+        jupyter_client starts each kernel in a session of its own, so the kernels are found
+        as the server's descendants before the server is signalled, and killed if they outlive it.
+        """
+        proc = self.proc
+        if proc is None:
+            return
+        try:
+            descendants = []
+            with contextlib.suppress(Exception):
+                import psutil
+
+                descendants = psutil.Process(proc.pid).children(recursive=True)
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait(timeout=15)
+            # The group may hold more than the server (its helpers); make sure none is left.
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            for child in descendants:
+                with contextlib.suppress(Exception):
+                    if child.is_running():
+                        child.kill()
+                        child.wait(timeout=5)
+        finally:
+            self.proc = None
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
+    def __enter__(self) -> LabServer:
+        try:
+            return self.start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+
+# --- console errors ----------------------------------------------------------------
+
+# Console errors that are not the course's and cannot be avoided offline. Each entry is
+# (substring, why). Keep this list short; every entry needs a reason.
+IGNORED_CONSOLE_ERRORS: list[tuple[str, str]] = []
+
+
+class ConsoleLog:
+    """Collects a page's console errors and uncaught exceptions."""
+
+    def __init__(self, page) -> None:
+        self.errors: list[str] = []
+        self.ignored: list[str] = []
+        page.on("console", self._on_console)
+        page.on("pageerror", self._on_pageerror)
+
+    def _add(self, text: str) -> None:
+        if len(text) > 600:  # a data URL taken for a path can be megabytes long
+            text = text[:400] + f" ...[{len(text) - 500} characters]... " + text[-100:]
+        if any(pattern in text for pattern, _why in IGNORED_CONSOLE_ERRORS):
+            self.ignored.append(text)
+        else:
+            self.errors.append(text)
+
+    def _on_console(self, msg) -> None:
+        if msg.type == "error":
+            loc = msg.location or {}
+            where = f" ({loc.get('url', '')}:{loc.get('lineNumber', '')})" if loc.get("url") else ""
+            self._add(f"console.error: {msg.text}{where}")
+
+    def _on_pageerror(self, err) -> None:
+        self._add(f"pageerror: {err}")
+
+
+# --- JupyterLab: open, wait for the kernel, run all ------------------------------------
+
+_KERNEL_IDLE_JS = """(path) => {
+  const app = window.jupyterapp;
+  const w = app && app.shell && app.shell.currentWidget;
+  if (!w || !w.context || w.context.path !== path || !w.sessionContext) return false;
+  const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
+  return !!kernel && kernel.status === 'idle' && kernel.connectionStatus === 'connected';
+}"""
+
+_RUN_ALL_JS = """async () => {
+  const app = window.jupyterapp;
+  await app.commands.execute('notebook:run-all-cells');
+}"""
+
+# All code cells executed, nothing queued, the kernel idle; returns a summary or null.
+_RUN_STATE_JS = """() => {
+  const w = window.jupyterapp.shell.currentWidget;
+  const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
+  if (!kernel || kernel.status !== 'idle') return null;
+  const cells = w.content.model.cells;
+  const errors = [];
+  let code = 0, unexecuted = 0;
+  for (let i = 0; i < cells.length; i++) {
+    const cell = cells.get(i);
+    if (cell.type !== 'code') continue;
+    const source = cell.sharedModel.getSource().trim();
+    if (!source) continue;
+    code += 1;
+    if (cell.executionCount === null || cell.executionCount === undefined) unexecuted += 1;
+    for (let j = 0; j < cell.outputs.length; j++) {
+      const out = cell.outputs.get(j).toJSON();
+      if (out.output_type === 'error') {
+        errors.push(`cell ${i}: ${out.ename}: ${out.evalue}`);
+      }
+    }
+  }
+  const busy = document.querySelectorAll('.jp-InputArea-prompt').length &&
+    Array.from(document.querySelectorAll('.jp-InputArea-prompt')).some(p => p.textContent.includes('*'));
+  if (busy) return null;
+  return {code, unexecuted, errors};
+}"""
+
+
+def open_and_run_all(page, base_url: str, notebook: str) -> dict:
+    """Open ``notebook`` in JupyterLab, wait for an idle kernel, run all cells, wait until done."""
+    # A workspace of its own, reset: tabs that an earlier test left open are not restored here.
+    workspace = "browser-test-" + "".join(c if c.isalnum() else "-" for c in notebook)
+    page.goto(f"{base_url}/lab/workspaces/{workspace}/tree/{notebook}?reset", wait_until="domcontentloaded")
+    page.wait_for_function(_KERNEL_IDLE_JS, arg=notebook, timeout=KERNEL_IDLE_TIMEOUT * 1000, polling=200)
+    t0 = time.perf_counter()
+    page.evaluate(_RUN_ALL_JS)  # resolves when the last cell has run
+    handle = page.wait_for_function(_RUN_STATE_JS, timeout=RUN_ALL_TIMEOUT * 1000, polling=200)
+    state = handle.json_value()
+    state["run_all_seconds"] = round(time.perf_counter() - t0, 2)
+    assert not state["errors"], f"{notebook}: cells raised errors in the browser: {state['errors']}"
+    assert state["code"] > 0 and state["unexecuted"] == 0, f"{notebook}: not every code cell ran: {state}"
+    return state
+
+
+# --- the slider and its canvas ----------------------------------------------------------
+
+# Mark the first slider whose description is exactly `description`, and the ipympl canvas
+# (the figure's own canvas, not its overlay) in the nearest enclosing widget box.
+_MARK_JS = """(description) => {
+  for (const el of document.querySelectorAll('[data-browser-test]')) el.removeAttribute('data-browser-test');
+  const sliders = Array.from(document.querySelectorAll('.widget-slider'));
+  const slider = sliders.find(s => {
+    const label = s.querySelector(':scope > .widget-label');
+    return label && label.textContent.trim() === description;
+  });
+  if (!slider) {
+    const seen = sliders.map(s => {
+      const l = s.querySelector('.widget-label');
+      return l ? l.textContent.trim() : '?';
+    });
+    return {error: `no slider described "${description}"; sliders seen: ${JSON.stringify(seen)}`};
+  }
+  let box = slider.parentElement, canvasDiv = null;
+  while (box && !box.classList.contains('jp-OutputArea-output')) {
+    canvasDiv = box.querySelector('.jupyter-matplotlib-canvas-div');
+    if (canvasDiv) break;
+    box = box.parentElement;
+  }
+  if (!canvasDiv) return {error: `slider "${description}" has no ipympl canvas in its widget box`};
+  // The first canvas is the figure, the second the (transparent) overlay for the rubber band.
+  const canvas = canvasDiv.querySelector(':scope > canvas');
+  slider.setAttribute('data-browser-test', 'slider');
+  canvasDiv.setAttribute('data-browser-test', 'canvas-div');
+  canvas.setAttribute('data-browser-test', 'canvas');
+  const handle = slider.querySelector('.noUi-handle');
+  if (handle) handle.setAttribute('data-browser-test', 'handle');
+  return {ok: true, canvas: [canvas.width, canvas.height], handle: !!handle};
+}"""
+
+# A page-side probe: the time of each ArrowRight keydown, a hash of the canvas' pixels, and
+# a poller that reports how long after the keydown the pixels first differ from a baseline.
+_PROBE_JS = """() => {
+  const canvas = document.querySelector('[data-browser-test="canvas"]');
+  const ctx = canvas.getContext('2d');
+  const hash = () => {
+    if (!canvas.width || !canvas.height) return 0;
+    const words = new Uint32Array(ctx.getImageData(0, 0, canvas.width, canvas.height).data.buffer);
+    let h = 2166136261 >>> 0;
+    for (let i = 0; i < words.length; i++) { h = Math.imul(h ^ words[i], 16777619) >>> 0; }
+    return h;
+  };
+  const probe = window.__sliderProbe = {hash, keydownAt: null};
+  window.addEventListener('keydown', e => {
+    if (e.key === 'ArrowRight') probe.keydownAt = performance.now();
+  }, true);
+  // Resolve when the pixels have not changed for `quietMs`.
+  probe.settle = (quietMs, timeoutMs) => new Promise((resolve, reject) => {
+    let last = hash(), since = performance.now();
+    const start = since;
+    const tick = () => {
+      const h = hash(), now = performance.now();
+      if (h !== last) { last = h; since = now; }
+      if (now - since >= quietMs) return resolve(last);
+      if (now - start > timeoutMs) return reject(new Error('canvas did not settle'));
+      setTimeout(tick, 10);
+    };
+    tick();
+  });
+  // Start polling (every ~4 ms) for pixels different from `baseline`; the result lands in probe.changed.
+  probe.watch = (baseline) => {
+    probe.changed = null;
+    const tick = () => {
+      if (hash() !== baseline) {
+        probe.changed = {at: performance.now(), ms: performance.now() - probe.keydownAt};
+        return;
+      }
+      setTimeout(tick, 4);
+    };
+    tick();
+  };
+  return hash();
+}"""
+
+
+def _png_difference(before: bytes, after: bytes) -> tuple[int, float]:
+    """Pixels that differ (any channel by more than 8 of 255) and their fraction."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    a = np.asarray(Image.open(io.BytesIO(before)).convert("RGB")).astype(int)
+    b = np.asarray(Image.open(io.BytesIO(after)).convert("RGB")).astype(int)
+    assert a.shape == b.shape, f"the canvas changed size: {a.shape} -> {b.shape}"
+    changed = int((np.abs(a - b).max(axis=2) > 8).sum())
+    return changed, changed / (a.shape[0] * a.shape[1])
+
+
+def slider_to_pixels(page, description: str, out_dir: pathlib.Path, presses: int = 5) -> dict:
+    """Press ArrowRight on the slider ``description``; time each press until the canvas changes.
+
+    Saves ``before.png`` and ``after.png`` (the canvas) in ``out_dir`` and returns the samples
+    (ms), their median, the slider's readout before and after, and the pixel difference.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    page.wait_for_function("() => document.querySelectorAll('.jupyter-matplotlib-canvas-div canvas').length",
+                           timeout=60_000, polling=200)
+    marked = page.evaluate(_MARK_JS, description)
+    assert "error" not in marked, marked.get("error")
+    assert marked["handle"], f'slider "{description}" has no noUiSlider handle'
+    slider = page.locator('[data-browser-test="slider"]')
+    handle = page.locator('[data-browser-test="handle"]')
+    canvas_div = page.locator('[data-browser-test="canvas-div"]')
+    readout = slider.locator(".widget-readout")
+
+    canvas_div.scroll_into_view_if_needed()
+    slider.scroll_into_view_if_needed()
+    # The figure is drawn (not blank) before anything is measured.
+    try:
+        page.wait_for_function("""() => { const c = document.querySelector('[data-browser-test="canvas"]');
+            if (!c || !c.width || !c.height) return false;
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 3; i < d.length; i += 4 * 97) if (d[i]) return true; return false; }""",
+                               timeout=CANVAS_DRAWN_TIMEOUT * 1000, polling=200)
+    except Exception as exc:  # playwright's TimeoutError
+        size = page.evaluate("""() => { const c = document.querySelector('[data-browser-test="canvas"]');
+            return c ? [c.width, c.height] : null; }""")
+        raise AssertionError(
+            f'the ipympl figure next to slider "{description}" was never drawn in the browser '
+            f"(canvas size {size} after {CANVAS_DRAWN_TIMEOUT:.0f} s): the reader sees no picture") from exc
+    page.evaluate(_PROBE_JS)
+
+    handle.click()  # focuses the handle; a click on the handle itself does not move it
+    page.evaluate(f"() => window.__sliderProbe.settle({SETTLE_MS}, 20000)")
+    focused = page.evaluate("() => !!document.activeElement && "
+                            "document.activeElement.classList.contains('noUi-handle')")
+    assert focused, "clicking the slider handle did not focus it"
+    value_before = readout.inner_text().strip()
+    canvas_div.scroll_into_view_if_needed()
+    before = canvas_div.screenshot(path=str(out_dir / "before.png"))
+
+    samples = []
+    for i in range(presses):
+        baseline = page.evaluate(f"() => window.__sliderProbe.settle({SETTLE_MS}, 20000)")
+        page.evaluate("(b) => window.__sliderProbe.watch(b)", baseline)
+        page.keyboard.press("ArrowRight")
+        try:
+            changed = page.wait_for_function("() => window.__sliderProbe.changed",
+                                             timeout=PIXELS_TIMEOUT * 1000, polling=5).json_value()
+        except Exception as exc:  # playwright's TimeoutError
+            raise AssertionError(f"press {i + 1}: the canvas did not change within {PIXELS_TIMEOUT:.0f} s "
+                                 f"after ArrowRight on slider \"{description}\"") from exc
+        samples.append(round(changed["ms"], 1))
+
+    page.evaluate(f"() => window.__sliderProbe.settle({SETTLE_MS}, 20000)")
+    value_after = readout.inner_text().strip()
+    canvas_div.scroll_into_view_if_needed()
+    after = canvas_div.screenshot(path=str(out_dir / "after.png"))
+    changed_pixels, fraction = _png_difference(before, after)
+    return {
+        "browser_slider_to_pixels_ms": round(statistics.median(samples), 1),
+        "samples": samples,
+        "presses": presses,
+        "slider": description,
+        "value_before": value_before,
+        "value_after": value_after,
+        "changed_pixels": changed_pixels,
+        "changed_fraction": round(fraction, 5),
+        "canvas_size": marked["canvas"],
+    }
