@@ -133,6 +133,60 @@ def browser_slider_to_pixels_ms() -> float | None:
     return float(json.loads(BROWSER_TIMING.read_text())["browser_slider_to_pixels_ms"])
 
 
+# --- compression (issue: compression lessons) --------------------------------
+
+_COMPRESSION: dict[str, float] = {}
+
+
+def _compression_figures() -> dict[str, float]:
+    """One run of the whole pipeline (seed 0): prune, fine-tune, share weights, store, reload."""
+    if not _COMPRESSION:
+        import torch
+
+        from lessons_lib.compression import compression_experiment
+
+        torch.set_num_threads(2)
+        result = compression_experiment(seed=0, progress=False)
+        _COMPRESSION.update(ratio=result.ratio, drop=result.accuracy_drop)
+    return _COMPRESSION
+
+
+def compression_ratio() -> float:
+    """Bytes of the float32 model file over bytes of the compressed file that loads back."""
+    return _compression_figures()["ratio"]
+
+
+def compression_acc_drop_pt() -> float:
+    """Dense test accuracy minus that of the reloaded compressed model, percentage points."""
+    return _compression_figures()["drop"]
+
+
+def momentum_state_8bit_acc_drop_pt() -> float:
+    """Test accuracy with a float32 momentum buffer minus that with a block-wise 8-bit one.
+
+    The digits MLP, 20 epochs, seeds 0..7 averaged (single seeds vary by about a point);
+    same seed, data order and budget
+    for both optimizers.
+    """
+    import torch
+
+    from lessons_lib.data import load_digits_split
+    from lessons_lib.models import mlp
+    from lessons_lib.training import accuracy, train
+
+    torch.set_num_threads(2)
+    data = load_digits_split(seed=0)
+    drops = []
+    for seed in range(8):
+        acc = {}
+        for opt in ("sgd", "sgd8bit"):
+            model = mlp(seed=seed)
+            train(model, data, epochs=20, lr=0.1, momentum=0.9, seed=seed, progress=False, optimizer=opt)
+            acc[opt] = accuracy(model, data.X_test, data.y_test)
+        drops.append(100.0 * (acc["sgd"] - acc["sgd8bit"]))
+    return float(np.mean(drops))
+
+
 # --- notebooks (issues: foundation, reliability) ----------------------------
 
 # VmHWM is the peak resident set of the kernel process itself (getrusage's ru_maxrss would
@@ -190,6 +244,9 @@ FIGURES: dict[str, tuple[Callable[[], object], str, Callable[[object], bool]]] =
     "widget_update_ms": (widget_update_ms, "<= 20", lambda v: v <= 20),
     "browser_slider_to_pixels_ms": (browser_slider_to_pixels_ms, "<= 250",
                                     lambda v: v is not None and v <= 250),
+    "compression_ratio": (compression_ratio, ">= 50", lambda v: v >= 50),
+    "compression_acc_drop_pt": (compression_acc_drop_pt, "<= 0.5", lambda v: v <= 0.5),
+    "momentum_state_8bit_acc_drop_pt": (momentum_state_8bit_acc_drop_pt, "<= 0.5", lambda v: v <= 0.5),
     "notebook_seconds": (notebook_seconds, "each <= 30",
                          lambda v: all(x <= 30 for x in v.values())),
     "notebook_peak_rss_mb": (notebook_peak_rss_mb, "each <= 1024",
