@@ -165,8 +165,7 @@ def momentum_state_8bit_acc_drop_pt() -> float:
     """Test accuracy with a float32 momentum buffer minus that with a block-wise 8-bit one.
 
     The digits MLP, 20 epochs, seeds 0..7 averaged (single seeds vary by about a point);
-    same seed, data order and budget
-    for both optimizers.
+    same seed, data order and budget for both optimizers.
     """
     import torch
 
