@@ -12,12 +12,25 @@ import warnings
 
 import numpy as np
 import pytest
+import torch
 
-from lessons_lib import optimizers, surfaces, theory
-from lessons_lib.widgets import TrajectoryExplorer
+from lessons_lib import (
+    compression,
+    data,
+    models,
+    optimizers,
+    pruning,
+    quantization,
+    surfaces,
+    theory,
+    training,
+)
+from lessons_lib.widgets import RateMap, TrajectoryExplorer
 
 nan, inf = float("nan"), float("inf")
 Q = surfaces.get("quadratic")
+W = np.arange(12.0).reshape(3, 4) - 5.5
+DIGITS = data.load_digits_split(seed=0)
 
 
 def run(**kw):
@@ -111,6 +124,51 @@ CASES = [
     ("explorer-unknown-method", lambda: TrajectoryExplorer("quadratic", methods=("adam",)), "methods"),
     ("explorer-nan-start", lambda: TrajectoryExplorer("quadratic", start=[nan, 0.0]), "start"),
     ("explorer-zero-tol", lambda: TrajectoryExplorer("quadratic", tol=0.0), "tol"),
+    ("rate-map-kappa-below-one", lambda: RateMap(kappa=0.5), "kappa"),
+    ("rate-map-kappa-nan", lambda: RateMap(kappa=nan), "kappa"),
+    ("rate-map-beta-one", lambda: RateMap(beta=1.0), "beta"),
+    ("rate-map-negative-lr", lambda: RateMap(lr=-0.1), "lr"),
+    # quantization
+    ("quantize-bits-one", lambda: quantization.quantize(W, bits=1), "bits"),
+    ("quantize-bits-seventeen", lambda: quantization.quantize(W, bits=17), "bits"),
+    ("quantize-bits-float", lambda: quantization.quantize(W, bits=8.0), "bits"),
+    ("quantize-nan-weights", lambda: quantization.quantize(np.array([1.0, nan]), bits=8), "x"),
+    ("quantize-inf-weights", lambda: quantization.quantize(torch.tensor([1.0, inf]), bits=8), "x"),
+    ("quantize-empty", lambda: quantization.quantize(np.array([]), bits=8), "x"),
+    ("quantize-axis-out-of-range", lambda: quantization.quantize(W, bits=8, axis=2), "axis"),
+    ("quantize-strings", lambda: quantization.quantize(["a", "b"], bits=8), "x"),
+    ("quantize-symmetric-not-bool", lambda: quantization.quantize(W, bits=8, symmetric="yes"), "symmetric"),
+    ("dequantize-nan-scale", lambda: quantization.dequantize(np.zeros(3), nan, 0), "scale"),
+    ("dequantize-zero-scale", lambda: quantization.dequantize(np.zeros(3), 0.0, 0), "scale"),
+    ("fake-quantize-bits-zero", lambda: quantization.fake_quantize(torch.ones(3), bits=0), "bits"),
+    # pruning
+    ("mask-sparsity-one", lambda: pruning.magnitude_mask(W, 1.0), "sparsity"),
+    ("mask-sparsity-negative", lambda: pruning.magnitude_mask(W, -0.1), "sparsity"),
+    ("mask-sparsity-nan", lambda: pruning.magnitude_mask(W, nan), "sparsity"),
+    ("mask-sparsity-string", lambda: pruning.magnitude_mask(W, "half"), "sparsity"),
+    ("mask-nan-weights", lambda: pruning.magnitude_mask(np.array([nan, 1.0]), 0.5), "w"),
+    ("mask-empty-weights", lambda: pruning.magnitude_mask(np.array([]), 0.5), "w"),
+    ("global-masks-not-a-dict", lambda: pruning.global_magnitude_masks([W], 0.5), "weights"),
+    ("global-masks-empty-dict", lambda: pruning.global_magnitude_masks({}, 0.5), "weights"),
+    ("global-masks-sparsity-above-one", lambda: pruning.global_magnitude_masks({"w": W}, 1.5), "sparsity"),
+    ("channel-mask-bad-axis", lambda: pruning.channel_mask(W, 0.5, axis=3), "axis"),
+    # data, models, training, compression
+    ("digits-test-size-one", lambda: data.load_digits_split(test_size=1.0), "test_size"),
+    ("digits-negative-seed", lambda: data.load_digits_split(seed=-1), "seed"),
+    ("mlp-zero-width", lambda: models.mlp(hidden=(0,)), "hidden"),
+    ("train-zero-epochs",
+     lambda: training.train(models.mlp(seed=0), DIGITS, epochs=0, progress=False), "epochs"),
+    ("train-momentum-one",
+     lambda: training.train(models.mlp(seed=0), DIGITS, epochs=1, momentum=1.0, progress=False), "momentum"),
+    ("train-negative-lr",
+     lambda: training.train(models.mlp(seed=0), DIGITS, epochs=1, lr=-1.0, progress=False), "lr"),
+    ("train-unknown-optimizer",
+     lambda: training.train(models.mlp(seed=0), DIGITS, epochs=1, optimizer="adam", progress=False),
+     "optimizer"),
+    ("train-not-a-model", lambda: training.train("mlp", DIGITS, epochs=1, progress=False), "model"),
+    ("save-compressed-bits-one",
+     lambda: compression.save_compressed(models.mlp(seed=0), "unused.bin", None, 1), "bits"),
+    ("kmeans-k-zero", lambda: compression.kmeans_1d(np.arange(10.0), 0), "k"),
 ]
 
 
