@@ -9,6 +9,7 @@ import sys
 
 import jupytext
 import pytest
+
 from conftest import NOTEBOOKS, ROOT
 
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
@@ -80,3 +81,15 @@ def test_requirements_pin_the_cpu_torch_and_install_the_library():
     assert "pytorch-cpu" in env and "conda-forge" in env
     assert "pip install --no-deps -e ." in (ROOT / "postBuild").read_text()
     assert sys.version_info >= (3, 10)
+
+
+def test_no_user_instruction_disables_security():
+    """Token-free, root-allowed servers exist only inside the browser test's own configuration."""
+    risky = re.compile(r"allow[-_]root|token\s*=\s*(''|\"\")|IdentityProvider\.token|disable_check_xsrf|"
+                       r"--ip[= ]0\.0\.0\.0|ServerApp\.ip=0\.0\.0\.0")
+    docs = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", NOTEBOOKS / "README.md", ROOT / "postBuild",
+            ROOT / "environment.yml", *sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))]
+    for path in docs:
+        assert not risky.search(path.read_text()), f"{path.name} tells users to weaken the server's security"
+    support = (ROOT / "tests" / "browser_support.py").read_text()
+    assert "--ServerApp.ip=127.0.0.1" in support and "0.0.0.0" not in support
