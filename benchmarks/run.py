@@ -233,6 +233,21 @@ def notebook_peak_rss_mb() -> dict[str, float]:
     return {k: round(v[1], 1) for k, v in _notebook_figures().items()}
 
 
+def notebook_seconds_total() -> float:
+    """Seconds to execute all notebooks, one after the other, each on a fresh kernel."""
+    return round(sum(v[0] for v in _notebook_figures().values()), 2)
+
+
+CI_SECONDS = ROOT / ".ci" / "last_ci_seconds"
+
+
+def ci_seconds() -> float | None:
+    """Wall time of the last full ``.ci/run`` on this checkout (written by ``.ci/run``), if any."""
+    if not CI_SECONDS.exists():
+        return None
+    return float(CI_SECONDS.read_text().strip().split("=")[-1])
+
+
 # --- the table ---------------------------------------------------------------
 
 # name -> (function, goal as text, predicate on the figure)
@@ -250,6 +265,8 @@ FIGURES: dict[str, tuple[Callable[[], object], str, Callable[[object], bool]]] =
                          lambda v: all(x <= 30 for x in v.values())),
     "notebook_peak_rss_mb": (notebook_peak_rss_mb, "each <= 1024",
                              lambda v: all(x <= 1024 for x in v.values())),
+    "notebook_seconds_total": (notebook_seconds_total, "<= 120", lambda v: v <= 120),
+    "ci_seconds": (ci_seconds, "<= 900", lambda v: v is not None and v <= 900),
 }
 
 
