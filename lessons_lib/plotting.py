@@ -63,6 +63,19 @@ def contour(ax: Axes, surface: Surface, n_levels: int = 25, grid: int = 200):
     return cs
 
 
+def replace_contour(ax: Axes, surface: Surface, previous=None, n_levels: int = 25, grid: int = 200):
+    """Remove ``previous`` (a ContourSet from :func:`contour`) and its minimum markers, draw ``surface``.
+
+    What a widget does when its surface changes; returns the new ContourSet.
+    """
+    if previous is not None:
+        previous.remove()
+    for artist in list(ax.lines):
+        if artist.get_label() == "minimum":
+            artist.remove()
+    return contour(ax, surface, n_levels, grid)
+
+
 def path(ax: Axes, points: np.ndarray, method: str = "gd", label: str | None = None,
          color: str | None = None, markersize: float = 3.0) -> Line2D:
     """Draw a trajectory ``points`` of shape ``(steps + 1, 2)``; NaN rows (after divergence) are gaps."""

@@ -169,12 +169,7 @@ class TrajectoryExplorer:
         """Contours, limits and scales for the current surface and step count (a full redraw)."""
         s = self.surface
         ax = self.ax_path
-        if self._contour is not None:
-            self._contour.remove()
-        for artist in list(ax.lines):
-            if artist.get_label() == "minimum":
-                artist.remove()
-        self._contour = plotting.contour(ax, s)
+        self._contour = plotting.replace_contour(ax, s, self._contour)
         ax.set_title(s.formula, fontsize=9)
         steps = self.steps_slider.value
         self.ax_loss.set_xlim(0, steps)

@@ -403,12 +403,7 @@ class RateMap:
                               rf"$\kappa = {kappa:.4g}$", fontsize=11)
 
         ax = self.ax_path
-        if self._contour is not None:
-            self._contour.remove()
-        for artist in list(ax.lines):
-            if artist.get_label() == "minimum":
-                artist.remove()
-        self._contour = plotting.contour(ax, self.surface, n_levels=15, grid=120)
+        self._contour = plotting.replace_contour(ax, self.surface, self._contour, n_levels=15, grid=120)
         ax.set_title(rf"iterates on $\frac{{1}}{{2}}(\mu x^2 + L y^2)$, $\mu = {self.mu:.4g}$, $L = 1$",
                      fontsize=10)
 
