@@ -23,6 +23,27 @@ from IPython.display import display
 from matplotlib.figure import Figure
 
 
+def _import_ipympl():
+    """ipympl's backend module, imported without switching pyplot's backend.
+
+    Importing ipympl makes it pyplot's backend (``matplotlib.use``), which would turn
+    every later plain figure of the notebook into a widget; the course keeps inline
+    figures for the static plots and uses ipympl canvases only where it asks for them.
+    """
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    previous = matplotlib.get_backend()
+    # Load the current backend fully first: the inline backend hooks itself into IPython's
+    # display only when it is loaded while it is the configured backend.
+    plt.switch_backend(previous)
+    from ipympl import backend_nbagg
+
+    if matplotlib.get_backend() != previous:
+        matplotlib.use(previous)
+    return backend_nbagg
+
+
 @functools.cache
 def _canvas_class():
     """ipympl's canvas widget, with its saved picture stored as a valid data URL.
@@ -33,7 +54,7 @@ def _canvas_class():
     prefix (matplotlib/ipympl#472). JupyterLab then fails to load that picture and never
     draws the figure. This subclass adds the prefix.
     """
-    from ipympl.backend_nbagg import Canvas
+    Canvas = _import_ipympl().Canvas
 
     class CourseCanvas(Canvas):
         def send_binary(self, data):
@@ -47,7 +68,7 @@ def _canvas_class():
 
 def figure(figsize: tuple[float, float] = (9.0, 3.8), dpi: int = 80) -> Figure:
     """A figure drawn on an ipympl canvas widget (``fig.canvas`` is the widget)."""
-    from ipympl.backend_nbagg import FigureManager
+    FigureManager = _import_ipympl().FigureManager
 
     fig = Figure(figsize=figsize, dpi=dpi)
     canvas = _canvas_class()(fig)

@@ -32,6 +32,11 @@ def build(twin: pathlib.Path, timeout: int = 300) -> float:
     NotebookClient(nb, timeout=timeout, kernel_name="python3",
                    resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
     seconds = time.perf_counter() - start
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
+              if o.get("output_type") == "error"]
+    if errors:  # e.g. a figure that failed to render after its cell ran
+        raise RuntimeError(f"{twin.name}: {len(errors)} error output(s), first: {errors[0].get('ename')}: "
+                           f"{errors[0].get('evalue')}")
     ipynb = twin.with_suffix(".ipynb")
     nbformat.write(nb, ipynb)
     jupytext.write(jupytext.read(ipynb), twin, fmt="py:percent")

@@ -365,8 +365,9 @@ class RateMap:
 
     def _freeze_layout(self) -> None:
         """Lay the figure out once (constrained layout), then keep the axes where they are:
-        later full draws are faster and the blitted artists never move."""
-        self.fig.canvas.draw()
+        later full draws are faster and the blitted artists never move. The layout is computed
+        without rendering, so no frame is sent before the figure is on screen."""
+        self.fig.draw_without_rendering()
         self.fig.set_layout_engine("none")
 
     # --- kappa: the map and the surface (a full redraw) -----------------------

@@ -1,0 +1,166 @@
+"""Self-checks for lesson 03, momentum (heavy ball).
+
+Each check recognises the common wrong answers of the lesson and names them:
+``2*sqrt(beta)`` for the complex-regime rate (an error printed in a well-known
+article), the gradient-descent limit ``2/L`` for the momentum limit ``(2+2*beta)/L``,
+the gradient-descent rate ``(kappa-1)/(kappa+1)`` for the momentum rate, and
+``kappa`` where ``sqrt(kappa)`` belongs.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from .. import optimizers, surfaces, theory
+from . import NotYet, _fmt, number, passed
+
+
+def complex_rate(answer: object) -> None:
+    """Exercise 1: the rate of heavy ball with beta = 0.64 on an eigenvalue with lr*lambda = 1."""
+    beta, h = 0.64, 1.0
+    number(
+        answer, math.sqrt(beta), what="the rate (spectral radius) for beta = 0.64, lr*lambda = 1",
+        hint="the discriminant (1 + beta - lr*lambda)^2 - 4*beta is negative, so the two roots are "
+             "complex conjugates; their product is det = beta, hence |z|^2 = beta.",
+        mistakes={
+            "two_sqrt": (2 * math.sqrt(beta), "2*sqrt(beta) is the value printed in the footnote of "
+                                              "'Why Momentum Really Works'; it drops the factor 1/2 of "
+                                              "the quadratic formula (and would be > 1, divergence, for "
+                                              "every beta > 1/4)."),
+            "beta": (beta, "beta is the product of the two roots, |z|^2; the rate is |z|."),
+            "gd": (abs(1 - h), "|1 - lr*lambda| is the rate of gradient descent (beta = 0), here 0."),
+            "trace": (abs(1 + beta - h) / 2, "(1 + beta - lr*lambda)/2 is only the real part of the roots."),
+        },
+    )
+
+
+def stability_limit(answer: object) -> None:
+    """Exercise 2: the largest stable lr of heavy ball, beta = 0.9, eigenvalues in [0.5, 10]."""
+    beta, mu, L = 0.9, 0.5, 10.0
+    number(
+        answer, (2 + 2 * beta) / L, what="the largest stable learning rate with beta = 0.9",
+        hint="each eigen-component needs 0 < lr*lambda < 2 + 2*beta; the largest eigenvalue binds first.",
+        mistakes={
+            "gd": (2 / L, "2/L is the limit of gradient descent; momentum stretches it to (2 + 2*beta)/L."),
+            "flat": ((2 + 2 * beta) / mu, "that is the limit of the flat direction (lambda = 0.5); the "
+                                          "steep one (lambda = 10) diverges long before."),
+            "optimal_gd": (2 / (mu + L), "2/(mu + L) is the optimal step of gradient descent, not a limit."),
+            "one_plus": ((1 + beta) / L, "(1 + beta)/L is where the trace 1 + beta - lr*L turns negative "
+                                         "(the start of the sign-flipping regime), not the limit."),
+        },
+    )
+
+
+def optimal_pair(lr: object, beta: object, rate: object) -> None:
+    """Exercise 3: Polyak's optimal (lr, beta) and the rate for eigenvalues 1 and 100."""
+    mu, L = 1.0, 100.0
+    lr_star, beta_star, rate_star = theory.optimal_momentum(mu, L)
+    kappa = L / mu
+    number(lr, lr_star, what="the optimal learning rate (2/(sqrt(mu)+sqrt(L)))^2",
+           hint="put both extreme eigenvalues on the edge of the complex region: "
+                "lr*mu = (1 - sqrt(beta))^2 and lr*L = (1 + sqrt(beta))^2; add their square roots.",
+           mistakes={"gd": (2 / (mu + L), "2/(mu+L) is the optimal step of gradient descent."),
+                     "no_square": (2 / (math.sqrt(mu) + math.sqrt(L)),
+                                   "square it: lr = 4/(sqrt(mu)+sqrt(L))^2.")})
+    number(beta, beta_star, what="the optimal momentum ((sqrt(L)-sqrt(mu))/(sqrt(L)+sqrt(mu)))^2",
+           hint="subtract the square roots of the two edge conditions: "
+                "sqrt(lr*L) - sqrt(lr*mu) = 2*sqrt(beta).",
+           mistakes={"rate": (rate_star, "that is sqrt(beta), the rate; beta is its square."),
+                     "gd_rate": ((kappa - 1) / (kappa + 1),
+                                 "(kappa-1)/(kappa+1) is gradient descent's rate.")})
+    number(rate, rate_star, what="the rate (sqrt(kappa)-1)/(sqrt(kappa)+1)",
+           hint="every eigen-component is then in the complex regime, where the rate is sqrt(beta).",
+           mistakes={"gd_rate": ((kappa - 1) / (kappa + 1), "(kappa-1)/(kappa+1) is gradient descent's "
+                                                            "rate: momentum replaces kappa by sqrt(kappa)."),
+                     "beta": (beta_star, "that is beta; the rate is sqrt(beta)."),
+                     "two_sqrt": (2 * rate_star, "2*sqrt(beta) is the misprint of 'Why Momentum Really "
+                                                 "Works'; the modulus of the complex roots is sqrt(beta).")})
+
+
+def _rate_reference(lr: float, beta: float, lam: float) -> float:
+    return float(theory.momentum_rate(lr, beta, [lam]))
+
+
+def rate_function(candidate: Callable[[float, float, float], float]) -> None:
+    """Exercise 4: ``hb_rate(lr, beta, lam)``, the spectral radius of the 2x2 heavy-ball matrix."""
+    if not callable(candidate):
+        raise NotYet(f"hb_rate should be a function; got {type(candidate).__name__}.")
+    hint = ("the roots of z^2 - (1 + beta - lr*lam) z + beta = 0: if the discriminant is negative "
+            "they are complex with |z| = sqrt(beta); otherwise take the larger |root| "
+            "(np.roots or the quadratic formula).")
+    cases = [  # (lr, beta, lam, what the case tests)
+        (0.5, 0.81, 2.0, "complex roots (ripples)"),
+        (0.01, 0.5, 1.0, "two positive real roots (monotone)"),
+        (0.7, 0.3, 3.5, "a negative real root (sign flips)"),
+        (1.0, 0.2, 2.5, "divergence (radius > 1)"),
+        (0.04, 0.64, 1.0, "critical damping (double root)"),
+        (0.2, 0.0, 4.0, "beta = 0 (gradient descent)"),
+    ]
+    for lr, beta, lam, what in cases:
+        try:
+            got = float(candidate(lr, beta, lam))
+        except NotImplementedError:
+            raise NotYet(f"hb_rate is not written yet. Hint: {hint}") from None
+        want = _rate_reference(lr, beta, lam)
+        if np.isclose(got, want, rtol=1e-6, atol=1e-9):
+            continue
+        args = f"hb_rate({lr:g}, {beta:g}, {lam:g})"
+        if np.isclose(got, 2 * math.sqrt(beta), rtol=1e-6):
+            raise NotYet(f"{args} = {_fmt(got)} = 2*sqrt(beta) for {what}; the complex roots "
+                         f"(t +- i*sqrt(4*beta - t^2))/2 have modulus sqrt(beta) = {_fmt(want)}: "
+                         "do not drop the 1/2.")
+        if np.isclose(got, beta, rtol=1e-6):
+            raise NotYet(f"{args} = {_fmt(got)} = beta for {what}; beta = |z|^2, the rate is "
+                         f"|z| = {_fmt(want)}.")
+        if np.isclose(got, abs(1 - lr * lam), rtol=1e-6) and beta > 0:
+            raise NotYet(f"{args} = {_fmt(got)} is gradient descent's |1 - lr*lam|; momentum's rate "
+                         f"is {_fmt(want)} for {what}.")
+        raise NotYet(f"{args} gives {_fmt(got)} for {what}; expected {_fmt(want)}. Hint: {hint}")
+    passed(f"hb_rate agrees with theory.momentum_rate on {len(cases)} cases, one per regime.")
+
+
+def measured_steps(kappa: float, eps: float = 1e-6) -> tuple[int, int]:
+    """Steps GD and heavy ball (each at its optimal setting) need until the error stays below
+    ``eps`` times the start, on eigenvalues (1, kappa) from x0 = (1, 1)."""
+    s = surfaces.quadratic([1.0, kappa])
+    x0 = np.array([1.0, 1.0])
+    lr_gd, rate_gd = theory.optimal_gd(1.0, kappa)
+    lr_hb, beta_hb, _ = theory.optimal_momentum(1.0, kappa)
+    budget = int(2 * math.log(eps) / math.log(rate_gd)) + 50
+    out = []
+    for method, lr, beta in [("gd", lr_gd, 0.0), ("momentum", lr_hb, beta_hb)]:
+        run = optimizers.run(s, x0, method, lr, beta, budget)
+        err = np.linalg.norm(run.points, axis=-1) / np.linalg.norm(x0)
+        above = err > eps
+        out.append(int(len(err) - np.argmax(above[::-1])))
+    return out[0], out[1]
+
+
+def speedup(answer: object) -> None:
+    """Exercise 5: the measured speed-up of heavy ball over GD at kappa = 400."""
+    kappa = 400.0
+    gd_steps, hb_steps = measured_steps(kappa)
+    expected = gd_steps / hb_steps
+    if answer is None or answer is Ellipsis:
+        raise NotYet("No answer yet. Hint: run both methods at their optimal settings and count the "
+                     "steps until the error stays below 1e-6 of the start.")
+    value = float(answer)
+    if math.isclose(value, kappa, rel_tol=0.05):
+        raise NotYet(f"{value:g} is kappa. Momentum divides the number of steps by about sqrt(kappa), "
+                     "not kappa: the rates are (kappa-1)/(kappa+1) against (sqrt(kappa)-1)/(sqrt(kappa)+1). "
+                     "Measure the two step counts.")
+    near_sqrt = math.isclose(value, math.sqrt(kappa), rel_tol=0.02)
+    if near_sqrt and not math.isclose(value, expected, rel_tol=0.05):
+        raise NotYet(f"{value:g} is sqrt(kappa), the prediction from the two rates. The exercise asks for "
+                     "the measured ratio: at the optimal pair the extreme eigen-components have a double "
+                     "root, so the error falls like k * rate^k and momentum needs a few more steps than "
+                     "ln(eps)/ln(rate). Count them.")
+    if not math.isclose(value, expected, rel_tol=0.05):
+        raise NotYet(f"{value:g} is not the measured speed-up: GD needs {gd_steps} steps here. "
+                     "Hint: divide GD's step count by heavy ball's, both counted until the error norm "
+                     "stays below 1e-6 times its start.")
+    passed(f"GD needs {gd_steps} steps, heavy ball {hb_steps}: a speed-up of {expected:.1f}, "
+           f"of the order of sqrt(kappa) = {math.sqrt(kappa):.0f} (kappa = {kappa:.0f}).")

@@ -1,0 +1,975 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 03: Momentum (heavy ball)
+#
+# Lesson 01 ended with a bill: on a valley with condition number $\kappa$, gradient
+# descent needs about $\tfrac{\kappa}{2}\ln(1/\varepsilon)$ steps. Momentum, which adds a
+# fraction of the previous step to the current one, cuts this to about
+# $\tfrac{\sqrt\kappa}{2}\ln(1/\varepsilon)$. This lesson derives that, and everything
+# else about the method on a quadratic, from one $2\times2$ matrix, and checks every
+# statement with numbers.
+#
+# ## Learning goals
+#
+# After this lesson you can
+#
+# 1. write momentum in its three common forms (Polyak's heavy ball, the Sutskever form,
+#    PyTorch's form) and say when they give the same iterates and when they do not;
+# 2. read the momentum buffer as an exponentially weighted sum of past gradients;
+# 3. write the $2\times2$ iteration matrix of one eigen-component and get the rate from
+#    its eigenvalues;
+# 4. derive the convergence region $0 < \eta\lambda < 2 + 2\beta$;
+# 5. name the four regimes (monotone, ripples, sign-flipping oscillation, divergence), and
+#    show that the rate with complex roots is $\sqrt\beta$ (not $2\sqrt\beta$);
+# 6. derive critical damping $\beta = (1-\sqrt{\eta\lambda})^2$ and Polyak's optimal pair,
+#    whose rate $(\sqrt\kappa-1)/(\sqrt\kappa+1)$ turns $\kappa$ into $\sqrt\kappa$;
+# 7. read a map of the rate over $(\eta, \beta)$, and test claims about "too much" momentum.
+#
+# ## Prerequisites
+#
+# Lesson 01 (the step-size limit, $\kappa$, the eigenbasis view). Linear algebra: the
+# eigenvalues of a $2\times2$ matrix are the roots of $z^2 - \operatorname{tr} z + \det = 0$.
+# A little PyTorch helps for one cell. About 60 minutes.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.colors import ListedColormap
+
+import lessons_lib
+from lessons_lib import checks, optimizers, plotting, surfaces, theory
+from lessons_lib.widgets import RateMap, TrajectoryExplorer
+
+lessons_lib.setup()
+
+# %% [markdown]
+# ## 1. What momentum buys: a first look
+#
+# The course's valley $f(x,y) = 0.1x^2 + 2y^2$ has eigenvalues $\mu = 0.2$, $L = 4$, so
+# $\kappa = 20$. Gradient descent at its best step zig-zags across the valley and crawls
+# along it. Momentum at its best setting (derived in section 8) reaches the minimum in a
+# fraction of the steps:
+
+# %%
+valley = surfaces.get("quadratic")
+mu, L = 0.2, 4.0
+lr_gd, rate_gd = theory.optimal_gd(mu, L)
+lr_hb, beta_hb, rate_hb = theory.optimal_momentum(mu, L)
+first_look = {
+    f"gradient descent, lr = {lr_gd:.3f}": optimizers.run(valley, valley.start, "gd", lr_gd, steps=60),
+    f"momentum, lr = {lr_hb:.3f}, beta = {beta_hb:.3f}": optimizers.run(
+        valley, valley.start, "momentum", lr_hb, beta_hb, steps=60),
+}
+fig, _ = plotting.trajectory_figure(valley, first_look, title=r"$0.1x^2 + 2y^2$, $\kappa = 20$")
+plt.show()
+for label, run in first_look.items():
+    print(f"{label:38s} loss after 60 steps: {run.losses[-1]:.2e}")
+
+# %% [markdown]
+# ### Try it
+#
+# The explorer below runs gradient descent, momentum and Nesterov (lesson 04) on the same
+# valley (here with gradient descent and momentum switched on). Drag **momentum** from 0 upwards
+# and watch the red path: at 0 it *is* gradient descent; around 0.75 it is fastest (the readout
+# shows the step at which the loss first gets within $10^{-6}$ of the minimum: 53 steps, against
+# more than 300 for gradient descent); near 0.95 it overshoots and spirals in slowly. Drag **lr**
+# until a path diverges. (Without a kernel you see the starting picture.)
+
+# %%
+TrajectoryExplorer(surface="quadratic", lr=0.1, momentum=0.8, steps=150, methods=("gd", "momentum"))
+
+# %% [markdown]
+# What the readout reports as the slider moves, computed for 99 momenta at once (lr = 0.1):
+
+# %%
+momenta = np.linspace(0.0, 0.98, 99)
+reached = optimizers.run(valley, valley.start, "momentum", 0.1, momenta, steps=300).steps_to(1e-6)
+reached = np.array([300 if n is None else n for n in reached])  # None: not within 300 steps
+for b in [0.0, 0.4, 0.75, 0.95]:
+    n = reached[np.argmin(np.abs(momenta - b))]
+    print(f"momentum {b:4}: first within 1e-6 of the minimum at step {n if n < 300 else '> 300'}")
+print(f"fastest: momentum {momenta[reached.argmin()]:.2f}, {reached.min()} steps")
+assert reached[0] == 300 and abs(momenta[reached.argmin()] - 0.75) < 0.03
+
+# %% [markdown]
+# ## 2. Three ways to write momentum
+#
+# Write $g_k = \nabla f(x_k)$. Three forms are in common use.
+#
+# **Polyak's heavy ball** (Polyak, 1964, *Some methods of speeding up the convergence of
+# iteration methods*, USSR Comput. Math. Math. Phys. 4(5)): add a fraction $\beta$ of the
+# previous step,
+#
+# $$x_{k+1} = x_k - \eta_k\, g_k + \beta\,(x_k - x_{k-1}), \qquad x_{-1} = x_0 .$$
+#
+# **The Sutskever form** (Sutskever, Martens, Dahl, Hinton, ICML 2013, *On the importance of
+# initialization and momentum in deep learning*): a velocity that remembers past *steps*,
+#
+# $$v_{k+1} = \mu\, v_k - \eta_k\, g_k, \qquad x_{k+1} = x_k + v_{k+1}, \qquad v_0 = 0 .$$
+#
+# **PyTorch's form** (`torch.optim.SGD(momentum=mu)`): a buffer that remembers past
+# *gradients*, scaled by the learning rate only when it is used,
+#
+# $$b_{k+1} = \mu\, b_k + g_k, \qquad x_{k+1} = x_k - \eta_k\, b_{k+1}, \qquad b_0 = 0 .$$
+#
+# ($\beta$ and $\mu$ name the same momentum coefficient; PyTorch starts the buffer at the
+# first gradient, which is what $b_0 = 0$ gives.) Here they are as code. Each takes a
+# constant `lr` or one learning rate per step:
+
+# %%
+def per_step(lr, steps):
+    """The learning rate of every step: a constant, or a sequence of `steps` values."""
+    return np.broadcast_to(np.asarray(lr, dtype=float), (steps,))
+
+
+def heavy_ball(grad, x0, lr, beta, steps):
+    """Polyak: x_{k+1} = x_k - lr_k g_k + beta (x_k - x_{k-1}), with x_{-1} = x_0."""
+    lrs = per_step(lr, steps)
+    x = np.array(x0, dtype=float)
+    previous = x.copy()
+    path = [x.copy()]
+    for k in range(steps):
+        x, previous = x - lrs[k] * grad(x) + beta * (x - previous), x
+        path.append(x.copy())
+    return np.array(path)
+
+
+def sutskever(grad, x0, lr, mu, steps):
+    """Sutskever et al.: v_{k+1} = mu v_k - lr_k g_k, x_{k+1} = x_k + v_{k+1}, v_0 = 0."""
+    lrs = per_step(lr, steps)
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    path = [x.copy()]
+    for k in range(steps):
+        v = mu * v - lrs[k] * grad(x)
+        x = x + v
+        path.append(x.copy())
+    return np.array(path)
+
+
+def pytorch_form(grad, x0, lr, mu, steps):
+    """PyTorch: b_{k+1} = mu b_k + g_k, x_{k+1} = x_k - lr_k b_{k+1}, b_0 = 0."""
+    lrs = per_step(lr, steps)
+    x = np.array(x0, dtype=float)
+    b = np.zeros_like(x)
+    path = [x.copy()]
+    for k in range(steps):
+        b = mu * b + grad(x)
+        x = x - lrs[k] * b
+        path.append(x.copy())
+    return np.array(path)
+
+
+# %% [markdown]
+# ### With a constant step they are the same method
+#
+# With $\eta_k = \eta$: in the Sutskever form $v_{k+1} = x_{k+1} - x_k$, so
+# $x_{k+1} - x_k = \mu(x_k - x_{k-1}) - \eta g_k$, which is the heavy ball. In PyTorch's form
+# $x_{k+1} - x_k = -\eta b_{k+1} = -\eta\mu b_k - \eta g_k = \mu(x_k - x_{k-1}) - \eta g_k$,
+# the heavy ball again (the middle step uses $-\eta b_k = x_k - x_{k-1}$, true only because
+# the same $\eta$ was used one step earlier). So $v_k = -\eta\, b_k$ and all three produce the
+# same iterates.
+#
+# Check it on the Rosenbrock function for 500 steps, against each other, against the
+# course's reference optimizer, and against `torch.optim.SGD` in float64 (fed the same
+# gradient formula, so that only the update arithmetic is compared):
+
+# %%
+def torch_sgd(grad, x0, lr, mu, steps, nesterov=False):
+    """Iterates of torch.optim.SGD(momentum=mu, nesterov=...) in float64; lr may change per step."""
+    lrs = per_step(lr, steps)
+    p = torch.tensor(np.array(x0, dtype=float), dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=float(lrs[0]), momentum=mu, nesterov=nesterov)
+    path = [p.detach().numpy().copy()]
+    for k in range(steps):
+        for group in opt.param_groups:
+            group["lr"] = float(lrs[k])
+        p.grad = torch.from_numpy(grad(p.detach().numpy().copy()))
+        opt.step()
+        path.append(p.detach().numpy().copy())
+    return np.array(path)
+
+
+def show_gap(gap, tol=1e-12):
+    """How a difference is printed: 0 when bit-identical, else the bound it is under (the last bits
+    of rounding noise depend on the CPU, and the printed output must not)."""
+    return "0 (bit-identical)" if gap == 0 else f"< {tol:.0e}"
+
+
+rosen = surfaces.get("rosenbrock")
+lr, mu_r, steps = 1e-3, 0.9, 500
+forms = {
+    "heavy ball (Polyak)": heavy_ball(rosen.grad, rosen.start, lr, mu_r, steps),
+    "Sutskever": sutskever(rosen.grad, rosen.start, lr, mu_r, steps),
+    "PyTorch form": pytorch_form(rosen.grad, rosen.start, lr, mu_r, steps),
+    "torch.optim.SGD": torch_sgd(rosen.grad, rosen.start, lr, mu_r, steps),
+}
+reference = optimizers.run(rosen, rosen.start, "momentum", lr, mu_r, steps).points
+for name, path in forms.items():
+    gap = np.abs(path - reference).max()
+    print(f"{name:20s} largest difference from optimizers.run over {steps} steps: {show_gap(gap)}")
+    assert gap < 1e-12
+print(f"point after {steps} steps: ({reference[-1, 0]:.6f}, {reference[-1, 1]:.6f})")
+
+# %% [markdown]
+# The differences are rounding (the forms add the same numbers in a different order).
+#
+# ### With a changing step they are not
+#
+# The identity $v_k = -\eta\,b_k$ needs the same $\eta$ at every step. Change it, and the
+# forms part ways. Take the simplest case, $f(x) = x$ (so $g = 1$ everywhere), $x_0 = 0$,
+# $\mu = 0.9$, and a learning rate of 0.1 for the first step and 0.01 for the second:
+#
+# * step 1 is the same for all: $x_1 = -0.1$ (buffer $b_1 = 1$, velocity $v_1 = -0.1$);
+# * **Sutskever and Polyak** keep the old velocity at its old scale:
+#   $x_2 = x_1 + (0.9 \cdot (-0.1) - 0.01 \cdot 1) = -0.1 - 0.1 = -0.200$;
+# * **PyTorch** rescales the whole buffer by the *new* rate:
+#   $x_2 = x_1 - 0.01\,(0.9 \cdot 1 + 1) = -0.1 - 0.019 = -0.119$.
+
+# %%
+def slope_grad(x):
+    return np.ones_like(x)  # f(x) = x
+
+
+schedule = [0.1, 0.01]
+after_two = {
+    "heavy ball (Polyak)": heavy_ball(slope_grad, [0.0], schedule, 0.9, 2)[-1, 0],
+    "Sutskever": sutskever(slope_grad, [0.0], schedule, 0.9, 2)[-1, 0],
+    "PyTorch form": pytorch_form(slope_grad, [0.0], schedule, 0.9, 2)[-1, 0],
+    "torch.optim.SGD": torch_sgd(slope_grad, [0.0], schedule, 0.9, 2)[-1, 0],
+}
+for name, x2 in after_two.items():
+    print(f"{name:20s} x_2 = {x2:+.3f}")
+assert np.isclose(after_two["heavy ball (Polyak)"], -0.200) and np.isclose(after_two["Sutskever"], -0.200)
+assert np.isclose(after_two["PyTorch form"], -0.119) and np.isclose(after_two["torch.optim.SGD"], -0.119)
+
+# %% [markdown]
+# So **Polyak's and Sutskever's forms give $-0.200$; PyTorch's form (and `torch.optim.SGD`)
+# gives $-0.119$.** After a learning-rate drop PyTorch's step shrinks at once by the full
+# factor, while the Sutskever velocity still carries steps taken at the old rate and forgets
+# them over about $1/(1-\mu)$ steps. With a schedule that changes the rate often, the "same"
+# hyper-parameters therefore mean slightly different optimizers in different libraries.
+#
+# ## 3. The buffer is an exponentially weighted sum of past gradients
+#
+# Unrolling $b_{k+1} = \mu b_k + g_k$ from $b_0 = 0$:
+#
+# $$b_{k} = g_{k-1} + \mu\, g_{k-2} + \mu^2 g_{k-3} + \dots = \sum_{j=0}^{k-1} \mu^j\, g_{k-1-j}.$$
+#
+# Every past gradient stays in the sum with a weight that shrinks by $\mu$ per step: it is
+# not an average of "the last few" gradients. Check with random gradients:
+
+# %%
+rng = np.random.default_rng(3)
+grads = rng.normal(size=(40, 2))  # g_0, ..., g_39
+beta = 0.9
+b = np.zeros(2)
+for g in grads:
+    b = beta * b + g
+weights = beta ** np.arange(len(grads))[::-1]  # mu^39 for g_0, ..., mu^0 for g_39
+unrolled = weights @ grads
+print("buffer after 40 steps:", b, "   unrolled sum:", unrolled)
+assert np.allclose(b, unrolled, rtol=1e-12, atol=1e-14)
+
+# %% [markdown]
+# Two consequences, both checked below:
+#
+# * the weights sum to $(1-\mu^k)/(1-\mu) \to 1/(1-\mu)$: along a direction where the gradient
+#   stays the same, the step grows to $\eta\,g/(1-\mu)$, **ten times** gradient descent's step
+#   for $\mu = 0.9$, a hundred times for $\mu = 0.99$;
+# * a weight halves every $\ln 2/\ln(1/\mu)$ steps: 6.6 steps for $\mu = 0.9$.
+
+# %%
+for beta in [0.5, 0.9, 0.99]:
+    steps_const = pytorch_form(slope_grad, [0.0], 1.0, beta, 3000)[:, 0]
+    last_step = steps_const[-2] - steps_const[-1]
+    half_life = np.log(2) / np.log(1 / beta)
+    print(f"mu = {beta:4}: step on a constant slope after 3000 steps = {last_step:7.3f} x lr,"
+          f"  1/(1-mu) = {1 / (1 - beta):6.1f},  half-life of a gradient's weight = {half_life:5.1f} steps")
+    assert np.isclose(last_step, 1 / (1 - beta), rtol=1e-9)
+
+# %% [markdown]
+# ## 4. One eigen-component, one $2\times2$ matrix
+#
+# On $f(x) = \tfrac12 x^\top H x$ the gradient is $Hx$, and as in lesson 01 each eigen-coordinate
+# $z_i$ evolves on its own. For one of them, with eigenvalue $\lambda$, the heavy ball reads
+#
+# $$z_{k+1} = z_k - \eta\lambda z_k + \beta(z_k - z_{k-1}) = (1 + \beta - \eta\lambda)\, z_k - \beta\, z_{k-1}.$$
+#
+# This is a second-order recurrence: the state is the pair $(z_k, z_{k-1})$, and
+#
+# $$\begin{pmatrix} z_{k+1}\\ z_k\end{pmatrix} = M \begin{pmatrix} z_k\\ z_{k-1}\end{pmatrix},\qquad
+# M = \begin{pmatrix} 1 + \beta - \eta\lambda & -\beta\\ 1 & 0\end{pmatrix},\qquad
+# \operatorname{tr} M = 1+\beta-\eta\lambda,\quad \det M = \beta .$$
+#
+# The eigenvalues of $M$ are the roots of $z^2 - (1+\beta-\eta\lambda)\,z + \beta = 0$, and the
+# error shrinks by their largest modulus per step: that modulus, the **spectral radius**, is
+# the rate. Everything in the rest of the lesson comes from this quadratic equation. First,
+# check the matrix, its eigenvalues, and that it reproduces actual iterates:
+
+# %%
+def momentum_matrix(lr, beta, lam):
+    return np.array([[1 + beta - lr * lam, -beta], [1.0, 0.0]])
+
+
+def roots(lr, beta, lam):
+    """The two roots of z^2 - (1 + beta - lr lam) z + beta = 0 (complex in general)."""
+    t = 1 + beta - lr * lam
+    disc = complex(t * t - 4 * beta)
+    return np.array([(t + disc**0.5) / 2, (t - disc**0.5) / 2])
+
+
+lam_pair = [0.5, 5.0]
+tilted = surfaces.quadratic(lam_pair, angle=np.pi / 6)
+eigvals, Q = np.linalg.eigh(tilted.hessian)
+lr, beta = 0.3, 0.6
+run = optimizers.run(tilted, [-6.0, 3.0], "momentum", lr, beta, steps=40)
+z = run.points @ Q  # eigen-coordinates of every iterate, shape (41, 2)
+for i, lam in enumerate(eigvals):
+    M = momentum_matrix(lr, beta, lam)
+    assert np.array_equal(M, theory.momentum_matrix(lr, beta, lam))
+    ours = np.sort_complex(roots(lr, beta, lam))
+    numpy_eigs = np.sort_complex(np.linalg.eigvals(M).astype(complex))
+    state = np.array([z[0, i], z[0, i]])  # (z_0, z_{-1}) with z_{-1} = z_0
+    predicted = [state[0]]
+    for _ in range(40):
+        state = M @ state
+        predicted.append(state[0])
+    gap = np.abs(np.array(predicted) - z[:, i]).max()
+    radius = np.abs(ours).max()
+    print(f"lambda = {lam:3.1f}: roots {np.round(ours, 4)}, spectral radius {radius:.4f} "
+          f"(theory.momentum_rate {theory.momentum_rate(lr, beta, [lam]):.4f}); "
+          f"max |M^k (z0, z0) - iterate| {show_gap(gap)}")
+    assert np.allclose(ours, numpy_eigs, atol=1e-12)
+    assert np.isclose(radius, theory.momentum_rate(lr, beta, [lam]), rtol=1e-12)
+    assert gap < 1e-12
+
+# %% [markdown]
+# ## 5. The convergence region: $0 < \eta\lambda < 2 + 2\beta$
+#
+# Both roots of $p(z) = z^2 - t z + \beta$ lie inside the unit circle exactly when
+# (the Schur–Cohn, or Jury, conditions for a real quadratic)
+#
+# $$|\beta| < 1, \qquad p(1) = \eta\lambda > 0, \qquad p(-1) = 2 + 2\beta - \eta\lambda > 0 .$$
+#
+# (If the roots are complex their modulus is $\sqrt\beta < 1$; if they are real, $p$ must be
+# positive at both $\pm 1$ with its vertex $t/2$ in between, which the three conditions
+# ensure.) So with $0 \le \beta < 1$ the heavy ball converges iff
+#
+# $$0 < \eta\lambda < 2 + 2\beta ,$$
+#
+# and over all eigenvalues iff $\eta < (2+2\beta)/L$: momentum allows steps up to **twice**
+# as large as gradient descent's $2/L$. Check it by experiment: run $20 \times 400$
+# configurations at once on $f = \tfrac12 (x^2 + y^2)$ ($\lambda = 1$) and find, for each
+# $\beta$, where the runs stop converging. The grid of $\eta$ is offset so that no grid point
+# sits exactly on the boundary.
+
+# %%
+unit = surfaces.quadratic([1.0, 1.0])
+betas = np.linspace(0.0, 0.95, 20)
+lrs = np.linspace(0.505, 4.495, 400)  # spacing 0.01
+B, LR = np.meshgrid(betas, lrs, indexing="ij")
+scan = optimizers.run(unit, [1.0, 0.0], "momentum", lr=LR, momentum=B, steps=1000)
+err = np.nan_to_num(np.abs(scan.points[..., 0]), nan=np.inf)
+converges = (err[..., -1] < 1e-6) | (err[..., -1] < err[..., 500])  # tiny, or still shrinking
+print("beta   largest converging lr   2 + 2*beta   smallest non-converging lr")
+for i, b in enumerate(betas):
+    last_ok = lrs[converges[i]].max()
+    first_bad = lrs[~converges[i]].min()
+    if i % 3 == 0:
+        print(f"{b:4.2f} {last_ok:18.4f} {2 + 2 * b:16.4f} {first_bad:20.4f}")
+    assert converges[i, lrs < 2 + 2 * b].all() and not converges[i, lrs > 2 + 2 * b].any()
+print(f"all {converges.size} runs agree with 0 < lr*lambda < 2 + 2*beta; "
+      f"{scan.diverged.sum()} of them were reported as diverged")
+
+# %%
+fig, ax = plt.subplots(figsize=(7.5, 3.4))
+ax.pcolormesh(lrs, betas, converges, cmap="Greens", vmin=-0.5, vmax=1.3, shading="nearest")
+ax.plot(2 + 2 * betas, betas, "k--", linewidth=1.5, label=r"theory: $\eta\lambda = 2 + 2\beta$")
+ax.axvline(2.0, color=plotting.METHOD_COLORS["gd"], linewidth=1.2, label=r"gradient descent's limit $\eta\lambda = 2$")
+ax.text(1.2, 0.45, "converges", fontsize=11)
+ax.text(4.0, 0.2, "diverges", fontsize=11)
+ax.set_xlabel(r"$\eta\lambda$")
+ax.set_ylabel(r"momentum $\beta$")
+ax.set_title("measured: 8,000 runs of 1,000 steps (green = converges)")
+ax.legend(loc="upper left")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 6. Four regimes
+#
+# Inside the region the roots can be real or complex. The discriminant
+# $(1+\beta-\eta\lambda)^2 - 4\beta$ is negative, so the roots are complex, exactly when
+#
+# $$(1-\sqrt\beta)^2 < \eta\lambda < (1+\sqrt\beta)^2 .$$
+#
+# That splits the region into the regimes that `theory.momentum_regime` names:
+#
+# | regime | where | what the iterate does |
+# |---|---|---|
+# | monotone | $\eta\lambda \le (1-\sqrt\beta)^2$ | two positive real roots: creeps to 0 without crossing it |
+# | ripples | $(1-\sqrt\beta)^2 < \eta\lambda < (1+\sqrt\beta)^2$ | complex roots: overshoots and spirals in, rate $\sqrt\beta$ |
+# | oscillation | $(1+\sqrt\beta)^2 \le \eta\lambda < 2+2\beta$ | a negative real root dominates: flips sign every step |
+# | divergence | $\eta\lambda \ge 2 + 2\beta$ | a root of modulus $\ge 1$ |
+#
+# Check that the library's regime names agree with these inequalities on a fine grid, and
+# that one run in each regime behaves as the table says:
+
+# %%
+h_grid = np.linspace(0.005, 4.2, 421)
+b_grid = np.linspace(0.0, 0.98, 99)
+Hg, Bg = np.meshgrid(h_grid, b_grid)
+regime = theory.momentum_regime(Hg, Bg, 1.0)
+by_formula = np.select(
+    [Hg >= 2 + 2 * Bg, Hg <= (1 - np.sqrt(Bg)) ** 2, Hg < (1 + np.sqrt(Bg)) ** 2],
+    ["divergence", "monotone", "ripples"], default="oscillation")
+print(f"regime names agree with the inequalities at {np.mean(regime == by_formula):.1%} of {regime.size} grid points")
+assert np.array_equal(regime, by_formula)
+
+examples = {"monotone": (0.05, 0.3), "ripples": (0.5, 0.8), "oscillation": (2.5, 0.3), "divergence": (3.0, 0.3)}
+example_runs = {}
+for name, (h, b) in examples.items():
+    r = optimizers.run(unit, [1.0, 0.0], "momentum", h, b, steps=60)
+    x = r.points[:, 0]
+    finite = x[np.isfinite(x)]
+    flips = np.mean(np.sign(finite[21:]) != np.sign(finite[20:-1])) if len(finite) > 22 else np.nan
+    example_runs[name] = x
+    behaviour = (f"diverged at step {r.diverged_at}" if r.diverged
+                 else f"sign changes on {flips:.0%} of steps 20-60")
+    print(f"{name:11s} lr*lambda = {h:4}, beta = {b}: regime '{theory.momentum_regime(h, b, 1.0)}', {behaviour}")
+    assert theory.momentum_regime(h, b, 1.0) == name
+    if name == "monotone":
+        assert flips == 0 and not r.diverged
+    elif name == "ripples":
+        assert 0 < flips < 0.5 and not r.diverged
+    elif name == "oscillation":
+        assert flips == 1 and not r.diverged
+    else:
+        assert r.diverged
+
+# %%
+fig = plt.figure(figsize=(11, 4.2))
+grid = fig.add_gridspec(2, 3, width_ratios=[1.5, 1, 1])
+ax = fig.add_subplot(grid[:, 0])
+codes = {"monotone": 0, "ripples": 1, "oscillation": 2, "divergence": 3}
+colors = ["#a6dba0", "#92c5de", "#fdb863", "#bdbdbd"]
+ax.pcolormesh(h_grid, b_grid, np.vectorize(codes.get)(regime), cmap=ListedColormap(colors),
+              vmin=-0.5, vmax=3.5, shading="nearest")
+bb = np.linspace(0, 0.98, 200)
+ax.plot((1 - np.sqrt(bb)) ** 2, bb, "k-", linewidth=0.8)
+ax.plot((1 + np.sqrt(bb)) ** 2, bb, "k-", linewidth=0.8)
+ax.plot(2 + 2 * bb, bb, "k-", linewidth=1.5)
+for name, (tx, ty) in zip(examples, [(0.08, 0.08), (1.0, 0.6), (1.25, 0.015), (3.2, 0.35)], strict=True):
+    ax.plot(*examples[name], "o", color="k", markersize=5)
+    ax.text(tx, ty, name, fontsize=9.5)
+ax.set_xlabel(r"$\eta\lambda$")
+ax.set_ylabel(r"$\beta$")
+ax.set_title("the regimes of one eigen-component")
+for k, (name, x) in enumerate(example_runs.items()):
+    axk = fig.add_subplot(grid[k // 2, 1 + k % 2])
+    axk.plot(np.clip(x, -2, 2), ".-", color=colors[codes[name]], markeredgecolor="k", markeredgewidth=0.3,
+             markersize=4, linewidth=0.8)
+    axk.axhline(0, color="0.6", linewidth=0.6)
+    axk.set_ylim(-2.1, 2.1)
+    clipped = " (clipped at $\\pm 2$)" if name == "divergence" else ""
+    axk.set_title(f"{name}: " + r"$\eta\lambda$" + f"={examples[name][0]}, " + r"$\beta$" + f"={examples[name][1]}"
+                  + clipped, fontsize=9)
+    if k >= 2:
+        axk.set_xlabel("step $k$")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## 7. With complex roots the rate is $\sqrt\beta$, not $2\sqrt\beta$
+#
+# Complex roots come as a conjugate pair $z, \bar z$, and their product is the constant term
+# of the quadratic: $z\bar z = |z|^2 = \det M = \beta$. Hence
+#
+# $$|z| = \sqrt\beta \qquad\text{whenever}\quad (1-\sqrt\beta)^2 < \eta\lambda < (1+\sqrt\beta)^2,$$
+#
+# independent of $\eta$ and $\lambda$. A neat exact check: the quantity
+# $E_k = z_k^2 - t\, z_k z_{k-1} + \beta z_{k-1}^2$ (with $t = 1+\beta-\eta\lambda$) satisfies
+# $E_{k+1} = \beta E_k$ for every run (substitute the recurrence), and in the complex regime it is
+# a positive-definite quadratic form of $(z_k, z_{k-1})$, a squared length that shrinks by
+# exactly $\beta$, so the length shrinks by exactly $\sqrt\beta$ per step.
+
+# %%
+print("beta  lr*lambda  discriminant  |roots|   sqrt(beta)  2*sqrt(beta)  measured (E_100/E_0)^(1/200)")
+for b, h in [(0.81, 1.0), (0.5, 0.6), (0.9, 0.3), (0.3, 1.2), (0.97, 2.0)]:
+    t = 1 + b - h
+    x = optimizers.run(unit, [1.0, 0.0], "momentum", h, b, steps=100).points[:, 0]
+    pairs = np.concatenate([[x[0]], x])  # (z_{-1}, z_0, z_1, ...) with z_{-1} = z_0
+    E = pairs[1:] ** 2 - t * pairs[1:] * pairs[:-1] + b * pairs[:-1] ** 2
+    measured = (E[100] / E[0]) ** (1 / 200)
+    modulus = np.abs(roots(h, b, 1.0)).max()
+    print(f"{b:4}  {h:9}  {t * t - 4 * b:12.3f}  {modulus:7.4f}  {np.sqrt(b):10.4f}  {2 * np.sqrt(b):12.4f}  {measured:12.6f}")
+    assert t * t < 4 * b and np.allclose(E[1:] / E[:-1], b, rtol=1e-9)
+    assert np.isclose(modulus, np.sqrt(b), rtol=1e-12) and np.isclose(measured, np.sqrt(b), rtol=1e-9)
+
+# %% [markdown]
+# The well-known interactive article *Why Momentum Really Works* (G. Goh, Distill, 2017)
+# prints, in its footnote on the rate in the section "The Dynamics of Momentum",
+#
+# $$|\sigma_1| = |\sigma_2| = \sqrt{(1-\alpha\lambda+\beta)^2 + |(1-\alpha\lambda+\beta)^2 - 4\beta|} = 2\sqrt\beta .$$
+#
+# The square root does equal $2\sqrt\beta$, but the roots are
+# $\sigma = \tfrac12\big(t \pm i\sqrt{4\beta - t^2}\big)$, and the factor $\tfrac12$ was dropped:
+# $|\sigma| = \tfrac12\cdot 2\sqrt\beta = \sqrt\beta$. The table above shows it: with $\beta = 0.81$
+# the error shrinks by 0.9 per step, while $2\sqrt\beta = 1.8$ would mean it *grows*. Indeed
+# $2\sqrt\beta > 1$ for every $\beta > 1/4$, so the printed formula would make the whole ripple
+# regime diverge for $\beta > 1/4$, which the scan of section 5 contradicts. (The article's
+# figures and its other formulas use the correct value.)
+
+# %%
+x = optimizers.run(unit, [1.0, 0.0], "momentum", 1.0, 0.81, steps=200).points[:, 0]
+envelope = np.abs(x[150:]).max() / np.abs(x[50:100]).max()
+print(f"beta = 0.81, lr*lambda = 1: max|x| over steps 150-200 / over steps 50-100 = {envelope:.2e}")
+print(f"  sqrt(beta)^100 = {0.9 ** 100:.2e}   (2 sqrt(beta))^100 = {1.8 ** 100:.2e}")
+assert 0.5 * 0.9**100 < envelope < 2 * 0.9**100
+
+# %% [markdown]
+# ## 8. Critical damping and the optimal pair
+#
+# ### One eigen-component: critical damping
+#
+# For a fixed $h = \eta\lambda \le 1$, which $\beta$ is fastest? Below the complex region the
+# larger real root shrinks as $\beta$ grows; inside it the rate $\sqrt\beta$ grows with $\beta$.
+# The best is the boundary, where the discriminant vanishes and the two roots coincide:
+#
+# $$(1+\beta-h)^2 = 4\beta \iff \beta_c = (1-\sqrt{h})^2, \qquad z_1 = z_2 = \sqrt{\beta_c} = 1 - \sqrt{h} .$$
+#
+# This is **critical damping**, as for a damped spring. Its rate $1-\sqrt h$ against gradient
+# descent's $1-h$ is the square-root improvement: for $h = 0.04$, 0.8 instead of 0.96. With a
+# double root the iterate is $z_k = (1-\sqrt h)^k\,(1 + \sqrt h\, k)\, z_0$ (from $z_{-1} = z_0$),
+# which never changes sign. Check all of it:
+
+# %%
+h = 0.04
+beta_c = theory.critical_momentum(h, 1.0)
+t = 1 + beta_c - h
+print(f"h = {h}: beta_c = (1 - sqrt h)^2 = {beta_c:.4f}; discriminant = {t * t - 4 * beta_c:.1e}; "
+      f"double root {t / 2:.4f} = 1 - sqrt(h) = {1 - np.sqrt(h):.4f}")
+assert np.isclose(beta_c, (1 - np.sqrt(h)) ** 2) and abs(t * t - 4 * beta_c) < 1e-14
+
+fine = np.linspace(0.0, 0.99, 99_001)
+rate_of_beta = theory.momentum_rate(h, fine, [1.0])
+print(f"scan of the rate over beta: smallest {rate_of_beta.min():.6f} at beta = {fine[rate_of_beta.argmin()]:.5f}")
+assert abs(fine[rate_of_beta.argmin()] - beta_c) < 2e-5 and np.isclose(rate_of_beta.min(), 1 - np.sqrt(h), atol=1e-5)
+
+k = np.arange(301)
+x = optimizers.run(unit, [1.0, 0.0], "momentum", h, beta_c, steps=300).points[:, 0]
+closed = (1 - np.sqrt(h)) ** k * (1 + np.sqrt(h) * k)
+print(f"max |x_k - (1-sqrt h)^k (1 + sqrt(h) k)| {show_gap(np.abs(x - closed).max(), 1e-14)}; "
+      f"sign changes: {np.sum(np.sign(x[1:]) != np.sign(x[:-1]))}")
+assert np.allclose(x, closed, rtol=1e-10, atol=1e-15)
+
+# %% [markdown]
+# Critical damping gives the smallest *rate*. At a finite tolerance there is a nuance: the
+# double root carries a factor $k$, and a slightly larger $\beta$ that allows a few small ripples
+# can settle a little sooner. Measure the step after which $|z_k|$ stays below $10^{-6}$, for
+# 951 values of $\beta$ in one batched run:
+
+# %%
+def settled_at(values, tol):
+    """First step after which |values| stays <= tol (per row); a never-settled row gets len."""
+    above = ~(np.nan_to_num(np.abs(values), nan=np.inf) <= tol)
+    n = above.shape[-1]
+    return np.where(above[..., -1], n, n - np.argmax(above[..., ::-1], axis=-1))
+
+
+b_scan = np.linspace(0.0, 0.95, 951)
+xs = optimizers.run(unit, [1.0, 0.0], "momentum", h, b_scan, steps=1500).points[..., 0]
+settle = settled_at(xs, 1e-6)
+monotone = np.all(np.sign(xs[:, 1:]) == np.sign(xs[:, :-1]), axis=1)
+best_mono = b_scan[monotone][settle[monotone].argmin()]
+print(f"GD (beta = 0): {settle[0]} steps; fastest monotone run: beta = {best_mono:.3f} "
+      f"with {settle[monotone].min()} steps; fastest of all: beta = {b_scan[settle.argmin()]:.3f} "
+      f"with {settle.min()} steps")
+assert abs(best_mono - beta_c) < 1e-3 and b_scan[monotone].max() < beta_c + 1e-3
+
+# %% [markdown]
+# So $\beta_c$ is the fastest choice that never overshoots, 4.5 times faster than gradient
+# descent here (75 steps against 339); accepting tiny ripples buys a few more (61 steps).
+#
+# ### All eigenvalues at once: Polyak's optimal pair
+#
+# With eigenvalues spread over $[\mu, L]$ one $\beta$ and one $\eta$ must serve them all. In the
+# complex region every eigen-component has the same rate $\sqrt\beta$, so the best plan is to fit
+# the whole spectrum into that region, with the two ends on its boundary:
+#
+# $$\eta\mu = (1-\sqrt\beta)^2, \qquad \eta L = (1+\sqrt\beta)^2 .$$
+#
+# Adding and subtracting the square roots gives $\sqrt\eta(\sqrt\mu + \sqrt L) = 2$ and
+# $\sqrt\eta(\sqrt L - \sqrt\mu) = 2\sqrt\beta$, so
+#
+# $$\eta^\star = \left(\frac{2}{\sqrt\mu + \sqrt L}\right)^2, \qquad
+# \beta^\star = \left(\frac{\sqrt L - \sqrt\mu}{\sqrt L + \sqrt\mu}\right)^2, \qquad
+# \rho^\star = \sqrt{\beta^\star} = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1},$$
+#
+# against gradient descent's $(\kappa-1)/(\kappa+1)$. (That no other pair does better is
+# Polyak's theorem, 1964.) Check the formulas three ways for the valley ($\mu = 0.2$, $L = 4$):
+# against `theory.optimal_momentum`, against a grid search of the rate over a million
+# $(\eta, \beta)$ pairs, and against rates measured from runs.
+
+# %%
+sm, sL = np.sqrt(mu), np.sqrt(L)
+lr_star, beta_star, rho_star = (2 / (sm + sL)) ** 2, ((sL - sm) / (sL + sm)) ** 2, (sL - sm) / (sL + sm)
+kappa = L / mu
+print(f"formulas: lr* = {lr_star:.6f}, beta* = {beta_star:.6f}, rate = {rho_star:.6f} "
+      f"= (sqrt(kappa)-1)/(sqrt(kappa)+1) = {(np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1):.6f}")
+assert np.allclose([lr_star, beta_star, rho_star], theory.optimal_momentum(mu, L), rtol=1e-12)
+
+lr_axis = np.linspace(0.01, 1.0, 991)
+beta_axis = np.linspace(0.0, 0.99, 991)
+LRm, Bm = np.meshgrid(lr_axis, beta_axis)
+rate_map = theory.momentum_rate(LRm, Bm, [mu, L])
+i, j = np.unravel_index(rate_map.argmin(), rate_map.shape)
+print(f"grid search: best lr = {lr_axis[j]:.3f}, beta = {beta_axis[i]:.3f}, rate {rate_map.min():.6f}")
+assert abs(lr_axis[j] - lr_star) < 1e-3 and abs(beta_axis[i] - beta_star) < 1e-3 and rate_map.min() >= rho_star - 1e-12
+
+probe_lr = np.array([lr_star, 0.3, 0.5, 0.6, 0.2])
+probe_b = np.array([beta_star, 0.5, 0.3, 0.8, 0.1])
+runs = optimizers.run(valley, valley.start, "momentum", probe_lr, probe_b, steps=700)
+k = np.arange(200, 701)
+log_err = np.log(np.hypot(runs.points[:, 200:, 0], runs.points[:, 200:, 1]))
+log_err[0] -= np.log(k)  # at the optimum both ends are double roots: error ~ k rate^k
+measured = np.exp([np.polyfit(k, row, 1)[0] for row in log_err])  # slope of log(error) over steps 200-700
+for a, b_, m_, th in zip(probe_lr, probe_b, measured, theory.momentum_rate(probe_lr, probe_b, [mu, L]),
+                         strict=True):
+    print(f"  lr = {a:.3f}, beta = {b_:.3f}: measured rate {m_:.5f}, theory {th:.5f}")
+assert np.allclose(measured, theory.momentum_rate(probe_lr, probe_b, [mu, L]), rtol=1e-4)
+assert measured[0] == measured.min()
+
+# %% [markdown]
+# ### $\sqrt\kappa$ instead of $\kappa$
+#
+# To shrink the error by $\varepsilon$ takes about $\ln\varepsilon/\ln\rho$ steps; with
+# $\ln\frac{\sqrt\kappa+1}{\sqrt\kappa-1} \approx 2/\sqrt\kappa$ that is about
+# $\tfrac{\sqrt\kappa}{2}\ln(1/\varepsilon)$ for momentum against $\tfrac{\kappa}{2}\ln(1/\varepsilon)$
+# for gradient descent. Measure both, each at its optimal setting, from $x_0 = (1, 1)$ on
+# eigenvalues $(1, \kappa)$, counting the steps until the error stays below $10^{-6}$ of its start:
+
+# %%
+eps = 1e-6
+counts = {}
+print(" kappa | GD: ln(eps)/ln(rho)  measured | momentum: ln(eps)/ln(rho)  measured | speed-up  sqrt(kappa)")
+for kap in [10.0, 100.0, 1000.0]:
+    gd_steps, hb_steps = checks.momentum.measured_steps(kap, eps)  # the runs, as in the cell below
+    rho_g = theory.optimal_gd(1.0, kap)[1]
+    rho_m = theory.optimal_momentum(1.0, kap)[2]
+    counts[kap] = (gd_steps, hb_steps)
+    print(f"{kap:6.0f} | {np.log(eps) / np.log(rho_g):19.1f} {gd_steps:9d} | {np.log(eps) / np.log(rho_m):25.1f} "
+          f"{hb_steps:9d} | {gd_steps / hb_steps:8.1f}  {np.sqrt(kap):11.1f}")
+growth_gd = counts[1000.0][0] / counts[100.0][0]
+growth_hb = counts[1000.0][1] / counts[100.0][1]
+print(f"from kappa = 100 to 1000 the step count grows x{growth_gd:.1f} for GD and x{growth_hb:.1f} for momentum "
+      f"(sqrt(10) = {np.sqrt(10):.2f})")
+assert 9.5 < growth_gd < 10.5 and 2.8 < growth_hb < 3.9
+
+# %% [markdown]
+# The library function used above is short; here it is written out for $\kappa = 100$, to
+# show exactly what was counted:
+
+# %%
+s100 = surfaces.quadratic([1.0, 100.0])
+lr_g, _ = theory.optimal_gd(1.0, 100.0)
+lr_m, beta_m, _ = theory.optimal_momentum(1.0, 100.0)
+for method, a, b_ in [("gd", lr_g, 0.0), ("momentum", lr_m, beta_m)]:
+    err = np.linalg.norm(optimizers.run(s100, [1.0, 1.0], method, a, b_, steps=1500).points, axis=-1)
+    n = int(settled_at(err / np.sqrt(2), eps))
+    print(f"{method:8s}: error stays below 1e-6 of its start from step {n}")
+    assert n == counts[100.0][0 if method == "gd" else 1]
+
+# %% [markdown]
+# Gradient descent's count grows tenfold per decade of $\kappa$, momentum's by about
+# $\sqrt{10}$. (Momentum needs a few more steps than $\ln\varepsilon/\ln\rho$ because at the
+# optimal pair the two extreme eigen-components sit on a double root, where the error decays
+# like $k\rho^k$.)
+#
+# ## 9. The rate map
+#
+# Put it together in one picture: the rate $\max_{\lambda\in[\mu,L]}$ (spectral radius) over the
+# $(\eta, \beta)$ plane, for the valley's $\mu = 0.2$, $L = 4$. The lines are the regime
+# boundaries of the two extreme eigen-components (section 6). Between the two dashed lines
+# *both* ends are in the ripple regime and the rate is exactly $\sqrt\beta$; the optimum sits
+# at the bottom tip of that wedge. To its left the flat direction is monotone and slow; right
+# of the solid line $\eta L = (1+\sqrt\beta)^2$ the steep direction flips sign every step; past
+# $\eta = (2+2\beta)/L$ it diverges.
+
+# %%
+fig, ax = plt.subplots(figsize=(8.5, 4.6))
+shown = np.where(rate_map < 1, rate_map, np.nan)
+im = ax.imshow(shown, origin="lower", aspect="auto", cmap="viridis_r", vmin=rho_star, vmax=1.0,
+               extent=[lr_axis[0], lr_axis[-1], beta_axis[0], beta_axis[-1]])
+ax.set_facecolor("0.85")
+fig.colorbar(im, ax=ax, label="rate per step (grey: diverges)")
+cs = ax.contour(LRm, Bm, rate_map, levels=[0.7, 0.8, 0.9, 0.95], colors="w", linewidths=0.7)
+ax.clabel(cs, fontsize=8)
+bb = np.linspace(0, 0.99, 300)
+ax.plot((1 - np.sqrt(bb)) ** 2 / mu, bb, "k--", linewidth=1, label=r"$\eta\mu = (1-\sqrt{\beta})^2$ (flat end)")
+ax.plot((1 - np.sqrt(bb)) ** 2 / L, bb, "k:", linewidth=1, label=r"$\eta L = (1-\sqrt{\beta})^2$ (steep end)")
+ax.plot((1 + np.sqrt(bb)) ** 2 / L, bb, "k-", linewidth=1, label=r"$\eta L = (1+\sqrt{\beta})^2$")
+ax.plot((2 + 2 * bb) / L, bb, "r-", linewidth=1.5, label=r"$\eta L = 2+2\beta$: divergence")
+ax.plot(lr_star, beta_star, "*", color="gold", markeredgecolor="k", markersize=16,
+        label=rf"optimum: $\eta^\star$={lr_star:.3f}, $\beta^\star$={beta_star:.3f}, rate {rho_star:.3f}")
+ax.plot(lr_gd, 0.0, "o", color=plotting.METHOD_COLORS["gd"], markeredgecolor="k", markersize=9, clip_on=False,
+        label=f"best gradient descent: rate {rate_gd:.3f}")
+ax.set_xlim(lr_axis[0], lr_axis[-1])
+ax.set_ylim(0, 0.99)
+ax.set_xlabel(r"learning rate $\eta$")
+ax.set_ylabel(r"momentum $\beta$")
+ax.text(0.05, 0.25, "flat end\nmonotone:\nslow", fontsize=9, color="w")
+ax.text(0.45, 0.715, "ripples at both ends: rate = " + r"$\sqrt{\beta}$", fontsize=9, ha="center", va="center")
+ax.annotate("steep end\nflips sign", xy=(0.42, 0.04), xytext=(0.6, 0.12), fontsize=9,
+            arrowprops=dict(arrowstyle="->"))
+ax.text(0.85, 0.12, "diverges", fontsize=10)
+ax.set_title(r"heavy-ball rate over $(\eta,\beta)$ for eigenvalues in $[0.2, 4]$")
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8)
+fig.tight_layout()
+plt.show()
+print(f"on the map: rate at the optimum {theory.momentum_rate(lr_star, beta_star, [mu, L]):.4f}, "
+      f"best on the beta = 0 axis {theory.momentum_rate(lr_axis, 0.0, [mu, L]).min():.4f} (gradient descent)")
+
+# %% [markdown]
+# ### The map, interactive
+#
+# The widget below draws the same map for eigenvalues $[1/\kappa, 1]$ (so $L = 1$ and the
+# horizontal axis is $\eta L$; divide by 4 to read it on the valley above), with a slider for the
+# condition number. Click on the map, or drag **lr** and **momentum β**, and the iterates of that
+# pair appear on the right, with the error against the line $\rho^k\|x_0\|$ that theory predicts.
+# Things to try: put the point in each of the four regions; find the optimum for $\kappa = 20$, then
+# raise $\kappa$ to 1000 and watch the wedge of ripples move up towards $\beta = 1$; pick
+# $\beta = 0.99$ and see that no learning rate gives a rate below $\sqrt{0.99}$.
+
+# %%
+rate_widget = RateMap(kappa=20, lr=2.0, beta=0.6)
+rate_widget
+
+# %% [markdown]
+# The widget's numbers are the theory of this lesson, rescaled: eigenvalues $[0.05, 1]$ at
+# $\eta = 2$ behave like $[0.2, 4]$ at $\eta = 0.5$, and its optimum is $4\eta^\star$:
+
+# %%
+print(f"widget: rate {rate_widget.rate:.4f} at lr*L = 2.0, beta = 0.6; "
+      f"theory on the valley at lr = 0.5: {theory.momentum_rate(0.5, 0.6, [mu, L]):.4f}")
+print(f"widget optimum lr*L = {rate_widget.optimum[0]:.4f}, beta = {rate_widget.optimum[1]:.4f}; "
+      f"4 * lr* = {4 * lr_star:.4f}, beta* = {beta_star:.4f}")
+assert np.isclose(rate_widget.rate, theory.momentum_rate(0.5, 0.6, [mu, L]), rtol=1e-12)
+assert np.allclose(rate_widget.optimum[:2], [4 * lr_star, beta_star], rtol=1e-12)
+
+# %% [markdown]
+# ## 10. Beyond quadratics: the Rosenbrock valley
+#
+# On Rosenbrock's curved valley ($\kappa \approx 2500$ at the minimum) gradient descent
+# crawls (lesson 01). Momentum builds up speed along the valley floor, at the price of
+# overshooting where the valley bends. Try $\beta$ = 0, 0.5, 0.9, 0.97 with the learning rate
+# fixed, then raise the learning rate until the momentum path diverges; compare with the limit
+# $(2+2\beta)/L_{\text{local}}$ with $L_{\text{local}} \approx 1001.6$ at the minimum.
+
+# %%
+TrajectoryExplorer(surface="rosenbrock", lr=1e-3, momentum=0.9, steps=600, methods=("gd", "momentum"))
+
+# %% [markdown]
+# The same comparison as numbers, for the explorer's starting setting:
+
+# %%
+for beta in [0.0, 0.5, 0.9, 0.97]:
+    method = "gd" if beta == 0 else "momentum"
+    r = optimizers.run(rosen, rosen.start, method, 1e-3, beta, steps=600)
+    reached = r.steps_to(1e-6)
+    print(f"beta = {beta:4}: loss after 600 steps {r.losses[-1]:.2e}; "
+          f"first within 1e-6 of the minimum at step {reached if reached is not None else '-'}")
+
+# %% [markdown]
+# ## 11. Two claims about "too much" momentum, tested
+#
+# Articles about momentum (the course's seed texts among them) say:
+#
+# 1. *"If the momentum coefficient is too large, the momentum gradually vanishes and the
+#    optimizer degenerates into ordinary gradient descent."*
+# 2. *"Too large a momentum value makes the model converge too slowly; too small a value makes it
+#    converge too fast."*
+#
+# The theory above says what large $\beta$ does: past gradients keep their weight longer
+# (weight $\beta^j$, amplification $1/(1-\beta)$), and the rate in the ripple regime is
+# $\sqrt\beta \to 1$. Gradient descent is the other end, $\beta = 0$. Test both claims on
+# eigenvalues $\{1, 100\}$ ($\kappa = 100$): for each $\beta$ take the learning rate that
+# minimises the rate (a grid search), then measure the steps to $10^{-6}$ from runs.
+
+# %%
+lam2 = [1.0, 100.0]
+s2 = surfaces.quadratic(lam2)
+beta_list = np.array([0.0, 0.2, 0.5, theory.optimal_momentum(*lam2)[1], 0.8, 0.9, 0.95, 0.99])
+lr_fine = np.linspace(1e-4, 0.04, 4000)
+best_lr = np.array([lr_fine[theory.momentum_rate(lr_fine, b, lam2).argmin()] for b in beta_list])
+best_rate = theory.momentum_rate(best_lr, beta_list, lam2)
+paths = optimizers.run(s2, [1.0, 1.0], "momentum", best_lr, beta_list, steps=3500).points
+steps_needed = settled_at(np.linalg.norm(paths, axis=-1) / np.sqrt(2), 1e-6)
+print(" beta    best lr   rate    sqrt(beta)  steps to 1e-6")
+for b, a, r_, n in zip(beta_list, best_lr, best_rate, steps_needed, strict=True):
+    print(f"{b:5.3f}  {a:8.5f}  {r_:6.4f}  {np.sqrt(b):9.4f}  {n:10d}")
+assert steps_needed.argmin() == 3 and steps_needed[0] > 5 * steps_needed[3] and steps_needed[-1] > 5 * steps_needed[3]
+assert np.all(best_rate[3:] >= np.sqrt(beta_list[3:]) - 1e-9)  # past the optimum the rate is at least sqrt(beta)
+
+# %% [markdown]
+# And the distance from gradient descent: run both with the same learning rate and compare the
+# iterates. If large $\beta$ "degenerated into gradient descent", the gap would shrink as
+# $\beta \to 1$:
+
+# %%
+gd_path = optimizers.run(valley, valley.start, "gd", 0.1, steps=100).points
+print(" beta   max distance from the GD path over 100 steps   step on a constant slope (x lr)")
+gaps = []
+for b in [0.0, 0.01, 0.1, 0.5, 0.9, 0.99]:
+    hb_path = optimizers.run(valley, valley.start, "momentum", 0.1, b, steps=100).points
+    gaps.append(np.linalg.norm(hb_path - gd_path, axis=-1).max())
+    print(f"{b:5}  {gaps[-1]:26.3f}  {1 / (1 - b):36.1f}")
+assert gaps[0] == 0 and all(g1 < g2 for g1, g2 in zip(gaps, gaps[1:], strict=False))
+
+# %% [markdown]
+# Verdicts:
+#
+# * **Claim 1 does not hold; it is backwards.** Momentum *is* gradient descent at $\beta = 0$ and
+#   departs from it more and more as $\beta$ grows; with $\beta = 0.99$ the buffer multiplies a
+#   steady gradient by 100 and the iterate rings with modulus $\sqrt{0.99} = 0.995$.
+# * **"Too large slows convergence" holds**: past the optimum the rate is at least $\sqrt\beta$, and
+#   the steps grow from 91 ($\beta^\star \approx 0.67$) to 2,703 ($\beta = 0.99$).
+# * **"Too small makes it converge too fast" does not hold**: a small $\beta$ approaches gradient
+#   descent, which is *slower* here (683 steps at $\beta = 0$, 457 at $\beta = 0.2$). Converging
+#   "too fast" is not a failure mode on these problems.
+
+# %%
+fig, ax = plt.subplots(figsize=(7.5, 3.3))
+bb = np.linspace(0, 0.995, 400)
+rate_curve = [theory.momentum_rate(lr_fine, b, lam2).min() for b in bb]
+ax.plot(bb, rate_curve, "k-", label=r"best rate for each $\beta$ (theory)")
+ax.plot(bb, np.sqrt(bb), "--", color="0.5", label=r"$\sqrt{\beta}$")
+ax.plot(beta_list, best_rate, "o", color=plotting.METHOD_COLORS["momentum"], label="configurations measured above")
+ax.plot(0, best_rate[0], "o", color=plotting.METHOD_COLORS["gd"], markersize=10, label=r"$\beta = 0$: gradient descent")
+for b, r_, n in zip(beta_list, best_rate, steps_needed, strict=True):
+    ax.annotate(f"{n}", (b, r_), textcoords="offset points", xytext=(-4, -13), fontsize=8)
+ax.set_xlabel(r"momentum $\beta$")
+ax.set_ylabel("rate per step")
+ax.set_title(r"eigenvalues $\{1, 100\}$: numbers are measured steps to $10^{-6}$")
+ax.legend(loc="lower left", fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# ## Summary
+#
+# * Momentum adds a fraction of the previous step: $x_{k+1} = x_k - \eta g_k + \beta(x_k - x_{k-1})$
+#   (Polyak, 1964). The Sutskever form and PyTorch's form give identical iterates with a constant
+#   learning rate and different ones when it changes (lr 0.1 then 0.01 on a unit slope:
+#   $-0.200$ for Polyak and Sutskever, $-0.119$ for PyTorch).
+# * PyTorch's buffer is $\sum_j \beta^j g_{k-1-j}$: all past gradients, weights decaying by $\beta$,
+#   a steady gradient amplified by $1/(1-\beta)$.
+# * On a quadratic each eigen-component follows a $2\times2$ matrix with trace $1+\beta-\eta\lambda$ and
+#   determinant $\beta$; the rate is its spectral radius.
+# * It converges iff $0 < \eta\lambda < 2+2\beta$; the regimes are monotone, ripples (complex roots,
+#   rate exactly $\sqrt\beta$, not $2\sqrt\beta$), sign-flipping oscillation, divergence.
+# * Critical damping $\beta = (1-\sqrt{\eta\lambda})^2$ gives the double root $1-\sqrt{\eta\lambda}$;
+#   Polyak's pair $\eta = 4/(\sqrt\mu+\sqrt L)^2$, $\beta = \big(\tfrac{\sqrt L-\sqrt\mu}{\sqrt L+\sqrt\mu}\big)^2$
+#   gives the rate $(\sqrt\kappa-1)/(\sqrt\kappa+1)$: steps grow like $\sqrt\kappa$ instead of $\kappa$.
+# * Too much momentum does not turn into gradient descent; it rings, with rate $\sqrt\beta \to 1$.
+#
+# Every statement was checked above by a computation.
+#
+# ## Exercises
+#
+# Each exercise ends with a check that says whether your answer is right and, if not, what to
+# look at. Solutions are between the `BEGIN SOLUTION` and `END SOLUTION` lines.
+#
+# ### Exercise 1 (recall)
+#
+# Heavy ball with $\beta = 0.64$ on an eigen-component with $\eta\lambda = 1$: by what factor does
+# the error shrink per step (the spectral radius)?
+
+# %%
+### BEGIN SOLUTION
+answer_1 = np.sqrt(0.64)  # discriminant (1 + 0.64 - 1)^2 - 4*0.64 < 0: complex roots, |z| = sqrt(beta)
+### END SOLUTION
+checks.momentum.complex_rate(answer_1)
+
+# %% [markdown]
+# ### Exercise 2 (recall)
+#
+# A quadratic has eigenvalues in $[0.5, 10]$. With momentum $\beta = 0.9$, what is the largest
+# learning rate for which the heavy ball converges from every start?
+
+# %%
+### BEGIN SOLUTION
+answer_2 = (2 + 2 * 0.9) / 10.0
+### END SOLUTION
+checks.momentum.stability_limit(answer_2)
+
+# %% [markdown]
+# ### Exercise 3 (apply)
+#
+# For eigenvalues $\mu = 1$ and $L = 100$, give Polyak's optimal learning rate and momentum, and the
+# rate they achieve.
+
+# %%
+### BEGIN SOLUTION
+lr_3 = (2 / (1.0 + 10.0)) ** 2
+beta_3 = ((10.0 - 1.0) / (10.0 + 1.0)) ** 2
+rate_3 = (10.0 - 1.0) / (10.0 + 1.0)
+### END SOLUTION
+checks.momentum.optimal_pair(lr_3, beta_3, rate_3)
+
+# %% [markdown]
+# ### Exercise 4 (implement)
+#
+# Write `hb_rate(lr, beta, lam)`: the spectral radius of the heavy-ball matrix of one
+# eigen-component, valid in every regime (including divergence, where it is $\ge 1$). Do not
+# call `theory`; the check compares with it.
+
+# %%
+def hb_rate(lr, beta, lam):
+    ### BEGIN SOLUTION
+    t = 1 + beta - lr * lam
+    disc = t * t - 4 * beta
+    if disc < 0:
+        return float(np.sqrt(beta))
+    return float((abs(t) + np.sqrt(disc)) / 2)
+    ### END SOLUTION
+
+
+checks.momentum.rate_function(hb_rate)
+
+# %% [markdown]
+# ### Exercise 5 (explore)
+#
+# For $\kappa = 400$ (eigenvalues 1 and 400, start $(1, 1)$), run gradient descent at its optimal
+# step and the heavy ball at Polyak's optimal pair, count for each the steps until the error norm
+# stays below $10^{-6}$ of its start, and report the speed-up `gd_steps / hb_steps`. Is it closer
+# to $\kappa$ or to $\sqrt\kappa$? Use `optimizers.run` (and `settled_at` from section 8 if you like).
+
+# %%
+### BEGIN SOLUTION
+s400 = surfaces.quadratic([1.0, 400.0])
+lr_g5, _ = theory.optimal_gd(1.0, 400.0)
+lr_m5, beta_m5, _ = theory.optimal_momentum(1.0, 400.0)
+err_gd = np.linalg.norm(optimizers.run(s400, [1.0, 1.0], "gd", lr_g5, steps=3500).points, axis=-1)
+err_hb = np.linalg.norm(optimizers.run(s400, [1.0, 1.0], "momentum", lr_m5, beta_m5, steps=3500).points, axis=-1)
+gd_steps = int(settled_at(err_gd / err_gd[0], 1e-6))
+hb_steps = int(settled_at(err_hb / err_hb[0], 1e-6))
+answer_5 = gd_steps / hb_steps
+### END SOLUTION
+checks.momentum.speedup(answer_5)
