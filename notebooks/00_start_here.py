@@ -52,8 +52,8 @@
 # | 08 | `08_compression_pipeline` | prune, quantize, store: the size of a file that loads back |
 # | 09 | `09_claims_checked` | the seed articles' claims, tested one by one |
 #
-# Lessons 00 and 01 are here now; the others are being written and appear in this
-# folder as they are finished (the README's lesson map says which exist).
+# Open them from the file browser on the left (the `notebooks` folder). The
+# instructor's guide, `notebooks/README.md`, gives the time each one takes.
 #
 # Each lesson opens with its goals and prerequisites and closes with a summary and
 # exercises. Every formula is followed by a cell that checks it with numbers, so you
