@@ -1,0 +1,160 @@
+"""Self-checks for lesson 08, the compression pipeline.
+
+The checks name the usual slips: 8 bytes per float, bit-packed codes where the format
+stores a byte per code, a float32 codebook, and positions decoded with an off-by-one.
+The last exercise is checked by writing the student's file and reloading it, so the
+size and accuracy are measured, not taken on trust.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from .. import compression
+from . import NotYet, number, passed
+
+# blocks of 256 per tensor of the 64-300-100-10 MLP (weights and biases)
+_blocks = sum(-(-size // 256) for size in (64 * 300, 300, 300 * 100, 100, 100 * 10, 10))
+
+
+def momentum_bytes(answer: object) -> None:
+    """Exercise 1: float32 momentum for 50,610 parameters = 202,440 bytes."""
+    n = 50_610
+    number(
+        answer, 4.0 * n, what="the bytes of the float32 momentum buffer",
+        hint="one buffer entry per parameter, 4 bytes per float32.",
+        rtol=0.0,
+        mistakes={
+            "entries": (float(n), "50,610 is the number of entries; each is a float32 of 4 bytes."),
+            "double": (8.0 * n, "that is 8 bytes per parameter: a float64 buffer, or two buffers (Adam's); "
+                                "SGD keeps one float32 buffer per parameter."),
+            "eight_bit": (float(n + 4 * _blocks), "that is the 8-bit block-wise size; the question asks for "
+                                                  "float32."),
+        },
+    )
+
+
+def layer_bytes(answer: object) -> None:
+    """Exercise 2: 1,000 kept weights, gaps < 255, 5-bit codebook: 1000 + 1000 + 64 = 2,064 bytes."""
+    number(
+        answer, 2064.0, what="the bytes before entropy coding",
+        hint="one gap byte per kept weight (no escapes needed), one code byte per kept weight, and "
+             "2^5 codebook values of 2 bytes each (float16).",
+        rtol=0.0,
+        mistakes={
+            "bit_packed": (1000 + 1000 * 5 / 8 + 64,
+                           "the format stores each code in a whole byte; packing to 5 bits is what the "
+                           "entropy coder approximates later."),
+            "float32_book": (2000.0 + 32 * 4, "the codebook is stored as float16, 2 bytes per value."),
+            "no_book": (2000.0, "the codebook must be stored too, or the codes cannot be decoded."),
+            "no_index": (1064.0, "the positions must be stored too: without them the kept weights "
+                                 "cannot be put back in place."),
+            "levels": (2000.0 + 5 * 2, "a 5-bit codebook has 2^5 = 32 values, not 5."),
+        },
+    )
+
+
+def positions_from_gaps(candidate: Callable[[bytes], object], encoder: Callable[[Any], bytes]) -> None:
+    """Exercise 3: decoding relative indices must invert the encoder, long gaps included."""
+    if not callable(candidate):
+        raise NotYet(f"positions_from_gaps should be a function; got {type(candidate).__name__}.")
+    rng = np.random.default_rng(8)
+    cases = [
+        [0, 1, 2],
+        [5, 300, 1000],
+        [254, 255 + 254 + 1],
+        [255],  # a gap of exactly 255: bytes 255, 0
+        [510, 511],  # a gap of exactly 2 * 255
+        sorted(rng.choice(5000, size=40, replace=False).tolist()),
+        [],
+    ]
+    for positions in cases:
+        data = encoder(positions)
+        got = candidate(bytes(data))
+        try:
+            got_list = [int(p) for p in got]
+        except TypeError:
+            raise NotYet("return the positions as a list of ints.") from None
+        if got_list != list(positions):
+            if len(got_list) == len(positions) and positions and all(
+                    g == p - 1 for g, p in zip(got_list, positions, strict=True)):
+                raise NotYet(f"for {positions} you return {got_list}: one less everywhere. Hint: a gap g "
+                             "means g zeros *and then* the kept weight, so the position advances by g + 1; "
+                             "start from position -1.")
+            if len(got_list) != len(positions):
+                raise NotYet(f"for the bytes {list(data)} you return {len(got_list)} positions; expected "
+                             f"{len(positions)} ({positions}). Hint: a byte 255 adds 255 zeros and no "
+                             "weight.")
+            raise NotYet(f"for the bytes {list(data)} you return {got_list}; expected {positions}. Hint: "
+                         "a byte 255 adds exactly 255 to the position; any other byte g adds g + 1 and "
+                         "records a weight.")
+    passed(f"your decoder inverts the relative indices on {len(cases)} cases, gaps of 255 and more included.")
+
+
+def hundredfold(
+    model: object,
+    masks: Mapping[str, Any] | None,
+    bits: int,
+    bias_bits: int | None = None,
+    *,
+    dense_accuracy: float,
+    float32_bytes: int,
+    min_ratio: float = 100.0,
+    max_drop_pt: float = 0.5,
+) -> None:
+    """Exercise 4: write, reload and measure a compressed digits MLP: ratio and accuracy drop."""
+    from ..data import load_digits_split
+    from ..training import accuracy
+
+    if not isinstance(model, nn.Module):
+        raise NotYet(f"pass your pruned model (an nn.Module); got {type(model).__name__}.")
+    template = copy.deepcopy(model)
+    with tempfile.TemporaryDirectory() as tmp:
+        file = os.path.join(tmp, "exercise.llc")
+        try:
+            n_bytes = compression.save_compressed(model, file, masks, bits, bias_bits=bias_bits)
+        except (TypeError, ValueError) as exc:
+            raise NotYet(f"save_compressed refused the arguments: {exc}") from None
+        with _scrambled(template):
+            reloaded = compression.load_compressed(file, template)
+    data = load_digits_split(seed=0)
+    acc = accuracy(reloaded, data.X_test, data.y_test)
+    ratio = float32_bytes / n_bytes
+    drop = 100 * (float(dense_accuracy) - acc)
+    if ratio < min_ratio:
+        raise NotYet(f"the file has {n_bytes:,} bytes: ratio {ratio:.1f}, below {min_ratio:g}. Hint: look "
+                     "at the byte budget of section 4; which part is largest? Fewer bits, quantized "
+                     "biases (bias_bits) or more pruning each take bytes away.")
+    if drop > max_drop_pt + 1e-9:
+        raise NotYet(f"ratio {ratio:.1f} is enough, but the reloaded network's accuracy is "
+                     f"{100 * acc:.2f} %, {drop:.2f} points below the dense one (at most {max_drop_pt:g} "
+                     "allowed). Hint: use one bit more for the weights or the biases, or fine-tune longer "
+                     "after pruning.")
+    passed(f"{n_bytes:,} bytes on disk, ratio {ratio:.1f}; the reloaded network scores {100 * acc:.2f} % "
+           f"({drop:+.2f} points from dense).")
+
+
+class _scrambled:
+    """Fill a template's parameters with noise, so that nothing survives from it into the reload."""
+
+    def __init__(self, template: nn.Module) -> None:
+        self.template = template
+
+    def __enter__(self) -> nn.Module:
+        import torch
+
+        gen = torch.Generator().manual_seed(0)
+        with torch.no_grad():
+            for p in self.template.parameters():
+                p.copy_(torch.randn(p.shape, generator=gen))
+        return self.template
+
+    def __exit__(self, *exc: object) -> None:
+        return None
