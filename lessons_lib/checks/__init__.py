@@ -69,6 +69,44 @@ def number(
     raise NotYet(f"{_fmt(value)} is {side} for {what}. Hint: {hint}")
 
 
+def array(answer: object, what: str, shape: tuple[int, ...], shape_hint: str = "") -> np.ndarray:
+    """A numeric array answer of the given shape, or :class:`NotYet` saying what is off with it."""
+    if answer is None or answer is Ellipsis:
+        raise NotYet(f"No answer yet for {what}.")
+    try:
+        arr = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        raise NotYet(f"{what} should be an array of numbers; got {type(answer).__name__}.") from None
+    if arr.shape != shape:
+        raise NotYet(f"{what} should have shape {shape}; got shape {arr.shape}. {shape_hint}".rstrip())
+    if not np.all(np.isfinite(arr)):
+        raise NotYet(f"{what} should be finite; got {arr}.")
+    return arr
+
+
+def vector(
+    answer: object,
+    expected: np.ndarray,
+    *,
+    what: str,
+    hint: str,
+    mistakes: Mapping[str, tuple[np.ndarray, str]] | None = None,
+    atol: float = 1e-9,
+    shape_hint: str = "",
+) -> None:
+    """Check an array answer against ``expected`` (absolute tolerance ``atol``), like :func:`number`:
+    named wrong answers ``{name: (array, explanation)}`` get their explanation."""
+    expected = np.asarray(expected, dtype=float)
+    value = array(answer, what, expected.shape, shape_hint)
+    if np.allclose(value, expected, rtol=0.0, atol=atol):
+        passed(f"{what} = {np.array2string(expected, precision=9)}.")
+        return
+    for wrong, explanation in (mistakes or {}).values():
+        if np.allclose(value, wrong, rtol=0.0, atol=max(atol, 1e-12)):
+            raise NotYet(f"{np.array2string(value, precision=9)} is not {what}: {explanation} Hint: {hint}")
+    raise NotYet(f"{np.array2string(value, precision=9)} is not {what}. Hint: {hint}")
+
+
 def function(
     candidate: Callable[..., object],
     reference: Callable[..., object],

@@ -8,23 +8,13 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from .. import optimizers, surfaces, theory
-from . import NotYet, number, passed
+from . import NotYet, array, number, passed
 
 VERDICTS = ("holds", "misleading", "does not hold", "unverifiable")
 
 
 def _vector(answer: object, what: str, shape: tuple[int, ...]) -> np.ndarray:
-    if answer is None or answer is Ellipsis:
-        raise NotYet(f"No answer yet for {what}.")
-    try:
-        arr = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
-        raise NotYet(f"{what} should be an array of numbers; got {type(answer).__name__}.") from None
-    if arr.shape != shape:
-        raise NotYet(f"{what} should have shape {shape}; got shape {arr.shape}.")
-    if not np.all(np.isfinite(arr)):
-        raise NotYet(f"{what} should be finite; got {arr}.")
-    return arr
+    return array(answer, what, shape)
 
 
 def worked_example_v2(answer: object) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from .. import theory
-from . import NotYet, passed
+from . import NotYet, passed, vector
 
 X_DATA = np.array([0.0, 1.0, 2.0, 3.0])
 Y_DATA = np.array([-0.2, 1.2, 2.6, 2.8])
@@ -39,22 +39,8 @@ def _iterate(steps: int, grad: Callable[[np.ndarray], np.ndarray] = _grad,
 def _vector(answer: object, expected: np.ndarray, *, what: str, hint: str,
             mistakes: Mapping[str, tuple[np.ndarray, str]] | None = None, atol: float = 1e-9) -> None:
     """Check a vector answer of shape (2,) [theta0, theta1]; named wrong answers get their own message."""
-    if answer is None or answer is Ellipsis:
-        raise NotYet(f"No answer yet for {what}. Hint: {hint}")
-    try:
-        value = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
-        raise NotYet(f"{what} should be two numbers [theta0, theta1]; got {type(answer).__name__}.") from None
-    if value.shape != (2,):
-        raise NotYet(f"{what} should be two numbers [theta0, theta1] (shape (2,)); got shape {value.shape}. "
-                     "Remember that theta is the vector (theta0, theta1), not one number.")
-    if np.allclose(value, expected, rtol=0.0, atol=atol):
-        passed(f"{what} = {np.array2string(expected, precision=9)}.")
-        return
-    for wrong, explanation in (mistakes or {}).values():
-        if np.allclose(value, wrong, rtol=0.0, atol=max(atol, 1e-12)):
-            raise NotYet(f"{np.array2string(value, precision=9)} is not {what}: {explanation} Hint: {hint}")
-    raise NotYet(f"{np.array2string(value, precision=9)} is not {what}. Hint: {hint}")
+    vector(answer, expected, what=what, hint=hint, mistakes=mistakes, atol=atol,
+           shape_hint="Remember that theta is the vector (theta0, theta1), not one number.")
 
 
 def theta_after_first_iteration(answer: object) -> None:
