@@ -69,10 +69,11 @@ def number(
     raise NotYet(f"{_fmt(value)} is {side} for {what}. Hint: {hint}")
 
 
-def array(answer: object, what: str, shape: tuple[int, ...], shape_hint: str = "") -> np.ndarray:
+def array(answer: object, what: str, shape: tuple[int, ...], shape_hint: str = "",
+          hint: str = "") -> np.ndarray:
     """A numeric array answer of the given shape, or :class:`NotYet` saying what is off with it."""
     if answer is None or answer is Ellipsis:
-        raise NotYet(f"No answer yet for {what}.")
+        raise NotYet(f"No answer yet for {what}." + (f" Hint: {hint}" if hint else ""))
     try:
         arr = np.asarray(answer, dtype=float)
     except (TypeError, ValueError):
@@ -97,7 +98,7 @@ def vector(
     """Check an array answer against ``expected`` (absolute tolerance ``atol``), like :func:`number`:
     named wrong answers ``{name: (array, explanation)}`` get their explanation."""
     expected = np.asarray(expected, dtype=float)
-    value = array(answer, what, expected.shape, shape_hint)
+    value = array(answer, what, expected.shape, shape_hint, hint)
     if np.allclose(value, expected, rtol=0.0, atol=atol):
         passed(f"{what} = {np.array2string(expected, precision=9)}.")
         return
