@@ -119,6 +119,18 @@ class Blitter:
         for artist in self.artists:
             self.fig.draw_artist(artist)
 
+    def freeze_layout(self) -> None:
+        """Lay the figure out once (its layout engine, e.g. constrained), then keep the axes
+        where they are: later full draws are faster and the blitted artists never move.
+
+        The layout is computed without rendering, so no frame is sent before the figure is
+        on screen; the draw event that this fires carries no picture, so the cached
+        background is dropped and the next :meth:`update` draws in full.
+        """
+        self.fig.draw_without_rendering()
+        self.fig.set_layout_engine("none")
+        self._background = None
+
     def update(self) -> None:
         """Show the artists' current data: a blit, or a full draw the first time."""
         canvas = self.fig.canvas

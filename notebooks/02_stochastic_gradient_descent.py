@@ -740,6 +740,44 @@ plt.show()
 # yet. (Where that knee lies depends on the ratio of noise to signal in the gradient, and
 # changes during training.)
 #
+# **Try it.** The explorer below runs SGD on a small least-squares problem ($m = 40$
+# points around $y = 1 + 2x$, the library's default data) from a fixed start, with
+# full-batch gradient descent at the same learning rate in grey. Things to try:
+#
+# * drag the batch size from 1 to the last position (the full batch, where SGD *is*
+#   gradient descent) and watch the cloud around $\theta^\star$ shrink and the distance
+#   floor on the right drop, by about $\sqrt{B}$ (section 4: variance $\propto \eta/B$);
+# * tick the running average: for $B = 1$ it ends much closer to $\theta^\star$ than the
+#   last iterate (section 6), though early on it lags behind, dragged by the start;
+# * lower the learning rate: a lower floor, reached later; raise it until SGD diverges,
+#   which for $B = 1$ happens at a smaller step than for gradient descent;
+# * press "new noise" for other minibatches, and add momentum (section 8).
+#
+# (Without a kernel you see the starting picture.)
+
+# %%
+from lessons_lib.widgets import SGDExplorer
+
+sgd_explorer = SGDExplorer(lr=0.3, batch_size=1, steps=1000)
+sgd_explorer
+
+# %% [markdown]
+# What the readout says for a batch of 8 with the average ticked (here the last iterate
+# beats the average, which still carries the first steps from the start: averaging pays
+# off when the noise, not the start, dominates the error), and then for $B = 1$ at a step
+# too large for single samples though not for gradient descent:
+
+# %%
+sgd_explorer.batch_slider.value = 8
+sgd_explorer.average_box.value = True
+print(*sgd_explorer.readout_lines(), sep="\n")
+sgd_explorer.batch_slider.value = 1
+sgd_explorer.lr_slider.value = 0.8
+print(*sgd_explorer.readout_lines(), sep="\n")
+sgd_explorer.lr_slider.value = 0.3
+sgd_explorer.average_box.value = False
+
+# %% [markdown]
 # ## 8. SGD with momentum: the noise is amplified too
 #
 # Lesson 03 treats momentum properly. Here only its effect on the noise: heavy ball in

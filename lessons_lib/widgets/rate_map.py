@@ -257,7 +257,7 @@ class RateMap:
         self._set_kappa()
         self._compute()
         self._show_run()
-        self._freeze_layout()
+        self._blitter.freeze_layout()
 
         self.lr_slider.observe(self._on_change, names="value")
         self.beta_slider.observe(self._on_change, names="value")
@@ -363,12 +363,6 @@ class RateMap:
                                                 self.error_line, self.envelope_line, self.status_text])
         self._contour = None
 
-    def _freeze_layout(self) -> None:
-        """Lay the figure out once (constrained layout), then keep the axes where they are:
-        later full draws are faster and the blitted artists never move. The layout is computed
-        without rendering, so no frame is sent before the figure is on screen."""
-        self.fig.draw_without_rendering()
-        self.fig.set_layout_engine("none")
 
     # --- kappa: the map and the surface (a full redraw) -----------------------
 
