@@ -171,21 +171,12 @@ def momentum_state_8bit_acc_drop_pt() -> float:
     import torch
 
     from lessons_lib.data import load_digits_split
-    from lessons_lib.models import mlp
-    from lessons_lib.training import accuracy, train
+    from lessons_lib.training import paired_accuracies
 
     torch.set_num_threads(2)
-    data = load_digits_split(seed=0)
-    drops = []
-    for seed in range(8):
-        acc = {}
-        for opt in ("sgd", "sgd8bit"):
-            model = mlp(seed=seed)
-            train(model, data, epochs=30, lr=0.1, momentum=0.9, batch_size=128, seed=seed, progress=False,
-                  optimizer=opt)
-            acc[opt] = accuracy(model, data.X_test, data.y_test)
-        drops.append(100.0 * (acc["sgd"] - acc["sgd8bit"]))
-    return float(np.mean(drops))
+    acc, _ = paired_accuracies(load_digits_split(seed=0), ("sgd", "sgd8bit"), seeds=range(8),
+                               epochs=30, batch_size=128)
+    return float(100.0 * np.mean(np.array(acc["sgd"]) - np.array(acc["sgd8bit"])))
 
 
 # --- notebooks (issues: foundation, reliability) ----------------------------

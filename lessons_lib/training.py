@@ -14,7 +14,7 @@ which keeps pruned weights and their momentum at zero; ``optimizer="sgd8bit"`` u
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,10 +23,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from lessons_lib import _validate
-from lessons_lib.momentum8bit import SGD8bitMomentum
+from lessons_lib.momentum8bit import SGD8bitMomentum, optimizer_state_bytes
 from lessons_lib.pruning import MaskedSGD
 
-__all__ = ["History", "train", "accuracy", "make_optimizer"]
+__all__ = ["History", "train", "accuracy", "make_optimizer", "paired_accuracies"]
 
 OPTIMIZERS = ("sgd", "sgd8bit")
 
@@ -224,3 +224,36 @@ def train(
                 post["test_acc"] = f"{history.test_acc[-1]:.3f}"
             bar.set_postfix(post)
     return history
+
+
+def paired_accuracies(
+    data: Any,
+    optimizers: tuple[str, ...] = OPTIMIZERS,
+    seeds: Iterable[int] = range(8),
+    epochs: int = 30,
+    batch_size: int = 128,
+    lr: float = 0.1,
+    momentum: float = 0.9,
+) -> tuple[dict[str, list[float]], dict[str, int]]:
+    """Test accuracy of the digits MLP trained with each optimizer, paired by seed.
+
+    For every seed, each optimizer trains ``models.mlp(seed=seed)`` with the same
+    initialisation, data order and budget; the differences between optimizers at one
+    seed are then due to the optimizer alone. Returns ``{optimizer: [accuracy per seed]}``
+    and ``{optimizer: bytes of optimizer state}`` (of the last run).
+    The 8-bit momentum figure of lesson 08 and of ``benchmarks/run.py`` comes from here.
+    """
+    from lessons_lib.models import mlp
+
+    for name in optimizers:
+        _validate.one_of(name, "optimizers", OPTIMIZERS)
+    acc: dict[str, list[float]] = {name: [] for name in optimizers}
+    state: dict[str, int] = {}
+    for seed in seeds:
+        for name in optimizers:
+            net = mlp(seed=seed)
+            hist = train(net, data, epochs=epochs, lr=lr, momentum=momentum, batch_size=batch_size,
+                         seed=seed, optimizer=name, progress=False)
+            acc[name].append(accuracy(net, data.X_test, data.y_test))
+            state[name] = optimizer_state_bytes(hist.optimizer)
+    return acc, state

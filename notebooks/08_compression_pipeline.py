@@ -60,7 +60,7 @@ import lessons_lib
 from lessons_lib import checks, compression, momentum8bit, pruning
 from lessons_lib.data import load_digits_split
 from lessons_lib.models import count_parameters, mlp
-from lessons_lib.training import accuracy, train
+from lessons_lib.training import accuracy, paired_accuracies, train
 
 lessons_lib.setup()
 workdir = tempfile.TemporaryDirectory()  # the files this lesson writes; removed with the kernel
@@ -551,17 +551,11 @@ assert rms_block < rms_whole
 # `benchmarks/run.py` computes the same figure):
 
 # %%
-def paired_runs(epochs, batch_size, seeds=range(8), lr=0.1):
-    """Test accuracies with float32 and 8-bit momentum, paired by seed; and the optimizers' state bytes."""
-    acc = {"sgd": [], "sgd8bit": []}
-    state = {}
-    for seed in seeds:
-        for optimizer in acc:
-            net = mlp(seed=seed)
-            hist = train(net, data, epochs=epochs, lr=lr, momentum=0.9, batch_size=batch_size, seed=seed,
-                         optimizer=optimizer, progress=False)
-            acc[optimizer].append(accuracy(net, data.X_test, data.y_test))
-            state[optimizer] = momentum8bit.optimizer_state_bytes(hist.optimizer)
+def paired_runs(epochs, batch_size):
+    """Test accuracies with float32 and 8-bit momentum, paired by seed, and the optimizers' state bytes
+    (`training.paired_accuracies`: for each seed, both optimizers train `mlp(seed=seed)` alike)."""
+    acc, state = paired_accuracies(data, ("sgd", "sgd8bit"), seeds=range(8), epochs=epochs,
+                                   batch_size=batch_size, lr=0.1, momentum=0.9)
     return np.array(acc["sgd"]), np.array(acc["sgd8bit"]), state
 
 

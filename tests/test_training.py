@@ -21,7 +21,7 @@ from lessons_lib.momentum8bit import (
     quantize_blockwise,
 )
 from lessons_lib.pruning import MaskedSGD, count_revived, global_magnitude_masks, prunable_weights
-from lessons_lib.training import accuracy, train
+from lessons_lib.training import accuracy, paired_accuracies, train
 
 
 @pytest.fixture(scope="module")
@@ -269,3 +269,14 @@ def test_state_bytes_of_a_real_optimizer_after_one_step():
     opt.step()
     assert optimizer_state_bytes(opt) == 600 + 4 * 3
     assert np.isclose(momentum_state_bytes([p]).ratio, 2400 / 612)
+
+
+def test_paired_accuracies_train_each_optimizer_alike_per_seed(digits):
+    acc, state = paired_accuracies(digits, ("sgd", "sgd8bit"), seeds=[0, 1], epochs=2, batch_size=128)
+    assert set(acc) == {"sgd", "sgd8bit"} and all(len(v) == 2 for v in acc.values())
+    net = mlp(seed=1)
+    train(net, digits, epochs=2, lr=0.1, momentum=0.9, batch_size=128, seed=1, progress=False)
+    assert acc["sgd"][1] == accuracy(net, digits.X_test, digits.y_test)
+    assert state["sgd8bit"] < state["sgd"]
+    with pytest.raises(ValueError, match="optimizers"):
+        paired_accuracies(digits, ("adam",), seeds=[0], epochs=1)
