@@ -9,8 +9,11 @@ Modules, one topic each:
 * :mod:`~lessons_lib.checks`     self-checks for the exercises
 
 :func:`setup` is the first call of every notebook: it seeds the random
-generators, fixes the thread count and applies the plotting style, so that a
-notebook prints the same numbers on every run.
+generators and applies the plotting style, so that a notebook prints the same
+numbers on every run. The printed numbers do not depend on the thread count or the
+CPU's vector unit (the lessons compute what they print in float64, and the tests run
+them a second time under another PyTorch CPU capability and thread count);
+``LESSONS_THREADS`` sets torch's thread count for such a run.
 """
 
 from __future__ import annotations
@@ -24,21 +27,30 @@ __version__ = "0.1.0"
 SEED = 0
 
 
-def setup(seed: int = SEED, threads: int = 2) -> None:
+def setup(seed: int = SEED, threads: int | None = None) -> None:
     """Seed Python, NumPy (legacy global state) and PyTorch (if the notebook has imported it),
-    set thread counts, and apply the course's plotting style."""
+    and apply the course's plotting style.
+
+    ``threads`` sets torch's intra-op thread count (default: the environment variable
+    ``LESSONS_THREADS`` if set, else torch's own choice). Outputs must not depend on it."""
     import numpy as np
 
     from . import _validate, plotting
 
     seed = _validate.integer(seed, "seed", 0, 2**32 - 1)
-    threads = _validate.integer(threads, "threads", 1, 256)
-    os.environ.setdefault("OMP_NUM_THREADS", str(threads))
+    if threads is None and os.environ.get("LESSONS_THREADS"):
+        threads = os.environ["LESSONS_THREADS"]
+        if not threads.isdigit():
+            raise ValueError(f"LESSONS_THREADS must be an integer in [1, 256]; got {threads!r}")
+        threads = int(threads)
+    if threads is not None:
+        threads = _validate.integer(threads, "threads", 1, 256)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - seeds the legacy global state on purpose
     np.set_printoptions(precision=6, suppress=True)
     torch = sys.modules.get("torch")  # seeded only if the notebook imported it (import it first)
     if torch is not None:
         torch.manual_seed(seed)
-        torch.set_num_threads(threads)
+        if threads is not None:
+            torch.set_num_threads(threads)
     plotting.use_style()

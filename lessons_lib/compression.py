@@ -473,11 +473,21 @@ def load_compressed(path: str | os.PathLike, model_template: nn.Module) -> nn.Mo
 
 
 def float32_size_bytes(model: nn.Module) -> int:
-    """Bytes of ``torch.save(model.state_dict())`` written to a file (the float32 baseline)."""
+    """Bytes of the model's ``state_dict`` in float32, saved by ``torch.save`` (the baseline).
+
+    Floating tensors are stored as float32 whatever dtype the model computes in (the
+    lessons train in float64 so that their numbers do not depend on the CPU; a model
+    ships in float32).
+    """
     _check_model(model)
+    state = model.state_dict()
+    metadata = getattr(state, "_metadata", None)  # saved too, as torch.save(model.state_dict()) does
+    state = type(state)((k, v.to(torch.float32) if v.is_floating_point() else v) for k, v in state.items())
+    if metadata is not None:
+        state._metadata = metadata
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "model.pt")
-        torch.save(model.state_dict(), path)
+        torch.save(state, path)
         return os.path.getsize(path)
 
 

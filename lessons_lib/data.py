@@ -28,8 +28,9 @@ class DigitsSplit:
 
     Attributes
     ----------
-    X_train : float32 tensor (n_train, 64), pixel values in [0, 1]
-    X_test : float32 tensor (n_test, 64)
+    X_train : float tensor (n_train, 64), pixel values in [0, 1] (the values k/16 are exact in
+        every float type)
+    X_test : float tensor (n_test, 64)
     y_train : int64 tensor (n_train,), labels 0..9 (int64, as ``cross_entropy`` wants)
     y_test : int64 tensor (n_test,)
 
@@ -56,10 +57,12 @@ def _digits() -> tuple[np.ndarray, np.ndarray]:
     from sklearn.datasets import load_digits
 
     bunch = load_digits()
-    return bunch.data.astype(np.float32) / 16.0, bunch.target.astype(np.int64)
+    return bunch.data / 16.0, bunch.target.astype(np.int64)
 
 
-def load_digits_split(test_size: float = 0.25, seed: int = 0) -> DigitsSplit:
+def load_digits_split(
+    test_size: float = 0.25, seed: int = 0, dtype: torch.dtype | None = None
+) -> DigitsSplit:
     """Stratified split of the 1,797 digits, features scaled to [0, 1].
 
     Parameters
@@ -67,20 +70,25 @@ def load_digits_split(test_size: float = 0.25, seed: int = 0) -> DigitsSplit:
     test_size : float in (0, 1), the fraction of images in the test part
         (0.25 gives 1,347 training and 450 test images)
     seed : int >= 0, seeds the shuffle; the same seed gives the same split
+    dtype : floating dtype of the features (default: ``torch.get_default_dtype()``, so a
+        lesson that sets float64 as the default gets float64 data)
 
     Returns
     -------
-    DigitsSplit with float32 ``X_*`` of shape (n, 64) and int64 ``y_*`` of shape (n,).
+    DigitsSplit with ``X_*`` of shape (n, 64) in ``dtype`` and int64 ``y_*`` of shape (n,).
     """
     from sklearn.model_selection import train_test_split
 
     test_size = float(_validate.in_range(test_size, "test_size", 0.0, 1.0, low_open=True, high_open=True))
     seed = _validate.integer(seed, "seed", 0, 2**32 - 1)
+    dtype = torch.get_default_dtype() if dtype is None else dtype
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        raise ValueError(f"dtype must be a floating torch dtype such as torch.float64; got {dtype!r}")
     X, y = _digits()
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
     return DigitsSplit(
-        torch.from_numpy(np.ascontiguousarray(X_tr)),
-        torch.from_numpy(np.ascontiguousarray(X_te)),
+        torch.from_numpy(np.ascontiguousarray(X_tr)).to(dtype),
+        torch.from_numpy(np.ascontiguousarray(X_te)).to(dtype),
         torch.from_numpy(np.ascontiguousarray(y_tr)),
         torch.from_numpy(np.ascontiguousarray(y_te)),
     )

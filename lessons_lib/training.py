@@ -20,10 +20,10 @@ from typing import Any
 
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from lessons_lib import _validate
 from lessons_lib.momentum8bit import SGD8bitMomentum, optimizer_state_bytes
+from lessons_lib.progress import progress as progress_bar
 from lessons_lib.pruning import MaskedSGD
 
 __all__ = ["History", "train", "accuracy", "make_optimizer", "paired_accuracies"]
@@ -168,7 +168,8 @@ def train(
     seed : int >= 0, fixes the shuffles (and the global torch seed inside the call)
     weight_decay : float >= 0 (added to the gradient, as in ``torch.optim.SGD``)
     masks : optional dict name -> keep-mask; pruned weights and momentum stay 0
-    progress : show a tqdm bar over the epochs
+    progress : show a progress bar over the epochs (:func:`lessons_lib.progress.progress`:
+        it disappears when training ends and leaves nothing in a notebook's saved output)
     nesterov : use PyTorch's Nesterov form
     optimizer : ``"sgd"`` or ``"sgd8bit"`` (8-bit block-wise momentum)
     teacher : optional model to distil from (Hinton et al. 2015): the loss becomes
@@ -200,8 +201,7 @@ def train(
     n = X.shape[0]
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        bar = tqdm(range(epochs), desc=desc, disable=not progress)
-        for _ in bar:
+        for _ in progress_bar(range(epochs), desc=desc) if progress else range(epochs):
             model.train()
             perm = torch.randperm(n, generator=gen)
             total = 0.0
@@ -219,10 +219,6 @@ def train(
             history.train_acc.append(accuracy(model, X, y))
             if X_te is not None:
                 history.test_acc.append(accuracy(model, X_te, y_te))
-            post = {"loss": f"{history.train_loss[-1]:.4f}"}
-            if history.test_acc:
-                post["test_acc"] = f"{history.test_acc[-1]:.3f}"
-            bar.set_postfix(post)
     return history
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 
 import numpy as np
@@ -131,6 +132,14 @@ def test_long_gaps_and_empty_tensors_survive_the_format():
     np.testing.assert_array_equal(back["a"].positions, positions)
     np.testing.assert_array_equal(back["a"].dense(), unit.dense())
     assert back["b"].positions.size == 0 and np.all(back["b"].dense() == 0)
+
+
+def test_the_float32_baseline_does_not_depend_on_the_dtype_the_model_computes_in():
+    model, _ = _pruned_model(sparsity=0.5)
+    f32 = float32_size_bytes(model)
+    wide = copy.deepcopy(model).double()
+    assert float32_size_bytes(wide) == f32
+    assert float32_size_bytes(wide.half()) == f32
 
 
 def test_the_file_is_small_and_grows_with_bits(tmp_path):

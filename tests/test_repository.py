@@ -6,6 +6,7 @@ import json
 import re
 import subprocess
 import sys
+from datetime import datetime
 
 import jupytext
 import pytest
@@ -62,6 +63,39 @@ def test_notebook_has_the_lesson_structure(nb):
     assert re.search(r"(?im)^#+ .*summary", text), "no summary section"
     if nb.stem != "00_start_here":
         assert len(re.findall(r"(?im)^#+ *exercise \d", text)) >= 3, "fewer than three exercises"
+
+
+def _cell_seconds(cell) -> float | None:
+    """Wall time of a code cell from nbclient's timing metadata, or None if not recorded."""
+    timing = cell.get("metadata", {}).get("execution", {})
+    start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+    if not (start and end):
+        return None
+    return (datetime.fromisoformat(end.replace("Z", "+00:00"))
+            - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+
+
+LONG_CELL_SECONDS = 2.0
+
+
+@pytest.mark.parametrize("nb", NOTEBOOK_FILES, ids=IDS)
+def test_long_cells_show_progress(nb):
+    """A cell that ran longer than about two seconds when the notebook was built shows a progress
+    bar (lessons_lib.progress, directly or through train(progress=True)); the bar leaves nothing in
+    the saved output, which nbval would compare. The setup cell (the first, imports) is exempt:
+    importing torch cannot show a bar."""
+    cells = json.loads(nb.read_text())["cells"]
+    code = [c for c in cells if c["cell_type"] == "code"]
+    timed = [(c, _cell_seconds(c)) for c in code]
+    assert all(t is not None for _, t in timed), "the notebook was saved without cell timings"
+    for i, (cell, seconds) in enumerate(timed):
+        source = "".join(cell["source"])
+        if seconds > LONG_CELL_SECONDS and i > 0:
+            assert re.search(r"\bprogress\(|progress=True", source), (
+                f"cell {cell['execution_count']} ran {seconds:.1f} s without a progress bar:\n{source[:300]}")
+        for out in cell.get("outputs", []):
+            text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
+            assert "it/s]" not in text and "s/it]" not in text, f"cell {cell['execution_count']} stores a bar"
 
 
 def test_ruff_is_clean():

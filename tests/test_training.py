@@ -35,7 +35,7 @@ def digits() -> DigitsSplit:
 def test_digits_split_shapes_types_and_range(digits):
     X_train, X_test, y_train, y_test = digits
     assert X_train.shape == (1347, 64) and X_test.shape == (450, 64)
-    assert X_train.dtype == torch.float32 and y_train.dtype == torch.int64
+    assert X_train.dtype == torch.get_default_dtype() and y_train.dtype == torch.int64
     assert X_train.min() == 0.0 and X_train.max() == 1.0 and X_test.max() <= 1.0
     assert set(y_train.tolist()) == set(range(10))
     # Stratified: every class has about a quarter of its images in the test part.
@@ -50,6 +50,21 @@ def test_digits_split_is_fixed_by_its_seed(digits):
     other = load_digits_split(seed=1)
     assert not torch.equal(other.X_train, digits.X_train)
     assert load_digits_split(test_size=0.5).X_test.shape == (899, 64)
+
+
+def test_digits_follow_the_default_dtype_or_the_one_asked_for(digits):
+    wide = load_digits_split(dtype=torch.float64)
+    assert wide.X_train.dtype == torch.float64 and torch.equal(wide.X_train.float(), digits.X_train)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        assert load_digits_split().X_test.dtype == torch.float64
+        assert mlp(seed=0)[0].weight.dtype == torch.float64  # models follow the default too
+    finally:
+        torch.set_default_dtype(previous)
+    for bad in (torch.int64, "float64"):
+        with pytest.raises(ValueError, match="dtype must be a floating torch dtype"):
+            load_digits_split(dtype=bad)
 
 
 def test_as_images_and_bad_data_arguments(digits):
