@@ -8,9 +8,12 @@
   the server, its process group and the kernels it started.
 * :func:`open_and_run_all` opens a notebook in JupyterLab, waits for an idle kernel,
   runs all cells and waits until they finished.
-* :func:`slider_to_pixels` finds a slider by its exact description, the ipympl canvas
-  in the same widget box, presses ArrowRight on the slider and times each press
-  until the canvas' pixels change.
+* :func:`slider_to_pixels` finds a slider by its exact description and its figure's canvas
+  (an ipympl canvas in the same widget box, or the canvas of a course widget drawn by
+  ``course_widgets.js``), presses ArrowRight on the slider and times each press until
+  the canvas' pixels change.
+* :func:`serve_widget_page` loads ``course_widgets.js`` into a plain page with a stand-in
+  anywidget model (no JupyterLab, no network), for tests/test_widgets_browser.py.
 
 Nothing here talks to anything but 127.0.0.1.
 """
@@ -331,8 +334,10 @@ def open_and_run_all(page, base_url: str, notebook: str) -> dict:
 
 # --- the slider and its canvas ----------------------------------------------------------
 
-# Mark the first slider whose description is exactly `description`, and the ipympl canvas
-# (the figure's own canvas, not its overlay) in the nearest enclosing widget box.
+# Mark the first slider whose description is exactly `description`, and the canvas of its figure:
+# an ipywidgets slider and the ipympl canvas (the figure's own canvas, not its overlay) in the
+# nearest enclosing widget box, or a slider of the course's in-browser widgets (course_widgets.js,
+# a range input labelled `description`) and that widget's canvas.
 _MARK_JS = """(description) => {
   for (const el of document.querySelectorAll('[data-browser-test]')) el.removeAttribute('data-browser-test');
   const sliders = Array.from(document.querySelectorAll('.widget-slider'));
@@ -340,11 +345,20 @@ _MARK_JS = """(description) => {
     const label = s.querySelector(':scope > .widget-label');
     return label && label.textContent.trim() === description;
   });
+  const ranges = Array.from(document.querySelectorAll('.cw input[type=range]'));
   if (!slider) {
+    const input = ranges.find(i => i.getAttribute('aria-label') === description);
+    if (input) {
+      const canvas = input.closest('.cw').querySelector('canvas.cw-canvas');
+      input.closest('.cw-slider').setAttribute('data-browser-test', 'slider');
+      input.setAttribute('data-browser-test', 'handle');
+      canvas.setAttribute('data-browser-test', 'canvas');
+      return {ok: true, canvas: [canvas.width, canvas.height], handle: true, kind: 'course'};
+    }
     const seen = sliders.map(s => {
       const l = s.querySelector('.widget-label');
       return l ? l.textContent.trim() : '?';
-    });
+    }).concat(ranges.map(i => i.getAttribute('aria-label')));
     return {error: `no slider described "${description}"; sliders seen: ${JSON.stringify(seen)}`};
   }
   let box = slider.parentElement, canvasDiv = null;
@@ -361,7 +375,7 @@ _MARK_JS = """(description) => {
   canvas.setAttribute('data-browser-test', 'canvas');
   const handle = slider.querySelector('.noUi-handle');
   if (handle) handle.setAttribute('data-browser-test', 'handle');
-  return {ok: true, canvas: [canvas.width, canvas.height], handle: !!handle};
+  return {ok: true, canvas: [canvas.width, canvas.height], handle: !!handle, kind: 'ipympl'};
 }"""
 
 # A page-side probe: the time of each ArrowRight keydown, a hash of the canvas' pixels, and
@@ -430,15 +444,17 @@ def slider_to_pixels(page, description: str, out_dir: pathlib.Path, presses: int
     (ms), their median, the slider's readout before and after, and the pixel difference.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
-    page.wait_for_function("() => document.querySelectorAll('.jupyter-matplotlib-canvas-div canvas').length",
+    page.wait_for_function("() => document.querySelectorAll("
+                           "'.jupyter-matplotlib-canvas-div canvas, canvas.cw-canvas').length",
                            timeout=60_000, polling=200)
     marked = page.evaluate(_MARK_JS, description)
     assert "error" not in marked, marked.get("error")
     assert marked["handle"], f'slider "{description}" has no noUiSlider handle'
+    course = marked["kind"] == "course"  # a course widget: its canvas is the figure itself
     slider = page.locator('[data-browser-test="slider"]')
     handle = page.locator('[data-browser-test="handle"]')
-    canvas_div = page.locator('[data-browser-test="canvas-div"]')
-    readout = slider.locator(".widget-readout")
+    canvas_div = page.locator(f'[data-browser-test="{"canvas" if course else "canvas-div"}"]')
+    readout = slider.locator(".cw-readout" if course else ".widget-readout")
 
     canvas_div.scroll_into_view_if_needed()
     slider.scroll_into_view_if_needed()
@@ -453,14 +469,17 @@ def slider_to_pixels(page, description: str, out_dir: pathlib.Path, presses: int
         size = page.evaluate("""() => { const c = document.querySelector('[data-browser-test="canvas"]');
             return c ? [c.width, c.height] : null; }""")
         raise AssertionError(
-            f'the ipympl figure next to slider "{description}" was never drawn in the browser '
+            f'the figure next to slider "{description}" was never drawn in the browser '
             f"(canvas size {size} after {CANVAS_DRAWN_TIMEOUT:.0f} s): the reader sees no picture") from exc
     page.evaluate(_PROBE_JS)
 
-    handle.click()  # focuses the handle; a click on the handle itself does not move it
+    if course:
+        handle.focus()  # a click on a range input would move it
+    else:
+        handle.click()  # focuses the handle; a click on the handle itself does not move it
     page.evaluate(f"() => window.__sliderProbe.settle({SETTLE_MS}, 20000)")
-    focused = page.evaluate("() => !!document.activeElement && "
-                            "document.activeElement.classList.contains('noUi-handle')")
+    focused = page.evaluate("() => !!document.activeElement && (document.activeElement.classList.contains("
+                            "'noUi-handle') || document.activeElement.dataset.browserTest === 'handle')")
     assert focused, "clicking the slider handle did not focus it"
     value_before = readout.inner_text().strip()
     canvas_div.scroll_into_view_if_needed()
@@ -495,3 +514,110 @@ def slider_to_pixels(page, description: str, out_dir: pathlib.Path, presses: int
         "changed_fraction": round(fraction, 5),
         "canvas_size": marked["canvas"],
     }
+
+
+# --- the course's widgets in a plain page (no JupyterLab) ------------------------------------
+
+WIDGET_MODULE = ROOT / "lessons_lib" / "widgets" / "course_widgets.js"
+# A made-up origin that Playwright serves itself (page.route): nothing goes to any network.
+WIDGET_PAGE_ORIGIN = "http://course-widgets.test"
+
+# The page imports the module as anywidget would and mounts views on a minimal stand-in for
+# an anywidget model: get/set/on/off/save_changes, change events fired on set as Backbone does.
+WIDGET_PAGE_HTML = """<!doctype html>
+<html><head><meta charset="utf-8"><title>course widgets</title>
+<style>body { margin: 8px; font-family: sans-serif; } .host { margin: 0 0 24px; }</style></head>
+<body><div id="hosts"></div>
+<script type="module">
+import * as cw from "./course_widgets.js";
+class FakeModel {
+  constructor(state) { this.state = { ...state }; this.listeners = new Map(); this.saves = 0; }
+  get(key) { return this.state[key]; }
+  set(key, value) {
+    const old = this.state[key];
+    this.state[key] = value;
+    if (old !== value) for (const cb of [...(this.listeners.get(`change:${key}`) || [])]) cb(this, value);
+  }
+  on(event, cb) {
+    if (!this.listeners.has(event)) this.listeners.set(event, new Set());
+    this.listeners.get(event).add(cb);
+  }
+  off(event, cb) { const s = this.listeners.get(event); if (s) s.delete(cb); }
+  save_changes() { this.saves += 1; }
+  send() {}
+  listenerCount() { let n = 0; for (const s of this.listeners.values()) n += s.size; return n; }
+}
+// Bytes arrive from the kernel as DataViews; the test sends them base64-encoded.
+const decode = (state) => Object.fromEntries(Object.entries(state).map(([k, v]) => {
+  if (v && typeof v === "object" && "__bytes__" in v) {
+    const raw = Uint8Array.from(atob(v.__bytes__), (c) => c.charCodeAt(0));
+    return [k, new DataView(raw.buffer)];
+  }
+  return [k, v];
+}));
+window.cw = cw;
+window.models = {};
+window.views = {};
+window.newModel = (name, state) => { window.models[name] = new FakeModel(decode(state)); return name; };
+window.mount = (id, modelName, width) => {
+  const host = document.createElement("div");
+  host.className = "host";
+  host.id = id;
+  host.style.width = `${width}px`;
+  document.getElementById("hosts").appendChild(host);
+  const cleanup = cw.default.render({ model: window.models[modelName], el: host });
+  window.views[id] = { host, cleanup, modelName };
+  return id;
+};
+window.unmount = (id) => {
+  const v = window.views[id];
+  v.cleanup();
+  v.host.remove();
+  delete window.views[id];
+};
+window.widget = (id) => window.views[id].host.querySelector(".cw").__courseWidget;
+window.frames = (n = 2) => new Promise((resolve) => {
+  const step = (k) => (k ? requestAnimationFrame(() => step(k - 1)) : resolve(true));
+  step(n);
+});
+window.cwReady = true;
+</script></body></html>
+"""
+
+
+def serve_widget_page(page) -> None:
+    """Serve WIDGET_PAGE_HTML and the module at WIDGET_PAGE_ORIGIN; refuse every other request."""
+    module = WIDGET_MODULE.read_text()
+
+    def handle(route):
+        url = route.request.url
+        if url.startswith(WIDGET_PAGE_ORIGIN + "/course_widgets.js"):
+            route.fulfill(body=module, content_type="text/javascript; charset=utf-8")
+        elif url.startswith(WIDGET_PAGE_ORIGIN + "/"):
+            route.fulfill(body=WIDGET_PAGE_HTML, content_type="text/html; charset=utf-8")
+        else:
+            route.abort()
+
+    page.route("**/*", handle)
+    errors: list[str] = []
+    page.on("pageerror", lambda err: errors.append(str(err)))
+    page.goto(WIDGET_PAGE_ORIGIN + "/index.html")
+    try:
+        page.wait_for_function("window.cwReady === true", timeout=15_000)
+    except Exception as exc:  # playwright's TimeoutError: say why the module did not load
+        raise AssertionError(f"course_widgets.js did not load: {errors or 'no page error'}") from exc
+
+
+def widget_state(widget) -> dict:
+    """A widget's synced state as the kernel sends it (bytes base64-encoded for the page)."""
+    import base64
+
+    skip = {"_esm", "_css", "layout", "tabbable", "tooltip", "_dom_classes"}
+    state = {}
+    for key, value in widget.get_state().items():
+        if key in skip or key.startswith("_model") or key.startswith("_view"):
+            continue
+        if isinstance(value, bytes | bytearray | memoryview):
+            value = {"__bytes__": base64.b64encode(bytes(value)).decode("ascii")}
+        state[key] = value
+    return state

@@ -4,7 +4,8 @@ One JupyterLab server (127.0.0.1, a free port, no token, every Jupyter directory
 temporary folder, root = a temporary copy of notebooks/) serves all tests of this module;
 one headless Chromium (Debian's, driven by Playwright) opens a fresh page per test.
 Each test runs a notebook's cells in the browser, presses ArrowRight on a slider found
-by its description, times each press until the ipympl canvas' pixels change
+by its description, times each press until its figure's canvas pixels change (an ipympl
+canvas, or the canvas a course widget draws with ``course_widgets.js``)
 (``browser_slider_to_pixels_ms``, the median), checks that the picture changed and that
 the browser console logged no error. Screenshots and timings go to test-artifacts/browser/.
 

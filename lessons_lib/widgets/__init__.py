@@ -1,16 +1,24 @@
-"""Interactive widgets of the course (ipywidgets controls, ipympl figures).
+"""Interactive widgets of the course, computed and drawn in the browser (anywidget).
 
 * :class:`~lessons_lib.widgets.explorer.TrajectoryExplorer`: GD, momentum and Nesterov
   on a 2-D surface, with sliders, a start point, Play, a loss panel and a readout.
+* :class:`~lessons_lib.widgets.rate_map.RateMap`: heavy-ball momentum's rate over
+  (lr, beta) for eigenvalues in [1/kappa, 1], with a selected pair's iterates.
 * :class:`~lessons_lib.widgets.sgd.SGDExplorer`: minibatch SGD on the least-squares loss
   beside gradient descent, with batch-size, seed and averaging controls.
+* :class:`~lessons_lib.widgets.parabola.ParabolaSlider`: lesson 00's check that widgets
+  work, gradient descent on x^2/2 with one slider.
 
-Widgets are thin: numbers come from :mod:`lessons_lib.optimizers` and
-:mod:`lessons_lib.theory`; redraws update artists and blit (see :mod:`lessons_lib.live`).
+Each is an :class:`anywidget.AnyWidget`: Python holds the state as traitlets (set them
+from a cell and the figure follows) and the reference numbers (:mod:`lessons_lib.optimizers`,
+:mod:`lessons_lib.theory`) behind ``readout_lines()``; the front end, the ES module
+``course_widgets.js``, computes the same numbers in the browser and draws them on a
+canvas, within one display frame of a slider move. See :mod:`lessons_lib.widgets._base`.
 """
 
 from .explorer import TrajectoryExplorer
+from .parabola import ParabolaSlider
 from .rate_map import RateMap
 from .sgd import SGDExplorer
 
-__all__ = ["RateMap", "SGDExplorer", "TrajectoryExplorer"]
+__all__ = ["ParabolaSlider", "RateMap", "SGDExplorer", "TrajectoryExplorer"]

@@ -1,24 +1,26 @@
 """The trajectory explorer: GD, momentum and Nesterov overlaid on a 2-D surface.
 
-Controls: a surface chooser (the six named surfaces and the linear-regression loss),
-one checkbox per method, a log-scale learning-rate slider, momentum and steps
-sliders, the start point (type it, or click on the contour plot), and a Play
-control that animates the steps. Panels: contours with the paths, the loss against
-the step, and a readout (final loss, steps to tolerance, "diverged at step k").
+Controls (drawn by the browser): a surface chooser (the six named surfaces and the
+linear-regression loss), one checkbox per method, a log-scale learning-rate slider,
+momentum and steps sliders, the start point (type it, or click on the contour plot),
+and a Play button that animates the steps. Panels: contours with the paths, the loss
+``f(x_k) - f*`` against the step on a log scale, and a readout (final loss, steps to
+tolerance, "diverged at step k").
 
-The numbers come from :func:`lessons_lib.optimizers.run`; a slider change
-recomputes the three runs (about a millisecond) and redraws only the lines.
+The browser computes the runs itself (``course_widgets.js``, tested equal to
+:func:`lessons_lib.optimizers.run`); Python holds the state as traits and computes the
+same runs with :func:`lessons_lib.optimizers.run` for :attr:`TrajectoryExplorer.runs`
+and :meth:`TrajectoryExplorer.readout_lines`, so a notebook cell can print the readout.
 """
 
 from __future__ import annotations
 
-import html
-
-import ipywidgets as widgets
 import numpy as np
+import traitlets as t
 
-from .. import _validate, live, optimizers, plotting, surfaces
+from .. import _validate, optimizers, plotting, surfaces
 from ..optimizers import Trajectory
+from ._base import Control, CourseWidget, Integer, Readout, Real, surface_spec
 
 METHODS = ("gd", "momentum", "nesterov")
 
@@ -33,6 +35,10 @@ DEFAULT_LR = {
     "linear_regression": 0.1,
 }
 LR_EXPONENTS = (-5.0, 0.5)  # the slider spans 10^-5 .. 10^0.5
+LR_RANGE = (10.0 ** LR_EXPONENTS[0], 10.0 ** LR_EXPONENTS[1])
+MOMENTUM_MAX = 0.99
+MAX_STEPS = 2000
+PLAY_FPS = 25  # Play's nominal frame rate
 
 
 def available_surfaces() -> dict[str, surfaces.Surface]:
@@ -60,219 +66,187 @@ def describe(traj: Trajectory, tol: float) -> str:
     return f"{label}: final loss {final:.4g} (f - f* = {final - traj.surface.f_min:.2e}); {where}"
 
 
-class TrajectoryExplorer:
+class _MethodBox:
+    """``.value``: is the method ticked (the earlier checkbox of one method)."""
+
+    def __init__(self, widget: TrajectoryExplorer, method: str) -> None:
+        self._widget, self._method = widget, method
+
+    @property
+    def value(self) -> bool:
+        return self._method in self._widget.methods
+
+    @value.setter
+    def value(self, on: bool) -> None:
+        now = set(self._widget.methods)
+        now = now | {self._method} if on else now - {self._method}
+        self._widget.methods = [m for m in METHODS if m in now]
+
+
+class TrajectoryExplorer(CourseWidget):
     """Interactive comparison of the three optimizers on one surface.
 
     Parameters
     ----------
     surface : a name from :func:`available_surfaces`.
-    lr : learning rate (default: a good value for the surface).
-    momentum : momentum coefficient in [0, 0.99].
+    lr : learning rate in [1e-5, 10^0.5] (default: a good value for the surface).
+    momentum : momentum coefficient in [0, 0.99] (gradient descent ignores it).
     steps : number of steps, 1..2000.
     start : start point ``(x, y)`` (default: the surface's).
-    methods : the methods shown at first.
+    methods : the methods shown at first, from ``("gd", "momentum", "nesterov")``.
     tol : tolerance of "steps to tolerance" on ``f - f*``.
 
-    Attributes used by tests and notebooks: ``lr_slider``, ``momentum_slider``,
-    ``steps_slider``, ``surface_dropdown``, ``method_boxes``, ``x0``, ``y0``,
-    ``play``, ``frame``, ``readout``, ``paths``/``loss_lines`` (one Line2D per method),
-    ``runs`` (the current trajectories), ``fig``, ``widget``.
+    Traits (synced with the browser; set them from a cell and the figure follows):
+    ``surface``, ``lr``, ``momentum``, ``steps``, ``start_x``, ``start_y``, ``methods``
+    (ticked methods, in the order above), ``frame`` (the step shown, 0..steps; Play moves
+    it), ``tol``, ``play_fps``; ``surface_specs`` and ``lr_range`` are sent once. Setting
+    ``surface`` moves the start to the surface's and the learning rate to its default (as the
+    chooser does); setting ``steps`` shows all steps.
+
+    Computed from the traits with :func:`lessons_lib.optimizers.run`: ``runs`` (method ->
+    :class:`~lessons_lib.optimizers.Trajectory`), :meth:`readout_lines`,
+    ``current_surface`` (the :class:`~lessons_lib.surfaces.Surface`), ``start``.
+
+    For cells written against the earlier ipywidgets version, ``lr_slider``,
+    ``momentum_slider``, ``steps_slider``, ``surface_dropdown``, ``x0``, ``y0`` and
+    ``frame_slider`` have a ``.value`` that reads and writes the trait, ``method_boxes``
+    maps each method to one, and ``readout.value`` is the readout as HTML.
     """
+
+    _description = "trajectory explorer"
+    kind = t.Unicode("explorer").tag(sync=True)
+    surface = t.Unicode("rosenbrock").tag(sync=True)
+    surface_specs = t.Dict().tag(sync=True)
+    lr = Real(1e-3, *LR_RANGE).tag(sync=True)
+    lr_range = t.List(t.Float(), default_value=list(LR_RANGE), read_only=True).tag(sync=True)
+    momentum = Real(0.9, 0.0, MOMENTUM_MAX).tag(sync=True)
+    steps = Integer(300, 1, MAX_STEPS).tag(sync=True)
+    start_x = Real(-1.5).tag(sync=True)
+    start_y = Real(2.0).tag(sync=True)
+    methods = t.List(t.Unicode(), default_value=list(METHODS)).tag(sync=True)
+    frame = Integer(300, 0, MAX_STEPS).tag(sync=True)
+    tol = Real(1e-6, 0.0, None, low_open=True).tag(sync=True)
+    play_fps = Integer(PLAY_FPS, 1, 60).tag(sync=True)
 
     def __init__(self, surface: str = "rosenbrock", lr: float | None = None, momentum: float = 0.9,
                  steps: int = 300, start: object = None, methods: tuple[str, ...] = METHODS,
                  tol: float = 1e-6) -> None:
         self.surfaces = available_surfaces()
         _validate.one_of(surface, "surface", self.surfaces)
-        for m in methods:
-            _validate.one_of(m, "methods", METHODS)
-        lr = DEFAULT_LR[surface] if lr is None else float(_validate.positive(lr, "lr"))
-        momentum = float(_validate.in_range(momentum, "momentum", 0.0, 0.99))
-        steps = _validate.integer(steps, "steps", 1, 2000)
-        self.tol = float(_validate.positive(tol, "tol"))
-        self.runs: dict[str, Trajectory] = {}
-        self._busy = False
-
-        self.surface_dropdown = widgets.Dropdown(options=list(self.surfaces), value=surface,
-                                                 description="surface")
-        self.method_boxes = {m: widgets.Checkbox(value=m in methods, description=plotting.METHOD_LABELS[m],
-                                                 indent=False, layout=widgets.Layout(width="160px"))
-                             for m in METHODS}
-        self.lr_slider = widgets.FloatLogSlider(value=lr, base=10, min=LR_EXPONENTS[0], max=LR_EXPONENTS[1],
-                                                step=0.01, description="lr", readout_format=".2e",
-                                                continuous_update=True)
-        self.momentum_slider = widgets.FloatSlider(value=momentum, min=0.0, max=0.99, step=0.01,
-                                                   description="momentum", continuous_update=True)
-        self.steps_slider = widgets.IntSlider(value=steps, min=10, max=2000, step=10, description="steps",
-                                              continuous_update=False)
         s = self.surfaces[surface]
-        start = s.start if start is None else _validate.finite(start, "start")
-        self.x0 = widgets.FloatText(value=float(start[0]), description="start x", step=0.1,
-                                    layout=widgets.Layout(width="180px"))
-        self.y0 = widgets.FloatText(value=float(start[1]), description="start y", step=0.1,
-                                    layout=widgets.Layout(width="180px"))
-        self.play = widgets.Play(value=steps, min=0, max=steps, step=1, interval=40, description="play")
-        self.frame = widgets.IntSlider(value=steps, min=0, max=steps, description="show step",
-                                       continuous_update=True)
-        widgets.jslink((self.play, "value"), (self.frame, "value"))
-        self.readout = widgets.HTML()
+        start = s.start if start is None else self._check_start(start)
+        steps = _validate.integer(steps, "steps", 1, MAX_STEPS)
+        self._cache: tuple | None = None
+        specs = {name: surface_spec(surf, default_lr=DEFAULT_LR[name])
+                 for name, surf in self.surfaces.items()}
+        super().__init__(surface_specs=specs, surface=surface, lr=DEFAULT_LR[surface] if lr is None else lr,
+                         momentum=momentum, steps=steps, start_x=float(start[0]), start_y=float(start[1]),
+                         methods=list(methods), frame=steps, tol=tol)
+        # Observers that keep the state consistent, registered after the constructor's values.
+        self.observe(self._on_surface, names="surface")
+        self.observe(self._on_steps, names="steps")
 
-        self._build_figure()
-        self._reset_axes()
-        self._compute()
-        self._show_runs()
+        self.lr_slider = Control(self, "lr")
+        self.momentum_slider = Control(self, "momentum")
+        self.steps_slider = Control(self, "steps")
+        self.surface_dropdown = Control(self, "surface")
+        self.x0 = Control(self, "start_x")
+        self.y0 = Control(self, "start_y")
+        self.frame_slider = Control(self, "frame")
+        self.method_boxes = {m: _MethodBox(self, m) for m in METHODS}
+        self.readout = Readout(self.readout_lines)
 
-        for control in (self.lr_slider, self.momentum_slider, self.x0, self.y0,
-                        *self.method_boxes.values()):
-            control.observe(self._on_change, names="value")
-        self.frame.observe(self._on_frame, names="value")
-        self.steps_slider.observe(self._on_steps, names="value")
-        self.surface_dropdown.observe(self._on_surface, names="value")
-        self.fig.canvas.mpl_connect("button_press_event", self._on_click)
+    # --- validation --------------------------------------------------------------
 
-        help_text = widgets.HTML("<small>Click on the contour plot to move the start point. "
-                                 "Press play to animate the steps.</small>")
-        self.widget = widgets.VBox([
-            widgets.HBox([self.surface_dropdown, *self.method_boxes.values()]),
-            widgets.HBox([self.lr_slider, self.momentum_slider, self.steps_slider]),
-            widgets.HBox([self.x0, self.y0, self.play, self.frame]),
-            help_text, self.fig.canvas, self.readout,
-        ])
+    @staticmethod
+    def _check_start(start: object) -> np.ndarray:
+        start = _validate.finite(start, "start")
+        if start.shape != (2,):
+            raise ValueError(f"start must have shape (2,), one point (x, y); got shape {start.shape}")
+        return start
 
-    # --- figure -----------------------------------------------------------
+    @t.validate("surface")
+    def _valid_surface(self, proposal) -> str:
+        return _validate.one_of(proposal.value, "surface", self.surfaces)
 
-    def _build_figure(self) -> None:
-        self.fig = live.figure(figsize=(10.0, 4.0))
-        self.ax_path, self.ax_loss = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
-        self.paths, self.loss_lines, self.heads = {}, {}, {}
-        for m in METHODS:
-            color = plotting.METHOD_COLORS[m]
-            (self.paths[m],) = self.ax_path.plot([], [], "o-", color=color, markersize=2.5, linewidth=1.2,
-                                                 label=plotting.METHOD_LABELS[m], zorder=4)
-            (self.heads[m],) = self.ax_path.plot([], [], "o", color=color, markersize=7,
-                                                 markeredgecolor="k", zorder=6)
-            (self.loss_lines[m],) = self.ax_loss.plot([], [], color=color, linewidth=1.5,
-                                                      label=plotting.METHOD_LABELS[m])
-        (self.start_marker,) = self.ax_path.plot([], [], "s", color="k", markersize=7, zorder=7)
-        self.ax_loss.set_xlabel("step $k$")
-        self.ax_loss.set_title("loss against step")
-        self.ax_path.legend(loc="upper right", fontsize=8)
-        self._blitter = live.Blitter(self.fig, [*self.paths.values(), *self.heads.values(),
-                                                *self.loss_lines.values(), self.start_marker])
-        self._contour = None
+    @t.validate("methods")
+    def _valid_methods(self, proposal) -> list[str]:
+        chosen = list(proposal.value)
+        for m in chosen:
+            _validate.one_of(m, "methods", METHODS)
+        return [m for m in METHODS if m in chosen]  # in the canonical order, without repeats
 
-    @property
-    def surface(self) -> surfaces.Surface:
-        return self.surfaces[self.surface_dropdown.value]
+    @t.validate("frame")
+    def _valid_frame(self, proposal) -> int:
+        return _validate.integer(proposal.value, "frame", 0, self.steps)
 
-    def _reset_axes(self) -> None:
-        """Contours, limits and scales for the current surface and step count (a full redraw)."""
-        s = self.surface
-        ax = self.ax_path
-        self._contour = plotting.replace_contour(ax, s, self._contour)
-        ax.set_title(s.formula, fontsize=9)
-        steps = self.steps_slider.value
-        self.ax_loss.set_xlim(0, steps)
-        start = np.array([self.x0.value, self.y0.value])
-        f0 = float(s.f(start))
-        if s.f_min is None:
-            self.ax_loss.set_yscale("linear")
-            self.ax_loss.set_ylim(f0 - 25.0, f0 + 5.0)
-            self.ax_loss.set_ylabel("$f(x_k)$")
-        else:
-            self.ax_loss.set_yscale("log")
-            top = max(f0 - s.f_min, 1e-3) * 30.0
-            self.ax_loss.set_ylim(1e-14, top)
-            self.ax_loss.set_ylabel(r"$f(x_k) - f^\star$")
-
-    # --- computation and drawing -------------------------------------------
-
-    def _compute(self) -> None:
-        s = self.surface
-        start = np.array([self.x0.value, self.y0.value])
-        lr, beta, steps = self.lr_slider.value, self.momentum_slider.value, self.steps_slider.value
-        self.runs = {m: optimizers.run(s, start, m, lr, 0.0 if m == "gd" else beta, steps)
-                     for m in METHODS if self.method_boxes[m].value}
-
-    def _show_runs(self) -> None:
-        """Put the current runs (up to the shown step) into the artists and the readout."""
-        k = self.frame.value
-        s = self.surface
-        for m in METHODS:
-            traj = self.runs.get(m)
-            if traj is None:
-                for artist in (self.paths[m], self.heads[m], self.loss_lines[m]):
-                    artist.set_data([], [])
-                continue
-            pts = traj.points[: k + 1]
-            self.paths[m].set_data(pts[:, 0], pts[:, 1])
-            finite = pts[np.isfinite(pts).all(axis=1)]
-            self.heads[m].set_data(finite[-1:, 0], finite[-1:, 1])
-            steps = np.arange(k + 1)
-            self.loss_lines[m].set_data(steps, plotting.loss_gap(traj.losses[: k + 1], s.f_min))
-        self.start_marker.set_data([self.x0.value], [self.y0.value])
-        self.readout.value = "<br>".join(html.escape(line) for line in self.readout_lines())
-
-    def readout_lines(self) -> list[str]:
-        """The readout as plain text, one line per shown method."""
-        return [describe(t, self.tol) for t in self.runs.values()] or ["(no method selected)"]
-
-    def update(self) -> None:
-        """Recompute the runs for the controls' values and redraw the lines."""
-        self._compute()
-        self._show_runs()
-        self._blitter.update()
-
-    def _on_change(self, change) -> None:
-        if not self._busy:
-            self.update()
-
-    def _on_frame(self, change) -> None:
-        if not self._busy:
-            self._show_runs()
-            self._blitter.update()
-
-    def _set_steps_range(self, steps: int) -> None:
-        self._busy = True
-        try:
-            self.play.max = self.frame.max = steps
-            self.play.value = self.frame.value = steps
-        finally:
-            self._busy = False
-
-    def _on_steps(self, change) -> None:
-        self._set_steps_range(self.steps_slider.value)
-        self._reset_axes()
-        self._compute()
-        self._show_runs()
-        self.fig.canvas.draw()
+    # --- observers ---------------------------------------------------------------
 
     def _on_surface(self, change) -> None:
-        s = self.surface
-        self._busy = True
-        try:
-            self.x0.value, self.y0.value = float(s.start[0]), float(s.start[1])
-            self.lr_slider.value = DEFAULT_LR[s.name]
-        finally:
-            self._busy = False
-        self._on_steps(None)
+        s = self.current_surface
+        with self.hold_sync():
+            self.start_x, self.start_y = float(s.start[0]), float(s.start[1])
+            self.lr = DEFAULT_LR[s.name]
+            self.frame = self.steps
 
-    def _on_click(self, event) -> None:
-        if event.inaxes is self.ax_path and event.xdata is not None:
-            self.set_start(event.xdata, event.ydata)
+    def _on_steps(self, change) -> None:
+        self.frame = self.steps
+
+    # --- the runs, computed from the traits -----------------------------------------
+
+    @property
+    def current_surface(self) -> surfaces.Surface:
+        return self.surfaces[self.surface]
+
+    @property
+    def start(self) -> np.ndarray:
+        return np.array([self.start_x, self.start_y])
+
+    @property
+    def runs(self) -> dict[str, Trajectory]:
+        """``optimizers.run`` for each ticked method at the current traits (recomputed when they change)."""
+        key = (self.surface, self.lr, self.momentum, self.steps, self.start_x, self.start_y,
+               tuple(self.methods))
+        if self._cache is None or self._cache[0] != key:
+            s = self.current_surface
+            runs = {m: optimizers.run(s, self.start, m, self.lr, 0.0 if m == "gd" else self.momentum,
+                                      self.steps)
+                    for m in METHODS if m in self.methods}
+            self._cache = (key, runs)
+        return self._cache[1]
+
+    def readout_lines(self) -> list[str]:
+        """The readout as plain text, one line per shown method (what the browser shows under the figure)."""
+        return [describe(traj, self.tol) for traj in self.runs.values()] or ["(no method selected)"]
 
     def set_start(self, x: float, y: float) -> None:
-        """Move the start point (what a click on the contour plot does)."""
+        """Move the start point (what a click on the contour plot does), rounded to 3 decimals."""
         x = float(_validate.finite(x, "x"))
         y = float(_validate.finite(y, "y"))
-        self._busy = True
-        try:
-            self.x0.value, self.y0.value = round(x, 3), round(y, 3)
-        finally:
-            self._busy = False
-        self.update()
+        with self.hold_sync():
+            self.start_x, self.start_y = round(x, 3), round(y, 3)
 
-    # --- display -----------------------------------------------------------
+    def update(self) -> None:
+        """Nothing to do: the browser redraws on every change (kept for cells that call it)."""
 
-    def _ipython_display_(self) -> None:
-        live.show(self.widget, self.fig, "trajectory explorer")
+    # --- the static picture ----------------------------------------------------------
+
+    def static_figure(self):
+        from matplotlib.figure import Figure
+
+        s = self.current_surface
+        fig = Figure(figsize=(10.0, 4.0), dpi=80)
+        ax_c, ax_l = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
+        plotting.contour(ax_c, s)
+        for m, traj in self.runs.items():
+            k = min(self.frame, traj.steps)
+            plotting.path(ax_c, traj.points[: k + 1], m)
+            plotting.loss_curve(ax_l, traj.losses[: k + 1], s.f_min, m)
+        ax_c.plot([self.start_x], [self.start_y], "s", color="k", markersize=7)
+        if self.runs:
+            ax_c.legend(loc="upper right", fontsize=8)
+        ax_c.set_title(s.formula, fontsize=9)
+        ax_l.set_title("loss against step")
+        ax_l.set_xlim(0, self.steps)
+        fig.tight_layout()
+        return fig

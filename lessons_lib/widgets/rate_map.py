@@ -21,8 +21,12 @@ A region is named by the regime (``theory.momentum_regime``) of the eigen-compon
 that sets the rate there (the one with the larger spectral radius): that component is
 what the iterates show after the first few steps.
 
-Controls: kappa (log slider, a full redraw), lr and beta sliders and a click on the map
-(both blitted: only the selected point, the path and the error curve are redrawn).
+Controls (drawn by the browser): kappa (log slider), lr and beta sliders (arrow keys move
+by 0.01, with Shift by 0.001), "go to the optimum", and a click on the map. The browser
+computes the map, the regions' names, the run and the readout itself
+(``course_widgets.js``, tested equal to the functions below and to
+:mod:`lessons_lib.theory` and :func:`lessons_lib.optimizers.run`); Python holds the
+state as traits and computes the same numbers for :meth:`RateMap.readout_lines`.
 """
 
 from __future__ import annotations
@@ -30,13 +34,12 @@ from __future__ import annotations
 import html
 import math
 
-import ipywidgets as widgets
-import matplotlib
 import numpy as np
-from matplotlib.colors import FuncNorm
+import traitlets as t
 
-from .. import _validate, live, optimizers, plotting, surfaces, theory
+from .. import _validate, optimizers, plotting, surfaces, theory
 from ..optimizers import Trajectory
+from ._base import Action, Control, CourseWidget, Integer, Readout, Real
 
 LR_MAX = 4.0  # the map spans lr * L in (0, 4]; the divergence edge at beta = 0.999 is 3.998
 LR_MIN = 0.001  # the lr slider's smallest value (and its step)
@@ -201,7 +204,7 @@ def error_norms(points: np.ndarray) -> np.ndarray:
 
 # --- the widget -------------------------------------------------------------
 
-class RateMap:
+class RateMap(CourseWidget):
     """Heavy-ball momentum's convergence rate over (lr, beta), with a selected pair's iterates.
 
     Parameters
@@ -213,64 +216,47 @@ class RateMap:
     start : start point ``(x, y)``, not the origin (default: the quadratic's, (-8, 3)).
     grid : cells per side of the rate image, 10..2000.
 
-    Attributes used by tests and notebooks: ``kappa_slider``, ``lr_slider``, ``beta_slider``,
-    ``optimum_button``, ``readout`` (HTML); ``mu``, ``L``, ``surface``, ``run`` (the selected
-    pair's :class:`~lessons_lib.optimizers.Trajectory`), ``rate`` (its rate from theory);
-    ``lr_grid``, ``beta_grid`` (cell centres), ``rates`` (the masked rate image);
-    artists ``image``, ``colorbar``, ``star``, ``gd_marker``, ``selected_marker``,
-    ``critical_lines`` (``{"mu": Line2D, "L": Line2D}``), ``divergence_line``,
-    ``regime_labels`` (``{regime: Annotation}``, ``.xy`` a point inside the region),
-    ``path_line``, ``start_marker``, ``error_line``, ``envelope_line``, ``status_text``;
-    ``optimum`` (``theory.optimal_momentum``), ``optimum_gd`` (``theory.optimal_gd``);
-    axes ``ax_map``, ``ax_path``, ``ax_error``; ``fig``, ``widget``.
+    Traits (synced with the browser): ``kappa``, ``lr``, ``beta``, ``steps``, ``start_x``,
+    ``start_y``, ``grid``. Computed from them: ``mu``, ``L``, ``surface`` (the quadratic
+    ``0.5 (mu x^2 + L y^2)``), ``run`` (the selected pair's
+    :class:`~lessons_lib.optimizers.Trajectory`), ``rate`` (its rate from theory),
+    ``optimum`` (``theory.optimal_momentum``), ``optimum_gd`` (``theory.optimal_gd``),
+    ``lr_grid``, ``beta_grid`` (cell centres) and ``rates`` (the masked rate image, rows
+    are beta); :meth:`readout_lines`, :meth:`describe` (HTML), :meth:`select`,
+    :meth:`select_optimum`.
+
+    For cells written against the earlier ipywidgets version: ``kappa_slider``,
+    ``lr_slider``, ``beta_slider`` (``.value`` reads and writes the trait),
+    ``optimum_button.click()``, ``readout.value`` (HTML).
     """
+
+    _description = "rate map"
+    kind = t.Unicode("rate_map").tag(sync=True)
+    kappa = Real(100.0, *KAPPA_RANGE).tag(sync=True)
+    lr = Real(1.0, LR_MIN, LR_MAX).tag(sync=True)
+    beta = Real(0.9, 0.0, BETA_MAX).tag(sync=True)
+    steps = Integer(300, 10, 2000).tag(sync=True)
+    start_x = Real(-8.0).tag(sync=True)
+    start_y = Real(3.0).tag(sync=True)
+    grid = Integer(300, 10, 2000).tag(sync=True)
 
     def __init__(self, kappa: float = 100.0, lr: float = 1.0, beta: float = 0.9, steps: int = 300,
                  start: object = None, grid: int = 300) -> None:
         kappa = self._check_kappa(kappa)
         lr, beta = self._check_pair(lr, beta)
-        self.steps = _validate.integer(steps, "steps", 10, 2000)
-        self.lr_grid, self.beta_grid = grid_axes(grid)
         if start is None:
             start = surfaces.quadratic([1.0 / kappa, 1.0]).start
         start = _validate.finite(start, "start")
         if start.shape != (2,) or not np.any(start):
             raise ValueError(f"start must be a point (x, y) other than the minimum (0, 0); got {start!r}")
-        self.start = start
-        self.L = 1.0
-        self._busy = False
-
-        self.kappa_slider = widgets.FloatLogSlider(value=kappa, base=10, min=0.0, max=3.0, step=0.01,
-                                                   description="kappa", readout_format=".4g",
-                                                   continuous_update=False)
-        self.lr_slider = widgets.FloatSlider(value=lr, min=LR_MIN, max=LR_MAX, step=LR_MIN,
-                                             description="lr (L = 1)", readout_format=".3f",
-                                             continuous_update=True, style={"description_width": "70px"})
-        self.beta_slider = widgets.FloatSlider(value=beta, min=0.0, max=BETA_MAX, step=0.001,
-                                               description="momentum β", readout_format=".3f",
-                                               continuous_update=True, style={"description_width": "80px"})
-        self.optimum_button = widgets.Button(description="go to the optimum",
-                                             tooltip="select Polyak's optimal (lr, β) for this kappa")
-        self.readout = widgets.HTML()
-
-        self._build_figure()
-        self._set_kappa()
-        self._compute()
-        self._show_run()
-        self._blitter.freeze_layout()
-
-        self.lr_slider.observe(self._on_change, names="value")
-        self.beta_slider.observe(self._on_change, names="value")
-        self.kappa_slider.observe(self._on_kappa, names="value")
-        self.optimum_button.on_click(lambda _: self.select_optimum())
-        self.fig.canvas.mpl_connect("button_press_event", self._on_click)
-
-        help_text = widgets.HTML("<small>Click on the map to choose (lr, β); the star is the "
-                                 "optimum, grey means the iteration diverges.</small>")
-        self.widget = widgets.VBox([
-            widgets.HBox([self.kappa_slider, self.lr_slider, self.beta_slider, self.optimum_button]),
-            help_text, self.fig.canvas, self.readout,
-        ])
+        self._cache: tuple | None = None
+        super().__init__(kappa=kappa, lr=lr, beta=beta, steps=steps, start_x=float(start[0]),
+                         start_y=float(start[1]), grid=grid)
+        self.kappa_slider = Control(self, "kappa")
+        self.lr_slider = Control(self, "lr")
+        self.beta_slider = Control(self, "beta")
+        self.optimum_button = Action(self.select_optimum)
+        self.readout = Readout(self.readout_lines)
 
     # --- validation ---------------------------------------------------------
 
@@ -284,153 +270,68 @@ class RateMap:
         beta = float(_validate.in_range(beta, "beta", 0.0, BETA_MAX))
         return lr, beta
 
-    # --- figure -------------------------------------------------------------
+    @t.validate("start_x", "start_y")
+    def _valid_start(self, proposal) -> float:
+        other = self.start_y if proposal.trait.name == "start_x" else self.start_x
+        if proposal.value == 0.0 and other == 0.0:
+            raise ValueError("start must be a point (x, y) other than the minimum (0, 0)")
+        return proposal.value
 
-    def _build_figure(self) -> None:
-        self.fig = live.figure(figsize=(11.0, 5.0))
-        self.fig.set_layout_engine("constrained")
-        grid = self.fig.add_gridspec(2, 2, width_ratios=[1.25, 1])
-        self.ax_map = self.fig.add_subplot(grid[:, 0])
-        self.ax_path = self.fig.add_subplot(grid[0, 1])
-        self.ax_error = self.fig.add_subplot(grid[1, 1])
-        ax = self.ax_map
+    # --- numbers computed from the traits --------------------------------------
 
-        cmap = matplotlib.colormaps["viridis_r"].with_extremes(bad="#c8c8c8")
-        # Colour by log(1 - rate): 1 - rate is roughly the fraction of the error removed per
-        # step, so equal colour steps are equal factors in the number of steps needed.
-        norm = FuncNorm((lambda r: -np.log10(1.0 - np.clip(r, 0.0, BETA_MAX)),
-                         lambda t: 1.0 - 10.0 ** (-t)), vmin=0.0, vmax=BETA_MAX)
-        blank = np.ma.masked_all((len(self.beta_grid), len(self.lr_grid)))
-        self.image = ax.imshow(blank, origin="lower", extent=(0.0, LR_MAX, 0.0, 1.0), aspect="auto",
-                               interpolation="nearest", cmap=cmap, norm=norm)
-        self.colorbar = self.fig.colorbar(self.image, ax=ax, pad=0.02, fraction=0.05, aspect=30,
-                                          ticks=[0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999])
-        self.colorbar.set_label(r"rate $\rho$ (grey: $\rho \geq 1$, diverges)")
-
-        lr = np.linspace(0.0, LR_MAX, 801)
-        self.critical_lines = {
-            "mu": ax.plot([], [], color="white", linestyle="--", linewidth=1.4,
-                          label=r"critical damping $\lambda = \mu$")[0],
-            "L": ax.plot([], [], color="white", linestyle=":", linewidth=1.8,
-                         label=r"critical damping $\lambda = L$")[0],
-        }
-        beta = np.linspace(0.0, 1.0, 201)
-        (self.divergence_line,) = ax.plot(2.0 + 2.0 * beta, beta, color="k", linewidth=1.4,
-                                          label=r"$\mathrm{lr}\,L = 2 + 2\beta$")
-        self._critical_lr = lr
-        (self.gd_marker,) = ax.plot([], [], "D", color="#1f77b4", markeredgecolor="k", markersize=8,
-                                    clip_on=False, zorder=6, label=r"best GD ($\beta = 0$)")
-        (self.star,) = ax.plot([], [], "*", color="gold", markeredgecolor="k", markersize=17, zorder=6,
-                               label="optimum")
-        (self.selected_marker,) = ax.plot([], [], "o", color="white", markeredgecolor=plotting.METHOD_COLORS[
-            "momentum"], markeredgewidth=2.5, markersize=10, zorder=7, clip_on=False, label="selected")
-        self.regime_labels = {
-            name: ax.annotate(name, xy=(0.0, 0.0), xytext=(0.0, 0.0), ha="center", va="center", fontsize=10,
-                              fontweight="bold", zorder=5,
-                              bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none",
-                                    "alpha": 0.75},
-                              arrowprops={"arrowstyle": "-|>", "color": "k", "linewidth": 1.0,
-                                          "shrinkA": 2, "shrinkB": 0})
-            for name in REGIMES
-        }
-        ax.set_xlim(0.0, LR_MAX)
-        ax.set_ylim(0.0, 1.0)
-        ax.set_xlabel(r"learning rate $\mathrm{lr}\cdot L$  ($L = 1$, so this is lr)")
-        ax.set_ylabel(r"momentum $\beta$")
-        # The white critical-damping curves would vanish in a legend on a white page: grey frame.
-        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.13), ncol=3, fontsize=8, frameon=True,
-                  facecolor="0.75", edgecolor="none", framealpha=1.0, handlelength=2.2)
-
-        color = plotting.METHOD_COLORS["momentum"]
-        (self.path_line,) = self.ax_path.plot([], [], "o-", color=color, markersize=2.0, linewidth=1.0,
-                                              zorder=4)
-        (self.start_marker,) = self.ax_path.plot([], [], "s", color="k", markersize=6, zorder=5)
-        (self.error_line,) = self.ax_error.plot([], [], color=color, linewidth=1.5, label=r"$\|x_k\|$ (run)")
-        (self.envelope_line,) = self.ax_error.plot([], [], "k--", linewidth=1.0,
-                                                   label=r"$\rho^k \|x_0\|$ (theory)")
-        norm0 = float(np.hypot(*self.start))
-        self.ax_error.axhline(SHRINK * norm0, color="0.5", linestyle=":", linewidth=1.0,
-                              label=r"$10^{-6}\,\|x_0\|$")
-        self.status_text = self.ax_error.text(0.02, 0.05, "", transform=self.ax_error.transAxes,
-                                              fontsize=9, ha="left", va="bottom")
-        self.ax_error.set_yscale("log")
-        self.ax_error.set_xlim(0, self.steps)
-        self.ax_error.set_ylim(1e-10 * norm0, 1e4 * norm0)
-        self.ax_error.set_xlabel("step $k$")
-        self.ax_error.set_ylabel(r"error $\|x_k\|$")
-        self.ax_error.legend(loc="upper right", fontsize=8, ncol=3)
-        self._blitter = live.Blitter(self.fig, [self.selected_marker, self.path_line, self.start_marker,
-                                                self.error_line, self.envelope_line, self.status_text])
-        self._contour = None
-
-
-    # --- kappa: the map and the surface (a full redraw) -----------------------
+    L = 1.0
 
     @property
-    def kappa(self) -> float:
-        return float(self.kappa_slider.value)
+    def mu(self) -> float:
+        return self.L / self.kappa
 
-    def _set_kappa(self) -> None:
-        kappa = self._check_kappa(self.kappa)
-        self.mu = self.L / kappa
-        self.surface = surfaces.quadratic([self.mu, self.L])
-        self.rates = rate_image(self.lr_grid, self.beta_grid, self.mu, self.L)
-        self.image.set_data(self.rates)
+    @property
+    def surface(self) -> surfaces.Surface:
+        """``0.5 (mu x^2 + L y^2)``: the quadratic whose iterates are drawn."""
+        return surfaces.quadratic([self.mu, self.L])
 
-        self.optimum = theory.optimal_momentum(self.mu, self.L)
-        self.optimum_gd = theory.optimal_gd(self.mu, self.L)
-        self.star.set_data([self.optimum[0]], [self.optimum[1]])
-        self.gd_marker.set_data([self.optimum_gd[0]], [0.0])
-        for key, lam in (("mu", self.mu), ("L", self.L)):
-            lr = self._critical_lr[self._critical_lr * lam < 4.0]
-            self.critical_lines[key].set_data(lr, (1.0 - np.sqrt(lr * lam)) ** 2)
-        for name, where in regime_label_positions(self.mu, self.L).items():
-            label = self.regime_labels[name]
-            label.set_visible(where is not None)
-            if where is None:
-                continue
-            point, text = where
-            label.xy = point
-            label.set_position(text)
-            # A region too thin for its name gets the name beside it and an arrow.
-            label.arrow_patch.set_visible(text != point)
-        self.ax_map.set_title(rf"momentum's rate $\rho$, eigenvalues in $[1/\kappa, 1]$, "
-                              rf"$\kappa = {kappa:.4g}$", fontsize=11)
+    @property
+    def start(self) -> np.ndarray:
+        return np.array([self.start_x, self.start_y])
 
-        ax = self.ax_path
-        self._contour = plotting.replace_contour(ax, self.surface, self._contour, n_levels=15, grid=120)
-        ax.set_title(rf"iterates on $\frac{{1}}{{2}}(\mu x^2 + L y^2)$, $\mu = {self.mu:.4g}$, $L = 1$",
-                     fontsize=10)
+    @property
+    def run(self) -> Trajectory:
+        """The selected pair's run: heavy-ball momentum (PyTorch's form) from the start."""
+        key = (self.kappa, self.lr, self.beta, self.steps, self.start_x, self.start_y)
+        if self._cache is None or self._cache[0] != key:
+            run = optimizers.run(self.surface, self.start, "momentum", self.lr, self.beta, self.steps)
+            self._cache = (key, run)
+        return self._cache[1]
 
-    # --- the selected pair (blitted) -----------------------------------------
+    @property
+    def rate(self) -> float:
+        return float(theory.momentum_rate(self.lr, self.beta, [self.mu, self.L]))
 
-    def _compute(self) -> None:
-        lr, beta = self.lr_slider.value, self.beta_slider.value
-        self.run: Trajectory = optimizers.run(self.surface, self.start, "momentum", lr, beta, self.steps)
-        self.rate = float(theory.momentum_rate(lr, beta, [self.mu, self.L]))
+    @property
+    def optimum(self) -> tuple[float, float, float]:
+        return theory.optimal_momentum(self.mu, self.L)
 
-    def _show_run(self) -> None:
-        lr, beta = self.lr_slider.value, self.beta_slider.value
-        run, rate = self.run, self.rate
-        pts = run.points
-        self.selected_marker.set_data([lr], [beta])
-        self.path_line.set_data(pts[:, 0], pts[:, 1])
-        self.start_marker.set_data([pts[0, 0]], [pts[0, 1]])
-        errors = error_norms(pts)
-        k = np.arange(run.steps + 1)
-        self.error_line.set_data(k, errors)
-        self.envelope_line.set_data(k, envelope(rate, errors[0], run.steps))
-        if run.diverged:
-            self.status_text.set_text(f"diverged at step {run.diverged_at}")
-            self.status_text.set_color("#b00020")
-        else:
-            self.status_text.set_text(rf"$\rho = {rate:.4f}$")
-            self.status_text.set_color("k")
-        self.readout.value = self.describe()
+    @property
+    def optimum_gd(self) -> tuple[float, float]:
+        return theory.optimal_gd(self.mu, self.L)
 
-    def describe(self) -> str:
-        """The readout (HTML): rate, regimes, steps from theory, what the run did, the optimum."""
-        lr, beta, rate, run = self.lr_slider.value, self.beta_slider.value, self.rate, self.run
+    @property
+    def lr_grid(self) -> np.ndarray:
+        return grid_axes(self.grid)[0]
+
+    @property
+    def beta_grid(self) -> np.ndarray:
+        return grid_axes(self.grid)[1]
+
+    @property
+    def rates(self) -> np.ma.MaskedArray:
+        return rate_image(self.lr_grid, self.beta_grid, self.mu, self.L)
+
+    # --- the readout ------------------------------------------------------------
+
+    def readout_lines(self) -> list[str]:
+        """The readout as plain text: rate, regimes, steps from theory, what the run did, the optimum."""
+        lr, beta, rate, run = self.lr, self.beta, self.rate, self.run
         lines = [f"lr·L = {lr:.3f}, β = {beta:.3f}, κ = {self.kappa:.4g}: "
                  f"rate ρ = {rate:.4f} (theory: largest spectral radius over λ = μ and λ = L)"]
         parts = []
@@ -458,47 +359,63 @@ class RateMap:
         lines.append(f"optimum for κ = {self.kappa:.4g}: lr·L = {lr_o:.4f}, β = {beta_o:.4f}, "
                      f"ρ = {rate_o:.4f} ({n_o} step{'s' * (n_o != 1)}); best GD: lr·L = {lr_g:.4f}, "
                      f"ρ = {rate_g:.4f} ({n_g} step{'s' * (n_g != 1)})")
-        return "<br>".join(html.escape(line) for line in lines)
+        return lines
 
-    def update(self) -> None:
-        """Recompute the run for the sliders' (lr, beta) and blit the right panels."""
-        self._compute()
-        self._show_run()
-        self._blitter.update()
+    def describe(self) -> str:
+        """The readout as HTML (lines joined by ``<br>``)."""
+        return "<br>".join(html.escape(line) for line in self.readout_lines())
+
+    # --- choosing a pair -------------------------------------------------------------
 
     def select(self, lr: float, beta: float) -> None:
-        """Choose the pair (what a click on the map does): sets both sliders, one redraw."""
+        """Choose the pair (what a click on the map does): both checked first, then set in one message."""
         lr, beta = self._check_pair(lr, beta)
-        self._busy = True
-        try:
-            self.lr_slider.value, self.beta_slider.value = lr, beta
-        finally:
-            self._busy = False
-        self.update()
+        with self.hold_sync():
+            self.lr, self.beta = lr, beta
 
     def select_optimum(self) -> None:
         """Select Polyak's optimal pair for the current kappa."""
         self.select(self.optimum[0], self.optimum[1])
 
-    # --- events -------------------------------------------------------------
+    def update(self) -> None:
+        """Nothing to do: the browser redraws on every change (kept for cells that call it)."""
 
-    def _on_change(self, change) -> None:
-        if not self._busy:
-            self.update()
+    # --- the static picture ----------------------------------------------------------
 
-    def _on_kappa(self, change) -> None:
-        self._set_kappa()
-        self._compute()
-        self._show_run()
-        self.fig.canvas.draw()
+    def static_figure(self):
+        import matplotlib
+        from matplotlib.colors import FuncNorm
+        from matplotlib.figure import Figure
 
-    def _on_click(self, event) -> None:
-        if event.inaxes is self.ax_map and event.xdata is not None:
-            lr = min(max(round(event.xdata, 3), LR_MIN), LR_MAX)
-            beta = min(max(round(event.ydata, 3), 0.0), BETA_MAX)
-            self.select(lr, beta)
-
-    # --- display ------------------------------------------------------------
-
-    def _ipython_display_(self) -> None:
-        live.show(self.widget, self.fig, "rate map")
+        fig = Figure(figsize=(11.0, 4.6), dpi=80)
+        ax_map, ax_path, ax_err = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1.3, 1, 1]})
+        cmap = matplotlib.colormaps["viridis_r"].with_extremes(bad="#c8c8c8")
+        norm = FuncNorm((lambda r: -np.log10(1.0 - np.clip(r, 0.0, BETA_MAX)),
+                         lambda v: 1.0 - 10.0 ** (-v)), vmin=0.0, vmax=BETA_MAX)
+        lr_grid, beta_grid = grid_axes(min(self.grid, 200))
+        ax_map.imshow(rate_image(lr_grid, beta_grid, self.mu, self.L), origin="lower",
+                      extent=(0.0, LR_MAX, 0.0, 1.0), aspect="auto", interpolation="nearest",
+                      cmap=cmap, norm=norm)
+        beta = np.linspace(0.0, 1.0, 201)
+        ax_map.plot(2.0 + 2.0 * beta, beta, color="k", linewidth=1.4)
+        ax_map.plot(*self.optimum[:2], "*", color="gold", markeredgecolor="k", markersize=15)
+        ax_map.plot([self.lr], [self.beta], "o", color="white",
+                    markeredgecolor=plotting.METHOD_COLORS["momentum"], markeredgewidth=2.5, markersize=10)
+        ax_map.set_xlim(0.0, LR_MAX)
+        ax_map.set_ylim(0.0, 1.0)
+        ax_map.set_xlabel("learning rate lr·L")
+        ax_map.set_ylabel("momentum β")
+        ax_map.set_title(f"momentum's rate ρ, κ = {self.kappa:.4g} (grey: diverges)", fontsize=10)
+        plotting.contour(ax_path, self.surface, n_levels=15, grid=120)
+        plotting.path(ax_path, self.run.points, "momentum", markersize=2.0)
+        ax_path.set_title("iterates of the selected pair", fontsize=10)
+        errors = error_norms(self.run.points)
+        k = np.arange(self.run.steps + 1)
+        ax_err.semilogy(k, errors, color=plotting.METHOD_COLORS["momentum"], label="‖x_k‖ (run)")
+        ax_err.semilogy(k, envelope(self.rate, errors[0], self.run.steps), "k--", linewidth=1.0,
+                        label="ρ^k ‖x_0‖ (theory)")
+        ax_err.set_ylim(1e-10 * errors[0], 1e4 * errors[0])
+        ax_err.set_xlabel("step k")
+        ax_err.legend(loc="upper right", fontsize=8)
+        fig.tight_layout()
+        return fig

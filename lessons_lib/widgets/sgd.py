@@ -8,25 +8,29 @@ for the running (Polyak-Ruppert) average of the iterates. Panels: the contours o
 same learning rate and momentum (grey); the distance ``||theta_k - theta*||`` to the
 least-squares solution against the step on a log scale; and a readout.
 
-The numbers come from :func:`sgd_path` (written out below) and
-:func:`lessons_lib.optimizers.run`; a slider change recomputes both (a few
-milliseconds for the default 1,000 steps) and redraws only the lines.
+The browser draws and computes (``course_widgets.js``): the minibatch indices are drawn
+here with numpy's generator (as :func:`sgd_path` draws them) and sent once per seed, for
+every batch size, as bytes; from them the browser recomputes the SGD path, its running
+average and gradient descent for any lr, momentum and step count, tested equal to
+:func:`sgd_path`, :func:`running_average` and :func:`lessons_lib.optimizers.run`.
+Python holds the state as traits and computes the same numbers for
+:meth:`SGDExplorer.readout_lines`.
 """
 
 from __future__ import annotations
 
-import html
-
-import ipywidgets as widgets
 import numpy as np
+import traitlets as t
 
-from .. import _validate, live, optimizers, plotting, surfaces
+from .. import _validate, optimizers, plotting, surfaces
+from ._base import Action, Control, CourseWidget, Integer, Readout, Real, surface_spec
 
 LR_EXPONENTS = (-3.0, 0.3)  # the slider spans 10^-3 .. 10^0.3 (about 2)
 MOMENTUM_MAX = 0.95
 STEPS_RANGE = (10, 2000)
 SEED_MAX = 2**32 - 1
-COLORS = {"sgd": "#ff7f0e", "average": "#2ca02c", "gd": "0.45"}
+COLORS = {"sgd": "#E69F00", "average": "#CC79A7", "gd": "#555555"}  # as in the browser (Okabe-Ito)
+MAX_DRAWS = 4_000_000  # minibatch indices sent for all batch sizes at once, at most
 
 
 def batch_sizes(m: int) -> list[int]:
@@ -120,7 +124,20 @@ def running_average(points: np.ndarray) -> np.ndarray:
     return avg
 
 
-class SGDExplorer:
+def minibatch_draws(m: int, batch_size: int, rows: int, seed: int) -> np.ndarray:
+    """The minibatch indices :func:`sgd_path` draws: ``default_rng(seed).integers(0, m, (rows, batch_size))``.
+
+    The generator fills the array row by row, so the first ``steps`` rows are the draws of
+    a run of ``steps`` steps (tests check this): one array serves every step count.
+    """
+    return np.random.default_rng(seed).integers(0, m, size=(rows, batch_size))
+
+
+def _index_dtype(m: int) -> str:
+    return "uint8" if m <= 256 else "uint16" if m <= 65536 else "uint32"
+
+
+class SGDExplorer(CourseWidget):
     """Interactive minibatch SGD on the least-squares loss, compared with gradient descent.
 
     Parameters
@@ -132,142 +149,136 @@ class SGDExplorer:
     seed : seed of the minibatch draws, in [0, 2**32 - 1].
     momentum : in [0, 0.95].
 
-    Attributes used by tests and notebooks: ``lr_slider``, ``batch_slider``,
-    ``momentum_slider``, ``steps_slider``, ``seed_box``, ``noise_button``, ``average_box``,
-    ``readout``; artists ``sgd_line``, ``average_line``, ``gd_line`` (paths) and
-    ``sgd_dist``, ``average_dist``, ``gd_dist`` (distance curves); results ``points``,
-    ``average``, ``diverged_at``, ``gd`` (a :class:`~lessons_lib.optimizers.Trajectory`);
-    ``surface``, ``theta_star``, ``start``; ``fig``, ``widget``.
+    Traits (synced with the browser): ``lr``, ``batch_size``, ``momentum``, ``steps``,
+    ``seed``, ``show_average``; sent once: ``lr_range``, ``data_x``, ``data_y``, ``surface_spec``,
+    ``star`` (theta*), ``batch_options``; per seed: ``draws`` (bytes, the minibatch indices of
+    every batch size, see :func:`minibatch_draws`) and ``draws_layout``.
+
+    Computed from the traits: ``points`` and ``diverged_at`` (:func:`sgd_path`), ``average``
+    (:func:`running_average`), ``gd`` (:func:`lessons_lib.optimizers.run`, full batch, same lr
+    and momentum), :meth:`readout_lines`; ``surface``, ``theta_star``, ``start``, ``m``.
+
+    For cells written against the earlier ipywidgets version: ``lr_slider``,
+    ``batch_slider`` (with ``.options``), ``momentum_slider``, ``steps_slider``, ``seed_box``,
+    ``average_box`` (``.value`` reads and writes the trait), ``noise_button.click()``,
+    ``readout.value`` (HTML).
     """
+
+    _description = "SGD explorer"
+    kind = t.Unicode("sgd").tag(sync=True)
+    lr = Real(0.3, 10.0 ** LR_EXPONENTS[0], 10.0 ** LR_EXPONENTS[1]).tag(sync=True)
+    lr_range = t.List(t.Float(), default_value=[10.0**e for e in LR_EXPONENTS], read_only=True).tag(sync=True)
+    batch_size = Integer(1, 1, None).tag(sync=True)
+    momentum = Real(0.0, 0.0, MOMENTUM_MAX).tag(sync=True)
+    steps = Integer(1000, *STEPS_RANGE).tag(sync=True)
+    seed = Integer(0, 0, SEED_MAX).tag(sync=True)
+    show_average = t.Bool(False).tag(sync=True)
+    data_x = t.List(t.Float()).tag(sync=True)
+    data_y = t.List(t.Float()).tag(sync=True)
+    surface_spec = t.Dict().tag(sync=True)
+    star = t.List(t.Float()).tag(sync=True)  # theta*, the least-squares solution
+    batch_options = t.List(t.Int()).tag(sync=True)
+    draws = t.Bytes(b"").tag(sync=True)
+    draws_layout = t.Dict().tag(sync=True)
 
     def __init__(self, x: object = None, y: object = None, lr: float = 0.3, batch_size: int = 1,
                  steps: int = 1000, seed: int = 0, momentum: float = 0.0) -> None:
         if x is None and y is None:
             x, y = surfaces.regression_data()
-        self.surface = surfaces.linear_regression(x, y)
+        self.surface = surfaces.linear_regression(x, y)  # validates x and y
         self.x = np.asarray(x, dtype=np.float64)
         self.y = np.asarray(y, dtype=np.float64)
         self.m = self.x.size
-        lr = float(_validate.in_range(lr, "lr", 10.0 ** LR_EXPONENTS[0], 10.0 ** LR_EXPONENTS[1]))
         batch_size = _validate.integer(batch_size, "batch_size", 1, self.m)
-        momentum = float(_validate.in_range(momentum, "momentum", 0.0, MOMENTUM_MAX))
-        steps = _validate.integer(steps, "steps", *STEPS_RANGE)
-        seed = _validate.integer(seed, "seed", 0, SEED_MAX)
         self.theta_star = self.surface.minima[0]
         self.start = self.surface.start
+        self._cache: tuple | None = None
+        super().__init__(lr=lr, batch_size=batch_size, momentum=momentum, steps=steps, seed=seed,
+                         data_x=self.x.tolist(), data_y=self.y.tolist(),
+                         surface_spec=surface_spec(self.surface, data=(self.x, self.y)),
+                         star=[float(v) for v in self.theta_star],
+                         batch_options=sorted({*batch_sizes(self.m), batch_size}))
+        self._send_draws()
+        self.observe(self._draws_needed, names=["seed", "batch_size"])
 
-        self.lr_slider = widgets.FloatLogSlider(value=lr, base=10, min=LR_EXPONENTS[0], max=LR_EXPONENTS[1],
-                                                step=0.01, description="lr", readout_format=".3g",
-                                                continuous_update=True)
-        options = sorted({*batch_sizes(self.m), batch_size})
-        self.batch_slider = widgets.SelectionSlider(options=options, value=batch_size,
-                                                    description="batch size", continuous_update=True)
-        self.momentum_slider = widgets.FloatSlider(value=momentum, min=0.0, max=MOMENTUM_MAX, step=0.01,
-                                                   description="momentum", continuous_update=True)
-        self.steps_slider = widgets.IntSlider(value=steps, min=STEPS_RANGE[0], max=STEPS_RANGE[1], step=10,
-                                              description="steps", continuous_update=False)
-        self.seed_box = widgets.BoundedIntText(value=seed, min=0, max=SEED_MAX, description="seed",
-                                               layout=widgets.Layout(width="180px"))
-        self.noise_button = widgets.Button(description="new noise",
-                                           tooltip="draw other minibatches (seed + 1)")
-        self.average_box = widgets.Checkbox(
-            value=False, indent=False, layout=widgets.Layout(width="420px"),
-            description="show the running average of the iterates (Polyak-Ruppert)")
-        self.readout = widgets.HTML()
+        self.lr_slider = Control(self, "lr")
+        self.batch_slider = Control(self, "batch_size", options="batch_options")
+        self.momentum_slider = Control(self, "momentum")
+        self.steps_slider = Control(self, "steps")
+        self.seed_box = Control(self, "seed")
+        self.average_box = Control(self, "show_average")
+        self.noise_button = Action(self.new_noise)
+        self.readout = Readout(self.readout_lines)
 
-        self._build_figure()
-        self._set_steps_axis()
-        self._compute()
-        self._show()
-        self._blitter.freeze_layout()
+    @t.validate("batch_size")
+    def _valid_batch(self, proposal) -> int:
+        return _validate.integer(proposal.value, "batch_size", 1, self.m)
 
-        for control in (self.lr_slider, self.batch_slider, self.momentum_slider, self.seed_box,
-                        self.average_box):
-            control.observe(self._on_change, names="value")
-        self.steps_slider.observe(self._on_steps, names="value")
-        self.noise_button.on_click(lambda _: self.new_noise())
+    # --- the minibatch draws, sent to the browser once per seed ---------------------------
 
-        help_text = widgets.HTML("<small>Orange: SGD; green: the running average of its iterates; "
-                                 "grey: full-batch gradient descent with the same lr and momentum. "
-                                 "The last batch size is the full batch.</small>")
-        self.widget = widgets.VBox([
-            widgets.HBox([self.lr_slider, self.batch_slider, self.momentum_slider]),
-            widgets.HBox([self.steps_slider, self.seed_box, self.noise_button, self.average_box]),
-            help_text, self.fig.canvas, self.readout,
-        ])
+    def _send_draws(self) -> None:
+        """Send the draws of the current seed: for every batch size (one message), or, when
+        that would be too many numbers, for the current batch size only."""
+        rows = STEPS_RANGE[1]
+        B = self.batch_size
+        if B not in self.batch_options:
+            self.batch_options = sorted({*self.batch_options, B})
+        sizes = [b for b in self.batch_options if b != self.m]
+        if rows * sum(sizes) > MAX_DRAWS:
+            sizes = [] if B == self.m else [B]
+        dtype = _index_dtype(self.m)
+        little_endian = np.dtype(dtype).newbyteorder("<")  # the browser reads little-endian
+        data = b"".join(minibatch_draws(self.m, b, rows, self.seed).astype(little_endian).tobytes()
+                        for b in sizes)
+        with self.hold_sync():
+            self.draws = data
+            self.draws_layout = {"seed": self.seed, "dtype": dtype, "rows": rows, "sizes": sizes}
 
-    # --- figure -------------------------------------------------------------
+    def _draws_needed(self, change) -> None:
+        layout = self.draws_layout
+        if layout.get("seed") != self.seed or (self.batch_size != self.m
+                                               and self.batch_size not in layout.get("sizes", [])):
+            self._send_draws()
 
-    def _build_figure(self) -> None:
-        self.fig = live.figure(figsize=(9.0, 3.9))
-        self.fig.set_layout_engine("constrained")
-        self.ax_path, self.ax_dist = self.fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 1.25]})
-        ax = self.ax_path
-        plotting.contour(ax, self.surface)
-        ax.plot(*self.start, "s", color="k", markersize=6, zorder=6)
-        ax.set_xlabel(r"$\theta_0$")
-        ax.set_ylabel(r"$\theta_1$")
-        ax.set_title(f"least squares on m = {self.m} points (square: start)", fontsize=9)
-        (self.gd_line,) = ax.plot([], [], "-", color=COLORS["gd"], linewidth=1.6, zorder=4.5,
-                                  label="full-batch GD")
-        (self.sgd_line,) = ax.plot([], [], "o-", color=COLORS["sgd"], markersize=2, linewidth=0.7,
-                                   alpha=0.8, zorder=4, label="SGD")
-        (self.average_line,) = ax.plot([], [], "-", color=COLORS["average"], linewidth=2.0, zorder=5,
-                                       label="running average")
-        # The minimum again, redrawn over the (blitted) paths so that the SGD cloud cannot hide it.
-        (self.star,) = ax.plot(*self.theta_star, "*", color="gold", markeredgecolor="k", markersize=12)
+    # --- the paths, computed from the traits ------------------------------------------------
 
-        axd = self.ax_dist
-        (self.gd_dist,) = axd.plot([], [], color=COLORS["gd"], linewidth=1.6, label="full-batch GD")
-        (self.sgd_dist,) = axd.plot([], [], color=COLORS["sgd"], linewidth=1.0, label="SGD")
-        (self.average_dist,) = axd.plot([], [], color=COLORS["average"], linewidth=1.8,
-                                        label="running average")
-        axd.set_yscale("log")
-        d0 = float(np.linalg.norm(self.start - self.theta_star))
-        axd.set_ylim(1e-7, 10.0 * d0)
-        axd.set_xlabel("step $k$")
-        axd.set_ylabel(r"$\|\theta_k - \theta^\star\|$")
-        axd.set_title("distance to the least-squares solution")
-        axd.grid(True, which="major", alpha=0.3)
-        axd.legend(loc="lower left", fontsize=8)
-        self._blitter = live.Blitter(self.fig, [self.gd_line, self.sgd_line, self.average_line,
-                                                self.gd_dist, self.sgd_dist, self.average_dist, self.star])
+    def _compute(self) -> tuple:
+        key = (self.lr, self.batch_size, self.momentum, self.steps, self.seed)
+        if self._cache is None or self._cache[0] != key:
+            beta = self.momentum
+            points, diverged_at = sgd_path(self.x, self.y, self.start, self.lr, self.batch_size,
+                                           self.steps, self.seed, beta)
+            gd = optimizers.run(self.surface, self.start, "gd" if beta == 0 else "momentum", self.lr, beta,
+                                self.steps)
+            self._cache = (key, (points, diverged_at, running_average(points), gd))
+        return self._cache[1]
 
+    @property
+    def points(self) -> np.ndarray:
+        """The SGD iterates, shape ``(steps + 1, 2)`` (NaN after a divergence)."""
+        return self._compute()[0]
 
-    def _set_steps_axis(self) -> None:
-        self.ax_dist.set_xlim(0, self.steps_slider.value)
+    @property
+    def diverged_at(self) -> int | None:
+        return self._compute()[1]
 
-    # --- computation and drawing ----------------------------------------------
+    @property
+    def average(self) -> np.ndarray:
+        """The running (Polyak-Ruppert) average of the SGD iterates, shape ``(steps + 1, 2)``."""
+        return self._compute()[2]
 
-    def _compute(self) -> None:
-        lr, beta = self.lr_slider.value, self.momentum_slider.value
-        steps = self.steps_slider.value
-        self.points, self.diverged_at = sgd_path(self.x, self.y, self.start, lr, self.batch_slider.value,
-                                                 steps, self.seed_box.value, beta)
-        self.average = running_average(self.points)
-        self.gd = optimizers.run(self.surface, self.start, "gd" if beta == 0 else "momentum", lr, beta, steps)
+    @property
+    def gd(self):
+        """Full-batch gradient descent (with the same momentum) from the same start."""
+        return self._compute()[3]
 
     def _distance(self, points: np.ndarray) -> np.ndarray:
         return np.maximum(np.linalg.norm(points - self.theta_star, axis=1), 1e-300)
 
-    def _show(self) -> None:
-        """Put the current paths into the artists and the readout."""
-        k = np.arange(len(self.points))
-        self.sgd_line.set_data(self.points[:, 0], self.points[:, 1])
-        self.gd_line.set_data(self.gd.points[:, 0], self.gd.points[:, 1])
-        self.sgd_dist.set_data(k, self._distance(self.points))
-        self.gd_dist.set_data(k, self._distance(self.gd.points))
-        self.average_line.set_data(self.average[:, 0], self.average[:, 1])
-        self.average_dist.set_data(k, self._distance(self.average))
-        shown = self.average_box.value
-        self.average_line.set_visible(shown)
-        self.average_dist.set_visible(shown)
-        self.readout.value = "<br>".join(html.escape(line) for line in self.readout_lines())
-
     def readout_lines(self) -> list[str]:
         """The readout as plain text: SGD, the running average and gradient descent."""
-        B, steps = self.batch_slider.value, self.steps_slider.value
-        gd_name = "full-batch GD" if self.momentum_slider.value == 0 else "full-batch GD with momentum"
+        B, steps = self.batch_size, self.steps
+        gd_name = "full-batch GD" if self.momentum == 0 else "full-batch GD with momentum"
         sgd_name = f"SGD, batch {B} of {self.m}" + (" (the full batch: SGD is GD)" if B == self.m else "")
         if self.diverged_at is not None:
             lines = [f"{sgd_name}: diverged at step {self.diverged_at}",
@@ -283,26 +294,37 @@ class SGDExplorer:
             lines.append(f"{gd_name}: ||theta_k - theta*|| = {self._distance(self.gd.points)[-1]:.2e}")
         return lines
 
-    def update(self) -> None:
-        """Recompute the paths for the controls' values and redraw the lines (a blit)."""
-        self._compute()
-        self._show()
-        self._blitter.update()
-
     def new_noise(self) -> None:
         """Draw other minibatches: the next seed (what the "new noise" button does)."""
-        self.seed_box.value = (self.seed_box.value + 1) % (SEED_MAX + 1)
+        self.seed = (self.seed + 1) % (SEED_MAX + 1)
 
-    def _on_change(self, change) -> None:
-        self.update()
+    def update(self) -> None:
+        """Nothing to do: the browser redraws on every change (kept for cells that call it)."""
 
-    def _on_steps(self, change) -> None:
-        self._set_steps_axis()
-        self._compute()
-        self._show()
-        self.fig.canvas.draw()  # the step axis changed: a full redraw
+    # --- the static picture ----------------------------------------------------------------
 
-    # --- display ------------------------------------------------------------
+    def static_figure(self):
+        from matplotlib.figure import Figure
 
-    def _ipython_display_(self) -> None:
-        live.show(self.widget, self.fig, "SGD explorer")
+        fig = Figure(figsize=(9.0, 3.9), dpi=80)
+        ax, axd = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 1.25]})
+        plotting.contour(ax, self.surface)
+        ax.plot(*self.start, "s", color="k", markersize=6)
+        k = np.arange(self.steps + 1)
+        ax.plot(*self.gd.points.T, "-", color=COLORS["gd"], linewidth=1.6, label="full-batch GD")
+        ax.plot(*self.points.T, "o-", color=COLORS["sgd"], markersize=2, linewidth=0.7, label="SGD")
+        axd.semilogy(k, self._distance(self.gd.points), color=COLORS["gd"], label="full-batch GD")
+        axd.semilogy(k, self._distance(self.points), color=COLORS["sgd"], label="SGD")
+        if self.show_average:
+            ax.plot(*self.average.T, "--", color=COLORS["average"], linewidth=2.0, label="running average")
+            axd.semilogy(k, self._distance(self.average), "--", color=COLORS["average"],
+                         label="running average")
+        ax.set_xlabel("θ₀")
+        ax.set_ylabel("θ₁")
+        ax.set_title(f"least squares on m = {self.m} points (square: start)", fontsize=9)
+        axd.set_ylim(1e-7, 10.0 * float(np.linalg.norm(self.start - self.theta_star)))
+        axd.set_xlabel("step k")
+        axd.set_title("distance to the least-squares solution")
+        axd.legend(loc="lower left", fontsize=8)
+        fig.tight_layout()
+        return fig
