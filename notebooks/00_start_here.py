@@ -64,15 +64,21 @@
 #
 # * **Run everything** with *Run → Run All Cells*. Every notebook runs top to bottom on
 #   a fresh kernel in well under half a minute on a laptop, with no internet and no GPU.
-# * **Sliders** redraw the picture beside them at once. A notebook read without a
-#   kernel (on GitHub, say) shows a still picture of the default setting instead.
+# * **Sliders** redraw the picture beside them at once: your browser computes and draws
+#   every interactive figure itself. What you see depends on where you read:
+#   * in JupyterLab, once you have run the cell, the live figure with its controls;
+#   * in JupyterLab before running the cell, a still picture of its starting setting;
+#   * in a notebook exported to HTML (`jupyter nbconvert --to html`) and on the course's
+#     website, the live figure with working controls and no kernel at all;
+#   * on GitHub, which runs no JavaScript, the still picture.
 # * **Exercises** end with a line such as `checks.gradient_descent.stability_limit(answer)`.
 #   It prints `Correct: ...` when you are right; otherwise it stops with a message saying
 #   what is wrong and giving a hint. Your instructor may hand out *student copies* in
 #   which the solutions are replaced by `raise NotImplementedError`.
 #
-# The first cell of every notebook is the same: it imports, seeds every random
-# generator and fixes the thread count, so that each run prints the same numbers.
+# The first cell of every notebook is the same: it imports and seeds every random
+# generator, so that each run prints the same numbers (and the same on every computer:
+# the course computes what it prints in double precision, whatever the processor).
 
 # %%
 import numpy as np
@@ -104,44 +110,17 @@ assert one_step.points[1, 0] == 0.5
 # step multiplies $x$ by $1-\eta$ (lesson 01 explains why). Below $\eta = 1$ the
 # iterates creep toward 0, at $\eta = 1$ they land there in one step, between 1 and 2
 # they flip sign while shrinking, and beyond 2 they grow. If the dots move while you
-# drag, this browser runs the course's widgets.
+# drag, this browser runs the course's widgets. The browser itself computes and draws
+# them (a small JavaScript module that ships with the course), so they answer within
+# one frame, and keep working even while the kernel is busy.
 
 # %%
-import ipywidgets as widgets
+from lessons_lib import plotting
+from lessons_lib.widgets import ParabolaSlider
 
-from lessons_lib import live, plotting
-
-fig = live.figure(figsize=(7.0, 2.8))
-ax = fig.add_subplot()
-steps = np.arange(11)
-(dots,) = ax.plot(steps, np.zeros(11), "o-", color=plotting.METHOD_COLORS["gd"])
-ax.axhline(0.0, color="0.6", linewidth=0.8)
-ax.set_ylim(-2.2, 2.2)
-ax.set_xlabel("step $k$")
-ax.set_ylabel("$x_k$")
-ax.set_title(r"$x_k = (1-\eta)^k$")  # a title of the final height, so the layout leaves room
-fig.tight_layout()
-
-lr_slider = widgets.FloatSlider(value=0.5, min=0.05, max=2.2, step=0.05, description="lr",
-                                continuous_update=True)
-readout = widgets.Label()
-
-
-def redraw(change=None):
-    """Update the dots and the readout for the slider's learning rate (no re-plotting)."""
-    lr = lr_slider.value
-    run = optimizers.run(parabola, [1.0, 0.0], "gd", lr=lr, steps=10)
-    dots.set_ydata(np.clip(run.points[:, 0], -2.2, 2.2))
-    ax.set_title(f"$x_k = (1-\\eta)^k$ with $\\eta$ = {lr:.2f}")
-    factor = 1.0 - lr
-    verdict = "shrinks" if abs(factor) < 1 else "does not shrink"
-    readout.value = f"each step multiplies x by 1 - lr = {factor:+.2f}: the iterate {verdict}"
-    fig.canvas.draw_idle()
-
-
-lr_slider.observe(redraw, names="value")
-redraw()
-live.show(widgets.VBox([lr_slider, readout, fig.canvas]), fig, "learning-rate slider on a parabola")
+check = ParabolaSlider(lr=0.5)
+lr_slider, readout = check.lr_slider, check.readout
+check
 
 # %% [markdown]
 # The readout for the default setting, as text (it is what the check below compares):
@@ -182,5 +161,6 @@ for label, run in runs.items():
 # * The course is ten notebooks, from gradient descent to a compressed network, each
 #   with goals, checked formulas, a summary and self-checking exercises.
 # * `lessons_lib.setup()` at the top of each notebook makes every run print the same.
-# * Widgets update the figure beside them; without a kernel you see a still picture.
+# * Widgets are computed and drawn by your browser; they stay live in exported HTML and on
+#   the course's website, and GitHub shows a still picture.
 # * If the slider above moved the dots, you are ready for lesson 01.

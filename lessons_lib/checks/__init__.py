@@ -17,7 +17,42 @@ import numpy as np
 
 
 class NotYet(AssertionError):
-    """An exercise answer that is not right yet; the message says why and gives a hint."""
+    """An exercise answer that is not right yet; the message says why and gives a hint.
+
+    In a notebook, IPython shows an exception through its ``_render_traceback_`` when it has
+    one: this shows the message alone, "Not yet: ..." and the hint on its own line. A
+    traceback would print the check's source, and with it the expected value.
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        message = str(self)
+        what, sep, hint = message.partition(" Hint: ")
+        lines = [f"\x1b[1;31mNot yet:\x1b[0m {what}"]
+        if sep:
+            lines.append(f"\x1b[1mHint:\x1b[0m {hint}")
+        return lines
+
+
+def as_number(answer: object, what: str, hint: str = "") -> float:
+    """The answer as a finite float, or :class:`NotYet` saying why it is not one.
+
+    ``None`` and ``...`` mean "no answer yet"; text such as ``'0.5'`` and booleans are not
+    numbers (a student who typed quotes should be told, not silently accepted).
+    """
+    tail = f" Hint: {hint}" if hint else ""
+    if answer is None or answer is Ellipsis:
+        raise NotYet(f"No answer yet for {what}.{tail}")
+    if isinstance(answer, str | bytes):
+        raise NotYet(f"{what} should be a number, not the text {answer!r}: remove the quotes.{tail}")
+    if isinstance(answer, bool | np.bool_):
+        raise NotYet(f"{what} should be a number, not {bool(answer)}.{tail}")
+    try:
+        value = float(answer)
+    except (TypeError, ValueError):
+        raise NotYet(f"{what} should be a single number; got {type(answer).__name__}.{tail}") from None
+    if not np.isfinite(value):
+        raise NotYet(f"{what} should be finite; got {value}.{tail}")
+    return value
 
 
 def _fmt(x: object) -> str:
@@ -51,14 +86,7 @@ def number(
     mistakes : named wrong answers, ``{name: (value, explanation)}``: an answer
         close to ``value`` gets ``explanation`` instead of the generic message.
     """
-    if answer is None or answer is Ellipsis:
-        raise NotYet(f"No answer yet for {what}. Hint: {hint}")
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        raise NotYet(f"{what} should be a single number; got {type(answer).__name__}.") from None
-    if not np.isfinite(value):
-        raise NotYet(f"{what} should be finite; got {value}. Hint: {hint}")
+    value = as_number(answer, what, hint)
     if np.isclose(value, expected, rtol=rtol, atol=0.0):
         passed(f"{what} = {_fmt(expected)}.")
         return
@@ -74,6 +102,8 @@ def array(answer: object, what: str, shape: tuple[int, ...], shape_hint: str = "
     """A numeric array answer of the given shape, or :class:`NotYet` saying what is off with it."""
     if answer is None or answer is Ellipsis:
         raise NotYet(f"No answer yet for {what}." + (f" Hint: {hint}" if hint else ""))
+    if isinstance(answer, str | bytes) or np.asarray(answer).dtype.kind in "USOb":
+        raise NotYet(f"{what} should be an array of numbers; got {answer!r}.")
     try:
         arr = np.asarray(answer, dtype=float)
     except (TypeError, ValueError):

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from .. import optimizers, surfaces, theory
-from . import NotYet, array, number, passed
+from . import NotYet, array, as_number, number, passed
 
 VERDICTS = ("holds", "misleading", "does not hold", "unverifiable")
 
@@ -145,11 +145,7 @@ def best_beta_per_kappa(answers: object) -> None:
     lines = []
     for kappa in kappas:
         _, beta_star, _ = theory.optimal_momentum(1.0, float(kappa))
-        try:
-            got = float(answers[kappa])
-        except (TypeError, ValueError):
-            raise NotYet(f"the best beta for kappa = {kappa} should be a number; "
-                         f"got {answers[kappa]!r}.") from None
+        got = as_number(answers[kappa], f"the best beta for kappa = {kappa}")
         if not math.isfinite(got) or abs(got - beta_star) > 0.02:
             raise NotYet(f"for kappa = {kappa} your best beta {got:.3f} is not where the rate is smallest. "
                          "Hint: scan lr on a log grid wide enough to hold 4 / (1 + sqrt(kappa))^2 and beta "

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import theory
-from . import NotYet, function, number, passed
+from . import NotYet, as_number, function, number, passed
 
 
 def stability_limit(answer: object) -> None:
@@ -63,7 +63,7 @@ def best_lr_on_valley(answer: object, mu: float, L: float) -> None:
     if answer is None:
         raise NotYet("No answer yet. Hint: scan lr on a grid, count the steps to the tolerance, "
                      "take the argmin.")
-    value = float(answer)
+    value = as_number(answer, "the best learning rate")
     best, _ = theory.optimal_gd(mu, L)
     rel = abs(value - best) / best
     if not np.isfinite(value) or value <= 0:

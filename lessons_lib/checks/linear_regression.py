@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from .. import theory
-from . import NotYet, passed, vector
+from . import NotYet, as_number, passed, vector
 
 X_DATA = np.array([0.0, 1.0, 2.0, 3.0])
 Y_DATA = np.array([-0.2, 1.2, 2.6, 2.8])
@@ -149,7 +149,7 @@ def best_momentum(answer: object) -> None:
     if answer is None or answer is Ellipsis:
         raise NotYet("No answer yet. Hint: run optimizers.run with momentum=an array of gammas, "
                      "count the steps until the distance to theta* is below 1e-10, take the argmin.")
-    value = float(answer)
+    value = as_number(answer, "the fastest momentum")
     if not 0.0 <= value < 1.0:
         raise NotYet(f"momentum must be in [0, 1); got {value}.")
     if value > best + 0.05:

@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import optimizers, surfaces, theory
-from . import NotYet, _fmt, number, passed
+from . import NotYet, _fmt, as_number, number, passed
 
 
 def complex_rate(answer: object) -> None:
@@ -147,7 +147,7 @@ def speedup(answer: object) -> None:
     if answer is None or answer is Ellipsis:
         raise NotYet("No answer yet. Hint: run both methods at their optimal settings and count the "
                      "steps until the error stays below 1e-6 of the start.")
-    value = float(answer)
+    value = as_number(answer, "the ratio of step counts")
     if math.isclose(value, kappa, rel_tol=0.05):
         raise NotYet(f"{value:g} is kappa. Momentum divides the number of steps by about sqrt(kappa), "
                      "not kappa: the rates are (kappa-1)/(kappa+1) against (sqrt(kappa)-1)/(sqrt(kappa)+1). "

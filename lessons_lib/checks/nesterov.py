@@ -15,7 +15,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import surfaces, theory
-from . import NotYet, _fmt, number, passed
+from . import NotYet, _fmt, as_number, number, passed
 
 
 def effective_momentum(answer: object) -> None:
@@ -143,7 +143,7 @@ def textbook_rate(answer: object) -> None:
     if answer is None or answer is Ellipsis:
         raise NotYet("No answer yet. Hint: run optimizers.run on surfaces.quadratic([1, 100]) and take "
                      "(error_k2 / error_k1) ** (1 / (k2 - k1)) over a long window.")
-    value = float(answer)
+    value = as_number(answer, "the measured rate")
     if math.isclose(value, (sk - 1) / (sk + 1), rel_tol=1e-3):
         raise NotYet(f"{value:.4g} = (sqrt(kappa)-1)/(sqrt(kappa)+1) is beta here (and the heavy ball's "
                      "optimal rate), not a measurement of these iterates. Hint: run the method and measure.")

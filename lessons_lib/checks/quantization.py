@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import quantization
-from . import NotYet, number, passed
+from . import NotYet, as_number, number, passed
 
 
 def scale_and_zero_point(scale: object, zero_point: object) -> None:
@@ -127,7 +127,7 @@ def clipping(answer: object, w: object, bits: int = 3) -> None:
     if answer is None:
         raise NotYet("No answer yet. Hint: compute the RMS error for a grid of c in (0, 1] and take "
                      "the c with the smallest error.")
-    c = float(answer)
+    c = as_number(answer, "the clipping fraction c")
     if not np.isfinite(c) or not 0 < c <= 1:
         raise NotYet(f"c must be a fraction in (0, 1]; got {c:.6g}.")
     w = np.asarray(w, dtype=float)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import NotYet, number, passed
+from . import NotYet, as_number, number, passed
 
 
 def minibatch_variance(answer: object) -> None:
@@ -113,11 +113,8 @@ def measured_stationary_variance(answer: object) -> None:
     if answer is None or answer is Ellipsis:
         raise NotYet("No measurement yet. Hint: run many seeds at once as a NumPy array, for ~100 steps, "
                      "then take .var() across the seeds.")
-    try:
-        value = float(answer)
-    except (TypeError, ValueError):
-        raise NotYet(f"the measurement should be one number; got {type(answer).__name__}.") from None
-    if not np.isfinite(value) or value <= 0:
+    value = as_number(answer, "the measured variance")
+    if value <= 0:
         raise NotYet(f"a variance is a positive number; got {value}.")
     if abs(value / np.sqrt(expected) - 1) < 0.1:
         raise NotYet(f"{value:.4g} looks like a standard deviation; report the variance (.var()).")

@@ -540,6 +540,11 @@ export function runningAverage(points) {
   return avg;
 }
 
+/** A distance to theta* for the readout; below 1e-12 it is rounding noise (as sgd.format_distance). */
+export function formatDistance(d) {
+  return d < 1e-12 ? "< 1e-12" : `= ${formatE(d, 2)}`;
+}
+
 /** ||theta_k - theta*|| per row (sqrt(d0^2 + d1^2), as np.linalg.norm), floored at 1e-300. */
 export function distances(points, star) {
   const n = points.length / 2;
@@ -1820,12 +1825,12 @@ export function sgdState(get) {
       lines.push(`${name}: diverged at step ${sgd.divergedAt}`,
         "running average of the SGD iterates: undefined (SGD diverged)");
     } else {
-      lines.push(`${name}: ||theta_k - theta*|| = ${formatE(distances(sgd.points, star)[steps], 2)} at step ${steps}`,
-        `running average of the SGD iterates: ||mean - theta*|| = ${formatE(distances(average, star)[steps], 2)}`);
+      lines.push(`${name}: ||theta_k - theta*|| ${formatDistance(distances(sgd.points, star)[steps])} at step ${steps}`,
+        `running average of the SGD iterates: ||mean - theta*|| ${formatDistance(distances(average, star)[steps])}`);
     }
   }
   lines.push(gd.divergedAt !== null ? `${gdName}: diverged at step ${gd.divergedAt}`
-    : `${gdName}: ||theta_k - theta*|| = ${formatE(gdDist[steps], 2)}`);
+    : `${gdName}: ||theta_k - theta*|| ${formatDistance(gdDist[steps])}`);
   return { x, y, m, spec, star, start, lr, B, beta, steps, gd, gdDist, sgd, average, lines, ok };
 }
 

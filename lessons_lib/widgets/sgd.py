@@ -33,6 +33,12 @@ COLORS = {"sgd": "#E69F00", "average": "#CC79A7", "gd": "#555555"}  # as in the 
 MAX_DRAWS = 4_000_000  # minibatch indices sent for all batch sizes at once, at most
 
 
+def format_distance(d: float) -> str:
+    """A distance to theta* for the readout: ``= 1.23e-04``, or ``< 1e-12`` where it is rounding noise
+    (theta* itself is only known to about 1e-15, and those last digits differ between CPUs)."""
+    return "< 1e-12" if d < 1e-12 else f"= {d:.2e}"
+
+
 def batch_sizes(m: int) -> list[int]:
     """The batch-size slider's positions: 1, 2, 4, ... below ``m``, then ``m`` (the full batch)."""
     m = _validate.integer(m, "m", 1, None)
@@ -285,13 +291,14 @@ class SGDExplorer(CourseWidget):
                      "running average of the SGD iterates: undefined (SGD diverged)"]
         else:
             final = self._distance(self.points)[-1]
-            lines = [f"{sgd_name}: ||theta_k - theta*|| = {final:.2e} at step {steps}",
-                     f"running average of the SGD iterates: ||mean - theta*|| = "
-                     f"{self._distance(self.average)[-1]:.2e}"]
+            lines = [f"{sgd_name}: ||theta_k - theta*|| {format_distance(final)} at step {steps}",
+                     f"running average of the SGD iterates: ||mean - theta*|| "
+                     f"{format_distance(self._distance(self.average)[-1])}"]
         if self.gd.diverged:
             lines.append(f"{gd_name}: diverged at step {self.gd.diverged_at}")
         else:
-            lines.append(f"{gd_name}: ||theta_k - theta*|| = {self._distance(self.gd.points)[-1]:.2e}")
+            gd_distance = format_distance(self._distance(self.gd.points)[-1])
+            lines.append(f"{gd_name}: ||theta_k - theta*|| {gd_distance}")
         return lines
 
     def new_noise(self) -> None:
