@@ -29,10 +29,12 @@ SEED = 0
 
 def setup(seed: int = SEED, threads: int | None = None) -> None:
     """Seed Python, NumPy (legacy global state) and PyTorch (if the notebook has imported it),
-    and apply the course's plotting style.
+    set torch's thread count and apply the course's plotting style.
 
-    ``threads`` sets torch's intra-op thread count (default: the environment variable
-    ``LESSONS_THREADS`` if set, else torch's own choice). Outputs must not depend on it."""
+    ``threads`` is torch's intra-op thread count: the environment variable ``LESSONS_THREADS``
+    if set, else 1. The course's networks are tiny, so more threads only add waiting (three to
+    four times slower on two busy cores). Outputs do not depend on it: the tests run every
+    notebook a second time with another count."""
     import numpy as np
 
     from . import _validate, plotting
@@ -43,7 +45,9 @@ def setup(seed: int = SEED, threads: int | None = None) -> None:
         if not threads.isdigit():
             raise ValueError(f"LESSONS_THREADS must be an integer in [1, 256]; got {threads!r}")
         threads = int(threads)
-    if threads is not None:
+    if threads is None:
+        threads = 1
+    else:
         threads = _validate.integer(threads, "threads", 1, 256)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - seeds the legacy global state on purpose
@@ -51,6 +55,5 @@ def setup(seed: int = SEED, threads: int | None = None) -> None:
     torch = sys.modules.get("torch")  # seeded only if the notebook imported it (import it first)
     if torch is not None:
         torch.manual_seed(seed)
-        if threads is not None:
-            torch.set_num_threads(threads)
+        torch.set_num_threads(threads)
     plotting.use_style()

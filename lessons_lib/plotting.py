@@ -1,6 +1,9 @@
 """Plotting helpers: contours, paths and loss curves in one consistent style.
 
-Each method has one colour everywhere in the course (:data:`METHOD_COLORS`).
+Each method has one colour and one line style everywhere in the course, in the static
+figures and in the in-browser widgets alike (:data:`METHOD_COLORS`, :data:`METHOD_LINESTYLES`:
+the Okabe-Ito palette, readable with every common colour-vision deficiency, and a dash
+pattern, so that the methods differ without colour too).
 Loss curves show the gap ``f(x_k) - f_min`` on a log scale, where a linear rate
 ``rho`` appears as a straight line of slope ``log10(rho)`` per step.
 """
@@ -18,7 +21,9 @@ from matplotlib.lines import Line2D
 from .optimizers import Trajectory
 from .surfaces import Surface
 
-METHOD_COLORS = {"gd": "#1f77b4", "momentum": "#d62728", "nesterov": "#2ca02c"}
+# Okabe-Ito blue, vermillion and bluish green, as course_widgets.js's METHOD_STYLE.
+METHOD_COLORS = {"gd": "#0072B2", "momentum": "#D55E00", "nesterov": "#009E73"}
+METHOD_LINESTYLES = {"gd": "-", "momentum": (0, (8, 4)), "nesterov": (0, (8, 3, 2, 3))}
 METHOD_LABELS = {"gd": "gradient descent", "momentum": "momentum", "nesterov": "Nesterov"}
 STYLE = {
     "figure.dpi": 80,
@@ -81,8 +86,8 @@ def path(ax: Axes, points: np.ndarray, method: str = "gd", label: str | None = N
     """Draw a trajectory ``points`` of shape ``(steps + 1, 2)``; NaN rows (after divergence) are gaps."""
     color = color or METHOD_COLORS.get(method, "k")
     label = METHOD_LABELS.get(method, method) if label is None else label
-    (line,) = ax.plot(points[:, 0], points[:, 1], "o-", color=color, markersize=markersize,
-                      linewidth=1.2, label=label)
+    (line,) = ax.plot(points[:, 0], points[:, 1], marker="o", color=color, markersize=markersize,
+                      linestyle=METHOD_LINESTYLES.get(method, "-"), linewidth=1.2, label=label)
     ax.plot(*points[0], "s", color=color, markersize=6)
     return line
 
@@ -100,7 +105,7 @@ def loss_curve(ax: Axes, losses: np.ndarray, f_min: float | None, method: str = 
     color = color or METHOD_COLORS.get(method, "k")
     label = METHOD_LABELS.get(method, method) if label is None else label
     (line,) = ax.plot(np.arange(len(losses)), loss_gap(losses, f_min), color=color,
-                      linewidth=1.5, label=label)
+                      linestyle=METHOD_LINESTYLES.get(method, "-"), linewidth=1.5, label=label)
     ax.set_xlabel("step $k$")
     if f_min is None:
         ax.set_ylabel("$f(x_k)$")

@@ -52,7 +52,10 @@ def progress(iterable: Iterable[T], total: int | None = None, desc: str = "") ->
     from tqdm.notebook import tqdm as tqdm_notebook
 
     bar = tqdm_notebook(iterable, total=total, desc=desc, leave=False, display=False)
-    handle = display(bar.container, display_id=True)
+    # The widget alone, without its text form: nbval compares each output as the kernel first
+    # sent it (it ignores the later update to an empty display), and skips widget views.
+    bundle = {k: v for k, v in bar.container._repr_mimebundle_().items() if k != "text/plain"}
+    handle = display(bundle, raw=True, display_id=True)
     try:
         yield from bar
     finally:

@@ -8,7 +8,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -81,8 +81,6 @@
 # the course computes what it prints in double precision, whatever the processor).
 
 # %%
-import numpy as np
-
 import lessons_lib
 from lessons_lib import optimizers, surfaces
 

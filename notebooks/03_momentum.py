@@ -8,7 +8,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -85,7 +85,7 @@ for label, run in first_look.items():
 #
 # The explorer below runs gradient descent, momentum and Nesterov (lesson 04) on the same
 # valley (here with gradient descent and momentum switched on). Drag **momentum** from 0 upwards
-# and watch the red path: at 0 it *is* gradient descent; around 0.75 it is fastest (the readout
+# and watch the momentum path (vermillion, dashed): at 0 it *is* gradient descent; around 0.75 it is fastest (the readout
 # shows the step at which the loss first gets within $10^{-6}$ of the minimum: 53 steps, against
 # more than 300 for gradient descent); near 0.95 it overshoots and spirals in slowly. Drag **lr**
 # until a path diverges. (Without a kernel you see the starting picture.)

@@ -8,7 +8,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -18,7 +18,8 @@
 #
 # A trained network stores every weight as a 32-bit float. Most of those bits are
 # noise as far as the network's answers are concerned: with 8 bits per weight the
-# digits classifier of this lesson loses nothing, and with 4 bits it loses little.
+# digits classifier of this lesson loses at most one of its 450 test images, and with 4 bits
+# (one scale per row) less than one percentage point, in each of five trained copies.
 # This lesson builds the quantizer that does this from scratch (a scale, a zero point,
 # a clamp and a round), measures exactly how much error it adds, applies it to a
 # trained network after training, and then trains *through* the quantizer with
@@ -35,7 +36,8 @@
 #    "6 dB per bit" law: each extra bit halves the error;
 # 3. compare per-tensor and per-channel quantization on a trained layer;
 # 4. quantize a trained network after training (post-training quantization, PTQ) and read
-#    its accuracy against the number of bits;
+#    its accuracy against the number of bits, over several training seeds and with a
+#    confidence interval;
 # 5. train with fake quantization and the straight-through estimator (quantization-aware
 #    training, QAT) using SGD with momentum, and check that the estimator's gradient is
 #    the identity;
@@ -56,15 +58,18 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from scipy import stats
 from torch import nn
 
 import lessons_lib
 from lessons_lib import checks, quantization
 from lessons_lib.data import load_digits_split
 from lessons_lib.models import mlp
+from lessons_lib.progress import progress
 from lessons_lib.training import accuracy, train
 
 lessons_lib.setup()
+torch.set_default_dtype(torch.float64)  # every printed number the same on every CPU: see below
 
 # %% [markdown]
 # ## 1. The uniform affine quantizer
@@ -245,17 +250,60 @@ plt.show()
 # The subject of the rest of the lesson is a small multilayer perceptron
 # $64 \to 64 \to 32 \to 10$ (6,570 parameters) trained on the handwritten digits that ship
 # with scikit-learn (8x8 images, 1,347 for training, 450 for testing), with SGD and
-# momentum 0.9 for 20 epochs:
+# momentum 0.9 for 20 epochs.
+#
+# The lesson computes in float64 (the setup cell makes it torch's default type) so that its
+# printed numbers are the same on every CPU: in float32, the rounding of a sum depends on the
+# processor's vector unit and the thread count, and over thousands of training steps those
+# differences grow into different accuracies. A deployed model is stored in float32 (or, after
+# this lesson, in fewer bits); where bytes are counted, the float32 size is what counts.
+#
+# A training run has two random ingredients, the initial weights and the order of the
+# minibatches, and a conclusion about quantizing *a trained network* must not rest on one draw
+# of them. So we train five networks, seeds 0 to 4 (seed $k$ fixes both ingredients; the
+# train/test split is the same for all), and report every accuracy per seed and as a mean with
+# its 95 % confidence interval $\bar a \pm t_{0.975,\,n-1}\, s_a/\sqrt n$ ($s_a$ the sample standard
+# deviation of the $n = 5$ values, $t$ the Student-$t$ quantile). On 450 test images one image is
+# worth $100/450 = 0.22$ percentage points, the smallest difference an accuracy can show.
 
 # %%
+SEEDS = range(5)
 data = load_digits_split(seed=0)
-model = mlp(hidden=(64, 32), seed=0)
-history = train(model, data, epochs=20, lr=0.1, momentum=0.9, seed=0, progress=False)
-float_acc = accuracy(model, data.X_test, data.y_test)
+models = {}
+for seed in progress(SEEDS, desc="training one float network per seed"):
+    models[seed] = mlp(hidden=(64, 32), seed=seed)
+    train(models[seed], data, epochs=20, lr=0.1, momentum=0.9, seed=seed, progress=False)
+float_accs = np.array([accuracy(m, data.X_test, data.y_test) for m in models.values()])
+model, float_acc = models[0], float_accs[0]  # sections 6 to 8 look inside the seed-0 network
+
+
+def mean_ci(values):
+    """Mean and half-width of the 95 % t-interval: t_{0.975, n-1} * s / sqrt(n)."""
+    v = np.asarray(values, dtype=float)
+    return v.mean(), stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)
+
+
+def fmt_ci(values):
+    """'mean ± half-width', both rounded to the half-width's first significant digit."""
+    m, h = mean_ci(values)
+    digits = 2 if h == 0 else max(0, -int(np.floor(np.log10(h))))
+    return f"{m:.{digits}f} ± {h:.{digits}f}"
+
+
+def seed_table(rows, fmt="{:8.2f}", width=30):
+    """One row per label: the values of seeds 0..4 and their mean ± 95 % interval."""
+    print(" " * width + "".join(f"  seed {s}" for s in SEEDS) + "   mean ± 95 % interval")
+    for label, values in rows.items():
+        print(f"{label:<{width}}" + "".join(fmt.format(v) for v in values) + "   " + fmt_ci(values))
+
+
 print(model)
-print(f"test accuracy in float32: {100 * float_acc:.2f} %")
-W1 = model[0].weight.detach().numpy().astype(np.float64)  # the first layer, 64 x 64
-print(f"first layer: shape {W1.shape}, weights in [{W1.min():.3f}, {W1.max():.3f}]")
+print(f"t quantile t(0.975, {len(SEEDS) - 1}) = {stats.t.ppf(0.975, len(SEEDS) - 1):.3f}; "
+      f"one test image = 100/{len(data.y_test)} = {100 / len(data.y_test):.2f} points")
+seed_table({"test accuracy in float64 (%)": 100 * float_accs})
+W1 = model[0].weight.detach().numpy()  # the seed-0 network's first layer, 64 x 64, float64
+print(f"first layer of seed 0: shape {W1.shape}, weights in [{W1.min():.3f}, {W1.max():.3f}]")
+assert W1.dtype == np.float64 and np.all(float_accs > 0.95)
 
 # %% [markdown]
 # ## 6. Error against bits: the 6 dB per bit law
@@ -289,15 +337,26 @@ for i, bits in enumerate(bit_range):
     gain = f"{sqnr[i] - sqnr[i - 1]:8.2f}" if i else "       -"
     print(f"{bits:5d} {rms_tensor[i]:11.2e} {predicted[i]:12.2e} {sqnr[i]:11.2f} {gain:>14}")
 mean_gain = (sqnr[-1] - sqnr[4]) / (bit_range[-1] - bit_range[4])
-print(f"mean gain per bit from 6 to 12 bits: {mean_gain:.3f} dB (20 log10 2 = {20 * np.log10(2):.3f} dB)")
-assert abs(mean_gain - 20 * np.log10(2)) < 0.1
+gains_6_up = np.diff(sqnr[3:])  # the gains from 5 to 6 bits, ..., from 11 to 12 bits
+print(f"mean gain per bit from 6 to 12 bits: {mean_gain:.3f} dB (20 log10 2 = {20 * np.log10(2):.3f} dB); "
+      f"single steps from 6 bits on: {gains_6_up[1:].min():.2f} to {gains_6_up[1:].max():.2f} dB")
+zero_share = {b: np.mean(quantize_symmetric(W1, b)[0] == 0) for b in (2, 3)}
+print(f"measured / predicted RMS error: {rms_tensor[0] / predicted[0]:.2f} at 2 bits, "
+      f"{rms_tensor[1] / predicted[1]:.2f} at 3 bits; weights on code 0: {100 * zero_share[2]:.0f} % at 2 bits, "
+      f"{100 * zero_share[3]:.0f} % at 3 bits")
+assert abs(mean_gain - 20 * np.log10(2)) < 0.05
+assert np.all(np.abs(gains_6_up[1:] - 20 * np.log10(2)) < 0.2)
 assert np.allclose(rms_tensor[4:], predicted[4:], rtol=0.05)  # the uniform-error model, 6 bits and up
+assert rms_tensor[0] < 0.6 * predicted[0] and rms_tensor[1] < 0.9 * predicted[1]  # ... fails at 2 and 3
+assert zero_share[2] > 0.9 and zero_share[3] > 0.5 and sqnr[0] < 1.0
 assert np.all(rms_tensor[3:] / rms_tensor[2:-1] < 0.6)  # from 4 bits on, each bit about halves the error
 
 # %% [markdown]
-# From about 6 bits on the law holds to a few hundredths of a dB. At 2 and 3 bits it does
-# not: the step is then so coarse that most weights round to 0, the error is nearly the
-# weights themselves, and the "evenly spread within a step" picture fails.
+# From 6 bits on the law holds: each further bit adds between 5.93 and 6.16 dB, 6.06 dB on
+# average against the predicted 6.02. At 2 and 3 bits it does not: the measured error is 43 %
+# and 14 % below $s/\sqrt{12}$, because the step is so coarse that most weights round to 0
+# (98 % of them at 2 bits, 75 % at 3 bits). The error is then nearly the weights themselves
+# (an SQNR of 0.93 dB at 2 bits), and the "evenly spread within a step" picture fails.
 
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 3.6))
@@ -314,14 +373,19 @@ plt.show()
 # ## 7. Per-tensor against per-channel
 #
 # With one scale for the whole matrix, the row with the largest weight sets the step for
-# every row. In this layer the rows' largest magnitudes differ by more than a factor of
-# ten, so most rows use only a few of the available levels. Giving each output row its
-# own scale costs one extra float per row (64 numbers next to 4,096 weights):
+# every row. In the first layer of the seed-0 network the rows' largest magnitudes differ by
+# more than a factor of ten, so with 4-bit codes the median row uses only 7 of the 15 levels
+# (12 with a scale of its own). Giving each output row its own scale costs one extra float per
+# row (64 numbers next to 4,096 weights):
 
 # %%
 row_max = np.abs(W1).max(axis=1)
+levels_used = [np.unique(quantize_symmetric(W1[r], 4)[0]).size for r in range(64)]
+levels_used_t = [np.unique(quantize_symmetric(W1, 4)[0][r]).size for r in range(64)]
 print(f"largest |w| per row: from {row_max.min():.3f} to {row_max.max():.3f} "
       f"(ratio {row_max.max() / row_max.min():.1f})")
+print(f"distinct 4-bit codes a row uses (of 15), median: per-tensor {np.median(levels_used_t):.0f}, "
+      f"per-channel {np.median(levels_used):.0f}")
 print(" bits   RMS per-tensor   RMS per-channel   ratio")
 for bits in (2, 3, 4, 8):
     e_t = quantization.quantization_error(W1, bits, symmetric=True)
@@ -329,6 +393,7 @@ for bits in (2, 3, 4, 8):
     print(f"{bits:5d} {e_t:16.2e} {e_c:17.2e} {e_t / e_c:7.2f}")
     assert np.isclose(e_t, rms_tensor[bits - 2]) and np.isclose(e_c, rms_channel[bits - 2])
     assert e_c < e_t
+assert row_max.max() / row_max.min() > 10 and np.median(levels_used_t) == 7 and np.median(levels_used) == 12
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
@@ -339,8 +404,6 @@ ax1.set_xlabel("output row (sorted)")
 ax1.set_ylabel("max |w| in the row")
 ax1.set_ylim(0, 2.1)
 ax1.legend(loc="upper left")
-levels_used = [np.unique(quantize_symmetric(W1[r], 4)[0]).size for r in range(64)]
-levels_used_t = [np.unique(quantize_symmetric(W1, 4)[0][r]).size for r in range(64)]
 ax2.plot(np.sort(levels_used_t), "o", markersize=3, color="#d62728", label="per-tensor")
 ax2.plot(np.sort(levels_used), "s", markersize=3, color="#1f77b4", label="per-channel")
 ax2.set_xlabel("output row (sorted)")
@@ -351,11 +414,32 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
+# That is one layer of one network. The first layers of all five networks (one per seed),
+# as the ratio per-tensor RMS error / per-channel RMS error:
+
+# %%
+ratio_pt_pc = {bits: [quantization.quantization_error(m[0].weight, bits, symmetric=True)
+                      / quantization.quantization_error(m[0].weight, bits, symmetric=True, axis=0)
+                      for m in models.values()] for bits in (2, 3, 4, 8)}
+seed_table({f"{bits} bits: per-tensor / per-channel": r for bits, r in ratio_pt_pc.items()}, width=36)
+wide = ratio_pt_pc[4] + ratio_pt_pc[8]
+print(f"factor at 4 and 8 bits: {min(wide):.2f} to {max(wide):.2f}; "
+      f"at 2 bits: {min(ratio_pt_pc[2]):.2f} to {max(ratio_pt_pc[2]):.2f}")
+assert all(min(r) > 1 for r in ratio_pt_pc.values())  # per-channel wins in every network, at every width
+assert 1.5 < min(wide) and max(wide) < 3
+assert all(r2 < r3 < min(r4, r8) for r2, r3, r4, r8 in zip(*ratio_pt_pc.values(), strict=True))  # per network
+
+# %% [markdown]
+# Per-channel scales win in every network and at every bit width. At 4 and 8 bits they cut
+# the error by a factor of about two (1.83 to 2.65 across the five networks). With fewer bits
+# the gain shrinks in every network: 1.6 to 2.0 at 3 bits, 1.27 to 1.35 at 2 bits.
+
+# %% [markdown]
 # ## 8. The weights before and after
 #
 # Quantization replaces the continuous histogram of the weights by at most $2^b - 1$
-# spikes. With per-tensor 3-bit codes the first layer has 7 possible values; most weights
-# are small and land on the three values around 0:
+# spikes. With per-tensor 3-bit codes the first layer has 7 possible values; almost all
+# weights (97.5 %) are small and land on the three values around 0:
 
 # %%
 q3_t, s3_t = quantize_symmetric(W1, 3)
@@ -363,7 +447,7 @@ fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4), sharex=True)
 ax1.hist(W1.ravel(), bins=120, color="0.5")
 for v in dequantize(np.arange(-3, 4), s3_t):
     ax1.axvline(v, color="#d62728", linewidth=0.8)
-ax1.set_title("float32 weights and the 3-bit per-tensor grid")
+ax1.set_title("float weights (seed 0, first layer) and the 3-bit per-tensor grid")
 values, counts = np.unique(dequantize(q3_t, s3_t), return_counts=True)
 ax2.bar(values, counts, width=0.6 * s3_t, color="#d62728")
 ax2.set_title("after 3-bit quantization: 7 values")
@@ -372,7 +456,9 @@ ax1.set_xlabel("weight value")
 fig.tight_layout()
 plt.show()
 print("weights per 3-bit value:", dict(zip(np.round(values, 3).tolist(), counts.tolist(), strict=True)))
-assert values.size <= 7
+near_zero = np.abs(q3_t) <= 1
+print(f"on the three values around 0: {near_zero.sum()} of {W1.size} weights ({100 * near_zero.mean():.1f} %)")
+assert values.size <= 7 and near_zero.mean() > 0.9
 
 # %% [markdown]
 # ## 9. Post-training quantization (PTQ)
@@ -399,27 +485,45 @@ for bits in (2, 4, 8):
     gap = max((a - b).abs().max().item() for a, b in zip(ours.parameters(), ref.parameters(), strict=True))
     same = accuracy(ours, data.X_test, data.y_test) == accuracy(ref, data.X_test, data.y_test)
     print(f"{bits} bits: largest weight difference ours vs library {gap:.1e}, same accuracy: {same}")
-    assert gap < 1e-6 and same
+    assert gap == 0.0 and same
 
 # %% [markdown]
-# (The tiny differences come from the library storing each scale in float32, rounded up so
-# that the range stays covered.) Now the accuracy against the number of bits:
+# The two agree exactly: for float64 weights the library computes and keeps the scales in
+# float64, as ours does. Now the accuracy against the number of bits, for each of the five
+# networks (seeds 0 to 4), per output row (per-channel) and with one scale per matrix
+# (per-tensor):
 
 # %%
 ptq_bits = np.arange(2, 9)
-ptq_acc = {pc: np.array([accuracy(quantization.quantize_model_weights(model, int(b), per_channel=pc),
-                                   data.X_test, data.y_test) for b in ptq_bits])
-           for pc in (False, True)}
-print(f"float32: {100 * float_acc:.2f} %")
-print(" bits   per-tensor   per-channel")
-for i, b in enumerate(ptq_bits):
-    print(f"{b:5d} {100 * ptq_acc[False][i]:10.2f} % {100 * ptq_acc[True][i]:10.2f} %")
-assert ptq_acc[True][-1] >= float_acc - 0.005  # 8 bits cost at most about two test images
-assert ptq_acc[True][0] < 0.7  # 2 bits break the network
+# ptq_acc[per_channel][k, i]: test accuracy of the seed-k network quantized to ptq_bits[i] bits
+ptq_acc = {True: [], False: []}
+for m in progress(models.values(), desc="PTQ of each network at 2..8 bits"):
+    for pc in (True, False):
+        ptq_acc[pc].append([accuracy(quantization.quantize_model_weights(m, int(b), per_channel=pc),
+                                     data.X_test, data.y_test) for b in ptq_bits])
+ptq_acc = {pc: np.array(a) for pc, a in ptq_acc.items()}
+rows = {"float64": 100 * float_accs}
+for pc, name in ((True, "per-channel"), (False, "per-tensor")):
+    rows.update({f"{name}, {b} bits": 100 * ptq_acc[pc][:, i] for i, b in enumerate(ptq_bits)})
+seed_table(rows, width=22)
+n_test = len(data.y_test)
+lost = {pc: np.rint(n_test * (float_accs[:, None] - ptq_acc[pc])).astype(int) for pc in (True, False)}
+print(f"\ntest images lost against float64 (of {n_test}), smallest..largest over the seeds:")
+for pc, name in ((True, "per-channel"), (False, "per-tensor")):
+    print(f"  {name:12s}" + "".join(f"  {b} bits: {lost[pc][:, i].min()}..{lost[pc][:, i].max()}"
+                                    for i, b in enumerate(ptq_bits)))
+assert np.all(np.abs(lost[True][:, -1]) <= 1)  # 8 bits: within one test image, in every network
+assert np.all(lost[True][:, 2] <= 4)  # 4 bits: at most four images (0.89 points), in every network
+assert np.all(lost[True][:, 0] >= 70)  # 2 bits: every network loses more than 15 points
+assert np.all(ptq_acc[False][:, :2] < ptq_acc[True][:, :2])  # 2 and 3 bits: per-tensor worse, every network
 
 # %% [markdown]
-# Eight bits cost nothing, four bits very little, and below that the network falls apart,
-# per-tensor first. Two bits with symmetric codes leave three values per row,
+# Eight bits cost at most one test image (0.22 points) in each of the five networks, and
+# four bits per-channel at most four images (0.89 points). Below that, how much is lost depends
+# on the seed: at 3 bits per-channel codes lose 1 to 24 images (0.2 to 5.3 points), per-tensor
+# codes 9 to 34; at 2 bits every network breaks, to between 40 and 81 % per-channel (a mean of
+# 62 ± 19 %) and between 14 and 31 % per-tensor. At 2 and 3 bits per-tensor codes do worse
+# than per-channel codes in every network. Two bits with symmetric codes leave three values per row,
 # $\{-s, 0, s\}$ (a *ternary* network): after training in float the network has no reason
 # to work with those.
 #
@@ -467,36 +571,55 @@ assert torch.equal(ste_grad, upstream) and torch.equal(lib_grad, upstream) and b
 
 # %% [markdown]
 # The library's `to_quant_linear` swaps every `nn.Linear` for a `QuantLinear` that does
-# exactly this in its forward pass. Start from the trained float network and fine-tune it
-# at 2 and 3 bits per weight (per-channel, symmetric) with SGD and momentum 0.9, then read
-# the deployed weights with `quantize_model_weights`:
+# exactly this in its forward pass. Start from each of the five trained float networks and
+# fine-tune it for 5 epochs at 2 and 3 bits per weight (per-channel, symmetric) with SGD and
+# momentum 0.9 (seed $k$ shuffles the minibatches of network $k$), then read the deployed
+# weights with `quantize_model_weights`:
 
 # %%
-qat_acc = {}
-for bits in (2, 3):
-    qat_model = quantization.to_quant_linear(model, bits=bits)
-    train(qat_model, data, epochs=5, lr=0.005, momentum=0.9, seed=1, progress=False)
-    deployed = quantization.quantize_model_weights(qat_model, bits)
-    qat_acc[bits] = accuracy(deployed, data.X_test, data.y_test)
-    assert qat_acc[bits] == accuracy(qat_model, data.X_test, data.y_test)  # what was trained is what ships
-print(" bits   float32   PTQ (per-channel)   QAT, 5 epochs")
-for bits in (2, 3):
-    print(f"{bits:5d} {100 * float_acc:8.2f} % {100 * ptq_acc[True][bits - 2]:14.2f} % "
-          f"{100 * qat_acc[bits]:12.2f} %")
-assert qat_acc[2] > ptq_acc[True][0] + 0.3
+qat_acc = {2: [], 3: []}
+for seed in progress(SEEDS, desc="QAT at 2 and 3 bits, one run per seed"):
+    for bits in (2, 3):
+        qat_model = quantization.to_quant_linear(models[seed], bits=bits)
+        train(qat_model, data, epochs=5, lr=0.005, momentum=0.9, seed=seed, progress=False)
+        deployed = quantization.quantize_model_weights(qat_model, bits)
+        qat_acc[bits].append(accuracy(deployed, data.X_test, data.y_test))
+        assert qat_acc[bits][-1] == accuracy(qat_model, data.X_test, data.y_test)  # what was trained ships
+qat_acc = {bits: np.array(a) for bits, a in qat_acc.items()}
+ptq_2, ptq_3 = ptq_acc[True][:, 0], ptq_acc[True][:, 1]
+recovered = (qat_acc[2] - ptq_2) / (float_accs - ptq_2)  # share of the accuracy PTQ lost that QAT wins back
+seed_table({"float64 (%)": 100 * float_accs,
+            "2 bits: PTQ per-channel (%)": 100 * ptq_2,
+            "2 bits: QAT, 5 epochs (%)": 100 * qat_acc[2],
+            "2 bits: share of PTQ's loss won back (%)": 100 * recovered,
+            "3 bits: PTQ per-channel (%)": 100 * ptq_3,
+            "3 bits: QAT, 5 epochs (%)": 100 * qat_acc[3],
+            "3 bits: QAT - float64 (points)": 100 * (qat_acc[3] - float_accs)}, width=42)
+assert np.all(recovered > 0.7)  # at 2 bits QAT wins back most of what PTQ lost, in every network
+assert np.all(qat_acc[2] < float_accs - 0.02)  # ... but not all of it: 2-bit QAT stays > 2 points below
+assert np.all(qat_acc[3] >= ptq_3) and np.all(np.abs(np.rint(n_test * (qat_acc[3] - float_accs))) <= 5)  # 3 bits
+assert np.any(qat_acc[3] > float_accs)
+
+# %% [markdown]
+# At 2 bits QAT wins back most of what PTQ lost in every network (75 to 95 % of it), yet all
+# five stay more than two points below float (88 to 95 %). At 3 bits QAT is at least as good
+# as PTQ in every network and within five test images (1.1 points) of float, sometimes above
+# it. The figure shows the means over the five networks with their 95 % intervals:
 
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 3.6))
-ax.axhline(100 * float_acc, color="0.4", linestyle="--", label="float32")
-ax.plot(ptq_bits, 100 * ptq_acc[False], "o-", label="PTQ, per-tensor")
-ax.plot(ptq_bits, 100 * ptq_acc[True], "s-", label="PTQ, per-channel")
-ax.plot(list(qat_acc), [100 * a for a in qat_acc.values()], "*", markersize=14, color="#2ca02c",
-        label="QAT, per-channel (5 epochs, momentum 0.9)")
+ax.axhline(mean_ci(100 * float_accs)[0], color="0.4", linestyle="--", label="float64, mean")
+for pc, marker, name in ((False, "o-", "PTQ, per-tensor"), (True, "s-", "PTQ, per-channel")):
+    m, h = zip(*(mean_ci(100 * ptq_acc[pc][:, i]) for i in range(len(ptq_bits))), strict=True)
+    ax.errorbar(ptq_bits, m, yerr=h, fmt=marker, capsize=3, label=name)
+m, h = zip(*(mean_ci(100 * qat_acc[b]) for b in (2, 3)), strict=True)
+ax.errorbar([2, 3], m, yerr=h, fmt="*", markersize=12, capsize=3, color="#2ca02c",
+            label="QAT, per-channel (5 epochs, momentum 0.9)")
 ax.set_xlabel("bits per weight")
 ax.set_ylabel("test accuracy (%)")
 ax.set_ylim(0, 100)
 ax.legend(loc="lower right")
-ax.set_title("digits MLP: accuracy against bits")
+ax.set_title("digits MLP, mean of 5 seeds and 95 % interval: accuracy against bits")
 plt.show()
 
 # %% [markdown]
@@ -544,9 +667,12 @@ assert all(np.mean(np.diff(np.round(p[40:])) != 0) > 0.1 for p in toy.values())
 
 # %% [markdown]
 # The time average of $Q(w)$ is about right, but a network ships one snapshot. How much of
-# this happens in the real QAT run? Record the integer codes of all 6,464 weights after
-# every step of 2-bit QAT and count the fraction that changed. The loop is written out so
-# that the optimizer's step is visible; the codes are those the deployed model would use.
+# this happens in real QAT? Record the integer codes of all 6,464 weights after every step of
+# 2-bit QAT and count the fraction that changed. The loop is written out so that the
+# optimizer's step is visible; the codes are those the deployed model would use. Five
+# settings of $(\beta, \eta)$: two pairs with the same effective step $\eta/(1-\beta)$ (0.1 and
+# 0.02), and plain SGD at momentum's $\eta = 0.01$. Each runs 4 epochs from each of the five
+# float networks, 25 runs in all.
 
 # %%
 def weight_codes(net, bits):
@@ -554,11 +680,11 @@ def weight_codes(net, bits):
                       for m in net if isinstance(m, nn.Linear)])
 
 
-def qat_with_flips(lr, momentum, bits=2, epochs=4, seed=0, batch_size=64):
-    """QAT from the float model: per step the fraction of codes that changed and the test accuracy;
-    over the last epoch the number of code changes of every weight, and which weights ended the
-    epoch on the code they started it with."""
-    net = quantization.to_quant_linear(model, bits=bits)
+def qat_with_flips(start, lr, momentum, bits=2, epochs=4, seed=0, batch_size=64):
+    """QAT from the float network `start`: per step the fraction of codes that changed and the test
+    accuracy; over the last epoch the number of code changes of every weight, and which weights
+    ended the epoch on the code they started it with."""
+    net = quantization.to_quant_linear(start, bits=bits)
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
     gen = torch.Generator().manual_seed(seed)
     codes, flips, test_acc, n = weight_codes(net, bits), [], [], len(data.y_train)
@@ -566,13 +692,13 @@ def qat_with_flips(lr, momentum, bits=2, epochs=4, seed=0, batch_size=64):
         if epoch == epochs - 1:
             epoch_start, changes = codes.clone(), torch.zeros_like(codes)
         perm = torch.randperm(n, generator=gen)
-        for start in range(0, n, batch_size):
-            idx = perm[start:start + batch_size]
+        for start_idx in range(0, n, batch_size):
+            idx = perm[start_idx:start_idx + batch_size]
             opt.zero_grad()
             nn.functional.cross_entropy(net(data.X_train[idx]), data.y_train[idx]).backward()
             opt.step()  # b = momentum * b + g;  w = w - lr * b
             new = weight_codes(net, bits)
-            flips.append((new != codes).float().mean().item())
+            flips.append((new != codes).double().mean().item())
             if epoch == epochs - 1:
                 changes += new != codes
             codes = new
@@ -581,27 +707,81 @@ def qat_with_flips(lr, momentum, bits=2, epochs=4, seed=0, batch_size=64):
 
 
 settings = [(0.9, 0.01), (0.0, 0.1), (0.0, 0.01), (0.9, 0.002), (0.0, 0.02)]
-runs = {(beta, lr): qat_with_flips(lr, beta) for beta, lr in settings}
+runs_by_seed = {seed: {(beta, lr): qat_with_flips(models[seed], lr, beta, seed=seed) for beta, lr in settings}
+                for seed in progress(SEEDS, desc="2-bit QAT, 5 settings per seed")}
+runs = runs_by_seed[0]  # the seed-0 runs, drawn below
 steps_per_epoch = -(-len(data.y_train) // 64)
-print("momentum     lr   lr/(1-beta)   codes changed per step   test acc at end   min..max over last epoch")
-for (beta, lr), (flips, accs, _, _) in runs.items():
-    last = slice(-steps_per_epoch, None)
-    print(f"{beta:8.1f} {lr:6.3f} {lr / (1 - beta):13.3f} {100 * flips[last].mean():20.3f} % "
-          f"{100 * accs[-1]:14.2f} % {100 * accs[last].min():11.2f} .. {100 * accs[last].max():.2f} %")
-print("\nlast epoch: weights that changed code | changes per such weight | of them, back on their starting code")
-for (beta, lr), (_, _, changes, same_code) in runs.items():
-    moved = changes > 0
-    print(f"  momentum {beta:.1f}, lr {lr:5.3f}: {100 * moved.float().mean().item():9.2f} % "
-          f"{changes[moved].float().mean().item():14.1f} {100 * same_code[moved].float().mean().item():26.0f} %")
-per_weight = {key: changes[changes > 0].float().mean().item() for key, (_, _, changes, _) in runs.items()}
-assert all(per_weight[(0.0, lr)] > 2 * per_weight[(0.9, lr_m)] for lr, lr_m in [(0.1, 0.01), (0.01, 0.01), (0.02, 0.002)])
-flip_rate = {key: flips[-steps_per_epoch:].mean() for key, (flips, *_) in runs.items()}
-for with_momentum, plain in [((0.9, 0.01), (0.0, 0.1)), ((0.9, 0.002), (0.0, 0.02))]:  # matched lr/(1-beta)
-    assert flip_rate[with_momentum] < 0.5 * flip_rate[plain]
-assert 0.5 < flip_rate[(0.9, 0.01)] / flip_rate[(0.0, 0.01)] < 2  # same lr: about the same
-print(f"same effective step: plain SGD changes {flip_rate[(0.0, 0.1)] / flip_rate[(0.9, 0.01)]:.1f}x as many "
-      f"codes as momentum at 0.1, {flip_rate[(0.0, 0.02)] / flip_rate[(0.9, 0.002)]:.1f}x at 0.02; "
-      f"same lr 0.01: momentum/plain = {flip_rate[(0.9, 0.01)] / flip_rate[(0.0, 0.01)]:.2f}")
+last = slice(-steps_per_epoch, None)
+
+
+def per_seed(stat):
+    """stat(run) for every setting (rows) and seed (columns)."""
+    return {key: np.array([stat(runs_by_seed[seed][key]) for seed in SEEDS]) for key in settings}
+
+
+def changed(run):
+    return run[2] > 0
+
+
+flip_rate = per_seed(lambda r: 100 * r[0][last].mean())  # % of codes changed per step, last epoch
+steps_with_change = per_seed(lambda r: 100 * np.mean(r[0][last] > 0))
+moved = per_seed(lambda r: 100 * changed(r).double().mean().item())
+per_weight = per_seed(lambda r: r[2][changed(r)].double().mean().item())
+came_back = per_seed(lambda r: 100 * r[3][changed(r)].double().mean().item())
+swing = per_seed(lambda r: 100 * np.ptp(r[1][last]))  # max - min test accuracy over the last epoch, points
+label = {key: f"beta {key[0]:.1f}, lr {key[1]:5.3f}, lr/(1-beta) {key[1] / (1 - key[0]):5.3f}" for key in settings}
+for title, table, fmt in [
+        ("codes changed per step, last epoch (%)", flip_rate, "{:8.3f}"),
+        ("steps of the last epoch on which some code changed (%)", steps_with_change, "{:8.0f}"),
+        ("weights that changed code in the last epoch (%)", moved, "{:8.2f}"),
+        ("code changes per weight that changed in the last epoch", per_weight, "{:8.2f}"),
+        ("of those weights, back on their starting code at the end (%)", came_back, "{:8.0f}"),
+        ("test accuracy over the last epoch, max - min (points)", swing, "{:8.2f}")]:
+    print(title)
+    seed_table({label[key]: table[key] for key in settings}, fmt=fmt, width=38)
+    print()
+ratios = {"same lr/(1-beta) 0.1: plain / momentum": flip_rate[(0.0, 0.1)] / flip_rate[(0.9, 0.01)],
+          "same lr/(1-beta) 0.02: plain / momentum": flip_rate[(0.0, 0.02)] / flip_rate[(0.9, 0.002)],
+          "same lr 0.01: momentum / plain": flip_rate[(0.9, 0.01)] / flip_rate[(0.0, 0.01)]}
+print("ratio of the codes changed per step, last epoch")
+seed_table(ratios, width=42)
+momentum_keys, plain_keys = [(0.9, 0.01), (0.9, 0.002)], [(0.0, 0.1), (0.0, 0.01), (0.0, 0.02)]
+matched = [((0.0, 0.1), (0.9, 0.01)), ((0.0, 0.02), (0.9, 0.002))]  # (plain, momentum), same lr/(1-beta)
+# every assertion below holds for every seed, not only on average
+assert all(np.all(flip_rate[k] > 0) and np.all(steps_with_change[k] >= 50) for k in settings)
+assert min(per_weight[k].min() for k in plain_keys) > 2.5 > 2 > max(per_weight[k].max() for k in momentum_keys)
+assert max(came_back[k].max() for k in momentum_keys) <= 100 / 3 + 1e-6
+assert all(np.all(came_back[p] > came_back[m]) for p, m in matched)
+assert np.all(moved[(0.9, 0.01)] > 2 * moved[(0.0, 0.01)])  # same lr: momentum moves more weights ...
+assert np.all((0.5 < ratios["same lr 0.01: momentum / plain"]) & (ratios["same lr 0.01: momentum / plain"] < 2))
+assert all(np.all(flip_rate[p] > 2 * flip_rate[m]) for p, m in matched)  # ... same effective step: fewer
+assert min(np.rint(n_test * swing[k] / 100).min() for k in settings) >= 5  # at least 5 test images, every run
+
+# %% [markdown]
+# What the tables say, for every one of the five seeds:
+#
+# * **Weights keep crossing boundaries until the end.** In every one of the 25 runs some code
+#   still changes on at least half of the fourth epoch's steps, and on average 0.011 to 0.236 %
+#   of all codes change per step.
+# * **Without momentum the changes are oscillations.** Over the last epoch only 0.17 to 1.44 %
+#   of the weights change code at all, but each of those changes it 2.9 to 5.6 times, and 27 to
+#   73 % of them end the epoch on the code they started it with (42 to 50 % on average per
+#   setting): a few weights bouncing across their rounding boundaries.
+# * **With momentum the changes are mostly moves.** At the same learning rate $\eta = 0.01$
+#   about as many codes change per step as without momentum (momentum / plain is 0.88 to 1.83
+#   across the seeds, neither is consistently lower), but they are spread over more weights
+#   (0.54 to 0.93 % of them against 0.17 to 0.34 %), each changing only 1.25 to 1.71 times, and
+#   at most a third of them come back. At the same *effective* step $\eta/(1-\beta)$ plain SGD
+#   changes 2.7 to 7.1 times as many codes per step as momentum, in every seed and at both
+#   effective steps. The buffer averages the noisy minibatch gradients, so a weight sitting at a
+#   boundary is not kicked back and forth by each batch. It damps the oscillation; it does not
+#   remove it. (All of this is at 2 bits; `qat_with_flips(..., bits=3)` runs the same
+#   experiment at 3 bits.)
+# * **Accuracy pays for it**: within the last epoch the deployed network's test accuracy moves
+#   by at least 5 test images (1.1 points) in every run and by up to 20 points (3 to 10 points
+#   on average per setting), with or without momentum; where training stops decides what ships.
+#
+# Seed 0's runs step by step, for three of the settings:
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
@@ -613,9 +793,9 @@ for key, color in [((0.9, 0.01), "#d62728"), ((0.0, 0.1), "#1f77b4"), ((0.0, 0.0
     ax2.plot(100 * accs, color=color, linewidth=1, label=label)
 ax1.set_xlabel("step")
 ax1.set_ylabel("% of weight codes changed (5-step mean)")
-ax1.set_title("2-bit QAT: weights keep changing grid point")
+ax1.set_title("2-bit QAT, seed 0: weights keep changing grid point")
 ax1.legend()
-ax2.axhline(100 * float_acc, color="0.4", linestyle="--", linewidth=1, label="float32")
+ax2.axhline(100 * float_acc, color="0.4", linestyle="--", linewidth=1, label="float64")
 ax2.set_xlabel("step")
 ax2.set_ylabel("test accuracy of the deployed weights (%)")
 ax2.set_ylim(60, 100)
@@ -625,26 +805,6 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# What the numbers say:
-#
-# * **Weights keep crossing boundaries until the end.** Even after four epochs a fraction of
-#   a percent of the codes change at *every* step.
-# * **Without momentum the changes are oscillations.** Over the last epoch only a fraction
-#   of a percent of the weights change code at all, but each of those changes it three to six
-#   times, and about half end the epoch on the code they started it with: a few weights
-#   bouncing across their rounding boundaries.
-# * **With momentum the changes are mostly moves.** At the same learning rate about as many
-#   codes change per step as without momentum (compare the rows with $\eta = 0.01$), but they
-#   are spread over more weights, each changing only about 1.5 times, and most do not come
-#   back. At the same *effective* step $\eta/(1-\beta)$ momentum changes several times fewer
-#   codes (the ratios printed under the tables). The buffer averages the noisy minibatch
-#   gradients, so a weight sitting at a boundary is not kicked back and forth by each batch.
-#   It damps the oscillation; it does not remove it. (Other seeds give the same picture at
-#   2 bits; at 3 bits there are far fewer changes and the differences are smaller.)
-# * **Accuracy pays for it**: at 2 bits the deployed network's test accuracy swings by
-#   several points from one step to the next in the last epoch, with or without momentum;
-#   where training stops decides what ships.
-#
 # The remedies of Nagel et al. are to freeze a weight once it oscillates (fix it to the
 # grid point it visits most) or to add a term that pulls latent weights towards their grid
 # points; a decaying learning rate at the end also damps the flipping. Exercise 5 tries
@@ -668,16 +828,26 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # torch.ao.quantization and quantized tensors are deprecated
     from torch.ao.quantization import quantize_dynamic
 
-    int8_model = quantize_dynamic(copy.deepcopy(model), {nn.Linear}, dtype=torch.qint8)
-    int8_acc = accuracy(int8_model, data.X_test, data.y_test)
+    # PyTorch's int8 kernels take float32 input: a float32 copy of the model and of the images
+    int8_model = quantize_dynamic(copy.deepcopy(model).float(), {nn.Linear}, dtype=torch.qint8)
+    int8_acc = accuracy(int8_model, data.X_test.float(), data.y_test)
+    with torch.no_grad():
+        top2 = int8_model(data.X_test.float()).topk(2, dim=1).values
     packed = int8_model[0].weight()  # a quantized tensor: int8 codes plus a scale and zero point
     codes_int8, scale_int8 = packed.int_repr(), packed.q_scale()
-    err_int8 = (packed.dequantize() - model[0].weight.detach()).abs().max().item()
-print(f"{type(int8_model[0]).__module__}.{type(int8_model[0]).__name__} with {codes_int8.dtype} weights")
-print(f"test accuracy: int8 dynamic (PyTorch) {100 * int8_acc:.2f} %, our 8-bit PTQ "
-      f"{100 * ptq_acc[True][-1]:.2f} %, float32 {100 * float_acc:.2f} %")
+    err_int8 = (packed.dequantize() - model[0].weight.detach().float()).abs().max().item()
+# The int8 path computes in float32, so its last digits may differ between CPUs. What is printed does
+# not: the integer products are exact, and an image's predicted class could change only if its two
+# largest logits came within the size of such differences (float32 rounding, about 1e-5 for logits
+# below 40, or a rounding tie in one activation code); the smallest gap is above 0.1. The ratio
+# err / scale is 0.5 minus about 1e-6, far from where its printed "0.500" would change.
+assert (top2[:, 0] - top2[:, 1]).min() > 0.1
+print(f"{type(int8_model[0]).__module__}.{type(int8_model[0]).__name__} with {codes_int8.dtype} weights, "
+      f"scheme {packed.qscheme()}")
+print(f"test accuracy of the seed-0 network: int8 dynamic (PyTorch) {100 * int8_acc:.2f} %, our 8-bit PTQ "
+      f"{100 * ptq_acc[True][0, -1]:.2f} %, float64 {100 * float_acc:.2f} %")
 print(f"PyTorch's first layer: max |w - w_hat| / scale = {err_int8 / scale_int8:.3f} (the bound is 0.5)")
-assert err_int8 <= scale_int8 / 2 + 1e-7
+assert err_int8 <= scale_int8 / 2 + 1e-7 and abs(err_int8 / scale_int8 - 0.5) < 1e-4
 
 # %% [markdown]
 # PyTorch's int8 quantizer obeys the same half-step bound (it picks its own range, per
@@ -690,15 +860,22 @@ assert err_int8 <= scale_int8 / 2 + 1e-7
 #   0 exactly representable, which pruned weights and padding need.
 # * Inside the range the error is at most $s/2$; its RMS is about $s/\sqrt{12}$, so each
 #   bit halves it: 6.02 dB per bit.
-# * Per-channel scales follow each row's own range and cut the error of a trained layer
-#   by a factor of two here, for one extra number per row.
-# * Post-training quantization of the digits MLP costs nothing at 8 bits and little at 4;
-#   at 2 bits it breaks the network. Quantization-aware training with fake quantization
-#   and the straight-through estimator (gradient = identity, checked) recovers most of it.
+# * Per-channel scales follow each row's own range and, for one extra number per row, cut the
+#   error of a trained layer by a factor of about two at 4 and 8 bits (1.83 to 2.65 in five
+#   networks), less at 3 and 2 bits.
+# * A conclusion from training runs needs several seeds: here five, reported per seed and as a
+#   mean with its 95 % interval (one test image is 0.22 points).
+# * Post-training quantization of the digits MLP costs at most one test image at 8 bits and at
+#   most 0.89 points at 4 bits (per-channel), in each of five networks; at 3 bits the loss
+#   depends on the seed (0.2 to 5.3 points per-channel), at 2 bits every network breaks (40 to
+#   81 %). Quantization-aware training
+#   with fake quantization and the straight-through estimator (gradient = identity, checked)
+#   wins back 75 to 95 % of the 2-bit loss, though still more than two points below float, and
+#   at 3 bits comes within 1.1 points of float.
 # * During QAT, latent weights oscillate across rounding boundaries until the end. Momentum
-#   damps this (fewer changes at a matched effective step, and changes that are moves rather
-#   than back-and-forth) but does not stop it, and the shipped accuracy depends on where
-#   training stops.
+#   damps this (in every seed 2.7 to 7.1 times fewer code changes at a matched effective step,
+#   and changes that are moves rather than back-and-forth) but does not stop it, and the
+#   shipped accuracy depends on where training stops (by 1 to 20 points within the last epoch).
 # * `torch.ao.quantization` is the deprecated production route, torchao the current one.
 #
 # ## Exercises
@@ -778,35 +955,36 @@ checks.quantization.clipping(best_c, W1, bits=3)
 # Section 11 left the learning rate constant. Write a variant of `qat_with_flips` whose
 # learning rate decays linearly to 0 over the run (a `torch.optim.lr_scheduler.LambdaLR`
 # stepped after every optimizer step, or set `opt.param_groups[0]["lr"]` yourself), run it
-# with momentum 0.9 and start lr 0.01 for 4 epochs at 2 bits, and pass the fraction of
-# codes changed per step over the last epoch to the check, together with the same figure
-# for the constant-lr run `runs[(0.9, 0.01)]`.
+# from the seed-0 network `model` with seed 0, momentum 0.9 and start lr 0.01 for 4 epochs at
+# 2 bits, and pass the fraction of codes changed per step over the last epoch to the check,
+# together with the same figure for the constant-lr run `runs[(0.9, 0.01)]` (also seed 0).
+# Then try the other networks, `models[k]` with seed `k` against `runs_by_seed[k]`.
 
 # %%
 ### BEGIN SOLUTION
-def qat_with_flips_decay(lr, momentum, bits=2, epochs=4, seed=0, batch_size=64):
-    net = quantization.to_quant_linear(model, bits=bits)
+def qat_with_flips_decay(start, lr, momentum, bits=2, epochs=4, seed=0, batch_size=64):
+    net = quantization.to_quant_linear(start, bits=bits)
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
     n = len(data.y_train)
     total = epochs * (-(-n // batch_size))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 1 - k / total)
     gen = torch.Generator().manual_seed(seed)
     codes, flips = weight_codes(net, bits), []
-    for _ in range(epochs):
+    for _ in progress(range(epochs), desc="QAT with a decaying lr"):
         perm = torch.randperm(n, generator=gen)
-        for start in range(0, n, batch_size):
-            idx = perm[start:start + batch_size]
+        for start_idx in range(0, n, batch_size):
+            idx = perm[start_idx:start_idx + batch_size]
             opt.zero_grad()
             nn.functional.cross_entropy(net(data.X_train[idx]), data.y_train[idx]).backward()
             opt.step()
             sched.step()
             new = weight_codes(net, bits)
-            flips.append((new != codes).float().mean().item())
+            flips.append((new != codes).double().mean().item())
             codes = new
     return np.array(flips)
 
 
-decayed_flips = qat_with_flips_decay(0.01, 0.9)[-steps_per_epoch:].mean()
+decayed_flips = qat_with_flips_decay(model, 0.01, 0.9, seed=0)[-steps_per_epoch:].mean()
 constant_flips = runs[(0.9, 0.01)][0][-steps_per_epoch:].mean()
 ### END SOLUTION
 checks.quantization.decayed_lr_flips(decayed_flips, constant_flips)

@@ -8,7 +8,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -43,7 +43,8 @@
 # ## Prerequisites
 #
 # Lessons 06 (quantization) and 07 (pruning, the mask-aware momentum step). About 60
-# minutes; the notebook runs in about 15 seconds on two CPU cores.
+# minutes; the notebook runs in about 25 seconds on two CPU cores (it runs the pipeline
+# for five seeds and the momentum comparison for eight).
 
 # %%
 import copy
@@ -55,14 +56,17 @@ import zlib
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
+from scipy import stats
 
 import lessons_lib
 from lessons_lib import checks, compression, momentum8bit, pruning
 from lessons_lib.data import load_digits_split
 from lessons_lib.models import count_parameters, mlp
+from lessons_lib.progress import progress
 from lessons_lib.training import accuracy, paired_accuracies, train
 
 lessons_lib.setup()
+torch.set_default_dtype(torch.float64)  # every printed number the same on every CPU: see section 1
 workdir = tempfile.TemporaryDirectory()  # the files this lesson writes; removed with the kernel
 
 
@@ -76,8 +80,9 @@ def path(name):
 # A claim like "the model is 50x smaller" needs two sizes. Here both are **files on
 # disk**:
 #
-# * the baseline is what `torch.save(model.state_dict())` writes: every parameter as
-#   float32, plus a little pickle structure;
+# * the baseline is what `torch.save` writes for the model's `state_dict` in float32
+#   (`compression.float32_size_bytes`): every parameter in 4 bytes, plus a little pickle
+#   structure;
 # * the compressed size is the file that `compression.save_compressed` writes, and it
 #   counts only if `compression.load_compressed` turns it back into a network with the
 #   accuracy we report. Everything needed to do that is in the file: the positions of
@@ -88,24 +93,78 @@ def path(name):
 # * `compression_ratio` = float32 file bytes / compressed file bytes ($\ge 50$);
 # * `compression_acc_drop_pt` = dense test accuracy minus the reloaded compressed model's,
 #   in percentage points ($\le 0.5$);
-# * `momentum_state_8bit_acc_drop_pt` = test accuracy with a float32 momentum buffer minus
-#   that with an 8-bit block-wise one, same seeds and budget ($\le 0.5$).
+# * `momentum_state_8bit_acc_drop_pt` = test accuracy with a full-precision momentum buffer
+#   minus that with an 8-bit block-wise one, same seeds and budget ($\le 0.5$).
+#
+# Each comes from training runs, and one run is one draw from a noisy process (the initial
+# weights and the order of the minibatches are random). So each figure is measured over
+# several seeds and reported per seed and as a mean with a 95 % interval,
+# $\bar x \pm t_{0.975,\,n-1}\,s/\sqrt n$ ($s$ the sample standard deviation of the $n$
+# values, $t$ the Student-$t$ quantile: $t_{0.975,4} = 2.776$ for five seeds). Seed $k$ fixes
+# the initial weights and every shuffle of its run; the split into 1,347 training and 450
+# test images stays the same. Keep the unit in mind: one test image is $100/450 = 0.22$
+# points of accuracy, the smallest difference an accuracy can show.
+#
+# The lesson computes in float64 (the setup cell makes it torch's default type) so that its
+# printed numbers are the same on every CPU: float32 sums round differently with AVX-512,
+# AVX2 or no vector unit and with the thread count, and over thousands of training steps
+# those differences grow into accuracies a few images apart. A deployed model is stored in
+# float32: where bytes are counted, the float32 size is what counts (and the network in the
+# float32 file is checked to score exactly what the float64 one does, on every seed).
 #
 # The network has LeNet-300-100's hidden layers on the 64 pixels of the 8x8 digits:
-# $64 \to 300 \to 100 \to 10$. Train it densely with SGD and momentum 0.9:
+# $64 \to 300 \to 100 \to 10$. Train it densely with SGD and momentum 0.9; seed 0 is the
+# network that sections 2 to 4 take apart, the other seeds join in section 5:
 
 # %%
-data = load_digits_split(seed=0)
+data = load_digits_split(seed=0)  # one fixed split; the seeds vary initialisation and data order
 HIDDEN = (300, 100)
-dense = mlp(hidden=HIDDEN, seed=0)
-train(dense, data, epochs=20, lr=0.1, momentum=0.9, batch_size=64, seed=0, progress=False)
+T95 = {n: stats.t.ppf(0.975, n - 1) for n in (5, 8)}  # Student-t quantiles for 5 and 8 seeds
+
+
+def mean_ci(values):
+    """Mean of values and the half-width t_{0.975, n-1} * s / sqrt(n) of its 95 % interval."""
+    v = np.asarray(values, dtype=float)
+    return v.mean(), T95[v.size] * v.std(ddof=1) / np.sqrt(v.size)
+
+
+def images(acc):
+    """An accuracy in [0, 1] as the number of test images it counts (an exact integer)."""
+    return round(acc * len(data.y_test))
+
+
+def train_dense(seed, show_progress=False):
+    """The dense 64-300-100-10 network: initial weights and minibatch order fixed by seed."""
+    net = mlp(hidden=HIDDEN, seed=seed)
+    train(net, data, epochs=20, lr=0.1, momentum=0.9, batch_size=64, seed=seed, progress=show_progress)
+    return net
+
+
+def float32_weights(net):
+    """A copy of net with every weight rounded to float32: the network its float32 file holds."""
+    net = copy.deepcopy(net)
+    with torch.no_grad():
+        for p in net.parameters():
+            p.copy_(p.float())
+    return net
+
+
+dense = train_dense(0, show_progress=True)
+
+# %%
 dense_acc = accuracy(dense, data.X_test, data.y_test)
 n_params = count_parameters(dense)
 float32_bytes = compression.float32_size_bytes(dense)
-print(f"parameters: {n_params:,}   4 bytes each: {4 * n_params:,} bytes")
-print(f"torch.save file: {float32_bytes:,} bytes (pickle structure: {float32_bytes - 4 * n_params:,} bytes)")
-print(f"dense test accuracy: {100 * dense_acc:.2f} %  (one test image = {100 / len(data.y_test):.2f} points)")
+dense32 = float32_weights(dense)
+print(f"parameters: {n_params:,}   4 bytes each (float32): {4 * n_params:,} bytes")
+print(f"torch.save file in float32: {float32_bytes:,} bytes "
+      f"(pickle structure: {float32_bytes - 4 * n_params:,} bytes)")
+print(f"dense test accuracy (seed 0): {100 * dense_acc:.2f} %, its float32 copy: "
+      f"{100 * accuracy(dense32, data.X_test, data.y_test):.2f} %  "
+      f"(one test image = 100/{len(data.y_test)} = {100 / len(data.y_test):.2f} points)")
+print(f"95 % intervals use t_0.975,4 = {T95[5]:.3f} (5 seeds) and t_0.975,7 = {T95[8]:.3f} (8 seeds)")
 assert 0 < float32_bytes - 4 * n_params < 0.02 * float32_bytes
+assert accuracy(dense32, data.X_test, data.y_test) == dense_acc
 
 # %% [markdown]
 # ## 2. Prune, with fine-tuning and momentum
@@ -117,19 +176,29 @@ assert 0 < float32_bytes - 4 * n_params < 0.02 * float32_bytes
 # $(1-\alpha)\,\mathrm{CE}(z, y) + \alpha T^2\,\mathrm{KL}(\mathrm{softmax}(t/T)\,\|\,\mathrm{softmax}(z/T))$
 # with the student's logits $z$, the dense teacher's logits $t$, $\alpha = 0.9$, $T = 4$.
 # A copy is kept after each round for the size-accuracy plot of section 6.
+#
+# Round $r = 0, 1, 2, 3$ of seed $k$ shuffles its minibatches with seed $10k + r + 1$.
 
 # %%
 SCHEDULE = [(0.75, 4), (0.90, 4), (0.95, 4), (0.97, 8)]  # (sparsity, fine-tuning epochs)
-model = copy.deepcopy(dense)
-snapshots = {}
-for r, (sparsity, epochs) in enumerate(SCHEDULE):
-    masks = pruning.global_magnitude_masks(pruning.prunable_weights(model), sparsity)
-    train(model, data, epochs=epochs, lr=0.03, momentum=0.9, batch_size=64, seed=1 + r, masks=masks,
-          teacher=dense, progress=False)
-    assert pruning.count_revived(model, masks) == 0
-    snapshots[sparsity] = (copy.deepcopy(model), masks)
-    print(f"sparsity {sparsity:.2f}: {sum(int(m.sum()) for m in masks.values()):6,d} weights kept, "
-          f"test accuracy {100 * accuracy(model, data.X_test, data.y_test):.2f} %")
+
+
+def prune_and_finetune(dense, seed):
+    """Iterative pruning of a copy of dense; returns the model, its masks and a snapshot per round."""
+    model, snapshots = copy.deepcopy(dense), {}
+    for r, (sparsity, epochs) in enumerate(SCHEDULE):
+        masks = pruning.global_magnitude_masks(pruning.prunable_weights(model), sparsity)
+        train(model, data, epochs=epochs, lr=0.03, momentum=0.9, batch_size=64, seed=10 * seed + r + 1,
+              masks=masks, teacher=dense, progress=False)
+        assert pruning.count_revived(model, masks) == 0
+        snapshots[sparsity] = (copy.deepcopy(model), masks)
+    return model, masks, snapshots
+
+
+model, masks, snapshots = prune_and_finetune(dense, seed=0)
+for sparsity, (net, net_masks) in snapshots.items():
+    print(f"seed 0, sparsity {sparsity:.2f}: {sum(int(m.sum()) for m in net_masks.values()):6,d} weights kept, "
+          f"test accuracy {100 * accuracy(net, data.X_test, data.y_test):.2f} %")
 
 # %% [markdown]
 # At 97 % a hidden unit may have lost all of its outgoing weights. It can then no longer
@@ -144,17 +213,17 @@ assert torch.equal(model(data.X_test).detach(), before)
 kept = {name: int(m.sum()) for name, m in masks.items()}
 dead = {name: int((~m.any(dim=1)).sum()) for name, m in masks.items() if name != "4.weight"}
 pruned_acc = accuracy(model, data.X_test, data.y_test)
-print("weights kept per layer:", kept, f"(total {sum(kept.values()):,} of {n_params - 410:,})")
+print("seed 0, weights kept per layer:", kept, f"(total {sum(kept.values()):,} of {n_params - 410:,})")
 print("hidden units with no incoming weight left:", dead)
 print(f"pruned model: test accuracy {100 * pruned_acc:.2f} %, outputs unchanged by removing dead units")
 
 # %% [markdown]
 # ## 3. Weight sharing by k-means
 #
-# The surviving weights are still float32. Deep Compression replaces them by a few shared
-# values per layer: cluster the layer's kept weights into $k = 2^b$ groups with 1-D
-# k-means, store each weight as the $b$-bit index of its cluster, and store the $k$
-# centroids once (the *codebook*). Lloyd's algorithm alternates two steps until nothing
+# The surviving weights still take 32 bits each in a float32 file. Deep Compression
+# replaces them by a few shared values per layer: cluster the layer's kept weights into
+# $k = 2^b$ groups with 1-D k-means, store each weight as the $b$-bit index of its
+# cluster, and store the $k$ centroids once (the *codebook*). Lloyd's algorithm alternates two steps until nothing
 # changes: assign each weight to its nearest centroid; move each centroid to the mean of
 # its weights. Centroids start evenly spaced between the smallest and largest weight
 # (the initialisation Deep Compression found best: it keeps the rare large weights
@@ -225,7 +294,7 @@ for c in linear_codebook(w1, 2**BITS):
 ax.plot([], [], color="#d62728", label=f"k-means centroids ({2**BITS})")
 ax.plot([], [], "^", color="#1f77b4", label="evenly spaced values")
 ax.set_xlabel("weight value")
-ax.set_title("first layer after 97 % pruning: no weights near 0, centroids follow the two humps")
+ax.set_title("seed 0, first layer after 97 % pruning: no weights near 0, centroids follow the two humps")
 ax.legend()
 plt.show()
 
@@ -238,7 +307,7 @@ plt.show()
 shared = compression.quantize_pruned(model, masks, bits=BITS)
 shared_acc = accuracy(shared, data.X_test, data.y_test)
 distinct = {name: torch.unique(p[p != 0]).numel() for name, p in shared.named_parameters() if p.dim() == 2}
-print(f"{BITS}-bit shared weights: test accuracy {100 * shared_acc:.2f} % (pruned float32: "
+print(f"{BITS}-bit shared weights: test accuracy {100 * shared_acc:.2f} % (pruned, not shared: "
       f"{100 * pruned_acc:.2f} %); distinct nonzero values per layer: {distinct}")
 assert all(v <= 2**BITS for v in distinct.values())
 
@@ -323,19 +392,22 @@ print(f"{'part':44s} {'raw bytes':>10s} {'compressed alone':>17s}")
 for label, part in parts.items():
     print(f"{label:44s} {len(part):10,d} {packed(part):17,d}")
 print(f"{'  of which codebooks (3 x 16 float16)':44s} {len(codebook_bytes):10,d}")
-print(f"{'body':44s} {len(body):10,d}")
+print(f"{'body':44s} {len(body):10,d} {sum(packed(p) for p in parts.values()):17,d} (sum of the parts)")
 print(f"file: 5 bytes (magic + codec) + body compressed by {codec} = {len(raw):,} bytes")
 assert sum(len(p) for p in parts.values()) == len(body) and len(raw) == compressed_bytes
 assert len(code_bytes) == sum(kept.values())
+assert len(raw) - 5 < sum(packed(p) for p in parts.values())  # the whole body packs better than its parts
 print(f"kept weights {sum(kept.values()):,}; escape bytes for gaps of 255 or more: "
-      f"{len(index_bytes) - sum(kept.values())}")
+      f"{len(index_bytes) - sum(kept.values())}; the biases alone pack to "
+      f"{100 * packed(bias_bytes) / len(raw):.0f} % of the file's size")
+assert 0.15 < packed(bias_bytes) / len(raw) < 0.25
 
 # %% [markdown]
-# Before entropy coding each kept weight costs two bytes (its gap and its code); the
-# coder squeezes the codes towards their $b$ bits and the gaps towards their entropy.
+# Before entropy coding each kept weight costs about two bytes (its gap and its code, plus
+# an escape byte for the occasional long gap); the coder squeezes the codes towards their $b$ bits and the gaps towards their entropy.
 # Compressing the whole body at once does a little better than the parts one by one.
-# Note the biases: 410 float16 values are a large part of what is left once the weights
-# are this sparse (exercise 4 quantizes them too).
+# Note the biases: 410 float16 values, packed on their own, come to about a fifth of the
+# file once the weights are this sparse (exercise 4 suggests quantizing them too).
 #
 # ## 5. Load it back and measure
 #
@@ -347,31 +419,25 @@ reloaded = compression.load_compressed(file_path, mlp(hidden=HIDDEN))
 compressed_acc = accuracy(reloaded, data.X_test, data.y_test)
 same_weights = all(torch.equal(a, b) for a, b in zip(reloaded.state_dict().values(),
                                                     shared.state_dict().values(), strict=True))
-compression_ratio = float32_bytes / compressed_bytes
-compression_acc_drop_pt = 100 * (dense_acc - compressed_acc)
 print(f"reloaded weights identical to the shared-weight model: {same_weights}")
-print(f"dense float32 file      {float32_bytes:9,d} bytes   test accuracy {100 * dense_acc:.2f} %")
-print(f"compressed file         {compressed_bytes:9,d} bytes   test accuracy {100 * compressed_acc:.2f} %")
-print(f"compression_ratio       = {compression_ratio:.1f}   (goal >= 50; against 4 bytes x parameters: "
-      f"{4 * n_params / compressed_bytes:.1f})")
-print(f"compression_acc_drop_pt = {compression_acc_drop_pt:.2f}   (goal <= 0.5)")
-assert same_weights
-assert compression_ratio >= 50 and compression_acc_drop_pt <= 0.5
+print(f"seed 0: dense float32 file {float32_bytes:9,d} bytes   test accuracy {100 * dense_acc:.2f} %")
+print(f"        compressed file    {compressed_bytes:9,d} bytes   test accuracy {100 * compressed_acc:.2f} %")
+print(f"        ratio {float32_bytes / compressed_bytes:.1f} (against 4 bytes x parameters: "
+      f"{4 * n_params / compressed_bytes:.1f}), accuracy drop {100 * (dense_acc - compressed_acc):.2f} points "
+      f"({images(dense_acc) - images(compressed_acc)} test images)")
+assert same_weights and float32_bytes / compressed_bytes >= 50
 
 # %% [markdown]
-# A caveat about the evidence: the test set has 450 images, so accuracies move in steps of
-# 0.22 points, and the schedule and the number of bits were chosen looking at this same
-# test set (there is no separate validation split in a lesson this size). The library's
-# `compression.compression_experiment` runs the same pipeline with a longer schedule; the
-# course's benchmark script reports its figures.
-#
-# ## 6. Accuracy against size
-#
-# Every pruning round's snapshot, stored with 2 to 8 bits per weight, and the dense
-# network stored the same way (k-means sharing without pruning):
+# That is one network. Run the whole pipeline (dense training, the four pruning rounds,
+# dead units, 4-bit sharing, the file) for seeds 1 to 4 as well, and measure each file the
+# same way. Sections 5 and 6 report, per seed, what `pipeline_figures` measures: the dense,
+# pruned and reloaded accuracies and the file's size, and for section 6 a few more files
+# (2 bits instead of 4; the dense network shared without pruning).
 
 # %%
 def file_size_and_accuracy(net, net_masks, bits):
+    """Bytes of the file storing net (pruned by net_masks; None: not pruned) with `bits` per weight,
+    and the test accuracy of the network loaded back from that file."""
     net = copy.deepcopy(net)
     if net_masks is not None:
         net_masks = compression.remove_dead_units(net, net_masks)
@@ -380,28 +446,121 @@ def file_size_and_accuracy(net, net_masks, bits):
     return n_bytes, accuracy(back, data.X_test, data.y_test)
 
 
+def pipeline_figures(dense, model, masks):
+    """One seed's figures; model and masks are the pruned network after remove_dead_units."""
+    w = model[0].weight.detach().numpy()[masks["0.weight"].numpy()]  # first layer's kept weights
+    mse_gain = []  # evenly spaced over k-means mean squared error, 2 to 5 bits
+    for b in (2, 3, 4, 5):
+        c_k, l_k = kmeans_1d(w, 2**b)
+        c_u = linear_codebook(w, 2**b)
+        mse_gain.append(np.mean((w - c_u[nearest(w, c_u)]) ** 2) / np.mean((w - c_k[l_k]) ** 2))
+    return {
+        "float32 bytes": compression.float32_size_bytes(dense),
+        "dense": accuracy(dense, data.X_test, data.y_test),
+        "dense, float32 file": accuracy(float32_weights(dense), data.X_test, data.y_test),
+        "pruned": accuracy(model, data.X_test, data.y_test),
+        "kept": sum(int(m.sum()) for m in masks.values()),
+        "file": file_size_and_accuracy(model, masks, BITS),
+        "file, 2 bits": file_size_and_accuracy(model, masks, 2),
+        "dense shared, 4 bits": file_size_and_accuracy(dense, None, 4),
+        "dense shared, 2 bits": file_size_and_accuracy(dense, None, 2),
+        "k-means gain": min(mse_gain),
+    }
+
+
+SEEDS = range(5)
+runs = {0: pipeline_figures(dense, model, masks)}
+assert runs[0]["file"] == (compressed_bytes, compressed_acc)  # the same file as above
+for seed in progress(SEEDS[1:], desc="pipeline for seeds 1-4"):
+    seed_dense = train_dense(seed)
+    seed_model, seed_masks, _ = prune_and_finetune(seed_dense, seed)
+    seed_masks = compression.remove_dead_units(seed_model, seed_masks)
+    runs[seed] = pipeline_figures(seed_dense, seed_model, seed_masks)
+
+# %%
+ratios = np.array([r["float32 bytes"] / r["file"][0] for r in runs.values()])
+drop_images = np.array([images(r["dense"]) - images(r["file"][1]) for r in runs.values()])
+drops = 100 * drop_images / len(data.y_test)  # points: exact multiples of 100/450
+print(f"{'seed':>4s} {'dense %':>8s} {'pruned %':>9s} {'file %':>7s} {'drop, points (images)':>22s} "
+      f"{'file bytes':>11s} {'ratio':>6s} {'k-means gain':>13s}")
+for seed, r in runs.items():
+    print(f"{seed:4d} {100 * r['dense']:8.2f} {100 * r['pruned']:9.2f} {100 * r['file'][1]:7.2f} "
+          f"{drops[seed]:+14.2f} ({drop_images[seed]:+d})   {r['file'][0]:11,d} {ratios[seed]:6.1f} "
+          f"{r['k-means gain']:12.1f}x")
+for label, values, digits in [("dense accuracy, %", [100 * r["dense"] for r in runs.values()], 2),
+                              ("file accuracy, %", [100 * r["file"][1] for r in runs.values()], 2),
+                              ("compression_acc_drop_pt", drops, 2), ("compression_ratio", ratios, 1)]:
+    m, h = mean_ci(values)
+    print(f"{label:24s} mean {m:6.{digits}f} ± {h:.{digits}f} (95 % interval), "
+          f"seeds from {min(values):.{digits}f} to {max(values):.{digits}f}")
+compression_ratio, compression_acc_drop_pt = ratios.mean(), drops.mean()
+assert all(r["dense, float32 file"] == r["dense"] for r in runs.values())  # the float32 baseline scores alike
+assert ratios.min() >= 50  # the ratio goal holds for every seed
+assert np.all(np.abs(ratios / ratios.mean() - 1) < 0.05)  # every seed within 5 % of the mean ratio
+assert (drop_images.min(), drop_images.max()) == (-1, 3)  # from one image gained to three lost
+assert drop_images[0] == 3 and set(np.flatnonzero(drop_images == -1)) == {1, 4}
+assert compression_acc_drop_pt <= 0.5  # the drop goal holds for the mean ...
+assert int((drops > 0.5).sum()) == 1  # ... but not for every seed
+assert 0.5 < sum(mean_ci(drops)) < 1  # the interval reaches above 0.5 and excludes a point or more
+assert all(r["k-means gain"] > 1 for r in runs.values())  # k-means beats the evenly spaced codebook
+
+# %% [markdown]
+# The ratio is a property of the pipeline: every seed lands within 5 % of the mean. The
+# accuracy drop is not: it is a difference of a few test images, from one image *gained*
+# (seeds 1 and 4) to three lost (seed 0). The mean drop meets the goal of at most 0.5
+# points, but one seed of five misses it, and the 95 % interval reaches above 0.5: five
+# seeds show that the pipeline costs less than a point of accuracy, not that it costs less
+# than half a point. (k-means beats the evenly spaced codebook on every seed: the last
+# column is the smallest factor between their mean squared errors over 2 to 5 bits.)
+#
+# A caveat about the evidence: the schedule and the number of bits were chosen looking at
+# this same test set (there is no separate validation split in a lesson this size). The
+# library's `compression.compression_experiment` runs the same pipeline with a longer
+# schedule; the course's benchmark script reports its figures.
+#
+# ## 6. Accuracy against size
+#
+# Every pruning round's snapshot of seed 0, stored with 2 to 8 bits per weight, and the
+# dense network stored the same way (k-means sharing without pruning); the table after the
+# figure checks the same points for all five seeds:
+
+# %%
 sweep_bits = range(2, 9)
-curves = {"dense, shared weights only": [file_size_and_accuracy(dense, None, b) for b in sweep_bits]}
-for sparsity, (net, net_masks) in snapshots.items():
-    curves[f"pruned {100 * sparsity:.0f} %"] = [file_size_and_accuracy(net, net_masks, b) for b in sweep_bits]
-print(f"{'':28s}" + "".join(f"{b:>14d} bits" for b in sweep_bits))
+sweep_inputs = {"dense, shared weights only": (dense, None)}
+sweep_inputs.update({f"pruned {100 * sparsity:.0f} %": snapshot for sparsity, snapshot in snapshots.items()})
+curves = {label: [file_size_and_accuracy(net, net_masks, b) for b in sweep_bits]
+          for label, (net, net_masks) in progress(sweep_inputs.items(), desc="size and accuracy, seed 0")}
+
+# %%
+print("seed 0:" + " " * 21 + "".join(f"{b:>14d} bits" for b in sweep_bits))
 for label, pts in curves.items():
     print(f"{label:28s}" + "".join(f"{n / 1000:7.1f} KB {100 * a:5.1f}%" for n, a in pts))
+    assert all(n1 > n2 for (n1, _), (n2, _) in zip(pts[1:], pts[:-1], strict=True))  # fewer bits, fewer bytes
+assert curves["pruned 97 %"][BITS - 2] == (compressed_bytes, compressed_acc)
+three_bit_loss = [images(pts[2][1]) - images(pts[1][1]) for pts in curves.values()]  # 4 bits minus 3 bits
+spread_4_to_8 = [max(images(a) for _, a in pts[2:]) - min(images(a) for _, a in pts[2:]) for pts in curves.values()]
+print(f"seed 0: 3 bits instead of 4 costs {min(three_bit_loss)} to {max(three_bit_loss)} test images; "
+      f"from 4 to 8 bits each curve stays within {max(spread_4_to_8)} test images")
+assert (min(three_bit_loss), max(three_bit_loss)) == (0, 6) and max(spread_4_to_8) == 2
 
 # %%
 fig, ax = plt.subplots(figsize=(9, 4.2))
-ax.plot(float32_bytes / 1000, 100 * dense_acc, "k*", markersize=12, label="dense float32 (torch.save)")
+ax.plot(float32_bytes / 1000, 100 * dense_acc, "k*", markersize=12, label="dense, float32 file (torch.save)")
 for (label, pts), marker in zip(curves.items(), "osD^v", strict=True):
     kb = [n / 1000 for n, _ in pts]
     ax.plot(kb, [100 * a for _, a in pts], marker + "-", markersize=4, label=label)
     ax.annotate(f"{sweep_bits[0]} bits", (kb[0], 100 * pts[0][1]), textcoords="offset points",
                 xytext=(-8, -12), fontsize=7)
 ax.plot(compressed_bytes / 1000, 100 * compressed_acc, "o", markersize=14, markerfacecolor="none",
-        markeredgecolor="#d62728", markeredgewidth=2, label=f"our pick: 97 %, {BITS} bits, {compression_ratio:.0f}x")
+        markeredgecolor="#d62728", markeredgewidth=2,
+        label=f"our pick: 97 %, {BITS} bits, {float32_bytes / compressed_bytes:.0f}x")
 ax.set_xscale("log")
 ax.set_xlabel("file size (KB, log scale)")
 ax.set_ylabel("test accuracy of the reloaded file (%)")
 ax.set_ylim(90, 100)
+ax.set_title("seed 0 (all five seeds: the table below)", fontsize=10)
+
+
 def kb_to_ratio(kb):
     return float32_bytes / 1000 / np.maximum(kb, 1e-9)  # the axis machinery also asks about kb = 0
 
@@ -411,11 +570,39 @@ secondary.set_xlabel("compression ratio against the float32 file")
 ax.legend(loc="lower right", fontsize=8)
 plt.show()
 
+# %%
+print(f"{'seed':>4s}" + "".join(f"{label:>22s}" for label in
+                                ("dense shared, 4 bits", "dense shared, 2 bits", "pruned 97 %, 4 bits",
+                                 "pruned 97 %, 2 bits")) + f"{'97 % smaller by':>17s}")
+keys = ["dense shared, 4 bits", "dense shared, 2 bits", "file", "file, 2 bits"]
+for seed, r in runs.items():
+    print(f"{seed:4d}" + "".join(f"{r['float32 bytes'] / r[k][0]:11.1f}x {100 * r[k][1]:6.2f} %" for k in keys)
+          + f"{r['dense shared, 4 bits'][0] / r['file'][0]:10.1f}x of {n_params - 410:,} / {r['kept']:,}"
+          f" = {(n_params - 410) / r['kept']:.0f}x")
+for k in keys:
+    ratio_k = [r["float32 bytes"] / r[k][0] for r in runs.values()]
+    m, h = mean_ci([100 * r[k][1] for r in runs.values()])
+    print(f"{k:22s}: ratio from {min(ratio_k):.1f}x to {max(ratio_k):.1f}x, accuracy {m:.2f} ± {h:.2f} %")
+two_bit_loss = [images(r[k4][1]) - images(r[k2][1]) for r in runs.values()
+                for k4, k2 in (("dense shared, 4 bits", "dense shared, 2 bits"), ("file", "file, 2 bits"))]
+print(f"2 bits instead of 4 costs from {min(two_bit_loss)} to {max(two_bit_loss)} test images "
+      "(both curves, all seeds)")
+assert all(9 < r["dense shared, 4 bits"][0] / r["file"][0] < 10 for r in runs.values())
+assert all(35 <= round((n_params - 410) / r["kept"]) <= 37 for r in runs.values())
+assert (min(two_bit_loss), max(two_bit_loss)) == (3, 14)  # at 2 bits every curve of every seed loses accuracy
+assert all(8 < r["float32 bytes"] / r["dense shared, 4 bits"][0] < 10 for r in runs.values())
+assert all(14 < r["float32 bytes"] / r["dense shared, 2 bits"][0] < 17 for r in runs.values())
+
 # %% [markdown]
 # Pruning moves a curve to the left, though by less than the fraction of weights removed:
-# every kept weight also needs its position. Fewer bits move each curve further left until,
-# at 2 or 3 bits, accuracy starts to fall. Sharing weights without pruning reaches about 9x
-# at 4 bits (15x at 2 bits, where accuracy drops): every weight still needs its code.
+# every kept weight also needs its position (on every seed the 97 % file at 4 bits is 9 to
+# 10 times smaller than the dense shared one, while it keeps 35 to 37 times fewer weights).
+# Fewer bits move each curve further left, and at 2 bits accuracy falls: on every curve of
+# every seed, by 3 to 14 test images against 4 bits. At 3 bits seed 0's curves lose from
+# nothing to six images; from 4 to 8 bits each of its curves stays within two test images,
+# less than single seeds differ by in section 5. Sharing weights without pruning reaches about 9x at 4 bits
+# (about 15x at 2 bits, where accuracy drops) on every seed: every weight still needs its
+# code.
 #
 # ## 7. Compared with the published figures
 #
@@ -435,34 +622,45 @@ plt.show()
 lenet_params = 784 * 300 + 300 + 300 * 100 + 100 + 100 * 10 + 10
 print(f"LeNet-300-100 on MNIST: {lenet_params:,} parameters x 4 bytes = {4 * lenet_params / 1000:,.0f} KB "
       f"(published 1,070 KB); 1,070 / 27 = {1070 / 27:.1f}")
-print(f"ours, 64-300-100-10 on 8x8 digits: {n_params:,} parameters, {float32_bytes / 1000:.0f} KB -> "
-      f"{compressed_bytes / 1000:.2f} KB = {compression_ratio:.0f}x; "
-      f"error {100 - 100 * dense_acc:.2f} % -> {100 - 100 * compressed_acc:.2f} %")
+file_kb = [r["file"][0] / 1000 for r in runs.values()]
+dense_err = mean_ci([100 - 100 * r["dense"] for r in runs.values()])
+file_err = mean_ci([100 - 100 * r["file"][1] for r in runs.values()])
+print(f"ours, 64-300-100-10 on 8x8 digits, mean of 5 seeds: {n_params:,} parameters, "
+      f"{float32_bytes / 1000:.0f} KB -> {np.mean(file_kb):.2f} KB = {compression_ratio:.0f}x "
+      f"({ratios.min():.0f}x to {ratios.max():.0f}x); error {dense_err[0]:.2f} ± {dense_err[1]:.2f} % -> "
+      f"{file_err[0]:.2f} ± {file_err[1]:.2f} %")
 assert abs(4 * lenet_params / 1000 - 1070) < 10 and round(1070 / 27) == 40
+assert round(lenet_params / n_params) == 5  # LeNet-300-100 has five times as many parameters
+assert ratios.min() > 49  # above all three published ratios on every seed
+assert all(r["kept"] <= 0.03 * (n_params - 410) for r in runs.values())  # at most 3 % of the weights kept
 
 fig, ax = plt.subplots(figsize=(7.5, 3.2))
 names = ["LeNet-300-100\n(MNIST)", "AlexNet\n(ImageNet)", "VGG-16\n(ImageNet)", "ours, 64-300-100\n(8x8 digits)"]
-ratios = [40, 35, 49, compression_ratio]
-ax.bar(names, ratios, color=["0.6", "0.6", "0.6", "#d62728"])
-for i, r in enumerate(ratios):
-    ax.text(i, r + 1, f"{r:.0f}x", ha="center")
+bars = [40, 35, 49, compression_ratio]
+ax.bar(names, bars, color=["0.6", "0.6", "0.6", "#d62728"])
+ax.errorbar(3, compression_ratio, yerr=[[compression_ratio - ratios.min()], [ratios.max() - compression_ratio]],
+            fmt="none", color="k", capsize=4)  # ours: mean of five seeds, whiskers from the smallest to the largest
+for i, r in enumerate(bars):
+    ax.text(i + 0.12 * (i == 3), r + 1, f"{r:.0f}x", ha="left" if i == 3 else "center")
 ax.axhline(50, color="k", linestyle="--", linewidth=1, label="the course's goal, 50x")
-ax.set_ylim(0, 1.2 * max(ratios))
+ax.set_ylim(0, 1.2 * max(bars))
 ax.set_ylabel("compression ratio")
 ax.set_title("Deep Compression (Han et al. 2016) and this lesson")
 ax.legend(loc="upper left")
 plt.show()
 
 # %% [markdown]
-# Our ratio is higher than the paper's, and that says little about the method: the two
-# set-ups differ in ways that all matter.
+# Our ratio (the mean of five seeds; the whiskers span the seeds) is higher than the
+# paper's on every seed, and that says little about the method: the two set-ups differ in
+# ways that all matter.
 #
 # * **The data.** MNIST has 60,000 training images of 28x28 pixels; the digits here are
 #   1,347 images of 8x8. Our first layer has 64 inputs instead of 784, so the network is
 #   five times smaller, and its test error is measured on 450 images (steps of 0.22 points)
 #   instead of 10,000.
-# * **The pruning.** The paper keeps 8 % of LeNet-300-100's weights; we keep 3 %, with
-#   distillation from the dense model to make up for it.
+# * **The pruning.** The paper keeps 8 % of LeNet-300-100's weights; we keep at most 3 %
+#   (fewer once dead units are removed), with distillation from the dense model to make up
+#   for it.
 # * **The baseline.** Our float32 baseline is a `torch.save` file (a few KB of pickle on top
 #   of the raw floats); the paper counts 4 bytes per weight.
 # * **The coder.** The paper Huffman-codes the indices and codes; our file uses zlib or LZMA
@@ -470,8 +668,10 @@ plt.show()
 #
 # ## 8. The optimizer's memory: the momentum buffer
 #
-# SGD with momentum keeps one buffer entry per parameter: during training the optimizer
-# state is **as large as the model**. Check it on the digits network:
+# SGD with momentum keeps one buffer entry per parameter, in the parameter's own type:
+# during training the optimizer state is **as large as the model**. Check it on the digits
+# network (in this lesson's float64 both take 8 bytes per parameter; trained in float32, as
+# models usually are, both take 4):
 
 # %%
 opt = torch.optim.SGD(dense.parameters(), lr=0.0, momentum=0.9)  # lr 0: the weights stay as they are
@@ -480,8 +680,11 @@ torch.nn.functional.cross_entropy(dense(data.X_train), data.y_train).backward()
 opt.step()
 state_bytes = momentum8bit.optimizer_state_bytes(opt)
 model_bytes = sum(p.numel() * p.element_size() for p in dense.parameters())
-print(f"model parameters: {model_bytes:,} bytes; momentum buffers: {state_bytes:,} bytes")
-assert state_bytes == model_bytes == 4 * n_params == momentum8bit.momentum_state_bytes(dense).float32
+print(f"float64 here: model parameters {model_bytes:,} bytes; momentum buffers {state_bytes:,} bytes")
+print(f"in float32:   model parameters {4 * n_params:,} bytes; momentum buffers "
+      f"{momentum8bit.momentum_state_bytes(dense).float32:,} bytes")
+assert state_bytes == model_bytes == 8 * n_params
+assert momentum8bit.momentum_state_bytes(dense).float32 == 4 * n_params
 
 # %% [markdown]
 # Dettmers, Lewis, Shleifer and Zettlemoyer (*8-bit Optimizers via Block-wise
@@ -499,7 +702,7 @@ def blockwise_8bit(b, block=256):
     """uint8 codes (n,) and float32 absmax per block of a float tensor b."""
     flat = b.detach().reshape(-1).float()
     n_blocks = -(-flat.numel() // block)
-    padded = torch.zeros(n_blocks * block)
+    padded = torch.zeros(n_blocks * block, dtype=torch.float32)
     padded[:flat.numel()] = flat
     blocks = padded.view(n_blocks, block)
     absmax = blocks.abs().amax(dim=1)
@@ -510,7 +713,7 @@ def blockwise_8bit(b, block=256):
 
 def blockwise_8bit_back(codes, absmax, shape, block=256):
     values = (codes.float() - 127) / 127
-    padded = torch.zeros(absmax.numel() * block)
+    padded = torch.zeros(absmax.numel() * block, dtype=torch.float32)
     padded[:codes.numel()] = values
     return (padded.view(-1, block) * absmax[:, None]).reshape(-1)[:codes.numel()].reshape(shape)
 
@@ -536,63 +739,67 @@ print(f"RMS round-trip error: blocks of 256 {rms_block:.2e}, one block for the t
 assert rms_block < rms_whole
 
 # %% [markdown]
-# The memory: 1 byte per entry plus 4 bytes per block, against 4 bytes per entry.
+# The memory: 1 byte per entry plus 4 bytes per block, against 4 bytes per entry in float32.
 # `momentum8bit.SGD8bitMomentum` is SGD with momentum in PyTorch's form whose buffer lives
 # in these codes between steps (the step itself uses the float buffer of that step; only
-# what is carried to the next step is rounded).
+# what is carried to the next step is rounded). Like `blockwise_8bit` above, it computes its
+# 8-bit state in float32, but every operation on the way (a product, a sum, a division, a
+# rounding, a maximum) is exactly rounded, so it adds no dependence on the CPU: given the
+# same gradients, every CPU computes the same codes.
 #
 # Does it cost accuracy? Train the digits MLP of lessons 06 and 07 ($64 \to 64 \to 32 \to 10$)
-# both ways, with **the same seed, initialisation, data order and budget**, for eight
-# seeds. A single seed's difference is noisy (test accuracies move in steps of 0.22 points,
-# and two runs can end a few images apart for no reason but rounding), so the figure is
-# the mean of the paired differences over seeds, with its standard error. Two training
-# protocols: a short, noisy one (20 epochs, batches of 64, lr 0.1, momentum 0.9) and the
-# settled one the course reports (30 epochs, batches of 128, same lr and momentum;
-# `benchmarks/run.py` computes the same figure):
+# both ways, with **the same seed, initialisation, data order and budget** (30 epochs,
+# batches of 128, $\eta = 0.1$, $\beta = 0.9$; `benchmarks/run.py` runs the same protocol),
+# for eight seeds. The full-precision buffer is float64 here, like everything the lesson
+# trains. A single seed's difference is noisy: accuracies move in steps of one test image
+# (0.22 points), and two runs that differ only in the rounding of the buffer drift apart
+# and can end a few images apart. So the figure is the mean of the paired differences, with
+# its 95 % interval ($t_{0.975,7} = 2.365$ for eight seeds):
 
 # %%
-def paired_runs(epochs, batch_size):
-    """Test accuracies with float32 and 8-bit momentum, paired by seed, and the optimizers' state bytes
-    (`training.paired_accuracies`: for each seed, both optimizers train `mlp(seed=seed)` alike)."""
-    acc, state = paired_accuracies(data, ("sgd", "sgd8bit"), seeds=range(8), epochs=epochs,
-                                   batch_size=batch_size, lr=0.1, momentum=0.9)
-    return np.array(acc["sgd"]), np.array(acc["sgd8bit"]), state
+MOMENTUM_SEEDS = range(8)
+acc_full, acc_8bit = [], []
+for seed in progress(MOMENTUM_SEEDS, desc="full-precision and 8-bit momentum, 8 seeds"):
+    # training.paired_accuracies: for each seed, both optimizers train mlp(seed=seed) alike
+    acc, state = paired_accuracies(data, ("sgd", "sgd8bit"), seeds=[seed], epochs=30, batch_size=128,
+                                   lr=0.1, momentum=0.9)
+    acc_full.append(acc["sgd"][0])
+    acc_8bit.append(acc["sgd8bit"][0])
 
-
-protocols = {"noisy: 20 epochs, batch 64": (20, 64), "settled: 30 epochs, batch 128": (30, 128)}
-paired = {label: paired_runs(*args) for label, args in protocols.items()}
-print(f"{'':5s}" + "".join(f"{label:>32s}" for label in paired))
-print(f"{'seed':>5s}" + f"   {'float32':>8s} {'8-bit':>7s} {'difference':>12s}" * len(paired))
-for i in range(8):
-    print(f"{i:5d}" + "".join(f"   {100 * a32[i]:8.2f} {100 * a8[i]:7.2f} {100 * (a32[i] - a8[i]):+12.2f}"
-                              for a32, a8, _ in paired.values()))
-summary = {}
-for label, (a32, a8, _) in paired.items():
-    d = 100 * (a32 - a8)
-    summary[label] = (d.mean(), d.std(ddof=1) / np.sqrt(d.size), d.std(ddof=1))
-    print(f"{label}: mean difference {d.mean():+.2f} points, standard error {summary[label][1]:.2f}, "
-          f"spread of single seeds (std) {summary[label][2]:.2f}")
-momentum_state_8bit_acc_drop_pt = float(summary["settled: 30 epochs, batch 128"][0])
-state = paired["settled: 30 epochs, batch 128"][2]
-state32, state8 = state["sgd"], state["sgd8bit"]
+# %%
+diff_images = np.array([images(a) - images(b) for a, b in zip(acc_full, acc_8bit, strict=True)])
+diff = 100 * diff_images / len(data.y_test)  # points, exact multiples of 100/450
+print(f"{'seed':>4s} {'full precision %':>17s} {'8-bit %':>8s} {'difference, points (images)':>28s}")
+for seed in MOMENTUM_SEEDS:
+    print(f"{seed:4d} {100 * acc_full[seed]:17.2f} {100 * acc_8bit[seed]:8.2f} "
+          f"{diff[seed]:+20.2f} ({diff_images[seed]:+d})")
+d_mean, d_half = mean_ci(diff)
+momentum_state_8bit_acc_drop_pt = d_mean
+print(f"momentum_state_8bit_acc_drop_pt = {d_mean:+.2f} ± {d_half:.2f} points (mean ± 95 % interval, "
+      f"interval [{d_mean - d_half:+.2f}, {d_mean + d_half:+.2f}]); single seeds from {diff.min():+.2f} "
+      f"to {diff.max():+.2f}")
 expected = momentum8bit.momentum_state_bytes(mlp(seed=0))
-print(f"momentum_state_8bit_acc_drop_pt = {momentum_state_8bit_acc_drop_pt:.2f} (settled protocol; goal <= 0.5)")
-print(f"optimizer state: float32 {state32:,} bytes, 8-bit {state8:,} bytes ({state32 / state8:.2f}x smaller)")
-assert state32 == expected.float32 and state8 == expected.eight_bit
-assert all(mean <= 0.5 for mean, _, _ in summary.values())
+state32, state8 = expected.float32, state["sgd8bit"]
+print(f"optimizer state: float32 {state32:,} bytes (float64 here: {state['sgd']:,}), "
+      f"8-bit {state8:,} bytes ({state32 / state8:.2f}x smaller than float32)")
+assert state["sgd"] == 2 * state32 and state8 == expected.eight_bit and 3.5 < state32 / state8 < 4
+assert d_mean - d_half < 0 < d_mean + d_half  # no difference detectable with eight seeds ...
+assert d_mean + d_half < 0.5  # ... and the interval rules out a cost of half a point
+assert abs(d_mean) < 100 / len(data.y_test)  # the mean difference is less than one test image
+assert (diff_images.min(), diff_images.max()) == (-3, 5)  # single seeds: 3 images one way, 5 the other
 for_big = momentum8bit.momentum_state_bytes(dense)
 print(f"for the 64-300-100-10 network: float32 {for_big.float32:,} bytes, 8-bit {for_big.eight_bit:,} bytes")
 
 # %% [markdown]
-# The 8-bit buffer takes about a quarter of the memory, and under both protocols the mean
-# accuracy difference is a fraction of a point, within the goal. Look at the spread,
-# though: with the short protocol single seeds disagree by up to two points either
-# way, so a mean over a handful of seeds can land on either side of 0.5 by chance; the
-# settled protocol (larger batches, more epochs) gives nearly the same accuracy for both
-# optimizers on every seed, which is why the course reports it. A half-point comparison needs paired runs, several seeds and
-# a protocol that is not noisier than the effect. For a model with billions of parameters
-# trained with Adam, whose state is two buffers per parameter, a quarter of the optimizer
-# memory is the difference between fitting on a device or not.
+# The 8-bit buffer takes about a quarter of the memory of a float32 one. Its cost in
+# accuracy is too small to see with eight seeds: the mean difference is a fraction of a
+# test image, and its 95 % interval contains 0 and stays below the goal of 0.5 points.
+# Single seeds, though, range from three test images in favour of the 8-bit buffer to five
+# in favour of the full-precision one, so one pair of runs could have "shown" a cost or a
+# gain of several images. A half-point comparison needs paired runs and several seeds. For
+# a model with billions of parameters trained with Adam, whose state is two buffers per
+# parameter, a quarter of the optimizer memory is the difference between fitting on a
+# device or not.
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.4), gridspec_kw={"width_ratios": [1, 1.4]})
@@ -600,18 +807,17 @@ ax1.bar(["model\n(float32)", "momentum\nfloat32", "momentum\n8-bit block-wise"],
         [4 * 6570, state32, state8], color=["0.6", "#1f77b4", "#d62728"])
 ax1.set_ylabel("bytes (digits MLP, 6,570 parameters)")
 ax1.set_title("training memory")
-for k, ((label, (a32, a8, _)), color) in enumerate(zip(paired.items(), ["#ff7f0e", "#2ca02c"], strict=True)):
-    d = 100 * (a32 - a8)
-    ax2.plot(np.full(d.size, k) + np.linspace(-0.15, 0.15, d.size), d, "o", color=color)
-    ax2.errorbar(k + 0.3, d.mean(), yerr=summary[label][1], fmt="s", color="k", capsize=4)
+ax2.plot(list(MOMENTUM_SEEDS), diff, "o", color="#2ca02c", label="one seed")
+ax2.errorbar(len(MOMENTUM_SEEDS) + 0.5, d_mean, yerr=d_half, fmt="s", color="k", capsize=4,
+             label="mean, 95 % interval")
 ax2.axhline(0.5, color="#d62728", linestyle="--", linewidth=1, label="goal: mean difference <= 0.5")
 ax2.axhline(0, color="0.6", linewidth=0.8)
-ax2.set_xticks(range(len(paired)))
-ax2.set_xticklabels([label.replace(": ", ":\n") for label in paired])
-ax2.set_xlim(-0.5, len(paired) - 0.3)
-ax2.set_ylabel("float32 minus 8-bit accuracy (points)")
-ax2.set_title("per seed (dots) and mean with standard error (squares)")
-ax2.legend(loc="upper right")
+ax2.set_xticks([*MOMENTUM_SEEDS, len(MOMENTUM_SEEDS) + 0.5])
+ax2.set_xticklabels([*(str(s) for s in MOMENTUM_SEEDS), "mean"])
+ax2.set_xlabel("seed")
+ax2.set_ylabel("full precision minus 8-bit (points)")
+ax2.set_title("test accuracy difference, paired by seed (one image = 0.22 points)")
+ax2.legend(loc="upper right", fontsize=8)
 fig.tight_layout()
 plt.show()
 
@@ -619,10 +825,14 @@ plt.show()
 # ## The figures of this lesson
 
 # %%
-print(f"compression_ratio               = {compression_ratio:.1f}   goal >= 50")
-print(f"compression_acc_drop_pt         = {compression_acc_drop_pt:.2f}   goal <= 0.5")
-print(f"momentum_state_8bit_acc_drop_pt = {momentum_state_8bit_acc_drop_pt:.2f}   goal <= 0.5")
-assert compression_ratio >= 50 and compression_acc_drop_pt <= 0.5 and momentum_state_8bit_acc_drop_pt <= 0.5
+for name, values, digits, goal, n_seeds in [
+        ("compression_ratio", ratios, 1, "goal >= 50", 5),
+        ("compression_acc_drop_pt", drops, 2, "goal <= 0.5", 5),
+        ("momentum_state_8bit_acc_drop_pt", diff, 2, "goal <= 0.5", 8)]:
+    m, h = mean_ci(values)
+    print(f"{name:31s} = {m:5.{digits}f} ± {h:.{digits}f}   {goal}   (mean ± 95 % interval, {n_seeds} seeds; "
+          f"single seeds {min(values):.{digits}f} to {max(values):.{digits}f})")
+assert ratios.min() >= 50 and compression_acc_drop_pt <= 0.5 and momentum_state_8bit_acc_drop_pt <= 0.5
 
 # %% [markdown]
 # ## Summary
@@ -631,16 +841,22 @@ assert compression_ratio >= 50 and compression_acc_drop_pt <= 0.5 and momentum_s
 #   positions, codes, codebooks, biases and header included.
 # * Pruning (97 %, iterative, mask-aware momentum and distillation), then k-means weight
 #   sharing (4 bits), then relative-index storage with entropy coding, shrinks the
-#   64-300-100-10 network's file by the ratio printed above, at a drop in test accuracy
-#   within the goal.
+#   64-300-100-10 network's file by the ratio printed above, far above the goal of 50 on
+#   every seed. The accuracy drop is a matter of a few test images: its mean over five
+#   seeds is within the goal of 0.5 points, single seeds are not all within it, and the
+#   95 % interval supports a drop below one point, not below half a point.
 # * k-means puts the shared values where the weights are and beats an evenly spaced
-#   codebook; pruning without sharing, or sharing without pruning, gets nowhere near this.
+#   codebook on every seed; sharing without pruning reaches only about 9x.
 # * Deep Compression reported 40x for LeNet-300-100 on MNIST (1,070 KB to 27 KB, error
 #   1.64 % to 1.58 %), 35x for AlexNet and 49x for VGG-16; data, network and baseline
 #   differ from ours, so the ratios are not a contest.
 # * The momentum buffer is as large as the model. Stored block-wise in 8 bits it takes
-#   about a quarter of that, and training with it matched float32 momentum to within a
-#   fraction of a point (mean over eight paired seeds); single seeds are too noisy to tell.
+#   about a quarter of a float32 buffer, and training with it matched full-precision
+#   momentum: over eight paired seeds the mean difference is less than one test image and
+#   its 95 % interval lies below 0.5 points; single seeds differ by several images either
+#   way, too noisy to tell.
+# * One run is one draw: a conclusion about a training method needs several seeds, paired
+#   where two methods are compared, and a mean with its interval in units of test images.
 #
 # ## Exercises
 #
@@ -695,14 +911,21 @@ checks.compression.positions_from_gaps(positions_from_gaps, relative_indices)
 # ### Exercise 4 (explore)
 #
 # Reach a compression ratio of **at least 100** with an accuracy drop of **at most 0.5
-# points**, measured honestly. Start from any snapshot or from the final `model` and its
-# `masks`; ideas: fewer bits, quantizing the biases as well (`save_compressed(...,
-# bias_bits=...)`), pruning further with more fine-tuning. The check writes your file,
-# reloads it into a fresh network and measures size and accuracy itself.
+# points** (at most two test images) against seed 0's dense network, measured honestly. Start from
+# any snapshot or from the final `model` and its `masks` (seed 0); ideas: fewer bits,
+# quantizing the biases as well (`save_compressed(..., bias_bits=...)`), pruning further
+# with more fine-tuning. The check writes your file, reloads it into a fresh network and
+# measures size and accuracy itself. It judges one network: as section 5 showed, another
+# seed could land a few images either way.
 
 # %%
 ### BEGIN SOLUTION
-bits_4, bias_bits_4 = 4, 3
+model_4 = copy.deepcopy(model)  # prune seed 0's model further, to 98 %, and fine-tune it again
+masks_4 = pruning.global_magnitude_masks(pruning.prunable_weights(model_4), 0.98)
+train(model_4, data, epochs=8, lr=0.03, momentum=0.9, batch_size=64, seed=5, masks=masks_4, teacher=dense,
+      progress=False)
+masks_4 = compression.remove_dead_units(model_4, masks_4)
+bits_4, bias_bits_4 = 4, None
 ### END SOLUTION
-checks.compression.hundredfold(model, masks, bits=bits_4, bias_bits=bias_bits_4,
+checks.compression.hundredfold(model_4, masks_4, bits=bits_4, bias_bits=bias_bits_4,
                                dense_accuracy=dense_acc, float32_bytes=float32_bytes)

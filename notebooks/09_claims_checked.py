@@ -8,7 +8,7 @@
 #       format_version: '1.3'
 #       jupytext_version: 1.19.6
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python 3 (ipykernel)
 #     language: python
 #     name: python3
 # ---
@@ -78,7 +78,7 @@ from lessons_lib import (
 )
 from lessons_lib.progress import progress
 
-lessons_lib.setup(threads=1)  # the networks here are tiny: a second thread would only add waiting
+lessons_lib.setup()
 DATA = pathlib.Path("data")  # next to this notebook: the table and copies of the five seeds
 
 # %% [markdown]

@@ -5,6 +5,14 @@ convert to ``.ipynb``, execute it top to bottom on a fresh kernel in
 ``notebooks/`` (as a reader would), save the notebook with its outputs, and
 rewrite the twin from the notebook so that the two are identical.
 
+Widgets are stored without their kernel-side identity: no widget state in the
+notebook's metadata and no widget-view entry in the outputs (its model id means
+nothing without the kernel). What remains of a course widget's output is its
+HTML (a picture that the page replaces with the live figure where scripts run,
+see ``lessons_lib.widgets._base``), its PNG and a line of text; running the cell
+makes the live widget again. The kernelspec is the one JupyterLab writes for the
+kernel, so opening a notebook there does not change it.
+
     python scripts/build_notebooks.py                 # every notebook
     python scripts/build_notebooks.py 01_gradient_descent
 """
@@ -18,20 +26,37 @@ import time
 
 import jupytext
 import nbformat
+from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
+KERNEL = "python3"
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def kernelspec(name: str = KERNEL) -> dict[str, str]:
+    """The notebook metadata JupyterLab writes for kernel ``name`` (e.g. "Python 3 (ipykernel)")."""
+    spec = KernelSpecManager().get_kernel_spec(name)
+    return {"display_name": spec.display_name, "language": spec.language, "name": name}
+
+
+def drop_widget_views(nb: nbformat.NotebookNode) -> None:
+    """Remove the widget-view entry from every output (the other entries stay)."""
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            output.get("data", {}).pop(WIDGET_VIEW, None)
 
 
 def build(twin: pathlib.Path, timeout: int = 300) -> float:
-    """Execute ``twin`` into its ``.ipynb``; returns seconds taken."""
+    """Execute ``twin`` (in its folder) into its ``.ipynb``; returns seconds taken."""
     nb = jupytext.read(twin)
     nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = kernelspec()
     start = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                   resources={"metadata": {"path": str(NOTEBOOKS)}}).execute()
+    NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, store_widget_state=False,
+                   resources={"metadata": {"path": str(twin.parent)}}).execute()
     seconds = time.perf_counter() - start
+    drop_widget_views(nb)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     if errors:  # e.g. a figure that failed to render after its cell ran

@@ -36,3 +36,22 @@ def test_in_a_kernel_the_bar_leaves_an_empty_display_and_the_prints_around_it():
     displays = [o for o in outputs if o["output_type"] == "display_data"]
     assert len(displays) == 1 and displays[0]["data"] == {}  # the bar was there, and nothing of it is saved
     assert not any(o.get("name") == "stderr" for o in outputs)
+
+
+def test_nbval_accepts_the_saved_notebook_again(tmp_path):
+    """nbval compares each output as the kernel first sent it (it ignores display updates): the
+    bar must not carry a text form that the saved, emptied display lacks."""
+    import subprocess
+    import sys
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(
+        "from lessons_lib.progress import progress\n"
+        "print(sum(progress(range(20), desc='sum')))\n")]
+    NotebookClient(nb, kernel_name="python3", timeout=120).execute()
+    path = tmp_path / "bar.ipynb"
+    nbformat.write(nb, path)
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=",
+                             "--nbval", "--nbval-current-env", str(path)],
+                            cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:]

@@ -8,14 +8,15 @@ import torch
 import lessons_lib
 
 
-def test_threads_are_set_only_when_asked(monkeypatch):
+def test_one_thread_unless_asked(monkeypatch):
     before = torch.get_num_threads()
     try:
         monkeypatch.delenv("LESSONS_THREADS", raising=False)
+        torch.set_num_threads(2)
         lessons_lib.setup()
-        assert torch.get_num_threads() == before
-        lessons_lib.setup(threads=1)
         assert torch.get_num_threads() == 1
+        lessons_lib.setup(threads=2)
+        assert torch.get_num_threads() == 2
         monkeypatch.setenv("LESSONS_THREADS", "3")
         lessons_lib.setup()
         assert torch.get_num_threads() == 3

@@ -440,3 +440,22 @@ def test_parabola_slider_is_x_k_equal_one_minus_lr_to_the_k():
         ParabolaSlider(lr=2.5)
     data, _ = p._repr_mimebundle_()
     assert base64.b64decode(data["image/png"]).startswith(PNG_SIGNATURE)
+
+
+def test_static_figures_and_widgets_share_one_palette_and_line_styles():
+    """plotting.METHOD_COLORS / METHOD_LINESTYLES (static figures) equal course_widgets.js's METHOD_STYLE."""
+    import re
+
+    from lessons_lib import plotting
+    from lessons_lib.widgets._base import ESM
+
+    js = ESM.read_text()
+    colors = dict(re.findall(r'(\w+): "(#[0-9A-Fa-f]{6})"', js[js.index("export const COLORS"):]))
+    styles = re.findall(r'\b(gd|momentum|nesterov): \{ label: "[^"]+", color: COLORS\.(\w+), '
+                        r'dash: \[([\d, ]*)\]', js)
+    assert len(styles) == 3
+    for method, color_name, dash in styles:
+        assert plotting.METHOD_COLORS[method].lower() == colors[color_name].lower()
+        pattern = tuple(int(v) for v in dash.split(",") if v.strip())
+        ls = plotting.METHOD_LINESTYLES[method]
+        assert (ls == "-" and pattern == ()) or ls == (0, pattern)

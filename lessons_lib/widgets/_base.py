@@ -9,18 +9,27 @@ coefficients, the SGD explorer's data and minibatch draws) are sent once as numb
 Traits are validated when set, from Python or from the browser: a bad value raises
 ``ValueError`` naming the trait and the allowed range (``lr must be in [1e-05, 3.16228];
 got 5``), a non-number ``TypeError``.
+
+Without a kernel (an HTML export, the course's site) the same module draws the figure
+from the state saved in the output: see :meth:`CourseWidget.static_html`.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
+import gzip
+import hashlib
+import html
 import io
+import json
 import numbers
 import pathlib
 
 import anywidget
 import numpy as np
 import traitlets as t
+from ipywidgets.widgets.widget import _remove_buffers
 
 from .. import _validate, surfaces
 
@@ -131,11 +140,88 @@ class Readout:
 
 # --- the base class ----------------------------------------------------------------------
 
+# Run by the page (an HTML export, the course's site) where no kernel runs: finds each course
+# widget's output, imports the ES module inlined there (gzip + base64, decompressed once per
+# page and module version), builds a model from the saved state that lives in the page, and
+# replaces the picture with the live figure. Sanitized viewers (GitHub, JupyterLab for an
+# untrusted notebook) drop the scripts and show the picture.
+_PAGE_LOADER = """
+const modules = (window.__lessonsWidgetModules ||= {});
+const bytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+
+/* An anywidget model without a kernel: set() and save_changes() change the page's state only. */
+class PageModel {
+  constructor(state) { this.state = state; this.listeners = {}; }
+  get(key) { return this.state[key]; }
+  set(key, value) {
+    const old = this.state[key];
+    this.state[key] = value;
+    if (old !== value) { this.emit(`change:${key}`, value); this.emit("change", value); }
+  }
+  emit(event, value) { for (const cb of [...(this.listeners[event] || [])]) cb(this, value); }
+  on(event, cb) { (this.listeners[event] ||= new Set()).add(cb); }
+  off(event, cb) {
+    if (!event) this.listeners = {};
+    else if (!cb) delete this.listeners[event];
+    else this.listeners[event]?.delete(cb);
+  }
+  save_changes() {}
+  send() {}
+}
+
+function importModule(data) {
+  return (modules[data.dataset.sha256] ||= (async () => {
+    const gz = new Blob([bytes(data.textContent)]).stream();
+    const js = await new Response(gz.pipeThrough(new DecompressionStream("gzip"))).blob();
+    const url = URL.createObjectURL(new Blob([js], { type: "text/javascript" }));
+    try { return await import(url); } finally { URL.revokeObjectURL(url); }
+  })());
+}
+
+async function start(box) {
+  const saved = JSON.parse(box.querySelector("script.lessons-widget-state").textContent);
+  const state = saved.state;
+  saved.buffer_paths.forEach((path, i) => {  /* bytes arrive as DataViews, as from a kernel */
+    let obj = state;
+    for (const key of path.slice(0, -1)) obj = obj[key];
+    obj[path[path.length - 1]] = new DataView(bytes(saved.buffers[i]).buffer);
+  });
+  const module = await importModule(box.querySelector("script.lessons-widget-module"));
+  const picture = box.querySelector("img.lessons-widget-picture");
+  const el = document.createElement("div");
+  picture.before(el);
+  try { await module.default.render({ model: new PageModel(state), el }); }
+  catch (err) { el.remove(); throw err; }
+  picture.remove();
+}
+
+if (typeof DecompressionStream === "function") {  /* older browsers keep the picture */
+  for (const box of document.querySelectorAll("div.lessons-widget:not([data-started])")) {
+    box.dataset.started = "";
+    start(box).catch((err) => console.error("course widget: the picture stays;", err));
+  }
+}
+"""
+
+# Synced traits the page model does not get: the module itself (inlined once, compressed)
+# and the layout, a reference to another widget model by its id, meaningless without a kernel.
+_NOT_SAVED = frozenset({"_esm", "_css", "layout"})
+
+
+@functools.lru_cache(maxsize=4)
+def _module_payload(source: str) -> tuple[str, str]:
+    """``(sha256 of the source, base64 of its gzip)``; gzip with mtime 0, so the same bytes every time."""
+    data = source.encode("utf-8")
+    gz = gzip.compress(data, compresslevel=9, mtime=0)
+    return hashlib.sha256(data).hexdigest(), base64.b64encode(gz).decode("ascii")
+
+
 class CourseWidget(anywidget.AnyWidget):
     """An in-browser figure of the course: the ES module and a ``kind`` that picks the figure.
 
-    Displayed, it is the live widget, with two fallbacks in the same output: a PNG of the
-    current state (what GitHub and other pages without JavaScript show) and a line of text.
+    Displayed, it is the live widget, with fallbacks in the same output: HTML that shows a
+    PNG of the current state and, where the page runs scripts but no kernel, replaces it with
+    the live figure (:meth:`static_html`); the PNG alone; and a line of text.
     """
 
     _esm = ESM
@@ -156,11 +242,49 @@ class CourseWidget(anywidget.AnyWidget):
         canvas.print_png(buf)
         return buf.getvalue()
 
+    def saved_state(self) -> dict:
+        """The synced state as the browser's model receives it, for a page without a kernel.
+
+        ``{"state": ..., "buffer_paths": ..., "buffers": ...}``: the traits through the widget's
+        own serializers (``get_state``), bytes split off as ipywidgets sends them (buffers, here
+        base64) and put back at ``buffer_paths`` as DataViews by the page.
+        """
+        state = {k: v for k, v in self.get_state().items() if k not in _NOT_SAVED}
+        state, paths, buffers = _remove_buffers(state)
+        return {"state": state, "buffer_paths": paths,
+                "buffers": [base64.b64encode(bytes(b)).decode("ascii") for b in buffers]}
+
+    def static_html(self, png: bytes | None = None) -> str:
+        """HTML of the current state: the picture, and the live figure where scripts run.
+
+        An ``<img>`` of :meth:`png`, then the saved state (JSON), the ES module (gzip, base64,
+        with its SHA-256) and a module script (``_PAGE_LOADER``) that swaps the picture for the
+        figure. The same state gives the same bytes: sorted JSON, no ids, gzip without a time.
+        """
+        png = base64.b64encode(self.png() if png is None else png).decode("ascii")
+        digest, module = _module_payload(self._esm)
+        state = json.dumps(self.saved_state(), sort_keys=True, separators=(",", ":"), allow_nan=False)
+        state = state.replace("<", "\\u003c")  # no "</script>" inside the script element
+        alt = html.escape(f"{self._description}: a picture of the figure as saved; "
+                          "the controls work where the notebook runs")
+        return (
+            '<div class="lessons-widget">\n'
+            f'<img class="lessons-widget-picture" src="data:image/png;base64,{png}" alt="{alt}" '
+            'style="max-width:100%;height:auto">\n'
+            f'<script class="lessons-widget-state" type="application/json">{state}</script>\n'
+            f'<script class="lessons-widget-module" data-sha256="{digest}" type="text/plain">'
+            f'{module}</script>\n'
+            f'<script type="module">{_PAGE_LOADER}</script>\n'
+            "</div>"
+        )
+
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+        png = self.png()
         data = dict(data)
-        data["image/png"] = base64.b64encode(self.png()).decode("ascii")
+        data["text/html"] = self.static_html(png)
+        data["image/png"] = base64.b64encode(png).decode("ascii")
         data["text/plain"] = f"<{self._description}: run the notebook to use the controls>"
         return data, metadata
 
