@@ -1,4 +1,5 @@
-"""Helpers of the real-browser test (tests/test_browser.py).
+"""Helpers of the real-browser tests (test_browser_routes.py, test_widgets_browser.py and
+test_static_html_browser.py).
 
 * :func:`chromium_or_skip` finds Debian's Chromium, or skips (fails when
   ``LESSONS_REQUIRE_BROWSER=1``, as in CI).
@@ -6,16 +7,14 @@
   port, token-free, with every Jupyter/IPython directory in a temporary folder and
   a temporary copy of ``notebooks/`` as its root; :meth:`LabServer.stop` always ends
   the server, its process group and the kernels it started.
-* :func:`open_and_run_all` opens a notebook in JupyterLab, waits for an idle kernel,
-  runs all cells and waits until they finished.
-* :func:`slider_to_pixels` finds a slider by its exact description and its figure's canvas
-  (an ipympl canvas in the same widget box, or the canvas of a course widget drawn by
-  ``course_widgets.js``), presses ArrowRight on the slider and times each press until
-  the canvas' pixels change.
+* :func:`open_and_run_all` opens a notebook in JupyterLab, waits for an idle kernel
+  (:func:`wait_for_kernel`), runs all cells and waits until they finished
+  (``RUN_STATE_JS``).
 * :func:`serve_widget_page` loads ``course_widgets.js`` into a plain page with a stand-in
   anywidget model (no JupyterLab, no network), for tests/test_widgets_browser.py.
 
-Nothing here talks to anything but 127.0.0.1.
+Nothing here talks to anything but 127.0.0.1. tests/test_browser_routes.py uses the server,
+the console log and the waits; its in-page helpers are in tests/browser_routes.js.
 """
 
 from __future__ import annotations
@@ -27,7 +26,6 @@ import pathlib
 import shutil
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -274,7 +272,7 @@ class ConsoleLog:
 
 # --- JupyterLab: open, wait for the kernel, run all ------------------------------------
 
-_KERNEL_IDLE_JS = """(path) => {
+KERNEL_IDLE_JS = """(path) => {
   const app = window.jupyterapp;
   const w = app && app.shell && app.shell.currentWidget;
   if (!w || !w.context || w.context.path !== path || !w.sessionContext) return false;
@@ -288,7 +286,7 @@ _RUN_ALL_JS = """async () => {
 }"""
 
 # All code cells executed, nothing queued, the kernel idle; returns a summary or null.
-_RUN_STATE_JS = """() => {
+RUN_STATE_JS = """() => {
   const w = window.jupyterapp.shell.currentWidget;
   const kernel = w.sessionContext.session && w.sessionContext.session.kernel;
   if (!kernel || kernel.status !== 'idle') return null;
@@ -316,204 +314,25 @@ _RUN_STATE_JS = """() => {
 }"""
 
 
+def wait_for_kernel(page, notebook: str) -> None:
+    """Wait until ``notebook`` is the current tab and its kernel is idle and connected."""
+    page.wait_for_function(KERNEL_IDLE_JS, arg=notebook, timeout=KERNEL_IDLE_TIMEOUT * 1000, polling=200)
+
+
 def open_and_run_all(page, base_url: str, notebook: str) -> dict:
     """Open ``notebook`` in JupyterLab, wait for an idle kernel, run all cells, wait until done."""
     # A workspace of its own, reset: tabs that an earlier test left open are not restored here.
     workspace = "browser-test-" + "".join(c if c.isalnum() else "-" for c in notebook)
     page.goto(f"{base_url}/lab/workspaces/{workspace}/tree/{notebook}?reset", wait_until="domcontentloaded")
-    page.wait_for_function(_KERNEL_IDLE_JS, arg=notebook, timeout=KERNEL_IDLE_TIMEOUT * 1000, polling=200)
+    wait_for_kernel(page, notebook)
     t0 = time.perf_counter()
     page.evaluate(_RUN_ALL_JS)  # resolves when the last cell has run
-    handle = page.wait_for_function(_RUN_STATE_JS, timeout=RUN_ALL_TIMEOUT * 1000, polling=200)
+    handle = page.wait_for_function(RUN_STATE_JS, timeout=RUN_ALL_TIMEOUT * 1000, polling=200)
     state = handle.json_value()
     state["run_all_seconds"] = round(time.perf_counter() - t0, 2)
     assert not state["errors"], f"{notebook}: cells raised errors in the browser: {state['errors']}"
     assert state["code"] > 0 and state["unexecuted"] == 0, f"{notebook}: not every code cell ran: {state}"
     return state
-
-
-# --- the slider and its canvas ----------------------------------------------------------
-
-# Mark the first slider whose description is exactly `description`, and the canvas of its figure:
-# an ipywidgets slider and the ipympl canvas (the figure's own canvas, not its overlay) in the
-# nearest enclosing widget box, or a slider of the course's in-browser widgets (course_widgets.js,
-# a range input labelled `description`) and that widget's canvas.
-_MARK_JS = """(description) => {
-  for (const el of document.querySelectorAll('[data-browser-test]')) el.removeAttribute('data-browser-test');
-  const sliders = Array.from(document.querySelectorAll('.widget-slider'));
-  const slider = sliders.find(s => {
-    const label = s.querySelector(':scope > .widget-label');
-    return label && label.textContent.trim() === description;
-  });
-  const ranges = Array.from(document.querySelectorAll('.cw input[type=range]'));
-  if (!slider) {
-    const input = ranges.find(i => i.getAttribute('aria-label') === description);
-    if (input) {
-      const canvas = input.closest('.cw').querySelector('canvas.cw-canvas');
-      input.closest('.cw-slider').setAttribute('data-browser-test', 'slider');
-      input.setAttribute('data-browser-test', 'handle');
-      canvas.setAttribute('data-browser-test', 'canvas');
-      return {ok: true, canvas: [canvas.width, canvas.height], handle: true, kind: 'course'};
-    }
-    const seen = sliders.map(s => {
-      const l = s.querySelector('.widget-label');
-      return l ? l.textContent.trim() : '?';
-    }).concat(ranges.map(i => i.getAttribute('aria-label')));
-    return {error: `no slider described "${description}"; sliders seen: ${JSON.stringify(seen)}`};
-  }
-  let box = slider.parentElement, canvasDiv = null;
-  while (box && !box.classList.contains('jp-OutputArea-output')) {
-    canvasDiv = box.querySelector('.jupyter-matplotlib-canvas-div');
-    if (canvasDiv) break;
-    box = box.parentElement;
-  }
-  if (!canvasDiv) return {error: `slider "${description}" has no ipympl canvas in its widget box`};
-  // The first canvas is the figure, the second the (transparent) overlay for the rubber band.
-  const canvas = canvasDiv.querySelector(':scope > canvas');
-  slider.setAttribute('data-browser-test', 'slider');
-  canvasDiv.setAttribute('data-browser-test', 'canvas-div');
-  canvas.setAttribute('data-browser-test', 'canvas');
-  const handle = slider.querySelector('.noUi-handle');
-  if (handle) handle.setAttribute('data-browser-test', 'handle');
-  return {ok: true, canvas: [canvas.width, canvas.height], handle: !!handle, kind: 'ipympl'};
-}"""
-
-# A page-side probe: the time of each ArrowRight keydown, a hash of the canvas' pixels, and
-# a poller that reports how long after the keydown the pixels first differ from a baseline.
-_PROBE_JS = """() => {
-  const canvas = document.querySelector('[data-browser-test="canvas"]');
-  const ctx = canvas.getContext('2d');
-  const hash = () => {
-    if (!canvas.width || !canvas.height) return 0;
-    const words = new Uint32Array(ctx.getImageData(0, 0, canvas.width, canvas.height).data.buffer);
-    let h = 2166136261 >>> 0;
-    for (let i = 0; i < words.length; i++) { h = Math.imul(h ^ words[i], 16777619) >>> 0; }
-    return h;
-  };
-  const probe = window.__sliderProbe = {hash, keydownAt: null};
-  window.addEventListener('keydown', e => {
-    if (e.key === 'ArrowRight') probe.keydownAt = performance.now();
-  }, true);
-  // Resolve when the pixels have not changed for `quietMs`.
-  probe.settle = (quietMs, timeoutMs) => new Promise((resolve, reject) => {
-    let last = hash(), since = performance.now();
-    const start = since;
-    const tick = () => {
-      const h = hash(), now = performance.now();
-      if (h !== last) { last = h; since = now; }
-      if (now - since >= quietMs) return resolve(last);
-      if (now - start > timeoutMs) return reject(new Error('canvas did not settle'));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-  // Start polling (every ~4 ms) for pixels different from `baseline`; the result lands in probe.changed.
-  probe.watch = (baseline) => {
-    probe.changed = null;
-    const tick = () => {
-      if (hash() !== baseline) {
-        probe.changed = {at: performance.now(), ms: performance.now() - probe.keydownAt};
-        return;
-      }
-      setTimeout(tick, 4);
-    };
-    tick();
-  };
-  return hash();
-}"""
-
-
-def _png_difference(before: bytes, after: bytes) -> tuple[int, float]:
-    """Pixels that differ (any channel by more than 8 of 255) and their fraction."""
-    import io
-
-    import numpy as np
-    from PIL import Image
-
-    a = np.asarray(Image.open(io.BytesIO(before)).convert("RGB")).astype(int)
-    b = np.asarray(Image.open(io.BytesIO(after)).convert("RGB")).astype(int)
-    assert a.shape == b.shape, f"the canvas changed size: {a.shape} -> {b.shape}"
-    changed = int((np.abs(a - b).max(axis=2) > 8).sum())
-    return changed, changed / (a.shape[0] * a.shape[1])
-
-
-def slider_to_pixels(page, description: str, out_dir: pathlib.Path, presses: int = 5) -> dict:
-    """Press ArrowRight on the slider ``description``; time each press until the canvas changes.
-
-    Saves ``before.png`` and ``after.png`` (the canvas) in ``out_dir`` and returns the samples
-    (ms), their median, the slider's readout before and after, and the pixel difference.
-    """
-    out_dir.mkdir(parents=True, exist_ok=True)
-    page.wait_for_function("() => document.querySelectorAll("
-                           "'.jupyter-matplotlib-canvas-div canvas, canvas.cw-canvas').length",
-                           timeout=60_000, polling=200)
-    marked = page.evaluate(_MARK_JS, description)
-    assert "error" not in marked, marked.get("error")
-    assert marked["handle"], f'slider "{description}" has no noUiSlider handle'
-    course = marked["kind"] == "course"  # a course widget: its canvas is the figure itself
-    slider = page.locator('[data-browser-test="slider"]')
-    handle = page.locator('[data-browser-test="handle"]')
-    canvas_div = page.locator(f'[data-browser-test="{"canvas" if course else "canvas-div"}"]')
-    readout = slider.locator(".cw-readout" if course else ".widget-readout")
-
-    canvas_div.scroll_into_view_if_needed()
-    slider.scroll_into_view_if_needed()
-    # The figure is drawn (not blank) before anything is measured.
-    try:
-        page.wait_for_function("""() => { const c = document.querySelector('[data-browser-test="canvas"]');
-            if (!c || !c.width || !c.height) return false;
-            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-            for (let i = 3; i < d.length; i += 4 * 97) if (d[i]) return true; return false; }""",
-                               timeout=CANVAS_DRAWN_TIMEOUT * 1000, polling=200)
-    except Exception as exc:  # playwright's TimeoutError
-        size = page.evaluate("""() => { const c = document.querySelector('[data-browser-test="canvas"]');
-            return c ? [c.width, c.height] : null; }""")
-        raise AssertionError(
-            f'the figure next to slider "{description}" was never drawn in the browser '
-            f"(canvas size {size} after {CANVAS_DRAWN_TIMEOUT:.0f} s): the reader sees no picture") from exc
-    page.evaluate(_PROBE_JS)
-
-    if course:
-        handle.focus()  # a click on a range input would move it
-    else:
-        handle.click()  # focuses the handle; a click on the handle itself does not move it
-    page.evaluate(f"() => window.__sliderProbe.settle({SETTLE_MS}, 20000)")
-    focused = page.evaluate("() => !!document.activeElement && (document.activeElement.classList.contains("
-                            "'noUi-handle') || document.activeElement.dataset.browserTest === 'handle')")
-    assert focused, "clicking the slider handle did not focus it"
-    value_before = readout.inner_text().strip()
-    canvas_div.scroll_into_view_if_needed()
-    before = canvas_div.screenshot(path=str(out_dir / "before.png"))
-
-    samples = []
-    for i in range(presses):
-        baseline = page.evaluate(f"() => window.__sliderProbe.settle({SETTLE_MS}, 20000)")
-        page.evaluate("(b) => window.__sliderProbe.watch(b)", baseline)
-        page.keyboard.press("ArrowRight")
-        try:
-            changed = page.wait_for_function("() => window.__sliderProbe.changed",
-                                             timeout=PIXELS_TIMEOUT * 1000, polling=5).json_value()
-        except Exception as exc:  # playwright's TimeoutError
-            raise AssertionError(f"press {i + 1}: the canvas did not change within {PIXELS_TIMEOUT:.0f} s "
-                                 f"after ArrowRight on slider \"{description}\"") from exc
-        samples.append(round(changed["ms"], 1))
-
-    page.evaluate(f"() => window.__sliderProbe.settle({SETTLE_MS}, 20000)")
-    value_after = readout.inner_text().strip()
-    canvas_div.scroll_into_view_if_needed()
-    after = canvas_div.screenshot(path=str(out_dir / "after.png"))
-    changed_pixels, fraction = _png_difference(before, after)
-    return {
-        "browser_slider_to_pixels_ms": round(statistics.median(samples), 1),
-        "samples": samples,
-        "presses": presses,
-        "slider": description,
-        "value_before": value_before,
-        "value_after": value_after,
-        "changed_pixels": changed_pixels,
-        "changed_fraction": round(fraction, 5),
-        "canvas_size": marked["canvas"],
-    }
 
 
 # --- the course's widgets in a plain page (no JupyterLab) ------------------------------------

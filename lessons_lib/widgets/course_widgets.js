@@ -944,8 +944,8 @@ const STYLE = `
   width: 100%; max-width: 100%; box-sizing: border-box; overflow-x: auto; }
 .cw-row { display: flex; flex-wrap: wrap; gap: 4px 18px; align-items: center; margin: 2px 0 4px; }
 .cw-control { display: inline-flex; align-items: center; gap: 6px; white-space: nowrap; }
-.cw-slider { flex: 1 1 250px; min-width: 250px; max-width: 420px; }
-.cw-slider input[type=range] { flex: 1 1 auto; min-width: 110px; margin: 0; }
+.cw-slider { flex: 1 1 280px; min-width: 280px; max-width: 420px; }
+.cw-slider input[type=range] { flex: 1 1 auto; min-width: 120px; margin: 0; }
 .cw-label { min-width: 4.5em; text-align: right; }
 .cw-readout { min-width: 4.8em; font-variant-numeric: tabular-nums; }
 .cw input[type=number] { width: 6.5em; }
