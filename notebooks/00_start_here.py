@@ -67,18 +67,21 @@
 # * **Sliders** redraw the picture beside them at once: your browser computes and draws
 #   every interactive figure itself. What you see depends on where you read:
 #   * in JupyterLab, once you have run the cell, the live figure with its controls;
-#   * in JupyterLab before running the cell, a still picture of its starting setting;
-#   * in a notebook exported to HTML (`jupyter nbconvert --to html`) and on the course's
-#     website, the live figure with working controls and no kernel at all;
+#   * in the notebook as shipped, before you run the cell, a still picture of its starting
+#     setting (a copy you saved after running shows the figure again once you rerun the cell);
+#   * in a notebook exported to HTML (`jupyter nbconvert --to html`), the live figure with
+#     working controls and no kernel at all (except lesson 02's seed and new-noise controls,
+#     which need the kernel);
 #   * on GitHub, which runs no JavaScript, the still picture.
 # * **Exercises** end with a line such as `checks.gradient_descent.stability_limit(answer)`.
 #   It prints `Correct: ...` when you are right; otherwise it stops with a message saying
-#   what is wrong and giving a hint. Your instructor may hand out *student copies* in
+#   what is wrong, usually with a hint. Your instructor may hand out *student copies* in
 #   which the solutions are replaced by `raise NotImplementedError`.
 #
 # The first cell of every notebook is the same: it imports and seeds every random
 # generator, so that each run prints the same numbers (and the same on every computer:
-# the course computes what it prints in double precision, whatever the processor).
+# the course computes in double precision where it can, and prints nothing that depends
+# on the processor).
 
 # %%
 import lessons_lib
@@ -110,24 +113,26 @@ assert one_step.points[1, 0] == 0.5
 # they flip sign while shrinking, and beyond 2 they grow. If the dots move while you
 # drag, this browser runs the course's widgets. The browser itself computes and draws
 # them (a small JavaScript module that ships with the course), so they answer within
-# one frame, and keep working even while the kernel is busy.
+# one frame, and keep working even while the kernel is busy. To check that the kernel
+# hears the slider too, drag it to 1.50 and run the cell after it: it prints the value
+# the kernel received.
 
 # %%
 from lessons_lib import plotting
 from lessons_lib.widgets import ParabolaSlider
 
 check = ParabolaSlider(lr=0.5)
-lr_slider, readout = check.lr_slider, check.readout
 check
 
+# %%
+print(f"the kernel sees lr = {check.lr:.2f}")
+
 # %% [markdown]
-# The readout for the default setting, as text (it is what the check below compares):
+# The readout as text, for the default step and for $\eta = 2.1$:
 
 # %%
-print(readout.value)
-lr_slider.value = 2.1
-print(readout.value)
-lr_slider.value = 0.5
+for lr in (0.5, 2.1):
+    print(ParabolaSlider(lr=lr).readout.value)
 
 # %% [markdown]
 # ## A first look ahead
@@ -159,6 +164,6 @@ for label, run in runs.items():
 # * The course is ten notebooks, from gradient descent to a compressed network, each
 #   with goals, checked formulas, a summary and self-checking exercises.
 # * `lessons_lib.setup()` at the top of each notebook makes every run print the same.
-# * Widgets are computed and drawn by your browser; they stay live in exported HTML and on
-#   the course's website, and GitHub shows a still picture.
+# * Widgets are computed and drawn by your browser; they stay live in exported HTML, and
+#   GitHub shows a still picture.
 # * If the slider above moved the dots, you are ready for lesson 01.

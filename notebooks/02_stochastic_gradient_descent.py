@@ -753,7 +753,7 @@ plt.show()
 #   which for $B = 1$ happens at a smaller step than for gradient descent;
 # * press "new noise" for other minibatches, and add momentum (section 8).
 #
-# (Without a kernel you see the starting picture.)
+# (Before you run the cell, and on GitHub, you see a picture of the starting setting.)
 
 # %%
 from lessons_lib.widgets import SGDExplorer

@@ -617,6 +617,9 @@ hb_run, nag_run = explorer.runs["momentum"], explorer.runs["nesterov"]
 print(f"loss at step 100: heavy ball {hb_run.losses[100]:.2f}, Nesterov {nag_run.losses[100]:.2f}; "
       f"at step 600: {hb_run.losses[600]:.1e} against {nag_run.losses[600]:.1e}")
 assert np.all(hb_run.losses[100:] > nag_run.losses[100:])  # from step 100 on, the heavy ball stays behind
+hb_rises = np.flatnonzero(np.diff(hb_run.losses) > 0)
+print(f"the heavy ball's loss rises at {hb_rises.size} steps, the last from step {hb_rises[-1]} to {hb_rises[-1] + 1}")
+assert hb_rises.size > 5 and hb_rises[-1] <= 50  # it wobbles in its first 50 steps only
 explorer
 
 # %% [markdown]

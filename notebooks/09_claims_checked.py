@@ -251,7 +251,7 @@ gap = np.abs(torch_path - reference.points).max()
 assert gap < 1e-12
 print("max |torch.optim.SGD - reference| over 200 steps: < 1e-12 (the last bits depend on the CPU's vector unit)")
 ledger.settle("pytorch_sgd_momentum_form",
-              claims.judge(literal="momentum" in sgd_sig and gap < 1e-12),
+              claims.judge(literal="momentum" in sgd_sig),
               because="torch.optim.SGD takes momentum= and computes heavy-ball momentum; there is no "
                       "class named Momentum, which the table's evidence notes.")
 
@@ -1043,7 +1043,7 @@ for _ in range(6):
     t.append((1 + math.sqrt(1 + 4 * t[-1] ** 2)) / 2)
 print("Nesterov 1983's coefficients (t_k - 1)/t_(k+1), a preset sequence:",
       [round((t[i] - 1) / t[i + 1], 3) for i in range(6)])
-ledger.settle("nesterov_coefficient_fixed", claims.judge(literal=len(coefficients) > 1),
+ledger.settle("nesterov_coefficient_fixed", claims.judge(literal=not nesterov_gap < 1e-12),
               because="PyTorch's Nesterov uses one fixed beta; Nesterov's own scheme fixes its sequence in "
                       "advance. Neither adapts to the data; what changes is where the gradient is taken.")
 
@@ -1054,7 +1054,8 @@ ledger.settle("nesterov_coefficient_fixed", claims.judge(literal=len(coefficient
 # digits MLP (64-64-10, 1,347 training images) for 20 epochs with momentum 0.9 at four
 # learning rates, plus one run without momentum. We keep these five models: section 7
 # looks at their size. The networks compute in float64 (`dtype=torch.float64`, `.double()`),
-# so that every accuracy printed here is the same on every CPU; their files are counted
+# so that no accuracy printed here changes with the processor's vector unit or thread count
+# (the tests check two CPU paths); their files are counted
 # in float32, the format a model ships in.
 
 # %%
@@ -1089,7 +1090,9 @@ adam_default = inspect.signature(torch.optim.Adam).parameters["lr"].default
 ledger.settle("lr_sweep_digits_mlp",
               claims.judge(literal=best_lr <= 1e-3, core=adam_default == 1e-3),
               because=f"with momentum SGD the best of the four was lr {best_lr:g} ({100 * acc[(best_lr, 0.9)]:.1f}%), "
-                      f"1e-3 reached {100 * acc[(1e-3, 0.9)]:.1f}% and 1e-4 {100 * acc[(1e-4, 0.9)]:.1f}%; 1e-3 is "
+                      f"1e-3 reached {100 * acc[(1e-3, 0.9)]:.1f}% and 1e-4 {100 * acc[(1e-4, 0.9)]:.1f}% (one seed; "
+                      "lesson 07 measures a 3-point spread over seeds: enough for the gap to 1e-3 and 1e-4, "
+                      "not to rank 0.1 above 0.01); 1e-3 is "
                       f"Adam's default (torch: {adam_default}), which is where the advice fits.")
 
 # %% [markdown]

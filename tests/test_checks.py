@@ -16,8 +16,8 @@ from lessons_lib.checks import NotYet
     (..., "No answer yet"),
     ("0.5", "not the text '0.5'"),
     (b"0.5", "not the text"),
-    (True, "not True"),
-    (np.bool_(False), "not False"),
+    (True, "not a boolean"),
+    (np.bool_(False), "not a boolean"),
     ([0.5, 0.5], "single number"),
     (float("nan"), "should be finite"),
     (float("inf"), "should be finite"),
@@ -45,7 +45,7 @@ def test_wrong_numbers_are_told_apart(answer, message):
 
 @pytest.mark.parametrize("answer", ["[1, 2]", ["1", "2"], [True, False], np.array(["a", "b"])])
 def test_text_or_booleans_are_not_an_array_of_numbers(answer):
-    with pytest.raises(NotYet, match="array of numbers"):
+    with pytest.raises(NotYet, match="array of real numbers"):
         checks.vector(answer, np.array([1.0, 2.0]), what="the point", hint="look again")
 
 
@@ -67,3 +67,38 @@ def test_a_wrong_answer_in_a_notebook_shows_no_traceback_and_no_expected_value()
     assert error["ename"] == "NotYet"
     assert "Not yet:" in shown and "0.3 is too large for the step" in shown and "halve the limit" in shown
     assert "0.123456" not in shown and "Traceback" not in shown and "checks.number(" not in shown
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    (np.complex128(0.5 + 1j), "should be real"),
+    (0.5 + 1j, "should be real"),
+    (np.array("0.5"), "not text"),
+    (np.array(True), "boolean"),
+    (10**400, "made of numbers"),
+    (np.array([0.5]), None),
+])
+def test_more_things_that_are_or_are_not_a_number(answer, message):
+    if message is None:
+        assert checks.as_number(answer, "the step") == 0.5
+    else:
+        with pytest.raises(NotYet, match=message):
+            checks.as_number(answer, "the step")
+
+
+def test_tensors_are_numbers_and_ragged_lists_are_not():
+    import torch
+
+    assert checks.as_number(torch.tensor(0.5, requires_grad=True), "the step") == 0.5
+    with pytest.raises(NotYet, match="boolean"):
+        checks.as_number(torch.tensor(True), "the step")
+    checks.vector(torch.tensor([1.0, 2.0], requires_grad=True), np.array([1.0, 2.0]),
+                  what="the point", hint="")
+    for bad in ([[0.3], [-1.2, 0.0]], np.array([0.3 + 1j, -1.2])):
+        with pytest.raises(NotYet, match="array of"):
+            checks.vector(bad, np.array([1.0, 2.0]), what="the point", hint="look again")
+
+
+def test_a_function_that_returns_text_or_complex_numbers_gets_a_message():
+    for bad in (lambda x: "1.0", lambda x: 1.0 + 0j * x + 1j):
+        with pytest.raises(NotYet):
+            checks.function(bad, lambda x: 1.0, [(1.0,)], what="f", hint="return a float")

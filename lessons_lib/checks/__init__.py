@@ -33,22 +33,46 @@ class NotYet(AssertionError):
         return lines
 
 
+def _plain(answer: object) -> object:
+    """A torch tensor as a NumPy array (detached); anything else unchanged."""
+    if hasattr(answer, "detach") and hasattr(answer, "numpy"):
+        return answer.detach().cpu().numpy()
+    return answer
+
+
+def _numeric_kind(answer: object, what: str, tail: str) -> None:
+    """NotYet for text, booleans and complex numbers, in any container."""
+    if isinstance(answer, str | bytes):
+        raise NotYet(f"{what} should be a number, not the text {answer!r}: remove the quotes.{tail}")
+    try:
+        kind = np.asarray(answer).dtype.kind
+    except (TypeError, ValueError):  # ragged lists and the like
+        raise NotYet(f"{what} should be made of numbers; got {type(answer).__name__}.{tail}") from None
+    if kind in "USO":
+        raise NotYet(f"{what} should be made of numbers, not text or objects; got {answer!r}.{tail}")
+    if kind == "b":
+        raise NotYet(f"{what} should be a number, not a boolean ({answer!r}).{tail}")
+    if kind == "c":
+        raise NotYet(f"{what} should be real; got {answer!r} (take abs() or .real?).{tail}")
+
+
 def as_number(answer: object, what: str, hint: str = "") -> float:
     """The answer as a finite float, or :class:`NotYet` saying why it is not one.
 
-    ``None`` and ``...`` mean "no answer yet"; text such as ``'0.5'`` and booleans are not
-    numbers (a student who typed quotes should be told, not silently accepted).
+    ``None`` and ``...`` mean "no answer yet"; text such as ``'0.5'``, booleans, complex
+    numbers and arrays of more than one number are not a number (a student who typed quotes
+    should be told, not silently accepted). NumPy scalars and one-element tensors are.
     """
     tail = f" Hint: {hint}" if hint else ""
     if answer is None or answer is Ellipsis:
         raise NotYet(f"No answer yet for {what}.{tail}")
-    if isinstance(answer, str | bytes):
-        raise NotYet(f"{what} should be a number, not the text {answer!r}: remove the quotes.{tail}")
-    if isinstance(answer, bool | np.bool_):
-        raise NotYet(f"{what} should be a number, not {bool(answer)}.{tail}")
+    answer = _plain(answer)
+    _numeric_kind(answer, what, tail)
+    if np.ndim(answer) != 0 and np.size(answer) != 1:
+        raise NotYet(f"{what} should be a single number; got {np.size(answer)} of them.{tail}")
     try:
-        value = float(answer)
-    except (TypeError, ValueError):
+        value = float(np.asarray(answer).reshape(()))
+    except (TypeError, ValueError, OverflowError):
         raise NotYet(f"{what} should be a single number; got {type(answer).__name__}.{tail}") from None
     if not np.isfinite(value):
         raise NotYet(f"{what} should be finite; got {value}.{tail}")
@@ -102,11 +126,18 @@ def array(answer: object, what: str, shape: tuple[int, ...], shape_hint: str = "
     """A numeric array answer of the given shape, or :class:`NotYet` saying what is off with it."""
     if answer is None or answer is Ellipsis:
         raise NotYet(f"No answer yet for {what}." + (f" Hint: {hint}" if hint else ""))
-    if isinstance(answer, str | bytes) or np.asarray(answer).dtype.kind in "USOb":
-        raise NotYet(f"{what} should be an array of numbers; got {answer!r}.")
+    answer = _plain(answer)
+    if isinstance(answer, str | bytes):
+        raise NotYet(f"{what} should be an array of real numbers, not the text {answer!r}.")
+    try:
+        kind = np.asarray(answer).dtype.kind
+    except (TypeError, ValueError):
+        raise NotYet(f"{what} should be an array of numbers; got a ragged {type(answer).__name__}.") from None
+    if kind in "USObc":
+        raise NotYet(f"{what} should be an array of real numbers; got {answer!r}.")
     try:
         arr = np.asarray(answer, dtype=float)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         raise NotYet(f"{what} should be an array of numbers; got {type(answer).__name__}.") from None
     if arr.shape != shape:
         raise NotYet(f"{what} should have shape {shape}; got shape {arr.shape}. {shape_hint}".rstrip())
@@ -151,9 +182,13 @@ def function(
     if not callable(candidate):
         raise NotYet(f"{what} should be a function; got {type(candidate).__name__}.")
     for args in cases:
-        got = candidate(*args)  # a student copy's stub raises NotImplementedError here, as it should
+        got = _plain(candidate(*args))  # a student copy's stub raises NotImplementedError here, as it should
         want = reference(*args)
-        got_arr = np.asarray(got, dtype=float)
+        _numeric_kind(got, f"what {what} returns for the inputs {_fmt_args(args)}", f" Hint: {hint}")
+        try:
+            got_arr = np.asarray(got, dtype=float)
+        except (TypeError, ValueError, OverflowError):
+            raise NotYet(f"{what} should return numbers; got {type(got).__name__}. Hint: {hint}") from None
         want_arr = np.asarray(want, dtype=float)
         if got_arr.shape != want_arr.shape:
             raise NotYet(
