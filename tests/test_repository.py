@@ -127,3 +127,20 @@ def test_no_user_instruction_disables_security():
         assert not risky.search(path.read_text()), f"{path.name} tells users to weaken the server's security"
     support = (ROOT / "tests" / "browser_support.py").read_text()
     assert "--ServerApp.ip=127.0.0.1" in support and "0.0.0.0" not in support
+
+
+def test_stored_widget_outputs_carry_the_committed_widget_module():
+    """Each widget output embeds course_widgets.js for readers without a kernel; its SHA-256 must be
+    the module's in the repository (else: rebuild the notebooks after changing the module)."""
+    import hashlib
+
+    digest = hashlib.sha256((ROOT / "lessons_lib" / "widgets" / "course_widgets.js").read_bytes()).hexdigest()
+    seen = 0
+    for nb in NOTEBOOK_FILES:
+        for cell in json.loads(nb.read_text())["cells"]:
+            for out in cell.get("outputs", []):
+                html = "".join(out.get("data", {}).get("text/html", ""))
+                for stored in re.findall(r'data-sha256="([0-9a-f]{64})"', html):
+                    seen += 1
+                    assert stored == digest, f"{nb.name} stores another widget module; rebuild it"
+    assert seen >= 7  # lessons 00-05 show at least seven widgets
