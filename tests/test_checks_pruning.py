@@ -1,0 +1,207 @@
+"""Table tests for lessons_lib.checks.pruning (lesson 07): right answers pass, the wrong ones fail
+with a message (NotYet), never a traceback."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from torch.nn.utils import prune
+
+from lessons_lib import pruning
+from lessons_lib.checks import NotYet
+from lessons_lib.checks import pruning as check
+from lessons_lib.data import load_digits_split
+from lessons_lib.models import mlp
+from lessons_lib.training import accuracy, train
+
+# ---------------------------------------------------------------- exercises 1 and 2
+
+
+@pytest.mark.parametrize("answer", [27000, 27000.0, np.float64(27000), round(0.9 * 300 * 100)])
+def test_dropped_count_right(answer):
+    check.dropped_count(answer)
+
+
+@pytest.mark.parametrize("answer", [3000, 270, 90, "27000", None, True, [27000, 1], 26999])
+def test_dropped_count_wrong(answer):
+    with pytest.raises(NotYet):
+        check.dropped_count(answer)
+
+
+@pytest.mark.parametrize("answer", [-0.018, -0.1 * 0.02 * 0.9 / (1 - 0.9)])
+def test_drift_limit_right(answer):
+    check.drift_limit(answer)
+
+
+@pytest.mark.parametrize("answer", [0.018, -0.02, -0.0018, -0.18, "-0.018", None, False, [-0.018, 0.0]])
+def test_drift_limit_wrong(answer):
+    with pytest.raises(NotYet):
+        check.drift_limit(answer)
+
+
+def test_drift_limit_message_shows_enough_digits():
+    with pytest.raises(NotYet, match=r"-0\.01800002"):
+        check.drift_limit(-0.01800002)
+
+
+# ---------------------------------------------------------------- exercise 3
+
+
+def right(param, grad, buf, mask, lr, momentum, weight_decay):
+    g = (grad + weight_decay * param) * mask
+    buf = g.copy() if buf is None else (momentum * buf + g) * mask
+    return (param - lr * (g + momentum * buf)) * mask, buf
+
+
+def right_as_list(*args):
+    return list(right(*args))
+
+
+def right_torch_style(param, grad, buf, mask, lr, momentum, weight_decay):
+    g = np.where(mask, grad + weight_decay * param, 0.0)
+    buf = g if buf is None else np.where(mask, momentum * buf + g, 0.0)
+    return np.where(mask, param - lr * (g + momentum * buf), 0.0), buf
+
+
+def grad_masked_only(param, grad, buf, mask, lr, momentum, weight_decay):
+    g = (grad + weight_decay * param) * mask
+    buf = g.copy() if buf is None else momentum * buf + g
+    return param - lr * (g + momentum * buf), buf
+
+
+def grad_and_weight_masked(param, grad, buf, mask, lr, momentum, weight_decay):
+    g = (grad + weight_decay * param) * mask
+    buf = g.copy() if buf is None else momentum * buf + g
+    return (param - lr * (g + momentum * buf)) * mask, buf
+
+
+def heavy_ball(param, grad, buf, mask, lr, momentum, weight_decay):
+    g = (grad + weight_decay * param) * mask
+    buf = g.copy() if buf is None else (momentum * buf + g) * mask
+    return (param - lr * buf) * mask, buf
+
+
+def old_buffer_lookahead(param, grad, buf, mask, lr, momentum, weight_decay):
+    g = (grad + weight_decay * param) * mask
+    old = np.zeros_like(param) if buf is None else buf
+    new = g.copy() if buf is None else (momentum * buf + g) * mask
+    return (param - lr * (g + momentum * old)) * mask, new
+
+
+def none_times_momentum(param, grad, buf, mask, lr, momentum, weight_decay):
+    g = (grad + weight_decay * param) * mask
+    buf = (momentum * buf + g) * mask  # TypeError on the first step
+    return (param - lr * (g + momentum * buf)) * mask, buf
+
+
+def no_weight_decay(param, grad, buf, mask, lr, momentum, weight_decay):
+    return right(param, grad, buf, mask, lr, momentum, 0.0)
+
+
+def three_values(*args):
+    return (*right(*args), 0)
+
+
+def returns_none(*args):
+    return None
+
+
+@pytest.mark.parametrize("candidate", [right, right_as_list, right_torch_style])
+def test_nesterov_right(candidate):
+    check.nesterov_step(candidate)
+
+
+@pytest.mark.parametrize("candidate, message", [
+    (grad_masked_only, "buffer is nonzero at pruned"),
+    (grad_and_weight_masked, "buffer is nonzero at pruned"),
+    (heavy_ball, "heavy-ball"),
+    (old_buffer_lookahead, "old.*buffer"),
+    (none_times_momentum, "raised TypeError"),
+    (no_weight_decay, "buffer differs"),
+    (three_values, "pair"),
+    (returns_none, "pair"),
+    ("masked_nesterov_step", "should be a function"),
+])
+def test_nesterov_wrong(candidate, message):
+    with pytest.raises(NotYet, match=message):
+        check.nesterov_step(candidate)
+
+
+# ---------------------------------------------------------------- exercise 4
+
+
+@pytest.fixture(scope="module")
+def exercise4():
+    torch.set_default_dtype(torch.float64)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # small matrices: one thread is fastest, and the machine may be shared
+    try:
+        data = load_digits_split(seed=0)
+        model = mlp(hidden=(64, 32), seed=0)
+        train(model, data, epochs=20, lr=0.1, momentum=0.9, weight_decay=5e-4, seed=0, progress=False)
+        assert accuracy(model, data.X_test, data.y_test) == check.DENSE_ACCURACY_SEED0
+        net = copy.deepcopy(model)
+        for k, s in enumerate([0.75, 0.9]):
+            masks = pruning.global_magnitude_masks(pruning.prunable_weights(net), s)
+            train(net, data, epochs=3, lr=0.05, momentum=0.9, weight_decay=5e-4, masks=masks, seed=10 + k,
+                  progress=False)
+        m90 = pruning.global_magnitude_masks(pruning.prunable_weights(model), 0.9)
+        raw = pruning.apply_masks(copy.deepcopy(model), m90)
+        revived = copy.deepcopy(net)  # a right answer, except that pruned weights came back
+        with torch.no_grad():
+            revived[0].weight[~masks["0.weight"]] = 1e-3
+        yield dict(model=model, net=net, masks=masks, raw=raw, m90=m90, revived=revived)
+    finally:
+        torch.set_default_dtype(torch.float32)
+        torch.set_num_threads(threads)
+
+
+def test_sparse_and_accurate_right(exercise4):
+    e = exercise4
+    check.sparse_and_accurate(e["net"], e["masks"])
+    check.sparse_and_accurate(e["net"], e["masks"], None)  # an old-style third argument is ignored
+    check.sparse_and_accurate(e["net"], {n: m.numpy() for n, m in e["masks"].items()})
+    check.sparse_and_accurate(e["net"], {n: m.double() for n, m in e["masks"].items()})
+    check.sparse_and_accurate(copy.deepcopy(e["net"]).float(), e["masks"])  # a float32 model
+
+
+def test_sparse_and_accurate_torch_prune(exercise4):
+    e = exercise4
+    net = copy.deepcopy(e["net"])
+    for name, layer in (("0.weight", net[0]), ("2.weight", net[2]), ("4.weight", net[4])):
+        prune.custom_from_mask(layer, "weight", e["masks"][name])
+    with pytest.raises(NotYet, match="prune.remove"):
+        check.sparse_and_accurate(net, e["masks"])
+    for layer in (net[0], net[2], net[4]):
+        prune.remove(layer, "weight")
+    check.sparse_and_accurate(net, e["masks"])
+
+
+def wrong_inputs(e):
+    ones = {n: torch.ones_like(w, dtype=torch.bool) for n, w in pruning.prunable_weights(e["model"]).items()}
+    return {
+        "no fine-tuning": (e["raw"], e["m90"], None),
+        "no fine-tuning, dense accuracy 0 passed": (e["raw"], e["m90"], 0.0),
+        "pruned weights revived": (e["revived"], e["masks"], None),
+        "dense model, all-true masks": (e["model"], ones, None),
+        "inverted masks": (e["net"], {n: ~m for n, m in e["masks"].items()}, None),
+        "masks of the wrong shape": (e["net"], {n: m.T for n, m in e["masks"].items()}, None),
+        "a mask missing": (e["net"], {"0.weight": e["masks"]["0.weight"]}, None),
+        "masks None": (e["net"], None, None),
+        "not a model": ("net_4", e["masks"], None),
+        "float32 model without fine-tuning": (copy.deepcopy(e["raw"]).float(), e["m90"], None),
+    }
+
+
+@pytest.mark.parametrize("case", [
+    "no fine-tuning", "no fine-tuning, dense accuracy 0 passed", "pruned weights revived",
+    "dense model, all-true masks", "inverted masks", "masks of the wrong shape", "a mask missing",
+    "masks None", "not a model", "float32 model without fine-tuning",
+])
+def test_sparse_and_accurate_wrong(exercise4, case):
+    model, masks, dense_accuracy = wrong_inputs(exercise4)[case]
+    with pytest.raises(NotYet):
+        check.sparse_and_accurate(model, masks, dense_accuracy)
