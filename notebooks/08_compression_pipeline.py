@@ -30,7 +30,7 @@
 # After this lesson you can
 #
 # 1. state what an honest model size counts, and measure it as the bytes of a file that
-#    reloads to the same accuracy;
+#    reloads to the accuracy you report;
 # 2. run prune, fine-tune with momentum, k-means weight sharing and storage in sequence,
 #    and explain what each step saves;
 # 3. write 1-D k-means for weight sharing and the relative-index encoding of sparse
@@ -43,7 +43,7 @@
 # ## Prerequisites
 #
 # Lessons 06 (quantization) and 07 (pruning, the mask-aware momentum step). About 60
-# minutes; the notebook runs in about 25 seconds on two CPU cores (it runs the pipeline
+# minutes; the notebook runs in well under a minute on two CPU cores (it runs the pipeline
 # for five seeds and the momentum comparison for eight).
 
 # %%
@@ -110,7 +110,8 @@ def path(name):
 # AVX2 or no vector unit and with the thread count, and over thousands of training steps
 # those differences grow into accuracies a few images apart. A deployed model is stored in
 # float32: where bytes are counted, the float32 size is what counts (and the network in the
-# float32 file is checked to score exactly what the float64 one does, on every seed).
+# float32 file, with the float32-rounded weights, is checked to score exactly what the
+# float64 one does, on every seed).
 #
 # The network has LeNet-300-100's hidden layers on the 64 pixels of the 8x8 digits:
 # $64 \to 300 \to 100 \to 10$. Train it densely with SGD and momentum 0.9; seed 0 is the
@@ -125,7 +126,7 @@ T95 = {n: stats.t.ppf(0.975, n - 1) for n in (5, 8)}  # Student-t quantiles for 
 def mean_ci(values):
     """Mean of values and the half-width t_{0.975, n-1} * s / sqrt(n) of its 95 % interval."""
     v = np.asarray(values, dtype=float)
-    return v.mean(), T95[v.size] * v.std(ddof=1) / np.sqrt(v.size)
+    return v.mean(), stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)
 
 
 def images(acc):
@@ -162,6 +163,8 @@ print(f"torch.save file in float32: {float32_bytes:,} bytes "
 print(f"dense test accuracy (seed 0): {100 * dense_acc:.2f} %, its float32 copy: "
       f"{100 * accuracy(dense32, data.X_test, data.y_test):.2f} %  "
       f"(one test image = 100/{len(data.y_test)} = {100 / len(data.y_test):.2f} points)")
+print(f"split: {len(data.y_train):,} training and {len(data.y_test)} test images")
+assert (len(data.y_train), len(data.y_test)) == (1347, 450)
 print(f"95 % intervals use t_0.975,4 = {T95[5]:.3f} (5 seeds) and t_0.975,7 = {T95[8]:.3f} (8 seeds)")
 assert 0 < float32_bytes - 4 * n_params < 0.02 * float32_bytes
 assert accuracy(dense32, data.X_test, data.y_test) == dense_acc
@@ -202,12 +205,14 @@ for sparsity, (net, net_masks) in snapshots.items():
 
 # %% [markdown]
 # At 97 % a hidden unit may have lost all of its outgoing weights. It can then no longer
-# affect the output, so its incoming weights and its bias need not be stored either.
+# affect the output, so its incoming weights are dropped from the masks and its bias is
+# set to 0 (the file still stores it, as a zero that packs to almost nothing).
 # `compression.remove_dead_units` finds such units and prunes them too, which changes no
 # output:
 
 # %%
 before = model(data.X_test).detach()
+kept_before_dead = sum(int(m.sum()) for m in masks.values())
 masks = compression.remove_dead_units(model, masks)
 assert torch.equal(model(data.X_test).detach(), before)
 kept = {name: int(m.sum()) for name, m in masks.items()}
@@ -215,6 +220,9 @@ dead = {name: int((~m.any(dim=1)).sum()) for name, m in masks.items() if name !=
 pruned_acc = accuracy(model, data.X_test, data.y_test)
 print("seed 0, weights kept per layer:", kept, f"(total {sum(kept.values()):,} of {n_params - 410:,})")
 print("hidden units with no incoming weight left:", dead)
+print(f"weights removed with dead units: {kept_before_dead:,} - {sum(kept.values()):,} = "
+      f"{kept_before_dead - sum(kept.values()):,}")
+assert kept_before_dead > sum(kept.values())
 print(f"pruned model: test accuracy {100 * pruned_acc:.2f} %, outputs unchanged by removing dead units")
 
 # %% [markdown]
@@ -319,8 +327,9 @@ assert all(v <= 2**BITS for v in distinct.values())
 # * the **positions** of the kept weights as *relative indices*: for each kept weight, the
 #   number of zeros skipped since the previous one (row-major order), one byte each; a gap
 #   of 255 or more is written as a run of bytes 255 ("255 more zeros, continue") and the
-#   rest (Deep Compression does the same with 8-bit gaps in its conv layers, 5-bit gaps
-#   in its fully connected layers);
+#   rest (Deep Compression stores 8-bit gaps in conv layers and 5-bit gaps in fully
+#   connected layers and bridges a longer gap with a filler zero weight; our escape byte
+#   does that job without a code);
 # * one **code** per kept weight, the index into the codebook (one byte each, before
 #   entropy coding);
 # * the **codebook**, $2^b$ float16 values;
@@ -344,7 +353,6 @@ def relative_indices(positions):
 print("positions [0, 3, 4, 300, 1000] ->", list(relative_indices([0, 3, 4, 300, 1000])))
 file_path = path("digits_mlp.llc")
 compressed_bytes = compression.save_compressed(model, file_path, masks, bits=BITS)
-assert compressed_bytes == os.path.getsize(file_path)
 
 # %% [markdown]
 # Open the file and account for every byte. Its layout is a 4-byte magic `LLC1`, one byte
@@ -385,26 +393,51 @@ def packed(b):
 parts = {
     "relative indices (1 byte per kept weight)": index_bytes,
     f"codes ({BITS}-bit indices, 1 byte each)": code_bytes,
-    "biases (410 float16)": bias_bytes,
+    f"biases ({len(bias_bytes) // 2} float16)": bias_bytes,
     "header: names, shapes, counts, codebooks": head,
 }
 print(f"{'part':44s} {'raw bytes':>10s} {'compressed alone':>17s}")
 for label, part in parts.items():
     print(f"{label:44s} {len(part):10,d} {packed(part):17,d}")
-print(f"{'  of which codebooks (3 x 16 float16)':44s} {len(codebook_bytes):10,d}")
+n_books = sum(isinstance(u, compression.CompressedTensor) for u in units.values())
+print(f"{f'  of which codebooks ({n_books} x {2**BITS} float16)':44s} {len(codebook_bytes):10,d}")
 print(f"{'body':44s} {len(body):10,d} {sum(packed(p) for p in parts.values()):17,d} (sum of the parts)")
 print(f"file: 5 bytes (magic + codec) + body compressed by {codec} = {len(raw):,} bytes")
-assert sum(len(p) for p in parts.values()) == len(body) and len(raw) == compressed_bytes
+
+
+def varint_len(n):
+    """Bytes of n as a LEB128 varint (7 bits per byte)."""
+    return max(1, (n.bit_length() + 6) // 7)
+
+
+# the header, counted from the format's description: tensor count, then per tensor its name,
+# shape, kind byte and, for a shared tensor, bits byte, count of kept weights and codebook
+expected_head = varint_len(len(units)) + sum(
+    varint_len(len(name)) + len(name) + varint_len(len(u.shape)) + sum(varint_len(d) for d in u.shape) + 1
+    + (1 + varint_len(u.positions.size) + 2 * u.codebook.size
+       if isinstance(u, compression.CompressedTensor) else 0)
+    for name, u in units.items())
+print(f"header: {len(head)} bytes, {expected_head} counted from the format")
+assert len(head) == expected_head and len(raw) == compressed_bytes
 assert len(code_bytes) == sum(kept.values())
 assert len(raw) - 5 < sum(packed(p) for p in parts.values())  # the whole body packs better than its parts
 print(f"kept weights {sum(kept.values()):,}; escape bytes for gaps of 255 or more: "
       f"{len(index_bytes) - sum(kept.values())}; the biases alone pack to "
       f"{100 * packed(bias_bytes) / len(raw):.0f} % of the file's size")
 assert 0.15 < packed(bias_bytes) / len(raw) < 0.25
+fixed_share = (packed(bias_bytes) + packed(head)) / len(raw)
+print(f"biases and header, packed alone: {packed(bias_bytes):,} + {packed(head):,} bytes = "
+      f"{100 * fixed_share:.0f} % of the {len(raw):,}-byte file")
+assert round(100 * fixed_share) == 29  # as section 6 quotes: this part does not shrink with pruning
+n_kept = sum(kept.values())
+print(f"packed alone, bits per kept weight: codes {8 * packed(code_bytes) / n_kept:.1f}, "
+      f"gaps {8 * packed(index_bytes) / n_kept:.1f}")
+assert (f"{8 * packed(code_bytes) / n_kept:.1f}", f"{8 * packed(index_bytes) / n_kept:.1f}") == ("4.1", "5.8")
 
 # %% [markdown]
 # Before entropy coding each kept weight costs about two bytes (its gap and its code, plus
-# an escape byte for the occasional long gap); the coder squeezes the codes towards their $b$ bits and the gaps towards their entropy.
+# an escape byte for the occasional long gap); the coder packs the codes to about their $b$
+# bits (4.1 here) and the gaps to about 5.8 bits each.
 # Compressing the whole body at once does a little better than the parts one by one.
 # Note the biases: 410 float16 values, packed on their own, come to about a fifth of the
 # file once the weights are this sparse (exercise 4 suggests quantizing them too).
@@ -510,13 +543,15 @@ assert all(r["k-means gain"] > 1 for r in runs.values())  # k-means beats the ev
 # (seeds 1 and 4) to three lost (seed 0). The mean drop meets the goal of at most 0.5
 # points, but one seed of five misses it, and the 95 % interval reaches above 0.5: five
 # seeds show that the pipeline costs less than a point of accuracy, not that it costs less
-# than half a point. (k-means beats the evenly spaced codebook on every seed: the last
-# column is the smallest factor between their mean squared errors over 2 to 5 bits.)
+# than half a point. (k-means beats the evenly spaced codebook in mean squared error on the
+# first layer's kept weights, on every seed: the last column is the smallest factor between
+# their mean squared errors over 2 to 5 bits.)
 #
 # A caveat about the evidence: the schedule and the number of bits were chosen looking at
 # this same test set (there is no separate validation split in a lesson this size). The
-# library's `compression.compression_experiment` runs the same pipeline with a longer
-# schedule; the course's benchmark script reports its figures.
+# library's `compression.compression_experiment` runs a variant (five rounds to 96 %, 5
+# bits, lr 0.05, batches of 32); the benchmark script reports one seed of it, which by the
+# spread above can land a few images either way.
 #
 # ## 6. Accuracy against size
 #
@@ -589,16 +624,18 @@ print(f"2 bits instead of 4 costs from {min(two_bit_loss)} to {max(two_bit_loss)
       "(both curves, all seeds)")
 assert all(9 < r["dense shared, 4 bits"][0] / r["file"][0] < 10 for r in runs.values())
 assert all(35 <= round((n_params - 410) / r["kept"]) <= 37 for r in runs.values())
-assert (min(two_bit_loss), max(two_bit_loss)) == (3, 14)  # at 2 bits every curve of every seed loses accuracy
+assert (min(two_bit_loss), max(two_bit_loss)) == (3, 14)  # at 2 bits both curves (dense shared, 97 %) lose, every seed
 assert all(8 < r["float32 bytes"] / r["dense shared, 4 bits"][0] < 10 for r in runs.values())
 assert all(14 < r["float32 bytes"] / r["dense shared, 2 bits"][0] < 17 for r in runs.values())
 
 # %% [markdown]
 # Pruning moves a curve to the left, though by less than the fraction of weights removed:
 # every kept weight also needs its position (on every seed the 97 % file at 4 bits is 9 to
-# 10 times smaller than the dense shared one, while it keeps 35 to 37 times fewer weights).
-# Fewer bits move each curve further left, and at 2 bits accuracy falls: on every curve of
-# every seed, by 3 to 14 test images against 4 bits. At 3 bits seed 0's curves lose from
+# 10 times smaller than the dense shared one, while it keeps 35 to 37 times fewer weights),
+# and the biases and header, 29 % of seed 0's 97 % file (section 4), do not shrink with
+# pruning.
+# Fewer bits move each curve further left, and at 2 bits accuracy falls: on both curves run
+# for every seed (dense shared, pruned 97 %), by 3 to 14 test images against 4 bits. At 3 bits seed 0's curves lose from
 # nothing to six images; from 4 to 8 bits each of its curves stays within two test images,
 # less than single seeds differ by in section 5. Sharing weights without pruning reaches about 9x at 4 bits
 # (about 15x at 2 bits, where accuracy drops) on every seed: every weight still needs its
@@ -629,13 +666,13 @@ print(f"ours, 64-300-100-10 on 8x8 digits, mean of 5 seeds: {n_params:,} paramet
       f"{float32_bytes / 1000:.0f} KB -> {np.mean(file_kb):.2f} KB = {compression_ratio:.0f}x "
       f"({ratios.min():.0f}x to {ratios.max():.0f}x); error {dense_err[0]:.2f} ± {dense_err[1]:.2f} % -> "
       f"{file_err[0]:.2f} ± {file_err[1]:.2f} %")
-assert abs(4 * lenet_params / 1000 - 1070) < 10 and round(1070 / 27) == 40
+assert abs(4 * lenet_params / 1000 - 1070) < 10  # the published size is 4 bytes per parameter
 assert round(lenet_params / n_params) == 5  # LeNet-300-100 has five times as many parameters
 assert ratios.min() > 49  # above all three published ratios on every seed
 assert all(r["kept"] <= 0.03 * (n_params - 410) for r in runs.values())  # at most 3 % of the weights kept
 
 fig, ax = plt.subplots(figsize=(7.5, 3.2))
-names = ["LeNet-300-100\n(MNIST)", "AlexNet\n(ImageNet)", "VGG-16\n(ImageNet)", "ours, 64-300-100\n(8x8 digits)"]
+names = ["LeNet-300-100\n(MNIST)", "AlexNet\n(ImageNet)", "VGG-16\n(ImageNet)", "ours, 64-300-100-10\n(8x8 digits)"]
 bars = [40, 35, 49, compression_ratio]
 ax.bar(names, bars, color=["0.6", "0.6", "0.6", "#d62728"])
 ax.errorbar(3, compression_ratio, yerr=[[compression_ratio - ratios.min()], [ratios.max() - compression_ratio]],
@@ -661,8 +698,11 @@ plt.show()
 # * **The pruning.** The paper keeps 8 % of LeNet-300-100's weights; we keep at most 3 %
 #   (fewer once dead units are removed), with distillation from the dense model to make up
 #   for it.
-# * **The baseline.** Our float32 baseline is a `torch.save` file (a few KB of pickle on top
-#   of the raw floats); the paper counts 4 bytes per weight.
+# * **The baseline.** Our float32 baseline is a `torch.save` file (the pickle structure
+#   printed in section 1, under 2 % of it, on top of the raw floats); the paper counts 4
+#   bytes per weight.
+# * **The baseline network.** 64-300-100-10 is far larger than 8x8 digits need; much of
+#   our ratio measures that redundancy.
 # * **The coder.** The paper Huffman-codes the indices and codes; our file uses zlib or LZMA
 #   on the whole body, which also finds repeated patterns.
 #
@@ -688,7 +728,9 @@ assert momentum8bit.momentum_state_bytes(dense).float32 == 4 * n_params
 
 # %% [markdown]
 # Dettmers, Lewis, Shleifer and Zettlemoyer (*8-bit Optimizers via Block-wise
-# Quantization*, ICLR 2022) store such state in 8 bits. Cut the flattened buffer into
+# Quantization*, ICLR 2022) store such state in 8 bits (the paper: blocks of 2,048 and a
+# non-linear "dynamic" code; here the simplest variant, the library's `code="linear"`, 255
+# evenly spaced levels). Cut the flattened buffer into
 # blocks of 256 values, keep each block's $\mathrm{absmax} = \max|b|$ as a float32, and store
 # $\operatorname{round}(127\, b / \mathrm{absmax})$ as one byte (offset by 127 to fit a `uint8`).
 # Within a block the error is at most half a step:
@@ -727,7 +769,7 @@ ref_back = momentum8bit.dequantize_blockwise(ref_codes, ref_absmax, buffer.shape
 per_block_bound = absmax.repeat_interleave(256)[:buffer.numel()].reshape(buffer.shape) / 254
 print("codes and block maxima identical to momentum8bit.quantize_blockwise; round trips agree to "
       f"{(back - ref_back).abs().max().item():.0e}")
-print(f"max |b - b_hat| / (absmax / 254) over all entries: {((back - buffer).abs() / per_block_bound).max().item():.4f}")
+print(f"max |b - b_hat| / (absmax / 254) over all entries: {((back - buffer).abs() / per_block_bound).max().item():.5f}")
 assert ((back - buffer).abs() <= per_block_bound * (1 + 1e-5) + 1e-12).all()
 
 # one absmax for the whole tensor instead of one per block of 256
@@ -785,6 +827,7 @@ print(f"optimizer state: float32 {state32:,} bytes (float64 here: {state['sgd']:
 assert state["sgd"] == 2 * state32 and state8 == expected.eight_bit and 3.5 < state32 / state8 < 4
 assert d_mean - d_half < 0 < d_mean + d_half  # no difference detectable with eight seeds ...
 assert d_mean + d_half < 0.5  # ... and the interval rules out a cost of half a point
+assert (f"{d_mean - d_half:+.2f}", f"{d_mean + d_half:+.2f}") == ("-0.50", "+0.39")  # as the summary quotes
 assert abs(d_mean) < 100 / len(data.y_test)  # the mean difference is less than one test image
 assert (diff_images.min(), diff_images.max()) == (-3, 5)  # single seeds: 3 images one way, 5 the other
 for_big = momentum8bit.momentum_state_bytes(dense)
@@ -798,14 +841,14 @@ print(f"for the 64-300-100-10 network: float32 {for_big.float32:,} bytes, 8-bit 
 # in favour of the full-precision one, so one pair of runs could have "shown" a cost or a
 # gain of several images. A half-point comparison needs paired runs and several seeds. For
 # a model with billions of parameters trained with Adam, whose state is two buffers per
-# parameter, a quarter of the optimizer memory is the difference between fitting on a
-# device or not.
+# parameter, a quarter of the optimizer memory can decide whether training fits on a
+# device.
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.4), gridspec_kw={"width_ratios": [1, 1.4]})
 ax1.bar(["model\n(float32)", "momentum\nfloat32", "momentum\n8-bit block-wise"],
-        [4 * 6570, state32, state8], color=["0.6", "#1f77b4", "#d62728"])
-ax1.set_ylabel("bytes (digits MLP, 6,570 parameters)")
+        [4 * count_parameters(mlp(seed=0)), state32, state8], color=["0.6", "#1f77b4", "#d62728"])
+ax1.set_ylabel(f"bytes (digits MLP, {count_parameters(mlp(seed=0)):,} parameters)")
 ax1.set_title("training memory")
 ax2.plot(list(MOMENTUM_SEEDS), diff, "o", color="#2ca02c", label="one seed")
 ax2.errorbar(len(MOMENTUM_SEEDS) + 0.5, d_mean, yerr=d_half, fmt="s", color="k", capsize=4,
@@ -832,7 +875,6 @@ for name, values, digits, goal, n_seeds in [
     m, h = mean_ci(values)
     print(f"{name:31s} = {m:5.{digits}f} ± {h:.{digits}f}   {goal}   (mean ± 95 % interval, {n_seeds} seeds; "
           f"single seeds {min(values):.{digits}f} to {max(values):.{digits}f})")
-assert ratios.min() >= 50 and compression_acc_drop_pt <= 0.5 and momentum_state_8bit_acc_drop_pt <= 0.5
 
 # %% [markdown]
 # ## Summary
@@ -851,10 +893,10 @@ assert ratios.min() >= 50 and compression_acc_drop_pt <= 0.5 and momentum_state_
 #   1.64 % to 1.58 %), 35x for AlexNet and 49x for VGG-16; data, network and baseline
 #   differ from ours, so the ratios are not a contest.
 # * The momentum buffer is as large as the model. Stored block-wise in 8 bits it takes
-#   about a quarter of a float32 buffer, and training with it matched full-precision
-#   momentum: over eight paired seeds the mean difference is less than one test image and
-#   its 95 % interval lies below 0.5 points; single seeds differ by several images either
-#   way, too noisy to tell.
+#   about a quarter of a float32 buffer, and training with it showed no detectable cost:
+#   over eight paired seeds the mean difference is less than one test image and its 95 %
+#   interval, [-0.50, +0.39] points, lies below 0.5; single seeds differ by several images
+#   either way.
 # * One run is one draw: a conclusion about a training method needs several seeds, paired
 #   where two methods are compared, and a mean with its interval in units of test images.
 #
@@ -874,7 +916,8 @@ checks.compression.momentum_bytes(buffer_bytes_1)
 # %% [markdown]
 # ### Exercise 2 (apply)
 #
-# A weight matrix keeps 1,000 weights, no two of them more than 254 zeros apart, shared
+# A weight matrix keeps 1,000 weights, no kept weight more than 254 zeros after the previous
+# one (or after the start of the matrix), shared
 # through a 5-bit codebook of float16 values. In the format of section 4, how many bytes
 # do its relative indices, codes and codebook take **before** entropy coding?
 

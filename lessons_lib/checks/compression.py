@@ -8,7 +8,6 @@ size and accuracy are measured, not taken on trust.
 
 from __future__ import annotations
 
-import copy
 import os
 import tempfile
 from collections.abc import Callable, Mapping
@@ -18,15 +17,24 @@ import numpy as np
 from torch import nn
 
 from .. import compression
-from . import NotYet, number, passed
+from . import NotYet, as_number, number, passed
 
 # blocks of 256 per tensor of the 64-300-100-10 MLP (weights and biases)
 _blocks = sum(-(-size // 256) for size in (64 * 300, 300, 300 * 100, 100, 100 * 10, 10))
 
 
+def _whole_bytes(answer: object, what: str, hint: str) -> None:
+    """NotYet unless the answer is a whole number (a byte count)."""
+    value = as_number(answer, what, hint)
+    if not float(value).is_integer():
+        raise NotYet(f"{value!r} is not {what}: a byte count is a whole number. Hint: {hint}")
+
+
 def momentum_bytes(answer: object) -> None:
     """Exercise 1: float32 momentum for 50,610 parameters = 202,440 bytes."""
     n = 50_610
+    _whole_bytes(answer, "the bytes of the float32 momentum buffer",
+                 "one buffer entry per parameter, 4 bytes per float32.")
     number(
         answer, 4.0 * n, what="the bytes of the float32 momentum buffer",
         hint="one buffer entry per parameter, 4 bytes per float32.",
@@ -43,6 +51,8 @@ def momentum_bytes(answer: object) -> None:
 
 def layer_bytes(answer: object) -> None:
     """Exercise 2: 1,000 kept weights, gaps < 255, 5-bit codebook: 1000 + 1000 + 64 = 2,064 bytes."""
+    _whole_bytes(answer, "the bytes before entropy coding",
+                 "one gap byte and one code byte per kept weight, plus the float16 codebook.")
     number(
         answer, 2064.0, what="the bytes before entropy coding",
         hint="one gap byte per kept weight (no escapes needed), one code byte per kept weight, and "
@@ -78,16 +88,18 @@ def positions_from_gaps(candidate: Callable[[bytes], object], encoder: Callable[
     for positions in cases:
         data = encoder(positions)
         got = candidate(bytes(data))
-        try:
-            got_list = [int(p) for p in got]
-        except TypeError:
-            raise NotYet("return the positions as a list of ints.") from None
+        got_list = _int_list(got)
         if got_list != list(positions):
             if len(got_list) == len(positions) and positions and all(
                     g == p - 1 for g, p in zip(got_list, positions, strict=True)):
                 raise NotYet(f"for {positions} you return {got_list}: one less everywhere. Hint: a gap g "
                              "means g zeros *and then* the kept weight, so the position advances by g + 1; "
                              "start from position -1.")
+            if len(got_list) == len(positions) and positions and all(
+                    g == p + 1 for g, p in zip(got_list, positions, strict=True)):
+                raise NotYet(f"for {positions} you return {got_list}: one too many everywhere. Hint: "
+                             "start from position -1, not 0: the first gap counts the zeros before the "
+                             "first kept weight, so a gap 0 means position 0.")
             if len(got_list) != len(positions):
                 raise NotYet(f"for the bytes {list(data)} you return {len(got_list)} positions; expected "
                              f"{len(positions)} ({positions}). Hint: a byte 255 adds 255 zeros and no "
@@ -105,29 +117,57 @@ def hundredfold(
     bias_bits: int | None = None,
     *,
     dense_accuracy: float,
-    float32_bytes: int,
+    float32_bytes: object = None,
     min_ratio: float = 100.0,
     max_drop_pt: float = 0.5,
 ) -> None:
-    """Exercise 4: write, reload and measure a compressed digits MLP: ratio and accuracy drop."""
+    """Exercise 4: write, reload and measure a compressed 64-300-100-10 MLP: ratio and accuracy drop.
+
+    The file is reloaded into a fresh ``mlp(hidden=(300, 100))`` (so nothing outside the
+    ``state_dict`` survives), and the float32 baseline is computed from that template:
+    ``float32_bytes`` is accepted for compatibility but not trusted.
+    """
+    import torch
+
     from ..data import load_digits_split
+    from ..models import mlp
     from ..training import accuracy
 
+    del float32_bytes  # the baseline is measured on the template below
     if not isinstance(model, nn.Module):
         raise NotYet(f"pass your pruned model (an nn.Module); got {type(model).__name__}.")
-    template = copy.deepcopy(model)
+    dense = as_number(dense_accuracy, "dense_accuracy",
+                      "pass dense_acc, the dense network's test accuracy as a fraction.")
+    if not 0.0 <= dense <= 1.0:
+        raise NotYet(f"dense_accuracy = {dense:g} is not a fraction in [0, 1]. Hint: pass dense_acc "
+                     "as a fraction (0.98), not in percent (98).")
+    state = model.state_dict()
+    floats = [v for v in state.values() if torch.is_tensor(v) and v.is_floating_point()]
+    dtype = floats[0].dtype if floats else torch.get_default_dtype()
+    template = mlp(hidden=(300, 100), seed=0).to(dtype)
+    want = {k: tuple(v.shape) for k, v in template.state_dict().items()}
+    got = {k: tuple(v.shape) for k, v in state.items() if torch.is_tensor(v)}
+    if got != want or len(got) != len(state):
+        raise NotYet("the exercise asks for the lesson's 64-300-100-10 network, with the state_dict of "
+                     f"mlp(hidden=(300, 100)): {want}; yours has {got}. Hint: start from `model` (or a "
+                     "copy of it) and compress that; a smaller network is a different experiment.")
+    float32_bytes = compression.float32_size_bytes(template)
     with tempfile.TemporaryDirectory() as tmp:
         file = os.path.join(tmp, "exercise.llc")
         try:
             n_bytes = compression.save_compressed(model, file, masks, bits, bias_bits=bias_bits)
-        except (TypeError, ValueError) as exc:
-            raise NotYet(f"save_compressed refused the arguments: {exc}") from None
+        except (TypeError, ValueError, AttributeError, KeyError, RuntimeError) as exc:
+            raise NotYet(f"save_compressed refused the arguments: {exc}. Hint: pass masks as the dict "
+                         "of boolean tensors from pruning (or None), bits as an int.") from None
         with _scrambled(template):
-            reloaded = compression.load_compressed(file, template)
+            try:
+                reloaded = compression.load_compressed(file, template)
+            except (ValueError, RuntimeError) as exc:
+                raise NotYet(f"the file written from your model does not reload: {exc}") from None
     data = load_digits_split(seed=0)
-    acc = accuracy(reloaded, data.X_test, data.y_test)
+    acc = accuracy(reloaded, data.X_test.to(dtype), data.y_test)
     ratio = float32_bytes / n_bytes
-    drop = 100 * (float(dense_accuracy) - acc)
+    drop = 100 * (dense - acc)
     if ratio < min_ratio:
         raise NotYet(f"the file has {n_bytes:,} bytes: ratio {ratio:.1f}, below {min_ratio:g}. Hint: look "
                      "at the byte budget of section 4; which part is largest? Fewer bits, quantized "
@@ -137,8 +177,22 @@ def hundredfold(
                      f"{100 * acc:.2f} %, {drop:.2f} points below the dense one (at most {max_drop_pt:g} "
                      "allowed). Hint: use one bit more for the weights or the biases, or fine-tune longer "
                      "after pruning.")
+    gap = f"{drop:.2f} points below dense" if drop >= 0 else f"{-drop:.2f} points above dense"
     passed(f"{n_bytes:,} bytes on disk, ratio {ratio:.1f}; the reloaded network scores {100 * acc:.2f} % "
-           f"({drop:+.2f} points from dense).")
+           f"({gap}).")
+
+
+def _int_list(got: object) -> list[int]:
+    """The decoder's answer as a list of ints, or NotYet if it is not a sequence of integers."""
+    if isinstance(got, Mapping) or not isinstance(got, list | tuple | np.ndarray):
+        raise NotYet(f"return the positions as a list of ints; got {type(got).__name__}.")
+    if isinstance(got, np.ndarray) and got.ndim != 1:
+        raise NotYet(f"return the positions as a flat list of ints; got an array of shape {got.shape}.")
+    for p in got:
+        if isinstance(p, bool | np.bool_) or not isinstance(p, int | np.integer):
+            raise NotYet(f"return the positions as a list of ints; one entry is {p!r} "
+                         f"({type(p).__name__}).")
+    return [int(p) for p in got]
 
 
 class _scrambled:
