@@ -243,18 +243,24 @@ def test_8bit_momentum_follows_float32_momentum():
     assert q8.norm() < 0.5 * x0.norm()  # and it does converge
 
 
-def test_8bit_momentum_trains_digits_about_as_well(digits):
-    accs = {}
-    for opt in ("sgd", "sgd8bit"):
-        model = mlp(seed=0)
-        h = train(
-            model, digits, epochs=8, lr=0.05, momentum=0.9, batch_size=32, optimizer=opt, progress=False
-        )
-        accs[opt] = h.test_acc[-1]
-        state = optimizer_state_bytes(h.optimizer)
-        expected = momentum_state_bytes(model)
-        assert state == (expected.float32 if opt == "sgd" else expected.eight_bit)
-    assert accs["sgd8bit"] > 0.95 and abs(accs["sgd8bit"] - accs["sgd"]) < 0.02
+def test_8bit_momentum_trains_digits_about_as_well():
+    """Float64 (the same result on every CPU) and three seeds (one seed swings by a point or two)."""
+    wide = load_digits_split(dtype=torch.float64)
+    accs: dict[str, list[float]] = {"sgd": [], "sgd8bit": []}
+    for seed in range(3):
+        for opt in accs:
+            model = mlp(seed=seed).double()
+            h = train(model, wide, epochs=8, lr=0.05, momentum=0.9, batch_size=32, optimizer=opt,
+                      seed=seed, progress=False)
+            accs[opt].append(h.test_acc[-1])
+            state = optimizer_state_bytes(h.optimizer)
+            expected = momentum_state_bytes(model)
+            if opt == "sgd":
+                assert state == 2 * expected.float32  # a float64 buffer: 8 bytes per parameter
+            else:
+                assert state == expected.eight_bit
+    assert min(accs["sgd8bit"]) > 0.93
+    assert abs(np.mean(accs["sgd8bit"]) - np.mean(accs["sgd"])) < 0.02
 
 
 def test_state_bytes_arithmetic():
