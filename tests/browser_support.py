@@ -81,6 +81,22 @@ def chromium_or_skip() -> str:
     raise AssertionError("unreachable")
 
 
+@contextlib.contextmanager
+def launched_chromium(out_dir: pathlib.Path):
+    """Debian's Chromium under Playwright (skipping without it, see :func:`chromium_or_skip`),
+    with ``out_dir`` made for the test's artifacts; closed at the end."""
+    path = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
 # --- the JupyterLab server -------------------------------------------------------
 
 

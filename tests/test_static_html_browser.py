@@ -23,7 +23,7 @@ import sys
 
 import numpy as np
 import pytest
-from browser_support import ARTIFACTS, CHROMIUM_ARGS, ROOT, ConsoleLog, chromium_or_skip
+from browser_support import ARTIFACTS, ROOT, ConsoleLog, chromium_or_skip, launched_chromium
 
 from lessons_lib.widgets import ParabolaSlider, RateMap, SGDExplorer, TrajectoryExplorer
 
@@ -83,16 +83,8 @@ def exported(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="module")
 def browser():
-    path = chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    OUT.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            b.close()
+    with launched_chromium(OUT) as b:
+        yield b
 
 
 def open_offline(browser, url: str, init_script: str | None = None):

@@ -29,9 +29,8 @@ import numpy as np
 import pytest
 from browser_support import (
     ARTIFACTS,
-    CHROMIUM_ARGS,
     ConsoleLog,
-    chromium_or_skip,
+    launched_chromium,
     serve_widget_page,
     widget_state,
 )
@@ -53,16 +52,10 @@ RESULTS: dict[str, object] = {}  # measured figures, written to OUT / "results.j
 
 @pytest.fixture(scope="module")
 def browser():
-    path = chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    OUT.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=path, headless=True, args=CHROMIUM_ARGS)
+    with launched_chromium(OUT) as b:
         try:
             yield b
         finally:
-            b.close()
             # merged into the last run's figures, so that a partial run (-k) keeps the others
             path = OUT / "results.json"
             previous = json.loads(path.read_text()) if path.exists() else {}
