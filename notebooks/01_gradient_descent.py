@@ -397,8 +397,8 @@ print(f"after 3000 steps: point ({t.points[-1, 0]:.3f}, {t.points[-1, 1]:.3f}), 
 # ## Exercises
 #
 # Each exercise ends with a check that tells you whether your answer is right and,
-# if not, what to look at. Solutions are between the `BEGIN SOLUTION` and
-# `END SOLUTION` lines (a student copy has a stub there).
+# if not, what to look at. The solution is the marked part of the exercise's cell (a
+# student copy has a stub there).
 #
 # ### Exercise 1 (recall)
 #

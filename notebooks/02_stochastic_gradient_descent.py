@@ -878,8 +878,8 @@ plt.show()
 # ## Exercises
 #
 # Each exercise ends with a check that tells you whether your answer is right and, if
-# not, what to look at. Solutions are between the `BEGIN SOLUTION` and `END SOLUTION`
-# lines (a student copy has a stub there).
+# not, what to look at. The solution is the marked part of the exercise's cell (a
+# student copy has a stub there).
 #
 # ### Exercise 1 (recall)
 #

@@ -898,7 +898,7 @@ plt.show()
 # ## Exercises
 #
 # Each exercise ends with a check that says whether your answer is right and, if not, what to
-# look at. Solutions are between the `BEGIN SOLUTION` and `END SOLUTION` lines.
+# look at. The solution is the marked part of the exercise's cell.
 #
 # ### Exercise 1 (recall)
 #

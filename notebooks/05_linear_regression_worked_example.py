@@ -716,7 +716,7 @@ TrajectoryExplorer(surface="linear_regression", lr=0.01, momentum=0.9, steps=300
 # ## Exercises
 #
 # The data are the four points of section 1 with $\gamma = 0.9$, $\eta = 0.01$. Each
-# exercise ends with a check; solutions are between `BEGIN SOLUTION` and `END SOLUTION`.
+# exercise ends with a check; the solution is the marked part of the exercise's cell.
 #
 # ### Exercise 1 (recall)
 #
