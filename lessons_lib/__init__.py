@@ -40,15 +40,12 @@ def setup(seed: int = SEED, threads: int | None = None) -> None:
     from . import _validate, plotting
 
     seed = _validate.integer(seed, "seed", 0, 2**32 - 1)
-    if threads is None and os.environ.get("LESSONS_THREADS"):
-        threads = os.environ["LESSONS_THREADS"]
-        if not threads.isdigit():
-            raise ValueError(f"LESSONS_THREADS must be an integer in [1, 256]; got {threads!r}")
-        threads = int(threads)
     if threads is None:
-        threads = 1
-    else:
-        threads = _validate.integer(threads, "threads", 1, 256)
+        text = os.environ.get("LESSONS_THREADS") or "1"
+        if not text.isdigit():
+            raise ValueError(f"LESSONS_THREADS must be an integer in [1, 256]; got {text!r}")
+        threads = int(text)
+    threads = _validate.integer(threads, "threads", 1, 256)
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 - seeds the legacy global state on purpose
     np.set_printoptions(precision=6, suppress=True)
