@@ -1,0 +1,204 @@
+"""Table test of lesson 05's exercise checks (lessons_lib.checks.linear_regression).
+
+Each exercise has a table of right answers (exact and rounded to the tolerance the exercise states),
+and of wrong answers with a piece of the message that names the mistake. Right answers print
+"Correct: ..."; wrong ones raise :class:`NotYet`, never another exception. The expected values are
+computed here independently of the check module, from the lesson's four points.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from lessons_lib import optimizers, surfaces
+from lessons_lib.checks import NotYet
+from lessons_lib.checks import linear_regression as lr05
+
+X = np.array([0.0, 1.0, 2.0, 3.0])
+Y = np.array([-0.2, 1.2, 2.6, 2.8])
+
+
+def gradient(theta):
+    e = theta[0] + theta[1] * X - Y
+    return np.array([e.mean(), (e * X).mean()])
+
+
+def three_iterations():
+    """(theta_t, v_t, g_t) for t = 1, 2, 3 with beta = 0.9, eta = 0.01 from (0, 1)."""
+    theta, v, out = np.array([0.0, 1.0]), np.zeros(2), []
+    for _ in range(3):
+        g = gradient(theta)
+        v = 0.9 * v + 0.01 * g
+        theta = theta - v
+        out.append((theta, v, g))
+    return out
+
+
+(THETA1, V1, G1), (THETA2, V2, G2), (THETA3, V3, G3) = three_iterations()
+
+
+def passes(check, *args, capsys):
+    check(*args)
+    assert capsys.readouterr().out.startswith("Correct:")
+
+
+def fails(check, *args, match):
+    with pytest.raises(NotYet, match=match):
+        check(*args)
+
+
+def test_the_lesson_values():
+    # the lesson prints these (section 3 and exercise 2); a change of the data would show here
+    assert np.allclose(THETA2, [0.00286, 1.005715], atol=1e-15) and np.allclose(V2, [-0.00186, -0.003715])
+    assert np.allclose(V3, [-0.002559675, -0.005100575], atol=1e-15)
+
+
+# --------------------------------------------------------------------------- exercise 1
+
+@pytest.mark.parametrize("answer", [[0.001, 1.002], np.array([0.001, 1.002]), (0.0010004, 1.0019996)])
+def test_exercise_1_right(answer, capsys):
+    passes(lr05.theta_after_first_iteration, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize("answer, match", [
+    ([1.001, 1.002], "seed's"),
+    ([-0.001, 0.998], "subtract v"),
+    ([0.002, 1.001], "first component of v belongs to theta0"),
+    ([0.0012, 1.002], "is not theta after the first iteration"),
+    (1.002, "shape"),
+    ("0.001, 1.002", "text"),
+    (None, "No answer"),
+])
+def test_exercise_1_wrong(answer, match):
+    fails(lr05.theta_after_first_iteration, answer, match=match)
+
+
+# --------------------------------------------------------------------------- exercise 2
+
+@pytest.mark.parametrize("decimals", [None, 8, 7, 6])
+def test_exercise_2_right_and_rounded(decimals, capsys):
+    v3, theta3 = (V3, THETA3) if decimals is None else (np.round(V3, decimals), np.round(THETA3, decimals))
+    passes(lr05.third_iteration, v3, theta3, capsys=capsys)
+
+
+def test_exercise_2_hand_rounded_gradient(capsys):
+    g3 = np.round(G3, 4)  # residual means written to four decimals: v3 moves by at most 5e-7
+    v3 = 0.9 * V2 + 0.01 * g3
+    passes(lr05.third_iteration, v3, THETA2 - v3, capsys=capsys)
+
+
+@pytest.mark.parametrize("v3, match", [
+    (0.01 * G3, "add 0.9 \\* v2"),
+    (0.9 * V2 - 0.01 * G3, "plus sign"),
+    (0.9 * V2 + 0.01 * G3[::-1], "mean\\(e\\), for theta0"),
+    (0.9 * V2 + 0.01 * G2, "gradient at theta1"),
+    (0.9 * V2 + 0.04 * G3, "not the sum"),
+    (0.9 * V2 + 0.02 * G3, "no factor 2"),
+    (V2 + 0.01 * G3, "multiplied by beta"),
+    (0.9 * V2 / 0.01 + G3, "PyTorch's buffer"),
+    (np.round(V3, 4), "is not v3"),  # four decimals: off by 4e-5, beyond the stated 1e-6
+    ([0.0, 0.0, 0.0], "shape"),
+])
+def test_exercise_2_wrong_v3(v3, match):
+    fails(lr05.third_iteration, v3, THETA3, match=match)
+
+
+@pytest.mark.parametrize("theta3, match", [
+    (THETA2 + V3, "subtract v3"),
+    (THETA2 - 0.01 * G3, "plain gradient step"),
+    (THETA2 - V2, "subtracts v2"),
+    (THETA1 - V3, "start from theta2"),
+])
+def test_exercise_2_wrong_theta3(theta3, match):
+    fails(lr05.third_iteration, V3, theta3, match=match)
+
+
+# --------------------------------------------------------------------------- exercise 3
+
+@pytest.mark.parametrize("line, theta2", [(3, [0.894, 0.048]), (3.0, np.array([0.894, 0.048])),
+                                          (np.int64(3), [0.8940004, 0.0479996])])
+def test_exercise_3_right(line, theta2, capsys):
+    passes(lr05.find_the_error, line, theta2, capsys=capsys)
+
+
+@pytest.mark.parametrize("line, theta2, match", [
+    (1, [0.894, 0.048], "line 1 is right"),
+    (2, [0.894, 0.048], "line 2 is right"),
+    (4, [0.894, 0.048], "inherits"),
+    (7, [0.894, 0.048], "only lines 1 to 4"),
+    ("three", [0.894, 0.048], "number of the first wrong line"),
+    (3, [0.894, 0.028], "student's answer"),
+    (3, [0.894, 0.038], "is not the correct theta"),
+])
+def test_exercise_3_wrong(line, theta2, match):
+    fails(lr05.find_the_error, line, theta2, match=match)
+
+
+# --------------------------------------------------------------------------- exercise 4
+
+def right_grad(theta, x, y):
+    e = theta[0] + theta[1] * x - y
+    return np.array([e.mean(), (e * x).mean()])
+
+
+def test_exercise_4_right(capsys):
+    passes(lr05.gradient, right_grad, capsys=capsys)
+
+
+@pytest.mark.parametrize("candidate, match", [
+    (lambda t, x, y: -right_grad(t, x, y)[::-1], "seed's formula"),
+    (lambda t, x, y: -right_grad(t, x, y), "the sign"),
+    (lambda t, x, y: right_grad(t, x, y)[::-1], "the order"),
+    (lambda t, x, y: len(x) * right_grad(t, x, y), "use the mean"),
+    (lambda t, x, y: 2 * right_grad(t, x, y), "factor 2"),
+    (lambda t, x, y: np.append(right_grad(t, x, y), 0.0), "shape"),
+    (lambda t, x, y: right_grad(t, x, y) + 1e-3, "expected"),
+    (0.5, "should be a function"),
+])
+def test_exercise_4_wrong(candidate, match):
+    fails(lr05.gradient, candidate, match=match)
+
+
+# --------------------------------------------------------------------------- exercise 5
+
+def steps_ratio(beta):
+    """ln(rho*) / ln(rho(beta)): rho from the eigenvalues of heavy ball's 2x2 matrix per eigenvalue of H
+    (numpy.linalg.eigvals, not the theory module the check uses); rho* = 1 - sqrt(lr mu)."""
+    H = np.array([[1.0, X.mean()], [X.mean(), (X**2).mean()]])
+    lams = np.linalg.eigvalsh(H)
+    rho = max(np.abs(np.linalg.eigvals([[1 + beta - 0.01 * lam, -beta], [1.0, 0.0]])).max() for lam in lams)
+    return np.log(1 - np.sqrt(0.01 * lams.min())) / np.log(rho)
+
+
+@pytest.mark.parametrize("beta", [0.894, 0.895, 0.896, 0.897, 0.898, np.float64(0.8939), 0.89390])
+def test_exercise_5_right(beta, capsys):
+    assert steps_ratio(beta) <= 1.05 + 1e-6  # within the tolerance the exercise states
+    passes(lr05.best_momentum, beta, capsys=capsys)
+
+
+@pytest.mark.parametrize("beta, match", [
+    (0.88, "too little momentum"),  # the review's case: 580 steps to 1e-10 against about 330
+    (0.89, "too little momentum"),  # the critical value rounded to two decimals
+    (0.893, "too little momentum"),
+    (0.9, "seed's value"),
+    (0.905, "a little too much"),
+    (0.98, "all-False row"),  # the argmax pitfall of counting steps
+    (1.0, "in \\[0, 1\\)"),
+    ("0.894", "text"),
+    (None, "No answer"),
+])
+def test_exercise_5_wrong(beta, match):
+    if isinstance(beta, float) and beta < 1.0:
+        assert steps_ratio(beta) > 1.05  # computed independently: more than 5 % more steps
+    fails(lr05.best_momentum, beta, match=match)
+
+
+def test_exercise_5_rejects_0_88_by_its_step_count():
+    """The review's numbers: from (0, 1), beta = 0.88 needs far more steps to 1e-10 than the best beta."""
+    surface = surfaces.linear_regression(X, Y)
+    betas = np.array([0.88, 0.894])
+    run = optimizers.run(surface, [0.0, 1.0], "momentum", lr=0.01, momentum=betas, steps=2000)
+    d = np.linalg.norm(run.points - surface.minima[0], axis=-1)
+    steps = (d < 1e-10).argmax(axis=1)
+    assert steps[0] > 1.4 * steps[1], steps
