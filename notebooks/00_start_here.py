@@ -68,11 +68,16 @@
 #   every interactive figure itself. What you see depends on where you read:
 #   * in JupyterLab, once you have run the cell, the live figure with its controls;
 #   * in the notebook as shipped, before you run the cell, a still picture of its starting
-#     setting (a copy you saved after running shows the figure again once you rerun the cell);
-#   * in a notebook exported to HTML (`jupyter nbconvert --to html`), the live figure with
-#     working controls and no kernel at all (except lesson 02's seed and new-noise controls,
-#     which need the kernel);
-#   * on GitHub, which runs no JavaScript, the still picture.
+#     setting (JupyterLab runs no script from a notebook it has not seen you save);
+#   * in a copy you saved after running it, reopened, the live figure with working controls
+#     before you run anything, in the setting its cell first displayed;
+#   * in a notebook exported to HTML (`jupyter nbconvert --to html` in the course's
+#     environment), the live figure with working controls and typeset formulas, with no kernel
+#     and no network at all;
+#   * on GitHub, which runs no JavaScript, at most the still picture.
+#
+#   Without a kernel, lesson 02's seed and new-noise controls cannot draw new noise (the
+#   kernel draws it); the figure says so and keeps the saved draws.
 # * **Exercises** end with a line such as `checks.gradient_descent.stability_limit(answer)`.
 #   It prints `Correct: ...` when you are right; otherwise it stops with a message saying
 #   what is wrong, usually with a hint. Your instructor may hand out *student copies* in
@@ -164,6 +169,6 @@ for label, run in runs.items():
 # * The course is ten notebooks, from gradient descent to a compressed network, each
 #   with goals, checked formulas, a summary and self-checking exercises.
 # * `lessons_lib.setup()` at the top of each notebook makes every run print the same.
-# * Widgets are computed and drawn by your browser; they stay live in exported HTML, and
-#   GitHub shows a still picture.
+# * Widgets are computed and drawn by your browser; they stay live in a copy you saved and
+#   in exported HTML, with no kernel; GitHub shows at most a still picture.
 # * If the slider above moved the dots, you are ready for lesson 01.

@@ -7,7 +7,8 @@ rewrite the twin from the notebook so that the two are identical.
 
 Widgets are stored without their kernel-side identity: no widget state in the
 notebook's metadata and no widget-view entry in the outputs (its model id means
-nothing without the kernel). What remains of a course widget's output is its
+nothing without the kernel; ``lessons_lib.saved_notebooks``, which JupyterLab's
+server also applies when a reader saves). What remains of a course widget's output is its
 HTML (a picture that the page replaces with the live figure where scripts run,
 see ``lessons_lib.widgets._base``), its PNG and a line of text; running the cell
 makes the live widget again. The kernelspec is the one JupyterLab writes for the
@@ -29,22 +30,16 @@ import nbformat
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
+from lessons_lib.saved_notebooks import drop_widget_views
+
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
 KERNEL = "python3"
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
 def kernelspec(name: str = KERNEL) -> dict[str, str]:
     """The notebook metadata JupyterLab writes for kernel ``name`` (e.g. "Python 3 (ipykernel)")."""
     spec = KernelSpecManager().get_kernel_spec(name)
     return {"display_name": spec.display_name, "language": spec.language, "name": name}
-
-
-def drop_widget_views(nb: nbformat.NotebookNode) -> None:
-    """Remove the widget-view entry from every output (the other entries stay)."""
-    for cell in nb.cells:
-        for output in cell.get("outputs", []):
-            output.get("data", {}).pop(WIDGET_VIEW, None)
 
 
 def build(twin: pathlib.Path, timeout: int = 300) -> float:

@@ -144,3 +144,44 @@ def test_stored_widget_outputs_carry_the_committed_widget_module():
                     seen += 1
                     assert stored == digest, f"{nb.name} stores another widget module; rebuild it"
     assert seen >= 7  # lessons 00-05 show at least seven widgets
+
+
+def shared_data() -> dict[str, str]:
+    """pyproject's ``shared-data`` table: repository path -> path under the environment's prefix."""
+    text = (ROOT / "pyproject.toml").read_text()
+    table = text.split("[tool.hatch.build.targets.wheel.shared-data]", 1)[1].split("\n[", 1)[0]
+    return dict(re.findall(r'^"([^"]+)" = "([^"]+)"$', table, flags=re.M))
+
+
+def test_the_environment_holds_the_course_jupyter_files_as_committed():
+    """``pip install -e .`` copies jupyter/ into the environment (hatchling's shared data); a copy
+    older than the repository's files means `pip install -e .` must run again."""
+    from pathlib import Path
+
+    pairs = shared_data()
+    assert set(pairs) == {"jupyter/etc/jupyter_nbconvert_config.json",
+                          "jupyter/etc/jupyter_server_config.d/lessons_lib.json",
+                          "jupyter/nbconvert/templates/lessons"}
+    for source, target in pairs.items():
+        folder = (ROOT / source).is_dir()
+        files = [p for p in sorted((ROOT / source).rglob("*")) if p.is_file()] if folder else [ROOT / source]
+        assert files, source
+        for f in files:
+            installed = Path(sys.prefix) / target
+            if folder:
+                installed = installed / f.relative_to(ROOT / source)
+            assert installed.is_file() and installed.read_bytes() == f.read_bytes(), \
+                f"{installed} is not {f.relative_to(ROOT)}: run `pip install -e .` again"
+
+
+def test_the_vendored_mathjax_is_the_one_named():
+    """The inlined MathJax is es5/tex-svg-full.js of npm's mathjax@3.2.2 (that file's sha256)."""
+    import base64
+    import gzip
+    import hashlib
+
+    folder = ROOT / "jupyter" / "nbconvert" / "templates" / "lessons"
+    js = gzip.decompress(base64.b64decode((folder / "mathjax-tex-svg-full.js.gz.b64").read_text()))
+    digest = "a4354ff94fd868aea0cc6eaaa79a57fda0588646fc46ee3700a349ee0a11cbe6"
+    assert hashlib.sha256(js).hexdigest() == digest
+    assert b"</script" not in js.lower()  # it is inlined into a page
