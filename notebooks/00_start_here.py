@@ -34,7 +34,7 @@
 # This course assumes Python and NumPy at the level of slicing arrays and writing a
 # function, and calculus at the level of a derivative and a gradient. Linear algebra
 # enters through eigenvalues of a symmetric $2\times 2$ matrix; lesson 01 recalls
-# what is needed.
+# what is needed. About 10 minutes.
 
 # %% [markdown]
 # ## The lessons
@@ -58,6 +58,31 @@
 # Each lesson opens with its goals and prerequisites and closes with a summary and
 # exercises. Every formula is followed by a cell that checks it with numbers, so you
 # never have to take a claim on trust.
+
+# %% [markdown]
+# ## Notation
+#
+# One symbol for one quantity, in every lesson. The seed articles and PyTorch use other
+# names; the lessons quote them as they are and say which symbol they mean.
+#
+# | symbol | meaning | elsewhere |
+# |---|---|---|
+# | $\eta$ | the learning rate (step size); $\eta_k$ when it changes with the step | PyTorch's `lr` |
+# | $\beta$ | the momentum coefficient | PyTorch's `momentum`; $\gamma$ or $\mu$ in some seeds and papers |
+# | $k$ | the step number, from 0 | |
+# | $x_k$, $\theta_k$ | the parameters after $k$ steps ($\theta$ for a model's parameters, $w, b$ for a line's slope and intercept in lesson 05) | |
+# | $v_k$ | the velocity: the momentum buffer (lesson 03 also writes Goh's form, with $z_k$) | PyTorch's `momentum_buffer` |
+# | $f$, $f^\star$, $x^\star$ | the loss, its minimum value and where it is reached | |
+# | $\nabla f$, $H$ | the gradient and the Hessian (the matrix of second derivatives) | |
+# | $\lambda$, $\lambda_i$ | an eigenvalue of the Hessian | |
+# | $\mu$, $L$ | the smallest and the largest eigenvalue of the Hessian | |
+# | $\kappa = L/\mu$ | the condition number | |
+# | $\rho$ | the rate: the factor by which the error shrinks per step, in the long run | |
+# | $\varepsilon$ | the accuracy asked for (steps to shrink the error by $\varepsilon$) | |
+# | $B$ | the minibatch size (lesson 02) | PyTorch's `batch_size` |
+# | $n$ | bits per stored number (lessons 06 and 08) | |
+# | $s$, $z$, $q$ | a quantizer's scale, zero point and integer code: $\hat w = s\,(q - z)$ (lesson 06) | |
+# | $M$ | a pruning mask of zeros and ones: the kept weights are $M \odot W$ (lesson 07) | |
 
 # %% [markdown]
 # ## How to use the notebooks

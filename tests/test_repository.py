@@ -185,3 +185,82 @@ def test_the_vendored_mathjax_is_the_one_named():
     digest = "a4354ff94fd868aea0cc6eaaa79a57fda0588646fc46ee3700a349ee0a11cbe6"
     assert hashlib.sha256(js).hexdigest() == digest
     assert b"</script" not in js.lower()  # it is inlined into a page
+
+
+_SAME_SIDES_CALLS = {"allclose", "isclose", "equal", "array_equal", "assert_allclose", "assert_array_equal",
+                     "assert_equal", "close"}
+
+
+def _self_comparisons(source: str) -> list[tuple[int, str]]:
+    """Asserts (and closeness calls inside asserts) whose two sides are the same expression."""
+    import ast
+
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if not isinstance(node, ast.Assert):
+            continue
+        for sub in ast.walk(node.test):
+            if isinstance(sub, ast.Compare):
+                sides = [sub.left, *sub.comparators]
+                if any(ast.dump(a) == ast.dump(b) for a, b in zip(sides[:-1], sides[1:], strict=True)):
+                    found.append((sub.lineno, ast.unparse(sub)))
+            elif isinstance(sub, ast.Call) and len(sub.args) >= 2:
+                name = sub.func.attr if isinstance(sub.func, ast.Attribute) else getattr(sub.func, "id", "")
+                if name in _SAME_SIDES_CALLS and ast.dump(sub.args[0]) == ast.dump(sub.args[1]):
+                    found.append((sub.lineno, ast.unparse(sub)))
+    return found
+
+
+def test_the_self_comparison_finder_finds_them():
+    src = ("assert x == x\nassert np.allclose(a[0], a[0])\nassert 0 < y < y\n"
+           "assert x == y\nassert np.allclose(a, b)\nassert torch.equal(f(1), f(2))\n")
+    assert [line for line, _ in _self_comparisons(src)] == [1, 2, 3]
+
+
+@pytest.mark.parametrize("nb", NOTEBOOK_FILES, ids=IDS)
+def test_no_assert_compares_an_expression_with_itself(nb):
+    """An assert whose two sides are the same expression cannot fail (issue: every check can fail)."""
+    found = _self_comparisons(nb.with_suffix(".py").read_text())
+    assert not found, f"{nb.stem}: asserts that cannot fail: {found}"
+
+
+@pytest.mark.parametrize("nb", NOTEBOOK_FILES, ids=IDS)
+def test_figures_are_stored_at_twice_their_displayed_size(nb):
+    """matplotlib figures ("retina" PNGs, lessons_lib.plotting.use_style): pixel width = 2 x shown width.
+    A widget's fallback picture (an output that also holds text/html) is the widget's own."""
+    import base64
+    import struct
+
+    for cell in json.loads(nb.read_text())["cells"]:
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "image/png" not in data or "text/html" in data:
+                continue
+            png = base64.b64decode(data["image/png"])
+            width = struct.unpack(">I", png[16:20])[0]
+            shown = out.get("metadata", {}).get("image/png", {}).get("width")
+            assert shown and abs(width - 2 * shown) <= 1, (
+                f"{nb.stem}: a figure of {width} px shown at {shown}; rebuild the notebook")
+
+
+def _notebook_minutes(nb) -> int:
+    """The time a lesson gives itself: "About N minutes" in its Prerequisites cell."""
+    cells = json.loads(nb.read_text())["cells"]
+    text = next("".join(c["source"]) for c in cells
+                if c["cell_type"] == "markdown" and "## Prerequisites" in "".join(c["source"]))
+    text = text.split("## Prerequisites", 1)[1].split("\n## ", 1)[0]
+    found = re.findall(r"About\s+(\d+)\s+minutes", text)
+    assert len(found) == 1, f"{nb.stem}: its Prerequisites should say 'About N minutes' once; found {found}"
+    return int(found[0])
+
+
+def _table_minutes(path) -> dict[str, int]:
+    """Lesson number -> minutes, from a markdown table whose rows start "| NN |" and end "| N min |"."""
+    rows = re.findall(r"^\| (\d\d) \|.*\| (\d+) min \|$", path.read_text(), flags=re.M)
+    return {n: int(m) for n, m in rows}
+
+
+def test_the_guides_lesson_times_are_the_notebooks_own():
+    own = {nb.stem[:2]: _notebook_minutes(nb) for nb in NOTEBOOK_FILES}
+    for guide in (ROOT / "README.md", NOTEBOOKS / "README.md"):
+        assert _table_minutes(guide) == own, f"{guide.relative_to(ROOT)}'s lesson times differ from the notebooks'"
