@@ -422,6 +422,12 @@ def test_readouts_equal_pythons(page):
             )
             assert lines == w.readout_lines(), (fn, state.get("surface"))
             count += 1
+    for lr in (0.5, 1.9, 2.0, 2.05, 2.2):  # the parabola's y-axis, widened once the iterates grow
+        w = ParabolaSlider(lr)
+        ylim = page.evaluate("""(state) => { const m = newModel('ylim', state);
+            return cw.parabolaState((k) => models[m].get(k)).ylim; }""", widget_state(w))
+        assert ylim == pytest.approx(w.y_limit, rel=1e-12), lr
+    assert ParabolaSlider(2.2).y_limit == pytest.approx(1.1 * 1.2**10) and ParabolaSlider(1.5).y_limit == 2.2
     RESULTS["readouts_compared"] = count
 
 

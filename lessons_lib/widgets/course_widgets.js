@@ -1949,7 +1949,11 @@ export function parabolaState(get) {
   const factor = 1.0 - lr;
   const sign = isNegative(factor) ? "" : "+";
   const verdict = Math.abs(factor) < 1 ? "shrinks" : "does not shrink";
-  return { lr, run, lines: [`each step multiplies x by 1 - lr = ${sign}${formatF(factor, 2)}: the iterate ${verdict}`] };
+  // the y-axis: +-2.2, widened to 1.1 max |x_k| when the iterates grow (lr > 2), so no dot is cut off
+  let top = 0;
+  for (let k = 0; k <= 10; k++) top = Math.max(top, Math.abs(run.points[2 * k]));
+  const ylim = Math.max(2.2, 1.1 * top);
+  return { lr, run, ylim, lines: [`each step multiplies x by 1 - lr = ${sign}${formatF(factor, 2)}: the iterate ${verdict}`] };
 }
 
 function renderParabola(model, el) {
@@ -1967,13 +1971,13 @@ function renderParabola(model, el) {
       readout.textContent = st.lines[0];
       const W = Math.min(view.width, 720), H = 260;
       const { ctx } = sizeCanvas(canvas, W, H);
-      const panel = new Panel({ x: 58, y: 30, w: W - 58 - 14, h: H - 30 - 46 }, [-0.3, 10.3], [-2.2, 2.2]);
+      const panel = new Panel({ x: 58, y: 30, w: W - 58 - 14, h: H - 30 - 46 }, [-0.3, 10.3], [-st.ylim, st.ylim]);
       drawAxes(ctx, panel, { xlabel: "step k", ylabel: "x\u2096", xticks: 6,
         title: `x\u2096 = (1 \u2212 \u03b7)\u1d4f with \u03b7 = ${formatF(st.lr, 2)}` });
       ctx.strokeStyle = "#999";
       ctx.lineWidth = 0.8;
       polyline(ctx, panel, 2, (k) => -0.3 + 10.6 * k, () => 0.0);
-      const x = (k) => Math.min(2.2, Math.max(-2.2, st.run.points[2 * k]));
+      const x = (k) => st.run.points[2 * k];
       ctx.strokeStyle = METHOD_STYLE.gd.color;
       ctx.lineWidth = 1.5;
       polyline(ctx, panel, 11, (k) => k, x);

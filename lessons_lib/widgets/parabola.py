@@ -3,7 +3,8 @@
 On ``f(x) = x^2 / 2`` a gradient step is ``x_{k+1} = x_k - lr x_k = (1 - lr) x_k``, so from
 ``x_0 = 1`` the iterates are ``x_k = (1 - lr)^k``: they creep toward 0 for ``lr < 1``, land
 there at ``lr = 1``, flip sign while shrinking for ``1 < lr < 2`` and grow beyond 2. The
-figure shows ``x_0 .. x_10`` (clipped to [-2.2, 2.2]) for the slider's ``lr``; the browser
+figure shows ``x_0 .. x_10`` for the slider's ``lr`` on a y-axis of +-2.2, widened to
+``1.1 max |x_k|`` where the iterates grow (:attr:`ParabolaSlider.y_limit`); the browser
 computes and draws them (``course_widgets.js``), as every widget of the course does, so a
 reader whose dots move while dragging has a browser that runs the course's widgets.
 """
@@ -45,6 +46,11 @@ class ParabolaSlider(CourseWidget):
     def run(self) -> Trajectory:
         return optimizers.run(surfaces.quadratic([1.0, 1.0]), [1.0, 0.0], "gd", self.lr, steps=10)
 
+    @property
+    def y_limit(self) -> float:
+        """Half the height of the figure's y-axis: 2.2, or ``1.1 max |x_k|`` if that is larger."""
+        return max(2.2, 1.1 * float(np.abs(self.run.points[:, 0]).max()))
+
     def readout_lines(self) -> list[str]:
         """One line: the factor ``1 - lr`` each step multiplies x by, and whether x shrinks."""
         factor = 1.0 - self.lr
@@ -56,10 +62,9 @@ class ParabolaSlider(CourseWidget):
 
         fig = Figure(figsize=(7.0, 2.8), dpi=80)
         ax = fig.add_subplot()
-        x = np.clip(self.run.points[:, 0], -2.2, 2.2)
-        ax.plot(np.arange(11), x, "o-", color=plotting.METHOD_COLORS["gd"])
+        ax.plot(np.arange(11), self.run.points[:, 0], "o-", color=plotting.METHOD_COLORS["gd"])
         ax.axhline(0.0, color="0.6", linewidth=0.8)
-        ax.set_ylim(-2.2, 2.2)
+        ax.set_ylim(-self.y_limit, self.y_limit)
         ax.set_xlabel("step $k$")
         ax.set_ylabel("$x_k$")
         ax.set_title(f"$x_k = (1-\\eta)^k$ with $\\eta$ = {self.lr:.2f}")
