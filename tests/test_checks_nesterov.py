@@ -1,0 +1,202 @@
+"""Table test of lesson 04's exercise checks (lessons_lib.checks.nesterov).
+
+Right answers, rounded right answers within the tolerance the exercise states, and common wrong
+answers (the issue's sqrt(beta) = sqrt(9/11) for exercise 4 among them): each accepted or rejected
+with :class:`NotYet` and the message that names the mistake, never another exception.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lessons_lib import optimizers, surfaces
+from lessons_lib.checks import NotYet
+from lessons_lib.checks import nesterov as c04
+
+
+def passes(check, answer, capsys):
+    check(answer)
+    assert capsys.readouterr().out.startswith("Correct:")
+
+
+def fails(check, answer):
+    with pytest.raises(NotYet) as error:
+        check(answer)
+    assert str(error.value)
+    return str(error.value)
+
+
+NOT_NUMBERS = ["0.72", None, True, [0.72, 0.72], np.nan, 1j]
+
+# --------------------------------------------------------------------------- exercise 1 (within 0.1 %)
+
+
+@pytest.mark.parametrize("answer", [0.72, 0.9 * (1 - 0.2), 0.7205, 0.7195, np.float64(0.72),
+                                    torch.tensor(0.72)])
+def test_exercise_1_right(answer, capsys):
+    passes(c04.effective_momentum, answer, capsys)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (0.9, "own coefficient"), (0.18, "wrong way round"), (0.8, "gradient descent's factor"),
+    (1.08, "negative"), (0.7, "subtracts"), (math.sqrt(0.72), "modulus of complex roots"),
+    (0.73, "too large"), (0.71, "too small"),
+])
+def test_exercise_1_wrong(answer, words):
+    assert words in fails(c04.effective_momentum, answer)
+
+
+@pytest.mark.parametrize("answer", NOT_NUMBERS)
+def test_exercise_1_not_a_number(answer):
+    fails(c04.effective_momentum, answer)
+
+
+# --------------------------------------------------------------------------- exercise 2 (within 0.05 %)
+
+THRESHOLD = 3.8 / 28.0  # (2 + 2 beta) / ((1 + 2 beta) L) at beta = 0.9, L = 10: 0.135714...
+
+
+@pytest.mark.parametrize("answer", [THRESHOLD, 0.1357, 0.13571, 0.135714])
+def test_exercise_2_right(answer, capsys):
+    passes(c04.stability_limit, answer, capsys)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (0.38, "heavy ball's limit"), (0.2, "gradient descent's limit"), (3.8 / 2.8, "limit on lr*lambda"),
+    (4 / 30, "beta -> 1"), (3.8 / 1.4, "smallest eigenvalue"), (4 / 30.5, "best step"),
+    ((2 / (math.sqrt(0.5) + math.sqrt(10))) ** 2, "heavy ball's optimal step"),
+    (0.136, "too large"), (0.1355, "too small"),
+])
+def test_exercise_2_wrong(answer, words):
+    assert words in fails(c04.stability_limit, answer)
+
+
+@pytest.mark.parametrize("answer", NOT_NUMBERS)
+def test_exercise_2_not_a_number(answer):
+    fails(c04.stability_limit, answer)
+
+
+# --------------------------------------------------------------------------- exercise 3 (relative 1e-9)
+
+
+def _nesterov_wd(grad, x0, lr, beta, wd, steps, kind="right"):
+    p = np.array(x0, dtype=float)
+    b = np.zeros_like(p)
+    path = [p.copy()]
+    for _ in range(steps):
+        g = grad(p)
+        if kind == "right":
+            g = g + wd * p
+            b = beta * b + g
+            p = p - lr * (g + beta * b)
+        elif kind == "no_decay":
+            b = beta * b + g
+            p = p - lr * (g + beta * b)
+        elif kind == "buffer_only":
+            b = beta * b + g + wd * p
+            p = p - lr * (g + beta * b)
+        elif kind == "decoupled":
+            b = beta * b + g
+            p = p - lr * (g + beta * b) - lr * wd * p
+        elif kind == "heavy_ball":
+            g = g + wd * p
+            b = beta * b + g
+            p = p - lr * b
+        elif kind == "half_decay":
+            g = g + 0.5 * wd * p
+            b = beta * b + g
+            p = p - lr * (g + beta * b)
+        path.append(p.copy())
+    return np.array(path)
+
+
+def test_exercise_3_right(capsys):
+    check = c04.weight_decay_step
+    check(_nesterov_wd)
+    assert capsys.readouterr().out.startswith("Correct:")
+    check(lambda *args: _nesterov_wd(*args).tolist())  # a list of lists is fine
+    assert capsys.readouterr().out.startswith("Correct:")
+
+
+@pytest.mark.parametrize("kind, words", [
+    ("no_decay", "weight decay is missing"), ("buffer_only", "into the buffer"), ("decoupled", "decoupled"),
+    ("heavy_ball", "heavy-ball iterates"), ("half_decay", "your iterate"),
+])
+def test_exercise_3_wrong(kind, words):
+    assert words in fails(c04.weight_decay_step, lambda *args: _nesterov_wd(*args, kind=kind))
+
+
+@pytest.mark.parametrize("candidate, words", [
+    (lambda *args: _nesterov_wd(*args)[1:], "shape"),  # the start left out
+    (lambda *args: None, "what nesterov_wd returns"),
+    (lambda *args: "done", "what nesterov_wd returns"),
+    (lambda grad, x0, lr, beta, wd, steps: x0 + "oops", "nesterov_wd raised"),
+    (0.5, "should be a function"),
+    (None, "should be a function"),
+])
+def test_exercise_3_bad_candidates(candidate, words):
+    assert words in fails(c04.weight_decay_step, candidate)
+
+
+def test_exercise_3_stub_is_told_it_is_not_written():
+    def stub(*args):
+        raise NotImplementedError("exercise")
+    assert "not written yet" in fails(c04.weight_decay_step, stub)
+
+
+# --------------------------------------------------------------------------- exercise 4 (within 0.001)
+
+
+def _measure(k1, k2):
+    """The student's measurement over steps k1..k2, as the exercise describes it."""
+    run = optimizers.run(surfaces.quadratic([1.0, 100.0]), [1.0, 1.0], "nesterov", 1 / 100, 9 / 11, steps=k2)
+    err = np.hypot(run.points[:, 0], run.points[:, 1])
+    return float((err[k2] / err[k1]) ** (1 / (k2 - k1)))
+
+
+@pytest.fixture(scope="module")
+def measured():
+    return _measure(1000, 2000)
+
+
+def test_exercise_4_measurement_is_what_the_text_says(measured):
+    assert abs(measured - 0.9 * 2 ** (1 / 1000)) < 1e-5  # a double root 0.9: |p_k| ~ k 0.9^k
+
+
+def test_exercise_4_right(measured, capsys):
+    for answer in (measured, round(measured, 4), round(measured, 3), 0.9, 0.90, 0.901, _measure(1500, 2000),
+                   _measure(500, 1000)):
+        passes(c04.textbook_rate, answer, capsys)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (math.sqrt(9 / 11), "sqrt(beta)"),  # 0.9045: the issue's misconception
+    (0.9045, "sqrt(beta)"),
+    (9 / 11, "is beta"),
+    (0.81, "product of the flat direction's two roots"),
+    (99 / 101, "gradient descent's optimal rate"),
+    (0.99, "gradient descent's rate at lr = 1/L"),
+    (1 - 2 / math.sqrt(301), "best rate over all"),
+    (1 / 0.90062, "inverse"),
+    (0.905, "sqrt(beta)"),
+    (0.8985, "too small"),
+    (0.95, "too large"),
+])
+def test_exercise_4_wrong(answer, words):
+    assert words in fails(c04.textbook_rate, answer)
+
+
+@pytest.mark.parametrize("window", [(200, 400), (100, 400), (50, 100), (300, 400)])
+def test_exercise_4_early_windows_are_rejected_with_the_reason(window):
+    value = _measure(*window)
+    message = fails(c04.textbook_rate, value)
+    assert "early" in message and "double root" in message
+
+
+@pytest.mark.parametrize("answer", NOT_NUMBERS)
+def test_exercise_4_not_a_number(answer):
+    fails(c04.textbook_rate, answer)
