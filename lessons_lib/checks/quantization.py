@@ -7,9 +7,14 @@ bound is ``s/2``, ``2^(b-1)`` levels where the symmetric grid has ``2^(b-1) - 1`
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import functools
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
+import torch
+from torch import nn
 
 from .. import quantization
 from . import NotYet, array, as_number, number, passed
@@ -189,55 +194,118 @@ def clipping(answer: object, rms_function: Callable[..., object], w: object, bit
 #: Exercise 5: the lesson's network has 64*64 + 32*64 + 10*32 weights, 4 epochs of 22 steps.
 N_WEIGHTS = 6464
 STEPS = 88
+STEPS_PER_EPOCH = 22
+#: Same start network, same minibatches and lr 0.01, 0.01 * 87/88, 0.01 * 86/88: on each of the
+#: seeds 0 to 4 the first three steps of the decayed run change the same codes as the constant run.
 SAME_START = 3
 
 
-def decayed_lr_flips(decayed_per_step: object, constant_per_step: object, steps_per_epoch: int = 22) -> None:
-    """Exercise 5: with the lr decaying linearly to 0, far fewer codes change per step in the last epoch.
+@contextlib.contextmanager
+def _float64() -> Iterator[None]:
+    """torch's default dtype float64 inside the block (the lesson's setting), restored after it."""
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        yield
+    finally:
+        torch.set_default_dtype(before)
 
-    Both arguments are the per-step fractions of changed codes of a whole run (88 steps): the
-    decayed-lr run and the constant-lr run ``runs[(0.9, 0.01)][0]``, same start network and seed.
+
+@functools.cache
+def _lesson_network(seed: int) -> tuple[nn.Module, Any]:
+    """Lesson 06's float network of ``seed`` (64-64-32-10, 20 epochs of SGD, lr 0.1, momentum 0.9) and the
+    digits split, trained here in float64 exactly as the lesson trains ``models[seed]``."""
+    from ..data import load_digits_split
+    from ..models import mlp
+    from ..training import train
+
+    with _float64():
+        data = load_digits_split(seed=0)
+        net = mlp(hidden=(64, 32), seed=seed)
+        train(net, data, epochs=20, lr=0.1, momentum=0.9, seed=seed, progress=False)
+    return net, data
+
+
+def _codes(net: nn.Module, bits: int) -> torch.Tensor:
+    return torch.cat([quantization.quantize(m.weight, bits, symmetric=True, axis=0)[0].flatten()
+                      for m in net if isinstance(m, nn.Linear)])
+
+
+@functools.cache
+def _qat_code_changes(seed: int, decay: bool) -> tuple[int, ...]:
+    """Codes changed at each of the 88 steps of 2-bit QAT from network ``seed``, momentum 0.9, minibatches
+    of 64 shuffled with ``seed``; lr 0.01 constant, or 0.01 * (1 - k/88) at step k if ``decay``.
+    Written independently of the lesson's loop: the lr is set by hand before every step."""
+    start, data = _lesson_network(seed)
+    with _float64():
+        net = quantization.to_quant_linear(start, bits=2)
+        opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+        gen = torch.Generator().manual_seed(seed)
+        n, step, codes, changes = len(data.y_train), 0, _codes(net, 2), []
+        for _ in range(STEPS // STEPS_PER_EPOCH):
+            perm = torch.randperm(n, generator=gen)
+            for first in range(0, n, 64):
+                idx = perm[first:first + 64]
+                opt.param_groups[0]["lr"] = 0.01 * (1 - step / STEPS) if decay else 0.01
+                opt.zero_grad()
+                nn.functional.cross_entropy(net(data.X_train[idx]), data.y_train[idx]).backward()
+                opt.step()
+                new = _codes(net, 2)
+                changes.append(int((new != codes).sum()))
+                codes, step = new, step + 1
+    return tuple(changes)
+
+
+def decayed_lr_flips(decayed_per_step: object, seed: object = 0) -> None:
+    """Exercise 5: the per-step fractions of changed codes of 2-bit QAT with the lr decaying linearly to 0.
+
+    The check computes its own references: it trains lesson 06's network of ``seed`` (0 to 4) and
+    runs the decayed and the constant-lr QAT itself. The answer must change as many codes as the
+    check's decayed run at every one of the 88 steps (the two runs compute the same thing, so
+    they agree exactly); then the last epochs of the decayed and constant runs are compared.
     """
-    shape = (STEPS,)
-    hint = "pass the whole per-step array the run returns (88 values), not its mean."
-    d_all = array(decayed_per_step, "the decayed run's per-step flip fractions", shape, hint, hint)
-    c_all = array(constant_per_step, "the constant run's per-step flip fractions", shape, hint, hint)
-    for name, v in (("decayed", d_all), ("constant", c_all)):
-        if v.min() < 0 or v.max() > 1:
-            raise NotYet(f"the {name} run's values should be fractions in [0, 1]; got values from "
-                         f"{v.min():.4g} to {v.max():.4g}. Hint: (new != codes).double().mean().")
-        counts = v * N_WEIGHTS
-        if not np.allclose(counts, np.rint(counts), rtol=0, atol=1e-6):
-            raise NotYet(f"the {name} run's values are not fractions of the {N_WEIGHTS} weight codes. "
-                         "Hint: per step, (new != codes).double().mean() over all codes.")
-        nonzero = np.rint(counts)[np.rint(counts) > 0]
-        if nonzero.size and np.all(nonzero % 100 == 0):
-            raise NotYet(f"the {name} run's values look like percentages. Hint: pass fractions in [0, 1], "
-                         "not 100 times them.")
-    if not np.any(c_all > 0):
-        raise NotYet("the constant-lr run shows no code changes at all. Hint: pass runs[(0.9, 0.01)][0].")
-    if not np.any(d_all[:steps_per_epoch] > 0):
-        raise NotYet("the decayed run changes no code in its first epoch, where its lr is still close "
-                     "to 0.01. Hint: pass the flips of the run you trained, all 88 steps.")
-    # Same start network, same minibatches and lr 0.01, 0.01 * 87/88, 0.01 * 86/88: the first three
-    # steps change the same codes (on each of the seeds 0 to 4; another seed's run differs there).
-    if not np.array_equal(d_all[:SAME_START], c_all[:SAME_START]):
-        raise NotYet(f"the two runs differ already on their first {SAME_START} steps "
-                     f"({np.rint(d_all[:SAME_START] * N_WEIGHTS).astype(int).tolist()} codes changed "
-                     f"against {np.rint(c_all[:SAME_START] * N_WEIGHTS).astype(int).tolist()}), where "
-                     "both start from the same network with the same minibatches and an lr of about "
-                     "0.01. Hint: start from `model` with seed 0 against runs[(0.9, 0.01)][0], and let "
-                     "step k use lr 0.01 * (1 - k/88), k = 0..87.")
-    d = float(d_all[-steps_per_epoch:].mean())
-    c = float(c_all[-steps_per_epoch:].mean())
-    if c == 0:
-        raise NotYet("the constant-lr run shows no code changes in its last epoch. Hint: pass "
-                     "runs[(0.9, 0.01)][0].")
-    if d >= 0.6 * c:
-        raise NotYet(f"in the last epoch the decayed run changes {100 * d:.3f} % of codes per step, "
-                     f"{d / c:.2f} times the constant run's {100 * c:.3f} %; with an lr that falls to 0 "
-                     "it should be far fewer. Hint: step the scheduler after every optimizer step, not "
-                     "once per epoch, so that the lr of the last steps is close to 0 (print "
-                     "opt.param_groups[0]['lr']).")
-    passed(f"with the lr decaying to 0, {100 * d:.3f} % of codes change per step in the last epoch "
-           f"against {100 * c:.3f} % at a constant lr ({d / c:.2f} times as many): far fewer codes change.")
+    hint = "pass the whole per-step array your run returns (88 values), not its mean."
+    d_all = array(decayed_per_step, "your run's per-step flip fractions", (STEPS,), hint, hint)
+    seed_value = as_number(seed, "seed", "pass the seed of the network and minibatches you used "
+                                         "(0 for `model`).")
+    if not float(seed_value).is_integer() or not 0 <= seed_value <= 4:
+        raise NotYet(f"seed = {seed_value:g}: the lesson trained the networks of seeds 0 to 4. Hint: pass "
+                     "the seed k of models[k] that your run started from (0 for `model`).")
+    seed_int = int(seed_value)
+    if d_all.min() < 0 or d_all.max() > 1:
+        raise NotYet(f"your values should be fractions in [0, 1]; got values from {d_all.min():.4g} to "
+                     f"{d_all.max():.4g}. Hint: (new != codes).double().mean(), not a count or a percentage.")
+    counts = d_all * N_WEIGHTS
+    if not np.allclose(counts, np.rint(counts), rtol=0, atol=1e-3):
+        raise NotYet(f"your values are not fractions of the {N_WEIGHTS} weight codes. Hint: per step, "
+                     "(new != codes).double().mean() over all codes of the three layers.")
+    counts = np.rint(counts).astype(int)
+    nonzero = counts[counts > 0]
+    if nonzero.size and np.all(nonzero % 100 == 0):
+        raise NotYet("your values look like percentages. Hint: pass fractions in [0, 1], not 100 times them.")
+    decayed = np.array(_qat_code_changes(seed_int, True))
+    constant = np.array(_qat_code_changes(seed_int, False))
+    if not np.array_equal(counts, decayed):
+        first = int(np.flatnonzero(counts != decayed)[0])
+        where = (f"at step {first} (of 0..{STEPS - 1}) your run changes {counts[first]} codes, the check's "
+                 f"{decayed[first]}")
+        if np.array_equal(counts, constant):
+            raise NotYet(f"these are the code changes of the constant-lr run of seed {seed_int} ({where}). "
+                         "Hint: let step k use lr 0.01 * (1 - k/88).")
+        if first < SAME_START:
+            raise NotYet(f"your run differs from seed {seed_int}'s already on its first steps ({where}), "
+                         "where the lr is still about 0.01. Hint: step k = 0 uses lr 0.01 itself (the "
+                         "factor is 1 - k/88, not 1 - (k+1)/88); start from models[seed] (`model` for seed "
+                         "0) with torch.Generator().manual_seed(seed), momentum 0.9 and 2 bits, and pass "
+                         "that seed here.")
+        if np.array_equal(counts[:STEPS_PER_EPOCH], constant[:STEPS_PER_EPOCH]):
+            raise NotYet(f"your first epoch is the constant-lr run's: your lr did not fall within it "
+                         f"({where}). Hint: step the scheduler after every optimizer step, not once per "
+                         "epoch (print opt.param_groups[0]['lr'] on the last step: about 0.0001).")
+        raise NotYet(f"{where}. Hint: step k (k = 0..87, counted over all epochs) uses lr 0.01 * (1 - k/88); "
+                     "with LambdaLR(opt, lambda k: 1 - k / 88), call sched.step() after every opt.step().")
+    last = slice(-STEPS_PER_EPOCH, None)
+    d, c = decayed[last].mean() / N_WEIGHTS, constant[last].mean() / N_WEIGHTS
+    passed(f"your run changes as many codes as the check's at each of the {STEPS} steps. In the last "
+           f"epoch {100 * d:.3f} % of codes change per step with the lr decaying to 0, against "
+           f"{100 * c:.3f} % at a constant lr ({d / c:.2f} times as many; seed {seed_int}).")
