@@ -1,0 +1,228 @@
+"""Table test of lesson 03's exercise checks (lessons_lib.checks.momentum).
+
+Right answers, rounded within the tolerance each exercise states, must pass (print "Correct: ...");
+the common wrong answers, those of the course's review among them (0.0331 was rejected; the
+misprinted rate 2*sqrt(beta); the end of the ripple regime given as the threshold; kappa or
+sqrt(kappa) for the measured speed-up), must be rejected with :class:`NotYet` and their own message.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lessons_lib.checks import NotYet
+from lessons_lib.checks import momentum as m03
+
+# --------------------------------------------------------------------------- helpers
+
+
+def passes(check, *args, capsys):
+    check(*args)
+    out = capsys.readouterr().out
+    assert out.startswith("Correct:") and "Not yet" not in out
+
+
+def fails(check, *args):
+    with pytest.raises(NotYet) as error:
+        check(*args)
+    assert str(error.value)  # a message, not a bare failure
+    return str(error.value)
+
+
+# ---------------------------------------------------- exercise 1: sqrt(0.64) = 0.8, 0.1 %
+
+
+@pytest.mark.parametrize("answer", [0.8, math.sqrt(0.64), np.float64(0.8), 0.80079, 0.79921, 4 / 5])
+def test_exercise_1_right(answer, capsys):
+    passes(m03.complex_rate, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize(("answer", "says"), [
+    (1.6, "drops the factor 1/2"),        # the article's 2*sqrt(beta)
+    (0.64, "product of the two roots"),   # beta itself
+    (0.0, "gradient descent"),            # |1 - lr*lambda|
+    (0.32, "real part"),                  # (1 + beta - lr*lambda)/2
+    (0.81, "too large"),
+    (0.7990, "too small"),                # 0.125 % off: outside 0.1 %
+    ("0.8", "not the text"),
+    (None, "No answer yet"),
+    (True, "boolean"),
+    ([0.8, 0.8], "single number"),
+])
+def test_exercise_1_wrong(answer, says):
+    assert says in fails(m03.complex_rate, answer)
+
+
+# ---------------------------------------------------- exercise 2: (2 + 2*0.9)/10 = 0.38, 0.01 %
+
+
+@pytest.mark.parametrize("answer", [0.38, 3.8 / 10, (2 + 2 * 0.9) / 10.0, 0.380037, 0.379963])
+def test_exercise_2_right(answer, capsys):
+    passes(m03.stability_limit, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize(("answer", "says"), [
+    (0.2, "threshold of gradient descent"),              # 2/L
+    (7.6, "flat direction"),                              # (2 + 2 beta)/mu
+    (2 / 10.5, "optimal step of gradient descent"),       # 2/(mu + L)
+    (0.19, "trace"),                                      # (1 + beta)/L
+    ((1 + math.sqrt(0.9)) ** 2 / 10, "ripple regime"),    # the edge of the ripples, 0.07 % below
+    (0.3797, "ripple regime"),                            # the same, rounded to four digits
+    (0.4, "beta -> 1"),                                   # 4/L
+    ((2 + 2 * math.sqrt(0.9)) / 10, "2 + 2*sqrt(beta)"),
+    (0.381, "too large"),
+    (0.3795, "too small"),
+    ("0.38", "not the text"),
+])
+def test_exercise_2_wrong(answer, says):
+    assert says in fails(m03.stability_limit, answer)
+
+
+# ---------------------------------------------------- exercise 3: (2/11)^2, (9/11)^2, 9/11, 0.2 %
+
+LR3, BETA3, RATE3 = (2 / 11) ** 2, (9 / 11) ** 2, 9 / 11
+
+
+@pytest.mark.parametrize("args", [
+    (LR3, BETA3, RATE3),
+    (0.0331, 0.669, 0.818),      # three significant digits (the review's rejected 0.0331)
+    (0.03306, 0.6694, 0.8182),
+    (0.033058, 0.669421, 0.818182),
+    (np.float64(LR3), np.float64(BETA3), np.float64(RATE3)),
+])
+def test_exercise_3_right(args, capsys):
+    m03.optimal_pair(*args)
+    out = capsys.readouterr().out
+    assert out.count("Correct:") == 3
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    ((2 / 101, BETA3, RATE3), "optimal step of gradient descent"),
+    ((2 / 11, BETA3, RATE3), "square it"),
+    ((1 / 121, BETA3, RATE3), "a quarter"),
+    ((2 / 121, BETA3, RATE3), "half the optimal step"),
+    ((0.0332, BETA3, RATE3), "too large"),                 # 0.43 % off
+    ((LR3, RATE3, RATE3), "beta is its square"),           # beta given as sqrt(beta)
+    ((LR3, 99 / 101, RATE3), "gradient descent's rate"),
+    ((LR3, (99 / 101) ** 2, RATE3), "kappa where sqrt(kappa)"),
+    ((LR3, 0.671, RATE3), "too large"),                    # 0.24 % off
+    ((LR3, BETA3, 99 / 101), "momentum replaces kappa by sqrt(kappa)"),
+    ((LR3, BETA3, BETA3), "the rate is sqrt(beta)"),
+    ((LR3, BETA3, 2 * RATE3), "drops the factor 1/2"),     # the article's 2*sqrt(beta)
+    ((LR3, BETA3, 0.82), "too large"),
+    (("0.0331", BETA3, RATE3), "not the text"),
+    ((LR3, None, RATE3), "No answer yet"),
+])
+def test_exercise_3_wrong(args, says):
+    assert says in fails(m03.optimal_pair, *args)
+
+
+def test_exercise_3_accepts_two_digit_beta_within_tolerance(capsys):
+    """0.67 is 0.086 % from beta* = 0.669421: inside the stated 0.2 %, so it passes."""
+    m03.optimal_pair(LR3, 0.67, RATE3)
+    assert capsys.readouterr().out.count("Correct:") == 3
+
+
+# ---------------------------------------------------- exercise 4: hb_rate, 1e-6 relative
+
+
+def _right(lr, beta, lam):
+    t = 1 + beta - lr * lam
+    disc = t * t - 4 * beta
+    return float(np.sqrt(beta)) if disc < 0 else (abs(t) + np.sqrt(disc)) / 2
+
+
+def _by_numpy(lr, beta, lam):
+    return float(np.abs(np.roots([1.0, -(1 + beta - lr * lam), beta])).max())
+
+
+def _by_eigvals(lr, beta, lam):
+    return np.abs(np.linalg.eigvals(np.array([[1 + beta - lr * lam, -beta], [1.0, 0.0]]))).max()
+
+
+@pytest.mark.parametrize("candidate", [_right, _by_numpy, _by_eigvals])
+def test_exercise_4_right(candidate, capsys):
+    passes(m03.rate_function, candidate, capsys=capsys)
+
+
+def _two_sqrt(lr, beta, lam):
+    t = 1 + beta - lr * lam
+    disc = t * t - 4 * beta
+    return 2 * np.sqrt(beta) if disc < 0 else (abs(t) + np.sqrt(disc)) / 2
+
+
+def _beta(lr, beta, lam):
+    t = 1 + beta - lr * lam
+    disc = t * t - 4 * beta
+    return beta if disc < 0 else (abs(t) + np.sqrt(disc)) / 2
+
+
+def _real_part(lr, beta, lam):
+    t = 1 + beta - lr * lam
+    disc = t * t - 4 * beta
+    return abs(t) / 2 if disc < 0 else (abs(t) + np.sqrt(disc)) / 2
+
+
+def _no_abs(lr, beta, lam):  # takes (t + sqrt(disc))/2: the smaller root when t < 0
+    t = 1 + beta - lr * lam
+    disc = t * t - 4 * beta
+    return float(np.sqrt(beta)) if disc < 0 else abs((t + np.sqrt(disc)) / 2)
+
+
+def _gd(lr, beta, lam):
+    return abs(1 - lr * lam)
+
+
+def _text(lr, beta, lam):
+    return str(_right(lr, beta, lam))
+
+
+def _stub(lr, beta, lam):
+    raise NotImplementedError
+
+
+@pytest.mark.parametrize(("candidate", "says"), [
+    (_two_sqrt, "do not drop the 1/2"),
+    (_beta, "beta = |z|^2"),
+    (_real_part, "real part"),
+    (_no_abs, "smaller modulus"),
+    (_gd, "gradient descent's"),
+    (_text, "not the text"),
+    (_stub, "not written yet"),
+    (0.5, "should be a function"),
+])
+def test_exercise_4_wrong(candidate, says):
+    assert says in fails(m03.rate_function, candidate)
+
+
+# ---------------------------------------------------- exercise 5: measured speed-up, 2 %
+
+GD400, HB400 = m03.measured_steps(400.0)
+
+
+def test_exercise_5_counts():
+    """The counts the check measures (the lesson prints them); a change here changes the exercise."""
+    assert (GD400, HB400) == (2764, 194)
+
+
+@pytest.mark.parametrize("answer", [GD400 / HB400, 14.2, 14.25, 14, GD400 / (HB400 + 1), (GD400 + 1) / HB400,
+                                    np.float64(GD400 / HB400)])
+def test_exercise_5_right(answer, capsys):
+    passes(m03.speedup, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize(("answer", "says"), [
+    (400, "is kappa"),
+    (20, "prediction from the two rates"),
+    (20.07, "prediction from the two rates"),   # ln rho_hb / ln rho_gd
+    (HB400 / GD400, "upside down"),
+    (13.9, "more than 2 %"),
+    (15, "more than 2 %"),
+    ("14.2", "not the text"),
+    (None, "No answer yet"),
+])
+def test_exercise_5_wrong(answer, says):
+    assert says in fails(m03.speedup, answer)
