@@ -142,7 +142,7 @@ def exercise4():
         data = load_digits_split(seed=0)
         model = mlp(hidden=(64, 32), seed=0)
         train(model, data, epochs=20, lr=0.1, momentum=0.9, weight_decay=5e-4, seed=0, progress=False)
-        assert accuracy(model, data.X_test, data.y_test) == check.DENSE_ACCURACY_SEED0
+        assert accuracy(model, data.X_test, data.y_test) == check.dense_accuracy_seed0() == 441 / 450
         net = copy.deepcopy(model)
         for k, s in enumerate([0.75, 0.9]):
             masks = pruning.global_magnitude_masks(pruning.prunable_weights(net), s)
@@ -180,28 +180,58 @@ def test_sparse_and_accurate_torch_prune(exercise4):
     check.sparse_and_accurate(net, e["masks"])
 
 
+def test_sparse_and_accurate_second_part(exercise4, capsys):
+    """min_sparsity=0.95 (the exercise's second part) asks for more: the 90 % answer is told so."""
+    e = exercise4
+    with pytest.raises(NotYet, match="at least 95 % is asked"):
+        check.sparse_and_accurate(e["net"], e["masks"], min_sparsity=0.95)
+
+
+def test_sparse_and_accurate_names_the_drop(exercise4):
+    with pytest.raises(NotYet, match=r"points below the dense model \(98\.00 %\)"):
+        check.sparse_and_accurate(exercise4["raw"], exercise4["m90"])
+
+
 def wrong_inputs(e):
     ones = {n: torch.ones_like(w, dtype=torch.bool) for n, w in pruning.prunable_weights(e["model"]).items()}
     return {
-        "no fine-tuning": (e["raw"], e["m90"], None),
-        "no fine-tuning, dense accuracy 0 passed": (e["raw"], e["m90"], 0.0),
-        "pruned weights revived": (e["revived"], e["masks"], None),
-        "dense model, all-true masks": (e["model"], ones, None),
-        "inverted masks": (e["net"], {n: ~m for n, m in e["masks"].items()}, None),
-        "masks of the wrong shape": (e["net"], {n: m.T for n, m in e["masks"].items()}, None),
-        "a mask missing": (e["net"], {"0.weight": e["masks"]["0.weight"]}, None),
-        "masks None": (e["net"], None, None),
-        "not a model": ("net_4", e["masks"], None),
-        "float32 model without fine-tuning": (copy.deepcopy(e["raw"]).float(), e["m90"], None),
+        "no fine-tuning": ((e["raw"], e["m90"], None), {}, "points below the dense model"),
+        "no fine-tuning, dense accuracy 0 passed": ((e["raw"], e["m90"], 0.0), {}, "points below"),
+        "no fine-tuning, dense accuracy 0.70 passed": ((e["raw"], e["m90"], 0.70), {}, "points below"),
+        "no fine-tuning, dense_accuracy= keyword 0.70": ((e["raw"], e["m90"]), {"dense_accuracy": 0.70},
+                                                         "points below"),
+        "no fine-tuning, max_drop_pt raised to 20": ((e["raw"], e["m90"]), {"max_drop_pt": 20},
+                                                     "at most 1.5"),
+        "dense model, min_sparsity lowered to 0": ((e["model"], ones), {"min_sparsity": 0.0}, "at least 0.9"),
+        "min_sparsity 1": ((e["net"], e["masks"]), {"min_sparsity": 1.0}, "below 1"),
+        "min_sparsity as text": ((e["net"], e["masks"]), {"min_sparsity": "0.9"}, "text"),
+        "pruned weights revived": ((e["revived"], e["masks"], None), {}, "pruned weights are nonzero"),
+        "dense model, all-true masks": ((e["model"], ones, None), {}, "0.0 % of the weights"),
+        "inverted masks": ((e["net"], {n: ~m for n, m in e["masks"].items()}, None), {},
+                           "% of the weights"),
+        "masks of the wrong shape": ((e["net"], {n: m.T for n, m in e["masks"].items()}, None), {}, "shape"),
+        "a mask missing": ((e["net"], {"0.weight": e["masks"]["0.weight"]}, None), {}, "unpruned"),
+        "masks None": ((e["net"], None, None), {}, "dict of keep-masks"),
+        "not a model": (("net_4", e["masks"], None), {}, "nn.Module"),
+        "float32 model without fine-tuning": ((copy.deepcopy(e["raw"]).float(), e["m90"], None), {},
+                                              "points below"),
     }
 
 
-@pytest.mark.parametrize("case", [
-    "no fine-tuning", "no fine-tuning, dense accuracy 0 passed", "pruned weights revived",
-    "dense model, all-true masks", "inverted masks", "masks of the wrong shape", "a mask missing",
-    "masks None", "not a model", "float32 model without fine-tuning",
-])
+CASES_4 = ["no fine-tuning", "no fine-tuning, dense accuracy 0 passed",
+           "no fine-tuning, dense accuracy 0.70 passed", "no fine-tuning, dense_accuracy= keyword 0.70",
+           "no fine-tuning, max_drop_pt raised to 20", "dense model, min_sparsity lowered to 0",
+           "min_sparsity 1", "min_sparsity as text", "pruned weights revived", "dense model, all-true masks",
+           "inverted masks", "masks of the wrong shape", "a mask missing", "masks None", "not a model",
+           "float32 model without fine-tuning"]
+
+
+@pytest.mark.parametrize("case", CASES_4)
 def test_sparse_and_accurate_wrong(exercise4, case):
-    model, masks, dense_accuracy = wrong_inputs(exercise4)[case]
-    with pytest.raises(NotYet):
-        check.sparse_and_accurate(model, masks, dense_accuracy)
+    args, kwargs, message = wrong_inputs(exercise4)[case]
+    with pytest.raises(NotYet, match=message):
+        check.sparse_and_accurate(*args, **kwargs)
+
+
+def test_sparse_and_accurate_lists_every_case(exercise4):
+    assert sorted(CASES_4) == sorted(wrong_inputs(exercise4))
