@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+from fractions import Fraction
+
 import nbformat
 import numpy as np
 import pytest
+import sympy
 from nbclient import NotebookClient
 
 from lessons_lib import checks
@@ -29,7 +33,9 @@ def test_what_is_not_a_number(answer, message):
         checks.number(answer, 0.5, what="the step", hint="halve it")
 
 
-@pytest.mark.parametrize("answer", [0.5, np.float64(0.5), np.array(0.5), 1 / 2])
+@pytest.mark.parametrize("answer", [0.5, np.float64(0.5), np.array(0.5), 1 / 2, Fraction(1, 2),
+                                    Decimal("0.5"), sympy.Rational(1, 2), sympy.Float(0.5),
+                                    sympy.sqrt(sympy.Rational(1, 4))])
 def test_numbers_in_any_numeric_form_are_accepted(answer, capsys):
     checks.number(answer, 0.5, what="the step", hint="halve it")
     assert capsys.readouterr().out.startswith("Correct: the step = 0.5")
@@ -102,3 +108,11 @@ def test_a_function_that_returns_text_or_complex_numbers_gets_a_message():
     for bad in (lambda x: "1.0", lambda x: 1.0 + 0j * x + 1j):
         with pytest.raises(NotYet):
             checks.function(bad, lambda x: 1.0, [(1.0,)], what="f", hint="return a float")
+
+
+def test_exact_numbers_in_arrays_and_what_sympy_cannot_make_a_number():
+    checks.vector([Fraction(1, 2), Decimal("0.25")], [0.5, 0.25], what="the pair", hint="h")
+    with pytest.raises(NotYet, match="made of numbers"):
+        checks.as_number(sympy.Symbol("eta"), "the step")
+    with pytest.raises(NotYet, match="made of numbers"):
+        checks.as_number(sympy.I, "the step")

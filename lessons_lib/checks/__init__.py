@@ -11,6 +11,8 @@ One module per lesson holds that lesson's checks, e.g.
 
 from __future__ import annotations
 
+import decimal
+import numbers
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -34,9 +36,18 @@ class NotYet(AssertionError):
 
 
 def _plain(answer: object) -> object:
-    """A torch tensor as a NumPy array (detached); anything else unchanged."""
+    """A torch tensor as a NumPy array (detached); an exact number (``Fraction``, ``Decimal``,
+    a SymPy number) as a float; anything else unchanged."""
     if hasattr(answer, "detach") and hasattr(answer, "numpy"):
         return answer.detach().cpu().numpy()
+    if isinstance(answer, list | tuple):
+        return [_plain(a) for a in answer]
+    exact = isinstance(answer, numbers.Rational | decimal.Decimal) and not isinstance(answer, bool | int)
+    if exact or type(answer).__module__.split(".")[0] == "sympy":
+        try:
+            return float(answer)
+        except (TypeError, ValueError, OverflowError):
+            return answer  # e.g. a SymPy symbol: not a number, said below
     return answer
 
 
