@@ -367,8 +367,8 @@ def test_rate_map_default_readout(rate_map):
     errors = np.hypot(*rate_map.run.points.T)
     assert lines[3] == f"the run: error below 1e-6 |x₀| at step {int(np.argmax(errors <= 1e-6 * errors[0]))}"
     assert lines[4] == (
-        "optimum for κ = 100: lr·L = 3.3058, β = 0.6694, ρ = 0.8182 (69 steps); "
-        "best GD: lr·L = 1.9802, ρ = 0.9802 (691 steps)"
+        "optimum for κ = 100: lr·L = 3.3058, β = 0.6694, ρ = 0.8182 (theory: 69 steps); "
+        "best GD: lr·L = 1.9802, ρ = 0.9802 (theory: 691 steps)"
     )
 
 

@@ -1507,9 +1507,9 @@ export function rateMapState(get) {
   }
   const nO = stepsToShrink(optimum[2]), nG = stepsToShrink(optimumGd[1]);
   lines.push(`optimum for \u03ba = ${formatG(kappa, 4)}: lr\u00b7L = ${formatF(optimum[0], 4)}, `
-    + `\u03b2 = ${formatF(optimum[1], 4)}, \u03c1 = ${formatF(optimum[2], 4)} (${nO} step${nO !== 1 ? "s" : ""}); `
+    + `\u03b2 = ${formatF(optimum[1], 4)}, \u03c1 = ${formatF(optimum[2], 4)} (theory: ${nO} step${nO !== 1 ? "s" : ""}); `
     + `best GD: lr\u00b7L = ${formatF(optimumGd[0], 4)}, \u03c1 = ${formatF(optimumGd[1], 4)} `
-    + `(${nG} step${nG !== 1 ? "s" : ""})`);
+    + `(theory: ${nG} step${nG !== 1 ? "s" : ""})`);
   return { kappa, lr, beta, steps, mu, L, spec, start, run, rate, errors, optimum, optimumGd, lines };
 }
 

@@ -357,8 +357,8 @@ class RateMap(CourseWidget):
         lr_g, rate_g = self.optimum_gd
         n_o, n_g = steps_to_shrink(rate_o), steps_to_shrink(rate_g)
         lines.append(f"optimum for κ = {self.kappa:.4g}: lr·L = {lr_o:.4f}, β = {beta_o:.4f}, "
-                     f"ρ = {rate_o:.4f} ({n_o} step{'s' * (n_o != 1)}); best GD: lr·L = {lr_g:.4f}, "
-                     f"ρ = {rate_g:.4f} ({n_g} step{'s' * (n_g != 1)})")
+                     f"ρ = {rate_o:.4f} (theory: {n_o} step{'s' * (n_o != 1)}); best GD: lr·L = {lr_g:.4f}, "
+                     f"ρ = {rate_g:.4f} (theory: {n_g} step{'s' * (n_g != 1)})")
         return lines
 
     def describe(self) -> str:
