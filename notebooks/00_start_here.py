@@ -71,7 +71,8 @@
 # | $\beta$ | the momentum coefficient | PyTorch's `momentum`; $\gamma$ or $\mu$ in some seeds and papers |
 # | $k$ | the step number, from 0 | |
 # | $x_k$, $\theta_k$ | the parameters after $k$ steps ($\theta$ for a model's parameters, $w, b$ for a line's slope and intercept in lesson 05) | |
-# | $v_k$ | the velocity: the momentum buffer (lesson 03 also writes Goh's form, with $z_k$) | PyTorch's `momentum_buffer` |
+# | $v_k$ | the velocity of Sutskever's form, $x_{k+1} = x_k + v_{k+1}$ | |
+# | $b_k$ | PyTorch's momentum buffer, $x_{k+1} = x_k - \eta\, b_{k+1}$ (for a constant $\eta$, $v_k = -\eta\, b_k$) | PyTorch's `momentum_buffer` |
 # | $f$, $f^\star$, $x^\star$ | the loss, its minimum value and where it is reached | |
 # | $\nabla f$, $H$ | the gradient and the Hessian (the matrix of second derivatives) | |
 # | $\lambda$, $\lambda_i$ | an eigenvalue of the Hessian | |
