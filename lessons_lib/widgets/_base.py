@@ -338,4 +338,6 @@ def surface_spec(surface: surfaces.Surface, *, data: tuple | None = None,
         "minima": surface.minima.tolist(), "f_min": None if surface.f_min is None else float(surface.f_min),
         "escape_radius": float(surface.escape_radius), "start": [float(v) for v in surface.start],
         "title": TITLES.get(name, name), "default_lr": default_lr,
+        # the parameters' names on the axes: a line's intercept and slope for least squares
+        "axes": ["\u03b8\u2080", "\u03b8\u2081"] if kind == "lsq" else ["x", "y"],
     }

@@ -1366,7 +1366,7 @@ function renderExplorer(model, el) {
       view.pathPanel = pathPanel;
       const bg = contours.get(`${name}|${W}|${L.H}|${dpr}`, W, L.H, dpr, (c) => {
         paintContours(c, pathPanel, `explorer|${name}`, surfaceFunctions(spec).f, spec.f_min, spec.minima, 25, 160);
-        drawAxes(c, pathPanel, { xlabel: "x", ylabel: "y", title: "paths on the contours" });
+        drawAxes(c, pathPanel, { xlabel: spec.axes[0], ylabel: spec.axes[1], title: "paths on the contours" });
       });
       ctx.drawImage(bg, 0, 0, W, L.H);
 

@@ -238,6 +238,9 @@ class TrajectoryExplorer(CourseWidget):
         fig = Figure(figsize=(10.0, 4.0), dpi=80)
         ax_c, ax_l = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.15, 1]})
         plotting.contour(ax_c, s)
+        if s.name == "linear_regression":  # the parameters' names, as the browser draws them
+            ax_c.set_xlabel(r"$\theta_0$")
+            ax_c.set_ylabel(r"$\theta_1$")
         for m, traj in self.runs.items():
             k = min(self.frame, traj.steps)
             plotting.path(ax_c, traj.points[: k + 1], m)
