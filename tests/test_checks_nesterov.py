@@ -44,6 +44,7 @@ def test_exercise_1_right(answer, capsys):
 @pytest.mark.parametrize("answer, words", [
     (0.9, "own coefficient"), (0.18, "wrong way round"), (0.8, "gradient descent's factor"),
     (1.08, "negative"), (0.7, "subtracts"), (math.sqrt(0.72), "modulus of complex roots"),
+    (1.52, "trace"), (1.9 * 0.8, "trace"),
     (0.73, "too large"), (0.71, "too small"),
 ])
 def test_exercise_1_wrong(answer, words):
@@ -106,6 +107,11 @@ def _nesterov_wd(grad, x0, lr, beta, wd, steps, kind="right"):
             g = g + wd * p
             b = beta * b + g
             p = p - lr * b
+        elif kind == "float32":  # the right step, in single precision
+            p, b = p.astype(np.float32), b.astype(np.float32)
+            g = np.float32(1) * g.astype(np.float32) + np.float32(wd) * p
+            b = np.float32(beta) * b + g
+            p = p - np.float32(lr) * (g + np.float32(beta) * b)
         elif kind == "half_decay":
             g = g + 0.5 * wd * p
             b = beta * b + g
@@ -125,9 +131,15 @@ def test_exercise_3_right(capsys):
 @pytest.mark.parametrize("kind, words", [
     ("no_decay", "weight decay is missing"), ("buffer_only", "into the buffer"), ("decoupled", "decoupled"),
     ("heavy_ball", "heavy-ball iterates"), ("half_decay", "your iterate"),
+    ("float32", "lower precision than float64"), ("float32", "relative difference"),
 ])
 def test_exercise_3_wrong(kind, words):
     assert words in fails(c04.weight_decay_step, lambda *args: _nesterov_wd(*args, kind=kind))
+
+
+def test_exercise_3_a_wrong_method_is_not_called_low_precision():
+    message = fails(c04.weight_decay_step, lambda *args: _nesterov_wd(*args, kind="half_decay"))
+    assert "relative difference" in message and "lower precision" not in message
 
 
 @pytest.mark.parametrize("candidate, words", [
@@ -182,6 +194,8 @@ def test_exercise_4_right(measured, capsys):
     (0.99, "gradient descent's rate at lr = 1/L"),
     (1 - 2 / math.sqrt(301), "best rate over all"),
     (1 / 0.90062, "inverse"),
+    (1 / 0.9, "1/0.9"), (1.111, "1/0.9"),  # the inverse of the flat direction's root
+    (1.0, "not below 1"), (1.2, "not below 1"), (2.0, "not below 1"),
     (0.905, "sqrt(beta)"),
     (0.8985, "too small"),
     (0.95, "too large"),
@@ -200,3 +214,10 @@ def test_exercise_4_early_windows_are_rejected_with_the_reason(window):
 @pytest.mark.parametrize("answer", NOT_NUMBERS)
 def test_exercise_4_not_a_number(answer):
     fails(c04.textbook_rate, answer)
+
+
+def test_exercise_4_success_message_separates_formula_and_run(measured, capsys):
+    c04.textbook_rate(measured)
+    out = capsys.readouterr().out
+    # the double-root formula 0.9 (k2/k1)^(1/(k2-k1)) and the run's own numbers, each named as such
+    assert "0.90062 (the run: 0.90062)" in out and "0.9050 (the run: 0.9046)" in out
