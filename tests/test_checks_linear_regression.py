@@ -127,7 +127,7 @@ def test_exercise_3_right(line, theta2, capsys):
     (2, [0.894, 0.048], "line 2 is right"),
     (4, [0.894, 0.048], "inherits"),
     (7, [0.894, 0.048], "only lines 1 to 4"),
-    ("three", [0.894, 0.048], "number of the first wrong line"),
+    ("three", [0.894, 0.048], "not the text .three."),
     (3, [0.894, 0.028], "student's answer"),
     (3, [0.894, 0.038], "is not the correct theta"),
 ])
@@ -202,3 +202,38 @@ def test_exercise_5_rejects_0_88_by_its_step_count():
     d = np.linalg.norm(run.points - surface.minima[0], axis=-1)
     steps = (d < 1e-10).argmax(axis=1)
     assert steps[0] > 1.4 * steps[1], steps
+
+
+# --- from the review of lesson 05: failures of the student's code, in-place changes, non-integers ---
+
+
+def test_a_gradient_that_crashes_or_returns_a_ragged_pair_gets_a_message():
+    from lessons_lib.checks import linear_regression as lr_checks
+
+    def ragged(theta, x, y):
+        e = theta[0] + theta[1] * x - y
+        return [e.mean(), e * x]  # the mean left off the second component
+
+    def text(theta, x, y):
+        return "abc"
+
+    def in_place(theta, x, y):
+        x *= 0.0
+        return [0.0, 0.0]
+
+    for candidate, message in ((ragged, "should return two numbers"), (text, "should return two numbers"),
+                               (lambda t, x, y: 1 / 0, "raised ZeroDivisionError")):
+        with pytest.raises(NotYet, match=message):
+            lr_checks.gradient(candidate)
+    with pytest.raises(NotYet):
+        lr_checks.gradient(in_place)
+    assert lr_checks.X_DATA.tolist() == [0.0, 1.0, 2.0, 3.0]  # the module's data survived
+
+
+@pytest.mark.parametrize(("line", "message"), [(3.5, "whole number"), (3.9, "whole number"),
+                                               ("3", "not the text"), (True, "not a boolean")])
+def test_the_first_wrong_line_is_a_whole_number(line, message):
+    from lessons_lib.checks import linear_regression as lr_checks
+
+    with pytest.raises(NotYet, match=message):
+        lr_checks.find_the_error(line, [0.894, 0.028])

@@ -70,6 +70,9 @@ def _steps_needed_reference(kappa: float, eps: float) -> int:
 
 # Wrong versions of steps_needed, each with what it gets wrong.
 _STEPS_MISTAKES: dict[str, tuple[Callable[[float, float], float], str]] = {
+    "floor_plus_one": (lambda kappa, eps: math.floor(math.log(eps) / math.log((kappa - 1) / (kappa + 1))) + 1,
+                       "floor + 1 is one step too many when the ratio of logs is a whole number "
+                       "(rate**k = eps already): round up with math.ceil."),
     "approximation": (lambda kappa, eps: math.ceil(kappa / 2 * math.log(1 / eps)),
                       "that is the approximation (kappa/2) ln(1/eps), valid for kappa >> 1; the question "
                       "asks for the exact count from the rate (kappa-1)/(kappa+1)."),
@@ -92,10 +95,17 @@ def steps_needed(candidate: Callable[[float, float], int]) -> None:
             "solve rate**k <= eps for the smallest whole k (math.ceil of a ratio of logs).")
     if not callable(candidate):
         raise NotYet(f"steps_needed should be a function; got {type(candidate).__name__}. Hint: {hint}")
-    cases = [(10.0, 1e-6), (100.0, 1e-3), (2.0, 1e-10), (1000.0, 1e-8), (1.5, 0.5)]
+    # (3, 0.25): rate 1/2, ln(eps)/ln(rate) = 2 exactly, where floor + 1 is wrong
+    cases = [(10.0, 1e-6), (100.0, 1e-3), (2.0, 1e-10), (1000.0, 1e-8), (1.5, 0.5), (3.0, 0.25)]
     for kappa, eps in cases:
         want = _steps_needed_reference(kappa, eps)
-        got = _plain(candidate(kappa, eps))  # a student copy's stub raises NotImplementedError here
+        try:
+            got = _plain(candidate(kappa, eps))
+        except NotImplementedError:  # a student copy's stub: left to stop the notebook as it is
+            raise
+        except Exception as exc:  # the student's code failed: say how, without a traceback
+            raise NotYet(f"steps_needed({kappa:g}, {eps:g}) raised {type(exc).__name__}: {exc}. "
+                         f"Hint: {hint}") from None
         value = as_number(got, f"steps_needed({kappa:g}, {eps:g})", hint)
         if value == want:
             continue

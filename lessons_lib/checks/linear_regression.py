@@ -21,7 +21,9 @@ from .. import theory
 from . import NotYet, as_number, passed, vector
 
 X_DATA = np.array([0.0, 1.0, 2.0, 3.0])
+X_DATA.setflags(write=False)
 Y_DATA = np.array([-0.2, 1.2, 2.6, 2.8])
+Y_DATA.setflags(write=False)
 BETA, ETA = 0.9, 0.01
 ATOL = 1e-6
 STEPS_TOLERANCE = 0.05
@@ -108,10 +110,10 @@ def find_the_error(line: object, theta2: object) -> None:
     v1 = 0.1 * np.array([0.4, -0.2])
     theta1 = np.array([1.0, 0.0]) - v1
     v2 = 0.9 * v1 + 0.1 * np.array([0.3, -0.1])
-    try:
-        line_no = int(line)
-    except (TypeError, ValueError):
-        raise NotYet("give the number of the first wrong line, 1 to 4.") from None
+    value = as_number(line, "the first wrong line", "give its number, 1 to 4.")
+    if value != int(value):
+        raise NotYet(f"give the number of the first wrong line, a whole number from 1 to 4; got {value:g}.")
+    line_no = int(value)
     if line_no in (1, 2):
         raise NotYet(f"line {line_no} is right; recompute it: "
                      + ("0.1 * [0.4, -0.2] = [0.04, -0.02]." if line_no == 1
@@ -139,10 +141,17 @@ def gradient(candidate: Callable[..., object]) -> None:
         cases.append((rng.normal(size=2), x, 0.7 + 1.3 * x + rng.normal(size=m)))
     hint = "with e_i = theta0 + theta1 x_i - y_i: dJ/dtheta0 = mean(e), dJ/dtheta1 = mean(e * x)."
     for theta, x, y in cases:
-        try:
-            got = np.asarray(candidate(theta.copy(), x, y), dtype=float)
+        try:  # copies: a candidate that changes its arguments in place cannot change the module's data
+            got = candidate(theta.copy(), x.copy(), y.copy())
         except NotImplementedError:
             raise NotYet(f"grad_J is not written yet. Hint: {hint}") from None
+        except Exception as exc:  # the student's code failed: say how, without a traceback
+            raise NotYet(f"grad_J raised {type(exc).__name__}: {exc}. Hint: {hint}") from None
+        try:
+            got = np.asarray(got, dtype=float)
+        except (TypeError, ValueError):
+            raise NotYet(f"grad_J should return two numbers, (mean(e), mean(e * x)); got {got!r:.80}. "
+                         f"Hint: {hint}") from None
         want = _grad(theta, x, y)
         if got.shape != (2,):
             raise NotYet(f"grad_J should return shape (2,); got {got.shape}. Hint: {hint}")
