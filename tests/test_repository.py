@@ -263,4 +263,4 @@ def _table_minutes(path) -> dict[str, int]:
 def test_the_guides_lesson_times_are_the_notebooks_own():
     own = {nb.stem[:2]: _notebook_minutes(nb) for nb in NOTEBOOK_FILES}
     for guide in (ROOT / "README.md", NOTEBOOKS / "README.md"):
-        assert _table_minutes(guide) == own, f"{guide.relative_to(ROOT)}: lesson times differ from the notebooks'"
+        assert _table_minutes(guide) == own, f"{guide.relative_to(ROOT)}: times differ from the notebooks'"
