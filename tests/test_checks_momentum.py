@@ -2,8 +2,10 @@
 
 Right answers, rounded within the tolerance each exercise states, must pass (print "Correct: ...");
 the common wrong answers, those of the course's review among them (0.0331 was rejected; the
-misprinted rate 2*sqrt(beta); the end of the ripple regime given as the threshold; kappa or
-sqrt(kappa) for the measured speed-up), must be rejected with :class:`NotYet` and their own message.
+misprinted rate 2*sqrt(beta); 1 - sqrt(beta); the end of the ripple regime given as the threshold;
+an hb_rate that raises, divides by zero or returns None or nan; kappa or sqrt(kappa) for the measured
+speed-up, or a ratio from a run too short to settle), must be rejected with :class:`NotYet` and their
+own message.
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ def test_exercise_1_right(answer, capsys):
     (0.64, "product of the two roots"),   # beta itself
     (0.0, "gradient descent"),            # |1 - lr*lambda|
     (0.32, "real part"),                  # (1 + beta - lr*lambda)/2
+    (0.2, "critical-damping root"),       # 1 - sqrt(beta), the shape of the critical-damping root
+    (1 - math.sqrt(0.64), "critical-damping root"),
     (0.81, "too large"),
     (0.7990, "too small"),                # 0.125 % off: outside 0.1 %
     ("0.8", "not the text"),
@@ -184,15 +188,42 @@ def _stub(lr, beta, lam):
     raise NotImplementedError
 
 
+def _math_sqrt(lr, beta, lam):  # no complex branch: math.sqrt of the negative discriminant raises
+    t = 1 + beta - lr * lam
+    return (abs(t) + math.sqrt(t * t - 4 * beta)) / 2
+
+
+def _np_sqrt(lr, beta, lam):  # the same with np.sqrt: nan (and a RuntimeWarning)
+    t = 1 + beta - lr * lam
+    with np.errstate(invalid="ignore"):
+        return float((abs(t) + np.sqrt(t * t - 4 * beta)) / 2)
+
+
+def _divides(lr, beta, lam):
+    return 1 / 0
+
+
+def _no_return(lr, beta, lam):
+    t = 1 + beta - lr * lam
+    disc = t * t - 4 * beta
+    if disc >= 0:
+        return (abs(t) + np.sqrt(disc)) / 2
+
+
 @pytest.mark.parametrize(("candidate", "says"), [
     (_two_sqrt, "do not drop the 1/2"),
-    (_beta, "beta = |z|^2"),
+    (_beta, "beta = |sigma|^2"),
     (_real_part, "real part"),
     (_no_abs, "smaller modulus"),
     (_gd, "gradient descent's"),
     (_text, "not the text"),
     (_stub, "not written yet"),
     (0.5, "should be a function"),
+    (_math_sqrt, "hb_rate(0.5, 0.81, 2) (complex roots (ripples)) raised ValueError: math domain error"),
+    (_math_sqrt, "the roots are complex"),
+    (_np_sqrt, "returned nan"),
+    (_divides, "raised ZeroDivisionError: division by zero"),
+    (_no_return, "returned None"),
 ])
 def test_exercise_4_wrong(candidate, says):
     assert says in fails(m03.rate_function, candidate)
@@ -220,7 +251,13 @@ def test_exercise_5_right(answer, capsys):
     (20.07, "prediction from the two rates"),   # ln rho_hb / ln rho_gd
     (HB400 / GD400, "upside down"),
     (13.9, "more than 2 %"),
+    (13.9, "too small"),
     (15, "more than 2 %"),
+    (15, "too large"),
+    (1001 / HB400, "gradient-descent count, 1001"),     # GD run of 1000 steps: never settled
+    (2001 / HB400, "Run it longer"),
+    (GD400 / 151, "heavy-ball count, 151"),             # heavy-ball run of 150 steps
+    (10, "more than 2 % below"),                         # a round number is not mistaken for a run length
     ("14.2", "not the text"),
     (None, "No answer yet"),
 ])

@@ -4,8 +4,12 @@ Each check recognises the common wrong answers of the lesson and names them:
 ``2*sqrt(beta)`` for the complex-regime rate (an error printed in a well-known
 article), the gradient-descent limit ``2/L`` for the momentum threshold ``(2+2*beta)/L``,
 the edge of the ripple regime ``(1+sqrt(beta))^2/L`` for that threshold, the
-gradient-descent rate ``(kappa-1)/(kappa+1)`` for the momentum rate, and ``kappa`` or
-``sqrt(kappa)`` where the measured speed-up belongs.
+gradient-descent rate ``(kappa-1)/(kappa+1)`` for the momentum rate, ``1 - sqrt(beta)`` (the shape of
+the critical-damping root) for the complex-regime rate, and ``kappa`` or ``sqrt(kappa)`` where the
+measured speed-up belongs. A student's ``hb_rate`` that raises (``math.sqrt`` of the negative
+discriminant, a division by zero) or returns ``None`` or ``nan`` is told so, case by case, never with
+a traceback. The roots of ``sigma^2 - (1 + beta - lr*lambda) sigma + beta`` are written sigma, as in
+the lesson (z is an eigen-coordinate there).
 
 Tolerances (each exercise's text states its own): exercise 1, 0.1 % relative; exercise 2,
 0.01 % (the wrong answer ``(1+sqrt(beta))^2/L`` lies 0.07 % from the right one); exercise 3,
@@ -40,13 +44,18 @@ def complex_rate(answer: object) -> None:
         answer, math.sqrt(beta), rtol=RTOL_1,
         what="the rate (spectral radius) for beta = 0.64, lr*lambda = 1",
         hint="the discriminant (1 + beta - lr*lambda)^2 - 4*beta is negative, so the two roots are "
-             "complex conjugates; their product is det = beta, hence |z|^2 = beta.",
+             "complex conjugates; their product is det = beta, hence |sigma|^2 = beta.",
         mistakes={
             "two_sqrt": (2 * math.sqrt(beta), _MISPRINT + " (and would be > 1, divergence, for every "
                                                           "beta > 1/4)."),
             "beta": (beta, "beta is the product of the two roots, |z|^2; the rate is |z|."),
             "gd": (abs(1 - h), "|1 - lr*lambda| is the rate of gradient descent (beta = 0), here 0."),
             "trace": (abs(1 + beta - h) / 2, "(1 + beta - lr*lambda)/2 is only the real part of the roots."),
+            "one_minus_sqrt": (1 - math.sqrt(beta),
+                               "1 - sqrt(beta) has the shape of the critical-damping root "
+                               "1 - sqrt(lr*lambda), with beta in the place of lr*lambda; that double root "
+                               "occurs only where the discriminant is zero. Here it is negative, the roots "
+                               "are complex and their modulus is what is asked."),
         },
     )
 
@@ -122,8 +131,8 @@ def rate_function(candidate: Callable[[float, float, float], float]) -> None:
     """Exercise 4: ``hb_rate(lr, beta, lam)``, the spectral radius of the 2x2 heavy-ball matrix."""
     if not callable(candidate):
         raise NotYet(f"hb_rate should be a function; got {type(candidate).__name__}.")
-    hint = ("the roots of z^2 - (1 + beta - lr*lam) z + beta = 0: if the discriminant is negative "
-            "they are complex with |z| = sqrt(beta); otherwise take the larger |root| "
+    hint = ("the roots of sigma^2 - (1 + beta - lr*lam) sigma + beta = 0: if the discriminant is negative "
+            "they are complex with |sigma| = sqrt(beta); otherwise take the larger |root| "
             "(np.roots or the quadratic formula).")
     cases = [  # (lr, beta, lam, what the case tests)
         (0.5, 0.81, 2.0, "complex roots (ripples)"),
@@ -135,16 +144,28 @@ def rate_function(candidate: Callable[[float, float, float], float]) -> None:
     ]
     for lr, beta, lam, what in cases:
         args = f"hb_rate({lr:g}, {beta:g}, {lam:g})"
+        t = 1 + beta - lr * lam
+        disc = t * t - 4 * beta
+        complex_here = (f" Here t = 1 + beta - lr*lam = {_fmt(t)} and the discriminant t^2 - 4*beta = "
+                        f"{_fmt(disc)} is negative: the roots are complex, and the square root of a negative "
+                        "number fails (math.sqrt) or gives nan (np.sqrt); in this case |sigma| = sqrt(beta).")
         try:
             result = candidate(lr, beta, lam)
         except NotImplementedError:
             raise NotYet(f"hb_rate is not written yet. Hint: {hint}") from None
+        except Exception as error:  # the student's code crashed: say so, without a traceback
+            raise NotYet(f"{args} ({what}) raised {type(error).__name__}: {error}."
+                         + (complex_here if disc < 0 else "") + f" Hint: {hint}") from None
+        if result is None:
+            raise NotYet(f"{args} ({what}) returned None: does every branch of hb_rate end with a return "
+                         f"statement? Hint: {hint}")
+        if isinstance(result, float | np.floating) and math.isnan(result):
+            raise NotYet(f"{args} ({what}) returned nan."
+                         + (complex_here if disc < 0 else "") + f" Hint: {hint}")
         got = as_number(result, f"what {args} returns ({what})", hint)
         want = _rate_reference(lr, beta, lam)
         if np.isclose(got, want, rtol=RTOL_4, atol=1e-9):
             continue
-        t = 1 + beta - lr * lam
-        disc = t * t - 4 * beta
         if disc >= 0 and np.isclose(abs(got), abs(t - math.copysign(math.sqrt(disc), t)) / 2, rtol=1e-6):
             raise NotYet(f"{args} = {_fmt(got)} for {what}: that is the root of the smaller modulus. "
                          f"The rate is the larger one, (|t| + sqrt(t^2 - 4*beta))/2 = {_fmt(want)} "
@@ -157,8 +178,8 @@ def rate_function(candidate: Callable[[float, float, float], float]) -> None:
                          f"(t +- i*sqrt(4*beta - t^2))/2 have modulus sqrt(beta) = {_fmt(want)}: "
                          "do not drop the 1/2.")
         if np.isclose(got, beta, rtol=1e-6):
-            raise NotYet(f"{args} = {_fmt(got)} = beta for {what}; beta = |z|^2, the rate is "
-                         f"|z| = {_fmt(want)}.")
+            raise NotYet(f"{args} = {_fmt(got)} = beta for {what}; beta = |sigma|^2, the rate is "
+                         f"|sigma| = {_fmt(want)}.")
         if np.isclose(got, abs(1 - lr * lam), rtol=1e-6) and beta > 0:
             raise NotYet(f"{args} = {_fmt(got)} is gradient descent's |1 - lr*lam|; momentum's rate "
                          f"is {_fmt(want)} for {what}.")
@@ -210,4 +231,25 @@ def speedup(answer: object) -> None:
                      f"Hint: {hint}")
     if math.isclose(value, 1 / expected, rel_tol=RTOL_5):
         raise NotYet(f"{value:g} is hb_steps / gd_steps, the ratio upside down. Hint: {hint}")
-    raise NotYet(f"{value:g} is not the measured speed-up (it is more than 2 % from it). Hint: {hint}")
+    never = ("settled_at returns the run's length for a run whose error never stays below 1e-6, so a run "
+             "that is too short counts as")
+    gd_implied, hb_implied = value * hb_steps, gd_steps / value
+
+    def run_length(n: float) -> bool:  # a whole count equal to a round run length N or N + 1 (N steps)
+        return math.isclose(n, round(n), rel_tol=1e-9) and round(n) % 50 in (0, 1)
+
+    if value < expected and round(gd_implied) < gd_steps and run_length(gd_implied):
+        raise NotYet(f"{value:g} is too small: your gradient-descent count, {round(gd_implied)}, is short of "
+                     "what gradient descent needs here. Did its run end before the error stayed below 1e-6? "
+                     f"{never} its length. Run it longer (a few thousand steps). Hint: {hint}")
+    if value > expected and round(hb_implied) < hb_steps and run_length(hb_implied):
+        raise NotYet(f"{value:g} is too large: your heavy-ball count, {round(hb_implied)}, is short of what "
+                     "the heavy ball needs here. Did its run end before the error stayed below 1e-6? "
+                     f"{never} its length. Run it longer. Hint: {hint}")
+    if value < expected:
+        raise NotYet(f"{value:g} is too small: more than 2 % below the measured speed-up. Are both runs "
+                     "long enough for the error to stay below 1e-6 (gradient descent needs a few thousand "
+                     f"steps)? Hint: {hint}")
+    raise NotYet(f"{value:g} is too large: more than 2 % above the measured speed-up. Is the heavy-ball "
+                 "run long enough for its error to stay below 1e-6, and do both runs use their optimal "
+                 f"settings? Hint: {hint}")
