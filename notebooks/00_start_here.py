@@ -70,7 +70,7 @@
 # | $\eta$ | the learning rate (step size); $\eta_k$ when it changes with the step | PyTorch's `lr` |
 # | $\beta$ | the momentum coefficient | PyTorch's `momentum`; $\gamma$ or $\mu$ in some seeds and papers |
 # | $k$ | the step number, from 0 | |
-# | $x_k$, $\theta_k$ | the parameters after $k$ steps ($\theta$ for a model's parameters, $w, b$ for a line's slope and intercept in lesson 05) | |
+# | $x_k$, $\theta^{(k)}$ | the parameters after $k$ steps ($\theta$ for a model's parameters; in lesson 05, $\theta_0$ and $\theta_1$ are a line's intercept and slope, and $\theta^{(k)}$ the iterate) | |
 # | $v_k$ | the velocity of Sutskever's form, $x_{k+1} = x_k + v_{k+1}$ | |
 # | $b_k$ | PyTorch's momentum buffer, $x_{k+1} = x_k - \eta\, b_{k+1}$ (for a constant $\eta$, $v_k = -\eta\, b_k$) | PyTorch's `momentum_buffer` |
 # | $f$, $f^\star$, $x^\star$ | the loss, its minimum value and where it is reached | |
