@@ -109,6 +109,7 @@ def test_exercise_2_wrong_v3(v3, match):
     (THETA2 - 0.01 * G3, "plain gradient step"),
     (THETA2 - V2, "subtracts v2"),
     (THETA1 - V3, "start from theta2"),
+    (THETA2[1] - V3, "the seed's own error"),  # the vector theta replaced by the number theta2[1]
 ])
 def test_exercise_2_wrong_theta3(theta3, match):
     fails(lr05.third_iteration, V3, theta3, match=match)
@@ -154,6 +155,9 @@ def test_exercise_4_right(capsys):
     (lambda t, x, y: 2 * right_grad(t, x, y), "factor 2"),
     (lambda t, x, y: np.append(right_grad(t, x, y), 0.0), "shape"),
     (lambda t, x, y: right_grad(t, x, y) + 1e-3, "expected"),
+    (lambda t, x, y: right_grad(t, x, y) + 1e-3j, "complex"),  # NumPy would silently drop the 1e-3j
+    (lambda t, x, y: right_grad(t, X, Y), "use the arguments x, y"),  # the notebook's data, not the arguments
+    (lambda t, x, y: np.array([right_grad(t, X, Y)[0], right_grad(t, x, y)[1]]), "expected"),
     (0.5, "should be a function"),
 ])
 def test_exercise_4_wrong(candidate, match):
@@ -182,7 +186,10 @@ def test_exercise_5_right(beta, capsys):
     (0.89, "too little momentum"),  # the critical value rounded to two decimals
     (0.893, "too little momentum"),
     (0.9, "seed's value"),
-    (0.905, "a little too much"),
+    (0.905, "a little too much"),  # 1.12 times the best's steps
+    (0.91, "a little too much"),  # 1.19 times
+    (0.92, "far too much"),  # 1.35 times
+    (0.94, "far too much"),  # the review's case: 1.81 times the steps, not "a little"
     (0.98, "all-False row"),  # the argmax pitfall of counting steps
     (1.0, "in \\[0, 1\\)"),
     ("0.894", "text"),
@@ -191,6 +198,10 @@ def test_exercise_5_right(beta, capsys):
 def test_exercise_5_wrong(beta, match):
     if isinstance(beta, float) and beta < 1.0:
         assert steps_ratio(beta) > 1.05  # computed independently: more than 5 % more steps
+        if match == "a little too much":
+            assert steps_ratio(beta) <= 1.25
+        if match in ("far too much", "all-False row"):
+            assert steps_ratio(beta) > 1.25
     fails(lr05.best_momentum, beta, match=match)
 
 
