@@ -1,11 +1,13 @@
 """Table test of lesson 03's exercise checks (lessons_lib.checks.momentum).
 
 Right answers, rounded within the tolerance each exercise states, must pass (print "Correct: ...");
-the common wrong answers, those of the course's review among them (0.0331 was rejected; the
-misprinted rate 2*sqrt(beta); 1 - sqrt(beta); the end of the ripple regime given as the threshold;
-an hb_rate that raises, divides by zero or returns None or nan; kappa or sqrt(kappa) for the measured
-speed-up, or a ratio from a run too short to settle), must be rejected with :class:`NotYet` and their
-own message.
+the common wrong answers, those of the course's reviews among them (the misprinted rate
+2*sqrt(beta); 1 - sqrt(beta); the end of the ripple regime given as the threshold; the large-kappa
+approximations exp(-4/sqrt(kappa)) and exp(-2/sqrt(kappa)) of Polyak's pair, and three digits where
+four are asked for; an hb_rate that raises, divides by zero or returns None or nan; kappa or
+sqrt(kappa) for the measured speed-up, a ratio from a run too short to settle, with the tolerance
+1e-8, with the absolute error, or with a heavy-ball count one step off), must be rejected with
+:class:`NotYet` and their own message.
 """
 
 from __future__ import annotations
@@ -85,16 +87,17 @@ def test_exercise_2_wrong(answer, says):
     assert says in fails(m03.stability_limit, answer)
 
 
-# ---------------------------------------------------- exercise 3: (2/11)^2, (9/11)^2, 9/11, 0.2 %
+# ---------------------------------------------------- exercise 3: (2/11)^2, (9/11)^2, 9/11, 0.05 %
 
 LR3, BETA3, RATE3 = (2 / 11) ** 2, (9 / 11) ** 2, 9 / 11
 
 
 @pytest.mark.parametrize("args", [
     (LR3, BETA3, RATE3),
-    (0.0331, 0.669, 0.818),      # three significant digits (the review's rejected 0.0331)
-    (0.03306, 0.6694, 0.8182),
+    (0.03306, 0.6694, 0.8182),   # four significant digits, as the exercise asks
     (0.033058, 0.669421, 0.818182),
+    (0.03305, 0.6693, 0.8181),   # four digits, truncated instead of rounded: still within 0.05 %
+    (0.03306, 0.6694, 0.818),    # 0.818 is 0.02 % from 9/11: inside the tolerance
     (np.float64(LR3), np.float64(BETA3), np.float64(RATE3)),
 ])
 def test_exercise_3_right(args, capsys):
@@ -108,15 +111,27 @@ def test_exercise_3_right(args, capsys):
     ((2 / 11, BETA3, RATE3), "square it"),
     ((1 / 121, BETA3, RATE3), "a quarter"),
     ((2 / 121, BETA3, RATE3), "half the optimal step"),
+    ((0.0331, BETA3, RATE3), "rounded to 3 significant digits"),   # 0.13 % off: three digits are not enough
+    ((0.033, BETA3, RATE3), "rounded to 2 significant digits"),
     ((0.0332, BETA3, RATE3), "too large"),                 # 0.43 % off
+    ((0.03310, BETA3, RATE3), "Give four significant digits"),
     ((LR3, RATE3, RATE3), "beta is its square"),           # beta given as sqrt(beta)
     ((LR3, 99 / 101, RATE3), "gradient descent's rate"),
     ((LR3, (99 / 101) ** 2, RATE3), "kappa where sqrt(kappa)"),
+    ((LR3, math.exp(-0.4), RATE3), "exp(-4/sqrt(kappa))"),   # the review's 0.6703, 0.13 % off
+    ((LR3, 0.6703, RATE3), "exp(-4/sqrt(kappa))"),
+    ((LR3, 0.64, RATE3), "(1 - 2/sqrt(kappa))^2"),
+    ((LR3, 0.669, RATE3), "rounded to 3 significant digits"),
+    ((LR3, 0.67, RATE3), "rounded to 2 significant digits"),
     ((LR3, 0.671, RATE3), "too large"),                    # 0.24 % off
     ((LR3, BETA3, 99 / 101), "momentum replaces kappa by sqrt(kappa)"),
     ((LR3, BETA3, BETA3), "the rate is sqrt(beta)"),
     ((LR3, BETA3, 2 * RATE3), "drops the factor 1/2"),     # the article's 2*sqrt(beta)
-    ((LR3, BETA3, 0.82), "too large"),
+    ((LR3, BETA3, math.exp(-0.2)), "exp(-2/sqrt(kappa))"),  # the review's 0.8187, 0.07 % off
+    ((LR3, BETA3, 0.8187), "exp(-2/sqrt(kappa))"),
+    ((LR3, BETA3, 0.8), "1 - 2/sqrt(kappa)"),
+    ((LR3, BETA3, 0.82), "rounded to 2 significant digits"),
+    ((LR3, BETA3, 0.8195), "too large"),
     (("0.0331", BETA3, RATE3), "not the text"),
     ((LR3, None, RATE3), "No answer yet"),
 ])
@@ -124,10 +139,10 @@ def test_exercise_3_wrong(args, says):
     assert says in fails(m03.optimal_pair, *args)
 
 
-def test_exercise_3_accepts_two_digit_beta_within_tolerance(capsys):
-    """0.67 is 0.086 % from beta* = 0.669421: inside the stated 0.2 %, so it passes."""
-    m03.optimal_pair(LR3, 0.67, RATE3)
-    assert capsys.readouterr().out.count("Correct:") == 3
+def test_exercise_3_tolerance_separates_the_approximations():
+    """The asymptotic formulas lie outside 0.05 % and the four-digit roundings inside it."""
+    assert abs(math.exp(-0.4) / BETA3 - 1) > 1.2e-3 and abs(math.exp(-0.2) / RATE3 - 1) > 6e-4
+    assert all(abs(a / b - 1) < m03.RTOL_3 for a, b in [(0.03306, LR3), (0.6694, BETA3), (0.8182, RATE3)])
 
 
 # ---------------------------------------------------- exercise 4: hb_rate, 1e-6 relative
@@ -229,7 +244,7 @@ def test_exercise_4_wrong(candidate, says):
     assert says in fails(m03.rate_function, candidate)
 
 
-# ---------------------------------------------------- exercise 5: measured speed-up, 2 %
+# ---------------------------------------------------- exercise 5: measured speed-up, 0.25 %
 
 GD400, HB400 = m03.measured_steps(400.0)
 
@@ -239,10 +254,42 @@ def test_exercise_5_counts():
     assert (GD400, HB400) == (2764, 194)
 
 
-@pytest.mark.parametrize("answer", [GD400 / HB400, 14.2, 14.25, 14, GD400 / (HB400 + 1), (GD400 + 1) / HB400,
-                                    np.float64(GD400 / HB400)])
+def _count(err, tol):
+    """An independent count: the step after the last one whose error is above tol."""
+    return int(np.flatnonzero(err > tol)[-1]) + 1
+
+
+def _errors(steps=6000):
+    """Error norms of GD at 2/(1 + 400) and of the heavy ball at Polyak's pair, iterated by hand on the
+    eigenvalues (1, 400) from (1, 1) (not through optimizers.run, which the check uses)."""
+    lam = np.array([1.0, 400.0])
+    lr_gd, lr_hb, beta_hb = 2 / 401, (2 / 21) ** 2, (19 / 21) ** 2
+    x_gd, x_hb, prev = np.ones(2), np.ones(2), np.ones(2)
+    gd, hb = [np.sqrt(2)], [np.sqrt(2)]
+    for _ in range(steps):
+        x_gd = x_gd - lr_gd * lam * x_gd
+        x_hb, prev = x_hb - lr_hb * lam * x_hb + beta_hb * (x_hb - prev), x_hb
+        gd.append(np.linalg.norm(x_gd))
+        hb.append(np.linalg.norm(x_hb))
+    return np.array(gd), np.array(hb)
+
+
+GD_ERR, HB_ERR = _errors()
+
+
+def test_exercise_5_counts_by_another_route():
+    assert (_count(GD_ERR / GD_ERR[0], 1e-6), _count(HB_ERR / HB_ERR[0], 1e-6)) == (GD400, HB400)
+
+
+@pytest.mark.parametrize("answer", [GD400 / HB400, 14.25, 14.24, 14.247, 14.2474, (GD400 + 1) / HB400,
+                                    (GD400 - 1) / HB400, np.float64(GD400 / HB400)])
 def test_exercise_5_right(answer, capsys):
     passes(m03.speedup, answer, capsys=capsys)
+
+
+ABSOLUTE = _count(GD_ERR, 1e-6) / _count(HB_ERR, 1e-6)             # 2833 / 198 = 14.31, 0.43 % off
+EPS_8 = _count(GD_ERR / GD_ERR[0], 1e-8) / _count(HB_ERR / HB_ERR[0], 1e-8)       # 15.23
+EPS_8_SHORT = 3501 / _count(HB_ERR / HB_ERR[0], 1e-8)              # the review's 14.47: GD run of 3500 steps
 
 
 @pytest.mark.parametrize(("answer", "says"), [
@@ -250,16 +297,31 @@ def test_exercise_5_right(answer, capsys):
     (20, "prediction from the two rates"),
     (20.07, "prediction from the two rates"),   # ln rho_hb / ln rho_gd
     (HB400 / GD400, "upside down"),
-    (13.9, "more than 2 %"),
+    (ABSOLUTE, "absolute size"),
+    (round(ABSOLUTE, 2), "absolute size"),
+    (EPS_8, "tolerance of 1e-08"),
+    (EPS_8_SHORT, "too short to settle"),
+    (round(EPS_8_SHORT, 2), "too short to settle"),
+    (GD400 / (HB400 + 1), "one step off"),       # 0.51 % off
+    (GD400 / (HB400 - 1), "one step off"),
+    (14.2, "rounded to one decimal"),
+    (14, "rounded to a whole number"),
+    (13.96, "the loss"),                         # loss below 1e-12 of its start
+    (14.21, "more than 0.25 %"),
+    (14.29, "too large"),
     (13.9, "too small"),
-    (15, "more than 2 %"),
     (15, "too large"),
     (1001 / HB400, "gradient-descent count, 1001"),     # GD run of 1000 steps: never settled
     (2001 / HB400, "Run it longer"),
     (GD400 / 151, "heavy-ball count, 151"),             # heavy-ball run of 150 steps
-    (10, "more than 2 % below"),                         # a round number is not mistaken for a run length
+    (10, "more than 0.25 % below"),                      # a round number is not mistaken for a run length
     ("14.2", "not the text"),
     (None, "No answer yet"),
 ])
 def test_exercise_5_wrong(answer, says):
     assert says in fails(m03.speedup, answer)
+
+
+def test_exercise_5_named_ratios_are_what_the_review_measured():
+    assert round(ABSOLUTE, 2) == 14.31 and round(EPS_8_SHORT, 2) == 14.47
+    assert abs(ABSOLUTE / (GD400 / HB400) - 1) > m03.RTOL_5 and abs(14.2 / (GD400 / HB400) - 1) > m03.RTOL_5

@@ -6,12 +6,13 @@ for the effective momentum ``beta*(1 - lr*lambda)`` (and the trace ``(1+beta)(1 
 weight decay left out, put only into the buffer or decoupled in PyTorch's Nesterov step
 (and the right step in float32), and, for the measured rate, ``sqrt(beta)`` (the heavy
 ball's floor), ``beta``, gradient descent's rates, the rate of the loss instead of the
-iterates, an inverted ratio (``1/0.9``, any value >= 1), and a measurement over a too
-early window.
+iterates, an inverted ratio (``1/0.9``, any value >= 1), a measurement over a too early window,
+and the matrix's root ``0.9 = 1 - 1/sqrt(kappa)`` (or anything below it) in place of a measurement.
 
 Tolerances (stated in the exercise text): exercise 1 within 0.1 %, exercise 2 within
 0.05 %, exercise 3 every iterate to a relative 1e-9 of ``torch.optim.SGD``, exercise 4
-within 0.001 of the rate measured over steps 1000 to 2000.
+within 0.0002 of the rate measured over steps 1000 to 2000 (0.90062: four decimals pass, the root
+0.9 of the matrix, 0.00062 below, does not).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ def effective_momentum(answer: object) -> None:
         answer, beta * (1 - h),
         what="the heavy-ball momentum equivalent to Nesterov at beta = 0.9, lr*lambda = 0.2",
         rtol=1e-3,
-        hint="compare z^2 - (1+beta)(1-h) z + beta(1-h) with the heavy ball's z^2 - (1+b'-h) z + b': "
-             "the constant terms give b' = beta(1-h).",
+        hint="compare sigma^2 - (1+beta)(1-h) sigma + beta(1-h) with the heavy ball's "
+             "sigma^2 - (1+b'-h) sigma + b': the constant terms give b' = beta(1-h).",
         mistakes={
             "beta": (beta, "that is Nesterov's own coefficient; on this eigen-component it acts like less."),
             "beta_h": (beta * h, "beta*lr*lambda has the factor the wrong way round: it is "
@@ -44,8 +45,8 @@ def effective_momentum(answer: object) -> None:
             "minus": (beta - h, "beta - lr*lambda subtracts; the factor (1 - lr*lambda) multiplies beta."),
             "trace": ((1 + beta) * (1 - h),
                       "(1+beta)(1 - lr*lambda) is the trace of Nesterov's matrix (the sum of its two roots, "
-                      "the middle coefficient of z^2 - (1+beta)(1-h) z + beta(1-h)); the heavy ball's "
-                      "momentum is read off the constant term, the determinant."),
+                      "the middle coefficient of sigma^2 - (1+beta)(1-h) sigma + beta(1-h)); the heavy "
+                      "ball's momentum is read off the constant term, the determinant."),
             "root": (math.sqrt(beta * (1 - h)),
                      "that is sqrt(beta*(1 - lr*lambda)), the modulus of complex roots (the rate when the "
                      "component ripples), not the momentum."),
@@ -61,7 +62,7 @@ def stability_limit(answer: object) -> None:
     number(
         answer, expected, what="the threshold of Nesterov's learning rate with beta = 0.9",
         rtol=5e-4,
-        hint="the Jury condition p(-1) > 0 for p(z) = z^2 - (1+beta)(1-h) z + beta(1-h) gives "
+        hint="the Jury condition p(-1) > 0 for p(sigma) = sigma^2 - (1+beta)(1-h) sigma + beta(1-h) gives "
              "h = lr*lambda < (2+2*beta)/(1+2*beta); the largest eigenvalue binds.",
         mistakes={
             "heavy_ball": ((2 + 2 * beta) / L, "(2+2*beta)/L is the heavy ball's limit; Nesterov's is "
@@ -172,7 +173,7 @@ def weight_decay_step(candidate: Callable) -> None:
     passed(f"nesterov_wd matches torch.optim.SGD(nesterov=True, weight_decay=wd) on {len(cases)} surfaces.")
 
 
-TEXTBOOK_TOLERANCE = 1e-3  # absolute, around the rate measured over steps 1000 to 2000 (exercise 4's text)
+TEXTBOOK_TOLERANCE = 2e-4  # absolute, around the rate measured over steps 1000 to 2000 (exercise 4's text)
 
 
 def _textbook_measurement(k1: int = 1000, k2: int = 2000) -> float:
@@ -191,7 +192,7 @@ def _double_root_window(k1: int, k2: int) -> float:
 
 def textbook_rate(answer: object) -> None:
     """Exercise 4: the measured rate of Nesterov at lr = 1/L, beta = (sqrt(k)-1)/(sqrt(k)+1), kappa = 100,
-    over steps 1000 to 2000; accepted within 0.001 of the check's own measurement."""
+    over steps 1000 to 2000; accepted within 0.0002 of the check's own measurement."""
     mu, L = 1.0, 100.0
     kappa = L / mu
     sk = math.sqrt(kappa)
@@ -211,7 +212,11 @@ def textbook_rate(answer: object) -> None:
                f"{_double_root_window(1000, 2000):.5f} (the run: {measured:.5f}), for 100..300 "
                f"{_double_root_window(100, 300):.4f} (the run: {early:.4f}).")
         return
-    named = [
+    named = [  # (value, explanation[, how close an answer must be to be told this])
+        (theory_rate, "is 0.9 = 1 - 1/sqrt(kappa), the flat direction's double root read off the matrix, not "
+                      "a measurement of these iterates. A double root makes |p_k| behave like c k 0.9^k, "
+                      "which falls more slowly than 0.9^k: a measurement over steps 1000 to 2000 lies above "
+                      "0.9. Run the method and measure.", 1e-5),
         (math.sqrt(beta), "is sqrt(beta) = sqrt(9/11), the heavy ball's floor (its roots multiply to "
                           "beta). Nesterov's flat direction has roots that multiply to beta*(1 - lr*mu) = "
                           "0.81, a double root 0.9. If you measured this number, your window is too "
@@ -234,9 +239,13 @@ def textbook_rate(answer: object) -> None:
         (1 / theory_rate, "is 1/0.9, the inverse of the flat direction's root 0.9: a rate is below 1 (the "
                           "later error divided by the earlier one)."),
     ]
-    for wrong, explanation in named:
-        if abs(value - wrong) <= 5e-4:
+    for wrong, explanation, *close in named:
+        if abs(value - wrong) <= (close[0] if close else 5e-4):
             raise NotYet(f"{value:.4g} {explanation} Hint: {hint}")
+    if 0.8 < value < theory_rate:
+        raise NotYet(f"{value:.5g} is below 0.9, the flat direction's double root: no window can measure "
+                     "that. With a double root |p_k| behaves like c k 0.9^k, which falls more slowly than "
+                     f"0.9^k, so every window measures a rate above 0.9. Hint: {hint}")
     if measured + TEXTBOOK_TOLERANCE < value < 0.93:
         raise NotYet(f"{value:.4g} is above the rate of these iterates over steps 1000 to 2000. An early "
                      "or short window overestimates it: the flat direction sits on a double root, so "
