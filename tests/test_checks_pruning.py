@@ -31,14 +31,30 @@ def test_dropped_count_wrong(answer):
         check.dropped_count(answer)
 
 
-@pytest.mark.parametrize("answer", [-0.018, -0.1 * 0.02 * 0.9 / (1 - 0.9)])
+@pytest.mark.parametrize("answer", [-0.018, -0.1 * 0.02 * 0.9 / (1 - 0.9), -0.0180000, np.float32(-0.018)])
 def test_drift_limit_right(answer):
     check.drift_limit(answer)
 
 
-@pytest.mark.parametrize("answer", [0.018, -0.02, -0.0018, -0.18, "-0.018", None, False, [-0.018, 0.0]])
+@pytest.mark.parametrize("answer", [0.018, -0.02, -0.0018, -0.18, -0.016, -0.0162, -0.01799, "-0.018", None,
+                                    False, [-0.018, 0.0]])
 def test_drift_limit_wrong(answer):
     with pytest.raises(NotYet):
+        check.drift_limit(answer)
+
+
+@pytest.mark.parametrize("answer, message", [
+    (-0.016, "after about 21 steps"),  # a short simulation, or a truncated sum: short of the limit
+    (-0.0179, "after about 49 steps"),
+    (-0.0162, "from k = 2"),  # beta^2 / (1 - beta): one step too few
+    (-0.02, "from k = 0"),
+    (-0.0018, "only the first step"),
+    (0.018, "negative direction"),
+    (-0.18, "learning rate"),
+    (-0.019, "too small"),
+])
+def test_drift_limit_names_the_mistake(answer, message):
+    with pytest.raises(NotYet, match=message):
         check.drift_limit(answer)
 
 
@@ -192,9 +208,38 @@ def test_sparse_and_accurate_names_the_drop(exercise4):
         check.sparse_and_accurate(exercise4["raw"], exercise4["m90"])
 
 
+class ForwardsTheDenseModel(torch.nn.Sequential):
+    """The lesson's layers, pruned and not fine-tuned, with a forward that runs the dense model instead
+    (held outside the module's registered parameters)."""
+
+    def __init__(self, pruned, dense):
+        super().__init__(*[copy.deepcopy(layer) for layer in pruned])
+        object.__setattr__(self, "dense", dense)
+
+    def forward(self, x):
+        return self.dense(x)
+
+
+def _larger_network_pruned():
+    """The review's cheat: a 64-512-256-10 MLP pruned to 90 % keeps 16,640 weights, 2.6 times the whole
+    dense lesson network (untrained here: the check must refuse it before it looks at the accuracy)."""
+    big = mlp(hidden=(512, 256), seed=0)
+    masks = pruning.global_magnitude_masks(pruning.prunable_weights(big), 0.9)
+    assert sum(int(m.sum()) for m in masks.values()) == 16640
+    return pruning.apply_masks(big, masks), masks
+
+
 def wrong_inputs(e):
     ones = {n: torch.ones_like(w, dtype=torch.bool) for n, w in pruning.prunable_weights(e["model"]).items()}
+    big, big_masks = _larger_network_pruned()
     return {
+        "a 64-512-256-10 network pruned to 90 %": ((big, big_masks), {},
+                                                   "not the lesson's 64 -> 64 -> 32 -> 10"),
+        "masks keeping 653 of 6,464 (89.9 %)": (
+            (e["net"], pruning.global_magnitude_masks(pruning.prunable_weights(e["net"]), 0.899)), {},
+            "keep 653 of 6464.*at most 646 kept"),
+        "a module whose forward runs the dense model": (
+            (ForwardsTheDenseModel(e["raw"], e["model"]), e["m90"]), {}, "points below the dense model"),
         "no fine-tuning": ((e["raw"], e["m90"], None), {}, "points below the dense model"),
         "no fine-tuning, dense accuracy 0 passed": ((e["raw"], e["m90"], 0.0), {}, "points below"),
         "no fine-tuning, dense accuracy 0.70 passed": ((e["raw"], e["m90"], 0.70), {}, "points below"),
@@ -218,7 +263,9 @@ def wrong_inputs(e):
     }
 
 
-CASES_4 = ["no fine-tuning", "no fine-tuning, dense accuracy 0 passed",
+CASES_4 = ["a 64-512-256-10 network pruned to 90 %", "a module whose forward runs the dense model",
+           "masks keeping 653 of 6,464 (89.9 %)",
+           "no fine-tuning", "no fine-tuning, dense accuracy 0 passed",
            "no fine-tuning, dense accuracy 0.70 passed", "no fine-tuning, dense_accuracy= keyword 0.70",
            "no fine-tuning, max_drop_pt raised to 20", "dense model, min_sparsity lowered to 0",
            "min_sparsity 1", "min_sparsity as text", "pruned weights revived", "dense model, all-true masks",

@@ -68,6 +68,24 @@ def test_exercise_1_wrong(args):
     fails(q06.scale_and_zero_point, *args)
 
 
+@pytest.mark.parametrize("zero_point", [5.0000001, 4.9999999, 5.5, 4.6])
+def test_exercise_1_non_integer_zero_point_is_named_as_such(zero_point):
+    """The integer test comes before any tolerance: 5.0000001 is told it is not an integer, with its
+    digits, not that '5 is too large'."""
+    message = fails(q06.scale_and_zero_point, 0.2, zero_point)
+    assert "must be an integer" in message and f"{zero_point:.10g}" in message and "too large" not in message
+
+
+def test_exercise_1_unrounded_zero_point_names_the_wrong_scale():
+    assert "wrong scale 3/16" in fails(q06.scale_and_zero_point, 0.2, 16 / 3)
+    assert "wrong scale 3/16" in fails(q06.scale_and_zero_point, 0.2, 5.33)
+
+
+@pytest.mark.parametrize("zero_point, message", [(-5, "positive code"), (6, "too large"), (4, "too small")])
+def test_exercise_1_wrong_integer_zero_points(zero_point, message):
+    assert message in fails(q06.scale_and_zero_point, 0.2, zero_point)
+
+
 def test_exercise_1_hints_name_the_range_without_beta():
     message = fails(q06.scale_and_zero_point, 0.3, 5)
     assert "r_max - r_min" in message and "beta" not in message
@@ -185,37 +203,73 @@ def _argmin(w, function, grid):
 
 def test_exercise_4_right(w1, capsys):
     for grid in (np.linspace(0.05, 1.0, 400), np.arange(0.01, 1.0001, 0.01), np.linspace(0.02, 1, 4901)):
-        passes(q06.clipping, _argmin(w1, clipped_rms, grid), clipped_rms, w1, 3, capsys=capsys)
+        c = _argmin(w1, clipped_rms, grid)
+        passes(q06.clipping, c, clipped_rms, capsys=capsys)  # the notebook's call
+        passes(q06.clipping, c, clipped_rms, w1, 3, capsys=capsys)  # an older call, with W1 itself
+        passes(q06.clipping, c, clipped_rms, torch.from_numpy(w1), capsys=capsys)
 
 
 @pytest.mark.parametrize("answer", [0.462, 0.47, 0.48, 0.49])
-def test_exercise_4_accepts_the_stated_interval(answer, w1, capsys):
+def test_exercise_4_accepts_the_stated_interval(answer, capsys):
     """The exercise text: any c whose RMS error is within 0.1 % of the smallest, about 0.46 to 0.49."""
-    passes(q06.clipping, answer, clipped_rms, w1, 3, capsys=capsys)
+    passes(q06.clipping, answer, clipped_rms, capsys=capsys)
 
 
 @pytest.mark.parametrize("answer", [0.455, 0.495])
-def test_exercise_4_rejects_just_outside_it(answer, w1):
-    assert "does better" in fails(q06.clipping, answer, clipped_rms, w1, 3)
+def test_exercise_4_rejects_just_outside_it(answer):
+    assert "does better" in fails(q06.clipping, answer, clipped_rms)
 
 
 def test_exercise_4_wrong_formula_is_found(w1):
     c_wrong = _argmin(w1, clipped_rms_wrong_scale, np.linspace(0.02, 1, 981))
     assert abs(c_wrong - 0.552) < 0.005
-    fails(q06.clipping, c_wrong, clipped_rms_wrong_scale, w1, 3)  # the function is wrong
-    fails(q06.clipping, c_wrong, clipped_rms, w1, 3)  # and so is its c
+    fails(q06.clipping, c_wrong, clipped_rms_wrong_scale)  # the function is wrong
+    fails(q06.clipping, c_wrong, clipped_rms)  # and so is its c
 
 
 @pytest.mark.parametrize("answer", [0.418, 0.45, 0.5, 0.55, 0.554, 1.0, 0.0, 1.5, "0.47", None, True,
                                     [0.47, 0.48], np.nan])
-def test_exercise_4_wrong(answer, w1):
-    fails(q06.clipping, answer, clipped_rms, w1, 3)
+def test_exercise_4_wrong(answer):
+    fails(q06.clipping, answer, clipped_rms)
 
 
 @pytest.mark.parametrize("function", [None, 0.47, lambda w, bits, c: "0.07", lambda w, bits, c: 1 / 0,
                                       lambda w, bits, c: np.zeros(3)])
-def test_exercise_4_bad_function(function, w1):
-    fails(q06.clipping, 0.473, function, w1, 3)
+def test_exercise_4_bad_function(function):
+    fails(q06.clipping, 0.473, function)
+
+
+def _other_matrices():
+    rng = np.random.default_rng(0)
+    return {"Gaussian": rng.normal(size=(64, 64)), "Student t, 3 degrees": rng.standard_t(3, size=(64, 64)),
+            "constant": np.ones((64, 64)), "zeros": np.zeros((64, 64)), "a row of W1's shape": np.ones(64)}
+
+
+@pytest.mark.parametrize("name", list(_other_matrices()))
+def test_exercise_4_another_reference_matrix_cannot_pass(name):
+    """The review's cheat: a matrix of one's own and its best c. The check judges c on W1, which it
+    computes itself; a matrix passed in is refused with a message (never a traceback, even when it is
+    constant or all zeros)."""
+    w = _other_matrices()[name]
+    grid = np.linspace(0.02, 1, 981)
+    if w.ndim == 2 and np.abs(w).max() > 0 and np.ptp(w) > 0:
+        c_own = _argmin(w, clipped_rms, grid)
+        assert "judges c on W1" in fails(q06.clipping, c_own, clipped_rms, w, 3)
+    for c in (0.47, 1.0):
+        assert "judges c on W1" in fails(q06.clipping, c, clipped_rms, w, 3)
+
+
+def test_exercise_4_the_t_matrix_best_c_fails_on_w1():
+    """Without the matrix, a c found on another matrix is judged on W1: t(3)'s best c (about 0.21) fails."""
+    w = _other_matrices()["Student t, 3 degrees"]
+    c_own = _argmin(w, clipped_rms, np.linspace(0.02, 1, 981))
+    assert 0.15 < c_own < 0.3
+    assert "a larger c does better" in fails(q06.clipping, c_own, clipped_rms)
+
+
+@pytest.mark.parametrize("bits", [2, 4, 8, "3"])
+def test_exercise_4_other_bit_widths_are_refused(bits, w1):
+    fails(q06.clipping, 0.473, clipped_rms, w1, bits)
 
 
 # --------------------------------------------------------------------------- exercise 5
@@ -328,8 +382,8 @@ WRONG_5 = {
     "old API (decayed, constant)": (lambda r: (r["d0"], r["c0"]), "seed"),
     "scalars as text": (lambda r: ("0.000105", 0), "text"),
     "booleans": (lambda r: (False, 0), "real numbers"),
-    "the constant-lr run": (lambda r: (r["c0"], 0), "constant-lr run"),
-    "the constant-lr run, seed 3": (lambda r: (r["c3"], 3), "constant-lr run"),
+    "the constant-lr run": (lambda r: (r["c0"], 0), "constant-η run"),
+    "the constant-lr run, seed 3": (lambda r: (r["c3"], 3), "constant-η run"),
     "scheduler stepped once per epoch": (lambda r: (r["e0"], 0), "did not fall"),
     "scheduler stepped once per epoch, seed 3": (lambda r: (r["e3"], 3), "did not fall"),
     "lr one step ahead": (lambda r: (r["a0"], 0), r"not 1 - \(k\+1\)/88"),

@@ -34,20 +34,23 @@ def dropped_count(answer: object) -> None:
 
 
 def drift_limit(answer: object) -> None:
-    """Exercise 2: b0 = 0.02, lr = 0.1, momentum 0.9: w -> -lr * b0 * beta / (1 - beta) = -0.018."""
+    """Exercise 2: b0 = 0.02, η = 0.1, β = 0.9: w -> -η b0 β / (1 - β) = -0.018."""
     lr, beta, b0 = 0.1, 0.9, 0.02
     expected = -lr * b0 * beta / (1 - beta)
     what = "the limit of the pruned weight"
-    hint = ("after k steps the buffer is beta^k * b0, so the weight moves by "
-            "-lr * b0 * (beta + beta^2 + ...), a geometric series.")
+    hint = ("after k steps the buffer is β^k b0, so the weight moves by "
+            "-η b0 (β + β^2 + ...), a geometric series.")
     mistakes = {
-        "sign": (-expected, "the step is w - lr * b, and b stays positive: the weight moves in the "
+        "sign": (-expected, "the step is w - η b, and b stays positive: the weight moves in the "
                             "negative direction."),
-        "from_zero": (-lr * b0 / (1 - beta), "that sums beta^k from k = 0; the first step after "
-                                             "pruning already multiplies the buffer by beta once."),
+        "from_zero": (-lr * b0 / (1 - beta), "that sums β^k from k = 0; the first step after "
+                                             "pruning already multiplies the buffer by β once."),
+        "from_two": (-lr * b0 * beta**2 / (1 - beta), "that sums β^k from k = 2, one step too few: the "
+                                                      "first step after pruning multiplies the buffer by "
+                                                      "β once and then already moves the weight by η β b0."),
         "one_step": (-lr * b0 * beta, "that is only the first step; the buffer keeps pushing, "
-                                      "shrinking by beta each time."),
-        "no_lr": (-b0 * beta / (1 - beta), "the learning rate multiplies every step."),
+                                      "shrinking by β each time."),
+        "no_lr": (-b0 * beta / (1 - beta), "the learning rate η multiplies every step."),
     }
     value = as_number(answer, what, hint)
     if np.isclose(value, expected, rtol=1e-6, atol=0.0):
@@ -56,6 +59,13 @@ def drift_limit(answer: object) -> None:
     for wrong, explanation in mistakes.values():
         if np.isclose(value, wrong, rtol=1e-6, atol=0.0):
             raise NotYet(f"{value:.10g} is not {what}: {explanation} Hint: {hint}")
+    if expected < value < 0:  # short of the limit on the right side: a truncated sum or a short simulation
+        # after n steps the weight is -η b0 β (1 - β^n) / (1 - β) = expected (1 - β^n)
+        steps = np.log(1 - value / expected) / np.log(beta)
+        raise NotYet(f"{value:.10g} is short of {what}: that is where the weight is after about "
+                     f"{steps:.0f} steps, -η b0 β (1 - β^n)/(1 - β) with n = {steps:.0f}. The limit is the "
+                     "sum of the whole series (n → ∞), to 6 significant digits. Hint: "
+                     "β + β^2 + ... = β/(1 - β).")
     side = "too large" if value > expected else "too small"
     raise NotYet(f"{value:.10g} is {side} for {what} (it must hold to 6 significant digits). Hint: {hint}")
 
@@ -139,6 +149,20 @@ def nesterov_step(candidate: Callable[..., object]) -> None:
 #: Exercise 4: at least this sparsity and at most this drop; a student may ask for more sparsity, not less.
 MIN_SPARSITY = 0.9
 MAX_DROP_PT = 1.5
+#: Exercise 4's network: lesson 07's 64 -> 64 -> 32 -> 10 MLP, whose three weight matrices hold 6,464 weights.
+N_WEIGHTS = 64 * 64 + 32 * 64 + 10 * 32
+
+
+def _lesson_mlp() -> nn.Module:
+    """A float64 copy of the lesson's architecture, mlp(hidden=(64, 32)): the shapes the answer must have
+    and the network the check evaluates the answer's parameters in."""
+    from ..models import mlp
+
+    return mlp(hidden=(64, 32), seed=0).double()
+
+
+def _shapes(named: Mapping[str, Any]) -> str:
+    return ", ".join(f"{n} {tuple(t.shape)}" for n, t in named.items())
 
 
 @functools.cache
@@ -175,7 +199,10 @@ def sparse_and_accurate(
     The reference is computed here: seed 0's dense network is trained as the lesson trains it
     (:func:`dense_accuracy_seed0`). ``dense_accuracy`` is accepted for older calls and ignored, so
     that no value passed in can make an unfine-tuned model pass; ``min_sparsity`` may be raised
-    above 0.9 and ``max_drop_pt`` lowered below 1.5, never the other way.
+    above 0.9 and ``max_drop_pt`` lowered below 1.5, never the other way. The model must have the
+    lesson's parameters (names and shapes of mlp(hidden=(64, 32))), so that the sparsity counts the
+    lesson's 6,464 weights (at most 646 kept at 90 %), and it is evaluated in a fresh copy of that
+    architecture: a larger network, or a module with a forward of its own, cannot pass.
     """
     del dense_accuracy
     from ..data import load_digits_split
@@ -197,6 +224,13 @@ def sparse_and_accurate(
                      "call prune.remove(layer, 'weight') on each pruned layer first, then pass the model.")
     if not isinstance(masks, Mapping) or not masks:
         raise NotYet("pass the dict of keep-masks you pruned with (name -> boolean tensor).")
+    lesson_net = _lesson_mlp()
+    want = dict(lesson_net.named_parameters())
+    got = dict(model.named_parameters())
+    if {n: tuple(p.shape) for n, p in got.items()} != {n: tuple(p.shape) for n, p in want.items()}:
+        raise NotYet(f"this is not the lesson's 64 -> 64 -> 32 -> 10 network: its parameters are "
+                     f"{_shapes(got)}; the lesson's are {_shapes(want)}. Hint: prune and fine-tune a copy "
+                     "of `model`, seed 0's network (net = copy.deepcopy(model)), and pass that.")
     weights = pruning.prunable_weights(model)
     missing = [n for n in weights if n not in masks]
     if missing:
@@ -218,22 +252,23 @@ def sparse_and_accurate(
         keep[n] = m.to(torch.bool)
     kept = sum(int(m.sum()) for m in keep.values())
     total = sum(w.numel() for w in weights.values())
+    if total != N_WEIGHTS:  # the shapes were checked above; this guards the count the sparsity rests on
+        raise NotYet(f"your model's weight matrices hold {total} weights, the lesson's {N_WEIGHTS}.")
     sparsity = 1 - kept / total
     if sparsity < target - 1e-9:
-        raise NotYet(f"your masks prune {100 * sparsity:.1f} % of the weights; at least "
-                     f"{100 * target:g} % is asked. Hint: the last round of your schedule should "
-                     "reach the target.")
+        raise NotYet(f"your masks prune {100 * sparsity:.1f} % of the weights (they keep {kept} of "
+                     f"{total}); at least {100 * target:g} % is asked, at most "
+                     f"{int(np.floor((1 - target) * total + 1e-9))} kept. Hint: the last round of your "
+                     "schedule should reach the target.")
     revived = sum(int((w.detach()[~keep[n]] != 0).sum()) for n, w in weights.items())
     if revived:
         raise NotYet(f"{revived} pruned weights are nonzero: the model is not as sparse as its masks say. "
                      "Hint: fine-tune with masks=... (MaskedSGD) so that weights and buffers stay at 0.")
     data = load_digits_split(seed=0)
-    dtype = next(model.parameters()).dtype
-    try:
-        acc = accuracy(model, data.X_test.to(dtype), data.y_test)
-    except Exception as err:  # noqa: BLE001 - a model of the wrong architecture gets a message
-        raise NotYet(f"evaluating your model on the digits test set failed ({type(err).__name__}: {err}). "
-                     "Hint: pass the lesson's 64 -> 64 -> 32 -> 10 MLP.") from None
+    with torch.no_grad():  # the answer's parameters, in the lesson's architecture (its own forward unused)
+        for n, p in lesson_net.named_parameters():
+            p.copy_(got[n].detach().cpu().to(torch.float64))
+    acc = accuracy(lesson_net, data.X_test.to(torch.float64), data.y_test)
     dense = dense_accuracy_seed0()
     drop = 100 * (dense - acc)
     if drop > allowed + 1e-9:

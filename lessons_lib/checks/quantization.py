@@ -32,20 +32,22 @@ def scale_and_zero_point(scale: object, zero_point: object) -> None:
                                  "r_max - r_min = 2 - (-1) = 3."),
         },
     )
+    hint_z = "z = round(-r_min / s) is the code that stands for the real number 0."
+    z = as_number(zero_point, "the zero point", hint_z)
+    if not z.is_integer():  # before any tolerance: 5.0000001 is not "close to 5", it is not a code
+        if np.isclose(z, 16.0 / 3.0, rtol=1e-3):
+            raise NotYet(f"{z:.10g} is -r_min / s with the wrong scale 3/16 and without rounding; z must "
+                         f"be an integer. Hint: {hint_z}")
+        raise NotYet(f"the zero point must be an integer (a code), so that 0.0 is a grid point; {z:.10g} "
+                     "is not one. Hint: round -r_min / s, and pass the integer itself.")
     number(
-        zero_point, 5.0, what="the zero point",
-        hint="z = round(-r_min / s) is the code that stands for the real number 0.",
+        zero_point, 5.0, what="the zero point", hint=hint_z,
         mistakes={
             "sign": (-5.0, "the zero point is round(-r_min / s) with r_min = -1, a positive code; "
                            "codes live in [0, 15]."),
-            "unrounded": (1.0 / (3.0 / 16.0), "5.33 is -r_min / s with the wrong scale 3/16 and "
-                                              "without rounding; z must be an integer."),
         },
-        rtol=1e-9,
+        rtol=0.0,
     )
-    if not float(zero_point).is_integer():
-        raise NotYet("the zero point must be an integer, so that 0.0 is a grid point. "
-                     "Hint: round -r_min / s.")
 
 
 def max_error(answer: object) -> None:
@@ -148,13 +150,36 @@ def _clipped_rms(w: np.ndarray, bits: int, c: float) -> float:
 #: near its minimum: on the seed-0 first layer (best c = 0.473) this accepts c in [0.461, 0.491],
 #: what a grid with steps of 0.01 or finer finds, and rejects the round guesses 0.45 and 0.5.
 CLIPPING_RTOL = 1e-3
+#: Exercise 4 is about 3-bit codes of W1, the first layer of lesson 06's seed-0 network.
+CLIPPING_BITS = 3
 
 
-def clipping(answer: object, rms_function: Callable[..., object], w: object, bits: int = 3) -> None:
-    """Exercise 4: the clipping fraction c with the smallest RMS error for symmetric per-tensor codes,
-    and the student's ``clipped_rms(w, bits, c)`` that found it."""
+def clipping(answer: object, rms_function: Callable[..., object], w: object = None,
+             bits: object = None) -> None:
+    """Exercise 4: the clipping fraction c with the smallest RMS error of 3-bit symmetric per-tensor
+    codes of W1, and the student's ``clipped_rms(w, bits, c)`` that found it.
+
+    The reference is computed here: W1 is the first layer of lesson 06's seed-0 network, trained by
+    :func:`_lesson_network` as the lesson trains it, and the bit width is 3. ``w`` and ``bits`` are
+    accepted for older calls only: another matrix or bit width gets a message, never a pass.
+    """
     c = as_number(answer, "the clipping fraction c",
                   "compute the RMS error for a grid of c in (0, 1] and take the c with the smallest error.")
+    if bits is not None:
+        b_given = as_number(bits, "bits", "leave bits out: the exercise is about 3-bit codes.")
+        if b_given != CLIPPING_BITS:
+            raise NotYet(f"bits = {b_given:g}: the exercise asks for {CLIPPING_BITS}-bit codes. Hint: call "
+                         "checks.quantization.clipping(best_c, clipped_rms).")
+    w1 = _lesson_network(0)[0][0].weight.detach().numpy().astype(float)
+    if w is not None:
+        try:
+            w_given = np.asarray(w.detach().cpu().numpy() if hasattr(w, "detach") else w, dtype=float)
+        except (TypeError, ValueError):
+            w_given = None
+        if w_given is None or w_given.shape != w1.shape or not np.allclose(w_given, w1, rtol=1e-9, atol=0):
+            raise NotYet("the check judges c on W1, the first layer of seed 0's network (it trains that "
+                         "network itself), not on the matrix you passed. Hint: find c on W1 and call "
+                         "checks.quantization.clipping(best_c, clipped_rms).")
     if not 0 < c <= 1:
         raise NotYet(f"c must be a fraction in (0, 1]; got {c:.6g}.")
     if not callable(rms_function):
@@ -175,18 +200,19 @@ def clipping(answer: object, rms_function: Callable[..., object], w: object, bit
             raise NotYet(f"clipped_rms(w, {b}, {c_test}) gives {got:.6g} on a test matrix; expected "
                          f"{want:.6g}. Hint: s = c * max|w| / (2^(bits-1) - 1), codes "
                          "clip(round(w / s), -(2^(bits-1) - 1), 2^(bits-1) - 1), error s * codes - w.")
-    w = np.asarray(w, dtype=float)
     grid = np.linspace(0.02, 1.0, 981)
-    errors = np.array([_clipped_rms(w, bits, g) for g in grid])
+    errors = np.array([_clipped_rms(w1, CLIPPING_BITS, g) for g in grid])
     best = float(errors.min())
-    mine = _clipped_rms(w, bits, c)
-    full = _clipped_rms(w, bits, 1.0)
+    mine = _clipped_rms(w1, CLIPPING_BITS, c)
+    full = _clipped_rms(w1, CLIPPING_BITS, 1.0)
+    if not full > 0:  # W1 is a trained layer: never all equal; guarded so that a division cannot fail
+        raise NotYet("the reference layer has no rounding error to reduce. Hint: rerun the lesson's setup.")
     if mine > (1 + CLIPPING_RTOL) * best:
         side = "smaller" if c > grid[errors.argmin()] else "larger"
-        raise NotYet(f"c = {c:.3f} gives RMS error {mine:.6g}; a {side} c does better (the best is "
+        raise NotYet(f"c = {c:.3f} gives RMS error {mine:.6g} on W1; a {side} c does better (the best is "
                      f"{best:.6g}). Hint: the curve is flat near its minimum: scan c in steps of 0.01 "
                      "or finer and take the argmin of the errors.")
-    passed(f"c = {c:.3f} gives RMS error {mine:.4g} against {full:.4g} without clipping "
+    passed(f"c = {c:.3f} gives RMS error {mine:.4g} on W1 against {full:.4g} without clipping "
            f"({100 * (1 - mine / full):.0f} % less): a few clamped large weights cost less than a coarse "
            "grid for all the small ones.")
 
@@ -195,7 +221,7 @@ def clipping(answer: object, rms_function: Callable[..., object], w: object, bit
 N_WEIGHTS = 6464
 STEPS = 88
 STEPS_PER_EPOCH = 22
-#: Same start network, same minibatches and lr 0.01, 0.01 * 87/88, 0.01 * 86/88: on each of the
+#: Same start network, same minibatches and η = 0.01, 0.01 * 87/88, 0.01 * 86/88: on each of the
 #: seeds 0 to 4 the first three steps of the decayed run change the same codes as the constant run.
 SAME_START = 3
 
@@ -257,10 +283,10 @@ def _qat_code_changes(seed: int, decay: bool) -> tuple[int, ...]:
 
 
 def decayed_lr_flips(decayed_per_step: object, seed: object = 0) -> None:
-    """Exercise 5: the per-step fractions of changed codes of 2-bit QAT with the lr decaying linearly to 0.
+    """Exercise 5: the per-step fractions of changed codes of 2-bit QAT with η decaying linearly to 0.
 
     The check computes its own references: it trains lesson 06's network of ``seed`` (0 to 4) and
-    runs the decayed and the constant-lr QAT itself. The answer must change as many codes as the
+    runs the decayed and the constant-η QAT itself. The answer must change as many codes as the
     check's decayed run at every one of the 88 steps (the two runs compute the same thing, so
     they agree exactly); then the last epochs of the decayed and constant runs are compared.
     """
@@ -290,22 +316,23 @@ def decayed_lr_flips(decayed_per_step: object, seed: object = 0) -> None:
         where = (f"at step {first} (of 0..{STEPS - 1}) your run changes {counts[first]} codes, the check's "
                  f"{decayed[first]}")
         if np.array_equal(counts, constant):
-            raise NotYet(f"these are the code changes of the constant-lr run of seed {seed_int} ({where}). "
-                         "Hint: let step k use lr 0.01 * (1 - k/88).")
+            raise NotYet(f"these are the code changes of the constant-η run of seed {seed_int} ({where}). "
+                         "Hint: let step k use η_k = 0.01 * (1 - k/88).")
         if first < SAME_START:
             raise NotYet(f"your run differs from seed {seed_int}'s already on its first steps ({where}), "
-                         "where the lr is still about 0.01. Hint: step k = 0 uses lr 0.01 itself (the "
+                         "where η is still about 0.01. Hint: step k = 0 uses η_0 = 0.01 itself (the "
                          "factor is 1 - k/88, not 1 - (k+1)/88); start from models[seed] (`model` for seed "
                          "0) with torch.Generator().manual_seed(seed), momentum 0.9 and 2 bits, and pass "
                          "that seed here.")
         if np.array_equal(counts[:STEPS_PER_EPOCH], constant[:STEPS_PER_EPOCH]):
-            raise NotYet(f"your first epoch is the constant-lr run's: your lr did not fall within it "
+            raise NotYet(f"your first epoch is the constant-η run's: your η did not fall within it "
                          f"({where}). Hint: step the scheduler after every optimizer step, not once per "
                          "epoch (print opt.param_groups[0]['lr'] on the last step: about 0.0001).")
-        raise NotYet(f"{where}. Hint: step k (k = 0..87, counted over all epochs) uses lr 0.01 * (1 - k/88); "
-                     "with LambdaLR(opt, lambda k: 1 - k / 88), call sched.step() after every opt.step().")
+        raise NotYet(f"{where}. Hint: step k (k = 0..87, counted over all epochs) uses "
+                     "η_k = 0.01 * (1 - k/88); with LambdaLR(opt, lambda k: 1 - k / 88), call sched.step() "
+                     "after every opt.step().")
     last = slice(-STEPS_PER_EPOCH, None)
     d, c = decayed[last].mean() / N_WEIGHTS, constant[last].mean() / N_WEIGHTS
     passed(f"your run changes as many codes as the check's at each of the {STEPS} steps. In the last "
-           f"epoch {100 * d:.3f} % of codes change per step with the lr decaying to 0, against "
-           f"{100 * c:.3f} % at a constant lr ({d / c:.2f} times as many; seed {seed_int}).")
+           f"epoch {100 * d:.3f} % of codes change per step with η decaying to 0, against "
+           f"{100 * c:.3f} % at a constant η ({d / c:.2f} times as many; seed {seed_int}).")
