@@ -139,44 +139,105 @@ def test_exercise_4_closed_form_counts_equal_simulated_counts():
     assert np.array_equal(simulated, g01.valley_steps(grid))
     assert g01.valley_fewest_steps()[0] == 120
     assert int(g01.valley_steps(2 / 6.3)[0]) == 121
+    distance = np.array([int(np.argmax(np.linalg.norm(p, axis=1) <= 1e-10)) for p in runs.points])
+    assert np.array_equal(distance, g01._valley_steps_to_distance(grid))
 
 
-def scan_solution(points):
-    """The lesson's solution with a grid of ``points`` rates over [0.05, 0.33]."""
-    grid = np.linspace(0.05, 0.33, points)
+def scan(points, lo=0.05, hi=0.33, steps=600, sentinel=10**9):
+    """The lesson's solution with a grid of ``points`` rates over [lo, hi]: (grid, counts, best lr)."""
+    grid = np.linspace(lo, hi, points)
     valley = surfaces.quadratic([0.3, 6.0], angle=0.4)
-    counts = optimizers.run(valley, [3.0, 2.0], "gd", lr=grid, steps=600).steps_to(1e-10)
-    return grid[np.array([10**9 if c is None else c for c in counts]).argmin()]
+    raw = optimizers.run(valley, [3.0, 2.0], "gd", lr=grid, steps=steps).steps_to(1e-10)
+    counts = np.array([sentinel if c is None else c for c in raw])
+    return grid, counts, grid[counts.argmin()]
 
 
-@pytest.mark.parametrize("answer", [scan_solution(561), scan_solution(29), 0.313, 0.315, 0.31, 0.317,
-                                    2 / 6.3, 0.3175])
-def test_exercise_4_right(answer, capsys):
-    out = passes(g01.best_lr_on_valley, answer, capsys=capsys)
-    assert "the fewest any learning rate needs is 120" in out
+SOLUTION = scan(561)
 
 
-@pytest.mark.parametrize(("answer", "message"), [
-    (0.33, "578 steps"),                 # the review's case: 4.8 times the fewest
-    (0.33, "not the largest that converges"),
-    (0.3333, "hardly shrinks"),
-    (1 / 3, "threshold 2/L"),
-    (0.34, "threshold 2/L"),
-    (0.32, "140 steps"),
-    (0.32, "above the fastest"),
-    (0.30, "126 steps"),
-    (0.30, "below the fastest"),
-    (1 / 6, "below the fastest"),
-    (120, "step count"),
-    (-0.3, "positive"),
-    ("0.313", "not the text"),
-    (None, "No answer yet"),
-    ([0.31, 0.32], "single number"),
+@pytest.mark.parametrize("args", [
+    SOLUTION,
+    scan(29),                                     # a coarse grid whose best is close enough (0.31)
+    scan(561, sentinel=np.inf),
+    scan(561, steps=300),                         # shorter runs: more lrs without a count
+    scan(101, lo=0.3, hi=0.32),                   # a fine grid near the optimum
+    (SOLUTION[0], list(SOLUTION[1]), SOLUTION[2]),  # lists
+    (list(SOLUTION[0]), [None if c == 10**9 else int(c) for c in SOLUTION[1]], float(SOLUTION[2])),
+    (*scan(561)[:2], 0.31300000000000006),        # the best typed back with rounding noise... of the grid
 ])
-def test_exercise_4_wrong(answer, message):
-    assert message in fails(g01.best_lr_on_valley, answer)
+def test_exercise_4_right(args, capsys):
+    out = passes(g01.best_lr_on_valley, *args, capsys=capsys)
+    assert "the fewest any learning rate needs is 120" in out and "needs 121" in out
 
 
-def test_exercise_4_takes_no_reference_from_the_student():
-    with pytest.raises(TypeError):
-        g01.best_lr_on_valley(0.33, 0.3, 6.5)  # the old signature let a student move the optimum
+def test_exercise_4_grid_values_one_by_one():
+    """Each best lr the check accepts on a grid that contains it: 0.313 to 0.3175 (at most 122 steps)."""
+    accepted = []
+    for best in [0.30, 0.31, 0.313, 0.315, 0.317, 2 / 6.3, 0.32, 0.33]:
+        grid = np.sort(np.append(np.linspace(0.05, 0.29, 12), best))
+        counts = g01.valley_steps(grid)
+        try:
+            g01.best_lr_on_valley(grid, counts, best)
+            accepted.append(best)
+        except NotYet:
+            pass
+    assert accepted == [0.31, 0.313, 0.315, 0.317, 2 / 6.3]
+
+
+def with_best(best, points=12):
+    """A grid of exact counts whose best lr is ``best``: the rest of the grid lies on the far side of
+    ``best`` from the fastest rates (below 0.29 for a best below them, above it otherwise)."""
+    rest = np.linspace(0.05, 0.29, points) if best < 0.31 else np.linspace(best, 0.3333, points + 1)[1:]
+    grid = np.sort(np.append(rest, best))
+    return grid, g01.valley_steps(grid), best
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    # the review's case: 0.33, the largest lr that converges, reported instead of the scan's best
+    ((SOLUTION[0], SOLUTION[1], 0.33), "largest learning rate of your grid that converges"),
+    ((SOLUTION[0], SOLUTION[1], 0.33), "not the one with the fewest steps"),
+    # the formula's value without a scan, or outside the scan
+    ((np.array([2 / 6.3]), np.array([121]), 2 / 6.3), "at least 10"),
+    ((2 / 6.3, 121, 2 / 6.3), "not a single number"),
+    ((SOLUTION[0], SOLUTION[1], 2 / 6.3), "formula the exercise asks you not to use"),
+    # a scan whose own best is too far from the fewest
+    (with_best(0.325), "hardly shrinks"),
+    (with_best(0.32), "140 steps"),
+    (with_best(0.32), "above the fastest"),
+    (with_best(0.30), "126 steps"),
+    (with_best(0.30), "below the fastest"),
+    (scan(10), "refine your grid"),
+    # counts that are not the grid's
+    ((SOLUTION[0], SOLUTION[1] + 1, SOLUTION[2]), "one too many"),
+    ((SOLUTION[0], np.where(SOLUTION[1] < 10**9, SOLUTION[1] - 1, 10**9), SOLUTION[2]), "one too few"),
+    ((SOLUTION[0], np.full(561, 120), SOLUTION[2]), "your count is 120, not"),
+    ((SOLUTION[0], SOLUTION[1][::-1], SOLUTION[2]), "your count is"),
+    ((SOLUTION[0], SOLUTION[1][:-1], SOLUTION[2]), "one count per learning rate"),
+    ((SOLUTION[1], SOLUTION[0], SOLUTION[2]), "looks like step counts"),
+    ((SOLUTION[0], np.full(561, 10**9), SOLUTION[2]), "none of your runs"),
+    ((SOLUTION[0], [None if 0.19 < lr < 0.2 else c for lr, c in zip(*SOLUTION[:2], strict=True)],
+      SOLUTION[2]), "your scan has no count"),
+    ((PAST := np.linspace(0.05, 0.34, 30), np.nan_to_num(g01._all_valley_steps(PAST), posinf=700), 0.1),
+     "does not converge"),
+    ((np.linspace(-0.1, 0.3, 30), np.ones(30), 0.1), "positive"),
+    (("0.313", SOLUTION[1], SOLUTION[2]), "not the text"),
+    ((None, None, None), "No scan yet"),
+    ((SOLUTION[0], None, SOLUTION[2]), "No step counts yet"),
+    ((SOLUTION[0], SOLUTION[1], None), "No answer yet"),
+    ((SOLUTION[0], SOLUTION[1], "0.313"), "not the text"),
+])
+def test_exercise_4_wrong(args, message):
+    assert message in fails(g01.best_lr_on_valley, *args)
+
+
+def test_exercise_4_distance_instead_of_loss_gap():
+    grid = np.linspace(0.05, 0.33, 57)
+    counts = g01._valley_steps_to_distance(grid)
+    assert "|x_k| <= 1e-10" in fails(g01.best_lr_on_valley, grid, counts, grid[counts.argmin()])
+
+
+def test_exercise_4_formula_value_alone_cannot_pass():
+    """2/(mu+L) = 0.3175 with a made-up scan around it: the counts are recounted and must be exact."""
+    grid = np.linspace(0.31, 0.325, 16)
+    fake = np.where(np.isclose(grid, 0.3175, atol=5e-4), 100, 200)
+    assert "your count is" in fails(g01.best_lr_on_valley, grid, fake, grid[fake.argmin()])

@@ -136,6 +136,32 @@ def one_step_short(x, y, theta0, lr, batches):
     return right_sgd(x, y, theta0, lr, batches[:-1])
 
 
+def divided_by_m(x, y, theta0, lr, batches):
+    """The batch's sum divided by m, as in the loss's 1/(2m), instead of by B."""
+    theta = np.array(theta0, dtype=float)
+    for idx in batches:
+        r = theta[0] + theta[1] * x[idx] - y[idx]
+        theta = theta - lr * np.array([r.sum(), (r * x[idx]).sum()]) / len(x)
+    return theta
+
+
+def halved(x, y, theta0, lr, batches):
+    """The 1/2 of (1/2m) sum r^2 kept in the gradient."""
+    return right_sgd(x, y, theta0, lr / 2, batches)
+
+
+def index_error(x, y, theta0, lr, batches):
+    return x[len(x) + 1]
+
+
+def empty_batch_mean(x, y, theta0, lr, batches):
+    theta = np.array(theta0, dtype=float)
+    for idx in batches:
+        r = theta[0] + theta[1] * x[idx] - y[idx]
+        theta = theta - lr * np.array([r.sum(), (r * x[idx]).sum()]) / (len(idx) - len(idx))
+    return theta
+
+
 @pytest.mark.parametrize("candidate", [right_sgd, right_sgd_matrix_form,
                                        lambda *args: list(right_sgd(*args))])
 def test_exercise_4_right(candidate, capsys):
@@ -144,51 +170,86 @@ def test_exercise_4_right(candidate, capsys):
 
 @pytest.mark.parametrize(("candidate", "message"), [
     (summed, "mean over the batch"),
+    (divided_by_m, "B/m = 1/5 of the right size"),
+    (halved, "half the right size"),
     (ascent, "step up the gradient"),
     (full_batch, "every sample at every step"),
     (sequential, "same theta"),
     (one_step_short, "expected"),
     (lambda *args: right_sgd(*args)[0], "shape (2,)"),
+    (lambda *args: None, "returned None"),
+    (lambda *args: "theta", "not the text"),
+    (lambda *args: [1.0, [2.0, 3.0]], "made of numbers"),
+    (index_error, "raised IndexError"),
     (0.5, "should be a function"),
 ])
 def test_exercise_4_wrong(candidate, message):
     assert message in fails(c02.minibatch_sgd, candidate)
 
 
-def test_exercise_4_stub_says_not_written():
+def test_exercise_4_a_crash_is_a_message_not_a_traceback():
+    with np.errstate(divide="ignore", invalid="ignore"):
+        message = fails(c02.minibatch_sgd, empty_batch_mean)
+    assert "m = 5, B = 1" in message
+
+
+def test_exercise_4_stub_is_not_hidden():
+    """A student copy's stub raises NotImplementedError: it must stop the notebook, as it does."""
     def stub(*args):
         raise NotImplementedError
 
-    assert "not written yet" in fails(c02.minibatch_sgd, stub)
+    with pytest.raises(NotImplementedError):
+        c02.minibatch_sgd(stub)
 
 
 # ---------------------------------------------------------------- exercise 5: a measured variance
 
 
-def measured(seeds, steps=100, seed=12, noise_sd=0.5):
+def final_iterates(seeds, steps=100, seed=12, noise_sd=0.5, lr_on_noise=True, start=0.0):
+    """The lesson's solution: the final iterates of ``seeds`` runs of the noisy 1-D model."""
     rng = np.random.default_rng(seed)
-    xs = np.zeros(seeds)
+    xs = np.full(seeds, start)
     for _ in range(steps):
-        xs = xs - 0.3 * (4.0 * xs + noise_sd * rng.standard_normal(seeds))
-    return xs.var()
+        noise = noise_sd * rng.standard_normal(seeds)
+        xs = xs - 0.3 * (4.0 * xs + noise) if lr_on_noise else (1 - 0.3 * 4.0) * xs - noise
+    return xs
 
 
 EXPECTED_5 = 0.3 * 0.25 / (4 * (2 - 1.2))
 
 
-@pytest.mark.parametrize("answer", [measured(20_000), measured(20_000, seed=3), EXPECTED_5 * 1.04,
-                                    EXPECTED_5 * 0.96])
+def test_exercise_5_standard_error_of_a_variance():
+    """sqrt(2/(n-1)), the exercise's text and the check's message, against a simulation."""
+    rng = np.random.default_rng(0)
+    variances = rng.standard_normal((400, 10_000)).var(axis=1, ddof=1)
+    assert abs(variances.std() / np.sqrt(2 / 9_999) - 1) < 0.1
+
+
+@pytest.mark.parametrize("answer", [
+    final_iterates(20_000),
+    final_iterates(10_000, seed=3),
+    list(final_iterates(10_000, seed=4)),
+    final_iterates(20_000, steps=10, start=1.0),  # (1 - lr lambda)^10 = 1e-7: the start is forgotten
+])
 def test_exercise_5_right(answer, capsys):
-    passes(c02.measured_stationary_variance, answer, capsys=capsys)
+    out = passes(c02.measured_stationary_variance, answer, capsys=capsys)
+    assert "relative standard error" in out
 
 
 @pytest.mark.parametrize(("answer", "message"), [
-    (np.sqrt(EXPECTED_5), "standard deviation"),
-    (measured(20_000, noise_sd=np.sqrt(0.5)), "0.5 is the standard deviation"),
-    (0.3 * 0.25 / 8, "small-step approximation"),
-    (EXPECTED_5 * 1.08, "above the formula"),
-    (EXPECTED_5 * 0.9, "below the formula"),
-    (-0.01, "positive"),
+    (EXPECTED_5, "formula's value"),                           # the review's case: computed, not measured
+    (final_iterates(20_000).var(), "not a single number"),     # the measured number instead of the samples
+    (final_iterates(800), "800 seeds"),
+    (final_iterates(800), "at least 10,000"),
+    (final_iterates(20_000, noise_sd=np.sqrt(0.5)), "0.5 is the standard deviation"),
+    (final_iterates(20_000, noise_sd=0.25), "standard deviation 0.25"),
+    (final_iterates(20_000, lr_on_noise=False), "multiplied by lr"),
+    (final_iterates(20_000, steps=2, start=5.0), "start is not forgotten"),
+    (np.full(20_000, 0.1), "all your final iterates are equal"),
+    (final_iterates(20_000) * 1.05, "above the formula"),
+    (final_iterates(20_000) * 0.94, "below the formula"),
+    (np.vstack([final_iterates(20_000)] * 3), "shape (n,)"),
+    (np.append(final_iterates(20_000), np.nan), "not finite"),
     ("0.0234", "not the text"),
     (None, "No measurement yet"),
 ])

@@ -3,7 +3,9 @@
 Tolerances (stated in each exercise's text): numbers asked for by hand are accepted to three
 significant figures (a relative error up to :data:`REL_TOL`); ``steps_needed`` must give the exact
 whole number; the scan of exercise 4 is judged by the number of steps its learning rate needs,
-which the check counts itself from the closed form of gradient descent on the valley.
+which the check counts itself from the closed form of gradient descent on the valley; the scan's
+step counts must be the exact ones (recounted from the closed form), so that the formula's value alone
+cannot pass.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import surfaces
-from . import NotYet, _plain, as_number, number, passed
+from . import NotYet, _numeric_kind, _plain, as_number, number, passed
 
 REL_TOL = 2.5e-3  # three significant figures of 0.5, 0.235294 and 0.882353 (0.0 %, 0.13 %, 0.04 %)
 
@@ -123,6 +125,8 @@ VALLEY_ANGLE = 0.4
 VALLEY_START = (3.0, 2.0)
 VALLEY_TOL = 1e-10
 STEPS_SLACK = 0.02  # accepted: at most 2 % more steps than the fewest any learning rate needs
+MIN_GRID = 10  # a scan: at least this many different learning rates
+NOT_REACHED = 10**6  # a count of None, nan, inf or at least this: "the run did not get there"
 
 
 @lru_cache(maxsize=1)
@@ -133,26 +137,55 @@ def _valley_modes() -> tuple[np.ndarray, np.ndarray]:
     return lam, Q.T @ np.asarray(VALLEY_START)
 
 
-def valley_steps(lr: float | np.ndarray) -> np.ndarray:
-    """Steps gradient descent needs on the exercise's valley, from its start, until the loss gap
-    0.5 sum_i lambda_i (1 - lr lambda_i)^(2k) z_i^2 is at most 1e-10 (closed form, no simulation).
-    ``lr`` must lie in (0, 2/L); the gap falls monotonically there, so a bisection finds k."""
-    lam, z = _valley_modes()
-    lr = np.atleast_1d(np.asarray(lr, dtype=float))
+def _first_step(lr: np.ndarray, weights: np.ndarray, tol: float) -> np.ndarray:
+    """The smallest k with sum_i weights_i (1 - lr lambda_i)^(2k) <= tol, for each lr in (0, 2/L)
+    (the sum falls monotonically in k there, so a bisection finds k)."""
+    lam, _ = _valley_modes()
+    if np.any(lr <= 0) or np.any(lr >= 2 / lam.max()):
+        raise ValueError("the closed-form count needs 0 < lr < 2/L")
     factor2 = (1 - lr[:, None] * lam) ** 2  # (n, 2), each < 1
 
-    def gap(k: np.ndarray) -> np.ndarray:
-        return 0.5 * np.sum(lam * z**2 * factor2 ** k[:, None], axis=1)
+    def value(k: np.ndarray) -> np.ndarray:
+        return np.sum(weights * factor2 ** k[:, None], axis=1)
 
-    lo = np.zeros(lr.shape)  # gap(lo) > tol (the start's gap is about 14)
+    lo = np.zeros(lr.shape)  # value(lo) > tol (the start's loss gap is about 14)
     hi = np.ones(lr.shape)
-    while np.any(small := gap(hi) > VALLEY_TOL):
+    while np.any(small := value(hi) > tol):
         hi = np.where(small, 2 * hi, hi)
     while np.any(hi - lo > 1):
         mid = np.floor((lo + hi) / 2)
-        above = gap(mid) > VALLEY_TOL
+        above = value(mid) > tol
         lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
     return hi.astype(int)
+
+
+def valley_gap(lr: float, k: float) -> float:
+    """The loss gap 0.5 sum_i lambda_i (1 - lr lambda_i)^(2k) z_i^2 after k steps of ``lr`` (closed form)."""
+    lam, z = _valley_modes()
+    return float(0.5 * np.sum(lam * z**2 * (1 - lr * lam) ** (2 * k)))
+
+
+def valley_steps(lr: float | np.ndarray) -> np.ndarray:
+    """Steps gradient descent needs on the exercise's valley, from its start, until the loss gap
+    0.5 sum_i lambda_i (1 - lr lambda_i)^(2k) z_i^2 is at most 1e-10 (closed form, no simulation).
+    ``lr`` must lie in (0, 2/L)."""
+    lam, z = _valley_modes()
+    return _first_step(np.atleast_1d(np.asarray(lr, dtype=float)), 0.5 * lam * z**2, VALLEY_TOL)
+
+
+def _valley_steps_to_distance(lr: np.ndarray) -> np.ndarray:
+    """A common mistake: the steps until |x_k| <= 1e-10 instead of the loss gap."""
+    _, z = _valley_modes()
+    return _first_step(lr, z**2, VALLEY_TOL**2)
+
+
+def _all_valley_steps(lr: np.ndarray) -> np.ndarray:
+    """valley_steps for any positive lr; inf where lr >= 2/L (gradient descent does not converge)."""
+    out = np.full(lr.shape, np.inf)
+    ok = lr < 2 / max(VALLEY_EIGENVALUES)
+    if ok.any():
+        out[ok] = valley_steps(lr[ok])
+    return out
 
 
 @lru_cache(maxsize=1)
@@ -166,41 +199,133 @@ def valley_fewest_steps() -> tuple[int, float, float]:
     return int(best), float(grid[counts == best].min()), float(grid[counts == best].max())
 
 
-def best_lr_on_valley(answer: object) -> None:
-    """Exercise 4: a best step found by a scan; judged by the steps it needs (at most 2 % over the fewest)."""
+def _scan_grid(grid: object, hint: str) -> np.ndarray:
+    if grid is None or grid is Ellipsis:
+        raise NotYet(f"No scan yet: pass the grid of learning rates you ran. Hint: {hint}")
+    grid = _plain(grid)
+    if isinstance(grid, str | bytes):
+        _numeric_kind(grid, "the grid of learning rates", f" Hint: {hint}")
+    if np.ndim(grid) == 0:
+        raise NotYet("the first argument is the grid of learning rates you scanned (an array), not a single "
+                     f"number: the exercise asks for a scan, not for one learning rate. Hint: {hint}")
+    _numeric_kind(grid, "the grid of learning rates", f" Hint: {hint}")
+    lrs = np.asarray(grid, dtype=float)
+    if lrs.ndim != 1:
+        raise NotYet(f"the grid should be a 1-D array of learning rates; got shape {lrs.shape}. Hint: {hint}")
+    if not np.all(np.isfinite(lrs)):
+        raise NotYet(f"the grid of learning rates should hold finite numbers. Hint: {hint}")
+    return lrs
+
+
+def _scan_counts(counts: object, n: int, hint: str) -> np.ndarray:
+    """The student's step counts as floats, NaN for None (a run that did not get there)."""
+    if counts is None or counts is Ellipsis:
+        raise NotYet(f"No step counts yet: pass one count per learning rate of your grid. Hint: {hint}")
+    counts = _plain(counts)
+    if np.ndim(counts) == 0 or isinstance(counts, str | bytes):
+        raise NotYet(f"the step counts should be a list or array, one per learning rate of your grid; "
+                     f"got {counts!r}. Hint: {hint}")
+    items = [np.nan if c is None else c for c in counts]
+    _numeric_kind(items, "the step counts", f" Hint: {hint}")
+    values = np.asarray(items, dtype=float)
+    if values.shape != (n,):
+        raise NotYet(f"you pass {values.size} step counts for {n} learning rates: one count per learning "
+                     f"rate, in the order of the grid. Hint: {hint}")
+    return values
+
+
+def best_lr_on_valley(grid: object, counts: object, best_lr: object) -> None:
+    """Exercise 4: a scan of learning rates, its step counts and the lr with the fewest. The counts
+    must be the exact ones (recounted from the closed form); the lr is judged by the steps it needs
+    (at most 2 % over the fewest any lr needs)."""
     mu, L = VALLEY_EIGENVALUES
-    hint = ("for every lr of your grid count the steps until the loss is at most 1e-10 (steps_to), "
-            "and report the lr whose count is smallest.")
-    value = as_number(answer, "the best learning rate", hint)
+    hint = ("run gradient descent for every lr of your grid in one call, count the steps until the loss "
+            "gap is at most 1e-10 (steps_to(1e-10)), and report the lr whose count is smallest.")
+    lrs = _scan_grid(grid, hint)
+    if np.unique(lrs).size < MIN_GRID:
+        raise NotYet(f"your grid has {np.unique(lrs).size} different learning rates; a scan needs at least "
+                     f"{MIN_GRID}: the exercise asks you to find the best step by experiment, not from the "
+                     f"formula 2/(mu+L). Hint: {hint}")
+    if np.any(lrs <= 0):
+        raise NotYet(f"a learning rate is positive; your grid holds {lrs[lrs <= 0][0]:g}. Hint: {hint}")
+    if np.all(lrs >= 1) and np.all(lrs == np.round(lrs)):
+        raise NotYet("your grid looks like step counts, not learning rates: pass the grid first, then the "
+                     f"counts, then the best learning rate. Hint: {hint}")
+    c = _scan_counts(counts, lrs.size, hint)
+    reached = np.isfinite(c) & (c < NOT_REACHED)
+    if not reached.any():
+        raise NotYet("none of your runs brought the loss gap to 1e-10: run more steps (a few hundred "
+                     f"suffice near the best learning rate). Hint: {hint}")
+    if np.any(c[reached] < 0) or np.any(c[reached] != np.round(c[reached])):
+        raise NotYet(f"step counts are whole numbers, 0 or more. Hint: {hint}")
+    true = _all_valley_steps(lrs)
+    wrong = reached & (c != true)
+    if wrong.any():  # a count one off is accepted where the gap at that step is 1e-10 up to rounding
+        for i in np.flatnonzero(wrong):
+            k = min(c[i], true[i])
+            if abs(c[i] - true[i]) == 1 and abs(valley_gap(lrs[i], k) / VALLEY_TOL - 1) < 1e-9:
+                wrong[i] = False
+    if wrong.any():
+        i = int(np.flatnonzero(wrong)[0])
+        if np.all(c[reached] == true[reached] + 1):
+            why = ("every count is one too many: steps_to gives the index k of the first iterate x_k with a "
+                   "gap of 1e-10 or below (x_0 is the start, step 0), not the number of iterates up to it.")
+        elif np.all(c[reached] == true[reached] - 1):
+            why = ("every count is one too few: count the steps k of the first x_k with a gap of 1e-10 "
+                   "or below.")
+        elif np.all(np.isfinite(true[reached])) and np.array_equal(
+                c[reached], _valley_steps_to_distance(lrs[reached]).astype(float)):
+            why = ("these are the steps until |x_k| <= 1e-10; the exercise counts the steps until the loss "
+                   "gap f(x_k) - f* is 1e-10 or below.")
+        elif np.isinf(true[i]):
+            why = (f"at lr = {lrs[i]:.4g} >= 2/L = {2 / L:.4g} gradient descent does not converge on this "
+                   "valley.")
+        else:
+            why = f"from the start (3, 2) the loss gap first reaches 1e-10 at step {true[i]:.0f} there."
+        raise NotYet(f"for lr = {lrs[i]:.4g} your count is {c[i]:.0f}, not {true[i]:.0f}: {why} Hint: {hint}")
+    missing = ~reached
+    if missing.any() and true[missing].min() <= c[reached].max():
+        i = int(np.flatnonzero(missing)[np.argmin(true[missing])])
+        longest = lrs[reached][np.argmax(c[reached])]
+        raise NotYet(f"for lr = {lrs[i]:.4g} your scan has no count, but gradient descent gets the loss "
+                     f"gap to 1e-10 there at step {true[i]:.0f}, before the {c[reached].max():.0f} steps you "
+                     f"count for lr = {longest:.4g}: run every learning rate for the same number of steps "
+                     f"and count them all. Hint: {hint}")
+    value = as_number(best_lr, "the best learning rate", hint)
+    fewest_yours = c[reached].min()
+    yours = lrs[reached & (c == fewest_yours)]
+    if not np.any(np.isclose(value, yours, rtol=1e-9, atol=0.0)):
+        if math.isclose(value, 2 / (mu + L), rel_tol=1e-3):
+            why = (f"{value:.4g} is 2/(mu+L), from the formula the exercise asks you not to use; the "
+                   "best learning rate of your scan")
+        elif math.isclose(value, lrs[reached].max(), rel_tol=1e-9):
+            why = (f"lr = {value:.4g} is the largest learning rate of your grid that converges, not the one "
+                   "with the fewest steps; that")
+        else:
+            why = f"lr = {value:.4g} is not the learning rate of your scan with the fewest steps; that"
+        raise NotYet(f"{why} is {yours[0]:.4g}, with {fewest_yours:.0f} steps. Hint: report "
+                     "grid[counts.argmin()].")
     fewest, lo, hi = valley_fewest_steps()
     allowed = math.floor(fewest * (1 + STEPS_SLACK))
-    if value <= 0:
-        raise NotYet(f"a learning rate is positive; got {value:g}. Hint: {hint}")
-    if value >= 2.0 / L:
-        if value >= 1 and value == int(value):
-            what = f"{value:g} looks like a step count, not a learning rate"
-        else:
-            what = (f"lr = {value:.4g} is at or past the threshold 2/L = {2 / L:.4g}, where gradient "
-                    "descent does not converge")
-        raise NotYet(f"{what}. Hint: {hint}")
     steps = int(valley_steps(value)[0])
     if steps <= allowed:
         opt_steps = int(valley_steps(2 / (mu + L))[0])
-        passed(f"lr = {value:.4g} needs {steps} steps; the fewest any learning rate needs is {fewest} "
-               f"(for lr in [{lo:.4f}, {hi:.4f}]), and 2/(mu+L) = {2 / (mu + L):.4f} needs {opt_steps}.")
+        passed(f"your scan of {lrs.size} learning rates has the exact counts; lr = {value:.4g} needs {steps} "
+               f"steps, and the fewest any learning rate needs is {fewest} (for lr in [{lo:.4f}, {hi:.4f}]); "
+               f"2/(mu+L) = {2 / (mu + L):.4f} needs {opt_steps}.")
         return
     ratio = steps / fewest
     if value > 0.97 * 2 / L:
         raise NotYet(f"lr = {value:.4g} needs {steps} steps, {ratio:.1f} times the fewest ({fewest}): "
                      f"just below the threshold 2/L = {2 / L:.4g} the steep direction's factor "
-                     f"1 - lr*L = {1 - value * L:+.3f} hardly shrinks. Hint: report the lr with the fewest "
-                     "steps, not the largest that converges.")
+                     f"1 - lr*L = {1 - value * L:+.3f} hardly shrinks. Hint: scan the learning rates below "
+                     "it; the fewest steps are not at the largest lr that converges.")
     if value > hi:
         side = ("above the fastest rates (past them the steep direction shrinks more slowly and the "
                 "count rises steeply)")
     else:
         side = "below the fastest rates (the flat direction is slower there)"
-    raise NotYet(f"lr = {value:.4g} needs {steps} steps; the fewest any learning rate needs is {fewest}, and "
-                 f"the check accepts up to {allowed} ({100 * STEPS_SLACK:.0f} % more). Your lr is {side}. "
-                 "Hint: refine your grid near the minimum of your step counts, and report the lr at that "
-                 "minimum.")
+    raise NotYet(f"the best lr of your scan, {value:.4g}, needs {steps} steps; the fewest any learning "
+                 f"rate needs is {fewest}, and the check accepts up to {allowed} "
+                 f"({100 * STEPS_SLACK:.0f} % more). Your lr is {side}. Hint: refine your grid near the "
+                 "minimum of your step counts, and report the lr at that minimum.")
