@@ -272,7 +272,7 @@ plt.show()
 #
 # ## 3. SGD, written out
 #
-# $$\theta_{k+1} = \theta_k - \eta_k\,\hat g_{B,k}(\theta_k),
+# $$\theta^{(k+1)} = \theta^{(k)} - \eta_k\,\hat g_{B,k}(\theta^{(k)}),
 # \qquad \hat g_{B,k} = \frac1B\sum_{j=1}^B g_{i_{k,j}}, \quad i_{k,j}\ \text{uniform on}\ \{1..m\}.$$
 
 
@@ -311,10 +311,10 @@ assert np.allclose(ours, reference.points, atol=1e-12)
 
 # %% [markdown]
 # For statistics we need many independent runs. The same loop, vectorised over `runs`
-# copies (each with its own minibatches), records the loss gap $J(\theta_k) - J^\star$ of
+# copies (each with its own minibatches), records the loss gap $J(\theta^{(k)}) - J^\star$ of
 # every run, and optionally the gap of the running average of the iterates from step
 # `average_from` on (section 6). Averaged over the runs, the gaps estimate the expected gap
-# $\mathbb{E}\,J(\theta_k) - J^\star$; `mean_and_halfwidth` gives that mean with the
+# $\mathbb{E}\,J(\theta^{(k)}) - J^\star$; `mean_and_halfwidth` gives that mean with the
 # half-width of its 95 % interval ($1.96$ standard errors, the runs being independent):
 
 
@@ -623,8 +623,8 @@ assert scale_factors == [0.57, 0.57, 2.72, 2.81]  # the factors the text quotes
 # within 5 % at each scale: halving $c$ multiplies $\operatorname{tr}A$ and the floor by
 # 0.57, doubling it multiplies $\operatorname{tr}A$ by 2.72 and the floor by 2.81.
 #
-# **The whole curve, without sampling.** The mean $\bar e_k = \mathbb{E}(\theta_k - \theta^\star)$
-# and the second moment $C_k = \mathbb{E}(\theta_k-\theta^\star)(\theta_k-\theta^\star)^\top$ obey
+# **The whole curve, without sampling.** The mean $\bar e_k = \mathbb{E}(\theta^{(k)} - \theta^\star)$
+# and the second moment $C_k = \mathbb{E}(\theta^{(k)}-\theta^\star)(\theta^{(k)}-\theta^\star)^\top$ obey
 # the equation above before it reaches its fixed point, plus one term that vanishes at the
 # fixed point (the curvature noise meets the residuals where $\bar e_k \ne 0$):
 #
@@ -632,9 +632,9 @@ assert scale_factors == [0.57, 0.57, 2.72, 2.81]  # the factors the text quotes
 # C_{k+1} = (I-\eta_kA)\,C_k\,(I-\eta_kA) + \frac{\eta_k^2}{B}\Big(\frac1m\sum_i a_ia_i^\top C_k\,a_ia_i^\top
 # - AC_kA + \frac2m\sum_i r_i\,(a_i^\top\bar e_k)\,a_ia_i^\top + S\Big),$$
 #
-# and $\mathbb{E}\,J(\theta_k) - J^\star = \tfrac12\operatorname{tr}(AC_k)$ exactly. For the
+# and $\mathbb{E}\,J(\theta^{(k)}) - J^\star = \tfrac12\operatorname{tr}(AC_k)$ exactly. For the
 # running average of the iterates from step $k_0$ on we need the covariances across
-# steps too; since $\mathbb{E}[\theta_{k+1}-\theta^\star\mid\theta_k] = (I-\eta A)(\theta_k-\theta^\star)$,
+# steps too; since $\mathbb{E}[\theta^{(k+1)}-\theta^\star\mid\theta^{(k)}] = (I-\eta A)(\theta^{(k)}-\theta^\star)$,
 # they are $\mathbb{E}\,e_ke_j^\top = (I-\eta A)^{k-j}C_j$ for $k \ge j$ (constant step). The
 # function below runs these recursions; every SGD experiment from here on is compared
 # with it. First two checks: started at $\theta^\star$ it must reach `floor_exact` (a linear
@@ -940,7 +940,7 @@ ax.loglog(k_avg, np.trace(np.linalg.solve(A, S)) / (2 * (k_avg - 999)), "k:", li
 ax.axhline(floor_exact(0.1, 1), color=OKABE["orange"], linestyle=":", linewidth=1)
 ax.text(1.2, floor_exact(0.1, 1) * 1.3, "constant-step floor (section 4)", color=OKABE["orange"], fontsize=8)
 ax.set_xlabel("step $k$ (log scale)")
-ax.set_ylabel(r"$\mathbb{E}\,J(\theta_k) - J^\star$: mean of 200 runs")
+ax.set_ylabel(r"$\mathbb{E}\,J(\theta^{(k)}) - J^\star$: mean of 200 runs")
 ax.set_title("SGD with B = 1 on least squares: three ways past the floor (bands: 95 % intervals)")
 ax.set_ylim(1e-6, 30)
 ax.legend(loc="lower left", fontsize=8)

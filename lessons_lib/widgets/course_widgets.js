@@ -1910,7 +1910,7 @@ function renderSgd(model, el) {
 
       const d0 = distances(new Float64Array(st.start), st.star)[0];
       const distPanel = new Panel(L.loss, [0, st.steps], [1e-7, 10.0 * d0], { ylog: true });
-      drawAxes(ctx, distPanel, { xlabel: "step k", ylabel: "\u2016\u03b8\u2096 \u2212 \u03b8*\u2016",
+      drawAxes(ctx, distPanel, { xlabel: "step k", ylabel: "\u2016\u03b8\u207d\u1d4f\u207e \u2212 \u03b8*\u2016",
         title: "distance to the least-squares solution" });
       ctx.save();
       distPanel.clip(ctx);

@@ -331,6 +331,7 @@ class SGDExplorer(CourseWidget):
         ax.set_title(f"least squares on m = {self.m} points (square: start)", fontsize=9)
         axd.set_ylim(1e-7, 10.0 * float(np.linalg.norm(self.start - self.theta_star)))
         axd.set_xlabel("step k")
+        axd.set_ylabel(r"$\|\theta^{(k)} - \theta^\star\|$")
         axd.set_title("distance to the least-squares solution")
         axd.legend(loc="lower left", fontsize=8)
         fig.tight_layout()
