@@ -11,25 +11,11 @@ import math
 
 import numpy as np
 import pytest
+from check_tables import fails, passes
 
 from lessons_lib import optimizers, surfaces
 from lessons_lib.checks import NotYet
 from lessons_lib.checks import gradient_descent as g01
-
-
-def passes(check, *args, capsys):
-    check(*args)
-    out = capsys.readouterr().out
-    assert out.startswith("Correct:"), out
-    return out
-
-
-def fails(check, *args):
-    with pytest.raises(NotYet) as error:
-        check(*args)
-    assert str(error.value)
-    return str(error.value)
-
 
 # ---------------------------------------------------------------- exercise 1: the threshold 2/L
 

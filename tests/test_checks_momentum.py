@@ -16,24 +16,11 @@ import math
 
 import numpy as np
 import pytest
+from check_tables import fails, passes
 
-from lessons_lib.checks import NotYet
 from lessons_lib.checks import momentum as m03
 
 # --------------------------------------------------------------------------- helpers
-
-
-def passes(check, *args, capsys):
-    check(*args)
-    out = capsys.readouterr().out
-    assert out.startswith("Correct:") and "Not yet" not in out
-
-
-def fails(check, *args):
-    with pytest.raises(NotYet) as error:
-        check(*args)
-    assert str(error.value)  # a message, not a bare failure
-    return str(error.value)
 
 
 # ---------------------------------------------------- exercise 1: sqrt(0.64) = 0.8, 0.1 %

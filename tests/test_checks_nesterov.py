@@ -13,23 +13,10 @@ import math
 import numpy as np
 import pytest
 import torch
+from check_tables import fails, passes
 
 from lessons_lib import optimizers, surfaces
-from lessons_lib.checks import NotYet
 from lessons_lib.checks import nesterov as c04
-
-
-def passes(check, answer, capsys):
-    check(answer)
-    assert capsys.readouterr().out.startswith("Correct:")
-
-
-def fails(check, answer):
-    with pytest.raises(NotYet) as error:
-        check(answer)
-    assert str(error.value)
-    return str(error.value)
-
 
 NOT_NUMBERS = ["0.72", None, True, [0.72, 0.72], np.nan, 1j]
 
@@ -39,7 +26,7 @@ NOT_NUMBERS = ["0.72", None, True, [0.72, 0.72], np.nan, 1j]
 @pytest.mark.parametrize("answer", [0.72, 0.9 * (1 - 0.2), 0.7205, 0.7195, np.float64(0.72),
                                     torch.tensor(0.72)])
 def test_exercise_1_right(answer, capsys):
-    passes(c04.effective_momentum, answer, capsys)
+    passes(c04.effective_momentum, answer, capsys=capsys)
 
 
 @pytest.mark.parametrize("answer, words", [
@@ -64,7 +51,7 @@ THRESHOLD = 3.8 / 28.0  # (2 + 2 beta) / ((1 + 2 beta) L) at beta = 0.9, L = 10:
 
 @pytest.mark.parametrize("answer", [THRESHOLD, 0.1357, 0.13571, 0.135714])
 def test_exercise_2_right(answer, capsys):
-    passes(c04.stability_limit, answer, capsys)
+    passes(c04.stability_limit, answer, capsys=capsys)
 
 
 @pytest.mark.parametrize("answer, words", [
@@ -196,7 +183,7 @@ def test_exercise_4_measurement_is_what_the_text_says(measured):
 def test_exercise_4_right(measured, capsys):
     for answer in (measured, round(measured, 4), round(measured, 5), 0.9006, 0.9007, 0.9008, 0.9005,
                    _measure(1500, 2000), _measure_by_hand(1000, 2000)):
-        passes(c04.textbook_rate, answer, capsys)
+        passes(c04.textbook_rate, answer, capsys=capsys)
 
 
 @pytest.mark.parametrize("answer, words", [

@@ -13,8 +13,8 @@ import re
 import numpy as np
 import pytest
 import torch
+from check_tables import fails, passes
 
-from lessons_lib.checks import NotYet
 from lessons_lib.checks import quantization as q06
 from lessons_lib.data import load_digits_split
 from lessons_lib.models import mlp
@@ -40,18 +40,6 @@ def lesson():
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def passes(check, *args, capsys):
-    check(*args)
-    assert capsys.readouterr().out.startswith("Correct:")
-
-
-def fails(check, *args):
-    with pytest.raises(NotYet) as error:
-        check(*args)
-    assert str(error.value)  # a message, not a bare failure
-    return str(error.value)
 
 
 # --------------------------------------------------------------------------- exercises 1 and 2

@@ -9,24 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from check_tables import fails, passes
 
-from lessons_lib.checks import NotYet
 from lessons_lib.checks import sgd as c02
-
-
-def passes(check, *args, capsys):
-    check(*args)
-    out = capsys.readouterr().out
-    assert out.startswith("Correct:"), out
-    return out
-
-
-def fails(check, *args):
-    with pytest.raises(NotYet) as error:
-        check(*args)
-    assert str(error.value)
-    return str(error.value)
-
 
 # ---------------------------------------------------------------- exercise 1: Var of a minibatch mean
 
