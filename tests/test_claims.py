@@ -156,9 +156,9 @@ def test_the_exercise_checks_accept_right_and_refuse_wrong_answers():
     checks.claims.worked_example_v2(np.array([-0.0014, -0.0028]))
     with pytest.raises(checks.NotYet, match="seed's number"):
         checks.claims.worked_example_v2([-0.0085, -0.0135])
-    checks.claims.nesterov_step_claim(0.3, 0.15, "does not hold")
+    checks.claims.nesterov_step_claim(0.38, 0.1357, "does not hold")
     with pytest.raises(checks.NotYet, match="does not fit"):
-        checks.claims.nesterov_step_claim(0.3, 0.15, "holds")
+        checks.claims.nesterov_step_claim(0.38, 0.1357, "holds")
 
     def seed003(learning_rate, momentum, params, grad, iters):  # the seed's bug: one gradient
         g0 = grad(params)

@@ -104,3 +104,40 @@ def test_no_assert_compares_a_thing_with_itself(lesson):
                     if len(args) == 2 and args[0] == args[1]:
                         same.append(f"line {node.lineno}: {ast.unparse(node.test)}")
     assert not same, "asserts that compare an expression with itself:\n" + "\n".join(same)
+
+
+def _conjuncts(node: ast.AST) -> list[ast.AST]:
+    """The terms of ``a and b and ...`` (the node itself when it is not an ``and``)."""
+    if isinstance(node, ast.BoolOp) and isinstance(node.op, ast.And):
+        return [t for v in node.values for t in _conjuncts(v)]
+    return [node]
+
+
+def _forced_findings(source: str) -> list[str]:
+    """Findings passed to ``claims.judge`` that an earlier ``assert`` of the notebook already fixes: a term
+    of the finding that is, or is the negation of, a term an assert above it requires to be true.
+    (Asserts after the verdict, such as those of what the summary says, are not counted.)"""
+    tree = ast.parse(source)
+    asserts = [n for n in ast.walk(tree) if isinstance(n, ast.Assert)]
+    forced = []
+    for call in _calls(tree, "judge"):
+        asserted = {ast.dump(t) for n in asserts if n.lineno < call.lineno for t in _conjuncts(n.test)}
+        for finding in list(call.args) + [k.value for k in call.keywords]:
+            for term in _conjuncts(finding):
+                negated = isinstance(term, ast.UnaryOp) and isinstance(term.op, ast.Not)
+                inner = term.operand if negated else term
+                if ast.dump(inner) in asserted:
+                    forced.append(f"line {call.lineno}: {ast.unparse(term)} is fixed by an assert")
+    return forced
+
+
+def test_no_verdict_is_forced_by_an_assert():
+    forced = _forced_findings(LESSON.with_suffix(".py").read_text(encoding="utf-8"))
+    assert not forced, "findings that an assert fixes before the verdict is computed:\n" + "\n".join(forced)
+
+
+def test_the_forced_verdict_check_catches_the_pattern():
+    source = ("assert gap < 1e-12\nledger.settle('x', claims.judge(literal=not gap < 1e-12))\n"
+              "assert same and other\nledger.settle('y', claims.judge(literal=not same and ok))\n"
+              "ledger.settle('z', claims.judge(literal=free))\n")
+    assert len(_forced_findings(source)) == 2
