@@ -136,15 +136,18 @@ def dequantize_blockwise(
 class SGD8bitMomentum(torch.optim.Optimizer):
     """SGD with momentum (PyTorch's form) whose buffer lives in 8-bit block-wise codes.
 
-    Each step::
+    Each step, with ``beta`` the momentum coefficient (the keyword ``momentum``)::
 
         g = grad + weight_decay * p
-        b = momentum * dequantize(state) + g      (b = g on the first step)
+        b = beta * dequantize(state) + g          (b = g on the first step)
         state = quantize_blockwise(b)             # uint8 codes + float32 absmax
-        p -= lr * b            (nesterov: p -= lr * (g + momentum * b))
+        p -= lr * b            (nesterov: p -= lr * (g + beta * b))
 
-    The update uses the float ``b`` of this step; only what is carried to the next
-    step is rounded. With ``momentum = 0`` no state is kept at all.
+    ``g``, ``b`` and the update are computed in the parameter's own dtype, as
+    ``torch.optim.SGD`` computes them; only the buffer carried to the next step is
+    rounded (to its 8-bit codes, whose scales are float32). So a run differs from
+    ``torch.optim.SGD`` with the same arguments only by that rounding: the first step
+    is identical. With ``momentum = 0`` no state is kept at all.
     """
 
     def __init__(
@@ -177,26 +180,26 @@ class SGD8bitMomentum(torch.optim.Optimizer):
             with torch.enable_grad():
                 loss = closure()
         for group in self.param_groups:
-            lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+            lr, beta, wd = group["lr"], group["momentum"], group["weight_decay"]
             bs, code = group["block_size"], group["code"]
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad.to(torch.float32)
+                g = p.grad
                 if wd != 0.0:
-                    g = g + wd * p
-                if mu == 0.0:
-                    p.add_(g.to(p.dtype), alpha=-lr)
+                    g = g.add(p, alpha=wd)
+                if beta == 0.0:
+                    p.add_(g, alpha=-lr)
                     continue
                 state = self.state[p]
                 if "codes" in state:
-                    b = dequantize_blockwise(state["codes"], state["absmax"], p.shape, bs, code)
-                    b = mu * b + g
+                    b = dequantize_blockwise(state["codes"], state["absmax"], p.shape, bs, code).to(p.dtype)
+                    b = b.mul_(beta).add_(g)
                 else:
                     b = g.clone()
                 state["codes"], state["absmax"] = quantize_blockwise(b, bs, code)
-                d = g + mu * b if group["nesterov"] else b
-                p.add_(d.to(p.dtype), alpha=-lr)
+                d = g.add(b, alpha=beta) if group["nesterov"] else b
+                p.add_(d, alpha=-lr)
         return loss
 
 

@@ -4,6 +4,8 @@ the review fail with a message (NotYet), never a traceback."""
 from __future__ import annotations
 
 import copy
+import json
+import pickle
 
 import numpy as np
 import pytest
@@ -32,14 +34,43 @@ def test_momentum_bytes_wrong(answer):
         check.momentum_bytes(answer)
 
 
+@pytest.mark.parametrize(("answer", "message"), [
+    (50_610, "number of entries"),
+    (404_880, "8 bytes per parameter"),
+    (200_800, "410 biases"),  # 4 x 50,200: the biases forgotten
+    (51_414, "8-bit block-wise size"),
+    (202_441, "too large"),
+    ("202440", "remove the quotes"),
+])
+def test_momentum_bytes_messages(answer, message):
+    with pytest.raises(NotYet, match=message):
+        check.momentum_bytes(answer)
+
+
 @pytest.mark.parametrize("answer", [2064, 2064.0, np.int32(2064)])
 def test_layer_bytes_right(answer):
     check.layer_bytes(answer)
 
 
-@pytest.mark.parametrize("answer", [1000 + 625 + 64, 2128, 2000, 1064, 2010, 2063.5, "2064", None, False])
+@pytest.mark.parametrize("answer", [1000 + 625 + 64, 2128, 2000, 1064, 2010, 1314, 2032, 2063.5, 2065, "2064",
+                                    None, False])
 def test_layer_bytes_wrong(answer):
     with pytest.raises(NotYet):
+        check.layer_bytes(answer)
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    (1000 + 625 + 64, "each code in a whole byte"),
+    (1314, "packs both the gaps and the codes to 5 bits"),  # 625 + 625 + 64
+    (2032, "2 bytes, not 1"),  # a 1-byte codebook
+    (2128, "float16"),
+    (2000, "codebook must be stored"),
+    (1064, "positions must be stored"),
+    (2010, "2\\^5 = 32 values"),
+    (2063.5, "whole number"),
+])
+def test_layer_bytes_messages(answer, message):
+    with pytest.raises(NotYet, match=message):
         check.layer_bytes(answer)
 
 
@@ -63,9 +94,49 @@ def _encode(positions):
 
 
 @pytest.mark.parametrize("decoder", [_decode, lambda d: tuple(_decode(d)),
-                                     lambda d: np.asarray(_decode(d), dtype=np.int64)])
-def test_positions_right(decoder):
-    check.positions_from_gaps(decoder, _encode)
+                                     lambda d: np.asarray(_decode(d), dtype=np.int64),
+                                     lambda d: np.asarray(_decode(d), dtype=np.int32),
+                                     lambda d: torch.tensor(_decode(d), dtype=torch.int64),
+                                     lambda d: torch.tensor(_decode(d), dtype=torch.int32)])
+def test_positions_right(decoder, capsys):
+    check.positions_from_gaps(decoder)
+    check.positions_from_gaps(decoder, _encode)  # the library's encoder passed along: the same bytes
+    assert capsys.readouterr().out.count("Correct:") == 2
+
+
+# the review's cases: an encoder-decoder pair of the student's own passes only if the check encodes with the
+# student's encoder; the check encodes with the course's format, so these decoders must fail
+_OWN_FORMATS = {
+    "pickle": (pickle.loads, pickle.dumps),
+    "json": (lambda d: json.loads(d.decode()), lambda p: json.dumps(p).encode()),
+    "int64 bytes": (lambda d: np.frombuffer(d, dtype=np.int64).tolist(),
+                    lambda p: np.asarray(p, dtype=np.int64).tobytes()),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_OWN_FORMATS))
+def test_own_format_pairs_fail(name):
+    decoder, encoder = _OWN_FORMATS[name]
+    with pytest.raises(NotYet, match="fails on the bytes|you return"):
+        check.positions_from_gaps(decoder)
+    with pytest.raises(NotYet, match="the encoder you passed|fails on the bytes|you return"):
+        check.positions_from_gaps(decoder, encoder)
+
+
+def test_an_encoder_other_than_the_format_is_refused():
+    with pytest.raises(NotYet, match="the encoder you passed writes"):
+        check.positions_from_gaps(_decode, lambda p: bytes(len(p)))
+    with pytest.raises(NotYet, match="the encoder you passed fails"):
+        check.positions_from_gaps(_decode, lambda p: 1 / 0)
+
+
+def test_a_stub_stops_the_notebook():
+    """A student copy's stub raises NotImplementedError: it must propagate (the copy stops there)."""
+    def stub(data):
+        raise NotImplementedError("write your solution here")
+
+    with pytest.raises(NotImplementedError):
+        check.positions_from_gaps(stub)
 
 
 @pytest.mark.parametrize("decoder", [
@@ -78,16 +149,33 @@ def test_positions_right(decoder):
     lambda d: [bool(p) for p in _decode(d)],
     lambda d: None,
     lambda d: [float(p) for p in _decode(d)],
+    lambda d: torch.tensor(_decode(d), dtype=torch.float64),
+    lambda d: torch.tensor([_decode(d)]),
+    lambda d: 1 / 0,
+    lambda d: [p for p in _decode(d) if p != 255],
     "not a function",
 ])
 def test_positions_wrong(decoder):
     with pytest.raises(NotYet):
-        check.positions_from_gaps(decoder, _encode)
+        check.positions_from_gaps(decoder)
 
 
 def test_positions_off_by_one_hint():
     with pytest.raises(NotYet, match="start from position -1, not 0"):
-        check.positions_from_gaps(lambda d: [p + 1 for p in _decode(d)], _encode)
+        check.positions_from_gaps(lambda d: [p + 1 for p in _decode(d)])
+    with pytest.raises(NotYet, match="one less everywhere"):
+        check.positions_from_gaps(lambda d: [p - 1 for p in _decode(d)])
+    with pytest.raises(NotYet, match="a byte 255 adds 255 zeros and no weight"):
+        check.positions_from_gaps(_escape_as_gap)
+
+
+def _escape_as_gap(data):
+    """A decoder that reads a byte 255 as an ordinary gap of 255 followed by a weight."""
+    positions, pos = [], -1
+    for byte in data:
+        pos += byte + 1
+        positions.append(pos)
+    return positions
 
 
 # ---------------------------------------------------------------- exercise 4
@@ -235,7 +323,19 @@ def test_hundredfold_wrong(solved, case):
         check.hundredfold(model, masks, **kwargs)
 
 
-def test_float32_model_is_measured(solved, capsys):
-    """A float32 copy is evaluated with float32 data (no dtype traceback)."""
+def test_float32_model_is_measured_in_float64(solved, capsys, monkeypatch):
+    """A float32 copy is reloaded and scored in float64, as the dense reference is (no dtype traceback)."""
+    import lessons_lib.training as training
+
+    seen = []
+    real = training.accuracy
+
+    def spy(net, X, y):
+        seen.append((next(net.parameters()).dtype, X.dtype))
+        return real(net, X, y)
+
+    check.dense_accuracy_seed0()  # cached before the spy goes in
+    monkeypatch.setattr(training, "accuracy", spy)
     check.hundredfold(copy.deepcopy(solved["model"]).float(), solved["masks"], bits=4)
     assert capsys.readouterr().out.startswith("Correct:")
+    assert seen == [(torch.float64, torch.float64)]

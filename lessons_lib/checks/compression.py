@@ -42,6 +42,8 @@ def momentum_bytes(answer: object) -> None:
         rtol=0.0,
         mistakes={
             "entries": (float(n), "50,610 is the number of entries; each is a float32 of 4 bytes."),
+            "no_biases": (4.0 * (n - 410), "that is 4 bytes for each of the 50,200 weights only; the 410 "
+                                           "biases are parameters too and have a buffer entry each."),
             "double": (8.0 * n, "that is 8 bytes per parameter: a float64 buffer, or two buffers (Adam's); "
                                 "SGD keeps one float32 buffer per parameter."),
             "eight_bit": (float(n + 4 * _blocks), "that is the 8-bit block-wise size; the question asks for "
@@ -68,12 +70,22 @@ def layer_bytes(answer: object) -> None:
             "no_index": (1064.0, "the positions must be stored too: without them the kept weights "
                                  "cannot be put back in place."),
             "levels": (2000.0 + 5 * 2, "a 5-bit codebook has 2^5 = 32 values, not 5."),
+            "all_bit_packed": (1000 * 5 / 8 + 1000 * 5 / 8 + 64,
+                               "that packs both the gaps and the codes to 5 bits; the format stores one byte "
+                               "per gap and one byte per code (bit packing is left to the compressor)."),
+            "byte_book": (2000.0 + 32, "each codebook value is a float16, 2 bytes, not 1."),
         },
     )
 
 
-def positions_from_gaps(candidate: Callable[[bytes], object], encoder: Callable[[Any], bytes]) -> None:
-    """Exercise 3: decoding relative indices must invert the encoder, long gaps included."""
+def positions_from_gaps(candidate: Callable[[bytes], object], encoder: object = None) -> None:
+    """Exercise 3: decoding relative indices must invert the course's encoder, long gaps included.
+
+    The cases are encoded here with the library's own encoder (:func:`compression._gaps`, the bytes
+    that :func:`compression.save_compressed` writes), never with a function the caller passes: a
+    decoder must read the course's format, not any format of its own. ``encoder`` (the lesson's
+    ``relative_indices``) is optional; if given, it must write exactly those bytes.
+    """
     if not callable(candidate):
         raise NotYet(f"positions_from_gaps should be a function; got {type(candidate).__name__}.")
     rng = np.random.default_rng(8)
@@ -87,8 +99,28 @@ def positions_from_gaps(candidate: Callable[[bytes], object], encoder: Callable[
         [],
     ]
     for positions in cases:
-        data = encoder(positions)
-        got = candidate(bytes(data))
+        data = compression._gaps(np.asarray(positions, dtype=np.int64))
+        if encoder is not None:
+            try:
+                theirs = bytes(encoder(positions))
+            except NotImplementedError:
+                raise
+            except Exception as exc:  # any failure of the student's code is feedback
+                raise NotYet(f"the encoder you passed fails on {positions}: {type(exc).__name__}: {exc}. "
+                             "Hint: pass the lesson's relative_indices, or leave the encoder out.") from None
+            if theirs != data:
+                raise NotYet(f"the encoder you passed writes {list(theirs)} for {positions}; the course's "
+                             f"format is {list(data)}. Hint: the check decodes the format of section 4; pass "
+                             "the lesson's relative_indices, or leave the encoder out.")
+        try:
+            got = candidate(bytes(data))
+        except NotImplementedError:  # a student copy's stub: let it stop the notebook
+            raise
+        except Exception as exc:  # any failure of the student's code is feedback
+            raise NotYet(f"your function fails on the bytes {list(data)} (the positions {positions}): "
+                         f"{type(exc).__name__}: {exc}. Hint: read the bytes one by one; a byte 255 "
+                         "adds 255 zeros and no weight, any other byte g adds g zeros and then one "
+                         "weight.") from None
         got_list = _int_list(got)
         if got_list != list(positions):
             if len(got_list) == len(positions) and positions and all(
@@ -108,7 +140,8 @@ def positions_from_gaps(candidate: Callable[[bytes], object], encoder: Callable[
             raise NotYet(f"for the bytes {list(data)} you return {got_list}; expected {positions}. Hint: "
                          "a byte 255 adds exactly 255 to the position; any other byte g adds g + 1 and "
                          "records a weight.")
-    passed(f"your decoder inverts the relative indices on {len(cases)} cases, gaps of 255 and more included.")
+    passed(f"your decoder reads the course's relative indices on {len(cases)} cases, gaps of 255 and more "
+           "included.")
 
 
 #: Exercise 4: at least this ratio and at most this drop; a student may ask for more, never less.
@@ -153,7 +186,8 @@ def hundredfold(
     drop <= 0.5 points against seed 0's dense network.
 
     Both references are computed here, never taken from the caller: the file is reloaded into a
-    fresh ``mlp(hidden=(300, 100))`` (so nothing outside the ``state_dict`` survives), the float32
+    fresh float64 ``mlp(hidden=(300, 100))`` (so nothing outside the ``state_dict`` survives, and the
+    score does not depend on the dtype the student's model computes in), the float32
     baseline is measured on that template, and the dense accuracy is that of seed 0's dense network
     trained as the lesson trains it (:func:`dense_accuracy_seed0`). ``dense_accuracy`` and
     ``float32_bytes`` are accepted for older calls and ignored; ``min_ratio`` may be raised and
@@ -177,9 +211,8 @@ def hundredfold(
     if not isinstance(model, nn.Module):
         raise NotYet(f"pass your pruned model (an nn.Module); got {type(model).__name__}.")
     state = model.state_dict()
-    floats = [v for v in state.values() if torch.is_tensor(v) and v.is_floating_point()]
-    dtype = floats[0].dtype if floats else torch.get_default_dtype()
-    template = mlp(hidden=(300, 100), seed=0).to(dtype)
+    # the reload is scored in float64, as the dense reference is, whatever dtype the model computes in
+    template = mlp(hidden=(300, 100), seed=0).to(torch.float64)
     want = {k: tuple(v.shape) for k, v in template.state_dict().items()}
     got = {k: tuple(v.shape) for k, v in state.items() if torch.is_tensor(v)}
     if got != want or len(got) != len(state):
@@ -199,8 +232,8 @@ def hundredfold(
                 reloaded = compression.load_compressed(file, template)
             except (ValueError, RuntimeError) as exc:
                 raise NotYet(f"the file written from your model does not reload: {exc}") from None
-    data = load_digits_split(seed=0)
-    acc = accuracy(reloaded, data.X_test.to(dtype), data.y_test)
+    data = load_digits_split(seed=0, dtype=torch.float64)
+    acc = accuracy(reloaded, data.X_test, data.y_test)
     dense = dense_accuracy_seed0()
     ratio = float32_bytes / n_bytes
     drop = 100 * (dense - acc)
@@ -219,7 +252,10 @@ def hundredfold(
 
 
 def _int_list(got: object) -> list[int]:
-    """The decoder's answer as a list of ints, or NotYet if it is not a sequence of integers."""
+    """The decoder's answer as a list of ints, or NotYet if it is not a flat sequence of integers
+    (a list or tuple of ints, or a 1-D integer NumPy array or torch tensor)."""
+    if hasattr(got, "detach") and hasattr(got, "numpy"):  # a torch tensor
+        got = got.detach().cpu().numpy()
     if isinstance(got, Mapping) or not isinstance(got, list | tuple | np.ndarray):
         raise NotYet(f"return the positions as a list of ints; got {type(got).__name__}.")
     if isinstance(got, np.ndarray) and got.ndim != 1:
