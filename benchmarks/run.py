@@ -174,11 +174,23 @@ def first_figure_ms() -> float | None:
 
 # --- compression (issue: compression lessons) --------------------------------
 
-_COMPRESSION: dict[str, float] = {}
+_COMPRESSION: dict[str, dict[str, float]] = {}
+COMPRESSION_SEEDS = range(5)
 
 
-def _compression_figures() -> dict[str, float]:
-    """One run of the whole pipeline (seed 0): prune, fine-tune, share weights, store, reload."""
+def _mean_and_interval(values: list[float]) -> dict[str, float]:
+    """Mean, the half-width of its 95 % t-interval, and the extremes of ``values``."""
+    from scipy import stats  # noqa: PLC0415 - scikit-learn's dependency, needed here only
+
+    x = np.asarray(values, dtype=float)
+    half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
+    return {"mean": float(x.mean()), "ci95": half, "min": float(x.min()), "max": float(x.max())}
+
+
+def _compression_figures() -> dict[str, dict[str, float]]:
+    """The whole pipeline (``compression.compression_experiment``: 30 dense epochs, five rounds of
+    pruning with 10 fine-tuning epochs each, 5-bit sharing, the file saved and reloaded; the
+    train/test split drawn with the same seed), seeds 0..4: mean, 95 % interval, extremes."""
     if not _COMPRESSION:
         import torch
 
@@ -186,17 +198,18 @@ def _compression_figures() -> dict[str, float]:
 
         torch.set_num_threads(1)
         torch.set_default_dtype(torch.float64)  # as the lessons compute: the same on every CPU
-        result = compression_experiment(seed=0, progress=False)
-        _COMPRESSION.update(ratio=result.ratio, drop=result.accuracy_drop)
+        runs = [compression_experiment(seed=s, progress=False) for s in COMPRESSION_SEEDS]
+        _COMPRESSION.update(ratio=_mean_and_interval([r.ratio for r in runs]),
+                            drop=_mean_and_interval([r.accuracy_drop for r in runs]))
     return _COMPRESSION
 
 
-def compression_ratio() -> float:
+def compression_ratio() -> dict[str, float]:
     """Bytes of the float32 model file over bytes of the compressed file that loads back."""
     return _compression_figures()["ratio"]
 
 
-def compression_acc_drop_pt() -> float:
+def compression_acc_drop_pt() -> dict[str, float]:
     """Dense test accuracy minus that of the reloaded compressed model, percentage points."""
     return _compression_figures()["drop"]
 
@@ -298,8 +311,8 @@ FIGURES: dict[str, tuple[Callable[[], object], str, Callable[[object], bool]]] =
     "first_figure_ms": (first_figure_ms, "reported", lambda v: v is not None),
     "static_html_slider_to_pixels_ms_p95": (static_html_slider_to_pixels_ms_p95, "<= 16.7",
                                             lambda v: v is not None and v <= 16.7),
-    "compression_ratio": (compression_ratio, ">= 50", lambda v: v >= 50),
-    "compression_acc_drop_pt": (compression_acc_drop_pt, "<= 0.5", lambda v: v <= 0.5),
+    "compression_ratio": (compression_ratio, "mean >= 50", lambda v: v["mean"] >= 50),
+    "compression_acc_drop_pt": (compression_acc_drop_pt, "mean <= 0.5", lambda v: v["mean"] <= 0.5),
     "momentum_state_8bit_acc_drop_pt": (momentum_state_8bit_acc_drop_pt, "<= 0.5", lambda v: v <= 0.5),
     "notebook_seconds": (notebook_seconds, "each <= 30",
                          lambda v: all(x <= 30 for x in v.values())),
@@ -314,6 +327,8 @@ def measure(names: list[str]) -> dict[str, object]:
     results = {}
     for name in names:
         value = FIGURES[name][0]()
+        if isinstance(value, dict):
+            value = {k: round(v, 3) if isinstance(v, float) else v for k, v in value.items()}
         results[name] = round(value, 3) if isinstance(value, float) else value
     return results
 
