@@ -122,9 +122,9 @@ def test_exercise_4_closed_form_counts_equal_simulated_counts():
     valley = surfaces.quadratic(list(g01.VALLEY_EIGENVALUES), angle=g01.VALLEY_ANGLE)
     runs = optimizers.run(valley, list(g01.VALLEY_START), "gd", lr=grid, steps=20_000)
     simulated = np.array([-1 if s is None else s for s in runs.steps_to(g01.VALLEY_TOL)])
-    assert np.array_equal(simulated, g01.valley_steps(grid))
-    assert g01.valley_fewest_steps()[0] == 120
-    assert int(g01.valley_steps(2 / 6.3)[0]) == 121
+    assert np.array_equal(simulated, g01._valley_steps(grid))
+    assert g01._valley_fewest_steps()[0] == 120
+    assert int(g01._valley_steps(2 / 6.3)[0]) == 121
     distance = np.array([int(np.argmax(np.linalg.norm(p, axis=1) <= 1e-10)) for p in runs.points])
     assert np.array_equal(distance, g01._valley_steps_to_distance(grid))
 
@@ -141,9 +141,14 @@ def scan(points, lo=0.05, hi=0.33, steps=600, sentinel=10**9):
 SOLUTION = scan(561)
 
 
+def anchored(grid):
+    """A grid with its exact counts and its best lr (what a scan anchored on a formula would report)."""
+    counts = g01._valley_steps(grid)
+    return grid, counts, grid[counts.argmin()]
+
+
 @pytest.mark.parametrize("args", [
     SOLUTION,
-    scan(29),                                     # a coarse grid whose best is close enough (0.31)
     scan(561, sentinel=np.inf),
     scan(561, steps=300),                         # shorter runs: more lrs without a count
     scan(101, lo=0.3, hi=0.32),                   # a fine grid near the optimum
@@ -157,17 +162,18 @@ def test_exercise_4_right(args, capsys):
 
 
 def test_exercise_4_grid_values_one_by_one():
-    """Each best lr the check accepts on a grid that contains it: 0.313 to 0.3175 (at most 122 steps)."""
+    """Each best lr the check accepts on a grid that contains it: 0.313 to 0.317 (the fewest, 120 steps);
+    not 0.31 (122) nor the formula's 2/(mu+L) = 0.3175 (121)."""
     accepted = []
     for best in [0.30, 0.31, 0.313, 0.315, 0.317, 2 / 6.3, 0.32, 0.33]:
         grid = np.sort(np.append(np.linspace(0.05, 0.29, 12), best))
-        counts = g01.valley_steps(grid)
+        counts = g01._valley_steps(grid)
         try:
             g01.best_lr_on_valley(grid, counts, best)
             accepted.append(best)
         except NotYet:
             pass
-    assert accepted == [0.31, 0.313, 0.315, 0.317, 2 / 6.3]
+    assert accepted == [0.313, 0.315, 0.317]
 
 
 def with_best(best, points=12):
@@ -175,7 +181,7 @@ def with_best(best, points=12):
     ``best`` from the fastest rates (below 0.29 for a best below them, above it otherwise)."""
     rest = np.linspace(0.05, 0.29, points) if best < 0.31 else np.linspace(best, 0.3333, points + 1)[1:]
     grid = np.sort(np.append(rest, best))
-    return grid, g01.valley_steps(grid), best
+    return grid, g01._valley_steps(grid), best
 
 
 @pytest.mark.parametrize(("args", "message"), [
@@ -193,6 +199,13 @@ def with_best(best, points=12):
     (with_best(0.30), "126 steps"),
     (with_best(0.30), "below the fastest"),
     (scan(10), "refine your grid"),
+    (scan(29), "needs 122 steps"),                # a coarse grid's best, 0.31: 2 % over the fewest
+    (scan(29), "accepts only an lr that needs the fewest"),
+    # grids anchored on the formula (the second review's cases): 2/(mu+L) needs 121, one over the fewest
+    (anchored(np.linspace(0.25, 2 / 6.3, 10)), "itself needs 121"),
+    (anchored(np.linspace(2 / 6.3, 0.33, 10)), "needs 121 steps"),
+    (anchored(np.linspace(2 / 6.3, 0.33, 10)), "above the fastest"),
+    (anchored(np.linspace(0.05, 2 / 6.3, 40)), "0.3106, needs 121 steps"),
     # counts that are not the grid's
     ((SOLUTION[0], SOLUTION[1] + 1, SOLUTION[2]), "one too many"),
     ((SOLUTION[0], np.where(SOLUTION[1] < 10**9, SOLUTION[1] - 1, 10**9), SOLUTION[2]), "one too few"),

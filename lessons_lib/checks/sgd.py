@@ -2,8 +2,9 @@
 
 Tolerances (stated in the exercises' text): exercises 1-3 accept a relative error up to
 :data:`REL_TOL` (three significant figures); exercise 4 compares with the reference to a relative
-1e-9; exercise 5 takes the final iterates of at least 10,000 runs and accepts their variance within
-5 % of the formula.
+1e-9; exercise 5 takes every iterate of at least 10,000 runs of at least 20 steps, checks that they are
+runs of the model (start, contraction, fresh noise per step), and accepts the variance of the final
+iterates within 5 % of the formula.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ def minibatch_variance(answer: object) -> None:
                                        "has B times the variance of one."),
             "std": (4.0 / np.sqrt(16), "dividing by sqrt(B) is the rule for the standard deviation, "
                                        "not for the variance."),
+            "sd_of_mean": (np.sqrt(4.0 / 16), "that is the standard deviation of the mean, sqrt(4/16); "
+                                              "the question asks for the variance, its square."),
             "unchanged": (4.0, "averaging independent samples does reduce the variance."),
             "sum": (4.0 * 16, "that is the variance of the sum of the 16 gradients, not of their mean."),
         },
@@ -45,6 +48,10 @@ def stationary_variance(answer: object) -> None:
             "small_step": (lr * s2 / (2 * lam), "that is the small-step approximation lr s^2/(2 lambda); "
                                                 "keep the factor (2 - lr*lambda) exactly."),
             "no_two": (lr * s2 / lam, "the denominator is lambda (2 - lr*lambda), not lambda."),
+            "no_lambda": (lr * s2 / (2 - lr * lam),
+                          "lambda is missing from the denominator: 1 - (1 - lr*lambda)^2 = "
+                          "lr*lambda (2 - lr*lambda), and lr^2 s^2 / (lr*lambda (2 - lr*lambda)) "
+                          "keeps one lambda."),
             "lr_squared": (lr**2 * s2, "that is the noise added in one step, lr^2 s^2, not the "
                                        "level where adding and contracting balance."),
             "std": (np.sqrt(lr * s2 / (lam * (2 - lr * lam))),
@@ -96,7 +103,7 @@ def _sgd_cases() -> list[tuple]:
     for m, B, steps, lr in [(5, 1, 3, 0.1), (20, 4, 10, 0.05), (50, 50, 5, 0.3), (30, 7, 25, 0.02)]:
         x = rng.uniform(-1.0, 2.0, m)
         y = 0.5 - 1.5 * x + 0.2 * rng.standard_normal(m)
-        batches = [rng.integers(0, m, size=B) for _ in range(steps)]
+        batches = [np.arange(m) if B == m else rng.integers(0, m, size=B) for _ in range(steps)]
         cases.append((x, y, np.array([0.3, -0.2]), lr, batches))
     return cases
 
@@ -137,6 +144,10 @@ def minibatch_sgd(candidate: Callable[..., object]) -> None:
 
         if B > 1 and same_as(_sgd_reference(x, y, theta0, lr * B, batches)):
             raise NotYet("your steps are B times too large: use the mean over the batch, not the sum.")
+        if same_as(_sgd_reference(x, y, theta0, 2 * lr, batches)):
+            raise NotYet("your steps are twice the right size: the loss is (1/2m) sum r^2, and its 1/2 "
+                         "cancels the 2 of the derivative of r^2, so the gradient is mean(r * a), "
+                         "not 2 mean(r * a).")
         if B < m and same_as(_sgd_reference(x, y, theta0, lr * B / m, batches)):
             raise NotYet(f"{where}, your steps are B/m = {B}/{m} of the right size: the 1/m of the loss "
                          "averages over the whole data set, a minibatch's gradient averages over its own B "
@@ -156,75 +167,132 @@ def minibatch_sgd(candidate: Callable[..., object]) -> None:
     passed("minibatch_sgd agrees with the reference on 4 data sets (batch sizes 1, 4, 7 and the full set).")
 
 
-# Exercise 5: the model, the number of seeds it asks for, and the tolerance.
+# Exercise 5: the model, its start, the number of seeds and steps it asks for, and the tolerances.
 MEASURE_LR, MEASURE_LAM, MEASURE_S = 0.3, 4.0, 0.5
+MEASURE_START = 1.0
 MIN_SEEDS = 10_000  # relative standard error sqrt(2/(n-1)) = 1.4 %: the 5 % tolerance is 3.5 of them
+MIN_STEPS = 20  # |1 - lr*lambda|^20 = 0.2^20 = 1e-14: the start is forgotten
 MEASURE_RTOL = 0.05
+# Judging the steps themselves, over at least 20 x 10,000 = 200,000 of them (standard errors below 0.003):
+RHO_ATOL = 0.02  # the fitted contraction x_{k+1} / x_k (least squares) within 0.02 of 1 - lr*lambda
+NOISE_RTOL = 0.03  # the variance of x_{k+1} - (1 - lr*lambda) x_k within 3 % of (lr s)^2
+NOISE_CORR_ATOL = 0.02  # the noise of consecutive steps uncorrelated: |correlation| below 0.02
 
 
-def measured_stationary_variance(final_iterates: object) -> None:
-    """Exercise 5: the final iterates of at least 10,000 independent runs of the noisy 1-D model
-    (lr = 0.3, lambda = 4, s = 0.5); their variance must lie within 5 % of the formula.
+def _lag_correlation(noise: np.ndarray) -> float:
+    """The correlation of the noise of consecutive steps, pooled over steps and seeds."""
+    return float(np.sum(noise[1:] * noise[:-1]) / np.sqrt(np.sum(noise[1:] ** 2) * np.sum(noise[:-1] ** 2)))
 
-    The check takes the samples, not a number, and computes their variance itself: a value worked
-    out from the formula cannot pass for a measurement."""
+
+def _stationary_hint() -> str:
+    return ("keep every iterate: xs = np.empty((steps + 1, n)), xs[0] = 1.0, and for each step "
+            "xs[k + 1] = xs[k] - lr*(lambda*xs[k] + 0.5*z) with z = rng.standard_normal(n), a new draw per "
+            "step; n >= 10,000 seeds, steps >= 20; pass xs.")
+
+
+def measured_stationary_variance(iterates: object) -> None:
+    """Exercise 5: every iterate of at least 10,000 independent runs of the noisy 1-D model
+    x_{k+1} = x_k - lr (lambda x_k + xi_k), lr = 0.3, lambda = 4, xi_k ~ N(0, 0.5^2), from x_0 = 1:
+    an array of shape (steps + 1, n), steps >= 20. The variance of the last row must lie within 5 %
+    of the formula.
+
+    The check takes the runs, not a number, and checks that they are runs: row 0 is the start, each
+    row follows from the one before by the contraction 1 - lr*lambda plus fresh noise of variance
+    (lr s)^2, uncorrelated from step to step. Samples drawn from the formula's distribution, a fixed
+    array, or one step from 0 are not such runs."""
     lr, lam, s = MEASURE_LR, MEASURE_LAM, MEASURE_S
+    rho = 1 - lr * lam
     expected = lr * s**2 / (lam * (2 - lr * lam))
-    hint = ("run x <- x - lr*(lambda*x + 0.5*z) for an array of at least 10,000 seeds at once (z standard "
-            "normal, a new draw per step), for enough steps to forget the start, and pass the final array.")
-    if final_iterates is None or final_iterates is Ellipsis:
+    hint = _stationary_hint()
+    if iterates is None or iterates is Ellipsis:
         raise NotYet(f"No measurement yet. Hint: {hint}")
-    final_iterates = _plain(final_iterates)
-    if isinstance(final_iterates, str | bytes):
-        _numeric_kind(final_iterates, "the final iterates", f" Hint: {hint}")
-    if np.ndim(final_iterates) == 0:
-        value = as_number(final_iterates, "the final iterates", hint)
+    iterates = _plain(iterates)
+    if isinstance(iterates, str | bytes):
+        _numeric_kind(iterates, "the iterates", f" Hint: {hint}")
+    if np.ndim(iterates) == 0:
+        value = as_number(iterates, "the iterates", hint)
         formula = (" It is the formula's value, too: the exercise asks for a measurement."
                    if abs(value / expected - 1) < 1e-3 else "")
-        raise NotYet(f"pass the final iterates of your runs, one number per seed (an array), not a single "
-                     f"number ({value:.4g}): the check computes their variance itself.{formula} Hint: {hint}")
-    _numeric_kind(final_iterates, "the final iterates", f" Hint: {hint}")
-    xs = np.asarray(final_iterates, dtype=float)
-    if xs.ndim != 1:
-        raise NotYet(f"pass the final iterates only, one per seed (shape (n,)); got shape {xs.shape}. If you "
-                     f"kept every step, pass the last row. Hint: {hint}")
-    if not np.all(np.isfinite(xs)):
-        raise NotYet(f"some of your final iterates are not finite (the run diverged?). Hint: {hint}")
-    n = xs.size
+        raise NotYet(f"pass every iterate of your runs (an array of shape (steps + 1, n)), not a single "
+                     f"number ({value:.4g}): the check computes the variance itself.{formula} Hint: {hint}")
+    _numeric_kind(iterates, "the iterates", f" Hint: {hint}")
+    xs = np.asarray(iterates, dtype=float)
+    if xs.ndim != 2:
+        raise NotYet(f"pass every iterate of your runs, shape (steps + 1, n): row k holds x_k of every seed; "
+                     f"got shape {xs.shape}. The check verifies that each row follows from the one before, "
+                     f"so the final iterates alone are not enough. Hint: {hint}")
+    if xs.shape[0] >= MIN_SEEDS > xs.shape[1]:
+        raise NotYet(f"your array has shape {xs.shape}: one row per step and one column per seed, shape "
+                     f"(steps + 1, n); pass its transpose. Hint: {hint}")
+    steps, n = xs.shape[0] - 1, xs.shape[1]
     if n < MIN_SEEDS:
         rel_se = np.sqrt(2 / max(n - 1, 1))
         raise NotYet(f"{n} seeds: the variance of n samples has a relative standard error of about "
                      f"sqrt(2/(n-1)) = {100 * rel_se:.1f} %, too much for a 5 % test. The check asks for at "
                      f"least {MIN_SEEDS:,} (1.4 %). Hint: {hint}")
-    value = xs.var()
-    if np.all(xs == xs[0]):
+    if steps < MIN_STEPS:
+        raise NotYet(f"{steps} step{'s' if steps != 1 else ''}: run at least {MIN_STEPS}, so that the start "
+                     f"is forgotten ((1 - lr*lambda)^{MIN_STEPS} = {abs(rho) ** MIN_STEPS:.0e}). "
+                     f"Hint: {hint}")
+    if not np.all(np.isfinite(xs)):
+        raise NotYet(f"some of your iterates are not finite (the run diverged?). Hint: {hint}")
+    if not np.allclose(xs[0], MEASURE_START, rtol=0, atol=1e-12):
+        raise NotYet(f"row 0 should be the start, x_0 = {MEASURE_START:g} for every seed; yours holds "
+                     f"{xs[0, 0]:.4g}{' and other values' if np.ptp(xs[0]) > 0 else ''}. Hint: {hint}")
+    before, after = xs[:-1], xs[1:]
+    fitted = float(np.sum(after * before) / np.sum(before**2))
+    if abs(fitted - rho) > RHO_ATOL:
+        if abs(fitted - (1 - lam)) < RHO_ATOL or abs(fitted - (1 - lr)) < RHO_ATOL:
+            why = (f"x_(k+1) = {fitted:.3f} x_k + noise on average; with lr = {lr:g} and lambda = {lam:g} "
+                   f"the factor is 1 - lr*lambda = {rho:+.1f} (both multiply x_k).")
+        elif abs(_lag_correlation(after - rho * before)) > 0.5:
+            why = (f"your rows follow x_(k+1) = {fitted:+.3f} x_k + noise on average, and the noise of "
+                   "consecutive steps is correlated: draw new noise at every step (a noise that stays "
+                   "the same is carried from step to step).")
+        elif abs(fitted) < RHO_ATOL:
+            why = ("each row of your array is unrelated to the row before (fitted factor "
+                   f"{fitted:+.3f}): these are not runs of x_(k+1) = (1 - lr*lambda) x_k - lr xi_k.")
+        else:
+            why = (f"your rows follow x_(k+1) = {fitted:+.3f} x_k + noise on average; the model's factor is "
+                   f"1 - lr*lambda = {rho:+.1f}.")
+        raise NotYet(f"{why} Hint: {hint}")
+    noise = after - rho * before  # -lr * xi_k, if the runs are the model's
+    noise_var = float(noise.var())
+    want_noise = (lr * s) ** 2
+    if abs(noise_var / want_noise - 1) > NOISE_RTOL:
+        named = {
+            "variance_as_sd": (lr**2 * s, "it fits noise of variance 0.5, but 0.5 is the standard deviation: "
+                                          "multiply standard normals by 0.5."),
+            "no_lr_on_noise": (s**2, "it fits x <- (1 - lr*lambda) x - noise: the noise enters the step "
+                                     "multiplied by lr, like the gradient it belongs to."),
+            "sd_of_noise_squared": (lr**2 * s**4, "it fits noise of standard deviation 0.25 = 0.5^2: the "
+                                                  "standard deviation is 0.5."),
+        }
+        why = next((w for v, w in named.values() if abs(noise_var / v - 1) <= NOISE_RTOL),
+                   f"it should be (lr * 0.5)^2 = {want_noise:.4g}.")
+        raise NotYet(f"the noise of your steps, x_(k+1) - (1 - lr*lambda) x_k, has variance {noise_var:.4g}: "
+                     f"{why} Hint: {hint}")
+    if abs(noise.mean()) > 5 * np.sqrt(noise_var / noise.size):
+        raise NotYet(f"the noise of your steps has mean {noise.mean():.3g}, more than five standard errors "
+                     f"from 0: the gradient noise has mean 0. Hint: {hint}")
+    corr = _lag_correlation(noise)
+    if abs(corr) > NOISE_CORR_ATOL:
+        raise NotYet(f"the noise of consecutive steps is correlated ({corr:+.2f}): draw new noise at every "
+                     f"step. Hint: {hint}")
+    final = xs[-1]
+    if np.all(final == final[0]):
         raise NotYet("all your final iterates are equal: every seed needs its own noise, a new draw per "
                      f"seed and step. Hint: {hint}")
-    if abs(xs.mean()) > 4 * np.sqrt(value / n):
-        raise NotYet(f"the mean of your final iterates is {xs.mean():.3g}, more than four standard errors "
-                     "from 0, where the stationary distribution is centred: the start is not forgotten yet "
-                     f"(more steps), or the noise has a non-zero mean. Hint: {hint}")
+    value = float(final.var())
     rel = value / expected - 1
     if abs(rel) <= MEASURE_RTOL:
-        passed(f"the variance of your {n:,} final iterates is {value:.5f}; the formula "
-               f"lr s^2/(lambda (2 - lr lambda)) gives {expected:.5f} ({100 * rel:+.1f} %; the relative "
-               f"standard error of a variance from {n:,} samples is about "
-               f"{100 * np.sqrt(2 / (n - 1)):.1f} %).")
+        passed(f"your {n:,} runs of {steps} steps follow the model (x_(k+1) = {fitted:+.3f} x_k + noise of "
+               f"variance {noise_var:.5f}; {rho:+.1f} and {want_noise:.5f} wanted). The variance of the "
+               f"final iterates is {value:.5f}; the formula lr s^2/(lambda (2 - lr lambda)) gives "
+               f"{expected:.5f} ({100 * rel:+.1f} %; the relative standard error of a variance from {n:,} "
+               f"samples is about {100 * np.sqrt(2 / (n - 1)):.1f} %).")
         return
-    named = {
-        "variance_as_sd": (lr * s / (lam * (2 - lr * lam)),
-                           "it fits noise of variance 0.5, but 0.5 is the standard deviation: multiply "
-                           "standard normals by 0.5."),
-        "no_lr_on_noise": (s**2 / (1 - (1 - lr * lam) ** 2),
-                           "it fits x <- (1 - lr*lambda) x - noise: the noise enters the step multiplied by "
-                           "lr, like the gradient it belongs to."),
-        "sd_of_noise_squared": (lr * s**4 / (lam * (2 - lr * lam)),
-                                "it fits noise of standard deviation 0.25 = 0.5^2: the standard deviation "
-                                "is 0.5."),
-    }
-    for wrong, why in named.values():
-        if abs(value / wrong - 1) <= MEASURE_RTOL:
-            raise NotYet(f"the variance of your final iterates is {value:.4g}, not near {expected:.4g}: "
-                         f"{why} Hint: {hint}")
-    raise NotYet(f"the variance of your final iterates is {value:.4g}, {100 * abs(rel):.0f} % "
-                 f"{'above' if rel > 0 else 'below'} the formula's value. Hint: {hint}")
+    raise NotYet(f"the variance of your final iterates is {value:.4g}, {100 * abs(rel):.1f} % "
+                 f"{'above' if rel > 0 else 'below'} the formula's value {expected:.4g}, although your steps "
+                 "follow the model: a correct measurement misses by this much about once in 2,500 tries; "
+                 f"run again with another seed. Hint: {hint}")
