@@ -88,6 +88,7 @@ def test_exercise_2_hand_rounded_gradient(capsys):
     (0.9 * V2 + 0.02 * G3, "no factor 2"),
     (V2 + 0.01 * G3, "multiplied by beta"),
     (0.9 * V2 / 0.01 + G3, "PyTorch's buffer"),
+    (-V3, "minus v3, the velocity of the other lessons' form"),  # the course's v = beta v - eta g
     (np.round(V3, 4), "is not v3"),  # four decimals: off by 4e-5, beyond the stated 1e-6
     ([0.0, 0.0, 0.0], "shape"),
 ])

@@ -50,8 +50,9 @@ def _iterate(steps: int, grad: Callable[[np.ndarray], np.ndarray] = _grad,
 def _vector(answer: object, expected: np.ndarray, *, what: str, hint: str,
             mistakes: Mapping[str, tuple[np.ndarray, str]] | None = None, atol: float = ATOL) -> None:
     """Check a vector answer of shape (2,) [theta0, theta1]; named wrong answers get their own message."""
-    vector(answer, expected, what=what, hint=hint, mistakes=mistakes, atol=atol,
-           shape_hint="Remember that theta is the vector (theta0, theta1), not one number.")
+    with np.printoptions(suppress=True):  # fixed decimals: [0.001 1.002], not [1.000e-03 1.002e+00]
+        vector(answer, expected, what=what, hint=hint, mistakes=mistakes, atol=atol,
+               shape_hint="Remember that theta is the vector (theta0, theta1), not one number.")
 
 
 def theta_after_first_iteration(answer: object) -> None:
@@ -92,6 +93,9 @@ def third_iteration(v3: object, theta3: object) -> None:
             "factor_two": (BETA * v2 + 2 * ETA * g3,
                            "the 1/2 in J cancels the 2 from the square: no factor 2."),
             "no_decay": (v2 + ETA * g3, "the old velocity is multiplied by beta = 0.9 before g3 is added."),
+            "negated": (-v3_ok, "that is minus v3, the velocity of the other lessons' form v = beta v - "
+                                "eta g, theta = theta + v. This lesson uses the seed's form v3 = 0.9 v2 + "
+                                "0.01 g3, theta3 = theta2 - v3: same iterates, opposite sign of v."),
             "torch_buffer": (BETA * v2 / ETA + g3, "that is PyTorch's buffer b3 = 0.9 b2 + g3 (with "
                                                    "b2 = v2/eta); the lesson's v is eta * b."),
         },
