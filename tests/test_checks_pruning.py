@@ -52,6 +52,8 @@ def test_drift_limit_wrong(answer):
     (0.018, "negative direction"),
     (-0.18, "learning rate"),
     (-0.019, "too small"),
+    (0, "buffer is not masked"),  # the belief that a masked gradient keeps the weight at 0
+    (0.0, "buffer is not masked"),
 ])
 def test_drift_limit_names_the_mistake(answer, message):
     with pytest.raises(NotYet, match=message):

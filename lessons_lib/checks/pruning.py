@@ -51,6 +51,9 @@ def drift_limit(answer: object) -> None:
         "one_step": (-lr * b0 * beta, "that is only the first step; the buffer keeps pushing, "
                                       "shrinking by β each time."),
         "no_lr": (-b0 * beta / (1 - beta), "the learning rate η multiplies every step."),
+        "stays_zero": (0.0, "masking the gradient does not stop the weight: the buffer is not masked, "
+                            "so b = β^k b0 keeps moving it by -η b at every step (it would stay at 0 "
+                            "only if the buffer were masked too)."),
     }
     value = as_number(answer, what, hint)
     if np.isclose(value, expected, rtol=1e-6, atol=0.0):

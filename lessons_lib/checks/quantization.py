@@ -63,8 +63,9 @@ def max_error(answer: object) -> None:
                              "errs by at most half of it."),
             "128": (0.635 / 128 / 2, "the symmetric grid uses 2^(b-1) - 1 = 127 positive levels, "
                                      "not 128 (code -128 is left unused)."),
-            "affine": (0.635 / 255, "that treats 0.635 as the full range over 255 steps; the symmetric "
-                                    "range is [-0.635, 0.635]."),
+            "affine": (0.635 / 255, "that is half of 1.27/255, a step that cuts the symmetric range "
+                                    "[-0.635, 0.635] into 255 steps (the affine count 2^8 - 1); the "
+                                    "symmetric grid has 2 * 127 = 254 steps across it, so s = 0.635/127."),
             "range_no_half": (2 * 0.635 / 255, "that divides the symmetric range 1.27 by 255 steps "
                                                "and forgets the half."),
         },
@@ -147,7 +148,7 @@ def _clipped_rms(w: np.ndarray, bits: int, c: float) -> float:
 
 
 #: Exercise 4 accepts a c whose RMS error is within 0.1 % of the best one. The curve is flat
-#: near its minimum: on the seed-0 first layer (best c = 0.473) this accepts c in [0.461, 0.491],
+#: near its minimum: on the seed-0 first layer (best c = 0.473) this accepts c in [0.461, 0.490],
 #: what a grid with steps of 0.01 or finer finds, and rejects the round guesses 0.45 and 0.5.
 CLIPPING_RTOL = 1e-3
 #: Exercise 4 is about 3-bit codes of W1, the first layer of lesson 06's seed-0 network.
@@ -320,10 +321,12 @@ def decayed_lr_flips(decayed_per_step: object, seed: object = 0) -> None:
                          "Hint: let step k use η_k = 0.01 * (1 - k/88).")
         if first < SAME_START:
             raise NotYet(f"your run differs from seed {seed_int}'s already on its first steps ({where}), "
-                         "where η is still about 0.01. Hint: step k = 0 uses η_0 = 0.01 itself (the "
-                         "factor is 1 - k/88, not 1 - (k+1)/88); start from models[seed] (`model` for seed "
-                         "0) with torch.Generator().manual_seed(seed), momentum 0.9 and 2 bits, and pass "
-                         "that seed here.")
+                         "where η is still about 0.01, so the decay is not what differs. Hint: check, in "
+                         "this order, the momentum (β = 0.9: with β = 0 the runs part at step 1), the start "
+                         "network and the seed (models[seed], `model` for seed 0, minibatches from "
+                         "torch.Generator().manual_seed(seed), and that seed passed here), 2 bits, and "
+                         "that step k = 0 uses η_0 = 0.01 itself (the factor is 1 - k/88, not "
+                         "1 - (k+1)/88).")
         if np.array_equal(counts[:STEPS_PER_EPOCH], constant[:STEPS_PER_EPOCH]):
             raise NotYet(f"your first epoch is the constant-η run's: your η did not fall within it "
                          f"({where}). Hint: step the scheduler after every optimizer step, not once per "
