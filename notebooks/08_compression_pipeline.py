@@ -122,8 +122,11 @@ def path(name):
 #
 # The lesson computes in float64 (the setup cell makes it torch's default type) so that its
 # printed numbers are the same on every CPU: float32 sums round differently with AVX-512,
-# AVX2 or no vector unit and with the thread count, and over thousands of training steps
-# those differences grow into accuracies a few images apart. A deployed model is stored in
+# AVX2 or no vector unit and with the thread count, and training carries such differences
+# forward from step to step. In float64 the printed outputs come out the same (the course's
+# tests rerun the notebook with torch held to no vector instructions,
+# `ATEN_CPU_CAPABILITY=default`, and two threads, and compare every printed output; see the
+# README). A deployed model is stored in
 # float32: where bytes are counted, the float32 size is what counts (and the network in the
 # float32 file, with the float32-rounded weights, is checked to score exactly what the
 # float64 one does, on every seed).
@@ -131,8 +134,9 @@ def path(name):
 # The data are the 1,797 handwritten digits of 8x8 pixels that ship with scikit-learn, a copy
 # of the test set of the UCI *Optical Recognition of Handwritten Digits* data (E. Alpaydin
 # and C. Kaynak, 1998). The network has LeNet-300-100's hidden layers on their 64 pixels:
-# $64 \to 300 \to 100 \to 10$. Train it densely with SGD and momentum 0.9; seed 0 is the
-# network that sections 2 to 4 take apart, the other seeds join in section 5:
+# $64 \to 300 \to 100 \to 10$. Train it densely with SGD and momentum, $\eta = 0.1$ and
+# $\beta = 0.9$, for 20 epochs in minibatches of 64; seed 0 is the network that sections 2
+# to 4 take apart, the other seeds join in section 5:
 
 # %%
 data = load_digits_split(seed=0)  # one fixed split; the seeds vary initialisation and data order
@@ -191,12 +195,13 @@ assert accuracy(dense32, data.X_test, data.y_test) == dense_acc
 #
 # Iterative global magnitude pruning as in lesson 07: 75 %, 90 %, 95 %, then 97 % of the
 # weight matrices' entries, fine-tuning after each round with the mask-aware momentum step
-# (`train(..., masks=...)` uses `MaskedSGD`). To keep the accuracy up to 97 %, every round's
-# fine-tuning also *distils* from the dense network (Hinton, Vinyals and Dean, "Distilling the
+# (`train(..., masks=...)` uses `MaskedSGD`, here with $\eta = 0.03$, $\beta = 0.9$ and batches
+# of 64). Every round's fine-tuning also *distils* from the dense network (Hinton, Vinyals and Dean, "Distilling the
 # Knowledge in a Neural Network", 2015): the loss is
 # $(1-\alpha)\,\mathrm{CE}(z, y) + \alpha T^2\,\mathrm{KL}(\mathrm{softmax}(\tilde z/T)\,\|\,\mathrm{softmax}(z/T))$
-# with the student's logits $z$, the dense teacher's logits $\tilde z$, $\alpha = 0.9$, $T = 4$.
-# A copy is kept after each round for the size-accuracy plot of section 6.
+# with the student's logits $z$, the dense teacher's logits $\tilde z$, $\alpha = 0.9$, $T = 4$
+# (a choice of this pipeline; how much it helps is not measured here). A copy is kept after
+# each round for the size-accuracy plot of section 6.
 #
 # Round $r = 0, 1, 2, 3$ of seed $k$ shuffles its minibatches with seed $10k + r + 1$.
 
@@ -519,6 +524,22 @@ assert huffman["gaps"] < 8 * packed(index_bytes) < huffman["gaps"] + table_bits[
 assert (f"{(huffman['codes'] + table_bits['codes']) / n_kept:.1f}",
         f"{(huffman['gaps'] + table_bits['gaps']) / n_kept:.1f}") == ("3.7", "7.2")  # as the text says
 
+
+def entropy_bits(symbols):
+    """Empirical entropy H of the byte string's symbols, in bits per symbol."""
+    p = np.unique(np.frombuffer(symbols, dtype=np.uint8), return_counts=True)[1] / len(symbols)
+    return float(-(p * np.log2(p)).sum())
+
+
+# an independent check of huffman_bits: an optimal prefix code spends between H and H + 1 bits per symbol
+print("per layer, Huffman bits per symbol against the entropy H (an optimal prefix code lies in [H, H + 1)):")
+for name, u in zip((n for n, v in units.items() if isinstance(v, compression.CompressedTensor)), layers,
+                   strict=True):
+    for kind, symbols in (("codes", u.codes.tobytes()), ("gaps", relative_indices(u.positions))):
+        H, per_symbol = entropy_bits(symbols), huffman_bits(symbols) / len(symbols)
+        print(f"  {name:9s} {kind:5s}: {len(symbols):5,d} symbols, H = {H:.3f}, Huffman {per_symbol:.3f}")
+        assert H - 1e-12 <= per_symbol < H + 1
+
 # %% [markdown]
 # Before compression each kept weight costs about two bytes (2.06: its gap and its code, plus
 # an escape byte for the occasional long gap); each packed on its own, the codes come to about
@@ -652,9 +673,12 @@ assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.59"  # "at l
 #
 # A caveat about the evidence: the schedule and the number of bits were chosen looking at
 # this same test set (there is no separate validation split in a lesson this size). The
-# library's `compression.compression_experiment` runs a variant (five rounds to 96 %, 5
-# bits, lr 0.05, batches of 32); the benchmark script reports one seed of it, which by the
-# spread above can land a few images either way.
+# library's `compression.compression_experiment` runs a variant: it trains the dense network
+# for 30 epochs, prunes in five rounds (50, 75, 87.5, 94 and 96 %) with 10 epochs of distilled
+# fine-tuning each, all with $\eta = 0.05$, $\beta = 0.9$ and batches of 32, stores 5 bits per
+# weight, and draws its training/test split from its seed (`load_digits_split(seed=seed)`:
+# seed 0's split is this lesson's, other seeds' are not). The benchmark script reports one
+# seed of it, which by the spread above can land a few images either way.
 #
 # ## 6. Accuracy against size
 #
@@ -799,6 +823,8 @@ print(f"ours, 64-300-100-10 on 8x8 digits, mean of 5 seeds: {n_params:,} paramet
 small_params = count_parameters(mlp(seed=0))  # lessons 06 and 07's 64-64-32-10
 print(f"LeNet-300-100 has {lenet_params / n_params:.1f} times the parameters of ours; lessons 06 and 07's "
       f"64-64-32-10 has {small_params:,}, 1/{n_params / small_params:.1f} of ours")
+assert f"{lenet_params / n_params:.1f}" == "5.3" and small_params == 6_570 and f"{n_params / small_params:.1f}" == "7.7"
+assert lenet_params == 266_610 and round(4 * lenet_params / 1000) == 1_066  # "about 4 bytes per parameter"
 kept_share = np.array([r["kept"] / (n_params - 410) for r in runs.values()])
 print(f"weights kept (after dead units): {100 * kept_share.min():.1f} % to {100 * kept_share.max():.1f} % "
       f"over the five seeds; seed 0 per layer: "
@@ -844,7 +870,8 @@ plt.show()
 #   long gaps (section 4), both packed further by the compressor.
 # * **The baseline.** Our float32 baseline is a `torch.save` file (the pickle structure
 #   printed in section 1, under 2 % of it, on top of the raw floats); the paper's 1,070 KB is
-#   4 bytes per parameter (printed above).
+#   about 4 bytes per parameter (4 x 266,610 bytes = 1,066 KB against the published 1,070,
+#   printed above).
 # * **The baseline network.** 64-300-100-10 is much larger than lessons 06 and 07 needed on
 #   the same data (they train 64-64-32-10, with 6,570 parameters, 1/7.7 of ours); part of our ratio
 #   may measure that redundancy rather than the method (not measured here).
@@ -1052,7 +1079,10 @@ for_big = momentum8bit.momentum_state_bytes(dense)
 print(f"for the 64-300-100-10 network: float32 {for_big.float32:,} bytes, 8-bit {for_big.eight_bit:,} bytes")
 
 # %% [markdown]
-# The 8-bit buffer takes about a quarter of the memory of a float32 one. Its cost in
+# The 8-bit buffer takes about a quarter of the memory of a float32 one *between steps*.
+# During a step `SGD8bitMomentum` rebuilds one tensor's buffer at a time at full precision
+# (it dequantizes, updates and quantizes again), so its peak holds one such tensor as well;
+# Dettmers et al.'s kernels dequantize and update block by block instead. Its cost in
 # accuracy is too small to see with eight seeds: the mean difference is a fraction of a
 # test image, and its 95 % interval contains 0 and stays below the goal of 0.5 points.
 # Single seeds, though, range from two test images in favour of the 8-bit buffer to three
@@ -1062,9 +1092,8 @@ print(f"for the 64-300-100-10 network: float32 {for_big.float32:,} bytes, 8-bit 
 # Why bother, for a network this small? Not for its sake: the argument is Dettmers et al.'s,
 # for large models. Optimizer state "uses memory that might otherwise be allocated to model
 # parameters, thereby limiting the maximum size of models trained in practice" (their
-# abstract); in their section 1.1 they count 4 bytes per parameter for momentum and 8
-# for Adam's two buffers in 32 bits, 4 GB and 8 GB for a model of a billion parameters, and
-# 1 GB and 2 GB in 8 bits.
+# abstract). At 4 bytes per parameter for a float32 momentum buffer (8 for Adam's two), a
+# model of a billion parameters carries gigabytes of optimizer state.
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.4), gridspec_kw={"width_ratios": [1, 1.4]})
@@ -1190,24 +1219,34 @@ checks.compression.positions_from_gaps(positions_from_gaps)
 # ### Exercise 4 (explore)
 #
 # Reach a compression ratio of **at least 100** with an accuracy drop of **at most 0.5
-# points** (at most two test images) against seed 0's dense network, measured honestly. Start from
-# any snapshot or from the final `model` and its `masks` (seed 0); ideas: fewer bits,
-# quantizing the biases as well (`save_compressed(..., bias_bits=...)`), pruning further
-# with more fine-tuning. The check writes your file, reloads it into a fresh network and
-# measures size and accuracy itself, against references it computes itself: the float32 file
-# of a 64-300-100-10 network and the test accuracy of seed 0's dense network, which it trains
-# as section 1 does; it scores the reloaded network in float64. Fine-tune on the training
-# split only (`train(model, data, ...)` trains on `data.X_train` alone): the test images
-# judge the result and must not shape it. The check judges one network: as section 5
-# showed, another seed could land a few images either way.
+# points** against seed 0's dense network, measured honestly and over several fine-tuning
+# runs. One fine-tuning run is one draw: as section 5 showed, a run lands a few test images
+# either way, and keeping the lucky draw would tune on the test set. So write a *recipe*:
+# a function `recipe_4(seed)` that starts from seed 0's final `model` and its `masks` (or a
+# snapshot; work on a copy), compresses it, fine-tuning with `seed` as its minibatch seed if
+# it fine-tunes, and returns `(model, masks, bits)` or `(model, masks, bits, bias_bits)`.
+# Ideas: fewer bits, quantizing the biases as well (`save_compressed(..., bias_bits=...)`),
+# pruning further with more fine-tuning. The check runs the recipe for the seeds 0, 1, 2, 3
+# and 4, writes each file, reloads it into a fresh network and measures size and accuracy
+# itself, against references it computes itself: the float32 file of a 64-300-100-10
+# network and the test accuracy of seed 0's dense network, which it trains as section 1
+# does; it scores the reloaded networks in float64. It asks for a ratio of at least 100 on
+# every seed and a mean drop of at most 0.5 points over the five (at most 2.25 test images
+# on average). Fine-tune on the training split only (`train(model, data, ...)` trains on
+# `data.X_train` alone): the test images judge the recipe and must not shape it. (The
+# solution prunes to 97.8 %, fine-tunes 8 epochs with $\eta = 0.01$ and stores 4-bit weights
+# and biases; the check prints its five results.)
 
 # %%
-### BEGIN SOLUTION
-model_4 = copy.deepcopy(model)  # prune seed 0's model further, to 98 %, and fine-tune it again
-masks_4 = pruning.global_magnitude_masks(pruning.prunable_weights(model_4), 0.98)
-train(model_4, data, epochs=8, lr=0.03, momentum=0.9, batch_size=64, seed=5, masks=masks_4, teacher=dense,
-      progress=True)
-masks_4 = compression.remove_dead_units(model_4, masks_4)
-bits_4, bias_bits_4 = 4, None
-### END SOLUTION
-checks.compression.hundredfold(model_4, masks_4, bits=bits_4, bias_bits=bias_bits_4)
+def recipe_4(seed):
+    ### BEGIN SOLUTION
+    model_4 = copy.deepcopy(model)  # seed 0's 97 % model, pruned further and fine-tuned again
+    masks_4 = pruning.global_magnitude_masks(pruning.prunable_weights(model_4), 0.978)
+    train(model_4, data, epochs=8, lr=0.01, momentum=0.9, batch_size=64, seed=seed, masks=masks_4,
+          teacher=dense, progress=True)
+    masks_4 = compression.remove_dead_units(model_4, masks_4)
+    return model_4, masks_4, 4, 4  # 4-bit weights, 4-bit biases
+    ### END SOLUTION
+
+
+checks.compression.hundredfold(recipe_4)
