@@ -84,6 +84,8 @@
 # | $n$ | bits per stored number (lessons 06 and 08) | |
 # | $s$, $z$, $q$ | a quantizer's scale, zero point and integer code: $\hat w = s\,(q - z)$ (lesson 06) | |
 # | $M$ | a pruning mask of zeros and ones: the kept weights are $M \odot W$ (lesson 07) | |
+# | $p$ | the sparsity: the fraction of weights pruned (lessons 07 and 08) | |
+# | $\omega$ | the weight-decay coefficient (lesson 07) | PyTorch's `weight_decay` |
 
 # %% [markdown]
 # ## How to use the notebooks

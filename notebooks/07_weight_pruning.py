@@ -43,7 +43,7 @@
 # ## Prerequisites
 #
 # Lesson 03 (momentum in PyTorch's form: $b \leftarrow \beta b + g$, $w \leftarrow w - \eta b$).
-# Weight decay, $g \leftarrow g + \omega p$, is introduced in section 1 below (written $\omega$,
+# Weight decay, $g \leftarrow g + \omega w$, is introduced in section 1 below (written $\omega$,
 # since $\lambda$ is an eigenvalue in lessons 01 and 03). Lesson 06 is useful but not required. A
 # little PyTorch: `nn.Linear`, an optimizer loop. About 60 minutes.
 
