@@ -1294,17 +1294,20 @@ function renderExplorer(model, el) {
       title, canvas, readout);
 
     // Play: the shown step advances at the nominal frame rate (play_fps), several steps a
-    // frame when a run is long, so that a run plays in at most about 12 s.
+    // picture when a run is long, so that a run plays in at most about 12 s. The pictures due
+    // follow the clock; at most one is drawn per display frame, so a late frame is caught up on
+    // the next ones and no picture is skipped.
     function startPlay() {
       const n = get("steps");
       const fps = get("play_fps") || 25;
       const first = get("frame") >= n ? 0 : get("frame");
       const per = Math.max(1, Math.ceil(n / (fps * 12)));
-      play = { t0: performance.now(), first, per, fps, n, frames: 0, raf: 0 };
+      play = { t0: performance.now(), first, per, fps, n, shown: 0, frames: 0, raf: 0 };
       playButton.textContent = "\u275a\u275a Pause";
       const tick = (now) => {
         if (!play) return;
-        const k = Math.min(play.n, play.first + Math.floor((now - play.t0) * play.fps / 1000) * play.per);
+        if (play.shown < Math.floor((now - play.t0) * play.fps / 1000)) play.shown += 1;
+        const k = Math.min(play.n, play.first + play.shown * play.per);
         if (k !== get("frame")) {
           model.set("frame", k);
           play.frames += 1;
