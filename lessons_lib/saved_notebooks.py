@@ -32,17 +32,29 @@ def drop_widget_views(nb: dict[str, Any]) -> int:
     """Remove every widget-view entry whose model the notebook does not save; returns how many.
 
     ``nb`` is a notebook as JSON (a dict, or an ``nbformat.NotebookNode``), changed in place; the
-    other entries of each output stay."""
+    other entries of each output stay. An output left with nothing to show gets a line of text
+    saying so. Parts that are not what nbformat says they are (a missing or ``None`` metadata,
+    outputs or data) are passed over, never an error: a save must not fail half-way."""
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise TypeError(f"nb must be a notebook (a dict with a list of cells); got {type(nb).__name__}")
-    saved = nb.get("metadata", {}).get("widgets", {}).get(WIDGET_STATE, {}).get("state", {})
+    saved: object = nb
+    for key in ("metadata", "widgets", WIDGET_STATE, "state"):
+        saved = saved.get(key) if isinstance(saved, dict) else None
+    saved = saved if isinstance(saved, dict) else {}
     dropped = 0
     for cell in nb["cells"]:
-        for output in cell.get("outputs", []):
-            view = output.get("data", {}).get(WIDGET_VIEW)
-            if view is not None and view.get("model_id") not in saved:
-                del output["data"][WIDGET_VIEW]
-                dropped += 1
+        outputs = cell.get("outputs") if isinstance(cell, dict) else None
+        for output in outputs if isinstance(outputs, list) else []:
+            data = output.get("data") if isinstance(output, dict) else None
+            if not isinstance(data, dict) or WIDGET_VIEW not in data:
+                continue
+            view = data[WIDGET_VIEW]
+            if isinstance(view, dict) and view.get("model_id") in saved:
+                continue
+            del data[WIDGET_VIEW]
+            if not data:
+                data["text/plain"] = "(a widget: run the cell to show it)"
+            dropped += 1
     return dropped
 
 

@@ -92,3 +92,27 @@ def test_the_server_loads_it_as_an_extension():
 
     saved_notebooks._load_jupyter_server_extension(Server())
     assert Server.contents_manager.hooks == [pre_save_hook]
+
+
+def test_malformed_parts_are_passed_over_and_a_view_alone_leaves_a_line_of_text():
+    nb = {"metadata": None, "cells": [
+        "not a cell",
+        {"outputs": None},
+        {"outputs": [None, {"data": None}, {"data": {WIDGET_VIEW: "not a dict", "text/plain": "w"}},
+                     {"data": {WIDGET_VIEW: {"model_id": "a"}}}]},
+    ]}
+    assert drop_widget_views(nb) == 2
+    outputs = nb["cells"][2]["outputs"]
+    assert outputs[2]["data"] == {"text/plain": "w"}
+    assert outputs[3]["data"] == {"text/plain": "(a widget: run the cell to show it)"}
+    nb = {"metadata": {"widgets": None}, "cells": [{"outputs": [{"data": {WIDGET_VIEW: {"model_id": "b"}}}]}]}
+    assert drop_widget_views(nb) == 1
+
+
+def test_slides_and_webpdf_keep_their_own_templates():
+    """The course's config changes the HTML exporter's template only."""
+    root = pathlib.Path(__file__).resolve().parents[1]
+    config = json.loads((root / "jupyter/etc/jupyter_nbconvert_config.json").read_text())
+    assert config == {"HTMLExporter": {"template_name": "lessons"},
+                      "SlidesExporter": {"template_name": "reveal"},
+                      "WebPDFExporter": {"template_name": "webpdf"}}
