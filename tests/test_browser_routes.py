@@ -67,6 +67,8 @@ from browser_support import (
     wait_for_kernel,
 )
 
+from lessons_lib.saved_notebooks import WIDGET_VIEW
+
 pytestmark = pytest.mark.browser
 
 OUT = ARTIFACTS / "routes"
@@ -74,7 +76,6 @@ BENCH = ARTIFACTS / "jupyterlab"
 PROBE_JS = pathlib.Path(__file__).with_name("browser_routes.js").read_text()
 LESSONS = sorted(p.name for p in NOTEBOOKS.glob("0[0-5]_*.ipynb"))
 BENCH_NOTEBOOK = "zz_browser_benchmark.ipynb"
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 SYNC_TIMEOUT = 15.0  # s, for the kernel and the browser to agree on a widget's state
 WIDE, NARROW = (1440, 900), (1024, 700)
 MIN_TRACK_PX = 120  # a slider's track at the narrow size: enough to drag and to see where it is

@@ -26,9 +26,9 @@ import pytest
 from nbval.plugin import get_sanitize_patterns
 
 from conftest import NOTEBOOKS, ROOT
+from lessons_lib.saved_notebooks import WIDGET_VIEW
 from lessons_lib.widgets import ParabolaSlider, RateMap, SGDExplorer, TrajectoryExplorer, _base
 
-WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
