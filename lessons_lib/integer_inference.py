@@ -23,8 +23,9 @@ code is checked against, bit for bit. BatchNorm must be folded first
 (:func:`lessons_lib.folding.fold_batchnorms`).
 
 The int8 matrix product is ``torch._int_mm`` (uint8 or int8 by int8, int32 result), which runs
-on the CPU in the pinned torch 2.13; the convolution is the same product over im2col patches
-(``torch.nn.functional.unfold`` is not implemented for uint8 in torch 2.13).
+on the CPU in the pinned torch 2.13 (given row-major operands: see :func:`_dense`); the
+convolution is the same product over im2col patches (``torch.nn.functional.unfold`` is not
+implemented for uint8 in torch 2.13).
 """
 
 from __future__ import annotations
@@ -115,6 +116,20 @@ def _check_codes(x: object, name: str, dtypes: tuple[torch.dtype, ...]) -> torch
     return x
 
 
+def _dense(t: torch.Tensor) -> torch.Tensor:
+    """``t`` itself if its strides are the row-major ones, else a row-major copy.
+
+    ``torch._int_mm`` on the CPU (torch 2.13) reads a matrix with a dimension of size 1 by its
+    strides and gets it wrong when they are not the row-major ones: an ``(n, 1)`` weight
+    transposed to ``(1, n)`` has strides ``(1, 1)``, counts as contiguous, and gives wrong
+    sums. Lesson 10 shows it.
+    """
+    rows, cols = t.shape
+    if t.stride() == (cols, 1) or (t.stride() == (1, rows) and rows > 1 and cols > 1):
+        return t  # row-major, or a plain transpose of a row-major matrix (handled correctly)
+    return torch.empty((rows, cols), dtype=t.dtype).copy_(t)
+
+
 def int_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """``a @ b`` with int32 sums: ``a`` uint8 or int8 ``(m, k)``, ``b`` int8 ``(k, n)`` -> int32 ``(m, n)``.
 
@@ -126,16 +141,23 @@ def int_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         raise ValueError(
             f"a and b must be matrices (m, k) and (k, n); got {tuple(a.shape)} and {tuple(b.shape)}"
         )
-    return torch._int_mm(a, b)
+    return torch._int_mm(_dense(a), _dense(b))
 
 
 def linear_int(x_q: torch.Tensor, w_q: torch.Tensor, b_q: torch.Tensor) -> torch.Tensor:
     """int32 accumulators ``x_q @ w_q.T + b_q``.
 
-    ``x_q`` uint8 ``(n, in)``, ``w_q`` int8 ``(out, in)``, ``b_q`` int32 ``(out,)``; returns int32 ``(n, out)``.
+    ``x_q`` uint8 ``(n, in)``, ``w_q`` int8 ``(out, in)``, ``b_q`` int32 ``(out,)``;
+    returns int32 ``(n, out)``.
     """
+    x_q = _check_codes(x_q, "x_q", (torch.uint8, torch.int8))
+    w_q = _check_codes(w_q, "w_q", (torch.int8,))
     b_q = _check_codes(b_q, "b_q", (torch.int32,))
-    acc = int_matmul(x_q, w_q.t() if isinstance(w_q, torch.Tensor) else w_q)
+    if x_q.dim() != 2 or w_q.dim() != 2 or x_q.shape[1] != w_q.shape[1]:
+        raise ValueError(
+            f"x_q and w_q must be (n, in) and (out, in); got {tuple(x_q.shape)} and {tuple(w_q.shape)}"
+        )
+    acc = torch._int_mm(_dense(x_q), _dense(w_q.t()))
     if b_q.shape != (acc.shape[1],):
         raise ValueError(f"b_q must have shape ({acc.shape[1]},); got {tuple(b_q.shape)}")
     return acc + b_q
@@ -177,7 +199,8 @@ def conv2d_int(
         )
     if b_q.shape != (o,):
         raise ValueError(f"b_q must have shape ({o},); got {tuple(b_q.shape)}")
-    acc = torch._int_mm(_im2col(x_q, kh, kw, padding, pad_value), w_q.reshape(o, -1).t()) + b_q
+    patches = _dense(_im2col(x_q, kh, kw, padding, pad_value))
+    acc = torch._int_mm(patches, _dense(w_q.reshape(o, -1).t())) + b_q
     return acc.reshape(n, h_out, w_out, o).permute(0, 3, 1, 2)
 
 
@@ -213,7 +236,7 @@ class IntegerLayer:
     _bias_term: torch.Tensor = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
-        self._w_t = self.w_q.reshape(self.w_q.shape[0], -1).t()
+        self._w_t = _dense(self.w_q.reshape(self.w_q.shape[0], -1).t())
         rounding = torch.ones_like(self.shift) << (self.shift - 1)
         self._bias_term = self.b_q.to(torch.int64) * self.m0 + rounding  # folded: (acc + b) m0 + r
 
@@ -226,11 +249,11 @@ class IntegerLayer:
     def __call__(self, x_q: torch.Tensor) -> torch.Tensor:
         """Output codes (uint8) for input codes ``x_q`` (uint8): product, requantization, clamp."""
         if self.kind == "linear":
-            acc = torch._int_mm(x_q, self._w_t)
+            acc = torch._int_mm(_dense(x_q), self._w_t)
         else:
             n, _, h, w = x_q.shape
             kh, kw = self.w_q.shape[2:]
-            acc = torch._int_mm(_im2col(x_q, kh, kw, self.padding, self.pad_value), self._w_t)
+            acc = torch._int_mm(_dense(_im2col(x_q, kh, kw, self.padding, self.pad_value)), self._w_t)
         y = torch.addcmul(self._bias_term, acc.to(torch.int64), self.m0).bitwise_right_shift_(self.shift)
         if self.zero_point:
             y.add_(self.zero_point)
