@@ -171,7 +171,9 @@ assert h1.numel() == 512 * 256 == 131_072
 # %%
 BLUE, VERMILLION, GREEN, ORANGE = "#0072B2", "#D55E00", "#009E73", "#E69F00"  # Okabe-Ito
 fig, ax = plt.subplots(figsize=(8, 3.2))
-ax.hist(h1.numpy().ravel(), bins=120, color=BLUE, log=True)
+counts, edges = np.histogram(h1.numpy().ravel(), bins=120)
+ax.stairs(counts, edges, fill=True, color=BLUE)  # one filled outline: quicker to draw than 120 bars
+ax.set_yscale("log")
 ax.axvline(minmax_range(h1)[1], color=VERMILLION, linestyle="--", label="min/max: $r_{\\max}$")
 ax.axvline(percentile_range(h1, 99.99)[1], color=GREEN, linestyle=":", label="percentile 99.99: $r_{\\max}$")
 ax.set_xlabel("activation after the first ReLU (seed 0)")
@@ -413,7 +415,11 @@ assert (first.weight.numel() + second.weight.numel(), merged.weight.numel()) == 
 # Checked by code, not assumed: the installed PyTorch's `torch._int_mm` on the CPU takes a
 # uint8 or int8 left matrix and an int8 right matrix and returns int32; the other way round,
 # or with wider integers, it refuses. Small and odd shapes work (on GPUs it has had minimum
-# sizes). And `torch.nn.functional.unfold`, the usual im2col, is not implemented for uint8,
+# sizes). One trap, found by these checks: a right-hand matrix with a single row made by
+# transposing a column (the weight of a layer with one input, `w.t()` of shape $1 \times n$) has the
+# strides $(1, 1)$; PyTorch calls it contiguous, and `torch._int_mm` returns wrong sums for it. A
+# fresh row-major copy is right, which is what the library passes (`integer_inference._dense`).
+# And `torch.nn.functional.unfold`, the usual im2col, is not implemented for uint8,
 # which is why the library's convolution gathers its patches by slicing.
 
 # %%
@@ -435,6 +441,18 @@ for case, verdict in support.items():
     print(f"torch._int_mm {case:14s}: {verdict}")
 shapes = [int_mm_accepts(torch.int8, torch.int8, m, k, n) for m, k, n in [(1, 1, 1), (1, 512, 512), (3, 17, 5)]]
 print("shapes 1x1x1, 1x512x512, 3x17x5:", shapes)
+gen = torch.Generator().manual_seed(0)
+a_col = torch.randint(0, 100, (5, 1), generator=gen).to(torch.uint8)
+w_col = torch.randint(-100, 100, (3, 1), generator=gen).to(torch.int8)  # a layer with one input, three outputs
+b_row = w_col.t()  # 1 x 3, strides (1, 1)
+b_copy = torch.empty(1, 3, dtype=torch.int8).copy_(b_row)  # the same numbers, strides (3, 1)
+right = a_col.long() @ b_row.long()
+print(f"1 x 3 right-hand side with strides {b_row.stride()} (contiguous: {b_row.is_contiguous()}): exact "
+      f"{torch.equal(torch._int_mm(a_col, b_row).long(), right)}; as a row-major copy, strides {b_copy.stride()}: "
+      f"exact {torch.equal(torch._int_mm(a_col, b_copy).long(), right)}; library: "
+      f"exact {torch.equal(integer_inference.int_matmul(a_col, b_row).long(), right)}")
+assert not torch.equal(torch._int_mm(a_col, b_row).long(), right)
+assert torch.equal(torch._int_mm(a_col, b_copy).long(), right)
 try:
     F.unfold(torch.zeros(1, 1, 4, 4, dtype=torch.uint8), 3)
     unfold_uint8 = "works"
