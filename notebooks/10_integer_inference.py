@@ -191,7 +191,8 @@ plt.show()
 # \qquad q_{b,j} = \operatorname{round}\!\Big(\frac{b_j}{s_{w,j}\, s_x}\Big),$$
 #
 # so the bias is stored as an int32 at scale $s_w s_x$, and everything is an integer except one
-# real number per output channel, $M_j = s_{w,j}\, s_x / s_y$. Integer hardware writes it as
+# real number per output channel, the **requantization multiplier** $M_j = s_{w,j}\, s_x / s_y$ (in this
+# lesson $M$ is this multiplier, not lesson 07's pruning mask). Integer hardware writes it as
 #
 # $$M = m_0 \cdot 2^{-\text{shift}}, \qquad 2^{30} \le m_0 < 2^{31},$$
 #
