@@ -1266,8 +1266,8 @@ assert np.all(d1[:, 3] > d1[:, 4]) and sum(d is not None for d in diverged) == 9
 # $\mathcal U = \operatorname{Cov}(x_k, x_{k-1})$ in the stationary state. The update is
 # $x_{k+1} = (\phi+\beta)\,x_k - \beta x_{k-1} - \eta\xi_k$. Multiplying it by $x_k$ and
 # taking expectations gives $\mathcal U = (\phi+\beta)\mathcal V_\infty - \beta\,\mathcal U$;
-# squaring it gives $\mathcal V_\infty = (\phi+\beta)^2\mathcal V_\infty + \beta^2\mathcal V_\infty
-# - 2(\phi+\beta)\beta\,\mathcal U + \eta^2\sigma_\xi^2$.
+# squaring it gives
+# $\mathcal V_\infty = (\phi+\beta)^2\mathcal V_\infty + \beta^2\mathcal V_\infty - 2(\phi+\beta)\beta\,\mathcal U + \eta^2\sigma_\xi^2$.
 # Eliminating $\mathcal U = (\phi+\beta)\mathcal V_\infty/(1+\beta)$ and using
 # $(1+\beta)^2 - (\phi+\beta)^2 = \eta\lambda\,(2(1+\beta) - \eta\lambda)$:
 #
