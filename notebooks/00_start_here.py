@@ -51,6 +51,7 @@
 # | 07 | `07_weight_pruning` | magnitude pruning, and the momentum buffer that brings pruned weights back |
 # | 08 | `08_compression_pipeline` | prune, quantize, store: the size of a file that loads back |
 # | 09 | `09_claims_checked` | the seed articles' claims, tested one by one |
+# | 10 | `10_integer_inference` | a network that runs in integers: observers, requantization, BatchNorm folding, measured speed |
 #
 # Open them from the file browser on the left (the `notebooks` folder). The
 # instructor's guide, `notebooks/README.md`, gives the time each one takes.
@@ -73,9 +74,13 @@
 # | $x_k$, $\theta^{(k)}$ | the parameters after $k$ steps ($\theta$ for a model's parameters; in lesson 05, $\theta_0$ and $\theta_1$ are a line's intercept and slope, and $\theta^{(k)}$ the iterate) | |
 # | $v_k$ | the velocity of Sutskever's form, $x_{k+1} = x_k + v_{k+1}$ | |
 # | $b_k$ | PyTorch's momentum buffer, $x_{k+1} = x_k - \eta\, b_{k+1}$ (for a constant $\eta$, $v_k = -\eta\, b_k$) | PyTorch's `momentum_buffer` |
+# | $w$, $w_k$ | a network's weights; in lesson 04, the iterate PyTorch's Nesterov form stores | PyTorch's parameter `p` |
 # | $f$, $f^\star$, $x^\star$ | the loss, its minimum value and where it is reached | |
 # | $\nabla f$, $H$ | the gradient and the Hessian (the matrix of second derivatives) | |
 # | $\lambda$, $\lambda_i$ | an eigenvalue of the Hessian | |
+# | $u_i$, $\tilde x$ | the Hessian's eigenvectors, and the coordinates of $x - x^\star$ along them ($\tilde x_{k,i}$ after $k$ steps; lessons 01 to 05) | |
+# | $\sigma_1$, $\sigma_2$ | the two roots (eigenvalues) of momentum's $2\times2$ iteration matrix (lessons 03 and 04) | |
+# | $\sigma_\xi$ | the standard deviation of the gradient noise (lessons 02 and 05) | |
 # | $\mu$, $L$ | the smallest and the largest eigenvalue of the Hessian | |
 # | $\kappa = L/\mu$ | the condition number | |
 # | $\rho$ | the rate: the factor by which the error shrinks per step, in the long run | |
@@ -212,8 +217,9 @@ assert 2.5 < gd_steps / hb_steps < 3.5  # "about a third of the steps"
 # %% [markdown]
 # ## Summary
 #
-# * The course is ten notebooks, from gradient descent to a compressed network; lessons
-#   01 to 09 each have goals, checked formulas, a summary and self-checking exercises.
+# * The course is eleven notebooks, from gradient descent to a compressed network that
+#   runs in integers; lessons 01 to 10 each have goals, checked formulas, a summary and
+#   self-checking exercises.
 # * `lessons_lib.setup()` at the top of each notebook makes every run print the same.
 # * Widgets are computed and drawn by your browser; they stay live in a copy you saved and
 #   in exported HTML, with no kernel; GitHub shows at most a still picture.
