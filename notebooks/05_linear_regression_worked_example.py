@@ -262,24 +262,27 @@ assert np.allclose(gradient(np.array(hand[0][:2])), [-0.096, -0.1915], rtol=0, a
 # whatever the data, where $\bar x$ and $\overline{x^2}$ are the means of $x^{(i)}$ and of
 # $(x^{(i)})^2$. So between two points the gradient changes by exactly
 # $g_2 - g_1 = H\,(\theta^{(1)} - \theta^{(0)})$: two equations for the two unknowns
-# $\bar x$ and $\overline{x^2}$. Solve them with the seed's numbers,
-# $\theta^{(1)} - \theta^{(0)} = -v_1 = (0.001, 0.002)$ and $g_2 - g_1 = (0.05, 0.1)$:
+# $\bar x$ and $\overline{x^2}$. Solve them with the corrected step,
+# $\theta^{(1)} - \theta^{(0)} = -v_1 = (0.001, 0.002)$, and the seed's
+# $g_2 - g_1 = (0.05, 0.1)$:
 #
 # $$0.05 = 0.001 + 0.002\,\bar x \;\Rightarrow\; \bar x = 24.5, \qquad
 # 0.1 = 0.001\,\bar x + 0.002\,\overline{x^2} \;\Rightarrow\; \overline{x^2} = 37.75 .$$
 #
 # But a mean of squares is never below the square of the mean ($\overline{x^2} - \bar x^2$
 # is the variance of the $x^{(i)}$), and $37.75 < 24.5^2 = 600.25$. **No data set gives the
-# seed's second gradient** one step after its first. The cell below solves the same two
+# seed's second gradient at the correct iterate**, one correct step after its first. The cell below solves the same two
 # equations for every way of reading the seed's vectors (in the order $(\theta_0, \theta_1)$
 # or, as its formula lists them, $(\theta_1, \theta_0)$; as the gradient or, as its formula's
 # sign says, minus the gradient), and first checks the method on our data, where it must
 # give back $\bar x = 1.5$ and $\overline{x^2} = 3.5$.
 #
-# What this assumes: the step between the two gradients is the one the seed's own $v_1$
-# gives, $\theta^{(1)} - \theta^{(0)} = -v_1$. Taken at face value, the seed's printed
-# $\theta^{(1)} = [1.001, 1.002]$ (wrong, section 4) is a step of $(1.001, 0.002)$, and that
-# one *can* be fitted: the last line of the output shows data moments that would do it.
+# What this assumes: the step between the two gradients is the correct one,
+# $\theta^{(1)} - \theta^{(0)} = -v_1$. The seed itself takes its second gradient at its own
+# printed $\theta^{(1)} = [1.001, 1.002]$ (wrong, section 4), a step of $(1.001, 0.002)$, and
+# at that iterate data *can* give it: the last line of the output needs $\bar x = -475.5$ and
+# $\overline{x^2} = 238{,}037.75 \ge \bar x^2 = 226{,}100.25$. So the seed's second gradient
+# fits only its own wrong iterate.
 
 
 # %%
@@ -311,6 +314,7 @@ for name, (xbar, x2bar) in readings.items():
 possible = {name: x2bar >= xbar**2 for name, (xbar, x2bar) in readings.items()}
 assert np.allclose(readings["order (theta0, theta1), the gradient"], [24.5, 37.75])
 assert not any(list(possible.values())[:4]) and possible["seed's printed theta^(1) = [1.001, 1.002]"]
+assert np.allclose(readings["seed's printed theta^(1) = [1.001, 1.002]"], [-475.5, 238_037.75])
 
 # %% [markdown]
 # ## 4. The seed's numbers against the correct ones
@@ -549,7 +553,6 @@ print(f"checks: 1 - eta*mu = {1 - eta * mu:.6f}, sqrt(beta) = {np.sqrt(beta):.6f
       f"(kappa-1)/(kappa+1) = {(kappa - 1) / (kappa + 1):.6f}, "
       f"(sqrt(kappa)-1)/(sqrt(kappa)+1) = {(np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1):.6f}")
 assert np.isclose(settings["GD, seed's eta = 0.01"][3], 1 - eta * mu)
-assert np.isclose(settings["momentum, seed's (0.01, 0.9)"][3], np.sqrt(beta))
 critical = {name: (1 - np.sqrt(eta * lam)) ** 2 for name, lam in [("mu", mu), ("L", L)]}
 print(f"complex roots need beta > (1 - sqrt(eta lambda))^2: {critical['mu']:.4f} for mu, {critical['L']:.4f} for L")
 assert beta > max(critical.values())
@@ -609,16 +612,16 @@ print("steps measured / predicted - 1: " + ", ".join(f"{name} {100 * o:+.0f} %" 
 assert all(abs(o) < 0.1 for name, o in off.items() if name != opt_mom) and round(100 * off[opt_mom]) == 26
 
 # The double root, in closed form: along an eigenvector of H (eigenvalue lam) the heavy ball's
-# component u_k obeys u_{k+1} = (1 + beta - eta lam) u_k - beta u_{k-1}; with the double root
-# r = (1 + beta - eta lam) / 2 its solution is u_k = (c_0 + c_1 k) r^k with c_0 = u_0 (z0 below), and
-# u_1 = (1 - eta lam) u_0 (v_0 = 0) fixes c_1 = c_0 ((1 - eta lam) / r - 1) (B_double below). No run is used.
+# eigen-coordinate xt_k (lesson 00's tilde x_k) obeys xt_{k+1} = (1 + beta - eta lam) xt_k - beta xt_{k-1}; with the
+# double root r = (1 + beta - eta lam) / 2 its solution is xt_k = (c_0 + c_1 k) r^k with c_0 = xt_0 (xt0 below), and
+# xt_1 = (1 - eta lam) xt_0 (v_0 = 0) fixes c_1 = c_0 ((1 - eta lam) / r - 1) (B_double below). No run is used.
 lam_H, Q_H = np.linalg.eigh(H)
-z0 = Q_H.T @ (np.array([0.0, 1.0]) - theta_star)
+xt0 = Q_H.T @ (np.array([0.0, 1.0]) - theta_star)
 r_double = (1 + beta_mom - lr_mom * lam_H) / 2
 assert np.allclose((1 + beta_mom - lr_mom * lam_H) ** 2, 4 * beta_mom)  # a double root for both eigenvalues
-B_double = z0 * ((1 - lr_mom * lam_H) / r_double - 1)
+B_double = xt0 * ((1 - lr_mom * lam_H) / r_double - 1)
 k_all = np.arange(200)
-d_closed = np.linalg.norm((z0[:, None] + B_double[:, None] * k_all) * r_double[:, None] ** k_all, axis=0)
+d_closed = np.linalg.norm((xt0[:, None] + B_double[:, None] * k_all) * r_double[:, None] ** k_all, axis=0)
 closed_steps = int(np.argmax(d_closed < 1e-8))
 print(f"optimal momentum pair: roots {np.round(r_double, 6)} (|r| = rho = {rate_mom:.6f}); steps to 1e-8 from "
       f"(c_0 + c_1 k) r^k: {closed_steps}, measured {step_counts[opt_mom]}, d_0 rho^k: {predicted_counts[opt_mom]:.1f}")
@@ -815,10 +818,11 @@ plt.show()
 
 # %% [markdown]
 # Which way does the cloud point? Lesson 02's 1-D model gives the spread along each
-# eigenvector $u_i$ of $H$: about $\eta \sigma_i^2/(\lambda_i(2 - \eta\lambda_i))$, where
-# $\sigma_i^2$ is the variance of the single-point gradients along $u_i$. A small curvature
+# eigenvector $u_i$ of $H$: about $\eta \sigma_{\xi,i}^2/(\lambda_i(2 - \eta\lambda_i))$, where
+# $\sigma_{\xi,i}^2$ is the variance of the single-point gradients along $u_i$ (the gradient noise's
+# variance, lesson 02's $\sigma_\xi^2$, in that direction). A small curvature
 # widens the spread, but so does a large noise. By that formula the cloud lies along the flat
-# eigenvector only if the noise ratio $\sigma_2^2/\sigma_1^2$ (steep over flat) is below
+# eigenvector only if the noise ratio $\sigma_{\xi,2}^2/\sigma_{\xi,1}^2$ (steep over flat) is below
 # $\lambda_2(2-\eta\lambda_2)/(\lambda_1(2-\eta\lambda_1))$, a little less than the curvature
 # ratio. Here the noise wins: along the steep eigenvector the single-point gradients vary 36
 # times more than along the flat one, which outweighs the 14 times larger curvature. Measure
@@ -845,11 +849,11 @@ for _ in range(800):  # 800 steps: 8 / (eta * mu) would be 538
     thetas = thetas - lr_sgd * np.column_stack([e, e * x[i]])
 measured = ((thetas - theta_star) @ Q_H).var(axis=0)
 for k, name in enumerate(["flat ", "steep"]):
-    print(f"{name} eigenvector {Q_H[:, k]}, lambda = {lam_H[k]:.4f}, sigma^2 = {s2[k]:.4f}: variance measured "
+    print(f"{name} eigenvector {Q_H[:, k]}, lambda = {lam_H[k]:.4f}, sigma_xi^2 = {s2[k]:.4f}: variance measured "
           f"{measured[k]:.5f}, 1-D formula {additive[k]:.5f}, exact {exact[k]:.5f}")
     assert abs(measured[k] / exact[k] - 1) < 0.08 and abs(measured[k] / additive[k] - 1) < 0.25
 along_flat_below = lam_H[1] * (2 - lr_sgd * lam_H[1]) / (lam_H[0] * (2 - lr_sgd * lam_H[0]))
-print(f"noise ratio sigma^2 steep/flat = {s2[1] / s2[0]:.1f}, curvature ratio = {lam_H[1] / lam_H[0]:.1f}; "
+print(f"noise ratio sigma_xi^2 steep/flat = {s2[1] / s2[0]:.1f}, curvature ratio = {lam_H[1] / lam_H[0]:.1f}; "
       f"the 1-D formula puts the cloud along the flat eigenvector only for a noise ratio below {along_flat_below:.1f}")
 print(f"the cloud is {np.sqrt(measured[1] / measured[0]):.2f} times longer along the steep eigenvector "
       f"(exact: {np.sqrt(exact[1] / exact[0]):.2f})")

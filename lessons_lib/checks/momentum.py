@@ -12,7 +12,7 @@ or ``sqrt(kappa)``, a count with another tolerance, with the absolute instead of
 with the loss instead of the error, or one heavy-ball step off. A student's ``hb_rate`` that raises
 (``math.sqrt`` of the negative discriminant, a division by zero) or returns ``None`` or ``nan`` is told
 so, case by case, never with a traceback. The roots of ``sigma^2 - (1 + beta - lr*lambda) sigma + beta``
-are written sigma, as in the lesson (z is an eigen-coordinate there).
+are written sigma, as in the lesson (an eigen-coordinate is written tilde x there).
 
 Tolerances (each exercise's text states its own): exercise 1, 0.1 % relative; exercise 2,
 0.01 % (the wrong answer ``(1+sqrt(beta))^2/L`` lies 0.07 % from the right one); exercise 3
