@@ -19,9 +19,9 @@ saddle     x^2 - y^2                                            none (saddle poi
 rastrigin  20 + sum_i (z_i^2 - 10 cos(2 pi z_i))                (0, 0), many local minima
 ========== ===================================================== ==============================
 
-``quadratic(eigenvalues, angle)`` builds ``0.5 * sum_i lambda_i z_i^2`` with
-``z = R(-angle) xy``: the eigenvectors of the Hessian are the coordinate axes
-rotated by ``angle`` radians.
+``quadratic(eigenvalues, angle)`` builds ``0.5 * sum_i lambda_i x~_i^2`` with
+``x~ = R(-angle) xy`` (the eigen-coordinates, lesson 00's notation): the eigenvectors of
+the Hessian are the coordinate axes rotated by ``angle`` radians.
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ def quadratic(eigenvalues: object = (0.2, 4.0), angle: float = 0.0, *, name: str
     lam_txt = ", ".join(f"{v:g}" for v in lam)
     return Surface(
         name=name,
-        formula=rf"$\frac{{1}}{{2}}\sum_i \lambda_i z_i^2,\ \lambda = ({lam_txt})$",
+        formula=rf"$\frac{{1}}{{2}}\sum_i \lambda_i \tilde{{x}}_i^2,\ \lambda = ({lam_txt})$",
         fxy=fxy,
         grad_xy=grad_xy,
         minima=np.zeros((1, 2)) if positive else np.zeros((0, 2)),

@@ -60,6 +60,13 @@ def test_exercise_2_right(lr, rate, capsys):
     (1 / 8.5, 0.882, "the 2 is missing"),
     (0.24, 0.882, "too large"),  # two significant figures: 2 % off
     (0.235, 0.9375, "step 1/L"),
+    (0.235, 0.938, "step 1/L"),  # 1 - 1/16 to three figures
+    # the fourth review's case: sqrt(rho*) = 0.9393 lies within 0.25 % of 1 - 1/16 = 0.9375 as well
+    (0.235, math.sqrt(7.5 / 8.5), "square root of the rate"),
+    (0.235, 0.9393, "square root of the rate"),
+    (0.235, 0.939, "square root of the rate"),
+    (0.235, None, "No answer yet"),
+    (0.235, True, "not a boolean"),
     (0.235, (7.5 / 8.5) ** 2, "rho^2"),
     (0.235, 0.6, "momentum"),
     (0.235, 0.88, "too small"),  # 0.27 % off

@@ -38,32 +38,40 @@ def test_exercise_1_wrong(answer, message):
 # ---------------------------------------------------------------- exercise 2: stationary variance
 
 
-# lr = 0.1, lambda = 3, noise variance 3: right 0.1 * 3 / (3 * 1.7) = 0.0588235.
-V2 = 0.1 * 3.0 / (3.0 * (2 - 0.3))
+# lr = 0.1, lambda = 3, noise variance 5: right 0.1 * 5 / (3 * 1.7) = 0.0980392.
+V2 = 0.1 * 5.0 / (3.0 * (2 - 0.3))
 
 
-@pytest.mark.parametrize("answer", [V2, 0.0588, 0.05882, np.float64(0.058824), 1 / 17])
+@pytest.mark.parametrize("answer", [V2, 0.098, 0.0980, 0.09804, np.float64(0.098039), 5 / 51])
 def test_exercise_2_right(answer, capsys):
     passes(c02.stationary_variance, answer, capsys=capsys)
 
 
 @pytest.mark.parametrize(("answer", "message"), [
-    (0.1 * 3 / (2 * 3), "small-step approximation"),              # 0.05
-    (0.1 * 3 / 3, "not lambda"),                                  # 0.1
-    (0.01 * 3, "noise added in one step"),                        # 0.03
+    (0.1 * 5 / (2 * 3), "small-step approximation"),              # 0.0833
+    (0.1 * 5 / 3, "not lambda"),                                  # 0.167
+    (0.01 * 5, "noise added in one step"),                        # 0.05
     (np.sqrt(V2), "standard deviation"),
-    (0.1 * 3 / (3 * 2.3), "minus"),
-    (0.1 * 3 / 1.7, "lambda is missing"),                         # 0.176
-    (0.1765, "lambda is missing"),
+    (0.1 * 5 / (3 * 2.3), "minus"),
+    (0.1 * 5 / 1.7, "lambda is missing"),                         # 0.294
+    (0.294, "lambda is missing"),
     # the third review's cases: right by accident when lambda/2 = 1 and s^2 = 1
-    (0.1 * 3 / (2 * (2 - 0.3)), "loss floor"),                     # the loss floor of section 4, 0.0882
+    (0.1 * 5 / (2 * (2 - 0.3)), "loss floor"),                     # the loss floor of section 4, 0.147
     (1.5 * V2, "loss floor"),                                     # (lambda/2) v
-    (0.0882, "loss floor"),
-    (0.01 / (1 - 0.7**2), "noise variance sigma^2 = 3 is missing"),  # lr^2/(1 - rho^2), 0.0196
-    (0.1 * np.sqrt(3) / (3 * 1.7), "standard deviation sqrt(3)"),
-    (0.0590, "too large"),                                         # 0.3 % off
-    (0.0278, "too small"),                                         # the old exercise's answer
-    ("0.0588", "not the text"),
+    (0.147, "loss floor"),
+    (0.01 / (1 - 0.7**2), "noise variance sigma^2 = 5 is missing"),  # lr^2/(1 - rho^2), 0.0196
+    (0.1 * np.sqrt(5) / (3 * 1.7), "standard deviation sqrt(5)"),  # 0.0438
+    # the fourth review's case: 5 taken for the standard deviation, noise variance 25 (with lambda = sigma^2
+    # = 3 this coincided with "lambda is missing"); the answer 0.490 gets its own message
+    (0.1 * 25 / (3 * 1.7), "takes 5 for the standard deviation"),
+    (0.490, "takes 5 for the standard deviation"),
+    (0.0984, "too large"),                                         # 0.4 % off
+    (0.0588, "too small"),                                         # the third round's answer (sigma^2 = 3)
+    (0.176, "too large"),                                          # its sigma-for-sigma^2 answer
+    (0.0278, "too small"),                                         # the second round's answer
+    ("0.0980", "not the text"),
+    (None, "No answer"),
+    (True, "not a boolean"),
 ])
 def test_exercise_2_wrong(answer, message):
     assert message in fails(c02.stationary_variance, answer)

@@ -16,8 +16,8 @@ import numpy as np
 
 from . import NotYet, _numeric_kind, _plain, as_number, number, passed
 
-REL_TOL = 2.5e-3  # three significant figures of 0.25, 0.0588235 and 4 (0 %, 0.04 %, 0 %)
-EX2_LR, EX2_LAM, EX2_NOISE_VAR = 0.1, 3.0, 3.0  # exercise 2: the step, the curvature, the noise variance
+REL_TOL = 2.5e-3  # three significant figures of 0.25, 0.0980392 and 4 (0 %, 0.04 %, 0 %)
+EX2_LR, EX2_LAM, EX2_NOISE_VAR = 0.1, 3.0, 5.0  # exercise 2: the step, the curvature, the noise variance
 
 
 def minibatch_variance(answer: object) -> None:
@@ -40,10 +40,12 @@ def minibatch_variance(answer: object) -> None:
 
 
 def stationary_variance(answer: object) -> None:
-    """Exercise 2: lr = 0.1, lambda = 3, noise variance sigma^2 = 3 in x_{k+1} = x_k - lr (lambda x_k + xi_k).
+    """Exercise 2: lr = 0.1, lambda = 3, noise variance sigma^2 = 5 in x_{k+1} = x_k - lr (lambda x_k + xi_k).
 
-    lambda/2 and sigma^2 are not 1 (and differ), so that the loss floor (lambda/2) v, an answer without
-    sigma^2 and an answer with sigma for sigma^2 each give their own number."""
+    lambda/2 and sigma^2 are not 1, and lambda differs from sigma^2, so that every mistake named below
+    gives its own number (any two at least 6 % apart): the loss floor (lambda/2) v, an answer without
+    sigma^2, sigma for sigma^2 or sigma^2 for sigma, and a lambda missing from the denominator (with
+    lambda = sigma^2, the last two coincided)."""
     lr, lam, s2 = EX2_LR, EX2_LAM, EX2_NOISE_VAR
     right = lr * s2 / (lam * (2 - lr * lam))
     number(
@@ -67,11 +69,14 @@ def stationary_variance(answer: object) -> None:
                                             "lr*lambda)) of section 4, not the variance of the iterate: "
                                             "divide by lambda/2."),
             "no_noise_variance": (lr**2 / (1 - (1 - lr * lam) ** 2),
-                                  "the noise variance sigma^2 = 3 is missing: each step adds lr^2 sigma^2, "
+                                  "the noise variance sigma^2 = 5 is missing: each step adds lr^2 sigma^2, "
                                   "not lr^2."),
             "sd_for_variance": (lr * math.sqrt(s2) / (lam * (2 - lr * lam)),
-                                "that uses the standard deviation sqrt(3) where the variance sigma^2 = 3 "
+                                "that uses the standard deviation sqrt(5) where the variance sigma^2 = 5 "
                                 "belongs."),
+            "variance_as_sd": (lr * s2**2 / (lam * (2 - lr * lam)),
+                               "that takes 5 for the standard deviation (noise variance 25): 5 is the "
+                               "variance sigma^2 already, so lr^2 sigma^2 = 0.01 * 5."),
         },
     )
 
