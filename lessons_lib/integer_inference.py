@@ -23,9 +23,20 @@ code is checked against, bit for bit. BatchNorm must be folded first
 (:func:`lessons_lib.folding.fold_batchnorms`).
 
 The int8 matrix product is ``torch._int_mm`` (uint8 or int8 by int8, int32 result), which runs
-on the CPU in the pinned torch 2.13 (given row-major operands: see :func:`_dense`); the
-convolution is the same product over im2col patches (``torch.nn.functional.unfold`` is not
+on the CPU in the pinned torch 2.13 through oneDNN (given row-major operands: see :func:`_dense`);
+the convolution is the same product over im2col patches (``torch.nn.functional.unfold`` is not
 implemented for uint8 in torch 2.13).
+
+**7-bit activation codes** (``bits=7``, the default: PyTorch's ``reduce_range`` for FBGEMM/x86).
+On a CPU without AVX-512 VNNI (or AVX-VNNI), oneDNN's u8 x s8 kernel multiplies adjacent pairs
+of bytes and adds each pair in *saturating int16* (``vpmaddubsw``) before widening to int32:
+``q_x[2i] q_w[2i] + q_x[2i+1] q_w[2i+1]`` is clipped to ``[-32768, 32767]``
+(:func:`pair_sums_saturating` emulates it in NumPy). With 8-bit codes a pair reaches
+``2 * 255 * 127 = 64770`` and the int32 sums come out wrong; with codes in ``[0, 127]`` a pair
+is at most ``2 * 127 * 128 = 32512 < 32767`` in magnitude, so nothing saturates on any CPU.
+Signed int8 left operands are shifted by +128 on such CPUs and saturate too. :func:`int_matmul`
+is therefore exact for every input: a left operand outside ``[0, 127]`` is split into 7-bit
+parts (``a = l + 128 h``), two saturation-free products.
 """
 
 from __future__ import annotations
@@ -48,6 +59,9 @@ __all__ = [
     "quantize_multiplier",
     "requantize",
     "int_matmul",
+    "pair_sums_saturating",
+    "saturates_on_this_cpu",
+    "SATURATION_FREE_BITS",
     "linear_int",
     "conv2d_int",
     "IntegerLayer",
@@ -56,6 +70,8 @@ __all__ = [
 ]
 
 INT32_MAX = 2**31 - 1
+INT16_MIN, INT16_MAX = -(2**15), 2**15 - 1
+SATURATION_FREE_BITS = 7  # 2 * (2^7 - 1) * 128 = 32512 <= 32767: no int16 pair sum can saturate
 
 
 def quantize_multiplier(M: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -130,10 +146,43 @@ def _dense(t: torch.Tensor) -> torch.Tensor:
     return torch.empty((rows, cols), dtype=t.dtype).copy_(t)
 
 
+def pair_sums_saturating(a: Any, b: Any) -> np.ndarray:
+    """``a @ b`` as a CPU without VNNI computes it for uint8 ``a``: products of adjacent pairs along
+    ``k`` added in saturating int16, then summed in int32 (a NumPy emulation, int64 result).
+
+    ``a`` ``(m, k)`` integers in [0, 255], ``b`` ``(k, n)`` integers in [-128, 127].
+    """
+    a = np.asarray(a.numpy() if isinstance(a, torch.Tensor) else a).astype(np.int64)
+    b = np.asarray(b.numpy() if isinstance(b, torch.Tensor) else b).astype(np.int64)
+    if a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(f"a and b must be matrices (m, k) and (k, n); got {a.shape} and {b.shape}")
+    if a.size and (a.min() < 0 or a.max() > 255):
+        raise ValueError("a must hold integers in [0, 255]")
+    if b.size and (b.min() < -128 or b.max() > 127):
+        raise ValueError("b must hold integers in [-128, 127]")
+    if a.shape[1] % 2:
+        a, b = np.pad(a, ((0, 0), (0, 1))), np.pad(b, ((0, 1), (0, 0)))
+    pairs = a[:, 0::2, None] * b[None, 0::2, :] + a[:, 1::2, None] * b[None, 1::2, :]
+    return np.clip(pairs, INT16_MIN, INT16_MAX).sum(axis=1)
+
+
+def saturates_on_this_cpu() -> bool:
+    """A probe: does ``torch._int_mm`` here add u8 x s8 pairs in saturating int16?
+
+    ``[255, 255] @ [127, 127]`` is 64770 exactly and 32767 where the pair saturates.
+    """
+    a = torch.full((1, 2), 255, dtype=torch.uint8)
+    b = torch.full((2, 1), 127, dtype=torch.int8)
+    return int(torch._int_mm(a, b)) != 2 * 255 * 127
+
+
 def int_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """``a @ b`` with int32 sums: ``a`` uint8 or int8 ``(m, k)``, ``b`` int8 ``(k, n)`` -> int32 ``(m, n)``.
 
-    ``torch._int_mm`` on the CPU (exact: no product or sum is rounded while ``k * 255 * 128 < 2^31``).
+    Exact on every CPU (while ``k * 255 * 128 < 2^31``): ``torch._int_mm`` directly when ``a`` is
+    uint8 in ``[0, 127]`` (no int16 pair sum can saturate, see the module docstring); otherwise ``a``
+    (int8 shifted by +128 to uint8) is split into ``l + 128 h`` with ``l`` in ``[0, 127]`` and
+    ``h`` in ``{0, 1}``, and the two products are combined in int32.
     """
     a = _check_codes(a, "a", (torch.uint8, torch.int8))
     b = _check_codes(b, "b", (torch.int8,))
@@ -141,7 +190,18 @@ def int_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         raise ValueError(
             f"a and b must be matrices (m, k) and (k, n); got {tuple(a.shape)} and {tuple(b.shape)}"
         )
-    return torch._int_mm(_dense(a), _dense(b))
+    b = _dense(b)
+    if a.dtype == torch.uint8 and (a.numel() == 0 or int(a.max()) <= 127):
+        return torch._int_mm(_dense(a), b)
+    if a.dtype == torch.int8:
+        u = (a.to(torch.int16) + 128).to(torch.uint8)
+        offset = 128 * b.to(torch.int32).sum(dim=0, dtype=torch.int32)
+    else:
+        u, offset = a, None
+    low = torch.empty(u.shape, dtype=torch.uint8).copy_(u & 127)
+    high = torch.empty(u.shape, dtype=torch.uint8).copy_(u >> 7)
+    out = torch._int_mm(low, b) + 128 * torch._int_mm(high, b)
+    return out if offset is None else out - offset
 
 
 def linear_int(x_q: torch.Tensor, w_q: torch.Tensor, b_q: torch.Tensor) -> torch.Tensor:
@@ -157,7 +217,7 @@ def linear_int(x_q: torch.Tensor, w_q: torch.Tensor, b_q: torch.Tensor) -> torch
         raise ValueError(
             f"x_q and w_q must be (n, in) and (out, in); got {tuple(x_q.shape)} and {tuple(w_q.shape)}"
         )
-    acc = torch._int_mm(_dense(x_q), _dense(w_q.t()))
+    acc = int_matmul(x_q, w_q.t())
     if b_q.shape != (acc.shape[1],):
         raise ValueError(f"b_q must have shape ({acc.shape[1]},); got {tuple(b_q.shape)}")
     return acc + b_q
@@ -199,8 +259,8 @@ def conv2d_int(
         )
     if b_q.shape != (o,):
         raise ValueError(f"b_q must have shape ({o},); got {tuple(b_q.shape)}")
-    patches = _dense(_im2col(x_q, kh, kw, padding, pad_value))
-    acc = torch._int_mm(patches, _dense(w_q.reshape(o, -1).t())) + b_q
+    patches = _im2col(x_q, kh, kw, padding, pad_value)
+    acc = int_matmul(patches, w_q.reshape(o, -1).t()) + b_q
     return acc.reshape(n, h_out, w_out, o).permute(0, 3, 1, 2)
 
 
@@ -216,6 +276,7 @@ class IntegerLayer:
     m0, shift : int64 ``(out,)``, ``M = s_w s_x / s_y ~ m0 / 2^shift``
     zero_point : ``z_y``; q_min, q_max : the clamp (``q_min = z_y`` when a ReLU follows)
     padding, pad_value : for a convolution (``pad_value = z_x``)
+    in_max : the largest input code (``2^bits - 1``); at most 127 the product needs no split
     scale_w : float64 ``(out,)``; scale_in, scale_out : ``s_x``, ``s_y``
     """
 
@@ -232,6 +293,7 @@ class IntegerLayer:
     scale_out: float
     padding: int = 0
     pad_value: int = 0
+    in_max: int = 255
     _w_t: torch.Tensor = field(init=False, repr=False)
     _bias_term: torch.Tensor = field(init=False, repr=False)
 
@@ -246,18 +308,27 @@ class IntegerLayer:
             return linear_int(x_q, self.w_q, self.b_q)
         return conv2d_int(x_q, self.w_q, self.b_q, self.padding, self.pad_value)
 
-    def __call__(self, x_q: torch.Tensor) -> torch.Tensor:
-        """Output codes (uint8) for input codes ``x_q`` (uint8): product, requantization, clamp."""
-        if self.kind == "linear":
-            acc = torch._int_mm(_dense(x_q), self._w_t)
-        else:
-            n, _, h, w = x_q.shape
-            kh, kw = self.w_q.shape[2:]
-            acc = torch._int_mm(_dense(_im2col(x_q, kh, kw, self.padding, self.pad_value)), self._w_t)
+    def requantize(self, acc: torch.Tensor) -> torch.Tensor:
+        """uint8 codes ``clamp(((acc + b_q) m0 + 2^(shift-1)) >> shift + z_y)`` from int32 products
+        ``acc`` ``(rows, out)`` *without* the bias (the step that follows the product)."""
         y = torch.addcmul(self._bias_term, acc.to(torch.int64), self.m0).bitwise_right_shift_(self.shift)
         if self.zero_point:
             y.add_(self.zero_point)
-        out = y.clamp_(self.q_min, self.q_max).to(torch.uint8)
+        return y.clamp_(self.q_min, self.q_max).to(torch.uint8)
+
+    def __call__(self, x_q: torch.Tensor) -> torch.Tensor:
+        """Output codes (uint8) for input codes ``x_q`` (uint8): product, requantization, clamp."""
+        if self.kind == "linear":
+            cols = x_q
+        else:
+            n, _, h, w = x_q.shape
+            kh, kw = self.w_q.shape[2:]
+            cols = _im2col(x_q, kh, kw, self.padding, self.pad_value)
+        if self.in_max <= 2**SATURATION_FREE_BITS - 1:  # no int16 pair sum can saturate: one product
+            acc = torch._int_mm(_dense(cols), self._w_t)
+        else:
+            acc = int_matmul(cols, self._w_t)
+        out = self.requantize(acc)
         if self.kind == "conv":
             h_out = h + 2 * self.padding - kh + 1
             w_out = w + 2 * self.padding - kw + 1
@@ -277,7 +348,7 @@ class IntegerNetwork:
     input_scale: float
     input_zero_point: int
     steps: list[Any]
-    bits: int = 8
+    bits: int = 7
 
     @property
     def layers(self) -> list[IntegerLayer]:
@@ -364,6 +435,7 @@ def _integer_layer(
         scale_out=s_y,
         padding=int(module.padding[0]) if conv else 0,
         pad_value=z_x if conv else 0,
+        in_max=2**bits - 1,
     )
 
 
@@ -388,7 +460,7 @@ def convert(
     X_calibration: torch.Tensor,
     observer: str = "minmax",
     percentile: float = 99.99,
-    bits: int = 8,
+    bits: int = 7,
     weight_bits: int = 8,
 ) -> IntegerNetwork:
     """Static post-training quantization of ``model`` into an :class:`IntegerNetwork`.
@@ -401,7 +473,9 @@ def convert(
         activation's range is observed on it (the network runs in float64)
     observer : ``"minmax"`` or ``"percentile"`` (:mod:`lessons_lib.observers`)
     percentile : float in (50, 100], for the percentile observer
-    bits : int in [2, 8], bits of the activation codes (stored as uint8)
+    bits : int in [2, 8], bits of the activation codes (stored as uint8); 7 by default, so that
+        no int16 pair sum can saturate on a CPU without VNNI (PyTorch's ``reduce_range``); 8 is
+        exact too, at the price of two products per layer (:func:`int_matmul`)
     weight_bits : int in [2, 8], bits of the symmetric per-channel weight codes (int8)
     """
     if not isinstance(model, nn.Sequential):

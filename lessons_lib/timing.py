@@ -5,6 +5,11 @@ programs on the machine, so a latency is the **median** of many runs, reported w
 spread (the interquartile range, from the first to the third quartile). Ratios of two
 medians (a speed-up) are what transfers between machines, roughly; absolute times do not.
 A notebook therefore keeps timings out of the output that its tests compare.
+
+Two calls compared under a changing load are timed **interleaved** (:func:`speedup`): run
+``i`` times one call of each, in alternating order, and the ratio of that pair of times is one
+sample; the median of those per-run ratios and their quartiles are reported. Sequential blocks
+(all runs of one call, then all of the other) let a change of load land on one side only.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass
 
 from lessons_lib import _validate
 
-__all__ = ["Timing", "time_call"]
+__all__ = ["Timing", "time_call", "Speedup", "speedup"]
 
 
 @dataclass(frozen=True)
@@ -68,3 +73,55 @@ def time_call(fn: Callable[[], object], repeat: int = 51, warmup: int = 3, numbe
         times.append((time.perf_counter() - start) / number)
     q1, _, q3 = statistics.quantiles(times, n=4, method="inclusive")
     return Timing(statistics.median(times), q1, q3, min(times), repeat)
+
+
+@dataclass(frozen=True)
+class Speedup:
+    """``slow / fast`` time ratios of interleaved runs: ``median`` and quartiles ``q1``, ``q3``
+    over ``runs`` pairs, and each call's own :class:`Timing` (``fast``, ``slow``)."""
+
+    median: float
+    q1: float
+    q3: float
+    runs: int
+    fast: Timing
+    slow: Timing
+
+    def __str__(self) -> str:
+        return f"{self.median:.2f} [{self.q1:.2f}, {self.q3:.2f}] ({self.runs} interleaved runs)"
+
+
+def _summary(times: list[float]) -> Timing:
+    q1, _, q3 = statistics.quantiles(times, n=4, method="inclusive")
+    return Timing(statistics.median(times), q1, q3, min(times), len(times))
+
+
+def speedup(
+    fast: Callable[[], object], slow: Callable[[], object], repeat: int = 51, warmup: int = 3
+) -> Speedup:
+    """How many times faster ``fast()`` runs than ``slow()``, from interleaved runs.
+
+    Parameters
+    ----------
+    fast, slow : callables without arguments (the names say which ratio is reported: > 1 when
+        ``fast`` is indeed faster)
+    repeat : int in [3, 100000], pairs of runs; run ``i`` calls ``fast`` first when ``i`` is even
+    warmup : int >= 0, untimed calls of each before timing
+    """
+    if not (callable(fast) and callable(slow)):
+        raise TypeError("fast and slow must be callable")
+    repeat = _validate.integer(repeat, "repeat", 3, 100_000)
+    warmup = _validate.integer(warmup, "warmup", 0, None)
+    for _ in range(warmup):
+        fast()
+        slow()
+    t_fast, t_slow = [], []
+    for i in range(repeat):
+        order = ((fast, t_fast), (slow, t_slow)) if i % 2 == 0 else ((slow, t_slow), (fast, t_fast))
+        for fn, times in order:
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+    ratios = [s / f for f, s in zip(t_fast, t_slow, strict=True)]
+    q1, _, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
+    return Speedup(statistics.median(ratios), q1, q3, repeat, _summary(t_fast), _summary(t_slow))

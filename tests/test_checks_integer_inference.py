@@ -30,6 +30,7 @@ def test_bias_code_right(answer, capsys):
     (128, "input's scale alone"),
     (127, "input's scale alone"),
     (12750.4, "not an integer"),
+    (12750.000001, "12750.000001 is not an integer"),
     (12751, "too large"),
     ("12750", "remove the quotes"),
     (None, "No answer yet"),
@@ -114,6 +115,33 @@ def fold_weights_only(linear, bn):
     return out
 
 
+def fold_in_place(linear, bn):
+    """Right, but edits linear in place and returns it."""
+    factor = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    with torch.no_grad():
+        linear.weight.mul_(factor[:, None])
+        linear.bias.copy_((linear.bias - bn.running_mean) * factor + bn.bias)
+    return linear
+
+
+def fold_without_beta(linear, bn):
+    factor = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    out = copy.deepcopy(linear)
+    with torch.no_grad():
+        out.weight.mul_(factor[:, None])
+        out.bias.copy_((linear.bias - bn.running_mean) * factor)
+    return out
+
+
+def fold_without_gamma(linear, bn):
+    factor = 1 / torch.sqrt(bn.running_var + bn.eps)
+    out = copy.deepcopy(linear)
+    with torch.no_grad():
+        out.weight.mul_(factor[:, None])
+        out.bias.copy_((linear.bias - bn.running_mean) * factor + bn.bias)
+    return out
+
+
 def fold_returns_a_sequential(linear, bn):
     return nn.Sequential(linear, bn)
 
@@ -122,14 +150,17 @@ def fold_raises(linear, bn):
     return linear.weight @ bn  # a TypeError: a slip in the student's code
 
 
-def test_fold_right(capsys):
-    passes(check.fold_linear_bn, fold_right, capsys=capsys)
+@pytest.mark.parametrize("candidate", [fold_right, fold_in_place])
+def test_fold_right(candidate, capsys):
+    passes(check.fold_linear_bn, candidate, capsys=capsys)
 
 
 @pytest.mark.parametrize(("candidate", "message"), [
     (fold_without_eps, "eps is missing"),
     (fold_by_variance, "standard deviation"),
     (fold_forgetting_the_mean, "running mean"),
+    (fold_without_beta, "shift beta"),
+    (fold_without_gamma, "scale gamma"),
     (fold_weights_only, "differs from bn\\(linear\\(x\\)\\)"),
     (fold_returns_a_sequential, "return an nn.Linear"),
     (fold_raises, "raised TypeError"),
@@ -144,15 +175,16 @@ def test_fold_wrong(candidate, message):
 
 @pytest.fixture(scope="module")
 def four_bit_setting():
+    """Five small networks, the lesson's 512 calibration rows and 270 validation rows."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        splits = load_digits_splits(seed=0, dtype=torch.float64)
+        splits = load_digits_splits(validation_size=0.2, seed=0, dtype=torch.float64)
         nets = {}
-        for seed in range(2):
+        for seed in range(5):
             nets[seed] = mlp(hidden=(32, 16), seed=seed).double()
             train(nets[seed], (splits.X_train, splits.y_train), epochs=6, lr=0.1, seed=seed, progress=False)
-        X_cal = splits.X_train[:256]
+        X_cal = splits.X_train[:512]
         mean = {name: np.mean([integer_inference.convert(n, X_cal, observer=name, percentile=99.0, bits=4)
                                .accuracy(splits.X_val, splits.y_val) for n in nets.values()])
                 for name in ("minmax", "percentile")}
@@ -178,3 +210,22 @@ def test_observer_wrong(four_bit_setting, which, message):
     nets, X_cal, splits, _, other = four_bit_setting
     answer = other if which == "other" else which
     fails(check.observer_for_4_bits, answer, nets, X_cal, splits, match=message)
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    ("one network", "five networks"),
+    ("no networks", "five networks"),
+    ("five validation rows as calibration", "calibration images"),
+])
+def test_observer_needs_the_lessons_networks_and_data(four_bit_setting, arguments, message):
+    """The review's passing wrong calls: any answer with one network, with nets={} (nan means), or
+    with five validation rows as the calibration data."""
+    nets, X_cal, splits, best, other = four_bit_setting
+    if arguments == "one network":
+        nets = {1: nets[1]}
+    elif arguments == "no networks":
+        nets = {}
+    else:
+        X_cal = splits.X_val[:5]
+    for answer in (best, other):
+        fails(check.observer_for_4_bits, answer, nets, X_cal, splits, match=message)

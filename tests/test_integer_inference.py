@@ -85,9 +85,76 @@ def test_conv2d_int_equals_the_float64_convolution_of_the_codes(c, o, size, k, p
     assert got.dtype == torch.int32 and torch.equal(got.double(), want)
 
 
+def test_the_emulation_of_int16_pair_sums_saturates_for_8_bit_codes_only():
+    gen = torch.Generator().manual_seed(0)
+    b = torch.randint(-128, 128, (64, 16), generator=gen, dtype=torch.int8)
+    for high, wrong in ((256, True), (128, False)):
+        a = torch.randint(0, high, (20, 64), generator=gen, dtype=torch.uint8)
+        exact = a.long().numpy() @ b.long().numpy()
+        assert (ii.pair_sums_saturating(a, b) != exact).any() == wrong
+    assert ii.pair_sums_saturating([[255, 255]], [[127], [127]]).tolist() == [[32767]]
+    assert ii.pair_sums_saturating([[127, 127, 1]], [[-128], [-128], [5]]).tolist() == [[-32512 + 5]]
+    with pytest.raises(ValueError, match="a must"):
+        ii.pair_sums_saturating([[256]], [[1]])
+
+
+_ON_ANOTHER_CPU = """
+import torch, numpy as np
+from lessons_lib import integer_inference as ii
+from lessons_lib.models import mlp
+from lessons_lib.splits import load_digits_splits
+torch.set_num_threads(1)
+gen = torch.Generator().manual_seed(0)
+a = torch.randint(0, 256, (64, 96), generator=gen, dtype=torch.uint8)
+b = torch.randint(-128, 128, (96, 32), generator=gen, dtype=torch.int8)
+raw = torch._int_mm(a, b).long().numpy()
+ok = [torch.equal(ii.int_matmul(x, b).long(), x.long() @ b.long())
+      for x in (a, a // 2, (a.long() - 128).to(torch.int8), a[:1], a.t().contiguous().t())]
+s = load_digits_splits(seed=0)
+net = mlp(hidden=(32, 16), seed=0).double()
+codes = {bits: ii.convert(net, s.X_train[:200], bits=bits).forward_codes(
+    ii.convert(net, s.X_train[:200], bits=bits).quantize_input(s.X_test[:50])).tolist() for bits in (7, 8)}
+print(repr((ii.saturates_on_this_cpu(), bool((raw == ii.pair_sums_saturating(a, b)).all()), ok, codes)))
+"""
+
+
+@pytest.mark.parametrize("isa", ["AVX2", "AVX512_CORE", None])
+def test_int_matmul_and_the_network_are_exact_without_vnni(isa):
+    """In a subprocess with oneDNN held to an ISA without VNNI (where torch._int_mm adds u8 x s8
+    pairs in saturating int16, exactly as the NumPy emulation does) and with the default one:
+    int_matmul is exact and the integer network's codes are the same as on this CPU."""
+    import ast
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "ONEDNN_MAX_CPU_ISA"}
+    if isa:
+        env["ONEDNN_MAX_CPU_ISA"] = isa
+    out = subprocess.run([sys.executable, "-c", _ON_ANOTHER_CPU], env=env, capture_output=True, text=True,
+                         timeout=300, check=True).stdout
+    saturates, matches_emulation, ok, codes = ast.literal_eval(out.strip().splitlines()[-1])
+    assert all(ok)
+    if isa:  # no VNNI: the raw kernel saturates, and does so as emulated
+        assert saturates and matches_emulation
+    here = {bits: ii.convert(mlp(hidden=(32, 16), seed=0).double(), _SPLITS().X_train[:200], bits=bits)
+            for bits in (7, 8)}
+    for bits, inet in here.items():
+        assert codes[bits] == inet.forward_codes(inet.quantize_input(_SPLITS().X_test[:50])).tolist()
+
+
+def _SPLITS():  # noqa: N802 - a cached constant
+    from lessons_lib.splits import load_digits_splits
+
+    if not hasattr(_SPLITS, "value"):
+        _SPLITS.value = load_digits_splits(seed=0)
+    return _SPLITS.value
+
+
 def _numpy_forward(inet: ii.IntegerNetwork, X: torch.Tensor) -> np.ndarray:
     """An independent MLP reference in NumPy int64 (no torch._int_mm, no folded bias terms)."""
-    a = np.clip(np.round(X.numpy() / inet.input_scale) + inet.input_zero_point, 0, 255).astype(np.int64)
+    a = np.clip(np.round(X.numpy() / inet.input_scale) + inet.input_zero_point, 0, 2**inet.bits - 1)
+    a = a.astype(np.int64)
     z_x = inet.input_zero_point
     for L in inet.layers:
         w = L.w_q.numpy().astype(np.int64)

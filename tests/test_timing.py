@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from lessons_lib.timing import Timing, time_call
+from lessons_lib.timing import Speedup, Timing, speedup, time_call
 
 
 def test_time_call_reports_a_median_inside_its_quartiles_and_counts_calls():
@@ -25,3 +25,19 @@ def test_a_slower_call_is_slower():
 def test_speedup_needs_a_timing():
     with pytest.raises(TypeError, match="other"):
         Timing(1.0, 1.0, 1.0, 1.0, 3).speedup_over(2.0)
+
+
+def test_speedup_is_the_median_of_interleaved_ratios():
+    order = []
+    r = speedup(lambda: order.append("f"), lambda: (order.append("s"), time.sleep(0.002)), repeat=5, warmup=1)
+    assert isinstance(r, Speedup) and r.runs == 5 and r.q1 <= r.median <= r.q3
+    assert r.median > 10 and r.slow.median > 0.0015
+    assert order[2:] == ["f", "s", "s", "f", "f", "s", "s", "f", "f", "s"]  # alternating, after the warm-up
+    assert "interleaved runs" in str(r)
+
+
+def test_speedup_validates():
+    with pytest.raises(TypeError, match="callable"):
+        speedup(1, lambda: None)
+    with pytest.raises(ValueError, match="repeat"):
+        speedup(lambda: None, lambda: None, repeat=2)

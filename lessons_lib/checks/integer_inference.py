@@ -3,11 +3,12 @@
 The checks name the usual slips: a bias stored at the weight's or the input's scale alone
 instead of ``s_w s_x``; a multiplier not normalised to ``m0 >= 2^30`` or a shift of the wrong
 sign; a BatchNorm folded without ``eps``, with the variance where its square root belongs, or
-without subtracting the running mean.
+without subtracting the running mean, or without BatchNorm's scale (gamma) or shift (beta).
 """
 
 from __future__ import annotations
 
+import copy
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -27,7 +28,7 @@ def bias_code(answer: object) -> None:
     )
     value = as_number(answer, "the int32 bias code", hint)
     if not value.is_integer():
-        raise NotYet(f"{value:.10g} is not an integer; the bias is stored as an int32 code. Hint: {hint}")
+        raise NotYet(f"{value!r} is not an integer; the bias is stored as an int32 code. Hint: {hint}")
     number(
         value,
         12750.0,
@@ -69,7 +70,7 @@ def multiplier(m0: object, shift: object) -> None:
     a = as_number(m0, "m0", hint)
     b = as_number(shift, "the shift", hint)
     if not (a.is_integer() and b.is_integer()):
-        raise NotYet(f"m0 and the shift must be integers; got {a:.10g} and {b:.10g}. Hint: {hint}")
+        raise NotYet(f"m0 and the shift must be integers; got {a!r} and {b!r}. Hint: {hint}")
     a, b = int(a), int(b)
     if a == want_m0 and b == want_shift:
         passed(
@@ -123,8 +124,10 @@ def fold_linear_bn(candidate: Callable[[nn.Linear, nn.BatchNorm1d], Any]) -> Non
     for n_in, n_out in [(5, 3), (64, 16), (7, 1)]:
         linear, bn = _random_pair(gen, n_in, n_out, torch.float64)
         x = torch.randn(20, n_in, generator=gen, dtype=torch.float64)
+        with torch.no_grad():
+            want = bn(linear(x))  # before the candidate runs: it may change the layers in place
         try:
-            folded = candidate(linear, bn)
+            folded = candidate(copy.deepcopy(linear), copy.deepcopy(bn))
         except NotImplementedError:
             raise
         except Exception as error:  # noqa: BLE001 - a slip in the student's code becomes a message
@@ -132,7 +135,6 @@ def fold_linear_bn(candidate: Callable[[nn.Linear, nn.BatchNorm1d], Any]) -> Non
         if not isinstance(folded, nn.Linear):
             raise NotYet(f"return an nn.Linear; got {type(folded).__name__}. Hint: {hint}")
         with torch.no_grad():
-            want = bn(linear(x))
             got = folded(x)
             if got.shape != want.shape:
                 raise NotYet(
@@ -154,11 +156,22 @@ def fold_linear_bn(candidate: Callable[[nn.Linear, nn.BatchNorm1d], Any]) -> Non
                     linear.bias,
                     "the running mean must be subtracted from the bias before scaling.",
                 ),
+                "gamma": (
+                    1 / torch.sqrt(bn.running_var + bn.eps),
+                    linear.bias - bn.running_mean,
+                    "BatchNorm's scale gamma (bn.weight) is missing from the factor.",
+                ),
             }
             for f, shifted, message in variants.values():
                 wrong = x @ (linear.weight * f[:, None]).t() + shifted * f + bn.bias
                 if torch.allclose(got, wrong, rtol=1e-9, atol=1e-9):
                     raise NotYet(f"not yet equal to bn(linear(x)): {message} Hint: {hint}")
+            no_beta = x @ (linear.weight * factor[:, None]).t() + (linear.bias - bn.running_mean) * factor
+            if torch.allclose(got, no_beta, rtol=1e-9, atol=1e-9):
+                raise NotYet(
+                    f"not yet equal to bn(linear(x)): BatchNorm's shift beta (bn.bias) must be added "
+                    f"to the folded bias. Hint: {hint}"
+                )
             worst = (got - want).abs().max().item()
             raise NotYet(
                 f"the folded layer differs from bn(linear(x)) by up to {worst:.3g} on a "
@@ -179,6 +192,18 @@ def observer_for_4_bits(
         raise NotYet(f"No answer yet. Hint: {hint}")
     if not isinstance(answer, str) or answer not in observers.OBSERVERS:
         raise NotYet(f"answer with one of {list(observers.OBSERVERS)}; got {answer!r}. Hint: {hint}")
+    if not isinstance(nets, Mapping) or len(nets) != 5:
+        raise NotYet("pass the lesson's five networks, nets (seeds 0 to 4), as the check's second argument.")
+    if not (
+        isinstance(X_cal, torch.Tensor)
+        and X_cal.shape == (512, 64)
+        and torch.equal(X_cal, splits.X_train[:512])
+        and len(splits.y_val) == 270
+    ):
+        raise NotYet(
+            "pass the lesson's calibration images, X_cal = splits.X_train[:512], and its splits "
+            "(270 validation images)."
+        )
     mean = {
         name: float(
             np.mean(
@@ -192,6 +217,11 @@ def observer_for_4_bits(
         )
         for name in observers.OBSERVERS
     }
+    if not all(math.isfinite(v) for v in mean.values()):
+        raise NotYet(
+            "the accuracies could not be computed from these arguments; pass the lesson's nets, X_cal "
+            "and splits."
+        )
     best = max(mean, key=mean.get)
     shown = ", ".join(f"{k} {100 * v:.2f} %" for k, v in mean.items())
     if math.isclose(mean["minmax"], mean["percentile"]):
