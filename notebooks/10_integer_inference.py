@@ -49,6 +49,7 @@
 # fine-tune). About 60 minutes.
 
 # %%
+import contextlib
 import copy
 import math
 import warnings
@@ -693,12 +694,24 @@ assert shapes == ["int32, exact: True"] * 3 and unfold_uint8 == "not implemented
 
 # %%
 # NBVAL_IGNORE_OUTPUT
+@contextlib.contextmanager
+def one_thread():
+    """Time with one thread, whatever LESSONS_THREADS says, and restore the count afterwards."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
 def product_speedup(batch):
     gen = torch.Generator().manual_seed(batch)
     a7 = torch.randint(0, 128, (batch, 512), generator=gen, dtype=torch.uint8)  # 7-bit codes: exact everywhere
     b8 = torch.randint(-127, 128, (512, 512), generator=gen, dtype=torch.int8)
     a32, b32 = a7.float(), b8.float()
-    return speedup(lambda: torch._int_mm(a7, b8), lambda: a32 @ b32, repeat=21)
+    with one_thread():
+        return speedup(lambda: torch._int_mm(a7, b8), lambda: a32 @ b32, repeat=21)
 
 
 speed = {}
@@ -721,7 +734,7 @@ assert speed["product, batch 256"].median > 1.0  # a loose band: the int8 produc
 def network_timings(net, inet, X):
     f32 = copy.deepcopy(net).float().eval()
     x32, x_q = X.float(), inet.quantize_input(X)
-    with torch.inference_mode():
+    with torch.inference_mode(), one_thread():
         ratio = speedup(lambda: inet.forward_codes(x_q), lambda: f32(x32), repeat=21)
         acts = [x_q]  # each layer's input codes, to time the products and the requantizations alone
         for L in inet.layers[:-1]:
@@ -961,7 +974,7 @@ def csr_forward(x):
 
 
 x32 = X256.float()
-with torch.inference_mode():
+with torch.inference_mode(), one_thread():
     over_dense = {name: speedup(lambda m=m: m(x32), lambda: f32["dense"](x32), repeat=21)
                   for name, m in progress(list(f32.items())[1:], desc="latency")}
     over_dense["unstructured, CSR"] = speedup(lambda: csr_forward(x32), lambda: f32["dense"](x32), repeat=21)
