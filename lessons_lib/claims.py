@@ -167,7 +167,13 @@ def validate(claims: Sequence[Claim], seeds: dict[str, str]) -> None:
 def judge(literal: bool, core: bool = False) -> str:
     """The verdict from two findings: does the claim hold as stated, and if not, is
     its core right? ``holds``; else ``misleading`` (a right core, wrongly stated or
-    overstated); else ``does not hold``."""
+    overstated); else ``does not hold``.
+
+    A core that is consistent only with an error (a number that fits the seed's wrong
+    arithmetic and nothing else) is not a right core. An assumed number, a premise with
+    no data given, is not judged here: it is ``unverifiable`` when some data could give
+    it where the seed uses it, and ``does not hold`` when no data could; the caller
+    decides that and passes the verdict to :meth:`Ledger.settle` directly."""
     if literal:
         return "holds"
     return "misleading" if core else "does not hold"
@@ -320,11 +326,18 @@ class Ledger:
     ``show(tag)`` prints the claims a computation is about; ``settle(tag, verdict)``
     records what the computation found and prints it next to the table's verdict;
     ``mismatches()`` and ``unsettled()`` say where the table and the computations part.
+
+    A computed row is either *measured* (the verdict could have come out otherwise) or
+    an *identity shown* (the cell displays something true by definition or forced by
+    the example, and the verdict rests on that): ``settle(..., identity=True)`` marks
+    every row of the tag, ``identity={"002-06"}`` only the rows named.
+    ``measured_rows()``, ``identity_rows()`` and ``citation_rows()`` are the three classes.
     """
 
     def __init__(self, claims: Sequence[Claim]) -> None:
         self.claims = list(claims)
         self.computed: dict[str, str] = {}
+        self.identities: set[str] = set()  # ids of rows whose computation shows an identity
 
     def rows(self, tag: str) -> list[Claim]:
         found = [c for c in self.claims if c.check == tag]
@@ -352,17 +365,29 @@ class Ledger:
                 print(textwrap.fill(c.evidence, width, initial_indent="    ",
                                     subsequent_indent="    "))
 
-    def settle(self, tag: str, verdict: str, because: str = "") -> None:
-        """Record the computed ``verdict`` for every row tagged ``tag`` and print it."""
+    def settle(self, tag: str, verdict: str, because: str = "",
+               identity: bool | Iterable[str] = False) -> None:
+        """Record the computed ``verdict`` for every row tagged ``tag`` and print it.
+
+        ``identity``: ``True`` if the cell shows an identity rather than measuring (every
+        row of the tag), or the ids of the rows for which it does."""
         if verdict not in VERDICTS:
             raise ValueError(f"verdict must be one of {list(VERDICTS)}; got {verdict!r}")
         if tag == CITATION:
             raise ValueError("tag: 'citation' rows are settled by references, not computed")
         rows = self.rows(tag)
+        ids_here = {c.id for c in rows}
+        if isinstance(identity, bool):
+            shown = ids_here if identity else set()
+        else:
+            shown = set(identity)
+            if not shown <= ids_here:
+                raise ValueError(f"identity: {sorted(shown - ids_here)} are not rows of {tag!r}")
         self.computed[tag] = verdict
+        self.identities = (self.identities - ids_here) | shown
         table = sorted({c.verdict for c in rows})
         agree = table == [verdict]
-        ids = ", ".join(c.id for c in rows)
+        ids = ", ".join(c.id + (" (identity shown)" if c.id in shown else "") for c in rows)
         print(f"{tag} [{ids}]: computed {verdict.upper()}; table {' / '.join(table).upper()}"
               f" -> {'agree' if agree else 'DISAGREE'}")
         if because:
@@ -382,4 +407,13 @@ class Ledger:
         return [t for t in self.tags() if t not in self.computed]
 
     def citation_rows(self) -> list[Claim]:
+        """Rows settled by references only."""
         return [c for c in self.claims if c.check == CITATION]
+
+    def identity_rows(self) -> list[Claim]:
+        """Computed rows whose cell shows an identity: the verdict could not come out otherwise."""
+        return [c for c in self.claims if c.check in self.computed and c.id in self.identities]
+
+    def measured_rows(self) -> list[Claim]:
+        """Computed rows whose verdict a measurement could have turned."""
+        return [c for c in self.claims if c.check in self.computed and c.id not in self.identities]

@@ -191,10 +191,37 @@ def test_the_third_reviews_rows_stay_fixed():
     table = {c.id: c for c in claims.load_claims()}
     for cid in ("004-01", "004-10", "004-04", "004-07"):  # definitions, and a formula with no rule in it
         assert table[cid].check == claims.CITATION, cid
-    for cid in ("001-02", "001-12", "002-03", "002-17"):  # a right half: neither 'holds' nor 'does not hold'
+    for cid in ("001-02", "001-12", "002-03"):  # a right half: neither 'holds' nor 'does not hold'
         assert table[cid].verdict == "misleading", cid
     assert table["001-02"].check != table["002-05"].check  # 001-02 has a right half that 002-05 lacks
     assert "6.1 and 4.8 times too large" in table["002-20"].evidence
     assert "Muon" in table["001-12"].evidence and "not a standard value" in table["001-12"].evidence
     assert "own wrong iterate (1.001, 1.002)" in table["002-17"].evidence
     assert "on weights and activations alike" not in table["004-07"].evidence
+
+
+def test_the_fourth_reviews_rows_stay_fixed():
+    """Review 4 of lesson 09: an assumption that fits only the seed's error is 'unverifiable', not
+    'misleading'; the usual momentum is settled by citation; one definition contains the other."""
+    table = {c.id: c for c in claims.load_claims()}
+    assert table["002-17"].verdict == table["002-16"].verdict == "unverifiable"
+    assert "at the seed's own wrong iterate they do" in table["002-16"].evidence
+    assert "no data give it." not in table["002-16"].evidence
+    assert table["001-12"].check == claims.CITATION and "Table 1" in table["001-12"].evidence
+    assert "special case of the first" in table["004-07"].evidence
+    assert "which is a cast, not a grid" not in table["004-07"].evidence
+
+
+def test_ledger_counts_identities_apart(table):
+    ledger = claims.Ledger(table)
+    two = next(t for t in ledger.tags() if len(ledger.rows(t)) >= 2)
+    one = next(t for t in ledger.tags() if t != two)
+    first = ledger.rows(two)[0].id
+    ledger.settle(two, ledger.rows(two)[0].verdict, identity={first})
+    ledger.settle(one, ledger.rows(one)[0].verdict, identity=True)
+    assert {c.id for c in ledger.identity_rows()} == {first} | {c.id for c in ledger.rows(one)}
+    assert {c.id for c in ledger.measured_rows()} == {c.id for c in ledger.rows(two)} - {first}
+    ledger.settle(one, ledger.rows(one)[0].verdict)  # settled again as measured: no longer an identity
+    assert {c.id for c in ledger.identity_rows()} == {first}
+    with pytest.raises(ValueError, match="not rows of"):
+        ledger.settle(one, ledger.rows(one)[0].verdict, identity={"999-99"})
