@@ -533,6 +533,8 @@ def test_site_slider_to_pixels(browser, base_url):
     page = open_page(browser, base_url, "03_momentum.html")
     try:
         page.wait_for_function(WIDGETS_LIVE_JS, arg=widget_count("03_momentum"), timeout=20_000)
+        # the page at rest: every formula typeset (start.js typesets after the figures have started)
+        page.wait_for_function("() => document.documentElement.dataset.mathTypeset === 'done'", timeout=60_000)
         i = first_explorer(page)
         page.locator(".cw").nth(i).scroll_into_view_if_needed()
         page.evaluate(PROBE_JS, i)
