@@ -240,6 +240,22 @@ PAGE_BYTES_JS = """() => {
 }"""
 
 
+FIGURES_SHOWN_JS = """() => ({pictures: document.querySelectorAll('img.lessons-widget-picture').length,
+  live: Array.from(document.querySelectorAll('.cw')).filter((r) => r.__courseWidget?.drawn).length})"""
+MATH_AT_REST_JS = "() => document.documentElement.dataset.mathTypeset === 'done'"
+
+
+def wait_until_live(page, name: str, expected: int) -> None:
+    """Wait until the page's ``expected`` figures have replaced their pictures and drawn."""
+    try:
+        page.wait_for_function(WIDGETS_LIVE_JS, arg=expected, timeout=20_000)
+    except Exception as exc:  # playwright's TimeoutError: say what is missing
+        found = page.evaluate(FIGURES_SHOWN_JS)
+        raise AssertionError(
+            f"{name}: {expected} live figures expected; the page shows {found['live']} live and "
+            f"{found['pictures']} still pictures; console: {page.console_log.errors}") from exc
+
+
 def move_first_slider(page, i: int) -> dict:
     """ArrowRight (ArrowLeft at the end) on figure ``i``'s first slider; wait for changed pixels."""
     before = page.evaluate(HASH_JS, i)["hash"]
@@ -354,10 +370,14 @@ def test_page_offline(browser, base_url, name):
     page = open_page(browser, base_url, f"{name}.html")
     try:
         expected = widget_count(name) if name in LESSONS else 0
-        page.wait_for_function(WIDGETS_LIVE_JS, arg=expected, timeout=20_000)
-        math = page.wait_for_function(
-            f"() => {{ const s = ({MATH_DONE_JS})(); return s.done === s.math ? s : null; }}",
-            timeout=30_000).json_value()
+        wait_until_live(page, name, expected)
+        try:
+            math = page.wait_for_function(
+                f"() => {{ const s = ({MATH_DONE_JS})(); return s.done === s.math ? s : null; }}",
+                timeout=30_000).json_value()
+        except Exception as exc:  # playwright's TimeoutError: say how far MathJax got
+            raise AssertionError(f"{name}: formulas not typeset: {page.evaluate(MATH_DONE_JS)}; "
+                                 f"requests elsewhere: {page.outside}; failed: {page.failed}") from exc
         assert math["errors"] == 0, f"{name}: MathJax reports {math['errors']} errors"
         if name in LESSONS:
             assert math["math"] > 0, f"{name}: no formula found"
@@ -532,9 +552,9 @@ def test_site_slider_to_pixels(browser, base_url):
     phase: keydown to the first animation frame whose canvas differs."""
     page = open_page(browser, base_url, "03_momentum.html")
     try:
-        page.wait_for_function(WIDGETS_LIVE_JS, arg=widget_count("03_momentum"), timeout=20_000)
+        wait_until_live(page, "03_momentum", widget_count("03_momentum"))
         # the page at rest: every formula typeset (start.js typesets after the figures have started)
-        page.wait_for_function("() => document.documentElement.dataset.mathTypeset === 'done'", timeout=60_000)
+        page.wait_for_function(MATH_AT_REST_JS, timeout=60_000)
         i = first_explorer(page)
         page.locator(".cw").nth(i).scroll_into_view_if_needed()
         page.evaluate(PROBE_JS, i)
