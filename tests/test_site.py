@@ -245,6 +245,29 @@ FIGURES_SHOWN_JS = """() => ({pictures: document.querySelectorAll('img.lessons-w
 MATH_AT_REST_JS = "() => document.documentElement.dataset.mathTypeset === 'done'"
 
 
+def check_lesson_navigation_and_choices(page, base_url: str, lesson: str) -> None:
+    """Previous/next in lesson order, a table of contents, and the run box: the notebook to
+    download (served, the committed bytes), Binder's link from the repository setting, the
+    README's two commands opening this lesson."""
+    k = LESSONS.index(lesson)
+    prev_href = page.locator("a.left-prev").get_attribute("href") if k else None
+    next_href = page.locator("a.right-next").get_attribute("href")
+    assert prev_href == (f"{LESSONS[k - 1]}.html" if k else None), prev_href
+    assert next_href == (f"{LESSONS[k + 1]}.html" if k + 1 < len(LESSONS) else "instructors_guide.html")
+    assert page.locator("nav#pst-page-toc-nav a").count() >= 3, f"{lesson}: no table of contents"
+    box = page.locator("aside.course-run")
+    assert box.count() == 1, f"{lesson}: no run box"
+    download = box.locator("a.course-download")
+    assert download.get_attribute("download") == f"{lesson}.ipynb"
+    body = page.request.get(base_url + download.get_attribute("href")).body()
+    assert body == (ROOT / "notebooks" / f"{lesson}.ipynb").read_bytes(), f"{lesson}: download differs"
+    assert box.locator("a.course-binder").get_attribute("href") == course_site().binder_url(lesson)
+    commands = [c.text_content() for c in box.locator("pre.course-run-command").all()]
+    readme = course_site().readme_commands()
+    assert commands[1] == readme["open-command"].replace("00_start_here", lesson)
+    assert commands[2] == readme["test-command"]
+
+
 def wait_until_live(page, name: str, expected: int) -> None:
     """Wait until the page's ``expected`` figures have replaced their pictures and drawn."""
     try:
@@ -366,7 +389,8 @@ def test_bad_input_names_the_parameter():
 @pytest.mark.parametrize("name", PAGES)
 def test_page_offline(browser, base_url, name):
     """The page loads from the local server alone, typesets its LaTeX, and every figure it stores
-    is live: drawn where its picture was, and drawn again when a slider moves."""
+    is live: drawn where its picture was, and drawn again when a slider moves. A lesson's page
+    also links its neighbours and offers the reader's choices (check_lesson_navigation_and_choices)."""
     page = open_page(browser, base_url, f"{name}.html")
     try:
         expected = widget_count(name) if name in LESSONS else 0
@@ -394,42 +418,14 @@ def test_page_offline(browser, base_url, name):
             figures.append({"kind": kind, **moved})
             page.locator(".cw").nth(i).scroll_into_view_if_needed()
             page.screenshot(path=str(OUT / f"{name}-figure-{i}.png"))
+        if name in LESSONS:
+            check_lesson_navigation_and_choices(page, base_url, name)
         page.evaluate("window.scrollTo(0, 0)")
         page.screenshot(path=str(OUT / f"{name}.png"))
         RESULTS.setdefault("site_page_bytes", {})[name] = bytes_
         RESULTS.setdefault("site_figures", {})[name] = figures
         write_results()
         assert bytes_["transferred"] <= PAGE_BYTES_GOAL, (name, bytes_)
-        assert_offline_and_clean(page)
-    finally:
-        page.context.close()
-
-
-@pytest.mark.browser
-@pytest.mark.parametrize("lesson", LESSONS)
-def test_lesson_page_offers_navigation_contents_and_the_readers_choices(browser, base_url, site, lesson):
-    """Previous/next in lesson order, a table of contents, and the run box: the notebook to
-    download (served, the committed bytes), Binder's link from the repository setting, the
-    README's two commands opening this lesson."""
-    page = open_page(browser, base_url, f"{lesson}.html")
-    try:
-        k = LESSONS.index(lesson)
-        prev_href = page.locator("a.left-prev").get_attribute("href") if k else None
-        next_href = page.locator("a.right-next").get_attribute("href")
-        assert prev_href == (f"{LESSONS[k - 1]}.html" if k else None), prev_href
-        assert next_href == (f"{LESSONS[k + 1]}.html" if k + 1 < len(LESSONS) else "instructors_guide.html")
-        assert page.locator("nav#pst-page-toc-nav a").count() >= 3, "no table of contents"
-        box = page.locator("aside.course-run")
-        assert box.count() == 1
-        download = box.locator("a.course-download")
-        assert download.get_attribute("download") == f"{lesson}.ipynb"
-        body = page.request.get(base_url + download.get_attribute("href")).body()
-        assert body == (ROOT / "notebooks" / f"{lesson}.ipynb").read_bytes()
-        assert box.locator("a.course-binder").get_attribute("href") == course_site().binder_url(lesson)
-        commands = [c.text_content() for c in box.locator("pre.course-run-command").all()]
-        readme = course_site().readme_commands()
-        assert commands[1] == readme["open-command"].replace("00_start_here", lesson)
-        assert commands[2] == readme["test-command"]
         assert_offline_and_clean(page)
     finally:
         page.context.close()
@@ -449,6 +445,34 @@ def test_search_finds_a_term_of_lesson_03(browser, base_url):
         hrefs = [a.get_attribute("href") for a in results.all()]
         assert any(h.split("?")[0].split("#")[0].endswith(f"{lesson}.html") for h in hrefs), hrefs
         page.screenshot(path=str(OUT / "search.png"))
+        assert_offline_and_clean(page)
+    finally:
+        page.context.close()
+
+
+@pytest.mark.browser
+def test_play_and_a_click_work_on_lesson_03s_explorer(browser, base_url):
+    """Besides the sliders: Play animates the steps (the picture changes, and the animation ends)
+    and a click on the contour plot moves the start point."""
+    page = open_page(browser, base_url, "03_momentum.html")
+    try:
+        wait_until_live(page, "03_momentum", widget_count("03_momentum"))
+        i = first_explorer(page)
+        root = page.locator(".cw").nth(i)
+        root.scroll_into_view_if_needed()
+        before = page.evaluate(HASH_JS, i)["hash"]
+        play = root.get_by_role("button", name=re.compile("Play"))
+        play.click()
+        page.wait_for_function(f"([i, h]) => ({HASH_JS})(i).hash !== h", arg=[i, before], timeout=5_000)
+        root.get_by_role("button", name=re.compile("Play")).wait_for(timeout=30_000)  # the animation ended
+        start_x = root.locator("input[aria-label='start x']")
+        old = start_x.input_value()
+        canvas = root.locator("canvas").first
+        box = canvas.bounding_box()
+        canvas.click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.3})
+        page.wait_for_function("([i, old]) => document.querySelectorAll('.cw')[i]"
+                               ".querySelector(\"input[aria-label='start x']\").value !== old", arg=[i, old])
+        root.screenshot(path=str(OUT / "03_momentum-after-play-and-click.png"))
         assert_offline_and_clean(page)
     finally:
         page.context.close()
