@@ -69,10 +69,9 @@ def widget_count(lesson: str) -> int:
 
 
 def write_results() -> None:
+    """This session's figures so far (a new session starts the file again: no stale figures)."""
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / "results.json"
-    old = json.loads(path.read_text()) if path.exists() else {}
-    path.write_text(json.dumps({**old, **RESULTS}, indent=2, sort_keys=True) + "\n")
+    (OUT / "results.json").write_text(json.dumps(RESULTS, indent=2, sort_keys=True) + "\n")
 
 
 # --- the build and the server ------------------------------------------------------------
