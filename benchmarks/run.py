@@ -172,6 +172,69 @@ def first_figure_ms() -> float | None:
     return _jupyterlab_result("first_figure_ms")
 
 
+# --- the course's website (issue: the course as a static website) --------------------------
+
+SITE_RESULTS = ROOT / "test-artifacts" / "browser" / "site" / "results.json"
+_SITE_BUILD: dict[str, float] = {}
+
+
+def _site_result(name: str) -> object | None:
+    """A figure measured in Chromium on the built site, served from 127.0.0.1 under a sub-path, by
+    the last run of ``tests/test_site.py`` (``test-artifacts/browser/site/results.json``); None if
+    that test has not run on this checkout."""
+    if not SITE_RESULTS.exists():
+        return None
+    return json.loads(SITE_RESULTS.read_text()).get(name)
+
+
+def _site_build() -> dict[str, float]:
+    """Build the site once with ``scripts/build_site.py`` into a temporary folder: seconds and bytes."""
+    if not _SITE_BUILD:
+        import importlib.util
+        import tempfile
+
+        spec = importlib.util.spec_from_file_location("build_site", ROOT / "scripts" / "build_site.py")
+        build_site = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(build_site)
+        with tempfile.TemporaryDirectory() as tmp:
+            out = pathlib.Path(tmp) / "site"
+            seconds = build_site.build(out)
+            size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
+        _SITE_BUILD.update(seconds=seconds, bytes=float(size))
+    return _SITE_BUILD
+
+
+def site_build_seconds() -> float:
+    """Seconds for ``python scripts/build_site.py`` (Sphinx, MyST-NB; nothing executed), a fresh build."""
+    return _site_build()["seconds"]
+
+
+def site_bytes() -> float:
+    """The built site's size in bytes (pages, images, the notebooks to download, theme, MathJax)."""
+    return _site_build()["bytes"]
+
+
+def site_first_interactive_ms() -> float | None:
+    """Navigation start to lesson 03's first explorer drawn again after a key on its momentum
+    slider: cold cache (a new browser context), local server, median of three loads."""
+    value = _site_result("site_first_interactive_ms")
+    return None if value is None else float(value)
+
+
+def site_slider_to_pixels_ms_p95() -> float | None:
+    """95th percentile, key press to changed pixels on the site (lesson 03's explorer, momentum
+    slider, 60 presses, the page at rest), measured as ``static_html_slider_to_pixels_ms_p95``."""
+    value = _site_result("site_slider_to_pixels_ms")
+    return None if value is None else float(value["p95"])
+
+
+def site_page_bytes() -> dict[str, float] | None:
+    """Bytes each page transfers with a cold cache (HTML, scripts, styles, images; text gzip-compressed
+    as GitHub Pages sends it), per page."""
+    pages = _site_result("site_page_bytes")
+    return None if pages is None else {k: float(v["transferred"]) for k, v in pages.items()}
+
+
 # --- compression (issue: compression lessons) --------------------------------
 
 _COMPRESSION: dict[str, dict[str, float]] = {}
@@ -428,6 +491,14 @@ FIGURES: dict[str, tuple[Callable[[], object], str, Callable[[object], bool]]] =
     "first_figure_ms": (first_figure_ms, "reported", lambda v: v is not None),
     "static_html_slider_to_pixels_ms_p95": (static_html_slider_to_pixels_ms_p95, "<= 16.7",
                                             lambda v: v is not None and v <= 16.7),
+    "site_build_seconds": (site_build_seconds, "<= 120", lambda v: v <= 120),
+    "site_bytes": (site_bytes, "reported", lambda v: v > 0),
+    "site_page_bytes": (site_page_bytes, "each <= 5e6",
+                        lambda v: v is not None and all(x <= 5e6 for x in v.values())),
+    "site_first_interactive_ms": (site_first_interactive_ms, "<= 2000",
+                                  lambda v: v is not None and v <= 2000),
+    "site_slider_to_pixels_ms_p95": (site_slider_to_pixels_ms_p95, "<= 16.7",
+                                     lambda v: v is not None and v <= 16.7),
     "compression_ratio": (compression_ratio, "mean >= 50", lambda v: v["mean"] >= 50),
     "compression_acc_drop_pt": (compression_acc_drop_pt, "mean <= 0.5", lambda v: v["mean"] <= 0.5),
     "momentum_state_8bit_acc_drop_pt": (momentum_state_8bit_acc_drop_pt, "<= 0.5", lambda v: v <= 0.5),

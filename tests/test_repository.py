@@ -101,7 +101,8 @@ def test_long_cells_show_progress(nb):
 def test_ruff_is_clean():
     twins = [str(p) for p in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))]
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "lessons_lib", "tests", "benchmarks", "scripts", *twins],
+        [sys.executable, "-m", "ruff", "check", "lessons_lib", "tests", "benchmarks", "scripts", "site",
+         *twins],
         cwd=ROOT, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
