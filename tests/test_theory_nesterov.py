@@ -106,8 +106,9 @@ def test_nesterov_rate_is_the_growth_of_a_simulated_run(lr, beta, lam):
     assert measured == pytest.approx(rate, rel=2e-2)
 
 
-@given(mu=st.floats(1e-2, 1.0), ratio=st.floats(1.0, 100.0), lr=st.floats(1e-3, 2.0),
-       beta=st.floats(0.0, 0.99))
+@given(
+    mu=st.floats(1e-2, 1.0), ratio=st.floats(1.0, 100.0), lr=st.floats(1e-3, 2.0), beta=st.floats(0.0, 0.99)
+)
 def test_nesterov_interval_rate_is_attained_at_the_end_points(mu, ratio, lr, beta):
     """Why the map passes [mu, L] only: the radius over a fine grid of [mu, L] is its end-point max."""
     L = mu * ratio
