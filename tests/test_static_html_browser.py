@@ -2,13 +2,13 @@
 
 A small notebook (a trajectory explorer, a rate map, an SGD explorer, lesson 00's parabola and
 the spectrum of many eigenvalues) is built in a temporary folder with
-scripts/build_notebooks.py, as the course's notebooks are, and converted with ``jupyter
-nbconvert --to html``. Headless Chromium opens the HTML from file:// with every other request
+scripts/build_notebooks.py, as the course's notebooks are, and converted with
+``jupyter nbconvert --to html``. Headless Chromium opens the HTML from file:// with every other request
 refused, and the tests check that each widget draws its saved state (pixels, and the readout
 equal to the Python widget's), that a key press on a slider changes the picture, that the
 console stays clean, and how long a key press takes to reach the pixels
-(``static_html_slider_to_pixels_ms``, p50 and p95 over 60 presses, written to test-
-artifacts/browser/static_html/results.json with screenshots).
+(``static_html_slider_to_pixels_ms``, p50 and p95 over 60 presses, written to
+test-artifacts/browser/static_html/results.json with screenshots).
 
 The page asks the network for nothing: in the course's environment nbconvert uses the course's
 template (jupyter/nbconvert/templates/lessons, installed by `pip install -e .`), which inlines
