@@ -1001,8 +1001,8 @@ def test_spectrum_draws_and_a_key_press_redraws_within_a_frame(page):
             const canvas = document.querySelector('#s canvas.cw-canvas'), ctx = canvas.getContext('2d');
             const r = widget('s').drawn.momentumRect, dpr = window.devicePixelRatio || 1;
             // the heavy ball's panel only (both sliders move its curves): a cheap probe disturbs less
-            const hash = () => { const words = new Uint32Array(ctx.getImageData(r.x * dpr, r.y * dpr, r.w * dpr,
-              r.h * dpr).data.buffer); let h = 2166136261 >>> 0;
+            const hash = () => { const words = new Uint32Array(ctx.getImageData(r.x * dpr, r.y * dpr,
+              r.w * dpr, r.h * dpr).data.buffer); let h = 2166136261 >>> 0;
               for (let k = 0; k < words.length; k++) h = Math.imul(h ^ words[k], 16777619) >>> 0; return h; };
             const out = [];
             for (let i = 0; i < 60; i++) {
