@@ -505,6 +505,8 @@ def test_screenshots_at_laptop_and_desktop_sizes(browser, viewport, column):
             ("explorer", TrajectoryExplorer("quadratic", lr=0.3, momentum=0.8)),
             ("rate_map", RateMap(kappa=20, lr=2.0, beta=0.6)),
             ("sgd", SGDExplorer(batch_size=8)),
+            ("compare_map", RateMap(kappa=20, lr=2.0, beta=0.6, method="compare")),
+            ("spectrum", SpectrumWidget()),
         ):
             mount(page, view, widget, column)
             page.locator(f"#{view}").scroll_into_view_if_needed()
@@ -516,6 +518,15 @@ def test_screenshots_at_laptop_and_desktop_sizes(browser, viewport, column):
                 view,
             )
             assert min(widths) >= 100, (view, widths)
+            # no label, readout, title or button text is cut off (tests/browser_routes.js checks it in Lab)
+            cut = page.evaluate(
+                """(id) => Array.from(document.querySelectorAll(`#${id} .cw-label, #${id} .cw-readout,
+                #${id} .cw-title, #${id} .cw-control span, #${id} button`))
+                .filter((e) => e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).display !== "inline")
+                .map((e) => e.textContent)""",
+                view,
+            )
+            assert not cut, (view, cut)
         assert_console_clean(page)
     finally:
         page.context.close()

@@ -1917,8 +1917,8 @@ function renderRateMap(model, el) {
     const canvas = h("canvas", "cw-canvas");
     const readout = h("div", "cw-readout-box");
     const help = h("div", "cw-help");
-    view.root.append(h("div", "cw-row", {}, [h("label", "cw-control", {}, [h("span", "cw-label", { text: "map" }), methodSelect]),
-      kappa.el, lr.el, beta.el, optimum]), help, title, canvas, readout);
+    view.root.append(h("div", "cw-row", {}, [h("label", "cw-control", {}, [h("span", "cw-label", { text: "map" }), methodSelect])]),
+      h("div", "cw-row", {}, [kappa.el, lr.el, beta.el, optimum]), help, title, canvas, readout);
 
     const onPointer = (e) => {
       if (!view.mapPanel) return;
@@ -2303,6 +2303,7 @@ function renderSpectrum(model, el) {
       format: (v) => formatF(v, 3), onChange: (v) => view.set({ lr: v }), title: "learning rate: arrow keys 0.01, with Shift 0.001" });
     const beta = slider({ label: "momentum \u03b2", min: 0, max: BETA_MAX, step: 0.01, fine: 0.001,
       format: (v) => formatF(v, 3), onChange: (v) => view.set({ beta: v }), title: "the heavy ball's momentum" });
+    beta.el.style.minWidth = "320px"; // its long label keeps its width: at 592 px the two sliders wrap
     const n = slider({ label: "n", min: 2, max: 16, step: 1, format: String, onChange: (v) => view.set({ n: v }),
       title: "number of eigenvalues 2\u207b\u2071" });
     const steps = slider({ label: "steps", min: 10, max: 2000, step: 10, fine: 1, format: String,
