@@ -17,7 +17,10 @@ the spectral radius: ``sqrt(beta)`` when the roots are complex, otherwise the
 larger root in absolute value.
 
 Nesterov (PyTorch's form, again identical iterates to the textbook look-ahead form):
-``z^2 - (1 + beta)(1 - lr lam) z + beta (1 - lr lam) = 0``.
+``z^2 - (1 + beta)(1 - lr lam) z + beta (1 - lr lam) = 0``. It converges iff
+``0 < lr lam < (2 + 2 beta) / (1 + 2 beta)`` (:func:`nesterov_edge`); its roots are complex
+iff ``((1 - beta) / (1 + beta))^2 < lr lam < 1`` (:func:`nesterov_critical_momentum`); its
+best constant pair for ``[mu, L]`` is found numerically (:func:`optimal_nesterov`).
 
 All functions broadcast: ``lr`` and ``beta`` may be arrays of one shape ``B``;
 ``eigenvalues`` is a 1-D array; results have shape ``B``.
@@ -124,7 +127,13 @@ def momentum_rate(lr: object, beta: object, eigenvalues: object) -> float | np.n
 
 def nesterov_rate(lr: object, beta: object, eigenvalues: object) -> float | np.ndarray:
     """Linear rate of Nesterov momentum: largest spectral radius of :func:`nesterov_matrix`
-    over the given eigenvalues (pass a fine grid for an interval)."""
+    over the given eigenvalues.
+
+    The radius depends on ``lam`` only through ``c = 1 - lr lam``: it is 0 at ``c = 0`` and
+    grows with ``|c|`` on either side (``sqrt(beta c)`` where the roots are complex, the larger
+    real root elsewhere), so over an interval ``[mu, L]`` the two end points suffice, as for
+    the heavy ball.
+    """
     lr, beta = _lr_beta(lr, beta)
     lam = _eigs(eigenvalues)
     c = 1.0 - lr[..., None] * lam
@@ -188,3 +197,91 @@ def momentum_regime(lr: object, beta: object, eigenvalue: object) -> np.ndarray:
     radius = spectral_radius_2x2(trace, beta)
     out = np.where(disc < 0, "ripples", np.where(trace >= 0, "monotone", "oscillation"))
     return np.where(radius >= 1.0, "divergence", out)
+
+
+def nesterov_regime(lr: object, beta: object, eigenvalue: object) -> np.ndarray:
+    """Name the behaviour of one eigen-component under Nesterov momentum, elementwise.
+
+    With ``c = 1 - lr lam`` the roots solve ``z^2 - (1 + beta) c z + beta c = 0``:
+    ``"ripples"`` (complex roots, ``0 < c < 4 beta / (1 + beta)^2``: oscillating decay at
+    rate ``sqrt(beta c)``), ``"monotone"`` (real roots, both >= 0), ``"oscillation"``
+    (``c < 0``: a negative root dominates, sign flips every step), ``"divergence"``
+    (radius >= 1, i.e. ``lr lam >= (2 + 2 beta) / (1 + 2 beta)``). The same names as
+    :func:`momentum_regime`.
+    """
+    lr, beta = _lr_beta(lr, beta)
+    lam = float(_validate.positive(eigenvalue, "eigenvalue"))
+    c = 1.0 - lr * lam
+    trace = (1.0 + beta) * c
+    det = beta * c
+    disc = trace * trace - 4.0 * det
+    radius = spectral_radius_2x2(trace, det)
+    out = np.where(disc < 0, "ripples", np.where(trace >= 0, "monotone", "oscillation"))
+    return np.where(radius >= 1.0, "divergence", out)
+
+
+def nesterov_edge(beta: object) -> float | np.ndarray:
+    """Nesterov's divergence edge: it converges on an eigenvalue ``lam`` iff
+    ``0 < lr lam < (2 + 2 beta) / (1 + 2 beta)`` (from 2 at ``beta = 0`` down to 4/3 at ``beta = 1``).
+
+    For ``c = 1 - lr lam < 0`` the larger root in size is
+    ``((1 + beta)|c| + sqrt((1 + beta)^2 c^2 + 4 beta |c|)) / 2``, which is below 1 iff
+    ``|c| (1 + 2 beta) < 1``; for ``0 <= c < 1`` both roots are inside the unit circle.
+    """
+    beta = _validate.in_range(beta, "beta", 0.0, 1.0, high_open=True)
+    return _scalar_or_array((2.0 + 2.0 * beta) / (1.0 + 2.0 * beta))
+
+
+def nesterov_critical_momentum(lr: object, eigenvalue: object) -> float | np.ndarray:
+    """The momentum at which Nesterov's two roots coincide on one eigen-component:
+    ``beta = (1 - sqrt(lr lam)) / (1 + sqrt(lr lam))``, for ``0 < lr lam <= 1``.
+
+    The discriminant ``c ((1 + beta)^2 c - 4 beta)`` vanishes at ``c = 4 beta / (1 + beta)^2``,
+    i.e. ``lr lam = ((1 - beta) / (1 + beta))^2``; above that ``beta`` the roots are complex
+    (up to ``lr lam = 1``, where ``c = 0``). The double root is ``z = (1 + beta) c / 2``.
+    """
+    lr = _validate.positive(lr, "lr")
+    lam = _validate.positive(eigenvalue, "eigenvalue")
+    h = lr * lam
+    if np.any(h > 1):
+        raise ValueError("lr * eigenvalue must be in (0, 1] for Nesterov's roots to coincide")
+    s = np.sqrt(h)
+    return _scalar_or_array((1.0 - s) / (1.0 + s))
+
+
+# The search of optimal_nesterov: a (2m+1) x (2m+1) grid, re-centred on its best point and
+# halved in size each round (the browser's course_widgets.js repeats it step for step).
+_SEARCH_HALF = 20
+_SEARCH_ROUNDS = 40
+
+
+def optimal_nesterov(mu: float, L: float) -> tuple[float, float, float]:
+    """The constant ``(lr, beta)`` that minimises Nesterov's rate over ``[mu, L]``, found numerically.
+
+    A grid search over ``lr in [0, 2/L]`` (beyond ``2/L`` it diverges for every beta) and
+    ``beta in [0, 1]``: a 41 x 41 grid, re-centred on its best point and halved in size, 40
+    times. Returns ``(lr, beta, rate)``. Lessard, Recht and Packard (2016) give the answer in
+    closed form, ``lr = 4 / (3 L + mu)``, ``beta = (sqrt(3 kappa + 1) - 2) / (sqrt(3 kappa + 1) + 2)``,
+    rate ``1 - 2 / sqrt(3 kappa + 1)``; the tests check the search against it. The rate lies
+    between Polyak's heavy ball, ``(sqrt(kappa) - 1) / (sqrt(kappa) + 1)``, and gradient
+    descent's ``(kappa - 1) / (kappa + 1)``.
+    """
+    mu, L = _mu_L(mu, L)
+    m = _SEARCH_HALF
+    offsets = (np.arange(2 * m + 1) - m).astype(float)
+    hi_lr = 2.0 / L
+    c_lr, c_beta = hi_lr / 2.0, 0.5
+    w_lr, w_beta = hi_lr / 2.0, 0.5
+    lam = np.array([mu, L])
+    for _ in range(_SEARCH_ROUNDS):
+        lrs = np.minimum(np.maximum(c_lr + w_lr * offsets / m, 0.0), hi_lr)
+        betas = np.minimum(np.maximum(c_beta + w_beta * offsets / m, 0.0), 1.0)
+        c = 1.0 - lrs[None, :, None] * lam
+        b = betas[:, None, None]
+        rate = np.max(spectral_radius_2x2((1.0 + b) * c, b * c), axis=-1)
+        k = int(np.argmin(rate))
+        c_beta, c_lr = float(betas[k // (2 * m + 1)]), float(lrs[k % (2 * m + 1)])
+        w_lr, w_beta = w_lr / 2.0, w_beta / 2.0
+    c = 1.0 - c_lr * lam
+    best = float(np.max(spectral_radius_2x2((1.0 + c_beta) * c, c_beta * c)))
+    return c_lr, c_beta, best

@@ -31,7 +31,7 @@ from lessons_lib import (
     timing,
     training,
 )
-from lessons_lib.widgets import RateMap, TrajectoryExplorer
+from lessons_lib.widgets import RateMap, SpectrumWidget, TrajectoryExplorer
 
 nan, inf = float("nan"), float("inf")
 Q = surfaces.get("quadratic")
@@ -139,6 +139,17 @@ CASES = [
     ("rate-map-kappa-nan", lambda: RateMap(kappa=nan), "kappa"),
     ("rate-map-beta-one", lambda: RateMap(beta=1.0), "beta"),
     ("rate-map-negative-lr", lambda: RateMap(lr=-0.1), "lr"),
+    ("rate-map-unknown-method", lambda: RateMap(method="adam"), "method"),
+    ("spectrum-n-one", lambda: SpectrumWidget(n=1), "n"),
+    ("spectrum-n-seventeen", lambda: SpectrumWidget(n=17), "n"),
+    ("spectrum-lr-above-four", lambda: SpectrumWidget(lr=4.5), "lr"),
+    ("spectrum-beta-one", lambda: SpectrumWidget(beta=1.0), "beta"),
+    ("spectrum-steps-five", lambda: SpectrumWidget(steps=5), "steps"),
+    ("nesterov-regime-beta-one", lambda: theory.nesterov_regime(0.1, 1.0, 1.0), "beta"),
+    ("nesterov-edge-beta-nan", lambda: theory.nesterov_edge(nan), "beta"),
+    ("nesterov-critical-past-one", lambda: theory.nesterov_critical_momentum(2.0, 1.0), "lr \\* eigenvalue"),
+    ("optimal-nesterov-mu-zero", lambda: theory.optimal_nesterov(0.0, 1.0), "mu"),
+    ("optimal-nesterov-L-below-mu", lambda: theory.optimal_nesterov(2.0, 1.0), "L"),
     # quantization
     ("quantize-bits-one", lambda: quantization.quantize(W, bits=1), "bits"),
     ("quantize-bits-seventeen", lambda: quantization.quantize(W, bits=17), "bits"),

@@ -1,13 +1,14 @@
 """The course widgets in nbconvert's HTML, with no kernel and no network, in Chromium.
 
-A small notebook (a trajectory explorer, a rate map, an SGD explorer and lesson 00's
-parabola) is built in a temporary folder with scripts/build_notebooks.py, as the course's
-notebooks are, and converted with ``jupyter nbconvert --to html``. Headless Chromium opens
-the HTML from file:// with every other request refused, and the tests check that each widget
-draws its saved state (pixels, and the readout equal to the Python widget's), that a key
-press on a slider changes the picture, that the console stays clean, and how long a key press
-takes to reach the pixels (``static_html_slider_to_pixels_ms``, p50 and p95 over 60 presses,
-written to test-artifacts/browser/static_html/results.json with screenshots).
+A small notebook (a trajectory explorer, a rate map, an SGD explorer, lesson 00's parabola and
+the spectrum of many eigenvalues) is built in a temporary folder with
+scripts/build_notebooks.py, as the course's notebooks are, and converted with
+``jupyter nbconvert --to html``. Headless Chromium opens the HTML from file:// with every other request
+refused, and the tests check that each widget draws its saved state (pixels, and the readout
+equal to the Python widget's), that a key press on a slider changes the picture, that the
+console stays clean, and how long a key press takes to reach the pixels
+(``static_html_slider_to_pixels_ms``, p50 and p95 over 60 presses, written to
+test-artifacts/browser/static_html/results.json with screenshots).
 
 The page asks the network for nothing: in the course's environment nbconvert uses the course's
 template (jupyter/nbconvert/templates/lessons, installed by `pip install -e .`), which inlines
@@ -26,7 +27,7 @@ import numpy as np
 import pytest
 from browser_support import ARTIFACTS, ROOT, ConsoleLog, chromium_or_skip, launched_chromium
 
-from lessons_lib.widgets import ParabolaSlider, RateMap, SGDExplorer, TrajectoryExplorer
+from lessons_lib.widgets import ParabolaSlider, RateMap, SGDExplorer, SpectrumWidget, TrajectoryExplorer
 
 pytestmark = pytest.mark.browser
 
@@ -39,6 +40,7 @@ WIDGETS = {
     "rate_map": "RateMap()",
     "sgd": "SGDExplorer(steps=500)",
     "parabola": "ParabolaSlider()",
+    "spectrum": "SpectrumWidget()",
 }
 # A markdown cell above the widgets: one inline and one display formula.
 FORMULAS = (r"The region is $0 < \eta\lambda < 2 + 2\beta$, and "
@@ -49,13 +51,14 @@ SLIDERS = {
     "rate_map": ("momentum β", "beta", 0.91),
     "sgd": ("batch size", "batch_size", 2),  # its minibatch draws come from the saved bytes
     "parabola": ("lr", "lr", 0.55),
+    "spectrum": ("momentum β", "beta", 0.81),
 }
 
 
 def python_widget(kind: str):
     """The widget of the notebook's cell ``kind``, made in this process (for its readout)."""
     namespace = {"TrajectoryExplorer": TrajectoryExplorer, "RateMap": RateMap, "SGDExplorer": SGDExplorer,
-                 "ParabolaSlider": ParabolaSlider}
+                 "ParabolaSlider": ParabolaSlider, "SpectrumWidget": SpectrumWidget}
     return eval(WIDGETS[kind], namespace)  # noqa: S307 - the test's own constant
 
 
@@ -69,7 +72,7 @@ def exported(tmp_path_factory) -> str:
     folder = tmp_path_factory.mktemp("static-html")
     twin = folder / "widgets.py"
     cells = ["import lessons_lib\nfrom lessons_lib.widgets import ParabolaSlider, RateMap, SGDExplorer, "
-             "TrajectoryExplorer\n\nlessons_lib.setup()", *WIDGETS.values()]
+             "SpectrumWidget, TrajectoryExplorer\n\nlessons_lib.setup()", *WIDGETS.values()]
     twin.write_text(f"# %% [markdown]\n# {FORMULAS}\n\n" + "".join(f"# %%\n{cell}\n\n" for cell in cells))
     build.build(twin)
     subprocess.run([sys.executable, "-m", "nbconvert", "--to", "html", str(twin.with_suffix(".ipynb"))],
@@ -150,7 +153,7 @@ _HASH_JS = """(i) => { const c = document.querySelectorAll('canvas.cw-canvas')[i
 
 
 def test_every_widget_draws_its_saved_state(page):
-    """Four live figures where the pictures were, each drawn (not blank) with the readout the
+    """Five live figures where the pictures were, each drawn (not blank) with the readout the
     Python widget gives for the same state; nothing fetched from the network."""
     shown = views(page)
     assert [v["kind"] for v in shown] == list(WIDGETS)

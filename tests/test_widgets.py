@@ -52,7 +52,7 @@ def test_the_front_end_is_the_course_module():
     for w in (TrajectoryExplorer(), RateMap(grid=20)):
         state = w.get_state()
         assert state["_esm"] == text
-        assert state["kind"] in ("explorer", "rate_map", "sgd")
+        assert state["kind"] in ("explorer", "rate_map", "sgd", "spectrum")
 
 
 @pytest.mark.parametrize("name", [*surfaces.names(), "linear_regression"])

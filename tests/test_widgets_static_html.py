@@ -27,7 +27,14 @@ from nbval.plugin import get_sanitize_patterns
 
 from conftest import NOTEBOOKS, ROOT
 from lessons_lib.saved_notebooks import WIDGET_VIEW
-from lessons_lib.widgets import ParabolaSlider, RateMap, SGDExplorer, TrajectoryExplorer, _base
+from lessons_lib.widgets import (
+    ParabolaSlider,
+    RateMap,
+    SGDExplorer,
+    SpectrumWidget,
+    TrajectoryExplorer,
+    _base,
+)
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -71,9 +78,10 @@ def widgets():
     yield RateMap(grid=60)
     yield SGDExplorer(steps=200)
     yield ParabolaSlider(0.7)
+    yield SpectrumWidget(n=6, steps=200)
 
 
-@pytest.fixture(scope="module", params=["explorer", "rate_map", "sgd", "parabola"])
+@pytest.fixture(scope="module", params=["explorer", "rate_map", "sgd", "parabola", "spectrum"])
 def shown(request):
     """A widget and its display bundle."""
     widget = {w.kind: w for w in widgets()}[request.param]

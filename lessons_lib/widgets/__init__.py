@@ -3,7 +3,10 @@
 * :class:`~lessons_lib.widgets.explorer.TrajectoryExplorer`: GD, momentum and Nesterov
   on a 2-D surface, with sliders, a start point, Play, a loss panel and a readout.
 * :class:`~lessons_lib.widgets.rate_map.RateMap`: heavy-ball momentum's rate over
-  (lr, beta) for eigenvalues in [1/kappa, 1], with a selected pair's iterates.
+  (lr, beta) for eigenvalues in [1/kappa, 1], with a selected pair's iterates; with
+  ``method="nesterov"`` Nesterov's map on the same axes, with ``"compare"`` where each is faster.
+* :class:`~lessons_lib.widgets.spectrum.SpectrumWidget`: many eigenvalues ``2^-i``, each
+  eigen-component's error against the step for gradient descent and the heavy ball.
 * :class:`~lessons_lib.widgets.sgd.SGDExplorer`: minibatch SGD on the least-squares loss
   beside gradient descent, with batch-size, seed and averaging controls.
 * :class:`~lessons_lib.widgets.parabola.ParabolaSlider`: lesson 00's check that widgets
@@ -20,5 +23,6 @@ from .explorer import TrajectoryExplorer
 from .parabola import ParabolaSlider
 from .rate_map import RateMap
 from .sgd import SGDExplorer
+from .spectrum import SpectrumWidget
 
-__all__ = ["ParabolaSlider", "RateMap", "SGDExplorer", "TrajectoryExplorer"]
+__all__ = ["ParabolaSlider", "RateMap", "SGDExplorer", "SpectrumWidget", "TrajectoryExplorer"]

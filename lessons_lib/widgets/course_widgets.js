@@ -1,8 +1,9 @@
 // The course's interactive figures, computed and drawn in the browser.
 //
 // One ES module (plain JavaScript, no build step, no imports) for the anywidget widgets
-// of lessons_lib.widgets: the trajectory explorer, the rate map, the SGD explorer and
-// lesson 00's parabola check. The default export's render() picks the figure by the model's `kind`.
+// of lessons_lib.widgets: the trajectory explorer, the rate map (heavy ball, Nesterov, or
+// where each is faster), the SGD explorer, the spectrum of many eigenvalues and lesson 00's
+// parabola check. The default export's render() picks the figure by the model's `kind`.
 // Python (lessons_lib.widgets) holds the state as traitlets; this module reads the full
 // state on every draw, so the picture is a function of the state alone.
 //
@@ -321,6 +322,91 @@ export function optimalGd(mu, L) {
   return [2.0 / (mu + L), (L - mu) / (L + mu)];
 }
 
+// --- Nesterov on the same axes (theory.nesterov_regime, nesterov_edge, optimal_nesterov) ---
+
+/** theory.nesterov_regime: with c = 1 - lr lam, the roots of z^2 - (1 + beta) c z + beta c. */
+export function nesterovRegime(lr, beta, lam) {
+  return REGIMES[nesterovCode(lr, beta, lam)];
+}
+
+function nesterovCode(lr, beta, lam) {
+  const c = 1.0 - lr * lam, trace = (1.0 + beta) * c, det = beta * c;
+  if (spectralRadius2x2(trace, det) >= 1.0) return 3;
+  if (trace * trace - 4.0 * det < 0) return 0;
+  return trace >= 0 ? 1 : 2;
+}
+
+/** Nesterov converges on lam iff 0 < lr lam < (2 + 2 beta) / (1 + 2 beta) (theory.nesterov_edge). */
+export function nesterovEdge(beta) {
+  return (2.0 + 2.0 * beta) / (1.0 + 2.0 * beta);
+}
+
+/** Nesterov's rate over {mu, L} (theory.nesterov_rate(lr, beta, [mu, L])), without an array. */
+function nesterovRate2(lr, beta, mu, L) {
+  const cm = 1.0 - lr * mu, cl = 1.0 - lr * L;
+  return Math.max(spectralRadius2x2((1.0 + beta) * cm, beta * cm), spectralRadius2x2((1.0 + beta) * cl, beta * cl));
+}
+
+/** The heavy ball's rate over {mu, L} (theory.momentum_rate(lr, beta, [mu, L])), without an array. */
+function momentumRate2(lr, beta, mu, L) {
+  return Math.max(spectralRadius2x2(1.0 + beta - lr * mu, beta), spectralRadius2x2(1.0 + beta - lr * L, beta));
+}
+
+/**
+ * Nesterov's best constant pair for [mu, L], [lr, beta, rate], found as theory.optimal_nesterov
+ * finds it, step for step: a 41 x 41 grid over lr in [0, 2/L] and beta in [0, 1], re-centred on
+ * its best point (the first, in row-major order) and halved, 40 times.
+ */
+export function optimalNesterov(mu, L) {
+  const m = 20, size = 2 * m + 1, hiLr = 2.0 / L;
+  let cLr = hiLr / 2.0, cB = 0.5, wLr = hiLr / 2.0, wB = 0.5;
+  const lrs = new Float64Array(size), bs = new Float64Array(size);
+  for (let round = 0; round < 40; round++) {
+    for (let i = 0; i < size; i++) {
+      const o = i - m;
+      lrs[i] = Math.min(Math.max(cLr + wLr * o / m, 0.0), hiLr);
+      bs[i] = Math.min(Math.max(cB + wB * o / m, 0.0), 1.0);
+    }
+    let best = Infinity, br = 0, bc = 0;
+    for (let r = 0; r < size; r++) {
+      for (let c = 0; c < size; c++) {
+        const v = nesterovRate2(lrs[c], bs[r], mu, L);
+        if (v < best) { best = v; br = r; bc = c; }
+      }
+    }
+    cB = bs[br];
+    cLr = lrs[bc];
+    wLr /= 2.0;
+    wB /= 2.0;
+  }
+  return [cLr, cB, nesterovRate2(cLr, cB, mu, L)];
+}
+
+/** The best pair of a map's method: Polyak's for the heavy ball, the search for Nesterov. */
+export function optimumOf(method, mu, L) {
+  return method === "nesterov" ? optimalNesterov(mu, L) : optimalMomentum(mu, L);
+}
+
+export const VERDICTS = ["heavy ball faster", "Nesterov faster", "tie", "both diverge"];
+export const TIE_RTOL = 1e-9;
+
+/**
+ * Which worst-case rate over [mu, L] is smaller (rate_map.compare_rates): {code, ratio}, code an
+ * index into VERDICTS, ratio the faster's steps over the slower's (0 where the slower diverges).
+ */
+export function compareRates(lr, beta, mu, L) {
+  const rH = momentumRate2(lr, beta, mu, L), rN = nesterovRate2(lr, beta, mu, L);
+  const fast = Math.min(rH, rN), slow = Math.max(rH, rN);
+  let code;
+  if (slow >= 1.0) code = fast >= 1.0 ? 3 : rN < rH ? 1 : 0;
+  else code = slow - fast <= TIE_RTOL * slow ? 2 : rN < rH ? 1 : 0;
+  let ratio = slow >= 1.0 ? 0.0 : Math.log(slow) / Math.log(fast);
+  if (fast === 0.0) ratio = 0.0;
+  if (code === 2) ratio = 1.0;
+  else if (code === 3) ratio = NaN;
+  return { code, ratio };
+}
+
 /** ceil(log(factor) / log(rate)): steps for rate^k to fall to factor; null if rate >= 1. */
 export function stepsToShrink(rate, factor = 1e-6) {
   if (rate >= 1.0) return null;
@@ -334,8 +420,8 @@ export const LR_MAX = 4.0;
 export const REGIMES = ["ripples", "monotone", "oscillation", "divergence"];
 
 /** The regime of the eigen-component (mu or L) with the larger radius; ties prefer a real root. */
-export function dominantRegime(lr, beta, mu, L) {
-  return REGIMES[dominantCode(lr, beta, mu, L)];
+export function dominantRegime(lr, beta, mu, L, method = "momentum") {
+  return REGIMES[dominantCode(lr, beta, mu, L, method)];
 }
 
 /** momentumRegime as an index into REGIMES (0 ripples, 1 monotone, 2 oscillation, 3 divergence). */
@@ -343,7 +429,12 @@ function regimeCode(trace, beta, radius) {
   return radius >= 1.0 ? 3 : trace * trace - 4.0 * beta < 0 ? 0 : trace >= 0 ? 1 : 2;
 }
 
-function dominantCode(lr, beta, mu, L) {
+function dominantCode(lr, beta, mu, L, method = "momentum") {
+  if (method === "nesterov") {
+    const rMu = nesterovRate2(lr, beta, mu, mu), rL = nesterovRate2(lr, beta, L, L);
+    const gMu = nesterovCode(lr, beta, mu);
+    return rL > rMu || (rL === rMu && gMu === 0) ? nesterovCode(lr, beta, L) : gMu;
+  }
   const tMu = 1.0 + beta - lr * mu, tL = 1.0 + beta - lr * L;
   const rMu = spectralRadius2x2(tMu, beta), rL = spectralRadius2x2(tL, beta);
   const gMu = regimeCode(tMu, beta, rMu);
@@ -431,12 +522,14 @@ function overlaps(a, b) {
  * other names and the optimum markers (drawn with an arrow). The same algorithm as
  * lessons_lib.widgets.rate_map.regime_label_positions, on an n x n grid of cell centres.
  */
-export function regimeLabelPositions(mu, L = 1.0, n = 160) {
+export function regimeLabelPositions(mu, L = 1.0, n = 160, method = "momentum") {
   const lr = new Float64Array(n), beta = new Float64Array(n);
   for (let i = 0; i < n; i++) { lr[i] = (i + 0.5) / n * LR_MAX; beta[i] = (i + 0.5) / n; }
   const regime = new Uint8Array(n * n);
-  for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) regime[r * n + c] = dominantCode(lr[c], beta[r], mu, L);
-  const [lrOpt, betaOpt] = optimalMomentum(mu, L);
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < n; c++) regime[r * n + c] = dominantCode(lr[c], beta[r], mu, L, method);
+  }
+  const [lrOpt, betaOpt] = optimumOf(method, mu, L);
   const taken = [[lrOpt, betaOpt, 0.12, 0.04], [optimalGd(mu, L)[0], 0.0, 0.1, 0.04]];
   const out = {}, thin = [];
   REGIMES.forEach((name, code) => {
@@ -824,6 +917,11 @@ function marker(ctx, kind, px, py, size, fill, edge = "#000", lineWidth = 1) {
     ctx.lineTo(px + size / 2, py);
     ctx.lineTo(px, py + size / 2);
     ctx.lineTo(px - size / 2, py);
+    ctx.closePath();
+  } else if (kind === "plus") { // a thick cross (matplotlib's "P")
+    const a = size / 2, b = size / 6;
+    for (const [x, y] of [[-b, -a], [b, -a], [b, -b], [a, -b], [a, b], [b, b], [b, a], [-b, a], [-b, b], [-a, b],
+      [-a, -b], [-b, -b]]) ctx.lineTo(px + x, py + y);
     ctx.closePath();
   } else if (kind === "star") {
     for (let i = 0; i < 10; i++) {
@@ -1443,12 +1541,14 @@ function renderExplorer(model, el) {
 }
 
 // ---------------------------------------------------------------------------------------
-// The rate map: heavy-ball momentum's rate over (lr, beta) for eigenvalues mu = 1/kappa
-// and L = 1, and the iterates of the selected pair on 0.5 (mu x^2 + L y^2).
-// Traits: kappa, lr, beta, steps, start_x, start_y, grid.
+// The rate map: heavy-ball momentum's (or Nesterov's) rate over (lr, beta) for eigenvalues
+// mu = 1/kappa and L = 1, or where each is faster; and the iterates of the selected pair on
+// 0.5 (mu x^2 + L y^2). Traits: kappa, lr, beta, steps, start_x, start_y, grid, method.
 // ---------------------------------------------------------------------------------------
 
-const RATE_MAP_TRAITS = ["kappa", "lr", "beta", "steps", "start_x", "start_y", "grid"];
+const RATE_MAP_TRAITS = ["kappa", "lr", "beta", "steps", "start_x", "start_y", "grid", "method"];
+export const RATE_METHODS = ["momentum", "nesterov", "compare"];
+const RATE_METHOD_LABELS = { momentum: "heavy ball (momentum)", nesterov: "Nesterov", compare: "compare both" };
 export const BETA_MAX = 0.999;
 const LR_MIN = 0.001;
 const SHRINK = 1e-6;
@@ -1456,6 +1556,8 @@ const RATE_TICKS = [0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999];
 // viridis at 17 evenly spaced points (matplotlib), reversed for the map: dark is fast
 const VIRIDIS = "44015448186a472d7b4240863b528b33638d2c728e26828e21918c1fa08828ae803fbc735ec96284d44baddc30d8e219fde725"
   .match(/.{6}/g).map((hex) => [0, 2, 4].map((i) => parseInt(hex.slice(i, i + 2), 16)));
+// the compare map: heavy ball faster, Nesterov faster, tie, both diverge (rate_map.COMPARE_RGB)
+const COMPARE_RGB = [[213, 94, 0], [0, 158, 115], [240, 228, 66], [200, 200, 200]];
 
 /** Colour position of a rate: -log10(1 - rho) / 3 (equal steps are equal factors in steps needed). */
 function rateNorm(rate) {
@@ -1464,56 +1566,117 @@ function rateNorm(rate) {
 
 const GREY = [200, 200, 200];
 
-/** viridis_r at t in [0, 1], as [r, g, b]. */
-function rateColor(t) {
-  const u = (1 - Math.min(Math.max(t, 0), 1)) * (VIRIDIS.length - 1);
+/** viridis at t in [0, 1], as [r, g, b]. */
+function viridis(t) {
+  const u = Math.min(Math.max(t, 0), 1) * (VIRIDIS.length - 1);
   const i = Math.min(Math.floor(u), VIRIDIS.length - 2), f = u - i;
   return VIRIDIS[i].map((c, j) => Math.round(c + (VIRIDIS[i + 1][j] - c) * f));
 }
 
-/** theory.momentum_rate over the grid's cell centres: Float64Array, row r is beta_r, column c is lr_c. */
-export function rateGrid(mu, L, n) {
+/** viridis_r at t in [0, 1], as [r, g, b]. */
+function rateColor(t) {
+  return viridis(1 - Math.min(Math.max(t, 0), 1));
+}
+
+/** The compare map's colour (rate_map.compare_colors): the faster's, paler the closer the two are. */
+function compareColor(code, ratio) {
+  const base = COMPARE_RGB[code];
+  const strength = code < 2 ? 0.25 + 0.75 * (1.0 - (Number.isNaN(ratio) ? 1.0 : ratio)) : 1.0;
+  return base.map((c) => Math.round(255 - strength * (255 - c)));
+}
+
+/** The method's rate over the grid's cell centres: Float64Array, row r is beta_r, column c is lr_c. */
+export function rateGrid(mu, L, n, method = "momentum") {
+  const rate = method === "nesterov" ? nesterovRate : momentumRate;
   const out = new Float64Array(n * n);
   for (let r = 0; r < n; r++) {
     const beta = (r + 0.5) / n;
-    for (let c = 0; c < n; c++) out[r * n + c] = momentumRate((c + 0.5) / n * LR_MAX, beta, [mu, L]);
+    for (let c = 0; c < n; c++) out[r * n + c] = rate((c + 0.5) / n * LR_MAX, beta, [mu, L]);
   }
   return out;
 }
 
-/** The rate map's state as drawn: theory and the run of the selected pair, and the readout. */
+/** compareRates over the grid's cell centres: {code: Uint8Array, ratio: Float64Array}, rows are beta. */
+export function compareGrid(mu, L, n) {
+  const code = new Uint8Array(n * n), ratio = new Float64Array(n * n);
+  for (let r = 0; r < n; r++) {
+    const beta = (r + 0.5) / n;
+    for (let c = 0; c < n; c++) {
+      const v = compareRates((c + 0.5) / n * LR_MAX, beta, mu, L);
+      code[r * n + c] = v.code;
+      ratio[r * n + c] = v.ratio;
+    }
+  }
+  return { code, ratio };
+}
+
+/** What a run did, as rate_map.RateMap._run_text says it. */
+function runText(run, spec, errors, steps) {
+  if (run.divergedAt !== null) return `diverged at step ${run.divergedAt} (|x| passed ${formatG(spec.escape_radius)})`;
+  for (let k = 0; k <= steps; k++) if (errors[k] <= SHRINK * errors[0]) return `error below 1e-6 |x\u2080| at step ${k}`;
+  return `error ${formatE(errors[steps] / errors[0], 2)} |x\u2080| after ${steps} steps`;
+}
+
+const plural = (n) => (n !== 1 ? "s" : "");
+
+/** The rate map's state as drawn: theory and the runs of the selected pair, and the readout. */
 export function rateMapState(get) {
   const kappa = get("kappa"), lr = get("lr"), beta = get("beta"), steps = get("steps");
+  const method = get("method") || "momentum";
+  const shown = method === "compare" ? ["momentum", "nesterov"] : [method];
   const L = 1.0, mu = L / kappa;
   const spec = quadraticSpec(mu, L);
   const start = [get("start_x"), get("start_y")];
-  const run = simulate(spec, start, "momentum", lr, beta, steps);
-  const rate = momentumRate(lr, beta, [mu, L]);
-  const errors = new Float64Array(steps + 1);
-  for (let k = 0; k <= steps; k++) errors[k] = Math.hypot(run.points[2 * k], run.points[2 * k + 1]);
-  const optimum = optimalMomentum(mu, L), optimumGd = optimalGd(mu, L);
-  const lines = [`lr\u00b7L = ${formatF(lr, 3)}, \u03b2 = ${formatF(beta, 3)}, \u03ba = ${formatG(kappa, 4)}: `
-    + `rate \u03c1 = ${formatF(rate, 4)} (theory: largest spectral radius over \u03bb = \u03bc and \u03bb = L)`];
-  lines.push([["\u03bc", mu], ["L", L]].map(([name, lam]) => `\u03bb = ${name} = ${formatG(lam, 4)}: `
-    + `${momentumRegime(lr, beta, lam)} (radius ${formatF(momentumRate(lr, beta, [lam]), 4)})`).join("; "));
-  const n = stepsToShrink(rate);
-  lines.push(n === null
-    ? `diverges: \u03c1 = ${formatF(rate, 4)} \u2265 1, the error grows by about ${formatG(rate, 4)}\u00d7 per step`
-    : `steps to shrink the error by 1e-6 (theory, ceil(log 1e-6 / log \u03c1)): ${n}`);
-  if (run.divergedAt !== null) {
-    lines.push(`the run: diverged at step ${run.divergedAt} (|x| passed ${formatG(spec.escape_radius)})`);
-  } else {
-    let below = -1;
-    for (let k = 0; k <= steps; k++) if (errors[k] <= SHRINK * errors[0]) { below = k; break; }
-    lines.push(below >= 0 ? `the run: error below 1e-6 |x\u2080| at step ${below}`
-      : `the run: error ${formatE(errors[steps] / errors[0], 2)} |x\u2080| after ${steps} steps`);
+  const runs = {}, errors = {}, rates = {};
+  for (const m of shown) {
+    runs[m] = simulate(spec, start, m, lr, beta, steps);
+    errors[m] = new Float64Array(steps + 1);
+    for (let k = 0; k <= steps; k++) errors[m][k] = Math.hypot(runs[m].points[2 * k], runs[m].points[2 * k + 1]);
+    rates[m] = m === "nesterov" ? nesterovRate(lr, beta, [mu, L]) : momentumRate(lr, beta, [mu, L]);
   }
-  const nO = stepsToShrink(optimum[2]), nG = stepsToShrink(optimumGd[1]);
-  lines.push(`optimum for \u03ba = ${formatG(kappa, 4)}: lr\u00b7L = ${formatF(optimum[0], 4)}, `
-    + `\u03b2 = ${formatF(optimum[1], 4)}, \u03c1 = ${formatF(optimum[2], 4)} (theory: ${nO} step${nO !== 1 ? "s" : ""}); `
-    + `best GD: lr\u00b7L = ${formatF(optimumGd[0], 4)}, \u03c1 = ${formatF(optimumGd[1], 4)} `
-    + `(theory: ${nG} step${nG !== 1 ? "s" : ""})`);
-  return { kappa, lr, beta, steps, mu, L, spec, start, run, rate, errors, optimum, optimumGd, lines };
+  const first = shown[0];
+  const optimum = optimumOf(first, mu, L), optimumGd = optimalGd(mu, L);
+  const lines = [];
+  const pair = `lr\u00b7L = ${formatF(lr, 3)}, \u03b2 = ${formatF(beta, 3)}, \u03ba = ${formatG(kappa, 4)}`;
+  if (method === "compare") {
+    const { code } = compareRates(lr, beta, mu, L);
+    const verdict = ["the heavy ball is faster here", "Nesterov is faster here",
+      `a tie (the rates agree to ${formatG(TIE_RTOL)})`, "both diverge"][code];
+    lines.push(`${pair}: heavy ball \u03c1 = ${formatF(rates.momentum, 4)}, Nesterov \u03c1 = ${formatF(rates.nesterov, 4)}: ${verdict}`);
+    const [nH, nN] = [stepsToShrink(rates.momentum), stepsToShrink(rates.nesterov)].map((n) => (n === null ? "diverges" : String(n)));
+    lines.push(`steps to shrink the error by 1e-6 (theory): heavy ball ${nH}, Nesterov ${nN}`);
+    lines.push(`the runs: heavy ball ${runText(runs.momentum, spec, errors.momentum, steps)}; `
+      + `Nesterov ${runText(runs.nesterov, spec, errors.nesterov, steps)}`);
+    lines.push(`best pairs for \u03ba = ${formatG(kappa, 4)}: ` + [["heavy ball", "momentum"], ["Nesterov", "nesterov"]].map(([name, m]) => {
+      const [lo, bo, ro] = optimumOf(m, mu, L), n = stepsToShrink(ro);
+      return `${name} lr\u00b7L = ${formatF(lo, 4)}, \u03b2 = ${formatF(bo, 4)}, \u03c1 = ${formatF(ro, 4)} (${n} step${plural(n)})`;
+    }).join("; "));
+  } else {
+    const rate = rates[method];
+    const regime = method === "nesterov" ? nesterovRegime : momentumRegime;
+    const radius = method === "nesterov" ? nesterovRate : momentumRate;
+    lines.push(`${pair}: ${method === "nesterov" ? "Nesterov's rate" : "rate"} \u03c1 = ${formatF(rate, 4)} `
+      + "(theory: largest spectral radius over \u03bb = \u03bc and \u03bb = L)");
+    lines.push([["\u03bc", mu], ["L", L]].map(([name, lam]) => `\u03bb = ${name} = ${formatG(lam, 4)}: `
+      + `${regime(lr, beta, lam)} (radius ${formatF(radius(lr, beta, [lam]), 4)})`).join("; "));
+    const n = stepsToShrink(rate);
+    lines.push(n === null
+      ? `diverges: \u03c1 = ${formatF(rate, 4)} \u2265 1, the error grows by about ${formatG(rate, 4)}\u00d7 per step`
+      : `steps to shrink the error by 1e-6 (theory, ceil(log 1e-6 / log \u03c1)): ${n}`);
+    lines.push(`the run: ${runText(runs[method], spec, errors[method], steps)}`);
+    const nO = stepsToShrink(optimum[2]), nG = stepsToShrink(optimumGd[1]);
+    const best = method === "momentum" ? "optimum" : "Nesterov's best (found numerically)";
+    lines.push(`${best} for \u03ba = ${formatG(kappa, 4)}: lr\u00b7L = ${formatF(optimum[0], 4)}, `
+      + `\u03b2 = ${formatF(optimum[1], 4)}, \u03c1 = ${formatF(optimum[2], 4)} (theory: ${nO} step${plural(nO)}); `
+      + `best GD: lr\u00b7L = ${formatF(optimumGd[0], 4)}, \u03c1 = ${formatF(optimumGd[1], 4)} `
+      + `(theory: ${nG} step${plural(nG)})`);
+    if (method === "nesterov") {
+      const rH = optimalMomentum(mu, L)[2], nH = stepsToShrink(rH);
+      lines.push(`for comparison, the heavy ball's optimum: \u03c1 = ${formatF(rH, 4)} (theory: ${nH} step${plural(nH)})`);
+    }
+  }
+  return { kappa, lr, beta, steps, mu, L, spec, start, method, shown, runs, errors, rates,
+    rate: rates[first], run: runs[first], optimum, optimumGd, lines };
 }
 
 function rateMapLayout(W) {
@@ -1535,14 +1698,14 @@ function rateMapLayout(W) {
     error: { x: half + 58, y: rowY, w: W - half - 58 - 14, h: rowH } };
 }
 
-const LABELS = new Map(); // "mu|L" -> regimeLabelPositions (dragging kappa back and forth)
+const LABELS = new Map(); // "method|mu|L" -> regimeLabelPositions (dragging kappa back and forth)
 const SCRATCH = typeof document === "undefined" ? null : document.createElement("canvas"); // the rate cells
 // viridis_r at 1024 points of the colour scale
 const RATE_LUT = Array.from({ length: 1024 }, (_, i) => rateColor(i / 1023));
+const OPTIMUM_MARKER = { momentum: "star", nesterov: "plus" };
 
-function paintRateMap(ctx, panel, mu, L, n, kappa) {
-  // the rate image, one cell per grid point (grey where rate >= 1: the iteration diverges);
-  // the rate is momentumRate(lr, beta, [mu, L]) written out (as rateGrid, which tests check)
+/** The cells of the map, one per grid point, drawn into the panel (nearest neighbour). */
+function paintCells(ctx, panel, n, colorAt) {
   const cells = SCRATCH;
   cells.width = n;
   cells.height = n;
@@ -1552,9 +1715,7 @@ function paintRateMap(ctx, panel, mu, L, n, kappa) {
   for (let r = 0; r < n; r++) {
     const beta = (r + 0.5) / n;
     for (let c = 0; c < n; c++) {
-      const lr = (c + 0.5) / n * LR_MAX;
-      const rate = Math.max(spectralRadius2x2(1.0 + beta - lr * mu, beta), spectralRadius2x2(1.0 + beta - lr * L, beta));
-      const rgb = rate >= 1.0 ? GREY : RATE_LUT[Math.round(Math.min(1, rateNorm(rate)) * 1023)];
+      const rgb = colorAt((c + 0.5) / n * LR_MAX, beta);
       const o = 4 * ((n - 1 - r) * n + c); // image rows go down, beta goes up
       data[o] = rgb[0];
       data[o + 1] = rgb[1];
@@ -1566,27 +1727,16 @@ function paintRateMap(ctx, panel, mu, L, n, kappa) {
   ctx.save();
   ctx.imageSmoothingEnabled = false;
   ctx.drawImage(cells, panel.rect.x, panel.rect.y, panel.rect.w, panel.rect.h);
-  panel.clip(ctx);
-  // critical damping beta = (1 - sqrt(lr lam))^2 (equal roots) for lam = mu and lam = L
-  for (const [lam, dash] of [[mu, [6, 4]], [L, [2, 3]]]) {
-    ctx.strokeStyle = "#fff";
-    ctx.lineWidth = 1.6;
-    ctx.setLineDash(dash);
-    const lrs = Array.from({ length: 801 }, (_, i) => i / 800 * LR_MAX).filter((v) => v * lam < 4.0);
-    polyline(ctx, panel, lrs.length, (k) => lrs[k], (k) => (1.0 - Math.sqrt(lrs[k] * lam)) ** 2);
-  }
-  // the divergence edge lr L = 2 + 2 beta
-  ctx.strokeStyle = "#000";
-  ctx.lineWidth = 1.4;
-  ctx.setLineDash([]);
-  polyline(ctx, panel, 201, (k) => 2.0 + 2.0 * (k / 200), (k) => k / 200);
-  // the regions' names, beside a thin region with an arrow
+  ctx.restore();
+}
+
+function regionNames(ctx, panel, mu, L, method) {
   ctx.font = BOLD_FONT;
   ctx.textAlign = "center";
   ctx.textBaseline = "middle";
-  const key = `${mu}|${L}`;
+  const key = `${method}|${mu}|${L}`;
   if (!LABELS.has(key)) {
-    LABELS.set(key, regimeLabelPositions(mu, L));
+    LABELS.set(key, regimeLabelPositions(mu, L, 160, method));
     if (LABELS.size > 64) LABELS.delete(LABELS.keys().next().value);
   }
   for (const [name, where] of Object.entries(LABELS.get(key))) {
@@ -1615,22 +1765,91 @@ function paintRateMap(ctx, panel, mu, L, n, kappa) {
     ctx.fillStyle = "#000";
     ctx.fillText(name, tx, ty);
   }
+}
+
+function paintRateMap(ctx, panel, mu, L, n, kappa, method) {
+  // the cells: the method's rate (grey where rate >= 1: divergence), or which method is faster;
+  // the rates are momentumRate / nesterovRate (lr, beta, [mu, L]) written out (as rateGrid and
+  // compareGrid, which the tests check)
+  if (method === "compare") {
+    paintCells(ctx, panel, n, (lr, beta) => { const v = compareRates(lr, beta, mu, L); return compareColor(v.code, v.ratio); });
+  } else {
+    const rate = method === "nesterov" ? nesterovRate2 : momentumRate2;
+    paintCells(ctx, panel, n, (lr, beta) => {
+      const r = rate(lr, beta, mu, L);
+      return r >= 1.0 ? GREY : RATE_LUT[Math.round(Math.min(1, rateNorm(r)) * 1023)];
+    });
+  }
+  ctx.save();
+  panel.clip(ctx);
+  if (method !== "compare") {
+    // where the two roots coincide, for lam = mu and lam = L: the heavy ball's critical damping
+    // beta = (1 - sqrt(lr lam))^2 (lr lam < 4), Nesterov's beta = (1 - sqrt(lr lam)) / (1 + sqrt(lr lam)) (lr lam <= 1)
+    for (const [lam, dash] of [[mu, [6, 4]], [L, [2, 3]]]) {
+      ctx.strokeStyle = "#fff";
+      ctx.lineWidth = 1.6;
+      ctx.setLineDash(dash);
+      const top = method === "nesterov" ? 1.0 : 4.0;
+      const lrs = Array.from({ length: 801 }, (_, i) => i / 800 * LR_MAX).filter((v) => v * lam < top || (top === 1.0 && v * lam === 1.0));
+      const curve = method === "nesterov" ? (h) => (1.0 - Math.sqrt(h)) / (1.0 + Math.sqrt(h)) : (h) => (1.0 - Math.sqrt(h)) ** 2;
+      polyline(ctx, panel, lrs.length, (k) => lrs[k], (k) => curve(lrs[k] * lam));
+    }
+  } else {
+    ctx.strokeStyle = `rgb(${COMPARE_RGB[2].join(",")})`; // beta = 0: both are gradient descent, a tie
+    ctx.lineWidth = 6;
+    polyline(ctx, panel, 2, (k) => k * LR_MAX, () => 0.0);
+  }
+  // the divergence edges: the heavy ball's lr L = 2 + 2 beta, Nesterov's lr L = (2 + 2 beta) / (1 + 2 beta)
+  ctx.strokeStyle = "#000";
+  ctx.lineWidth = 1.4;
+  if (method !== "nesterov") {
+    ctx.setLineDash([]);
+    polyline(ctx, panel, 201, (k) => 2.0 + 2.0 * (k / 200), (k) => k / 200);
+  }
+  if (method !== "momentum") {
+    ctx.setLineDash(method === "compare" ? [5, 2] : []);
+    polyline(ctx, panel, 200, (k) => nesterovEdge(k / 200), (k) => k / 200);
+  }
+  ctx.setLineDash([]);
+  if (method !== "compare") regionNames(ctx, panel, mu, L, method);
   ctx.restore();
-  const [lrO, betaO] = optimalMomentum(mu, L), [lrG] = optimalGd(mu, L);
-  marker(ctx, "diamond", panel.px(lrG), panel.py(0.0), 11, COLORS.blue);
-  marker(ctx, "star", panel.px(lrO), panel.py(betaO), 19, COLORS.yellow);
+  const [lrG] = optimalGd(mu, L);
+  if (method !== "compare") marker(ctx, "diamond", panel.px(lrG), panel.py(0.0), 11, COLORS.blue);
+  for (const m of method === "compare" ? ["momentum", "nesterov"] : [method]) {
+    const [lrO, betaO] = optimumOf(m, mu, L);
+    marker(ctx, OPTIMUM_MARKER[m], panel.px(lrO), panel.py(betaO), 19, COLORS.yellow);
+  }
+  const who = { momentum: "momentum's rate \u03c1", nesterov: "Nesterov's rate \u03c1", compare: "where each is faster" }[method];
   drawAxes(ctx, panel, { xlabel: "learning rate \u03b7\u00b7L  (L = 1, so this is \u03b7)", ylabel: "momentum \u03b2",
-    title: `momentum's rate \u03c1, eigenvalues in [1/\u03ba, 1], \u03ba = ${formatG(kappa, 4)}` });
-  // the colour bar
+    title: `${who}, eigenvalues in [1/\u03ba, 1], \u03ba = ${formatG(kappa, 4)}` });
   const bx = panel.rect.x + panel.rect.w + 14, by = panel.rect.y, bh = panel.rect.h;
-  const bar = ctx.createLinearGradient(0, by + bh, 0, by);
-  for (let i = 0; i <= 16; i++) bar.addColorStop(i / 16, `rgb(${rateColor(i / 16).join(",")})`);
-  ctx.fillStyle = bar;
-  ctx.fillRect(bx, by, 12, bh);
   ctx.font = SMALL_FONT;
   ctx.fillStyle = "#222";
   ctx.textAlign = "left";
   ctx.textBaseline = "middle";
+  if (method === "compare") {
+    // the key of the colours, in the colour bar's place
+    const key = [[1, "Nesterov"], [0, "heavy ball"], [2, "tie"], [3, "diverge"]];
+    key.forEach(([code, label], i) => {
+      const y = by + 10 + 44 * i;
+      ctx.fillStyle = `rgb(${COMPARE_RGB[code].join(",")})`;
+      ctx.fillRect(bx, y, 12, 30);
+      ctx.fillStyle = "#222";
+      ctx.save();
+      ctx.translate(bx + 18, y + 15);
+      ctx.fillText(label, 0, 0);
+      ctx.restore();
+    });
+    ctx.fillText("faster:", bx, by + 2);
+    ctx.fillText("pale:", bx, by + 10 + 44 * 4 + 6);
+    ctx.fillText("close", bx, by + 10 + 44 * 4 + 20);
+    return;
+  }
+  const bar = ctx.createLinearGradient(0, by + bh, 0, by);
+  for (let i = 0; i <= 16; i++) bar.addColorStop(i / 16, `rgb(${rateColor(i / 16).join(",")})`);
+  ctx.fillStyle = bar;
+  ctx.fillRect(bx, by, 12, bh);
+  ctx.fillStyle = "#222";
   for (const t of RATE_TICKS) ctx.fillText(String(t), bx + 16, by + bh - rateNorm(t) * bh);
   ctx.save();
   ctx.translate(bx + 58, by + bh / 2);
@@ -1640,14 +1859,22 @@ function paintRateMap(ctx, panel, mu, L, n, kappa) {
   ctx.restore();
 }
 
-function rateMapLegend(ctx, x, y, width) {
-  const items = [
-    ["critical damping \u03bb = \u03bc", lineSample("#fff", [6, 4], 1.6)],
-    ["critical damping \u03bb = L", lineSample("#fff", [2, 3], 1.6)],
-    ["\u03b7\u00b7L = 2 + 2\u03b2 (divergence edge)", lineSample("#000")],
+function rateMapLegend(ctx, x, y, width, method) {
+  const selected = (c, px, py) => marker(c, "circle", px, py, 10, "#fff", METHOD_STYLE[method === "nesterov" ? "nesterov" : "momentum"].color, 2.5);
+  const items = method === "compare" ? [
+    ["heavy ball's edge \u03b7\u00b7L = 2 + 2\u03b2", lineSample("#000")],
+    ["Nesterov's edge \u03b7\u00b7L = (2 + 2\u03b2)/(1 + 2\u03b2)", lineSample("#000", [5, 2])],
+    ["\u03b2 = 0: both are GD (tie)", lineSample(`rgb(${COMPARE_RGB[2].join(",")})`, [], 5)],
+    ["heavy ball's optimum", (c, px, py) => marker(c, "star", px, py, 14, COLORS.yellow)],
+    ["Nesterov's best", (c, px, py) => marker(c, "plus", px, py, 14, COLORS.yellow)],
+    ["selected", selected],
+  ] : [
+    [`${method === "nesterov" ? "double root" : "critical damping"} \u03bb = \u03bc`, lineSample("#fff", [6, 4], 1.6)],
+    [`${method === "nesterov" ? "double root" : "critical damping"} \u03bb = L`, lineSample("#fff", [2, 3], 1.6)],
+    [method === "nesterov" ? "\u03b7\u00b7L = (2 + 2\u03b2)/(1 + 2\u03b2) (edge)" : "\u03b7\u00b7L = 2 + 2\u03b2 (divergence edge)", lineSample("#000")],
     ["best GD (\u03b2 = 0)", (c, px, py) => marker(c, "diamond", px, py, 10, COLORS.blue)],
-    ["optimum", (c, px, py) => marker(c, "star", px, py, 14, COLORS.yellow)],
-    ["selected", (c, px, py) => marker(c, "circle", px, py, 10, "#fff", COLORS.vermillion, 2.5)],
+    [method === "nesterov" ? "Nesterov's best" : "optimum", (c, px, py) => marker(c, OPTIMUM_MARKER[method], px, py, 14, COLORS.yellow)],
+    ["selected", selected],
   ];
   ctx.save();
   ctx.font = SMALL_FONT;
@@ -1672,6 +1899,10 @@ function renderRateMap(model, el) {
   return createView(model, el, "cw-rate-map", RATE_MAP_TRAITS, (view) => {
     const get = (k) => model.get(k);
     const mapLayer = new Layer(), pathLayer = new Layer();
+    const methodSelect = h("select", "", {});
+    methodSelect.setAttribute("aria-label", "map");
+    methodSelect.append(...RATE_METHODS.map((m) => h("option", "", { value: m, text: RATE_METHOD_LABELS[m] })));
+    methodSelect.addEventListener("change", () => view.set({ method: methodSelect.value }));
     const kappa = slider({ label: "\u03ba", min: 0, max: 3, step: 0.01, fine: 0.001, log: true, bounds: [1, 1000],
       format: (v) => formatG(v, 4), onChange: (v) => view.set({ kappa: v }), title: "condition number L/\u03bc (log scale)" });
     const lr = slider({ label: "lr (L = 1)", min: LR_MIN, max: LR_MAX, step: 0.01, fine: 0.001,
@@ -1679,15 +1910,15 @@ function renderRateMap(model, el) {
     const beta = slider({ label: "momentum \u03b2", min: 0, max: BETA_MAX, step: 0.01, fine: 0.001,
       format: (v) => formatF(v, 3), onChange: (v) => view.set({ beta: v }), title: "arrow keys 0.01, with Shift 0.001" });
     const optimum = button("go to the optimum", () => {
-      const [o, b] = optimalMomentum(1.0 / get("kappa"), 1.0);
+      const [o, b] = optimumOf(get("method") === "nesterov" ? "nesterov" : "momentum", 1.0 / get("kappa"), 1.0);
       view.set({ lr: o, beta: b });
-    }, "select Polyak's optimal (lr, \u03b2) for this \u03ba");
+    }, "select the best (lr, \u03b2) of the shown method for this \u03ba (Polyak's when comparing)");
     const title = h("div", "cw-title");
     const canvas = h("canvas", "cw-canvas");
     const readout = h("div", "cw-readout-box");
-    view.root.append(h("div", "cw-row", {}, [kappa.el, lr.el, beta.el, optimum]),
-      h("div", "cw-help", { text: "Click on the map to choose (lr, \u03b2); the star is the optimum, grey means the iteration diverges." }),
-      title, canvas, readout);
+    const help = h("div", "cw-help");
+    view.root.append(h("div", "cw-row", {}, [h("label", "cw-control", {}, [h("span", "cw-label", { text: "map" }), methodSelect])]),
+      h("div", "cw-row", {}, [kappa.el, lr.el, beta.el, optimum]), help, title, canvas, readout);
 
     const onPointer = (e) => {
       if (!view.mapPanel) return;
@@ -1704,19 +1935,26 @@ function renderRateMap(model, el) {
 
     view.draw = () => {
       const st = rateMapState(get);
+      methodSelect.value = st.method;
       kappa.set(st.kappa);
       lr.set(st.lr);
       beta.set(st.beta);
-      title.textContent = `momentum's rate \u03c1 over (lr, \u03b2), \u03ba = ${formatG(st.kappa, 4)}; `
+      help.textContent = st.method === "compare"
+        ? "Click on the map to choose (lr, \u03b2). Green: Nesterov's worst-case rate is smaller there; vermillion: the heavy ball's; "
+          + "paler where the two are close; yellow: a tie; grey: both diverge."
+        : "Click on the map to choose (lr, \u03b2); the yellow marker is the optimum, grey means the iteration diverges.";
+      const who = { momentum: "momentum's rate \u03c1", nesterov: "Nesterov's rate \u03c1",
+        compare: "where the heavy ball or Nesterov is faster" }[st.method];
+      title.textContent = `${who} over (lr, \u03b2), \u03ba = ${formatG(st.kappa, 4)}; `
         + `the selected pair's iterates on \u00bd(\u03bc x\u00b2 + L y\u00b2), \u03bc = ${formatG(st.mu, 4)}, L = 1`;
       const W = view.width, Lay = rateMapLayout(W);
       const { ctx, dpr } = sizeCanvas(canvas, W, Lay.H);
       const mapPanel = new Panel(Lay.map, [0, LR_MAX], [0, 1]);
       view.mapPanel = mapPanel;
       const grid = get("grid");
-      ctx.drawImage(mapLayer.get(`${st.kappa}|${grid}|${W}|${Lay.H}|${dpr}`, W, Lay.H, dpr, (c) => {
-        paintRateMap(c, mapPanel, st.mu, st.L, grid, st.kappa);
-        rateMapLegend(c, mapPanel.rect.x, Lay.legendY, mapPanel.rect.w + 70);
+      ctx.drawImage(mapLayer.get(`${st.method}|${st.kappa}|${grid}|${W}|${Lay.H}|${dpr}`, W, Lay.H, dpr, (c) => {
+        paintRateMap(c, mapPanel, st.mu, st.L, grid, st.kappa, st.method);
+        rateMapLegend(c, mapPanel.rect.x, Lay.legendY, mapPanel.rect.w + 70, st.method);
       }), 0, 0, W, Lay.H);
       const pathPanel = new Panel(Lay.path, st.spec.xlim, st.spec.ylim, { equal: true });
       ctx.drawImage(pathLayer.get(`${st.kappa}|${W}|${Lay.H}|${dpr}`, W, Lay.H, dpr, (c) => {
@@ -1724,22 +1962,27 @@ function renderRateMap(model, el) {
         drawAxes(c, pathPanel, { title: "iterates of the selected pair" });
       }), 0, 0, W, Lay.H);
 
-      marker(ctx, "circle", mapPanel.px(st.lr), mapPanel.py(st.beta), 12, "#fff", COLORS.vermillion, 2.5);
-      const p = st.run.points;
+      const first = METHOD_STYLE[st.shown[0]].color;
+      marker(ctx, "circle", mapPanel.px(st.lr), mapPanel.py(st.beta), 12, "#fff", first, 2.5);
       ctx.save();
       pathPanel.clip(ctx);
-      ctx.strokeStyle = COLORS.vermillion;
-      ctx.fillStyle = COLORS.vermillion;
-      ctx.lineWidth = 1.2;
-      polyline(ctx, pathPanel, st.steps + 1, (k) => p[2 * k], (k) => p[2 * k + 1]);
-      for (let k = 0; k <= Math.min(st.steps, 400); k++) {
-        if (!Number.isFinite(p[2 * k])) break;
-        ctx.fillRect(pathPanel.px(p[2 * k]) - 1, pathPanel.py(p[2 * k + 1]) - 1, 2, 2);
+      for (const m of st.shown) {
+        const p = st.runs[m].points, color = METHOD_STYLE[m].color;
+        ctx.strokeStyle = color;
+        ctx.fillStyle = color;
+        ctx.lineWidth = 1.2;
+        ctx.setLineDash(st.shown.length > 1 ? METHOD_STYLE[m].dash : []);
+        polyline(ctx, pathPanel, st.steps + 1, (k) => p[2 * k], (k) => p[2 * k + 1]);
+        for (let k = 0; k <= Math.min(st.steps, 400); k++) {
+          if (!Number.isFinite(p[2 * k])) break;
+          ctx.fillRect(pathPanel.px(p[2 * k]) - 1, pathPanel.py(p[2 * k + 1]) - 1, 2, 2);
+        }
       }
+      ctx.setLineDash([]);
       marker(ctx, "square", pathPanel.px(st.start[0]), pathPanel.py(st.start[1]), 8, "#000", "#fff");
       ctx.restore();
 
-      const n0 = st.errors[0];
+      const n0 = st.errors[st.shown[0]][0];
       const errPanel = new Panel(Lay.error, [0, st.steps], [1e-10 * n0, 1e4 * n0], { ylog: true });
       drawAxes(ctx, errPanel, { xlabel: "step k", ylabel: "error \u2016x\u2096\u2016" });
       ctx.save();
@@ -1748,29 +1991,36 @@ function renderRateMap(model, el) {
       ctx.strokeStyle = "#888";
       ctx.lineWidth = 1;
       polyline(ctx, errPanel, 2, (k) => k * st.steps, () => SHRINK * n0);
-      ctx.setLineDash([6, 4]);
-      ctx.strokeStyle = "#000";
-      polyline(ctx, errPanel, st.steps + 1, (k) => k, (k) => n0 * st.rate ** k);
-      ctx.setLineDash([]);
-      ctx.strokeStyle = COLORS.vermillion;
-      ctx.lineWidth = 1.6;
-      polyline(ctx, errPanel, st.steps + 1, (k) => k, (k) => st.errors[k]);
+      const entries = [];
+      if (st.shown.length === 1) {
+        ctx.setLineDash([6, 4]);
+        ctx.strokeStyle = "#000";
+        polyline(ctx, errPanel, st.steps + 1, (k) => k, (k) => n0 * st.rate ** k);
+      }
+      for (const m of st.shown) {
+        const style = METHOD_STYLE[m], dash = st.shown.length > 1 ? style.dash : [];
+        ctx.setLineDash(dash);
+        ctx.strokeStyle = style.color;
+        ctx.lineWidth = 1.6;
+        polyline(ctx, errPanel, st.steps + 1, (k) => k, (k) => st.errors[m][k]);
+        entries.push({ label: st.shown.length > 1 ? `\u2016x\u2096\u2016, ${style.label}` : "\u2016x\u2096\u2016 (run)",
+          draw: lineSample(style.color, dash) });
+      }
       ctx.restore();
-      legend(ctx, [
-        { label: "\u2016x\u2096\u2016 (run)", draw: lineSample(COLORS.vermillion) },
-        { label: "\u03c1\u1d4f \u2016x\u2080\u2016 (theory)", draw: lineSample("#000", [6, 4], 1) },
-        { label: "10\u207b\u2076 \u2016x\u2080\u2016", draw: lineSample("#888", [2, 3], 1) },
-      ], errPanel.rect.x + errPanel.rect.w - 2, errPanel.rect.y + 2, "right");
-      const status = st.run.divergedAt !== null ? `diverged at step ${st.run.divergedAt}` : `\u03c1 = ${formatF(st.rate, 4)}`;
+      if (st.shown.length === 1) entries.push({ label: "\u03c1\u1d4f \u2016x\u2080\u2016 (theory)", draw: lineSample("#000", [6, 4], 1) });
+      entries.push({ label: "10\u207b\u2076 \u2016x\u2080\u2016", draw: lineSample("#888", [2, 3], 1) });
+      legend(ctx, entries, errPanel.rect.x + errPanel.rect.w - 2, errPanel.rect.y + 2, "right");
+      const diverged = st.run.divergedAt !== null;
+      const status = diverged ? `diverged at step ${st.run.divergedAt}` : `\u03c1 = ${formatF(st.rate, 4)}`;
       ctx.font = FONT;
-      ctx.fillStyle = st.run.divergedAt !== null ? "#b00020" : "#000";
+      ctx.fillStyle = diverged ? "#b00020" : "#000";
       ctx.textAlign = "left";
       ctx.textBaseline = "bottom";
       ctx.fillText(status, errPanel.rect.x + 8, errPanel.rect.y + errPanel.rect.h - 6);
 
       readout.replaceChildren(...st.lines.map((line) => h("div", "", { text: line })));
-      view.drawn = { kappa: st.kappa, lr: st.lr, beta: st.beta, status, title: title.textContent, lines: st.lines,
-        canvas: [canvas.width, canvas.height], mapRect: mapPanel.rect,
+      view.drawn = { kappa: st.kappa, lr: st.lr, beta: st.beta, method: st.method, status, title: title.textContent,
+        lines: st.lines, legend: entries.map((e) => e.label), canvas: [canvas.width, canvas.height], mapRect: mapPanel.rect,
         selectedPx: [mapPanel.px(st.lr), mapPanel.py(st.beta)] };
     };
   });
@@ -1939,6 +2189,203 @@ function renderSgd(model, el) {
 }
 
 // ---------------------------------------------------------------------------------------
+// Many eigenvalues (lessons_lib.widgets.spectrum): the quadratic 0.5 sum_i lam_i x_i^2 with
+// lam_i = 2^-i, every component from error 1; |x_i,k| against k for gradient descent and the
+// heavy ball, coloured by lam_i, and the total loss. Traits: n, lr, beta, steps.
+// ---------------------------------------------------------------------------------------
+
+const SPECTRUM_TRAITS = ["n", "lr", "beta", "steps"];
+export const SPECTRUM_ESCAPE = 1e6;
+const PACE_RTOL = 1e-12;
+const SPECTRUM_Y = [1e-10, 1e3];
+const SPECTRUM_METHODS = ["gd", "momentum"];
+const SPECTRUM_LABELS = { gd: "gradient descent", momentum: "heavy ball" };
+const SUBSCRIPT_MINUS = (i) => (i ? `2${powerOfTen(-i).slice(2)}` : "1"); // "2⁻³"
+
+/** lam_i = 2^-i, i = 0 .. n-1 (spectrum.eigenvalues). */
+export function spectrumEigenvalues(n) {
+  return Float64Array.from({ length: n }, (_, i) => 2.0 ** -i);
+}
+
+/**
+ * Every component's error x_k, k = 0..steps, by running the iterations in PyTorch's form
+ * (gradient lam x; the buffer b = beta b + g; x -= lr b), rows of steps + 1 per component;
+ * NaN from the step |x| passes SPECTRUM_ESCAPE. {lams, gd, momentum, gdLoss, momentumLoss}.
+ */
+export function spectrumErrors(lr, beta, n, steps) {
+  const lams = spectrumEigenvalues(n), S = steps + 1;
+  const out = { lams };
+  for (const m of SPECTRUM_METHODS) {
+    const b0 = m === "gd" ? 0.0 : beta;
+    const x = new Float64Array(n * S).fill(NaN);
+    for (let i = 0; i < n; i++) {
+      const lam = lams[i], o = i * S;
+      let v = 1.0, b = 0.0;
+      x[o] = 1.0;
+      for (let k = 1; k <= steps; k++) {
+        b = b0 * b + lam * v;
+        v -= lr * b;
+        if (!(Math.abs(v) <= SPECTRUM_ESCAPE)) break;
+        x[o + k] = v;
+      }
+    }
+    // the total loss 0.5 sum_i lam_i x_i^2, summed over i in order (spectrum.total_loss)
+    const loss = new Float64Array(S);
+    for (let i = 0; i < n; i++) {
+      const lam = lams[i], o = i * S;
+      for (let k = 0; k < S; k++) loss[k] = loss[k] + 0.5 * lam * x[o + k] * x[o + k];
+    }
+    out[m] = x;
+    out[`${m}Loss`] = loss;
+  }
+  return out;
+}
+
+/** The spectrum's state as drawn: the errors, each component's rate, the pace setters, the readout. */
+export function spectrumState(get) {
+  const n = get("n"), lr = get("lr"), beta = get("beta"), steps = get("steps");
+  const run = spectrumErrors(lr, beta, n, steps);
+  const lams = run.lams;
+  const rates = {
+    gd: Float64Array.from(lams, (lam) => Math.abs(1.0 - lr * lam)),
+    momentum: Float64Array.from(lams, (lam) => spectralRadius2x2(1.0 + beta - lr * lam, beta)),
+  };
+  const lines = [`n = ${n} eigenvalues \u03bb\u1d62 = 2\u207b\u2071, i = 0..${n - 1} (1 down to ${formatG(lams[n - 1], 4)}, `
+    + `\u03ba = ${2 ** (n - 1)}); \u03b7 = ${formatF(lr, 3)}, \u03b2 = ${formatF(beta, 3)}; every component starts at error 1`];
+  const pace = {};
+  for (const m of SPECTRUM_METHODS) {
+    const r = rates[m];
+    let top = -Infinity, fastest = 0;
+    for (let i = 0; i < n; i++) {
+      top = Math.max(top, r[i]);
+      if (r[i] < r[fastest]) fastest = i;
+    }
+    pace[m] = [];
+    for (let i = 0; i < n; i++) if (r[i] >= top * (1.0 - PACE_RTOL)) pace[m].push(i);
+    const p = pace[m], rate = r[p[0]];
+    const who = p.length === 1 ? `component ${p[0]} (\u03bb = ${formatG(lams[p[0]], 4)})`
+      : `components ${p.join(", ")} (all at this rate)`;
+    const s = stepsToShrink(rate);
+    const then = s === null ? "it diverges (\u03c1 \u2265 1)" : `${s} step${plural(s)} to shrink its error by 1e-6 (theory)`;
+    lines.push(`${SPECTRUM_LABELS[m]}: the pace is set by ${who}: rate \u03c1 = ${formatF(rate, 4)}, ${then}; `
+      + `the fastest is component ${fastest} (\u03c1 = ${formatF(r[fastest], 4)})`);
+  }
+  lines.push(`total loss after ${steps} steps (it starts at ${formatF(run.gdLoss[0], 4)}): `
+    + SPECTRUM_METHODS.map((m) => {
+      const last = run[`${m}Loss`][steps];
+      return `${SPECTRUM_LABELS[m]} ${Number.isNaN(last) ? "diverged" : formatE(last, 2)}`;
+    }).join(", "));
+  return { n, lr, beta, steps, lams, run, rates, pace, lines };
+}
+
+/** The colour of component i of n: viridis from 0 (lam = 1) to 0.9 (spectrum.SPECTRUM_COLOR_RANGE). */
+function componentColor(i, n) {
+  return `rgb(${viridis(0.9 * i / Math.max(n - 1, 1)).join(",")})`;
+}
+
+function spectrumLayout(W) {
+  const top = Math.round(Math.min(340, Math.max(230, W * 0.3)));
+  const gap = 70, bar = 70;
+  const half = Math.floor((W - 58 - bar - gap - 14) / 2);
+  return {
+    H: 26 + top + 60 + 30 + 200 + 46,
+    gd: { x: 58, y: 26, w: half, h: top },
+    momentum: { x: 58 + half + gap, y: 26, w: half, h: top },
+    bar: { x: 58 + 2 * half + gap + 12, y: 26, w: 12, h: top },
+    loss: { x: 58, y: 26 + top + 60 + 30, w: W - 58 - 14 - bar, h: 200 },
+  };
+}
+
+function renderSpectrum(model, el) {
+  return createView(model, el, "cw-spectrum", SPECTRUM_TRAITS, (view) => {
+    const get = (k) => model.get(k);
+    const lr = slider({ label: "\u03b7 (L = 1)", min: LR_MIN, max: LR_MAX, step: 0.01, fine: 0.001,
+      format: (v) => formatF(v, 3), onChange: (v) => view.set({ lr: v }), title: "learning rate: arrow keys 0.01, with Shift 0.001" });
+    const beta = slider({ label: "momentum \u03b2", min: 0, max: BETA_MAX, step: 0.01, fine: 0.001,
+      format: (v) => formatF(v, 3), onChange: (v) => view.set({ beta: v }), title: "the heavy ball's momentum" });
+    beta.el.style.minWidth = "320px"; // its long label keeps its width: at 592 px the two sliders wrap
+    const n = slider({ label: "n", min: 2, max: 16, step: 1, format: String, onChange: (v) => view.set({ n: v }),
+      title: "number of eigenvalues 2\u207b\u2071" });
+    const steps = slider({ label: "steps", min: 10, max: 2000, step: 10, fine: 1, format: String,
+      onChange: (v) => view.set({ steps: v }) });
+    const optimum = button("Polyak's optimum", () => {
+      const [o, b] = optimalMomentum(2.0 ** -(get("n") - 1), 1.0);
+      view.set({ lr: o, beta: b });
+    }, "the heavy ball's best (\u03b7, \u03b2) for eigenvalues in [2^-(n-1), 1]");
+    const canvas = h("canvas", "cw-canvas");
+    canvas.style.cursor = "default";
+    const readout = h("div", "cw-readout-box");
+    view.root.append(h("div", "cw-row", {}, [lr.el, beta.el]), h("div", "cw-row", {}, [n.el, steps.el, optimum]),
+      h("div", "cw-help", { text: "One curve per eigen-component, coloured by its eigenvalue (dark: stiff, \u03bb = 1; "
+        + "light: flat); the thick curve sets the pace. Gradient descent uses \u03b7 only." }),
+      canvas, readout);
+
+    view.draw = () => {
+      const st = spectrumState(get);
+      lr.set(st.lr);
+      beta.set(st.beta);
+      n.set(st.n);
+      steps.set(st.steps);
+      const W = view.width, Lay = spectrumLayout(W);
+      const { ctx } = sizeCanvas(canvas, W, Lay.H);
+      const S = st.steps + 1;
+      for (const m of SPECTRUM_METHODS) {
+        const panel = new Panel(Lay[m], [0, st.steps], SPECTRUM_Y, { ylog: true });
+        const extra = m === "gd" ? "" : `, \u03b2 = ${formatF(st.beta, 3)}`;
+        drawAxes(ctx, panel, { xlabel: "step k", ylabel: "|error of component i|",
+          title: `${SPECTRUM_LABELS[m]}, \u03b7 = ${formatF(st.lr, 3)}${extra}` });
+        ctx.save();
+        panel.clip(ctx);
+        const x = st.run[m];
+        for (let i = st.n - 1; i >= 0; i--) {
+          ctx.strokeStyle = componentColor(i, st.n);
+          ctx.lineWidth = st.pace[m].includes(i) ? 2.8 : 1.3;
+          polyline(ctx, panel, S, (k) => k, (k) => Math.max(Math.abs(x[i * S + k]), 1e-300));
+        }
+        ctx.restore();
+      }
+      // the colour bar: one band per component, lam = 1 at the top
+      const bar = Lay.bar, band = bar.h / st.n, every = st.n > 10 ? 2 : 1;
+      ctx.save();
+      ctx.font = SMALL_FONT;
+      ctx.textAlign = "left";
+      ctx.textBaseline = "middle";
+      for (let i = 0; i < st.n; i++) {
+        ctx.fillStyle = componentColor(i, st.n);
+        ctx.fillRect(bar.x, bar.y + i * band, bar.w, Math.ceil(band));
+        if (i % every === 0) {
+          ctx.fillStyle = "#222";
+          ctx.fillText(SUBSCRIPT_MINUS(i), bar.x + bar.w + 4, bar.y + (i + 0.5) * band);
+        }
+      }
+      ctx.translate(bar.x + bar.w + 44, bar.y + bar.h / 2);
+      ctx.rotate(-Math.PI / 2);
+      ctx.textAlign = "center";
+      ctx.fillText("eigenvalue \u03bb\u1d62 = 2\u207b\u2071", 0, 0);
+      ctx.restore();
+      // the total loss
+      const lossPanel = new Panel(Lay.loss, [0, st.steps], [1e-20, 1e2], { ylog: true });
+      drawAxes(ctx, lossPanel, { xlabel: "step k", ylabel: "f(x\u2096)", title: "total loss \u00bd \u03a3\u1d62 \u03bb\u1d62 x\u1d62\u00b2" });
+      ctx.save();
+      lossPanel.clip(ctx);
+      for (const m of SPECTRUM_METHODS) {
+        const loss = st.run[`${m}Loss`], style = METHOD_STYLE[m];
+        ctx.strokeStyle = style.color;
+        ctx.lineWidth = 1.8;
+        ctx.setLineDash(style.dash);
+        polyline(ctx, lossPanel, S, (k) => k, (k) => Math.max(loss[k], 1e-300));
+      }
+      ctx.restore();
+      const entries = SPECTRUM_METHODS.map((m) => ({ label: SPECTRUM_LABELS[m], draw: lineSample(METHOD_STYLE[m].color, METHOD_STYLE[m].dash) }));
+      legend(ctx, entries, lossPanel.rect.x + lossPanel.rect.w - 2, lossPanel.rect.y + 2, "right");
+      readout.replaceChildren(...st.lines.map((line) => h("div", "", { text: line })));
+      view.drawn = { lines: st.lines, pace: st.pace, legend: entries.map((e) => e.label), canvas: [canvas.width, canvas.height],
+        gdRect: Lay.gd, momentumRect: Lay.momentum };
+    };
+  });
+}
+
+// ---------------------------------------------------------------------------------------
 // The parabola check of lesson 00: gradient descent on f(x) = x^2 / 2 from x_0 = 1, so
 // x_k = (1 - lr)^k; one slider. Traits: lr.
 // ---------------------------------------------------------------------------------------
@@ -1995,7 +2442,8 @@ function renderParabola(model, el) {
 // clean-up that removes the view's listeners, observer and animation.
 // ---------------------------------------------------------------------------------------
 
-const RENDERERS = { explorer: renderExplorer, rate_map: renderRateMap, sgd: renderSgd, parabola: renderParabola };
+const RENDERERS = { explorer: renderExplorer, rate_map: renderRateMap, sgd: renderSgd, parabola: renderParabola,
+  spectrum: renderSpectrum };
 
 function render({ model, el }) {
   const kind = model.get("kind");
