@@ -88,7 +88,8 @@
 # | $B$ | the minibatch size (lesson 02) | PyTorch's `batch_size` |
 # | $n$ | bits per stored number (lessons 06 and 08) | |
 # | $s$, $z$, $q$ | a quantizer's scale, zero point and integer code: $\hat w = s\,(q - z)$ (lesson 06) | |
-# | $M$ | a pruning mask of zeros and ones: the kept weights are $M \odot W$ (lesson 07) | |
+# | $M$ | a pruning mask of zeros and ones: the kept weights are $M \odot W$ (lessons 07 and 08) | |
+# | $M$ in lesson 10 | the requantization multiplier $s_w s_x / s_y$, the one exception: lesson 10 keeps the letter of the paper it follows (Jacob et al., 2018) and says so where it starts | |
 # | $p$ | the sparsity: the fraction of weights pruned (lessons 07 and 08) | |
 # | $\omega$ | the weight-decay coefficient (lesson 07) | PyTorch's `weight_decay` |
 
