@@ -24,7 +24,7 @@
 # a clamp and a round), measures exactly how much error it adds, applies it to a
 # trained network after training, and then trains *through* the quantizer with
 # momentum, where a new effect appears: weight codes that keep changing until training stops,
-# without momentum mostly as weights jumping back and forth between two grid points.
+# without momentum on few weights that change code again and again.
 #
 # ## Learning goals
 #
@@ -978,10 +978,11 @@ assert (span(swing_all, 1), span([swing[k].mean() for k in settings])) == ("1.1 
 # * **Codes keep changing until the end.** In every one of the 25 runs some code
 #   still changes on at least half of the fourth epoch's steps, and on average over that epoch
 #   0.011 to 0.236 % of all codes change per step (over the 25 runs).
-# * **Without momentum the changes are oscillations.** In the 15 runs without momentum, over the
+# * **Without momentum few weights change code, repeatedly.** In the 15 runs without momentum, over the
 #   last epoch only 0.17 to 1.44 %
 #   of the weights change code at all, but a changed weight changes code 2.9 to 5.6 times on
-#   average over the last epoch: weights bouncing across their boundaries.
+#   average over the last epoch (moves of the per-channel grid included; which codes a weight
+#   visits is not counted here).
 # * **With momentum the changes are mostly moves.** At the same learning rate $\eta = 0.01$
 #   momentum changes 0.88 to 1.83 times as many codes per step as plain SGD (more in 4 of the 5
 #   seeds; mean 1.3 ± 0.4, an interval from 0.86 to 1.71 that includes 1), but they are spread
@@ -1234,7 +1235,8 @@ assert torch.equal(x_fq.grad, inside.double())  # 1 where the clamp is inactive,
 #   network stays more than two points below float, and at 3 bits comes within 1.1 points of
 #   float.
 # * During 2-bit QAT at a constant learning rate, codes still change in the last epoch in all 25
-#   runs: without momentum as repeated crossings (2.9 to 5.6 changes per weight that changed code),
+#   runs: without momentum few weights change code repeatedly (2.9 to 5.6 times per changed weight,
+#   grid moves included),
 #   with momentum mostly as moves (1.25 to 1.71), and 6 to 37 % of the changes come from the
 #   per-channel grid moving. At a matched effective step $\eta/(1-\beta)$ momentum gives 2.7 to 7.1
 #   times fewer code changes per step (in every seed), but not fewer at the same $\eta$ (0.88 to

@@ -279,6 +279,59 @@ def test_the_earlier_selected_solution_fails_as_a_recipe(solved):
           match="one and the same network")
 
 
+@pytest.mark.parametrize("factor", [1e-5, 1e-3, 1e-2])
+def test_a_scaled_lucky_draw_is_one_draw(solved, factor):
+    """Review 4, finding 1(a): the lucky seed-5 network with 4-bit weights and biases, every parameter
+    multiplied by 1 + factor * (seed + 1), passed ratio and drop (0.22 points) as five networks. Its files
+    decode to the same codes and its reloads predict alike: one draw."""
+    lucky, masks = solved["earlier"][5]
+    fails(check.hundredfold, lambda seed: (_scaled(lucky, 1 + factor * (seed + 1)), masks, 4, 4),
+          match="one and the same network for all 5 seeds .*(same codes|same prediction)")
+
+
+def test_same_files_and_same_predictions_rules(solved):
+    """The rules behind the refusal: the solution's five reloads differ in their files and in their test
+    predictions; copies scaled below float16 rounding decode alike; a 1 % scaled copy decodes differently
+    but predicts alike."""
+    data = load_digits_split(seed=0, dtype=torch.float64)
+    lucky, masks = solved["earlier"][5]
+
+    def measured(model, m):
+        _, _, _, predicted, decoded = check._measure(model, m, 4, 4, "test")
+        return predicted, decoded
+
+    solution = [measured(*solved["solution"][seed]) for seed in SEEDS]
+    assert not check._same_files([d for _, d in solution])
+    assert not check._same_predictions([p for p, _ in solution])
+    tiny = [measured(_scaled(lucky, 1 + 1e-5 * (seed + 1)), masks) for seed in SEEDS]
+    assert check._same_files([d for _, d in tiny]) and check._same_predictions([p for p, _ in tiny])
+    scaled = [measured(_scaled(lucky, 1 + 1e-2 * (seed + 1)), masks) for seed in SEEDS]
+    assert not check._same_files([d for _, d in scaled])
+    assert check._same_predictions([p for p, _ in scaled])
+    # the predictions are the reload's, on the test split
+    assert np.mean(solution[0][0] == data.y_test.numpy()) == pytest.approx(
+        accuracy(compression_reload(*solved["solution"][0]), data.X_test, data.y_test))
+
+
+def compression_reload(model, masks):
+    """``model`` written with 4-bit weights and biases and read back into a fresh network."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        file = f"{tmp}/m.llc"
+        compression.save_compressed(model, file, masks, 4, bias_bits=4)
+        return compression.load_compressed(file, mlp(hidden=(300, 100), seed=0).to(torch.float64))
+
+
+def _scaled(model, factor):
+    """A copy of ``model`` with every parameter multiplied by ``factor``."""
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        for p in model.parameters():
+            p.mul_(factor)
+    return model
+
+
 def _nudged(model, seed):
     """A copy of ``model`` with its last bias moved by seed * 1e-12."""
     model = copy.deepcopy(model)

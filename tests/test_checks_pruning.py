@@ -31,7 +31,8 @@ def test_dropped_count_wrong(answer):
         check.dropped_count(answer)
 
 
-@pytest.mark.parametrize("answer", [-0.018, -0.1 * 0.02 * 0.9 / (1 - 0.9), -0.0180000, np.float32(-0.018)])
+@pytest.mark.parametrize("answer", [-0.018, -0.1 * 0.02 * 0.9 / (1 - 0.9), -0.0180000, np.float32(-0.018),
+                                    -0.01800004, -0.01799996])  # review 4, finding 3: -0.0180000 to 6 digits
 def test_drift_limit_right(answer):
     check.drift_limit(answer)
 
@@ -76,8 +77,10 @@ def test_dropped_count_hint_writes_entries_as_big_n():
 
 
 def test_drift_limit_message_shows_enough_digits():
-    with pytest.raises(NotYet, match=r"-0\.01800002"):
-        check.drift_limit(-0.01800002)
+    with pytest.raises(NotYet, match=r"-0\.0180001 is too small"):  # 5.6e-6 relative: the 6th digit is off
+        check.drift_limit(-0.0180001)
+    with pytest.raises(NotYet, match=r"-0\.0179999 is short"):
+        check.drift_limit(-0.0179999)
 
 
 # ---------------------------------------------------------------- exercise 3
