@@ -14,8 +14,9 @@ For lesson 01 the ``wrong`` submission takes the instructor's guide's whole rout
 ``release_assignment``, the student's ``fetch_assignment`` and ``submit``, ``collect``, then
 ``autograde``, ``generate_feedback``, ``release_feedback`` and the student's ``fetch_feedback``.
 
-Autograde runs every notebook three times (about six minutes of kernel time on two cores), so
-the lessons are split between two course folders graded side by side.
+Autograde runs every notebook three times (about six minutes of kernel time), so the lessons are
+split between two course folders graded side by side; the seconds each lesson took go to
+test-artifacts/nbgrader/seconds.json.
 """
 
 from __future__ import annotations
@@ -28,12 +29,12 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
+from datetime import datetime, timezone
 
 import nbformat
 import pytest
 
-from conftest import NOTEBOOKS
+from conftest import NOTEBOOKS, ROOT
 from lessons_lib import nbgrader_course
 
 LESSONS = nbgrader_course.lessons()
@@ -41,6 +42,7 @@ GRADED = [name for name in LESSONS if not name.startswith("00_")]  # lesson 00 h
 COURSE = nbgrader_course.COURSE_ID
 NBGRADER = [sys.executable, "-m", "nbgrader"]
 EXCHANGE_LESSON = "01_gradient_descent"
+ARTIFACTS = ROOT / "test-artifacts" / "nbgrader"  # seconds.json: the time each lesson took
 STUDENT = getpass.getuser()  # the exchange's submissions are made in the name of this user
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 
@@ -183,6 +185,7 @@ def _wrong_submission(source, name: str):
 def _grade_course(root, names: list[str], student_home) -> dict[str, float]:
     """generate_assignment, the three submissions, autograde (and lesson 01's exchange route)."""
     seconds = {}
+    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
     for name in names:
         start = time.perf_counter()
         run(["generate_assignment", name], root)
@@ -190,6 +193,8 @@ def _grade_course(root, names: list[str], student_home) -> dict[str, float]:
         for student in ("source", "released", "wrong"):
             folder = root / "submitted" / student / name
             shutil.copytree(released, folder)
+            # as `nbgrader collect` (or zip_collect) leaves it; release_feedback needs it
+            (folder / "timestamp.txt").write_text(stamp)
         nbformat.write(nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4),
                        root / "submitted" / "source" / name / f"{name}.ipynb")
         wrong_nb = root / "submitted" / "wrong" / name / f"{name}.ipynb"
@@ -209,7 +214,7 @@ def _grade_course(root, names: list[str], student_home) -> dict[str, float]:
         run(["autograde", name], root)
         if name == EXCHANGE_LESSON:
             run(["generate_feedback", name], root)
-            run(["release_feedback", name], root)
+            run(["release_feedback", name, f"--student={STUDENT}"], root)  # the one who used the exchange
             run(["fetch_feedback", name, *student], student_home)
         seconds[name] = time.perf_counter() - start
     return seconds
@@ -232,7 +237,8 @@ def graded(tmp_path_factory):
         timings = list(pool.map(lambda args: _grade_course(*args), zip(roots, groups, homes, strict=True)))
     seconds = {name: s for t in timings for name, s in t.items()}
     seconds["total"] = time.perf_counter() - start
-    print(f"nbgrader generate_assignment + autograde, seconds: {json.dumps(seconds)}")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "seconds.json").write_text(json.dumps(seconds, indent=1) + "\n")
     where = {name: (root, home) for root, home, names in zip(roots, homes, groups, strict=True)
              for name in names}
     return where, seconds
@@ -301,10 +307,4 @@ def test_the_student_fetches_feedback_through_the_exchange(graded):
     html = feedback[0].read_text()
     total = sum(max_scores(root, EXCHANGE_LESSON).values())
     assert re.search(rf"Score:\s*{total - 1:g}(\.0)?\s*/\s*{total:g}", html), "no score in the feedback"
-    assert "optimal step" in html  # the check's own message for this wrong answer
-
-
-def test_grading_takes_reasonable_time(graded):
-    """Reported in the test's output (pytest -s); the whole module is meant to stay under ten minutes
-    on two cores."""
-    assert graded[1]["total"] < 1200, graded[1]
+    assert "Not yet:</span> 0.470588 is not the threshold 2/L: 2/(mu + L) is the optimal step" in html
