@@ -233,6 +233,117 @@ def momentum_state_8bit_acc_drop_pt() -> float:
     return float(100.0 * np.mean(np.array(acc["sgd"]) - np.array(acc["sgd8bit"])))
 
 
+# --- integer inference and channel pruning (issue 12, lesson 10) ------------
+
+def _int8_matmul_speedup(batch: int) -> float:
+    import torch
+
+    from lessons_lib.timing import time_call
+
+    torch.set_num_threads(1)
+    gen = torch.Generator().manual_seed(0)
+    a8 = torch.randint(-127, 128, (batch, 512), generator=gen, dtype=torch.int8)
+    b8 = torch.randint(-127, 128, (512, 512), generator=gen, dtype=torch.int8)
+    a32, b32 = a8.float(), b8.float()
+    t_int = time_call(lambda: torch._int_mm(a8, b8), repeat=101)
+    t_float = time_call(lambda: a32 @ b32, repeat=101)
+    return t_int.speedup_over(t_float)
+
+
+def int8_matmul_speedup_b256() -> float:
+    """float32 time over int8 time (int32 sums, ``torch._int_mm``), 256x512 by 512x512, one thread:
+    the ratio of the medians of 101 runs each."""
+    return _int8_matmul_speedup(256)
+
+
+def int8_matmul_speedup_b1() -> float:
+    """The same product at batch 1 (1x512 by 512x512)."""
+    return _int8_matmul_speedup(1)
+
+
+def int8_model_speedup_b256() -> dict[str, float]:
+    """The integer-only network (``integer_inference.convert``, min/max observers on 512 training
+    images) over its float32 twin, batch 256 of test images, one thread, ratio of medians of 101 runs;
+    for lesson 10's network 64-256-128-10 and for the wide 64-512-512-10 of its section 9. Speed does
+    not depend on the values of the weights, so both are freshly initialised (seed 0)."""
+    import copy
+
+    import torch
+
+    from lessons_lib import integer_inference
+    from lessons_lib.models import mlp
+    from lessons_lib.splits import load_digits_splits
+    from lessons_lib.timing import time_call
+
+    torch.set_num_threads(1)
+    splits = load_digits_splits(seed=0, dtype=torch.float64)
+    out = {}
+    for name, hidden in (("lesson_64_256_128_10", (256, 128)), ("wide_64_512_512_10", (512, 512))):
+        net = mlp(hidden=hidden, seed=0).double()
+        inet = integer_inference.convert(net, splits.X_train[:512])
+        f32 = copy.deepcopy(net).float().eval()
+        x32, x_q = splits.X_test[:256].float(), inet.quantize_input(splits.X_test[:256])
+        with torch.inference_mode():
+            t_float = time_call(lambda f32=f32, x32=x32: f32(x32), repeat=101)
+            t_int = time_call(lambda inet=inet, x_q=x_q: inet.forward_codes(x_q), repeat=101)
+        out[name] = t_int.speedup_over(t_float)
+    return out
+
+
+_CHANNEL: dict[str, object] = {}
+CHANNEL_SEEDS = range(5)
+
+
+def _channel_pruning_figures() -> dict[str, object]:
+    """Lesson 10's protocol, section 10: 64-256-128-10 trained on the training part (12 epochs at
+    lr 0.1, then 3 at 0.01; momentum 0.9, batches of 64), half of each hidden layer's units removed
+    by the norm of their incoming weights (p = 0.5, the lesson's choice on the validation part), 4
+    epochs of fine-tuning at lr 0.02; seeds 0..4, test drop paired by seed. Latency: float32,
+    batch 256, one thread, seed 0's dense and pruned networks, ratio of medians of 101 runs."""
+    if not _CHANNEL:
+        import copy
+
+        import torch
+
+        from lessons_lib.channel_pruning import prune_channels
+        from lessons_lib.models import mlp
+        from lessons_lib.splits import load_digits_splits
+        from lessons_lib.timing import time_call
+        from lessons_lib.training import accuracy, train
+
+        torch.set_num_threads(1)
+        torch.set_default_dtype(torch.float64)  # as the lesson computes: the same on every CPU
+        s = load_digits_splits(seed=0)
+        fit = (s.X_train, s.y_train)
+        drops, pair = [], None
+        for seed in CHANNEL_SEEDS:
+            net = mlp(hidden=(256, 128), seed=seed)
+            train(net, fit, epochs=12, lr=0.1, momentum=0.9, batch_size=64, seed=seed, progress=False)
+            train(net, fit, epochs=3, lr=0.01, momentum=0.9, batch_size=64, seed=seed, progress=False)
+            small = prune_channels(net, 0.5)
+            train(small, fit, epochs=4, lr=0.02, momentum=0.9, batch_size=64, seed=seed, progress=False)
+            drops.append(100 * (accuracy(net, s.X_test, s.y_test) - accuracy(small, s.X_test, s.y_test)))
+            pair = pair or (net, small)
+        x32 = s.X_test[:256].float()
+        dense32, small32 = (copy.deepcopy(m).float().eval() for m in pair)
+        with torch.inference_mode():
+            t_dense = time_call(lambda: dense32(x32), repeat=101)
+            t_small = time_call(lambda: small32(x32), repeat=101)
+        _CHANNEL.update(speedup=t_small.speedup_over(t_dense), drop=_mean_and_interval(drops))
+    return _CHANNEL
+
+
+def channel_pruning_speedup_b256() -> float:
+    """Dense float32 latency over that of the channel-pruned (smaller dense) network, batch 256."""
+    return float(_channel_pruning_figures()["speedup"])
+
+
+def channel_pruning_acc_drop_pt() -> dict[str, float]:
+    """Test accuracy of the dense network minus that of the pruned and fine-tuned one, points, five
+    seeds: mean, 95 % interval half-width, extremes."""
+    return _channel_pruning_figures()["drop"]
+
+
 # --- notebooks (issues: foundation, reliability) ----------------------------
 
 # VmHWM is the peak resident set of the kernel process itself (getrusage's ru_maxrss would
@@ -314,6 +425,13 @@ FIGURES: dict[str, tuple[Callable[[], object], str, Callable[[object], bool]]] =
     "compression_ratio": (compression_ratio, "mean >= 50", lambda v: v["mean"] >= 50),
     "compression_acc_drop_pt": (compression_acc_drop_pt, "mean <= 0.5", lambda v: v["mean"] <= 0.5),
     "momentum_state_8bit_acc_drop_pt": (momentum_state_8bit_acc_drop_pt, "<= 0.5", lambda v: v <= 0.5),
+    "int8_matmul_speedup_b256": (int8_matmul_speedup_b256, ">= 2", lambda v: v >= 2),
+    "int8_matmul_speedup_b1": (int8_matmul_speedup_b1, "reported", lambda v: v is not None),
+    "int8_model_speedup_b256": (int8_model_speedup_b256, "wide >= 1.5",
+                                lambda v: v["wide_64_512_512_10"] >= 1.5),
+    "channel_pruning_speedup_b256": (channel_pruning_speedup_b256, ">= 2", lambda v: v >= 2),
+    "channel_pruning_acc_drop_pt": (channel_pruning_acc_drop_pt, "upper <= 1",
+                                    lambda v: v["mean"] + v["ci95"] <= 1),
     "notebook_seconds": (notebook_seconds, "each <= 30",
                          lambda v: all(x <= 30 for x in v.values())),
     "notebook_peak_rss_mb": (notebook_peak_rss_mb, "each <= 1024",

@@ -72,30 +72,28 @@ class ToImage(nn.Module):
         return x.reshape(-1, 1, 8, 8)
 
 
-def small_cnn(channels: Sequence[int] = (8, 16), n_out: int = 10, seed: int | None = None) -> nn.Sequential:
+def small_cnn(channels: Sequence[int] = (8, 16), n_out: int = 10, seed: int | None = None,
+              batchnorm: bool = False) -> nn.Sequential:
     """Two 3x3 conv blocks and a linear head for 1x8x8 digits.
 
     ``(n, 1, 8, 8)`` -> conv(c1) ReLU maxpool -> ``(n, c1, 4, 4)`` -> conv(c2) ReLU
     maxpool -> ``(n, c2, 2, 2)`` -> flatten -> Linear(4*c2, n_out).
+    ``batchnorm=True`` puts a BatchNorm2d after each convolution (conv BN ReLU maxpool).
     """
     if isinstance(channels, int | str) or not isinstance(channels, Sequence) or len(channels) != 2:
         raise ValueError(f"channels must be a pair of ints (c1, c2); got {channels!r}")
     c1 = _validate.integer(channels[0], "channels", 1, None)
     c2 = _validate.integer(channels[1], "channels", 1, None)
     n_out = _validate.integer(n_out, "n_out", 1, None)
+    if not isinstance(batchnorm, bool):
+        raise TypeError(f"batchnorm must be True or False; got {batchnorm!r}")
+
+    def block(c_in: int, c_out: int) -> list[nn.Module]:
+        norm: list[nn.Module] = [nn.BatchNorm2d(c_out)] if batchnorm else []
+        return [nn.Conv2d(c_in, c_out, 3, padding=1), *norm, nn.ReLU(), nn.MaxPool2d(2)]
 
     def make() -> nn.Sequential:
-        return nn.Sequential(
-            ToImage(),
-            nn.Conv2d(1, c1, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(c1, c2, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Flatten(),
-            nn.Linear(4 * c2, n_out),
-        )
+        return nn.Sequential(ToImage(), *block(1, c1), *block(c1, c2), nn.Flatten(), nn.Linear(4 * c2, n_out))
 
     return _build(seed, make)
 

@@ -119,15 +119,15 @@ for h in [0.3, 1.0, 1.7, 2.1]:
 # %%
 # Okabe-Ito colours (readable with every common colour-vision deficiency) and a marker each.
 STYLES = [("#E69F00", "o", "-"), ("#56B4E9", "s", "--"), ("#CC79A7", "^", "-."), ("#000000", "D", ":")]
-fig, ax = plt.subplots(figsize=(8, 3.2))
+fig, ax = plt.subplots(figsize=(9, 3.2))
 for h, (color, marker, ls) in zip([0.3, 1.0, 1.7, 2.1], STYLES, strict=True):
     path = gradient_descent(lambda x: lam * x, [x0], lr=h / lam, steps=12)[:, 0]
     ax.plot(path, marker=marker, linestyle=ls, color=color, markersize=4, label=rf"$\eta\lambda = {h}$")
 ax.axhline(0, color="0.6", linewidth=0.8)
 ax.set_xlabel("step $k$")
 ax.set_ylabel("$x_k$")
-ax.set_ylim(-3, 3)
-ax.legend(ncol=4, loc="upper center")
+ax.set_ylim(-3.5, 3.5)  # |x_12| = 1.1^12 = 3.14 for eta*lambda = 2.1
+ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5))  # beside the axes: no point hidden
 ax.set_title(r"$x_k = (1-\eta\lambda)^k x_0$ on $f(x)=\frac{\lambda}{2}x^2$")
 plt.show()
 
@@ -160,11 +160,11 @@ assert largest < 2 / lam == smallest_not and np.all(np.abs(at_threshold) == 1.0)
 #
 # $$x_{k+1} = (I - \eta H)\,x_k .$$
 #
-# **The eigenbasis view.** Write $z = Q^\top x$ (coordinates along the eigenvectors).
+# **The eigenbasis view.** Write $\tilde x = Q^\top x$ (coordinates along the eigenvectors).
 # Since $Q^\top (I-\eta H) Q = I - \eta\,\mathrm{diag}(\mu, L)$, the two coordinates
 # do not interact:
 #
-# $$z_{i,k+1} = (1-\eta\lambda_i)\,z_{i,k} \qquad\Longrightarrow\qquad z_{i,k} = (1-\eta\lambda_i)^k z_{i,0}.$$
+# $$\tilde x_{i,k+1} = (1-\eta\lambda_i)\,\tilde x_{i,k} \qquad\Longrightarrow\qquad \tilde x_{i,k} = (1-\eta\lambda_i)^k \tilde x_{i,0}.$$
 #
 # A 2-D problem is two copies of section 2, one per eigenvalue. Check it on a valley
 # rotated by 30 degrees (the eigenvectors from `numpy.linalg.eigh`, the iterates from the
@@ -181,7 +181,7 @@ run = optimizers.run(valley, [-6.0, 3.0], "gd", lr=lr, steps=40)
 z = run.points @ Q  # eigen-coordinates of every iterate, shape (41, 2)
 k = np.arange(41)
 predicted = (1 - lr * eigvals) ** k[:, None] * z[0]
-print("max |z_k - (1 - lr*lambda)^k z_0| =", f"{np.abs(z - predicted).max():.1e}")
+print("max |x~_k - (1 - lr*lambda)^k x~_0| (eigen-coordinates) =", f"{np.abs(z - predicted).max():.1e}")
 assert np.allclose(z, predicted, atol=1e-12)
 
 # %%
@@ -191,15 +191,15 @@ plotting.path(ax1, run.points, "gd", label=rf"gradient descent, $\eta$ = {lr}")
 for i, (color, marker, ls) in enumerate([("#E69F00", "o", "-"), ("#CC79A7", "s", "--")]):
     ax1.annotate("", xy=3 * Q[:, i], xytext=(0, 0),
                  arrowprops=dict(arrowstyle="->", color=color, linewidth=2))
-    ax1.text(*(3.6 * Q[:, i]), f"$z_{i + 1}$", color=color, fontsize=12, ha="center", va="center")
+    ax1.text(*(3.6 * Q[:, i]), rf"$\tilde x_{i + 1}$", color=color, fontsize=12, ha="center", va="center")
     ax2.semilogy(k, np.abs(z[:, i]), marker, color=color, markersize=3,
-                 label=rf"$|z_{i + 1}|$ (run), $\lambda = {eigvals[i]:g}$")
+                 label=rf"$|\tilde x_{i + 1}|$ (run), $\lambda = {eigvals[i]:g}$")
     ax2.semilogy(k, np.abs(predicted[:, i]), ls, color=color, linewidth=1,
-                 label=rf"$|1-\eta\lambda|^k |z_{{{i + 1},0}}|$ (formula)")
+                 label=rf"$|1-\eta\lambda|^k |\tilde x_{{{i + 1},0}}|$ (formula)")
 ax1.legend(loc="upper right")
 ax1.set_title("iterates and the eigenvectors of $H$")
 ax2.set_xlabel("step $k$")
-ax2.set_ylabel("eigen-coordinate $|z_{i,k}|$ (log scale)")
+ax2.set_ylabel(r"eigen-coordinate $|\tilde x_{i,k}|$ (log scale)")
 ax2.set_title("each eigen-coordinate decays on its own")
 ax2.legend()
 fig.tight_layout()
@@ -301,9 +301,12 @@ plt.show()
 y_opt = trajs[rf"optimal step, $\eta$ = {lr_q:.3f}"].points[:, 1]
 flips = np.mean(np.sign(y_opt[1:]) != np.sign(y_opt[:-1]))
 print(f"fraction of steps on which y changes sign at the optimal step: {flips:.2f}")
-on_axis = optimizers.run(quad, [-8.0, 0.0], "gd", lr=lr_q, steps=60).points[:, 1]
-print(f"from a start on the x-axis, (-8, 0): largest |y_k| over 60 steps = {np.abs(on_axis).max():g}")
-assert flips == 1.0 and np.all(on_axis == 0.0)
+# A start just off the x-axis, (-8, 0.001): the small steep component is multiplied by -rho* at every step.
+near_axis = optimizers.run(quad, [-8.0, 1e-3], "gd", lr=lr_q, steps=60).points[:, 1]
+factors = near_axis[1:] / near_axis[:-1]
+print(f"from (-8, 0.001): y_(k+1) / y_k from {factors.min():.6f} to {factors.max():.6f} over 60 steps "
+      f"(-rho* = {-rate_q:.6f}); largest |y_k| after the start {np.abs(near_axis[1:]).max():.1e}")
+assert flips == 1.0 and np.allclose(factors, -rate_q, rtol=1e-9, atol=0)
 
 # %% [markdown]
 # On the log-scale loss plot the curves become straight lines: a linear rate. Because
@@ -323,8 +326,10 @@ assert abs(slope - rate_q**2) < 1e-6
 #
 # Drag the learning rate up from 0.1: past $1/L = 0.25$ the steep factor $1-\eta L$ turns
 # negative and the zig-zag appears, the rate is smallest at $\eta^\star = 0.476$, and past
-# the threshold $2/L = 0.5$ it blows up. Click on the contour plot to start elsewhere (a start
-# on the $x$-axis has no steep component and so no zig-zag, as checked above).
+# the threshold $2/L = 0.5$ it blows up. Click on the contour plot to start elsewhere: the
+# zig-zag has the size of the start's steep component $y_0$, which is multiplied by
+# $-\rho^\star$ at every step (checked above from $(-8, 10^{-3})$), so a start on the
+# $x$-axis ($y_0 = 0$) shows none.
 # Tick *momentum* for a preview of lesson 03. The readout below the figure says how many
 # steps each run needs to get the loss within $10^{-6}$ of the minimum, or that the run
 # diverges (and at which step it left the plotted region, if it did).
@@ -409,14 +414,18 @@ for eps_loose in [1e-1, 1e-3]:
           f"{1 - shortfall[eps_loose]:.3f}")
 assert round(shortfall[1e-1], 2) == 0.04 and round(shortfall[1e-3], 3) == 0.013
 assert round(unrounded_at[1e-1], 2) == 11.47 and np.ceil(unrounded_at[1e-1]) == 12
+# Before rounding the approximation is never short: ln((kappa+1)/(kappa-1)) = 2 artanh(1/kappa) >= 2/kappa.
+assert all(10 / 2 * np.log(1 / e) > u for e, u in unrounded_at.items()) and round(10 / 2 * np.log(10), 2) == 11.51
 
 # %% [markdown]
 # A thousand-fold condition number costs about seven thousand steps for six digits, and
 # for $\varepsilon = 10^{-6}$ and $\kappa$ = 10, 100 and 1000 the approximation
 # $\tfrac{\kappa}{2}\ln\tfrac1\varepsilon$ is within 1 % of the exact count. For fewer
 # digits it is rougher when $\kappa$ is small: at $\kappa = 10$ it is 4 % short for
-# $\varepsilon = 0.1$ and 1.3 % short for $\varepsilon = 10^{-3}$, mostly because the
-# count is rounded up to a whole step (12 steps where $\ln\varepsilon/\ln\rho = 11.47$).
+# $\varepsilon = 0.1$ and 1.3 % short for $\varepsilon = 10^{-3}$, entirely because the
+# count is rounded up to a whole step (12 steps where $\ln\varepsilon/\ln\rho = 11.47$):
+# before rounding the approximation is never short, since
+# $\ln\frac{\kappa+1}{\kappa-1} = 2\,\mathrm{artanh}(1/\kappa) \ge 2/\kappa$ (11.51 against 11.47).
 # Lesson 03 shows that momentum, at its best pair, replaces the rate
 # $(\kappa-1)/(\kappa+1)$ by $(\sqrt\kappa-1)/(\sqrt\kappa+1)$.
 #
@@ -569,10 +578,11 @@ checks.gradient_descent.steps_needed(steps_needed)
 # steps each needs to bring the loss gap to `1e-10` or below (`steps_to`; a run that does not
 # get there in the steps you ran counts as `None`, or as any number from $10^6$ up), and pass
 # the grid, the counts and the learning rate with the fewest steps to the check. The check
-# recounts every step count from the closed form $z_{i,k} = (1-\eta\lambda_i)^k z_{i,0}$ (they
+# recounts every step count from the closed form $\tilde x_{i,k} = (1-\eta\lambda_i)^k \tilde x_{i,0}$ (they
 # must be exact), and accepts your learning rate only if it needs the fewest steps any
 # learning rate needs from this start (no slack: $2/(\mu+L)$ needs one step more than the
-# fewest, and a grid too coarse to find the fewest is told to refine); it also tells you how
+# fewest, and a grid too coarse to find the fewest is told to refine; a grid value typed
+# rounded is accepted if the rounded value itself needs the fewest); it also tells you how
 # many steps $2/(\mu+L)$ needs.
 
 # %%

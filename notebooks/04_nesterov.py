@@ -37,7 +37,8 @@
 #    heavy ball's;
 # 4. say, with measurements on this lesson's examples and under their conditions, where it beats
 #    the heavy ball (on a quadratic with $\kappa = 20$, each at its best step, for momentum above a
-#    crossover at $\beta \approx 0.59$; at a saddle; in fewer overshoots on Rosenbrock and Beale)
+#    crossover at $\beta \approx 0.59$, a crossover that grows with $\kappa$; at a saddle, where from six starts
+#    it never escapes later; in fewer overshoots on Rosenbrock and Beale)
 #    and where it does not (the best tuning on a quadratic; large steps), which comparisons depend
 #    on where the runs start, and what its convergence guarantee beyond quadratics does and does not
 #    say about the heavy ball.
@@ -132,11 +133,12 @@ plt.show()
 # back: its gradient step is $-0.336$ in $y$, and it ends at $y = 0.084$, near the floor. The
 # heavy ball's gradient is stale (it describes where the iterate was); Nesterov's describes where
 # the momentum is taking it. As code, next to Nesterov's own 1983 form (constant $\beta$ here), which
-# extrapolates first and then takes a gradient step from the extrapolated point $y_k$:
+# extrapolates first and then takes a gradient step from the extrapolated point $\tilde x_k$ (Nesterov
+# writes $y_k$; here $y$ is the valley's second coordinate):
 #
-# $$y_k = x_k + \beta(x_k - x_{k-1}), \qquad x_{k+1} = y_k - \eta\nabla f(y_k).$$
+# $$\tilde x_k = x_k + \beta(x_k - x_{k-1}), \qquad x_{k+1} = \tilde x_k - \eta\nabla f(\tilde x_k).$$
 #
-# With $v_k = x_k - x_{k-1}$ this is the Sutskever form, and $y_k = x_k + \beta v_k$ is the
+# With $v_k = x_k - x_{k-1}$ this is the Sutskever form, and $\tilde x_k = x_k + \beta v_k$ is the
 # look-ahead point. (Nesterov's 1983 scheme for convex functions uses a growing
 # $\beta_k = (t_k - 1)/t_{k+1}$ with $t_{k+1} = (1+\sqrt{1+4t_k^2})/2$ and proves an
 # $O(1/k^2)$ bound on $f(x_k) - f^\star$; with a constant $\beta = (\sqrt\kappa-1)/(\sqrt\kappa+1)$
@@ -187,9 +189,10 @@ print(f"Sutskever form vs Nesterov's 1983 form, 500 steps on Rosenbrock: largest
 # ## 2. PyTorch's form tracks the look-ahead point
 #
 # `torch.optim.SGD(momentum=beta, nesterov=True)` does something that looks different: with a
-# buffer $b$ of gradients (as for the heavy ball) and $g_k = \nabla f(p_k)$ at its *own* iterate,
+# buffer $b$ of gradients (as for the heavy ball) and $g_k = \nabla f(w_k)$ at its *own* iterate $w_k$
+# (the parameter, PyTorch's `p` in the code below),
 #
-# $$b_{k+1} = \beta b_k + g_k, \qquad p_{k+1} = p_k - \eta\,(g_k + \beta\, b_{k+1}), \qquad b_0 = 0 .$$
+# $$b_{k+1} = \beta b_k + g_k, \qquad w_{k+1} = w_k - \eta\,(g_k + \beta\, b_{k+1}), \qquad b_0 = 0 .$$
 
 # %%
 def nesterov_pytorch(grad, x0, lr, beta, steps):
@@ -207,23 +210,23 @@ def nesterov_pytorch(grad, x0, lr, beta, steps):
 
 # %% [markdown]
 # **Claim.** With a constant $\eta$ and the same start, PyTorch's iterates are the look-ahead
-# points of the Sutskever form: $p_k = x_k + \beta v_k$, with $b_k = -v_k/\eta$.
+# points of the Sutskever form: $w_k = x_k + \beta v_k$, with $b_k = -v_k/\eta$.
 #
-# **Proof.** Define $p_k = x_k + \beta v_k$ and $b_k = -v_k/\eta$ from the Sutskever iterates. Then
-# $p_0 = x_0$ and $b_0 = 0$, and the gradient the Sutskever form uses, $\nabla f(x_k + \beta v_k)$, is
-# $g_k = \nabla f(p_k)$. Its velocity update $v_{k+1} = \beta v_k - \eta g_k$, divided by $-\eta$, is
+# **Proof.** Define $w_k = x_k + \beta v_k$ and $b_k = -v_k/\eta$ from the Sutskever iterates. Then
+# $w_0 = x_0$ and $b_0 = 0$, and the gradient the Sutskever form uses, $\nabla f(x_k + \beta v_k)$, is
+# $g_k = \nabla f(w_k)$. Its velocity update $v_{k+1} = \beta v_k - \eta g_k$, divided by $-\eta$, is
 # $b_{k+1} = \beta b_k + g_k$: PyTorch's buffer. And
 #
-# $$p_{k+1} = x_{k+1} + \beta v_{k+1} = x_k + (1+\beta)\,v_{k+1}
-# = p_k - \beta v_k + (1+\beta)(\beta v_k - \eta g_k) = p_k + \beta^2 v_k - (1+\beta)\,\eta g_k ,$$
+# $$w_{k+1} = x_{k+1} + \beta v_{k+1} = x_k + (1+\beta)\,v_{k+1}
+# = w_k - \beta v_k + (1+\beta)(\beta v_k - \eta g_k) = w_k + \beta^2 v_k - (1+\beta)\,\eta g_k ,$$
 #
-# while PyTorch's step gives $p_k - \eta(g_k + \beta(\beta b_k + g_k)) = p_k + \beta^2 v_k - (1+\beta)\eta g_k$,
+# while PyTorch's step gives $w_k - \eta(g_k + \beta(\beta b_k + g_k)) = w_k + \beta^2 v_k - (1+\beta)\eta g_k$,
 # the same. By induction the two sequences agree for every $k$. $\square$
 #
 # The proof divides by $\eta$ twice, at two different steps ($b_k = -v_k/\eta$ and the velocity
 # update): it needs the *same* $\eta$ at every step. So, for a constant learning rate, PyTorch
 # stores and reports the look-ahead point; the Sutskever $x_k$ is recovered as
-# $x_k = p_k - \beta v_k = p_k + \eta\beta\, b_k$. Check it to $10^{-12}$, against our code, the
+# $x_k = w_k - \beta v_k = w_k + \eta\beta\, b_k$. Check it to $10^{-12}$, against our code, the
 # course's reference optimizer, and `torch.optim.SGD(nesterov=True)` in float64 (fed the same
 # gradient formula):
 
@@ -255,11 +258,11 @@ for name, path in [("Sutskever look-ahead x_k + beta v_k", ahead_sut), ("our PyT
     print(f"{name:35s} vs optimizers.run: largest difference over {steps} steps {show_gap(gap)}")
 b_rebuilt = np.zeros(2)
 x_rebuilt = [ours[0]]
-for k in range(steps):  # replay the buffer to recover the Sutskever x_k = p_k + lr beta b_k
+for k in range(steps):  # replay the buffer to recover the Sutskever x_k = w_k + lr beta b_k
     b_rebuilt = beta * b_rebuilt + rosen.grad(ours[k])
     x_rebuilt.append(ours[k + 1] + lr * beta * b_rebuilt)
 gap = np.abs(np.array(x_rebuilt) - xs_sut).max()
-print(f"x_k recovered from PyTorch's p_k and b_k vs the Sutskever x_k: {show_gap(gap)}")
+print(f"x_k recovered from PyTorch's w_k and b_k vs the Sutskever x_k: {show_gap(gap)}")
 
 # %% [markdown]
 # Two practical consequences, for a constant learning rate. The point PyTorch hands back (and
@@ -321,7 +324,7 @@ torch_sched = torch_sgd(rosen.grad, rosen.start, 1e-3, beta, 500, nesterov=True,
                         lr_factor=lambda k: 1.0 if k < drop_at else 0.1)
 print(f"our PyTorch form with the schedule vs torch.optim.SGD + LambdaLR: {show_gap(np.abs(pt_sched - torch_sched).max())}")
 apart = np.linalg.norm(pt_sched - sut_sched, axis=1)
-print(f"distance between PyTorch's p_k and the Sutskever look-ahead point: up to step {drop_at} "
+print(f"distance between PyTorch's w_k and the Sutskever look-ahead point: up to step {drop_at} "
       f"{show_gap(apart[:drop_at + 1].max())}; largest {apart.max():.4f} (step {apart.argmax()}), "
       f"at step 500 {apart[-1]:.4f}")
 step_pt, step_sut = (np.linalg.norm(np.diff(path, axis=0), axis=1) for path in (pt_sched, sut_sched))
@@ -345,15 +348,14 @@ assert f"{rosen.f(pt_sched[-1]):.4f}" == "0.0138" and f"{rosen.f(sut_sched[-1]):
 # ## 3. On a quadratic: a heavy ball with curvature-dependent momentum
 #
 # On one eigen-component with eigenvalue $\lambda$, write $h = \eta\lambda$. In the 1983 form,
-# $x_{k+1} = (1-h)\,y_k$ and $y_k = (1+\beta)x_k - \beta x_{k-1}$, so
+# $x_{k+1} = (1-h)\,\tilde x_k$ and $\tilde x_k = (1+\beta)x_k - \beta x_{k-1}$, so
 #
 # $$x_{k+1} = (1+\beta)(1-h)\,x_k - \beta(1-h)\,x_{k-1},\qquad
 # N = \begin{pmatrix} (1+\beta)(1-h) & -\beta(1-h)\\ 1 & 0\end{pmatrix},$$
 #
-# and the look-ahead points $y_k$ (PyTorch's $p_k$) obey the same recurrence (apply
-# $y_{k+1} = (1+\beta)x_{k+1} - \beta x_k$ to it). The characteristic polynomial is
-# $\sigma^2 - (1+\beta)(1-h)\sigma + \beta(1-h)$ (roots written $\sigma$, as in lesson 03; $z$ is an
-# eigen-coordinate). Compare the heavy ball's $\sigma^2 - (1+\beta'-h)\sigma + \beta'$:
+# and the look-ahead points $\tilde x_k$ (PyTorch's $w_k$) obey the same recurrence (apply
+# $\tilde x_{k+1} = (1+\beta)x_{k+1} - \beta x_k$ to it). The characteristic polynomial is
+# $\sigma^2 - (1+\beta)(1-h)\sigma + \beta(1-h)$ (roots written $\sigma$, as in lesson 03). Compare the heavy ball's $\sigma^2 - (1+\beta'-h)\sigma + \beta'$:
 # with $\beta' = \beta(1-h)$ the constant terms agree, and
 # $1 + \beta(1-h) - h = (1+\beta)(1-h)$, so the middle terms agree too.
 #
@@ -407,9 +409,9 @@ for i, lam in enumerate(eigvals):
     assert np.allclose(np.sort_complex(sigma), np.sort_complex(lapack), atol=1e-12)
     hb = heavy_ball_from(p[0, i], p[1, i], lr, beta * (1 - h), lam, 60)
     hb_gap = np.abs(hb - p[:, i]).max()
-    print(f"lambda = {lam:3.1f}: (p_(k+1), p_k) = N (p_k, p_(k-1)) for k >= 1, error {show_gap(residual)}; "
+    print(f"lambda = {lam:3.1f}: (w_(k+1), w_k) = N (w_k, w_(k-1)) for k >= 1, error {show_gap(residual)}; "
           f"|eigenvalues of N| = {np.round(np.abs(lapack), 4)}, theory.nesterov_rate {theory.nesterov_rate(lr, beta, [lam]):.4f}; "
-          f"a heavy ball with beta' = beta(1 - h) = {beta * (1 - h):.3f} from (p_0, p_1) reproduces p_k: {show_gap(hb_gap)}")
+          f"a heavy ball with beta' = beta(1 - h) = {beta * (1 - h):.3f} from (w_0, w_1) reproduces w_k: {show_gap(hb_gap)}")
     assert residual < 1e-12 and hb_gap < 1e-12
     assert np.isclose(np.abs(lapack).max(), theory.nesterov_rate(lr, beta, [lam]), rtol=1e-9)
 
@@ -425,7 +427,7 @@ print(f"over {H.size:,} pairs (h, beta), 0 < h <= 1.3: Nesterov's iterates vs th
 
 # %% [markdown]
 # The rate of the iterates follows the spectral radius; check it on a run whose slow component
-# dominates, measuring the slope of $\log|p_k|$:
+# dominates, measuring the slope of $\log|w_k|$:
 
 # %%
 lr, beta = 0.15, 0.8
@@ -440,10 +442,10 @@ assert np.isclose(measured, predicted, rtol=1e-4)
 # %% [markdown]
 # ## 4. The convergence region: $0 < \eta\lambda < (2+2\beta)/(1+2\beta)$
 #
-# The Jury conditions for $p(\sigma) = \sigma^2 - (1+\beta)(1-h)\sigma + \beta(1-h)$ (lesson 03, section 5):
+# The Jury conditions for $\chi(\sigma) = \sigma^2 - (1+\beta)(1-h)\sigma + \beta(1-h)$ (lesson 03, section 5):
 #
-# * $p(1) = 1 - (1+\beta)(1-h) + \beta(1-h) = h > 0$;
-# * $p(-1) = 1 + (1+\beta)(1-h) + \beta(1-h) = 1 + (1+2\beta)(1-h) > 0 \iff h < 1 + \frac{1}{1+2\beta} = \frac{2+2\beta}{1+2\beta}$;
+# * $\chi(1) = 1 - (1+\beta)(1-h) + \beta(1-h) = h > 0$;
+# * $\chi(-1) = 1 + (1+\beta)(1-h) + \beta(1-h) = 1 + (1+2\beta)(1-h) > 0 \iff h < 1 + \frac{1}{1+2\beta} = \frac{2+2\beta}{1+2\beta}$;
 # * $|\det| = \beta|1-h| < 1$, i.e. $h < 1 + 1/\beta$, which is implied by the previous line.
 #
 # So PyTorch's (and Sutskever's) Nesterov converges on a quadratic iff
@@ -541,6 +543,8 @@ sample = (slice(None, None, 40), slice(None, None, 7))
 for rate_fn, rates in [(theory.momentum_rate, rate_hb), (theory.nesterov_rate, rate_nag)]:
     fine = rate_fn(LRg[sample], Bg[sample], np.linspace(mu_v, L_v, 2001))
     assert np.allclose(fine, rates[sample], rtol=1e-12)  # the ends of [mu, L] suffice
+print(f"the ends of [mu, L] give the spectral radius (to 1e-12, both methods) at {LRg[sample].size} of the grid's "
+      f"{LRg.size:,} pairs, checked on 2,001 eigenvalues")
 best_hb, best_nag = rate_hb.min(axis=0), rate_nag.min(axis=0)
 beta_star = theory.optimal_momentum(mu_v, L_v)[1]
 cross = beta_axis[np.argmax(best_nag < best_hb)]
@@ -549,7 +553,6 @@ print(f"heavy ball's optimum beta* = {beta_star:.3f}; on this grid Nesterov's be
 for b in [0.2, 0.4, 0.6, 0.8, 0.9, 0.95]:
     j = np.argmin(np.abs(beta_axis - b))
     print(f"  beta = {b:4}: best heavy ball {best_hb[j]:.4f} (sqrt(beta) = {np.sqrt(b):.4f}), best Nesterov {best_nag[j]:.4f}")
-assert LRg[sample].size == 750 and LRg.size == 198_000  # the prose's numbers (sizes fixed by the grids)
 above, below = beta_axis >= beta_star + 0.01, (beta_axis > 0) & (beta_axis <= beta_star - 0.01)
 assert np.allclose(best_hb[above], np.sqrt(beta_axis[above]), rtol=1e-9)  # the floor sqrt(beta) is reached
 assert np.all(best_hb[below] > np.sqrt(beta_axis[below]) + 1e-3)  # and below beta* it is not
@@ -635,10 +638,61 @@ for b in [0.9, 0.99]:
 
 # %% [markdown]
 # So $\beta = 0.9$ is more than the heavy ball's optimum only when $\kappa < 1{,}442$, and
-# $\beta = 0.99$ only when $\kappa < 158{,}402$; on the valley above ($\kappa = 20$) both are, and
-# both are above the crossover. Sutskever et al. (2013, section 2.1) describe the same effect
-# from the geometry of the look-ahead: NAG is "more tolerant of large values" of the momentum
-# than the heavy ball.
+# $\beta = 0.99$ only when $\kappa < 158{,}402$. Being above $\beta^\star$ is not enough for Nesterov
+# to win, though: the crossover of (a), 0.588 at $\kappa = 20$, moves with $\kappa$ too. The cell
+# finds it for several $\kappa$ by the same bisection ($\mu = 1$, $L = \kappa$; Nesterov's best step
+# searched on 20,000 values of $\eta$ up to its limit $(2+2\beta)/((1+2\beta)L)$; above $\beta^\star$
+# the heavy ball's best rate is $\sqrt\beta$), then, by bisection on $\kappa$, where the crossover
+# reaches 0.9 and 0.99, and compares the two methods at $\kappa = 700$, $\beta = 0.9$:
+
+# %%
+def best_nag_rate(b, kappa, n=20_000):
+    """Nesterov's best rate over lr on [1, kappa] at momentum b: lr on n points up to its stability limit."""
+    lrs = np.linspace(1e-7, 1.0, n) * (2 + 2 * b) / ((1 + 2 * b) * kappa)
+    return theory.nesterov_rate(lrs, b, [1.0, kappa]).min()
+
+
+def crossover_at(kappa):
+    """The momentum at which Nesterov's best rate equals the heavy ball's floor sqrt(beta), by bisection."""
+    lo, hi = theory.optimal_momentum(1.0, kappa)[1], 0.9999  # from beta*: the heavy ball's best is sqrt(beta)
+    assert best_nag_rate(lo, kappa) > np.sqrt(lo) and best_nag_rate(hi, kappa) < np.sqrt(hi)
+    for _ in range(30):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if best_nag_rate(mid, kappa) > np.sqrt(mid) else (lo, mid)
+    return (lo + hi) / 2
+
+
+kappas = [20, 100, 1_000, 10_000]
+cross_k = {kap: crossover_at(kap) for kap in progress(kappas, desc="crossover at four condition numbers")}
+for kap, c in cross_k.items():
+    print(f"kappa = {kap:6,}: heavy ball's optimum beta* = {theory.optimal_momentum(1.0, kap)[1]:.4f}, crossover {c:.4f}")
+assert f"{cross_k[20]:.3f}" == "0.588"  # the valley's crossover of (a), found again at mu = 1, L = 20
+assert np.all(np.diff(list(cross_k.values())) > 0)  # the crossover grows with kappa
+kappa_cross = {}
+for b, (lo, hi) in progress([(0.9, (100.0, 1e4)), (0.99, (1e4, 1e6))], desc="kappa where the crossover is 0.9, 0.99"):
+    assert best_nag_rate(b, lo) < np.sqrt(b) < best_nag_rate(b, hi)  # Nesterov faster at lo, slower at hi
+    for _ in range(30):
+        mid = np.sqrt(lo * hi)
+        lo, hi = (mid, hi) if best_nag_rate(b, mid) < np.sqrt(b) else (lo, mid)
+    kappa_cross[b] = float(f"{np.sqrt(lo * hi):.3g}")  # three significant digits
+    print(f"the crossover is {b} at kappa = {kappa_cross[b]:,.0f}: beta = {b} beats the heavy ball (each at its best "
+          f"step) only for smaller kappa")
+assert kappa_cross == {0.9: 482, 0.99: 52_800}  # the prose's numbers
+nag_700, hb_700 = best_nag_rate(0.9, 700), theory.momentum_rate(np.linspace(1e-7, 3.8 / 700, 20_000), 0.9, [1.0, 700]).min()
+print(f"kappa = 700, beta = 0.9 (beta* = {theory.optimal_momentum(1.0, 700)[1]:.3f}): best rate Nesterov {nag_700:.4f}, "
+      f"heavy ball {hb_700:.4f}")
+assert theory.optimal_momentum(1.0, 700)[1] < 0.9 and hb_700 < nag_700
+assert [f"{v:.4f}" for v in (nag_700, hb_700)] == ["0.9758", "0.9487"]
+
+# %% [markdown]
+# So $\beta = 0.9$ is above the crossover, where Nesterov at its best step beats the heavy ball at
+# its best, only for $\kappa < 482$, and $\beta = 0.99$ only for $\kappa < 52{,}800$. Between 482
+# and 1,442, $\beta = 0.9$ is above the heavy ball's optimum and Nesterov is still slower (at
+# $\kappa = 700$: 0.9758 against 0.9487). On the valley above ($\kappa = 20$) both momenta are
+# above the crossover. Sutskever et al. (2013, section 2.1) describe the effect from the geometry
+# of the look-ahead: NAG is "more tolerant of large values" of the momentum than the heavy ball.
+# Measured by the best rates on a quadratic, that holds above the crossover only, that is, for
+# $\kappa$ below these bounds.
 #
 # ### (b) Escaping a saddle
 #
@@ -648,8 +702,9 @@ for b in [0.9, 0.99]:
 # (its derivative in $\beta$ is $\tfrac12\big(1 + (\beta + |h| - 1)/\sqrt{\cdot}\big) > 0$, since
 # the square root exceeds $|\beta+|h|-1|$), so Nesterov's growing root is larger than the heavy
 # ball's for every $\eta$ and every $\beta > 0$. The cell checks that with LAPACK's eigenvalues
-# of the two matrices on a grid, then measures the steps until the loss falls below $-1$ from
-# the start $(-2.5, 0.01)$:
+# of the two matrices on a grid, then measures the steps until the loss falls below $-1$, from
+# the course's start $(-2.5, 0.01)$ and five more (an escape count, like the counts of (c),
+# depends on where the runs start):
 
 # %%
 saddle = surfaces.get("saddle")
@@ -664,23 +719,37 @@ print(f"growth factor along y per step: Nesterov's larger at {np.mean(grow_nag >
       f"{grow_hb.size} pairs (Nesterov's / the heavy ball's = 1 + {(grow_nag / grow_hb).min() - 1:.1e} to "
       f"{(grow_nag / grow_hb).max():.3f})")
 assert np.all(grow_nag > grow_hb)
-escape = {}
-for method in ["momentum", "nesterov"]:
-    r = optimizers.run(saddle, saddle.start, method, LRs, Bs, steps=300)
-    below = np.nan_to_num(r.losses, nan=-np.inf) <= -1.0
-    escape[method] = np.where(below.any(axis=-1), below.argmax(axis=-1), 10**6)
-some = (escape["momentum"] < 10**6) | (escape["nesterov"] < 10**6)
-sooner = np.mean(escape["nesterov"][some] < escape["momentum"][some])
-same = np.mean(escape["nesterov"][some] == escape["momentum"][some])
-later = np.sum(escape["nesterov"][some] > escape["momentum"][some])
-print(f"{some.sum()} of {some.size} configurations escape within 300 steps; Nesterov escapes sooner in "
-      f"{sooner:.0%} of them, at the same step in {same:.0%}, later in {later}")
-assert f"{sooner:.0%}" == "91%" and f"{same:.0%}" == "9%" and later == 0 and some.sum() == 1539
+saddle_starts = [(-2.5, 0.01), (-2.5, 1e-4), (-2.5, 0.5), (-3.0, 0.2), (-5.0, 0.01), (-10.0, 0.1)]
+assert saddle_starts[0] == tuple(saddle.start)  # the course's start first
+shares = {}
+print("start: configurations that escape within 300 steps; Nesterov escapes sooner, on the same step, later")
+for start in saddle_starts:
+    escape = {}
+    for method in ["momentum", "nesterov"]:
+        r = optimizers.run(saddle, start, method, LRs, Bs, steps=300)
+        below = np.nan_to_num(r.losses, nan=-np.inf) <= -1.0
+        escape[method] = np.where(below.any(axis=-1), below.argmax(axis=-1), 10**6)
+    some = (escape["momentum"] < 10**6) | (escape["nesterov"] < 10**6)
+    sooner = np.mean(escape["nesterov"][some] < escape["momentum"][some])
+    same = np.mean(escape["nesterov"][some] == escape["momentum"][some])
+    later = np.sum(escape["nesterov"][some] > escape["momentum"][some])
+    shares[start] = (some.sum(), sooner, same, later)
+    print(f"  ({start[0]:5.1f}, {start[1]:g}): {some.sum()} of {some.size}; sooner in {sooner:.0%}, same step in "
+          f"{same:.0%}, later in {later}")
+sooner_all = [share[1] for share in shares.values()]
+print(f"over the six starts: later in {sum(share[3] for share in shares.values())} configurations; sooner in "
+      f"{min(sooner_all):.0%} to {max(sooner_all):.0%} of those that escape")
+assert all(share[3] == 0 for share in shares.values())  # never later, from every start
+n0, sooner0, same0, _ = shares[saddle_starts[0]]
+assert n0 == 1539 and f"{sooner0:.0%}" == "91%" and f"{same0:.0%}" == "9%"  # the course's start, quoted below
+assert f"{min(sooner_all):.0%}" == "49%" and f"{max(sooner_all):.0%}" == "95%"
 
 # %% [markdown]
 # A larger growth factor does not always show as an earlier escape step: the steps are counted in
-# whole numbers, and in 9 % of the settings both cross $-1$ on the same step. Nesterov never
-# escapes later.
+# whole numbers, and both can cross $-1$ on the same step (from the course's start, in 9 % of the
+# 1,539 settings that escape; Nesterov is sooner in the other 91 %). How often Nesterov is sooner
+# depends on the start: 49 % to 95 % of the settings that escape, over the six starts. That it
+# never escapes later holds from all six.
 #
 # ### (c) Damping: fewer overshoots on Rosenbrock and Beale
 #
@@ -691,7 +760,10 @@ assert f"{sooner:.0%}" == "91%" and f"{same:.0%}" == "9%" and later == 0 and som
 # the course's start $(-1.5, 2)$, the classic $(-1.2, 1)$ of H. H. Rosenbrock (*An automatic
 # method for finding the greatest or least value of a function*, The Computer Journal 3(3),
 # 1960) and four more around the curved
-# valley; on Beale the course's start $(1, 1.5)$ and five more around the minimum $(3, 0.5)$. The
+# valley; on Beale's function (E. M. L. Beale, *On an iterative method for finding a local minimum
+# of a function of more than one variable*, Technical Report 25, Statistical Techniques Research
+# Group, Princeton University, 1958) the course's start $(1, 1.5)$ and five more around the minimum
+# $(3, 0.5)$. The
 # same runs serve section 6(b).
 
 # %%
@@ -773,9 +845,9 @@ assert [f"{f(ranges['beale'][:, i]):.0%}" for i in range(3) for f in (np.min, np
 #
 # on which the heavy ball with Polyak's optimal pair for $[1, 25]$ ($\eta = 1/9$, $\beta = 4/9$),
 # started at rest at $x_0 = 3.3$, falls into a cycle of period 3 and never converges. Reproduce
-# it. Nesterov's method has a shortcut here: once a look-ahead point $y_k$ is in $x < 1$, where
+# it. Nesterov's method has a shortcut here: once a look-ahead point $\tilde x_k$ is in $x < 1$, where
 # $f'' = L$, its gradient step $1/L$ lands exactly on the minimum, $x_{k+1} = 0$. The next
-# look-ahead point is then $y_{k+1} = x_{k+1} + \beta(x_{k+1} - x_k) = -\beta x_k$; if that is below 1
+# look-ahead point is then $\tilde x_{k+1} = x_{k+1} + \beta(x_{k+1} - x_k) = -\beta x_k$; if that is below 1
 # too (that is, if $x_k > -1/\beta = -1.5$) the next step lands on 0 as well and the method stays
 # there, so PyTorch's iterate (the look-ahead point) is exactly 0 two steps after entering
 # $x < 1$. The cell checks the condition on the run it shows:
@@ -804,8 +876,8 @@ nag_path = nesterov_pytorch(lessard_grad, [from_start], 1 / 25, (sk - 1) / (sk +
 print("heavy ball, last six iterates:", np.round(hb_path[-6:], 4))
 enter = np.argmax(nag_path < 1)
 x_1983 = nesterov_1983(lessard_grad, [from_start], 1 / 25, (sk - 1) / (sk + 1), 300)[:, 0]  # the x_k of the same run
-print(f"Nesterov (lr = 1/25, beta = 2/3): first look-ahead point below 1 at step {enter} (y = {nag_path[enter]:.4f}); "
-      f"there x_k = {x_1983[enter]:.4f} > -1.5, so |x_(k+1)| {show_gap(abs(x_1983[enter + 1]))} and y_(k+1) = -beta x_k = "
+print(f"Nesterov (lr = 1/25, beta = 2/3): first look-ahead point below 1 at step {enter} ({nag_path[enter]:.4f}); "
+      f"there x_k = {x_1983[enter]:.4f} > -1.5, so |x_(k+1)| {show_gap(abs(x_1983[enter + 1]))} and the next look-ahead point -beta x_k = "
       f"{nag_path[enter + 1]:.4f} < 1; exactly 0 from step {np.argmax(nag_path == 0)} on")
 assert np.allclose(hb_path[-3:], hb_path[-6:-3], atol=1e-9) and min(abs(hb_path[-3:])) > 0.5
 assert x_1983[enter] > -1.5 and np.isclose(nag_path[enter + 1], -2 / 3 * x_1983[enter], rtol=1e-12)
@@ -887,7 +959,7 @@ assert nag_polyak_ok.sum() == 1 and starts[nag_polyak_ok][0] == 0.0  # only the 
 # Is that the method or the tuning? Swap them: the heavy ball at Nesterov's setting
 # $(\eta, \beta) = (1/25, 2/3)$ converges from all 20,001 starts too (largest $|x_{600}|$
 # $7\cdot10^{-53}$), and so does it at $(1/25, 0.5)$; Nesterov at Polyak's pair $(1/9, 4/9)$ diverges from
-# every start but the minimum $x_0 = 0$ (its region on a quadratic is narrower, section 6(a)). So the
+# every start but the minimum $x_0 = 0$ (its region on a quadratic is narrower, section 4). So the
 # example shows the heavy ball's *quadratic-optimal tuning* failing beyond quadratics, not Nesterov's
 # method beating the heavy ball at equal settings. What sets Nesterov apart here is the theorem: its
 # textbook tuning converges on every smooth strongly convex function (Nesterov, 2004, cited above),
@@ -1170,7 +1242,7 @@ plt.show()
 #
 # * Nesterov's method takes the gradient at the look-ahead point $x_k + \beta v_k$ (Nesterov 1983;
 #   Sutskever et al. 2013). With a constant learning rate, PyTorch's form $b = \beta b + g$,
-#   $p \mathrel{-}= \eta(g + \beta b)$ produces the same points: its $p_k$ is the look-ahead point and
+#   $w \mathrel{-}= \eta(g + \beta b)$ produces the same points: its $w_k$ is the look-ahead point and
 #   its $b_k = -v_k/\eta$ (checked to $10^{-12}$ against `torch.optim.SGD(nesterov=True)`). With a
 #   schedule the two forms are different methods: with $\eta$ dropping from $10^{-3}$ to $10^{-4}$
 #   at step 250 on Rosenbrock their paths end 0.009 apart.
@@ -1181,12 +1253,15 @@ plt.show()
 # * Measured on this lesson's examples, it beats the heavy ball: on the valley ($\kappa = 20$), each
 #   at its best step, for momentum above a crossover at $\beta = 0.588$ (not at the heavy ball's
 #   optimum 0.403: the heavy ball's rate cannot go below $\sqrt\beta$, and Nesterov reaches its
-#   lower floor $\sqrt{\beta(1-\eta\mu)}$ only once its flat direction ripples; $\beta = 0.9$ is
-#   above the heavy ball's optimum only for $\kappa < 1{,}442$); at the saddle $x^2 - y^2$ (never
-#   later, and sooner in 91 % of the 1,539 settings that escape within 300 steps, on the same step
-#   in 9 %); in damping (over six starts per surface, its loss rises fewer times than the heavy
-#   ball's in 63-99 % of the settings on Rosenbrock and 12-81 % on Beale, more times in 1-19 % and
-#   1-4 %; on Beale most of the rest are runs where neither rises).
+#   lower floor $\sqrt{\beta(1-\eta\mu)}$ only once its flat direction ripples; the crossover grows
+#   with $\kappa$, and $\beta = 0.9$ is above it only for $\kappa < 482$, $\beta = 0.99$ only for
+#   $\kappa < 52{,}800$); at the saddle $x^2 - y^2$ (from six starts, 40 x 49 settings each: never
+#   later, and sooner in 49 % to 95 % of the settings that escape within 300 steps, 91 % from the
+#   course's start); in damping (over six starts per surface, at the same $(\eta, \beta)$ on a grid
+#   of 40 learning rates by 34 momenta, counted over 1,000 steps where $\beta \ge 0.5$ and both stay
+#   bounded: its loss rises fewer times than the heavy ball's in 63-99 % of the settings on
+#   Rosenbrock and 12-81 % on Beale, more times in 1-19 % and 1-4 %; on Beale most of the rest are
+#   runs where neither rises).
 # * Beyond quadratics, Nesterov's textbook tuning ($\eta = 1/L$, $\beta = (\sqrt\kappa-1)/(\sqrt\kappa+1)$)
 #   converges on every smooth strongly convex function (Nesterov, 2004; cited, not checked). The heavy
 #   ball's quadratic-optimal pair has no such guarantee: on Lessard et al.'s function it cycles from
@@ -1234,7 +1309,7 @@ checks.nesterov.stability_limit(answer_2)
 # `torch.optim.SGD(..., nesterov=True, weight_decay=wd)` adds weight decay $\omega$ (PyTorch's
 # `weight_decay`). Extend `nesterov_pytorch` into `nesterov_wd(grad, x0, lr, beta, wd, steps)` so
 # that its iterates equal PyTorch's. (PyTorch's documentation of `SGD` spells out the algorithm;
-# or reason it out: weight decay is the gradient of $\tfrac{\omega}{2}\|p\|^2$, added to the
+# or reason it out: weight decay is the gradient of $\tfrac{\omega}{2}\|w\|^2$, added to the
 # loss's gradient.) The check runs `torch.optim.SGD` itself on three surfaces and compares every
 # iterate, to a relative $10^{-9}$.
 
@@ -1261,7 +1336,8 @@ checks.nesterov.weight_decay_step(nesterov_wd)
 # The textbook setting for Nesterov on a strongly convex problem is $\eta = 1/L$,
 # $\beta = (\sqrt\kappa-1)/(\sqrt\kappa+1)$. On `surfaces.quadratic([1.0, 100.0])` from $(1, 1)$,
 # run it (`optimizers.run`, method `"nesterov"`) for 2,000 steps and **measure** its rate from the
-# iterates over steps 1,000 to 2,000: $(\|p_{2000}\| / \|p_{1000}\|)^{1/1000}$. The check accepts
+# iterates over steps 1,000 to 2,000: $(\|w_{2000}\| / \|w_{1000}\|)^{1/1000}$ ($w_k$ the iterates
+# `optimizers.run` returns, PyTorch's). The check accepts
 # answers within 0.0002 of that measurement, so give four decimals (a rate read off the matrix
 # instead of measured lies outside). Then explain the number with the $2\times2$ matrix:
 # what happens to the steep component, where does the flat one sit, and why is a measurement over

@@ -15,14 +15,20 @@ import pytest
 import torch
 
 from lessons_lib import (
+    channel_pruning,
     compression,
     data,
+    folding,
+    integer_inference,
     models,
+    observers,
     optimizers,
     pruning,
     quantization,
+    splits,
     surfaces,
     theory,
+    timing,
     training,
 )
 from lessons_lib.widgets import RateMap, TrajectoryExplorer
@@ -31,6 +37,11 @@ nan, inf = float("nan"), float("inf")
 Q = surfaces.get("quadratic")
 W = np.arange(12.0).reshape(3, 4) - 5.5
 DIGITS = data.load_digits_split(seed=0)
+MLP = models.mlp(seed=0)
+ACC = torch.zeros(2, 3, dtype=torch.int32)
+U8 = torch.zeros(2, 4, dtype=torch.uint8)
+I8 = torch.zeros(4, 3, dtype=torch.int8)
+X_CAL = DIGITS.X_train[:50]
 
 
 def run(**kw):
@@ -169,6 +180,68 @@ CASES = [
     ("save-compressed-bits-one",
      lambda: compression.save_compressed(models.mlp(seed=0), "unused.bin", None, 1), "bits"),
     ("kmeans-k-zero", lambda: compression.kmeans_1d(np.arange(10.0), 0), "k"),
+    ("small-cnn-batchnorm-string", lambda: models.small_cnn(batchnorm="yes"), "batchnorm"),
+    # splits, observers, integer inference, folding, channel pruning, timing (lesson 10)
+    ("splits-validation-size-zero",
+     lambda: splits.load_digits_splits(validation_size=0.0), "validation_size"),
+    ("splits-validation-size-one", lambda: splits.load_digits_splits(validation_size=1.0), "validation_size"),
+    ("splits-negative-seed", lambda: splits.load_digits_splits(seed=-1), "seed"),
+    ("percentile-fifty", lambda: observers.PercentileObserver(50.0), "percentile"),
+    ("percentile-above-100", lambda: observers.PercentileObserver(100.5), "percentile"),
+    ("observer-nan-batch", lambda: observers.MinMaxObserver().update([1.0, nan]), "x"),
+    ("observer-empty-batch", lambda: observers.MinMaxObserver().update([]), "x"),
+    ("observer-unknown-name", lambda: observers.make_observer("mean"), "observer"),
+    ("affine-qparams-reversed", lambda: observers.affine_qparams(1.0, 0.0), "r_max"),
+    ("affine-qparams-bits-one", lambda: observers.affine_qparams(0.0, 1.0, bits=1), "bits"),
+    ("affine-qparams-inf", lambda: observers.affine_qparams(-inf, 1.0), "r_min"),
+    ("multiplier-zero", lambda: integer_inference.quantize_multiplier(0.0), "M"),
+    ("multiplier-negative", lambda: integer_inference.quantize_multiplier([0.1, -0.1]), "M"),
+    ("multiplier-huge", lambda: integer_inference.quantize_multiplier(2.0**31), "M"),
+    ("multiplier-nan", lambda: integer_inference.quantize_multiplier(nan), "M"),
+    ("requantize-shift-zero", lambda: integer_inference.requantize(ACC, 2**30, 0, 0, 0, 255), "shift"),
+    ("requantize-m0-too-large", lambda: integer_inference.requantize(ACC, 2**31, 31, 0, 0, 255), "m0"),
+    ("requantize-q-max-below-q-min", lambda: integer_inference.requantize(ACC, 2**30, 31, 0, 10, 5), "q_max"),
+    ("requantize-float-acc", lambda: integer_inference.requantize(ACC.float(), 2**30, 31, 0, 0, 255), "acc"),
+    ("int-matmul-float", lambda: integer_inference.int_matmul(U8.float(), I8), "a"),
+    ("int-matmul-uint8-right", lambda: integer_inference.int_matmul(U8, I8.to(torch.uint8)), "b"),
+    ("int-matmul-shapes", lambda: integer_inference.int_matmul(U8, I8[:3]), "a and b"),
+    ("linear-int-bias-dtype", lambda: integer_inference.linear_int(U8, I8.t(), torch.zeros(3)), "b_q"),
+    ("linear-int-bias-shape",
+     lambda: integer_inference.linear_int(U8, I8.t(), torch.zeros(4, dtype=torch.int32)), "b_q"),
+    ("conv-int-float-input",
+     lambda: integer_inference.conv2d_int(torch.zeros(1, 1, 4, 4), torch.zeros(2, 1, 3, 3, dtype=torch.int8),
+                                          torch.zeros(2, dtype=torch.int32)), "x_q"),
+    ("conv-int-negative-padding",
+     lambda: integer_inference.conv2d_int(torch.zeros(1, 1, 4, 4, dtype=torch.uint8),
+                                          torch.zeros(2, 1, 3, 3, dtype=torch.int8),
+                                          torch.zeros(2, dtype=torch.int32), padding=-1), "padding"),
+    ("convert-unknown-observer", lambda: integer_inference.convert(MLP, X_CAL, "mean"), "observer"),
+    ("convert-bits-nine", lambda: integer_inference.convert(models.mlp(seed=0), X_CAL, bits=9), "bits"),
+    ("convert-weight-bits-one",
+     lambda: integer_inference.convert(models.mlp(seed=0), X_CAL, weight_bits=1), "weight_bits"),
+    ("convert-percentile-low",
+     lambda: integer_inference.convert(MLP, X_CAL, "percentile", percentile=10.0), "percentile"),
+    ("convert-nan-calibration",
+     lambda: integer_inference.convert(models.mlp(seed=0), X_CAL * nan), "X_calibration"),
+    ("convert-not-sequential", lambda: integer_inference.convert(torch.nn.Linear(64, 10), X_CAL), "model"),
+    ("convert-batchnorm", lambda: integer_inference.convert(models.small_cnn(seed=0, batchnorm=True), X_CAL),
+     "model"),
+    ("fold-wrong-batchnorm",
+     lambda: folding.fold_batchnorm(torch.nn.Linear(3, 2), torch.nn.BatchNorm2d(2)), "bn"),
+    ("fold-batchnorm-width",
+     lambda: folding.fold_batchnorm(torch.nn.Linear(3, 2), torch.nn.BatchNorm1d(5)), "bn"),
+    ("fold-not-a-layer", lambda: folding.fold_batchnorm(torch.nn.ReLU(), torch.nn.BatchNorm1d(2)), "layer"),
+    ("merge-mismatched",
+     lambda: folding.merge_linear(torch.nn.Linear(3, 4), torch.nn.Linear(5, 2)), "second"),
+    ("merge-not-linear",
+     lambda: folding.merge_linear(torch.nn.Conv2d(1, 1, 1), torch.nn.Linear(1, 2)), "first"),
+    ("prune-channels-sparsity-one", lambda: channel_pruning.prune_channels(MLP, 1.0), "sparsity"),
+    ("prune-channels-sparsity-nan", lambda: channel_pruning.prune_channels(MLP, nan), "sparsity"),
+    ("prune-channels-batchnorm",
+     lambda: channel_pruning.prune_channels(models.small_cnn(seed=0, batchnorm=True), 0.5), "model"),
+    ("count-macs-zero-shape", lambda: channel_pruning.count_macs(models.mlp(seed=0), (0,)), "input_shape"),
+    ("time-call-repeat-one", lambda: timing.time_call(lambda: None, repeat=1), "repeat"),
+    ("time-call-not-callable", lambda: timing.time_call(None), "fn"),
 ]
 
 

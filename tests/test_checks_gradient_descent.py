@@ -28,6 +28,7 @@ def test_exercise_1_right(answer, capsys):
 @pytest.mark.parametrize(("answer", "message"), [
     (8.0, "flat direction"),
     (0.25, "kills the steep direction"),
+    (2 / 8, "taken as 8"),  # the third review's case: the curvature of 0.5 * 4 x^2 taken as 8
     (1.0, "second derivative"),
     (2 / 4.25, "optimal step"),
     (0.49, "too small"),
@@ -93,6 +94,9 @@ def test_exercise_3_right(candidate, capsys):
 
 @pytest.mark.parametrize(("candidate", "message"), [
     (lambda kappa, eps: math.ceil(kappa / 2 * math.log(1 / eps)), "approximation"),
+    # the third review's case: the approximation rounded to the nearest, not told "rounding down"
+    (lambda kappa, eps: round(kappa / 2 * math.log(1 / eps)), "ln(1/eps), rounded"),
+    (lambda kappa, eps: math.floor(kappa / 2 * math.log(1 / eps)), "ln(1/eps), rounded down"),
     (lambda kappa, eps: math.floor(math.log(eps) / math.log((kappa - 1) / (kappa + 1))), "round up"),
     (lambda kappa, eps: math.log(eps) / math.log((kappa - 1) / (kappa + 1)), "whole"),
     (lambda kappa, eps: math.ceil(math.log(eps) / math.log(1 - 1 / kappa)), "step 1/L"),
@@ -155,6 +159,10 @@ def anchored(grid):
     (SOLUTION[0], list(SOLUTION[1]), SOLUTION[2]),  # lists
     (list(SOLUTION[0]), [None if c == 10**9 else int(c) for c in SOLUTION[1]], float(SOLUTION[2])),
     (*scan(561)[:2], 0.31300000000000006),        # the best typed back with rounding noise... of the grid
+    # the third review's case: grid value 0.313030..., typed as 0.313 (which needs the same 120 steps)
+    (*scan(100)[:2], 0.313),
+    (*scan(100)[:2], 0.31303),
+    scan(100),
 ])
 def test_exercise_4_right(args, capsys):
     out = passes(g01.best_lr_on_valley, *args, capsys=capsys)
@@ -227,6 +235,13 @@ def with_best(best, points=12):
 ])
 def test_exercise_4_wrong(args, message):
     assert message in fails(g01.best_lr_on_valley, *args)
+
+
+def test_exercise_4_a_rounded_lr_that_needs_more_steps_is_told_in_full():
+    """The scan's best, 0.313030..., typed as 0.31 (122 steps): the message shows both values in full."""
+    grid, counts, best = scan(100)
+    message = fails(g01.best_lr_on_valley, grid, counts, 0.31)
+    assert repr(float(best)) in message and "0.31 itself needs 122" in message
 
 
 def test_exercise_4_distance_instead_of_loss_gap():

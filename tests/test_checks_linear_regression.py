@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from check_tables import fails, passes
 
 from lessons_lib import optimizers, surfaces
@@ -89,7 +90,9 @@ def test_exercise_2_hand_rounded_gradient(capsys):
     (V2 + 0.01 * G3, "multiplied by beta"),
     (0.9 * V2 / 0.01 + G3, "PyTorch's buffer"),
     (-V3, "minus v3, the velocity of the other lessons' form"),  # the course's v = beta v - eta g
-    (np.round(V3, 4), "is not v3"),  # four decimals: off by 4e-5, beyond the stated 1e-6
+    (np.round(V3, 4), "give at least six decimals"),  # four decimals: off by 4e-5, beyond the stated 1e-6
+    (np.round(V3, 4), "accepts 1e-06 in every component"),
+    (V3 + [0.0, 2e-4], "is not v3"),  # farther off than rounding: no talk of decimals
     ([0.0, 0.0, 0.0], "shape"),
 ])
 def test_exercise_2_wrong_v3(v3, match):
@@ -102,6 +105,8 @@ def test_exercise_2_wrong_v3(v3, match):
     (THETA2 - V2, "subtracts v2"),
     (THETA1 - V3, "start from theta2"),
     (THETA2[1] - V3, "the seed's own error"),  # the vector theta replaced by the number theta2[1]
+    (np.round(THETA3, 5), "accepts 1e-06 in every component"),  # the third review's 1.01082
+    (np.round(THETA3, 5), "give at least six decimals"),
 ])
 def test_exercise_2_wrong_theta3(theta3, match):
     fails(lr05.third_iteration, V3, theta3, match=match)
@@ -150,6 +155,9 @@ def test_exercise_4_right(capsys):
     (lambda t, x, y: right_grad(t, x, y) + 1e-3j, "complex"),  # NumPy would silently drop the 1e-3j
     (lambda t, x, y: right_grad(t, X, Y), "use the arguments x, y"),  # the notebook's data, not the arguments
     (lambda t, x, y: np.array([right_grad(t, X, Y)[0], right_grad(t, x, y)[1]]), "expected"),
+    (lambda t, x, y: right_grad(t, x, y).astype(np.float32), "float32"),  # the third review's
+    (lambda t, x, y: right_grad(np.float32(t), np.float32(x), np.float32(y)), "float32"),
+    (lambda t, x, y: torch.tensor(right_grad(t, x, y), dtype=torch.float32), "float32"),
     (0.5, "should be a function"),
 ])
 def test_exercise_4_wrong(candidate, match):

@@ -1,12 +1,12 @@
 """Table test of lesson 03's exercise checks (lessons_lib.checks.momentum).
 
-Right answers, rounded within the tolerance each exercise states, must pass (print "Correct: ...");
-the common wrong answers, those of the course's reviews among them (the misprinted rate
-2*sqrt(beta); 1 - sqrt(beta); the end of the ripple regime given as the threshold; the large-kappa
-approximations exp(-4/sqrt(kappa)) and exp(-2/sqrt(kappa)) of Polyak's pair, and three digits where
-four are asked for; an hb_rate that raises, divides by zero or returns None or nan; kappa or
-sqrt(kappa) for the measured speed-up, a ratio from a run too short to settle, with the tolerance
-1e-8, with the absolute error, or with a heavy-ball count one step off), must be rejected with
+Right answers, rounded within the tolerance each exercise states, must pass (print "Correct: ..."); the
+common wrong answers, those of the course's reviews among them (the misprinted rate 2*sqrt(beta);
+1 - sqrt(beta); the end of the ripple regime given as the threshold; the large-kappa approximations
+exp(-4/sqrt(kappa)) and exp(-2/sqrt(kappa)) of Polyak's pair, his learning rate without its factor 1/mu,
+and three digits where four are asked for; an hb_rate that raises, divides by zero or returns None or
+nan; kappa or sqrt(kappa) for the measured speed-up, a ratio from a run too short to settle, with the
+tolerance 1e-8, with the absolute error, or with a heavy-ball count one step off), must be rejected with
 :class:`NotYet` and their own message.
 """
 
@@ -74,17 +74,27 @@ def test_exercise_2_wrong(answer, says):
     assert says in fails(m03.stability_limit, answer)
 
 
-# ---------------------------------------------------- exercise 3: (2/11)^2, (9/11)^2, 9/11, 0.05 %
+# ---------------------------------------------------- exercise 3: eigenvalues 0.1 and 10, 0.05 %
+# lr* = 4/(sqrt(0.1) + sqrt(10))^2 = 40/121, beta* = (9/11)^2, rate 9/11
 
-LR3, BETA3, RATE3 = (2 / 11) ** 2, (9 / 11) ** 2, 9 / 11
+LR3, BETA3, RATE3 = 40 / 121, (9 / 11) ** 2, 9 / 11
+SM3, SL3 = math.sqrt(0.1), math.sqrt(10.0)
+
+
+def test_exercise_3_values():
+    """The exact values by another route: lr* from the two edge conditions, beta* and the rate from kappa."""
+    assert math.isclose(LR3, (2 / (SM3 + SL3)) ** 2, rel_tol=1e-14)
+    assert math.isclose(LR3 * 0.1, (1 - RATE3) ** 2, rel_tol=1e-13)   # lr*mu = (1 - sqrt(beta))^2
+    assert math.isclose(LR3 * 10.0, (1 + RATE3) ** 2, rel_tol=1e-13)  # lr*L = (1 + sqrt(beta))^2
 
 
 @pytest.mark.parametrize("args", [
     (LR3, BETA3, RATE3),
-    (0.03306, 0.6694, 0.8182),   # four significant digits, as the exercise asks
-    (0.033058, 0.669421, 0.818182),
-    (0.03305, 0.6693, 0.8181),   # four digits, truncated instead of rounded: still within 0.05 %
-    (0.03306, 0.6694, 0.818),    # 0.818 is 0.02 % from 9/11: inside the tolerance
+    (0.3306, 0.6694, 0.8182),    # four significant digits, as the exercise asks
+    (0.330579, 0.669421, 0.818182),
+    (0.3305, 0.6693, 0.8181),    # four digits, truncated instead of rounded: still within 0.05 %
+    (0.3306, 0.6694, 0.818),     # 0.818 is 0.02 % from 9/11: inside the tolerance
+    ((2 / (SM3 + SL3)) ** 2, ((SL3 - SM3) / (SL3 + SM3)) ** 2, (SL3 - SM3) / (SL3 + SM3)),
     (np.float64(LR3), np.float64(BETA3), np.float64(RATE3)),
 ])
 def test_exercise_3_right(args, capsys):
@@ -94,18 +104,22 @@ def test_exercise_3_right(args, capsys):
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    ((2 / 101, BETA3, RATE3), "optimal step of gradient descent"),
-    ((2 / 11, BETA3, RATE3), "square it"),
-    ((1 / 121, BETA3, RATE3), "a quarter"),
-    ((2 / 121, BETA3, RATE3), "half the optimal step"),
-    ((0.0331, BETA3, RATE3), "rounded to 3 significant digits"),   # 0.13 % off: three digits are not enough
-    ((0.033, BETA3, RATE3), "rounded to 2 significant digits"),
-    ((0.0332, BETA3, RATE3), "too large"),                 # 0.43 % off
-    ((0.03310, BETA3, RATE3), "Give four significant digits"),
+    ((4 / 121, BETA3, RATE3), "lost the factor 1/mu"),     # the review's slip: 4/(1 + sqrt(kappa))^2
+    ((0.03306, BETA3, RATE3), "lost the factor 1/mu"),
+    ((4 / (1 + SL3) ** 2, BETA3, RATE3), "1 in the place of sqrt(mu)"),
+    ((2 / 10.1, BETA3, RATE3), "optimal step of gradient descent"),
+    ((2 / (SM3 + SL3), BETA3, RATE3), "square it"),
+    ((LR3 / 4, BETA3, RATE3), "a quarter"),
+    ((LR3 / 2, BETA3, RATE3), "half the optimal step"),
+    ((0.331, BETA3, RATE3), "rounded to 3 significant digits"),    # 0.13 % off: three digits are not enough
+    ((0.33, BETA3, RATE3), "rounded to 2 significant digits"),
+    ((0.332, BETA3, RATE3), "too large"),                  # 0.43 % off
+    ((0.3310, BETA3, RATE3), "Give four significant digits"),
+    ((0.3303, BETA3, RATE3), "too small"),                 # 0.08 % off
     ((LR3, RATE3, RATE3), "beta is its square"),           # beta given as sqrt(beta)
     ((LR3, 99 / 101, RATE3), "gradient descent's rate"),
     ((LR3, (99 / 101) ** 2, RATE3), "kappa where sqrt(kappa)"),
-    ((LR3, math.exp(-0.4), RATE3), "exp(-4/sqrt(kappa))"),   # the review's 0.6703, 0.13 % off
+    ((LR3, math.exp(-0.4), RATE3), "exp(-4/sqrt(kappa))"),   # 0.6703, 0.13 % off
     ((LR3, 0.6703, RATE3), "exp(-4/sqrt(kappa))"),
     ((LR3, 0.64, RATE3), "(1 - 2/sqrt(kappa))^2"),
     ((LR3, 0.669, RATE3), "rounded to 3 significant digits"),
@@ -114,13 +128,15 @@ def test_exercise_3_right(args, capsys):
     ((LR3, BETA3, 99 / 101), "momentum replaces kappa by sqrt(kappa)"),
     ((LR3, BETA3, BETA3), "the rate is sqrt(beta)"),
     ((LR3, BETA3, 2 * RATE3), "drops the factor 1/2"),     # the article's 2*sqrt(beta)
-    ((LR3, BETA3, math.exp(-0.2)), "exp(-2/sqrt(kappa))"),  # the review's 0.8187, 0.07 % off
+    ((LR3, BETA3, math.exp(-0.2)), "exp(-2/sqrt(kappa))"),  # 0.8187, 0.07 % off
     ((LR3, BETA3, 0.8187), "exp(-2/sqrt(kappa))"),
     ((LR3, BETA3, 0.8), "1 - 2/sqrt(kappa)"),
     ((LR3, BETA3, 0.82), "rounded to 2 significant digits"),
     ((LR3, BETA3, 0.8195), "too large"),
-    (("0.0331", BETA3, RATE3), "not the text"),
+    (("0.3306", BETA3, RATE3), "not the text"),
     ((LR3, None, RATE3), "No answer yet"),
+    ((LR3, BETA3, True), "boolean"),
+    ((np.array([LR3, LR3]), BETA3, RATE3), "single number"),
 ])
 def test_exercise_3_wrong(args, says):
     assert says in fails(m03.optimal_pair, *args)
@@ -129,7 +145,9 @@ def test_exercise_3_wrong(args, says):
 def test_exercise_3_tolerance_separates_the_approximations():
     """The asymptotic formulas lie outside 0.05 % and the four-digit roundings inside it."""
     assert abs(math.exp(-0.4) / BETA3 - 1) > 1.2e-3 and abs(math.exp(-0.2) / RATE3 - 1) > 6e-4
-    assert all(abs(a / b - 1) < m03.RTOL_3 for a, b in [(0.03306, LR3), (0.6694, BETA3), (0.8182, RATE3)])
+    assert all(abs(a / b - 1) < m03.RTOL_3 for a, b in [(0.3306, LR3), (0.6694, BETA3), (0.8182, RATE3)])
+    # three digits are not enough
+    assert abs(0.331 / LR3 - 1) > m03.RTOL_3 and abs(0.669 / BETA3 - 1) > m03.RTOL_3
 
 
 # ---------------------------------------------------- exercise 4: hb_rate, 1e-6 relative

@@ -105,6 +105,14 @@ def _nesterov_wd(grad, x0, lr, beta, wd, steps, kind="right"):
             b = beta * b + g
             p = p - lr * (g + beta * b)
         path.append(p.copy())
+    if kind == "sutskever_x":  # the third review's: the Sutskever x_k (decay at the look-ahead), not w_k
+        x, v = np.array(x0, dtype=float), np.zeros(len(x0))
+        path = [x.copy()]
+        for _ in range(steps):
+            ahead = x + beta * v
+            v = beta * v - lr * (grad(ahead) + wd * ahead)
+            x = x + v
+            path.append(x.copy())
     return np.array(path)
 
 
@@ -120,6 +128,7 @@ def test_exercise_3_right(capsys):
     ("no_decay", "weight decay is missing"), ("buffer_only", "into the buffer"), ("decoupled", "decoupled"),
     ("heavy_ball", "heavy-ball iterates"), ("half_decay", "your iterate"),
     ("float32", "lower precision than float64"), ("float32", "relative difference"),
+    ("sutskever_x", "Sutskever form's x_k"), ("sutskever_x", "look-ahead point"),
 ])
 def test_exercise_3_wrong(kind, words):
     assert words in fails(c04.weight_decay_step, lambda *args: _nesterov_wd(*args, kind=kind))
@@ -204,7 +213,9 @@ def test_exercise_4_right(measured, capsys):
     (1 / 0.9, "1/0.9"), (1.111, "1/0.9"),  # the inverse of the flat direction's root
     (1.0, "not below 1"), (1.2, "not below 1"), (2.0, "not below 1"),
     (0.905, "sqrt(beta)"),
-    (0.901, "early or short window"),          # 0.00038 above: outside 0.0002
+    (0.901, "three decimals"),                 # the third review's: 0.00038 above, outside 0.0002
+    (0.901, "tolerance of 0.0002"),
+    (0.9010, "Give four decimals"),
     (0.9003, "too small"),
     (0.95, "too large"),
 ])
@@ -229,3 +240,17 @@ def test_exercise_4_success_message_separates_formula_and_run(measured, capsys):
     out = capsys.readouterr().out
     # the double-root formula 0.9 (k2/k1)^(1/(k2-k1)) and the run's own numbers, each named as such
     assert "0.90062 (the run: 0.90062)" in out and "0.9050 (the run: 0.9046)" in out
+
+
+def test_exercise_4_below_0_9_only_from_the_first_two_steps():
+    """The message for a value in (0.8, 0.9): windows that start at step 0 or 1 can measure it (the third
+    review's (0, 2) and (1, 3): 0.8227 and 0.8520), no window from step 2 on can."""
+    quadratic = surfaces.quadratic([1.0, 100.0])
+    run = optimizers.run(quadratic, [1.0, 1.0], "nesterov", 1 / 100, 9 / 11, steps=2000)
+    log_err = np.log(np.hypot(run.points[:, 0], run.points[:, 1]))
+    early = [round(float(np.exp((log_err[k2] - log_err[k1]) / (k2 - k1))), 4) for k1, k2 in [(0, 2), (1, 3)]]
+    assert early == [0.8227, 0.852]
+    tilted = log_err - np.arange(log_err.size) * np.log(0.9)  # every later window is > 0.9 iff this rises
+    assert np.all(np.diff(tilted[2:]) > 0)
+    for value in (0.8227, 0.852, 0.85):
+        assert "no window from step 2 on" in fails(c04.textbook_rate, value)

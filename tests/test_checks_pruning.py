@@ -60,6 +60,21 @@ def test_drift_limit_names_the_mistake(answer, message):
         check.drift_limit(answer)
 
 
+def test_drift_limit_names_the_last_step_before_pruning():
+    """Review 3, finding 11: -eta b0 = -0.002 is its own mistake, not "after about 1 steps"."""
+    for answer in (-0.002, -0.1 * 0.02):
+        with pytest.raises(NotYet, match="last step before pruning") as error:
+            check.drift_limit(answer)
+        assert "after about" not in str(error.value)
+
+
+def test_dropped_count_hint_writes_entries_as_big_n():
+    """Review 3, finding 14: lesson 07 writes the number of entries N (n is the bits of lesson 06)."""
+    with pytest.raises(NotYet, match=r"N = 300 \* 100") as error:
+        check.dropped_count(26999)
+    assert "n = 300" not in str(error.value)
+
+
 def test_drift_limit_message_shows_enough_digits():
     with pytest.raises(NotYet, match=r"-0\.01800002"):
         check.drift_limit(-0.01800002)

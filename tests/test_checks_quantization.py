@@ -74,6 +74,25 @@ def test_exercise_1_wrong_integer_zero_points(zero_point, message):
     assert message in fails(q06.scale_and_zero_point, 0.2, zero_point)
 
 
+@pytest.mark.parametrize("scale", [0.20000049, 0.19999951, 0.200000])
+def test_exercise_1_six_significant_digits_pass(scale, capsys):
+    """Review 3, finding 10: every scale that rounds to 0.200000 (6 significant digits) passes."""
+    passes(q06.scale_and_zero_point, scale, 5, capsys=capsys)
+
+
+@pytest.mark.parametrize("scale", [0.2000015, 0.199998])
+def test_exercise_1_seven_digits_off_fail(scale):
+    fails(q06.scale_and_zero_point, scale, 5)
+
+
+def test_exercise_messages_write_bits_as_n():
+    """Review 3, finding 14: the lesson writes the bits as n, not b."""
+    for message in (fails(q06.scale_and_zero_point, 3 / 16, 5), fails(q06.max_error, 0.635 / 128 / 2),
+                    fails(q06.max_error, 0.001)):
+        assert "2^b" not in message and "2^(b" not in message
+    assert "2^n - 1 steps" in fails(q06.scale_and_zero_point, 3 / 16, 5)
+
+
 def test_exercise_1_hints_name_the_range_without_beta():
     message = fails(q06.scale_and_zero_point, 0.3, 5)
     assert "r_max - r_min" in message and "beta" not in message
@@ -88,6 +107,19 @@ def test_exercise_2_right(answer, capsys):
                                     None, False, [0.0025, 0.0025]])
 def test_exercise_2_wrong(answer):
     fails(q06.max_error, answer)
+
+
+@pytest.mark.parametrize("answer", [0.0025000049, 0.0024999951, 0.00250000])
+def test_exercise_2_six_significant_digits_pass(answer, capsys):
+    """Review 3, finding 10: 0.0025000049 rounds to 0.00250000 and must not be told "too large"."""
+    passes(q06.max_error, answer, capsys=capsys)
+
+
+def test_exercise_2_names_the_rms_formula():
+    """Review 3, finding 12: s/sqrt(12), the RMS error of section 6, is named, not only "too small"."""
+    for answer in (0.635 / 127 / np.sqrt(12), 0.00144338):
+        message = fails(q06.max_error, answer)
+        assert "RMS error" in message and "too small" not in message
 
 
 def test_exercise_2_names_the_forgotten_half():
@@ -143,8 +175,36 @@ def _raises_type_error(x, bits):
     return x + "oops"
 
 
+def _no_clamp(x, bits):
+    """Review 3, finding 1: right in every way except the clamp."""
+    x = np.asarray(x, dtype=float)
+    lo = np.minimum(x.min(axis=1, keepdims=True), 0.0)
+    hi = np.maximum(x.max(axis=1, keepdims=True), 0.0)
+    scale = (hi - lo) / (2**bits - 1)
+    zero_point = np.round(-lo / scale)
+    return np.round(x / scale) + zero_point, scale, zero_point
+
+
+def _clamp_to_levels(x, bits):  # a clamp one code too high: [0, 2^bits]
+    q, scale, zp = _no_clamp(x, bits)
+    return np.clip(q, 0, 2**bits), scale, zp
+
+
 def test_exercise_3_right(capsys):
     passes(q06.affine_per_channel, _right_per_channel, capsys=capsys)
+
+
+def test_exercise_3_review_row_needs_the_clamp():
+    """The review's row: library codes [0 15 4 6], unclamped [0 16 4 6]."""
+    x = np.array([[-3.5, 11.5, 0.0, 2.0]])
+    assert _right_per_channel(x, 4)[0].tolist() == [[0, 15, 4, 6]]
+    assert _no_clamp(x, 4)[0].tolist() == [[0, 16, 4, 6]]
+
+
+@pytest.mark.parametrize("candidate", [_no_clamp, _clamp_to_levels])
+def test_exercise_3_missing_clamp_is_named(candidate):
+    message = fails(q06.affine_per_channel, candidate)
+    assert "clamp" in message and "[0, 15]" in message and "differ from the reference" not in message
 
 
 @pytest.mark.parametrize("candidate", [_no_keepdims, _float32, _unrounded_zero_point, _levels,
@@ -340,6 +400,9 @@ def runs():
         start, data = _float64_network(0)
         out["a0"] = _qat_flips(start, data, 0, lambda k: 1 - (k + 1) / 88)
         out["m0"] = _qat_flips(start, data, 0, lambda k: 1 - k / 88, momentum=0.0)  # beta = 0
+        # the right schedule written two other ways (review 3): (88 - k)/88, and 0.01 - 0.01 k/88 over 0.01
+        out["r0"] = _qat_flips(start, data, 0, lambda k: (88 - k) / 88)
+        out["f0"] = _qat_flips(start, data, 0, lambda k: (0.01 - 0.01 * k / 88) / 0.01)
     finally:
         torch.set_num_threads(threads)
     return out
@@ -360,6 +423,20 @@ def test_exercise_5_right(seed, runs, capsys):
     passes(q06.decayed_lr_flips, list(runs[f"d{seed}"]), np.int64(seed), capsys=capsys)
     passes(q06.decayed_lr_flips, torch.tensor(runs[f"d{seed}"]), float(seed), capsys=capsys)
     passes(q06.decayed_lr_flips, runs[f"d{seed}"].astype(np.float32), seed, capsys=capsys)  # float32
+
+
+def test_exercise_5_lr_one_step_ahead_is_named(runs):
+    """Review 3, finding 9: LambdaLR stepped before opt.step() is named, without the false claim that
+    eta is still about 0.01 there."""
+    message = fails(q06.decayed_lr_flips, runs["a0"], 0)
+    assert "one step ahead" in message and "still about 0.01" not in message
+    assert "sched.step() after opt.step()" in message
+
+
+@pytest.mark.parametrize("key", ["r0", "f0"])
+def test_exercise_5_other_spellings_of_the_schedule_pass(key, runs, capsys):
+    """The review checked (88-k)/88 and 0.01 - 0.01 k/88: written another way, the same schedule."""
+    passes(q06.decayed_lr_flips, runs[key], 0, capsys=capsys)
 
 
 def test_exercise_5_default_seed_is_0(runs, capsys):

@@ -38,21 +38,32 @@ def test_exercise_1_wrong(answer, message):
 # ---------------------------------------------------------------- exercise 2: stationary variance
 
 
-@pytest.mark.parametrize("answer", [0.1 / (2 * 1.8), 0.0278, 0.02778, np.float64(0.027778)])
+# lr = 0.1, lambda = 3, noise variance 3: right 0.1 * 3 / (3 * 1.7) = 0.0588235.
+V2 = 0.1 * 3.0 / (3.0 * (2 - 0.3))
+
+
+@pytest.mark.parametrize("answer", [V2, 0.0588, 0.05882, np.float64(0.058824), 1 / 17])
 def test_exercise_2_right(answer, capsys):
     passes(c02.stationary_variance, answer, capsys=capsys)
 
 
 @pytest.mark.parametrize(("answer", "message"), [
-    (0.025, "small-step approximation"),
-    (0.05, "not lambda"),
-    (0.01, "noise added in one step"),
-    (np.sqrt(0.1 / 3.6), "standard deviation"),
-    (0.1 / (2 * 2.2), "minus"),
-    (0.1 / 1.8, "lambda is missing"),  # 0.0556
-    (0.0556, "lambda is missing"),
-    (0.028, "too large"),  # two significant figures: 0.8 % off
-    ("0.0278", "not the text"),
+    (0.1 * 3 / (2 * 3), "small-step approximation"),              # 0.05
+    (0.1 * 3 / 3, "not lambda"),                                  # 0.1
+    (0.01 * 3, "noise added in one step"),                        # 0.03
+    (np.sqrt(V2), "standard deviation"),
+    (0.1 * 3 / (3 * 2.3), "minus"),
+    (0.1 * 3 / 1.7, "lambda is missing"),                         # 0.176
+    (0.1765, "lambda is missing"),
+    # the third review's cases: right by accident when lambda/2 = 1 and s^2 = 1
+    (0.1 * 3 / (2 * (2 - 0.3)), "loss floor"),                     # the loss floor of section 4, 0.0882
+    (1.5 * V2, "loss floor"),                                     # (lambda/2) v
+    (0.0882, "loss floor"),
+    (0.01 / (1 - 0.7**2), "noise variance sigma^2 = 3 is missing"),  # lr^2/(1 - rho^2), 0.0196
+    (0.1 * np.sqrt(3) / (3 * 1.7), "standard deviation sqrt(3)"),
+    (0.0590, "too large"),                                         # 0.3 % off
+    (0.0278, "too small"),                                         # the old exercise's answer
+    ("0.0588", "not the text"),
 ])
 def test_exercise_2_wrong(answer, message):
     assert message in fails(c02.stationary_variance, answer)
@@ -175,6 +186,8 @@ def test_exercise_4_right(candidate, capsys):
     (lambda *args: "theta", "not the text"),
     (lambda *args: [1.0, [2.0, 3.0]], "made of numbers"),
     (index_error, "raised IndexError"),
+    (lambda *args: right_sgd(*args).astype(np.float32), "float32"),          # single precision
+    (lambda *args: right_sgd(*args).astype(np.float32).astype(float), "about 7 digits only"),
     (0.5, "should be a function"),
 ])
 def test_exercise_4_wrong(candidate, message):
@@ -210,6 +223,16 @@ def history(seeds, steps=40, seed=12, noise_sd=0.5, lr_on_noise=True, start=1.0,
         if fresh:
             noise = noise_sd * rng.standard_normal(seeds)
         xs[k + 1] = xs[k] - lr * (4.0 * xs[k] + noise) if lr_on_noise else (1 - lr * 4.0) * xs[k] - noise
+    return xs
+
+
+def history_lambda(seeds, lam, steps=40, seed=13):
+    """The model run with the curvature lam instead of 4."""
+    rng = np.random.default_rng(seed)
+    xs = np.empty((steps + 1, seeds))
+    xs[0] = 1.0
+    for k in range(steps):
+        xs[k + 1] = xs[k] - 0.3 * (lam * xs[k] + 0.5 * rng.standard_normal(seeds))
     return xs
 
 
@@ -291,6 +314,10 @@ def shifted_noise():
     (history(20_000, lr_on_noise=False), "multiplied by lr"),
     (history(20_000, lr=0.3 / 4), "1 - lr*lambda = -0.2 (both multiply"),   # lambda dropped: factor 0.7
     (history(20_000, fresh=False), "correlated"),
+    # the third review's cases: a wrong step or curvature is named, not taken for correlated noise
+    (history(20_000, lr=0.1), "lr = 0.1 with lambda = 4"),          # factor +0.6
+    (history(20_000, lr=0.15), "lr = 0.15 with lambda = 4"),        # factor +0.4
+    (history_lambda(20_000, lam=2.0), "lambda = 2 with lr = 0.3"),  # factor +0.4
     (shifted_noise(), "mean 0"),
     (history(20_000, steps=10), "run at least 20"),
     (history(800), "800 seeds"),
@@ -311,4 +338,8 @@ def test_exercise_5_unlucky_final_variance_is_told_as_chance():
     scaled = history(20_000)
     scaled[-1] *= 1.03
     message = fails(c02.measured_stationary_variance, scaled)
-    assert "above the formula" in message and "once in 2,500" in message
+    assert "above the formula" in message
+    assert "about once in 1,700,000 tries" in message  # 20,000 seeds: p = 6e-7
+    smaller = history(10_000, seed=3)
+    smaller[-1] *= 1.03
+    assert "about once in 2,500 tries" in fails(c02.measured_stationary_variance, smaller)  # 10,000 seeds

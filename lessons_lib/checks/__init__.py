@@ -64,7 +64,7 @@ def _numeric_kind(answer: object, what: str, tail: str) -> None:
     if kind == "b":
         raise NotYet(f"{what} should be a number, not a boolean ({answer!r}).{tail}")
     if kind == "c":
-        raise NotYet(f"{what} should be real; got {answer!r} (take abs() or .real?).{tail}")
+        raise NotYet(f"{what} should be real; got {answer!r} (a modulus or a rate is abs(z)).{tail}")
 
 
 def as_number(answer: object, what: str, hint: str = "") -> float:

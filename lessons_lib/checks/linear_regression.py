@@ -1,13 +1,15 @@
 """Self-checks for lesson 05, linear regression worked by hand.
 
 The data are the lesson's four points ``x = [0, 1, 2, 3]``, ``y = [-0.2, 1.2, 2.6, 2.8]``
-with the momentum form ``v_t = beta v_{t-1} + eta grad J``, ``theta^(t) = theta^(t-1) - v_t``,
+with the momentum form ``v_k = beta v_{k-1} + eta grad J``, ``theta^(k) = theta^(k-1) - v_k``,
 ``beta = 0.9`` (the seed's gamma), ``eta = 0.01``, from ``theta = (0, 1)``.
 
 Tolerances, as the exercises state them: vector answers (exercises 1 to 3) are accepted within
 ``ATOL = 1e-6`` in every component, so that hand answers written to six decimals pass; exercise 5
 accepts a momentum whose rate needs at most ``STEPS_TOLERANCE = 5 %`` more steps in the long run
-than the best momentum's.
+than the best momentum's. A vector answer within ``NEAR`` of the right one but outside ``ATOL`` (a
+hand answer rounded to four or five decimals) is told the tolerance; a float32 gradient in exercise 4
+is told that it is float32.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from .. import theory
-from . import NotYet, _plain, as_number, passed, vector
+from . import NotYet, _plain, array, as_number, passed, vector
 
 X_DATA = np.array([0.0, 1.0, 2.0, 3.0])
 X_DATA.setflags(write=False)
@@ -47,12 +49,24 @@ def _iterate(steps: int, grad: Callable[[np.ndarray], np.ndarray] = _grad,
     return out
 
 
+NEAR = 6e-5  # a vector answer this close (but not within ATOL) is told the tolerance: likely rounded
+
+
 def _vector(answer: object, expected: np.ndarray, *, what: str, hint: str,
             mistakes: Mapping[str, tuple[np.ndarray, str]] | None = None, atol: float = ATOL) -> None:
-    """Check a vector answer of shape (2,) [theta0, theta1]; named wrong answers get their own message."""
+    """Check a vector answer of shape (2,) [theta0, theta1]; named wrong answers get their own message,
+    and an answer close to the right one but outside the tolerance is told the tolerance."""
+    shape_hint = "Remember that theta is the vector (theta0, theta1), not one number."
     with np.printoptions(suppress=True):  # fixed decimals: [0.001 1.002], not [1.000e-03 1.002e+00]
-        vector(answer, expected, what=what, hint=hint, mistakes=mistakes, atol=atol,
-               shape_hint="Remember that theta is the vector (theta0, theta1), not one number.")
+        value = array(answer, what, np.shape(expected), shape_hint, hint)
+        named = any(np.allclose(value, wrong, rtol=0.0, atol=max(atol, 1e-12))
+                    for wrong, _ in (mistakes or {}).values())
+        off = float(np.max(np.abs(value - expected)))
+        if not named and atol < off < NEAR:
+            raise NotYet(f"{np.array2string(value, precision=9)} is close to {what} but {off:.1e} off in one "
+                         f"component; the check accepts {atol:g} in every component: give at least six "
+                         f"decimals (rounding to five can be 5e-6 off, to four 5e-5). Hint: {hint}")
+        vector(value, expected, what=what, hint=hint, mistakes=mistakes, atol=atol, shape_hint=shape_hint)
 
 
 def theta_after_first_iteration(answer: object) -> None:
@@ -157,6 +171,8 @@ def gradient(candidate: Callable[..., object]) -> None:
         except Exception as exc:  # the student's code failed: say how, without a traceback
             raise NotYet(f"grad_J raised {type(exc).__name__}: {exc}. Hint: {hint}") from None
         got = _plain(got)  # a tensor as an array
+        single = np.asarray(got).dtype == np.float32 if not isinstance(got, list | tuple) else (
+            all(np.asarray(g).dtype == np.float32 for g in got) and len(got) > 0)
         two_numbers = (f"grad_J should return two numbers, (mean(e), mean(e * x)); got {got!r:.80}. "
                        f"Hint: {hint}")
         try:
@@ -171,6 +187,11 @@ def gradient(candidate: Callable[..., object]) -> None:
             raise NotYet(f"grad_J should return shape (2,); got {got.shape}. Hint: {hint}")
         if np.allclose(got, want, rtol=1e-9, atol=1e-12):
             continue
+        if single and np.allclose(got, want, rtol=1e-5, atol=1e-6):
+            raise NotYet(f"for m = {len(x)} data points grad_J gives {got}, which is right to float32 "
+                         f"precision (expected {want}, to a relative 1e-9): your numbers are float32. "
+                         "Computed in lower precision than float64 they are off by about 1e-7 relative; use "
+                         f"float64 (np.asarray(x, dtype=float), torch.float64) throughout. Hint: {hint}")
         if x is not X_DATA and np.allclose(got, _grad(theta, X_DATA, Y_DATA), rtol=1e-9, atol=1e-12):
             raise NotYet(f"for m = {len(x)} data points grad_J gives {got}, the gradient on the lesson's "
                          "four points: use the arguments x, y, not the notebook's data (or its gradient()).")

@@ -1,24 +1,24 @@
 """Self-checks for lesson 03, momentum (heavy ball).
 
-Each check recognises the common wrong answers of the lesson and names them:
-``2*sqrt(beta)`` for the complex-regime rate (an error printed in a well-known
-article), the gradient-descent limit ``2/L`` for the momentum threshold ``(2+2*beta)/L``,
-the edge of the ripple regime ``(1+sqrt(beta))^2/L`` for that threshold, the
-gradient-descent rate ``(kappa-1)/(kappa+1)`` for the momentum rate, ``1 - sqrt(beta)`` (the shape of
-the critical-damping root) for the complex-regime rate, the large-kappa approximations
-``exp(-4/sqrt(kappa))`` and ``exp(-2/sqrt(kappa))`` (and ``(1 - 2/sqrt(kappa))^2``, ``1 - 2/sqrt(kappa)``)
-for Polyak's momentum and rate, answers rounded to fewer digits than the exercise asks for, and, where
-the measured speed-up belongs, ``kappa`` or ``sqrt(kappa)``, a count with another tolerance, with the
-absolute instead of the relative error, with the loss instead of the error, or one heavy-ball step
-off. A student's ``hb_rate`` that raises (``math.sqrt`` of the negative discriminant, a division by
-zero) or returns ``None`` or ``nan`` is told so, case by case, never with a traceback. The roots of
-``sigma^2 - (1 + beta - lr*lambda) sigma + beta`` are written sigma, as in the lesson (z is an
-eigen-coordinate there).
+Each check recognises the common wrong answers of the lesson and names them: ``2*sqrt(beta)`` for the
+complex-regime rate (an error printed in a well-known article), the gradient-descent limit ``2/L`` for
+the momentum threshold ``(2+2*beta)/L``, the edge of the ripple regime ``(1+sqrt(beta))^2/L`` for that
+threshold, the gradient-descent rate ``(kappa-1)/(kappa+1)`` for the momentum rate, ``1 - sqrt(beta)``
+(the shape of the critical-damping root) for the complex-regime rate, the large-kappa approximations
+``exp(-4/sqrt(kappa))`` and ``exp(-2/sqrt(kappa))`` (and ``(1 - 2/sqrt(kappa))^2``,
+``1 - 2/sqrt(kappa)``) for Polyak's momentum and rate, his learning rate without its factor 1/mu, answers
+rounded to fewer digits than the exercise asks for, and, where the measured speed-up belongs, ``kappa``
+or ``sqrt(kappa)``, a count with another tolerance, with the absolute instead of the relative error,
+with the loss instead of the error, or one heavy-ball step off. A student's ``hb_rate`` that raises
+(``math.sqrt`` of the negative discriminant, a division by zero) or returns ``None`` or ``nan`` is told
+so, case by case, never with a traceback. The roots of ``sigma^2 - (1 + beta - lr*lambda) sigma + beta``
+are written sigma, as in the lesson (z is an eigen-coordinate there).
 
 Tolerances (each exercise's text states its own): exercise 1, 0.1 % relative; exercise 2,
-0.01 % (the wrong answer ``(1+sqrt(beta))^2/L`` lies 0.07 % from the right one); exercise 3,
-0.05 %, four significant digits (``exp(-4/sqrt(kappa))`` lies 0.13 % from ``beta*`` and
-``exp(-2/sqrt(kappa))`` 0.07 % from the rate; ``0.03306, 0.6694, 0.8182`` pass); exercise 4,
+0.01 % (the wrong answer ``(1+sqrt(beta))^2/L`` lies 0.07 % from the right one); exercise 3
+(eigenvalues 0.1 and 10, kappa = 100), 0.05 %, four significant digits (``exp(-4/sqrt(kappa))`` lies
+0.13 % from ``beta*`` and ``exp(-2/sqrt(kappa))`` 0.07 % from the rate; ``0.3306, 0.6694, 0.8182``
+pass; the learning rate without mu, ``4/(1+sqrt(kappa))^2 = 0.03306``, is named); exercise 4,
 1e-6 relative on each case; exercise 5, 0.25 % of the ratio the check measures itself (the absolute
 error gives a ratio 0.43 % off, a heavy-ball count one step off 0.5 %).
 """
@@ -112,9 +112,10 @@ def _too_few_digits(answer: object, exact: float, what: str) -> None:
 
 
 def optimal_pair(lr: object, beta: object, rate: object) -> None:
-    """Exercise 3: Polyak's optimal (lr, beta) and the rate for eigenvalues 1 and 100, each within
-    0.05 % (four significant digits)."""
-    mu, L = 1.0, 100.0
+    """Exercise 3: Polyak's optimal (lr, beta) and the rate for eigenvalues 0.1 and 10, each within
+    0.05 % (four significant digits). mu is not 1, so that dropping it from the learning rate
+    (4/(1 + sqrt(kappa))^2, ten times too small here) gives a wrong number the check can name."""
+    mu, L = 0.1, 10.0
     lr_star, beta_star, rate_star = theory.optimal_momentum(mu, L)
     kappa = L / mu
     sm, sL = math.sqrt(mu), math.sqrt(L)
@@ -130,7 +131,14 @@ def optimal_pair(lr: object, beta: object, rate: object) -> None:
                      "no_two": (1 / (sm + sL) ** 2, "the numerator is 2, squared: lr = "
                                                     "4/(sqrt(mu)+sqrt(L))^2 (yours is a quarter of it)."),
                      "half": (2 / (sm + sL) ** 2, "the numerator is 2 squared, 4, not 2: yours is half "
-                                                  "the optimal step.")})
+                                                  "the optimal step."),
+                     "no_mu": (4 / (1 + sk) ** 2,
+                               "that is 4/(1 + sqrt(kappa))^2, the optimal step for mu = 1: it lost the "
+                               "factor 1/mu (here mu = 0.1, so yours is ten times too small). "
+                               "lr = 4/(sqrt(mu)+sqrt(L))^2 = (4/mu)/(1 + sqrt(kappa))^2."),
+                     "mu_one": (4 / (1 + sL) ** 2,
+                                "that is 4/(1 + sqrt(L))^2, with 1 in the place of sqrt(mu); here mu = 0.1: "
+                                "lr = 4/(sqrt(mu)+sqrt(L))^2.")})
     _too_few_digits(beta, beta_star, "the optimal momentum")
     number(beta, beta_star, rtol=RTOL_3,
            what="the optimal momentum ((sqrt(L)-sqrt(mu))/(sqrt(L)+sqrt(mu)))^2",

@@ -23,7 +23,7 @@ def dropped_count(answer: object) -> None:
     """Exercise 1: sparsity 0.9 on a 300 x 100 matrix drops round(0.9 * 30000) = 27000 weights."""
     number(
         answer, 27000.0, what="the number of weights set to zero",
-        hint="k = round(sparsity * n) with n = 300 * 100 entries.",
+        hint="k = round(p * N) with sparsity p = 0.9 and N = 300 * 100 entries.",
         rtol=0.0,
         mistakes={
             "kept": (3000.0, "3,000 is the number of weights kept; sparsity is the fraction dropped."),
@@ -50,6 +50,9 @@ def drift_limit(answer: object) -> None:
                                                       "β once and then already moves the weight by η β b0."),
         "one_step": (-lr * b0 * beta, "that is only the first step; the buffer keeps pushing, "
                                       "shrinking by β each time."),
+        "last_before": (-lr * b0, "-η b0 is the last step before pruning, taken with the buffer b0 "
+                                  "itself; every step after pruning first multiplies the buffer by β, "
+                                  "so the weight moves by η β b0, then η β^2 b0, ..., and these add up."),
         "no_lr": (-b0 * beta / (1 - beta), "the learning rate η multiplies every step."),
         "stays_zero": (0.0, "masking the gradient does not stop the weight: the buffer is not masked, "
                             "so b = β^k b0 keeps moving it by -η b at every step (it would stay at 0 "

@@ -1,8 +1,10 @@
 """Self-checks for lesson 06, weight quantization.
 
-The checks name the usual slips: dividing the range by ``2^b`` instead of ``2^b - 1``
-steps, a zero point of the wrong sign or not rounded, the full step ``s`` where the
-bound is ``s/2``, ``2^(b-1)`` levels where the symmetric grid has ``2^(b-1) - 1``.
+The checks name the usual slips: dividing the range by ``2^n`` instead of ``2^n - 1``
+steps (``n`` the bits, as in the lesson), a zero point of the wrong sign or not rounded, the
+full step ``s`` or the RMS error ``s/sqrt(12)`` where the bound is ``s/2``, ``2^(n-1)`` levels
+where the symmetric grid has ``2^(n-1) - 1``, codes left unclamped, and a learning-rate
+schedule one step ahead.
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ def scale_and_zero_point(scale: object, zero_point: object) -> None:
     number(
         scale, 3.0 / 15.0, what="the scale of 4-bit affine codes on [-1, 2]",
         hint="the range r_max - r_min = 3 is cut into 2^4 - 1 = 15 steps (16 levels, 15 gaps).",
+        rtol=5e-6,  # "6 significant digits": half a unit in the 6th digit is up to 5e-6 relative
         mistakes={
-            "levels": (3.0 / 16.0, "3/16 divides the range by the number of levels 2^b; there are "
-                                   "2^b - 1 steps between 2^b levels."),
+            "levels": (3.0 / 16.0, "3/16 divides the range by the number of levels 2^n; there are "
+                                   "2^n - 1 steps between 2^n levels."),
             "half": (2.0 / 15.0, "that uses only the positive part of the range; the range is "
                                  "r_max - r_min = 2 - (-1) = 3."),
         },
@@ -55,13 +58,16 @@ def max_error(answer: object) -> None:
     s = 0.635 / 127
     number(
         answer, s / 2, what="the largest round-trip error",
-        hint="s = max|w| / (2^(b-1) - 1); every weight lies inside the range, so the error is at "
+        hint="s = max|w| / (2^(n-1) - 1); every weight lies inside the range, so the error is at "
              "most half a step.",
-        rtol=1e-6,
+        rtol=5e-6,  # "6 significant digits": half a unit in the 6th digit is up to 5e-6 relative
         mistakes={
             "full_step": (s, "s is the distance between grid points; rounding to the nearer one "
                              "errs by at most half of it."),
-            "128": (0.635 / 128 / 2, "the symmetric grid uses 2^(b-1) - 1 = 127 positive levels, "
+            "rms": (s / np.sqrt(12), "s/√12 is the RMS error of section 6, the typical error when the "
+                                     "errors spread evenly over a step; the largest error is half a "
+                                     "step."),
+            "128": (0.635 / 128 / 2, "the symmetric grid uses 2^(n-1) - 1 = 127 positive levels, "
                                      "not 128 (code -128 is left unused)."),
             "affine": (0.635 / 255, "that is half of 1.27/255, a step that cuts the symmetric range "
                                     "[-0.635, 0.635] into 255 steps (the affine count 2^8 - 1); the "
@@ -84,6 +90,9 @@ def affine_per_channel(candidate: Callable[..., object]) -> None:
         (np.abs(rng.normal(0.0, 1.0, (3, 8))) + 0.5, 3),  # rows entirely positive: range widened to 0
         (-np.abs(rng.normal(0.0, 1.0, (4, 6))) - 0.1, 8),  # rows entirely negative
         (rng.uniform(-1.0, 2.0, (6, 30)), 2),
+        # lo = -3.5, s = 1, z = round(3.5) = 4: 11.5 rounds to 12 and 12 + 4 = 16 is one past the top code 15,
+        # so only this row tells a function without the clamp from the right one
+        (np.array([[-3.5, 11.5, 0.0, 2.0]]), 4),
     ]
     for x, bits in cases:
         try:
@@ -124,17 +133,23 @@ def affine_per_channel(candidate: Callable[..., object]) -> None:
         if not np.array_equal(zp, z_ref):
             raise NotYet(f"zero points {zp.ravel()[:4]}... differ from the expected {z_ref.ravel()[:4]}... "
                          "Hint: z = round(-lo / s), an integer per row.")
-        if q.shape != x.shape or not np.array_equal(q, q_ref):
-            raise NotYet(f"the codes differ from the reference for bits = {bits} (shape {q.shape}, "
-                         f"expected {q_ref.shape}). Hint: clip(round(x / s) + z, 0, 2^bits - 1), with "
-                         "s and z broadcast along each row.")
-        if q.min() < 0 or q.max() > 2**bits - 1:
-            raise NotYet("codes must lie in [0, 2^bits - 1]. Hint: clamp after adding the zero point.")
+        if q.shape != x.shape:
+            raise NotYet(f"the codes have shape {q.shape}, the input {x.shape}. Hint: one code per entry, "
+                         "clip(round(x / s) + z, 0, 2^bits - 1), with s and z broadcast along each row.")
+        if q.min() < 0 or q.max() > 2**bits - 1:  # before the comparison, so that this slip is named
+            raise NotYet(f"codes from {q.min():g} to {q.max():g} on a {x.shape[0]} x {x.shape[1]} array at "
+                         f"bits = {bits}: codes must lie in [0, 2^bits - 1] = [0, {2**bits - 1}]. The "
+                         "rounded zero point can push a value at the end of the range one code past it. "
+                         "Hint: clamp (np.clip) after adding the zero point.")
+        if not np.array_equal(q, q_ref):
+            raise NotYet(f"the codes differ from the reference for bits = {bits}. Hint: "
+                         "clip(round(x / s) + z, 0, 2^bits - 1), with s and z broadcast along each row.")
         zero = x == 0
         if zero.any() and not np.all(_dequantize_rows(q, scale, zp)[zero] == 0):
             raise NotYet("0.0 does not come back exactly. Hint: round the zero point.")
     passed(f"per-row affine codes, scales and zero points equal the library's on {len(cases)} cases "
-           "(including exact zeros and rows that are all positive or all negative).")
+           "(including exact zeros, rows that are all positive or all negative, and a value the clamp "
+           "must cut).")
 
 
 def _dequantize_rows(q: np.ndarray, scale: np.ndarray, zero_point: np.ndarray) -> np.ndarray:
@@ -258,11 +273,21 @@ def _codes(net: nn.Module, bits: int) -> torch.Tensor:
                       for m in net if isinstance(m, nn.Linear)])
 
 
+#: The learning-rate factor at step k (k = 0..87) of each schedule the check runs: the right one, the
+#: constant one, and the slip of stepping a LambdaLR scheduler before the optimizer (one step ahead).
+SCHEDULES: dict[str, Callable[[int], float]] = {
+    "decay": lambda k: 1 - k / STEPS,
+    "constant": lambda k: 1.0,
+    "one step ahead": lambda k: 1 - (k + 1) / STEPS,
+}
+
+
 @functools.cache
-def _qat_code_changes(seed: int, decay: bool) -> tuple[int, ...]:
+def _qat_code_changes(seed: int, schedule: str) -> tuple[int, ...]:
     """Codes changed at each of the 88 steps of 2-bit QAT from network ``seed``, momentum 0.9, minibatches
-    of 64 shuffled with ``seed``; lr 0.01 constant, or 0.01 * (1 - k/88) at step k if ``decay``.
+    of 64 shuffled with ``seed``; lr 0.01 * SCHEDULES[schedule](k) at step k.
     Written independently of the lesson's loop: the lr is set by hand before every step."""
+    factor = SCHEDULES[schedule]
     start, data = _lesson_network(seed)
     with _float64():
         net = quantization.to_quant_linear(start, bits=2)
@@ -273,7 +298,7 @@ def _qat_code_changes(seed: int, decay: bool) -> tuple[int, ...]:
             perm = torch.randperm(n, generator=gen)
             for first in range(0, n, 64):
                 idx = perm[first:first + 64]
-                opt.param_groups[0]["lr"] = 0.01 * (1 - step / STEPS) if decay else 0.01
+                opt.param_groups[0]["lr"] = 0.01 * factor(step)
                 opt.zero_grad()
                 nn.functional.cross_entropy(net(data.X_train[idx]), data.y_train[idx]).backward()
                 opt.step()
@@ -310,8 +335,8 @@ def decayed_lr_flips(decayed_per_step: object, seed: object = 0) -> None:
     nonzero = counts[counts > 0]
     if nonzero.size and np.all(nonzero % 100 == 0):
         raise NotYet("your values look like percentages. Hint: pass fractions in [0, 1], not 100 times them.")
-    decayed = np.array(_qat_code_changes(seed_int, True))
-    constant = np.array(_qat_code_changes(seed_int, False))
+    decayed = np.array(_qat_code_changes(seed_int, "decay"))
+    constant = np.array(_qat_code_changes(seed_int, "constant"))
     if not np.array_equal(counts, decayed):
         first = int(np.flatnonzero(counts != decayed)[0])
         where = (f"at step {first} (of 0..{STEPS - 1}) your run changes {counts[first]} codes, the check's "
@@ -319,14 +344,18 @@ def decayed_lr_flips(decayed_per_step: object, seed: object = 0) -> None:
         if np.array_equal(counts, constant):
             raise NotYet(f"these are the code changes of the constant-η run of seed {seed_int} ({where}). "
                          "Hint: let step k use η_k = 0.01 * (1 - k/88).")
+        if np.array_equal(counts, _qat_code_changes(seed_int, "one step ahead")):
+            raise NotYet(f"your learning rate is one step ahead ({where}): step k used "
+                         "η = 0.01 * (1 - (k+1)/88), so step 0 already used 0.01 * 87/88. Hint: step 0 uses "
+                         "η_0 = 0.01 itself (the factor is 1 - k/88, not 1 - (k+1)/88): call sched.step() "
+                         "after opt.step(), not before it.")
         if first < SAME_START:
-            raise NotYet(f"your run differs from seed {seed_int}'s already on its first steps ({where}), "
-                         "where η is still about 0.01, so the decay is not what differs. Hint: check, in "
+            raise NotYet(f"your run differs from seed {seed_int}'s already on its first steps ({where}); "
+                         f"on the first {SAME_START} steps the check's decayed run changes the same codes as "
+                         "its constant-η run, so the size of the decay is not what differs. Hint: check, in "
                          "this order, the momentum (β = 0.9: with β = 0 the runs part at step 1), the start "
                          "network and the seed (models[seed], `model` for seed 0, minibatches from "
-                         "torch.Generator().manual_seed(seed), and that seed passed here), 2 bits, and "
-                         "that step k = 0 uses η_0 = 0.01 itself (the factor is 1 - k/88, not "
-                         "1 - (k+1)/88).")
+                         "torch.Generator().manual_seed(seed), and that seed passed here), and 2 bits.")
         if np.array_equal(counts[:STEPS_PER_EPOCH], constant[:STEPS_PER_EPOCH]):
             raise NotYet(f"your first epoch is the constant-η run's: your η did not fall within it "
                          f"({where}). Hint: step the scheduler after every optimizer step, not once per "

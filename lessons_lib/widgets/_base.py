@@ -233,14 +233,21 @@ class CourseWidget(anywidget.AnyWidget):
         raise NotImplementedError
 
     def png(self) -> bytes:
-        """The static picture as PNG bytes (matplotlib's Agg, not pyplot: no figure is left open)."""
+        """The static picture as PNG bytes at twice its shown size ("retina": the figure's own
+        ``dpi`` sets the shown width, the PNG holds 2x the pixels; matplotlib's Agg, not pyplot,
+        so no figure is left open)."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         fig = self.static_figure()
-        canvas = FigureCanvasAgg(fig)
+        FigureCanvasAgg(fig)
         buf = io.BytesIO()
-        canvas.print_png(buf)
+        fig.savefig(buf, format="png", dpi=2 * fig.dpi)
         return buf.getvalue()
+
+    @staticmethod
+    def shown_width(png: bytes) -> int:
+        """The width in CSS pixels at which a picture from :meth:`png` is shown: half its pixels."""
+        return int.from_bytes(png[16:20], "big") // 2
 
     def saved_state(self) -> dict:
         """The synced state as the browser's model receives it, for a page without a kernel.
@@ -261,7 +268,9 @@ class CourseWidget(anywidget.AnyWidget):
         with its SHA-256) and a module script (``_PAGE_LOADER``) that swaps the picture for the
         figure. The same state gives the same bytes: sorted JSON, no ids, gzip without a time.
         """
-        png = base64.b64encode(self.png() if png is None else png).decode("ascii")
+        png = self.png() if png is None else png
+        width = self.shown_width(png)
+        png = base64.b64encode(png).decode("ascii")
         digest, module = _module_payload(self._esm)
         state = json.dumps(self.saved_state(), sort_keys=True, separators=(",", ":"), allow_nan=False)
         state = state.replace("<", "\\u003c")  # no "</script>" inside the script element
@@ -270,7 +279,7 @@ class CourseWidget(anywidget.AnyWidget):
         return (
             '<div class="lessons-widget">\n'
             f'<img class="lessons-widget-picture" src="data:image/png;base64,{png}" alt="{alt}" '
-            'style="max-width:100%;height:auto">\n'
+            f'width="{width}" style="max-width:100%;height:auto">\n'
             f'<script class="lessons-widget-state" type="application/json">{state}</script>\n'
             f'<script class="lessons-widget-module" data-sha256="{digest}" type="text/plain">'
             f'{module}</script>\n'
@@ -285,6 +294,8 @@ class CourseWidget(anywidget.AnyWidget):
         data = dict(data)
         data["text/html"] = self.static_html(png)
         data["image/png"] = base64.b64encode(png).decode("ascii")
+        metadata = dict(metadata)
+        metadata["image/png"] = {"width": self.shown_width(png)}
         data["text/plain"] = f"<{self._description}: run the notebook to use the controls>"
         return data, metadata
 

@@ -1619,7 +1619,7 @@ function paintRateMap(ctx, panel, mu, L, n, kappa) {
   const [lrO, betaO] = optimalMomentum(mu, L), [lrG] = optimalGd(mu, L);
   marker(ctx, "diamond", panel.px(lrG), panel.py(0.0), 11, COLORS.blue);
   marker(ctx, "star", panel.px(lrO), panel.py(betaO), 19, COLORS.yellow);
-  drawAxes(ctx, panel, { xlabel: "learning rate lr\u00b7L  (L = 1, so this is lr)", ylabel: "momentum \u03b2",
+  drawAxes(ctx, panel, { xlabel: "learning rate \u03b7\u00b7L  (L = 1, so this is \u03b7)", ylabel: "momentum \u03b2",
     title: `momentum's rate \u03c1, eigenvalues in [1/\u03ba, 1], \u03ba = ${formatG(kappa, 4)}` });
   // the colour bar
   const bx = panel.rect.x + panel.rect.w + 14, by = panel.rect.y, bh = panel.rect.h;
@@ -1644,7 +1644,7 @@ function rateMapLegend(ctx, x, y, width) {
   const items = [
     ["critical damping \u03bb = \u03bc", lineSample("#fff", [6, 4], 1.6)],
     ["critical damping \u03bb = L", lineSample("#fff", [2, 3], 1.6)],
-    ["lr\u00b7L = 2 + 2\u03b2 (divergence edge)", lineSample("#000")],
+    ["\u03b7\u00b7L = 2 + 2\u03b2 (divergence edge)", lineSample("#000")],
     ["best GD (\u03b2 = 0)", (c, px, py) => marker(c, "diamond", px, py, 10, COLORS.blue)],
     ["optimum", (c, px, py) => marker(c, "star", px, py, 14, COLORS.yellow)],
     ["selected", (c, px, py) => marker(c, "circle", px, py, 10, "#fff", COLORS.vermillion, 2.5)],

@@ -393,7 +393,7 @@ class RateMap(CourseWidget):
         norm = FuncNorm((lambda r: -np.log10(1.0 - np.clip(r, 0.0, BETA_MAX)),
                          lambda v: 1.0 - 10.0 ** (-v)), vmin=0.0, vmax=BETA_MAX)
         lr_grid, beta_grid = grid_axes(min(self.grid, 200))
-        ax_map.imshow(rate_image(lr_grid, beta_grid, self.mu, self.L), origin="lower",
+        image = ax_map.imshow(rate_image(lr_grid, beta_grid, self.mu, self.L), origin="lower",
                       extent=(0.0, LR_MAX, 0.0, 1.0), aspect="auto", interpolation="nearest",
                       cmap=cmap, norm=norm)
         beta = np.linspace(0.0, 1.0, 201)
@@ -403,7 +403,9 @@ class RateMap(CourseWidget):
                     markeredgecolor=plotting.METHOD_COLORS["momentum"], markeredgewidth=2.5, markersize=10)
         ax_map.set_xlim(0.0, LR_MAX)
         ax_map.set_ylim(0.0, 1.0)
-        ax_map.set_xlabel("learning rate lr·L")
+        bar = fig.colorbar(image, ax=ax_map, fraction=0.05, pad=0.02)
+        bar.set_label("rate ρ (grey: ρ ≥ 1, diverges)")
+        ax_map.set_xlabel("learning rate η·L  (L = 1, so this is η)")
         ax_map.set_ylabel("momentum β")
         ax_map.set_title(f"momentum's rate ρ, κ = {self.kappa:.4g} (grey: diverges)", fontsize=10)
         plotting.contour(ax_path, self.surface, n_levels=15, grid=120)
@@ -416,6 +418,7 @@ class RateMap(CourseWidget):
                         label="ρ^k ‖x_0‖ (theory)")
         ax_err.set_ylim(1e-10 * errors[0], 1e4 * errors[0])
         ax_err.set_xlabel("step k")
+        ax_err.set_ylabel("error ‖x_k‖")
         ax_err.legend(loc="upper right", fontsize=8)
         fig.tight_layout()
         return fig

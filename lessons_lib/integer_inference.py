@@ -1,0 +1,458 @@
+"""Integer-only inference: int8 weights and activations, int32 accumulators, fixed-point requantization.
+
+Static post-training quantization of a whole network (Jacob et al., CVPR 2018; gemmlowp). Each
+activation tensor has an affine ``n``-bit code ``q`` with scale ``s`` and zero point ``z``
+(``x ~ s (q - z)``, codes in ``[0, 2^n - 1]``, stored as uint8), fixed beforehand by an
+observer (:mod:`lessons_lib.observers`); weights are symmetric int8 per output channel
+(``w ~ s_w[j] q_w``, lesson 06). A layer ``y = W x + b`` becomes, in integers only::
+
+    acc[j] = sum_k q_w[j, k] * q_x[k]  +  b_q[j]                       (int8 x uint8 -> int32)
+    b_q[j] = round(b[j] / (s_w[j] s_x))  -  z_x * sum_k q_w[j, k]       (int32, at scale s_w[j] s_x)
+    q_y[j] = clamp(round(acc[j] * M[j]) + z_y, q_min, 2^n - 1),   M[j] = s_w[j] s_x / s_y
+
+The real multiplier ``M`` is stored as an integer ``m0`` in ``[2^30, 2^31)`` and a right
+shift: ``M ~ m0 / 2^shift`` (:func:`quantize_multiplier`), and ``round(acc * M)`` is computed
+as ``(acc * m0 + 2^(shift - 1)) >> shift`` in int64 (:func:`requantize`; rounding half up).
+A ReLU costs nothing: it is the clamp at ``q_min = z_y`` (the code of the real 0). Max
+pooling commutes with the increasing map from values to codes, so it runs on the codes.
+
+:func:`convert` turns a float ``nn.Sequential`` of Linear, Conv2d (stride 1), ReLU,
+MaxPool2d, Flatten and :class:`lessons_lib.models.ToImage` into an :class:`IntegerNetwork`
+whose :meth:`IntegerNetwork.forward_codes` is the integer-only reference that the lesson's own
+code is checked against, bit for bit. BatchNorm must be folded first
+(:func:`lessons_lib.folding.fold_batchnorms`).
+
+The int8 matrix product is ``torch._int_mm`` (uint8 or int8 by int8, int32 result), which runs
+on the CPU in the pinned torch 2.13 (given row-major operands: see :func:`_dense`); the
+convolution is the same product over im2col patches (``torch.nn.functional.unfold`` is not
+implemented for uint8 in torch 2.13).
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from lessons_lib import _validate, quantization
+from lessons_lib.models import ToImage
+from lessons_lib.observers import make_observer
+
+__all__ = [
+    "quantize_multiplier",
+    "requantize",
+    "int_matmul",
+    "linear_int",
+    "conv2d_int",
+    "IntegerLayer",
+    "IntegerNetwork",
+    "convert",
+]
+
+INT32_MAX = 2**31 - 1
+
+
+def quantize_multiplier(M: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Write each real ``M`` in ``(0, 2^30)`` as ``m0 / 2^shift``, ``m0`` an integer in ``[2^30, 2^31)``.
+
+    ``M = f * 2^e`` with ``f`` in ``[0.5, 1)`` (``math.frexp``); ``m0 = round(f * 2^31)``
+    (``2^31`` is renormalised to ``2^30``, one shift less) and ``shift = 31 - e >= 1``.
+    The relative error ``|m0 / 2^shift - M| / M`` is at most ``2^-31``.
+
+    Returns int64 arrays ``(m0, shift)`` of ``M``'s shape.
+    """
+    arr = _validate.in_range(M, "M", 0.0, 2.0**30, low_open=True, high_open=True)
+    m0 = np.empty(arr.shape, dtype=np.int64)
+    shift = np.empty(arr.shape, dtype=np.int64)
+    for i, value in np.ndenumerate(arr):
+        f, e = math.frexp(float(value))
+        m = round(f * 2**31)
+        if m == 2**31:
+            m, e = 2**30, e + 1
+        m0[i], shift[i] = m, 31 - e
+    return m0, shift
+
+
+def requantize(
+    acc: torch.Tensor, m0: Any, shift: Any, zero_point: int, q_min: int, q_max: int
+) -> torch.Tensor:
+    """``clamp((acc * m0 + 2^(shift - 1)) >> shift + zero_point, q_min, q_max)`` in int64.
+
+    Parameters
+    ----------
+    acc : integer tensor (int32 accumulators), any shape ``(..., channels)``
+    m0, shift : integers (or int64 tensors/arrays of shape ``(channels,)``) from
+        :func:`quantize_multiplier`
+    zero_point, q_min, q_max : ints, ``q_min <= q_max``
+
+    Returns an int64 tensor of ``acc``'s shape.
+    """
+    if not isinstance(acc, torch.Tensor) or acc.is_floating_point() or acc.is_complex():
+        raise TypeError(f"acc must be an integer torch tensor; got {type(acc).__name__}")
+    m0 = torch.as_tensor(np.asarray(m0, dtype=np.int64))
+    shift = torch.as_tensor(np.asarray(shift, dtype=np.int64))
+    if torch.any(shift < 1):
+        raise ValueError(f"shift must be >= 1; got {shift.min().item()}")
+    if torch.any((m0 <= 0) | (m0 > INT32_MAX)):
+        raise ValueError("m0 must hold integers in [1, 2^31 - 1]")
+    q_min = _validate.integer(q_min, "q_min")
+    q_max = _validate.integer(q_max, "q_max", q_min)
+    zero_point = _validate.integer(zero_point, "zero_point")
+    y = acc.to(torch.int64) * m0 + (torch.ones_like(shift) << (shift - 1))
+    return ((y >> shift) + zero_point).clamp(q_min, q_max)
+
+
+def _check_codes(x: object, name: str, dtypes: tuple[torch.dtype, ...]) -> torch.Tensor:
+    if not isinstance(x, torch.Tensor) or x.dtype not in dtypes:
+        names = " or ".join(str(d).replace("torch.", "") for d in dtypes)
+        got = x.dtype if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"{name} must be a torch tensor of dtype {names}; got {got}")
+    return x
+
+
+def _dense(t: torch.Tensor) -> torch.Tensor:
+    """``t`` itself if its strides are the row-major ones, else a row-major copy.
+
+    ``torch._int_mm`` on the CPU (torch 2.13) reads a matrix with a dimension of size 1 by its
+    strides and gets it wrong when they are not the row-major ones: an ``(n, 1)`` weight
+    transposed to ``(1, n)`` has strides ``(1, 1)``, counts as contiguous, and gives wrong
+    sums. Lesson 10 shows it.
+    """
+    rows, cols = t.shape
+    if t.stride() == (cols, 1) or (t.stride() == (1, rows) and rows > 1 and cols > 1):
+        return t  # row-major, or a plain transpose of a row-major matrix (handled correctly)
+    return torch.empty((rows, cols), dtype=t.dtype).copy_(t)
+
+
+def int_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+    """``a @ b`` with int32 sums: ``a`` uint8 or int8 ``(m, k)``, ``b`` int8 ``(k, n)`` -> int32 ``(m, n)``.
+
+    ``torch._int_mm`` on the CPU (exact: no product or sum is rounded while ``k * 255 * 128 < 2^31``).
+    """
+    a = _check_codes(a, "a", (torch.uint8, torch.int8))
+    b = _check_codes(b, "b", (torch.int8,))
+    if a.dim() != 2 or b.dim() != 2 or a.shape[1] != b.shape[0]:
+        raise ValueError(
+            f"a and b must be matrices (m, k) and (k, n); got {tuple(a.shape)} and {tuple(b.shape)}"
+        )
+    return torch._int_mm(_dense(a), _dense(b))
+
+
+def linear_int(x_q: torch.Tensor, w_q: torch.Tensor, b_q: torch.Tensor) -> torch.Tensor:
+    """int32 accumulators ``x_q @ w_q.T + b_q``.
+
+    ``x_q`` uint8 ``(n, in)``, ``w_q`` int8 ``(out, in)``, ``b_q`` int32 ``(out,)``;
+    returns int32 ``(n, out)``.
+    """
+    x_q = _check_codes(x_q, "x_q", (torch.uint8, torch.int8))
+    w_q = _check_codes(w_q, "w_q", (torch.int8,))
+    b_q = _check_codes(b_q, "b_q", (torch.int32,))
+    if x_q.dim() != 2 or w_q.dim() != 2 or x_q.shape[1] != w_q.shape[1]:
+        raise ValueError(
+            f"x_q and w_q must be (n, in) and (out, in); got {tuple(x_q.shape)} and {tuple(w_q.shape)}"
+        )
+    acc = torch._int_mm(_dense(x_q), _dense(w_q.t()))
+    if b_q.shape != (acc.shape[1],):
+        raise ValueError(f"b_q must have shape ({acc.shape[1]},); got {tuple(b_q.shape)}")
+    return acc + b_q
+
+
+def _im2col(x_q: torch.Tensor, kh: int, kw: int, padding: int, pad_value: int) -> torch.Tensor:
+    """Patches ``(n * h_out * w_out, c * kh * kw)`` of ``x_q`` ``(n, c, h, w)``, stride 1."""
+    n, c, h, w = x_q.shape
+    xp = F.pad(x_q, (padding,) * 4, value=pad_value) if padding else x_q
+    h_out, w_out = h + 2 * padding - kh + 1, w + 2 * padding - kw + 1
+    patches = torch.stack(
+        [xp[:, :, i : i + h_out, j : j + w_out] for i in range(kh) for j in range(kw)], dim=2
+    )
+    return patches.permute(0, 3, 4, 1, 2).reshape(n * h_out * w_out, c * kh * kw)
+
+
+def conv2d_int(
+    x_q: torch.Tensor, w_q: torch.Tensor, b_q: torch.Tensor, padding: int = 0, pad_value: int = 0
+) -> torch.Tensor:
+    """int32 accumulators of a stride-1 convolution: ``x_q`` uint8 ``(n, c, h, w)``, ``w_q`` int8
+    ``(o, c, kh, kw)``, ``b_q`` int32 ``(o,)``; the border is padded with the code ``pad_value``
+    (the input's zero point: the code of the real 0). Returns int32 ``(n, o, h_out, w_out)``."""
+    x_q = _check_codes(x_q, "x_q", (torch.uint8,))
+    w_q = _check_codes(w_q, "w_q", (torch.int8,))
+    b_q = _check_codes(b_q, "b_q", (torch.int32,))
+    if x_q.dim() != 4 or w_q.dim() != 4 or x_q.shape[1] != w_q.shape[1]:
+        raise ValueError(
+            f"x_q and w_q must be (n, c, h, w) and (o, c, kh, kw) with the same c; "
+            f"got {tuple(x_q.shape)} and {tuple(w_q.shape)}"
+        )
+    padding = _validate.integer(padding, "padding", 0, 16)
+    pad_value = _validate.integer(pad_value, "pad_value", 0, 255)
+    o, _, kh, kw = w_q.shape
+    n, _, h, w = x_q.shape
+    h_out, w_out = h + 2 * padding - kh + 1, w + 2 * padding - kw + 1
+    if h_out < 1 or w_out < 1:
+        raise ValueError(
+            f"x_q must be at least as large as the kernel; got {tuple(x_q.shape)} and {tuple(w_q.shape)}"
+        )
+    if b_q.shape != (o,):
+        raise ValueError(f"b_q must have shape ({o},); got {tuple(b_q.shape)}")
+    patches = _dense(_im2col(x_q, kh, kw, padding, pad_value))
+    acc = torch._int_mm(patches, _dense(w_q.reshape(o, -1).t())) + b_q
+    return acc.reshape(n, h_out, w_out, o).permute(0, 3, 1, 2)
+
+
+@dataclass
+class IntegerLayer:
+    """One Linear or Conv2d layer in integers, with its requantization (and ReLU as a clamp).
+
+    Attributes
+    ----------
+    kind : "linear" or "conv"
+    w_q : int8 weight codes ``(out, in)`` or ``(out, c, kh, kw)``
+    b_q : int32 ``(out,)``, the bias at scale ``s_w s_x`` minus ``z_x * sum(w_q)`` per channel
+    m0, shift : int64 ``(out,)``, ``M = s_w s_x / s_y ~ m0 / 2^shift``
+    zero_point : ``z_y``; q_min, q_max : the clamp (``q_min = z_y`` when a ReLU follows)
+    padding, pad_value : for a convolution (``pad_value = z_x``)
+    scale_w : float64 ``(out,)``; scale_in, scale_out : ``s_x``, ``s_y``
+    """
+
+    kind: str
+    w_q: torch.Tensor
+    b_q: torch.Tensor
+    m0: torch.Tensor
+    shift: torch.Tensor
+    zero_point: int
+    q_min: int
+    q_max: int
+    scale_w: torch.Tensor
+    scale_in: float
+    scale_out: float
+    padding: int = 0
+    pad_value: int = 0
+    _w_t: torch.Tensor = field(init=False, repr=False)
+    _bias_term: torch.Tensor = field(init=False, repr=False)
+
+    def __post_init__(self) -> None:
+        self._w_t = _dense(self.w_q.reshape(self.w_q.shape[0], -1).t())
+        rounding = torch.ones_like(self.shift) << (self.shift - 1)
+        self._bias_term = self.b_q.to(torch.int64) * self.m0 + rounding  # folded: (acc + b) m0 + r
+
+    def accumulate(self, x_q: torch.Tensor) -> torch.Tensor:
+        """int32 accumulators (bias included), ``(n, out)`` or ``(n, out, h, w)``."""
+        if self.kind == "linear":
+            return linear_int(x_q, self.w_q, self.b_q)
+        return conv2d_int(x_q, self.w_q, self.b_q, self.padding, self.pad_value)
+
+    def __call__(self, x_q: torch.Tensor) -> torch.Tensor:
+        """Output codes (uint8) for input codes ``x_q`` (uint8): product, requantization, clamp."""
+        if self.kind == "linear":
+            acc = torch._int_mm(_dense(x_q), self._w_t)
+        else:
+            n, _, h, w = x_q.shape
+            kh, kw = self.w_q.shape[2:]
+            acc = torch._int_mm(_dense(_im2col(x_q, kh, kw, self.padding, self.pad_value)), self._w_t)
+        y = torch.addcmul(self._bias_term, acc.to(torch.int64), self.m0).bitwise_right_shift_(self.shift)
+        if self.zero_point:
+            y.add_(self.zero_point)
+        out = y.clamp_(self.q_min, self.q_max).to(torch.uint8)
+        if self.kind == "conv":
+            h_out = h + 2 * self.padding - kh + 1
+            w_out = w + 2 * self.padding - kw + 1
+            out = out.reshape(n, h_out, w_out, -1).permute(0, 3, 1, 2).contiguous()
+        return out
+
+
+@dataclass
+class IntegerNetwork:
+    """A network that computes with integers only, between one quantization of its input and
+    one dequantization of its output.
+
+    ``steps`` holds :class:`IntegerLayer` objects and the shape steps ``("image",)``,
+    ``("flatten",)`` and ``("maxpool", k)``. Activation codes are uint8 in ``[0, 2^bits - 1]``.
+    """
+
+    input_scale: float
+    input_zero_point: int
+    steps: list[Any]
+    bits: int = 8
+
+    @property
+    def layers(self) -> list[IntegerLayer]:
+        return [s for s in self.steps if isinstance(s, IntegerLayer)]
+
+    @property
+    def output_scale(self) -> float:
+        return self.layers[-1].scale_out
+
+    @property
+    def output_zero_point(self) -> int:
+        return self.layers[-1].zero_point
+
+    def quantize_input(self, X: torch.Tensor) -> torch.Tensor:
+        """``clamp(round(X / s_x) + z_x, 0, 2^bits - 1)`` as uint8 (the one float step at the entrance)."""
+        if not isinstance(X, torch.Tensor) or not X.is_floating_point():
+            raise TypeError(f"X must be a floating torch tensor; got {type(X).__name__}")
+        q = torch.round(X.to(torch.float64) / self.input_scale) + self.input_zero_point
+        return q.clamp(0, 2**self.bits - 1).to(torch.uint8)
+
+    def forward_codes(self, x_q: torch.Tensor) -> torch.Tensor:
+        """Output codes (uint8 ``(n, classes)``) from input codes: integers only."""
+        a = _check_codes(x_q, "x_q", (torch.uint8,))
+        for step in self.steps:
+            if isinstance(step, IntegerLayer):
+                a = step(a)
+            elif step[0] == "image":
+                a = a.reshape(-1, 1, 8, 8)
+            elif step[0] == "flatten":
+                a = a.reshape(a.shape[0], -1)
+            else:
+                a = F.max_pool2d(a, step[1])
+        return a
+
+    def logits(self, X: torch.Tensor) -> torch.Tensor:
+        """Dequantized output ``s_y (q_y - z_y)`` (float64) for float input ``X``."""
+        codes = self.forward_codes(self.quantize_input(X))
+        return self.output_scale * (codes.to(torch.float64) - self.output_zero_point)
+
+    def predict(self, X: torch.Tensor) -> torch.Tensor:
+        """Class of the largest output code (ties: the first), int64 ``(n,)``."""
+        return self.forward_codes(self.quantize_input(X)).argmax(dim=1)
+
+    def accuracy(self, X: torch.Tensor, y: torch.Tensor) -> float:
+        """Fraction of rows whose predicted class is ``y``."""
+        return int((self.predict(X) == y).sum()) / len(y)
+
+    def nbytes(self) -> int:
+        """Bytes of the integer parameters: int8 weights, int32 biases, int32 m0 and one byte per shift."""
+        return sum(L.w_q.numel() + 4 * L.b_q.numel() + 5 * L.m0.numel() for L in self.layers)
+
+
+def _integer_layer(
+    module: nn.Module, s_x: float, z_x: int, s_y: float, z_y: int, relu: bool, bits: int, weight_bits: int
+) -> IntegerLayer:
+    w = module.weight.detach().to(torch.float64)
+    w_q, s_w, _ = quantization.quantize(w, weight_bits, symmetric=True, axis=0)
+    s_w = s_w.reshape(-1)
+    b = (
+        module.bias.detach().to(torch.float64)
+        if module.bias is not None
+        else torch.zeros(w.shape[0], dtype=torch.float64)
+    )
+    b_q = torch.round(b / (s_w * s_x)).to(torch.int64) - z_x * w_q.reshape(w.shape[0], -1).sum(dim=1).to(
+        torch.int64
+    )
+    if torch.any(b_q.abs() > INT32_MAX):
+        raise ValueError(
+            "model has a bias too large for int32 at scale s_w * s_x; its layers must be calibrated"
+        )
+    m0, shift = quantize_multiplier((s_w * s_x / s_y).numpy())
+    conv = isinstance(module, nn.Conv2d)
+    return IntegerLayer(
+        kind="conv" if conv else "linear",
+        w_q=w_q.to(torch.int8),
+        b_q=b_q.to(torch.int32),
+        m0=torch.from_numpy(m0),
+        shift=torch.from_numpy(shift),
+        zero_point=z_y,
+        q_min=z_y if relu else 0,
+        q_max=2**bits - 1,
+        scale_w=s_w,
+        scale_in=s_x,
+        scale_out=s_y,
+        padding=int(module.padding[0]) if conv else 0,
+        pad_value=z_x if conv else 0,
+    )
+
+
+def _check_conv(m: nn.Conv2d) -> None:
+    if (
+        m.stride != (1, 1)
+        or m.dilation != (1, 1)
+        or m.groups != 1
+        or m.padding_mode != "zeros"
+        or isinstance(m.padding, str)
+        or m.padding[0] != m.padding[1]
+    ):
+        raise ValueError(
+            "model must hold Conv2d layers with stride 1, dilation 1, groups 1 and equal "
+            f"zero padding on every side; got {m}"
+        )
+
+
+@torch.no_grad()
+def convert(
+    model: nn.Module,
+    X_calibration: torch.Tensor,
+    observer: str = "minmax",
+    percentile: float = 99.99,
+    bits: int = 8,
+    weight_bits: int = 8,
+) -> IntegerNetwork:
+    """Static post-training quantization of ``model`` into an :class:`IntegerNetwork`.
+
+    Parameters
+    ----------
+    model : ``nn.Sequential`` of Linear, Conv2d (stride 1), ReLU (after a Linear or Conv2d),
+        MaxPool2d (kernel = stride, no padding), Flatten and ToImage; no BatchNorm (fold it first)
+    X_calibration : float tensor ``(n, 64)`` of inputs from the training part; every
+        activation's range is observed on it (the network runs in float64)
+    observer : ``"minmax"`` or ``"percentile"`` (:mod:`lessons_lib.observers`)
+    percentile : float in (50, 100], for the percentile observer
+    bits : int in [2, 8], bits of the activation codes (stored as uint8)
+    weight_bits : int in [2, 8], bits of the symmetric per-channel weight codes (int8)
+    """
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(f"model must be an nn.Sequential; got {type(model).__name__}")
+    if not isinstance(X_calibration, torch.Tensor) or not X_calibration.is_floating_point():
+        raise TypeError(f"X_calibration must be a floating torch tensor; got {type(X_calibration).__name__}")
+    _validate.finite(X_calibration.detach().cpu().to(torch.float64).numpy(), "X_calibration")
+    bits = _validate.integer(bits, "bits", 2, 8)
+    weight_bits = _validate.integer(weight_bits, "weight_bits", 2, 8)
+    make_observer(observer, percentile)  # validates both
+    net = copy.deepcopy(model).to(torch.float64).eval()
+    mods = list(net)
+    x = X_calibration.detach().to(torch.float64)
+    s_x, z_x = make_observer(observer, percentile).update(x).qparams(bits)
+    network = IntegerNetwork(s_x, z_x, [], bits)
+    i = 0
+    while i < len(mods):
+        m = mods[i]
+        if isinstance(m, ToImage):
+            network.steps.append(("image",))
+        elif isinstance(m, nn.Flatten):
+            network.steps.append(("flatten",))
+        elif isinstance(m, nn.MaxPool2d):
+            k = m.kernel_size if isinstance(m.kernel_size, int) else m.kernel_size[0]
+            stride = m.stride if isinstance(m.stride, int) else m.stride[0]
+            if stride != k or m.padding not in (0, (0, 0)) or m.dilation not in (1, (1, 1)):
+                raise ValueError(f"model must hold MaxPool2d with stride = kernel and no padding; got {m}")
+            network.steps.append(("maxpool", k))
+        elif isinstance(m, nn.Linear | nn.Conv2d):
+            if isinstance(m, nn.Conv2d):
+                _check_conv(m)
+            y = m(x)
+            relu = i + 1 < len(mods) and isinstance(mods[i + 1], nn.ReLU)
+            if relu:
+                y = mods[i + 1](y)
+            s_y, z_y = make_observer(observer, percentile).update(y).qparams(bits)
+            network.steps.append(_integer_layer(m, s_x, z_x, s_y, z_y, relu, bits, weight_bits))
+            x, s_x, z_x = y, s_y, z_y
+            i += 2 if relu else 1
+            continue
+        elif isinstance(m, nn.modules.batchnorm._BatchNorm):
+            raise ValueError(
+                "model must have its BatchNorm folded first: lessons_lib.folding.fold_batchnorms(model)"
+            )
+        else:
+            raise ValueError(
+                f"model must hold only Linear, Conv2d, ReLU after them, MaxPool2d, Flatten and "
+                f"ToImage; got {type(m).__name__} at position {i}"
+            )
+        x = m(x)
+        i += 1
+    if not network.layers:
+        raise ValueError("model must hold at least one Linear or Conv2d layer")
+    return network

@@ -1,0 +1,180 @@
+"""Table tests for lessons_lib.checks.integer_inference (lesson 10): right answers (and their rounded
+forms) pass, the usual wrong ones fail with a message naming the slip (NotYet), never a traceback."""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pytest
+import torch
+from check_tables import fails, passes
+from torch import nn
+
+from lessons_lib import integer_inference
+from lessons_lib.checks import integer_inference as check
+from lessons_lib.models import mlp
+from lessons_lib.splits import load_digits_splits
+from lessons_lib.training import train
+
+# ---------------------------------------------------------------- exercise 1: the int32 bias
+
+
+@pytest.mark.parametrize("answer", [12750, 12750.0, np.int64(12750), torch.tensor(12750)])
+def test_bias_code_right(answer, capsys):
+    passes(check.bias_code, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    (50, "weights' scale alone"),
+    (128, "input's scale alone"),
+    (127, "input's scale alone"),
+    (12750.4, "not an integer"),
+    (12751, "too large"),
+    ("12750", "remove the quotes"),
+    (None, "No answer yet"),
+    (True, "boolean"),
+])
+def test_bias_code_wrong(answer, message):
+    fails(check.bias_code, answer, match=message)
+
+
+# ---------------------------------------------------------------- exercise 2: m0 and the shift
+
+M0, SHIFT = (int(v) for v in integer_inference.quantize_multiplier(0.0123))
+
+
+@pytest.mark.parametrize("answer", [(M0, SHIFT), (float(M0), float(SHIFT)), (np.int64(M0), np.int32(SHIFT))])
+def test_multiplier_right(answer, capsys):
+    out = passes(check.multiplier, *answer, capsys=capsys)
+    assert str(M0) in out
+
+
+def test_multiplier_is_what_the_lesson_says():
+    assert (M0, SHIFT) == (1690499128, 37) and 2**30 <= M0 < 2**31
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    ((M0, -SHIFT), "wrong sign"),
+    ((round(0.0123 * 2**31), 31), "below 2\\^30"),
+    ((M0 + 1, SHIFT), "round to the nearest"),
+    ((2 * M0, SHIFT + 1), "outside \\[2\\^30, 2\\^31\\)"),
+    ((M0, SHIFT + 1), "not M"),
+    ((M0 + 0.5, SHIFT), "must be integers"),
+    ((None, SHIFT), "No answer yet"),
+])
+def test_multiplier_wrong(answer, message):
+    fails(check.multiplier, *answer, match=message)
+
+
+# ---------------------------------------------------------------- exercise 3: BatchNorm folded into Linear
+
+
+def fold_right(linear, bn):
+    factor = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    out = copy.deepcopy(linear)
+    with torch.no_grad():
+        out.weight.mul_(factor[:, None])
+        out.bias.copy_((linear.bias - bn.running_mean) * factor + bn.bias)
+    return out
+
+
+def fold_without_eps(linear, bn):
+    factor = bn.weight / torch.sqrt(bn.running_var)
+    out = copy.deepcopy(linear)
+    with torch.no_grad():
+        out.weight.mul_(factor[:, None])
+        out.bias.copy_((linear.bias - bn.running_mean) * factor + bn.bias)
+    return out
+
+
+def fold_by_variance(linear, bn):
+    factor = bn.weight / (bn.running_var + bn.eps)
+    out = copy.deepcopy(linear)
+    with torch.no_grad():
+        out.weight.mul_(factor[:, None])
+        out.bias.copy_((linear.bias - bn.running_mean) * factor + bn.bias)
+    return out
+
+
+def fold_forgetting_the_mean(linear, bn):
+    factor = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    out = copy.deepcopy(linear)
+    with torch.no_grad():
+        out.weight.mul_(factor[:, None])
+        out.bias.copy_(linear.bias * factor + bn.bias)
+    return out
+
+
+def fold_weights_only(linear, bn):
+    factor = bn.weight / torch.sqrt(bn.running_var + bn.eps)
+    out = copy.deepcopy(linear)
+    with torch.no_grad():
+        out.weight.mul_(factor[:, None])
+    return out
+
+
+def fold_returns_a_sequential(linear, bn):
+    return nn.Sequential(linear, bn)
+
+
+def fold_raises(linear, bn):
+    return linear.weight @ bn  # a TypeError: a slip in the student's code
+
+
+def test_fold_right(capsys):
+    passes(check.fold_linear_bn, fold_right, capsys=capsys)
+
+
+@pytest.mark.parametrize(("candidate", "message"), [
+    (fold_without_eps, "eps is missing"),
+    (fold_by_variance, "standard deviation"),
+    (fold_forgetting_the_mean, "running mean"),
+    (fold_weights_only, "differs from bn\\(linear\\(x\\)\\)"),
+    (fold_returns_a_sequential, "return an nn.Linear"),
+    (fold_raises, "raised TypeError"),
+    (42, "should be a function"),
+])
+def test_fold_wrong(candidate, message):
+    fails(check.fold_linear_bn, candidate, match=message)
+
+
+# ---------------------------------------------------------------- exercise 4: the observer at 4 bits
+
+
+@pytest.fixture(scope="module")
+def four_bit_setting():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        splits = load_digits_splits(seed=0, dtype=torch.float64)
+        nets = {}
+        for seed in range(2):
+            nets[seed] = mlp(hidden=(32, 16), seed=seed).double()
+            train(nets[seed], (splits.X_train, splits.y_train), epochs=6, lr=0.1, seed=seed, progress=False)
+        X_cal = splits.X_train[:256]
+        mean = {name: np.mean([integer_inference.convert(n, X_cal, observer=name, percentile=99.0, bits=4)
+                               .accuracy(splits.X_val, splits.y_val) for n in nets.values()])
+                for name in ("minmax", "percentile")}
+    finally:
+        torch.set_num_threads(threads)
+    assert mean["minmax"] != mean["percentile"]  # the table below needs a winner
+    best = max(mean, key=mean.get)
+    return nets, X_cal, splits, best, "minmax" if best == "percentile" else "percentile"
+
+
+def test_observer_right(four_bit_setting, capsys):
+    nets, X_cal, splits, best, _ = four_bit_setting
+    passes(check.observer_for_4_bits, best, nets, X_cal, splits, capsys=capsys)
+
+
+@pytest.mark.parametrize(("which", "message"), [
+    ("other", "not the better one"),
+    ("MinMax", "one of"),
+    (None, "No answer yet"),
+    (99.0, "one of"),
+])
+def test_observer_wrong(four_bit_setting, which, message):
+    nets, X_cal, splits, _, other = four_bit_setting
+    answer = other if which == "other" else which
+    fails(check.observer_for_4_bits, answer, nets, X_cal, splits, match=message)

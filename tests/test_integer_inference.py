@@ -1,0 +1,198 @@
+"""Tests of lessons_lib.integer_inference: the fixed-point multiplier, requantization, the int8
+products and convolutions, and the integer-only network against an independent NumPy reference."""
+
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from torch import nn
+from torch.nn import functional as F
+
+from lessons_lib import integer_inference as ii
+from lessons_lib.data import load_digits_split
+from lessons_lib.folding import fold_batchnorms
+from lessons_lib.models import mlp, small_cnn
+from lessons_lib.training import accuracy, train
+
+
+@given(M=st.floats(1e-12, 1e6, allow_nan=False, allow_infinity=False))
+def test_the_multiplier_is_an_integer_in_range_and_a_shift(M):
+    m0, shift = ii.quantize_multiplier(M)
+    m0, shift = int(m0), int(shift)
+    assert 2**30 <= m0 < 2**31 and shift >= 1
+    assert abs(Fraction(m0, 2**shift) - Fraction(M)) <= Fraction(M) * Fraction(1, 2**31)
+
+
+def test_the_multiplier_renormalises_when_f_rounds_up_to_one():
+    M = math.ldexp(1 - 2.0**-40, -5)  # f = 1 - 2^-40 rounds to 2^31
+    m0, shift = ii.quantize_multiplier(M)
+    assert (int(m0), int(shift)) == (2**30, 31 + 5 - 1)
+
+
+@given(
+    acc=st.lists(st.integers(-(2**31) + 1, 2**31 - 1), min_size=1, max_size=20),
+    M=st.floats(1e-9, 1.0),
+    z=st.integers(0, 255),
+)
+def test_requantize_is_round_half_up_of_acc_times_m0_over_two_to_the_shift(acc, M, z):
+    m0, shift = (int(v) for v in ii.quantize_multiplier(M))
+    got = ii.requantize(torch.tensor(acc, dtype=torch.int32), m0, shift, z, 0, 255)
+    want = [min(max(math.floor(Fraction(a * m0, 2**shift) + Fraction(1, 2)) + z, 0), 255) for a in acc]
+    assert got.dtype == torch.int64 and got.tolist() == want
+
+
+def test_requantize_per_channel():
+    acc = torch.tensor([[1000, -1000], [30000, 7]], dtype=torch.int32)
+    m0, shift = ii.quantize_multiplier(np.array([0.01, 0.5]))
+    got = ii.requantize(acc, m0, shift, 3, -128, 127)
+    assert got.tolist() == [[13, -128], [127, 7]]  # -500 + 3 clamped to -128
+
+
+@settings(max_examples=40)
+@given(m=st.integers(1, 40), k=st.integers(1, 70), n=st.integers(1, 30), seed=st.integers(0, 2**16),
+       signed=st.booleans())
+def test_int_matmul_is_exact(m, k, n, seed, signed):
+    """Also for transposed operands and a dimension of size 1 (torch._int_mm's stride trap)."""
+    gen = torch.Generator().manual_seed(seed)
+    a = (torch.randint(-128, 128, (m, k), generator=gen, dtype=torch.int8) if signed
+         else torch.randint(0, 256, (m, k), generator=gen, dtype=torch.uint8))
+    b = torch.randint(-128, 128, (k, n), generator=gen, dtype=torch.int8)
+    out = ii.int_matmul(a, b)
+    assert out.dtype == torch.int32 and torch.equal(out.long(), a.long() @ b.long())
+    b_t = b.t().contiguous().t()  # the same matrix stored column-major
+    assert torch.equal(ii.int_matmul(a, b_t).long(), a.long() @ b.long())
+    w = torch.randint(-128, 128, (n, k), generator=gen, dtype=torch.int8)
+    assert torch.equal(ii.linear_int(a, w, torch.zeros(n, dtype=torch.int32)).long(), a.long() @ w.long().t())
+
+
+@settings(max_examples=30)
+@given(c=st.integers(1, 4), o=st.integers(1, 5), size=st.integers(3, 9), k=st.sampled_from([1, 3]),
+       padding=st.integers(0, 2), pad_value=st.integers(0, 255), seed=st.integers(0, 2**16))
+def test_conv2d_int_equals_the_float64_convolution_of_the_codes(c, o, size, k, padding, pad_value, seed):
+    gen = torch.Generator().manual_seed(seed)
+    x = torch.randint(0, 256, (2, c, size, size), generator=gen, dtype=torch.uint8)
+    w = torch.randint(-127, 128, (o, c, k, k), generator=gen, dtype=torch.int8)
+    b = torch.randint(-10_000, 10_000, (o,), generator=gen, dtype=torch.int32)
+    got = ii.conv2d_int(x, w, b, padding=padding, pad_value=pad_value)
+    padded = F.pad(x.double(), (padding,) * 4, value=float(pad_value))
+    want = F.conv2d(padded, w.double()) + b.double()[:, None, None]
+    assert got.dtype == torch.int32 and torch.equal(got.double(), want)
+
+
+def _numpy_forward(inet: ii.IntegerNetwork, X: torch.Tensor) -> np.ndarray:
+    """An independent MLP reference in NumPy int64 (no torch._int_mm, no folded bias terms)."""
+    a = np.clip(np.round(X.numpy() / inet.input_scale) + inet.input_zero_point, 0, 255).astype(np.int64)
+    z_x = inet.input_zero_point
+    for L in inet.layers:
+        w = L.w_q.numpy().astype(np.int64)
+        b = np.round(L.b_q.numpy().astype(np.int64) + z_x * w.sum(axis=1))  # undo the zero-point correction
+        acc = (a - z_x) @ w.T + b
+        m0, shift = L.m0.numpy(), L.shift.numpy()
+        y = np.array([[(int(v) * int(m) + (1 << int(s - 1))) >> int(s) for v, m, s in zip(row, m0, shift,
+                                                                                           strict=True)]
+                      for row in acc])
+        a = np.clip(y + L.zero_point, L.q_min, L.q_max)
+        z_x = L.zero_point
+    return a
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_thread():
+    """Small matrices: one thread is fastest, and the machine may be shared."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits_split(seed=0, dtype=torch.float64)
+
+
+@pytest.fixture(scope="module")
+def trained_mlp(digits):
+    net = mlp(hidden=(32, 16), seed=1).double()
+    train(net, (digits.X_train, digits.y_train), epochs=8, lr=0.1, seed=1, progress=False)
+    return net
+
+
+@pytest.mark.parametrize("observer", ["minmax", "percentile"])
+def test_the_integer_network_equals_an_independent_reference_bit_for_bit(trained_mlp, digits, observer):
+    inet = ii.convert(trained_mlp, digits.X_train[:300], observer=observer, percentile=99.9)
+    X = digits.X_test[:60]
+    got = inet.forward_codes(inet.quantize_input(X))
+    assert got.dtype == torch.uint8
+    assert np.array_equal(got.numpy().astype(np.int64), _numpy_forward(inet, X))
+
+
+def test_the_integer_network_keeps_the_float_accuracy_and_logits(trained_mlp, digits):
+    inet = ii.convert(trained_mlp, digits.X_train[:300])
+    float_acc = accuracy(trained_mlp, digits.X_test, digits.y_test)
+    assert abs(inet.accuracy(digits.X_test, digits.y_test) - float_acc) <= 0.01
+    with torch.no_grad():
+        gap = (inet.logits(digits.X_test) - trained_mlp(digits.X_test)).abs().max().item()
+    assert gap < 8 * inet.output_scale  # a few output steps, from the roundings of three layers
+
+
+def test_a_layer_without_relu_feeding_another_needs_its_zero_point(digits):
+    """No ReLU between two Linear layers: the first's codes have a zero point != 0, which the next
+    layer's bias must correct (checked against float)."""
+    torch.manual_seed(0)
+    net = nn.Sequential(nn.Linear(64, 20), nn.Linear(20, 10)).double()
+    inet = ii.convert(net, digits.X_train[:300])
+    assert inet.layers[0].zero_point > 0
+    with torch.no_grad():
+        gap = (inet.logits(digits.X_test) - net(digits.X_test)).abs().max().item()
+    assert gap < 16 * inet.output_scale  # without the correction: off by z_x * sum(w) steps
+    assert np.array_equal(inet.forward_codes(inet.quantize_input(digits.X_test[:20])).numpy(),
+                          _numpy_forward(inet, digits.X_test[:20]))
+
+
+def test_the_cnn_converts_after_folding_and_keeps_its_accuracy(digits):
+    cnn = small_cnn(channels=(4, 8), seed=0, batchnorm=True).double()
+    train(cnn, (digits.X_train, digits.y_train), epochs=3, lr=0.05, seed=0, progress=False)
+    cnn.eval()
+    with pytest.raises(ValueError, match="fold"):
+        ii.convert(cnn, digits.X_train[:200])
+    folded = fold_batchnorms(cnn)
+    inet = ii.convert(folded, digits.X_train[:300])
+    assert [L.kind for L in inet.layers] == ["conv", "conv", "linear"]
+    float_acc = accuracy(folded, digits.X_test, digits.y_test)
+    assert abs(inet.accuracy(digits.X_test, digits.y_test) - float_acc) <= 0.02
+    layer = inet.layers[0]
+    x_q = inet.quantize_input(digits.X_test[:10]).reshape(-1, 1, 8, 8)
+    want = ii.conv2d_int(x_q, layer.w_q, layer.b_q, 1, inet.input_zero_point)
+    assert torch.equal(layer.accumulate(x_q), want)
+
+
+def test_fewer_activation_bits_cost_accuracy(trained_mlp, digits):
+    accs = [ii.convert(trained_mlp, digits.X_train[:300], bits=b).accuracy(digits.X_test, digits.y_test)
+            for b in (8, 3, 2)]
+    assert accs[0] > accs[2] and accs[0] >= accs[1]
+
+
+def test_nbytes_counts_int8_weights_and_int32_biases(trained_mlp, digits):
+    inet = ii.convert(trained_mlp, digits.X_train[:100])
+    weights = 64 * 32 + 32 * 16 + 16 * 10
+    channels = 32 + 16 + 10
+    assert inet.nbytes() == weights + 4 * channels + 5 * channels
+
+
+@pytest.mark.parametrize("module", [nn.Conv2d(1, 2, 3, stride=2), nn.Conv2d(1, 2, 3, groups=1, dilation=2),
+                                    nn.Tanh(), nn.MaxPool2d(2, stride=1)])
+def test_unsupported_modules_are_refused_by_name(module, digits):
+    from lessons_lib.models import ToImage
+
+    if isinstance(module, nn.Tanh):
+        model = nn.Sequential(nn.Linear(64, 10), module)
+    else:
+        model = nn.Sequential(ToImage(), module, nn.Flatten(), nn.Linear(8, 10))
+    with pytest.raises(ValueError, match="model must"):
+        ii.convert(model, digits.X_train[:10])
