@@ -57,6 +57,7 @@ WRONG = {
     "07_weight_pruning": "dropped_1 = 3000  # the kept count",
     "08_compression_pipeline": "buffer_bytes_1 = 404_880  # 8 bytes per parameter",
     "09_claims_checked": "answer_v2 = [-0.0085, -0.0135]  # the seed's number",
+    "10_integer_inference": "bias_code_1 = 50  # the weights' scale alone",
 }
 
 
