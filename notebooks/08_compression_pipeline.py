@@ -209,19 +209,19 @@ assert accuracy(dense32, data.X_test, data.y_test) == dense_acc
 SCHEDULE = [(0.75, 4), (0.90, 4), (0.95, 4), (0.97, 8)]  # (sparsity, fine-tuning epochs)
 
 
-def prune_and_finetune(dense, seed):
+def prune_and_finetune(dense, seed, show_progress=False):
     """Iterative pruning of a copy of dense; returns the model, its masks and a snapshot per round."""
     model, snapshots = copy.deepcopy(dense), {}
     for r, (sparsity, epochs) in enumerate(SCHEDULE):
         masks = pruning.global_magnitude_masks(pruning.prunable_weights(model), sparsity)
         train(model, data, epochs=epochs, lr=0.03, momentum=0.9, batch_size=64, seed=10 * seed + r + 1,
-              masks=masks, teacher=dense, progress=False)
+              masks=masks, teacher=dense, progress=show_progress)
         assert pruning.count_revived(model, masks) == 0
         snapshots[sparsity] = (copy.deepcopy(model), masks)
     return model, masks, snapshots
 
 
-model, masks, snapshots = prune_and_finetune(dense, seed=0)
+model, masks, snapshots = prune_and_finetune(dense, seed=0, show_progress=True)
 for sparsity, (net, net_masks) in snapshots.items():
     print(f"seed 0, sparsity {sparsity:.2f}: {sum(int(m.sum()) for m in net_masks.values()):6,d} weights kept, "
           f"test accuracy {100 * accuracy(net, data.X_test, data.y_test):.2f} %")
@@ -677,16 +677,16 @@ assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.59"  # "at l
 # for 30 epochs, prunes in five rounds (50, 75, 87.5, 94 and 96 %) with 10 epochs of distilled
 # fine-tuning each, all with $\eta = 0.05$, $\beta = 0.9$ and batches of 32, stores 5 bits per
 # weight, and draws its training/test split from its seed (`load_digits_split(seed=seed)`:
-# seed 0's split is this lesson's, other seeds' are not). The benchmark script reports one
-# seed of it, which by the spread above can land a few images either way.
+# seed 0's split is this lesson's, other seeds' are not). The benchmark script runs it on
+# five seeds (0 to 4) and reports the mean with its 95 % interval, as this section does.
 #
 # ## 6. Accuracy against size
 #
 # Every seed's pruning-round snapshots, stored with 2 to 8 bits per weight, and its dense
 # network stored the same way (k-means sharing without pruning). A single seed's accuracies
 # move by a few test images from seed to seed (section 5), so the figure shows the mean of the
-# five seeds with its 95 % interval; the sizes vary by a few per cent between seeds and are
-# drawn at their mean.
+# five seeds with its 95 % interval; the sizes vary between seeds by up to 9 % of their mean
+# (printed below) and are drawn at their mean.
 
 # %%
 curve_labels = list(runs[0]["sweep"])
@@ -702,6 +702,12 @@ for label in curve_labels:
              f"±{mean_ci(sweep_pct[label][:, j])[1]:3.1f}" for j in range(len(SWEEP_BITS))]
     print(f"{label:27s}" + "".join(f"{c:>17s}" for c in cells))
     assert np.all(np.diff(sweep_kb[label], axis=1) > 0)  # on every seed, fewer bits, fewer bytes
+size_spread = {(label, bits): np.ptp(sweep_kb[label][:, j]) / sweep_kb[label][:, j].mean()
+               for label in curve_labels for j, bits in enumerate(SWEEP_BITS)}
+widest = max(size_spread, key=size_spread.get)
+print(f"file sizes between seeds: (largest - smallest) / mean is at most {100 * size_spread[widest]:.1f} % "
+      f"({widest[0]}, {widest[1]} bits)")
+assert 0.08 < size_spread[widest] <= 0.09  # "by up to 9 % of their mean"
 col = {bits: j for j, bits in enumerate(SWEEP_BITS)}
 two_bit_loss = np.stack([sweep_img[label][:, col[4]] - sweep_img[label][:, col[2]] for label in curve_labels])
 three_bit_loss = np.stack([sweep_img[label][:, col[4]] - sweep_img[label][:, col[3]] for label in curve_labels])
@@ -1233,7 +1239,10 @@ checks.compression.positions_from_gaps(positions_from_gaps)
 # does; it scores the reloaded networks in float64. It asks for a ratio of at least 100 on
 # every seed and a mean drop of at most 0.5 points over the five (at most 2.25 test images
 # on average). Fine-tune on the training split only (`train(model, data, ...)` trains on
-# `data.X_train` alone): the test images judge the recipe and must not shape it. (The
+# `data.X_train` alone): the test images judge the recipe and must not shape it. A recipe
+# that returns one and the same fine-tuned network for every seed is still one draw: the
+# check rebuilds seed 0's 97 % `model` and refuses five identical networks that differ from
+# it other than by pruned (zeroed) entries. (The
 # solution prunes to 97.8 %, fine-tunes 8 epochs with $\eta = 0.01$ and stores 4-bit weights
 # and biases; the check prints its five results.)
 

@@ -57,6 +57,7 @@ import math
 import pathlib
 import re
 import tempfile
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -221,8 +222,8 @@ ledger.settle("torch_docs_cite_sutskever",
 # by their documentation**, cited at the end of this section.
 #
 # Seeds 000 and 001 speak of "the Momentum optimizer" as if it were a class. In PyTorch
-# it is not: momentum is an argument of `SGD` (and of `RMSprop`), and `Adam`'s `betas[0]`
-# plays the same part.
+# it is not: momentum is an argument of `SGD` (and of `RMSprop` and `Muon`, as the table
+# below shows), and `Adam`'s `betas[0]` plays the same part.
 
 # %%
 print("hasattr(torch.optim, 'Momentum'):", hasattr(torch.optim, "Momentum"))
@@ -266,9 +267,13 @@ ledger.settle("pytorch_sgd_momentum_form",
 
 # %% [markdown]
 # Seed 001 says the momentum parameter is usually 0.9 or 0.95. Read what the libraries
-# installed here use: scikit-learn's `MLPClassifier` defaults to 0.9, PyTorch's own example
-# in the `SGD` docstring uses 0.9, and `torch.optim.Muon`, whose momentum buffer is SGD's
-# $b_{k+1} = \beta b_k + g_k$ (its docstring's $B_t \leftarrow \mu B_{t-1} + g_t$), defaults to 0.95.
+# installed here use for SGD's momentum: scikit-learn's `MLPClassifier` defaults to 0.9, and
+# PyTorch's own example in the `SGD` docstring uses 0.9. `torch.optim.Muon` defaults to
+# 0.95, but it is not the SGD momentum the seed means: its docstring calls it an optimizer
+# for the 2-D parameters of hidden layers, it orthogonalizes its update and it defaults to
+# Nesterov's form. Practice uses a range, not two values: Sutskever, Martens, Dahl and Hinton
+# (ICML 2013) use momentum up to 0.99 and 0.999, and the best value depends on the problem
+# (section 6.2). So 0.9 is usual; "0.9 or 0.95" overstates it.
 
 # %%
 ledger.show("momentum_usual_value")
@@ -276,13 +281,17 @@ sk_default = inspect.signature(MLPClassifier).parameters["momentum"].default
 torch_example = float(re.search(r"SGD\(model\.parameters\(\), lr=[\d.]+, momentum=([\d.]+)\)", doc).group(1))
 muon_doc = inspect.getdoc(torch.optim.Muon)
 muon_default = inspect.signature(torch.optim.Muon).parameters["momentum"].default
-muon_buffer = r"B_t \leftarrow \mu B_{t-1} + g_t" in muon_doc  # the same buffer as SGD's momentum
-print(f"sklearn MLPClassifier(momentum={sk_default}); torch.optim.SGD docstring example: momentum={torch_example}; "
-      f"torch.optim.Muon(momentum={muon_default}), buffer B = mu B + g: {muon_buffer}")
-used = {sk_default, torch_example} | ({muon_default} if muon_buffer else set())
-ledger.settle("momentum_usual_value", claims.judge(literal={0.9, 0.95} <= used),
-              because=f"the installed libraries use {' and '.join(str(u) for u in sorted(used))} as defaults or "
-                      "in their example; the best value depends on the problem (section 6).")
+muon_nesterov = inspect.signature(torch.optim.Muon).parameters["nesterov"].default
+muon_for_hidden_2d = "2D parameters of neural network hidden layers" in muon_doc
+print(f"sklearn MLPClassifier(momentum={sk_default}); torch.optim.SGD docstring example: momentum={torch_example}")
+print(f"torch.optim.Muon(momentum={muon_default}, nesterov={muon_nesterov}); its docstring: an optimizer for "
+      f"2D parameters of neural network hidden layers: {muon_for_hidden_2d}")
+used = {sk_default, torch_example}  # SGD momentum only: Muon's update is not SGD's
+ledger.settle("momentum_usual_value", claims.judge(literal={0.9, 0.95} <= used, core=0.9 in used),
+              because=f"the installed libraries use {' and '.join(str(u) for u in sorted(used))} for SGD's momentum, "
+                      "as default or in their example; 0.95 is the default of Muon, a different optimizer; "
+                      "Sutskever et al. (2013) use up to 0.999, and the best value depends on the problem "
+                      "(section 6.2).")
 
 # %% [markdown]
 # Seed 002 calls Adagrad and Adam "improved Momentum optimizers", and seed 003 sets
@@ -321,15 +330,6 @@ assert np.allclose(s_adam, -lr, rtol=1e-6)                         # bias-correc
 has_momentum = {n: "momentum" in inspect.signature(getattr(torch.optim, n)).parameters
                 for n in ("SGD", "Adagrad", "RMSprop", "Adam")}
 print("has a momentum argument:", has_momentum)
-
-# %%
-ledger.show("adagrad_has_no_momentum")
-adagrad_accumulates = abs(s_ada[-1]) > abs(s_ada[0])  # a velocity would make the steps grow
-ledger.settle("adagrad_has_no_momentum",
-              claims.judge(literal=has_momentum["Adagrad"] or adagrad_accumulates),
-              because="Adagrad has no momentum argument and no velocity: with a constant gradient its "
-                      f"steps shrink ({s_ada[0]:+.3f} to {s_ada[-1]:+.4f}) where momentum's grow "
-                      f"({s_mom[0]:+.3f} to {s_mom[-1]:+.3f}); it is an adaptive step size.")
 
 # %% [markdown]
 # Seed 003 contrasts momentum with Adam and RMSprop, which "rely on adaptive learning rates
@@ -370,6 +370,22 @@ ledger.settle("adam_has_momentum",
                       "but Adam's exp_avg is a momentum buffer and RMSprop has a momentum argument; the "
                       "contrast with momentum is false, and 'accelerating vanishing gradients' means nothing "
                       "(section 6.8).")
+
+# %% [markdown]
+# The same reading settles seed 002's "improved Momentum optimizers such as Adagrad, Adam":
+# half of it. Adagrad keeps no velocity (its steps above shrink); Adam's first moment is a
+# momentum buffer, which is what seed 002 itself says elsewhere ("Adam combines Momentum and
+# adaptive learning rates").
+
+# %%
+ledger.show("adagrad_has_no_momentum")
+adagrad_accumulates = abs(s_ada[-1]) > abs(s_ada[0])  # a velocity would make the steps grow
+ledger.settle("adagrad_has_no_momentum",
+              claims.judge(literal=has_momentum["Adagrad"] or adagrad_accumulates, core=adam_keeps_momentum),
+              because="Adagrad has no momentum argument and no velocity: with a constant gradient its "
+                      f"steps shrink ({s_ada[0]:+.3f} to {s_ada[-1]:+.4f}) where momentum's grow "
+                      f"({s_mom[0]:+.3f} to {s_mom[-1]:+.3f}); it is an adaptive step size. The Adam half has a "
+                      "right core: Adam's exp_avg is a momentum buffer (above), combined with adaptive scaling.")
 
 # %% [markdown]
 # Keras and TensorFlow cannot be imported here:
@@ -567,6 +583,10 @@ changes_with_gamma = not np.allclose(seed000_form(valley.grad, valley.start, 1.0
 # Seed 002 says that momentum "multiplies the current gradient by the momentum weight
 # $\gamma$". In its own formula the coefficient of the current gradient is $\eta$: raise
 # $g_t$ by 1 and $v_t$ rises by $\eta$; raise $v_{t-1}$ by 1 and $v_t$ rises by $\gamma$.
+# That is an identity, read off the seed's formula $v_t = \gamma v_{t-1} + \eta g_t$ (typed
+# in below as `v_next`), not a measurement: the cell only displays it, and the verdict on
+# 002-06 rests on the formula. What is measured is the other half of the tag, 000-06: that
+# $\alpha$ acts as a step size (the paths above).
 
 # %%
 def v_next(v_prev, g, gamma=0.9, eta=0.01):
@@ -581,8 +601,9 @@ alpha_acts_as_momentum = not same_when_product_fixed  # it would change the path
 ledger.settle("formula_symbol_roles",
               claims.judge(literal=alpha_acts_as_momentum and math.isclose(dv_dg, 0.9)),
               because="alpha is a second step size (at a fixed alpha*eta the path did not change), gamma is the "
-                      f"momentum (changing it moved the path); gamma multiplies the previous velocity "
-                      f"({dv_dv:.2f} per unit), eta the gradient ({dv_dg:.2f} per unit).")
+                      f"momentum (changing it moved the path); by the seed's own formula (an identity, not a "
+                      f"measurement) gamma multiplies the previous velocity ({dv_dv:.2f} per unit), eta the "
+                      f"gradient ({dv_dg:.2f} per unit).")
 
 # %% [markdown]
 # The verdict follows from the measured paths. The substitution $u = \alpha v$ predicts more
@@ -843,7 +864,9 @@ ledger.settle("worked_example_gradients_assumed", "unverifiable" if not data_giv
 # points above, where the answer is known, then for the seed, reading its vectors in
 # either order of the components and with either sign (its formula lists
 # $(\theta_1, \theta_0)$ and has the gradient's sign flipped, section 5 above); the step is
-# the seed's $-v_1$. (Lesson 05, section 3, makes the same argument by hand.)
+# the correct one, $-v_1$, from $(0, 1)$ to the correct iterate. The seed, though, takes its
+# second gradient at its own iterate $(1.001, 1.002)$, a step of $(1.001, 0.002)$: solve that
+# reading too. (Lesson 05, section 3, makes the same argument by hand.)
 
 # %%
 def moments_needed(step, change):
@@ -869,12 +892,40 @@ print(claims.format_table([(k, f"{m[0]:.2f}", f"{m[1]:.2f}", f"{m[0] ** 2:.2f}",
                            for k, m in second.items()],
                           ["reading", "mean x", "mean x^2", "(mean x)^2", "data possible"]))
 assert np.allclose(second["(theta0, theta1), gradient"], [24.5, 37.75])
+seed_theta_1 = np.array([1.001, 1.002])  # the seed's own (wrong) iterate after iteration 1
+own = {}
+for order, P in [("(theta0, theta1)", np.eye(2)), ("(theta1, theta0)", swap)]:
+    for sign, s_ in [("gradient", 1.0), ("minus the gradient", -1.0)]:
+        own[f"{order}, {sign}"] = moments_needed(P @ (seed_theta_1 - P @ theta_start), s_ * P @ (g2 - g1))
+print("at the seed's own iterate (1.001, 1.002):")
+print(claims.format_table([(k, f"{m[0]:,.2f}", f"{m[1]:,.2f}", f"{m[0] ** 2:,.2f}", bool(m[1] >= m[0] ** 2))
+                           for k, m in own.items()],
+                          ["reading", "mean x", "mean x^2", "(mean x)^2", "data possible"]))
+# two points that give exactly both of the seed's gradients, at (0, 1) and at (1.001, 1.002)
+a_, b_ = own["(theta0, theta1), gradient"]
+sd_ = math.sqrt(b_ - a_**2)
+x_pair = np.array([a_ - sd_, a_ + sd_])
+y_pair = np.linalg.solve(np.array([[0.5, 0.5], 0.5 * x_pair]), [x_pair.mean() - g1[0], (x_pair**2).mean() - g1[1]])
+
+
+def grad_pair(theta):
+    residual = theta[0] + theta[1] * x_pair - y_pair
+    return np.array([residual.mean(), (residual * x_pair).mean()])
+
+
+print(f"data x = {np.round(x_pair, 3)}, y = {np.round(y_pair, 3)}: gradient {np.round(grad_pair(theta_start), 6) + 0} "
+      f"at (0, 1) and {np.round(grad_pair(seed_theta_1), 6) + 0} at (1.001, 1.002)")
+assert np.allclose(grad_pair(theta_start), g1, atol=1e-8) and np.allclose(grad_pair(seed_theta_1), g2, atol=1e-8)
+assert np.allclose(own["(theta0, theta1), gradient"], [-475.5, 238_037.75])
 ledger.show("worked_example_second_gradient_impossible")
 ledger.settle("worked_example_second_gradient_impossible",
-              claims.judge(literal=any(m[1] >= m[0] ** 2 for m in second.values())),
-              because="in every reading the data would need a mean of squares below the square of the mean "
-                      "(37.75 against 600.25 in the order (theta0, theta1)): no data set gives the second "
-                      "gradient one step after the first.")
+              claims.judge(literal=any(m[1] >= m[0] ** 2 for m in second.values()),
+                           core=any(m[1] >= m[0] ** 2 for m in own.values())),
+              because="at the correct iterate every reading would need a mean of squares below the square of the "
+                      "mean (37.75 against 600.25 in the order (theta0, theta1)): no data set gives the second "
+                      "gradient there. At the seed's own (wrong) iterate (1.001, 1.002) data can give both "
+                      "gradients (two such points are printed above): the assumed gradient fits only the seed's "
+                      "arithmetic error.")
 
 # %% [markdown]
 # ## 6. What momentum does to convergence
@@ -947,7 +998,7 @@ ax1.plot(grid, curve, color=plotting.METHOD_COLORS["momentum"], linestyle=plotti
 ax1.plot(grid, np.sqrt(grid), "--", color="0.5", label=r"$\sqrt{\beta}$ (a floor)")
 ax1.axhline(results[0.0][0], color=plotting.METHOD_COLORS["gd"], linestyle=plotting.METHOD_LINESTYLES["gd"],
             linewidth=1, label="gradient descent at its best step")
-ax1.plot(beta_opt, rate_opt, "*", color="gold", markeredgecolor="k", markersize=15,
+ax1.plot(beta_opt, rate_opt, "*", color="#F0E442", markeredgecolor="k", markersize=15,  # Okabe-Ito yellow
          label=rf"$\beta^\star = {beta_opt:.2f}$, rate {rate_opt:.3f}")
 ax1.set_xlabel(r"momentum $\beta$")
 ax1.set_ylabel("rate per step")
@@ -1002,8 +1053,13 @@ ledger.settle("optimal_beta_vs_kappa", claims.judge(literal=all(in_small), core=
 # ### 6.3 Momentum costs the same whatever beta is
 #
 # Seed 002 says a larger momentum "can accelerate convergence but may need more
-# computing resources". Per step, momentum does one multiply-add per parameter and
-# keeps one buffer the size of the model, whatever $\beta$ is:
+# computing resources". Per step, momentum does one multiply-add per parameter
+# (`torch.optim.SGD`'s `buf.mul_(momentum).add_(grad)`, the same code for every $\beta > 0$)
+# and keeps one buffer the size of the model. Both are properties of the implementation,
+# not measurements: the buffer sizes printed below cannot differ between values of
+# $\beta$, and the work per step is read from the code, not timed. The verdict rests on
+# them; what is computed is the right core, that a large $\beta$ can speed up an
+# ill-conditioned problem:
 
 # %%
 ledger.show("momentum_cost_independent_of_beta")
@@ -1019,7 +1075,8 @@ print("momentum buffer entries after one step:", state_sizes, "| parameters:", m
 _, b_star_1e4, _ = theory.optimal_momentum(1.0, 1e4)
 ledger.settle("momentum_cost_independent_of_beta",
               claims.judge(literal=len(set(state_sizes.values())) > 1, core=0.9 <= b_star_1e4 <= 0.99),
-              because="memory and work per step do not depend on beta; what is right is that a large beta "
+              because="memory and work per step do not depend on beta (properties of SGD's code, shown, not "
+                      "measured); what is right is that a large beta "
                       f"can speed up an ill-conditioned problem (beta* = {b_star_1e4:.2f} at kappa = 10^4), "
                       f"while past beta* it only slows down ({results[0.99][1]:,} steps at 0.99 for kappa = 100).")
 
@@ -1204,6 +1261,19 @@ ledger.settle("momentum_step_scales_with_gradient",
               because=f"momentum's step scales with the gradient (ratio {momentum_ratio:,.0f}, an identity: "
                       f"the update is linear in g), where the adaptive Adam's does not (ratio {adam_ratio:.1f}); "
                       "momentum's learning rate is one fixed number.")
+
+# %% [markdown]
+# Seed 001's sentence has a second half, "can accelerate convergence", which is right: in
+# section 6.1, on the quadratic with $\kappa = 100$, momentum at $\beta^\star$ needs far fewer
+# steps than gradient descent at its best step.
+
+# %%
+ledger.show("adaptive_no_but_accelerates")
+ledger.settle("adaptive_no_but_accelerates",
+              claims.judge(literal=abs(momentum_ratio - adam_ratio) < 0.5,
+                           core=results[beta_opt][1] < results[0.0][1]),
+              because=f"not adaptive (ratio {momentum_ratio:,.0f}, above), but it accelerates: {results[beta_opt][1]} "
+                      f"steps to 1e-6 at beta* against {results[0.0][1]} for gradient descent (section 6.1).")
 
 # %% [markdown]
 # ### 6.8 Momentum does not cure vanishing (or exploding) gradients
@@ -1508,29 +1578,29 @@ print(f"pruned only: from {pruned_change.min():+.1f} to {pruned_change.max():+.1
       f"from {packed_change.min():+.1f} to {packed_change.max():+.1f} points")
 best_net = runs[(0.1, 0.9, 0)][0]  # seed 0's model, used again below
 
+# %% [markdown]
+# Seed 004's definitions of model compression ("reducing the size of a model while
+# preserving its performance") and of pruning ("delete unimportant weights and
+# connections") are definitions: they are settled by the literature that coined them
+# (Han, Mao and Dally, ICLR 2016; LeCun, Denker and Solla, NIPS 1990; Han et al., NeurIPS
+# 2015), cited at the end of this section, not by whether this run happens to keep its
+# accuracy. The table above illustrates them. The zeros of the pruned models are the
+# mask's, by construction; what is measured is that trained weights have none of their
+# own, and that storing only the nonzeros shrinks the file.
+
 # %%
-ledger.show("deep_compression_size_accuracy", "pruning_definition", "trained_weights_have_no_zeros")
+ledger.show("trained_weights_have_no_zeros")
 mask_saves_nothing = bool(np.all(pack[:, 5] == pack[:, 1]))
 packed_kept = bool(np.all(np.abs(packed_change) < 1.0))  # every seed within one point of its dense model
-pruned_kept = bool(np.all(np.abs(pruned_change) < 1.0))
-ledger.settle("deep_compression_size_accuracy",
-              claims.judge(literal=bool(np.all(ratios > 4)) and packed_kept),
-              because=f"{ratios.min():.1f}x to {ratios.max():.1f}x fewer bytes over five seeds, accuracy changed by "
-                      f"{packed_change.min():+.1f} to {packed_change.max():+.1f} points from the dense model "
-                      "(Deep Compression: 40x on LeNet-300-100).")
-assert mask_saves_nothing
-ledger.settle("pruning_definition", claims.judge(literal=pruned_kept),
-              because="removing the half of the weights with the smallest magnitude, without retraining, changed "
-                      f"accuracy by {pruned_change.min():+.1f} to {pruned_change.max():+.1f} points on five seeds; the "
-                      "bytes fall only once the zeros are stored sparsely (with the mask alone the float32 file keeps "
-                      f"its {int(pack[0, 5]):,} bytes).")
+print(f"illustration: {ratios.min():.1f}x to {ratios.max():.1f}x fewer bytes, accuracy within one point of the "
+      f"dense model on every seed: {packed_kept}; with the mask alone the float32 file keeps its "
+      f"{int(pack[0, 5]):,} bytes: {mask_saves_nothing}")
 ledger.settle("trained_weights_have_no_zeros",
-              claims.judge(literal=total_zeros > 0,
-                           core=bool(np.all(pack[:, 3] > 0) and np.all(pack[:, 6] < pack[:, 5]))),
+              claims.judge(literal=total_zeros > 0, core=bool(np.all(pack[:, 6] < pack[:, 5]))),
               because=f"{total_zeros} exact zeros in {total_weights:,} trained weights: there is nothing to "
-                      "'delete' until a criterion such as magnitude creates zeros; once it has, storing only "
-                      f"the nonzeros does shrink the file ({int(pack[0, 6]):,} against {int(pack[0, 5]):,} bytes "
-                      "for seed 0).")
+                      "'delete' until a criterion such as magnitude creates zeros (the mask's zeros, by "
+                      "construction); once it has, storing only the nonzeros does shrink the file "
+                      f"({int(pack[0, 6]):,} against {int(pack[0, 5]):,} bytes for seed 0).")
 
 # %% [markdown]
 # The optimizer does cost memory, though: PyTorch keeps one momentum buffer entry per
@@ -1553,7 +1623,14 @@ ledger.settle("momentum_buffer_size_equals_model",
 # %% [markdown]
 # Seed 004 gives formulas for pruning and for "merging" neurons. Its pruning formula
 # $\hat W = W - \mathrm{row}(W)\odot\mathrm{col}(W)$ subtracts something instead of
-# multiplying by a 0/1 mask, and its merging formula $\tilde W = W\odot H$ keeps the
+# multiplying by a 0/1 mask (pruning is $W \odot M$ with $M \in \{0, 1\}$: Han et al.,
+# NeurIPS 2015; the verdict is settled by that citation). Read with
+# $\mathrm{row}(W) \in \mathbb{R}^n$ and $\mathrm{col}(W) \in \mathbb{R}^m$ for an $m \times n$
+# weight, the product is the outer product $\mathrm{col}\,\mathrm{row}^\top$, of $W$'s own
+# shape; it zeroes an entry only where $W_{ij}$ happens to equal $\mathrm{col}_i\,\mathrm{row}_j$,
+# and the seed never says how the vectors are chosen. The cell shows it for sparse random
+# vectors (an illustration: vectors drawn independently of $W$ cannot be expected to make
+# zeros). The merging formula $\tilde W = W\odot H$ keeps the
 # shape of $W$. Try both, next to what works: a mask $W\odot M$, and a real merge of two
 # linear layers with no nonlinearity between them, $W_2 W_1$. That $W\odot H$ has the shape
 # of $W$ is the definition of an elementwise product, not a finding: the cell shows it and
@@ -1561,18 +1638,14 @@ ledger.settle("momentum_buffer_size_equals_model",
 # contrast, a product $W_2 W_1$ that does reduce the count and gives the same outputs.
 
 # %%
-W = rng.standard_normal((64, 64))
-row_vec = rng.standard_normal(64) * (rng.random(64) < 0.1)   # sparse "row(W)"
-col_vec = rng.standard_normal(64) * (rng.random(64) < 0.1)   # sparse "col(W)"
-W_seed = W - row_vec * col_vec
+W = rng.standard_normal((64, 10))  # an m x n weight, m = 64, n = 10
+row_vec = rng.standard_normal(10) * (rng.random(10) < 0.3)   # sparse "row(W)", in R^n
+col_vec = rng.standard_normal(64) * (rng.random(64) < 0.3)   # sparse "col(W)", in R^m
+W_seed = W - col_vec[:, None] * row_vec[None, :]  # the outer product has W's shape
 W_mask = W * pruning.magnitude_mask(W, 0.5)
-print(f"seed's pruning formula: {int((W_seed == 0).sum())} zeros of {W.size}; "
+print(f"seed's pruning formula on a {W.shape[0]}x{W.shape[1]} weight: shape {W_seed.shape}, "
+      f"{int((W_seed == 0).sum())} zeros of {W.size}, {int((W_seed != W).sum())} entries changed; "
       f"magnitude mask: {int((W_mask == 0).sum())} zeros")
-try:
-    W_wide = rng.standard_normal((64, 10))
-    _ = W_wide - rng.standard_normal(64) * rng.standard_normal(10)
-except ValueError as exc:
-    print("seed's pruning formula on a 64x10 weight:", claims.describe(exc))
 
 W1, W2 = rng.standard_normal((32, 64)), rng.standard_normal((10, 32))
 H = rng.random(W1.shape)
@@ -1582,12 +1655,15 @@ print(f"W1 * H keeps the shape {(W1 * H).shape} and {(W1 * H).size} entries; W2 
       f"{W1.size + W2.size} weights become {merged.size}, same outputs: {np.allclose(W2 @ (W1 @ x_in), merged @ x_in)}")
 
 # %%
-ledger.show("pruning_formula_subtracts", "elementwise_product_keeps_shape")
-ledger.settle("pruning_formula_subtracts", claims.judge(literal=int((W_seed == 0).sum()) > 0),
-              because="subtracting a product of sparse vectors creates no zeros, and the shapes do not even "
-                      "match for a non-square weight; pruning multiplies by a 0/1 mask.")
+ledger.show("elementwise_product_keeps_shape")
 ledger.settle("elementwise_product_keeps_shape", claims.judge(literal=(W1 * H).size < W1.size),
               because="an elementwise product keeps every entry; merging changes shapes, as W2 @ W1 does.")
+
+# %% [markdown]
+# The compression claims settled by references (definitions, and the pruning formula):
+
+# %%
+ledger.cite("compression")
 
 # %% [markdown]
 # ## 8. Quantized networks
@@ -1658,16 +1734,21 @@ ledger.settle("symmetric_quantize_scale",
 #
 # Seed 004 lists "weight quantization" and "quantization" as two techniques with two
 # definitions. Both describe one operation: map floats to a finite integer grid (scale,
-# zero point, round, clamp). PyTorch's quantization-aware training uses one function for
-# it, `torch.fake_quantize_per_tensor_affine` (its docstring's formula is
-# $\big(\min(q_{\max}, \max(q_{\min}, \mathrm{round}(x/s) + z)) - z\big)\,s$), on weights and
-# on activations alike. Apply it, and the course's `quantization.quantize`, to the first
-# layer's weights of seed 0's model and to that layer's activations on the test images,
-# each with the scale and zero point `quantization.quantize` chooses: do the two give the
-# same integer codes, for weights and for activations?
+# zero point, round, clamp). That is settled by the definitions themselves (the row is
+# cited at the end of this section); the seed's first definition also admits
+# "limited-precision numbers" such as float16, which is a cast, not a grid. The cell
+# illustrates the operation: PyTorch's `torch.fake_quantize_per_tensor_affine` (its
+# docstring's formula is
+# $\big(\min(q_{\max}, \max(q_{\min}, \mathrm{round}(x/s) + z)) - z\big)\,s$) and the course's
+# `quantization.quantize`, applied to the first layer's weights of seed 0's model and to
+# that layer's activations on the test images, each with the scale and zero point
+# `quantization.quantize` chooses, give the same integer codes. PyTorch's quantization-aware
+# training does not, however, treat weights and activations alike: its default
+# configuration (printed below, as lesson 06 section 12 describes) fake-quantizes weights
+# per channel and symmetrically, activations per tensor with a zero point. That is the
+# weight/activation and per-channel split this section calls the real distinctions.
 
 # %%
-ledger.show("per_tensor_vs_per_channel_error")
 with torch.no_grad():
     activations = best_net[1](best_net[0](digits.X_test)).numpy()  # after the first ReLU
 layer_weights = best_net[0].weight.detach().numpy()
@@ -1690,6 +1771,12 @@ print(claims.format_table(code_rows, ["8-bit, per tensor", "values", "scale", "z
                                       "torch's codes = ours"]))
 print("(\"=\" allows a different code where a value lies within 1e-5 steps of a midpoint between two codes: "
       "torch rounds x / scale in float32)")
+with warnings.catch_warnings():  # torch.ao.quantization announces its move to torchao
+    warnings.simplefilter("ignore")
+    qat_config = torch.ao.quantization.get_default_qat_qconfig("x86")
+    qat_weight, qat_activation = qat_config.weight(), qat_config.activation()
+print(f"PyTorch's default QAT configuration ('x86'): weights {qat_weight.qscheme} ({qat_weight.dtype}), "
+      f"activations {qat_activation.qscheme} ({qat_activation.dtype})")
 
 # %% [markdown]
 # The distinctions that matter are elsewhere: weights against activations (above they
@@ -1707,14 +1794,14 @@ for name, M in [("trained layer 1 (64x64)", W_trained), ("rows scaled 0.01..1 (6
     e_channel = quantization.quantization_error(M, bits=4, symmetric=True, axis=0)
     rows.append((name, f"{e_tensor:.2e}", f"{e_channel:.2e}", f"{e_tensor / e_channel:.1f}x"))
 print(claims.format_table(rows, ["4-bit weight", "RMS error per tensor", "per channel", "gain"]))
-one_operation = all(same_codes)  # one function gives the codes of weights and of activations
-ledger.settle("per_tensor_vs_per_channel_error",
-              claims.judge(literal=not one_operation, core=all(on_grid)),
-              because="each definition is right (floats to at most 256 integer codes), but they describe one "
-                      "operation: the function PyTorch applies to weights and activations gives the course "
-                      "quantizer's codes for both. Per-tensor against per-channel scales "
-                      f"({rows[0][3]} less error on the trained layer, {rows[1][3]} on the scaled rows) is one "
-                      "of the distinctions that matter.")
+print(f"torch's codes equal the course quantizer's for weights and activations: {all(same_codes)}, "
+      f"all on a grid of at most 256 levels: {all(on_grid)}")
+
+# %% [markdown]
+# The quantization claims settled by references:
+
+# %%
+ledger.cite("quantization")
 
 # %% [markdown]
 # ### 8.3 An optimizer does not quantize
@@ -1783,6 +1870,11 @@ assert all(abs(v - 0.5 * (0.3 * 0.07**2 + 0.7 * 0.03**2)) < 1e-12 for v in qat_l
 # boundary has straight-through gradients $Q(w) - 0.23$ that average out, so $Q(w)$ averages
 # 0.23, which on the grid means 0.3 for 30 % of the steps and 0.2 for 70 %: so it is for each of
 # the three $\beta$ above, and the mean loss is $\tfrac12(0.3 \cdot 0.07^2 + 0.7 \cdot 0.03^2) = 0.00105$.
+# In this toy that is forced: whatever $\beta$, a bounded latent weight makes $Q(w)$ average
+# 0.23, so the equal losses are an identity of the example, not a measurement, and the
+# verdict's "improving the performance" part rests on that derivation. What is measured is
+# how often the weight flips. (Nagel et al., ICML 2022, cited in the table, measure the
+# oscillations and their cost in real networks.)
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.2))
@@ -1806,7 +1898,7 @@ ledger.settle("qat_oscillation_momentum",
                       + f" ({flips[0.9]} against {flips[0.0]} and {flips[0.5]} flips in the last 100 steps) but "
                       f"reached the same mean quantized loss ({qat_loss[0.9]:.5f} against {qat_loss[0.0]:.5f}, "
                       + ("within 1e-12" if loss_gap < 1e-12 else f"{loss_gap:.1e} apart")
-                      + "): an optimizer QAT can use, not an improvement.")
+                      + ", forced by the toy, as derived above): an optimizer QAT can use, not an improvement.")
 
 # %% [markdown]
 # ## 9. The seeds' code, run
@@ -1859,9 +1951,10 @@ print("as written ->", claims.describe(run001.error))
 print("names it uses but never defines:", claims.undefined_names(code001))
 undefined_names_ok = not claims.undefined_names(code001)
 ledger.show("seed001_code_runs")
-ledger.settle("seed001_code_runs", claims.judge(literal=run001.ok and not claims.undefined_names(code001)),
-              because="x_train and y_train are never defined, so it cannot run anywhere; with TensorFlow "
-                      "installed it would stop earlier, at tf.keras.optimizers.Momentum (section 3).")
+ledger.settle("seed001_code_runs", claims.judge(literal=undefined_names_ok),
+              because="x_train and y_train are never defined, so it cannot run anywhere (read from the code, "
+                      "not from this run, which stops at the missing TensorFlow); with TensorFlow installed it "
+                      "would stop earlier still, at tf.keras.optimizers.Momentum (section 3).")
 
 # %% [markdown]
 # ### Seed 002: a NumPy momentum function, and an MNIST script
@@ -1995,12 +2088,18 @@ print("with `import torch.nn.functional as F` ->", claims.describe(run004_fixed.
 ledger.show("seed004_code_runs", "seed004_code_has_no_compression")
 ledger.settle("seed004_code_runs", claims.judge(literal=run004.ok),
               because=f"{claims.describe(run004.error)}: torch.nn.functional is never imported.")
-fresh_params = models.count_parameters(claims.run_code(
-    "import torch.nn.functional as F\n" + code004.split("# 训练卷积神经网络")[0]).namespace["CNN"]())
+compress_words = [w for w in ("prune", "quantiz", "sparse", "int8", "qint", ".half(", "float16")
+                  if w in code004.lower()]  # a compression step would name one of these
+cnn_state = ns004["model"].state_dict()
+cnn_zeros = sum(int((v == 0).sum()) for v in cnn_state.values())
+cnn_dtypes = sorted({str(v.dtype) for v in cnn_state.values()})
+print(f"compression words in the code: {compress_words}; trained CNN: {cnn_zeros} exact zeros in "
+      f"{cnn_params:,} parameters, dtypes {cnn_dtypes}")
 ledger.settle("seed004_code_has_no_compression",
-              claims.judge(literal=cnn_params < fresh_params),
-              because=f"after training the CNN has all its {cnn_params:,} parameters in float32, and the "
-                      "optimizer is SGD without momentum; the code has no compression step.")
+              claims.judge(literal=bool(compress_words) or cnn_zeros > 0 or cnn_dtypes != ["torch.float32"]),
+              because=f"the code names no pruning or quantization step, and after training the CNN has all its "
+                      f"{cnn_params:,} parameters, none of them zero, in float32; the optimizer is SGD without "
+                      "momentum.")
 
 # %% [markdown]
 # ## 10. Every verdict, checked
@@ -2015,10 +2114,11 @@ assert not ledger.mismatches(), "computed verdicts differ from the table: " + ";
 computed_rows = [c for c in table if c.check in ledger.computed]
 print(f"{len(ledger.computed)} computations settle {len(computed_rows)} claims, and agree with the table.")
 # what the summary below says
-assert (n_holds, len(table), len(computed_rows), len(ledger.citation_rows())) == (14, 83, 59, 24)
+assert (n_holds, len(table), len(computed_rows), len(ledger.citation_rows())) == (13, 83, 55, 28)
 assert not any(r.ok for r in (as_written, run001, run002, run004)) and not undefined_names_ok
 assert run_mnist_fixed.ok and runs_as_written and not run_mnist.ok
 assert (f"{ratios.min():.1f}", f"{ratios.max():.1f}") == ("8.9", "9.3") and packed_kept
+assert not run001.ok and isinstance(run001.error, ModuleNotFoundError)  # "fails on the missing TensorFlow"
 assert flips[0.9] < min(flips[0.0], flips[0.5]) and loss_gap < 1e-12
 print(f"{len(ledger.citation_rows())} claims are settled by citation only:\n")
 print(claims.format_table([(c.id, c.topic, c.verdict, c.translation) for c in ledger.citation_rows()],
@@ -2027,8 +2127,8 @@ print(claims.format_table([(c.id, c.topic, c.verdict, c.translation) for c in le
 # %% [markdown]
 # ## Summary
 #
-# * Of 83 claims in the five seeds, 14 hold as stated; 59 were settled by a computation
-#   in this notebook, 24 by references.
+# * Of 83 claims in the five seeds, 13 hold as stated; 55 were settled by a computation
+#   in this notebook, 28 by references.
 # * **History**: momentum is Polyak's (1964), Nesterov's method is from 1983, and
 #   Sutskever, Martens, Dahl and Hinton (2013) made both standard in deep learning;
 #   the seeds credit Nocedal and Wright, Sutton and Barto, and Hochreiter and
@@ -2045,7 +2145,8 @@ print(claims.format_table([(c.id, c.topic, c.verdict, c.translation) for c in le
 #   is $(0.0024, 1.0048)$, recomputed in NumPy and with `torch.optim.SGD` (in the order
 #   $(\theta_1, \theta_0)$ of the seed's own gradient formula it is $(0.0048, 1.0024)$).
 #   Its first assumed gradient cannot be checked without data; its second cannot come
-#   from any data one step after the first.
+#   from any data at the correct iterate, only at the seed's own wrong iterate
+#   $(1.001, 1.002)$.
 # * **Convergence**: the rate is at least $\sqrt\beta$, so too much momentum is slow; on
 #   the quadratic with $\kappa = 100$ too little was slow too. Momentum oscillated above
 #   critical damping, its step scaled with the gradient (it is not adaptive), it moved
@@ -2058,8 +2159,10 @@ print(claims.format_table([(c.id, c.topic, c.verdict, c.translation) for c in le
 #   the straight-through estimator one weight oscillated across a rounding boundary with
 #   or without momentum (less often with $\beta = 0.9$) and reached the same mean loss.
 # * **Code**: run here as written, seed 000's snippet (an `Ellipsis` for a model), seed
-#   001's (data never loaded), seed 002's NumPy function (an unbound local) and seed
-#   004's CNN (a missing import) fail on errors of their own; seed 002's MNIST script
+#   002's NumPy function (an unbound local) and seed 004's CNN (a missing import) fail on
+#   errors of their own; seed 001's fails here on the missing TensorFlow
+#   (`ModuleNotFoundError`), and read statically it uses `x_train` and `y_train` without
+#   ever loading them; seed 002's MNIST script
 #   needs a download and runs once it gets the digits instead; seed 003's Keras line
 #   needs TensorFlow, which is not installed here; seed 003's NumPy function runs but is
 #   not an optimizer: it never recomputes the gradient.
@@ -2092,7 +2195,9 @@ checks.claims.worked_example_v2(answer_v2)
 # the learning rate where its rate $\rho$ reaches 1 (below it the method converges, at and
 # above it not). Scan the learning rate on a fine grid with `theory.momentum_rate` and
 # `theory.nesterov_rate` and give each threshold to 4 significant figures; the check
-# accepts each within 0.5 % (no common wrong answer lies that close). Then give the
+# accepts each within 0.00005 (half a unit in the 4th significant figure). Take care: the
+# end of the heavy ball's ringing interval, $(1+\sqrt\beta)^2/L$ (section 6.1), lies just
+# below its threshold, and there the rate is still $\sqrt\beta$, not 1. Then give the
 # verdict (one of `claims.VERDICTS`).
 
 # %%

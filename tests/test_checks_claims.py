@@ -35,6 +35,7 @@ def test_exercise_1_right(answer, capsys):
     ([-0.0509, -0.1018], "multiplied by the learning rate"),
     ([0.0014, 0.0028], "sign is flipped"),
     ([-0.0019, -0.0023], "swapped"),
+    ([-0.0028, -0.0014], "the two components are swapped"),  # the right output in the wrong order
     ([-0.0014, -0.0029], "is not v_2"),
     ([-0.0014], "shape"),
     ("[-0.0014, -0.0028]", "text"),
@@ -49,10 +50,10 @@ def test_exercise_1_wrong(answer, match):
 HB, NE = (2 + 2 * 0.9) / 10, 2 * (1 + 0.9) / ((1 + 2 * 0.9) * 10)  # 0.38 and 0.135714
 
 
-@pytest.mark.parametrize("hb, ne", [(HB, NE), (0.38, 0.1357), (0.3793, 0.1355), (0.3807, 0.13597),
-                                    (0.379, 0.136), (0.3799, 0.1357),  # 3 and 4 significant figures
-                                    (0.3782, 0.13505), (0.3818, 0.13639),  # just inside 0.5 %
-                                    (np.float64(0.38), 0.1359), (0.38, torch.tensor(0.1357))])
+@pytest.mark.parametrize("hb, ne", [(HB, NE), (0.38, 0.1357), (0.3800, 0.1357),  # 4 significant figures
+                                    (0.379995, 0.135712),  # the solution's scan (steps of 5e-6)
+                                    (0.38004, 0.13575), (0.37996, 0.13567),  # just inside 0.00005
+                                    (np.float64(0.38), 0.1357), (0.38, torch.tensor(0.1357))])
 def test_exercise_2_right(hb, ne, capsys):
     passes(c09.nesterov_step_claim, hb, ne, "does not hold", capsys=capsys)
 
@@ -68,10 +69,19 @@ def test_exercise_2_right(hb, ne, capsys):
     (HB, 0.2, "does not hold", "gradient descent's threshold"),
     (HB, 0.19, "does not hold", "half the heavy ball's threshold, not Nesterov's"),  # (1 + beta)/L
     (HB, 1.357, "does not hold", "flat direction's threshold"),
-    (HB, 0.0679, "does not hold", "half the threshold: Nesterov's bound"),
+    (HB, 0.06786, "does not hold", "half the threshold: Nesterov's bound"),  # 4 significant figures
     (HB, 0.15, "does not hold", "too large for Nesterov's stability threshold"),  # beta = 0.5's answer
     (HB, 0.1366, "does not hold", "too large for Nesterov's stability threshold"),  # 0.65 % off
     (0.378, NE, "does not hold", "too small for heavy ball's stability threshold"),  # 0.53 % off
+    # the review's case: where the ringing interval ends, 0.07 % below the threshold, must fail
+    ((1 + 0.9**0.5) ** 2 / 10, NE, "does not hold", "ringing interval ends"),
+    (0.3797, NE, "does not hold", "ringing interval ends"),  # the same, to 4 significant figures
+    (0.4 * 0.9**0.5, NE, "does not hold", "too small for heavy ball's stability threshold"),  # 0.3795
+    (0.3799, NE, "does not hold", "too small for heavy ball's stability threshold"),
+    (0.3807, NE, "does not hold", "too large for heavy ball's stability threshold"),
+    (0.379, 0.136, "does not hold", "too small for heavy ball's stability threshold"),  # 3 figures
+    (HB, 0.1355, "does not hold", "too small for Nesterov's stability threshold"),
+    (HB, 0.13597, "does not hold", "too large for Nesterov's stability threshold"),
     (HB, 0.135, "does not hold", "too small for Nesterov's stability threshold"),  # 0.53 % off
     (HB, NE, "holds", "does not fit your numbers"),
     (HB, NE, "misleading", "does not fit your numbers"),
@@ -178,6 +188,12 @@ def crashes(learning_rate, momentum, params, grad, iters):
     raise ZeroDivisionError("oops")
 
 
+def list_replaced(learning_rate, momentum, params, grad, iters):  # new entries in the caller's list
+    new = right(learning_rate, momentum, params, grad, iters)
+    params[:] = new
+    return new
+
+
 def not_written(learning_rate, momentum, params, grad, iters):
     raise NotImplementedError
 
@@ -191,7 +207,8 @@ def test_exercise_3_right(candidate, capsys):
     (frozen_gradient, "first gradient"),
     (gauss_seidel, "recomputes the gradient after some arrays have moved"),
     (transposed, "differs from momentum's"),
-    (in_place, "changed the caller's arrays"),
+    (in_place, "changed the caller's arrays in place"),
+    (list_replaced, "replaced entries of the caller's list"),
     (ascent, "differs from momentum.s|overflow"),  # climbing overflows: a warning, or an error under -W error
     (no_decay, "differs from momentum's"),
     (one_array, "return the list"),

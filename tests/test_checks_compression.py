@@ -41,6 +41,7 @@ def test_momentum_bytes_wrong(answer):
     (200_800, "410 biases"),  # 4 x 50,200: the biases forgotten
     (51_414, "8-bit block-wise size"),
     (202_441, "too large"),
+    (205_181, "torch.save file"),  # section 1's float32 file, pickle structure included
     ("202440", "remove the quotes"),
     (202.44, "in bytes, not KB"),  # 202,440 / 1000
     (202.4, "in bytes, not KB"),
@@ -74,6 +75,7 @@ def test_layer_bytes_wrong(answer):
     (2000, "codebook must be stored"),
     (1064, "positions must be stored"),
     (2010, "2\\^5 = 32 values"),
+    (3064, "2 bytes each"),  # one kind of symbol (the codes or the gaps) in 2 bytes
     (2063.5, "whole number"),
     (2.064, "in bytes, not KB"),
     (2.016, "in bytes, not KiB"),  # 2,064 / 1024
@@ -269,9 +271,40 @@ def test_the_earlier_selected_solution_fails_as_a_recipe(solved):
     recipe over the check's seeds it loses 0.80 points on average, and the check says so."""
     earlier = solved["earlier"]
     fails(check.hundredfold, lambda seed: (*earlier[seed], 4), match="on average 0.80 points below")
-    # the same selected draw for every seed would pass: the check cannot tell (the exercise forbids it)
+    # the selected draw returned for every seed passes ratio and drop, but it is one draw returned five times
+    fails(check.hundredfold, lambda seed: (*earlier[5], 4), match="one and the same network for all 5 seeds")
+    fails(check.hundredfold, lambda seed: (*earlier[5], 4, 4), match="one and the same network")
+    # ... and so is the same draw with a little noise per seed (far below what a fine-tuning seed changes)
+    fails(check.hundredfold, lambda seed: (_nudged(earlier[5][0], seed), earlier[5][1], 4),
+          match="one and the same network")
 
-    check.hundredfold(lambda seed: (*earlier[5], 4))
+
+def _nudged(model, seed):
+    """A copy of ``model`` with its last bias moved by seed * 1e-12."""
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        model[-1].bias.add_(seed * 1e-12)
+    return model
+
+
+def test_the_check_rebuilds_the_starting_model(solved):
+    """The check's seed-0 97 % model is the lesson's (rebuilt here the same way)."""
+    start = check.start_model_seed0().state_dict()
+    assert all(torch.equal(start[k], v) for k, v in solved["pruned"].state_dict().items())
+
+
+def test_only_pruned_copies_of_the_start_count_as_unchanged(solved):
+    """Identical networks are allowed when they are the starting model up to pruned (zeroed) entries."""
+    def state(net):
+        return {k: v.detach().double().numpy() for k, v in net.state_dict().items()}
+
+    assert check._only_pruned(state(solved["pruned"]), solved["masks"])
+    assert check._only_pruned(state(solved["unfinetuned"]), solved["raw_masks"])
+    assert check._only_pruned(state(solved["unfinetuned"]), None)
+    assert not check._only_pruned(state(solved["earlier"][5][0]), solved["earlier"][5][1])
+    assert not check._only_pruned(state(solved["solution"][0][0]), solved["solution"][0][1])
+    assert check._same_networks([state(solved["pruned"])] * 5)
+    assert not check._same_networks([state(solved["solution"][seed][0]) for seed in SEEDS])
 
 
 class _Cheat(nn.Module):

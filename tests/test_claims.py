@@ -183,3 +183,18 @@ def test_the_reference_of_exercise_3_is_momentum():
     ours = _reference_optimizer(1e-3, 0.9, [np.array([-1.5, 2.0])], _rosenbrock_grad, 200)[0]
     ref = optimizers.run("rosenbrock", [-1.5, 2.0], "momentum", lr=1e-3, momentum=0.9, steps=200)
     assert np.allclose(ours, ref.points[-1], rtol=0, atol=1e-12)
+
+
+def test_the_third_reviews_rows_stay_fixed():
+    """Definitions are settled by citation, not by a run's outcome; half-right claims are 'misleading';
+    the evidence quotes the notebook's figures (review 3 of lessons 08 and 09, findings 4 to 10)."""
+    table = {c.id: c for c in claims.load_claims()}
+    for cid in ("004-01", "004-10", "004-04", "004-07"):  # definitions, and a formula with no rule in it
+        assert table[cid].check == claims.CITATION, cid
+    for cid in ("001-02", "001-12", "002-03", "002-17"):  # a right half: neither 'holds' nor 'does not hold'
+        assert table[cid].verdict == "misleading", cid
+    assert table["001-02"].check != table["002-05"].check  # 001-02 has a right half that 002-05 lacks
+    assert "6.1 and 4.8 times too large" in table["002-20"].evidence
+    assert "Muon" in table["001-12"].evidence and "not a standard value" in table["001-12"].evidence
+    assert "own wrong iterate (1.001, 1.002)" in table["002-17"].evidence
+    assert "on weights and activations alike" not in table["004-07"].evidence

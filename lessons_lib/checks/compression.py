@@ -4,7 +4,8 @@ The checks name the usual slips: 8 bytes per float, bit-packed codes where the f
 stores a byte per code, a float32 codebook, and positions decoded with an off-by-one.
 The last exercise is checked by running the student's recipe on five fine-tuning seeds and
 writing, reloading and scoring each file, so the size and accuracy are measured, not taken on
-trust, and judged over several draws, not one.
+trust, and judged over several draws, not one: five identical fine-tuned networks (one lucky draw
+returned for every seed) are refused.
 """
 
 from __future__ import annotations
@@ -23,6 +24,16 @@ from . import NotYet, as_number, number, passed
 
 # blocks of 256 per tensor of the 64-300-100-10 MLP (weights and biases)
 _blocks = sum(-(-size // 256) for size in (64 * 300, 300, 300 * 100, 100, 100 * 10, 10))
+
+
+@functools.cache
+def _torch_save_bytes() -> int:
+    """Bytes of the torch.save file of a float32 64-300-100-10 MLP (section 1's float32 file)."""
+    import torch
+
+    from ..models import mlp
+
+    return compression.float32_size_bytes(mlp(hidden=(300, 100), seed=0).to(torch.float32))
 
 
 def _whole_bytes(answer: object, what: str, hint: str, expected: float) -> None:
@@ -53,6 +64,10 @@ def momentum_bytes(answer: object) -> None:
                                 "SGD keeps one float32 buffer per parameter."),
             "eight_bit": (float(n + 4 * _blocks), "that is the 8-bit block-wise size; the question asks for "
                                                   "float32."),
+            "torch_save": (float(_torch_save_bytes()),
+                           "that is the size of section 1's torch.save file of the model's float32 weights, "
+                           "pickle structure included; the question asks for the momentum buffer's bytes, "
+                           "one float32 entry per parameter and nothing else."),
         },
     )
 
@@ -81,6 +96,9 @@ def layer_bytes(answer: object) -> None:
                                "that packs both the gaps and the codes to 5 bits; the format stores one byte "
                                "per gap and one byte per code (bit packing is left to the compressor)."),
             "byte_book": (2000.0 + 32, "each codebook value is a float16, 2 bytes, not 1."),
+            "two_byte_symbols": (1000 * 2 + 1000 + 64,
+                                 "that gives one of the two kinds of symbol 2 bytes each; in the format of "
+                                 "section 4 a gap below 255 and a 5-bit code each fit in one byte."),
         },
     )
 
@@ -157,15 +175,14 @@ MAX_DROP_PT = 0.5
 
 
 @functools.cache
-def dense_accuracy_seed0() -> float:
-    """Test accuracy of lesson 08's seed-0 dense network, trained here as the lesson trains it:
-    64-300-100-10, float64, 20 epochs of SGD with lr 0.1 and momentum 0.9 in batches of 64 shuffled
-    by seed 0."""
+def _dense_seed0() -> nn.Module:
+    """Lesson 08's seed-0 dense network, trained here as the lesson trains it: 64-300-100-10, float64,
+    20 epochs of SGD with lr 0.1 and momentum 0.9 in batches of 64 shuffled by seed 0."""
     import torch
 
     from ..data import load_digits_split
     from ..models import mlp
-    from ..training import accuracy, train
+    from ..training import train
 
     before = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
@@ -173,9 +190,73 @@ def dense_accuracy_seed0() -> float:
         data = load_digits_split(seed=0)
         net = mlp(hidden=(300, 100), seed=0)
         train(net, data, epochs=20, lr=0.1, momentum=0.9, batch_size=64, seed=0, progress=False)
-        return accuracy(net, data.X_test, data.y_test)
+        return net
     finally:
         torch.set_default_dtype(before)
+
+
+@functools.cache
+def dense_accuracy_seed0() -> float:
+    """Test accuracy of lesson 08's seed-0 dense network (:func:`_dense_seed0`)."""
+    import torch
+
+    from ..data import load_digits_split
+    from ..training import accuracy
+
+    data = load_digits_split(seed=0, dtype=torch.float64)
+    return accuracy(_dense_seed0(), data.X_test, data.y_test)
+
+
+@functools.cache
+def start_model_seed0() -> nn.Module:
+    """Lesson 08's seed-0 97 % model (the exercise's starting ``model``), rebuilt as section 2 builds it:
+    pruning rounds to 75, 90, 95 and 97 % with 4, 4, 4 and 8 epochs of distilled, mask-aware fine-tuning
+    (lr 0.03, momentum 0.9, batches of 64, round r shuffled by seed r + 1), then dead units removed."""
+    import copy
+
+    import torch
+
+    from .. import pruning
+    from ..data import load_digits_split
+    from ..training import train
+
+    before = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        data = load_digits_split(seed=0)
+        dense = _dense_seed0()
+        model = copy.deepcopy(dense)
+        for r, (sparsity, epochs) in enumerate([(0.75, 4), (0.90, 4), (0.95, 4), (0.97, 8)]):
+            masks = pruning.global_magnitude_masks(pruning.prunable_weights(model), sparsity)
+            train(model, data, epochs=epochs, lr=0.03, momentum=0.9, batch_size=64, seed=r + 1, masks=masks,
+                  teacher=dense, progress=False)
+        compression.remove_dead_units(model, masks)
+        return model
+    finally:
+        torch.set_default_dtype(before)
+
+
+def _same_networks(states: list[dict[str, np.ndarray]]) -> bool:
+    """True if every state (name -> float64 array) equals the first within a relative 1e-6 (bit-identical, or
+    perturbed by noise far below what a different fine-tuning seed changes)."""
+    return all(state.keys() == states[0].keys()
+               and all(np.allclose(state[k], states[0][k], rtol=1e-6, atol=1e-9) for k in state)
+               for state in states[1:])
+
+
+def _only_pruned(state: Mapping[str, np.ndarray], masks: Mapping[str, Any] | None) -> bool:
+    """True if ``state`` is the starting model up to pruning: every stored entry (kept by ``masks``; every
+    entry of a tensor without a mask) equals the starting model's or is 0."""
+    start = {k: v.detach().double().numpy() for k, v in start_model_seed0().state_dict().items()}
+    for name, value in state.items():
+        stored = np.ones(value.shape, dtype=bool)
+        if masks is not None and name in masks:
+            stored = np.asarray(masks[name].detach().cpu().numpy() if hasattr(masks[name], "detach")
+                                else masks[name], dtype=bool)
+        same = np.isclose(value, start[name], rtol=1e-6, atol=1e-9) | (value == 0)
+        if not np.all(same[stored]):
+            return False
+    return True
 
 
 #: Exercise 4: the fine-tuning seeds the check gives the student's recipe (five: one run is one draw).
@@ -240,7 +321,9 @@ def hundredfold(
     does not depend on the dtype the student's model computes in), the float32 baseline is measured on
     that template, and the dense accuracy is that of seed 0's dense network trained as the lesson trains
     it (:func:`dense_accuracy_seed0`). ``min_ratio`` may be raised and ``max_drop_pt`` lowered, never the
-    other way.
+    other way. A recipe that passes with one and the same network for every seed, a network that is not
+    the starting model up to pruning (:func:`start_model_seed0`, rebuilt only then), is refused: it is one
+    fine-tuning draw, perhaps the lucky one, returned five times.
     """
     target = as_number(min_ratio, "min_ratio", "the exercise asks for a ratio of at least 100.")
     allowed = as_number(max_drop_pt, "max_drop_pt", "the exercise allows a mean drop of 0.5 points.")
@@ -256,7 +339,7 @@ def hundredfold(
                      "trained network is one draw; the check runs your recipe on seeds "
                      f"{', '.join(map(str, RECIPE_SEEDS))}.")
     dense = dense_accuracy_seed0()
-    rows = []
+    rows, states, masks_seen = [], [], []
     for seed in RECIPE_SEEDS:
         where = f"seed {seed}"
         try:
@@ -274,6 +357,8 @@ def hundredfold(
         model, masks, bits, *rest = result
         n_bytes, acc, float32_bytes = _measure(model, masks, bits, rest[0] if rest else None, where)
         rows.append((seed, n_bytes, float32_bytes / n_bytes, 100 * (dense - acc), acc))
+        states.append({k: v.detach().double().cpu().numpy() for k, v in model.state_dict().items()})
+        masks_seen.append(masks)
     table = "; ".join(f"seed {seed}: {n:,} bytes, ratio {ratio:.1f}, {100 * acc:.2f} % ({-drop:+.2f})"
                       for seed, n, ratio, drop, acc in rows)
     low = [(seed, ratio) for seed, _, ratio, _, _ in rows if ratio < target]
@@ -288,6 +373,12 @@ def hundredfold(
                      f"{mean_drop:.2f} points below the dense one ({100 * dense:.2f} %; at most {allowed:g} "
                      f"allowed): {table}. Hint: use one bit more for the weights or the biases, prune a "
                      "little less, or fine-tune longer or with a smaller learning rate.")
+    if _same_networks(states) and not _only_pruned(states[0], masks_seen[0]):
+        raise NotYet(f"your recipe returns one and the same network for all {len(rows)} seeds, and it is not "
+                     "seed 0's 97 % model (up to pruned, zeroed entries): it was trained once, so the five "
+                     f"results are one draw, not five ({table}). Hint: fine-tune inside the recipe, with "
+                     "`seed` as the minibatch seed, starting from a copy of `model`; or, if the recipe does "
+                     "not fine-tune, start from `model` itself.")
     gap = f"{mean_drop:.2f} points below dense" if mean_drop >= 0 else f"{-mean_drop:.2f} points above dense"
     passed(f"on fine-tuning seeds {', '.join(map(str, RECIPE_SEEDS))}, every file is at least {target:g} "
            f"times smaller than the float32 one, and the reloaded networks are on average {gap} "
