@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: -slideshow
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -530,10 +531,12 @@ assert t.losses[-1] > 1e-3 and np.linalg.norm(t.points[-1] - 1) > 0.1
 # $f(x,y) = \tfrac12(4x^2 + 0.25y^2)$. It converges from every starting point exactly when
 # $0 < \eta < \eta_{\max}$. What is the threshold $\eta_{\max}$?
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex01_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 answer_1 = 2 / 4.0
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex01_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.gradient_descent.stability_limit(answer_1)
 
 # %% [markdown]
@@ -542,11 +545,13 @@ checks.gradient_descent.stability_limit(answer_1)
 # For a quadratic with eigenvalues $\mu = 0.5$ and $L = 8$, give the optimal constant
 # learning rate and the rate of convergence it achieves (to three significant figures).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex01_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 lr_2 = 2 / (0.5 + 8.0)
 rate_2 = (8.0 - 0.5) / (8.0 + 0.5)
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex01_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.gradient_descent.optimal_step_and_rate(lr_2, rate_2)
 
 # %% [markdown]
@@ -556,7 +561,7 @@ checks.gradient_descent.optimal_step_and_rate(lr_2, rate_2)
 # optimal step that shrink the error by the factor `eps` (at least), for condition number
 # `kappa`. Return a whole number; the check wants the exact count on six cases.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex01_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 import math
 
 
@@ -567,7 +572,13 @@ def steps_needed(kappa, eps):
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "ex01_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.gradient_descent.steps_needed(steps_needed)
+### BEGIN HIDDEN TESTS
+for _kappa, _eps in [(4.0, 1e-3), (50.0, 1e-5), (7.5, 0.1), (30.0, 1e-12), (1.2, 1e-4)]:
+    _rate, _k = (_kappa - 1) / (_kappa + 1), steps_needed(_kappa, _eps)
+    assert _rate**_k <= _eps < _rate ** (_k - 1), f"steps_needed({_kappa}, {_eps}) = {_k} is not the smallest k"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 4 (explore)
@@ -585,7 +596,7 @@ checks.gradient_descent.steps_needed(steps_needed)
 # rounded is accepted if the rounded value itself needs the fewest); it also tells you how
 # many steps $2/(\mu+L)$ needs.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex01_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 explore = surfaces.quadratic([0.3, 6.0], angle=0.4)
 grid = np.linspace(0.05, 0.33, 561)
@@ -593,4 +604,6 @@ scan_runs = optimizers.run(explore, [3.0, 2.0], "gd", lr=grid, steps=600)
 counts = np.array([s if s is not None else 10**9 for s in scan_runs.steps_to(1e-10)])
 best_lr = grid[counts.argmin()]
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex01_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.gradient_descent.best_lr_on_valley(grid, counts, best_lr)

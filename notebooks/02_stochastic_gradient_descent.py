@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: -slideshow
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -1498,10 +1499,12 @@ plt.show()
 # A per-sample gradient component has variance $4.0$. What is the variance of its average
 # over a minibatch of $B = 16$ samples drawn *with* replacement?
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex02_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 answer_1 = 4.0 / 16
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex02_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.sgd.minibatch_variance(answer_1)
 
 # %% [markdown]
@@ -1511,10 +1514,12 @@ checks.sgd.minibatch_variance(answer_1)
 # $\lambda = 3$, and each gradient carries independent noise of variance $\sigma_\xi^2 = 5$. What
 # is the stationary variance of the iterate $x_k$ (not the loss)?
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex02_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 answer_2 = 0.1 * 5.0 / (3.0 * (2 - 0.1 * 3.0))
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex02_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.sgd.stationary_variance(answer_2)
 
 # %% [markdown]
@@ -1523,11 +1528,14 @@ checks.sgd.stationary_variance(answer_2)
 # On the same kind of problem with curvature $\lambda = 0.25$, you use the step
 # $\eta_k = a/(t_0+k)$. Which $a$ gives the smallest mean-square error for large $k$?
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex02_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 answer_3 = 1 / 0.25
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex02_3_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.sgd.best_decay_constant(answer_3)
+
 
 # %% [markdown]
 # ### Exercise 4 (implement)
@@ -1538,7 +1546,7 @@ checks.sgd.best_decay_constant(answer_3)
 # $\theta$ as an array of shape `(2,)`. Use the *mean* over the batch. The check compares
 # your result with its own on four data sets, to a relative $10^{-9}$.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex02_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def minibatch_sgd(x, y, theta0, lr, batches):
     ### BEGIN SOLUTION
     theta = np.array(theta0, dtype=float)
@@ -1549,7 +1557,18 @@ def minibatch_sgd(x, y, theta0, lr, batches):
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "ex02_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.sgd.minibatch_sgd(minibatch_sgd)
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(2024)
+_x, _theta = _rng.uniform(-2.0, 2.0, 40), np.array([0.5, -0.5])
+_y = 1.0 + 0.5 * _x + 0.1 * _rng.standard_normal(40)
+_batches = [_rng.integers(0, 40, size=8) for _ in range(30)]
+for _idx in _batches:  # the same steps in matrix form: theta - lr X^T (X theta - y) / B
+    _X = np.stack([np.ones(len(_idx)), _x[_idx]], axis=1)
+    _theta = _theta - 0.1 * _X.T @ (_X @ _theta - _y[_idx]) / len(_idx)
+assert np.allclose(minibatch_sgd(_x, _y, np.array([0.5, -0.5]), 0.1, _batches), _theta, rtol=1e-9, atol=1e-12)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 5 (explore)
@@ -1572,7 +1591,7 @@ checks.sgd.minibatch_sgd(minibatch_sgd)
 # 10,000 seeds it is 1.4 %, and 5 % is 3.5 standard errors: a correct measurement misses
 # about once in 2,500 tries (both printed in section 8).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex02_5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 explore_rng = np.random.default_rng(12)
 runs_5 = np.empty((101, 20_000))  # 100 steps of 20,000 seeds, row k = x_k
@@ -1580,4 +1599,6 @@ runs_5[0] = 1.0
 for k in range(100):
     runs_5[k + 1] = runs_5[k] - 0.3 * (4.0 * runs_5[k] + 0.5 * explore_rng.standard_normal(runs_5.shape[1]))
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex02_5_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.sgd.measured_stationary_variance(runs_5)

@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: -slideshow
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -1306,10 +1307,12 @@ plt.show()
 # the error shrink per step (the spectral radius)? The check accepts answers within 0.1 % of the
 # exact value.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex03_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 answer_1 = np.sqrt(0.64)  # discriminant (1 + 0.64 - 1)^2 - 4*0.64 < 0: complex roots, |sigma| = sqrt(beta)
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex03_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.momentum.complex_rate(answer_1)
 
 # %% [markdown]
@@ -1320,10 +1323,12 @@ checks.momentum.complex_rate(answer_1)
 # at $\bar\eta$ or above it. What is $\bar\eta$? The check accepts answers within 0.01 % of the exact
 # value (give at least four significant digits if you round).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex03_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 answer_2 = (2 + 2 * 0.9) / 10.0
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex03_2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.momentum.stability_limit(answer_2)
 
 # %% [markdown]
@@ -1333,14 +1338,17 @@ checks.momentum.stability_limit(answer_2)
 # rate they achieve, to four significant digits. The check accepts each number within 0.05 % of
 # the exact value (three digits are not enough: 0.331 lies 0.13 % from the exact learning rate).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex03_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 sm3, sL3 = np.sqrt(0.1), np.sqrt(10.0)
 lr_3 = (2 / (sm3 + sL3)) ** 2
 beta_3 = ((sL3 - sm3) / (sL3 + sm3)) ** 2
 rate_3 = (sL3 - sm3) / (sL3 + sm3)
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex03_3_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.momentum.optimal_pair(lr_3, beta_3, rate_3)
+
 
 # %% [markdown]
 # ### Exercise 4 (implement)
@@ -1350,7 +1358,7 @@ checks.momentum.optimal_pair(lr_3, beta_3, rate_3)
 # call `theory`; the check compares with it on one case per regime, to a relative tolerance of
 # $10^{-6}$.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex03_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def hb_rate(lr, beta, lam):
     ### BEGIN SOLUTION
     t = 1 + beta - lr * lam
@@ -1361,7 +1369,14 @@ def hb_rate(lr, beta, lam):
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "ex03_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.momentum.rate_function(hb_rate)
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(3)
+for _lr, _beta, _lam in _rng.uniform([0.0, 0.0, 0.1], [1.5, 0.99, 5.0], size=(60, 3)):
+    _want = float(theory.momentum_rate(_lr, _beta, [_lam]))
+    assert np.isclose(hb_rate(_lr, _beta, _lam), _want, rtol=1e-6), f"hb_rate({_lr}, {_beta}, {_lam}) != {_want}"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 5 (explore)
@@ -1374,7 +1389,7 @@ checks.momentum.rate_function(hb_rate)
 # decimals (a heavy-ball count one step off moves the ratio by 0.5 %, a gradient-descent count one
 # step off by 0.04 %).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex03_5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 s400 = surfaces.quadratic([1.0, 400.0])
 lr_g5, _ = theory.optimal_gd(1.0, 400.0)
@@ -1385,4 +1400,6 @@ gd_steps = int(settled_at(err_gd / err_gd[0], 1e-6))
 hb_steps = int(settled_at(err_hb / err_hb[0], 1e-6))
 answer_5 = gd_steps / hb_steps
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex03_5_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.momentum.speedup(answer_5)

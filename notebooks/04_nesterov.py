@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: -slideshow
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -1292,10 +1293,12 @@ plt.show()
 # On an eigen-component with $\eta\lambda = 0.2$, Nesterov with $\beta = 0.9$ behaves exactly like
 # a heavy ball with the same step and which momentum? (The check accepts answers within 0.1 %.)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex04_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 answer_1 = 0.9 * (1 - 0.2)
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.nesterov.effective_momentum(answer_1)
 
 # %% [markdown]
@@ -1306,11 +1309,14 @@ checks.nesterov.effective_momentum(answer_1)
 # with the heavy ball's.) Give it to four significant digits; the check accepts answers within
 # 0.05 %.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex04_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 answer_2 = (2 + 2 * 0.9) / ((1 + 2 * 0.9) * 10.0)
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.nesterov.stability_limit(answer_2)
+
 
 # %% [markdown]
 # ### Exercise 3 (implement)
@@ -1322,7 +1328,7 @@ checks.nesterov.stability_limit(answer_2)
 # loss's gradient.) The check runs `torch.optim.SGD` itself on three surfaces and compares every
 # iterate, to a relative $10^{-9}$.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex04_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def nesterov_wd(grad, x0, lr, beta, wd, steps):
     ### BEGIN SOLUTION
     p = np.array(x0, dtype=float)
@@ -1337,7 +1343,14 @@ def nesterov_wd(grad, x0, lr, beta, wd, steps):
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "ex04_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.nesterov.weight_decay_step(nesterov_wd)
+### BEGIN HIDDEN TESTS
+_s = surfaces.quadratic([0.5, 4.0], angle=0.3)
+_shifted = surfaces.quadratic([0.5 + 0.2, 4.0 + 0.2], angle=0.3)  # weight decay 0.2 adds 0.2 to each eigenvalue
+_want = optimizers.run(_shifted, [1.0, -2.0], "nesterov", 0.05, 0.85, steps=60).points
+assert np.allclose(nesterov_wd(_s.grad, [1.0, -2.0], 0.05, 0.85, 0.2, 60), _want, rtol=1e-9, atol=1e-12)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 4 (explore)
@@ -1352,11 +1365,13 @@ checks.nesterov.weight_decay_step(nesterov_wd)
 # what happens to the steep component, where does the flat one sit, and why is a measurement over
 # an early or short window (say steps 100 to 300) noticeably higher?
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex04_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 s100 = surfaces.quadratic([1.0, 100.0])
 run_4 = optimizers.run(s100, [1.0, 1.0], "nesterov", 1 / 100.0, 9 / 11, steps=2000)
 err_4 = np.hypot(run_4.points[:, 0], run_4.points[:, 1])
 answer_4 = (err_4[2000] / err_4[1000]) ** (1 / 1000)
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.nesterov.textbook_rate(answer_4)

@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: -slideshow
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -941,10 +942,12 @@ TrajectoryExplorer(surface="linear_regression", lr=0.01, momentum=0.9, steps=300
 # Start from $\theta = (\theta_0, \theta_1) = (0, 1)$ and $v_1 = [-0.001, -0.002]$. What is
 # $\theta$ after the first iteration, as `[theta0, theta1]`?
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex05_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 answer_1 = [0.0 - (-0.001), 1.0 - (-0.002)]
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex05_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.linear_regression.theta_after_first_iteration(answer_1)
 
 # %% [markdown]
@@ -954,7 +957,7 @@ checks.linear_regression.theta_after_first_iteration(answer_1)
 # $\theta^{(2)} = (0.00286, 1.005715)$ and $v_2 = (-0.00186, -0.003715)$: compute the
 # residuals, the gradient $g_3$, then $v_3$ and $\theta^{(3)}$ (to at least six decimals).
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex05_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 theta2, v2 = np.array([0.00286, 1.005715]), np.array([-0.00186, -0.003715])
 e3 = theta2[0] + theta2[1] * x - y
@@ -962,6 +965,8 @@ g3 = np.array([e3.mean(), (e3 * x).mean()])
 v3 = beta * v2 + eta * g3
 theta3 = theta2 - v3
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex05_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.linear_regression.third_iteration(v3, theta3)
 
 # %% [markdown]
@@ -977,13 +982,16 @@ checks.linear_regression.third_iteration(v3, theta3)
 #
 # Which line is the first wrong one, and what is the correct $\theta^{(2)}$?
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex05_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 first_wrong_line = 3
 v2_ex = 0.9 * np.array([0.04, -0.02]) + 0.1 * np.array([0.3, -0.1])
 correct_theta2 = np.array([0.96, 0.02]) - v2_ex
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex05_3_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.linear_regression.find_the_error(first_wrong_line, correct_theta2)
+
 
 # %% [markdown]
 # ### Exercise 4 (implement)
@@ -994,7 +1002,7 @@ checks.linear_regression.find_the_error(first_wrong_line, correct_theta2)
 # it when every component is within $10^{-9}$ relative (plus $10^{-12}$ absolute: rounding only)
 # of the exact gradient.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex05_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def grad_J(theta, x, y):
     ### BEGIN SOLUTION
     e = theta[0] + theta[1] * x - y
@@ -1002,7 +1010,19 @@ def grad_J(theta, x, y):
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "ex05_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.linear_regression.gradient(grad_J)
+### BEGIN HIDDEN TESTS
+def _loss(theta, x, y):
+    return 0.5 * np.mean((theta[0] + theta[1] * x - y) ** 2)
+
+
+_rng = np.random.default_rng(5)
+for _m in (3, 17, 100):  # central differences are exact for a quadratic, up to rounding
+    _x, _y, _theta = _rng.normal(size=_m), _rng.normal(size=_m), _rng.normal(size=2)
+    _fd = [(_loss(_theta + _d, _x, _y) - _loss(_theta - _d, _x, _y)) / 2e-5 for _d in np.eye(2) * 1e-5]
+    assert np.allclose(grad_J(_theta, _x, _y), _fd, rtol=1e-6, atol=1e-9)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 5 (explore)
@@ -1016,7 +1036,7 @@ checks.linear_regression.gradient(grad_J)
 # needs at most 5 % more steps than the best rate $\rho^\star$ in the long run,
 # $\ln\rho^\star/\ln\rho(\beta) \le 1.05$. Give $\beta$ to three decimals.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex05_5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 betas = np.linspace(0.8, 0.98, 181)
 scan = optimizers.run(surface, [0.0, 1.0], "momentum", lr=0.01, momentum=betas, steps=400)
@@ -1025,4 +1045,6 @@ envelope = {k: dist[:, k - 20:k + 1].max(axis=1) for k in (200, 400)}  # largest
 rates = (envelope[400] / envelope[200]) ** (1 / 200)
 best_beta = betas[rates.argmin()]
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex05_5_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.linear_regression.best_momentum(best_beta)

@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: -slideshow
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -1062,10 +1063,12 @@ assert best["masked 90 %"] >= 0.9 * best["dense"] and best["half the units"] < 0
 # How many weights does magnitude pruning at sparsity 0.9 set to zero in a $300\times100$
 # weight matrix? (A whole number: the check wants it exactly.)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex07_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 dropped_1 = round(0.9 * 300 * 100)
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex07_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.pruning.dropped_count(dropped_1)
 
 # %% [markdown]
@@ -1077,11 +1080,14 @@ checks.pruning.dropped_count(dropped_1)
 # Where does the weight end up (its limit as the number of steps grows)? (To 6 significant
 # digits.)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex07_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 limit_2 = -0.1 * 0.02 * 0.9 / (1 - 0.9)
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex07_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.pruning.drift_limit(limit_2)
+
 
 # %% [markdown]
 # ### Exercise 3 (implement)
@@ -1094,7 +1100,7 @@ checks.pruning.drift_limit(limit_2)
 # 6 steps from a nonzero old buffer and compares the kept entries with PyTorch's form to a
 # relative $10^{-12}$.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex07_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def masked_nesterov_step(param, grad, buf, mask, lr, momentum, weight_decay):
     ### BEGIN SOLUTION
     g = (grad + weight_decay * param) * mask
@@ -1103,7 +1109,19 @@ def masked_nesterov_step(param, grad, buf, mask, lr, momentum, weight_decay):
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "ex07_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.pruning.nesterov_step(masked_nesterov_step)
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(77)
+for _shape, _lr, _mu, _wd in [((4, 9), 0.05, 0.8, 0.0), ((10,), 0.2, 0.95, 0.05), ((3, 3), 0.01, 0.5, 0.1)]:
+    _mask = _rng.random(_shape) > 0.5
+    _p, _b = _rng.normal(size=_shape) * _mask, _rng.normal(size=_shape)
+    for _ in range(5):
+        _grad = _rng.normal(size=_shape)
+        _want = pruning.masked_momentum_step(_p, _grad, _b, _mask, _lr, _mu, _wd, nesterov=True)
+        _p, _b = masked_nesterov_step(_p.copy(), _grad.copy(), _b.copy(), _mask.copy(), _lr, _mu, _wd)
+        assert np.allclose(_p, _want[0], atol=1e-12) and np.allclose(_b, _want[1], atol=1e-12)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 4 (explore)
@@ -1121,7 +1139,7 @@ checks.pruning.nesterov_step(masked_nesterov_step)
 # would tune on a validation split and report the test accuracy once. If you prune with
 # `torch.nn.utils.prune` (section 7), call `prune.remove` before passing the model.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex07_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 net_4 = copy.deepcopy(model)
 for k, s in enumerate([0.75, 0.9]):
@@ -1129,4 +1147,6 @@ for k, s in enumerate([0.75, 0.9]):
     train(net_4, data, epochs=3, lr=0.05, momentum=0.9, weight_decay=WD, masks=masks_4, seed=10 + k,
           progress=False)
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex07_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.pruning.sparse_and_accurate(net_4, masks_4, min_sparsity=0.9)

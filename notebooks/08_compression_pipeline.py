@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: -slideshow
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -1174,10 +1175,12 @@ for name, values, digits, goal, n_seeds in [
 # How many bytes does the float32 momentum buffer of SGD take for the 64-300-100-10
 # network (50,610 parameters)? (A whole number of bytes, exactly.)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex08_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 buffer_bytes_1 = 4 * 50_610
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex08_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.compression.momentum_bytes(buffer_bytes_1)
 
 # %% [markdown]
@@ -1189,11 +1192,14 @@ checks.compression.momentum_bytes(buffer_bytes_1)
 # do its relative indices, codes and codebook take **before** compression by zlib or LZMA?
 # (A whole number of bytes, exactly.)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex08_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 raw_bytes_2 = 1000 * 1 + 1000 * 1 + 2**5 * 2
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex08_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.compression.layer_bytes(raw_bytes_2)
+
 
 # %% [markdown]
 # ### Exercise 3 (implement)
@@ -1205,7 +1211,7 @@ checks.compression.layer_bytes(raw_bytes_2)
 # with the library's own encoder, the bytes `save_compressed` writes, and wants each one back
 # exactly.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex08_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def positions_from_gaps(data):
     ### BEGIN SOLUTION
     positions, pos = [], -1
@@ -1218,8 +1224,18 @@ def positions_from_gaps(data):
     return positions
     ### END SOLUTION
 
-
+# %% nbgrader={"grade": true, "grade_id": "ex08_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.compression.positions_from_gaps(positions_from_gaps)
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(8)
+for _n in (1, 10, 200):
+    _positions, _gaps, _previous = np.sort(_rng.choice(20_000, size=_n, replace=False)), [], -1
+    for _pos in _positions:  # the encoding: a gap g as g // 255 bytes of 255, then g % 255
+        _gap = int(_pos - _previous - 1)
+        _gaps += [255] * (_gap // 255) + [_gap % 255]
+        _previous = _pos
+    assert [int(p) for p in positions_from_gaps(bytes(_gaps))] == _positions.tolist()
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 4 (explore)
@@ -1251,7 +1267,7 @@ checks.compression.positions_from_gaps(positions_from_gaps)
 # solution prunes to 97.8 %, fine-tunes 8 epochs with $\eta = 0.01$ and stores 4-bit weights
 # and biases; the check prints its five results.)
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex08_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def recipe_4(seed):
     ### BEGIN SOLUTION
     model_4 = copy.deepcopy(model)  # seed 0's 97 % model, pruned further and fine-tuned again
@@ -1263,4 +1279,5 @@ def recipe_4(seed):
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "ex08_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.compression.hundredfold(recipe_4)

@@ -1,6 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
+#     cell_metadata_filter: -slideshow
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -1035,10 +1036,12 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 # A layer has weight scale $s_w = 0.01$ (for one output channel) and input scale $s_x = 1/255$.
 # Its bias for that channel is $b = 0.5$. Which int32 does the integer layer store for it?
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex10_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 bias_code_1 = round(0.5 / (0.01 * (1 / 255)))
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex10_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.integer_inference.bias_code(bias_code_1)
 
 # %% [markdown]
@@ -1046,11 +1049,14 @@ checks.integer_inference.bias_code(bias_code_1)
 #
 # Write $M = 0.0123$ as $m_0 \cdot 2^{-\text{shift}}$ with $2^{30} \le m_0 < 2^{31}$. Give `m0_2` and `shift_2` as integers.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex10_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 m0_2, shift_2 = quantize_multiplier(0.0123)
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex10_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.integer_inference.multiplier(m0_2, shift_2)
+
 
 # %% [markdown]
 # ### Exercise 3 (implement)
@@ -1059,7 +1065,7 @@ checks.integer_inference.multiplier(m0_2, shift_2)
 # `BatchNorm1d` in evaluation mode (use `bn.running_mean`, `bn.running_var`, `bn.eps`,
 # `bn.weight`, `bn.bias`). The check compares it with the unfolded pair on random layers.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex10_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def fold_linear_bn(linear, bn):
     ### BEGIN SOLUTION
     factor = bn.weight / torch.sqrt(bn.running_var + bn.eps)
@@ -1071,20 +1077,44 @@ def fold_linear_bn(linear, bn):
     ### END SOLUTION
 
 
+# %% nbgrader={"grade": true, "grade_id": "ex10_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.integer_inference.fold_linear_bn(fold_linear_bn)
+### BEGIN HIDDEN TESTS
+_g = torch.Generator().manual_seed(103)
+for _n_in, _n_out in [(3, 2), (7, 5), (16, 1)]:
+    _lin = nn.Linear(_n_in, _n_out, dtype=torch.float64)
+    _bn = nn.BatchNorm1d(_n_out, dtype=torch.float64).eval()
+    with torch.no_grad():
+        for _t, _low in [(_lin.weight, -1.0), (_lin.bias, -1.0), (_bn.running_mean, -1.0), (_bn.running_var, 0.1),
+                         (_bn.weight, -2.0), (_bn.bias, -1.0)]:
+            _t.copy_(_low + 2.0 * torch.rand(_t.shape, generator=_g, dtype=torch.float64))
+        _x = torch.randn(11, _n_in, generator=_g, dtype=torch.float64)
+        assert torch.allclose(fold_linear_bn(_lin, _bn)(_x), _bn(_lin(_x)), rtol=1e-9, atol=1e-12)
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 4 (explore)
 #
 # With **4-bit** activations (`integer_inference.convert(..., bits=4)`) the grid is about 8 times
-# coarser than with 7 bits, and the observer matters more. Which gives the higher mean *validation* accuracy over
-# the five networks: `"minmax"` or `"percentile"` with $P = 99$? Compute it, then pass the
-# name. The check recomputes both from `nets`, `X_cal` and `splits`.
+# coarser than with 7 bits, and the observer matters more. Which gives the higher mean *validation*
+# accuracy over the five networks: `"minmax"` or `"percentile"` with $P = 99$? Compute both means
+# into a dict `val_4` (observer name to mean accuracy), then pass the better name as `observer_4`.
+# The check recomputes both from `nets`, `X_cal` and `splits`.
 
-# %%
+# %% nbgrader={"grade": false, "grade_id": "ex10_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 val_4 = {name: np.mean([integer_inference.convert(nets[s], X_cal, observer=name, percentile=99.0, bits=4)
                         .accuracy(splits.X_val, splits.y_val) for s in SEEDS]) for name in observers.OBSERVERS}
 observer_4 = max(val_4, key=val_4.get)
 ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex10_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.integer_inference.observer_for_4_bits(observer_4, nets, X_cal, splits)
+### BEGIN HIDDEN TESTS
+assert isinstance(val_4, dict) and set(val_4) == set(observers.OBSERVERS), "val_4: {observer: mean accuracy}"
+for _name in observers.OBSERVERS:
+    _acc = np.mean([integer_inference.convert(nets[_s], X_cal, observer=_name, percentile=99.0, bits=4)
+                    .accuracy(splits.X_val, splits.y_val) for _s in SEEDS])
+    assert np.isclose(val_4[_name], _acc, rtol=0.0, atol=1e-12), f"val_4[{_name!r}] is not the mean validation accuracy"
+assert observer_4 == max(val_4, key=val_4.get), "observer_4 is not the observer with the higher mean in val_4"
+### END HIDDEN TESTS

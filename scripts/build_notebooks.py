@@ -14,6 +14,10 @@ see ``lessons_lib.widgets._base``), its PNG and a line of text; running the cell
 makes the live widget again. The kernelspec is the one JupyterLab writes for the
 kernel, so opening a notebook there does not change it.
 
+Every cell gets its slide type for `jupyter nbconvert --to slides` from one rule after the
+run (``lessons_lib.slides``: it looks at the outputs too); the twin leaves the slide types out
+(jupytext's ``cell_metadata_filter``), so the rule stays the one place they come from.
+
     python scripts/build_notebooks.py                 # every notebook
     python scripts/build_notebooks.py 01_gradient_descent
 """
@@ -30,10 +34,12 @@ import nbformat
 from jupyter_client.kernelspec import KernelSpecManager
 from nbclient import NotebookClient
 
+from lessons_lib import slides
 from lessons_lib.saved_notebooks import drop_widget_views
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
 KERNEL = "python3"
+JUPYTEXT = {"cell_metadata_filter": "-slideshow", "formats": "ipynb,py:percent"}
 
 
 def kernelspec(name: str = KERNEL) -> dict[str, str]:
@@ -45,13 +51,14 @@ def kernelspec(name: str = KERNEL) -> dict[str, str]:
 def build(twin: pathlib.Path, timeout: int = 300) -> float:
     """Execute ``twin`` (in its folder) into its ``.ipynb``; returns seconds taken."""
     nb = jupytext.read(twin)
-    nb.metadata["jupytext"] = {"formats": "ipynb,py:percent"}
+    nb.metadata["jupytext"] = dict(JUPYTEXT)
     nb.metadata["kernelspec"] = kernelspec()
     start = time.perf_counter()
     NotebookClient(nb, timeout=timeout, kernel_name=KERNEL, store_widget_state=False,
                    resources={"metadata": {"path": str(twin.parent)}}).execute()
     seconds = time.perf_counter() - start
     drop_widget_views(nb)
+    slides.mark(nb, twin.stem)
     errors = [o for c in nb.cells if c.cell_type == "code" for o in c.get("outputs", [])
               if o.get("output_type") == "error"]
     if errors:  # e.g. a figure that failed to render after its cell ran

@@ -83,13 +83,17 @@ def test_long_cells_show_progress(nb):
     """A cell that ran longer than about two seconds when the notebook was built shows a progress
     bar (lessons_lib.progress, directly or through train(progress=True)); the bar leaves nothing in
     the saved output, which nbval would compare. The setup cell (the first, imports) is exempt:
-    importing torch cannot show a bar."""
+    importing torch cannot show a bar. An exercise's check cell may show the bar of the answer
+    cell before it, whose function it calls."""
     cells = json.loads(nb.read_text())["cells"]
     code = [c for c in cells if c["cell_type"] == "code"]
     timed = [(c, _cell_seconds(c)) for c in code]
     assert all(t is not None for _, t in timed), "the notebook was saved without cell timings"
     for i, (cell, seconds) in enumerate(timed):
         source = "".join(cell["source"])
+        if cell.get("metadata", {}).get("nbgrader", {}).get("grade"):
+            # an exercise's check runs the answer cell's code (e.g. its training): the bar is there
+            source += "".join(code[i - 1]["source"])
         if seconds > LONG_CELL_SECONDS and i > 0:
             assert re.search(r"\bprogress\(|progress=True", source), (
                 f"cell {cell['execution_count']} ran {seconds:.1f} s without a progress bar:\n{source[:300]}")
@@ -162,7 +166,8 @@ def test_the_environment_holds_the_course_jupyter_files_as_committed():
     pairs = shared_data()
     assert set(pairs) == {"jupyter/etc/jupyter_nbconvert_config.json",
                           "jupyter/etc/jupyter_server_config.d/lessons_lib.json",
-                          "jupyter/nbconvert/templates/lessons"}
+                          "jupyter/nbconvert/templates/lessons",
+                          "jupyter/nbconvert/templates/lessons_slides"}
     for source, target in pairs.items():
         folder = (ROOT / source).is_dir()
         files = [p for p in sorted((ROOT / source).rglob("*")) if p.is_file()] if folder else [ROOT / source]
@@ -186,6 +191,43 @@ def test_the_vendored_mathjax_is_the_one_named():
     digest = "a4354ff94fd868aea0cc6eaaa79a57fda0588646fc46ee3700a349ee0a11cbe6"
     assert hashlib.sha256(js).hexdigest() == digest
     assert b"</script" not in js.lower()  # it is inlined into a page
+
+
+def test_the_vendored_reveal_js_is_the_one_named():
+    """The slides template inlines npm's reveal.js@5.2.1: dist/reveal.js and dist/reveal.css as they
+    are (their sha256), and dist/theme/white.css less its one @import of web fonts."""
+    import hashlib
+
+    folder = ROOT / "jupyter" / "nbconvert" / "templates" / "lessons_slides"
+    digests = {"reveal.js": "46538b52db48724192f59bf46f5e851a18e302777c46f4a34c32709d010d6a29",
+               "reveal.css": "68f915a11ebf7203c0446576b7e952ff61c5dd02134a8a226ffaf62ed42136d2"}
+    for name, digest in digests.items():
+        assert hashlib.sha256((folder / name).read_bytes()).hexdigest() == digest, name
+    theme = (folder / "theme-white.css").read_text()
+    lines = theme.split("\n")
+    lines.insert(5, "@import url(./fonts/source-sans-pro/source-sans-pro.css);")
+    white = "\n".join(lines).rstrip("\n")  # npm's file has no newline at its end
+    assert hashlib.sha256(white.encode()).hexdigest() == (
+        "97f64970ffd6c745ffab96ad26c504950f665e18fa851ac8864fc1851ce99780")
+    for name in ("reveal.js", "reveal.css", "theme-white.css"):
+        text = (folder / name).read_text()
+        assert "@import" not in text, name
+        assert "</script" not in text.lower() and "</style" not in text.lower(), name
+        if name.endswith(".css"):
+            assert not re.search(r"url\((?!data:)", text), f"{name} refers to another file"
+    assert "MIT" in (folder / "REVEAL-LICENSE").read_text()
+
+
+MARKERS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
+
+
+@pytest.mark.parametrize("nb", NOTEBOOK_FILES, ids=IDS)
+def test_markdown_never_holds_nbgrader_markers(nb):
+    """nbgrader reads its markers in markdown cells too (and fails on prose that quotes them)."""
+    for cell in json.loads(nb.read_text())["cells"]:
+        if cell["cell_type"] == "markdown":
+            text = "".join(cell["source"])
+            assert not any(m in text for m in MARKERS), f"{nb.name}: a marker in markdown:\n{text[:300]}"
 
 
 _SAME_SIDES_CALLS = {"allclose", "isclose", "equal", "array_equal", "assert_allclose", "assert_array_equal",
