@@ -109,10 +109,11 @@ def test_malformed_parts_are_passed_over_and_a_view_alone_leaves_a_line_of_text(
     assert drop_widget_views(nb) == 1
 
 
-def test_slides_and_webpdf_keep_their_own_templates():
-    """The course's config changes the HTML exporter's template only."""
+def test_html_and_slides_use_the_course_templates_and_webpdf_its_own():
+    """The course's config sets the offline templates of HTML and slides (tests/test_slides.py
+    tests the slides'), and leaves webpdf's."""
     root = pathlib.Path(__file__).resolve().parents[1]
     config = json.loads((root / "jupyter/etc/jupyter_nbconvert_config.json").read_text())
     assert config == {"HTMLExporter": {"template_name": "lessons"},
-                      "SlidesExporter": {"template_name": "reveal"},
+                      "SlidesExporter": {"template_name": "lessons_slides"},
                       "WebPDFExporter": {"template_name": "webpdf"}}
