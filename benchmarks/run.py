@@ -299,7 +299,7 @@ def momentum_state_8bit_acc_drop_pt() -> float:
 
     The digits MLP, 30 epochs in batches of 128 (a settled protocol: with 20 epochs in
     batches of 64 single seeds swing by two points), seeds 0..7 averaged; same seed,
-    initialisation, data order and budget for both optimizers (lesson 08 shows both).
+    initialisation, data order and budget for both optimizers (lesson 11 shows both).
     """
     import torch
 
@@ -307,13 +307,13 @@ def momentum_state_8bit_acc_drop_pt() -> float:
     from lessons_lib.training import paired_accuracies
 
     torch.set_num_threads(1)
-    torch.set_default_dtype(torch.float64)  # as lesson 08 computes it
+    torch.set_default_dtype(torch.float64)  # as lesson 11 computes it
     acc, _ = paired_accuracies(load_digits_split(seed=0), ("sgd", "sgd8bit"), seeds=range(8),
                                epochs=30, batch_size=128)
     return float(100.0 * np.mean(np.array(acc["sgd"]) - np.array(acc["sgd8bit"])))
 
 
-# --- integer inference and channel pruning (issue 12, lesson 10) ------------
+# --- integer inference and channel pruning (issue 12, lesson 12) ------------
 
 def _ratio(r: object) -> dict[str, float]:
     """A :class:`lessons_lib.timing.Speedup` as its median per-run ratio and quartiles."""
@@ -327,7 +327,7 @@ def _int8_matmul_speedup(batch: int) -> dict[str, float]:
 
     torch.set_num_threads(1)
     gen = torch.Generator().manual_seed(0)
-    a7 = torch.randint(0, 128, (batch, 512), generator=gen, dtype=torch.uint8)  # 7-bit codes, as lesson 10
+    a7 = torch.randint(0, 128, (batch, 512), generator=gen, dtype=torch.uint8)  # 7-bit codes, as lesson 12
     b8 = torch.randint(-127, 128, (512, 512), generator=gen, dtype=torch.int8)
     a32, b32 = a7.float(), b8.float()
     return _ratio(speedup(lambda: torch._int_mm(a7, b8), lambda: a32 @ b32, repeat=101))
@@ -348,7 +348,7 @@ def int8_matmul_speedup_b1() -> dict[str, float]:
 def int8_model_speedup_b256() -> dict[str, float]:
     """The integer-only network (``integer_inference.convert``, 7-bit activations, min/max observers on
     512 training images) over its float32 twin, batch 256 of test images, one thread, median and
-    quartiles of the per-run ratio over 101 interleaved runs; for lesson 10's network 64-256-128-10 and
+    quartiles of the per-run ratio over 101 interleaved runs; for lesson 12's network 64-256-128-10 and
     the wide 64-512-512-10 of its section 10. Speed does not depend on the values of the weights, so
     both are freshly initialised (seed 0)."""
     import copy
@@ -380,7 +380,7 @@ CHANNEL_SEEDS = range(5)
 
 
 def _channel_pruning_figures() -> dict[str, object]:
-    """Lesson 10's protocol, section 10: 64-256-128-10 trained on the training part (12 epochs at
+    """Lesson 12's protocol, section 10: 64-256-128-10 trained on the training part (12 epochs at
     lr 0.1, then 3 at 0.01; momentum 0.9, batches of 64), half of each hidden layer's units removed
     by the norm of their incoming weights (p = 0.5, the lesson's choice on the validation part), 4
     epochs of fine-tuning at lr 0.02; seeds 0..4, test drop paired by seed. Latency: float32,

@@ -4,7 +4,7 @@ Static post-training quantization of a whole network (Jacob et al., CVPR 2018; g
 activation tensor has an affine ``n``-bit code ``q`` with scale ``s`` and zero point ``z``
 (``x ~ s (q - z)``, codes in ``[0, 2^n - 1]``, stored as uint8), fixed beforehand by an
 observer (:mod:`lessons_lib.observers`); weights are symmetric int8 per output channel
-(``w ~ s_w[j] q_w``, lesson 06). A layer ``y = W x + b`` becomes, in integers only::
+(``w ~ s_w[j] q_w``, lesson 09). A layer ``y = W x + b`` becomes, in integers only::
 
     acc[j] = sum_k q_w[j, k] * q_x[k]  +  b_q[j]                       (int8 x uint8 -> int32)
     b_q[j] = round(b[j] / (s_w[j] s_x))  -  z_x * sum_k q_w[j, k]       (int32, at scale s_w[j] s_x)
@@ -138,7 +138,7 @@ def _dense(t: torch.Tensor) -> torch.Tensor:
     ``torch._int_mm`` on the CPU (torch 2.13) reads a matrix with a dimension of size 1 by its
     strides and gets it wrong when they are not the row-major ones: an ``(n, 1)`` weight
     transposed to ``(1, n)`` has strides ``(1, 1)``, counts as contiguous, and gives wrong
-    sums. Lesson 10 shows it.
+    sums. Lesson 12 shows it.
     """
     rows, cols = t.shape
     if t.stride() == (cols, 1) or (t.stride() == (1, rows) and rows > 1 and cols > 1):

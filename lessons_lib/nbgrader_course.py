@@ -30,7 +30,7 @@ import nbformat
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
 COURSE_ID = "momentum-compression"
-# The slowest cell of any lesson takes about 15 s on two cores (lesson 08's training runs);
+# The slowest cell of any lesson takes about 15 s on two cores (lesson 11's training runs);
 # a marking machine under load may be several times slower.
 CELL_TIMEOUT_S = 600
 

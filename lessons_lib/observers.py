@@ -4,7 +4,7 @@ Static post-training quantization fixes each activation's scale ``s`` and zero p
 before deployment, from a few hundred calibration inputs (taken from the training part).
 An observer sees the activations batch by batch (:meth:`update`) and then proposes a range
 ``[r_min, r_max]`` that contains 0, from which :func:`affine_qparams` makes ``n``-bit affine
-parameters (the formulas of lesson 06)::
+parameters (the formulas of lesson 09)::
 
     s = (r_max - r_min) / (2^n - 1),    z = round(-r_min / s),    codes in [0, 2^n - 1]
 

@@ -57,7 +57,7 @@ def load_digits_splits(
     validation_size : float in (0, 1), the fraction of the *training* part set aside for
         validation (0.2 of 1,347 gives 270 validation and 1,077 training images)
     test_size : float in (0, 1), as in :func:`lessons_lib.data.load_digits_split`
-        (0.25 gives the 450 test images of lessons 06-08)
+        (0.25 gives the 450 test images of lessons 09-11)
     seed : int >= 0, fixes both shuffles; the test part is that of ``load_digits_split(test_size, seed)``
     dtype : floating dtype of the features (default ``torch.get_default_dtype()``)
 

@@ -46,13 +46,13 @@
 # | 01 | `01_gradient_descent` | the step-size limit $0<\eta\lambda<2$, the condition number $\kappa$, the optimal step $2/(\mu+L)$ and its rate, the eigenbasis view, zig-zag |
 # | 02 | `02_stochastic_gradient_descent` | noisy gradients, minibatches, decaying steps, averaging |
 # | 03 | `03_momentum` | the heavy ball in three forms, the $2\times2$ matrix, the convergence region, the optimal pair, the rate map |
-# | 04 | `04_nesterov` | the look-ahead gradient, PyTorch's form, where it helps |
-# | 05 | `05_linear_regression_worked_example` | a worked example by hand, with the seed article's arithmetic corrected |
-# | 06 | `06_weight_quantization` | affine and symmetric quantization, quantization-aware training with momentum |
-# | 07 | `07_weight_pruning` | magnitude pruning, and the momentum buffer that brings pruned weights back |
-# | 08 | `08_compression_pipeline` | prune, quantize, store: the size of a file that loads back |
-# | 09 | `09_claims_checked` | the seed articles' claims, tested one by one |
-# | 10 | `10_integer_inference` | a network that runs in integers: observers, requantization, BatchNorm folding, measured speed |
+# | 04 | `05_nesterov` | the look-ahead gradient, PyTorch's form, where it helps |
+# | 05 | `08_linear_regression_worked_example` | a worked example by hand, with the seed article's arithmetic corrected |
+# | 06 | `09_weight_quantization` | affine and symmetric quantization, quantization-aware training with momentum |
+# | 07 | `10_weight_pruning` | magnitude pruning, and the momentum buffer that brings pruned weights back |
+# | 08 | `11_compression_pipeline` | prune, quantize, store: the size of a file that loads back |
+# | 09 | `13_claims_checked` | the seed articles' claims, tested one by one |
+# | 10 | `12_integer_inference` | a network that runs in integers: observers, requantization, BatchNorm folding, measured speed |
 #
 # Open them from the file browser on the left (the `notebooks` folder). The
 # instructor's guide, `notebooks/README.md`, gives the time each one takes.
@@ -72,27 +72,27 @@
 # | $\eta$ | the learning rate (step size); $\eta_k$ when it changes with the step | PyTorch's `lr` |
 # | $\beta$ | the momentum coefficient | PyTorch's `momentum`; $\gamma$ or $\mu$ in some seeds and papers |
 # | $k$ | the step number, from 0 | |
-# | $x_k$, $\theta^{(k)}$ | the parameters after $k$ steps ($\theta$ for a model's parameters; in lesson 05, $\theta_0$ and $\theta_1$ are a line's intercept and slope, and $\theta^{(k)}$ the iterate) | |
+# | $x_k$, $\theta^{(k)}$ | the parameters after $k$ steps ($\theta$ for a model's parameters; in lesson 08, $\theta_0$ and $\theta_1$ are a line's intercept and slope, and $\theta^{(k)}$ the iterate) | |
 # | $v_k$ | the velocity of Sutskever's form, $x_{k+1} = x_k + v_{k+1}$ | |
 # | $b_k$ | PyTorch's momentum buffer, $x_{k+1} = x_k - \eta\, b_{k+1}$ (for a constant $\eta$, $v_k = -\eta\, b_k$) | PyTorch's `momentum_buffer` |
-# | $w$, $w_k$ | a network's weights; in lesson 04, the iterate PyTorch's Nesterov form stores | PyTorch's parameter `p` |
+# | $w$, $w_k$ | a network's weights; in lesson 05, the iterate PyTorch's Nesterov form stores | PyTorch's parameter `p` |
 # | $f$, $f^\star$, $x^\star$ | the loss, its minimum value and where it is reached | |
 # | $\nabla f$, $H$ | the gradient and the Hessian (the matrix of second derivatives) | |
 # | $\lambda$, $\lambda_i$ | an eigenvalue of the Hessian | |
-# | $u_i$, $\tilde x$ | the Hessian's eigenvectors, and the coordinates of $x - x^\star$ along them ($\tilde x_{k,i}$ after $k$ steps; lessons 01 to 05) | |
-# | $\sigma_1$, $\sigma_2$ | the two roots (eigenvalues) of momentum's $2\times2$ iteration matrix (lessons 03 and 04) | |
-# | $\sigma_\xi$ | the standard deviation of the gradient noise (lessons 02 and 05) | |
+# | $u_i$, $\tilde x$ | the Hessian's eigenvectors, and the coordinates of $x - x^\star$ along them ($\tilde x_{k,i}$ after $k$ steps; lessons 01 to 08) | |
+# | $\sigma_1$, $\sigma_2$ | the two roots (eigenvalues) of momentum's $2\times2$ iteration matrix (lessons 03 and 05) | |
+# | $\sigma_\xi$ | the standard deviation of the gradient noise (lessons 02 and 08) | |
 # | $\mu$, $L$ | the smallest and the largest eigenvalue of the Hessian | |
 # | $\kappa = L/\mu$ | the condition number | |
 # | $\rho$ | the rate: the factor by which the error shrinks per step, in the long run | |
 # | $\varepsilon$ | the accuracy asked for (steps to shrink the error by $\varepsilon$) | |
 # | $B$ | the minibatch size (lesson 02) | PyTorch's `batch_size` |
-# | $n$ | bits per stored number (lessons 06 and 08) | |
-# | $s$, $z$, $q$ | a quantizer's scale, zero point and integer code: $\hat w = s\,(q - z)$ (lesson 06) | |
-# | $M$ | a pruning mask of zeros and ones: the kept weights are $M \odot W$ (lessons 07 and 08) | |
-# | $M$ in lesson 10 | the requantization multiplier $s_w s_x / s_y$, the one exception: lesson 10 keeps the letter of the paper it follows (Jacob et al., 2018) and says so where it starts | |
-# | $p$ | the sparsity: the fraction of weights pruned (lessons 07 and 08) | |
-# | $\omega$ | the weight-decay coefficient (lesson 07) | PyTorch's `weight_decay` |
+# | $n$ | bits per stored number (lessons 09 and 11) | |
+# | $s$, $z$, $q$ | a quantizer's scale, zero point and integer code: $\hat w = s\,(q - z)$ (lesson 09) | |
+# | $M$ | a pruning mask of zeros and ones: the kept weights are $M \odot W$ (lessons 10 and 11) | |
+# | $M$ in lesson 12 | the requantization multiplier $s_w s_x / s_y$, the one exception: lesson 12 keeps the letter of the paper it follows (Jacob et al., 2018) and says so where it starts | |
+# | $p$ | the sparsity: the fraction of weights pruned (lessons 10 and 11) | |
+# | $\omega$ | the weight-decay coefficient (lesson 10) | PyTorch's `weight_decay` |
 
 # %% [markdown]
 # ## How to use the notebooks
@@ -220,7 +220,7 @@ assert 2.5 < gd_steps / hb_steps < 3.5  # "about a third of the steps"
 # ## Summary
 #
 # * The course is eleven notebooks, from gradient descent to a compressed network that
-#   runs in integers; lessons 01 to 10 each have goals, checked formulas, a summary and
+#   runs in integers; lessons 01 to 12 each have goals, checked formulas, a summary and
 #   self-checking exercises.
 # * `lessons_lib.setup()` at the top of each notebook makes every run print the same.
 # * Widgets are computed and drawn by your browser; they stay live in a copy you saved and

@@ -71,7 +71,7 @@ lessons_lib.setup()
 # g_i(\theta) = \nabla\ell_i(\theta) = (a_i^\top\theta - y_i)\,a_i ,$$
 #
 # and its gradient is the average of the per-sample gradients,
-# $\nabla J(\theta) = \frac1m \sum_i g_i(\theta)$. (Lesson 05 works through this model
+# $\nabla J(\theta) = \frac1m \sum_i g_i(\theta)$. (Lesson 08 works through this model
 # by hand.) The library's `surfaces.linear_regression(x, y)` is the same loss over
 # $(\theta_0, \theta_1)$; the per-sample gradients we write ourselves:
 

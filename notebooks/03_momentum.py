@@ -101,7 +101,7 @@ assert sign_changes == 1 and abs(1 - mu * lr_gd - 0.905) < 5e-4 and 0.28 < n_hb 
 # %% [markdown]
 # ### Try it
 #
-# The explorer below runs gradient descent, momentum and Nesterov (lesson 04) on the same
+# The explorer below runs gradient descent, momentum and Nesterov (lesson 05) on the same
 # valley (here with gradient descent and momentum switched on), at the learning rate 0.1. Drag
 # **momentum** (the slider for $\beta$) from 0 upwards and watch the momentum path (vermillion,
 # dashed): at 0 it *is* gradient descent; around 0.75 it is fastest (the readout shows the step at

@@ -192,7 +192,7 @@ CASES = [
      lambda: compression.save_compressed(models.mlp(seed=0), "unused.bin", None, 1), "bits"),
     ("kmeans-k-zero", lambda: compression.kmeans_1d(np.arange(10.0), 0), "k"),
     ("small-cnn-batchnorm-string", lambda: models.small_cnn(batchnorm="yes"), "batchnorm"),
-    # splits, observers, integer inference, folding, channel pruning, timing (lesson 10)
+    # splits, observers, integer inference, folding, channel pruning, timing (lesson 12)
     ("splits-validation-size-zero",
      lambda: splits.load_digits_splits(validation_size=0.0), "validation_size"),
     ("splits-validation-size-one", lambda: splits.load_digits_splits(validation_size=1.0), "validation_size"),

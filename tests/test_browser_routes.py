@@ -1,4 +1,4 @@
-"""Lessons 00-05 in a real JupyterLab, along every route a student takes, checking what is drawn.
+"""Lessons 00-08 in a real JupyterLab, along every route a student takes, checking what is drawn.
 
 One JupyterLab 4.6 server for this module (``browser_support.LabServer``: 127.0.0.1, no
 token, every Jupyter directory in a temporary folder, root = a temporary copy of

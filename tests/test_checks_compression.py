@@ -1,4 +1,4 @@
-"""Table tests for lessons_lib.checks.compression (lesson 08): right answers pass, the wrong ones of
+"""Table tests for lessons_lib.checks.compression (lesson 11): right answers pass, the wrong ones of
 the review fail with a message (NotYet), never a traceback."""
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ SEEDS = check.RECIPE_SEEDS
 
 @pytest.fixture(scope="module")
 def solved():
-    """Lesson 08's seed-0 pipeline and its exercise-4 recipe, rebuilt here as the lesson builds them:
+    """Lesson 11's seed-0 pipeline and its exercise-4 recipe, rebuilt here as the lesson builds them:
     the dense 64-300-100-10 network (20 epochs), four pruning rounds with distillation to 97 %; the
     solution prunes to 97.8 %, fine-tunes 8 epochs at lr 0.01 with the recipe's seed and stores 4-bit
     weights and biases. Its results for the check's seeds are computed once (a few seconds on one

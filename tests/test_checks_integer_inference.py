@@ -1,4 +1,4 @@
-"""Table tests for lessons_lib.checks.integer_inference (lesson 10): right answers (and their rounded
+"""Table tests for lessons_lib.checks.integer_inference (lesson 12): right answers (and their rounded
 forms) pass, the usual wrong ones fail with a message naming the slip (NotYet), never a traceback."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Table test of lesson 05's exercise checks (lessons_lib.checks.linear_regression).
+"""Table test of lesson 08's exercise checks (lessons_lib.checks.linear_regression).
 
 Each exercise has a table of right answers (exact and rounded to the tolerance the exercise states),
 and of wrong answers with a piece of the message that names the mistake. Right answers print
@@ -215,7 +215,7 @@ def test_exercise_5_rejects_0_88_by_its_step_count():
     assert steps[0] > 1.4 * steps[1], steps
 
 
-# --- from the review of lesson 05: failures of the student's code, in-place changes, non-integers ---
+# --- from the review of lesson 08: failures of the student's code, in-place changes, non-integers ---
 
 
 def test_a_gradient_that_crashes_or_returns_a_ragged_pair_gets_a_message():

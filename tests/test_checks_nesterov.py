@@ -1,4 +1,4 @@
-"""Table test of lesson 04's exercise checks (lessons_lib.checks.nesterov).
+"""Table test of lesson 05's exercise checks (lessons_lib.checks.nesterov).
 
 Right answers, rounded right answers within the tolerance the exercise states, and common wrong
 answers (the issue's sqrt(beta) = sqrt(9/11) for exercise 4 among them, and the second review's 0.9

@@ -1,4 +1,4 @@
-"""Table tests for lessons_lib.checks.pruning (lesson 07): right answers pass, the wrong ones fail
+"""Table tests for lessons_lib.checks.pruning (lesson 10): right answers pass, the wrong ones fail
 with a message (NotYet), never a traceback."""
 
 from __future__ import annotations
@@ -70,7 +70,7 @@ def test_drift_limit_names_the_last_step_before_pruning():
 
 
 def test_dropped_count_hint_writes_entries_as_big_n():
-    """Review 3, finding 14: lesson 07 writes the number of entries N (n is the bits of lesson 06)."""
+    """Review 3, finding 14: lesson 10 writes the number of entries N (n is the bits of lesson 09)."""
     with pytest.raises(NotYet, match=r"N = 300 \* 100") as error:
         check.dropped_count(26999)
     assert "n = 300" not in str(error.value)

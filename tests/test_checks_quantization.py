@@ -1,4 +1,4 @@
-"""Table test of lesson 06's exercise checks (lessons_lib.checks.quantization).
+"""Table test of lesson 09's exercise checks (lessons_lib.checks.quantization).
 
 Right answers must pass (print "Correct: ..."); the wrong answers of the lesson's review must be
 rejected with :class:`NotYet` (a message and a hint), never with another exception. The inputs are

@@ -51,13 +51,13 @@ WRONG = {
     "01_gradient_descent": "answer_1 = 2 / 4.25  # the optimal step, not the stability limit",
     "02_stochastic_gradient_descent": "answer_1 = 0.5  # the standard deviation of the mean",
     "03_momentum": "answer_1 = 2 * np.sqrt(0.64)  # the article's 2 sqrt(beta)",
-    "04_nesterov": "answer_1 = 0.9  # beta's own coefficient",
-    "05_linear_regression_worked_example": "answer_1 = [1.001, 1.002]  # the seed's number",
-    "06_weight_quantization": "scale_1, zero_point_1 = 3 / 16, 5  # 2^4 levels instead of 2^4 - 1 steps",
-    "07_weight_pruning": "dropped_1 = 3000  # the kept count",
-    "08_compression_pipeline": "buffer_bytes_1 = 404_880  # 8 bytes per parameter",
-    "09_claims_checked": "answer_v2 = [-0.0085, -0.0135]  # the seed's number",
-    "10_integer_inference": "bias_code_1 = 50  # the weights' scale alone",
+    "05_nesterov": "answer_1 = 0.9  # beta's own coefficient",
+    "08_linear_regression_worked_example": "answer_1 = [1.001, 1.002]  # the seed's number",
+    "09_weight_quantization": "scale_1, zero_point_1 = 3 / 16, 5  # 2^4 levels instead of 2^4 - 1 steps",
+    "10_weight_pruning": "dropped_1 = 3000  # the kept count",
+    "11_compression_pipeline": "buffer_bytes_1 = 404_880  # 8 bytes per parameter",
+    "13_claims_checked": "answer_v2 = [-0.0085, -0.0135]  # the seed's number",
+    "12_integer_inference": "bias_code_1 = 50  # the weights' scale alone",
 }
 
 

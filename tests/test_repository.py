@@ -148,7 +148,7 @@ def test_stored_widget_outputs_carry_the_committed_widget_module():
                 for stored in re.findall(r'data-sha256="([0-9a-f]{64})"', html):
                     seen += 1
                     assert stored == digest, f"{nb.name} stores another widget module; rebuild it"
-    assert seen >= 7  # lessons 00-05 show at least seven widgets
+    assert seen >= 7  # lessons 00-08 show at least seven widgets
 
 
 def shared_data() -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Self-checks for lesson 09, claims checked.
+"""Self-checks for lesson 13, claims checked.
 
 Tolerances, as the exercises state them: exercise 1 accepts each component of v_2 within
 ``ATOL = 1e-6``; exercise 2 each stability threshold within ``THRESHOLD_ATOL = 0.00005`` (the
@@ -22,7 +22,7 @@ from . import NotYet, array, as_number, number, passed
 VERDICTS = ("holds", "misleading", "does not hold", "unverifiable")
 ATOL = 1e-6
 THRESHOLD_ATOL = 5e-5  # half a unit in the 4th significant figure of 0.38 and 0.1357
-STEPS_TOLERANCE = 0.05  # exercise 4: at most 5 % more steps than the best beta, as lesson 05's exercise 5
+STEPS_TOLERANCE = 0.05  # exercise 4: at most 5 % more steps than the best beta, as lesson 08's exercise 5
 
 
 def _vector(answer: object, what: str, shape: tuple[int, ...]) -> np.ndarray:

@@ -1,4 +1,4 @@
-"""Self-checks for lesson 08, the compression pipeline.
+"""Self-checks for lesson 11, the compression pipeline.
 
 The checks name the usual slips: 8 bytes per float, bit-packed codes where the format
 stores a byte per code, a float32 codebook, and positions decoded with an off-by-one.
@@ -177,7 +177,7 @@ MAX_DROP_PT = 0.5
 
 @functools.cache
 def _dense_seed0() -> nn.Module:
-    """Lesson 08's seed-0 dense network, trained here as the lesson trains it: 64-300-100-10, float64,
+    """Lesson 11's seed-0 dense network, trained here as the lesson trains it: 64-300-100-10, float64,
     20 epochs of SGD with lr 0.1 and momentum 0.9 in batches of 64 shuffled by seed 0."""
     import torch
 
@@ -198,7 +198,7 @@ def _dense_seed0() -> nn.Module:
 
 @functools.cache
 def dense_accuracy_seed0() -> float:
-    """Test accuracy of lesson 08's seed-0 dense network (:func:`_dense_seed0`)."""
+    """Test accuracy of lesson 11's seed-0 dense network (:func:`_dense_seed0`)."""
     import torch
 
     from ..data import load_digits_split
@@ -210,7 +210,7 @@ def dense_accuracy_seed0() -> float:
 
 @functools.cache
 def start_model_seed0() -> nn.Module:
-    """Lesson 08's seed-0 97 % model (the exercise's starting ``model``), rebuilt as section 2 builds it:
+    """Lesson 11's seed-0 97 % model (the exercise's starting ``model``), rebuilt as section 2 builds it:
     pruning rounds to 75, 90, 95 and 97 % with 4, 4, 4 and 8 epochs of distilled, mask-aware fine-tuning
     (lr 0.03, momentum 0.9, batches of 64, round r shuffled by seed r + 1), then dead units removed."""
     import copy
@@ -248,7 +248,7 @@ def _same_files(reloaded: list[dict[str, np.ndarray]]) -> bool:
 
 def _same_predictions(predictions: list[np.ndarray]) -> bool:
     """True if every reloaded network predicts the same class as the first for every test image. Five
-    fine-tuning seeds change a few test predictions each (lesson 08, section 5); five networks that agree
+    fine-tuning seeds change a few test predictions each (lesson 11, section 5); five networks that agree
     on all 450 images are one network, whatever their floats (a scaled copy keeps every arg-max)."""
     return all(np.array_equal(p, predictions[0]) for p in predictions[1:])
 

@@ -1,4 +1,4 @@
-"""Self-checks for lesson 10, integer inference.
+"""Self-checks for lesson 12, integer inference.
 
 The checks name the usual slips: a bias stored at the weight's or the input's scale alone
 instead of ``s_w s_x``; a multiplier not normalised to ``m0 >= 2^30`` or a shift of the wrong

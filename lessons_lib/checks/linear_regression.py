@@ -1,4 +1,4 @@
-"""Self-checks for lesson 05, linear regression worked by hand.
+"""Self-checks for lesson 08, linear regression worked by hand.
 
 The data are the lesson's four points ``x = [0, 1, 2, 3]``, ``y = [-0.2, 1.2, 2.6, 2.8]``
 with the momentum form ``v_k = beta v_{k-1} + eta grad J``, ``theta^(k) = theta^(k-1) - v_k``,

@@ -1,4 +1,4 @@
-"""Self-checks for lesson 04, Nesterov momentum.
+"""Self-checks for lesson 05, Nesterov momentum.
 
 The checks recognise the lesson's common wrong answers: the heavy ball's limit
 ``(2+2*beta)/L`` given for Nesterov's ``(2+2*beta)/((1+2*beta) L)``, ``beta*lr*lambda``

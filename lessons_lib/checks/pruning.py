@@ -1,4 +1,4 @@
-"""Self-checks for lesson 07, weight pruning.
+"""Self-checks for lesson 10, weight pruning.
 
 The checks name the usual slips: the kept count given for the dropped one, a drift
 formula that includes the step before pruning or has the wrong sign, a Nesterov step
@@ -156,7 +156,7 @@ def nesterov_step(candidate: Callable[..., object]) -> None:
 #: Exercise 4: at least this sparsity and at most this drop; a student may ask for more sparsity, not less.
 MIN_SPARSITY = 0.9
 MAX_DROP_PT = 1.5
-#: Exercise 4's network: lesson 07's 64 -> 64 -> 32 -> 10 MLP, whose three weight matrices hold 6,464 weights.
+#: Exercise 4's network: lesson 10's 64 -> 64 -> 32 -> 10 MLP, whose three weight matrices hold 6,464 weights.
 N_WEIGHTS = 64 * 64 + 32 * 64 + 10 * 32
 
 
@@ -174,7 +174,7 @@ def _shapes(named: Mapping[str, Any]) -> str:
 
 @functools.cache
 def dense_accuracy_seed0() -> float:
-    """Test accuracy of lesson 07's seed-0 dense network, trained here as the lesson trains it:
+    """Test accuracy of lesson 10's seed-0 dense network, trained here as the lesson trains it:
     64-64-32-10, float64, 20 epochs of SGD with lr 0.1, momentum 0.9 and weight decay 5e-4,
     minibatches shuffled by seed 0."""
     from ..data import load_digits_split

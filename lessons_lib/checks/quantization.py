@@ -1,4 +1,4 @@
-"""Self-checks for lesson 06, weight quantization.
+"""Self-checks for lesson 09, weight quantization.
 
 The checks name the usual slips: dividing the range by ``2^n`` instead of ``2^n - 1``
 steps (``n`` the bits, as in the lesson), a zero point of the wrong sign or not rounded, the
@@ -166,7 +166,7 @@ def _clipped_rms(w: np.ndarray, bits: int, c: float) -> float:
 #: near its minimum: on the seed-0 first layer (best c = 0.473) this accepts c in [0.461, 0.490],
 #: what a grid with steps of 0.01 or finer finds, and rejects the round guesses 0.45 and 0.5.
 CLIPPING_RTOL = 1e-3
-#: Exercise 4 is about 3-bit codes of W1, the first layer of lesson 06's seed-0 network.
+#: Exercise 4 is about 3-bit codes of W1, the first layer of lesson 09's seed-0 network.
 CLIPPING_BITS = 3
 
 
@@ -175,7 +175,7 @@ def clipping(answer: object, rms_function: Callable[..., object], w: object = No
     """Exercise 4: the clipping fraction c with the smallest RMS error of 3-bit symmetric per-tensor
     codes of W1, and the student's ``clipped_rms(w, bits, c)`` that found it.
 
-    The reference is computed here: W1 is the first layer of lesson 06's seed-0 network, trained by
+    The reference is computed here: W1 is the first layer of lesson 09's seed-0 network, trained by
     :func:`_lesson_network` as the lesson trains it, and the bit width is 3. ``w`` and ``bits`` are
     accepted for older calls only: another matrix or bit width gets a message, never a pass.
     """
@@ -255,7 +255,7 @@ def _float64() -> Iterator[None]:
 
 @functools.cache
 def _lesson_network(seed: int) -> tuple[nn.Module, Any]:
-    """Lesson 06's float network of ``seed`` (64-64-32-10, 20 epochs of SGD, lr 0.1, momentum 0.9) and the
+    """Lesson 09's float network of ``seed`` (64-64-32-10, 20 epochs of SGD, lr 0.1, momentum 0.9) and the
     digits split, trained here in float64 exactly as the lesson trains ``models[seed]``."""
     from ..data import load_digits_split
     from ..models import mlp
@@ -311,7 +311,7 @@ def _qat_code_changes(seed: int, schedule: str) -> tuple[int, ...]:
 def decayed_lr_flips(decayed_per_step: object, seed: object = 0) -> None:
     """Exercise 5: the per-step fractions of changed codes of 2-bit QAT with η decaying linearly to 0.
 
-    The check computes its own references: it trains lesson 06's network of ``seed`` (0 to 4) and
+    The check computes its own references: it trains lesson 09's network of ``seed`` (0 to 4) and
     runs the decayed and the constant-η QAT itself. The answer must change as many codes as the
     check's decayed run at every one of the 88 steps (the two runs compute the same thing, so
     they agree exactly); then the last epochs of the decayed and constant runs are compared.

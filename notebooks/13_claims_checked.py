@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 09: Claims checked
+# # Lesson 13: Claims checked
 #
 # The course began from five short articles (in Chinese) about the momentum optimizer,
 # neural-network compression and quantization: the *seeds*. They read fluently and make
@@ -869,7 +869,7 @@ ledger.settle("worked_example_gradients_assumed", "unverifiable" if not data_giv
 # $(\theta_1, \theta_0)$ and has the gradient's sign flipped, section 5 above); the step is
 # the correct one, $-v_1$, from $(0, 1)$ to the correct iterate. The seed, though, takes its
 # second gradient at its own iterate $(1.001, 1.002)$, a step of $(1.001, 0.002)$: solve that
-# reading too. (Lesson 05, section 3, makes the same argument by hand.)
+# reading too. (Lesson 08, section 3, makes the same argument by hand.)
 
 # %%
 def moments_needed(step, change):
@@ -1325,7 +1325,7 @@ ledger.settle("momentum_vanishing_gradient_ratio",
 # falls like $O(1/k^2)$ on every smooth convex function (Nesterov, 1983), and with $\eta = 1/L$ and
 # the constant $\beta = (\sqrt\kappa-1)/(\sqrt\kappa+1)$ it converges on every smooth strongly convex
 # function (Nesterov, *Introductory Lectures on Convex Optimization*, 2004, section 2.2.1),
-# which the heavy ball with its quadratic-optimal tuning does not (lesson 04, section 5(d), runs
+# which the heavy ball with its quadratic-optimal tuning does not (lesson 05, section 5(d), runs
 # Lessard, Recht and Packard's counterexample). Three contests, with the settings in
 # the table, and the best rate each method reaches when tuned for $\kappa = 100$ (the
 # closed forms are Proposition 1 of Lessard, Recht and Packard, SIAM J. Optim. 26(1),
@@ -1757,7 +1757,7 @@ ledger.settle("symmetric_quantize_scale",
 # that layer's activations on the test images, each with the scale and zero point
 # `quantization.quantize` chooses, give the same integer codes. PyTorch's quantization-aware
 # training does not, however, treat weights and activations alike: its default
-# configuration (printed below, as lesson 06 section 12 describes) fake-quantizes weights
+# configuration (printed below, as lesson 09 section 12 describes) fake-quantizes weights
 # per channel and symmetrically, activations per tensor with a zero point. That is the
 # weight/activation and per-channel split this section calls the real distinctions.
 
@@ -2201,12 +2201,12 @@ print(claims.format_table([(c.id, c.topic, c.verdict, c.translation) for c in le
 # $v_1 = [-0.001, -0.002]$ and $g_2 = [-0.05, -0.1]$, as a NumPy array. Each component is
 # accepted within $10^{-6}$ of the exact value.
 
-# %% nbgrader={"grade": false, "grade_id": "ex09_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex13_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 answer_v2 = 0.9 * np.array([-0.001, -0.002]) + 0.01 * np.array([-0.05, -0.1])
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex09_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex13_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.claims.worked_example_v2(answer_v2)
 
 # %% [markdown]
@@ -2223,7 +2223,7 @@ checks.claims.worked_example_v2(answer_v2)
 # below its threshold, and there the rate is still $\sqrt\beta$, not 1. Then give the
 # verdict (one of `claims.VERDICTS`).
 
-# %% nbgrader={"grade": false, "grade_id": "ex09_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex13_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 lr_scan = np.linspace(1e-4, 0.5, 100_000)
 hb_threshold = lr_scan[theory.momentum_rate(lr_scan, np.full_like(lr_scan, 0.9), [1.0, 10.0]) < 1].max()
@@ -2231,7 +2231,7 @@ nesterov_threshold = lr_scan[theory.nesterov_rate(lr_scan, np.full_like(lr_scan,
 verdict_2 = "holds" if nesterov_threshold >= hb_threshold else "does not hold"
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex09_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex13_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.claims.nesterov_step_claim(hb_threshold, nesterov_threshold, verdict_2)
 
 
@@ -2247,7 +2247,7 @@ checks.claims.nesterov_step_claim(hb_threshold, nesterov_threshold, verdict_2)
 # gradients depend on each other) and accepts results within a relative $10^{-9}$ (absolute
 # $10^{-12}$ near zero).
 
-# %% nbgrader={"grade": false, "grade_id": "ex09_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex13_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def momentum_optimizer(learning_rate, momentum, params, grad, iters):
     ### BEGIN SOLUTION
     params = [np.array(p, dtype=float) for p in params]
@@ -2261,7 +2261,7 @@ def momentum_optimizer(learning_rate, momentum, params, grad, iters):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex09_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex13_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.claims.fixed_momentum_optimizer(momentum_optimizer)
 ### BEGIN HIDDEN TESTS
 _s = surfaces.quadratic([1.0, 10.0], angle=0.5)
@@ -2280,12 +2280,12 @@ for _lr, _beta in [(0.05, 0.8), (0.15, 0.5), (0.01, 0.95)]:
 # and take the pair with the smallest rate. Give a dict `{kappa: best_beta}` with the integers
 # 10, 100, 1000, 10000 as keys. A value $\beta$ is accepted when, at its own best learning
 # rate, its rate $\rho(\beta)$ needs at most 5 % more steps than the best rate $\rho^\star$:
-# $\ln\rho^\star / \ln\rho(\beta) \le 1.05$ (as in lesson 05's exercise 5). Below $\beta^\star$
+# $\ln\rho^\star / \ln\rho(\beta) \le 1.05$ (as in lesson 08's exercise 5). Below $\beta^\star$
 # the rate climbs steeply (at $\kappa = 100$, $\beta^\star = 0.66942$ rounded down to 0.669
 # already needs 5.7 % more steps), so give the grid point your scan finds, or round up.
 # Which recommendation fits which problem?
 
-# %% nbgrader={"grade": false, "grade_id": "ex09_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex13_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 best_betas = {}
 lr_axis = np.geomspace(1e-5, 1.0, 600)
@@ -2296,5 +2296,5 @@ for kappa in (10, 100, 1000, 10_000):
     best_betas[kappa] = float(BETA.flat[rate_map.argmin()])
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex09_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex13_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.claims.best_beta_per_kappa(best_betas)

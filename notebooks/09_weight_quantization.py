@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 06: Weight quantization
+# # Lesson 09: Weight quantization
 #
 # A trained network stores every weight as a 32-bit float. Most of those bits are
 # noise as far as the network's answers are concerned: with 8 bits per weight the
@@ -1255,13 +1255,13 @@ assert torch.equal(x_fq.grad, inside.double())  # 1 where the clamp is inactive,
 # scale and the zero point. (The check wants the scale to 6 significant digits and the zero
 # point as the integer it is.)
 
-# %% nbgrader={"grade": false, "grade_id": "ex06_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex09_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 scale_1 = (2.0 - (-1.0)) / (2**4 - 1)
 zero_point_1 = round(1.0 / scale_1)
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex06_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex09_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.quantization.scale_and_zero_point(scale_1, zero_point_1)
 
 # %% [markdown]
@@ -1271,12 +1271,12 @@ checks.quantization.scale_and_zero_point(scale_1, zero_point_1)
 # codes. What is the largest round-trip error $|w - \hat w|$ any of its weights can have? (To 6
 # significant digits.)
 
-# %% nbgrader={"grade": false, "grade_id": "ex06_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex09_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 max_error_2 = 0.635 / (2**7 - 1) / 2
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex06_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex09_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.quantization.max_error(max_error_2)
 
 
@@ -1289,7 +1289,7 @@ checks.quantization.max_error(max_error_2)
 # function on five arrays and wants the library's codes and zero points exactly and its scales
 # to a relative $10^{-12}$.
 
-# %% nbgrader={"grade": false, "grade_id": "ex06_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex09_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def quantize_affine_per_channel(x, bits):
     ### BEGIN SOLUTION
     x = np.asarray(x, dtype=float)
@@ -1302,7 +1302,7 @@ def quantize_affine_per_channel(x, bits):
     return q.astype(np.int64), scale, zero_point.astype(np.int64)
     ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex06_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex09_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.quantization.affine_per_channel(quantize_affine_per_channel)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(66)
@@ -1328,7 +1328,7 @@ for _bits, _shape in [(2, (3, 7)), (5, (8, 4)), (8, (2, 50)), (6, (1, 9))]:
 # within 0.1 % of the smallest RMS error (relative). Hint: the error curve is flat near its
 # minimum; scan $c$ in steps of 0.01 or finer.
 
-# %% nbgrader={"grade": false, "grade_id": "ex06_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex09_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 def clipped_rms(w, bits, c):
     q_max = 2 ** (bits - 1) - 1
@@ -1340,7 +1340,7 @@ grid_c = np.linspace(0.05, 1.0, 400)
 best_c = grid_c[np.argmin([clipped_rms(W1, 3, c) for c in grid_c])]
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex06_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex09_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.quantization.clipping(best_c, clipped_rms)
 
 
@@ -1359,7 +1359,7 @@ checks.quantization.clipping(best_c, clipped_rms)
 # Then try the other networks: `models[k]` with seed `k`, and `seed=k` for the check; compare with
 # the constant-$\eta$ runs `runs_by_seed[k][(0.9, 0.01)][0]`.
 
-# %% nbgrader={"grade": false, "grade_id": "ex06_5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex09_5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 def qat_with_flips_decay(start, lr, momentum, bits=2, epochs=4, seed=0, batch_size=64):
     net = quantization.to_quant_linear(start, bits=bits)
@@ -1386,5 +1386,5 @@ def qat_with_flips_decay(start, lr, momentum, bits=2, epochs=4, seed=0, batch_si
 decayed_flips = qat_with_flips_decay(model, 0.01, 0.9, seed=0)
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex06_5_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex09_5_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.quantization.decayed_lr_flips(decayed_flips, seed=0)

@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 05: Linear regression, worked by hand
+# # Lesson 08: Linear regression, worked by hand
 #
 # Many introductions to momentum end with a small worked example: two iterations of the
 # momentum update on a linear-regression loss, with every number written out. One such
@@ -159,7 +159,7 @@ plt.show()
 # quotation.)
 #
 # **The sign of $v$.** The seed's $v$ is the step that is *subtracted* from $\theta$. The
-# velocity of the other lessons (Sutskever's form, lessons 03 and 04 and the notation table
+# velocity of the other lessons (Sutskever's form, lessons 03 and 05 and the notation table
 # in lesson 00) is the step that is *added*, $\theta^{(k)} = \theta^{(k-1)} + v_k$ with
 # $v_k = \beta v_{k-1} - \eta\nabla J$. So the seed's $v$ is **minus** the course's $v$; the
 # iterates are the same (section 5 runs both). In this lesson $v$ is the seed's.
@@ -648,7 +648,7 @@ assert round(predicted_counts[opt_mom], 1) == 28.5
 # measured (the last lines of the cell above).
 #
 # **Nesterov needs its own constants.** The heavy-ball optimum is no good for Nesterov's
-# method: its look-ahead changes the 2x2 iteration matrix (lesson 04), and at
+# method: its look-ahead changes the 2x2 iteration matrix (lesson 05), and at
 # $(\eta, \beta) = (0.594, 0.336)$ its spectral radius is above 1. A scan of
 # `theory.nesterov_rate` over a grid of $(\eta, \beta)$ (the worse of the rates at our two
 # eigenvalues $\mu$ and $L$) finds Nesterov's best pair, which
@@ -942,12 +942,12 @@ TrajectoryExplorer(surface="linear_regression", lr=0.01, momentum=0.9, steps=300
 # Start from $\theta = (\theta_0, \theta_1) = (0, 1)$ and $v_1 = [-0.001, -0.002]$. What is
 # $\theta$ after the first iteration, as `[theta0, theta1]`?
 
-# %% nbgrader={"grade": false, "grade_id": "ex05_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex08_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 answer_1 = [0.0 - (-0.001), 1.0 - (-0.002)]
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex08_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.linear_regression.theta_after_first_iteration(answer_1)
 
 # %% [markdown]
@@ -957,7 +957,7 @@ checks.linear_regression.theta_after_first_iteration(answer_1)
 # $\theta^{(2)} = (0.00286, 1.005715)$ and $v_2 = (-0.00186, -0.003715)$: compute the
 # residuals, the gradient $g_3$, then $v_3$ and $\theta^{(3)}$ (to at least six decimals).
 
-# %% nbgrader={"grade": false, "grade_id": "ex05_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex08_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 theta2, v2 = np.array([0.00286, 1.005715]), np.array([-0.00186, -0.003715])
 e3 = theta2[0] + theta2[1] * x - y
@@ -966,7 +966,7 @@ v3 = beta * v2 + eta * g3
 theta3 = theta2 - v3
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex08_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.linear_regression.third_iteration(v3, theta3)
 
 # %% [markdown]
@@ -982,14 +982,14 @@ checks.linear_regression.third_iteration(v3, theta3)
 #
 # Which line is the first wrong one, and what is the correct $\theta^{(2)}$?
 
-# %% nbgrader={"grade": false, "grade_id": "ex05_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex08_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 first_wrong_line = 3
 v2_ex = 0.9 * np.array([0.04, -0.02]) + 0.1 * np.array([0.3, -0.1])
 correct_theta2 = np.array([0.96, 0.02]) - v2_ex
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_3_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex08_3_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.linear_regression.find_the_error(first_wrong_line, correct_theta2)
 
 
@@ -1002,7 +1002,7 @@ checks.linear_regression.find_the_error(first_wrong_line, correct_theta2)
 # it when every component is within $10^{-9}$ relative (plus $10^{-12}$ absolute: rounding only)
 # of the exact gradient.
 
-# %% nbgrader={"grade": false, "grade_id": "ex05_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex08_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def grad_J(theta, x, y):
     ### BEGIN SOLUTION
     e = theta[0] + theta[1] * x - y
@@ -1010,7 +1010,7 @@ def grad_J(theta, x, y):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex08_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.linear_regression.gradient(grad_J)
 ### BEGIN HIDDEN TESTS
 def _loss(theta, x, y):
@@ -1036,7 +1036,7 @@ for _m in (3, 17, 100):  # central differences are exact for a quadratic, up to 
 # needs at most 5 % more steps than the best rate $\rho^\star$ in the long run,
 # $\ln\rho^\star/\ln\rho(\beta) \le 1.05$. Give $\beta$ to three decimals.
 
-# %% nbgrader={"grade": false, "grade_id": "ex05_5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex08_5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 betas = np.linspace(0.8, 0.98, 181)
 scan = optimizers.run(surface, [0.0, 1.0], "momentum", lr=0.01, momentum=betas, steps=400)
@@ -1046,5 +1046,5 @@ rates = (envelope[400] / envelope[200]) ** (1 / 200)
 best_beta = betas[rates.argmin()]
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex05_5_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex08_5_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.linear_regression.best_momentum(best_beta)

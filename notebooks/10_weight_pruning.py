@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 07: Weight pruning
+# # Lesson 10: Weight pruning
 #
 # Most weights of a trained network are small, and setting the smallest ones to exactly
 # zero changes the network's answers surprisingly little: pruning half of the weights of this
@@ -45,7 +45,7 @@
 #
 # Lesson 03 (momentum in PyTorch's form: $b \leftarrow \beta b + g$, $w \leftarrow w - \eta b$).
 # Weight decay, $g \leftarrow g + \omega w$, is introduced in section 1 below (written $\omega$,
-# since $\lambda$ is an eigenvalue in lessons 01 and 03). Lesson 06 is useful but not required. A
+# since $\lambda$ is an eigenvalue in lessons 01 and 03). Lesson 09 is useful but not required. A
 # little PyTorch: `nn.Linear`, an optimizer loop. About 60 minutes.
 
 # %%
@@ -73,7 +73,7 @@ torch.set_default_dtype(torch.float64)  # every printed number the same on every
 # %% [markdown]
 # ## 1. Trained networks to prune
 #
-# The digits MLP $64 \to 64 \to 32 \to 10$ of lesson 06, trained for 20 epochs with SGD
+# The digits MLP $64 \to 64 \to 32 \to 10$ of lesson 09, trained for 20 epochs with SGD
 # (learning rate $\eta = 0.1$, minibatches of 64), momentum $\beta = 0.9$ and a little weight decay $\omega = 5\cdot10^{-4}$ (each step adds $\omega w$ to
 # the gradient of the training loss $f$, which pulls every weight toward 0). Its three weight matrices
 # hold 6,464 of its 6,570 parameters; the biases are not pruned.
@@ -157,7 +157,7 @@ for name, w in weights.items():
 # ## 2. Magnitude pruning, layer by layer and globally
 #
 # Pruning a tensor $W$ with $N$ entries to sparsity $p \in [0, 1)$ (the fraction of entries
-# pruned; $s$ and $n$ are the quantizer's scale and bits of lesson 06) keeps a boolean *mask* $M$
+# pruned; $s$ and $n$ are the quantizer's scale and bits of lesson 09) keeps a boolean *mask* $M$
 # and uses $M \odot W$. Magnitude pruning drops the $k = \operatorname{round}(p\,N)$ entries of
 # smallest $|w|$:
 #
@@ -990,7 +990,7 @@ assert sizes["after prune.remove"][1] == sizes["dense"][1]
 # %% [markdown]
 # The trainable parameter count does not change (`weight_orig` replaces `weight`), but the
 # stored entries and the file nearly double. After `prune.remove` the file is as large as
-# the dense one: 90 % zeros cost as much as any other float32 values. Lesson 08 stores
+# the dense one: 90 % zeros cost as much as any other float32 values. Lesson 11 stores
 # only the nonzero weights and their positions, which is what makes a file small.
 #
 # And the time: a masked layer does the full dense matrix product *plus* a multiplication
@@ -1063,12 +1063,12 @@ assert best["masked 90 %"] >= 0.9 * best["dense"] and best["half the units"] < 0
 # How many weights does magnitude pruning at sparsity 0.9 set to zero in a $300\times100$
 # weight matrix? (A whole number: the check wants it exactly.)
 
-# %% nbgrader={"grade": false, "grade_id": "ex07_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex10_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 dropped_1 = round(0.9 * 300 * 100)
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex07_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex10_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.pruning.dropped_count(dropped_1)
 
 # %% [markdown]
@@ -1080,12 +1080,12 @@ checks.pruning.dropped_count(dropped_1)
 # Where does the weight end up (its limit as the number of steps grows)? (To 6 significant
 # digits.)
 
-# %% nbgrader={"grade": false, "grade_id": "ex07_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex10_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 limit_2 = -0.1 * 0.02 * 0.9 / (1 - 0.9)
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex07_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex10_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.pruning.drift_limit(limit_2)
 
 
@@ -1100,7 +1100,7 @@ checks.pruning.drift_limit(limit_2)
 # 6 steps from a nonzero old buffer and compares the kept entries with PyTorch's form to a
 # relative $10^{-12}$.
 
-# %% nbgrader={"grade": false, "grade_id": "ex07_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex10_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def masked_nesterov_step(param, grad, buf, mask, lr, momentum, weight_decay):
     ### BEGIN SOLUTION
     g = (grad + weight_decay * param) * mask
@@ -1109,7 +1109,7 @@ def masked_nesterov_step(param, grad, buf, mask, lr, momentum, weight_decay):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex07_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex10_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.pruning.nesterov_step(masked_nesterov_step)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(77)
@@ -1139,7 +1139,7 @@ for _shape, _lr, _mu, _wd in [((4, 9), 0.05, 0.8, 0.0), ((10,), 0.2, 0.95, 0.05)
 # would tune on a validation split and report the test accuracy once. If you prune with
 # `torch.nn.utils.prune` (section 7), call `prune.remove` before passing the model.
 
-# %% nbgrader={"grade": false, "grade_id": "ex07_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex10_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 net_4 = copy.deepcopy(model)
 for k, s in enumerate([0.75, 0.9]):
@@ -1148,5 +1148,5 @@ for k, s in enumerate([0.75, 0.9]):
           progress=False)
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex07_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex10_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.pruning.sparse_and_accurate(net_4, masks_4, min_sparsity=0.9)

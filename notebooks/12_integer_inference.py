@@ -15,9 +15,9 @@
 # ---
 
 # %% [markdown]
-# # Lesson 10: Integer inference, measured
+# # Lesson 12: Integer inference, measured
 #
-# Lessons 06 to 08 made the *file* of a network small: fewer bits per weight, fewer weights.
+# Lessons 09 to 11 made the *file* of a network small: fewer bits per weight, fewer weights.
 # The network still computed in floating point. This lesson makes it *compute* in integers:
 # 8-bit weights **and** 7-bit activations, products summed in 32-bit integers, and every rescaling
 # done by an integer multiplication and a shift, with not one float operation between the
@@ -45,7 +45,7 @@
 #
 # ## Prerequisites
 #
-# Lesson 06 (scale $s$, zero point $z$, code $q$, symmetric per-channel weights), lesson 07
+# Lesson 09 (scale $s$, zero point $z$, code $q$, symmetric per-channel weights), lesson 10
 # (structured pruning by the norm of a channel) and lesson 03 (SGD with momentum, used to
 # fine-tune). About 60 minutes.
 
@@ -79,11 +79,11 @@ torch.set_default_dtype(torch.float64)  # float numbers printed here are the sam
 #
 # Every choice in this lesson (an observer, a pruning sparsity) is made on a **validation**
 # part carved out of the training images, stratified by class; the **test** part (the same
-# 450 images as in lessons 06 to 08) is used only for the figures reported, once per choice
+# 450 images as in lessons 09 to 11) is used only for the figures reported, once per choice
 # made. Networks train on the remaining training images alone; the observers calibrate on
 # training images too.
 #
-# The network is the digits MLP of lesson 06 made wider, $64 \to 256 \to 128 \to 10$: its
+# The network is the digits MLP of lesson 09 made wider, $64 \to 256 \to 128 \to 10$: its
 # layers are large enough that the time of a product can be measured against everything
 # else a forward pass does (section 10). Five of them, seeds 0 to 4, trained as in lessons
 # 06 to 08 (SGD with $\beta = 0.9$, minibatches of 64): 12 epochs at $\eta = 0.1$, then 3 at $\eta = 0.01$ to
@@ -129,7 +129,7 @@ assert f"{T95:.3f}" == "2.776"
 # To compute with integer activations, each layer's output needs a scale $s$ and zero point $z$
 # fixed *before* deployment (static quantization). An **observer** runs the float network on
 # calibration inputs and records the range $[r_{\min}, r_{\max}]$ of an activation; the affine
-# formulas of lesson 06 then give $s = (r_{\max} - r_{\min})/(2^n - 1)$ and $z = \operatorname{round}(-r_{\min}/s)$,
+# formulas of lesson 09 then give $s = (r_{\max} - r_{\min})/(2^n - 1)$ and $z = \operatorname{round}(-r_{\min}/s)$,
 # here with $n = 7$ bits, codes $0$ to $127$ (section 3 says why not 8).
 #
 # * **min/max** takes the smallest and largest value seen. Nothing is clipped, but one rare
@@ -250,7 +250,7 @@ assert np.array_equal(integer_inference.int_matmul(a8, w8).long().numpy(), exact
 # %% [markdown]
 # ## 4. The multiplier as an integer and a shift
 #
-# Take a layer $y = Wx + b$ with symmetric per-channel weights $W_{jk} \approx s_{w,j}\, q_{w,jk}$ (lesson 06),
+# Take a layer $y = Wx + b$ with symmetric per-channel weights $W_{jk} \approx s_{w,j}\, q_{w,jk}$ (lesson 09),
 # input codes $x_k \approx s_x (q_{x,k} - z_x)$ and output codes $y_j \approx s_y (q_{y,j} - z_y)$. Then
 #
 # $$q_{y,j} = z_y + \frac{s_{w,j}\, s_x}{s_y}\Big(\underbrace{\textstyle\sum_k q_{w,jk}\,(q_{x,k} - z_x) + q_{b,j}}_{\text{an integer: } \mathrm{acc}_j}\Big),
@@ -258,7 +258,7 @@ assert np.array_equal(integer_inference.int_matmul(a8, w8).long().numpy(), exact
 #
 # so the bias is stored as an int32 at scale $s_w s_x$, and everything is an integer except one
 # real number per output channel, the **requantization multiplier** $M_j = s_{w,j}\, s_x / s_y$ (in this
-# lesson $M$ is this multiplier, not lesson 07's pruning mask). The input's zero point need not
+# lesson $M$ is this multiplier, not lesson 10's pruning mask). The input's zero point need not
 # cost a subtraction per product:
 #
 # $$\sum_k q_{w,jk}\,(q_{x,k} - z_x) = \sum_k q_{w,jk}\, q_{x,k} \;-\; z_x \sum_k q_{w,jk},$$
@@ -368,7 +368,7 @@ def numpy_forward(net, inet, X):
     a = np.clip(np.round(X.numpy() / s_x) + z_x, 0, q_top).astype(np.int64)
     for i, (lin, L) in enumerate(zip(linears, inet.layers, strict=True)):
         W, b = lin.weight.detach().numpy(), lin.bias.detach().numpy()
-        s_w = np.abs(W).max(axis=1) / 127  # symmetric per output channel (lesson 06)
+        s_w = np.abs(W).max(axis=1) / 127  # symmetric per output channel (lesson 09)
         w_q = np.clip(np.round(W / s_w[:, None]), -127, 127).astype(np.int64)
         q_b = np.round(b / (s_w * s_x)).astype(np.int64)
         acc = (a - z_x) @ w_q.T + q_b  # the zero point subtracted explicitly
@@ -793,7 +793,7 @@ plt.show()
 # %% [markdown]
 # ## 11. Channel pruning: a smaller dense network
 #
-# Lesson 07 showed that a mask makes a network neither smaller nor faster. Removing whole
+# Lesson 10 showed that a mask makes a network neither smaller nor faster. Removing whole
 # hidden units does: drop the units of smallest incoming-weight norm from each hidden layer
 # (a fraction $p$ of them), and with them the matching columns of the next layer. What remains
 # is a narrower **dense** network, equal to the original with those units' weights and biases
@@ -1036,12 +1036,12 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 # A layer has weight scale $s_w = 0.01$ (for one output channel) and input scale $s_x = 1/255$.
 # Its bias for that channel is $b = 0.5$. Which int32 does the integer layer store for it?
 
-# %% nbgrader={"grade": false, "grade_id": "ex10_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex12_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 bias_code_1 = round(0.5 / (0.01 * (1 / 255)))
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex10_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex12_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.integer_inference.bias_code(bias_code_1)
 
 # %% [markdown]
@@ -1049,12 +1049,12 @@ checks.integer_inference.bias_code(bias_code_1)
 #
 # Write $M = 0.0123$ as $m_0 \cdot 2^{-\text{shift}}$ with $2^{30} \le m_0 < 2^{31}$. Give `m0_2` and `shift_2` as integers.
 
-# %% nbgrader={"grade": false, "grade_id": "ex10_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex12_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 m0_2, shift_2 = quantize_multiplier(0.0123)
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex10_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex12_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.integer_inference.multiplier(m0_2, shift_2)
 
 
@@ -1065,7 +1065,7 @@ checks.integer_inference.multiplier(m0_2, shift_2)
 # `BatchNorm1d` in evaluation mode (use `bn.running_mean`, `bn.running_var`, `bn.eps`,
 # `bn.weight`, `bn.bias`). The check compares it with the unfolded pair on random layers.
 
-# %% nbgrader={"grade": false, "grade_id": "ex10_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex12_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def fold_linear_bn(linear, bn):
     ### BEGIN SOLUTION
     factor = bn.weight / torch.sqrt(bn.running_var + bn.eps)
@@ -1077,7 +1077,7 @@ def fold_linear_bn(linear, bn):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex10_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex12_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.integer_inference.fold_linear_bn(fold_linear_bn)
 ### BEGIN HIDDEN TESTS
 _g = torch.Generator().manual_seed(103)
@@ -1101,14 +1101,14 @@ for _n_in, _n_out in [(3, 2), (7, 5), (16, 1)]:
 # into a dict `val_4` (observer name to mean accuracy), then pass the better name as `observer_4`.
 # The check recomputes both from `nets`, `X_cal` and `splits`.
 
-# %% nbgrader={"grade": false, "grade_id": "ex10_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex12_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 val_4 = {name: np.mean([integer_inference.convert(nets[s], X_cal, observer=name, percentile=99.0, bits=4)
                         .accuracy(splits.X_val, splits.y_val) for s in SEEDS]) for name in observers.OBSERVERS}
 observer_4 = max(val_4, key=val_4.get)
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex10_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex12_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.integer_inference.observer_for_4_bits(observer_4, nets, X_cal, splits)
 ### BEGIN HIDDEN TESTS
 assert isinstance(val_4, dict) and set(val_4) == set(observers.OBSERVERS), "val_4: {observer: mean accuracy}"

@@ -15,9 +15,9 @@
 # ---
 
 # %% [markdown]
-# # Lesson 08: The compression pipeline
+# # Lesson 11: The compression pipeline
 #
-# Lessons 06 and 07 made weights coarse and made most of them zero. Neither, on its own,
+# Lessons 09 and 10 made weights coarse and made most of them zero. Neither, on its own,
 # makes a file smaller: a float32 matrix full of zeros or of 4-bit values is still a
 # float32 matrix. This lesson builds a pipeline modelled on Deep Compression (Han, Mao and
 # Dally, ICLR 2016): **prune, then share weights by k-means, then store** only what is
@@ -53,7 +53,7 @@
 #
 # ## Prerequisites
 #
-# Lessons 06 (quantization) and 07 (pruning, the mask-aware momentum step). About 60
+# Lessons 09 (quantization) and 07 (pruning, the mask-aware momentum step). About 60
 # minutes; the notebook runs in under a minute on two CPU cores (it runs the pipeline
 # for five seeds and the momentum comparison for eight).
 
@@ -194,7 +194,7 @@ assert accuracy(dense32, data.X_test, data.y_test) == dense_acc
 # %% [markdown]
 # ## 2. Prune, with fine-tuning and momentum
 #
-# Iterative global magnitude pruning as in lesson 07: 75 %, 90 %, 95 %, then 97 % of the
+# Iterative global magnitude pruning as in lesson 10: 75 %, 90 %, 95 %, then 97 % of the
 # weight matrices' entries, fine-tuning after each round with the mask-aware momentum step
 # (`train(..., masks=...)` uses `MaskedSGD`, here with $\eta = 0.03$, $\beta = 0.9$ and batches
 # of 64). Every round's fine-tuning also *distils* from the dense network (Hinton, Vinyals and Dean, "Distilling the
@@ -827,8 +827,8 @@ print(f"ours, 64-300-100-10 on 8x8 digits, mean of 5 seeds: {n_params:,} paramet
       f"{float32_bytes / 1000:.0f} KB -> {np.mean(file_kb):.2f} KB = {compression_ratio:.0f}x "
       f"({ratios.min():.0f}x to {ratios.max():.0f}x); error {dense_err[0]:.2f} ± {dense_err[1]:.2f} % -> "
       f"{file_err[0]:.2f} ± {file_err[1]:.2f} %")
-small_params = count_parameters(mlp(seed=0))  # lessons 06 and 07's 64-64-32-10
-print(f"LeNet-300-100 has {lenet_params / n_params:.1f} times the parameters of ours; lessons 06 and 07's "
+small_params = count_parameters(mlp(seed=0))  # lessons 09 and 10's 64-64-32-10
+print(f"LeNet-300-100 has {lenet_params / n_params:.1f} times the parameters of ours; lessons 09 and 10's "
       f"64-64-32-10 has {small_params:,}, 1/{n_params / small_params:.1f} of ours")
 assert f"{lenet_params / n_params:.1f}" == "5.3" and small_params == 6_570 and f"{n_params / small_params:.1f}" == "7.7"
 assert lenet_params == 266_610 and round(4 * lenet_params / 1000) == 1_066  # "about 4 bytes per parameter"
@@ -879,7 +879,7 @@ plt.show()
 #   printed in section 1, under 2 % of it, on top of the raw floats); the paper's 1,070 KB is
 #   about 4 bytes per parameter (4 x 266,610 bytes = 1,066 KB against the published 1,070,
 #   printed above).
-# * **The baseline network.** 64-300-100-10 is much larger than lessons 06 and 07 needed on
+# * **The baseline network.** 64-300-100-10 is much larger than lessons 09 and 10 needed on
 #   the same data (they train 64-64-32-10, with 6,570 parameters, 1/7.7 of ours); part of our ratio
 #   may measure that redundancy rather than the method (not measured here).
 # * **The shared values.** The paper fine-tunes its centroids after clustering (trained
@@ -1040,7 +1040,7 @@ print(f"first step identical: {same_first}; second step: largest difference of t
 assert same_first and size > 1e-6 and gap < 1e-15
 
 # %% [markdown]
-# Does it cost accuracy? Train the digits MLP of lessons 06 and 07 ($64 \to 64 \to 32 \to 10$)
+# Does it cost accuracy? Train the digits MLP of lessons 09 and 10 ($64 \to 64 \to 32 \to 10$)
 # both ways (the 8-bit buffer in the lesson's linear variant, blocks of 256), with **the same
 # seed, initialisation, data order and budget** (30 epochs, batches of 128, $\eta = 0.1$,
 # $\beta = 0.9$; `benchmarks/run.py` runs the same protocol), for eight seeds. The
@@ -1175,12 +1175,12 @@ for name, values, digits, goal, n_seeds in [
 # How many bytes does the float32 momentum buffer of SGD take for the 64-300-100-10
 # network (50,610 parameters)? (A whole number of bytes, exactly.)
 
-# %% nbgrader={"grade": false, "grade_id": "ex08_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex11_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 buffer_bytes_1 = 4 * 50_610
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex08_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex11_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.compression.momentum_bytes(buffer_bytes_1)
 
 # %% [markdown]
@@ -1192,12 +1192,12 @@ checks.compression.momentum_bytes(buffer_bytes_1)
 # do its relative indices, codes and codebook take **before** compression by zlib or LZMA?
 # (A whole number of bytes, exactly.)
 
-# %% nbgrader={"grade": false, "grade_id": "ex08_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex11_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 raw_bytes_2 = 1000 * 1 + 1000 * 1 + 2**5 * 2
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex08_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex11_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.compression.layer_bytes(raw_bytes_2)
 
 
@@ -1211,7 +1211,7 @@ checks.compression.layer_bytes(raw_bytes_2)
 # with the library's own encoder, the bytes `save_compressed` writes, and wants each one back
 # exactly.
 
-# %% nbgrader={"grade": false, "grade_id": "ex08_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex11_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def positions_from_gaps(data):
     ### BEGIN SOLUTION
     positions, pos = [], -1
@@ -1224,7 +1224,7 @@ def positions_from_gaps(data):
     return positions
     ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex08_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex11_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.compression.positions_from_gaps(positions_from_gaps)
 ### BEGIN HIDDEN TESTS
 _rng = np.random.default_rng(8)
@@ -1267,7 +1267,7 @@ for _n in (1, 10, 200):
 # solution prunes to 97.8 %, fine-tunes 8 epochs with $\eta = 0.01$ and stores 4-bit weights
 # and biases; the check prints its five results.)
 
-# %% nbgrader={"grade": false, "grade_id": "ex08_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex11_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def recipe_4(seed):
     ### BEGIN SOLUTION
     model_4 = copy.deepcopy(model)  # seed 0's 97 % model, pruned further and fine-tuned again
@@ -1279,5 +1279,5 @@ def recipe_4(seed):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex08_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex11_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.compression.hundredfold(recipe_4)

@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 04: Nesterov momentum
+# # Lesson 05: Nesterov momentum
 #
 # The heavy ball of lesson 03 computes the gradient where it *is* and then coasts on its
 # momentum. Nesterov's method first coasts and then computes the gradient where it is
@@ -1293,12 +1293,12 @@ plt.show()
 # On an eigen-component with $\eta\lambda = 0.2$, Nesterov with $\beta = 0.9$ behaves exactly like
 # a heavy ball with the same step and which momentum? (The check accepts answers within 0.1 %.)
 
-# %% nbgrader={"grade": false, "grade_id": "ex04_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex05_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 answer_1 = 0.9 * (1 - 0.2)
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex04_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex05_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.nesterov.effective_momentum(answer_1)
 
 # %% [markdown]
@@ -1309,12 +1309,12 @@ checks.nesterov.effective_momentum(answer_1)
 # with the heavy ball's.) Give it to four significant digits; the check accepts answers within
 # 0.05 %.
 
-# %% nbgrader={"grade": false, "grade_id": "ex04_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex05_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 answer_2 = (2 + 2 * 0.9) / ((1 + 2 * 0.9) * 10.0)
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex04_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex05_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.nesterov.stability_limit(answer_2)
 
 
@@ -1328,7 +1328,7 @@ checks.nesterov.stability_limit(answer_2)
 # loss's gradient.) The check runs `torch.optim.SGD` itself on three surfaces and compares every
 # iterate, to a relative $10^{-9}$.
 
-# %% nbgrader={"grade": false, "grade_id": "ex04_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex05_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def nesterov_wd(grad, x0, lr, beta, wd, steps):
     ### BEGIN SOLUTION
     p = np.array(x0, dtype=float)
@@ -1343,7 +1343,7 @@ def nesterov_wd(grad, x0, lr, beta, wd, steps):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex04_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex05_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.nesterov.weight_decay_step(nesterov_wd)
 ### BEGIN HIDDEN TESTS
 _s = surfaces.quadratic([0.5, 4.0], angle=0.3)
@@ -1365,7 +1365,7 @@ assert np.allclose(nesterov_wd(_s.grad, [1.0, -2.0], 0.05, 0.85, 0.2, 60), _want
 # what happens to the steep component, where does the flat one sit, and why is a measurement over
 # an early or short window (say steps 100 to 300) noticeably higher?
 
-# %% nbgrader={"grade": false, "grade_id": "ex04_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex05_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 s100 = surfaces.quadratic([1.0, 100.0])
 run_4 = optimizers.run(s100, [1.0, 1.0], "nesterov", 1 / 100.0, 9 / 11, steps=2000)
@@ -1373,5 +1373,5 @@ err_4 = np.hypot(run_4.points[:, 0], run_4.points[:, 1])
 answer_4 = (err_4[2000] / err_4[1000]) ** (1 / 1000)
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex04_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex05_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.nesterov.textbook_rate(answer_4)
