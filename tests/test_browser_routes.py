@@ -74,7 +74,10 @@ pytestmark = pytest.mark.browser
 OUT = ARTIFACTS / "routes"
 BENCH = ARTIFACTS / "jupyterlab"
 PROBE_JS = pathlib.Path(__file__).with_name("browser_routes.js").read_text()
-LESSONS = sorted(p.name for p in NOTEBOOKS.glob("0[0-5]_*.ipynb"))
+#: every lesson that shows a course widget (its stored notebook holds one's HTML)
+LESSONS = sorted(
+    p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if 'class=\\"lessons-widget\\"' in p.read_text()
+)
 BENCH_NOTEBOOK = "zz_browser_benchmark.ipynb"
 SYNC_TIMEOUT = 15.0  # s, for the kernel and the browser to agree on a widget's state
 WIDE, NARROW = (1440, 900), (1024, 700)
@@ -639,13 +642,12 @@ def test_cell_by_cell_draws_every_widget(page, lab, notebook):
     console_clean(page, f"{notebook}, cell by cell")
 
 
-def momentum_lesson() -> str:
-    names = [n for n in LESSONS if n.startswith("03_")]
-    if not names:
-        pytest.fail(
-            "notebooks/03_*.ipynb does not exist: these routes need lesson 03's widgets", pytrace=False
-        )
-    return names[0]
+def momentum_lessons() -> list[str]:
+    """Lessons 03 (the explorer) and 04 (the rate map): the momentum lessons' controls."""
+    names = [n for n in LESSONS if n.startswith(("03_", "04_"))]
+    if len(names) != 2:
+        pytest.fail(f"expected lessons 03 and 04 with widgets, found {names}", pytrace=False)
+    return names
 
 
 def press_on(page, mid: str, label: str, key: str) -> None:
@@ -858,16 +860,20 @@ def check_click_does_not_scroll(page, mid: str, rect_key: str, xlim, ylim, trait
 
 
 def controls_in_any_order(page, views: list[dict]) -> None:
-    """A seeded random sequence of control changes on the first explorer and the rate map (and of
-    traits set from the kernel, as cells do); after each, the checks of check_drawn."""
-    explorer = next(v["modelId"] for v in views if v["kind"] == "explorer")
-    rate_map = next(v["modelId"] for v in views if v["kind"] == "rate_map")
+    """A seeded random sequence of control changes on the first explorer and the first rate map
+    that the lesson shows (and of traits set from the kernel, as cells do); after each, the checks of
+    check_drawn. A click on each partly visible plot sets the start / the pair and scrolls nothing."""
+    explorer = next((v["modelId"] for v in views if v["kind"] == "explorer"), None)
+    rate_map = next((v["modelId"] for v in views if v["kind"] == "rate_map"), None)
+    assert explorer or rate_map, "the lesson shows neither an explorer nor a rate map"
     rng = random.Random(20261122)
     log: list[str] = []
     for mid, action, kinds in (
         (explorer, explorer_action, action_sequence(rng, EXPLORER_ACTIONS, 25)),
         (rate_map, rate_map_action, action_sequence(rng, RATE_MAP_ACTIONS, 16)),
     ):
+        if mid is None:
+            continue
         py = check_drawn(page, [mid], "before the first action")
         for i, kind in enumerate(kinds):
             did = action(page, rng, mid, py[mid]["state"], kind)
@@ -875,33 +881,37 @@ def controls_in_any_order(page, views: list[dict]) -> None:
             py = check_drawn(page, [mid], f"action {i + 1} ({did}) after {log[-6:-1]}")
     (OUT / "actions.txt").write_text("\n".join(log) + "\n")
 
-    spec = snapshot(page, [explorer])[explorer]["state"]
-    surface = spec["surface_specs"][spec["surface"]]
-    check_click_does_not_scroll(
-        page,
-        explorer,
-        "pathRect",
-        surface["xlim"],
-        surface["ylim"],
-        ["start_x", "start_y"],
-        "a click on the explorer's contour plot",
-    )
-    check_click_does_not_scroll(
-        page, rate_map, "mapRect", [0.0, 4.0], [0.0, 1.0], ["lr", "beta"], "a click on the rate map"
-    )
+    if explorer:
+        spec = snapshot(page, [explorer])[explorer]["state"]
+        surface = spec["surface_specs"][spec["surface"]]
+        check_click_does_not_scroll(
+            page,
+            explorer,
+            "pathRect",
+            surface["xlim"],
+            surface["ylim"],
+            ["start_x", "start_y"],
+            "a click on the explorer's contour plot",
+        )
+    if rate_map:
+        check_click_does_not_scroll(
+            page, rate_map, "mapRect", [0.0, 4.0], [0.0, 1.0], ["lr", "beta"], "a click on the rate map"
+        )
 
 
-def test_momentum_lesson_controls_rerun_and_restart(page, lab):
-    """Lesson 03 after Run All, one route after the other on the same page:
+@pytest.mark.parametrize("lesson", ["03", "04"])
+def test_momentum_lesson_controls_rerun_and_restart(page, lab, lesson):
+    """Lessons 03 and 04 after Run All, one route after the other on the same page:
 
-    * controls in any order on its first explorer and its rate map: after each change the picture,
-      title, readouts and legend are the state's, pixel-equal to a fresh view's;
+    * controls in any order on the first explorer (lesson 03) and the first rate map (lesson 04):
+      after each change the picture, title, readouts and legend are the state's, pixel-equal to a
+      fresh view's;
     * a click on a partly visible plot sets the start / the pair and scrolls nothing;
     * every widget cell run again: one live, drawn view each;
     * Kernel > Restart Kernel and Run All Cells: every widget drawn again.
 
     The console stays free of errors throughout."""
-    notebook = momentum_lesson()
+    notebook = next(n for n in momentum_lessons() if n.startswith(lesson))
     open_notebook(page, lab, notebook)
     log_browser_writes(page)
     run_all(page, notebook)

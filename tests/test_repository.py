@@ -307,3 +307,45 @@ def test_the_guides_lesson_times_are_the_notebooks_own():
     own = {nb.stem[:2]: _notebook_minutes(nb) for nb in NOTEBOOK_FILES}
     for guide in (ROOT / "README.md", NOTEBOOKS / "README.md"):
         assert _table_minutes(guide) == own, f"{guide.relative_to(ROOT)}: times differ from the notebooks'"
+
+
+#: The optimization lessons (01-08) fit their hour: at most about 2,000 words of story (issue 13).
+STORY_WORDS_MAX = 2200
+OPTIMIZATION_LESSONS = [nb for nb in NOTEBOOK_FILES if "01" <= nb.stem[:2] <= "08"]
+
+
+def story_words(nb) -> int:
+    """Words of markdown prose a student reads: the lesson's cells up to its exercises, without a
+    closing "Checks" section (verification a student need not read). A formula counts as one word."""
+    words, skipping = 0, False
+    for cell in json.loads(nb.read_text())["cells"]:
+        if cell["cell_type"] != "markdown":
+            continue
+        for block in re.split(r"(?m)^(?=## )", "".join(cell["source"])):
+            head = block.splitlines()[0] if block.strip() else ""
+            if re.match(r"## +(Checks|Exercises)\b", head):
+                skipping = True
+            elif head.startswith("## "):
+                skipping = False
+            if not skipping:
+                prose = re.sub(r"\$\$.*?\$\$|\$[^$]*\$", " X ", block, flags=re.S)
+                words += len(re.findall(r"\w+", prose))
+    return words
+
+
+def test_story_words_counts_prose_and_skips_checks_and_exercises(tmp_path):
+    cells = [{"cell_type": "markdown", "source": "# Title\n\nOne two $x^2 + y$ three.\n"},
+             {"cell_type": "code", "source": "many words in code do not count"},
+             {"cell_type": "markdown", "source": "## Summary\nfour five\n## Checks\nsix seven\n"},
+             {"cell_type": "markdown", "source": "## Exercises\neight\n"}]
+    path = tmp_path / "01_x.ipynb"
+    path.write_text(json.dumps({"cells": cells}))
+    assert story_words(path) == 8  # Title One two X three, Summary four five
+
+
+@pytest.mark.parametrize("nb", OPTIMIZATION_LESSONS, ids=[p.stem for p in OPTIMIZATION_LESSONS])
+def test_an_optimization_lesson_fits_its_hour(nb):
+    """About 2,000 words of story and at most 60 minutes stated; verification goes to "Checks"."""
+    assert _notebook_minutes(nb) <= 60
+    words = story_words(nb)
+    assert words <= STORY_WORDS_MAX, f"{nb.stem}: {words} words of story (at most {STORY_WORDS_MAX})"
