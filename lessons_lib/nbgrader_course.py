@@ -107,6 +107,29 @@ def lay_out(out_dir: str | pathlib.Path, names: list[str] | None = None, *,
     return written
 
 
+def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The student's copy of an instructor notebook: what ``nbgrader generate_assignment`` releases.
+
+    A new notebook (``nb`` is not changed) in which every solution region (between ``### BEGIN
+    SOLUTION`` and ``### END SOLUTION``) is nbgrader's stub (``# YOUR CODE HERE`` and ``raise
+    NotImplementedError()``), every hidden test (``### BEGIN HIDDEN TESTS`` to ``### END HIDDEN
+    TESTS``) is gone, and the answer and check cells hold no outputs (a check's "Correct: ..." would
+    give the answer away). Everything else, outputs included, is as stored. nbgrader's own
+    preprocessors do the clearing, so the copy is the one nbgrader would release."""
+    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+
+    if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
+        raise TypeError(f"nb must be a notebook (nbformat.NotebookNode); got {type(nb).__name__}")
+    copy = nbformat.reads(nbformat.writes(nbformat.from_dict(nb)), as_version=4)
+    copy, resources = ClearSolutions().preprocess(copy, {})
+    copy, _ = ClearHiddenTests().preprocess(copy, resources)
+    for cell in copy.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
+        if cell.cell_type == "code" and grade_id.startswith("ex"):
+            cell.outputs, cell.execution_count = [], None
+    return copy
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", help="the course folder to write")

@@ -6,9 +6,11 @@
 Sphinx with MyST-NB and sphinx-book-theme (configuration in ``site/conf.py``) reads the
 committed notebooks with their stored outputs; nothing is executed and nothing is downloaded.
 The sources are gathered first into ``<out>-src/``: the pages of ``site/`` (``*.md``; its
-``conf.py`` and ``_static/`` are used from there), the lessons
-``notebooks/NN_name.ipynb`` and the instructor's guide ``notebooks/README.md`` (as
-``instructors_guide.md``). The output folder is replaced as a whole, so no page of an
+``conf.py`` and ``_static/`` are used from there), the student's copy of each lesson
+``notebooks/NN_name.ipynb`` (``lessons_lib.nbgrader_course.student_copy``: the exercises'
+solutions and hidden tests removed, as nbgrader releases them) and the instructor's guide
+``notebooks/README.md`` (as ``instructors_guide.md``). The output folder is replaced as a whole,
+so no page of an
 earlier build lingers; Sphinx's cache goes to ``<out>-src/.doctrees`` and MyST-NB's copies of
 the stored images to ``jupyter_execute/`` beside ``<out>`` (a path MyST-NB fixes), both outside
 the site.
@@ -22,6 +24,10 @@ import shutil
 import sys
 import time
 import warnings
+
+import nbformat
+
+from lessons_lib.nbgrader_course import student_copy
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SITE = ROOT / "site"
@@ -42,8 +48,8 @@ def gather_sources(src: pathlib.Path) -> pathlib.Path:
     src.mkdir(parents=True)
     for page in SITE.glob("*.md"):
         shutil.copy2(page, src / page.name)
-    for notebook in lessons():
-        shutil.copy2(notebook, src / notebook.name)
+    for notebook in lessons():  # the student's copy: no solutions, no hidden tests
+        nbformat.write(student_copy(nbformat.read(notebook, as_version=4)), src / notebook.name)
     shutil.copy2(NOTEBOOKS / "README.md", src / GUIDE)
     return src
 

@@ -309,3 +309,26 @@ def test_the_student_fetches_feedback_through_the_exchange(graded):
     total = sum(max_scores(root, EXCHANGE_LESSON).values())
     assert re.search(rf"Score:\s*{total - 1:g}(\.0)?\s*/\s*{total:g}", html), "no score in the feedback"
     assert "Not yet:</span> 0.470588 is not the threshold 2/L: 2/(mu + L) is the optimal step" in html
+
+
+def test_the_students_copy_clears_solutions_hidden_tests_and_verdicts():
+    """``student_copy`` (the site's pages and downloads): nbgrader's stub in every answer cell, no
+    hidden test, no check output; the instructor's notebook is not changed."""
+    nb = nbformat.read(NOTEBOOKS / "12_integer_inference.ipynb", as_version=4)
+    before = nbformat.writes(nb)
+    assert "BEGIN HIDDEN TESTS" in before and "BEGIN SOLUTION" in before
+    copy = nbgrader_course.student_copy(nb)
+    assert nbformat.writes(nb) == before
+    text = nbformat.writes(copy)
+    assert "BEGIN HIDDEN TESTS" not in text and "BEGIN SOLUTION" not in text
+    graded = [c for c in copy.cells if c.metadata.get("nbgrader", {}).get("grade_id", "").startswith("ex")]
+    assert graded and all(not c.outputs for c in graded)
+    answers = [c for c in graded if c.metadata["nbgrader"]["grade_id"].endswith("_answer")]
+    assert all("raise NotImplementedError()" in c.source for c in answers)
+    others = [(a.source, a.get("outputs")) for a, b in zip(nb.cells, copy.cells) if b not in graded]
+    assert others == [(b.source, b.get("outputs")) for b in copy.cells if b not in graded]
+
+
+def test_the_students_copy_refuses_what_is_not_a_notebook():
+    with pytest.raises(TypeError, match="nb must be a notebook"):
+        nbgrader_course.student_copy(["cells"])

@@ -35,6 +35,8 @@ import numpy as np
 import pytest
 from browser_support import ARTIFACTS, ROOT, ConsoleLog, chromium_or_skip, launched_chromium
 
+from lessons_lib.nbgrader_course import student_copy
+
 OUT = ARTIFACTS / "site"
 PREFIX = "/course/"
 LESSONS = [p.stem for p in sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))]
@@ -305,10 +307,25 @@ def test_site_has_every_page_at_its_root(site):
     assert not (site / ".doctrees").exists() and not (site / "jupyter_execute").exists()
 
 
-def test_each_lessons_download_is_the_committed_notebook(site):
+def test_each_lessons_download_is_the_students_copy(site):
+    """The download is the committed notebook as nbgrader releases it: no solution, no hidden test,
+    no check's output; the lesson's other cells and outputs as committed."""
     for lesson in LESSONS:
-        committed = (ROOT / "notebooks" / f"{lesson}.ipynb").read_bytes()
-        assert (site / "_sources" / f"{lesson}.ipynb").read_bytes() == committed, lesson
+        committed = nbformat.read(ROOT / "notebooks" / f"{lesson}.ipynb", as_version=4)
+        download = nbformat.read(site / "_sources" / f"{lesson}.ipynb", as_version=4)
+        assert download == student_copy(committed), lesson
+        assert len(download.cells) == len(committed.cells), lesson
+        text = nbformat.writes(download)
+        assert "BEGIN SOLUTION" not in text and "BEGIN HIDDEN TESTS" not in text, lesson
+
+
+def test_no_page_shows_a_solution_a_hidden_test_or_a_checks_verdict(site):
+    for lesson in LESSONS:
+        page = (site / f"{lesson}.html").read_text()
+        for secret in ("BEGIN SOLUTION", "BEGIN HIDDEN TESTS", "Correct: "):
+            assert secret not in page, f"{lesson}.html shows {secret!r}"
+        if "_answer" in (ROOT / "notebooks" / f"{lesson}.ipynb").read_text():
+            assert "YOUR CODE HERE" in page, lesson
 
 
 def test_site_references_nothing_outside_itself(site):
