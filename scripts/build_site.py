@@ -41,8 +41,18 @@ def lessons() -> list[pathlib.Path]:
     return sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 
 
+def _refuse_foreign(folder: pathlib.Path, *signs: str) -> None:
+    """A folder about to be replaced must be empty, missing, or an earlier build's (it holds every
+    file in ``signs``): anything else may be the user's own, and is refused, never deleted."""
+    if folder.exists() and (not folder.is_dir() or any(folder.iterdir())):
+        if not all((folder / sign).exists() for sign in signs):
+            raise ValueError(f"out: {folder} exists and is not an earlier build of the site "
+                             f"(no {' and '.join(signs)}); choose a new folder or remove it yourself")
+
+
 def gather_sources(src: pathlib.Path) -> pathlib.Path:
     """Fill ``src`` (emptied first) with the site's pages, the lessons and the instructor's guide."""
+    _refuse_foreign(src, GUIDE, "index.md")
     if src.exists():
         shutil.rmtree(src)
     src.mkdir(parents=True)
@@ -61,6 +71,7 @@ def build(out: pathlib.Path = OUT, *, quiet: bool = True) -> float:
     out = pathlib.Path(out).resolve()
     if out == ROOT or ROOT.is_relative_to(out):
         raise ValueError(f"out must be a folder of its own inside or outside the repository; got {out}")
+    _refuse_foreign(out, "index.html", "searchindex.js")
     start = time.perf_counter()
     src = gather_sources(out.with_name(out.name + "-src"))
     for stale in (out, out.parent / "jupyter_execute"):

@@ -325,7 +325,8 @@ def test_the_students_copy_clears_solutions_hidden_tests_and_verdicts():
     assert graded and all(not c.outputs for c in graded)
     answers = [c for c in graded if c.metadata["nbgrader"]["grade_id"].endswith("_answer")]
     assert all("raise NotImplementedError()" in c.source for c in answers)
-    others = [(a.source, a.get("outputs")) for a, b in zip(nb.cells, copy.cells) if b not in graded]
+    pairs = zip(nb.cells, copy.cells, strict=True)
+    others = [(a.source, a.get("outputs")) for a, b in pairs if b not in graded]
     assert others == [(b.source, b.get("outputs")) for b in copy.cells if b not in graded]
 
 

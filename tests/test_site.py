@@ -28,6 +28,7 @@ import json
 import os
 import pathlib
 import re
+import shutil
 import threading
 
 import nbformat
@@ -389,6 +390,31 @@ def test_pages_workflow_builds_with_the_site_command():
     assert found.stdout.strip() == re.search(r"<!-- site-command -->\s*\n```\w*\n([^\n]+)\n", readme).group(1)
     upload = next(s for s in steps if s.get("uses", "").startswith("actions/upload-pages-artifact"))
     assert upload["with"]["path"] == "_build/site"
+    names = [s.get("name", s.get("uses", "")) for s in steps]
+    address = next(i for i, s in enumerate(steps) if "github.repository" in s.get("run", ""))
+    tested = next(i for i, s in enumerate(steps) if "tests/test_site.py" in s.get("run", ""))
+    assert address < names.index(next(n for n in names if n.startswith("Build the site"))) < tested
+    assert tested < names.index("actions/upload-pages-artifact@v3"), "the site is published untested"
+
+
+def test_the_workflows_address_step_replaces_the_placeholder(tmp_path):
+    """The workflow's step run on a copy of pyproject.toml and the README: the placeholder becomes
+    the repository GitHub names, and the site's links follow."""
+    import subprocess
+
+    import yaml
+
+    flow = yaml.safe_load((ROOT / ".github" / "workflows" / "pages.yml").read_text())
+    step = next(s["run"] for s in flow["jobs"]["build"]["steps"] if "github.repository" in s.get("run", ""))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    assert 'Repository = "https://github.com/OWNER/REPO"' in (tmp_path / "pyproject.toml").read_text()
+    script = step.replace("${{ github.repository }}", "course-team/momentum-course")
+    subprocess.run(["bash", "-ec", script], cwd=tmp_path, check=True)
+    pyproject = (tmp_path / "pyproject.toml").read_text()
+    assert 'Repository = "https://github.com/course-team/momentum-course"' in pyproject
+    assert "mybinder.org/v2/gh/course-team/momentum-course/HEAD" in (tmp_path / "README.md").read_text()
+    assert "OWNER/REPO/" not in (tmp_path / "README.md").read_text()
 
 
 def test_bad_input_names_the_parameter():
@@ -397,6 +423,23 @@ def test_bad_input_names_the_parameter():
         cs.binder_url("../etc")
     with pytest.raises(ValueError, match="out"):
         load_script("build_site").build(ROOT)
+
+
+def test_a_folder_that_is_not_an_earlier_build_is_never_deleted(tmp_path):
+    """``--out`` naming the user's own folder (or beside it, ``<out>-src``) is refused, untouched."""
+    build = load_script("build_site").build
+    mine = tmp_path / "thesis"
+    mine.mkdir()
+    (mine / "chapter1.tex").write_text("precious")
+    with pytest.raises(ValueError, match="out: .*thesis exists and is not an earlier build"):
+        build(mine)
+    (tmp_path / "notes").mkdir()
+    (tmp_path / "notes-src").mkdir()
+    (tmp_path / "notes-src" / "draft.md").write_text("precious too")
+    with pytest.raises(ValueError, match="notes-src exists and is not an earlier build"):
+        build(tmp_path / "notes")
+    assert (mine / "chapter1.tex").read_text() == "precious"
+    assert (tmp_path / "notes-src" / "draft.md").read_text() == "precious too"
 
 
 # --- every page in Chromium -----------------------------------------------------------------
