@@ -456,3 +456,38 @@ def widget_state(widget) -> dict:
             value = {"__bytes__": base64.b64encode(bytes(value)).decode("ascii")}
         state[key] = value
     return state
+
+
+#: Key press to changed pixels, measured inside the page (the site's and the static HTML's tests).
+#: ``(i) => ...`` arms ``window.__probe`` on the i-th course widget (``.cw``): on each keydown, the
+#: time from the event to the first animation frame whose canvas pixels differ from the baseline
+#: taken before the press (the hash is not part of the time); with the view's own draw time.
+KEY_TO_PIXELS_PROBE_JS = """(i) => {
+  const root = document.querySelectorAll('.cw')[i];
+  const canvas = root.querySelector('canvas.cw-canvas') || root.querySelector('canvas');
+  const ctx = canvas.getContext('2d');
+  const hash = () => {
+    const words = new Uint32Array(ctx.getImageData(0, 0, canvas.width, canvas.height).data.buffer);
+    let h = 2166136261 >>> 0;
+    for (let k = 0; k < words.length; k++) h = Math.imul(h ^ words[k], 16777619) >>> 0;
+    return h;
+  };
+  const frame = () => new Promise((r) => requestAnimationFrame(r));
+  const probe = window.__probe = {samples: [], draws: [], baseline: null};
+  // settle, take the baseline, then wait `delayMs` so that presses fall anywhere in a frame
+  probe.arm = async (delayMs) => {
+    await frame(); await frame(); probe.baseline = hash();
+    await new Promise((r) => setTimeout(r, delayMs));
+  };
+  window.addEventListener('keydown', (e) => {
+    const t0 = e.timeStamp, view = root.__courseWidget;
+    const tick = () => {
+      const now = performance.now();
+      if (hash() !== probe.baseline) {
+        probe.samples.push(now - t0);
+        probe.draws.push(view && view.stats ? view.stats.lastDrawMs : null);
+      } else if (now - t0 < 5000) requestAnimationFrame(tick);
+    };
+    requestAnimationFrame(tick);
+  }, true);
+}"""

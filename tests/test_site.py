@@ -34,7 +34,14 @@ import threading
 import nbformat
 import numpy as np
 import pytest
-from browser_support import ARTIFACTS, ROOT, ConsoleLog, chromium_or_skip, launched_chromium
+from browser_support import (
+    ARTIFACTS,
+    KEY_TO_PIXELS_PROBE_JS,
+    ROOT,
+    ConsoleLog,
+    chromium_or_skip,
+    launched_chromium,
+)
 
 from lessons_lib.nbgrader_course import student_copy
 
@@ -571,33 +578,6 @@ FIRST_INTERACTIVE_JS = """(() => {
 
 FIRST_INTERACTIVE_DONE_JS = "() => window.__firstInteractive.movedMs && window.__firstInteractive"
 
-# Key press to changed pixels, as tests/test_static_html_browser.py measures it.
-PROBE_JS = """(i) => {
-  const root = document.querySelectorAll('.cw')[i];
-  const canvas = root.querySelector('canvas');
-  const ctx = canvas.getContext('2d');
-  const hash = () => {
-    const words = new Uint32Array(ctx.getImageData(0, 0, canvas.width, canvas.height).data.buffer);
-    let h = 2166136261 >>> 0;
-    for (let k = 0; k < words.length; k++) h = Math.imul(h ^ words[k], 16777619) >>> 0;
-    return h;
-  };
-  const frame = () => new Promise((r) => requestAnimationFrame(r));
-  const probe = window.__probe = {samples: [], baseline: null};
-  probe.arm = async (delayMs) => {
-    await frame(); await frame(); probe.baseline = hash();
-    await new Promise((r) => setTimeout(r, delayMs));
-  };
-  window.addEventListener('keydown', (e) => {
-    const t0 = e.timeStamp;
-    const tick = () => {
-      const now = performance.now();
-      if (hash() !== probe.baseline) probe.samples.push(now - t0);
-      else if (now - t0 < 5000) requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-  }, true);
-}"""
 
 
 def first_explorer(page) -> int:
@@ -640,7 +620,7 @@ def test_site_slider_to_pixels(browser, base_url):
         page.wait_for_function(MATH_AT_REST_JS, timeout=60_000)
         i = first_explorer(page)
         page.locator(".cw").nth(i).scroll_into_view_if_needed()
-        page.evaluate(PROBE_JS, i)
+        page.evaluate(KEY_TO_PIXELS_PROBE_JS, i)
         page.locator(".cw").nth(i).locator("input[aria-label='momentum']").focus()
         for k in range(PRESSES):
             page.evaluate("(ms) => window.__probe.arm(ms)", (7 * k) % 17)

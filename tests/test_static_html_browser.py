@@ -25,7 +25,14 @@ import sys
 
 import numpy as np
 import pytest
-from browser_support import ARTIFACTS, ROOT, ConsoleLog, chromium_or_skip, launched_chromium
+from browser_support import (
+    ARTIFACTS,
+    KEY_TO_PIXELS_PROBE_JS,
+    ROOT,
+    ConsoleLog,
+    chromium_or_skip,
+    launched_chromium,
+)
 
 from lessons_lib.widgets import ParabolaSlider, RateMap, SGDExplorer, SpectrumWidget, TrajectoryExplorer
 
@@ -187,44 +194,12 @@ def test_a_key_press_on_each_widgets_slider_changes_the_picture(page):
     assert_offline_and_clean(page)
 
 
-# Page-side probe: the keydown's time, then each animation frame until the canvas' pixels
-# differ from the baseline taken before the press (the hash is not part of the time).
-_PROBE_JS = """(i) => {
-  const canvas = document.querySelectorAll('canvas.cw-canvas')[i];
-  const ctx = canvas.getContext('2d');
-  const hash = () => {
-    const words = new Uint32Array(ctx.getImageData(0, 0, canvas.width, canvas.height).data.buffer);
-    let h = 2166136261 >>> 0;
-    for (let k = 0; k < words.length; k++) h = Math.imul(h ^ words[k], 16777619) >>> 0;
-    return h;
-  };
-  const frame = () => new Promise((r) => requestAnimationFrame(r));
-  const probe = window.__probe = {samples: [], draws: [], baseline: null};
-  // settle, take the baseline, then wait `delayMs` so that presses fall anywhere in a frame
-  probe.arm = async (delayMs) => {
-    await frame(); await frame(); probe.baseline = hash();
-    await new Promise((r) => setTimeout(r, delayMs));
-  };
-  window.addEventListener('keydown', (e) => {
-    const t0 = e.timeStamp, view = canvas.closest('.cw').__courseWidget;
-    const tick = () => {
-      const now = performance.now();
-      if (hash() !== probe.baseline) {
-        probe.samples.push(now - t0);
-        probe.draws.push(view.stats.lastDrawMs);
-      } else if (now - t0 < 5000) requestAnimationFrame(tick);
-    };
-    requestAnimationFrame(tick);
-  }, true);
-}"""
-
-
 def test_static_html_slider_to_pixels(page):
     """ArrowRight/ArrowLeft on the explorer's momentum (Rosenbrock, three methods, 300 steps),
     60 presses from Playwright's keyboard: time from the keydown to the first animation frame
     whose canvas differs. The presses are spread over the phase of the display frame (a wait of
     0..16 ms after each settled frame), as a reader's key presses are."""
-    page.evaluate(_PROBE_JS, 0)
+    page.evaluate(KEY_TO_PIXELS_PROBE_JS, 0)
     page.locator(".lessons-widget").nth(0).locator("input[aria-label='momentum']").focus()
     for i in range(PRESSES):
         page.evaluate("(ms) => window.__probe.arm(ms)", (7 * i) % 17)
