@@ -184,20 +184,27 @@ def _wrong_submission(source, name: str):
 
 
 def _grade_course(root, names: list[str], student_home) -> dict[str, float]:
-    """generate_assignment, the three submissions, autograde (and lesson 01's exchange route)."""
+    """generate_assignment, the submissions, autograde (and lesson 01's exchange route).
+
+    Each lesson is graded for two students: "released" (the released copy, unchanged) and "wrong"
+    (the instructor's notebook with exercise 1's answer replaced by a common wrong answer, so every
+    other exercise is graded on its solution). Lesson 01 also grades "source" (the instructor's
+    notebook as it is) and sends its wrong answer through the exchange. Each grading runs the whole
+    lesson, so a third student per lesson would cost a third more."""
     seconds = {}
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
     for name in names:
         start = time.perf_counter()
         run(["generate_assignment", name], root)
         released = root / "release" / name
-        for student in ("source", "released", "wrong"):
+        for student in ("source", "released", "wrong") if name == EXCHANGE_LESSON else ("released", "wrong"):
             folder = root / "submitted" / student / name
             shutil.copytree(released, folder)
             # as `nbgrader collect` (or zip_collect) leaves it; release_feedback needs it
             (folder / "timestamp.txt").write_text(stamp)
-        nbformat.write(nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4),
-                       root / "submitted" / "source" / name / f"{name}.ipynb")
+        if name == EXCHANGE_LESSON:
+            nbformat.write(nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4),
+                           root / "submitted" / "source" / name / f"{name}.ipynb")
         wrong_nb = root / "submitted" / "wrong" / name / f"{name}.ipynb"
         if name in WRONG:
             nbformat.write(_wrong_submission(root / "source" / name / f"{name}.ipynb", name), wrong_nb)
@@ -278,10 +285,11 @@ def test_the_released_copy_holds_no_solution_and_no_hidden_test(graded, name):
     assert (root / "release" / name / "data" / "seed_claims.csv").is_file()
 
 
-@pytest.mark.parametrize("name", LESSONS)
-def test_the_source_notebook_gets_full_marks(graded, name):
-    root, _ = graded[0][name]
-    assert scores(root, name, "source") == max_scores(root, name)
+def test_the_source_notebook_gets_full_marks(graded):
+    """Lesson 01's instructor notebook, as it is, scores every point (in every other lesson each
+    exercise but the first is graded on its solution in the "wrong" submission, below)."""
+    root, _ = graded[0][EXCHANGE_LESSON]
+    assert scores(root, EXCHANGE_LESSON, "source") == max_scores(root, EXCHANGE_LESSON)
 
 
 @pytest.mark.parametrize("name", LESSONS)
@@ -294,7 +302,7 @@ def test_the_released_copy_unchanged_gets_zero(graded, name):
 def test_a_common_wrong_answer_loses_exactly_that_exercises_points(graded, name):
     root, _ = graded[0][name]
     student = STUDENT if name == EXCHANGE_LESSON else "wrong"
-    expected = max_scores(root, name)
+    expected = max_scores(root, name)  # every other exercise, graded on its solution, full marks
     expected[f"ex{lesson_number(name)}_1_check"] = 0.0
     assert scores(root, name, student) == expected
 
