@@ -1,0 +1,153 @@
+"""Self-checks for lesson 07, momentum in practice (conventions, and SGD with momentum).
+
+The checks recognise the lesson's common wrong answers: the EMA learning rate multiplied by
+``1 - beta`` instead of divided (or left unchanged, or converted with ``1 + beta``); the damped
+learning rate divided by ``1 - tau``, multiplied by ``tau`` or converted with ``beta`` in place of
+``tau``; PyTorch's buffer form, the EMA form, a velocity applied before it is updated, a constant
+learning rate, Nesterov's look-ahead gradient and a missing start row in place of Sutskever's
+update under a schedule; and SGD's floor at the effective step, the small-step form or SGD's floor at
+the same step in place of the heavy ball's stationary variance.
+
+Tolerances (stated in the exercise text): exercises 1, 2 and 4 within 0.1 %; exercise 3 every
+iterate to a relative 1e-9 of :func:`lessons_lib.conventions.sutskever`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .. import conventions, surfaces
+from . import NotYet, array, number, passed
+
+REL_TOL = 1e-3
+
+
+def ema_learning_rate(answer: object) -> None:
+    """Exercise 1: torch.optim.SGD(lr=0.1, momentum=0.9) in the EMA form: lr' = 0.1 / (1 - 0.9) = 1."""
+    lr, beta = 0.1, 0.9
+    number(
+        answer, lr / (1 - beta), what="the EMA form's learning rate for PyTorch's (lr = 0.1, beta = 0.9)",
+        rtol=REL_TOL,
+        hint="the EMA is (1 - beta) times PyTorch's buffer, m = (1 - beta) b, so the step lr' m equals "
+             "lr b when lr' = lr / (1 - beta).",
+        mistakes={
+            "times": (lr * (1 - beta), "multiplying by 1 - beta goes the wrong way: the EMA is the smaller "
+                                       "buffer, so its learning rate must be the larger."),
+            "same": (lr, "the same learning rate takes steps 1 - beta = 0.1 times as long in the EMA form."),
+            "plus": (lr / (1 + beta), "1/(1 + beta) is the damping of an alternating gradient (lesson 03), "
+                                      "not the ratio of the two buffers."),
+            "plus_times": (lr * (1 + beta), "the ratio of the buffers is 1/(1 - beta), not 1 + beta."),
+            "beta": (lr / beta, "the buffers differ by the factor 1 - beta, not beta."),
+        },
+    )
+
+
+def undamped_learning_rate(answer: object) -> None:
+    """Exercise 2: SGD(lr=0.5, momentum=0.9, dampening=0.8) weights later gradients as undamped lr 0.1."""
+    lr, beta, tau = 0.5, 0.9, 0.8
+    number(
+        answer, lr * (1 - tau),
+        what="the undamped learning rate matching lr = 0.5 with dampening = 0.8 after the first gradient",
+        rtol=REL_TOL,
+        hint="from the second step on, the damped buffer adds (1 - dampening) g; an undamped buffer adds g, "
+             "so the learning rate must carry the factor 1 - dampening.",
+        mistakes={
+            "divided": (lr / (1 - tau), "dividing by 1 - dampening goes the wrong way: the damped buffer "
+                                        "adds the smaller share of each gradient."),
+            "tau": (lr * tau, "the damped buffer keeps (1 - dampening) of each gradient, not dampening."),
+            "beta": (lr * (1 - beta), "that uses the momentum 0.9 in place of the dampening 0.8 (the EMA "
+                                      "conversion); here the factor is 1 - dampening."),
+            "ema": (lr / (1 - beta), "lr / (1 - beta) converts PyTorch's undamped form to the EMA form, "
+                                     "not a damped run to an undamped one."),
+            "same": (lr, "dampening scales every gradient after the first by 1 - dampening, so the undamped "
+                         "run needs a smaller learning rate."),
+        },
+    )
+
+
+def _sutskever_variants(grad, x0, lrs, beta) -> dict[str, tuple[np.ndarray, str]]:
+    """Common wrong versions of Sutskever's update under a schedule, with what is wrong with each."""
+    steps = len(lrs)
+    out = {
+        "pytorch": (conventions.pytorch(grad, x0, lrs, beta, steps),
+                    "these are PyTorch's iterates (b = beta*b + g; x -= lr_k*b), which apply today's "
+                    "learning rate to the whole buffer; Sutskever's velocity keeps each step at the "
+                    "learning rate of its own time: v = beta*v - lr_k*g; x = x + v."),
+        "ema": (conventions.ema(grad, x0, lrs, beta, steps),
+                "this is the EMA form (m = beta*m + (1 - beta)*g); Sutskever's velocity sums the scaled "
+                "gradients, v = beta*v - lr_k*g, without the factor 1 - beta."),
+        "constant": (conventions.sutskever(grad, x0, np.full(steps, lrs[0]), beta, steps),
+                     "every step used the first learning rate lrs[0]: step k must use lrs[k]."),
+        "nesterov": (conventions.nesterov_lookahead(grad, x0, lrs, beta, steps),
+                     "the gradient is taken at the look-ahead point x + beta*v: that is Nesterov's method; "
+                     "the heavy ball takes it at x."),
+    }
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    path = [x.copy()]
+    for lr_k in lrs:  # the position moved with the old velocity, then the velocity updated
+        x = x + v
+        v = beta * v - lr_k * grad(x)
+        path.append(x.copy())
+    out["stale"] = (np.array(path), "x moved with the old velocity before v was updated: update "
+                                    "v = beta*v - lr_k*grad(x) first, then x = x + v.")
+    return out
+
+
+def sutskever_update(candidate: Callable) -> None:
+    """Exercise 3: ``sutskever(grad, x0, lrs, beta)`` equals :func:`lessons_lib.conventions.sutskever`
+    under three learning-rate schedules, every iterate to a relative 1e-9."""
+    if not callable(candidate):
+        raise NotYet(f"sutskever should be a function; got {type(candidate).__name__}.")
+    hint = ("per step k: v = beta*v - lrs[k]*grad(x); x = x + v, with v starting at zero; return the start "
+            "and every iterate, shape (len(lrs) + 1, len(x0)).")
+    cases = [("quadratic", np.r_[np.full(30, 0.2), np.full(30, 0.02)], 0.9),
+             ("rosenbrock", np.geomspace(1e-3, 1e-4, 200), 0.8),
+             ("tilted", np.linspace(0.3, 0.05, 50), 0.6)]
+    for name, lrs, beta in cases:
+        s = surfaces.quadratic([0.5, 3.0], angle=0.7) if name == "tilted" else surfaces.get(name)
+        where = f"on {name} with a schedule from lr {lrs[0]:g} to {lrs[-1]:g} (beta = {beta:g})"
+        try:
+            returned = candidate(s.grad, s.start.copy(), lrs.copy(), beta)
+        except NotImplementedError:
+            raise NotYet(f"sutskever is not written yet. Hint: {hint}") from None
+        except Exception as error:  # the student's code crashed: say so, without a traceback
+            raise NotYet(f"{where} sutskever raised {type(error).__name__}: {error}. Hint: {hint}") from None
+        want = conventions.sutskever(s.grad, s.start, lrs, beta, len(lrs))
+        if np.shape(returned) == (len(lrs), 2):
+            raise NotYet(f"{where} sutskever returned {len(lrs)} rows: include the start x0 as row 0, "
+                         f"{len(lrs) + 1} rows in all. Hint: {hint}")
+        got = array(returned, f"what sutskever returns {where}", want.shape,
+                    shape_hint="(the start and every iterate, one row each)", hint=hint)
+        if np.allclose(got, want, rtol=1e-9, atol=1e-12):
+            continue
+        for wrong, message in _sutskever_variants(s.grad, s.start, lrs, beta).values():
+            if wrong.shape == got.shape and np.allclose(got, wrong, rtol=1e-9, atol=1e-12):
+                raise NotYet(f"{where}: {message}")
+        k = int(np.argmax(np.any(~np.isclose(got, want, rtol=1e-9, atol=1e-12), axis=-1)))
+        yours, right = (np.array2string(row, precision=10) for row in (got[k], want[k]))
+        raise NotYet(f"{where} your iterate {k} is {yours}; Sutskever's update gives {right}. Hint: {hint}")
+    passed(f"sutskever matches Sutskever's update under {len(cases)} learning-rate schedules.")
+
+
+def stationary_variance(answer: object) -> None:
+    """Exercise 4: the heavy ball's stationary variance at lr = 0.1, beta = 0.9, lambda = sigma = 1."""
+    lr, beta = 0.1, 0.9
+    expected = lr * (1 + beta) / ((1 - beta) * (2 * (1 + beta) - lr))
+    number(
+        answer, expected, what="the stationary variance at lr = 0.1, beta = 0.9 (lambda = sigma = 1)",
+        rtol=REL_TOL,
+        hint="V = lr sigma^2 (1 + beta) / (lambda (1 - beta) (2 (1 + beta) - lr lambda)), section 6.",
+        mistakes={
+            "sgd_effective": (1.0, "that is SGD's floor at the effective step lr/(1 - beta) = 1, "
+                                   "lr/(lambda(2 - lr lambda)) with lr = 1; the heavy ball's is about half "
+                                   "of it here, because lr lambda/(1 - beta) = 1 is not small."),
+            "small_step": (0.5, "0.5 is the small-step form lr/(1 - beta) * sigma^2/(2 lambda); the exact "
+                                "formula keeps the term lr lambda in 2(1 + beta) - lr lambda."),
+            "sgd_same": (lr / (2 - lr), "that is plain SGD's floor at lr = 0.1, without momentum."),
+            "no_one_plus": (lr / ((1 - beta) * (2 * (1 + beta) - lr)),
+                            "the factor (1 + beta) of the numerator is missing."),
+        },
+    )

@@ -1,0 +1,541 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -slideshow
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 07: Momentum in practice: conventions, and SGD with momentum
+#
+# Open three libraries and you find three different momentum updates, with parameters that
+# carry the same names and mean different things. This lesson lays them side by side, gives the
+# conversion of the learning rate $\eta$ and the momentum $\beta$ from one to another, and checks
+# every conversion by running both against `torch.optim.SGD`. Then it puts momentum back into
+# stochastic gradient descent: it helps while the curvature dominates and not once the noise does.
+#
+# ## Learning goals
+#
+# After this lesson you can
+#
+# 1. write the heavy ball in Polyak's form, Sutskever's velocity form, PyTorch's buffer form (with
+#    and without `dampening`) and the exponential-moving-average (EMA) form, and Nesterov's method
+#    in its look-ahead form, its reformulation and PyTorch's `nesterov=True`;
+# 2. convert $(\eta, \beta)$ between them so that the iterates agree, and say where a conversion is
+#    not exact (PyTorch's first damped step) or fails (a learning-rate schedule);
+# 3. say, with measurements over seeds, when momentum speeds up SGD (the curvature-dominated early
+#    phase) and when it does not (near the noise floor, where it acts like SGD with step $\eta/(1-\beta)$).
+#
+# ## Prerequisites
+#
+# Lesson 02 (SGD and its noise floor), lesson 03 (the heavy ball, its buffer, the effective step
+# $\eta/(1-\beta)$) and lesson 05 (Nesterov's look-ahead and PyTorch's form of it). About 45 minutes.
+#
+# Notation as in the whole course: $\eta$ the learning rate, $\beta$ the momentum, $\lambda$ an
+# eigenvalue, $g_k = \nabla f(x_k)$. New here: $\tau$, PyTorch's `dampening`.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+import lessons_lib
+from lessons_lib import checks, conventions, plotting, surfaces
+from lessons_lib.progress import progress
+
+lessons_lib.setup()
+
+# %% [markdown]
+# ## 1. One heavy ball, four ways to write it
+#
+# **Polyak's heavy ball** (Polyak, 1964, *Some methods of speeding up the convergence of iteration
+# methods*) adds a fraction of the previous step:
+# $x_{k+1} = x_k - \eta g_k + \beta(x_k - x_{k-1})$, with $x_{-1} = x_0$.
+#
+# **Sutskever's velocity** (Sutskever, Martens, Dahl and Hinton, ICML 2013, *On the importance of
+# initialization and momentum in deep learning*; also Keras's `SGD`, whose documentation gives
+# `velocity = momentum * velocity - learning_rate * g`, `w = w + velocity`) remembers past *steps*:
+#
+# $$v_{k+1} = \beta v_k - \eta g_k, \qquad x_{k+1} = x_k + v_{k+1}, \qquad v_0 = 0.$$
+#
+# **PyTorch's buffer** (`torch.optim.SGD(lr=η, momentum=β, dampening=τ)`) remembers past
+# *gradients* and applies today's $\eta$ to all of them:
+#
+# $$b_1 = g_0, \qquad b_{k+1} = \beta b_k + (1-\tau)\, g_k \ (k \ge 1), \qquad x_{k+1} = x_k - \eta\, b_{k+1}.$$
+#
+# The default is $\tau = 0$. PyTorch's documentation notes that the buffer starts at the first
+# gradient, so "the first momentum value will not be scaled by dampening". optax's `sgd` uses the
+# same undamped buffer (its `optax.trace`, whose documentation writes `trace = decay * trace + t`).
+#
+# **The EMA form** averages the gradients instead of summing them:
+#
+# $$m_{k+1} = \beta m_k + (1-\beta)\, g_k, \qquad x_{k+1} = x_k - \eta' m_{k+1}, \qquad m_0 = 0.$$
+#
+# This is Adam's first moment (Kingma and Ba, ICLR 2015, *Adam: a method for stochastic
+# optimization*; Adam also divides by $1-\beta^k$, "bias correction", which this form leaves out)
+# and optax's `optax.ema` (its documentation: `ema = decay * ema + (1-decay) * t`).
+#
+# Unrolled from zero, the undamped buffer is $b_{k+1} = \sum_j \beta^{k-j} g_j$, a *sum* whose
+# weights add up to $1/(1-\beta)$ for a steady gradient; the EMA is the same sum times $(1-\beta)$,
+# an *average*. So $m_k = (1-\beta)\, b_k$, and the EMA form with $\eta' = \eta/(1-\beta)$ takes
+# exactly PyTorch's steps. With a constant $\eta$, $v_k = -\eta b_k$ (lesson 03), so Polyak,
+# Sutskever and PyTorch share $(\eta, \beta)$. Library defaults hide the factor: $\beta = 0.9$
+# makes the "same" learning rate ten times larger in the buffer form than in the EMA form.
+#
+# ## 2. Nesterov, three ways
+#
+# **Look-ahead** (Sutskever et al. 2013, lesson 05): the gradient is taken where the momentum leads,
+# $v_{k+1} = \beta v_k - \eta\nabla f(x_k + \beta v_k)$, $x_{k+1} = x_k + v_{k+1}$.
+#
+# **Reformulated** (Bengio, Boulanger-Lewandowski and Pascanu, ICASSP 2013, *Advances in optimizing
+# recurrent networks*): store the look-ahead point $\theta_k = x_k + \beta v_k$ instead, so that the
+# gradient is taken at the stored parameters, as a training loop needs:
+#
+# $$v_{k+1} = \beta v_k - \eta\nabla f(\theta_k), \qquad \theta_{k+1} = \theta_k + \beta v_{k+1} - \eta \nabla f(\theta_k).$$
+#
+# (Substitute $\theta = x + \beta v$ into the look-ahead form to get it.) Keras's `SGD(nesterov=True)`
+# documents this update.
+#
+# **PyTorch's `nesterov=True`**: $b_{k+1} = \beta b_k + g_k$, $w_{k+1} = w_k - \eta(g_k + \beta b_{k+1})$,
+# the reformulated form with $b = -v/\eta$ (lesson 05 proves it). Its iterates are the look-ahead points
+# $\theta_k$, not $x_k$. (PyTorch refuses `nesterov=True` with a non-zero `dampening`.)
+#
+# ## 3. The conversion table, checked by running both
+#
+# | form | update | parameters that reproduce `torch.optim.SGD(lr=η, momentum=β)` |
+# |---|---|---|
+# | Polyak | $x_{k+1} = x_k - \eta g_k + \beta(x_k - x_{k-1})$ | $(\eta, \beta)$ |
+# | Sutskever (Keras) | $v \leftarrow \beta v - \eta g$, $x \leftarrow x + v$ | $(\eta, \beta)$; $v = -\eta b$ |
+# | EMA | $m \leftarrow \beta m + (1-\beta) g$, $x \leftarrow x - \eta' m$ | $(\eta' = \eta/(1-\beta), \beta)$; $m = (1-\beta) b$ |
+# | PyTorch, `dampening=τ` | $b \leftarrow \beta b + (1-\tau) g$, $b_1 = g_0$ | undamped $\eta(1-\tau)$ weights every gradient but the first alike: **not exact** |
+# | Nesterov, look-ahead | $v \leftarrow \beta v - \eta \nabla f(x + \beta v)$ | $(\eta, \beta)$ with `nesterov=True`; PyTorch's $w = x + \beta v$ |
+# | Nesterov, reformulated (Keras) | $\theta \leftarrow \theta + \beta v - \eta \nabla f(\theta)$ | $(\eta, \beta)$ with `nesterov=True`; $w = \theta$ |
+#
+# Each row is checked below: a NumPy loop of the form (in `lessons_lib.conventions`, ten lines
+# each) with the converted parameters against `torch.optim.SGD` in float64 with the original ones,
+# 300 steps on a tilted quadratic and on the Rosenbrock function, the largest difference divided by
+# the largest coordinate.
+
+# %%
+def torch_sgd(grad, x0, lrs, beta, dampening=0.0, nesterov=False):
+    """Iterates of torch.optim.SGD in float64, learning rate lrs[k] at step k, fed the gradient formula."""
+    p = torch.tensor(np.array(x0, dtype=float), dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=float(lrs[0]), momentum=beta, dampening=dampening, nesterov=nesterov)
+    path = [p.detach().numpy().copy()]
+    for lr_k in lrs:
+        opt.param_groups[0]["lr"] = float(lr_k)
+        p.grad = torch.from_numpy(grad(p.detach().numpy().copy()))
+        opt.step()
+        path.append(p.detach().numpy().copy())
+    return np.array(path)
+
+
+def relative_gap(path, reference):
+    return float(np.abs(path - reference).max() / np.abs(reference).max())
+
+
+def shown(gap, tol=1e-12):
+    """A gap below tol is printed as the bound (its last digits depend on the CPU); a larger one as itself."""
+    return f"< {tol:.0e}" if gap < tol else f"{gap:.3f}"
+
+
+problems = {"quadratic": (surfaces.quadratic([0.5, 4.0], angle=0.4), 0.1),
+            "Rosenbrock": (surfaces.get("rosenbrock"), 1e-3)}
+beta, tau, steps = 0.9, 0.5, 300
+C = conventions
+rows = {  # form: (our loop with converted parameters, torch's arguments)
+    "Polyak (lr, beta)": (lambda s, lr: C.heavy_ball(s.grad, s.start, lr, beta, steps), {}),
+    "Sutskever (lr, beta)": (lambda s, lr: C.sutskever(s.grad, s.start, lr, beta, steps), {}),
+    "EMA (lr/(1-beta), beta)": (lambda s, lr: C.ema(s.grad, s.start, C.convert(lr, beta, "pytorch", "ema")[0],
+                                                    beta, steps), {}),
+    "our PyTorch loop, dampening 0.5": (lambda s, lr: C.pytorch(s.grad, s.start, lr, beta, steps, dampening=tau),
+                                        {"dampening": tau}),
+    "undamped lr (1 - 0.5) vs dampening 0.5": (
+        lambda s, lr: C.pytorch(s.grad, s.start, C.undamped_lr(lr, tau), beta, steps), {"dampening": tau}),
+    "Nesterov look-ahead x + beta v": (
+        lambda s, lr: C.nesterov_lookahead(s.grad, s.start, lr, beta, steps, points="lookahead"), {"nesterov": True}),
+    "Nesterov reformulated (Bengio)": (
+        lambda s, lr: C.nesterov_reformulated(s.grad, s.start, lr, beta, steps), {"nesterov": True}),
+}
+gaps = {}
+for (form, (ours, torch_args)), (pname, (surface, lr)) in progress(
+        [(r, p) for r in rows.items() for p in problems.items()], desc="each form against torch.optim.SGD"):
+    reference = torch_sgd(surface.grad, surface.start, np.full(steps, lr), beta, **torch_args)
+    gaps[form, pname] = relative_gap(ours(surface, lr), reference)
+print(f"{'form, against torch.optim.SGD (float64, 300 steps)':42s} {'quadratic':>10s} {'Rosenbrock':>10s}")
+for form in rows:
+    print(f"{form:42s} {shown(gaps[form, 'quadratic']):>10s} {shown(gaps[form, 'Rosenbrock']):>10s}")
+exact = [form for form in rows if not form.startswith("undamped")]
+assert all(gaps[form, p] < 1e-12 for form in exact for p in problems)
+damp_gaps = [gaps["undamped lr (1 - 0.5) vs dampening 0.5", p] for p in problems]
+assert all(g > 0.05 for g in damp_gaps)
+print(f"the dampening row misses by {damp_gaps[0]:.0%} and {damp_gaps[1]:.0%} of the largest coordinate")
+assert [f"{g:.0%}" for g in damp_gaps] == ["13%", "13%"]
+
+# %% [markdown]
+# Every exact row agrees to rounding. The dampening row does not: an undamped run with
+# $\eta(1-\tau)$ weights the first gradient by $1-\tau$ where PyTorch weights it by 1. The extra
+# $\tau g_0$ in PyTorch's buffer fades as $\beta^k$ but adds up to a displacement of about
+# $\eta\tau g_0/(1-\beta)$, here 13 % of the path's largest coordinate on both problems. Where the first gradient is large (a fresh start), `dampening` changes more than the
+# learning rate. The EMA row has no such start effect, because it starts from $m_0 = 0$; PyTorch
+# with `dampening=β` is therefore *not* the EMA form.
+#
+# ## 4. With a changing learning rate
+#
+# The identity $v_k = -\eta b_k$ needs the same $\eta$ at every step. Take $f(x) = x$ ($g = 1$
+# everywhere), $x_0 = 0$, $\beta = 0.9$, and $\eta = 0.1$ for the first step, $0.01$ for the second.
+# Step 1 is the same for all forms, $x_1 = -0.1$. Then Sutskever's velocity keeps the old step at its
+# old scale, $x_2 = -0.1 + (0.9 \cdot (-0.1) - 0.01) = -0.200$, while PyTorch rescales the whole buffer by
+# the new rate, $x_2 = -0.1 - 0.01\,(0.9 + 1) = -0.119$. The EMA form, fed $\eta_k/(1-\beta)$ at every step,
+# still matches PyTorch: $m_k = (1-\beta)b_k$ does not involve $\eta$.
+
+# %%
+def slope(x):
+    return np.ones_like(x)  # the gradient of f(x) = x
+
+
+two = {"Polyak": C.heavy_ball(slope, [0.0], [0.1, 0.01], 0.9, 2)[-1, 0],
+       "Sutskever": C.sutskever(slope, [0.0], [0.1, 0.01], 0.9, 2)[-1, 0],
+       "EMA, lr_k/(1-beta)": C.ema(slope, [0.0], [1.0, 0.1], 0.9, 2)[-1, 0],
+       "torch.optim.SGD": torch_sgd(slope, [0.0], [0.1, 0.01], 0.9)[-1, 0]}
+print("x_2 after lr 0.1 then 0.01:  " + ",  ".join(f"{name} {x2:+.3f}" for name, x2 in two.items()))
+assert np.isclose(two["Polyak"], -0.2) and np.isclose(two["Sutskever"], -0.2)
+assert np.isclose(two["torch.optim.SGD"], -0.119) and np.isclose(two["EMA, lr_k/(1-beta)"], -0.119)
+
+drop = np.r_[np.full(100, 0.1), np.full(100, 0.01)]  # 100 steps at 0.1, then 100 at 0.01
+step_torch = -np.diff(torch_sgd(slope, [0.0], drop, 0.9)[:, 0])
+step_ema = -np.diff(C.ema(slope, [0.0], drop / (1 - 0.9), 0.9, 200)[:, 0])
+step_sut = -np.diff(C.sutskever(slope, [0.0], drop, 0.9, 200)[:, 0])
+excess = step_sut[100:] - step_torch[100:]
+print(f"EMA with lr_k/(1-beta) vs torch.optim.SGD under the drop: {shown(relative_gap(step_ema, step_torch))}")
+print(f"step at the drop: PyTorch {step_torch[99]:.3f} -> {step_torch[100]:.3f}; Sutskever {step_sut[99]:.3f} -> "
+      f"{step_sut[100]:.3f}, its excess over PyTorch's shrinking by {excess[1] / excess[0]:.3f} per step")
+assert relative_gap(step_ema, step_torch) < 1e-12 and np.allclose(excess[1:] / excess[:-1], 0.9, rtol=1e-9)
+assert f"{step_torch[100]:.3f}" == "0.100" and f"{step_sut[100]:.3f}" == "0.910"
+
+fig, ax = plt.subplots(figsize=(8, 3.2))
+k = np.arange(1, 201)
+ax.plot(k, step_sut, color=plotting.METHOD_COLORS["momentum"], label="Sutskever / Polyak (velocity)")
+ax.plot(k, step_torch, "--", color=plotting.METHOD_COLORS["gd"], label="torch.optim.SGD = EMA with $\\eta_k/(1-\\beta)$")
+ax.axvline(100.5, color="0.6", linewidth=0.8)
+ax.set_yscale("log")
+ax.set_xlabel("step $k$")
+ax.set_ylabel("step length on $f(x) = x$")
+ax.set_title(r"$\eta$ drops from 0.1 to 0.01 after step 100, $\beta = 0.9$")
+ax.legend()
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# At the drop PyTorch's step falls tenfold at once, from 1.000 to 0.100; Sutskever's falls only to
+# 0.910 and then approaches 0.1 as its excess shrinks by $\beta$ per step, over about $1/(1-\beta) = 10$
+# steps. With a schedule, the "same" $(\eta, \beta)$ are two different optimizers, which is why
+# PyTorch's documentation warns that its SGD "subtly differs from Sutskever et al. and implementations
+# in some other frameworks". The EMA conversion survives any schedule; the Sutskever one does not.
+#
+# ## 5. SGD with momentum: where it helps
+#
+# Now the gradients are noisy: $\hat g_k = \nabla f(x_k) + \xi_k$, with $\xi_k$ independent,
+# mean zero, standard deviation $\sigma$ in each coordinate (lesson 02's model). Take an
+# ill-conditioned quadratic $f(x) = \tfrac12\sum_i \lambda_i x_i^2$ with ten eigenvalues spread
+# evenly on a log scale from $1$ down to $0.01$ ($\kappa = 100$), $\sigma = 0.01$, and a start where every
+# component holds the same loss, $\tfrac12$. Far from the minimum the gradient is much larger than the
+# noise, and what limits progress is the curvature: the flat components shrink by only
+# $1 - \eta\lambda_i$ per step. Run plain SGD and momentum at the same $\eta = 1$ (the stiff component's
+# $\eta\lambda = 1$), and momentum at $\eta = 0.1$, whose effective step $\eta/(1-\beta)$ is SGD's, each from
+# five seeds (independent noise), and count the steps until the loss is below $0.05$, 1 % of the start:
+
+# %%
+lam = np.logspace(0, -2, 10)
+sigma, seeds, n_steps = 0.01, 5, 3000
+noise = sigma * np.stack([np.random.default_rng(seed).standard_normal((n_steps, lam.size)) for seed in range(seeds)],
+                         axis=1)  # (step, seed, component): the same noise for every method
+
+
+def noisy_heavy_ball(lr, beta):
+    """Losses (seed, step) of the heavy ball on the noisy quadratic; beta = 0 is plain SGD."""
+    x = np.tile(1 / np.sqrt(lam), (seeds, 1))
+    previous, losses = x.copy(), [0.5 * (lam * x * x).sum(-1)]
+    for xi in noise:
+        x, previous = x - lr * (lam * x + xi) + beta * (x - previous), x
+        losses.append(0.5 * (lam * x * x).sum(-1))
+    return np.array(losses).T
+
+
+def floor_loss(lr, beta):
+    """Closed-form stationary loss, sum_i lambda_i V_i / 2, with V_i the heavy ball's stationary variance (section 6)."""
+    v = lr * sigma**2 * (1 + beta) / (lam * (1 - beta) * (2 * (1 + beta) - lr * lam))
+    return float((lam * v).sum() / 2)
+
+
+settings = {"SGD, lr 1": (1.0, 0.0), "momentum, lr 1, beta 0.9": (1.0, 0.9),
+            "momentum, lr 0.1, beta 0.9": (0.1, 0.9)}
+runs = {name: noisy_heavy_ball(*s) for name, s in settings.items()}
+target = 0.01 * runs["SGD, lr 1"][0, 0]
+reach, floor = {}, {}
+for name, losses in runs.items():
+    reach[name] = np.argmax(losses <= target, axis=1)
+    floor[name] = losses[:, 1000:].mean(axis=1)  # the stationary loss, averaged over steps 1000 to 3000
+    assert (losses[:, 1000:].min(axis=1) < target).all() and (reach[name] > 0).all()
+    print(f"{name:27s} steps to loss {target:.2f}: {reach[name].mean():5.1f} (seeds: {reach[name].min()} to "
+          f"{reach[name].max()});  floor {floor[name].mean():.5f} ± {floor[name].std(ddof=1):.5f} "
+          f"(closed form {floor_loss(*settings[name]):.5f})")
+    assert abs(floor[name].mean() / floor_loss(*settings[name]) - 1) < 0.15
+speedup = reach["SGD, lr 1"] / reach["momentum, lr 1, beta 0.9"]
+print(f"momentum reaches the level {speedup.mean():.1f} times sooner (seeds: {speedup.min():.1f} to {speedup.max():.1f}); "
+      f"its floor is {floor['momentum, lr 1, beta 0.9'].mean() / floor['SGD, lr 1'].mean():.1f} times SGD's (closed form "
+      f"{floor_loss(1.0, 0.9) / floor_loss(1.0, 0.0):.1f})")
+assert speedup.min() > 2.5 and target > 10 * floor["momentum, lr 1, beta 0.9"].max()
+assert abs(reach["momentum, lr 0.1, beta 0.9"].mean() / reach["SGD, lr 1"].mean() - 1) < 0.1
+assert f"{reach['SGD, lr 1'].mean():.0f}" == "125" and f"{reach['momentum, lr 1, beta 0.9'].mean():.0f}" == "37"
+assert f"{speedup.mean():.1f}" == "3.3" and (f"{speedup.min():.1f}", f"{speedup.max():.1f}") == ("3.1", "3.5")
+
+fig, ax = plt.subplots(figsize=(8.5, 3.6))
+styles = {"SGD, lr 1": ("gd", "-"), "momentum, lr 1, beta 0.9": ("momentum", "--"),
+          "momentum, lr 0.1, beta 0.9": ("nesterov", ":")}
+steps_axis = np.arange(1, n_steps + 1)
+for name, losses in runs.items():
+    color = plotting.METHOD_COLORS[styles[name][0]]
+    ax.fill_between(steps_axis, losses[:, 1:].min(0), losses[:, 1:].max(0), color=color, alpha=0.25, linewidth=0)
+    ax.plot(steps_axis, np.median(losses[:, 1:], 0), styles[name][1], color=color,
+            label=f"{name} (median; band: 5 seeds)")
+    ax.axhline(floor_loss(*settings[name]), color=color, linewidth=0.8, linestyle=(0, (1, 2)))
+ax.axhline(target, color="0.3", linewidth=0.8)
+ax.text(1.2, target * 1.3, "loss 0.05", fontsize=8)
+ax.set_xscale("log")
+ax.set_yscale("log")
+ax.set_xlim(1, n_steps)
+ax.set_xlabel("step (log scale)")
+ax.set_ylabel("loss")
+ax.set_title(r"noisy quadratic, $\kappa = 100$, $\sigma = 0.01$; dotted: closed-form floors")
+ax.legend(fontsize=8, loc="lower left")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# At the same $\eta$, momentum reaches the level in 37 steps against SGD's 125 (means over five seeds;
+# 3.3 times sooner, 3.1 to 3.5 by seed). Two things are worth seeing. Momentum at $\eta = 0.1$, with the same effective
+# step as SGD at $\eta = 1$, is about as fast as SGD (within 10 %): on this problem momentum's head
+# start is its larger effective step. And that larger step is one SGD cannot take: momentum stays stable
+# for $\eta\lambda < 2 + 2\beta$ (lesson 03), so at $\eta = 1$, $\beta = 0.9$ its effective step is 10 while
+# SGD diverges above $\eta = 2$. On ill-conditioned problems that is the $\sqrt\kappa$ of lesson 04 at work.
+# The price comes later: momentum's floor is 9.3 times SGD's at the same $\eta$ (closed form 9.0), section 6.
+#
+# Sutskever et al. (2013, section 4) make the same distinction for deep networks: momentum's
+# acceleration matters in the early "transient phase", and they report that lowering $\beta$ for the
+# last updates, when noise dominates, improved their results. Kidambi, Netrapalli, Jain and Kakade
+# (ICLR 2018, *On the insufficiency of existing momentum schemes for stochastic optimization*) show
+# that with stochastic gradients the heavy ball and Nesterov's method need not improve on SGD even
+# on simple least-squares problems, and attribute the gains seen in practice largely to large
+# minibatches, whose gradients are nearly exact.
+#
+# ## 6. Near the noise floor: momentum is SGD with step $\eta/(1-\beta)$
+#
+# One component, $\lambda$, noise $\sigma$: the heavy ball is $x_{k+1} = (1 - \eta\lambda + \beta)x_k - \beta x_{k-1} - \eta\xi_k$.
+# Write $\mathcal V = \operatorname{Var} x_k$ and $\mathcal U = \operatorname{Cov}(x_k, x_{k-1})$ in the stationary
+# state. Multiplying the update by $x_k$ and taking expectations gives $\mathcal U(1+\beta) = (1-\eta\lambda+\beta)\mathcal V$;
+# squaring it and eliminating $\mathcal U$ gives
+#
+# $$\mathcal V_\infty(\eta, \beta) = \frac{\eta\,\sigma^2 (1+\beta)}{\lambda(1-\beta)\big(2(1+\beta) - \eta\lambda\big)}
+# \;\approx\; \frac{\eta}{1-\beta}\cdot\frac{\sigma^2}{2\lambda} \quad (\eta\lambda \ll 1-\beta),$$
+#
+# and at $\beta = 0$, lesson 02's SGD floor $\eta\sigma^2/(\lambda(2 - \eta\lambda))$. To first order this is
+# SGD's floor at the effective step $\eta/(1-\beta)$. The exact ratio of the two is
+#
+# $$\frac{\mathcal V_\infty(\eta, \beta)}{\mathcal V_\infty\big(\tfrac{\eta}{1-\beta}, 0\big)}
+# = \frac{(1+\beta)\big(2 - \eta\lambda/(1-\beta)\big)}{2(1+\beta) - \eta\lambda} \le 1 .$$
+#
+# Measure it: $\lambda = \sigma = 1$, $\eta = 0.01$, for $\beta = 0.5$ and $0.9$, momentum against SGD at
+# $\eta$ and at $\eta/(1-\beta)$; five seeds, each 2,000 independent runs of 1,500 steps, the variance
+# the mean square over the runs and over steps 1,000 to 1,500 (the five settings see the same noise within a seed):
+
+# %%
+def momentum_floor(lr, beta, lam_1=1.0, s=1.0):
+    return lr * s**2 * (1 + beta) / (lam_1 * (1 - beta) * (2 * (1 + beta) - lr * lam_1))
+
+
+def floor_ratio(lr, beta, lam_1=1.0):
+    """Momentum's floor over SGD's at the effective step lr / (1 - beta), written out."""
+    return (1 + beta) * (2 - lr * lam_1 / (1 - beta)) / (2 * (1 + beta) - lr * lam_1)
+
+
+lr0, chains, n_steps_1d = 0.01, 2000, 1500
+configs = {"SGD, lr 0.01": (0.01, 0.0), "SGD, lr 0.02": (0.02, 0.0), "SGD, lr 0.1": (0.1, 0.0),
+           "momentum, lr 0.01, beta 0.5": (0.01, 0.5), "momentum, lr 0.01, beta 0.9": (0.01, 0.9)}
+lrs_1d = np.array([c[0] for c in configs.values()])[:, None]
+betas_1d = np.array([c[1] for c in configs.values()])[:, None]
+variance = np.zeros((len(configs), seeds))
+for seed in progress(range(seeds), desc="5 seeds x 2,000 runs x 1,500 steps"):
+    rng = np.random.default_rng(100 + seed)
+    x = np.zeros((len(configs), chains))
+    previous, second_moment = x.copy(), np.zeros(len(configs))
+    for step in range(n_steps_1d):
+        xi = rng.standard_normal(chains)
+        x, previous = x - lrs_1d * (x + xi) + betas_1d * (x - previous), x
+        if step >= 1000:
+            second_moment += (x * x).mean(axis=1)
+    variance[:, seed] = second_moment / (n_steps_1d - 1000)
+V = dict(zip(configs, variance, strict=True))
+print(f"{'':28s} {'measured (5 seeds)':>22s} {'closed form':>12s} {'small-lr form':>14s}")
+for name, (lr_c, b_c) in configs.items():
+    print(f"{name:28s} {V[name].mean():12.5f} ± {V[name].std(ddof=1):.5f} {momentum_floor(lr_c, b_c):12.5f} "
+          f"{lr_c / (1 - b_c) / 2:14.5f}")
+    assert abs(V[name].mean() / momentum_floor(lr_c, b_c) - 1) < 0.05
+for b_c, sgd_eff in [(0.5, "SGD, lr 0.02"), (0.9, "SGD, lr 0.1")]:
+    ratio = V[f"momentum, lr 0.01, beta {b_c}"] / V[sgd_eff]
+    same_lr = V[f"momentum, lr 0.01, beta {b_c}"] / V["SGD, lr 0.01"]
+    print(f"beta = {b_c}: momentum / SGD at lr/(1-beta) = {ratio.mean():.4f} ± {ratio.std(ddof=1):.4f} "
+          f"(closed form {floor_ratio(lr0, b_c):.4f});  momentum / SGD at the same lr = {same_lr.mean():.2f} ± "
+          f"{same_lr.std(ddof=1):.2f} (1/(1-beta) = {1 / (1 - b_c):.0f})")
+    assert abs(ratio.mean() - floor_ratio(lr0, b_c)) < 3 * ratio.std(ddof=1) + 0.01
+    assert abs(same_lr.mean() * (1 - b_c) - 1) < 0.08
+    assert f"{ratio.mean():.2f}" == {0.5: "0.99", 0.9: "0.95"}[b_c] and round(same_lr.mean()) == round(1 / (1 - b_c))
+assert f"{floor_ratio(lr0, 0.5):.3f}" == "0.993" and f"{floor_ratio(lr0, 0.9):.3f}" == "0.953"
+
+# %% [markdown]
+# At a fixed effective step the floors agree: momentum's is 0.99 times SGD's at $\beta = 0.5$ and
+# 0.95 times at $\beta = 0.9$, as the closed form says, within the spread over seeds. At the same
+# $\eta$ momentum's floor is $1/(1-\beta)$ times higher (2 and 10). Momentum therefore does not replace
+# a decaying or averaged step near the floor: only a smaller $\eta/(1-\beta)$ lowers it. (The
+# equivalence needs $\eta\lambda \ll 1-\beta$; as $\eta/(1-\beta)$ approaches SGD's limit $2/\lambda$ the ratio
+# falls, and beyond it SGD has no floor at all.)
+#
+# ## Summary
+#
+# * Polyak's heavy ball, Sutskever's velocity (Keras) and PyTorch's buffer give the same iterates with
+#   the same $(\eta, \beta)$ for a constant $\eta$; the EMA form (Adam's first moment, `optax.ema`) needs
+#   $\eta/(1-\beta)$. Checked against `torch.optim.SGD` to $10^{-12}$ on a quadratic and on Rosenbrock.
+# * Nesterov's look-ahead, Bengio et al.'s reformulation and PyTorch's `nesterov=True` share $(\eta, \beta)$;
+#   PyTorch stores the look-ahead point.
+# * PyTorch's `dampening` $\tau$ is not a learning rate $\eta(1-\tau)$: the first gradient is not damped,
+#   which moved the path by 13 % of its scale here.
+# * Under a learning-rate schedule the Sutskever form and PyTorch's differ (after a tenfold drop: a step
+#   of 0.910 against 0.100); the EMA conversion still holds.
+# * With noisy gradients on a quadratic with $\kappa = 100$, momentum at the same $\eta$ reached a level far
+#   above the floor 3.3 times sooner than SGD (five seeds, 3.1 to 3.5), through an effective step SGD could
+#   not take; at a fixed effective step it was as fast and its stationary variance was that of SGD at
+#   $\eta/(1-\beta)$ (0.95 to 0.99 times, $\eta\lambda = 0.01$), ten times SGD's at the same $\eta$ for $\beta = 0.9$.
+#
+# ## Checks
+#
+# The first-order expansion of the floor ratio, $1 - \beta\eta\lambda/(1-\beta^2)$, against the exact
+# ratio on a grid of $\beta$ (its error is second order: halving $\eta\lambda$ divides it by about four); the
+# closed form $\mathcal V_\infty$ against the stationary solution of the $2\times2$ covariance recursion solved
+# as a linear system; the conversion function `convert` against itself in both directions; and the
+# reformulated Nesterov's $\theta_k$ against the look-ahead form's $x_k + \beta v_k$ under a schedule.
+
+# %%
+grid_beta = np.linspace(0.0, 0.95, 20)
+expansion_error = {h: np.abs(floor_ratio(h, grid_beta) - (1 - grid_beta * h / (1 - grid_beta**2))).max()
+                   for h in (0.02, 0.01)}
+print(f"expansion error at lr lambda = 0.02 and 0.01: {expansion_error[0.02]:.2e}, {expansion_error[0.01]:.2e} "
+      f"(ratio {expansion_error[0.02] / expansion_error[0.01]:.2f})")
+assert 3.8 < expansion_error[0.02] / expansion_error[0.01] < 4.2
+
+for lr_c, b_c in [(0.01, 0.5), (0.3, 0.9), (1.5, 0.2)]:
+    # state s = (x_k, x_{k-1}); s' = A s + e * noise; stationary covariance S = A S A^T + lr^2 e e^T
+    A = np.array([[1 - lr_c + b_c, -b_c], [1.0, 0.0]])
+    e = np.array([[-lr_c], [0.0]])
+    S = np.linalg.solve(np.eye(4) - np.kron(A, A), (e @ e.T).ravel()).reshape(2, 2)
+    assert np.isclose(S[0, 0], momentum_floor(lr_c, b_c), rtol=1e-10)
+print("closed-form floor = the Lyapunov equation's solution at three (lr, beta): ok")
+
+for lr_c, b_c in [(0.3, 0.9), (2.0, 0.5)]:
+    there = C.convert(lr_c, b_c, "pytorch", "ema")
+    assert np.allclose(C.convert(*there, "ema", "pytorch"), (lr_c, b_c), rtol=1e-15)
+schedule_q = np.linspace(0.2, 0.02, 80)
+quad = problems["quadratic"][0]
+gap_nesterov = relative_gap(C.nesterov_reformulated(quad.grad, quad.start, schedule_q, 0.8, 80),
+                            C.nesterov_lookahead(quad.grad, quad.start, schedule_q, 0.8, 80, points="lookahead"))
+print(f"Bengio's theta_k vs the look-ahead x_k + beta v_k under a schedule: {shown(gap_nesterov)}")
+assert gap_nesterov < 1e-12
+
+# %% [markdown]
+# ## Exercises
+#
+# ### Exercise 1 (apply)
+#
+# A PyTorch script uses `torch.optim.SGD(params, lr=0.1, momentum=0.9)`. You port it to a library
+# whose momentum is the EMA form $m \leftarrow \beta m + (1-\beta)g$, $x \leftarrow x - \eta' m$, with $\beta = 0.9$.
+# Which $\eta'$ gives the same iterates? (Within 0.1 %.)
+
+# %% nbgrader={"grade": false, "grade_id": "ex07_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+answer_1 = 0.1 / (1 - 0.9)
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex07_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+checks.momentum_in_practice.ema_learning_rate(answer_1)
+
+# %% [markdown]
+# ### Exercise 2 (apply)
+#
+# A run uses `torch.optim.SGD(params, lr=0.5, momentum=0.9, dampening=0.8)`. Which `lr` of an undamped
+# `torch.optim.SGD(params, lr=?, momentum=0.9)` weights every gradient *after the first* exactly as
+# the damped run does? (Within 0.1 %. Then say in a sentence why the two runs still differ.)
+
+# %% nbgrader={"grade": false, "grade_id": "ex07_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+answer_2 = 0.5 * (1 - 0.8)
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex07_2_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+checks.momentum_in_practice.undamped_learning_rate(answer_2)
+
+# %% [markdown]
+# ### Exercise 3 (implement)
+#
+# Write Sutskever's update with a learning-rate schedule: `sutskever(grad, x0, lrs, beta)` runs
+# `len(lrs)` steps, step $k$ with learning rate `lrs[k]`, and returns every iterate, start included, as
+# an array of shape `(len(lrs) + 1, len(x0))` in float64. The check runs it with schedules, where
+# PyTorch's form gives different iterates, and compares every iterate to a relative $10^{-9}$.
+
+# %% nbgrader={"grade": false, "grade_id": "ex07_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def sutskever(grad, x0, lrs, beta):
+    ### BEGIN SOLUTION
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    path = [x.copy()]
+    for lr_k in lrs:
+        v = beta * v - lr_k * grad(x)
+        x = x + v
+        path.append(x.copy())
+    return np.array(path)
+    ### END SOLUTION
+
+
+# %% nbgrader={"grade": true, "grade_id": "ex07_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+checks.momentum_in_practice.sutskever_update(sutskever)
+### BEGIN HIDDEN TESTS
+_rng = np.random.default_rng(7)
+for _ in range(5):
+    _s = surfaces.quadratic(_rng.uniform(0.1, 3.0, 2), angle=_rng.uniform(0, np.pi))
+    _lrs, _beta, _x0 = _rng.uniform(0.01, 0.3, 40), _rng.uniform(0.0, 0.95), _rng.normal(size=2)
+    assert np.allclose(sutskever(_s.grad, _x0, _lrs, _beta),
+                       conventions.sutskever(_s.grad, _x0, _lrs, _beta, 40), rtol=1e-9, atol=1e-12)
+### END HIDDEN TESTS
+
+# %% [markdown]
+# ### Exercise 4 (explore)
+#
+# In the setting of section 6 ($\lambda = \sigma = 1$), give the closed-form stationary variance of the heavy
+# ball at $\eta = 0.1$, $\beta = 0.9$ (within 0.1 %). Compare it with SGD's floor at the effective step
+# $\eta/(1-\beta) = 1$ and with the small-step form $\tfrac{\eta}{1-\beta}\tfrac{\sigma^2}{2\lambda}$: which of the two
+# does it match, and why does neither match well here? (Optional: measure it as section 6 does.)
+
+# %% nbgrader={"grade": false, "grade_id": "ex07_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+answer_4 = 0.1 * 1.9 / (0.1 * (2 * 1.9 - 0.1))
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex07_4_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.momentum_in_practice.stationary_variance(answer_4)

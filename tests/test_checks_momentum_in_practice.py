@@ -1,0 +1,181 @@
+"""Table test of lesson 07's exercise checks (lessons_lib.checks.momentum_in_practice).
+
+Right answers, answers rounded within the tolerance the exercises state, and the common wrong
+answers, each accepted or rejected with :class:`NotYet` and a message that names the mistake, never
+another exception.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from check_tables import fails, passes
+
+from lessons_lib import conventions
+from lessons_lib.checks import momentum_in_practice as c07
+
+NOT_NUMBERS = ["1.0", None, ..., True, [1.0, 1.0], np.nan, 1j]
+
+# --------------------------------------------------------------------------- exercise 1 (within 0.1 %)
+
+
+@pytest.mark.parametrize("answer", [1.0, 0.1 / (1 - 0.9), 1.0005, np.float64(1.0), torch.tensor(1.0)])
+def test_exercise_1_right(answer, capsys):
+    passes(c07.ema_learning_rate, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (0.01, "wrong way"), (0.1, "same learning rate"), (0.1 / 1.9, "alternating"), (0.19, "1 + beta"),
+    (0.1 / 0.9, "not beta"), (1.1, "too large"), (0.9, "too small"),
+])
+def test_exercise_1_wrong(answer, words):
+    assert words in fails(c07.ema_learning_rate, answer)
+
+
+@pytest.mark.parametrize("answer", NOT_NUMBERS)
+def test_exercise_1_not_a_number(answer):
+    fails(c07.ema_learning_rate, answer)
+
+
+# --------------------------------------------------------------------------- exercise 2 (within 0.1 %)
+
+
+@pytest.mark.parametrize("answer", [0.1, 0.5 * (1 - 0.8), 0.10009])
+def test_exercise_2_right(answer, capsys):
+    passes(c07.undamped_learning_rate, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (2.5, "wrong way"), (0.4, "not dampening"), (0.05, "momentum 0.9 in place"), (5.0, "EMA form"),
+    (0.5, "smaller learning rate"), (0.2, "too large"), (0.01, "too small"),
+])
+def test_exercise_2_wrong(answer, words):
+    assert words in fails(c07.undamped_learning_rate, answer)
+
+
+@pytest.mark.parametrize("answer", NOT_NUMBERS)
+def test_exercise_2_not_a_number(answer):
+    fails(c07.undamped_learning_rate, answer)
+
+
+# --------------------------------------------------------------------------- exercise 3 (relative 1e-9)
+
+
+def right(grad, x0, lrs, beta):
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    path = [x.copy()]
+    for lr in lrs:
+        v = beta * v - lr * grad(x)
+        x = x + v
+        path.append(x.copy())
+    return np.array(path)
+
+
+def polyak(grad, x0, lrs, beta):
+    return conventions.heavy_ball(grad, x0, np.asarray(lrs), beta, len(lrs))
+
+
+def as_list(grad, x0, lrs, beta):
+    return right(grad, x0, lrs, beta).tolist()
+
+
+def as_tensor(grad, x0, lrs, beta):
+    return torch.from_numpy(right(grad, x0, lrs, beta))
+
+
+@pytest.mark.parametrize("candidate", [right, polyak, as_list, as_tensor])
+def test_exercise_3_right(candidate, capsys):
+    passes(c07.sutskever_update, candidate, capsys=capsys)
+
+
+def pytorch_form(grad, x0, lrs, beta):
+    return conventions.pytorch(grad, x0, np.asarray(lrs), beta, len(lrs))
+
+
+def ema_form(grad, x0, lrs, beta):
+    return conventions.ema(grad, x0, np.asarray(lrs), beta, len(lrs))
+
+
+def constant(grad, x0, lrs, beta):
+    return right(grad, x0, np.full(len(lrs), lrs[0]), beta)
+
+
+def nesterov(grad, x0, lrs, beta):
+    return conventions.nesterov_lookahead(grad, x0, np.asarray(lrs), beta, len(lrs))
+
+
+def stale(grad, x0, lrs, beta):
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    path = [x.copy()]
+    for lr in lrs:
+        x = x + v
+        v = beta * v - lr * grad(x)
+        path.append(x.copy())
+    return np.array(path)
+
+
+def no_start(grad, x0, lrs, beta):
+    return right(grad, x0, lrs, beta)[1:]
+
+
+def float32(grad, x0, lrs, beta):
+    return right(grad, x0, lrs, beta).astype(np.float32)
+
+
+def crashes(grad, x0, lrs, beta):
+    raise KeyError("oops")
+
+
+def not_written(grad, x0, lrs, beta):
+    raise NotImplementedError
+
+
+def returns_none(grad, x0, lrs, beta):
+    return None
+
+
+def wrong_sign(grad, x0, lrs, beta):
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    path = [x.copy()]
+    for lr in lrs:
+        v = beta * v + lr * grad(x)
+        x = x + v
+        path.append(x.copy())
+    return np.array(path)
+
+
+@pytest.mark.parametrize("candidate, words", [
+    (pytorch_form, "PyTorch's iterates"), (ema_form, "EMA form"), (constant, "first learning rate"),
+    (nesterov, "look-ahead"), (stale, "old velocity"), (no_start, "include the start"),
+    (float32, "your iterate"), (crashes, "raised KeyError"), (not_written, "not written yet"),
+    (returns_none, "No answer yet"), (wrong_sign, "your iterate"), ("text", "should be a function"),
+])
+def test_exercise_3_wrong(candidate, words):
+    assert words in fails(c07.sutskever_update, candidate)
+
+
+# --------------------------------------------------------------------------- exercise 4 (within 0.1 %)
+
+V = 0.1 * 1.9 / (0.1 * 3.7)
+
+
+@pytest.mark.parametrize("answer", [V, 0.5135, 0.51351])
+def test_exercise_4_right(answer, capsys):
+    passes(c07.stationary_variance, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (1.0, "effective step"), (0.5, "small-step form"), (0.1 / 1.9, "without momentum"),
+    (0.1 / (0.1 * 3.7), "(1 + beta)"), (0.52, "too large"), (0.51, "too small"),
+])
+def test_exercise_4_wrong(answer, words):
+    assert words in fails(c07.stationary_variance, answer)
+
+
+@pytest.mark.parametrize("answer", NOT_NUMBERS)
+def test_exercise_4_not_a_number(answer):
+    fails(c07.stationary_variance, answer)
