@@ -1,13 +1,13 @@
 """Table test of lesson 03's exercise checks (lessons_lib.checks.momentum).
 
 Right answers, rounded within the tolerance each exercise states, must pass (print "Correct: ..."); the
-common wrong answers, those of the course's reviews among them (the misprinted rate 2*sqrt(beta);
-1 - sqrt(beta); the end of the ripple regime given as the threshold; the large-kappa approximations
-exp(-4/sqrt(kappa)) and exp(-2/sqrt(kappa)) of Polyak's pair, his learning rate without its factor 1/mu,
-and three digits where four are asked for; an hb_rate that raises, divides by zero or returns None or
-nan; kappa or sqrt(kappa) for the measured speed-up, a ratio from a run too short to settle, with the
-tolerance 1e-8, with the absolute error, or with a heavy-ball count one step off), must be rejected with
-:class:`NotYet` and their own message.
+common wrong answers must be rejected with :class:`NotYet` and their own message: for the leaky average,
+the damping factor 1/(1+beta) given for the steady buffer (the near miss the exercise names), the
+amplification 1/(1-beta) for the alternating one, the factors without g, the gradient itself and the
+EMA form (1-beta) g; for the oscillator, sqrt(lam), 2 lam or a^2 for the critical friction, h^2 where
+h belongs, and the double root, (1 - lr lam)^2 or the oscillator's 1 - 2 sqrt(lr lam) for the heavy
+ball's critical momentum; for the threshold, 2/L and the end of the ripple regime; an hb_rate that
+raises, divides by zero or returns None or nan.
 """
 
 from __future__ import annotations
@@ -20,33 +20,57 @@ from check_tables import fails, passes
 
 from lessons_lib.checks import momentum as m03
 
-# --------------------------------------------------------------------------- helpers
+# ---------------------------------------------------- exercise 1: the leaky average, 20 and 2/1.9, 0.1 %
+
+STEADY, ALTERNATING = 20.0, 2 / 1.9
 
 
-# ---------------------------------------------------- exercise 1: sqrt(0.64) = 0.8, 0.1 %
+def _buffer(gradients, beta=0.9):
+    """The buffer run step by step: an independent route to the two limits."""
+    b = 0.0
+    for g in gradients:
+        b = beta * b + g
+    return b
 
 
-@pytest.mark.parametrize("answer", [0.8, math.sqrt(0.64), np.float64(0.8), 0.80079, 0.79921, 4 / 5])
-def test_exercise_1_right(answer, capsys):
-    passes(m03.complex_rate, answer, capsys=capsys)
+def test_exercise_1_values_by_running_the_buffer():
+    assert math.isclose(_buffer([2.0] * 2000), STEADY, rel_tol=1e-12)
+    assert math.isclose(abs(_buffer([2.0 * (-1) ** k for k in range(2000)])), ALTERNATING, rel_tol=1e-12)
 
 
-@pytest.mark.parametrize(("answer", "says"), [
-    (1.6, "drops the factor 1/2"),        # the article's 2*sqrt(beta)
-    (0.64, "product of the two roots"),   # beta itself
-    (0.0, "gradient descent"),            # |1 - lr*lambda|
-    (0.32, "real part"),                  # (1 + beta - lr*lambda)/2
-    (0.2, "critical-damping root"),       # 1 - sqrt(beta), the shape of the critical-damping root
-    (1 - math.sqrt(0.64), "critical-damping root"),
-    (0.81, "too large"),
-    (0.7990, "too small"),                # 0.125 % off: outside 0.1 %
-    ("0.8", "not the text"),
-    (None, "No answer yet"),
-    (True, "boolean"),
-    ([0.8, 0.8], "single number"),
+@pytest.mark.parametrize("args", [
+    (STEADY, ALTERNATING),
+    (20, 1.0526),                 # four digits
+    (2 / (1 - 0.9), 2 / (1 + 0.9)),
+    (np.float64(20.0), np.float64(1.05263)),
+    (19.99, 1.0531),              # inside 0.1 %
 ])
-def test_exercise_1_wrong(answer, says):
-    assert says in fails(m03.complex_rate, answer)
+def test_exercise_1_right(args, capsys):
+    passes(m03.leaky_factors, *args, capsys=capsys)
+    assert capsys.readouterr().out == ""  # passes() already read both lines
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    ((ALTERNATING, ALTERNATING), "alternating gradient's amplitude"),   # 1/(1+beta) named as the near miss
+    ((10.0, ALTERNATING), "multiply it by g = 2"),
+    ((2.0, ALTERNATING), "exponential-moving-average"),
+    ((18.0, ALTERNATING), "starts the sum at beta^1"),
+    ((200.0, ALTERNATING), "not its square"),
+    ((21.0, ALTERNATING), "too large"),
+    ((19.9, ALTERNATING), "too small"),
+    ((STEADY, STEADY), "steady gradient's limit"),
+    ((STEADY, 1 / 1.9), "multiply it by g = 2"),
+    ((STEADY, 2.0), "one gradient"),
+    ((STEADY, 0.2 / 1.9), "exponential-moving-average"),
+    ((STEADY, 1.8 / 1.9), "leaves out the newest gradient"),
+    ((STEADY, 1.06), "too large"),
+    ((STEADY, 1.05), "too small"),
+    (("20", ALTERNATING), "not the text"),
+    ((STEADY, None), "No answer yet"),
+    ((STEADY, -ALTERNATING), "too small"),
+])
+def test_exercise_1_wrong(args, says):
+    assert says in fails(m03.leaky_factors, *args)
 
 
 # ---------------------------------------------------- exercise 2: (2 + 2*0.9)/10 = 0.38, 0.01 %
@@ -74,80 +98,54 @@ def test_exercise_2_wrong(answer, says):
     assert says in fails(m03.stability_limit, answer)
 
 
-# ---------------------------------------------------- exercise 3: eigenvalues 0.1 and 10, 0.05 %
-# lr* = 4/(sqrt(0.1) + sqrt(10))^2 = 40/121, beta* = (9/11)^2, rate 9/11
 
-LR3, BETA3, RATE3 = 40 / 121, (9 / 11) ** 2, 9 / 11
-SM3, SL3 = math.sqrt(0.1), math.sqrt(10.0)
+# ---------------------------------------------------- exercise 3: the oscillator with lam = 9, h = 0.05
+
+A3, BODE3, BC3 = 6.0, 0.7, 0.85**2
 
 
-def test_exercise_3_values():
-    """The exact values by another route: lr* from the two edge conditions, beta* and the rate from kappa."""
-    assert math.isclose(LR3, (2 / (SM3 + SL3)) ** 2, rel_tol=1e-14)
-    assert math.isclose(LR3 * 0.1, (1 - RATE3) ** 2, rel_tol=1e-13)   # lr*mu = (1 - sqrt(beta))^2
-    assert math.isclose(LR3 * 10.0, (1 + RATE3) ** 2, rel_tol=1e-13)  # lr*L = (1 + sqrt(beta))^2
+def test_exercise_3_values_by_another_route():
+    """a from the roots of s^2 + a s + 9 (double), beta_c as the edge of complex eigenvalues of M."""
+    assert np.allclose(np.roots([1.0, A3, 9.0]), -3.0, atol=1e-6)
+    lr = 0.05**2
+    disc = [(1 + b - lr * 9.0) ** 2 - 4 * b for b in (BC3 - 1e-9, BC3 + 1e-9)]
+    assert disc[0] > 0 > disc[1]
+    assert math.isclose(1 - A3 * 0.05, BODE3)
 
 
 @pytest.mark.parametrize("args", [
-    (LR3, BETA3, RATE3),
-    (0.3306, 0.6694, 0.8182),    # four significant digits, as the exercise asks
-    (0.330579, 0.669421, 0.818182),
-    (0.3305, 0.6693, 0.8181),    # four digits, truncated instead of rounded: still within 0.05 %
-    (0.3306, 0.6694, 0.818),     # 0.818 is 0.02 % from 9/11: inside the tolerance
-    ((2 / (SM3 + SL3)) ** 2, ((SL3 - SM3) / (SL3 + SM3)) ** 2, (SL3 - SM3) / (SL3 + SM3)),
-    (np.float64(LR3), np.float64(BETA3), np.float64(RATE3)),
+    (A3, BODE3, BC3),
+    (6, 0.7, 0.7225),
+    (2 * np.sqrt(9.0), 1 - 6 * 0.05, (1 - np.sqrt(0.0025 * 9)) ** 2),
 ])
 def test_exercise_3_right(args, capsys):
-    m03.optimal_pair(*args)
-    out = capsys.readouterr().out
-    assert out.count("Correct:") == 3
+    m03.oscillator_critical(*args)
+    assert capsys.readouterr().out.count("Correct:") == 3
 
 
 @pytest.mark.parametrize(("args", "says"), [
-    ((4 / 121, BETA3, RATE3), "lost the factor 1/mu"),     # the review's slip: 4/(1 + sqrt(kappa))^2
-    ((0.03306, BETA3, RATE3), "lost the factor 1/mu"),
-    ((4 / (1 + SL3) ** 2, BETA3, RATE3), "1 in the place of sqrt(mu)"),
-    ((2 / 10.1, BETA3, RATE3), "optimal step of gradient descent"),
-    ((2 / (SM3 + SL3), BETA3, RATE3), "square it"),
-    ((LR3 / 4, BETA3, RATE3), "a quarter"),
-    ((LR3 / 2, BETA3, RATE3), "half the optimal step"),
-    ((0.331, BETA3, RATE3), "rounded to 3 significant digits"),    # 0.13 % off: three digits are not enough
-    ((0.33, BETA3, RATE3), "rounded to 2 significant digits"),
-    ((0.332, BETA3, RATE3), "too large"),                  # 0.43 % off
-    ((0.3310, BETA3, RATE3), "Give four significant digits"),
-    ((0.3303, BETA3, RATE3), "too small"),                 # 0.08 % off
-    ((LR3, RATE3, RATE3), "beta is its square"),           # beta given as sqrt(beta)
-    ((LR3, 99 / 101, RATE3), "gradient descent's rate"),
-    ((LR3, (99 / 101) ** 2, RATE3), "kappa where sqrt(kappa)"),
-    ((LR3, math.exp(-0.4), RATE3), "exp(-4/sqrt(kappa))"),   # 0.6703, 0.13 % off
-    ((LR3, 0.6703, RATE3), "exp(-4/sqrt(kappa))"),
-    ((LR3, 0.64, RATE3), "(1 - 2/sqrt(kappa))^2"),
-    ((LR3, 0.669, RATE3), "rounded to 3 significant digits"),
-    ((LR3, 0.67, RATE3), "rounded to 2 significant digits"),
-    ((LR3, 0.671, RATE3), "too large"),                    # 0.24 % off
-    ((LR3, BETA3, 99 / 101), "momentum replaces kappa by sqrt(kappa)"),
-    ((LR3, BETA3, BETA3), "the rate is sqrt(beta)"),
-    ((LR3, BETA3, 2 * RATE3), "drops the factor 1/2"),     # the article's 2*sqrt(beta)
-    ((LR3, BETA3, math.exp(-0.2)), "exp(-2/sqrt(kappa))"),  # 0.8187, 0.07 % off
-    ((LR3, BETA3, 0.8187), "exp(-2/sqrt(kappa))"),
-    ((LR3, BETA3, 0.8), "1 - 2/sqrt(kappa)"),
-    ((LR3, BETA3, 0.82), "rounded to 2 significant digits"),
-    ((LR3, BETA3, 0.8195), "too large"),
-    (("0.3306", BETA3, RATE3), "not the text"),
-    ((LR3, None, RATE3), "No answer yet"),
-    ((LR3, BETA3, True), "boolean"),
-    ((np.array([LR3, LR3]), BETA3, RATE3), "single number"),
+    ((3.0, BODE3, BC3), "that is sqrt(lam)"),
+    ((18.0, BODE3, BC3), "that is 2 lam"),
+    ((36.0, BODE3, BC3), "take the square root"),
+    ((9.0, BODE3, BC3), "that is lam"),
+    ((7.0, BODE3, BC3), "too large"),
+    ((A3, 1 - 6 * 0.0025, BC3), "where the time step h"),
+    ((A3, 0.3, BC3), "friction lost per step"),
+    ((A3, 0.85, BC3), "1 - a h/2"),
+    ((A3, BC3, BC3), "part (c)"),
+    ((A3, 0.49, BC3), "(1 - a h)^2"),
+    ((A3, BODE3, BODE3), "larger by lr lam"),                 # the oscillator's value for the heavy ball's
+    ((A3, BODE3, 0.85), "double root sigma"),
+    ((A3, BODE3, (1 - 0.0225) ** 2), "lr lam where sqrt(lr lam)"),
+    ((A3, BODE3, 0.95**2), "it lost lam"),
+    ((A3, BODE3, (1 - 3 * 0.0025) ** 2), "lr = h^2 where sqrt(lr) = h"),
+    ((A3, BODE3, 1.15**2), "not a momentum"),
+    ((A3, BODE3, 0.73), "too large"),
+    ((A3, "0.7", BC3), "not the text"),
+    ((None, BODE3, BC3), "No answer yet"),
 ])
 def test_exercise_3_wrong(args, says):
-    assert says in fails(m03.optimal_pair, *args)
-
-
-def test_exercise_3_tolerance_separates_the_approximations():
-    """The asymptotic formulas lie outside 0.05 % and the four-digit roundings inside it."""
-    assert abs(math.exp(-0.4) / BETA3 - 1) > 1.2e-3 and abs(math.exp(-0.2) / RATE3 - 1) > 6e-4
-    assert all(abs(a / b - 1) < m03.RTOL_3 for a, b in [(0.3306, LR3), (0.6694, BETA3), (0.8182, RATE3)])
-    # three digits are not enough
-    assert abs(0.331 / LR3 - 1) > m03.RTOL_3 and abs(0.669 / BETA3 - 1) > m03.RTOL_3
+    assert says in fails(m03.oscillator_critical, *args)
 
 
 # ---------------------------------------------------- exercise 4: hb_rate, 1e-6 relative
@@ -249,84 +247,3 @@ def test_exercise_4_wrong(candidate, says):
     assert says in fails(m03.rate_function, candidate)
 
 
-# ---------------------------------------------------- exercise 5: measured speed-up, 0.25 %
-
-GD400, HB400 = m03.measured_steps(400.0)
-
-
-def test_exercise_5_counts():
-    """The counts the check measures (the lesson prints them); a change here changes the exercise."""
-    assert (GD400, HB400) == (2764, 194)
-
-
-def _count(err, tol):
-    """An independent count: the step after the last one whose error is above tol."""
-    return int(np.flatnonzero(err > tol)[-1]) + 1
-
-
-def _errors(steps=6000):
-    """Error norms of GD at 2/(1 + 400) and of the heavy ball at Polyak's pair, iterated by hand on the
-    eigenvalues (1, 400) from (1, 1) (not through optimizers.run, which the check uses)."""
-    lam = np.array([1.0, 400.0])
-    lr_gd, lr_hb, beta_hb = 2 / 401, (2 / 21) ** 2, (19 / 21) ** 2
-    x_gd, x_hb, prev = np.ones(2), np.ones(2), np.ones(2)
-    gd, hb = [np.sqrt(2)], [np.sqrt(2)]
-    for _ in range(steps):
-        x_gd = x_gd - lr_gd * lam * x_gd
-        x_hb, prev = x_hb - lr_hb * lam * x_hb + beta_hb * (x_hb - prev), x_hb
-        gd.append(np.linalg.norm(x_gd))
-        hb.append(np.linalg.norm(x_hb))
-    return np.array(gd), np.array(hb)
-
-
-GD_ERR, HB_ERR = _errors()
-
-
-def test_exercise_5_counts_by_another_route():
-    assert (_count(GD_ERR / GD_ERR[0], 1e-6), _count(HB_ERR / HB_ERR[0], 1e-6)) == (GD400, HB400)
-
-
-@pytest.mark.parametrize("answer", [GD400 / HB400, 14.25, 14.24, 14.247, 14.2474, (GD400 + 1) / HB400,
-                                    (GD400 - 1) / HB400, np.float64(GD400 / HB400)])
-def test_exercise_5_right(answer, capsys):
-    passes(m03.speedup, answer, capsys=capsys)
-
-
-ABSOLUTE = _count(GD_ERR, 1e-6) / _count(HB_ERR, 1e-6)             # 2833 / 198 = 14.31, 0.43 % off
-EPS_8 = _count(GD_ERR / GD_ERR[0], 1e-8) / _count(HB_ERR / HB_ERR[0], 1e-8)       # 15.23
-EPS_8_SHORT = 3501 / _count(HB_ERR / HB_ERR[0], 1e-8)              # the review's 14.47: GD run of 3500 steps
-
-
-@pytest.mark.parametrize(("answer", "says"), [
-    (400, "is kappa"),
-    (20, "prediction from the two rates"),
-    (20.07, "prediction from the two rates"),   # ln rho_hb / ln rho_gd
-    (HB400 / GD400, "upside down"),
-    (ABSOLUTE, "absolute size"),
-    (round(ABSOLUTE, 2), "absolute size"),
-    (EPS_8, "tolerance of 1e-08"),
-    (EPS_8_SHORT, "too short to settle"),
-    (round(EPS_8_SHORT, 2), "too short to settle"),
-    (GD400 / (HB400 + 1), "one step off"),       # 0.51 % off
-    (GD400 / (HB400 - 1), "one step off"),
-    (14.2, "rounded to one decimal"),
-    (14, "rounded to a whole number"),
-    (13.96, "the loss"),                         # loss below 1e-12 of its start
-    (14.21, "more than 0.25 %"),
-    (14.29, "too large"),
-    (13.9, "too small"),
-    (15, "too large"),
-    (1001 / HB400, "gradient-descent count, 1001"),     # GD run of 1000 steps: never settled
-    (2001 / HB400, "Run it longer"),
-    (GD400 / 151, "heavy-ball count, 151"),             # heavy-ball run of 150 steps
-    (10, "more than 0.25 % below"),                      # a round number is not mistaken for a run length
-    ("14.2", "not the text"),
-    (None, "No answer yet"),
-])
-def test_exercise_5_wrong(answer, says):
-    assert says in fails(m03.speedup, answer)
-
-
-def test_exercise_5_named_ratios_are_what_the_review_measured():
-    assert round(ABSOLUTE, 2) == 14.31 and round(EPS_8_SHORT, 2) == 14.47
-    assert abs(ABSOLUTE / (GD400 / HB400) - 1) > m03.RTOL_5 and abs(14.2 / (GD400 / HB400) - 1) > m03.RTOL_5
