@@ -1,0 +1,190 @@
+"""Self-checks for lesson 06, beyond quadratics.
+
+The checks recognise the lesson's common wrong answers: for the descent guarantee
+``|grad f|^2 / (2L)``, the factor 1/2 left out, the norm not squared, ``L`` multiplied instead of
+divided, no ``L`` at all and the change of ``f`` (negative) given for the decrease; for the slope
+reading, the ratio inverted (log k over log gap), the sign, a log of the gap ratio not divided by the
+log of the k ratio, and a gap extrapolated with slope -1 or from the wrong point; for FISTA, the
+section's ``(k-1)/(k+2)`` sequence, the sequence shifted by one step, ``t_{k+1}`` without the square,
+``t_1 = 0``, the gradient taken at ``x_k`` instead of the look-ahead point ``y_k``, and gradient descent.
+
+Tolerances (stated in the exercise text): exercise 1 within 0.1 %, exercise 2 within 1 % (each number),
+exercise 3 every iterate to a relative 1e-9 of :func:`lessons_lib.smooth_convex.nesterov_convex`
+with ``sequence="fista"``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+from .. import smooth_convex, surfaces
+from . import NotYet, array, as_number, number, passed
+
+
+def guaranteed_decrease(answer: object) -> None:
+    """Exercise 1: L = 4, |grad f| = 3, step 1/L: f decreases by at least |grad f|^2 / (2L) = 9/8."""
+    L, g = 4.0, 3.0
+    number(
+        answer, g**2 / (2 * L), what="the guaranteed decrease for L = 4, |grad f| = 3, step 1/L",
+        rtol=1e-3,
+        hint="put lr = 1/L into f(x - lr g) <= f(x) - lr (1 - L lr / 2) |g|^2: the decrease is |g|^2 / (2L).",
+        mistakes={
+            "no_half": (g**2 / L, "|g|^2 / L leaves out the factor 1 - L lr / 2 = 1/2 of the descent lemma."),
+            "not_squared": (g / (2 * L), "the gradient's norm enters squared: |g|^2, not |g|."),
+            "times_L": (L * g**2 / 2,
+                        "L belongs in the denominator: a larger L (more curvature) guarantees less."),
+            "no_L": (g**2 / 2, "divide by L as well: the step is 1/L, and the decrease scales with it."),
+            "negative": (-(g**2) / (2 * L), "that is the change of f, which is negative; the decrease is "
+                                            "positive."),
+            "quarter": (g**2 / (4 * L), "|g|^2 / (4L) is half the guarantee; the decrease at lr = 1/L is "
+                                        "lr (1 - 1/2) |g|^2."),
+        },
+    )
+
+
+def slope_reading(slope: object, gap: object) -> None:
+    """Exercise 2: gaps 4.0e-3 at k = 250 and 2.5e-4 at k = 1000: slope -2, and 3.90625e-6 at k = 8000."""
+    k1, g1, k2, g2, k3 = 250.0, 4.0e-3, 1000.0, 2.5e-4, 8000.0
+    want_slope = math.log(g2 / g1) / math.log(k2 / k1)
+    want_gap = g2 * (k3 / k2) ** want_slope
+    hint_slope = "slope = log(gap2 / gap1) / log(k2 / k1), with any one base of logarithm for both."
+    value = as_number(slope, "slope_2", hint_slope)
+    mistakes = {
+        "inverted": (1 / want_slope, "that is log(k2/k1) / log(gap2/gap1), the ratio upside down."),
+        "sign": (-want_slope, "the gap falls as k grows, so the slope is negative."),
+        "log10_only": (math.log10(g2 / g1), "that is log10(gap2/gap1) alone; divide by log10(k2/k1)."),
+        "ln_only": (math.log(g2 / g1), "that is ln(gap2/gap1) alone; divide by ln(k2/k1)."),
+        "linear": ((g2 - g1) / (k2 - k1),
+                   "that is the slope on linear axes; on log-log axes take logarithms."),
+    }
+    if not np.isclose(value, want_slope, rtol=1e-2, atol=0.0):
+        for wrong, explanation in mistakes.values():
+            if np.isclose(value, wrong, rtol=1e-2, atol=0.0):
+                raise NotYet(f"slope_2 = {value:.6g} is not the log-log slope: {explanation} "
+                             f"Hint: {hint_slope}")
+        raise NotYet(f"slope_2 = {value:.6g} is not the log-log slope through the two points. "
+                     f"Hint: {hint_slope}")
+    hint_gap = "on the line, gap(k) = gap(1000) * (k / 1000) ** slope."
+    value_gap = as_number(gap, "gap_2", hint_gap)
+    gap_mistakes = {
+        "slope_1": (g2 * (k3 / k2) ** -1.0, "that continues with slope -1 (gradient descent's order); use "
+                                           "the slope you measured."),
+        "up": (g2 * (k3 / k2) ** -want_slope, "that continues the line upwards: (k/1000) ** slope with a "
+                                             "negative slope shrinks the gap."),
+        "from_first_point": (g1 * (k3 / k2) ** want_slope,
+                             "the factor (8000/1000) ** slope applies to the gap at k = 1000, not to the one "
+                             "at k = 250."),
+        "linear": (g2 + (g2 - g1) / (k2 - k1) * (k3 - k2), "that continues a straight line on linear axes."),
+    }
+    if np.isclose(value_gap, want_gap, rtol=1e-2, atol=0.0):
+        passed(f"slope_2 = {want_slope:g} (a 1/k^2 rate, Nesterov's order) and gap_2 = {want_gap:.6g}.")
+        return
+    for wrong, explanation in gap_mistakes.values():
+        if np.isclose(value_gap, wrong, rtol=1e-2, atol=0.0):
+            raise NotYet(f"gap_2 = {value_gap:.6g} is not the gap at k = 8000: {explanation} "
+                         f"Hint: {hint_gap}")
+    side = "too large" if value_gap > want_gap else "too small"
+    raise NotYet(f"gap_2 = {value_gap:.6g} is {side} for the gap at k = 8000 (slope_2 is right). "
+                 f"Hint: {hint_gap}")
+
+
+def _fista_betas(steps: int, kind: str) -> np.ndarray:
+    """Momenta of the wrong variants of exercise 3 (and of the right one, kind "fista")."""
+    if kind in ("fista", "k"):
+        return smooth_convex.momentum_sequence(steps, kind)
+    t = np.zeros(steps + 3)
+    t[1] = 0.0 if kind == "t1_zero" else 1.0
+    for i in range(2, steps + 3):
+        t[i] = (1 + np.sqrt(1 + 4 * (t[i - 1] if kind == "no_square" else t[i - 1] ** 2))) / 2
+    beta = np.zeros(steps)
+    if kind == "shifted":  # beta_k = (t_{k+1} - 1) / t_{k+2}, from k = 1
+        beta[1:] = (t[2:steps + 1] - 1) / t[3:steps + 2]
+    else:
+        beta[1:] = (t[1:steps] - 1) / t[2:steps + 1]
+    return beta
+
+
+def _variant(grad: Callable, x0: np.ndarray, L: float, steps: int, kind: str) -> np.ndarray:
+    """The iterates of a right or wrong FISTA; "at_x": the gradient at x_k, "gd": no momentum."""
+    betas = np.zeros(steps) if kind == "gd" else _fista_betas(steps, "fista" if kind == "at_x" else kind)
+    x = np.array(x0, dtype=float)
+    previous, path = x.copy(), [x.copy()]
+    for k in range(steps):
+        y = x + betas[k] * (x - previous)
+        point = x if kind == "at_x" else y
+        previous, x = x, y - np.asarray(grad(point), dtype=float) / L
+        path.append(x.copy())
+    return np.array(path)
+
+
+_VARIANT_MESSAGES = {
+    "k": "these are the iterates of section 2's sequence beta_k = (k-1)/(k+2), close to FISTA's but not "
+         "equal; compute t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2 and beta_k = (t_k - 1) / t_{k+1}.",
+    "shifted": "your momenta are one step ahead: at step k (k >= 1) use beta_k = (t_k - 1) / t_{k+1} "
+               "with t_1 = 1, so beta_1 = 0 and beta_2 = (t_2 - 1) / t_3.",
+    "no_square": "t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2 squares t_k inside the root.",
+    "t1_zero": "the sequence starts at t_1 = 1, not 0 (with t_1 = 0 the first momentum is negative).",
+    "at_x": "the gradient is taken at the look-ahead point y_k, not at x_k: x_{k+1} = y_k - grad(y_k) / L.",
+    "gd": "these are gradient descent's iterates: add the momentum term beta_k (x_k - x_{k-1}) to get y_k.",
+}
+
+
+def _cases() -> list[tuple[str, Callable, np.ndarray, float, int]]:
+    """Three problems: under-determined least squares, logistic regression, a 2-D quadratic."""
+    rng = np.random.default_rng(20090101)
+    A = rng.standard_normal((4, 6))
+    b = rng.standard_normal(4)
+    X = rng.standard_normal((30, 3))
+    y = np.where(rng.random(30) < 0.5, -1.0, 1.0)
+    s = surfaces.quadratic([0.01, 1.0], angle=0.4)
+    return [
+        ("least squares with 4 equations, 6 unknowns", lambda x: A.T @ (A @ x - b), rng.standard_normal(6),
+         float(np.linalg.eigvalsh(A.T @ A)[-1]), 40),
+        ("logistic regression", lambda w: smooth_convex.logistic_grad(w, X, y), np.array([2.0, -1.0, 0.5]),
+         smooth_convex.logistic_smoothness(X), 30),
+        ("the quadratic with eigenvalues 0.01 and 1", s.grad, np.array([3.0, 1.0]), 1.0, 50),
+    ]
+
+
+def fista_iterates(candidate: Callable) -> None:
+    """Exercise 3: ``fista(grad, x0, L, steps)`` equals the reference FISTA, every iterate to a relative
+    1e-9."""
+    if not callable(candidate):
+        raise NotYet(f"fista should be a function; got {type(candidate).__name__}.")
+    hint = ("t = 1 (t_1); at step k >= 1: t_next = (1 + sqrt(1 + 4 t^2)) / 2, beta = (t - 1) / t_next, "
+            "t = t_next (beta = 0 at k = 0); y = x + beta (x - x_prev); x_prev, x = x, y - grad(y) / L; "
+            "return the start and every x, shape (steps + 1, n).")
+    cases = _cases()
+    for name, grad, x0, L, steps in cases:
+        where = f"on {name} ({steps} steps)"
+        try:
+            returned = candidate(grad, x0.copy(), L, steps)
+        except NotImplementedError:
+            raise NotYet(f"fista is not written yet. Hint: {hint}") from None
+        except Exception as error:  # the student's code crashed: say so, without a traceback
+            raise NotYet(f"{where} fista raised {type(error).__name__}: {error}. Hint: {hint}") from None
+        want = smooth_convex.nesterov_convex(grad, x0, L, steps, sequence="fista")
+        if np.shape(returned) == (steps, x0.size):
+            raise NotYet(f"{where} fista returned {steps} rows; it should return {steps + 1}: the start x_0 "
+                         f"and the {steps} iterates. Hint: {hint}")
+        got = array(returned, f"what fista returns {where}", want.shape,
+                    shape_hint="(the start and every iterate, one row each)", hint=hint)
+        if np.allclose(got, want, rtol=1e-9, atol=1e-12):
+            continue
+        if not np.allclose(got[0], x0, rtol=1e-6, atol=1e-9):
+            raise NotYet(f"{where} the first row should be the start x_0 = {x0}; got {got[0]}. Hint: {hint}")
+        for kind, message in _VARIANT_MESSAGES.items():
+            if np.allclose(got, _variant(grad, x0, L, steps, kind), rtol=1e-9, atol=1e-12):
+                raise NotYet(f"{where}: {message}")
+        k = int(np.argmax(np.any(~np.isclose(got, want, rtol=1e-9, atol=1e-12), axis=-1)))
+        close = ""
+        if np.allclose(got, want, rtol=1e-4, atol=1e-7):  # near: the right method in lower precision
+            close = (" Your iterates are close to the reference but not within 1e-9: computed in lower "
+                     "precision (float32?) they drift from the float64 reference; use "
+                     "np.array(x0, dtype=float) throughout.")
+        raise NotYet(f"{where} your iterate {k} is {np.array2string(got[k], precision=10)}; the reference "
+                     f"gives {np.array2string(want[k], precision=10)}.{close} Hint: {hint}")
+    passed(f"fista matches the reference on {len(cases)} problems.")

@@ -1,0 +1,134 @@
+"""Table test of lesson 06's exercise checks (lessons_lib.checks.beyond_quadratics).
+
+Right answers, answers within the tolerance the exercise states, and common wrong answers: each accepted
+or rejected with :class:`NotYet` and the message that names the mistake, never another exception.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from check_tables import fails, passes
+
+from lessons_lib.checks import beyond_quadratics as c06
+
+NOT_NUMBERS = ["1.125", None, True, [1.125, 1.125], np.nan, 1j]
+
+# --------------------------------------------------------------------------- exercise 1 (within 0.1 %)
+
+
+@pytest.mark.parametrize("answer", [1.125, 9 / 8, 1.1255, 1.1245, np.float64(1.125), torch.tensor(1.125)])
+def test_exercise_1_right(answer, capsys):
+    passes(c06.guaranteed_decrease, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (2.25, "factor 1 - L lr / 2"), (0.375, "enters squared"), (18.0, "denominator"), (4.5, "divide by L"),
+    (-1.125, "negative"), (0.5625, "half the guarantee"), (1.2, "too large"), (1.0, "too small"),
+])
+def test_exercise_1_wrong(answer, words):
+    assert words in fails(c06.guaranteed_decrease, answer)
+
+
+@pytest.mark.parametrize("answer", NOT_NUMBERS)
+def test_exercise_1_not_a_number(answer):
+    fails(c06.guaranteed_decrease, answer)
+
+
+# --------------------------------------------------------------------------- exercise 2 (within 1 %)
+
+GAP = 2.5e-4 / 64
+
+
+@pytest.mark.parametrize("slope, gap", [(-2.0, GAP), (-2, 3.9e-6), (-1.99, 3.92e-6),
+                                        (np.log(1 / 16) / np.log(4), GAP),
+                                        (torch.tensor(-2.0), np.float64(GAP))])
+def test_exercise_2_right(slope, gap, capsys):
+    passes(c06.slope_reading, slope, gap, capsys=capsys)
+
+
+@pytest.mark.parametrize("slope, gap, words", [
+    (-0.5, GAP, "upside down"), (2.0, GAP, "negative"), (math.log10(1 / 16), GAP, "log10"),
+    (math.log(1 / 16), GAP, "ln"), ((2.5e-4 - 4e-3) / 750, GAP, "linear axes"),
+    (-1.0, GAP, "not the log-log"),
+    (-2.0, 2.5e-4 / 8, "slope -1"), (-2.0, 2.5e-4 * 64, "upwards"), (-2.0, 4e-3 / 64, "k = 250"),
+    (-2.0, 4e-6, "too large"), (-2.0, 3.8e-6, "too small"),
+])
+def test_exercise_2_wrong(slope, gap, words):
+    assert words in fails(c06.slope_reading, slope, gap)
+
+
+@pytest.mark.parametrize("answer", NOT_NUMBERS)
+def test_exercise_2_not_a_number(answer):
+    fails(c06.slope_reading, answer, GAP)
+    fails(c06.slope_reading, -2.0, answer)
+
+
+# --------------------------------------------------------------------------- exercise 3 (every iterate, 1e-9)
+
+
+def make_fista(sequence="fista", grad_at="y", rows="all", t1=1.0, square=True, shift=0, dtype=float):
+    """A student's fista, right (the defaults) or with one of the named mistakes; written out here, apart
+    from the check's own variants."""
+    def fista(grad, x0, L, steps):
+        x = np.array(x0, dtype=dtype)
+        x_prev, path = x.copy(), [x.copy()]
+        t = [None, t1]  # t[1] = t_1
+        for _ in range(2, steps + 4):
+            t.append((1 + math.sqrt(1 + 4 * (t[-1] ** 2 if square else t[-1]))) / 2)
+        for k in range(steps):
+            if sequence == "k":
+                beta = (k - 1) / (k + 2) if k >= 1 else 0.0
+            elif sequence == "none":
+                beta = 0.0
+            else:
+                beta = (t[k + shift] - 1) / t[k + shift + 1] if k >= 1 else 0.0
+            y = x + beta * (x - x_prev)
+            x_prev, x = x, y - grad(y if grad_at == "y" else x) / L
+            path.append(x.copy())
+        return np.array(path[1:] if rows == "drop_start" else path)
+    return fista
+
+
+def test_exercise_3_right(capsys):
+    passes(c06.fista_iterates, make_fista(), capsys=capsys)
+
+
+def test_exercise_3_right_with_tensors_and_lists(capsys):
+    def fista(grad, x0, L, steps):
+        return [list(row) for row in make_fista()(grad, x0, L, steps)]
+    passes(c06.fista_iterates, fista, capsys=capsys)
+
+
+@pytest.mark.parametrize("student, words", [
+    (make_fista(sequence="k"), "(k-1)/(k+2)"),
+    (make_fista(shift=1), "one step ahead"),
+    (make_fista(square=False), "squares t_k"),
+    (make_fista(t1=0.0), "t_1 = 1"),
+    (make_fista(grad_at="x"), "look-ahead point"),
+    (make_fista(sequence="none"), "gradient descent"),
+    (make_fista(rows="drop_start"), "the start x_0"),
+    (make_fista(dtype=np.float32), "lower precision"),
+])
+def test_exercise_3_wrong(student, words):
+    assert words in fails(c06.fista_iterates, student)
+
+
+def test_exercise_3_not_written_crashing_or_not_a_function():
+    def stub(grad, x0, L, steps):
+        raise NotImplementedError
+
+    def crash(grad, x0, L, steps):
+        return x0 + "a"
+
+    assert "not written yet" in fails(c06.fista_iterates, stub)
+    assert "raised UFuncTypeError" in fails(c06.fista_iterates, crash)
+    assert "should be a function" in fails(c06.fista_iterates, 3.0)
+    assert "shape" in fails(c06.fista_iterates, lambda grad, x0, L, steps: np.zeros((steps + 1, 1)))
+    def moved_start(grad, x0, L, steps):
+        return np.vstack([x0 + 1, make_fista()(grad, x0, L, steps)[1:]])
+
+    assert "first row" in fails(c06.fista_iterates, moved_start)
