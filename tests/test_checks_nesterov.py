@@ -254,3 +254,58 @@ def test_exercise_4_below_0_9_only_from_the_first_two_steps():
     assert np.all(np.diff(tilted[2:]) > 0)
     for value in (0.8227, 0.852, 0.85):
         assert "no window from step 2 on" in fails(c04.textbook_rate, value)
+
+
+# --------------------------------------------------------------------------- exercise 5 (within 1e-4)
+
+WEDGE_RIGHT = 1 + math.sqrt(0.9) / (1 + math.sqrt(0.9) + 0.9)  # 1.3330252 (closed form)
+
+
+def _wedge_right_by_hand():
+    """The right end by another route: the rates written out from the roots of each 2x2 matrix
+    (np.roots), scanned and bisected here, without lessons_lib.theory."""
+    def rate(lr, method):
+        worst = 0.0
+        for lam in (0.01, 1.0):
+            if method == "momentum":
+                coefficients = [1, -(1 + 0.9 - lr * lam), 0.9]
+            else:
+                c = 1 - lr * lam
+                coefficients = [1, -(1 + 0.9) * c, 0.9 * c]
+            worst = max(worst, np.abs(np.roots(coefficients)).max())
+        return worst
+    lo, hi = 1.2, 1.35
+    for _ in range(50):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if rate(mid, "nesterov") < rate(mid, "momentum") else (lo, mid)
+    return (lo + hi) / 2
+
+
+def test_exercise_5_edge_is_the_closed_form():
+    left, right = c04._wedge_ends()
+    assert abs(right - WEDGE_RIGHT) < 1e-9
+    assert abs(_wedge_right_by_hand() - WEDGE_RIGHT) < 1e-9
+    assert abs(left - 0.27682) < 1e-5 and right < 4 / 3
+
+
+@pytest.mark.parametrize("answer", [WEDGE_RIGHT, 1.3330, 1.33303, 1.3331, 1.33295, np.float64(1.33303),
+                                    torch.tensor(1.33303, dtype=torch.float64)])
+def test_exercise_5_right(answer, capsys):
+    passes(c04.wedge_edge, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (4 / 3, "is 4/3"), (1.3333, "is 4/3"),
+    (3.8 / 2.8, "divergence edge (2+2 beta)/(1+2 beta)"), (1.3571, "divergence edge (2+2 beta)/(1+2 beta)"),
+    (4 / 3.01, "best step"), (1.3289, "best step"),
+    (0.2768, "left end"), (3.8, "heavy ball's divergence edge"), (1.0, "solved in one step"),
+    (1.327, "map's cells"), (1.34, "map's cells"), (1.3325, "map's cells"), (1.3329, "not within 0.0001"),
+    (1.5, "too large"), (0.8, "too small"),
+])
+def test_exercise_5_wrong(answer, words):
+    assert words in fails(c04.wedge_edge, answer)
+
+
+@pytest.mark.parametrize("answer", NOT_NUMBERS)
+def test_exercise_5_not_a_number(answer):
+    fails(c04.wedge_edge, answer)

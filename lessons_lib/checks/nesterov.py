@@ -9,12 +9,16 @@ iterate), and, for the measured rate, ``sqrt(beta)`` (the heavy
 ball's floor), ``beta``, gradient descent's rates, the rate of the loss instead of the
 iterates, an inverted ratio (``1/0.9``, any value >= 1), a measurement over a too early window, the
 measurement rounded to three decimals (told the tolerance),
-and the matrix's root ``0.9 = 1 - 1/sqrt(kappa)`` (or anything below it) in place of a measurement.
+and the matrix's root ``0.9 = 1 - 1/sqrt(kappa)`` (or anything below it) in place of a measurement;
+for the right end of the wedge where Nesterov is faster (exercise 5), ``4/3`` (its limit as
+``beta -> 1``), Nesterov's divergence edge, its best step, the wedge's left end, the heavy ball's edge,
+and a value read off the map's grid (a cell, not the edge).
 
 Tolerances (stated in the exercise text): exercise 1 within 0.1 %, exercise 2 within
 0.05 %, exercise 3 every iterate to a relative 1e-9 of ``torch.optim.SGD``, exercise 4
 within 0.0002 of the rate measured over steps 1000 to 2000 (0.90062: four decimals pass, the root
-0.9 of the matrix, 0.00062 below, does not).
+0.9 of the matrix, 0.00062 below, does not), exercise 5 within 1e-4 of
+``1 + sqrt(beta) / (1 + sqrt(beta) + beta)`` at ``beta = 0.9`` (1.33303; 4/3 lies outside).
 """
 
 from __future__ import annotations
@@ -277,3 +281,69 @@ def textbook_rate(answer: object) -> None:
     side = "too large" if value > measured else "too small"
     raise NotYet(f"{value:.4g} is {side} for the rate of these iterates over steps 1000 to 2000. "
                  f"Hint: {hint}")
+
+
+WEDGE_TOLERANCE = 1e-4  # absolute, exercise 5's text
+
+
+def _rate_gap(lr: float, beta: float, mu: float, L: float) -> float:
+    """Nesterov's rate minus the heavy ball's at (lr, beta) on [mu, L]."""
+    return float(theory.nesterov_rate(lr, beta, [mu, L]) - theory.momentum_rate(lr, beta, [mu, L]))
+
+
+def _wedge_ends(beta: float = 0.9, mu: float = 0.01, L: float = 1.0) -> tuple[float, float]:
+    """The (left, right) ends of the lr interval where Nesterov's rate is below the heavy ball's, by
+    bisection on the rate difference (independent of the closed form of the right end)."""
+    scan = np.linspace(1e-4, 2.0, 20_001)
+    wins = scan[np.asarray(theory.nesterov_rate(scan, beta, [mu, L]))
+                < np.asarray(theory.momentum_rate(scan, beta, [mu, L]))]
+    ends = []
+    for lo, hi in [(wins.min() - 1e-4, wins.min()), (wins.max(), wins.max() + 1e-4)]:
+        inside_lo = _rate_gap(lo, beta, mu, L) < 0
+        for _ in range(60):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if (_rate_gap(mid, beta, mu, L) < 0) == inside_lo else (lo, mid)
+        ends.append((lo + hi) / 2)
+    return ends[0], ends[1]
+
+
+def wedge_edge(answer: object) -> None:
+    """Exercise 5: the right end (in lr*L) of the interval of the row beta = 0.9 of the compare map at
+    kappa = 100 where Nesterov is faster; within 1e-4 of 1 + sqrt(beta)/(1 + sqrt(beta) + beta)."""
+    beta, mu, L = 0.9, 0.01, 1.0
+    left, right = _wedge_ends(beta, mu, L)
+    closed = 1 + math.sqrt(beta) / (1 + math.sqrt(beta) + beta)
+    hint = ("at the right end Nesterov's rate is set by its steep component (lambda = L = 1, c = 1 - lr < 0: "
+            "a negative root), the heavy ball's is sqrt(beta). Bisect on theory.nesterov_rate(lr, 0.9, "
+            "[0.01, 1.0]) - theory.momentum_rate(lr, 0.9, [0.01, 1.0]) between 1.2 (Nesterov faster) and "
+            "1.35 (slower), or solve r^2 - (1+beta)|c| r - beta|c| = 0 for |c| with r = sqrt(beta).")
+    value = as_number(answer, "the right end of the wedge at beta = 0.9", hint)
+    if abs(value - right) <= WEDGE_TOLERANCE:
+        passed(f"lr*L = {right:.5f} = 1 + sqrt(beta)/(1 + sqrt(beta) + beta) = {closed:.5f}: "
+               "Nesterov's steep component's negative root reaches the heavy ball's sqrt(beta) there. "
+               "It depends on beta alone (not on kappa: the flat component does not set either rate "
+               "there), and sqrt(beta)/(1 + sqrt(beta) + beta) is at most 1/3, reached at beta = 1: "
+               "the end sits just below 4/3 for every beta.")
+        return
+    named = [
+        (4 / 3, "is 4/3, where the right end tends as beta -> 1 (sqrt(beta)/(1 + sqrt(beta) + beta) is at "
+                "most 1/3); at beta = 0.9 it lies a little below."),
+        ((2 + 2 * beta) / (1 + 2 * beta), "is Nesterov's divergence edge (2+2 beta)/(1+2 beta); its rate "
+                                          "passes the heavy ball's sqrt(beta) before it reaches 1 there."),
+        (4 / (3 * L + mu), "is Nesterov's best step 4/(3L + mu), the tip of the wedge, not its right end at "
+                           "beta = 0.9."),
+        (left, "is the wedge's left end on this row; the exercise asks for the right end."),
+        (2 + 2 * beta, "is the heavy ball's divergence edge 2 + 2 beta; Nesterov stops being faster long "
+                       "before it."),
+        (1.0, "is lr*L = 1, where Nesterov's steep component is solved in one step (c = 0); the heavy ball "
+              "is still slower there: the end is further right."),
+    ]
+    for wrong, explanation in named:
+        if abs(value - wrong) <= 1e-4:
+            raise NotYet(f"{value:.5g} {explanation} Hint: {hint}")
+    if abs(value - right) < 0.02:
+        raise NotYet(f"{value:.5g} is close but not within {WEDGE_TOLERANCE:g}: the map's cells are "
+                     "4/300 = 0.013 wide, so a value read off the map (or off a coarse scan) is a cell, not "
+                     f"the edge. Refine it. Hint: {hint}")
+    side = "too large" if value > right else "too small"
+    raise NotYet(f"{value:.5g} is {side} for the right end of the wedge at beta = 0.9. Hint: {hint}")
