@@ -1,0 +1,795 @@
+# ---
+# jupyter:
+#   jupytext:
+#     cell_metadata_filter: -slideshow
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 04: Momentum: rates, many eigenvalues, and the best possible
+#
+# Lesson 03 took one eigen-component apart: its $2\times2$ matrix, the region where it converges,
+# its four regimes and its critical damping. A real problem has many eigenvalues, and one pair
+# $(\eta, \beta)$ must serve them all. This lesson finds the best pair, shows what it buys
+# ($\sqrt\kappa$ where gradient descent pays $\kappa$), watches many eigen-components at once, and
+# shows that no method built from gradients can do better on quadratics.
+#
+# ## Learning goals
+#
+# After this lesson you can
+#
+# 1. show that with complex roots the rate is $\sqrt\beta$ (not $2\sqrt\beta$);
+# 2. derive Polyak's optimal pair and its rate $(\sqrt\kappa-1)/(\sqrt\kappa+1)$, and count the steps it saves;
+# 3. read the map of the rate over $(\eta, \beta)$;
+# 4. say which eigen-components settle first and which set the pace, and why stopping early regularises;
+# 5. write any gradient method's error on a quadratic as a polynomial, and explain why Chebyshev
+#    polynomials make $(\sqrt\kappa-1)/(\sqrt\kappa+1)$ the best possible rate;
+# 6. test claims about "too much" momentum.
+#
+# ## Prerequisites
+#
+# Lesson 03: the heavy ball $x_{k+1} = x_k - \eta\nabla f(x_k) + \beta(x_k - x_{k-1})$, its matrix
+# $M$ per eigen-component with trace $1+\beta-\eta\lambda$ and determinant $\beta$, whose largest root
+# modulus is the rate, the regimes and critical damping. Lesson 01: $\kappa$, the eigenbasis view, gradient
+# descent's rate $(\kappa-1)/(\kappa+1)$. About 60 minutes.
+
+# %%
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib import colormaps
+from scipy.optimize import linprog
+
+import lessons_lib
+from lessons_lib import checks, optimizers, plotting, surfaces, theory
+from lessons_lib.widgets import RateMap, SpectrumWidget
+from lessons_lib.widgets import spectrum as spectrum_lib
+
+lessons_lib.setup()
+
+
+def settled_at(values, tol):
+    """First step after which |values| stays <= tol (per row); a row that never settles gets its length."""
+    above = ~(np.nan_to_num(np.abs(values), nan=np.inf) <= tol)
+    n = above.shape[-1]
+    return np.where(above[..., -1], n, n - np.argmax(above[..., ::-1], axis=-1))
+
+
+def roots(lr, beta, lam):
+    """The two roots of sigma^2 - (1 + beta - lr lam) sigma + beta = 0 (complex in general)."""
+    t = 1 + beta - lr * lam
+    disc = complex(t * t - 4 * beta)
+    return np.array([(t + disc**0.5) / 2, (t - disc**0.5) / 2])
+
+
+unit = surfaces.quadratic([1.0, 1.0])  # lambda = 1: the first coordinate is one eigen-component
+
+# %% [markdown]
+# ## 1. With complex roots the rate is $\sqrt\beta$, not $2\sqrt\beta$
+#
+# Complex roots of $\sigma^2 - (1+\beta-\eta\lambda)\sigma + \beta = 0$ come as a conjugate pair
+# $\sigma, \bar\sigma$, and their product is the constant term: $\sigma\bar\sigma = |\sigma|^2 = \det M = \beta$. So
+#
+# $$|\sigma| = \sqrt\beta \qquad\text{whenever}\quad (1-\sqrt\beta)^2 < \eta\lambda < (1+\sqrt\beta)^2,$$
+#
+# whatever $\eta$ and $\lambda$. The interactive article *Why Momentum Really Works* (G. Goh, Distill,
+# 2017) prints $2\sqrt\beta$ instead, in a footnote of "The Dynamics of Momentum" and in its "Ripples"
+# caption: it drops the $\tfrac12$ of the quadratic formula. Since $2\sqrt\beta > 1$ for $\beta > 1/4$,
+# that would make the ripple regime diverge. Measured on runs (the largest $|\tilde x_k|$ over steps 150
+# to 200 against that over steps 50 to 100, to the power $1/100$):
+
+# %%
+print("beta  lr*lambda  |roots|  sqrt(beta)  2*sqrt(beta)  measured")
+for b, h in [(0.81, 1.0), (0.5, 0.6), (0.9, 0.3), (0.3, 1.2), (0.3, 0.05)]:
+    x = optimizers.run(unit, [1.0, 0.0], "momentum", h, b, steps=200).points[:, 0]
+    modulus = np.abs(roots(h, b, 1.0)).max()
+    measured = (np.abs(x[150:]).max() / np.abs(x[50:101]).max()) ** (1 / 100)
+    print(f"{b:4}  {h:9}  {modulus:7.4f}  {np.sqrt(b):10.4f}  {2 * np.sqrt(b):12.4f}  {measured:8.4f}")
+    if (1 + b - h) ** 2 < 4 * b:  # complex roots
+        assert np.isclose(measured, np.sqrt(b), rtol=5e-3) and measured < 1 < 2 * np.sqrt(b)
+    else:  # real roots (the last row, monotone): the larger root, far above sqrt(beta)
+        assert np.isclose(measured, modulus, rtol=1e-6) and measured > np.sqrt(b) + 0.3
+
+# %% [markdown]
+# With $\beta = 0.81$ the error shrinks by 0.9 per step; $2\sqrt\beta = 1.8$ would mean it grows. The
+# last row has real roots (monotone regime) and its rate is the larger root. (Checks: 21 more pairs
+# across the ripple band.)
+#
+# ## 2. All eigenvalues at once: Polyak's optimal pair
+#
+# With eigenvalues spread over $[\mu, L]$, one $\eta$ and one $\beta$ must serve them all. Inside the
+# complex region every eigen-component has the same rate $\sqrt\beta$, so fit the whole spectrum into
+# that region with both ends on its boundary:
+# $\eta\mu = (1-\sqrt\beta)^2$ and $\eta L = (1+\sqrt\beta)^2$. Taking square roots, adding and
+# subtracting gives $\sqrt\eta(\sqrt\mu + \sqrt L) = 2$ and $\sqrt\eta(\sqrt L - \sqrt\mu) = 2\sqrt\beta$:
+#
+# $$\eta^\star = \left(\frac{2}{\sqrt\mu + \sqrt L}\right)^2, \qquad
+# \beta^\star = \left(\frac{\sqrt L - \sqrt\mu}{\sqrt L + \sqrt\mu}\right)^2, \qquad
+# \rho^\star = \sqrt{\beta^\star} = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1},$$
+#
+# against gradient descent's $(\kappa-1)/(\kappa+1)$. That no other constant pair does better is
+# Polyak's theorem (B. T. Polyak, 1964, *Some methods of speeding up the convergence of iteration
+# methods*); the Checks search a grid. On the valley $0.1x^2 + 2y^2$ of lesson 03 ($\mu = 0.2$, $L = 4$):
+# the formulas, the spectral radius of $M$ at both ends from NumPy's eigenvalues, and the rate measured
+# from a run.
+
+# %%
+valley = surfaces.get("quadratic")
+mu, L = 0.2, 4.0
+sm, sL = np.sqrt(mu), np.sqrt(L)
+lr_star, beta_star, rho_star = (2 / (sm + sL)) ** 2, ((sL - sm) / (sL + sm)) ** 2, (sL - sm) / (sL + sm)
+lr_gd, rate_gd = theory.optimal_gd(mu, L)
+print(f"lr* = {lr_star:.4f}, beta* = {beta_star:.4f}, rho* = sqrt(beta*) = {rho_star:.4f} "
+      f"(2 sqrt(beta*) = {2 * rho_star:.4f}); gradient descent's best rate {rate_gd:.4f}")
+radius = [np.abs(np.linalg.eigvals(theory.momentum_matrix(lr_star, beta_star, lam))).max() for lam in (mu, L)]
+print(f"spectral radius of M by NumPy: at lambda = mu {radius[0]:.4f}, at lambda = L {radius[1]:.4f}")
+path = optimizers.run(valley, valley.start, "momentum", lr_star, beta_star, steps=700).points
+k = np.arange(200, 701)
+log_err = np.log(np.linalg.norm(path[200:], axis=-1)) - np.log(k)  # both ends sit on double roots: error ~ k rho^k
+measured_star = np.exp(np.polyfit(k, log_err, 1)[0])
+print(f"rate measured from a run (slope of log(error/k), steps 200-700): {measured_star:.4f}")
+assert np.allclose(radius, rho_star, rtol=1e-6) and np.isclose(measured_star, rho_star, rtol=1e-4)
+assert np.isclose(lr_star * mu, (1 - rho_star) ** 2) and np.isclose(lr_star * L, (1 + rho_star) ** 2)
+
+# %% [markdown]
+# ### $\sqrt\kappa$ instead of $\kappa$
+#
+# Shrinking the error by $\varepsilon$ takes about $\ln\varepsilon/\ln\rho$ steps: with
+# $\ln\frac{\sqrt\kappa+1}{\sqrt\kappa-1} \approx 2/\sqrt\kappa$, about $\tfrac{\sqrt\kappa}{2}\ln(1/\varepsilon)$
+# for momentum against $\tfrac{\kappa}{2}\ln(1/\varepsilon)$ for gradient descent. Measure both at their
+# optimal settings on eigenvalues $(1, \kappa)$ from $(1, 1)$: the steps until the error stays below
+# $10^{-6}$ of its start. At the optimal pair both extreme eigen-components sit on a double root (lesson
+# 03's critical damping), so their error is $r^k(1 + (1-r)k)$ with $r = \pm\rho$: it falls like $k\rho^k$, and
+# momentum needs more than the estimate. The column "$k\rho^k$" counts the steps this closed form needs.
+
+# %%
+eps = 1e-6
+counts = {}
+print(" kappa |  GD: estimate  measured | momentum: estimate  k rho^k  measured | speed-up")
+for kap in [10.0, 100.0, 1000.0]:
+    gd_steps, hb_steps = checks.momentum_rates.measured_steps(kap, eps)  # the runs (code in lessons_lib)
+    rho_m = theory.optimal_momentum(1.0, kap)[2]
+    kk = np.arange(20 * int(np.sqrt(kap) * np.log(1 / eps)))
+    closed = np.hypot(rho_m**kk * (1 + (1 - rho_m) * kk), rho_m**kk * (1 + (1 + rho_m) * kk)) / np.sqrt(2)
+    counts[kap] = (gd_steps, hb_steps, int(settled_at(closed, eps)))
+    est_gd, est_hb = kap / 2 * np.log(1 / eps), np.sqrt(kap) / 2 * np.log(1 / eps)
+    print(f"{kap:6.0f} | {est_gd:13.1f}  {gd_steps:8d} | {est_hb:18.1f}  {counts[kap][2]:7d}  {hb_steps:8d} "
+          f"| {gd_steps / hb_steps:8.1f}")
+    assert abs(gd_steps - est_gd) < 1 and hb_steps == counts[kap][2]
+extra = [counts[kap][1] / (np.sqrt(kap) / 2 * np.log(1 / eps)) - 1 for kap in counts]
+growth = [counts[100.0][1] / counts[10.0][1], counts[1000.0][1] / counts[100.0][1]]
+print(f"momentum needs {extra[0]:.0%} to {extra[-1]:.0%} more than its estimate; its count grows by "
+      f"{growth[0]:.2f} and {growth[1]:.2f} per decade of kappa (sqrt(10) = {np.sqrt(10):.2f}), GD's by 10")
+assert [round(e, 2) for e in extra] == [0.24, 0.35, 0.44] and all(3.35 < g < 3.45 for g in growth)
+assert [round(c[0] / c[1], 1) for c in counts.values()] == [2.6, 7.4, 21.9]
+
+# %% [markdown]
+# Per decade of $\kappa$ gradient descent's count grows tenfold, momentum's by 3.4, a little more than
+# $\sqrt{10}$; the factor $k$ of the double roots costs the 24 to 44 % above the estimate.
+#
+# ## 3. The rate map
+#
+# All of it in one picture: the rate over the $(\eta, \beta)$ plane for $\mu = 0.2$, $L = 4$. Dashed:
+# $\eta\mu = (1-\sqrt\beta)^2$, where the flat end's roots turn complex; solid: $\eta L = (1+\sqrt\beta)^2$,
+# where the steep end's turn real and negative. Between them both ends ripple and the rate is exactly
+# $\sqrt\beta$; the optimum is the wedge's bottom tip. Left of the wedge the flat end creeps (monotone);
+# right of it the steep end flips sign; past $\eta L = 2 + 2\beta$ it diverges.
+
+# %%
+lr_axis, beta_axis = np.linspace(0.004, 1.0, 250), np.linspace(0.0, 0.995, 250)
+LRm, Bm = np.meshgrid(lr_axis, beta_axis)
+rate_map = theory.momentum_rate(LRm, Bm, [mu, L])
+fig, ax = plt.subplots(figsize=(8.5, 4.6))
+im = ax.imshow(np.where(rate_map < 1, rate_map, np.nan), origin="lower", aspect="auto", cmap="viridis_r",
+               vmin=rho_star, vmax=1.0, extent=[lr_axis[0], lr_axis[-1], beta_axis[0], beta_axis[-1]])
+ax.set_facecolor("0.85")
+fig.colorbar(im, ax=ax, label="rate per step (grey: diverges)")
+cs = ax.contour(LRm, Bm, rate_map, levels=[0.7, 0.8, 0.9, 0.95], colors="w", linewidths=0.7)
+ax.clabel(cs, fontsize=8)
+bb = np.linspace(0, 0.99, 300)
+ax.plot((1 - np.sqrt(bb)) ** 2 / mu, bb, "k--", linewidth=1, label=r"$\eta\mu = (1-\sqrt{\beta})^2$ (flat end)")
+ax.plot((1 + np.sqrt(bb)) ** 2 / L, bb, "k-", linewidth=1, label=r"$\eta L = (1+\sqrt{\beta})^2$ (steep end)")
+ax.plot((2 + 2 * bb) / L, bb, "-.", color="#CC79A7", linewidth=2, label=r"$\eta L = 2+2\beta$: divergence")
+ax.plot(lr_star, beta_star, "*", color="gold", markeredgecolor="k", markersize=16,
+        label=rf"optimum: $\eta^\star$={lr_star:.3f}, $\beta^\star$={beta_star:.3f}, rate {rho_star:.3f}")
+ax.plot(lr_gd, 0.0, "o", color=plotting.METHOD_COLORS["gd"], markeredgecolor="k", markersize=9, clip_on=False,
+        label=f"best gradient descent: rate {rate_gd:.3f}")
+ax.set(xlim=(0, 1), ylim=(0, 0.99), xlabel=r"learning rate $\eta$", ylabel=r"momentum $\beta$",
+       title=r"heavy-ball rate over $(\eta,\beta)$ for eigenvalues in $[0.2, 4]$")
+ax.text(0.05, 0.25, "flat end\nmonotone:\nslow", fontsize=9, color="w")
+ax.text(0.45, 0.715, "ripples at both ends: rate = " + r"$\sqrt{\beta}$", fontsize=9, ha="center", va="center")
+ax.text(0.85, 0.12, "diverges", fontsize=10)
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.16), ncol=2, fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The widget draws the map for eigenvalues $[1/\kappa, 1]$ (horizontal axis $\eta L$) with a slider for
+# $\kappa$; click, or drag **lr** and **momentum β**, to see that pair's iterates. Raise $\kappa$ from 20 to
+# 1000: the wedge climbs towards $\beta = 1$ ($\beta^\star$ from 0.403 to 0.881). At $\beta = 0.99$ no
+# learning rate beats $\sqrt{0.99}$. (Without a kernel you see the starting picture.)
+
+# %%
+rate_widget = RateMap(kappa=20, lr=2.0, beta=0.6)
+rate_widget
+
+# %% [markdown]
+# ## 4. Many eigenvalues
+#
+# Take the quadratic $f = \tfrac12\sum_i \lambda_i \tilde x_i^2$ with $\lambda_i = 2^{-i}$, $i = 0, \dots, 7$
+# ($L = 1$, $\mu = 2^{-7}$, $\kappa = 128$), every eigen-component starting at error 1. Each one evolves on
+# its own (lesson 03), so draw all eight against the step. Gradient descent at $\eta = 1$ multiplies
+# component $i$ by $1 - 2^{-i}$ per step: the stiffest is gone after one step; the flattest shrinks by
+# only $0.992$ and **sets the pace**. The heavy ball at $\eta = 1$, $\beta = 0.8$ puts components 0 to 6 in
+# the ripple band (rate $\sqrt{0.8} = 0.894$), but component 7, with $\eta\lambda = 0.0078$ below
+# $(1-\sqrt\beta)^2 = 0.0111$, is monotone and slower: it sets the pace again. At Polyak's pair for
+# $[2^{-7}, 1]$ every component ripples at the same $\sqrt{\beta^\star}$: no component lags.
+
+# %%
+lams8 = spectrum_lib.eigenvalues(8)
+lr8, beta8, rho8 = theory.optimal_momentum(lams8[-1], 1.0)
+settings = {"gradient descent, η = 1": (1.0, 0.0), "heavy ball, η = 1, β = 0.8": (1.0, 0.8),
+            f"heavy ball, Polyak's pair: η = {lr8:.3f}, β = {beta8:.3f}": (lr8, beta8)}
+fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), sharey=True)
+colors8 = [colormaps["viridis"](0.9 * i / 7) for i in range(8)]
+print("setting                                            slowest component  its rate  fastest's rate")
+for ax, (name, (a, b)) in zip(axes, settings.items(), strict=True):
+    err = spectrum_lib.component_errors(a, b, lams8, 300)
+    rates = spectrum_lib.component_rates("gd" if b == 0 else "momentum", a, b, lams8)
+    for i in range(8):
+        ax.semilogy(np.abs(err[i]), color=colors8[i], linewidth=1.2, label=rf"$\lambda = 2^{{-{i}}}$")
+    ax.set(xlabel="step $k$", ylim=(1e-10, 3))
+    ax.set_title(name, fontsize=10)
+    print(f"{name:50s} {rates.argmax():17d}  {rates.max():8.4f}  {rates.min():14.4f}")
+print(f"heavy ball, component 7: lr*lambda = {2.0**-7:.4f} < (1 - sqrt(0.8))^2 = {(1 - np.sqrt(0.8)) ** 2:.4f}: monotone")
+axes[0].set_ylabel(r"$|\tilde x_{k,i}|$, error of component $i$")
+axes[2].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+fig.tight_layout()
+plt.show()
+rates_gd = spectrum_lib.component_rates("gd", 1.0, 0.0, lams8)
+rates_hb = spectrum_lib.component_rates("momentum", 1.0, 0.8, lams8)
+rates_opt = spectrum_lib.component_rates("momentum", lr8, beta8, lams8)
+assert spectrum_lib.pace_setters(rates_gd) == [7] == spectrum_lib.pace_setters(rates_hb)
+assert np.allclose(rates_hb[:7], np.sqrt(0.8)) and rates_hb[7] > np.sqrt(0.8) + 0.05 and 2.0**-7 < (1 - np.sqrt(0.8)) ** 2
+regimes8 = theory.momentum_regime(lams8, 0.8, 1.0)  # eta * lambda_i with eta = 1
+assert np.all(regimes8[:7] == "ripples") and regimes8[7] == "monotone"
+assert np.allclose(rates_opt, rho8, rtol=1e-6)  # all eight at one rate (the ends are double roots)
+
+# %% [markdown]
+# Drag **lr** and **β** below and every curve moves at once; the readout names the component that sets
+# each method's pace, and the button jumps to Polyak's pair. (The Checks compare these curves with
+# $(1-\eta\lambda_i)^k$ and with a heavy ball run on a full, rotated $8\times8$ matrix.)
+
+# %%
+spectrum_widget = SpectrumWidget(n=8, lr=1.0, beta=0.8, steps=300)
+spectrum_widget
+
+# %% [markdown]
+# ### Early stopping as a regulariser
+#
+# The same picture explains why stopping early can help. Fit least squares to noisy targets,
+# $y = Xw^\star + \text{noise}$, with $n = 32$ samples of $d = 10$ features, built so that the Hessian
+# $X^\top X/n$ has eigenvalues $2^{-i}$, $i = 0, \dots, 9$; $w^\star$ has coordinate 1 along every
+# eigenvector, and the noise has standard deviation 1. Gradient descent from $w = 0$ with $\eta = 1$ moves
+# eigen-coordinate $i$ towards the least-squares answer $\hat w_i$ by the fraction $1 - (1-\eta\lambda_i)^k$:
+# the curves above. But $\hat w_i$ is $w^\star_i$ plus noise of variance $1/(n\lambda_i)$: the flat components,
+# fitted last, carry the most noise. Stopping early leaves them near 0. The test error, on 2,000 fresh
+# inputs with noise-free targets, against the step, for 20 noise seeds:
+
+# %%
+d, n_samples, seeds = 10, 32, 20
+lams_ls = 2.0 ** -np.arange(d)
+rng = np.random.default_rng(0)
+Q = np.linalg.qr(rng.standard_normal((d, d)))[0]  # eigenvectors of the Hessian
+U = np.linalg.qr(rng.standard_normal((n_samples, d)))[0]
+X = np.sqrt(n_samples) * (U * np.sqrt(lams_ls)) @ Q.T  # X^T X / n = Q diag(lams) Q^T
+w_true = Q @ np.ones(d)
+Y = X @ w_true + rng.standard_normal((seeds, n_samples))  # one row of targets per noise seed
+X_test = (rng.standard_normal((2000, d)) * np.sqrt(lams_ls)) @ Q.T  # fresh inputs, the same distribution
+w_ls = np.linalg.lstsq(X, Y.T, rcond=None)[0].T  # (seeds, d): where gradient descent converges
+k_ls = np.arange(20_001)
+fitted = 1 - (1 - lams_ls) ** k_ls[:, None]  # (steps, d): fraction of eigen-coordinate i fitted after k steps
+W = np.einsum("kd,sd,ed->kse", fitted, w_ls @ Q, Q)  # w_k for every step and seed
+C_test = X_test.T @ X_test / len(X_test)  # mean of (x^T v)^2 over the test inputs is v^T C_test v
+test_error = np.einsum("ksd,de,kse->ks", W - w_true, C_test, W - w_true)  # (steps, seeds)
+test_ls = np.einsum("sd,de,se->s", w_ls - w_true, C_test, w_ls - w_true)
+best = test_error.argmin(axis=0)
+ratio = test_error.min(axis=0) / test_ls
+noise_sq = ((w_ls @ Q - 1) ** 2).mean(axis=0)  # squared noise in each eigen-coordinate, over the seeds
+print(f"best step per seed: {sorted(best.tolist())}")
+print(f"test error at the best step / at convergence (least squares): median {np.median(ratio):.2f}, "
+      f"from {ratio.min():.2f} to {ratio.max():.2f} over {seeds} seeds")
+print(f"after 20,000 steps the test error equals least squares' within {np.abs(test_error[-1] / test_ls - 1).max():.0e}")
+print("mean squared noise in eigen-coordinate i over the seeds:", np.round(noise_sq, 2),
+      "\n  against 1/(n lambda_i):                                ", np.round(1 / (n_samples * lams_ls), 2))
+assert (best.min(), best.max()) == (3, 76) and np.all(ratio < 0.97) and 0.4 < np.median(ratio) < 0.7
+assert np.abs(test_error[-1] / test_ls - 1).max() < 1e-3 and noise_sq[-3:].mean() > 20 * noise_sq[:3].mean()
+
+# %%
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+shown = np.unique(np.geomspace(1, k_ls[-1], 400).astype(int))  # 400 steps on a log scale are enough to draw
+z0 = fitted[shown] * (w_ls[0] @ Q)  # seed 0: eigen-coordinates of w_k
+colors10 = [colormaps["viridis"](0.9 * i / 9) for i in range(d)]
+for i in range(d):
+    ax1.semilogx(shown, z0[:, i], color=colors10[i], linewidth=1.2, label=rf"$2^{{-{i}}}$")
+ax1.axhline(1.0, color="k", linestyle=":", linewidth=1, label=r"$w^\star_i = 1$")
+ax1.set(xlabel="step $k$", ylabel=r"eigen-coordinate $i$ of $w_k$", title="seed 0: each component heads for 1 + its noise")
+ax1.legend(fontsize=7, ncol=2, title=r"$\lambda_i$", title_fontsize=7)
+ax2.loglog(shown, test_error[shown], color=plotting.METHOD_COLORS["gd"], linewidth=0.7, alpha=0.6)
+ax2.plot(best, test_error.min(axis=0), "o", color=plotting.METHOD_COLORS["momentum"], markersize=4,
+         label="best step of each seed")
+ax2.set(xlabel="step $k$", ylabel="test error", title=f"{seeds} noise seeds: a minimum before convergence")
+ax2.legend(fontsize=8)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# In every seed the test error has its minimum before convergence, after 3 to 76 steps, when the stiff
+# components are fitted and the flat, noisy ones not yet: the step count acts like a penalty on the flat
+# directions.
+#
+# ## 5. The best possible: Chebyshev and Nesterov's lower bound
+#
+# Gradient descent, the heavy ball, Nesterov's method and conjugate gradients all make each new point
+# $x_0$ plus a combination of the gradients computed so far. On a quadratic $\nabla f(x) = H(x - x^\star)$,
+# so by induction
+#
+# $$x_k - x^\star = p_k(H)\,(x_0 - x^\star), \qquad p_k \text{ a polynomial of degree} \le k,\quad p_k(0) = 1 .$$
+#
+# Eigen-component $i$ is multiplied by $p_k(\lambda_i)$. Gradient descent's polynomial is $(1-\eta\lambda)^k$;
+# the heavy ball's follows $p_{k+1}(\lambda) = (1+\beta-\eta\lambda)p_k(\lambda) - \beta p_{k-1}(\lambda)$. Over
+# every quadratic with spectrum in $[\mu, L]$ the guarantee is $\max_{\lambda\in[\mu,L]}|p_k(\lambda)|$, and
+# the smallest possible is Chebyshev's (Y. Saad, *Iterative Methods for Sparse Linear Systems*, 2003,
+# section 6.11):
+#
+# $$\min_{p_k(0)=1}\ \max_{\lambda\in[\mu,L]} |p_k(\lambda)| = \frac{1}{T_k\!\left(\frac{L+\mu}{L-\mu}\right)}
+# = \frac{2\rho_\star^k}{1+\rho_\star^{2k}}, \qquad \rho_\star = \frac{\sqrt\kappa-1}{\sqrt\kappa+1},$$
+#
+# reached by the scaled Chebyshev polynomial $T_k\big(\frac{L+\mu-2\lambda}{L-\mu}\big)/T_k\big(\frac{L+\mu}{L-\mu}\big)$.
+# Per step, no polynomial beats $\rho_\star$: the heavy ball's optimal rate. A method that adapts its
+# polynomial to the problem, such as conjugate gradients, is not covered by this min-max; Nesterov's lower
+# bound is (Y. Nesterov, *Introductory Lectures on Convex Optimization*, 2004, Theorem 2.1.13): one
+# quadratic with spectrum in $[\mu, L]$ (in infinitely many coordinates) forces
+# $\|x_k - x^\star\| \ge \rho_\star^k\|x_0 - x^\star\|$ on every such method.
+#
+# Take 100 eigenvalues spread geometrically over $[0.01, 1]$ ($\kappa = 100$), every eigen-component starting
+# at 1, and compare gradient descent and the heavy ball at their optimal settings, the Chebyshev bound,
+# and conjugate gradients (written out below). The error is measured in the norm
+# $\|e\|_H = \sqrt{e^\top H e}$, which conjugate gradients minimises.
+
+# %%
+def conjugate_gradients(hess_vec, b, x0, steps):
+    """CG for H x = b (H symmetric positive definite, given as a function x -> H x); all iterates."""
+    x, r = x0.copy(), b - hess_vec(x0)
+    p, out = r.copy(), [x0.copy()]
+    for _ in range(steps):
+        Hp = hess_vec(p)
+        alpha = (r @ r) / (p @ Hp)
+        x = x + alpha * p
+        r_new = r - alpha * Hp
+        p = r_new + (r_new @ r_new) / (r @ r) * p
+        r = r_new
+        out.append(x.copy())
+    return np.array(out)
+
+
+kappa, K = 100.0, 200
+lam = np.geomspace(1 / kappa, 1.0, 100)  # H = diag(lam), x* = 0
+e0 = np.ones_like(lam)
+lr_g, rate_g = theory.optimal_gd(1 / kappa, 1.0)
+lr_h, beta_h, rho_h = theory.optimal_momentum(1 / kappa, 1.0)
+gd_e, hb_e, prev, cur = [e0], [e0], e0, e0
+for _ in range(K):  # the two iterations on the error vector
+    gd_e.append(gd_e[-1] - lr_g * lam * gd_e[-1])
+    cur, prev = cur - lr_h * lam * cur + beta_h * (cur - prev), cur
+    hb_e.append(cur)
+cg_e = conjugate_gradients(lambda v: lam * v, np.zeros_like(lam), e0, 120)
+
+
+def h_norm(e):
+    return np.sqrt(np.sum(lam * e * e, axis=-1)) / np.sqrt(np.sum(lam))  # relative to the start
+
+
+k = np.arange(K + 1)
+errors = {"gd": h_norm(np.array(gd_e)), "heavy ball": h_norm(np.array(hb_e)), "cg": h_norm(cg_e)}
+rho_cheb = (np.sqrt(kappa) - 1) / (np.sqrt(kappa) + 1)
+bound = 2 * rho_cheb**k / (1 + rho_cheb ** (2 * k))
+hb_rate = (errors["heavy ball"][200] / errors["heavy ball"][150]) ** (1 / 50)
+hb_rate_k = (errors["heavy ball"][200] / 200 / (errors["heavy ball"][150] / 150)) ** (1 / 50)
+gd_rate_measured = (errors["gd"][200] / errors["gd"][150]) ** (1 / 50)
+print(f"rho* = {rho_cheb:.4f}; heavy ball's rate measured over steps 150-200: {hb_rate:.4f} "
+      f"({hb_rate_k:.5f} after dividing the error by k)")
+print(f"gradient descent: measured {gd_rate_measured:.4f}, (kappa-1)/(kappa+1) = {rate_g:.4f}")
+for name, e in [("bound", bound), *errors.items()]:
+    print(f"{name:10s} steps to 1e-6: {int(np.argmax(e <= 1e-6)) if (e <= 1e-6).any() else '> 200'}")
+live = bound[:len(cg_e)] > 1e-12
+print(f"conjugate gradients / bound over steps 1-20: {(errors['cg'][1:21] / bound[1:21]).min():.2f} to "
+      f"{(errors['cg'][1:21] / bound[1:21]).max():.2f}; below the bound at every step: "
+      f"{bool(np.all(errors['cg'][live] <= bound[:len(cg_e)][live]))}")
+assert np.isclose(rho_h, rho_cheb) and np.isclose(hb_rate, rho_cheb, rtol=1e-2) and np.isclose(hb_rate_k, rho_cheb, rtol=1e-4)
+assert np.isclose(gd_rate_measured, rate_g, rtol=1e-3) and np.all(errors["cg"][live] <= bound[:len(cg_e)][live])
+
+# %%
+fig, ax = plt.subplots(figsize=(8, 4))
+ax.semilogy(k, errors["gd"], color=plotting.METHOD_COLORS["gd"], label="gradient descent, optimal η")
+ax.semilogy(k, errors["heavy ball"], color=plotting.METHOD_COLORS["momentum"],
+            linestyle=plotting.METHOD_LINESTYLES["momentum"], label="heavy ball, Polyak's pair")
+ax.semilogy(k, bound, "k-", linewidth=2, alpha=0.5, label=r"Chebyshev bound $2\rho_\star^k/(1+\rho_\star^{2k})$")
+ax.semilogy(k, rate_g**k, ":", color=plotting.METHOD_COLORS["gd"], label=r"gradient descent's bound $((\kappa-1)/(\kappa+1))^k$")
+ax.semilogy(np.arange(len(cg_e))[live], errors["cg"][live], "-", color="#009E73", label="conjugate gradients")
+ax.set(xlabel="step $k$", ylabel=r"$\|x_k - x^\star\|_H / \|x_0 - x^\star\|_H$", ylim=(1e-14, 2),
+       title=r"100 eigenvalues in $[0.01, 1]$, $\kappa = 100$")
+ax.legend(fontsize=8, loc="lower left")
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The bound reaches $10^{-6}$ at step 73, the heavy ball at 87, gradient descent not within 200 steps.
+# The heavy ball follows the bound's slope, off by the factor $k$ of its double roots. Conjugate gradients stays below the bound: it adapts its polynomial to this spectrum
+# and start, which the bound, a worst case over all of $[\mu, L]$, does not allow. (Checks: a linear
+# program finds the min-max polynomial on its own and matches the formula; no heavy-ball polynomial's
+# maximum goes below it.)
+#
+# Nesterov's worst case is concrete: $f(x) = \frac{L-\mu}{8}\big(x^\top T x - 2x_1\big) + \frac{\mu}{2}\|x\|^2$
+# with $T$ tridiagonal ($2$ on the diagonal, $-1$ beside it). Its minimiser has $x^\star_i = \rho_\star^i$. From
+# $x_0 = 0$ the first gradient touches only coordinate 1, and each product with $T$ adds one more: after $k$
+# steps at most $k$ coordinates are nonzero, so $\|x_k - x^\star\|^2 \ge \sum_{i>k}(x^\star_i)^2 = \rho_\star^{2k}\|x^\star\|^2$.
+# Conjugate gradients, the best Krylov method in the $H$-norm, on 200 coordinates:
+
+# %%
+n_dim = 200
+T_diag, T_off = np.full(n_dim, 2.0), np.full(n_dim - 1, -1.0)
+mu_w, L_w = 1 / kappa, 1.0
+H_w = (L_w - mu_w) / 4 * (np.diag(T_diag) + np.diag(T_off, 1) + np.diag(T_off, -1)) + mu_w * np.eye(n_dim)
+b_w = np.zeros(n_dim)
+b_w[0] = (L_w - mu_w) / 4
+x_star = np.linalg.solve(H_w, b_w)
+iters = conjugate_gradients(lambda v: H_w @ v, b_w, np.zeros(n_dim), 60)
+nonzero = [int(np.flatnonzero(x).max()) + 1 if x.any() else 0 for x in iters]
+err_w = np.linalg.norm(iters - x_star, axis=-1)
+ratio_w = err_w / (rho_cheb ** np.arange(61) * np.linalg.norm(x_star))
+eig_w = np.linalg.eigvalsh(H_w)
+print(f"Hessian's eigenvalues in [{eig_w.min():.4f}, {eig_w.max():.4f}]; "
+      f"x*_i / rho*^i - 1 for i <= 30: at most {np.abs(x_star[:30] / rho_cheb ** np.arange(1, 31) - 1).max():.0e}")
+print(f"nonzero coordinates of x_k for k = 0..6: {nonzero[:7]}, k = 60: {nonzero[60]}")
+print(f"||x_k - x*|| / (rho*^k ||x*||) at k = 0, 10, 30, 60: {np.round(ratio_w[[0, 10, 30, 60]], 3)}")
+assert eig_w.min() > mu_w and eig_w.max() < L_w and nonzero == list(range(61)) and np.all(ratio_w >= 1 - 1e-9)
+
+# %% [markdown]
+# Even conjugate gradients never gets below $\rho_\star^k\|x_0 - x^\star\|$ here (the ratio stays at or above 1).
+# So on quadratics $(\sqrt\kappa-1)/(\sqrt\kappa+1)$ is the best rate any gradient method can
+# guarantee, and Polyak's heavy ball attains it.
+#
+# ## 6. Two claims about "too much" momentum
+#
+# Two of the course's seed texts (in Chinese; translations the course's, $[\beta]$ for their $\gamma$):
+#
+# 1. Seed 002 (`data/seeds/002_f70065683ff95f85.txt`, section 3.4, line 161): *"if the momentum coefficient
+#    [$\beta$] is too large, the momentum may gradually vanish ..., so that the Momentum optimizer
+#    degenerates into traditional gradient descent."*
+# 2. Seed 000 (`data/seeds/000_a8b9852b0ec674d4.txt`, section 2, line 11): *"too large a momentum value may
+#    make the model converge too slowly, too small a momentum value may make it converge too fast."*
+#
+# Test the first on the valley at $\eta = 0.1$: how far the heavy ball's path strays from gradient
+# descent's. Test the second on eigenvalues $\{1, 100\}$: for each $\beta$, the best rate over $\eta$ and
+# the fewest steps to $10^{-6}$ from $(1, 1)$ (past $\beta^\star$ the best rate holds on an interval,
+# $(1-\sqrt\beta)^2/\mu \le \eta \le (1+\sqrt\beta)^2/L$, where both ends ripple: 101 of its $\eta$ are run).
+
+# %%
+gd_path = optimizers.run(valley, valley.start, "gd", 0.1, steps=100).points
+gaps = [np.linalg.norm(optimizers.run(valley, valley.start, "momentum", 0.1, b, steps=100).points - gd_path,
+                       axis=-1).max() for b in [0.0, 0.1, 0.5, 0.9, 0.99]]
+print("beta = 0, 0.1, 0.5, 0.9, 0.99: largest distance from gradient descent's path over 100 steps",
+      np.round(gaps, 3))
+assert gaps[0] == 0 and np.all(np.diff(gaps) > 0)
+
+lam2 = [1.0, 100.0]
+s2 = surfaces.quadratic(lam2)
+lr_o, beta_o, _ = theory.optimal_momentum(*lam2)
+beta_list = [0.0, 0.5, beta_o, 0.68, 0.8, 0.9, 0.95, 0.99]
+lr_fine = np.linspace(1e-6, 0.04, 40_000)
+print(" beta   best rate  measured  sqrt(beta)  fewest steps to 1e-6   at lr")
+fewest = []
+for b in beta_list:
+    if b > beta_o + 1e-9:  # the interval where both ends ripple
+        lrs = np.linspace((1 - np.sqrt(b)) ** 2 / lam2[0], (1 + np.sqrt(b)) ** 2 / lam2[1], 101)
+    elif b == 0:
+        lrs = np.array([theory.optimal_gd(*lam2)[0]])
+    elif b == beta_o:
+        lrs = np.array([lr_o])
+    else:
+        lrs = np.array([lr_fine[theory.momentum_rate(lr_fine, b, lam2).argmin()]])
+    best_rate = theory.momentum_rate(lrs, b, lam2).min()
+    steps = int(3 * np.log(eps) / np.log(best_rate)) + 100
+    err = np.linalg.norm(optimizers.run(s2, [1.0, 1.0], "gd" if b == 0 else "momentum", lrs, b, steps=steps).points,
+                         axis=-1)
+    n_steps = settled_at(err / np.sqrt(2), eps)
+    mid = err[len(lrs) // 2, 100:] / (np.arange(100, steps + 1) if b == beta_o else 1)
+    measured = (mid[-1] / mid[0]) ** (1 / (len(mid) - 1))
+    fewest.append(int(n_steps.min()))
+    print(f"{b:5.3f}  {best_rate:9.4f}  {measured:8.4f}  {np.sqrt(b):10.4f}  {fewest[-1]:20d}  {lrs[n_steps.argmin()]:.4f}")
+    assert np.all(n_steps < steps) and np.isclose(measured, theory.momentum_rate(lrs[len(lrs) // 2], b, lam2), rtol=2e-3)
+    if b > beta_o + 1e-9:
+        assert np.isclose(best_rate, np.sqrt(b), rtol=1e-9)
+assert fewest == [691, 224, 93, 74, 122, 255, 521, 2705]
+
+# %% [markdown]
+# Verdicts:
+#
+# * **Claim 1 is backwards.** Momentum *is* gradient descent at $\beta = 0$, and its path strays further
+#   from gradient descent's with every larger $\beta$ measured.
+# * **"Too large slows convergence" holds** on this problem: past $\beta^\star$ the best rate is
+#   $\sqrt\beta \to 1$ (no learning rate beats it, the roots' product being $\beta$), and the fewest steps
+#   grow from 122 at $\beta = 0.8$ to 2,705 at $0.99$. Just past the optimum there is a nuance: $\beta = 0.68$
+#   settles in 74 steps, fewer than the 93 at $\beta^\star$, because $\beta^\star$ minimises the rate,
+#   not the steps at a finite tolerance.
+# * **"Too small converges too fast" does not hold**: smaller $\beta$ is closer to gradient descent,
+#   which is slower here (691 steps at $\beta = 0$, 224 at $0.5$).
+#
+# ## Summary
+#
+# * With complex roots the heavy ball's rate is exactly $\sqrt\beta$ (the roots' product is $\det M = \beta$),
+#   not the $2\sqrt\beta$ printed in *Why Momentum Really Works*.
+# * Polyak's pair $\eta^\star = 4/(\sqrt\mu+\sqrt L)^2$, $\beta^\star = \big(\tfrac{\sqrt L-\sqrt\mu}{\sqrt L+\sqrt\mu}\big)^2$
+#   puts the whole spectrum in the ripple band, with rate $(\sqrt\kappa-1)/(\sqrt\kappa+1)$. On eigenvalues
+#   $(1, \kappa)$ from $(1, 1)$ to $10^{-6}$ it needs 2.6, 7.4 and 21.9 times fewer steps than gradient descent
+#   for $\kappa$ = 10, 100, 1000, 24 to 44 % more than $\tfrac{\sqrt\kappa}{2}\ln(1/\varepsilon)$ (the double
+#   roots at the ends).
+# * On eigenvalues $2^{-i}$ the stiff components settle first and the flattest sets the pace, for gradient
+#   descent ($\eta = 1$) and the heavy ball ($\eta = 1$, $\beta = 0.8$); at Polyak's pair all share one rate.
+# * On a least-squares problem with noisy targets (eigenvalues $2^{-i}$, 20 noise seeds) the test error has
+#   its minimum before convergence in every seed, at a median of 0.55 of the converged error: the flat
+#   components, fitted last, carry the noise.
+# * Any gradient method's error on a quadratic is $p_k(H)(x_0 - x^\star)$; Chebyshev polynomials give the
+#   best worst case, $2\rho_\star^k/(1+\rho_\star^{2k})$, and Nesterov's lower bound (cited; shown on his worst
+#   function with conjugate gradients) makes $\rho_\star = (\sqrt\kappa-1)/(\sqrt\kappa+1)$ the best rate.
+#   Measured at $\kappa = 100$: the heavy ball's rate is $\rho_\star$; gradient descent's is $0.980$.
+# * Too much momentum does not turn into gradient descent; past $\beta^\star$ it slows convergence
+#   (rate $\sqrt\beta$).
+#
+# ## Checks
+#
+# What the story stated without showing all its evidence. First, the rate $\sqrt\beta$ on 21 pairs across
+# the ripple band ($\beta$ = 0.3 to 0.9, at a quarter, half and three quarters of the way from
+# $\eta\lambda = (1-\sqrt\beta)^2$ to $(1+\sqrt\beta)^2$):
+
+# %%
+ripple_betas = np.round(np.arange(0.3, 0.95, 0.1), 1)
+edge_lo, edge_hi = (1 - np.sqrt(ripple_betas)) ** 2, (1 + np.sqrt(ripple_betas)) ** 2
+H7 = edge_lo[:, None] + np.array([0.25, 0.5, 0.75])[None, :] * (edge_hi - edge_lo)[:, None]
+B7 = np.broadcast_to(ripple_betas[:, None], H7.shape)
+x7 = np.abs(optimizers.run(unit, [1.0, 0.0], "momentum", H7, B7, steps=200).points[..., 0])
+rate_env = (x7[..., 150:].max(axis=-1) / x7[..., 50:101].max(axis=-1)) ** (1 / 100)
+gap_env = np.abs(rate_env / np.sqrt(B7) - 1)
+print(f"{H7.size} pairs in the ripple regime: measured rate within {gap_env.max():.1%} of sqrt(beta); "
+      f"largest {rate_env.max():.4f}, while 2 sqrt(beta) >= {2 * np.sqrt(ripple_betas[0]):.4f}")
+assert np.all(theory.momentum_regime(H7, B7, 1.0) == "ripples") and gap_env.max() < 0.01 and rate_env.max() < 1
+
+# %% [markdown]
+# Polyak's pair against a grid search of the rate over 991,000 pairs, and the map's wedge: at
+# every grid point more than $10^{-9}$ from a line, the rate from NumPy's eigenvalues of $M$ equals
+# $\sqrt\beta$ exactly where both ends ripple:
+
+# %%
+lr_fine_axis, beta_fine_axis = np.linspace(0.001, 1.0, 1000), np.linspace(0.0, 0.99, 991)
+rate_fine = theory.momentum_rate(*np.meshgrid(lr_fine_axis, beta_fine_axis), [mu, L])
+i_best, j_best = np.unravel_index(rate_fine.argmin(), rate_fine.shape)
+print(f"grid search over {rate_fine.size:,} pairs: best lr = {lr_fine_axis[j_best]:.3f}, "
+      f"beta = {beta_fine_axis[i_best]:.3f}, rate {rate_fine.min():.4f} "
+      f"(formulas: {lr_star:.3f}, {beta_star:.3f}, {rho_star:.4f})")
+assert abs(lr_fine_axis[j_best] - lr_star) < 1e-3 and abs(beta_fine_axis[i_best] - beta_star) < 1e-3
+assert rate_fine.min() >= rho_star - 1e-12 and rate_map.min() >= rho_star - 1e-12
+
+
+def radius_by_numpy(lr, beta, lam):
+    """Spectral radius of M = [[1 + beta - lr lam, -beta], [1, 0]] for arrays lr, beta, by np.linalg.eigvals."""
+    M = np.zeros(np.shape(lr) + (2, 2))
+    M[..., 0, 0], M[..., 0, 1], M[..., 1, 0] = 1 + beta - lr * lam, -beta, 1.0
+    return np.abs(np.linalg.eigvals(M)).max(axis=-1)
+
+
+LRc, Bc = LRm[::3, ::3], Bm[::3, ::3]
+sb = np.sqrt(Bc)
+dashed, solid = (1 - sb) ** 2 / mu, (1 + sb) ** 2 / L
+off_lines = np.min(np.abs(np.stack([dashed, solid, (1 - sb) ** 2 / L, (2 + 2 * Bc) / L]) - LRc), axis=0) > 1e-9
+rate_np = np.maximum(radius_by_numpy(LRc, Bc, mu), radius_by_numpy(LRc, Bc, L))
+is_sqrt_beta = np.abs(rate_np - sb) < 1e-9
+wedge = (LRc > dashed) & (LRc < solid)
+print(f"{int(off_lines.sum())} grid points: rate = sqrt(beta) at {int(is_sqrt_beta[off_lines].sum())}, inside "
+      f"the wedge {int(wedge[off_lines].sum())}, the same points: {np.array_equal(is_sqrt_beta[off_lines], wedge[off_lines])}")
+assert np.array_equal(is_sqrt_beta[off_lines], wedge[off_lines])
+assert np.allclose(rate_np[off_lines], rate_map[::3, ::3][off_lines], rtol=1e-9, atol=0)
+
+# %% [markdown]
+# The rate-map widget's numbers: its problem is the valley rescaled (eigenvalues $[0.05, 1]$ at $\eta = 2$
+# give the same $\eta\lambda$ as $[0.2, 4]$ at $\eta = 0.5$), so its run equals the valley's and its optimum
+# is four times the valley's learning rate:
+
+# %%
+print(*rate_widget.readout_lines(), sep="\n")
+on_valley = optimizers.run(valley, rate_widget.start, "momentum", 0.5, 0.6, steps=rate_widget.steps).points
+kv = np.arange(len(on_valley))
+measured_rate = np.exp(np.polyfit(kv[20:], np.log(np.linalg.norm(on_valley[20:], axis=-1)), 1)[0])
+print(f"widget's run against the valley's: largest difference {np.abs(rate_widget.run.points - on_valley).max():.1e}; "
+      f"rate measured {measured_rate:.4f}, widget {rate_widget.rate:.4f}")
+print("optimal beta for kappa = 20 and 1000:", [round(RateMap(kappa=kap).optimum[1], 3) for kap in (20, 1000)])
+assert np.abs(rate_widget.run.points - on_valley).max() < 1e-12 and np.isclose(measured_rate, rate_widget.rate, rtol=1e-3)
+assert np.isclose(rate_widget.optimum[0], 4 * lr_star, rtol=1e-9) and np.isclose(rate_widget.optimum[1], beta_star, rtol=1e-9)
+assert [round(RateMap(kappa=kap).optimum[1], 3) for kap in (20, 1000)] == [0.403, 0.881]
+
+# %% [markdown]
+# The spectrum's curves against independent computations: gradient descent's against $(1-\eta\lambda_i)^k$,
+# the heavy ball's against PyTorch-form updates on the full matrix $H = Q\,\mathrm{diag}(\lambda)\,Q^\top$
+# (a random rotation $Q$), read back in the eigenbasis; and the readout:
+
+# %%
+errs_widget = spectrum_widget.errors
+print(f"errors['gd'][7, 20] = {errs_widget['gd'][7, 20]:.6f}, (1 - 2^-7)^20 = {(1 - 2**-7) ** 20:.6f}")
+assert np.isclose(errs_widget["gd"][7, 20], (1 - 2**-7) ** 20, rtol=1e-12)
+assert np.allclose(errs_widget["gd"], (1 - lams8[:, None]) ** np.arange(301), rtol=1e-10, atol=1e-300)
+Q8 = np.linalg.qr(np.random.default_rng(8).standard_normal((8, 8)))[0]
+H8 = Q8 @ np.diag(lams8) @ Q8.T
+x, buf, path8 = Q8 @ np.ones(8), np.zeros(8), []
+for _ in range(301):
+    path8.append(Q8.T @ x)
+    buf = 0.8 * buf + H8 @ x  # torch.optim.SGD's buffer
+    x = x - 1.0 * buf
+gap8 = np.abs(np.array(path8).T - errs_widget["momentum"]).max()
+print(f"heavy ball: largest difference between the widget's curves and the run on the full matrix {gap8:.1e}")
+assert gap8 < 1e-10
+print(*spectrum_widget.readout_lines(), sep="\n")
+
+# %% [markdown]
+# The early-stopping curves: the closed form $1 - (1-\eta\lambda_i)^k$ against gradient descent run on
+# $X$ itself (300 steps, every seed), and the test-set error against its exact value $\sum_i \lambda_i (w_{k,i} - w^\star_i)^2$:
+
+# %%
+W_run = np.zeros((seeds, d))
+for _ in range(300):
+    W_run = W_run - (W_run @ X.T - Y) @ X / n_samples  # the gradient of the mean of squared residuals / 2
+exact_test = np.einsum("ksd,d->ks", ((W - w_true) @ Q) ** 2, lams_ls)
+W_best = W[best, np.arange(seeds)]  # (seeds, d): each seed's w at its best step
+direct = np.mean(((W_best - w_true) @ X_test.T) ** 2, axis=-1)  # the mean over the 2,000 test inputs itself
+assert np.allclose(direct, test_error.min(axis=0), rtol=1e-10)
+print(f"closed form against the run at step 300: {np.abs(W_run - W[300]).max():.1e}; "
+      f"test set against exact: within {np.abs(test_error / exact_test - 1).max():.1%}")
+assert np.abs(W_run - W[300]).max() < 1e-10 and np.abs(test_error / exact_test - 1).max() < 0.15
+
+# %% [markdown]
+# The Chebyshev min-max, found without Chebyshev's formula: minimise $t$ subject to $|p(\lambda_j)| \le t$ on
+# 2,001 points of $[0.01, 1]$ and $p(0) = 1$, a linear program in the coefficients of $p$ (written in a
+# Chebyshev basis only for conditioning; any basis spans the same polynomials). And the heavy ball's own
+# polynomial, by its recurrence: its maximum over $[\mu, L]$ never goes below the bound.
+
+# %%
+grid = np.linspace(1 / kappa, 1.0, 2001)
+to_unit = lambda lam_: (1 + 1 / kappa - 2 * lam_) / (1 - 1 / kappa)  # noqa: E731  [mu, L] -> [-1, 1]
+lp_values = []
+for deg in [1, 2, 4, 8, 12]:
+    V = np.polynomial.chebyshev.chebvander(to_unit(grid), deg)
+    V0 = np.polynomial.chebyshev.chebvander(np.array([to_unit(0.0)]), deg)
+    ones = np.ones((len(grid), 1))
+    lp = linprog(np.r_[np.zeros(deg + 1), 1.0], A_ub=np.block([[V, -ones], [-V, -ones]]), b_ub=np.zeros(2 * len(grid)),
+                 A_eq=np.hstack([V0, [[0.0]]]), b_eq=[1.0], bounds=[(None, None)] * (deg + 2), method="highs")
+    lp_values.append(lp.fun)
+    print(f"k = {deg:2d}: linear program {lp.fun:.6f}, Chebyshev 2 rho*^k/(1 + rho*^2k) = {bound[deg]:.6f}")
+assert lp.status == 0 and np.allclose(lp_values, bound[[1, 2, 4, 8, 12]], rtol=1e-5)
+p_prev, p_cur, hb_max = np.ones_like(grid), np.ones_like(grid), [1.0]
+for _ in range(K):
+    p_cur, p_prev = (1 + beta_h - lr_h * grid) * p_cur - beta_h * p_prev, p_cur
+    hb_max.append(np.abs(p_cur).max())
+hb_ratio = np.array(hb_max) / bound
+print(f"heavy ball's max |p_k| over [mu, L] / bound, k = 1..{K}: at least {hb_ratio[1:].min():.3f}; "
+      f"at k = 200 {hb_ratio[200]:.0f}")
+assert np.all(hb_ratio[1:] >= 1 - 1e-9)
+
+# %% [markdown]
+# Cited rather than computed: Polyak's theorem that no constant pair beats his (a grid search covers a
+# grid only), Chebyshev's min-max theorem (the linear program checks five degrees on a grid), Nesterov's
+# lower bound for every method (shown here for conjugate gradients on his function), and the quotations
+# from the Distill article and the seeds.
+#
+# ## Exercises
+#
+# Each exercise ends with a check that says whether your answer is right and, if not, what to
+# look at. The solution is the marked part of the exercise's cell.
+#
+# ### Exercise 1 (recall)
+#
+# Heavy ball with $\beta = 0.64$ on an eigen-component with $\eta\lambda = 1$: by what factor does
+# the error shrink per step (the spectral radius)? The check accepts answers within 0.1 % of the
+# exact value.
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+answer_1 = np.sqrt(0.64)  # discriminant (1 + 0.64 - 1)^2 - 4*0.64 < 0: complex roots, |sigma| = sqrt(beta)
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+checks.momentum_rates.complex_rate(answer_1)
+
+# %% [markdown]
+# ### Exercise 2 (apply)
+#
+# For eigenvalues $\mu = 0.1$ and $L = 10$, give Polyak's optimal learning rate and momentum, and the
+# rate they achieve, to four significant digits. The check accepts each number within 0.05 % of
+# the exact value (three digits are not enough: 0.331 lies 0.13 % from the exact learning rate).
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+sm2, sL2 = np.sqrt(0.1), np.sqrt(10.0)
+lr_2 = (2 / (sm2 + sL2)) ** 2
+beta_2 = ((sL2 - sm2) / (sL2 + sm2)) ** 2
+rate_2 = (sL2 - sm2) / (sL2 + sm2)
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.momentum_rates.optimal_pair(lr_2, beta_2, rate_2)
+
+# %% [markdown]
+# ### Exercise 3 (apply)
+#
+# For $\kappa = 100$, how many steps does each guarantee need to shrink the worst-case error below
+# $10^{-8}$ of its start? Give the smallest whole $k$ with $\big((\kappa-1)/(\kappa+1)\big)^k \le 10^{-8}$
+# (gradient descent at its best step) and the smallest with $2\rho_\star^k/(1+\rho_\star^{2k}) \le 10^{-8}$
+# (the Chebyshev bound, the best any gradient method can guarantee). Exact whole numbers are checked.
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+kk3 = np.arange(1, 2000)
+q_gd3, q_cheb3 = 99 / 101, (10 - 1) / (10 + 1)
+gd_bound_steps = int(kk3[np.argmax(q_gd3**kk3 <= 1e-8)])
+cheb_bound_steps = int(kk3[np.argmax(2 * q_cheb3**kk3 / (1 + q_cheb3 ** (2 * kk3)) <= 1e-8)])
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_3_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.momentum_rates.bound_steps(gd_bound_steps, cheb_bound_steps)
+
+# %% [markdown]
+# ### Exercise 4 (explore)
+#
+# For $\kappa = 400$ (eigenvalues 1 and 400, start $(1, 1)$), run gradient descent at its optimal
+# step and the heavy ball at Polyak's optimal pair, count for each the steps until the error norm
+# stays below $10^{-6}$ of its start, and report the speed-up `gd_steps / hb_steps`. Is it closer
+# to $\kappa$ or to $\sqrt\kappa$? Use `optimizers.run` (and `settled_at`, defined at the top, if you
+# like). The check counts the steps itself and accepts a ratio within 0.25 % of its own, so give two
+# decimals (a heavy-ball count one step off moves the ratio by 0.5 %).
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+s400 = surfaces.quadratic([1.0, 400.0])
+lr_g4, _ = theory.optimal_gd(1.0, 400.0)
+lr_m4, beta_m4, _ = theory.optimal_momentum(1.0, 400.0)
+err_gd4 = np.linalg.norm(optimizers.run(s400, [1.0, 1.0], "gd", lr_g4, steps=3500).points, axis=-1)
+err_hb4 = np.linalg.norm(optimizers.run(s400, [1.0, 1.0], "momentum", lr_m4, beta_m4, steps=3500).points, axis=-1)
+answer_4 = int(settled_at(err_gd4 / err_gd4[0], 1e-6)) / int(settled_at(err_hb4 / err_hb4[0], 1e-6))
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+checks.momentum_rates.speedup(answer_4)
+
+# %% [markdown]
+# ### Exercise 5 (explore)
+#
+# In the spectrum widget of section 4 ($n = 8$ eigenvalues $2^{-i}$), keep $\eta = 1$ and move **β**. Find
+# the $\beta$ that makes the heavy ball's slowest component as fast as possible, and that component's
+# rate. Read them off the widget (its readout gives the pace-setter's rate), or compute them with
+# `spectrum_lib.component_rates("momentum", 1.0, beta, lams8)` over a grid of $\beta$, or from lesson 03.
+# The check accepts $\beta$ within 0.002 and the rate within 0.2 %.
+
+# %% nbgrader={"grade": false, "grade_id": "ex04_5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+beta_5 = (1 - np.sqrt(2.0**-7)) ** 2  # critical damping of the flattest component, eta*lambda = 2^-7
+rate_5 = 1 - np.sqrt(2.0**-7)  # its double root; every other component ripples at sqrt(beta_5), the same
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex04_5_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.momentum_rates.spectrum_pace(beta_5, rate_5)
