@@ -209,7 +209,7 @@ plt.show()
 # it creeps, held back by friction. At **critical damping** $a = 2\sqrt\lambda$ the roots coincide,
 # $x(t) = x_0\, e^{-\sqrt\lambda t}(1 + \sqrt\lambda\, t)$: the fastest return without overshoot. Section 8
 # finds the same in the heavy ball. Check with the eigenvalues of the first-order system
-# $\tfrac{d}{dt}(x, \dot x) = (\dot x, -\lambda x - a\dot x)$:
+# $\tfrac{d}{dt}(x, \dot x) = (\dot x, -\lambda x - a\dot x)$, and with 201 frictions ($\lambda = 1$):
 
 # %%
 lam1 = 1.0
@@ -220,6 +220,15 @@ for a_ in [0.9 * a_crit, a_crit, 1.1 * a_crit]:
     print(f"a = {a_:.2f}: roots s = {np.round(s, 4)}, x(t) changes sign: {bool(np.any(path_1d < 0))}")
     assert (np.abs(s.imag).max() > 0.1) == (a_ < a_crit - 1e-9) and bool(np.any(path_1d < 0)) == (a_ < a_crit - 1e-9)
 assert np.isclose(a_crit, 2.0)
+a_scan = np.linspace(1.0, 3.0, 201)  # spacing 0.01
+t_fine1 = np.linspace(0, 60, 12001)
+paths = np.array([oscillator.solve([lam1], a_, [1.0], t_fine1)[:, 0] for a_ in a_scan])
+no_overshoot = np.all(paths >= 0, axis=1)
+settle_t = t_fine1[np.array([np.flatnonzero(np.abs(p) > 1e-6)[-1] + 1 for p in paths])]  # |x| <= 1e-6 from then on
+print(f"friction 1 to 3: the ball never overshoots from a = {a_scan[no_overshoot].min():.2f} on; of those runs the "
+      f"fastest to stay within 1e-6 is a = {a_scan[no_overshoot][settle_t[no_overshoot].argmin()]:.2f} "
+      f"(t = {settle_t[no_overshoot].min():.2f})")
+assert np.isclose(a_scan[no_overshoot].min(), 2.0) and np.isclose(a_scan[no_overshoot][settle_t[no_overshoot].argmin()], 2.0)
 
 # %% [markdown]
 # ## 3. The leaky average, both ways
@@ -291,8 +300,8 @@ plt.show()
 #
 # With a steady gradient the step is $\eta\, b_k \to \eta g/(1-\beta)$: along a flat direction momentum
 # should behave like gradient descent with the **effective learning rate** $\eta/(1-\beta)$. On one
-# eigen-component the heavy ball's slow root (section 5) is $\sigma = 1-\varepsilon$; putting it into
-# $\sigma^2 - (1+\beta-\eta\lambda)\sigma + \beta = 0$ gives $\varepsilon(1-\beta) = \eta\lambda + \varepsilon^2 - \varepsilon\eta\lambda$, so
+# eigen-component the heavy ball's slow root (section 5) is $\sigma = 1-\delta$; putting it into
+# $\sigma^2 - (1+\beta-\eta\lambda)\sigma + \beta = 0$ gives $\delta(1-\beta) = \eta\lambda + \delta^2 - \delta\eta\lambda$, so
 # for $\eta\lambda \ll (1-\beta)^2$, $\sigma \approx 1 - \tfrac{\eta}{1-\beta}\lambda$: gradient descent's factor at the effective rate.
 #
 # Test it on $f = \tfrac12(0.001\,x^2 + 3\,y^2)$ with $\eta = 0.1$, $\beta = 0.9$ (effective rate 1),
@@ -611,6 +620,7 @@ for h_ in [0.2, 0.1, 0.05, 0.02, 0.01]:
     print(f"{h_:5}  {beta_ode:25.4f}  {beta_edge:27.4f}  {ratios[-1]:20.4f}  {(1 - h_) ** (1 / h_):14.4f}  {np.exp(-1):.4f}")
     assert abs(beta_edge - (1 - h_) ** 2) < 1e-9 and abs(ratios[-1] - (1 - h_ / 2)) < 1e-6
 assert np.all(np.diff(ratios) > 0) and ratios[-1] > 0.99
+assert abs((1 - 0.01) ** 100 / np.exp(-1) - 1) < 0.01  # the last row's double root per unit time, within 1 % of e^-1
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.2))
