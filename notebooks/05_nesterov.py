@@ -14,8 +14,6 @@
 #     name: python3
 # ---
 
-# %%
-
 # %% [markdown]
 # # Lesson 05: Nesterov momentum
 #
@@ -605,8 +603,7 @@ assert outcome == {0.99: False, 1.01: True} and f"{kappa_div:.2f}" == "4.21"
 # Nesterov's best rate is 0.744 against the heavy ball's 0.635, and at the heavy ball's optimum
 # ($\eta L = 2.67$, beyond Nesterov's limit 1.55) Nesterov diverges, as it does at Polyak's pair
 # for every $\kappa > 4.21$. Large steps in general: on 36.3 % of the map of section 5 only the
-# heavy ball converges. Rosenbrock, Beale and Nesterov's guarantee
-# beyond quadratics are lesson 06's.
+# heavy ball converges. Rosenbrock, Beale and Nesterov's guarantee beyond quadratics are lesson 06's.
 #
 # ## 7. The heavy ball beyond a quadratic: Lessard et al.'s example
 #
@@ -618,7 +615,8 @@ assert outcome == {0.99: False, 1.01: True} and f"{kappa_div:.2f}" == "4.21"
 # Their condition: the heavy ball with Polyak's optimal pair for $[1, 25]$, $\eta = 1/9$,
 # $\beta = 4/9$ (which converges on *every quadratic* with curvature in $[1, 25]$), started at
 # rest at $x_0 = 3.3$. It falls into a cycle of period 3 and never converges. Nesterov with its
-# textbook tuning for $[1, 25]$, $\eta = 1/L = 1/25$ and $\beta = (\sqrt\kappa-1)/(\sqrt\kappa+1) = 2/3$, converges:
+# textbook tuning for $[1, 25]$, $\eta = 1/L = 1/25$ and $\beta = (\sqrt\kappa-1)/(\sqrt\kappa+1) = 2/3$,
+# converges:
 
 # %%
 def lessard_grad(x):
@@ -700,9 +698,10 @@ plt.show()
 
 # %% [markdown]
 # So the failure is real under its condition, and depends on the start: from 20,001 starts at rest
-# in $[-10, 10]$ the heavy ball cycles from 10.3 % and converges from the rest; Nesterov from all. It separates the *tunings*, not the methods: the
-# heavy ball at Nesterov's setting $(1/25, 2/3)$, or at $(1/25, 0.5)$, converges from all 20,001
-# starts, and Nesterov at Polyak's pair diverges from every start but $x_0 = 0$. What sets
+# in $[-10, 10]$ the heavy ball cycles from 10.3 % and converges from the rest; Nesterov from all.
+# It separates the *tunings*, not the methods: the heavy ball at Nesterov's setting $(1/25, 2/3)$,
+# or at $(1/25, 0.5)$, converges from all 20,001 starts, and Nesterov at Polyak's pair diverges from
+# every start but $x_0 = 0$. What sets
 # Nesterov apart is a theorem: with $\eta = 1/L$, $\beta = (\sqrt\kappa-1)/(\sqrt\kappa+1)$ it
 # converges on every $L$-smooth, $\mu$-strongly convex function (Nesterov, 2004, section 2.2.1;
 # cited, not checked here), which the heavy ball's quadratic-optimal pair does not.
@@ -1240,7 +1239,7 @@ checks.nesterov.textbook_rate(answer_4)
 # accepts answers within $10^{-4}$, finer than the map's cells): by bisection with
 # `theory.momentum_rate` and `theory.nesterov_rate` (eigenvalues `[0.01, 1.0]`), or by solving for
 # where the negative root of Nesterov's steep component has modulus $\sqrt\beta$. Then explain
-# why this end hardly moves with $\beta$, and not at all with $\kappa$.
+# why this end hardly moves with $\beta$: which component sets each method's rate there?
 
 # %% nbgrader={"grade": false, "grade_id": "ex05_5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION

@@ -321,9 +321,10 @@ def wedge_edge(answer: object) -> None:
     if abs(value - right) <= WEDGE_TOLERANCE:
         passed(f"lr*L = {right:.5f} = 1 + sqrt(beta)/(1 + sqrt(beta) + beta) = {closed:.5f}: "
                "Nesterov's steep component's negative root reaches the heavy ball's sqrt(beta) there. "
-               "It depends on beta alone (not on kappa: the flat component does not set either rate "
-               "there), and sqrt(beta)/(1 + sqrt(beta) + beta) is at most 1/3, reached at beta = 1: "
-               "the end sits just below 4/3 for every beta.")
+               "Neither flat component sets a rate there, so the end depends on beta alone, and "
+               "sqrt(beta)/(1 + sqrt(beta) + beta) is at most 1/3, reached at beta = 1: it sits just "
+               "below 4/3 for every beta (wherever the row meets the wedge at all: at kappa = 1000 the "
+               "row beta = 0.9 lies below it).")
         return
     named = [
         (4 / 3, "is 4/3, where the right end tends as beta -> 1 (sqrt(beta)/(1 + sqrt(beta) + beta) is at "
