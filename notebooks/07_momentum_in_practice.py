@@ -88,8 +88,8 @@ lessons_lib.setup()
 # weights add up to $1/(1-\beta)$ for a steady gradient; the EMA is the same sum times $(1-\beta)$,
 # an *average*. So $m_k = (1-\beta)\, b_k$, and the EMA form with $\eta' = \eta/(1-\beta)$ takes
 # exactly PyTorch's steps. With a constant $\eta$, $v_k = -\eta b_k$ (lesson 03), so Polyak,
-# Sutskever and PyTorch share $(\eta, \beta)$. Library defaults hide the factor: $\beta = 0.9$
-# makes the "same" learning rate ten times larger in the buffer form than in the EMA form.
+# Sutskever and PyTorch share $(\eta, \beta)$. The names hide the factor: at $\beta = 0.9$ the same
+# "learning rate" takes steps $1/(1-\beta) = 10$ times as long in the buffer form as in the EMA form.
 #
 # ## 2. Nesterov, three ways
 #
@@ -219,7 +219,10 @@ excess = step_sut[100:] - step_torch[100:]
 print(f"EMA with lr_k/(1-beta) vs torch.optim.SGD under the drop: {shown(relative_gap(step_ema, step_torch))}")
 print(f"step at the drop: PyTorch {step_torch[99]:.3f} -> {step_torch[100]:.3f}; Sutskever {step_sut[99]:.3f} -> "
       f"{step_sut[100]:.3f}, its excess over PyTorch's shrinking by {excess[1] / excess[0]:.3f} per step")
+n_e = int(np.argmax(excess <= excess[0] / np.e))
+print(f"the excess falls by a factor e within {n_e} steps (1/(1 - beta) = {1 / (1 - 0.9):.0f})")
 assert relative_gap(step_ema, step_torch) < 1e-12 and np.allclose(excess[1:] / excess[:-1], 0.9, rtol=1e-9)
+assert n_e == 10
 assert f"{step_torch[100]:.3f}" == "0.100" and f"{step_sut[100]:.3f}" == "0.910"
 
 fig, ax = plt.subplots(figsize=(8, 3.2))
@@ -237,8 +240,8 @@ plt.show()
 
 # %% [markdown]
 # At the drop PyTorch's step falls tenfold at once, from 1.000 to 0.100; Sutskever's falls only to
-# 0.910 and then approaches 0.1 as its excess shrinks by $\beta$ per step, over about $1/(1-\beta) = 10$
-# steps. With a schedule, the "same" $(\eta, \beta)$ are two different optimizers, which is why
+# 0.910 and then approaches 0.1 as its excess shrinks by $\beta$ per step, by a factor $e$ within
+# 10 steps, $1/(1-\beta)$. With a schedule, the "same" $(\eta, \beta)$ are two different optimizers, which is why
 # PyTorch's documentation warns that its SGD "subtly differs from Sutskever et al. and implementations
 # in some other frameworks". The EMA conversion survives any schedule; the Sutskever one does not.
 #
@@ -279,7 +282,7 @@ def floor_loss(lr, beta):
 
 settings = {"SGD, lr 1": (1.0, 0.0), "momentum, lr 1, beta 0.9": (1.0, 0.9),
             "momentum, lr 0.1, beta 0.9": (0.1, 0.9)}
-runs = {name: noisy_heavy_ball(*s) for name, s in settings.items()}
+runs = {name: noisy_heavy_ball(*s) for name, s in progress(settings.items(), desc="3 settings x 5 seeds x 3,000 steps")}
 target = 0.01 * runs["SGD, lr 1"][0, 0]
 reach, floor = {}, {}
 for name, losses in runs.items():
@@ -298,6 +301,16 @@ assert speedup.min() > 2.5 and target > 10 * floor["momentum, lr 1, beta 0.9"].m
 assert abs(reach["momentum, lr 0.1, beta 0.9"].mean() / reach["SGD, lr 1"].mean() - 1) < 0.1
 assert f"{reach['SGD, lr 1'].mean():.0f}" == "125" and f"{reach['momentum, lr 1, beta 0.9'].mean():.0f}" == "37"
 assert f"{speedup.mean():.1f}" == "3.3" and (f"{speedup.min():.1f}", f"{speedup.max():.1f}") == ("3.1", "3.5")
+assert f"{floor['momentum, lr 1, beta 0.9'].mean() / floor['SGD, lr 1'].mean():.1f}" == "9.3"
+assert f"{floor_loss(1.0, 0.9) / floor_loss(1.0, 0.0):.1f}" == "9.0"
+# Without noise: plain SGD at momentum's effective step lr/(1 - beta) = 10 diverges; momentum at (1, 0.9) does not.
+x_gd, x_hb, x_prev = 1 / np.sqrt(lam), 1 / np.sqrt(lam), 1 / np.sqrt(lam)
+for _ in range(100):
+    x_gd = x_gd - 10.0 * lam * x_gd
+    x_hb, x_prev = x_hb - 1.0 * lam * x_hb + 0.9 * (x_hb - x_prev), x_hb
+print(f"noiseless, 100 steps: SGD at lr 10 loss {0.5 * (lam * x_gd**2).sum():.1e}; momentum (1, 0.9) "
+      f"{0.5 * (lam * x_hb**2).sum():.1e}")
+assert 0.5 * (lam * x_gd**2).sum() > 1e100 and 0.5 * (lam * x_hb**2).sum() < 1e-3
 
 fig, ax = plt.subplots(figsize=(8.5, 3.6))
 styles = {"SGD, lr 1": ("gd", "-"), "momentum, lr 1, beta 0.9": ("momentum", "--"),
@@ -330,13 +343,13 @@ plt.show()
 # SGD diverges above $\eta = 2$. On ill-conditioned problems that is the $\sqrt\kappa$ of lesson 04 at work.
 # The price comes later: momentum's floor is 9.3 times SGD's at the same $\eta$ (closed form 9.0), section 6.
 #
-# Sutskever et al. (2013, section 4) make the same distinction for deep networks: momentum's
-# acceleration matters in the early "transient phase", and they report that lowering $\beta$ for the
-# last updates, when noise dominates, improved their results. Kidambi, Netrapalli, Jain and Kakade
-# (ICLR 2018, *On the insufficiency of existing momentum schemes for stochastic optimization*) show
-# that with stochastic gradients the heavy ball and Nesterov's method need not improve on SGD even
-# on simple least-squares problems, and attribute the gains seen in practice largely to large
-# minibatches, whose gradients are nearly exact.
+# Sutskever et al. (2013) make the same distinction for deep networks: momentum's acceleration
+# matters in the early "transient phase", and they report that lowering $\beta$ for the last updates,
+# when noise dominates, improved their results. Kidambi, Netrapalli, Jain and Kakade (ICLR 2018, *On
+# the insufficiency of existing momentum schemes for stochastic optimization*) show simple
+# least-squares problems on which, with stochastic gradients, the heavy ball and Nesterov's method
+# cannot beat SGD at its best setting, and suggest that their gains in practice are a by-product of
+# minibatching.
 #
 # ## 6. Near the noise floor: momentum is SGD with step $\eta/(1-\beta)$
 #
@@ -430,8 +443,10 @@ assert f"{floor_ratio(lr0, 0.5):.3f}" == "0.993" and f"{floor_ratio(lr0, 0.9):.3
 # The first-order expansion of the floor ratio, $1 - \beta\eta\lambda/(1-\beta^2)$, against the exact
 # ratio on a grid of $\beta$ (its error is second order: halving $\eta\lambda$ divides it by about four); the
 # closed form $\mathcal V_\infty$ against the stationary solution of the $2\times2$ covariance recursion solved
-# as a linear system; the conversion function `convert` against itself in both directions; and the
-# reformulated Nesterov's $\theta_k$ against the look-ahead form's $x_k + \beta v_k$ under a schedule.
+# as a linear system; the conversion function `convert` against itself in both directions; the
+# reformulated Nesterov's $\theta_k$ against the look-ahead form's $x_k + \beta v_k$ under a schedule; the
+# displacement from PyTorch's undamped first step on $f(x) = x$; and PyTorch with `dampening=β`
+# against the EMA form.
 
 # %%
 grid_beta = np.linspace(0.0, 0.95, 20)
@@ -458,6 +473,20 @@ gap_nesterov = relative_gap(C.nesterov_reformulated(quad.grad, quad.start, sched
                             C.nesterov_lookahead(quad.grad, quad.start, schedule_q, 0.8, 80, points="lookahead"))
 print(f"Bengio's theta_k vs the look-ahead x_k + beta v_k under a schedule: {shown(gap_nesterov)}")
 assert gap_nesterov < 1e-12
+
+# Dampening on f(x) = x: the damped run is ahead of the undamped run at lr (1 - tau) by exactly
+# lr tau (1 - beta^K) / (1 - beta) after K steps (the undamped first gradient, fading as beta^k).
+lr_c, b_c, t_c, K = 0.1, 0.9, 0.5, 50
+ahead_by = (C.pytorch(slope, [0.0], lr_c, b_c, K, dampening=t_c)[-1, 0]
+            - C.pytorch(slope, [0.0], C.undamped_lr(lr_c, t_c), b_c, K)[-1, 0])
+want = -lr_c * t_c * (1 - b_c**K) / (1 - b_c)
+print(f"dampening's first step on f(x) = x: displacement {ahead_by:.6f}, formula {want:.6f}")
+assert abs(ahead_by - want) < 1e-12
+# PyTorch with dampening = beta is not the EMA form (same lr): they differ from the first step on.
+gap_ema = relative_gap(C.pytorch(quad.grad, quad.start, 0.5, 0.9, 50, dampening=0.9),
+                       C.ema(quad.grad, quad.start, 0.5, 0.9, 50))
+print(f"PyTorch with dampening = beta vs the EMA form, same lr: {gap_ema:.3f} of the largest coordinate")
+assert gap_ema > 0.05
 
 # %% [markdown]
 # ## Exercises
