@@ -1141,6 +1141,7 @@ print(f"Nesterov from 3.3: first look-ahead point below 1 at step {enter} ({nag_
 assert x_1983[enter] > -1.5 and np.isclose(nag_path[enter + 1], -2 / 3 * x_1983[enter], rtol=1e-12)
 assert np.all(nag_path[np.argmax(nag_path == 0):] == 0) and np.argmax(nag_path == 0) == enter + 2
 
+# %% [markdown]
 # ## Exercises
 #
 # ### Exercise 1 (recall)
