@@ -104,16 +104,16 @@ def minmax_polynomial(mu: float, L: float, k: int, points: int = 2001) -> tuple[
 def nesterov_worst_quadratic(mu: float, L: float, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Nesterov's worst quadratic, truncated to ``n`` coordinates: ``(H, b)`` of ``f = 0.5 x^T H x - b^T x``.
 
-    ``f(x) = (L - mu)/8 (x^T T x - 2 x_1) + mu/2 |x|^2`` with ``T`` tridiagonal (2 on the diagonal, -1
-    beside it): ``H = (L - mu)/4 T + mu I`` (eigenvalues inside ``(mu, L)``), ``b = (L - mu)/4 e_1``.
+    ``f(x) = (L - mu)/8 (x^T A x - 2 x_1) + mu/2 |x|^2`` with ``A`` tridiagonal (2 on the diagonal, -1
+    beside it): ``H = (L - mu)/4 A + mu I`` (eigenvalues inside ``(mu, L)``), ``b = (L - mu)/4 e_1``.
     Without truncation the minimiser is ``x*_i = rho^i`` (``rho`` of :func:`chebyshev_rate`); from
     ``x_0 = 0`` any gradient method has at most ``k`` nonzero coordinates after ``k`` steps.
     ``n`` in ``[2, 5000]``.
     """
     mu, L = _mu_L(mu, L)
     n = _validate.integer(n, "n", 2, 5000)
-    T = 2 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1)
-    H = (L - mu) / 4 * T + mu * np.eye(n)
+    A = 2 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1)
+    H = (L - mu) / 4 * A + mu * np.eye(n)
     b = np.zeros(n)
     b[0] = (L - mu) / 4
     return H, b

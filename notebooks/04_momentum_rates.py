@@ -82,8 +82,8 @@ unit = surfaces.quadratic([1.0, 1.0])  # lambda = 1: the first coordinate is one
 # whatever $\eta$ and $\lambda$. The interactive article *Why Momentum Really Works* (G. Goh, Distill,
 # 2017) prints $2\sqrt\beta$ instead, in a footnote of "The Dynamics of Momentum" and in its "Ripples"
 # caption: it drops the $\tfrac12$ of the quadratic formula. Since $2\sqrt\beta > 1$ for $\beta > 1/4$,
-# that would make the ripple regime diverge. Measured on runs (the largest $|\tilde x_k|$ over steps 150
-# to 200 against that over steps 50 to 100, to the power $1/100$):
+# that would make the ripple regime diverge. Measured on runs (largest $|\tilde x_k|$ over steps 150-200
+# against over steps 50-100, to the power $1/100$):
 
 # %%
 print("beta  lr*lambda  |roots|  sqrt(beta)  2*sqrt(beta)  measured")
@@ -112,13 +112,12 @@ for b, h in [(0.81, 1.0), (0.5, 0.6), (0.9, 0.3), (0.3, 1.2), (0.3, 0.05)]:
 #
 # $$\eta^\star = \left(\frac{2}{\sqrt\mu + \sqrt L}\right)^2, \qquad
 # \beta^\star = \left(\frac{\sqrt L - \sqrt\mu}{\sqrt L + \sqrt\mu}\right)^2, \qquad
-# \rho^\star = \sqrt{\beta^\star} = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1},$$
+# \rho_\star = \sqrt{\beta^\star} = \frac{\sqrt\kappa - 1}{\sqrt\kappa + 1},$$
 #
 # against gradient descent's $(\kappa-1)/(\kappa+1)$. That no other constant pair does better is
 # Polyak's theorem (B. T. Polyak, 1964, *Some methods of speeding up the convergence of iteration
-# methods*); the Checks search a grid. On the valley $0.1x^2 + 2y^2$ of lesson 03 ($\mu = 0.2$, $L = 4$):
-# the formulas, the spectral radius of $M$ at both ends from NumPy's eigenvalues, and the rate measured
-# from a run.
+# methods*); the Checks search a grid. Checked on lesson 03's valley $0.1x^2 + 2y^2$ ($\mu = 0.2$, $L = 4$)
+# by NumPy's eigenvalues of $M$ at both ends and by a run:
 
 # %%
 valley = surfaces.get("quadratic")
@@ -223,13 +222,14 @@ rate_widget
 # ## 4. Many eigenvalues
 #
 # Take the quadratic $f = \tfrac12\sum_i \lambda_i \tilde x_i^2$ with $\lambda_i = 2^{-i}$, $i = 0, \dots, 7$
-# ($L = 1$, $\mu = 2^{-7}$, $\kappa = 128$), every eigen-component starting at error 1. Each one evolves on
-# its own (lesson 03), so draw all eight against the step. Gradient descent at $\eta = 1$ multiplies
+# ($L = 1$, $\mu = 2^{-7}$, $\kappa = 128$), every eigen-component starting at error 1. Each evolves on its
+# own (lesson 03): draw all eight against the step. Gradient descent at $\eta = 1$ multiplies
 # component $i$ by $1 - 2^{-i}$ per step: the stiffest is gone after one step; the flattest shrinks by
 # only $0.992$ and **sets the pace**. The heavy ball at $\eta = 1$, $\beta = 0.8$ puts components 0 to 6 in
 # the ripple band (rate $\sqrt{0.8} = 0.894$), but component 7, with $\eta\lambda = 0.0078$ below
 # $(1-\sqrt\beta)^2 = 0.0111$, is monotone and slower: it sets the pace again. At Polyak's pair for
-# $[2^{-7}, 1]$ every component decays at the same rate $\sqrt{\beta^\star}$: none lags.
+# $[2^{-7}, 1]$ every component decays at the same rate $\sqrt{\beta^\star}$ (the two ends, on double roots,
+# with an extra factor $k$).
 
 # %%
 lams8 = spectrum_lib.eigenvalues(8)
@@ -263,8 +263,8 @@ assert np.allclose(rates_opt, rho8, rtol=1e-6)  # all eight at one rate (the end
 
 # %% [markdown]
 # Drag **lr** and **β** below and every curve moves at once; the readout names the component that sets
-# each method's pace, and the button jumps to Polyak's pair. (The Checks compare these curves with
-# $(1-\eta\lambda_i)^k$ and with a heavy ball run on a full, rotated $8\times8$ matrix.)
+# each method's pace, and the button jumps to Polyak's pair. (Checks: against $(1-\eta\lambda_i)^k$ and a
+# run on a rotated $8\times8$ matrix.)
 
 # %%
 spectrum_widget = SpectrumWidget(n=8, lr=1.0, beta=0.8, steps=300)
@@ -351,7 +351,8 @@ plt.show()
 # $$\min_{p_k(0)=1}\ \max_{\lambda\in[\mu,L]} |p_k(\lambda)| = \frac{1}{T_k\!\left(\frac{L+\mu}{L-\mu}\right)}
 # = \frac{2\rho_\star^k}{1+\rho_\star^{2k}}, \qquad \rho_\star = \frac{\sqrt\kappa-1}{\sqrt\kappa+1},$$
 #
-# reached by the scaled Chebyshev polynomial $T_k\big(\frac{L+\mu-2\lambda}{L-\mu}\big)/T_k\big(\frac{L+\mu}{L-\mu}\big)$.
+# reached by $T_k\big(\frac{L+\mu-2\lambda}{L-\mu}\big)/T_k\big(\frac{L+\mu}{L-\mu}\big)$, where $T_k$ is the Chebyshev
+# polynomial of degree $k$ ($T_k(\cos\theta) = \cos k\theta$).
 # Per step, no polynomial beats $\rho_\star$: the heavy ball's optimal rate. A method that adapts its
 # polynomial to the problem, such as conjugate gradients, is not covered by this min-max; Nesterov's lower
 # bound is (Y. Nesterov, *Introductory Lectures on Convex Optimization*, 2004, Theorem 2.1.13): one
@@ -436,17 +437,17 @@ plt.show()
 # worst case over all spectra in $[\mu, L]$. (Checks: a linear program finds the min-max polynomial on its
 # own and matches the formula; no heavy-ball polynomial's maximum goes below it.)
 #
-# Nesterov's worst case is concrete: $f(x) = \frac{L-\mu}{8}\big(x^\top T x - 2x_1\big) + \frac{\mu}{2}\|x\|^2$
-# with $T$ tridiagonal ($2$ on the diagonal, $-1$ beside it). Its minimiser has $x^\star_i = \rho_\star^i$. From
-# $x_0 = 0$ the first gradient touches only coordinate 1, and each product with $T$ adds one more: after $k$
+# Nesterov's worst case is concrete: $f(x) = \frac{L-\mu}{8}\big(x^\top A x - 2x_1\big) + \frac{\mu}{2}\|x\|^2$
+# with $A$ tridiagonal ($2$ on the diagonal, $-1$ beside it). Its minimiser has $x^\star_i = \rho_\star^i$. From
+# $x_0 = 0$ the first gradient touches only coordinate 1, and each product with $A$ adds one more: after $k$
 # steps at most $k$ coordinates are nonzero, so $\|x_k - x^\star\|^2 \ge \sum_{i>k}(x^\star_i)^2 = \rho_\star^{2k}\|x^\star\|^2$.
 # Conjugate gradients, the best Krylov method in the $H$-norm, on 200 coordinates:
 
 # %%
 n_dim = 200
-T_diag, T_off = np.full(n_dim, 2.0), np.full(n_dim - 1, -1.0)
+A_diag, A_off = np.full(n_dim, 2.0), np.full(n_dim - 1, -1.0)
 mu_w, L_w = 1 / kappa, 1.0
-H_w = (L_w - mu_w) / 4 * (np.diag(T_diag) + np.diag(T_off, 1) + np.diag(T_off, -1)) + mu_w * np.eye(n_dim)
+H_w = (L_w - mu_w) / 4 * (np.diag(A_diag) + np.diag(A_off, 1) + np.diag(A_off, -1)) + mu_w * np.eye(n_dim)
 b_w = np.zeros(n_dim)
 b_w[0] = (L_w - mu_w) / 4
 x_star = np.linalg.solve(H_w, b_w)
@@ -550,8 +551,9 @@ assert fewest == [691, 224, 93, 74, 122, 255, 521, 2705]
 #   best worst case, $2\rho_\star^k/(1+\rho_\star^{2k})$, and Nesterov's lower bound (cited; shown on his worst
 #   function with conjugate gradients) makes $\rho_\star = (\sqrt\kappa-1)/(\sqrt\kappa+1)$ the best rate.
 #   Measured at $\kappa = 100$: the heavy ball's rate is $\rho_\star$; gradient descent's is $0.980$.
-# * Too much momentum does not turn into gradient descent; past $\beta^\star$ it slows convergence
-#   (rate $\sqrt\beta$).
+# * Too much momentum does not turn into gradient descent (on the valley at $\eta = 0.1$ the path strays
+#   further from it as $\beta$ grows); on eigenvalues $\{1, 100\}$ past $\beta^\star$ the best rate is
+#   $\sqrt\beta$ and the fewest steps grow, to 2,705 at $\beta = 0.99$.
 #
 # ## Checks
 #
