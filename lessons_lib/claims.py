@@ -28,6 +28,7 @@ import ast
 import builtins
 import contextlib
 import csv
+import importlib.util
 import io
 import pathlib
 import re
@@ -44,6 +45,7 @@ __all__ = [
     "VERDICTS", "TOPICS", "COLUMNS", "CITATION", "Claim", "DATA", "load_claims", "load_seeds",
     "collapse", "problems", "validate", "judge", "crosstab", "format_table", "code_blocks",
     "RunResult", "run_code", "describe", "undefined_names", "offline_mnist", "Ledger",
+    "installed_file", "source_default",
 ]
 
 VERDICTS = ("holds", "misleading", "does not hold", "unverifiable")
@@ -417,3 +419,49 @@ class Ledger:
     def measured_rows(self) -> list[Claim]:
         """Computed rows whose verdict a measurement could have turned."""
         return [c for c in self.claims if c.check in self.computed and c.id not in self.identities]
+
+
+# ----------------------------------------------------------------------------- installed defaults
+
+
+def installed_file(package: str, *parts: str) -> pathlib.Path:
+    """The file ``parts`` inside the installed top-level ``package``, found without importing it.
+
+    ``installed_file("sklearn", "neural_network", "_multilayer_perceptron.py")`` is the source of
+    scikit-learn's ``MLPClassifier``. Raises ``ValueError`` if the package or the file is missing.
+    """
+    if not isinstance(package, str) or not package.isidentifier():
+        raise ValueError(f"package must be the name of a top-level package; got {package!r}")
+    spec = importlib.util.find_spec(package)  # for a top-level name this imports nothing
+    for location in (spec.submodule_search_locations or []) if spec is not None else []:
+        path = pathlib.Path(location, *parts)
+        if path.is_file():
+            return path
+    raise ValueError(f"package must be installed with the file {'/'.join(parts)}; "
+                     f"found no such file for {package!r}")
+
+
+def source_default(path: str | pathlib.Path, class_name: str, parameter: str) -> object:
+    """The default of ``parameter`` in ``class_name.__init__`` as written in the source file ``path``.
+
+    Read with :mod:`ast`, without importing the module (importing scikit-learn takes most of a
+    second); the default must be a literal (a number, string, tuple, None, ...). It is what
+    ``inspect.signature(class_name).parameters[parameter].default`` gives when the class defines
+    its own ``__init__`` (tested for scikit-learn's ``MLPClassifier``). ``ValueError`` if the
+    class, its ``__init__`` or the parameter is not there.
+    """
+    tree = ast.parse(pathlib.Path(path).read_text(encoding="utf-8"))
+    cls = next((n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name), None)
+    init = next((n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__"), None) \
+        if cls is not None else None
+    if init is None:
+        raise ValueError(f"class_name must name a class with its own __init__ in {path}; got {class_name!r}")
+    args = init.args
+    positional = args.posonlyargs + args.args
+    pairs = list(zip(positional[len(positional) - len(args.defaults):], args.defaults, strict=True))
+    pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults, strict=True) if d is not None]
+    for arg, default in pairs:
+        if arg.arg == parameter:
+            return ast.literal_eval(default)
+    raise ValueError(f"parameter must be a parameter of {class_name}.__init__ with a default; "
+                     f"got {parameter!r}")

@@ -4,10 +4,20 @@
 0..16 (no download). :func:`load_digits_split` scales them to [0, 1] by dividing by
 16, flattens each image to 64 features and makes a stratified train/test split with
 a fixed seed. Images for a CNN are ``X.reshape(-1, 1, 8, 8)`` (see :func:`as_images`).
+
+Importing scikit-learn takes most of a second (it imports much of SciPy), longer than
+the lessons spend on their data. So the images are read from the file that ships with
+scikit-learn, as ``load_digits`` reads it, and :func:`stratified_split` draws the split
+that ``sklearn.model_selection.train_test_split(..., stratify=y)`` draws, written out in
+NumPy; the tests check both against scikit-learn itself.
 """
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
+import math
+import pathlib
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -16,7 +26,7 @@ import torch
 
 from lessons_lib import _validate
 
-__all__ = ["DigitsSplit", "load_digits_split", "as_images", "N_FEATURES", "N_CLASSES"]
+__all__ = ["DigitsSplit", "load_digits_split", "stratified_split", "as_images", "N_FEATURES", "N_CLASSES"]
 
 N_FEATURES = 64
 N_CLASSES = 10
@@ -54,10 +64,73 @@ class DigitsSplit:
 
 @lru_cache(maxsize=1)
 def _digits() -> tuple[np.ndarray, np.ndarray]:
-    from sklearn.datasets import load_digits
+    """Pixels / 16 (1797, 64) and labels (1797,) of ``sklearn.datasets.load_digits``, read from its
+    file ``sklearn/datasets/data/digits.csv.gz`` as ``load_digits`` reads it (one row per image:
+    64 grey levels, then the label), without importing scikit-learn."""
+    spec = importlib.util.find_spec("sklearn")  # finds the package without importing it
+    locations = list(spec.submodule_search_locations or []) if spec is not None else []
+    files = [pathlib.Path(loc) / "datasets" / "data" / "digits.csv.gz" for loc in locations]
+    file = next((f for f in files if f.is_file()), None)
+    if file is None:  # a scikit-learn laid out otherwise: ask it
+        from sklearn.datasets import load_digits
 
-    bunch = load_digits()
-    return bunch.data / 16.0, bunch.target.astype(np.int64)
+        bunch = load_digits()
+        return bunch.data / 16.0, bunch.target.astype(np.int64)
+    with gzip.open(file, mode="rt", encoding="utf-8") as fh:
+        table = np.loadtxt(fh, delimiter=",")
+    return table[:, :-1] / 16.0, table[:, -1].astype(np.int64)
+
+
+def _approximate_mode(class_counts: np.ndarray, n_draws: int, rng: np.random.RandomState) -> np.ndarray:
+    """How many of ``n_draws`` to take from each class: scikit-learn's ``utils.extmath._approximate_mode``
+    (shares floored, then one more for the largest remainders, ties broken by ``rng``)."""
+    continuous = class_counts / class_counts.sum() * n_draws
+    floored = np.floor(continuous)
+    need_to_add = int(n_draws - floored.sum())
+    if need_to_add > 0:
+        remainder = continuous - floored
+        for value in np.sort(np.unique(remainder))[::-1]:
+            (inds,) = np.where(remainder == value)
+            add_now = min(len(inds), need_to_add)
+            inds = rng.choice(inds, size=add_now, replace=False)
+            floored[inds] += 1
+            need_to_add -= add_now
+            if need_to_add == 0:
+                break
+    return floored.astype(int)
+
+
+def stratified_split(y: np.ndarray, test_size: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Indices ``(train, test)`` of a stratified random split of the labels ``y`` (1-D).
+
+    The same indices, in the same order, as scikit-learn's
+    ``train_test_split(np.arange(len(y)), test_size=test_size, random_state=seed, stratify=y)``
+    (its ``StratifiedShuffleSplit``): ``ceil(test_size * n)`` test items; per class, the counts of
+    :func:`_approximate_mode` for the training and then the test part, filled from a random
+    permutation of the class's items; each part then shuffled. Every random draw comes from one
+    ``np.random.RandomState(seed)``, in scikit-learn's order.
+    """
+    y = np.asarray(y)
+    test_size = float(_validate.in_range(test_size, "test_size", 0.0, 1.0, low_open=True, high_open=True))
+    seed = _validate.integer(seed, "seed", 0, 2**32 - 1)
+    n_test = math.ceil(test_size * y.size)
+    n_train = y.size - n_test
+    classes, y_indices, class_counts = np.unique(y, return_inverse=True, return_counts=True)
+    if class_counts.min() < 2 or min(n_train, n_test) < classes.size:
+        raise ValueError(f"y must have at least 2 items per class and test_size must leave each part "
+                         f"at least {classes.size} items (one per class); got counts "
+                         f"{class_counts.tolist()}, test_size {test_size}")
+    class_indices = np.split(np.argsort(y_indices, kind="stable"), np.cumsum(class_counts)[:-1])
+    rng = np.random.RandomState(seed)
+    n_i = _approximate_mode(class_counts, n_train, rng)
+    t_i = _approximate_mode(class_counts - n_i, n_test, rng)
+    train: list[int] = []
+    test: list[int] = []
+    for i in range(classes.size):
+        members = class_indices[i].take(rng.permutation(class_counts[i]), mode="clip")
+        train.extend(members[: n_i[i]])
+        test.extend(members[n_i[i] : n_i[i] + t_i[i]])
+    return rng.permutation(train), rng.permutation(test)
 
 
 def load_digits_split(
@@ -77,15 +150,14 @@ def load_digits_split(
     -------
     DigitsSplit with ``X_*`` of shape (n, 64) in ``dtype`` and int64 ``y_*`` of shape (n,).
     """
-    from sklearn.model_selection import train_test_split
-
     test_size = float(_validate.in_range(test_size, "test_size", 0.0, 1.0, low_open=True, high_open=True))
     seed = _validate.integer(seed, "seed", 0, 2**32 - 1)
     dtype = torch.get_default_dtype() if dtype is None else dtype
     if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
         raise ValueError(f"dtype must be a floating torch dtype such as torch.float64; got {dtype!r}")
     X, y = _digits()
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
+    train, test = stratified_split(y, test_size, seed)  # train_test_split(X, y, ..., stratify=y)'s split
+    X_tr, X_te, y_tr, y_te = X[train], X[test], y[train], y[test]
     return DigitsSplit(
         torch.from_numpy(np.ascontiguousarray(X_tr)).to(dtype),
         torch.from_numpy(np.ascontiguousarray(X_te)).to(dtype),

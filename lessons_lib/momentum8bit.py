@@ -87,26 +87,33 @@ def quantize_blockwise(
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"x must be a torch.Tensor; got {type(x).__name__}")
     block_size = _check_block_size(block_size)
-    cmap = _code_map(_validate.one_of(code, "code", CODES)).to(x.device)
+    code = _validate.one_of(code, "code", CODES)
     flat = x.detach().reshape(-1).to(torch.float32)
-    n = flat.numel()
-    if n == 0:
+    if flat.numel() == 0:
         raise ValueError("x must not be empty; got an empty tensor")
-    if not bool(torch.isfinite(flat).all()):
+    return _quantize_flat(flat, block_size, code)
+
+
+def _quantize_flat(flat: torch.Tensor, block_size: int, code: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`quantize_blockwise` of a non-empty flat float32 tensor, arguments already checked."""
+    n = flat.numel()
+    n_blocks = -(-n // block_size)
+    if n_blocks * block_size != n:  # the last block padded with zeros (which change no block's max)
+        flat = torch.nn.functional.pad(flat, (0, n_blocks * block_size - n))
+    blocks = flat.view(n_blocks, block_size)
+    absmax = blocks.abs().amax(dim=1)  # NaN and infinity propagate into absmax
+    if not bool(torch.isfinite(absmax).all()):
         raise ValueError("x must be finite (no NaN or infinity)")
-    n_blocks = math.ceil(n / block_size)
-    padded = torch.zeros(n_blocks * block_size, dtype=torch.float32, device=x.device)
-    padded[:n] = flat
-    blocks = padded.view(n_blocks, block_size)
-    absmax = blocks.abs().amax(dim=1)
     safe = torch.where(absmax > 0, absmax, torch.ones_like(absmax))
-    normed = (blocks / safe[:, None]).clamp(-1.0, 1.0)
+    normed = (blocks / safe[:, None]).clamp_(-1.0, 1.0)
     if code == "linear":  # the map is k / 127: the nearest entry is a rounding
-        codes = torch.round(normed * 127).add_(127).to(torch.uint8)
+        codes = normed.mul_(127).round_().add_(127).to(torch.uint8)
     else:
+        cmap = _code_map(code).to(flat.device)
         mids = (cmap[1:] + cmap[:-1]) / 2
         codes = torch.bucketize(normed, mids).to(torch.uint8)
-    return codes.reshape(-1)[:n].clone(), absmax
+    codes = codes.reshape(-1)
+    return (codes[:n].clone() if codes.numel() != n else codes), absmax
 
 
 def dequantize_blockwise(
@@ -127,10 +134,15 @@ def dequantize_blockwise(
         raise ValueError(
             f"absmax must have ceil({n} / {block_size}) = {n_blocks} entries; got {absmax.numel()}"
         )
-    padded = torch.zeros(n_blocks * block_size, dtype=torch.long, device=codes.device)
-    padded[:n] = codes.reshape(-1).long()
-    values = cmap[padded].view(n_blocks, block_size) * absmax.reshape(-1, 1).to(torch.float32)
-    return values.reshape(-1)[:n].reshape(tuple(shape))
+    return _dequantize_flat(codes.reshape(-1), absmax.reshape(-1), block_size, cmap).reshape(tuple(shape))
+
+
+def _dequantize_flat(
+    codes: torch.Tensor, absmax: torch.Tensor, block_size: int, cmap: torch.Tensor
+) -> torch.Tensor:
+    """Flat float32 ``cmap[codes] * absmax`` of each code's block, arguments already checked."""
+    scale = absmax.to(torch.float32).repeat_interleave(block_size)[: codes.numel()]
+    return cmap[codes.long()] * scale
 
 
 class SGD8bitMomentum(torch.optim.Optimizer):
@@ -182,6 +194,7 @@ class SGD8bitMomentum(torch.optim.Optimizer):
         for group in self.param_groups:
             lr, beta, wd = group["lr"], group["momentum"], group["weight_decay"]
             bs, code = group["block_size"], group["code"]
+            cmap = _code_map(code)
             for p in group["params"]:
                 if p.grad is None:
                     continue
@@ -193,11 +206,12 @@ class SGD8bitMomentum(torch.optim.Optimizer):
                     continue
                 state = self.state[p]
                 if "codes" in state:
-                    b = dequantize_blockwise(state["codes"], state["absmax"], p.shape, bs, code).to(p.dtype)
+                    b = _dequantize_flat(state["codes"], state["absmax"], bs, cmap).view(p.shape).to(p.dtype)
                     b = b.mul_(beta).add_(g)
                 else:
                     b = g.clone()
-                state["codes"], state["absmax"] = quantize_blockwise(b, bs, code)
+                flat = b.detach().reshape(-1).to(torch.float32)
+                state["codes"], state["absmax"] = _quantize_flat(flat, bs, code)
                 d = g.add(b, alpha=beta) if group["nesterov"] else b
                 p.add_(d, alpha=-lr)
         return loss

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 
 from lessons_lib import _validate
-from lessons_lib.data import N_CLASSES, load_digits_split
+from lessons_lib.data import N_CLASSES, load_digits_split, stratified_split
 
 __all__ = ["DigitsSplits", "load_digits_splits"]
 
@@ -65,17 +65,13 @@ def load_digits_splits(
     -------
     DigitsSplits whose three parts are disjoint and together hold every image once.
     """
-    from sklearn.model_selection import train_test_split
-
     validation_size = float(
         _validate.in_range(validation_size, "validation_size", 0.0, 1.0, low_open=True, high_open=True)
     )
     outer = load_digits_split(test_size=test_size, seed=seed, dtype=dtype)
     seed = _validate.integer(seed, "seed", 0, 2**32 - 1)
-    index = torch.arange(len(outer.y_train)).numpy()
-    fit, val = train_test_split(
-        index, test_size=validation_size, random_state=seed, stratify=outer.y_train.numpy()
-    )
+    # train_test_split(index, test_size=validation_size, random_state=seed, stratify=y_train)'s split
+    fit, val = stratified_split(outer.y_train.numpy(), validation_size, seed)
     fit, val = torch.from_numpy(fit), torch.from_numpy(val)
     return DigitsSplits(
         outer.X_train[fit],

@@ -37,7 +37,8 @@ class History:
 
     ``train_loss[e]`` is the mean minibatch loss of epoch ``e``; ``train_acc`` and
     ``test_acc`` are accuracies in [0, 1] measured after the epoch (``test_acc`` is
-    empty when the data has no test part).
+    empty when the data has no test part; either is empty when ``train(evaluate=...)``
+    leaves it out).
     """
 
     train_loss: list[float] = field(default_factory=list)
@@ -153,6 +154,7 @@ def train(
     alpha: float = 0.9,
     temperature: float = 4.0,
     desc: str = "train",
+    evaluate: tuple[str, ...] | list[str] = ("train", "test"),
 ) -> History:
     """Train ``model`` in place with minibatch SGD with momentum on cross-entropy.
 
@@ -178,6 +180,10 @@ def train(
     alpha : float in [0, 1], weight of the distillation term
     temperature : float > 0
     desc : label of the progress bar
+    evaluate : which per-epoch accuracies to record in the History, a subset of
+        ``("train", "test")``; ``()`` records none. An evaluation costs a forward pass
+        over its split every epoch and changes nothing else: the trained model is the
+        same whatever is recorded.
 
     Returns
     -------
@@ -189,6 +195,8 @@ def train(
     epochs = _validate.integer(epochs, "epochs", 1, None)
     batch_size = _validate.integer(batch_size, "batch_size", 1, None)
     seed = _validate.integer(seed, "seed", 0, 2**63 - 1)
+    if isinstance(evaluate, str) or not all(part in ("train", "test") for part in evaluate):
+        raise ValueError(f"evaluate must be a tuple of 'train' and/or 'test' (or empty); got {evaluate!r}")
     if teacher is not None:
         if not isinstance(teacher, nn.Module):
             raise TypeError(f"teacher must be a torch.nn.Module; got {type(teacher).__name__}")
@@ -216,8 +224,9 @@ def train(
                 opt.step()
                 total += float(loss.detach()) * idx.numel()
             history.train_loss.append(total / n)
-            history.train_acc.append(accuracy(model, X, y))
-            if X_te is not None:
+            if "train" in evaluate:
+                history.train_acc.append(accuracy(model, X, y))
+            if X_te is not None and "test" in evaluate:
                 history.test_acc.append(accuracy(model, X_te, y_te))
     return history
 
@@ -249,7 +258,7 @@ def paired_accuracies(
         for name in optimizers:
             net = mlp(seed=seed)
             hist = train(net, data, epochs=epochs, lr=lr, momentum=momentum, batch_size=batch_size,
-                         seed=seed, optimizer=name, progress=False)
+                         seed=seed, optimizer=name, progress=False, evaluate=())
             acc[name].append(accuracy(net, data.X_test, data.y_test))
             state[name] = optimizer_state_bytes(hist.optimizer)
     return acc, state

@@ -225,3 +225,29 @@ def test_ledger_counts_identities_apart(table):
     assert {c.id for c in ledger.identity_rows()} == {first}
     with pytest.raises(ValueError, match="not rows of"):
         ledger.settle(one, ledger.rows(one)[0].verdict, identity={"999-99"})
+
+
+def test_source_default_reads_what_inspect_reports_without_importing():
+    import inspect
+    import subprocess
+    import sys
+
+    code = ("import sys; from lessons_lib import claims; "
+            "f = claims.installed_file('sklearn', 'neural_network', '_multilayer_perceptron.py'); "
+            "print(claims.source_default(f, 'MLPClassifier', 'momentum'), "
+            "claims.source_default(f, 'MLPClassifier', 'learning_rate_init'), 'sklearn' in sys.modules)")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    from sklearn.neural_network import MLPClassifier
+
+    signature = inspect.signature(MLPClassifier).parameters
+    defaults = [str(signature[name].default) for name in ("momentum", "learning_rate_init")]
+    assert run.stdout.split() == [*defaults, "False"]
+    path = claims.installed_file("sklearn", "neural_network", "_multilayer_perceptron.py")
+    for name in ("hidden_layer_sizes", "solver", "nesterovs_momentum", "beta_1", "max_fun"):
+        assert claims.source_default(path, "MLPClassifier", name) == signature[name].default
+    with pytest.raises(ValueError, match="parameter must be a parameter of MLPClassifier"):
+        claims.source_default(path, "MLPClassifier", "no_such_parameter")
+    with pytest.raises(ValueError, match="class_name must name a class"):
+        claims.source_default(path, "NoSuchClass", "momentum")
+    with pytest.raises(ValueError, match="package must be installed with the file"):
+        claims.installed_file("sklearn", "no_such_file.py")

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from lessons_lib.compression import (
     CompressedTensor,
+    _nearest,
     compress_state,
     compression_experiment,
     decode,
@@ -49,6 +50,49 @@ def test_kmeans_uses_every_code_after_pruning_left_a_gap_around_zero():
     kept = w[np.abs(w) > 1.0]  # what magnitude pruning leaves
     _, labels = kmeans_1d(kept, 16)
     assert np.bincount(labels, minlength=16).min() > 0
+
+
+def _lloyd_value_by_value(x, k, iters=50):
+    """Reference Lloyd's k-means: each value searched among the centroids' midpoints on its own
+    (compression._nearest; ties go to the smaller centroid), the rest as kmeans_1d's docstring says."""
+    centroids = np.linspace(x.min(), x.max(), k)
+
+    def assign(c):
+        return _nearest(x, c)
+
+    labels = assign(centroids)
+    for _ in range(iters):
+        counts = np.bincount(labels, minlength=k)
+        sums = np.bincount(labels, weights=x, minlength=k)
+        filled = counts > 0
+        centroids = centroids.copy()
+        centroids[filled] = sums[filled] / counts[filled]
+        empty = np.flatnonzero(~filled)
+        if empty.size:
+            err = (x - centroids[labels]) ** 2
+            worst = np.argsort(-err, kind="stable")[: empty.size]
+            worst = worst[err[worst] > 0]
+            centroids[empty[: worst.size]] = x[worst]
+        new = assign(centroids)
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    return centroids, labels
+
+
+@settings(deadline=None, max_examples=60)
+@given(seed=st.integers(0, 10_000), n=st.integers(1, 400), k=st.sampled_from([1, 2, 3, 4, 16, 64]),
+       grid=st.booleans())
+def test_kmeans_matches_lloyd_value_by_value_exactly(seed, n, k, grid):
+    rng = np.random.default_rng(seed)
+    # grid: few distinct values on a grid of quarters, so that values tie and sit on midpoints
+    x = rng.integers(-8, 9, n) / 4 if grid else rng.normal(size=n) * np.where(rng.random(n) < 0.1, 10, 1)
+    centroids, labels = kmeans_1d(x, k)
+    ref_c, ref_l = _lloyd_value_by_value(x, k)
+    np.testing.assert_array_equal(centroids, ref_c)
+    np.testing.assert_array_equal(labels, ref_l)
+    distance = np.abs(x[:, None] - centroids[None, :])  # and every value sits at a nearest centroid
+    assert np.all(distance[np.arange(n), labels] <= distance.min(axis=1) + 1e-12)
 
 
 @settings(deadline=None, max_examples=50)

@@ -279,6 +279,11 @@ def test_bad_8bit_arguments():
         quantize_blockwise(torch.ones(3), block_size=0)
     with pytest.raises(ValueError, match="x must be finite"):
         quantize_blockwise(torch.tensor([1.0, float("nan")]))
+    for bad in (float("inf"), float("-inf"), float("nan")):  # in the last, padded block too
+        with pytest.raises(ValueError, match="x must be finite"):
+            quantize_blockwise(torch.cat([torch.ones(300), torch.tensor([bad])]), block_size=256)
+    with pytest.raises(ValueError, match="x must not be empty"):
+        quantize_blockwise(torch.ones(0))
     with pytest.raises(ValueError, match="absmax must have"):
         dequantize_blockwise(torch.zeros(10, dtype=torch.uint8), torch.ones(2), (10,), 256)
 
@@ -301,3 +306,23 @@ def test_paired_accuracies_train_each_optimizer_alike_per_seed(digits):
     assert state["sgd8bit"] < state["sgd"]
     with pytest.raises(ValueError, match="optimizers"):
         paired_accuracies(digits, ("adam",), seeds=[0], epochs=1)
+
+
+def test_evaluate_chooses_the_recorded_accuracies_and_changes_nothing_else(digits):
+    runs = {}
+    for evaluate in (("train", "test"), ("test",), ()):
+        model = mlp(seed=0)
+        history = train(model, digits, epochs=3, lr=0.05, batch_size=32, seed=1, progress=False,
+                        evaluate=evaluate)
+        runs[evaluate] = (model, history)
+    full_model, full = runs[("train", "test")]
+    assert len(full.train_acc) == len(full.test_acc) == 3
+    assert runs[("test",)][1].train_acc == [] and runs[("test",)][1].test_acc == full.test_acc
+    assert runs[()][1].train_acc == runs[()][1].test_acc == []
+    for model, history in runs.values():
+        assert history.train_loss == full.train_loss
+        pairs = zip(model.parameters(), full_model.parameters(), strict=True)
+        assert all(torch.equal(p, q) for p, q in pairs)
+    for bad in ("test", ("valid",)):
+        with pytest.raises(ValueError, match="evaluate must be a tuple of 'train' and/or 'test'"):
+            train(mlp(seed=0), digits, epochs=1, progress=False, evaluate=bad)

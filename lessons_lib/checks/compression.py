@@ -190,7 +190,7 @@ def _dense_seed0() -> nn.Module:
     try:
         data = load_digits_split(seed=0)
         net = mlp(hidden=(300, 100), seed=0)
-        train(net, data, epochs=20, lr=0.1, momentum=0.9, batch_size=64, seed=0, progress=False)
+        train(net, data, epochs=20, lr=0.1, momentum=0.9, batch_size=64, seed=0, progress=False, evaluate=())
         return net
     finally:
         torch.set_default_dtype(before)
@@ -230,7 +230,7 @@ def start_model_seed0() -> nn.Module:
         for r, (sparsity, epochs) in enumerate([(0.75, 4), (0.90, 4), (0.95, 4), (0.97, 8)]):
             masks = pruning.global_magnitude_masks(pruning.prunable_weights(model), sparsity)
             train(model, data, epochs=epochs, lr=0.03, momentum=0.9, batch_size=64, seed=r + 1, masks=masks,
-                  teacher=dense, progress=False)
+                  teacher=dense, progress=False, evaluate=())
         compression.remove_dead_units(model, masks)
         return model
     finally:

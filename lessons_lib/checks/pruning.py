@@ -186,7 +186,8 @@ def dense_accuracy_seed0() -> float:
     try:
         data = load_digits_split(seed=0)
         net = mlp(hidden=(64, 32), seed=0)
-        train(net, data, epochs=20, lr=0.1, momentum=0.9, weight_decay=5e-4, seed=0, progress=False)
+        train(net, data, epochs=20, lr=0.1, momentum=0.9, weight_decay=5e-4, seed=0, progress=False,
+              evaluate=())
         return accuracy(net, data.X_test, data.y_test)
     finally:
         torch.set_default_dtype(before)

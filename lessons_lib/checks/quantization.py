@@ -264,7 +264,7 @@ def _lesson_network(seed: int) -> tuple[nn.Module, Any]:
     with _float64():
         data = load_digits_split(seed=0)
         net = mlp(hidden=(64, 32), seed=seed)
-        train(net, data, epochs=20, lr=0.1, momentum=0.9, seed=seed, progress=False)
+        train(net, data, epochs=20, lr=0.1, momentum=0.9, seed=seed, progress=False, evaluate=())
     return net, data
 
 
