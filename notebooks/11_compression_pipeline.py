@@ -69,7 +69,7 @@ import zlib
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from scipy import stats
+from scipy.special import stdtrit  # the Student-t quantile (what scipy.stats.t.ppf computes)
 
 import lessons_lib
 from lessons_lib import checks, compression, momentum8bit, pruning
@@ -142,13 +142,13 @@ def path(name):
 # %%
 data = load_digits_split(seed=0)  # one fixed split; the seeds vary initialisation and data order
 HIDDEN = (300, 100)
-T95 = {n: stats.t.ppf(0.975, n - 1) for n in (5, 8)}  # Student-t quantiles for 5 and 8 seeds
+T95 = {n: stdtrit(n - 1, 0.975) for n in (5, 8)}  # Student-t quantiles for 5 and 8 seeds
 
 
 def mean_ci(values):
     """Mean of values and the half-width t_{0.975, n-1} * s / sqrt(n) of its 95 % interval."""
     v = np.asarray(values, dtype=float)
-    return v.mean(), stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)
+    return v.mean(), stdtrit(v.size - 1, 0.975) * v.std(ddof=1) / np.sqrt(v.size)
 
 
 def images(acc):
@@ -159,7 +159,8 @@ def images(acc):
 def train_dense(seed, show_progress=False):
     """The dense 64-300-100-10 network: initial weights and minibatch order fixed by seed."""
     net = mlp(hidden=HIDDEN, seed=seed)
-    train(net, data, epochs=20, lr=0.1, momentum=0.9, batch_size=64, seed=seed, progress=show_progress)
+    train(net, data, epochs=20, lr=0.1, momentum=0.9, batch_size=64, seed=seed, progress=show_progress,
+          evaluate=())  # evaluate=(): no accuracies after every epoch (none is used here)
     return net
 
 
@@ -216,7 +217,7 @@ def prune_and_finetune(dense, seed, show_progress=False):
     for r, (sparsity, epochs) in enumerate(SCHEDULE):
         masks = pruning.global_magnitude_masks(pruning.prunable_weights(model), sparsity)
         train(model, data, epochs=epochs, lr=0.03, momentum=0.9, batch_size=64, seed=10 * seed + r + 1,
-              masks=masks, teacher=dense, progress=show_progress)
+              masks=masks, teacher=dense, progress=show_progress, evaluate=())
         assert pruning.count_revived(model, masks) == 0
         snapshots[sparsity] = (copy.deepcopy(model), masks)
     return model, masks, snapshots
@@ -584,11 +585,8 @@ assert same_weights and float32_bytes / compressed_bytes >= 50
 
 # %%
 def file_size_and_accuracy(net, net_masks, bits):
-    """Bytes of the file storing net (pruned by net_masks; None: not pruned) with `bits` per weight,
-    and the test accuracy of the network loaded back from that file."""
-    net = copy.deepcopy(net)
-    if net_masks is not None:
-        net_masks = compression.remove_dead_units(net, net_masks)
+    """Bytes of the file storing net (pruned by net_masks, its dead units removed; None: not pruned)
+    with `bits` per weight, and the test accuracy of the network loaded back from that file."""
     n_bytes = compression.save_compressed(net, path("sweep.llc"), net_masks, bits=bits)
     back = compression.load_compressed(path("sweep.llc"), mlp(hidden=HIDDEN))
     return n_bytes, accuracy(back, data.X_test, data.y_test)
@@ -609,8 +607,12 @@ def pipeline_figures(dense, model, masks, snapshots):
                         / np.mean((kept_w - centroids[labels]) ** 2))
     inputs = {"dense, shared weights only": (dense, None)}
     inputs.update({f"pruned {100 * sparsity:.0f} %": snapshot for sparsity, snapshot in snapshots.items()})
-    sweep = {label: [file_size_and_accuracy(net, net_masks, bits) for bits in SWEEP_BITS]
-             for label, (net, net_masks) in inputs.items()}
+    sweep = {}
+    for label, (net, net_masks) in inputs.items():
+        if net_masks is not None:  # dead units removed once per network, from a copy (snapshots stay as they are)
+            net = copy.deepcopy(net)
+            net_masks = compression.remove_dead_units(net, net_masks)
+        sweep[label] = [file_size_and_accuracy(net, net_masks, bits) for bits in SWEEP_BITS]
     return {
         "float32 bytes": compression.float32_size_bytes(dense),
         "dense": accuracy(dense, data.X_test, data.y_test),
