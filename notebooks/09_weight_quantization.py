@@ -48,7 +48,8 @@
 #
 # ## Prerequisites
 #
-# Lesson 03 (momentum in PyTorch's form: $b \leftarrow \beta b + g$, $p \leftarrow p - \eta b$).
+# Lesson 03 (momentum) and lesson 07's PyTorch form of it, the one used here: $b \leftarrow \beta b + g$,
+# $p \leftarrow p - \eta b$.
 # A little PyTorch: `nn.Linear`, autograd, an optimizer loop. About 60 minutes.
 
 # %%
@@ -60,7 +61,7 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from scipy import stats
+from scipy.special import ndtri, stdtrit  # normal and Student-t quantiles (scipy.stats' norm.ppf, t.ppf)
 from torch import nn
 
 import lessons_lib
@@ -295,7 +296,8 @@ data = load_digits_split(seed=0)
 models = {}
 for seed in progress(SEEDS, desc="training one float network per seed"):
     models[seed] = mlp(hidden=(64, 32), seed=seed)
-    train(models[seed], data, epochs=20, lr=0.1, momentum=0.9, seed=seed, progress=False)
+    train(models[seed], data, epochs=20, lr=0.1, momentum=0.9, seed=seed, progress=False,
+          evaluate=())  # evaluate=(): no accuracies after every epoch (none is used here)
 float_accs = np.array([accuracy(m, data.X_test, data.y_test) for m in models.values()])
 model, float_acc = models[0], float_accs[0]  # sections 6 to 8 look inside the seed-0 network
 
@@ -303,7 +305,7 @@ model, float_acc = models[0], float_accs[0]  # sections 6 to 8 look inside the s
 def mean_ci(values):
     """Mean and half-width of the 95 % t-interval: t_{0.975, n-1} * s / sqrt(n)."""
     v = np.asarray(values, dtype=float)
-    return v.mean(), stats.t.ppf(0.975, v.size - 1) * v.std(ddof=1) / np.sqrt(v.size)
+    return v.mean(), stdtrit(v.size - 1, 0.975) * v.std(ddof=1) / np.sqrt(v.size)
 
 
 def fmt_ci(values):
@@ -335,7 +337,7 @@ assert sum(p.numel() for p in model.parameters()) == 6570 and (len(data.y_train)
 train_steps = -(-len(data.y_train) // 64)  # minibatches of 64 per epoch, the last one short
 print(f"training: 20 epochs of {train_steps} minibatches of 64 = {20 * train_steps} steps, η = 0.1, β = 0.9")
 assert 20 * train_steps == 440
-print(f"t quantile t(0.975, {len(SEEDS) - 1}) = {stats.t.ppf(0.975, len(SEEDS) - 1):.3f}; "
+print(f"t quantile t(0.975, {len(SEEDS) - 1}) = {stdtrit(len(SEEDS) - 1, 0.975):.3f}; "
       f"one test image = 100/{len(data.y_test)} = {100 / len(data.y_test):.2f} points")
 seed_table({"test accuracy in float64 (%)": 100 * float_accs})
 W1 = model[0].weight.detach().numpy()  # the seed-0 network's first layer, 64 x 64, float64
@@ -698,7 +700,7 @@ qat_acc = {2: [], 3: []}
 for seed in progress(SEEDS, desc="QAT at 2 and 3 bits, one run per seed"):
     for bits in (2, 3):
         qat_model = quantization.to_quant_linear(models[seed], bits=bits)
-        train(qat_model, data, epochs=5, lr=0.005, momentum=0.9, seed=seed, progress=False)
+        train(qat_model, data, epochs=5, lr=0.005, momentum=0.9, seed=seed, progress=False, evaluate=())
         deployed = quantization.quantize_model_weights(qat_model, bits)
         qat_acc[bits].append(accuracy(deployed, data.X_test, data.y_test))
         assert qat_acc[bits][-1] == accuracy(qat_model, data.X_test, data.y_test)  # what was trained ships
@@ -818,9 +820,11 @@ def weight_codes(net, bits):
                       for m in net if isinstance(m, nn.Linear)])
 
 
-def weight_scales(net, bits):
-    return [quantization.quantize(m.weight, bits, symmetric=True, axis=0)[1]
-            for m in net if isinstance(m, nn.Linear)]
+def codes_and_scales(net, bits):
+    """weight_codes(net, bits) and every layer's per-row scales, from one quantization per layer."""
+    pairs = [quantization.quantize(m.weight, bits, symmetric=True, axis=0)[:2]
+             for m in net if isinstance(m, nn.Linear)]
+    return torch.cat([q.flatten() for q, _ in pairs]), [scale for _, scale in pairs]
 
 
 def codes_with(net, bits, scales):
@@ -831,15 +835,16 @@ def codes_with(net, bits, scales):
                       for m, s in zip(layers, scales, strict=True)])
 
 
-def qat_with_flips(start, lr, momentum, bits=2, epochs=4, seed=0, batch_size=64):
+def qat_with_flips(start, lr, momentum, bits=2, epochs=4, seed=0, batch_size=64, every_accuracy=True):
     """QAT from the float network `start`: per step the fraction of codes that changed and the test
-    accuracy; over the last epoch the number of code changes of every weight, which weights
-    ended the epoch on the code they started it with, and how many of the changes the previous
-    step's scales would not have made (the grid moved, not the weight across it)."""
+    accuracy (every_accuracy=False: the last epoch's steps only); over the last epoch the number of
+    code changes of every weight, which weights ended the epoch on the code they started it with,
+    and how many of the changes the previous step's scales would not have made (the grid moved, not
+    the weight across it)."""
     net = quantization.to_quant_linear(start, bits=bits)
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
     gen = torch.Generator().manual_seed(seed)
-    codes, flips, test_acc, n = weight_codes(net, bits), [], [], len(data.y_train)
+    (codes, scales), flips, test_acc, n = codes_and_scales(net, bits), [], [], len(data.y_train)
     for epoch in range(epochs):
         if epoch == epochs - 1:
             epoch_start, changes, grid_moved = codes.clone(), torch.zeros_like(codes), 0
@@ -848,20 +853,21 @@ def qat_with_flips(start, lr, momentum, bits=2, epochs=4, seed=0, batch_size=64)
             idx = perm[start_idx:start_idx + batch_size]
             opt.zero_grad()
             nn.functional.cross_entropy(net(data.X_train[idx]), data.y_train[idx]).backward()
-            old_scales = weight_scales(net, bits)
             opt.step()  # b = β b + g;  w = w - η b
-            new = weight_codes(net, bits)
+            new, new_scales = codes_and_scales(net, bits)
             flips.append((new != codes).double().mean().item())
             if epoch == epochs - 1:
                 changes += new != codes
-                grid_moved += ((new != codes) & (codes_with(net, bits, old_scales) == codes)).sum().item()
-            codes = new
-            test_acc.append(accuracy(net, data.X_test, data.y_test))
+                grid_moved += ((new != codes) & (codes_with(net, bits, scales) == codes)).sum().item()
+            codes, scales = new, new_scales  # scales: the previous step's, at the next step
+            if every_accuracy or epoch == epochs - 1:
+                test_acc.append(accuracy(net, data.X_test, data.y_test))
     return np.array(flips), np.array(test_acc), changes, codes == epoch_start, grid_moved
 
 
 settings = [(0.9, 0.01), (0.0, 0.1), (0.0, 0.01), (0.9, 0.002), (0.0, 0.02)]
-runs_by_seed = {seed: {(beta, lr): qat_with_flips(models[seed], lr, beta, seed=seed) for beta, lr in settings}
+runs_by_seed = {seed: {(beta, lr): qat_with_flips(models[seed], lr, beta, seed=seed, every_accuracy=seed == 0)
+                       for beta, lr in settings}  # the accuracy after every step is drawn for seed 0 only
                 for seed in progress(SEEDS, desc="2-bit QAT, 5 settings per seed")}
 runs = runs_by_seed[0]  # the seed-0 runs, drawn below
 n_codes = len(weight_codes(models[0], 2))
@@ -920,7 +926,7 @@ print(f"weights that changed code in the last epoch: runs without momentum {plai
 
 def wilson(k, n):
     """95 % Wilson score interval of a binomial share k/n, in %."""
-    z = stats.norm.ppf(0.975)
+    z = ndtri(0.975)
     p, zz = k / n, z * z / n
     centre, half = (p + zz / 2) / (1 + zz), z * np.sqrt(p * (1 - p) / n + zz / (4 * n)) / (1 + zz)
     return 100 * (centre - half), 100 * (centre + half)
