@@ -43,7 +43,8 @@
 #
 # ## Prerequisites
 #
-# Lesson 03 (momentum in PyTorch's form: $b \leftarrow \beta b + g$, $w \leftarrow w - \eta b$).
+# Lesson 03 (momentum) and lesson 07's PyTorch form of it, the one used here: $b \leftarrow \beta b + g$,
+# $w \leftarrow w - \eta b$.
 # Weight decay, $g \leftarrow g + \omega w$, is introduced in section 1 below (written $\omega$,
 # since $\lambda$ is an eigenvalue in lessons 01 and 03). Lesson 09 is useful but not required. A
 # little PyTorch: `nn.Linear`, an optimizer loop. About 60 minutes.
@@ -55,7 +56,7 @@ import time
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from scipy import stats
+from scipy.special import stdtrit  # the Student-t quantile (what scipy.stats.t.ppf computes)
 from torch import nn
 from torch.nn.utils import prune
 
@@ -97,7 +98,7 @@ torch.set_default_dtype(torch.float64)  # every printed number the same on every
 data = load_digits_split(seed=0)
 LR, MOMENTUM, WD = 0.1, 0.9, 5e-4
 SEEDS = range(5)
-T95 = stats.t.ppf(0.975, len(SEEDS) - 1)
+T95 = stdtrit(len(SEEDS) - 1, 0.975)
 
 
 def mean_ci(values):
@@ -123,7 +124,7 @@ dense, histories = {}, {}
 for seed in progress(SEEDS, desc="dense networks"):
     dense[seed] = mlp(hidden=(64, 32), seed=seed)
     histories[seed] = train(dense[seed], data, epochs=20, lr=LR, momentum=MOMENTUM, weight_decay=WD,
-                            seed=seed, progress=False)
+                            seed=seed, progress=False, evaluate=())  # evaluate=(): no per-epoch accuracies
 dense_accs = [accuracy(dense[seed], data.X_test, data.y_test) for seed in SEEDS]
 print(f"training: 20 epochs, η = {LR}, β = {MOMENTUM}, ω = {WD}, minibatches of 64")
 assert (LR, MOMENTUM, WD) == (0.1, 0.9, 5e-4)  # the values the text states
@@ -474,7 +475,7 @@ for i, seed in enumerate(progress(SEEDS, desc="prune and fine-tune")):
     for k, s in enumerate(schedule):
         masks = pruning.global_magnitude_masks(pruning.prunable_weights(iterative_net), s)
         train(iterative_net, data, epochs=EPOCHS_PER_LEVEL, lr=FT_LR, momentum=MOMENTUM, weight_decay=WD,
-              masks=masks, seed=100 * seed + k + 1, progress=False)
+              masks=masks, seed=100 * seed + k + 1, progress=False, evaluate=())
         assert pruning.count_revived(iterative_net, masks) == 0
         iterative_acc[i, k] = test_acc(iterative_net)
     for k, s in enumerate(schedule):
@@ -482,7 +483,7 @@ for i, seed in enumerate(progress(SEEDS, desc="prune and fine-tune")):
         masks = pruning.global_magnitude_masks(pruning.prunable_weights(net), s)
         no_ft_acc[i, k] = test_acc(pruned_copy(net, masks))
         train(net, data, epochs=EPOCHS_PER_LEVEL * (k + 1), lr=FT_LR, momentum=MOMENTUM, weight_decay=WD,
-              masks=masks, seed=100 * seed + k + 1, progress=False)
+              masks=masks, seed=100 * seed + k + 1, progress=False, evaluate=())
         oneshot_acc[i, k] = test_acc(net)
 
 lead = 100 * (iterative_acc - oneshot_acc)  # points, paired by seed
