@@ -64,8 +64,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch._dynamo  # noqa: F401 - the first torch.optim optimizer imports it (1-2 s): done here, in the setup
-from scipy import stats
-from sklearn.neural_network import MLPClassifier
+from scipy.special import stdtrit  # the Student-t quantile (what scipy.stats.t.ppf computes)
 
 import lessons_lib
 from lessons_lib import (
@@ -86,6 +85,8 @@ from lessons_lib.progress import progress
 
 lessons_lib.setup()
 DATA = pathlib.Path("data")  # next to this notebook: the table and copies of the five seeds
+# scikit-learn's MLPClassifier, read from its installed source file (importing scikit-learn takes a second)
+SKLEARN_MLP = claims.installed_file("sklearn", "neural_network", "_multilayer_perceptron.py")
 
 # %% [markdown]
 # ## 1. The claims as data
@@ -283,7 +284,7 @@ ledger.settle("pytorch_sgd_momentum_form",
 # %%
 usual = next(c for c in table if c.id == "001-12")  # settled by citation: printed with the API rows below
 print(f"[{usual.id}] {usual.translation} Table verdict: {usual.verdict.upper()}, check: {usual.check}")
-sk_default = inspect.signature(MLPClassifier).parameters["momentum"].default
+sk_default = claims.source_default(SKLEARN_MLP, "MLPClassifier", "momentum")
 torch_example = float(re.search(r"SGD\(model\.parameters\(\), lr=[\d.]+, momentum=([\d.]+)\)", doc).group(1))
 muon_doc = inspect.getdoc(torch.optim.Muon)
 muon_default = inspect.signature(torch.optim.Muon).parameters["momentum"].default
@@ -1325,8 +1326,8 @@ ledger.settle("momentum_vanishing_gradient_ratio",
 # falls like $O(1/k^2)$ on every smooth convex function (Nesterov, 1983), and with $\eta = 1/L$ and
 # the constant $\beta = (\sqrt\kappa-1)/(\sqrt\kappa+1)$ it converges on every smooth strongly convex
 # function (Nesterov, *Introductory Lectures on Convex Optimization*, 2004, section 2.2.1),
-# which the heavy ball with its quadratic-optimal tuning does not (lesson 05, section 5(d), runs
-# Lessard, Recht and Packard's counterexample). Three contests, with the settings in
+# which the heavy ball with its quadratic-optimal tuning does not (lesson 05 runs Lessard, Recht
+# and Packard's counterexample, with its condition). Three contests, with the settings in
 # the table, and the best rate each method reaches when tuned for $\kappa = 100$ (the
 # closed forms are Proposition 1 of Lessard, Recht and Packard, SIAM J. Optim. 26(1),
 # 2016):
@@ -1425,7 +1426,7 @@ ledger.settle("nesterov_coefficient_fixed", claims.judge(literal=coefficient_cha
 
 # %%
 SEEDS = range(5)
-T95 = stats.t.ppf(0.975, len(SEEDS) - 1)
+T95 = stdtrit(len(SEEDS) - 1, 0.975)
 
 
 def mean_ci(values):
@@ -1440,7 +1441,7 @@ runs = {}
 for (lr, beta), seed in progress([(c, seed) for c in configs for seed in SEEDS], desc="25 runs"):
     net = models.mlp((64,), seed=seed).double()
     history = training.train(net, digits, epochs=20, lr=lr, momentum=beta, batch_size=32, seed=seed,
-                             progress=False)
+                             progress=False, evaluate=("test",))  # test accuracy after every epoch
     runs[(lr, beta, seed)] = (net, history)
 acc = {c: 100 * np.array([runs[(*c, seed)][1].test_acc[-1] for seed in SEEDS]) for c in configs}
 curves = {c: 100 * np.array([runs[(*c, seed)][1].test_acc for seed in SEEDS]) for c in configs}
@@ -1476,7 +1477,7 @@ recommended_worst = {c[0] for c in with_momentum[:2]} == {1e-4, 1e-3}
 clearly_better = means[best][0] - means[best][1] > max(means[(1e-3, 0.9)][0] + means[(1e-3, 0.9)][1],
                                                         means[(1e-4, 0.9)][0] + means[(1e-4, 0.9)][1])
 sgd_default = inspect.signature(torch.optim.SGD).parameters["lr"].default
-sk_lr_default = inspect.signature(MLPClassifier).parameters["learning_rate_init"].default
+sk_lr_default = claims.source_default(SKLEARN_MLP, "MLPClassifier", "learning_rate_init")
 print(f"default learning rates: torch.optim.SGD lr={sgd_default}, "
       f"sklearn MLPClassifier learning_rate_init={sk_lr_default} (its solver='sgd' takes momentum=0.9)")
 ledger.settle("lr_sweep_digits_mlp",
