@@ -116,7 +116,7 @@ lessons_lib.setup()
 # | Polyak | $x_{k+1} = x_k - \eta g_k + \beta(x_k - x_{k-1})$ | $(\eta, \beta)$ |
 # | Sutskever (Keras) | $v \leftarrow \beta v - \eta g$, $x \leftarrow x + v$ | $(\eta, \beta)$; $v = -\eta b$ |
 # | EMA | $m \leftarrow \beta m + (1-\beta) g$, $x \leftarrow x - \eta' m$ | $(\eta' = \eta/(1-\beta), \beta)$; $m = (1-\beta) b$ |
-# | PyTorch, `dampening=τ` | $b \leftarrow \beta b + (1-\tau) g$, $b_1 = g_0$ | undamped $\eta(1-\tau)$ weights every gradient but the first alike: **not exact** |
+# | PyTorch, `dampening=τ` | $b \leftarrow \beta b + (1-\tau) g$, $b_1 = g_0$ | (reproducing `dampening=τ`) undamped with $\eta(1-\tau)$ weights every gradient but the first alike: **not exact** |
 # | Nesterov, look-ahead | $v \leftarrow \beta v - \eta \nabla f(x + \beta v)$ | $(\eta, \beta)$ with `nesterov=True`; PyTorch's $w = x + \beta v$ |
 # | Nesterov, reformulated (Keras) | $\theta \leftarrow \theta + \beta v - \eta \nabla f(\theta)$ | $(\eta, \beta)$ with `nesterov=True`; $w = \theta$ |
 #
@@ -185,8 +185,8 @@ assert [f"{g:.0%}" for g in damp_gaps] == ["13%", "13%"]
 # Every exact row agrees to rounding. The dampening row does not: an undamped run with
 # $\eta(1-\tau)$ weights the first gradient by $1-\tau$ where PyTorch weights it by 1. The extra
 # $\tau g_0$ in PyTorch's buffer fades as $\beta^k$ but adds up to a displacement of about
-# $\eta\tau g_0/(1-\beta)$, here 13 % of the path's largest coordinate on both problems. Where the first gradient is large (a fresh start), `dampening` changes more than the
-# learning rate. The EMA row has no such start effect, because it starts from $m_0 = 0$; PyTorch
+# $\eta\tau g_0/(1-\beta)$, here 13 % of the path's largest coordinate on both problems. Where the
+# first gradient is large (a fresh start), `dampening` changes more than the learning rate. The EMA row has no such start effect, because it starts from $m_0 = 0$; PyTorch
 # with `dampening=β` is therefore *not* the EMA form.
 #
 # ## 4. With a changing learning rate
@@ -241,8 +241,8 @@ plt.show()
 # %% [markdown]
 # At the drop PyTorch's step falls tenfold at once, from 1.000 to 0.100; Sutskever's falls only to
 # 0.910 and then approaches 0.1 as its excess shrinks by $\beta$ per step, by a factor $e$ within
-# 10 steps, $1/(1-\beta)$. With a schedule, the "same" $(\eta, \beta)$ are two different optimizers, which is why
-# PyTorch's documentation warns that its SGD "subtly differs from Sutskever et al. and implementations
+# 10 steps, $1/(1-\beta)$. With a schedule, the "same" $(\eta, \beta)$ are two different optimizers,
+# which is why PyTorch's documentation warns that its SGD "subtly differs from Sutskever et al. and implementations
 # in some other frameworks". The EMA conversion survives any schedule; the Sutskever one does not.
 #
 # ## 5. SGD with momentum: where it helps
@@ -336,11 +336,12 @@ plt.show()
 
 # %% [markdown]
 # At the same $\eta$, momentum reaches the level in 37 steps against SGD's 125 (means over five seeds;
-# 3.3 times sooner, 3.1 to 3.5 by seed). Two things are worth seeing. Momentum at $\eta = 0.1$, with the same effective
-# step as SGD at $\eta = 1$, is about as fast as SGD (within 10 %): on this problem momentum's head
-# start is its larger effective step. And that larger step is one SGD cannot take: momentum stays stable
+# 3.3 times sooner, 3.1 to 3.5 by seed). Two things are worth seeing. Momentum at $\eta = 0.1$, with
+# the same effective step as SGD at $\eta = 1$, is about as fast as SGD (within 10 %): on this problem
+# momentum's head start is its larger effective step. And that larger step is one SGD cannot take: momentum stays stable
 # for $\eta\lambda < 2 + 2\beta$ (lesson 03), so at $\eta = 1$, $\beta = 0.9$ its effective step is 10 while
-# SGD diverges above $\eta = 2$. On ill-conditioned problems that is the $\sqrt\kappa$ of lesson 04 at work.
+# SGD diverges above $\eta = 2$ (checked without noise in the cell above). On ill-conditioned problems
+# this is where momentum's advantage comes from (lessons 03 and 04).
 # The price comes later: momentum's floor is 9.3 times SGD's at the same $\eta$ (closed form 9.0), section 6.
 #
 # Sutskever et al. (2013) make the same distinction for deep networks: momentum's acceleration
@@ -368,8 +369,9 @@ plt.show()
 # = \frac{(1+\beta)\big(2 - \eta\lambda/(1-\beta)\big)}{2(1+\beta) - \eta\lambda} \le 1 .$$
 #
 # Measure it: $\lambda = \sigma = 1$, $\eta = 0.01$, for $\beta = 0.5$ and $0.9$, momentum against SGD at
-# $\eta$ and at $\eta/(1-\beta)$; five seeds, each 2,000 independent runs of 1,500 steps, the variance
-# the mean square over the runs and over steps 1,000 to 1,500 (the five settings see the same noise within a seed):
+# $\eta$ and at $\eta/(1-\beta)$; five seeds, each 2,000 independent runs of 1,500 steps from $x_0 = 0$, the
+# variance measured as the mean square over the runs and over steps 1,000 to 1,500 (within a seed the
+# five settings see the same noise):
 
 # %%
 def momentum_floor(lr, beta, lam_1=1.0, s=1.0):
@@ -413,6 +415,9 @@ for b_c, sgd_eff in [(0.5, "SGD, lr 0.02"), (0.9, "SGD, lr 0.1")]:
     assert abs(same_lr.mean() * (1 - b_c) - 1) < 0.08
     assert f"{ratio.mean():.2f}" == {0.5: "0.99", 0.9: "0.95"}[b_c] and round(same_lr.mean()) == round(1 / (1 - b_c))
 assert f"{floor_ratio(lr0, 0.5):.3f}" == "0.993" and f"{floor_ratio(lr0, 0.9):.3f}" == "0.953"
+# ... and the ratio falls as the effective step grows towards SGD's limit 2 / lambda:
+eff_grid = np.linspace(0.01, 1.99, 100)
+assert all(np.all(np.diff(floor_ratio(eff_grid * (1 - b_c), b_c)) < 0) for b_c in (0.5, 0.9))
 
 # %% [markdown]
 # At a fixed effective step the floors agree: momentum's is 0.99 times SGD's at $\beta = 0.5$ and
