@@ -46,7 +46,7 @@
 # ## Prerequisites
 #
 # Lesson 09 (scale $s$, zero point $z$, code $q$, symmetric per-channel weights), lesson 10
-# (structured pruning by the norm of a channel) and lesson 03 (SGD with momentum, used to
+# (structured pruning by the norm of a channel) and lesson 07 (SGD with momentum, used to
 # fine-tune). About 60 minutes.
 
 # %%
@@ -117,8 +117,9 @@ def pm(values, digits=2):
 nets = {}
 for seed in progress(SEEDS, desc="five networks"):
     nets[seed] = mlp(hidden=(256, 128), seed=seed)
-    train(nets[seed], fit, epochs=12, lr=0.1, momentum=0.9, batch_size=64, seed=seed, progress=False)
-    train(nets[seed], fit, epochs=3, lr=0.01, momentum=0.9, batch_size=64, seed=seed, progress=False)
+    # evaluate=(): no accuracies after every epoch (none is used here)
+    train(nets[seed], fit, epochs=12, lr=0.1, momentum=0.9, batch_size=64, seed=seed, progress=False, evaluate=())
+    train(nets[seed], fit, epochs=3, lr=0.01, momentum=0.9, batch_size=64, seed=seed, progress=False, evaluate=())
 float_test = [100 * accuracy(nets[s], splits.X_test, splits.y_test) for s in SEEDS]
 print("float test accuracy, seeds 0..4:", "  ".join(f"{a:.2f}" for a in float_test), f"; mean {pm(float_test)} %")
 assert f"{T95:.3f}" == "2.776"
@@ -542,7 +543,7 @@ def fold_bn(conv, bn):
 
 
 cnn = small_cnn(channels=(8, 16), seed=0, batchnorm=True)
-train(cnn, fit, epochs=5, lr=0.05, momentum=0.9, batch_size=64, seed=0, progress=True, desc="CNN")
+train(cnn, fit, epochs=5, lr=0.05, momentum=0.9, batch_size=64, seed=0, progress=True, desc="CNN", evaluate=())
 cnn.eval()
 folded = nn.Sequential(cnn[0], fold_bn(cnn[1], cnn[2]), cnn[3], cnn[4], fold_bn(cnn[5], cnn[6]), *cnn[7:])
 with torch.no_grad():
@@ -846,7 +847,7 @@ assert gap_mask < 1e-12 and gap_lib < 1e-12
 # %%
 def pruned_and_tuned(p, seed):
     small = prune_units(nets[seed], p)
-    train(small, fit, epochs=4, lr=0.02, momentum=0.9, batch_size=64, seed=seed, progress=False)
+    train(small, fit, epochs=4, lr=0.02, momentum=0.9, batch_size=64, seed=seed, progress=False, evaluate=())
     return small
 
 
@@ -903,10 +904,13 @@ assert (only_dense, only_pruned, f"{mcnemar:.3f}") == (13, 5, "0.096")
 control, scratch = {}, {}
 for seed in progress(SEEDS, desc="controls"):
     control[seed] = copy.deepcopy(nets[seed])  # the dense network, fine-tuned exactly as the pruned ones
-    train(control[seed], fit, epochs=4, lr=0.02, momentum=0.9, batch_size=64, seed=seed, progress=False)
+    train(control[seed], fit, epochs=4, lr=0.02, momentum=0.9, batch_size=64, seed=seed, progress=False,
+          evaluate=())
     scratch[seed] = mlp(hidden=tuple(channel_pruning.channel_widths(tuned[p_chosen, seed])[:-1]), seed=seed)
-    train(scratch[seed], fit, epochs=12, lr=0.1, momentum=0.9, batch_size=64, seed=seed, progress=False)
-    train(scratch[seed], fit, epochs=3, lr=0.01, momentum=0.9, batch_size=64, seed=seed, progress=False)
+    train(scratch[seed], fit, epochs=12, lr=0.1, momentum=0.9, batch_size=64, seed=seed, progress=False,
+          evaluate=())
+    train(scratch[seed], fit, epochs=3, lr=0.01, momentum=0.9, batch_size=64, seed=seed, progress=False,
+          evaluate=())
 control_drop = [float_test[s] - 100 * accuracy(control[s], splits.X_test, splits.y_test) for s in SEEDS]
 control_p = stats.ttest_rel(float_test, [f - d for f, d in zip(float_test, control_drop, strict=True)]).pvalue
 pruned_test = [f - d for f, d in zip(float_test, test_drop, strict=True)]
