@@ -159,8 +159,8 @@ plt.show()
 # quotation.)
 #
 # **The sign of $v$.** The seed's $v$ is the step that is *subtracted* from $\theta$. The
-# velocity of the other lessons (Sutskever's form, lessons 03 and 05 and the notation table
-# in lesson 00) is the step that is *added*, $\theta^{(k)} = \theta^{(k-1)} + v_k$ with
+# velocity of the other lessons (Sutskever's form: lesson 07's conventions side by side, and
+# the notation table in lesson 00) is the step that is *added*, $\theta^{(k)} = \theta^{(k-1)} + v_k$ with
 # $v_k = \beta v_{k-1} - \eta\nabla J$. So the seed's $v$ is **minus** the course's $v$; the
 # iterates are the same (section 5 runs both). In this lesson $v$ is the seed's.
 #
@@ -1032,7 +1032,8 @@ for _m in (3, 17, 100):  # central differences are exact for a quadratic, up to 
 # the smallest rate $\rho$ per step? Scan a grid of $\beta$ with one batched
 # `optimizers.run` call and measure each run's rate, as in section 6 (the distance ripples
 # when the roots are complex: compare its largest values over a few steps at two times).
-# The check computes the rate of your $\beta$ with lesson 03's theory and accepts it if it
+# The check computes the rate of your $\beta$ from the heavy ball's 2x2 matrix (lesson 03; its
+# rates are lesson 04's "rate $\sqrt\beta$ with complex roots") and accepts it if it
 # needs at most 5 % more steps than the best rate $\rho^\star$ in the long run,
 # $\ln\rho^\star/\ln\rho(\beta) \le 1.05$. Give $\beta$ to three decimals.
 
