@@ -175,6 +175,7 @@ for h, g_, o in zip(h_list, ode_gap, [np.nan, *order], strict=True):
           + ("" if np.isnan(o) else f", order log2(previous/this) = {o:.2f}"))
 assert np.all(np.diff(ode_gap) < 0) and np.all(np.abs(order - 1) < 0.06)
 
+# %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1.6, 1]})
 plotting.contour(ax1, valley)
 t_fine = np.linspace(0, 20, 801)
