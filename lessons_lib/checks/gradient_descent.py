@@ -63,7 +63,7 @@ def optimal_step_and_rate(lr: object, rate: object) -> None:
                                   "the rate of the error is rho."),
         "momentum": ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1),
                      "(sqrt(kappa)-1)/(sqrt(kappa)+1) is the rate of momentum at its "
-                     "optimal pair (lesson 03), not of gradient descent."),
+                     "optimal pair (lesson 04), not of gradient descent."),
     }
     # sqrt(rho*) = 0.9393 and 1 - 1/kappa = 0.9375 lie 0.2 % apart, within the tolerance of both: the
     # nearer one names the mistake (0.939 is the root, 0.938 or 0.9375 the step 1/L).
