@@ -2196,7 +2196,7 @@ function renderSgd(model, el) {
 
 const SPECTRUM_TRAITS = ["n", "lr", "beta", "steps"];
 export const SPECTRUM_ESCAPE = 1e6;
-const PACE_RTOL = 1e-12;
+const PACE_RTOL = 1e-6; // as spectrum.PACE_RTOL: rates at a double root agree to ~1e-8 only
 const SPECTRUM_Y = [1e-10, 1e3];
 const SPECTRUM_METHODS = ["gd", "momentum"];
 const SPECTRUM_LABELS = { gd: "gradient descent", momentum: "heavy ball" };

@@ -40,7 +40,7 @@ from .rate_map import BETA_MAX, LR_MAX, LR_MIN, steps_to_shrink
 N_RANGE = (2, 16)
 STEPS_RANGE = (10, 2000)
 ESCAPE = 1e6  # |error| beyond this: the component has diverged
-PACE_RTOL = 1e-12  # components whose rates agree to this share the pace
+PACE_RTOL = 1e-6  # components whose rates agree to this share the pace (double roots: ~1e-8 apart)
 METHODS = ("gd", "momentum")
 LABELS = {"gd": "gradient descent", "momentum": "heavy ball"}
 
