@@ -21,7 +21,7 @@ The functions here are the references the lesson and its exercise checks compare
   ``t_{k+1} = (1 + sqrt(1 + 4 t_k^2)) / 2`` (``sequence="fista"``); both have
   ``f(x_k) - f* <= 2 L |x_0 - x*|^2 / (k+1)^2`` (Nesterov 1983; Beck and Teboulle 2009, Theorem 4.4).
 * :func:`nesterov_strongly_convex`: the constant-momentum scheme ``beta = (sqrt(kappa)-1)/(sqrt(kappa)+1)``
-  for an L-smooth, mu-strongly convex ``f`` (Nesterov 2004, scheme (2.2.19)).
+  for an L-smooth, mu-strongly convex ``f`` (Nesterov 2004, section 2.2.1).
 * :func:`loglog_slope`: the least-squares slope of ``log gap`` against ``log k`` over a window.
 """
 
@@ -152,8 +152,8 @@ def nesterov_strongly_convex(grad: Callable[[np.ndarray], np.ndarray], x0: objec
     """Nesterov's constant-momentum method for an L-smooth, mu-strongly convex ``f``; shape ``(steps+1, n)``.
 
     ``y_k = x_k + beta (x_k - x_{k-1})``, ``x_{k+1} = y_k - grad(y_k) / L``,
-    ``beta = (sqrt(kappa)-1)/(sqrt(kappa)+1)``, ``kappa = L/mu``. Guarantee (Nesterov 2004, Theorem 2.2.3
-    with gamma_0 = mu):
+    ``beta = (sqrt(kappa)-1)/(sqrt(kappa)+1)``, ``kappa = L/mu``. Guarantee (Nesterov 2004, section 2.2.1,
+    the constant-step scheme with gamma_0 = mu):
     ``f(x_k) - f* <= (1 - 1/sqrt(kappa))^k (f(x_0) - f* + mu/2 |x_0 - x*|^2)``.
     """
     x, L, steps = _start(x0, L, steps)

@@ -132,3 +132,35 @@ def test_exercise_3_not_written_crashing_or_not_a_function():
         return np.vstack([x0 + 1, make_fista()(grad, x0, L, steps)[1:]])
 
     assert "first row" in fails(c06.fista_iterates, moved_start)
+
+
+# --------------------------------------------------------------------------- exercise 4 (within 0.005)
+
+
+def _flat_slope_here():
+    """The measurement, computed here from the exercise's text (not by the check's helper)."""
+    lams = 2.0 * 10.0 ** (-np.arange(21) / 2)
+    k = np.arange(10_001)
+    gap = np.array([0.5 * np.sum((1 - lams / 2) ** (2 * j)) for j in k])  # lam_i c_i^2 = 1
+    use = np.unique(np.rint(np.geomspace(100, 10_000, 50)).astype(int))
+    return float(np.polyfit(np.log(use), np.log(gap[use]), 1)[0])
+
+
+def test_exercise_4_right(capsys):
+    slope = _flat_slope_here()
+    assert -0.07 < slope < -0.06
+    for answer in [slope, round(slope, 4), round(slope, 3), slope + 0.004, np.float64(slope)]:
+        passes(c06.flat_slope, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (-1.0, "bound's slope"), (-0.999, "bound's slope"), (-2.0, "Nesterov"), (0.0651, "negative"),
+    (-0.08, "too steep"), (-0.05, "too flat"),
+])
+def test_exercise_4_wrong(answer, words):
+    assert words in fails(c06.flat_slope, answer)
+
+
+@pytest.mark.parametrize("answer", NOT_NUMBERS)
+def test_exercise_4_not_a_number(answer):
+    fails(c06.flat_slope, answer)

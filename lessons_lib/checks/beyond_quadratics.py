@@ -6,11 +6,13 @@ divided, no ``L`` at all and the change of ``f`` (negative) given for the decrea
 reading, the ratio inverted (log k over log gap), the sign, a log of the gap ratio not divided by the
 log of the k ratio, and a gap extrapolated with slope -1 or from the wrong point; for FISTA, the
 section's ``(k-1)/(k+2)`` sequence, the sequence shifted by one step, ``t_{k+1}`` without the square,
-``t_1 = 0``, the gradient taken at ``x_k`` instead of the look-ahead point ``y_k``, and gradient descent.
+``t_1 = 0``, the gradient taken at ``x_k`` instead of the look-ahead point ``y_k``, and gradient descent;
+for the measured slope of exercise 4, the bound's -1 (and the lesson's own c_i = 1 run), Nesterov's -2
+and the sign.
 
 Tolerances (stated in the exercise text): exercise 1 within 0.1 %, exercise 2 within 1 % (each number),
 exercise 3 every iterate to a relative 1e-9 of :func:`lessons_lib.smooth_convex.nesterov_convex`
-with ``sequence="fista"``.
+with ``sequence="fista"``, exercise 4 within 0.005 of the slope the check measures itself (-0.0651).
 """
 
 from __future__ import annotations
@@ -188,3 +190,48 @@ def fista_iterates(candidate: Callable) -> None:
         raise NotYet(f"{where} your iterate {k} is {np.array2string(got[k], precision=10)}; the reference "
                      f"gives {np.array2string(want[k], precision=10)}.{close} Hint: {hint}")
     passed(f"fista matches the reference on {len(cases)} problems.")
+
+
+FLAT_TOLERANCE = 5e-3  # absolute, around the check's own measurement (exercise 4's text)
+
+
+def _flat_gaps(weights: str = "flat") -> tuple[np.ndarray, np.ndarray]:
+    """Gradient descent's f(x_k) - f*, k = 0..10^4, on eigenvalues 2 10^(-i/2), i = 0..20, lr = 1/L = 1/2,
+    by the closed form 0.5 sum_i lam_i (1 - lam_i/L)^(2k) c_i^2 with c_i = 1/sqrt(lam_i) ("flat") or 1."""
+    lams = 2.0 * 10.0 ** (-np.arange(21) / 2)
+    c2 = 1 / lams if weights == "flat" else np.ones(21)
+    k = np.arange(10_001)
+    return k, 0.5 * np.sum(lams * (1 - lams / 2.0) ** (2 * k[:, None]) * c2, axis=1)
+
+
+def flat_slope(answer: object) -> None:
+    """Exercise 4: the measured log-log slope over k in [100, 10^4] of gradient descent's gap when every
+    eigen-direction starts with the same share of f (c_i = 1/sqrt(lam_i)); within 0.005 of the check's
+    own measurement (about -0.065); -1 (the bound's slope, and the lesson's c_i = 1 run), -2 and +0.065 are
+    named."""
+    k, gap = _flat_gaps()
+    measured = smooth_convex.loglog_slope(k, gap, 100, 10_000)
+    hint = ("compute gap_k = 0.5 * sum(lams * (1 - lams / 2) ** (2 k) / lams) for k = 0..10_000 and call "
+            "smooth_convex.loglog_slope(k, gap, 100, 10_000).")
+    value = as_number(answer, "the measured slope", hint)
+    if abs(value - measured) <= FLAT_TOLERANCE:
+        lams = 2.0 * 10.0 ** (-np.arange(21) / 2)
+        R2, f0 = float(np.sum(1 / lams)), float(gap[0])
+        passed(f"the slope is about {measured:.3f}: almost flat. Each eigen-direction holds the same "
+               "share of f(x_0), and by step k only those with lam_i > L/k have lost theirs: two per "
+               "decade of k, a loss that shrinks like a logarithm, not a power. The bound "
+               f"L|x_0 - x*|^2/(2k) still holds, but |x_0 - x*|^2 = sum 1/lam_i = {R2:.1e}, so it falls "
+               f"below f(x_0) = {f0:g} only after {2.0 * R2 / (2 * f0):.0e} steps.")
+        return
+    mistakes = {
+        "bound": (-1.0, "about -1 is the bound's slope, and what the lesson's problem (c_i = 1) measured; "
+                        "here c_i = 1/sqrt(lam_i): measure this run."),
+        "nesterov": (-2.0, "-2 is Nesterov's order; the exercise runs gradient descent."),
+        "positive": (-measured, "the gap falls as k grows: the slope is negative."),
+    }
+    for wrong, explanation in mistakes.values():
+        if abs(value - wrong) <= FLAT_TOLERANCE:
+            raise NotYet(f"{value:.4g} is not the measured slope: {explanation} Hint: {hint}")
+    side = "steep" if value < measured else "flat"
+    raise NotYet(f"{value:.4g} is too {side} for the slope measured over k in [100, 10^4] (the check allows "
+                 f"{FLAT_TOLERANCE}). Hint: {hint}")
