@@ -173,7 +173,7 @@ ax2.set_xlabel("batch size $B$")
 ax2.set_ylabel(r"$\mathbb{E}\,\|\hat g_B - \nabla J\|^2$")
 ax2.set_title("variance of the minibatch gradient")
 ax2.legend()
-fig.tight_layout()
+fig.subplots_adjust(left=0.08, right=0.99, bottom=0.13, top=0.92, wspace=0.26)  # fixed margins: faster than tight_layout
 plt.show()
 
 # %% [markdown]
@@ -318,7 +318,7 @@ ax2.set_ylabel(r"$J(\theta^{(k)}) - J^\star$")
 ax2.set_ylim(1e-12, 30)
 ax2.set_title("loss gap (log scale), one run each: SGD stops improving")
 ax2.legend(loc="lower left")
-fig.tight_layout()
+fig.subplots_adjust(left=0.07, right=0.99, bottom=0.12, top=0.92, wspace=0.22)  # fixed margins: faster than tight_layout
 plt.show()
 for label, p in paths.items():
     gap = loss.f(p[-200:]) - loss.f_min
@@ -724,7 +724,7 @@ ax2.set_xlabel("batch size $B$")
 ax2.set_ylabel("count (exact expectation)")
 ax2.set_title("the batch-size trade-off")
 ax2.legend(fontsize=8)
-fig.tight_layout()
+fig.subplots_adjust(left=0.07, right=0.99, bottom=0.13, top=0.92, wspace=0.25)  # fixed margins: faster than tight_layout
 plt.show()
 
 # %% [markdown]
