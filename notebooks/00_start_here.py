@@ -44,15 +44,18 @@
 # |---|---|---|
 # | 00 | `00_start_here` | this page: the map, the controls, a check of the widgets |
 # | 01 | `01_gradient_descent` | the step-size limit $0<\eta\lambda<2$, the condition number $\kappa$, the optimal step $2/(\mu+L)$ and its rate, the eigenbasis view, zig-zag |
-# | 02 | `02_stochastic_gradient_descent` | noisy gradients, minibatches, decaying steps, averaging |
-# | 03 | `03_momentum` | the heavy ball in three forms, the $2\times2$ matrix, the convergence region, the optimal pair, the rate map |
-# | 04 | `05_nesterov` | the look-ahead gradient, PyTorch's form, where it helps |
-# | 05 | `08_linear_regression_worked_example` | a worked example by hand, with the seed article's arithmetic corrected |
-# | 06 | `09_weight_quantization` | affine and symmetric quantization, quantization-aware training with momentum |
-# | 07 | `10_weight_pruning` | magnitude pruning, and the momentum buffer that brings pruned weights back |
-# | 08 | `11_compression_pipeline` | prune, quantize, store: the size of a file that loads back |
-# | 09 | `13_claims_checked` | the seed articles' claims, tested one by one |
-# | 10 | `12_integer_inference` | a network that runs in integers: observers, requantization, BatchNorm folding, measured speed |
+# | 02 | `02_stochastic_gradient_descent` | noisy gradients, minibatches, why a constant step does not settle, decaying steps, averaging, batch size |
+# | 03 | `03_momentum` | why momentum works: the heavy ball as a damped oscillator, the leaky average, the effective learning rate and its limits, the $2\times2$ matrix, the convergence region, critical damping |
+# | 04 | `04_momentum_rates` | the rate $\sqrt\beta$, Polyak's optimal pair and $\sqrt\kappa$, the rate map, many eigenvalues and early stopping, why no gradient method can do better on quadratics |
+# | 05 | `05_nesterov` | the look-ahead gradient, PyTorch's form, Nesterov's rate map beside the heavy ball's, where each is faster |
+# | 06 | `06_beyond_quadratics` | the descent lemma, $O(1/k)$ against Nesterov's $O(1/k^2)$ on a convex problem, valleys that are not quadratic |
+# | 07 | `07_momentum_in_practice` | how PyTorch, Keras and Adam write momentum and how to convert between them; when momentum helps stochastic gradient descent |
+# | 08 | `08_linear_regression_worked_example` | a worked example by hand, with the seed article's arithmetic corrected |
+# | 09 | `09_weight_quantization` | affine and symmetric quantization, quantization-aware training with momentum |
+# | 10 | `10_weight_pruning` | magnitude pruning, and the momentum buffer that brings pruned weights back |
+# | 11 | `11_compression_pipeline` | prune, quantize, store: the size of a file that loads back |
+# | 12 | `12_integer_inference` | a network that runs in integers: observers, requantization, BatchNorm folding, measured speed |
+# | 13 | `13_claims_checked` | the seed articles' claims, tested one by one |
 #
 # Open them from the file browser on the left (the `notebooks` folder). The
 # instructor's guide, `notebooks/README.md`, gives the time each one takes.
@@ -181,10 +184,10 @@ for lr in (0.5, 2.1):
 # Here is the picture the next lessons explain. On the valley
 # $f(x,y) = 0.1x^2 + 2y^2$ (the example of Dive into Deep Learning, Zhang et al., section
 # "Momentum"), gradient descent with its best constant step zig-zags slowly down the valley floor;
-# the heavy ball with its best momentum (the rate-optimal pair of lesson 03) gets within
+# the heavy ball with its best momentum (the rate-optimal pair of lesson 04) gets within
 # $10^{-6}$ of the minimum's loss in about a third of the steps, counted below from the
-# same start (the gap grows with the valley's condition number, lesson 03).
-# Lesson 01 derives the first rate, lesson 03 the second.
+# same start (the gap grows with the valley's condition number, lesson 04).
+# Lesson 01 derives the first rate, lesson 04 the second.
 
 # %%
 import numpy as np
@@ -219,8 +222,8 @@ assert 2.5 < gd_steps / hb_steps < 3.5  # "about a third of the steps"
 # %% [markdown]
 # ## Summary
 #
-# * The course is eleven notebooks, from gradient descent to a compressed network that
-#   runs in integers; lessons 01 to 12 each have goals, checked formulas, a summary and
+# * The course is fourteen notebooks, from gradient descent to a compressed network that
+#   runs in integers; lessons 01 to 13 each have goals, checked formulas, a summary and
 #   self-checking exercises.
 # * `lessons_lib.setup()` at the top of each notebook makes every run print the same.
 # * Widgets are computed and drawn by your browser; they stay live in a copy you saved and
