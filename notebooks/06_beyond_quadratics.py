@@ -512,8 +512,8 @@ assert np.isclose(top0, L_log, rtol=1e-6) and np.all(top <= L_log * (1 + 1e-6)) 
 
 # %% [markdown]
 # **Gradient descent's gaps by a closed form.** On $\tfrac12|Ax-b|^2$ each eigen-component of the error
-# shrinks by $1-\lambda_i/L$ per step, so $f(x_k) = \tfrac12\sum_i \lambda_i(1-\lambda_i/L)^{2k}c_i^2$,
-# here with $c_i = 1$; the simulation agrees:
+# shrinks by $1-\lambda_i/L$ per step, so $f(x_k) = \tfrac12\sum_i \lambda_i(1-\lambda_i/L)^{2k}\tilde x_{0,i}^2$,
+# with $\tilde x_{0,i}$ the error's coordinates along the eigenvectors, here all 1; the simulation agrees:
 
 # %%
 closed = 0.5 * np.sum(lams[None, :] * (1 - lams[None, :] / L_ls) ** (2 * k[:, None]), axis=1)
@@ -664,11 +664,11 @@ for _ in range(5):  # random under-determined least-squares problems
 # %% [markdown]
 # ### Exercise 4 (explore)
 #
-# Section 2 chose $b$ so that the error had the same size along every eigen-direction ($c_i = 1$).
+# Section 2 chose $b$ so that the error had the same size along every eigen-direction ($\tilde x_{0,i} = 1$).
 # A random $b$ instead gives every eigen-direction about the same share of $f(x_0)$, that is
-# $\lambda_i c_i^2$ the same for all $i$. Take section 2's eigenvalues `lams` with $c_i = 1/\sqrt{\lambda_i}$ and
+# $\lambda_i \tilde x_{0,i}^2$ the same for all $i$. Take section 2's eigenvalues `lams` with $\tilde x_{0,i} = 1/\sqrt{\lambda_i}$ and
 # gradient descent with $\eta = 1/L$: in the eigenbasis
-# $f(x_k) - f^\star = \tfrac12\sum_i \lambda_i(1-\lambda_i/L)^{2k}c_i^2$. Compute it for $k = 0, \dots, 10^4$,
+# $f(x_k) - f^\star = \tfrac12\sum_i \lambda_i(1-\lambda_i/L)^{2k}\tilde x_{0,i}^2$. Compute it for $k = 0, \dots, 10^4$,
 # **measure** its log-log slope over $[100, 10^4]$ with `smooth_convex.loglog_slope` (four decimals;
 # the check accepts answers within 0.005 of its own measurement), and explain the number. Does the
 # bound $L|x_0-x^\star|^2/(2k)$ still hold? Is it of any use here?

@@ -7,7 +7,7 @@ reading, the ratio inverted (log k over log gap), the sign, a log of the gap rat
 log of the k ratio, and a gap extrapolated with slope -1 or from the wrong point; for FISTA, the
 section's ``(k-1)/(k+2)`` sequence, the sequence shifted by one step, ``t_{k+1}`` without the square,
 ``t_1 = 0``, the gradient taken at ``x_k`` instead of the look-ahead point ``y_k``, and gradient descent;
-for the measured slope of exercise 4, the bound's -1 (and the lesson's own c_i = 1 run), Nesterov's -2
+for the measured slope of exercise 4, the bound's -1 (and the lesson's own x~_(0,i) = 1 run), Nesterov's -2
 and the sign.
 
 Tolerances (stated in the exercise text): exercise 1 within 0.1 %, exercise 2 within 1 % (each number),
@@ -197,7 +197,8 @@ FLAT_TOLERANCE = 5e-3  # absolute, around the check's own measurement (exercise 
 
 def _flat_gaps(weights: str = "flat") -> tuple[np.ndarray, np.ndarray]:
     """Gradient descent's f(x_k) - f*, k = 0..10^4, on eigenvalues 2 10^(-i/2), i = 0..20, lr = 1/L = 1/2,
-    by the closed form 0.5 sum_i lam_i (1 - lam_i/L)^(2k) c_i^2 with c_i = 1/sqrt(lam_i) ("flat") or 1."""
+    by the closed form 0.5 sum_i lam_i (1 - lam_i/L)^(2k) x~_(0,i)^2, the start's coordinates
+    x~_(0,i) = 1/sqrt(lam_i) ("flat") or 1."""
     lams = 2.0 * 10.0 ** (-np.arange(21) / 2)
     c2 = 1 / lams if weights == "flat" else np.ones(21)
     k = np.arange(10_001)
@@ -206,9 +207,9 @@ def _flat_gaps(weights: str = "flat") -> tuple[np.ndarray, np.ndarray]:
 
 def flat_slope(answer: object) -> None:
     """Exercise 4: the measured log-log slope over k in [100, 10^4] of gradient descent's gap when every
-    eigen-direction starts with the same share of f (c_i = 1/sqrt(lam_i)); within 0.005 of the check's
-    own measurement (about -0.065); -1 (the bound's slope, and the lesson's c_i = 1 run), -2 and +0.065 are
-    named."""
+    eigen-direction starts with the same share of f (x~_(0,i) = 1/sqrt(lam_i)); within 0.005 of the check's
+    own measurement (about -0.065); -1 (the bound's slope, and the lesson's x~_(0,i) = 1 run), -2 and
+    +0.065 are named."""
     k, gap = _flat_gaps()
     measured = smooth_convex.loglog_slope(k, gap, 100, 10_000)
     hint = ("compute gap_k = 0.5 * sum(lams * (1 - lams / 2) ** (2 k) / lams) for k = 0..10_000 and call "
@@ -224,8 +225,8 @@ def flat_slope(answer: object) -> None:
                f"below f(x_0) = {f0:g} only after {2.0 * R2 / (2 * f0):.0e} steps.")
         return
     mistakes = {
-        "bound": (-1.0, "about -1 is the bound's slope, and what the lesson's problem (c_i = 1) measured; "
-                        "here c_i = 1/sqrt(lam_i): measure this run."),
+        "bound": (-1.0, "about -1 is the bound's slope, and what the lesson's problem (x~_(0,i) = 1) "
+                        "measured; here x~_(0,i) = 1/sqrt(lam_i): measure this run."),
         "nesterov": (-2.0, "-2 is Nesterov's order; the exercise runs gradient descent."),
         "positive": (-measured, "the gap falls as k grows: the slope is negative."),
     }
