@@ -13,16 +13,18 @@ a number, or one learning rate per step (a sequence of length ``steps``: a sched
   for ``k >= 1`` (the first buffer is never damped), ``x_{k+1} = x_k - lr_k b_{k+1}``;
   with ``nesterov=True`` the step is ``x_{k+1} = x_k - lr_k (g_k + beta b_{k+1})``.
 * :func:`ema` (the exponential-moving-average form, Adam's first moment without bias
-  correction): ``m_{k+1} = beta m_k + (1 - beta) g_k``, ``m_0 = 0``, ``x_{k+1} = x_k - lr_k m_{k+1}``.
+  correction, as ``optax.ema(decay, debias=False)``): ``m_{k+1} = beta m_k + (1 - beta) g_k``,
+  ``m_0 = 0``, ``x_{k+1} = x_k - lr_k m_{k+1}``.
 * :func:`nesterov_lookahead` (Sutskever et al. 2013): ``v_{k+1} = beta v_k - lr_k grad(x_k + beta v_k)``,
   ``x_{k+1} = x_k + v_{k+1}``; returns ``x_k`` or the look-ahead points ``x_k + beta v_k``.
 * :func:`nesterov_reformulated` (Bengio, Boulanger-Lewandowski and Pascanu 2013): in the variable
-  ``t_k = x_k + beta v_k``, ``v_{k+1} = beta v_k - lr_k grad(t_k)``,
-  ``t_{k+1} = t_k + beta v_{k+1} - lr_k grad(t_k)``.
+  ``w_k = x_k + beta v_k``, ``v_{k+1} = beta v_k - lr_k grad(w_k)``,
+  ``w_{k+1} = w_k + beta v_{k+1} - lr_k grad(w_k)``.
 
 With a constant ``lr`` the heavy ball, Sutskever's form and PyTorch's undamped form give the same
 iterates with the same ``(lr, beta)``; the EMA form gives them with ``lr / (1 - beta)``
-(:func:`convert`). Under a schedule only the EMA conversion survives.
+(:func:`convert`). Under a schedule only the EMA conversion survives (and, for Nesterov, only
+the reformulation: ``torch.optim.SGD(nesterov=True)`` then departs from the look-ahead form).
 """
 
 from __future__ import annotations
@@ -153,18 +155,19 @@ def nesterov_lookahead(grad: Grad, x0: object, lr: float | Sequence[float], beta
 
 def nesterov_reformulated(grad: Grad, x0: object, lr: float | Sequence[float], beta: float,
                           steps: int) -> np.ndarray:
-    """Nesterov's method as Bengio et al. (2013) rewrote it, in the look-ahead variable ``t = x + beta v``:
-    ``g = grad(t_k)``, ``v_{k+1} = beta v_k - lr_k g``, ``t_{k+1} = t_k + beta v_{k+1} - lr_k g``
-    (Keras's ``SGD(nesterov=True)`` documents this update). Returns ``t_k``, shape
-    ``(steps + 1, *x0.shape)``."""
-    t, lrs, beta = _prepare(grad, x0, lr, beta, steps)
-    v = np.zeros_like(t)
-    path = [t.copy()]
+    """Nesterov's method as Bengio et al. (2013) rewrote it, in the look-ahead variable ``w = x + beta v``:
+    ``g = grad(w_k)``, ``v_{k+1} = beta v_k - lr_k g``, ``w_{k+1} = w_k + beta v_{k+1} - lr_k g``
+    (Keras's ``SGD(nesterov=True)`` documents this update). Returns ``w_k``, shape
+    ``(steps + 1, *x0.shape)``; under any schedule these are :func:`nesterov_lookahead`'s
+    ``points="lookahead"``."""
+    w, lrs, beta = _prepare(grad, x0, lr, beta, steps)
+    v = np.zeros_like(w)
+    path = [w.copy()]
     for lr_k in lrs:
-        g = _gradient(grad, t)
+        g = _gradient(grad, w)
         v = beta * v - lr_k * g
-        t = t + beta * v - lr_k * g
-        path.append(t.copy())
+        w = w + beta * v - lr_k * g
+        path.append(w.copy())
     return np.array(path)
 
 

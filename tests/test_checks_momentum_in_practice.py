@@ -27,7 +27,7 @@ def test_exercise_1_right(answer, capsys):
 
 @pytest.mark.parametrize("answer, words", [
     (0.01, "wrong way"), (0.1, "same learning rate"), (0.1 / 1.9, "alternating"), (0.19, "1 + beta"),
-    (0.1 / 0.9, "not beta"), (1.1, "too large"), (0.9, "too small"),
+    (0.1 / 0.9, "not beta"), (10.0, "only the factor"), (1.1, "too large"), (0.9, "too small"),
 ])
 def test_exercise_1_wrong(answer, words):
     assert words in fails(c07.ema_learning_rate, answer)
@@ -48,7 +48,7 @@ def test_exercise_2_right(answer, capsys):
 
 @pytest.mark.parametrize("answer, words", [
     (2.5, "wrong way"), (0.4, "not dampening"), (0.05, "momentum 0.9 in place"), (5.0, "EMA form"),
-    (0.5, "smaller learning rate"), (0.2, "too large"), (0.01, "too small"),
+    (0.5, "smaller learning rate"), (1.0, "converts twice"), (0.2, "too large"), (0.01, "too small"),
 ])
 def test_exercise_2_wrong(answer, words):
     assert words in fails(c07.undamped_learning_rate, answer)
@@ -117,6 +117,40 @@ def stale(grad, x0, lrs, beta):
     return np.array(path)
 
 
+def in_place(grad, x0, lrs, beta):
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    path = [x]
+    for lr in lrs:
+        v = beta * v - lr * grad(x)
+        x += v
+        path.append(x)
+    return np.array(path)
+
+
+def in_place_copied_start(grad, x0, lrs, beta):
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    path = [x.copy()]
+    for lr in lrs:
+        v = beta * v - lr * grad(x)
+        x += v
+        path.append(x)
+    return np.array(path)
+
+
+def nesterov_points(grad, x0, lrs, beta):
+    return conventions.nesterov_lookahead(grad, x0, np.asarray(lrs), beta, len(lrs), points="lookahead")
+
+
+def nesterov_reformulated(grad, x0, lrs, beta):
+    return conventions.nesterov_reformulated(grad, x0, np.asarray(lrs), beta, len(lrs))
+
+
+def pytorch_nesterov(grad, x0, lrs, beta):
+    return conventions.pytorch(grad, x0, np.asarray(lrs), beta, len(lrs), nesterov=True)
+
+
 def no_start(grad, x0, lrs, beta):
     return right(grad, x0, lrs, beta)[1:]
 
@@ -153,6 +187,9 @@ def wrong_sign(grad, x0, lrs, beta):
     (nesterov, "look-ahead"), (stale, "old velocity"), (no_start, "include the start"),
     (float32, "your iterate"), (crashes, "raised KeyError"), (not_written, "not written yet"),
     (returns_none, "No answer yet"), (wrong_sign, "your iterate"), ("text", "should be a function"),
+    (in_place, "Append a copy"), (in_place_copied_start, "Append a copy"),
+    (nesterov_points, "look-ahead points"), (nesterov_reformulated, "look-ahead points"),
+    (pytorch_nesterov, "nesterov=True"),
 ])
 def test_exercise_3_wrong(candidate, words):
     assert words in fails(c07.sutskever_update, candidate)
@@ -170,7 +207,8 @@ def test_exercise_4_right(answer, capsys):
 
 @pytest.mark.parametrize("answer, words", [
     (1.0, "effective step"), (0.5, "small-step form"), (0.1 / 1.9, "without momentum"),
-    (0.1 / (0.1 * 3.7), "(1 + beta)"), (0.52, "too large"), (0.51, "too small"),
+    (0.1 / (0.1 * 3.7), "(1 + beta)"), (0.4872, "with a minus"), (1.0556, "factor 2"),
+    (0.52, "too large"), (0.51, "too small"),
 ])
 def test_exercise_4_wrong(answer, words):
     assert words in fails(c07.stationary_variance, answer)

@@ -77,6 +77,16 @@ def test_under_a_schedule_ema_follows_torch_and_sutskever_does_not():
     assert close(C.heavy_ball(s.grad, s.start, lrs, 0.9, 100), sut)  # Polyak = Sutskever, schedule or not
 
 
+def test_under_a_schedule_reformulated_nesterov_follows_lookahead_and_torch_does_not():
+    s = surfaces.quadratic([0.5, 4.0], angle=0.4)
+    lrs = np.linspace(0.2, 0.02, 80)
+    points = C.nesterov_lookahead(s.grad, s.start, lrs, 0.8, 80, points="lookahead")
+    assert close(C.nesterov_reformulated(s.grad, s.start, lrs, 0.8, 80), points)
+    want = torch_path(s.grad, s.start, lrs, 0.8, nesterov=True)
+    assert close(C.pytorch(s.grad, s.start, lrs, 0.8, 80, nesterov=True), want)
+    assert not close(points, want, 1e-3)  # about 1 % apart (lesson 07)
+
+
 def test_slope_example_numbers():
     def slope(x):
         return np.ones_like(x)

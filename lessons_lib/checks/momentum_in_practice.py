@@ -1,12 +1,14 @@
 """Self-checks for lesson 07, momentum in practice (conventions, and SGD with momentum).
 
 The checks recognise the lesson's common wrong answers: the EMA learning rate multiplied by
-``1 - beta`` instead of divided (or left unchanged, or converted with ``1 + beta``); the damped
-learning rate divided by ``1 - tau``, multiplied by ``tau`` or converted with ``beta`` in place of
-``tau``; PyTorch's buffer form, the EMA form, a velocity applied before it is updated, a constant
-learning rate, Nesterov's look-ahead gradient and a missing start row in place of Sutskever's
-update under a schedule; and SGD's floor at the effective step, the small-step form or SGD's floor at
-the same step in place of the heavy ball's stationary variance.
+``1 - beta`` instead of divided (or left unchanged, converted with ``1 + beta``, or without the
+learning rate, ``1 / (1 - beta)``); the damped learning rate divided by ``1 - tau``, multiplied by
+``tau``, converted with ``beta`` in place of ``tau`` or converted twice (``lr (1 - tau) / (1 - beta)``);
+PyTorch's buffer form, the EMA form, a velocity applied before it is updated, a constant learning
+rate, Nesterov's method (iterates or look-ahead points), one array appended for every row, and a
+missing start row in place of Sutskever's update under a schedule; and SGD's floor at the effective
+step, the small-step form, SGD's floor at the same step, ``+ lr lambda`` in place of ``- lr lambda``
+and ``(1 + beta)`` in place of ``2 (1 + beta)`` in place of the heavy ball's stationary variance.
 
 Tolerances (stated in the exercise text): exercises 1, 2 and 4 within 0.1 %; exercise 3 every
 iterate to a relative 1e-9 of :func:`lessons_lib.conventions.sutskever`.
@@ -40,6 +42,8 @@ def ema_learning_rate(answer: object) -> None:
                                       "not the ratio of the two buffers."),
             "plus_times": (lr * (1 + beta), "the ratio of the buffers is 1/(1 - beta), not 1 + beta."),
             "beta": (lr / beta, "the buffers differ by the factor 1 - beta, not beta."),
+            "no_lr": (1 / (1 - beta), "1/(1 - beta) = 10 is only the factor: the EMA form's learning rate is "
+                                      "PyTorch's lr = 0.1 times it."),
         },
     )
 
@@ -63,6 +67,9 @@ def undamped_learning_rate(answer: object) -> None:
                                      "not a damped run to an undamped one."),
             "same": (lr, "dampening scales every gradient after the first by 1 - dampening, so the undamped "
                          "run needs a smaller learning rate."),
+            "twice": (lr * (1 - tau) / (1 - beta),
+                      "that converts twice: lr (1 - dampening) is already PyTorch's undamped learning rate; "
+                      "dividing by 1 - momentum converts it on to the EMA form, which is not asked."),
         },
     )
 
@@ -83,6 +90,15 @@ def _sutskever_variants(grad, x0, lrs, beta) -> dict[str, tuple[np.ndarray, str]
         "nesterov": (conventions.nesterov_lookahead(grad, x0, lrs, beta, steps),
                      "the gradient is taken at the look-ahead point x + beta*v: that is Nesterov's method; "
                      "the heavy ball takes it at x."),
+        "nesterov_points": (
+            conventions.nesterov_reformulated(grad, x0, lrs, beta, steps),
+            "these are Nesterov's look-ahead points x + beta*v (Bengio et al.'s reformulation, or the "
+            "look-ahead form returning x + beta*v): Sutskever's heavy-ball update takes the gradient at x "
+            "and returns x."),
+        "pytorch_nesterov": (
+            conventions.pytorch(grad, x0, lrs, beta, steps, nesterov=True),
+            "these are the iterates of torch.optim.SGD(nesterov=True); Sutskever's heavy-ball update is "
+            "v = beta*v - lr_k*grad(x); x = x + v."),
     }
     x = np.array(x0, dtype=float)
     v = np.zeros_like(x)
@@ -123,6 +139,10 @@ def sutskever_update(candidate: Callable) -> None:
                     shape_hint="(the start and every iterate, one row each)", hint=hint)
         if np.allclose(got, want, rtol=1e-9, atol=1e-12):
             continue
+        if len(got) > 2 and np.all(got[1:] == got[-1]) and not np.allclose(want[1], want[-1]):
+            raise NotYet(f"{where} rows 1 to {len(got) - 1} of what sutskever returns are all the same: "
+                         "every row is the same array, changed in place (x += v) after it was appended. "
+                         "Append a copy, path.append(x.copy()), or write x = x + v, which makes a new array.")
         for wrong, message in _sutskever_variants(s.grad, s.start, lrs, beta).values():
             if wrong.shape == got.shape and np.allclose(got, wrong, rtol=1e-9, atol=1e-12):
                 raise NotYet(f"{where}: {message}")
@@ -133,21 +153,27 @@ def sutskever_update(candidate: Callable) -> None:
 
 
 def stationary_variance(answer: object) -> None:
-    """Exercise 4: the heavy ball's stationary variance at lr = 0.1, beta = 0.9, lambda = sigma = 1."""
+    """Exercise 4: the heavy ball's stationary variance at lr = 0.1, beta = 0.9, lambda = sigma_xi = 1."""
     lr, beta = 0.1, 0.9
     expected = lr * (1 + beta) / ((1 - beta) * (2 * (1 + beta) - lr))
     number(
-        answer, expected, what="the stationary variance at lr = 0.1, beta = 0.9 (lambda = sigma = 1)",
+        answer, expected, what="the stationary variance at lr = 0.1, beta = 0.9 (lambda = sigma_xi = 1)",
         rtol=REL_TOL,
-        hint="V = lr sigma^2 (1 + beta) / (lambda (1 - beta) (2 (1 + beta) - lr lambda)), section 6.",
+        hint="V = lr sigma_xi^2 (1 + beta) / (lambda (1 - beta) (2 (1 + beta) - lr lambda)), section 6.",
         mistakes={
             "sgd_effective": (1.0, "that is SGD's floor at the effective step lr/(1 - beta) = 1, "
                                    "lr/(lambda(2 - lr lambda)) with lr = 1; the heavy ball's is about half "
                                    "of it here, because lr lambda/(1 - beta) = 1 is not small."),
-            "small_step": (0.5, "0.5 is the small-step form lr/(1 - beta) * sigma^2/(2 lambda); the exact "
-                                "formula keeps the term lr lambda in 2(1 + beta) - lr lambda."),
+            "small_step": (0.5, "0.5 is the small-step form lr/(1 - beta) * sigma_xi^2/(2 lambda), within "
+                                "3 % here; the exact formula keeps the term lr lambda in "
+                                "2(1 + beta) - lr lambda."),
             "sgd_same": (lr / (2 - lr), "that is plain SGD's floor at lr = 0.1, without momentum."),
             "no_one_plus": (lr / ((1 - beta) * (2 * (1 + beta) - lr)),
                             "the factor (1 + beta) of the numerator is missing."),
+            "plus": (lr * (1 + beta) / ((1 - beta) * (2 * (1 + beta) + lr)),
+                     "the denominator has 2 (1 + beta) - lr lambda, with a minus: a larger step raises the "
+                     "floor."),
+            "no_two": (lr * (1 + beta) / ((1 - beta) * ((1 + beta) - lr)),
+                       "the factor 2 of 2 (1 + beta) - lr lambda in the denominator is missing."),
         },
     )
