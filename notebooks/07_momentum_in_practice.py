@@ -504,7 +504,7 @@ for b_c in (0.5, 0.9):  # the two relative errors, written out, against the tabl
 # * With noisy gradients on a quadratic with $\kappa = 100$, momentum at $\eta = 1$ reached a level far above
 #   the floor 3.3 times sooner than SGD at the same $\eta$ (five seeds, 3.1 to 3.5) and 1.7 times sooner than
 #   SGD at its best step on a grid (1.6 to 1.8), through an effective step SGD could not take. At the same
-#   effective step it was as fast, with a floor 0.83 times SGD's; at the same $\eta$, 9.3 times.
+#   effective step it was about as fast, with a floor 0.83 times SGD's; at the same $\eta$, 9.3 times.
 # * With one noisy component ($\eta\lambda = 0.01$), momentum's stationary variance was SGD's at
 #   $\eta/(1-\beta)$ (0.99 times for $\beta = 0.5$, 0.95 for $\beta = 0.9$) and $1/(1-\beta)$ times SGD's at $\eta$.
 #
