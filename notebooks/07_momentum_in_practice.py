@@ -311,7 +311,8 @@ def floor_loss(lr, beta):
 target = 0.01 * 0.5 * lam.size  # 1 % of the starting loss
 # SGD's best step: a grid below its limit 2 / L = 2, the steps to reach the target counted over 400 steps
 grid = [1.0, 1.25, 1.5, 1.75, 1.9, 1.95, 1.98]
-grid_reach = {lr: np.argmax(noisy_heavy_ball(lr, 0.0, 400) <= target, axis=1) for lr in grid}
+grid_reach = {lr: np.argmax(noisy_heavy_ball(lr, 0.0, 400) <= target, axis=1)
+              for lr in progress(grid, desc="SGD: 7 steps x 5 seeds x 400 steps")}
 lr_best = min(grid, key=lambda lr: grid_reach[lr].mean())
 print("SGD, steps to the target by lr: " + ", ".join(f"{lr:g}: {r.mean():.1f}" for lr, r in grid_reach.items()))
 assert all((r > 0).all() for r in grid_reach.values()) and lr_best == 1.95
