@@ -109,6 +109,8 @@ def test_exercise_2_right(args, capsys):
     ((LR2, None, RATE2), "No answer yet"),
     ((LR2, BETA2, True), "boolean"),
     ((np.array([LR2, LR2]), BETA2, RATE2), "single number"),
+    ((10**400, BETA2, RATE2), "ordinary size"),                 # no OverflowError
+    ((LR2, 10**30, RATE2), "too large"),
 ])
 def test_exercise_2_wrong(args, says):
     assert says in fails(m04.optimal_pair, *args)
@@ -124,7 +126,7 @@ def test_exercise_2_tolerance_separates_the_approximations():
 
 # ---------------------------------------------------- exercise 4: measured speed-up, 0.25 %
 
-GD400, HB400 = m04.measured_steps(400.0)
+GD400, HB400 = m04._measured_steps(400.0)
 
 
 def test_exercise_4_counts():
@@ -184,7 +186,12 @@ EPS_8_SHORT = 3501 / _count(HB_ERR / HB_ERR[0], 1e-8)              # the review'
     (GD400 / (HB400 - 1), "one step off"),
     (14.2, "rounded to one decimal"),
     (14, "rounded to a whole number"),
-    (13.96, "the loss"),                         # loss below 1e-12 of its start
+    (13.96, "another error measure"),            # 2764/198: loss below 1e-12, infinity norm, start (0, 1)
+    (2764 / 198, "infinity norm"),
+    (0, "positive ratio"),                        # a placeholder or swapped integer division
+    (HB400 // GD400, "positive ratio"),
+    (-14.25, "positive ratio"),
+    (10**400, "ordinary size"),
     (14.21, "more than 0.25 %"),
     (14.29, "too large"),
     (13.9, "too small"),
@@ -223,7 +230,7 @@ CHEB3 = _smallest_k_by_chebyshev_polynomial(100.0, 1e-8)
 
 
 def test_exercise_3_values():
-    assert (GD3, CHEB3) == m04.bound_counts() == (922, 96)
+    assert (GD3, CHEB3) == m04._bound_counts() == (922, 96)
 
 
 @pytest.mark.parametrize("args", [(922, 96), (922.0, 96.0), (np.int64(922), np.int64(96)),
@@ -250,6 +257,9 @@ def test_exercise_3_right(args, capsys):
     ((922, 100), "too large"),
     ((922, 80), "too small"),
     ((922, 90.5), "not a whole number"),
+    ((922, 96.0000001), "96.0000001 is not a whole number"),   # shown as it is, not rounded to 96
+    ((10**30, 96), "too large for gradient descent"),          # a big int is a number, not an object
+    ((10**400, 96), "ordinary size"),
     ((None, 96), "No answer yet"),
     (("922", 96), "not the text"),
     ((922, [96, 97]), "single number"),
@@ -305,3 +315,53 @@ def test_exercise_5_right(args, capsys):
 ])
 def test_exercise_5_wrong(args, says):
     assert says in fails(m04.spectrum_pace, *args)
+
+
+# ---------------------------------------------------- exercise 6: early stopping on average, 16 and 0.5737
+
+
+def _expected_error_by_simulation(k, trials=4000, seed=6):
+    """E(k) by Monte Carlo over the noise of theta-hat (not the closed form the check sums): coordinates
+    xi_i ~ N(0, 1/(m lambda_i)), theta_k,i - theta*_i = -(1 - lambda_i)^k + (1 - (1 - lambda_i)^k) xi_i."""
+    lam = 2.0 ** -np.arange(10)
+    xi = np.random.default_rng(seed).standard_normal((trials, 10)) / np.sqrt(32 * lam)
+    q = (1 - lam) ** k
+    return float(np.mean(((-q + (1 - q) * xi) ** 2 * lam).sum(axis=1)))
+
+
+def test_exercise_6_values_by_simulation():
+    """The closed form's minimiser and ratio against a Monte-Carlo average (common random numbers)."""
+    sims = {k: _expected_error_by_simulation(k) for k in (8, 16, 30, 5000)}
+    assert sims[16] < sims[8] and sims[16] < sims[30]
+    assert abs(sims[16] / sims[5000] - 0.5737) < 0.03 and abs(sims[5000] - 10 / 32) < 0.02
+
+
+@pytest.mark.parametrize("args", [(16, 0.5737), (16, 0.574), (16.0, 0.5737),
+                                  (np.int64(16), np.float64(0.5737)), (16, 0.5720), (16, 0.5760)])
+def test_exercise_6_right(args, capsys):
+    m04.early_stopping(*args)
+    assert "Correct:" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    ((22, 0.5737), "without the weights lambda_i"),
+    ((1, 0.5737), "1/lambda_i"),
+    ((32, 0.5737), "not squared"),
+    ((0, 1.0), "is the start"),
+    ((15, 0.5737), "one step off"),
+    ((17, 0.5737), "one step off"),
+    ((40, 0.5737), "too large"),
+    ((5, 0.5737), "too small"),
+    ((16.5, 0.5737), "not a whole number"),
+    ((-16, 0.5737), "not a whole number"),
+    ((16, 0.1793), "E(k*) itself"),
+    ((16, 1.743), "upside down"),
+    ((16, 0.7631), "(1 - q^2)"),
+    ((16, 0.56), "too small"),
+    ((16, 0.59), "too large"),
+    ((None, 0.5737), "No answer yet"),
+    ((16, "0.57"), "not the text"),
+    ((10**400, 0.5737), "ordinary size"),
+])
+def test_exercise_6_wrong(args, says):
+    assert says in fails(m04.early_stopping, *args)

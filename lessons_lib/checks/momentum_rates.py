@@ -1,7 +1,8 @@
 """Self-checks for lesson 04, momentum: rates, many eigenvalues, and the best possible.
 
 Exercises 1, 2 and 4 come from the former lesson 03 (its exercises 1, 3 and 5, checks written for it
-then), with their tolerances; exercises 3 and 5 are new.
+then), with their tolerances; exercises 3, 5 and 6 are new. The helpers that compute answers are private
+(``_measured_steps``, ``_bound_counts``): the lesson does its own runs.
 
 Each check recognises the common wrong answers and names them: ``2*sqrt(beta)`` for the
 complex-regime rate (an error printed in a well-known article), the gradient-descent rate
@@ -15,14 +16,17 @@ step off; for the step counts of the two guarantees, the count rounded down, the
 without its factor ``2/(1 + rho^(2k))``, the estimate ``sqrt(kappa)/2 ln(1/eps)``, ``kappa`` in the place
 of ``sqrt(kappa)``, and the two counts swapped; for the spectrum's best momentum at ``eta = 1``, Polyak's
 pair (which needs its own learning rate), the critical damping of another component, and the rate of
-gradient descent or of the widget's default.
+gradient descent or of the widget's default; for early stopping's expected test error, the sum without
+its weights lambda_i, the noise variance without its 1/m, unsquared terms, and E(k*) not divided by
+E(infinity).
 
 Tolerances (each exercise's text states its own): exercise 1, 0.1 % relative; exercise 2 (eigenvalues
 0.1 and 10, kappa = 100), 0.05 %, four significant digits (``exp(-4/sqrt(kappa))`` lies 0.13 % from
 ``beta*`` and ``exp(-2/sqrt(kappa))`` 0.07 % from the rate; ``0.3306, 0.6694, 0.8182`` pass; the learning
 rate without mu, ``4/(1+sqrt(kappa))^2 = 0.03306``, is named); exercise 3, exact whole numbers;
 exercise 4, 0.25 % of the ratio the check measures itself (the absolute error gives a ratio 0.43 % off,
-a heavy-ball count one step off 0.5 %); exercise 5, beta within 0.002 and the rate within 0.2 %.
+a heavy-ball count one step off 0.5 %); exercise 5, beta within 0.002 and the rate within 0.2 %;
+exercise 6, the exact step and the ratio within 0.5 %.
 """
 
 from __future__ import annotations
@@ -46,11 +50,23 @@ _MISPRINT = ("2*sqrt(beta) is the value printed in a footnote and a figure capti
              "Really Works'; it drops the factor 1/2 of the quadratic formula")
 
 
+def _plain_int(answer: object, what: str) -> object:
+    """A Python int as a float (NumPy would hold a very large one as an object); one too large for a
+    float is told so. Anything else unchanged."""
+    if isinstance(answer, int) and not isinstance(answer, bool):
+        try:
+            return float(answer)
+        except OverflowError:
+            raise NotYet(f"{what} should be a number of ordinary size; got a whole number with "
+                         f"{len(str(abs(answer)))} digits.") from None
+    return answer
+
+
 def complex_rate(answer: object) -> None:
     """Exercise 1: the rate of heavy ball with beta = 0.64 on an eigenvalue with lr*lambda = 1."""
     beta, h = 0.64, 1.0
     number(
-        answer, math.sqrt(beta), rtol=RTOL_1,
+        _plain_int(answer, "the rate"), math.sqrt(beta), rtol=RTOL_1,
         what="the rate (spectral radius) for beta = 0.64, lr*lambda = 1",
         hint="the discriminant (1 + beta - lr*lambda)^2 - 4*beta is negative, so the two roots are "
              "complex conjugates; their product is det = beta, hence |sigma|^2 = beta.",
@@ -89,6 +105,8 @@ def optimal_pair(lr: object, beta: object, rate: object) -> None:
     """Exercise 2: Polyak's optimal (lr, beta) and the rate for eigenvalues 0.1 and 10, each within
     0.05 % (four significant digits). mu is not 1, so that dropping it from the learning rate
     (4/(1 + sqrt(kappa))^2, ten times too small here) gives a wrong number the check can name."""
+    lr, beta, rate = (_plain_int(a, w) for a, w in [(lr, "the optimal learning rate"),
+                                                      (beta, "the optimal momentum"), (rate, "the rate")])
     mu, L = 0.1, 10.0
     lr_star, beta_star, rate_star = theory.optimal_momentum(mu, L)
     kappa = L / mu
@@ -163,7 +181,7 @@ def _settled(values: np.ndarray, tol: float) -> int:
     return int(len(values) - np.argmax(above[::-1])) if above.any() else 0
 
 
-def measured_steps(kappa: float, eps: float = 1e-6) -> tuple[int, int]:
+def _measured_steps(kappa: float, eps: float = 1e-6) -> tuple[int, int]:
     """Steps GD and heavy ball (each at its optimal setting) need until the error stays below
     ``eps`` times the start, on eigenvalues (1, kappa) from x0 = (1, 1)."""
     rate_gd = theory.optimal_gd(1.0, kappa)[1]
@@ -188,22 +206,31 @@ def _speedup_mistakes(kappa: float) -> list[tuple[float, str]]:
                 "counts the steps until the error's absolute size stays below 1e-6; the exercise asks for "
                 "1e-6 of its start (the start (1, 1) has norm sqrt(2)): divide the error by its first "
                 "value."))
-    for eps in (1e-6, 1e-12):
-        out.append((_settled(gd_loss / gd_loss[0], eps) / _settled(hb_loss / hb_loss[0], eps),
-                    f"counts the steps until the loss stays below {eps:.0e} of its start; the exercise "
-                    "counts the error norm |x_k| (its distance from the minimum at 0), not the loss."))
+    out.append((_settled(gd_loss / gd_loss[0], 1e-6) / _settled(hb_loss / hb_loss[0], 1e-6),
+                "counts the steps until the loss stays below 1e-06 of its start; the exercise counts the "
+                "error norm |x_k| (its distance from the minimum at 0), not the loss."))
+    hb_other = _settled(hb_loss / hb_loss[0], 1e-12)
+    out.append((_settled(gd_loss / gd_loss[0], 1e-12) / hb_other,
+                f"uses another error measure: the loss below 1e-12 of its start, the largest coordinate "
+                f"max|x_k,i| (the infinity norm), and a start of (0, 1) all give a heavy-ball count of "
+                f"{hb_other}. The exercise counts the Euclidean norm |x_k| from the start (1, 1), below 1e-6 "
+                "of its start."))
     return out
 
 
 def speedup(answer: object) -> None:
     """Exercise 4: the measured speed-up of heavy ball over GD at kappa = 400 (within 0.25 % of the
-    ratio this check measures with :func:`measured_steps`)."""
+    ratio this check measures with :func:`_measured_steps`)."""
     kappa = 400.0
-    gd_steps, hb_steps = measured_steps(kappa)
+    gd_steps, hb_steps = _measured_steps(kappa)
     expected = gd_steps / hb_steps
     hint = ("run both methods at their optimal settings, count for each the steps until the error norm "
             "stays below 1e-6 times its start, and divide GD's count by heavy ball's.")
-    value = as_number(answer, "the speed-up gd_steps / hb_steps", hint)
+    what = "the speed-up gd_steps / hb_steps"
+    value = as_number(_plain_int(answer, what), what, hint)
+    if value <= 0:
+        raise NotYet(f"{value!r} cannot be a speed-up: a speed-up is a positive ratio gd_steps / hb_steps of "
+                     f"two step counts. Hint: {hint}")
     if math.isclose(value, expected, rel_tol=RTOL_4):
         passed(f"GD needs {gd_steps} steps, heavy ball {hb_steps}: a speed-up of {expected:.2f}, "
                f"closer to sqrt(kappa) = {math.sqrt(kappa):.0f} than to kappa = {kappa:.0f}.")
@@ -271,7 +298,7 @@ def _chebyshev(rho: float) -> Callable[[np.ndarray], np.ndarray]:
     return lambda k: 2 * rho**k / (1 + rho ** (2 * k))
 
 
-def bound_counts(kappa: float = KAPPA_3, eps: float = EPS_3) -> tuple[int, int]:
+def _bound_counts(kappa: float = KAPPA_3, eps: float = EPS_3) -> tuple[int, int]:
     """Exercise 3's answers: the smallest k with ((kappa-1)/(kappa+1))^k <= eps (gradient descent at its
     best step) and with 2 rho^k / (1 + rho^(2k)) <= eps, rho = (sqrt(kappa)-1)/(sqrt(kappa)+1) (the
     Chebyshev bound)."""
@@ -283,12 +310,12 @@ def bound_counts(kappa: float = KAPPA_3, eps: float = EPS_3) -> tuple[int, int]:
 def _whole(answer: object, what: str, real_k: float, hint: str) -> int:
     """The answer as a whole number, or NotYet: a fraction (the real solution of bound(k) = eps among them)
     is told to round up."""
-    value = as_number(answer, what, hint)
+    value = as_number(_plain_int(answer, what), what, hint)
     if value != round(value):
         if math.isclose(value, real_k, rel_tol=1e-3):
-            raise NotYet(f"{value:g} is where the bound equals 1e-8 exactly, a fraction of a step; {what} is "
+            raise NotYet(f"{value!r} is where the bound equals 1e-8 exactly, a fraction of a step; {what} is "
                          "the smallest whole k at or past it: round up. Hint: " + hint)
-        raise NotYet(f"{value:g} is not a whole number; {what} is a count of steps. Hint: {hint}")
+        raise NotYet(f"{value!r} is not a whole number; {what} is a count of steps. Hint: {hint}")
     return int(round(value))
 
 
@@ -296,7 +323,7 @@ def bound_steps(gd_answer: object, cheb_answer: object) -> None:
     """Exercise 3: for kappa = 100 and eps = 1e-8, the smallest whole k with ((kappa-1)/(kappa+1))^k <= eps
     (922) and with 2 rho^k / (1 + rho^(2k)) <= eps, rho = (sqrt(kappa)-1)/(sqrt(kappa)+1) (96)."""
     kappa, eps = KAPPA_3, EPS_3
-    gd_k, cheb_k = bound_counts(kappa, eps)
+    gd_k, cheb_k = _bound_counts(kappa, eps)
     q_gd = (kappa - 1) / (kappa + 1)
     rho = (math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)
     rho_kappa = (kappa - 1) / (kappa + 1)  # kappa where sqrt(kappa) belongs in the Chebyshev rate
@@ -365,6 +392,7 @@ def spectrum_pace(beta: object, rate: object) -> None:
             "there.")
     polyak = ("that is Polyak's pair for [2^-7, 1], which needs its own learning rate "
               f"eta* = {theory.optimal_momentum(1 / kappa, 1.0)[0]:.3f}; here eta = 1 is fixed.")
+    beta, rate = _plain_int(beta, "the best momentum"), _plain_int(rate, "the rate")
     number(beta, beta_c, rtol=ATOL_5_BETA / beta_c, what="the best momentum at eta = 1", hint=hint,
            mistakes={"polyak": (beta_p, polyak),
                      "n9": ((1 - math.sqrt(h / 2)) ** 2, "that is the critical damping of lambda = 2^-8; the "
@@ -384,3 +412,70 @@ def spectrum_pace(beta: object, rate: object) -> None:
                      "gd": (1 - h, "that is gradient descent's pace (beta = 0) at eta = 1."),
                      "default": (float(theory.momentum_rate(1.0, 0.8, [h])),
                                  "that is the pace at the widget's default beta = 0.8.")})
+
+
+LAMS_6 = 2.0 ** -np.arange(10)  # exercise 6: the least-squares problem of lesson 04, section 4
+M_6 = 32  # samples
+RTOL_6 = 5e-3  # the ratio E(k*) / E(infinity)
+
+
+def _expected_test_error(weights: np.ndarray, variance: np.ndarray, square: bool = True,
+                         steps: int = 5000) -> np.ndarray:
+    """sum_i weights_i (q_i^2 + (1 - q_i)^2 variance_i) with q_i = (1 - lambda_i)^k, for k = 0..steps
+    (``square=False``: q_i + (1 - q_i) variance_i, a slip)."""
+    q = (1 - LAMS_6) ** np.arange(steps + 1)[:, None]
+    terms = q**2 + (1 - q) ** 2 * variance if square else q + (1 - q) * variance
+    return (weights * terms).sum(axis=1)
+
+
+def early_stopping(step: object, ratio: object) -> None:
+    """Exercise 6: the step k minimising the expected test error
+    E(k) = sum_i lambda_i ((1 - lambda_i)^(2k) + (1 - (1 - lambda_i)^k)^2 / (m lambda_i)), lambda_i = 2^-i,
+    i = 0..9, m = 32, eta = 1 (16), and E(k) / E(infinity) there, E(infinity) = d/m (0.5737)."""
+    exact = _expected_test_error(LAMS_6, 1 / (M_6 * LAMS_6))
+    k_best, e_inf = int(exact.argmin()), float(exact[-1])
+    ratio_best = float(exact.min()) / e_inf
+    hint = ("coordinate i of theta_k - theta* has mean -(1 - lambda_i)^k and variance "
+            "(1 - (1 - lambda_i)^k)^2 / (m lambda_i), so E(k) = sum_i lambda_i [(1 - lambda_i)^(2k) + "
+            "(1 - (1 - lambda_i)^k)^2 / (m lambda_i)]; evaluate it for k = 0..2000 and take the argmin. "
+            "E(infinity) = sum_i lambda_i / (m lambda_i) = d/m.")
+    what_k = "the step with the least expected test error"
+    k = _whole_step(step, what_k, hint)
+    named = {
+        int(_expected_test_error(np.ones(10), 1 / (M_6 * LAMS_6)).argmin()):
+            "minimises the sum without the weights lambda_i (it is also the median best step of the 20 "
+            "seeds, a noisy estimate): the test error weighs eigen-coordinate i by lambda_i, the variance of "
+            "the test inputs along it.",
+        int(_expected_test_error(LAMS_6, 1 / LAMS_6).argmin()):
+            "uses the noise variance 1/lambda_i; with m = 32 samples it is 1/(m lambda_i).",
+        int(_expected_test_error(LAMS_6, 1 / (M_6 * LAMS_6), square=False).argmin()):
+            "comes from terms that are not squared: the mean square of -q theta* + (1 - q) xi is "
+            "q^2 + (1 - q)^2 var(xi), the cross term having mean 0.",
+        0: "is the start: E(0) = sum_i lambda_i = 2.0, the worst of all (theta = 0 fits nothing).",
+    }
+    if k != k_best:
+        if k in named:
+            raise NotYet(f"{k} {named[k]} Hint: {hint}")
+        if abs(k - k_best) == 1:
+            raise NotYet(f"{k} is one step off: E({k}) = {exact[k]:.5f}, while the least value is at another "
+                         f"step (the two differ in the fifth digit). Hint: {hint}")
+        raise NotYet(f"{k} is {'too large' if k > k_best else 'too small'} for {what_k}. Hint: {hint}")
+    q = (1 - LAMS_6) ** k_best
+    number(_plain_int(ratio, "the ratio"), ratio_best, rtol=RTOL_6,
+           what="E(k*) / E(infinity), the expected test error at the best step over the converged one",
+           hint=hint,
+           mistakes={"unscaled": (float(exact.min()), "that is E(k*) itself; divide by E(infinity) = d/m = "
+                                                       f"{e_inf:.4f}."),
+                     "inverse": (1 / ratio_best, "that is E(infinity) / E(k*), upside down."),
+                     "one_minus_q2": (float((LAMS_6 * (q**2 + (1 - q**2) / (M_6 * LAMS_6))).sum()) / e_inf,
+                                      "the fitted noise is (1 - q)^2 var(xi), not (1 - q^2) var(xi).")})
+    print(f"  (the 20 noise seeds of section 4 had their best step between 3 and 76, median ratio 0.55: "
+          f"the expectation, {ratio_best:.3f} at step {k_best}, sits among them.)")
+
+
+def _whole_step(answer: object, what: str, hint: str) -> int:
+    """The answer as a whole number >= 0, or NotYet."""
+    value = as_number(_plain_int(answer, what), what, hint)
+    if value != round(value) or value < 0:
+        raise NotYet(f"{value!r} is not a whole number >= 0; {what} is a count of steps. Hint: {hint}")
+    return int(round(value))
