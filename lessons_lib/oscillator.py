@@ -15,7 +15,7 @@ at time ``t = k h``; the start ``x_{-1} = x_0`` is the oscillator at rest, ``x'(
 
 On a quadratic ``f(x) = 0.5 sum_i lam_i x_i^2`` (coordinates along the Hessian's eigenvectors) each
 coordinate is a damped linear oscillator ``x'' + a x' + lam x = 0`` with characteristic roots
-``s = -a/2 +- sqrt(a^2/4 - lam)``; :func:`solve` gives its exact solution. It is critically damped
+``r = -a/2 +- sqrt(a^2/4 - lam)``; :func:`solve` gives its exact solution. It is critically damped
 (a double root, the fastest decay without overshoot) at ``a = 2 sqrt(lam)`` (:func:`critical_damping`).
 """
 

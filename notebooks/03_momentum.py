@@ -58,17 +58,18 @@ lessons_lib.setup()
 # %% [markdown]
 # ## 1. What momentum buys: a first look
 #
-# The valley $f(x,y) = 0.1x^2 + 2y^2$ (the example of *Dive into Deep Learning*, Zhang, Lipton, Li and
-# Smola, chapter "Optimization Algorithms", section "Momentum") has eigenvalues $\mu = 0.2$, $L = 4$,
-# so $\kappa = 20$. Gradient descent at its best step $\eta = 2/(\mu + L)$ zig-zags across the valley
-# (the steep coordinate $y$ changes sign at every step) and crawls along it (the flat coordinate
-# shrinks by only $1 - 0.2\,\eta = 0.905$ per step). Momentum at Polyak's rate-optimal pair
-# $(\eta^\star, \beta^\star)$ (lesson 04 derives it) gets the loss within $10^{-6}$ of the minimum in
+# The valley $f(x,y) = 0.1x^2 + 2y^2$ (the example of Zhang, Lipton, Li and Smola, *Dive into Deep
+# Learning*, Cambridge University Press, 2023, section 12.6 "Momentum") has eigenvalues $\mu = 0.2$,
+# $L = 4$, so $\kappa = 20$. Gradient descent at its best step $\eta = 2/(\mu + L)$ zig-zags across the
+# valley (the steep coordinate $y$ changes sign at every step) and crawls along it (the flat coordinate
+# shrinks by only $1 - \mu\eta = 0.905$ per step). Momentum at Polyak's rate-optimal pair
+# $(\eta^\star, \beta^\star)$ (lesson 04 derives it) first overshoots further than gradient descent
+# (the loss rises for two steps), then catches up: it gets the loss within $10^{-6}$ of the minimum in
 # about a third of the steps:
 
 # %%
 valley = surfaces.get("quadratic")
-mu, L = 0.2, 4.0
+mu, L = np.linalg.eigvalsh(valley.hessian)  # the smallest and the largest eigenvalue
 lr_gd, rate_gd = theory.optimal_gd(mu, L)
 lr_hb, beta_hb, rate_hb = theory.optimal_momentum(mu, L)
 first_look = {
@@ -76,28 +77,37 @@ first_look = {
     f"momentum, η = {lr_hb:.3f}, β = {beta_hb:.3f}": optimizers.run(
         valley, valley.start, "momentum", lr_hb, beta_hb, steps=60),
 }
-fig, _ = plotting.trajectory_figure(valley, first_look, title=r"$0.1x^2 + 2y^2$, $\kappa = 20$")
+fig, (ax_path, _) = plotting.trajectory_figure(valley, first_look, title=r"$0.1x^2 + 2y^2$, $\kappa = 20$")
+ax_path.set_ylim(-5.6, 5.6)  # momentum's first swings reach |y| = 5.2
+ax_path.legend(loc="lower right")
 plt.show()
+print(f"eigenvalues of the Hessian: mu = {mu:g}, L = {L:g}, kappa = {L / mu:g}")
 for label, run in first_look.items():
     print(f"{label:35s} loss after 60 steps: {run.losses[-1]:.2e}")
-y_gd = first_look[f"gradient descent, η = {lr_gd:.3f}"].points[:, 1]
-sign_changes = np.mean(np.sign(y_gd[1:]) != np.sign(y_gd[:-1]))
+gd_pts, hb_run = first_look[f"gradient descent, η = {lr_gd:.3f}"].points, first_look[f"momentum, η = {lr_hb:.3f}, β = {beta_hb:.3f}"]
+sign_changes = np.mean(np.sign(gd_pts[1:, 1]) != np.sign(gd_pts[:-1, 1]))
+x_ratio = gd_pts[1:, 0] / gd_pts[:-1, 0]  # measured x_{k+1}/x_k
+rises = np.flatnonzero(np.diff(hb_run.losses) > 0) + 1  # steps at which momentum's loss went up
 n_gd = optimizers.run(valley, valley.start, "gd", lr_gd, steps=300).steps_to(1e-6)
 n_hb = optimizers.run(valley, valley.start, "momentum", lr_hb, beta_hb, steps=300).steps_to(1e-6)
-print(f"gradient descent: y changes sign on {sign_changes:.0%} of its 60 steps, x shrinks by "
-      f"{1 - mu * lr_gd:.3f} per step")
+print(f"gradient descent: y changes sign on {sign_changes:.0%} of its 60 steps; x_(k+1)/x_k = {x_ratio[0]:.3f} "
+      f"at every step (1 - mu*eta = {1 - mu * lr_gd:.3f})")
+print(f"momentum: |y| up to {np.abs(hb_run.points[:4, 1]).max():.1f} in its first 3 steps (gradient descent: "
+      f"{np.abs(gd_pts[:4, 1]).max():.1f}); its loss rises at steps {rises[rises < 10].tolist()}")
 print(f"loss within 1e-6 of the minimum: gradient descent at step {n_gd}, momentum at step {n_hb} "
       f"({n_hb / n_gd:.2f} of the steps)")
-assert sign_changes == 1 and abs(1 - mu * lr_gd - 0.905) < 5e-4 and 0.28 < n_hb / n_gd < 0.38
+assert (mu, L) == (0.2, 4.0) and sign_changes == 1 and np.all(np.abs(x_ratio - (1 - mu * lr_gd)) < 1e-9)
+assert round(x_ratio[0], 3) == 0.905 and rises[rises < 10].tolist() == [1, 2] and 0.28 < n_hb / n_gd < 0.38
 
 # %% [markdown]
 # ### Try it
 #
-# The explorer runs gradient descent and momentum on the same valley at the learning rate 0.1. Drag
-# **momentum** (the slider for $\beta$) up from 0 and watch the momentum path (vermillion, dashed): at
-# 0 it *is* gradient descent; around 0.75 it is fastest (the readout gives the step at which the loss
-# first gets within $10^{-6}$ of the minimum: 53, while gradient descent is not there within the 150
-# steps shown); at 0.95 it overshoots and spirals for 190 steps. Drag **lr** until a path diverges.
+# The explorer runs gradient descent and momentum on the same valley at the learning rate 0.1 ($\eta$,
+# the slider **lr**), opening at $\beta = 0.8$. Drag **momentum** (the slider for $\beta$) down to 0: there
+# the momentum path (vermillion, dashed) *is* gradient descent. Then drag it up: around 0.75 it is fastest
+# (the readout gives the step at which the loss first gets within $10^{-6}$ of the minimum: 53, while
+# gradient descent is not there within the 150 steps shown); at 0.95 it overshoots and spirals, still not
+# there after the 150 steps shown (190 in the section "Checks"). Drag **lr** until a path diverges.
 # (Without a kernel you see the starting picture; the section "Checks" at the end confirms the numbers.)
 
 # %%
@@ -136,8 +146,9 @@ print(f"Polyak's form against PyTorch's form (optimizers.run), 200 steps: larges
 assert gap < 1e-12
 
 # %% [markdown]
-# **Where the name comes from.** A ball of unit mass rolling on the surface $f$ with friction
-# coefficient $a$ obeys Newton's law
+# **Where the name comes from** (the analogy is worked out by Qian, 1999, *On the momentum term in
+# gradient descent learning algorithms*, Neural Networks 12). A ball of unit mass rolling on the surface
+# $f$ with friction coefficient $a$ obeys Newton's law
 #
 # $$\ddot x(t) + a\,\dot x(t) + \nabla f(x(t)) = 0 .$$
 #
@@ -205,31 +216,23 @@ plt.show()
 # $O(h)$. So momentum *is* a heavy ball with friction, seen at time steps $h = \sqrt\eta$.
 #
 # **The oscillator's critical damping.** Along one eigenvector, $\ddot x + a\dot x + \lambda x = 0$ has
-# solutions $e^{st}$ with $s^2 + as + \lambda = 0$, $s = -\tfrac a2 \pm \sqrt{a^2/4 - \lambda}$. Too little
-# friction ($a < 2\sqrt\lambda$, complex $s$): the ball overshoots and rings. Too much ($a > 2\sqrt\lambda$):
+# solutions $e^{rt}$ with $r^2 + ar + \lambda = 0$, $r = -\tfrac a2 \pm \sqrt{a^2/4 - \lambda}$. Too little
+# friction ($a < 2\sqrt\lambda$, complex $r$): the ball overshoots and rings. Too much ($a > 2\sqrt\lambda$):
 # it creeps, held back by friction. At **critical damping** $a = 2\sqrt\lambda$ the roots coincide,
-# $x(t) = x_0\, e^{-\sqrt\lambda t}(1 + \sqrt\lambda\, t)$: the fastest return without overshoot. Section 8
-# finds the same in the heavy ball. Check with the eigenvalues of the first-order system
-# $\tfrac{d}{dt}(x, \dot x) = (\dot x, -\lambda x - a\dot x)$, and with 201 frictions ($\lambda = 1$):
+# $x(t) = x_0\, e^{-\sqrt\lambda t}(1 + \sqrt\lambda\, t)$: the fastest return without overshoot (the
+# section "Checks" confirms it over 201 frictions). Section 8 finds the same in the heavy ball. Check
+# with the eigenvalues of the first-order system $\tfrac{d}{dt}(x, \dot x) = (\dot x, -\lambda x - a\dot x)$
+# ($\lambda = 1$):
 
 # %%
 lam1 = 1.0
 a_crit = oscillator.critical_damping(lam1)
 for a_ in [0.9 * a_crit, a_crit, 1.1 * a_crit]:
-    s = np.linalg.eigvals(np.array([[0.0, 1.0], [-lam1, -a_]]))
+    r_ = np.linalg.eigvals(np.array([[0.0, 1.0], [-lam1, -a_]]))
     path_1d = oscillator.solve([lam1], a_, [1.0], np.linspace(0, 30, 3001))[:, 0]
-    print(f"a = {a_:.2f}: roots s = {np.round(s, 4)}, x(t) changes sign: {bool(np.any(path_1d < 0))}")
-    assert (np.abs(s.imag).max() > 0.1) == (a_ < a_crit - 1e-9) and bool(np.any(path_1d < 0)) == (a_ < a_crit - 1e-9)
+    print(f"a = {a_:.2f}: roots r = {np.round(r_, 4)}, x(t) changes sign: {bool(np.any(path_1d < 0))}")
+    assert (np.abs(r_.imag).max() > 0.1) == (a_ < a_crit - 1e-9) and bool(np.any(path_1d < 0)) == (a_ < a_crit - 1e-9)
 assert np.isclose(a_crit, 2.0)
-a_scan = np.linspace(1.0, 3.0, 201)  # spacing 0.01
-t_fine1 = np.linspace(0, 60, 12001)
-paths = np.array([oscillator.solve([lam1], a_, [1.0], t_fine1)[:, 0] for a_ in a_scan])
-no_overshoot = np.all(paths >= 0, axis=1)
-settle_t = t_fine1[np.array([np.flatnonzero(np.abs(p) > 1e-6)[-1] + 1 for p in paths])]  # |x| <= 1e-6 from then on
-print(f"friction 1 to 3: the ball never overshoots from a = {a_scan[no_overshoot].min():.2f} on; of those runs the "
-      f"fastest to stay within 1e-6 is a = {a_scan[no_overshoot][settle_t[no_overshoot].argmin()]:.2f} "
-      f"(t = {settle_t[no_overshoot].min():.2f})")
-assert np.isclose(a_scan[no_overshoot].min(), 2.0) and np.isclose(a_scan[no_overshoot][settle_t[no_overshoot].argmin()], 2.0)
 
 # %% [markdown]
 # ## 3. The leaky average, both ways
@@ -299,11 +302,9 @@ plt.show()
 # %% [markdown]
 # ## 4. The effective learning rate $\eta/(1-\beta)$
 #
-# With a steady gradient the step is $\eta\, b_k \to \eta g/(1-\beta)$: along a flat direction momentum
-# should behave like gradient descent with the **effective learning rate** $\eta/(1-\beta)$. On one
-# eigen-component the heavy ball's slow root (section 5) is $\sigma = 1-\delta$; putting it into
-# $\sigma^2 - (1+\beta-\eta\lambda)\sigma + \beta = 0$ gives $\delta(1-\beta) = \eta\lambda + \delta^2 - \delta\eta\lambda$, so
-# for $\eta\lambda \ll (1-\beta)^2$, $\sigma \approx 1 - \tfrac{\eta}{1-\beta}\lambda$: gradient descent's factor at the effective rate.
+# With a steady gradient the step is $\eta\, b_k \to \eta g/(1-\beta)$: along a flat direction, where the
+# gradient barely changes from step to step, momentum should behave like gradient descent with the
+# **effective learning rate** $\eta/(1-\beta)$ (section 5 derives it from the iteration matrix).
 #
 # Test it on $f = \tfrac12(0.001\,x^2 + 3\,y^2)$ with $\eta = 0.1$, $\beta = 0.9$ (effective rate 1),
 # against gradient descent at $\eta = 1$ and at $\eta = 0.1$, from $(1, 1)$:
@@ -345,10 +346,12 @@ lr_scan = np.linspace(0.0005, 2.0, 2000)
 scan4 = optimizers.run(flat_stiff, [0.0, 1.0], "momentum", lr_scan, beta4, steps=2000)
 y_end = np.nan_to_num(np.abs(scan4.points[:, -1, 1]), nan=np.inf)
 largest_ok = lr_scan[y_end < 1e-3].max()
+eff_limit = 2 * (1 - beta4) / 3
 print(f"largest converging lr on the grid {largest_ok:.4f}; heavy ball's limit (2 + 2 beta)/lambda = "
-      f"{(2 + 2 * beta4) / 3:.4f}; the effective-rate picture's 2 (1 - beta)/lambda = {2 * (1 - beta4) / 3:.4f}")
+      f"{(2 + 2 * beta4) / 3:.4f}; the effective-rate picture's 2 (1 - beta)/lambda = {eff_limit:.4f}; "
+      f"measured ratio {largest_ok / eff_limit:.1f}")
 assert np.all(y_end[lr_scan < (2 + 2 * beta4) / 3 - 0.002] < 1e-3) and np.all(y_end[lr_scan > (2 + 2 * beta4) / 3] > 1)
-assert abs(largest_ok - (2 + 2 * beta4) / 3) < 1e-3
+assert abs(largest_ok - (2 + 2 * beta4) / 3) < 1e-3 and round(largest_ok / eff_limit) == 19
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4))
@@ -385,10 +388,17 @@ plt.show()
 # M = \begin{pmatrix} 1 + \beta - \eta\lambda & -\beta\\ 1 & 0\end{pmatrix},\qquad
 # \operatorname{tr} M = 1+\beta-\eta\lambda,\quad \det M = \beta .$$
 #
-# Its eigenvalues are the roots $\sigma_1, \sigma_2$ of $\sigma^2 - (1+\beta-\eta\lambda)\,\sigma + \beta = 0$,
-# and the error shrinks by their largest modulus per step, the **spectral radius**. Check the matrix
-# against a run on a tilted quadratic: read its first row off the iterates (least squares), compare
-# its powers with the run, and its roots with NumPy's eigenvalues:
+# Its eigenvalues are the roots $\sigma_1, \sigma_2$ of $\sigma^2 - (\operatorname{tr} M)\,\sigma + \beta = 0$,
+# and in the long run the error shrinks by their largest modulus per step, the **spectral radius** (the
+# rate $\rho$ of lesson 00's table).
+#
+# **The effective rate, derived.** Along a flat direction the slow root is near 1, $\sigma = 1-\delta$.
+# Putting it into the equation gives $\delta(1-\beta) = \eta\lambda + \delta^2 - \delta\eta\lambda$, so for
+# $\eta\lambda \ll (1-\beta)^2$, $\sigma \approx 1 - \tfrac{\eta}{1-\beta}\lambda$: gradient descent's factor at the
+# effective rate of section 4.
+#
+# Check the matrix against a run on a tilted quadratic (its powers, and its roots against NumPy's
+# eigenvalues), and the slow root against the flat direction's run of section 4:
 
 # %%
 def momentum_matrix(lr, beta, lam):
@@ -408,29 +418,33 @@ lr, beta = 0.3, 0.6
 z = optimizers.run(tilted, [-6.0, 3.0], "momentum", lr, beta, steps=40).points @ Q  # eigen-coordinates, (41, 2)
 for i, lam in enumerate(eigvals):
     M = momentum_matrix(lr, beta, lam)
-    first_row = np.linalg.lstsq(np.column_stack([z[1:21, i], z[0:20, i]]), z[2:22, i], rcond=None)[0]
     state, predicted = np.array([z[0, i], z[0, i]]), [z[0, i]]  # (z_0, z_{-1}) with z_{-1} = z_0
     for _ in range(40):
         state = M @ state
         predicted.append(state[0])
     ours = np.sort_complex(roots(lr, beta, lam))
-    print(f"lambda = {lam:3.1f}: first row read off the run ({first_row[0]:.6f}, {first_row[1]:.6f}), typed "
-          f"({1 + beta - lr * lam:.6f}, {-beta:.6f}); roots {np.round(ours, 4)}, spectral radius {np.abs(ours).max():.4f}")
-    assert np.allclose(first_row, M[0], rtol=0, atol=1e-9)
-    assert np.abs(np.array(predicted) - z[:, i]).max() < 1e-12
+    gap_m = np.abs(np.array(predicted) - z[:, i]).max()
+    print(f"lambda = {lam:3.1f}: M^k reproduces the run's 40 steps (gap below 1e-12: {gap_m < 1e-12}); "
+          f"roots {np.round(ours, 4)}, spectral radius {np.abs(ours).max():.4f}")
+    assert gap_m < 1e-12
     assert np.allclose(ours, np.sort_complex(np.linalg.eigvals(M).astype(complex)), atol=1e-12)
     assert np.isclose(theory.momentum_rate(lr, beta, [lam]), np.abs(ours).max(), rtol=1e-12)
+sigma_flat = np.linalg.eigvals(momentum_matrix(lr4, beta4, 0.001)).real.max()
+print(f"section 4's flat direction (lr = {lr4:g}, beta = {beta4:g}, lambda = 0.001): slow root (NumPy) {sigma_flat:.6f}, "
+      f"1 - lr lambda/(1 - beta) = {1 - lr_eff * 0.001:.6f}, measured from the run {rate_flat:.6f}")
+assert abs(sigma_flat - rate_flat) < 1e-8 and abs((1 - sigma_flat) / (lr_eff * 0.001) - 1) < 0.011
 
 # %% [markdown]
 # ## 6. The convergence region: $0 < \eta\lambda < 2 + 2\beta$
 #
-# Both roots of $p(\sigma) = \sigma^2 - t \sigma + \beta$ lie inside the unit circle exactly when (the
-# Schur–Cohn, or Jury, conditions for a real quadratic)
+# Both roots of $p(\sigma) = \sigma^2 - (\operatorname{tr} M)\, \sigma + \beta$ lie inside the unit circle exactly
+# when (the Schur–Cohn, or Jury, conditions for a real quadratic; Jury, 1964, *Theory and Application
+# of the z-Transform Method*, Wiley)
 #
 # $$|\beta| < 1, \qquad p(1) = \eta\lambda > 0, \qquad p(-1) = 2 + 2\beta - \eta\lambda > 0 .$$
 #
 # (Complex roots have modulus $\sqrt{\det M} = \sqrt\beta < 1$; real ones need $p > 0$ at both $\pm 1$
-# with the vertex $t/2$ between them, which the three conditions ensure.) So with $0 \le \beta < 1$ the
+# with the vertex $\operatorname{tr} M/2$ between them, which the three conditions ensure.) So with $0 \le \beta < 1$ the
 # heavy ball converges iff
 #
 # $$0 < \eta\lambda < 2 + 2\beta ,$$
@@ -485,35 +499,36 @@ plt.show()
 #
 # Monotone and ripples are the overdamped and underdamped ball of section 2; sign-flipping oscillation
 # has no counterpart in the oscillator: it needs $\eta\lambda \ge (1+\sqrt\beta)^2 \ge 1$, a time step
-# $h \ge 1/\sqrt\lambda$, too coarse to follow the ball. One run in each regime (the
-# section "Checks" compares the names with the inequalities on a grid):
+# $h \ge 1/\sqrt\lambda$, too coarse to follow the ball. One run in each regime (the section "Checks"
+# tests a whole grid):
 
 # %%
 examples = {"monotone": (0.05, 0.3), "ripples": (0.5, 0.8), "oscillation": (2.5, 0.3), "divergence": (3.0, 0.3)}
 example_runs = {}
-for name, (h_, b_) in examples.items():
-    r = optimizers.run(unit, [1.0, 0.0], "momentum", h_, b_, steps=60)
+for name, (eta_lam, b_) in examples.items():
+    r = optimizers.run(unit, [1.0, 0.0], "momentum", eta_lam, b_, steps=60)
     x = r.points[:, 0]
     finite = x[np.isfinite(x)]
     flips = np.mean(np.sign(finite[21:]) != np.sign(finite[20:-1])) if len(finite) > 22 else np.nan
     example_runs[name] = x
     behaviour = f"diverged at step {r.diverged_at}" if r.diverged else f"sign changes on {flips:.0%} of steps 20-60"
-    print(f"{name:11s} lr*lambda = {h_:4}, beta = {b_}: regime '{theory.momentum_regime(h_, b_, 1.0)}', {behaviour}")
-    assert theory.momentum_regime(h_, b_, 1.0) == name
+    print(f"{name:11s} lr*lambda = {eta_lam:4}, beta = {b_}: regime '{theory.momentum_regime(eta_lam, b_, 1.0)}', "
+          f"{behaviour}")
+    assert theory.momentum_regime(eta_lam, b_, 1.0) == name
     assert {"monotone": flips == 0, "ripples": 0 < flips < 0.5, "oscillation": flips == 1,
             "divergence": r.diverged}[name] and (r.diverged == (name == "divergence"))
 
 # %%
-h_grid = np.linspace(0.005, 4.2, 421)
+eta_lam_grid = np.linspace(0.005, 4.2, 421)
 b_grid = np.linspace(0.0, 0.98, 99)
-Hg, Bg = np.meshgrid(h_grid, b_grid)
-regime = theory.momentum_regime(Hg, Bg, 1.0)
+EL, Bg = np.meshgrid(eta_lam_grid, b_grid)
+regime = theory.momentum_regime(EL, Bg, 1.0)
 fig = plt.figure(figsize=(11, 4.2))
 grid = fig.add_gridspec(2, 3, width_ratios=[1.5, 1, 1])
 ax = fig.add_subplot(grid[:, 0])
 codes = {"monotone": 0, "ripples": 1, "oscillation": 2, "divergence": 3}
 colors = ["#a6dba0", "#92c5de", "#fdb863", "#bdbdbd"]
-ax.pcolormesh(h_grid, b_grid, np.vectorize(codes.get)(regime), cmap=ListedColormap(colors),
+ax.pcolormesh(eta_lam_grid, b_grid, np.vectorize(codes.get)(regime), cmap=ListedColormap(colors),
               vmin=-0.5, vmax=3.5, shading="nearest")
 bb = np.linspace(0, 0.98, 200)
 ax.plot((1 - np.sqrt(bb)) ** 2, bb, "k-", linewidth=0.8)
@@ -546,15 +561,15 @@ plt.show()
 # For a fixed $\eta\lambda \le 1$, which $\beta$ is fastest? Below the complex region the larger real root
 # shrinks as $\beta$ grows; inside it both roots have modulus $\sqrt\beta$ (their product is $\det M = \beta$),
 # which grows with $\beta$. The best is the boundary, where the discriminant vanishes and the roots
-# coincide:
+# coincide: for $0 \le \beta < 1$,
 #
-# $$(1+\beta-\eta\lambda)^2 = 4\beta \iff \beta_c = (1-\sqrt{\eta\lambda})^2, \qquad \sigma_1 = \sigma_2 = 1 - \sqrt{\eta\lambda} .$$
+# $$(1+\beta-\eta\lambda)^2 = 4\beta \iff \beta_c = (1-\sqrt{\eta\lambda})^2, \qquad \sigma_1 = \sigma_2 = 1 - \sqrt{\eta\lambda}$$
 #
-# This is **critical damping**. Its rate $1-\sqrt{\eta\lambda}$ against gradient descent's $1-\eta\lambda$ is
-# the square-root improvement: for $\eta\lambda = 0.04$, 0.8 instead of 0.96. With a double root the
-# iterate is $\tilde x_k = (1-\sqrt{\eta\lambda})^k\,(1 + \sqrt{\eta\lambda}\, k)\, \tilde x_0$, which never changes
-# sign. Check all of it, and count the steps until $|\tilde x_k|$ stays below $10^{-6}$ for 951 values of
-# $\beta$:
+# (the equation's other root, $(1+\sqrt{\eta\lambda})^2$, is above 1). This is **critical damping**. Its rate
+# $1-\sqrt{\eta\lambda}$ against gradient descent's $1-\eta\lambda$ is the square-root improvement: for
+# $\eta\lambda = 0.04$, 0.8 instead of 0.96. With a double root the iterate is
+# $\tilde x_k = (1-\sqrt{\eta\lambda})^k\,(1 + \sqrt{\eta\lambda}\, k)\, \tilde x_0$, which never changes sign. Check
+# all of it, and count the steps until $|\tilde x_k|$ stays below $10^{-6}$ for 951 values of $\beta$:
 
 # %%
 def settled_at(values, tol):
@@ -564,22 +579,22 @@ def settled_at(values, tol):
     return np.where(above[..., -1], n, n - np.argmax(above[..., ::-1], axis=-1))
 
 
-h = 0.04  # eta * lambda
-beta_c = theory.critical_momentum(h, 1.0)
-t = 1 + beta_c - h
-print(f"eta*lambda = {h}: beta_c = {beta_c:.4f}, discriminant below 1e-14: {abs(t * t - 4 * beta_c) < 1e-14}, "
-      f"double root {t / 2:.4f}; gradient descent's factor {1 - h:.2f}")
-assert abs(t * t - 4 * beta_c) < 1e-14 and np.isclose(t / 2, 1 - np.sqrt(h), rtol=1e-12) and np.isclose(t / 2, 0.8)
+eta_lam = 0.04
+beta_c = theory.critical_momentum(eta_lam, 1.0)
+sigma_c = np.linalg.eigvals(momentum_matrix(eta_lam, beta_c, 1.0))  # NumPy's roots at beta_c
+print(f"eta*lambda = {eta_lam}: beta_c = {beta_c:.4f}, NumPy's roots there {np.round(sigma_c.real, 6)} "
+      f"(imaginary parts below 1e-7: {np.abs(sigma_c.imag).max() < 1e-7}); gradient descent's factor {1 - eta_lam:.2f}")
+assert np.allclose(sigma_c, 1 - np.sqrt(eta_lam), atol=1e-7) and np.isclose(1 - np.sqrt(eta_lam), 0.8)
 
 k = np.arange(301)
-x = optimizers.run(unit, [1.0, 0.0], "momentum", h, beta_c, steps=300).points[:, 0]
-closed = (1 - np.sqrt(h)) ** k * (1 + np.sqrt(h) * k)
+x = optimizers.run(unit, [1.0, 0.0], "momentum", eta_lam, beta_c, steps=300).points[:, 0]
+closed = (1 - np.sqrt(eta_lam)) ** k * (1 + np.sqrt(eta_lam) * k)
 print(f"the run equals (1 - sqrt(eta lambda))^k (1 + sqrt(eta lambda) k) and stays positive: "
       f"{np.allclose(x, closed, rtol=1e-10, atol=1e-15) and bool(np.all(x > 0))}")
 assert np.allclose(x, closed, rtol=1e-10, atol=1e-15) and np.all(x > 0)
 
 b_scan = np.linspace(0.0, 0.95, 951)
-xs = optimizers.run(unit, [1.0, 0.0], "momentum", h, b_scan, steps=1500).points[..., 0]
+xs = optimizers.run(unit, [1.0, 0.0], "momentum", eta_lam, b_scan, steps=1500).points[..., 0]
 settle = settled_at(xs, 1e-6)
 monotone = np.all(np.sign(xs[:, 1:]) == np.sign(xs[:, :-1]), axis=1)
 best_mono = b_scan[monotone][settle[monotone].argmin()]
@@ -598,30 +613,20 @@ assert round(settle[0] / settle[monotone].min(), 1) == 4.5
 # $a = 2\sqrt\lambda$ of section 2 gives $\beta = 1 - ah = 1 - 2\sqrt{\eta\lambda}$, while the heavy ball's own is
 # $\beta_c = (1-\sqrt{\eta\lambda})^2 = 1 - 2\sqrt{\eta\lambda} + \eta\lambda$. They differ by $\eta\lambda = h^2\lambda$, so
 # $(1-\beta_c)/(1-\beta) = 1 - \tfrac{h\sqrt\lambda}{2} \to 1$, and the double root per unit time,
-# $(1-h\sqrt\lambda)^{1/h}$, tends to the oscillator's $e^{-\sqrt\lambda}$. Measured for $\lambda = 1$, with the
-# heavy ball's critical $\beta$ found as the edge of complex eigenvalues of $M$ (bisection on NumPy's
-# eigenvalues, not the formula):
+# $(1-h\sqrt\lambda)^{1/h}$, tends to the oscillator's $e^{-\sqrt\lambda}$. Measured for $\lambda = 1$, $h = 0.01$: the
+# heavy ball's critical $\beta$ as a zero of the discriminant (`np.roots`), the double root as the modulus
+# of NumPy's eigenvalues of $M$ there (the section "Checks": $h$ from 0.2 to 0.01):
 
 # %%
-def complex_edge(lr, lam, lo=0.0, hi=1.0, iters=60):
-    """The smallest beta at which NumPy's eigenvalues of M(lr, beta, lam) turn complex (bisection)."""
-    for _ in range(iters):
-        mid = (lo + hi) / 2
-        lo, hi = (lo, mid) if np.abs(np.linalg.eigvals(momentum_matrix(lr, mid, lam)).imag).max() > 0 else (mid, hi)
-    return hi
-
-
-print("   h   beta from a = 2 sqrt(lambda)   heavy ball's critical beta   (1-beta_c)/(1-beta)   "
-      "(1 - h)^(1/h)   e^-1")
-ratios = []
-for h_ in [0.2, 0.1, 0.05, 0.02, 0.01]:
-    beta_ode = oscillator.to_momentum(h_, oscillator.critical_damping(1.0))[1]
-    beta_edge = complex_edge(h_ * h_, 1.0)
-    ratios.append((1 - beta_edge) / (1 - beta_ode))
-    print(f"{h_:5}  {beta_ode:25.4f}  {beta_edge:27.4f}  {ratios[-1]:20.4f}  {(1 - h_) ** (1 / h_):14.4f}  {np.exp(-1):.4f}")
-    assert abs(beta_edge - (1 - h_) ** 2) < 1e-9 and abs(ratios[-1] - (1 - h_ / 2)) < 1e-6
-assert np.all(np.diff(ratios) > 0) and ratios[-1] > 0.99
-assert abs((1 - 0.01) ** 100 / np.exp(-1) - 1) < 0.01  # the last row's double root per unit time, within 1 % of e^-1
+h_ = 0.01
+eta_h = h_ * h_
+beta_zeros = np.roots([1.0, -2 * (1 + eta_h), (1 - eta_h) ** 2])  # (1 + beta - eta)^2 - 4 beta = 0, in beta
+beta_c1 = beta_zeros[beta_zeros < 1].item()
+beta_ode = oscillator.to_momentum(h_, oscillator.critical_damping(1.0))[1]
+per_unit_time = np.abs(np.linalg.eigvals(momentum_matrix(eta_h, beta_c1, 1.0))).max() ** (1 / h_)
+print(f"h = {h_}: beta from a = 2 sqrt(lambda) {beta_ode:.4f}, heavy ball's beta_c {beta_c1:.4f}, (1 - beta_c)/(1 - beta) "
+      f"= {(1 - beta_c1) / (1 - beta_ode):.4f}; double root per unit time {per_unit_time:.4f}, e^-1 = {np.exp(-1):.4f}")
+assert abs((1 - beta_c1) / (1 - beta_ode) - (1 - h_ / 2)) < 1e-9 and abs(per_unit_time / np.exp(-1) - 1) < 0.01
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.2))
@@ -658,16 +663,19 @@ plt.show()
 #   fastest run without overshoot (75 steps against gradient descent's 339 at $\eta\lambda = 0.04$); as
 #   $h \to 0$ it becomes the oscillator's $a = 2\sqrt\lambda$.
 #
-# Cited, not computed: the historical attribution (Polyak, 1964) and the Jury conditions (the scan of
-# section 6 confirms what they give). Lesson 04 turns the matrix into rates: $\sqrt\beta$ with complex
-# roots, Polyak's optimal pair and $\sqrt\kappa$.
+# Cited, not computed: the historical attribution (Polyak, 1964) and the Jury conditions (Jury, 1964;
+# the scan of section 6 confirms what they give). Lesson 04 turns the matrix into rates: $\sqrt\beta$
+# with complex roots, Polyak's optimal pair and $\sqrt\kappa$.
 #
 # ## Checks
 #
 # Verification that a student need not read: the numbers quoted in "Try it" (the same valley and
-# learning rate as the explorer, 99 momenta in one batched run, and the explorer's own readout), the
-# regime names against the inequalities on a grid, and the left edge of the region ($\eta\lambda \le 0$,
-# which `optimizers.run` does not accept, run with `heavy_ball` of section 2 on $f = x^2/2$).
+# learning rate as the explorer, 99 momenta in one batched run, and the explorer's own readout); the
+# oscillator's critical friction as the fastest without overshoot (201 frictions, section 2); the first
+# row of $M$ read off a run by least squares (section 5); the regime names against the inequalities and
+# against NumPy's eigenvalues on a grid (section 7); the left edge of the region ($\eta\lambda \le 0$, which
+# `optimizers.run` does not accept, run with `heavy_ball` of section 2 on $f = x^2/2$); and the heavy
+# ball's critical damping against the oscillator's for five time steps (section 8).
 
 # %%
 momenta = np.linspace(0.0, 0.98, 99)
@@ -683,19 +691,67 @@ print(*TrajectoryExplorer(surface="quadratic", lr=0.1, momentum=0.75, steps=150,
 assert reached[0] == 300 and abs(momenta[reached.argmin()] - 0.75) < 0.03 and reached.min() == 53
 assert reached[np.argmin(np.abs(momenta - 0.95))] == 190
 
+# %%
+a_scan = np.linspace(1.0, 3.0, 201)  # frictions, spacing 0.01, lambda = 1
+t_fine1 = np.linspace(0, 60, 12001)
+paths = np.array([oscillator.solve([lam1], a_, [1.0], t_fine1)[:, 0] for a_ in a_scan])
+no_overshoot = np.all(paths >= 0, axis=1)
+settle_t = t_fine1[np.array([np.flatnonzero(np.abs(p) > 1e-6)[-1] + 1 for p in paths])]  # |x| <= 1e-6 from then on
+print(f"friction 1 to 3: the ball never overshoots from a = {a_scan[no_overshoot].min():.2f} on; of those runs the "
+      f"fastest to stay within 1e-6 is a = {a_scan[no_overshoot][settle_t[no_overshoot].argmin()]:.2f} "
+      f"(t = {settle_t[no_overshoot].min():.2f})")
+assert np.isclose(a_scan[no_overshoot].min(), 2.0) and np.isclose(a_scan[no_overshoot][settle_t[no_overshoot].argmin()], 2.0)
+
+for i, lam in enumerate(eigvals):  # section 5's run on the tilted quadratic, (lr, beta) = (0.3, 0.6)
+    first_row = np.linalg.lstsq(np.column_stack([z[1:21, i], z[0:20, i]]), z[2:22, i], rcond=None)[0]
+    print(f"lambda = {lam:3.1f}: first row of M read off the run ({first_row[0]:.6f}, {first_row[1]:.6f}), typed "
+          f"({1 + beta - lr * lam:.6f}, {-beta:.6f})")
+    assert np.allclose(first_row, momentum_matrix(lr, beta, lam)[0], rtol=0, atol=1e-9)
+
+# %%
 by_formula = np.select(
-    [Hg >= 2 + 2 * Bg, Hg <= (1 - np.sqrt(Bg)) ** 2, Hg < (1 + np.sqrt(Bg)) ** 2],
+    [EL >= 2 + 2 * Bg, EL <= (1 - np.sqrt(Bg)) ** 2, EL < (1 + np.sqrt(Bg)) ** 2],
     ["divergence", "monotone", "ripples"], default="oscillation")
-print(f"regime names agree with the inequalities at {np.mean(regime == by_formula):.1%} of {regime.size} grid points")
-assert np.array_equal(regime, by_formula)
+M_grid = np.stack([np.stack([1 + Bg - EL, -Bg], -1), np.stack([np.ones_like(Bg), np.zeros_like(Bg)], -1)], -2)
+sig = np.linalg.eigvals(M_grid)  # (99, 421, 2), LAPACK
+dominant = np.take_along_axis(sig, np.abs(sig).argmax(-1)[..., None], -1)[..., 0]
+by_eigvals = np.select(
+    [np.abs(sig).max(-1) >= 1, np.abs(sig.imag).max(-1) > 0, dominant.real > 0],
+    ["divergence", "ripples", "monotone"], default="oscillation")
+print(f"regime names agree with the inequalities at {np.mean(regime == by_formula):.1%} and with NumPy's eigenvalues "
+      f"(modulus >= 1, complex, sign of the dominant root) at {np.mean(regime == by_eigvals):.1%} of {regime.size} "
+      "grid points")
+assert np.array_equal(regime, by_formula) and np.array_equal(regime, by_eigvals)
 
 left_converges = []
-for h_ in [-0.1, -0.01, 0.0]:  # lr*lambda <= 0, on f = x^2/2 (gradient x)
+for eta_lam in [-0.1, -0.01, 0.0]:  # lr*lambda <= 0, on f = x^2/2 (gradient x)
     for b_ in betas:
-        path = heavy_ball(lambda x: x, [1.0], h_, b_, 200)[:, 0]
+        path = heavy_ball(lambda x: x, [1.0], eta_lam, b_, 200)[:, 0]
         left_converges.append(abs(path[-1]) < 1e-6 or abs(path[-1]) < abs(path[100]))  # the test of section 6
 print(f"lr*lambda in [-0.1, -0.01, 0]: {int(np.sum(left_converges))} of {len(left_converges)} runs converge")
 assert not np.any(left_converges)
+
+# %%
+def complex_edge(lr, lam, lo=0.0, hi=1.0, iters=60):
+    """The smallest beta at which NumPy's eigenvalues of M(lr, beta, lam) turn complex (bisection)."""
+    for _ in range(iters):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if np.abs(np.linalg.eigvals(momentum_matrix(lr, mid, lam)).imag).max() > 0 else (mid, hi)
+    return hi
+
+
+print("   h   beta from a = 2 sqrt(lambda)   heavy ball's critical beta   (1-beta_c)/(1-beta)   "
+      "double root^(1/h)   e^-1")
+ratios, per_time = [], []
+for h_ in [0.2, 0.1, 0.05, 0.02, 0.01]:
+    beta_ode = oscillator.to_momentum(h_, oscillator.critical_damping(1.0))[1]
+    beta_edge = complex_edge(h_ * h_, 1.0)
+    ratios.append((1 - beta_edge) / (1 - beta_ode))
+    per_time.append(np.abs(np.linalg.eigvals(momentum_matrix(h_ * h_, beta_edge, 1.0))).max() ** (1 / h_))
+    print(f"{h_:5}  {beta_ode:25.4f}  {beta_edge:27.4f}  {ratios[-1]:20.4f}  {per_time[-1]:18.4f}  {np.exp(-1):.4f}")
+    assert abs(beta_edge - (1 - h_) ** 2) < 1e-9 and abs(ratios[-1] - (1 - h_ / 2)) < 1e-6
+gap_e = np.abs(np.array(per_time) - np.exp(-1))
+assert np.all(np.diff(ratios) > 0) and ratios[-1] > 0.99 and np.all(np.diff(gap_e) < 0) and gap_e[-1] < 0.01 * np.exp(-1)
 
 # %% [markdown]
 # ## Exercises
@@ -778,4 +834,22 @@ _rng = np.random.default_rng(3)
 for _lr, _beta, _lam in _rng.uniform([0.0, 0.0, 0.1], [1.5, 0.99, 5.0], size=(60, 3)):
     _want = float(theory.momentum_rate(_lr, _beta, [_lam]))
     assert np.isclose(hb_rate(_lr, _beta, _lam), _want, rtol=1e-6), f"hb_rate({_lr}, {_beta}, {_lam}) != {_want}"
+for _lr, _lam in [(0.1, 1.0), (1.5, 1.0), (0.5, 3.0), (1.0, 3.0)]:  # beta = 0: gradient descent's |1 - lr lam|
+    assert np.isclose(hb_rate(_lr, 0.0, _lam), abs(1 - _lr * _lam), rtol=1e-6), f"hb_rate({_lr}, 0, {_lam})"
 ### END HIDDEN TESTS
+
+
+# %% [markdown]
+# ### Exercise 5 (apply)
+#
+# Momentum with $\eta = 0.01$ and $\beta = 0.95$ follows a flat direction with $\lambda = 10^{-4}$ (flat:
+# $\eta\lambda \ll (1-\beta)^2$). Which learning rate must gradient descent use to move along that direction
+# at the same pace? The check accepts answers within 0.1 %.
+
+# %% nbgrader={"grade": false, "grade_id": "ex03_5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+answer_5 = 0.01 / (1 - 0.95)
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex03_5_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+checks.momentum.effective_rate(answer_5)

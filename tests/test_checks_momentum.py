@@ -3,11 +3,14 @@
 Right answers, rounded within the tolerance each exercise states, must pass (print "Correct: ..."); the
 common wrong answers must be rejected with :class:`NotYet` and their own message: for the leaky average,
 the damping factor 1/(1+beta) given for the steady buffer (the near miss the exercise names), the
-amplification 1/(1-beta) for the alternating one, the factors without g, the gradient itself and the
-EMA form (1-beta) g; for the oscillator, sqrt(lam), 2 lam or a^2 for the critical friction, h^2 where
-h belongs, and the double root, (1 - lr lam)^2 or the oscillator's 1 - 2 sqrt(lr lam) for the heavy
-ball's critical momentum; for the threshold, 2/L and the end of the ripple regime; an hb_rate that
-raises, divides by zero or returns None or nan.
+amplification 1/(1-beta) for the alternating one, the factors without g, the gradient itself, the signed
+buffer and the EMA form (1-beta) g; for the oscillator, sqrt(lam), 2 lam or a^2 for the critical
+friction, h^2 where h belongs and lam = 1's friction, and the double root, (1 - lr lam)^2, lr = h or the
+oscillator's 1 - 2 sqrt(lr lam) for the heavy ball's critical momentum; for the threshold, 2/L, the
+effective-rate limit 2(1-beta)/L, lr*L and the end of the ripple regime; for the effective learning
+rate, lr, lr*beta, lr/beta and lr/(1+beta); an hb_rate that raises, divides by zero, returns None, nan
+or gradient descent's factor without the modulus. Each right value is also reached by an independent
+route (running the buffer or the heavy ball, np.roots, NumPy's eigenvalues).
 """
 
 from __future__ import annotations
@@ -67,7 +70,8 @@ def test_exercise_1_right(args, capsys):
     ((STEADY, 1.05), "too small"),
     (("20", ALTERNATING), "not the text"),
     ((STEADY, None), "No answer yet"),
-    ((STEADY, -ALTERNATING), "too small"),
+    ((STEADY, -ALTERNATING), "its sign alternates"),        # the signed buffer, -1.0526
+    ((STEADY, -1.0526), "its sign alternates"),
 ])
 def test_exercise_1_wrong(args, says):
     assert says in fails(m03.leaky_factors, *args)
@@ -89,6 +93,8 @@ def test_exercise_2_right(answer, capsys):
     ((1 + math.sqrt(0.9)) ** 2 / 10, "ripple regime"),    # the edge of the ripples, 0.07 % below
     (0.3797, "ripple regime"),                            # the same, rounded to four digits
     (0.4, "beta -> 1"),                                   # 4/L
+    (3.8, "divide by L"),                                 # lr*L, not divided by L
+    (0.02, "effective rate"),                             # 2(1 - beta)/L, GD's limit at lr/(1-beta)
     ((2 + 2 * math.sqrt(0.9)) / 10, "2 + 2*sqrt(beta)"),
     (0.381, "too large"),
     (0.3795, "too small"),
@@ -96,6 +102,21 @@ def test_exercise_2_right(answer, capsys):
 ])
 def test_exercise_2_wrong(answer, says):
     assert says in fails(m03.stability_limit, answer)
+
+
+def _converges(lr, beta=0.9, lams=(0.5, 10.0), steps=3000):
+    """The heavy ball on f = sum lam_i x_i^2 / 2 from (1, 1): |x| below 1e-6 after ``steps``."""
+    lams = np.array(lams)
+    x = previous = np.ones_like(lams)
+    for _ in range(steps):
+        x, previous = x - lr * lams * x + beta * (x - previous), x
+    return bool(np.abs(x).max() < 1e-6)
+
+
+def test_exercise_2_value_by_running_the_heavy_ball():
+    """An independent route to 0.38: the heavy ball on eigenvalues {0.5, 10}, beta = 0.9."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        assert _converges(0.3799) and not _converges(0.3801)
 
 
 
@@ -131,7 +152,8 @@ def test_exercise_3_right(args, capsys):
     ((7.0, BODE3, BC3), "too large"),
     ((A3, 1 - 6 * 0.0025, BC3), "where the time step h"),
     ((A3, 0.3, BC3), "friction lost per step"),
-    ((A3, 0.85, BC3), "1 - a h/2"),
+    ((A3, 0.85, BC3), "1 - a h/2 (or 1 - 3h"),
+    ((A3, 0.9, BC3), "critical friction of lam = 1"),
     ((A3, BC3, BC3), "part (c)"),
     ((A3, 0.49, BC3), "(1 - a h)^2"),
     ((A3, BODE3, BODE3), "larger by lr lam"),                 # the oscillator's value for the heavy ball's
@@ -140,6 +162,7 @@ def test_exercise_3_right(args, capsys):
     ((A3, BODE3, 0.95**2), "it lost lam"),
     ((A3, BODE3, (1 - 3 * 0.0025) ** 2), "lr = h^2 where sqrt(lr) = h"),
     ((A3, BODE3, 1.15**2), "not a momentum"),
+    ((A3, BODE3, (1 - math.sqrt(0.05 * 9)) ** 2), "lr = h = 0.05"),    # 0.1084: lr = h, not h^2
     ((A3, BODE3, 0.73), "too large"),
     ((A3, "0.7", BC3), "not the text"),
     ((None, BODE3, BC3), "No answer yet"),
@@ -198,6 +221,12 @@ def _gd(lr, beta, lam):
     return abs(1 - lr * lam)
 
 
+def _gd_signed(lr, beta, lam):  # gradient descent's factor without the modulus when beta = 0
+    if beta == 0:
+        return 1 - lr * lam
+    return _right(lr, beta, lam)
+
+
 def _text(lr, beta, lam):
     return str(_right(lr, beta, lam))
 
@@ -234,6 +263,8 @@ def _no_return(lr, beta, lam):
     (_real_part, "real part"),
     (_no_abs, "smaller modulus"),
     (_gd, "gradient descent's"),
+    (_gd_signed, "the rate is a modulus"),
+    (_gd_signed, "|1 - lr*lam| when beta = 0"),
     (_text, "not the text"),
     (_stub, "not written yet"),
     (0.5, "should be a function"),
@@ -247,3 +278,38 @@ def test_exercise_4_wrong(candidate, says):
     assert says in fails(m03.rate_function, candidate)
 
 
+
+
+# ---------------------------------------------------- exercise 5: the effective learning rate, 0.2, 0.1 %
+
+
+def test_exercise_5_value_by_the_slow_root():
+    """lr = 0.01, beta = 0.95, lam = 1e-4: gradient descent at (1 - sigma_slow)/lam shrinks the
+    component by the heavy ball's slow root, sigma_slow from NumPy's eigenvalues of the 2x2 matrix;
+    it is within 0.1 % of lr/(1-beta) = 0.2."""
+    lr, beta, lam = 0.01, 0.95, 1e-4
+    sigma = np.linalg.eigvals(np.array([[1 + beta - lr * lam, -beta], [1.0, 0.0]]))
+    slow = float(np.max(sigma.real))
+    assert abs((1 - slow) / lam / 0.2 - 1) < 1e-3
+
+
+@pytest.mark.parametrize("answer", [0.2, 0.01 / (1 - 0.95), 0.20008, 0.1999])
+def test_exercise_5_right(answer, capsys):
+    passes(m03.effective_rate, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize(("answer", "says"), [
+    (0.01, "momentum's own lr"),
+    (0.0095, "multiplies by beta"),
+    (0.01 / 0.95, "divides by beta"),
+    (0.0105, "keeps too little"),
+    (0.0005, "exponential-moving-average"),
+    (0.01 / 1.95, "alternating gradient's factor"),
+    (0.19, "starts the sum at beta^1"),
+    (0.21, "too large"),
+    (0.1, "too small"),
+    ("0.2", "not the text"),
+    (None, "No answer yet"),
+])
+def test_exercise_5_wrong(answer, says):
+    assert says in fails(m03.effective_rate, answer)

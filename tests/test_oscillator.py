@@ -54,8 +54,8 @@ def test_solve_shapes_and_start():
 def test_critical_damping_is_the_double_root():
     for lam in [0.01, 1.0, 9.0]:
         a = oscillator.critical_damping(lam)
-        s = np.roots([1.0, a, lam])
-        assert np.allclose(s, -a / 2, atol=1e-6)
+        r = np.roots([1.0, a, lam])
+        assert np.allclose(r, -a / 2, atol=1e-6)
     np.testing.assert_allclose(oscillator.critical_damping(np.array([1.0, 4.0])), [2.0, 4.0])
 
 

@@ -2,20 +2,23 @@
 
 Each check recognises the common wrong answers of the lesson and names them: for the leaky average, the
 damping factor ``1/(1+beta)`` given for the steady buffer (and the amplification ``1/(1-beta)`` for the
-alternating one), the factor without the gradient, the gradient itself, the sum started one term late
-and the exponential-moving-average form ``(1-beta) g`` (a damped buffer); for the oscillator, ``sqrt(lam)``,
-``2 lam`` or ``a^2`` for the critical friction, ``h^2`` (the learning rate) where the time step ``h``
-belongs in ``beta = 1 - a h``, and ``1 - sqrt(lr lam)`` (the double root), ``(1 - lr lam)^2`` or the
-discretised oscillator's ``1 - 2 sqrt(lr lam)`` for the heavy ball's critical ``beta``; for the threshold,
-the gradient-descent limit ``2/L`` and the edge of the ripple regime ``(1+sqrt(beta))^2/L``. A student's
-``hb_rate`` that raises (``math.sqrt`` of the negative discriminant, a division by zero) or returns
-``None`` or ``nan`` is told so, case by case, never with a traceback. The roots of
-``sigma^2 - (1 + beta - lr*lambda) sigma + beta`` are written sigma, as in the lesson.
+alternating one), the factor without the gradient, the gradient itself, the sum started one term late,
+the signed buffer where its size was asked and the exponential-moving-average form ``(1-beta) g`` (a
+damped buffer); for the oscillator, ``sqrt(lam)``, ``2 lam`` or ``a^2`` for the critical friction, ``h^2``
+(the learning rate) where the time step ``h`` belongs in ``beta = 1 - a h`` and the critical friction of
+``lam = 1``, and ``1 - sqrt(lr lam)`` (the double root), ``(1 - lr lam)^2``, ``lr = h`` or the discretised
+oscillator's ``1 - 2 sqrt(lr lam)`` for the heavy ball's critical ``beta``; for the threshold, the
+gradient-descent limit ``2/L``, the same at the effective rate ``2(1-beta)/L``, ``lr*L`` not divided by
+``L`` and the edge of the ripple regime ``(1+sqrt(beta))^2/L``; for the effective learning rate, ``lr``
+itself, ``lr*beta``, ``lr/beta`` and the alternating factor ``lr/(1+beta)``. A student's ``hb_rate`` that
+raises (``math.sqrt`` of the negative discriminant, a division by zero), returns ``None``, ``nan`` or a
+negative rate (``1 - lr*lam`` without the modulus) is told so, case by case, never with a traceback.
+The roots of ``sigma^2 - (1 + beta - lr*lambda) sigma + beta`` are written sigma, as in the lesson.
 
 Tolerances (each exercise's text states its own): exercise 1, 0.1 % relative; exercise 2, 0.01 % (the
 wrong answer ``(1+sqrt(beta))^2/L`` lies 0.07 % from the right one); exercise 3, 0.01 % on each number
 (``1 - 2 sqrt(lr lam)`` = 0.7 and ``(1 - sqrt(lr lam))^2`` = 0.7225 are 3 % apart); exercise 4, 1e-6
-relative on each case.
+relative on each case; exercise 5, 0.1 %.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ RTOL_1 = 1e-3  # exercise 1: the steady and the alternating buffer
 RTOL_2 = 1e-4  # exercise 2: the threshold (2 + 2 beta)/L
 RTOL_3 = 1e-4  # exercise 3: the critical friction and the two momenta
 RTOL_4 = 1e-6  # exercise 4: hb_rate on each case
+RTOL_5 = 1e-3  # exercise 5: the effective learning rate
 
 
 def leaky_factors(steady: object, alternating: object) -> None:
@@ -66,6 +70,8 @@ def leaky_factors(steady: object, alternating: object) -> None:
                "ema": (g * (1 - beta) / (1 + beta), "that is (1-beta) g/(1+beta). " + ema),
                "other_phase": (g * beta / (1 + beta), "g*beta/(1+beta) leaves out the newest gradient, "
                                                       "which enters with weight 1."),
+               "signed": (-g / (1 + beta), "-g/(1+beta) is the buffer itself at one step: its sign "
+                                           "alternates with the gradient's. The size |b_k| was asked."),
            })
 
 
@@ -89,8 +95,10 @@ def oscillator_critical(friction: object, beta_ode: object, beta_c: object) -> N
            mistakes={"h_squared": (1 - a_c * lr, "that uses h^2 (the learning rate) where the time step h "
                                                  "belongs: beta = 1 - a h."),
                      "friction": (a_c * h, "that is a h, the friction lost per step: beta = 1 - a h."),
-                     "half": (1 - a_c * h / 2, "that is 1 - a h/2 (or 1 - 2h, with sqrt(lam) for a): "
+                     "half": (1 - a_c * h / 2, "that is 1 - a h/2 (or 1 - 3h, with sqrt(lam) for a): "
                                                "beta = 1 - a h with a = 2 sqrt(lam)."),
+                     "unit_lam": (1 - 2 * h, "that is 1 - 2h: a = 2 is the critical friction of lam = 1; "
+                                             "here lam = 9, so a = 2 sqrt(9) = 6."),
                      "discrete": ((1 - math.sqrt(lr * lam)) ** 2,
                                   "that is the heavy ball's own critical momentum, part (c); the "
                                   "discretisation gives 1 - a h."),
@@ -109,6 +117,9 @@ def oscillator_critical(friction: object, beta_ode: object, beta_c: object) -> N
                      "no_lam": ((1 - math.sqrt(lr)) ** 2, "that is (1 - sqrt(lr))^2: it lost lam = 9."),
                      "lr_for_h": ((1 - math.sqrt(lam) * lr) ** 2, "that uses lr = h^2 where sqrt(lr) = h "
                                                                   "belongs."),
+                     "lr_is_h": ((1 - math.sqrt(h * lam)) ** 2,
+                                 "that uses lr = h = 0.05; the heavy ball of part (b) has "
+                                 "lr = h^2 = 0.0025."),
                      "upper": ((1 + math.sqrt(lr * lam)) ** 2,
                                "(1 + sqrt(lr lam))^2 is the other zero of the discriminant, above 1: not a "
                                "momentum.")})
@@ -135,6 +146,12 @@ def stability_limit(answer: object) -> None:
                             "(1 + sqrt(beta))^2/L is where the steep component's roots turn real and "
                             "negative (the end of the ripple regime); above it the iterates flip sign "
                             "every step but still converge, up to the threshold."),
+            "not_divided": (2 + 2 * beta, "2 + 2*beta = 3.8 is the limit of lr*L, the product; divide "
+                                          "by L = 10 for the learning rate."),
+            "effective_rate": (2 * (1 - beta) / L,
+                               "2(1-beta)/L is gradient descent's limit 2/L at the effective rate "
+                               "lr/(1-beta); section 4 shows that momentum's limit is (2 + 2*beta)/L, "
+                               "(1+beta)/(1-beta) = 19 times larger."),
             "beta_to_one": (4 / L, "4/L is the threshold as beta -> 1; with beta = 0.9 it is smaller."),
             "sqrt_beta": ((2 + 2 * math.sqrt(beta)) / L,
                           "the threshold has 2 + 2*beta, not 2 + 2*sqrt(beta): it is where "
@@ -161,6 +178,7 @@ def rate_function(candidate: Callable[[float, float, float], float]) -> None:
         (1.0, 0.2, 2.5, "divergence (radius > 1)"),
         (0.04, 0.64, 1.0, "critical damping (double root)"),
         (0.2, 0.0, 4.0, "beta = 0 (gradient descent)"),
+        (0.3, 0.0, 5.0, "beta = 0 with lr*lam > 1 (gradient descent flipping sign)"),
     ]
     for lr, beta, lam, what in cases:
         args = f"hb_rate({lr:g}, {beta:g}, {lam:g})"
@@ -200,10 +218,43 @@ def rate_function(candidate: Callable[[float, float, float], float]) -> None:
         if np.isclose(got, beta, rtol=1e-6):
             raise NotYet(f"{args} = {_fmt(got)} = beta for {what}; beta = |sigma|^2, the rate is "
                          f"|sigma| = {_fmt(want)}.")
+        if got < 0 and np.isclose(-got, want, rtol=1e-6):
+            raise NotYet(f"{args} = {_fmt(got)} for {what}: the rate is a modulus, never negative: "
+                         f"|1 - lr*lam| when beta = 0, the larger |sigma| in general; here {_fmt(want)}.")
         if np.isclose(got, abs(1 - lr * lam), rtol=1e-6) and beta > 0:
             raise NotYet(f"{args} = {_fmt(got)} is gradient descent's |1 - lr*lam|; momentum's rate "
                          f"is {_fmt(want)} for {what}.")
         raise NotYet(f"{args} gives {_fmt(got)} for {what}; expected {_fmt(want)}. Hint: {hint}")
-    passed(f"hb_rate agrees with theory.momentum_rate on {len(cases)} cases, one per regime.")
+    passed(f"hb_rate agrees with theory.momentum_rate on {len(cases)} cases: every regime, critical "
+           "damping and beta = 0.")
 
 
+
+
+def effective_rate(answer: object) -> None:
+    """Exercise 5: momentum with lr = 0.01, beta = 0.95 along a flat direction lam = 1e-4: the
+    gradient-descent learning rate that moves at the same pace there, lr/(1-beta) = 0.2 (within 0.1 %;
+    the exact match of the slow root, (1 - sigma)/lam = 0.20008, is inside it)."""
+    lr, beta = 0.01, 0.95
+    number(
+        answer, lr / (1 - beta), rtol=RTOL_5,
+        what="the effective learning rate lr/(1-beta)",
+        hint="along a flat direction the gradient is nearly steady, and the buffer builds up to "
+             "g/(1-beta): the step is lr g/(1-beta).",
+        mistakes={
+            "lr": (lr, "that is momentum's own lr; along a flat direction the buffer adds up about "
+                       "1/(1-beta) = 20 gradients, so each step is 20 times longer."),
+            "lr_beta": (lr * beta, "lr*beta multiplies by beta; the buffer's sum 1 + beta + beta^2 + ... "
+                                   "is 1/(1-beta)."),
+            "lr_over_beta": (lr / beta, "lr/beta divides by beta; the buffer's sum 1 + beta + beta^2 + ... "
+                                        "is 1/(1-beta)."),
+            "two_terms": (lr * (2 - beta), "lr (1 + (1-beta)) keeps too little of the sum; "
+                                           "1 + beta + beta^2 + ... = 1/(1-beta)."),
+            "ema": (lr * (1 - beta), "lr (1-beta) is the exponential-moving-average form's step (a damped "
+                                     "buffer); this buffer adds the whole gradient, b = beta*b + g."),
+            "alternating": (lr / (1 + beta), "lr/(1+beta) uses the alternating gradient's factor "
+                                             "1/(1+beta); along a flat direction the gradient is steady."),
+            "late": (lr * beta / (1 - beta), "lr*beta/(1-beta) starts the sum at beta^1: the newest "
+                                             "gradient enters with weight 1."),
+        },
+    )
