@@ -53,6 +53,7 @@ WRONG = {
     "03_momentum": "steady_1, alternating_1 = 2 / (1 + 0.9), 2 / (1 + 0.9)  # 1/(1+beta) for the steady one",
     "04_momentum_rates": "answer_1 = 2 * np.sqrt(0.64)  # the article's 2 sqrt(beta)",
     "05_nesterov": "answer_1 = 0.9  # beta's own coefficient",
+    "06_beyond_quadratics": "answer_1 = 3.0**2 / 4.0  # without the factor 1/2",
     "07_momentum_in_practice": "answer_1 = 0.01  # multiplied by 1 - beta instead of divided",
     "08_linear_regression_worked_example": "answer_1 = [1.001, 1.002]  # the seed's number",
     "09_weight_quantization": "scale_1, zero_point_1 = 3 / 16, 5  # 2^4 levels instead of 2^4 - 1 steps",
