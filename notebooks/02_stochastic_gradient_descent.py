@@ -30,7 +30,7 @@
 # 2. write SGD for least squares and run it;
 # 3. derive the stationary spread $\eta \sigma_\xi^2/(\lambda(2-\eta\lambda))$ of constant-step SGD
 #    on a quadratic;
-# 4. choose a decaying step $\eta_k = a/(t_0+k)$ that reaches the minimum;
+# 4. choose a decaying step $\eta_k = \alpha/(t_0+k)$ that reaches the minimum;
 # 5. average the iterates (Polyak-Ruppert), and say what is proved about it;
 # 6. weigh the batch size: gradient evaluations against steps.
 #
@@ -48,7 +48,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 import lessons_lib
-from lessons_lib import checks, optimizers, plotting, surfaces
+from lessons_lib import checks, optimizers, plotting, sgd_least_squares, surfaces
 from lessons_lib.progress import progress
 
 lessons_lib.setup()
@@ -156,8 +156,8 @@ for B, color, marker in zip([1, 16, 256], [OKABE["orange"], OKABE["sky"], OKABE[
     ax1.plot(means[:, 0], means[:, 1], marker, color=color, markersize=3, alpha=0.6,
              label=f"300 minibatch gradients, B = {B}")
 ax1.plot(*full, "*", color="#F0E442", markeredgecolor="k", markersize=14, label=r"full gradient $\nabla J$")
-ax1.set_xlabel(r"$\partial J/\partial\theta_0$")
-ax1.set_ylabel(r"$\partial J/\partial\theta_1$")
+ax1.set_xlabel(r"$\hat g_B$, $\theta_0$ component")
+ax1.set_ylabel(r"$\hat g_B$, $\theta_1$ component")
 ax1.set_title(r"minibatch gradients at $\theta = (0, 0)$")
 ax1.legend(loc="lower right", fontsize=8)
 b_line = np.array(batch_sizes, dtype=float)
@@ -165,7 +165,7 @@ ax2.loglog(b_line, tr_Sigma / b_line, "-", color=OKABE["black"], label=r"with re
 ax2.errorbar(b_line, measured["with"], yerr=2 * np.array(stderrs["with"]), fmt="o", color=OKABE["black"],
              markersize=4, capsize=2, label="measured with replacement, ± 2 s.e.")
 ax2.loglog(b_line[:-1], (tr_Sigma / b_line * (m - b_line) / (m - 1))[:-1], "--", color=OKABE["vermillion"],
-           label=r"without: $\times\,(m-B)/(m-1)$")
+           label="without: $\\times\\,(m-B)/(m-1)$\n(0 at $B = m$: not drawable on a log axis)")
 ax2.errorbar(b_line[:-1], measured["without"][:-1], yerr=2 * np.array(stderrs["without"][:-1]), fmt="s",
              color=OKABE["vermillion"], markerfacecolor="none", markersize=5, capsize=2,
              label="measured without, ± 2 s.e.")
@@ -213,63 +213,14 @@ def sgd(x, y, theta0, lr, steps, batch, rng):
 
 
 # %% [markdown]
-# `sgd_runs` is the same loop for many independent runs at once; it records each run's loss gap
-# $J(\theta^{(k)}) - J^\star$ (and that of the running average, section 6). `mean_and_halfwidth`
-# gives a mean over runs with its 95 % interval; `compare` scores it against an exact expectation
-# (Checks 3a tests both loops).
+# `sgd_runs` (from `lessons_lib.sgd_least_squares`) is the same loop for many runs at once; it
+# records each run's loss gap $J(\theta^{(k)}) - J^\star$ (and the running average's, section 6), and
+# one run draws the same minibatches as `sgd` (Checks 3a). `mean_and_halfwidth` gives a mean over
+# runs with its 95 % interval; `compare` scores it against an exact expectation.
 
 
 # %%
-def batch_mean(v):
-    """Mean over the last axis (the batch); for a small batch summed slice by slice (faster)."""
-    if v.shape[-1] > 8:
-        return v.mean(axis=-1)
-    total = v[..., 0].copy()
-    for j in range(1, v.shape[-1]):
-        total += v[..., j]
-    return total / v.shape[-1]
-
-
-def sgd_runs(x, y, theta0, lr, steps, batch, runs, rng, average_from=None):
-    """J(theta_k) - J* of `runs` independent SGD runs, shape (runs, steps + 1).
-
-    With average_from = k0 also returns the gaps of the running average of theta_k0..theta_k
-    (NaN before k0); otherwise None. The final iterates are returned last, shape (runs, 2).
-    The minibatches are drawn a chunk of steps at a time, rng.integers(0, m, (chunk, runs, batch)):
-    the same indices as one draw of shape (runs, batch) per step.
-    """
-    chunk = max(1, min(2000, 1_000_000 // (runs * batch)))  # at most a million indices at a time
-    schedule = lr if callable(lr) else (lambda k: lr)
-    mean_x, mean_xx = x.mean(), (x * x).mean()
-    hessian = np.array([[1.0, mean_x], [mean_x, mean_xx]])
-    star0, star1 = np.linalg.solve(hessian, np.array([y.mean(), (x * y).mean()]))
-    t0, t1 = np.full(runs, float(theta0[0])), np.full(runs, float(theta0[1]))
-    path0, path1 = np.empty((steps + 1, runs)), np.empty((steps + 1, runs))
-    path0[0], path1[0] = t0, t1
-    for start in range(0, steps, chunk):
-        n = min(chunk, steps - start)
-        idx = rng.integers(0, len(x), size=(n, runs, batch))
-        xb, yb = x[idx], y[idx]
-        # batch means of x, x^2, y and x y: the gradient is (t0 + mx t1 - my, mx t0 + mxx t1 - mxy)
-        mx, mxx, my, mxy = (batch_mean(v) for v in (xb, xb * xb, yb, xb * yb))
-        for j in range(n):
-            lr_k = schedule(start + j)
-            g0 = t0 + mx[j] * t1 - my[j]
-            t1 = t1 - lr_k * (mx[j] * t0 + mxx[j] * t1 - mxy[j])
-            t0 = t0 - lr_k * g0
-            path0[start + j + 1], path1[start + j + 1] = t0, t1
-
-    def gap(p0, p1):  # J - J* = (1/2) e^T A e with e = theta - theta*
-        e0, e1 = p0 - star0, p1 - star1
-        return 0.5 * (e0 * e0 + 2 * mean_x * e0 * e1 + mean_xx * e1 * e1)
-
-    avg_gaps = None
-    if average_from is not None:
-        k0 = max(average_from, 1)
-        avg_gaps = np.full((runs, steps + 1), np.nan)
-        count = np.arange(1, steps - k0 + 2)[:, None]
-        avg_gaps[:, k0:] = gap(np.cumsum(path0[k0:], axis=0) / count, np.cumsum(path1[k0:], axis=0) / count).T
-    return gap(path0, path1).T, avg_gaps, np.column_stack([t0, t1])
+sgd_runs = sgd_least_squares.sgd_runs
 
 
 def mean_and_halfwidth(values):
@@ -329,8 +280,9 @@ assert (loss.f(paths["SGD, B = 1"][-200:]) - loss.f_min).min() > 1e-5
 # %% [markdown]
 # Gradient descent converges linearly (below $10^{-10}$ after 400 steps). SGD keeps up while the
 # gradient is large compared with its noise (over 20 steps, within 2 % for $B = 32$ and 1.1 to 1.5
-# times gradient descent's gap for $B = 1$), then stalls at a *floor*, lower for the bigger batch
-# (by a factor of 20 to 27 in eight sets of ten runs: Checks 3b).
+# times gradient descent's gap for $B = 1$), then stalls at a *floor*, lower for the bigger batch:
+# every $B = 32$ run ends below every $B = 1$ run, by at least a factor 20 (20 to 27 in eight sets
+# of ten runs: Checks 3b); the exact floors differ by 36 (section 4).
 #
 # ## 4. Why a constant step does not settle
 #
@@ -361,8 +313,8 @@ for lr, color, ls in zip([0.4, 0.1, 0.025], [OKABE["vermillion"], OKABE["orange"
     v_inf = lr * s**2 / (lam * (2 - lr * lam))
     ax.semilogy(k, rho ** (2 * k) + v_inf * (1 - rho ** (2 * k)), color=color, linestyle=ls,
                 label=rf"$\eta = {lr}$: $\mathbb{{E}}x_k^2$")
-    ax.axhline(v_inf, color=color, linestyle=":", linewidth=1)
-    ax.text(600, v_inf, f" floor {v_inf:.3f}", color=color, va="center", fontsize=8)
+    ax.hlines(v_inf, 0, 600, color=color, linestyle=":", linewidth=1)  # the floor, up to the label
+    ax.text(602, v_inf, f"floor {v_inf:.3f}", color=color, va="center", fontsize=8)
 ax.set_xlabel("step $k$")
 ax.set_ylabel(r"$\mathbb{E}\,x_k^2$ (log scale)")
 ax.set_title(r"noisy 1-D quadratic, $\lambda = 1$, $\sigma_\xi = 1$, $x_0 = 1$: a smaller step "
@@ -374,7 +326,7 @@ plt.show()
 # %% [markdown]
 # The trade-off: the floor is proportional to $\eta$ ($\approx \eta \sigma_\xi^2/(2\lambda)$ for
 # $\eta\lambda \ll 1$), but the excess above it shrinks only by $\phi^2$ per step: by a factor $e$
-# every $\approx 1/(2\eta\lambda)$ steps.
+# every $\approx 1/(2\eta\lambda)$ steps (from the formula; not measured separately).
 #
 # **Back to least squares.** In the eigenbasis $u_i$ of the Hessian $A$, each coordinate
 # $\tilde x_i = u_i^\top(\theta - \theta^\star)$ of the error is such a model, with
@@ -384,9 +336,9 @@ plt.show()
 # $$\mathbb{E}\,J - J^\star \to \sum_i \frac{\eta\, \sigma_{\xi,i}^2}{2(2-\eta\lambda_i)}
 # \;\approx\; \frac{\eta}{4B}\operatorname{tr}S \quad (\eta\lambda_i \ll 1):$$
 #
-# **the loss floor is proportional to $\eta/B$**. And $S = \frac1m\sum_i r_i^2\,a_ia_i^\top \approx \sigma^2 A$
-# when the residuals (variance $\sigma^2$) are independent of the inputs, so the floor
-# $\approx \eta\sigma^2\operatorname{tr}A/(4B)$ **grows with the curvature** (inputs rescaled
+# **the loss floor is proportional to $\eta/B$**. And $S = \frac1m\sum_i r_i^2\,a_ia_i^\top \approx \sigma_r^2 A$
+# when the residuals (variance $\sigma_r^2$) are independent of the inputs, so the floor
+# $\approx \eta\sigma_r^2\operatorname{tr}A/(4B)$ **grows with the curvature** (inputs rescaled
 # $x \to cx$, $c = 0.5$ and 2: $\operatorname{tr}A$ times 0.57 and 2.72, measured floor times 0.57
 # and 2.81; Checks 4b). The noise also grows with the error, since
 # $g_i = a_ia_i^\top(\theta-\theta^\star) + r_ia_i$ samples the *curvature* $a_ia_i^\top$ too; the
@@ -432,12 +384,12 @@ def floor_exact(lr, B):
 rng = np.random.default_rng(5)
 print(f"tr S = {np.trace(S):.4f}")
 print("   lr    B   measured (95 % interval)   additive (ratio)    exact (ratio)   lr tr S/(4B)")
-floors = {}
+floors, halves = {}, {}
 for lr, B in progress([(0.05, 1), (0.05, 4), (0.2, 1), (0.5, 1), (0.5, 4)], desc="600 runs per setting"):
     burn = int(8 / (lr * lam_A[0]))
     gaps, _, _ = sgd_runs(x, y, theta_star, lr, burn + 1500, B, 600, rng)
     meas, half = mean_and_halfwidth(gaps[:, burn:].mean(axis=1))  # each run's mean over 1500 steps
-    floors[lr, B] = meas
+    floors[lr, B], halves[lr, B] = meas, half
     add, ex = floor_additive(lr, B), floor_exact(lr, B)
     print(f"{lr:5.2f} {B:4d}  {meas:9.2e} (± {100 * half / meas:3.1f} %)   {add:9.2e} ({meas / add:5.3f})   "
           f"{ex:9.2e} ({meas / ex:5.3f})   {lr * np.trace(S) / (4 * B):9.2e}")
@@ -446,8 +398,18 @@ for lr, B in progress([(0.05, 1), (0.05, 4), (0.2, 1), (0.5, 1), (0.5, 4)], desc
         assert abs(meas / add - 1) < 0.025  # "within about 2 %"
 assert 1.8 < floors[0.5, 1] / floor_additive(0.5, 1) < 2.2  # "doubles"
 batch_ratio = floors[0.05, 1] / floors[0.05, 4]
-print(f"measured at lr = 0.05: floor(B = 1) / floor(B = 4) = {batch_ratio:.2f}")
+batch_ratio_exact = floor_exact(0.05, 1) / floor_exact(0.05, 4)
+# the ratio's 95 % half-width from those of the two floors (independent runs; relative errors add in quadrature)
+batch_ratio_half = batch_ratio * np.hypot(*(halves[0.05, B] / floors[0.05, B] for B in (1, 4)))
+print(f"lr = 0.05: floor(B = 1) / floor(B = 4) measured {batch_ratio:.2f} (± {batch_ratio_half:.2f}), "
+      f"exact {batch_ratio_exact:.2f}")
 assert abs(batch_ratio / 4 - 1) < 0.1  # "proportional to 1/B at a fixed step"
+assert (round(batch_ratio, 2), round(batch_ratio_exact, 2)) == (4.04, 4.07)  # the prose's numbers
+compare(batch_ratio, batch_ratio_half, batch_ratio_exact, "floor(B = 1) / floor(B = 4), lr = 0.05")
+floor_ratio_b32 = floor_exact(0.2, 1) / floor_exact(0.2, 32)
+print(f"section 3's setting, lr = 0.2: exact floor(B = 1) = {floor_exact(0.2, 1):.4f}, floor(B = 32) = "
+      f"{floor_exact(0.2, 32):.5f}, ratio {floor_ratio_b32:.1f}")
+assert round(floor_ratio_b32) == 36
 # The eta half: the measured floors at B = 1 for lr = 0.05 and 0.2 (4 times the step), and the exact floors
 # (the linear solve) for lr = 0.0125 against 0.05, where eta * lambda_max is small.
 lr_ratio_measured = floors[0.2, 1] / floors[0.05, 1]
@@ -456,13 +418,16 @@ print(f"B = 1: floor(lr = 0.2) / floor(lr = 0.05) measured {lr_ratio_measured:.2
       f"floor(lr = 0.0125) = {lr_ratio_small:.3f};  eta * lambda_max = {0.05 * lam_A[1]:.3f} and {0.2 * lam_A[1]:.3f}")
 assert 4 < lr_ratio_small < lr_ratio_measured  # above 4, and further above it at the larger steps
 assert (round(lr_ratio_small, 2), round(lr_ratio_measured, 2)) == (4.24, 5.30)  # the prose's numbers
+assert (round(0.05 * lam_A[1], 2), round(0.2 * lam_A[1], 2)) == (0.11, 0.44)
 
 # %% [markdown]
 # For small steps the simple formula is right within about 2 %, and the floor is proportional to
-# $1/B$ (4.04 from $B = 1$ to 4). It is proportional to $\eta$ only as $\eta\lambda_i \to 0$: four
-# times the step gives 4.24 times the exact floor from $\eta = 0.0125$ to 0.05 and 5.30 times the
-# measured one from 0.05 to 0.2. At $\eta = 0.5$, $B = 1$ the curvature noise doubles the floor;
-# the exact equation accounts for it.
+# $1/B$ (at $\eta = 0.05$, from $B = 1$ to 4: 4.04 measured, 4.07 exact). It is proportional to
+# $\eta$ only as $\eta\lambda_i \to 0$: the factor $1/(2-\eta\lambda_i)$ and the curvature noise both
+# grow with the step ($\eta\lambda_{\max} = 0.11$ at $\eta = 0.05$, 0.44 at 0.2), so four times the
+# step gives 4.24 times the exact floor from $\eta = 0.0125$ to 0.05 and 5.30 times the measured one
+# from 0.05 to 0.2. At $\eta = 0.5$, $B = 1$ the curvature noise doubles the floor; the exact
+# equation accounts for it.
 #
 # **The whole curve, without sampling.** The mean $\bar e_k$ and second moment $C_k$ of the error
 # $\theta^{(k)}-\theta^\star$ obey
@@ -473,69 +438,38 @@ assert (round(lr_ratio_small, 2), round(lr_ratio_measured, 2)) == (4.24, 5.30)  
 #
 # and $\mathbb{E}\,J(\theta^{(k)}) - J^\star = \tfrac12\operatorname{tr}(AC_k)$. For the running
 # average we also need $\mathbb{E}\,e_ke_j^\top = (I-\eta A)^{k-j}C_j$, $k \ge j$. `expected_gaps`
-# runs these recursions (Checks 4c); the experiments below are compared with it.
+# runs them as written; the long experiments below use `fast_gaps`, the library's faster version
+# (one $15\times15$ matrix per step; equal within $10^{-10}$, Checks 4c).
 
 # %%
-third_moment = np.einsum("n,ni,nj,nk->ijk", residual_star, a_rows, a_rows, a_rows) / m  # (1/m) sum r a a a
-SWAP = np.eye(4)[[0, 2, 1, 3]]  # vec(X^T) = SWAP vec(X) for 2 x 2 matrices (row-major vec)
-
-
-def moment_step(lr, batch, curvature_noise=True, update_P=False, update_total=False):
-    """One step of the recursions as a 15 x 15 matrix acting on the state
-    z = (e_bar (2), vec C (4), vec P (4), vec total (4), 1), where P_k = sum_{k0 <= j < k} Phi^(k-j) C_j
-    (Phi = I - lr A) and total = sum_{j >= k0} (C_j + P_j + P_j^T), so that the running average of
-    theta_k0..theta_k has E J - J* = tr(A total) / (2 n^2) after n iterates."""
-    Phi = np.eye(2) - lr * A
-    q = lr**2 / batch
-    M = np.zeros((15, 15))
-    M[0:2, 0:2] = Phi
-    M[2:6, 2:6] = np.kron(Phi, Phi) + q * (curvature_4x4 - np.kron(A, A)) * curvature_noise
-    M[2:6, 0:2] = 2 * q * third_moment.reshape(4, 2) * curvature_noise  # (2/m) sum r (a^T e_bar) a a^T
-    M[2:6, 14] = q * S.reshape(-1)
-    M[6:10, 6:10] = np.kron(Phi, np.eye(2)) if update_P else np.eye(4)  # P <- Phi (P + C)
-    M[6:10, 2:6] = np.kron(Phi, np.eye(2)) if update_P else 0.0
-    M[10:14, 10:14] = np.eye(4)
-    if update_total:  # total <- total + C' + P' + P'^T, all in terms of the old state
-        M[10:14] += M[2:6] + M[6:10] + SWAP @ M[6:10]
-    M[14, 14] = 1.0
-    return M
-
-
-def expected_gaps(theta0, lr, steps, batch, average_from=None, curvature_noise=True):
-    """E J(theta_k) - J* for k = 0..steps (exact recursions above), and for the running average
-    of theta_k0..theta_k (NaN before k0; constant lr only), or None. curvature_noise=False drops
-    the terms of the sampled curvature a_i a_i^T (what is left is SGD with additive noise S/B).
-    A schedule lr(k) uses that the step matrix is a polynomial of degree 2 in lr."""
-    constant = not callable(lr)
-    k0 = average_from
-    e = np.asarray(theta0, dtype=float) - theta_star
-    z = np.zeros(15)
-    z[:2], z[2:6], z[14] = e, np.outer(e, e).reshape(-1), 1.0
-    states = np.empty((steps + 1, 15))
-    states[0] = z
-    matrices = {}  # per phase (update P, update total): the constant step's matrix, or the polynomial's
+def expected_gaps(theta0, lr, steps, batch, average_from=None):
+    """E J(theta_k) - J* for k = 0..steps by the recursion above (lr a number or a schedule lr(k));
+    with average_from = k0 also for the running average of theta_k0..theta_k (NaN before k0), else None."""
+    schedule = lr if callable(lr) else (lambda k: lr)
+    e_bar = np.asarray(theta0, dtype=float) - theta_star
+    C = np.outer(e_bar, e_bar)
+    P, T, n = np.zeros((2, 2)), np.zeros((2, 2)), 0  # P_k = sum_j (I - eta A)^(k-j) C_j, T = sum (C + P + P^T)
+    gaps, avg_gaps = [0.5 * np.trace(A @ C)], [np.nan]
     for k in range(steps):
-        phase = (k0 is not None and k >= k0, k0 is not None and k + 1 >= k0)
-        if phase not in matrices:
-            if constant:
-                matrices[phase] = moment_step(lr, batch, curvature_noise, *phase)
-            else:
-                M0, Mp, Mm = (moment_step(v, batch, curvature_noise, *phase) for v in (0.0, 1.0, -1.0))
-                matrices[phase] = (M0, (Mp - Mm) / 2, (Mp + Mm) / 2 - M0)
-        if constant:
-            M = matrices[phase]
-        else:
-            lr_k = lr(k)
-            M0, M1, M2 = matrices[phase]
-            M = M0 + lr_k * M1 + lr_k**2 * M2
-        z = M @ z
-        states[k + 1] = z
-    gaps = 0.5 * states[:, 2:6] @ A.reshape(-1)  # tr(A C) / 2
-    avg_gaps = None
-    if k0 is not None:
-        avg_gaps = np.full(steps + 1, np.nan)
-        avg_gaps[k0:] = 0.5 * (states[k0:, 10:14] @ A.reshape(-1)) / np.arange(1, steps - k0 + 2) ** 2
-    return gaps, avg_gaps
+        Phi = np.eye(2) - schedule(k) * A
+        # (1/m) sum_i [a_i^T C a_i + 2 r_i a_i^T e_bar + r_i^2] a_i a_i^T: the fourth-moment, cross and S terms
+        weight = np.einsum("ni,ij,nj->n", a_rows, C, a_rows) + 2 * residual_star * (a_rows @ e_bar) + residual_star**2
+        noise = (a_rows.T * weight) @ a_rows / m - A @ C @ A
+        if average_from is not None and k >= average_from:
+            P = Phi @ (P + C)
+        C = Phi @ C @ Phi + schedule(k) ** 2 / batch * noise
+        e_bar = Phi @ e_bar
+        gaps.append(0.5 * np.trace(A @ C))
+        if average_from is not None and k + 1 >= average_from:
+            n += 1
+            T = T + C + P + P.T
+        avg_gaps.append(0.5 * np.trace(A @ T) / n**2 if n else np.nan)
+    return np.array(gaps), None if average_from is None else np.array(avg_gaps)
+
+
+def fast_gaps(theta0, lr, steps, batch, average_from=None, curvature_noise=True):
+    """The same, from the library (one 15 x 15 matrix per step); curvature_noise=False keeps only S/B."""
+    return sgd_least_squares.expected_gaps(x, y, theta0, lr, steps, batch, average_from, curvature_noise)
 
 
 # %% [markdown]
@@ -544,19 +478,19 @@ def expected_gaps(theta0, lr, steps, batch, average_from=None, curvature_noise=T
 # To get below every floor the step must shrink, but not so fast that the iterate stops early.
 # Robbins and Monro (1951, "A stochastic approximation method", *Annals of Mathematical
 # Statistics* 22(3)) asked for $\sum_k \eta_k = \infty$ (enough total movement) and
-# $\sum_k\eta_k^2 < \infty$ (finite total noise); the standard choice is $\eta_k = a/(t_0+k)$. In
-# the 1-D model $\mathbb{E}x_{k+1}^2 = (1-\eta_k\lambda)^2\,\mathbb{E}x_k^2 + \eta_k^2 \sigma_\xi^2$.
-# Trying $\mathbb{E}x_k^2 \approx D/k$ with $\eta_k \approx a/k$ and keeping the terms of order
-# $1/k^2$: $-D = -2a\lambda D + a^2 \sigma_\xi^2$, so
+# $\sum_k\eta_k^2 < \infty$ (finite total noise); the standard choice is $\eta_k = \alpha/(t_0+k)$.
+# In the 1-D model $\mathbb{E}x_{k+1}^2 = (1-\eta_k\lambda)^2\,\mathbb{E}x_k^2 + \eta_k^2 \sigma_\xi^2$.
+# Trying $\mathbb{E}x_k^2 \approx D/k$ with $\eta_k \approx \alpha/k$ and keeping the terms of order
+# $1/k^2$: $-D = -2\alpha\lambda D + \alpha^2 \sigma_\xi^2$, so
 #
-# $$\mathbb{E}x_k^2 \approx \frac{a^2 \sigma_\xi^2}{(2a\lambda - 1)\,k}\quad\text{if } a\lambda > \tfrac12,
-# \qquad\text{smallest at } a = 1/\lambda \text{ where it is } \frac{\sigma_\xi^2}{\lambda^2 k}.$$
+# $$\mathbb{E}x_k^2 \approx \frac{\alpha^2 \sigma_\xi^2}{(2\alpha\lambda - 1)\,k}\quad\text{if } \alpha\lambda > \tfrac12,
+# \qquad\text{smallest at } \alpha = 1/\lambda \text{ where it is } \frac{\sigma_\xi^2}{\lambda^2 k}.$$
 #
-# If $a\lambda < \tfrac12$ the contraction $\prod(1-\eta_j\lambda) \sim k^{-a\lambda}$ is too weak,
-# and $\mathbb{E}x_k^2$ falls only like $k^{-2a\lambda}$: the classic way to make SGD crawl
+# If $\alpha\lambda < \tfrac12$ the contraction $\prod(1-\eta_j\lambda) \sim k^{-\alpha\lambda}$ is too
+# weak, and $\mathbb{E}x_k^2$ falls only like $k^{-2\alpha\lambda}$: the classic way to make SGD crawl
 # (Checks 5a). On least squares ($\mu$, $L$ the extreme eigenvalues of $A$) the condition binds in
-# the **flattest** direction, $a\mu > \tfrac12$, while the first step must be stable in the
-# steepest, $a/t_0 < 2/L$. We take $a = 1/\mu$, $t_0 = aL$, against a too-small $a = 0.25/\mu$ and
+# the **flattest** direction, $\alpha\mu > \tfrac12$, while the first step must be stable in the
+# steepest, $\alpha/t_0 < 2/L$. We take $\alpha = 1/\mu$, $t_0 = \alpha L$, against a too-small $\alpha = 0.25/\mu$ and
 # the constant step $\eta = 0.1$ (also averaged from step 1000, for section 6); 200 runs each, $B = 1$:
 
 # %%
@@ -564,14 +498,14 @@ rng = np.random.default_rng(8)
 K, runs = 10_000, 200
 a_good, a_small = 1 / lam_A[0], 0.25 / lam_A[0]
 settings = {  # name: (step or schedule, average from step, the slope theory predicts)
-    "a = 1/mu": (lambda k: a_good / (a_good * lam_A[1] + k), None, -1.0),
-    "a = 0.25/mu": (lambda k: a_small / (a_small * lam_A[1] + k), None, -0.5),
+    "alpha = 1/mu": (lambda k: a_good / (a_good * lam_A[1] + k), None, -1.0),
+    "alpha = 0.25/mu": (lambda k: a_small / (a_small * lam_A[1] + k), None, -0.5),
     "constant lr = 0.1": (0.1, 1000, 0.0),
 }
 sim, exact_gaps = {}, {}
 for name, (lr, avg_from, _) in progress(settings.items(), desc="200 SGD runs and the exact recursion"):
     sim[name] = sgd_runs(x, y, loss.start, lr, K, 1, runs, rng, average_from=avg_from)[:2]
-    exact_gaps[name] = expected_gaps(loss.start, lr, K, 1, average_from=avg_from)
+    exact_gaps[name] = fast_gaps(loss.start, lr, K, 1, average_from=avg_from)
 
 
 def around(gaps, k):
@@ -579,7 +513,7 @@ def around(gaps, k):
     return gaps[..., int(0.9 * k): int(1.1 * k) + 1].mean(axis=-1)
 
 
-print(f"mu = lambda_min = {lam_A[0]:.4f}, L = lambda_max = {lam_A[1]:.4f}: a = {a_good:.2f}, "
+print(f"mu = lambda_min = {lam_A[0]:.4f}, L = lambda_max = {lam_A[1]:.4f}: alpha = {a_good:.2f}, "
       f"t_0 = {a_good * lam_A[1]:.2f}")
 print("                     gap around k = 1e3          gap around k = 1e4          slope per decade")
 print("                     200 runs (95 %)    exact    200 runs (95 %)    exact    runs   exact  theory")
@@ -596,7 +530,7 @@ for name, (_, _, expected) in settings.items():
 
 # %% [markdown]
 # The runs agree with the exact expectation, and the slopes are the 1-D predictions: $-1$, then
-# $-2a\mu = -0.5$ for the too-small $a$, and flat for the constant step (the level of the $1/k$ law:
+# $-2\alpha\mu = -0.5$ for the too-small $\alpha$, and flat for the constant step (the level of the $1/k$ law:
 # Checks 5b). The figure is in section 6.
 
 # %% [markdown]
@@ -612,9 +546,9 @@ for name, (_, _, expected) in settings.items():
 # = \frac{\sigma_\xi^2}{\lambda^2 N}.$$
 #
 # **The step cancels** from the leading term: for every stable $\eta$ the average has the variance
-# of the best decaying step ($a = 1/\lambda$), without knowing $\lambda$ (Checks 6a).
+# of the best decaying step ($\alpha = 1/\lambda$), without knowing $\lambda$ (Checks 6a).
 #
-# What is proved: Ruppert (1988, "Efficient estimators from a slowly convergent
+# What is proved: Ruppert (1988, "Efficient estimations from a slowly convergent
 # Robbins-Monro process", Cornell ORIE technical report 781) and Polyak and Juditsky (1992,
 # "Acceleration of stochastic approximation by averaging", *SIAM J. Control and Optimization*
 # 30(4)) proved that the average attains the optimal covariance $A^{-1}SA^{-1}/(BN)$ for steps
@@ -637,8 +571,9 @@ k = np.unique(np.geomspace(1, K, 500).astype(int))  # log-spaced steps keep the 
 curves = [  # label, per-run gaps, colour, line style
     (r"constant $\eta = 0.1$, last iterate", gap_const, OKABE["orange"], "-"),
     (r"constant $\eta = 0.1$, averaged from step 1000", gap_avg, OKABE["green"], "--"),
-    (r"$\eta_k = a/(b+k)$, $a = 1/\mu$", sim["a = 1/mu"][0], OKABE["blue"], "-."),
-    (r"$\eta_k = a/(b+k)$, $a = 0.25/\mu$ (too small)", sim["a = 0.25/mu"][0], OKABE["purple"], (0, (1, 1))),
+    (r"$\eta_k = \alpha/(t_0+k)$, $\alpha = 1/\mu$", sim["alpha = 1/mu"][0], OKABE["blue"], "-."),
+    (r"$\eta_k = \alpha/(t_0+k)$, $\alpha = 0.25/\mu$ (too small)", sim["alpha = 0.25/mu"][0], OKABE["purple"],
+     (0, (1, 1))),
 ]
 for label, g, color, ls in curves:
     ks = k if not label.startswith(r"constant $\eta = 0.1$, av") else k[k >= 1000]
@@ -660,7 +595,7 @@ plt.show()
 # %% [markdown]
 # At step $10^4$ the average's exact expected loss is 1.07 times the formula (200 runs:
 # 1.10 ± 0.15) and 3.5 times below the decaying step's (2.2 to 3.9 in five groups of 40 runs): one
-# $a$ serves every direction, and $a = 1/\mu$ gives the steep one $a\lambda \approx 14$, which
+# $\alpha$ serves every direction, and $\alpha = 1/\mu$ gives the steep one $\alpha\lambda \approx 14$, which
 # multiplies its $1/k$ term by 7.5. Averaging from step 1, or a larger step (more curvature noise),
 # costs more (all in Checks 6b).
 #
@@ -682,7 +617,7 @@ for B in progress([1, 4, 16, 64, 256, 1024], desc="100 runs per batch size and t
     lr = min(lr_per_sample * B, lr_cap)
     budget = max(int(11_000 / min(B, lr_cap / lr_per_sample)), 100)  # enough steps to cross the target
     runs_mean = sgd_runs(x, y, loss.start, lr, budget, B, 100, rng)[0].mean(axis=0)
-    exact_curve, _ = expected_gaps(loss.start, lr, budget, B)
+    exact_curve, _ = fast_gaps(loss.start, lr, budget, B)
     steps_exact, steps_runs = int(np.argmax(exact_curve <= target)), int(np.argmax(runs_mean <= target))
     assert exact_curve[steps_exact] <= target and runs_mean[steps_runs] <= target
     tradeoff[B] = (lr, steps_exact, steps_runs, exact_curve)
@@ -719,7 +654,8 @@ bs = np.array(list(tradeoff))
 ax2.loglog(bs, [samples[B] for B in bs], "o-", color="k", label="sample gradients to reach 1e-3")
 ax2.loglog(bs, [tradeoff[B][1] for B in bs], "s--", color=OKABE["vermillion"], label="steps to reach 1e-3")
 ax2.axvline(lr_cap / lr_per_sample, color="0.6", linewidth=1)
-ax2.text(lr_cap / lr_per_sample, 30, r" $\eta$ reaches its cap", color="0.4", fontsize=8)
+ax2.text(lr_cap / lr_per_sample, 0.97, r" $\eta$ reaches its cap", color="0.4", fontsize=8, va="top",
+         transform=ax2.get_xaxis_transform())  # x in data, y in axes units: clear of the tick labels
 ax2.set_xlabel("batch size $B$")
 ax2.set_ylabel("count (exact expectation)")
 ax2.set_title("the batch-size trade-off")
@@ -733,23 +669,29 @@ plt.show()
 # al., 2018, "An empirical model of large-batch training", arXiv:1812.06162, predict the knee from
 # a "gradient noise scale" that they find growing as the loss decreases.)
 #
-# **Try it** ($m = 40$ points, gradient descent in grey; Checks 7 has the numbers):
+# **Try it** ($m = 40$ points, gradient descent in grey; Checks 7 has the numbers). The explorer's
+# momentum slider belongs to lesson 07: leave it at 0 here.
 #
 # * batch size 1 to 32: the stationary distance falls a little faster than $1/\sqrt B$; at 40
 #   SGD *is* gradient descent;
 # * the running average: for $B = 1$ it ends closer to $\theta^\star$ than the last iterate in 9
 #   of 10 seeds, though at step 50 it is farther in all 10;
 # * the learning rate: for $B = 1$ the mean square grows without bound from $\eta \approx 0.62$,
-#   below gradient descent's $2/L \approx 0.85$; at $\eta = 0.8$, 9 of 10 seeds diverge.
+#   below gradient descent's $2/L \approx 0.85$; at $\eta = 0.8$, 9 of 10 seeds diverge. A single
+#   run need not diverge there (at $\eta = 0.66$ none of 10 does): the mean square grows through
+#   rare large excursions (heavy tails; Gürbüzbalaban, Şimşekli and Zhu, 2021, "The heavy-tail
+#   phenomenon in SGD", ICML).
 
 # %%
 from lessons_lib.widgets import SGDExplorer
 
-sgd_explorer = SGDExplorer(lr=0.3, batch_size=1, steps=1000)
+sgd_explorer = SGDExplorer(lr=0.3, batch_size=1, steps=1000, momentum=0.0)
 sgd_explorer
 
 # %% [markdown]
-# The readout for $B = 8$ with the average, then $B = 1$ at $\eta = 0.8$ (gradient descent converges):
+# The readout for $B = 8$ with the average, then $B = 1$ at $\eta = 0.8$ (gradient descent converges).
+# For $B = 8$ the average from step 1 is the farther: it still carries the start (the average of
+# steps 500 to 1000 wins in 10 of 10 runs; Checks 7).
 
 
 # %%
@@ -760,7 +702,7 @@ def distance_to_star(point):
 sgd_explorer.batch_size = 8
 sgd_explorer.show_average = True
 print(*sgd_explorer.readout_lines(), sep="\n")
-assert sgd_explorer.diverged_at is None and not sgd_explorer.gd.diverged
+assert sgd_explorer.momentum == 0.0 and sgd_explorer.diverged_at is None and not sgd_explorer.gd.diverged
 assert distance_to_star(sgd_explorer.points[-1]) < distance_to_star(sgd_explorer.average[-1])  # the last iterate
 assert distance_to_star(sgd_explorer.gd.points[-1]) < 1e-12                                    # GD converges
 sgd_explorer.batch_size = 1
@@ -780,16 +722,16 @@ sgd_explorer.show_average = False
 #   $\frac{\Sigma}{B}\frac{m-B}{m-1}$ (without).
 # * A constant step does not converge: with additive noise the iterate keeps the variance
 #   $\eta \sigma_\xi^2/(\lambda(2-\eta\lambda))$ per direction; on least squares the loss floor is
-#   about $\eta\operatorname{tr}S/(4B) \approx \eta\sigma^2\operatorname{tr}A/(4B)$ for small steps, plus
+#   about $\eta\operatorname{tr}S/(4B) \approx \eta\sigma_r^2\operatorname{tr}A/(4B)$ for small steps, plus
 #   curvature noise at large ones.
-# * Exact recursions give SGD's expected loss on least squares; the runs fell inside their 95 %
-#   interval in all 19 comparisons.
-# * A decaying step $a/(t_0+k)$ with $a\mu > \tfrac12$ reaches the rate $1/k$; with $a$ too small,
-#   only $k^{-2a\mu}$.
+# * Exact recursions give SGD's expected loss on least squares: in all 20 comparisons (some from
+#   the same runs) the exact value fell inside the runs' 95 % interval (Checks 6c).
+# * A decaying step $\alpha/(t_0+k)$ with $\alpha\mu > \tfrac12$ reaches the rate $1/k$; with $\alpha$ too
+#   small, only $k^{-2\alpha\mu}$.
 # * Averaging a constant step: the leading term $\sigma_\xi^2/(\lambda^2N)$ does not depend on the step
 #   when the noise is additive. Here ($B = 1$, $\eta = 0.1$, from step 1000) the exact expected loss
 #   at step $10^4$ was 1.07 times $\operatorname{tr}(A^{-1}S)/(2BN)$, 3.5 times below the decaying
-#   step $a = 1/\mu$'s.
+#   step $\alpha = 1/\mu$'s.
 #   The theorem is for steps decaying more slowly than $1/k$ (Polyak and Juditsky, 1992); with a
 #   constant step the average converges on least squares (Bach and Moulines, 2013), not on every loss.
 # * With $\eta = 0.0025B$, batches of 1 to 64 needed the same sample gradients within 1 % and a
@@ -971,7 +913,7 @@ for lr, lam, s in [(0.1, 1.0, 1.0), (0.5, 2.0, 0.5), (0.9, 2.0, 1.0), (0.02, 0.5
     assert abs(xs.var() / v_inf - 1) < 0.05 and worst < 0.06
 
 # %% [markdown]
-# **4b, the floor and the curvature.** How close is $S$ to $\sigma^2A$ here, with $\sigma^2$ the
+# **4b, the floor and the curvature.** How close is $S$ to $\sigma_r^2A$ here, with $\sigma_r^2$ the
 # mean squared residual? Then the same data with the inputs scaled by $c = 0.5, 1, 2$ (the
 # curvature $\operatorname{tr}A$ changes, the residuals do not), a small step $\eta = 0.01$,
 # $B = 1$, 600 runs from $\theta^\star$ each.
@@ -979,11 +921,11 @@ for lr, lam, s in [(0.1, 1.0, 1.0), (0.5, 2.0, 0.5), (0.9, 2.0, 1.0), (0.02, 0.5
 # %%
 sigma2 = np.mean(residual_star**2)
 S_vs_A = np.abs(S - sigma2 * A).max() / np.abs(S).max()
-print(f"sigma^2 = {sigma2:.4f};  max |S - sigma^2 A| / max |S| = {S_vs_A:.3f}")
+print(f"sigma_r^2 = {sigma2:.4f};  max |S - sigma_r^2 A| / max |S| = {S_vs_A:.3f}")
 assert round(S_vs_A, 3) == 0.025
 rng = np.random.default_rng(13)
 lr_c = 0.01
-print("   c   tr A    measured floor (95 %)   lr sigma^2 tr A / 4   ratio   floor / floor(c = 1)   tr A / tr A(c = 1)")
+print("   c   tr A    measured floor (95 %)   lr sigma_r^2 tr A / 4   ratio   floor / floor(c = 1)   tr A / tr A(c = 1)")
 by_scale = {}
 for c in progress([0.5, 1.0, 2.0], desc="600 runs per scale"):
     scaled = surfaces.linear_regression(c * x, y)
@@ -1003,49 +945,32 @@ scale_factors = [round(v, 2) for c in (0.5, 2.0)
 assert scale_factors == [0.57, 0.57, 2.72, 2.81]  # the factors the text quotes
 
 # %% [markdown]
-# $S$ differs from $\sigma^2A$ by 2.5 % of its largest entry (the residuals of 2000 samples are not
-# exactly independent of the inputs), and the floor follows $\eta\sigma^2\operatorname{tr}A/(4B)$
+# $S$ differs from $\sigma_r^2A$ by 2.5 % of its largest entry (the residuals of 2000 samples are not
+# exactly independent of the inputs), and the floor follows $\eta\sigma_r^2\operatorname{tr}A/(4B)$
 # within 5 % at each scale.
 #
-# **4c, the exact recursions.** Started at $\theta^\star$, `expected_gaps` must reach `floor_exact`
-# (a linear solve); from the usual start it must agree with 10,000 simulated runs, with and without
-# averaging. The recursion is also run here the plain way, one 2 x 2 matrix product at a time, as an
-# independent implementation of the equations of section 4.
+# **4c, the exact recursions.** Started at $\theta^\star$, the library's recursion must reach
+# `floor_exact` (a linear solve). The story's `expected_gaps`, which takes every sum over the samples
+# directly, must agree with the library's $15\times15$ version: from the usual start with averaging
+# from step 200 ($\eta = 0.3$, $B = 2$), and on section 5's schedule $\alpha = 1/\mu$ over 2000 steps.
+# Both must agree with 10,000 simulated runs, with and without averaging.
 
 # %%
-from_star, _ = expected_gaps(theta_star, 0.2, 3000, 1)
+from_star, _ = fast_gaps(theta_star, 0.2, 3000, 1)
 print(f"from theta*, lr = 0.2, B = 1: step 3000 {from_star[-1]:.4e}, floor_exact {floor_exact(0.2, 1):.4e}")
 assert abs(from_star[-1] / floor_exact(0.2, 1) - 1) < 1e-6
 
-
-def expected_gaps_plain(theta0, lr, steps, batch, average_from):
-    """The same recursions with 2 x 2 matrices (slow, for this check): gaps and averaged gaps."""
-    mean = np.asarray(theta0, dtype=float) - theta_star
-    C, P, total, n = np.outer(mean, mean), np.zeros((2, 2)), np.zeros((2, 2)), 0
-    gaps, avg_gaps = [0.5 * np.trace(A @ C)], [np.nan]
-    Phi = np.eye(2) - lr * A
-    for k in range(steps):
-        fourth = (curvature_4x4 @ C.reshape(-1)).reshape(2, 2)  # (1/m) sum a a^T C a a^T
-        cross = np.einsum("ijk,k->ij", third_moment, mean)       # (1/m) sum r (a^T mean) a a^T
-        if k >= average_from:
-            P = Phi @ (P + C)
-        C = Phi @ C @ Phi + lr**2 / batch * (fourth - A @ C @ A + 2 * cross + S)
-        mean = Phi @ mean
-        gaps.append(0.5 * np.trace(A @ C))
-        if k + 1 >= average_from:
-            n += 1
-            total += C + P + P.T
-        avg_gaps.append(0.5 * np.trace(A @ total) / n**2 if n else np.nan)
-    return np.array(gaps), np.array(avg_gaps)
-
-
 rng = np.random.default_rng(14)
-exact_check, exact_check_avg = expected_gaps(loss.start, 0.3, 600, 2, average_from=200)
-plain, plain_avg = expected_gaps_plain(loss.start, 0.3, 600, 2, 200)
-print(f"state-matrix recursion vs 2 x 2 recursion: largest relative difference "
-      f"{max(np.abs(exact_check / plain - 1).max(), np.nanmax(np.abs(exact_check_avg / plain_avg - 1))):.0e}")
-assert np.allclose(exact_check, plain, rtol=1e-10) and np.allclose(exact_check_avg, plain_avg, rtol=1e-10,
-                                                                      equal_nan=True)
+exact_check, exact_check_avg = fast_gaps(loss.start, 0.3, 600, 2, average_from=200)
+plain, plain_avg = expected_gaps(loss.start, 0.3, 600, 2, average_from=200)
+schedule_5 = settings["alpha = 1/mu"][0]
+schedule_fast, schedule_plain = fast_gaps(loss.start, schedule_5, 2000, 1)[0], expected_gaps(loss.start, schedule_5, 2000, 1)[0]
+agree_constant = np.allclose(exact_check, plain, rtol=1e-10, atol=0) and np.allclose(
+    exact_check_avg, plain_avg, rtol=1e-10, atol=0, equal_nan=True)
+agree_schedule = np.allclose(schedule_fast, schedule_plain, rtol=1e-10, atol=0)
+print(f"library (15 x 15) against the story's expected_gaps, every step within a relative 1e-10: {agree_constant} "
+      f"(lr = 0.3, B = 2, with the average from step 200), {agree_schedule} (section 5's schedule, 2000 steps)")
+assert agree_constant and agree_schedule
 for _ in progress(range(1), desc="10,000 SGD runs of 600 steps"):  # one long call: the bar shows it runs
     sim_check, sim_check_avg, _ = sgd_runs(x, y, loss.start, 0.3, 600, 2, 10_000, rng, average_from=200)
 print("   k   simulated mean (95 %)      exact   | averaged from 200: simulated (95 %)     exact")
@@ -1063,22 +988,27 @@ del sim_check, sim_check_avg
 # %% [markdown]
 # ### Checks for section 5: decaying steps
 #
-# **5a, the 1-D laws.** The simulation (10,000 seeds, $a = 1$, $t_0 = 2$) against the exact
+# **5a, the 1-D laws.** The simulation (10,000 seeds, $\alpha = 1$, $t_0 = 2$) against the exact
 # recursion of section 5, then the recursion over $10^5$ steps against the asymptotic laws: slope
-# $-1$ per decade and the level $a^2\sigma_\xi^2/(2a\lambda-1)$ for $a\lambda > \tfrac12$, slope
-# $-2a\lambda$ below. At the borderline $a\lambda = \tfrac12$ the decay is $\log k/k$: over
+# $-1$ per decade and the level $\alpha^2\sigma_\xi^2/(2\alpha\lambda-1)$ for $\alpha\lambda > \tfrac12$,
+# slope $-2\alpha\lambda$ below. The best $\alpha$ is read off the recursion itself: the smallest
+# $k\,\mathbb{E}x_k^2$ at $k = 10^5$ on a grid of $\alpha$ ($t_0 = 2\alpha\lambda$, $\lambda = \sigma_\xi = 1$).
+# At the borderline $\alpha\lambda = \tfrac12$ the decay is $\log k/k$: over
 # $k = 10^4..10^5$ that law predicts the slope $-0.903$ per decade and the recursion gives $-0.921$
 # (the next term, of order $1/k$ without the logarithm, still weighs at $k = 10^5$).
 
 
 # %%
-def second_moment_decaying(a, b, lam, s, steps, x0=1.0):
-    """E x_k^2 for k = 0..steps under the step a/(b+k) (exact recursion of the 1-D model)."""
-    v = [x0**2]
+def second_moment_decaying(alpha, t0, lam, s, steps, x0=1.0):
+    """E x_k^2 for k = 0..steps under the step alpha/(t0+k) (exact recursion of the 1-D model); alpha and
+    t0 may be arrays of the same shape (one recursion each): the result then has shape (steps + 1, *shape)."""
+    alpha, t0 = np.asarray(alpha, dtype=float), np.asarray(t0, dtype=float)
+    v = np.empty((steps + 1, *alpha.shape))
+    v[0] = x0**2
     for k in range(steps):
-        lr = a / (b + k)
-        v.append((1 - lr * lam) ** 2 * v[-1] + lr**2 * s**2)
-    return np.array(v)
+        lr = alpha / (t0 + k)
+        v[k + 1] = (1 - lr * lam) ** 2 * v[k] + lr**2 * s**2
+    return v
 
 
 rng = np.random.default_rng(6)
@@ -1087,41 +1017,49 @@ xs = np.ones(n_seeds)
 for k in range(2000):
     xs = xs - 1.0 / (2.0 + k) * (lam * xs + s * rng.standard_normal(n_seeds))
 exact_2000 = second_moment_decaying(1.0, 2.0, lam, s, 2000)[-1]
-print(f"a = 1, t_0 = 2, k = 2000: simulated E x^2 = {np.mean(xs**2):.3e}, recursion {exact_2000:.3e}")
+print(f"alpha = 1, t_0 = 2, k = 2000: simulated E x^2 = {np.mean(xs**2):.3e}, recursion {exact_2000:.3e}")
 assert abs(np.mean(xs**2) / exact_2000 - 1) < 0.05
 
 K_1d = 100_000
-print("   a   a*lambda   slope over k in [1e4, 1e5]   k * E x_k^2 at 1e5   a^2 s_xi^2/(2 a lambda - 1)")
-for a in progress([0.25, 0.5, 1.0, 2.0], desc="the recursion, 1e5 steps per a"):
-    v = second_moment_decaying(a, 2.0 * a * lam, lam, s, K_1d)
+alphas_laws = np.array([0.25, 0.5, 1.0, 2.0])
+alpha_grid = np.round(np.arange(0.6, 3.0001, 0.05), 2)  # for the best alpha
+all_alphas = np.concatenate([alphas_laws, alpha_grid])
+for _ in progress(range(1), desc="the recursion, 1e5 steps, 53 values of alpha at once"):
+    v_all = second_moment_decaying(all_alphas, 2.0 * all_alphas * lam, lam, s, K_1d)
+print("   alpha  alpha*lambda   slope over k in [1e4, 1e5]   k * E x_k^2 at 1e5   alpha^2 s_xi^2/(2 alpha lambda - 1)")
+for i, a in enumerate(alphas_laws):
+    v = v_all[:, i]
     slope = np.log10(v[K_1d] / v[K_1d // 10])
     limit = a**2 * s**2 / (2 * a * lam - 1) if 2 * a * lam > 1 else float("nan")
-    print(f"{a:5.2f} {a * lam:8.2f}   {slope:14.3f}   {K_1d * v[K_1d]:22.3f}   {limit:14.3f}")
+    print(f"{a:8.2f} {a * lam:10.2f}   {slope:14.3f}   {K_1d * v[K_1d]:22.3f}   {limit:14.3f}")
     if a * lam > 0.5:
         assert abs(slope + 1) < 0.01 and abs(K_1d * v[K_1d] / limit - 1) < 0.01
     elif a * lam < 0.5:
         assert abs(slope + 2 * a * lam) < 0.01
-    else:  # the borderline a * lambda = 1/2: log(k)/k
+    else:  # the borderline alpha * lambda = 1/2: log(k)/k
         log_law = np.log10((np.log(K_1d) / K_1d) / (np.log(K_1d // 10) / (K_1d // 10)))
         print(f"      (log k)/k predicts the slope {log_law:.3f} over [1e4, 1e5]; the recursion gives {slope:.3f}")
         assert abs(slope - log_law) < 0.03 and (round(log_law, 3), round(slope, 3)) == (-0.903, -0.921)
-a_grid = np.linspace(0.55, 3.0, 246)
-print(f"best a on a grid (lambda = 1): {a_grid[np.argmin(a_grid**2 / (2 * a_grid - 1))]:.2f}")
-assert np.isclose(a_grid[np.argmin(a_grid**2 / (2 * a_grid - 1))], 1 / lam)
+level = K_1d * v_all[K_1d, len(alphas_laws):]  # k E x_k^2 at k = 1e5 over the grid
+best = alpha_grid[np.argmin(level)]
+at = dict(zip(alpha_grid, level, strict=True))
+print(f"k E x_k^2 at k = 1e5 (lambda = 1): smallest at alpha = {best:.2f} ({level.min():.3f}); "
+      f"{at[0.8]:.3f} at alpha = 0.8, {at[1.25]:.3f} at 1.25")
+assert best == 1 / lam and (round(at[0.8], 3), round(at[1.25], 3)) == (1.066, 1.042)
 
 # %% [markdown]
 # **5b, the level of the $1/k$ law on least squares**, one term of section 5's law per
 # eigen-direction:
-# $\mathbb{E}J - J^\star \approx \sum_i \frac{\lambda_i}{2}\cdot\frac{a^2 \sigma_{\xi,i}^2}{(2a\lambda_i-1)k}$
+# $\mathbb{E}J - J^\star \approx \sum_i \frac{\lambda_i}{2}\cdot\frac{\alpha^2 \sigma_{\xi,i}^2}{(2\alpha\lambda_i-1)k}$
 # with $\sigma_{\xi,i}^2 = u_i^\top S u_i$ ($B = 1$), against the exact recursion and the 200 runs.
 
 # %%
 predicted_decay = 0.5 * np.sum(lam_A * a_good**2 * S_eig / (2 * a_good * lam_A - 1)) / K
-decay_runs, decay_half = mean_and_halfwidth(sim["a = 1/mu"][0][:, K])
+decay_runs, decay_half = mean_and_halfwidth(sim["alpha = 1/mu"][0][:, K])
 print(f"step 1e4: 200 runs {decay_runs:.3e} (± {100 * decay_half / decay_runs:.0f} %), "
-      f"exact {exact_gaps['a = 1/mu'][0][K]:.3e}, asymptotic formula {predicted_decay:.3e}")
-assert abs(exact_gaps["a = 1/mu"][0][K] / predicted_decay - 1) < 0.05
-compare(decay_runs, decay_half, exact_gaps["a = 1/mu"][0][K], "a = 1/mu, step 1e4")
+      f"exact {exact_gaps['alpha = 1/mu'][0][K]:.3e}, asymptotic formula {predicted_decay:.3e}")
+assert abs(exact_gaps["alpha = 1/mu"][0][K] / predicted_decay - 1) < 0.05
+compare(decay_runs, decay_half, exact_gaps["alpha = 1/mu"][0][K], "alpha = 1/mu, step 1e4")
 
 # %% [markdown]
 # ### Checks for section 6: averaging
@@ -1175,25 +1113,25 @@ for lr, N_checked in progress([(0.02, [10, 100, 1000, 4000]), (0.2, [10, 100, 10
 N_avg = K - 1000 + 1
 predicted_avg = np.trace(np.linalg.solve(A, S)) / (2 * N_avg)
 exact_const, exact_avg = exact_gaps["constant lr = 0.1"]
-exact_decay = exact_gaps["a = 1/mu"][0]
+exact_decay = exact_gaps["alpha = 1/mu"][0]
 avg_runs, avg_half = mean_and_halfwidth(gap_avg[:, K])
 print(f"averaged iterate at step 1e4: 200 runs {avg_runs:.3e} (± {100 * avg_half / avg_runs:.0f} %), "
       f"exact {exact_avg[K]:.3e}, tr(A^-1 S)/(2N) = {predicted_avg:.3e} (exact / formula = "
       f"{exact_avg[K] / predicted_avg:.2f}, runs / formula = {avg_runs / predicted_avg:.2f} "
       f"± {avg_half / predicted_avg:.2f})")
-print(f"last iterate (constant lr), exact: {exact_const[K]:.3e};  decaying step a = 1/mu, exact: {exact_decay[K]:.3e}")
+print(f"last iterate (constant lr), exact: {exact_const[K]:.3e};  decaying step alpha = 1/mu, exact: {exact_decay[K]:.3e}")
 compare(avg_runs, avg_half, exact_avg[K], "lr = 0.1, average at step 1e4")
 assert round(exact_avg[K] / predicted_avg, 2) == 1.07
 assert (round(avg_runs / predicted_avg, 2), round(avg_half / predicted_avg, 2)) == (1.10, 0.15)
 assert exact_avg[K] < exact_decay[K] < exact_const[K] / 10
 groups = np.arange(runs) % 5  # five groups of 40 independent runs
-ratios = [sim["a = 1/mu"][0][groups == i, K].mean() / gap_avg[groups == i, K].mean() for i in range(5)]
+ratios = [sim["alpha = 1/mu"][0][groups == i, K].mean() / gap_avg[groups == i, K].mean() for i in range(5)]
 print(f"decaying step / averaged iterate at step 1e4: exact {exact_decay[K] / exact_avg[K]:.2f}; "
       f"in five groups of 40 runs {', '.join(f'{r:.1f}' for r in ratios)}")
 assert round(exact_decay[K] / exact_avg[K], 1) == 3.5 and (round(min(ratios), 1), round(max(ratios), 1)) == (2.2, 3.9)
 
 # Why: per eigen-direction, the 1/k law of the decaying step against the average's 1/N law.
-print("direction  lambda    a*lambda   decaying step: (a lambda)^2/(2 a lambda - 1) x the average's")
+print("direction  lambda    alpha*lambda   decaying step: (alpha lambda)^2/(2 alpha lambda - 1) x the average's")
 for lam_i, s_i in zip(lam_A, S_eig, strict=True):
     print(f"    {lam_i:10.4f} {a_good * lam_i:9.2f}   {(a_good * lam_i) ** 2 / (2 * a_good * lam_i - 1):12.2f}   "
           f"(terms at k = N = 1e4: {0.5 * lam_i * a_good**2 * s_i / (2 * a_good * lam_i - 1) / K:.2e} "
@@ -1207,7 +1145,7 @@ print("exact E J(average) - J* at step 1e4, in units of tr(A^-1 S)/(2N):   SGD  
 cost = {(0.1, 1000, True): exact_avg[K]}  # computed above
 for lr_c, k0, noise in [(0.1, 1000, False), (0.1, 1, True), (0.02, 1000, True), (0.3, 1000, True),
                         (0.3, 1000, False)]:
-    cost[lr_c, k0, noise] = expected_gaps(loss.start, lr_c, K, 1, average_from=k0, curvature_noise=noise)[1][K]
+    cost[lr_c, k0, noise] = fast_gaps(loss.start, lr_c, K, 1, average_from=k0, curvature_noise=noise)[1][K]
 for lr_c, k0 in [(0.1, 1000), (0.1, 1), (0.02, 1000), (0.3, 1000)]:
     unit = np.trace(np.linalg.solve(A, S)) / (2 * (K - k0 + 1))
     cost[lr_c, k0] = [cost.get((lr_c, k0, noise), np.nan) / unit for noise in (True, False)]
@@ -1221,20 +1159,21 @@ print(f"against averaging from step 1000 at lr = 0.1: from step 1 {cost[0.1, 1][
 assert round(cost[0.1, 1][0] / cost[0.1, 1000][0], 2) == 2.09 and round(cost[0.3, 1000][0] / cost[0.1, 1000][0], 2) == 1.26
 
 # %% [markdown]
-# **6c, all nineteen comparisons.** Sections 4 and 5 and these checks compared a mean of runs with
-# its exact expectation nineteen times (`compare`). The nineteen are not independent: some come from
-# the same runs (an iterate and its running average, or the gap at step $10^4$ and the gap averaged
-# over steps 9000 to $10^4$). A 95 % interval misses its value 5 % of the time, so over nineteen
+# **6c, all twenty comparisons.** Sections 4 and 5 and these checks compared a measurement from runs
+# with its exact expectation twenty times (`compare`). The twenty are not independent: some come from
+# the same runs (an iterate and its running average, the gap at step $10^4$ and the gap averaged
+# over steps 9000 to $10^4$, or two floors and their ratio). A 95 % interval misses its value 5 % of
+# the time, so over twenty
 # comparisons a miss or two would be no alarm: `compare` asserts the looser $|\text{score}| < 3.3$,
 # and here we count how many fell inside their 95 % interval.
 
 # %%
 scores = np.array([score for _, score in comparisons])
 inside = int(np.sum(np.abs(scores) < 1.96))
-print(f"{len(comparisons)} comparisons of a mean of runs with the exact expectation (some from the same runs): "
+print(f"{len(comparisons)} comparisons of a measurement from runs with the exact expectation (some from the same runs): "
       f"{inside} inside the 95 % interval (|score| < 1.96), largest |score| = {np.abs(scores).max():.2f} "
       f"({comparisons[int(np.abs(scores).argmax())][0]}); every one within |score| < 3.3")
-assert len(comparisons) == 19 and inside == 19  # the count the summary quotes
+assert len(comparisons) == 20 and inside == 20  # the count the summary quotes
 # How often a normal score lies beyond 3.3: erfc(3.3/sqrt 2), and ten million standard normal draws.
 p_beyond_33 = math.erfc(3.3 / math.sqrt(2))
 beyond_33 = sum(int(np.sum(np.abs(np.random.default_rng(28 + i).standard_normal(1_000_000)) > 3.3)) for i in range(10))
@@ -1255,7 +1194,8 @@ assert abs(beyond_33 / 1e7 - p_beyond_33) < 4 * np.sqrt(p_beyond_33 / 1e7) and 9
 # the last iterate in all 10. The mean-square threshold is not a threshold for a single run: at
 # $\eta = 0.66$, where the second moment grows by a factor 1.18 per step, none of the ten runs
 # diverges within 1000 steps, as at $\eta = 0.58$ (factor 0.89). The second moment grows through
-# rare large excursions, which ten runs (or many more) do not show.
+# rare large excursions (heavy tails; Gürbüzbalaban, Şimşekli and Zhu, 2021), which ten runs do not
+# show.
 
 # %%
 from lessons_lib.widgets.sgd import running_average, sgd_path
@@ -1347,7 +1287,7 @@ assert 2.5 < 1 / miss_rate[800] < 3.5 and 2250 < 1 / miss_rate[10_000] < 2750  #
 #
 # ### Exercise 1 (recall)
 #
-# The checks of exercises 1 to 3 accept an answer within 0.25 % of the right value, so
+# The checks of exercises 1 to 3, 6 and 7 accept an answer within 0.25 % of the right value, so
 # three significant figures are enough.
 #
 # A per-sample gradient component has variance $4.0$. What is the variance of its average
@@ -1380,7 +1320,7 @@ checks.sgd.stationary_variance(answer_2)
 # ### Exercise 3 (apply)
 #
 # On the same kind of problem with curvature $\lambda = 0.25$, you use the step
-# $\eta_k = a/(t_0+k)$. Which $a$ gives the smallest mean-square error for large $k$?
+# $\eta_k = \alpha/(t_0+k)$. Which $\alpha$ gives the smallest mean-square error for large $k$?
 
 # %% nbgrader={"grade": false, "grade_id": "ex02_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
@@ -1397,7 +1337,8 @@ checks.sgd.best_decay_constant(answer_3)
 # Write `minibatch_sgd(x, y, theta0, lr, batches)`: SGD with the constant step `lr` on the
 # least-squares loss $\frac{1}{2m}\sum_i(\theta_0+\theta_1x_i-y_i)^2$, one step per entry
 # of `batches` (each an array of sample indices), starting from `theta0`. Return the final
-# $\theta$ as an array of shape `(2,)`. Use the *mean* over the batch. The check compares
+# $\theta$ as an array of shape `(2,)`. Use the *mean* over the batch. Indices may repeat (drawn
+# with replacement): a repeated index counts twice. The check compares
 # your result with its own on four data sets, to a relative $10^{-9}$.
 
 # %% nbgrader={"grade": false, "grade_id": "ex02_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -1456,3 +1397,34 @@ for k in range(100):
 
 # %% nbgrader={"grade": true, "grade_id": "ex02_5_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.sgd.measured_stationary_variance(runs_5)
+
+
+# %% [markdown]
+# ### Exercise 6 (apply)
+#
+# Constant-step SGD with $\eta = 0.1$ on $f(x) = \tfrac{\lambda}{2}x^2$, $\lambda = 2$, gradient noise of
+# variance $\sigma_\xi^2 = 3$, has reached its stationary spread. You average $N = 5000$ consecutive
+# iterates. What is the variance of the average, to leading order in $1/N$ (section 6)?
+
+# %% nbgrader={"grade": false, "grade_id": "ex02_6_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+answer_6 = 3.0 / (2.0**2 * 5000)
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex02_6_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.sgd.averaged_variance(answer_6)
+
+# %% [markdown]
+# ### Exercise 7 (apply)
+#
+# With $B = 1$ and $\eta = 0.0025$ SGD on least squares settles at a loss floor. For small steps the
+# floor is about $\eta\operatorname{tr}S/(4B)$ (section 4). Which step $\eta$ gives the same floor
+# with batches of $B = 64$?
+
+# %% nbgrader={"grade": false, "grade_id": "ex02_7_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+answer_7 = 0.0025 * 64
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex02_7_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.sgd.scaled_step(answer_7)

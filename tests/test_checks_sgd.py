@@ -27,6 +27,8 @@ def test_exercise_1_right(answer, capsys):
     (64.0, "sum of the 16"),
     (4 / 256, "B^2 forgets"),
     (0.5, "standard deviation of the mean"),  # sqrt(4/16)
+    (4 / 15, "Bessel"),                        # the B - 1 denominator of a sample variance
+    (0.267, "Bessel"),
     (0.26, "too large"),
     ("0.25", "not the text"),
     (None, "No answer yet"),
@@ -89,6 +91,9 @@ def test_exercise_3_right(answer, capsys):
     (2.0, "threshold"),
     (0.25, "units of a step size"),
     (8.0, "4/3 times larger"),
+    (16.0, "1/lambda^2 = 16"),       # 1/lambda^2
+    (0.5, "multiplies where it should divide"),  # 2 lambda
+    (1.0, "best value for lambda = 1"),          # the lesson's lambda = 1 value
     (4.1, "too large"),
     (True, "boolean"),
 ])
@@ -162,6 +167,47 @@ def doubled(x, y, theta0, lr, batches):
     return right_sgd(x, y, theta0, 2 * lr, batches)
 
 
+def deduplicated(x, y, theta0, lr, batches):
+    """A repeated index counted once."""
+    return right_sgd(x, y, theta0, lr, [np.unique(idx) for idx in batches])
+
+
+def masked(x, y, theta0, lr, batches):
+    """A boolean mask of the batch's indices: a repeated index counts once, and the order is lost."""
+    theta = np.array(theta0, dtype=float)
+    for idx in batches:
+        keep = np.zeros(len(x), dtype=bool)
+        keep[idx] = True
+        r = theta[0] + theta[1] * x[keep] - y[keep]
+        theta = theta - lr * np.array([r.mean(), (r * x[keep]).mean()])
+    return theta
+
+
+def swapped(x, y, theta0, lr, batches):
+    theta = np.array(theta0, dtype=float)
+    for idx in batches:
+        r = theta[0] + theta[1] * x[idx] - y[idx]
+        theta = theta - lr * np.array([(r * x[idx]).mean(), r.mean()])
+    return theta
+
+
+def first_batch_only(x, y, theta0, lr, batches):
+    return right_sgd(x, y, theta0, lr, [batches[0]] * len(batches))
+
+
+def single_step(x, y, theta0, lr, batches):
+    return right_sgd(x, y, theta0, lr, batches[:1])
+
+
+def restarted_each_step(x, y, theta0, lr, batches):
+    """theta = theta0 - lr * gradient at theta0, in every step: only the last step counts."""
+    theta0 = np.array(theta0, dtype=float)
+    for idx in batches:
+        r = theta0[0] + theta0[1] * x[idx] - y[idx]
+        theta = theta0 - lr * np.array([r.mean(), (r * x[idx]).mean()])
+    return theta
+
+
 def index_error(x, y, theta0, lr, batches):
     return x[len(x) + 1]
 
@@ -188,6 +234,12 @@ def test_exercise_4_right(candidate, capsys):
     (ascent, "step up the gradient"),
     (full_batch, "every sample at every step"),
     (sequential, "same theta"),
+    (deduplicated, "repeated index once"),
+    (masked, "repeated index once"),
+    (swapped, "swapped"),
+    (first_batch_only, "uses the first batch"),
+    (single_step, "single step (with the first batch)"),
+    (restarted_each_step, "single step (with the last batch)"),
     (one_step_short, "expected"),
     (lambda *args: right_sgd(*args)[0], "shape (2,)"),
     (lambda *args: None, "returned None"),
@@ -336,6 +388,11 @@ def shifted_noise():
     (history(10_000)[None], "shape (steps + 1, n)"),
     ("0.0234", "not the text"),
     (None, "No measurement yet"),
+    # the review's cases: runs that are not all independent
+    (np.tile(history(5_000, seed=21), 2), "only 5,000 of your 10,000 runs differ"),   # 5,000 runs twice
+    (np.hstack([history(1_000, seed=22)] * 10), "only 1,000 of your 10,000 runs differ"),  # a seed per chunk
+    (np.hstack([history(500, seed=23)] * 20), "only 500 of your 10,000 runs differ"),
+    (np.ones((21, 10_000)), "your rows follow x_(k+1) = +1.000 x_k"),          # a constant array
 ])
 def test_exercise_5_wrong(answer, message):
     assert message in fails(c02.measured_stationary_variance, answer)
@@ -351,3 +408,58 @@ def test_exercise_5_unlucky_final_variance_is_told_as_chance():
     smaller = history(10_000, seed=3)
     smaller[-1] *= 1.03
     assert "about once in 2,500 tries" in fails(c02.measured_stationary_variance, smaller)  # 10,000 seeds
+
+
+def test_exercise_5_constant_array_gives_no_warning():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fails(c02.measured_stationary_variance, np.ones((21, 10_000)))
+    assert c02._lag_correlation(np.zeros((20, 10))) == 0.0
+
+
+# ---------------------------------------------------------------- exercise 6: the averaged iterate
+
+V6 = 3.0 / (2.0**2 * 5000)  # sigma^2 / (lambda^2 N) = 1.5e-4
+
+
+@pytest.mark.parametrize("answer", [V6, 1.5e-4, 0.00015, np.float64(1.5e-4),
+                                    # the exact finite-N variance, 0.09 % below the leading term
+                                    0.3 / (2 * 1.8) / 5000**2 * (5000 + 2 * sum((5000 - j) * 0.8**j
+                                                                               for j in range(1, 5000)))])
+def test_exercise_6_right(answer, capsys):
+    passes(c02.averaged_variance, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    (0.3 / (2 * 1.8) / 5000, "treats the N iterates as independent"),   # V_inf / N
+    (3.0 / (2.0 * 5000), "lambda enters squared"),
+    (0.3 / (2 * 1.8), "variance of one iterate"),                        # V_inf
+    (3.0 / (4.0 * 5000**2), "not 1/N^2"),
+    (0.1 * 3.0 / (4.0 * 5000), "step cancels"),
+    (np.sqrt(3.0) / (4.0 * 5000), "sigma = sqrt(3)"),
+    (1.6e-4, "too large"),
+    (None, "No answer"),
+])
+def test_exercise_6_wrong(answer, message):
+    assert message in fails(c02.averaged_variance, answer)
+
+
+# ---------------------------------------------------------------- exercise 7: the linear scaling rule
+
+
+@pytest.mark.parametrize("answer", [0.16, 0.0025 * 64, 0.1600, np.float64(0.16)])
+def test_exercise_7_right(answer, capsys):
+    passes(c02.scaled_step, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    (0.02, "sqrt(B)"),
+    (0.0025, "step unchanged"),
+    (0.0025 / 64, "does not shrink"),
+    (0.0025 * 64**2, "not lr / B^2"),
+    (0.17, "too large"),
+    ("0.16", "not the text"),
+])
+def test_exercise_7_wrong(answer, message):
+    assert message in fails(c02.scaled_step, answer)

@@ -1,10 +1,11 @@
 """Self-checks for lesson 02, stochastic gradient descent.
 
-Tolerances (stated in the exercises' text): exercises 1-3 accept a relative error up to
+Tolerances (stated in the exercises' text): exercises 1-3, 6 and 7 accept a relative error up to
 :data:`REL_TOL` (three significant figures); exercise 4 compares with the reference to a relative
 1e-9; exercise 5 takes every iterate of at least 10,000 runs of at least 20 steps, checks that they are
 runs of the model (start, contraction, fresh noise per step), and accepts the variance of the final
-iterates within 5 % of the formula.
+iterates within 5 % of the formula. Exercise 6 asks for the leading term of the variance of an
+averaged iterate, exercise 7 for the step that keeps the small-step floor at a larger batch.
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ def minibatch_variance(answer: object) -> None:
                                               "the question asks for the variance, its square."),
             "unchanged": (4.0, "averaging independent samples does reduce the variance."),
             "sum": (4.0 * 16, "that is the variance of the sum of the 16 gradients, not of their mean."),
+            "sample_variance": (4.0 / 15, "dividing by B - 1 = 15 is the sample-variance (Bessel) correction "
+                                          "for estimating a variance from data; here the variance 4 is "
+                                          "given, and the mean of B independent draws has variance 4/B."),
         },
     )
 
@@ -82,17 +86,25 @@ def stationary_variance(answer: object) -> None:
 
 
 def best_decay_constant(answer: object) -> None:
-    """Exercise 3: the a of lr_k = a/(t_0+k) minimising a^2 sigma^2 / ((2 a lambda - 1) k), lambda = 0.25."""
+    """Exercise 3: the alpha of lr_k = alpha/(t_0+k) minimising alpha^2 sigma^2 / ((2 alpha lambda - 1) k),
+    lambda = 0.25."""
     lam = 0.25
     number(
-        answer, 1 / lam, what="the best constant a", rtol=REL_TOL,
-        hint="for a*lambda > 1/2 the error behaves like a^2 sigma^2 / ((2 a lambda - 1) k); minimise "
-             "a^2 / (2 a lambda - 1) over a (set the derivative to zero).",
+        answer, 1 / lam, what="the best constant alpha", rtol=REL_TOL,
+        hint="for alpha*lambda > 1/2 the error behaves like alpha^2 sigma^2 / ((2 alpha lambda - 1) k); "
+             "minimise alpha^2 / (2 alpha lambda - 1) over alpha (set the derivative to zero).",
         mistakes={
             "threshold": (1 / (2 * lam), "1/(2 lambda) is the threshold below which the rate drops "
                                          "below 1/k; exactly there the constant is infinite."),
-            "lambda": (lam, "a has the units of a step size, 1/curvature: try 1/lambda."),
+            "lambda": (lam, "alpha has the units of a step size, 1/curvature: try 1/lambda."),
             "two_over": (2 / lam, "2/lambda still gives the 1/k rate but with a constant 4/3 times larger."),
+            "inverse_square": (1 / lam**2, "1/lambda^2 = 16 has the wrong units: alpha/(t_0 + k) is a step, "
+                                           "so alpha is 1/curvature, and the best alpha is 1/lambda."),
+            "two_lambda": (2 * lam, "2 lambda = 0.5 multiplies where it should divide: alpha lambda must "
+                                    "exceed 1/2, and 2 lambda * lambda = 0.125 does not; the best alpha is "
+                                    "1/lambda."),
+            "lesson_value": (1.0, "alpha = 1 is the best value for lambda = 1 (the 1-D model of section 5); "
+                                  "here lambda = 0.25, and the best alpha is 1/lambda."),
         },
     )
 
@@ -114,6 +126,22 @@ def _sgd_sequential(x: np.ndarray, y: np.ndarray, theta0: object, lr: float,
         t0 -= lr * (t0 + t1 * x[idx] - y[idx]).mean()
         t1 -= lr * ((t0 + t1 * x[idx] - y[idx]) * x[idx]).mean()
     return np.array([t0, t1])
+
+
+def _sgd_deduplicated(x: np.ndarray, y: np.ndarray, theta0: object, lr: float,
+                      batches: list[np.ndarray]) -> np.ndarray:
+    """A common mistake: a repeated index counted once (np.unique, or a boolean mask)."""
+    return _sgd_reference(x, y, theta0, lr, [np.unique(idx) for idx in batches])
+
+
+def _sgd_swapped(x: np.ndarray, y: np.ndarray, theta0: object, lr: float,
+                 batches: list[np.ndarray]) -> np.ndarray:
+    """A common mistake: the two components of the gradient swapped."""
+    theta = np.array(theta0, dtype=float)
+    for idx in batches:
+        r = theta[0] + theta[1] * x[idx] - y[idx]
+        theta = theta - lr * np.array([(r * x[idx]).mean(), r.mean()])
+    return theta
 
 
 def _sgd_cases() -> list[tuple]:
@@ -182,6 +210,22 @@ def minibatch_sgd(candidate: Callable[..., object]) -> None:
         if same_as(_sgd_sequential(x, y, theta0, lr, batches)):
             raise NotYet("you update theta0 before computing the gradient for theta1: compute both "
                          "components of the gradient at the same theta, then step.")
+        if same_as(_sgd_deduplicated(x, y, theta0, lr, batches)):
+            raise NotYet(f"{where}, you count a repeated index once (np.unique or a boolean mask?): the "
+                         "indices are drawn with replacement, and an index that appears twice in a batch "
+                         "counts twice, x[idx] with idx as given.")
+        if same_as(_sgd_swapped(x, y, theta0, lr, batches)):
+            raise NotYet("your two gradient components are swapped: the derivative by theta0 is mean(r), "
+                         "the derivative by theta1 is mean(r * x).")
+        if len(batches) > 1 and same_as(_sgd_reference(x, y, theta0, lr, [batches[0]] * len(batches))):
+            raise NotYet("every step of yours uses the first batch: step k uses batches[k] (loop over "
+                         "the batches).")
+        if len(batches) > 1 and same_as(_sgd_reference(x, y, theta0, lr, batches[:1])):
+            raise NotYet(f"you take a single step (with the first batch); take one step per batch, "
+                         f"{len(batches)} here.")
+        if len(batches) > 1 and same_as(_sgd_reference(x, y, theta0, lr, batches[-1:])):
+            raise NotYet("you take a single step (with the last batch): did the update overwrite theta "
+                         "from theta0 at every step? Update the same theta, one step per batch.")
         if np.allclose(got, want, rtol=1e-5, atol=1e-7):
             digits = int(-np.log10(max(np.abs(got - want).max() / np.abs(want).max(), 1e-17)))
             single = " (you return float32 numbers)" if np.asarray(result).dtype == np.float32 else ""
@@ -206,8 +250,9 @@ NOISE_CORR_ATOL = 0.02  # the noise of consecutive steps uncorrelated: |correlat
 
 
 def _lag_correlation(noise: np.ndarray) -> float:
-    """The correlation of the noise of consecutive steps, pooled over steps and seeds."""
-    return float(np.sum(noise[1:] * noise[:-1]) / np.sqrt(np.sum(noise[1:] ** 2) * np.sum(noise[:-1] ** 2)))
+    """The correlation of the noise of consecutive steps, pooled over steps and seeds (0 for no noise)."""
+    denominator = np.sqrt(np.sum(noise[1:] ** 2) * np.sum(noise[:-1] ** 2))
+    return float(np.sum(noise[1:] * noise[:-1]) / denominator) if denominator > 0 else 0.0
 
 
 def _stationary_hint() -> str:
@@ -287,6 +332,11 @@ def measured_stationary_variance(iterates: object) -> None:
             why = (f"your rows follow x_(k+1) = {fitted:+.3f} x_k + noise on average; the model's factor is "
                    f"1 - lr*lambda = {rho:+.1f}.")
         raise NotYet(f"{why} Hint: {hint}")
+    distinct = int(np.unique(xs[1:3].T, axis=0).shape[0])  # different runs (pairs x_1, x_2)
+    if distinct < MIN_SEEDS:
+        raise NotYet(f"only {distinct:,} of your {n:,} runs differ: each seed needs its own noise (do not "
+                     "re-create the generator with the same seed inside a loop, or repeat a block of runs). "
+                     f"The check asks for at least {MIN_SEEDS:,} independent runs. Hint: {hint}")
     noise = after - rho * before  # -lr * xi_k, if the runs are the model's
     noise_var = float(noise.var())
     want_noise = (lr * s) ** 2
@@ -311,9 +361,6 @@ def measured_stationary_variance(iterates: object) -> None:
         raise NotYet(f"the noise of consecutive steps is correlated ({corr:+.2f}): draw new noise at every "
                      f"step. Hint: {hint}")
     final = xs[-1]
-    if np.all(final == final[0]):
-        raise NotYet("all your final iterates are equal: every seed needs its own noise, a new draw per "
-                     f"seed and step. Hint: {hint}")
     value = float(final.var())
     rel = value / expected - 1
     if abs(rel) <= MEASURE_RTOL:
@@ -332,3 +379,59 @@ def measured_stationary_variance(iterates: object) -> None:
                  f"so 5 % is {MEASURE_RTOL / rel_se:.1f} standard errors, and a correct measurement misses "
                  f"by that much with probability {p_miss:.1g} (about once in {once_in:,.0f} tries): check "
                  f"that every seed has its own noise, then run again with another seed. Hint: {hint}")
+
+
+# Exercise 6: the averaged iterate.
+EX6_LR, EX6_LAM, EX6_NOISE_VAR, EX6_N = 0.1, 2.0, 3.0, 5000
+
+
+def averaged_variance(answer: object) -> None:
+    """Exercise 6: the leading term sigma^2 / (lambda^2 N) of the variance of the average of N = 5000
+    consecutive stationary iterates of x_{k+1} = x_k - lr (lambda x_k + xi_k), lr = 0.1, lambda = 2,
+    Var xi = 3. (The finite-N correction is 0.09 % here, inside the tolerance.)"""
+    lr, lam, s2, N = EX6_LR, EX6_LAM, EX6_NOISE_VAR, EX6_N
+    v_inf = lr * s2 / (lam * (2 - lr * lam))
+    phi = 1 - lr * lam
+    number(
+        answer, s2 / (lam**2 * N), what="the variance of the averaged iterate", rtol=REL_TOL,
+        hint="Var(mean) ~ (V_inf / N) (1 + phi)/(1 - phi) with V_inf = lr sigma^2/(lambda (2 - lr lambda)) "
+             "and phi = 1 - lr lambda; the step cancels and leaves sigma^2/(lambda^2 N).",
+        mistakes={
+            "independent": (v_inf / N, "V_inf / N treats the N iterates as independent; consecutive "
+                                       "iterates are correlated (Cov = V_inf phi^|j|), which multiplies "
+                                       f"it by (1 + phi)/(1 - phi) = {(1 + phi) / (1 - phi):g}."),
+            "lambda_once": (s2 / (lam * N), "lambda enters squared: sigma^2/(lambda^2 N)."),
+            "v_inf": (v_inf, "that is V_inf, the variance of one iterate; the average of N of them has a "
+                             "variance that falls like 1/N."),
+            "n_squared": (s2 / (lam**2 * N**2), "the variance of the average falls like 1/N, not 1/N^2 "
+                                                "(the sum of N correlated terms has a variance of order N)."),
+            "with_lr": (lr * s2 / (lam**2 * N), "the step cancels from the leading term: no lr in "
+                                                "sigma^2/(lambda^2 N)."),
+            "sd": (math.sqrt(s2) / (lam**2 * N), "that uses sigma = sqrt(3) where the variance sigma^2 = 3 "
+                                                 "belongs."),
+        },
+    )
+
+
+# Exercise 7: the linear scaling rule.
+EX7_LR, EX7_B, EX7_NEW_B = 0.0025, 1, 64
+
+
+def scaled_step(answer: object) -> None:
+    """Exercise 7: the step at B = 64 that keeps the small-step floor lr tr S/(4B) of B = 1, lr = 0.0025."""
+    lr, ratio = EX7_LR, EX7_NEW_B / EX7_B
+    number(
+        answer, lr * ratio, what="the step for B = 64", rtol=REL_TOL,
+        hint="for small steps the floor is about lr tr S / (4B): keep lr / B fixed.",
+        mistakes={
+            "sqrt": (lr * math.sqrt(ratio), "lr * sqrt(B) keeps the standard deviation of one step's "
+                                            "noise, lr * sqrt(tr S / B), fixed, not the floor, which "
+                                            "depends on lr / B."),
+            "unchanged": (lr, "with the step unchanged the floor falls 64 times: the floor depends on "
+                              "lr / B, so the step may grow with the batch."),
+            "divided": (lr / ratio, "the step grows with the batch, it does not shrink: the floor depends "
+                                    "on lr / B."),
+            "squared": (lr * ratio**2, "the floor depends on lr / B, not lr / B^2: multiply the step by 64 "
+                                       "once."),
+        },
+    )
