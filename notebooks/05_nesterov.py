@@ -33,15 +33,14 @@
 #    $\kappa = 100$, Nesterov on 4.7 % of the map: a wedge at large momentum);
 # 4. say where it beats the heavy ball on a quadratic (large momentum, each at its best step;
 #    escaping a saddle) and where it does not (both tuned; large steps), and what Lessard et
-#    al.'s example shows about the heavy ball beyond quadratics, under its conditions.
+#    al.'s example shows about the heavy ball beyond quadratics.
 #
 # ## Prerequisites
 #
 # Lesson 03 (the heavy ball, its $2\times2$ matrix, its region and regimes) and lesson 04 (its
 # rate map and Polyak's optimal pair). About 45 minutes.
 #
-# Notation as in lesson 00: $\eta$ the learning rate, $\beta$ the momentum, $\mu$ and $L$ the
-# smallest and largest eigenvalues of the Hessian, $\kappa = L/\mu$, $\rho$ the rate.
+# Notation as in lesson 00 ($\mu$, $L$ the extreme eigenvalues, $\kappa = L/\mu$, $\rho$ the rate).
 
 # %%
 import matplotlib.pyplot as plt
@@ -56,6 +55,7 @@ from lessons_lib.progress import progress
 from lessons_lib.widgets import RateMap, TrajectoryExplorer
 from lessons_lib.widgets.rate_map import (
     COMPARE_RGB,
+    TIE_RTOL,
     VERDICTS,
     compare_colors,
     compare_rates,
@@ -82,7 +82,7 @@ lessons_lib.setup()
 # $$v_{k+1} = \beta v_k - \eta\,\nabla f(x_k + \beta v_k), \qquad x_{k+1} = x_k + v_{k+1}.$$
 #
 # One step from the same state on the valley $f(x, y) = 0.1x^2 + 2y^2$ (the example of *Dive into
-# Deep Learning*, Zhang, Lipton, Li and Smola, chapter "Optimization Algorithms", section "Momentum"):
+# Deep Learning*, Zhang, Lipton, Li and Smola, section "Momentum"):
 
 # %%
 valley = surfaces.get("quadratic")  # 0.1 x^2 + 2 y^2, from Dive into Deep Learning's momentum section
@@ -129,14 +129,15 @@ plt.show()
 # The heavy ball's gradient, taken at $x_k$ on the wall it is leaving ($y = -1.2$), pushes the same
 # way as the momentum: $+0.96$ in $y$ on top of $\beta v_y = +1.62$, and it crosses the floor to
 # $y = 1.38$. Nesterov's, taken at the look-ahead point already past the floor ($y = 0.42$), points
-# back: $-0.336$, and it ends at $y = 0.084$, near the floor. Nesterov's own 1983 form extrapolates
-# first and then takes a gradient step from there,
+# back: $-0.336$, and it ends at $y = 0.084$, near the floor. Nesterov's 1983 form extrapolates,
+# then takes a gradient step from there,
 #
 # $$x_{k+1} = x_k + \beta(x_k - x_{k-1}) - \eta\nabla f\big(x_k + \beta(x_k - x_{k-1})\big),$$
 #
 # the same method: with $v_k = x_k - x_{k-1}$ it is the form above. (His 1983 scheme lets $\beta$
-# grow with $k$; the constant $\beta$ used here is his method for strongly convex functions,
-# *Introductory Lectures on Convex Optimization*, 2004, section 2.2.1.)
+# grow with $k$; with a constant $\beta = (\sqrt\kappa-1)/(\sqrt\kappa+1)$ and $\eta = 1/L$ it is his
+# method for strongly convex functions, *Introductory Lectures on Convex Optimization*, 2004,
+# section 2.2.1.)
 #
 # ## 2. PyTorch's form
 #
@@ -146,13 +147,12 @@ plt.show()
 # $$b_{k+1} = \beta b_k + g_k, \qquad w_{k+1} = w_k - \eta\,(g_k + \beta\, b_{k+1}), \qquad g_k = \nabla f(w_k),\ b_0 = 0 .$$
 #
 # **With a constant $\eta$, PyTorch's $w_k$ are the look-ahead points** $x_k + \beta v_k$, and
-# $b_k = -v_k/\eta$. By induction: with these definitions $g_k$ is the gradient the Sutskever form
-# uses; its velocity update divided by $-\eta$ is PyTorch's buffer update; and
+# $b_k = -v_k/\eta$. By induction: $g_k$ is then the gradient the Sutskever form uses; its velocity
+# update divided by $-\eta$ is PyTorch's buffer update; and
 # $w_{k+1} = x_{k+1} + \beta v_{k+1} = w_k + \beta^2 v_k - (1+\beta)\eta g_k$, which is PyTorch's
 # step. So PyTorch stores (and evaluates the loss at) the look-ahead point, and its first step is
 # $(1+\beta)\eta g_0$, 1.9 times the heavy ball's at $\beta = 0.9$. The proof divides by $\eta$ at
-# two different steps: under a learning-rate schedule the two forms are different methods (the
-# checks at the end measure how far apart; lesson 07 sets the conventions side by side).
+# two different steps: under a schedule the forms part (Checks; lesson 07 compares conventions).
 
 # %%
 def nesterov_sutskever(grad, x0, lr, beta, steps):
@@ -232,11 +232,12 @@ assert np.allclose(first_torch / first_hb, 1 + beta, rtol=1e-12)
 # $\sigma^2 - (1+\beta'-h)\sigma + \beta'$ (lesson 03). With $\beta' = \beta(1-h)$ the constant
 # terms agree, and $1 + \beta(1-h) - h = (1+\beta)(1-h)$: the middle ones too.
 #
-# **On a quadratic, Nesterov is a heavy ball with the same step and momentum $\beta(1-\eta\lambda)$
-# along the eigenvalue $\lambda$** (Sutskever et al., 2013, section 2.1): full momentum in flat
+# **On a quadratic, Nesterov obeys the recurrence of a heavy ball with the same step and momentum
+# $\beta(1-\eta\lambda)$ along the eigenvalue $\lambda$** (the same iterates from the same two
+# starting points; Sutskever et al., 2013, section 2.1): full momentum in flat
 # directions, little in steep ones, none at $\eta\lambda = 1$, negative beyond. Its rate is the
 # largest $|\sigma|$ over the eigenvalues, `theory.nesterov_rate`; measured on a tilted quadratic
-# (the checks at the end compare $N$ with LAPACK and with runs of that heavy ball):
+# (Checks compare $N$ with LAPACK and with that heavy ball):
 
 # %%
 lam_pair = [0.5, 5.0]
@@ -263,8 +264,7 @@ assert np.isclose(measured, predicted, rtol=1e-4)
 # which is 2 at $\beta = 0$ and *falls* to $4/3$ as $\beta \to 1$, while the heavy ball's $2+2\beta$
 # rises to 4: for $h > 1$ the equivalent momentum $\beta(1-h)$ is negative, and negative momentum
 # shrinks the stable range. Measured with 9,000 runs of 1,000 steps per method on
-# $f = \tfrac12(x^2+y^2)$ ($\eta\lambda$ from 0.0033 to 4.4933, off every boundary), and at
-# $\lambda = 0$ and $\lambda = -1$ for the left end:
+# $f = \tfrac12(x^2+y^2)$, and at $\lambda = 0$ and $\lambda = -1$ for the left end:
 
 # %%
 def converges_on(surface, lr, beta):
@@ -319,9 +319,8 @@ plt.show()
 #
 # Lesson 04 drew the heavy ball's rate over $(\eta, \beta)$ for eigenvalues in $[1/\kappa, 1]$ (so
 # $L = 1$ and the axis $\eta L$ is $\eta$). Below, at $\kappa = 100$: that map, Nesterov's on the same
-# axes with the same four regimes (ripples: complex roots; monotone; oscillation: a negative
-# root; divergence), and which of the two has the smaller rate at each pair (best pairs: star,
-# heavy ball; plus, Nesterov).
+# axes with the same four regimes, and which of the two has the smaller rate at each pair (best
+# pairs: star, heavy ball; plus, Nesterov).
 
 # %%
 kappa_m = 100.0
@@ -343,6 +342,10 @@ for method, (lr_o, beta_o, rho_o) in best.items():
 assert [f"{share[v]:.1%}" for v in VERDICTS] == ["70.2%", "4.7%", "0.1%", "25.0%"]
 assert f"{hb_only:.1%}" == "36.3%" and f"{np.mean(code_m[both] == 0):.0%}" == "88%" and f"{hb_saves:.1%}" == "0.4%"
 assert [f"{best[m][2]:.4f}" for m in best] == ["0.8182", "0.8847"]
+tie = code_m == 2
+print(f"the {tie.sum()} ties: the two rates agree to a relative {TIE_RTOL:g}, all at lr*L <= {LRm[tie].max():.3f} "
+      f"and beta <= {Bm[tie].max():.3f}")
+assert LRm[tie].max() < 0.08 and Bm[tie].max() < 0.16
 
 fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), sharey=True)
 norm = FuncNorm((lambda r: -np.log10(1.0 - np.clip(r, 0.0, 0.999)), lambda v: 1.0 - 10.0 ** (-v)), vmin=0.0, vmax=0.999)
@@ -362,7 +365,8 @@ for ax, method, who in progress([(axes[0], "momentum", "heavy ball"), (axes[1], 
     ax.plot(*best[method][:2], {"momentum": "*", "nesterov": "P"}[method], color="gold", markeredgecolor="k",
             markersize=12)
     ax.set_title(f"{who}: rate (grey: diverges)", fontsize=10)
-fig.colorbar(image, ax=axes[:2], fraction=0.03, pad=0.01).ax.set_title("rate", fontsize=9)
+bar = fig.colorbar(image, ax=axes[:2], fraction=0.03, pad=0.01, ticks=[0.0, 0.5, 0.8, 0.9, 0.95, 0.99])
+bar.ax.set_title(r"$\rho$", fontsize=10)
 axes[2].imshow(compare_colors(code_m, ratio_m), origin="lower", extent=(0, 4, 0, 1), aspect="auto",
                interpolation="nearest")
 for method, style, marker in [("momentum", "-", "*"), ("nesterov", "--", "P")]:
@@ -386,15 +390,16 @@ plt.show()
 # $\eta = 4/(3L+\mu)$, $\beta = (\sqrt{3\kappa+1}-2)/(\sqrt{3\kappa+1}+2)$, has rate
 # $1 - 2/\sqrt{3\kappa+1} = 0.8847$, slower than Polyak's 0.8182. And Nesterov is faster only
 # in a green wedge at large momentum, 4.7 % of the map; the heavy ball on 70.2 % (where both
-# converge, on 88 % of the pairs, but there mostly by little: a median 0.4 % fewer steps).
+# converge: 88 % of the pairs, mostly by little, a median 0.4 % fewer steps). Ties (0.1 %: rates
+# equal to a relative $10^{-9}$) occur only at tiny steps and momenta.
 #
 # Why a wedge? Above its critical-damping curves the heavy ball's roots are complex on both
 # components and its rate is stuck at $\sqrt\beta$ (lesson 04). Nesterov's roots multiply to
 # $\beta(1-\eta\lambda) < \beta$, a lower floor, which it reaches once its flat component ripples:
-# the wedge's left edge lies near the curve $\eta\mu = \big((1-\beta)/(1+\beta)\big)^2$ where that
-# starts. On the right, Nesterov's steep component has a negative root $\sigma$ ($\eta L > 1$), which
-# reaches $\sqrt\beta$ at $\eta L = 1 + \sqrt\beta/(1+\sqrt\beta+\beta)$, just below $4/3$ for every
-# $\beta$ (exercise 5). The wedge narrows as $\kappa$ grows:
+# the wedge's left edge lies just left of the curve $\eta\mu = \big((1-\beta)/(1+\beta)\big)^2$ where
+# that starts (exercise 5). On the right, Nesterov's steep component has a negative root ($\eta L > 1$),
+# which reaches $\sqrt\beta$ at $\eta L = 1 + \sqrt\beta/(1+\sqrt\beta+\beta)$: just below $4/3$
+# wherever the wedge exists (1.332 to 1.333 at $\kappa = 100$). The wedge narrows as $\kappa$ grows:
 
 # %%
 def win_edges(beta, mu, L=1.0):
@@ -420,7 +425,12 @@ for b, (left, right) in edge_rows.items():
           f"{((1 - b) / (1 + b)) ** 2 / mu_m:.4f}, 1 + sqrt(beta)/(1 + sqrt(beta) + beta) = "
           f"{1 + np.sqrt(b) / (1 + np.sqrt(b) + b):.4f}")
     assert abs(right - (1 + np.sqrt(b) / (1 + np.sqrt(b) + b))) < 1e-9 and right < 4 / 3
-    assert abs(left / (((1 - b) / (1 + b)) ** 2 / mu_m) - 1) < 0.01  # near the curve, within 1 %
+    assert left < ((1 - b) / (1 + b)) ** 2 / mu_m < 1.01 * left  # just left of the curve, within 1 %
+wedge_rows = beta_m[(code_m == 1).any(axis=1)]
+right_ends = 1 + np.sqrt(wedge_rows) / (1 + np.sqrt(wedge_rows) + wedge_rows)
+print(f"right end 1 + sqrt(beta)/(1 + sqrt(beta) + beta) on the wedge's {wedge_rows.size} rows: "
+      f"{right_ends.min():.4f} (lowest row) to {right_ends.max():.4f}")
+assert f"{right_ends.min():.3f}" == "1.332" and f"{right_ends.max():.3f}" == "1.333" and right_ends.max() < 4 / 3
 wedge = {}
 for kap in [20, 100, 1000]:
     code_k, _ = compare_rates(LRm, Bm, 1 / kap, 1.0)
@@ -429,7 +439,9 @@ print("Nesterov faster on", ", ".join(f"{w:.1%} of the map at kappa = {kap}" for
 assert [f"{w:.1%}" for w in wedge.values()] == ["9.7%", "4.7%", "1.6%"]
 
 # %% [markdown]
-# Move the point, or κ, yourself: Nesterov's map, and which is faster (with both runs).
+# Nesterov's map, then the compare map with both runs: compare them at (1.0, 0.9), inside the
+# wedge, and at (1.5, 0.9), past Nesterov's edge; find the plus (Nesterov's best pair) near the
+# wedge's tip; raise κ to 1000 and watch the wedge shrink.
 
 # %%
 nesterov_map = RateMap(kappa=100, lr=1.0, beta=0.9, method="nesterov")
@@ -447,8 +459,8 @@ compare_map
 # Give each method, row by row of the map, its best $\eta$. The heavy ball's best is $\sqrt\beta$
 # for every $\beta$ above its optimum $\beta^\star$. Nesterov's is lower above a crossover
 # $\beta_c$, which is not $\beta^\star$ (Nesterov reaches its own floor $\sqrt{\beta(1-\eta\mu)}$ only
-# once its flat component ripples) and grows with $\kappa$. The cell finds $\beta_c$ by bisection
-# (Nesterov's best step searched on 20,000 values of $\eta$), then where it reaches 0.9 and 0.99:
+# once its flat component ripples) and grows with $\kappa$. The cell finds $\beta_c$ by bisection,
+# then the $\kappa$ where it reaches 0.9 and 0.99:
 
 # %%
 def best_nag_rate(b, kappa, n=20_000):
@@ -490,17 +502,20 @@ assert kappa_cross == {0.9: 482, 0.99: 52_800}  # the prose's numbers
 # %% [markdown]
 # So $\beta = 0.9$ beats the heavy ball, each at its best step, only for $\kappa < 482$, and
 # $\beta = 0.99$ only for $\kappa < 52{,}800$. At $\kappa = 20$ the crossover is 0.588; at 100 it is
-# 0.793, the lowest point of the wedge in section 5. Sutskever et al. (2013, section 2.1) found
+# 0.793, the lowest point of the wedge in section 5. Being above $\beta^\star$ is not enough: for
+# $482 < \kappa < 1{,}442$, $\beta = 0.9$ exceeds $\beta^\star$ and Nesterov is still slower (best rates
+# 0.9758 against 0.9487 at $\kappa = 700$). Sutskever et al. (2013, section 2.1) found
 # Nesterov "more tolerant of large values" of the momentum; on a quadratic, that holds above the
 # crossover.
 #
 # ### (b) Escaping a saddle
 #
 # On $f = x^2 - y^2$ the $y$ direction has $\lambda = -2$, so $h = -2\eta < 0$ and the effective
-# momentum is $\beta(1+2\eta) > \beta$. The heavy ball's growing root increases with the momentum,
-# so Nesterov's grows faster for every $\eta$ and $\beta > 0$ (the cell checks it with LAPACK on a
-# grid). Steps until the loss falls below $-1$, from the course's start $(-2.5, 0.01)$ and five
-# more, 40 × 49 settings each:
+# momentum is $\beta(1+2\eta) > \beta$. The heavy ball's growing root $\sigma > 1$ increases with the
+# momentum: from $\sigma^2 - (1+\beta-h)\sigma + \beta = 0$ follows
+# $d\sigma/d\beta = (\sigma-1)/\sqrt{(1+\beta-h)^2-4\beta} > 0$. So Nesterov's grows faster for every
+# $\eta$ and $\beta > 0$ (checked with LAPACK on a grid). Steps until the loss falls below $-1$, from the
+# course's start $(-2.5, 0.01)$ and five more, 40 × 49 settings each:
 
 # %%
 saddle = surfaces.get("saddle")
@@ -543,20 +558,19 @@ assert f"{min(sooner_all):.0%}" == "49%" and f"{max(sooner_all):.0%}" == "95%"
 # %% [markdown]
 # From all six starts Nesterov never escapes later; it is sooner in 49 % to 95 % of the settings
 # that escape (91 % of the 1,539 from the course's start; in the other 9 % both cross $-1$ on the
-# same step, as steps are whole numbers). Watch it in the explorer: the saddle at $\beta = 0.9$
-# (switch the surface with the dropdown; Rosenbrock and Beale are lesson 06's).
+# same step, as steps are whole numbers). Watch it in the explorer: the saddle at $\beta = 0.9$.
 
 # %%
-explorer = TrajectoryExplorer(surface="saddle", lr=0.01, momentum=0.9, steps=150)
+explorer = TrajectoryExplorer(surface="saddle", lr=0.01, momentum=0.9, steps=60)
 explorer
 
 # %% [markdown]
 # ### (c) Where it does not: both tuned, and large steps
 #
 # Tuned over both $\eta$ and $\beta$, the heavy ball's $(\sqrt\kappa-1)/(\sqrt\kappa+1)$ is the best
-# rate a pair can give on a quadratic (Polyak; lesson 04), and Nesterov's best,
-# $1 - 2/\sqrt{3\kappa+1}$, is worse. Polyak's pair is also a large step: $\eta L = 4/(1+1/\sqrt\kappa)^2$,
-# outside Nesterov's region once $\kappa$ is large enough. On the valley of section 1 ($\kappa = 20$):
+# rate on a quadratic (lesson 04); Nesterov's $1 - 2/\sqrt{3\kappa+1}$ is worse. Polyak's pair is
+# also a large step: $\eta L = 4/(1+1/\sqrt\kappa)^2$, outside Nesterov's region once $\kappa$ is
+# large enough. On the valley of section 1 ($\kappa = 20$):
 
 # %%
 mu_v, L_v = 0.2, 4.0  # the valley 0.1 x^2 + 2 y^2
@@ -602,8 +616,7 @@ assert outcome == {0.99: False, 1.01: True} and f"{kappa_div:.2f}" == "4.21"
 # %% [markdown]
 # Nesterov's best rate is 0.744 against the heavy ball's 0.635, and at the heavy ball's optimum
 # ($\eta L = 2.67$, beyond Nesterov's limit 1.55) Nesterov diverges, as it does at Polyak's pair
-# for every $\kappa > 4.21$. Large steps in general: on 36.3 % of the map of section 5 only the
-# heavy ball converges. Rosenbrock, Beale and Nesterov's guarantee beyond quadratics are lesson 06's.
+# for every $\kappa > 4.21$. Rosenbrock, Beale and Nesterov's guarantee beyond quadratics are lesson 06's.
 #
 # ## 7. The heavy ball beyond a quadratic: Lessard et al.'s example
 #
@@ -697,11 +710,12 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# So the failure is real under its condition, and depends on the start: from 20,001 starts at rest
+# The failure is real under its condition, and depends on the start: from 20,001 starts at rest
 # in $[-10, 10]$ the heavy ball cycles from 10.3 % and converges from the rest; Nesterov from all.
 # It separates the *tunings*, not the methods: the heavy ball at Nesterov's setting $(1/25, 2/3)$,
 # or at $(1/25, 0.5)$, converges from all 20,001 starts, and Nesterov at Polyak's pair diverges from
-# every start but $x_0 = 0$. What sets
+# every start but $x_0 = 0$. (Nesterov's plunge to exactly 0 is special to this $f$: at $\eta = 1/L$
+# its step from a look-ahead point in $x < 1$, where $f'' = L$, lands on 0; see Checks.) What sets
 # Nesterov apart is a theorem: with $\eta = 1/L$, $\beta = (\sqrt\kappa-1)/(\sqrt\kappa+1)$ it
 # converges on every $L$-smooth, $\mu$-strongly convex function (Nesterov, 2004, section 2.2.1;
 # cited, not checked here), which the heavy ball's quadratic-optimal pair does not.
@@ -711,12 +725,12 @@ plt.show()
 # * Nesterov takes the gradient at the look-ahead point $x_k + \beta v_k$. With a constant $\eta$,
 #   PyTorch's form gives exactly those points (checked against `torch.optim.SGD(nesterov=True)`
 #   to $10^{-12}$); under a schedule it is a different method.
-# * On a quadratic it is a heavy ball with momentum $\beta(1-\eta\lambda)$ per eigen-direction, and
-#   it converges iff $0 < \eta\lambda < (2+2\beta)/(1+2\beta)$: between $4/3$ and 2, against the
-#   heavy ball's $2+2\beta$ (9,000 runs per method).
-# * Its rate map beside the heavy ball's, at $\kappa = 100$: Nesterov is faster on 4.7 % of the
-#   $(\eta, \beta)$ map (9.7 % at $\kappa = 20$, 1.6 % at 1,000), a wedge at large momentum ending
-#   just below $\eta L = 4/3$; the heavy ball on 70.2 %, and only it converges on 36.3 %.
+# * On a quadratic it follows a heavy ball's recurrence with momentum $\beta(1-\eta\lambda)$ per
+#   eigen-direction, and converges iff $0 < \eta\lambda < (2+2\beta)/(1+2\beta)$: between $4/3$
+#   and 2, against the heavy ball's $2+2\beta$ (9,000 runs per method).
+# * The two rate maps at $\kappa = 100$: Nesterov is faster on 4.7 % of the $(\eta, \beta)$ map
+#   (9.7 % at $\kappa = 20$, 1.6 % at 1,000), a wedge at large momentum ending just below
+#   $\eta L = 4/3$; the heavy ball on 70.2 %, and only it converges on 36.3 %.
 # * Each at its best step, Nesterov wins above a crossover momentum (0.588 at $\kappa = 20$,
 #   0.793 at 100): $\beta = 0.9$ only for $\kappa < 482$. At the saddle $x^2 - y^2$, from six starts,
 #   it never escapes later. Both tuned, it loses ($1 - 2/\sqrt{3\kappa+1}$ against
@@ -968,7 +982,20 @@ for method, run_w in compare_map.runs.items():
     print(f"  {method}: rate measured from the widget's run (steps 100-300) {slope_w:.4f}, widget {compare_map.rate_of(method):.4f}")
     assert abs(slope_w - compare_map.rate_of(method)) < 2e-3
 assert compare_map.rate_of("nesterov") < compare_map.rate_of("momentum")  # (1, 0.9) is inside the wedge
-assert np.isclose(nesterov_map.rate, theory.nesterov_rate(1.0, 0.9, [0.01, 1.0]), rtol=1e-12)
+e_n = np.hypot(*nesterov_map.runs["nesterov"].points.T)  # Nesterov's map: its own run against its readout
+slope_n = np.exp(np.polyfit(np.arange(100, 301), np.log(e_n[100:]), 1)[0])
+print(f"Nesterov's map at (1.0, 0.9): rate measured from its run (steps 100-300) {slope_n:.4f}, widget "
+      f"{nesterov_map.rate:.4f}")
+assert abs(slope_n - nesterov_map.rate) < 2e-3
+# The text's other points on the compare map: (1.5, 0.9) is past Nesterov's edge (it diverges there, the
+# heavy ball converges), and the plus (Nesterov's best pair) is within two cells of the wedge's lowest cell.
+tip_row = np.flatnonzero((code_m == 1).any(axis=1))[0]
+tip_lr = lr_m[code_m[tip_row] == 1]
+print(f"at (1.5, 0.9): rates heavy ball {theory.momentum_rate(1.5, 0.9, [mu_m, L_m]):.4f}, Nesterov "
+      f"{theory.nesterov_rate(1.5, 0.9, [mu_m, L_m]):.4f}; the wedge's lowest cells: beta = {beta_m[tip_row]:.4f}, "
+      f"lr*L {tip_lr.min():.4f} to {tip_lr.max():.4f}; the plus at ({best['nesterov'][0]:.4f}, {best['nesterov'][1]:.4f})")
+assert theory.nesterov_rate(1.5, 0.9, [mu_m, L_m]) > 1 > theory.momentum_rate(1.5, 0.9, [mu_m, L_m])
+assert abs(best["nesterov"][1] - beta_m[tip_row]) < 2 / 300 and abs(best["nesterov"][0] - tip_lr.max()) < 2 * 4 / 300
 
 # %% [markdown]
 # **The crossover (section 6(a)).** On the valley ($\mu = 0.2$, $L = 4$), each method's best rate
@@ -976,7 +1003,8 @@ assert np.isclose(nesterov_map.rate, theory.nesterov_rate(1.0, 0.9, [0.01, 1.0])
 # reached at an end of the interval; checked on 2,001 eigenvalues for a sample of pairs), the
 # heavy ball's best against $\sqrt\beta$ from LAPACK, the crossover again by bisection with the best
 # step searched on 100,000 values of $\eta$, and the mechanism: Nesterov's best rate reaches its
-# floor $\sqrt{\beta(1-\eta\mu)}$ exactly where its flat component ripples.
+# floor $\sqrt{\beta(1-\eta\mu)}$ exactly where its flat component ripples. Then the $\kappa$ where
+# $\beta^\star$ passes 0.9, and the best rates at $\kappa = 700$.
 
 # %%
 beta_axis = np.linspace(0.0, 0.98, 99)
@@ -1032,15 +1060,9 @@ for _ in range(40):
     mid = (lo + hi) / 2
     lo, hi = (mid, hi) if best_nag_at(mid) > np.sqrt(mid) else (lo, mid)
 beta_cross = (lo + hi) / 2
-kappa_v = L_v / mu_v
-rho_n = 1 - 2 / np.sqrt(3 * kappa_v + 1)
-beta_n = (np.sqrt(3 * kappa_v + 1) - 2) / (np.sqrt(3 * kappa_v + 1) + 2)
-print(f"crossover: best Nesterov rate = sqrt(beta) at beta = {beta_cross:.4f}; "
-      f"bounds rho_N^2 = {rho_n**2:.4f} and beta_N = {beta_n:.4f}")
-print(f"closed forms at kappa = {kappa_v:g} (arithmetic, printed, not measured): rho_N = 1 - 2/sqrt(3 kappa + 1) = "
-      f"{rho_n:.3f}, rho_N^2 = {rho_n**2:.3f}, beta_N = {beta_n:.3f}, sqrt(beta_N) = {np.sqrt(beta_n):.3f}")
-assert rho_n**2 < beta_cross < beta_n and f"{beta_cross:.3f}" == "0.588"
-assert np.isclose(best_nag_at(beta_n), rho_n, atol=1e-4)  # Nesterov's best rate at beta_N is the bound (on 100,000 lrs)
+print(f"crossover at kappa = 20: best Nesterov rate (on 100,000 lrs) = sqrt(beta) at beta = {beta_cross:.4f}")
+assert f"{beta_cross:.3f}" == "0.588" and abs(beta_cross - cross_k[20]) < 1e-3  # the two bisections agree
+assert np.isclose(best_nag_at(beta_nag), rho_nag, atol=1e-4)  # Nesterov's best rate at its best beta: 0.744
 # The grid (2,000 learning rates, above) against the bisection (100,000 learning rates): one crossing here.
 lower, higher = (beta_axis > 0) & (beta_axis < beta_cross), beta_axis > beta_cross
 assert np.all(best_nag[lower] > best_hb[lower]) and np.all(best_nag[higher] < best_hb[higher])
@@ -1062,11 +1084,11 @@ ripple = beta_axis >= 0.595
 assert np.all(disc_flat[ripple] < 0) and np.allclose(best_nag[ripple], floor[ripple], rtol=1e-4)  # to the grid's resolution
 assert np.all(disc_flat[~ripple] > 0) and np.all(best_nag[~ripple] > floor[~ripple] + 0.01)
 
-for b in [0.9, 0.99]:
-    kappa_b = ((1 + np.sqrt(b)) / (1 - np.sqrt(b))) ** 2  # solve beta* = b for kappa
-    below_b, above_b = theory.optimal_momentum(1.0, 0.999 * kappa_b)[1], theory.optimal_momentum(1.0, 1.001 * kappa_b)[1]
-    print(f"beta* = {b}: kappa = {kappa_b:,.0f} (beta* = {below_b:.7f} at 0.999 kappa, {above_b:.7f} at 1.001 kappa)")
-    assert below_b < b < above_b  # kappa_b is where beta* passes b (kappa_b itself is arithmetic, printed)
+# Section 6(a)'s "for 482 < kappa < 1,442": beta* passes 0.9 at kappa = 1,442 (bracketed with optimal_momentum).
+kappa_b = ((1 + np.sqrt(0.9)) / (1 - np.sqrt(0.9))) ** 2  # solve beta* = 0.9 for kappa
+below_b, above_b = theory.optimal_momentum(1.0, 0.999 * kappa_b)[1], theory.optimal_momentum(1.0, 1.001 * kappa_b)[1]
+print(f"beta* = 0.9 at kappa = {kappa_b:,.0f} (beta* = {below_b:.7f} at 0.999 kappa, {above_b:.7f} at 1.001 kappa)")
+assert below_b < 0.9 < above_b and f"{kappa_b:,.0f}" == "1,442"
 
 nag_700, hb_700 = best_nag_rate(0.9, 700), theory.momentum_rate(np.linspace(1e-7, 3.8 / 700, 20_000), 0.9, [1.0, 700]).min()
 print(f"kappa = 700, beta = 0.9 (beta* = {theory.optimal_momentum(1.0, 700)[1]:.3f}): best rate Nesterov {nag_700:.4f}, "
@@ -1114,6 +1136,25 @@ assert np.all(np.diff(polyak_h) > 0) and np.all(np.diff(nag_limit) < 0)
 assert np.array_equal(grows, kappa_grid > kappa_div)
 
 # %% [markdown]
+# **The saddle (section 6(b)).** The heavy ball's $d\sigma/d\beta = (\sigma-1)/\sqrt{(1+\beta-h)^2-4\beta}$
+# against a central difference of LAPACK's growing root, on the 1,960 pairs of the saddle's grid:
+
+# %%
+def growing_root(lr, b):
+    """LAPACK's largest |eigenvalue| of the heavy ball's matrix on lambda = -2 (h = -2 lr)."""
+    M = np.stack([np.stack([1 + b + 2 * lr, -b], -1), np.stack([np.ones_like(b), np.zeros_like(b)], -1)], -2)
+    return np.abs(np.linalg.eigvals(M)).max(axis=-1)
+
+
+delta = 1e-6
+slope_fd = (growing_root(LRs, Bs + delta) - growing_root(LRs, Bs - delta)) / (2 * delta)
+T_s = 1 + Bs + 2 * LRs  # the trace 1 + beta - h, with h = -2 lr
+slope_formula = (grow_hb - 1) / np.sqrt(T_s**2 - 4 * Bs)
+print(f"d sigma/d beta: formula against central differences, largest relative gap "
+      f"{show_gap(np.abs(slope_fd / slope_formula - 1).max(), 1e-5)}; smallest slope {slope_formula.min():.3f} > 0")
+assert slope_formula.min() > 0
+
+# %% [markdown]
 # **Lessard et al.'s example (section 7).** Every cycling start ends on the same three points, and
 # the cycling starts form 12 intervals, among them $[3.062, 3.463]$ around 3.3; the heavy ball at
 # Nesterov's setting ends within $10^{-40}$ of 0 from every start. Nesterov has a shortcut here:
@@ -1146,8 +1187,9 @@ assert np.all(nag_path[np.argmax(nag_path == 0):] == 0) and np.argmax(nag_path =
 #
 # ### Exercise 1 (recall)
 #
-# On an eigen-component with $\eta\lambda = 0.2$, Nesterov with $\beta = 0.9$ behaves exactly like
-# a heavy ball with the same step and which momentum? (The check accepts answers within 0.1 %.)
+# On an eigen-component with $\eta\lambda = 0.2$, Nesterov with $\beta = 0.9$ obeys the same
+# recurrence as a heavy ball with the same step (the same iterates from the same two starting
+# points) and which momentum? (The check accepts answers within 0.1 %.)
 
 # %% nbgrader={"grade": false, "grade_id": "ex05_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
@@ -1235,23 +1277,24 @@ checks.nesterov.textbook_rate(answer_4)
 # %% [markdown]
 # ### Exercise 5 (explore)
 #
-# On the compare map at $\kappa = 100$ (the widget of section 5), along the row $\beta = 0.9$,
-# Nesterov is faster for $\eta L$ in an interval. Find its right end to four decimals (the check
+# On the compare map at $\kappa = 100$ (the widget of section 5), along the row $\beta = 0.8$,
+# Nesterov is faster for $\eta L$ in an interval. Find its **left** end to four decimals (the check
 # accepts answers within $10^{-4}$, finer than the map's cells): by bisection with
 # `theory.momentum_rate` and `theory.nesterov_rate` (eigenvalues `[0.01, 1.0]`), or by solving for
-# where the negative root of Nesterov's steep component has modulus $\sqrt\beta$. Then explain
-# why this end hardly moves with $\beta$: which component sets each method's rate there?
+# where the larger root of Nesterov's flat component equals $\sqrt\beta$. Then explain: which
+# component of which method sets each rate at that end, and why does it lie just left of the curve
+# $\eta\mu = \big((1-\beta)/(1+\beta)\big)^2$ of section 5?
 
 # %% nbgrader={"grade": false, "grade_id": "ex05_5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 def rate_gap_5(lr):
-    return theory.nesterov_rate(lr, 0.9, [0.01, 1.0]) - theory.momentum_rate(lr, 0.9, [0.01, 1.0])
+    return theory.nesterov_rate(lr, 0.8, [0.01, 1.0]) - theory.momentum_rate(lr, 0.8, [0.01, 1.0])
 
 
-lo_5, hi_5 = 1.2, 1.35  # Nesterov faster at 1.2, slower at 1.35
+lo_5, hi_5 = 1.15, 1.3  # the heavy ball faster at 1.15, Nesterov at 1.3
 for _ in range(50):
     mid_5 = (lo_5 + hi_5) / 2
-    lo_5, hi_5 = (mid_5, hi_5) if rate_gap_5(mid_5) < 0 else (lo_5, mid_5)
+    lo_5, hi_5 = (mid_5, hi_5) if rate_gap_5(mid_5) > 0 else (lo_5, mid_5)
 answer_5 = (lo_5 + hi_5) / 2
 ### END SOLUTION
 

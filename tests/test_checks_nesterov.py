@@ -2,8 +2,10 @@
 
 Right answers, rounded right answers within the tolerance the exercise states, and common wrong
 answers (the issue's sqrt(beta) = sqrt(9/11) for exercise 4 among them, and the second review's 0.9
-and 0.8999, the matrix's root and a value below it, where a measurement is asked for): each accepted
-or rejected with :class:`NotYet` and the message that names the mistake, never another exception.
+and 0.8999, the matrix's root and a value below it, where a measurement is asked for; the fourth
+review's loss rate 0.81111 and heavy-ball measurement 0.90387, the buffer updated after the step, and
+the critical-damping estimate of exercise 5's left end): each accepted or rejected with
+:class:`NotYet` and the message that names the mistake, never another exception.
 """
 
 from __future__ import annotations
@@ -95,6 +97,10 @@ def _nesterov_wd(grad, x0, lr, beta, wd, steps, kind="right"):
             g = g + wd * p
             b = beta * b + g
             p = p - lr * b
+        elif kind == "buffer_after":  # the review's: the step with the old buffer, then the buffer updated
+            g = g + wd * p
+            p = p - lr * (g + beta * b)
+            b = beta * b + g
         elif kind == "float32":  # the right step, in single precision
             p, b = p.astype(np.float32), b.astype(np.float32)
             g = np.float32(1) * g.astype(np.float32) + np.float32(wd) * p
@@ -127,6 +133,7 @@ def test_exercise_3_right(capsys):
 @pytest.mark.parametrize("kind, words", [
     ("no_decay", "weight decay is missing"), ("buffer_only", "into the buffer"), ("decoupled", "decoupled"),
     ("heavy_ball", "heavy-ball iterates"), ("half_decay", "your iterate"),
+    ("buffer_after", "heavy-ball iterates"), ("buffer_after", "buffer is updated after the step"),
     ("float32", "lower precision than float64"), ("float32", "relative difference"),
     ("sutskever_x", "Sutskever form's x_k"), ("sutskever_x", "look-ahead point"),
 ])
@@ -218,9 +225,41 @@ def test_exercise_4_right(measured, capsys):
     (0.9010, "Give four decimals"),
     (0.9003, "too small"),
     (0.95, "too large"),
+    (0.81111, "rate of the loss f(w_k)"),       # the review's: (f_2000 / f_1000)^(1/1000), not |w_k|
+    (0.8111, "take the square root"),
+    (0.90062 ** 2, "rate of the loss f(w_k)"),
+    (0.90387, "heavy-ball iterates"),           # the review's: method "momentum" at the same pair
+    (0.9039, "method 'nesterov'"),
 ])
 def test_exercise_4_wrong(answer, words):
     assert words in fails(c04.textbook_rate, answer)
+
+
+def _measure_other_by_hand(method, of):
+    """The review's two near misses, written out here: the heavy ball (x_{k+1} = x_k - lr grad + beta
+    (x_k - x_{k-1}), PyTorch's buffer form from rest) and the loss f = (x^2 + 100 y^2)/2 of Nesterov's
+    look-ahead points; each measured over steps 1000 to 2000."""
+    lam, x, prev = np.array([1.0, 100.0]), np.ones(2), np.ones(2)
+    sizes = []
+    for _ in range(2001):
+        if method == "nesterov":
+            y = x + 9 / 11 * (x - prev)
+            sizes.append(0.5 * np.sum(lam * y**2) if of == "loss" else np.linalg.norm(y))
+            x, prev = y - lam * y / 100, x
+        else:
+            sizes.append(np.linalg.norm(x))
+            x, prev = x - lam * x / 100 + 9 / 11 * (x - prev), x
+    return float((sizes[2000] / sizes[1000]) ** (1 / 1000))
+
+
+def test_exercise_4_loss_and_heavy_ball_are_named():
+    loss = _measure_other_by_hand("nesterov", "loss")
+    heavy = _measure_other_by_hand("momentum", "iterates")
+    assert round(loss, 5) == 0.81111 and round(heavy, 5) == 0.90387  # the review's numbers
+    for value in (loss, round(loss, 4), round(loss, 3)):
+        assert "rate of the loss f(w_k)" in fails(c04.textbook_rate, value)
+    for value in (heavy, round(heavy, 4)):
+        assert "heavy-ball iterates" in fails(c04.textbook_rate, value)
 
 
 @pytest.mark.parametrize("window", [(200, 400), (100, 400), (50, 100), (300, 400), (500, 1000)])
@@ -258,48 +297,55 @@ def test_exercise_4_below_0_9_only_from_the_first_two_steps():
 
 # --------------------------------------------------------------------------- exercise 5 (within 1e-4)
 
-WEDGE_RIGHT = 1 + math.sqrt(0.9) / (1 + math.sqrt(0.9) + 0.9)  # 1.3330252 (closed form)
+BETA_5 = 0.8
+WEDGE_LEFT = (1 - math.sqrt(BETA_5)) ** 2 / ((1 + BETA_5 - math.sqrt(BETA_5)) * 0.01)  # 1.2307810
+CRITICAL = ((1 - BETA_5) / (1 + BETA_5)) ** 2 / 0.01  # 1.2345679, section 5's estimate
 
 
-def _wedge_right_by_hand():
-    """The right end by another route: the rates written out from the roots of each 2x2 matrix
-    (np.roots), scanned and bisected here, without lessons_lib.theory."""
+def _wedge_left_by_hand():
+    """The left end by another route: the rates written out from the roots of each 2x2 matrix
+    (np.roots), bisected here, without lessons_lib.theory."""
     def rate(lr, method):
         worst = 0.0
         for lam in (0.01, 1.0):
             if method == "momentum":
-                coefficients = [1, -(1 + 0.9 - lr * lam), 0.9]
+                coefficients = [1, -(1 + BETA_5 - lr * lam), BETA_5]
             else:
                 c = 1 - lr * lam
-                coefficients = [1, -(1 + 0.9) * c, 0.9 * c]
+                coefficients = [1, -(1 + BETA_5) * c, BETA_5 * c]
             worst = max(worst, np.abs(np.roots(coefficients)).max())
         return worst
-    lo, hi = 1.2, 1.35
+    lo, hi = 1.15, 1.3  # the heavy ball faster at 1.15, Nesterov at 1.3
+    assert rate(lo, "nesterov") > rate(lo, "momentum") and rate(hi, "nesterov") < rate(hi, "momentum")
     for _ in range(50):
         mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if rate(mid, "nesterov") < rate(mid, "momentum") else (lo, mid)
+        lo, hi = (mid, hi) if rate(mid, "nesterov") > rate(mid, "momentum") else (lo, mid)
     return (lo + hi) / 2
 
 
 def test_exercise_5_edge_is_the_closed_form():
-    left, right = c04._wedge_ends()
-    assert abs(right - WEDGE_RIGHT) < 1e-9
-    assert abs(_wedge_right_by_hand() - WEDGE_RIGHT) < 1e-9
-    assert abs(left - 0.27682) < 1e-5 and right < 4 / 3
+    left, right = c04._wedge_ends(BETA_5)
+    assert abs(left - WEDGE_LEFT) < 1e-9
+    assert abs(_wedge_left_by_hand() - WEDGE_LEFT) < 1e-9
+    assert round(left, 5) == 1.23078 and round(right, 5) == 1.33195
+    assert 3e-3 < CRITICAL - left < 4e-3  # the estimate is outside the tolerance, and named
+    for row, printed in [(0.85, 0.6563), (0.9, 0.2768)]:  # the rows section 5 prints: not this one
+        assert round(c04._wedge_ends(row)[0], 4) == printed
 
 
-@pytest.mark.parametrize("answer", [WEDGE_RIGHT, 1.3330, 1.33303, 1.3331, 1.33295, np.float64(1.33303),
-                                    torch.tensor(1.33303, dtype=torch.float64)])
+@pytest.mark.parametrize("answer", [WEDGE_LEFT, 1.2308, 1.23078, 1.2307, 1.23085, np.float64(1.23078),
+                                    torch.tensor(1.23078, dtype=torch.float64)])
 def test_exercise_5_right(answer, capsys):
     passes(c04.wedge_edge, answer, capsys=capsys)
 
 
 @pytest.mark.parametrize("answer, words", [
-    (4 / 3, "is 4/3"), (1.3333, "is 4/3"),
-    (3.8 / 2.8, "divergence edge (2+2 beta)/(1+2 beta)"), (1.3571, "divergence edge (2+2 beta)/(1+2 beta)"),
-    (4 / 3.01, "best step"), (1.3289, "best step"),
-    (0.2768, "left end"), (3.8, "heavy ball's divergence edge"), (1.0, "solved in one step"),
-    (1.327, "map's cells"), (1.34, "map's cells"), (1.3325, "map's cells"), (1.3329, "not within 0.0001"),
+    (CRITICAL, "critically damped"), (1.2346, "section 5's estimate"),     # the review's near miss
+    (1.1146, "heavy ball's flat component"), (1.33195, "right end"), (1.3320, "right end"),
+    (0.6563, "beta = 0.85"), (0.2768, "beta = 0.9"),
+    (4 / 3.01, "near the tip"), (1.3289, "best step"),
+    (3.6 / 2.6, "divergence edge"), (0.012308, "eigenvalues [1, 100]"), (0.0123457, "eigenvalues [1, 100]"),
+    (1.231, "map's cells"), (1.24, "map's cells"), (1.22, "map's cells"), (1.2310, "not within 0.0001"),
     (1.5, "too large"), (0.8, "too small"),
 ])
 def test_exercise_5_wrong(answer, words):

@@ -3,22 +3,27 @@
 The checks recognise the lesson's common wrong answers: the heavy ball's limit
 ``(2+2*beta)/L`` given for Nesterov's ``(2+2*beta)/((1+2*beta) L)``, ``beta*lr*lambda``
 for the effective momentum ``beta*(1 - lr*lambda)`` (and the trace ``(1+beta)(1 - lr*lambda)``),
-weight decay left out, put only into the buffer or decoupled in PyTorch's Nesterov step
-(and the right step in float32, and the Sutskever form's x_k in place of PyTorch's look-ahead
-iterate), and, for the measured rate, ``sqrt(beta)`` (the heavy
-ball's floor), ``beta``, gradient descent's rates, the rate of the loss instead of the
-iterates, an inverted ratio (``1/0.9``, any value >= 1), a measurement over a too early window, the
-measurement rounded to three decimals (told the tolerance),
-and the matrix's root ``0.9 = 1 - 1/sqrt(kappa)`` (or anything below it) in place of a measurement;
-for the right end of the wedge where Nesterov is faster (exercise 5), ``4/3`` (its limit as
-``beta -> 1``), Nesterov's divergence edge, its best step, the wedge's left end, the heavy ball's edge,
-and a value read off the map's grid (a cell, not the edge).
+weight decay left out, put only into the buffer or decoupled in PyTorch's Nesterov step, the
+heavy-ball step (or the buffer updated after the step, which gives the same iterates), the right
+step in float32, and the Sutskever form's x_k in place of PyTorch's look-ahead iterate; for the
+measured rate, ``sqrt(beta)`` (the heavy ball's floor), ``beta``, gradient descent's rates, the
+rate of the loss instead of the iterates (and of ``beta*(1 - lr*mu)``), the heavy ball's iterates
+measured in place of Nesterov's, an inverted ratio (``1/0.9``, any value >= 1), a measurement over
+a too early window, the measurement rounded to three decimals (told the tolerance), and the
+matrix's root ``0.9 = 1 - 1/sqrt(kappa)`` (or anything below it) in place of a measurement; for
+the left end of the wedge where Nesterov is faster on the row ``beta = 0.8`` (exercise 5), the
+critical-damping estimate ``((1-beta)/(1+beta))^2/mu`` of section 5 (0.3 % off), the heavy ball's
+critical damping ``(1-sqrt(beta))^2/mu``, the right end, the left ends of the rows the lesson
+prints (0.85 and 0.9), Nesterov's best step (near the wedge's tip), its divergence edge, the
+learning rate for the unscaled eigenvalues ``[1, 100]`` (``lr`` instead of ``lr*L``), and a value
+read off the map's grid (within a cell, not the edge).
 
 Tolerances (stated in the exercise text): exercise 1 within 0.1 %, exercise 2 within
 0.05 %, exercise 3 every iterate to a relative 1e-9 of ``torch.optim.SGD``, exercise 4
 within 0.0002 of the rate measured over steps 1000 to 2000 (0.90062: four decimals pass, the root
-0.9 of the matrix, 0.00062 below, does not), exercise 5 within 1e-4 of
-``1 + sqrt(beta) / (1 + sqrt(beta) + beta)`` at ``beta = 0.9`` (1.33303; 4/3 lies outside).
+0.9 of the matrix, 0.00062 below, does not), exercise 5 within 1e-4 of the left end found by
+bisection, ``(1-sqrt(beta))^2 / ((1+beta-sqrt(beta)) mu)`` at ``beta = 0.8``, ``mu = 0.01``
+(1.23078; the critical-damping estimate 1.23457 lies outside).
 """
 
 from __future__ import annotations
@@ -141,7 +146,9 @@ _VARIANT_MESSAGES = {
                             "first, and use that g both in b = beta*b + g and in p -= lr*(g + beta*b).",
     "decoupled": "you decoupled the decay (p -= lr*wd*p on its own, as AdamW does); torch.optim.SGD adds "
                  "wd*p to the gradient, so it also enters the momentum buffer.",
-    "heavy_ball": "these are heavy-ball iterates (p -= lr*b); the Nesterov step is p -= lr*(g + beta*b).",
+    "heavy_ball": "these are heavy-ball iterates: either the step is p -= lr*b, or the buffer is updated "
+                  "after the step (p -= lr*(g + beta*b) with the old b, then b = beta*b + g, which gives the "
+                  "same points). Update the buffer first, b = beta*b + g, then step p -= lr*(g + beta*b).",
     "sutskever_x": "these are the Sutskever form's x_k (v = beta*v - lr*grad at x + beta*v; x += v), with "
                    "the decay right, but PyTorch's parameter is the look-ahead point x_k + beta*v_k "
                    "(section 2): return the iterates of PyTorch's form, b = beta*b + g; "
@@ -194,13 +201,15 @@ def weight_decay_step(candidate: Callable) -> None:
 TEXTBOOK_TOLERANCE = 2e-4  # absolute, around the rate measured over steps 1000 to 2000 (exercise 4's text)
 
 
-def _textbook_measurement(k1: int = 1000, k2: int = 2000) -> float:
-    """(|w_k2| / |w_k1|)^(1/(k2 - k1)) for Nesterov at lr = 1/L, beta = (sqrt(kappa)-1)/(sqrt(kappa)+1)
-    on the quadratic with eigenvalues 1 and 100, from (1, 1): computed here, never taken from the student."""
+def _textbook_measurement(k1: int = 1000, k2: int = 2000, method: str = "nesterov",
+                          of: str = "iterates") -> float:
+    """(|w_k2| / |w_k1|)^(1/(k2 - k1)) for ``method`` at lr = 1/L, beta = (sqrt(kappa)-1)/(sqrt(kappa)+1)
+    on the quadratic with eigenvalues 1 and 100, from (1, 1), or the same ratio of the losses f(w_k) when
+    ``of == "loss"``: computed here, never taken from the student."""
     s = surfaces.quadratic([1.0, 100.0])
-    run = optimizers.run(s, [1.0, 1.0], "nesterov", 1 / 100.0, 9 / 11, steps=k2)
-    err = np.hypot(run.points[:, 0], run.points[:, 1])
-    return float((err[k2] / err[k1]) ** (1 / (k2 - k1)))
+    run = optimizers.run(s, [1.0, 1.0], method, 1 / 100.0, 9 / 11, steps=k2)
+    size = run.losses if of == "loss" else np.hypot(run.points[:, 0], run.points[:, 1])
+    return float((size[k2] / size[k1]) ** (1 / (k2 - k1)))
 
 
 def _double_root_window(k1: int, k2: int) -> float:
@@ -218,6 +227,8 @@ def textbook_rate(answer: object) -> None:
     theory_rate = float(theory.nesterov_rate(1 / L, beta, [mu, L]))
     measured = _textbook_measurement()
     early = _textbook_measurement(100, 300)
+    heavy_ball = _textbook_measurement(method="momentum")
+    loss_rate = _textbook_measurement(of="loss")
     hint = ("run optimizers.run(surfaces.quadratic([1.0, 100.0]), [1.0, 1.0], 'nesterov', 1/100, 9/11, "
             "steps=2000) and take (|w_2000| / |w_1000|) ** (1 / 1000), with |w_k| = np.hypot(*points[k]).")
     value = as_number(answer, "the measured rate", hint)
@@ -235,6 +246,11 @@ def textbook_rate(answer: object) -> None:
                       "a measurement of these iterates. A double root makes |w_k| behave like c k 0.9^k, "
                       "which falls more slowly than 0.9^k: a measurement over steps 1000 to 2000 lies above "
                       "0.9. Run the method and measure.", 1e-5),
+        (heavy_ball, "is what heavy-ball iterates measure here (method 'momentum' at the same pair: "
+                     f"{heavy_ball:.5f} over steps 1000 to 2000); Nesterov's are method 'nesterov'. (If you "
+                     "did run 'nesterov', your window starts too early: the flat direction sits on a double "
+                     "root, so |w_k| behaves like k 0.9^k and early windows measure more; use steps 1000 to "
+                     "2000.)", 5e-5),
         (math.sqrt(beta), "is sqrt(beta) = sqrt(9/11), the heavy ball's floor (its roots multiply to "
                           "beta). Nesterov's flat direction has roots that multiply to beta*(1 - lr*mu) = "
                           "0.81, a double root 0.9. If you measured this number, your window is too "
@@ -245,6 +261,9 @@ def textbook_rate(answer: object) -> None:
         (beta * (1 - 1 / kappa), "is beta*(1 - lr*mu) = 0.81, the product of the flat direction's two "
                                  "roots (and the rate at which the loss, not |w_k|, falls); the rate of "
                                  "|w_k| is its square root."),
+        (loss_rate, "is the rate of the loss f(w_k) over steps 1000 to 2000 (the check measures "
+                    f"{loss_rate:.5f}), not of the iterates: f falls as |w_k|^2, so take the square root, "
+                    "or measure |w_k| = np.hypot(*points[k]).", 2e-3),
         ((kappa - 1) / (kappa + 1), "is gradient descent's optimal rate (kappa-1)/(kappa+1); measure "
                                     "Nesterov's from its iterates."),
         (1 - 1 / kappa, "is gradient descent's rate at lr = 1/L, 1 - 1/kappa; measure Nesterov's from its "
@@ -265,7 +284,8 @@ def textbook_rate(answer: object) -> None:
                      "on can measure that (only windows that start at step 0 or 1, which still contain the "
                      "steep component, gone after two steps). With a double root |w_k| behaves like "
                      "c k 0.9^k, which falls more slowly than 0.9^k, so every later window measures a rate "
-                     f"above 0.9. Hint: {hint}")
+                     "above 0.9. (If you measured the loss f instead of |w_k|: f falls as |w_k|^2, take the "
+                     f"square root.) Hint: {hint}")
     if abs(value - round(value, 3)) < 1e-12 and abs(value - measured) <= 5e-4:  # measured, 3 decimals
         raise NotYet(f"{value:.3f} has three decimals, and rounding to three can be 0.0005 off: outside the "
                      f"check's tolerance of {TEXTBOOK_TOLERANCE:g}. Give four decimals. Hint: {hint}")
@@ -308,43 +328,60 @@ def _wedge_ends(beta: float = 0.9, mu: float = 0.01, L: float = 1.0) -> tuple[fl
 
 
 def wedge_edge(answer: object) -> None:
-    """Exercise 5: the right end (in lr*L) of the interval of the row beta = 0.9 of the compare map at
-    kappa = 100 where Nesterov is faster; within 1e-4 of 1 + sqrt(beta)/(1 + sqrt(beta) + beta)."""
-    beta, mu, L = 0.9, 0.01, 1.0
+    """Exercise 5: the left end (in lr*L) of the interval of the row beta = 0.8 of the compare map at
+    kappa = 100 where Nesterov is faster; within 1e-4 of the end found by bisection on the two rates
+    (which equals (1 - sqrt(beta))^2 / ((1 + beta - sqrt(beta)) mu) at L = 1)."""
+    beta, mu, L = 0.8, 0.01, 1.0
     left, right = _wedge_ends(beta, mu, L)
-    closed = 1 + math.sqrt(beta) / (1 + math.sqrt(beta) + beta)
-    hint = ("at the right end Nesterov's rate is set by its steep component (lambda = L = 1, c = 1 - lr < 0: "
-            "a negative root), the heavy ball's is sqrt(beta). Bisect on theory.nesterov_rate(lr, 0.9, "
-            "[0.01, 1.0]) - theory.momentum_rate(lr, 0.9, [0.01, 1.0]) between 1.2 (Nesterov faster) and "
-            "1.35 (slower), or solve r^2 - (1+beta)|c| r - beta|c| = 0 for |c| with r = sqrt(beta).")
-    value = as_number(answer, "the right end of the wedge at beta = 0.9", hint)
-    if abs(value - right) <= WEDGE_TOLERANCE:
-        passed(f"lr*L = {right:.5f} = 1 + sqrt(beta)/(1 + sqrt(beta) + beta) = {closed:.5f}: "
-               "Nesterov's steep component's negative root reaches the heavy ball's sqrt(beta) there. "
-               "Neither flat component sets a rate there, so the end depends on beta alone, and "
-               "sqrt(beta)/(1 + sqrt(beta) + beta) is at most 1/3, reached at beta = 1: it sits just "
-               "below 4/3 for every beta (wherever the row meets the wedge at all: at kappa = 1000 the "
-               "row beta = 0.9 lies below it).")
+    sb = math.sqrt(beta)
+    closed = (1 - sb) ** 2 / ((1 + beta - sb) * mu)
+    critical = ((1 - beta) / (1 + beta)) ** 2 / mu
+    cell = 4 / 300  # the compare map's cells are 4/300 wide in lr*L
+    steep = float(theory.nesterov_rate(left, beta, [L]))
+    hint = ("at the left end the heavy ball's rate is sqrt(beta) (complex roots on both components), and "
+            "Nesterov's is set by its flat component (lambda = mu = 0.01), whose larger real root falls to "
+            "sqrt(beta) there. Bisect on theory.nesterov_rate(lr, 0.8, [0.01, 1.0]) - "
+            "theory.momentum_rate(lr, 0.8, [0.01, 1.0]) between 1.15 (heavy ball faster) and 1.3 (Nesterov "
+            "faster), or put sigma = sqrt(beta) into sigma^2 - (1+beta) c sigma + beta c = 0 and solve for "
+            "c = 1 - lr*mu.")
+    value = as_number(answer, "the left end of the wedge at beta = 0.8", hint)
+    if abs(value - left) <= WEDGE_TOLERANCE:
+        passed(f"lr*L = {left:.5f}: there the larger real root of Nesterov's flat component equals the heavy "
+               f"ball's sqrt(beta) = {sb:.5f}; putting sigma = sqrt(beta) into sigma^2 - (1+beta) c sigma + "
+               "beta c = 0 gives c = 1 - lr*mu = sqrt(beta)/(1 + beta - sqrt(beta)), so lr*mu = "
+               f"(1 - sqrt(beta))^2/(1 + beta - sqrt(beta)) (lr*L = {closed:.5f}). It lies just left of "
+               f"((1-beta)/(1+beta))^2/mu = {critical:.5f}, where that component becomes critically damped: "
+               "its double root there is sqrt(beta(1 - lr*mu)), already below sqrt(beta), so Nesterov "
+               f"wins a little before it. Nesterov's steep component (c = 1 - lr*L < 0) has roots of modulus "
+               f"at most {steep:.2f} there: it sets no rate at this end.")
         return
     named = [
-        (4 / 3, "is 4/3, where the right end tends as beta -> 1 (sqrt(beta)/(1 + sqrt(beta) + beta) is at "
-                "most 1/3); at beta = 0.9 it lies a little below."),
-        ((2 + 2 * beta) / (1 + 2 * beta), "is Nesterov's divergence edge (2+2 beta)/(1+2 beta); its rate "
-                                          "passes the heavy ball's sqrt(beta) before it reaches 1 there."),
-        (4 / (3 * L + mu), "is Nesterov's best step 4/(3L + mu), the tip of the wedge, not its right end at "
-                           "beta = 0.9."),
-        (left, "is the wedge's left end on this row; the exercise asks for the right end."),
-        (2 + 2 * beta, "is the heavy ball's divergence edge 2 + 2 beta; Nesterov stops being faster long "
-                       "before it."),
-        (1.0, "is lr*L = 1, where Nesterov's steep component is solved in one step (c = 0); the heavy ball "
-              "is still slower there: the end is further right."),
+        (critical, "is ((1-beta)/(1+beta))^2/mu, where Nesterov's flat component becomes critically damped "
+                   "(section 5's estimate of the edge, 0.3 % off here). At that point its double root is "
+                   "sqrt(beta(1 - lr*mu)), already below the heavy ball's sqrt(beta): the end is a little "
+                   "further left, where the larger real root reaches sqrt(beta)."),
+        ((1 - sb) ** 2 / mu, "is (1-sqrt(beta))^2/mu, where the heavy ball's flat component becomes "
+                             "critically damped; the heavy ball's rate is sqrt(beta) on the whole row from "
+                             "there on, and the end is where Nesterov's rate comes down to it."),
+        (right, "is the right end of the wedge on this row (1 + sqrt(beta)/(1 + sqrt(beta) + beta), set by "
+                "Nesterov's steep component); the exercise asks for the left end."),
+        (_wedge_ends(0.85, mu, L)[0], "is the left end on the row beta = 0.85, which section 5 prints; this "
+                                      "row is beta = 0.8."),
+        (_wedge_ends(0.9, mu, L)[0], "is the left end on the row beta = 0.9, which section 5 prints; this "
+                                     "row is beta = 0.8."),
+        (4 / (3 * L + mu), "is Nesterov's best step 4/(3L + mu), near the tip of the wedge, not its left end "
+                           "at beta = 0.8."),
+        ((2 + 2 * beta) / (1 + 2 * beta), "is Nesterov's divergence edge (2+2 beta)/(1+2 beta), to the right "
+                                          "of the wedge."),
+        (left / 100, "is a learning rate for the eigenvalues [1, 100] (L = 100); the map's axis is lr*L, "
+                     "with the eigenvalues [0.01, 1.0] (L = 1): use those, or multiply by L = 100."),
     ]
     for wrong, explanation in named:
-        if abs(value - wrong) <= 1e-4:
+        if abs(value - wrong) <= WEDGE_TOLERANCE:
             raise NotYet(f"{value:.5g} {explanation} Hint: {hint}")
-    if abs(value - right) < 0.02:
+    if abs(value - left) < cell:
         raise NotYet(f"{value:.5g} is close but not within {WEDGE_TOLERANCE:g}: the map's cells are "
-                     "4/300 = 0.013 wide, so a value read off the map (or off a coarse scan) is a cell, not "
-                     f"the edge. Refine it. Hint: {hint}")
-    side = "too large" if value > right else "too small"
-    raise NotYet(f"{value:.5g} is {side} for the right end of the wedge at beta = 0.9. Hint: {hint}")
+                     f"4/300 = {cell:.4f} wide, so a value read off the map (or off a coarse scan) is a "
+                     f"cell, not the edge. Refine it. Hint: {hint}")
+    side = "too large" if value > left else "too small"
+    raise NotYet(f"{value:.5g} is {side} for the left end of the wedge at beta = 0.8. Hint: {hint}")
