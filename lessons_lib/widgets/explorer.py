@@ -251,5 +251,8 @@ class TrajectoryExplorer(CourseWidget):
         ax_c.set_title(s.formula, fontsize=9)
         ax_l.set_title("loss against step")
         ax_l.set_xlim(0, self.steps)
+        if s.f_min is None:  # no minimum (a saddle): the browser's window, 25 below to 5 above f(x0)
+            f0 = float(s.f(np.array([self.start_x, self.start_y])))
+            ax_l.set_ylim(f0 - 25.0, f0 + 5.0)
         fig.tight_layout()
         return fig

@@ -541,7 +541,8 @@ class RateMap(CourseWidget):
             image = ax_map.imshow(rates, origin="lower",
                                   extent=(0.0, LR_MAX, 0.0, 1.0), aspect="auto", interpolation="nearest",
                                   cmap=cmap, norm=norm)
-            ax_map.plot(*self.optimum[:2], "*", color="gold", markeredgecolor="k", markersize=15)
+            ax_map.plot(*self.optimum[:2], MARKERS[self.method], color="gold", markeredgecolor="k",
+                        markersize=15)
             bar = fig.colorbar(image, ax=ax_map, fraction=0.05, pad=0.02)
             bar.set_label("rate ρ (grey: ρ ≥ 1, diverges)")
             who = "Nesterov's" if self.method == "nesterov" else "momentum's"
