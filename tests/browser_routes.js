@@ -80,7 +80,7 @@
     }
     const sliders = {};
     for (const s of root.querySelectorAll(".cw-slider")) {
-      sliders[s.querySelector(".cw-label").textContent] = s.querySelector("output.cw-readout").textContent;
+      sliders[s.querySelector("input").getAttribute("aria-label")] = s.querySelector("output.cw-readout").textContent;
     }
     const title = root.querySelector(".cw-title");
     const box = root.querySelector(".cw-readout-box");

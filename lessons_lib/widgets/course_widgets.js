@@ -1096,13 +1096,14 @@ function snap(v, step, min, max) {
  *        onChange(value), title}
  */
 function slider(opts) {
-  const { label, step, fine = step, log = false, format, onChange } = opts;
+  // label: the slider's name for assistive technology and tests; text: what the page shows (default label)
+  const { label, text = label, step, fine = step, log = false, format, onChange } = opts;
   let { min, max } = opts;
   const input = h("input", "", { type: "range", min: String(min), max: String(max), step: "any" });
   input.setAttribute("aria-label", label);
   const readout = h("output", "cw-readout");
   const el = h("label", "cw-control cw-slider", { title: opts.title || "" },
-    [h("span", "cw-label", { text: label }), input, readout]);
+    [h("span", "cw-label", { text }), input, readout]);
   const toValue = (u) => {
     const v = log ? 10 ** u : u;
     return opts.bounds ? Math.min(opts.bounds[1], Math.max(opts.bounds[0], v)) : v;
@@ -1366,10 +1367,10 @@ function renderExplorer(model, el) {
       });
     }
     const lrRange = get("lr_range");
-    const lr = slider({ label: "lr", min: Math.log10(lrRange[0]), max: Math.log10(lrRange[1]), step: 0.01,
+    const lr = slider({ label: "lr", text: "\u03b7", min: Math.log10(lrRange[0]), max: Math.log10(lrRange[1]), step: 0.01,
       fine: 0.001, log: true, bounds: lrRange, format: (v) => formatG(v, 3), onChange: (v) => view.set({ lr: v }),
       title: "learning rate (log scale)" });
-    const beta = slider({ label: "momentum", min: 0, max: 0.99, step: 0.01, fine: 0.001,
+    const beta = slider({ label: "momentum", text: "\u03b2", min: 0, max: 0.99, step: 0.01, fine: 0.001,
       format: (v) => formatF(v, 3), onChange: (v) => view.set({ momentum: v }),
       title: "momentum β: arrow keys 0.01, with Shift 0.001" });
     const steps = slider({ label: "steps", min: 10, max: 2000, step: 10, fine: 1, format: String,
@@ -1905,7 +1906,7 @@ function renderRateMap(model, el) {
     methodSelect.addEventListener("change", () => view.set({ method: methodSelect.value }));
     const kappa = slider({ label: "\u03ba", min: 0, max: 3, step: 0.01, fine: 0.001, log: true, bounds: [1, 1000],
       format: (v) => formatG(v, 4), onChange: (v) => view.set({ kappa: v }), title: "condition number L/\u03bc (log scale)" });
-    const lr = slider({ label: "lr (L = 1)", min: LR_MIN, max: LR_MAX, step: 0.01, fine: 0.001,
+    const lr = slider({ label: "lr (L = 1)", text: "\u03b7 (L = 1)", min: LR_MIN, max: LR_MAX, step: 0.01, fine: 0.001,
       format: (v) => formatF(v, 3), onChange: (v) => view.set({ lr: v }), title: "arrow keys 0.01, with Shift 0.001" });
     const beta = slider({ label: "momentum \u03b2", min: 0, max: BETA_MAX, step: 0.01, fine: 0.001,
       format: (v) => formatF(v, 3), onChange: (v) => view.set({ beta: v }), title: "arrow keys 0.01, with Shift 0.001" });
@@ -2092,12 +2093,12 @@ function renderSgd(model, el) {
     const get = (k) => model.get(k);
     const contours = new Layer();
     const lrRange = get("lr_range");
-    const lr = slider({ label: "lr", min: Math.log10(lrRange[0]), max: Math.log10(lrRange[1]), step: 0.01,
+    const lr = slider({ label: "lr", text: "\u03b7", min: Math.log10(lrRange[0]), max: Math.log10(lrRange[1]), step: 0.01,
       fine: 0.001, log: true, bounds: lrRange, format: (v) => formatG(v, 3), onChange: (v) => view.set({ lr: v }),
       title: "learning rate (log scale)" });
     const batch = slider({ label: "batch size", min: 0, max: 6, step: 1, format: String,
       onChange: (i) => view.set({ batch_size: get("batch_options")[i] }) });
-    const beta = slider({ label: "momentum", min: 0, max: 0.95, step: 0.01, fine: 0.001,
+    const beta = slider({ label: "momentum", text: "\u03b2", min: 0, max: 0.95, step: 0.01, fine: 0.001,
       format: (v) => formatF(v, 3), onChange: (v) => view.set({ momentum: v }) });
     const steps = slider({ label: "steps", min: 10, max: 2000, step: 10, fine: 1, format: String,
       onChange: (v) => view.set({ steps: v }) });
@@ -2409,7 +2410,7 @@ export function parabolaState(get) {
 function renderParabola(model, el) {
   return createView(model, el, "cw-parabola", ["lr"], (view) => {
     const get = (k) => model.get(k);
-    const lr = slider({ label: "lr", min: 0.05, max: 2.2, step: 0.05, fine: 0.01, format: (v) => formatF(v, 2),
+    const lr = slider({ label: "lr", text: "\u03b7", min: 0.05, max: 2.2, step: 0.05, fine: 0.01, format: (v) => formatF(v, 2),
       onChange: (v) => view.set({ lr: v }) });
     const readout = h("div", "cw-readout-box");
     const canvas = h("canvas", "cw-canvas");
