@@ -67,33 +67,47 @@
 # %% [markdown]
 # ## Notation
 #
-# One symbol for one quantity, in every lesson. The seed articles and PyTorch use other
-# names; the lessons quote them as they are and say which symbol they mean.
+# One symbol for one quantity across the course. A few letters have a second meaning inside
+# one lesson ($M$ in lessons 10 to 12, the oscillator's $t$, $h$, $a$, $r$ in lesson 03); the table
+# names the lesson, and a lesson that needs a letter only in one section defines it there. The
+# seed articles and PyTorch use other names; the lessons quote them as they are and say which
+# symbol they mean.
 #
 # | symbol | meaning | elsewhere |
 # |---|---|---|
 # | $\eta$ | the learning rate (step size); $\eta_k$ when it changes with the step | PyTorch's `lr` |
 # | $\beta$ | the momentum coefficient | PyTorch's `momentum`; $\gamma$ or $\mu$ in some seeds and papers |
 # | $k$ | the step number, from 0 | |
+# | $g_k$ | the gradient at step $k$, $\nabla f(x_k)$ (or a minibatch's estimate of it, lesson 02) | |
+# | $m$ | the number of samples (data rows) of a loss that is a sum over samples | |
 # | $x_k$, $\theta^{(k)}$ | the parameters after $k$ steps ($\theta$ for a model's parameters; in lesson 08, $\theta_0$ and $\theta_1$ are a line's intercept and slope, and $\theta^{(k)}$ the iterate) | |
 # | $v_k$ | the velocity of Sutskever's form, $x_{k+1} = x_k + v_{k+1}$ | |
 # | $b_k$ | PyTorch's momentum buffer, $x_{k+1} = x_k - \eta\, b_{k+1}$ (for a constant $\eta$, $v_k = -\eta\, b_k$) | PyTorch's `momentum_buffer` |
-# | $w$, $w_k$ | a network's weights; in lesson 05, the iterate PyTorch's Nesterov form stores | PyTorch's parameter `p` |
+# | $\tau$ | PyTorch's dampening: $b_{k+1} = \beta b_k + (1-\tau) g_k$ (lesson 07) | PyTorch's `dampening` |
+# | $m_k$, $\eta'$ | the moving average of the gradients $m_{k+1} = \beta m_k + (1-\beta) g_k$ and the learning rate of that form (lesson 07) | Adam's first moment |
+# | $w$, $w_k$ | a network's weights; in lessons 05 and 07, the iterate PyTorch's (and Bengio et al.'s) Nesterov form stores | PyTorch's parameter `p` |
 # | $f$, $f^\star$, $x^\star$ | the loss, its minimum value and where it is reached | |
 # | $\nabla f$, $H$ | the gradient and the Hessian (the matrix of second derivatives) | |
 # | $\lambda$, $\lambda_i$ | an eigenvalue of the Hessian | |
 # | $u_i$, $\tilde x$ | the Hessian's eigenvectors, and the coordinates of $x - x^\star$ along them ($\tilde x_{k,i}$ after $k$ steps; lessons 01 to 08) | |
-# | $\sigma_1$, $\sigma_2$ | the two roots (eigenvalues) of momentum's $2\times2$ iteration matrix (lessons 03 and 05) | |
-# | $\sigma_\xi$ | the standard deviation of the gradient noise (lessons 02 and 08) | |
-# | $\mu$, $L$ | the smallest and the largest eigenvalue of the Hessian | |
+# | $M$, $N$ | the heavy ball's and Nesterov's $2\times2$ iteration matrices on one eigen-component (lessons 03 to 05) | |
+# | $\sigma_1$, $\sigma_2$ | the two roots (eigenvalues) of that matrix (lessons 03 to 05) | |
+# | $\beta_c$ | the critical momentum $(1-\sqrt{\eta\lambda})^2$, where the two roots meet (lessons 03 and 04) | |
+# | $t$, $h$, $a$, $r$ | the heavy ball as an oscillator $\ddot x + a\dot x + \nabla f(x) = 0$ (lesson 03): time, the time step ($\eta = h^2$, $\beta = 1 - ah$), the friction, and the roots of $r^2 + ar + \lambda = 0$ | |
+# | $\rho_\star$ | the best rate on a quadratic, $(\sqrt\kappa-1)/(\sqrt\kappa+1)$ (lessons 04 and 05) | |
+# | $p_k$, $T_k$ | the residual polynomial of a gradient method after $k$ steps ($p_k(0) = 1$) and the Chebyshev polynomial of degree $k$ (lesson 04) | |
+# | $\alpha$, $t_0$ | a decaying step $\eta_k = \alpha/(t_0 + k)$ (lesson 02) | |
+# | $\beta_k$, $t_k$ | momentum that changes with the step, and the sequence that sets it in FISTA (lesson 06) | |
+# | $\sigma_\xi$ | the standard deviation of the gradient noise (lessons 02, 07 and 08) | |
+# | $\mu$, $L$ | the smallest and the largest eigenvalue of the Hessian; $L$ also the smoothness constant of a loss that is not quadratic, $\|\nabla f(x) - \nabla f(y)\| \le L\|x - y\|$ (lesson 06) | |
 # | $\kappa = L/\mu$ | the condition number | |
 # | $\rho$ | the rate: the factor by which the error shrinks per step, in the long run | |
 # | $\varepsilon$ | the accuracy asked for (steps to shrink the error by $\varepsilon$) | |
 # | $B$ | the minibatch size (lesson 02) | PyTorch's `batch_size` |
 # | $n$ | bits per stored number (lessons 09 and 11) | |
 # | $s$, $z$, $q$ | a quantizer's scale, zero point and integer code: $\hat w = s\,(q - z)$ (lesson 09) | |
-# | $M$ | a pruning mask of zeros and ones: the kept weights are $M \odot W$ (lessons 10 and 11) | |
-# | $M$ in lesson 12 | the requantization multiplier $s_w s_x / s_y$, the one exception: lesson 12 keeps the letter of the paper it follows (Jacob et al., 2018) and says so where it starts | |
+# | $M$ in lessons 10 and 11 | a pruning mask of zeros and ones: the kept weights are $M \odot W$ | |
+# | $M$ in lesson 12 | the requantization multiplier $s_w s_x / s_y$: lesson 12 keeps the letter of the paper it follows (Jacob et al., 2018) and says so where it starts | |
 # | $p$ | the sparsity: the fraction of weights pruned (lessons 10 and 11) | |
 # | $\omega$ | the weight-decay coefficient (lesson 10) | PyTorch's `weight_decay` |
 
