@@ -159,6 +159,18 @@ def float32(grad, x0, lrs, beta):
     return right(grad, x0, lrs, beta).astype(np.float32)
 
 
+def shifted(grad, x0, lrs, beta):
+    return right(grad, x0, [lrs[k - 1] for k in range(len(lrs))], beta)
+
+
+def delayed(grad, x0, lrs, beta):
+    return right(grad, x0, [lrs[max(k - 1, 0)] for k in range(len(lrs))], beta)
+
+
+def float32_tensor(grad, x0, lrs, beta):
+    return torch.from_numpy(right(grad, x0, lrs, beta)).float()
+
+
 def crashes(grad, x0, lrs, beta):
     raise KeyError("oops")
 
@@ -185,7 +197,9 @@ def wrong_sign(grad, x0, lrs, beta):
 @pytest.mark.parametrize("candidate, words", [
     (pytorch_form, "PyTorch's iterates"), (ema_form, "EMA form"), (constant, "first learning rate"),
     (nesterov, "look-ahead"), (stale, "old velocity"), (no_start, "include the start"),
-    (float32, "your iterate"), (crashes, "raised KeyError"), (not_written, "not written yet"),
+    (float32, "float32"), (float32_tensor, "float32"),
+    (shifted, "off by one"), (delayed, "one step late"), (crashes, "raised KeyError"),
+    (not_written, "not written yet"),
     (returns_none, "No answer yet"), (wrong_sign, "your iterate"), ("text", "should be a function"),
     (in_place, "Append a copy"), (in_place_copied_start, "Append a copy"),
     (nesterov_points, "look-ahead points"), (nesterov_reformulated, "look-ahead points"),
@@ -197,18 +211,20 @@ def test_exercise_3_wrong(candidate, words):
 
 # --------------------------------------------------------------------------- exercise 4 (within 0.1 %)
 
-V = 0.1 * 1.9 / (0.1 * 3.7)
+V = 4 * 0.1 * 1.9 / (0.1 * 3.7)  # sigma_xi^2 = 4
+RATIO = 1.9 * (2 - 1) / 3.7
 
 
-@pytest.mark.parametrize("answer", [V, 0.5135, 0.51351])
+@pytest.mark.parametrize("answer", [V, 2.054, 2.0541])
 def test_exercise_4_right(answer, capsys):
     passes(c07.stationary_variance, answer, capsys=capsys)
 
 
 @pytest.mark.parametrize("answer, words", [
-    (1.0, "effective step"), (0.5, "small-step form"), (0.1 / 1.9, "without momentum"),
-    (0.1 / (0.1 * 3.7), "(1 + beta)"), (0.4872, "with a minus"), (1.0556, "factor 2"),
-    (0.52, "too large"), (0.51, "too small"),
+    (4.0, "effective step"), (2.0, "small-step form"), (0.4 / 1.9, "without momentum"),
+    (0.4 / (0.1 * 3.7), "(1 + beta)"), (4 * 0.4872, "with a minus"), (4 * 1.0556, "factor 2"),
+    (RATIO, "ratio"), (0.5135, "sigma_xi^2 = 4"), (V / 2, "lambda V / 2"), (np.sqrt(V), "standard deviation"),
+    (0.1 * V, "1/(1 - beta) is missing"), (2.1, "too large"), (2.04, "too small"),
 ])
 def test_exercise_4_wrong(answer, words):
     assert words in fails(c07.stationary_variance, answer)

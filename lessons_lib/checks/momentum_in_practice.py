@@ -5,10 +5,13 @@ The checks recognise the lesson's common wrong answers: the EMA learning rate mu
 learning rate, ``1 / (1 - beta)``); the damped learning rate divided by ``1 - tau``, multiplied by
 ``tau``, converted with ``beta`` in place of ``tau`` or converted twice (``lr (1 - tau) / (1 - beta)``);
 PyTorch's buffer form, the EMA form, a velocity applied before it is updated, a constant learning
-rate, Nesterov's method (iterates or look-ahead points), one array appended for every row, and a
-missing start row in place of Sutskever's update under a schedule; and SGD's floor at the effective
-step, the small-step form, SGD's floor at the same step, ``+ lr lambda`` in place of ``- lr lambda``
-and ``(1 + beta)`` in place of ``2 (1 + beta)`` in place of the heavy ball's stationary variance.
+rate, a schedule off by one step, float32 iterates, Nesterov's method (iterates or look-ahead
+points), one array appended for every row, and a missing start row in place of Sutskever's update
+under a schedule; and SGD's floor at the effective step, the small-step form, SGD's floor at the
+same step, ``+ lr lambda`` in place of ``- lr lambda``, ``(1 + beta)`` in place of ``2 (1 + beta)``,
+the floor ratio (or sigma_xi = 1), half the variance (the loss, or sigma_xi unsquared), the standard
+deviation and a missing ``1 / (1 - beta)`` in place of the heavy ball's stationary variance
+(exercise 4 uses sigma_xi = 2, so that the variance differs from the floor ratio).
 
 Tolerances (stated in the exercise text): exercises 1, 2 and 4 within 0.1 %; exercise 3 every
 iterate to a relative 1e-9 of :func:`lessons_lib.conventions.sutskever`.
@@ -100,6 +103,14 @@ def _sutskever_variants(grad, x0, lrs, beta) -> dict[str, tuple[np.ndarray, str]
             "these are the iterates of torch.optim.SGD(nesterov=True); Sutskever's heavy-ball update is "
             "v = beta*v - lr_k*grad(x); x = x + v."),
     }
+    shifted = np.roll(lrs, 1)  # step k with lrs[k - 1], so step 0 with lrs[-1]
+    out["shifted"] = (conventions.sutskever(grad, x0, shifted, beta, steps),
+                      "step k used lrs[k - 1] (an index off by one, step 0 taking lrs[-1]): step k must use "
+                      "lrs[k], for k = 0 to len(lrs) - 1.")
+    delayed = np.r_[lrs[0], lrs[:-1]]  # the schedule one step late
+    out["delayed"] = (conventions.sutskever(grad, x0, delayed, beta, steps),
+                      "the schedule is one step late (step k used lrs[k - 1], step 0 lrs[0]): step k must "
+                      "use lrs[k].")
     x = np.array(x0, dtype=float)
     v = np.zeros_like(x)
     path = [x.copy()]
@@ -143,6 +154,10 @@ def sutskever_update(candidate: Callable) -> None:
             raise NotYet(f"{where} rows 1 to {len(got) - 1} of what sutskever returns are all the same: "
                          "every row is the same array, changed in place (x += v) after it was appended. "
                          "Append a copy, path.append(x.copy()), or write x = x + v, which makes a new array.")
+        if "float32" in str(getattr(returned, "dtype", "")) and np.allclose(got, want, rtol=1e-5, atol=1e-6):
+            raise NotYet(f"{where} your iterates are float32 ({returned.dtype}): right to about 1e-7 but "
+                         "not to the relative 1e-9 asked. Compute in float64: np.array(x0, dtype=float), "
+                         "and no .astype(np.float32) or torch.float32.")
         for wrong, message in _sutskever_variants(s.grad, s.start, lrs, beta).values():
             if wrong.shape == got.shape and np.allclose(got, wrong, rtol=1e-9, atol=1e-12):
                 raise NotYet(f"{where}: {message}")
@@ -153,27 +168,40 @@ def sutskever_update(candidate: Callable) -> None:
 
 
 def stationary_variance(answer: object) -> None:
-    """Exercise 4: the heavy ball's stationary variance at lr = 0.1, beta = 0.9, lambda = sigma_xi = 1."""
-    lr, beta = 0.1, 0.9
-    expected = lr * (1 + beta) / ((1 - beta) * (2 * (1 + beta) - lr))
+    """Exercise 4: the heavy ball's stationary variance at lr = 0.1, beta = 0.9, lambda = 1, sigma_xi = 2."""
+    lr, beta, s2 = 0.1, 0.9, 4.0
+    expected = lr * s2 * (1 + beta) / ((1 - beta) * (2 * (1 + beta) - lr))
+    ratio = (1 + beta) * (2 - lr / (1 - beta)) / (2 * (1 + beta) - lr)
     number(
-        answer, expected, what="the stationary variance at lr = 0.1, beta = 0.9 (lambda = sigma_xi = 1)",
+        answer, expected, what="the stationary variance at lr = 0.1, beta = 0.9 (lambda = 1, sigma_xi = 2)",
         rtol=REL_TOL,
-        hint="V = lr sigma_xi^2 (1 + beta) / (lambda (1 - beta) (2 (1 + beta) - lr lambda)), section 6.",
+        hint="V = lr sigma_xi^2 (1 + beta) / (lambda (1 - beta) (2 (1 + beta) - lr lambda)), section 6, "
+             "with sigma_xi^2 = 4.",
         mistakes={
-            "sgd_effective": (1.0, "that is SGD's floor at the effective step lr/(1 - beta) = 1, "
-                                   "lr/(lambda(2 - lr lambda)) with lr = 1; the heavy ball's is about half "
-                                   "of it here, because lr lambda/(1 - beta) = 1 is not small."),
-            "small_step": (0.5, "0.5 is the small-step form lr/(1 - beta) * sigma_xi^2/(2 lambda), within "
-                                "3 % here; the exact formula keeps the term lr lambda in "
-                                "2(1 + beta) - lr lambda."),
-            "sgd_same": (lr / (2 - lr), "that is plain SGD's floor at lr = 0.1, without momentum."),
-            "no_one_plus": (lr / ((1 - beta) * (2 * (1 + beta) - lr)),
+            "sgd_effective": (s2 * 1.0, "that is SGD's floor at the effective step lr/(1 - beta) = 1, "
+                                        "lr sigma_xi^2/(lambda(2 - lr lambda)) with lr = 1; the heavy ball's "
+                                        "is about half of it here, because lr lambda/(1 - beta) = 1 is not "
+                                        "small."),
+            "small_step": (s2 * 0.5, "2 is the small-step form lr/(1 - beta) * sigma_xi^2/(2 lambda), within "
+                                     "3 % here; the exact formula keeps the term lr lambda in "
+                                     "2(1 + beta) - lr lambda."),
+            "sgd_same": (s2 * lr / (2 - lr), "that is plain SGD's floor at lr = 0.1, without momentum."),
+            "no_one_plus": (s2 * lr / ((1 - beta) * (2 * (1 + beta) - lr)),
                             "the factor (1 + beta) of the numerator is missing."),
-            "plus": (lr * (1 + beta) / ((1 - beta) * (2 * (1 + beta) + lr)),
+            "plus": (s2 * lr * (1 + beta) / ((1 - beta) * (2 * (1 + beta) + lr)),
                      "the denominator has 2 (1 + beta) - lr lambda, with a minus: a larger step raises the "
                      "floor."),
-            "no_two": (lr * (1 + beta) / ((1 - beta) * ((1 + beta) - lr)),
+            "no_two": (s2 * lr * (1 + beta) / ((1 - beta) * ((1 + beta) - lr)),
                        "the factor 2 of 2 (1 + beta) - lr lambda in the denominator is missing."),
+            "ratio": (ratio, "0.5135 is the ratio of the heavy ball's floor to SGD's at the effective "
+                             "step (section 6), which does not depend on sigma_xi, or the variance for "
+                             "sigma_xi = 1: the variance carries the factor sigma_xi^2 = 4."),
+            "loss": (expected / 2, "that is half the variance: the stationary loss lambda V / 2 (section 5's "
+                                   "quantity), or sigma_xi = 2 where sigma_xi^2 = 4 belongs. The variance is "
+                                   "V itself."),
+            "std": (np.sqrt(expected), "that is the standard deviation, the square root of the variance."),
+            "no_one_minus": (expected * (1 - beta),
+                             "the factor 1/(1 - beta) is missing: it is what makes momentum's floor about "
+                             "that of SGD at the effective step lr/(1 - beta)."),
         },
     )
