@@ -19,8 +19,8 @@
 #
 # Lesson 03 took one eigen-component apart. A real problem has many eigenvalues, and one pair
 # $(\eta, \beta)$ must serve them all. This lesson finds the best pair ($\sqrt\kappa$ where gradient
-# descent pays $\kappa$), watches many eigen-components at once, and shows that no gradient method can
-# do better on quadratics.
+# descent pays $\kappa$), watches many components at once, and shows no gradient method does better on
+# quadratics.
 #
 # ## Learning goals
 #
@@ -48,6 +48,7 @@ from matplotlib import colormaps
 
 import lessons_lib
 from lessons_lib import checks, optimality, optimizers, plotting, surfaces, theory
+from lessons_lib.progress import progress
 from lessons_lib.widgets import RateMap, SpectrumWidget
 from lessons_lib.widgets import spectrum as spectrum_lib
 
@@ -108,7 +109,7 @@ for b, h in [(0.81, 1.0), (0.5, 0.6), (0.9, 0.3), (0.3, 1.2), (0.3, 0.05)]:
 
 # %% [markdown]
 # With $\beta = 0.81$ the error shrinks by 0.9 per step; $2\sqrt\beta = 1.8$ would mean it grows. The
-# last row has real roots (monotone regime) and its rate is the larger root. (Checks: 21 more pairs
+# last row, with real roots, decays at the larger root. (Checks: 21 more pairs
 # across the ripple band.)
 #
 # ## 2. All eigenvalues at once: Polyak's optimal pair
@@ -153,9 +154,9 @@ assert np.allclose(radius, rho_star, rtol=1e-6) and np.isclose(measured_star, rh
 # for momentum against $\tfrac{\kappa}{2}\ln(1/\varepsilon)$ for gradient descent. Measure both at their
 # optimal settings on eigenvalues $(1, \kappa)$ from $(1, 1)$: the steps until the error stays below
 # $10^{-6}$ of its start. At the optimal pair both extreme eigen-components sit on a double root: the flat
-# end at $r = \rho$ (lesson 03's critical damping), the steep end at $r = -\rho$ (the edge between ripples
-# and oscillation). Their error is $r^k(1 + (1-r)k)$: it falls like $k\rho^k$, and momentum needs more
-# than the estimate. The column "$k\rho^k$" counts the steps this closed form needs.
+# end at $\sigma = \rho_\star$ (lesson 03's critical damping), the steep end at $\sigma = -\rho_\star$ (the edge
+# between ripples and oscillation). Their error is $\sigma^k(1 + (1-\sigma)k)$: it falls like $k\rho_\star^k$, and
+# momentum needs more than the estimate. The column "$k\rho^k$" counts the steps this closed form needs.
 
 # %%
 eps = 1e-6
@@ -230,9 +231,9 @@ plt.show()
 
 # %% [markdown]
 # The widget draws the map for eigenvalues $[1/\kappa, 1]$ (horizontal axis $\eta L$) with a slider for
-# $\kappa$; click, or drag **lr** and **momentum β**, to see that pair's iterates. Raise $\kappa$ from 20 to
-# 1000: the wedge climbs towards $\beta = 1$ ($\beta^\star$ from 0.403 to 0.881). At $\beta = 0.99$ no
-# learning rate beats $\sqrt{0.99}$. At the optimum both ends are double roots: the readout names them
+# $\kappa$; click, or drag **η (L = 1)** and **momentum β**, to see that pair's iterates. Raise $\kappa$ from 20 to
+# 1000: the wedge climbs towards $\beta = 1$ ($\beta^\star$ from 0.403 to 0.881). At the optimum both ends
+# are double roots: the readout names them
 # "monotone" or "ripples" by rounding, and its count $\ln 10^{-6}/\ln\rho$ ignores their factor $k$ (at
 # $\kappa = 1000$ it says 219 steps; the 300-step run ends at $1.2\cdot10^{-6}$). Without a kernel you see
 # a still, without the edge curves and regime names.
@@ -245,14 +246,13 @@ rate_widget
 # ## 4. Many eigenvalues
 #
 # Take the quadratic $f = \tfrac12\sum_i \lambda_i \tilde x_i^2$ with $\lambda_i = 2^{-i}$, $i = 0, \dots, 7$
-# ($L = 1$, $\mu = 2^{-7}$, $\kappa = 128$), every eigen-component starting at error 1. Each evolves on its
-# own (lesson 03). Gradient descent at $\eta = 1$ multiplies
-# component $i$ by $1 - 2^{-i}$ per step: the stiff components settle first (the stiffest after one step),
-# and the flattest, shrinking by only $0.992$, **sets the pace**. The heavy ball at $\eta = 1$, $\beta = 0.8$
+# ($L = 1$, $\mu = 2^{-7}$, $\kappa = 128$), every eigen-component starting at error 1. Gradient descent at
+# $\eta = 1$ multiplies
+# component $i$ by $1 - 2^{-i}$ per step: the stiff components settle first, and the flattest, shrinking by only $0.992$, **sets the pace**. The heavy ball at $\eta = 1$, $\beta = 0.8$
 # puts components 0 to 6 in the ripple band: they share the rate $\sqrt{0.8} = 0.894$ and settle together,
 # in no order of stiffness. Component 7, with $\eta\lambda = 0.0078$ below $(1-\sqrt\beta)^2 = 0.0111$, is
 # monotone and slower: it sets the pace. At Polyak's pair for $[2^{-7}, 1]$ all eight share $\sqrt{\beta^\star}$;
-# the two ends, on double roots, carry the factor $k$ and settle last.
+# the two ends, on double roots, carry the factor $k$ and settle last (the stiffest first grows about fourfold).
 
 # %%
 lams8 = spectrum_lib.eigenvalues(8)
@@ -267,7 +267,7 @@ for ax, (name, (a, b)) in zip(axes, settings.items(), strict=True):
     rates = spectrum_lib.component_rates("gd" if b == 0 else "momentum", a, b, lams8)
     for i in range(8):
         ax.semilogy(np.abs(err[i, :301]), color=colors8[i], linewidth=1.2, label=rf"$\lambda = 2^{{-{i}}}$")
-    ax.set(xlabel="step $k$", ylim=(1e-10, 3))
+    ax.set(xlabel="step $k$", ylim=(1e-10, 10))
     ax.set_title(name, fontsize=10)
     settle8[name] = settled_at(err, 1e-6).tolist()
     # each curve's own rate, read off steps 100-300 (the double roots of Polyak's pair divided by k)
@@ -288,6 +288,10 @@ gd_settle, hb_settle, opt_settle = settle8.values()
 assert gd_settle == [1, 20, 49, 104, 215, 436, 878, 1762]  # stiff first, in order
 assert hb_settle == [123, 125, 122, 124, 122, 117, 120, 280]  # 0-6 together, in no order; 7 lags
 assert opt_settle == [108, 79, 77, 77, 76, 76, 79, 94]  # the double-root ends last
+peak0 = np.abs(spectrum_lib.component_errors(lr8, beta8, lams8, 20)[0])  # the stiffest, at Polyak's pair
+print(f"Polyak's pair, component 0: largest |error| {peak0.max():.2f} at step {peak0.argmax()} "
+      "(its double root -rho* carries the factor 1 + (1 + rho*) k)")
+assert round(peak0.max(), 1) == 4.2 and peak0.argmax() == 5 and 4 <= peak0.max() < 4.5
 rates_hb = spectrum_lib.component_rates("momentum", 1.0, 0.8, lams8)
 assert spectrum_lib.pace_setters(spectrum_lib.component_rates("gd", 1.0, 0.0, lams8)) == [7]
 assert spectrum_lib.pace_setters(rates_hb) == [7] and rates_hb[7] > np.sqrt(0.8) + 0.05
@@ -298,8 +302,8 @@ assert len(spectrum_lib.pace_setters(spectrum_lib.component_rates("momentum", lr
 # %% [markdown]
 # Drag **η** and **momentum β** below and every curve moves at once; the readout names the component that
 # sets each method's pace, and the button jumps to Polyak's pair. Its count $\ln 10^{-6}/\ln\rho$ (78 there)
-# leaves out the double roots' factor $k$: the ends need 108 and 94 steps. (Checks: the curves against a
-# run on a rotated $8\times8$ matrix.)
+# leaves out the double roots' factor $k$: the ends need 108 and 94 steps. (Checks: the curves and these
+# counts against a run on a rotated $8\times8$ matrix.)
 
 # %%
 spectrum_widget = SpectrumWidget(n=8, lr=1.0, beta=0.8, steps=300)
@@ -345,6 +349,13 @@ print("mean squared noise in eigen-coordinate i over the seeds:", np.round(noise
       "\n  against 1/(m lambda_i):                                ", np.round(1 / (n_samples * lams_ls), 2))
 assert (best.min(), best.max()) == (3, 76) and np.all(ratio < 0.97) and round(np.median(ratio), 2) == 0.55
 assert np.abs(test_error[-1] / test_ls - 1).max() < 1e-3 and noise_sq[-3:].mean() > 20 * noise_sq[:3].mean()
+var_theory = np.diag(Q.T @ np.linalg.inv(X.T @ X) @ Q)  # least squares' noise variance per eigen-coordinate
+pooled = (noise_sq * n_samples * lams_ls).mean()  # mean of 200 squared standard normals if the variance is right
+print(f"variance of the noise in eigen-coordinate i from (X^T X)^-1, times m lambda_i: "
+      f"{np.round(n_samples * lams_ls * var_theory, 6)}; measured noise^2 times m lambda_i, pooled over "
+      f"i and the seeds: {pooled:.2f} (1 +- {np.sqrt(2 / (d * seeds)):.2f} expected)")
+assert np.allclose(n_samples * lams_ls * var_theory, 1, rtol=1e-9)
+assert abs(pooled - 1) < 3 * np.sqrt(2 / (d * seeds))
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
@@ -473,8 +484,8 @@ plt.show()
 # gradients, and not within 200 steps for gradient descent.
 # The heavy ball follows the bound's slope, off by the factor $k$ of its double roots. Conjugate
 # gradients stays below the bound: it adapts its polynomial to this spectrum and start, and the bound is a
-# worst case over all spectra in $[\mu, L]$. (Checks: a linear program finds the min-max polynomial on its
-# own and matches the formula; the heavy ball's polynomial, from its recurrence, reproduces the run.)
+# worst case over all spectra in $[\mu, L]$. (Checks: a linear program finds the min-max polynomial and
+# matches the formula; the heavy ball's polynomial reproduces a run on a rotated matrix.)
 #
 # Nesterov's worst case is concrete: $f(x) = \frac{L-\mu}{8}\big(x^\top A x - 2x_1\big) + \frac{\mu}{2}\|x\|^2$
 # with $A$ tridiagonal ($2$ on the diagonal, $-1$ beside it). Its minimiser has $x^\star_i = \rho_\star^i$. From
@@ -516,7 +527,8 @@ assert np.abs(x_star[:30] / rho_cheb ** np.arange(1, 31) - 1).max() < 1e-10
 # Test the first on the valley at $\eta = 0.1$: how far the heavy ball's path strays from gradient
 # descent's. Test the second on eigenvalues $\{1, 100\}$: for each $\beta$, the best rate over $\eta$ (past
 # $\beta^\star$ on the whole interval $(1-\sqrt\beta)^2/\mu \le \eta \le (1+\sqrt\beta)^2/L$), measured by a
-# run, and the fewest steps to $10^{-6}$ from $(1, 1)$ over 4,000 $\eta$ in $[0.005, 0.04]$.
+# run, and the fewest steps to $10^{-6}$ from $(1, 1)$ over 20,000 geometrically spaced $\eta$ from $10^{-5}$
+# to the divergence edge.
 
 # %%
 gd_path = optimizers.run(valley, valley.start, "gd", 0.1, steps=100).points
@@ -530,12 +542,11 @@ lam2 = np.array([1.0, 100.0])
 s2 = surfaces.quadratic(lam2)
 lr_o, beta_o, _ = theory.optimal_momentum(*lam2)
 beta_list = [0.0, 0.5, beta_o, 0.68, 0.8, 0.9, 0.95, 0.99]
-lr_scan = np.linspace(0.005, 0.04, 4000)
 
 
-def fewest_steps(beta, steps):
+def fewest_steps(beta, steps, lr_scan):
     """Heavy ball (beta = 0: gradient descent) from (1, 1) at every lr of lr_scan: the steps until
-    |x_k| stays <= 1e-6 |x_0| (steps + 1 if not within the run), and the lr with the fewest."""
+    |x_k| stays <= 1e-6 |x_0| (steps + 1 if not within the run), and the index of the lr with the fewest."""
     x = prev = np.ones((2, len(lr_scan)))
     last = np.zeros(len(lr_scan), dtype=int)
     h = lam2[:, None] * lr_scan
@@ -543,12 +554,13 @@ def fewest_steps(beta, steps):
         for step in range(1, steps + 1):
             x, prev = x - h * x + beta * (x - prev), x
             last[~(x[0] ** 2 + x[1] ** 2 <= 2e-12)] = step
-    return int(last.min()) + 1, float(lr_scan[last.argmin()])
+    return int(last.min()) + 1, int(last.argmin())
 
 
 print(" beta   best rate  measured  sqrt(beta)  fewest steps   at lr")
 fewest = []
-for b in beta_list:
+for b in progress(beta_list, desc="20,000 learning rates for each beta"):
+    lr_scan = np.geomspace(1e-5, (2 + 2 * b) / lam2[1], 20_000)  # every stable lr down to 1e-5
     lr_rates = theory.momentum_rate(lr_scan, b, lam2)
     lr_best = lr_o if b == beta_o else ((1 - np.sqrt(b)) ** 2 / lam2[0] + (1 + np.sqrt(b)) ** 2 / lam2[1]) / 2 \
         if b > beta_o else lr_scan[lr_rates.argmin()]  # the middle of the interval past beta*
@@ -556,13 +568,14 @@ for b in beta_list:
     steps = int(1.5 * np.log(eps) / np.log(best_rate)) + 100
     x_run = optimizers.run(s2, [1.0, 1.0], "gd" if b == 0 else "momentum", lr_best, b, steps=max(steps, 800)).points
     measured = max(envelope_rate(x_run[:, i], 100, max(steps, 800), double_root=(b == beta_o)) for i in (0, 1))
-    n_fewest, lr_fewest = fewest_steps(b, steps)
+    n_fewest, i_fewest = fewest_steps(b, steps, lr_scan)
     fewest.append(n_fewest)
-    print(f"{b:5.3f}  {best_rate:9.4f}  {measured:8.4f}  {np.sqrt(b):10.4f}  {n_fewest:12d}  {lr_fewest:.4f}")
+    print(f"{b:5.3f}  {best_rate:9.4f}  {measured:8.4f}  {np.sqrt(b):10.4f}  {n_fewest:12d}  {lr_scan[i_fewest]:.2e}")
     assert n_fewest <= steps and np.isclose(np.log(measured) / np.log(best_rate), 1, rtol=1e-2)
+    assert 0 < i_fewest < len(lr_scan) - 1  # the fewest steps inside the scanned range, not at its edge
     if b > beta_o + 1e-9:  # past beta*: no lr beats sqrt(beta)
         assert np.isclose(best_rate, np.sqrt(b), rtol=1e-9)
-assert fewest == [675, 207, 82, 74, 119, 253, 523, 2720]
+assert fewest == [675, 207, 82, 74, 119, 252, 518, 2644]
 
 # %% [markdown]
 # Verdicts:
@@ -571,9 +584,8 @@ assert fewest == [675, 207, 82, 74, 119, 253, 523, 2720]
 #   from gradient descent's with every larger $\beta$ measured.
 # * **"Too large slows convergence" holds** on this problem: past $\beta^\star$ the best rate is
 #   $\sqrt\beta \to 1$ (no learning rate beats it, the roots' product being $\beta$), and the fewest steps
-#   grow from 119 at $\beta = 0.8$ to 2,720 at $0.99$. Just past the optimum there is a nuance: $\beta = 0.68$
-#   settles in 74 steps, fewer than the 82 at $\beta^\star$, because $\beta^\star$ minimises the rate,
-#   not the steps at a finite tolerance.
+#   grow from 119 at $\beta = 0.8$ to 2,644 at $0.99$. A nuance: $\beta = 0.68$ settles in 74 steps, fewer
+#   than the 82 at $\beta^\star$, because $\beta^\star$ minimises the rate, not the steps at a finite tolerance.
 # * **"Too small converges too fast" does not hold**: smaller $\beta$ is closer to gradient descent,
 #   which is slower here (675 steps at $\beta = 0$, 207 at $0.5$).
 #
@@ -592,9 +604,11 @@ assert fewest == [675, 207, 82, 74, 119, 253, 523, 2720]
 #   convergence in every seed, at a median of 0.55 of the converged error.
 # * Any gradient method's error on a quadratic is $p_k(H)(x_0 - x^\star)$; Chebyshev polynomials give the
 #   best worst case, and Nesterov's lower bound (cited; shown with conjugate gradients) makes $\rho_\star$ the
-#   best rate. At $\kappa = 100$ the heavy ball's measured rate is $\rho_\star$, gradient descent's $0.980$.
+#   best rate. At $\kappa = 100$ the heavy ball's measured rate is $\rho_\star$ (after its factor $k$),
+#   gradient descent's $0.980$.
 # * Too much momentum does not turn into gradient descent (on the valley at $\eta = 0.1$); on eigenvalues
-#   $\{1, 100\}$ past $\beta^\star$ the best rate is $\sqrt\beta$ and the fewest steps grow, to 2,720 at $\beta = 0.99$.
+#   $\{1, 100\}$ past $\beta^\star$ the best rate is $\sqrt\beta$ and the fewest steps over $\eta$ grow, to
+#   2,644 at $\beta = 0.99$.
 #
 # ## Checks
 #
@@ -679,23 +693,32 @@ assert "μ = 0.001: monotone" in lines_1000[1] and "L = 1: ripples" in lines_100
 # %% [markdown]
 # The spectrum's curves against an independent computation: PyTorch-form updates ($\beta = 0$ for gradient
 # descent) on the full matrix $H = Q\,\mathrm{diag}(\lambda)\,Q^\top$ (a random rotation $Q$), read back in the
-# eigenbasis; and the readout, at the widget's start and at Polyak's pair:
+# eigenbasis, at the widget's start and at Polyak's pair (the settling steps and rates of section 4); and the
+# readout at both:
 
 # %%
 errs_widget = spectrum_widget.errors
 Q8 = np.linalg.qr(np.random.default_rng(8).standard_normal((8, 8)))[0]
 H8 = Q8 @ np.diag(lams8) @ Q8.T
-gap8 = {}
-for method, beta_run in [("gd", 0.0), ("momentum", 0.8)]:
+gap8, runs8 = {}, {}
+for method, lr_run, beta_run in [("gd", 1.0, 0.0), ("momentum", 1.0, 0.8), ("polyak", lr8, beta8)]:
     x, buf, path8 = Q8 @ np.ones(8), np.zeros(8), []
     for _ in range(301):
         path8.append(Q8.T @ x)
         buf = beta_run * buf + H8 @ x  # torch.optim.SGD's buffer
-        x = x - 1.0 * buf
-    gap8[method] = np.abs(np.array(path8).T - errs_widget[method]).max()
+        x = x - lr_run * buf
+    runs8[method] = np.array(path8).T  # (8, 301): eigen-coordinates of the run
+    if method in errs_widget:
+        gap8[method] = np.abs(runs8[method] - errs_widget[method]).max()
 print(f"largest difference between the widget's curves and the run on the full matrix: "
       f"gradient descent {gap8['gd']:.1e}, heavy ball {gap8['momentum']:.1e}")
 assert max(gap8.values()) < 1e-10
+settle_run = settled_at(runs8["polyak"], 1e-6).tolist()
+rates_run = [envelope_rate(runs8["polyak"][i], 100, 300, double_root=i in (0, 7)) for i in range(8)]
+print(f"Polyak's pair on the full matrix: steps until |error| stays <= 1e-6 {settle_run}; rates measured "
+      f"{np.round(rates_run, 4)} (rho* = {rho8:.4f}); largest |error| of component 0 {np.abs(runs8['polyak'][0]).max():.2f}")
+assert settle_run == opt_settle and np.abs(np.log(rates_run) - np.log(rho8)).max() < 1e-3  # as section 4's fit
+assert round(np.abs(runs8["polyak"][0]).max(), 1) == 4.2
 print(*spectrum_widget.readout_lines()[1:3], sep="\n")
 spectrum_polyak = SpectrumWidget(n=8, lr=1.0, beta=0.8, steps=300)
 spectrum_polyak.select_optimum()
@@ -721,8 +744,9 @@ assert np.abs(W_run - W[300]).max() < 1e-10 and np.abs(test_error / exact_test -
 # %% [markdown]
 # The Chebyshev min-max, found without Chebyshev's formula: minimise $t$ subject to $|p(\lambda_j)| \le t$ on
 # 2,001 points of $[0.01, 1]$ and $p(0) = 1$, a linear program in the coefficients of $p$
-# (`optimality.minmax_polynomial`). And the heavy ball's polynomial, by its recurrence
-# (`optimality.residual_polynomials`), against the run of section 5.
+# (`optimality.minmax_polynomial`). And $x_k - x^\star = p_k(H)(x_0 - x^\star)$: the heavy ball's polynomial, by its
+# recurrence (`optimality.residual_polynomials`), against PyTorch-form updates on $H = Q\,\mathrm{diag}(\lambda)\,Q^\top$
+# (section 5's 100 eigenvalues, a random rotation $Q$, random $x_0$ and $x^\star$), read in the eigenbasis.
 
 # %%
 lp_values = [optimality.minmax_polynomial(1 / kappa, 1.0, deg)[0] for deg in [1, 2, 4, 8, 12]]
@@ -730,9 +754,19 @@ for deg, value in zip([1, 2, 4, 8, 12], lp_values, strict=True):
     print(f"k = {deg:2d}: linear program {value:.6f}, Chebyshev 2 rho*^k/(1 + rho*^2k) = {bound[deg]:.6f}")
 assert np.allclose(lp_values, bound[[1, 2, 4, 8, 12]], rtol=1e-5)
 p_hb = optimality.residual_polynomials(lam, K, lr_h, beta_h)  # (K + 1, 100): p_k at each eigenvalue
-gap_p = np.abs(p_hb * e0 - np.array(hb_e)).max()
-print(f"heavy ball: p_k(lambda_i) from the recurrence against the run's error, k = 0..{K}: largest difference {gap_p:.1e}")
-assert gap_p < 1e-12
+rng_p = np.random.default_rng(5)
+Q100 = np.linalg.qr(rng_p.standard_normal((100, 100)))[0]
+H100 = Q100 @ np.diag(lam) @ Q100.T
+x_star100, x100 = rng_p.standard_normal(100), rng_p.standard_normal(100)
+buf, e_rot = np.zeros(100), [Q100.T @ (x100 - x_star100)]
+for _ in range(K):
+    buf = beta_h * buf + H100 @ (x100 - x_star100)  # torch.optim.SGD's buffer, gradient H (x - x*)
+    x100 = x100 - lr_h * buf
+    e_rot.append(Q100.T @ (x100 - x_star100))
+gap_p = np.abs(p_hb * e_rot[0] - np.array(e_rot)).max() / np.abs(e_rot[0]).max()
+print(f"heavy ball on the rotated matrix: Q^T(x_k - x*) against p_k(lambda) * Q^T(x_0 - x*), k = 0..{K}: "
+      f"largest difference {gap_p:.1e} of the start")
+assert gap_p < 1e-10
 
 # %% [markdown]
 # Cited rather than computed: Polyak's theorem that no constant pair beats his (a grid search covers a
@@ -823,7 +857,7 @@ checks.momentum_rates.speedup(answer_4)
 # %% [markdown]
 # ### Exercise 5 (explore)
 #
-# In the spectrum widget of section 4 ($n = 8$ eigenvalues $2^{-i}$), keep $\eta = 1$ and move **β**. Find
+# In the spectrum widget of section 4 ($n = 8$ eigenvalues $2^{-i}$), keep $\eta = 1$ and move **momentum β**. Find
 # the $\beta$ that makes the heavy ball's slowest component as fast as possible, and that component's
 # rate. Read them off the widget (its readout gives the pace-setter's rate; dragging moves $\beta$ by 0.01,
 # too coarse here: click the slider and use Shift+arrow keys, which move it by 0.001), or compute them with
@@ -846,7 +880,7 @@ checks.momentum_rates.spectrum_pace(beta_5, rate_5)
 # $i = 0, \dots, 9$, $m = 32$ samples, $\theta^\star_i = 1$, noise standard deviation 1, $\eta = 1$, from
 # $\theta = 0$), eigen-coordinate $i$ of $\theta^{(k)} - \theta^\star$ is
 # $-(1-\eta\lambda_i)^k\,\theta^\star_i + \big(1 - (1-\eta\lambda_i)^k\big)\,\xi_i$, where $\xi_i$, the noise of
-# $\hat\theta_i$, has mean 0 and variance $1/(m\lambda_i)$. Write the expected test error
+# $\hat\theta_i$ (not lesson 02's gradient noise $\sigma_\xi$), has mean 0 and variance $1/(m\lambda_i)$. Write the expected test error
 # $E(k) = \mathbb{E}\sum_i \lambda_i\big(\theta^{(k)}_i - \theta^\star_i\big)^2$, and give the step $k$ that
 # minimises it and the ratio $E(k)/E(\infty)$ there. Compare with the 20 seeds of section 4. The check wants
 # the exact whole $k$ and the ratio within 0.5 %.

@@ -111,6 +111,8 @@ def test_exercise_2_right(args, capsys):
     ((np.array([LR2, LR2]), BETA2, RATE2), "single number"),
     ((10**400, BETA2, RATE2), "ordinary size"),                 # no OverflowError
     ((LR2, 10**30, RATE2), "too large"),
+    ((BETA2, LR2, RATE2), "swapped"),
+    ((0.6694, 0.3306, 0.8182), "swapped"),
 ])
 def test_exercise_2_wrong(args, says):
     assert says in fails(m04.optimal_pair, *args)
@@ -259,6 +261,9 @@ def test_exercise_3_right(args, capsys):
     ((922, 90.5), "not a whole number"),
     ((922, 96.0000001), "96.0000001 is not a whole number"),   # shown as it is, not rounded to 96
     ((10**30, 96), "too large for gradient descent"),          # a big int is a number, not an object
+    ((10**30, 96), "1000000000000000000000000000000 is too"),  # echoed as given, not as a float
+    ((691, 96), "the count for 1e-6"),               # section 5's tolerance
+    ((922, 73), "the count for 1e-6"),
     ((10**400, 96), "ordinary size"),
     ((None, 96), "No answer yet"),
     (("922", 96), "not the text"),
@@ -365,3 +370,11 @@ def test_exercise_6_right(args, capsys):
 ])
 def test_exercise_6_wrong(args, says):
     assert says in fails(m04.early_stopping, *args)
+
+
+@pytest.mark.parametrize("args", [(0, 0.5737), (22, 0.5737), (5, 0.5737), (16, 0.59), (None, 0.5737)])
+def test_exercise_6_hint_does_not_give_the_formula(args):
+    """The hint names the steps of the derivation, not E(k) itself (review 2, M3)."""
+    message = fails(m04.early_stopping, *args)
+    assert "(1 - lambda_i)^(2k)" not in message and "mean squared plus its variance" in message
+    assert "median best step" not in message

@@ -114,6 +114,11 @@ def optimal_pair(lr: object, beta: object, rate: object) -> None:
     sk = math.sqrt(kappa)
     approx = ("the large-kappa approximation (ln((sqrt(kappa)+1)/(sqrt(kappa)-1)) is about 2/sqrt(kappa)); "
               "it differs from the exact value in the fourth digit. Use the exact formula ")
+    if all(isinstance(a, int | float | np.floating | np.integer) and not isinstance(a, bool)
+           and math.isclose(float(a), b, rel_tol=RTOL_2) for a, b in [(lr, beta_star), (beta, lr_star)]):
+        raise NotYet(f"the learning rate and the momentum are swapped: {float(lr):g} is the optimal "
+                     f"momentum beta* and {float(beta):g} the optimal learning rate eta*. The check takes "
+                     "them in the order optimal_pair(lr, beta, rate).")
     _too_few_digits(lr, lr_star, "the optimal learning rate")
     number(lr, lr_star, rtol=RTOL_2, what="the optimal learning rate (2/(sqrt(mu)+sqrt(L)))^2",
            hint="put both extreme eigenvalues on the edge of the complex region: "
@@ -311,6 +316,8 @@ def _whole(answer: object, what: str, real_k: float, hint: str) -> int:
     """The answer as a whole number, or NotYet: a fraction (the real solution of bound(k) = eps among them)
     is told to round up."""
     value = as_number(_plain_int(answer, what), what, hint)
+    if isinstance(answer, int | np.integer) and not isinstance(answer, bool):
+        return int(answer)  # a whole number as given (a float would echo 10**30 as 1000...19884624838656)
     if value != round(value):
         if math.isclose(value, real_k, rel_tol=1e-3):
             raise NotYet(f"{value!r} is where the bound equals 1e-8 exactly, a fraction of a step; {what} is "
@@ -338,7 +345,9 @@ def bound_steps(gd_answer: object, cheb_answer: object) -> None:
         raise NotYet("the two counts are swapped: gradient descent's guarantee needs the larger one. "
                      f"Hint: {hint_gd}")
     gd_approx = _first_k(lambda k: (1 - 2 / kappa) ** k, eps)
+    other_eps = "that is the count for 1e-6 (section 5 stops there); this exercise asks for 1e-8."
     gd_named = {
+        _first_k(lambda k: q_gd**k, 1e-6): other_eps,
         gd_k - 1: "is one short: at that k the bound is still above 1e-8 (round ln(1e-8)/ln(rate) up, "
                   "not down).",
         cheb_k: "is the Chebyshev bound's count; gradient descent's rate is (kappa-1)/(kappa+1), not "
@@ -356,6 +365,7 @@ def bound_steps(gd_answer: object, cheb_answer: object) -> None:
         side = "too large" if gd > gd_k else "too small"
         raise NotYet(f"{gd} is {side} for gradient descent's count. Hint: {hint_gd}")
     cheb_named = {
+        _first_k(_chebyshev(rho), 1e-6): other_eps,
         cheb_k - 1: "is one short: at that k the bound is still above 1e-8 (round up, not down).",
         _first_k(lambda k: rho**k, eps): "is where rho^k <= 1e-8; the bound is 2 rho^k/(1 + rho^(2k)), about "
         "twice rho^k, which needs more steps.",
@@ -431,21 +441,21 @@ def _expected_test_error(weights: np.ndarray, variance: np.ndarray, square: bool
 def early_stopping(step: object, ratio: object) -> None:
     """Exercise 6: the step k minimising the expected test error
     E(k) = sum_i lambda_i ((1 - lambda_i)^(2k) + (1 - (1 - lambda_i)^k)^2 / (m lambda_i)), lambda_i = 2^-i,
-    i = 0..9, m = 32, eta = 1 (16), and E(k) / E(infinity) there, E(infinity) = d/m (0.5737)."""
+    i = 0..9, m = 32, eta = 1 (16), and E(k) / E(infinity) there (0.5737), E(infinity) = d/m = 0.3125.
+    The hint names the steps (mean square = mean^2 + variance, the weights lambda_i), not the formula."""
     exact = _expected_test_error(LAMS_6, 1 / (M_6 * LAMS_6))
     k_best, e_inf = int(exact.argmin()), float(exact[-1])
     ratio_best = float(exact.min()) / e_inf
-    hint = ("coordinate i of theta_k - theta* has mean -(1 - lambda_i)^k and variance "
-            "(1 - (1 - lambda_i)^k)^2 / (m lambda_i), so E(k) = sum_i lambda_i [(1 - lambda_i)^(2k) + "
-            "(1 - (1 - lambda_i)^k)^2 / (m lambda_i)]; evaluate it for k = 0..2000 and take the argmin. "
-            "E(infinity) = sum_i lambda_i / (m lambda_i) = d/m.")
+    hint = ("the mean square of a coordinate is its mean squared plus its variance (the cross term of "
+            "theta* and xi has mean 0); weight eigen-coordinate i by lambda_i, sum, evaluate E(k) for "
+            "k = 0..2000 and take the argmin. E(infinity) is the limit of E(k) as the factors "
+            "(1 - lambda_i)^k go to 0.")
     what_k = "the step with the least expected test error"
     k = _whole_step(step, what_k, hint)
     named = {
         int(_expected_test_error(np.ones(10), 1 / (M_6 * LAMS_6)).argmin()):
-            "minimises the sum without the weights lambda_i (it is also the median best step of the 20 "
-            "seeds, a noisy estimate): the test error weighs eigen-coordinate i by lambda_i, the variance of "
-            "the test inputs along it.",
+            "minimises the sum without the weights lambda_i: the test error weighs eigen-coordinate i by "
+            "lambda_i, the variance of the test inputs along it.",
         int(_expected_test_error(LAMS_6, 1 / LAMS_6).argmin()):
             "uses the noise variance 1/lambda_i; with m = 32 samples it is 1/(m lambda_i).",
         int(_expected_test_error(LAMS_6, 1 / (M_6 * LAMS_6), square=False).argmin()):
