@@ -345,7 +345,7 @@ def bound_steps(gd_answer: object, cheb_answer: object) -> None:
         raise NotYet("the two counts are swapped: gradient descent's guarantee needs the larger one. "
                      f"Hint: {hint_gd}")
     gd_approx = _first_k(lambda k: (1 - 2 / kappa) ** k, eps)
-    other_eps = "that is the count for 1e-6 (section 5 stops there); this exercise asks for 1e-8."
+    other_eps = "is the count for 1e-6 (the tolerance of sections 2 and 5); this exercise asks for 1e-8."
     gd_named = {
         _first_k(lambda k: q_gd**k, 1e-6): other_eps,
         gd_k - 1: "is one short: at that k the bound is still above 1e-8 (round ln(1e-8)/ln(rate) up, "
