@@ -41,7 +41,7 @@
 # ## Prerequisites
 #
 # Lesson 01 (the step-size limit, $\kappa$, the eigenbasis view). Linear algebra: the eigenvalues of a
-# $2\times2$ matrix are the roots of $\sigma^2 - \operatorname{tr}\,\sigma + \det = 0$. A first
+# $2\times2$ matrix $A$ are the roots of $\sigma^2 - (\operatorname{tr} A)\,\sigma + \det A = 0$. A first
 # derivative and a second derivative (velocity and acceleration). About 60 minutes.
 
 # %%
@@ -102,13 +102,13 @@ assert round(x_ratio[0], 3) == 0.905 and rises[rises < 10].tolist() == [1, 2] an
 # %% [markdown]
 # ### Try it
 #
-# The explorer runs gradient descent and momentum on the same valley at the learning rate 0.1 ($\eta$,
-# the slider **lr**), opening at $\beta = 0.8$. Drag **momentum** (the slider for $\beta$) down to 0: there
-# the momentum path (vermillion, dashed) *is* gradient descent. Then drag it up: around 0.75 it is fastest
-# (the readout gives the step at which the loss first gets within $10^{-6}$ of the minimum: 53, while
-# gradient descent is not there within the 150 steps shown); at 0.95 it overshoots and spirals, still not
-# there after the 150 steps shown (190 in the section "Checks"). Drag **lr** until a path diverges.
-# (Without a kernel you see the starting picture; the section "Checks" at the end confirms the numbers.)
+# The explorer runs gradient descent and momentum on the same valley at $\eta = 0.1$ (the slider
+# **η**), opening at $\beta = 0.8$. Drag **β** down to 0: there the momentum path (vermillion, dashed)
+# *is* gradient descent. Then drag it up: around 0.75 it is fastest (the readout gives the step at which
+# the loss first gets within $10^{-6}$ of the minimum: 53; gradient descent is not there within the 150
+# steps shown); at 0.95 it overshoots and spirals, still not there after 150 steps (190 in the section
+# "Checks"). Drag **η** until a path diverges. (Without a kernel you see the starting picture; the
+# section "Checks" confirms the numbers.)
 
 # %%
 TrajectoryExplorer(surface="quadratic", lr=0.1, momentum=0.8, steps=150, methods=("gd", "momentum"))
@@ -213,7 +213,8 @@ plt.show()
 
 # %% [markdown]
 # The gap halves with $h$ (order 1): the backward difference for the velocity is accurate to
-# $O(h)$. So momentum *is* a heavy ball with friction, seen at time steps $h = \sqrt\eta$.
+# $O(h)$. So momentum is a discretised heavy ball with friction (time step $h = \sqrt\eta$); it follows
+# the ball when $h\sqrt\lambda$ is small.
 #
 # **The oscillator's critical damping.** Along one eigenvector, $\ddot x + a\dot x + \lambda x = 0$ has
 # solutions $e^{rt}$ with $r^2 + ar + \lambda = 0$, $r = -\tfrac a2 \pm \sqrt{a^2/4 - \lambda}$. Too little
@@ -338,20 +339,17 @@ assert abs(hb4.points[-1, 1]) < 1e-10 and 0.1 < y_flips < 0.4
 # stiff direction it is wrong: gradient descent at $\eta = 1$ diverges there ($\eta\lambda = 3 > 2$) while
 # momentum converges. Gradient descent at the effective rate is stable only for
 # $\tfrac{\eta}{1-\beta}\lambda < 2$, i.e. $\eta\lambda < 2(1-\beta)$; section 6 derives the heavy ball's
-# true limit $\eta\lambda < 2+2\beta$, here $(1+\beta)/(1-\beta) = 19$ times larger. Measured on
-# $\lambda = 3$, $\beta = 0.9$, by a scan of 2,000 learning rates:
+# true limit $\eta\lambda < 2+2\beta$, here $(1+\beta)/(1-\beta) = 19$ times larger. Runs just below and above
+# it on $\lambda = 3$ (the section "Checks" scans 2,000 learning rates):
 
 # %%
-lr_scan = np.linspace(0.0005, 2.0, 2000)
-scan4 = optimizers.run(flat_stiff, [0.0, 1.0], "momentum", lr_scan, beta4, steps=2000)
-y_end = np.nan_to_num(np.abs(scan4.points[:, -1, 1]), nan=np.inf)
-largest_ok = lr_scan[y_end < 1e-3].max()
-eff_limit = 2 * (1 - beta4) / 3
-print(f"largest converging lr on the grid {largest_ok:.4f}; heavy ball's limit (2 + 2 beta)/lambda = "
-      f"{(2 + 2 * beta4) / 3:.4f}; the effective-rate picture's 2 (1 - beta)/lambda = {eff_limit:.4f}; "
-      f"measured ratio {largest_ok / eff_limit:.1f}")
-assert np.all(y_end[lr_scan < (2 + 2 * beta4) / 3 - 0.002] < 1e-3) and np.all(y_end[lr_scan > (2 + 2 * beta4) / 3] > 1)
-assert abs(largest_ok - (2 + 2 * beta4) / 3) < 1e-3 and round(largest_ok / eff_limit) == 19
+lr_limit, eff_limit = (2 + 2 * beta4) / 3, 2 * (1 - beta4) / 3  # lambda = 3
+edge = optimizers.run(flat_stiff, [0.0, 1.0], "momentum", np.array([0.99, 1.01]) * lr_limit, beta4, steps=600)
+y_edge = np.nan_to_num(np.abs(edge.points[:, -1, 1]), nan=np.inf)
+print(f"limit (2 + 2 beta)/lambda = {lr_limit:.4f}, {lr_limit / eff_limit:.0f} times the effective-rate picture's "
+      f"2 (1 - beta)/lambda = {eff_limit:.4f}; |y| after 600 steps at 0.99 times the limit {y_edge[0]:.1e}, "
+      f"at 1.01 times diverged: {bool(edge.diverged[1])} (at step {edge.diverged_at[1]})")
+assert y_edge[0] < 1e-6 and not edge.diverged[0] and edge.diverged[1]
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.4))
@@ -374,8 +372,8 @@ plt.show()
 
 # %% [markdown]
 # And the stiff coordinate spirals in, changing sign every few steps: gradient descent does that at no
-# learning rate (it multiplies the coordinate by the same $1-\eta\lambda$ at every step, so it keeps its sign
-# or flips it at every step). Stability and oscillation need the full dynamics, next.
+# learning rate (its factor $1-\eta\lambda$ keeps the sign, or flips it at every step). Stability and
+# oscillation need the full dynamics, next.
 #
 # ## 5. One eigen-component, one $2\times2$ matrix
 #
@@ -437,13 +435,13 @@ assert abs(sigma_flat - rate_flat) < 1e-8 and abs((1 - sigma_flat) / (lr_eff * 0
 # %% [markdown]
 # ## 6. The convergence region: $0 < \eta\lambda < 2 + 2\beta$
 #
-# Both roots of $p(\sigma) = \sigma^2 - (\operatorname{tr} M)\, \sigma + \beta$ lie inside the unit circle exactly
+# Both roots of $q(\sigma) = \sigma^2 - (\operatorname{tr} M)\, \sigma + \beta$ lie inside the unit circle exactly
 # when (the Schur–Cohn, or Jury, conditions for a real quadratic; Jury, 1964, *Theory and Application
 # of the z-Transform Method*, Wiley)
 #
-# $$|\beta| < 1, \qquad p(1) = \eta\lambda > 0, \qquad p(-1) = 2 + 2\beta - \eta\lambda > 0 .$$
+# $$|\beta| < 1, \qquad q(1) = \eta\lambda > 0, \qquad q(-1) = 2 + 2\beta - \eta\lambda > 0 .$$
 #
-# (Complex roots have modulus $\sqrt{\det M} = \sqrt\beta < 1$; real ones need $p > 0$ at both $\pm 1$
+# (Complex roots have modulus $\sqrt{\det M} = \sqrt\beta < 1$; real ones need $q > 0$ at both $\pm 1$
 # with the vertex $\operatorname{tr} M/2$ between them, which the three conditions ensure.) So with $0 \le \beta < 1$ the
 # heavy ball converges iff
 #
@@ -492,10 +490,10 @@ plt.show()
 #
 # | regime | where | what the iterate does |
 # |---|---|---|
-# | monotone | $\eta\lambda \le (1-\sqrt\beta)^2$ | two positive real roots: creeps to 0 without crossing it |
+# | monotone | $\eta\lambda \le (1-\sqrt\beta)^2$ | two positive real roots: from rest, creeps to 0 without crossing it |
 # | ripples | $(1-\sqrt\beta)^2 < \eta\lambda < (1+\sqrt\beta)^2$ | complex roots: overshoots and spirals in (the underdamped ball) |
-# | oscillation | $(1+\sqrt\beta)^2 \le \eta\lambda < 2+2\beta$ | a negative real root dominates: flips sign every step |
-# | divergence | $\eta\lambda \ge 2 + 2\beta$ | a root of modulus $\ge 1$ |
+# | oscillation | $(1+\sqrt\beta)^2 \le \eta\lambda < 2+2\beta$ | a negative real root dominates: eventually flips sign every step |
+# | divergence | $\eta\lambda \ge 2 + 2\beta$ | a root of modulus $\ge 1$ (at $\eta\lambda = 2+2\beta$: a persistent $\pm$flip, no convergence) |
 #
 # Monotone and ripples are the overdamped and underdamped ball of section 2; sign-flipping oscillation
 # has no counterpart in the oscillator: it needs $\eta\lambda \ge (1+\sqrt\beta)^2 \ge 1$, a time step
@@ -558,10 +556,10 @@ plt.show()
 # %% [markdown]
 # ## 8. Critical damping of one component
 #
-# For a fixed $\eta\lambda \le 1$, which $\beta$ is fastest? Below the complex region the larger real root
-# shrinks as $\beta$ grows; inside it both roots have modulus $\sqrt\beta$ (their product is $\det M = \beta$),
-# which grows with $\beta$. The best is the boundary, where the discriminant vanishes and the roots
-# coincide: for $0 \le \beta < 1$,
+# For a fixed $\eta\lambda \le 1$, which $\beta$ gives the smallest rate $\rho$? Below the complex region
+# the larger real root shrinks as $\beta$ grows; inside it both roots have modulus $\sqrt\beta$ (their
+# product is $\det M = \beta$), which grows with $\beta$. The smallest rate is at the boundary, where the
+# discriminant vanishes and the roots coincide: for $0 \le \beta < 1$,
 #
 # $$(1+\beta-\eta\lambda)^2 = 4\beta \iff \beta_c = (1-\sqrt{\eta\lambda})^2, \qquad \sigma_1 = \sigma_2 = 1 - \sqrt{\eta\lambda}$$
 #
@@ -569,7 +567,8 @@ plt.show()
 # $1-\sqrt{\eta\lambda}$ against gradient descent's $1-\eta\lambda$ is the square-root improvement: for
 # $\eta\lambda = 0.04$, 0.8 instead of 0.96. With a double root the iterate is
 # $\tilde x_k = (1-\sqrt{\eta\lambda})^k\,(1 + \sqrt{\eta\lambda}\, k)\, \tilde x_0$, which never changes sign. Check
-# all of it, and count the steps until $|\tilde x_k|$ stays below $10^{-6}$ for 951 values of $\beta$:
+# all of it, and count the steps until $|\tilde x_k|$ stays below $10^{-6}$ (the section "Checks" scans
+# 951 values of $\beta$):
 
 # %%
 def settled_at(values, tol):
@@ -593,17 +592,12 @@ print(f"the run equals (1 - sqrt(eta lambda))^k (1 + sqrt(eta lambda) k) and sta
       f"{np.allclose(x, closed, rtol=1e-10, atol=1e-15) and bool(np.all(x > 0))}")
 assert np.allclose(x, closed, rtol=1e-10, atol=1e-15) and np.all(x > 0)
 
-b_scan = np.linspace(0.0, 0.95, 951)
-xs = optimizers.run(unit, [1.0, 0.0], "momentum", eta_lam, b_scan, steps=1500).points[..., 0]
-settle = settled_at(xs, 1e-6)
-monotone = np.all(np.sign(xs[:, 1:]) == np.sign(xs[:, :-1]), axis=1)
-best_mono = b_scan[monotone][settle[monotone].argmin()]
-print(f"gradient descent (beta = 0): {settle[0]} steps; fastest run that never overshoots: beta = {best_mono:.3f}, "
-      f"{settle[monotone].min()} steps ({settle[0] / settle[monotone].min():.1f} times fewer); fastest of all: "
-      f"beta = {b_scan[settle.argmin()]:.3f}, {settle.min()} steps")
-assert abs(best_mono - beta_c) < 1e-3 and b_scan[monotone].max() < beta_c + 1e-3
-assert (settle[0], settle[monotone].min(), settle.min()) == (339, 75, 61) and abs(b_scan[settle.argmin()] - 0.647) < 5e-4
-assert round(settle[0] / settle[monotone].min(), 1) == 4.5
+three = optimizers.run(unit, [1.0, 0.0], "momentum", eta_lam, np.array([0.0, beta_c, 0.647]), steps=1500).points[..., 0]
+n3 = settled_at(three, 1e-6)
+crosses = np.any(np.sign(three[:, 1:]) != np.sign(three[:, :-1]), axis=1)
+print(f"steps until |x| stays below 1e-6: gradient descent (beta = 0) {n3[0]}, beta_c {n3[1]} ({n3[0] / n3[1]:.1f} "
+      f"times fewer), beta = 0.647 {n3[2]}; changes sign: {crosses.tolist()}")
+assert n3.tolist() == [339, 75, 61] and crosses.tolist() == [False, False, True] and round(n3[0] / n3[1], 1) == 4.5
 
 # %% [markdown]
 # So $\beta_c$ is the fastest choice that never overshoots; accepting small ripples saves a few steps more
@@ -673,8 +667,12 @@ plt.show()
 # learning rate as the explorer, 99 momenta in one batched run, and the explorer's own readout); the
 # oscillator's critical friction as the fastest without overshoot (201 frictions, section 2); the first
 # row of $M$ read off a run by least squares (section 5); the regime names against the inequalities and
-# against NumPy's eigenvalues on a grid (section 7); the left edge of the region ($\eta\lambda \le 0$, which
-# `optimizers.run` does not accept, run with `heavy_ball` of section 2 on $f = x^2/2$); and the heavy
+# against NumPy's eigenvalues on a grid, and the monotone runs from rest never below 0 (section 7); the
+# left edge of the region ($\eta\lambda \le 0$, which `optimizers.run` does not accept, run with
+# `heavy_ball` of section 2 on $f = x^2/2$) and its right edge $\eta\lambda = 2+2\beta$ (a persistent flip of bounded size, section 7); the heavy ball's
+# limit on $\lambda = 3$, $\beta = 0.9$, by a scan of 2,000 learning rates, and its ratio 19 to the
+# effective-rate picture's (section 4); the steps to settle for 951 values of $\beta$ at $\eta\lambda = 0.04$:
+# $\beta_c$ the fastest that never changes sign, $\beta = 0.647$ the fastest of all (section 8); and the heavy
 # ball's critical damping against the oscillator's for five time steps (section 8).
 
 # %%
@@ -685,7 +683,7 @@ for b_ in [0.0, 0.75, 0.95]:
     n = reached[np.argmin(np.abs(momenta - b_))]
     print(f"beta = {b_:4}: loss first within 1e-6 of the minimum at step {n if n < 300 else '> 300'}")
 print(f"fastest: beta = {momenta[reached.argmin()]:.2f}, {reached.min()} steps")
-print("the explorer's readout at momentum 0.75:")
+print("the explorer's readout at beta = 0.75:")
 print(*TrajectoryExplorer(surface="quadratic", lr=0.1, momentum=0.75, steps=150,
                           methods=("gd", "momentum")).readout_lines(), sep="\n")
 assert reached[0] == 300 and abs(momenta[reached.argmin()] - 0.75) < 0.03 and reached.min() == 53
@@ -722,14 +720,55 @@ print(f"regime names agree with the inequalities at {np.mean(regime == by_formul
       f"(modulus >= 1, complex, sign of the dominant root) at {np.mean(regime == by_eigvals):.1%} of {regime.size} "
       "grid points")
 assert np.array_equal(regime, by_formula) and np.array_equal(regime, by_eigvals)
+x_grid = x_grid_prev = np.ones_like(EL)  # every grid point from rest, x_{-1} = x_0 = 1, 300 steps
+crossed = np.zeros(EL.shape, dtype=bool)
+with np.errstate(over="ignore", invalid="ignore"):
+    for _ in range(300):
+        x_grid, x_grid_prev = (1 + Bg - EL) * x_grid - Bg * x_grid_prev, x_grid
+        crossed |= x_grid < 0
+print(f"from rest, no run in the monotone regime goes below 0 within 300 steps: {not crossed[regime == 'monotone'].any()} "
+      f"({np.sum(regime == 'monotone')} grid points)")
+assert not crossed[regime == "monotone"].any() and crossed[regime == "ripples"].all()
 
 left_converges = []
-for eta_lam in [-0.1, -0.01, 0.0]:  # lr*lambda <= 0, on f = x^2/2 (gradient x)
+for el_ in [-0.1, -0.01, 0.0]:  # lr*lambda <= 0, on f = x^2/2 (gradient x)
     for b_ in betas:
-        path = heavy_ball(lambda x: x, [1.0], eta_lam, b_, 200)[:, 0]
+        path = heavy_ball(lambda x: x, [1.0], el_, b_, 200)[:, 0]
         left_converges.append(abs(path[-1]) < 1e-6 or abs(path[-1]) < abs(path[100]))  # the test of section 6
 print(f"lr*lambda in [-0.1, -0.01, 0]: {int(np.sum(left_converges))} of {len(left_converges)} runs converge")
 assert not np.any(left_converges)
+on_edge = np.array([heavy_ball(lambda x: x, [1.0], 2 + 2 * b_, b_, 400)[:, 0] for b_ in betas])  # lr*lambda = 2 + 2 beta
+tail = np.abs(on_edge[:, 300:])
+steady_size = np.all(np.ptp(tail, axis=1) < 1e-6 * tail.mean(axis=1))  # neither shrinks nor grows
+flips_all = bool(np.all(on_edge[:, 301:] * on_edge[:, 300:-1] < 0))
+print(f"on the edge lr*lambda = 2 + 2 beta, {len(betas)} betas: over steps 300-400 |x| keeps its size "
+      f"({tail.min():.2f} to {tail.max():.2f} by beta): {steady_size}; the sign flips at every step: {flips_all}")
+assert steady_size and flips_all and tail.min() >= 1 - 1e-9
+
+# %%
+lr_scan = np.linspace(0.0005, 2.0, 2000)
+scan4 = optimizers.run(flat_stiff, [0.0, 1.0], "momentum", lr_scan, beta4, steps=2000)
+y_end = np.nan_to_num(np.abs(scan4.points[:, -1, 1]), nan=np.inf)
+largest_ok = lr_scan[y_end < 1e-3].max()
+eff_limit = 2 * (1 - beta4) / 3
+print(f"largest converging lr on the grid {largest_ok:.4f}; heavy ball's limit (2 + 2 beta)/lambda = "
+      f"{(2 + 2 * beta4) / 3:.4f}; the effective-rate picture's 2 (1 - beta)/lambda = {eff_limit:.4f}; "
+      f"measured ratio {largest_ok / eff_limit:.1f}")
+assert np.all(y_end[lr_scan < (2 + 2 * beta4) / 3 - 0.002] < 1e-3) and np.all(y_end[lr_scan > (2 + 2 * beta4) / 3] > 1)
+assert abs(largest_ok - (2 + 2 * beta4) / 3) < 1e-3 and round(largest_ok / eff_limit) == 19
+
+# %%
+b_scan = np.linspace(0.0, 0.95, 951)
+xs = optimizers.run(unit, [1.0, 0.0], "momentum", eta_lam, b_scan, steps=1500).points[..., 0]
+settle = settled_at(xs, 1e-6)
+monotone = np.all(np.sign(xs[:, 1:]) == np.sign(xs[:, :-1]), axis=1)
+best_mono = b_scan[monotone][settle[monotone].argmin()]
+print(f"gradient descent (beta = 0): {settle[0]} steps; fastest run that never overshoots: beta = {best_mono:.3f}, "
+      f"{settle[monotone].min()} steps ({settle[0] / settle[monotone].min():.1f} times fewer); fastest of all: "
+      f"beta = {b_scan[settle.argmin()]:.3f}, {settle.min()} steps")
+assert abs(best_mono - beta_c) < 1e-3 and b_scan[monotone].max() < beta_c + 1e-3
+assert (settle[0], settle[monotone].min(), settle.min()) == (339, 75, 61) and abs(b_scan[settle.argmin()] - 0.647) < 5e-4
+assert round(settle[0] / settle[monotone].min(), 1) == 4.5
 
 # %%
 def complex_edge(lr, lam, lo=0.0, hi=1.0, iters=60):
@@ -813,8 +852,8 @@ checks.momentum.oscillator_critical(friction_3, beta_ode_3, beta_c_3)
 #
 # Write `hb_rate(lr, beta, lam)`: the spectral radius of the heavy-ball matrix of one
 # eigen-component, valid in every regime (including divergence, where it is $\ge 1$). Do not
-# call `theory`; the check compares with it on one case per regime, to a relative tolerance of
-# $10^{-6}$.
+# call `theory`; the check compares with it on seven cases (one per regime, the double root and two
+# with $\beta = 0$), to a relative tolerance of $10^{-6}$.
 
 # %% nbgrader={"grade": false, "grade_id": "ex03_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def hb_rate(lr, beta, lam):

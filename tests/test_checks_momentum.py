@@ -6,10 +6,12 @@ the damping factor 1/(1+beta) given for the steady buffer (the near miss the exe
 amplification 1/(1-beta) for the alternating one, the factors without g, the gradient itself, the signed
 buffer and the EMA form (1-beta) g; for the oscillator, sqrt(lam), 2 lam or a^2 for the critical
 friction, h^2 where h belongs and lam = 1's friction, and the double root, (1 - lr lam)^2, lr = h or the
-oscillator's 1 - 2 sqrt(lr lam) for the heavy ball's critical momentum; for the threshold, 2/L, the
-effective-rate limit 2(1-beta)/L, lr*L and the end of the ripple regime; for the effective learning
-rate, lr, lr*beta, lr/beta and lr/(1+beta); an hb_rate that raises, divides by zero, returns None, nan
-or gradient descent's factor without the modulus. Each right value is also reached by an independent
+oscillator's 1 - 2 sqrt(lr lam), (1 - a h)^2, 1 - lr lam and the lesson's 0.64 for the heavy ball's
+critical momentum; for the threshold, 2/L, the effective-rate limit 2(1-beta)/L, lr*L, Polyak's optimal
+learning rate and the end of the ripple regime; for the effective learning rate, lr, 1/(1-beta),
+lr*beta, lr/beta and lr/(1+beta); an hb_rate that raises (math.sqrt of a negative number, a division
+by zero, a NameError in the complex branch: only the first gets the complex-roots text), returns None,
+nan or gradient descent's factor without the modulus. Each right value is also reached by an independent
 route (running the buffer or the heavy ball, np.roots, NumPy's eigenvalues).
 """
 
@@ -96,6 +98,11 @@ def test_exercise_2_right(answer, capsys):
     (3.8, "divide by L"),                                 # lr*L, not divided by L
     (0.02, "effective rate"),                             # 2(1 - beta)/L, GD's limit at lr/(1-beta)
     ((2 + 2 * math.sqrt(0.9)) / 10, "2 + 2*sqrt(beta)"),
+    (4 / (math.sqrt(0.5) + math.sqrt(10)) ** 2, "Polyak's optimal learning rate"),
+    (0.2672, "Polyak's optimal learning rate"),           # the same, rounded
+    (0.267, "Polyak's optimal learning rate"),            # three digits
+    (np.float64(0.267), "Polyak's optimal learning rate"),
+    ("0.267", "not the text"),
     (0.381, "too large"),
     (0.3795, "too small"),
     ("0.38", "not the text"),
@@ -126,7 +133,7 @@ A3, BODE3, BC3 = 6.0, 0.7, 0.85**2
 
 
 def test_exercise_3_values_by_another_route():
-    """a from the roots of s^2 + a s + 9 (double), beta_c as the edge of complex eigenvalues of M."""
+    """a from the roots of r^2 + a r + 9 (double), beta_c as the edge of complex eigenvalues of M."""
     assert np.allclose(np.roots([1.0, A3, 9.0]), -3.0, atol=1e-6)
     lr = 0.05**2
     disc = [(1 + b - lr * 9.0) ** 2 - 4 * b for b in (BC3 - 1e-9, BC3 + 1e-9)]
@@ -163,6 +170,9 @@ def test_exercise_3_right(args, capsys):
     ((A3, BODE3, (1 - 3 * 0.0025) ** 2), "lr = h^2 where sqrt(lr) = h"),
     ((A3, BODE3, 1.15**2), "not a momentum"),
     ((A3, BODE3, (1 - math.sqrt(0.05 * 9)) ** 2), "lr = h = 0.05"),    # 0.1084: lr = h, not h^2
+    ((A3, BODE3, 0.49), "part (b)'s momentum squared"),       # (1 - a h)^2
+    ((A3, BODE3, 0.64), "section 8's beta_c"),               # the lesson's value at lr lam = 0.04, copied
+    ((A3, BODE3, 1 - 0.0225), "gradient descent's factor"),  # 1 - lr lam = 0.9775
     ((A3, BODE3, 0.73), "too large"),
     ((A3, "0.7", BC3), "not the text"),
     ((None, BODE3, BC3), "No answer yet"),
@@ -250,6 +260,18 @@ def _divides(lr, beta, lam):
     return 1 / 0
 
 
+def _typo(lr, beta, lam):  # right except a misspelt name in the complex branch
+    t = 1 + beta - lr * lam
+    disc = t * t - 4 * beta
+    if disc < 0:
+        return float(np.sqrt(betta))  # noqa: F821
+    return (abs(t) + np.sqrt(disc)) / 2
+
+
+def _two_args(lr, beta):
+    return float(np.sqrt(beta))
+
+
 def _no_return(lr, beta, lam):
     t = 1 + beta - lr * lam
     disc = t * t - 4 * beta
@@ -273,9 +295,18 @@ def _no_return(lr, beta, lam):
     (_np_sqrt, "returned nan"),
     (_divides, "raised ZeroDivisionError: division by zero"),
     (_no_return, "returned None"),
+    (_typo, "raised NameError: name 'betta' is not defined"),
+    (_two_args, "raised TypeError"),
 ])
 def test_exercise_4_wrong(candidate, says):
     assert says in fails(m03.rate_function, candidate)
+
+
+@pytest.mark.parametrize("candidate", [_typo, _divides, _two_args])
+def test_exercise_4_crash_not_blamed_on_the_square_root(candidate):
+    """Only a failed square root (ValueError) gets the complex-roots explanation; other crashes do not."""
+    message = fails(m03.rate_function, candidate)
+    assert "square root of a negative number" not in message and "the roots are complex" not in message
 
 
 
@@ -300,6 +331,7 @@ def test_exercise_5_right(answer, capsys):
 
 @pytest.mark.parametrize(("answer", "says"), [
     (0.01, "momentum's own lr"),
+    (20.0, "multiply it by lr = 0.01"),                 # 1/(1-beta), the amplification without lr
     (0.0095, "multiplies by beta"),
     (0.01 / 0.95, "divides by beta"),
     (0.0105, "keeps too little"),

@@ -7,12 +7,16 @@ the signed buffer where its size was asked and the exponential-moving-average fo
 damped buffer); for the oscillator, ``sqrt(lam)``, ``2 lam`` or ``a^2`` for the critical friction, ``h^2``
 (the learning rate) where the time step ``h`` belongs in ``beta = 1 - a h`` and the critical friction of
 ``lam = 1``, and ``1 - sqrt(lr lam)`` (the double root), ``(1 - lr lam)^2``, ``lr = h`` or the discretised
-oscillator's ``1 - 2 sqrt(lr lam)`` for the heavy ball's critical ``beta``; for the threshold, the
-gradient-descent limit ``2/L``, the same at the effective rate ``2(1-beta)/L``, ``lr*L`` not divided by
-``L`` and the edge of the ripple regime ``(1+sqrt(beta))^2/L``; for the effective learning rate, ``lr``
-itself, ``lr*beta``, ``lr/beta`` and the alternating factor ``lr/(1+beta)``. A student's ``hb_rate`` that
-raises (``math.sqrt`` of the negative discriminant, a division by zero), returns ``None``, ``nan`` or a
-negative rate (``1 - lr*lam`` without the modulus) is told so, case by case, never with a traceback.
+oscillator's ``1 - 2 sqrt(lr lam)``, its square ``(1 - a h)^2``, gradient descent's factor ``1 - lr lam``
+and the lesson's own ``0.64`` (at ``lr lam = 0.04``) for the heavy ball's critical ``beta``; for the
+threshold, the gradient-descent limit ``2/L``, the same at the effective rate ``2(1-beta)/L``, ``lr*L``
+not divided by ``L``, Polyak's optimal ``4/(sqrt(mu) + sqrt(L))^2`` and the edge of the ripple regime
+``(1+sqrt(beta))^2/L``; for the effective learning rate, ``lr`` itself, ``1/(1-beta)`` without ``lr``,
+``lr*beta``, ``lr/beta`` and the alternating factor ``lr/(1+beta)``. A student's ``hb_rate`` that raises
+(``math.sqrt`` of the negative discriminant, a division by zero, a typo), returns ``None``, ``nan`` or a
+negative rate (``1 - lr*lam`` without the modulus) is told so, case by case, never with a traceback; the
+complex-roots explanation is added only when the square root itself failed (``ValueError``,
+``FloatingPointError``) on a negative discriminant.
 The roots of ``sigma^2 - (1 + beta - lr*lambda) sigma + beta`` are written sigma, as in the lesson.
 
 Tolerances (each exercise's text states its own): exercise 1, 0.1 % relative; exercise 2, 0.01 % (the
@@ -82,7 +86,7 @@ def oscillator_critical(friction: object, beta_ode: object, beta_c: object) -> N
     lam, h = 9.0, 0.05
     a_c = 2 * math.sqrt(lam)
     lr = h * h
-    hint_a = "the roots of s^2 + a s + lam = 0 coincide when a^2 = 4 lam."
+    hint_a = "the roots of r^2 + a r + lam = 0 coincide when a^2 = 4 lam."
     number(friction, a_c, rtol=RTOL_3, what="the critical friction a = 2 sqrt(lam)", hint=hint_a,
            mistakes={"sqrt": (math.sqrt(lam), "that is sqrt(lam); the double root needs a = 2 sqrt(lam)."),
                      "two_lam": (2 * lam, "that is 2 lam; a double root needs a^2 = 4 lam: a = 2 sqrt(lam)."),
@@ -122,17 +126,33 @@ def oscillator_critical(friction: object, beta_ode: object, beta_c: object) -> N
                                  "lr = h^2 = 0.0025."),
                      "upper": ((1 + math.sqrt(lr * lam)) ** 2,
                                "(1 + sqrt(lr lam))^2 is the other zero of the discriminant, above 1: not a "
-                               "momentum.")})
+                               "momentum."),
+                     "ode_squared": ((1 - a_c * h) ** 2,
+                                     "that is (1 - a h)^2, part (b)'s momentum squared; the heavy ball's "
+                                     "own is (1 - sqrt(lr lam))^2 = (1 - h sqrt(lam))^2, with sqrt(lam) = 3 "
+                                     "where a = 2 sqrt(lam) = 6 stands."),
+                     "lesson_copy": ((1 - math.sqrt(0.04)) ** 2,
+                                     "0.64 is section 8's beta_c at lr lam = 0.04; here lr lam = h^2 * 9 = "
+                                     "0.0225."),
+                     "gd_factor": (1 - lr * lam,
+                                   "1 - lr lam is gradient descent's factor on this component, not a "
+                                   "momentum.")})
 
 
 def stability_limit(answer: object) -> None:
     """Exercise 2: the threshold learning rate of heavy ball (it converges below it, not at or
     above it), beta = 0.9, eigenvalues in [0.5, 10]."""
     beta, mu, L = 0.9, 0.5, 10.0
+    polyak = 4 / (math.sqrt(mu) + math.sqrt(L)) ** 2  # 0.26716, often rounded to 0.267
+    polyak_says = ("4/(sqrt(mu) + sqrt(L))^2 is Polyak's optimal learning rate (section 1, lesson 04): the "
+                   "fastest, with its own beta, not the largest that converges with beta = 0.9.")
+    what = "the threshold learning rate with beta = 0.9"
+    hint = "each eigen-component needs 0 < lr*lambda < 2 + 2*beta; the largest eigenvalue binds first."
+    if (isinstance(answer, int | float | np.integer | np.floating) and not isinstance(answer, bool)
+            and np.isclose(float(answer), polyak, rtol=2e-3, atol=0.0)):  # rounded to three digits too
+        raise NotYet(f"{_fmt(float(answer))} is not {what}: {polyak_says} Hint: {hint}")
     number(
-        answer, (2 + 2 * beta) / L, rtol=RTOL_2,
-        what="the threshold learning rate with beta = 0.9",
-        hint="each eigen-component needs 0 < lr*lambda < 2 + 2*beta; the largest eigenvalue binds first.",
+        answer, (2 + 2 * beta) / L, rtol=RTOL_2, what=what, hint=hint,
         mistakes={
             "gd": (2 / L, "2/L is the threshold of gradient descent; momentum stretches it to "
                           "(2 + 2*beta)/L."),
@@ -152,10 +172,11 @@ def stability_limit(answer: object) -> None:
                                "2(1-beta)/L is gradient descent's limit 2/L at the effective rate "
                                "lr/(1-beta); section 4 shows that momentum's limit is (2 + 2*beta)/L, "
                                "(1+beta)/(1-beta) = 19 times larger."),
+            "polyak": (polyak, polyak_says),
             "beta_to_one": (4 / L, "4/L is the threshold as beta -> 1; with beta = 0.9 it is smaller."),
             "sqrt_beta": ((2 + 2 * math.sqrt(beta)) / L,
                           "the threshold has 2 + 2*beta, not 2 + 2*sqrt(beta): it is where "
-                          "p(-1) = 2 + 2*beta - lr*L reaches zero."),
+                          "q(-1) = 2 + 2*beta - lr*L reaches zero."),
         },
     )
 
@@ -192,8 +213,9 @@ def rate_function(candidate: Callable[[float, float, float], float]) -> None:
         except NotImplementedError:
             raise NotYet(f"hb_rate is not written yet. Hint: {hint}") from None
         except Exception as error:  # the student's code crashed: say so, without a traceback
+            sqrt_failed = disc < 0 and isinstance(error, ValueError | FloatingPointError)  # math domain error
             raise NotYet(f"{args} ({what}) raised {type(error).__name__}: {error}."
-                         + (complex_here if disc < 0 else "") + f" Hint: {hint}") from None
+                         + (complex_here if sqrt_failed else "") + f" Hint: {hint}") from None
         if result is None:
             raise NotYet(f"{args} ({what}) returned None: does every branch of hb_rate end with a return "
                          f"statement? Hint: {hint}")
@@ -242,6 +264,8 @@ def effective_rate(answer: object) -> None:
         hint="along a flat direction the gradient is nearly steady, and the buffer builds up to "
              "g/(1-beta): the step is lr g/(1-beta).",
         mistakes={
+            "no_lr": (1 / (1 - beta), "1/(1-beta) = 20 is the amplification factor; multiply it by "
+                                      "lr = 0.01."),
             "lr": (lr, "that is momentum's own lr; along a flat direction the buffer adds up about "
                        "1/(1-beta) = 20 gradients, so each step is 20 times longer."),
             "lr_beta": (lr * beta, "lr*beta multiplies by beta; the buffer's sum 1 + beta + beta^2 + ... "
