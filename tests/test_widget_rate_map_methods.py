@@ -132,3 +132,13 @@ def test_static_pictures(method):
     assert ax_map.get_xlabel().startswith("learning rate η·L") and ax_map.get_ylabel() == "momentum β"
     assert ("Nesterov's rate" if method == "nesterov" else "where each is faster") in ax_map.get_title()
     assert w.png().startswith(b"\x89PNG")
+
+
+@pytest.mark.parametrize(("method", "marker"), [("momentum", "*"), ("nesterov", "P")])
+def test_the_still_picture_marks_the_optimum_as_the_browser_does(method, marker):
+    """The static figure's optimum marker is the method's (a plus for Nesterov, a star for the heavy
+    ball), as in the browser's map and the lessons' keys."""
+    fig = RateMap(kappa=100, method=method).static_figure()
+    the_map = next(ax for ax in fig.axes if ax.get_images())  # the rate map (the other panels: runs)
+    markers = [line.get_marker() for line in the_map.get_lines()]
+    assert marker in markers and ({"*", "P"} - {marker}).isdisjoint(markers), markers
