@@ -2115,7 +2115,7 @@ function renderSgd(model, el) {
     view.root.append(h("div", "cw-row", {}, [lr.el, batch.el, beta.el]),
       h("div", "cw-row", {}, [steps.el, seed.el, noise, average.el]),
       h("div", "cw-help", { text: "Orange: SGD; purple: the running average of its iterates; grey: full-batch "
-        + "gradient descent with the same lr and momentum. The last batch size is the full batch." }),
+        + "gradient descent with the same \u03b7 and \u03b2. The last batch size is the full batch." }),
       title, canvas, readout);
 
     view.draw = () => {

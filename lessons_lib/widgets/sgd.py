@@ -334,5 +334,6 @@ class SGDExplorer(CourseWidget):
         axd.set_ylabel(r"$\|\theta^{(k)} - \theta^\star\|$")
         axd.set_title("distance to the least-squares solution")
         axd.legend(loc="lower left", fontsize=8)
+        ax.legend(loc="best", fontsize=8)
         fig.tight_layout()
         return fig
