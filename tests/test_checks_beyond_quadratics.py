@@ -15,19 +15,20 @@ from check_tables import fails, passes
 
 from lessons_lib.checks import beyond_quadratics as c06
 
-NOT_NUMBERS = ["1.125", None, True, [1.125, 1.125], np.nan, 1j]
+NOT_NUMBERS = ["0.9", None, True, [0.9, 0.9], np.nan, 1j]
 
 # --------------------------------------------------------------------------- exercise 1 (within 0.1 %)
 
 
-@pytest.mark.parametrize("answer", [1.125, 9 / 8, 1.1255, 1.1245, np.float64(1.125), torch.tensor(1.125)])
+@pytest.mark.parametrize("answer", [0.9, 9 / 10, 0.9005, 0.8995, np.float64(0.9), torch.tensor(0.9)])
 def test_exercise_1_right(answer, capsys):
     passes(c06.guaranteed_decrease, answer, capsys=capsys)
 
 
 @pytest.mark.parametrize("answer, words", [
-    (2.25, "factor 1 - L lr / 2"), (0.375, "enters squared"), (18.0, "denominator"), (4.5, "divide by L"),
-    (-1.125, "negative"), (0.5625, "half the guarantee"), (1.2, "too large"), (1.0, "too small"),
+    (1.8, "factor 1 - L lr / 2"), (0.3, "enters squared"), (22.5, "denominator"), (4.5, "divide by L"),
+    (-0.9, "negative"), (0.45, "half the guarantee"), (0.36, "squared length of the step"),
+    (1.0, "too large"), (0.8, "too small"), (1.125, "too large"),
 ])
 def test_exercise_1_wrong(answer, words):
     assert words in fails(c06.guaranteed_decrease, answer)
@@ -134,7 +135,13 @@ def test_exercise_3_not_written_crashing_or_not_a_function():
     assert "first row" in fails(c06.fista_iterates, moved_start)
 
 
-# --------------------------------------------------------------------------- exercise 4 (within 0.005)
+# --------------------------------------------------------------------------- exercise 4 (within 0.0005)
+
+
+def _gap_here(j):
+    """f(x_j) - f* of exercise 4, from its text: lam_i x~_(0,i)^2 = 1."""
+    lams = 2.0 * 10.0 ** (-np.arange(21) / 2)
+    return 0.5 * np.sum((1 - lams / 2) ** (2 * j))
 
 
 def _flat_slope_here():
@@ -149,13 +156,16 @@ def _flat_slope_here():
 def test_exercise_4_right(capsys):
     slope = _flat_slope_here()
     assert -0.07 < slope < -0.06
-    for answer in [slope, round(slope, 4), round(slope, 3), slope + 0.004, np.float64(slope)]:
+    two_point = math.log(_gap_here(10_000) / _gap_here(100)) / math.log(100)  # -0.0653, a coarser reading
+    for answer in [slope, round(slope, 4), round(slope, 3), two_point, np.float64(slope)]:
         passes(c06.flat_slope, answer, capsys=capsys)
 
 
 @pytest.mark.parametrize("answer, words", [
     (-1.0, "bound's slope"), (-0.999, "bound's slope"), (-2.0, "Nesterov"), (0.0651, "negative"),
-    (-0.08, "too steep"), (-0.05, "too flat"),
+    (-0.08, "too steep"), (-0.05, "too flat"), (-0.0623, "exponent is 2k"), (-0.0608, "starts at k = 10"),
+    (-0.0603, "ends at k = 1000"), (-0.0683, "every k"), (-1.9985, "sqrt(lam_i)"), (-2.9e-6, "about 0"),
+    (0.0, "about 0"), (-0.0645, "too flat"), (-0.0658, "too steep"),
 ])
 def test_exercise_4_wrong(answer, words):
     assert words in fails(c06.flat_slope, answer)
@@ -164,3 +174,38 @@ def test_exercise_4_wrong(answer, words):
 @pytest.mark.parametrize("answer", NOT_NUMBERS)
 def test_exercise_4_not_a_number(answer):
     fails(c06.flat_slope, answer)
+
+
+# --------------------------------------------------------------------------- exercise 5 (within 0.1 %)
+
+
+def _L5_here():
+    """L for exercise 5's data, from the largest singular value of Z (an SVD, not an eigensolver)."""
+    Z = np.random.default_rng(5).standard_normal((50, 3)) * np.array([2.0, 1.0, 0.5])
+    return float(np.linalg.svd(Z, compute_uv=False)[0] ** 2 / (4 * 50)), Z
+
+
+def test_exercise_5_right(capsys):
+    L, Z = _L5_here()
+    for answer in [L, L * 1.0009, L * 0.9991, np.float64(L), torch.tensor(L, dtype=torch.float64),
+                   np.linalg.eigvalsh(Z @ Z.T)[-1] / 200]:
+        passes(c06.logistic_L, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize("factor, words", [(4.0, "1/4"), (50.0, "mean over"), (2.0, "not 1/2"),
+                                           (1.02, "too large"), (0.98, "too small")])
+def test_exercise_5_wrong(factor, words):
+    assert words in fails(c06.logistic_L, _L5_here()[0] * factor)
+
+
+def test_exercise_5_named_matrix_mistakes():
+    L, Z = _L5_here()
+    s = np.linalg.svd(Z, compute_uv=False)
+    assert "singular value" in fails(c06.logistic_L, s[0] / 200)
+    assert "trace" in fails(c06.logistic_L, np.sum(s**2) / 200)
+    assert "smallest" in fails(c06.logistic_L, s[-1] ** 2 / 200)
+
+
+@pytest.mark.parametrize("answer", NOT_NUMBERS)
+def test_exercise_5_not_a_number(answer):
+    fails(c06.logistic_L, answer)
