@@ -835,3 +835,21 @@ L_5 = np.linalg.eigvalsh(Z_5.T @ Z_5)[-1] / (4 * Z_5.shape[0])
 
 # %% nbgrader={"grade": true, "grade_id": "ex06_5_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.beyond_quadratics.logistic_L(L_5)
+
+
+# %% [markdown]
+# ### Exercise 6 (apply)
+#
+# Near Rosenbrock's minimum the Hessian's eigenvalues are `eig_min` (section 4: 0.3994 and 1001.6).
+# With lesson 03's $2\times2$ matrix for one eigen-component, predict `rate_6`: the factor by which the
+# heavy ball's **loss** shrinks per step in the long run at $\eta = 2\cdot10^{-3}$, $\beta = 0.8$ near the
+# minimum. (Within 0.01 %.) Section 4 checked the same prediction at $\eta = 10^{-3}$, $\beta = 0.9$.
+
+# %% nbgrader={"grade": false, "grade_id": "ex06_6_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+rate_6 = max(np.max(np.abs(np.linalg.eigvals(np.array([[1 + 0.8 - 2e-3 * lam, -0.8], [1.0, 0.0]])))) ** 2
+             for lam in eig_min)
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex06_6_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+checks.beyond_quadratics.rosenbrock_rate(rate_6)

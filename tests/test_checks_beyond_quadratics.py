@@ -209,3 +209,37 @@ def test_exercise_5_named_matrix_mistakes():
 @pytest.mark.parametrize("answer", NOT_NUMBERS)
 def test_exercise_5_not_a_number(answer):
     fails(c06.logistic_L, answer)
+
+
+# --------------------------------------------------------------------------- exercise 6 (within 0.01 %)
+
+
+def _rate6_here():
+    """Exercise 6 by simulation: the heavy ball on one eigen-component, lam = the smaller eigenvalue."""
+    lam = np.linalg.eigvalsh(np.array([[802.0, -400.0], [-400.0, 200.0]]))[0]
+    x, x_prev, xs = 1.0, 1.0, []
+    for _ in range(6000):
+        x, x_prev = x - 2e-3 * lam * x + 0.8 * (x - x_prev), x
+        xs.append(x)
+    return (xs[-1] / xs[-1001]) ** (2 / 1000)
+
+
+def test_exercise_6_right(capsys):
+    rate = _rate6_here()
+    assert abs(rate - 0.99190) < 1e-4
+    for answer in [rate, round(rate, 5), np.float64(rate)]:
+        passes(c06.rosenbrock_rate, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize("answer, words", [
+    (0.99594, "|sigma|^2"), (0.8, "steep component"), (math.sqrt(0.8), "complex roots"),
+    (0.998403, "gradient descent's factor"), (0.9992, "gradient descent's error"), (0.995, "too large"),
+    (0.99, "too small"),
+])
+def test_exercise_6_wrong(answer, words):
+    assert words in fails(c06.rosenbrock_rate, answer)
+
+
+@pytest.mark.parametrize("answer", NOT_NUMBERS)
+def test_exercise_6_not_a_number(answer):
+    fails(c06.rosenbrock_rate, answer)

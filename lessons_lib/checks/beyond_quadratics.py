@@ -10,12 +10,13 @@ section's ``(k-1)/(k+2)`` sequence, the sequence shifted by one step, ``t_{k+1}`
 ``t_1 = 0``, the gradient taken at ``x_k`` instead of the look-ahead point ``y_k``, and gradient descent;
 for the measured slope of exercise 4, the bound's -1 (and the lesson's own x~_(0,i) = 1 run), Nesterov's -2,
 the sign, x~ = sqrt(lam), the exponent k for 2k, wrong fit windows and x~ = 1/lam or |x - x*|^2; for L of
-exercise 5, no 1/4, no 1/m, the singular value, the trace, 1/2 and the smallest eigenvalue.
+exercise 5, no 1/4, no 1/m, the singular value, the trace, 1/2 and the smallest eigenvalue; for the rate
+of exercise 6, |sigma| not squared, the steep component's factor, sqrt(beta) and gradient descent's factor.
 
 Tolerances (stated in the exercise text): exercise 1 within 0.1 %, exercise 2 within 1 % (each number),
 exercise 3 every iterate to a relative 1e-9 of :func:`lessons_lib.smooth_convex.nesterov_convex`
 with ``sequence="fista"``, exercise 4 within 0.0005 of the slope the check measures itself (-0.0651),
-exercise 5 within 0.1 % of :func:`lessons_lib.smooth_convex.logistic_smoothness`.
+exercise 5 within 0.1 % of :func:`lessons_lib.smooth_convex.logistic_smoothness`, exercise 6 within 0.01 %.
 """
 
 from __future__ import annotations
@@ -298,5 +299,41 @@ def logistic_L(answer: object) -> None:
                       "largest eigenvalue."),
             "half": (eig[-1] / (2 * m), "phi'' = s (1 - s), with s the sigmoid, is at most 1/4, not 1/2."),
             "smallest": (eig[0] / (4 * m), "that is the smallest eigenvalue; L is the largest."),
+        },
+    )
+
+
+def _heavy_ball_radius(lr: float, beta: float, lam: float) -> float:
+    """The largest |root| of z^2 - (1 + beta - lr lam) z + beta, by the quadratic formula."""
+    b = 1 + beta - lr * lam
+    disc = complex(b * b - 4 * beta) ** 0.5
+    return float(max(abs((b + disc) / 2), abs((b - disc) / 2)))
+
+
+def rosenbrock_rate(answer: object) -> None:
+    """Exercise 6: the heavy ball's loss factor per step near Rosenbrock's minimum at lr = 2e-3, beta = 0.8:
+    the largest |sigma|^2 over the Hessian's two eigenvalues (about 0.9919, set by the smallest), within
+    0.01 %; named: |sigma| not squared, the steep eigenvalue's (|sigma|^2 = beta), sqrt(beta), gradient
+    descent's (1 - lr lam)^2 and 1 - lr lam."""
+    lr, beta = 2e-3, 0.8
+    lams = np.linalg.eigvalsh(np.array([[802.0, -400.0], [-400.0, 200.0]]))  # the Hessian at (1, 1)
+    radius = max(_heavy_ball_radius(lr, beta, lam) for lam in lams)
+    number(
+        answer, radius**2, what="the heavy ball's loss factor per step near the minimum", rtol=1e-4,
+        hint="for each eigenvalue lam, the roots of z^2 - (1 + beta - lr lam) z + beta (the eigenvalues of "
+             "[[1 + beta - lr lam, -beta], [1, 0]]); the slowest component sets the rate, and the loss "
+             "shrinks as the square of the error.",
+        mistakes={
+            "not_squared": (radius, "that is the error's factor |sigma|; the loss is quadratic in the error, "
+                                    "so its factor is |sigma|^2."),
+            "steep": (_heavy_ball_radius(lr, beta, lams[1]) ** 2,
+                      "that is the steep component's factor (complex roots, |sigma|^2 = beta); the flat one, "
+                      "lam = 0.3994, is slower and sets the rate."),
+            "sqrt_beta": (np.sqrt(beta), "sqrt(beta) is |sigma| of complex roots; for the flat component the "
+                                         "roots are real."),
+            "gd": ((1 - lr * lams[0]) ** 2, "(1 - lr lam)^2 is gradient descent's factor; the heavy ball's "
+                                            "comes from its 2x2 matrix."),
+            "gd_not_squared": (1 - lr * lams[0], "1 - lr lam is gradient descent's error factor; use the "
+                                                 "heavy ball's 2x2 matrix."),
         },
     )
