@@ -68,6 +68,7 @@ from scipy.special import stdtrit  # the Student-t quantile (what scipy.stats.t.
 
 import lessons_lib
 from lessons_lib import (
+    batched_training,
     checks,
     claims,
     compression,
@@ -81,7 +82,6 @@ from lessons_lib import (
     theory,
     training,
 )
-from lessons_lib.progress import progress
 
 lessons_lib.setup()
 DATA = pathlib.Path("data")  # next to this notebook: the table and copies of the five seeds
@@ -1437,12 +1437,14 @@ def mean_ci(values):
 
 digits = data.load_digits_split(dtype=torch.float64)  # float64: the same numbers on every CPU
 configs = [(1e-4, 0.9), (1e-3, 0.9), (1e-2, 0.9), (1e-1, 0.9), (1e-2, 0.0)]
-runs = {}
-for (lr, beta), seed in progress([(c, seed) for c in configs for seed in SEEDS], desc="25 runs"):
-    net = models.mlp((64,), seed=seed).double()
-    history = training.train(net, digits, epochs=20, lr=lr, momentum=beta, batch_size=32, seed=seed,
-                             progress=False, evaluate=("test",))  # test accuracy after every epoch
-    runs[(lr, beta, seed)] = (net, history)
+keys = [(lr, beta, seed) for lr, beta in configs for seed in SEEDS]
+nets = [models.mlp((64,), seed=seed).double() for *_, seed in keys]
+# the 25 networks train side by side (stacked weights, one batched product per layer); each gets what
+# training.train would give it alone: its seed's initial weights and minibatches, its lr and momentum
+histories = batched_training.train_many(nets, digits, epochs=20, lr=[lr for lr, _, _ in keys],
+                                        momentum=[beta for _, beta, _ in keys], batch_size=32,
+                                        seeds=[seed for *_, seed in keys], evaluate=("test",), desc="25 runs")
+runs = dict(zip(keys, zip(nets, histories, strict=True), strict=True))  # test accuracy after every epoch
 acc = {c: 100 * np.array([runs[(*c, seed)][1].test_acc[-1] for seed in SEEDS]) for c in configs}
 curves = {c: 100 * np.array([runs[(*c, seed)][1].test_acc for seed in SEEDS]) for c in configs}
 print("test accuracy after 20 epochs, % (seeds 0-4), and the mean with its 95 % interval")

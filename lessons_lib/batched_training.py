@@ -1,0 +1,253 @@
+"""Train many small MLPs of one shape at once, with the same results as :func:`training.train`.
+
+:func:`train_many` takes ``K`` multilayer perceptrons (``nn.Sequential`` of ``nn.Linear`` and
+``nn.ReLU`` layers, all of the same shapes) and trains them together: the weights of layer
+``l`` are stacked into one ``(K, out, in)`` tensor and its biases into ``(K, 1, out)``, and one
+batched matrix product (``torch.baddbmm``) per layer computes all ``K`` forward passes,
+
+    h_k <- h_k W_k^T + b_k        for every model k at once, h of shape (K, B, in).
+
+Each model keeps everything :func:`lessons_lib.training.train` would give it on its own:
+
+* its own data order: model ``k``'s shuffles come from ``torch.Generator().manual_seed(seeds[k])``
+  and ``torch.randperm`` exactly as in ``train``, so its minibatches are the same rows;
+* its own loss: the cross-entropy averaged over its own minibatch, ``L_k = mean_i CE(z_ki, y_ki)``;
+  the models share no parameter, so the gradient of ``sum_k L_k`` with respect to model ``k``'s
+  weights is the gradient of ``L_k`` alone;
+* its own SGD with momentum in PyTorch's buffer form, with its own ``lr_k`` (η) and
+  ``momentum_k`` (β): ``v <- g`` at the first step and ``v <- β v + g`` after, then ``p <- p - η v``
+  (``torch.optim.SGD`` with dampening 0, no weight decay, no Nesterov).
+
+A step costs about as much as one model's step, since the per-step cost of such small networks
+is mostly Python and dispatch overhead. The results equal ``train``'s run one model at a time up
+to the rounding of the batched products (in float64, differences of order 1e-15 that training can
+amplify; the tests require at most 1e-12 after several epochs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from lessons_lib import _validate
+from lessons_lib.progress import progress as progress_bar
+from lessons_lib.training import History, _unpack
+
+__all__ = ["train_many"]
+
+
+def _per_model(value: object, name: str, k: int, low: float, high: float | None,
+               low_open: bool, high_open: bool) -> list[float]:
+    """``value`` (one number or one per model) as a list of ``k`` floats in the stated range."""
+    if isinstance(value, str | bytes):
+        raise TypeError(f"{name} must be a number or a sequence of {k} numbers; got {value!r}")
+    arr = _validate.in_range(value, name, low, high, low_open=low_open, high_open=high_open)
+    if arr.ndim == 0:
+        return [float(arr)] * k
+    if arr.ndim != 1 or arr.shape[0] != k:
+        raise ValueError(f"{name} must be one number or one per model ({k}); got shape {arr.shape}")
+    return [float(v) for v in arr]
+
+
+def _layers(models: object) -> tuple[list[nn.Sequential], list[str]]:
+    """The models as a list, and their common layer pattern ("linear" / "relu" per layer)."""
+    if isinstance(models, nn.Module) or not isinstance(models, Sequence):
+        raise TypeError("models must be a sequence (list or tuple) of nn.Sequential MLPs")
+    models = list(models)
+    if not models:
+        raise ValueError("models must hold at least one model; got an empty sequence")
+    kinds: list[str] | None = None
+    shapes: list[tuple[tuple[int, ...], ...]] | None = None
+    seen: set[int] = set()
+    for i, model in enumerate(models):
+        if not isinstance(model, nn.Sequential):
+            raise TypeError(f"models[{i}] must be an nn.Sequential; got {type(model).__name__}")
+        these, dims = [], []
+        for layer in model:
+            if isinstance(layer, nn.Linear):
+                these.append("linear" if layer.bias is not None else "linear_nobias")
+                dims.append(tuple(layer.weight.shape))
+            elif isinstance(layer, nn.ReLU):
+                these.append("relu")
+                dims.append(())
+            else:
+                raise ValueError(
+                    f"models must hold only nn.Linear and nn.ReLU layers; models[{i}] has "
+                    f"{type(layer).__name__}")
+        if "linear" not in these and "linear_nobias" not in these:
+            raise ValueError(f"models must have at least one nn.Linear layer; models[{i}] has none")
+        if kinds is None:
+            kinds, shapes = these, dims
+        elif these != kinds or dims != shapes:
+            raise ValueError(f"models must all have the same layers and shapes; models[{i}] differs "
+                             "from models[0]")
+        for p in model.parameters():
+            if id(p) in seen:
+                raise ValueError(f"models must not share parameters; models[{i}] shares one with an "
+                                 "earlier model")
+            seen.add(id(p))
+    params = [p for m in models for p in m.parameters()]
+    if len({(p.dtype, p.device) for p in params}) != 1:
+        raise ValueError("models must all have the same dtype and device")
+    return models, kinds
+
+
+def _unstack(value: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
+    """One model's slice of a stacked tensor in its parameter's shape (weights were transposed)."""
+    return value.t() if param.dim() == 2 else value.reshape(param.shape)
+
+
+def train_many(
+    models: Sequence[nn.Sequential],
+    data: Any,
+    *,
+    epochs: int = 20,
+    lr: float | Sequence[float] = 0.1,
+    momentum: float | Sequence[float] = 0.9,
+    batch_size: int = 64,
+    seeds: Sequence[int],
+    evaluate: tuple[str, ...] | list[str] = ("train", "test"),
+    progress: bool = True,
+    desc: str = "train",
+) -> list[History]:
+    """Train ``K`` same-shaped MLPs together, each as ``training.train`` would train it alone.
+
+    Parameters
+    ----------
+    models : sequence of ``K >= 1`` ``nn.Sequential`` of ``nn.Linear`` / ``nn.ReLU`` layers with the
+        same layer shapes, dtype and device and no shared parameters; trained in place (their
+        initial weights are the starting points)
+    data : :class:`lessons_lib.data.DigitsSplit` (or anything with ``X_train``, ``y_train`` and
+        optionally ``X_test``, ``y_test``), or a tuple ``(X, y)``, as for ``training.train``;
+        ``X`` of shape ``(n, in)`` in the models' dtype
+    epochs : int >= 1
+    lr : η > 0, one number for all models or a sequence of ``K``
+    momentum : β in [0, 1), one number or a sequence of ``K``
+    batch_size : int >= 1 (the last minibatch of an epoch holds the ``n mod batch_size`` rest)
+    seeds : sequence of ``K`` ints >= 0; model ``k`` sees the shuffles of ``train(seed=seeds[k])``
+    evaluate : subset of ``("train", "test")``: which per-epoch accuracies to record
+    progress : show a progress bar over the epochs
+    desc : label of the progress bar
+
+    Returns
+    -------
+    One :class:`lessons_lib.training.History` per model, as ``train`` returns it: per-epoch
+    mean minibatch loss and accuracies, and a ``torch.optim.SGD`` over the model's parameters
+    whose state holds the final momentum buffers (none when β = 0, as in PyTorch). The trained
+    weights are written back into ``models`` and each parameter's ``.grad`` holds the last
+    minibatch's gradient, as after ``train``.
+    """
+    models, kinds = _layers(models)
+    k = len(models)
+    X, y, X_te, y_te = _unpack(data)
+    epochs = _validate.integer(epochs, "epochs", 1, None)
+    batch_size = _validate.integer(batch_size, "batch_size", 1, None)
+    lrs = _per_model(lr, "lr", k, 0.0, None, True, False)
+    moms = _per_model(momentum, "momentum", k, 0.0, 1.0, False, True)
+    if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence | range) or len(seeds) != k:
+        raise ValueError(f"seeds must be a sequence of one int per model ({k}); got {seeds!r}")
+    seeds = [_validate.integer(s, "seeds", 0, 2**63 - 1) for s in seeds]
+    if isinstance(evaluate, str) or not all(part in ("train", "test") for part in evaluate):
+        raise ValueError(f"evaluate must be a tuple of 'train' and/or 'test' (or empty); got {evaluate!r}")
+    first = next(models[0].parameters())
+    if X.dim() != 2 or not X.is_floating_point() or X.dtype != first.dtype:
+        raise ValueError(f"data must have X of shape (n, features) in the models' dtype {first.dtype}; "
+                         f"got shape {tuple(X.shape)} and dtype {X.dtype}")
+
+    # Stacked parameters: weights transposed, (K, in, out), so that h W^T is a plain batched
+    # product whose gradient comes out in the same layout (no copies); biases (K, 1, out).
+    stacked: list[torch.Tensor] = []
+    layers: list[tuple[str, torch.Tensor | None, torch.Tensor | None]] = []
+    with torch.no_grad():
+        for j, kind in enumerate(kinds):
+            if kind == "relu":
+                layers.append((kind, None, None))
+                continue
+            w = torch.stack([m[j].weight.t() for m in models]).requires_grad_()
+            b = (torch.stack([m[j].bias for m in models]).unsqueeze(1).requires_grad_()
+                 if kind == "linear" else None)
+            layers.append((kind, w, b))
+            stacked += [w] if b is None else [w, b]
+
+    def forward(h: torch.Tensor) -> torch.Tensor:
+        for kind, w, b in layers:
+            if kind == "relu":
+                h = torch.relu(h)
+            elif b is None:
+                h = torch.bmm(h, w)
+            else:
+                h = torch.baddbmm(b, h, w)
+        return h
+
+    # Per-model β as a (K, 1, 1) factor (a product by it rounds as a product by the scalar);
+    # per-model η as a (K, 1, 1) factor -η_k of addcmul_, which rounds p + (-η) v as
+    # torch.optim.SGD's p.add_(v, alpha=-η) does (the tests compare the two).
+    options = {"dtype": first.dtype, "device": first.device}
+    mom = torch.tensor(moms, **options).view(k, 1, 1) if len(set(moms)) > 1 else moms[0]
+    step_size = -torch.tensor(lrs, **options).view(k, 1, 1) if len(set(lrs)) > 1 else None
+    buffers: list[torch.Tensor | None] = [None] * len(stacked)
+
+    gens = [torch.Generator().manual_seed(s) for s in seeds]
+    n = X.shape[0]
+    histories = [History() for _ in range(k)]
+
+    def accuracies(Xs: torch.Tensor, ys: torch.Tensor) -> list[float]:
+        with torch.no_grad():
+            pred = forward(Xs.unsqueeze(0).expand(k, -1, -1)).argmax(dim=2)
+            correct = (pred == ys.unsqueeze(0)).sum(dim=1).tolist()
+        return [int(c) / len(ys) for c in correct]
+
+    for _ in progress_bar(range(epochs), desc=desc) if progress else range(epochs):
+        perms = torch.stack([torch.randperm(n, generator=g) for g in gens])  # (K, n)
+        losses, sizes = [], []
+        for start in range(0, n, batch_size):
+            idx = perms[:, start : start + batch_size]  # (K, B)
+            logits = forward(X[idx])  # (K, B, classes)
+            logp = torch.log_softmax(logits, dim=2)
+            per_model = -logp.gather(2, y[idx].unsqueeze(2)).squeeze(2).mean(dim=1)  # (K,)
+            for p in stacked:
+                p.grad = None
+            per_model.sum().backward()
+            with torch.no_grad():
+                for i, p in enumerate(stacked):
+                    g = p.grad
+                    if buffers[i] is None:
+                        buffers[i] = g.clone()
+                    else:
+                        buffers[i].mul_(mom).add_(g)
+                    if step_size is None:
+                        p.add_(buffers[i], alpha=-lrs[0])
+                    else:
+                        p.addcmul_(buffers[i], step_size)  # p_k + (-η_k) v_k, rounded as p.add_(v, alpha=-η)
+            losses.append(per_model.detach())
+            sizes.append(idx.shape[1])
+        table = torch.stack(losses).tolist()  # (steps, K)
+        for m, history in enumerate(histories):
+            total = 0.0
+            for row, size in zip(table, sizes, strict=True):
+                total += row[m] * size
+            history.train_loss.append(total / n)
+        if "train" in evaluate:
+            for history, a in zip(histories, accuracies(X, y), strict=True):
+                history.train_acc.append(a)
+        if X_te is not None and "test" in evaluate:
+            for history, a in zip(histories, accuracies(X_te, y_te), strict=True):
+                history.test_acc.append(a)
+
+    # Write the weights, last gradients and momentum buffers back, model by model.
+    with torch.no_grad():
+        for m, (model, history) in enumerate(zip(models, histories, strict=True)):
+            targets = [p for p in model.parameters()]
+            for p, s in zip(targets, stacked, strict=True):
+                p.copy_(_unstack(s[m], p))
+                p.grad = _unstack(s.grad[m], p).clone()
+            opt = torch.optim.SGD(targets, lr=lrs[m], momentum=moms[m])
+            if moms[m] != 0:
+                for i, p in enumerate(targets):
+                    opt.state[p]["momentum_buffer"] = _unstack(buffers[i][m], p).clone()
+            history.optimizer = opt
+            model.train()
+    return histories

@@ -1,0 +1,161 @@
+"""Tests of lessons_lib.batched_training: train_many equals training.train run model by model."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from torch import nn
+
+from lessons_lib.batched_training import train_many
+from lessons_lib.data import load_digits_split
+from lessons_lib.models import mlp
+from lessons_lib.training import train
+
+TOL = 1e-12
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One thread, as the notebooks run (tiny networks only wait for each other on busy cores)."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits_split(dtype=torch.float64)
+
+
+def _one_by_one(make, data, seeds, lrs, moms, **kw):
+    out = []
+    for seed, lr, mom in zip(seeds, lrs, moms, strict=True):
+        net = make(seed)
+        hist = train(net, data, lr=lr, momentum=mom, seed=seed, progress=False, **kw)
+        out.append((net, hist))
+    return out
+
+
+def _assert_same(nets, histories, reference, moms):
+    assert len(histories) == len(reference)
+    for net, hist, (ref_net, ref_hist), mom in zip(nets, histories, reference, moms, strict=True):
+        assert len(hist.train_loss) == len(ref_hist.train_loss)
+        assert max(abs(a - b) for a, b in zip(hist.train_loss, ref_hist.train_loss, strict=True)) <= TOL
+        assert hist.train_acc == ref_hist.train_acc and hist.test_acc == ref_hist.test_acc
+        for p, q in zip(net.parameters(), ref_net.parameters(), strict=True):
+            assert p.shape == q.shape and p.dtype == q.dtype
+            assert float((p.detach() - q.detach()).abs().max()) <= TOL
+            assert float((p.grad - q.grad).abs().max()) <= TOL
+        state = {id(p): s for p, s in hist.optimizer.state.items()}
+        ref_state = {id(q): s for q, s in ref_hist.optimizer.state.items()}
+        assert isinstance(hist.optimizer, torch.optim.SGD)
+        assert hist.optimizer.defaults["lr"] == ref_hist.optimizer.defaults["lr"]
+        assert hist.optimizer.defaults["momentum"] == mom
+        if mom == 0:
+            assert not any("momentum_buffer" in s for s in state.values())
+        for p, q in zip(net.parameters(), ref_net.parameters(), strict=True):
+            if mom != 0:
+                buf, ref_buf = state[id(p)]["momentum_buffer"], ref_state[id(q)]["momentum_buffer"]
+                assert buf.shape == ref_buf.shape
+                assert float((buf - ref_buf).abs().max()) <= TOL
+
+
+@pytest.mark.parametrize(
+    ("hidden", "batch_size", "epochs", "lrs", "moms", "evaluate"),
+    [
+        # uneven last batch: 1,347 = 42 * 32 + 3
+        ((16,), 32, 3, [0.1, 0.01, 0.05, 0.1], [0.9, 0.9, 0.0, 0.5], ("train", "test")),
+        # two hidden layers, batch 100 (last batch 47), one lr and momentum for all
+        ((12, 8), 100, 2, [0.05] * 3, [0.9] * 3, ("test",)),
+        # a linear classifier (no hidden layer), full batch, no evaluation
+        ((), 2000, 4, [0.3, 0.1], [0.0, 0.95], ()),
+    ],
+)
+def test_train_many_equals_train_model_by_model(digits, hidden, batch_size, epochs, lrs, moms, evaluate):
+    seeds = list(range(3, 3 + len(lrs)))
+    seeds[-1] = seeds[0]  # two models may share a seed (same data order, other settings)
+
+    def make(seed):
+        return mlp(hidden, seed=seed).double()
+
+    kw = {"epochs": epochs, "batch_size": batch_size, "evaluate": evaluate}
+    reference = _one_by_one(make, digits, seeds, lrs, moms, **kw)
+    nets = [make(s) for s in seeds]
+    same_lr = len(set(lrs)) == 1 and len(set(moms)) == 1
+    histories = train_many(nets, digits, lr=lrs[0] if same_lr else lrs, momentum=moms[0] if same_lr else moms,
+                           seeds=seeds, progress=False, **kw)
+    _assert_same(nets, histories, reference, moms)
+    assert all(net.training for net in nets)
+
+
+def test_train_many_on_a_tuple_without_bias_and_with_a_progress_bar():
+    gen = torch.Generator().manual_seed(1)
+    X = torch.randn(45, 5, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, 3, (45,), generator=gen)
+
+    def make(seed):
+        torch.manual_seed(seed)
+        return nn.Sequential(nn.Linear(5, 7, bias=False), nn.ReLU(), nn.Linear(7, 3)).double()
+
+    seeds, lrs, moms = [0, 1], [0.2, 0.02], [0.8, 0.3]
+    reference = _one_by_one(make, (X, y), seeds, lrs, moms, epochs=5, batch_size=10)
+    nets = [make(s) for s in seeds]
+    histories = train_many(nets, (X, y), epochs=5, lr=lrs, momentum=moms, batch_size=10, seeds=seeds)
+    _assert_same(nets, histories, reference, moms)
+    assert all(h.test_acc == [] and len(h.train_acc) == 5 for h in histories)
+
+
+def test_train_many_leaves_the_global_random_state_alone(digits):
+    before = torch.random.get_rng_state()
+    train_many([mlp((4,), seed=0).double()], digits, epochs=1, seeds=[0], progress=False, evaluate=())
+    assert torch.equal(before, torch.random.get_rng_state())
+
+
+def _nets(k=2, hidden=(4,)):
+    return [mlp(hidden, seed=s).double() for s in range(k)]
+
+
+@pytest.mark.parametrize(
+    ("change", "error", "names"),
+    [
+        ({"models": []}, ValueError, "models"),
+        ({"models": mlp((4,))}, TypeError, "models"),
+        ({"models": [nn.Linear(64, 10)]}, TypeError, "models[0]"),
+        ({"models": [nn.Sequential(nn.Linear(64, 10), nn.Tanh())]}, ValueError, "models"),
+        ({"models": [nn.Sequential(nn.ReLU())]}, ValueError, "models"),
+        ({"models": [mlp((4,), seed=0).double(), mlp((5,), seed=1).double()]}, ValueError, "models[1]"),
+        ({"models": [mlp((4,), seed=0).double(), mlp((4,), seed=1)]}, ValueError, "dtype"),
+        ({"lr": 0.0}, ValueError, "lr"),
+        ({"lr": [0.1, -0.1]}, ValueError, "lr"),
+        ({"lr": [0.1, 0.1, 0.1]}, ValueError, "lr"),
+        ({"lr": "fast"}, TypeError, "lr"),
+        ({"momentum": 1.0}, ValueError, "momentum"),
+        ({"momentum": [0.9]}, ValueError, "momentum"),
+        ({"seeds": [0]}, ValueError, "seeds"),
+        ({"seeds": [0, -1]}, ValueError, "seeds"),
+        ({"seeds": [0, 1.5]}, TypeError, "seeds"),
+        ({"seeds": 0}, ValueError, "seeds"),
+        ({"epochs": 0}, ValueError, "epochs"),
+        ({"batch_size": 0}, ValueError, "batch_size"),
+        ({"evaluate": "test"}, ValueError, "evaluate"),
+        ({"evaluate": ("valid",)}, ValueError, "evaluate"),
+        ({"data": "digits"}, TypeError, "data"),
+    ],
+)
+def test_train_many_refuses_bad_input_naming_the_parameter(digits, change, error, names):
+    args = {"models": _nets(), "data": digits, "lr": 0.1, "momentum": 0.9, "seeds": [0, 1], "epochs": 1,
+            "batch_size": 32, "evaluate": ()}
+    args.update(change)
+    models, data = args.pop("models"), args.pop("data")
+    with pytest.raises(error) as info:
+        train_many(models, data, progress=False, **args)
+    assert names in str(info.value)
+
+
+def test_train_many_refuses_shared_parameters_and_data_of_another_dtype(digits):
+    net = mlp((4,), seed=0).double()
+    with pytest.raises(ValueError, match="share"):
+        train_many([net, net], digits, seeds=[0, 1], progress=False)
+    with pytest.raises(ValueError, match="data"):
+        train_many([mlp((4,), seed=0)], digits, seeds=[0], progress=False)  # float32 model, float64 data
