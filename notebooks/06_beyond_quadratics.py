@@ -351,7 +351,7 @@ assert runs_r["heavy ball at Polyak's pair"][100] < gap_r[100] / 1000
 # Rosenbrock's valley (Rosenbrock, 1960, "An automatic method for finding the greatest or least value
 # of a function", *The Computer Journal* 3(3)), on the plane with coordinates $(x, y)$, has $f^\star = 0$
 # at $(1, 1)$ and $\kappa \approx 2500$ there. It is not convex, and not $L$-smooth on the plane: its
-# Hessian grows like $1200x^2$. On the set $f \le f(x_0)$ of the start $x_0 = (-1.5, 2)$ its largest
+# Hessian entry $\partial^2 f/\partial x^2 = 1200x^2 - 400y + 2$ is unbounded. On the set $f \le f(x_0)$ of the start $x_0 = (-1.5, 2)$ its largest
 # eigenvalue is about $1.67\cdot10^4$ (far along the valley). For an $L$-smooth non-convex $f$, summing
 # section 1's guarantee over $k+1$ steps of $1/L$ leaves only
 # $\min_{j\le k}|\nabla f(x_j)|^2 \le 2L(f(x_0)-f^\star)/(k+1)$: a small gradient, not a small gap.
