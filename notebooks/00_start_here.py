@@ -87,10 +87,11 @@
 # | $m_k$, $\eta'$ | the moving average of the gradients $m_{k+1} = \beta m_k + (1-\beta) g_k$ and the learning rate of that form (lesson 07) | Adam's first moment |
 # | $w$, $w_k$ | a network's weights; in lessons 05 and 07, the iterate PyTorch's (and Bengio et al.'s) Nesterov form stores | PyTorch's parameter `p` |
 # | $f$, $f^\star$, $x^\star$ | the loss, its minimum value and where it is reached | |
-# | $\nabla f$, $H$ | the gradient and the Hessian (the matrix of second derivatives) | |
+# | $\nabla f$, $H$ | the gradient and the Hessian (the matrix of second derivatives); $A$ for the Hessian of lesson 02's least squares | |
 # | $\lambda$, $\lambda_i$ | an eigenvalue of the Hessian | |
 # | $u_i$, $\tilde x$ | the Hessian's eigenvectors, and the coordinates of $x - x^\star$ along them ($\tilde x_{k,i}$ after $k$ steps; lessons 01 to 08) | |
-# | $M$, $N$ | the heavy ball's and Nesterov's $2\times2$ iteration matrices on one eigen-component (lessons 03 to 05) | |
+# | $M$, $N$ | the heavy ball's and Nesterov's $2\times2$ iteration matrices on one eigen-component (lessons 03 to 05; in lesson 02, $N$ counts the iterates averaged) | |
+# | $y_k$ | Nesterov's look-ahead point $x_k + \beta(x_k - x_{k-1})$ (lessons 05 and 06) | |
 # | $\sigma_1$, $\sigma_2$ | the two roots (eigenvalues) of that matrix (lessons 03 to 05) | |
 # | $\beta_c$ | the critical momentum $(1-\sqrt{\eta\lambda})^2$, where the two roots meet (lessons 03 and 04) | |
 # | $t$, $h$, $a$, $r$ | the heavy ball as an oscillator $\ddot x + a\dot x + \nabla f(x) = 0$ (lesson 03): time, the time step ($\eta = h^2$, $\beta = 1 - ah$), the friction, and the roots of $r^2 + ar + \lambda = 0$ | |
@@ -99,7 +100,7 @@
 # | $\alpha$, $t_0$ | a decaying step $\eta_k = \alpha/(t_0 + k)$ (lesson 02) | |
 # | $\beta_k$, $t_k$ | momentum that changes with the step, and the sequence that sets it in FISTA (lesson 06) | |
 # | $\sigma_\xi$ | the standard deviation of the gradient noise (lessons 02, 07 and 08) | |
-# | $\mu$, $L$ | the smallest and the largest eigenvalue of the Hessian; $L$ also the smoothness constant of a loss that is not quadratic, $\|\nabla f(x) - \nabla f(y)\| \le L\|x - y\|$ (lesson 06) | |
+# | $\mu$, $L$ | the smallest and the largest eigenvalue of the Hessian; $L$ also the smoothness constant of a loss that is not quadratic, $\|\nabla f(x) - \nabla f(x')\| \le L\|x - x'\|$, and $\mu$ the strong-convexity constant, every Hessian eigenvalue $\ge \mu$ (lesson 06) | |
 # | $\kappa = L/\mu$ | the condition number | |
 # | $\rho$ | the rate: the factor by which the error shrinks per step, in the long run | |
 # | $\varepsilon$ | the accuracy asked for (steps to shrink the error by $\varepsilon$) | |
