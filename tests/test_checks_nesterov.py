@@ -4,8 +4,11 @@ Right answers, rounded right answers within the tolerance the exercise states, a
 answers (the issue's sqrt(beta) = sqrt(9/11) for exercise 4 among them, and the second review's 0.9
 and 0.8999, the matrix's root and a value below it, where a measurement is asked for; the fourth
 review's loss rate 0.81111 and heavy-ball measurement 0.90387, the buffer updated after the step, and
-the critical-damping estimate of exercise 5's left end): each accepted or rejected with
-:class:`NotYet` and the message that names the mistake, never another exception.
+the critical-damping estimate of exercise 5's left end; the round-2 review of issue 13's rounded
+betas 0.89827, 0.90415, 0.90141, early-window loss 0.81839 and heavy ball 0.90356, decay only in the
+step's g, the dampened buffer, 2/(mu+L), and exercise 5's c, lr*mu and the beta = 0.95 row): each
+accepted or rejected with :class:`NotYet` and the message that names the mistake, never another
+exception.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ def test_exercise_2_right(answer, capsys):
     (0.38, "heavy ball's limit"), (0.2, "gradient descent's limit"), (3.8 / 2.8, "limit on lr*lambda"),
     (4 / 30, "beta -> 1"), (3.8 / 1.4, "smallest eigenvalue"), (4 / 30.5, "best step"),
     ((2 / (math.sqrt(0.5) + math.sqrt(10))) ** 2, "heavy ball's optimal step"),
+    (2 / 10.5, "gradient descent's best step"), (0.1905, "gradient descent's best step"),
     (0.136, "too large"), (0.1355, "too small"),
 ])
 def test_exercise_2_wrong(answer, words):
@@ -106,6 +110,13 @@ def _nesterov_wd(grad, x0, lr, beta, wd, steps, kind="right"):
             g = np.float32(1) * g.astype(np.float32) + np.float32(wd) * p
             b = np.float32(beta) * b + g
             p = p - np.float32(lr) * (g + np.float32(beta) * b)
+        elif kind == "step_only":  # the review's: the decay in the step's g, not in the buffer's
+            b = beta * b + g
+            p = p - lr * (g + wd * p + beta * b)
+        elif kind == "dampened":  # the review's: the EMA buffer of lesson 07
+            g = g + wd * p
+            b = beta * b + (1 - beta) * g
+            p = p - lr * (g + beta * b)
         elif kind == "half_decay":
             g = g + 0.5 * wd * p
             b = beta * b + g
@@ -132,6 +143,8 @@ def test_exercise_3_right(capsys):
 
 @pytest.mark.parametrize("kind, words", [
     ("no_decay", "weight decay is missing"), ("buffer_only", "into the buffer"), ("decoupled", "decoupled"),
+    ("step_only", "only to the g of the step"), ("step_only", "missing from the momentum buffer"),
+    ("dampened", "moving average"), ("dampened", "no dampening"),
     ("heavy_ball", "heavy-ball iterates"), ("half_decay", "your iterate"),
     ("buffer_after", "heavy-ball iterates"), ("buffer_after", "buffer is updated after the step"),
     ("float32", "lower precision than float64"), ("float32", "relative difference"),
@@ -230,6 +243,13 @@ def test_exercise_4_right(measured, capsys):
     (0.90062 ** 2, "rate of the loss f(w_k)"),
     (0.90387, "heavy-ball iterates"),           # the review's: method "momentum" at the same pair
     (0.9039, "method 'nesterov'"),
+    (0.89827, "beta = 0.8182"), (0.8983, "beta was rounded"),  # round 2: runs at a rounded beta
+    (0.90415, "beta = 0.818"), (0.9042, "9/11 exactly"),
+    (0.90141, "beta = 0.82"), (0.9014, "critical damping"),
+    (0.90281, "beta = 0.8181"), (0.92470, "beta = 0.81"),
+    (0.81839, "loss f(w_k) over the early window"), (0.8184, "early window"),  # loss over steps 100-300
+    (9 / 11, "is beta"), (0.8182, "is beta"),
+    (0.90356, "heavy-ball iterates measure over the early window"),  # heavy ball over steps 100-300
 ])
 def test_exercise_4_wrong(answer, words):
     assert words in fails(c04.textbook_rate, answer)
@@ -292,7 +312,30 @@ def test_exercise_4_below_0_9_only_from_the_first_two_steps():
     tilted = log_err - np.arange(log_err.size) * np.log(0.9)  # every later window is > 0.9 iff this rises
     assert np.all(np.diff(tilted[2:]) > 0)
     for value in (0.8227, 0.852, 0.85):
-        assert "no window from step 2 on" in fails(c04.textbook_rate, value)
+        assert "with beta = 9/11 exactly, no window from step 2 on" in fails(c04.textbook_rate, value)
+
+
+def test_exercise_4_rounded_betas_are_named():
+    """The round-2 review's: beta = 9/11 rounded to 4, 3, 2 decimals measures 0.89827, 0.90415, 0.90141
+    (steps 1000 to 2000), each told that beta was rounded, not given another cause."""
+    for beta, printed in [(0.8182, 0.89827), (0.818, 0.90415), (0.82, 0.90141)]:
+        quadratic = surfaces.quadratic([1.0, 100.0])
+        run = optimizers.run(quadratic, [1.0, 1.0], "nesterov", 1 / 100, beta, steps=2000)
+        err = np.hypot(run.points[:, 0], run.points[:, 1])
+        value = float((err[2000] / err[1000]) ** (1 / 1000))
+        assert round(value, 5) == printed
+        for answer in (value, round(value, 4)):
+            message = fails(c04.textbook_rate, answer)
+            assert "beta was rounded" in message and "early" not in message and "no window" not in message
+
+
+def test_exercise_4_early_loss_and_heavy_ball_windows():
+    """The round-2 review's 0.81839 (the loss over steps 100-300) and 0.90356 (the heavy ball there)."""
+    loss = c04._textbook_measurement(100, 300, of="loss")
+    heavy = c04._textbook_measurement(100, 300, method="momentum")
+    assert round(loss, 5) == 0.81839 and round(heavy, 5) == 0.90356
+    assert "loss f(w_k) over the early window" in fails(c04.textbook_rate, loss)
+    assert "heavy-ball iterates measure over the early window" in fails(c04.textbook_rate, heavy)
 
 
 # --------------------------------------------------------------------------- exercise 5 (within 1e-4)
@@ -329,7 +372,7 @@ def test_exercise_5_edge_is_the_closed_form():
     assert abs(_wedge_left_by_hand() - WEDGE_LEFT) < 1e-9
     assert round(left, 5) == 1.23078 and round(right, 5) == 1.33195
     assert 3e-3 < CRITICAL - left < 4e-3  # the estimate is outside the tolerance, and named
-    for row, printed in [(0.85, 0.6563), (0.9, 0.2768)]:  # the rows section 5 prints: not this one
+    for row, printed in [(0.85, 0.6563), (0.9, 0.2768), (0.95, 0.0657)]:  # the rows section 5 prints
         assert round(c04._wedge_ends(row)[0], 4) == printed
 
 
@@ -342,9 +385,11 @@ def test_exercise_5_right(answer, capsys):
 @pytest.mark.parametrize("answer, words", [
     (CRITICAL, "critically damped"), (1.2346, "section 5's estimate"),     # the review's near miss
     (1.1146, "heavy ball's flat component"), (1.33195, "right end"), (1.3320, "right end"),
-    (0.6563, "beta = 0.85"), (0.2768, "beta = 0.9"),
+    (0.6563, "beta = 0.85"), (0.2768, "beta = 0.9"), (0.0657, "beta = 0.95"), (0.06574, "section 5 prints"),
+    (0.98769, "c = 1 - lr*mu"), (0.9877, "solve for lr"),
     (4 / 3.01, "near the tip"), (1.3289, "best step"),
-    (3.6 / 2.6, "divergence edge"), (0.012308, "eigenvalues [1, 100]"), (0.0123457, "eigenvalues [1, 100]"),
+    (3.6 / 2.6, "divergence edge"), (0.012308, "eigenvalues [1, 100]"), (0.012308, "is lr*mu"),
+    (0.0123457, "eigenvalues [1, 100]"),
     (1.231, "map's cells"), (1.24, "map's cells"), (1.22, "map's cells"), (1.2310, "not within 0.0001"),
     (1.5, "too large"), (0.8, "too small"),
 ])

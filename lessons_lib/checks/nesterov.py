@@ -3,20 +3,24 @@
 The checks recognise the lesson's common wrong answers: the heavy ball's limit
 ``(2+2*beta)/L`` given for Nesterov's ``(2+2*beta)/((1+2*beta) L)``, ``beta*lr*lambda``
 for the effective momentum ``beta*(1 - lr*lambda)`` (and the trace ``(1+beta)(1 - lr*lambda)``),
-weight decay left out, put only into the buffer or decoupled in PyTorch's Nesterov step, the
-heavy-ball step (or the buffer updated after the step, which gives the same iterates), the right
-step in float32, and the Sutskever form's x_k in place of PyTorch's look-ahead iterate; for the
-measured rate, ``sqrt(beta)`` (the heavy ball's floor), ``beta``, gradient descent's rates, the
-rate of the loss instead of the iterates (and of ``beta*(1 - lr*mu)``), the heavy ball's iterates
-measured in place of Nesterov's, an inverted ratio (``1/0.9``, any value >= 1), a measurement over
-a too early window, the measurement rounded to three decimals (told the tolerance), and the
-matrix's root ``0.9 = 1 - 1/sqrt(kappa)`` (or anything below it) in place of a measurement; for
-the left end of the wedge where Nesterov is faster on the row ``beta = 0.8`` (exercise 5), the
-critical-damping estimate ``((1-beta)/(1+beta))^2/mu`` of section 5 (0.3 % off), the heavy ball's
-critical damping ``(1-sqrt(beta))^2/mu``, the right end, the left ends of the rows the lesson
-prints (0.85 and 0.9), Nesterov's best step (near the wedge's tip), its divergence edge, the
-learning rate for the unscaled eigenvalues ``[1, 100]`` (``lr`` instead of ``lr*L``), and a value
-read off the map's grid (within a cell, not the edge).
+gradient descent's optimal step ``2/(mu+L)``; weight decay left out, put only into the buffer,
+decoupled or put only into the step's g (the last two give the same iterates) in PyTorch's Nesterov
+step, the dampened (moving-average) buffer ``b = beta*b + (1-beta)*g``, the heavy-ball step (or the
+buffer updated after the step, which gives the same iterates), the right step in float32, and the
+Sutskever form's x_k in place of PyTorch's look-ahead iterate; for the measured rate, a run with
+``beta`` rounded (0.81, 0.82, 0.818, 0.8181, 0.8182 in place of 9/11: the flat component sits
+exactly at critical damping, so rounding moves the rate), ``sqrt(beta)`` (the heavy ball's floor),
+``beta``, gradient descent's rates, the rate of the loss instead of the iterates (over steps 1000
+to 2000 or over the early window 100 to 300, and ``beta*(1 - lr*mu)``), the heavy ball's iterates
+measured in place of Nesterov's (over either window), an inverted ratio (``1/0.9``, any value
+>= 1), a measurement over a too early window, the measurement rounded to three decimals (told the
+tolerance), and the matrix's root ``0.9 = 1 - 1/sqrt(kappa)`` (or anything below it) in place of a
+measurement; for the left end of the wedge where Nesterov is faster on the row ``beta = 0.8``
+(exercise 5), the critical-damping estimate ``((1-beta)/(1+beta))^2/mu`` of section 5 (0.3 % off),
+the heavy ball's critical damping ``(1-sqrt(beta))^2/mu``, the right end, the left ends of the rows
+the lesson prints (0.85, 0.9 and 0.95), ``c = 1 - lr*mu`` itself, Nesterov's best step (near the
+wedge's tip), its divergence edge, ``lr*mu`` (or the learning rate for the unscaled eigenvalues
+``[1, 100]``: the same number), and a value read off the map's grid (within a cell, not the edge).
 
 Tolerances (stated in the exercise text): exercise 1 within 0.1 %, exercise 2 within
 0.05 %, exercise 3 every iterate to a relative 1e-9 of ``torch.optim.SGD``, exercise 4
@@ -90,6 +94,8 @@ def stability_limit(answer: object) -> None:
             "heavy_ball_optimal": ((2 / (math.sqrt(mu) + math.sqrt(L))) ** 2,
                                    "that is the heavy ball's optimal step (Polyak), not Nesterov's "
                                    "threshold."),
+            "gd_optimal": (2 / (mu + L), "2/(mu + L) is gradient descent's best step for the rate, not the "
+                                         "threshold of Nesterov's convergence."),
         },
     )
 
@@ -128,6 +134,10 @@ def _variant(grad, x0, lr, beta, wd, steps, kind):
             g = g + wd * x
             b = beta * b + g
             x = x - lr * b
+        elif kind == "dampened":
+            g = g + wd * x
+            b = beta * b + (1 - beta) * g
+            x = x - lr * (g + beta * b)
         path.append(x.copy())
     if kind == "sutskever_x":  # the Sutskever form's x_k, decay at the look-ahead: not PyTorch's iterate
         x, v = np.array(x0, dtype=float), np.zeros_like(b)
@@ -144,8 +154,12 @@ _VARIANT_MESSAGES = {
     "no_decay": "the weight decay is missing: PyTorch adds wd*p to the gradient before anything else.",
     "decay_in_buffer_only": "the decay went into the buffer but not into the g of the step: add it to g "
                             "first, and use that g both in b = beta*b + g and in p -= lr*(g + beta*b).",
-    "decoupled": "you decoupled the decay (p -= lr*wd*p on its own, as AdamW does); torch.optim.SGD adds "
-                 "wd*p to the gradient, so it also enters the momentum buffer.",
+    "decoupled": "the decay is missing from the momentum buffer: either you decoupled it (p -= lr*wd*p on "
+                 "its own, as AdamW does) or added it only to the g of the step, not to the g of the buffer "
+                 "(the two give the same iterates). torch.optim.SGD adds wd*p to the gradient first, so it "
+                 "enters both b = beta*b + g and p -= lr*(g + beta*b).",
+    "dampened": "your buffer is a moving average, b = beta*b + (1-beta)*g (the EMA form, lesson 07; "
+                "PyTorch's dampening = beta). torch.optim.SGD's default has no dampening: b = beta*b + g.",
     "heavy_ball": "these are heavy-ball iterates: either the step is p -= lr*b, or the buffer is updated "
                   "after the step (p -= lr*(g + beta*b) with the old b, then b = beta*b + g, which gives the "
                   "same points). Update the buffer first, b = beta*b + g, then step p -= lr*(g + beta*b).",
@@ -201,13 +215,16 @@ def weight_decay_step(candidate: Callable) -> None:
 TEXTBOOK_TOLERANCE = 2e-4  # absolute, around the rate measured over steps 1000 to 2000 (exercise 4's text)
 
 
+ROUNDED_BETAS = (0.81, 0.82, 0.818, 0.8181, 0.8182)  # 9/11 = 0.818181... rounded or cut to 2, 3, 4 decimals
+
+
 def _textbook_measurement(k1: int = 1000, k2: int = 2000, method: str = "nesterov",
-                          of: str = "iterates") -> float:
+                          of: str = "iterates", beta: float = 9 / 11) -> float:
     """(|w_k2| / |w_k1|)^(1/(k2 - k1)) for ``method`` at lr = 1/L, beta = (sqrt(kappa)-1)/(sqrt(kappa)+1)
-    on the quadratic with eigenvalues 1 and 100, from (1, 1), or the same ratio of the losses f(w_k) when
-    ``of == "loss"``: computed here, never taken from the student."""
+    (or the ``beta`` given) on the quadratic with eigenvalues 1 and 100, from (1, 1), or the same ratio of
+    the losses f(w_k) when ``of == "loss"``: computed here, never taken from the student."""
     s = surfaces.quadratic([1.0, 100.0])
-    run = optimizers.run(s, [1.0, 1.0], method, 1 / 100.0, 9 / 11, steps=k2)
+    run = optimizers.run(s, [1.0, 1.0], method, 1 / 100.0, beta, steps=k2)
     size = run.losses if of == "loss" else np.hypot(run.points[:, 0], run.points[:, 1])
     return float((size[k2] / size[k1]) ** (1 / (k2 - k1)))
 
@@ -228,7 +245,9 @@ def textbook_rate(answer: object) -> None:
     measured = _textbook_measurement()
     early = _textbook_measurement(100, 300)
     heavy_ball = _textbook_measurement(method="momentum")
+    heavy_ball_early = _textbook_measurement(100, 300, method="momentum")
     loss_rate = _textbook_measurement(of="loss")
+    loss_early = _textbook_measurement(100, 300, of="loss")
     hint = ("run optimizers.run(surfaces.quadratic([1.0, 100.0]), [1.0, 1.0], 'nesterov', 1/100, 9/11, "
             "steps=2000) and take (|w_2000| / |w_1000|) ** (1 / 1000), with |w_k| = np.hypot(*points[k]).")
     value = as_number(answer, "the measured rate", hint)
@@ -241,6 +260,12 @@ def textbook_rate(answer: object) -> None:
                f"{_double_root_window(1000, 2000):.5f} (the run: {measured:.5f}), for 100..300 "
                f"{_double_root_window(100, 300):.4f} (the run: {early:.4f}).")
         return
+    for rounded in ROUNDED_BETAS:  # before the generic branches: a run at a rounded beta lands anywhere
+        if abs(value - _textbook_measurement(beta=rounded)) <= 1e-4:
+            raise NotYet(f"{value:.4g} is what a run with beta = {rounded:g} measures: beta was rounded. Use "
+                         "9/11 exactly. The flat component sits exactly at critical damping (a double root), "
+                         "and rounding beta moves it off the double root: to two complex roots that rotate "
+                         "slowly, or two real ones, and the measured rate moves noticeably. Hint: " + hint)
     named = [  # (value, explanation[, how close an answer must be to be told this])
         (theory_rate, "is 0.9 = 1 - 1/sqrt(kappa), the flat direction's double root read off the matrix, not "
                       "a measurement of these iterates. A double root makes |w_k| behave like c k 0.9^k, "
@@ -251,6 +276,12 @@ def textbook_rate(answer: object) -> None:
                      "did run 'nesterov', your window starts too early: the flat direction sits on a double "
                      "root, so |w_k| behaves like k 0.9^k and early windows measure more; use steps 1000 to "
                      "2000.)", 5e-5),
+        (heavy_ball_early, "is what heavy-ball iterates measure over the early window 100 to 300 (method "
+                           "'momentum'; the check measures "
+                           f"{heavy_ball_early:.5f}): use method 'nesterov', and steps 1000 to 2000.", 1e-4),
+        (loss_early, "is the rate of the loss f(w_k) over the early window 100 to 300 (the check measures "
+                     f"{loss_early:.5f}), not of the iterates over steps 1000 to 2000: measure |w_k| = "
+                     "np.hypot(*points[k]) (f falls as |w_k|^2), and over the later window.", 1e-4),
         (math.sqrt(beta), "is sqrt(beta) = sqrt(9/11), the heavy ball's floor (its roots multiply to "
                           "beta). Nesterov's flat direction has roots that multiply to beta*(1 - lr*mu) = "
                           "0.81, a double root 0.9. If you measured this number, your window is too "
@@ -280,12 +311,12 @@ def textbook_rate(answer: object) -> None:
         if abs(value - wrong) <= (close[0] if close else 5e-4):
             raise NotYet(f"{value:.4g} {explanation} Hint: {hint}")
     if 0.8 < value < theory_rate:
-        raise NotYet(f"{value:.5g} is below 0.9, the flat direction's double root: no window from step 2 "
-                     "on can measure that (only windows that start at step 0 or 1, which still contain the "
-                     "steep component, gone after two steps). With a double root |w_k| behaves like "
-                     "c k 0.9^k, which falls more slowly than 0.9^k, so every later window measures a rate "
-                     "above 0.9. (If you measured the loss f instead of |w_k|: f falls as |w_k|^2, take the "
-                     f"square root.) Hint: {hint}")
+        raise NotYet(f"{value:.5g} is below 0.9, the flat direction's double root: with beta = 9/11 "
+                     "exactly, no window from step 2 on can measure that (only windows that start at step 0 "
+                     "or 1, which still contain the steep component, gone after two steps). With a double "
+                     "root |w_k| behaves like c k 0.9^k, which falls more slowly than 0.9^k, so every later "
+                     "window measures a rate above 0.9. (If you measured the loss f instead of |w_k|: f "
+                     f"falls as |w_k|^2, take the square root.) Hint: {hint}")
     if abs(value - round(value, 3)) < 1e-12 and abs(value - measured) <= 5e-4:  # measured, 3 decimals
         raise NotYet(f"{value:.3f} has three decimals, and rounding to three can be 0.0005 off: outside the "
                      f"check's tolerance of {TEXTBOOK_TOLERANCE:g}. Give four decimals. Hint: {hint}")
@@ -369,12 +400,18 @@ def wedge_edge(answer: object) -> None:
                                       "row is beta = 0.8."),
         (_wedge_ends(0.9, mu, L)[0], "is the left end on the row beta = 0.9, which section 5 prints; this "
                                      "row is beta = 0.8."),
+        (_wedge_ends(0.95, mu, L)[0], "is the left end on the row beta = 0.95, which section 5 prints; this "
+                                      "row is beta = 0.8."),
+        (sb / (1 + beta - sb), "is c = 1 - lr*mu = sqrt(beta)/(1 + beta - sqrt(beta)), where the flat "
+                               "component's larger root equals sqrt(beta); the map's axis is lr*L, so solve "
+                               "for lr: lr*L = (1 - c) L/mu."),
         (4 / (3 * L + mu), "is Nesterov's best step 4/(3L + mu), near the tip of the wedge, not its left end "
                            "at beta = 0.8."),
         ((2 + 2 * beta) / (1 + 2 * beta), "is Nesterov's divergence edge (2+2 beta)/(1+2 beta), to the right "
                                           "of the wedge."),
-        (left / 100, "is a learning rate for the eigenvalues [1, 100] (L = 100); the map's axis is lr*L, "
-                     "with the eigenvalues [0.01, 1.0] (L = 1): use those, or multiply by L = 100."),
+        (left / 100, "is lr*mu (with mu = 0.01), or a learning rate for the eigenvalues [1, 100] (L = 100): "
+                     "the same number. The map's axis is lr*L, with the eigenvalues [0.01, 1.0] (L = 1): "
+                     "divide lr*mu by mu, or multiply the other by L = 100."),
     ]
     for wrong, explanation in named:
         if abs(value - wrong) <= WEDGE_TOLERANCE:
