@@ -96,6 +96,8 @@
 # | $\beta_c$ | the critical momentum $(1-\sqrt{\eta\lambda})^2$, where the two roots meet (lessons 03 and 04) | |
 # | $t$, $h$, $a$, $r$ | the heavy ball as an oscillator $\ddot x + a\dot x + \nabla f(x) = 0$ (lesson 03): time, the time step ($\eta = h^2$, $\beta = 1 - ah$), the friction, and the roots of $r^2 + ar + \lambda = 0$ | |
 # | $\rho_\star$ | the best rate on a quadratic, $(\sqrt\kappa-1)/(\sqrt\kappa+1)$ (lessons 04 and 05) | |
+# | $\eta^\star$, $\beta^\star$ | Polyak's optimal pair for the heavy ball (lessons 04 and 05) | |
+# | $\beta_\times$ | the crossover momentum above which Nesterov, each at its best step, beats the heavy ball (lesson 05) | |
 # | $p_k$, $T_k$ | the residual polynomial of a gradient method after $k$ steps ($p_k(0) = 1$) and the Chebyshev polynomial of degree $k$ (lesson 04) | |
 # | $\alpha$, $t_0$ | a decaying step $\eta_k = \alpha/(t_0 + k)$ (lesson 02) | |
 # | $\beta_k$, $t_k$ | momentum that changes with the step, and the sequence that sets it in FISTA (lesson 06) | |
@@ -110,7 +112,7 @@
 # | $M$ in lessons 10 and 11 | a pruning mask of zeros and ones: the kept weights are $M \odot W$ | |
 # | $M$ in lesson 12 | the requantization multiplier $s_w s_x / s_y$: lesson 12 keeps the letter of the paper it follows (Jacob et al., 2018) and says so where it starts | |
 # | $p$ | the sparsity: the fraction of weights pruned (lessons 10 and 11) | |
-# | $\omega$ | the weight-decay coefficient (lesson 10) | PyTorch's `weight_decay` |
+# | $\omega$ | the weight-decay coefficient (lessons 05 and 10) | PyTorch's `weight_decay` |
 
 # %% [markdown]
 # ## How to use the notebooks
