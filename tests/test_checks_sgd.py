@@ -7,6 +7,8 @@ and the common wrong answers, each accepted or rejected as it should be; a rejec
 
 from __future__ import annotations
 
+import random
+
 import numpy as np
 import pytest
 from check_tables import fails, passes
@@ -233,7 +235,57 @@ def empty_batch_mean(x, y, theta0, lr, batches):
     return theta
 
 
-@pytest.mark.parametrize("candidate", [right_sgd, right_sgd_matrix_form,
+def consuming(x, y, theta0, lr, batches):
+    """A right loop that empties the list it is given (the third-round review: it was told wrong)."""
+    theta = np.array(theta0, dtype=float)
+    while batches:
+        idx = batches.pop(0)
+        r = theta[0] + theta[1] * x[idx] - y[idx]
+        theta = theta - lr * np.array([r.mean(), (r * x[idx]).mean()])
+    return theta
+
+
+def shuffled_batches(x, y, theta0, lr, batches):
+    """'SGD visits the batches in random order': random.shuffle of the given list."""
+    random.Random(1).shuffle(batches)
+    return right_sgd(x, y, theta0, lr, batches)
+
+
+def shuffled_data(x, y, theta0, lr, batches):
+    """The data shuffled in place, x and y together."""
+    p = np.random.default_rng(1).permutation(len(x))
+    x[:], y[:] = x[p], y[p]
+    return right_sgd(x, y, theta0, lr, batches)
+
+
+def shuffled_x(x, y, theta0, lr, batches):
+    np.random.default_rng(2).shuffle(x)
+    return right_sgd(x, y, theta0, lr, batches)
+
+
+def centred_x(x, y, theta0, lr, batches):
+    x -= x.mean()
+    return right_sgd(x, y, theta0, lr, batches)
+
+
+def popped(x, y, theta0, lr, batches):
+    batches.pop()
+    return right_sgd(x, y, theta0, lr, batches)
+
+
+def from_zeros(x, y, theta0, lr, batches):
+    return right_sgd(x, y, np.zeros(2), lr, batches)
+
+
+def product_of_means(x, y, theta0, lr, batches):
+    theta = np.array(theta0, dtype=float)
+    for idx in batches:
+        r = theta[0] + theta[1] * x[idx] - y[idx]
+        theta = theta - lr * np.array([r.mean(), r.mean() * x[idx].mean()])
+    return theta
+
+
+@pytest.mark.parametrize("candidate", [right_sgd, right_sgd_matrix_form, consuming,
                                        lambda *args: list(right_sgd(*args))])
 def test_exercise_4_right(candidate, capsys):
     passes(c02.minibatch_sgd, candidate, capsys=capsys)
@@ -256,6 +308,14 @@ def test_exercise_4_right(candidate, capsys):
     (one_step_short, "the last batch is skipped"),        # the second-round review's off-by-one loops
     (first_skipped, "the first batch is skipped"),
     (reversed_order, "reverse order"),
+    # the third-round review: inputs changed in place (the reference is computed before the call)
+    (shuffled_batches, "changed batches in place"),
+    (shuffled_data, "changed x and y in place"),
+    (shuffled_x, "changed x in place"),
+    (centred_x, "changed x in place"),
+    (popped, "changed batches in place"),
+    (from_zeros, "start from theta = (0, 0)"),
+    (product_of_means, "product of the means"),
     (lambda *args: right_sgd(*args)[0], "shape (2,)"),
     (lambda *args: None, "returned None"),
     (lambda *args: "theta", "not the text"),
@@ -405,6 +465,41 @@ def stationary_then_one_step(seeds=10_000, steps=20):
     return xs
 
 
+def int_array(steps=40, seeds=10_000):
+    """np.full((steps + 1, n), 1): an integer array, every assignment truncated."""
+    rng = np.random.default_rng(36)
+    xs = np.full((steps + 1, seeds), 1)
+    for k in range(steps):
+        xs[k + 1] = xs[k] - 0.3 * (4.0 * xs[k] + 0.5 * rng.standard_normal(seeds))
+    return xs
+
+
+def short_loop(make, steps=40, seeds=10_000):
+    """The loop one step short, range(steps - 1): the last row keeps what the array was made with."""
+    xs = make((steps + 1, seeds))
+    xs[0] = 1.0
+    xs[1:-1] = history(seeds, steps=steps - 1, seed=37)[1:]
+    return xs
+
+
+def row_too_many(steps=40, seeds=10_000):
+    """np.zeros((steps + 2, n)) filled for steps steps: one zero row too many."""
+    return np.vstack([history(seeds, steps=steps, seed=38), np.zeros((1, seeds))])
+
+
+def not_run(steps=40, seeds=10_000):
+    """np.ones((steps + 1, n)) and the loop never run."""
+    return np.ones((steps + 1, seeds))
+
+
+def resampled_residuals(size, steps=40, seeds=10_000):
+    """Noise resampled from a finite set of centred residuals, scaled to variance 1: independent draws."""
+    rng = np.random.default_rng(39)
+    pool = rng.standard_normal(size)
+    pool = (pool - pool.mean()) / pool.std()
+    return rng.choice(pool, (steps, seeds))
+
+
 def shifted_noise():
     rng = np.random.default_rng(10)
     xs = np.empty((41, 10_000))
@@ -425,7 +520,7 @@ def shifted_noise():
      "1 step: run at least 20"),                            # one step from 0, as a history
     (drawn_rows(), "unrelated to the row before"),
     (np.vstack([np.ones(10_000)] + [np.sqrt(V5) * np.tile([1.0, -1.0], 5000)] * 40), "only 1 of your"),
-    (stationary_then_one_step(), "all your 10,000 runs have the same value x_1 = 0"),
+    (stationary_then_one_step(), "same value x_1 = 0: row 1 was never filled"),
     (drawn_rows(start=0.0), "row 0 should be the start"),
     (history(20_000, start=0.0), "row 0 should be the start"),
     # the model run wrongly
@@ -452,7 +547,7 @@ def shifted_noise():
     (np.tile(history(5_000, seed=21), 2), "only 5,000 of your 10,000 runs differ"),   # 5,000 runs twice
     (np.hstack([history(1_000, seed=22)] * 10), "only 1,000 of your 10,000 runs differ"),  # a seed per chunk
     (np.hstack([history(500, seed=23)] * 20), "only 500 of your 10,000 runs differ"),
-    (np.ones((21, 10_000)), "all your 10,000 runs have the same value x_1 = 1"),  # a constant array
+    (np.ones((21, 10_000)), "x_1 = 1, as in the row before: row 1 was never filled"),  # a constant array
     # the second-round review's cases: noise shared between runs from some step on, or with a minus sign
     (from_noise(shared_from_step_2()), "only 5,000 of your 10,000 runs differ at step 2"),
     (from_noise(antithetic()), "only 5,000 of your 10,000 runs differ at step 1"),
@@ -468,6 +563,16 @@ def shifted_noise():
     (from_noise(autoregressive(-0.05, 100)), "is correlated"),
     (from_noise(autoregressive(0.3, 20)), "is correlated"),
     (from_noise(autoregressive(0.3, 100)), "is correlated"),
+    # the third-round review: slips that are not shared noise, named as what they are
+    (int_array(), "holds integers"),
+    (short_loop(np.zeros), "row 40 was never filled"),      # range(steps - 1)
+    (row_too_many(), "row 41 was never filled"),            # np.zeros((steps + 2, n))
+    (not_run(), "row 1 was never filled"),                  # np.ones(...), the loop not run
+    (history(10_000, steps=80)[::2], "every other iterate"),
+    # ... and noise that is independent but takes few values: the check needs continuous noise
+    (from_noise(np.random.default_rng(35).choice([-1.0, 1.0], (40, 10_000))), "continuous, normal noise"),
+    (from_noise(resampled_residuals(1979)), "continuous, normal noise"),
+    (from_noise(resampled_residuals(40)), "continuous, normal noise"),
 ])
 def test_exercise_5_wrong(answer, message):
     assert message in fails(c02.measured_stationary_variance, answer)
@@ -495,13 +600,13 @@ def test_exercise_5_constant_array_gives_no_warning():
 
 # ---------------------------------------------------------------- exercise 6: the averaged iterate
 
-V6 = 3.0 / (4.0**2 * 5000)  # sigma^2 / (lambda^2 N) = 3.75e-5, lr = 0.1, lambda = 4
-V6_INF = 0.1 * 3.0 / (4.0 * 1.6)  # the stationary variance of one iterate
+V6 = 3.0 / (5.0**2 * 5000)  # sigma^2 / (lambda^2 N) = 2.4e-5, lr = 0.1, lambda = 5
+V6_INF = 0.1 * 3.0 / (5.0 * 1.5)  # the stationary variance of one iterate
 
 
-@pytest.mark.parametrize("answer", [V6, 3.75e-5, 0.0000375, np.float64(3.75e-5),
-                                    # the exact finite-N variance, 0.04 % below the leading term
-                                    V6_INF / 5000**2 * (5000 + 2 * sum((5000 - j) * 0.6**j
+@pytest.mark.parametrize("answer", [V6, 2.4e-5, 0.000024, np.float64(2.4e-5),
+                                    # the exact finite-N variance, 0.03 % below the leading term
+                                    V6_INF / 5000**2 * (5000 + 2 * sum((5000 - j) * 0.5**j
                                                                        for j in range(1, 5000)))])
 def test_exercise_6_right(answer, capsys):
     passes(c02.averaged_variance, answer, capsys=capsys)
@@ -509,17 +614,23 @@ def test_exercise_6_right(answer, capsys):
 
 @pytest.mark.parametrize(("answer", "message"), [
     (V6_INF / 5000, "treats the N iterates as independent"),            # V_inf / N
-    (3.0 / (4.0 * 5000), "lambda enters squared"),
+    (3.0 / (5.0 * 5000), "lambda enters squared"),
     (V6_INF, "variance of one iterate"),                                 # V_inf
-    (3.0 / (16.0 * 5000**2), "not 1/N^2"),
-    (0.1 * 3.0 / (16.0 * 5000), "step cancels"),
-    (np.sqrt(3.0) / (16.0 * 5000), "sigma = sqrt(3)"),
-    # the second-round review: the loss (lambda/2) Var of the average, and 2 lambda for lambda^2 (equal
-    # to the right answer when lambda = 2)
-    ((4.0 / 2) * V6, "expected loss (lambda/2) Var"),
-    (3.0 / (2 * 4.0 * 5000), "2 lambda written for lambda^2"),
-    (1.5e-4, "lambda enters squared"),                         # the old exercise's answer (lambda = 2)
-    (3.8e-5, "too large"),
+    (3.0 / (25.0 * 5000**2), "not 1/N^2"),
+    (0.1 * 3.0 / (25.0 * 5000), "step cancels"),
+    (np.sqrt(3.0) / (25.0 * 5000), "sigma = sqrt(3)"),
+    # the second-round review: the loss (lambda/2) Var of the average, and 2 lambda for lambda^2
+    ((5.0 / 2) * V6, "expected loss (lambda/2) Var"),
+    (3.0 / (2 * 5.0 * 5000), "2 lambda written for lambda^2"),
+    (6e-5, "expected loss"),
+    # the third-round review: twice and half the answer (at lambda = 4 twice the answer was the loss)
+    (2 * V6, "twice the variance"),
+    (4.8e-5, "twice the variance"),
+    (V6 / 2, "half the variance"),
+    (1.2e-5, "half the variance"),
+    (1.5e-4, "too large"),                                     # the first exercise's answer (lambda = 2)
+    (3.75e-5, "too large"),                                    # the second one's (lambda = 4)
+    (2.41e-5, "too large"),
     (None, "No answer"),
 ])
 def test_exercise_6_wrong(answer, message):
@@ -527,12 +638,16 @@ def test_exercise_6_wrong(answer, message):
 
 
 def test_exercise_6_mistakes_are_told_apart():
-    """The right answer and every named mistake at least 5 % apart (so no mistake passes or is misnamed)."""
-    values = c02.averaged_variance_mistakes()
+    """The right answer and every named mistake of the check's own table at least 5 % apart (so no
+    mistake passes or is misnamed), and each mistake gets its own message."""
+    values = {"right": V6} | {name: v for name, (v, _) in c02.averaged_variance_mistakes().items()}
+    assert {"doubled", "halved", "loss"} <= set(values)
     names = list(values)
     for i, a in enumerate(names):
         for b in names[i + 1:]:
             assert abs(values[a] / values[b] - 1) >= 0.05, (a, b)
+    for name, (value, explanation) in c02.averaged_variance_mistakes().items():
+        assert explanation in fails(c02.averaged_variance, value), name
 
 
 # ---------------------------------------------------------------- exercise 7: the linear scaling rule
@@ -549,6 +664,10 @@ def test_exercise_7_right(answer, capsys):
     (0.0025 / 64, "does not shrink"),
     (0.0025 * 64**2, "not lr / B^2"),
     (0.17, "too large"),
+    # the third-round review: the step that keeps the exact floor, with 1/(2 - lr lambda_i)
+    (0.138, "matches the exact floor"),
+    (0.1376, "matches the exact floor"),
+    (0.15, "too small"),
     ("0.16", "not the text"),
 ])
 def test_exercise_7_wrong(answer, message):

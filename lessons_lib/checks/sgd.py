@@ -2,12 +2,13 @@
 
 Tolerances (stated in the exercises' text): exercises 1-3, 6 and 7 accept a relative error up to
 :data:`REL_TOL` (three significant figures); exercise 4 compares with the reference to a relative
-1e-9; exercise 5 takes every iterate of at least 10,000 runs of at least 20 steps, checks that they are
-independent runs of the model (start; no noise shared between runs at any step, tested first;
-correlated noise, tested before a wrong step or curvature is blamed; contraction; fresh noise per
-step), and accepts the variance of the final
-iterates within 5 % of the formula. Exercise 6 asks for the leading term of the variance of an
-averaged iterate, exercise 7 for the step that keeps the small-step floor at a larger batch.
+1e-9 (the reference computed before the call, which gets copies of the inputs); exercise 5 takes
+every iterate of at least 10,000 runs of at least 20 steps, checks that they are independent runs
+of the model (start; no noise shared between runs at any step, tested first; correlated noise,
+tested before a wrong step or curvature is blamed; contraction; fresh noise per step), and accepts
+the variance of the final iterates within 5 % of the formula. Exercise 6 asks for the leading term
+of the variance of an averaged iterate, exercise 7 for the step that keeps the small-step floor at a
+larger batch (the step that keeps the exact floor is named as a near miss).
 """
 
 from __future__ import annotations
@@ -154,6 +155,16 @@ def _sgd_swapped(x: np.ndarray, y: np.ndarray, theta0: object, lr: float,
     return theta
 
 
+def _sgd_mean_product(x: np.ndarray, y: np.ndarray, theta0: object, lr: float,
+                      batches: list[np.ndarray]) -> np.ndarray:
+    """A common mistake: mean(r) * mean(x[idx]) for mean(r * x[idx])."""
+    theta = np.array(theta0, dtype=float)
+    for idx in batches:
+        r = theta[0] + theta[1] * x[idx] - y[idx]
+        theta = theta - lr * np.array([r.mean(), r.mean() * x[idx].mean()])
+    return theta
+
+
 def _sgd_cases() -> list[tuple]:
     rng = np.random.default_rng(123)
     cases = []
@@ -174,8 +185,10 @@ def minibatch_sgd(candidate: Callable[..., object]) -> None:
     for x, y, theta0, lr, batches in _sgd_cases():
         m, B = len(x), len(batches[0])
         where = f"for m = {m}, B = {B}, {len(batches)} steps, lr = {lr}"
+        want = _sgd_reference(x, y, theta0, lr, batches)  # before the call, from the originals
+        x_given, y_given, batches_given = x.copy(), y.copy(), [idx.copy() for idx in batches]
         try:
-            result = candidate(x, y, theta0.copy(), lr, batches)
+            result = candidate(x_given, y_given, theta0.copy(), lr, batches_given)
         except NotImplementedError:  # a student copy's stub: left to stop the notebook as it is
             raise
         except Exception as exc:  # the student's code failed: say how, without a traceback
@@ -189,15 +202,33 @@ def minibatch_sgd(candidate: Callable[..., object]) -> None:
         except (TypeError, ValueError, OverflowError):
             raise NotYet(f"minibatch_sgd should return an array of 2 numbers; got {type(result).__name__}. "
                          f"Hint: {hint}") from None
-        want = _sgd_reference(x, y, theta0, lr, batches)
         if got.shape != (2,):
             raise NotYet(f"minibatch_sgd should return the final theta, shape (2,); got shape {got.shape}. "
                          f"Hint: {hint}")
         if np.allclose(got, want, rtol=1e-9, atol=1e-12):
             continue
 
+        changed = [name for name, given, original in [("x", x_given, x), ("y", y_given, y)]
+                   if given.shape != original.shape or not np.array_equal(given, original)]
+        if len(batches_given) != len(batches) or any(
+                np.shape(a) != b.shape or not np.array_equal(a, b)
+                for a, b in zip(batches_given, batches, strict=True)):
+            changed.append("batches")
+        if changed:  # a wrong result from inputs changed in place: the reference used them as given
+            raise NotYet(f"{where}, your function changed {' and '.join(changed)} in place (random.shuffle, "
+                         "np.random.shuffle, x -= ..., batches.pop()?): step k uses batches[k] as given, "
+                         "in the given order, on the data as given. Work on copies, or leave the inputs "
+                         f"alone. Hint: {hint}")
+
         def same_as(other: np.ndarray, got: np.ndarray = got) -> bool:
             return bool(np.allclose(got, other, rtol=1e-9, atol=1e-12))
+
+        if same_as(_sgd_reference(x, y, np.zeros(2), lr, batches)):
+            raise NotYet(f"{where}, you start from theta = (0, 0): start from theta0, the argument "
+                         f"({theta0[0]:g}, {theta0[1]:g}) here.")
+        if same_as(_sgd_mean_product(x, y, theta0, lr, batches)):
+            raise NotYet("your second gradient component is mean(r) * mean(x[idx]), the product of the "
+                         "means; it is the mean of the products, mean(r * x[idx]).")
 
         if B > 1 and same_as(_sgd_reference(x, y, theta0, lr * B, batches)):
             raise NotYet("your steps are B times too large: use the mean over the batch, not the sum.")
@@ -285,6 +316,20 @@ def _runs_with_own_noise(noise: np.ndarray) -> tuple[int, int]:
     return int(own[k]), k + 1
 
 
+def _noise_sizes_per_step(noise: np.ndarray) -> int:
+    """The number of different noise sizes |noise| at each step (row), summed over the steps."""
+    magnitudes = np.sort(np.abs(noise), axis=1)
+    return int(np.sum(1 + np.sum(np.diff(magnitudes, axis=1) > SAME_NOISE_ATOL, axis=1)))
+
+
+def _distinct_noise_sizes(noise: np.ndarray) -> int:
+    """The number of different noise sizes |noise| over the whole array: for continuous noise drawn
+    afresh, the sum over the steps of :func:`_noise_sizes_per_step` (no size recurs at another step);
+    for noise from a small set of values (+-0.5, resampled residuals), far fewer."""
+    magnitudes = np.sort(np.abs(noise), axis=None)
+    return int(1 + np.sum(np.diff(magnitudes) > SAME_NOISE_ATOL))
+
+
 def _stationary_hint() -> str:
     return ("keep every iterate: xs = np.empty((steps + 1, n)), xs[0] = 1.0, and for each step "
             "xs[k + 1] = xs[k] - lr*(lambda*xs[k] + 0.5*z) with z = rng.standard_normal(n), a new draw per "
@@ -317,6 +362,10 @@ def measured_stationary_variance(iterates: object) -> None:
         raise NotYet(f"pass every iterate of your runs (an array of shape (steps + 1, n)), not a single "
                      f"number ({value:.4g}): the check computes the variance itself.{formula} Hint: {hint}")
     _numeric_kind(iterates, "the iterates", f" Hint: {hint}")
+    if np.asarray(iterates).dtype.kind in "iu":
+        raise NotYet("your array holds integers (np.full(..., 1) or np.ones(..., dtype=int) makes one), so "
+                     "every assignment to it is rounded towards 0: use 1.0 or dtype=float. "
+                     f"Hint: {hint}")
     xs = np.asarray(iterates, dtype=float)
     if xs.ndim != 2:
         raise NotYet(f"pass every iterate of your runs, shape (steps + 1, n): row k holds x_k of every seed; "
@@ -345,18 +394,30 @@ def measured_stationary_variance(iterates: object) -> None:
     same_row = np.flatnonzero(np.ptp(after, axis=1) == 0)
     if same_row.size:
         k = int(same_row[0]) + 1
+        if after[k - 1, 0] == 0 or np.array_equal(after[k - 1], before[k - 1]):
+            raise NotYet(f"at step {k} all your {n:,} runs have the same value x_{k} = {after[k - 1, 0]:.4g}"
+                         f"{', as in the row before' if after[k - 1, 0] != 0 else ''}: row {k} was never "
+                         f"filled (a loop one step short, or an array one row too many?). Your array has "
+                         f"{steps + 1} rows: the loop should fill rows 1 to {steps}. Hint: {hint}")
         raise NotYet(f"at step {k} all your {n:,} runs have the same value x_{k} = {after[k - 1, 0]:.4g}: "
                      "each seed needs its own noise at every step. Did you draw one number per step "
                      "(rng.standard_normal() without a size)? Draw n numbers, rng.standard_normal(n), and "
                      f"do not re-create the generator with the same seed. Hint: {hint}")
     own, k = _runs_with_own_noise(after - rho * before)
+    fitted = float(np.sum(after * before) / np.sum(before**2))
     if own < MIN_SEEDS - CHANCE_COINCIDENCES:
+        values = _distinct_noise_sizes(after - rho * before)
+        if abs(fitted - rho) <= RHO_ATOL and values < 0.5 * _noise_sizes_per_step(after - rho * before):
+            raise NotYet(f"your noise takes only {values:,} different sizes over all {steps} steps and "
+                         f"{n:,} runs (the same values recur from step to step), so equal draws in different "
+                         "runs are likely even when the draws are independent, and the check cannot tell "
+                         "shared noise from independent noise. It needs continuous, normal noise: "
+                         f"0.5 * rng.standard_normal(n) at every step. Hint: {hint}")
         raise NotYet(f"only {own:,} of your {n:,} runs differ at step {k}: the others repeat another run's "
                      "noise (or its negative) there. Each seed needs its own noise at every step, shared "
                      "with no other run at any step (do not re-create the generator with the same seed "
                      "inside a loop, repeat a block of runs, or reuse draws with a minus sign). The check "
                      f"asks for at least {MIN_SEEDS:,} independent runs. Hint: {hint}")
-    fitted = float(np.sum(after * before) / np.sum(before**2))
     if abs(fitted - rho) > RHO_ATOL:
         # What is left after the fitted factor is uncorrelated from step to step for a run of the model
         # with any step or curvature; correlated noise also moves the fitted factor, so test it first.
@@ -370,6 +431,10 @@ def measured_stationary_variance(iterates: object) -> None:
         elif abs(fitted - (1 - lam)) < RHO_ATOL or abs(fitted - (1 - lr)) < RHO_ATOL:
             why = (f"x_(k+1) = {fitted:.3f} x_k + noise on average; with lr = {lr:g} and lambda = {lam:g} "
                    f"the factor is 1 - lr*lambda = {rho:+.1f} (both multiply x_k).")
+        elif abs(fitted - rho**2) < RHO_ATOL:
+            why = (f"your rows follow x_(k+1) = {fitted:+.3f} x_k + noise on average: that is "
+                   f"(1 - lr*lambda)^2 = {rho**2:.2f}, two steps of the model per row. Did you store every "
+                   "other iterate? Row k should hold x_k, one step after row k - 1.")
         elif abs(fitted) < RHO_ATOL:
             why = ("each row of your array is unrelated to the row before (fitted factor "
                    f"{fitted:+.3f}): these are not runs of x_(k+1) = (1 - lr*lambda) x_k - lr xi_k.")
@@ -427,63 +492,78 @@ def measured_stationary_variance(iterates: object) -> None:
 
 
 # Exercise 6: the averaged iterate.
-EX6_LR, EX6_LAM, EX6_NOISE_VAR, EX6_N = 0.1, 4.0, 3.0, 5000
+EX6_LR, EX6_LAM, EX6_NOISE_VAR, EX6_N = 0.1, 5.0, 3.0, 5000
+
+
+def averaged_variance_mistakes() -> dict[str, tuple[float, str]]:
+    """Exercise 6's named mistakes, ``{name: (value, explanation)}``: the table :func:`averaged_variance`
+    uses, and the one its table test reads (the right answer and every mistake at least 5 % apart)."""
+    lr, lam, s2, N = EX6_LR, EX6_LAM, EX6_NOISE_VAR, EX6_N
+    v_inf = lr * s2 / (lam * (2 - lr * lam))
+    phi = 1 - lr * lam
+    right = s2 / (lam**2 * N)
+    return {
+        "independent": (v_inf / N, "V_inf / N treats the N iterates as independent; consecutive "
+                                   "iterates are correlated (Cov = V_inf phi^|j|), which multiplies "
+                                   f"it by (1 + phi)/(1 - phi) = {(1 + phi) / (1 - phi):g}."),
+        "lambda_once": (s2 / (lam * N), "lambda enters squared: sigma^2/(lambda^2 N)."),
+        "loss": (s2 / (2 * lam * N), "that is sigma^2/(2 lambda N), the expected loss (lambda/2) Var of "
+                                     "the average, not its variance (or 2 lambda written for lambda^2): "
+                                     "the variance is sigma^2/(lambda^2 N)."),
+        "doubled": (2 * right, "that is twice the variance, 2 sigma^2/(lambda^2 N): a factor 2 too many "
+                               "(V_inf ~ lr sigma^2/(2 lambda) without its 2, or the sum over lags "
+                               "sum_j phi^|j| = (1 + phi)/(1 - phi) taken twice)."),
+        "halved": (right / 2, "that is half the variance, sigma^2/(2 lambda^2 N): (1 + phi)/(1 - phi) is "
+                              "about 2/(lr lambda), not 1/(lr lambda), for small steps."),
+        "v_inf": (v_inf, "that is V_inf, the variance of one iterate; the average of N of them has a "
+                         "variance that falls like 1/N."),
+        "n_squared": (s2 / (lam**2 * N**2), "the variance of the average falls like 1/N, not 1/N^2 "
+                                            "(the sum of N correlated terms has a variance of order N)."),
+        "with_lr": (lr * s2 / (lam**2 * N), "the step cancels from the leading term: no lr in "
+                                            "sigma^2/(lambda^2 N)."),
+        "sd": (math.sqrt(s2) / (lam**2 * N), "that uses sigma = sqrt(3) where the variance sigma^2 = 3 "
+                                             "belongs."),
+    }
 
 
 def averaged_variance(answer: object) -> None:
     """Exercise 6: the leading term sigma^2 / (lambda^2 N) of the variance of the average of N = 5000
-    consecutive stationary iterates of x_{k+1} = x_k - lr (lambda x_k + xi_k), lr = 0.1, lambda = 4,
-    Var xi = 3. (The finite-N correction is 0.04 % here, inside the tolerance.)
+    consecutive stationary iterates of x_{k+1} = x_k - lr (lambda x_k + xi_k), lr = 0.1, lambda = 5,
+    Var xi = 3: 2.4e-5. (The finite-N correction is 0.03 % here, inside the tolerance.)
 
-    lambda is not 2: with lambda = 2, lambda^2 = 2 lambda, and the loss of the average (lambda/2) Var =
-    sigma^2/(2 lambda N) coincided with the variance. Here every mistake named below is at least 5 %
-    from the right answer and from every other mistake (the table test checks it)."""
-    lr, lam, s2, N = EX6_LR, EX6_LAM, EX6_NOISE_VAR, EX6_N
-    v_inf = lr * s2 / (lam * (2 - lr * lam))
-    phi = 1 - lr * lam
+    lambda is neither 2 nor 4: with lambda = 2, lambda^2 = 2 lambda, and the loss of the average
+    (lambda/2) Var = sigma^2/(2 lambda N) coincided with the variance; with lambda = 4, 2/lambda^2 =
+    1/(2 lambda), and twice the variance coincided with the loss. At lambda = 5 the right answer and
+    every mistake of :func:`averaged_variance_mistakes` are at least 5 % apart (the table test checks
+    that table itself)."""
+    lam, s2, N = EX6_LAM, EX6_NOISE_VAR, EX6_N
     number(
         answer, s2 / (lam**2 * N), what="the variance of the averaged iterate", rtol=REL_TOL,
         hint="Var(mean) ~ (V_inf / N) (1 + phi)/(1 - phi) with V_inf = lr sigma^2/(lambda (2 - lr lambda)) "
              "and phi = 1 - lr lambda; the step cancels and leaves sigma^2/(lambda^2 N).",
-        mistakes={
-            "independent": (v_inf / N, "V_inf / N treats the N iterates as independent; consecutive "
-                                       "iterates are correlated (Cov = V_inf phi^|j|), which multiplies "
-                                       f"it by (1 + phi)/(1 - phi) = {(1 + phi) / (1 - phi):g}."),
-            "lambda_once": (s2 / (lam * N), "lambda enters squared: sigma^2/(lambda^2 N)."),
-            "loss": (s2 / (2 * lam * N), "that is sigma^2/(2 lambda N), the expected loss (lambda/2) Var of "
-                                         "the average, not its variance (or 2 lambda written for lambda^2): "
-                                         "the variance is sigma^2/(lambda^2 N)."),
-            "v_inf": (v_inf, "that is V_inf, the variance of one iterate; the average of N of them has a "
-                             "variance that falls like 1/N."),
-            "n_squared": (s2 / (lam**2 * N**2), "the variance of the average falls like 1/N, not 1/N^2 "
-                                                "(the sum of N correlated terms has a variance of order N)."),
-            "with_lr": (lr * s2 / (lam**2 * N), "the step cancels from the leading term: no lr in "
-                                                "sigma^2/(lambda^2 N)."),
-            "sd": (math.sqrt(s2) / (lam**2 * N), "that uses sigma = sqrt(3) where the variance sigma^2 = 3 "
-                                                 "belongs."),
-        },
+        mistakes=averaged_variance_mistakes(),
     )
-
-
-def averaged_variance_mistakes() -> dict[str, float]:
-    """Exercise 6's right answer and named mistakes, by name (for the table test: all 5 % apart)."""
-    lr, lam, s2, N = EX6_LR, EX6_LAM, EX6_NOISE_VAR, EX6_N
-    v_inf = lr * s2 / (lam * (2 - lr * lam))
-    return {"right": s2 / (lam**2 * N), "independent": v_inf / N, "lambda_once": s2 / (lam * N),
-            "loss": s2 / (2 * lam * N), "v_inf": v_inf, "n_squared": s2 / (lam**2 * N**2),
-            "with_lr": lr * s2 / (lam**2 * N), "sd": math.sqrt(s2) / (lam**2 * N)}
 
 
 # Exercise 7: the linear scaling rule.
 EX7_LR, EX7_B, EX7_NEW_B = 0.0025, 1, 64
+# The step at which lesson 02's EXACT floor at B = 64 equals that of B = 1, lr = 0.0025 (the factors
+# 1/(2 - lr lambda_i) and the curvature noise included): asserted in the notebook's Checks for section 7.
+EX7_EXACT_STEP = 0.1376
+EX7_EXACT_RTOL = 0.005  # 0.138, the exact step to three figures, is 0.3 % from it
 
 
 def scaled_step(answer: object) -> None:
     """Exercise 7: the step at B = 64 that keeps the small-step floor lr tr S/(4B) of B = 1, lr = 0.0025."""
     lr, ratio = EX7_LR, EX7_NEW_B / EX7_B
+    hint = "for small steps the floor is about lr tr S / (4B): keep lr / B fixed."
+    value = as_number(answer, "the step for B = 64", hint)
+    if abs(value / EX7_EXACT_STEP - 1) < EX7_EXACT_RTOL:
+        raise NotYet(f"{value:g} is the step that matches the exact floor of section 7, with its factors "
+                     "1/(2 - lr lambda_i) (and curvature noise); the question asks for the small-step "
+                     f"formula lr tr S/(4B), which keeps lr / B fixed. Hint: {hint}")
     number(
-        answer, lr * ratio, what="the step for B = 64", rtol=REL_TOL,
-        hint="for small steps the floor is about lr tr S / (4B): keep lr / B fixed.",
+        answer, lr * ratio, what="the step for B = 64", rtol=REL_TOL, hint=hint,
         mistakes={
             "sqrt": (lr * math.sqrt(ratio), "lr * sqrt(B) keeps the standard deviation of one step's "
                                             "noise, lr * sqrt(tr S / B), fixed, not the floor, which "
