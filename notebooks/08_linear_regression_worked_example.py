@@ -21,8 +21,8 @@
 # every number written out. One such example (seed article `002_f70065683ff95f85.txt`, section
 # 4.7, a Chinese-language article on the Momentum optimizer) starts this lesson: a good idea with
 # wrong arithmetic. We redo it by hand, in NumPy and with `torch.optim.SGD`, find each error and
-# how a reader could catch it, then look at the problem as the earlier lessons taught: condition
-# number, closed-form answer, rates and minibatch noise.
+# how a reader could catch it, then look at the problem with the earlier lessons' tools:
+# condition number, closed form, rates, minibatch noise.
 #
 # ## Learning goals
 #
@@ -41,9 +41,9 @@
 #
 # ## Prerequisites
 #
-# Lessons 01 (gradient descent, condition number) and 02 (minibatch noise); lesson 03
-# (momentum) helps (the update is stated here). Partial derivatives, a little linear algebra.
-# About 50 minutes.
+# Lessons 01 and 02; for sections 5 to 6 and exercise 5, lessons 03 to 05 (rates, optimal
+# pair, Nesterov) and 07 (conventions). Partial derivatives, a little linear algebra.
+# About 55 minutes.
 
 # %%
 import dataclasses
@@ -76,8 +76,8 @@ lessons_lib.setup()
 # \frac{\partial J}{\partial\theta_1} = \frac1m\sum_{i=1}^m e^{(i)}x^{(i)},
 # \qquad \nabla J = \Big(\frac{\partial J}{\partial\theta_0}, \frac{\partial J}{\partial\theta_1}\Big).$$
 #
-# Both carry a **plus** sign, and the factor $x^{(i)}$ belongs to $\theta_1$, the coefficient
-# of $x$. The seed gives no data, so we choose four points, few enough to do by hand.
+# Both carry a **plus** sign (the $\tfrac12$ cancels the 2 from the square), and the factor
+# $x^{(i)}$ belongs to $\theta_1$, the coefficient of $x$. The seed gives no data, so we choose four points, few enough to do by hand.
 
 # %%
 x = np.array([0.0, 1.0, 2.0, 3.0])
@@ -150,7 +150,8 @@ plt.show()
 # seed's $\gamma$ is our $\beta$.) The seed's $v$ is *subtracted* from $\theta$; the course's
 # velocity (lesson 00's notation, lesson 07's conventions) is *added*,
 # $v_k = \beta v_{k-1} - \eta\nabla J$, so the seed's $v$ is **minus** the course's, with the same
-# iterates (section 5 runs both). Here $v$ is the seed's.
+# iterates (section 5 runs both). Here $v$ is the seed's, and $g_k$ is the gradient used in
+# iteration $k$, at $\theta^{(k-1)}$ (lesson 00's $g_{k-1}$).
 #
 # Translated, the seed's section 4.7 reads:
 #
@@ -168,7 +169,8 @@ plt.show()
 # > Update the parameters:
 # > $\theta_1 = \theta_1 - v_2 = [1.001, 1.002] - [-0.0085, -0.0135] = [1.0095, 1.0155]$.
 #
-# Both gradients are *assumed*, not computed (section 3 shows that no data give both). Take
+# Both gradients are *assumed*, not computed (section 3 shows that no data give both one
+# correct step $-v_1$ apart; at the seed's own wrong iterate they can, Checks 3a). Take
 # them as given and redo the arithmetic, with $\theta = (\theta_0, \theta_1) = (0, 1)$ and the
 # gradients read in that order:
 
@@ -254,9 +256,8 @@ assert np.allclose(gradient(np.array(hand[0][:2])), [-0.096, -0.1915], rtol=0, a
 #
 # A mean of squares is never below the squared mean (their difference is a variance), and
 # $37.75 < 24.5^2 = 600.25$: **no data set gives the seed's second gradient one correct step
-# after its first.** The cell checks the method on our data first (it must return $\bar x = 1.5$,
-# $\overline{x^2} = 3.5$); the other readings of the seed's vectors, and its own wrong iterate,
-# are in Checks 3a.
+# after its first.** The cell first tests the method on our data ($\bar x = 1.5$,
+# $\overline{x^2} = 3.5$); Checks 3a tries the other readings and the seed's own iterate.
 
 
 # %%
@@ -313,9 +314,9 @@ for name, *values in rows:
 # | gradient formula | $[-\frac1m\sum e\,x,\ -\frac1m\sum e]$ | $[+\frac1m\sum e,\ +\frac1m\sum e\,x]$ | sign flipped, components in the order $(\theta_1, \theta_0)$ | **sign test**: if every prediction is too high ($e^{(i)} > 0$), raising $\theta_0$ raises the loss, so $\partial J/\partial\theta_0 > 0$; the formula says $< 0$; **order test**: the $x$-weighted sum belongs to the coefficient of $x$ |
 # | $g_1$, $g_2$ | assumed | $g_1$ cannot be checked; $g_2$ is impossible one step $-v_1$ after $g_1$ | no data; $g_2$ is not at $\theta^{(0)} - v_1$ | the pair needs $\overline{x^2} < \bar x^2$ (section 3) |
 # | $v_1$ | $[-0.001, -0.002]$ | $[-0.001, -0.002]$ | correct | recompute |
-# | $\theta$ after 1 | $1 - [-0.001, -0.002] = [1.001, 1.002]$ | $[0.001, 1.002]$ (in the formula's order $(\theta_1, \theta_0)$: $\theta_0 = 0.002$, $\theta_1 = 1.001$; neither is the seed's) | the vector $\theta = (0, 1)$ replaced by the scalar $1$ | **dimensions**: the left side $\theta_1$ is one number, the right side a vector; **start**: $\theta_0$ started at 0 and moved by $0.001$ |
+# | $\theta$ after 1 | $1 - [-0.001, -0.002] = [1.001, 1.002]$ | $[0.001, 1.002]$ (in the formula's order $(\theta_1, \theta_0)$: $\theta_0 = 0.002$, $\theta_1 = 1.001$; neither is the seed's) | the vector $\theta = (0, 1)$ replaced by the scalar $1$; $\theta_1$ names both the slope and the iterate | **dimensions**: the left side $\theta_1$ is one number, the right side a vector; **start**: $\theta_0$ started at 0 and moved by $0.001$ |
 # | $v_2$ | $[-0.0085, -0.0135]$ | $[-0.0014, -0.0028]$ | arithmetic | **recompute**: $0.9\cdot(-0.001) + 0.01\cdot(-0.05) = -0.0014$; **magnitude**: componentwise $|v_2| \le 0.9|v_1| + 0.01|g_2| \le 0.0028$ |
-# | $\theta$ after 2 | $[1.0095, 1.0155]$ | $[0.0024, 1.0048]$ | inherits both errors | **consistency**: $\theta^{(2)} - \theta^{(1)} = -v_2$ |
+# | $\theta$ after 2 | $[1.0095, 1.0155]$ | $[0.0024, 1.0048]$ | inherits both errors | **consistency**: $\theta^{(2)} - \theta^{(1)} = -v_2$, and $\theta_0$ must stay near 0 |
 #
 # The sign test and the magnitude bound are quick to do in code too:
 
@@ -366,15 +367,15 @@ assert loss_J(momentum_with(lambda th: swap @ seed_formula(th), 200)) > 10 * los
 # With the design matrix $X$ (columns of ones and $x$) the gradient is
 # $\frac1m X^\top(X\theta - y)$. PyTorch's `torch.optim.SGD(params, lr, momentum)` keeps a buffer
 # $b$ and does, with $\eta$ = `lr`, $\beta$ = `momentum` (PyTorch's documentation writes $\mu$;
-# ours is an eigenvalue) and $g_k$ the gradient at $\theta^{(k-1)}$,
+# ours is the smallest eigenvalue),
 #
 # $$b_k = \beta\,b_{k-1} + g_k\ (b_1 = g_1), \qquad \theta^{(k)} = \theta^{(k-1)} - \eta\, b_k .$$
 #
 # Multiplied by $\eta$, with $v_k = \eta\, b_k$, this is the seed's form
 # $v_k = \beta v_{k-1} + \eta\, g_k$, $\theta^{(k)} = \theta^{(k-1)} - v_k$, *if $\eta$ is the same
-# at every step*: then the iterates agree and the seed's $v$ is $\eta$ times PyTorch's buffer.
-# Run section 3's two iterations again, then 100 with NumPy, PyTorch, `optimizers.run` and the
-# course's velocity form, in float64:
+# at every step*: then the iterates agree and the seed's $v$ is $\eta$ times PyTorch's buffer
+# (lesson 07 sets all the forms side by side). Section 3's two iterations again, in NumPy and
+# PyTorch; Checks 5a compares 100 steps with `optimizers.run` and the course's velocity form:
 
 # %%
 X = np.column_stack([np.ones(m), x])
@@ -409,30 +410,12 @@ def momentum_torch(theta, steps):
 
 numpy_run = momentum_numpy([0.0, 1.0], 100)
 torch_run = momentum_torch([0.0, 1.0], 100)
-library_run = optimizers.run(surface, [0.0, 1.0], "momentum", lr=eta, momentum=beta, steps=100)
 for t in (1, 2):
     print(f"iteration {t}: by hand theta = {np.array(hand[t - 1][:2])}, v = {np.array(hand[t - 1][2:])}")
     print(f"             NumPy   theta = {numpy_run[t - 1][0]}, v = {numpy_run[t - 1][1]}")
     print(f"             PyTorch theta = {torch_run[t - 1][0]}, lr * buffer = {torch_run[t - 1][1]}")
-diff_hand = max(np.abs(np.array(hand[t - 1]) - np.concatenate(numpy_run[t - 1])).max() for t in (1, 2))
-diff_torch = max(np.abs(np.concatenate(a) - np.concatenate(b)).max() for a, b in zip(numpy_run, torch_run, strict=True))
-diff_lib = np.abs(np.array([s[0] for s in numpy_run]) - library_run.points[1:]).max()
-
-theta_c, v_c, course_run = np.array([0.0, 1.0]), np.zeros(2), []  # the course's velocity: added to theta
-for _ in range(100):
-    v_c = beta * v_c - eta * gradient(theta_c)
-    theta_c = theta_c + v_c
-    course_run.append((theta_c, v_c))
-diff_course = max(np.abs(a[0] - c[0]).max() for a, c in zip(numpy_run, course_run, strict=True))
-sum_v = max(np.abs(a[1] + c[1]).max() for a, c in zip(numpy_run, course_run, strict=True))  # seed's v + course's v
-print(f"largest differences below 1e-12: hand vs NumPy (2 steps) {diff_hand < 1e-12}, "
-      f"NumPy vs PyTorch (100 steps) {diff_torch < 1e-12}, NumPy vs optimizers.run (100 steps) {diff_lib < 1e-12}, "
-      f"NumPy vs the course's velocity form (100 steps) {diff_course < 1e-12}")
-print(f"the seed's v plus the course's v, largest over 100 steps, below 1e-12: {sum_v < 1e-12} "
-      f"(after 20 steps: the seed's v = {np.round(numpy_run[19][1], 6)}, "
-      f"the course's {np.round(course_run[19][1], 6)})")
-assert diff_hand < 1e-12 and diff_torch < 1e-12 and diff_lib < 1e-12 and diff_course < 1e-12 and sum_v < 1e-12
-assert np.abs(numpy_run[19][1]).min() > 1e-3  # v is not zero, so "minus" says something
+    assert np.allclose(np.concatenate(torch_run[t - 1]), hand[t - 1], rtol=0, atol=1e-12)
+    assert np.allclose(np.concatenate(numpy_run[t - 1]), hand[t - 1], rtol=0, atol=1e-12)
 
 # %% [markdown]
 # When the learning rate changes they part: a new $\eta$ rescales PyTorch's whole buffer of raw
@@ -532,7 +515,7 @@ for name, (method, lr, beta_k, rate) in settings.items():
     steps = step_counts[name] = int(np.argmax(d < 1e-8))
     predicted_steps = predicted_counts[name] = np.log(1e-8 / d0) / np.log(rate)
     print(f"{name:42s} {rate:12.6f} {measured:14.6f} {steps:10d} ({predicted_steps:6.0f})")
-    assert abs(measured / rate - 1) < 0.01
+    assert abs(np.log(measured) / np.log(rate) - 1) < 0.05  # within 5 % in ln(rho), about 5 % in steps
     assert double_root or abs(steps / predicted_steps - 1) < 0.1
 seed_gd, seed_mom = "GD, seed's eta = 0.01", "momentum, seed's (0.01, 0.9)"
 opt_gd, opt_mom = list(settings)[3:]
@@ -543,52 +526,27 @@ print(f"distance lost per step at the seed's settings: GD {100 * loss_per_step[s
       f"momentum {100 * loss_per_step[seed_mom]:.1f} %")
 print(f"momentum against GD at the seed's settings: ln(rate_momentum)/ln(rate_GD) = {predicted_ratio:.1f}, "
       f"ratio of the measured step counts {measured_ratio:.1f}")
-assert round(100 * loss_per_step[seed_gd], 1) == 0.3 and round(100 * loss_per_step[seed_mom]) == 5
 print(f"eta * mu = {eta * mu:.6f}")
-assert round(measured_ratio) == 17 and abs(predicted_ratio / measured_ratio - 1) < 0.1
-assert round(predicted_ratio, 1) == 17.7 and round(eta * mu, 3) == 0.003
-assert step_counts[seed_gd] < predicted_counts[seed_gd]  # the formula overestimates for GD
-assert (step_counts[opt_gd], step_counts[opt_mom]) == (110, 36) and step_counts[opt_mom] > predicted_counts[opt_mom]
 gain_gd, gain_mom = step_counts[seed_gd] / step_counts[opt_gd], step_counts[seed_mom] / step_counts[opt_mom]
 print(f"tuning: GD {step_counts[seed_gd]} -> {step_counts[opt_gd]} steps ({gain_gd:.0f}x), "
       f"momentum {step_counts[seed_mom]} -> {step_counts[opt_mom]} steps ({gain_mom:.1f}x)")
-assert (step_counts[seed_gd], step_counts[seed_mom]) == (4858, 285)
-assert round(gain_gd) == 44 and round(gain_mom, 1) == 7.9  # "gradient descent most"
 off = {name: step_counts[name] / predicted_counts[name] - 1 for name in settings}
 print("steps measured / predicted - 1: " + ", ".join(f"{name} {100 * o:+.0f} %" for name, o in off.items()))
-assert all(abs(o) < 0.1 for name, o in off.items() if name != opt_mom) and round(100 * off[opt_mom]) == 26
-
-# The double root, in closed form: along an eigenvector of H (eigenvalue lam) the heavy ball's
-# eigen-coordinate xt_k (lesson 00's tilde x_k) obeys xt_{k+1} = (1 + beta - eta lam) xt_k - beta xt_{k-1}; with the
-# double root r = (1 + beta - eta lam) / 2 its solution is xt_k = (c_0 + c_1 k) r^k with c_0 = xt_0 (xt0 below), and
-# xt_1 = (1 - eta lam) xt_0 (v_0 = 0) fixes c_1 = c_0 ((1 - eta lam) / r - 1) (B_double below). No run is used.
-lam_H, Q_H = np.linalg.eigh(H)
-xt0 = Q_H.T @ (np.array([0.0, 1.0]) - theta_star)
-r_double = (1 + beta_mom - lr_mom * lam_H) / 2
-assert np.allclose((1 + beta_mom - lr_mom * lam_H) ** 2, 4 * beta_mom)  # a double root for both eigenvalues
-B_double = xt0 * ((1 - lr_mom * lam_H) / r_double - 1)
-k_all = np.arange(200)
-d_closed = np.linalg.norm((xt0[:, None] + B_double[:, None] * k_all) * r_double[:, None] ** k_all, axis=0)
-closed_steps = int(np.argmax(d_closed < 1e-8))
-print(f"optimal momentum pair: roots {np.round(r_double, 6)} (|r| = rho = {rate_mom:.6f}); steps to 1e-8 from "
-      f"(c_0 + c_1 k) r^k: {closed_steps}, measured {step_counts[opt_mom]}, d_0 rho^k: {predicted_counts[opt_mom]:.1f}")
-assert closed_steps == step_counts[opt_mom]
-assert round(predicted_counts[opt_mom], 1) == 28.5
 
 # %% [markdown]
 # At the seed's settings gradient descent loses 0.3 % of its distance per step (the flat
-# direction, $\eta\mu = 0.003$), momentum 5 %: 17 times fewer steps, within 10 % of the ratio of
-# the logarithms of the rates (17.7). The optimal constants help gradient descent most: 110
-# steps instead of 4,858 (44 times fewer), momentum 36 instead of 285 (7.9 times). The step
-# count formula holds within 10 % for four runs (Checks 6a: why it overestimates for gradient
-# descent) but not at momentum's optimal pair: 36 steps, not 28.5 (26 % more). There both
-# eigenvalues give a double root $r$, so each eigen-component is $(c_0 + c_1k)\,r^k$, not
-# $c_0 r^k$; this closed form, evaluated without a run, gives the 36 steps (the cell's last lines).
+# direction, $\eta\mu = 0.003$), momentum 5.1 %: 17 times fewer steps, within 10 % of the ratio
+# of the logarithms of the rates (17.7). The optimal constants help gradient descent most: 110
+# steps instead of 4,858 (44 times fewer), momentum 36 instead of 285 (7.9 times) (Checks 6b).
+# The step count formula holds within 10 % for four runs; for gradient descent it overestimates,
+# because not all of $d_0$ lies along the flat direction (Checks 6a). At momentum's optimal pair
+# it fails: 36 steps, not 28.5. There both eigenvalues give a double root $\sigma$, so each
+# eigen-component is $(c_0 + c_1k)\,\sigma^k$, not $c_0 \sigma^k$; this closed form, evaluated
+# without a run, gives the 36 steps (Checks 6c).
 #
 # **Nesterov needs its own constants.** Its look-ahead changes the 2x2 iteration matrix
 # (lesson 05): at the heavy-ball optimum $(\eta, \beta) = (0.594, 0.336)$ its spectral radius
-# is above 1. A grid scan of `theory.nesterov_rate` (the worse rate over $\mu$ and $L$) finds
-# its best pair, which agrees with the closed form $\eta = 4/(3L+\mu)$,
+# is above 1. Its best pair, which a grid scan confirms (Checks 6d), is $\eta = 4/(3L+\mu)$,
 # $\beta = (\sqrt{3\kappa+1}-2)/(\sqrt{3\kappa+1}+2)$, rate $1 - 2/\sqrt{3\kappa+1}$
 # (L. Lessard, B. Recht and A. Packard, *Analysis and design of optimization algorithms via
 # integral quadratic constraints*, SIAM J. Optim. 26(1), 2016, Proposition 1):
@@ -599,16 +557,10 @@ print(f"heavy-ball optimum (lr, beta) = ({lr_mom:.3f}, {beta_mom:.3f}); "
 assert (round(lr_mom, 3), round(beta_mom, 3)) == (0.594, 0.336)
 assert theory.nesterov_rate(lr_mom, beta_mom, [mu, L]) > 1
 assert optimizers.run(surface, [0.0, 1.0], "nesterov", lr=lr_mom, momentum=beta_mom, steps=200).diverged
-lr_grid = np.linspace(0.01, 0.5, 491)[:, None]
-beta_grid = np.linspace(0.0, 0.95, 381)[None, :]
-nesterov_rates = theory.nesterov_rate(lr_grid, beta_grid, [mu, L])  # H has just these two
-i, j = np.unravel_index(nesterov_rates.argmin(), nesterov_rates.shape)
-lr_nes, beta_nes, rate_nes = lr_grid[i, 0], beta_grid[0, j], nesterov_rates[i, j]
 root = np.sqrt(3 * kappa + 1)
-print(f"grid optimum: lr = {lr_nes:.3f}, beta = {beta_nes:.3f}, rate {rate_nes:.4f};  closed form: "
-      f"lr = {4 / (3 * L + mu):.4f}, beta = {(root - 2) / (root + 2):.4f}, rate {1 - 2 / root:.4f}")
-assert abs(lr_nes - 4 / (3 * L + mu)) < 2e-3 and abs(beta_nes - (root - 2) / (root + 2)) < 3e-3
-assert abs(rate_nes - (1 - 2 / root)) < 2e-3 and rate_mom < rate_nes < rate_gd
+lr_nes, beta_nes, rate_nes = 4 / (3 * L + mu), (root - 2) / (root + 2), 1 - 2 / root  # Lessard et al.
+print(f"Nesterov's best (lr, beta) = ({lr_nes:.3f}, {beta_nes:.3f}), rate {rate_nes:.3f}; "
+      f"heavy ball's best rate {rate_mom:.3f}, gradient descent's {rate_gd:.3f}")
 
 # %% [markdown]
 # **The loss surface:** left, each method with its best constants from a far start; right,
@@ -627,8 +579,11 @@ near = {method: optimizers.run(surface, [0.0, 1.0], method, lr=eta,
 zoom = dataclasses.replace(surface, xlim=(-0.02, 0.08), ylim=(0.99, 1.075))
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.6))
 plotting.contour(ax1, surface)
+far_labels = {"gd": rf"gradient descent, $\eta$ = {lr_gd:.3f}",
+              "momentum": rf"momentum, $(\eta, \beta)$ = ({lr_mom:.3f}, {beta_mom:.3f})",
+              "nesterov": rf"Nesterov, $(\eta, \beta)$ = ({lr_nes:.3f}, {beta_nes:.3f})"}
 for method, run in far.items():
-    plotting.path(ax1, run.points, method, markersize=2)
+    plotting.path(ax1, run.points, method, label=far_labels[method], markersize=2)
 ax1.set_title(rf"best constants per method, far start, 60 steps; $\kappa$ = {kappa:.1f}", fontsize=9)
 plotting.contour(ax2, zoom)
 for method, run in near.items():
@@ -665,8 +620,9 @@ plt.show()
 # ## 7. Minibatch noise on this problem
 #
 # A minibatch gradient (lesson 02) uses some of the four terms. Drawn uniformly it is unbiased:
-# averaged over all minibatches of a size it is the full gradient, for any data by symmetry (the
-# first cell tests the code of `minibatch_gradient`). But at $\theta^\star$ the single-point
+# averaged over all minibatches of a size it is the full gradient, for any data by symmetry
+# (Checks 7b tests `minibatch_gradient` so). A "minibatch" of all four points drawn without
+# replacement is the full gradient: no noise. But at $\theta^\star$ the single-point
 # gradients $e^{(i)}(1, x^{(i)})$ are not zero, so SGD with a constant step keeps jittering.
 
 # %%
@@ -675,12 +631,6 @@ def minibatch_gradient(theta, idx):
     return np.array([e.mean(), (e * x[idx]).mean()])
 
 
-theta = np.array([0.0, 1.0])
-for B in (1, 2, 3):
-    avg = np.mean([minibatch_gradient(theta, list(c)) for c in combinations(range(m), B)], axis=0)
-    print(f"B = {B}: average over all {len(list(combinations(range(m), B)))} minibatches {avg}, "
-          f"full gradient {gradient(theta)}")
-    assert np.allclose(avg, gradient(theta), atol=1e-15)  # a test of minibatch_gradient's code
 per_point = np.array([minibatch_gradient(theta_star, [i]) for i in range(m)])
 print("single-point gradients at theta*:\n", per_point)
 assert np.all(np.abs(per_point).max(axis=1) > 0.1)
@@ -749,29 +699,21 @@ plt.show()
 # %% [markdown]
 # The cloud is about 1.7 times longer along the *steep* eigenvector, not along the flat valley:
 # the single-point gradients vary 36 times more along the steep one, which outweighs its 14
-# times larger curvature (Checks 7a). And, as in lesson 02, the average of the iterates lands
-# more than twice as close to $\theta^\star$ as the median iterate, on each of the five seeds.
+# times larger curvature (Checks 7a). As in lesson 02, the average of the iterates lands more
+# than twice as close to $\theta^\star$ as the median iterate, on all five seeds.
 #
 # ## 8. Explore
 #
-# The explorer's surface is the library's 40 points (`surfaces.regression_data()`), a bowl like
+# The explorer's surface is 40 points (`surfaces.regression_data()`), a bowl like
 # ours ($\kappa$ = 15.4 against 14.1); its $f$ is our $J$, its $x_k$ our $\theta^{(k)}$. Try the
-# seed's $\eta = 0.01$, $\beta = 0.9$; then, at momentum 0, find the learning rate where gradient
-# descent stops converging and compare with $2/L$ (at $2/L$ itself the steep component flips
-# sign for ever).
+# seed's $\eta = 0.01$, $\beta = 0.9$; then, at $\beta = 0$, find the $\eta$ where gradient descent
+# stops converging and compare with $2/L$, gradient descent's stability limit
+# (lesson 01; at $2/L$ itself the steep component flips sign for ever, Checks 8a).
 
 # %%
 explorer_surface = surfaces.linear_regression()
 mu40, L40 = np.linalg.eigvalsh(explorer_surface.hessian)
 print(f"explorer's surface: mu = {mu40:.4f}, L = {L40:.4f}, kappa = {L40 / mu40:.1f}, 2/L = {2 / L40:.4f}")
-stable = optimizers.run(explorer_surface, explorer_surface.start, "gd", lr=np.array([0.99, 1.0, 1.01]) * 2 / L40,
-                        steps=3000)
-gap = stable.losses[:, -1] - explorer_surface.f_min
-stalled = stable.losses[1, 2000] - explorer_surface.f_min
-print(f"GD after 3000 steps: at 0.99 * 2/L the loss is within 1e-10 of the minimum: {bool(abs(gap[0]) < 1e-10)}; "
-      f"at 2/L it stays {gap[1]:.5f} above it (after 2000 steps: {stalled:.5f}), the steep component flipping "
-      f"sign for ever; at 1.01 * 2/L it diverged: {bool(stable.diverged[2])}")
-assert abs(gap[0]) < 1e-10 and gap[1] > 1e-3 and abs(gap[1] / stalled - 1) < 1e-9 and stable.diverged[2]
 assert round(L40 / mu40, 1) == 15.4 and round(kappa, 1) == 14.1
 
 # %%
@@ -791,17 +733,17 @@ TrajectoryExplorer(surface="linear_regression", lr=0.01, momentum=0.9, steps=300
 # * Recomputing, checking dimensions, a sign test and a magnitude bound
 #   ($|v_k| \le \beta|v_{k-1}| + \eta|g_k|$) catch each error. The two assumed gradients,
 #   one step $-v_1$ apart, would need a mean of $(x^{(i)})^2$ below the squared mean of $x^{(i)}$.
-# * With a constant learning rate the seed's form agrees to $10^{-12}$ with the hand computation
-#   (2 steps) and with NumPy, `torch.optim.SGD`, `optimizers.run` and the course's velocity form
-#   (100 steps); its $v$ is $\eta$ times PyTorch's buffer and minus the course's velocity. With
-#   $\eta$ = 0.01, then 0.001, the seed's form and PyTorch's part.
+# * With a constant learning rate the seed's form, `torch.optim.SGD`, `optimizers.run` and the
+#   course's velocity form agree to $10^{-12}$ over 100 steps (Checks 5a); the seed's $v$ is
+#   $\eta$ times PyTorch's buffer and minus the course's velocity. With $\eta$ = 0.01, then
+#   0.001, they part.
 # * The normal equations give $\theta^\star = (0.04, 1.04)$; the Hessian's eigenvalues
 #   ($\kappa \approx 14$) predict the rates measured from $(0, 1)$: $1-\eta\mu$ for
 #   gradient descent and $\sqrt\beta$ for momentum at the seed's settings, where momentum
 #   needs 17 times fewer steps to reach $10^{-8}$. The step count $\ln(10^{-8}/d_0)/\ln\rho$
 #   is within 10 % of the measured one for four of the five runs; at momentum's optimal pair
 #   (a double root) the run needs 26 % more (36 steps, not 28.5), as the closed form
-#   $(c_0 + c_1k)\,r^k$ predicts.
+#   $(c_0 + c_1k)\,\sigma^k$ predicts (Checks 6c).
 # * Minibatch gradients are unbiased, but with a constant step (B = 1, $\eta = 0.05$) SGD
 #   keeps jittering around $\theta^\star$ on every one of five seeds; the average of its
 #   last 1000 iterates is more than twice as close as the median iterate.
@@ -840,7 +782,36 @@ assert not any(list(possible.values())[:4]) and possible["seed's printed theta^(
 assert np.allclose(readings["seed's printed theta^(1) = [1.001, 1.002]"], [-475.5, 238_037.75])
 
 # %% [markdown]
-# ### Checks for section 6: the step count of gradient descent
+# ### Checks for section 5: 100 steps in four implementations
+#
+# **5a.** The seed's form in NumPy against `torch.optim.SGD`, `optimizers.run` and the course's
+# velocity form $v_k = \beta v_{k-1} - \eta g_k$, $\theta^{(k)} = \theta^{(k-1)} + v_k$, over
+# 100 steps: the iterates agree to $10^{-12}$, and the seed's $v$ is minus the course's.
+
+# %%
+library_run = optimizers.run(surface, [0.0, 1.0], "momentum", lr=eta, momentum=beta, steps=100)
+diff_hand = max(np.abs(np.array(hand[t - 1]) - np.concatenate(numpy_run[t - 1])).max() for t in (1, 2))
+diff_torch = max(np.abs(np.concatenate(a) - np.concatenate(b)).max() for a, b in zip(numpy_run, torch_run, strict=True))
+diff_lib = np.abs(np.array([s[0] for s in numpy_run]) - library_run.points[1:]).max()
+
+theta_c, v_c, course_run = np.array([0.0, 1.0]), np.zeros(2), []  # the course's velocity: added to theta
+for _ in range(100):
+    v_c = beta * v_c - eta * gradient(theta_c)
+    theta_c = theta_c + v_c
+    course_run.append((theta_c, v_c))
+diff_course = max(np.abs(a[0] - c[0]).max() for a, c in zip(numpy_run, course_run, strict=True))
+sum_v = max(np.abs(a[1] + c[1]).max() for a, c in zip(numpy_run, course_run, strict=True))  # seed's v + course's v
+print(f"largest differences below 1e-12: hand vs NumPy (2 steps) {diff_hand < 1e-12}, "
+      f"NumPy vs PyTorch (100 steps) {diff_torch < 1e-12}, NumPy vs optimizers.run (100 steps) {diff_lib < 1e-12}, "
+      f"NumPy vs the course's velocity form (100 steps) {diff_course < 1e-12}")
+print(f"the seed's v plus the course's v, largest over 100 steps, below 1e-12: {sum_v < 1e-12} "
+      f"(after 20 steps: the seed's v = {np.round(numpy_run[19][1], 6)}, "
+      f"the course's {np.round(course_run[19][1], 6)})")
+assert diff_hand < 1e-12 and diff_torch < 1e-12 and diff_lib < 1e-12 and diff_course < 1e-12 and sum_v < 1e-12
+assert np.abs(numpy_run[19][1]).min() > 1e-3  # v is not zero, so "minus" says something
+
+# %% [markdown]
+# ### Checks for section 6: step counts, the double root, Nesterov's constants
 #
 # **6a.** At the seed's $\eta$ the formula $\ln(10^{-8}/d_0)/\ln\rho$ overestimates gradient
 # descent's step count a little, because not all of $d_0$ lies along the slowest direction:
@@ -853,6 +824,59 @@ flat_prediction = np.log(1e-8 / flat_part) / np.log(settings[seed_gd][3])
 print(f"GD at the seed's eta, from the start's flat component {flat_part:.4f} (of d0 = {d0:.4f}): "
       f"{flat_prediction:.0f} steps predicted, {step_counts[seed_gd]} measured")
 assert abs(flat_prediction - step_counts[seed_gd]) <= 1
+
+# %% [markdown]
+# **6b.** The numbers section 6 quotes from its measurement: the distance lost per step, the
+# ratio of step counts, the gains from tuning and how far each step count is from the formula.
+
+# %%
+assert round(100 * loss_per_step[seed_gd], 1) == 0.3 and round(100 * loss_per_step[seed_mom], 1) == 5.1
+assert round(measured_ratio) == 17 and abs(predicted_ratio / measured_ratio - 1) < 0.1
+assert round(predicted_ratio, 1) == 17.7 and round(eta * mu, 3) == 0.003
+assert step_counts[seed_gd] < predicted_counts[seed_gd]  # the formula overestimates for GD (6a: why)
+assert (step_counts[opt_gd], step_counts[opt_mom]) == (110, 36) and step_counts[opt_mom] > predicted_counts[opt_mom]
+assert (step_counts[seed_gd], step_counts[seed_mom]) == (4858, 285)
+assert round(gain_gd) == 44 and round(gain_mom, 1) == 7.9  # "gradient descent most"
+assert all(abs(o) < 0.1 for name, o in off.items() if name != opt_mom) and round(100 * off[opt_mom]) == 26
+print("section 6's quoted numbers: all asserted")
+
+# %% [markdown]
+# **6c.** The double root in closed form, without a run: along an eigenvector of $H$
+# (eigenvalue $\lambda$) the heavy ball's eigen-coordinate $\tilde x_k$ obeys
+# $\tilde x_{k+1} = (1 + \beta - \eta\lambda)\tilde x_k - \beta\tilde x_{k-1}$; with the double
+# root $\sigma = (1 + \beta - \eta\lambda)/2$ its solution is $(c_0 + c_1k)\,\sigma^k$ with
+# $c_0 = \tilde x_0$, and $\tilde x_1 = (1 - \eta\lambda)\tilde x_0$ ($v_0 = 0$) fixes
+# $c_1 = c_0((1 - \eta\lambda)/\sigma - 1)$. It gives the 36 measured steps.
+
+# %%
+lam_H, Q_H = np.linalg.eigh(H)
+xt0 = Q_H.T @ (np.array([0.0, 1.0]) - theta_star)
+sigma_double = (1 + beta_mom - lr_mom * lam_H) / 2
+assert np.allclose((1 + beta_mom - lr_mom * lam_H) ** 2, 4 * beta_mom)  # a double root for both eigenvalues
+B_double = xt0 * ((1 - lr_mom * lam_H) / sigma_double - 1)
+k_all = np.arange(200)
+d_closed = np.linalg.norm((xt0[:, None] + B_double[:, None] * k_all) * sigma_double[:, None] ** k_all, axis=0)
+closed_steps = int(np.argmax(d_closed < 1e-8))
+print(f"optimal momentum pair: roots {np.round(sigma_double, 6)} (|sigma| = rho = {rate_mom:.6f}); steps to 1e-8 from "
+      f"(c_0 + c_1 k) sigma^k: {closed_steps}, measured {step_counts[opt_mom]}, d_0 rho^k: {predicted_counts[opt_mom]:.1f}")
+assert closed_steps == step_counts[opt_mom]
+assert round(predicted_counts[opt_mom], 1) == 28.5
+
+# %% [markdown]
+# **6d.** Nesterov's best constants: a grid scan of `theory.nesterov_rate` (the worse rate over
+# $\mu$ and $L$, the spectral radius of its 2x2 matrix) against Lessard et al.'s closed form.
+
+# %%
+lr_grid = np.linspace(0.01, 0.5, 491)[:, None]
+beta_grid = np.linspace(0.0, 0.95, 381)[None, :]
+nesterov_rates = theory.nesterov_rate(lr_grid, beta_grid, [mu, L])  # H has just these two
+i, j = np.unravel_index(nesterov_rates.argmin(), nesterov_rates.shape)
+lr_scan, beta_scan, rate_scan = lr_grid[i, 0], beta_grid[0, j], nesterov_rates[i, j]
+print(f"grid optimum: lr = {lr_scan:.3f}, beta = {beta_scan:.3f}, rate {rate_scan:.4f};  closed form: "
+      f"lr = {lr_nes:.4f}, beta = {beta_nes:.4f}, rate {rate_nes:.4f}")
+assert abs(lr_scan - lr_nes) < 2e-3 and abs(beta_scan - beta_nes) < 3e-3
+assert abs(rate_scan - rate_nes) < 2e-3 and rate_mom < rate_nes < rate_gd
+assert (round(lr_nes, 3), round(beta_nes, 3), round(rate_nes, 3)) == (0.310, 0.534, 0.696)
 
 # %% [markdown]
 # ### Checks for section 7: which way the cloud points
@@ -906,6 +930,33 @@ assert round(np.sqrt(measured[1] / measured[0]), 1) == round(np.sqrt(exact[1] / 
 # "noise spreads out along the flat valley" needs the noise ratio to be smaller than about the
 # curvature ratio (below 12.7 here; it is 36). Equal noise in every direction is not needed,
 # but per-sample gradients can be far from it, as here.
+
+# %% [markdown]
+# **7b.** `minibatch_gradient` averaged over all minibatches of each size $B$ is the full gradient.
+
+# %%
+theta = np.array([0.0, 1.0])
+for B in (1, 2, 3, 4):
+    avg = np.mean([minibatch_gradient(theta, list(c)) for c in combinations(range(m), B)], axis=0)
+    print(f"B = {B}: average over all {len(list(combinations(range(m), B)))} minibatches {avg}, "
+          f"full gradient {gradient(theta)}")
+    assert np.allclose(avg, gradient(theta), atol=1e-15)  # B = 4: the one minibatch is the full gradient
+
+# %% [markdown]
+# ### Checks for section 8: gradient descent at 2/L
+#
+# **8a.** On the explorer's surface, gradient descent at $0.99\cdot 2/L$ converges, at $2/L$ the
+# steep component flips sign for ever (the loss stays put), at $1.01\cdot 2/L$ it diverges.
+
+# %%
+stable = optimizers.run(explorer_surface, explorer_surface.start, "gd", lr=np.array([0.99, 1.0, 1.01]) * 2 / L40,
+                        steps=3000)
+gap = stable.losses[:, -1] - explorer_surface.f_min
+stalled = stable.losses[1, 2000] - explorer_surface.f_min
+print(f"GD after 3000 steps: at 0.99 * 2/L the loss is within 1e-10 of the minimum: {bool(abs(gap[0]) < 1e-10)}; "
+      f"at 2/L it stays {gap[1]:.5f} above it (after 2000 steps: {stalled:.5f}), the steep component flipping "
+      f"sign for ever; at 1.01 * 2/L it diverged: {bool(stable.diverged[2])}")
+assert abs(gap[0]) < 1e-10 and gap[1] > 1e-3 and abs(gap[1] / stalled - 1) < 1e-9 and stable.diverged[2]
 
 # %% [markdown]
 # ## Exercises
@@ -1027,3 +1078,38 @@ best_beta = betas[rates.argmin()]
 
 # %% nbgrader={"grade": true, "grade_id": "ex08_5_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.linear_regression.best_momentum(best_beta)
+
+# %% [markdown]
+# ### Exercise 6 (apply)
+#
+# A learning-rate schedule: from $\theta^{(0)} = (0, 1)$, $v_0 = 0$ (PyTorch: $b_0 = 0$) with
+# $\beta = 0.9$, do the first iteration with $\eta = 0.02$ and the second with $\eta = 0.01$, in
+# the seed's form and in `torch.optim.SGD`'s (section 5). Give $\theta^{(2)}$ of each, as
+# `[theta0, theta1]` (by hand, or with NumPy; `torch.optim.SGD` may check your second answer).
+
+# %% nbgrader={"grade": false, "grade_id": "ex08_6_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+g1 = gradient(np.array([0.0, 1.0]))
+theta1_sched = np.array([0.0, 1.0]) - 0.02 * g1  # the same first step in both forms
+g2 = gradient(theta1_sched)
+theta_seed_form = theta1_sched - (beta * 0.02 * g1 + 0.01 * g2)  # v_2 = beta v_1 + eta_2 g_2
+theta_torch_form = theta1_sched - 0.01 * (beta * g1 + g2)  # b_2 = beta b_1 + g_2, theta -= eta_2 b_2
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex08_6_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+checks.linear_regression.learning_rate_change(theta_seed_form, theta_torch_form)
+
+# %% [markdown]
+# ### Exercise 7 (apply)
+#
+# Change the last data point to $y^{(4)} = 3.2$ (the other three stay). Compute the
+# least-squares solution $\theta^\star$ in closed form (section 6), as `[theta0, theta1]`.
+
+# %% nbgrader={"grade": false, "grade_id": "ex08_7_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+### BEGIN SOLUTION
+y_changed = np.array([-0.2, 1.2, 2.6, 3.2])
+theta_star_changed = np.linalg.solve(X.T @ X, X.T @ y_changed)
+### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "ex08_7_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+checks.linear_regression.normal_equations(theta_star_changed)

@@ -15,7 +15,7 @@ from check_tables import fails, passes
 
 from lessons_lib import optimizers, surfaces
 from lessons_lib.checks import NotYet
-from lessons_lib.checks import linear_regression as lr05
+from lessons_lib.checks import linear_regression as lr08
 
 X = np.array([0.0, 1.0, 2.0, 3.0])
 Y = np.array([-0.2, 1.2, 2.6, 2.8])
@@ -40,6 +40,16 @@ def three_iterations():
 (THETA1, V1, G1), (THETA2, V2, G2), (THETA3, V3, G3) = three_iterations()
 
 
+def three_iterations_4():
+    """(theta_t, v_t) for t = 1..4: the fourth iteration too."""
+    theta, v, out = np.array([0.0, 1.0]), np.zeros(2), []
+    for _ in range(4):
+        v = 0.9 * v + 0.01 * gradient(theta)
+        theta = theta - v
+        out.append((theta, v))
+    return out
+
+
 def test_the_lesson_values():
     # the lesson prints these (section 3 and exercise 2); a change of the data would show here
     assert np.allclose(THETA2, [0.00286, 1.005715], atol=1e-15) and np.allclose(V2, [-0.00186, -0.003715])
@@ -50,7 +60,7 @@ def test_the_lesson_values():
 
 @pytest.mark.parametrize("answer", [[0.001, 1.002], np.array([0.001, 1.002]), (0.0010004, 1.0019996)])
 def test_exercise_1_right(answer, capsys):
-    passes(lr05.theta_after_first_iteration, answer, capsys=capsys)
+    passes(lr08.theta_after_first_iteration, answer, capsys=capsys)
 
 
 @pytest.mark.parametrize("answer, match", [
@@ -63,7 +73,7 @@ def test_exercise_1_right(answer, capsys):
     (None, "No answer"),
 ])
 def test_exercise_1_wrong(answer, match):
-    fails(lr05.theta_after_first_iteration, answer, match=match)
+    fails(lr08.theta_after_first_iteration, answer, match=match)
 
 
 # --------------------------------------------------------------------------- exercise 2
@@ -71,13 +81,13 @@ def test_exercise_1_wrong(answer, match):
 @pytest.mark.parametrize("decimals", [None, 8, 7, 6])
 def test_exercise_2_right_and_rounded(decimals, capsys):
     v3, theta3 = (V3, THETA3) if decimals is None else (np.round(V3, decimals), np.round(THETA3, decimals))
-    passes(lr05.third_iteration, v3, theta3, capsys=capsys)
+    passes(lr08.third_iteration, v3, theta3, capsys=capsys)
 
 
 def test_exercise_2_hand_rounded_gradient(capsys):
     g3 = np.round(G3, 4)  # residual means written to four decimals: v3 moves by at most 5e-7
     v3 = 0.9 * V2 + 0.01 * g3
-    passes(lr05.third_iteration, v3, THETA2 - v3, capsys=capsys)
+    passes(lr08.third_iteration, v3, THETA2 - v3, capsys=capsys)
 
 
 @pytest.mark.parametrize("v3, match", [
@@ -93,23 +103,29 @@ def test_exercise_2_hand_rounded_gradient(capsys):
     (np.round(V3, 4), "give at least six decimals"),  # four decimals: off by 4e-5, beyond the stated 1e-6
     (np.round(V3, 4), "accepts 1e-06 in every component"),
     (V3 + [0.0, 2e-4], "is not v3"),  # farther off than rounding: no talk of decimals
+    (V2, "that is v2, given"),
+    (three_iterations_4()[3][1], "v4, one iteration too many"),
+    ([-0.002492783, -0.004958443], "look-ahead point"),  # Nesterov's form, the review's numbers
+    ([-0.001762567, -0.003519207], "EMA form"),  # 0.9 v2 + 0.1 * 0.01 g3
     ([0.0, 0.0, 0.0], "shape"),
 ])
 def test_exercise_2_wrong_v3(v3, match):
-    fails(lr05.third_iteration, v3, THETA3, match=match)
+    fails(lr08.third_iteration, v3, THETA3, match=match)
 
 
 @pytest.mark.parametrize("theta3, match", [
     (THETA2 + V3, "subtract v3"),
     (THETA2 - 0.01 * G3, "plain gradient step"),
     (THETA2 - V2, "subtracts v2"),
+    (THETA2, "that is theta2, given"),
+    (three_iterations_4()[3][0], "theta4, one iteration too many"),
     (THETA1 - V3, "start from theta2"),
     (THETA2[1] - V3, "the seed's own error"),  # the vector theta replaced by the number theta2[1]
     (np.round(THETA3, 5), "accepts 1e-06 in every component"),  # the third review's 1.01082
     (np.round(THETA3, 5), "give at least six decimals"),
 ])
 def test_exercise_2_wrong_theta3(theta3, match):
-    fails(lr05.third_iteration, V3, theta3, match=match)
+    fails(lr08.third_iteration, V3, theta3, match=match)
 
 
 # --------------------------------------------------------------------------- exercise 3
@@ -117,7 +133,7 @@ def test_exercise_2_wrong_theta3(theta3, match):
 @pytest.mark.parametrize("line, theta2", [(3, [0.894, 0.048]), (3.0, np.array([0.894, 0.048])),
                                           (np.int64(3), [0.8940004, 0.0479996])])
 def test_exercise_3_right(line, theta2, capsys):
-    passes(lr05.find_the_error, line, theta2, capsys=capsys)
+    passes(lr08.find_the_error, line, theta2, capsys=capsys)
 
 
 @pytest.mark.parametrize("line, theta2, match", [
@@ -128,9 +144,11 @@ def test_exercise_3_right(line, theta2, capsys):
     ("three", [0.894, 0.048], "not the text .three."),
     (3, [0.894, 0.028], "student's answer"),
     (3, [0.894, 0.038], "is not the correct theta"),
+    (3, [0.066, -0.028], "corrected v2"),  # v2 given as theta2
+    (3, [1.026, -0.008], "adds v2"),  # theta1 + v2
 ])
 def test_exercise_3_wrong(line, theta2, match):
-    fails(lr05.find_the_error, line, theta2, match=match)
+    fails(lr08.find_the_error, line, theta2, match=match)
 
 
 # --------------------------------------------------------------------------- exercise 4
@@ -141,7 +159,7 @@ def right_grad(theta, x, y):
 
 
 def test_exercise_4_right(capsys):
-    passes(lr05.gradient, right_grad, capsys=capsys)
+    passes(lr08.gradient, right_grad, capsys=capsys)
 
 
 @pytest.mark.parametrize("candidate, match", [
@@ -158,10 +176,14 @@ def test_exercise_4_right(capsys):
     (lambda t, x, y: right_grad(t, x, y).astype(np.float32), "float32"),  # the third review's
     (lambda t, x, y: right_grad(np.float32(t), np.float32(x), np.float32(y)), "float32"),
     (lambda t, x, y: torch.tensor(right_grad(t, x, y), dtype=torch.float32), "float32"),
+    (lambda t, x, y: right_grad(t, x.astype(np.float32), y.astype(np.float32)).astype(np.float64),
+     "runs in float32"),  # float32 inputs, the result cast back to float64
+    (lambda t, x, y: np.array([np.sum(t[0] + t[1] * x - y), np.sum((t[0] + t[1] * x - y) * x)]) / 4,
+     "you divide by 4, the lesson's m"),  # the notebook's global m = 4, as loss_J has it
     (0.5, "should be a function"),
 ])
 def test_exercise_4_wrong(candidate, match):
-    fails(lr05.gradient, candidate, match=match)
+    fails(lr08.gradient, candidate, match=match)
 
 
 # --------------------------------------------------------------------------- exercise 5
@@ -178,7 +200,7 @@ def steps_ratio(beta):
 @pytest.mark.parametrize("beta", [0.894, 0.895, 0.896, 0.897, 0.898, np.float64(0.8939), 0.89390])
 def test_exercise_5_right(beta, capsys):
     assert steps_ratio(beta) <= 1.05 + 1e-6  # within the tolerance the exercise states
-    passes(lr05.best_momentum, beta, capsys=capsys)
+    passes(lr08.best_momentum, beta, capsys=capsys)
 
 
 @pytest.mark.parametrize("beta, match", [
@@ -191,18 +213,21 @@ def test_exercise_5_right(beta, capsys):
     (0.92, "far too much"),  # 1.35 times
     (0.94, "far too much"),  # the review's case: 1.81 times the steps, not "a little"
     (0.98, "all-False row"),  # the argmax pitfall of counting steps
+    (0.9455, "a rate rho"),  # rates.min() instead of betas[rates.argmin()]: the best rate
+    (0.9487, "a rate rho"),  # sqrt(0.9), the seed's rate
+    (0.336, "belongs to the optimal pair"),  # section 6's beta, for eta = 0.594
     (1.0, "in \\[0, 1\\)"),
     ("0.894", "text"),
     (None, "No answer"),
 ])
 def test_exercise_5_wrong(beta, match):
-    if isinstance(beta, float) and beta < 1.0:
+    if isinstance(beta, float) and beta < 1.0 and match not in ("a rate rho", "belongs to the optimal pair"):
         assert steps_ratio(beta) > 1.05  # computed independently: more than 5 % more steps
         if match == "a little too much":
             assert steps_ratio(beta) <= 1.25
         if match in ("far too much", "all-False row"):
             assert steps_ratio(beta) > 1.25
-    fails(lr05.best_momentum, beta, match=match)
+    fails(lr08.best_momentum, beta, match=match)
 
 
 def test_exercise_5_rejects_0_88_by_its_step_count():
@@ -248,3 +273,86 @@ def test_the_first_wrong_line_is_a_whole_number(line, message):
 
     with pytest.raises(NotYet, match=message):
         lr_checks.find_the_error(line, [0.894, 0.028])
+
+
+# --------------------------------------------------------------------------- exercise 6
+
+
+def schedule():
+    """theta2 with eta = 0.02, then 0.01: the seed's form and torch.optim.SGD (run here)."""
+    g1 = gradient(np.array([0.0, 1.0]))
+    t1 = np.array([0.0, 1.0]) - 0.02 * g1
+    seed = t1 - (0.9 * 0.02 * g1 + 0.01 * gradient(t1))
+    p = torch.tensor([0.0, 1.0], dtype=torch.float64, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=0.02, momentum=0.9)
+    for lr in (0.02, 0.01):
+        opt.param_groups[0]["lr"] = lr
+        opt.zero_grad()
+        (((p[0] + p[1] * torch.tensor(X) - torch.tensor(Y)) ** 2).sum() / 8).backward()
+        opt.step()
+    return seed, p.detach().numpy(), t1
+
+
+SEED6, TORCH6, T1_6 = schedule()
+
+
+def two_steps(lr):
+    theta, v = np.array([0.0, 1.0]), np.zeros(2)
+    for _ in range(2):
+        v = 0.9 * v + lr * gradient(theta)
+        theta = theta - v
+    return theta
+
+
+def test_exercise_6_values():
+    assert np.allclose(SEED6, [0.00472, 1.00943], atol=1e-12)
+    assert np.allclose(TORCH6, [0.00382, 1.00763], atol=1e-12)
+
+
+@pytest.mark.parametrize("seed, torch_, decimals", [(SEED6, TORCH6, None), (SEED6, TORCH6, 6),
+                                                    ([0.00472, 1.00943], [0.00382, 1.00763], None)])
+def test_exercise_6_right(seed, torch_, decimals, capsys):
+    if decimals is not None:
+        seed, torch_ = np.round(seed, decimals), np.round(torch_, decimals)
+    passes(lr08.learning_rate_change, seed, torch_, capsys=capsys)
+
+
+@pytest.mark.parametrize("seed, torch_, match", [
+    (TORCH6, SEED6, "swapped"),
+    (TORCH6, TORCH6, "PyTorch's theta2"),
+    (SEED6, SEED6, "the seed's theta2"),
+    (two_steps(0.01), TORCH6, "eta = 0.01 throughout"),
+    (SEED6, two_steps(0.02), "eta = 0.02 throughout"),
+    (T1_6, TORCH6, "first iteration"),
+    (SEED6, T1_6 - 0.01 * 1.9 * gradient(np.array([0.0, 1.0])), "reuses g1"),
+    (SEED6 + [1e-3, 0.0], TORCH6, "is not theta2 in the seed's form"),
+    (SEED6, "0.1, 1.0", "text"),
+    (None, TORCH6, "No answer"),
+])
+def test_exercise_6_wrong(seed, torch_, match):
+    fails(lr08.learning_rate_change, seed, torch_, match=match)
+
+
+# --------------------------------------------------------------------------- exercise 7
+
+THETA_STAR_7 = np.array([-0.04, 1.16])  # by hand: mean x = 1.5, mean y = 1.7, slope 2.32 / 2 = 1.16
+
+
+@pytest.mark.parametrize("answer", [THETA_STAR_7, [-0.04, 1.16], (-0.0400004, 1.1600004)])
+def test_exercise_7_right(answer, capsys):
+    xc, yc = X - X.mean(), np.array([-0.2, 1.2, 2.6, 3.2]) - 1.7
+    assert np.isclose((xc @ yc) / (xc @ xc), 1.16) and np.isclose(1.7 - 1.16 * 1.5, -0.04)
+    passes(lr08.normal_equations, answer, capsys=capsys)
+
+
+@pytest.mark.parametrize("answer, match", [
+    ([0.04, 1.04], "lesson's data"),
+    ([1.16, -0.04], "intercept first"),
+    ([0.0, 1.1428571428571428], "through the origin"),
+    ([1.7, 4.0], "right-hand side"),
+    ([1.7, 0.0], "best constant"),
+    ([-0.04, 1.17], "is not theta"),
+    (1.16, "shape"),
+])
+def test_exercise_7_wrong(answer, match):
+    fails(lr08.normal_equations, answer, match=match)

@@ -4,7 +4,7 @@ The data are the lesson's four points ``x = [0, 1, 2, 3]``, ``y = [-0.2, 1.2, 2.
 with the momentum form ``v_k = beta v_{k-1} + eta grad J``, ``theta^(k) = theta^(k-1) - v_k``,
 ``beta = 0.9`` (the seed's gamma), ``eta = 0.01``, from ``theta = (0, 1)``.
 
-Tolerances, as the exercises state them: vector answers (exercises 1 to 3) are accepted within
+Tolerances, as the exercises state them: vector answers (exercises 1 to 3, 6 and 7) are accepted within
 ``ATOL = 1e-6`` in every component, so that hand answers written to six decimals pass; exercise 5
 accepts a momentum whose rate needs at most ``STEPS_TOLERANCE = 5 %`` more steps in the long run
 than the best momentum's. A vector answer within ``NEAR`` of the right one but outside ``ATOL`` (a
@@ -87,10 +87,18 @@ def theta_after_first_iteration(answer: object) -> None:
 
 def third_iteration(v3: object, theta3: object) -> None:
     """Exercise 2: v3 and theta3 on the four points (each component within ATOL)."""
-    (theta1, _), (theta2, v2), (theta3_ok, v3_ok) = _iterate(3)
+    (theta1, _), (theta2, v2), (theta3_ok, v3_ok), (theta4, v4) = _iterate(4)
     g2, g3 = _grad(theta1), _grad(theta2)
     hint = ("residuals e_i = theta0 + theta1 x_i - y_i at theta2, g3 = (mean e, mean e*x), "
             "v3 = 0.9 v2 + 0.01 g3, theta3 = theta2 - v3.")
+    try:  # the arguments swapped: third_iteration(theta3, v3)
+        swapped = (np.allclose(np.asarray(v3, dtype=float), theta3_ok, rtol=0.0, atol=ATOL)
+                   and np.allclose(np.asarray(theta3, dtype=float), v3_ok, rtol=0.0, atol=ATOL))
+    except (TypeError, ValueError):
+        swapped = False
+    if swapped:
+        raise NotYet("your two answers are right but swapped: the check is called as third_iteration(v3, "
+                     "theta3), the velocity first.")
     _vector(
         v3, v3_ok, what="v3", hint=hint,
         mistakes={
@@ -112,6 +120,14 @@ def third_iteration(v3: object, theta3: object) -> None:
                                 "0.01 g3, theta3 = theta2 - v3: same iterates, opposite sign of v."),
             "torch_buffer": (BETA * v2 / ETA + g3, "that is PyTorch's buffer b3 = 0.9 b2 + g3 (with "
                                                    "b2 = v2/eta); the lesson's v is eta * b."),
+            "given": (v2, "that is v2, given in the exercise; v3 is the next velocity, 0.9 v2 + 0.01 g3."),
+            "fourth": (v4, "that is v4, one iteration too many: v3 uses g3, the gradient at theta2."),
+            "nesterov": (BETA * v2 + ETA * _grad(theta2 - BETA * v2),
+                         "that takes the gradient at the look-ahead point theta2 - 0.9 v2 (Nesterov's "
+                         "form, lesson 05); the heavy ball takes it at theta2 itself."),
+            "ema": (BETA * v2 + (1 - BETA) * ETA * g3,
+                    "that is the EMA form v3 = 0.9 v2 + 0.1 * 0.01 g3 (lesson 07); the seed's form adds "
+                    "the whole 0.01 g3, without the factor 1 - beta."),
         },
     )
     _vector(theta3, theta3_ok, what="theta after the third iteration",
@@ -124,6 +140,8 @@ def third_iteration(v3: object, theta3: object) -> None:
                       "gradient_step": (theta2 - ETA * g3, "that is a plain gradient step theta2 - 0.01 g3; "
                                                           "the momentum step subtracts v3."),
                       "old_velocity": (theta2 - v2, "that subtracts v2; the third step subtracts v3."),
+                      "given": (theta2, "that is theta2, given in the exercise; theta3 = theta2 - v3."),
+                      "fourth": (theta4, "that is theta4, one iteration too many: stop after the third."),
                       "from_theta1": (theta1 - v3_ok,
                                       "start from theta2 = (0.00286, 1.005715), not theta1.")})
 
@@ -150,7 +168,9 @@ def find_the_error(line: object, theta2: object) -> None:
             hint="0.9 * [0.04, -0.02] = [0.036, -0.018] and 0.1 * [0.3, -0.1] = [0.03, -0.01]; "
                  "add them for v2, then theta2 = [0.96, 0.02] - v2.",
             mistakes={"student": (np.array([0.894, 0.028]), "that is the student's answer, built on the "
-                                                             "wrong v2 = [0.066, -0.008].")})
+                                                             "wrong v2 = [0.066, -0.008]."),
+                      "v2": (v2, "that is the corrected v2 = [0.066, -0.028]; theta2 = theta1 - v2."),
+                      "plus": (theta1 + v2, "that adds v2 to theta1; theta2 = theta1 - v2: subtract.")})
 
 
 def gradient(candidate: Callable[..., object]) -> None:
@@ -187,6 +207,11 @@ def gradient(candidate: Callable[..., object]) -> None:
             raise NotYet(f"grad_J should return shape (2,); got {got.shape}. Hint: {hint}")
         if np.allclose(got, want, rtol=1e-9, atol=1e-12):
             continue
+        if not single and np.allclose(got, want, rtol=1e-5, atol=1e-6):
+            raise NotYet(f"for m = {len(x)} data points grad_J gives {got}, right only to about float32 "
+                         f"precision (expected {want}, to a relative 1e-9): the result is float64, but "
+                         "somewhere the computation runs in float32 (a float32 array or tensor cast back). "
+                         f"Use float64 throughout. Hint: {hint}")
         if single and np.allclose(got, want, rtol=1e-5, atol=1e-6):
             raise NotYet(f"for m = {len(x)} data points grad_J gives {got}, which is right to float32 "
                          f"precision (expected {want}, to a relative 1e-9): your numbers are float32. "
@@ -201,6 +226,8 @@ def gradient(candidate: Callable[..., object]) -> None:
             "the order: the first component is for theta0, mean(e); the x-weighted mean is for theta1":
                 want[::-1],
             f"a factor m = {len(x)}: use the mean, not the sum": len(x) * want,
+            f"the divisor: you divide by 4, the lesson's m, where this data set has m = {len(x)} points; "
+            "divide by len(x) (or use the mean)": len(x) / 4 * want,
             "a factor 2: the 1/2 in J cancels the 2 from the square": 2 * want,
         }
         for problem, wrong in named.items():
@@ -225,6 +252,13 @@ def best_momentum(answer: object) -> None:
                       "(or use theory.momentum_rate), take the argmin.")
     if not 0.0 <= value < 1.0:
         raise NotYet(f"momentum must be in [0, 1); got {value}.")
+    if abs(value - rate_best) < 2e-3 or abs(value - math.sqrt(BETA)) < 1e-3:
+        raise NotYet(f"{value:.4f} is a rate rho (the best is {rate_best:.4f}, the seed's beta = 0.9 gives "
+                     f"sqrt(0.9) = {math.sqrt(BETA):.4f}), not a beta: return the beta whose rate is "
+                     "smallest, betas[rates.argmin()], not rates.min().")
+    if abs(value - 0.336) < 1e-3:
+        raise NotYet("0.336 is section 6's optimal beta, which belongs to the optimal pair's eta = 0.594; "
+                     "here eta = 0.01, and the best beta for it is different: scan beta at eta = 0.01.")
     rate = float(theory.momentum_rate(ETA, value, [lam_min, lam_max]))
     extra = math.log(rate_best) / math.log(rate)
     if extra <= 1 + STEPS_TOLERANCE:
@@ -251,3 +285,83 @@ def best_momentum(answer: object) -> None:
     raise NotYet(f"beta = {value:.4f} is a little too much momentum: {more}. Above critical damping "
                  "every component rings at the rate sqrt(beta). Hint: look just below your value, "
                  "with steps of 0.001.")
+
+
+def learning_rate_change(theta_seed: object, theta_torch: object) -> None:
+    """Exercise 6: theta after two iterations from (0, 1) with eta = 0.02, then 0.01 (beta = 0.9), in the
+    seed's form (v = beta v + eta g, theta -= v) and in torch.optim.SGD's (b = beta b + g, theta -= eta b)."""
+    start = np.array([0.0, 1.0])
+    g1 = _grad(start)
+    v1 = 0.02 * g1
+    seed1 = start - v1
+    seed2 = seed1 - (BETA * v1 + 0.01 * _grad(seed1))
+    torch1 = start - 0.02 * g1  # the same first step
+    torch2 = torch1 - 0.01 * (BETA * g1 + _grad(torch1))
+    constant = {lr: _iterate_lr(lr) for lr in (0.02, 0.01)}
+    stale_seed = seed1 - (BETA * v1 + 0.01 * g1)
+    stale_torch = torch1 - 0.01 * (BETA * g1 + g1)
+    common = {
+        "const_new": (constant[0.01], "that is two steps at eta = 0.01 throughout; the first step uses "
+                                      "eta = 0.02."),
+        "const_old": (constant[0.02], "that is two steps at eta = 0.02 throughout (in either form: with a "
+                                      "constant eta they agree); the second step uses eta = 0.01."),
+        "theta1": (seed1, "that is theta after the first iteration; do the second one too."),
+    }
+    hint = ("first step (both forms): theta1 = (0, 1) - 0.02 g1. Seed: v2 = 0.9 * 0.02 g1 + 0.01 g2; "
+            "PyTorch: b2 = 0.9 g1 + g2, theta2 = theta1 - 0.01 b2; g2 is the gradient at theta1.")
+    try:
+        swapped = (np.allclose(np.asarray(theta_seed, dtype=float), torch2, rtol=0.0, atol=ATOL)
+                   and np.allclose(np.asarray(theta_torch, dtype=float), seed2, rtol=0.0, atol=ATOL))
+    except (TypeError, ValueError):
+        swapped = False
+    if swapped:
+        raise NotYet("both numbers are right but swapped: the seed's form keeps the old step 0.02 g1 in v "
+                     "and moves farther; PyTorch's buffer b holds raw gradients, so the new eta = 0.01 "
+                     "scales all of it. The check is called as "
+                     "learning_rate_change(theta_seed, theta_torch).")
+    _vector(theta_seed, seed2, what="theta2 in the seed's form", hint=hint,
+            mistakes={**common,
+                      "torch": (torch2, "that is PyTorch's theta2: its buffer is rescaled by the new "
+                                        "eta; the seed's v keeps the old step 0.9 * 0.02 g1."),
+                      "stale": (stale_seed, "that reuses g1 in the second step; compute g2 at theta1.")})
+    _vector(theta_torch, torch2, what="theta2 in PyTorch's form", hint=hint,
+            mistakes={**common,
+                      "seed": (seed2, "that is the seed's theta2; in PyTorch the buffer b2 = 0.9 g1 + g2 "
+                                      "holds raw "
+                                      "gradients, and the new eta = 0.01 multiplies all of it."),
+                      "stale": (stale_torch, "that reuses g1 in the second step; compute g2 at theta1.")})
+    passed(f"seed's form {np.round(seed2, 6)}, PyTorch's {np.round(torch2, 6)}: they differ by "
+           f"{np.round(seed2 - torch2, 6)} = -0.9 (0.02 - 0.01) g1, the part of the first step the seed "
+           "keeps and "
+           "PyTorch rescales. At a constant eta they would agree.")
+
+
+def _iterate_lr(lr: float) -> np.ndarray:
+    """theta after two iterations at the constant learning rate lr (either form)."""
+    theta, v = np.array([0.0, 1.0]), np.zeros(2)
+    for _ in range(2):
+        v = BETA * v + lr * _grad(theta)
+        theta = theta - v
+    return theta
+
+
+def normal_equations(answer: object) -> None:
+    """Exercise 7: theta* for the lesson's points with the last y changed to 3.2."""
+    y = Y_DATA.copy()
+    y[3] = 3.2
+    X = np.column_stack([np.ones_like(X_DATA), X_DATA])
+    want = np.linalg.lstsq(X, y, rcond=None)[0]
+    through_origin = np.array([0.0, X_DATA @ y / (X_DATA @ X_DATA)])
+    _vector(answer, want, what="theta* for the changed data",
+            hint="solve X^T X theta = X^T y with X = [ones, x] (np.linalg.solve), or use the formulas "
+                 "theta1 = sum((x - mean x)(y - mean y)) / sum((x - mean x)^2), "
+                 "theta0 = mean y - theta1 mean x.",
+            mistakes={"old": (np.array([0.04, 1.04]),
+                              "that is theta* for the lesson's data; the last y is now 3.2."),
+                      "swapped": (want[::-1], "the order is [theta0, theta1]: intercept first."),
+                      "origin": (through_origin, "that fits a line through the origin (no column of ones): "
+                                                 "the intercept theta0 needs its column in X."),
+                      "xty": (X.T @ y / len(X_DATA), "that is X^T y / m, the right-hand side; solve "
+                                                     "H theta = X^T y / m for theta."),
+                      "mean_only": (np.array([y.mean(), 0.0]),
+                                    "that is the best constant; fit the slope too.")})
