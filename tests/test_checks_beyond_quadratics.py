@@ -28,6 +28,7 @@ def test_exercise_1_right(answer, capsys):
 @pytest.mark.parametrize("answer, words", [
     (1.8, "factor 1 - L lr / 2"), (0.3, "enters squared"), (22.5, "denominator"), (4.5, "divide by L"),
     (-0.9, "negative"), (0.45, "half the guarantee"), (0.36, "squared length of the step"),
+    (0.18, "divides by L twice"), (0.0, "lr = 2/L"),
     (1.0, "too large"), (0.8, "too small"), (1.125, "too large"),
 ])
 def test_exercise_1_wrong(answer, words):
@@ -57,6 +58,7 @@ def test_exercise_2_right(slope, gap, capsys):
     (-1.0, GAP, "not the log-log"),
     (-2.0, 2.5e-4 / 8, "slope -1"), (-2.0, 2.5e-4 * 64, "upwards"), (-2.0, 4e-3 / 64, "k = 250"),
     (-2.0, 4e-6, "too large"), (-2.0, 3.8e-6, "too small"),
+    (-2.0, math.log(GAP), "natural logarithm"), (-2.0, math.log10(GAP), "log10 of the gap"),
 ])
 def test_exercise_2_wrong(slope, gap, words):
     assert words in fails(c06.slope_reading, slope, gap)
@@ -71,7 +73,8 @@ def test_exercise_2_not_a_number(answer):
 # --------------------------------------------------------------------------- exercise 3 (every iterate, 1e-9)
 
 
-def make_fista(sequence="fista", grad_at="y", rows="all", t1=1.0, square=True, shift=0, dtype=float):
+def make_fista(sequence="fista", grad_at="y", rows="all", t1=1.0, square=True, shift=0, dtype=float,
+               four=True):
     """A student's fista, right (the defaults) or with one of the named mistakes; written out here, apart
     from the check's own variants."""
     def fista(grad, x0, L, steps):
@@ -79,17 +82,25 @@ def make_fista(sequence="fista", grad_at="y", rows="all", t1=1.0, square=True, s
         x_prev, path = x.copy(), [x.copy()]
         t = [None, t1]  # t[1] = t_1
         for _ in range(2, steps + 4):
-            t.append((1 + math.sqrt(1 + 4 * (t[-1] ** 2 if square else t[-1]))) / 2)
+            t.append((1 + math.sqrt(1 + (4 if four else 1) * (t[-1] ** 2 if square else t[-1]))) / 2)
         for k in range(steps):
             if sequence == "k":
                 beta = (k - 1) / (k + 2) if k >= 1 else 0.0
             elif sequence == "none":
                 beta = 0.0
+            elif sequence == "same_t":
+                beta = (t[k + 1] - 1) / t[k + 1] if k >= 1 else 0.0
+            elif sequence == "t_over_t":
+                beta = (t[k] - 1) / t[k] if k >= 1 else 0.0
+            elif sequence == "behind":
+                beta = (t[k - 1] - 1) / t[k] if k >= 2 else 0.0
             else:
                 beta = (t[k + shift] - 1) / t[k + shift + 1] if k >= 1 else 0.0
             y = x + beta * (x - x_prev)
             x_prev, x = x, y - grad(y if grad_at == "y" else x) / L
-            path.append(x.copy())
+            path.append(y.copy() if rows == "lookahead" else x.copy())
+        if rows == "lookahead":  # the look-ahead points y_0, ..., y_(steps-1) after x_0
+            return np.array(path)
         return np.array(path[1:] if rows == "drop_start" else path)
     return fista
 
@@ -111,6 +122,11 @@ def test_exercise_3_right_with_tensors_and_lists(capsys):
     (make_fista(t1=0.0), "t_1 = 1"),
     (make_fista(grad_at="x"), "look-ahead point"),
     (make_fista(sequence="none"), "gradient descent"),
+    (make_fista(sequence="same_t"), "t_{k+1} in both"),
+    (make_fista(sequence="t_over_t"), "divides by t_k"),
+    (make_fista(sequence="behind"), "one step behind"),
+    (make_fista(four=False), "factor 4"),
+    (make_fista(rows="lookahead"), "look-ahead points"),
     (make_fista(rows="drop_start"), "the start x_0"),
     (make_fista(dtype=np.float32), "lower precision"),
 ])
@@ -165,6 +181,7 @@ def test_exercise_4_right(capsys):
     (-1.0, "bound's slope"), (-0.999, "bound's slope"), (-2.0, "Nesterov"), (0.0651, "negative"),
     (-0.08, "too steep"), (-0.05, "too flat"), (-0.0623, "exponent is 2k"), (-0.0608, "starts at k = 10"),
     (-0.0603, "ends at k = 1000"), (-0.0683, "every k"), (-1.9985, "sqrt(lam_i)"), (-2.9e-6, "about 0"),
+    (-0.06823, "not 4k"), (-0.06056, "22 eigenvalues"), (-0.07043, "20 eigenvalues"), (-0.06323, "L = 1"),
     (0.0, "about 0"), (-0.0645, "too flat"), (-0.0658, "too steep"),
 ])
 def test_exercise_4_wrong(answer, words):
@@ -204,6 +221,8 @@ def test_exercise_5_named_matrix_mistakes():
     assert "singular value" in fails(c06.logistic_L, s[0] / 200)
     assert "trace" in fails(c06.logistic_L, np.sum(s**2) / 200)
     assert "smallest" in fails(c06.logistic_L, s[-1] ** 2 / 200)
+    assert "section 1's L" in fails(c06.logistic_L, 1.8543)
+    assert "single row" in fails(c06.logistic_L, np.max(np.sum(Z**2, axis=1)) / 4)
 
 
 @pytest.mark.parametrize("answer", NOT_NUMBERS)
@@ -227,14 +246,15 @@ def _rate6_here():
 def test_exercise_6_right(capsys):
     rate = _rate6_here()
     assert abs(rate - 0.99190) < 1e-4
-    for answer in [rate, round(rate, 5), np.float64(rate)]:
+    for answer in [rate, round(rate, 5), np.float64(rate), 0.9919, 0.9918961]:  # 0.9918961: lam = 0.3994
         passes(c06.rosenbrock_rate, answer, capsys=capsys)
 
 
 @pytest.mark.parametrize("answer, words", [
     (0.99594, "|sigma|^2"), (0.8, "steep component"), (math.sqrt(0.8), "complex roots"),
     (0.998403, "gradient descent's factor"), (0.9992, "gradient descent's error"), (0.995, "too large"),
-    (0.99, "too small"),
+    (0.99, "too small"), (0.9919236, "Nesterov's matrix"), (0.99172, "section 4's setting"),
+    (0.992029, "effective rate"),
 ])
 def test_exercise_6_wrong(answer, words):
     assert words in fails(c06.rosenbrock_rate, answer)
