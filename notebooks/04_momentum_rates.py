@@ -17,10 +17,9 @@
 # %% [markdown]
 # # Lesson 04: Momentum: rates, many eigenvalues, and the best possible
 #
-# Lesson 03 took one eigen-component apart. A real problem has many eigenvalues, and one pair
-# $(\eta, \beta)$ must serve them all. This lesson finds the best pair ($\sqrt\kappa$ where gradient
-# descent pays $\kappa$), watches many components at once, and shows no gradient method does better on
-# quadratics.
+# Lesson 03 took one eigen-component apart; a real problem has many. This lesson finds the best pair
+# $(\eta, \beta)$ ($\sqrt\kappa$ where gradient descent pays $\kappa$), watches many components together,
+# and shows no gradient method does better on quadratics.
 #
 # ## Learning goals
 #
@@ -108,7 +107,7 @@ for b, h in [(0.81, 1.0), (0.5, 0.6), (0.9, 0.3), (0.3, 1.2), (0.3, 0.05)]:
         assert np.isclose(np.log(measured) / np.log(modulus), 1, rtol=1e-6) and measured > np.sqrt(b) + 0.3
 
 # %% [markdown]
-# With $\beta = 0.81$ the error shrinks by 0.9 per step; $2\sqrt\beta = 1.8$ would mean it grows. The
+# With $\beta = 0.81$ the error shrinks by 0.9 per step, not $2\sqrt\beta = 1.8$. The
 # last row, with real roots, decays at the larger root. (Checks: 21 more pairs
 # across the ripple band.)
 #
@@ -274,7 +273,7 @@ for ax, (name, (a, b)) in zip(axes, settings.items(), strict=True):
     fitted8 = [envelope_rate(err[i], 100, 300, double_root=(b == beta8 and i in (0, 7))) if rates[i] > 0 else 0.0
                for i in range(8)]
     live8 = rates > 0
-    fit_gap[name] = np.abs(np.log(np.array(fitted8)[live8]) - np.log(rates[live8])).max()
+    fit_gap[name] = np.abs(np.log(np.array(fitted8)[live8]) / np.log(rates[live8]) - 1).max()
     pace = spectrum_lib.pace_setters(rates)
     print(f"{name}\n  rate of each component (theory): {np.round(rates, 4)}; measured: {np.round(fitted8, 4)}"
           f"\n  slowest: {'all' if len(pace) == 8 else pace}; steps until |error| stays <= 1e-6: {settle8[name]}")
@@ -283,7 +282,7 @@ axes[0].set_ylabel(r"$|\tilde x_{k,i}|$, error of component $i$")
 axes[2].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
 fig.tight_layout()
 plt.show()
-assert max(fit_gap.values()) < 1e-3  # measured ln(rate) within 0.001 of theory's, every component
+assert max(fit_gap.values()) < 1e-2  # measured ln(rate) within 1 % of theory's, every component
 gd_settle, hb_settle, opt_settle = settle8.values()
 assert gd_settle == [1, 20, 49, 104, 215, 436, 878, 1762]  # stiff first, in order
 assert hb_settle == [123, 125, 122, 124, 122, 117, 120, 280]  # 0-6 together, in no order; 7 lags
@@ -300,8 +299,8 @@ assert np.all(regimes8[:7] == "ripples") and regimes8[7] == "monotone" and 2.0**
 assert len(spectrum_lib.pace_setters(spectrum_lib.component_rates("momentum", lr8, beta8, lams8))) == 8
 
 # %% [markdown]
-# Drag **η** and **momentum β** below and every curve moves at once; the readout names the component that
-# sets each method's pace, and the button jumps to Polyak's pair. Its count $\ln 10^{-6}/\ln\rho$ (78 there)
+# Drag **η** and **momentum β** below and every curve moves at once; the readout names each method's
+# pace-setter, and the button jumps to Polyak's pair. Its count $\ln 10^{-6}/\ln\rho$ (78 there)
 # leaves out the double roots' factor $k$: the ends need 108 and 94 steps. (Checks: the curves and these
 # counts against a run on a rotated $8\times8$ matrix.)
 
@@ -312,7 +311,7 @@ spectrum_widget
 # %% [markdown]
 # ### Early stopping as a regulariser
 #
-# The same picture explains why stopping early can help. Fit least squares to noisy targets,
+# Stopping early can help. Fit least squares to noisy targets,
 # $y = X\theta^\star + \text{noise}$, with $m = 32$ samples of $d = 10$ features, built so that the Hessian
 # $X^\top X/m$ has eigenvalues $2^{-i}$, $i = 0, \dots, 9$; $\theta^\star$ has coordinate 1 along every
 # eigenvector, and the noise has standard deviation 1. Gradient descent from $\theta = 0$ with $\eta = 1$ moves
@@ -388,7 +387,8 @@ plt.show()
 # $$x_k - x^\star = p_k(H)\,(x_0 - x^\star), \qquad p_k \text{ a polynomial of degree} \le k,\quad p_k(0) = 1 .$$
 #
 # Eigen-component $i$ is multiplied by $p_k(\lambda_i)$. Gradient descent's polynomial is $(1-\eta\lambda)^k$;
-# the heavy ball's follows $p_{k+1}(\lambda) = (1+\beta-\eta\lambda)p_k(\lambda) - \beta p_{k-1}(\lambda)$. Over
+# the heavy ball's follows $p_{k+1}(\lambda) = (1+\beta-\eta\lambda)p_k(\lambda) - \beta p_{k-1}(\lambda)$ from
+# $p_0 = 1$, $p_1 = 1-\eta\lambda$. Over
 # every quadratic with spectrum in $[\mu, L]$ the guarantee is $\max_{\lambda\in[\mu,L]}|p_k(\lambda)|$, and
 # the smallest possible is Chebyshev's (Y. Saad, *Iterative Methods for Sparse Linear Systems*, 2003,
 # section 6.11):
@@ -527,8 +527,8 @@ assert np.abs(x_star[:30] / rho_cheb ** np.arange(1, 31) - 1).max() < 1e-10
 # Test the first on the valley at $\eta = 0.1$: how far the heavy ball's path strays from gradient
 # descent's. Test the second on eigenvalues $\{1, 100\}$: for each $\beta$, the best rate over $\eta$ (past
 # $\beta^\star$ on the whole interval $(1-\sqrt\beta)^2/\mu \le \eta \le (1+\sqrt\beta)^2/L$), measured by a
-# run, and the fewest steps to $10^{-6}$ from $(1, 1)$ over 20,000 geometrically spaced $\eta$ from $10^{-5}$
-# to the divergence edge.
+# run and by LAPACK's eigenvalues, and the fewest steps to $10^{-6}$ from $(1, 1)$ over 20,000 geometrically
+# spaced $\eta$ from $10^{-5}$ to the divergence edge (then 1,000 near the best).
 
 # %%
 gd_path = optimizers.run(valley, valley.start, "gd", 0.1, steps=100).points
@@ -557,25 +557,36 @@ def fewest_steps(beta, steps, lr_scan):
     return int(last.min()) + 1, int(last.argmin())
 
 
-print(" beta   best rate  measured  sqrt(beta)  fewest steps   at lr")
+print(" beta   best rate  LAPACK's best  measured  sqrt(beta)  fewest steps   at lr")
 fewest = []
 for b in progress(beta_list, desc="20,000 learning rates for each beta"):
     lr_scan = np.geomspace(1e-5, (2 + 2 * b) / lam2[1], 20_000)  # every stable lr down to 1e-5
     lr_rates = theory.momentum_rate(lr_scan, b, lam2)
     lr_best = lr_o if b == beta_o else ((1 - np.sqrt(b)) ** 2 / lam2[0] + (1 + np.sqrt(b)) ** 2 / lam2[1]) / 2 \
         if b > beta_o else lr_scan[lr_rates.argmin()]  # the middle of the interval past beta*
+    lr_all = np.append(lr_scan, lr_best)
+    M2 = np.zeros((2, len(lr_all), 2, 2))  # the 2x2 matrix at lambda = 1 and 100 for every lr
+    M2[..., 0, 0], M2[..., 0, 1], M2[..., 1, 0] = 1 + b - lam2[:, None] * lr_all, -b, 1.0
+    rate_lapack = np.abs(np.linalg.eigvals(M2)).max(axis=(0, 2))  # each lr's rate from LAPACK's eigenvalues
     best_rate = min(lr_rates.min(), float(theory.momentum_rate(lr_best, b, lam2)))
     steps = int(1.5 * np.log(eps) / np.log(best_rate)) + 100
     x_run = optimizers.run(s2, [1.0, 1.0], "gd" if b == 0 else "momentum", lr_best, b, steps=max(steps, 800)).points
     measured = max(envelope_rate(x_run[:, i], 100, max(steps, 800), double_root=(b == beta_o)) for i in (0, 1))
-    n_fewest, i_fewest = fewest_steps(b, steps, lr_scan)
+    n_coarse, i_fewest = fewest_steps(b, steps, lr_scan)
+    lr_near = np.geomspace(0.97 * lr_scan[i_fewest], 1.03 * lr_scan[i_fewest], 1000)  # refined: +-3 %
+    n_fewest, j_fewest = fewest_steps(b, steps, lr_near)
     fewest.append(n_fewest)
-    print(f"{b:5.3f}  {best_rate:9.4f}  {measured:8.4f}  {np.sqrt(b):10.4f}  {n_fewest:12d}  {lr_scan[i_fewest]:.2e}")
-    assert n_fewest <= steps and np.isclose(np.log(measured) / np.log(best_rate), 1, rtol=1e-2)
+    print(f"{b:5.3f}  {best_rate:9.4f}  {rate_lapack.min():13.4f}  {measured:8.4f}  {np.sqrt(b):10.4f}  "
+          f"{n_fewest:12d}  {lr_near[j_fewest]:.2e}")
+    assert n_fewest <= n_coarse <= steps and np.isclose(np.log(measured) / np.log(best_rate), 1, rtol=1e-2)
     assert 0 < i_fewest < len(lr_scan) - 1  # the fewest steps inside the scanned range, not at its edge
-    if b > beta_o + 1e-9:  # past beta*: no lr beats sqrt(beta)
-        assert np.isclose(best_rate, np.sqrt(b), rtol=1e-9)
-assert fewest == [675, 207, 82, 74, 119, 252, 518, 2644]
+    assert rate_lapack.min() >= best_rate * (1 - 1e-7)  # no lr of the 20,001 beats the best rate (double roots: 1e-8)
+    if b > beta_o + 1e-9:  # past beta*: no lr beats sqrt(beta), reached inside the interval
+        lo, hi = (1 - np.sqrt(b)) ** 2 / lam2[0], (1 + np.sqrt(b)) ** 2 / lam2[1]
+        assert np.isclose(rate_lapack.min(), np.sqrt(b), rtol=1e-9) and lo <= lr_all[rate_lapack.argmin()] <= hi
+    else:
+        assert np.isclose(rate_lapack.min(), best_rate, rtol=1e-7)
+assert fewest == [675, 207, 81, 74, 119, 252, 518, 2644]
 
 # %% [markdown]
 # Verdicts:
@@ -585,7 +596,7 @@ assert fewest == [675, 207, 82, 74, 119, 252, 518, 2644]
 # * **"Too large slows convergence" holds** on this problem: past $\beta^\star$ the best rate is
 #   $\sqrt\beta \to 1$ (no learning rate beats it, the roots' product being $\beta$), and the fewest steps
 #   grow from 119 at $\beta = 0.8$ to 2,644 at $0.99$. A nuance: $\beta = 0.68$ settles in 74 steps, fewer
-#   than the 82 at $\beta^\star$, because $\beta^\star$ minimises the rate, not the steps at a finite tolerance.
+#   than the 81 at $\beta^\star$, because $\beta^\star$ minimises the rate, not the steps at a finite tolerance.
 # * **"Too small converges too fast" does not hold**: smaller $\beta$ is closer to gradient descent,
 #   which is slower here (675 steps at $\beta = 0$, 207 at $0.5$).
 #
@@ -600,8 +611,9 @@ assert fewest == [675, 207, 82, 74, 119, 252, 518, 2644]
 # * On eigenvalues $2^{-i}$, gradient descent ($\eta = 1$) settles the stiff components first and the flattest
 #   sets the pace. The heavy ball ($\eta = 1$, $\beta = 0.8$) settles the seven rippling ones together, at
 #   $\sqrt\beta$, in no order of stiffness; the monotone flattest lags. At Polyak's pair all share one rate.
-# * On noisy least squares (eigenvalues $2^{-i}$, 20 noise seeds) the test error has its minimum before
-#   convergence in every seed, at a median of 0.55 of the converged error.
+# * On noisy least squares (gradient descent, $\eta = 1$, from $\theta = 0$; $m = 32$, $d = 10$, eigenvalues
+#   $2^{-i}$, noise sd 1, 20 seeds) the test error has its minimum before convergence in every
+#   seed, at a median of 0.55 of the converged error.
 # * Any gradient method's error on a quadratic is $p_k(H)(x_0 - x^\star)$; Chebyshev polynomials give the
 #   best worst case, and Nesterov's lower bound (cited; shown with conjugate gradients) makes $\rho_\star$ the
 #   best rate. At $\kappa = 100$ the heavy ball's measured rate is $\rho_\star$ (after its factor $k$),
@@ -717,7 +729,7 @@ settle_run = settled_at(runs8["polyak"], 1e-6).tolist()
 rates_run = [envelope_rate(runs8["polyak"][i], 100, 300, double_root=i in (0, 7)) for i in range(8)]
 print(f"Polyak's pair on the full matrix: steps until |error| stays <= 1e-6 {settle_run}; rates measured "
       f"{np.round(rates_run, 4)} (rho* = {rho8:.4f}); largest |error| of component 0 {np.abs(runs8['polyak'][0]).max():.2f}")
-assert settle_run == opt_settle and np.abs(np.log(rates_run) - np.log(rho8)).max() < 1e-3  # as section 4's fit
+assert settle_run == opt_settle and np.abs(np.log(rates_run) / np.log(rho8) - 1).max() < 1e-2  # as section 4's fit
 assert round(np.abs(runs8["polyak"][0]).max(), 1) == 4.2
 print(*spectrum_widget.readout_lines()[1:3], sep="\n")
 spectrum_polyak = SpectrumWidget(n=8, lr=1.0, beta=0.8, steps=300)
@@ -817,7 +829,7 @@ checks.momentum_rates.optimal_pair(lr_2, beta_2, rate_2)
 #
 # For $\kappa = 100$, how many steps does each guarantee need to shrink the worst-case error below
 # $10^{-8}$ of its start? Give the smallest whole $k$ with $\big((\kappa-1)/(\kappa+1)\big)^k \le 10^{-8}$
-# (gradient descent at its best step) and the smallest with $2\rho_\star^k/(1+\rho_\star^{2k}) \le 10^{-8}$
+# (gradient descent at its best step size $\eta = 2/(\mu+L)$) and the smallest with $2\rho_\star^k/(1+\rho_\star^{2k}) \le 10^{-8}$
 # (the Chebyshev bound, the best any gradient method can guarantee). Exact whole numbers are checked.
 
 # %% nbgrader={"grade": false, "grade_id": "ex04_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -862,7 +874,9 @@ checks.momentum_rates.speedup(answer_4)
 # rate. Read them off the widget (its readout gives the pace-setter's rate; dragging moves $\beta$ by 0.01,
 # too coarse here: click the slider and use Shift+arrow keys, which move it by 0.001), or compute them with
 # `spectrum_lib.component_rates("momentum", 1.0, beta, lams8)` over a grid of $\beta$, or from lesson 03.
-# The check accepts $\beta$ within 0.002 and the rate within 0.2 %.
+# The check judges $\beta$ by its pace: it accepts a $\beta$ at which the slowest component's rate is within
+# 0.2 % of the best possible (below the best $\beta$ that rate climbs steeply, above it slowly), and a rate
+# from the best pace (rounded to four digits) to 0.2 % above it.
 
 # %% nbgrader={"grade": false, "grade_id": "ex04_5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION

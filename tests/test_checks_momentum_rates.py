@@ -79,6 +79,7 @@ def test_exercise_2_right(args, capsys):
     ((4 / 121, BETA2, RATE2), "lost the factor 1/mu"),     # the review's slip: 4/(1 + sqrt(kappa))^2
     ((0.03306, BETA2, RATE2), "lost the factor 1/mu"),
     ((4 / (1 + SL2) ** 2, BETA2, RATE2), "1 in the place of sqrt(mu)"),
+    ((3.306, BETA2, RATE2), "normalised to [1/kappa, 1]"),   # 4/(0.1 + 1)^2: the optimal lr for L = 1
     ((2 / 10.1, BETA2, RATE2), "optimal step of gradient descent"),
     ((2 / (SM2 + SL2), BETA2, RATE2), "square it"),
     ((LR2 / 4, BETA2, RATE2), "a quarter"),
@@ -202,6 +203,9 @@ EPS_8_SHORT = 3501 / _count(HB_ERR / HB_ERR[0], 1e-8)              # the review'
     (2001 / HB400, "Run it longer"),
     (GD400 / 151, "heavy-ball count, 151"),             # heavy-ball run of 150 steps
     (10, "more than 0.25 % below"),                      # a round number is not mistaken for a run length
+    (12, "beta* = rho*^2, not rho*"),                    # the "too small" branch asks about the settings
+    (9.24, "beta = rho* = 0.9048"),                      # the momentum set to the rate (review 3, m3)
+    (16.55, "coordinate 0 alone"),                       # points[:, 0] counted (review 3, m3)
     ("14.2", "not the text"),
     (None, "No answer yet"),
 ])
@@ -235,6 +239,14 @@ def test_exercise_3_values():
     assert (GD3, CHEB3) == m04._bound_counts() == (922, 96)
 
 
+def test_exercise_3_named_slips_by_logarithms():
+    """The named slips' counts by logarithms (not the check's scan): the squared error, beta* for rho*."""
+    assert math.ceil(math.log(1e-8) / (2 * math.log(99 / 101))) == 461
+    assert _smallest_k_by_chebyshev_polynomial(100.0, 1e-4) == 50   # (1/T_k)^2 <= 1e-8
+    beta_star = (9 / 11) ** 2
+    assert math.ceil(math.log(1e-8 / 2) / math.log(beta_star)) == 48
+
+
 @pytest.mark.parametrize("args", [(922, 96), (922.0, 96.0), (np.int64(922), np.int64(96)),
                                   (np.float64(922), 96)])
 def test_exercise_3_right(args, capsys):
@@ -251,6 +263,11 @@ def test_exercise_3_right(args, capsys):
     ((950, 96), "too large"),
     ((900, 96), "too small"),
     ((922, 95), "one short"),
+    ((923, 96), "one over"),                         # review 3, m4
+    ((922, 97), "one over"),
+    ((461, 96), "squared error"),                    # ((kappa-1)/(kappa+1))^(2k) <= 1e-8
+    ((922, 50), "squared error"),
+    ((922, 48), "beta* = rho*^2 = 0.6694 in the place of the rate"),
     ((922, 95.25), "round up"),                      # where the bound equals 1e-8
     ((922, 92), "rho^k <= 1e-8"),                    # without the factor 2/(1 + rho^(2k))
     ((922, 93), "large-kappa estimate"),             # sqrt(kappa)/2 ln(1/eps) = 92.1
@@ -293,8 +310,12 @@ def test_exercise_5_values_by_a_scan():
     assert abs(BETA5 - (1 - math.sqrt(2**-7)) ** 2) < 2e-5 and abs(RATE5 - (1 - math.sqrt(2**-7))) < 1e-3
 
 
-@pytest.mark.parametrize("args", [(BETA5, RATE5), (0.831, 0.9116), (0.8310, 0.912), (0.8295, 0.9110),
-                                  (0.8325, 0.9125), (np.float64(0.831036), np.float64(0.911612))])
+RATE_C5 = 1 - math.sqrt(2**-7)
+
+
+@pytest.mark.parametrize("args", [(BETA5, RATE5), (0.831, 0.9116), (0.8310, 0.912), (0.832, 0.9121),
+                                  (0.8325, 0.9125), (0.834, 0.9132),    # the widget's reading at 0.834
+                                  (np.float64(0.831036), np.float64(0.911612))])
 def test_exercise_5_right(args, capsys):
     m04.spectrum_pace(*args)
     assert capsys.readouterr().out.count("Correct:") == 2
@@ -307,8 +328,16 @@ def test_exercise_5_right(args, capsys):
     ((0.9922, 0.9922), "gradient descent's rate on the flattest"),
     ((0.9116, 0.9116), "beta is its square"),
     ((0.8, 0.9507), "widget's default"),
-    ((0.835, 0.9138), "too large"),
+    ((0.835, 0.9138), "too large"),       # pace 0.24 % above the best
+    ((0.84, 0.9165), "too large"),
     ((0.826, 0.9116), "too small"),
+    ((0.8295, 0.9110), "still monotone"),  # pace 1.2 % above the best: the review's wrongly accepted beta
+    ((0.83, 0.9207), "still monotone"),    # dragged in 0.01 steps: pace 1.0 % above the best
+    ((0.831, 0.9110), "no beta gives a pace below"),   # below the least pace any beta reaches
+    ((0.831, 0.9098), "no beta gives a pace below"),
+    ((0.831, 0.9207), "too large"),
+    ((1.2, 0.9116), "only for 0 <= beta < 1"),
+    ((float("nan"), 0.9116), "finite"),
     ((0.831, 0.831), "that is beta"),
     ((0.831, 1.8232), "drops the factor 1/2"),
     ((0.831, 0.99219), "gradient descent's pace"),
@@ -320,6 +349,26 @@ def test_exercise_5_right(args, capsys):
 ])
 def test_exercise_5_wrong(args, says):
     assert says in fails(m04.spectrum_pace, *args)
+
+
+def test_exercise_5_judges_beta_by_its_pace():
+    """A beta passes exactly when NumPy's pace there is within 0.2 % of the best (review 3, B1): the
+    accepted betas are [0.8310, 0.8344], and a worse beta never passes while a better one fails."""
+    accepted = []
+    for beta in np.round(np.arange(0.8280, 0.8380, 0.0001), 4):
+        try:
+            m04.spectrum_pace(beta, RATE_C5)
+            accepted.append(beta)
+        except m04.NotYet:
+            assert _pace(beta) > 1.002 * RATE_C5 * (1 - 1e-9), beta
+        else:
+            assert _pace(beta) <= 1.002 * RATE_C5 * (1 + 1e-9), beta
+    assert (min(accepted), max(accepted)) == (0.8310, 0.8343)
+
+
+def test_exercise_5_rate_message_names_the_best_momentum():
+    message = fails(m04.spectrum_pace, 0.831, 0.9207)
+    assert "at the best momentum" in message and "at that momentum" not in message
 
 
 # ---------------------------------------------------- exercise 6: early stopping on average, 16 and 0.5737
@@ -362,6 +411,8 @@ def test_exercise_6_right(args, capsys):
     ((16, 0.1793), "E(k*) itself"),
     ((16, 1.743), "upside down"),
     ((16, 0.7631), "(1 - q^2)"),
+    ((16, 0.55), "median over section 4's 20 noise seeds"),   # review 3, m6
+    ((16, 0.0897), "E(k*) / E(0)"),
     ((16, 0.56), "too small"),
     ((16, 0.59), "too large"),
     ((None, 0.5737), "No answer yet"),
