@@ -78,7 +78,7 @@
 # | $\eta$ | the learning rate (step size); $\eta_k$ when it changes with the step | PyTorch's `lr` |
 # | $\beta$ | the momentum coefficient | PyTorch's `momentum`; $\gamma$ or $\mu$ in some seeds and papers |
 # | $k$ | the step number, from 0 | |
-# | $g_k$ | the gradient at step $k$, $\nabla f(x_k)$ (or a minibatch's estimate of it, lesson 02) | |
+# | $g_k$ | the gradient at step $k$, $\nabla f(x_k)$ (or a minibatch's estimate of it, lesson 02); lesson 08 writes $g_k$ for the gradient used in iteration $k$, at $\theta^{(k-1)}$ | |
 # | $m$ | the number of samples (data rows) of a loss that is a sum over samples | |
 # | $x_k$, $\theta^{(k)}$ | the parameters after $k$ steps ($\theta$ for a model's parameters; in lesson 08, $\theta_0$ and $\theta_1$ are a line's intercept and slope, and $\theta^{(k)}$ the iterate) | |
 # | $v_k$ | the velocity of Sutskever's form, $x_{k+1} = x_k + v_{k+1}$ | |
