@@ -573,6 +573,11 @@ def shifted_noise():
     (from_noise(np.random.default_rng(35).choice([-1.0, 1.0], (40, 10_000))), "continuous, normal noise"),
     (from_noise(resampled_residuals(1979)), "continuous, normal noise"),
     (from_noise(resampled_residuals(40)), "continuous, normal noise"),
+    (history(10_000).astype(np.float16), "float16"),
+    (from_noise(np.vstack([np.random.default_rng(40).standard_normal((20, 10_000)), np.zeros((20, 10_000))])),
+     "step 21 adds no noise"),
+    (from_noise(np.vstack([np.zeros((1, 10_000)), np.random.default_rng(41).standard_normal((39, 10_000))])),
+     "step 1 adds no noise"),
 ])
 def test_exercise_5_wrong(answer, message):
     assert message in fails(c02.measured_stationary_variance, answer)

@@ -330,6 +330,16 @@ def _distinct_noise_sizes(noise: np.ndarray) -> int:
     return int(1 + np.sum(np.diff(magnitudes) > SAME_NOISE_ATOL))
 
 
+def _no_noise(row: np.ndarray, previous: np.ndarray, rho: float) -> bool:
+    """Whether a step added no noise in any run: row = rho * previous, to rounding."""
+    return bool(np.all(np.abs(row - rho * previous) <= SAME_NOISE_ATOL))
+
+
+def _no_noise_message(k: int, hint: str) -> str:
+    return (f"your step {k} adds no noise: x_{k} = (1 - lr*lambda) x_{k - 1} exactly, in every run (did the "
+            f"noise stop, or miss a step?). Every step adds fresh noise. Hint: {hint}")
+
+
 def _stationary_hint() -> str:
     return ("keep every iterate: xs = np.empty((steps + 1, n)), xs[0] = 1.0, and for each step "
             "xs[k + 1] = xs[k] - lr*(lambda*xs[k] + 0.5*z) with z = rng.standard_normal(n), a new draw per "
@@ -366,6 +376,9 @@ def measured_stationary_variance(iterates: object) -> None:
         raise NotYet("your array holds integers (np.full(..., 1) or np.ones(..., dtype=int) makes one), so "
                      "every assignment to it is rounded towards 0: use 1.0 or dtype=float. "
                      f"Hint: {hint}")
+    if np.asarray(iterates).dtype == np.float16:
+        raise NotYet("your array holds float16 numbers (about 3 significant digits), too coarse to tell "
+                     f"the runs' noise apart: use float64 (dtype=float). Hint: {hint}")
     xs = np.asarray(iterates, dtype=float)
     if xs.ndim != 2:
         raise NotYet(f"pass every iterate of your runs, shape (steps + 1, n): row k holds x_k of every seed; "
@@ -394,6 +407,8 @@ def measured_stationary_variance(iterates: object) -> None:
     same_row = np.flatnonzero(np.ptp(after, axis=1) == 0)
     if same_row.size:
         k = int(same_row[0]) + 1
+        if _no_noise(after[k - 1], before[k - 1], rho):
+            raise NotYet(_no_noise_message(k, hint))
         if after[k - 1, 0] == 0 or np.array_equal(after[k - 1], before[k - 1]):
             raise NotYet(f"at step {k} all your {n:,} runs have the same value x_{k} = {after[k - 1, 0]:.4g}"
                          f"{', as in the row before' if after[k - 1, 0] != 0 else ''}: row {k} was never "
@@ -405,6 +420,8 @@ def measured_stationary_variance(iterates: object) -> None:
                      f"do not re-create the generator with the same seed. Hint: {hint}")
     own, k = _runs_with_own_noise(after - rho * before)
     fitted = float(np.sum(after * before) / np.sum(before**2))
+    if own < MIN_SEEDS - CHANCE_COINCIDENCES and _no_noise(after[k - 1], before[k - 1], rho):
+        raise NotYet(_no_noise_message(k, hint))
     if own < MIN_SEEDS - CHANCE_COINCIDENCES:
         values = _distinct_noise_sizes(after - rho * before)
         if abs(fitted - rho) <= RHO_ATOL and values < 0.5 * _noise_sizes_per_step(after - rho * before):
