@@ -6,7 +6,9 @@ and 0.8999, the matrix's root and a value below it, where a measurement is asked
 review's loss rate 0.81111 and heavy-ball measurement 0.90387, the buffer updated after the step, and
 the critical-damping estimate of exercise 5's left end; the round-2 review of issue 13's rounded
 betas 0.89827, 0.90415, 0.90141, early-window loss 0.81839 and heavy ball 0.90356, decay only in the
-step's g, the dampened buffer, 2/(mu+L), and exercise 5's c, lr*mu and the beta = 0.95 row): each
+step's g, the dampened buffer, 2/(mu+L), and exercise 5's c, lr*mu and the beta = 0.95 row; the
+round-3 review's early windows at 9/11 that land on a rounded beta's number, the window 100-300, wrong
+step sizes and a diverging nesterov_wd): each
 accepted or rejected with :class:`NotYet` and the message that names the mistake, never another
 exception.
 """
@@ -243,7 +245,7 @@ def test_exercise_4_right(measured, capsys):
     (0.90062 ** 2, "rate of the loss f(w_k)"),
     (0.90387, "heavy-ball iterates"),           # the review's: method "momentum" at the same pair
     (0.9039, "method 'nesterov'"),
-    (0.89827, "beta = 0.8182"), (0.8983, "beta was rounded"),  # round 2: runs at a rounded beta
+    (0.89827, "beta = 0.8182"), (0.8983, "If you rounded beta"),  # round 2: runs at a rounded beta
     (0.90415, "beta = 0.818"), (0.9042, "9/11 exactly"),
     (0.90141, "beta = 0.82"), (0.9014, "critical damping"),
     (0.90281, "beta = 0.8181"), (0.92470, "beta = 0.81"),
@@ -282,7 +284,8 @@ def test_exercise_4_loss_and_heavy_ball_are_named():
         assert "heavy-ball iterates" in fails(c04.textbook_rate, value)
 
 
-@pytest.mark.parametrize("window", [(200, 400), (100, 400), (50, 100), (300, 400), (500, 1000)])
+@pytest.mark.parametrize("window", [(200, 400), (100, 400), (50, 100), (300, 400), (500, 1000),
+                                    (100, 2000), (20, 700), (400, 1000), (100, 700), (0, 1500), (100, 300)])
 def test_exercise_4_early_windows_are_rejected_with_the_reason(window):
     value = _measure(*window)
     message = fails(c04.textbook_rate, value)
@@ -312,12 +315,14 @@ def test_exercise_4_below_0_9_only_from_the_first_two_steps():
     tilted = log_err - np.arange(log_err.size) * np.log(0.9)  # every later window is > 0.9 iff this rises
     assert np.all(np.diff(tilted[2:]) > 0)
     for value in (0.8227, 0.852, 0.85):
-        assert "with beta = 9/11 exactly, no window from step 2 on" in fails(c04.textbook_rate, value)
+        message = fails(c04.textbook_rate, value)
+        assert "with beta = 9/11 exactly and lr = 1/L = 0.01, no window from step 2 on" in message
 
 
 def test_exercise_4_rounded_betas_are_named():
     """The round-2 review's: beta = 9/11 rounded to 4, 3, 2 decimals measures 0.89827, 0.90415, 0.90141
-    (steps 1000 to 2000), each told that beta was rounded, not given another cause."""
+    (steps 1000 to 2000), each told that beta may have been rounded; those above 0.9 also that an early or
+    short window at 9/11 gives the same number (the round-3 review's)."""
     for beta, printed in [(0.8182, 0.89827), (0.818, 0.90415), (0.82, 0.90141)]:
         quadratic = surfaces.quadratic([1.0, 100.0])
         run = optimizers.run(quadratic, [1.0, 1.0], "nesterov", 1 / 100, beta, steps=2000)
@@ -326,7 +331,9 @@ def test_exercise_4_rounded_betas_are_named():
         assert round(value, 5) == printed
         for answer in (value, round(value, 4)):
             message = fails(c04.textbook_rate, answer)
-            assert "beta was rounded" in message and "early" not in message and "no window" not in message
+            assert "If you rounded beta" in message and "no window" not in message
+            # above 0.9 the same number also comes from an early or short window at 9/11: both causes named
+            assert ("too early or too short" in message) == (value > 0.9)
 
 
 def test_exercise_4_early_loss_and_heavy_ball_windows():
@@ -400,3 +407,49 @@ def test_exercise_5_wrong(answer, words):
 @pytest.mark.parametrize("answer", NOT_NUMBERS)
 def test_exercise_5_not_a_number(answer):
     fails(c04.wedge_edge, answer)
+
+
+def test_exercise_4_the_window_100_to_300_is_named_first():
+    """The round-3 review's: 0.90465 (steps 100-300) is named as that window, not first as sqrt(beta)."""
+    message = fails(c04.textbook_rate, _measure(100, 300))
+    assert message.startswith("0.90465 is what Nesterov's iterates measure over steps 100 to 300")
+
+
+@pytest.mark.parametrize("lr, printed", [(4 / 301, 0.8975), (1 / 101, 0.90909)])
+def test_exercise_4_wrong_step_sizes_are_told_about_the_step(lr, printed):
+    """The round-3 review's: lr = 4/(3L + mu) measures 0.89750, lr = 1/(L + mu) 0.90909."""
+    run = optimizers.run(surfaces.quadratic([1.0, 100.0]), [1.0, 1.0], "nesterov", lr, 9 / 11, steps=2000)
+    err = np.hypot(run.points[:, 0], run.points[:, 1])
+    value = float((err[2000] / err[1000]) ** (1 / 1000))
+    assert round(value, 5) == printed
+    assert "your step is not 1/L = 0.01" in fails(c04.textbook_rate, value)
+
+
+def test_exercise_3_diverging_iterates_are_named():
+    """The round-3 review's: the step with the wrong sign diverges; told so, not a ValueError."""
+    def wrong_sign(grad, x0, lr, beta, wd, steps):
+        p, b, path = np.array(x0, dtype=float), np.zeros(2), [np.array(x0, dtype=float)]
+        for _ in range(steps):
+            g = grad(p) + wd * p
+            b = beta * b + g
+            p = p + lr * (g + beta * b)
+            path.append(p.copy())
+        return np.array(path)
+    message = fails(c04.weight_decay_step, wrong_sign)
+    assert "became infinite" in message and "wrong sign" in message and "ValueError" not in message
+    infinite = fails(c04.weight_decay_step,
+                     lambda grad, x0, lr, beta, wd, steps: np.full((steps + 1, 2), np.inf))
+    assert "became infinite" in infinite
+
+
+def test_exercise_1_hint_uses_the_lessons_notation():
+    """The round-3 review's: the hint writes lr*lambda, not an undefined h."""
+    message = fails(c04.effective_momentum, 0.5)
+    assert "beta(1-lr*lambda)" in message and "(1-h)" not in message
+
+
+def test_exercise_5_hint_does_not_give_away_the_mechanism():
+    """The round-3 review's: a wrong entry gets the bisection recipe, not which component sets each rate."""
+    message = fails(c04.wedge_edge, 0.0)
+    assert "bisect" in message and "between lr = 1.15" in message
+    assert "complex roots" not in message and "larger real root" not in message

@@ -7,9 +7,11 @@ gradient descent's optimal step ``2/(mu+L)``; weight decay left out, put only in
 decoupled or put only into the step's g (the last two give the same iterates) in PyTorch's Nesterov
 step, the dampened (moving-average) buffer ``b = beta*b + (1-beta)*g``, the heavy-ball step (or the
 buffer updated after the step, which gives the same iterates), the right step in float32, and the
-Sutskever form's x_k in place of PyTorch's look-ahead iterate; for the measured rate, a run with
-``beta`` rounded (0.81, 0.82, 0.818, 0.8181, 0.8182 in place of 9/11: the flat component sits
-exactly at critical damping, so rounding moves the rate), ``sqrt(beta)`` (the heavy ball's floor),
+Sutskever form's x_k in place of PyTorch's look-ahead iterate, and iterates that became infinite (a
+step of the wrong sign); for the measured rate, the early window 100 to 300 the exercise names, a
+run with ``beta`` rounded (0.81, 0.82, 0.818, 0.8181, 0.8182 in place of 9/11: the flat component
+sits exactly at critical damping, so rounding moves the rate; above 0.9 the same numbers come from
+early or short windows at 9/11, and the message names both causes), ``sqrt(beta)`` (the heavy ball's floor),
 ``beta``, gradient descent's rates, the rate of the loss instead of the iterates (over steps 1000
 to 2000 or over the early window 100 to 300, and ``beta*(1 - lr*mu)``), the heavy ball's iterates
 measured in place of Nesterov's (over either window), an inverted ratio (``1/0.9``, any value
@@ -48,8 +50,8 @@ def effective_momentum(answer: object) -> None:
         answer, beta * (1 - h),
         what="the heavy-ball momentum equivalent to Nesterov at beta = 0.9, lr*lambda = 0.2",
         rtol=1e-3,
-        hint="compare sigma^2 - (1+beta)(1-h) sigma + beta(1-h) with the heavy ball's "
-             "sigma^2 - (1+b'-h) sigma + b': the constant terms give b' = beta(1-h).",
+        hint="compare sigma^2 - (1+beta)(1-lr*lambda) sigma + beta(1-lr*lambda) with the heavy ball's "
+             "sigma^2 - (1+b'-lr*lambda) sigma + b': the constant terms give b' = beta(1-lr*lambda).",
         mistakes={
             "beta": (beta, "that is Nesterov's own coefficient; on this eigen-component it acts like less."),
             "beta_h": (beta * h, "beta*lr*lambda has the factor the wrong way round: it is "
@@ -60,8 +62,8 @@ def effective_momentum(answer: object) -> None:
             "minus": (beta - h, "beta - lr*lambda subtracts; the factor (1 - lr*lambda) multiplies beta."),
             "trace": ((1 + beta) * (1 - h),
                       "(1+beta)(1 - lr*lambda) is the trace of Nesterov's matrix (the sum of its two roots, "
-                      "the middle coefficient of sigma^2 - (1+beta)(1-h) sigma + beta(1-h)); the heavy "
-                      "ball's momentum is read off the constant term, the determinant."),
+                      "the middle coefficient of sigma^2 - (1+beta)(1-lr*lambda) sigma + beta(1-lr*lambda)); "
+                      "the heavy ball's momentum is read off the constant term, the determinant."),
             "root": (math.sqrt(beta * (1 - h)),
                      "that is sqrt(beta*(1 - lr*lambda)), the modulus of complex roots (the rate when the "
                      "component ripples), not the momentum."),
@@ -170,6 +172,20 @@ _VARIANT_MESSAGES = {
 }
 
 
+class _Diverged(Exception):
+    """Raised by the check's gradient when the student's iterate is no longer finite."""
+
+
+def _has_non_finite(returned: object, shape: tuple[int, ...]) -> bool:
+    """True if ``returned`` reads as an array of ``shape`` with an infinite or NaN entry."""
+    try:
+        with np.errstate(all="ignore"):
+            values = np.asarray(returned, dtype=complex)
+    except Exception:  # odd types are left to the shape check, which names them
+        return False
+    return values.shape == shape and not bool(np.all(np.isfinite(values)))
+
+
 def weight_decay_step(candidate: Callable) -> None:
     """Exercise 3: ``nesterov_wd(grad, x0, lr, beta, wd, steps)`` must equal
     ``torch.optim.SGD(nesterov=True, weight_decay=wd)``, every iterate to a relative 1e-9."""
@@ -179,17 +195,30 @@ def weight_decay_step(candidate: Callable) -> None:
             "return all iterates, shape (steps + 1, 2).")
     cases = [("rosenbrock", 1e-3, 0.9, 0.01, 200), ("beale", 5e-3, 0.8, 0.1, 150),
              ("quadratic", 0.1, 0.5, 0.5, 50)]
+    diverged = ("your iterates became infinite (or NaN): the step probably has the wrong sign, "
+                "p = p - lr*(g + beta*b) moves against the gradient. Hint: " + hint)
     for name, lr, beta, wd, steps in cases:
         s = surfaces.get(name)
         where = f"on {name} (lr = {lr:g}, beta = {beta:g}, wd = {wd:g})"
+
+        def guarded_grad(x, grad=s.grad):  # a non-finite iterate means the student's run diverged
+            if not np.all(np.isfinite(np.asarray(x, dtype=float))):
+                raise _Diverged
+            return grad(x)
+
         try:
-            returned = candidate(s.grad, s.start.copy(), lr, beta, wd, steps)
+            with np.errstate(all="ignore"):
+                returned = candidate(guarded_grad, s.start.copy(), lr, beta, wd, steps)
         except NotImplementedError:
             raise NotYet(f"nesterov_wd is not written yet. Hint: {hint}") from None
+        except _Diverged:
+            raise NotYet(f"{where} {diverged}") from None
         except Exception as error:  # the student's code crashed: say so, without a traceback
             raise NotYet(f"{where} nesterov_wd raised {type(error).__name__}: {error}. "
                          f"Hint: {hint}") from None
         want = _torch_reference(s.grad, s.start, lr, beta, wd, steps)
+        if _has_non_finite(returned, want.shape):
+            raise NotYet(f"{where} {diverged}")
         got = array(returned, f"what nesterov_wd returns {where}", want.shape,
                     shape_hint="(the start and every iterate, one row each)", hint=hint)
         if np.allclose(got, want, rtol=1e-9, atol=1e-12):
@@ -260,12 +289,23 @@ def textbook_rate(answer: object) -> None:
                f"{_double_root_window(1000, 2000):.5f} (the run: {measured:.5f}), for 100..300 "
                f"{_double_root_window(100, 300):.4f} (the run: {early:.4f}).")
         return
+    if abs(value - early) <= 5e-5:  # the window the exercise names as too early: before sqrt(beta), rounding
+        raise NotYet(f"{value:.5g} is what Nesterov's iterates measure over steps 100 to 300 (the check "
+                     f"measures {early:.5f}): that window is too early. The flat direction sits on a double "
+                     "root, so |w_k| behaves like k 0.9^k and a window k1..k2 measures about "
+                     f"0.9 (k2/k1)^(1/(k2 - k1)); use steps 1000 to 2000. Hint: {hint}")
     for rounded in ROUNDED_BETAS:  # before the generic branches: a run at a rounded beta lands anywhere
         if abs(value - _textbook_measurement(beta=rounded)) <= 1e-4:
-            raise NotYet(f"{value:.4g} is what a run with beta = {rounded:g} measures: beta was rounded. Use "
-                         "9/11 exactly. The flat component sits exactly at critical damping (a double root), "
-                         "and rounding beta moves it off the double root: to two complex roots that rotate "
-                         "slowly, or two real ones, and the measured rate moves noticeably. Hint: " + hint)
+            window = ("" if value < theory_rate else
+                      " If you used 9/11 exactly, your window is too early or too short: the flat direction "
+                      "sits on a double root, so |w_k| behaves like k 0.9^k and a window k1..k2 measures "
+                      "about 0.9 (k2/k1)^(1/(k2 - k1)); use steps 1000 to 2000.")
+            raise NotYet(f"{value:.5g} is what a run with beta = {rounded:g} measures over steps 1000 to "
+                         "2000. "
+                         "If you rounded beta, use 9/11 exactly: the flat component sits exactly at critical "
+                         "damping (a double root), and rounding beta moves it off the double root, to two "
+                         "complex roots that rotate slowly or two real ones, and the measured rate moves "
+                         f"noticeably.{window} Hint: " + hint)
     named = [  # (value, explanation[, how close an answer must be to be told this])
         (theory_rate, "is 0.9 = 1 - 1/sqrt(kappa), the flat direction's double root read off the matrix, not "
                       "a measurement of these iterates. A double root makes |w_k| behave like c k 0.9^k, "
@@ -312,11 +352,12 @@ def textbook_rate(answer: object) -> None:
             raise NotYet(f"{value:.4g} {explanation} Hint: {hint}")
     if 0.8 < value < theory_rate:
         raise NotYet(f"{value:.5g} is below 0.9, the flat direction's double root: with beta = 9/11 "
-                     "exactly, no window from step 2 on can measure that (only windows that start at step 0 "
+                     "exactly and lr = 1/L = 0.01, no window from step 2 on can measure that (only windows "
+                     "that start at step 0 "
                      "or 1, which still contain the steep component, gone after two steps). With a double "
                      "root |w_k| behaves like c k 0.9^k, which falls more slowly than 0.9^k, so every later "
                      "window measures a rate above 0.9. (If you measured the loss f instead of |w_k|: f "
-                     f"falls as |w_k|^2, take the square root.) Hint: {hint}")
+                     f"falls as |w_k|^2, take the square root.) Or your step is not 1/L = 0.01. Hint: {hint}")
     if abs(value - round(value, 3)) < 1e-12 and abs(value - measured) <= 5e-4:  # measured, 3 decimals
         raise NotYet(f"{value:.3f} has three decimals, and rounding to three can be 0.0005 off: outside the "
                      f"check's tolerance of {TEXTBOOK_TOLERANCE:g}. Give four decimals. Hint: {hint}")
@@ -324,7 +365,7 @@ def textbook_rate(answer: object) -> None:
         raise NotYet(f"{value:.4g} is above the rate of these iterates over steps 1000 to 2000. An early "
                      "or short window overestimates it: the flat direction sits on a double root, so "
                      "|w_k| behaves like k 0.9^k and a window k1..k2 measures 0.9 (k2/k1)^(1/(k2 - k1)). "
-                     f"Hint: {hint}")
+                     f"Or your step is not 1/L = 0.01. Hint: {hint}")
     if value >= 1:
         raise NotYet(f"{value:.4g} is not below 1, so |w_k| would not shrink; these iterates converge. A "
                      "rate is (later error / earlier error)^(1/steps): check the order of the division and "
@@ -369,12 +410,9 @@ def wedge_edge(answer: object) -> None:
     critical = ((1 - beta) / (1 + beta)) ** 2 / mu
     cell = 4 / 300  # the compare map's cells are 4/300 wide in lr*L
     steep = float(theory.nesterov_rate(left, beta, [L]))
-    hint = ("at the left end the heavy ball's rate is sqrt(beta) (complex roots on both components), and "
-            "Nesterov's is set by its flat component (lambda = mu = 0.01), whose larger real root falls to "
-            "sqrt(beta) there. Bisect on theory.nesterov_rate(lr, 0.8, [0.01, 1.0]) - "
-            "theory.momentum_rate(lr, 0.8, [0.01, 1.0]) between 1.15 (heavy ball faster) and 1.3 (Nesterov "
-            "faster), or put sigma = sqrt(beta) into sigma^2 - (1+beta) c sigma + beta c = 0 and solve for "
-            "c = 1 - lr*mu.")
+    hint = ("bisect on theory.nesterov_rate(lr, 0.8, [0.01, 1.0]) - "
+            "theory.momentum_rate(lr, 0.8, [0.01, 1.0]) between lr = 1.15 (heavy ball faster) and "
+            "lr = 1.3 (Nesterov faster), with L = 1 so lr*L = lr.")
     value = as_number(answer, "the left end of the wedge at beta = 0.8", hint)
     if abs(value - left) <= WEDGE_TOLERANCE:
         passed(f"lr*L = {left:.5f}: there the larger real root of Nesterov's flat component equals the heavy "
