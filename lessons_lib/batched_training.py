@@ -14,14 +14,20 @@ Each model keeps everything :func:`lessons_lib.training.train` would give it on 
 * its own loss: the cross-entropy averaged over its own minibatch, ``L_k = mean_i CE(z_ki, y_ki)``;
   the models share no parameter, so the gradient of ``sum_k L_k`` with respect to model ``k``'s
   weights is the gradient of ``L_k`` alone;
-* its own SGD with momentum in PyTorch's buffer form, with its own ``lr_k`` (η) and
-  ``momentum_k`` (β): ``v <- g`` at the first step and ``v <- β v + g`` after, then ``p <- p - η v``
-  (``torch.optim.SGD`` with dampening 0, no weight decay, no Nesterov).
+* its own SGD with momentum in PyTorch's buffer form, with its own ``lr_k`` (η), ``momentum_k`` (β)
+  and ``weight_decay_k`` (ω): ``g <- g + ω p``, ``v <- g`` at the first step and ``v <- β v + g``
+  after, then ``p <- p - η v`` (``torch.optim.SGD`` with dampening 0, no Nesterov).
 
 A step costs about as much as one model's step, since the per-step cost of such small networks
-is mostly Python and dispatch overhead. The results equal ``train``'s run one model at a time up
-to the rounding of the batched products (in float64, differences of order 1e-15 that training can
-amplify; the tests require at most 1e-12 after several epochs).
+is mostly Python and dispatch overhead (lesson 13's 25 runs: 7.5 s one by one, 1.4 s together).
+The forward and backward passes are written out with the products ``nn.Linear`` and its autograd
+use (``x W^T`` through the transposed view, ``g^T x``, ``g W``, the bias gradient summed over the
+batch), the loss's gradient as ``nll_loss`` and ``log_softmax`` pass it back, and the loss value
+by ``nll_loss`` itself; with one thread (as the lessons run) the weights, losses and accuracies
+come out bit for bit as ``train``'s, in float32 and float64. With more threads a single model's
+matrix product may split its sums differently from the batched one (the batched product
+parallelises over the models), so the two can differ in the last bits; the tests require at
+most 1e-12 in float64.
 """
 
 from __future__ import annotations
@@ -95,11 +101,6 @@ def _layers(models: object) -> tuple[list[nn.Sequential], list[str]]:
     return models, kinds
 
 
-def _unstack(value: torch.Tensor, param: torch.Tensor) -> torch.Tensor:
-    """One model's slice of a stacked tensor in its parameter's shape (weights were transposed)."""
-    return value.t() if param.dim() == 2 else value.reshape(param.shape)
-
-
 def train_many(
     models: Sequence[nn.Sequential],
     data: Any,
@@ -108,6 +109,7 @@ def train_many(
     lr: float | Sequence[float] = 0.1,
     momentum: float | Sequence[float] = 0.9,
     batch_size: int = 64,
+    weight_decay: float | Sequence[float] = 0.0,
     seeds: Sequence[int],
     evaluate: tuple[str, ...] | list[str] = ("train", "test"),
     progress: bool = True,
@@ -127,6 +129,8 @@ def train_many(
     lr : η > 0, one number for all models or a sequence of ``K``
     momentum : β in [0, 1), one number or a sequence of ``K``
     batch_size : int >= 1 (the last minibatch of an epoch holds the ``n mod batch_size`` rest)
+    weight_decay : ω >= 0, one number or a sequence of ``K``, added to the gradient as in
+        ``torch.optim.SGD``: ``g <- g + ω p`` before the momentum update
     seeds : sequence of ``K`` ints >= 0; model ``k`` sees the shuffles of ``train(seed=seeds[k])``
     evaluate : subset of ``("train", "test")``: which per-epoch accuracies to record
     progress : show a progress bar over the epochs
@@ -147,6 +151,7 @@ def train_many(
     batch_size = _validate.integer(batch_size, "batch_size", 1, None)
     lrs = _per_model(lr, "lr", k, 0.0, None, True, False)
     moms = _per_model(momentum, "momentum", k, 0.0, 1.0, False, True)
+    decays = _per_model(weight_decay, "weight_decay", k, 0.0, None, False, False)
     if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence | range) or len(seeds) != k:
         raise ValueError(f"seeds must be a sequence of one int per model ({k}); got {seeds!r}")
     seeds = [_validate.integer(s, "seeds", 0, 2**63 - 1) for s in seeds]
@@ -157,47 +162,68 @@ def train_many(
         raise ValueError(f"data must have X of shape (n, features) in the models' dtype {first.dtype}; "
                          f"got shape {tuple(X.shape)} and dtype {X.dtype}")
 
-    # Stacked parameters: weights transposed, (K, in, out), so that h W^T is a plain batched
-    # product whose gradient comes out in the same layout (no copies); biases (K, 1, out).
-    stacked: list[torch.Tensor] = []
+    # Stacked parameters: weights (K, out, in) and biases (K, 1, out), each model's block a copy of
+    # its tensors. The forward and backward passes below are written out and use the products
+    # nn.Linear's do (x W^T through the transposed view; W's gradient as g^T x; x's as g W), so
+    # that every model's numbers are rounded as in its own run.
+    options = {"dtype": first.dtype, "device": first.device}
     layers: list[tuple[str, torch.Tensor | None, torch.Tensor | None]] = []
     with torch.no_grad():
         for j, kind in enumerate(kinds):
             if kind == "relu":
                 layers.append((kind, None, None))
                 continue
-            w = torch.stack([m[j].weight.t() for m in models]).requires_grad_()
-            b = (torch.stack([m[j].bias for m in models]).unsqueeze(1).requires_grad_()
-                 if kind == "linear" else None)
+            w = torch.stack([m[j].weight.detach() for m in models]).contiguous()
+            b = torch.stack([m[j].bias.detach() for m in models]).unsqueeze(1) if kind == "linear" else None
             layers.append((kind, w, b))
-            stacked += [w] if b is None else [w, b]
+    stacked = [t for _, w, b in layers for t in (w, b) if t is not None]
 
-    def forward(h: torch.Tensor) -> torch.Tensor:
+    def forward(h: torch.Tensor, keep: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """Logits (K, B, classes) of inputs (K, B, in); ``keep`` collects each layer's input."""
         for kind, w, b in layers:
+            if keep is not None:
+                keep.append(h)
             if kind == "relu":
                 h = torch.relu(h)
             elif b is None:
-                h = torch.bmm(h, w)
+                h = torch.bmm(h, w.transpose(1, 2))
             else:
-                h = torch.baddbmm(b, h, w)
+                h = torch.baddbmm(b, h, w.transpose(1, 2))
         return h
+
+    def backward(g: torch.Tensor, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Gradients of the stacked parameters from g = dL/dlogits, last layer first."""
+        grads: list[torch.Tensor] = []
+        for j in range(len(layers) - 1, -1, -1):
+            kind, w, b = layers[j]
+            h = inputs[j]
+            if kind == "relu":
+                g = torch.ops.aten.threshold_backward(g, inputs[j + 1], 0)  # ReLU's output, as autograd
+                continue
+            if b is not None:
+                grads.append(g.sum(dim=1, keepdim=True))
+            grads.append(torch.bmm(g.transpose(1, 2), h))
+            if j > 0:
+                g = torch.bmm(g, w)
+        grads.reverse()
+        return grads
 
     # Per-model β as a (K, 1, 1) factor (a product by it rounds as a product by the scalar);
     # per-model η as a (K, 1, 1) factor -η_k of addcmul_, which rounds p + (-η) v as
     # torch.optim.SGD's p.add_(v, alpha=-η) does (the tests compare the two).
-    options = {"dtype": first.dtype, "device": first.device}
     mom = torch.tensor(moms, **options).view(k, 1, 1) if len(set(moms)) > 1 else moms[0]
     step_size = -torch.tensor(lrs, **options).view(k, 1, 1) if len(set(lrs)) > 1 else None
+    decay = torch.tensor(decays, **options).view(k, 1, 1) if len(set(decays)) > 1 else decays[0]
     buffers: list[torch.Tensor | None] = [None] * len(stacked)
+    grads: list[torch.Tensor] = []
 
     gens = [torch.Generator().manual_seed(s) for s in seeds]
     n = X.shape[0]
     histories = [History() for _ in range(k)]
 
     def accuracies(Xs: torch.Tensor, ys: torch.Tensor) -> list[float]:
-        with torch.no_grad():
-            pred = forward(Xs.unsqueeze(0).expand(k, -1, -1)).argmax(dim=2)
-            correct = (pred == ys.unsqueeze(0)).sum(dim=1).tolist()
+        pred = forward(Xs.unsqueeze(0).expand(k, -1, -1)).argmax(dim=2)
+        correct = (pred == ys.unsqueeze(0)).sum(dim=1).tolist()
         return [int(c) / len(ys) for c in correct]
 
     for _ in progress_bar(range(epochs), desc=desc) if progress else range(epochs):
@@ -205,26 +231,32 @@ def train_many(
         losses, sizes = [], []
         for start in range(0, n, batch_size):
             idx = perms[:, start : start + batch_size]  # (K, B)
-            logits = forward(X[idx])  # (K, B, classes)
+            inputs: list[torch.Tensor] = []
+            logits = forward(X[idx], inputs)  # (K, B, classes)
+            inputs.append(logits)
             logp = torch.log_softmax(logits, dim=2)
-            per_model = -logp.gather(2, y[idx].unsqueeze(2)).squeeze(2).mean(dim=1)  # (K,)
-            for p in stacked:
-                p.grad = None
-            per_model.sum().backward()
-            with torch.no_grad():
-                for i, p in enumerate(stacked):
-                    g = p.grad
-                    if buffers[i] is None:
-                        buffers[i] = g.clone()
-                    else:
-                        buffers[i].mul_(mom).add_(g)
-                    if step_size is None:
-                        p.add_(buffers[i], alpha=-lrs[0])
-                    else:
-                        p.addcmul_(buffers[i], step_size)  # p_k + (-η_k) v_k, rounded as p.add_(v, alpha=-η)
-            losses.append(per_model.detach())
+            target = y[idx].unsqueeze(2)
+            # each model's mean loss, by the reduction F.cross_entropy uses (a batched mean rounds otherwise)
+            losses += [nn.functional.nll_loss(logp[m], target[m, :, 0]) for m in range(k)]
+            # d(mean CE)/dlogits as nll_loss and log_softmax's backward passes compute it
+            fill = float(-(torch.ones((), **options) / target.shape[1]))  # -1/B in the models' dtype
+            dlogp = torch.zeros_like(logp).scatter_(2, target, fill)
+            grads = backward(torch._log_softmax_backward_data(dlogp, logp, 2, logp.dtype), inputs)
+            for i, (p, g) in enumerate(zip(stacked, grads, strict=True)):
+                if isinstance(decay, torch.Tensor):
+                    g = g.addcmul(p, decay)  # g + ω_k p, rounded as g.add(p, alpha=ω) in torch.optim.SGD
+                elif decay != 0:
+                    g = g.add(p, alpha=decay)
+                if buffers[i] is None:
+                    buffers[i] = g.clone()
+                else:
+                    buffers[i].mul_(mom).add_(g)
+                if step_size is None:
+                    p.add_(buffers[i], alpha=-lrs[0])
+                else:
+                    p.addcmul_(buffers[i], step_size)  # p_k + (-η_k) v_k, rounded as p.add_(v, alpha=-η)
             sizes.append(idx.shape[1])
-        table = torch.stack(losses).tolist()  # (steps, K)
+        table = torch.stack(losses).view(len(sizes), k).tolist()  # (steps, K)
         for m, history in enumerate(histories):
             total = 0.0
             for row, size in zip(table, sizes, strict=True):
@@ -241,13 +273,13 @@ def train_many(
     with torch.no_grad():
         for m, (model, history) in enumerate(zip(models, histories, strict=True)):
             targets = [p for p in model.parameters()]
-            for p, s in zip(targets, stacked, strict=True):
-                p.copy_(_unstack(s[m], p))
-                p.grad = _unstack(s.grad[m], p).clone()
-            opt = torch.optim.SGD(targets, lr=lrs[m], momentum=moms[m])
+            for p, s, g in zip(targets, stacked, grads, strict=True):
+                p.copy_(s[m].reshape(p.shape))
+                p.grad = g[m].reshape(p.shape).clone()
+            opt = torch.optim.SGD(targets, lr=lrs[m], momentum=moms[m], weight_decay=decays[m])
             if moms[m] != 0:
                 for i, p in enumerate(targets):
-                    opt.state[p]["momentum_buffer"] = _unstack(buffers[i][m], p).clone()
+                    opt.state[p]["momentum_buffer"] = buffers[i][m].reshape(p.shape).clone()
             history.optimizer = opt
             model.train()
     return histories

@@ -28,29 +28,29 @@ def digits():
     return load_digits_split(dtype=torch.float64)
 
 
-def _one_by_one(make, data, seeds, lrs, moms, **kw):
+def _one_by_one(make, data, seeds, lrs, moms, decays=None, **kw):
     out = []
-    for seed, lr, mom in zip(seeds, lrs, moms, strict=True):
+    for seed, lr, mom, wd in zip(seeds, lrs, moms, decays or [0.0] * len(seeds), strict=True):
         net = make(seed)
-        hist = train(net, data, lr=lr, momentum=mom, seed=seed, progress=False, **kw)
+        hist = train(net, data, lr=lr, momentum=mom, seed=seed, weight_decay=wd, progress=False, **kw)
         out.append((net, hist))
     return out
 
 
-def _assert_same(nets, histories, reference, moms):
+def _assert_same(nets, histories, reference, moms, tol=TOL):
     assert len(histories) == len(reference)
     for net, hist, (ref_net, ref_hist), mom in zip(nets, histories, reference, moms, strict=True):
         assert len(hist.train_loss) == len(ref_hist.train_loss)
-        assert max(abs(a - b) for a, b in zip(hist.train_loss, ref_hist.train_loss, strict=True)) <= TOL
+        assert max(abs(a - b) for a, b in zip(hist.train_loss, ref_hist.train_loss, strict=True)) <= tol
         assert hist.train_acc == ref_hist.train_acc and hist.test_acc == ref_hist.test_acc
         for p, q in zip(net.parameters(), ref_net.parameters(), strict=True):
             assert p.shape == q.shape and p.dtype == q.dtype
-            assert float((p.detach() - q.detach()).abs().max()) <= TOL
-            assert float((p.grad - q.grad).abs().max()) <= TOL
+            assert float((p.detach() - q.detach()).abs().max()) <= tol
+            assert float((p.grad - q.grad).abs().max()) <= tol
         state = {id(p): s for p, s in hist.optimizer.state.items()}
         ref_state = {id(q): s for q, s in ref_hist.optimizer.state.items()}
         assert isinstance(hist.optimizer, torch.optim.SGD)
-        assert hist.optimizer.defaults["lr"] == ref_hist.optimizer.defaults["lr"]
+        assert hist.optimizer.state_dict()["param_groups"] == ref_hist.optimizer.state_dict()["param_groups"]
         assert hist.optimizer.defaults["momentum"] == mom
         if mom == 0:
             assert not any("momentum_buffer" in s for s in state.values())
@@ -58,21 +58,24 @@ def _assert_same(nets, histories, reference, moms):
             if mom != 0:
                 buf, ref_buf = state[id(p)]["momentum_buffer"], ref_state[id(q)]["momentum_buffer"]
                 assert buf.shape == ref_buf.shape
-                assert float((buf - ref_buf).abs().max()) <= TOL
+                assert float((buf - ref_buf).abs().max()) <= tol
 
 
 @pytest.mark.parametrize(
-    ("hidden", "batch_size", "epochs", "lrs", "moms", "evaluate"),
+    ("hidden", "batch_size", "epochs", "lrs", "moms", "decays", "evaluate"),
     [
         # uneven last batch: 1,347 = 42 * 32 + 3
-        ((16,), 32, 3, [0.1, 0.01, 0.05, 0.1], [0.9, 0.9, 0.0, 0.5], ("train", "test")),
-        # two hidden layers, batch 100 (last batch 47), one lr and momentum for all
-        ((12, 8), 100, 2, [0.05] * 3, [0.9] * 3, ("test",)),
+        ((16,), 32, 3, [0.1, 0.01, 0.05, 0.1], [0.9, 0.9, 0.0, 0.5], [0.0] * 4, ("train", "test")),
+        # two hidden layers, batch 100 (last batch 47), one lr, momentum and weight decay for all
+        ((12, 8), 100, 2, [0.05] * 3, [0.9] * 3, [5e-4] * 3, ("test",)),
+        # weight decay per model
+        ((10,), 64, 2, [0.1, 0.02, 0.1], [0.9, 0.5, 0.0], [5e-4, 0.0, 1e-2], ("train",)),
         # a linear classifier (no hidden layer), full batch, no evaluation
-        ((), 2000, 4, [0.3, 0.1], [0.0, 0.95], ()),
+        ((), 2000, 4, [0.3, 0.1], [0.0, 0.95], [0.0, 0.0], ()),
     ],
 )
-def test_train_many_equals_train_model_by_model(digits, hidden, batch_size, epochs, lrs, moms, evaluate):
+def test_train_many_equals_train_model_by_model(digits, hidden, batch_size, epochs, lrs, moms, decays,
+                                                evaluate):
     seeds = list(range(3, 3 + len(lrs)))
     seeds[-1] = seeds[0]  # two models may share a seed (same data order, other settings)
 
@@ -80,11 +83,11 @@ def test_train_many_equals_train_model_by_model(digits, hidden, batch_size, epoc
         return mlp(hidden, seed=seed).double()
 
     kw = {"epochs": epochs, "batch_size": batch_size, "evaluate": evaluate}
-    reference = _one_by_one(make, digits, seeds, lrs, moms, **kw)
+    reference = _one_by_one(make, digits, seeds, lrs, moms, decays, **kw)
     nets = [make(s) for s in seeds]
-    same_lr = len(set(lrs)) == 1 and len(set(moms)) == 1
-    histories = train_many(nets, digits, lr=lrs[0] if same_lr else lrs, momentum=moms[0] if same_lr else moms,
-                           seeds=seeds, progress=False, **kw)
+    same = len(set(lrs)) == 1 and len(set(moms)) == 1 and len(set(decays)) == 1
+    histories = train_many(nets, digits, lr=lrs[0] if same else lrs, momentum=moms[0] if same else moms,
+                           weight_decay=decays[0] if same else decays, seeds=seeds, progress=False, **kw)
     _assert_same(nets, histories, reference, moms)
     assert all(net.training for net in nets)
 
@@ -104,6 +107,28 @@ def test_train_many_on_a_tuple_without_bias_and_with_a_progress_bar():
     histories = train_many(nets, (X, y), epochs=5, lr=lrs, momentum=moms, batch_size=10, seeds=seeds)
     _assert_same(nets, histories, reference, moms)
     assert all(h.test_acc == [] and len(h.train_acc) == 5 for h in histories)
+
+
+def test_train_many_in_float32_as_the_lessons_09_and_10_train():
+    data = load_digits_split(seed=0)  # float32
+    seeds, lrs, moms = [0, 1, 2], [0.1, 0.1, 0.05], [0.9, 0.9, 0.0]
+    reference = _one_by_one(lambda s: mlp((64, 32), seed=s), data, seeds, lrs, moms, [5e-4] * 3,
+                            epochs=2, evaluate=("test",))
+    nets = [mlp((64, 32), seed=s) for s in seeds]
+    histories = train_many(nets, data, epochs=2, lr=lrs, momentum=moms, weight_decay=5e-4, seeds=seeds,
+                           progress=False, evaluate=("test",))
+    _assert_same(nets, histories, reference, moms, tol=1e-6)
+
+
+def test_train_many_is_bit_for_bit_train_with_one_thread(digits):
+    """What lets lessons 09, 10 and 13 switch without a printed digit changing (see the module)."""
+    seeds, lrs, moms = [0, 1, 0], [1e-2, 0.1, 1e-2], [0.9, 0.9, 0.0]
+    reference = _one_by_one(lambda s: mlp((64,), seed=s).double(), digits, seeds, lrs, moms, epochs=2,
+                            batch_size=32, evaluate=("test",))
+    nets = [mlp((64,), seed=s).double() for s in seeds]
+    histories = train_many(nets, digits, epochs=2, lr=lrs, momentum=moms, batch_size=32, seeds=seeds,
+                           progress=False, evaluate=("test",))
+    _assert_same(nets, histories, reference, moms, tol=0.0)
 
 
 def test_train_many_leaves_the_global_random_state_alone(digits):
@@ -132,6 +157,8 @@ def _nets(k=2, hidden=(4,)):
         ({"lr": "fast"}, TypeError, "lr"),
         ({"momentum": 1.0}, ValueError, "momentum"),
         ({"momentum": [0.9]}, ValueError, "momentum"),
+        ({"weight_decay": -1e-4}, ValueError, "weight_decay"),
+        ({"weight_decay": [0.0, 0.0, 0.0]}, ValueError, "weight_decay"),
         ({"seeds": [0]}, ValueError, "seeds"),
         ({"seeds": [0, -1]}, ValueError, "seeds"),
         ({"seeds": [0, 1.5]}, TypeError, "seeds"),
