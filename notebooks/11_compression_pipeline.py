@@ -73,6 +73,7 @@ from scipy.special import stdtrit  # the Student-t quantile (what scipy.stats.t.
 
 import lessons_lib
 from lessons_lib import checks, compression, momentum8bit, pruning
+from lessons_lib.batched_training import train_many
 from lessons_lib.data import load_digits_split
 from lessons_lib.models import count_parameters, mlp
 from lessons_lib.progress import progress
@@ -156,12 +157,14 @@ def images(acc):
     return round(acc * len(data.y_test))
 
 
-def train_dense(seed, show_progress=False):
-    """The dense 64-300-100-10 network: initial weights and minibatch order fixed by seed."""
-    net = mlp(hidden=HIDDEN, seed=seed)
-    train(net, data, epochs=20, lr=0.1, momentum=0.9, batch_size=64, seed=seed, progress=show_progress,
-          evaluate=())  # evaluate=(): no accuracies after every epoch (none is used here)
-    return net
+def train_dense(seeds, show_progress=False):
+    """The dense 64-300-100-10 networks, {seed: network}: initial weights and minibatch order fixed by
+    the seed. They train side by side (stacked weights), each exactly as train(..., seed=seed) trains it
+    alone."""
+    nets = [mlp(hidden=HIDDEN, seed=seed) for seed in seeds]
+    train_many(nets, data, epochs=20, lr=0.1, momentum=0.9, batch_size=64, seeds=list(seeds),
+               progress=show_progress, evaluate=())  # evaluate=(): no accuracies after every epoch (none is used)
+    return dict(zip(seeds, nets, strict=True))
 
 
 def float32_weights(net):
@@ -173,7 +176,8 @@ def float32_weights(net):
     return net
 
 
-dense = train_dense(0, show_progress=True)
+dense_by_seed = train_dense(range(5), show_progress=True)  # the five seeds of section 5
+dense = dense_by_seed[0]  # seed 0: the network of sections 1 to 4
 
 # %%
 dense_acc = accuracy(dense, data.X_test, data.y_test)
@@ -631,7 +635,7 @@ for seed in progress(SEEDS, desc="pipeline and files, 5 seeds"):
     if seed == 0:  # the network of sections 1 to 4
         seed_dense, seed_model, seed_masks, seed_snapshots = dense, model, masks, snapshots
     else:
-        seed_dense = train_dense(seed)
+        seed_dense = dense_by_seed[seed]  # trained in section 1
         seed_model, seed_masks, seed_snapshots = prune_and_finetune(seed_dense, seed)
         seed_masks = compression.remove_dead_units(seed_model, seed_masks)
     runs[seed] = pipeline_figures(seed_dense, seed_model, seed_masks, seed_snapshots)
@@ -1054,13 +1058,19 @@ assert same_first and size > 1e-6 and gap < 1e-15
 
 # %%
 MOMENTUM_SEEDS = range(8)
-acc_full, acc_8bit = [], []
-for seed in progress(MOMENTUM_SEEDS, desc="full-precision and 8-bit momentum, 8 seeds"):
-    # training.paired_accuracies: for each seed, both optimizers train mlp(seed=seed) alike
-    acc, state = paired_accuracies(data, ("sgd", "sgd8bit"), seeds=[seed], epochs=30, batch_size=128,
-                                   lr=0.1, momentum=0.9)
-    acc_full.append(acc["sgd"][0])
+# full precision: the eight networks train side by side (stacked weights), each exactly as
+# training.paired_accuracies trains mlp(seed=seed) with torch.optim.SGD; 8-bit: paired_accuracies itself
+full_nets = [mlp(seed=seed) for seed in MOMENTUM_SEEDS]
+full_histories = train_many(full_nets, data, epochs=30, lr=0.1, momentum=0.9, batch_size=128,
+                            seeds=list(MOMENTUM_SEEDS), evaluate=(), progress=False)  # well under a second
+acc_full = [accuracy(net, data.X_test, data.y_test) for net in full_nets]
+state = {"sgd": momentum8bit.optimizer_state_bytes(full_histories[-1].optimizer)}
+acc_8bit = []
+for seed in progress(MOMENTUM_SEEDS, desc="8-bit momentum, 8 seeds"):
+    acc, bytes_8bit = paired_accuracies(data, ("sgd8bit",), seeds=[seed], epochs=30, batch_size=128,
+                                        lr=0.1, momentum=0.9)
     acc_8bit.append(acc["sgd8bit"][0])
+state.update(bytes_8bit)
 
 # %%
 diff_images = np.array([images(full) - images(eight) for full, eight in zip(acc_full, acc_8bit, strict=True)])
