@@ -23,8 +23,9 @@ a number, or one learning rate per step (a sequence of length ``steps``: a sched
 
 With a constant ``lr`` the heavy ball, Sutskever's form and PyTorch's undamped form give the same
 iterates with the same ``(lr, beta)``; the EMA form gives them with ``lr / (1 - beta)``
-(:func:`convert`). Under a schedule only the EMA conversion survives (and, for Nesterov, only
-the reformulation: ``torch.optim.SGD(nesterov=True)`` then departs from the look-ahead form).
+(:func:`convert`). Under a schedule only the EMA conversion to PyTorch's form survives; Polyak's
+and Sutskever's forms stay identical to each other (and, for Nesterov, only the reformulation
+follows the look-ahead form: ``torch.optim.SGD(nesterov=True)`` then departs from it).
 """
 
 from __future__ import annotations

@@ -17,10 +17,8 @@
 # %% [markdown]
 # # Lesson 07: Momentum in practice: conventions, and SGD with momentum
 #
-# Papers and libraries write the same momentum four ways, with parameters that carry the same names
-# and mean different things. This lesson lays them side by side, converts $(\eta, \beta)$ between them and checks
-# each conversion against `torch.optim.SGD`. Then it adds gradient noise: momentum helps while the
-# curvature dominates, not once the noise does.
+# Papers and libraries write momentum four ways, with same-named parameters that mean different
+# things. This lesson converts between them, then adds gradient noise.
 #
 # ## Learning goals
 #
@@ -32,7 +30,8 @@
 # 2. convert $(\eta, \beta)$ between them so that the iterates agree, and say where a conversion is
 #    not exact (PyTorch's undamped first step) or fails (a learning-rate schedule);
 # 3. say, with measurements over seeds, when momentum speeds up SGD (the curvature-dominated early
-#    phase) and when it does not (near the noise floor, where it acts like SGD with step $\eta/(1-\beta)$).
+#    phase) and when it does not (near the noise floor, where it acts like SGD with step $\eta/(1-\beta)$
+#    if $\eta\lambda \ll 1-\beta$).
 #
 # ## Prerequisites
 #
@@ -63,8 +62,8 @@ lessons_lib.setup()
 # $x_{k+1} = x_k - \eta g_k + \beta(x_k - x_{k-1})$, with $x_{-1} = x_0$.
 #
 # **Sutskever's velocity** (Sutskever, Martens, Dahl and Hinton, ICML 2013, *On the importance of
-# initialization and momentum in deep learning*; also Keras's `SGD`, whose documentation gives
-# `velocity = momentum * velocity - learning_rate * g`, `w = w + velocity`) remembers past *steps*:
+# initialization and momentum in deep learning*; also Keras's `SGD`:
+# `velocity = momentum * velocity - learning_rate * g`) remembers past *steps*:
 #
 # $$v_{k+1} = \beta v_k - \eta g_k, \qquad x_{k+1} = x_k + v_{k+1}, \qquad v_0 = 0.$$
 #
@@ -75,16 +74,16 @@ lessons_lib.setup()
 #
 # The default is $\tau = 0$. PyTorch's documentation notes that the buffer starts at the first
 # gradient, so "the first momentum value will not be scaled by dampening". optax's `sgd` uses the
-# same undamped buffer (its `optax.trace`, whose documentation writes `trace = decay * trace + t`).
+# same undamped buffer (`optax.trace`: `trace = decay * trace + t`).
 #
 # **The EMA form** averages the gradients instead of summing them:
 #
 # $$m_{k+1} = \beta m_k + (1-\beta)\, g_k, \qquad x_{k+1} = x_k - \eta' m_{k+1}, \qquad m_0 = 0.$$
 #
 # This is Adam's first moment (Kingma and Ba, ICLR 2015, *Adam: a method for stochastic
-# optimization*; Adam also divides by $1-\beta^k$, "bias correction", which this form leaves out)
-# and optax's `optax.ema(decay, debias=False)` (its documentation: `ema = decay * ema + (1-decay) * t`;
-# its default `debias=True` adds Adam's bias correction).
+# optimization*) without Adam's division by $1-\beta^k$, the "bias correction",
+# and `optax.ema(decay, debias=False)` (`ema = decay * ema + (1-decay) * t`; the default
+# `debias=True` adds the bias correction).
 #
 # Unrolled from zero, the undamped buffer is $b_{k+1} = \sum_j \beta^{k-j} g_j$, a *sum* whose
 # weights add up to $(1-\beta^{k+1})/(1-\beta) \to 1/(1-\beta)$; the EMA is the same sum times $(1-\beta)$,
@@ -118,7 +117,7 @@ lessons_lib.setup()
 # | Polyak | $x_{k+1} = x_k - \eta g_k + \beta(x_k - x_{k-1})$ | $(\eta, \beta)$ |
 # | Sutskever (Keras) | $v \leftarrow \beta v - \eta g$, $x \leftarrow x + v$ | $(\eta, \beta)$; $v = -\eta b$ |
 # | EMA | $m \leftarrow \beta m + (1-\beta) g$, $x \leftarrow x - \eta' m$ | $(\eta' = \eta/(1-\beta), \beta)$; $m = (1-\beta) b$ |
-# | PyTorch, `dampening=τ` | $b \leftarrow \beta b + (1-\tau) g$, $b_1 = g_0$ | (reproducing `dampening=τ`) undamped with $\eta(1-\tau)$ weights every gradient but the first alike: **not exact** |
+# | PyTorch, `dampening=τ` | $b \leftarrow \beta b + (1-\tau) g$, $b_1 = g_0$ | undamped with $\eta(1-\tau)$: **not exact** (the first gradient differs) |
 # | Nesterov, look-ahead | $v \leftarrow \beta v - \eta \nabla f(x + \beta v)$, $x \leftarrow x + v$ | $(\eta, \beta)$ with `nesterov=True`; PyTorch's $w = x + \beta v$ |
 # | Nesterov, reformulated (Keras) | $v \leftarrow \beta v - \eta \nabla f(w)$, then $w \leftarrow w + \beta v - \eta \nabla f(w)$ (the new $v$) | $(\eta, \beta)$ with `nesterov=True` |
 #
@@ -198,15 +197,15 @@ ax.set_xlabel("step $k$")
 ax.set_ylabel(r"$\max_i |x_{k,i} - x'_{k,i}| \,/\, \max |x|$")
 ax.set_title(r"PyTorch with dampening $\tau = 0.5$ ($x_k$) against undamped with $\eta(1-\tau)$ ($x'_k$), $\beta = 0.9$")
 ax.legend()
-fig.tight_layout()
+fig.subplots_adjust(left=0.1, right=0.98, bottom=0.16, top=0.9)  # fixed margins: faster than tight_layout
 plt.show()
 
 # %% [markdown]
 # Every exact row agrees to rounding. The dampening row does not: undamped with $\eta(1-\tau)$ weights
 # the first gradient by $1-\tau$, PyTorch by 1. The extra $\tau g_0$ fades as $\beta^k$; on $f(x) = x$ it adds
-# up to a displacement of exactly $\eta\tau(1-\beta^K)/(1-\beta)$ after $K$ steps (Checks section). Here the
-# largest gap along the path is 13 % of the largest coordinate on both problems, by coincidence: at
-# step 10 on the quadratic, then dying out; at step 259 on Rosenbrock (figure). The EMA form starts
+# up to a displacement of exactly $\eta\tau(1-\beta^K)/(1-\beta)$ after $K$ steps (Checks section). The
+# largest gap is 13 % of the largest coordinate on both problems, by coincidence (step 10 on the
+# quadratic, 259 on Rosenbrock; figure). The EMA form starts
 # from $m_0 = 0$, so PyTorch with `dampening=β` is *not* the EMA form.
 #
 # ## 4. With a changing learning rate
@@ -259,7 +258,7 @@ ax.set_xlabel("step $k$")
 ax.set_ylabel(r"$|x_k - x_{k-1}|$ on $f(x) = x$")
 ax.set_title(r"$\eta$ drops from 0.1 to 0.01 after step 100, $\beta = 0.9$")
 ax.legend()
-fig.tight_layout()
+fig.subplots_adjust(left=0.09, right=0.98, bottom=0.15, top=0.9)
 plt.show()
 
 # %% [markdown]
@@ -267,9 +266,10 @@ plt.show()
 # 0.910, and its excess then shrinks by $\beta$ per step (a factor $e$ within 10 steps, $1/(1-\beta)$). Under
 # a schedule the "same" $(\eta, \beta)$ are two optimizers; PyTorch's documentation warns that its SGD
 # "subtly differs from Sutskever et al. and implementations in some other frameworks". The EMA
-# conversion survives any schedule. PyTorch's `nesterov=True` departs from the look-ahead form too (by
-# up to 1.1 % of the largest coordinate, at step 9; $2\cdot10^{-5}$ at step 80; Checks section); Bengio et
-# al.'s reformulation does not.
+# conversion survives any schedule. PyTorch's `nesterov=True` departs from the look-ahead form too (on the
+# tilted quadratic, $\beta = 0.8$, $\eta$ falling linearly from 0.2 to 0.02 over 80 steps: by up to 1.1 % of
+# the largest coordinate, at step 9; $2\cdot10^{-5}$ at step 80; Checks section); Bengio et al.'s
+# reformulation does not.
 #
 # ## 5. SGD with momentum: where it helps
 #
@@ -322,7 +322,8 @@ reach, floor = {}, {}
 # Near SGD's limit the stiff component's floor fluctuates more: at its best step, SGD's floor comes from
 # 20 more seeds x 10,000 steps (the mean over steps 1,000 to 10,000)
 long_noise = sigma * np.random.default_rng(99).standard_normal((10_000, 20, lam.size))
-floor[sgd_best] = noisy_heavy_ball(lr_best, 0.0, 10_000, long_noise)[:, 1000:].mean(axis=1)
+long_best = noisy_heavy_ball(lr_best, 0.0, 10_000, long_noise)  # (seed, step), also drawn in the figure
+floor[sgd_best] = long_best[:, 1000:].mean(axis=1)
 for name, losses in runs.items():
     reach[name] = np.argmax(losses <= target, axis=1)
     if name != sgd_best:
@@ -353,6 +354,7 @@ print(f"momentum (1, 0.9)'s floor over SGD's at lr {lr_best:g}: {floor_tuned:.2f
       f"({grid_reach[1.9].mean():.0f} steps to the level): {floor_19:.1f}")
 assert abs(floor_tuned - floor_loss(1.0, 0.9) / floor_loss(lr_best, 0.0)) < 0.05
 assert f"{floor_tuned:.2f}" == "1.06" and f"{floor_19:.1f}" == "1.8" and f"{grid_reach[1.9].mean():.0f}" == "66"
+assert f"{floor_loss(1.0, 0.9) / floor_loss(lr_best, 0.0):.2f}" == "1.07"
 # Without noise: plain SGD diverges just above its limit lr = 2 and at momentum's effective step 10; momentum does not.
 start = 1 / np.sqrt(lam)
 x_hb, x_prev = start.copy(), start.copy()
@@ -382,11 +384,12 @@ def log_smoothed(losses):
 
 
 fig, ax = plt.subplots(figsize=(8.5, 3.8))
-styles = {sgd: ("gd", "-", r"SGD, $\eta = 1$", "bottom"), sgd_best: ("gd", "--", rf"SGD, $\eta = {lr_best:g}$ (best)", "top"),
+styles = {sgd: ("gd", "-", r"SGD, $\eta = 1$", "bottom"), sgd_best: ("gd", "--", rf"SGD, $\eta = {lr_best:g}$ (best; 20 seeds)", "top"),
           hb: ("momentum", "-", r"momentum, $\eta = 1$, $\beta = 0.9$", "bottom"),
           hb_eff: ("momentum", "-.", r"momentum, $\eta = 0.1$, $\beta = 0.9$", "top")}
 steps_axis = np.arange(1, n_steps + 1)
-for name, losses in runs.items():
+long_runs = runs | {sgd_best: long_best[:, :n_steps + 1]}  # SGD at its best step: the 20 seeds of its floor
+for name, losses in long_runs.items():
     color, style, label, where = styles[name]
     color = plotting.METHOD_COLORS[color]
     smooth = log_smoothed(losses)[:, 1:]
@@ -404,30 +407,29 @@ ax.set_xlabel("step $k$")
 ax.set_ylabel("$f(x_k)$, mean over steps $0.9k$ to $k$")
 ax.set_title(r"noisy quadratic, $\kappa = 100$, $\sigma_\xi = 0.01$; black dotted: closed-form floors (values at right)")
 ax.legend(fontsize=8, loc="lower left", title="median of 5 seeds (band: min to max)", title_fontsize=8)
-fig.tight_layout()
+fig.subplots_adjust(left=0.09, right=0.88, bottom=0.13, top=0.92)
 plt.show()
 
 # %% [markdown]
 # At $\eta = 1$ momentum reaches the level in 37 steps, SGD in 125 (five-seed means): 3.3 times sooner
 # (3.1 to 3.5 by seed). SGD's best grid step below its limit $2/L = 2$ is $\eta = 1.95$ (65 steps; 66 at
 # 1.9): momentum is still 1.7 times sooner (1.6 to 1.8). Momentum at $\eta = 0.1$, SGD's effective step,
-# is as fast as SGD at $\eta = 1$ (within 10 %), with a floor 0.83 times SGD's (closed form 0.84): momentum's
-# head start is its larger effective step. At $\eta = 1$, $\beta = 0.9$ it is stable
+# is as fast as SGD at $\eta = 1$ (within 10 %), with a floor 0.83 times SGD's (closed form 0.84): the head
+# start is the larger effective step. At $\eta = 1$, $\beta = 0.9$ momentum is stable
 # ($\eta\lambda \le 1 < 2 + 2\beta = 3.8$, lesson 03) with effective step $\eta/(1-\beta) = 10$; SGD
 # diverges above $\eta = 2$ (checked without noise at 2.05 and 10). The price, against SGD at the same $\eta$: a floor 9.3 times
-# higher (closed form 9.0; section 6). Against SGD at its best step, little: momentum's floor is 1.06
-# times SGD's at $\eta = 1.95$ (closed form 1.07), 1.8 times SGD's at $\eta = 1.9$.
+# higher (closed form 9.0; section 6). Against SGD steps as fast as the best ($\eta = 1.9$ to $1.95$),
+# momentum's floor was 1.06 to 1.8 times SGD's (closed form 1.07 at 1.95).
 #
 # Sutskever et al. (2013) make the same distinction for deep networks: momentum's acceleration
 # matters in the early "transient phase", and lowering $\beta$ for the last updates, when noise
 # dominates, improved their results. Kidambi, Netrapalli, Jain and Kakade (ICLR 2018, *On the
 # insufficiency of existing momentum schemes for stochastic optimization*) show least-squares problems
-# on which, with stochastic gradients, the heavy ball and Nesterov's method cannot beat SGD at its best
-# setting. Their noise is the sampling noise of single examples, which scales with the iterate; here it
-# is additive and small (the gradient's norm is 50 times the noise's at the start, over 3 times until
+# where the stochastic heavy ball and Nesterov cannot beat SGD's best setting. Their noise, from
+# sampling single examples, scales with the iterate; here it is additive and small (the gradient's norm is 50 times the noise's at the start, over 3 times until
 # momentum reaches the level), so the early phase is almost deterministic.
 #
-# ## 6. Near the noise floor: momentum is SGD with step $\eta/(1-\beta)$
+# ## 6. Near the noise floor: momentum is SGD with step $\eta/(1-\beta)$ (for $\eta\lambda \ll 1-\beta$)
 #
 # One component, $\lambda$, noise $\sigma_\xi$: the heavy ball is $x_{k+1} = (1 - \eta\lambda + \beta)x_k - \beta x_{k-1} - \eta\xi_k$.
 # Write $\mathcal V = \operatorname{Var} x_k$ and $\mathcal U = \operatorname{Cov}(x_k, x_{k-1})$ in the stationary
@@ -466,17 +468,15 @@ configs = {"SGD, lr 0.01": (0.01, 0.0), "SGD, lr 0.02": (0.02, 0.0), "SGD, lr 0.
            "momentum, lr 0.01, beta 0.5": (0.01, 0.5), "momentum, lr 0.01, beta 0.9": (0.01, 0.9)}
 lrs_1d = np.array([c[0] for c in configs.values()])[:, None]
 betas_1d = np.array([c[1] for c in configs.values()])[:, None]
-variance = np.zeros((len(configs), seeds))
-for seed in progress(range(seeds), desc="5 seeds x 2,000 runs x 1,500 steps"):
-    rng = np.random.default_rng(100 + seed)
-    x = np.zeros((len(configs), chains))
-    previous, second_moment = x.copy(), np.zeros(len(configs))
-    for step in range(n_steps_1d):
-        xi = rng.standard_normal(chains)
-        x, previous = x - lrs_1d * (x + xi) + betas_1d * (x - previous), x
-        if step >= 1000:
-            second_moment += (x * x).mean(axis=1)
-    variance[:, seed] = second_moment / (n_steps_1d - 1000)
+rngs = [np.random.default_rng(100 + seed) for seed in range(seeds)]  # one noise stream per seed
+x = np.zeros((len(configs), seeds, chains))  # (setting, seed, run): all seeds at once
+previous, second_moment = x.copy(), np.zeros((len(configs), seeds))
+for step in progress(range(n_steps_1d), desc="5 seeds x 2,000 runs x 1,500 steps"):
+    xi = np.stack([rng.standard_normal(chains) for rng in rngs])
+    x, previous = x - lrs_1d[:, None] * (x + xi) + betas_1d[:, None] * (x - previous), x
+    if step >= 1000:
+        second_moment += (x * x).mean(axis=2)
+variance = second_moment / (n_steps_1d - 1000)
 V = dict(zip(configs, variance, strict=True))
 print(f"{'':28s} {'measured (5 seeds)':>22s} {'closed form':>12s} {'small-lr form':>14s}")
 for name, (lr_c, b_c) in configs.items():
@@ -508,17 +508,29 @@ for b_c in (0.5, 0.9):  # the two relative errors, written out, against the tabl
 
 # %% [markdown]
 # At a fixed effective step the floors agree: momentum's is 0.99 times SGD's at $\beta = 0.5$ and
-# 0.95 times at $\beta = 0.9$, as the closed form and its first-order expansion say, within the spread
-# over seeds. At the same $\eta$ it is $1/(1-\beta)$ times higher (2 and 10). So momentum does not replace
-# a decaying or averaged step near the floor: only a smaller $\eta/(1-\beta)$ lowers it. (The
-# equivalence needs $\eta\lambda \ll 1-\beta$; as $\eta/(1-\beta)$ approaches $2/\lambda$ the ratio falls, and
-# beyond it SGD has no floor: Checks section.)
+# 0.95 times at $\beta = 0.9$, as the closed form says, within the spread over seeds. At the same $\eta$
+# it is $1/(1-\beta)$ times higher (2 and 10). So momentum does not replace a decaying or averaged step
+# near the floor: only a smaller $\eta/(1-\beta)$ lowers it. (As $\eta/(1-\beta)$ approaches $2/\lambda$
+# the ratio falls; beyond it SGD has no floor: Checks section.)
 #
+# **Try it** with lesson 02's SGD explorer (least squares, batch 1; its $\beta$ is PyTorch's buffer
+# momentum). At $\eta = 0.03$, compare $\beta = 0$ with $0.9$: the cloud of iterates around
+# $\theta^\star$ spreads, its mean square distance 7 to 16 times SGD's (five seeds; $1/(1-\beta) = 10$).
+# Then lower $\eta$ to $\eta(1-\beta) = 0.003$: the cloud shrinks back to SGD's at $\eta = 0.03$ (0.96 to 1.03
+# times; Checks section).
+
+# %%
+from lessons_lib.widgets import SGDExplorer
+from lessons_lib.widgets.sgd import minibatch_draws
+
+explorer = SGDExplorer(lr=0.03, batch_size=1, steps=2000, momentum=0.9)
+explorer
+
+# %% [markdown]
 # ## Summary
 #
 # * Polyak's heavy ball, Sutskever's velocity (Keras) and PyTorch's buffer give the same iterates with
-#   the same $(\eta, \beta)$ for a constant $\eta$; the EMA form (Adam's first moment without bias correction,
-#   `optax.ema(decay, debias=False)`) needs $\eta/(1-\beta)$. Checked against `torch.optim.SGD` to $10^{-12}$.
+#   the same $(\eta, \beta)$ for a constant $\eta$; the EMA form needs $\eta/(1-\beta)$. Checked against `torch.optim.SGD` to $10^{-12}$.
 # * For a constant $\eta$, Nesterov's look-ahead, Bengio et al.'s reformulation and PyTorch's
 #   `nesterov=True` share $(\eta, \beta)$; PyTorch stores the look-ahead point.
 # * PyTorch's `dampening` $\tau$ is not a learning rate $\eta(1-\tau)$: the first gradient is not damped;
@@ -527,10 +539,10 @@ for b_c in (0.5, 0.9):  # the two relative errors, written out, against the tabl
 #   of 0.910 against 0.100), and so do PyTorch's `nesterov=True` and the look-ahead form; the EMA
 #   conversion still holds.
 # * With noisy gradients ($\sigma_\xi = 0.01$) on a quadratic with ten eigenvalues from 1 to 0.01, momentum
-#   at $\eta = 1$, $\beta = 0.9$ reached a loss of 0.05 (1 % of the start, over ten times its floor) 3.3 times
-#   sooner than SGD at the same $\eta$ (five seeds, 3.1 to 3.5) and 1.7 times sooner than SGD at its best
-#   grid step, 1.95 (1.6 to 1.8). Its floor was 9.3 times SGD's at the same $\eta$, 1.06 times SGD's at
-#   $\eta = 1.95$. At the same effective step ($\eta = 0.1$) it was about as fast, with a floor 0.83 times SGD's.
+#   at $\eta = 1$, $\beta = 0.9$ reached a loss of 0.05 (1 % of the start) 3.3 times sooner than SGD at the
+#   same $\eta$ (five seeds, 3.1 to 3.5) and 1.7 times sooner than SGD at its best grid step, 1.95 (1.6 to 1.8). Its floor was 9.3 times SGD's at the same $\eta$; against SGD steps as
+#   fast as the best ($\eta = 1.9$ to $1.95$), 1.06 to 1.8 times SGD's. At the same effective step
+#   ($\eta = 0.1$) it was about as fast, with a floor 0.83 times SGD's.
 # * With one noisy component ($\eta\lambda = 0.01$), momentum's stationary variance was SGD's at
 #   $\eta/(1-\beta)$ (0.99 times for $\beta = 0.5$, 0.95 for $\beta = 0.9$) and $1/(1-\beta)$ times SGD's at $\eta$.
 #
@@ -542,8 +554,10 @@ for b_c in (0.5, 0.9):  # the two relative errors, written out, against the tabl
 # as a linear system, and the floor ratio, from those solutions, falling as $\eta/(1-\beta)$ grows towards
 # $2/\lambda$; SGD without a floor beyond it (simulated); the reformulated Nesterov's $w_k$ and
 # `torch.optim.SGD(nesterov=True)` against the look-ahead form's $x_k + \beta v_k$ under a schedule; the
-# displacement from PyTorch's undamped first step on $f(x) = x$; and `torch.optim.SGD` with
-# `dampening=β` against the EMA form.
+# displacement from PyTorch's undamped first step on $f(x) = x$; `torch.optim.SGD` with
+# `dampening=β` against the EMA form; and the explorer's mean square distance to $\theta^\star$ over steps
+# 1,000 to 2,000 at the three settings of section 6's "Try it", five seeds, from our own loop (seed 0 checked
+# against the path the explorer shows).
 
 # %%
 grid_beta = np.linspace(0.0, 0.95, 20)
@@ -606,6 +620,31 @@ gap_ema = relative_gap(torch_sgd(quad.grad, quad.start, np.full(50, 0.5), 0.9, d
                        C.ema(quad.grad, quad.start, 0.5, 0.9, 50))
 print(f"torch.optim.SGD with dampening = beta vs the EMA form, same lr: {gap_ema:.3f} of the largest coordinate")
 assert gap_ema > 0.05
+
+# The explorer (section 6): SGD with PyTorch's momentum on its 40 points, batch 1, five seeds of its minibatch
+# draws, at (lr, beta) = (0.03, 0), (0.03, 0.9) and (0.003, 0.9), all 15 runs at once; seed 0 at (0.03, 0.9)
+# must be the path the explorer shows
+try_lr = np.repeat([0.03, 0.03, 0.003], 5)[:, None]
+try_beta = np.repeat([0.0, 0.9, 0.9], 5)[:, None]
+rows_x = np.tile([minibatch_draws(explorer.m, 1, 2000, seed)[:, 0] for seed in range(5)], (3, 1))  # (run, step)
+theta_x, buffer_x = np.tile(explorer.start, (15, 1)), np.zeros((15, 2))
+paths_x = [theta_x]
+for k in range(2000):
+    xb, yb = explorer.x[rows_x[:, k]], explorer.y[rows_x[:, k]]
+    r = theta_x[:, 0] + theta_x[:, 1] * xb - yb
+    buffer_x = try_beta * buffer_x + np.stack([r, r * xb], axis=1)
+    theta_x = theta_x - try_lr * buffer_x
+    paths_x.append(theta_x)
+paths_x = np.array(paths_x)  # (step, run, 2)
+assert (explorer.lr, explorer.momentum, explorer.steps, explorer.seed) == (0.03, 0.9, 2000, 0)
+assert explorer.diverged_at is None and np.allclose(paths_x[:, 5], explorer.points, rtol=1e-12, atol=1e-12)
+print(*explorer.readout_lines(), sep="\n")
+spread_x = np.mean(np.sum((paths_x[1000:] - explorer.theta_star) ** 2, axis=2), axis=0).reshape(3, 5)
+grow, back = spread_x[1] / spread_x[0], spread_x[2] / spread_x[0]
+print(f"explorer, mean square distance to theta* over SGD's at lr 0.03 (5 seeds): beta 0.9 at lr 0.03 "
+      f"{grow.min():.0f} to {grow.max():.0f} (1/(1 - beta) = 10); at lr 0.003 {back.min():.2f} to {back.max():.2f}")
+assert (f"{grow.min():.0f}", f"{grow.max():.0f}") == ("7", "16")
+assert (f"{back.min():.2f}", f"{back.max():.2f}") == ("0.96", "1.03")
 
 # %% [markdown]
 # ## Exercises

@@ -48,7 +48,8 @@ def test_exercise_2_right(answer, capsys):
 
 @pytest.mark.parametrize("answer, words", [
     (2.5, "wrong way"), (0.4, "not dampening"), (0.05, "momentum 0.9 in place"), (5.0, "EMA form"),
-    (0.5, "smaller learning rate"), (1.0, "converts twice"), (0.2, "too large"), (0.01, "too small"),
+    (0.5, "smaller learning rate"), (1.0, "converts twice"), (0.2, "only the factor"),
+    (0.01, "wrong way (and the EMA"), (0.3, "too large"), (0.05 * 0.9, "too small"),
 ])
 def test_exercise_2_wrong(answer, words):
     assert words in fails(c07.undamped_learning_rate, answer)
@@ -171,6 +172,69 @@ def float32_tensor(grad, x0, lrs, beta):
     return torch.from_numpy(right(grad, x0, lrs, beta)).float()
 
 
+def returns_pair(grad, x0, lrs, beta):
+    path = right(grad, x0, lrs, beta)
+    return path, path[-1] - path[-2]
+
+
+def ragged(grad, x0, lrs, beta):
+    path = list(right(grad, x0, lrs, beta))
+    return [*path[:-1], [1.0, 2.0, 3.0]]
+
+
+def one_step_short(grad, x0, lrs, beta):
+    return right(grad, x0, lrs[:-1], beta)
+
+
+def appends_before_update(grad, x0, lrs, beta):
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    path = []
+    for lr in lrs:
+        path.append(x.copy())
+        v = beta * v - lr * grad(x)
+        x = x + v
+    return np.array(path)
+
+
+def start_appended_before_update(grad, x0, lrs, beta):
+    x = np.array(x0, dtype=float)
+    v = np.zeros_like(x)
+    path = [x.copy()]
+    for lr in lrs:
+        path.append(x.copy())
+        v = beta * v - lr * grad(x)
+        x = x + v
+    return np.array(path)
+
+
+def float32_arithmetic(grad, x0, lrs, beta):
+    x = np.array(x0, dtype=np.float32)
+    v = np.zeros_like(x)
+    path = [x.astype(np.float64)]
+    for lr in lrs:
+        v = np.float32(beta) * v - np.float32(lr) * grad(x).astype(np.float32)
+        x = x + v
+        path.append(x.astype(np.float64))
+    return np.array(path, dtype=np.float64)
+
+
+def beta_fixed(grad, x0, lrs, beta):
+    return right(grad, x0, lrs, 0.9)
+
+
+def early(grad, x0, lrs, beta):
+    return right(grad, x0, [lrs[min(k + 1, len(lrs) - 1)] for k in range(len(lrs))], beta)
+
+
+def early_crash(grad, x0, lrs, beta):
+    return right(grad, x0, [lrs[k + 1] for k in range(len(lrs))], beta)
+
+
+def damped(grad, x0, lrs, beta):
+    return right(grad, x0, np.asarray(lrs) * (1 - beta), beta)
+
+
 def crashes(grad, x0, lrs, beta):
     raise KeyError("oops")
 
@@ -204,6 +268,11 @@ def wrong_sign(grad, x0, lrs, beta):
     (in_place, "Append a copy"), (in_place_copied_start, "Append a copy"),
     (nesterov_points, "look-ahead points"), (nesterov_reformulated, "look-ahead points"),
     (pytorch_nesterov, "nesterov=True"),
+    (returns_pair, "not (path, v)"), (ragged, "ragged"), (one_step_short, "the last iterate is missing"),
+    (appends_before_update, "the last iterate is missing"),
+    (start_appended_before_update, "appended x before"),
+    (float32_arithmetic, "float32 arithmetic"), (beta_fixed, "not a fixed 0.9"), (early, "one step early"),
+    (early_crash, "runs past the end"), (damped, "velocity is damped"),
 ])
 def test_exercise_3_wrong(candidate, words):
     assert words in fails(c07.sutskever_update, candidate)
@@ -224,7 +293,9 @@ def test_exercise_4_right(answer, capsys):
     (4.0, "effective step"), (2.0, "small-step form"), (0.4 / 1.9, "without momentum"),
     (0.4 / (0.1 * 3.7), "(1 + beta)"), (4 * 0.4872, "with a minus"), (4 * 1.0556, "factor 2"),
     (RATIO, "ratio"), (0.5135, "sigma_xi^2 = 4"), (V / 2, "lambda V / 2"), (np.sqrt(V), "standard deviation"),
-    (0.1 * V, "1/(1 - beta) is missing"), (2.1, "too large"), (2.04, "too small"),
+    (0.1 * V, "1/(1 - beta) is missing"), (2.1, "too large"), (1.9, "too small"),
+    (0.2639, "lambda = 2"), (1.0, "sigma_xi = 1"), (0.5, "sigma_xi = 1"), (2.05, "give it to 0.1 %"),
+    (2.04, "give it to 0.1 %"), (2.07, "give it to 0.1 %"),
 ])
 def test_exercise_4_wrong(answer, words):
     assert words in fails(c07.stationary_variance, answer)

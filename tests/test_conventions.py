@@ -7,8 +7,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from lessons_lib import conventions as C
 from lessons_lib import surfaces
@@ -93,17 +91,6 @@ def test_slope_example_numbers():
 
     assert np.isclose(C.sutskever(slope, [0.0], [0.1, 0.01], 0.9, 2)[-1, 0], -0.2)
     assert np.isclose(C.pytorch(slope, [0.0], [0.1, 0.01], 0.9, 2)[-1, 0], -0.119)
-
-
-@settings(max_examples=40, deadline=None)
-@given(lr=st.floats(1e-6, 10.0), beta=st.floats(0.0, 0.999))
-def test_convert_round_trip(lr, beta):
-    for a in C.HEAVY_BALL_FORMS:
-        for b in C.HEAVY_BALL_FORMS:
-            there = C.convert(lr, beta, a, b)
-            assert there[1] == beta
-            assert np.isclose(C.convert(*there, b, a)[0], lr, rtol=1e-12)
-    assert np.isclose(C.convert(lr, beta, "pytorch", "ema")[0], lr / (1 - beta), rtol=1e-15)
 
 
 def test_shapes_and_start():
