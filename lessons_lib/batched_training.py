@@ -32,7 +32,7 @@ most 1e-12 in float64.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import torch
@@ -40,6 +40,7 @@ from torch import nn
 
 from lessons_lib import _validate
 from lessons_lib.progress import progress as progress_bar
+from lessons_lib.pruning import MaskedSGD, _mask_as, _matched
 from lessons_lib.training import History, _unpack
 
 __all__ = ["train_many"]
@@ -101,6 +102,29 @@ def _layers(models: object) -> tuple[list[nn.Sequential], list[str]]:
     return models, kinds
 
 
+def _stacked_masks(models: list[nn.Sequential], masks: object) -> list[torch.Tensor | None]:
+    """Per parameter (in ``model.parameters()`` order) the models' keep-masks stacked, or None."""
+    names = [name for name, _ in models[0].named_parameters()]
+    if masks is None:
+        return [None] * len(names)
+    if isinstance(masks, Mapping | str) or not isinstance(masks, Sequence) or len(masks) != len(models):
+        raise ValueError(f"masks must be None or a sequence of one dict (or None) per model ({len(models)})")
+    per_model = []
+    for model, model_masks in zip(models, masks, strict=True):
+        tensors = dict(model.named_parameters())
+        pairs = {} if model_masks is None else _matched(tensors, model_masks)
+        per_model.append({name: _mask_as(mask, w) for name, (w, mask) in pairs.items()})
+    out: list[torch.Tensor | None] = []
+    for name, (_, p) in zip(names, models[0].named_parameters(), strict=True):
+        if not any(name in m for m in per_model):
+            out.append(None)
+            continue
+        every = torch.ones(p.shape, dtype=torch.bool, device=p.device)
+        stacked = torch.stack([m.get(name, every) for m in per_model])
+        out.append(stacked.unsqueeze(1) if p.dim() == 1 else stacked)
+    return out
+
+
 def train_many(
     models: Sequence[nn.Sequential],
     data: Any,
@@ -111,6 +135,7 @@ def train_many(
     batch_size: int = 64,
     weight_decay: float | Sequence[float] = 0.0,
     seeds: Sequence[int],
+    masks: Sequence[Mapping[str, Any] | None] | None = None,
     evaluate: tuple[str, ...] | list[str] = ("train", "test"),
     progress: bool = True,
     desc: str = "train",
@@ -132,6 +157,10 @@ def train_many(
     weight_decay : ω >= 0, one number or a sequence of ``K``, added to the gradient as in
         ``torch.optim.SGD``: ``g <- g + ω p`` before the momentum update
     seeds : sequence of ``K`` ints >= 0; model ``k`` sees the shuffles of ``train(seed=seeds[k])``
+    masks : optional sequence of ``K`` dicts (parameter name -> keep-mask) or None, as
+        ``train(masks=...)`` takes them: model ``k`` then trains as with
+        :class:`lessons_lib.pruning.MaskedSGD` (weights masked at the start; every step masks the
+        gradient, steps, then masks the weights and the momentum buffer)
     evaluate : subset of ``("train", "test")``: which per-epoch accuracies to record
     progress : show a progress bar over the epochs
     desc : label of the progress bar
@@ -177,6 +206,10 @@ def train_many(
             b = torch.stack([m[j].bias.detach() for m in models]).unsqueeze(1) if kind == "linear" else None
             layers.append((kind, w, b))
     stacked = [t for _, w, b in layers for t in (w, b) if t is not None]
+    keep = _stacked_masks(models, masks)  # per stacked parameter: (K, ...) bool keep-mask or None
+    for p, m in zip(stacked, keep, strict=True):
+        if m is not None:
+            p.mul_(m)  # MaskedSGD masks the weights when it is made
 
     def forward(h: torch.Tensor, keep: list[torch.Tensor] | None = None) -> torch.Tensor:
         """Logits (K, B, classes) of inputs (K, B, in); ``keep`` collects each layer's input."""
@@ -243,6 +276,8 @@ def train_many(
             dlogp = torch.zeros_like(logp).scatter_(2, target, fill)
             grads = backward(torch._log_softmax_backward_data(dlogp, logp, 2, logp.dtype), inputs)
             for i, (p, g) in enumerate(zip(stacked, grads, strict=True)):
+                if keep[i] is not None:
+                    g.mul_(keep[i])
                 if isinstance(decay, torch.Tensor):
                     g = g.addcmul(p, decay)  # g + ω_k p, rounded as g.add(p, alpha=ω) in torch.optim.SGD
                 elif decay != 0:
@@ -255,6 +290,9 @@ def train_many(
                     p.add_(buffers[i], alpha=-lrs[0])
                 else:
                     p.addcmul_(buffers[i], step_size)  # p_k + (-η_k) v_k, rounded as p.add_(v, alpha=-η)
+                if keep[i] is not None:
+                    p.mul_(keep[i])
+                    buffers[i].mul_(keep[i])
             sizes.append(idx.shape[1])
         table = torch.stack(losses).view(len(sizes), k).tolist()  # (steps, K)
         for m, history in enumerate(histories):
@@ -276,7 +314,10 @@ def train_many(
             for p, s, g in zip(targets, stacked, grads, strict=True):
                 p.copy_(s[m].reshape(p.shape))
                 p.grad = g[m].reshape(p.shape).clone()
-            opt = torch.optim.SGD(targets, lr=lrs[m], momentum=moms[m], weight_decay=decays[m])
+            if masks is not None and masks[m] is not None:
+                opt = MaskedSGD(model, masks[m], lrs[m], moms[m], decays[m])
+            else:
+                opt = torch.optim.SGD(targets, lr=lrs[m], momentum=moms[m], weight_decay=decays[m])
             if moms[m] != 0:
                 for i, p in enumerate(targets):
                     opt.state[p]["momentum_buffer"] = buffers[i][m].reshape(p.shape).clone()

@@ -62,6 +62,7 @@ from torch.nn.utils import prune
 
 import lessons_lib
 from lessons_lib import checks, pruning
+from lessons_lib.batched_training import train_many
 from lessons_lib.compression import float32_size_bytes
 from lessons_lib.data import load_digits_split
 from lessons_lib.models import count_parameters, mlp
@@ -120,11 +121,12 @@ def span(values, digits=1):
     return f"{v.min():.{digits}f} to {v.max():.{digits}f}"
 
 
-dense, histories = {}, {}
-for seed in progress(SEEDS, desc="dense networks"):
-    dense[seed] = mlp(hidden=(64, 32), seed=seed)
-    histories[seed] = train(dense[seed], data, epochs=20, lr=LR, momentum=MOMENTUM, weight_decay=WD,
-                            seed=seed, progress=False, evaluate=())  # evaluate=(): no per-epoch accuracies
+dense = {seed: mlp(hidden=(64, 32), seed=seed) for seed in SEEDS}
+# the five networks train side by side (stacked weights), each exactly as train(..., seed=seed) trains it
+# alone; evaluate=(): no per-epoch accuracies
+histories = dict(zip(SEEDS, train_many(list(dense.values()), data, epochs=20, lr=LR, momentum=MOMENTUM,
+                                       weight_decay=WD, seeds=list(SEEDS), evaluate=(), desc="dense networks"),
+                     strict=True))
 dense_accs = [accuracy(dense[seed], data.X_test, data.y_test) for seed in SEEDS]
 print(f"training: 20 epochs, η = {LR}, β = {MOMENTUM}, ω = {WD}, minibatches of 64")
 assert (LR, MOMENTUM, WD) == (0.1, 0.9, 5e-4)  # the values the text states
@@ -470,21 +472,23 @@ schedule = [0.5, 0.75, 0.9, 0.95, 0.97, 0.98]
 EPOCHS_PER_LEVEL, FT_LR = 2, 0.05
 iterative_acc, oneshot_acc, no_ft_acc = (np.zeros((len(SEEDS), len(schedule))) for _ in range(3))
 
-for i, seed in enumerate(progress(SEEDS, desc="prune and fine-tune")):
-    iterative_net = copy.deepcopy(dense[seed])
-    for k, s in enumerate(schedule):
-        masks = pruning.global_magnitude_masks(pruning.prunable_weights(iterative_net), s)
-        train(iterative_net, data, epochs=EPOCHS_PER_LEVEL, lr=FT_LR, momentum=MOMENTUM, weight_decay=WD,
-              masks=masks, seed=100 * seed + k + 1, progress=False, evaluate=())
-        assert pruning.count_revived(iterative_net, masks) == 0
-        iterative_acc[i, k] = test_acc(iterative_net)
-    for k, s in enumerate(schedule):
-        net = copy.deepcopy(dense[seed])
-        masks = pruning.global_magnitude_masks(pruning.prunable_weights(net), s)
-        no_ft_acc[i, k] = test_acc(pruned_copy(net, masks))
-        train(net, data, epochs=EPOCHS_PER_LEVEL * (k + 1), lr=FT_LR, momentum=MOMENTUM, weight_decay=WD,
-              masks=masks, seed=100 * seed + k + 1, progress=False, evaluate=())
-        oneshot_acc[i, k] = test_acc(net)
+# at every level the five seeds' networks train side by side (stacked weights, each with its own masks
+# and data order), each exactly as train(net, ..., masks=masks, seed=100 * seed + k + 1) trains it alone
+iterative_nets = [copy.deepcopy(dense[seed]) for seed in SEEDS]
+for k, s in enumerate(progress(schedule, desc="prune and fine-tune")):
+    level_seeds = [100 * seed + k + 1 for seed in SEEDS]
+    masks = [pruning.global_magnitude_masks(pruning.prunable_weights(net), s) for net in iterative_nets]
+    train_many(iterative_nets, data, epochs=EPOCHS_PER_LEVEL, lr=FT_LR, momentum=MOMENTUM, weight_decay=WD,
+               masks=masks, seeds=level_seeds, progress=False, evaluate=())
+    for i, (net, net_masks) in enumerate(zip(iterative_nets, masks, strict=True)):
+        assert pruning.count_revived(net, net_masks) == 0
+        iterative_acc[i, k] = test_acc(net)
+    oneshot_nets = [copy.deepcopy(dense[seed]) for seed in SEEDS]
+    masks = [pruning.global_magnitude_masks(pruning.prunable_weights(net), s) for net in oneshot_nets]
+    no_ft_acc[:, k] = [test_acc(pruned_copy(net, net_masks)) for net, net_masks in zip(oneshot_nets, masks, strict=True)]
+    train_many(oneshot_nets, data, epochs=EPOCHS_PER_LEVEL * (k + 1), lr=FT_LR, momentum=MOMENTUM,
+               weight_decay=WD, masks=masks, seeds=level_seeds, progress=False, evaluate=())
+    oneshot_acc[:, k] = [test_acc(net) for net in oneshot_nets]
 
 lead = 100 * (iterative_acc - oneshot_acc)  # points, paired by seed
 print("accuracy in %, mean ± 95 % interval over seeds 0..4")

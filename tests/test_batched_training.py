@@ -9,6 +9,7 @@ from torch import nn
 from lessons_lib.batched_training import train_many
 from lessons_lib.data import load_digits_split
 from lessons_lib.models import mlp
+from lessons_lib.pruning import MaskedSGD, global_magnitude_masks, prunable_weights
 from lessons_lib.training import train
 
 TOL = 1e-12
@@ -131,6 +132,32 @@ def test_train_many_is_bit_for_bit_train_with_one_thread(digits):
     _assert_same(nets, histories, reference, moms, tol=0.0)
 
 
+def test_train_many_with_masks_equals_train_with_masked_sgd(digits):
+    """Lesson 10's fine-tuning of pruned networks: per model its own masks (or none)."""
+    seeds = [0, 1, 2]
+    sparsity = [0.5, 0.9, None]
+
+    def start(seed):
+        return mlp((16, 8), seed=seed).double()
+
+    masks = [None if s is None else global_magnitude_masks(prunable_weights(start(seed)), s)
+             for seed, s in zip(seeds, sparsity, strict=True)]
+    reference = []
+    for seed, model_masks in zip(seeds, masks, strict=True):
+        net = start(seed)
+        hist = train(net, digits, epochs=2, lr=0.05, momentum=0.9, weight_decay=5e-4, seed=10 + seed,
+                     masks=model_masks, progress=False, evaluate=("test",))
+        reference.append((net, hist))
+    nets = [start(seed) for seed in seeds]
+    histories = train_many(nets, digits, epochs=2, lr=0.05, momentum=0.9, weight_decay=5e-4,
+                           seeds=[10 + s for s in seeds], masks=masks, progress=False, evaluate=("test",))
+    _assert_same(nets, histories, reference, [0.9] * 3)
+    assert isinstance(histories[0].optimizer, MaskedSGD) and not isinstance(histories[2].optimizer, MaskedSGD)
+    for net, model_masks in zip(nets[:2], masks[:2], strict=True):
+        params = dict(net.named_parameters())
+        assert all(int((params[name][~m] != 0).sum()) == 0 for name, m in model_masks.items())
+
+
 def test_train_many_leaves_the_global_random_state_alone(digits):
     before = torch.random.get_rng_state()
     train_many([mlp((4,), seed=0).double()], digits, epochs=1, seeds=[0], progress=False, evaluate=())
@@ -168,6 +195,9 @@ def _nets(k=2, hidden=(4,)):
         ({"evaluate": "test"}, ValueError, "evaluate"),
         ({"evaluate": ("valid",)}, ValueError, "evaluate"),
         ({"data": "digits"}, TypeError, "data"),
+        ({"masks": [None]}, ValueError, "masks"),
+        ({"masks": [{"9.weight": torch.ones(4, 64, dtype=torch.bool)}, None]}, ValueError, "masks"),
+        ({"masks": [{"0.weight": torch.ones(3, 3, dtype=torch.bool)}, None]}, ValueError, "masks"),
     ],
 )
 def test_train_many_refuses_bad_input_naming_the_parameter(digits, change, error, names):
