@@ -66,6 +66,7 @@ from torch import nn
 
 import lessons_lib
 from lessons_lib import checks, quantization
+from lessons_lib.batched_training import train_many
 from lessons_lib.data import load_digits_split
 from lessons_lib.models import mlp
 from lessons_lib.progress import progress
@@ -293,11 +294,11 @@ plt.show()
 # %%
 SEEDS = range(5)
 data = load_digits_split(seed=0)
-models = {}
-for seed in progress(SEEDS, desc="training one float network per seed"):
-    models[seed] = mlp(hidden=(64, 32), seed=seed)
-    train(models[seed], data, epochs=20, lr=0.1, momentum=0.9, seed=seed, progress=False,
-          evaluate=())  # evaluate=(): no accuracies after every epoch (none is used here)
+models = {seed: mlp(hidden=(64, 32), seed=seed) for seed in SEEDS}
+# the five networks train side by side (stacked weights), each exactly as train(..., seed=seed) trains it
+# alone; evaluate=(): no accuracies after every epoch (none is used here)
+train_many(list(models.values()), data, epochs=20, lr=0.1, momentum=0.9, seeds=list(SEEDS), evaluate=(),
+           desc="training one float network per seed")
 float_accs = np.array([accuracy(m, data.X_test, data.y_test) for m in models.values()])
 model, float_acc = models[0], float_accs[0]  # sections 6 to 8 look inside the seed-0 network
 

@@ -870,7 +870,7 @@ ledger.settle("worked_example_gradients_assumed", "unverifiable" if not data_giv
 # $(\theta_1, \theta_0)$ and has the gradient's sign flipped, section 5 above); the step is
 # the correct one, $-v_1$, from $(0, 1)$ to the correct iterate. The seed, though, takes its
 # second gradient at its own iterate $(1.001, 1.002)$, a step of $(1.001, 0.002)$: solve that
-# reading too. (Lesson 08, section 3, makes the same argument by hand.)
+# reading too. (Lesson 08, section 3 and its Checks 3a, makes the same argument by hand.)
 
 # %%
 def moments_needed(step, change):
