@@ -86,7 +86,8 @@
 # | $\tau$ | PyTorch's dampening: $b_{k+1} = \beta b_k + (1-\tau) g_k$ (lesson 07) | PyTorch's `dampening` |
 # | $m_k$, $\eta'$ | the moving average of the gradients $m_{k+1} = \beta m_k + (1-\beta) g_k$ and the learning rate of that form (lesson 07) | Adam's first moment |
 # | $w$, $w_k$ | a network's weights; in lessons 05 and 07, the iterate PyTorch's (and Bengio et al.'s) Nesterov form stores | PyTorch's parameter `p` |
-# | $f$, $f^\star$, $x^\star$ | the loss, its minimum value and where it is reached | |
+# | $f$, $f^\star$, $x^\star$ | the loss, its minimum value and where it is reached ($\theta^\star$ for a model's parameters, $\hat\theta$ for a least-squares fit) | |
+# | $Z$, $z_i$, $\ell_i$, $\varphi$ | lesson 06's logistic regression: the data matrix, its rows, the labels $\pm1$ and the per-sample loss $\varphi(\zeta) = \log(1 + e^{-\zeta})$ | |
 # | $\nabla f$, $H$ | the gradient and the Hessian (the matrix of second derivatives); $A$ for the Hessian of lesson 02's least squares | |
 # | $\lambda$, $\lambda_i$ | an eigenvalue of the Hessian | |
 # | $u_i$, $\tilde x$ | the Hessian's eigenvectors, and the coordinates of $x - x^\star$ along them ($\tilde x_{k,i}$ after $k$ steps; lessons 01 to 08) | |
