@@ -647,10 +647,10 @@ plt.show()
 #   $\eta = h^2$, $\beta = 1-ah$. On the valley with $a = 1$ the iterates approach the ball's path with
 #   order 1 in $h$.
 # * The buffer is a **leaky average** $\sum_j \beta^j g_{k-1-j}$: a steady gradient is amplified by
-#   $1/(1-\beta)$, an alternating one damped to $1/(1+\beta)$ (measured for $\beta$ = 0.5, 0.9, 0.99).
+#   $1/(1-\beta)$, an alternating one damped to $1/(1+\beta)$.
 # * The **effective learning rate** $\eta/(1-\beta)$ explains flat directions ($\lambda = 0.001$,
 #   $\eta = 0.1$, $\beta = 0.9$: within 1 % of gradient descent at $\eta = 1$) but not stability: the heavy ball
-#   converges iff $0 < \eta\lambda < 2+2\beta$, not $2(1-\beta)$.
+#   converges iff $0 < \eta\lambda < 2+2\beta$ (for $0 \le \beta < 1$), not $2(1-\beta)$.
 # * Each eigen-component follows a $2\times2$ matrix with trace $1+\beta-\eta\lambda$ and determinant $\beta$;
 #   its regimes are monotone, ripples (complex roots), sign-flipping oscillation and divergence.
 # * **Critical damping** $\beta_c = (1-\sqrt{\eta\lambda})^2$ gives the double root $1-\sqrt{\eta\lambda}$, the
@@ -722,13 +722,21 @@ print(f"regime names agree with the inequalities at {np.mean(regime == by_formul
 assert np.array_equal(regime, by_formula) and np.array_equal(regime, by_eigvals)
 x_grid = x_grid_prev = np.ones_like(EL)  # every grid point from rest, x_{-1} = x_0 = 1, 300 steps
 crossed = np.zeros(EL.shape, dtype=bool)
+flips = np.ones(EL.shape, dtype=bool)  # sign flips at every one of the last 50 steps
 with np.errstate(over="ignore", invalid="ignore"):
-    for _ in range(300):
+    for k in range(300):
         x_grid, x_grid_prev = (1 + Bg - EL) * x_grid - Bg * x_grid_prev, x_grid
+        scale = np.maximum(np.abs(x_grid), np.abs(x_grid_prev))  # linear recursion: rescaling keeps the
+        x_grid, x_grid_prev = x_grid / scale, x_grid_prev / scale  # signs and stops fast runs underflowing to 0
         crossed |= x_grid < 0
+        if k >= 250:
+            flips &= x_grid * x_grid_prev < 0
 print(f"from rest, no run in the monotone regime goes below 0 within 300 steps: {not crossed[regime == 'monotone'].any()} "
       f"({np.sum(regime == 'monotone')} grid points)")
+print(f"every run in the oscillation regime flips sign at each of steps 251-300: {flips[regime == 'oscillation'].all()} "
+      f"({np.sum(regime == 'oscillation')} grid points)")
 assert not crossed[regime == "monotone"].any() and crossed[regime == "ripples"].all()
+assert flips[regime == "oscillation"].all()
 
 left_converges = []
 for el_ in [-0.1, -0.01, 0.0]:  # lr*lambda <= 0, on f = x^2/2 (gradient x)

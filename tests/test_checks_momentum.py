@@ -102,6 +102,9 @@ def test_exercise_2_right(answer, capsys):
     (0.2672, "Polyak's optimal learning rate"),           # the same, rounded
     (0.267, "Polyak's optimal learning rate"),            # three digits
     (np.float64(0.267), "Polyak's optimal learning rate"),
+    (np.array(0.267), "Polyak's optimal learning rate"),      # containers of one number, as number() takes
+    ([0.267], "Polyak's optimal learning rate"),
+    (np.array([0.2672]), "Polyak's optimal learning rate"),
     ("0.267", "not the text"),
     (0.381, "too large"),
     (0.3795, "too small"),
@@ -290,7 +293,7 @@ def _no_return(lr, beta, lam):
     (_text, "not the text"),
     (_stub, "not written yet"),
     (0.5, "should be a function"),
-    (_math_sqrt, "hb_rate(0.5, 0.81, 2) (complex roots (ripples)) raised ValueError: math domain error"),
+    (_math_sqrt, "hb_rate(0.4, 0.81, 2) (complex roots (ripples)) raised ValueError: math domain error"),
     (_math_sqrt, "the roots are complex"),
     (_np_sqrt, "returned nan"),
     (_divides, "raised ZeroDivisionError: division by zero"),
@@ -300,6 +303,13 @@ def _no_return(lr, beta, lam):
 ])
 def test_exercise_4_wrong(candidate, says):
     assert says in fails(m03.rate_function, candidate)
+
+
+@pytest.mark.parametrize("candidate", [lambda *a: 0.0, lambda *a: 0])
+def test_exercise_4_zero_not_blamed_on_gradient_descent(candidate):
+    """A function that returns 0 (a placeholder) is not told it computed gradient descent's factor."""
+    message = fails(m03.rate_function, candidate)
+    assert "gradient descent" not in message and "expected" in message
 
 
 @pytest.mark.parametrize("candidate", [_typo, _divides, _two_args])
