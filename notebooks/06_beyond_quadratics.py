@@ -347,9 +347,9 @@ assert np.flatnonzero(runs_r["heavy ball at Polyak's pair"] > 1e-12).max() + 1 =
 # ## 4. Non-convex valleys: Rosenbrock and Beale
 #
 # Rosenbrock's valley (Rosenbrock, 1960, "An automatic method for finding the greatest or least value
-# of a function", *The Computer Journal* 3(3)), on the plane with coordinates $(\xi_1, \xi_2)$, has $f^\star = 0$
+# of a function", *The Computer Journal* 3(3)), on the plane with coordinates $(u, v)$, has $f^\star = 0$
 # at $(1, 1)$ and $\kappa \approx 2500$ there. It is not convex, and not $L$-smooth on the plane: its
-# Hessian entry $\partial^2 f/\partial \xi_1^2 = 1200\xi_1^2 - 400\xi_2 + 2$ is unbounded. On the set $f \le f(x_0)$ of the start $x_0 = (-1.5, 2)$ its largest
+# Hessian entry $\partial^2 f/\partial u^2 = 1200u^2 - 400v + 2$ is unbounded. On the set $f \le f(x_0)$ of the start $x_0 = (-1.5, 2)$ its largest
 # eigenvalue is about $1.67\cdot10^4$ (far along the valley). For an $L$-smooth non-convex $f$, summing
 # section 1's guarantee over $k+1$ steps of $1/L$ leaves only
 # $\min_{j\le k}|\nabla f(x_j)|^2 \le 2L(f(x_0)-f^\star)/(k+1)$: a small gradient, not a small gap.
@@ -360,9 +360,9 @@ assert np.flatnonzero(runs_r["heavy ball at Polyak's pair"] > 1e-12).max() + 1 =
 rosen = surfaces.get("rosenbrock")
 
 
-def rosen_hessian(xi1, xi2):
-    """The Hessian of (1 - xi1)^2 + 100 (xi2 - xi1^2)^2, by hand."""
-    return np.array([[2 - 400 * (xi2 - xi1**2) + 800 * xi1**2, -400 * xi1], [-400 * xi1, 200.0]])
+def rosen_hessian(u, v):
+    """The Hessian of (1 - u)^2 + 100 (v - u^2)^2, by hand."""
+    return np.array([[2 - 400 * (v - u**2) + 800 * u**2, -400 * u], [-400 * u, 200.0]])
 
 
 def fd_hessian(grad, p, h=1e-5):
@@ -387,7 +387,7 @@ inside = rosen.f(on_segments).max() <= rosen.f(rosen.start)
 print(f"every step's segment stays in f <= f(x0): {inside}; the largest min_j |grad f|^2 / bound is "
       f"{np.max(min_grad2 / bound_grad):.3f} (at k = {np.argmax(min_grad2 / bound_grad)})")
 assert inside and f"{np.max(min_grad2 / bound_grad):.3f}" == "0.116"
-print(f"f(x0) = {rosen.f(rosen.start):.1f}; largest Hessian eigenvalue on f <= f(x0): {top_set:,.0f} (at xi_1 = {x_top:.2f}); gradient "
+print(f"f(x0) = {rosen.f(rosen.start):.1f}; largest Hessian eigenvalue on f <= f(x0): {top_set:,.0f} (at u = {x_top:.2f}); gradient "
       f"descent at 1/L, 1,000 steps: min_j |grad f|^2 below its bound at every k: {np.all(min_grad2 <= bound_grad)}")
 assert rosen.f(rosen.start) == 12.5 and round(top_set, -2) == 16_700 and np.all(min_grad2 <= bound_grad)
 assert x_top > 4.5 and np.isclose(top_set, np.linalg.eigvalsh(fd_hessian(rosen.grad, np.array([x_top, x_top**2 - np.sqrt(
@@ -422,7 +422,7 @@ explorer
 # **The heavy ball, 600 steps, $\eta = 10^{-3}$.** The final loss falls as $\beta$ grows from 0 to
 # 0.97; the steps are longer than gradient descent's (median over steps 20 to 300: 2.0, 7.4 and 5.0
 # times) and overshoot: the loss rises on some steps (never for gradient descent), and with
-# $\beta = 0.97$ the path runs past the minimum to $\xi_1 = 1.43$.
+# $\beta = 0.97$ the path runs past the minimum to $u = 1.43$.
 
 # %%
 eig_min = np.linalg.eigvalsh(rosen_hessian(1.0, 1.0))
@@ -444,7 +444,7 @@ for beta in [0.0, 0.5, 0.9, 0.97]:
           f"first within 1e-6 of the minimum at step {reached if reached is not None else '-'}; "
           f"the loss rises on {int(np.sum(np.diff(r.losses) > 0))} of the 600 steps; median step over steps "
           f"20-300 {median_steps[-1]:.4f} ({median_steps[-1] / median_steps[0]:.1f} x GD's); "
-          f"largest xi_1 {r.points[:, 0].max():+.2f}")
+          f"largest u {r.points[:, 0].max():+.2f}")
     assert (np.sum(np.diff(r.losses) > 0) == 0) == (beta == 0)  # only gradient descent never overshoots here
     assert (r.points[:, 0].max() > 1) == (beta == 0.97)  # only beta = 0.97 runs past the minimum's x = 1
     assert beta != 0.97 or round(r.points[:, 0].max(), 2) == 1.43
@@ -508,7 +508,7 @@ assert f"{measured:.5f} {predicted:.5f} {eig_min[0]:.4f}" == "0.99172 0.99172 0.
 # L. Beale, 1958, "On an iterative method for finding a local minimum of a function of more than one
 # variable", Princeton technical report 25, its start $(1, 1.5)$ and five more around the minimum
 # $(3, 0.5)$). Counted: the steps on which the loss goes up, the settings that diverge (leave the box
-# $\max(|\xi_1|, |\xi_2|) \le 1000$ within the steps), and the settings that reach $f - f^\star \le 10^{-8}$ and
+# $\max(|u|, |v|) \le 1000$ within the steps), and the settings that reach $f - f^\star \le 10^{-8}$ and
 # stay there. Nesterov's loss is taken at PyTorch's stored look-ahead point.
 
 # %%
@@ -570,8 +570,8 @@ print(f"beale: the heavy ball is faster at more of the settings where both reach
 assert (diff_ros.size, np.sum(diff_ros < 0), np.sum(diff_ros > 0)) == (18, 13, 5) and len(hb_faster) == 5
 
 # %% [markdown]
-# In steep directions Nesterov's effective momentum $\beta(1-\eta\lambda)$ is smaller (lesson 05),
-# so it rings less: from every start, where both stay bounded and $\beta \ge 0.5$, its loss rises fewer
+# Consistent with lesson 05's explanation (in steep directions Nesterov's effective momentum
+# $\beta(1-\eta\lambda)$ is smaller, so it rings less), from every start, where both stay bounded and $\beta \ge 0.5$, its loss rises fewer
 # times than the heavy ball's in more than three times as many settings as more times (63-99 % against
 # 1-19 % on Rosenbrock, 12-81 % against 1-4 % on Beale, where most others are ties with no rise). Its narrower region on a quadratic (lesson 05) shows too: from every start it
 # diverges at more settings (1.17 to 2.03 times as many on Rosenbrock, 1.04 to 3.38 on Beale). Which
@@ -603,8 +603,9 @@ fig.tight_layout()
 plt.show()
 
 # %% [markdown]
-# On Rosenbrock Nesterov is still ahead at step 1,000. On Beale at $\beta = 0.95$ its loss goes up at
-# fewer steps (60 against 109) but ends about nine times higher.
+# On Rosenbrock Nesterov is still ahead at step 1,000. On Beale at $\eta = 10^{-3}$, $\beta = 0.95$,
+# 1,000 steps from $(1, 1.5)$, its loss goes up at fewer steps (60 against 109) but ends about nine
+# times higher.
 #
 # ## Summary
 #
@@ -618,8 +619,9 @@ plt.show()
 #   held up to $10^4$ steps, with log-log slopes $-0.999$ and $-1.975$ (with the same share of $f$ per
 #   direction instead, gradient descent's is far flatter: exercise 4).
 # * Strongly convex but not quadratic: Nesterov's textbook tuning kept below its guaranteed
-#   $(1-1/\sqrt\kappa)^k$ bound on regularised logistic regression ($\kappa = 100$); so did the heavy ball
-#   at Polyak's pair, which has no such guarantee.
+#   $(1-1/\sqrt\kappa)^k$ bound on regularised logistic regression ($\kappa = 100$) while
+#   $f - f^\star > 10^{-12}$, over 150 steps from $w_0 = (3, \dots, 3)$; so did the heavy ball at
+#   Polyak's pair, which has no such guarantee.
 # * Rosenbrock is not $L$-smooth on the plane. At its minimum the $2\times2$ matrix predicted the heavy
 #   ball's rate at $\eta = 10^{-3}$, $\beta = 0.9$ over steps 2,000 to 2,500 (0.99172 per step), but at
 #   $\beta = 0.9$, from one start, over 600 steps, divergence began at 55 % of the quadratic limit. On

@@ -210,7 +210,7 @@ def test_exercise_5_right(capsys):
 
 
 @pytest.mark.parametrize("factor, words", [(4.0, "1/4"), (50.0, "mean over"), (2.0, "not 1/2"),
-                                           (1.02, "too large"), (0.98, "too small")])
+                                           (1.05, "too large"), (0.98, "too small")])
 def test_exercise_5_wrong(factor, words):
     assert words in fails(c06.logistic_L, _L5_here()[0] * factor)
 
@@ -223,6 +223,8 @@ def test_exercise_5_named_matrix_mistakes():
     assert "smallest" in fails(c06.logistic_L, s[-1] ** 2 / 200)
     assert "section 1's L" in fails(c06.logistic_L, 1.8543)
     assert "single row" in fails(c06.logistic_L, np.max(np.sum(Z**2, axis=1)) / 4)
+    assert "m - 1" in fails(c06.logistic_L, s[0] ** 2 / (4 * 49))  # the sample covariance, 0.9485
+    assert "np.cov" in fails(c06.logistic_L, np.linalg.eigvalsh(np.cov(Z.T))[-1] / 4)  # centred, 0.9477
 
 
 @pytest.mark.parametrize("answer", NOT_NUMBERS)
@@ -254,7 +256,9 @@ def test_exercise_6_right(capsys):
     (0.99594, "|sigma|^2"), (0.8, "steep component"), (math.sqrt(0.8), "complex roots"),
     (0.998403, "gradient descent's factor"), (0.9992, "gradient descent's error"), (0.995, "too large"),
     (0.99, "too small"), (0.9919236, "Nesterov's matrix"), (0.99172, "section 4's setting"),
-    (0.992029, "effective rate"),
+    (0.992029, "effective rate"), (0.9960064, "not squared, and not the heavy ball's"),
+    (0.9838594, "|sigma|^4"), (1.0081693, "1/|sigma|^2"), (0.0081031, "removed per step"),
+    (0.9918837, "rounded to 0.4"),
 ])
 def test_exercise_6_wrong(answer, words):
     assert words in fails(c06.rosenbrock_rate, answer)

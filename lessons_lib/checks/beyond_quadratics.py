@@ -330,11 +330,15 @@ def _section_1_L() -> float:
     return float(np.linalg.eigvalsh(Z.T @ Z)[-1]) / (4 * 200)
 
 
+_COVARIANCE = ("that looks like a covariance (dividing by m - 1, or np.cov, which also centres Z); "
+               "the loss is a mean over the m rows of the uncentred Z: L = lambda_max(Z^T Z) / (4m).")
+
+
 def logistic_L(answer: object) -> None:
     """Exercise 5: L = lambda_max(Z^T Z) / (4m) for the exercise's Z_5 (50 x 3, seed 5), within 0.1 %;
     named: no 1/4, no 1/m, the largest singular value of Z instead of lambda_max(Z^T Z), the trace instead
     of the largest eigenvalue, 1/2 instead of 1/4, the smallest eigenvalue, section 1's L (1.8543) and the
-    largest per-row L max_i |z_i|^2 / 4."""
+    largest per-row L max_i |z_i|^2 / 4, the sample covariance's m - 1 and the centred covariance (np.cov)."""
     Z = np.random.default_rng(5).standard_normal((50, 3)) * np.array([2.0, 1.0, 0.5])
     m = Z.shape[0]
     eig = np.linalg.eigvalsh(Z.T @ Z)
@@ -360,6 +364,8 @@ def logistic_L(answer: object) -> None:
                         "that is max_i |z_i|^2 / 4, the largest L of a single row's loss; the mean over the "
                         "rows has the smaller L = lambda_max(Z^T Z) / (4m)."),
             "smallest": (eig[0] / (4 * m), "that is the smallest eigenvalue; L is the largest."),
+            "sample_cov": (eig[-1] / (4 * (m - 1)), _COVARIANCE),
+            "centred_cov": (float(np.linalg.eigvalsh(np.cov(Z.T))[-1]) / 4, _COVARIANCE),
         },
     )
 
@@ -385,7 +391,8 @@ def rosenbrock_rate(answer: object) -> None:
     0.001 % (the eigenvalue 0.3994 as printed passes; Nesterov's matrix, 2.7e-5 away, does not); named:
     |sigma| not squared, the steep eigenvalue's (|sigma|^2 = beta), sqrt(beta), gradient descent's
     (1 - lr lam)^2 and 1 - lr lam, gradient descent at the effective rate lr/(1 - beta), Nesterov's matrix
-    and section 4's setting lr = 1e-3, beta = 0.9."""
+    and section 4's setting lr = 1e-3, beta = 0.9, 1 - lr lam/(1 - beta), |sigma|^4, 1/|sigma|^2,
+    1 - |sigma|^2 and lam rounded to 0.4."""
     lr, beta = 2e-3, 0.8
     lams = np.linalg.eigvalsh(np.array([[802.0, -400.0], [-400.0, 200.0]]))  # the Hessian at (1, 1)
     radius = max(_heavy_ball_radius(lr, beta, lam) for lam in lams)
@@ -415,5 +422,15 @@ def rosenbrock_rate(answer: object) -> None:
             "effective_lr": ((1 - lr / (1 - beta) * lams[0]) ** 2,
                              "that is gradient descent at the effective rate lr/(1 - beta), which the heavy "
                              "ball matches only for very flat components; use its 2x2 matrix."),
+            "effective_not_squared": (1 - lr / (1 - beta) * lams[0],
+                                      "that is 1 - lr lam/(1 - beta), the effective rate's error factor, "
+                                      "not squared, and not the heavy ball's; use its 2x2 matrix."),
+            "fourth_power": (radius**4, "that is |sigma|^4; the loss factor per step is |sigma|^2."),
+            "inverse": (radius**-2, "that is 1/|sigma|^2, above 1; the loss shrinks by |sigma|^2 per step."),
+            "removed": (1 - radius**2, "that is 1 - |sigma|^2, the share of the loss removed per step; the "
+                                       "factor asked for is |sigma|^2."),
+            "rounded_lam": (_heavy_ball_radius(lr, beta, 0.4) ** 2,
+                            "that uses lam rounded to 0.4; the rate is sensitive to it: use the smallest "
+                            "eigenvalue from eigvalsh (0.3994...), not a rounded one."),
         },
     )
