@@ -17,11 +17,11 @@
 # %% [markdown]
 # # Lesson 08: Linear regression, worked by hand
 #
-# Many introductions to momentum end with two momentum iterations on a linear-regression loss,
+# Many momentum introductions end with two momentum iterations on a linear-regression loss,
 # every number written out. One such example (seed article `002_f70065683ff95f85.txt`, section
-# 4.7, a Chinese-language article on the Momentum optimizer) starts this lesson: a good idea with
+# 4.7, a Chinese article on momentum) starts this lesson: a good idea with
 # wrong arithmetic. We redo it by hand, in NumPy and with `torch.optim.SGD`, find each error and
-# how a reader could catch it, then look at the problem with the earlier lessons' tools:
+# how to catch it, then look at the problem with the earlier lessons' tools:
 # condition number, closed form, rates, minibatch noise.
 #
 # ## Learning goals
@@ -1082,9 +1082,9 @@ checks.linear_regression.best_momentum(best_beta)
 # %% [markdown]
 # ### Exercise 6 (apply)
 #
-# A learning-rate schedule: from $\theta^{(0)} = (0, 1)$, $v_0 = 0$ (PyTorch: $b_0 = 0$) with
+# A learning-rate schedule: from $\theta^{(0)} = (0, 1)$, $v_0 = 0$ (PyTorch: $b_1 = g_1$, section 5) with
 # $\beta = 0.9$, do the first iteration with $\eta = 0.02$ and the second with $\eta = 0.01$, in
-# the seed's form and in `torch.optim.SGD`'s (section 5). Give $\theta^{(2)}$ of each, as
+# the seed's form and in `torch.optim.SGD`'s. Give $\theta^{(2)}$ of each, as
 # `[theta0, theta1]` (by hand, or with NumPy; `torch.optim.SGD` may check your second answer).
 
 # %% nbgrader={"grade": false, "grade_id": "ex08_6_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}

@@ -180,6 +180,8 @@ def test_exercise_4_right(capsys):
      "runs in float32"),  # float32 inputs, the result cast back to float64
     (lambda t, x, y: np.array([np.sum(t[0] + t[1] * x - y), np.sum((t[0] + t[1] * x - y) * x)]) / 4,
      "you divide by 4, the lesson's m"),  # the notebook's global m = 4, as loss_J has it
+    (lambda t, x, y: len(x) / (len(x) - 1) * right_grad(t, x, y),
+     "len\\(x\\) - 1"),
     (0.5, "should be a function"),
 ])
 def test_exercise_4_wrong(candidate, match):
@@ -215,6 +217,7 @@ def test_exercise_5_right(beta, capsys):
     (0.98, "all-False row"),  # the argmax pitfall of counting steps
     (0.9455, "a rate rho"),  # rates.min() instead of betas[rates.argmin()]: the best rate
     (0.9487, "a rate rho"),  # sqrt(0.9), the seed's rate
+    (0.947, "far too much momentum: its rate"),  # review 13 r2: a real beta near the rates is told both
     (0.336, "belongs to the optimal pair"),  # section 6's beta, for eta = 0.594
     (1.0, "in \\[0, 1\\)"),
     ("0.894", "text"),
@@ -296,6 +299,17 @@ def schedule():
 SEED6, TORCH6, T1_6 = schedule()
 
 
+def backward_schedule():
+    """theta2 with the schedule reversed (eta = 0.01, then 0.02): the seed's form and PyTorch's, by hand."""
+    g1 = gradient(np.array([0.0, 1.0]))
+    t1 = np.array([0.0, 1.0]) - 0.01 * g1
+    g2 = gradient(t1)
+    return t1 - (0.9 * 0.01 * g1 + 0.02 * g2), t1 - 0.02 * (0.9 * g1 + g2)
+
+
+BACKWARD6 = backward_schedule()
+
+
 def two_steps(lr):
     theta, v = np.array([0.0, 1.0]), np.zeros(2)
     for _ in range(2):
@@ -326,6 +340,11 @@ def test_exercise_6_right(seed, torch_, decimals, capsys):
     (T1_6, TORCH6, "first iteration"),
     (SEED6, T1_6 - 0.01 * 1.9 * gradient(np.array([0.0, 1.0])), "reuses g1"),
     (SEED6 + [1e-3, 0.0], TORCH6, "is not theta2 in the seed's form"),
+    (BACKWARD6[0], BACKWARD6[1], "ran the schedule backwards"),  # review 13 r2: 0.01 first
+    ([-0.00072, 0.99857], TORCH6, "theta1 \\+ v2"),  # adding the step
+    ([0.00292, 1.00583], TORCH6, "plain gradient step"),  # the momentum term dropped in step 2
+    ([0.004648, 1.009277], TORCH6, "look-ahead"),  # Nesterov's gradient
+
     (SEED6, "0.1, 1.0", "text"),
     (None, TORCH6, "No answer"),
 ])
@@ -352,6 +371,9 @@ def test_exercise_7_right(answer, capsys):
     ([1.7, 4.0], "right-hand side"),
     ([1.7, 0.0], "best constant"),
     ([-0.04, 1.17], "is not theta"),
+    ([0.035294, 1.047059], "fits five points"),  # (3, 3.2) appended, review 13 r2
+    ([-0.014286, 1.142857], "without centring"),  # slope sum(xy) / sum(x^2)
+    ([0.1, 1.1], "changes y at x = 2"),  # y[2] = 3.2
     (1.16, "shape"),
 ])
 def test_exercise_7_wrong(answer, match):

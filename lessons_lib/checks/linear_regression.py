@@ -228,6 +228,8 @@ def gradient(candidate: Callable[..., object]) -> None:
             f"a factor m = {len(x)}: use the mean, not the sum": len(x) * want,
             f"the divisor: you divide by 4, the lesson's m, where this data set has m = {len(x)} points; "
             "divide by len(x) (or use the mean)": len(x) / 4 * want,
+            f"the divisor: you divide by len(x) - 1 = {len(x) - 1}; J has 1/(2m), so divide by "
+            f"m = len(x) = {len(x)} (or use the mean)": len(x) / (len(x) - 1) * want,
             "a factor 2: the 1/2 in J cancels the 2 from the square": 2 * want,
         }
         for problem, wrong in named.items():
@@ -253,9 +255,11 @@ def best_momentum(answer: object) -> None:
     if not 0.0 <= value < 1.0:
         raise NotYet(f"momentum must be in [0, 1); got {value}.")
     if abs(value - rate_best) < 2e-3 or abs(value - math.sqrt(BETA)) < 1e-3:
-        raise NotYet(f"{value:.4f} is a rate rho (the best is {rate_best:.4f}, the seed's beta = 0.9 gives "
-                     f"sqrt(0.9) = {math.sqrt(BETA):.4f}), not a beta: return the beta whose rate is "
-                     "smallest, betas[rates.argmin()], not rates.min().")
+        as_beta = float(theory.momentum_rate(ETA, value, [lam_min, lam_max]))
+        raise NotYet(f"{value:.4f} looks like a rate rho (the best is {rate_best:.4f}, the seed's beta = 0.9 "
+                     f"gives sqrt(0.9) = {math.sqrt(BETA):.4f}), not a beta: return the beta whose rate is "
+                     "smallest, betas[rates.argmin()], not rates.min(). If you meant it as beta, it is far "
+                     f"too much momentum: its rate is {as_beta:.4f}, against the best {rate_best:.4f}.")
     if abs(value - 0.336) < 1e-3:
         raise NotYet("0.336 is section 6's optimal beta, which belongs to the optimal pair's eta = 0.594; "
                      "here eta = 0.01, and the best beta for it is different: scan beta at eta = 0.01.")
@@ -300,12 +304,18 @@ def learning_rate_change(theta_seed: object, theta_torch: object) -> None:
     constant = {lr: _iterate_lr(lr) for lr in (0.02, 0.01)}
     stale_seed = seed1 - (BETA * v1 + 0.01 * g1)
     stale_torch = torch1 - 0.01 * (BETA * g1 + g1)
+    g2 = _grad(seed1)
+    plus = seed1 + (BETA * v1 + 0.01 * g2)
+    plain = seed1 - 0.01 * g2
+    look_ahead = seed1 - (BETA * v1 + 0.01 * _grad(seed1 - BETA * v1))
     common = {
         "const_new": (constant[0.01], "that is two steps at eta = 0.01 throughout; the first step uses "
                                       "eta = 0.02."),
         "const_old": (constant[0.02], "that is two steps at eta = 0.02 throughout (in either form: with a "
                                       "constant eta they agree); the second step uses eta = 0.01."),
         "theta1": (seed1, "that is theta after the first iteration; do the second one too."),
+        "plain": (plain, "that is theta1 - 0.01 g2, a plain gradient step: the second step keeps the "
+                         "momentum term too (0.9 * 0.02 g1 in the seed's v, 0.9 g1 in PyTorch's b)."),
     }
     hint = ("first step (both forms): theta1 = (0, 1) - 0.02 g1. Seed: v2 = 0.9 * 0.02 g1 + 0.01 g2; "
             "PyTorch: b2 = 0.9 g1 + g2, theta2 = theta1 - 0.01 b2; g2 is the gradient at theta1.")
@@ -315,7 +325,9 @@ def learning_rate_change(theta_seed: object, theta_torch: object) -> None:
     except (TypeError, ValueError):
         swapped = False
     if swapped:
-        raise NotYet("both numbers are right but swapped: the seed's form keeps the old step 0.02 g1 in v "
+        raise NotYet("both numbers are right but swapped, or you ran the schedule backwards (0.01 first): "
+                     "with the order reversed each form gives the other's theta2. Check that the first "
+                     "step uses eta = 0.02. The seed's form keeps the old step 0.02 g1 in v "
                      "and moves farther; PyTorch's buffer b holds raw gradients, so the new eta = 0.01 "
                      "scales all of it. The check is called as "
                      "learning_rate_change(theta_seed, theta_torch).")
@@ -323,13 +335,19 @@ def learning_rate_change(theta_seed: object, theta_torch: object) -> None:
             mistakes={**common,
                       "torch": (torch2, "that is PyTorch's theta2: its buffer is rescaled by the new "
                                         "eta; the seed's v keeps the old step 0.9 * 0.02 g1."),
-                      "stale": (stale_seed, "that reuses g1 in the second step; compute g2 at theta1.")})
+                      "stale": (stale_seed, "that reuses g1 in the second step; compute g2 at theta1."),
+                      "plus": (plus, "that is theta1 + v2: the step is subtracted, theta2 = theta1 - v2."),
+                      "look_ahead": (look_ahead, "that takes g2 at the look-ahead point theta1 - 0.9 v1 "
+                                                 "(Nesterov); the heavy ball takes g2 at theta1.")})
     _vector(theta_torch, torch2, what="theta2 in PyTorch's form", hint=hint,
             mistakes={**common,
                       "seed": (seed2, "that is the seed's theta2; in PyTorch the buffer b2 = 0.9 g1 + g2 "
                                       "holds raw "
                                       "gradients, and the new eta = 0.01 multiplies all of it."),
-                      "stale": (stale_torch, "that reuses g1 in the second step; compute g2 at theta1.")})
+                      "stale": (stale_torch, "that reuses g1 in the second step; compute g2 at theta1."),
+                      "plus": (torch1 + 0.01 * (BETA * g1 + g2),
+                               "that is theta1 + 0.01 b2: the step is subtracted, "
+                               "theta2 = theta1 - 0.01 b2.")})
     passed(f"seed's form {np.round(seed2, 6)}, PyTorch's {np.round(torch2, 6)}: they differ by "
            f"{np.round(seed2 - torch2, 6)} = -0.9 (0.02 - 0.01) g1, the part of the first step the seed "
            "keeps and "
@@ -352,6 +370,12 @@ def normal_equations(answer: object) -> None:
     X = np.column_stack([np.ones_like(X_DATA), X_DATA])
     want = np.linalg.lstsq(X, y, rcond=None)[0]
     through_origin = np.array([0.0, X_DATA @ y / (X_DATA @ X_DATA)])
+    uncentred = X_DATA @ y / (X_DATA @ X_DATA)
+    x5, y5 = np.append(X_DATA, 3.0), np.append(Y_DATA, 3.2)
+    appended = np.linalg.lstsq(np.column_stack([np.ones_like(x5), x5]), y5, rcond=None)[0]
+    y_other = Y_DATA.copy()
+    y_other[2] = 3.2
+    other_point = np.linalg.lstsq(X, y_other, rcond=None)[0]
     _vector(answer, want, what="theta* for the changed data",
             hint="solve X^T X theta = X^T y with X = [ones, x] (np.linalg.solve), or use the formulas "
                  "theta1 = sum((x - mean x)(y - mean y)) / sum((x - mean x)^2), "
@@ -364,4 +388,11 @@ def normal_equations(answer: object) -> None:
                       "xty": (X.T @ y / len(X_DATA), "that is X^T y / m, the right-hand side; solve "
                                                      "H theta = X^T y / m for theta."),
                       "mean_only": (np.array([y.mean(), 0.0]),
-                                    "that is the best constant; fit the slope too.")})
+                                    "that is the best constant; fit the slope too."),
+                      "uncentred": (np.array([y.mean() - uncentred * X_DATA.mean(), uncentred]),
+                                    "its slope is sum(x y) / sum(x^2), without centring: use "
+                                    "sum((x - mean x)(y - mean y)) / sum((x - mean x)^2)."),
+                      "appended": (appended, "that fits five points: (3, 3.2) replaces the last point "
+                                             "(3, 2.8), it is not added to it."),
+                      "other_point": (other_point, "that changes y at x = 2; the last y, at x = 3, "
+                                                   "becomes 3.2.")})
