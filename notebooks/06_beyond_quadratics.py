@@ -157,7 +157,7 @@ plt.show()
 #   (Beck and Teboulle, 2009, "A fast iterative shrinkage-thresholding algorithm for linear inverse
 #   problems", *SIAM J. Imaging Sciences* 2(1), Theorem 3.1);
 # * Nesterov's method for convex functions,
-#   $$y_k = x_k + \beta_k(x_k - x_{k-1}),\qquad x_{k+1} = y_k - \tfrac1L\nabla f(y_k),\qquad \beta_k = \frac{k-1}{k+2},$$
+#   $y_k = x_k + \beta_k(x_k - x_{k-1})$, $x_{k+1} = y_k - \tfrac1L\nabla f(y_k)$, $\beta_k = \frac{k-1}{k+2}$,
 #   with $x_{-1} = x_0$ (so $\beta_0$ plays no part), the look-ahead of lesson 05 with a momentum that grows towards 1:
 #   $\;f(x_k) - f^\star \le \dfrac{2L|x_0-x^\star|^2}{(k+1)^2}$ (Su, Boyd and Candès, 2016, "A
 #   differential equation for modeling Nesterov's accelerated gradient method: theory and insights",

@@ -315,7 +315,7 @@ for name, *values in rows:
 # | $g_1$, $g_2$ | assumed | $g_1$ cannot be checked; $g_2$ is impossible one step $-v_1$ after $g_1$ | no data; $g_2$ is not at $\theta^{(0)} - v_1$ | the pair needs $\overline{x^2} < \bar x^2$ (section 3) |
 # | $v_1$ | $[-0.001, -0.002]$ | $[-0.001, -0.002]$ | correct | recompute |
 # | $\theta$ after 1 | $1 - [-0.001, -0.002] = [1.001, 1.002]$ | $[0.001, 1.002]$ (in the formula's order $(\theta_1, \theta_0)$: $\theta_0 = 0.002$, $\theta_1 = 1.001$; neither is the seed's) | the vector $\theta = (0, 1)$ replaced by the scalar $1$; $\theta_1$ names both the slope and the iterate | **dimensions**: the left side $\theta_1$ is one number, the right side a vector; **start**: $\theta_0$ started at 0 and moved by $0.001$ |
-# | $v_2$ | $[-0.0085, -0.0135]$ | $[-0.0014, -0.0028]$ | arithmetic | **recompute**: $0.9\cdot(-0.001) + 0.01\cdot(-0.05) = -0.0014$; **magnitude**: componentwise $|v_2| \le 0.9|v_1| + 0.01|g_2| \le 0.0028$ |
+# | $v_2$ | $[-0.0085, -0.0135]$ | $[-0.0014, -0.0028]$ | arithmetic | **recompute**: $0.9\cdot(-0.001) + 0.01\cdot(-0.05) = -0.0014$; **magnitude**: componentwise $\lvert v_2\rvert \le 0.9\lvert v_1\rvert + 0.01\lvert g_2\rvert \le 0.0028$ |
 # | $\theta$ after 2 | $[1.0095, 1.0155]$ | $[0.0024, 1.0048]$ | inherits both errors | **consistency**: $\theta^{(2)} - \theta^{(1)} = -v_2$, and $\theta_0$ must stay near 0 |
 #
 # The sign test and the magnitude bound are quick to do in code too:

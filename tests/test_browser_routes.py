@@ -112,7 +112,9 @@ def __routes_snapshot(ids):
             e["legend"] = ([plotting.METHOD_LABELS[m] for m in w.methods] + ["start"]
                            + (["minimum"] if len(spec["minima"]) else []))
         elif w.kind == "rate_map":
-            e["title"] = (f"momentum's rate \u03c1 over (lr, \u03b2), \u03ba = {w.kappa:.4g}; "
+            who = {"momentum": "momentum's rate \u03c1", "nesterov": "Nesterov's rate \u03c1",
+                   "compare": "where the heavy ball or Nesterov is faster"}[w.method]
+            e["title"] = (f"{who} over (lr, \u03b2), \u03ba = {w.kappa:.4g}; "
                           "the selected pair's iterates on \u00bd(\u03bc x\u00b2 + L y\u00b2), "
                           f"\u03bc = {w.mu:.4g}, L = 1")
             e["sliders"] = {"\u03ba": f"{w.kappa:.4g}", "lr (L = 1)": f"{w.lr:.3f}",
@@ -680,8 +682,10 @@ def rerun_widget_cells(page, notebook: str, views: list[dict]) -> None:
         assert again["modelId"] != v["modelId"], f"cell {v['cell']} ran again but shows the old widget"
         check_drawn(page, [w["modelId"] for w in now], f"{notebook}, cell {v['cell']} run again")
         # the new view is live: a key press reaches the kernel
-        label = {"explorer": "momentum", "rate_map": "momentum β"}[again["kind"]]
-        trait = {"explorer": "momentum", "rate_map": "beta"}[again["kind"]]
+        label = {"explorer": "momentum", "rate_map": "momentum β", "spectrum": "momentum β",
+                 "sgd": "momentum"}[again["kind"]]
+        trait = {"explorer": "momentum", "rate_map": "beta", "spectrum": "beta",
+                 "sgd": "momentum"}[again["kind"]]
         old = snapshot(page, [again["modelId"]])[again["modelId"]]["state"][trait]
         press_on(page, again["modelId"], label, "ArrowLeft")
         py = check_drawn(page, [again["modelId"]], f"{notebook}, cell {v['cell']} run again, ArrowLeft")
