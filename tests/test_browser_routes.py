@@ -74,10 +74,6 @@ pytestmark = pytest.mark.browser
 OUT = ARTIFACTS / "routes"
 BENCH = ARTIFACTS / "jupyterlab"
 PROBE_JS = pathlib.Path(__file__).with_name("browser_routes.js").read_text()
-#: every lesson that shows a course widget (its stored notebook holds one's HTML)
-LESSONS = sorted(
-    p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if 'class=\\"lessons-widget\\"' in p.read_text()
-)
 BENCH_NOTEBOOK = "zz_browser_benchmark.ipynb"
 SYNC_TIMEOUT = 15.0  # s, for the kernel and the browser to agree on a widget's state
 WIDE, NARROW = (1440, 900), (1024, 700)
@@ -360,6 +356,10 @@ def stored_widget_count(notebook: str) -> int:
     return sum(
         is_widget(out) for cell in nb.cells if cell.cell_type == "code" for out in cell.get("outputs", [])
     )
+
+
+#: every lesson that shows a course widget
+LESSONS = sorted(p.name for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb") if stored_widget_count(p.name))
 
 
 def wait_in_sync(page, ids: list[str], where: str) -> dict:

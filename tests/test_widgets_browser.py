@@ -735,6 +735,23 @@ def test_play_runs_at_its_nominal_frame_rate(page):
     assert_console_clean(page)
 
 
+#: 60 key presses (ten left, ten right, ...) on the slider ``label`` of the view ``#view``: for each,
+#: the time from the dispatched keydown to the view's next draw, and that draw's own time.
+KEY_TO_DRAWN_JS = """async ([view, label]) => {
+  const input = document.querySelector(`#${view} input[aria-label='${label}']`);
+  const w = widget(view), out = [];
+  for (let i = 0; i < 60; i++) {
+    const key = i % 20 < 10 ? 'ArrowLeft' : 'ArrowRight';
+    const before = w.stats.draws, t0 = performance.now();
+    input.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true}));
+    await new Promise((resolve) => { const poll = () => (w.stats.draws > before ? resolve()
+      : requestAnimationFrame(poll)); poll(); });
+    out.push({total: performance.now() - t0, draw: w.stats.lastDrawMs});
+    await frames(1);
+  }
+  return out; }"""
+
+
 def test_a_slider_move_redraws_within_a_frame(page):
     """ArrowRight on momentum, explorer on Rosenbrock with three methods and 300 steps (and the
     rate map's beta): the time from the key press to the drawn canvas, over 60 presses."""
@@ -743,22 +760,7 @@ def test_a_slider_move_redraws_within_a_frame(page):
     results = {}
     for view, label in (("e", "momentum"), ("r", "momentum β")):
         page.locator(f"#{view} input[aria-label='{label}']").focus()
-        samples = page.evaluate(
-            """async ([view, label]) => {
-            const input = document.querySelector(`#${view} input[aria-label='${label}']`);
-            const w = widget(view), out = [];
-            for (let i = 0; i < 60; i++) {
-              const key = i % 20 < 10 ? 'ArrowLeft' : 'ArrowRight';
-              const before = w.stats.draws, t0 = performance.now();
-              input.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true}));
-              await new Promise((resolve) => { const poll = () => (w.stats.draws > before ? resolve()
-                : requestAnimationFrame(poll)); poll(); });
-              out.push({total: performance.now() - t0, draw: w.stats.lastDrawMs});
-              await frames(1);
-            }
-            return out; }""",
-            [view, label],
-        )
+        samples = page.evaluate(KEY_TO_DRAWN_JS, [view, label])
         draw = sorted(s["draw"] for s in samples)
         total = sorted(s["total"] for s in samples)
         results[view] = {
@@ -986,22 +988,7 @@ def test_spectrum_draws_and_a_key_press_redraws_within_a_frame(page):
     for label in ("momentum β", "η (L = 1)"):
         page.locator(f"#s input[aria-label='{label}']").focus()
         # key press to drawn canvas, as test_a_slider_move_redraws_within_a_frame measures it
-        samples = page.evaluate(
-            """async (label) => {
-            const input = document.querySelector(`#s input[aria-label='${label}']`);
-            const w = widget('s'), out = [];
-            for (let i = 0; i < 60; i++) {
-              const key = i % 20 < 10 ? 'ArrowLeft' : 'ArrowRight';
-              const before = w.stats.draws, t0 = performance.now();
-              input.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true}));
-              await new Promise((resolve) => { const poll = () => (w.stats.draws > before ? resolve()
-                : requestAnimationFrame(poll)); poll(); });
-              out.push({total: performance.now() - t0, draw: w.stats.lastDrawMs});
-              await frames(1);
-            }
-            return out; }""",
-            label,
-        )
+        samples = page.evaluate(KEY_TO_DRAWN_JS, ["s", label])
         draw = sorted(s["draw"] for s in samples)
         total = sorted(s["total"] for s in samples)
         # key press to changed pixels: the keydown's time stamp to the first animation frame whose
