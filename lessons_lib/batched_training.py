@@ -19,7 +19,7 @@ Each model keeps everything :func:`lessons_lib.training.train` would give it on 
   after, then ``p <- p - η v`` (``torch.optim.SGD`` with dampening 0, no Nesterov).
 
 A step costs about as much as one model's step, since the per-step cost of such small networks
-is mostly Python and dispatch overhead (lesson 13's 25 runs: 7.5 s one by one, 1.4 s together).
+is mostly Python and dispatch overhead (lesson 14's 25 runs: 7.5 s one by one, 1.4 s together).
 The forward and backward passes are written out with the products ``nn.Linear`` and its autograd
 use (``x W^T`` through the transposed view, ``g^T x``, ``g W``, the bias gradient summed over the
 batch), the loss's gradient as ``nll_loss`` and ``log_softmax`` pass it back, and the loss value

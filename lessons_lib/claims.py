@@ -7,7 +7,7 @@
 * ``translation``: an English rendering;
 * ``verdict``: one of :data:`VERDICTS`;
 * ``evidence``: why, with numbers or references;
-* ``check``: the tag of the computation in lesson 13 that settles the claim, or
+* ``check``: the tag of the computation in lesson 14 that settles the claim, or
   ``"citation"`` when only the literature can;
 * ``topic``: one of :data:`TOPICS`.
 

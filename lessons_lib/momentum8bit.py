@@ -6,14 +6,22 @@ the model itself. Block-wise 8-bit storage cuts that by almost 4x:
 * flatten the buffer and cut it into blocks of ``block_size`` values (256 here, 2048
   in the paper's GPU kernels); the last block is padded with zeros;
 * per block keep ``absmax = max |b|`` as float32 and the normalised values
-  ``b / absmax`` in [-1, 1] rounded to the nearest entry of a *code map* of 255 values;
+  ``b / absmax`` in [-1, 1] rounded to the nearest entry of a *code map* of at most 256 values;
 * store the index of that entry as a ``uint8``.
 
-Two code maps: ``"linear"`` (the 255 values ``k / 127``, ``k = -127..127``, so an
-int8 grid) and ``"dynamic"`` (in the spirit of the paper's dynamic tree: in the
-``i``-th decade ``10^(i-6) * [0.1, 1]``, ``i = 1..6``, ``2^i`` evenly spaced
-fractions of either sign, plus 0 and +-1, 255 values in all; it keeps small values
-in a block with a large one from all rounding to 0).
+Two code maps:
+
+* ``"linear"``: the 255 values ``k / 127``, ``k = -127..127`` (an int8 grid);
+* ``"dynamic"``: Dettmers et al.'s *dynamic tree* map of 256 values, as bitsandbytes builds it
+  (``bitsandbytes.functional.create_dynamic_map(signed=True)``; Dettmers, "8-bit approximations
+  for parallelism in deep learning", ICLR 2016, and Dettmers et al., ICLR 2022, section 2). After
+  the sign bit, the number of zeros before the first 1 is a decimal exponent ``-e`` (``e = 0..6``)
+  and the bits after that 1 a linear fraction: with ``f = 6 - e`` fraction bits the magnitudes are
+  ``10^-e (0.1 + 0.9 (j + 1/2) / 2^f)``, ``j = 0 .. 2^f - 1``; seven zeros give 0, and bitsandbytes
+  adds 1.0 as the 256th value. So ``2^f`` values of each sign per decade, from 64 in
+  ``[0.1, 1]`` down to 1 in ``[10^-7, 10^-6]``: dense near 0 and sparse near 1, which keeps the
+  small entries of a block with one large entry from all rounding to 0. The map is not symmetric:
+  its largest value is 1 and its smallest ``-(1 - 0.9/128) = -0.99296875``.
 
 Every block-wise round trip has error at most ``absmax * (half the largest gap of
 the map)``; for ``"linear"`` that is ``absmax / 254`` per entry.
@@ -51,8 +59,9 @@ CODES = ("linear", "dynamic")
 def _code_map(code: str) -> torch.Tensor:
     if code == "linear":
         return torch.arange(-127, 128, dtype=torch.float64).div(127).to(torch.float32)
-    values = [0.0, 1.0, -1.0]
-    for i in range(1, 7):  # decades 10^-5 .. 10^0, 2^i fractions each, both signs
+    # bitsandbytes' create_dynamic_map(signed=True, max_exponent_bits=7, total_bits=8)
+    values = [0.0, 1.0]
+    for i in range(7):  # decades 10^-6 .. 10^0, 2^i fractions each, both signs
         edges = torch.linspace(0.1, 1.0, 2**i + 1, dtype=torch.float64)
         means = (edges[:-1] + edges[1:]) / 2 * 10.0 ** (i - 6)
         values += means.tolist() + (-means).tolist()
@@ -60,7 +69,8 @@ def _code_map(code: str) -> torch.Tensor:
 
 
 def code_map(code: str = "linear") -> torch.Tensor:
-    """The 255 sorted values in [-1, 1] (0 and +-1 among them) that 8-bit codes index."""
+    """The sorted values in [-1, 1] that 8-bit codes index: 255 for ``"linear"`` (0 and +-1 among
+    them), 256 for ``"dynamic"`` (0 and 1 among them, not -1)."""
     return _code_map(_validate.one_of(code, "code", CODES)).clone()
 
 

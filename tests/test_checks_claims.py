@@ -1,4 +1,4 @@
-"""Table test of lesson 13's exercise checks (lessons_lib.checks.claims).
+"""Table test of lesson 14's exercise checks (lessons_lib.checks.claims).
 
 Right answers (exact and rounded within the tolerance the exercise states) print "Correct: ...";
 wrong answers raise :class:`NotYet` with a message naming the mistake, never another exception.

@@ -1,4 +1,4 @@
-"""The claims table of lesson 13 and its helpers: rules of the table, seed copies, checks."""
+"""The claims table of lesson 14 and its helpers: rules of the table, seed copies, checks."""
 
 from __future__ import annotations
 
@@ -187,7 +187,7 @@ def test_the_reference_of_exercise_3_is_momentum():
 
 def test_the_third_reviews_rows_stay_fixed():
     """Definitions are settled by citation, not by a run's outcome; half-right claims are 'misleading';
-    the evidence quotes the notebook's figures (review 3 of lessons 11 and 13, findings 4 to 10)."""
+    the evidence quotes the notebook's figures (review 3 of lessons 11 and 14, findings 4 to 10)."""
     table = {c.id: c for c in claims.load_claims()}
     for cid in ("004-01", "004-10", "004-04", "004-07"):  # definitions, and a formula with no rule in it
         assert table[cid].check == claims.CITATION, cid
@@ -201,7 +201,7 @@ def test_the_third_reviews_rows_stay_fixed():
 
 
 def test_the_fourth_reviews_rows_stay_fixed():
-    """Review 4 of lesson 13: an assumption that fits only the seed's error is 'unverifiable', not
+    """Review 4 of lesson 14: an assumption that fits only the seed's error is 'unverifiable', not
     'misleading'; the usual momentum is settled by citation; one definition contains the other."""
     table = {c.id: c for c in claims.load_claims()}
     assert table["002-17"].verdict == table["002-16"].verdict == "unverifiable"

@@ -1,11 +1,11 @@
-"""Lesson 13's verdicts are computed, and the claims table says what the notebook prints.
+"""Lesson 14's verdicts are computed, and the claims table says what the notebook prints.
 
 * Every ``ledger.settle`` in the lesson gets its verdict from a computation: no verdict string and
   no ``claims.judge(literal=..., core=...)`` finding is typed in as a constant.
 * Every number in the evidence of a computed claim (a decimal, a number of two or more digits, a
   percentage) appears in the notebook's stored outputs or its source, unless it is a year or one of
   the literature's numbers listed here; a stale number in the table fails this test.
-* No assert in lessons 08 and 13 compares an expression with itself.
+* No assert in lessons 08 and 14 compares an expression with itself.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import pytest
 from conftest import NOTEBOOKS
 from lessons_lib import claims
 
-LESSON = NOTEBOOKS / "13_claims_checked"
+LESSON = NOTEBOOKS / "14_claims_checked"
 # numbers in the evidence that come from the cited literature, not from the notebook
 LITERATURE = {
     "1139", "1147",  # PMLR 28(3):1139-1147, Sutskever et al.
@@ -53,7 +53,7 @@ def test_every_number_of_a_computed_claim_is_in_the_notebook():
                 continue
             if plain not in text:
                 missing.append(f"{c.id} ({c.check}): {token}")
-    assert not missing, "numbers in the table's evidence that lesson 13 never prints:\n" + "\n".join(missing)
+    assert not missing, "numbers in the table's evidence that lesson 14 never prints:\n" + "\n".join(missing)
 
 
 def _calls(tree: ast.AST, name: str) -> list[ast.Call]:
@@ -86,7 +86,7 @@ def test_the_check_catches_a_typed_verdict():
     assert len(judged) == 1 and len(settled) == 1
 
 
-@pytest.mark.parametrize("lesson", ["08_linear_regression_worked_example", "13_claims_checked"])
+@pytest.mark.parametrize("lesson", ["08_linear_regression_worked_example", "14_claims_checked"])
 def test_no_assert_compares_a_thing_with_itself(lesson):
     tree = ast.parse((NOTEBOOKS / f"{lesson}.py").read_text(encoding="utf-8"))
     same = []

@@ -59,7 +59,7 @@ WRONG = {
     "09_weight_quantization": "scale_1, zero_point_1 = 3 / 16, 5  # 2^4 levels instead of 2^4 - 1 steps",
     "10_weight_pruning": "dropped_1 = 3000  # the kept count",
     "11_compression_pipeline": "buffer_bytes_1 = 404_880  # 8 bytes per parameter",
-    "13_claims_checked": "answer_v2 = [-0.0085, -0.0135]  # the seed's number",
+    "14_claims_checked": "answer_v2 = [-0.0085, -0.0135]  # the seed's number",
     "12_integer_inference": "bias_code_1 = 50  # the weights' scale alone",
 }
 

@@ -221,7 +221,45 @@ def test_dynamic_code_keeps_small_values_that_linear_loses():
     assert torch.all(lin[1:] == 0)
     assert torch.allclose(dyn[1:], x[1:], rtol=0.1)
     cmap = code_map("dynamic")
-    assert cmap.numel() == 255 and torch.equal(cmap, -cmap.flip(0)) and 0.0 in cmap and cmap.max() == 1.0
+    assert cmap.numel() == 256 and 0.0 in cmap and cmap.max() == 1.0 and cmap.min() == -0.99296875
+
+
+def _dynamic_tree_from_bits() -> list[float]:
+    """Dettmers' dynamic tree type read bit by bit: a sign bit, then e zeros, a 1 and 6 - e fraction
+    bits (the value 10^-e (0.1 + 0.9 (fraction + 1/2) / 2^(6-e))), or seven zeros for 0; and the
+    extra 1.0 bitsandbytes appends."""
+    values = {0.0, 1.0}
+    for sign in (1, -1):
+        for pattern in range(1, 128):  # the seven bits after the sign, not all zero
+            bits = format(pattern, "07b")
+            e = bits.index("1")
+            fraction_bits = bits[e + 1:]
+            f = len(fraction_bits)
+            j = int(fraction_bits, 2) if f else 0
+            values.add(sign * 10.0 ** -e * (0.1 + 0.9 * (j + 0.5) / 2**f))
+    return sorted(values)
+
+
+def test_dynamic_code_is_the_dynamic_tree_type():
+    """The library's map equals the bit-by-bit reading of the type (float32 rounding apart)."""
+    expected = torch.tensor(_dynamic_tree_from_bits(), dtype=torch.float64)
+    assert expected.numel() == 256
+    assert torch.allclose(code_map("dynamic").double(), expected, rtol=1e-6, atol=0)
+    per_decade = [int(((expected.abs() > 10.0 ** -(e + 1)) & (expected.abs() < 10.0 ** -e)).sum())
+                  for e in range(7)]
+    assert per_decade == [2 * 64, 2 * 32, 2 * 16, 2 * 8, 2 * 4, 2 * 2, 2 * 1]
+
+
+def test_blockwise_round_trip_is_the_nearest_map_entry_times_absmax():
+    gen = torch.Generator().manual_seed(3)
+    x = torch.randn(5000, generator=gen) * torch.logspace(-6, 0, 5000)
+    for code, block in (("dynamic", 2048), ("linear", 2048), ("dynamic", 256)):
+        codes, absmax = quantize_blockwise(x, block, code)
+        back = dequantize_blockwise(codes, absmax, x.shape, block, code)
+        scale = absmax.repeat_interleave(block)[: x.numel()]
+        cmap = code_map(code).double()
+        nearest = cmap[(x.double()[:, None] / scale.double()[:, None] - cmap).abs().argmin(1)]
+        assert torch.allclose(back.double(), nearest * scale.double(), rtol=1e-6, atol=1e-30), code
 
 
 def test_8bit_momentum_follows_float32_momentum():

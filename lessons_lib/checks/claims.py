@@ -1,4 +1,4 @@
-"""Self-checks for lesson 13, claims checked.
+"""Self-checks for lesson 14, claims checked.
 
 Tolerances, as the exercises state them: exercise 1 accepts each component of v_2 within
 ``ATOL = 1e-6``; exercise 2 each stability threshold within ``THRESHOLD_ATOL = 0.00005`` (the

@@ -15,7 +15,7 @@
 # ---
 
 # %% [markdown]
-# # Lesson 13: Claims checked
+# # Lesson 14: Claims checked
 #
 # The course began from five short articles (in Chinese) about the momentum optimizer,
 # neural-network compression and quantization: the *seeds*. They read fluently and make
@@ -2204,12 +2204,12 @@ print(claims.format_table([(c.id, c.topic, c.verdict, c.translation) for c in le
 # $v_1 = [-0.001, -0.002]$ and $g_2 = [-0.05, -0.1]$, as a NumPy array. Each component is
 # accepted within $10^{-6}$ of the exact value.
 
-# %% nbgrader={"grade": false, "grade_id": "ex13_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex14_1_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 answer_v2 = 0.9 * np.array([-0.001, -0.002]) + 0.01 * np.array([-0.05, -0.1])
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex13_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex14_1_check", "locked": true, "points": 1, "schema_version": 3, "solution": false, "task": false}
 checks.claims.worked_example_v2(answer_v2)
 
 # %% [markdown]
@@ -2226,7 +2226,7 @@ checks.claims.worked_example_v2(answer_v2)
 # below its threshold, and there the rate is still $\sqrt\beta$, not 1. Then give the
 # verdict (one of `claims.VERDICTS`).
 
-# %% nbgrader={"grade": false, "grade_id": "ex13_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex14_2_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 lr_scan = np.linspace(1e-4, 0.5, 100_000)
 hb_threshold = lr_scan[theory.momentum_rate(lr_scan, np.full_like(lr_scan, 0.9), [1.0, 10.0]) < 1].max()
@@ -2234,7 +2234,7 @@ nesterov_threshold = lr_scan[theory.nesterov_rate(lr_scan, np.full_like(lr_scan,
 verdict_2 = "holds" if nesterov_threshold >= hb_threshold else "does not hold"
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex13_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex14_2_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.claims.nesterov_step_claim(hb_threshold, nesterov_threshold, verdict_2)
 
 
@@ -2250,7 +2250,7 @@ checks.claims.nesterov_step_claim(hb_threshold, nesterov_threshold, verdict_2)
 # gradients depend on each other) and accepts results within a relative $10^{-9}$ (absolute
 # $10^{-12}$ near zero).
 
-# %% nbgrader={"grade": false, "grade_id": "ex13_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex14_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def momentum_optimizer(learning_rate, momentum, params, grad, iters):
     ### BEGIN SOLUTION
     params = [np.array(p, dtype=float) for p in params]
@@ -2264,7 +2264,7 @@ def momentum_optimizer(learning_rate, momentum, params, grad, iters):
     ### END SOLUTION
 
 
-# %% nbgrader={"grade": true, "grade_id": "ex13_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex14_3_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.claims.fixed_momentum_optimizer(momentum_optimizer)
 ### BEGIN HIDDEN TESTS
 _s = surfaces.quadratic([1.0, 10.0], angle=0.5)
@@ -2288,7 +2288,7 @@ for _lr, _beta in [(0.05, 0.8), (0.15, 0.5), (0.01, 0.95)]:
 # already needs 5.7 % more steps), so give the grid point your scan finds, or round up.
 # Which recommendation fits which problem?
 
-# %% nbgrader={"grade": false, "grade_id": "ex13_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+# %% nbgrader={"grade": false, "grade_id": "ex14_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 best_betas = {}
 lr_axis = np.geomspace(1e-5, 1.0, 600)
@@ -2299,5 +2299,5 @@ for kappa in (10, 100, 1000, 10_000):
     best_betas[kappa] = float(BETA.flat[rate_map.argmin()])
 ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "ex13_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "ex14_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.claims.best_beta_per_kappa(best_betas)
