@@ -108,3 +108,16 @@ def points(value: object, name: str) -> np.ndarray:
     if arr.ndim == 0 or arr.shape[-1] != 2:
         raise ValueError(f"{name} must have shape (..., 2), a last axis of length 2; got shape {arr.shape}")
     return arr
+
+
+def eigenvalue_range(mu: object, L: object, *, equal_allowed: bool = True) -> tuple[float, float]:
+    """``(mu, L)`` as floats: the smallest and largest eigenvalue, both positive, ``mu <= L``
+    (``mu < L`` if not ``equal_allowed``); else ``ValueError`` naming ``mu`` or ``L``."""
+    mu = float(positive(mu, "mu"))
+    L = float(positive(L, "L"))
+    if L < mu or (L == mu and not equal_allowed):
+        relation = ">=" if equal_allowed else ">"
+        raise ValueError(
+            f"L must be {relation} mu (the largest and the smallest eigenvalue); got mu={mu:g}, L={L:g}"
+        )
+    return mu, L

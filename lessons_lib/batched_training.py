@@ -40,7 +40,7 @@ from torch import nn
 
 from lessons_lib import _validate
 from lessons_lib.progress import progress as progress_bar
-from lessons_lib.pruning import MaskedSGD, _mask_as, _matched
+from lessons_lib.pruning import MaskedSGD, masks_like
 from lessons_lib.training import History, _unpack
 
 __all__ = ["train_many"]
@@ -112,8 +112,8 @@ def _stacked_masks(models: list[nn.Sequential], masks: object) -> list[torch.Ten
     per_model = []
     for model, model_masks in zip(models, masks, strict=True):
         tensors = dict(model.named_parameters())
-        pairs = {} if model_masks is None else _matched(tensors, model_masks)
-        per_model.append({name: _mask_as(mask, w) for name, (w, mask) in pairs.items()})
+        pairs = {} if model_masks is None else masks_like(tensors, model_masks)
+        per_model.append({name: mask for name, (_, mask) in pairs.items()})
     out: list[torch.Tensor | None] = []
     for name, (_, p) in zip(names, models[0].named_parameters(), strict=True):
         if not any(name in m for m in per_model):

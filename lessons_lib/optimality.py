@@ -25,17 +25,9 @@ import numpy as np
 from . import _validate
 
 
-def _mu_L(mu: object, L: object) -> tuple[float, float]:
-    mu = float(_validate.positive(mu, "mu"))
-    L = float(_validate.positive(L, "L"))
-    if not L > mu:
-        raise ValueError(f"L must be > mu (the largest and the smallest eigenvalue); got mu={mu:g}, L={L:g}")
-    return mu, L
-
-
 def chebyshev_rate(mu: float, L: float) -> float:
     """``rho = (sqrt(kappa) - 1) / (sqrt(kappa) + 1)`` with ``kappa = L / mu``, for ``0 < mu < L``."""
-    mu, L = _mu_L(mu, L)
+    mu, L = _validate.eigenvalue_range(mu, L, equal_allowed=False)
     s = np.sqrt(L / mu)
     return float((s - 1) / (s + 1))
 
@@ -85,7 +77,7 @@ def minmax_polynomial(mu: float, L: float, k: int, points: int = 2001) -> tuple[
     """
     from scipy.optimize import linprog
 
-    mu, L = _mu_L(mu, L)
+    mu, L = _validate.eigenvalue_range(mu, L, equal_allowed=False)
     k = _validate.integer(k, "k", 1, 40)
     points = _validate.integer(points, "points", k + 2, 100_000)
     grid = np.linspace(mu, L, points)
@@ -110,7 +102,7 @@ def nesterov_worst_quadratic(mu: float, L: float, n: int) -> tuple[np.ndarray, n
     ``x_0 = 0`` any gradient method has at most ``k`` nonzero coordinates after ``k`` steps.
     ``n`` in ``[2, 5000]``.
     """
-    mu, L = _mu_L(mu, L)
+    mu, L = _validate.eigenvalue_range(mu, L, equal_allowed=False)
     n = _validate.integer(n, "n", 2, 5000)
     A = 2 * np.eye(n) - np.eye(n, k=1) - np.eye(n, k=-1)
     H = (L - mu) / 4 * A + mu * np.eye(n)

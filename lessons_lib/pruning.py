@@ -40,6 +40,7 @@ __all__ = [
     "channel_mask",
     "prunable_weights",
     "apply_masks",
+    "masks_like",
     "masked_momentum_step",
     "MaskedSGD",
     "count_revived",
@@ -185,24 +186,30 @@ def _named_tensors(model_or_dict: object) -> Mapping[str, Any]:
     )
 
 
-def _matched(tensors: Mapping[str, Any], masks: object) -> dict[str, tuple[Any, Any]]:
-    """Pairs ``(tensor, mask)`` by name, after checking names and shapes."""
+def masks_like(tensors: Mapping[str, Any], masks: object) -> dict[str, tuple[Any, Any]]:
+    """Each mask of ``masks`` beside its tensor: ``{name: (tensor, mask as bool of the tensor's kind)}``.
+
+    ``tensors``: ``{name: array or tensor}``; ``masks``: ``{name: boolean keep-mask of that tensor's
+    shape}`` (a subset of the names). The mask comes back as a bool ``torch.Tensor`` on the tensor's
+    device if the tensor is a ``torch.Tensor``, else as a bool ``np.ndarray``. ``TypeError`` if
+    ``masks`` is not a dict; ``ValueError`` naming ``masks`` for an unknown name or a wrong shape.
+    """
     if not isinstance(masks, Mapping):
         raise TypeError(f"masks must be a dict of name -> boolean mask; got {type(masks).__name__}")
     pairs = {}
     for name, mask in masks.items():
         if name not in tensors:
-            raise ValueError(f"masks has an unknown name {name!r}; known names are {sorted(tensors)}")
+            raise ValueError(f"masks has an unknown name {name!r}; it must be one of {sorted(tensors)}")
         w = tensors[name]
         if tuple(mask.shape) != tuple(w.shape):
             raise ValueError(
                 f"masks[{name!r}] must have the shape of the weight {tuple(w.shape)}; got {tuple(mask.shape)}"
             )
-        pairs[name] = (w, mask)
+        pairs[name] = (w, _bool_like(mask, w))
     return pairs
 
 
-def _mask_as(mask: Any, w: Any) -> Any:
+def _bool_like(mask: Any, w: Any) -> Any:
     """``mask`` as a bool array/tensor of ``w``'s kind."""
     if isinstance(w, torch.Tensor):
         m = mask if isinstance(mask, torch.Tensor) else torch.from_numpy(np.asarray(mask))
@@ -220,25 +227,24 @@ def apply_masks(model_or_dict: Any, masks: Mapping[str, Any]) -> Any:
     Unknown names or a mask of the wrong shape raise ``ValueError``.
     """
     tensors = _named_tensors(model_or_dict)
-    pairs = _matched(tensors, masks)
+    pairs = masks_like(tensors, masks)
     if isinstance(model_or_dict, nn.Module):
         with torch.no_grad():
             for w, mask in pairs.values():
-                w.mul_(_mask_as(mask, w))
+                w.mul_(mask)
         return model_or_dict
     out = dict(tensors)
     for name, (w, mask) in pairs.items():
-        out[name] = w * _mask_as(mask, w)
+        out[name] = w * mask
     return out
 
 
 def count_revived(model_or_dict: Any, masks: Mapping[str, Any]) -> int:
     """Number of pruned positions (mask False) whose weight is not zero."""
-    pairs = _matched(_named_tensors(model_or_dict), masks)
+    pairs = masks_like(_named_tensors(model_or_dict), masks)
     total = 0
     for w, mask in pairs.values():
-        m = _mask_as(mask, w)
-        total += int(((w != 0) & ~m).sum())
+        total += int(((w != 0) & ~mask).sum())
     return total
 
 
@@ -293,7 +299,7 @@ def masked_momentum_step(
             raise ValueError(
                 f"{name} must have the shape of param {tuple(param.shape)}; got {tuple(a.shape)}"
             )
-    m = _mask_as(mask, param)
+    m = _bool_like(mask, param)
     g = (grad + weight_decay * param) * m
     if momentum == 0.0:
         return (param - lr * g) * m, buf
@@ -334,7 +340,7 @@ class MaskedSGD(torch.optim.SGD):
         if not isinstance(model, nn.Module):
             raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
         _check_sgd_args(lr, momentum, weight_decay)
-        pairs = _matched(dict(model.named_parameters()), masks)
+        pairs = masks_like(dict(model.named_parameters()), masks)
         super().__init__(
             model.parameters(),
             lr=float(lr),
@@ -342,7 +348,7 @@ class MaskedSGD(torch.optim.SGD):
             weight_decay=float(weight_decay),
             nesterov=bool(nesterov),
         )
-        self.masked = [(p, _mask_as(mask, p)) for p, mask in pairs.values()]
+        self.masked = list(pairs.values())
         self.reapply()
 
     @torch.no_grad()

@@ -142,18 +142,10 @@ def nesterov_rate(lr: object, beta: object, eigenvalues: object) -> float | np.n
     return _scalar_or_array(rate)
 
 
-def _mu_L(mu: object, L: object) -> tuple[float, float]:
-    mu = float(_validate.positive(mu, "mu"))
-    L = float(_validate.positive(L, "L"))
-    if L < mu:
-        raise ValueError(f"L must be >= mu (the largest eigenvalue); got mu={mu:g}, L={L:g}")
-    return mu, L
-
-
 def optimal_gd(mu: float, L: float) -> tuple[float, float]:
     """Best constant step for eigenvalues in ``[mu, L]``: ``lr = 2 / (mu + L)``,
     rate ``(L - mu) / (L + mu) = (kappa - 1) / (kappa + 1)``."""
-    mu, L = _mu_L(mu, L)
+    mu, L = _validate.eigenvalue_range(mu, L)
     return 2.0 / (mu + L), (L - mu) / (L + mu)
 
 
@@ -163,7 +155,7 @@ def optimal_momentum(mu: float, L: float) -> tuple[float, float, float]:
     ``lr = (2 / (sqrt(mu) + sqrt(L)))^2``, ``beta = ((sqrt(L) - sqrt(mu)) / (sqrt(L) + sqrt(mu)))^2``,
     rate ``(sqrt(kappa) - 1) / (sqrt(kappa) + 1) = sqrt(beta)``.
     """
-    mu, L = _mu_L(mu, L)
+    mu, L = _validate.eigenvalue_range(mu, L)
     sm, sL = np.sqrt(mu), np.sqrt(L)
     lr = (2.0 / (sm + sL)) ** 2
     beta = ((sL - sm) / (sL + sm)) ** 2
@@ -266,7 +258,7 @@ def optimal_nesterov(mu: float, L: float) -> tuple[float, float, float]:
     between Polyak's heavy ball, ``(sqrt(kappa) - 1) / (sqrt(kappa) + 1)``, and gradient
     descent's ``(kappa - 1) / (kappa + 1)``.
     """
-    mu, L = _mu_L(mu, L)
+    mu, L = _validate.eigenvalue_range(mu, L)
     m = _SEARCH_HALF
     offsets = (np.arange(2 * m + 1) - m).astype(float)
     hi_lr = 2.0 / L
