@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
 from lessons_lib.compression import kmeans_1d
-from lessons_lib.trained_sharing import SharedLinear, centroid_gradient, share_model, shared_weights
+from lessons_lib.trained_sharing import (
+    SharedLinear,
+    centroid_gradient,
+    fine_tune_centroids,
+    share_model,
+    shared_weights,
+)
 
 
 def _mlp(seed: int = 0) -> nn.Sequential:
     torch.manual_seed(seed)
     return nn.Sequential(nn.Linear(12, 20), nn.ReLU(), nn.Linear(20, 4)).double()
+
+
+_DATA = (torch.zeros(6, 12, dtype=torch.float64), torch.zeros(6, dtype=torch.int64))
 
 
 def test_autograd_gives_each_centroid_the_sum_of_its_weights_gradients():
@@ -85,5 +96,78 @@ def test_a_gradient_step_moves_only_centroids_and_keeps_the_sharing():
      ValueError, "index"),
 ])
 def test_bad_input_names_the_parameter(call, error, match):
+    with pytest.raises(error, match=match):
+        call()
+
+
+def _fine_tune_alone(model, X, y, epochs, lr, momentum, batch_size, seed):
+    """The reference: one shared model, torch.optim.SGD over its centroids alone."""
+    params = [layer.centroids for layer in model if isinstance(layer, SharedLinear)]
+    opt = torch.optim.SGD(params, lr=lr, momentum=momentum)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        perm = torch.randperm(X.shape[0], generator=gen)
+        for start in range(0, X.shape[0], batch_size):
+            idx = perm[start:start + batch_size]
+            opt.zero_grad()
+            nn.functional.cross_entropy(model(X[idx]), y[idx]).backward()
+            opt.step()
+
+
+def test_fine_tuning_side_by_side_is_fine_tuning_each_alone():
+    gen = torch.Generator().manual_seed(3)
+    X = torch.randn(70, 12, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, 4, (70,), generator=gen)
+    base = [share_model(_mlp(seed), bits) for seed, bits in [(0, 2), (1, 3), (2, 2)]]
+    together = [copy.deepcopy(m) for m in base]
+    fine_tune_centroids(together, (X, y), epochs=3, lr=[0.05, 0.02, 0.1], momentum=0.9, batch_size=16,
+                        seeds=[5, 6, 7])
+    for m, alone, lr, seed in zip(together, base, [0.05, 0.02, 0.1], [5, 6, 7], strict=True):
+        before = {i: c.clone() for i, c in shared_weights(alone).items()}
+        index = {i: alone[i].index.clone() for i in before}
+        bias = {i: alone[i].bias.detach().clone() for i in before}
+        _fine_tune_alone(alone, X, y, 3, lr, 0.9, 16, seed)
+        for i, c in shared_weights(alone).items():
+            assert not torch.equal(c, before[i])  # they did move
+            assert torch.allclose(m[i].centroids.detach(), c, rtol=0, atol=1e-12)
+            assert torch.equal(m[i].index, index[i]) and torch.equal(m[i].bias.detach(), bias[i])
+
+
+def test_fine_tuning_lowers_the_training_loss():
+    gen = torch.Generator().manual_seed(4)
+    X = torch.randn(64, 12, generator=gen, dtype=torch.float64)
+    y = torch.randint(0, 4, (64,), generator=gen)
+    model = share_model(_mlp(1), 2)
+    loss0 = float(nn.functional.cross_entropy(model(X), y).detach())
+    fine_tune_centroids([model], (X, y), epochs=20, lr=0.05, seeds=[0], batch_size=64)
+    assert float(nn.functional.cross_entropy(model(X), y).detach()) < loss0
+
+
+@pytest.mark.parametrize(("call", "error", "match"), [
+    (lambda: fine_tune_centroids([], (torch.zeros(2, 12), torch.zeros(2)), epochs=1, lr=0.1, seeds=[]),
+     TypeError, "models"),
+    (lambda: fine_tune_centroids(share_model(_mlp(), 2), (torch.zeros(2, 12), torch.zeros(2)), epochs=1,
+                                 lr=0.1, seeds=[0]), TypeError, "models"),
+    (lambda: fine_tune_centroids([_mlp()], (torch.zeros(2, 12), torch.zeros(2)), epochs=1, lr=0.1, seeds=[0]),
+     ValueError, "SharedLinear"),
+    (lambda: fine_tune_centroids([share_model(_mlp(), 2), share_model(nn.Sequential(nn.Linear(12, 3)), 2)],
+                                 (torch.zeros(2, 12), torch.zeros(2)), epochs=1, lr=0.1, seeds=[0, 1]),
+     ValueError, "models"),
+    (lambda: fine_tune_centroids([share_model(_mlp(), 2)], _DATA, epochs=0, lr=0.1, seeds=[0]), ValueError,
+     "epochs"),
+    (lambda: fine_tune_centroids([share_model(_mlp(), 2)], _DATA, epochs=1, lr=-0.1, seeds=[0]), ValueError,
+     "lr"),
+    (lambda: fine_tune_centroids([share_model(_mlp(), 2)], _DATA, epochs=1, lr=[0.1, 0.2], seeds=[0]),
+     ValueError, "lr"),
+    (lambda: fine_tune_centroids([share_model(_mlp(), 2)], _DATA, epochs=1, lr=0.1, momentum=1.0, seeds=[0]),
+     ValueError, "momentum"),
+    (lambda: fine_tune_centroids([share_model(_mlp(), 2)], _DATA, epochs=1, lr=0.1, seeds=[0, 1]), ValueError,
+     "seeds"),
+    (lambda: fine_tune_centroids([share_model(_mlp(), 2)], (torch.zeros(2, 12), torch.zeros(2)), epochs=1,
+                                 lr=0.1, seeds=[0]), ValueError, "data"),
+    (lambda: fine_tune_centroids([share_model(_mlp(), 2)], torch.zeros(2, 12), epochs=1, lr=0.1, seeds=[0]),
+     TypeError, "data"),
+])
+def test_fine_tune_centroids_bad_input(call, error, match):
     with pytest.raises(error, match=match):
         call()
