@@ -64,6 +64,7 @@ from torch.nn import functional as F
 
 import lessons_lib
 from lessons_lib import channel_pruning, checks, folding, integer_inference, observers, pruning
+from lessons_lib.batched_training import train_many
 from lessons_lib.compression import float32_size_bytes
 from lessons_lib.models import mlp, small_cnn
 from lessons_lib.progress import progress
@@ -114,12 +115,12 @@ def pm(values, digits=2):
     return f"{v.mean():.{digits}f} ± {T95 * v.std(ddof=1) / np.sqrt(v.size):.{digits}f}"
 
 
-nets = {}
-for seed in progress(SEEDS, desc="five networks"):
-    nets[seed] = mlp(hidden=(256, 128), seed=seed)
-    # evaluate=(): no accuracies after every epoch (none is used here)
-    train(nets[seed], fit, epochs=12, lr=0.1, momentum=0.9, batch_size=64, seed=seed, progress=False, evaluate=())
-    train(nets[seed], fit, epochs=3, lr=0.01, momentum=0.9, batch_size=64, seed=seed, progress=False, evaluate=())
+nets = {seed: mlp(hidden=(256, 128), seed=seed) for seed in SEEDS}
+# the five networks train side by side (stacked weights), each exactly as train(..., seed=seed) trains it
+# alone: 12 epochs at η = 0.1, then 3 at η = 0.01; evaluate=(): no accuracies after every epoch (none is used)
+for epochs, lr in ((12, 0.1), (3, 0.01)):
+    train_many(list(nets.values()), fit, epochs=epochs, lr=lr, momentum=0.9, batch_size=64, seeds=list(SEEDS),
+               evaluate=(), progress=True, desc=f"five networks, {epochs} epochs at η = {lr}")
 float_test = [100 * accuracy(nets[s], splits.X_test, splits.y_test) for s in SEEDS]
 print("float test accuracy, seeds 0..4:", "  ".join(f"{a:.2f}" for a in float_test), f"; mean {pm(float_test)} %")
 assert f"{T95:.3f}" == "2.776"
@@ -845,12 +846,6 @@ assert gap_mask < 1e-12 and gap_lib < 1e-12
 # seed's network before and after, on the same images.
 
 # %%
-def pruned_and_tuned(p, seed):
-    small = prune_units(nets[seed], p)
-    train(small, fit, epochs=4, lr=0.02, momentum=0.9, batch_size=64, seed=seed, progress=False, evaluate=())
-    return small
-
-
 def upper95(values):
     v = np.asarray(values, dtype=float)
     return v.mean() + T95 * v.std(ddof=1) / np.sqrt(v.size)
@@ -858,8 +853,13 @@ def upper95(values):
 
 candidates, tuned = (0.5, 0.75), {}
 val_drop = {}
-for p, seed in progress([(p, s) for p in candidates for s in SEEDS], desc="prune and fine-tune"):
-    tuned[p, seed] = pruned_and_tuned(p, seed)
+for p in candidates:
+    small = {seed: prune_units(nets[seed], p) for seed in SEEDS}
+    # the five pruned networks of one p have the same shapes: they fine-tune side by side, each exactly as
+    # train(small[seed], fit, epochs=4, lr=0.02, momentum=0.9, batch_size=64, seed=seed) trains it alone
+    train_many(list(small.values()), fit, epochs=4, lr=0.02, momentum=0.9, batch_size=64, seeds=list(SEEDS),
+               evaluate=(), progress=True, desc=f"prune p = {p} and fine-tune")
+    tuned.update({(p, seed): net for seed, net in small.items()})
 for p in candidates:
     val_drop[p] = [float_val[s] - 100 * accuracy(tuned[p, s], splits.X_val, splits.y_val) for s in SEEDS]
     print(f"p = {p}: validation drop per seed", "  ".join(f"{d:+.2f}" for d in val_drop[p]),
@@ -901,16 +901,15 @@ assert (only_dense, only_pruned, f"{mcnemar:.3f}") == (13, 5, "0.096")
 # schedule (12 + 3 epochs); which of the two narrow networks to keep is decided on validation.
 
 # %%
-control, scratch = {}, {}
-for seed in progress(SEEDS, desc="controls"):
-    control[seed] = copy.deepcopy(nets[seed])  # the dense network, fine-tuned exactly as the pruned ones
-    train(control[seed], fit, epochs=4, lr=0.02, momentum=0.9, batch_size=64, seed=seed, progress=False,
-          evaluate=())
-    scratch[seed] = mlp(hidden=tuple(channel_pruning.channel_widths(tuned[p_chosen, seed])[:-1]), seed=seed)
-    train(scratch[seed], fit, epochs=12, lr=0.1, momentum=0.9, batch_size=64, seed=seed, progress=False,
-          evaluate=())
-    train(scratch[seed], fit, epochs=3, lr=0.01, momentum=0.9, batch_size=64, seed=seed, progress=False,
-          evaluate=())
+control = {seed: copy.deepcopy(nets[seed]) for seed in SEEDS}  # the dense networks, fine-tuned as the pruned ones
+scratch = {seed: mlp(hidden=tuple(channel_pruning.channel_widths(tuned[p_chosen, seed])[:-1]), seed=seed)
+           for seed in SEEDS}
+# side by side, seed by seed as train(..., seed=seed) would train each alone
+train_many(list(control.values()), fit, epochs=4, lr=0.02, momentum=0.9, batch_size=64, seeds=list(SEEDS),
+           evaluate=(), progress=True, desc="control: dense, fine-tuned 4 epochs")
+for epochs, lr in ((12, 0.1), (3, 0.01)):
+    train_many(list(scratch.values()), fit, epochs=epochs, lr=lr, momentum=0.9, batch_size=64, seeds=list(SEEDS),
+               evaluate=(), progress=True, desc=f"narrow from scratch, {epochs} epochs at η = {lr}")
 control_drop = [float_test[s] - 100 * accuracy(control[s], splits.X_test, splits.y_test) for s in SEEDS]
 control_p = stats.ttest_rel(float_test, [f - d for f, d in zip(float_test, control_drop, strict=True)]).pvalue
 pruned_test = [f - d for f, d in zip(float_test, test_drop, strict=True)]
