@@ -33,9 +33,10 @@ State bytes: float32 momentum costs ``4 n`` bytes for ``n`` parameters; 8-bit co
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import torch
 from torch import nn
@@ -50,6 +51,7 @@ __all__ = [
     "optimizer_state_bytes",
     "StateBytes",
     "momentum_state_bytes",
+    "train_many_8bit",
 ]
 
 CODES = ("linear", "dynamic")
@@ -270,3 +272,159 @@ def momentum_state_bytes(
     n = sum(p.numel() for p in params)
     eight = sum(p.numel() + 4 * math.ceil(p.numel() / block_size) for p in params)
     return StateBytes(n_parameters=n, float32=4 * n, eight_bit=eight)
+
+
+def _quantize_rows(rows: torch.Tensor, block_size: int, code: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """:func:`quantize_blockwise` of each row of a float32 ``(K, n)`` tensor on its own: codes
+    ``(K, n)`` and absmax ``(K, ceil(n / block_size))``; element by element the same operations as
+    :func:`_quantize_flat`, so each row's codes equal those of its own call."""
+    k, n = rows.shape
+    n_blocks = -(-n // block_size)
+    if n_blocks * block_size != n:
+        rows = torch.nn.functional.pad(rows, (0, n_blocks * block_size - n))
+    blocks = rows.view(k, n_blocks, block_size)
+    absmax = blocks.abs().amax(dim=2)
+    if not bool(torch.isfinite(absmax).all()):
+        raise ValueError("the momentum buffer must stay finite (no NaN or infinity); lower lr")
+    safe = torch.where(absmax > 0, absmax, torch.ones_like(absmax))
+    normed = (blocks / safe[:, :, None]).clamp_(-1.0, 1.0)
+    if code == "linear":
+        codes = normed.mul_(127).round_().add_(127).to(torch.uint8)
+    else:
+        cmap = _code_map(code)
+        codes = torch.bucketize(normed, (cmap[1:] + cmap[:-1]) / 2).to(torch.uint8)
+    return codes.reshape(k, -1)[:, :n], absmax
+
+
+def train_many_8bit(
+    models: Sequence[nn.Sequential],
+    data: Any,
+    *,
+    epochs: int = 30,
+    lr: float = 0.1,
+    momentum: float = 0.9,
+    batch_size: int = 128,
+    seeds: Sequence[int],
+    block_size: int = 256,
+    code: str = "linear",
+    progress: bool = False,
+    desc: str = "train, 8-bit momentum",
+) -> list[int]:
+    """Train ``K`` same-shaped MLPs together with :class:`SGD8bitMomentum`, each as it trains alone.
+
+    The batched counterpart of ``training.train(model, data, epochs, lr, momentum, batch_size,
+    seed=seeds[k])`` with ``SGD8bitMomentum(block_size=block_size, code=code)`` as the optimizer:
+    the forward and backward passes are those of :func:`lessons_lib.batched_training.train_many`
+    (stacked weights ``(K, out, in)``, each model's own minibatches from ``seeds[k]``), and each
+    step does, per parameter tensor and model,
+
+        b = beta * dequantize(codes, absmax) + g      (b = g at the first step)
+        codes, absmax = quantize_blockwise(b)         # per model: its tensor's own blocks
+        p -= lr * b
+
+    element by element as the optimizer does, so with one thread every model's weights come out
+    bit for bit as in its own run (the tests compare them).
+
+    Parameters
+    ----------
+    models : sequence of K >= 1 ``nn.Sequential`` MLPs of ``nn.Linear`` / ``nn.ReLU`` layers with
+        the same shapes (trained in place)
+    data : a ``DigitsSplit`` or ``(X, y)``, as for ``training.train``
+    epochs : int >= 1; lr : > 0; momentum : in (0, 1); batch_size : int >= 1
+    seeds : one int >= 0 per model (its data order)
+    block_size : int in [1, 2^20]; code : ``"linear"`` or ``"dynamic"``
+
+    Returns
+    -------
+    Per model, the bytes of its optimizer state after training (uint8 codes and float32 block
+    maxima, as :func:`optimizer_state_bytes` counts them for ``SGD8bitMomentum``).
+    """
+    from lessons_lib.batched_training import _layers
+    from lessons_lib.progress import progress as progress_bar
+    from lessons_lib.training import _unpack
+
+    models, kinds = _layers(models)
+    k = len(models)
+    X, y, _, _ = _unpack(data)
+    epochs = _validate.integer(epochs, "epochs", 1, None)
+    batch_size = _validate.integer(batch_size, "batch_size", 1, None)
+    lr = float(_validate.in_range(lr, "lr", 0.0, None, low_open=True))
+    beta = float(_validate.in_range(momentum, "momentum", 0.0, 1.0, low_open=True, high_open=True))
+    block_size = _check_block_size(block_size)
+    code = _validate.one_of(code, "code", CODES)
+    if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence | range) or len(seeds) != k:
+        raise ValueError(f"seeds must be a sequence of one int per model ({k}); got {seeds!r}")
+    seeds = [_validate.integer(s, "seeds", 0, 2**63 - 1) for s in seeds]
+    first = next(models[0].parameters())
+    if X.dim() != 2 or not X.is_floating_point() or X.dtype != first.dtype:
+        raise ValueError(f"data must have X of shape (n, features) in the models' dtype {first.dtype}; "
+                         f"got shape {tuple(X.shape)} and dtype {X.dtype}")
+    cmap = _code_map(code)
+
+    layers: list[tuple[str, torch.Tensor | None, torch.Tensor | None]] = []
+    with torch.no_grad():
+        for j, kind in enumerate(kinds):
+            if kind == "relu":
+                layers.append((kind, None, None))
+                continue
+            w = torch.stack([m[j].weight.detach() for m in models]).contiguous()
+            b = torch.stack([m[j].bias.detach() for m in models]).unsqueeze(1) if kind == "linear" else None
+            layers.append((kind, w, b))
+    stacked = [t for _, w, b in layers for t in (w, b) if t is not None]
+
+    def forward(h: torch.Tensor, keep: list[torch.Tensor]) -> torch.Tensor:  # as train_many's
+        for kind, w, b in layers:
+            keep.append(h)
+            if kind == "relu":
+                h = torch.relu(h)
+            elif b is None:
+                h = torch.bmm(h, w.transpose(1, 2))
+            else:
+                h = torch.baddbmm(b, h, w.transpose(1, 2))
+        return h
+
+    def backward(g: torch.Tensor, inputs: list[torch.Tensor]) -> list[torch.Tensor]:  # as train_many's
+        grads: list[torch.Tensor] = []
+        for j in range(len(layers) - 1, -1, -1):
+            kind, w, b = layers[j]
+            if kind == "relu":
+                g = torch.ops.aten.threshold_backward(g, inputs[j + 1], 0)
+                continue
+            if b is not None:
+                grads.append(g.sum(dim=1, keepdim=True))
+            grads.append(torch.bmm(g.transpose(1, 2), inputs[j]))
+            if j > 0:
+                g = torch.bmm(g, w)
+        grads.reverse()
+        return grads
+
+    state: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(stacked)
+    gens = [torch.Generator().manual_seed(s) for s in seeds]
+    n = X.shape[0]
+    with torch.no_grad():
+        for _ in progress_bar(range(epochs), desc=desc) if progress else range(epochs):
+            perms = torch.stack([torch.randperm(n, generator=g) for g in gens])
+            for start in range(0, n, batch_size):
+                idx = perms[:, start : start + batch_size]
+                inputs: list[torch.Tensor] = []
+                logits = forward(X[idx], inputs)
+                inputs.append(logits)
+                logp = torch.log_softmax(logits, dim=2)
+                target = y[idx].unsqueeze(2)
+                fill = float(-(torch.ones((), dtype=logp.dtype) / target.shape[1]))
+                dlogp = torch.zeros_like(logp).scatter_(2, target, fill)
+                grads = backward(torch._log_softmax_backward_data(dlogp, logp, 2, logp.dtype), inputs)
+                for i, (p, g) in enumerate(zip(stacked, grads, strict=True)):
+                    if state[i] is None:
+                        b = g.clone()
+                    else:
+                        codes, absmax = state[i]
+                        scale = absmax.repeat_interleave(block_size, dim=1)[:, : codes.shape[1]]
+                        b = (cmap[codes.long()] * scale).view(p.shape).to(p.dtype)
+                        b = b.mul_(beta).add_(g)
+                    state[i] = _quantize_rows(b.reshape(k, -1).to(torch.float32), block_size, code)
+                    p.add_(b, alpha=-lr)
+        for m, model in enumerate(models):
+            for p, s in zip(model.parameters(), stacked, strict=True):
+                p.copy_(s[m].reshape(p.shape))
+    return [sum(codes.shape[1] + 4 * absmax.shape[1] for codes, absmax in state) for _ in models]

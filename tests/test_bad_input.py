@@ -259,6 +259,23 @@ CASES = [
     ("count-macs-zero-shape", lambda: channel_pruning.count_macs(models.mlp(seed=0), (0,)), "input_shape"),
     ("time-call-repeat-one", lambda: timing.time_call(lambda: None, repeat=1), "repeat"),
     ("time-call-not-callable", lambda: timing.time_call(None), "fn"),
+    ("right-sized-target-above-one",
+     lambda: __import__("lessons_lib.baselines", fromlist=["_"]).smallest_matching([], 1.5),
+     "target_accuracy"),
+    ("right-sized-ratio-zero-bytes",
+     lambda: __import__("lessons_lib.baselines", fromlist=["_"]).right_sized_ratios(0, [1]),
+     "baseline_bytes"),
+    ("dense-sweep-width-zero",
+     lambda: __import__("lessons_lib.baselines", fromlist=["_"]).train_dense_sweep([(0,)], DIGITS, [0]),
+     "hiddens"),
+    ("quantized-files-not-a-baseline",
+     lambda: __import__("lessons_lib.baselines", fromlist=["_"]).quantized_files(MLP, DIGITS, 4), "baseline"),
+    ("train-many-8bit-unknown-code",
+     lambda: __import__("lessons_lib.momentum8bit", fromlist=["_"]).train_many_8bit(
+         [models.mlp(seed=0)], DIGITS, seeds=[0], code="log"), "code"),
+    ("train-many-8bit-momentum-zero",
+     lambda: __import__("lessons_lib.momentum8bit", fromlist=["_"]).train_many_8bit(
+         [models.mlp(seed=0)], DIGITS, seeds=[0], momentum=0.0), "momentum"),
 ]
 
 

@@ -501,3 +501,39 @@ def test_float32_model_is_measured_in_float64(solved, capsys, monkeypatch):
     passes(check.hundredfold, lambda seed: (copy.deepcopy(recipe(seed)[0]).float(), *recipe(seed)[1:]),
            capsys=capsys)
     assert seen == [(torch.float64, torch.float64)] * len(SEEDS)
+
+
+# ---------------------------------------------------------------- exercise 5: the dynamic tree type
+
+
+@pytest.mark.parametrize("answer", [-0.00465625, np.float32(-0.00465625), -(10**-2) * (0.1 + 0.9 * 6.5 / 16)])
+def test_dynamic_tree_value_right(answer):
+    check.dynamic_tree_value(answer)
+
+
+def test_dynamic_tree_value_is_an_entry_of_the_library_map():
+    from lessons_lib.momentum8bit import code_map
+
+    assert np.isclose(code_map("dynamic").double().numpy(), -0.00465625, rtol=1e-7, atol=0).sum() == 1
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    (0.00465625, "is the sign"),
+    (-0.004375, "j \\+ 1/2"),
+    (-0.00365625, "add the 0.1"),
+    (-0.0465625, "10\\^-2, not 10\\^-1"),
+    (-0.000465625, "two zeros, not three"),
+    (-0.007328125, "indicator bit, not part of the fraction"),
+    (-(10**-2) * (0.1 + 0.9 * 6.5 / 32), "divide by 2\\^4"),
+    (-22 / 127, "linear code"),
+    ((0b1001_0110 - 127) / 127, "offset 127"),
+    (-0.0046, "too large"),
+    (-0.0047, "too small"),
+    ("-0.00465625", "remove the quotes"),
+    (None, "No answer yet"),
+    (float("nan"), "the value of the byte"),
+    ([1, 2], "the value of the byte"),
+])
+def test_dynamic_tree_value_wrong_answers_are_named(answer, message):
+    with pytest.raises(NotYet, match=message):
+        check.dynamic_tree_value(answer)

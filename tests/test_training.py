@@ -364,3 +364,64 @@ def test_evaluate_chooses_the_recorded_accuracies_and_changes_nothing_else(digit
     for bad in ("test", ("valid",)):
         with pytest.raises(ValueError, match="evaluate must be a tuple of 'train' and/or 'test'"):
             train(mlp(seed=0), digits, epochs=1, progress=False, evaluate=bad)
+
+
+# ----------------------------------------------------------------------------- 8-bit momentum, batched
+
+
+def _train_8bit_alone(net, data, epochs, lr, batch_size, seed, block_size, code):
+    """train()'s loop with SGD8bitMomentum(block_size, code) (train takes only the default variant)."""
+    opt = SGD8bitMomentum(net.parameters(), lr=lr, momentum=0.9, block_size=block_size, code=code)
+    gen = torch.Generator().manual_seed(seed)
+    for _ in range(epochs):
+        perm = torch.randperm(data.X_train.shape[0], generator=gen)
+        for start in range(0, data.X_train.shape[0], batch_size):
+            idx = perm[start : start + batch_size]
+            opt.zero_grad(set_to_none=True)
+            torch.nn.functional.cross_entropy(net(data.X_train[idx]), data.y_train[idx]).backward()
+            opt.step()
+    return opt
+
+
+@pytest.mark.parametrize("block_size, code", [(256, "linear"), (2048, "dynamic"), (100, "dynamic")])
+def test_train_many_8bit_is_bit_for_bit_each_run_alone(block_size, code):
+    from lessons_lib.momentum8bit import train_many_8bit
+
+    data = load_digits_split(dtype=torch.float64)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        seeds = [0, 3]
+        nets = [mlp(seed=s).double() for s in seeds]
+        state = train_many_8bit(nets, data, epochs=2, lr=0.1, momentum=0.9, batch_size=128,
+                                seeds=seeds, block_size=block_size, code=code)
+        for s, net, n_bytes in zip(seeds, nets, state, strict=True):
+            alone = mlp(seed=s).double()
+            opt = _train_8bit_alone(alone, data, 2, 0.1, 128, s, block_size, code)
+            assert all(torch.equal(a, b) for a, b in zip(alone.parameters(), net.parameters(), strict=True))
+            assert n_bytes == optimizer_state_bytes(opt) == momentum_state_bytes(alone, block_size).eight_bit
+    finally:
+        torch.set_num_threads(threads)
+
+
+def test_train_many_8bit_default_is_trains_sgd8bit_and_refuses_bad_input(digits):
+    from lessons_lib.momentum8bit import train_many_8bit
+
+    nets = [mlp(seed=1)]
+    train_many_8bit(nets, digits, epochs=1, lr=0.1, momentum=0.9, batch_size=128, seeds=[1], progress=True)
+    alone = mlp(seed=1)
+    train(alone, digits, epochs=1, lr=0.1, momentum=0.9, batch_size=128, seed=1, optimizer="sgd8bit",
+          progress=False)
+    pairs = zip(alone.parameters(), nets[0].parameters(), strict=True)
+    assert max((a - b).abs().max().item() for a, b in pairs) < 1e-6  # float32 data: up to the last bits
+    for kwargs, name in (({"momentum": 0.0}, "momentum"), ({"lr": 0.0}, "lr"), ({"code": "log"}, "code"),
+                         ({"block_size": 0}, "block_size"), ({"seeds": [0, 1]}, "seeds"),
+                         ({"epochs": 0}, "epochs")):
+        args = dict(epochs=1, lr=0.1, momentum=0.9, batch_size=128, seeds=[0])
+        args.update(kwargs)
+        with pytest.raises(ValueError, match=name):
+            train_many_8bit([mlp(seed=0)], digits, **args)
+    with pytest.raises(ValueError, match="must stay finite"):
+        train_many_8bit([mlp(seed=0)], digits, epochs=1, lr=1e30, momentum=0.9, batch_size=128, seeds=[0])
+    with pytest.raises(TypeError, match="models"):
+        train_many_8bit(mlp(seed=0), digits, seeds=[0])

@@ -104,6 +104,45 @@ def layer_bytes(answer: object) -> None:
     )
 
 
+def dynamic_tree_value(answer: object) -> None:
+    """Exercise 5: the byte 1001 0110 of the dynamic tree type: sign 1, e = 2 zeros, the indicator bit,
+    f = 4 fraction bits j = 0110 = 6: -10^-2 (0.1 + 0.9 (6 + 1/2) / 16) = -0.00465625."""
+    def tree(sign: int, e: int, j: float, f: int, start: float = 0.1, width: float = 0.9) -> float:
+        return (-1) ** sign * 10.0**-e * (start + width * (j + 0.5) / 2**f)
+
+    expected = tree(1, 2, 6, 4)
+    number(
+        answer, expected, what="the value of the byte 1001 0110 (a fraction of the block's absmax)",
+        hint="the first bit is the sign; count the zeros after it (e, the decimal exponent 10^-e); skip the "
+             "1 that ends them; the f = 6 - e bits after it are j; the value is "
+             "(-1)^s 10^-e (0.1 + 0.9 (j + 1/2) / 2^f).",
+        rtol=1e-6,
+        mistakes={
+            "sign": (-expected, "the first bit, 1, is the sign: the value is negative."),
+            "no_half": (-0.01 * (0.1 + 0.9 * 6 / 16), "each code stands for the middle of its interval: use "
+                                                     "j + 1/2, not j."),
+            "no_start": (-0.01 * 0.9 * 6.5 / 16, "the fraction splits the decade [0.1, 1]: add the 0.1 at "
+                                                 "its start."),
+            "decade_up": (tree(1, 1, 6, 4), "the run holds two zeros (the bits 0 0 after the sign), so the "
+                                            "decade is 10^-2, not 10^-1."),
+            "decade_down": (tree(1, 3, 6, 4), "the run holds two zeros, not three: the 1 after them is the "
+                                              "indicator bit that ends the run."),
+            "indicator_in_j": (tree(1, 2, 22, 5),
+                               "the 1 that ends the run of zeros is the indicator bit, not part of the "
+                               "fraction: j is the 4 bits after it, 0110 = 6."),
+            "indicator_f": (tree(1, 2, 6, 5),
+                            "after the sign, the two zeros and the indicator bit, 8 - 1 - 2 - 1 = 4 bits are "
+                            "left: f = 6 - e = 4, so divide by 2^4."),
+            "linear": (-22 / 127,
+                       "that reads the byte with the linear code; the question asks for the dynamic "
+                       "tree type."),
+            "linear_offset": ((0b1001_0110 - 127) / 127,
+                              "that reads the byte as a linear code k / 127 with offset 127; the "
+                              "question asks for the dynamic tree type."),
+        },
+    )
+
+
 def positions_from_gaps(candidate: Callable[[bytes], object], encoder: object = None) -> None:
     """Exercise 3: decoding relative indices must invert the course's encoder, long gaps included.
 

@@ -1,0 +1,187 @@
+"""Right-sized dense baselines: is a pruned large network smaller than a small dense one?
+
+A compression ratio measured against an oversized network says as much about the oversizing
+as about the method. The honest second baseline is the **smallest dense network that is as
+accurate** as the compressed one (Zhu and Gupta, *To prune, or not to prune: exploring the
+efficacy of pruning for model compression*, ICLR workshop 2018, compare pruned large models
+with dense small ones of the same memory). This module trains a sweep of small dense MLPs
+``64 -> hidden -> 10`` on the same seeds and split(s) as the compressed models, measures each
+one's float32 file (:func:`lessons_lib.compression.float32_size_bytes`) and test accuracy, and
+picks the smallest that matches a target:
+
+    smallest_matching(sweep, a) = argmin { float32_bytes(d) : d in sweep, mean_s acc_s(d) >= a }
+
+with ``mean_s`` the mean over the seeds. The choice looks at *test* accuracies: it is a
+reported comparison, not a tuning step, and its answer moves with the noise of the means
+(one test image of 450 is 0.22 points).
+
+:func:`right_sized_ratios` is then, per seed ``s``, ``float32_bytes(d*) / compressed_bytes_s``.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from torch import nn
+
+from lessons_lib import _validate
+
+__all__ = ["DenseBaseline", "train_dense_sweep", "quantized_files", "smallest_matching", "right_sized_ratios"]
+
+
+@dataclass(frozen=True)
+class DenseBaseline:
+    """One dense shape trained on several seeds.
+
+    ``networks[i]`` and ``accuracies[i]`` (test accuracy in [0, 1]) belong to ``seeds[i]``;
+    ``float32_bytes`` is the size of its ``torch.save`` float32 file (the same for every seed).
+    """
+
+    hidden: tuple[int, ...]
+    seeds: tuple[int, ...]
+    n_parameters: int
+    float32_bytes: int
+    accuracies: tuple[float, ...]
+    networks: tuple[nn.Sequential, ...]
+
+    @property
+    def mean_accuracy(self) -> float:
+        """Mean test accuracy over the seeds, in [0, 1]."""
+        return float(np.mean(self.accuracies))
+
+
+def _check_hiddens(hiddens: object) -> list[tuple[int, ...]]:
+    if isinstance(hiddens, str | bytes) or not isinstance(hiddens, Sequence) or not hiddens:
+        raise TypeError(f"hiddens must be a non-empty sequence of hidden-layer tuples; got {hiddens!r}")
+    out = []
+    for h in hiddens:
+        if isinstance(h, str | bytes) or not isinstance(h, Sequence):
+            raise TypeError(f"hiddens must hold sequences of layer widths such as (32,); got {h!r}")
+        out.append(tuple(_validate.integer(w, "hiddens", 1, None) for w in h))
+    return out
+
+
+def _check_seeds(seeds: object) -> list[int]:
+    if isinstance(seeds, str | bytes) or not isinstance(seeds, Sequence | range) or len(seeds) < 1:
+        raise ValueError(f"seeds must be a non-empty sequence of ints >= 0; got {seeds!r}")
+    return [_validate.integer(s, "seeds", 0, 2**32 - 1) for s in seeds]
+
+
+def train_dense_sweep(
+    hiddens: Sequence[Sequence[int]],
+    data: Any,
+    seeds: Sequence[int],
+    *,
+    epochs: int = 20,
+    lr: float = 0.1,
+    momentum: float = 0.9,
+    batch_size: int = 64,
+    progress: bool = False,
+) -> list[DenseBaseline]:
+    """Train ``models.mlp(hidden, seed=s)`` for every hidden shape and seed; measure each.
+
+    Parameters
+    ----------
+    hiddens : shapes of the hidden layers, e.g. ``[(16,), (32,), (64,)]`` (widths >= 1)
+    data : one ``DigitsSplit`` for every seed, or a mapping ``{seed: DigitsSplit}`` (each seed
+        trained and tested on its own split, as ``compression.compression_experiment`` does)
+    seeds : ints >= 0; seed ``s`` fixes the initial weights and the data order
+    epochs, lr, momentum, batch_size : the SGD protocol (``training.train``'s meaning)
+
+    Each network is made by ``mlp`` in torch's default dtype (and cast to the data's dtype if
+    that differs). The networks of one shape (and one split) train side by side with
+    :func:`lessons_lib.batched_training.train_many`, each bit for bit as ``training.train``
+    would train it alone. Returns one :class:`DenseBaseline` per shape, in the order given.
+    """
+    from lessons_lib.batched_training import train_many
+    from lessons_lib.compression import float32_size_bytes
+    from lessons_lib.models import count_parameters, mlp
+    from lessons_lib.training import accuracy
+
+    shapes = _check_hiddens(hiddens)
+    seeds = _check_seeds(seeds)
+    if isinstance(data, Mapping):
+        missing = [s for s in seeds if s not in data]
+        if missing:
+            raise ValueError(f"data must hold a split for every seed; missing seeds {missing}")
+        split_of = {s: data[s] for s in seeds}
+    elif hasattr(data, "X_train") and hasattr(data, "X_test"):
+        split_of = {s: data for s in seeds}
+    else:
+        raise TypeError("data must be a DigitsSplit (X_train, y_train, X_test, y_test) or a mapping "
+                        "{seed: DigitsSplit}")
+    groups: dict[int, list[int]] = {}  # id of a split -> its seeds, in order
+    for s in seeds:
+        groups.setdefault(id(split_of[s]), []).append(s)
+    out = []
+    for hidden in shapes:
+        nets = {s: mlp(hidden=hidden, seed=s).to(split_of[s].X_train.dtype) for s in seeds}
+        for group in groups.values():
+            train_many([nets[s] for s in group], split_of[group[0]], epochs=epochs, lr=lr,
+                       momentum=momentum, batch_size=batch_size, seeds=group, evaluate=(),
+                       progress=progress, desc=f"dense {hidden}")
+        out.append(DenseBaseline(
+            hidden=hidden,
+            seeds=tuple(seeds),
+            n_parameters=count_parameters(nets[seeds[0]]),
+            float32_bytes=float32_size_bytes(nets[seeds[0]]),
+            accuracies=tuple(accuracy(nets[s], split_of[s].X_test, split_of[s].y_test) for s in seeds),
+            networks=tuple(nets[s] for s in seeds),
+        ))
+    return out
+
+
+def quantized_files(baseline: DenseBaseline, data: Any, bits: int) -> list[tuple[int, float]]:
+    """Each network of ``baseline`` stored with k-means weight sharing at ``bits`` (no pruning):
+    ``[(file bytes, test accuracy of the network loaded back from the file)]``, one per seed.
+
+    ``data``: the split (or ``{seed: split}``) the networks were trained on; ``bits`` in 2..8.
+    """
+    from lessons_lib.compression import load_compressed, save_compressed
+    from lessons_lib.models import mlp
+    from lessons_lib.training import accuracy
+
+    if not isinstance(baseline, DenseBaseline):
+        raise TypeError(f"baseline must be a DenseBaseline; got {type(baseline).__name__}")
+    bits = _validate.integer(bits, "bits", 2, 8)
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "dense.llc")
+        for seed, net in zip(baseline.seeds, baseline.networks, strict=True):
+            split = data[seed] if isinstance(data, Mapping) else data
+            n_bytes = save_compressed(net, path, None, bits=bits)
+            back = load_compressed(path, mlp(hidden=baseline.hidden))
+            out.append((n_bytes, accuracy(back, split.X_test, split.y_test)))
+    return out
+
+
+def smallest_matching(baselines: Sequence[DenseBaseline], target_accuracy: float) -> DenseBaseline | None:
+    """The baseline with the fewest float32 bytes whose mean accuracy over its seeds is at least
+    ``target_accuracy`` (in [0, 1]); None if none reaches it. Ties in bytes go to the first."""
+    target = float(_validate.in_range(target_accuracy, "target_accuracy", 0.0, 1.0))
+    if isinstance(baselines, str | bytes) or not isinstance(baselines, Sequence):
+        raise TypeError("baselines must be a sequence of DenseBaseline")
+    if not all(isinstance(b, DenseBaseline) for b in baselines):
+        raise TypeError("baselines must hold only DenseBaseline objects")
+    best = None
+    for b in baselines:
+        if b.mean_accuracy >= target and (best is None or b.float32_bytes < best.float32_bytes):
+            best = b
+    return best
+
+
+def right_sized_ratios(baseline_bytes: int, compressed_bytes: Sequence[int]) -> np.ndarray:
+    """Per seed, ``baseline_bytes / compressed_bytes[s]``: the compressed file against the
+    right-sized dense float32 file (``baseline_bytes > 0``, every compressed size > 0)."""
+    base = _validate.integer(baseline_bytes, "baseline_bytes", 1, None)
+    sizes = np.asarray([_validate.integer(c, "compressed_bytes", 1, None) for c in compressed_bytes],
+                       dtype=float)
+    if sizes.size == 0 or not math.isfinite(base):
+        raise ValueError("compressed_bytes must hold at least one size")
+    return base / sizes

@@ -1,0 +1,105 @@
+"""Tests of lessons_lib.baselines: right-sized dense networks."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lessons_lib import baselines, compression
+from lessons_lib.data import load_digits_split
+from lessons_lib.models import mlp
+from lessons_lib.training import accuracy, train
+
+
+@pytest.fixture(scope="module", autouse=True)
+def as_the_lessons_compute():
+    """float64 by default and one thread, as lesson 11 and the benchmark run."""
+    threads, dtype = torch.get_num_threads(), torch.get_default_dtype()
+    torch.set_num_threads(1)
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_num_threads(threads)
+    torch.set_default_dtype(dtype)
+
+
+@pytest.fixture(scope="module")
+def digits():
+    return load_digits_split(dtype=torch.float64)
+
+
+@pytest.fixture(scope="module")
+def sweep(digits):
+    return baselines.train_dense_sweep([(8,), (16,)], digits, [0, 2], epochs=2, lr=0.1, momentum=0.9,
+                                       batch_size=64)
+
+
+def test_sweep_trains_each_network_as_train_does_and_measures_it(digits, sweep):
+    assert [b.hidden for b in sweep] == [(8,), (16,)] and all(b.seeds == (0, 2) for b in sweep)
+    for b in sweep:
+        assert b.n_parameters == 64 * b.hidden[0] + b.hidden[0] + 10 * b.hidden[0] + 10
+        assert b.float32_bytes == compression.float32_size_bytes(mlp(hidden=b.hidden, seed=5))
+        for seed, net, acc in zip(b.seeds, b.networks, b.accuracies, strict=True):
+            alone = mlp(hidden=b.hidden, seed=seed)
+            train(alone, digits, epochs=2, lr=0.1, momentum=0.9, batch_size=64, seed=seed, progress=False)
+            # train_many's products match train's to the last bit or nearly (it allows 1e-12 in float64)
+            assert max((x - y).abs().max().item() for x, y in zip(alone.parameters(), net.parameters(),
+                                                                   strict=True)) < 1e-12
+            assert acc == accuracy(alone, digits.X_test, digits.y_test)
+        assert b.mean_accuracy == pytest.approx(np.mean(b.accuracies))
+
+
+def test_sweep_with_a_split_per_seed(digits):
+    splits = {0: digits, 1: load_digits_split(seed=1, dtype=torch.float64)}
+    (b,) = baselines.train_dense_sweep([(8,)], splits, [0, 1], epochs=1)
+    alone = mlp(hidden=(8,), seed=1)
+    train(alone, splits[1], epochs=1, lr=0.1, momentum=0.9, batch_size=64, seed=1, progress=False)
+    assert b.accuracies[1] == accuracy(alone, splits[1].X_test, splits[1].y_test)
+    with pytest.raises(ValueError, match="data must hold a split for every seed"):
+        baselines.train_dense_sweep([(8,)], splits, [0, 3], epochs=1)
+
+
+def test_quantized_files_reload_to_the_shared_network(digits, sweep):
+    files = baselines.quantized_files(sweep[1], digits, 4)
+    assert len(files) == 2
+    for (n_bytes, acc), net in zip(files, sweep[1].networks, strict=True):
+        shared = compression.quantize_pruned(net, None, bits=4)
+        assert acc == accuracy(shared, digits.X_test, digits.y_test)
+        assert 0 < n_bytes < sweep[1].float32_bytes / 4
+
+
+def _fake(hidden, n_bytes, accs):
+    return baselines.DenseBaseline(hidden=hidden, seeds=tuple(range(len(accs))), n_parameters=1,
+                                   float32_bytes=n_bytes, accuracies=tuple(accs), networks=())
+
+
+def test_smallest_matching_picks_the_fewest_bytes_at_or_above_the_target():
+    a, b, c = _fake((8,), 100, [0.5, 0.75]), _fake((16,), 200, [0.75, 1.0]), _fake((32,), 300, [1.0, 1.0])
+    assert baselines.smallest_matching([c, b, a], 0.875) is b  # a mean exactly at the target reaches it
+    assert baselines.smallest_matching([c, b, a], 0.876) is c
+    assert baselines.smallest_matching([a, b, c], 0.5) is a
+    assert baselines.smallest_matching([a, b], 0.9) is None
+    twin = _fake((9,), 100, [0.75, 0.5])
+    assert baselines.smallest_matching([a, twin, b], 0.6) is a  # equal bytes: the first one
+
+
+def test_right_sized_ratios():
+    assert np.array_equal(baselines.right_sized_ratios(1000, [100, 250, 400]), [10.0, 4.0, 2.5])
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: baselines.smallest_matching([], 1.5), "target_accuracy"),
+    (lambda: baselines.smallest_matching([1, 2], 0.5), "baselines"),
+    (lambda: baselines.right_sized_ratios(0, [1]), "baseline_bytes"),
+    (lambda: baselines.right_sized_ratios(10, []), "compressed_bytes"),
+    (lambda: baselines.right_sized_ratios(10, [0]), "compressed_bytes"),
+    (lambda: baselines.train_dense_sweep([], None, [0]), "hiddens"),
+    (lambda: baselines.train_dense_sweep([(0,)], None, [0]), "hiddens"),
+    (lambda: baselines.train_dense_sweep([(8,)], None, []), "seeds"),
+    (lambda: baselines.train_dense_sweep([(8,)], "digits", [0]), "data"),
+    (lambda: baselines.quantized_files("b", None, 4), "baseline"),
+    (lambda: baselines.quantized_files(_fake((8,), 1, [1.0]), None, 1), "bits"),
+])
+def test_bad_input_names_the_parameter(call, name):
+    with pytest.raises((ValueError, TypeError), match=name):
+        call()
