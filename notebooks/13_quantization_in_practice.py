@@ -230,7 +230,7 @@ f_mean, f_half = np.mean(float_test), T95 * np.std(float_test, ddof=1) / np.sqrt
 ax.axhspan(f_mean - f_half, f_mean + f_half, color=GREY, alpha=0.3, label="float, 95 % interval")
 ax.axhline(f_mean, color="black", linestyle=":", label="float (mean)")
 ax.set_xticks(BITS)
-ax.set_xlabel("bits per weight index (k = 2^bits shared values per layer)")
+ax.set_xlabel("bits n per weight index ($k = 2^n$ shared values per layer)")
 ax.set_ylabel("test accuracy (%)")
 ax.set_title("k-means weight sharing, centroids as k-means left them and fine-tuned (5 seeds)")
 ax.legend(loc="lower right")
@@ -352,7 +352,7 @@ assert (size[8], size[32]) == (5252, 3742) and f"{4 * n_weights / size[32]:.2f}"
 
 # %%
 G_ERR = (4, 8, 16, 32, 64)
-rms, worst, half_step = {}, {}, {}
+rms, worst, half_step, half_step_max = {}, {}, {}, {}
 for g in G_ERR:
     errors, halves = [], []
     for net in nets:
@@ -365,8 +365,10 @@ for g in G_ERR:
             errors.append(err.flatten())
             halves.append(s_half.expand_as(err).flatten())
     e = torch.cat(errors)
-    rms[g], worst[g], half_step[g] = float(e.pow(2).mean().sqrt()), float(e.abs().max()), float(torch.cat(halves).mean())
-    print(f"g = {g:2d}: RMS error {rms[g]:.5f}, largest {worst[g]:.5f}, mean s/2 {half_step[g]:.5f}")
+    rms[g], worst[g] = float(e.pow(2).mean().sqrt()), float(e.abs().max())
+    half_step[g], half_step_max[g] = float(torch.cat(halves).mean()), float(torch.cat(halves).max())
+    print(f"g = {g:2d}: RMS error {rms[g]:.5f} (mean s/2 {half_step[g]:.5f}), largest {worst[g]:.5f} "
+          f"(largest s/2 {half_step_max[g]:.5f})")
 assert all(rms[a] < rms[b] for a, b in zip(G_ERR, G_ERR[1:], strict=False))  # grows with g
 print(f"RMS error at g = 64 (a whole row) / g = 8: {rms[64] / rms[8]:.2f}")
 assert f"{rms[64] / rms[8]:.2f}" == "1.78"
@@ -431,7 +433,8 @@ assert all(abs(d.mean()) <= T95 * d.std(ddof=1) / np.sqrt(len(SEEDS)) for d in d
 fig, (ax_e, ax_a) = plt.subplots(1, 2, figsize=(10, 3.6))
 ax_e.plot(G_ERR, [rms[g] for g in G_ERR], "o-", color=BLUE, label="RMS error")
 ax_e.plot(G_ERR, [worst[g] for g in G_ERR], "s--", color=VERMILLION, label="largest error")
-ax_e.plot(G_ERR, [half_step[g] for g in G_ERR], "^:", color=GREEN, label="mean bound s/2")
+ax_e.plot(G_ERR, [half_step_max[g] for g in G_ERR], "v-.", color=VERMILLION, alpha=0.5, label="largest s/2 (bounds it)")
+ax_e.plot(G_ERR, [half_step[g] for g in G_ERR], "^:", color=GREEN, label="mean s/2")
 ax_e.set_xscale("log", base=2)
 ax_e.set_xticks(G_ERR, [str(g) if g < 64 else "64 (row)" for g in G_ERR])
 ax_e.set_xlabel("group size g (weights per scale)")
@@ -449,7 +452,8 @@ ax_a.set_xticks(range(len(GROUPS)), [f"{lab}\n{8 * size[g] / n_weights:.2f} bits
 ax_a.set_xlabel("group size g")
 ax_a.set_ylabel("test accuracy (%)")
 ax_a.set_title("the network with 4-bit weights")
-ax_a.legend(loc="lower left")
+ax_a.set_ylim(93.6, 97.6)
+ax_a.legend(loc="lower center", ncol=2)
 plt.show()
 
 # %% [markdown]

@@ -276,6 +276,49 @@ CASES = [
     ("train-many-8bit-momentum-zero",
      lambda: __import__("lessons_lib.momentum8bit", fromlist=["_"]).train_many_8bit(
          [models.mlp(seed=0)], DIGITS, seeds=[0], momentum=0.0), "momentum"),
+    # trained sharing and per-group int4 (lesson 13)
+    ("share-model-bits",
+     lambda: __import__("lessons_lib.trained_sharing", fromlist=["_"]).share_model(
+         models.mlp(seed=0), 0), "bits"),
+    ("share-model-mask-name",
+     lambda: __import__("lessons_lib.trained_sharing", fromlist=["_"]).share_model(
+         models.mlp(seed=0), 2, {"9.weight": 1}), "masks"),
+    ("centroid-gradient-k",
+     lambda: __import__("lessons_lib.trained_sharing", fromlist=["_"]).centroid_gradient(
+         torch.ones(2, 2), torch.zeros(2, 2, dtype=torch.int64), torch.ones(2, 2), 0), "k"),
+    ("centroid-gradient-shapes",
+     lambda: __import__("lessons_lib.trained_sharing", fromlist=["_"]).centroid_gradient(
+         torch.ones(2, 2), torch.zeros(3, dtype=torch.int64), torch.ones(2, 2), 2), "weight_grad"),
+    ("fine-tune-centroids-epochs",
+     lambda: (lambda ts: ts.fine_tune_centroids(
+         [ts.share_model(models.mlp(seed=0), 2)], (DIGITS.X_train, DIGITS.y_train), epochs=0, lr=0.1,
+         seeds=[0]))(__import__("lessons_lib.trained_sharing", fromlist=["_"])), "epochs"),
+    ("fine-tune-centroids-lr",
+     lambda: (lambda ts: ts.fine_tune_centroids(
+         [ts.share_model(models.mlp(seed=0), 2)], (DIGITS.X_train, DIGITS.y_train), epochs=1, lr=-1.0,
+         seeds=[0]))(__import__("lessons_lib.trained_sharing", fromlist=["_"])), "lr"),
+    ("fine-tune-centroids-seeds",
+     lambda: (lambda ts: ts.fine_tune_centroids(
+         [ts.share_model(models.mlp(seed=0), 2)], (DIGITS.X_train, DIGITS.y_train), epochs=1, lr=0.1,
+         seeds=[0, 1]))(__import__("lessons_lib.trained_sharing", fromlist=["_"])), "seeds"),
+    ("pack-nibbles-odd",
+     lambda: __import__("lessons_lib.int4_groups", fromlist=["_"]).pack_nibbles(
+         torch.tensor([1, 2, 3])), "codes"),
+    ("pack-nibbles-range",
+     lambda: __import__("lessons_lib.int4_groups", fromlist=["_"]).pack_nibbles(
+         torch.tensor([0, 16])), "codes"),
+    ("unpack-nibbles-dtype",
+     lambda: __import__("lessons_lib.int4_groups", fromlist=["_"]).unpack_nibbles(
+         torch.tensor([1, 2])), "packed"),
+    ("quantize-groups-size",
+     lambda: __import__("lessons_lib.int4_groups", fromlist=["_"]).quantize_groups(
+         torch.randn(4, 10), 4), "group_size"),
+    ("quantize-groups-nan",
+     lambda: __import__("lessons_lib.int4_groups", fromlist=["_"]).quantize_groups(
+         torch.tensor([[nan, 0.0]]), 2), "w"),
+    ("int4-linear-features",
+     lambda: __import__("lessons_lib.int4_groups", fromlist=["_"]).Int4Linear.from_linear(
+         torch.nn.Linear(8, 2), 4)(torch.randn(3, 7)), "x"),
 ]
 
 

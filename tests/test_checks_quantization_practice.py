@@ -17,10 +17,12 @@ from lessons_lib.splits import load_digits_splits
 N = 4096 * 4096
 RIGHT_BYTES = N // 2 + 2 * N // 128 + N // 256
 
-# ---------------------------------------------------------------- exercise 1: bytes of a per-group int4 matrix
+# ---------------------------------------------------------------- exercise 1: bytes of per-group int4
 
 
-@pytest.mark.parametrize("answer", [RIGHT_BYTES, float(RIGHT_BYTES), np.int64(RIGHT_BYTES), torch.tensor(RIGHT_BYTES)])
+@pytest.mark.parametrize(
+    "answer", [RIGHT_BYTES, float(RIGHT_BYTES), np.int64(RIGHT_BYTES), torch.tensor(RIGHT_BYTES)]
+)
 def test_int4_bytes_right(answer, capsys):
     passes(check.int4_bytes, answer, capsys=capsys)
 
@@ -56,8 +58,13 @@ def test_int4_bytes_wrong(answer, message):
 
 @pytest.mark.parametrize(
     "answer",
-    [[195, 7, 159], (195, 7, 159), np.array([195, 7, 159]), torch.tensor([195, 7, 159], dtype=torch.uint8),
-     [195.0, 7.0, 159.0]],
+    [
+        [195, 7, 159],
+        (195, 7, 159),
+        np.array([195, 7, 159]),
+        torch.tensor([195, 7, 159], dtype=torch.uint8),
+        [195.0, 7.0, 159.0],
+    ],
 )
 def test_packed_bytes_right(answer, capsys):
     passes(check.packed_bytes, answer, capsys=capsys)
@@ -174,8 +181,16 @@ def lesson():
     try:
         splits = load_digits_splits(validation_size=0.2, seed=0)
         nets = [mlp(hidden=(64, 32), seed=s) for s in range(5)]
-        train_many(nets, (splits.X_train, splits.y_train), epochs=3, lr=0.1, momentum=0.9, seeds=list(range(5)),
-                   evaluate=(), progress=False)
+        train_many(
+            nets,
+            (splits.X_train, splits.y_train),
+            epochs=3,
+            lr=0.1,
+            momentum=0.9,
+            seeds=list(range(5)),
+            evaluate=(),
+            progress=False,
+        )
     finally:
         torch.set_default_dtype(torch.float32)
     asym = []
