@@ -3,7 +3,7 @@
 Weight sharing (:func:`lessons_lib.compression.kmeans_1d`) clusters a layer's kept weights into
 ``k = 2^bits`` clusters; every weight in cluster ``c`` is then the cluster's centroid ``C_c``:
 ``W_ij = C_{I_ij}`` with ``I`` the index matrix (and ``W_ij = 0`` where the pruning mask is 0).
-Han et al. (2016, section 3.2, "Deep Compression") then *train the centroids*: the loss depends
+Han et al. (2016, section 3.3, "Deep Compression") then *train the centroids*: the loss depends
 on ``C_c`` through every weight of its cluster, so by the chain rule ::
 
     dL/dC_c = sum over (i, j) with I_ij = c (and kept) of dL/dW_ij

@@ -55,6 +55,7 @@
 # | 10 | `10_weight_pruning` | magnitude pruning, and the momentum buffer that brings pruned weights back |
 # | 11 | `11_compression_pipeline` | prune, quantize, store: the size of a file that loads back |
 # | 12 | `12_integer_inference` | a network that runs in integers: observers, requantization, BatchNorm folding, measured speed |
+# | 13 | `13_quantization_in_practice` | trained codebooks, 4-bit weights in groups packed two to a byte, and torchao, the production route, tried on this CPU |
 # | 14 | `14_claims_checked` | the seed articles' claims, tested one by one |
 #
 # Open them from the file browser on the left (the `notebooks` folder). The
@@ -240,7 +241,7 @@ assert 2.5 < gd_steps / hb_steps < 3.5  # "about a third of the steps"
 # %% [markdown]
 # ## Summary
 #
-# * The course is fourteen notebooks, from gradient descent to a compressed network that
+# * The course is fifteen notebooks, from gradient descent to a compressed network that
 #   runs in integers; lessons 01 to 14 each have goals, checked formulas, a summary and
 #   self-checking exercises.
 # * `lessons_lib.setup()` at the top of each notebook makes every run print the same.

@@ -113,7 +113,7 @@ assert f"{T95:.3f}" == "2.776" and pm(float_test) == "96.31 ± 0.84"
 #
 # Weight sharing (lesson 11, section 3) replaces every weight of a layer by one of $k = 2^n$
 # shared values, the centroids $C_1, \dots, C_k$ of a 1-D k-means: $W_{ij} = C_{I_{ij}}$, with $I_{ij}$
-# the stored $n$-bit index. Han, Mao and Dally (*Deep Compression*, ICLR 2016, section 3.2) then
+# the stored $n$-bit index. Han, Mao and Dally (*Deep Compression*, ICLR 2016, section 3.3) then
 # train the centroids with the network's loss $L$, the indices fixed. $C_c$ appears in every
 # weight of its cluster, so the chain rule sums over them:
 #
@@ -410,10 +410,10 @@ int4_test, int4_val, smallest_gap = {}, {}, np.inf
 for g in GROUPS:
     int4_test[g], int4_val[g] = [], []
     for net in nets:
-        net32, twin = int4_network(net, g)
+        int4_net, twin = int4_network(net, g)
         with torch.no_grad():
             logits = twin(splits.X_test)
-            same = torch.equal(net32(splits.X_test.float()).argmax(1), logits.argmax(1))
+            same = torch.equal(int4_net(splits.X_test.float()).argmax(1), logits.argmax(1))
         top2 = logits.topk(2, dim=1).values
         smallest_gap = min(smallest_gap, float((top2[:, 0] - top2[:, 1]).min()))
         assert same
@@ -460,9 +460,9 @@ plt.show()
 # On these small layers the RMS error grows with the group, 1.78 times from $g = 8$ to a whole row,
 # and every error stays within its group's $s/2$. The network's accuracy does not show it: at every
 # group size the mean drop from float is at most 0.31 points (1.4 test images) and its interval
-# contains 0. The rows here
-# are short (64 weights) and without the outliers of large language models' layers, where small
-# groups matter; the byte cost of small groups (6.5 bits a weight at $g = 8$) shows in any case.
+# contains 0. The rows here are short (64 weights); a language model's rows hold thousands, and
+# small groups are there to keep a few outliers from coarsening a whole row, which this network
+# cannot show. The byte cost of small groups (6.5 bits a weight at $g = 8$) shows in any case.
 #
 # ## 4. The production route today
 #
@@ -646,7 +646,7 @@ assert agree_intx >= 440
 #
 # ## Summary
 #
-# * Trained quantization (Han et al., 2016, section 3.2): the gradient of a shared value is the
+# * Trained quantization (Han et al., 2016, section 3.3): the gradient of a shared value is the
 #   **sum** of its weights' gradients, $\partial L/\partial C_c = \sum_{I_{ij}=c} \partial L/\partial W_{ij}$, checked against
 #   autograd (to 1e-12) and finite differences (to 1e-7). Fine-tuning the centroids for 3 epochs,
 #   the rate chosen on validation, gained over untrained k-means sharing 2.36 ± 2.10 test points
