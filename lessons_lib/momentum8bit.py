@@ -28,6 +28,9 @@ the map)``; for ``"linear"`` that is ``absmax / 254`` per entry.
 
 State bytes: float32 momentum costs ``4 n`` bytes for ``n`` parameters; 8-bit costs
 ``n + 4 * ceil(n / block_size)`` per tensor.
+
+:func:`train_many_8bit` trains several same-shaped MLPs with this optimizer side by side (the
+forward and backward passes of ``batched_training.train_many``), each as it would train alone.
 """
 
 from __future__ import annotations
