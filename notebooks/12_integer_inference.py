@@ -58,7 +58,7 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from scipy import stats
+from scipy.special import stdtr, stdtrit  # Student-t distribution function and quantile
 from torch import nn
 from torch.nn import functional as F
 
@@ -106,7 +106,7 @@ print(f"{n_distinct} distinct images in the three parts together: no image is in
 assert n_distinct == n_train + n_val + n_test == 1797
 
 SEEDS = range(5)
-T95 = stats.t.ppf(0.975, len(SEEDS) - 1)
+T95 = stdtrit(len(SEEDS) - 1, 0.975)  # the t quantile t_{0.975, n-1}, as scipy.stats.t.ppf gives it
 
 
 def pm(values, digits=2):
@@ -851,6 +851,14 @@ def upper95(values):
     return v.mean() + T95 * v.std(ddof=1) / np.sqrt(v.size)
 
 
+def paired_t_pvalue(a, b):
+    """Two-sided p-value of the paired t-test: d = a - b, t = mean(d) / sqrt(var(d) / n) (var with n - 1),
+    p = 2 P(T > |t|) for Student's T with n - 1 degrees of freedom (what scipy.stats.ttest_rel computes)."""
+    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
+    t = d.mean() / np.sqrt(d.var(ddof=1) / d.size)
+    return 2 * stdtr(d.size - 1, -abs(t))
+
+
 candidates, tuned = (0.5, 0.75), {}
 val_drop = {}
 for p in candidates:
@@ -867,19 +875,22 @@ for p in candidates:
 p_chosen = max(p for p in candidates if upper95(val_drop[p]) <= 1.0)
 print(f"chosen on validation: p = {p_chosen}")
 test_drop = [float_test[s] - 100 * accuracy(tuned[p_chosen, s], splits.X_test, splits.y_test) for s in SEEDS]
-paired = stats.ttest_rel(float_test, [f - d for f, d in zip(float_test, test_drop, strict=True)])
+paired_p = paired_t_pvalue(float_test, [f - d for f, d in zip(float_test, test_drop, strict=True)])
 print(f"test: float {pm(float_test)} %, pruned {pm([f - d for f, d in zip(float_test, test_drop, strict=True)])} %")
 print("test drop per seed:", "  ".join(f"{d:+.2f}" for d in test_drop),
-      f"; mean {pm(test_drop)} points (paired t-test p-value {paired.pvalue:.2f})")
+      f"; mean {pm(test_drop)} points (paired t-test p-value {paired_p:.2f})")
 assert p_chosen == 0.5 and f"{upper95(val_drop[0.5]):.2f}" == "0.90" and f"{upper95(val_drop[0.75]):.2f}" == "1.35"
-assert pm(test_drop) == "0.36 ± 0.31" and f"{paired.pvalue:.2f}" == "0.03"
+assert pm(test_drop) == "0.36 ± 0.31" and f"{paired_p:.2f}" == "0.03"
 assert f"{np.mean(test_drop) * n_test / 100:.1f}" == "1.6"
 # the same comparison image by image, pooled over the seeds: an exact McNemar test on the discordant pairs
 with torch.no_grad():
     right_dense = torch.cat([nets[s](splits.X_test).argmax(dim=1) == splits.y_test for s in SEEDS])
     right_pruned = torch.cat([tuned[p_chosen, s](splits.X_test).argmax(dim=1) == splits.y_test for s in SEEDS])
 only_dense, only_pruned = int((right_dense & ~right_pruned).sum()), int((right_pruned & ~right_dense).sum())
-mcnemar = stats.binomtest(only_pruned, only_dense + only_pruned, 0.5).pvalue
+# with no difference each of the n discordant images is right only for the pruned network with probability
+# 1/2: the two-sided p-value is 2 P(X <= min(k, n - k)) for X ~ Binomial(n, 1/2), summed exactly
+n_disc = only_dense + only_pruned
+mcnemar = min(1.0, 2 * sum(math.comb(n_disc, i) for i in range(min(only_dense, only_pruned) + 1)) / 2**n_disc)
 print(f"image by image, {len(SEEDS)} x {n_test} pairs: {only_dense} right only when dense, {only_pruned} right only "
       f"when pruned; exact McNemar p-value {mcnemar:.3f}")
 assert (only_dense, only_pruned, f"{mcnemar:.3f}") == (13, 5, "0.096")
@@ -911,13 +922,13 @@ for epochs, lr in ((12, 0.1), (3, 0.01)):
     train_many(list(scratch.values()), fit, epochs=epochs, lr=lr, momentum=0.9, batch_size=64, seeds=list(SEEDS),
                evaluate=(), progress=True, desc=f"narrow from scratch, {epochs} epochs at η = {lr}")
 control_drop = [float_test[s] - 100 * accuracy(control[s], splits.X_test, splits.y_test) for s in SEEDS]
-control_p = stats.ttest_rel(float_test, [f - d for f, d in zip(float_test, control_drop, strict=True)]).pvalue
+control_p = paired_t_pvalue(float_test, [f - d for f, d in zip(float_test, control_drop, strict=True)])
 pruned_test = [f - d for f, d in zip(float_test, test_drop, strict=True)]
 pruned_val = [float_val[s] - val_drop[p_chosen][s] for s in SEEDS]
 scratch_val = [100 * accuracy(scratch[s], splits.X_val, splits.y_val) for s in SEEDS]
 scratch_test = [100 * accuracy(scratch[s], splits.X_test, splits.y_test) for s in SEEDS]
 versus = [a - b for a, b in zip(pruned_test, scratch_test, strict=True)]
-versus_p = stats.ttest_rel(pruned_test, scratch_test).pvalue
+versus_p = paired_t_pvalue(pruned_test, scratch_test)
 print(f"dense, fine-tuned the same 4 epochs: test drop {pm(control_drop)} points (paired t-test p-value {control_p:.2f})")
 print(f"narrow {channel_pruning.channel_widths(scratch[0])} from scratch (12 + 3 epochs): validation "
       f"{pm(scratch_val)} %, pruned and fine-tuned {pm(pruned_val)} %")
