@@ -125,7 +125,8 @@ dense = {seed: mlp(hidden=(64, 32), seed=seed) for seed in SEEDS}
 # the five networks train side by side (stacked weights), each exactly as train(..., seed=seed) trains it
 # alone; evaluate=(): no per-epoch accuracies
 histories = dict(zip(SEEDS, train_many(list(dense.values()), data, epochs=20, lr=LR, momentum=MOMENTUM,
-                                       weight_decay=WD, seeds=list(SEEDS), evaluate=(), desc="dense networks"),
+                                       weight_decay=WD, seeds=list(SEEDS), evaluate=(), progress=True,
+                                       desc="dense networks"),
                      strict=True))
 dense_accs = [accuracy(dense[seed], data.X_test, data.y_test) for seed in SEEDS]
 print(f"training: 20 epochs, η = {LR}, β = {MOMENTUM}, ω = {WD}, minibatches of 64")
@@ -643,7 +644,8 @@ assert gap_b < 1e-12 and gap_c < 1e-12
 # Now the four variants, on each of the five networks: each continues from its trained
 # network and (except variant 3) the optimizer state it ended with, pruned by its own 90 %
 # global masks, and shuffles with seed $100\cdot\text{seed} + 5$. After every step count the
-# pruned positions whose weight is not zero (`pruning.count_revived`):
+# pruned positions whose weight is not zero (what `pruning.count_revived` counts; the loop reads the
+# pruned positions once and checks its last count against the library's):
 
 # %%
 def continue_training(seed, variant, epochs=5, batch_size=64, weight_decay=WD):
@@ -659,6 +661,7 @@ def continue_training(seed, variant, epochs=5, batch_size=64, weight_decay=WD):
     buffers = {n: opt.state[p]["momentum_buffer"].clone() for n, p in params.items() if p in opt.state}
     b0 = torch.cat([buffers[n][~m] for n, m in prune_masks.items()]) if buffers else None
     gen, revived, rms_pruned, n = torch.Generator().manual_seed(100 * seed + 5), [], [], len(data.y_train)
+    pruned_at = {name: (~mask).flatten().nonzero().squeeze(1) for name, mask in prune_masks.items()}  # flat indices
     for _ in range(epochs):
         perm = torch.randperm(n, generator=gen)
         for start in range(0, n, batch_size):
@@ -672,10 +675,11 @@ def continue_training(seed, variant, epochs=5, batch_size=64, weight_decay=WD):
                     for name, mask in prune_masks.items():
                         params[name].grad.mul_(mask)
                 opt.step()
-            revived.append(pruning.count_revived(net, prune_masks))
-            with torch.no_grad():
-                at_zero = torch.cat([params[name][~mask] for name, mask in prune_masks.items()])
-                rms_pruned.append(at_zero.square().mean().sqrt().item())
+            with torch.no_grad():  # the weights at the pruned positions
+                at_zero = torch.cat([params[name].view(-1)[i] for name, i in pruned_at.items()])
+            revived.append(int((at_zero != 0).sum()))
+            rms_pruned.append(at_zero.square().mean().sqrt().item())
+    assert revived[-1] == pruning.count_revived(net, prune_masks)  # the library counts the same
     pruned_w = torch.cat([params[n][~m] for n, m in prune_masks.items()]).detach()
     if variant == "mask-aware step":
         buf_pruned = torch.cat([buffers[n][~m] for n, m in prune_masks.items()])
