@@ -1015,11 +1015,13 @@ def second_moment_decaying(alpha, t0, lam, s, steps, x0=1.0):
     """E x_k^2 for k = 0..steps under the step alpha/(t0+k) (exact recursion of the 1-D model); alpha and
     t0 may be arrays of the same shape (one recursion each): the result then has shape (steps + 1, *shape)."""
     alpha, t0 = np.asarray(alpha, dtype=float), np.asarray(t0, dtype=float)
+    k = np.arange(steps).reshape(-1, *[1] * alpha.ndim)
+    lr = alpha / (t0 + k)  # the steps of all k at once, (steps, *shape)
+    contract, noise = (1 - lr * lam) ** 2, lr**2 * s**2  # v_{k+1} = contract_k v_k + noise_k
     v = np.empty((steps + 1, *alpha.shape))
     v[0] = x0**2
     for k in range(steps):
-        lr = alpha / (t0 + k)
-        v[k + 1] = (1 - lr * lam) ** 2 * v[k] + lr**2 * s**2
+        v[k + 1] = contract[k] * v[k] + noise[k]
     return v
 
 
