@@ -290,13 +290,13 @@ def _quantize_rows(rows: torch.Tensor, block_size: int, code: str) -> tuple[torc
     if not bool(torch.isfinite(absmax).all()):
         raise ValueError("the momentum buffer must stay finite (no NaN or infinity); lower lr")
     safe = torch.where(absmax > 0, absmax, torch.ones_like(absmax))
-    normed = (blocks / safe[:, :, None]).clamp_(-1.0, 1.0)
+    normed = (blocks / safe[:, :, None]).clamp_(-1.0, 1.0).reshape(k, -1)[:, :n]  # no codes for the padding
     if code == "linear":
         codes = normed.mul_(127).round_().add_(127).to(torch.uint8)
     else:
         cmap = _code_map(code)
-        codes = torch.bucketize(normed, (cmap[1:] + cmap[:-1]) / 2).to(torch.uint8)
-    return codes.reshape(k, -1)[:, :n], absmax
+        codes = torch.bucketize(normed.contiguous(), (cmap[1:] + cmap[:-1]) / 2).to(torch.uint8)
+    return codes, absmax
 
 
 def train_many_8bit(
