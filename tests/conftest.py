@@ -1,8 +1,10 @@
-"""Shared test settings: hypothesis profile and the repository root."""
+"""Shared test settings: hypothesis profile, the repository root, and what notebooks cost to run."""
 
 from __future__ import annotations
 
+import json
 import pathlib
+from datetime import datetime
 
 from hypothesis import settings
 
@@ -11,3 +13,26 @@ NOTEBOOKS = ROOT / "notebooks"
 
 settings.register_profile("course", max_examples=60, deadline=None, derandomize=True)
 settings.load_profile("course")
+
+
+def notebook_seconds(path: pathlib.Path) -> float:
+    """Seconds a stored notebook's cells took when it was built (nbclient's timing metadata);
+    used to split notebooks into groups of about equal run time."""
+    total = 0.0
+    for cell in json.loads(pathlib.Path(path).read_text())["cells"]:
+        timing = cell.get("metadata", {}).get("execution", {})
+        if timing.get("iopub.execute_input") and timing.get("shell.execute_reply"):
+            total += (datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+                      - datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
+                      ).total_seconds()
+    return total
+
+
+def split_by_run_time(paths: list[pathlib.Path], groups: int = 2) -> list[list[pathlib.Path]]:
+    """``paths`` in ``groups`` groups of about equal stored run time (longest first, each to the
+    group with the least so far); each group keeps the order the paths came in."""
+    cost = {path: notebook_seconds(path) for path in paths}
+    out: list[list[pathlib.Path]] = [[] for _ in range(groups)]
+    for path in sorted(paths, key=cost.__getitem__, reverse=True):
+        min(out, key=lambda g: sum(map(cost.__getitem__, g))).append(path)
+    return [sorted(g, key=paths.index) for g in out]

@@ -1,17 +1,22 @@
 """Every notebook passes nbval a second time: offline, on another CPU path, in reverse order.
 
-One subprocess runs nbval over all notebooks with:
+Two subprocesses, side by side (one per core), run nbval over all notebooks between them (each
+notebook in exactly one; two halves of about equal stored run time), each with:
 
 * another CPU path than the first run, as a student's laptop would have: PyTorch's kernels
   without vector instructions (``ATEN_CPU_CAPABILITY=default``), MKL and oneDNN held to
   AVX2, and two threads (``LESSONS_THREADS=2``; the first run uses one), so a
   stored number that depends on the vector unit, the BLAS kernel or the thread count fails
-  here (the README's "Other machines" says how to try the other capabilities by hand);
+  here (the README's "Other machines" says how to try the other capabilities by hand); the
+  lessons' tensors are small, so the second thread seldom runs (lesson 05 took 11.1 s of CPU
+  with one thread, 11.6 s with two) and two processes of two threads each fit two cores;
 
 * outbound network refused twice over: in a network namespace that has only a loopback
   interface (``unshare -n``, where the machine allows it) and by a socket guard that every
   kernel loads at start-up (``tests/offline_guard.py``), which also logs any attempt;
-* the notebooks in reverse order, each on its own fresh kernel;
+* its notebooks in reverse order, each on its own fresh kernel (so no notebook runs after a
+  lower-numbered one in its process; the notebooks write files only to temporary folders of
+  their own, so the two processes cannot see each other's);
 * the stored outputs as the reference, so this is also the second of two nbval runs in a
   row (the first is the main test run) and shows that the outputs do not change.
 """
@@ -22,8 +27,9 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 
-from conftest import NOTEBOOKS, ROOT
+from conftest import NOTEBOOKS, ROOT, split_by_run_time
 
 # What another CPU, with another thread count, computes (see the module docstring).
 ANOTHER_CPU = {
@@ -48,20 +54,29 @@ def test_notebooks_pass_offline_on_another_cpu_path_in_reverse_order(tmp_path):
     startup = tmp_path / "ipython" / "profile_default" / "startup"
     startup.mkdir(parents=True)
     shutil.copy(ROOT / "tests" / "offline_guard.py", startup / "00_offline_guard.py")
-    log = tmp_path / "network_attempts.log"
-    env = dict(os.environ, IPYTHONDIR=str(tmp_path / "ipython"), LESSONS_NET_LOG=str(log), **ANOTHER_CPU)
-    notebooks = sorted((str(p) for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")), reverse=True)
+    notebooks = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"), reverse=True)
+    halves = split_by_run_time(notebooks, 2)  # each half keeps the reverse order
+    assert sorted(p for half in halves for p in half) == sorted(notebooks)
     prefix = _network_namespace_prefix()
-    cmd = [*prefix, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-           "-o", "addopts=", "--nbval", "--nbval-current-env",
-           "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"), *notebooks]
-    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
-    report = result.stdout[-4000:] + result.stderr[-2000:]
-    assert result.returncode == 0, (f"offline nbval run on another CPU path {ANOTHER_CPU} failed "
-                                    f"(namespace: {bool(prefix)}):\n{report}")
-    assert " passed" in result.stdout and "failed" not in result.stdout
-    attempts = log.read_text() if log.exists() else ""
-    assert attempts == "", f"notebooks tried to reach the network:\n{attempts}"
+
+    def run_half(i: int):
+        log = tmp_path / f"network_attempts_{i}.log"
+        env = dict(os.environ, IPYTHONDIR=str(tmp_path / "ipython"), LESSONS_NET_LOG=str(log), **ANOTHER_CPU)
+        cmd = [*prefix, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+               "-o", "addopts=", "--nbval", "--nbval-current-env",
+               "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"), *map(str, halves[i])]
+        result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+        return result, (log.read_text() if log.exists() else "")
+
+    with ThreadPoolExecutor(max_workers=len(halves)) as pool:
+        runs = list(pool.map(run_half, range(len(halves))))
+    for half, (result, attempts) in zip(halves, runs, strict=True):
+        names = [p.stem for p in half]
+        report = result.stdout[-4000:] + result.stderr[-2000:]
+        assert result.returncode == 0, (f"offline nbval run of {names} on another CPU path {ANOTHER_CPU} "
+                                        f"failed (namespace: {bool(prefix)}):\n{report}")
+        assert " passed" in result.stdout and "failed" not in result.stdout, report
+        assert attempts == "", f"notebooks {names} tried to reach the network:\n{attempts}"
 
 
 def test_the_guard_refuses_and_logs(tmp_path):
