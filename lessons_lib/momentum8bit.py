@@ -73,6 +73,33 @@ def _code_map(code: str) -> torch.Tensor:
     return torch.tensor(sorted(values), dtype=torch.float32)
 
 
+_SHIFT = 12  # the nearest-entry table has one row per 2^12 consecutive float32 values
+
+
+@cache
+def _nearest_table(code: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """For a non-linear map: the midpoints between its sorted entries (with +inf appended) and a table
+    giving, for each run of 2^12 consecutive float32 values (in the order of their values), the
+    number of midpoints below the run's first value. Two midpoints of the dynamic map are at least
+    1 % apart, a run spans about 0.05 %, so at most one midpoint falls inside a run."""
+    cmap = _code_map(code)
+    mids = (cmap[1:] + cmap[:-1]) / 2
+    first = (torch.arange(-(2**31 >> _SHIFT), 2**31 >> _SHIFT, dtype=torch.int64) << _SHIFT).to(torch.int32)
+    low = (first ^ ((first >> 31) & 0x7FFFFFFF)).view(torch.float32)  # the order key back to float32 bits
+    low = torch.where(torch.isfinite(low), low, torch.zeros_like(low))  # NaN runs: never looked up
+    return torch.cat([mids, mids.new_tensor([float("inf")])]), torch.bucketize(low, mids).to(torch.int16)
+
+
+def _nearest_codes(normed: torch.Tensor, code: str) -> torch.Tensor:
+    """``torch.bucketize(normed, midpoints)`` of a finite float32 tensor, by table: the run of the
+    value gives the count of midpoints below the run; one comparison adds the midpoint inside it."""
+    mids, table = _nearest_table(code)
+    bits = normed.contiguous().view(torch.int32)
+    key = bits ^ ((bits >> 31) & 0x7FFFFFFF)  # float32 bits as integers in the order of the values
+    idx = table[(key >> _SHIFT).long() + (2**31 >> _SHIFT)].long()
+    return (idx + (mids[idx] < normed)).to(torch.uint8)
+
+
 def code_map(code: str = "linear") -> torch.Tensor:
     """The sorted values in [-1, 1] that 8-bit codes index: 255 for ``"linear"`` (0 and +-1 among
     them), 256 for ``"dynamic"`` (0 and 1 among them, not -1)."""
@@ -123,10 +150,8 @@ def _quantize_flat(flat: torch.Tensor, block_size: int, code: str) -> tuple[torc
     normed = (blocks / safe[:, None]).clamp_(-1.0, 1.0)
     if code == "linear":  # the map is k / 127: the nearest entry is a rounding
         codes = normed.mul_(127).round_().add_(127).to(torch.uint8)
-    else:
-        cmap = _code_map(code).to(flat.device)
-        mids = (cmap[1:] + cmap[:-1]) / 2
-        codes = torch.bucketize(normed, mids).to(torch.uint8)
+    else:  # the nearest map entry: torch.bucketize(normed, midpoints), computed by table
+        codes = _nearest_codes(normed, code)
     codes = codes.reshape(-1)
     return (codes[:n].clone() if codes.numel() != n else codes), absmax
 
@@ -294,8 +319,7 @@ def _quantize_rows(rows: torch.Tensor, block_size: int, code: str) -> tuple[torc
     if code == "linear":
         codes = normed.mul_(127).round_().add_(127).to(torch.uint8)
     else:
-        cmap = _code_map(code)
-        codes = torch.bucketize(normed.contiguous(), (cmap[1:] + cmap[:-1]) / 2).to(torch.uint8)
+        codes = _nearest_codes(normed, code)
     return codes, absmax
 
 

@@ -425,3 +425,19 @@ def test_train_many_8bit_default_is_trains_sgd8bit_and_refuses_bad_input(digits)
         train_many_8bit([mlp(seed=0)], digits, epochs=1, lr=1e30, momentum=0.9, batch_size=128, seeds=[0])
     with pytest.raises(TypeError, match="models"):
         train_many_8bit(mlp(seed=0), digits, seeds=[0])
+
+
+def test_nearest_entry_table_equals_bucketize_on_the_midpoints():
+    from lessons_lib.momentum8bit import _nearest_codes
+
+    cmap = code_map("dynamic")
+    mids = (cmap[1:] + cmap[:-1]) / 2
+    gen = torch.Generator().manual_seed(0)
+    magnitudes = 10.0 ** (-12 * torch.rand(200_000, generator=gen))  # 1e-12 .. 1, log-uniform
+    signs = torch.where(torch.rand(200_000, generator=gen) < 0.5, -1.0, 1.0)
+    up, down = torch.tensor(2.0), torch.tensor(-2.0)
+    x = torch.cat([signs * magnitudes, torch.rand(100_000, generator=gen) * 2 - 1, cmap, mids,
+                   torch.nextafter(mids, up), torch.nextafter(mids, down), torch.nextafter(cmap, up),
+                   torch.nextafter(cmap, down), torch.tensor([0.0, -0.0, 1.0, -1.0, 1e-45, -1e-45])])
+    x = x.clamp(-1, 1)
+    assert torch.equal(_nearest_codes(x, "dynamic").long(), torch.bucketize(x, mids))
