@@ -452,8 +452,8 @@ ax_a.set_xticks(range(len(GROUPS)), [f"{lab}\n{8 * size[g] / n_weights:.2f} bits
 ax_a.set_xlabel("group size g")
 ax_a.set_ylabel("test accuracy (%)")
 ax_a.set_title("the network with 4-bit weights")
-ax_a.set_ylim(93.6, 97.6)
-ax_a.legend(loc="lower center", ncol=2)
+ax_a.set_ylim(92.6, 97.6)
+ax_a.legend(loc="lower center")
 plt.show()
 
 # %% [markdown]
