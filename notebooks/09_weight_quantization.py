@@ -1189,9 +1189,9 @@ plt.show()
 # (dtypes `torch.qint8`, `torch.quint8`, `torch.qint32`) are deprecated too. In torchao
 # the call is `torchao.quantization.quantize_(model, config)` with configurations such as
 # `Int8WeightOnlyConfig()` or `Int4WeightOnlyConfig()` (torchao's API reference,
-# docs.pytorch.org/ao, "torchao.quantization"). torchao is not installed here, and nothing in
-# this course depends on either. A minimal look at the old route, its warnings recorded and
-# printed rather than shown as they come:
+# docs.pytorch.org/ao, "torchao.quantization"); lesson 13 runs that call on this lesson's
+# network. A minimal look at the old route, its warnings recorded and printed rather than
+# shown as they come:
 
 # %%
 # PyTorch picks an int8 engine by CPU (x86/fbgemm on Intel and AMD, qnnpack on ARM), and the engines

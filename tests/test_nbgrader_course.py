@@ -62,6 +62,7 @@ WRONG = {
     "11_compression_pipeline": "buffer_bytes_1 = 404_880  # 8 bytes per parameter",
     "14_claims_checked": "answer_v2 = [-0.0085, -0.0135]  # the seed's number",
     "12_integer_inference": "bias_code_1 = 50  # the weights' scale alone",
+    "13_quantization_in_practice": "bytes_1 = 4096 * 4096 // 2  # the codes alone",
 }
 
 
