@@ -6,7 +6,7 @@ accurate** as the compressed one (Zhu and Gupta, *To prune, or not to prune: exp
 efficacy of pruning for model compression*, ICLR workshop 2018, compare pruned large models
 with dense small ones of the same memory). This module trains a sweep of small dense MLPs
 ``64 -> hidden -> 10`` on the same seeds and split(s) as the compressed models, measures each
-one's float32 file (:func:`lessons_lib.compression.float32_size_bytes`) and test accuracy, and
+one's float32 file (:func:`lessons_lib.model_file.float32_size_bytes`) and test accuracy, and
 picks the smallest that matches a target:
 
     smallest_matching(sweep, a) = argmin { float32_bytes(d) : d in sweep, mean_s acc_s(d) >= a }
@@ -100,7 +100,7 @@ def train_dense_sweep(
     would train it alone. Returns one :class:`DenseBaseline` per shape, in the order given.
     """
     from lessons_lib.batched_training import train_many
-    from lessons_lib.compression import float32_size_bytes
+    from lessons_lib.model_file import float32_size_bytes
     from lessons_lib.models import count_parameters, mlp
     from lessons_lib.training import accuracy
 

@@ -1,6 +1,6 @@
 """Trained quantization, Deep Compression's second step: shared weights whose values are learned.
 
-Weight sharing (:func:`lessons_lib.compression.kmeans_1d`) clusters a layer's kept weights into
+Weight sharing (:func:`lessons_lib.weight_sharing.kmeans_1d`) clusters a layer's kept weights into
 ``k = 2^bits`` clusters; every weight in cluster ``c`` is then the cluster's centroid ``C_c``:
 ``W_ij = C_{I_ij}`` with ``I`` the index matrix (and ``W_ij = 0`` where the pruning mask is 0).
 Han et al. (2016, section 3.3, "Deep Compression") then *train the centroids*: the loss depends
@@ -27,8 +27,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from lessons_lib import _validate
-from lessons_lib.compression import kmeans_1d
 from lessons_lib.progress import progress as progress_bar
+from lessons_lib.weight_sharing import kmeans_1d
 
 __all__ = ["SharedLinear", "share_model", "centroid_gradient", "shared_weights", "fine_tune_centroids"]
 

@@ -63,8 +63,8 @@ from torch.nn.utils import prune
 import lessons_lib
 from lessons_lib import checks, pruning
 from lessons_lib.batched_training import train_many
-from lessons_lib.compression import float32_size_bytes
 from lessons_lib.data import load_digits_split
+from lessons_lib.model_file import float32_size_bytes
 from lessons_lib.models import count_parameters, mlp
 from lessons_lib.progress import progress
 from lessons_lib.training import accuracy, train

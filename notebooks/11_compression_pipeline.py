@@ -74,7 +74,7 @@ import torch
 from scipy.special import stdtrit  # the Student-t quantile (what scipy.stats.t.ppf computes)
 
 import lessons_lib
-from lessons_lib import baselines, checks, compression, momentum8bit, pruning
+from lessons_lib import baselines, checks, compression, model_file, momentum8bit, pruning, weight_sharing
 from lessons_lib.batched_training import train_many
 from lessons_lib.data import load_digits_split
 from lessons_lib.models import count_parameters, mlp
@@ -100,10 +100,10 @@ def path(name):
 # disk**:
 #
 # * the baseline is what `torch.save` writes for the model's `state_dict` in float32
-#   (`compression.float32_size_bytes`): every parameter in 4 bytes, plus a little pickle
+#   (`model_file.float32_size_bytes`): every parameter in 4 bytes, plus a little pickle
 #   structure;
-# * the compressed size is the file that `compression.save_compressed` writes, and it
-#   counts only if `compression.load_compressed` turns it back into a network with the
+# * the compressed size is the file that `model_file.save_compressed` writes, and it
+#   counts only if `model_file.load_compressed` turns it back into a network with the
 #   accuracy we report. Everything needed to do that is in the file: the positions of
 #   the surviving weights, their codes, the codebooks, the biases, names and shapes.
 #
@@ -186,7 +186,7 @@ dense = dense_by_seed[0]  # seed 0: the network of sections 1 to 4
 # %%
 dense_acc = accuracy(dense, data.X_test, data.y_test)
 n_params = count_parameters(dense)
-float32_bytes = compression.float32_size_bytes(dense)
+float32_bytes = model_file.float32_size_bytes(dense)
 dense32 = float32_weights(dense)
 print(f"parameters: {n_params:,}   4 bytes each (float32): {4 * n_params:,} bytes")
 print(f"torch.save file in float32: {float32_bytes:,} bytes "
@@ -310,7 +310,7 @@ def kmeans_1d(x, k, iters=50):
 BITS = 4
 w1 = model[0].weight.detach().double().numpy()[masks["0.weight"].numpy()]  # the first layer's kept weights
 ours_c, ours_l = kmeans_1d(w1, 2**BITS)
-ref_c, ref_l = compression.kmeans_1d(w1, 2**BITS)
+ref_c, ref_l = weight_sharing.kmeans_1d(w1, 2**BITS)
 start = np.linspace(w1.min(), w1.max(), 2**BITS)  # the evenly spaced start, before the first step
 empty_at_start = sorted(set(range(2**BITS)) - set(nearest(w1, start).tolist()))
 print(f"first layer: kept weights from {w1.min():+.3f} to {w1.max():+.3f}, none in "
@@ -320,7 +320,7 @@ assert len(empty_at_start) == 1 and w1[w1 < 0].max() < start[empty_at_start[0]] 
 assert np.array_equal(ours_c, ref_c) and np.array_equal(ours_l, ref_l)
 assert np.allclose([w1[ours_l == j].mean() for j in range(2**BITS)], ours_c)  # a fixed point of Lloyd's step
 print(f"first layer: {w1.size} kept weights, {2**BITS} clusters, all used: {np.unique(ours_l).size == 2**BITS}")
-print("centroids identical to compression.kmeans_1d; each centroid is the mean of its cluster")
+print("centroids identical to weight_sharing.kmeans_1d; each centroid is the mean of its cluster")
 
 
 def linear_codebook(x, k):
@@ -364,11 +364,11 @@ plt.show()
 # no discovery: Lloyd's algorithm starts from the evenly spaced values and neither of its steps
 # can increase the squared error, so it ends at most where it started. What the table
 # measures is *how much* better: 1.6 to 3.9 times less squared error on this layer, the most at
-# 2 bits. `compression.quantize_pruned` applies the sharing to every layer and returns the
+# 2 bits. `weight_sharing.quantize_pruned` applies the sharing to every layer and returns the
 # network exactly as a file will reload it (the codebooks are stored as float16):
 
 # %%
-shared = compression.quantize_pruned(model, masks, bits=BITS)
+shared = weight_sharing.quantize_pruned(model, masks, bits=BITS)
 shared_acc = accuracy(shared, data.X_test, data.y_test)
 distinct = {name: torch.unique(p[p != 0]).numel() for name, p in shared.named_parameters() if p.dim() == 2}
 print(f"{BITS}-bit shared weights: test accuracy {100 * shared_acc:.2f} % (pruned, not shared: "
@@ -412,7 +412,7 @@ def relative_indices(positions):
 
 print("positions [0, 3, 4, 300, 1000] ->", list(relative_indices([0, 3, 4, 300, 1000])))
 file_path = path("digits_mlp.llc")
-compressed_bytes = compression.save_compressed(model, file_path, masks, bits=BITS)
+compressed_bytes = model_file.save_compressed(model, file_path, masks, bits=BITS)
 
 # %% [markdown]
 # Open the file and account for every byte. Its layout is a 4-byte magic `LLC1`, one byte
@@ -429,20 +429,20 @@ if raw[4] == 1:
 else:
     body = lzma.decompress(raw[5:], format=lzma.FORMAT_RAW,
                            filters=[{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}])
-units = compression.compress_state(model, masks, bits=BITS)
+units = weight_sharing.compress_state(model, masks, bits=BITS)
 index_bytes = b"".join(relative_indices(u.positions) for u in units.values()
-                       if isinstance(u, compression.CompressedTensor))
-code_bytes = b"".join(u.codes.tobytes() for u in units.values() if isinstance(u, compression.CompressedTensor))
+                       if isinstance(u, weight_sharing.CompressedTensor))
+code_bytes = b"".join(u.codes.tobytes() for u in units.values() if isinstance(u, weight_sharing.CompressedTensor))
 codebook_bytes = b"".join(u.codebook.astype("<f2").tobytes() for u in units.values()
-                          if isinstance(u, compression.CompressedTensor))
+                          if isinstance(u, weight_sharing.CompressedTensor))
 bias_bytes = b"".join(u.values.astype("<f2").tobytes() for u in units.values()
-                      if isinstance(u, compression.RawTensor))
+                      if isinstance(u, weight_sharing.RawTensor))
 tail = index_bytes + code_bytes + bias_bytes  # rebuilt here from the units, not read from the file
 assert body.endswith(tail)  # the body ends with the indices, codes and biases, in that order ...
 head = body[:len(body) - len(tail)]  # ... and what comes before them is the header
 assert all(name.encode() in head for name in units)  # every tensor's name is in it
 assert all(u.codebook.astype("<f2").tobytes() in head for u in units.values()
-           if isinstance(u, compression.CompressedTensor))  # and so is every codebook
+           if isinstance(u, weight_sharing.CompressedTensor))  # and so is every codebook
 
 
 @functools.cache  # each part is packed once: LZMA's extreme preset takes a moment per call
@@ -461,7 +461,7 @@ parts = {
 print(f"{'part':44s} {'raw bytes':>10s} {'compressed alone':>17s}")
 for label, part in parts.items():
     print(f"{label:44s} {len(part):10,d} {packed(part):17,d}")
-n_books = sum(isinstance(u, compression.CompressedTensor) for u in units.values())
+n_books = sum(isinstance(u, weight_sharing.CompressedTensor) for u in units.values())
 print(f"{f'  of which codebooks ({n_books} x {2**BITS} float16)':44s} {len(codebook_bytes):10,d}")
 print(f"{'body':44s} {len(body):10,d} {sum(packed(p) for p in parts.values()):17,d} (sum of the parts)")
 print(f"file: 5 bytes (magic + codec) + body compressed by {codec} = {len(raw):,} bytes")
@@ -477,7 +477,7 @@ def varint_len(n):
 expected_head = varint_len(len(units)) + sum(
     varint_len(len(name)) + len(name) + varint_len(len(u.shape)) + sum(varint_len(d) for d in u.shape) + 1
     + (1 + varint_len(u.positions.size) + 2 * u.codebook.size
-       if isinstance(u, compression.CompressedTensor) else 0)
+       if isinstance(u, weight_sharing.CompressedTensor) else 0)
     for name, u in units.items())
 print(f"header: {len(head)} bytes, {expected_head} counted from the format")
 assert len(head) == expected_head and len(raw) == compressed_bytes
@@ -518,7 +518,7 @@ def huffman_bits(symbols):
     return total
 
 
-layers = [u for u in units.values() if isinstance(u, compression.CompressedTensor)]
+layers = [u for u in units.values() if isinstance(u, weight_sharing.CompressedTensor)]
 huffman = {"codes": sum(huffman_bits(u.codes.tobytes()) for u in layers),  # one code per layer and kind
            "gaps": sum(huffman_bits(relative_indices(u.positions)) for u in layers)}
 # a decoder also needs each code's table: here 4 bits per possible symbol (a code length of 0 to 15),
@@ -543,7 +543,7 @@ def entropy_bits(symbols):
 
 # an independent check of huffman_bits: an optimal prefix code spends between H and H + 1 bits per symbol
 print("per layer, Huffman bits per symbol against the entropy H (an optimal prefix code lies in [H, H + 1)):")
-for name, u in zip((n for n, v in units.items() if isinstance(v, compression.CompressedTensor)), layers,
+for name, u in zip((n for n, v in units.items() if isinstance(v, weight_sharing.CompressedTensor)), layers,
                    strict=True):
     for kind, symbols in (("codes", u.codes.tobytes()), ("gaps", relative_indices(u.positions))):
         H, per_symbol = entropy_bits(symbols), huffman_bits(symbols) / len(symbols)
@@ -572,7 +572,7 @@ for name, u in zip((n for n, v in units.items() if isinstance(v, compression.Com
 # Load it into a fresh, untrained network of the same shape:
 
 # %%
-reloaded = compression.load_compressed(file_path, mlp(hidden=HIDDEN))
+reloaded = model_file.load_compressed(file_path, mlp(hidden=HIDDEN))
 compressed_acc = accuracy(reloaded, data.X_test, data.y_test)
 same_weights = all(torch.equal(back, kept) for back, kept in zip(reloaded.state_dict().values(),
                                                                shared.state_dict().values(), strict=True))
@@ -595,8 +595,8 @@ assert same_weights and float32_bytes / compressed_bytes >= 50
 def file_size_and_accuracy(net, net_masks, bits):
     """Bytes of the file storing net (pruned by net_masks, its dead units removed; None: not pruned)
     with `bits` per weight, and the test accuracy of the network loaded back from that file."""
-    n_bytes = compression.save_compressed(net, path("sweep.llc"), net_masks, bits=bits)
-    back = compression.load_compressed(path("sweep.llc"), mlp(hidden=HIDDEN))
+    n_bytes = model_file.save_compressed(net, path("sweep.llc"), net_masks, bits=bits)
+    back = model_file.load_compressed(path("sweep.llc"), mlp(hidden=HIDDEN))
     return n_bytes, accuracy(back, data.X_test, data.y_test)
 
 
@@ -622,7 +622,7 @@ def pipeline_figures(dense, model, masks, snapshots):
             net_masks = compression.remove_dead_units(net, net_masks)
         sweep[label] = [file_size_and_accuracy(net, net_masks, bits) for bits in SWEEP_BITS]
     return {
-        "float32 bytes": compression.float32_size_bytes(dense),
+        "float32 bytes": model_file.float32_size_bytes(dense),
         "dense": accuracy(dense, data.X_test, data.y_test),
         "dense, float32 file": accuracy(float32_weights(dense), data.X_test, data.y_test),
         "pruned": accuracy(model, data.X_test, data.y_test),

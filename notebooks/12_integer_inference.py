@@ -65,7 +65,7 @@ from torch.nn import functional as F
 import lessons_lib
 from lessons_lib import channel_pruning, checks, folding, integer_inference, observers, pruning
 from lessons_lib.batched_training import train_many
-from lessons_lib.compression import float32_size_bytes
+from lessons_lib.model_file import float32_size_bytes
 from lessons_lib.models import mlp, small_cnn
 from lessons_lib.progress import progress
 from lessons_lib.splits import load_digits_splits

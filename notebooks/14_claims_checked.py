@@ -71,8 +71,8 @@ from lessons_lib import (
     batched_training,
     checks,
     claims,
-    compression,
     data,
+    model_file,
     models,
     optimizers,
     plotting,
@@ -1521,13 +1521,13 @@ for lr, beta in configs:
     for seed in SEEDS:
         net = runs[(lr, beta, seed)][0]
         weights = torch.cat([w.detach().flatten() for n, w in net.named_parameters() if n.endswith("weight")])
-        sizes.add((models.count_parameters(net), compression.float32_size_bytes(net), str(weights.dtype)))
+        sizes.add((models.count_parameters(net), model_file.float32_size_bytes(net), str(weights.dtype)))
         zeros += int((weights == 0).sum())
         distinct.append(len(torch.unique(weights)))
         n_weights.add(weights.numel())
     (n_weights,) = n_weights
     size_rows.append((f"{lr:g}", beta, models.count_parameters(net), zeros, n_weights, min(distinct),
-                      compression.float32_size_bytes(net), "{:.1f} ± {:.1f}".format(*means[(lr, beta)])))
+                      model_file.float32_size_bytes(net), "{:.1f} ± {:.1f}".format(*means[(lr, beta)])))
 print(claims.format_table(size_rows, ["lr", "momentum", "parameters", "zero weights (5 seeds)", "weights",
                                       "fewest distinct", "float32 file bytes", "accuracy %"]))
 print(f"\ndistinct (parameters, bytes, dtype) over the {len(runs)} models:", sizes)
@@ -1556,7 +1556,7 @@ print(f"exact zeros among the {total_weights:,} weights of the {len(runs)} train
 # the half of each one's weights with the smallest magnitude
 # (`pruning.global_magnitude_masks`, no retraining) and measure the pruned model; then share
 # the remaining weights on a 5-bit k-means codebook, store positions, codes and codebooks
-# (`compression.save_compressed`), load the file into a fresh model and measure it again. The
+# (`model_file.save_compressed`), load the file into a fresh model and measure it again. The
 # test set has 450 images, so one image is 0.22 points of accuracy:
 
 # %%
@@ -1572,10 +1572,10 @@ for seed in SEEDS:
     pruned_acc = training.accuracy(pruned, digits.X_test, digits.y_test)
     with tempfile.TemporaryDirectory() as folder:
         file = pathlib.Path(folder) / "digits_mlp.llc"
-        packed_bytes = compression.save_compressed(pruned, file, masks, bits=5)
-        reloaded = compression.load_compressed(file, models.mlp((64,)).double())
-    pack_rows.append((seed, compression.float32_size_bytes(dense_net), 100 * dense_acc, pruned_zeros,
-                      100 * pruned_acc, compression.float32_size_bytes(pruned), packed_bytes,
+        packed_bytes = model_file.save_compressed(pruned, file, masks, bits=5)
+        reloaded = model_file.load_compressed(file, models.mlp((64,)).double())
+    pack_rows.append((seed, model_file.float32_size_bytes(dense_net), 100 * dense_acc, pruned_zeros,
+                      100 * pruned_acc, model_file.float32_size_bytes(pruned), packed_bytes,
                       100 * training.accuracy(reloaded, digits.X_test, digits.y_test)))
 pack = np.array(pack_rows, dtype=float)  # seed, dense B, dense %, zeros, pruned %, masked B, packed B, packed %
 print(claims.format_table(
@@ -1949,7 +1949,7 @@ model000 = namespace["model"]
 print("fixed ->", claims.describe(fixed_run.error))
 print(f"after 3 epochs: test accuracy {100 * training.accuracy(model000, digits.X_test, digits.y_test):.1f}%, "
       f"parameters {params_before:,} before and {models.count_parameters(model000):,} after, "
-      f"{compression.float32_size_bytes(model000):,} bytes")
+      f"{model_file.float32_size_bytes(model000):,} bytes")
 
 # %%
 ledger.show("seed000_code_runs")

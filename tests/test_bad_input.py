@@ -16,10 +16,10 @@ import torch
 
 from lessons_lib import (
     channel_pruning,
-    compression,
     data,
     folding,
     integer_inference,
+    model_file,
     models,
     observers,
     optimality,
@@ -31,6 +31,7 @@ from lessons_lib import (
     theory,
     timing,
     training,
+    weight_sharing,
 )
 from lessons_lib.widgets import RateMap, SpectrumWidget, TrajectoryExplorer
 
@@ -195,8 +196,8 @@ CASES = [
      "optimizer"),
     ("train-not-a-model", lambda: training.train("mlp", DIGITS, epochs=1, progress=False), "model"),
     ("save-compressed-bits-one",
-     lambda: compression.save_compressed(models.mlp(seed=0), "unused.bin", None, 1), "bits"),
-    ("kmeans-k-zero", lambda: compression.kmeans_1d(np.arange(10.0), 0), "k"),
+     lambda: model_file.save_compressed(models.mlp(seed=0), "unused.bin", None, 1), "bits"),
+    ("kmeans-k-zero", lambda: weight_sharing.kmeans_1d(np.arange(10.0), 0), "k"),
     ("small-cnn-batchnorm-string", lambda: models.small_cnn(batchnorm="yes"), "batchnorm"),
     # splits, observers, integer inference, folding, channel pruning, timing (lesson 12)
     ("splits-validation-size-zero",

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from lessons_lib import baselines, compression
+from lessons_lib import baselines, model_file, weight_sharing
 from lessons_lib.data import load_digits_split
 from lessons_lib.models import mlp
 from lessons_lib.training import accuracy, train
@@ -38,7 +38,7 @@ def test_sweep_trains_each_network_as_train_does_and_measures_it(digits, sweep):
     assert [b.hidden for b in sweep] == [(8,), (16,)] and all(b.seeds == (0, 2) for b in sweep)
     for b in sweep:
         assert b.n_parameters == 64 * b.hidden[0] + b.hidden[0] + 10 * b.hidden[0] + 10
-        assert b.float32_bytes == compression.float32_size_bytes(mlp(hidden=b.hidden, seed=5))
+        assert b.float32_bytes == model_file.float32_size_bytes(mlp(hidden=b.hidden, seed=5))
         for seed, net, acc in zip(b.seeds, b.networks, b.accuracies, strict=True):
             alone = mlp(hidden=b.hidden, seed=seed)
             train(alone, digits, epochs=2, lr=0.1, momentum=0.9, batch_size=64, seed=seed, progress=False)
@@ -63,7 +63,7 @@ def test_quantized_files_reload_to_the_shared_network(digits, sweep):
     files = baselines.quantized_files(sweep[1], digits, 4)
     assert len(files) == 2
     for (n_bytes, acc), net in zip(files, sweep[1].networks, strict=True):
-        shared = compression.quantize_pruned(net, None, bits=4)
+        shared = weight_sharing.quantize_pruned(net, None, bits=4)
         assert acc == accuracy(shared, digits.X_test, digits.y_test)
         assert 0 < n_bytes < sweep[1].float32_bytes / 4
 

@@ -13,7 +13,7 @@ import torch
 from check_tables import fails, passes
 from torch import nn
 
-from lessons_lib import compression, pruning
+from lessons_lib import compression, model_file, pruning
 from lessons_lib.checks import NotYet
 from lessons_lib.checks import compression as check
 from lessons_lib.data import load_digits_split
@@ -101,7 +101,7 @@ def _decode(data):
 
 def _encode(positions):
     """The lesson's encoder (the library's _gaps)."""
-    return compression._gaps(np.asarray(positions, dtype=np.int64))
+    return model_file._gaps(np.asarray(positions, dtype=np.int64))
 
 
 @pytest.mark.parametrize("decoder", [_decode, lambda d: tuple(_decode(d)),
@@ -319,8 +319,8 @@ def compression_reload(model, masks):
 
     with tempfile.TemporaryDirectory() as tmp:
         file = f"{tmp}/m.llc"
-        compression.save_compressed(model, file, masks, 4, bias_bits=4)
-        return compression.load_compressed(file, mlp(hidden=(300, 100), seed=0).to(torch.float64))
+        model_file.save_compressed(model, file, masks, 4, bias_bits=4)
+        return model_file.load_compressed(file, mlp(hidden=(300, 100), seed=0).to(torch.float64))
 
 
 def _scaled(model, factor):

@@ -11,23 +11,19 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lessons_lib.compression import (
+from lessons_lib import model_file
+from lessons_lib.compression import compression_experiment, remove_dead_units
+from lessons_lib.model_file import decode, encode, float32_size_bytes, load_compressed, save_compressed
+from lessons_lib.models import mlp, small_cnn
+from lessons_lib.pruning import global_magnitude_masks, magnitude_mask, prunable_weights
+from lessons_lib.weight_sharing import (
     CompressedTensor,
     _nearest,
     compress_state,
-    compression_experiment,
-    decode,
-    encode,
-    float32_size_bytes,
     kmeans_1d,
-    load_compressed,
     quantize_pruned,
-    remove_dead_units,
-    save_compressed,
     share_weights,
 )
-from lessons_lib.models import mlp, small_cnn
-from lessons_lib.pruning import global_magnitude_masks, magnitude_mask, prunable_weights
 
 
 def test_kmeans_finds_clear_clusters_and_is_deterministic():
@@ -54,7 +50,7 @@ def test_kmeans_uses_every_code_after_pruning_left_a_gap_around_zero():
 
 def _lloyd_value_by_value(x, k, iters=50):
     """Reference Lloyd's k-means: each value searched among the centroids' midpoints on its own
-    (compression._nearest; ties go to the smaller centroid), the rest as kmeans_1d's docstring says."""
+    (weight_sharing._nearest; ties go to the smaller centroid), the rest as kmeans_1d's docstring says."""
     centroids = np.linspace(x.min(), x.max(), k)
 
     def assign(c):
@@ -269,10 +265,9 @@ def test_lzma_with_a_fitted_dictionary_writes_the_same_bytes_as_preset_9(data, a
     """The quick encoder (dictionary fitted to the input) and preset 9's 64 MiB one agree byte for byte."""
     import lzma
 
-    from lessons_lib import compression
 
     data = bytes(b % (alphabet + 1) for b in data)  # small alphabets: long matches, as in code streams
-    quick = lzma.compress(data, format=lzma.FORMAT_RAW, filters=compression._lzma_filters_for(len(data)))
-    full = lzma.compress(data, format=lzma.FORMAT_RAW, filters=compression._LZMA_FILTERS)
+    quick = lzma.compress(data, format=lzma.FORMAT_RAW, filters=model_file._lzma_filters_for(len(data)))
+    full = lzma.compress(data, format=lzma.FORMAT_RAW, filters=model_file._LZMA_FILTERS)
     assert quick == full
-    assert lzma.decompress(quick, format=lzma.FORMAT_RAW, filters=compression._LZMA_FILTERS) == data
+    assert lzma.decompress(quick, format=lzma.FORMAT_RAW, filters=model_file._LZMA_FILTERS) == data

@@ -9,7 +9,6 @@ import pytest
 import torch
 from torch import nn
 
-from lessons_lib.compression import kmeans_1d
 from lessons_lib.trained_sharing import (
     SharedLinear,
     centroid_gradient,
@@ -17,6 +16,7 @@ from lessons_lib.trained_sharing import (
     share_model,
     shared_weights,
 )
+from lessons_lib.weight_sharing import kmeans_1d
 
 
 def _mlp(seed: int = 0) -> nn.Sequential:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from .. import compression
+from .. import compression, model_file
 from . import NotYet, as_number, number, passed
 
 # blocks of 256 per tensor of the 64-300-100-10 MLP (weights and biases)
@@ -34,7 +34,7 @@ def _torch_save_bytes() -> int:
 
     from ..models import mlp
 
-    return compression.float32_size_bytes(mlp(hidden=(300, 100), seed=0).to(torch.float32))
+    return model_file.float32_size_bytes(mlp(hidden=(300, 100), seed=0).to(torch.float32))
 
 
 def _whole_bytes(answer: object, what: str, hint: str, expected: float) -> None:
@@ -146,8 +146,8 @@ def dynamic_tree_value(answer: object) -> None:
 def positions_from_gaps(candidate: Callable[[bytes], object], encoder: object = None) -> None:
     """Exercise 3: decoding relative indices must invert the course's encoder, long gaps included.
 
-    The cases are encoded here with the library's own encoder (:func:`compression._gaps`, the bytes
-    that :func:`compression.save_compressed` writes), never with a function the caller passes: a
+    The cases are encoded here with the library's own encoder (:func:`model_file._gaps`, the bytes
+    that :func:`model_file.save_compressed` writes), never with a function the caller passes: a
     decoder must read the course's format, not any format of its own. ``encoder`` (the lesson's
     ``relative_indices``) is optional; if given, it must write exactly those bytes.
     """
@@ -164,7 +164,7 @@ def positions_from_gaps(candidate: Callable[[bytes], object], encoder: object = 
         [],
     ]
     for positions in cases:
-        data = compression._gaps(np.asarray(positions, dtype=np.int64))
+        data = model_file._gaps(np.asarray(positions, dtype=np.int64))
         if encoder is not None:
             try:
                 theirs = bytes(encoder(positions))
@@ -343,17 +343,17 @@ def _measure(model: object, masks: Mapping[str, Any] | None, bits: object, bias_
                      f"state_dict of mlp(hidden=(300, 100)): {want}; yours has {got}. Hint: start from "
                      "`model` (or a copy of it) and compress that; a smaller network is a different "
                      "experiment.")
-    float32_bytes = compression.float32_size_bytes(template)
+    float32_bytes = model_file.float32_size_bytes(template)
     with tempfile.TemporaryDirectory() as tmp:
         file = os.path.join(tmp, "exercise.llc")
         try:
-            n_bytes = compression.save_compressed(model, file, masks, bits, bias_bits=bias_bits)
+            n_bytes = model_file.save_compressed(model, file, masks, bits, bias_bits=bias_bits)
         except (TypeError, ValueError, AttributeError, KeyError, RuntimeError) as exc:
             raise NotYet(f"{where}: save_compressed refused the arguments: {exc}. Hint: pass masks as the "
                          "dict of boolean tensors from pruning (or None), bits as an int.") from None
         with _scrambled(template):
             try:
-                reloaded = compression.load_compressed(file, template)
+                reloaded = model_file.load_compressed(file, template)
             except (ValueError, RuntimeError) as exc:
                 raise NotYet(f"{where}: the file written from your model does not reload: {exc}") from None
     data = load_digits_split(seed=0, dtype=torch.float64)
