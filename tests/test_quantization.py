@@ -270,3 +270,19 @@ def test_dequantize_checks():
 def test_fake_quantize_wants_a_tensor():
     with pytest.raises(TypeError, match="w must be a torch.Tensor"):
         fake_quantize(np.ones(3), 8)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64, torch.float16])
+@pytest.mark.parametrize("symmetric", [False, True])
+@pytest.mark.parametrize("axis", [None, 0, -1])
+def test_fake_quantize_equals_dequantize_of_quantize_bit_for_bit(dtype, symmetric, axis):
+    """fake_quantize computes in torch what dequantize(quantize(w)) computes in NumPy: the same bits."""
+    gen = torch.Generator().manual_seed(7)
+    for scale_exp in (-6, -1, 0, 3):
+        w = (torch.randn(6, 9, generator=gen, dtype=torch.float64) * 10.0**scale_exp).to(dtype)
+        w[1] = 0.0  # a row of zeros: scale 1
+        w[2] = w[2].abs()  # a row without negative values: lo = 0
+        for bits in (2, 3, 4, 8, 16):
+            expected = dequantize(*quantize(w, bits, symmetric, axis)).to(dtype)
+            got = fake_quantize(w, bits, symmetric, axis)
+            assert got.dtype == dtype and torch.equal(got, expected), (bits, scale_exp)
