@@ -23,7 +23,9 @@ activations" layers do (the GPU kernels fuse the unpacking into the product; her
 
 from __future__ import annotations
 
+import struct
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -32,7 +34,8 @@ from torch import nn
 
 from lessons_lib import _validate
 
-__all__ = ["pack_nibbles", "unpack_nibbles", "GroupQuantized", "quantize_groups", "Int4Linear"]
+__all__ = ["pack_nibbles", "unpack_nibbles", "GroupQuantized", "quantize_groups", "Int4Linear", "save_network",
+           "load_network"]
 
 LEVELS = 15  # codes 0..15
 
@@ -141,6 +144,9 @@ def quantize_groups(w: torch.Tensor, group_size: int) -> GroupQuantized:
     lo = np.minimum(arr.min(axis=2), 0.0)
     hi = np.maximum(arr.max(axis=2), 0.0)
     width = hi - lo
+    if width.size and float(width.max()) / LEVELS > float(np.finfo(np.float16).max):
+        raise ValueError(f"w must have every group's range max - min at most 15 * 65504 = 982560; got "
+                         f"{float(width.max()):.4g}: that range exceeds float16 scale")
     scale = _float16_up(np.where(width > 0, width / LEVELS, 1.0))
     s = scale.astype(np.float64)
     zero = np.clip(np.round(-lo / s), 0, LEVELS)
@@ -189,3 +195,80 @@ class Int4Linear(nn.Module):
             raise ValueError(f"x must have {self.shape[1]} features in its last axis; got {tuple(x.shape)}")
         return F.linear(x.to(torch.float32), self.packed().dequantize(), self.bias)
 
+
+
+#: File header: the magic bytes and the number of layers (uint16, little-endian).
+MAGIC = b"I4G1"
+_LAYER = struct.Struct("<HHHB")  # out, in, group size, flags (bit 0: bias stored, bit 1: ReLU after)
+
+
+def save_network(model: nn.Sequential, path: str | Path) -> int:
+    """Write a network of :class:`Int4Linear` layers (each optionally followed by ``nn.ReLU``) to a file.
+
+    Layout, little-endian: ``MAGIC``, uint16 layer count, then per layer a 7-byte record
+    (uint16 out, uint16 in, uint16 group size, uint8 flags) followed by its packed codes
+    (``out * in / 2`` bytes), float16 scales (``2 out in / g``), zero points (``out in / (2g)`` bytes,
+    or ``out in / g`` for an odd number of groups per row) and the float32 bias (``4 out``, if stored).
+
+    Returns the number of bytes written: ``6 + sum(7 + layer.nbytes)``.
+    """
+    if not isinstance(model, nn.Sequential):
+        raise TypeError(f"model must be a torch.nn.Sequential; got {type(model).__name__}")
+    layers = list(model)
+    if not layers or not isinstance(layers[0], Int4Linear):
+        raise ValueError("model must start with an Int4Linear layer and hold only Int4Linear and ReLU layers")
+    records: list[bytes] = []
+    i = 0
+    while i < len(layers):
+        layer = layers[i]
+        if not isinstance(layer, Int4Linear):
+            raise ValueError(f"model must hold only Int4Linear layers, each optionally followed by one ReLU; "
+                             f"got {type(layer).__name__} at position {i}")
+        relu = i + 1 < len(layers) and isinstance(layers[i + 1], nn.ReLU)
+        out, inp = layer.shape
+        flags = (layer.bias is not None) | (relu << 1)
+        parts = [_LAYER.pack(out, inp, layer.group_size, flags), layer.codes.numpy().tobytes(),
+                 layer.scales.numpy().astype("<f2").tobytes(), layer.zero_points.numpy().tobytes()]
+        if layer.bias is not None:
+            parts.append(layer.bias.numpy().astype("<f4").tobytes())
+        records.append(b"".join(parts))
+        i += 2 if relu else 1
+    data = MAGIC + struct.pack("<H", len(records)) + b"".join(records)
+    Path(path).write_bytes(data)
+    return len(data)
+
+
+def load_network(path: str | Path) -> nn.Sequential:
+    """Read a file written by :func:`save_network`: the same :class:`Int4Linear` and ReLU layers, the
+    stored bytes unpacked into the layers' buffers (bit for bit the saved ones)."""
+    data = Path(path).read_bytes()
+    if data[:4] != MAGIC:
+        raise ValueError(f"path must be a per-group int4 network file; {path} has no {MAGIC!r} header")
+    (count,) = struct.unpack_from("<H", data, 4)
+    at, layers = 6, []
+
+    def take(n: int, dtype: str, shape: tuple[int, ...]) -> torch.Tensor:
+        nonlocal at
+        if at + n > len(data):
+            raise ValueError(f"path must hold whole layers; {path} is truncated")
+        arr = np.frombuffer(data, dtype=dtype, count=n // np.dtype(dtype).itemsize, offset=at).reshape(shape)
+        at += n
+        return torch.from_numpy(arr.astype(arr.dtype.newbyteorder("=")))
+
+    for _ in range(count):
+        if at + _LAYER.size > len(data):
+            raise ValueError(f"path must hold whole layers; {path} is truncated")
+        out, inp, g, flags = _LAYER.unpack_from(data, at)
+        at += _LAYER.size
+        groups = inp // g
+        zero_cols = groups // 2 if groups % 2 == 0 else groups
+        codes = take(out * inp // 2, "u1", (out, inp // 2))
+        scales = take(2 * out * groups, "<f2", (out, groups))
+        zeros = take(out * zero_cols, "u1", (out, zero_cols))
+        bias = take(4 * out, "<f4", (out,)) if flags & 1 else None
+        layers.append(Int4Linear(GroupQuantized(codes, scales, zeros, (out, inp), g), bias))
+        if flags & 2:
+            layers.append(nn.ReLU())
+    if at != len(data):
+        raise ValueError(f"path must end after its last layer; {path} has {len(data) - at} more bytes")
+    return nn.Sequential(*layers)

@@ -8,7 +8,15 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lessons_lib.int4_groups import GroupQuantized, Int4Linear, pack_nibbles, quantize_groups, unpack_nibbles
+from lessons_lib.int4_groups import (
+    GroupQuantized,
+    Int4Linear,
+    load_network,
+    pack_nibbles,
+    quantize_groups,
+    save_network,
+    unpack_nibbles,
+)
 
 
 @given(st.lists(st.integers(0, 15), min_size=2, max_size=64).filter(lambda c: len(c) % 2 == 0))
@@ -106,3 +114,52 @@ def test_int4_linear_is_its_dequantized_float_layer_and_keeps_only_bytes():
 def test_bad_input_names_the_parameter(call, error, match):
     with pytest.raises(error, match=match):
         call()
+
+
+def test_save_then_load_gives_the_same_network(tmp_path):
+    torch.manual_seed(0)
+    float_net = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10),
+                                    torch.nn.ReLU(), torch.nn.Linear(32 - 22, 6, bias=False))
+    layers = [Int4Linear.from_linear(float_net[0], 32), torch.nn.ReLU(),
+              Int4Linear.from_linear(float_net[2], 16), torch.nn.ReLU(),  # 2 groups a row: packed zero points
+              Int4Linear.from_linear(float_net[4], 10)]  # 1 group a row: one zero point per byte
+    model = torch.nn.Sequential(*layers)
+    path = tmp_path / "net.i4g"
+    written = save_network(model, path)
+    header = 6 + 7 * 3
+    expected = header + sum(m.nbytes for m in layers if isinstance(m, Int4Linear))
+    assert written == path.stat().st_size == expected
+    # the bytes, counted by hand: codes + float16 scales + zero points + float32 bias
+    assert expected == header + (32 * 32 + 2 * 32 * 2 + 32 + 4 * 32) + (10 * 16 + 2 * 10 * 2 + 10 + 4 * 10) \
+        + (6 * 5 + 2 * 6 + 6)
+    loaded = load_network(path)
+    assert [type(m) for m in loaded] == [type(m) for m in model]
+    for a, b in zip(model, loaded, strict=True):
+        for name, buf in a.named_buffers():
+            other = dict(b.named_buffers())[name]
+            assert (buf is None and other is None) or (buf.dtype == other.dtype and torch.equal(buf, other))
+    x = torch.randn(7, 64)
+    assert torch.equal(model(x), loaded(x))
+
+
+def test_load_rejects_other_files(tmp_path):
+    path = tmp_path / "x.bin"
+    path.write_bytes(b"nope")
+    with pytest.raises(ValueError, match="path"):
+        load_network(path)
+    model = torch.nn.Sequential(Int4Linear.from_linear(torch.nn.Linear(4, 2), 4))
+    save_network(model, path)
+    path.write_bytes(path.read_bytes()[:-3])
+    with pytest.raises(ValueError, match="truncated"):
+        load_network(path)
+    with pytest.raises(ValueError, match="Int4Linear"):
+        save_network(torch.nn.Sequential(torch.nn.Linear(4, 2)), path)
+    with pytest.raises(TypeError, match="Sequential"):
+        save_network(torch.nn.Linear(4, 2), path)
+
+
+def test_range_beyond_float16_scale_is_refused():
+    w = torch.tensor([[0.0, 1e6]], dtype=torch.float64)
+    with pytest.raises(ValueError, match="float16 scale"):
+        quantize_groups(w, 2)
+    quantize_groups(torch.tensor([[0.0, 9e5]], dtype=torch.float64), 2)  # 9e5 / 15 < 65504: fine
