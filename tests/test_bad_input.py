@@ -320,6 +320,14 @@ CASES = [
     ("int4-linear-features",
      lambda: __import__("lessons_lib.int4_groups", fromlist=["_"]).Int4Linear.from_linear(
          torch.nn.Linear(8, 2), 4)(torch.randn(3, 7)), "x"),
+    ("quantize-groups-float16-range",
+     lambda: __import__("lessons_lib.int4_groups", fromlist=["_"]).quantize_groups(
+         torch.tensor([[0.0, 1e6]]), 2), "w"),
+    ("save-int4-network-type",
+     lambda: __import__("lessons_lib.int4_groups", fromlist=["_"]).save_network(
+         torch.nn.Linear(4, 2), "/tmp/unused.i4g"), "model"),
+    ("load-int4-network-magic",
+     lambda: __import__("lessons_lib.int4_groups", fromlist=["_"]).load_network(__file__), "path"),
 ]
 
 
