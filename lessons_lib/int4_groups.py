@@ -34,8 +34,15 @@ from torch import nn
 
 from lessons_lib import _validate
 
-__all__ = ["pack_nibbles", "unpack_nibbles", "GroupQuantized", "quantize_groups", "Int4Linear", "save_network",
-           "load_network"]
+__all__ = [
+    "pack_nibbles",
+    "unpack_nibbles",
+    "GroupQuantized",
+    "quantize_groups",
+    "Int4Linear",
+    "save_network",
+    "load_network",
+]
 
 LEVELS = 15  # codes 0..15
 
@@ -68,8 +75,10 @@ def unpack_nibbles(packed: torch.Tensor) -> torch.Tensor:
     if not isinstance(packed, torch.Tensor):
         raise TypeError(f"packed must be a torch.Tensor; got {type(packed).__name__}")
     if packed.dtype != torch.uint8 or packed.ndim == 0:
-        raise ValueError(f"packed must be a uint8 tensor with at least one axis; got {packed.dtype}, "
-                         f"shape {tuple(packed.shape)}")
+        raise ValueError(
+            f"packed must be a uint8 tensor with at least one axis; got {packed.dtype}, "
+            f"shape {tuple(packed.shape)}"
+        )
     low, high = packed & 0x0F, packed >> 4
     return torch.stack((low, high), dim=-1).reshape(*packed.shape[:-1], 2 * packed.shape[-1])
 
@@ -145,8 +154,10 @@ def quantize_groups(w: torch.Tensor, group_size: int) -> GroupQuantized:
     hi = np.maximum(arr.max(axis=2), 0.0)
     width = hi - lo
     if width.size and float(width.max()) / LEVELS > float(np.finfo(np.float16).max):
-        raise ValueError(f"w must have every group's range max - min at most 15 * 65504 = 982560; got "
-                         f"{float(width.max()):.4g}: that range exceeds float16 scale")
+        raise ValueError(
+            f"w must have every group's range max - min at most 15 * 65504 = 982560; got "
+            f"{float(width.max()):.4g}: that range exceeds float16 scale"
+        )
     scale = _float16_up(np.where(width > 0, width / LEVELS, 1.0))
     s = scale.astype(np.float64)
     zero = np.clip(np.round(-lo / s), 0, LEVELS)
@@ -196,7 +207,6 @@ class Int4Linear(nn.Module):
         return F.linear(x.to(torch.float32), self.packed().dequantize(), self.bias)
 
 
-
 #: File header: the magic bytes and the number of layers (uint16, little-endian).
 MAGIC = b"I4G1"
 _LAYER = struct.Struct("<HHHB")  # out, in, group size, flags (bit 0: bias stored, bit 1: ReLU after)
@@ -222,13 +232,19 @@ def save_network(model: nn.Sequential, path: str | Path) -> int:
     while i < len(layers):
         layer = layers[i]
         if not isinstance(layer, Int4Linear):
-            raise ValueError(f"model must hold only Int4Linear layers, each optionally followed by one ReLU; "
-                             f"got {type(layer).__name__} at position {i}")
+            raise ValueError(
+                f"model must hold only Int4Linear layers, each optionally followed by one ReLU; "
+                f"got {type(layer).__name__} at position {i}"
+            )
         relu = i + 1 < len(layers) and isinstance(layers[i + 1], nn.ReLU)
         out, inp = layer.shape
         flags = (layer.bias is not None) | (relu << 1)
-        parts = [_LAYER.pack(out, inp, layer.group_size, flags), layer.codes.numpy().tobytes(),
-                 layer.scales.numpy().astype("<f2").tobytes(), layer.zero_points.numpy().tobytes()]
+        parts = [
+            _LAYER.pack(out, inp, layer.group_size, flags),
+            layer.codes.numpy().tobytes(),
+            layer.scales.numpy().astype("<f2").tobytes(),
+            layer.zero_points.numpy().tobytes(),
+        ]
         if layer.bias is not None:
             parts.append(layer.bias.numpy().astype("<f4").tobytes())
         records.append(b"".join(parts))

@@ -48,7 +48,10 @@
 # %%
 import copy
 import logging
+import tempfile
+import textwrap
 import warnings
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -65,7 +68,7 @@ from lessons_lib.splits import load_digits_splits
 from lessons_lib.training import accuracy
 
 lessons_lib.setup()
-torch.set_default_dtype(torch.float64)  # float numbers printed here are the same on every CPU
+torch.set_default_dtype(torch.float64)  # rounding differences between CPUs stay far below the printed digits
 BLUE, VERMILLION, GREEN = METHOD_COLORS["gd"], METHOD_COLORS["momentum"], METHOD_COLORS["nesterov"]
 GREY = "#999999"  # Okabe-Ito grey
 
@@ -171,19 +174,19 @@ scale = max(float(g.abs().max()) for g in by_sum)
 print(f"largest difference from autograd {'< 1e-12' if gap_autograd < 1e-12 else gap_autograd}, "
       f"from finite differences {'< 1e-7' if gap_fd < 1e-7 else gap_fd} (gradients up to {scale:.2f})")
 assert gap_autograd < 1e-12 and gap_fd < 1e-7
-assert all(torch.equal(a, trained_sharing.centroid_gradient(w.grad, shared0[i].index, shared0[i].keep, a.numel()))
-           for a, w, i in zip(by_sum, weights, linear_at, strict=True))
 by_mean = by_sum[0] / torch.bincount(shared0[0].index.flatten(), minlength=4)
 print(f"the mean instead of the sum (layer 0): {np.array2string(by_mean.numpy(), precision=5, floatmode='fixed')}, "
       f"{float((by_sum[0] / by_mean).min()):.0f} to {float((by_sum[0] / by_mean).max()):.0f} times too small")
-assert not torch.allclose(by_mean, by_autograd[0])
 
 # %% [markdown]
 # Now the fine-tuning. For each bit width $n = 2, 3, 4, 5$ and each of the five networks: share
 # by k-means, then train the centroids for 3 epochs with SGD and momentum $\beta = 0.9$ on the
-# training part, minibatches of 64; the indices and the float biases stay fixed. The learning rate
-# is chosen on the validation part, separately for each bit width, from $\eta \in \{0.003, 0.01\}$:
-# summed gradients are large, so the step is smaller than the float network's 0.1. The 40 runs
+# training part, minibatches of 64; the indices and the float biases stay fixed. Deep Compression
+# shares the weights of a network it has already pruned (its section 2); this network is not pruned,
+# a simplification. The learning rate is chosen on the validation part, separately for each bit
+# width, from the small grid $\eta \in \{0.003, 0.01\}$. The validation differences behind the
+# choices are printed in images: at most 1.4 validation images a network, so the choice is within
+# noise, and a rate outside this grid may do better. The 40 runs
 # (4 widths × 2 rates × 5 seeds) train side by side (`trained_sharing.fine_tune_centroids`, which
 # computes the same gradient sum through autograd and steps each network as `torch.optim.SGD` would).
 
@@ -194,32 +197,49 @@ runs = [(n, lr, s) for n in BITS for lr in RATES for s in SEEDS]
 tuned = {run: copy.deepcopy(untrained[run[0], run[2]]) for run in runs}
 trained_sharing.fine_tune_centroids([tuned[r] for r in runs], fit, epochs=EPOCHS, lr=[r[1] for r in runs],
                                     momentum=0.9, seeds=[r[2] for r in runs], progress=True)
-chosen = {}
+chosen, gaps_images = {}, []
 for n in BITS:
     val_means = {lr: np.mean([val_acc(tuned[n, lr, s]) for s in SEEDS]) for lr in RATES}
     chosen[n] = max(RATES, key=lambda lr: val_means[lr])
+    gap_images = abs(val_means[RATES[1]] - val_means[RATES[0]]) * len(splits.y_val) / 100
+    gaps_images.append(gap_images)
     print(f"{n} bits: mean validation accuracy " + ", ".join(f"η = {lr}: {v:.2f} %" for lr, v in val_means.items())
-          + f" -> η = {chosen[n]}")
+          + f" -> η = {chosen[n]} (apart by {gap_images:.1f} validation images a network)")
+assert max(gaps_images) < 1.5  # the rates differ by at most 1.4 validation images: the choice is within noise
 acc = {"untrained": {n: [test_acc(untrained[n, s]) for s in SEEDS] for n in BITS},
        "trained": {n: [test_acc(tuned[n, chosen[n], s]) for s in SEEDS] for n in BITS}}
 print("\ntest accuracy (%), mean ± 95 % interval over seeds 0..4; differences paired by seed (points)")
-print(f"{'bits':>4}  {'untrained':>13}  {'trained':>13}  {'trained - untrained':>19}  {'trained - float':>15}")
-diff, diff_float = {}, {}
+print(f"{'bits':>4}  {'untrained':>13}  {'trained':>13}  {'trained - untrained':>19}  {'untrained - float':>17}  "
+      f"{'trained - float':>15}")
+diff, diff_float, diff_untrained = {}, {}, {}
 for n in BITS:
     diff[n] = np.subtract(acc["trained"][n], acc["untrained"][n])
     diff_float[n] = np.subtract(acc["trained"][n], float_test)
+    diff_untrained[n] = np.subtract(acc["untrained"][n], float_test)
     print(f"{n:4d}  {pm(acc['untrained'][n]):>13}  {pm(acc['trained'][n]):>13}  {pm(diff[n]):>19}  "
-          f"{pm(diff_float[n]):>15}")
-print(f"float {pm(float_test)} %")
-assert all(torch.equal(tuned[r].state_dict()["0.index"], untrained[r[0], r[2]].state_dict()["0.index"]) for r in runs)
+          f"{pm(diff_untrained[n]):>17}  {pm(diff_float[n]):>15}")
+print(f"float {pm(float_test)} %; one test image = 0.22 points: trained - untrained at 2 bits is "
+      f"{np.mean(diff[2]) * len(splits.y_test) / 100:.1f} test images a network, at 3 bits "
+      f"{np.mean(diff[3]) * len(splits.y_test) / 100:.1f}")
+for r in runs:  # only the centroids moved: every layer's index and bias as k-means left them
+    new, old = tuned[r].state_dict(), untrained[r[0], r[2]].state_dict()
+    assert all(torch.equal(new[k], old[k]) for k in old if k.endswith(("index", "bias")))
+margins = []
+for model in list(untrained.values()) + [tuned[n, chosen[n], s] for n in BITS for s in SEEDS]:
+    with torch.no_grad():
+        top2 = model(splits.X_test).topk(2, dim=1).values
+    margins.append(float((top2[:, 0] - top2[:, 1]).min()))
+print(f"smallest top-2 logit gap of the 40 shared networks on the test images: "
+      f"{'> 1e-6' if min(margins) > 1e-6 else min(margins)} (no prediction hangs on the last bits)")
+assert min(margins) > 1e-6
 assert [pm(diff[n]) for n in BITS] == ["2.36 ± 2.10", "0.98 ± 0.54", "0.71 ± 0.96", "0.40 ± 0.60"]
 assert pm(acc["untrained"][2]) == "91.56 ± 2.06" and pm(acc["trained"][2]) == "93.91 ± 2.35"
 assert [pm(diff_float[n]) for n in (4, 5)] == ["0.76 ± 0.84", "0.62 ± 0.79"]
-assert f"{np.mean(float_test) - np.mean(acc['untrained'][2]):.2f}" == "4.76"
-assert [pm(acc["untrained"][n]) for n in (4, 5)] == ["96.36 ± 0.79", "96.53 ± 0.84"]
+assert [pm(diff_untrained[n]) for n in BITS] == ["-4.76 ± 2.20", "-0.93 ± 1.27", "0.04 ± 0.30", "0.22 ± 0.39"]
+assert f"{np.mean(diff[2]) * len(splits.y_test) / 100:.1f}" == "10.6"
 
 # %%
-fig, ax = plt.subplots(figsize=(7.5, 3.6))
+fig, (ax, ax_d) = plt.subplots(1, 2, figsize=(11, 3.6), width_ratios=(3, 2))
 for offset, (name, color, marker) in zip((-0.06, 0.06), [("untrained", VERMILLION, "s"), ("trained", BLUE, "o")],
                                          strict=True):
     means = [np.mean(acc[name][n]) for n in BITS]
@@ -232,30 +252,42 @@ ax.axhline(f_mean, color="black", linestyle=":", label="float (mean)")
 ax.set_xticks(BITS)
 ax.set_xlabel("bits n per weight index ($k = 2^n$ shared values per layer)")
 ax.set_ylabel("test accuracy (%)")
-ax.set_title("k-means weight sharing, centroids as k-means left them and fine-tuned (5 seeds)")
+ax.set_title("k-means sharing: centroids as k-means left them, fine-tuned")
 ax.legend(loc="lower right")
+ax_d.errorbar(BITS, [np.mean(diff[n]) for n in BITS],
+              yerr=[T95 * np.std(diff[n], ddof=1) / np.sqrt(len(SEEDS)) for n in BITS],
+              color=BLUE, marker="o", capsize=4, label="trained - untrained (mean, 95 % interval)")
+ax_d.axhline(0, color="black", linestyle=":", label="no difference")
+ax_d.set_xticks(BITS)
+ax_d.set_xlabel("bits n per weight index")
+ax_d.set_ylabel("difference in test accuracy (points)")
+ax_d.set_title("paired by seed (what the conclusions rest on)")
+ax_d.legend(loc="upper right")
 plt.show()
 
 # %% [markdown]
-# What the intervals support, on these five seeds and 450 images: at 2 bits, fine-tuning the
-# centroids recovers 2.36 ± 2.10 points (about ten test images) of the 4.76 that untrained
-# sharing loses; at 3 bits it gains 0.98 ± 0.54 points. At 4 and 5 bits untrained sharing is
-# already as accurate as float on average (96.36 and 96.53 % against 96.31 %), and the gains
-# (0.71 ± 0.96, 0.40 ± 0.60) have intervals that contain 0: no effect is shown there. Trained sharing at 4 and 5 bits even sits
+# What the paired intervals (right panel) support, on these five seeds and 450 images (the unpaired
+# intervals of the left panel overlap at 3 bits; the pairing by seed removes the spread between
+# networks): at 2 bits, untrained sharing loses 4.76 ± 2.20 points against float, and fine-tuning the
+# centroids recovers 2.36 ± 2.10 of them (10.6 test images a network); at 3 bits it gains
+# 0.98 ± 0.54 points. At 4 and 5 bits no difference between untrained sharing and float is detected
+# (0.04 ± 0.30 and 0.22 ± 0.39 points), and the gains of fine-tuning (0.71 ± 0.96, 0.40 ± 0.60) have
+# intervals that contain 0: no effect is shown there. Trained sharing at 4 and 5 bits even sits
 # above float on average, within intervals that contain 0; part of any such gain may be the extra
 # epochs rather than the codebook, which this comparison does not separate. Only the centroids
 # and the indices need storing, as in lesson 11.
 #
 # ## 3. Per-group int4: the format of large language models' weights
 #
-# A large language model's weights are mostly stored as 4-bit codes with one scale per **group**
-# of $g$ consecutive weights of a row, not one per row: a row has thousands of weights, and one
-# outlier would coarsen the grid for all of them. QLoRA's NF4 uses blocks of 64 (Dettmers et al.,
-# *QLoRA*, NeurIPS 2023, section 3, "Double Quantization"); AWQ's code quantizes with groups of
+# When a large language model's weights are quantized to 4 bits, they usually get one scale per
+# **group** of $g$ consecutive weights of a row, not one per row: a row has thousands of weights, and
+# one outlier would coarsen the grid for all of them. QLoRA's NF4 uses blocks of 64 (Dettmers et al.,
+# *QLoRA*, NeurIPS 2023, section 3, "Double Quantization"), though NF4 is a different code: 16
+# non-uniform levels at quantiles of a normal distribution, an absmax scale and no zero point. AWQ's code quantizes with groups of
 # 128 (Lin et al., *AWQ*, MLSys 2024; `--q_group_size 128` in its examples); GPTQ (Frantar et al.,
 # ICLR 2023) fills the same kind of format, choosing the codes to keep the layer's output rather
 # than rounding each weight; torchao's `Int4WeightOnlyConfig` defaults to 128 (printed in section 4).
-# Each group gets lesson 09's affine quantizer with 4 bits, zero exactly representable:
+# Here each group gets lesson 09's affine quantizer (uniform levels and a zero point) with 4 bits, zero exactly representable:
 #
 # $$s = \frac{\max(0, \max_{\text{group}} w) - \min(0, \min_{\text{group}} w)}{15}, \quad
 # z = \operatorname{round}\!\Big(\frac{-\min(0, \min w)}{s}\Big), \quad
@@ -345,13 +377,44 @@ for g in GROUPS:
 assert (size[8], size[32]) == (5252, 3742) and f"{4 * n_weights / size[32]:.2f}" == "6.91"
 
 # %% [markdown]
+# The table counts the weight tensors only. The network also has 106 biases, kept in float32, and a
+# file must say the layers' shapes and group size to be read back. So the whole network at $g = 32$,
+# written to a file as bytes (`int4_groups.save_network`: a 6-byte header, 7 bytes of shapes and
+# flags per layer, then each layer's packed codes, float16 scales, packed zero points and float32
+# bias) and read back (`int4_groups.load_network`, which unpacks nothing until a forward pass):
+
+# %%
+n_biases = sum(nets[0][i].bias.numel() for i in weight_layers)
+float32_bytes = 4 * (n_weights + n_biases)
+int4_seed0 = nn.Sequential(*[int4_groups.Int4Linear.from_linear(layer, 32) if isinstance(layer, nn.Linear)
+                             else layer for layer in nets[0]])
+in_memory = sum(m.nbytes for m in int4_seed0 if isinstance(m, int4_groups.Int4Linear))
+with tempfile.TemporaryDirectory() as folder:
+    path = Path(folder) / "seed0_g32.i4g"
+    written = int4_groups.save_network(int4_seed0, path)
+    file_bytes = path.stat().st_size
+    reloaded = int4_groups.load_network(path)
+print(f"g = 32, seed 0: weights {size[32]:,d} + biases {4 * n_biases:,d} = {in_memory:,d} bytes in memory against "
+      f"{float32_bytes:,d} in float32 ({float32_bytes / in_memory:.2f}x smaller); the file: {file_bytes:,d} bytes "
+      f"({float32_bytes / file_bytes:.2f}x)")
+same_buffers = all(torch.equal(a, b) and a.dtype == b.dtype for m, r in zip(int4_seed0, reloaded, strict=True)
+                   for a, b in zip(m.buffers(), r.buffers(), strict=True))
+with torch.no_grad():
+    same_out = torch.equal(reloaded(splits.X_test.float()), int4_seed0(splits.X_test.float()))
+print(f"read back: the same codes, scales, zero points and biases: {same_buffers}; the same outputs on the 450 "
+      f"test images, bit for bit: {same_out}")
+assert in_memory == size[32] + 4 * n_biases == 4166 and float32_bytes == 26280
+assert file_bytes == written == in_memory + 6 + 7 * len(weight_layers)
+assert f"{float32_bytes / in_memory:.2f}" == "6.31" and same_buffers and same_out
+
+# %% [markdown]
 # Smaller groups cost bytes and buy accuracy of the weights. The error of every weight of the five
 # networks' first two layers against $g$ (the third layer's rows have only 32 weights), and the
 # bound: each weight is within half its group's step, $|w - \hat w| \le s/2$ (lesson 09), checked
 # group by group.
 
 # %%
-G_ERR = (4, 8, 16, 32, 64)
+G_ERR = (8, 16, 32, 64)  # 64: a whole row of these layers, the "row" of the table
 rms, worst, half_step, half_step_max = {}, {}, {}, {}
 for g in G_ERR:
     errors, halves = [], []
@@ -436,24 +499,21 @@ ax_e.plot(G_ERR, [worst[g] for g in G_ERR], "s--", color=VERMILLION, label="larg
 ax_e.plot(G_ERR, [half_step_max[g] for g in G_ERR], "v-.", color=VERMILLION, alpha=0.5, label="largest s/2 (bounds it)")
 ax_e.plot(G_ERR, [half_step[g] for g in G_ERR], "^:", color=GREEN, label="mean s/2")
 ax_e.set_xscale("log", base=2)
-ax_e.set_xticks(G_ERR, [str(g) if g < 64 else "64 (row)" for g in G_ERR])
+ax_e.set_xticks(G_ERR, [str(g) if g < 64 else "row (64)" for g in G_ERR])
 ax_e.set_xlabel("group size g (weights per scale)")
 ax_e.set_ylabel("|w - w_hat| (weight units)")
 ax_e.set_title("first two layers, five seeds")
 ax_e.legend()
-labels = [str(g) for g in GROUPS]
-means = [np.mean(int4_test[g]) for g in GROUPS]
-halves = [T95 * np.std(int4_test[g], ddof=1) / np.sqrt(len(SEEDS)) for g in GROUPS]
-ax_a.errorbar(range(len(GROUPS)), means, yerr=halves, color=BLUE, marker="o", capsize=4,
-              label="every layer int4 (mean, 95 % interval)")
-ax_a.axhspan(f_mean - f_half, f_mean + f_half, color=GREY, alpha=0.3, label="float, 95 % interval")
-ax_a.axhline(f_mean, color="black", linestyle=":", label="float (mean)")
-ax_a.set_xticks(range(len(GROUPS)), [f"{lab}\n{8 * size[g] / n_weights:.2f} bits/w" for lab, g in zip(labels, GROUPS, strict=True)])
-ax_a.set_xlabel("group size g")
-ax_a.set_ylabel("test accuracy (%)")
-ax_a.set_title("the network with 4-bit weights")
-ax_a.set_ylim(92.6, 97.6)
-ax_a.legend(loc="lower center")
+ax_a.errorbar(G_ERR, [np.mean(drops[g]) for g in GROUPS],
+              yerr=[T95 * np.std(drops[g], ddof=1) / np.sqrt(len(SEEDS)) for g in GROUPS],
+              color=BLUE, marker="o", capsize=4, label="float - every layer int4\n(mean, 95 % interval)")
+ax_a.axhline(0, color="black", linestyle=":", label="no drop")
+ax_a.set_xscale("log", base=2)
+ax_a.set_xticks(G_ERR, [f"{g if g != 'row' else 'row'}\n{8 * size[g] / n_weights:.2f}" for g in GROUPS])
+ax_a.set_xlabel("group size g, and bits per weight (weight tensors only)")
+ax_a.set_ylabel("drop in test accuracy (points)")
+ax_a.set_title("the network with 4-bit weights, paired by seed")
+ax_a.legend(loc="upper right")
 plt.show()
 
 # %% [markdown]
@@ -467,7 +527,7 @@ plt.show()
 # ## 4. The production route today
 #
 # Lesson 09 (section 12) ran PyTorch's own int8 route, `torch.ao.quantization`, and printed its
-# deprecation warning in full. Its key part, captured again from the installed torch:
+# deprecation warning in full. Captured again from the installed torch, its first lines:
 
 # %%
 with warnings.catch_warnings(record=True) as caught:
@@ -475,10 +535,12 @@ with warnings.catch_warnings(record=True) as caught:
     torch.ao.quantization.quantize_dynamic(copy.deepcopy(nets[0]).float(), {nn.Linear}, dtype=torch.qint8)
 ao_text = next(str(w.message) for w in caught if "torch.ao.quantization is deprecated" in str(w.message))
 print(f"torch {torch.__version__.split('+')[0]}: {ao_text.splitlines()[0].strip()}")
-for line in ao_text.splitlines()[2:5]:
-    print("   ", line.strip()[:110] + ("..." if len(line.strip()) > 110 else ""))
+for line in ao_text.splitlines()[2:4]:
+    print(textwrap.fill(line.strip(), width=100, initial_indent="    ", subsequent_indent="      "))
+print("    details: https://github.com/pytorch/ao/issues/2259")
 assert "will be removed in 2.10" in ao_text and "quantize_ API" in ao_text and "prepare_pt2e" in ao_text
-assert tuple(int(v) for v in torch.__version__.split("+")[0].split(".")[:2]) >= (2, 10)  # and yet it ships
+assert "pytorch/ao/issues/2259" in ao_text
+assert torch.__version__.split("+")[0] == "2.13.0"  # pinned in requirements.txt: the warning ships past 2.10
 
 # %% [markdown]
 # So eager users go to torchao's `quantize_(model, config)`, graph users to its PT2E export
@@ -495,13 +557,14 @@ import torchao  # noqa: E402 - imported here, where the lesson turns to it
 import torchao.quantization as taq  # noqa: E402
 from torchao.quantization import qat as taq_qat  # noqa: E402
 from torchao.quantization.pt2e import quantize_pt2e  # noqa: E402
+from torchao.quantization.quantize_.workflows import Int4PackingFormat  # noqa: E402
 
 exposed = {"quantize_": taq, "Int8WeightOnlyConfig": taq, "Int8DynamicActivationInt8WeightConfig": taq,
            "Int4WeightOnlyConfig": taq, "IntxWeightOnlyConfig": taq, "QATConfig": taq_qat,
            "prepare_pt2e": quantize_pt2e, "convert_pt2e": quantize_pt2e, "prepare_qat_pt2e": quantize_pt2e}
 print(f"torchao {torchao.__version__}:", ", ".join(f"{name} {'yes' if hasattr(mod, name) else 'NO'}"
                                                  for name, mod in exposed.items()))
-assert all(hasattr(mod, name) for name, mod in exposed.items())
+assert all(hasattr(mod, name) for name, mod in exposed.items()) and torchao.__version__ == "0.18.0"  # pinned
 
 # %% [markdown]
 # One call quantizes seed 0's network (a float32 copy: torchao's CPU kernels take float32) with int8
@@ -527,17 +590,20 @@ assert same_codes == n_weights
 
 # %% [markdown]
 # Its forward pass quantizes each layer's input per row the same way (8-bit codes, $s_x = \max|x|/127.5$),
-# multiplies the codes with `torch._int_mm` and rescales by $s_x s_w$. Lesson 12 (section 3) showed the
-# catch: on a CPU without VNNI that kernel adds byte pairs in **saturating int16**, and torchao's
-# 8-bit activation codes (shifted by 128 to bytes in $[0, 255]$ on the way) are exactly what
-# saturates. The two outcomes, emulated in integers so that they are the same on every CPU (the
-# exact sums, and lesson 12's `pair_sums_saturating` on the shifted codes minus $128 \sum_k q_w$),
-# for the five networks, compared with the float networks' predictions:
+# multiplies the codes with `torch._int_mm` and rescales by $s_x s_w$. Lesson 12 (section 3) met
+# oneDNN's u8 × s8 kernels, which on CPUs without VNNI add byte pairs in saturating int16 (oneDNN's
+# developer guide, "Nuances of int8 computations"). The pinned torch does not send `_int_mm` there:
+# since pull request #136942 ("Use oneDNN for `torch._int_mm` CPU only when avx512_vnni is
+# supported", 2024, fixing pytorch/pytorch issue #136746) it calls oneDNN only on a CPU with
+# AVX-512 VNNI and otherwise runs an exact int32 reference loop. So the integer sums are exact at
+# default settings on any CPU. The forward pass emulated in integers (exact sums), for the five
+# networks, compared with the float networks' predictions:
 
 # %%
-def int8_dynamic_logits(qnet, X, saturate):
+def int8_dynamic_logits(qnet, X, saturate=False):
     """torchao's int8 dynamic forward pass emulated: per-row 8-bit activation codes, integer sums
-    (exact, or with int16 pair saturation), then the rescaling by s_x s_w and the bias."""
+    (exact, or with oneDNN's int16 pair saturation on the codes shifted by +128), then the rescaling
+    by s_x s_w and the bias."""
     h = X
     for layer in qnet:
         if not isinstance(layer, nn.Linear):
@@ -554,28 +620,27 @@ def int8_dynamic_logits(qnet, X, saturate):
     return h
 
 
-int8_nets, agree = [], {False: [], True: []}
-int8_acc = {False: [], True: []}
+int8_nets, agree, int8_acc = [], [], []
 for net in nets:
     int8_nets.append(copy.deepcopy(net).float().eval())
     taq.quantize_(int8_nets[-1], taq.Int8DynamicActivationInt8WeightConfig())
     with torch.no_grad():
         float_pred = net(splits.X_test).argmax(1)
-    for saturate in (False, True):
-        pred = int8_dynamic_logits(int8_nets[-1], splits.X_test, saturate).argmax(1)
-        agree[saturate].append(int((pred == float_pred).sum()))
-        int8_acc[saturate].append(100 * float((pred == splits.y_test).double().mean()))
-for saturate, name in ((False, "exact int32 sums (VNNI)"), (True, "int16 pair saturation (no VNNI)")):
-    print(f"{name:32s}: agree with float on {min(agree[saturate])} to {max(agree[saturate])} of 450 test images; "
-          f"test accuracy {pm(int8_acc[saturate])} %")
-assert min(agree[False]) >= 449 and max(agree[True]) <= 430
-drop_saturated = np.subtract(float_test, int8_acc[True])
-print(f"drop from float with saturation: {pm(drop_saturated)} points (paired by seed)")
-assert pm(drop_saturated) == "6.22 ± 2.92"
+    pred = int8_dynamic_logits(int8_nets[-1], splits.X_test).argmax(1)
+    agree.append(int((pred == float_pred).sum()))
+    int8_acc.append(100 * float((pred == splits.y_test).double().mean()))
+drop_int8 = np.subtract(float_test, int8_acc)
+print(f"int8 weights and activations, exact int32 sums: agree with float on {min(agree)} to {max(agree)} of 450 "
+      f"test images; test accuracy {pm(int8_acc)} %, drop from float {pm(drop_int8)} points (paired by seed)")
+assert min(agree) >= 449
+assert abs(drop_int8.mean()) <= T95 * drop_int8.std(ddof=1) / np.sqrt(len(SEEDS)) + 1e-12  # 0 inside
 
 # %% [markdown]
-# Which of the two this machine's kernel does, and that torchao's own output is that emulation (to
-# float32 rounding); this output depends on the CPU and is not compared by the tests:
+# The course's test run holds oneDNN to AVX2 (`ONEDNN_MAX_CPU_ISA=AVX2`) on a machine whose torch still
+# sees AVX-512 VNNI: a forced configuration, not what any real CPU computes through `_int_mm`, in which
+# oneDNN's AVX2 kernel does saturate. Which of the two the current process computes, and that
+# torchao's own output is the matching emulation (to float32 rounding); this output depends on the
+# configuration and is not compared by the tests:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -583,15 +648,14 @@ saturates = integer_inference.saturates_on_this_cpu()
 with torch.no_grad():
     real = [q(splits.X_test.float()).double() for q in int8_nets]
 gaps = [float((r - int8_dynamic_logits(q, splits.X_test, saturates)).abs().max()) for r, q in zip(real, int8_nets, strict=True)]
-print(f"this CPU's torch._int_mm saturates: {saturates}; torchao's logits minus the matching emulation: "
+print(f"torch._int_mm saturates in this process: {saturates}; torchao's logits minus the matching emulation: "
       f"at most {max(gaps):.1e}")
 assert max(gaps) < 1e-3
 
 # %% [markdown]
-# So on this torch and torchao, `Int8DynamicActivationInt8WeightConfig` is right on a CPU with VNNI
-# (its predictions match float on all but at most one test image per network) and silently loses 6.22 ± 2.92
-# test points (five seeds) on one without it. `Int8WeightOnlyConfig`, whose activations stay float, has no such
-# product; it agrees with the float network on every CPU path the tests run:
+# So on this torch and torchao, `Int8DynamicActivationInt8WeightConfig` predicts as the float network
+# does on all but at most one test image per network. `Int8WeightOnlyConfig`, whose activations stay
+# float, has no integer product at all; it agrees with the float network on every CPU path the tests run:
 
 # %%
 weight_only = copy.deepcopy(net32)
@@ -605,9 +669,10 @@ assert agree_w8 >= 449
 # %% [markdown]
 # And 4 bits? `Int4WeightOnlyConfig` is torchao's per-group int4 route. With its default group size
 # of 128 it leaves these layers alone (their rows are 64 or 32 weights long, not a multiple of 128,
-# and torchao skips them with a log message only). With groups of 32 it refuses on this CPU build:
-# its packed 4-bit tensor needs a kernel package this installation does not have. What does work on
-# CPU is `IntxWeightOnlyConfig` with 4-bit codes per group, which keeps each code in a byte of its
+# and torchao skips them with a log message only). With groups of 32 it refuses on this CPU, in each
+# of its packing formats (tried below, with bfloat16 weights where a format asks for them): two need
+# the `mslk` kernel package, one has no CPU implementation, one needs CUDA. This lesson does not
+# show that installing `mslk` would make any of them run on a CPU. What does work on CPU is `IntxWeightOnlyConfig` with 4-bit codes per group, which keeps each code in a byte of its
 # own, "unpacked to int8", so it stores no less than int8:
 
 # %%
@@ -617,13 +682,21 @@ taq.quantize_(skipped, taq.Int4WeightOnlyConfig())
 print("  with it, weights left as float tensors:", all(type(skipped[i].weight) is nn.Parameter for i in weight_layers))
 assert all(type(skipped[i].weight) is nn.Parameter and torch.equal(skipped[i].weight, net32[i].weight)
            for i in weight_layers)
-try:
-    taq.quantize_(copy.deepcopy(net32), taq.Int4WeightOnlyConfig(group_size=32))
-    int4_reason = None
-except Exception as error:  # noqa: BLE001 - the reason is what the lesson shows
-    int4_reason = f"{type(error).__name__}: {error}"
-print("  with group_size=32:", int4_reason)
-assert int4_reason is not None and "mslk" in int4_reason
+int4_reason = {}
+for packing in Int4PackingFormat:
+    for dtype in (torch.float32, torch.bfloat16):
+        try:
+            taq.quantize_(copy.deepcopy(net32).to(dtype),
+                          taq.Int4WeightOnlyConfig(group_size=32, int4_packing_format=packing))
+            int4_reason[packing.value] = None
+            break
+        except Exception as error:  # noqa: BLE001 - the reason is what the lesson shows
+            int4_reason[packing.value] = f"{type(error).__name__}: {error}"
+            if "bfloat16" not in str(error):
+                break
+    print(f"  with group_size=32, packing {packing.value!r} ({str(dtype).split('.')[1]}): {int4_reason[packing.value]}")
+assert all(reason is not None for reason in int4_reason.values())  # no packed int4 on this CPU
+assert "mslk" in int4_reason["plain"]
 intx_net = copy.deepcopy(net32)
 taq.quantize_(intx_net, taq.IntxWeightOnlyConfig(weight_dtype=torch.int4, granularity=taq.PerGroup(32)))
 wx = intx_net[0].weight
@@ -639,9 +712,8 @@ assert agree_intx >= 440
 
 # %% [markdown]
 # The route for a deployed model today is therefore torchao, not `torch.ao.quantization`; on this
-# CPU its int8 configurations work in one call, with a condition for the one that quantizes
-# activations (VNNI, or wrong sums), and its 4-bit path either needs an extra kernel package or
-# stores its codes a byte each. Section 3's own per-group code shows what such a format holds; a
+# CPU its int8 configurations work in one call, and its 4-bit path either refuses (every packed
+# format) or stores its codes a byte each. Section 3's own per-group code shows what such a format holds; a
 # production kernel adds speed, which this lesson does not measure.
 #
 # ## Summary
@@ -653,18 +725,19 @@ assert agree_intx >= 440
 #   at 2 bits and 0.98 ± 0.54 at 3 bits (five seeds, paired); at 4 and 5 bits the intervals
 #   contain 0.
 # * Per-group int4: codes and zero points 4 bits each, two to a byte (low half first), a float16
-#   scale per group: $4 + 20/g$ bits per weight, counted from the tensors (about 7 times smaller than
-#   float32 at $g = 32$ on this network). Every weight stays within $s/2$ of its group; the RMS error
+#   scale per group: $4 + 20/g$ bits per weight, counted from the tensors; at $g = 32$ this network with
+#   its float32 biases takes 4,166 bytes against 26,280 in float32 (6.31 times smaller), and written to
+#   a file with its shapes and read back it is 4,193 bytes and computes bit for bit the same outputs. Every weight stays within $s/2$ of its group; the RMS error
 #   grows with $g$ (1.78 times from 8 to a 64-weight row), while the network's test accuracy with every
 #   layer in int4 drops by at most 0.31 points on average at every $g$ tried, each interval containing 0.
 #   A layer with 4-bit weights and float activations unpacks and multiplies in float32.
 # * `torch.ao.quantization` in torch 2.13 warns that it is deprecated with removal announced for 2.10,
 #   and points to torchao. torchao 0.18 installed here exposes `quantize_` with its configurations, QAT
 #   and PT2E. Its int8 configurations quantize the course's network in one call (codes equal to a
-#   symmetric per-row quantizer with $s = \max|w|/127.5$). With activations quantized too, the integer
-#   product is exact only on a CPU with VNNI: emulated with lesson 12's int16 pair saturation, the five
-#   networks lose 6.22 ± 2.92 test points. Its packed int4 configuration does not run on this CPU build,
-#   and its CPU 4-bit path stores one code per byte.
+#   symmetric per-row quantizer with $s = \max|w|/127.5$). With activations quantized too, torch 2.13's
+#   `_int_mm` gives exact integer sums on any CPU at default settings (oneDNN only with AVX-512 VNNI,
+#   else an exact loop; PR #136942), and the five networks agree with float on at least 449 of 450 test
+#   images. None of its packed int4 formats runs on this CPU, and its CPU 4-bit path stores one code per byte.
 #
 # ## Exercises
 #
@@ -717,31 +790,38 @@ checks.quantization_practice.centroid_grad(centroid_grad)
 # %% [markdown]
 # ### Exercise 4 (explore)
 #
-# A **symmetric** per-group code needs no zero point: per group, $s = \max|w|/7$ and
-# $q = \operatorname{clamp}(\operatorname{round}(w/s), -7, 7)$, $\hat w = s q$ (15 levels instead of 16, and
-# no zero point to store). Replace every weight matrix of the five networks by its symmetric round trip
-# with groups of 32 (scales in float64), and compute the mean **validation** accuracy in percent as
-# `sym_val_4`. Is it better or worse than the asymmetric codes' mean validation accuracy at $g = 32$,
-# `np.mean(int4_val[32])`? Set `better_4` to `"symmetric"` or `"asymmetric"`.
+# A **symmetric** per-group code needs no zero point: per group, $s = \max|w|/7$, stored as float16
+# like section 3's scales (`.to(torch.float16).double()`, to the nearest float16: the clamp covers a
+# scale rounded down), $q = \operatorname{clamp}(\operatorname{round}(w/s), -7, 7)$, $\hat w = s q$; a
+# group of zeros stays zero (15 levels instead of 16, and no zero point to store). Write
+# `symmetric_round_trip(w, g)`, returning $\hat w$ with the shape of `w` (groups of `g` along each
+# row). Replace every weight matrix of the five networks by its round trip with groups of 32, and give
+# the five networks' **validation** accuracies in percent, seeds 0 to 4, as the list `sym_val_4`.
+# Compare them with the asymmetric codes' validation accuracies `int4_val[32]` (section 3), paired by
+# seed: the difference symmetric − asymmetric with its 95 % interval (`pm`). Set `verdict_4` to
+# `"symmetric"`, `"asymmetric"` or `"no difference detected"` (the interval contains 0).
 
 # %% nbgrader={"grade": false, "grade_id": "ex13_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
 def symmetric_round_trip(w, g):
     x = w.detach().reshape(w.shape[0], -1, g)
-    s = x.abs().amax(dim=2, keepdim=True) / 7
+    s = (x.abs().amax(dim=2, keepdim=True) / 7).to(torch.float16).double()
+    s = torch.where(s > 0, s, torch.ones_like(s))  # an all-zero group: every code 0
     return (torch.clamp(torch.round(x / s), -7, 7) * s).reshape(w.shape)
 
 
-sym_accs = []
+sym_val_4 = []
 for net in nets:
     sym = copy.deepcopy(net)
     with torch.no_grad():
         for i in weight_layers:
             sym[i].weight.copy_(symmetric_round_trip(net[i].weight, 32))
-    sym_accs.append(val_acc(sym))
-sym_val_4 = np.mean(sym_accs)
-better_4 = "symmetric" if sym_val_4 > np.mean(int4_val[32]) else "asymmetric"
+    sym_val_4.append(val_acc(sym))
+d_4 = np.subtract(sym_val_4, int4_val[32])
+print(f"symmetric - asymmetric on validation: {pm(d_4)} points (paired by seed)")
+half_4 = T95 * d_4.std(ddof=1) / np.sqrt(len(SEEDS))
+verdict_4 = "no difference detected" if abs(d_4.mean()) <= half_4 else ("symmetric" if d_4.mean() > 0 else "asymmetric")
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "ex13_4_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-checks.quantization_practice.symmetric_groups(sym_val_4, better_4, np.mean(int4_val[32]), nets, splits)
+checks.quantization_practice.symmetric_groups(symmetric_round_trip, sym_val_4, verdict_4, int4_val[32], nets, splits)

@@ -3,6 +3,8 @@ wrong ones fail with a message naming the slip (NotYet), never a traceback."""
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 import pytest
 import torch
@@ -114,7 +116,11 @@ def grad_loop(weight_grad, index, k):
     return out
 
 
-@pytest.mark.parametrize("candidate", [grad_index_add, grad_bincount, grad_loop])
+def grad_float32(weight_grad, index, k):
+    return grad_index_add(weight_grad.float(), index, k)
+
+
+@pytest.mark.parametrize("candidate", [grad_index_add, grad_bincount, grad_loop, grad_float32])
 def test_centroid_grad_right(candidate, capsys):
     passes(check.centroid_grad, candidate, capsys=capsys)
 
@@ -153,10 +159,15 @@ def grad_none(weight_grad, index, k):
     return None
 
 
+def grad_counts(weight_grad, index, k):
+    return torch.bincount(index.reshape(-1), minlength=k)  # weights= forgotten
+
+
 @pytest.mark.parametrize(
     ("candidate", "message"),
     [
         (grad_mean, "mean of each cluster"),
+        (grad_counts, "counts the weights"),
         (grad_assign, "only one of its weights"),
         (grad_plus_equals, "only one of its weights"),
         (grad_scaled, "scaled by the number"),
@@ -173,6 +184,66 @@ def test_centroid_grad_wrong(candidate, message):
 
 
 # ---------------------------------------------------------------- exercise 4: symmetric per-group codes
+
+
+T95 = 2.7764451051977987  # t(0.975, 4)
+
+
+def sym_round_trip_loop(w, g):
+    """An independent symmetric round trip: a loop over rows and groups, Python floats and np.float16."""
+    w = w.detach().double()
+    out = torch.zeros_like(w)
+    for r in range(w.shape[0]):
+        for start in range(0, w.shape[1], g):
+            group = w[r, start : start + g].tolist()
+            s = float(np.float16(max(abs(v) for v in group) / 7))
+            for j, v in enumerate(group):
+                out[r, start + j] = 0.0 if s == 0 else s * min(7, max(-7, round(v / s)))
+    return out
+
+
+def sym_round_trip_torch(w, g):
+    x = w.detach().reshape(w.shape[0], -1, g)
+    s = (x.abs().amax(dim=2, keepdim=True) / 7).to(torch.float16).double()
+    s = torch.where(s > 0, s, torch.ones_like(s))
+    return (torch.clamp(torch.round(x / s), -7, 7) * s).reshape(w.shape)
+
+
+def mis_scaled(divisor, lo=-7, hi=7, f16=True, signed=False):
+    def round_trip(w, g):
+        x = w.detach().reshape(w.shape[0], -1, g)
+        m = x.amax(dim=2, keepdim=True) if signed else x.abs().amax(dim=2, keepdim=True)
+        s = m / divisor
+        s = s.to(torch.float16).double() if f16 else s
+        s = torch.where(s != 0, s, torch.ones_like(s))
+        return (torch.clamp(torch.round(x / s), lo, hi) * s).reshape(w.shape)
+
+    return round_trip
+
+
+def sym_nan_for_zeros(w, g):
+    x = w.detach().reshape(w.shape[0], -1, g)
+    s = (x.abs().amax(dim=2, keepdim=True) / 7).to(torch.float16).double()
+    return (torch.clamp(torch.round(x / s), -7, 7) * s).reshape(w.shape)
+
+
+def sym_columns(w, g):  # groups down the columns instead of along the rows
+    return (
+        sym_round_trip_torch(w.T.contiguous(), g).T if w.shape[0] % g == 0 else sym_round_trip_torch(w, g) + 1
+    )
+
+
+def accuracies(nets, X, y, round_trip):
+    """Each network's accuracy (%) with its weights replaced by round_trip(w, 32), computed here."""
+    accs = []
+    for net in nets:
+        twin = copy.deepcopy(net)
+        with torch.no_grad():
+            for i in (0, 2, 4):
+                twin[i].weight.copy_(round_trip(net[i].weight.double(), 32))
+            pred = twin.double()(X.double()).argmax(1)
+        accs.append(100 * int((pred == y).sum()) / len(y))
+    return accs
 
 
 @pytest.fixture(scope="module")
@@ -193,38 +264,131 @@ def lesson():
         )
     finally:
         torch.set_default_dtype(torch.float32)
-    asym = []
-    for net in nets:
-        twin = [layer for layer in net]
-        with torch.no_grad():
-            for i in (0, 2, 4):
-                twin[i] = torch.nn.Linear(net[i].in_features, net[i].out_features, dtype=torch.float64)
-                twin[i].weight.copy_(quantize_groups(net[i].weight, 32).dequantize().double())
-                twin[i].bias.copy_(net[i].bias)
-            pred = torch.nn.Sequential(*twin)(splits.X_val).argmax(1)
-        asym.append(100 * int((pred == splits.y_val).sum()) / len(splits.y_val))
-    return nets, splits, float(np.mean(asym))
+    asym = accuracies(
+        nets, splits.X_val, splits.y_val, lambda w, g: quantize_groups(w, g).dequantize().double()
+    )
+    sym = accuracies(nets, splits.X_val, splits.y_val, sym_round_trip_loop)
+    d = np.subtract(sym, asym)
+    half = T95 * d.std(ddof=1) / np.sqrt(5)
+    verdict = (
+        "no difference detected" if abs(d.mean()) <= half else ("symmetric" if d.mean() > 0 else "asymmetric")
+    )
+    return nets, splits, asym, sym, verdict
 
 
-def test_symmetric_groups_right(lesson, capsys):
-    nets, splits, asym = lesson
-    sym = check.symmetric_val_accuracy(nets, splits)
-    better = "symmetric" if sym > asym else "asymmetric"
-    out = passes(check.symmetric_groups, sym, better, asym, nets, splits, capsys=capsys)
-    assert f"{sym:.2f} %" in out
+def test_the_two_round_trips_of_the_test_agree():
+    w = torch.randn(6, 32, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    w[0, :8] = 0.0
+    w[1, :8] = -torch.arange(8.0, dtype=torch.float64)  # largest magnitude negative
+    for g in (8, 16, 32):
+        assert torch.equal(sym_round_trip_loop(w, g), sym_round_trip_torch(w, g))
 
 
-def test_symmetric_groups_wrong(lesson):
-    nets, splits, asym = lesson
-    sym = check.symmetric_val_accuracy(nets, splits)
-    other = "asymmetric" if sym > asym else "symmetric"
-    if sym != asym:
-        fails(check.symmetric_groups, sym, other, asym, nets, splits, match="compare again")
-    fails(check.symmetric_groups, sym / 100, "symmetric", asym, nets, splits, match="percent")
-    at16 = check.symmetric_val_accuracy(nets, splits, 16)
-    if at16 != sym:
-        fails(check.symmetric_groups, at16, "symmetric", asym, nets, splits, match="another group size")
-    fails(check.symmetric_groups, sym + 7.3, "symmetric", asym, nets, splits, match="is not the mean")
-    fails(check.symmetric_groups, sym, "sym", asym, nets, splits, match='"symmetric" or "asymmetric"')
-    fails(check.symmetric_groups, None, "symmetric", asym, nets, splits, match="No answer yet")
-    fails(check.symmetric_groups, sym, "symmetric", asym, None, splits, match="pass the lesson's")
+@pytest.mark.parametrize("round_trip", [sym_round_trip_loop, sym_round_trip_torch])
+def test_symmetric_groups_right(lesson, round_trip, capsys):
+    nets, splits, asym, sym, verdict = lesson
+    out = passes(check.symmetric_groups, round_trip, sym, verdict, asym, nets, splits, capsys=capsys)
+    assert verdict in out
+    rounded = [round(v, 2) for v in sym]  # the printed two decimals are within 0.005
+    passes(check.symmetric_groups, round_trip, rounded, verdict, asym, nets, splits, capsys=capsys)
+    passes(check.symmetric_groups, round_trip, np.array(sym), verdict, asym, nets, splits, capsys=capsys)
+
+
+@pytest.mark.parametrize(
+    ("round_trip", "message"),
+    [
+        (mis_scaled(8), r"max\|w\| / 8 with codes in \[-7, 7\]"),
+        (mis_scaled(8, -8, 7), r"max\|w\| / 8 with codes in \[-8, 7\]"),
+        (mis_scaled(7.5), r"max\|w\| / 7.5"),
+        (mis_scaled(15, -8, 7), r"max\|w\| / 15"),
+        (mis_scaled(15), r"max\|w\| / 15"),
+        (mis_scaled(7, -6, 6), r"\[-6, 6\]"),
+        (mis_scaled(7, f16=False), "float16"),
+        (mis_scaled(7, signed=True), "largest weight, max w"),
+        (sym_nan_for_zeros, "NaN"),
+        (sym_columns, "differs from the symmetric round trip|shape"),
+        (lambda w, g: w, "differs from the symmetric round trip"),
+        (lambda w, g: w[:, :g], "shape of w"),
+        (lambda w, g: 1 / 0, "raised ZeroDivisionError"),
+        (lambda w, g: "w", "return a tensor|shape of w"),
+        ("symmetric_round_trip", "should be a function"),
+    ],
+)
+def test_symmetric_round_trip_wrong(lesson, round_trip, message):
+    nets, splits, asym, sym, verdict = lesson
+    fails(check.symmetric_groups, round_trip, sym, verdict, asym, nets, splits, match=message)
+
+
+def test_symmetric_accuracies_wrong(lesson):
+    nets, splits, asym, sym, verdict = lesson
+    rt = sym_round_trip_torch
+    test_accs = accuracies(nets, splits.X_test, splits.y_test, sym_round_trip_loop)
+    assert not np.allclose(test_accs, sym)
+    fails(check.symmetric_groups, rt, test_accs, verdict, asym, nets, splits, match="test accuracies")
+    fails(check.symmetric_groups, rt, asym, verdict, asym, nets, splits, match="asymmetric codes")
+    fails(check.symmetric_groups, rt, [v / 100 for v in sym], verdict, asym, nets, splits, match="percent")
+    fails(check.symmetric_groups, rt, np.mean(sym), verdict, asym, nets, splits, match="one per seed")
+    fails(check.symmetric_groups, rt, [round(v) for v in sym], verdict, asym, nets, splits, match="rounded")
+    fails(
+        check.symmetric_groups,
+        rt,
+        [v + 0.37 for v in sym],
+        verdict,
+        asym,
+        nets,
+        splits,
+        match="are not the five",
+    )
+    # the near-miss quantizers' accuracies, given with a right round trip, are rejected too
+    for wrong in (mis_scaled(8), mis_scaled(7, -6, 6), mis_scaled(7.5)):
+        accs = accuracies(nets, splits.X_val, splits.y_val, wrong)
+        if not np.allclose(accs, sym, atol=0.005):
+            fails(
+                check.symmetric_groups,
+                rt,
+                accs,
+                verdict,
+                asym,
+                nets,
+                splits,
+                match="are not the five|asymmetric",
+            )
+    fails(check.symmetric_groups, rt, None, verdict, asym, nets, splits, match="No answer yet")
+    fails(check.symmetric_groups, rt, sym, verdict, asym, None, splits, match="pass the lesson's")
+
+
+def test_symmetric_verdict_wrong(lesson):
+    nets, splits, asym, sym, verdict = lesson
+    for other in {"symmetric", "asymmetric", "no difference detected"} - {verdict}:
+        fails(
+            check.symmetric_groups,
+            sym_round_trip_torch,
+            sym,
+            other,
+            asym,
+            nets,
+            splits,
+            match="Compare again",
+        )
+    fails(check.symmetric_groups, sym_round_trip_torch, sym, "sym", asym, nets, splits, match="one of")
+
+
+def test_symmetric_verdict_when_the_interval_excludes_0(lesson, capsys):
+    """Asymmetric accuracies shifted by a constant: the paired interval is then the same width and
+    excludes 0, so only the sign is right."""
+    nets, splits, asym, sym, verdict = lesson
+    lower = [v - 2.0 for v in sym]
+    out = passes(
+        check.symmetric_groups, sym_round_trip_torch, sym, "symmetric", lower, nets, splits, capsys=capsys
+    )
+    assert out.rstrip().endswith("symmetric.")
+    fails(
+        check.symmetric_groups,
+        sym_round_trip_torch,
+        sym,
+        "no difference detected",
+        lower,
+        nets,
+        splits,
+        match="excludes 0",
+    )

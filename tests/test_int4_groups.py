@@ -36,7 +36,7 @@ def _reference(w: np.ndarray, g: int) -> np.ndarray:
     out = np.empty_like(w)
     for r in range(w.shape[0]):
         for start in range(0, w.shape[1], g):
-            x = w[r, start:start + g]
+            x = w[r, start : start + g]
             lo, hi = min(0.0, x.min()), max(0.0, x.max())
             s = np.float16((hi - lo) / 15)
             if float(s) < (hi - lo) / 15:
@@ -44,7 +44,7 @@ def _reference(w: np.ndarray, g: int) -> np.ndarray:
             s = float(s)
             z = min(max(round(-lo / s), 0), 15)
             q = np.clip(np.round(x / s) + z, 0, 15)
-            out[r, start:start + g] = s * (q - z)
+            out[r, start : start + g] = s * (q - z)
     return out
 
 
@@ -96,21 +96,28 @@ def test_int4_linear_is_its_dequantized_float_layer_and_keeps_only_bytes():
     assert isinstance(q.packed(), GroupQuantized)
 
 
-@pytest.mark.parametrize(("call", "error", "match"), [
-    (lambda: pack_nibbles(torch.tensor([1, 2, 3])), ValueError, "even last dimension"),
-    (lambda: pack_nibbles(torch.tensor([0, 16])), ValueError, r"\[0, 15\]"),
-    (lambda: pack_nibbles(torch.tensor([0.0, 1.0])), TypeError, "integer tensor"),
-    (lambda: pack_nibbles([0, 1]), TypeError, "codes must be a torch.Tensor"),
-    (lambda: unpack_nibbles(torch.tensor([1, 2])), ValueError, "uint8"),
-    (lambda: quantize_groups(torch.randn(4, 10), 4), ValueError, "group_size must be even and divide"),
-    (lambda: quantize_groups(torch.randn(4, 10), 3), ValueError, "group_size"),
-    (lambda: quantize_groups(torch.randn(4, 8), 0), ValueError, "group_size"),
-    (lambda: quantize_groups(torch.randn(8), 4), ValueError, "2-D float"),
-    (lambda: quantize_groups(torch.tensor([[float("nan"), 0.0]]), 2), ValueError, "finite"),
-    (lambda: quantize_groups(np.zeros((2, 2)), 2), TypeError, "w must be a torch.Tensor"),
-    (lambda: Int4Linear.from_linear(torch.nn.Conv1d(1, 1, 1), 2), TypeError, "nn.Linear"),
-    (lambda: Int4Linear.from_linear(torch.nn.Linear(8, 2), 4)(torch.randn(3, 7)), ValueError, "8 features"),
-])
+@pytest.mark.parametrize(
+    ("call", "error", "match"),
+    [
+        (lambda: pack_nibbles(torch.tensor([1, 2, 3])), ValueError, "even last dimension"),
+        (lambda: pack_nibbles(torch.tensor([0, 16])), ValueError, r"\[0, 15\]"),
+        (lambda: pack_nibbles(torch.tensor([0.0, 1.0])), TypeError, "integer tensor"),
+        (lambda: pack_nibbles([0, 1]), TypeError, "codes must be a torch.Tensor"),
+        (lambda: unpack_nibbles(torch.tensor([1, 2])), ValueError, "uint8"),
+        (lambda: quantize_groups(torch.randn(4, 10), 4), ValueError, "group_size must be even and divide"),
+        (lambda: quantize_groups(torch.randn(4, 10), 3), ValueError, "group_size"),
+        (lambda: quantize_groups(torch.randn(4, 8), 0), ValueError, "group_size"),
+        (lambda: quantize_groups(torch.randn(8), 4), ValueError, "2-D float"),
+        (lambda: quantize_groups(torch.tensor([[float("nan"), 0.0]]), 2), ValueError, "finite"),
+        (lambda: quantize_groups(np.zeros((2, 2)), 2), TypeError, "w must be a torch.Tensor"),
+        (lambda: Int4Linear.from_linear(torch.nn.Conv1d(1, 1, 1), 2), TypeError, "nn.Linear"),
+        (
+            lambda: Int4Linear.from_linear(torch.nn.Linear(8, 2), 4)(torch.randn(3, 7)),
+            ValueError,
+            "8 features",
+        ),
+    ],
+)
 def test_bad_input_names_the_parameter(call, error, match):
     with pytest.raises(error, match=match):
         call()
@@ -118,11 +125,20 @@ def test_bad_input_names_the_parameter(call, error, match):
 
 def test_save_then_load_gives_the_same_network(tmp_path):
     torch.manual_seed(0)
-    float_net = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10),
-                                    torch.nn.ReLU(), torch.nn.Linear(32 - 22, 6, bias=False))
-    layers = [Int4Linear.from_linear(float_net[0], 32), torch.nn.ReLU(),
-              Int4Linear.from_linear(float_net[2], 16), torch.nn.ReLU(),  # 2 groups a row: packed zero points
-              Int4Linear.from_linear(float_net[4], 10)]  # 1 group a row: one zero point per byte
+    float_net = torch.nn.Sequential(
+        torch.nn.Linear(64, 32),
+        torch.nn.ReLU(),
+        torch.nn.Linear(32, 10),
+        torch.nn.ReLU(),
+        torch.nn.Linear(32 - 22, 6, bias=False),
+    )
+    layers = [
+        Int4Linear.from_linear(float_net[0], 32),
+        torch.nn.ReLU(),
+        Int4Linear.from_linear(float_net[2], 16),
+        torch.nn.ReLU(),  # 2 groups a row: packed zero points
+        Int4Linear.from_linear(float_net[4], 10),
+    ]  # 1 group a row: one zero point per byte
     model = torch.nn.Sequential(*layers)
     path = tmp_path / "net.i4g"
     written = save_network(model, path)
@@ -130,8 +146,9 @@ def test_save_then_load_gives_the_same_network(tmp_path):
     expected = header + sum(m.nbytes for m in layers if isinstance(m, Int4Linear))
     assert written == path.stat().st_size == expected
     # the bytes, counted by hand: codes + float16 scales + zero points + float32 bias
-    assert expected == header + (32 * 32 + 2 * 32 * 2 + 32 + 4 * 32) + (10 * 16 + 2 * 10 * 2 + 10 + 4 * 10) \
-        + (6 * 5 + 2 * 6 + 6)
+    assert expected == header + (32 * 32 + 2 * 32 * 2 + 32 + 4 * 32) + (
+        10 * 16 + 2 * 10 * 2 + 10 + 4 * 10
+    ) + (6 * 5 + 2 * 6 + 6)
     loaded = load_network(path)
     assert [type(m) for m in loaded] == [type(m) for m in model]
     for a, b in zip(model, loaded, strict=True):

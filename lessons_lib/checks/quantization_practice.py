@@ -2,24 +2,27 @@
 
 The checks name the usual slips: the bytes of a per-group 4-bit matrix without its scales or its
 zero points, with codes one per byte or float32 scales; two codes packed into a byte in the wrong
-order (the odd-indexed code in the low half); a centroid gradient that averages its cluster's
+order (the odd-indexed code in the low half); a centroid gradient that averages or counts its cluster's
 gradients instead of summing them, or that writes ``g[index] = ...`` / ``g[index] += ...`` (with
-repeated indices only one value per centroid lands); a symmetric per-group quantizer mis-scaled.
+repeated indices only one value per centroid lands); a symmetric per-group quantizer mis-scaled
+(``max|w|`` divided by 8, 7.5 or 15, codes clamped to [-8, 7] or [-6, 6], ``max w`` instead of ``max|w|``,
+a float64 scale, NaN for an all-zero group), accuracies from the test part or of the asymmetric codes,
+and a verdict the paired interval does not support.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 import torch
+from scipy.special import stdtrit
 from torch import nn
 
-from . import NotYet, as_number, number, passed
+from . import NotYet, as_number, passed
 
-__all__ = ["int4_bytes", "packed_bytes", "centroid_grad", "symmetric_groups"]
+__all__ = ["int4_bytes", "packed_bytes", "centroid_grad", "symmetric_groups", "VERDICTS"]
 
 #: Exercise 1's matrix: 4096 x 4096 weights in groups of 128.
 ROWS, COLS, GROUP = 4096, 4096, 128
@@ -40,37 +43,31 @@ def int4_bytes(answer: object) -> None:
     if not value.is_integer():
         raise NotYet(f"{value!r} is not a whole number of bytes. Hint: {hint}")
     if value == codes + scales + zeros:
-        passed(f"{codes:,d} bytes of codes + {scales:,d} of scales + {zeros:,d} of zero points = "
-               f"{codes + scales + zeros:,d} bytes (4.16 bits a weight).")
+        passed(
+            f"{codes:,d} bytes of codes + {scales:,d} of scales + {zeros:,d} of zero points = "
+            f"{codes + scales + zeros:,d} bytes (4.16 bits a weight)."
+        )
         return
-    number(
-        value,
-        float(codes + scales + zeros),
-        what="the bytes of the 4096 x 4096 matrix in per-group int4",
-        hint=hint,
-        rtol=0.0,
-        mistakes={
-            "codes": (
-                float(codes),
-                "that is the codes alone; each group also stores a scale and a zero point.",
-            ),
-            "no_zeros": (float(codes + scales), "the zero points are missing (one 4-bit number per group)."),
-            "no_scales": (float(codes + zeros), "the float16 scales are missing (2 bytes per group)."),
-            "zeros_bytes": (
-                float(codes + scales + 2 * zeros),
-                "that stores each zero point in a whole byte; they too go two to a byte.",
-            ),
-            "byte_codes": (
-                float(2 * codes + scales + zeros),
-                "that stores one code per byte; two 4-bit codes share each byte.",
-            ),
-            "f32_scales": (
-                float(codes + 2 * scales + zeros),
-                "that stores the scales in float32; they are float16.",
-            ),
-            "bits": (float(8 * (codes + scales + zeros)), "that is the number of bits, not bytes."),
-            "float16": (float(2 * n), "that is the matrix in float16."),
-        },
+    mistakes = {
+        float(codes): "that is the codes alone; each group also stores a scale and a zero point.",
+        float(codes + scales): "the zero points are missing (one 4-bit number per group).",
+        float(codes + zeros): "the float16 scales are missing (2 bytes per group).",
+        float(
+            codes + scales + 2 * zeros
+        ): "that stores each zero point in a whole byte; they too go two to a byte.",
+        float(2 * codes + scales + zeros): "that stores one code per byte; two 4-bit codes share each byte.",
+        float(codes + 2 * scales + zeros): "that stores the scales in float32; they are float16.",
+        float(8 * (codes + scales + zeros)): "that is the number of bits, not bytes.",
+        float(2 * n): "that is the matrix in float16.",
+    }
+    if value in mistakes:
+        raise NotYet(
+            f"{int(value):,d} bytes is not the size of the matrix in per-group int4: {mistakes[value]} "
+            f"Hint: {hint}"
+        )
+    side = "too large" if value > codes + scales + zeros else "too small"
+    raise NotYet(
+        f"{int(value):,d} bytes is {side} for the 4096 x 4096 matrix in per-group int4. Hint: {hint}"
     )
 
 
@@ -140,7 +137,8 @@ def centroid_grad(candidate: Callable[[torch.Tensor, torch.Tensor, int], Any]) -
     if not callable(candidate):
         raise NotYet(f"centroid_grad should be a function; got {type(candidate).__name__}. Hint: {hint}")
     gen = torch.Generator().manual_seed(13)
-    cases = [(torch.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=torch.float64), torch.tensor([[0, 1], [1, 1]]), 2)]
+    # cluster means [1.5, 3.17] and sums [1.5, 9.5] differ from the counts [1, 3]
+    cases = [(torch.tensor([[1.5, 2.0], [3.0, 4.5]], dtype=torch.float64), torch.tensor([[0, 1], [1, 1]]), 2)]
     for shape, k in [((5, 7), 4), ((16, 8), 8), ((3, 4), 6)]:  # the last has empty clusters
         index = torch.randint(0, k if k != 6 else 3, shape, generator=gen)
         cases.append((torch.randn(shape, generator=gen, dtype=torch.float64), index, k))
@@ -166,11 +164,16 @@ def centroid_grad(candidate: Callable[[torch.Tensor, torch.Tensor, int], Any]) -
                 f"Hint: {hint}"
             )
         w = want.numpy()
-        if np.allclose(got, w, rtol=1e-9, atol=1e-12):
+        if np.allclose(got, w, rtol=1e-6, atol=1e-9):  # float32 sums pass too
             continue
         counts = np.bincount(index.reshape(-1).numpy(), minlength=k)
+        if np.array_equal(got, counts):
+            raise NotYet(
+                "that counts the weights of each cluster (bincount without weights=); the gradient adds "
+                "up their gradients. Hint: " + hint
+            )
         mean = np.divide(w, counts, out=np.zeros(k), where=counts > 0)
-        if np.allclose(got, mean, rtol=1e-9, atol=1e-12):
+        if np.allclose(got, mean, rtol=1e-6, atol=1e-9):
             raise NotYet(
                 "that is the mean of each cluster's gradients; the loss depends on C_c through every "
                 "weight of its cluster, so the chain rule sums them. Hint: " + hint
@@ -178,13 +181,13 @@ def centroid_grad(candidate: Callable[[torch.Tensor, torch.Tensor, int], Any]) -
         last = np.zeros(k)
         for g, i in zip(weight_grad.reshape(-1).tolist(), index.reshape(-1).tolist(), strict=True):
             last[i] = g
-        if np.allclose(got, last, rtol=1e-9, atol=1e-12):
+        if np.allclose(got, last, rtol=1e-6, atol=1e-9):
             raise NotYet(
                 "each centroid got only one of its weights' gradients: g[index] = ... or "
                 "g[index] += ... writes each repeated index once, it does not add them up. Hint: " + hint
             )
-        if np.allclose(got, w * counts.sum(), rtol=1e-9, atol=1e-12) or np.allclose(
-            got, w / counts.sum(), rtol=1e-9, atol=1e-12
+        if np.allclose(got, w * counts.sum(), rtol=1e-6, atol=1e-9) or np.allclose(
+            got, w / counts.sum(), rtol=1e-6, atol=1e-9
         ):
             raise NotYet(
                 "the sums are scaled by the number of weights; give the plain sum per cluster. Hint: " + hint
@@ -196,73 +199,221 @@ def centroid_grad(candidate: Callable[[torch.Tensor, torch.Tensor, int], Any]) -
     passed(f"centroid_grad sums each cluster's gradients ({len(cases)} cases, empty clusters included).")
 
 
-def _symmetric_dequantized(w: torch.Tensor, g: int) -> torch.Tensor:
-    """Symmetric per-group 4-bit round trip: codes in [-7, 7], s = max|w| / 7 per group (float64)."""
-    out, inp = w.shape
-    g = min(g, inp)  # a row shorter than g is one group
-    x = w.detach().to(torch.float64).reshape(out, inp // g, g)
-    s = x.abs().amax(dim=2, keepdim=True) / 7
-    s = torch.where(s > 0, s, torch.ones_like(s))
-    return (torch.clamp(torch.round(x / s), -7, 7) * s).reshape(out, inp)
+#: The verdicts exercise 4 accepts.
+VERDICTS = ("symmetric", "asymmetric", "no difference detected")
 
 
-def symmetric_val_accuracy(nets: Mapping[int, nn.Module] | list, splits: Any, g: int = 32) -> float:
-    """Mean validation accuracy (in %) of the networks with every linear weight replaced by its symmetric
-    per-group 4-bit round trip (groups of ``g``)."""
+def _symmetric_reference(w: np.ndarray, g: int) -> np.ndarray:
+    """Symmetric per-group 4-bit round trip, group by group in plain NumPy: ``s = max|w| / 7`` rounded to
+    float16 (to nearest), ``q = clip(round(w / s), -7, 7)``, ``w_hat = s q``; an all-zero group stays 0."""
+    out = np.zeros_like(w, dtype=np.float64)
+    for r in range(w.shape[0]):
+        for start in range(0, w.shape[1], g):
+            x = w[r, start : start + g].astype(np.float64)
+            s = float(np.float16(np.abs(x).max() / 7))
+            if s > 0:
+                out[r, start : start + g] = s * np.clip(np.round(x / s), -7, 7)
+    return out
+
+
+def _variant(
+    w: np.ndarray, g: int, divisor: float, lo: int, hi: int, f16: bool = True, signed_max: bool = False
+) -> np.ndarray:
+    """Near misses of the symmetric round trip, for the messages."""
+    x = w.reshape(w.shape[0], -1, g)
+    m = x.max(axis=2, keepdims=True) if signed_max else np.abs(x).max(axis=2, keepdims=True)
+    s = m / divisor
+    if f16:
+        s = s.astype(np.float16).astype(np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return (np.clip(np.round(x / s), lo, hi) * s).reshape(w.shape)
+
+
+def _round_trip_cases() -> list[tuple[np.ndarray, int]]:
+    """Fixed matrices: a group whose largest magnitude is negative, an all-zero group, random rows."""
+    first = np.array(
+        [[0.25, -0.9, 0.3, 0.1, 0.0, 0.0, 0.0, 0.0], [1.0, 0.5, -0.25, 0.125, -0.06, 0.02, 0.61, -0.33]]
+    )
+    rng = np.random.default_rng(13)
+    return [
+        (first, 4),
+        (rng.normal(size=(6, 32)), 8),
+        (rng.normal(size=(5, 32)), 32),
+        (rng.normal(scale=0.1, size=(3, 16)), 16),
+    ]
+
+
+def _check_round_trip(candidate: Callable[[torch.Tensor, int], Any], hint: str) -> None:
+    if not callable(candidate):
+        raise NotYet(
+            f"symmetric_round_trip should be a function; got {type(candidate).__name__}. Hint: {hint}"
+        )
+    for w, g in _round_trip_cases():
+        want = _symmetric_reference(w, g)
+        try:
+            got = candidate(torch.tensor(w, dtype=torch.float64), g)
+        except NotImplementedError:
+            raise
+        except Exception as error:  # noqa: BLE001 - a slip in the student's code becomes a message
+            raise NotYet(
+                f"symmetric_round_trip raised {type(error).__name__}: {error}. Hint: {hint}"
+            ) from None
+        if hasattr(got, "detach"):
+            got = got.detach().cpu().numpy()
+        try:
+            got = np.asarray(got, dtype=float)
+        except (TypeError, ValueError):
+            raise NotYet(
+                f"symmetric_round_trip should return a tensor; got {type(got).__name__}. Hint: {hint}"
+            ) from None
+        if got.shape != w.shape:
+            raise NotYet(
+                f"symmetric_round_trip should return the shape of w, {w.shape}; got {got.shape}. Hint: {hint}"
+            )
+        if np.allclose(got, want, rtol=1e-12, atol=1e-15):
+            continue
+        where = f"(on a {w.shape[0]} x {w.shape[1]} matrix, groups of {g})"
+        if np.isnan(got).any():
+            raise NotYet(
+                f"symmetric_round_trip gives NaN {where}: an all-zero group has s = 0, and 0/0 is NaN; "
+                f"keep such a group at 0. Hint: {hint}"
+            )
+        near = [
+            (
+                (7, -7, 7, False),
+                "rounds the scale max|w| / 7 in float64; store it as float16 first "
+                "(.to(torch.float16).double()), as section 3 does",
+            ),
+            (
+                (7, -7, 7, True, True),
+                "scales by the largest weight, max w; a group whose largest magnitude is "
+                "negative needs max|w|",
+            ),
+        ]
+        for divisor, lo, hi in [
+            (8, -7, 7),
+            (8, -8, 7),
+            (7.5, -7, 7),
+            (7.5, -8, 7),
+            (15, -7, 7),
+            (15, -8, 7),
+            (7, -6, 6),
+            (6, -6, 6),
+        ]:
+            near.append(
+                (
+                    (divisor, lo, hi),
+                    f"uses s = max|w| / {divisor:g} with codes in [{lo}, {hi}]; symmetric "
+                    "4-bit codes are -7..7, so the largest magnitude maps to code 7: "
+                    "s = max|w| / 7",
+                )
+            )
+        for args, message in near:
+            if np.allclose(np.nan_to_num(_variant(w, g, *args)), got, rtol=1e-12, atol=1e-15):
+                raise NotYet(f"symmetric_round_trip {message} {where}. Hint: {hint}")
+        wrong = int((~np.isclose(got, want, rtol=1e-12, atol=1e-15)).sum())
+        raise NotYet(
+            f"symmetric_round_trip differs from the symmetric round trip in {wrong} of {w.size} weights "
+            f"{where}. Hint: {hint}"
+        )
+
+
+def _accuracies(nets: Any, splits: Any, split: str = "val") -> np.ndarray:
+    """Accuracy (%) of each network with every linear weight replaced by the reference round trip (g = 32,
+    or a whole row if shorter)."""
+    X, y = (splits.X_val, splits.y_val) if split == "val" else (splits.X_test, splits.y_test)
     accs = []
     for net in nets.values() if isinstance(nets, Mapping) else nets:
-        layers = []
+        h = X.to(torch.float64)
         for layer in net:
             if isinstance(layer, nn.Linear):
-                new = nn.Linear(layer.in_features, layer.out_features, dtype=torch.float64)
-                with torch.no_grad():
-                    new.weight.copy_(_symmetric_dequantized(layer.weight, g))
-                    new.bias.copy_(layer.bias.detach().to(torch.float64))
-                layers.append(new)
+                w = layer.weight.detach().to(torch.float64).numpy()
+                w_hat = torch.from_numpy(_symmetric_reference(w, min(32, w.shape[1])))
+                h = h @ w_hat.T + layer.bias.detach().to(torch.float64)
             else:
-                layers.append(layer)
-        with torch.no_grad():
-            pred = nn.Sequential(*layers)(splits.X_val.to(torch.float64)).argmax(dim=1)
-        accs.append(100 * int((pred == splits.y_val).sum()) / len(splits.y_val))
-    return float(np.mean(accs))
+                h = layer(h)
+        accs.append(100 * int((h.argmax(dim=1) == y).sum()) / len(y))
+    return np.array(accs)
 
 
-def symmetric_groups(sym_val: object, better: object, asym_val: float, nets: Any, splits: Any) -> None:
-    """Exercise 4: the mean validation accuracy with symmetric per-group 4-bit weights (g = 32), and which
-    of "symmetric" / "asymmetric" is better on validation (the lesson's asymmetric mean is ``asym_val``)."""
+def symmetric_groups(
+    round_trip: object, sym_val: object, verdict: object, asym_val: object, nets: Any, splits: Any
+) -> None:
+    """Exercise 4: ``round_trip(w, g)``, the symmetric per-group 4-bit round trip (checked on fixed matrices
+    against a loop over the groups); ``sym_val``, the five networks' validation accuracies (%) with every
+    weight matrix round-tripped in groups of 32 (to 0.005 points); ``verdict``, what the paired difference
+    symmetric - asymmetric (``asym_val``: the lesson's five validation accuracies at g = 32) shows:
+    "symmetric", "asymmetric" or "no difference detected" (its 95 % t-interval contains 0)."""
     hint = (
-        "per group of 32: s = max|w| / 7, q = clamp(round(w / s), -7, 7), w_hat = s q; replace every linear "
-        "weight of each network by w_hat and average the five validation accuracies (in %)."
+        "per group of g: s = max|w| / 7 rounded to float16, q = clamp(round(w / s), -7, 7), w_hat = s q "
+        "(an all-zero group stays 0); replace every linear weight of each network by w_hat (g = 32) and "
+        "compute each network's validation accuracy in %, seeds 0..4."
     )
-    value = as_number(sym_val, "the mean validation accuracy with symmetric codes", hint)
+    _check_round_trip(round_trip, hint)
+    if sym_val is None or sym_val is Ellipsis:
+        raise NotYet(f"No answer yet for the five validation accuracies. Hint: {hint}")
     try:
-        want = symmetric_val_accuracy(nets, splits)
+        got = np.asarray(
+            sym_val.detach().cpu().numpy() if hasattr(sym_val, "detach") else sym_val, dtype=float
+        )
+    except (TypeError, ValueError):
+        raise NotYet(
+            f"sym_val_4 should be five numbers, one per seed; got {type(sym_val).__name__}."
+        ) from None
+    if got.shape != (5,):
+        raise NotYet(
+            f"sym_val_4 should be five accuracies, one per seed 0..4 (a paired comparison needs each "
+            f"seed's value); got shape {got.shape}. Hint: {hint}"
+        )
+    try:
+        want = _accuracies(nets, splits)
+        asym = np.asarray(asym_val, dtype=float)
+        assert asym.shape == (5,)
     except Exception:  # noqa: BLE001 - wrong arguments become a message
-        raise NotYet("pass the lesson's five networks (nets) and its splits to the check.") from None
-    if math.isclose(value, want / 100, rel_tol=1e-9):
-        raise NotYet(f"{value:.4f} is a fraction; give the accuracy in percent. Hint: {hint}")
-    if not math.isclose(value, want, rel_tol=0, abs_tol=1e-9):
-        close = [symmetric_val_accuracy(nets, splits, g) for g in (16, 64)]
-        if any(math.isclose(value, c, abs_tol=1e-9) for c in close):
+        raise NotYet(
+            "pass the lesson's five networks (nets), its splits and int4_val[32] to the check."
+        ) from None
+    if np.allclose(got, want / 100, rtol=0, atol=5e-5):
+        raise NotYet(
+            f"{np.round(got, 4).tolist()} are fractions; give the accuracies in percent. Hint: {hint}"
+        )
+    if not np.allclose(got, want, rtol=0, atol=0.005 + 1e-9):
+        if np.allclose(got, asym, rtol=0, atol=0.005 + 1e-9):
             raise NotYet(
-                f"{value:.2f} % is the accuracy at another group size; use groups of 32. Hint: {hint}"
+                "those are the asymmetric codes' validation accuracies (int4_val[32]); round-trip the "
+                f"weights with symmetric codes. Hint: {hint}"
+            )
+        if np.allclose(got, _accuracies(nets, splits, "test"), rtol=0, atol=0.005 + 1e-9):
+            raise NotYet(
+                "those are test accuracies; the choice between codes is made on the validation part "
+                f"(splits.X_val, splits.y_val). Hint: {hint}"
+            )
+        if np.allclose(got, np.round(want, 1), rtol=0, atol=1e-9) or np.allclose(
+            got, np.round(want), atol=1e-9
+        ):
+            raise NotYet(
+                f"{got.tolist()} are rounded too coarsely; give at least two decimals (one validation "
+                f"image is {100 / len(splits.y_val):.2f} points)."
             )
         raise NotYet(
-            f"{value:.2f} % is not the mean validation accuracy with symmetric codes in [-7, 7] "
+            f"{np.round(got, 2).tolist()} are not the five validation accuracies with symmetric codes "
             f"(groups of 32). Hint: {hint}"
         )
-    if better not in ("symmetric", "asymmetric"):
-        raise NotYet(f'better should be "symmetric" or "asymmetric"; got {better!r}.')
-    asym = as_number(asym_val, "the lesson's asymmetric validation accuracy")
-    if math.isclose(want, asym, abs_tol=1e-9):
-        passed(f"symmetric and asymmetric codes give the same mean validation accuracy, {want:.2f} %.")
-        return
-    right = "symmetric" if want > asym else "asymmetric"
-    if better != right:
-        raise NotYet(
-            f"on validation symmetric gives {want:.2f} % and asymmetric {asym:.2f} %: compare again."
+    d = want - asym
+    half = float(stdtrit(4, 0.975) * d.std(ddof=1) / np.sqrt(5))
+    right = (
+        "no difference detected" if abs(d.mean()) <= half else ("symmetric" if d.mean() > 0 else "asymmetric")
+    )
+    interval = f"symmetric - asymmetric = {d.mean():.2f} ± {half:.2f} points (paired by seed, 95 % interval)"
+    if verdict not in VERDICTS:
+        raise NotYet(f"verdict_4 should be one of {', '.join(repr(v) for v in VERDICTS)}; got {verdict!r}.")
+    if verdict != right:
+        why = (
+            "the interval contains 0, so these five seeds show no difference"
+            if right == "no difference detected"
+            else f"the interval excludes 0: {right} is better here"
         )
+        raise NotYet(f"{interval}: {why}. Compare again.")
     passed(
-        f"symmetric {want:.2f} % against asymmetric {asym:.2f} % on validation (groups of 32): {right} is "
-        "better here."
+        f"{interval}; {right}" + (" (one validation image is 0.37 points)." if right == VERDICTS[2] else ".")
     )
