@@ -252,7 +252,7 @@ ax.axhline(f_mean, color="black", linestyle=":", label="float (mean)")
 ax.set_xticks(BITS)
 ax.set_xlabel("bits n per weight index ($k = 2^n$ shared values per layer)")
 ax.set_ylabel("test accuracy (%)")
-ax.set_title("k-means sharing: centroids as k-means left them, fine-tuned")
+ax.set_title("k-means sharing, untrained and fine-tuned (5 seeds)")
 ax.legend(loc="lower right")
 ax_d.errorbar(BITS, [np.mean(diff[n]) for n in BITS],
               yerr=[T95 * np.std(diff[n], ddof=1) / np.sqrt(len(SEEDS)) for n in BITS],
@@ -261,8 +261,9 @@ ax_d.axhline(0, color="black", linestyle=":", label="no difference")
 ax_d.set_xticks(BITS)
 ax_d.set_xlabel("bits n per weight index")
 ax_d.set_ylabel("difference in test accuracy (points)")
-ax_d.set_title("paired by seed (what the conclusions rest on)")
+ax_d.set_title("trained - untrained, paired by seed")
 ax_d.legend(loc="upper right")
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -513,7 +514,8 @@ ax_a.set_xticks(G_ERR, [f"{g if g != 'row' else 'row'}\n{8 * size[g] / n_weights
 ax_a.set_xlabel("group size g, and bits per weight (weight tensors only)")
 ax_a.set_ylabel("drop in test accuracy (points)")
 ax_a.set_title("the network with 4-bit weights, paired by seed")
-ax_a.legend(loc="upper right")
+ax_a.set_ylim(top=1.7)
+ax_a.legend(loc="upper center", ncols=2)
 plt.show()
 
 # %% [markdown]
