@@ -22,21 +22,30 @@ whose :meth:`IntegerNetwork.forward_codes` is the integer-only reference that th
 code is checked against, bit for bit. BatchNorm must be folded first
 (:func:`lessons_lib.folding.fold_batchnorms`).
 
-The int8 matrix product is ``torch._int_mm`` (uint8 or int8 by int8, int32 result), which runs
-on the CPU in the pinned torch 2.13 through oneDNN (given row-major operands: see :func:`_dense`);
-the convolution is the same product over im2col patches (``torch.nn.functional.unfold`` is not
-implemented for uint8 in torch 2.13).
+The int8 matrix product is ``torch._int_mm`` (uint8 or int8 by int8, int32 result). On the CPU
+the pinned torch 2.13 (as every torch since 2.6) runs it through oneDNN only when the CPU has
+AVX-512 VNNI and mkldnn is enabled, and otherwise through an exact int32 reference loop
+(pytorch/pytorch issue #136746, "torch._int_mm accuracy issue on AMD CPU", fixed by pull request
+#136942, "Use oneDNN for torch._int_mm CPU only when avx512_vnni is supported", 2024). The
+oneDNN path needs row-major operands (see :func:`_dense`). The convolution is the same product
+over im2col patches (``torch.nn.functional.unfold`` is not implemented for uint8 in torch 2.13).
 
 **7-bit activation codes** (``bits=7``, the default: PyTorch's ``reduce_range`` for FBGEMM/x86).
-On a CPU without AVX-512 VNNI (or AVX-VNNI), oneDNN's u8 x s8 kernel multiplies adjacent pairs
-of bytes and adds each pair in *saturating int16* (``vpmaddubsw``) before widening to int32:
+Without VNNI (AVX-512 VNNI or AVX-VNNI), oneDNN's own u8 x s8 kernels multiply adjacent pairs
+of bytes and add each pair in *saturating int16* (``vpmaddubsw``) before widening to int32:
 ``q_x[2i] q_w[2i] + q_x[2i+1] q_w[2i+1]`` is clipped to ``[-32768, 32767]``
-(:func:`pair_sums_saturating` emulates it in NumPy). With 8-bit codes a pair reaches
-``2 * 255 * 127 = 64770`` and the int32 sums come out wrong; with codes in ``[0, 127]`` a pair
-is at most ``2 * 127 * 128 = 32512 < 32767`` in magnitude, so nothing saturates on any CPU.
-Signed int8 left operands are shifted by +128 on such CPUs and saturate too. :func:`int_matmul`
-is therefore exact for every input: a left operand outside ``[0, 127]`` is split into 7-bit
-parts (``a = l + 128 h``), two saturation-free products.
+(:func:`pair_sums_saturating` emulates it in NumPy; oneDNN's developer guide, "Nuances of int8
+computations"; PyTorch's quantized ``onednn`` qconfig without ``reduce_range`` saturates on such
+CPUs, pytorch/pytorch issue #103646, 2023, which is why the x86/FBGEMM qconfigs set
+``reduce_range=True``). ``torch._int_mm`` meets these kernels only in a forced configuration:
+oneDNN held to AVX2 (``ONEDNN_MAX_CPU_ISA=AVX2``, as the course's test run does) on a CPU whose
+torch still sees AVX-512 VNNI; on a real CPU without AVX-512 VNNI it takes the exact reference
+loop. With 8-bit codes a pair reaches ``2 * 255 * 127 = 64770`` and, where the kernel saturates,
+the int32 sums come out wrong; with codes in ``[0, 127]`` a pair is at most
+``2 * 127 * 128 = 32512 < 32767`` in magnitude, so nothing saturates in any configuration.
+Signed int8 left operands are shifted by +128 in such kernels and saturate too.
+:func:`int_matmul` is therefore exact for every input on every path: a left operand outside
+``[0, 127]`` is split into 7-bit parts (``a = l + 128 h``), two saturation-free products.
 """
 
 from __future__ import annotations
@@ -135,10 +144,10 @@ def _check_codes(x: object, name: str, dtypes: tuple[torch.dtype, ...]) -> torch
 def _dense(t: torch.Tensor) -> torch.Tensor:
     """``t`` itself if its strides are the row-major ones, else a row-major copy.
 
-    ``torch._int_mm`` on the CPU (torch 2.13) reads a matrix with a dimension of size 1 by its
-    strides and gets it wrong when they are not the row-major ones: an ``(n, 1)`` weight
-    transposed to ``(1, n)`` has strides ``(1, 1)``, counts as contiguous, and gives wrong
-    sums. Lesson 12 shows it.
+    ``torch._int_mm`` on the CPU's oneDNN path (torch 2.13 takes it only with AVX-512 VNNI) reads a
+    matrix with a dimension of size 1 by its strides and gets it wrong when they are not the
+    row-major ones: an ``(n, 1)`` weight transposed to ``(1, n)`` has strides ``(1, 1)``, counts
+    as contiguous, and gives wrong sums. Lesson 12 shows it.
     """
     rows, cols = t.shape
     if t.stride() == (cols, 1) or (t.stride() == (1, rows) and rows > 1 and cols > 1):
@@ -147,8 +156,9 @@ def _dense(t: torch.Tensor) -> torch.Tensor:
 
 
 def pair_sums_saturating(a: Any, b: Any) -> np.ndarray:
-    """``a @ b`` as a CPU without VNNI computes it for uint8 ``a``: products of adjacent pairs along
-    ``k`` added in saturating int16, then summed in int32 (a NumPy emulation, int64 result).
+    """``a @ b`` as a u8 x s8 kernel without VNNI (oneDNN's ``vpmaddubsw`` path) computes it for uint8
+    ``a``: products of adjacent pairs along ``k`` added in saturating int16, then summed in int32
+    (a NumPy emulation, int64 result).
 
     ``a`` ``(m, k)`` integers in [0, 255], ``b`` ``(k, n)`` integers in [-128, 127].
     """
@@ -167,8 +177,12 @@ def pair_sums_saturating(a: Any, b: Any) -> np.ndarray:
 
 
 def saturates_on_this_cpu() -> bool:
-    """A probe: does ``torch._int_mm`` here add u8 x s8 pairs in saturating int16?
+    """A probe: does ``torch._int_mm``, as called now, add u8 x s8 pairs in saturating int16?
 
+    True only where torch hands the product to oneDNN (torch >= 2.6: a CPU with AVX-512 VNNI and
+    mkldnn enabled) and oneDNN runs a kernel without VNNI, that is, oneDNN held below VNNI by
+    ``ONEDNN_MAX_CPU_ISA`` (``AVX2``, as in the course's test run). False on a real CPU without
+    AVX-512 VNNI, where torch runs its exact reference loop, and with VNNI.
     ``[255, 255] @ [127, 127]`` is 64770 exactly and 32767 where the pair saturates.
     """
     a = torch.full((1, 2), 255, dtype=torch.uint8)
@@ -179,8 +193,9 @@ def saturates_on_this_cpu() -> bool:
 def int_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """``a @ b`` with int32 sums: ``a`` uint8 or int8 ``(m, k)``, ``b`` int8 ``(k, n)`` -> int32 ``(m, n)``.
 
-    Exact on every CPU (while ``k * 255 * 128 < 2^31``): ``torch._int_mm`` directly when ``a`` is
-    uint8 in ``[0, 127]`` (no int16 pair sum can saturate, see the module docstring); otherwise ``a``
+    Exact on every CPU and oneDNN setting (while ``k * 255 * 128 < 2^31``): ``torch._int_mm``
+    directly when ``a`` is uint8 in ``[0, 127]`` (no int16 pair sum can saturate, even in oneDNN's
+    kernels without VNNI, see the module docstring); otherwise ``a``
     (int8 shifted by +128 to uint8) is split into ``l + 128 h`` with ``l`` in ``[0, 127]`` and
     ``h`` in ``{0, 1}``, and the two products are combined in int32.
     """
@@ -474,8 +489,10 @@ def convert(
     observer : ``"minmax"`` or ``"percentile"`` (:mod:`lessons_lib.observers`)
     percentile : float in (50, 100], for the percentile observer
     bits : int in [2, 8], bits of the activation codes (stored as uint8); 7 by default, so that
-        no int16 pair sum can saturate on a CPU without VNNI (PyTorch's ``reduce_range``); 8 is
-        exact too, at the price of two products per layer (:func:`int_matmul`)
+        no int16 pair sum can saturate in a u8 x s8 kernel without VNNI (PyTorch's
+        ``reduce_range``; ``torch._int_mm`` reaches such a kernel only with oneDNN held to AVX2,
+        see the module docstring); 8 is exact too, at the price of two products per layer
+        (:func:`int_matmul`)
     weight_bits : int in [2, 8], bits of the symmetric per-channel weight codes (int8)
     """
     if not isinstance(model, nn.Sequential):

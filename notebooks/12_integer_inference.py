@@ -30,7 +30,8 @@
 #
 # 1. calibrate the range of every activation with an observer (min/max and percentile) on
 #    data from the training part, and make scales and zero points from it; say why PyTorch's
-#    x86 observers give activations 7 bits, not 8 (int16 pair sums that saturate);
+#    x86 observers give activations 7 bits, not 8 (int8 kernels without VNNI add byte pairs
+#    in saturating int16);
 # 2. write a real multiplier $M = s_w s_x / s_y$ as an integer $m_0$ and a shift, and bound its error;
 # 3. run a network with integers only (int8 × uint8 products accumulated in int32, biases in
 #    int32 at scale $s_w s_x$, the zero-point correction, requantization by $m_0$ and a shift, ReLU
@@ -193,26 +194,41 @@ plt.show()
 # %% [markdown]
 # ## 3. Why the activation codes have 7 bits, not 8
 #
-# The integer product of this lesson is `torch._int_mm`, which on the CPU runs oneDNN's kernel
-# for uint8 activation codes times int8 weight codes. On a CPU with **VNNI** (AVX-512 VNNI or
-# AVX-VNNI) one instruction multiplies four such byte pairs and adds them straight into an
-# int32. A CPU without it (many laptops with AVX2 only) uses `vpmaddubsw`: it multiplies
-# *adjacent pairs* of bytes, $q_{x,2i}\,q_{w,2i} + q_{x,2i+1}\,q_{w,2i+1}$, and stores each pair sum in
-# an **int16 that saturates** at $32767$ and $-32768$; only then are the pairs summed in int32.
-# With 8-bit codes a pair reaches $2 \cdot 255 \cdot 127 = 64770$, is clipped, and the sum is wrong,
-# silently. With codes in $[0, 127]$ every pair stays within $2 \cdot 127 \cdot 128 = 32512 \le 32767$ in
-# magnitude, whatever the int8 weights: nothing can saturate. That is why PyTorch's x86
-# (FBGEMM) quantization configurations set `reduce_range=True` for activations, that is
-# 7 bits, and why this lesson does the same (`integer_inference.convert(..., bits=7)`, the
-# default). It costs one bit of resolution in the activations.
+# The integer product of this lesson is `torch._int_mm`: uint8 activation codes times int8
+# weight codes, with int32 sums. How a fast x86 int8 kernel computes such a product depends
+# on the CPU. With **VNNI** (AVX-512 VNNI or AVX-VNNI) one instruction multiplies four byte
+# pairs and adds them straight into an int32. Without it, a u8 × s8 kernel such as oneDNN's
+# uses `vpmaddubsw`: it multiplies *adjacent pairs* of bytes,
+# $q_{x,2i}\,q_{w,2i} + q_{x,2i+1}\,q_{w,2i+1}$, and stores each pair sum in an **int16 that
+# saturates** at $32767$ and $-32768$; only then are the pairs summed in int32. With 8-bit codes
+# a pair reaches $2 \cdot 255 \cdot 127 = 64770$, is clipped, and the sum is wrong, silently. With
+# codes in $[0, 127]$ every pair stays within $2 \cdot 127 \cdot 128 = 32512 \le 32767$ in magnitude,
+# whatever the int8 weights: nothing can saturate. oneDNN documents this in its developer
+# guide ("Nuances of int8 computations"); PyTorch's quantized `onednn` configuration without
+# `reduce_range` gives wrong results on such CPUs for this reason
+# ([pytorch/pytorch#103646](https://github.com/pytorch/pytorch/issues/103646), 2023); and it is why
+# PyTorch's x86 (FBGEMM) quantization configurations set `reduce_range=True` for activations,
+# that is 7 bits. This lesson does the same (`integer_inference.convert(..., bits=7)`, the
+# default), at the price of one bit of resolution in the activations.
 #
-# Checked by code rather than by this machine's CPU, which may have VNNI: the pair sums
-# emulated in NumPy (int16 saturation by clipping), on seed 0's first layer and the validation
-# images, with 8-bit and with 7-bit codes.
+# `torch._int_mm` itself does not run into it on a real CPU. The installed PyTorch (2.13, as
+# every version since 2.6) hands `torch._int_mm` to oneDNN only on a CPU with AVX-512 VNNI;
+# on any other CPU it runs an exact int32 reference loop, which never saturates
+# ([pytorch/pytorch#136746](https://github.com/pytorch/pytorch/issues/136746), "torch._int_mm accuracy
+# issue on AMD CPU", fixed by pull request #136942, "Use oneDNN for `torch._int_mm` CPU only
+# when avx512_vnni is supported", 2024). The saturating int16 sums do appear in the course's
+# own test run: it holds oneDNN to AVX2 (`ONEDNN_MAX_CPU_ISA=AVX2`) on a machine whose PyTorch
+# still sees AVX-512 VNNI and so still calls oneDNN, a forced configuration that no real CPU
+# computes through `torch._int_mm`. With 7-bit codes the lesson's products are exact in all of
+# these.
+#
+# Checked by code rather than by this machine's CPU: the pair sums emulated in NumPy (int16
+# saturation by clipping), on seed 0's first layer and the validation images, with 8-bit and
+# with 7-bit codes.
 
 # %%
 def pair_sums_int16(a, b):
-    """a @ b as a CPU without VNNI adds it: adjacent products paired in saturating int16, then int32 sums."""
+    """a @ b as a u8 x s8 kernel without VNNI adds it: adjacent products paired in saturating int16, then int32."""
     a, b = a.astype(np.int64), b.astype(np.int64)
     if a.shape[1] % 2:  # pad k to even with a zero product
         a, b = np.pad(a, ((0, 0), (0, 1))), np.pad(b, ((0, 1), (0, 0)))
@@ -232,10 +248,11 @@ for bits in (8, 7):
 assert wrong_sums[8] > 1000 and wrong_sums[7] == 0
 
 # %% [markdown]
-# What this machine's kernel does, probed: it either saturates like the emulation (no VNNI) or
-# is exact. The output is this run's, not compared by the notebook tests; either way the
-# library's `int_matmul` is exact, because it gives the kernel 7-bit codes only (8-bit codes
-# are split into a low 7-bit part and a high bit, two products).
+# What `torch._int_mm` does in this run, probed: it saturates like the emulation only where
+# it runs oneDNN's kernel without VNNI (the course's test run, with oneDNN held to AVX2), and
+# is exact otherwise. The output is this run's, not compared by the notebook tests; either way
+# the library's `int_matmul` is exact, because it gives `torch._int_mm` 7-bit codes only (8-bit
+# codes are split into a low 7-bit part and a high bit, two products).
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -243,11 +260,27 @@ a8 = torch.from_numpy(np.clip(np.round(splits.X_val.numpy() * 255), 0, 255).asty
 w8 = torch.from_numpy(np.ascontiguousarray(w1_q))
 raw, exact_sums = torch._int_mm(a8, w8).long().numpy(), a8.long().numpy() @ w8.long().numpy()
 saturates = integer_inference.saturates_on_this_cpu()
-print(f"this CPU's torch._int_mm adds pairs in saturating int16: {saturates}; raw 8-bit product wrong in "
-      f"{int((raw != exact_sums).sum()):,d} sums; the library's int_matmul: exact "
+print(f"torch._int_mm here adds pairs in saturating int16 (oneDNN without VNNI): {saturates}; "
+      f"raw 8-bit product wrong in {int((raw != exact_sums).sum()):,d} sums; the library's int_matmul: exact "
       f"{np.array_equal(integer_inference.int_matmul(a8, w8).long().numpy(), exact_sums)}")
 assert np.array_equal(raw, integer_inference.pair_sums_saturating(a8, w8) if saturates else exact_sums)
 assert np.array_equal(integer_inference.int_matmul(a8, w8).long().numpy(), exact_sums)
+
+# %% [markdown]
+# And what `torch._int_mm` computes on a CPU without AVX-512 VNNI, checked on any CPU: with
+# oneDNN switched off (`torch.backends.mkldnn.flags(enabled=False)`) PyTorch takes the same
+# reference loop, and the raw 8-bit product is exact, though the int16 emulation gets
+# thousands of its sums wrong. This output is the same on every CPU.
+
+# %%
+with warnings.catch_warnings():  # switching oneDNN off warns about an Intel-GPU feature, not our business
+    warnings.filterwarnings("ignore", message="TF32 acceleration on top of oneDNN", category=UserWarning)
+    with torch.backends.mkldnn.flags(enabled=False):
+        reference_loop = torch._int_mm(a8, w8).long().numpy()
+wrong_loop = int((reference_loop != exact_sums).sum())  # a8 are the 8-bit codes emulated above
+print(f"torch._int_mm, 8-bit codes, oneDNN off: sums wrong {wrong_loop:,d} of {exact_sums.size:,d}; "
+      f"in saturating int16 pairs (emulated): {wrong_sums[8]:,d}")
+assert wrong_loop == 0 and wrong_sums[8] > 1000
 
 # %% [markdown]
 # ## 4. The multiplier as an integer and a shift
@@ -612,11 +645,14 @@ assert max(gap_merge, gap_lib) < 1e-12 and gap_relu > 0.1
 # Checked by code, not assumed: the installed PyTorch's `torch._int_mm` on the CPU takes a
 # uint8 or int8 left matrix and an int8 right matrix and returns int32; the other way round,
 # or with wider integers, it refuses. Small and odd shapes work. (The values below are small:
-# on a CPU without VNNI, oneDNN shifts an int8 left operand by +128 to make it unsigned, so
+# where `torch._int_mm` runs oneDNN's kernel without VNNI, as in the course's test run with
+# oneDNN held to AVX2, oneDNN shifts an int8 left operand by +128 to make it unsigned, so
 # int8 × int8 saturates sooner still than section 3's 8-bit codes.)
 #
-# One trap, on the CPU's oneDNN path: a matrix with a dimension of size 1 whose strides are
-# not the row-major ones. The right-hand weight of a layer with one input, `w.t()` of shape
+# One trap, on the CPU's oneDNN path, which PyTorch 2.13 takes for `torch._int_mm` only on a
+# CPU with AVX-512 VNNI, such as the one that built this notebook (section 3; on another CPU
+# the reference loop is exact and the first column below reads True): a matrix with a
+# dimension of size 1 whose strides are not the row-major ones. The right-hand weight of a layer with one input, `w.t()` of shape
 # $1 \times n$, has strides $(1, 1)$; so does a left-hand row $1 \times k$ made by transposing a column; and a
 # row broadcast with `expand` has stride 0. PyTorch calls the first two contiguous, and
 # `torch._int_mm` returns wrong sums for all three, silently; with oneDNN switched off
@@ -654,6 +690,7 @@ def row_major(t):
     return torch.empty(t.shape, dtype=t.dtype).copy_(t)  # a fresh tensor: strides (columns, 1)
 
 
+onednn_path = torch.cpu._is_vnni_supported() and torch.backends.mkldnn.enabled  # torch's own test for _int_mm
 traps = {"right 1 x 3 = w.t()": (a_col, w_col.t()),
          "left 1 x 7 = column.t()": (torch.randint(0, 100, (7, 1), generator=gen).to(torch.uint8).t(), b7),
          "left 3 x 7 = row.expand()": (torch.randint(0, 100, (1, 7), generator=gen).to(torch.uint8).expand(3, 7), b7)}
@@ -668,7 +705,7 @@ with warnings.catch_warnings():  # switching oneDNN off warns about an Intel-GPU
         library = torch.equal(integer_inference.int_matmul(a, b).long(), right)
         print(f"{name:26s} strides {a.stride()} x {b.stride()}: exact {raw}; oneDNN off: {no_onednn}; "
               f"row-major copies: {copied}; library: {library}")
-        assert not raw and no_onednn and copied and library
+        assert raw != onednn_path and no_onednn and copied and library
 try:
     F.unfold(torch.zeros(1, 1, 4, 4, dtype=torch.uint8), 3)
     unfold_uint8 = "works"
@@ -763,9 +800,11 @@ for label, net, inet in progress([("network, seed 0", net0, inet0), ("network, w
 # On the machine that built this notebook (a CPU with AVX-512 VNNI, one thread, other work
 # keeping the load between 6 and 9; several runs), the int8 product was about 4 to 6 times as
 # fast as float32 at batch 256 (the float32 runs varied most) and about 1.7 to 1.8 times at
-# batch 1. With oneDNN held to AVX2 on the same machine (`ONEDNN_MAX_CPU_ISA=AVX2`: no VNNI, the
-# int16 pair sums of section 3) the int8 product's advantage was about 2.2 at batch 256 and 1.3
-# at batch 1. Seed 0's integer network was about as fast as its float32 twin (about 1.0 to 1.1,
+# batch 1. With oneDNN held to AVX2 on the same machine (`ONEDNN_MAX_CPU_ISA=AVX2`: oneDNN's
+# kernel without VNNI, the int16 pair sums of section 3) the int8 product's advantage was about
+# 2.2 at batch 256 and 1.3 at batch 1. That is oneDNN's AVX2 kernel, not what a CPU without
+# AVX-512 VNNI runs: there PyTorch 2.13 gives `torch._int_mm` its exact reference loop
+# (section 3), whose speed this lesson did not measure. Seed 0's integer network was about as fast as its float32 twin (about 1.0 to 1.1,
 # and 0.9 with AVX2): the products are only about a quarter of its time, and the
 # requantizations, passes over int64 tensors that a float network does not need at all, take
 # most of the rest. In the wide network the products weigh more and the integer pass won, about
@@ -1023,9 +1062,12 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 # * Static post-training quantization fixes every activation's scale and zero point before
 #   deployment with observers run on training images; after a ReLU the zero point is 0, and a
 #   signed input's zero point is folded into the int32 bias as $-z_x \sum_k q_{w,jk}$.
-# * Activation codes get 7 bits, as PyTorch's x86 observers do (`reduce_range`): on a CPU without
-#   VNNI the u8 × s8 kernel adds byte pairs in saturating int16, and with 8-bit codes the sums come
-#   out wrong. With codes up to 127 no pair can saturate, and the results are the same on every CPU.
+# * Activation codes get 7 bits, as PyTorch's x86 observers do (`reduce_range`): without VNNI,
+#   u8 × s8 kernels such as oneDNN's add byte pairs in saturating int16, and with 8-bit codes the
+#   sums come out wrong (the NumPy emulation, and the course's test run with oneDNN held to AVX2).
+#   `torch._int_mm` itself calls oneDNN only on a CPU with AVX-512 VNNI (PyTorch >= 2.6) and is
+#   exact elsewhere (checked with oneDNN switched off). With codes up to 127 no pair can saturate,
+#   and the results are the same on every CPU and configuration.
 # * A layer in integers is an int8 × uint8 product summed in int32, an int32 bias at scale
 #   $s_w s_x$, and one requantization by $M = s_w s_x / s_y$ written as an integer $m_0 \in [2^{30}, 2^{31})$ and
 #   a shift (relative error at most $2^{-31}$), after Jacob et al. (2018); a ReLU is the clamp at the
@@ -1036,7 +1078,7 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 #   nothing between them, which a working network rarely has.
 # * Speed is measured by interleaved runs, as a median ratio with its quartiles, and speaks for
 #   one machine. There, at batch 256 and one thread, the int8 product was about 4 to 6 times as
-#   fast as float32 with VNNI and about 2 without; a small network's time goes to the
+#   fast as float32 with VNNI and about 2 with oneDNN held to AVX2; a small network's time goes to the
 #   requantizations around the products. Channel pruning makes a network genuinely smaller and
 #   faster (about 2.3 there), unstructured sparsity does not. Removing half of each hidden
 #   layer's units (chosen on validation), then fine-tuning, costs 0.36 ± 0.31 test points for

@@ -114,15 +114,25 @@ s = load_digits_splits(seed=0)
 net = mlp(hidden=(32, 16), seed=0).double()
 codes = {bits: ii.convert(net, s.X_train[:200], bits=bits).forward_codes(
     ii.convert(net, s.X_train[:200], bits=bits).quantize_input(s.X_test[:50])).tolist() for bits in (7, 8)}
-print(repr((ii.saturates_on_this_cpu(), bool((raw == ii.pair_sums_saturating(a, b)).all()), ok, codes)))
+with torch.backends.mkldnn.flags(enabled=False):  # the reference loop torch runs without AVX-512 VNNI
+    off = torch.equal(torch._int_mm(a, b).long(), a.long() @ b.long())
+print(repr((ii.saturates_on_this_cpu(), bool((raw == ii.pair_sums_saturating(a, b)).all()),
+            bool((raw == a.long().numpy() @ b.long().numpy()).all()), off, ok, codes)))
 """
+
+
+def _torch_calls_onednn_for_int_mm() -> bool:
+    """torch >= 2.6 hands torch._int_mm on the CPU to oneDNN only when the CPU has AVX-512 VNNI
+    (pytorch/pytorch#136942); elsewhere it runs an exact reference loop."""
+    return torch.cpu._is_vnni_supported() and torch.backends.mkldnn.is_available()
 
 
 @pytest.mark.parametrize("isa", ["AVX2", "AVX512_CORE", None])
 def test_int_matmul_and_the_network_are_exact_without_vnni(isa):
-    """In a subprocess with oneDNN held to an ISA without VNNI (where torch._int_mm adds u8 x s8
-    pairs in saturating int16, exactly as the NumPy emulation does) and with the default one:
-    int_matmul is exact and the integer network's codes are the same as on this CPU."""
+    """In a subprocess with oneDNN held to an ISA without VNNI (where torch._int_mm, if torch hands
+    it to oneDNN at all - only on a CPU with AVX-512 VNNI - adds u8 x s8 pairs in saturating int16,
+    exactly as the NumPy emulation does) and with the default one: int_matmul is exact, torch's
+    reference loop (mkldnn off) is exact, and the integer network's codes are the same as here."""
     import ast
     import os
     import subprocess
@@ -133,10 +143,13 @@ def test_int_matmul_and_the_network_are_exact_without_vnni(isa):
         env["ONEDNN_MAX_CPU_ISA"] = isa
     out = subprocess.run([sys.executable, "-c", _ON_ANOTHER_CPU], env=env, capture_output=True, text=True,
                          timeout=300, check=True).stdout
-    saturates, matches_emulation, ok, codes = ast.literal_eval(out.strip().splitlines()[-1])
-    assert all(ok)
-    if isa:  # no VNNI: the raw kernel saturates, and does so as emulated
+    saturates, matches_emulation, exact, off, ok, codes = ast.literal_eval(out.strip().splitlines()[-1])
+    assert all(ok) and off
+    assert matches_emulation if saturates else exact
+    if isa and _torch_calls_onednn_for_int_mm():  # oneDNN below VNNI: the raw kernel saturates, as emulated
         assert saturates and matches_emulation
+    if not _torch_calls_onednn_for_int_mm():  # the reference loop: exact whatever oneDNN's ISA
+        assert exact and not saturates
     here = {bits: ii.convert(mlp(hidden=(32, 16), seed=0).double(), _SPLITS().X_train[:200], bits=bits)
             for bits in (7, 8)}
     for bits, inet in here.items():
