@@ -65,7 +65,7 @@ from scipy.special import ndtri, stdtrit  # normal and Student-t quantiles (scip
 from torch import nn
 
 import lessons_lib
-from lessons_lib import checks, quantization
+from lessons_lib import checks, qat_batched, quantization
 from lessons_lib.batched_training import train_many
 from lessons_lib.data import load_digits_split
 from lessons_lib.models import mlp
@@ -815,10 +815,11 @@ assert all(abs(m - 0.3) < 0.01 for m in toy_mean_q.values())  # "the time averag
 # step's scale would not have made, those that come from the grid moving rather than from a
 # weight crossing a fixed boundary.
 #
-# `qat_with_flips` is one run. The 25 runs go side by side in `qat_with_flips_many`: the networks'
-# weights stacked, one batched product per layer, the backward pass written out with the products
-# autograd uses, so that each run gets exactly the numbers it gets alone (the cell checks two runs
-# against `qat_with_flips`, to the bit).
+# `qat_with_flips` is one run. The 25 runs go side by side in the library's
+# `qat_batched.qat_with_flips_many`: the networks' weights stacked, one batched product per layer,
+# the backward pass written out with the products autograd uses, so that each run gets exactly the
+# numbers it gets alone (with one thread, as the lessons run; the cell checks two runs against
+# `qat_with_flips` to the bit, and the library's tests check all 25).
 
 # %%
 def weight_codes(net, bits):
@@ -829,13 +830,15 @@ def weight_codes(net, bits):
 def codes_and_scales(net, bits):
     """weight_codes(net, bits), every layer's per-row scales and its weights' quantized values Q(w),
     from one quantization per layer: the symmetric per-row quantizer of `quantization.quantize`
-    (s = max|row| / q_max, q = clamp(round(w / s))) written in torch, the same numbers to the bit."""
+    (s = max|row| / q_max, q = clamp(round(w / s))) written in torch, the same numbers to the bit
+    (in float64, as this notebook runs; the cell checks the codes against weight_codes)."""
     q_max = 2 ** (bits - 1) - 1
     codes, scales, values = [], [], []
     for m in net:
         if isinstance(m, nn.Linear):
             w = m.weight.detach()
             scale = w.abs().amax(dim=1, keepdim=True) / q_max
+            scale = torch.where(scale == 0, 1.0, scale)  # an all-zero row: code 0 with scale 1, as the library
             q = torch.clamp(torch.round(w / scale), -q_max, q_max)
             codes.append(q.flatten().int())
             scales.append(scale)
@@ -896,93 +899,12 @@ def qat_with_flips(start, lr, momentum, bits=2, epochs=4, seed=0, batch_size=64,
     return np.array(flips), np.array(test_acc), changes, codes == epoch_start, grid_moved
 
 
-def qat_with_flips_many(starts, lrs, momenta, seeds, bits=2, epochs=4, batch_size=64, every_accuracy=()):
-    """[qat_with_flips(starts[k], lrs[k], momenta[k], bits, epochs, seeds[k], batch_size,
-    every_accuracy=k in every_accuracy) for k in range(K)], the K runs side by side.
-
-    The K networks' weights are stacked, (K, out, in) per layer, and one batched product per layer
-    computes all K forward passes, h <- h Ŵ^T + b with Ŵ = w + (Q(w) - w) (the value of the STE).
-    The backward pass is written out with the products autograd uses for nn.Linear (the weight's
-    gradient g^T h, the input's g Ŵ, the bias's the sum of g over the minibatch), as
-    lessons_lib.batched_training.train_many writes them, so that every run rounds exactly as it does
-    alone; the weight's gradient goes to the latent w unchanged (the STE)."""
-    K, n, q_max = len(starts), len(data.y_train), 2 ** (bits - 1) - 1
-    layers = [j for j, m in enumerate(starts[0]) if isinstance(m, nn.Linear)]  # ReLU between them
-    W = [torch.stack([net[j].weight.detach() for net in starts]) for j in layers]  # latent w, (K, out, in)
-    b = [torch.stack([net[j].bias.detach() for net in starts]).unsqueeze(1) for j in layers]  # (K, 1, out)
-    momentum = torch.tensor(momenta).view(K, 1, 1)
-    step_size = -torch.tensor(lrs).view(K, 1, 1)  # p + (-η) v rounds as torch.optim.SGD's p.add_(v, alpha=-η)
-    buffers = {}
-
-    def quantize_rows(scales=None):
-        """Every run's codes (K, all weights), per-row scales and Q(w) per layer (on given scales if any)."""
-        if scales is None:
-            scales = [w.abs().amax(dim=2, keepdim=True) / q_max for w in W]
-        q = [torch.clamp(torch.round(w / s), -q_max, q_max) for w, s in zip(W, scales, strict=True)]
-        return torch.cat([c.flatten(1) for c in q], dim=1).int(), scales, [c * s for c, s in zip(q, scales, strict=True)]
-
-    def forward(h, w_ste, inputs=None, biases=b):
-        """Logits (K, B, 10) of inputs (K, B, 64); `inputs` collects each layer's input."""
-        for i, (w, bias) in enumerate(zip(w_ste, biases, strict=True)):
-            if inputs is not None:
-                inputs.append(h)
-            h = torch.baddbmm(bias, h, w.transpose(1, 2))
-            h = torch.relu(h) if i < len(W) - 1 else h
-        return h
-
-    gens = [torch.Generator().manual_seed(s) for s in seeds]
-    codes, scales, values = quantize_rows()
-    flips, test_acc = [[] for _ in range(K)], [[] for _ in range(K)]
-    X_test = data.X_test.unsqueeze(0).expand(K, -1, -1)
-    for epoch in progress(range(epochs), desc=f"{bits}-bit QAT, {K} runs side by side"):
-        last_epoch = epoch == epochs - 1
-        if last_epoch:
-            epoch_start, changes, grid_moved = codes.clone(), torch.zeros_like(codes), torch.zeros(K, dtype=torch.long)
-        perms = torch.stack([torch.randperm(n, generator=g) for g in gens])  # (K, n)
-        for start_idx in range(0, n, batch_size):
-            idx = perms[:, start_idx:start_idx + batch_size]  # (K, B)
-            w_ste = [w + (q - w) for w, q in zip(W, values, strict=True)]
-            inputs = []
-            logp = torch.log_softmax(forward(data.X_train[idx], w_ste, inputs), dim=2)
-            target = data.y_train[idx].unsqueeze(2)
-            # d(mean cross-entropy)/dlogits, as nll_loss's and log_softmax's backward compute it
-            dlogp = torch.zeros_like(logp).scatter_(2, target, float(-(torch.ones(()) / target.shape[1])))
-            g = torch._log_softmax_backward_data(dlogp, logp, 2, logp.dtype)
-            grads = {}
-            for i in range(len(W) - 1, -1, -1):
-                grads[W[i]], grads[b[i]] = torch.bmm(g.transpose(1, 2), inputs[i]), g.sum(dim=1, keepdim=True)
-                if i > 0:  # back through Ŵ and the ReLU (whose output is this layer's input)
-                    g = torch.ops.aten.threshold_backward(torch.bmm(g, w_ste[i]), inputs[i], 0)
-            for j, p in enumerate(t for pair in zip(W, b, strict=True) for t in pair):
-                if j not in buffers:
-                    buffers[j] = grads[p].clone()
-                else:
-                    buffers[j].mul_(momentum).add_(grads[p])  # b = β b + g
-                p.addcmul_(buffers[j], step_size)  # w = w - η b
-            new, new_scales, values = quantize_rows()
-            changed = new != codes
-            for k, count in enumerate(changed.sum(dim=1).tolist()):
-                flips[k].append(count / codes.shape[1])
-            if last_epoch:
-                changes += changed
-                grid_moved += (changed & (quantize_rows(scales)[0] == codes)).sum(dim=1)
-            codes, scales = new, new_scales  # scales: the previous step's, at the next step
-            runs = list(range(K)) if last_epoch else list(every_accuracy)  # the runs that evaluate now
-            if runs:
-                w_ste = [(w + (q - w))[runs] for w, q in zip(W, values, strict=True)]
-                right = (forward(X_test[runs], w_ste, biases=[bias[runs] for bias in b]).argmax(dim=2)
-                         == data.y_test).sum(dim=1).tolist()
-                for k, r in zip(runs, right, strict=True):
-                    test_acc[k].append(r / len(data.y_test))
-    return [(np.array(flips[k]), np.array(test_acc[k]), changes[k], codes[k] == epoch_start[k], int(grid_moved[k]))
-            for k in range(K)]
-
-
 settings = [(0.9, 0.01), (0.0, 0.1), (0.0, 0.01), (0.9, 0.002), (0.0, 0.02)]
 keys = [(seed, beta, lr) for seed in SEEDS for beta, lr in settings]  # 25 runs: every setting from every network
-results = qat_with_flips_many([models[seed] for seed, _, _ in keys], [lr for *_, lr in keys],
-                              [beta for _, beta, _ in keys], [seed for seed, _, _ in keys],
-                              every_accuracy=[k for k, key in enumerate(keys) if key[0] == 0])  # drawn: seed 0
+results = qat_batched.qat_with_flips_many([models[seed] for seed, _, _ in keys], data,
+                                          [lr for *_, lr in keys], [beta for _, beta, _ in keys],
+                                          [seed for seed, _, _ in keys],  # shuffles: train(seed=seed)'s
+                                          every_accuracy=[k for k, key in enumerate(keys) if key[0] == 0])
 runs_by_seed = {seed: {} for seed in SEEDS}
 for (seed, beta, lr), result in zip(keys, results, strict=True):
     runs_by_seed[seed][beta, lr] = result
@@ -991,6 +913,8 @@ for seed, beta, lr in [(0, 0.9, 0.01), (4, 0.0, 0.1)]:  # two of the runs alone,
     together = runs_by_seed[seed][beta, lr]
     assert all(np.array_equal(a, t) for a, t in zip(alone[:2], together[:2], strict=True))  # flips, accuracies
     assert torch.equal(alone[2], together[2]) and torch.equal(alone[3], together[3]) and alone[4] == together[4]
+for net, bits in [(models[0], 2), (qat_model, 3)]:  # a float network, and section 10's last QAT network
+    assert torch.equal(codes_and_scales(net, bits)[0], weight_codes(net, bits))  # the library's codes
 runs = runs_by_seed[0]  # the seed-0 runs, drawn below
 n_codes = len(weight_codes(models[0], 2))
 steps_per_epoch = -(-len(data.y_train) // 64)
@@ -1189,8 +1113,8 @@ plt.show()
 # (dtypes `torch.qint8`, `torch.quint8`, `torch.qint32`) are deprecated too. In torchao
 # the call is `torchao.quantization.quantize_(model, config)` with configurations such as
 # `Int8WeightOnlyConfig()` or `Int4WeightOnlyConfig()` (torchao's API reference,
-# docs.pytorch.org/ao, "torchao.quantization"); lesson 13 runs that call on this lesson's
-# network. A minimal look at the old route, its warnings recorded and printed rather than
+# docs.pytorch.org/ao, "torchao.quantization"); lesson 13 runs that call on a network of this
+# lesson's shape, the 64-64-32-10 MLP retrained on lesson 12's split. A minimal look at the old route, its warnings recorded and printed rather than
 # shown as they come:
 
 # %%

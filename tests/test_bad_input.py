@@ -328,6 +328,9 @@ CASES = [
          torch.nn.Linear(4, 2), "/tmp/unused.i4g"), "model"),
     ("load-int4-network-magic",
      lambda: __import__("lessons_lib.int4_groups", fromlist=["_"]).load_network(__file__), "path"),
+    ("qat-flips-many-bits",
+     lambda: __import__("lessons_lib.qat_batched", fromlist=["_"]).qat_with_flips_many(
+         [MLP], DIGITS, 0.1, 0.9, [0], bits=1), "bits"),
 ]
 
 
