@@ -6,6 +6,8 @@ import json
 import pathlib
 from datetime import datetime
 
+import pytest
+import torch
 from hypothesis import settings
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -36,3 +38,24 @@ def split_by_run_time(paths: list[pathlib.Path], groups: int = 2) -> list[list[p
     for path in sorted(paths, key=cost.__getitem__, reverse=True):
         min(out, key=lambda g: sum(map(cost.__getitem__, g))).append(path)
     return [sorted(g, key=paths.index) for g in out]
+
+
+@pytest.fixture(scope="module")
+def one_thread():
+    """One thread for a test module, as the notebooks run (small tensors; a shared machine).
+
+    Use it with ``pytestmark = pytest.mark.usefixtures("one_thread")``; module-scoped, so the
+    module's other module-scoped fixtures (trained networks) are made under it too."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+@pytest.fixture(scope="module")
+def one_thread_float64(one_thread):
+    """One thread and float64 as torch's default dtype, as the compression lessons compute."""
+    dtype = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    yield
+    torch.set_default_dtype(dtype)

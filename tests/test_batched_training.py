@@ -13,15 +13,7 @@ from lessons_lib.pruning import MaskedSGD, global_magnitude_masks, prunable_weig
 from lessons_lib.training import train
 
 TOL = 1e-12
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """One thread, as the notebooks run (tiny networks only wait for each other on busy cores)."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: one thread, as the notebooks run
 
 
 @pytest.fixture(scope="module")

@@ -182,13 +182,7 @@ def _numpy_forward(inet: ii.IntegerNetwork, X: torch.Tensor) -> np.ndarray:
     return a
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    """Small matrices: one thread is fastest, and the machine may be shared."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: small matrices, one thread is fastest
 
 
 @pytest.fixture(scope="module")

@@ -21,19 +21,10 @@ from lessons_lib.data import load_digits_split
 from lessons_lib.models import mlp
 from lessons_lib.qat_batched import qat_with_flips_many
 
+pytestmark = pytest.mark.usefixtures("one_thread_float64")  # conftest: as lesson 09 computes
+
 SEEDS = range(5)
 SETTINGS = [(0.9, 0.01), (0.0, 0.1), (0.0, 0.01), (0.9, 0.002), (0.0, 0.02)]  # (β, η), as the lesson
-
-
-@pytest.fixture(autouse=True)
-def one_thread_float64():
-    """One thread and float64, as lesson 09 runs."""
-    threads, dtype = torch.get_num_threads(), torch.get_default_dtype()
-    torch.set_num_threads(1)
-    torch.set_default_dtype(torch.float64)
-    yield
-    torch.set_num_threads(threads)
-    torch.set_default_dtype(dtype)
 
 
 # ---- the reference: lesson 09's one-run code ------------------------------------------------------
