@@ -295,17 +295,26 @@ RIGHT_SIZED_HIDDEN = [(16,), (32,), (64,), (128,), (256,), (512,), (32, 16), (64
 
 
 def compression_ratio_vs_right_sized() -> dict[str, float]:
-    """Compressed file bytes against the smallest dense float32 file of the same accuracy.
+    """Compressed file bytes against the smallest dense float32 file of the same accuracy, by two rules.
 
     The same five runs as ``compression_ratio`` (seeds 0..4, each with its own split
     ``load_digits_split(seed=seed)``). Dense ``64 -> h -> 10`` and ``64 -> h -> h/2 -> 10`` networks
     (``RIGHT_SIZED_HIDDEN``) are trained with the dense protocol of ``compression_experiment``
-    (30 epochs, lr 0.05, momentum 0.9, batch 32) on the same seeds and splits; the right-sized
-    network is the one with the fewest float32 bytes whose mean test accuracy over the five seeds
-    is at least the compressed files' mean (``baselines.smallest_matching``; the 64-300-100-10
-    itself if none is). Reported per seed as its float32 bytes over that seed's compressed bytes:
-    mean, 95 % interval, extremes; the chosen network's widths (``dense_h2`` 0 for one hidden
-    layer), float32 bytes and mean accuracy, and the compressed files' mean accuracy (in %).
+    (30 epochs, lr 0.05, momentum 0.9, batch 32) on the same seeds and splits. "The same accuracy"
+    is read two ways, which bracket the plausible baselines:
+
+    * ``mean``/``ci95``/``min``/``max``: the rule "mean >= mean" (``baselines.smallest_matching``): the
+      fewest float32 bytes whose mean test accuracy over the five seeds is at least the compressed
+      files' mean (the 64-300-100-10 itself if none is); per seed its bytes over that seed's
+      compressed bytes. ``dense_h1``/``dense_h2`` (0: one hidden layer), ``dense_bytes``,
+      ``dense_acc_pct`` describe it. ``runner_up_*``: of the smaller candidates (all of which miss
+      the target) the most accurate; by how many test images per seed it misses, and the mean ratio
+      against it.
+    * ``noninferior_*``: the paired rule of ``baselines.smallest_non_inferior`` (margin 0.5 points):
+      the fewest bytes whose 95 % interval of the per-seed difference (dense minus compressed) has
+      its lower end at -0.5 points or above; its widths and mean ratio.
+
+    The ``ci95`` covers only the spread of the compressed files' sizes, not the choice of baseline.
     """
     import torch
 
@@ -318,17 +327,34 @@ def compression_ratio_vs_right_sized() -> dict[str, float]:
     splits = {s: load_digits_split(seed=s) for s in COMPRESSION_SEEDS}
     sweep = baselines.train_dense_sweep(RIGHT_SIZED_HIDDEN, splits, list(COMPRESSION_SEEDS), epochs=30,
                                         lr=0.05, momentum=0.9, batch_size=32)
-    target = float(np.mean([r.compressed_accuracy for r in runs]))
+    per_seed = [r.compressed_accuracy for r in runs]
+    target = float(np.mean(per_seed))
+    sizes = [r.compressed_bytes for r in runs]
     right = baselines.smallest_matching(sweep, target)
     right_bytes = runs[0].float32_bytes if right is None else right.float32_bytes
-    ratios = baselines.right_sized_ratios(right_bytes, [r.compressed_bytes for r in runs])
-    figures = _mean_and_interval(list(ratios))
+    figures = _mean_and_interval(list(baselines.right_sized_ratios(right_bytes, sizes)))
     widths = (300, 100) if right is None else (*right.hidden, 0)
     figures.update(dense_h1=float(widths[0]), dense_h2=float(widths[1]),  # h2 = 0: one hidden layer
                    dense_bytes=float(right_bytes),
                    dense_acc_pct=100 * (float(np.mean([r.dense_accuracy for r in runs])) if right is None
                                         else right.mean_accuracy),
                    compressed_acc_pct=100 * target)
+    n_test = len(splits[COMPRESSION_SEEDS[0]].y_test)
+    missing = [b for b in sweep if b.mean_accuracy < target and b.float32_bytes < right_bytes]
+    if missing:
+        runner = max(missing, key=lambda b: (b.mean_accuracy, -b.float32_bytes))  # the closest miss
+        figures.update(runner_up_h1=float(runner.hidden[0]),
+                       runner_up_h2=float(runner.hidden[1] if len(runner.hidden) > 1 else 0),
+                       runner_up_images_short=float((target - runner.mean_accuracy) * n_test),
+                       runner_up_ratio=float(np.mean(baselines.right_sized_ratios(runner.float32_bytes,
+                                                                                   sizes))))
+    low = baselines.smallest_non_inferior(sweep, per_seed, margin=0.005)
+    if low is not None:
+        figures.update(noninferior_h1=float(low.hidden[0]),
+                       noninferior_h2=float(low.hidden[1] if len(low.hidden) > 1 else 0),
+                       noninferior_bytes=float(low.float32_bytes),
+                       noninferior_ratio=float(np.mean(baselines.right_sized_ratios(low.float32_bytes,
+                                                                                     sizes))))
     return figures
 
 
@@ -337,12 +363,14 @@ def compression_acc_drop_pt() -> dict[str, float]:
     return _compression_figures()["drop"]
 
 
-def momentum_state_8bit_acc_drop_pt() -> float:
+def momentum_state_8bit_acc_drop_pt() -> dict[str, float]:
     """Test accuracy with a full-precision momentum buffer minus that with a block-wise 8-bit one.
 
-    The digits MLP, 30 epochs in batches of 128 (a settled protocol: with 20 epochs in
-    batches of 64 single seeds swing by two points), seeds 0..7 averaged; same seed,
-    initialisation, data order and budget for both optimizers (lesson 11 shows both).
+    The 8-bit buffer is ``momentum8bit``'s linear code with blocks of 256 (``paired_accuracies``'
+    ``"sgd8bit"``). The digits MLP, 30 epochs in batches of 128 (a settled protocol: with 20 epochs
+    in batches of 64 single seeds swing by two points), seeds 0..7, paired: same seed,
+    initialisation, data order and budget for both optimizers (lesson 11 shows both). Mean of the
+    eight differences in points, the half-width of its 95 % t-interval, and the extremes.
     """
     import torch
 
@@ -353,7 +381,7 @@ def momentum_state_8bit_acc_drop_pt() -> float:
     torch.set_default_dtype(torch.float64)  # as lesson 11 computes it
     acc, _ = paired_accuracies(load_digits_split(seed=0), ("sgd", "sgd8bit"), seeds=range(8),
                                epochs=30, batch_size=128)
-    return float(100.0 * np.mean(np.array(acc["sgd"]) - np.array(acc["sgd8bit"])))
+    return _mean_and_interval(list(100.0 * (np.array(acc["sgd"]) - np.array(acc["sgd8bit"]))))
 
 
 # --- integer inference and channel pruning (issue 12, lesson 12) ------------
@@ -361,6 +389,18 @@ def momentum_state_8bit_acc_drop_pt() -> float:
 def _ratio(r: object) -> dict[str, float]:
     """A :class:`lessons_lib.timing.Speedup` as its median per-run ratio and quartiles."""
     return {"median": r.median, "q1": r.q1, "q3": r.q3}
+
+
+def _int_mm_path() -> dict[str, float]:
+    """Which path ``torch._int_mm`` takes here (1.0 yes, 0.0 no): torch >= 2.6 calls oneDNN for it on
+    the CPU only when the CPU has AVX-512 VNNI and mkldnn is enabled (pytorch/pytorch#136942), and
+    otherwise runs an exact int32 reference loop, far slower than float32. The int8 speed goals
+    assume the oneDNN path."""
+    import torch
+
+    vnni, enabled = bool(torch.cpu._is_vnni_supported()), bool(torch.backends.mkldnn.enabled)
+    return {"avx512_vnni": float(vnni), "mkldnn_enabled": float(enabled),
+            "onednn_path": float(vnni and enabled)}
 
 
 def _int8_matmul_speedup(batch: int) -> dict[str, float]:
@@ -373,13 +413,15 @@ def _int8_matmul_speedup(batch: int) -> dict[str, float]:
     a7 = torch.randint(0, 128, (batch, 512), generator=gen, dtype=torch.uint8)  # 7-bit codes, as lesson 12
     b8 = torch.randint(-127, 128, (512, 512), generator=gen, dtype=torch.int8)
     a32, b32 = a7.float(), b8.float()
-    return _ratio(speedup(lambda: torch._int_mm(a7, b8), lambda: a32 @ b32, repeat=101))
+    return {**_ratio(speedup(lambda: torch._int_mm(a7, b8), lambda: a32 @ b32, repeat=101)), **_int_mm_path()}
 
 
 def int8_matmul_speedup_b256() -> dict[str, float]:
     """float32 time over int8 time (7-bit uint8 codes by int8, int32 sums, ``torch._int_mm``),
     256x512 by 512x512, one thread: median and quartiles of the per-run ratio over 101 interleaved
-    runs (:func:`lessons_lib.timing.speedup`)."""
+    runs (:func:`lessons_lib.timing.speedup`), and the path measured (:func:`_int_mm_path`): the goal
+    (>= 2) assumes oneDNN, that is a CPU with AVX-512 VNNI; elsewhere torch's reference loop is slower
+    than float32 (about 0.03 on lesson 12's machine with mkldnn off)."""
     return _int8_matmul_speedup(256)
 
 
@@ -393,7 +435,8 @@ def int8_model_speedup_b256() -> dict[str, float]:
     512 training images) over its float32 twin, batch 256 of test images, one thread, median and
     quartiles of the per-run ratio over 101 interleaved runs; for lesson 12's network 64-256-128-10 and
     the wide 64-512-512-10 of its section 10. Speed does not depend on the values of the weights, so
-    both are freshly initialised (seed 0)."""
+    both are freshly initialised (seed 0). The path measured as :func:`_int_mm_path` reports it; the
+    goal assumes oneDNN (a CPU with AVX-512 VNNI)."""
     import copy
 
     import torch
@@ -415,7 +458,7 @@ def int8_model_speedup_b256() -> dict[str, float]:
             r = speedup(lambda inet=inet, x_q=x_q: inet.forward_codes(x_q),
                         lambda f32=f32, x32=x32: f32(x32), repeat=101)
         out.update({f"{name}_{k}": v for k, v in _ratio(r).items()})
-    return out
+    return {**out, **_int_mm_path()}
 
 
 _CHANNEL: dict[str, object] = {}
@@ -562,13 +605,15 @@ FIGURES: dict[str, tuple[Callable[[], object], str, Callable[[object], bool]]] =
     "spectrum_slider_to_pixels_ms_p95": (spectrum_slider_to_pixels_ms_p95, "<= 16.7",
                                          lambda v: v is not None and v <= 16.7),
     "compression_ratio": (compression_ratio, "mean >= 50", lambda v: v["mean"] >= 50),
-    "compression_ratio_vs_right_sized": (compression_ratio_vs_right_sized, "reported; goal >= 10",
+    "compression_ratio_vs_right_sized": (compression_ratio_vs_right_sized, "mean rule >= 10",
                                          lambda v: v["mean"] >= 10),
     "compression_acc_drop_pt": (compression_acc_drop_pt, "mean <= 0.5", lambda v: v["mean"] <= 0.5),
-    "momentum_state_8bit_acc_drop_pt": (momentum_state_8bit_acc_drop_pt, "<= 0.5", lambda v: v <= 0.5),
-    "int8_matmul_speedup_b256": (int8_matmul_speedup_b256, "median >= 2", lambda v: v["median"] >= 2),
+    "momentum_state_8bit_acc_drop_pt": (momentum_state_8bit_acc_drop_pt, "mean <= 0.5",
+                                        lambda v: v["mean"] <= 0.5),
+    "int8_matmul_speedup_b256": (int8_matmul_speedup_b256, "median >= 2 (oneDNN/VNNI path)",
+                                 lambda v: v["median"] >= 2),
     "int8_matmul_speedup_b1": (int8_matmul_speedup_b1, "reported", lambda v: v is not None),
-    "int8_model_speedup_b256": (int8_model_speedup_b256, "wide >= 1.5",
+    "int8_model_speedup_b256": (int8_model_speedup_b256, "wide >= 1.5 (oneDNN/VNNI path)",
                                 lambda v: v["wide_64_512_512_10_median"] >= 1.5),
     "channel_pruning_speedup_b256": (channel_pruning_speedup_b256, "median >= 2",
                                      lambda v: v["median"] >= 2),

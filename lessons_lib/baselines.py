@@ -16,6 +16,22 @@ reported comparison, not a tuning step, and its answer moves with the noise of t
 (one test image of 450 is 0.22 points).
 
 :func:`right_sized_ratios` is then, per seed ``s``, ``float32_bytes(d*) / compressed_bytes_s``.
+
+"Mean >= mean" hangs on single test images, so :func:`smallest_non_inferior` gives the other end
+of the plausible range, a paired rule with a margin ``m``: with ``delta_s = acc_s(d) - target_s``
+on the same seeds,
+
+    smallest_non_inferior(sweep, target, m)
+        = argmin { float32_bytes(d) : mean(delta) - t * s(delta) / sqrt(n) >= -m }
+
+(``t`` the 0.975 Student-t quantile with ``n - 1`` degrees of freedom): the smallest network whose
+95 % interval excludes being worse than the target by more than ``m``. At equal bytes,
+:func:`most_accurate_within` picks, among
+stored files ``f`` (each measured on the same seeds), the most accurate of at most a byte budget:
+
+    most_accurate_within(files, B) = argmax { mean_s acc_s(f) : mean_s bytes_s(f) <= B }
+
+(ties go to the fewer mean bytes, then to the first given).
 """
 
 from __future__ import annotations
@@ -32,7 +48,9 @@ from torch import nn
 
 from lessons_lib import _validate
 
-__all__ = ["DenseBaseline", "train_dense_sweep", "quantized_files", "smallest_matching", "right_sized_ratios"]
+__all__ = ["DenseBaseline", "train_dense_sweep", "quantized_files", "smallest_matching",
+           "smallest_non_inferior",
+           "most_accurate_within", "right_sized_ratios"]
 
 
 @dataclass(frozen=True)
@@ -143,7 +161,7 @@ def quantized_files(baseline: DenseBaseline, data: Any, bits: int) -> list[tuple
 
     ``data``: the split (or ``{seed: split}``) the networks were trained on; ``bits`` in 2..8.
     """
-    from lessons_lib.compression import load_compressed, save_compressed
+    from lessons_lib.model_file import load_compressed, save_compressed
     from lessons_lib.models import mlp
     from lessons_lib.training import accuracy
 
@@ -174,6 +192,60 @@ def smallest_matching(baselines: Sequence[DenseBaseline], target_accuracy: float
         if b.mean_accuracy >= target and (best is None or b.float32_bytes < best.float32_bytes):
             best = b
     return best
+
+
+def _check_accuracies(values: object, name: str) -> np.ndarray:
+    if isinstance(values, str | bytes) or not isinstance(values, Sequence | np.ndarray):
+        raise TypeError(f"{name} must be a sequence of accuracies in [0, 1]")
+    return np.asarray([float(_validate.in_range(v, name, 0.0, 1.0)) for v in values], dtype=float)
+
+
+def smallest_non_inferior(baselines: Sequence[DenseBaseline], target_accuracies: Sequence[float],
+                          margin: float = 0.005) -> DenseBaseline | None:
+    """The baseline with the fewest float32 bytes that is, seed for seed, not worse than the target
+    by more than ``margin`` (in [0, 1]; 0.005 = half a point): ``target_accuracies[i]`` (in [0, 1])
+    belongs to ``seeds[i]`` of every baseline (at least 2 seeds); with
+    ``delta = accuracies - target_accuracies``, the lower end of the 95 % t-interval of
+    ``mean(delta)`` is ``>= -margin``. None if no baseline qualifies."""
+    from scipy.special import stdtrit  # noqa: PLC0415 - the Student-t quantile
+
+    target = _check_accuracies(target_accuracies, "target_accuracies")
+    m = float(_validate.in_range(margin, "margin", 0.0, 1.0))
+    if target.size < 2:
+        raise ValueError(f"target_accuracies must hold at least 2 seeds; got {target.size}")
+    if isinstance(baselines, str | bytes) or not isinstance(baselines, Sequence):
+        raise TypeError("baselines must be a sequence of DenseBaseline")
+    if not all(isinstance(b, DenseBaseline) for b in baselines):
+        raise TypeError("baselines must hold only DenseBaseline objects")
+    best = None
+    for b in baselines:
+        if len(b.accuracies) != target.size:
+            raise ValueError(f"target_accuracies must hold one accuracy per seed of each baseline "
+                             f"({len(b.accuracies)}); got {target.size}")
+        delta = np.asarray(b.accuracies, dtype=float) - target
+        lower = delta.mean() - stdtrit(delta.size - 1, 0.975) * delta.std(ddof=1) / math.sqrt(delta.size)
+        if lower >= -m - 1e-12 and (best is None or b.float32_bytes < best.float32_bytes):
+            best = b
+    return best
+
+
+def most_accurate_within(files: Mapping[Any, Sequence[tuple[int, float]]], max_bytes: float) -> Any | None:
+    """The key of ``files`` (``{key: [(bytes, accuracy) per seed]}``, the same seeds for every key)
+    whose mean accuracy is highest among those whose mean bytes are at most ``max_bytes`` (> 0);
+    ties go to the fewer mean bytes, then to the first key. None if no file fits."""
+    budget = float(_validate.in_range(max_bytes, "max_bytes", 0.0, None, low_open=True))
+    if not isinstance(files, Mapping):
+        raise TypeError(f"files must be a mapping {{key: [(bytes, accuracy), ...]}}; "
+                        f"got {type(files).__name__}")
+    best, best_key = None, None
+    for key, rows in files.items():
+        if isinstance(rows, str | bytes) or not isinstance(rows, Sequence) or not rows:
+            raise TypeError(f"files[{key!r}] must be a non-empty sequence of (bytes, accuracy)")
+        sizes = np.mean([float(n) for n, _ in rows])
+        acc = float(np.mean(_check_accuracies([a for _, a in rows], "files accuracies")))
+        if sizes <= budget and (best is None or (acc, -sizes) > best):
+            best, best_key = (acc, -sizes), key
+    return best_key
 
 
 def right_sized_ratios(baseline_bytes: int, compressed_bytes: Sequence[int]) -> np.ndarray:

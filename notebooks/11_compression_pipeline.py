@@ -55,7 +55,7 @@
 #
 # ## Prerequisites
 #
-# Lessons 09 (quantization) and 07 (pruning, the mask-aware momentum step). About 60
+# Lessons 09 (weight quantization) and 10 (weight pruning, the mask-aware momentum step). About 60
 # minutes; the notebook runs in under a minute on two CPU cores (it runs the pipeline
 # for five seeds and the momentum comparison for eight).
 
@@ -743,41 +743,50 @@ assert spread_4_to_8.max() == 3 and mean_shift <= 1
 # that oversizing. The fair question is Zhu and Gupta's (*To prune, or not to prune: exploring the
 # efficacy of pruning for model compression*, ICLR workshop 2018): **does pruning a large network
 # beat training a small one, at equal bytes?** Train small dense networks $64 \to h \to 10$ with
-# $h = 16, 32, 64, 128$ by section 1's protocol (20 epochs, $\eta = 0.1$, $\beta = 0.9$, batches
-# of 64) on the same five seeds and the same split, store each as a float32 file, and also with
-# k-means sharing at 4 bits (`save_compressed` without masks: no pruning), reload and score
-# them. `baselines.train_dense_sweep` trains the five networks of a shape side by side
-# (`train_many`, each as `train` would train it alone, checked below for one of them):
+# $h = 24, 32, 40, 48, 64, 96, 128$ by section 1's protocol (20 epochs, $\eta = 0.1$, $\beta = 0.9$,
+# batches of 64) on the same five seeds and the same split, store each as a float32 file, and also
+# with k-means sharing (`save_compressed` without masks: no pruning) at the same bit widths as the
+# pruned files, 2 to 8, reload and score them. The comparison below is against the 97 % files of
+# 2 to 5 bits (from 4 bits up their accuracy no longer moves, above); a small file larger than the
+# largest of them cannot enter it, so each network's bit widths stop at the first one past that
+# size (sizes grow with the bits, asserted above). `baselines.train_dense_sweep` trains the five
+# networks of a shape side by side (`train_many`, each as `train` would train it alone, checked
+# below for one of them):
 
 # %%
-SMALL_SHAPES = [(16,), (32,), (64,), (128,)]  # 64 -> h -> 10
-SMALL_BITS = (4,)  # k-means sharing at 4 bits, as the pick of section 5
-small = []
-for hidden in progress(SMALL_SHAPES, desc="small dense networks, 5 seeds each"):
-    small += baselines.train_dense_sweep([hidden], data, list(SEEDS), epochs=20, lr=0.1, momentum=0.9,
-                                         batch_size=64)
-small_files = {(b.hidden, bits): baselines.quantized_files(b, data, bits) for b in small for bits in SMALL_BITS}
-alone = mlp(hidden=(16,), seed=3)  # one of them trained on its own, by train()
+SMALL_SHAPES = [(24,), (32,), (40,), (48,), (64,), (96,), (128,)]  # 64 -> h -> 10
+EQUAL_BYTES_BITS = range(2, 6)  # the 97 % files compared at equal bytes (more bits gain no accuracy, above)
+largest_pruned = sweep_kb["pruned 97 %"][:, col[EQUAL_BYTES_BITS[-1]]].mean() * 1000  # mean bytes, 97 % at 5 bits
+small, small_files = [], {}  # small_files[(hidden, bits)]: [(bytes, accuracy) per seed]
+for hidden in progress(SMALL_SHAPES, desc="small dense networks, 5 seeds each, and their files"):
+    b, = baselines.train_dense_sweep([hidden], data, list(SEEDS), epochs=20, lr=0.1, momentum=0.9, batch_size=64)
+    small.append(b)
+    for bits in SWEEP_BITS:  # 2 to 8 bits, until a file is larger than every pruned file compared
+        small_files[hidden, bits] = baselines.quantized_files(b, data, bits)
+        if np.mean([n for n, _ in small_files[hidden, bits]]) > largest_pruned:
+            break
+alone = mlp(hidden=(24,), seed=3)  # one of them trained on its own, by train()
 train(alone, data, epochs=20, lr=0.1, momentum=0.9, batch_size=64, seed=3, progress=False, evaluate=())
 assert max((a - b).abs().max().item() for a, b in zip(alone.parameters(), small[0].networks[3].parameters(),
                                                        strict=True)) < 1e-12
-print(f"{'network':>13s} {'parameters':>10s} {'float32 file':>13s} {'test accuracy %, 5 seeds':>27s}"
-      + "".join(f"{f'{bits}-bit file':>11s} {'accuracy %':>13s}" for bits in SMALL_BITS))
+print(f"{'network':>10s} {'parameters':>10s} {'float32 file':>13s} {'test accuracy %, 5 seeds':>27s}   "
+      "shared-weight files: bits KB accuracy %")
 for b in small:
     h = b.hidden[0]
     assert b.n_parameters == 64 * h + h + h * 10 + 10  # counted from the shapes
     assert all(accuracy(float32_weights(net), data.X_test, data.y_test) == acc  # the float32 file's network
                for net, acc in zip(b.networks, b.accuracies, strict=True))
     m, half = mean_ci([100 * a for a in b.accuracies])
-    cells = ""
-    for bits in SMALL_BITS:
-        qm, qh = mean_ci([100 * a for _, a in small_files[b.hidden, bits]])
-        cells += f"{np.mean([n for n, _ in small_files[b.hidden, bits]]) / 1000:8.2f} KB {qm:7.2f} ± {qh:4.2f}"
-    print(f"{f'64-{h}-10':>13s} {b.n_parameters:10,d} {b.float32_bytes / 1000:10.2f} KB {m:13.2f} ± {half:4.2f} "
-          f"({100 * min(b.accuracies):.2f} to {100 * max(b.accuracies):.2f})" + cells)
+    cells = "; ".join(f"{bits} {np.mean([n for n, _ in small_files[b.hidden, bits]]) / 1000:.2f} "
+                      f"{np.mean([100 * a for _, a in small_files[b.hidden, bits]]):.2f}"
+                      for bits in SWEEP_BITS if (b.hidden, bits) in small_files)
+    print(f"{f'64-{h}-10':>10s} {b.n_parameters:10,d} {b.float32_bytes / 1000:10.2f} KB {m:13.2f} ± {half:4.2f} "
+          f"({100 * min(b.accuracies):.2f} to {100 * max(b.accuracies):.2f})   {cells}")
 big_mean = mean_ci([100 * r["dense"] for r in runs.values()])
-print(f"{'64-300-100-10':>13s} {n_params:10,d} {np.mean([r['float32 bytes'] for r in runs.values()]) / 1000:10.2f} KB "
+print(f"{'64-300-100-10':>10s} {n_params:10,d} {np.mean([r['float32 bytes'] for r in runs.values()]) / 1000:10.2f} KB "
       f"{big_mean[0]:13.2f} ± {big_mean[1]:4.2f}")
+print(f"{len(small_files)} small shared-weight files per seed; the largest pruned 97 % file compared: "
+      f"{largest_pruned / 1000:.2f} KB")
 
 # %%
 curve_style = {  # Okabe-Ito colours, each curve its own dash pattern and marker
@@ -802,19 +811,35 @@ for label in curve_labels:
                 linewidth=1.3, label=label)
     ax.annotate(f"{SWEEP_BITS[0]} bits", (kb[0], m[0]), textcoords="offset points", xytext=(-8, -14), fontsize=7)
 small_ci = np.array([mean_ci([100 * a for a in b.accuracies]) for b in small])
-small_q = {bits: (np.array([np.mean([n for n, _ in small_files[b.hidden, bits]]) for b in small]) / 1000,
-                  np.array([mean_ci([100 * a for _, a in small_files[b.hidden, bits]]) for b in small]))
-           for bits in SMALL_BITS}
 ax.errorbar([b.float32_bytes / 1000 for b in small], small_ci[:, 0], yerr=small_ci[:, 1], color=OKABE_ITO["blue"],
             linestyle="-", marker="P", markersize=6, capsize=2, linewidth=1.3,
             label="small dense 64-h-10, float32 file")
-ax.errorbar(small_q[4][0], small_q[4][1][:, 0], yerr=small_q[4][1][:, 1], color=OKABE_ITO["purple"],
-            linestyle=(0, (2, 1)), marker="X", markersize=6, capsize=2, linewidth=1.3,
-            label="small dense 64-h-10, shared weights, 4 bits")
-for b, kb, m in zip(small, small_q[4][0], small_q[4][1][:, 0], strict=True):
-    ax.annotate(f"h={b.hidden[0]}", (kb, m), textcoords="offset points", xytext=(-6, 7), fontsize=7,
+for b, m in zip(small, small_ci[:, 0], strict=True):
+    ax.annotate(f"h={b.hidden[0]}", (b.float32_bytes / 1000, m), textcoords="offset points", xytext=(4, -12),
+                fontsize=7, color=OKABE_ITO["blue"])
+target = np.mean([r["file"][1] for r in runs.values()])  # the compressed files' mean accuracy (next cells)
+right_rule = baselines.smallest_matching(small, target)  # the rule "mean >= target" (next cells)
+ax.plot(right_rule.float32_bytes / 1000, 100 * right_rule.mean_accuracy, "s", markersize=14,
+        markerfacecolor="none", markeredgecolor=OKABE_ITO["blue"], markeredgewidth=1.5,
+        label=f"right-sized by mean >= mean: 64-{right_rule.hidden[0]}-10")
+ax.axhline(100 * target, color=OKABE_ITO["grey"], linewidth=1, linestyle=":",
+           label=f"target: the 97 %, {BITS}-bit files' mean, {100 * target:.2f} %")
+# the small shared-weight files no other small file beats with fewer (mean) bytes, from 95 % up
+small_pts = sorted((np.mean([n for n, _ in f]) / 1000, *mean_ci([100 * a for _, a in f]), key)
+                   for key, f in small_files.items())
+front, best_so_far = [], -1.0
+for kb, m, h, key in small_pts:
+    if m > best_so_far:
+        best_so_far = m
+        if m >= 95:
+            front.append((kb, m, h, key))
+fk, fm, fh, _ = map(list, zip(*front, strict=True))
+ax.errorbar(fk, fm, yerr=fh, color=OKABE_ITO["purple"], linestyle=(0, (2, 1)), marker="X", markersize=6,
+            capsize=2, linewidth=1.3, label="small dense 64-h-10, shared weights: best at its size")
+for kb, m, _, (hidden, bits) in front:
+    ax.annotate(f"{hidden[0]}/{bits}b", (kb, m), textcoords="offset points", xytext=(-8, -13), fontsize=6,
                 color=OKABE_ITO["purple"])
-lowest += list(small_ci[:, 0] - small_ci[:, 1]) + list(small_q[4][1][:, 0] - small_q[4][1][:, 1])
+lowest += list(small_ci[:, 0] - small_ci[:, 1]) + [m - h for m, h in zip(fm, fh, strict=True)]
 pick_kb = sweep_kb["pruned 97 %"][:, col[BITS]].mean()
 ax.plot(pick_kb, mean_ci(sweep_pct["pruned 97 %"][:, col[BITS]])[0], "o", markersize=14,
         markerfacecolor="none", markeredgecolor=OKABE_ITO["black"], markeredgewidth=1.5,
@@ -834,6 +859,7 @@ secondary = ax.secondary_xaxis("top", functions=(kb_to_ratio, kb_to_ratio))  # t
 secondary.set_xlabel("compression ratio against the float32 file")
 ax.legend(loc="lower right", fontsize=7, ncols=2)
 plt.show()
+print("purple points (h/bits): " + ", ".join(f"64-{key[0][0]}-10 at {key[1]} bits" for *_, key in front))
 
 # %%
 table = {"dense shared, 4 bits": ("dense, shared weights only", 4), "dense shared, 2 bits":
@@ -872,13 +898,24 @@ assert all(14 < ratio < 17 for ratio in ratio_of["dense shared, 2 bits"])
 # ### Against the smallest dense network of the same accuracy
 #
 # The headline ratio divides the large network's float32 file by the compressed one. The second
-# baseline is the **smallest dense float32 file of the same accuracy**, defined here as: of the
-# dense networks trained above (the four small ones and the 64-300-100-10 itself), the one with the
-# fewest float32 bytes whose mean test accuracy over the five seeds is at least the mean test
-# accuracy of the five compressed files (97 %, 4 bits). This choice looks at test accuracies,
-# like the pick of 97 % and 4 bits; it is a reported comparison, not a tuning step.
-# `baselines.smallest_matching` is the library's version of the rule; the cell counts correct test
-# images (whole numbers, no rounding) to apply it:
+# baseline is the **smallest dense float32 file of the same accuracy**. Among the dense networks
+# trained above (the seven small ones and the 64-300-100-10 itself), with $B_{32}(d)$ the bytes of
+# $d$'s float32 file, $\bar a(d)$ its mean test accuracy over the five seeds and $\bar a_{\text{file}}$
+# that of the five compressed files (97 %, 4 bits), the rule of `baselines.smallest_matching` is
+#
+# $$d^* = \arg\min\{B_{32}(d) : \bar a(d) \ge \bar a_{\text{file}}\},\qquad
+#   r_s = B_{32}(d^*) / B_{\text{file},s}.$$
+#
+# "Mean at least mean" hangs on single test images, and accuracy is not monotone in $h$ here, so
+# the cell also applies a paired non-inferiority rule (`baselines.smallest_non_inferior`): with
+# $\delta_s(d) = a_s(d) - a_{\text{file},s}$ on the same seeds and $\bar\delta \pm h_\delta$ its mean
+# with the half-width of its 95 % interval,
+#
+# $$d_{0.5} = \arg\min\{B_{32}(d) : \bar\delta(d) - h_\delta(d) \ge -0.5 \text{ points}\}:$$
+#
+# the smallest network shown to be at most half a point (the course's accuracy goal) less accurate.
+# The two rules bracket the plausible baselines. Both look at test accuracies, like the pick of 97 % and 4 bits: a reported
+# comparison, not a tuning step. The cell counts correct test images (whole numbers) to apply them:
 
 # %%
 big = baselines.DenseBaseline(hidden=HIDDEN, seeds=tuple(SEEDS), n_parameters=n_params,
@@ -886,94 +923,119 @@ big = baselines.DenseBaseline(hidden=HIDDEN, seeds=tuple(SEEDS), n_parameters=n_
                               accuracies=tuple(r["dense"] for r in runs.values()),
                               networks=tuple(dense_by_seed[seed] for seed in SEEDS))
 assert all(r["float32 bytes"] == big.float32_bytes for r in runs.values())
-file_images = sum(images(r["file"][1]) for r in runs.values())  # correct test images, five compressed files
-target = np.mean([r["file"][1] for r in runs.values()])
-print(f"target: the compressed files' mean test accuracy, {100 * target:.2f} % ({file_images} of "
+file_img = np.array([images(r["file"][1]) for r in runs.values()])  # correct test images, five compressed files
+print(f"target: the compressed files' mean test accuracy, {100 * target:.2f} % ({file_img.sum()} of "
       f"{5 * len(data.y_test)} test images over the five seeds)")
-reaching = []
+reaching, non_inferior = [], []
 for b in [*small, big]:
-    b_images = sum(images(a) for a in b.accuracies)
+    delta = np.array([images(a) for a in b.accuracies]) - file_img  # per seed, dense minus compressed, images
+    dm, dh = mean_ci(100 * delta / len(data.y_test))
     print(f"  64-{'-'.join(map(str, b.hidden))}-10: {b.float32_bytes:7,d} bytes, mean {100 * b.mean_accuracy:.2f} %, "
-          f"{(b_images - file_images) / 5:+.1f} test images per seed against the target")
-    if b_images >= file_images:
+          f"{delta.mean():+.1f} images per seed, paired {dm:+.2f} ± {dh:.2f} points")
+    if delta.sum() >= 0:
         reaching.append(b)
+    if dm - dh >= -0.5 - 1e-9:
+        non_inferior.append(b)
 right = min(reaching, key=lambda b: b.float32_bytes)
-assert right is baselines.smallest_matching([*small, big], target)
-file_bytes = [r["file"][0] for r in runs.values()]
-right_ratios = np.array([right.float32_bytes / n for n in file_bytes])
-assert np.array_equal(right_ratios, baselines.right_sized_ratios(right.float32_bytes, file_bytes))
+low = min(non_inferior, key=lambda b: b.float32_bytes)
+assert right is right_rule and right is baselines.smallest_matching([*small, big], target)
+assert low is baselines.smallest_non_inferior([*small, big], [r["file"][1] for r in runs.values()], margin=0.005)
+file_bytes = np.array([r["file"][0] for r in runs.values()])
+right_ratios = right.float32_bytes / file_bytes
+low_ratios = low.float32_bytes / file_bytes
 rm, rh = mean_ci(right_ratios)
-print(f"smallest dense network of the same accuracy: 64-{'-'.join(map(str, right.hidden))}-10, "
-      f"{right.float32_bytes:,} bytes in float32")
+lm, lh = mean_ci(low_ratios)
+runner = max((b for b in small if b not in reaching), key=lambda b: b.float32_bytes)  # the first rule's runner-up
 print(f"compression ratio against the large float32 file:  {mean_ci(ratios)[0]:5.1f} ± {mean_ci(ratios)[1]:.1f} "
       f"({ratios.min():.1f} to {ratios.max():.1f})")
-print(f"compression ratio against the right-sized file:    {rm:5.1f} ± {rh:.1f} "
-      f"({right_ratios.min():.1f} to {right_ratios.max():.1f})   (mean ± 95 % interval, 5 seeds)")
-below = max((b for b in small if b not in reaching), key=lambda b: b.float32_bytes)
-print(f"the next smaller one, 64-{below.hidden[0]}-10, misses the target by "
-      f"{100 * (target - below.mean_accuracy):.2f} points; against its file the ratio would be "
-      f"{mean_ci([below.float32_bytes / n for n in file_bytes])[0]:.1f}")
+print(f"against 64-{right.hidden[0]}-10 (mean >= target, {right.float32_bytes:,} bytes): {rm:5.1f} ± {rh:.1f} "
+      f"({right_ratios.min():.1f} to {right_ratios.max():.1f})")
+print(f"against 64-{low.hidden[0]}-10 (smallest within 0.5 points, {low.float32_bytes:,} bytes): "
+      f"{lm:5.1f} ± {lh:.1f} ({low_ratios.min():.1f} to {low_ratios.max():.1f})")
+print(f"runner-up of the first rule: 64-{runner.hidden[0]}-10, "
+      f"{(target - runner.mean_accuracy) * len(data.y_test):.1f} images per seed short, ratio "
+      f"{mean_ci(runner.float32_bytes / file_bytes)[0]:.1f}   (± intervals: file sizes only, not the choice)")
 
-# at equal bytes: the small dense network whose 4-bit file is closest in size to the compressed file
-pruned_kb = np.mean(file_bytes) / 1000
-near = min(small, key=lambda b: abs(np.mean([n for n, _ in small_files[b.hidden, 4]]) / 1000 - pruned_kb))
-near_files = small_files[near.hidden, 4]
-paired = np.array([images(r["file"][1]) - images(a) for r, (_, a) in zip(runs.values(), near_files, strict=True)])
-pm, ph = mean_ci(100 * paired / len(data.y_test))
-print(f"at equal bytes: pruned 97 %, 4 bits ({pruned_kb:.2f} KB) against 64-{near.hidden[0]}-10 shared at 4 bits "
-      f"({np.mean([n for n, _ in near_files]) / 1000:.2f} KB)")
-print(f"  per seed, pruned minus small dense, test images: {paired.tolist()}; mean {pm:+.2f} ± {ph:.2f} points "
-      f"(interval [{pm - ph:+.2f}, {pm + ph:+.2f}])")
-# smaller still: the 64-32-10 network at 4 bits against the 97 % files at 2 bits
-tiny_files = small_files[(32,), 4]
-tiny = np.array([images(a) for _, a in tiny_files]) - sweep_img["pruned 97 %"][:, col[2]]
-tm, th = mean_ci(100 * tiny / len(data.y_test))
-print(f"smaller: 64-32-10 shared at 4 bits ({np.mean([n for n, _ in tiny_files]) / 1000:.2f} KB) against pruned 97 %, "
-      f"2 bits ({sweep_kb['pruned 97 %'][:, col[2]].mean():.2f} KB)")
-print(f"  per seed, small dense minus pruned, test images: {tiny.tolist()}; mean {tm:+.2f} ± {th:.2f} points "
-      f"(interval [{tm - th:+.2f}, {tm + th:+.2f}])")
+# %% [markdown]
+# **At equal bytes**, the fair partner of a pruned file is not one small network picked by eye
+# but the best small file that is no larger. For each pruned 97 % file $p$ (2 to 5 bits), with
+# $\bar B$ the mean bytes over the five seeds and $\bar a$ the mean accuracy, the cell takes
+# (`baselines.most_accurate_within`)
+#
+# $$q^*(p) = \arg\max\{\bar a(q) : q \text{ a small shared-weight file},\ \bar B(q) \le \bar B(p)\}$$
+#
+# (ties to the fewer bytes) and compares the two seed by seed, in test images:
+
+# %%
+equal_bytes = {}
+print(f"{'pruned 97 % file':>22s} {'best small file of at most its bytes':>40s}   pruned minus small, per seed (images)"
+      "; mean ± 95 % interval, points")
+for bits in EQUAL_BYTES_BITS:
+    p_bytes = sweep_kb["pruned 97 %"][:, col[bits]].mean() * 1000
+    q = baselines.most_accurate_within(small_files, p_bytes)
+    fitting = {key: f for key, f in small_files.items() if np.mean([n for n, _ in f]) <= p_bytes}
+    q_best = max(fitting, key=lambda key: (sum(a for _, a in fitting[key]), -np.mean([n for n, _ in fitting[key]])))
+    assert q == q_best  # the library's rule, against a direct search
+    q_img = np.array([images(a) for _, a in small_files[q]])
+    d = sweep_img["pruned 97 %"][:, col[bits]] - q_img
+    dm, dh = mean_ci(100 * d / len(data.y_test))
+    verdict = "no difference detected" if dm - dh <= 0 <= dm + dh else ("pruned better" if dm > 0 else "small better")
+    equal_bytes[bits] = (q, d, dm, dh, verdict)
+    print(f"{bits} bits, {p_bytes / 1000:5.2f} KB {mean_ci(sweep_pct['pruned 97 %'][:, col[bits]])[0]:6.2f} %"
+          f"   64-{q[0][0]}-10 at {q[1]} bits, {np.mean([n for n, _ in small_files[q]]) / 1000:5.2f} KB "
+          f"{100 * q_img.mean() / len(data.y_test):6.2f} %   {d.tolist()}; {dm:+.2f} ± {dh:.2f} "
+          f"[{dm - dh:+.2f}, {dm + dh:+.2f}] {verdict}")
+n_fit = sum(np.mean([n for n, _ in f]) <= largest_pruned for f in small_files.values())
+print(f"small files of at most the largest budget ({largest_pruned / 1000:.2f} KB): {n_fit}")
+assert n_fit == 25  # as the text says
+below = max((b for b in small if b not in reaching), key=lambda b: (b.mean_accuracy, -b.float32_bytes))
+print(f"closest to the target among those below it: 64-{below.hidden[0]}-10, "
+      f"{(target - below.mean_accuracy) * len(data.y_test):.1f} images per seed short, ratio "
+      f"{mean_ci(below.float32_bytes / file_bytes)[0]:.1f}")
 assert right.hidden == (128,) and (f"{rm:.1f}", f"{rh:.1f}") == ("17.3", "0.5")  # as the text says
 assert (f"{right_ratios.min():.1f}", f"{right_ratios.max():.1f}") == ("16.8", "17.9")
-assert below.hidden == (64,) and 0 < (target - below.mean_accuracy) * len(data.y_test) < 1  # less than one image
-assert f"{mean_ci([below.float32_bytes / n for n in file_bytes])[0]:.1f}" == "9.1"
-assert near.hidden == (64,) and np.mean([n for n, _ in near_files]) < np.mean(file_bytes)  # the dense file is smaller
-assert (paired > 0).all() and (paired.min(), paired.max()) == (1, 7)  # every seed favours the pruned file ...
-assert (f"{pm:+.2f}", f"{ph:.2f}", f"{pm - ph:+.2f}") == ("+0.71", "0.69", "+0.02")  # ... and the interval just excludes 0
-assert np.mean([n for n, _ in tiny_files]) < sweep_kb["pruned 97 %"][:, col[2]].mean() * 1000
-assert int((tiny > 0).sum()) == 4 and (f"{tm:+.2f}", f"{th:.2f}", f"{tm - th:+.2f}") == ("+0.62", "0.60", "+0.02")
-assert f"{sweep_kb['pruned 97 %'][:, col[2]].mean():.2f}" == "2.05"
-assert (f"{right.float32_bytes / 1000:.1f}", f"{pruned_kb:.2f}", f"{np.mean([n for n, _ in near_files]) / 1000:.2f}",
-        f"{np.mean([n for n, _ in tiny_files]) / 1000:.2f}") == ("40.6", "2.36", "2.30", "1.22")  # as the text says
-assert (f"{np.mean([n for n, _ in small_files[(16,), 4]]) / 1000:.1f}",
-        f"{mean_ci([100 * a for _, a in small_files[(16,), 4]])[0]:.1f}") == ("0.7", "96.1")  # the smallest point
+assert low.hidden == (40,) and (f"{lm:.1f}", f"{lh:.1f}") == ("6.1", "0.2")
+assert runner.hidden == (96,) and f"{mean_ci(runner.float32_bytes / file_bytes)[0]:.1f}" == "13.2"
+assert below.hidden == (40,) and 0 < (target - below.mean_accuracy) * len(data.y_test) <= 0.2 + 1e-9
+assert [v for _, _, _, _, v in equal_bytes.values()] == ["small better"] + ["no difference detected"] * 3
+q2, d2, m2, h2, _ = equal_bytes[2]
+q4, d4, m4, h4, _ = equal_bytes[BITS]
+assert q2 == q4 == ((40,), 5) and (f"{m4:+.2f}", f"{h4:.2f}") == ("+0.18", "0.41")
+assert (f"{m2:+.2f}", f"{h2:.2f}", f"{m2 + h2:+.2f}") == ("-1.11", "0.85", "-0.26") and (d2 < 0).all()
+assert all(abs(m) < 0.25 for _, _, m, _, _ in list(equal_bytes.values())[1:])  # 3 to 5 bits: about one image
 
 # %% [markdown]
 # What these numbers say, with their conditions (five seeds, one split, section 1's protocol for
 # the small networks; one test image is 0.22 points):
 #
-# * **At equal accuracy**, the compressed file is $17.3 \pm 0.5$ times smaller than the smallest
-#   dense float32 file of the same mean accuracy (64-128-10, 40.6 KB; 16.8 to 17.9 over the
-#   seeds), not 87 times: about a fifth of the headline, the rest of which measured the large
-#   network's oversizing. The answer hangs on less than one test image: 64-64-10 misses the
-#   target by 0.13 points (0.6 images per seed), and against its file the ratio would be 9.1.
-# * **At equal bytes**, pruning the large network wins where the two were compared: the 97 %
-#   file at 4 bits (2.36 KB) against 64-64-10 shared at 4 bits (2.30 KB, a little smaller) is
-#   more accurate on every seed, by 1 to 7 test images, $+0.71 \pm 0.69$ points, an interval,
-#   $[+0.02, +1.40]$, that only just excludes 0. That agrees with Zhu and Gupta's answer on their
-#   models (large sparse networks beat small dense ones of the same memory), here by less than a
-#   point.
-# * **Smaller still**, the answer turns: the 64-32-10 network shared at 4 bits (1.22 KB) is more
-#   accurate than the 97 % files at 2 bits (2.05 KB), which are two thirds larger, on four seeds
-#   of five: $+0.62 \pm 0.60$ points, interval $[+0.02, +1.22]$. The pruned curves end at 2 bits,
-#   about 2 KB; below that only the small dense networks are on the figure above (down to 0.7 KB at
-#   96.1 %).
+# * **At equal accuracy**, the ratio depends on which dense network counts as "as accurate", and
+#   five seeds cannot settle that: accuracy is not monotone in $h$ (64-40-10 scores 97.47 %,
+#   64-96-10 97.33 %). By the rule "mean at least the target" the baseline is 64-128-10 (40.6 KB)
+#   and the compressed file is $17.3 \pm 0.5$ times smaller (16.8 to 17.9 over the seeds); its
+#   runner-up 64-96-10 (0.8 images per seed short) would give 13.2. By the paired rule "at most half
+#   a point worse, shown by the 95 % interval" the baseline is 64-40-10 (14.3 KB, 0.2 images per
+#   seed short of the target) and the ratio is $6.1 \pm 0.2$. The answer lies between about 6 and
+#   17, not at the headline's 87, the rest of which measured the large network's oversizing. The
+#   $\pm$ figures cover only the spread of the compressed files' sizes, not the choice of baseline,
+#   which dominates. The course's goal of at least 10 holds under the first rule only.
+# * **At equal bytes**, pruning the large network and training a small one could not be told apart
+#   from 2.2 KB up: against each 97 % file of 3 to 5 bits, the most accurate small shared-weight file
+#   of at most its bytes differs by about one image per seed or less, and every paired interval
+#   contains 0 (at the pick, 97 % and 4 bits, 2.36 KB, against 64-40-10 at 5 bits, 1.88 KB:
+#   $+0.18 \pm 0.41$ points). Only at 2 bits (2.05 KB) is there a difference, the other way: 64-40-10
+#   at 5 bits, smaller, is more accurate on every seed, $-1.11 \pm 0.85$ points for the pruned file.
+#   So on these models the data neither confirm nor refute Zhu and Gupta's answer (large sparse
+#   networks beat small dense ones of the same memory, on their much larger models): where the
+#   pruned files keep their accuracy no difference is detected with five seeds, and a difference
+#   below about half a point would not be. The partner is the best of up to 25 small files, picked
+#   on the test set; that choice favours the small networks by their luck.
 #
 # The comparison is not quite even: the pruned networks had 20 more epochs of fine-tuning and a
 # teacher (distillation), the small ones neither; a small network distilled from the large one
 # might do better (not measured). And every choice here was read off the test set. The benchmark
-# `compression_ratio_vs_right_sized` (`benchmarks/run.py`, with `baselines.smallest_matching`)
-# applies the same rule to the library's variant of the pipeline (section 5), on its own splits and
-# protocol, with two-layer networks $64 \to h \to h/2 \to 10$ among the candidates.
+# `compression_ratio_vs_right_sized` (`benchmarks/run.py`) applies both rules to the library's
+# variant of the pipeline (section 5), on its own splits and protocol, with two-layer networks
+# $64 \to h \to h/2 \to 10$ among the candidates; its figures differ from these (README).
 #
 # ## 7. Compared with the published figures
 #
@@ -1055,7 +1117,8 @@ plt.show()
 # * **The baseline network.** 64-300-100-10 is much larger than lessons 09 and 10 needed on
 #   the same data (they train 64-64-32-10, with 6,570 parameters, 1/7.7 of ours); much of our
 #   ratio measures that redundancy rather than the method: against the smallest dense network of
-#   the same accuracy it is 17x, not 87x (section 6). The paper's ratios are against LeNet-300-100
+#   the same accuracy it is between about 6x and 17x, depending on the rule that decides "the
+#   same accuracy", not 87x (section 6). The paper's ratios are against LeNet-300-100
 #   and the ImageNet networks as trained, not against right-sized networks either.
 # * **The shared values.** The paper fine-tunes its centroids after clustering (trained
 #   quantization); ours are the k-means centroids as they are (section 3).
@@ -1155,25 +1218,34 @@ assert rms_whole / rms_block > 2
 #
 # The linear grid has one weakness: a block's largest value sets the step, and every entry below
 # half a step comes back as 0. Dettmers' *dynamic tree* type (Dettmers, *8-bit Approximations for
-# Parallelism in Deep Learning*, ICLR 2016; the 8-bit optimizers' paper, sections 2 and 3) spends
-# its 8 bits differently. Read a byte from the left:
+# Parallelism in Deep Learning*, ICLR 2016; the 8-bit optimizers' paper, Dettmers, Lewis, Shleifer
+# and Zettlemoyer, *8-bit Optimizers via Block-wise Quantization*, ICLR 2022, section 1.3 "Dynamic
+# Tree Quantization" and section 2.2 "Dynamic Quantization") spends its 8 bits differently. Read a byte from the left:
 #
 # * the first bit is the sign $s$;
 # * in the 7 bits after it, a run of $e$ zeros ($e = 0, \dots, 6$) is a decimal exponent $10^{-e}$;
 # * the first 1 ends the run (the *indicator* bit);
 # * the $f = 6 - e$ bits after it are a fraction $j = 0, \dots, 2^f - 1$ that splits the decade
-#   $[0.1, 1]$ linearly: the value is the middle of its interval,
+#   $[0.1, 1]$ linearly. bitsandbytes' implementation (`create_dynamic_map`) takes the middle of
+#   each interval of `linspace(0.1, 1, 2^f + 1)`,
 #
-# $$x = (-1)^s\, 10^{-e}\left(0.1 + 0.9\,\frac{j + 1/2}{2^f}\right).$$
+# $$x = (-1)^s\, 10^{-e}\left(0.1 + 0.9\,\frac{j + 1/2}{2^f}\right),$$
+#
+#   and this lesson follows it, since its map is what 8-bit optimizers run. The paper's Figure 2
+#   reads the fraction bits differently, as an integer over its largest value (for example
+#   $9/15$); bitsandbytes issue #406 ("Question about dynamic tree quantization", 2023) asks about
+#   that difference.
 #
 # Seven zeros after the sign give 0. The one pattern left, the sign bit with seven zeros, would be
 # a second zero; bitsandbytes' map (`create_dynamic_map(signed=True)`) has $+1$ as its 256th value
 # instead, so that a block's largest positive entry is stored exactly (the code below puts it at
 # that pattern). A decade closer to 0 costs one more zero bit and keeps one fraction
 # bit fewer: 64 values of each sign in $[0.1, 1]$, 32 in $[0.01, 0.1]$, ..., 1 in
-# $[10^{-7}, 10^{-6}]$. The codes index the 256 values in sorted order. Decode every byte from its
-# bits and compare with the library's map (`momentum8bit.code_map("dynamic")`, built as
-# bitsandbytes builds it, decade by decade from `linspace`):
+# $[10^{-7}, 10^{-6}]$. The codes index the 256 values in sorted order (so a stored code is not
+# the bit pattern of its value). Decode every bit pattern and compare with the library's map
+# (`momentum8bit.code_map("dynamic")`, built decade by decade from `linspace` as bitsandbytes
+# builds it, but in float64 and then rounded to float32; bitsandbytes computes in float32, so the
+# two maps agree to within one float32 step, not bit for bit):
 
 # %%
 def dynamic_tree_value(byte):
@@ -1201,10 +1273,14 @@ gaps_dyn = np.diff(cmap.astype(np.float64))
 print(f"smallest positive value {cmap[cmap > 0].min():.2e}; largest {cmap.max():.0f}, smallest {cmap.min():.6f}; "
       f"largest gap {gaps_dyn.max():.7f} (linear code: 1/127 = {1 / 127:.7f})")
 assert cmap.max() == 1 and cmap.min() == -(1 - 0.9 / 128) and np.isclose(gaps_dyn.max(), 0.9 / 64)
+lin_top = momentum8bit.code_map("linear").numpy()
+lin_top = int(((lin_top >= 0.1) & (lin_top <= 1)).sum())
+print(f"positive values in [0.1, 1]: dynamic tree {per_decade[0]}, linear code {lin_top}")
+assert lin_top == 115
 
 # %% [markdown]
-# Its worst case is worse than the linear grid's: near $\pm1$ it has 64 values per sign where the
-# linear grid has 127, so the error bound is $\mathrm{absmax}\cdot 0.9/128 = 0.00703\,\mathrm{absmax}$
+# Its worst case is worse than the linear grid's: in $[0.1, 1]$ it has 64 values per sign where the
+# linear grid has 115, so the error bound is $\mathrm{absmax}\cdot 0.9/128 = 0.00703\,\mathrm{absmax}$
 # against $\mathrm{absmax}/254 = 0.00394\,\mathrm{absmax}$. What it buys is relative precision near 0.
 # Quantize the first layer's buffer with the paper's scheme (blocks of 2,048, the dynamic map),
 # written out with a brute-force nearest entry (every value against all 256), and compare with the
@@ -1233,20 +1309,24 @@ print("codes and block maxima identical to momentum8bit.quantize_blockwise(buffe
 assert ((dyn_back - buffer).abs() <= dyn_bound * (1 + 1e-4) + 1e-12).all()  # float32 rounding aside
 
 nonzero = buffer != 0
-print("entries of the buffer != 0 that come back as 0, RMS round-trip error, and bytes per entry:")
-zero_share, rms_code, backs = {}, {}, {}
+print("entries of the buffer != 0 that come back as 0, RMS round-trip error, and bytes per entry "
+      "(codes plus 4-byte block maxima, counted from quantize_blockwise's outputs):")
+zero_share, rms_code, backs, per_entry = {}, {}, {}, {}
 for code, block in (("linear", 256), ("linear", 2048), ("dynamic", 256), ("dynamic", 2048)):
-    backs[code, block] = momentum8bit.dequantize_blockwise(*momentum8bit.quantize_blockwise(buffer, block, code),
-                                                           buffer.shape, block, code)
+    q_codes, q_absmax = momentum8bit.quantize_blockwise(buffer, block, code)
+    per_entry[code, block] = (q_codes.numel() + 4 * q_absmax.numel()) / buffer.numel()
+    backs[code, block] = momentum8bit.dequantize_blockwise(q_codes, q_absmax, buffer.shape, block, code)
     zero_share[code, block] = (backs[code, block][nonzero] == 0).double().mean().item()
     rms_code[code, block] = (backs[code, block] - buffer).square().mean().sqrt().item()
     print(f"  code {code:8s} blocks of {block:5d}: {100 * zero_share[code, block]:4.1f} % to 0, "
-          f"RMS {rms_code[code, block]:.2e}, {1 + 4 / block:.4f} bytes per entry")
+          f"RMS {rms_code[code, block]:.2e}, {per_entry[code, block]:.4f} bytes per entry")
 assert torch.equal(backs["dynamic", 2048], dyn_back)
 assert {key: f"{100 * share:.1f}" for key, share in zero_share.items()} == {  # as the text below says
     ("linear", 256): "30.3", ("linear", 2048): "38.9", ("dynamic", 256): "2.2", ("dynamic", 2048): "3.4"}
 assert rms_code["linear", 256] < rms_code["dynamic", 2048] < rms_code["linear", 2048]
 assert rms_code["dynamic", 256] > rms_code["linear", 256]
+assert (buffer.numel(), f"{per_entry['linear', 256]:.4f}", f"{per_entry['linear', 2048]:.4f}") == (
+    19_200, "1.0156", "1.0021")  # 75 blocks of 256; 10 blocks of 2,048, the last one padded
 
 # %%
 fig, ax1 = plt.subplots(figsize=(9, 2.2))
@@ -1294,7 +1374,10 @@ plt.show()
 # between the two linear variants: above the linear code with blocks of 256, below it with blocks
 # of 2,048 (and with blocks of 256 the dynamic map is worse than the linear one, since it keeps
 # fewer levels near $\pm\mathrm{absmax}$). The bytes differ little: 1 byte per entry plus 4 per
-# block, 1.0156 bytes per entry with blocks of 256 and 1.0020 with 2,048, against 4 in float32.
+# block, 1.0156 bytes per entry with blocks of 256 and 1.0021 with 2,048 (the last block of the
+# 19,200 entries is padded), against 4 in float32. These shares and errors are one buffer's: seed 0's
+# trained 64-300-100-10, first layer, after one full-batch step with learning rate 0 (so the buffer
+# is that layer's full-batch gradient); a buffer met during training may differ.
 #
 # %% [markdown]
 # `momentum8bit.SGD8bitMomentum` is SGD with momentum in PyTorch's form whose buffer lives
@@ -1426,10 +1509,11 @@ print(f"for the 64-300-100-10 network: float32 {for_big.float32:,} bytes, 8-bit 
 # cost or a gain of a few images. The paper's variant (dynamic tree type, blocks of 2,048) shows
 # no cost either: $-0.11 \pm 0.22$ points, interval $[-0.33, +0.11]$, single seeds from two images
 # in its favour to one against it. Nor can eight seeds tell the two variants apart: the paired
-# difference between them is $-0.03 \pm 0.36$ points, an interval that contains 0. So the
-# dynamic map's far smaller share of entries lost to 0 did not show up in this network's
-# accuracy; it might matter where small state entries carry more of the update, as Adam's
-# second moments do in the paper (not measured here). A half-point comparison needs paired runs
+# difference between linear/256 and dynamic/2048 is $-0.03 \pm 0.36$ points, an interval that
+# contains 0. The comparison changes the code and the block size together, and the shares of
+# entries sent to 0 above were measured on another network's buffer, so it says nothing about
+# the map alone; whether fewer entries lost to 0 matter where small state entries carry more of
+# the update, as Adam's second moments do in the paper, is not measured here. A half-point comparison needs paired runs
 # and several seeds.
 #
 # Why bother, for a network this small? Not for its sake: the argument is Dettmers et al.'s,
@@ -1471,12 +1555,16 @@ plt.show()
 # %%
 for name, values, digits, goal, n_seeds in [
         ("compression_ratio", ratios, 1, "goal >= 50", 5),
-        ("compression_ratio_vs_right_sized", right_ratios, 1, "goal >= 10", 5),
+        ("ratio_vs_right_sized, mean >= mean", right_ratios, 1, "goal >= 10", 5),
+        ("ratio_vs_right_sized, within 0.5", low_ratios, 1, "goal >= 10", 5),
         ("compression_acc_drop_pt", drops, 2, "goal <= 0.5", 5),
         ("momentum_state_8bit_acc_drop_pt", diff, 2, "goal <= 0.5", 8)]:
     m, h = mean_ci(values)
-    print(f"{name:32s} = {m:5.{digits}f} ± {h:.{digits}f}   {goal}   (mean ± 95 % interval, {n_seeds} seeds; "
+    print(f"{name:35s} = {m:5.{digits}f} ± {h:.{digits}f}   {goal}   (mean ± 95 % interval, {n_seeds} seeds; "
           f"single seeds {min(values):.{digits}f} to {max(values):.{digits}f})")
+print("ratio_vs_right_sized: this lesson's pipeline, against 64-128-10 (mean >= mean) and 64-40-10 (at most 0.5 points\n"
+      "  worse, paired); the ± covers the file sizes only, not the choice of baseline. The benchmark\n"
+      "  compression_ratio_vs_right_sized runs the library's variant on other splits: its figures are in the README.")
 
 # %% [markdown]
 # ## Summary
@@ -1492,13 +1580,17 @@ for name, values, digits, goal, n_seeds in [
 #   point, not below half a point. The schedule and the bit width were chosen looking at the
 #   same test set that measures the drop (there is no validation split here), so these
 #   figures may flatter the pipeline (by how much is not measured).
-# * Against the smallest dense network of the same mean accuracy (64-128-10, 40.6 KB in float32,
-#   trained by the same protocol on the same seeds) the ratio is 17.3 ± 0.5, not 87, and
-#   64-64-10, less than one test image short of that accuracy, would make it 9.1. At equal bytes
-#   (about 2.3 KB, 4 bits) the pruned network was more accurate on every seed, by 0.71 ± 0.69
-#   points, in line with Zhu and Gupta's answer; but a smaller dense network at 4 bits (64-32-10,
-#   1.2 KB) beat the pruned one at 2 bits (2.05 KB) by 0.62 ± 0.60 points. Both intervals only
-#   just exclude 0, on five seeds, with choices read off the test set.
+# * Against the smallest dense network of the same accuracy (trained by the same protocol on the
+#   same seeds) the ratio is between about 6 and 17, not 87: 17.3 ± 0.5 against 64-128-10 (40.6 KB,
+#   the smallest whose mean accuracy reaches the compressed files'), 6.1 ± 0.2 against 64-40-10
+#   (14.3 KB, 0.2 images per seed short, shown by a paired interval to be at most half a point
+#   worse). Which of them is "the same accuracy" five seeds cannot settle; the goal of 10 holds
+#   under the first rule only. At equal bytes, against the most accurate small dense shared-weight
+#   file of at most its size, the pruned 97 % files at 3 to 5 bits (2.2 to 2.6 KB) showed no
+#   difference (every paired interval contains 0; at the pick +0.18 ± 0.41 points); at 2 bits
+#   (2.05 KB) the smaller dense file (64-40-10 at 5 bits, 1.88 KB) was more accurate by
+#   1.11 ± 0.85 points. On these models and five seeds, Zhu and Gupta's answer (large sparse beats
+#   small dense) is neither confirmed nor refuted; choices were read off the test set.
 # * k-means puts the shared values where the weights are: on the first layer's kept weights,
 #   at least 1.59 times less squared error than an evenly spaced codebook, at 2 to 5 bits on
 #   every seed (it cannot do worse, by construction). Sharing without pruning reaches only
@@ -1509,14 +1601,16 @@ for name, values, digits, goal, n_seeds in [
 #   ratios are not a contest.
 # * The momentum buffer is as large as the model. Stored in 8 bits, block-wise, it takes about a
 #   quarter of a float32 buffer (3.93 times less for the digits MLP with blocks of 256). The
-#   linear code (blocks of 256, the figure `momentum_state_8bit_acc_drop_pt`) sent 30.3 % of a
-#   buffer's nonzero entries to 0; Dettmers' dynamic tree type (a sign bit, a run of zeros for
+#   linear code (blocks of 256, the figure `momentum_state_8bit_acc_drop_pt`) sent 30.3 % of one
+#   buffer's nonzero entries to 0 (seed 0's 64-300-100-10, first layer, after one full-batch step
+#   with learning rate 0: its gradient); Dettmers' dynamic tree type (a sign bit, a run of zeros for
 #   the decimal exponent, a linear fraction; blocks of 2,048 as in the paper) sent 3.4 %.
 #   Training the MLP with either showed no detectable cost: over eight paired seeds, both runs
 #   computing in float64 and differing only in the rounding of the carried buffer, the mean
 #   difference is less than one test image, with 95 % intervals [-0.38, +0.21] (linear) and
 #   [-0.33, +0.11] points (dynamic), both below 0.5; single seeds differ by up to three images,
-#   and the two variants could not be told apart.
+#   and the two variants (linear/256 against dynamic/2048: code and block size changed together)
+#   could not be told apart.
 # * One run is one draw: a conclusion about a training method needs several seeds, paired
 #   where two methods are compared, and a mean with its interval in units of test images.
 #
@@ -1638,8 +1732,10 @@ checks.compression.hundredfold(recipe_4)
 # ### Exercise 5 (apply)
 #
 # In Dettmers' dynamic tree type (section 8), which value, as a fraction of its block's absmax,
-# does the byte `1001 0110` stand for? Work it out by hand from the bits (sign, run of zeros,
-# indicator bit, fraction) and give the number (e.g. `-0.5`), not code that calls the library.
+# does the bit pattern `1001 0110` of the type stand for (the pattern itself, not a stored code,
+# which indexes the sorted map)? Work it out by hand from the bits (sign, run of zeros, indicator
+# bit, fraction) and give the number (e.g. `-0.5`) to at least 4 significant figures, not code
+# that calls the library.
 
 # %% nbgrader={"grade": false, "grade_id": "ex11_5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION

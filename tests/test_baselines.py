@@ -83,6 +83,41 @@ def test_smallest_matching_picks_the_fewest_bytes_at_or_above_the_target():
     assert baselines.smallest_matching([a, twin, b], 0.6) is a  # equal bytes: the first one
 
 
+def test_smallest_non_inferior_uses_the_paired_interval():
+    from scipy.special import stdtrit
+
+    target = [0.90, 0.92, 0.94]
+    close = _fake((8,), 100, [0.90, 0.92, 0.93])  # one seed 0.01 short: the interval reaches below -0.005
+    same = _fake((16,), 200, [0.90, 0.92, 0.94])  # identical per seed: interval [0, 0]
+    delta = np.array(close.accuracies) - np.array(target)
+    lower = delta.mean() - stdtrit(2, 0.975) * delta.std(ddof=1) / np.sqrt(3)  # by hand
+    assert lower < -0.005
+    assert baselines.smallest_non_inferior([close, same], target, margin=0.005) is same
+    assert baselines.smallest_non_inferior([close, same], target, margin=-lower) is close  # margin at the end
+    worse = _fake((4,), 50, [0.80, 0.82, 0.84])
+    assert baselines.smallest_non_inferior([worse], target, margin=0.05) is None
+    # the same mean as the target but noisy: "mean >= mean" takes it, the paired rule may not
+    noisy = _fake((6,), 60, [0.95, 0.87, 0.94])
+    assert baselines.smallest_matching([noisy, same], float(np.mean(target))) is noisy
+    assert baselines.smallest_non_inferior([noisy, same], target, margin=0.005) is same
+
+
+def test_most_accurate_within_a_byte_budget():
+    files = {"a": [(100, 0.90), (110, 0.92)], "b": [(200, 0.95), (220, 0.93)],
+             "c": [(150, 0.91), (150, 0.93)],
+             "d": [(90, 0.92), (100, 0.92)]}
+    assert baselines.most_accurate_within(files, 95) == "d"  # d: mean 95 bytes, 0.92
+    assert baselines.most_accurate_within(files, 105) == "d"  # a (105 bytes, 0.91) fits too, less accurate
+    assert baselines.most_accurate_within(files, 150) == "d"  # c ties d's 0.92 with more bytes: d
+    assert baselines.most_accurate_within(files, 210) == "b"
+    assert baselines.most_accurate_within(files, 94) is None
+    # by a direct search over the fitting files
+    for budget in (95, 105, 150, 210):
+        fit = {k: f for k, f in files.items() if np.mean([n for n, _ in f]) <= budget}
+        best = max(fit, key=lambda k: (np.mean([a for _, a in fit[k]]), -np.mean([n for n, _ in fit[k]])))
+        assert baselines.most_accurate_within(files, budget) == best
+
+
 def test_right_sized_ratios():
     assert np.array_equal(baselines.right_sized_ratios(1000, [100, 250, 400]), [10.0, 4.0, 2.5])
 
@@ -99,6 +134,16 @@ def test_right_sized_ratios():
     (lambda: baselines.train_dense_sweep([(8,)], "digits", [0]), "data"),
     (lambda: baselines.quantized_files("b", None, 4), "baseline"),
     (lambda: baselines.quantized_files(_fake((8,), 1, [1.0]), None, 1), "bits"),
+    (lambda: baselines.smallest_non_inferior([], [0.5]), "target_accuracies"),
+    (lambda: baselines.smallest_non_inferior([], [0.5, 1.5]), "target_accuracies"),
+    (lambda: baselines.smallest_non_inferior([], [0.5, 0.5], margin=-0.1), "margin"),
+    (lambda: baselines.smallest_non_inferior([_fake((8,), 1, [1.0, 1.0, 1.0])], [0.5, 0.5]),
+     "target_accuracies"),
+    (lambda: baselines.smallest_non_inferior("b", [0.5, 0.5]), "baselines"),
+    (lambda: baselines.most_accurate_within({"a": [(1, 0.5)]}, 0), "max_bytes"),
+    (lambda: baselines.most_accurate_within([(1, 0.5)], 10), "files"),
+    (lambda: baselines.most_accurate_within({"a": []}, 10), "files"),
+    (lambda: baselines.most_accurate_within({"a": [(1, 1.5)]}, 10), "accuracies"),
 ])
 def test_bad_input_names_the_parameter(call, name):
     with pytest.raises((ValueError, TypeError), match=name):

@@ -506,7 +506,8 @@ def test_float32_model_is_measured_in_float64(solved, capsys, monkeypatch):
 # ---------------------------------------------------------------- exercise 5: the dynamic tree type
 
 
-@pytest.mark.parametrize("answer", [-0.00465625, np.float32(-0.00465625), -(10**-2) * (0.1 + 0.9 * 6.5 / 16)])
+@pytest.mark.parametrize("answer", [-0.00465625, np.float32(-0.00465625), -(10**-2) * (0.1 + 0.9 * 6.5 / 16),
+                                    -0.004656])
 def test_dynamic_tree_value_right(answer):
     check.dynamic_tree_value(answer)
 
@@ -528,11 +529,14 @@ def test_dynamic_tree_value_is_an_entry_of_the_library_map():
     (-22 / 127, "linear code"),
     ((0b1001_0110 - 127) / 127, "offset 127"),
     (-0.0046, "too large"),
-    (-0.0047, "too small"),
+    (-0.005, "too small"),
+    (-0.0047, "at least 4 significant figures"),
+    (-0.00466, "at least 4 significant figures"),
+    (0.00521875, "entry 150"),
     ("-0.00465625", "remove the quotes"),
     (None, "No answer yet"),
-    (float("nan"), "the value of the byte"),
-    ([1, 2], "the value of the byte"),
+    (float("nan"), "the value of the bit pattern"),
+    ([1, 2], "the value of the bit pattern"),
 ])
 def test_dynamic_tree_value_wrong_answers_are_named(answer, message):
     with pytest.raises(NotYet, match=message):
