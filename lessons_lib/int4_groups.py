@@ -212,6 +212,9 @@ MAGIC = b"I4G1"
 _LAYER = struct.Struct("<HHHB")  # out, in, group size, flags (bit 0: bias stored, bit 1: ReLU after)
 
 
+_UINT16_MAX = 65_535
+
+
 def save_network(model: nn.Sequential, path: str | Path) -> int:
     """Write a network of :class:`Int4Linear` layers (each optionally followed by ``nn.ReLU``) to a file.
 
@@ -220,7 +223,9 @@ def save_network(model: nn.Sequential, path: str | Path) -> int:
     (``out * in / 2`` bytes), float16 scales (``2 out in / g``), zero points (``out in / (2g)`` bytes,
     or ``out in / g`` for an odd number of groups per row) and the float32 bias (``4 out``, if stored).
 
-    Returns the number of bytes written: ``6 + sum(7 + layer.nbytes)``.
+    Returns the number of bytes written: ``6 + sum(7 + layer.nbytes)``. Raises ``ValueError`` (naming
+    ``model``) for a layer wider than a uint16 holds; :func:`load_network` raises ``ValueError`` (naming
+    ``path``) for a record whose group size is not an even divisor (>= 2) of the layer's inputs.
     """
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"model must be a torch.nn.Sequential; got {type(model).__name__}")
@@ -238,6 +243,11 @@ def save_network(model: nn.Sequential, path: str | Path) -> int:
             )
         relu = i + 1 < len(layers) and isinstance(layers[i + 1], nn.ReLU)
         out, inp = layer.shape
+        if max(out, inp, layer.group_size) > _UINT16_MAX:
+            raise ValueError(
+                f"model must have layers of at most {_UINT16_MAX:,d} outputs and inputs (the file stores "
+                f"them as uint16); layer {i} is {out} x {inp} with groups of {layer.group_size}"
+            )
         flags = (layer.bias is not None) | (relu << 1)
         parts = [
             _LAYER.pack(out, inp, layer.group_size, flags),
@@ -249,6 +259,8 @@ def save_network(model: nn.Sequential, path: str | Path) -> int:
             parts.append(layer.bias.numpy().astype("<f4").tobytes())
         records.append(b"".join(parts))
         i += 2 if relu else 1
+    if len(records) > _UINT16_MAX:
+        raise ValueError(f"model must have at most {_UINT16_MAX:,d} Int4Linear layers; got {len(records):,d}")
     data = MAGIC + struct.pack("<H", len(records)) + b"".join(records)
     Path(path).write_bytes(data)
     return len(data)
@@ -276,6 +288,11 @@ def load_network(path: str | Path) -> nn.Sequential:
             raise ValueError(f"path must hold whole layers; {path} is truncated")
         out, inp, g, flags = _LAYER.unpack_from(data, at)
         at += _LAYER.size
+        if out < 1 or inp < 2 or g < 2 or g % 2 or inp % g:
+            raise ValueError(
+                f"path must describe layers with out >= 1 and an even group size g >= 2 dividing in; "
+                f"{path} has a layer {out} x {inp} with g = {g}"
+            )
         groups = inp // g
         zero_cols = groups // 2 if groups % 2 == 0 else groups
         codes = take(out * inp // 2, "u1", (out, inp // 2))

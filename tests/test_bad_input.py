@@ -338,6 +338,14 @@ CASES = [
          torch.nn.Linear(4, 2), "/tmp/unused.i4g"), "model"),
     ("load-int4-network-magic",
      lambda: __import__("lessons_lib.int4_groups", fromlist=["_"]).load_network(__file__), "path"),
+    ("save-int4-network-uint16",
+     lambda: __import__("lessons_lib.int4_groups", fromlist=["_"]).save_network(torch.nn.Sequential(
+         __import__("lessons_lib.int4_groups", fromlist=["_"]).Int4Linear.from_linear(
+             torch.nn.Linear(2, 65_536), 2)), "/tmp/unused.i4g"), "model"),
+    ("load-int4-network-group-size",
+     lambda: __import__("lessons_lib.int4_groups", fromlist=["_"]).load_network(
+         __import__("pathlib").Path("/tmp/bad_group_size.i4g").write_bytes(
+             b"I4G1\x01\x00\x02\x00\x08\x00\x03\x00\x00" + bytes(64)) and "/tmp/bad_group_size.i4g"), "path"),
     ("qat-flips-many-bits",
      lambda: __import__("lessons_lib.qat_batched", fromlist=["_"]).qat_with_flips_many(
          [MLP], DIGITS, 0.1, 0.9, [0], bits=1), "bits"),

@@ -284,6 +284,43 @@ def test_the_two_round_trips_of_the_test_agree():
         assert torch.equal(sym_round_trip_loop(w, g), sym_round_trip_torch(w, g))
 
 
+def sym_scale_as(dtype, rounding=torch.round, codes=False, up=False, half_product=False, group=None):
+    def round_trip(w, g):
+        gg = w.shape[1] if group == "row" else g
+        x = w.detach().reshape(w.shape[0], -1, gg)
+        m = x.abs().amax(dim=2, keepdim=True) if group != "tensor" else w.abs().max().expand(w.shape[0], 1, 1)
+        s_lo = (m / 7).to(dtype)
+        if up:
+            inf = torch.tensor(torch.inf, dtype=dtype)
+            s_lo = torch.where(s_lo.double() < m / 7, torch.nextafter(s_lo, inf), s_lo)
+        s = s_lo.double()
+        q = torch.clamp(rounding(x / torch.where(s > 0, s, torch.ones_like(s))), -7, 7)
+        if codes:
+            return q.reshape(w.shape)
+        if half_product:
+            return (q.half() * s.half()).double().reshape(w.shape)
+        return (q * s).reshape(w.shape)
+
+    return round_trip
+
+
+def sym_rounding(rounding):
+    return sym_scale_as(torch.float16, rounding=rounding)
+
+
+sym_scale_rounded_up = sym_scale_as(torch.float16, up=True)
+sym_codes = sym_scale_as(torch.float16, codes=True)
+sym_per_row = sym_scale_as(torch.float16, group="row")
+sym_per_tensor = sym_scale_as(torch.float16, group="tensor")
+sym_product_in_half = sym_scale_as(torch.float16, half_product=True)
+
+
+def test_the_scale_variant_with_float16_is_the_right_answer():
+    w = torch.randn(6, 32, generator=torch.Generator().manual_seed(2), dtype=torch.float64)
+    w[0, :8] = 0.0
+    assert torch.equal(sym_scale_as(torch.float16)(w, 8), sym_round_trip_loop(w, 8))
+
+
 @pytest.mark.parametrize("round_trip", [sym_round_trip_loop, sym_round_trip_torch])
 def test_symmetric_groups_right(lesson, round_trip, capsys):
     nets, splits, asym, sym, verdict = lesson
@@ -308,6 +345,15 @@ def test_symmetric_groups_right(lesson, round_trip, capsys):
         (sym_nan_for_zeros, "NaN"),
         (sym_columns, "differs from the symmetric round trip|shape"),
         (lambda w, g: w, "differs from the symmetric round trip"),
+        (sym_scale_rounded_up, "rounds the float16 scale up"),
+        (sym_scale_as(torch.float32), "as float32"),
+        (sym_scale_as(torch.bfloat16), "as bfloat16"),
+        (sym_rounding(torch.trunc), r"truncates w / s"),
+        (sym_rounding(torch.floor), r"rounds w / s down \(floor\)"),
+        (sym_codes, "returns the codes q"),
+        (sym_per_row, "one scale per row"),
+        (sym_per_tensor, "one scale for the whole matrix"),
+        (sym_product_in_half, "computes s q in float16"),
         (lambda w, g: w[:, :g], "shape of w"),
         (lambda w, g: 1 / 0, "raised ZeroDivisionError"),
         (lambda w, g: "w", "return a tensor|shape of w"),
@@ -328,6 +374,7 @@ def test_symmetric_accuracies_wrong(lesson):
     fails(check.symmetric_groups, rt, asym, verdict, asym, nets, splits, match="asymmetric codes")
     fails(check.symmetric_groups, rt, [v / 100 for v in sym], verdict, asym, nets, splits, match="percent")
     fails(check.symmetric_groups, rt, np.mean(sym), verdict, asym, nets, splits, match="one per seed")
+    fails(check.symmetric_groups, rt, [f"{v:.2f}" for v in sym], verdict, asym, nets, splits, match="quotes")
     fails(check.symmetric_groups, rt, [round(v) for v in sym], verdict, asym, nets, splits, match="rounded")
     fails(
         check.symmetric_groups,

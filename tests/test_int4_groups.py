@@ -175,6 +175,22 @@ def test_load_rejects_other_files(tmp_path):
         save_network(torch.nn.Linear(4, 2), path)
 
 
+@pytest.mark.parametrize(("out", "inp", "g"), [(2, 8, 0), (2, 8, 3), (2, 8, 6), (0, 8, 4), (2, 8, 1)])
+def test_load_rejects_bad_group_sizes(tmp_path, out, inp, g):
+    import struct
+
+    path = tmp_path / "bad.i4g"
+    path.write_bytes(b"I4G1" + struct.pack("<H", 1) + struct.pack("<HHHB", out, inp, g, 0) + bytes(64))
+    with pytest.raises(ValueError, match="path must describe layers"):
+        load_network(path)
+
+
+def test_save_rejects_layers_wider_than_uint16(tmp_path):
+    wide = Int4Linear.from_linear(torch.nn.Linear(2, 65_536), 2)
+    with pytest.raises(ValueError, match="model must have layers of at most 65,535"):
+        save_network(torch.nn.Sequential(wide), tmp_path / "wide.i4g")
+
+
 def test_range_beyond_float16_scale_is_refused():
     w = torch.tensor([[0.0, 1e6]], dtype=torch.float64)
     with pytest.raises(ValueError, match="float16 scale"):

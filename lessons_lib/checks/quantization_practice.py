@@ -131,8 +131,8 @@ def centroid_grad(candidate: Callable[[torch.Tensor, torch.Tensor, int], Any]) -
     """Exercise 3: ``centroid_grad(weight_grad, index, k)`` returns ``g`` of shape ``(k,)`` with
     ``g[c] = sum of weight_grad over the entries whose index is c`` (0 for an empty cluster)."""
     hint = (
-        "torch.zeros(k, dtype=weight_grad.dtype).index_add_(0, index.reshape(-1), weight_grad.reshape(-1)), "
-        "or torch.bincount(index.reshape(-1), weights=weight_grad.reshape(-1), minlength=k)."
+        "a scatter-add by index: start from k zeros and add each entry of weight_grad at position index "
+        "(Tensor.index_add_, or torch.bincount with weights= and minlength=), both flattened."
     )
     if not callable(candidate):
         raise NotYet(f"centroid_grad should be a function; got {type(candidate).__name__}. Hint: {hint}")
@@ -229,6 +229,47 @@ def _variant(
         return (np.clip(np.round(x / s), lo, hi) * s).reshape(w.shape)
 
 
+def _more_near_misses(w: np.ndarray, g: int) -> list[tuple[np.ndarray, str]]:
+    """Further near misses: the scale's rounding and dtype, the code's rounding, what is returned, the
+    scale's granularity and the product's dtype."""
+    x = w.reshape(w.shape[0], -1, g).astype(np.float64)
+    m = np.abs(x).max(axis=2, keepdims=True)
+    exact = m / 7
+    s16 = exact.astype(np.float16)
+    up = np.where(s16.astype(np.float64) < exact, np.nextafter(s16, np.float16(np.inf)), s16)
+    up = up.astype(np.float64)
+    s16 = s16.astype(np.float64)
+    s32 = exact.astype(np.float32).astype(np.float64)
+    sbf = torch.from_numpy(exact).to(torch.bfloat16).double().numpy()
+
+    def trip(
+        s: np.ndarray, rounding: Callable[[np.ndarray], np.ndarray] = np.round, codes: bool = False
+    ) -> np.ndarray:
+        safe = np.where(s > 0, s, 1.0)
+        q = np.clip(rounding(x / safe), -7, 7)
+        return (q if codes else q * np.where(s > 0, s, 0.0)).reshape(w.shape)
+
+    row = np.abs(w).max(axis=1, keepdims=True)[:, :, None] / 7
+    tensor = np.full_like(m, np.abs(w).max() / 7)
+    q16 = np.clip(np.round(x / np.where(s16 > 0, s16, 1.0)), -7, 7)
+    in_half = (q16.astype(np.float16) * s16.astype(np.float16)).astype(np.float64).reshape(w.shape)
+    return [
+        (trip(up), "rounds the float16 scale up, as section 3's asymmetric code does; this exercise "
+         "rounds to the nearest float16 (.to(torch.float16).double()), and the clamp to [-7, 7] covers "
+         "a scale rounded down"),
+        (trip(s32), "stores the scale as float32; store it as float16 (.to(torch.float16).double())"),
+        (trip(sbf), "stores the scale as bfloat16; store it as float16 (.to(torch.float16).double())"),
+        (trip(s16, np.trunc), "truncates w / s toward 0 (trunc); round to the nearest code (torch.round)"),
+        (trip(s16, np.floor), "rounds w / s down (floor); round to the nearest code (torch.round)"),
+        (trip(s16, codes=True), "returns the codes q; return w_hat = s q, the weights the codes stand for"),
+        (trip(row.astype(np.float16).astype(np.float64)), "uses one scale per row, ignoring g; one scale per "
+         "group of g consecutive weights of a row"),
+        (trip(tensor.astype(np.float16).astype(np.float64)), "uses one scale for the whole matrix; one scale "
+         "per group of g consecutive weights of a row"),
+        (in_half, "computes s q in float16; multiply in float64 (the scale as float16, then .double())"),
+    ]
+
+
 def _round_trip_cases() -> list[tuple[np.ndarray, int]]:
     """Fixed matrices: a group whose largest magnitude is negative, an all-zero group, random rows."""
     first = np.array(
@@ -311,6 +352,9 @@ def _check_round_trip(candidate: Callable[[torch.Tensor, int], Any], hint: str) 
         for args, message in near:
             if np.allclose(np.nan_to_num(_variant(w, g, *args)), got, rtol=1e-12, atol=1e-15):
                 raise NotYet(f"symmetric_round_trip {message} {where}. Hint: {hint}")
+        for variant, message in _more_near_misses(w, g):
+            if np.allclose(variant, got, rtol=1e-12, atol=1e-15):
+                raise NotYet(f"symmetric_round_trip {message} {where}. Hint: {hint}")
         wrong = int((~np.isclose(got, want, rtol=1e-12, atol=1e-15)).sum())
         raise NotYet(
             f"symmetric_round_trip differs from the symmetric round trip in {wrong} of {w.size} weights "
@@ -352,6 +396,10 @@ def symmetric_groups(
     _check_round_trip(round_trip, hint)
     if sym_val is None or sym_val is Ellipsis:
         raise NotYet(f"No answer yet for the five validation accuracies. Hint: {hint}")
+    if isinstance(sym_val, str | bytes) or (
+        isinstance(sym_val, list | tuple) and any(isinstance(v, str | bytes) for v in sym_val)
+    ):
+        raise NotYet(f"sym_val_4 should hold numbers, not text; remove the quotes. Hint: {hint}")
     try:
         got = np.asarray(
             sym_val.detach().cpu().numpy() if hasattr(sym_val, "detach") else sym_val, dtype=float
