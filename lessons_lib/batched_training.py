@@ -125,6 +125,78 @@ def _stacked_masks(models: list[nn.Sequential], masks: object) -> list[torch.Ten
     return out
 
 
+class StackedMLP:
+    """``K`` same-shaped MLPs as one batched network, each model's numbers rounded as in its own run.
+
+    Weights are stacked ``(K, out, in)`` and biases ``(K, 1, out)`` (copies of the models'
+    tensors, in ``model.parameters()`` order: :attr:`parameters`). :meth:`forward` takes inputs
+    ``(K, B, in)`` to logits ``(K, B, classes)``; :meth:`backward` gives the stacked parameters'
+    gradients from ``dL/dlogits``. Both use the products ``nn.Linear``'s do (``x W^T`` through the
+    transposed view; ``W``'s gradient as ``g^T x``; ``x``'s as ``g W``), so with one thread every
+    model's numbers come out bit for bit as in its own run.
+    """
+
+    def __init__(self, models: list[nn.Sequential], kinds: list[str]) -> None:
+        self.layers: list[tuple[str, torch.Tensor | None, torch.Tensor | None]] = []
+        with torch.no_grad():
+            for j, kind in enumerate(kinds):
+                if kind == "relu":
+                    self.layers.append((kind, None, None))
+                    continue
+                w = torch.stack([m[j].weight.detach() for m in models]).contiguous()
+                b = None
+                if kind == "linear":
+                    b = torch.stack([m[j].bias.detach() for m in models]).unsqueeze(1)
+                self.layers.append((kind, w, b))
+        self.parameters = [t for _, w, b in self.layers for t in (w, b) if t is not None]
+
+    def forward(self, h: torch.Tensor, keep: list[torch.Tensor] | None = None) -> torch.Tensor:
+        """Logits (K, B, classes) of inputs (K, B, in); ``keep`` collects each layer's input."""
+        for kind, w, b in self.layers:
+            if keep is not None:
+                keep.append(h)
+            if kind == "relu":
+                h = torch.relu(h)
+            elif b is None:
+                h = torch.bmm(h, w.transpose(1, 2))
+            else:
+                h = torch.baddbmm(b, h, w.transpose(1, 2))
+        return h
+
+    def backward(self, g: torch.Tensor, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
+        """Gradients of :attr:`parameters` from ``g = dL/dlogits``; ``inputs``: :meth:`forward`'s
+        ``keep`` with the logits appended."""
+        grads: list[torch.Tensor] = []
+        for j in range(len(self.layers) - 1, -1, -1):
+            kind, w, b = self.layers[j]
+            if kind == "relu":
+                g = torch.ops.aten.threshold_backward(g, inputs[j + 1], 0)  # ReLU's output, as autograd
+                continue
+            if b is not None:
+                grads.append(g.sum(dim=1, keepdim=True))
+            grads.append(torch.bmm(g.transpose(1, 2), inputs[j]))
+            if j > 0:
+                g = torch.bmm(g, w)
+        grads.reverse()
+        return grads
+
+    def write_back(self, models: list[nn.Sequential]) -> None:
+        """Copy each model's block of the stacked parameters into the model."""
+        with torch.no_grad():
+            for m, model in enumerate(models):
+                for p, s in zip(model.parameters(), self.parameters, strict=True):
+                    p.copy_(s[m].reshape(p.shape))
+
+
+def mean_cross_entropy_grad(logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(log_softmax(logits), d(mean cross-entropy)/dlogits)`` per model, for logits ``(K, B, classes)``
+    and targets ``(K, B, 1)``, as ``nll_loss``'s and ``log_softmax``'s backward passes compute them."""
+    logp = torch.log_softmax(logits, dim=2)
+    fill = float(-(torch.ones((), dtype=logp.dtype) / target.shape[1]))  # -1/B in the models' dtype
+    dlogp = torch.zeros_like(logp).scatter_(2, target, fill)
+    return logp, torch._log_softmax_backward_data(dlogp, logp, 2, logp.dtype)
+
+
 def train_many(
     models: Sequence[nn.Sequential],
     data: Any,
@@ -191,55 +263,17 @@ def train_many(
         raise ValueError(f"data must have X of shape (n, features) in the models' dtype {first.dtype}; "
                          f"got shape {tuple(X.shape)} and dtype {X.dtype}")
 
-    # Stacked parameters: weights (K, out, in) and biases (K, 1, out), each model's block a copy of
-    # its tensors. The forward and backward passes below are written out and use the products
-    # nn.Linear's do (x W^T through the transposed view; W's gradient as g^T x; x's as g W), so
-    # that every model's numbers are rounded as in its own run.
+    # Stacked parameters (StackedMLP): weights (K, out, in) and biases (K, 1, out), each model's block
+    # a copy of its tensors; forward and backward passes written out so that each model rounds as alone.
     options = {"dtype": first.dtype, "device": first.device}
-    layers: list[tuple[str, torch.Tensor | None, torch.Tensor | None]] = []
-    with torch.no_grad():
-        for j, kind in enumerate(kinds):
-            if kind == "relu":
-                layers.append((kind, None, None))
-                continue
-            w = torch.stack([m[j].weight.detach() for m in models]).contiguous()
-            b = torch.stack([m[j].bias.detach() for m in models]).unsqueeze(1) if kind == "linear" else None
-            layers.append((kind, w, b))
-    stacked = [t for _, w, b in layers for t in (w, b) if t is not None]
+    net = StackedMLP(models, kinds)
+    stacked = net.parameters
     keep = _stacked_masks(models, masks)  # per stacked parameter: (K, ...) bool keep-mask or None
     for p, m in zip(stacked, keep, strict=True):
         if m is not None:
             p.mul_(m)  # MaskedSGD masks the weights when it is made
 
-    def forward(h: torch.Tensor, keep: list[torch.Tensor] | None = None) -> torch.Tensor:
-        """Logits (K, B, classes) of inputs (K, B, in); ``keep`` collects each layer's input."""
-        for kind, w, b in layers:
-            if keep is not None:
-                keep.append(h)
-            if kind == "relu":
-                h = torch.relu(h)
-            elif b is None:
-                h = torch.bmm(h, w.transpose(1, 2))
-            else:
-                h = torch.baddbmm(b, h, w.transpose(1, 2))
-        return h
-
-    def backward(g: torch.Tensor, inputs: list[torch.Tensor]) -> list[torch.Tensor]:
-        """Gradients of the stacked parameters from g = dL/dlogits, last layer first."""
-        grads: list[torch.Tensor] = []
-        for j in range(len(layers) - 1, -1, -1):
-            kind, w, b = layers[j]
-            h = inputs[j]
-            if kind == "relu":
-                g = torch.ops.aten.threshold_backward(g, inputs[j + 1], 0)  # ReLU's output, as autograd
-                continue
-            if b is not None:
-                grads.append(g.sum(dim=1, keepdim=True))
-            grads.append(torch.bmm(g.transpose(1, 2), h))
-            if j > 0:
-                g = torch.bmm(g, w)
-        grads.reverse()
-        return grads
+    forward, backward = net.forward, net.backward
 
     # Per-model β as a (K, 1, 1) factor (a product by it rounds as a product by the scalar);
     # per-model η as a (K, 1, 1) factor -η_k of addcmul_, which rounds p + (-η) v as
@@ -267,14 +301,11 @@ def train_many(
             inputs: list[torch.Tensor] = []
             logits = forward(X[idx], inputs)  # (K, B, classes)
             inputs.append(logits)
-            logp = torch.log_softmax(logits, dim=2)
             target = y[idx].unsqueeze(2)
+            logp, dlogits = mean_cross_entropy_grad(logits, target)
             # each model's mean loss, by the reduction F.cross_entropy uses (a batched mean rounds otherwise)
             losses += [nn.functional.nll_loss(logp[m], target[m, :, 0]) for m in range(k)]
-            # d(mean CE)/dlogits as nll_loss and log_softmax's backward passes compute it
-            fill = float(-(torch.ones((), **options) / target.shape[1]))  # -1/B in the models' dtype
-            dlogp = torch.zeros_like(logp).scatter_(2, target, fill)
-            grads = backward(torch._log_softmax_backward_data(dlogp, logp, 2, logp.dtype), inputs)
+            grads = backward(dlogits, inputs)
             for i, (p, g) in enumerate(zip(stacked, grads, strict=True)):
                 if keep[i] is not None:
                     g.mul_(keep[i])

@@ -366,7 +366,7 @@ def train_many_8bit(
     Per model, the bytes of its optimizer state after training (uint8 codes and float32 block
     maxima, as :func:`optimizer_state_bytes` counts them for ``SGD8bitMomentum``).
     """
-    from lessons_lib.batched_training import _layers
+    from lessons_lib.batched_training import StackedMLP, _layers, mean_cross_entropy_grad
     from lessons_lib.progress import progress as progress_bar
     from lessons_lib.training import _unpack
 
@@ -388,42 +388,8 @@ def train_many_8bit(
                          f"got shape {tuple(X.shape)} and dtype {X.dtype}")
     cmap = _code_map(code)
 
-    layers: list[tuple[str, torch.Tensor | None, torch.Tensor | None]] = []
-    with torch.no_grad():
-        for j, kind in enumerate(kinds):
-            if kind == "relu":
-                layers.append((kind, None, None))
-                continue
-            w = torch.stack([m[j].weight.detach() for m in models]).contiguous()
-            b = torch.stack([m[j].bias.detach() for m in models]).unsqueeze(1) if kind == "linear" else None
-            layers.append((kind, w, b))
-    stacked = [t for _, w, b in layers for t in (w, b) if t is not None]
-
-    def forward(h: torch.Tensor, keep: list[torch.Tensor]) -> torch.Tensor:  # as train_many's
-        for kind, w, b in layers:
-            keep.append(h)
-            if kind == "relu":
-                h = torch.relu(h)
-            elif b is None:
-                h = torch.bmm(h, w.transpose(1, 2))
-            else:
-                h = torch.baddbmm(b, h, w.transpose(1, 2))
-        return h
-
-    def backward(g: torch.Tensor, inputs: list[torch.Tensor]) -> list[torch.Tensor]:  # as train_many's
-        grads: list[torch.Tensor] = []
-        for j in range(len(layers) - 1, -1, -1):
-            kind, w, b = layers[j]
-            if kind == "relu":
-                g = torch.ops.aten.threshold_backward(g, inputs[j + 1], 0)
-                continue
-            if b is not None:
-                grads.append(g.sum(dim=1, keepdim=True))
-            grads.append(torch.bmm(g.transpose(1, 2), inputs[j]))
-            if j > 0:
-                g = torch.bmm(g, w)
-        grads.reverse()
-        return grads
+    net = StackedMLP(models, kinds)  # forward and backward as train_many's
+    stacked = net.parameters
 
     state: list[tuple[torch.Tensor, torch.Tensor] | None] = [None] * len(stacked)
     gens = [torch.Generator().manual_seed(s) for s in seeds]
@@ -434,13 +400,9 @@ def train_many_8bit(
             for start in range(0, n, batch_size):
                 idx = perms[:, start : start + batch_size]
                 inputs: list[torch.Tensor] = []
-                logits = forward(X[idx], inputs)
+                logits = net.forward(X[idx], inputs)
                 inputs.append(logits)
-                logp = torch.log_softmax(logits, dim=2)
-                target = y[idx].unsqueeze(2)
-                fill = float(-(torch.ones((), dtype=logp.dtype) / target.shape[1]))
-                dlogp = torch.zeros_like(logp).scatter_(2, target, fill)
-                grads = backward(torch._log_softmax_backward_data(dlogp, logp, 2, logp.dtype), inputs)
+                grads = net.backward(mean_cross_entropy_grad(logits, y[idx].unsqueeze(2))[1], inputs)
                 for i, (p, g) in enumerate(zip(stacked, grads, strict=True)):
                     if state[i] is None:
                         b = g.clone()
@@ -451,7 +413,5 @@ def train_many_8bit(
                         b = b.mul_(beta).add_(g)
                     state[i] = _quantize_rows(b.reshape(k, -1).to(torch.float32), block_size, code)
                     p.add_(b, alpha=-lr)
-        for m, model in enumerate(models):
-            for p, s in zip(model.parameters(), stacked, strict=True):
-                p.copy_(s[m].reshape(p.shape))
+    net.write_back(models)
     return [sum(codes.shape[1] + 4 * absmax.shape[1] for codes, absmax in state) for _ in models]
