@@ -34,7 +34,7 @@ import torch
 from torch import nn
 
 from lessons_lib import _validate
-from lessons_lib.batched_training import _layers, _per_model
+from lessons_lib.batched_training import _layers, _per_model, mean_cross_entropy_grad
 from lessons_lib.progress import progress as progress_bar
 from lessons_lib.training import _unpack
 
@@ -165,12 +165,8 @@ def qat_with_flips_many(
             idx = perms[:, start_idx:start_idx + batch_size]  # (K, B)
             w_ste = [w + (q - w) for w, q in zip(W, values, strict=True)]
             inputs: list[torch.Tensor] = []
-            logp = torch.log_softmax(forward(X[idx], w_ste, inputs), dim=2)
-            target = y[idx].unsqueeze(2)
             # d(mean cross-entropy)/dlogits, as nll_loss's and log_softmax's backward compute it
-            dlogp = torch.zeros_like(logp).scatter_(
-                2, target, float(-(torch.ones((), dtype=dtype) / target.shape[1])))
-            g = torch._log_softmax_backward_data(dlogp, logp, 2, logp.dtype)
+            _, g = mean_cross_entropy_grad(forward(X[idx], w_ste, inputs), y[idx].unsqueeze(2))
             grads = {}
             for i in range(len(W) - 1, -1, -1):
                 grads[W[i]], grads[b[i]] = torch.bmm(g.transpose(1, 2), inputs[i]), g.sum(dim=1, keepdim=True)
