@@ -34,7 +34,10 @@ def setup(seed: int = SEED, threads: int | None = None) -> None:
     ``threads`` is torch's intra-op thread count: the environment variable ``LESSONS_THREADS``
     if set, else 1. The course's networks are tiny, so more threads only add waiting (three to
     four times slower on two busy cores). Outputs do not depend on it: the tests run every
-    notebook a second time with another count."""
+    notebook a second time with another count.
+
+    Test hook: ``LESSONS_MKLDNN_OFF=1`` sets ``torch.backends.mkldnn.enabled = False``, which
+    reproduces for ``torch._int_mm`` a CPU without AVX-512 VNNI (torch's exact reference loop)."""
     import numpy as np
 
     from . import _validate, plotting
@@ -53,4 +56,8 @@ def setup(seed: int = SEED, threads: int | None = None) -> None:
     if torch is not None:
         torch.manual_seed(seed)
         torch.set_num_threads(threads)
+        if os.environ.get("LESSONS_MKLDNN_OFF") == "1":
+            # A test hook (tests/test_offline.py): with mkldnn disabled torch._int_mm takes the exact
+            # int32 reference loop that torch >= 2.6 runs on a CPU without AVX-512 VNNI.
+            torch.backends.mkldnn.enabled = False
     plotting.use_style()

@@ -38,9 +38,12 @@ of bytes and add each pair in *saturating int16* (``vpmaddubsw``) before widenin
 computations"; PyTorch's quantized ``onednn`` qconfig without ``reduce_range`` saturates on such
 CPUs, pytorch/pytorch issue #103646, 2023, which is why the x86/FBGEMM qconfigs set
 ``reduce_range=True``). ``torch._int_mm`` meets these kernels only in a forced configuration:
-oneDNN held to AVX2 (``ONEDNN_MAX_CPU_ISA=AVX2``, as the course's test run does) on a CPU whose
-torch still sees AVX-512 VNNI; on a real CPU without AVX-512 VNNI it takes the exact reference
-loop. With 8-bit codes a pair reaches ``2 * 255 * 127 = 64770`` and, where the kernel saturates,
+oneDNN held below AVX-512 VNNI (e.g. ``ONEDNN_MAX_CPU_ISA=AVX2``, as the course's test run does)
+on a CPU whose torch still sees AVX-512 VNNI; on a real CPU without AVX-512 VNNI it takes the exact
+reference loop. So on the pinned torch 8-bit codes in one ``torch._int_mm`` would be exact on every
+real CPU; the 7-bit default and the split below pay off in that forced configuration and in the
+deployed int8 kernels (FBGEMM, oneDNN's quantized operators), which do saturate without VNNI.
+With 8-bit codes a pair reaches ``2 * 255 * 127 = 64770`` and, where the kernel saturates,
 the int32 sums come out wrong; with codes in ``[0, 127]`` a pair is at most
 ``2 * 127 * 128 = 32512 < 32767`` in magnitude, so nothing saturates in any configuration.
 Signed int8 left operands are shifted by +128 in such kernels and saturate too.
@@ -69,6 +72,7 @@ __all__ = [
     "requantize",
     "int_matmul",
     "pair_sums_saturating",
+    "int_mm_saturates_here",
     "saturates_on_this_cpu",
     "SATURATION_FREE_BITS",
     "linear_int",
@@ -176,18 +180,25 @@ def pair_sums_saturating(a: Any, b: Any) -> np.ndarray:
     return np.clip(pairs, INT16_MIN, INT16_MAX).sum(axis=1)
 
 
-def saturates_on_this_cpu() -> bool:
+def int_mm_saturates_here() -> bool:
     """A probe: does ``torch._int_mm``, as called now, add u8 x s8 pairs in saturating int16?
+
+    It describes this configuration (torch's path and oneDNN's ISA), not the CPU alone.
 
     True only where torch hands the product to oneDNN (torch >= 2.6: a CPU with AVX-512 VNNI and
     mkldnn enabled) and oneDNN runs a kernel without VNNI, that is, oneDNN held below VNNI by
-    ``ONEDNN_MAX_CPU_ISA`` (``AVX2``, as in the course's test run). False on a real CPU without
+    ``ONEDNN_MAX_CPU_ISA`` (e.g. ``AVX2``, as in the course's test run). False on a real CPU without
     AVX-512 VNNI, where torch runs its exact reference loop, and with VNNI.
     ``[255, 255] @ [127, 127]`` is 64770 exactly and 32767 where the pair saturates.
     """
     a = torch.full((1, 2), 255, dtype=torch.uint8)
     b = torch.full((2, 1), 127, dtype=torch.int8)
     return int(torch._int_mm(a, b)) != 2 * 255 * 127
+
+
+def saturates_on_this_cpu() -> bool:
+    """The former name of :func:`int_mm_saturates_here` (kept for lesson 13)."""
+    return int_mm_saturates_here()
 
 
 def int_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

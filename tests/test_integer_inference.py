@@ -99,7 +99,9 @@ def test_the_emulation_of_int16_pair_sums_saturates_for_8_bit_codes_only():
 
 
 _ON_ANOTHER_CPU = """
-import torch, numpy as np
+import os, torch, numpy as np
+if os.environ.get("LESSONS_MKLDNN_OFF") == "1":  # the path of a CPU without AVX-512 VNNI
+    torch.backends.mkldnn.enabled = False
 from lessons_lib import integer_inference as ii
 from lessons_lib.models import mlp
 from lessons_lib.splits import load_digits_splits
@@ -116,7 +118,7 @@ codes = {bits: ii.convert(net, s.X_train[:200], bits=bits).forward_codes(
     ii.convert(net, s.X_train[:200], bits=bits).quantize_input(s.X_test[:50])).tolist() for bits in (7, 8)}
 with torch.backends.mkldnn.flags(enabled=False):  # the reference loop torch runs without AVX-512 VNNI
     off = torch.equal(torch._int_mm(a, b).long(), a.long() @ b.long())
-print(repr((ii.saturates_on_this_cpu(), bool((raw == ii.pair_sums_saturating(a, b)).all()),
+print(repr((ii.int_mm_saturates_here(), bool((raw == ii.pair_sums_saturating(a, b)).all()),
             bool((raw == a.long().numpy() @ b.long().numpy()).all()), off, ok, codes)))
 """
 
@@ -124,10 +126,10 @@ print(repr((ii.saturates_on_this_cpu(), bool((raw == ii.pair_sums_saturating(a, 
 def _torch_calls_onednn_for_int_mm() -> bool:
     """torch >= 2.6 hands torch._int_mm on the CPU to oneDNN only when the CPU has AVX-512 VNNI
     (pytorch/pytorch#136942); elsewhere it runs an exact reference loop."""
-    return torch.cpu._is_vnni_supported() and torch.backends.mkldnn.is_available()
+    return torch.cpu._is_vnni_supported() and torch.backends.mkldnn.enabled
 
 
-@pytest.mark.parametrize("isa", ["AVX2", "AVX512_CORE", None])
+@pytest.mark.parametrize("isa", ["AVX2", "AVX512_CORE", None, "mkldnn_off"])
 def test_int_matmul_and_the_network_are_exact_without_vnni(isa):
     """In a subprocess with oneDNN held to an ISA without VNNI (where torch._int_mm, if torch hands
     it to oneDNN at all - only on a CPU with AVX-512 VNNI - adds u8 x s8 pairs in saturating int16,
@@ -138,15 +140,19 @@ def test_int_matmul_and_the_network_are_exact_without_vnni(isa):
     import subprocess
     import sys
 
-    env = {k: v for k, v in os.environ.items() if k != "ONEDNN_MAX_CPU_ISA"}
-    if isa:
+    env = {k: v for k, v in os.environ.items() if k not in ("ONEDNN_MAX_CPU_ISA", "LESSONS_MKLDNN_OFF")}
+    if isa == "mkldnn_off":  # torch's reference loop for everything: a CPU without AVX-512 VNNI
+        env["LESSONS_MKLDNN_OFF"] = "1"
+    elif isa:
         env["ONEDNN_MAX_CPU_ISA"] = isa
     out = subprocess.run([sys.executable, "-c", _ON_ANOTHER_CPU], env=env, capture_output=True, text=True,
                          timeout=300, check=True).stdout
     saturates, matches_emulation, exact, off, ok, codes = ast.literal_eval(out.strip().splitlines()[-1])
     assert all(ok) and off
     assert matches_emulation if saturates else exact
-    if isa and _torch_calls_onednn_for_int_mm():  # oneDNN below VNNI: the raw kernel saturates, as emulated
+    if isa == "mkldnn_off":  # int_matmul, the raw product and the network all on the reference loop
+        assert exact and not saturates
+    elif isa and _torch_calls_onednn_for_int_mm():  # oneDNN below VNNI: the raw kernel saturates, as emulated
         assert saturates and matches_emulation
     if not _torch_calls_onednn_for_int_mm():  # the reference loop: exact whatever oneDNN's ISA
         assert exact and not saturates

@@ -3,9 +3,9 @@
 Two subprocesses, side by side (one per core), run nbval over all notebooks between them (each
 notebook in exactly one; two halves of about equal stored run time), each with:
 
-* another CPU path than the first run, as a student's laptop would have: PyTorch's kernels
-  without vector instructions (``ATEN_CPU_CAPABILITY=default``), MKL and oneDNN held to
-  AVX2, and two threads (``LESSONS_THREADS=2``; the first run uses one), so a
+* another CPU path than the first run: PyTorch's kernels without vector instructions
+  (``ATEN_CPU_CAPABILITY=default``), MKL and oneDNN held to AVX2, and two threads
+  (``LESSONS_THREADS=2``; the first run uses one), so a
   stored number that depends on the vector unit, the BLAS kernel or the thread count fails
   here (the README's "Other machines" says how to try the other capabilities by hand); the
   lessons' tensors are small, so the second thread seldom runs (lesson 05 took 11.1 s of CPU
@@ -19,6 +19,12 @@ notebook in exactly one; two halves of about equal stored run time), each with:
   their own, so the two processes cannot see each other's);
 * the stored outputs as the reference, so this is also the second of two nbval runs in a
   row (the first is the main test run) and shows that the outputs do not change.
+
+For ``torch._int_mm`` (lessons 12 and 13) oneDNN held to AVX2 is not what any real CPU computes:
+torch >= 2.6 calls oneDNN for it only on a CPU with AVX-512 VNNI (whose torch still does so here,
+now on oneDNN's AVX2 kernel), and runs an exact int32 reference loop on every other CPU (most
+laptops). A third run, :func:`test_int_mm_lessons_pass_with_mkldnn_off`, reproduces that loop
+with mkldnn disabled (``LESSONS_MKLDNN_OFF=1``, read by ``lessons_lib.setup()``).
 """
 
 from __future__ import annotations
@@ -90,3 +96,25 @@ def test_the_guard_refuses_and_logs(tmp_path):
                             capture_output=True, text=True, timeout=60)
     assert "refused: network access refused" in result.stdout
     assert "example.org" in log.read_text()
+
+
+# The torch._int_mm path of a CPU without AVX-512 VNNI (see the module docstring).
+MKLDNN_OFF = {"LESSONS_MKLDNN_OFF": "1"}
+INT_MM_LESSONS = ("12_integer_inference", "13_quantization_in_practice")
+
+
+def test_int_mm_lessons_pass_with_mkldnn_off():
+    """Lessons 12 and 13 pass nbval, in one subprocess, with mkldnn disabled: torch._int_mm then runs
+    torch's exact int32 reference loop, as on a CPU without AVX-512 VNNI (most students' laptops),
+    where it is also much slower than float32."""
+    notebooks = [NOTEBOOKS / f"{name}.ipynb" for name in INT_MM_LESSONS]
+    assert all(p.exists() for p in notebooks), notebooks
+    env = dict(os.environ, **MKLDNN_OFF)
+    env.pop("ONEDNN_MAX_CPU_ISA", None)
+    cmd = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-o", "addopts=", "--nbval",
+           "--nbval-current-env", "--nbval-sanitize-with", str(ROOT / "tests" / "nbval_sanitize.cfg"),
+           *map(str, notebooks)]
+    result = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    report = result.stdout[-6000:] + result.stderr[-2000:]
+    assert result.returncode == 0, f"nbval of {INT_MM_LESSONS} with mkldnn off failed:\n{report}"
+    assert " passed" in result.stdout and "failed" not in result.stdout, report
