@@ -301,18 +301,22 @@ def compression_ratio_vs_right_sized() -> dict[str, float]:
     ``load_digits_split(seed=seed)``). Dense ``64 -> h -> 10`` and ``64 -> h -> h/2 -> 10`` networks
     (``RIGHT_SIZED_HIDDEN``) are trained with the dense protocol of ``compression_experiment``
     (30 epochs, lr 0.05, momentum 0.9, batch 32) on the same seeds and splits. "The same accuracy"
-    is read two ways, which bracket the plausible baselines:
+    is read two ways; neither locates the right-sized network (five seeds: one or two test images move
+    the picks), and the two do not bracket it:
 
     * ``mean``/``ci95``/``min``/``max``: the rule "mean >= mean" (``baselines.smallest_matching``): the
       fewest float32 bytes whose mean test accuracy over the five seeds is at least the compressed
       files' mean (the 64-300-100-10 itself if none is); per seed its bytes over that seed's
       compressed bytes. ``dense_h1``/``dense_h2`` (0: one hidden layer), ``dense_bytes``,
-      ``dense_acc_pct`` describe it. ``runner_up_*``: of the smaller candidates (all of which miss
+      ``dense_acc_pct`` describe it. ``closest_miss_*``: of the smaller candidates (all of which miss
       the target) the most accurate; by how many test images per seed it misses, and the mean ratio
       against it.
     * ``noninferior_*``: the paired rule of ``baselines.smallest_non_inferior`` (margin 0.5 points):
       the fewest bytes whose 95 % interval of the per-seed difference (dense minus compressed) has
-      its lower end at -0.5 points or above; its widths and mean ratio.
+      its lower end at -0.5 points or above, the smallest of ``n_candidates`` tests made without
+      correction for their number; its widths and mean ratio. ``sequence_*``: the same test as a
+      fixed sequence, which needs no correction: from the most bytes down, the last candidate before
+      the first failure (the 64-300-100-10 itself, ``sequence_h1`` = 300, if it fails; not counted).
 
     The ``ci95`` covers only the spread of the compressed files' sizes, not the choice of baseline.
     """
@@ -343,12 +347,23 @@ def compression_ratio_vs_right_sized() -> dict[str, float]:
     missing = [b for b in sweep if b.mean_accuracy < target and b.float32_bytes < right_bytes]
     if missing:
         runner = max(missing, key=lambda b: (b.mean_accuracy, -b.float32_bytes))  # the closest miss
-        figures.update(runner_up_h1=float(runner.hidden[0]),
-                       runner_up_h2=float(runner.hidden[1] if len(runner.hidden) > 1 else 0),
-                       runner_up_images_short=float((target - runner.mean_accuracy) * n_test),
-                       runner_up_ratio=float(np.mean(baselines.right_sized_ratios(runner.float32_bytes,
-                                                                                   sizes))))
+        figures.update(closest_miss_h1=float(runner.hidden[0]),
+                       closest_miss_h2=float(runner.hidden[1] if len(runner.hidden) > 1 else 0),
+                       closest_miss_images_short=float((target - runner.mean_accuracy) * n_test),
+                       closest_miss_ratio=float(np.mean(baselines.right_sized_ratios(runner.float32_bytes,
+                                                                                      sizes))))
     low = baselines.smallest_non_inferior(sweep, per_seed, margin=0.005)
+    figures.update(n_candidates=float(len(sweep)))
+    sequence = None
+    for b in sorted(sweep, key=lambda b: b.float32_bytes, reverse=True):
+        if baselines.smallest_non_inferior([b], per_seed, margin=0.005) is None:
+            break
+        sequence = b
+    if sequence is not None:
+        figures.update(sequence_h1=float(sequence.hidden[0]),
+                       sequence_h2=float(sequence.hidden[1] if len(sequence.hidden) > 1 else 0),
+                       sequence_ratio=float(np.mean(baselines.right_sized_ratios(sequence.float32_bytes,
+                                                                                 sizes))))
     if low is not None:
         figures.update(noninferior_h1=float(low.hidden[0]),
                        noninferior_h2=float(low.hidden[1] if len(low.hidden) > 1 else 0),

@@ -37,8 +37,6 @@ stored files ``f`` (each measured on the same seeds), the most accurate of at mo
 from __future__ import annotations
 
 import math
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -155,27 +153,42 @@ def train_dense_sweep(
     return out
 
 
+def stored_bytes_and_network(
+    model: nn.Module, masks: Mapping[str, Any] | None, bits: int
+) -> tuple[int, nn.Module]:
+    """``(bytes, network)`` of ``model`` (pruned by ``masks``, or None) stored with k-means weight sharing
+    at ``bits`` (2..8), without writing a file: the bytes are ``len(model_file.encode(units))``, the size
+    ``model_file.save_compressed`` writes, and the network holds the weights of the units, which is what
+    ``model_file.load_compressed`` reads back from that file (equal bit for bit; tests/test_baselines.py).
+    The storage units (k-means included) are computed once for both.
+    """
+    from lessons_lib.model_file import encode
+    from lessons_lib.weight_sharing import _load_units, compress_state
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    bits = _validate.integer(bits, "bits", 2, 8)
+    units = compress_state(model, masks, bits)
+    return len(encode(units)), _load_units(model, units)
+
+
 def quantized_files(baseline: DenseBaseline, data: Any, bits: int) -> list[tuple[int, float]]:
     """Each network of ``baseline`` stored with k-means weight sharing at ``bits`` (no pruning):
-    ``[(file bytes, test accuracy of the network loaded back from the file)]``, one per seed.
+    ``[(file bytes, test accuracy of the network loaded back from the file)]``, one per seed, computed
+    by :func:`stored_bytes_and_network` (the same bytes and network as writing and reloading the file).
 
     ``data``: the split (or ``{seed: split}``) the networks were trained on; ``bits`` in 2..8.
     """
-    from lessons_lib.model_file import load_compressed, save_compressed
-    from lessons_lib.models import mlp
     from lessons_lib.training import accuracy
 
     if not isinstance(baseline, DenseBaseline):
         raise TypeError(f"baseline must be a DenseBaseline; got {type(baseline).__name__}")
     bits = _validate.integer(bits, "bits", 2, 8)
     out = []
-    with tempfile.TemporaryDirectory() as tmp:
-        path = os.path.join(tmp, "dense.llc")
-        for seed, net in zip(baseline.seeds, baseline.networks, strict=True):
-            split = data[seed] if isinstance(data, Mapping) else data
-            n_bytes = save_compressed(net, path, None, bits=bits)
-            back = load_compressed(path, mlp(hidden=baseline.hidden))
-            out.append((n_bytes, accuracy(back, split.X_test, split.y_test)))
+    for seed, net in zip(baseline.seeds, baseline.networks, strict=True):
+        split = data[seed] if isinstance(data, Mapping) else data
+        n_bytes, back = stored_bytes_and_network(net, None, bits)
+        out.append((n_bytes, accuracy(back, split.X_test, split.y_test)))
     return out
 
 

@@ -275,7 +275,7 @@ print(f"pruned model: test accuracy {100 * pruned_acc:.2f} %, outputs unchanged 
 # Deep Compression then goes a step further, which this lesson leaves out: it fine-tunes the
 # shared values with the training loss (the gradients of all weights in a cluster are summed
 # and applied to its centroid), the *trained* in its "trained quantization". Here the k-means
-# centroids are used as they are.
+# centroids are used as they are (lesson 13 teaches trained quantization).
 
 # %%
 def nearest(x, centroids):
@@ -588,15 +588,19 @@ assert same_weights and float32_bytes / compressed_bytes >= 50
 # That is one network. Run the whole pipeline (dense training, the four pruning rounds,
 # dead units, 4-bit sharing, the file) for seeds 1 to 4 as well, and measure each file the
 # same way. For section 6, every seed also stores its dense network (shared, not pruned) and
-# each pruning round's snapshot with 2 to 8 bits per weight; each of those files is written,
-# reloaded into a fresh network and scored.
+# each pruning round's snapshot with 2 to 8 bits per weight. Those 175 files are not written to
+# disk: `baselines.stored_bytes_and_network` encodes each in memory (the bytes `save_compressed`
+# would write) and builds the network from the same storage units, which is the network
+# `load_compressed` reads back, bit for bit (checked below on seed 0's 97 % files, written and
+# reloaded, and in the library's tests).
 
 # %%
 def file_size_and_accuracy(net, net_masks, bits):
     """Bytes of the file storing net (pruned by net_masks, its dead units removed; None: not pruned)
-    with `bits` per weight, and the test accuracy of the network loaded back from that file."""
-    n_bytes = model_file.save_compressed(net, path("sweep.llc"), net_masks, bits=bits)
-    back = model_file.load_compressed(path("sweep.llc"), mlp(hidden=HIDDEN))
+    with `bits` per weight, and the test accuracy of the network loaded back from that file: the file's
+    bytes are encoded in memory and the network built from the same storage units, once for both
+    (baselines.stored_bytes_and_network; checked below against files written and reloaded)."""
+    n_bytes, back = baselines.stored_bytes_and_network(net, net_masks, bits)
     return n_bytes, accuracy(back, data.X_test, data.y_test)
 
 
@@ -643,6 +647,13 @@ for seed in progress(SEEDS, desc="pipeline and files, 5 seeds"):
         seed_model, seed_masks, seed_snapshots = prune_and_finetune(seed_dense, seed)
         seed_masks = compression.remove_dead_units(seed_model, seed_masks)
     runs[seed] = pipeline_figures(seed_dense, seed_model, seed_masks, seed_snapshots)
+# the shortcut, checked once: seed 0's 97 % snapshot at every bit width written to a file and reloaded
+net_97, masks_97 = copy.deepcopy(snapshots[0.97][0]), snapshots[0.97][1]
+masks_97 = compression.remove_dead_units(net_97, masks_97)
+for bits, (n_bytes, acc) in zip(SWEEP_BITS, runs[0]["sweep"]["pruned 97 %"], strict=True):
+    assert n_bytes == model_file.save_compressed(net_97, path("sweep.llc"), masks_97, bits=bits)
+    assert acc == accuracy(model_file.load_compressed(path("sweep.llc"), mlp(hidden=HIDDEN)), data.X_test, data.y_test)
+assert runs[0]["file"] == (compressed_bytes, compressed_acc)  # section 4's file, written and reloaded
 
 # %%
 ratios = np.array([r["float32 bytes"] / r["file"][0] for r in runs.values()])
@@ -815,7 +826,7 @@ ax.errorbar([b.float32_bytes / 1000 for b in small], small_ci[:, 0], yerr=small_
             linestyle="-", marker="P", markersize=6, capsize=2, linewidth=1.3,
             label="small dense 64-h-10, float32 file")
 for b, m in zip(small, small_ci[:, 0], strict=True):
-    ax.annotate(f"h={b.hidden[0]}", (b.float32_bytes / 1000, m), textcoords="offset points", xytext=(4, -12),
+    ax.annotate(f"h={b.hidden[0]}", (b.float32_bytes / 1000, m), textcoords="offset points", xytext=(0, -22), ha="center",
                 fontsize=7, color=OKABE_ITO["blue"])
 target = np.mean([r["file"][1] for r in runs.values()])  # the compressed files' mean accuracy (next cells)
 right_rule = baselines.smallest_matching(small, target)  # the rule "mean >= target" (next cells)
@@ -836,9 +847,17 @@ for kb, m, h, key in small_pts:
 fk, fm, fh, _ = map(list, zip(*front, strict=True))
 ax.errorbar(fk, fm, yerr=fh, color=OKABE_ITO["purple"], linestyle=(0, (2, 1)), marker="X", markersize=6,
             capsize=2, linewidth=1.3, label="small dense 64-h-10, shared weights: best at its size")
-for kb, m, _, (hidden, bits) in front:
-    ax.annotate(f"{hidden[0]}/{bits}b", (kb, m), textcoords="offset points", xytext=(-8, -13), fontsize=6,
-                color=OKABE_ITO["purple"])
+for i, (kb, m, _, (hidden, bits)) in enumerate(front):  # labels staggered below the curve, leader lines
+    ax.annotate(f"{hidden[0]}/{bits}b", (kb, m), textcoords="offset points", xytext=(0, -28 - 9 * (i % 4)),
+                ha="center", fontsize=6, color=OKABE_ITO["purple"],
+                arrowprops={"arrowstyle": "-", "color": OKABE_ITO["purple"], "linewidth": 0.5})
+miss = next(b for b in small if b.hidden == (40,))  # the closest miss of the mean rule (next cells)
+ax.plot(miss.float32_bytes / 1000, 100 * miss.mean_accuracy, "D", markersize=12, markerfacecolor="none",
+        markeredgecolor=OKABE_ITO["blue"], markeredgewidth=1.2, label="closest miss, one image short: 64-40-10")
+partner = small_files[(40,), 5]  # the pick's equal-bytes partner (next cells)
+ax.plot(np.mean([n for n, _ in partner]) / 1000, np.mean([100 * a for _, a in partner]), "o", markersize=12,
+        markerfacecolor="none", markeredgecolor=OKABE_ITO["purple"], markeredgewidth=1.2,
+        label="equal-bytes partner of our pick: 64-40-10, 5 bits")
 lowest += list(small_ci[:, 0] - small_ci[:, 1]) + [m - h for m, h in zip(fm, fh, strict=True)]
 pick_kb = sweep_kb["pruned 97 %"][:, col[BITS]].mean()
 ax.plot(pick_kb, mean_ci(sweep_pct["pruned 97 %"][:, col[BITS]])[0], "o", markersize=14,
@@ -895,6 +914,10 @@ assert all(14 < ratio < 17 for ratio in ratio_of["dense shared, 2 bits"])
 # about 9x at 4 bits (about 15x at 2 bits) on every seed: every weight still needs its code.
 # These curves, like the choice of 97 % and 4 bits, were read off the test set (section 5).
 #
+# The bars are each point's own 95 % interval over the seeds (unpaired). The comparisons below are
+# paired, seed by seed, which removes the variation two networks of the same seed share: overlapping
+# bars do not mean "no difference", and the verdicts are those of the paired intervals.
+#
 # ### Against the smallest dense network of the same accuracy
 #
 # The headline ratio divides the large network's float32 file by the compressed one. The second
@@ -913,8 +936,13 @@ assert all(14 < ratio < 17 for ratio in ratio_of["dense shared, 2 bits"])
 #
 # $$d_{0.5} = \arg\min\{B_{32}(d) : \bar\delta(d) - h_\delta(d) \ge -0.5 \text{ points}\}:$$
 #
-# the smallest network shown to be at most half a point (the course's accuracy goal) less accurate.
-# The two rules bracket the plausible baselines. Both look at test accuracies, like the pick of 97 % and 4 bits: a reported
+# the smallest network whose interval clears the margin of half a point (the course's accuracy goal).
+# Taken this way, as the smallest of eight tests made without correction for their number, it is
+# not a proof of anything: a Bonferroni correction over the eight leaves no candidate passing. The
+# procedure that needs no correction tests from the largest network down and stops at the first
+# failure (a fixed sequence); the cell reports both. Neither rule, nor the two together, brackets
+# the right-sized network: with five seeds and 450 test images, one or two images move the first
+# rule's pick from 64-40-10 (about 6x) to 64-300-100-10 (about 87x). Both look at test accuracies, like the pick of 97 % and 4 bits: a reported
 # comparison, not a tuning step. The cell counts correct test images (whole numbers) to apply them:
 
 # %%
@@ -926,10 +954,11 @@ assert all(r["float32 bytes"] == big.float32_bytes for r in runs.values())
 file_img = np.array([images(r["file"][1]) for r in runs.values()])  # correct test images, five compressed files
 print(f"target: the compressed files' mean test accuracy, {100 * target:.2f} % ({file_img.sum()} of "
       f"{5 * len(data.y_test)} test images over the five seeds)")
-reaching, non_inferior = [], []
+reaching, non_inferior, paired = [], [], {}
 for b in [*small, big]:
     delta = np.array([images(a) for a in b.accuracies]) - file_img  # per seed, dense minus compressed, images
     dm, dh = mean_ci(100 * delta / len(data.y_test))
+    paired[b.hidden] = (dm, dh)
     print(f"  64-{'-'.join(map(str, b.hidden))}-10: {b.float32_bytes:7,d} bytes, mean {100 * b.mean_accuracy:.2f} %, "
           f"{delta.mean():+.1f} images per seed, paired {dm:+.2f} ± {dh:.2f} points")
     if delta.sum() >= 0:
@@ -945,14 +974,30 @@ right_ratios = right.float32_bytes / file_bytes
 low_ratios = low.float32_bytes / file_bytes
 rm, rh = mean_ci(right_ratios)
 lm, lh = mean_ci(low_ratios)
-runner = max((b for b in small if b not in reaching), key=lambda b: b.float32_bytes)  # the first rule's runner-up
+runner = max((b for b in small if b not in reaching), key=lambda b: b.float32_bytes)  # next smaller than the pick
+sequence = None  # rule 2 as a fixed sequence: from the largest network down, stop at the first failure
+for b in sorted([*small, big], key=lambda b: b.float32_bytes, reverse=True):
+    if b not in non_inferior:
+        break
+    sequence = b
 print(f"compression ratio against the large float32 file:  {mean_ci(ratios)[0]:5.1f} ± {mean_ci(ratios)[1]:.1f} "
       f"({ratios.min():.1f} to {ratios.max():.1f})")
 print(f"against 64-{right.hidden[0]}-10 (mean >= target, {right.float32_bytes:,} bytes): {rm:5.1f} ± {rh:.1f} "
       f"({right_ratios.min():.1f} to {right_ratios.max():.1f})")
 print(f"against 64-{low.hidden[0]}-10 (smallest within 0.5 points, {low.float32_bytes:,} bytes): "
       f"{lm:5.1f} ± {lh:.1f} ({low_ratios.min():.1f} to {low_ratios.max():.1f})")
-print(f"runner-up of the first rule: 64-{runner.hidden[0]}-10, "
+print(f"fixed sequence of the paired rule (largest first, stop at the first failure): "
+      f"64-{'-'.join(map(str, sequence.hidden))}-10, ratio {mean_ci(sequence.float32_bytes / file_bytes)[0]:.1f}; "
+      f"the smallest passer, 64-{low.hidden[0]}-10, is the smallest of {len(small) + 1} uncorrected tests")
+t_eight = stdtrit(4, 1 - 0.025 / len(paired))  # Bonferroni over the eight candidates
+bonferroni_pass = [h for h, (dm, dh) in paired.items() if dm - dh * t_eight / T95[5] >= -0.5 - 1e-9]
+print(f"paired rule with a Bonferroni correction over the {len(paired)} candidates (t = {t_eight:.2f}): "
+      f"{len(bonferroni_pass)} pass")
+assert bonferroni_pass == []  # "leaves no candidate passing"
+margin_img = {b.hidden: sum(images(a) for a in b.accuracies) - file_img.sum() for b in [*small, big]}
+print("correct test images of 2,250 minus the target's: " + ", ".join(
+    f"64-{'-'.join(map(str, h))}-10 {m:+d}" for h, m in margin_img.items()))
+print(f"next smaller network than the first rule's pick: 64-{runner.hidden[0]}-10, "
       f"{(target - runner.mean_accuracy) * len(data.y_test):.1f} images per seed short, ratio "
       f"{mean_ci(runner.float32_bytes / file_bytes)[0]:.1f}   (± intervals: file sizes only, not the choice)")
 
@@ -1003,32 +1048,58 @@ q4, d4, m4, h4, _ = equal_bytes[BITS]
 assert q2 == q4 == ((40,), 5) and (f"{m4:+.2f}", f"{h4:.2f}") == ("+0.18", "0.41")
 assert (f"{m2:+.2f}", f"{h2:.2f}", f"{m2 + h2:+.2f}") == ("-1.11", "0.85", "-0.26") and (d2 < 0).all()
 assert all(abs(m) < 0.25 for _, _, m, _, _ in list(equal_bytes.values())[1:])  # 3 to 5 bits: about one image
+assert sequence.hidden == (128,) and margin_img[(128,)] == 1 and margin_img[(40,)] == -1  # "one image over/short"
+assert all(m < 0 for h, m in margin_img.items() if h not in ((128,), HIDDEN))  # nothing else small reaches it
+assert {b.hidden for b in non_inferior} == {(40,), (64,), (128,), HIDDEN}  # passers and failures in between
+assert all(0.4 <= round(h, 2) <= 0.55 for _, _, _, h, _ in list(equal_bytes.values())[1:])  # 3 to 5 bits
+t_bonferroni = stdtrit(4, 1 - 0.025 / len(EQUAL_BYTES_BITS))  # four comparisons, each at 0.05 / 4
+print(f"2 bits, Bonferroni over the {len(EQUAL_BYTES_BITS)} comparisons (t = {t_bonferroni:.3f}): "
+      f"[{m2 - h2 * t_bonferroni / T95[5]:+.2f}, {m2 + h2 * t_bonferroni / T95[5]:+.2f}] points")
+assert f"{t_bonferroni:.3f}" == "4.315" and m2 + h2 * t_bonferroni / T95[5] > 0
+assert (f"{100 * below.mean_accuracy:.2f}", f"{100 * runner.mean_accuracy:.2f}") == ("97.47", "97.33")
+assert (f"{right.float32_bytes / 1000:.1f}", f"{below.float32_bytes / 1000:.1f}") == ("40.6", "14.3")
+assert f"{(target - runner.mean_accuracy) * len(data.y_test):.1f}" == "0.8"
+assert [f"{sweep_kb['pruned 97 %'][:, col[bits]].mean():.2f}" for bits in (2, 4)] == ["2.05", "2.36"]
+assert f"{np.mean([n for n, _ in small_files[q4]]) / 1000:.2f}" == "1.88"
+assert [f"{sweep_kb['pruned 97 %'][:, col[bits]].mean():.1f}" for bits in (3, 5)] == ["2.2", "2.6"]
 
 # %% [markdown]
 # What these numbers say, with their conditions (five seeds, one split, section 1's protocol for
 # the small networks; one test image is 0.22 points):
 #
 # * **At equal accuracy**, the ratio depends on which dense network counts as "as accurate", and
-#   five seeds cannot settle that: accuracy is not monotone in $h$ (64-40-10 scores 97.47 %,
-#   64-96-10 97.33 %). By the rule "mean at least the target" the baseline is 64-128-10 (40.6 KB)
-#   and the compressed file is $17.3 \pm 0.5$ times smaller (16.8 to 17.9 over the seeds); its
-#   runner-up 64-96-10 (0.8 images per seed short) would give 13.2. By the paired rule "at most half
-#   a point worse, shown by the 95 % interval" the baseline is 64-40-10 (14.3 KB, 0.2 images per
-#   seed short of the target) and the ratio is $6.1 \pm 0.2$. The answer lies between about 6 and
-#   17, not at the headline's 87, the rest of which measured the large network's oversizing. The
-#   $\pm$ figures cover only the spread of the compressed files' sizes, not the choice of baseline,
-#   which dominates. The course's goal of at least 10 holds under the first rule only.
+#   five seeds on 450 test images cannot locate it: accuracy is not monotone in $h$ (64-40-10
+#   scores 97.47 %, 64-96-10 97.33 %). By the rule "mean at least the target" the baseline is
+#   64-128-10 (40.6 KB), which passes by one test image of 2,250, and the compressed file is
+#   $17.3 \pm 0.5$ times smaller (16.8 to 17.9 over the seeds); the next smaller network, 64-96-10
+#   (0.8 images per seed short), would give 13.2, and the closest miss, 64-40-10 (14.3 KB), is one
+#   image of 2,250 short (0.2 per seed) and would give $6.1 \pm 0.2$. One or two images either way
+#   move this rule's pick anywhere from about 6x to 87x (two fewer for 64-128-10 and nothing below
+#   64-300-100-10 reaches the target). The paired rule "interval at most half a point below"
+#   passes 64-40-10, 64-64-10, 64-128-10 and 64-300-100-10 and fails 64-48-10 and 64-96-10 in
+#   between: its smallest passer, 64-40-10 (6.1), is the smallest of eight tests made without
+#   correction for their number, and tested as a fixed sequence from the largest network down it
+#   stops at 64-96-10 and picks 64-128-10 (17.3). The $\pm$ figures cover only the spread of the
+#   compressed files' sizes, not the choice of baseline, which dominates. All of it is far below
+#   the headline's 87, most of which measured the large network's oversizing; the course's goal of
+#   at least 10 holds against 64-128-10 only.
 # * **At equal bytes**, pruning the large network and training a small one could not be told apart
-#   from 2.2 KB up: against each 97 % file of 3 to 5 bits, the most accurate small shared-weight file
+#   from 2.2 to 2.6 KB: against each 97 % file of 3 to 5 bits, the most accurate small shared-weight file
 #   of at most its bytes differs by about one image per seed or less, and every paired interval
 #   contains 0 (at the pick, 97 % and 4 bits, 2.36 KB, against 64-40-10 at 5 bits, 1.88 KB:
 #   $+0.18 \pm 0.41$ points). Only at 2 bits (2.05 KB) is there a difference, the other way: 64-40-10
 #   at 5 bits, smaller, is more accurate on every seed, $-1.11 \pm 0.85$ points for the pruned file.
-#   So on these models the data neither confirm nor refute Zhu and Gupta's answer (large sparse
-#   networks beat small dense ones of the same memory, on their much larger models): where the
-#   pruned files keep their accuracy no difference is detected with five seeds, and a difference
-#   below about half a point would not be. The partner is the best of up to 25 small files, picked
-#   on the test set; that choice favours the small networks by their luck.
+#   So on these models the data neither confirm nor refute Zhu and Gupta's answer (the best large
+#   sparse model beats small dense ones of the same memory, on their much larger models): where
+#   the pruned files keep their accuracy no difference is detected with five seeds (intervals of
+#   ± 0.4 to 0.55 points), and a difference below about half a point would not be; and the 2-bit
+#   result does not test their claim, since at 2.05 KB the sweep holds a single large-sparse file
+#   (97 %, 2 bits; no sparsity above 97 % was tried), not the best one. The partner is the best of
+#   up to 25 small files, picked on the test set; that choice favours the small networks by their
+#   luck. There are four such comparisons (2 to 5 bits), each uncorrected: with a Bonferroni
+#   correction over the four ($t = 4.315$ in place of 2.776) the 2-bit interval against the chosen
+#   partner would contain 0 (printed below), so the 2-bit verdict too is weaker than its interval
+#   suggests.
 #
 # The comparison is not quite even: the pruned networks had 20 more epochs of fine-tuning and a
 # teacher (distillation), the small ones neither; a small network distilled from the large one
@@ -1116,12 +1187,13 @@ plt.show()
 #   printed above).
 # * **The baseline network.** 64-300-100-10 is much larger than lessons 09 and 10 needed on
 #   the same data (they train 64-64-32-10, with 6,570 parameters, 1/7.7 of ours); much of our
-#   ratio measures that redundancy rather than the method: against the smallest dense network of
-#   the same accuracy it is between about 6x and 17x, depending on the rule that decides "the
-#   same accuracy", not 87x (section 6). The paper's ratios are against LeNet-300-100
+#   ratio measures that redundancy rather than the method: against a dense network of the same
+#   accuracy it is 17.3x (64-128-10, mean rule) or 6.1x (64-40-10, one test image of 2,250 short),
+#   and five seeds on 450 test images cannot say which network is right-sized: one or two images
+#   move the mean rule's pick anywhere from about 6x to 87x (section 6). The paper's ratios are against LeNet-300-100
 #   and the ImageNet networks as trained, not against right-sized networks either.
 # * **The shared values.** The paper fine-tunes its centroids after clustering (trained
-#   quantization); ours are the k-means centroids as they are (section 3).
+#   quantization); ours are the k-means centroids as they are (section 3; lesson 13 teaches it).
 # * **The coder.** The paper Huffman-codes the indices and codes; our file is packed as a
 #   whole by zlib or LZMA (section 4 prints what a Huffman code of the same symbols would
 #   take).
@@ -1558,12 +1630,16 @@ for name, values, digits, goal, n_seeds in [
         ("ratio_vs_right_sized, mean >= mean", right_ratios, 1, "goal >= 10", 5),
         ("ratio_vs_right_sized, within 0.5", low_ratios, 1, "goal >= 10", 5),
         ("compression_acc_drop_pt", drops, 2, "goal <= 0.5", 5),
-        ("momentum_state_8bit_acc_drop_pt", diff, 2, "goal <= 0.5", 8)]:
+        ("momentum_state_8bit_acc_drop_pt (linear, blocks of 256)", diff, 2, "goal <= 0.5", 8)]:
     m, h = mean_ci(values)
-    print(f"{name:35s} = {m:5.{digits}f} ± {h:.{digits}f}   {goal}   (mean ± 95 % interval, {n_seeds} seeds; "
+    bound = float(goal.split()[-1])
+    goal += ": met" if (m >= bound if ">=" in goal else m <= bound) else ": NOT met"
+    print(f"{name:56s} = {m:5.{digits}f} ± {h:.{digits}f}   {goal}   (mean ± 95 % interval, {n_seeds} seeds; "
           f"single seeds {min(values):.{digits}f} to {max(values):.{digits}f})")
-print("ratio_vs_right_sized: this lesson's pipeline, against 64-128-10 (mean >= mean) and 64-40-10 (at most 0.5 points\n"
-      "  worse, paired); the ± covers the file sizes only, not the choice of baseline. The benchmark\n"
+print("goals judged on the mean. ratio_vs_right_sized: this lesson's pipeline, against 64-128-10 (mean >= mean, by one\n"
+      "  test image; also the paired rule's fixed-sequence pick) and 64-40-10 (the smallest of eight uncorrected paired\n"
+      "  tests, one image short of the mean rule); five seeds cannot locate the right-sized network, and the ± covers\n"
+      "  the file sizes only, not the choice of baseline. The benchmark\n"
       "  compression_ratio_vs_right_sized runs the library's variant on other splits: its figures are in the README.")
 
 # %% [markdown]
@@ -1580,17 +1656,20 @@ print("ratio_vs_right_sized: this lesson's pipeline, against 64-128-10 (mean >= 
 #   point, not below half a point. The schedule and the bit width were chosen looking at the
 #   same test set that measures the drop (there is no validation split here), so these
 #   figures may flatter the pipeline (by how much is not measured).
-# * Against the smallest dense network of the same accuracy (trained by the same protocol on the
-#   same seeds) the ratio is between about 6 and 17, not 87: 17.3 ± 0.5 against 64-128-10 (40.6 KB,
-#   the smallest whose mean accuracy reaches the compressed files'), 6.1 ± 0.2 against 64-40-10
-#   (14.3 KB, 0.2 images per seed short, shown by a paired interval to be at most half a point
-#   worse). Which of them is "the same accuracy" five seeds cannot settle; the goal of 10 holds
-#   under the first rule only. At equal bytes, against the most accurate small dense shared-weight
-#   file of at most its size, the pruned 97 % files at 3 to 5 bits (2.2 to 2.6 KB) showed no
-#   difference (every paired interval contains 0; at the pick +0.18 ± 0.41 points); at 2 bits
-#   (2.05 KB) the smaller dense file (64-40-10 at 5 bits, 1.88 KB) was more accurate by
-#   1.11 ± 0.85 points. On these models and five seeds, Zhu and Gupta's answer (large sparse beats
-#   small dense) is neither confirmed nor refuted; choices were read off the test set.
+# * Against a dense network of the same accuracy (trained by the same protocol on the same seeds)
+#   the ratio is far below 87, but five seeds on 450 test images cannot locate the right-sized
+#   network: 64-128-10 (40.6 KB, 17.3 ± 0.5) passes the rule "mean at least the target" by one
+#   test image of 2,250, 64-40-10 (14.3 KB, 6.1 ± 0.2) misses it by one, and one or two images
+#   either way move that rule's pick anywhere from about 6x to 87x. The paired rule (interval at
+#   most half a point below) passes 64-40-10 only as the smallest of eight uncorrected tests; tested
+#   as a fixed sequence from the largest network down it picks 64-128-10. The goal of 10 holds for
+#   64-128-10 only. At equal bytes, against the most accurate small dense shared-weight file of at
+#   most its size, no difference was detected for the pruned 97 % files at 3 to 5 bits (2.2 to
+#   2.6 KB; paired intervals ± 0.4 to 0.55 points, all containing 0; at the pick +0.18 ± 0.41); at
+#   2 bits (2.05 KB) the smaller dense file (64-40-10 at 5 bits, 1.88 KB) was more accurate by
+#   1.11 ± 0.85 points. Zhu and Gupta's claim (the best large sparse model beats small dense ones
+#   of the same memory) is not tested there: at 2.05 KB the sweep holds one large-sparse file (no
+#   sparsity above 97 % was tried). Choices were read off the test set.
 # * k-means puts the shared values where the weights are: on the first layer's kept weights,
 #   at least 1.59 times less squared error than an evenly spaced codebook, at 2 to 5 bits on
 #   every seed (it cannot do worse, by construction). Sharing without pruning reaches only
@@ -1600,12 +1679,12 @@ print("ratio_vs_right_sized: this lesson's pipeline, against 64-128-10 (mean >= 
 #   bit widths, the treatment of the shared values and the coder differ from ours, so the
 #   ratios are not a contest.
 # * The momentum buffer is as large as the model. Stored in 8 bits, block-wise, it takes about a
-#   quarter of a float32 buffer (3.93 times less for the digits MLP with blocks of 256). The
+#   quarter of a float32 buffer (3.93 times less for the 64-64-32-10 MLP with blocks of 256). The
 #   linear code (blocks of 256, the figure `momentum_state_8bit_acc_drop_pt`) sent 30.3 % of one
 #   buffer's nonzero entries to 0 (seed 0's 64-300-100-10, first layer, after one full-batch step
 #   with learning rate 0: its gradient); Dettmers' dynamic tree type (a sign bit, a run of zeros for
 #   the decimal exponent, a linear fraction; blocks of 2,048 as in the paper) sent 3.4 %.
-#   Training the MLP with either showed no detectable cost: over eight paired seeds, both runs
+#   Training the 64-64-32-10 MLP with either showed no detectable cost: over eight paired seeds, both runs
 #   computing in float64 and differing only in the rounding of the carried buffer, the mean
 #   difference is less than one test image, with 95 % intervals [-0.38, +0.21] (linear) and
 #   [-0.33, +0.11] points (dynamic), both below 0.5; single seeds differ by up to three images,
@@ -1719,7 +1798,7 @@ def recipe_4(seed):
     model_4 = copy.deepcopy(model)  # seed 0's 97 % model, pruned further and fine-tuned again
     masks_4 = pruning.global_magnitude_masks(pruning.prunable_weights(model_4), 0.978)
     train(model_4, data, epochs=8, lr=0.01, momentum=0.9, batch_size=64, seed=seed, masks=masks_4,
-          teacher=dense, progress=True)
+          teacher=dense, progress=True, evaluate=())  # evaluate=(): no accuracies during training
     masks_4 = compression.remove_dead_units(model_4, masks_4)
     return model_4, masks_4, 4, 4  # 4-bit weights, 4-bit biases
     ### END SOLUTION
@@ -1735,7 +1814,8 @@ checks.compression.hundredfold(recipe_4)
 # does the bit pattern `1001 0110` of the type stand for (the pattern itself, not a stored code,
 # which indexes the sorted map)? Work it out by hand from the bits (sign, run of zeros, indicator
 # bit, fraction) and give the number (e.g. `-0.5`) to at least 4 significant figures, not code
-# that calls the library.
+# that calls the library or section 8's `dynamic_tree_value` (use that only to check your hand
+# result afterwards).
 
 # %% nbgrader={"grade": false, "grade_id": "ex11_5_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION

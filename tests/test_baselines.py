@@ -68,6 +68,22 @@ def test_quantized_files_reload_to_the_shared_network(digits, sweep):
         assert 0 < n_bytes < sweep[1].float32_bytes / 4
 
 
+@pytest.mark.parametrize("bits", [2, 4, 8])
+@pytest.mark.parametrize("pruned", [False, True])
+def test_stored_bytes_and_network_equal_the_file_written_and_reloaded(sweep, tmp_path, bits, pruned):
+    net = sweep[1].networks[0]
+    masks = None
+    if pruned:
+        masks = {name: p.abs() > p.abs().median() for name, p in net.named_parameters() if p.dim() == 2}
+    n_bytes, back = baselines.stored_bytes_and_network(net, masks, bits)
+    path = tmp_path / "f.llc"
+    assert n_bytes == model_file.save_compressed(net, path, masks, bits=bits) == path.stat().st_size
+    reloaded = model_file.load_compressed(path, mlp(hidden=(16,)))
+    for (name, a), b in zip(back.state_dict().items(), reloaded.state_dict().values(), strict=True):
+        assert a.dtype == b.dtype and torch.equal(a, b), name
+    assert back is not net
+
+
 def _fake(hidden, n_bytes, accs):
     return baselines.DenseBaseline(hidden=hidden, seeds=tuple(range(len(accs))), n_parameters=1,
                                    float32_bytes=n_bytes, accuracies=tuple(accs), networks=())
@@ -133,6 +149,8 @@ def test_right_sized_ratios():
     (lambda: baselines.train_dense_sweep([(8,)], None, []), "seeds"),
     (lambda: baselines.train_dense_sweep([(8,)], "digits", [0]), "data"),
     (lambda: baselines.quantized_files("b", None, 4), "baseline"),
+    (lambda: baselines.stored_bytes_and_network("m", None, 4), "model"),
+    (lambda: baselines.stored_bytes_and_network(mlp(hidden=(8,)), None, 9), "bits"),
     (lambda: baselines.quantized_files(_fake((8,), 1, [1.0]), None, 1), "bits"),
     (lambda: baselines.smallest_non_inferior([], [0.5]), "target_accuracies"),
     (lambda: baselines.smallest_non_inferior([], [0.5, 1.5]), "target_accuracies"),

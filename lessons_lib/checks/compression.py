@@ -138,6 +138,17 @@ def dynamic_tree_value(answer: object) -> None:
             "sign": (-expected, "the first bit, 1, is the sign: the value is negative."),
             "no_half": (-0.01 * (0.1 + 0.9 * 6 / 16), "each code stands for the middle of its interval: use "
                                                      "j + 1/2, not j."),
+            "paper_fig2": (-0.01 * 6 / 15,
+                           "that is the paper's Figure 2 reading, j/(2^f - 1) with no decade offset; "
+                           "this lesson, like bitsandbytes, takes the middle of the j-th of 2^f "
+                           "intervals of [0.1, 1]: 0.1 + 0.9 (j + 1/2) / 2^f."),
+            "paper_fig2_decade": (-0.01 * (0.1 + 0.9 * 6 / 15),
+                                  "that reads the fraction as j/(2^f - 1), as the paper's Figure 2 does; "
+                                  "this lesson, like bitsandbytes, takes the middle of the j-th of 2^f "
+                                  "intervals: "
+                                  "(j + 1/2) / 2^f."),
+            "upper_edge": (-0.01 * (0.1 + 0.9 * 7 / 16),
+                           "j + 1 is the interval's upper end; take its middle, j + 1/2."),
             "no_start": (-0.01 * 0.9 * 6.5 / 16, "the fraction splits the decade [0.1, 1]: add the 0.1 at "
                                                  "its start."),
             "decade_up": (tree(1, 1, 6, 4), "the run holds two zeros (the bits 0 0 after the sign), so the "
