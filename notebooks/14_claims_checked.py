@@ -1443,7 +1443,7 @@ nets = [models.mlp((64,), seed=seed).double() for *_, seed in keys]
 # training.train would give it alone: its seed's initial weights and minibatches, its lr and momentum
 histories = batched_training.train_many(nets, digits, epochs=20, lr=[lr for lr, _, _ in keys],
                                         momentum=[beta for _, beta, _ in keys], batch_size=32,
-                                        seeds=[seed for *_, seed in keys], evaluate=("test",), desc="25 runs")
+                                        seeds=[seed for *_, seed in keys], evaluate=("test",), desc="25 runs", progress=True)
 runs = dict(zip(keys, zip(nets, histories, strict=True), strict=True))  # test accuracy after every epoch
 acc = {c: 100 * np.array([runs[(*c, seed)][1].test_acc[-1] for seed in SEEDS]) for c in configs}
 curves = {c: 100 * np.array([runs[(*c, seed)][1].test_acc for seed in SEEDS]) for c in configs}
