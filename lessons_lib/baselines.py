@@ -192,14 +192,18 @@ def quantized_files(baseline: DenseBaseline, data: Any, bits: int) -> list[tuple
     return out
 
 
-def smallest_matching(baselines: Sequence[DenseBaseline], target_accuracy: float) -> DenseBaseline | None:
-    """The baseline with the fewest float32 bytes whose mean accuracy over its seeds is at least
-    ``target_accuracy`` (in [0, 1]); None if none reaches it. Ties in bytes go to the first."""
-    target = float(_validate.in_range(target_accuracy, "target_accuracy", 0.0, 1.0))
+def _check_baselines(baselines: object) -> None:
     if isinstance(baselines, str | bytes) or not isinstance(baselines, Sequence):
         raise TypeError("baselines must be a sequence of DenseBaseline")
     if not all(isinstance(b, DenseBaseline) for b in baselines):
         raise TypeError("baselines must hold only DenseBaseline objects")
+
+
+def smallest_matching(baselines: Sequence[DenseBaseline], target_accuracy: float) -> DenseBaseline | None:
+    """The baseline with the fewest float32 bytes whose mean accuracy over its seeds is at least
+    ``target_accuracy`` (in [0, 1]); None if none reaches it. Ties in bytes go to the first."""
+    target = float(_validate.in_range(target_accuracy, "target_accuracy", 0.0, 1.0))
+    _check_baselines(baselines)
     best = None
     for b in baselines:
         if b.mean_accuracy >= target and (best is None or b.float32_bytes < best.float32_bytes):
@@ -226,10 +230,7 @@ def smallest_non_inferior(baselines: Sequence[DenseBaseline], target_accuracies:
     m = float(_validate.in_range(margin, "margin", 0.0, 1.0))
     if target.size < 2:
         raise ValueError(f"target_accuracies must hold at least 2 seeds; got {target.size}")
-    if isinstance(baselines, str | bytes) or not isinstance(baselines, Sequence):
-        raise TypeError("baselines must be a sequence of DenseBaseline")
-    if not all(isinstance(b, DenseBaseline) for b in baselines):
-        raise TypeError("baselines must hold only DenseBaseline objects")
+    _check_baselines(baselines)
     best = None
     for b in baselines:
         if len(b.accuracies) != target.size:
