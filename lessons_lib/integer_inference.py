@@ -73,7 +73,6 @@ __all__ = [
     "int_matmul",
     "pair_sums_saturating",
     "int_mm_saturates_here",
-    "saturates_on_this_cpu",
     "SATURATION_FREE_BITS",
     "linear_int",
     "conv2d_int",
@@ -194,11 +193,6 @@ def int_mm_saturates_here() -> bool:
     a = torch.full((1, 2), 255, dtype=torch.uint8)
     b = torch.full((2, 1), 127, dtype=torch.int8)
     return int(torch._int_mm(a, b)) != 2 * 255 * 127
-
-
-def saturates_on_this_cpu() -> bool:
-    """The former name of :func:`int_mm_saturates_here` (kept for lesson 13)."""
-    return int_mm_saturates_here()
 
 
 def int_matmul(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

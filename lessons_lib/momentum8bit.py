@@ -138,22 +138,8 @@ def quantize_blockwise(
 
 def _quantize_flat(flat: torch.Tensor, block_size: int, code: str) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`quantize_blockwise` of a non-empty flat float32 tensor, arguments already checked."""
-    n = flat.numel()
-    n_blocks = -(-n // block_size)
-    if n_blocks * block_size != n:  # the last block padded with zeros (which change no block's max)
-        flat = torch.nn.functional.pad(flat, (0, n_blocks * block_size - n))
-    blocks = flat.view(n_blocks, block_size)
-    absmax = blocks.abs().amax(dim=1)  # NaN and infinity propagate into absmax
-    if not bool(torch.isfinite(absmax).all()):
-        raise ValueError("x must be finite (no NaN or infinity)")
-    safe = torch.where(absmax > 0, absmax, torch.ones_like(absmax))
-    normed = (blocks / safe[:, None]).clamp_(-1.0, 1.0)
-    if code == "linear":  # the map is k / 127: the nearest entry is a rounding
-        codes = normed.mul_(127).round_().add_(127).to(torch.uint8)
-    else:  # the nearest map entry: torch.bucketize(normed, midpoints), computed by table
-        codes = _nearest_codes(normed, code)
-    codes = codes.reshape(-1)
-    return (codes[:n].clone() if codes.numel() != n else codes), absmax
+    codes, absmax = _quantize_rows(flat[None], block_size, code, "x must be finite (no NaN or infinity)")
+    return codes[0].contiguous(), absmax[0]
 
 
 def dequantize_blockwise(
@@ -302,23 +288,28 @@ def momentum_state_bytes(
     return StateBytes(n_parameters=n, float32=4 * n, eight_bit=eight)
 
 
-def _quantize_rows(rows: torch.Tensor, block_size: int, code: str) -> tuple[torch.Tensor, torch.Tensor]:
+def _quantize_rows(
+    rows: torch.Tensor, block_size: int, code: str,
+    not_finite: str = "the momentum buffer must stay finite (no NaN or infinity); lower lr",
+) -> tuple[torch.Tensor, torch.Tensor]:
     """:func:`quantize_blockwise` of each row of a float32 ``(K, n)`` tensor on its own: codes
-    ``(K, n)`` and absmax ``(K, ceil(n / block_size))``; element by element the same operations as
-    :func:`_quantize_flat`, so each row's codes equal those of its own call."""
+    ``(K, n)`` and absmax ``(K, ceil(n / block_size))``. Each block is divided by its largest
+    magnitude (the last block padded with zeros, which change no block's max, and given no codes)
+    and each value coded as the nearest map entry. ``not_finite``: the ValueError's message if a
+    block holds NaN or infinity."""
     k, n = rows.shape
     n_blocks = -(-n // block_size)
     if n_blocks * block_size != n:
         rows = torch.nn.functional.pad(rows, (0, n_blocks * block_size - n))
     blocks = rows.view(k, n_blocks, block_size)
     absmax = blocks.abs().amax(dim=2)
-    if not bool(torch.isfinite(absmax).all()):
-        raise ValueError("the momentum buffer must stay finite (no NaN or infinity); lower lr")
+    if not bool(torch.isfinite(absmax).all()):  # NaN and infinity propagate into absmax
+        raise ValueError(not_finite)
     safe = torch.where(absmax > 0, absmax, torch.ones_like(absmax))
     normed = (blocks / safe[:, :, None]).clamp_(-1.0, 1.0).reshape(k, -1)[:, :n]  # no codes for the padding
-    if code == "linear":
+    if code == "linear":  # the map is k / 127: the nearest entry is a rounding
         codes = normed.mul_(127).round_().add_(127).to(torch.uint8)
-    else:
+    else:  # the nearest map entry: torch.bucketize(normed, midpoints), computed by table
         codes = _nearest_codes(normed, code)
     return codes, absmax
 

@@ -658,7 +658,7 @@ assert abs(drop_int8.mean()) <= T95 * drop_int8.std(ddof=1) / np.sqrt(len(SEEDS)
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-saturates = integer_inference.saturates_on_this_cpu()
+saturates = integer_inference.int_mm_saturates_here()
 with torch.no_grad():
     real = [q(splits.X_test.float()).double() for q in int8_nets]
 emulated = [int8_dynamic_logits(q, splits.X_test, True) for q in int8_nets] if saturates else exact_logits

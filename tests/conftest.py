@@ -30,16 +30,6 @@ def notebook_seconds(path: pathlib.Path) -> float:
     return total
 
 
-def split_by_run_time(paths: list[pathlib.Path], groups: int = 2) -> list[list[pathlib.Path]]:
-    """``paths`` in ``groups`` groups of about equal stored run time (longest first, each to the
-    group with the least so far); each group keeps the order the paths came in."""
-    cost = {path: notebook_seconds(path) for path in paths}
-    out: list[list[pathlib.Path]] = [[] for _ in range(groups)]
-    for path in sorted(paths, key=cost.__getitem__, reverse=True):
-        min(out, key=lambda g: sum(map(cost.__getitem__, g))).append(path)
-    return [sorted(g, key=paths.index) for g in out]
-
-
 @pytest.fixture(scope="module")
 def one_thread():
     """One thread for a test module, as the notebooks run (small tensors; a shared machine).
