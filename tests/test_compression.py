@@ -218,6 +218,10 @@ def test_compression_experiment_meets_the_target(tmp_path):
     assert result.accuracy_drop <= 0.5
     assert result.dense_accuracy > 0.95
     assert result.sparsity > 0.9
+    # measured on the 270 validation images too (whole images: a multiple of 1/270)
+    for acc in (result.dense_val_accuracy, result.compressed_val_accuracy):
+        assert 0.9 < acc <= 1 and abs(acc * 270 - round(acc * 270)) < 1e-9
+    assert abs(result.dense_accuracy * 450 - round(result.dense_accuracy * 450)) < 1e-9
 
 
 # ----------------------------------------------------------------------------- errors
