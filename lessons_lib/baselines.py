@@ -5,21 +5,25 @@ as about the method. The honest second baseline is the **smallest dense network 
 accurate** as the compressed one (Zhu and Gupta, *To prune, or not to prune: exploring the
 efficacy of pruning for model compression*, ICLR workshop 2018, compare pruned large models
 with dense small ones of the same memory). This module trains a sweep of small dense MLPs
-``64 -> hidden -> 10`` on the same seeds and split(s) as the compressed models, measures each
-one's float32 file (:func:`lessons_lib.model_file.float32_size_bytes`) and test accuracy, and
-picks the smallest that matches a target:
+``64 -> hidden -> 10`` on the training part of the same seeds and splits as the compressed
+models (:class:`lessons_lib.splits.DigitsSplits`: train, validation, test), measures each one's
+float32 file (:func:`lessons_lib.model_file.float32_size_bytes`) and its accuracy on the
+validation part and on the test part, and picks the smallest that matches a target on
+*validation*:
 
-    smallest_matching(sweep, a) = argmin { float32_bytes(d) : d in sweep, mean_s acc_s(d) >= a }
+    smallest_matching(sweep, a) = argmin { float32_bytes(d) : d in sweep, mean_s val_s(d) >= a }
 
-with ``mean_s`` the mean over the seeds. The choice looks at *test* accuracies: it is a
-reported comparison, not a tuning step, and its answer moves with the noise of the means
-(one test image of 450 is 0.22 points).
+with ``mean_s`` the mean over the seeds and ``a`` the compressed models' mean validation
+accuracy. The choice is made on the validation part only; the test accuracies of the pick
+(``test_accuracies``) are then the reported figures, read once, on images the choice did not
+see. Its answer still moves with the noise of the means (one validation image of 270 is 0.37
+points).
 
 :func:`right_sized_ratios` is then, per seed ``s``, ``float32_bytes(d*) / compressed_bytes_s``.
 
-"Mean >= mean" hangs on single test images, so :func:`smallest_non_inferior` gives the other end
-of the plausible range, a paired rule with a margin ``m``: with ``delta_s = acc_s(d) - target_s``
-on the same seeds,
+"Mean >= mean" hangs on single validation images, so :func:`smallest_non_inferior` gives the other
+end of the plausible range, a paired rule with a margin ``m``: with ``delta_s = val_s(d) - target_s``
+on the same seeds (``target_s`` the compressed model's validation accuracy on seed ``s``),
 
     smallest_non_inferior(sweep, target, m)
         = argmin { float32_bytes(d) : mean(delta) - t * s(delta) / sqrt(n) >= -m }
@@ -31,7 +35,9 @@ stored files ``f`` (each measured on the same seeds), the most accurate of at mo
 
     most_accurate_within(files, B) = argmax { mean_s acc_s(f) : mean_s bytes_s(f) <= B }
 
-(ties go to the fewer mean bytes, then to the first given).
+(ties go to the fewer mean bytes, then to the first given); callers pass the files' *validation*
+accuracies (:func:`quantized_files` measures both parts), so that this choice too is made on
+validation and the paired comparison with the pick is made on test.
 """
 
 from __future__ import annotations
@@ -55,21 +61,29 @@ __all__ = ["DenseBaseline", "train_dense_sweep", "quantized_files", "smallest_ma
 class DenseBaseline:
     """One dense shape trained on several seeds.
 
-    ``networks[i]`` and ``accuracies[i]`` (test accuracy in [0, 1]) belong to ``seeds[i]``;
-    ``float32_bytes`` is the size of its ``torch.save`` float32 file (the same for every seed).
+    ``networks[i]``, ``val_accuracies[i]`` (accuracy on the validation part, in [0, 1]: what
+    choices look at) and ``test_accuracies[i]`` (on the test part: what is reported) belong to
+    ``seeds[i]``; ``float32_bytes`` is the size of its ``torch.save`` float32 file (the same for
+    every seed).
     """
 
     hidden: tuple[int, ...]
     seeds: tuple[int, ...]
     n_parameters: int
     float32_bytes: int
-    accuracies: tuple[float, ...]
+    val_accuracies: tuple[float, ...]
+    test_accuracies: tuple[float, ...]
     networks: tuple[nn.Sequential, ...]
 
     @property
-    def mean_accuracy(self) -> float:
-        """Mean test accuracy over the seeds, in [0, 1]."""
-        return float(np.mean(self.accuracies))
+    def mean_val_accuracy(self) -> float:
+        """Mean validation accuracy over the seeds, in [0, 1] (what the choices look at)."""
+        return float(np.mean(self.val_accuracies))
+
+    @property
+    def mean_test_accuracy(self) -> float:
+        """Mean test accuracy over the seeds, in [0, 1] (the reported figure)."""
+        return float(np.mean(self.test_accuracies))
 
 
 def _check_hiddens(hiddens: object) -> list[tuple[int, ...]]:
@@ -105,8 +119,10 @@ def train_dense_sweep(
     Parameters
     ----------
     hiddens : shapes of the hidden layers, e.g. ``[(16,), (32,), (64,)]`` (widths >= 1)
-    data : one ``DigitsSplit`` for every seed, or a mapping ``{seed: DigitsSplit}`` (each seed
-        trained and tested on its own split, as ``compression.compression_experiment`` does)
+    data : one :class:`lessons_lib.splits.DigitsSplits` (train, validation and test parts) for
+        every seed, or a mapping ``{seed: DigitsSplits}`` (each seed trained and measured on its own
+        parts, as ``compression.compression_experiment`` does); the networks train on the training
+        part alone and are measured on the validation and the test part
     seeds : ints >= 0; seed ``s`` fixes the initial weights and the data order
     epochs, lr, momentum, batch_size : the SGD protocol (``training.train``'s meaning)
 
@@ -127,11 +143,12 @@ def train_dense_sweep(
         if missing:
             raise ValueError(f"data must hold a split for every seed; missing seeds {missing}")
         split_of = {s: data[s] for s in seeds}
-    elif hasattr(data, "X_train") and hasattr(data, "X_test"):
-        split_of = {s: data for s in seeds}
     else:
-        raise TypeError("data must be a DigitsSplit (X_train, y_train, X_test, y_test) or a mapping "
-                        "{seed: DigitsSplit}")
+        split_of = {s: data for s in seeds}
+    for split in split_of.values():
+        if not all(hasattr(split, a) for a in ("X_train", "y_train", "X_val", "y_val", "X_test", "y_test")):
+            raise TypeError("data must be a DigitsSplits (X_train, X_val, X_test and their labels: "
+                            "splits.load_digits_splits) or a mapping {seed: DigitsSplits}")
     groups: dict[int, list[int]] = {}  # id of a split -> its seeds, in order
     for s in seeds:
         groups.setdefault(id(split_of[s]), []).append(s)
@@ -139,7 +156,8 @@ def train_dense_sweep(
     for hidden in shapes:
         nets = {s: mlp(hidden=hidden, seed=s).to(split_of[s].X_train.dtype) for s in seeds}
         for group in groups.values():
-            train_many([nets[s] for s in group], split_of[group[0]], epochs=epochs, lr=lr,
+            split = split_of[group[0]]
+            train_many([nets[s] for s in group], (split.X_train, split.y_train), epochs=epochs, lr=lr,
                        momentum=momentum, batch_size=batch_size, seeds=group, evaluate=(),
                        progress=progress, desc=f"dense {hidden}")
         out.append(DenseBaseline(
@@ -147,7 +165,8 @@ def train_dense_sweep(
             seeds=tuple(seeds),
             n_parameters=count_parameters(nets[seeds[0]]),
             float32_bytes=float32_size_bytes(nets[seeds[0]]),
-            accuracies=tuple(accuracy(nets[s], split_of[s].X_test, split_of[s].y_test) for s in seeds),
+            val_accuracies=tuple(accuracy(nets[s], split_of[s].X_val, split_of[s].y_val) for s in seeds),
+            test_accuracies=tuple(accuracy(nets[s], split_of[s].X_test, split_of[s].y_test) for s in seeds),
             networks=tuple(nets[s] for s in seeds),
         ))
     return out
@@ -172,12 +191,15 @@ def stored_bytes_and_network(
     return len(encode(units)), _load_units(model, units)
 
 
-def quantized_files(baseline: DenseBaseline, data: Any, bits: int) -> list[tuple[int, float]]:
+def quantized_files(baseline: DenseBaseline, data: Any, bits: int) -> list[tuple[int, float, float]]:
     """Each network of ``baseline`` stored with k-means weight sharing at ``bits`` (no pruning):
-    ``[(file bytes, test accuracy of the network loaded back from the file)]``, one per seed, computed
-    by :func:`stored_bytes_and_network` (the same bytes and network as writing and reloading the file).
+    ``[(file bytes, validation accuracy, test accuracy)]`` of the network loaded back from the file,
+    one per seed, computed by :func:`stored_bytes_and_network` (the same bytes and network as writing
+    and reloading the file). Choose on the validation accuracies (``most_accurate_within`` with
+    ``[(bytes, val) ...]``), report the test ones.
 
-    ``data``: the split (or ``{seed: split}``) the networks were trained on; ``bits`` in 2..8.
+    ``data``: the ``DigitsSplits`` (or ``{seed: DigitsSplits}``) the networks were trained on;
+    ``bits`` in 2..8.
     """
     from lessons_lib.training import accuracy
 
@@ -188,7 +210,8 @@ def quantized_files(baseline: DenseBaseline, data: Any, bits: int) -> list[tuple
     for seed, net in zip(baseline.seeds, baseline.networks, strict=True):
         split = data[seed] if isinstance(data, Mapping) else data
         n_bytes, back = stored_bytes_and_network(net, None, bits)
-        out.append((n_bytes, accuracy(back, split.X_test, split.y_test)))
+        out.append((n_bytes, accuracy(back, split.X_val, split.y_val),
+                    accuracy(back, split.X_test, split.y_test)))
     return out
 
 
@@ -200,13 +223,14 @@ def _check_baselines(baselines: object) -> None:
 
 
 def smallest_matching(baselines: Sequence[DenseBaseline], target_accuracy: float) -> DenseBaseline | None:
-    """The baseline with the fewest float32 bytes whose mean accuracy over its seeds is at least
-    ``target_accuracy`` (in [0, 1]); None if none reaches it. Ties in bytes go to the first."""
+    """The baseline with the fewest float32 bytes whose mean VALIDATION accuracy over its seeds is at
+    least ``target_accuracy`` (in [0, 1]: the compressed models' mean validation accuracy); None if
+    none reaches it. Ties in bytes go to the first. Test accuracies play no part."""
     target = float(_validate.in_range(target_accuracy, "target_accuracy", 0.0, 1.0))
     _check_baselines(baselines)
     best = None
     for b in baselines:
-        if b.mean_accuracy >= target and (best is None or b.float32_bytes < best.float32_bytes):
+        if b.mean_val_accuracy >= target and (best is None or b.float32_bytes < best.float32_bytes):
             best = b
     return best
 
@@ -220,10 +244,11 @@ def _check_accuracies(values: object, name: str) -> np.ndarray:
 def smallest_non_inferior(baselines: Sequence[DenseBaseline], target_accuracies: Sequence[float],
                           margin: float = 0.005) -> DenseBaseline | None:
     """The baseline with the fewest float32 bytes that is, seed for seed, not worse than the target
-    by more than ``margin`` (in [0, 1]; 0.005 = half a point): ``target_accuracies[i]`` (in [0, 1])
-    belongs to ``seeds[i]`` of every baseline (at least 2 seeds); with
-    ``delta = accuracies - target_accuracies``, the lower end of the 95 % t-interval of
-    ``mean(delta)`` is ``>= -margin``. None if no baseline qualifies."""
+    by more than ``margin`` (in [0, 1]; 0.005 = half a point) on VALIDATION: ``target_accuracies[i]``
+    (in [0, 1], the compressed model's validation accuracy) belongs to ``seeds[i]`` of every baseline
+    (at least 2 seeds); with ``delta = val_accuracies - target_accuracies``, the lower end of the
+    95 % t-interval of ``mean(delta)`` is ``>= -margin``. None if no baseline qualifies. Test
+    accuracies play no part."""
     from scipy.special import stdtrit  # noqa: PLC0415 - the Student-t quantile
 
     target = _check_accuracies(target_accuracies, "target_accuracies")
@@ -233,10 +258,10 @@ def smallest_non_inferior(baselines: Sequence[DenseBaseline], target_accuracies:
     _check_baselines(baselines)
     best = None
     for b in baselines:
-        if len(b.accuracies) != target.size:
+        if len(b.val_accuracies) != target.size:
             raise ValueError(f"target_accuracies must hold one accuracy per seed of each baseline "
-                             f"({len(b.accuracies)}); got {target.size}")
-        delta = np.asarray(b.accuracies, dtype=float) - target
+                             f"({len(b.val_accuracies)}); got {target.size}")
+        delta = np.asarray(b.val_accuracies, dtype=float) - target
         lower = delta.mean() - stdtrit(delta.size - 1, 0.975) * delta.std(ddof=1) / math.sqrt(delta.size)
         if lower >= -m - 1e-12 and (best is None or b.float32_bytes < best.float32_bytes):
             best = b
@@ -246,7 +271,8 @@ def smallest_non_inferior(baselines: Sequence[DenseBaseline], target_accuracies:
 def most_accurate_within(files: Mapping[Any, Sequence[tuple[int, float]]], max_bytes: float) -> Any | None:
     """The key of ``files`` (``{key: [(bytes, accuracy) per seed]}``, the same seeds for every key)
     whose mean accuracy is highest among those whose mean bytes are at most ``max_bytes`` (> 0);
-    ties go to the fewer mean bytes, then to the first key. None if no file fits."""
+    ties go to the fewer mean bytes, then to the first key. None if no file fits. Pass validation
+    accuracies: this is a choice."""
     budget = float(_validate.in_range(max_bytes, "max_bytes", 0.0, None, low_open=True))
     if not isinstance(files, Mapping):
         raise TypeError(f"files must be a mapping {{key: [(bytes, accuracy), ...]}}; "

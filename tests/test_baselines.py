@@ -7,8 +7,8 @@ import pytest
 import torch
 
 from lessons_lib import baselines, model_file, weight_sharing
-from lessons_lib.data import load_digits_split
 from lessons_lib.models import mlp
+from lessons_lib.splits import load_digits_splits
 from lessons_lib.training import accuracy, train
 
 
@@ -25,7 +25,7 @@ def as_the_lessons_compute():
 
 @pytest.fixture(scope="module")
 def digits():
-    return load_digits_split(dtype=torch.float64)
+    return load_digits_splits(dtype=torch.float64)
 
 
 @pytest.fixture(scope="module")
@@ -39,22 +39,30 @@ def test_sweep_trains_each_network_as_train_does_and_measures_it(digits, sweep):
     for b in sweep:
         assert b.n_parameters == 64 * b.hidden[0] + b.hidden[0] + 10 * b.hidden[0] + 10
         assert b.float32_bytes == model_file.float32_size_bytes(mlp(hidden=b.hidden, seed=5))
-        for seed, net, acc in zip(b.seeds, b.networks, b.accuracies, strict=True):
+        for seed, net, val, test in zip(b.seeds, b.networks, b.val_accuracies, b.test_accuracies,
+                                        strict=True):
             alone = mlp(hidden=b.hidden, seed=seed)
-            train(alone, digits, epochs=2, lr=0.1, momentum=0.9, batch_size=64, seed=seed, progress=False)
+            # the training part alone: the validation and test parts are never trained on
+            train(alone, (digits.X_train, digits.y_train), epochs=2, lr=0.1, momentum=0.9, batch_size=64,
+                  seed=seed, progress=False, evaluate=())
             # train_many's products match train's to the last bit or nearly (it allows 1e-12 in float64)
             assert max((x - y).abs().max().item() for x, y in zip(alone.parameters(), net.parameters(),
                                                                    strict=True)) < 1e-12
-            assert acc == accuracy(alone, digits.X_test, digits.y_test)
-        assert b.mean_accuracy == pytest.approx(np.mean(b.accuracies))
+            assert val == accuracy(alone, digits.X_val, digits.y_val)
+            assert test == accuracy(alone, digits.X_test, digits.y_test)
+        assert b.mean_val_accuracy == pytest.approx(np.mean(b.val_accuracies))
+        assert b.mean_test_accuracy == pytest.approx(np.mean(b.test_accuracies))
+        assert not hasattr(b, "mean_accuracy") and not hasattr(b, "accuracies")
 
 
 def test_sweep_with_a_split_per_seed(digits):
-    splits = {0: digits, 1: load_digits_split(seed=1, dtype=torch.float64)}
+    splits = {0: digits, 1: load_digits_splits(seed=1, dtype=torch.float64)}
     (b,) = baselines.train_dense_sweep([(8,)], splits, [0, 1], epochs=1)
     alone = mlp(hidden=(8,), seed=1)
-    train(alone, splits[1], epochs=1, lr=0.1, momentum=0.9, batch_size=64, seed=1, progress=False)
-    assert b.accuracies[1] == accuracy(alone, splits[1].X_test, splits[1].y_test)
+    train(alone, (splits[1].X_train, splits[1].y_train), epochs=1, lr=0.1, momentum=0.9, batch_size=64,
+          seed=1, progress=False, evaluate=())
+    assert b.val_accuracies[1] == accuracy(alone, splits[1].X_val, splits[1].y_val)
+    assert b.test_accuracies[1] == accuracy(alone, splits[1].X_test, splits[1].y_test)
     with pytest.raises(ValueError, match="data must hold a split for every seed"):
         baselines.train_dense_sweep([(8,)], splits, [0, 3], epochs=1)
 
@@ -62,9 +70,10 @@ def test_sweep_with_a_split_per_seed(digits):
 def test_quantized_files_reload_to_the_shared_network(digits, sweep):
     files = baselines.quantized_files(sweep[1], digits, 4)
     assert len(files) == 2
-    for (n_bytes, acc), net in zip(files, sweep[1].networks, strict=True):
+    for (n_bytes, val, test), net in zip(files, sweep[1].networks, strict=True):
         shared = weight_sharing.quantize_pruned(net, None, bits=4)
-        assert acc == accuracy(shared, digits.X_test, digits.y_test)
+        assert val == accuracy(shared, digits.X_val, digits.y_val)
+        assert test == accuracy(shared, digits.X_test, digits.y_test)
         assert 0 < n_bytes < sweep[1].float32_bytes / 4
 
 
@@ -84,9 +93,13 @@ def test_stored_bytes_and_network_equal_the_file_written_and_reloaded(sweep, tmp
     assert back is not net
 
 
-def _fake(hidden, n_bytes, accs):
+def _fake(hidden, n_bytes, accs, test=None):
+    """A baseline with validation accuracies accs (and test accuracies test: by default 1 - accs, so a rule
+    that looked at test would pick otherwise)."""
+    test = [1 - a for a in accs] if test is None else test
     return baselines.DenseBaseline(hidden=hidden, seeds=tuple(range(len(accs))), n_parameters=1,
-                                   float32_bytes=n_bytes, accuracies=tuple(accs), networks=())
+                                   float32_bytes=n_bytes, val_accuracies=tuple(accs),
+                                   test_accuracies=tuple(test), networks=())
 
 
 def test_smallest_matching_picks_the_fewest_bytes_at_or_above_the_target():
@@ -99,13 +112,23 @@ def test_smallest_matching_picks_the_fewest_bytes_at_or_above_the_target():
     assert baselines.smallest_matching([a, twin, b], 0.6) is a  # equal bytes: the first one
 
 
+def test_the_rules_look_at_validation_not_test():
+    # validation says b reaches 0.9 and a does not; test says the opposite: the rules follow validation
+    a = _fake((8,), 100, [0.85, 0.85], test=[0.99, 0.99])
+    b = _fake((16,), 200, [0.95, 0.95], test=[0.50, 0.50])
+    assert baselines.smallest_matching([a, b], 0.9) is b
+    assert baselines.smallest_non_inferior([a, b], [0.9, 0.9], margin=0.005) is b  # seed for seed 0.05 above
+    assert baselines.smallest_matching([a], 0.9) is None
+    assert baselines.smallest_non_inferior([a], [0.9, 0.9]) is None
+
+
 def test_smallest_non_inferior_uses_the_paired_interval():
     from scipy.special import stdtrit
 
     target = [0.90, 0.92, 0.94]
     close = _fake((8,), 100, [0.90, 0.92, 0.93])  # one seed 0.01 short: the interval reaches below -0.005
     same = _fake((16,), 200, [0.90, 0.92, 0.94])  # identical per seed: interval [0, 0]
-    delta = np.array(close.accuracies) - np.array(target)
+    delta = np.array(close.val_accuracies) - np.array(target)
     lower = delta.mean() - stdtrit(2, 0.975) * delta.std(ddof=1) / np.sqrt(3)  # by hand
     assert lower < -0.005
     assert baselines.smallest_non_inferior([close, same], target, margin=0.005) is same
