@@ -41,7 +41,7 @@ from torch import nn
 from lessons_lib import _validate
 from lessons_lib.progress import progress as progress_bar
 from lessons_lib.pruning import MaskedSGD, masks_like
-from lessons_lib.training import History, _unpack
+from lessons_lib.training import History, _distill, _unpack
 
 __all__ = ["train_many"]
 
@@ -211,6 +211,9 @@ def train_many(
     evaluate: tuple[str, ...] | list[str] = ("train", "test"),
     progress: bool = True,
     desc: str = "train",
+    teacher: nn.Module | Sequence[nn.Module] | None = None,
+    alpha: float = 0.9,
+    temperature: float = 4.0,
 ) -> list[History]:
     """Train ``K`` same-shaped MLPs together, each as ``training.train`` would train it alone.
 
@@ -236,6 +239,14 @@ def train_many(
     evaluate : subset of ``("train", "test")``: which per-epoch accuracies to record
     progress : show a progress bar over the epochs
     desc : label of the progress bar
+    teacher : optional model to distil from, one for all models or a sequence of ``K`` (model ``k``
+        learns from ``teacher[k]``), as ``train(teacher=...)``: model ``k``'s loss becomes
+        ``(1 - alpha) * CE(z, y) + alpha * T^2 * KL(softmax(t / T) || softmax(z / T))``. Each
+        model's loss and its gradient with respect to its logits are then computed by autograd
+        from that model's logits alone (``train``'s very operations), and the teacher runs on each
+        model's own minibatch; everything else stays batched.
+    alpha : float in [0, 1], weight of the distillation term (used with ``teacher``)
+    temperature : float > 0 (used with ``teacher``)
 
     Returns
     -------
@@ -258,6 +269,16 @@ def train_many(
     seeds = [_validate.integer(s, "seeds", 0, 2**63 - 1) for s in seeds]
     if isinstance(evaluate, str) or not all(part in ("train", "test") for part in evaluate):
         raise ValueError(f"evaluate must be a tuple of 'train' and/or 'test' (or empty); got {evaluate!r}")
+    teachers: list[nn.Module] | None = None
+    if teacher is not None:
+        teachers = [teacher] * k if isinstance(teacher, nn.Module) else teacher
+        if isinstance(teachers, str | bytes) or not isinstance(teachers, Sequence) or len(teachers) != k \
+                or not all(isinstance(t, nn.Module) for t in teachers):
+            raise TypeError(f"teacher must be None, a torch.nn.Module or a sequence of one per model ({k})")
+        alpha = float(_validate.in_range(alpha, "alpha", 0.0, 1.0))
+        temperature = float(_validate.positive(temperature, "temperature"))
+        for t in teachers:
+            t.eval()
     first = next(models[0].parameters())
     if X.dim() != 2 or not X.is_floating_point() or X.dtype != first.dtype:
         raise ValueError(f"data must have X of shape (n, features) in the models' dtype {first.dtype}; "
@@ -302,9 +323,22 @@ def train_many(
             logits = forward(X[idx], inputs)  # (K, B, classes)
             inputs.append(logits)
             target = y[idx].unsqueeze(2)
-            logp, dlogits = mean_cross_entropy_grad(logits, target)
-            # each model's mean loss, by the reduction F.cross_entropy uses (a batched mean rounds otherwise)
-            losses += [nn.functional.nll_loss(logp[m], target[m, :, 0]) for m in range(k)]
+            if teachers is None:
+                logp, dlogits = mean_cross_entropy_grad(logits, target)
+                # each model's mean loss, by F.cross_entropy's reduction (a batched mean rounds otherwise)
+                losses += [nn.functional.nll_loss(logp[m], target[m, :, 0]) for m in range(k)]
+            else:  # train's loss, model by model, differentiated by autograd with respect to the logits
+                leaf = logits.detach().requires_grad_()
+                with torch.enable_grad():
+                    per_model = []
+                    for m in range(k):
+                        loss = nn.functional.cross_entropy(leaf[m], target[m, :, 0])
+                        soft = _distill(leaf[m], teachers[m], X[idx[m]], temperature)
+                        loss = (1 - alpha) * loss + alpha * soft
+                        per_model.append(loss)
+                    torch.autograd.backward(per_model)  # each loss seeded with 1, as loss.backward() does
+                dlogits = leaf.grad
+                losses += [loss.detach() for loss in per_model]
             grads = backward(dlogits, inputs)
             for i, (p, g) in enumerate(zip(stacked, grads, strict=True)):
                 if keep[i] is not None:

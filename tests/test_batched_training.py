@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 from torch import nn
@@ -150,6 +152,43 @@ def test_train_many_with_masks_equals_train_with_masked_sgd(digits):
         assert all(int((params[name][~m] != 0).sum()) == 0 for name, m in model_masks.items())
 
 
+def test_train_many_with_teachers_is_bit_for_bit_train_with_teacher(digits):
+    """Lesson 11's distilled fine-tuning: masks and a teacher per model, as train(..., teacher=...)."""
+    seeds = [0, 1, 2]
+    teachers = [mlp((32, 16), seed=50 + s).double() for s in seeds]
+    for teacher, seed in zip(teachers, seeds, strict=True):
+        train(teacher, digits, epochs=1, lr=0.1, momentum=0.9, seed=seed, progress=False, evaluate=())
+    masks = [global_magnitude_masks(prunable_weights(t), s) for t, s in zip(teachers, [0.5, 0.9, 0.75],
+                                                                           strict=True)]
+    reference = []
+    for seed, teacher, model_masks, alpha in zip(seeds, teachers, masks, [0.9, 0.5, 0.9], strict=True):
+        net = copy.deepcopy(teacher)
+        hist = train(net, digits, epochs=2, lr=0.03, momentum=0.9, batch_size=64, seed=10 + seed,
+                     masks=model_masks, teacher=teacher, alpha=alpha, temperature=4.0, progress=False,
+                     evaluate=("test",))
+        reference.append((net, hist))
+    for alphas in ([0.9, 0.5, 0.9],):
+        nets = [copy.deepcopy(t) for t in teachers]
+        histories = []
+        for a in sorted(set(alphas)):  # train_many takes one alpha: the models of each alpha together
+            group = [m for m in range(3) if alphas[m] == a]
+            histories += list(zip(group, train_many(
+                [nets[m] for m in group], digits, epochs=2, lr=0.03, momentum=0.9, batch_size=64,
+                seeds=[10 + seeds[m] for m in group], masks=[masks[m] for m in group],
+                teacher=[teachers[m] for m in group], alpha=a, progress=False, evaluate=("test",)),
+                strict=True))
+        histories = [h for _, h in sorted(histories, key=lambda pair: pair[0])]
+        _assert_same(nets, histories, reference, [0.9] * 3, tol=0.0)
+    # one teacher for every model
+    ref = copy.deepcopy(teachers[1])
+    train(ref, digits, epochs=1, lr=0.03, momentum=0.9, seed=7, teacher=teachers[0], progress=False,
+          evaluate=())
+    both = [copy.deepcopy(teachers[1]), copy.deepcopy(teachers[2])]
+    train_many(both, digits, epochs=1, lr=0.03, momentum=0.9, seeds=[7, 8], teacher=teachers[0],
+               progress=False, evaluate=())
+    assert all(torch.equal(p, q) for p, q in zip(ref.parameters(), both[0].parameters(), strict=True))
+
+
 def test_train_many_leaves_the_global_random_state_alone(digits):
     before = torch.random.get_rng_state()
     train_many([mlp((4,), seed=0).double()], digits, epochs=1, seeds=[0], progress=False, evaluate=())
@@ -188,6 +227,10 @@ def _nets(k=2, hidden=(4,)):
         ({"evaluate": ("valid",)}, ValueError, "evaluate"),
         ({"data": "digits"}, TypeError, "data"),
         ({"masks": [None]}, ValueError, "masks"),
+        ({"teacher": "big"}, TypeError, "teacher"),
+        ({"teacher": [mlp((4,)).double()]}, TypeError, "teacher"),
+        ({"teacher": mlp((4,)).double(), "alpha": 1.5}, ValueError, "alpha"),
+        ({"teacher": mlp((4,)).double(), "temperature": 0.0}, ValueError, "temperature"),
         ({"masks": [{"9.weight": torch.ones(4, 64, dtype=torch.bool)}, None]}, ValueError, "masks"),
         ({"masks": [{"0.weight": torch.ones(3, 3, dtype=torch.bool)}, None]}, ValueError, "masks"),
     ],
