@@ -225,12 +225,15 @@ def _check_baselines(baselines: object) -> None:
 def smallest_matching(baselines: Sequence[DenseBaseline], target_accuracy: float) -> DenseBaseline | None:
     """The baseline with the fewest float32 bytes whose mean VALIDATION accuracy over its seeds is at
     least ``target_accuracy`` (in [0, 1]: the compressed models' mean validation accuracy); None if
-    none reaches it. Ties in bytes go to the first. Test accuracies play no part."""
+    none reaches it. Ties in bytes go to the first. Test accuracies play no part.
+
+    "At least" allows 1e-12 of floating-point rounding: two means of the same image counts summed in
+    another order (1,316 of 1,350 images as 0.9748148148148147 and 0.9748148148148148) are equal."""
     target = float(_validate.in_range(target_accuracy, "target_accuracy", 0.0, 1.0))
     _check_baselines(baselines)
     best = None
     for b in baselines:
-        if b.mean_val_accuracy >= target and (best is None or b.float32_bytes < best.float32_bytes):
+        if b.mean_val_accuracy >= target - 1e-12 and (best is None or b.float32_bytes < best.float32_bytes):
             best = b
     return best
 
