@@ -269,8 +269,9 @@ def _mean_and_interval(values: list[float]) -> dict[str, float]:
 
 def _compression_figures() -> dict[str, object]:
     """The whole pipeline (``compression.compression_experiment``: 30 dense epochs, five rounds of
-    pruning with 10 fine-tuning epochs each, 5-bit sharing, the file saved and reloaded; the
-    train/test split drawn with the same seed), seeds 0..4: mean, 95 % interval, extremes."""
+    pruning with 10 fine-tuning epochs each, 5-bit sharing, the file saved and reloaded; trained on
+    the training part of ``splits.load_digits_splits(seed=seed)`` and measured on its test part),
+    seeds 0..4: mean, 95 % interval, extremes."""
     if not _COMPRESSION:
         import torch
 
@@ -294,80 +295,86 @@ def compression_ratio() -> dict[str, float]:
 RIGHT_SIZED_HIDDEN = [(16,), (32,), (64,), (128,), (256,), (512,), (32, 16), (64, 32), (128, 64), (256, 128)]
 
 
-def compression_ratio_vs_right_sized() -> dict[str, float]:
-    """Compressed file bytes against the smallest dense float32 file of the same accuracy, by two rules.
+def _widths(hidden: tuple[int, ...]) -> tuple[float, float]:
+    """(h1, h2) of a candidate, h2 = 0 for one hidden layer."""
+    return float(hidden[0]), float(hidden[1] if len(hidden) > 1 else 0)
 
-    The same five runs as ``compression_ratio`` (seeds 0..4, each with its own split
-    ``load_digits_split(seed=seed)``). Dense ``64 -> h -> 10`` and ``64 -> h -> h/2 -> 10`` networks
+
+def compression_ratio_vs_right_sized() -> dict[str, float]:
+    """Compressed file bytes against the smallest dense float32 file as accurate, chosen on validation.
+
+    The same five runs as ``compression_ratio`` (seeds 0..4, each with its own parts
+    ``load_digits_splits(seed=seed)``). Dense ``64 -> h -> 10`` and ``64 -> h -> h/2 -> 10`` networks
     (``RIGHT_SIZED_HIDDEN``) are trained with the dense protocol of ``compression_experiment``
-    (30 epochs, lr 0.05, momentum 0.9, batch 32) on the same seeds and splits. "The same accuracy"
-    is read two ways; neither locates the right-sized network (five seeds: one or two test images move
-    the picks), and the two do not bracket it:
+    (30 epochs, lr 0.05, momentum 0.9, batch 32) on the same seeds and training parts. The right-sized
+    network is CHOSEN on the validation parts (270 images a seed) and then REPORTED on the test parts:
 
     * ``mean``/``ci95``/``min``/``max``: the rule "mean >= mean" (``baselines.smallest_matching``): the
-      fewest float32 bytes whose mean test accuracy over the five seeds is at least the compressed
-      files' mean (the 64-300-100-10 itself if none is); per seed its bytes over that seed's
-      compressed bytes. ``dense_h1``/``dense_h2`` (0: one hidden layer), ``dense_bytes``,
-      ``dense_acc_pct`` describe it. ``closest_miss_*``: of the smaller candidates (all of which miss
-      the target) the most accurate; by how many test images per seed it misses, and the mean ratio
-      against it.
-    * ``noninferior_*``: the paired rule of ``baselines.smallest_non_inferior`` (margin 0.5 points):
-      the fewest bytes whose 95 % interval of the per-seed difference (dense minus compressed) has
-      its lower end at -0.5 points or above, the smallest of ``n_candidates`` tests made without
-      correction for their number; its widths and mean ratio. ``sequence_*``: the same test as a
-      fixed sequence, which needs no correction: from the most bytes down, the last candidate before
-      the first failure (the 64-300-100-10 itself, ``sequence_h1`` = 300, if it fails; not counted).
+      fewest float32 bytes whose mean validation accuracy over the five seeds is at least the
+      compressed files' mean validation accuracy (the 64-300-100-10 itself if none is); per seed its
+      bytes over that seed's compressed bytes. ``dense_h1``/``dense_h2`` (0: one hidden layer),
+      ``dense_bytes`` describe it; ``test_diff_pt``/``test_diff_ci95``: its test accuracy minus the
+      compressed file's, paired by seed, mean and 95 % interval (points): how the choice fares on
+      images it did not see. ``closest_miss_*``: of the smaller candidates (all of which miss the
+      target on validation) the most accurate on validation; by how many validation images per seed
+      it misses, and the mean ratio against it.
+    * ``noninferior_*``: the paired rule of ``baselines.smallest_non_inferior`` on validation (margin
+      0.5 points), the smallest of ``n_candidates`` tests made without correction for their number;
+      ``sequence_*``: the same test as a fixed sequence, which needs no correction: from the most
+      bytes down, the last candidate before the first failure.
 
     The ``ci95`` covers only the spread of the compressed files' sizes, not the choice of baseline.
     """
     import torch
 
     from lessons_lib import baselines
-    from lessons_lib.data import load_digits_split
+    from lessons_lib.splits import load_digits_splits
 
     runs = _compression_figures()["runs"]  # sets one thread and float64, as the lessons compute
     torch.set_num_threads(1)
     torch.set_default_dtype(torch.float64)
-    splits = {s: load_digits_split(seed=s) for s in COMPRESSION_SEEDS}
+    splits = {s: load_digits_splits(seed=s) for s in COMPRESSION_SEEDS}
     sweep = baselines.train_dense_sweep(RIGHT_SIZED_HIDDEN, splits, list(COMPRESSION_SEEDS), epochs=30,
                                         lr=0.05, momentum=0.9, batch_size=32)
-    per_seed = [r.compressed_accuracy for r in runs]
-    target = float(np.mean(per_seed))
+    val_per_seed = [r.compressed_val_accuracy for r in runs]
+    test_per_seed = np.array([r.compressed_accuracy for r in runs])
+    target = float(np.mean(val_per_seed))
     sizes = [r.compressed_bytes for r in runs]
     right = baselines.smallest_matching(sweep, target)
     right_bytes = runs[0].float32_bytes if right is None else right.float32_bytes
     figures = _mean_and_interval(list(baselines.right_sized_ratios(right_bytes, sizes)))
-    widths = (300, 100) if right is None else (*right.hidden, 0)
-    figures.update(dense_h1=float(widths[0]), dense_h2=float(widths[1]),  # h2 = 0: one hidden layer
-                   dense_bytes=float(right_bytes),
-                   dense_acc_pct=100 * (float(np.mean([r.dense_accuracy for r in runs])) if right is None
-                                        else right.mean_accuracy),
-                   compressed_acc_pct=100 * target)
-    n_test = len(splits[COMPRESSION_SEEDS[0]].y_test)
-    missing = [b for b in sweep if b.mean_accuracy < target and b.float32_bytes < right_bytes]
+    h1, h2 = (300.0, 100.0) if right is None else _widths(right.hidden)
+    right_test = (np.array([r.dense_accuracy for r in runs]) if right is None
+                  else np.asarray(right.test_accuracies, dtype=float))
+    diff = _mean_and_interval(list(100 * (right_test - test_per_seed)))
+    figures.update(dense_h1=h1, dense_h2=h2, dense_bytes=float(right_bytes),
+                   dense_test_acc_pct=100 * float(right_test.mean()),
+                   compressed_test_acc_pct=100 * float(test_per_seed.mean()),
+                   test_diff_pt=diff["mean"], test_diff_ci95=diff["ci95"])
+    n_val = len(splits[COMPRESSION_SEEDS[0]].y_val)
+    missing = [b for b in sweep if b.mean_val_accuracy < target and b.float32_bytes < right_bytes]
     if missing:
-        runner = max(missing, key=lambda b: (b.mean_accuracy, -b.float32_bytes))  # the closest miss
-        figures.update(closest_miss_h1=float(runner.hidden[0]),
-                       closest_miss_h2=float(runner.hidden[1] if len(runner.hidden) > 1 else 0),
-                       closest_miss_images_short=float((target - runner.mean_accuracy) * n_test),
+        runner = max(missing, key=lambda b: (b.mean_val_accuracy, -b.float32_bytes))  # the closest miss
+        c1, c2 = _widths(runner.hidden)
+        figures.update(closest_miss_h1=c1, closest_miss_h2=c2,
+                       closest_miss_val_images_short=float((target - runner.mean_val_accuracy) * n_val),
                        closest_miss_ratio=float(np.mean(baselines.right_sized_ratios(runner.float32_bytes,
                                                                                       sizes))))
-    low = baselines.smallest_non_inferior(sweep, per_seed, margin=0.005)
+    low = baselines.smallest_non_inferior(sweep, val_per_seed, margin=0.005)
     figures.update(n_candidates=float(len(sweep)))
     sequence = None
     for b in sorted(sweep, key=lambda b: b.float32_bytes, reverse=True):
-        if baselines.smallest_non_inferior([b], per_seed, margin=0.005) is None:
+        if baselines.smallest_non_inferior([b], val_per_seed, margin=0.005) is None:
             break
         sequence = b
     if sequence is not None:
-        figures.update(sequence_h1=float(sequence.hidden[0]),
-                       sequence_h2=float(sequence.hidden[1] if len(sequence.hidden) > 1 else 0),
+        s1, s2 = _widths(sequence.hidden)
+        figures.update(sequence_h1=s1, sequence_h2=s2,
                        sequence_ratio=float(np.mean(baselines.right_sized_ratios(sequence.float32_bytes,
                                                                                  sizes))))
     if low is not None:
-        figures.update(noninferior_h1=float(low.hidden[0]),
-                       noninferior_h2=float(low.hidden[1] if len(low.hidden) > 1 else 0),
-                       noninferior_bytes=float(low.float32_bytes),
+        n1, n2 = _widths(low.hidden)
+        figures.update(noninferior_h1=n1, noninferior_h2=n2, noninferior_bytes=float(low.float32_bytes),
                        noninferior_ratio=float(np.mean(baselines.right_sized_ratios(low.float32_bytes,
                                                                                      sizes))))
     return figures
