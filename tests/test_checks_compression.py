@@ -16,8 +16,8 @@ from torch import nn
 from lessons_lib import compression, model_file, pruning
 from lessons_lib.checks import NotYet
 from lessons_lib.checks import compression as check
-from lessons_lib.data import load_digits_split
 from lessons_lib.models import mlp
+from lessons_lib.splits import load_digits_splits
 from lessons_lib.training import accuracy, train
 
 # ---------------------------------------------------------------- exercises 1 and 2
@@ -207,10 +207,11 @@ def solved():
     old = torch.get_default_dtype()
     torch.set_default_dtype(torch.float64)
     try:
-        data = load_digits_split(seed=0)
+        splits = load_digits_splits(validation_size=0.2, seed=0)
+        data = (splits.X_train, splits.y_train)  # the training part alone, as the lesson trains
         net = mlp(hidden=(300, 100), seed=0)
         train(net, data, epochs=20, lr=0.1, momentum=0.9, batch_size=64, seed=0, progress=False)
-        dense_acc = accuracy(net, data.X_test, data.y_test)
+        dense_acc = accuracy(net, splits.X_test, splits.y_test)
         pruned = copy.deepcopy(net)
         for r, (sparsity, epochs) in enumerate([(0.75, 4), (0.90, 4), (0.95, 4), (0.97, 8)]):
             masks = pruning.global_magnitude_masks(pruning.prunable_weights(pruned), sparsity)
@@ -248,29 +249,32 @@ def _fixed(model, masks, bits, bias_bits=None):
 
 
 def test_the_check_computes_seed_0s_dense_accuracy(solved):
-    """The check's own reference equals the dense accuracy trained here (and the lesson's 98.00 %)."""
-    assert check.dense_accuracy_seed0() == solved["dense_acc"] == 441 / 450
+    """The check's own reference equals the dense accuracy trained here (and the lesson's 97.78 %)."""
+    assert check.dense_accuracy_seed0() == solved["dense_acc"] == 440 / 450
 
 
 def test_hundredfold_right(solved, capsys):
     out = passes(check.hundredfold, _recipe(solved), capsys=capsys)
-    assert "on average 0.44 points below dense (98.00 %)" in out
+    assert "on average 0.13 points above dense (97.78 %)" in out
     assert all(f"seed {seed}:" in out for seed in SEEDS)
     passes(lambda r: check.hundredfold(r, min_ratio=100, max_drop_pt=0.5), _recipe(solved), capsys=capsys)
     passes(lambda r: check.hundredfold(r, min_ratio=np.float64(110)), _recipe(solved), capsys=capsys)
-    # a list instead of a tuple; three items (float16 biases: ratio 103.5 to 104.5, drop 0.40)
+    # a list instead of a tuple; three items (float16 biases: ratio 102.0 to 102.6, 0.18 points above)
     passes(check.hundredfold, lambda seed: list(_recipe(solved)(seed)), capsys=capsys)
     out = passes(check.hundredfold, lambda seed: (*solved["solution"][seed], 4), capsys=capsys)
-    assert "on average 0.40 points below" in out and "ratio 103.5" in out
-    # the 97 % model with 4-bit weights and biases and no fine-tuning: ratio 100.3, but 3 images lost
-    fails(check.hundredfold, _fixed(solved["pruned"], solved["masks"], 4, 4), match="on average 0.67 points")
+    assert "on average 0.18 points above" in out and "ratio 102.0" in out
+    # the 97 % model with 4-bit weights and biases and no fine-tuning: one image gained, but ratio 93.9
+    fails(check.hundredfold, _fixed(solved["pruned"], solved["masks"], 4, 4),
+          match="the ratio is below 100 on seed\\(s\\) 0, 1, 2, 3, 4 \\(seed 0: 2,186 bytes, ratio 93.9")
 
 
-def test_the_earlier_selected_solution_fails_as_a_recipe(solved):
-    """The review's case: 98 %, 8 epochs at lr 0.03, 4 bits passed on its selected seed 5 only by luck; as a
-    recipe over the check's seeds it loses 0.80 points on average, and the check says so."""
+def test_the_earlier_selected_solution_is_judged_as_a_recipe(solved, capsys):
+    """The review's case: 98 %, 8 epochs at lr 0.03, 4 bits, once selected on its seed 5. Trained on the
+    training part (1,077 images) it passes as a recipe over the check's seeds (0.04 points below dense on
+    average); its selected draw returned for every seed is still refused as one draw."""
     earlier = solved["earlier"]
-    fails(check.hundredfold, lambda seed: (*earlier[seed], 4), match="on average 0.80 points below")
+    out = passes(check.hundredfold, lambda seed: (*earlier[seed], 4), capsys=capsys)
+    assert "on average 0.04 points below dense (97.78 %)" in out
     # the selected draw returned for every seed passes ratio and drop, but it is one draw returned five times
     fails(check.hundredfold, lambda seed: (*earlier[5], 4), match="one and the same network for all 5 seeds")
     fails(check.hundredfold, lambda seed: (*earlier[5], 4, 4), match="one and the same network")
@@ -282,7 +286,7 @@ def test_the_earlier_selected_solution_fails_as_a_recipe(solved):
 @pytest.mark.parametrize("factor", [1e-5, 1e-3, 1e-2])
 def test_a_scaled_lucky_draw_is_one_draw(solved, factor):
     """Review 4, finding 1(a): the lucky seed-5 network with 4-bit weights and biases, every parameter
-    multiplied by 1 + factor * (seed + 1), passed ratio and drop (0.22 points) as five networks. Its files
+    multiplied by 1 + factor * (seed + 1), passes ratio and drop (0.22 points) as five networks. Its files
     decode to the same codes and its reloads predict alike: one draw."""
     lucky, masks = solved["earlier"][5]
     fails(check.hundredfold, lambda seed: (_scaled(lucky, 1 + factor * (seed + 1)), masks, 4, 4),
@@ -293,7 +297,7 @@ def test_same_files_and_same_predictions_rules(solved):
     """The rules behind the refusal: the solution's five reloads differ in their files and in their test
     predictions; copies scaled below float16 rounding decode alike; a 1 % scaled copy decodes differently
     but predicts alike."""
-    data = load_digits_split(seed=0, dtype=torch.float64)
+    data = load_digits_splits(validation_size=0.2, seed=0, dtype=torch.float64)
     lucky, masks = solved["earlier"][5]
 
     def measured(model, m):
