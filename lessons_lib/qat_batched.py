@@ -64,8 +64,9 @@ def qat_with_flips_many(
     starts : sequence of ``K >= 1`` float MLPs (``nn.Sequential`` of ``nn.Linear`` with bias and
         ``nn.ReLU``, a ReLU between consecutive linear layers and none after the last), all of one
         shape, dtype and device; not modified (run ``k`` trains a copy of ``starts[k]``'s weights)
-    data : :class:`lessons_lib.data.DigitsSplit` (or anything with ``X_train``, ``y_train``,
-        ``X_test``, ``y_test``); ``X`` of shape ``(n, in)`` in the networks' dtype
+    data : :class:`lessons_lib.splits.DigitsSplits` or :class:`lessons_lib.data.DigitsSplit` (anything
+        with ``X_train``, ``y_train``, ``X_test``, ``y_test``; the runs train on ``X_train`` alone);
+        ``X`` of shape ``(n, in)`` in the networks' dtype
     lrs : η > 0, one number for all runs or one per run
     momenta : β in [0, 1), one number or one per run
     seeds : one int >= 0 per run: run ``k`` shuffles with ``torch.Generator().manual_seed(seeds[k])``

@@ -20,7 +20,8 @@
 # A trained network stores every weight as a 32-bit float. Most of those bits are
 # noise as far as the network's answers are concerned: with 8 bits per weight the
 # digits classifier of this lesson loses at most one of its 450 test images, and with 4 bits
-# (one scale per row) less than one percentage point, in each of five trained copies.
+# (one scale per row, the fewest that its validation images accept) less than one percentage
+# point, in each of five trained copies.
 # This lesson builds the quantizer that does this from scratch (a scale, a zero point,
 # a clamp and a round), measures exactly how much error it adds, applies it to a
 # trained network after training, and then trains *through* the quantizer with
@@ -36,7 +37,8 @@
 # 2. state and check the error bound $|x - \hat x| \le s/2$ inside the range, and the
 #    "6 dB per bit" law: each extra bit about halves the error;
 # 3. compare per-tensor and per-channel quantization on a trained layer;
-# 4. quantize a trained network after training (post-training quantization, PTQ) and read
+# 4. quantize a trained network after training (post-training quantization, PTQ), choose its bits on
+#    validation images and read
 #    its accuracy against the number of bits, over several training seeds and with a
 #    confidence interval;
 # 5. train with fake quantization and the straight-through estimator (quantization-aware
@@ -70,6 +72,7 @@ from lessons_lib.batched_training import train_many
 from lessons_lib.data import load_digits_split
 from lessons_lib.models import mlp
 from lessons_lib.progress import progress
+from lessons_lib.splits import load_digits_splits
 from lessons_lib.training import accuracy, train
 
 lessons_lib.setup()
@@ -270,13 +273,22 @@ plt.show()
 #
 # The subject of the rest of the lesson is a small multilayer perceptron
 # $64 \to 64 \to 32 \to 10$ (6,570 parameters) trained on the handwritten digits that ship
-# with scikit-learn (8x8 images, 1,347 for training, 450 for testing), with SGD,
-# learning rate $\eta = 0.1$ and momentum 0.9 for 20 epochs of 22 minibatches of 64 images
-# (440 steps).
+# with scikit-learn (8x8 images), with SGD, learning rate $\eta = 0.1$ and momentum 0.9 for 20
+# epochs of 17 minibatches of 64 images (340 steps).
+#
+# **Three parts of the data.** The 1,797 images are split once, stratified by class (every digit
+# keeps its share in each part), by the course's `load_digits_splits`: 1,077 **training** images,
+# the only ones any network here is trained on; 270 **validation** images, on which every choice
+# the lesson makes is made (by a rule stated before its numbers); and 450 **test** images (the same
+# 450 as in lessons 10 to 13), read once per reported figure and never to choose anything. One
+# validation image is worth $100/270 = 0.37$ percentage points, one test image $100/450 = 0.22$:
+# the smallest difference an accuracy on that part can show. The float training protocol above is
+# the course's (lessons 07 and 12 train this network the same way); it is fixed in advance and not
+# tuned here, so the lesson makes no claim that it is the best one.
 #
 # The lesson computes in float64 (the setup cell makes it torch's default type) so that its
 # printed numbers are the same on every CPU: in float32, the rounding of a sum depends on the
-# processor's vector unit and the thread count, and over the 440 training steps such differences
+# processor's vector unit and the thread count, and over the 340 training steps such differences
 # can grow into different weights and, for an image near a decision boundary, a different
 # prediction. The lesson does not measure this; float64 is a precaution, so that nothing printed
 # here depends on the machine. A deployed model is stored in float32 (or, after
@@ -285,21 +297,32 @@ plt.show()
 # A training run has two random ingredients, the initial weights and the order of the
 # minibatches, and a conclusion about quantizing *a trained network* must not rest on one draw
 # of them. So we train five networks, seeds 0 to 4 (seed $k$ fixes both ingredients; the
-# train/test split is the same for all), and report every accuracy per seed and as a mean with
+# three parts are the same for all), and report every accuracy per seed and as a mean with
 # its 95 % confidence interval $\bar a \pm t_{0.975,\,4}\, \hat\sigma_a/\sqrt 5$ ($\hat\sigma_a$ the sample
 # standard deviation of the five values, $t_{0.975,\,4}$ the Student-$t$ quantile for 5 - 1 = 4
-# degrees of freedom; $s$ and $n$ stay the scale and the bits). On 450 test images one image is
-# worth $100/450 = 0.22$ percentage points, the smallest difference an accuracy can show.
+# degrees of freedom; $s$ and $n$ stay the scale and the bits). Two methods are compared *paired*:
+# on the same five networks and the same test images, the mean of the five per-seed differences
+# with its own 95 % interval. An interval that contains 0 means no difference was detected at that
+# precision, not that there is none.
 
 # %%
 SEEDS = range(5)
-data = load_digits_split(seed=0)
+splits = load_digits_splits(validation_size=0.2, seed=0)  # stratified, fixed once: train / validation / test
+fit = (splits.X_train, splits.y_train)  # the only images any network is trained on
+n_train, n_val, n_test = len(splits.y_train), len(splits.y_val), len(splits.y_test)
+print(f"training {n_train:,}, validation {n_val}, test {n_test} images (stratified, split once)")
+print(f"one validation image = 100/{n_val} = {100 / n_val:.2f} points, one test image = 100/{n_test} = "
+      f"{100 / n_test:.2f} points")
+assert (n_train, n_val, n_test) == (1077, 270, 450)
+assert (f"{100 / n_val:.2f}", f"{100 / n_test:.2f}") == ("0.37", "0.22")
+assert torch.equal(splits.y_test, load_digits_split(seed=0).y_test)  # the test images of lessons 10 to 13
 models = {seed: mlp(hidden=(64, 32), seed=seed) for seed in SEEDS}
-# the five networks train side by side (stacked weights), each exactly as train(..., seed=seed) trains it
-# alone; evaluate=(): no accuracies after every epoch (none is used here)
-train_many(list(models.values()), data, epochs=20, lr=0.1, momentum=0.9, seeds=list(SEEDS), evaluate=(),
+# the five networks train side by side (stacked weights), each exactly as train(model, fit, seed=seed)
+# trains it alone; evaluate=(): no accuracies after every epoch (none is used here)
+train_many(list(models.values()), fit, epochs=20, lr=0.1, momentum=0.9, seeds=list(SEEDS), evaluate=(),
            progress=True, desc="training one float network per seed")
-float_accs = np.array([accuracy(m, data.X_test, data.y_test) for m in models.values()])
+float_accs = np.array([accuracy(m, splits.X_test, splits.y_test) for m in models.values()])  # reported
+float_val = np.array([accuracy(m, splits.X_val, splits.y_val) for m in models.values()])  # for choices
 model, float_acc = models[0], float_accs[0]  # sections 6 to 8 look inside the seed-0 network
 
 
@@ -332,15 +355,14 @@ def seed_table(rows, fmt="{:8.2f}", width=30):
 
 
 print(model)
-print(f"{sum(p.numel() for p in model.parameters()):,} parameters; {len(data.y_train):,} training and "
-      f"{len(data.y_test)} test images")
-assert sum(p.numel() for p in model.parameters()) == 6570 and (len(data.y_train), len(data.y_test)) == (1347, 450)
-train_steps = -(-len(data.y_train) // 64)  # minibatches of 64 per epoch, the last one short
+print(f"{sum(p.numel() for p in model.parameters()):,} parameters")
+assert sum(p.numel() for p in model.parameters()) == 6570
+train_steps = -(-n_train // 64)  # minibatches of 64 per epoch, the last one short
 print(f"training: 20 epochs of {train_steps} minibatches of 64 = {20 * train_steps} steps, η = 0.1, β = 0.9")
-assert 20 * train_steps == 440
-print(f"t quantile t(0.975, {len(SEEDS) - 1}) = {stdtrit(len(SEEDS) - 1, 0.975):.3f}; "
-      f"one test image = 100/{len(data.y_test)} = {100 / len(data.y_test):.2f} points")
-seed_table({"test accuracy in float64 (%)": 100 * float_accs})
+assert 20 * train_steps == 340
+print(f"t quantile t(0.975, {len(SEEDS) - 1}) = {stdtrit(len(SEEDS) - 1, 0.975):.3f}")
+seed_table({"validation accuracy in float64 (%)": 100 * float_val,
+            "test accuracy in float64 (%)": 100 * float_accs}, width=34)
 W1 = model[0].weight.detach().numpy()  # the seed-0 network's first layer, 64 x 64, float64
 print(f"first layer of seed 0: shape {W1.shape}, weights in [{W1.min():.3f}, {W1.max():.3f}]")
 assert np.all(float_accs > 0.95)
@@ -393,27 +415,26 @@ print(f"measured / predicted RMS error: {rms_tensor[0] / predicted[0]:.2f} at 2 
       f"{100 * zero_share[3]:.0f} % at 3 bits")
 assert abs(mean_gain - predicted_gain) < 0.02  # the measured mean gain against the s/sqrt(12) prediction
 assert f"{mean_gain:.2f}" == "6.06"  # the prose's number (its "6.07 predicted" is 20 log10(2047/31) / 6)
-assert span(gains_6_up[1:], 2) == "5.93 to 6.16" and f"{miss.max():.2f}" == "0.14"  # not "a few hundredths"
-assert [f"{g:.2f}" for g in low_gains] == ["5.95", "5.76", "7.14"]  # the prose's three steps below 6 bits
-assert [f"{abs(g - 20 * np.log10(2)):.2f}" for g in low_gains[1:]] == ["0.26", "1.12"]  # "miss by more"
-assert abs(low_gains[0] - 20 * np.log10(2)) < 0.1  # "2 to 3 bits happens to land within 0.1 dB"
-assert f"{sqnr[0]:.2f}" == "0.93"
+assert span(gains_6_up[1:], 2) == "5.76 to 6.25" and f"{miss.max():.2f}" == "0.26"  # not "a few hundredths"
+assert [f"{g:.2f}" for g in low_gains] == ["5.62", "6.96", "6.70"]  # the prose's three steps below 6 bits
+assert [f"{abs(g - 20 * np.log10(2)):.2f}" for g in low_gains] == ["0.40", "0.94", "0.68"]  # "miss by more"
+assert np.all(np.abs(low_gains - 20 * np.log10(2)) > miss.max())  # each step below 6 bits misses by more
+assert f"{sqnr[0]:.2f}" == "1.05"
 assert np.allclose(rms_tensor[4:], predicted[4:], rtol=0.05)  # the uniform-error model, 6 bits and up
-assert (round(100 * (1 - rms_tensor[0] / predicted[0])), round(100 * (1 - rms_tensor[1] / predicted[1]))) == (43, 14)
-assert (round(100 * zero_share[2]), round(100 * zero_share[3])) == (98, 75) and sqnr[0] < 1.0
+assert (round(100 * (1 - rms_tensor[0] / predicted[0])), round(100 * (1 - rms_tensor[1] / predicted[1]))) == (39, 4)
+assert (round(100 * zero_share[2]), round(100 * zero_share[3])) == (97, 72) and sqnr[0] < 1.1
 assert np.all(rms_tensor[3:] / rms_tensor[2:-1] < 0.6)  # from 4 bits on, each bit about halves the error
 
 # %% [markdown]
 # From 6 bits on the law holds on average and roughly step by step: the mean gain from 6 to 12
 # bits is 6.06 dB per bit, against 6.07 predicted by $s/\sqrt{12}$ for this grid (6.02 in the limit
-# of many bits), while single steps add between 5.93 and 6.16 dB, up to 0.14 dB away from 6.02.
-# Below 6 bits single steps can miss by more: 5.76 dB from 3 to 4 bits and 7.14 dB from 4 to 5
-# bits, 0.26 and 1.12 dB away from 6.02. The step from 2 to 3 bits, 5.95 dB, happens to land within
-# 0.1 dB of 6.02, but not because the law holds there: at 2 and 3 bits the
-# $s/\sqrt{12}$ model fails: the measured error is 43 % and 14 % below it, because the step is so
-# coarse that most weights round to 0 (98 % of them at 2 bits, 75 % at 3 bits). The error is then
-# nearly the weights themselves (an SQNR of 0.93 dB at 2 bits), and the "evenly spread within a
-# step" picture fails.
+# of many bits), while single steps add between 5.76 and 6.25 dB, up to 0.26 dB away from 6.02.
+# Below 6 bits single steps miss by more: 5.62 dB from 2 to 3 bits, 6.96 dB from 3 to 4 bits and
+# 6.70 dB from 4 to 5 bits, 0.40, 0.94 and 0.68 dB away from 6.02. At 2 bits the
+# $s/\sqrt{12}$ model fails: the measured error is 39 % below it, because the step is so
+# coarse that most weights round to 0 (97 % of them). The error is then
+# nearly the weights themselves (an SQNR of 1.05 dB at 2 bits), and the "evenly spread within a
+# step" picture fails. At 3 bits, where 72 % of the weights still round to 0, the model is 4 % off.
 
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 3.6))
@@ -431,8 +452,8 @@ plt.show()
 #
 # With one scale for the whole matrix, the row with the largest weight sets the step for
 # every row. In the first layer of the seed-0 network the rows' largest magnitudes differ by
-# more than a factor of ten, so with 4-bit codes the median row uses only 7 of the 15 levels
-# (12 with a scale of its own). Giving each output row its own scale costs one extra float per
+# a factor of 7.0, so with 4-bit codes the median row uses only 8 of the 15 levels
+# (13 with a scale of its own). Giving each output row its own scale costs one extra float per
 # row (64 numbers next to 4,096 weights):
 
 # %%
@@ -450,7 +471,8 @@ for bits in (2, 3, 4, 8):
     print(f"{bits:5d} {e_t:16.2e} {e_c:17.2e} {e_t / e_c:7.2f}")
     assert np.isclose(e_t, rms_tensor[bits - 2]) and np.isclose(e_c, rms_channel[bits - 2])
     assert e_c < e_t
-assert row_max.max() / row_max.min() > 10 and np.median(levels_used_t) == 7 and np.median(levels_used) == 12
+assert f"{row_max.max() / row_max.min():.1f}" == "7.0" and np.median(levels_used_t) == 8
+assert np.median(levels_used) == 13
 
 # %%
 fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.6))
@@ -459,7 +481,7 @@ ax1.bar(np.arange(64), row_max[order], color=BLUE, label="per-channel range: eac
 ax1.axhline(row_max.max(), color=VERMILLION, linestyle="--", label="per-tensor range: one max |w| for all")
 ax1.set_xlabel("output row (sorted)")
 ax1.set_ylabel("max |w| in the row")
-ax1.set_ylim(0, 2.1)
+ax1.set_ylim(0, 1.25 * row_max.max())
 ax1.legend(loc="upper left")
 ax2.plot(np.sort(levels_used_t), "o", markersize=3, color=VERMILLION, label="per-tensor")
 ax2.plot(np.sort(levels_used), "s", markersize=3, color=BLUE, label="per-channel")
@@ -485,20 +507,20 @@ print(f"factor at 4 and 8 bits: {min(wide):.2f} to {max(wide):.2f}; "
       f"at 2 bits: {min(ratio_pt_pc[2]):.2f} to {max(ratio_pt_pc[2]):.2f}")
 assert all(min(r) > 1 for r in ratio_pt_pc.values())  # per-channel wins in every network, at 2, 3, 4, 8 bits
 assert (span(wide, 2), span(ratio_pt_pc[3], 2), span(ratio_pt_pc[2], 2)) == (
-    "1.83 to 2.65", "1.63 to 2.03", "1.27 to 1.35")  # the ranges the text below quotes
+    "1.69 to 2.12", "1.59 to 1.87", "1.24 to 1.34")  # the ranges the text below quotes
 assert all(r2 < r3 < min(r4, r8) for r2, r3, r4, r8 in zip(*ratio_pt_pc.values(), strict=True))  # per network
 
 # %% [markdown]
 # Per-channel scales win in every network at 2, 3, 4 and 8 bits. At 4 and 8 bits they cut
-# the error by a factor of about two (1.83 to 2.65 across the five networks). With fewer bits
-# the gain shrinks in every network: 1.63 to 2.03 at 3 bits, 1.27 to 1.35 at 2 bits.
+# the error by a factor of about two (1.69 to 2.12 across the five networks). With fewer bits
+# the gain shrinks in every network: 1.59 to 1.87 at 3 bits, 1.24 to 1.34 at 2 bits.
 
 # %% [markdown]
 # ## 8. The weights before and after
 #
 # Quantization replaces the continuous histogram of the weights by at most $2^n - 1$
 # spikes (symmetric codes, one scale per tensor). With per-tensor 3-bit codes the first layer has 7 possible values; almost all
-# weights (97.5 %) are small and land on the three values around 0:
+# weights (96.9 %) are small and land on the three values around 0:
 
 # %%
 q3_t, s3_t = quantize_symmetric(W1, 3)
@@ -519,7 +541,7 @@ plt.show()
 print("weights per 3-bit value:", dict(zip(np.round(values, 3).tolist(), counts.tolist(), strict=True)))
 near_zero = np.abs(q3_t) <= 1
 print(f"on the three values around 0: {near_zero.sum()} of {W1.size} weights ({100 * near_zero.mean():.1f} %)")
-assert f"{100 * near_zero.mean():.1f}" == "97.5"  # "almost all weights (97.5 %)"
+assert f"{100 * near_zero.mean():.1f}" == "96.9"  # "almost all weights (96.9 %)"
 
 # %% [markdown]
 # ## 9. Post-training quantization (PTQ)
@@ -544,53 +566,101 @@ def ptq(net, bits, per_channel=True):
 for bits in (2, 4, 8):
     ours, ref = ptq(model, bits), quantization.quantize_model_weights(model, bits)
     gap = max((a - b).abs().max().item() for a, b in zip(ours.parameters(), ref.parameters(), strict=True))
-    same = accuracy(ours, data.X_test, data.y_test) == accuracy(ref, data.X_test, data.y_test)
+    same = accuracy(ours, splits.X_test, splits.y_test) == accuracy(ref, splits.X_test, splits.y_test)
     print(f"{bits} bits: largest weight difference ours vs library {gap:.1e}, same accuracy: {same}")
     assert gap == 0.0 and same
 
 # %% [markdown]
 # The two agree exactly: for float64 weights the library computes and keeps the scales in
-# float64, as ours does. Now the accuracy against the number of bits, for each of the five
-# networks (seeds 0 to 4), per output row (per-channel) and with one scale per matrix
-# (per-tensor):
+# float64, as ours does.
+#
+# **Which bit width to ship, chosen on validation.** The rule, fixed before any number is read:
+# *the fewest bits whose per-channel PTQ accuracy, averaged over the five networks, is within 0.5
+# points of the float networks' average on the 270 validation images.* The same numbers also
+# decide where the next section's quantization-aware training is needed: at every bit width
+# below the pick. Per-tensor codes are not a candidate; they are reported next to per-channel ones
+# on test as a comparison.
 
 # %%
 ptq_bits = np.arange(2, 9)
+# ptq_val[k, i]: validation accuracy of the seed-k network quantized per channel to ptq_bits[i] bits
+ptq_val = np.array([[accuracy(quantization.quantize_model_weights(m, int(b)), splits.X_val, splits.y_val)
+                     for b in ptq_bits] for m in models.values()])
+val_gap = 100 * (ptq_val.mean(axis=0) - float_val.mean())  # mean over the seeds, in points
+seed_table({"float64, validation (%)": 100 * float_val}
+           | {f"per-channel, {b} bits, validation (%)": 100 * ptq_val[:, i] for i, b in enumerate(ptq_bits)},
+           width=36)
+print("mean validation accuracy - float64's (points): "
+      + ", ".join(f"{b} bits {g:+.2f}" for b, g in zip(ptq_bits, val_gap, strict=True)))
+ship_bits = int(ptq_bits[np.argmax(val_gap >= -0.5)])  # the first (fewest) bits within 0.5 points
+qat_bits = [int(b) for b in ptq_bits if b < ship_bits]  # where section 10 trains through the quantizer
+print(f"chosen on validation: {ship_bits} bits per-channel; QAT in section 10 at {qat_bits} bits")
+assert np.any(val_gap >= -0.5) and ship_bits == 4 and qat_bits == [2, 3]
+assert val_gap[ptq_bits.tolist().index(ship_bits) - 1] < -0.5  # one bit fewer is more than 0.5 points off
+
+# %% [markdown]
+# Now the reported figures: the test accuracy of every bit width, for each of the five
+# networks (seeds 0 to 4), per output row (per-channel) and with one scale per matrix
+# (per-tensor), and, paired by network on the same 450 images, each one's difference to the float
+# network it came from:
+
+# %%
 # ptq_acc[per_channel][k, i]: test accuracy of the seed-k network quantized to ptq_bits[i] bits
 ptq_acc = {True: [], False: []}
 for m in progress(models.values(), desc="PTQ of each network at 2..8 bits"):
     for pc in (True, False):
         ptq_acc[pc].append([accuracy(quantization.quantize_model_weights(m, int(b), per_channel=pc),
-                                     data.X_test, data.y_test) for b in ptq_bits])
+                                     splits.X_test, splits.y_test) for b in ptq_bits])
 ptq_acc = {pc: np.array(a) for pc, a in ptq_acc.items()}
 rows = {"float64": 100 * float_accs}
 for pc, name in ((True, "per-channel"), (False, "per-tensor")):
     rows.update({f"{name}, {b} bits": 100 * ptq_acc[pc][:, i] for i, b in enumerate(ptq_bits)})
 seed_table(rows, width=22)
-n_test = len(data.y_test)
+diff_pc = 100 * (ptq_acc[True] - float_accs[:, None])  # paired: the same network, the same test images
+diff_pt = 100 * (ptq_acc[False] - float_accs[:, None])
+diff_t_c = 100 * (ptq_acc[False] - ptq_acc[True])
+print("\npaired differences on test (points), mean over the five networks ± 95 % interval:")
+print(" bits   per-channel - float   per-tensor - float   per-tensor - per-channel")
+for i, b in enumerate(ptq_bits):
+    print(f"{b:5d} {fmt_ci(diff_pc[:, i]):>21s} {fmt_ci(diff_pt[:, i]):>20s} {fmt_ci(diff_t_c[:, i]):>25s}")
 lost = {pc: np.rint(n_test * (float_accs[:, None] - ptq_acc[pc])).astype(int) for pc in (True, False)}
 print(f"\ntest images lost against float64 (of {n_test}), smallest..largest over the seeds:")
 for pc, name in ((True, "per-channel"), (False, "per-tensor")):
     print(f"  {name:12s}" + "".join(f"  {b} bits: {lost[pc][:, i].min()}..{lost[pc][:, i].max()}"
                                     for i, b in enumerate(ptq_bits)))
+i_ship = ptq_bits.tolist().index(ship_bits)
+ship_lo, ship_hi = (mean_ci(diff_pc[:, i_ship])[0] + sign * mean_ci(diff_pc[:, i_ship])[1] for sign in (-1, 1))
+print(f"\nthe pick, {ship_bits} bits per-channel, on test: {fmt_ci(100 * ptq_acc[True][:, i_ship])} % against "
+      f"float's {fmt_ci(100 * float_accs)} %; paired difference {fmt_ci(diff_pc[:, i_ship])} points "
+      f"(interval {ship_lo:.2f} to {ship_hi:.2f})")
 assert np.all(np.abs(lost[True][:, -1]) <= 1) and np.all(np.abs(lost[False][:, -1]) <= 1)  # 8 bits: one image
-assert np.all(lost[True][:, 2] <= 4)  # 4 bits: at most four images (0.89 points), in every network
+assert span(lost[True][:, i_ship]) == "0 to 4" and f"{ship_lo:.2f} to {ship_hi:.2f}" == "-0.88 to -0.01"
+assert fmt_ci(diff_pc[:, i_ship]) == "-0.4 ± 0.4" and ship_hi < 0  # the pick's loss: detected, small
+assert fmt_ci(diff_pc[:, -1]) == "-0.0 ± 0.1" and mean_ci(diff_pc[:, -1])[1] >= abs(mean_ci(diff_pc[:, -1])[0])
 assert np.all(lost[True][:, 0] >= 70)  # 2 bits: every network loses more than 15 points
-assert np.all(ptq_acc[False][:, :2] < ptq_acc[True][:, :2])  # 2 and 3 bits: per-tensor worse, every network
 # the ranges the text below quotes: images and points lost at 3 bits, accuracies at 2 bits
 assert (span(lost[True][:, 1]), span(100 * lost[True][:, 1] / n_test, 1), span(lost[False][:, 1])) == (
-    "1 to 24", "0.2 to 5.3", "9 to 34")
+    "2 to 23", "0.4 to 5.1", "7 to 25")
 assert (span(100 * ptq_acc[True][:, 0]), fmt_ci(100 * ptq_acc[True][:, 0]), span(100 * ptq_acc[False][:, 0])) == (
-    "40 to 81", "62 ± 19", "14 to 31")
-
+    "52 to 72", "63 ± 10", "16 to 43")
+assert (fmt_ci(diff_t_c[:, 0]), fmt_ci(diff_t_c[:, 1])) == ("-31 ± 13", "-1 ± 2")
+assert sum(mean_ci(diff_t_c[:, 0])) < 0  # 2 bits: per-tensor worse, the whole interval below 0
+assert all(abs(mean_ci(diff_t_c[:, i])[0]) <= mean_ci(diff_t_c[:, i])[1] for i in range(1, len(ptq_bits)))  # 0 inside
+assert int(np.argmax(diff_t_c[:, 1])) == 4 and np.sum(diff_t_c[:, 1] > 0) == 1  # seed 4 better per-tensor at 3 bits
 # %% [markdown]
-# Eight bits cost at most one test image (0.22 points) in each of the five networks, per channel
-# and per tensor, and
-# four bits per-channel at most four images (0.89 points). Below that, how much is lost depends
-# on the seed: at 3 bits per-channel codes lose 1 to 24 images (0.2 to 5.3 points), per-tensor
-# codes 9 to 34; at 2 bits every network breaks, to between 40 and 81 % per-channel (a mean of
-# 62 ± 19 %) and between 14 and 31 % per-tensor. At 2 and 3 bits per-tensor codes do worse
-# than per-channel codes in every network. Two bits with symmetric codes leave three values per row,
+# Validation picked 4 bits per-channel (mean 0.07 points above float's on validation; 3 bits
+# were 1.33 points below). On test, the pick's paired difference to float is $-0.4 \pm 0.4$ points
+# (an interval from $-0.88$ to $-0.01$): a small loss, 0 to 4 of the 450 images per network, that
+# the five networks do detect. Eight bits cost at most one test image in each network, per channel
+# and per tensor; the paired difference, $-0.0 \pm 0.1$ points per-channel, detects none at this
+# precision. Below 4 bits how much is lost depends on the seed: at 3 bits per-channel codes lose
+# 2 to 23 images (0.4 to 5.1 points), per-tensor codes 7 to 25; at 2 bits every network breaks, to
+# between 52 and 72 % per-channel (a mean of 63 ± 10 %) and between 16 and 43 % per-tensor.
+# Per-tensor against per-channel, paired: at 2 bits per-tensor codes lose 31 ± 13 points more;
+# at 3 bits ($-1 \pm 2$) and from 4 bits on the intervals contain 0, so no difference is detected
+# there (one network, seed 4, does better per-tensor at 3 bits). These are 21 comparisons read at
+# once, each at 95 %, not corrected for their number; the 2-bit ones are far beyond any correction.
+# Two bits with symmetric codes leave three values per row,
 # $\{-s, 0, s\}$ (a *ternary* network): after training in float the network has no reason
 # to work with those.
 #
@@ -692,40 +762,59 @@ assert float_gap > 0.05  # the check tells the gradient at W_hat from the one at
 # %% [markdown]
 # The library's `to_quant_linear` swaps every `nn.Linear` for a `QuantLinear` that does
 # exactly this in its forward pass. Start from each of the five trained float networks and
-# fine-tune it for 5 epochs at 2 and 3 bits per weight (per-channel, symmetric) with SGD,
-# $\eta = 0.005$ and momentum 0.9 (seed $k$ shuffles the minibatches of network $k$), then read the deployed
-# weights with `quantize_model_weights`:
+# fine-tune it at the bit widths below section 9's validation pick, 2 and 3 bits per weight
+# (per-channel, symmetric), on the training images with SGD (seed $k$ shuffles the minibatches of
+# network $k$), then read the deployed weights with `quantize_model_weights`. The schedule, 5 epochs
+# at $\eta = 0.005$ with momentum 0.9 (a quarter of the float training's epochs at a twentieth of
+# its learning rate), is **fixed in advance and not tuned**: the lesson claims that it works as
+# measured below, not that it is the best schedule.
 
 # %%
-qat_acc = {2: [], 3: []}
+qat_acc = {bits: [] for bits in qat_bits}  # the bit widths chosen on validation in section 9: 2 and 3
 for seed in progress(SEEDS, desc="QAT at 2 and 3 bits, one run per seed"):
-    for bits in (2, 3):
+    for bits in qat_bits:
         qat_model = quantization.to_quant_linear(models[seed], bits=bits)
-        train(qat_model, data, epochs=5, lr=0.005, momentum=0.9, seed=seed, progress=False, evaluate=())
+        train(qat_model, fit, epochs=5, lr=0.005, momentum=0.9, seed=seed, progress=False, evaluate=())
         deployed = quantization.quantize_model_weights(qat_model, bits)
-        qat_acc[bits].append(accuracy(deployed, data.X_test, data.y_test))
-        assert qat_acc[bits][-1] == accuracy(qat_model, data.X_test, data.y_test)  # what was trained ships
+        qat_acc[bits].append(accuracy(deployed, splits.X_test, splits.y_test))
+        assert qat_acc[bits][-1] == accuracy(qat_model, splits.X_test, splits.y_test)  # what was trained ships
 qat_acc = {bits: np.array(a) for bits, a in qat_acc.items()}
 ptq_2, ptq_3 = ptq_acc[True][:, 0], ptq_acc[True][:, 1]
 recovered = (qat_acc[2] - ptq_2) / (float_accs - ptq_2)  # share of the accuracy PTQ lost that QAT wins back
 seed_table({"float64 (%)": 100 * float_accs,
             "2 bits: PTQ per-channel (%)": 100 * ptq_2,
             "2 bits: QAT, 5 epochs (%)": 100 * qat_acc[2],
+            "2 bits: QAT - PTQ (points)": 100 * (qat_acc[2] - ptq_2),
+            "2 bits: QAT - float64 (points)": 100 * (qat_acc[2] - float_accs),
             "2 bits: share of PTQ's loss won back (%)": 100 * recovered,
             "3 bits: PTQ per-channel (%)": 100 * ptq_3,
             "3 bits: QAT, 5 epochs (%)": 100 * qat_acc[3],
+            "3 bits: QAT - PTQ (points)": 100 * (qat_acc[3] - ptq_3),
             "3 bits: QAT - float64 (points)": 100 * (qat_acc[3] - float_accs)}, width=42)
-assert np.all(recovered > 0.7)  # at 2 bits QAT wins back most of what PTQ lost, in every network
-assert (span(100 * recovered), span(100 * qat_acc[2])) == ("75 to 95", "88 to 95")  # the text's ranges
-assert np.all(qat_acc[2] < float_accs - 0.02)  # ... but not all of it: 2-bit QAT stays > 2 points below
-assert np.all(qat_acc[3] >= ptq_3) and np.all(np.abs(np.rint(n_test * (qat_acc[3] - float_accs))) <= 5)  # 3 bits
-assert np.any(qat_acc[3] > float_accs)
+qat_diffs = {"2 bits: QAT - PTQ": qat_acc[2] - ptq_2, "2 bits: QAT - float64": qat_acc[2] - float_accs,
+             "3 bits: QAT - PTQ": qat_acc[3] - ptq_3, "3 bits: QAT - float64": qat_acc[3] - float_accs}
+qat_ci = {name: (mean_ci(100 * d)[0] - mean_ci(100 * d)[1], mean_ci(100 * d)[0] + mean_ci(100 * d)[1])
+          for name, d in qat_diffs.items()}
+print("\npaired differences on test (points): mean and 95 % interval over the five networks")
+for name, d in qat_diffs.items():
+    print(f"  {name:22s} {mean_ci(100 * d)[0]:+6.2f}, interval {qat_ci[name][0]:+6.2f} to {qat_ci[name][1]:+6.2f}")
+assert np.all(recovered > 0.8) and span(100 * recovered) == "86 to 97"  # most of PTQ's 2-bit loss, every network
+assert [f"{lo:.2f} to {hi:.2f}" for lo, hi in qat_ci.values()] == [
+    "20.51 to 41.45", "-3.67 to -0.78", "-0.00 to 5.33", "-0.54 to 1.87"]  # the text's intervals
+assert qat_ci["2 bits: QAT - float64"][1] < 0 < qat_ci["2 bits: QAT - PTQ"][0]  # both detected at 2 bits
+assert qat_ci["3 bits: QAT - PTQ"][0] < 0 < qat_ci["3 bits: QAT - float64"][1]  # neither at 3 bits
+assert qat_ci["3 bits: QAT - float64"][0] < 0
+assert np.all(qat_acc[3] >= ptq_3) and np.sum(qat_acc[3] < float_accs) == 2 and np.sum(qat_acc[3] > float_accs) == 3
 
 # %% [markdown]
-# At 2 bits QAT wins back most of what PTQ lost in every network (75 to 95 % of it), yet all
-# five stay more than two points below float (88 to 95 %). At 3 bits QAT is at least as good
-# as PTQ in every network and within five test images (1.1 points) of float, sometimes above
-# it. The figure shows the means over the five networks with their 95 % intervals:
+# Paired by network on the test images: at 2 bits QAT wins back most of what PTQ lost in every
+# network (86 to 97 % of it; $+31$ points on average, an interval from 20.5 to 41.5), yet it stays
+# below float by 2.22 points on average (an interval from $-3.67$ to $-0.78$ points: a loss the
+# five networks detect). At 3 bits QAT is at least as good as PTQ in every network ($+2.67$ points
+# on average, but the interval, $-0.00$ to $5.33$, reaches 0: no gain detected at 95 %), and against
+# float no difference is detected ($+0.67$ points, interval $-0.54$ to $1.87$); two networks end
+# below float, three above. Four comparisons at once, uncorrected.
+# The figure shows the means over the five networks with their 95 % intervals:
 
 # %%
 fig, ax = plt.subplots(figsize=(7.5, 3.6))
@@ -808,7 +897,9 @@ assert all(abs(m - 0.3) < 0.01 for m in toy_mean_q.values())  # "the time averag
 # optimizer's step is visible; the codes are those the deployed model would use. Five
 # settings of $(\beta, \eta)$: two pairs with the same effective step $\eta/(1-\beta)$ (0.1 and
 # 0.02), and plain SGD at momentum's $\eta = 0.01$. Each runs 4 epochs from each of the five
-# float networks, 25 runs in all.
+# float networks, 25 runs in all, on the training images. These settings, the 2 bits and the 4
+# epochs are the experiment's design, **fixed in advance**: the section compares them and picks
+# none of them, and the test images serve only to report how far the shipped accuracy moves.
 #
 # One thing besides the weights moves: with per-channel scales the grid itself moves whenever a
 # row's largest weight moves. The loop therefore also counts the code changes that the previous
@@ -876,7 +967,7 @@ def qat_with_flips(start, lr, momentum, bits=2, epochs=4, seed=0, batch_size=64,
     net = copy.deepcopy(start)  # latent float weights; qat_forward quantizes them
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
     gen = torch.Generator().manual_seed(seed)
-    (codes, scales, values), flips, test_acc, n = codes_and_scales(net, bits), [], [], len(data.y_train)
+    (codes, scales, values), flips, test_acc, n = codes_and_scales(net, bits), [], [], len(splits.y_train)
     for epoch in range(epochs):
         if epoch == epochs - 1:
             epoch_start, changes, grid_moved = codes.clone(), torch.zeros_like(codes), 0
@@ -884,7 +975,7 @@ def qat_with_flips(start, lr, momentum, bits=2, epochs=4, seed=0, batch_size=64,
         for start_idx in range(0, n, batch_size):
             idx = perm[start_idx:start_idx + batch_size]
             opt.zero_grad()
-            nn.functional.cross_entropy(qat_forward(net, data.X_train[idx], values), data.y_train[idx]).backward()
+            nn.functional.cross_entropy(qat_forward(net, splits.X_train[idx], values), splits.y_train[idx]).backward()
             opt.step()  # b = β b + g;  w = w - η b
             new, new_scales, values = codes_and_scales(net, bits)
             flips.append((new != codes).double().mean().item())
@@ -894,14 +985,14 @@ def qat_with_flips(start, lr, momentum, bits=2, epochs=4, seed=0, batch_size=64,
             codes, scales = new, new_scales  # scales: the previous step's, at the next step
             if every_accuracy or epoch == epochs - 1:
                 with torch.no_grad():  # the deployed network: the quantized weights Q(w)
-                    predicted = qat_forward(net, data.X_test, values).argmax(dim=1)
-                test_acc.append(int((predicted == data.y_test).sum()) / len(data.y_test))
+                    predicted = qat_forward(net, splits.X_test, values).argmax(dim=1)
+                test_acc.append(int((predicted == splits.y_test).sum()) / len(splits.y_test))
     return np.array(flips), np.array(test_acc), changes, codes == epoch_start, grid_moved
 
 
 settings = [(0.9, 0.01), (0.0, 0.1), (0.0, 0.01), (0.9, 0.002), (0.0, 0.02)]
 keys = [(seed, beta, lr) for seed in SEEDS for beta, lr in settings]  # 25 runs: every setting from every network
-results = qat_batched.qat_with_flips_many([models[seed] for seed, _, _ in keys], data,
+results = qat_batched.qat_with_flips_many([models[seed] for seed, _, _ in keys], splits,
                                           [lr for *_, lr in keys], [beta for _, beta, _ in keys],
                                           [seed for seed, _, _ in keys],  # shuffles: train(seed=seed)'s
                                           every_accuracy=[k for k, key in enumerate(keys) if key[0] == 0])
@@ -917,7 +1008,7 @@ for net, bits in [(models[0], 2), (qat_model, 3)]:  # a float network, and secti
     assert torch.equal(codes_and_scales(net, bits)[0], weight_codes(net, bits))  # the library's codes
 runs = runs_by_seed[0]  # the seed-0 runs, drawn below
 n_codes = len(weight_codes(models[0], 2))
-steps_per_epoch = -(-len(data.y_train) // 64)
+steps_per_epoch = -(-len(splits.y_train) // 64)
 last = slice(-steps_per_epoch, None)
 
 
@@ -978,7 +1069,7 @@ def wilson(k, n):
     return 100 * (centre - half), 100 * (centre + half)
 
 
-# Per run the share rests on 11 to 93 weights; pooled over the five seeds, each setting on 77 to 384.
+# Per run the share rests on 12 to 128 weights; pooled over the five seeds, each setting on 86 to 482.
 pooled_back = {k: (sum(int(runs_by_seed[s][k][3][changed(runs_by_seed[s][k])].sum()) for s in SEEDS),
                    sum(int(changed(runs_by_seed[s][k]).sum()) for s in SEEDS)) for k in settings}
 back_ci = {k: wilson(*pooled_back[k]) for k in settings}
@@ -996,7 +1087,7 @@ print("code changes from the moving grid, mean over the seeds: "
       + f"; single runs {shares.min():.0f} to {shares.max():.0f} %")
 assert min(per_weight[k].min() for k in plain_keys) > 2.5
 assert max(per_weight[k].max() for k in momentum_keys) < 2
-assert plain_counts.max() < 100  # the came-back shares without momentum rest on few weights
+assert plain_counts.max() < 150  # the came-back shares without momentum rest on few weights
 assert np.all(moved[(0.9, 0.01)] > 2 * moved[(0.0, 0.01)])  # same lr: momentum moves more weights ...
 assert same_lr_mean - same_lr_half < 1 < same_lr_mean + same_lr_half  # ... and the interval of the ratio holds 1
 assert all(np.all(flip_rate[p] > 2 * flip_rate[m]) for p, m in matched)  # ... same effective step: fewer
@@ -1004,25 +1095,25 @@ assert min(np.rint(n_test * swing[k] / 100).min() for k in settings) >= 5  # at 
 # the ranges the text below quotes, as printed above
 cat = np.concatenate
 swing_all = cat([swing[k] for k in settings])
-assert span(cat([flip_rate[k] for k in settings]), 3) == "0.011 to 0.236"
+assert span(cat([flip_rate[k] for k in settings]), 3) == "0.013 to 0.387"
 assert (span(cat([moved[k] for k in plain_keys]), 2), span(cat([per_weight[k] for k in plain_keys]), 1)) == (
-    "0.17 to 1.44", "2.9 to 5.6")
-assert (span(plain_counts), span(momentum_counts)) == ("11 to 93", "12 to 60")
-assert [pooled_back[k] for k in settings] == [(71, 244), (189, 384), (32, 77), (21, 91), (54, 130)]
-assert [f"{100 * b / t:.0f}" for b, t in pooled_back.values()] == ["29", "49", "42", "23", "42"]
+    "0.23 to 1.98", "3.1 to 5.2")
+assert (span(plain_counts), span(momentum_counts)) == ("15 to 128", "12 to 88")
+assert [pooled_back[k] for k in settings] == [(71, 310), (270, 482), (37, 86), (14, 90), (52, 122)]
+assert [f"{100 * b / t:.0f}" for b, t in pooled_back.values()] == ["23", "56", "43", "16", "43"]
 assert [f"{lo:.0f} to {hi:.0f}" for lo, hi in back_ci.values()] == [
-    "24 to 35", "44 to 54", "31 to 53", "16 to 33", "33 to 50"]
+    "19 to 28", "52 to 60", "33 to 54", "9 to 24", "34 to 51"]
 assert back_ci[(0.9, 0.01)][1] < back_ci[(0.0, 0.1)][0]  # same η/(1-β) 0.1: the intervals do not overlap
 assert max(b / t for b, t in (pooled_back[k] for k in momentum_keys)) < min(
     b / t for b, t in (pooled_back[k] for k in plain_keys))  # every momentum share below every plain one
-assert (span(same_lr, 2), int(np.sum(same_lr > 1)), fmt_ci(same_lr)) == ("0.88 to 1.83", 4, "1.3 ± 0.4")
-assert f"{same_lr_mean - same_lr_half:.2f} to {same_lr_mean + same_lr_half:.2f}" == "0.86 to 1.71"
-assert (span(moved[(0.9, 0.01)], 2), span(moved[(0.0, 0.01)], 2)) == ("0.54 to 0.93", "0.17 to 0.34")
-assert (span(per_weight[(0.9, 0.01)], 2), span(per_weight[(0.9, 0.002)], 2)) == ("1.40 to 1.67", "1.25 to 1.71")
-assert span(cat([per_weight[k] for k in momentum_keys]), 2) == "1.25 to 1.71"  # both momentum settings
-assert span(cat([flip_rate[p] / flip_rate[m] for p, m in matched]), 1) == "2.7 to 7.1"
-assert (span([grid_share[k].mean() for k in settings]), span(shares)) == ("13 to 28", "6 to 37")
-assert (span(swing_all, 1), span([swing[k].mean() for k in settings])) == ("1.1 to 20.4", "3 to 10")
+assert (span(same_lr, 2), int(np.sum(same_lr > 1)), fmt_ci(same_lr)) == ("0.82 to 1.67", 2, "1.1 ± 0.4")
+assert f"{same_lr_mean - same_lr_half:.2f} to {same_lr_mean + same_lr_half:.2f}" == "0.66 to 1.53"
+assert (span(moved[(0.9, 0.01)], 2), span(moved[(0.0, 0.01)], 2)) == ("0.74 to 1.36", "0.23 to 0.29")
+assert (span(per_weight[(0.9, 0.01)], 2), span(per_weight[(0.9, 0.002)], 2)) == ("1.16 to 1.50", "1.10 to 1.42")
+assert span(cat([per_weight[k] for k in momentum_keys]), 2) == "1.10 to 1.50"  # both momentum settings
+assert span(cat([flip_rate[p] / flip_rate[m] for p, m in matched]), 1) == "2.5 to 7.3"
+assert (span([grid_share[k].mean() for k in settings]), span(shares)) == ("19 to 30", "10 to 41")
+assert (span(swing_all, 1), span([swing[k].mean() for k in settings])) == ("1.1 to 22.0", "3 to 11")
 
 # %% [markdown]
 # What the tables say (a range "from a to b" runs over the five seeds, and over every setting the
@@ -1030,42 +1121,43 @@ assert (span(swing_all, 1), span([swing[k].mean() for k in settings])) == ("1.1 
 #
 # * **Codes keep changing until the end.** In every one of the 25 runs some code
 #   still changes on at least half of the fourth epoch's steps, and on average over that epoch
-#   0.011 to 0.236 % of all codes change per step (over the 25 runs).
+#   0.013 to 0.387 % of all codes change per step (over the 25 runs).
 # * **Without momentum few weights change code, repeatedly.** In the 15 runs without momentum, over the
-#   last epoch only 0.17 to 1.44 %
-#   of the weights change code at all, but a changed weight changes code 2.9 to 5.6 times on
+#   last epoch only 0.23 to 1.98 %
+#   of the weights change code at all, but a changed weight changes code 3.1 to 5.2 times on
 #   average over the last epoch (moves of the per-channel grid included; which codes a weight
 #   visits is not counted here).
 # * **With momentum the changes are mostly moves.** At the same learning rate $\eta = 0.01$
-#   momentum changes 0.88 to 1.83 times as many codes per step as plain SGD (more in 4 of the 5
-#   seeds; mean 1.3 ± 0.4, an interval from 0.86 to 1.71 that includes 1), but they are spread
-#   over more weights (0.54 to 0.93 % of them against 0.17 to 0.34 %), each changing code only
-#   1.40 to 1.67 times on average (1.25 to 1.71 at $\eta = 0.002$). At the same *effective* step
-#   $\eta/(1-\beta)$ plain SGD changes 2.7 to 7.1 times as many codes per step as momentum, in
+#   momentum changes 0.82 to 1.67 times as many codes per step as plain SGD (more in 2 of the 5
+#   seeds; mean 1.1 ± 0.4, an interval from 0.66 to 1.53 that includes 1: no difference detected),
+#   but they are spread
+#   over more weights (0.74 to 1.36 % of them against 0.23 to 0.29 %), each changing code only
+#   1.16 to 1.50 times on average (1.10 to 1.42 at $\eta = 0.002$). At the same *effective* step
+#   $\eta/(1-\beta)$ plain SGD changes 2.5 to 7.3 times as many codes per step as momentum, in
 #   every seed and at both effective steps. Why, this lesson does not test; a plausible part of
 #   it is that the buffer averages the noisy minibatch gradients, so a weight sitting at a
 #   boundary is not kicked back and forth by each batch. The noiseless toy above shows that
 #   noise is not all of it: there momentum flips half as often (on 30 % of the steps against
 #   59 %). At a matched effective step momentum damps the oscillation; it does not remove it, and
-#   at the same $\eta$ it does not change fewer codes.
+#   at the same $\eta$ it is not detected to change fewer codes.
 # * **How many changed weights end where they started.** Per run this share rests on few weights
-#   (11 to 93 without momentum, 12 to 60 with it), too few to read one run at a time, so pool each
+#   (15 to 128 without momentum, 12 to 88 with it), too few to read one run at a time, so pool each
 #   setting over the five seeds and give a 95 % binomial (Wilson) interval, the same rule for every
-#   setting. Without momentum 42 to 49 % of the changed weights end the epoch on the code they
-#   started it with (intervals from 31 to 54 %), with momentum 29 % at $\eta = 0.01$ (24 to 35 %)
-#   and 23 % at $\eta = 0.002$ (16 to 33 %). At the same effective step 0.1 the intervals of
-#   momentum (24 to 35 %) and plain SGD (44 to 54 %) do not overlap: without momentum close to
+#   setting. Without momentum 43 to 56 % of the changed weights end the epoch on the code they
+#   started it with (intervals from 33 to 60 %), with momentum 23 % at $\eta = 0.01$ (19 to 28 %)
+#   and 16 % at $\eta = 0.002$ (9 to 24 %). At the same effective step 0.1 the intervals of
+#   momentum (19 to 28 %) and plain SGD (52 to 60 %) do not overlap: without momentum about
 #   half of the changed weights are back where they started by the end of the epoch, with
-#   momentum 23 to 29 %. The interval counts the weights as independent draws; weights of one
+#   momentum 16 to 23 %. The interval counts the weights as independent draws; weights of one
 #   network are not, so it is, if anything, too narrow.
 #   (All of this is at 2 bits; `qat_with_flips(..., bits=3)` runs the same experiment at 3 bits.)
 # * **Part of it is the grid moving.** With per-channel scales the grid itself moves whenever a
-#   row's largest weight moves: 13 to 28 % of the code changes (the means per setting; 6 to 37 %
+#   row's largest weight moves: 19 to 30 % of the code changes (the means per setting; 10 to 41 %
 #   in single runs) would not have happened on the previous step's scales. They come from the
 #   grid, not from a weight crossing a fixed boundary.
 # * **The shipped accuracy is not settled either**: within the last epoch the deployed network's
-#   test accuracy moves by at least 5 test images (1.1 points) in every run and by up to 20 points
-#   (3 to 10 points on average per setting), with or without momentum; where training stops
+#   test accuracy moves by at least 5 test images (1.1 points) in every run and by up to 22 points
+#   (3 to 11 points on average per setting), with or without momentum; where training stops
 #   decides what ships.
 #
 # Seed 0's runs step by step, for three of the settings:
@@ -1156,9 +1248,9 @@ with warnings.catch_warnings(record=True) as caught, process_stderr_silenced():
         torch.backends.quantized.engine = engine
         # PyTorch's int8 kernels take float32 input: a float32 copy of the model and of the images
         int8_model = tq.quantize_dynamic(copy.deepcopy(model).float(), {nn.Linear}, dtype=torch.qint8)
-        int8_accs[engine] = accuracy(int8_model, data.X_test.float(), data.y_test)
+        int8_accs[engine] = accuracy(int8_model, splits.X_test.float(), splits.y_test)
         with torch.no_grad():
-            top2 = int8_model(data.X_test.float()).topk(2, dim=1).values
+            top2 = int8_model(splits.X_test.float()).topk(2, dim=1).values
         top2_gaps[engine] = (top2[:, 0] - top2[:, 1]).min().item()
     packed = int8_model[0].weight()  # a quantized tensor: int8 codes plus a scale and zero point
     codes_int8, scale_int8 = packed.int_repr(), packed.q_scale()
@@ -1180,12 +1272,12 @@ int8_acc = int8_accs[engines[0]]
 # Within one engine the int8 path computes in float32, so its last digits may differ between CPUs; an
 # image's predicted class could change only if its two largest logits came within such differences
 # (about 1e-5 for logits below 40, or a rounding tie in one activation code), and the smallest gap is
-# above 0.1 with every engine. The ratio err / scale is 0.5 minus about 1e-6, far from where its
+# above 0.02 with every engine. The ratio err / scale is 0.5 minus about 1e-6, far from where its
 # printed "0.500" would change.
 print(f"engines {', '.join(engines)}: the same test accuracy with each: "
       f"{len(set(int8_accs.values())) == 1}; smallest top-2 logit gap "
-      f"{min(top2_gaps.values()):.2f} to {max(top2_gaps.values()):.2f}")
-assert len(set(int8_accs.values())) == 1 and min(top2_gaps.values()) > 0.1
+      f"{min(top2_gaps.values()):.3f} to {max(top2_gaps.values()):.3f}")
+assert len(set(int8_accs.values())) == 1 and min(top2_gaps.values()) > 0.02
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # the deprecation warnings printed above
     # quantize_dynamic(..., dtype=torch.qint8) takes its weight observer from default_dynamic_qconfig
@@ -1198,13 +1290,17 @@ print(f"the observer that chose their scale (default_dynamic_qconfig's weight ob
 assert packed.q_zero_point() == 0 and packed.qscheme() == torch.per_tensor_affine
 assert weight_observer.qscheme == torch.per_tensor_symmetric and weight_observer.dtype == torch.qint8
 assert tq.default_dynamic_qconfig.weight is tq.default_weight_observer
-print(f"test accuracy of the seed-0 network: int8 dynamic (PyTorch: weights per tensor, activations "
+print(f"test accuracy of one network (seed 0), not a mean: int8 dynamic (PyTorch: weights per tensor, activations "
       f"quantized) {100 * int8_acc:.2f} %, our 8-bit weight-only PTQ (per-channel) "
       f"{100 * ptq_acc[True][0, -1]:.2f} %, float64 {100 * float_acc:.2f} %")
 print(f"PyTorch's first layer: max |w - w_hat| / scale = {err_int8 / scale_int8:.3f} (the bound is 0.5)")
 assert err_int8 <= scale_int8 / 2 + 1e-7 and abs(err_int8 / scale_int8 - 0.5) < 1e-4
 
 # %% [markdown]
+# These accuracies are one network's (seed 0), not a mean over the five: the section places
+# PyTorch's tools, it does not measure a difference between them and ours, and the three
+# numbers above support no such claim.
+#
 # PyTorch's int8 quantizer obeys the same half-step bound (it picks its own range, per
 # tensor, and also quantizes the activations on the fly). Its weights are symmetric codes, as in
 # section 2: the observer that chose the scale is `per_tensor_symmetric` (PyTorch's
@@ -1271,30 +1367,33 @@ assert torch.equal(x_fq.grad, inside.double())  # 1 where the clamp is inactive,
 # * Inside the range the error is at most $s/2$; its RMS is about $s/\sqrt{12}$ from 6 bits on
 #   (within 5 % on seed 0's first layer), so each bit about halves it: 6.06 dB per bit on average
 #   from 6 to 12 bits, 6.07 predicted for this grid (6.02 dB in the limit of many bits), single
-#   steps from 5.93 to 6.16 dB (below 6 bits from 5.76 to 7.14 dB). At 2 and 3 bits the $s/\sqrt{12}$
-#   error model fails for per-tensor codes of the first layer, where most of its weights round to 0
-#   (98 and 75 %).
+#   steps from 5.76 to 6.25 dB (below 6 bits from 5.62 to 6.96 dB). At 2 bits the $s/\sqrt{12}$
+#   error model fails for per-tensor codes of the first layer, where 97 % of its weights round to 0.
 # * Per-channel scales follow each row's own range and, for one extra number per row, cut the
-#   error of the first layer by a factor of about two at 4 and 8 bits (1.83 to 2.65 in five
+#   error of the first layer by a factor of about two at 4 and 8 bits (1.69 to 2.12 in five
 #   networks), less at 3 and 2 bits.
-# * A conclusion from training runs needs several seeds: here five, reported per seed and as a
-#   mean with its 95 % interval (one test image is 0.22 points).
-# * Post-training quantization of the digits MLP costs at most one test image at 8 bits and at
-#   most 0.89 points at 4 bits (per-channel), in each of five networks; at 3 bits the loss
-#   depends on the seed (0.2 to 5.3 points per-channel), at 2 bits every network breaks (40 to
-#   81 % per-channel). Quantization-aware training with fake quantization and the
-#   straight-through estimator (its gradient checked against one computed by hand), 5 epochs
-#   with $\eta = 0.005$ and $\beta = 0.9$, wins back 75 to 95 % of the 2-bit loss, though every
-#   network stays more than two points below float, and at 3 bits comes within 1.1 points of
-#   float.
+# * A conclusion from training runs needs several seeds and a fair split: here five networks
+#   trained on 1,077 images, every choice made on 270 validation images (one is 0.37 points),
+#   every figure reported on 450 test images (one is 0.22 points) as a mean with its 95 % interval,
+#   and every comparison paired by network.
+# * Post-training quantization of the digits MLP: validation picks 4 bits per-channel (the fewest
+#   within 0.5 points of float's); on test it costs $0.4 \pm 0.4$ points (0 to 4 images per
+#   network, a small loss the five networks detect). 8 bits cost at most one test image in each
+#   network (no difference detected, ± 0.1 points); at 3 bits the loss depends on the seed (0.4 to
+#   5.1 points per-channel), at 2 bits every network breaks (52 to 72 % per-channel).
+#   Quantization-aware training with fake quantization and the straight-through estimator (its
+#   gradient checked against one computed by hand), 5 epochs with $\eta = 0.005$ and $\beta = 0.9$
+#   fixed in advance, at the bit widths validation left to it, wins back 86 to 97 % of the 2-bit
+#   loss, though it stays 2.22 points below float (interval 0.78 to 3.67); at 3 bits no difference
+#   to float is detected ($+0.67$ points, interval $-0.54$ to $1.87$).
 # * During 2-bit QAT at a constant learning rate, codes still change in the last epoch in all 25
-#   runs: without momentum few weights change code repeatedly (2.9 to 5.6 times per changed weight,
+#   runs: without momentum few weights change code repeatedly (3.1 to 5.2 times per changed weight,
 #   grid moves included),
-#   with momentum mostly as moves (1.25 to 1.71), and 6 to 37 % of the changes come from the
-#   per-channel grid moving. At a matched effective step $\eta/(1-\beta)$ momentum gives 2.7 to 7.1
-#   times fewer code changes per step (in every seed), but not fewer at the same $\eta$ (0.88 to
-#   1.83 times as many as plain SGD at $\eta = 0.01$). The shipped accuracy is not settled at the
-#   end (it moves by 1.1 to 20.4 points within the last epoch).
+#   with momentum mostly as moves (1.10 to 1.50), and 10 to 41 % of the changes come from the
+#   per-channel grid moving. At a matched effective step $\eta/(1-\beta)$ momentum gives 2.5 to 7.3
+#   times fewer code changes per step (in every seed); at the same $\eta$ no difference is detected
+#   (0.82 to 1.67 times as many as plain SGD at $\eta = 0.01$). The shipped accuracy is not settled
+#   at the end (it moves by 1.1 to 22.0 points within the last epoch).
 # * `torch.ao.quantization` still ships with PyTorch 2.13 but is deprecated as a whole (eager and
 #   FX modes), its removal announced for 2.10; its warning sends users to torchao (`quantize_`, and
 #   PT2E, which has moved there).
@@ -1375,10 +1474,11 @@ for _bits, _shape in [(2, (3, 7)), (5, (8, 4)), (8, (2, 50)), (6, (1, 9))]:
 # Write `clipped_rms(w, bits, c)`, the RMS error of these codes, and find the fraction
 # $c \in (0, 1]$ with the smallest RMS error on `W1` at 3 bits. Pass $c$ and your function to the
 # check. It tries your function on another matrix (to a relative $10^{-9}$), and it judges $c$ on
-# `W1` itself, the first layer of seed 0's network, which it trains as section 5 does (so no
-# other matrix or bit width can stand in for it). It accepts any $c$ whose RMS error on `W1` is
-# within 0.1 % of the smallest RMS error (relative). Hint: the error curve is flat near its
-# minimum; scan $c$ in steps of 0.01 or finer.
+# `W1` itself, the first layer of seed 0's network, which it trains as section 5 does, on the
+# 1,077 training images (so no other matrix or bit width can stand in for it). It accepts any $c$
+# whose RMS error on `W1` is within 0.1 % of the smallest RMS error (relative). The choice reads
+# no images at all, neither validation nor test: its criterion is the weights' own error. Hint:
+# the error curve is flat near its minimum; scan $c$ in steps of 0.01 or finer.
 
 # %% nbgrader={"grade": false, "grade_id": "ex09_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
@@ -1402,11 +1502,12 @@ checks.quantization.clipping(best_c, clipped_rms)
 # Section 11 left the learning rate constant. Write a variant of `qat_with_flips` whose
 # learning rate decays linearly to 0 over the run (a `torch.optim.lr_scheduler.LambdaLR`
 # stepped after every optimizer step, or set `opt.param_groups[0]["lr"]` yourself: step $k$ of
-# the 88 uses $\eta_k = 0.01\,(1 - k/88)$, $k = 0, \dots, 87$), run it from the seed-0 network
+# the 68 (4 epochs of 17 minibatches) uses $\eta_k = 0.01\,(1 - k/68)$, $k = 0, \dots, 67$), run it
+# from the seed-0 network
 # `model` with seed 0, $\beta = 0.9$ and $\eta_0 = 0.01$ for 4 epochs at 2 bits, and pass its
-# per-step fractions of changed codes (all 88 steps) and the seed to the check. The check trains the
+# per-step fractions of changed codes (all 68 steps) and the seed to the check. The check trains the
 # seed's network and runs both schedules itself (a decaying and a constant $\eta$); it accepts your
-# fractions if your run changes as many codes as its own at every one of the 88 steps (the same
+# fractions if your run changes as many codes as its own at every one of the 68 steps (the same
 # computation gives the same codes), and then compares the last epochs of the two schedules.
 # Then try the other networks: `models[k]` with seed `k`, and `seed=k` for the check; compare with
 # the constant-$\eta$ runs `runs_by_seed[k][(0.9, 0.01)][0]`.
@@ -1416,7 +1517,7 @@ checks.quantization.clipping(best_c, clipped_rms)
 def qat_with_flips_decay(start, lr, momentum, bits=2, epochs=4, seed=0, batch_size=64):
     net = copy.deepcopy(start)  # latent float weights, quantized by qat_forward as in qat_with_flips
     opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=momentum)
-    n = len(data.y_train)
+    n = len(splits.y_train)
     total = epochs * (-(-n // batch_size))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda k: 1 - k / total)
     gen = torch.Generator().manual_seed(seed)
@@ -1426,7 +1527,7 @@ def qat_with_flips_decay(start, lr, momentum, bits=2, epochs=4, seed=0, batch_si
         for start_idx in range(0, n, batch_size):
             idx = perm[start_idx:start_idx + batch_size]
             opt.zero_grad()
-            nn.functional.cross_entropy(qat_forward(net, data.X_train[idx], values), data.y_train[idx]).backward()
+            nn.functional.cross_entropy(qat_forward(net, splits.X_train[idx], values), splits.y_train[idx]).backward()
             opt.step()
             sched.step()
             new, _, values = codes_and_scales(net, bits)

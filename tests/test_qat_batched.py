@@ -17,9 +17,9 @@ from torch import nn
 
 from lessons_lib import quantization
 from lessons_lib.batched_training import train_many
-from lessons_lib.data import load_digits_split
 from lessons_lib.models import mlp
 from lessons_lib.qat_batched import qat_with_flips_many
+from lessons_lib.splits import load_digits_splits
 
 pytestmark = pytest.mark.usefixtures("one_thread_float64")  # conftest: as lesson 09 computes
 
@@ -105,15 +105,16 @@ def _assert_bit_equal(alone, together):
 
 @pytest.fixture(scope="module")
 def lesson():
-    """The lesson's data and its five float networks (section 5), in float64 on one thread."""
+    """The lesson's data (training part and test part of load_digits_splits, as section 11 passes them) and
+    its five float networks trained on the training part (section 5), in float64 on one thread."""
     threads, dtype = torch.get_num_threads(), torch.get_default_dtype()
     torch.set_num_threads(1)
     torch.set_default_dtype(torch.float64)
     try:
-        data = load_digits_split(seed=0)
+        data = load_digits_splits(validation_size=0.2, seed=0)
         models = {seed: mlp(hidden=(64, 32), seed=seed) for seed in SEEDS}
-        train_many(list(models.values()), data, epochs=20, lr=0.1, momentum=0.9, seeds=list(SEEDS),
-                   evaluate=(), progress=False)
+        train_many(list(models.values()), (data.X_train, data.y_train), epochs=20, lr=0.1, momentum=0.9,
+                   seeds=list(SEEDS), evaluate=(), progress=False)
     finally:
         torch.set_num_threads(threads)
         torch.set_default_dtype(dtype)
@@ -193,4 +194,4 @@ def test_bad_input(lesson, kwargs, param):
 def test_float32_data_for_float64_networks_is_refused(lesson):
     data, models = lesson
     with pytest.raises(ValueError, match="data"):
-        qat_with_flips_many([models[0]], load_digits_split(seed=0, dtype=torch.float32), 0.1, 0.9, [0])
+        qat_with_flips_many([models[0]], load_digits_splits(seed=0, dtype=torch.float32), 0.1, 0.9, [0])
