@@ -764,31 +764,61 @@ assert float_gap > 0.05  # the check tells the gradient at W_hat from the one at
 # exactly this in its forward pass. Start from each of the five trained float networks and
 # fine-tune it at the bit widths below section 9's validation pick, 2 and 3 bits per weight
 # (per-channel, symmetric), on the training images with SGD (seed $k$ shuffles the minibatches of
-# network $k$), then read the deployed weights with `quantize_model_weights`. The schedule, 5 epochs
-# at $\eta = 0.005$ with momentum 0.9 (a quarter of the float training's epochs at a twentieth of
-# its learning rate), is **fixed in advance and not tuned**: the lesson claims that it works as
-# measured below, not that it is the best schedule.
+# network $k$), then read the deployed weights with `quantize_model_weights`. The learning rate
+# $\eta = 0.005$ and momentum 0.9 (a twentieth of the float training's learning rate) are **fixed
+# in advance and not tuned**: the lesson claims that they work as measured below, not that they are
+# the best. The number of epochs is **chosen on validation**, for each bit width, by this rule:
+# train every network for 5 epochs, read the validation accuracy of its deployed weights after each
+# epoch, and take *the fewest epochs whose mean over the five networks is within 0.5 points of the
+# best of the five means*. A run of $e$ epochs is the first $e$ epochs of the 5-epoch run (same
+# shuffles, constant $\eta$), so the picks are then trained again for the test figures.
 
 # %%
-qat_acc = {bits: [] for bits in qat_bits}  # the bit widths chosen on validation in section 9: 2 and 3
-for seed in progress(SEEDS, desc="QAT at 2 and 3 bits, one run per seed"):
+# train(..., evaluate=("test",)) records the accuracy on data's second part after every epoch: here
+# that part is the validation images, (X_train, X_val, y_train, y_val)
+fit_and_val = (splits.X_train, splits.X_val, splits.y_train, splits.y_val)
+qat_val = {bits: [] for bits in qat_bits}  # qat_val[bits][k, e]: seed k after e + 1 epochs, validation
+for seed in progress(SEEDS, desc="QAT at 2 and 3 bits, 5 epochs, validation after each"):
     for bits in qat_bits:
         qat_model = quantization.to_quant_linear(models[seed], bits=bits)
-        train(qat_model, fit, epochs=5, lr=0.005, momentum=0.9, seed=seed, progress=False, evaluate=())
+        history = train(qat_model, fit_and_val, epochs=5, lr=0.005, momentum=0.9, seed=seed, progress=False,
+                        evaluate=("test",))
+        qat_val[bits].append(history.test_acc)
+qat_val = {bits: 100 * np.array(a) for bits, a in qat_val.items()}
+for bits in qat_bits:
+    seed_table({f"{bits} bits, after {e} epoch{'s' * (e > 1)} (%)": qat_val[bits][:, e - 1] for e in range(1, 6)},
+               width=30)
+qat_epochs = {bits: 1 + int(np.argmax(v.mean(axis=0) >= v.mean(axis=0).max() - 0.5)) for bits, v in qat_val.items()}
+print("mean validation accuracy after 1..5 epochs: "
+      + "; ".join(f"{b} bits " + ", ".join(f"{m:.2f}" for m in v.mean(axis=0)) for b, v in qat_val.items()))
+print(f"chosen on validation: {qat_epochs[2]} epochs at 2 bits, {qat_epochs[3]} epoch at 3 bits")
+assert qat_epochs == {2: 4, 3: 1}
+assert [f"{qat_val[b].mean(axis=0)[qat_epochs[b] - 1]:.2f}" for b in qat_bits] == ["93.78", "96.67"]
+assert qat_val[2].mean(axis=0)[2] < qat_val[2].mean(axis=0).max() - 0.5  # 3 epochs are more than 0.5 off
+
+# %%
+qat_acc = {bits: [] for bits in qat_bits}  # the reported figures: test accuracy after the chosen epochs
+for seed in SEEDS:
+    for bits in qat_bits:
+        qat_model = quantization.to_quant_linear(models[seed], bits=bits)
+        train(qat_model, fit, epochs=qat_epochs[bits], lr=0.005, momentum=0.9, seed=seed, progress=False,
+              evaluate=())
         deployed = quantization.quantize_model_weights(qat_model, bits)
         qat_acc[bits].append(accuracy(deployed, splits.X_test, splits.y_test))
         assert qat_acc[bits][-1] == accuracy(qat_model, splits.X_test, splits.y_test)  # what was trained ships
+        # the same network as after that epoch of the 5-epoch run: the same validation accuracy
+        assert 100 * accuracy(deployed, splits.X_val, splits.y_val) == qat_val[bits][seed, qat_epochs[bits] - 1]
 qat_acc = {bits: np.array(a) for bits, a in qat_acc.items()}
 ptq_2, ptq_3 = ptq_acc[True][:, 0], ptq_acc[True][:, 1]
 recovered = (qat_acc[2] - ptq_2) / (float_accs - ptq_2)  # share of the accuracy PTQ lost that QAT wins back
 seed_table({"float64 (%)": 100 * float_accs,
             "2 bits: PTQ per-channel (%)": 100 * ptq_2,
-            "2 bits: QAT, 5 epochs (%)": 100 * qat_acc[2],
+            f"2 bits: QAT, {qat_epochs[2]} epochs (%)": 100 * qat_acc[2],
             "2 bits: QAT - PTQ (points)": 100 * (qat_acc[2] - ptq_2),
             "2 bits: QAT - float64 (points)": 100 * (qat_acc[2] - float_accs),
             "2 bits: share of PTQ's loss won back (%)": 100 * recovered,
             "3 bits: PTQ per-channel (%)": 100 * ptq_3,
-            "3 bits: QAT, 5 epochs (%)": 100 * qat_acc[3],
+            f"3 bits: QAT, {qat_epochs[3]} epoch (%)": 100 * qat_acc[3],
             "3 bits: QAT - PTQ (points)": 100 * (qat_acc[3] - ptq_3),
             "3 bits: QAT - float64 (points)": 100 * (qat_acc[3] - float_accs)}, width=42)
 qat_diffs = {"2 bits: QAT - PTQ": qat_acc[2] - ptq_2, "2 bits: QAT - float64": qat_acc[2] - float_accs,
@@ -798,22 +828,25 @@ qat_ci = {name: (mean_ci(100 * d)[0] - mean_ci(100 * d)[1], mean_ci(100 * d)[0] 
 print("\npaired differences on test (points): mean and 95 % interval over the five networks")
 for name, d in qat_diffs.items():
     print(f"  {name:22s} {mean_ci(100 * d)[0]:+6.2f}, interval {qat_ci[name][0]:+6.2f} to {qat_ci[name][1]:+6.2f}")
-assert np.all(recovered > 0.8) and span(100 * recovered) == "86 to 97"  # most of PTQ's 2-bit loss, every network
+assert np.all(recovered > 0.7) and span(100 * recovered) == "78 to 99"  # most of PTQ's 2-bit loss, every network
 assert [f"{lo:.2f} to {hi:.2f}" for lo, hi in qat_ci.values()] == [
-    "20.51 to 41.45", "-3.67 to -0.78", "-0.00 to 5.33", "-0.54 to 1.87"]  # the text's intervals
+    "18.95 to 42.12", "-5.28 to -0.05", "-0.24 to 4.24", "-0.65 to 0.65"]  # the text's intervals
 assert qat_ci["2 bits: QAT - float64"][1] < 0 < qat_ci["2 bits: QAT - PTQ"][0]  # both detected at 2 bits
 assert qat_ci["3 bits: QAT - PTQ"][0] < 0 < qat_ci["3 bits: QAT - float64"][1]  # neither at 3 bits
 assert qat_ci["3 bits: QAT - float64"][0] < 0
-assert np.all(qat_acc[3] >= ptq_3) and np.sum(qat_acc[3] < float_accs) == 2 and np.sum(qat_acc[3] > float_accs) == 3
+assert np.all(qat_acc[3] >= ptq_3) and [int(np.sum(np.sign(qat_acc[3] - float_accs) == v)) for v in (-1, 0, 1)] == [
+    3, 1, 1]  # three networks below float, one equal, one above
 
 # %% [markdown]
-# Paired by network on the test images: at 2 bits QAT wins back most of what PTQ lost in every
-# network (86 to 97 % of it; $+31$ points on average, an interval from 20.5 to 41.5), yet it stays
-# below float by 2.22 points on average (an interval from $-3.67$ to $-0.78$ points: a loss the
-# five networks detect). At 3 bits QAT is at least as good as PTQ in every network ($+2.67$ points
-# on average, but the interval, $-0.00$ to $5.33$, reaches 0: no gain detected at 95 %), and against
-# float no difference is detected ($+0.67$ points, interval $-0.54$ to $1.87$); two networks end
-# below float, three above. Four comparisons at once, uncorrected.
+# Validation picked 4 epochs at 2 bits (93.78 %, the same mean as after 5) and 1 epoch at 3 bits
+# (96.67 %, where more epochs did not raise the mean). Paired by network on the test images: at 2
+# bits QAT wins back most of what PTQ lost in every network (78 to 99 % of it; $+30.53$ points on
+# average, an interval from 18.95 to 42.12), yet it stays below float by 2.67 points on average (an
+# interval from $-5.28$ to $-0.05$ points: a loss the five networks detect, only just). At 3 bits
+# QAT is at least as good as PTQ in every network ($+2.00$ points on average, but the interval,
+# $-0.24$ to $4.24$, contains 0: no gain detected at 95 %), and against float no difference is
+# detected ($+0.00$ points, an interval of $\pm 0.65$); three networks end below float, one equal,
+# one above. Four comparisons at once, uncorrected.
 # The figure shows the means over the five networks with their 95 % intervals:
 
 # %%
@@ -825,7 +858,7 @@ for pc, marker, color, ls, name in ((False, "o", VERMILLION, "--", "PTQ, per-ten
     ax.errorbar(ptq_bits, m, yerr=h, marker=marker, color=color, linestyle=ls, capsize=3, label=name)
 m, h = zip(*(mean_ci(100 * qat_acc[b]) for b in (2, 3)), strict=True)
 ax.errorbar([2, 3], m, yerr=h, fmt="*", markersize=12, capsize=3, color=GREEN,
-            label=r"QAT, per-channel (5 epochs, $\eta = 0.005$, $\beta = 0.9$)")
+            label=rf"QAT, per-channel ({qat_epochs[2]} and {qat_epochs[3]} epochs, $\eta = 0.005$, $\beta = 0.9$)")
 ax.set_xlabel("bits per weight")
 ax.set_ylabel("test accuracy (%)")
 ax.set_ylim(0, 100)
@@ -1382,10 +1415,10 @@ assert torch.equal(x_fq.grad, inside.double())  # 1 where the clamp is inactive,
 #   network (no difference detected, ± 0.1 points); at 3 bits the loss depends on the seed (0.4 to
 #   5.1 points per-channel), at 2 bits every network breaks (52 to 72 % per-channel).
 #   Quantization-aware training with fake quantization and the straight-through estimator (its
-#   gradient checked against one computed by hand), 5 epochs with $\eta = 0.005$ and $\beta = 0.9$
-#   fixed in advance, at the bit widths validation left to it, wins back 86 to 97 % of the 2-bit
-#   loss, though it stays 2.22 points below float (interval 0.78 to 3.67); at 3 bits no difference
-#   to float is detected ($+0.67$ points, interval $-0.54$ to $1.87$).
+#   gradient checked against one computed by hand), with $\eta = 0.005$ and $\beta = 0.9$ fixed in
+#   advance and its epochs chosen on validation (4 at 2 bits, 1 at 3 bits), wins back 78 to 99 % of
+#   the 2-bit loss, though it stays 2.67 points below float (interval 0.05 to 5.28); at 3 bits no
+#   difference to float is detected ($+0.00 \pm 0.65$ points).
 # * During 2-bit QAT at a constant learning rate, codes still change in the last epoch in all 25
 #   runs: without momentum few weights change code repeatedly (3.1 to 5.2 times per changed weight,
 #   grid moves included),
