@@ -597,6 +597,7 @@ qat_bits = [int(b) for b in ptq_bits if b < ship_bits]  # where section 10 train
 print(f"chosen on validation: {ship_bits} bits per-channel; QAT in section 10 at {qat_bits} bits")
 assert np.any(val_gap >= -0.5) and ship_bits == 4 and qat_bits == [2, 3]
 assert val_gap[ptq_bits.tolist().index(ship_bits) - 1] < -0.5  # one bit fewer is more than 0.5 points off
+assert [f"{g:+.2f}" for g in val_gap[1:3]] == ["-1.33", "+0.07"]  # the text's 3 and 4 bits
 
 # %% [markdown]
 # Now the reported figures: the test accuracy of every bit width, for each of the five
@@ -659,7 +660,7 @@ assert int(np.argmax(diff_t_c[:, 1])) == 4 and np.sum(diff_t_c[:, 1] > 0) == 1  
 # Per-tensor against per-channel, paired: at 2 bits per-tensor codes lose 31 ± 13 points more;
 # at 3 bits ($-1 \pm 2$) and from 4 bits on the intervals contain 0, so no difference is detected
 # there (one network, seed 4, does better per-tensor at 3 bits). These are 21 comparisons read at
-# once, each at 95 %, not corrected for their number; the 2-bit ones are far beyond any correction.
+# once, each at 95 % and not corrected for their number, so one or two of them may mislead.
 # Two bits with symmetric codes leave three values per row,
 # $\{-s, 0, s\}$ (a *ternary* network): after training in float the network has no reason
 # to work with those.
@@ -795,6 +796,8 @@ print(f"chosen on validation: {qat_epochs[2]} epochs at 2 bits, {qat_epochs[3]} 
 assert qat_epochs == {2: 4, 3: 1}
 assert [f"{qat_val[b].mean(axis=0)[qat_epochs[b] - 1]:.2f}" for b in qat_bits] == ["93.78", "96.67"]
 assert qat_val[2].mean(axis=0)[2] < qat_val[2].mean(axis=0).max() - 0.5  # 3 epochs are more than 0.5 off
+assert f"{qat_val[2].mean(axis=0)[4]:.2f}" == "93.78"  # "the same mean as after 5"
+assert f"{qat_val[3].mean(axis=0).max():.2f}" == f"{qat_val[3].mean(axis=0)[0]:.2f}"  # 3 bits: no higher later
 
 # %%
 qat_acc = {bits: [] for bits in qat_bits}  # the reported figures: test accuracy after the chosen epochs
