@@ -19,7 +19,7 @@
 #
 # Most weights of a trained network are small, and setting the smallest ones to exactly
 # zero changes the network's answers surprisingly little: pruning half of the weights of this
-# lesson's networks, without any retraining, moves their test accuracy by at most three of the
+# lesson's networks, without any retraining, moves their test accuracy by at most two of the
 # 450 test images (section 2). This lesson writes
 # magnitude pruning from scratch, measures how much each layer tolerates, prunes iteratively
 # with fine-tuning, and then spends most of its time on a trap that is easy to fall into:
@@ -35,7 +35,7 @@
 #    pruned weights, and a structured mask that removes whole units by their norm;
 # 2. run a sensitivity scan (accuracy against sparsity, one layer at a time) and read it;
 # 3. compare one-shot and iterative pruning with fine-tuning by SGD with momentum, at the
-#    same training budget;
+#    same training budget, paired by seed, and choose how far to prune on validation images;
 # 4. show with numbers how a momentum buffer revives pruned weights (and that weight decay
 #    only shrinks them again), and write the mask-aware momentum step that prevents it;
 # 5. explain what `torch.nn.utils.prune` stores (`weight_orig`, `weight_mask`), what keeps
@@ -67,6 +67,7 @@ from lessons_lib.data import load_digits_split
 from lessons_lib.model_file import float32_size_bytes
 from lessons_lib.models import count_parameters, mlp
 from lessons_lib.progress import progress
+from lessons_lib.splits import load_digits_splits
 from lessons_lib.training import accuracy, train
 
 lessons_lib.setup()
@@ -87,16 +88,39 @@ torch.set_default_dtype(torch.float64)  # every printed number the same on every
 # deployed model is stored in float32: where bytes are
 # counted (section 7), the float32 size is what counts.
 #
+# **Three parts of the data.** The 1,797 images are split once, stratified by class (every digit
+# keeps its share in each part), by the course's `load_digits_splits`: 1,077 **training** images,
+# the only ones any network here is trained or fine-tuned on; 270 **validation** images, on which
+# every choice the lesson makes is made (by a rule stated before its numbers); and 450 **test**
+# images (the same 450 as in lessons 09 to 13), read once per reported figure and never to choose
+# anything. One validation image is worth $100/270 = 0.37$ percentage points, one test image
+# $100/450 = 0.22$: the smallest difference an accuracy on that part can show. The training
+# protocol of the first paragraph is the course's (lesson 09 trains this network the same way, with weight decay
+# added here); it is fixed in advance and not tuned, so the lesson makes no claim that it is the
+# best one. So are the fine-tuning schedules of sections 5 to 7 (their sparsities, epochs and
+# learning rates, stated where they are used).
+#
 # One training run is one draw from a noisy process, so every comparison below is made on
 # **five networks**, seeds 0 to 4 (the seed fixes the initial weights and the order of the
-# minibatches; the split into 1,347 training and 450 test images stays fixed). The tables
+# minibatches; the three parts stay fixed). The tables
 # give each seed's value and the mean with a 95 % interval, $\bar x \pm t_{0.975,\,4}\,\hat\sigma/\sqrt 5$
 # ($\hat\sigma$ the sample standard deviation of the five values, $t_{0.975,4} = 2.776$ the Student-$t$
-# quantile for 5 - 1 = 4 degrees of freedom). Keep the unit in
-# mind: one test image is $100/450 = 0.22$ points of accuracy.
+# quantile for 5 - 1 = 4 degrees of freedom). Two methods are compared *paired*: on the same five
+# networks and the same test images, the mean of the five per-seed differences with its own 95 %
+# interval. An interval that contains 0 means that no difference was detected at that precision,
+# not that there is none; where a table makes several such comparisons at once, the intervals are
+# not corrected for their number (uncorrected) unless it says so.
 
 # %%
-data = load_digits_split(seed=0)
+splits = load_digits_splits(validation_size=0.2, seed=0)  # stratified, fixed once: train / validation / test
+fit = (splits.X_train, splits.y_train)  # the only images any network here is trained on
+n_train, n_val, n_test = len(splits.y_train), len(splits.y_val), len(splits.y_test)
+print(f"training {n_train:,}, validation {n_val}, test {n_test} images (stratified, split once)")
+print(f"one validation image = 100/{n_val} = {100 / n_val:.2f} points, one test image = 100/{n_test} = "
+      f"{100 / n_test:.2f} points")
+assert (n_train, n_val, n_test) == (1077, 270, 450)
+assert (f"{100 / n_val:.2f}", f"{100 / n_test:.2f}") == ("0.37", "0.22")
+assert torch.equal(splits.y_test, load_digits_split(seed=0).y_test)  # the test images of lessons 09 to 13
 LR, MOMENTUM, WD = 0.1, 0.9, 5e-4
 SEEDS = range(5)
 T95 = stdtrit(len(SEEDS) - 1, 0.975)
@@ -124,27 +148,30 @@ def span(values, digits=1):
 dense = {seed: mlp(hidden=(64, 32), seed=seed) for seed in SEEDS}
 # the five networks train side by side (stacked weights), each exactly as train(..., seed=seed) trains it
 # alone; evaluate=(): no per-epoch accuracies
-histories = dict(zip(SEEDS, train_many(list(dense.values()), data, epochs=20, lr=LR, momentum=MOMENTUM,
+histories = dict(zip(SEEDS, train_many(list(dense.values()), fit, epochs=20, lr=LR, momentum=MOMENTUM,
                                        weight_decay=WD, seeds=list(SEEDS), evaluate=(), progress=True,
                                        desc="dense networks"),
                      strict=True))
-dense_accs = [accuracy(dense[seed], data.X_test, data.y_test) for seed in SEEDS]
+dense_accs = [accuracy(dense[seed], splits.X_test, splits.y_test) for seed in SEEDS]  # reported
+dense_val = [accuracy(dense[seed], splits.X_val, splits.y_val) for seed in SEEDS]  # for choices
 print(f"training: 20 epochs, η = {LR}, β = {MOMENTUM}, ω = {WD}, minibatches of 64")
 assert (LR, MOMENTUM, WD) == (0.1, 0.9, 5e-4)  # the values the text states
 print(f"95 % interval: mean ± t sd/sqrt(n), t_0.975,{len(SEEDS) - 1} = {T95:.3f}, n = {len(SEEDS)}")
-print("test accuracy, seeds 0..4: " + "  ".join(f"{100 * a:.2f} %" for a in dense_accs)
+print("validation accuracy, seeds 0..4: " + "  ".join(f"{100 * a:.2f} %" for a in dense_val)
+      + f";  mean {pm(dense_val)} %")
+print("test accuracy, seeds 0..4:       " + "  ".join(f"{100 * a:.2f} %" for a in dense_accs)
       + f";  mean {pm(dense_accs)} %")
-spread_images = round(len(data.y_test) * (max(dense_accs) - min(dense_accs)))
+spread_images = round(len(splits.y_test) * (max(dense_accs) - min(dense_accs)))
 print(f"highest minus lowest: {100 * (max(dense_accs) - min(dense_accs)):.2f} points, {spread_images} test images")
-assert spread_images == 14  # the seed alone moves the accuracy by 3.1 points
+assert spread_images == 8  # the seed alone moves the accuracy by 1.8 points
 assert (span(100 * np.array(dense_accs), 2), f"{100 * (max(dense_accs) - min(dense_accs)):.2f}",
-        f"{T95:.3f}") == ("94.89 to 98.00", "3.11", "2.776")  # the numbers the text quotes
+        f"{T95:.3f}", pm(dense_accs), pm(dense_val)) == (
+    "95.56 to 97.33", "1.78", "2.776", "96.6 ± 0.8", "97.0 ± 0.9")  # the numbers the text quotes
 
 model = dense[0]  # seed 0: the network of the single-run illustrations
 dense_acc = dense_accs[0]
 weights = pruning.prunable_weights(model)
-print(f"weight matrices: {sum(w.numel() for w in weights.values()):,} of {count_parameters(model):,} parameters; "
-      f"{len(data.y_train):,} training and {len(data.y_test)} test images")
+print(f"weight matrices: {sum(w.numel() for w in weights.values()):,} of {count_parameters(model):,} parameters")
 assert (sum(w.numel() for w in weights.values()), count_parameters(model)) == (6464, 6570)
 print("seed 0:")
 for name, w in weights.items():
@@ -152,8 +179,8 @@ for name, w in weights.items():
           f"median |w| {w.abs().median().item():.3f}, max |w| {w.abs().max().item():.3f}")
 
 # %% [markdown]
-# The seed alone moves the test accuracy of the dense network between 94.89 and 98.00 %, by
-# 3.11 points or 14 test images. That is the yardstick for every difference below: a method
+# The seed alone moves the test accuracy of the dense network between 95.56 and 97.33 %, by
+# 1.78 points or 8 test images (96.6 ± 0.8 % in the mean; on validation 97.0 ± 0.9 %). That is the yardstick for every difference below: a method
 # that wins by a point on one seed has not shown anything yet. The sections that illustrate
 # a mechanism on one network (masks, structured pruning, the figure of section 6, the file
 # sizes) use seed 0's.
@@ -234,10 +261,12 @@ layer_sparsity = {seed: {n: int((~m).sum()) / m.numel()
 print("per-layer sparsity under 90 % global pruning, seeds 0..4:")
 for name in weights:
     print(f"  {name}: " + "  ".join(f"{100 * layer_sparsity[seed][name]:5.1f} %" for seed in SEEDS))
-assert all(layer_sparsity[seed]["4.weight"] < 0.7 < 0.9 < min(layer_sparsity[seed]["0.weight"],
-                                                              layer_sparsity[seed]["2.weight"])
+assert all(layer_sparsity[seed]["4.weight"] < 0.7 < 0.85 < min(layer_sparsity[seed]["0.weight"],
+                                                               layer_sparsity[seed]["2.weight"])
            for seed in SEEDS)
-assert span([100 * layer_sparsity[seed]["4.weight"] for seed in SEEDS], 0) == "58 to 65"  # the output layer
+assert (span([100 * layer_sparsity[seed]["0.weight"] for seed in SEEDS], 0),
+        span([100 * layer_sparsity[seed]["2.weight"] for seed in SEEDS], 1),
+        span([100 * layer_sparsity[seed]["4.weight"] for seed in SEEDS], 0)) == ("92 to 93", "89.5 to 90.4", "55 to 62")
 
 
 def pruned_copy(net, masks):
@@ -245,7 +274,11 @@ def pruned_copy(net, masks):
 
 
 def test_acc(net):
-    return accuracy(net, data.X_test, data.y_test)
+    return accuracy(net, splits.X_test, splits.y_test)
+
+
+def val_acc(net):
+    return accuracy(net, splits.X_val, splits.y_val)
 
 
 levels = [0.5, 0.7, 0.8, 0.9, 0.95]
@@ -260,32 +293,30 @@ print(" sparsity   layer-wise     global        global - layer-wise (points), se
 for j, s in enumerate(levels):
     print(f"{s:9.2f}   {pm(acc_layerwise[:, j]):>11s}   {pm(acc_global[:, j]):>11s}    "
           + " ".join(f"{d:+6.2f}" for d in gain[:, j]) + f"    {pm(gain[:, j] / 100, digits=2):>13s}")
-half_cost = [round(len(data.y_test) * (dense_accs[i] - acc_global[i, levels.index(0.5)])) for i in range(len(SEEDS))]
+half_cost = [round(len(splits.y_test) * (dense_accs[i] - acc_global[i, levels.index(0.5)])) for i in range(len(SEEDS))]
 print("test images lost by global pruning to 50 % (no fine-tuning), seeds 0..4:", half_cost)
-assert max(abs(c) for c in half_cost) == 3
-assert np.all(gain[:, levels.index(0.8)] > 0) and np.all(gain[:, levels.index(0.9)] > 0)
-assert np.all(np.abs(gain[:, levels.index(0.5)]) * len(data.y_test) / 100 < 2.01)  # within 2 test images
-m70, h70 = mean_ci(gain[:, levels.index(0.7)])
-assert abs(m70) < h70 and gain[:, levels.index(0.7)].min() < 0  # at 70 %: not resolved by five seeds
-assert np.sum(gain[:, levels.index(0.95)] < 0) == 1  # at 95 % the seed decides
-# the numbers the text below quotes
-j80, j90_, j95_ = (levels.index(v) for v in (0.8, 0.9, 0.95))
-assert np.sum(gain[:, levels.index(0.7)] < 0) == 1  # "(one seed goes the other way)"
-assert (pm(gain[:, levels.index(0.7)] / 100, digits=2), span(gain[:, [j80, j90_]])) == ("1.33 ± 1.59", "5.3 to 22.4")
-assert (f"{100 * acc_layerwise[:, j95_].mean():.0f}", f"{100 * acc_global[:, j95_].mean():.0f}") == ("35", "47")
-assert (f"{gain[:, j95_].max():.0f}", f"{gain[:, j95_].min():.1f}") == ("25", "-1.6")
-assert (min(half_cost), max(half_cost)) == (-2, 3)  # "from two images gained to three lost"
+assert max(abs(c) for c in half_cost) == 2 and (min(half_cost), max(half_cost)) == (-2, 2)  # "two ... two"
+# five paired comparisons (one per sparsity), uncorrected: which intervals exclude 0, and the numbers the text quotes
+gain_ci = [mean_ci(gain[:, j]) for j in range(len(levels))]
+assert [pm(gain[:, j] / 100, digits=2) for j in range(len(levels))] == [
+    "0.13 ± 0.66", "2.09 ± 2.37", "8.22 ± 8.12", "12.53 ± 14.35", "14.36 ± 6.75"]
+assert [bool(m - h > 0) for m, h in gain_ci] == [False, False, True, False, True]
+assert abs(gain_ci[0][0]) < gain_ci[0][1] and np.all(gain[:, 1:] > 0)  # from 70 % on ahead for every seed
+assert (f"{np.abs(gain[:, 0]).max():.2f}", round(len(splits.y_test) * np.abs(gain[:, 0]).max() / 100)) == ("0.89", 4)
+j95_ = levels.index(0.95)
+assert (f"{100 * acc_layerwise[:, j95_].mean():.0f}", f"{100 * acc_global[:, j95_].mean():.0f}") == ("32", "46")
 
 # %% [markdown]
-# For every seed, global pruning takes more than 90 % from the two hidden layers and only
-# 58 to 65 % from the small output layer, where every weight matters more. At 50 % the two
-# methods agree within two test images (0.44 points). At 70 % the mean difference is
-# 1.33 ± 1.59 points, an interval that contains zero (one seed goes the other way). At 80 and
-# 90 % global pruning is better for **every seed**, by 5.3 to 22.4 points. At 95 % both have
-# lost most of the network (35 and 47 % in the mean), and which of them loses less depends on
-# the seed: global is ahead by up to 25 points for four seeds and behind by 1.6 points for one.
-# (Global pruning to 50 % costs the dense networks from two images gained to three lost: the
-# numbers in the introduction.)
+# For every seed, global pruning takes 92 to 93 % of the first layer's weights, 89.5 to 90.4 % of
+# the middle layer's and only 55 to 62 % of the small output layer's, where every weight matters
+# more. The table makes five paired comparisons, one per sparsity, uncorrected. At 50 % the mean
+# difference is 0.13 ± 0.66 points: no difference detected (single seeds differ by up to 4 test
+# images, 0.89 points). From 70 % on global pruning is ahead for **every seed**, but the seeds
+# spread so widely that the interval excludes 0 only at 80 % (8.22 ± 8.12 points) and 95 %
+# (14.36 ± 6.75); at 70 % (2.09 ± 2.37) and 90 % (12.53 ± 14.35) it contains 0, so five seeds do
+# not establish the mean gain there. At 95 % both have lost most of the network (32 and 46 % in
+# the mean). (Global pruning to 50 % costs the dense networks from two images gained to two lost:
+# the numbers in the introduction.)
 #
 # ## 3. Structured pruning: whole units by their norm
 #
@@ -326,7 +357,7 @@ masked_net = pruned_copy(model, {"0.weight": mask_rows})
 with torch.no_grad():
     masked_net[0].bias.mul_(mask_rows[:, 0])  # a removed unit has no bias either
 small_net = shrink_first_layer(model, mask_rows[:, 0])
-same = torch.allclose(masked_net(data.X_test), small_net(data.X_test), atol=1e-12)
+same = torch.allclose(masked_net(splits.X_test), small_net(splits.X_test), atol=1e-12)
 print(f"seed 0, half of the first layer's units removed: {count_parameters(model)} -> "
       f"{count_parameters(small_net)} parameters, same outputs as the masked model: {same}, "
       f"accuracy {100 * test_acc(small_net):.2f} %")
@@ -340,19 +371,29 @@ assert same
 # fine-tuning). Global pruning of all layers, and structured removal of first-layer units
 # (at the sparsity of the weights it removes), are on the same plot. The scan runs on each of
 # the five networks; the figure shows the means and their 95 % intervals.
+#
+# In practice a scan is a tool for *choosing* (a sparsity per layer), and then it must be read on
+# validation images. Here it is a reported figure: it is drawn on the test images, and nothing
+# later in the lesson is chosen from it. The pruned networks are scored on the validation images
+# too, for one choice below: the middle layer is compared with "the better of the other two",
+# and which of the other two that is at each sparsity is chosen on validation (the higher mean
+# validation accuracy over the five seeds), so that the comparison does not pick its rival on the
+# very test images it is scored on.
 
 # %%
 scan_levels = np.array([0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98])
 curves = {"0.weight": "layer 1 (64 x 64)", "2.weight": "layer 2 (32 x 64)", "4.weight": "layer 3 (10 x 32)",
           "global": "all layers, global", "units": "layer 1, whole units (structured)"}
-scan = {c: np.zeros((len(SEEDS), scan_levels.size)) for c in curves}  # [seed, level]
+scan = {c: np.zeros((len(SEEDS), scan_levels.size)) for c in curves}  # test accuracy [seed, level]
+scan_val = {c: np.zeros((len(SEEDS), scan_levels.size)) for c in curves}  # validation accuracy, the same nets
 for i, seed in enumerate(progress(SEEDS, desc="sensitivity scans")):
     net, ws = dense[seed], pruning.prunable_weights(dense[seed])
     for j, s in enumerate(scan_levels):
-        for name, w in ws.items():
-            scan[name][i, j] = test_acc(pruned_copy(net, {name: magnitude_mask(w, s)}))
-        scan["global"][i, j] = test_acc(pruned_copy(net, global_masks(ws, s)))
-        scan["units"][i, j] = test_acc(shrink_first_layer(net, row_mask(ws["0.weight"], s)[:, 0]))
+        pruned_nets = {name: pruned_copy(net, {name: magnitude_mask(w, s)}) for name, w in ws.items()}
+        pruned_nets["global"] = pruned_copy(net, global_masks(ws, s))
+        pruned_nets["units"] = shrink_first_layer(net, row_mask(ws["0.weight"], s)[:, 0])
+        for c, pruned_net in pruned_nets.items():
+            scan[c][i, j], scan_val[c][i, j] = test_acc(pruned_net), val_acc(pruned_net)
 
 fig, ax = plt.subplots(figsize=(8, 3.8))
 scan_styles = {"0.weight": ("#0072B2", "o", "-"), "2.weight": ("#009E73", "s", (0, (8, 4))),  # Okabe-Ito colours
@@ -387,9 +428,9 @@ global_lowest = all(mean_of["global"][j] < min(mean_of[c][j] for c in ("0.weight
 print("global below every unstructured single-layer curve in the mean at 95 % and 98 %:", global_lowest)
 assert np.all(scan["2.weight"][:, j90] > scan["4.weight"][:, j90])  # middle layer beats output layer, every seed
 assert mean_of["4.weight"][j90] < mean_of["0.weight"][j90] < mean_of["2.weight"][j90]
-assert np.flatnonzero(scan["0.weight"][:, j90] > scan["2.weight"][:, j90]).tolist() == [4]  # not every seed
+assert np.all(scan["2.weight"][:, j90] > scan["0.weight"][:, j90])  # at 90 % the middle layer ahead, every seed
 assert np.sum(scan["global"][:, j90] < scan["4.weight"][:, j90]) == 3  # 90 %: global ~ output layer alone
-assert np.sum(scan["global"][:, j95] < scan["4.weight"][:, j95]) == 4
+assert np.sum(scan["global"][:, j95] < scan["4.weight"][:, j95]) == 2
 assert units_below and global_lowest
 j80 = list(scan_levels).index(0.8)
 middle_first = [bool(mean_of["2.weight"][j] > max(mean_of["0.weight"][j], mean_of["4.weight"][j]))
@@ -397,60 +438,66 @@ middle_first = [bool(mean_of["2.weight"][j] > max(mean_of["0.weight"][j], mean_o
 print("middle layer above the other two single-layer curves in the mean, at sparsity "
       + ", ".join(f"{s:.2f}: {m}" for s, m in zip(scan_levels[j70:], middle_first[j70:], strict=True)))
 assert all(middle_first[j80:]) and not middle_first[j70]
-# the mean alone is not a conclusion: the middle layer minus the better of the other two, paired by seed
-print("middle layer minus the better of layers 1 and 3, paired by seed (points):")
+# the mean alone is not a conclusion: the middle layer minus the better of the other two, paired by seed;
+# "the better" is chosen on validation (the higher mean validation accuracy over the five seeds at that level)
+rival = {level: max(("0.weight", "4.weight"), key=lambda c: scan_val[c][:, list(scan_levels).index(level)].mean())
+         for level in (0.7, 0.8, 0.9, 0.95, 0.98)}
+print("the better of layers 1 and 3 on validation (mean over seeds 0..4), by sparsity: "
+      + ", ".join(f"{100 * v:.0f} %: {curves[c][:7]}" for v, c in rival.items()))
+print("test accuracy, middle layer minus that layer, paired by seed (points):")
 print(" " * 15 + "".join(f"{'seed ' + str(seed):>8s}" for seed in SEEDS) + "      mean ± 95 %   ahead in")
 middle_lead = {}
 for level in (0.7, 0.8, 0.9, 0.95, 0.98):
     j = list(scan_levels).index(level)
-    middle_lead[level] = 100 * (scan["2.weight"][:, j] - np.maximum(scan["0.weight"][:, j], scan["4.weight"][:, j]))
+    middle_lead[level] = 100 * (scan["2.weight"][:, j] - scan[rival[level]][:, j])
     m, h = mean_ci(middle_lead[level])
     print(f"  sparsity {100 * level:2.0f} %" + "".join(f"{d:+8.2f}" for d in middle_lead[level])
           + f"   {m:+6.2f} ± {h:5.2f}   {np.sum(middle_lead[level] > 0)} of {len(SEEDS)}")
 lead_ci = {level: mean_ci(d) for level, d in middle_lead.items()}
-assert [int(np.sum(d > 0)) for d in middle_lead.values()] == [2, 3, 4, 4, 5]  # "4 of 5 ... 5 of 5 at 98 %"
+assert set(rival.values()) == {"0.weight"}  # layer 1 is the better on validation at every sparsity
+assert [int(np.sum(d > 0)) for d in middle_lead.values()] == [1, 4, 5, 2, 4]
 assert all(abs(m) < h for m, h in (lead_ci[0.7], lead_ci[0.8]))  # 70-80 %: cannot be told apart
-# 90 % on: ahead in the mean, yet every interval holds 0
-assert all(m > 0 and m - h < 0 for m, h in (lead_ci[level] for level in (0.9, 0.95, 0.98)))
-assert max(round(len(data.y_test) * np.abs(middle_lead[v]).max() / 100) for v in (0.7, 0.8)) == 6  # images
+assert lead_ci[0.9][0] - lead_ci[0.9][1] > 0  # 90 %: the interval excludes 0
+assert all(m > 0 and m - h < 0 for m, h in (lead_ci[level] for level in (0.95, 0.98)))  # ahead in the mean only
+assert max(round(len(splits.y_test) * np.abs(middle_lead[v]).max() / 100) for v in (0.7, 0.8)) == 10  # images
 assert [f"{m:+.1f} ± {h:.1f}" for m, h in lead_ci.values()] == [
-    "-0.2 ± 0.7", "+0.4 ± 1.1", "+4.6 ± 8.7", "+15.9 ± 20.7", "+13.2 ± 14.4"]
+    "-0.1 ± 0.9", "+0.6 ± 2.0", "+4.3 ± 3.8", "+2.0 ± 15.6", "+12.7 ± 14.6"]
 cost90 = {c: 100 * (np.array(dense_accs) - scan[c][:, j90]) for c in ("2.weight", "4.weight")}
 print("accuracy lost at 90 % sparsity of one layer (points), seeds 0..4:")
 for c in cost90:
     print(f"  {curves[c]:34s}" + "".join(f"{d:8.2f}" for d in cost90[c]))
 assert np.all(cost90["4.weight"] > cost90["2.weight"])
-assert (span(cost90["2.weight"]), span(cost90["4.weight"])) == ("0.7 to 6.9", "11.8 to 23.1")  # the summary's
+assert (span(cost90["2.weight"]), span(cost90["4.weight"])) == ("1.8 to 3.1", "11.1 to 32.2")  # the summary's
 # the numbers the text below quotes, at 90 % sparsity
-assert (span(100 * scan["2.weight"][:, j90], 0), pm(scan["2.weight"][:, j90])) == ("90 to 96", "94.1 ± 3.2")
-assert (span(100 * scan["4.weight"][:, j90], 0), pm(scan["0.weight"][:, j90])) == ("74 to 85", "89.5 ± 6.9")
-assert (f"{100 * mean_of['global'][j90]:.1f}", f"{100 * mean_of['4.weight'][j90]:.1f}") == ("81.0", "78.8")
+assert (span(100 * scan["2.weight"][:, j90], 0), pm(scan["2.weight"][:, j90])) == ("93 to 96", "94.1 ± 1.4")
+assert (span(100 * scan["4.weight"][:, j90], 0), pm(scan["0.weight"][:, j90])) == ("63 to 86", "89.8 ± 3.4")
+assert (f"{100 * mean_of['global'][j90]:.1f}", f"{100 * mean_of['4.weight'][j90]:.1f}") == ("74.1", "73.9")
 assert np.sum(scan["global"][:, j90] > scan["4.weight"][:, j90]) == 2  # "for three seeds below, for two above"
-assert (span(100 * scan["units"][:, j90], 0), span(100 * scan["0.weight"][:, j90], 0)) == ("31 to 63", "80 to 94")
+assert (span(100 * scan["units"][:, j90], 0), span(100 * scan["0.weight"][:, j90], 0)) == ("43 to 65", "86 to 92")
 
 # %% [markdown]
 # Read the table and the per-seed rows:
 #
-# * Up to 80 % the three layers **cannot be told apart**: the middle layer minus the better of the
-#   other two is -0.2 ± 0.7 points at 70 % and +0.4 ± 1.1 at 80 % (paired by seed), never more
-#   than 6 test images either way. From 90 % on the **middle layer** is ahead in the mean
-#   (+4.6 ± 8.7, +15.9 ± 20.7 and +13.2 ± 14.4 points at 90, 95 and 98 %) and in 4 of 5 seeds at 90
-#   and 95 % (5 of 5 at 98 %), though the seeds spread so widely that each interval still
-#   includes 0. Alone it can lose 90 % of its weights and the
-#   network still classifies 90 to 96 % of the test images (94.1 ± 3.2 % in the mean). The
-#   **output layer** (only 320 weights, each one connects a feature to a class) drops to 74
-#   to 85 % at the same sparsity, below the middle layer for every seed. The **first layer**
-#   lies between them in the mean (89.5 ± 6.9 %), but not for every seed: for seed 4 it is
-#   ahead of the middle layer.
+# * On validation, layer 1 is the better of the other two at every sparsity from 70 % on, so the
+#   comparison is the middle layer minus layer 1, on the test images, paired by seed (five
+#   comparisons, uncorrected). Up to 80 % the two **cannot be told apart**: -0.1 ± 0.9 points at
+#   70 % and +0.6 ± 2.0 at 80 %, never more than 10 test images either way. At 90 % the **middle
+#   layer** is ahead for all five seeds, +4.3 ± 3.8 points, an interval that excludes 0. At 95 and
+#   98 % it is ahead in the mean (+2.0 ± 15.6 and +12.7 ± 14.6 points, in 2 and 4 of 5 seeds), but
+#   the seeds spread so widely that both intervals include 0. Alone it can lose 90 % of its
+#   weights and the network still classifies 93 to 96 % of the test images (94.1 ± 1.4 % in the
+#   mean). The **output layer** (only 320 weights, each one connects a feature to a class) drops
+#   to 63 to 86 % at the same sparsity, below the middle layer for every seed. The **first layer**
+#   lies between them in the mean (89.8 ± 3.4 %).
 # * **Global** pruning at sparsity $p$ removes the fraction $p$ of *all* weights, more than any
 #   single-layer scan at the same $p$, yet at 90 % it costs about as much as pruning the output
-#   layer alone (81.0 against 78.8 % in the mean; for three seeds it is below, for two above):
-#   it spares the output layer (section 2). Beyond that it falls lowest: at 95 and 98 % it is
-#   below every unstructured single-layer curve in the mean, and at 95 % below the output-layer curve for
-#   four seeds of five.
+#   layer alone (74.1 against 73.9 % in the mean; for three seeds it is below, for two above):
+#   it spares the output layer (section 2). Beyond that it falls lowest in the mean: at 95 and
+#   98 % it is below every unstructured single-layer curve in the mean, though at 95 % below the
+#   output-layer curve for only two seeds of five.
 # * **Structured** removal of units hurts far earlier than removing about the same number of
-#   individual weights of that layer: from 70 % on it is below for every seed (at 90 %: 31 to
-#   63 % against 80 to 94 %). That is the price of a layer that is really smaller.
+#   individual weights of that layer: from 70 % on it is below for every seed (at 90 %: 43 to
+#   65 % against 86 to 92 %). That is the price of a layer that is really smaller.
 #
 # ## 5. One-shot against iterative pruning, with fine-tuning
 #
@@ -466,12 +513,22 @@ assert (span(100 * scan["units"][:, j90], 0), span(100 * scan["0.weight"][:, j90
 #
 # Both run on each of the five networks; the fine-tuning of level $k$ shuffles with seed
 # $100\cdot\text{seed} + k$ in both schedules, so at 50 % (the first level) the two
-# schedules are the same run.
+# schedules are the same run. The six sparsities, 2 epochs per level and the fine-tuning learning
+# rate $\eta = 0.05$ are fixed in advance, not tuned: the comparison is reported at every level
+# of the schedule, on the test images, paired by seed (six comparisons, the first one the same run).
+#
+# The same runs also answer a practical question, *how far can this network be pruned*, and that
+# is a choice, so it is made on the validation images by a rule fixed before looking: **the highest
+# sparsity of the schedule at which one of the two schedules keeps a mean validation accuracy over
+# the five seeds within 1 point of the dense networks' mean validation accuracy** (if both
+# schedules qualify there, the one with the higher mean; a tie goes to iterative). The pick's
+# test accuracy is reported after, with its paired difference to the dense networks.
 
 # %%
 schedule = [0.5, 0.75, 0.9, 0.95, 0.97, 0.98]
 EPOCHS_PER_LEVEL, FT_LR = 2, 0.05
-iterative_acc, oneshot_acc, no_ft_acc = (np.zeros((len(SEEDS), len(schedule))) for _ in range(3))
+iterative_acc, oneshot_acc, no_ft_acc = (np.zeros((len(SEEDS), len(schedule))) for _ in range(3))  # test
+iterative_val, oneshot_val = (np.zeros((len(SEEDS), len(schedule))) for _ in range(2))  # validation
 
 # at every level the five seeds' networks train side by side (stacked weights, each with its own masks
 # and data order), each exactly as train(net, ..., masks=masks, seed=100 * seed + k + 1) trains it alone
@@ -479,17 +536,18 @@ iterative_nets = [copy.deepcopy(dense[seed]) for seed in SEEDS]
 for k, s in enumerate(progress(schedule, desc="prune and fine-tune")):
     level_seeds = [100 * seed + k + 1 for seed in SEEDS]
     masks = [pruning.global_magnitude_masks(pruning.prunable_weights(net), s) for net in iterative_nets]
-    train_many(iterative_nets, data, epochs=EPOCHS_PER_LEVEL, lr=FT_LR, momentum=MOMENTUM, weight_decay=WD,
+    train_many(iterative_nets, fit, epochs=EPOCHS_PER_LEVEL, lr=FT_LR, momentum=MOMENTUM, weight_decay=WD,
                masks=masks, seeds=level_seeds, progress=False, evaluate=())
     for i, (net, net_masks) in enumerate(zip(iterative_nets, masks, strict=True)):
         assert pruning.count_revived(net, net_masks) == 0
-        iterative_acc[i, k] = test_acc(net)
+        iterative_acc[i, k], iterative_val[i, k] = test_acc(net), val_acc(net)
     oneshot_nets = [copy.deepcopy(dense[seed]) for seed in SEEDS]
     masks = [pruning.global_magnitude_masks(pruning.prunable_weights(net), s) for net in oneshot_nets]
     no_ft_acc[:, k] = [test_acc(pruned_copy(net, net_masks)) for net, net_masks in zip(oneshot_nets, masks, strict=True)]
-    train_many(oneshot_nets, data, epochs=EPOCHS_PER_LEVEL * (k + 1), lr=FT_LR, momentum=MOMENTUM,
+    train_many(oneshot_nets, fit, epochs=EPOCHS_PER_LEVEL * (k + 1), lr=FT_LR, momentum=MOMENTUM,
                weight_decay=WD, masks=masks, seeds=level_seeds, progress=False, evaluate=())
     oneshot_acc[:, k] = [test_acc(net) for net in oneshot_nets]
+    oneshot_val[:, k] = [val_acc(net) for net in oneshot_nets]
 
 lead = 100 * (iterative_acc - oneshot_acc)  # points, paired by seed
 print("accuracy in %, mean ± 95 % interval over seeds 0..4")
@@ -501,19 +559,56 @@ for k, s in enumerate(schedule):
           f"{pm(no_ft_acc[:, k]):>14s} {pm(oneshot_acc[:, k]):>12s} "
           f"{pm(iterative_acc[:, k]):>12s}    " + " ".join(f"{d:+6.2f}" for d in lead[:, k])
           + f"    {pm(lead[:, k] / 100):>11s}")
-for k in (1, 2, 3):  # 75, 90, 95 %: no difference the seeds can resolve
+# five informative comparisons (50 % is the same run): the 98 % interval again with a Bonferroni correction
+T95_5 = stdtrit(len(SEEDS) - 1, 1 - 0.025 / 5)
+m98, h98 = mean_ci(lead[:, 5])
+print(f"98 %, Bonferroni-corrected for the five comparisons (t = {T95_5:.2f}): "
+      f"{m98:.1f} ± {h98 * T95_5 / T95:.1f} points")
+assert m98 - h98 * T95_5 / T95 > 0 and f"{T95_5:.2f}" == "4.60"
+for k in (1, 2, 3, 4):  # 75, 90, 95, 97 %: no difference the seeds can resolve
     m, h = mean_ci(lead[:, k])
-    assert abs(m) < h and np.all(np.abs(lead[:, k]) < 2.5) and lead[:, k].min() < 0 < lead[:, k].max()
-assert np.all(lead[:, 4] > 0) and np.all(lead[:, 5] > 0)  # 97 and 98 %: iterative ahead for every seed
+    assert abs(m) < h and np.all(np.abs(lead[:, k]) < 3.8)
+assert np.all(lead[:, 2] < 0) and np.all(lead[:, 5] > 0)  # 90 %: one-shot ahead for every seed; 98 %: iterative
+assert [round(len(splits.y_test) * np.abs(lead[:, k]).max() / 100) for k in (1, 2, 3, 4)] == [4, 12, 16, 17]
 # a construction guard, not evidence: at 50 % both loops run the same code on the same masks with the same
 # seed, so this holds by construction ("at 50 % the two schedules are the same run")
 assert np.all(lead[:, 0] == 0)
 # the numbers the text below quotes
-assert [pm(lead[:, k] / 100) for k in (1, 2, 3)] == ["0.0 ± 0.5", "-0.4 ± 1.8", "1.0 ± 1.5"]
+assert [pm(lead[:, k] / 100) for k in (1, 2, 3, 4)] == ["-0.2 ± 0.7", "-1.1 ± 1.3", "0.0 ± 2.7", "0.2 ± 3.0"]
 assert [n_weights - round(s * n_weights) for s in schedule[4:]] == [194, 129]
-assert (span(lead[:, 4]), pm(lead[:, 4] / 100), span(lead[:, 5]), pm(lead[:, 5] / 100)) == (
-    "2.7 to 7.8", "4.5 ± 2.5", "3.3 to 29.6", "15.5 ± 11.6")
-assert (pm(oneshot_acc[:, 5]), pm(iterative_acc[:, 5])) == ("71.6 ± 11.4", "87.2 ± 1.8")
+assert (span(lead[:, 5]), pm(lead[:, 5] / 100), f"{h98 * T95_5 / T95:.1f}") == ("4.0 to 16.4", "10.4 ± 5.6", "9.3")
+assert (pm(oneshot_acc[:, 5]), pm(iterative_acc[:, 5])) == ("74.4 ± 3.7", "84.8 ± 2.1")
+
+# The choice, on validation (the rule is stated above the cell): the highest sparsity of the schedule at which a
+# schedule's mean validation accuracy over the five seeds is within 1 point of the dense networks'; if both
+# schedules qualify there, the one with the higher mean (a tie goes to iterative)
+dense_val_mean = 100 * np.mean(dense_val)
+print(f"\nvalidation accuracy in % (mean over seeds 0..4; dense {dense_val_mean:.2f} %), "
+      "within 1 point of dense: *")
+print(" sparsity    one-shot   iterative")
+for k, s in enumerate(schedule):
+    print(f"{s:9.2f}" + "".join(f"{100 * v[:, k].mean():10.2f}{'*' if 100 * v[:, k].mean() >= dense_val_mean - 1 else ' '}"
+                              for v in (oneshot_val, iterative_val)))
+candidates_ok = [(s, name) for k, s in enumerate(schedule)
+                 for name, v in (("iterative", iterative_val), ("one-shot", oneshot_val))
+                 if 100 * v[:, k].mean() >= dense_val_mean - 1]
+pick_s = max(s for s, _ in candidates_ok)
+k_pick = schedule.index(pick_s)
+pick_name = max((name for s, name in candidates_ok if s == pick_s),
+                key=lambda name: ((iterative_val if name == "iterative" else oneshot_val)[:, k_pick].mean(),
+                                  name == "iterative"))
+pick_test = (iterative_acc if pick_name == "iterative" else oneshot_acc)[:, k_pick]
+print(f"chosen on validation: {pick_name} pruning to {100 * pick_s:.0f} % "
+      f"({n_weights - round(pick_s * n_weights)} weights kept)")
+drop_pick = 100 * (np.array(dense_accs) - pick_test)  # points, paired by seed, test images
+print(f"its test accuracy: {pm(pick_test)} %; dense minus it, paired by seed (points): "
+      + " ".join(f"{d:+.2f}" for d in drop_pick) + f";  mean {pm(drop_pick / 100)}")
+assert (pick_name, pick_s) == ("one-shot", 0.9)
+assert [f"{100 * v[:, k_pick].mean():.2f}" for v in (oneshot_val, iterative_val)] + [f"{dense_val_mean:.2f}"] == [
+    "96.07", "95.11", "97.04"]
+assert (pm(pick_test), pm(drop_pick / 100)) == ("96.1 ± 0.5", "0.5 ± 0.9")  # the test figures the text quotes
+m_drop, h_drop = mean_ci(drop_pick)
+assert abs(m_drop) < h_drop  # no drop detected at this precision
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 3.8))
@@ -532,15 +627,22 @@ ax.legend(loc="lower left")
 plt.show()
 
 # %% [markdown]
-# At 50 % the two schedules are the same run. At 75, 90 and 95 % they end within 2.5 points
-# (11 test images) of each other and the sign of the difference changes from seed to seed;
-# the 95 % intervals of the mean difference (0.0 ± 0.5, -0.4 ± 1.8 and 1.0 ± 1.5 points)
-# contain zero: five seeds show no difference there. At 97 and 98 %, where only 194 and 129
-# weights are left, iterative pruning keeps more accuracy **for every seed**: 2.7 to 7.8
-# points more at 97 % (4.5 ± 2.5 in the mean) and 3.3 to 29.6 points more at 98 %
-# (15.5 ± 11.6). A plausible reading, which this lesson does not test: removing weights in
-# steps lets the network move what it needs into the weights that will survive. One-shot
-# pruning to 98 % also depends far more on the seed (71.6 ± 11.4 % against 87.2 ± 1.8 %).
+# At 50 % the two schedules are the same run. At 75, 90, 95 and 97 % the 95 % intervals of the
+# mean difference, iterative minus one-shot (-0.2 ± 0.7, -1.1 ± 1.3, 0.0 ± 2.7 and 0.2 ± 3.0
+# points), contain zero: five seeds detect no difference there, although single seeds differ by
+# up to 17 test images (3.78 points) and at 90 % one-shot is ahead for every seed. At 98 %, where
+# only 129 weights are left, iterative pruning keeps more accuracy **for every seed**, 4.0 to 16.4
+# points more (10.4 ± 5.6 in the mean; with a Bonferroni correction for the five comparisons,
+# ± 9.3, still above 0): 84.8 ± 2.1 % against one-shot's 74.4 ± 3.7 %. A plausible reading, which
+# this lesson does not test: removing weights in steps lets the network move what it needs into
+# the weights that will survive.
+#
+# **How far to prune, chosen on validation.** By the rule stated before the runs, the highest
+# sparsity within 1 point of the dense networks' mean validation accuracy (97.04 %) is 90 %, where
+# only one-shot qualifies (96.07 %; iterative 95.11 %). Its test accuracy is 96.1 ± 0.5 %; the
+# dense networks minus it, paired by seed, 0.5 ± 0.9 points: no drop detected at this precision
+# (± 0.9 points, about 4 test images). (Sections 6 and 7 also prune to 90 %: there the sparsity
+# was fixed in advance for a demonstration, not chosen.)
 #
 # ## 6. The pitfall: the momentum buffer revives pruned weights
 #
@@ -584,7 +686,9 @@ assert abs(ratio_09 - 9) < 1e-9  # "nine times the last step before pruning", fr
 # Now the real thing. Take a trained model *and its optimizer* (with its momentum
 # buffers), prune 90 % of the weights globally, and continue training for 5 epochs with the
 # training's $\eta = 0.1$, $\beta = 0.9$ and $\omega = 5\cdot10^{-4}$ (unless a variant says
-# otherwise), in four ways:
+# otherwise), in four ways. The sparsity, the epochs and the learning rate are fixed in advance
+# for this demonstration and not tuned (the question is what happens to the pruned weights, not
+# which setting is best):
 #
 # 1. **zero the weights once** and carry on;
 # 2. **zero the weights and mask the gradients** at every step (a common half-fix, e.g.
@@ -621,10 +725,10 @@ bufs_a, bufs_c = {}, {}
 p_c = {n: p.detach().clone() for n, p in net_a.named_parameters()}
 gen = torch.Generator().manual_seed(3)
 for _ in range(30):
-    idx = torch.randint(0, len(data.y_train), (64,), generator=gen)
+    idx = torch.randint(0, len(splits.y_train), (64,), generator=gen)
     for net in (net_a, net_b):
         net.zero_grad()
-        nn.functional.cross_entropy(net(data.X_train[idx]), data.y_train[idx]).backward()
+        nn.functional.cross_entropy(net(splits.X_train[idx]), splits.y_train[idx]).backward()
     grads = {n: p.grad.clone() for n, p in net_a.named_parameters()}
     masked_sgd_step(dict(net_a.named_parameters()), prune_masks, bufs_a, LR, MOMENTUM, WD)
     opt_b.step()
@@ -660,14 +764,14 @@ def continue_training(seed, variant, epochs=5, batch_size=64, weight_decay=WD):
             group["weight_decay"] = weight_decay  # load_state_dict restores the saved hyperparameters too
     buffers = {n: opt.state[p]["momentum_buffer"].clone() for n, p in params.items() if p in opt.state}
     b0 = torch.cat([buffers[n][~m] for n, m in prune_masks.items()]) if buffers else None
-    gen, revived, rms_pruned, n = torch.Generator().manual_seed(100 * seed + 5), [], [], len(data.y_train)
+    gen, revived, rms_pruned, n = torch.Generator().manual_seed(100 * seed + 5), [], [], len(splits.y_train)
     pruned_at = {name: (~mask).flatten().nonzero().squeeze(1) for name, mask in prune_masks.items()}  # flat indices
     for _ in range(epochs):
         perm = torch.randperm(n, generator=gen)
         for start in range(0, n, batch_size):
             idx = perm[start:start + batch_size]
             net.zero_grad()
-            nn.functional.cross_entropy(net(data.X_train[idx]), data.y_train[idx]).backward()
+            nn.functional.cross_entropy(net(splits.X_train[idx]), splits.y_train[idx]).backward()
             if variant == "mask-aware step":
                 masked_sgd_step(params, prune_masks, buffers, LR, MOMENTUM, weight_decay)
             else:
@@ -736,12 +840,12 @@ for seed in SEEDS:
 final_acc = {v: np.array([runs[seed][v]["acc"] for seed in SEEDS]) for v in variants}
 sparse_ahead = 100 * (final_acc["mask-aware step"] - final_acc["weights zeroed once"])
 print("\nmask-aware step minus weights zeroed once, test accuracy (points), seeds 0..4:"
-      + "".join(f"{d:+7.2f}" for d in sparse_ahead))
+      + "".join(f"{d:+7.2f}" for d in sparse_ahead) + f";  mean {pm(sparse_ahead / 100, digits=2)}")
 assert np.sum(sparse_ahead > 0) == 3 and np.sum(sparse_ahead < 0) == 2  # the seed decides which is ahead
-right = {v: sum(round(len(data.y_test) * runs[seed][v]["acc"]) for seed in SEEDS) for v in variants}
-print(f"test images right, summed over seeds 0..4 (of {len(SEEDS) * len(data.y_test)}): "
+right = {v: sum(round(len(splits.y_test) * runs[seed][v]["acc"]) for seed in SEEDS) for v in variants}
+print(f"test images right, summed over seeds 0..4 (of {len(SEEDS) * len(splits.y_test)}): "
       + ", ".join(f"{v} {right[v]:,}" for v in variants))
-assert right["gradients masked"] == right["mask-aware step"] == 2175 > right["weights zeroed once"]
+assert [right[v] for v in variants] == [2155, 2171, 2168, 2167]
 
 # Is it weight decay that keeps them alive? The same "gradients masked" run with weight decay 0 after pruning:
 no_decay = {seed: continue_training(seed, "gradients masked", weight_decay=0.0)
@@ -760,8 +864,8 @@ for seed in SEEDS:
 # the numbers the text below quotes
 remask_cost = {v: [100 * (runs[seed][v]["acc"] - runs[seed][v]["acc_remasked"]) for seed in SEEDS] for v in variants}
 assert n_pruned == 5818 and (span(remask_cost["weights zeroed once"]), span(remask_cost["gradients masked"])) == (
-    "1.8 to 6.4", "0.4 to 7.8")
-assert span([runs[seed]["gradients masked"]["max_pruned"] for seed in SEEDS], 2) == "0.02 to 0.08"
+    "5.6 to 11.6", "0.7 to 11.8")
+assert span([runs[seed]["gradients masked"]["max_pruned"] for seed in SEEDS], 2) == "0.03 to 0.08"
 # weight decay pulls the revived weights back, slowly: the largest is a little smaller than without it
 decay_pull = [runs[s]["gradients masked"]["max_pruned"] / no_decay[s]["max_pruned"] for s in SEEDS]
 print("largest |w| at a pruned position, weight decay 5e-4 / 0 after pruning, seeds 0..4:",
@@ -776,30 +880,32 @@ for _ in range(n_steps):
     w_0 = w_0 - LR * b_0
 scalar_factor = w_1 / w_0
 print(f"the same ratio from the scalar recurrence (b0 = 1, {n_steps} steps): {scalar_factor:.5f}")
-assert all(abs(r - scalar_factor) < 1e-9 for r in decay_pull) and f"{scalar_factor:.3f}" == "0.955"
-assert [f"{100 * final_acc[v].mean():.1f}" for v in variants] == ["95.5", "96.7", "96.7", "96.7"]
+assert all(abs(r - scalar_factor) < 1e-9 for r in decay_pull) and f"{scalar_factor:.3f}" == "0.967" and n_steps == 85
+assert [f"{100 * final_acc[v].mean():.1f}" for v in variants] == ["95.8", "96.5", "96.4", "96.3"]
 assert (span(sparse_ahead[sparse_ahead > 0], 2), [f"{d:.2f}" for d in sparse_ahead[sparse_ahead < 0]]) == (
-    "1.56 to 3.78", ["-0.67", "-0.67"])
-assert [round(len(data.y_test) * d / 100) for d in sparse_ahead[sparse_ahead < 0]] == [-3, -3]  # 3 test images
+    "0.44 to 2.89", ["-2.44", "-0.22"])
+assert [round(len(splits.y_test) * d / 100) for d in sparse_ahead[sparse_ahead < 0]] == [-11, -1]  # test images
+m_sa, h_sa = mean_ci(sparse_ahead)
+assert abs(m_sa) < h_sa and pm(sparse_ahead / 100, digits=2) == "0.53 ± 2.57"  # no difference detected
 
 # %% [markdown]
 # Read the tables row by row; the counts are the same for every seed:
 #
 # * **Zeroing the weights once** is undone by the very first step: every one of the
 #   pruned weights is nonzero again, pushed by its gradient and its buffer. After 5 epochs
-#   the "90 % sparse" model is dense. Re-applying the mask at the end costs 1.8 to 6.4 points,
+#   the "90 % sparse" model is dense. Re-applying the mask at the end costs 5.6 to 11.6 points,
 #   depending on the seed: the network now uses those weights.
 # * **Masking the gradient is not enough**: the old buffer still moves every pruned weight
 #   on the first step, by $\eta\beta b_0/(1-\beta)$ in total; weight decay only pulls them
 #   slowly back toward 0. With the gradient masked, every pruned weight follows the same linear
 #   recurrence from $(w, b) = (0, b_0)$, so weight decay scales it by a factor fixed by $\eta$,
-#   $\beta$, $\omega$ and the step count, not by the network: after 5 epochs (110 steps) 0.955,
+#   $\beta$, $\omega$ and the step count, not by the network: after 5 epochs (85 steps) 0.967,
 #   from a scalar recurrence, and the largest pruned weight of each seed is that factor times
 #   its value without weight decay. With weight decay 0 after pruning, all 5,818 still revive for every
 #   seed, and every one lands on the drift formula (the last lines of the output). The revived
-#   weights are small (the largest is 0.02 to 0.08 after 5 epochs, about
+#   weights are small (the largest is 0.03 to 0.08 after 5 epochs, about
 #   $\eta\beta b_0/(1-\beta)$ for the largest $b_0$), yet removing them is not free:
-#   re-applying the mask costs 0.4 to 7.8 points.
+#   re-applying the mask costs 0.7 to 11.8 points.
 # * **A fresh optimizer with masked gradients** happens to work: its buffer starts at 0 on
 #   the pruned positions and $g = 0 + \omega\cdot 0$ keeps it there. It silently breaks as
 #   soon as the buffer is not empty, e.g. when pruning again in the next round of an
@@ -814,13 +920,13 @@ assert [round(len(data.y_test) * d / 100) for d in sparse_ahead[sparse_ahead < 0
 #   when their gradients are masked. It leaves the buffer alone, so the buffer's push is undone
 #   at every step rather than stopped.
 #
-# The accuracies after 5 epochs are not what separates the variants. The two that keep the
-# network 90 % sparse reach 96.7 % in the mean, and so does "gradients masked", whose network
-# became dense again (it gets exactly as many test images right as the mask-aware step, 2,175
-# over the five seeds); "weights zeroed once" reaches 95.5 %. Which variant is ahead changes
-# from seed to seed (the mask-aware step is ahead of "weights zeroed once" for three seeds, by
-# 1.56 to 3.78 points, and behind for two, by 0.67 points each, that is 3 test images: see the
-# output). What separates
+# The accuracies after 5 epochs are not what separates the variants. Their means over the five
+# seeds are 95.8 % ("weights zeroed once"), 96.5 % ("gradients masked", whose network became dense
+# again), 96.4 % (fresh optimizer) and 96.3 % (mask-aware step); over the five seeds "gradients
+# masked" gets 2,171 test images right, the mask-aware step 2,167. The one paired comparison the
+# output prints, the mask-aware step minus "weights zeroed once", is 0.53 ± 2.57 points: no
+# difference detected at this precision (ahead for three seeds, by 0.44 to 2.89 points, behind for
+# two, by 2.44 and 0.22 points, that is 11 and 1 test images). What separates
 # them is whether the model is still sparse.
 #
 # The figure follows the pruned weights of seed 0 step by step (the other seeds are in the
@@ -848,7 +954,8 @@ plt.show()
 # recomputes `weight = weight_orig * weight_mask` in a forward pre-hook before every call.
 # The optimizer keeps updating `weight_orig` (the same `Parameter` object as before, so it
 # keeps its momentum buffer). Apply the same 90 % masks and continue training 5 epochs with
-# the old optimizer, as in variant 1, on each of the five networks:
+# the old optimizer, as in variant 1, on each of the five networks (the settings of section 6,
+# fixed in advance):
 
 # %%
 def torch_prune_run(seed, epochs=5):
@@ -862,13 +969,13 @@ def torch_prune_run(seed, epochs=5):
         prune.custom_from_mask(layer, "weight", masks[name])
     orig_before = {n: layer.weight_orig.detach().clone() for n, layer in layers.items()}
     buf_before = {n: opt.state[layer.weight_orig]["momentum_buffer"].clone() for n, layer in layers.items()}
-    gen, n = torch.Generator().manual_seed(100 * seed + 5), len(data.y_train)
+    gen, n = torch.Generator().manual_seed(100 * seed + 5), len(splits.y_train)
     for _ in range(epochs):
         perm = torch.randperm(n, generator=gen)
         for start in range(0, n, 64):
             idx = perm[start:start + 64]
             opt.zero_grad()
-            nn.functional.cross_entropy(net(data.X_train[idx]), data.y_train[idx]).backward()
+            nn.functional.cross_entropy(net(splits.X_train[idx]), splits.y_train[idx]).backward()
             opt.step()
 
     def at_pruned(get):
@@ -933,7 +1040,7 @@ for seed in SEEDS:
     mask_aware_net = copy.deepcopy(dense[seed])
     mask_aware_net.load_state_dict(mask_aware)
     with torch.no_grad():
-        logit_gap.append((tp[seed][0](data.X_test) - mask_aware_net(data.X_test)).abs().max().item())
+        logit_gap.append((tp[seed][0](splits.X_test) - mask_aware_net(splits.X_test)).abs().max().item())
 print("  every weight and bias the forward pass uses equal to the mask-aware step's (section 6) within "
       f"1e-12, and the test logits within 1e-10, for every seed: {max(weight_gap) < 1e-12 and max(logit_gap) < 1e-10}")
 assert max(weight_gap) < 1e-12 and max(logit_gap) < 1e-10
@@ -944,7 +1051,7 @@ print("  weight_orig at every pruned position equal to the recurrence b <- β b 
 assert all(tp[seed][1]["recurrence_gap"] < 1e-12 for seed in SEEDS)
 # the numbers the text below quotes: the threshold (the largest pruned magnitude) and the real movement
 assert (span([tp[seed][1]["max_before"] for seed in SEEDS], 2), span([tp[seed][1]["max_moved"] for seed in SEEDS], 2)
-        ) == ("0.30 to 0.36", "0.03 to 0.09")
+        ) == ("0.28 to 0.29", "0.04 to 0.09")
 
 # %% [markdown]
 # Both facts at once, for every seed: the **effective weights stay zero** (the mask
@@ -952,8 +1059,8 @@ assert (span([tp[seed][1]["max_before"] for seed in SEEDS], 2), span([tp[seed][1
 # too), while **`weight_orig` and its momentum buffer keep moving** at all 5,818 pruned
 # positions, driven by the old buffer and by weight decay ($\omega\,w_{\text{orig}}$ is not
 # masked). There `weight_orig` starts from the trained values it had when it was pruned (the
-# largest up to 0.30 to 0.36 in magnitude, depending on the seed: the pruning threshold) and in
-# 5 epochs moves by up to 0.03 to 0.09, exactly as the recurrence $b \leftarrow \beta b + \omega w$,
+# largest up to 0.28 to 0.29 in magnitude, depending on the seed: the pruning threshold) and in
+# 5 epochs moves by up to 0.04 to 0.09, exactly as the recurrence $b \leftarrow \beta b + \omega w$,
 # $w \leftarrow w - \eta b$ from those values predicts (the gradient is zero there). The network the forward
 # pass sees is the mask-aware step's: in exact arithmetic the kept weights get the same
 # updates (the same gradient, weight decay and buffer there), and measured, every weight and
@@ -1040,21 +1147,25 @@ assert best["masked 90 %"] >= 0.9 * best["dense"] and best["half the units"] < 0
 #
 # ## Summary
 #
-# * A single training run is one draw: the seed alone moves this network's test accuracy by
-#   3.11 points (14 test images). Conclusions here rest on five seeds, each value shown with the
-#   mean and its 95 % interval.
+# * Every choice is made on 270 validation images (one image 0.37 points), every reported accuracy
+#   on 450 test images (0.22 points), the networks trained on 1,077 images; the training and
+#   fine-tuning schedules are fixed in advance. A single training run is one draw: the seed alone
+#   moves this network's test accuracy by 1.78 points (8 test images). Conclusions here rest on
+#   five seeds, each value shown with the mean and its 95 % interval, and comparisons are paired.
 # * Magnitude pruning to sparsity $p$ keeps a boolean mask dropping the $\operatorname{round}(p\,N)$ smallest
-#   $|w|$ of a tensor's $N$ entries; global ranking across layers beats a uniform per-layer sparsity at 80 and 90 % for
-#   each of the five seeds (before fine-tuning, by 5.3 to 22.4 points); at 95 % the seed
-#   decides. Structured pruning removes whole units by norm and really shrinks the layer, at a
+#   $|w|$ of a tensor's $N$ entries; before fine-tuning, global ranking across layers is ahead of a
+#   uniform per-layer sparsity for each of the five seeds from 70 % on, and the interval of the
+#   mean gain excludes 0 at 80 and 95 % (8.22 ± 8.12 and 14.36 ± 6.75 points, uncorrected).
+#   Structured pruning removes whole units by norm and really shrinks the layer, at a
 #   far higher price in accuracy from 70 % of the units on.
-# * Sensitivity differs by layer: here the middle layer pruned alone to 90 % costs 0.7 to 6.9
-#   points, the output layer 11.8 to 23.1 points, more for every seed.
+# * Sensitivity differs by layer: here the middle layer pruned alone to 90 % costs 1.8 to 3.1
+#   points, the output layer 11.1 to 32.2 points, more for every seed.
 # * With fine-tuning by SGD with momentum at the same budget (2 epochs per level, $\eta = 0.05$,
 #   $\beta = 0.9$), one-shot and iterative pruning are the same run at 50 % and cannot be told
-#   apart by five seeds at 75, 90 and 95 % (within 2.5 points, the sign changing with the seed);
-#   at 97 and 98 % iterative pruning keeps more accuracy for every seed (2.7 to 7.8 and 3.3 to
-#   29.6 points).
+#   apart by five seeds at 75, 90, 95 and 97 % (every interval of the paired difference contains 0);
+#   at 98 % iterative pruning keeps more accuracy for every seed (10.4 ± 5.6 points). Chosen on
+#   validation (the highest sparsity within 1 point of dense), one-shot pruning to 90 % scores
+#   96.1 ± 0.5 % on test, 0.5 ± 0.9 points below the dense networks: no drop detected.
 # * Zeroing weights once does not prune a model that keeps training: gradients revive them
 #   at the first step, and even with masked gradients the **momentum buffer** moves them
 #   (by $\eta\beta b_0/(1-\beta)$ when there is no weight decay): all 5,818 weights pruned at
@@ -1136,25 +1247,26 @@ for _shape, _lr, _mu, _wd in [((4, 9), 0.05, 0.8, 0.0), ((10,), 0.2, 0.95, 0.05)
 # ### Exercise 4 (explore)
 #
 # Prune the trained `model` (seed 0's network) to **at least 90 %** global sparsity and
-# fine-tune it so that its test accuracy is within **1.5 percentage points** of the dense
-# model's (a drop of at most 6 test images), using as few epochs as you can. Pass your model and
+# fine-tune it (on the training part, `fit`) so that its **validation** accuracy,
+# `accuracy(net, splits.X_val, splits.y_val)`, is within **1.5 percentage points** of the dense
+# model's (a drop of at most 4 of the 270 validation images), using as few epochs as you can.
+# Tune on the validation images only: that is what the check measures. Pass your model and
 # masks to the check; it verifies that the model is the lesson's $64 \to 64 \to 32 \to 10$ network
 # (its parameters' shapes), the sparsity over its 6,464 weights (at most 646 kept at 90 %), that no
-# pruned weight is nonzero, and the accuracy, against the dense accuracy it computes itself (it
-# trains seed 0's network as section 1 does). Then try 95 %: pass `min_sparsity=0.95` and see
+# pruned weight is nonzero, and the validation accuracy, against the dense validation accuracy it
+# computes itself (it trains seed 0's network on the training part as section 1 does). It then
+# prints your model's test accuracy once, for information; that number is not graded, and you
+# should not tune on it. Then try 95 %: pass `min_sparsity=0.95` and see
 # how close you get. (Section 5 has all the pieces; try more or fewer pruning rounds, epochs and
-# learning rates.) Note that tuning the schedule
-# until the *test* accuracy is good uses the test set for model selection: in real work you
-# would tune on a validation split and report the test accuracy once. If you prune with
+# learning rates.) If you prune with
 # `torch.nn.utils.prune` (section 7), call `prune.remove` before passing the model.
 
 # %% nbgrader={"grade": false, "grade_id": "ex10_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
-net_4 = copy.deepcopy(model)
-for k, s in enumerate([0.75, 0.9]):
-    masks_4 = pruning.global_magnitude_masks(pruning.prunable_weights(net_4), s)
-    train(net_4, data, epochs=3, lr=0.05, momentum=0.9, weight_decay=WD, masks=masks_4, seed=10 + k,
-          progress=False)
+net_4 = copy.deepcopy(model)  # one shot to 90 %, 6 epochs (two rounds of 3 epochs lose 6 validation images)
+masks_4 = pruning.global_magnitude_masks(pruning.prunable_weights(net_4), 0.9)
+history_4 = train(net_4, fit, epochs=6, lr=0.05, momentum=0.9, weight_decay=WD, masks=masks_4, seed=10,
+                  progress=False, evaluate=())
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "ex10_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
