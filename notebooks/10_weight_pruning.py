@@ -570,6 +570,7 @@ for k in (1, 2, 3, 4):  # 75, 90, 95, 97 %: no difference the seeds can resolve
     assert abs(m) < h and np.all(np.abs(lead[:, k]) < 3.8)
 assert np.all(lead[:, 2] < 0) and np.all(lead[:, 5] > 0)  # 90 %: one-shot ahead for every seed; 98 %: iterative
 assert [round(len(splits.y_test) * np.abs(lead[:, k]).max() / 100) for k in (1, 2, 3, 4)] == [4, 12, 16, 17]
+assert f"{np.abs(lead[:, 1:5]).max():.2f}" == "3.78"  # "up to 17 test images (3.78 points)"
 # a construction guard, not evidence: at 50 % both loops run the same code on the same masks with the same
 # seed, so this holds by construction ("at 50 % the two schedules are the same run")
 assert np.all(lead[:, 0] == 0)
