@@ -120,7 +120,9 @@ print(f"one validation image = 100/{n_val} = {100 / n_val:.2f} points, one test 
       f"{100 / n_test:.2f} points")
 assert (n_train, n_val, n_test) == (1077, 270, 450)
 assert (f"{100 / n_val:.2f}", f"{100 / n_test:.2f}") == ("0.37", "0.22")
-assert torch.equal(splits.y_test, load_digits_split(seed=0).y_test)  # the test images of lessons 09 to 13
+same_test = load_digits_split(seed=0)  # the test images of lessons 09 to 13: the images and their labels
+assert torch.equal(splits.y_test, same_test.y_test)
+assert torch.equal(splits.X_test, same_test.X_test.to(splits.X_test.dtype))
 LR, MOMENTUM, WD = 0.1, 0.9, 5e-4
 SEEDS = range(5)
 T95 = stdtrit(len(SEEDS) - 1, 0.975)
@@ -303,8 +305,15 @@ assert [pm(gain[:, j] / 100, digits=2) for j in range(len(levels))] == [
 assert [bool(m - h > 0) for m, h in gain_ci] == [False, False, True, False, True]
 assert abs(gain_ci[0][0]) < gain_ci[0][1] and np.all(gain[:, 1:] > 0)  # from 70 % on ahead for every seed
 assert (f"{np.abs(gain[:, 0]).max():.2f}", round(len(splits.y_test) * np.abs(gain[:, 0]).max() / 100)) == ("0.89", 4)
+# the same five intervals with a Bonferroni correction (each at 1 - 0.05/5): t_{1 - 0.025/5, 4} instead of t_{0.975, 4}
+T95_5 = stdtrit(len(SEEDS) - 1, 1 - 0.025 / 5)
+print(f"Bonferroni-corrected for the five comparisons (t = {T95_5:.2f}), global - layer-wise (points): "
+      + ", ".join(f"{100 * s:.0f} %: {m:.2f} ± {h * T95_5 / T95:.2f}" for s, (m, h) in zip(levels, gain_ci, strict=True)))
+assert f"{T95_5:.2f}" == "4.60"
+assert [bool(m - h * T95_5 / T95 > 0) for m, h in gain_ci] == [False, False, False, False, True]  # only 95 %
+assert [f"{h * T95_5 / T95:.2f}" for _, h in gain_ci[2:5:2]] == ["13.46", "11.19"]  # 80 and 95 %
 j95_ = levels.index(0.95)
-assert (f"{100 * acc_layerwise[:, j95_].mean():.0f}", f"{100 * acc_global[:, j95_].mean():.0f}") == ("32", "46")
+assert (pm(acc_layerwise[:, j95_]), pm(acc_global[:, j95_])) == ("31.9 ± 12.2", "46.3 ± 13.0")
 
 # %% [markdown]
 # For every seed, global pruning takes 92 to 93 % of the first layer's weights, 89.5 to 90.4 % of
@@ -312,11 +321,14 @@ assert (f"{100 * acc_layerwise[:, j95_].mean():.0f}", f"{100 * acc_global[:, j95
 # more. The table makes five paired comparisons, one per sparsity, uncorrected. At 50 % the mean
 # difference is 0.13 ± 0.66 points: no difference detected (single seeds differ by up to 4 test
 # images, 0.89 points). From 70 % on global pruning is ahead for **every seed**, but the seeds
-# spread so widely that the interval excludes 0 only at 80 % (8.22 ± 8.12 points) and 95 %
-# (14.36 ± 6.75); at 70 % (2.09 ± 2.37) and 90 % (12.53 ± 14.35) it contains 0, so five seeds do
-# not establish the mean gain there. At 95 % both have lost most of the network (32 and 46 % in
-# the mean). (Global pruning to 50 % costs the dense networks from two images gained to two lost:
-# the numbers in the introduction.)
+# spread so widely that the uncorrected interval excludes 0 only at 80 % (8.22 ± 8.12 points) and
+# 95 % (14.36 ± 6.75); at 70 % (2.09 ± 2.37) and 90 % (12.53 ± 14.35) it contains 0, so five seeds
+# do not establish the mean gain there. Corrected for the five comparisons (Bonferroni, each
+# interval at 99 % so that all five hold together with 95 %: $t = 4.60$ instead of 2.776), only
+# 95 % survives (14.36 ± 11.19); at 80 % the interval (8.22 ± 13.46) then contains 0. At 95 % both
+# have lost most of the network (31.9 ± 12.2 and 46.3 ± 13.0 % in the mean). (Global pruning to
+# 50 % costs the dense networks from two images gained to two lost: the numbers in the
+# introduction.)
 #
 # ## 3. Structured pruning: whole units by their norm
 #
@@ -375,10 +387,11 @@ assert same
 # In practice a scan is a tool for *choosing* (a sparsity per layer), and then it must be read on
 # validation images. Here it is a reported figure: it is drawn on the test images, and nothing
 # later in the lesson is chosen from it. The pruned networks are scored on the validation images
-# too, for one choice below: the middle layer is compared with "the better of the other two",
-# and which of the other two that is at each sparsity is chosen on validation (the higher mean
-# validation accuracy over the five seeds), so that the comparison does not pick its rival on the
-# very test images it is scored on.
+# too, for one choice below, made by a rule fixed before looking: **at each sparsity from 70 % on,
+# the single layer with the highest mean validation accuracy over the five seeds is the most
+# tolerant one, and it is compared on the test images, paired by seed, with the runner-up on
+# validation**. So neither the layer the comparison is about nor its rival is picked on the very
+# test images the comparison is scored on.
 
 # %%
 scan_levels = np.array([0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95, 0.98])
@@ -404,7 +417,7 @@ for c, label in curves.items():
     color, marker, ls = scan_styles[c]
     style = dict(color=color, marker=marker, linestyle=ls)
     ax.errorbar(scan_levels, m, yerr=h, label=label, capsize=2, linewidth=2.5 if c == "global" else 1.5, **style)
-ax.set_xlabel("sparsity of the pruned layer(s)")
+ax.set_xlabel("sparsity of the pruned layer(s) (fraction of their weights pruned)")
 ax.set_ylabel("test accuracy (%)")
 ax.set_title("sensitivity scan, no fine-tuning: mean of seeds 0-4, bars 95 % interval")
 ax.legend(loc="lower left")
@@ -432,19 +445,22 @@ assert np.all(scan["2.weight"][:, j90] > scan["0.weight"][:, j90])  # at 90 % th
 assert np.sum(scan["global"][:, j90] < scan["4.weight"][:, j90]) == 3  # 90 %: global ~ output layer alone
 assert np.sum(scan["global"][:, j95] < scan["4.weight"][:, j95]) == 2
 assert units_below and global_lowest
-j80 = list(scan_levels).index(0.8)
-middle_first = [bool(mean_of["2.weight"][j] > max(mean_of["0.weight"][j], mean_of["4.weight"][j]))
-                for j in range(scan_levels.size)]
-print("middle layer above the other two single-layer curves in the mean, at sparsity "
-      + ", ".join(f"{s:.2f}: {m}" for s, m in zip(scan_levels[j70:], middle_first[j70:], strict=True)))
-assert all(middle_first[j80:]) and not middle_first[j70]
-# the mean alone is not a conclusion: the middle layer minus the better of the other two, paired by seed;
-# "the better" is chosen on validation (the higher mean validation accuracy over the five seeds at that level)
-rival = {level: max(("0.weight", "4.weight"), key=lambda c: scan_val[c][:, list(scan_levels).index(level)].mean())
-         for level in (0.7, 0.8, 0.9, 0.95, 0.98)}
-print("the better of layers 1 and 3 on validation (mean over seeds 0..4), by sparsity: "
-      + ", ".join(f"{100 * v:.0f} %: {curves[c][:7]}" for v, c in rival.items()))
-print("test accuracy, middle layer minus that layer, paired by seed (points):")
+# The choice, on validation (the rule is stated above the cell): at each sparsity from 70 % on, rank the three
+# single layers by their mean validation accuracy over the five seeds; the first is compared on test with the second
+single = ("0.weight", "2.weight", "4.weight")
+print("\nvalidation accuracy in %, mean over seeds 0..4, one layer pruned:")
+print(" sparsity" + "".join(f"{curves[c][:7]:>10s}" for c in single) + "   most tolerant   runner-up")
+ranking = {}
+for level in (0.7, 0.8, 0.9, 0.95, 0.98):
+    j = list(scan_levels).index(level)
+    ranking[level] = sorted(single, key=lambda c: -scan_val[c][:, j].mean())
+    print(f"{level:9.2f}" + "".join(f"{100 * scan_val[c][:, j].mean():10.2f}" for c in single)
+          + f"   {curves[ranking[level][0]][:7]:>13s}   {curves[ranking[level][1]][:7]:>9s}")
+assert all(r[:2] == ["2.weight", "0.weight"] for r in ranking.values())  # the middle layer first, layer 1 second
+assert [f"{100 * scan_val[c][:, list(scan_levels).index(0.9)].mean():.2f}" for c in single] == ["90.15", "95.04", "72.37"]
+rival = {level: r[1] for level, r in ranking.items()}
+# the mean alone is not a conclusion: the most tolerant layer minus the runner-up, on test, paired by seed
+print("test accuracy, middle layer minus layer 1, paired by seed (points):")
 print(" " * 15 + "".join(f"{'seed ' + str(seed):>8s}" for seed in SEEDS) + "      mean ± 95 %   ahead in")
 middle_lead = {}
 for level in (0.7, 0.8, 0.9, 0.95, 0.98):
@@ -454,7 +470,10 @@ for level in (0.7, 0.8, 0.9, 0.95, 0.98):
     print(f"  sparsity {100 * level:2.0f} %" + "".join(f"{d:+8.2f}" for d in middle_lead[level])
           + f"   {m:+6.2f} ± {h:5.2f}   {np.sum(middle_lead[level] > 0)} of {len(SEEDS)}")
 lead_ci = {level: mean_ci(d) for level, d in middle_lead.items()}
-assert set(rival.values()) == {"0.weight"}  # layer 1 is the better on validation at every sparsity
+print("the same five intervals, Bonferroni-corrected (t = 4.60): "
+      + ", ".join(f"{100 * v:.0f} %: {m:+.1f} ± {h * T95_5 / T95:.1f}" for v, (m, h) in lead_ci.items()))
+assert not any(m - h * T95_5 / T95 > 0 for m, h in lead_ci.values())  # none excludes 0 after the correction
+assert f"{lead_ci[0.9][1] * T95_5 / T95:.1f}" == "6.3"
 assert [int(np.sum(d > 0)) for d in middle_lead.values()] == [1, 4, 5, 2, 4]
 assert all(abs(m) < h for m, h in (lead_ci[0.7], lead_ci[0.8]))  # 70-80 %: cannot be told apart
 assert lead_ci[0.9][0] - lead_ci[0.9][1] > 0  # 90 %: the interval excludes 0
@@ -473,25 +492,34 @@ assert (span(100 * scan["2.weight"][:, j90], 0), pm(scan["2.weight"][:, j90])) =
 assert (span(100 * scan["4.weight"][:, j90], 0), pm(scan["0.weight"][:, j90])) == ("63 to 86", "89.8 ± 3.4")
 assert (f"{100 * mean_of['global'][j90]:.1f}", f"{100 * mean_of['4.weight'][j90]:.1f}") == ("74.1", "73.9")
 assert np.sum(scan["global"][:, j90] > scan["4.weight"][:, j90]) == 2  # "for three seeds below, for two above"
+global_vs_out = 100 * (scan["global"][:, j90] - scan["4.weight"][:, j90])  # points, paired by seed
+m_go, h_go = mean_ci(global_vs_out)
+print("at 90 %, global minus layer 3 alone, test accuracy paired by seed (points):"
+      + "".join(f"{d:+7.1f}" for d in global_vs_out) + f";  mean {m_go:+.1f} ± {h_go:.1f}")
+assert f"{m_go:+.1f} ± {h_go:.1f}" == "+0.3 ± 15.6" and abs(m_go) < h_go  # no difference detected
 assert (span(100 * scan["units"][:, j90], 0), span(100 * scan["0.weight"][:, j90], 0)) == ("43 to 65", "86 to 92")
 
 # %% [markdown]
 # Read the table and the per-seed rows:
 #
-# * On validation, layer 1 is the better of the other two at every sparsity from 70 % on, so the
-#   comparison is the middle layer minus layer 1, on the test images, paired by seed (five
-#   comparisons, uncorrected). Up to 80 % the two **cannot be told apart**: -0.1 ± 0.9 points at
-#   70 % and +0.6 ± 2.0 at 80 %, never more than 10 test images either way. At 90 % the **middle
-#   layer** is ahead for all five seeds, +4.3 ± 3.8 points, an interval that excludes 0. At 95 and
-#   98 % it is ahead in the mean (+2.0 ± 15.6 and +12.7 ± 14.6 points, in 2 and 4 of 5 seeds), but
-#   the seeds spread so widely that both intervals include 0. Alone it can lose 90 % of its
+# * On validation, the rule picks the **middle layer** (layer 2) as the most tolerant at every
+#   sparsity from 70 % on, with layer 1 second (at 90 %: 95.04 % against 90.15 %, layer 3 72.37 %).
+#   So the comparison is the middle layer minus layer 1, on the test images, paired by seed (five
+#   comparisons, uncorrected). Up to 80 % no difference is detected: -0.1 ± 0.9 points at 70 % and
+#   +0.6 ± 2.0 at 80 %, never more than 10 test images either way. At 90 % the middle layer is
+#   ahead for all five seeds, +4.3 ± 3.8 points, an interval that excludes 0 uncorrected; with a
+#   Bonferroni correction for the five comparisons ($t = 4.60$) it is +4.3 ± 6.3 and contains 0, so
+#   no comparison of the five survives the correction. At 95 and 98 % it is ahead in the mean
+#   (+2.0 ± 15.6 and +12.7 ± 14.6 points, in 2 and 4 of 5 seeds), but the seeds spread so widely
+#   that both intervals include 0. Alone it can lose 90 % of its
 #   weights and the network still classifies 93 to 96 % of the test images (94.1 ± 1.4 % in the
 #   mean). The **output layer** (only 320 weights, each one connects a feature to a class) drops
 #   to 63 to 86 % at the same sparsity, below the middle layer for every seed. The **first layer**
 #   lies between them in the mean (89.8 ± 3.4 %).
 # * **Global** pruning at sparsity $p$ removes the fraction $p$ of *all* weights, more than any
-#   single-layer scan at the same $p$, yet at 90 % it costs about as much as pruning the output
-#   layer alone (74.1 against 73.9 % in the mean; for three seeds it is below, for two above):
+#   single-layer scan at the same $p$, yet at 90 % no difference from pruning the output layer
+#   alone is detected (74.1 against 73.9 % in the mean; global minus layer 3, paired by seed,
+#   +0.3 ± 15.6 points: below for three seeds, above for two, one more uncorrected comparison):
 #   it spares the output layer (section 2). Beyond that it falls lowest in the mean: at 95 and
 #   98 % it is below every unstructured single-layer curve in the mean, though at 95 % below the
 #   output-layer curve for only two seeds of five.
@@ -560,7 +588,7 @@ for k, s in enumerate(schedule):
           f"{pm(iterative_acc[:, k]):>12s}    " + " ".join(f"{d:+6.2f}" for d in lead[:, k])
           + f"    {pm(lead[:, k] / 100):>11s}")
 # five informative comparisons (50 % is the same run): the 98 % interval again with a Bonferroni correction
-T95_5 = stdtrit(len(SEEDS) - 1, 1 - 0.025 / 5)
+# (T95_5 = t_{1 - 0.025/5, 4}, section 2)
 m98, h98 = mean_ci(lead[:, 5])
 print(f"98 %, Bonferroni-corrected for the five comparisons (t = {T95_5:.2f}): "
       f"{m98:.1f} ± {h98 * T95_5 / T95:.1f} points")
@@ -605,6 +633,23 @@ drop_pick = 100 * (np.array(dense_accs) - pick_test)  # points, paired by seed, 
 print(f"its test accuracy: {pm(pick_test)} %; dense minus it, paired by seed (points): "
       + " ".join(f"{d:+.2f}" for d in drop_pick) + f";  mean {pm(drop_pick / 100)}")
 assert (pick_name, pick_s) == ("one-shot", 0.9)
+# how close the pick is to the bar, in points and in validation images summed over the five networks
+pick_val = (iterative_val if pick_name == "iterative" else oneshot_val)[:, k_pick]
+n_decisions = len(SEEDS) * n_val
+right_pick, right_dense = round(n_decisions * pick_val.mean()), round(n_decisions * np.mean(dense_val))
+bar_images = right_dense - n_decisions / 100  # 1 point of the 5 x 270 validation decisions
+print(f"margin of the pick over the bar (dense - 1 point = {dense_val_mean - 1:.2f} %): "
+      f"{100 * pick_val.mean() - (dense_val_mean - 1):.2f} points; {right_pick:,} of {n_decisions:,} validation "
+      f"decisions right against a bar of {bar_images:,.1f} (dense {right_dense:,}): "
+      f"with {right_pick - 1:,} (one image fewer) 90 % would fail the rule")
+k75 = schedule.index(0.75)
+margin75 = max(100 * v[:, k75].mean() for v in (oneshot_val, iterative_val)) - (dense_val_mean - 1)
+print(f"the next sparsity down, 75 %: margin {margin75:.2f} points "
+      f"({margin75 * n_decisions / 100:.1f} validation images over the five networks)")
+assert (f"{100 * pick_val.mean() - (dense_val_mean - 1):.2f}", right_pick, right_dense, bar_images) == (
+    "0.04", 1297, 1310, 1296.5)
+assert right_pick - 1 < bar_images < right_pick  # one validation image fewer and the pick falls
+assert f"{margin75:.2f}" == "1.15"  # "75 % is the nearest safe choice"
 assert [f"{100 * v[:, k_pick].mean():.2f}" for v in (oneshot_val, iterative_val)] + [f"{dense_val_mean:.2f}"] == [
     "96.07", "95.11", "97.04"]
 assert (pm(pick_test), pm(drop_pick / 100)) == ("96.1 ± 0.5", "0.5 ± 0.9")  # the test figures the text quotes
@@ -612,7 +657,7 @@ m_drop, h_drop = mean_ci(drop_pick)
 assert abs(m_drop) < h_drop  # no drop detected at this precision
 
 # %%
-fig, ax = plt.subplots(figsize=(8, 3.8))
+fig, (ax, ax_val) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [3, 2]})
 dense_m, dense_h = mean_ci(dense_accs)
 ax.axhspan(100 * (dense_m - dense_h), 100 * (dense_m + dense_h), color="0.85", label="dense, 95 % interval")
 for accs, marker, color, ls, label in [  # Okabe-Ito colours, and a line style each
@@ -621,10 +666,25 @@ for accs, marker, color, ls, label in [  # Okabe-Ito colours, and a line style e
         (iterative_acc, "s", "#0072B2", "-", "iterative prune + fine-tune")]:
     m, h = 100 * accs.mean(axis=0), T95 * 100 * accs.std(axis=0, ddof=1) / np.sqrt(len(SEEDS))
     ax.errorbar(schedule, m, yerr=h, marker=marker, color=color, linestyle=ls, capsize=2, label=label)
-ax.set_xlabel("global sparsity")
+ax.set_xlabel("global sparsity (fraction of weights pruned)")
 ax.set_ylabel("test accuracy (%)")
-ax.set_title("same epochs for both schedules; mean of seeds 0-4, bars 95 % interval")
+ax.set_title("test (reported): same epochs for both schedules;\nmean of seeds 0-4, bars 95 % interval",
+             fontsize=10)
 ax.legend(loc="lower left")
+# the numbers the choice was made on: mean validation accuracy, the bar (dense - 1 point) and the pick
+for v, marker, color, ls, label in [(oneshot_val, "o", "#D55E00", (0, (8, 4)), "one-shot"),
+                                    (iterative_val, "s", "#0072B2", "-", "iterative")]:
+    ax_val.plot(schedule, 100 * v.mean(axis=0), marker=marker, color=color, linestyle=ls, label=label)
+ax_val.axhline(dense_val_mean - 1, color="black", linestyle=":", label="dense - 1 point")
+ax_val.plot([pick_s], [100 * pick_val.mean()], marker="o", markersize=14, markerfacecolor="none",
+            markeredgecolor="black", linestyle="none", label=f"pick: {pick_name} {100 * pick_s:.0f} %")
+ax_val.set_ylim(90, 98.5)  # the region of the choice; 97 and 98 % lie lower
+ax_val.set_xlim(0.45, 0.99)
+ax_val.set_xlabel("global sparsity (fraction of weights pruned)")
+ax_val.set_ylabel("validation accuracy (%)")
+ax_val.set_title("validation (the choice): mean of seeds 0-4", fontsize=10)
+ax_val.legend(loc="lower left", fontsize=8)
+fig.subplots_adjust(wspace=0.22)
 plt.show()
 
 # %% [markdown]
@@ -640,7 +700,11 @@ plt.show()
 #
 # **How far to prune, chosen on validation.** By the rule stated before the runs, the highest
 # sparsity within 1 point of the dense networks' mean validation accuracy (97.04 %) is 90 %, where
-# only one-shot qualifies (96.07 %; iterative 95.11 %). Its test accuracy is 96.1 ± 0.5 %; the
+# only one-shot qualifies (96.07 %; iterative 95.11 %). 90 % passes the rule by 0.04 points, a
+# single validation image over the five networks (1,297 of 1,350 validation decisions right
+# against a bar of 1,296.5): the pick is fragile, and 75 % is the nearest safe choice (1.15
+# points, 15.5 validation images, above the bar). The right panel of the figure shows the validation
+# means the choice was made on, the bar and the pick. Its test accuracy is 96.1 ± 0.5 %; the
 # dense networks minus it, paired by seed, 0.5 ± 0.9 points: no drop detected at this precision
 # (± 0.9 points, about 4 test images). (Sections 6 and 7 also prune to 90 %: there the sparsity
 # was fixed in advance for a demonstration, not chosen.)
@@ -782,8 +846,9 @@ def continue_training(seed, variant, epochs=5, batch_size=64, weight_decay=WD):
                 opt.step()
             with torch.no_grad():  # the weights at the pruned positions
                 at_zero = torch.cat([params[name].view(-1)[i] for name, i in pruned_at.items()])
-            revived.append(int((at_zero != 0).sum()))
-            rms_pruned.append(at_zero.square().mean().sqrt().item())
+            revived.append(int(torch.count_nonzero(at_zero)))
+            if seed == 0:  # the figure below draws seed 0's
+                rms_pruned.append(at_zero.square().mean().sqrt().item())
     assert revived[-1] == pruning.count_revived(net, prune_masks)  # the library counts the same
     pruned_w = torch.cat([params[n][~m] for n, m in prune_masks.items()]).detach()
     if variant == "mask-aware step":
@@ -843,10 +908,16 @@ sparse_ahead = 100 * (final_acc["mask-aware step"] - final_acc["weights zeroed o
 print("\nmask-aware step minus weights zeroed once, test accuracy (points), seeds 0..4:"
       + "".join(f"{d:+7.2f}" for d in sparse_ahead) + f";  mean {pm(sparse_ahead / 100, digits=2)}")
 assert np.sum(sparse_ahead > 0) == 3 and np.sum(sparse_ahead < 0) == 2  # the seed decides which is ahead
-right = {v: sum(round(len(splits.y_test) * runs[seed][v]["acc"]) for seed in SEEDS) for v in variants}
-print(f"test images right, summed over seeds 0..4 (of {len(SEEDS) * len(splits.y_test)}): "
-      + ", ".join(f"{v} {right[v]:,}" for v in variants))
-assert [right[v] for v in variants] == [2155, 2171, 2168, 2167]
+# every other pair of variants, paired by seed (six comparisons in all, uncorrected)
+pair_ci = {}
+print("test accuracy, paired by seed (points), mean ± 95 %:")
+for a_i, a in enumerate(variants):
+    for b in variants[a_i + 1:]:
+        pair_ci[b, a] = mean_ci(100 * (final_acc[b] - final_acc[a]))
+        print(f'  "{b}" minus "{a}": {pair_ci[b, a][0]:+.2f} ± {pair_ci[b, a][1]:.2f}')
+assert all(abs(m) < h for m, h in pair_ci.values())  # no pair: no difference detected
+assert "{:+.1f} ± {:.1f}".format(*pair_ci["gradients masked", "weights zeroed once"]) == "+0.7 ± 2.0"
+assert span([h for _, h in pair_ci.values()]) == "0.3 to 2.6"  # the half-widths the text quotes
 
 # Is it weight decay that keeps them alive? The same "gradients masked" run with weight decay 0 after pruning:
 no_decay = {seed: continue_training(seed, "gradients masked", weight_decay=0.0)
@@ -882,7 +953,7 @@ for _ in range(n_steps):
 scalar_factor = w_1 / w_0
 print(f"the same ratio from the scalar recurrence (b0 = 1, {n_steps} steps): {scalar_factor:.5f}")
 assert all(abs(r - scalar_factor) < 1e-9 for r in decay_pull) and f"{scalar_factor:.3f}" == "0.967" and n_steps == 85
-assert [f"{100 * final_acc[v].mean():.1f}" for v in variants] == ["95.8", "96.5", "96.4", "96.3"]
+assert [pm(final_acc[v]) for v in variants] == ["95.8 ± 1.4", "96.5 ± 0.8", "96.4 ± 1.3", "96.3 ± 1.5"]
 assert (span(sparse_ahead[sparse_ahead > 0], 2), [f"{d:.2f}" for d in sparse_ahead[sparse_ahead < 0]]) == (
     "0.44 to 2.89", ["-2.44", "-0.22"])
 assert [round(len(splits.y_test) * d / 100) for d in sparse_ahead[sparse_ahead < 0]] == [-11, -1]  # test images
@@ -921,14 +992,15 @@ assert abs(m_sa) < h_sa and pm(sparse_ahead / 100, digits=2) == "0.53 ± 2.57"  
 #   when their gradients are masked. It leaves the buffer alone, so the buffer's push is undone
 #   at every step rather than stopped.
 #
-# The accuracies after 5 epochs are not what separates the variants. Their means over the five
-# seeds are 95.8 % ("weights zeroed once"), 96.5 % ("gradients masked", whose network became dense
-# again), 96.4 % (fresh optimizer) and 96.3 % (mask-aware step); over the five seeds "gradients
-# masked" gets 2,171 test images right, the mask-aware step 2,167. The one paired comparison the
-# output prints, the mask-aware step minus "weights zeroed once", is 0.53 ± 2.57 points: no
-# difference detected at this precision (ahead for three seeds, by 0.44 to 2.89 points, behind for
-# two, by 2.44 and 0.22 points, that is 11 and 1 test images). What separates
-# them is whether the model is still sparse.
+# The test accuracies after 5 epochs do not separate the variants, as far as five seeds can tell.
+# Their means are 95.8 ± 1.4 % ("weights zeroed once"), 96.5 ± 0.8 % ("gradients masked", whose
+# network became dense again), 96.4 ± 1.3 % (fresh optimizer) and 96.3 ± 1.5 % (mask-aware step).
+# Compared pair by pair, paired by seed (six comparisons, uncorrected), every interval contains 0,
+# with half-widths of 0.3 to 2.6 points: no difference detected at that precision (for example
+# "gradients masked" minus "weights zeroed once", +0.7 ± 2.0 points). The mask-aware step minus
+# "weights zeroed once" is 0.53 ± 2.57 points: ahead for three seeds, by 0.44 to 2.89 points,
+# behind for two, by 2.44 and 0.22 points, that is 11 and 1 test images. What separates them is
+# whether the model is still sparse.
 #
 # The figure follows the pruned weights of seed 0 step by step (the other seeds are in the
 # tables above):
@@ -1155,18 +1227,22 @@ assert best["masked 90 %"] >= 0.9 * best["dense"] and best["half the units"] < 0
 #   five seeds, each value shown with the mean and its 95 % interval, and comparisons are paired.
 # * Magnitude pruning to sparsity $p$ keeps a boolean mask dropping the $\operatorname{round}(p\,N)$ smallest
 #   $|w|$ of a tensor's $N$ entries; before fine-tuning, global ranking across layers is ahead of a
-#   uniform per-layer sparsity for each of the five seeds from 70 % on, and the interval of the
-#   mean gain excludes 0 at 80 and 95 % (8.22 ± 8.12 and 14.36 ± 6.75 points, uncorrected).
+#   uniform per-layer sparsity for each of the five seeds from 70 % on; the interval of the mean
+#   gain excludes 0 at 95 % even after a Bonferroni correction (14.36 ± 6.75 points, ± 11.19
+#   corrected), at 80 % only uncorrected (8.22 ± 8.12).
 #   Structured pruning removes whole units by norm and really shrinks the layer, at a
 #   far higher price in accuracy from 70 % of the units on.
-# * Sensitivity differs by layer: here the middle layer pruned alone to 90 % costs 1.8 to 3.1
-#   points, the output layer 11.1 to 32.2 points, more for every seed.
+# * Sensitivity differs by layer: here the middle layer (the most tolerant on validation) pruned
+#   alone to 90 % costs 1.8 to 3.1 points of test accuracy, the output layer 11.1 to 32.2 points,
+#   more for every seed.
 # * With fine-tuning by SGD with momentum at the same budget (2 epochs per level, $\eta = 0.05$,
-#   $\beta = 0.9$), one-shot and iterative pruning are the same run at 50 % and cannot be told
-#   apart by five seeds at 75, 90, 95 and 97 % (every interval of the paired difference contains 0);
-#   at 98 % iterative pruning keeps more accuracy for every seed (10.4 ± 5.6 points). Chosen on
-#   validation (the highest sparsity within 1 point of dense), one-shot pruning to 90 % scores
-#   96.1 ± 0.5 % on test, 0.5 ± 0.9 points below the dense networks: no drop detected.
+#   $\beta = 0.9$), one-shot and iterative pruning are the same run at 50 %; at 75, 90, 95 and 97 %
+#   no difference is detected (paired intervals ± 0.7 to ± 3.0 points), though at 90 % all five
+#   seeds favour one-shot (-1.1 ± 1.3 points, iterative minus one-shot); at 98 % iterative pruning
+#   keeps more accuracy for every seed (10.4 ± 5.6 points). Chosen on validation (the highest
+#   sparsity within 1 point of dense; it passes by one validation image, a fragile pick), one-shot
+#   pruning to 90 % scores 96.1 ± 0.5 % on test, 0.5 ± 0.9 points below the dense networks: no
+#   drop detected.
 # * Zeroing weights once does not prune a model that keeps training: gradients revive them
 #   at the first step, and even with masked gradients the **momentum buffer** moves them
 #   (by $\eta\beta b_0/(1-\beta)$ when there is no weight decay): all 5,818 weights pruned at
@@ -1248,25 +1324,27 @@ for _shape, _lr, _mu, _wd in [((4, 9), 0.05, 0.8, 0.0), ((10,), 0.2, 0.95, 0.05)
 # ### Exercise 4 (explore)
 #
 # Prune the trained `model` (seed 0's network) to **at least 90 %** global sparsity and
-# fine-tune it (on the training part, `fit`) so that its **validation** accuracy,
-# `accuracy(net, splits.X_val, splits.y_val)`, is within **1.5 percentage points** of the dense
-# model's (a drop of at most 4 of the 270 validation images), using as few epochs as you can.
-# Tune on the validation images only: that is what the check measures. Pass your model and
-# masks to the check; it verifies that the model is the lesson's $64 \to 64 \to 32 \to 10$ network
-# (its parameters' shapes), the sparsity over its 6,464 weights (at most 646 kept at 90 %), that no
-# pruned weight is nonzero, and the validation accuracy, against the dense validation accuracy it
-# computes itself (it trains seed 0's network on the training part as section 1 does). It then
-# prints your model's test accuracy once, for information; that number is not graded, and you
-# should not tune on it. Then try 95 %: pass `min_sparsity=0.95` and see
-# how close you get. (Section 5 has all the pieces; try more or fewer pruning rounds, epochs and
-# learning rates.) If you prune with
-# `torch.nn.utils.prune` (section 7), call `prune.remove` before passing the model.
+# fine-tune it so that its **validation** accuracy, `accuracy(net, splits.X_val, splits.y_val)`,
+# is within **1.5 percentage points** of the dense model's. **Fine-tune on `fit` only** (the
+# training part): a model that has seen validation or test images passes this check without
+# meaning anything, and the check cannot tell. Choose your schedule by the validation accuracy:
+# that is what the check measures. Pass your model and masks to the check; it verifies that the
+# model is the lesson's $64 \to 64 \to 32 \to 10$ network (its parameters' shapes), the sparsity
+# over its 6,464 weights (at most 646 kept at 90 %), that no pruned weight is nonzero, and the
+# validation accuracy, against the dense validation accuracy it computes itself (it trains seed
+# 0's network on the training part as section 1 does) and prints, in percent and in images of the
+# 270 (1.5 points allows a drop of at most 4 of them). It also prints your model's test accuracy,
+# for information: that number is not graded, and you should not tune on it (it is printed again
+# at every call, so tuning on it would be easy, and it would then mean nothing). Then try 95 %:
+# pass `min_sparsity=0.95` and see how close you get. (Section 5 has all the pieces; try more or
+# fewer pruning rounds, epochs and learning rates.) If you prune with `torch.nn.utils.prune`
+# (section 7), call `prune.remove` before passing the model.
 
 # %% nbgrader={"grade": false, "grade_id": "ex10_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
-net_4 = copy.deepcopy(model)  # one shot to 90 %, 6 epochs (two rounds of 3 epochs lose 6 validation images)
+net_4 = copy.deepcopy(model)  # one shot to 90 %, then 2 epochs of fine-tuning on the training part
 masks_4 = pruning.global_magnitude_masks(pruning.prunable_weights(net_4), 0.9)
-history_4 = train(net_4, fit, epochs=6, lr=0.05, momentum=0.9, weight_decay=WD, masks=masks_4, seed=10,
+history_4 = train(net_4, fit, epochs=2, lr=0.05, momentum=0.9, weight_decay=WD, masks=masks_4, seed=10,
                   progress=False, evaluate=())
 ### END SOLUTION
 
