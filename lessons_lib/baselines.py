@@ -52,7 +52,8 @@ from torch import nn
 
 from lessons_lib import _validate
 
-__all__ = ["DenseBaseline", "train_dense_sweep", "quantized_files", "smallest_matching",
+__all__ = ["DenseBaseline", "train_dense_sweep", "quantized_files", "smallest_matching", "float32_rounded",
+           "stored_bytes_and_network",
            "smallest_non_inferior",
            "most_accurate_within", "right_sized_ratios"]
 
@@ -172,14 +173,34 @@ def train_dense_sweep(
     return out
 
 
+def float32_rounded(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` with every floating parameter and buffer rounded to float32 (kept in its own
+    dtype): the network a float32 file holds. Clustering these weights instead of float64 ones makes the
+    stored codes independent of the last bits of float64 training, which differ between CPU vector
+    units (lesson 11, section 1)."""
+    import copy
+
+    import torch
+
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        for t in [*model.parameters(), *model.buffers()]:
+            if t.is_floating_point():
+                t.copy_(t.float())
+    return model
+
+
 def stored_bytes_and_network(
-    model: nn.Module, masks: Mapping[str, Any] | None, bits: int
+    model: nn.Module, masks: Mapping[str, Any] | None, bits: int, *, float32: bool = False
 ) -> tuple[int, nn.Module]:
     """``(bytes, network)`` of ``model`` (pruned by ``masks``, or None) stored with k-means weight sharing
     at ``bits`` (2..8), without writing a file: the bytes are ``len(model_file.encode(units))``, the size
     ``model_file.save_compressed`` writes, and the network holds the weights of the units, which is what
     ``model_file.load_compressed`` reads back from that file (equal bit for bit; tests/test_baselines.py).
-    The storage units (k-means included) are computed once for both.
+    The storage units (k-means included) are computed once for both. ``float32=True`` stores
+    :func:`float32_rounded` ``(model)`` instead (what ``save_compressed`` writes for that copy).
     """
     from lessons_lib.model_file import encode
     from lessons_lib.weight_sharing import _load_units, compress_state
@@ -187,11 +208,14 @@ def stored_bytes_and_network(
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
     bits = _validate.integer(bits, "bits", 2, 8)
+    if float32:
+        model = float32_rounded(model)
     units = compress_state(model, masks, bits)
     return len(encode(units)), _load_units(model, units)
 
 
-def quantized_files(baseline: DenseBaseline, data: Any, bits: int) -> list[tuple[int, float, float]]:
+def quantized_files(baseline: DenseBaseline, data: Any, bits: int, *,
+                    float32: bool = False) -> list[tuple[int, float, float]]:
     """Each network of ``baseline`` stored with k-means weight sharing at ``bits`` (no pruning):
     ``[(file bytes, validation accuracy, test accuracy)]`` of the network loaded back from the file,
     one per seed, computed by :func:`stored_bytes_and_network` (the same bytes and network as writing
@@ -199,7 +223,8 @@ def quantized_files(baseline: DenseBaseline, data: Any, bits: int) -> list[tuple
     ``[(bytes, val) ...]``), report the test ones.
 
     ``data``: the ``DigitsSplits`` (or ``{seed: DigitsSplits}``) the networks were trained on;
-    ``bits`` in 2..8.
+    ``bits`` in 2..8; ``float32=True``: each network's float32-rounded copy is stored
+    (:func:`stored_bytes_and_network`).
     """
     from lessons_lib.training import accuracy
 
@@ -209,7 +234,7 @@ def quantized_files(baseline: DenseBaseline, data: Any, bits: int) -> list[tuple
     out = []
     for seed, net in zip(baseline.seeds, baseline.networks, strict=True):
         split = data[seed] if isinstance(data, Mapping) else data
-        n_bytes, back = stored_bytes_and_network(net, None, bits)
+        n_bytes, back = stored_bytes_and_network(net, None, bits, float32=float32)
         out.append((n_bytes, accuracy(back, split.X_val, split.y_val),
                     accuracy(back, split.X_test, split.y_test)))
     return out
@@ -275,7 +300,11 @@ def most_accurate_within(files: Mapping[Any, Sequence[tuple[int, float]]], max_b
     """The key of ``files`` (``{key: [(bytes, accuracy) per seed]}``, the same seeds for every key)
     whose mean accuracy is highest among those whose mean bytes are at most ``max_bytes`` (> 0);
     ties go to the fewer mean bytes, then to the first key. None if no file fits. Pass validation
-    accuracies: this is a choice."""
+    accuracies: this is a choice.
+
+    Equal means are equal up to 1e-12, as in :func:`smallest_matching`: two files with the same image
+    counts per seed, summed in another order, can differ in the last bit of their float means, and the
+    tie rule (fewer bytes) must decide, not that rounding."""
     budget = float(_validate.in_range(max_bytes, "max_bytes", 0.0, None, low_open=True))
     if not isinstance(files, Mapping):
         raise TypeError(f"files must be a mapping {{key: [(bytes, accuracy), ...]}}; "
@@ -286,7 +315,8 @@ def most_accurate_within(files: Mapping[Any, Sequence[tuple[int, float]]], max_b
             raise TypeError(f"files[{key!r}] must be a non-empty sequence of (bytes, accuracy)")
         sizes = np.mean([float(n) for n, _ in rows])
         acc = float(np.mean(_check_accuracies([a for _, a in rows], "files accuracies")))
-        if sizes <= budget and (best is None or (acc, -sizes) > best):
+        if sizes <= budget and (best is None or acc > best[0] + 1e-12
+                                or (abs(acc - best[0]) <= 1e-12 and -sizes > best[1])):
             best, best_key = (acc, -sizes), key
     return best_key
 

@@ -130,13 +130,17 @@ def path(name):
 # The lesson computes in float64 (the setup cell makes it torch's default type) so that its
 # printed numbers are the same on every CPU: float32 sums round differently with AVX-512,
 # AVX2 or no vector unit and with the thread count, and training carries such differences
-# forward from step to step. In float64 the printed outputs come out the same (the course's
-# tests rerun the notebook with torch held to no vector instructions,
-# `ATEN_CPU_CAPABILITY=default`, and two threads, and compare every printed output; see the
-# README). A deployed model is stored in
-# float32: where bytes are counted, the float32 size is what counts (and the network in the
-# float32 file, with the float32-rounded weights, is checked to score exactly what the
-# float64 one does, on every seed).
+# forward from step to step. float64 makes the accuracies and the printed numbers the same, but not
+# by construction: the trained weights still differ in their last bits between CPU paths (by up to
+# about 1e-15), and a weight that sits on the border between two k-means clusters could then get the
+# other code and change a file by a byte or so (it did, at 7 and 8 bits, before the next measure). So
+# every file of this lesson stores the **float32-rounded** weights: a deployed model is stored in
+# float32, where bytes are counted the float32 size is what counts, and rounding to float32 erases
+# differences of 1e-15. The network in the float32 file is checked to score exactly what the float64
+# one does, on every seed; and every file size the lesson prints is asserted to lie clear of its
+# rounding boundary, so that a byte moving on some other machine would fail here first (the course's
+# tests rerun the notebook with torch held to no vector instructions, `ATEN_CPU_CAPABILITY=default`,
+# and two threads, and compare every printed output; see the README).
 #
 # The data are the 1,797 handwritten digits of 8x8 pixels that ship with scikit-learn, a copy
 # of the test set of the UCI *Optical Recognition of Handwritten Digits* data (E. Alpaydin
@@ -147,13 +151,14 @@ def path(name):
 # three parts, the same in lessons 09 to 13: **1,077 training** images, the only ones any network of
 # this lesson trains on; **270 validation** images, on which every choice is made (the bit width,
 # the right-sized dense network, the equal-bytes partner), each by a rule stated before its numbers;
-# and **450 test** images, read once per reported figure, after the choice. What is not chosen on
-# validation is fixed in advance and said so (the training protocol, the pruning schedule). Keep the
+# and **450 test** images, read for the reported figures, after the choice. What is not chosen on
+# validation is kept from an earlier version of this lesson and said so (the training protocol, the
+# pruning schedule: section 2 says how they were chosen). Keep the
 # units in mind: one validation image is $100/270 = 0.37$ points of accuracy, one test image
 # $100/450 = 0.22$ points, the smallest difference an accuracy can show.
 #
 # Train the network densely with SGD and momentum, $\eta = 0.1$ and $\beta = 0.9$, for 20 epochs in
-# minibatches of 64 (a protocol fixed in advance, not tuned here); seed 0 is the network that
+# minibatches of 64 (a protocol kept from an earlier version of the lesson, not tuned here); seed 0 is the network that
 # sections 2 to 4 take apart, the other seeds join in section 5:
 
 # %%
@@ -232,15 +237,18 @@ assert accuracy(dense32, data.X_test, data.y_test) == dense_acc
 # (a choice of this pipeline; how much it helps is not measured here). A copy is kept after
 # each round for the size-accuracy plot of section 6.
 #
-# The whole schedule (the four sparsities, the epochs, $\eta$, $\alpha$, $T$) is **fixed in advance**
-# and not tuned in this lesson: the lesson makes no claim that it is the best schedule, and its
-# final sparsity, 97 %, is the one every later section stores. Round $r = 0, 1, 2, 3$ of seed $k$
+# The whole schedule (the four sparsities, the epochs, $\eta$, $\alpha$, $T$) was **chosen in an earlier
+# version of this lesson while looking at these same 450 test images**, and so was the width of 4 bits
+# that sections 3 and 4 use (section 5 then checks it on validation). It is kept unchanged here, not
+# re-tuned: the lesson makes no claim that it is the best schedule, and since it was picked on the
+# test images, the 97 % files' test figures may be slightly optimistic. Its final sparsity, 97 %, is
+# the one every later section stores. Round $r = 0, 1, 2, 3$ of seed $k$
 # shuffles its minibatches with seed $10k + r + 1$. The five seeds' networks (section 5 uses seeds 1
 # to 4) are pruned side by side, each with its own dense network as teacher
 # (`train_many(..., masks=..., teacher=...)`, each exactly as `train` would fine-tune it alone):
 
 # %%
-SCHEDULE = [(0.75, 4), (0.90, 4), (0.95, 4), (0.97, 8)]  # (sparsity, fine-tuning epochs): fixed in advance
+SCHEDULE = [(0.75, 4), (0.90, 4), (0.95, 4), (0.97, 8)]  # (sparsity, epochs): kept from an earlier version
 
 
 def prune_and_finetune(seeds, show_progress=False):
@@ -402,7 +410,8 @@ plt.show()
 # network exactly as a file will reload it (the codebooks are stored as float16):
 
 # %%
-shared = weight_sharing.quantize_pruned(model, masks, bits=BITS)
+model32 = float32_weights(model)  # what is stored: the float32-rounded weights (section 1)
+shared = weight_sharing.quantize_pruned(model32, masks, bits=BITS)
 shared_acc = accuracy(shared, data.X_test, data.y_test)
 distinct = {name: torch.unique(p[p != 0]).numel() for name, p in shared.named_parameters() if p.dim() == 2}
 print(f"{BITS}-bit shared weights: test accuracy {100 * shared_acc:.2f} % (pruned, not shared: "
@@ -446,7 +455,7 @@ def relative_indices(positions):
 
 print("positions [0, 3, 4, 300, 1000] ->", list(relative_indices([0, 3, 4, 300, 1000])))
 file_path = path("digits_mlp.llc")
-compressed_bytes = model_file.save_compressed(model, file_path, masks, bits=BITS)
+compressed_bytes = model_file.save_compressed(model32, file_path, masks, bits=BITS)
 
 # %% [markdown]
 # Open the file and account for every byte. Its layout is a 4-byte magic `LLC1`, one byte
@@ -463,7 +472,7 @@ if raw[4] == 1:
 else:
     body = lzma.decompress(raw[5:], format=lzma.FORMAT_RAW,
                            filters=[{"id": lzma.FILTER_LZMA2, "preset": 9 | lzma.PRESET_EXTREME}])
-units = weight_sharing.compress_state(model, masks, bits=BITS)
+units = weight_sharing.compress_state(model32, masks, bits=BITS)
 index_bytes = b"".join(relative_indices(u.positions) for u in units.values()
                        if isinstance(u, weight_sharing.CompressedTensor))
 code_bytes = b"".join(u.codes.tobytes() for u in units.values() if isinstance(u, weight_sharing.CompressedTensor))
@@ -629,12 +638,13 @@ assert same_weights and float32_bytes / compressed_bytes >= 50
 # reloaded, and in the library's tests).
 
 # %%
-def file_size_and_accuracy(net, net_masks, bits):
-    """Bytes of the file storing net (pruned by net_masks, its dead units removed; None: not pruned)
-    with `bits` per weight, and the test accuracy of the network loaded back from that file: the file's
-    bytes are encoded in memory and the network built from the same storage units, once for both
-    (baselines.stored_bytes_and_network; checked below against files written and reloaded)."""
-    n_bytes, back = baselines.stored_bytes_and_network(net, net_masks, bits)
+def file_size_and_accuracy(net32, net_masks, bits):
+    """Bytes of the file storing net32 (float32-rounded weights, section 1; pruned by net_masks, its dead
+    units removed; None: not pruned) with `bits` per weight, and the test accuracy of the network loaded
+    back from that file: the file's bytes are encoded in memory and the network built from the same
+    storage units, once for both (baselines.stored_bytes_and_network; checked below against files written
+    and reloaded)."""
+    n_bytes, back = baselines.stored_bytes_and_network(net32, net_masks, bits)
     return n_bytes, accuracy(back, data.X_test, data.y_test), accuracy(back, data.X_val, data.y_val)
 
 
@@ -656,8 +666,8 @@ def pipeline_figures(dense, model, masks, snapshots):
     inputs.update({f"pruned {100 * sparsity:.0f} %": snapshot for sparsity, snapshot in snapshots.items()})
     sweep, sweep_val = {}, {}
     for label, (net, net_masks) in inputs.items():
-        if net_masks is not None:  # dead units removed once per network, from a copy (snapshots stay as they are)
-            net = copy.deepcopy(net)
+        net = float32_weights(net)  # a copy with float32-rounded weights: what every file stores
+        if net_masks is not None:  # dead units removed once per network, from the copy (snapshots stay as they are)
             net_masks = compression.remove_dead_units(net, net_masks)
         files = [file_size_and_accuracy(net, net_masks, bits) for bits in SWEEP_BITS]
         sweep[label] = [(n, test) for n, test, _ in files]
@@ -691,13 +701,14 @@ for seed in progress(SEEDS, desc="pipeline and files, 5 seeds"):
 net_97, masks_97 = copy.deepcopy(snapshots[0.97][0]), snapshots[0.97][1]
 masks_97 = compression.remove_dead_units(net_97, masks_97)
 for bits, (n_bytes, acc) in zip(SWEEP_BITS, runs[0]["sweep"]["pruned 97 %"], strict=True):
-    assert n_bytes == model_file.save_compressed(net_97, path("sweep.llc"), masks_97, bits=bits)
+    assert n_bytes == model_file.save_compressed(float32_weights(net_97), path("sweep.llc"), masks_97, bits=bits)
     assert acc == accuracy(model_file.load_compressed(path("sweep.llc"), mlp(hidden=HIDDEN)), data.X_test, data.y_test)
 assert runs[0]["file"] == (compressed_bytes, compressed_acc)  # section 4's file, written and reloaded
 
 # %% [markdown]
-# **The bit width, chosen on validation.** Sections 3 and 4 used 4 bits per weight. The choice is
-# made here, on the validation images, by a rule fixed before looking: *the fewest bits (2 to 8)
+# **The bit width, chosen on validation.** Sections 3 and 4 used 4 bits per weight, a width an earlier
+# version of this lesson chose on the test images (section 2). Whether the validation images confirm
+# it is decided here, by a rule fixed before looking: *the fewest bits (2 to 8)
 # whose 97 % files have a mean validation accuracy over the five seeds at most 0.5 points below that
 # of the same pruned networks before weight sharing* (sharing should cost at most half a point; the
 # pruning's own cost is section 5's drop, below). The validation accuracies of the 97 % files
@@ -712,6 +723,16 @@ print("97 % files, mean validation accuracy: " + ", ".join(
 chosen_bits = next(bits for j, bits in enumerate(SWEEP_BITS) if val_97[:, j].mean() >= pruned_val - 0.5 - 1e-9)
 print(f"the fewest bits within 0.5 points: {chosen_bits}")
 assert chosen_bits == BITS  # the width sections 3 and 4 used, and every later section stores
+# how close the pick is, in validation images over the five seeds (1,350)
+val_97_img = np.array([[round(a * len(data.y_val)) for a in runs[seed]["sweep val"]["pruned 97 %"]] for seed in SEEDS])
+pruned_val_img = sum(round(r["pruned val"] * len(data.y_val)) for r in runs.values())
+needed = int(np.ceil(pruned_val_img - 0.005 * 5 * len(data.y_val) - 1e-9))  # 0.5 points of 1,350 images
+short = needed - val_97_img[:, BITS - 1 - SWEEP_BITS[0]].sum()  # the column of BITS - 1 bits
+print(f"in validation images of {5 * len(data.y_val):,}: the unshared networks {pruned_val_img}, the rule needs at "
+      f"least {needed}; {BITS - 1} bits {val_97_img[:, BITS - 1 - SWEEP_BITS[0]].sum()} ({short} short), {BITS} bits "
+      f"{val_97_img[:, BITS - SWEEP_BITS[0]].sum()}")
+assert (pruned_val_img, needed, short) == (1307, 1301, 2)  # 3 bits miss by two validation images
+assert val_97_img[:, BITS - SWEEP_BITS[0]].sum() - needed == 5  # 4 bits clear it by five
 
 # %%
 ratios = np.array([r["float32 bytes"] / r["file"][0] for r in runs.values()])
@@ -755,9 +776,13 @@ assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.75"  # "at l
 # layer's kept weights: at least 1.75 on every seed. That it is at least 1 holds by construction,
 # section 3.)
 #
-# What these figures rest on: the training protocol and the pruning schedule were fixed in
-# advance, the bit width was chosen on the validation images (above), and the test images were
-# read once, for this table. The library's `compression.compression_experiment`, which the
+# What these figures rest on: the training protocol and the pruning schedule were kept from an
+# earlier version of this lesson that chose them while looking at these same 450 test images
+# (section 2), so these test figures may be slightly optimistic. The bit width was checked on the
+# validation images by the rule above, and the rule **confirms** the 4 bits, though narrowly: 3 bits
+# miss it by two validation images of 1,350 (1,299 correct where 1,301 are needed), 4 bits clear it
+# by five. The test images were reported after that (seed 0's 4-bit file was already reported in
+# sections 3 to 5, before the check; no choice reads a test number). The library's `compression.compression_experiment`, which the
 # benchmark script runs, is a variant of this pipeline with its own protocol and schedule
 # (30 dense epochs; five pruning rounds with 10 epochs of distilled fine-tuning each; $\eta = 0.05$,
 # batches of 32; 5 bits per weight); it trains on the training part of
@@ -770,7 +795,9 @@ assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.75"  # "at l
 # network stored the same way (k-means sharing without pruning). A single seed's accuracies
 # move by a few test images from seed to seed (section 5), so the figure shows the mean of the
 # five seeds with its 95 % interval; the sizes vary between seeds by up to 7 % of their mean
-# (printed below) and are drawn at their mean. Small dense networks trained from scratch join
+# (printed below) and are drawn at their mean. Sizes are printed to 10 bytes, asserted clear of the
+# rounding boundary (section 1); three 7- and 8-bit means that lie within 2 bytes of it are printed
+# to 100 bytes instead. Small dense networks trained from scratch join
 # them on the same figure below.
 
 # %%
@@ -780,15 +807,29 @@ sweep_kb = {label: np.array([[n for n, _ in runs[seed]["sweep"][label]] for seed
 sweep_img = {label: np.array([[images(acc) for _, acc in runs[seed]["sweep"][label]] for seed in SEEDS])
              for label in curve_labels}  # correct test images, (seed, bits)
 sweep_pct = {label: 100 * sweep_img[label] / len(data.y_test) for label in curve_labels}
+def kb_text(mean_bytes, bits):
+    """A mean file size (bytes, mean of five seeds) as printed, to 10 bytes, asserted clear of its rounding
+    boundary: by at least 2 bytes for 7 and 8 bits (where, before the float32 rounding of section 1, one
+    seed's file moved by up to 7 bytes between CPUs: 1.4 bytes of the mean) and 0.4 bytes (2 bytes of one
+    seed's file) for fewer bits. A 7- or 8-bit mean too close at 10 bytes is printed to 100 bytes."""
+    guard = 2.0 if bits >= 7 else 0.4
+    for unit in (10, 100) if bits >= 7 else (10,):
+        if abs(mean_bytes % unit - unit / 2) >= guard - 1e-6:  # means of 5 seeds: multiples of 0.2 bytes
+            return f"{mean_bytes / 1000:.{2 if unit == 10 else 1}f}"
+    raise AssertionError(f"{mean_bytes} bytes ({bits} bits) lies within {guard} bytes of a rounding boundary")
+
+
 print("mean of 5 seeds, size and accuracy ± 95 % interval")
 print(" " * 27 + "".join(f"{bits:>13d} bits" for bits in SWEEP_BITS))
 for label in curve_labels:
-    # sizes to 10 bytes: the 7- and 8-bit files' bytes move by a few between CPUs (their codes follow the
-    # weights' last bits, which float64 sums on other vector units round otherwise)
-    cells = [f"{sweep_kb[label][:, j].mean():5.2f}KB {mean_ci(sweep_pct[label][:, j])[0]:4.1f}"
-             f"±{mean_ci(sweep_pct[label][:, j])[1]:3.1f}" for j in range(len(SWEEP_BITS))]
+    # sizes through kb_text: to 10 bytes, asserted clear of the rounding boundary (see section 1)
+    cells = [f"{kb_text(1000 * sweep_kb[label][:, j].mean(), bits)}KB {mean_ci(sweep_pct[label][:, j])[0]:4.1f}"
+             f"±{mean_ci(sweep_pct[label][:, j])[1]:3.1f}" for j, bits in enumerate(SWEEP_BITS)]
     print(f"{label:27s}" + "".join(f"{c:>18s}" for c in cells))
     assert np.all(np.diff(sweep_kb[label], axis=1) > 0)  # on every seed, fewer bits, fewer bytes
+coarse = [(label, bits) for label in curve_labels for j, bits in enumerate(SWEEP_BITS)
+          if len(kb_text(1000 * sweep_kb[label][:, j].mean(), bits).split(".")[1]) == 1]  # printed to 100 bytes
+assert len(coarse) == 3 and all(bits >= 7 for _, bits in coarse)  # "three 7- and 8-bit means"
 size_spread = {(label, bits): np.ptp(sweep_kb[label][:, j]) / sweep_kb[label][:, j].mean()
                for label in curve_labels for j, bits in enumerate(SWEEP_BITS)}
 widest = max(size_spread, key=size_spread.get)
@@ -824,8 +865,10 @@ assert spread_4_to_8.max() == 3 and f"{mean_shift:.1f}" == "1.8"
 # the pruned files, 2 to 8, reload and score them on the validation part (on which the baselines
 # below are chosen) and on the test part (which reports them). The candidates (these seven widths
 # and the 64-300-100-10 itself) are fixed in advance. The comparison below is against the 97 % files
-# of 2 to 5 bits (from 4 bits up their mean accuracy moves by less than two test images, above); a
-# small file larger than the
+# of 2 bits up to one bit more than the width checked on validation in section 5, so 2 to 5 bits: from
+# 4 to 8 bits the 97 % files' mean *validation* accuracy stays within 0.30 points (four validation
+# images of 1,350, section 5's table, printed again below), so wider codes buy no accuracy that the
+# validation images can detect and only cost bytes. A small file larger than the
 # largest of them cannot enter it, so each network's bit widths stop at the first one past that
 # size (sizes grow with the bits, asserted above). `baselines.train_dense_sweep` trains the five
 # networks of a shape side by side (`train_many`, each as `train` would train it alone, checked
@@ -833,14 +876,18 @@ assert spread_4_to_8.max() == 3 and f"{mean_shift:.1f}" == "1.8"
 
 # %%
 SMALL_SHAPES = [(24,), (32,), (40,), (48,), (64,), (96,), (128,)]  # 64 -> h -> 10
-EQUAL_BYTES_BITS = range(2, 6)  # the 97 % files compared at equal bytes (more bits gain no accuracy, above)
+EQUAL_BYTES_BITS = range(2, BITS + 2)  # the 97 % files compared at equal bytes: 2 bits to the width checked, + 1
+above_img = val_97_img[:, BITS - SWEEP_BITS[0]:].sum(axis=0)  # validation images of 1,350, 4 to 8 bits
+print(f"97 % files from {BITS} to 8 bits, validation images of {5 * len(data.y_val):,}: {above_img.tolist()}, a "
+      f"range of {np.ptp(above_img)} images ({100 * np.ptp(above_img) / (5 * len(data.y_val)):.2f} points)")
+assert list(EQUAL_BYTES_BITS) == [2, 3, 4, 5] and np.ptp(above_img) == 4
 largest_pruned = sweep_kb["pruned 97 %"][:, col[EQUAL_BYTES_BITS[-1]]].mean() * 1000  # mean bytes, 97 % at 5 bits
 small, small_files, small_files_val = [], {}, {}  # [(hidden, bits)]: [(bytes, test / validation accuracy) per seed]
 for hidden in progress(SMALL_SHAPES, desc="small dense networks, 5 seeds each, and their files"):
     b, = baselines.train_dense_sweep([hidden], data, list(SEEDS), epochs=20, lr=0.1, momentum=0.9, batch_size=64)
     small.append(b)
     for bits in SWEEP_BITS:  # 2 to 8 bits, until a file is larger than every pruned file compared
-        files = baselines.quantized_files(b, data, bits)  # per seed (bytes, validation, test accuracy)
+        files = baselines.quantized_files(b, data, bits, float32=True)  # per seed (bytes, validation, test acc.)
         small_files[hidden, bits] = [(n, test) for n, _, test in files]
         small_files_val[hidden, bits] = [(n, val) for n, val, _ in files]
         if np.mean([n for n, _, _ in files]) > largest_pruned:
@@ -863,7 +910,7 @@ for b in small:
     assert all(accuracy(float32_weights(net), data.X_test, data.y_test) == acc  # the float32 file's network
                for net, acc in zip(b.networks, b.test_accuracies, strict=True))
     m, half = mean_ci([100 * a for a in b.test_accuracies])
-    cells = "; ".join(f"{bits} {np.mean([n for n, _ in small_files[b.hidden, bits]]) / 1000:.2f} "
+    cells = "; ".join(f"{bits} {kb_text(np.mean([n for n, _ in small_files[b.hidden, bits]]), bits)} "
                       f"{np.mean([100 * a for _, a in small_files_val[b.hidden, bits]]):.2f} "
                       f"{np.mean([100 * a for _, a in small_files[b.hidden, bits]]):.2f}"
                       for bits in SWEEP_BITS if (b.hidden, bits) in small_files)
@@ -910,24 +957,28 @@ target = file_val.mean()  # the compressed files' mean VALIDATION accuracy: the 
 right_rule = baselines.smallest_matching([*small, big], target)  # the rule "mean >= target" on validation
 ax.plot(right_rule.float32_bytes / 1000, 100 * right_rule.mean_test_accuracy, "s", markersize=14,
         markerfacecolor="none", markeredgecolor=OKABE_ITO["blue"], markeredgewidth=1.5,
-        label=f"right-sized (chosen on validation): 64-{'-'.join(map(str, right_rule.hidden))}-10")
+        label=f"mean rule's pick (validation): 64-{'-'.join(map(str, right_rule.hidden))}-10")
 file_test_mean = np.mean([r["file"][1] for r in runs.values()])
 ax.axhline(100 * file_test_mean, color=OKABE_ITO["grey"], linewidth=1, linestyle=":",
            label=f"the 97 %, {BITS}-bit files' mean test accuracy, {100 * file_test_mean:.2f} %")
-# the small shared-weight files no other small file beats with fewer (mean) bytes, from 95 % up
-small_pts = sorted((np.mean([n for n, _ in f]) / 1000, *mean_ci([100 * a for _, a in f]), key)
+# the small shared-weight files that no smaller small file beats on VALIDATION (whole images), drawn at
+# their test accuracy, from 95 % (test) up: selected on validation, so the test points are not optimistic
+small_pts = sorted((np.mean([n for n, _ in f]) / 1000, *mean_ci([100 * a for _, a in f]),
+                    sum(round(a * len(data.y_val)) for _, a in small_files_val[key]), key)
                    for key, f in small_files.items())
-front, best_so_far = [], -1.0
-for kb, m, h, key in small_pts:
-    if m > best_so_far:
-        best_so_far = m
+front, best_so_far = [], -1
+for kb, m, h, val_count, key in small_pts:
+    if val_count > best_so_far:
+        best_so_far = val_count
         if m >= 95:
             front.append((kb, m, h, key))
 fk, fm, fh, _ = map(list, zip(*front, strict=True))
 ax.errorbar(fk, fm, yerr=fh, color=OKABE_ITO["purple"], linestyle=(0, (2, 1)), marker="X", markersize=6,
-            capsize=2, linewidth=1.3, label="small dense 64-h-10, shared weights: best at its size")
-for i, (kb, m, _, (hidden, bits)) in enumerate(front):  # labels staggered below the curve, leader lines
-    ax.annotate(f"{hidden[0]}/{bits}b", (kb, m), textcoords="offset points", xytext=(0, -28 - 9 * (i % 4)),
+            capsize=2, linewidth=1.3,
+            label="small 64-h-10, shared weights: best at its size on validation")
+for i, (kb, m, _, (hidden, bits)) in enumerate(front):  # labels alternately below and above, leader lines
+    ax.annotate(f"{hidden[0]}/{bits}b", (kb, m), textcoords="offset points",
+                xytext=((-10, -30 - 10 * (i // 2 % 2)) if i % 2 == 0 else (10, 18 + 10 * (i // 2 % 2))),
                 ha="center", fontsize=6, color=OKABE_ITO["purple"],
                 arrowprops={"arrowstyle": "-", "color": OKABE_ITO["purple"], "linewidth": 0.5})
 # the closest miss of the mean rule on validation (next cells): the most accurate smaller network
@@ -997,7 +1048,8 @@ assert all(14 < ratio < 17 for ratio in ratio_of["dense shared, 2 bits"])
 # more than the largest single-seed drop in section 5 (two). Sharing weights without pruning reaches
 # about 9x at 4 bits (about 15x at 2 bits) on every seed: every weight still needs its code.
 # These curves are test accuracies, a reported figure drawn for every candidate; no choice is read
-# off them (the 4 bits were chosen on validation in section 5, the 97 % fixed in advance).
+# off them (the 4 bits were checked on validation in section 5, the 97 % kept from an earlier version;
+# the range of 2 to 5 bits compared below rests on section 5's validation table).
 #
 # The bars are each point's own 95 % interval over the seeds (unpaired). The comparisons below are
 # paired, seed by seed, which removes the variation two networks of the same seed share: overlapping
@@ -1099,6 +1151,24 @@ assert (f"{rm:.1f}", f"{rh:.1f}") == ("84.3", "1.1") and np.array_equal(right_ra
 assert (f"{right_dm:+.2f}", f"{right_dh:.2f}") == ("+0.18", "0.45") and right_dm - right_dh < 0 < right_dm + right_dh
 assert runner.hidden == (24,) and f"{mean_ci(runner.float32_bytes / file_bytes)[0]:.1f}" == "3.9"
 assert f"{file_val_img.mean() - np.mean([val_images(a) for a in runner.val_accuracies]):.1f}" == "0.8"
+# what validation can tell: every small network's paired interval against the files contains 0
+undetected = [b.hidden for b in small if paired[b.hidden][0] - paired[b.hidden][1] < 0 < sum(paired[b.hidden])]
+print(f"small networks whose paired validation interval contains 0 (no difference detected): {len(undetected)} of "
+      f"{len(small)}; half-widths {min(dh for h, (_, dh) in paired.items() if h in undetected):.2f} to "
+      f"{max(dh for h, (_, dh) in paired.items() if h in undetected):.2f} points")
+small_ratio = {b.hidden: mean_ci(b.float32_bytes / file_bytes)[0] for b in small}
+print("if the right-sized network were a small one, the ratio would be: " + ", ".join(
+    f"64-{h[0]}-10 {r:.1f}x" for h, r in small_ratio.items()))
+short_img = {b.hidden: file_val_img.mean() - np.mean([val_images(a) for a in b.val_accuracies]) for b in small}
+small_val_img = {b.hidden: sum(val_images(a) for a in b.val_accuracies) for b in small}
+assert len(undetected) == len(small) == 7  # none of the seven differs detectably from the files on validation
+assert (f"{min(short_img.values()):.1f}", f"{max(short_img.values()):.1f}") == ("0.8", "2.0")  # per seed short
+assert min(small_val_img, key=small_val_img.get) == (64,)  # 64-64-10 lowest on validation ...
+assert small_val_img[(24,)] == small_val_img[(96,)] == small_val_img[(128,)] == max(small_val_img.values())  # alike
+assert [h for h, r in small_ratio.items() if r >= 10] == [(96,), (128,)]  # the goal of 10 holds against two of seven
+assert [f"{small_ratio[h]:.1f}" for h in ((96,), (128,))] == ["12.8", "16.7"]
+assert (f"{100 * right.mean_test_accuracy:.2f}", f"{100 * file_img.mean() / len(data.y_test):.2f}") == ("97.64", "97.47")
+assert [f"{f(paired[b.hidden][1] for b in small):.2f}" for f in (min, max)] == ["0.77", "2.18"]  # "± 0.8 to 2.2"
 
 # %% [markdown]
 # **At equal bytes**, the fair partner of a pruned file is not one small network picked by eye
@@ -1111,24 +1181,33 @@ assert f"{file_val_img.mean() - np.mean([val_images(a) for a in runner.val_accur
 # (ties to the fewer bytes) and then compares the two on the test images, seed by seed (paired):
 
 # %%
-equal_bytes = {}
+equal_bytes, ties, tie_verdicts = {}, {}, []
 print(f"{'pruned 97 % file':>22s} {'partner chosen on validation':>34s}   test: pruned minus partner, per seed (images)"
       "; mean ± 95 % interval, points")
 for bits in EQUAL_BYTES_BITS:
     p_bytes = sweep_kb["pruned 97 %"][:, col[bits]].mean() * 1000
     q = baselines.most_accurate_within(small_files_val, p_bytes)  # the choice, on validation
     fitting = {key: f for key, f in small_files_val.items() if np.mean([n for n, _ in f]) <= p_bytes}
-    q_best = max(fitting, key=lambda key: (sum(a for _, a in fitting[key]), -np.mean([n for n, _ in fitting[key]])))
-    assert q == q_best  # the library's rule, against a direct search
+    count = {key: sum(val_images(a) for _, a in f) for key, f in fitting.items()}  # whole validation images
+    q_best = max(fitting, key=lambda key: (count[key], -sum(n for n, _ in fitting[key])))  # integers only
+    assert q == q_best  # the library's rule, against a direct search in whole images and bytes
+    ties[bits] = sorted((key for key in fitting if count[key] == count[q] and key != q), key=str)
     q_img = np.array([images(a) for _, a in small_files[q]])  # then its test accuracy, once
     d = sweep_img["pruned 97 %"][:, col[bits]] - q_img
     dm, dh = mean_ci(100 * d / len(data.y_test))
     verdict = "no difference detected" if dm - dh <= 0 <= dm + dh else ("pruned better" if dm > 0 else "small better")
     equal_bytes[bits] = (q, d, dm, dh, verdict)
-    print(f"{bits} bits, {p_bytes / 1000:5.2f} KB {mean_ci(sweep_pct['pruned 97 %'][:, col[bits]])[0]:6.2f} %"
-          f"   64-{q[0][0]}-10 at {q[1]} bits, {np.mean([n for n, _ in small_files[q]]) / 1000:5.2f} KB "
+    print(f"{bits} bits, {kb_text(p_bytes, bits):>5s} KB {mean_ci(sweep_pct['pruned 97 %'][:, col[bits]])[0]:6.2f} %"
+          f"   64-{q[0][0]}-10 at {q[1]} bits, {kb_text(np.mean([n for n, _ in small_files[q]]), q[1]):>5s} KB "
           f"{100 * q_img.mean() / len(data.y_test):6.2f} %   {d.tolist()}; {dm:+.2f} ± {dh:.2f} "
           f"[{dm - dh:+.2f}, {dm + dh:+.2f}] {verdict}")
+    for key in ties[bits]:  # as many validation images as the pick: the tie rule (fewer bytes) decided
+        d_tie = sweep_img["pruned 97 %"][:, col[bits]] - np.array([images(a) for _, a in small_files[key]])
+        tm, th = mean_ci(100 * d_tie / len(data.y_test))
+        tie_verdicts.append(tm - th <= 0 <= tm + th)
+        print(f"     tie on validation ({count[q]} images of {5 * len(data.y_val):,}) with 64-{key[0][0]}-10 at "
+              f"{key[1]} bits, {kb_text(np.mean([n for n, _ in small_files[key]]), key[1])} KB: broken by the rule "
+              f"(fewer bytes); against that one: {tm:+.2f} ± {th:.2f}")
 n_fit = sum(np.mean([n for n, _ in f]) <= largest_pruned for f in small_files.values())
 print(f"small files of at most the largest budget ({largest_pruned / 1000:.2f} KB): {n_fit}")
 t_bonferroni = stdtrit(4, 1 - 0.025 / len(EQUAL_BYTES_BITS))  # four comparisons, each at 0.05 / 4
@@ -1136,6 +1215,8 @@ print(f"Bonferroni over the {len(EQUAL_BYTES_BITS)} comparisons (t = {t_bonferro
     f"{bits} bits [{dm - dh * t_bonferroni / T95[5]:+.2f}, {dm + dh * t_bonferroni / T95[5]:+.2f}]"
     for bits, (_, _, dm, dh, _) in equal_bytes.items()) + " points")
 assert partner_key == equal_bytes[BITS][0]  # the figure's partner
+assert ties == {2: [], 3: [((24,), 7)], 4: [((24,), 7)], 5: []}  # as the text says
+assert tie_verdicts == [True, True]  # against the tied file too: no difference detected at 3 and 4 bits
 assert n_fit == 25  # as the text says
 assert [q for q, *_ in equal_bytes.values()] == [((32,), 6)] * 3 + [((32,), 7)]
 assert [v for *_, v in equal_bytes.values()] == ["no difference detected"] * 3 + ["pruned better"]
@@ -1152,28 +1233,34 @@ assert [f"{np.mean([n for n, _ in small_files[k]]) / 1000:.2f}" for k in (((32,)
 # protocol for the small networks; one validation image is 0.37 points, one test image 0.22):
 #
 # * **At equal accuracy**, chosen on validation: the compressed files score 96.74 % on the validation
-#   images, and none of the seven small networks reaches that (96.00 % to 96.44 %, 0.8 to 2 images
-#   per seed short); nor does any pass the paired rule (half a point), alone or as a fixed sequence.
-#   So by every rule the right-sized dense network among the candidates is the 64-300-100-10
-#   itself (97.41 % on validation), and the ratio against it is the headline's, $84.3 \pm 1.1$. On
-#   the test images the pick scores 97.64 % against the files' 97.47 %: dense minus compressed
-#   $+0.18 \pm 0.45$ points, no difference detected (at this precision, $\pm 0.45$ points). The
-#   choice is fragile: the closest miss, 64-24-10 (9.5 KB), is 0.8 validation images per seed short
-#   and would give a ratio of 3.9, and accuracy is not monotone in $h$ (on validation 64-24-10 and
-#   64-128-10 score alike, 64-64-10 lowest); a few validation images either way move the pick
-#   anywhere from about 4x to 84x. The $\pm$ figures cover only the spread of the compressed files'
-#   sizes, not the choice of baseline, which dominates. The course's goal of at least 10 holds
-#   against the pick, and would not against most of the small networks.
+#   images. None of the seven small networks reaches that mean (96.00 % to 96.44 %, 0.8 to 2 images
+#   per seed short), and none differs detectably from the files either: all seven paired intervals
+#   contain 0 (half-widths from 0.77 to 2.18 points). The paired rule (half a point) passes none of
+#   them, alone or as a fixed sequence, and the Bonferroni-corrected rule passes no candidate at all,
+#   not even the 64-300-100-10 itself. The mean rule and the uncorrected paired rule pick the
+#   64-300-100-10 (97.41 % on validation), against which the ratio is the headline's, $84.3 \pm 1.1$;
+#   on the test images it scores 97.64 % against the files' 97.47 %: dense minus compressed
+#   $+0.18 \pm 0.45$ points, no difference detected (at this precision, $\pm 0.45$ points). But that
+#   pick rests on 4 validation images of 1,350 (the closest miss, 64-24-10 (9.5 KB), has 1,302 where
+#   the files have 1,306, 0.8 per seed) and would give a ratio of 3.9; accuracy is not even monotone
+#   in $h$ (on validation 64-24-10, 64-96-10 and 64-128-10 score alike, 64-64-10 lowest). **At this
+#   precision the right-sized network is not determined**: the data place the right-sized ratio
+#   anywhere from 3.9x (64-24-10) to 84.3x (the large network itself), so the course's goal of at least
+#   10 is **not established** by this lesson's data. It would hold against 64-96-10 (12.8x) and
+#   64-128-10 (16.7x) and not against the five smaller networks. The $\pm$ of a ratio covers only
+#   the spread of the compressed files' sizes, not the choice of baseline, which dominates.
 # * **At equal bytes**, the partner chosen on validation for the 97 % files of 2 to 4 bits (2.11 to
 #   2.43 KB) is 64-32-10 stored with 6 bits (2.00 KB), and for 5 bits (2.72 KB) 64-32-10 with 7 bits
-#   (2.63 KB). On the test images the paired differences (pruned minus small) are $-0.27 \pm 1.04$,
+#   (2.63 KB). At 3 and 4 bits the choice is a tie: 64-24-10 with 7 bits (2.14 KB) has as many
+#   validation images (1,302), and the rule's tie-break (fewer bytes) picks 64-32-10; against
+#   64-24-10 the verdicts would be the same (no difference detected; printed above). On the test images the paired differences (pruned minus small) are $-0.27 \pm 1.04$,
 #   $+0.44 \pm 1.28$ and, at the pick (4 bits), $+0.80 \pm 0.86$ points: no difference detected, though
 #   at 4 bits the interval $[-0.06, +1.66]$ only just reaches 0; at 5 bits $+1.16 \pm 1.09$, the
 #   pruned file better on every seed. These are four comparisons, each uncorrected: with a
 #   Bonferroni correction over the four ($t = 4.315$ in place of 2.776) the 5-bit interval would
-#   contain 0 too (printed above). So on these models the data lean towards Zhu and Gupta's answer
-#   (the best large sparse model beats small dense ones of the same memory, on their much larger
-#   models) without establishing it: the intervals are about $\pm 1$ point wide, and a difference
+#   contain 0 too (printed above). So on these models three of the four means favour the pruned files
+#   (Zhu and Gupta's answer: the best large sparse model beats small dense ones of the same memory, on
+#   their much larger models), one (2 bits) the small file, and none is detected after correction: the intervals are about $\pm 1$ point wide, and a difference
 #   of half a point either way would not be detected.
 #
 # The comparison is not quite even: the pruned networks had 20 more epochs of fine-tuning and a
@@ -1261,12 +1348,12 @@ plt.show()
 #   about 4 bytes per parameter (4 x 266,610 bytes = 1,066 KB against the published 1,070,
 #   printed above).
 # * **The baseline network.** 64-300-100-10 is much larger than lessons 09 and 10 needed on
-#   the same data (they train 64-64-32-10, with 6,570 parameters, 1/7.7 of ours). Chosen on
-#   validation, no smaller dense network of section 6 is as accurate as the compressed files, so
-#   the right-sized ratio is the headline's 84x; but the smallest candidate, 64-24-10, is 0.8
-#   validation images per seed short of it and would give 3.9x, so five seeds on 270 validation
-#   images cannot say how much of our ratio measures the large network's redundancy rather than the
-#   method (section 6). The paper's ratios are against LeNet-300-100 and the ImageNet networks as
+#   the same data (they train 64-64-32-10, with 6,570 parameters, 1/7.7 of ours). On validation no
+#   smaller dense network of section 6 reaches the compressed files' mean, but none differs
+#   detectably from them either: the smallest candidate, 64-24-10, is 0.8 validation images per seed
+#   short and would give 3.9x instead of 84x. The right-sized ratio is not determined at this
+#   precision, so five seeds on 270 validation images cannot say how much of our ratio measures the
+#   large network's redundancy rather than the method (section 6). The paper's ratios are against LeNet-300-100 and the ImageNet networks as
 #   trained, not against right-sized networks either.
 # * **The shared values.** The paper fine-tunes its centroids after clustering (trained
 #   quantization); ours are the k-means centroids as they are (section 3; lesson 13 teaches it).
@@ -1704,7 +1791,6 @@ plt.show()
 # %%
 for name, values, digits, goal, n_seeds in [
         ("compression_ratio", ratios, 1, "goal >= 50", 5),
-        ("ratio_vs_right_sized (chosen on validation)", right_ratios, 1, "goal >= 10", 5),
         ("compression_acc_drop_pt", drops, 2, "goal <= 0.5", 5),
         ("momentum_state_8bit_acc_drop_pt (linear, blocks of 256)", diff, 2, "goal <= 0.5", 8)]:
     m, h = mean_ci(values)
@@ -1712,26 +1798,35 @@ for name, values, digits, goal, n_seeds in [
     goal += ": met" if (m >= bound if ">=" in goal else m <= bound) else ": NOT met"
     print(f"{name:56s} = {m:5.{digits}f} ± {h:.{digits}f}   {goal}   (mean ± 95 % interval, {n_seeds} seeds; "
           f"single seeds {min(values):.{digits}f} to {max(values):.{digits}f})")
-print("test accuracies; goals judged on the mean. Every choice on the 270 validation images (the bit width,\n"
-      "  the right-sized network, the equal-bytes partner) or fixed in advance (protocols, pruning schedule).\n"
-      f"  ratio_vs_right_sized: against 64-{'-'.join(map(str, right.hidden))}-10, the pick of all three rules on validation (no smaller\n"
-      f"  candidate is as accurate there; the closest miss, 64-{runner.hidden[0]}-10, would give "
-      f"{mean_ci(runner.float32_bytes / file_bytes)[0]:.1f}); the ± covers the file sizes\n"
-      "  only, not the choice of baseline. The benchmark compression_ratio_vs_right_sized runs the library's\n"
-      "  variant on its own parts: its figures are in the README.")
+print(f"{'ratio_vs_right_sized':56s} = not determined at this precision   goal >= 10: NOT established\n"
+      f"  {mean_ci(right_ratios)[0]:.1f} against 64-{'-'.join(map(str, right.hidden))}-10 itself, "
+      f"{mean_ci(runner.float32_bytes / file_bytes)[0]:.1f} against the closest miss, 64-{runner.hidden[0]}-10: "
+      "none of the seven small networks reaches the\n  files' validation mean, and none differs detectably: "
+      "paired validation intervals, small minus files (points):\n  " + ", ".join(
+          f"64-{b.hidden[0]}-10 {paired[b.hidden][0]:+.2f} ± {paired[b.hidden][1]:.2f}" for b in small[:4]) + ",\n  "
+      + ", ".join(f"64-{b.hidden[0]}-10 {paired[b.hidden][0]:+.2f} ± {paired[b.hidden][1]:.2f}" for b in small[4:])
+      + ": all seven contain 0")
+assert all(dm - dh < 0 < dm + dh for dm, dh in (paired[b.hidden] for b in small))  # all seven contain 0
+print("test accuracies; goals judged on the mean. Choices on the 270 validation images (the bit width checked,\n"
+      "  the right-sized network, the equal-bytes partner); the training protocols and the pruning schedule were\n"
+      "  kept from an earlier version of the lesson that chose them looking at these 450 test images. The benchmark\n"
+      "  compression_ratio_vs_right_sized runs the library's variant on its own parts: its figures are in the README.")
 
 # %% [markdown]
 # ## Summary
 #
 # * An honest size is the byte count of a file that reloads to the reported accuracy:
 #   positions, codes, codebooks, biases and header included.
-# * Every choice was made on 270 validation images by a rule stated first (the bit width, the
-#   right-sized network, the equal-bytes partner) or fixed in advance (the training protocols,
-#   the pruning schedule); the networks trained on 1,077 images, and the 450 test images were read
-#   once per reported figure (one test image is 0.22 points).
-# * Pruning (97 %, iterative, mask-aware momentum and distillation; a schedule fixed in advance),
-#   then k-means weight sharing (4 bits: the fewest within half a point of the unshared pruned
-#   networks on validation; centroids not fine-tuned), then relative-index storage packed by zlib
+# * The choices of this lesson were made on 270 validation images by a rule stated first (the bit
+#   width, the right-sized network, the equal-bytes partner); the training protocols, the pruning
+#   schedule and the 4 bits were chosen by an earlier version of the lesson looking at these same
+#   450 test images and are kept, not re-tuned, so the 97 % files' test figures may be slightly
+#   optimistic. The networks trained on 1,077 images; the test images give the reported figures (one
+#   test image is 0.22 points).
+# * Pruning (97 %, iterative, mask-aware momentum and distillation; a schedule kept, not re-tuned),
+#   then k-means weight sharing of the float32-rounded weights (4 bits, confirmed on validation as
+#   the fewest within half a point of the unshared pruned networks, 3 bits missing by two validation
+#   images of 1,350; centroids not fine-tuned), then relative-index storage packed by zlib
 #   or LZMA (not the paper's Huffman code), shrinks the 64-300-100-10 network's file 83 to 85
 #   times (84 in the mean), far above the goal of 50 on every seed. The accuracy drop is a
 #   matter of a few test images: its mean over five seeds, 0.18 points, is within the goal of 0.5
@@ -1739,10 +1834,12 @@ print("test accuracies; goals judged on the mean. Every choice on the 270 valida
 #   and does not show a cost below half a point.
 # * Against a dense network of the same accuracy, chosen on validation among seven small networks
 #   and the large one (trained by the same protocol on the same seeds): no small network reaches
-#   the compressed files' validation accuracy (96.74 %), so every rule picks the 64-300-100-10
-#   itself and the right-sized ratio is the headline's $84.3 \pm 1.1$; on test the pick and the
-#   files differ by $+0.18 \pm 0.45$ points, no difference detected. The pick is fragile: the
-#   smallest candidate, 64-24-10, is 0.8 validation images per seed short and would give 3.9x. At
+#   the compressed files' validation mean (96.74 %), but none differs detectably from them either
+#   (all seven paired intervals contain 0, half-widths 0.77 to 2.18 points), and the pick of the
+#   64-300-100-10 by the mean rule rests on 4 validation images of 1,350 (the Bonferroni-corrected
+#   paired rule picks none, not even the large network). So the right-sized ratio is **not
+#   determined** at this precision: 84.3x against the large network itself, 3.9x against the closest
+#   miss, 64-24-10; the goal of at least 10 is not established by this lesson's data. At
 #   equal bytes, against the small shared-weight file of at most its size chosen on validation
 #   (64-32-10 at 6 or 7 bits), no difference was detected for the pruned 97 % files at 2 to 4 bits
 #   (at the pick $+0.80 \pm 0.86$ points, interval $[-0.06, +1.66]$); at 5 bits the pruned file was
@@ -1872,7 +1969,10 @@ for _n in (1, 10, 200):
 # run; choosing which fine-tuning seeds to return for them by their test score would again
 # tune on the test set. (The
 # solution prunes to 97.8 %, fine-tunes 8 epochs with $\eta = 0.01$ and stores 4-bit weights
-# and biases; the check prints its five results.)
+# and biases; the check prints its five results. That recipe was picked by an earlier version of
+# this lesson while looking at the test images, and is kept, so its printed test figures may be
+# slightly optimistic. The exercise asks little: section 4's model stored with 3-bit weights and
+# 3-bit biases, without any fine-tuning, already passes, as one network measured once.)
 
 # %% nbgrader={"grade": false, "grade_id": "ex11_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def recipe_4(seed):

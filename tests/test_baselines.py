@@ -166,6 +166,40 @@ def test_most_accurate_within_a_byte_budget():
         assert baselines.most_accurate_within(files, budget) == best
 
 
+def test_most_accurate_within_counts_equal_means_summed_in_another_order_as_equal():
+    # the same 1,302 of 5 x 270 validation images, two ways: the float means may differ in the last bit,
+    # and the tie rule (fewer mean bytes) must decide, not the rounding
+    counts_a, counts_b = [262, 264, 258, 259, 259], [259, 258, 264, 262, 259]
+    mean_a = np.mean([c / 270 for c in counts_a])
+    mean_b = np.mean([c / 270 for c in counts_b])
+    files = {"big": [(2140, c / 270) for c in counts_a], "small": [(2000, c / 270) for c in counts_b]}
+    assert baselines.most_accurate_within(files, 2200) == "small"
+    assert baselines.most_accurate_within(dict(reversed(files.items())), 2200) == "small"
+    # whichever float mean came out larger, one image more still wins over fewer bytes
+    files["big"] = [(2140, (c + (i == 0)) / 270) for i, c in enumerate(counts_a)]
+    assert baselines.most_accurate_within(files, 2200) == "big"
+    assert abs(mean_a - mean_b) < 1e-12
+
+
+def test_stored_bytes_and_network_float32_stores_the_float32_rounded_copy(sweep, tmp_path):
+    net = sweep[1].networks[0]  # float64 (the module's default dtype)
+    rounded = baselines.float32_rounded(net)
+    assert all(p.dtype == torch.float64 and torch.equal(p, p.float().double()) for p in rounded.parameters())
+    assert rounded is not net
+    n_bytes, back = baselines.stored_bytes_and_network(net, None, 8, float32=True)
+    path = tmp_path / "f.llc"
+    assert n_bytes == model_file.save_compressed(rounded, path, None, bits=8)
+    reloaded = model_file.load_compressed(path, mlp(hidden=(16,)))
+    for a, b in zip(back.state_dict().values(), reloaded.state_dict().values(), strict=True):
+        assert torch.equal(a, b)
+    # a perturbation far below float32's precision changes nothing that is stored
+    nudged = baselines.float32_rounded(net)
+    with torch.no_grad():
+        for p in nudged.parameters():
+            p.mul_(1 + 1e-15 * torch.sign(torch.randn(p.shape, generator=torch.Generator().manual_seed(1))))
+    assert baselines.stored_bytes_and_network(nudged, None, 8, float32=True)[0] == n_bytes
+
+
 def test_right_sized_ratios():
     assert np.array_equal(baselines.right_sized_ratios(1000, [100, 250, 400]), [10.0, 4.0, 2.5])
 

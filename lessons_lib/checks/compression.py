@@ -110,7 +110,9 @@ RTOL_4_FIGURES = 2e-4  # accepts the answer rounded to 4 significant figures (-0
 def dynamic_tree_value(answer: object) -> None:
     """Exercise 5: the bit pattern 1001 0110 of the dynamic tree type: sign 1, e = 2 zeros, the indicator
     bit, f = 4 fraction bits j = 0110 = 6: -10^-2 (0.1 + 0.9 (6 + 1/2) / 16) = -0.00465625. Answers
-    within :data:`RTOL_4_FIGURES` pass; one within 1 % gets "give at least 4 significant figures"."""
+    within :data:`RTOL_4_FIGURES` pass; one within 1 % gets "give at least 4 significant figures" if it has
+    at most 3, else "close, but not the value to 4 significant figures". Other wrong answers of the right
+    sign are "too far from 0" or "too close to 0" (the value is negative: "too large" would be ambiguous)."""
     def tree(sign: int, e: int, j: float, f: int, start: float = 0.1, width: float = 0.9) -> float:
         return (-1) ** sign * 10.0**-e * (start + width * (j + 0.5) / 2**f)
 
@@ -124,9 +126,26 @@ def dynamic_tree_value(answer: object) -> None:
     value = as_number(answer, what, hint)
     near = np.isclose(value, expected, rtol=1e-2, atol=0.0)
     if near and not np.isclose(value, expected, rtol=RTOL_4_FIGURES, atol=0.0):
-        raise NotYet(f"{value!r} is close to {what}, but not close enough: give it to at least 4 significant "
-                     "figures (rounding to 2 or 3 figures moves it by more than the check allows).")
+        if value != 0 and float(f"{value:.3g}") == value:  # the answer has at most 3 significant figures
+            raise NotYet(f"{value!r} is close to {what}, but not close enough: give it to at least 4 "
+                         "significant figures (rounding to 2 or 3 figures moves it by more than the check "
+                         "allows).")
+        raise NotYet(f"{value!r} is close to {what}, but not equal to it to 4 significant figures: recheck "
+                     f"the arithmetic. Hint: {hint}")
     stored_code = float(code_map("dynamic")[0b1001_0110])  # entry 150 of the sorted map: +0.00521875
+    try:
+        _tree_number(value, expected, what, hint, stored_code, tree)
+    except NotYet as exc:  # "too large" / "too small" are ambiguous for a negative value: say which way
+        message = str(exc)
+        if value * expected > 0:
+            side = "too far from 0" if abs(value) > abs(expected) else "too close to 0"
+            message = message.replace("is too large for", f"is {side} for").replace(
+                "is too small for", f"is {side} for")
+        raise NotYet(message) from None
+
+
+def _tree_number(value: float, expected: float, what: str, hint: str, stored_code: float,
+                 tree: Callable[..., float]) -> None:
     number(
         value, expected, what=what, hint=hint,
         rtol=RTOL_4_FIGURES,
@@ -426,9 +445,15 @@ def hundredfold(
     the same on every run: a mean over five fine-tuning seeds moves by tenths of a point from one set of
     seeds to another, so seeds drawn at check time could change the verdict on a recipe near the bound.
     The verdict is read on the test images against a target fixed in advance (ratio and drop); the
-    student tunes the recipe on the validation images. A recipe that maps the check's seeds to seeds
-    picked for their test score (fine-tune on many, keep the best five) passes; that is tuning on the
-    test set, which the exercise forbids, and no check on five seeds can tell it from luck.
+    student tunes the recipe on the validation images. Two ways of tuning on the test set pass and no
+    check can detect them: a recipe that maps the check's seeds to seeds picked for their test score
+    (fine-tune on many, keep the best five), which no check on five seeds can tell from luck; and a
+    recipe that fine-tunes on the test images themselves (``data.X_test``), whose networks are as
+    different per seed as honest ones. The exercise forbids both.
+
+    A recipe that does not fine-tune (the starting model, pruned or stored otherwise) gives one network
+    for every seed; it passes, reported as one network measured once, since without randomness there is
+    no lucky draw to pick.
     """
     target = as_number(min_ratio, "min_ratio", "the exercise asks for a ratio of at least 100.")
     allowed = as_number(max_drop_pt, "max_drop_pt", "the exercise allows a mean drop of 0.5 points.")
@@ -467,7 +492,10 @@ def hundredfold(
         decoded.append(state)
         states.append({k: v.detach().double().cpu().numpy() for k, v in model.state_dict().items()})
         masks_seen.append(masks)
-    table = "; ".join(f"seed {seed}: {n:,} bytes, ratio {ratio:.1f}, {100 * acc:.2f} % ({-drop:+.2f})"
+    def signed(drop: float) -> str:  # accuracy minus dense, points; a zero difference printed as +0.00
+        return f"{(-drop if abs(drop) >= 0.005 else 0.0):+.2f}"
+
+    table = "; ".join(f"seed {seed}: {n:,} bytes, ratio {ratio:.1f}, {100 * acc:.2f} % ({signed(drop)})"
                       for seed, n, ratio, drop, acc in rows)
     low = [(seed, ratio) for seed, _, ratio, _, _ in rows if ratio < target]
     if low:
@@ -491,7 +519,15 @@ def hundredfold(
                      "with `seed` as the minibatch seed, starting from a copy of `model`; or, if the recipe "
                      "does not fine-tune, start from `model` itself. Scaling or nudging one network per seed "
                      "does not make it five draws.")
-    gap = f"{mean_drop:.2f} points below dense" if mean_drop >= 0 else f"{-mean_drop:.2f} points above dense"
+    gap = (f"{abs(mean_drop):.2f} points below dense" if mean_drop >= 0.005
+           else f"{-mean_drop:.2f} points above dense" if mean_drop <= -0.005 else "as accurate as dense")
+    if same is not None:  # the starting model up to pruning: no fine-tuning, nothing random, one network
+        n, ratio, acc = rows[0][1], rows[0][2], rows[0][4]
+        passed(f"your recipe does not depend on the seed: one network, measured once (seeds "
+               f"{', '.join(map(str, RECIPE_SEEDS))} all give it): {n:,} bytes, ratio {ratio:.1f} (at least "
+               f"{target:g}), {100 * acc:.2f} % against the dense {100 * dense:.2f} % "
+               f"({signed(rows[0][3])} points).")
+        return
     passed(f"on fine-tuning seeds {', '.join(map(str, RECIPE_SEEDS))}, every file is at least {target:g} "
            f"times smaller than the float32 one, and the reloaded networks are on average {gap} "
            f"({100 * dense:.2f} %): {table}.")
