@@ -133,6 +133,12 @@ def test_exercise_2_names_255_steps_for_254():
     assert "255 steps" in message and "2 * 127 = 254" in message and "full range" not in message
 
 
+def test_exercise_2_names_the_affine_step_count_on_max_w():
+    """Review 09v, finding 10: max|w| / (2^8 - 1), halved, is named, not only "too small"."""
+    message = fails(q06.max_error, 0.635 / 255 / 2)
+    assert "affine step count" in message and "0.635/127" in message and "too small" not in message
+
+
 # --------------------------------------------------------------------------- exercise 3
 
 
@@ -189,6 +195,22 @@ def _no_clamp(x, bits):
 def _clamp_to_levels(x, bits):  # a clamp one code too high: [0, 2^bits]
     q, scale, zp = _no_clamp(x, bits)
     return np.clip(q, 0, 2**bits), scale, zp
+
+
+def _axis_0(x, bits):
+    """Review 09v, finding 10: the minimum and maximum taken down the columns (axis 0)."""
+    x = np.asarray(x, dtype=float)
+    lo = np.minimum(x.min(axis=0, keepdims=True), 0.0)
+    hi = np.maximum(x.max(axis=0, keepdims=True), 0.0)
+    scale = (hi - lo) / (2**bits - 1)
+    zero_point = np.round(-lo / scale)
+    q = np.clip(np.round(x / scale) + zero_point, 0, 2**bits - 1)
+    return q.astype(np.int64), scale, zero_point.astype(np.int64)
+
+
+def test_exercise_3_axis_0_is_named():
+    message = fails(q06.affine_per_channel, _axis_0)
+    assert "reduce along axis=1" in message and "one scale per row" in message
 
 
 def test_exercise_3_right(capsys):
@@ -320,6 +342,16 @@ def test_exercise_4_the_t_matrix_best_c_fails_on_w1():
     c_own = _argmin(w, clipped_rms, np.linspace(0.02, 1, 981))
     assert 0.15 < c_own < 0.3
     assert "a larger c does better" in fails(q06.clipping, c_own, clipped_rms)
+
+
+def test_exercise_4_threshold_instead_of_fraction_is_named(w1):
+    """Review 09v, finding 10: t = c * max|W1| (about 0.407) passed instead of the fraction c."""
+    c = _argmin(w1, clipped_rms, np.linspace(0.02, 1, 981))
+    t = c * np.abs(w1).max()
+    assert abs(t - 0.407) < 0.005
+    for answer in (t, 0.407, 0.41):
+        message = fails(q06.clipping, answer, clipped_rms)
+        assert "threshold t" in message and "does better" not in message
 
 
 @pytest.mark.parametrize("bits", [2, 4, 8, "3"])

@@ -3,8 +3,10 @@
 The checks name the usual slips: dividing the range by ``2^n`` instead of ``2^n - 1``
 steps (``n`` the bits, as in the lesson), a zero point of the wrong sign or not rounded, the
 full step ``s`` or the RMS error ``s/sqrt(12)`` where the bound is ``s/2``, ``2^(n-1)`` levels
-where the symmetric grid has ``2^(n-1) - 1``, codes left unclamped, and a learning-rate
-schedule one step ahead.
+where the symmetric grid has ``2^(n-1) - 1`` (or the affine step count ``2^n - 1`` on
+``max|w|``), codes left unclamped, scales taken down the columns instead of along the rows, the
+clipping threshold ``t = c max|w|`` passed for the fraction ``c``, and a learning-rate schedule
+one step ahead.
 """
 
 from __future__ import annotations
@@ -74,6 +76,10 @@ def max_error(answer: object) -> None:
                                     "symmetric grid has 2 * 127 = 254 steps across it, so s = 0.635/127."),
             "range_no_half": (2 * 0.635 / 255, "that divides the symmetric range 1.27 by 255 steps "
                                                "and forgets the half."),
+            "affine_steps_max": (0.635 / 255 / 2, "that is half of 0.635/255: max|w| divided by "
+                                                  "2^8 - 1 = 255, the affine step count. The symmetric "
+                                                  "grid has 2^(n-1) - 1 = 127 steps from 0 to max|w|, so "
+                                                  "s = 0.635/127 and the bound is s/2."),
         },
     )
 
@@ -96,7 +102,8 @@ def affine_per_channel(candidate: Callable[..., object]) -> None:
     ]
     for x, bits in cases:
         try:
-            result = candidate(x.copy(), bits)
+            with np.errstate(all="ignore"):  # a slip such as a zero column's 0/0 is judged by its result
+                result = candidate(x.copy(), bits)
         except NotImplementedError:
             raise  # the student copy's stub: the exercise is not done yet
         except Exception as error:  # noqa: BLE001 - any slip in the student's code becomes a message
@@ -112,6 +119,11 @@ def affine_per_channel(candidate: Callable[..., object]) -> None:
             raise NotYet("q, scale and zero_point should be arrays of numbers. Hint: return NumPy "
                          "arrays.") from None
         q_ref, s_ref, z_ref = quantization.quantize(x, bits, symmetric=False, axis=0)
+        if scale.shape == (1, x.shape[1]) != s_ref.shape:  # one scale per column: min/max over axis 0
+            raise NotYet(f"scale has shape {scale.shape}, one number per column of the {x.shape[0]} x "
+                         f"{x.shape[1]} array: the minimum and maximum were taken down the columns "
+                         "(axis=0). Hint: one scale per row: reduce along axis=1 (with keepdims=True, "
+                         f"shape {s_ref.shape}).")
         if scale.shape != s_ref.shape or zp.shape != z_ref.shape:
             raise NotYet(f"scale and zero_point should have shape {s_ref.shape} (one per row, kept as "
                          f"a column); got {scale.shape} and {zp.shape}. Hint: keepdims=True.")
@@ -196,6 +208,14 @@ def clipping(answer: object, rms_function: Callable[..., object], w: object = No
             raise NotYet("the check judges c on W1, the first layer of seed 0's network (it trains that "
                          "network itself), not on the matrix you passed. Hint: find c on W1 and call "
                          "checks.quantization.clipping(best_c, clipped_rms).")
+    grid = np.linspace(0.02, 1.0, 981)
+    errors = np.array([_clipped_rms(w1, CLIPPING_BITS, g) for g in grid])
+    best = float(errors.min())
+    w1_max = float(np.abs(w1).max())
+    if 0 < c < w1_max and _clipped_rms(w1, CLIPPING_BITS, c / w1_max) <= (1 + CLIPPING_RTOL) * best:
+        raise NotYet(f"{c:.3f} is the threshold t = c * max|w| (max|W1| = {w1_max:.3f}), the clipped "
+                     f"range itself, not the fraction c = {c / w1_max:.3f} that gives it. Hint: pass the "
+                     "fraction c in (0, 1], the number that multiplies max|w|.")
     if not 0 < c <= 1:
         raise NotYet(f"c must be a fraction in (0, 1]; got {c:.6g}.")
     if not callable(rms_function):
@@ -216,9 +236,6 @@ def clipping(answer: object, rms_function: Callable[..., object], w: object = No
             raise NotYet(f"clipped_rms(w, {b}, {c_test}) gives {got:.6g} on a test matrix; expected "
                          f"{want:.6g}. Hint: s = c * max|w| / (2^(bits-1) - 1), codes "
                          "clip(round(w / s), -(2^(bits-1) - 1), 2^(bits-1) - 1), error s * codes - w.")
-    grid = np.linspace(0.02, 1.0, 981)
-    errors = np.array([_clipped_rms(w1, CLIPPING_BITS, g) for g in grid])
-    best = float(errors.min())
     mine = _clipped_rms(w1, CLIPPING_BITS, c)
     full = _clipped_rms(w1, CLIPPING_BITS, 1.0)
     if not full > 0:  # W1 is a trained layer: never all equal; guarded so that a division cannot fail
