@@ -47,7 +47,8 @@
 # $w \leftarrow w - \eta b$.
 # Weight decay, $g \leftarrow g + \omega w$, is introduced in section 1 below (written $\omega$,
 # since $\lambda$ is an eigenvalue in lessons 01 and 03). Lesson 09 is useful but not required. A
-# little PyTorch: `nn.Linear`, an optimizer loop. About 60 minutes.
+# little PyTorch: `nn.Linear`, an optimizer loop. About 150 minutes: about 75 to read and run the
+# seven sections (some 4,700 words of prose and many printed tables), about 75 for the four exercises.
 
 # %%
 import copy

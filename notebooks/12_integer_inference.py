@@ -49,7 +49,8 @@
 #
 # Lesson 09 (scale $s$, zero point $z$, code $q$, symmetric per-channel weights), lesson 10
 # (structured pruning by the norm of a channel) and lesson 07 (SGD with momentum, used to
-# fine-tune). About 60 minutes.
+# fine-tune). About 150 minutes: about 75 to read and run the sections (some 4,600 words of prose),
+# about 75 for the four exercises.
 
 # %%
 import contextlib

@@ -48,7 +48,8 @@
 # $\kappa$). The sections on momentum use its update and its rate
 # $\max(\sqrt\beta, \dots)$ as tools; the momentum and Nesterov lessons derive them, but
 # the results are restated here where they are used. No Chinese is needed: every quote
-# comes with a translation. About 60 minutes (running the notebook takes 15 to 40 seconds,
+# comes with a translation. About 165 minutes: about 90 to read and run the sections (some 5,800
+# words of prose), about 75 for the four exercises (running the notebook takes 15 to 40 seconds,
 # depending on the machine).
 
 # %%
