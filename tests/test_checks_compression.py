@@ -13,7 +13,7 @@ import torch
 from check_tables import fails, passes
 from torch import nn
 
-from lessons_lib import compression, model_file, pruning
+from lessons_lib import baselines, compression, model_file, pruning
 from lessons_lib.checks import NotYet
 from lessons_lib.checks import compression as check
 from lessons_lib.models import mlp
@@ -296,6 +296,27 @@ def test_a_scaled_lucky_draw_is_one_draw(solved, factor):
     lucky, masks = solved["earlier"][5]
     fails(check.hundredfold, lambda seed: (_scaled(lucky, 1 + factor * (seed + 1)), masks, 4, 4),
           match="one and the same network for all 5 seeds .*(same codes|same prediction)")
+
+
+def test_measure_stores_the_float32_rounded_weights(solved, monkeypatch):
+    """Review 11v round 2, finding 4: exercise 4's file stores the float32-rounded weights, as every file of
+    lesson 11 does, and the student's model is left as it was."""
+    model, masks = solved["solution"][0]
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    seen = []
+    save = check.model_file.save_compressed
+
+    def spy(net, *args, **kwargs):
+        seen.append({k: v.detach().clone() for k, v in net.state_dict().items()})
+        return save(net, *args, **kwargs)
+
+    monkeypatch.setattr(check.model_file, "save_compressed", spy)
+    n_bytes, *_ = check._measure(model, masks, 4, 4, "test")
+    stored, = seen
+    assert all(v.dtype == torch.float64 and torch.equal(v, v.float().double()) for v in stored.values())
+    assert any(not torch.equal(v, v.float().double()) for v in before.values())  # the model itself is not
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # left unchanged
+    assert n_bytes == check._measure(baselines.float32_rounded(model), masks, 4, 4, "test")[0]
 
 
 def test_same_files_and_same_predictions_rules(solved):
