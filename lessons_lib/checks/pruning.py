@@ -98,9 +98,14 @@ def _call_step(candidate, args, step):
         raise NotYet(f"your function raised {type(err).__name__}: {err} at step {step}{first}. Hint: "
                      "on the first step buf is None: use b = g there, and momentum * buf only "
                      "afterwards.") from None
-    if isinstance(result, str | bytes) or not hasattr(result, "__len__") or len(result) != 2:
-        raise NotYet(f"return a pair (param, buf); got {type(result).__name__}. Hint: "
+    if not isinstance(result, tuple | list) or len(result) != 2:
+        raise NotYet(f"return a pair (param, buf), a tuple; got {type(result).__name__}. Hint: "
                      "`return new_param, new_buf`.")
+    for value, what in ((result[0], "weight"), (result[1], "buffer")):
+        if value is None:
+            first = " (b = g on the first step)" if what == "buffer" else ""
+            raise NotYet(f"at step {step} your function returned None for the new {what}. Hint: return the "
+                         f"new {what}, not None{first}.")
     shape = args[0].shape
     hint = "param and buf keep the shape of param."
     return array(result[0], "the new param", shape, hint), array(result[1], "the new buf", shape, hint)
@@ -299,10 +304,13 @@ def sparse_and_accurate(
         raise NotYet(f"your model's weight matrices hold {total} weights, the lesson's {N_WEIGHTS}.")
     sparsity = 1 - kept / total
     if sparsity < target - 1e-9:
-        raise NotYet(f"your masks prune {100 * sparsity:.1f} % of the weights (they keep {kept} of "
-                     f"{total}); at least {100 * target:g} % is asked, at most "
-                     f"{int(np.floor((1 - target) * total + 1e-9))} kept. Hint: the last round of your "
-                     "schedule should reach the target.")
+        max_kept = int(np.floor((1 - target) * total + 1e-9))
+        excess = kept - max_kept
+        hint = ("the last round of your schedule should reach the target." if excess > len(weights) else
+                f"per-layer rounding keeps {excess} weight{'s' if excess > 1 else ''} too many: prune "
+                f"globally (pruning.global_magnitude_masks), or drop {excess} more.")
+        raise NotYet(f"your masks prune {100 * sparsity:.2f} % of the weights (they keep {kept} of "
+                     f"{total}); at least {100 * target:g} % is asked, at most {max_kept} kept. Hint: {hint}")
     revived = sum(int((w.detach()[~keep[n]] != 0).sum()) for n, w in weights.items())
     if revived:
         raise NotYet(f"{revived} pruned weights are nonzero: the model is not as sparse as its masks say. "
@@ -316,7 +324,7 @@ def sparse_and_accurate(
     drop = 100 * (dense - acc)
     n_val = len(parts.y_val)
     images = f"{round(n_val * acc)} of {n_val} images"
-    dense_images = f"{100 * dense:.2f} %, {round(n_val * dense)} of {n_val}"
+    dense_images = f"seed 0's dense network: {100 * dense:.2f} %, {round(n_val * dense)} of {n_val}"
     if drop > allowed + 1e-9:
         raise NotYet(f"validation accuracy {100 * acc:.2f} % ({images}) is {drop:.2f} points below the dense "
                      f"model's ({dense_images}); at most {allowed:g} is asked. Hint: fine-tune after "
