@@ -300,9 +300,11 @@ plt.show()
 # weight on the other side of a rounding boundary: a different code). float64 makes each such
 # difference about $2^{29}$ times smaller than float32 does (53 against 24 bits of significand), so
 # a changed printed number is unlikely; it is not ruled out. The lesson does not measure this, and
-# its numbers were produced on one CPU type only (x86-64), on two of PyTorch's code paths (its
-# default vector unit and `ATEN_CPU_CAPABILITY=default`), which print the same. A deployed model is stored in float32 (or, after
-# this lesson, in fewer bits); where bytes are counted, the float32 size is what counts.
+# its numbers were produced on one CPU only (an AMD EPYC, x86-64), with ATen's AVX-512 kernels and
+# again with `ATEN_CPU_CAPABILITY=default` (which does not change the matrix products: this
+# PyTorch computes them in MKL, its BLAS): the same printed output. A deployed model is stored in
+# float32 (or, after this lesson, in fewer bits); where bytes are counted, the float32 size is what
+# counts.
 #
 # A training run has two random ingredients, the initial weights and the order of the
 # minibatches, and a conclusion about quantizing *a trained network* must not rest on one draw
@@ -342,11 +344,12 @@ def mean_ci(values):
     return v.mean(), stdtrit(v.size - 1, 0.975) * v.std(ddof=1) / np.sqrt(v.size)
 
 
-def fmt_ci(values):
+def fmt_ci(values, exact_digits=2):
     """'mean ± half-width', both rounded to the half-width's first significant digit (to a whole
-    number when the half-width is 10 or more)."""
+    number when the half-width is 10 or more); with exact_digits decimals when the half-width is 0
+    (all values equal)."""
     m, h = mean_ci(values)
-    digits = 2 if h == 0 else max(0, -int(np.floor(np.log10(h))))
+    digits = exact_digits if h == 0 else max(0, -int(np.floor(np.log10(h))))
     m = 0.0 if round(m, digits) == 0 else m  # "0.0", not "-0.0", for a mean that rounds to 0
     return f"{m:.{digits}f} ± {h:.{digits}f}"
 
@@ -359,10 +362,13 @@ def span(values, digits=0):
 
 
 def seed_table(rows, fmt="{:8.2f}", width=30):
-    """One row per label: the values of seeds 0..4 and their mean ± 95 % interval."""
+    """One row per label: the values of seeds 0..4 and their mean ± 95 % interval (printed with the
+    seed columns' decimals when all five values are equal)."""
     print(" " * width + "".join(f"  seed {s}" for s in SEEDS) + "   mean ± 95 % interval")
+    exact_digits = int(fmt.split(".")[1][0])  # "{:8.2f}" -> 2
     for label, values in rows.items():
-        print(f"{label:<{width}}" + "".join(fmt.format(v) for v in values) + "   " + fmt_ci(values))
+        print(f"{label:<{width}}" + "".join(fmt.format(v) for v in values) + "   "
+              + fmt_ci(values, exact_digits))
 
 
 print(model)
@@ -373,6 +379,7 @@ print(f"training: 20 epochs of {train_steps} minibatches of 64 = {20 * train_ste
 assert 20 * train_steps == 340
 print(f"t quantile t(0.975, {len(SEEDS) - 1}) = {stdtrit(len(SEEDS) - 1, 0.975):.3f}")
 assert abs(stdtrit(4, 0.975) - 2.776) < 1e-3  # the printed t tables' value for 4 degrees of freedom
+assert abs(mean_ci([1, 2, 3, 4, 5])[1] - 2.776 * np.sqrt(2.5 / 5)) < 1e-3  # s with ddof = 1: s^2 = 2.5
 seed_table({"validation accuracy in float64 (%)": 100 * float_val,
             "test accuracy in float64 (%)": 100 * float_accs}, width=34)
 W1 = model[0].weight.detach().numpy()  # the seed-0 network's first layer, 64 x 64, float64
@@ -880,13 +887,14 @@ for a in (ax, ax_zoom):
         m, h = zip(*(mean_ci(100 * ptq_acc[pc][:, i]) for i in range(len(ptq_bits))), strict=True)
         a.errorbar(ptq_bits, m, yerr=h, marker=marker, color=color, linestyle=ls, capsize=3, label=name)
     m, h = zip(*(mean_ci(100 * qat_acc[b]) for b in (2, 3)), strict=True)
-    a.errorbar([2, 3], m, yerr=h, fmt="*", markersize=12, capsize=3, color=GREEN,
+    a.errorbar([2.12, 3.12], m, yerr=h, fmt="*", markersize=12, capsize=3, color=GREEN,
                label=rf"QAT, per-channel ({qat_epochs[2]} and {qat_epochs[3]} epochs, $\eta = 0.005$, $\beta = 0.9$)")
     a.set_xlabel("bits per weight")
 ax.set_ylabel("test accuracy (%)")
 ax.set_ylim(0, 100)
 ax.legend(loc="lower right", fontsize=8)
 ax.set_title("digits MLP, mean of 5 seeds and 95 % interval")
+ax_zoom.set_ylabel("test accuracy (%)")
 ax_zoom.set_ylim(88, 99)
 ax_zoom.set_xlim(1.6, 8.4)
 ax_zoom.set_title("the same, 88 to 99 %")
@@ -958,8 +966,9 @@ assert all(abs(m - 0.3) < 0.01 for m in toy_mean_q.values())  # "the time averag
 # settings of $(\beta, \eta)$: two pairs with the same effective step $\eta/(1-\beta)$ (0.1 and
 # 0.02), and plain SGD at momentum's $\eta = 0.01$. Each runs 4 epochs from each of the five
 # float networks, 25 runs in all, on the training images. These settings, the 2 bits and the 4
-# epochs are the experiment's design, **fixed in advance**: the section compares them and picks
-# none of them, and the test images serve only to report how far the shipped accuracy moves.
+# epochs are **kept from the lesson's earlier version (which read test accuracies), not tuned
+# here**; the section picks none of them, and the test images serve only to report how far the
+# shipped accuracy moves.
 #
 # One thing besides the weights moves: with per-channel scales the grid itself moves whenever a
 # row's largest weight moves. The loop therefore also counts the code changes that the previous
@@ -1468,8 +1477,8 @@ assert torch.equal(x_fq.grad, inside.double())  # 1 where the clamp is inactive,
 #   with momentum mostly as moves (1.10 to 1.50), and 10 to 41 % of the changes come from the
 #   per-channel grid moving. At a matched effective step $\eta/(1-\beta)$ momentum gives 2.5 to 7.3
 #   times fewer code changes per step (in every seed); at the same $\eta$ no difference is detected
-#   (0.82 to 1.67 times as many as plain SGD at $\eta = 0.01$). The shipped accuracy is not settled
-#   at the end (it moves by 1.1 to 22.0 points within the last epoch).
+#   (ratio 1.1 ± 0.4, an interval from 0.66 to 1.53 that contains 1, at $\eta = 0.01$). The shipped
+#   accuracy is not settled at the end (it moves by 1.1 to 22.0 points within the last epoch).
 # * `torch.ao.quantization` still ships with PyTorch 2.13 but is deprecated as a whole (eager and
 #   FX modes), its removal announced for 2.10; its warning sends users to torchao (`quantize_`, and
 #   PT2E, which has moved there).
@@ -1511,7 +1520,7 @@ checks.quantization.max_error(max_error_2)
 # ### Exercise 3 (implement)
 #
 # Write `quantize_affine_per_channel(x, bits)` for a 2-D array `x`: affine codes with one
-# scale and one zero point per row (axis 0). Return `(q, scale, zero_point)` with `scale`
+# scale and one zero point per row (one per index along axis 0, so reduce along axis 1). Return `(q, scale, zero_point)` with `scale`
 # and `zero_point` of shape `(rows, 1)`. Each row's range must contain 0. The check runs your
 # function on five arrays and wants the library's codes and zero points exactly and its scales
 # to a relative $10^{-12}$.

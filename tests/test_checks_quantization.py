@@ -178,6 +178,12 @@ def _levels(x, bits):
     return q, scale * (2**bits - 1) / 2**bits, zp
 
 
+def test_exercise_2_names_a_percentage():
+    """Review 09v round 2, finding 7: 100 times the bound (0.25) is named as a percentage."""
+    message = fails(q06.max_error, 100 * 0.635 / 127 / 2)
+    assert "percentage" in message and "too large" not in message
+
+
 def _raises_type_error(x, bits):
     return x + "oops"
 
@@ -211,6 +217,15 @@ def _axis_0(x, bits):
 def test_exercise_3_axis_0_is_named():
     message = fails(q06.affine_per_channel, _axis_0)
     assert "reduce along axis=1" in message and "one scale per row" in message
+
+
+def test_exercise_3_swapped_scale_and_zero_point_is_named():
+    """Review 09v round 2, finding 7: (q, zero_point, scale) is named as the wrong order."""
+    def swapped(x, bits):
+        q, scale, zero_point = _right_per_channel(x, bits)
+        return q, zero_point, scale
+    message = fails(q06.affine_per_channel, swapped)
+    assert "swapped" in message and "(q, scale, zero_point)" in message and "row" not in message
 
 
 def test_exercise_3_right(capsys):
@@ -502,7 +517,8 @@ WRONG_5 = {
     "0.99 * the decayed run": (lambda r: (0.99 * r["d0"], 0), "not fractions"),
     "zeros": (lambda r: (np.zeros(68), 0), "first steps"),
     "a list with one value": (lambda r: ([r["d0"][-17:].mean()], 0), "shape"),
-    "last epoch only": (lambda r: (r["d0"][-17:], 0), "shape"),
+    "last epoch only": (lambda r: (r["d0"][-17:], 0), "not the last epoch or a slice"),
+    "67 values": (lambda r: (r["d0"][1:], 0), "all 68 steps"),
     "ellipsis": (lambda r: (..., 0), "No answer"),
     "None": (lambda r: (None, 0), "No answer"),
     "seed 5": (lambda r: (r["d0"], 5), "seeds 0 to 4"),

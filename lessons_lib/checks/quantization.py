@@ -76,6 +76,8 @@ def max_error(answer: object) -> None:
                                     "symmetric grid has 2 * 127 = 254 steps across it, so s = 0.635/127."),
             "range_no_half": (2 * 0.635 / 255, "that divides the symmetric range 1.27 by 255 steps "
                                                "and forgets the half."),
+            "percent": (100 * s / 2, "that is 100 times the bound, a percentage; pass the error "
+                                     "itself, in the weights' units (s/2 with s = 0.635/127)."),
             "affine_steps_max": (0.635 / 255 / 2, "that is half of 0.635/255: max|w| divided by "
                                                   "2^8 - 1 = 255, the affine step count. The symmetric "
                                                   "grid has 2^(n-1) - 1 = 127 steps from 0 to max|w|, so "
@@ -128,6 +130,10 @@ def affine_per_channel(candidate: Callable[..., object]) -> None:
             raise NotYet(f"scale and zero_point should have shape {s_ref.shape} (one per row, kept as "
                          f"a column); got {scale.shape} and {zp.shape}. Hint: keepdims=True.")
         if not np.allclose(scale, s_ref, rtol=1e-12, atol=0):
+            if np.allclose(zp, s_ref, rtol=1e-12, atol=0) and np.array_equal(scale, z_ref):
+                raise NotYet("your scale and zero point are swapped: the second element holds the zero "
+                             "points, the third the scales. Hint: return them in the order "
+                             "(q, scale, zero_point).")
             row = int(np.argmax(np.abs(scale - s_ref).ravel()))
             if np.allclose(scale, (s_ref * (2**bits - 1)) / 2**bits, rtol=1e-9):
                 raise NotYet("your scales are (range) / 2^bits; there are 2^bits - 1 steps.")
@@ -337,7 +343,9 @@ def decayed_lr_flips(decayed_per_step: object, seed: object = 0) -> None:
     they agree exactly); then the last epochs of the decayed and constant runs are compared.
     """
     hint = f"pass the whole per-step array your run returns ({STEPS} values), not its mean."
-    d_all = array(decayed_per_step, "your run's per-step flip fractions", (STEPS,), hint, hint)
+    shape_hint = (f"Hint: pass all {STEPS} steps ({STEPS_PER_EPOCH} per epoch, counted over all epochs), "
+                  "not the last epoch or a slice.")
+    d_all = array(decayed_per_step, "your run's per-step flip fractions", (STEPS,), shape_hint, hint)
     seed_value = as_number(seed, "seed", "pass the seed of the network and minibatches you used "
                                          "(0 for `model`).")
     if not float(seed_value).is_integer() or not 0 <= seed_value <= 4:
