@@ -52,7 +52,11 @@ from torch import nn
 
 from lessons_lib import _validate
 
-__all__ = ["DenseBaseline", "train_dense_sweep", "quantized_files", "smallest_matching", "float32_rounded",
+#: Means of the same image counts summed in another order can differ in their last bit; closer than
+#: this they are equal (the choices below must not hang on rounding).
+ROUNDING = 1e-12
+
+__all__ = ["DenseBaseline", "train_dense_sweep", "quantized_files", "smallest_matching",
            "stored_bytes_and_network",
            "smallest_non_inferior",
            "most_accurate_within", "right_sized_ratios"]
@@ -173,25 +177,6 @@ def train_dense_sweep(
     return out
 
 
-def float32_rounded(model: nn.Module) -> nn.Module:
-    """A copy of ``model`` with every floating parameter and buffer rounded to float32 (kept in its own
-    dtype): the network a float32 file holds. Clustering these weights instead of float64 ones makes the
-    stored codes independent of the last bits of float64 training, which differ between CPU vector
-    units (lesson 11, section 1)."""
-    import copy
-
-    import torch
-
-    if not isinstance(model, nn.Module):
-        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
-    model = copy.deepcopy(model)
-    with torch.no_grad():
-        for t in [*model.parameters(), *model.buffers()]:
-            if t.is_floating_point():
-                t.copy_(t.float())
-    return model
-
-
 def stored_bytes_and_network(
     model: nn.Module, masks: Mapping[str, Any] | None, bits: int, *, float32: bool = False
 ) -> tuple[int, nn.Module]:
@@ -200,9 +185,10 @@ def stored_bytes_and_network(
     ``model_file.save_compressed`` writes, and the network holds the weights of the units, which is what
     ``model_file.load_compressed`` reads back from that file (equal bit for bit; tests/test_baselines.py).
     The storage units (k-means included) are computed once for both. ``float32=True`` stores
-    :func:`float32_rounded` ``(model)`` instead (what ``save_compressed`` writes for that copy).
+    :func:`lessons_lib.model_file.float32_rounded` ``(model)`` instead (what ``save_compressed``
+    writes for that copy).
     """
-    from lessons_lib.model_file import encode
+    from lessons_lib.model_file import encode, float32_rounded
     from lessons_lib.weight_sharing import _load_units, compress_state
 
     if not isinstance(model, nn.Module):
@@ -252,13 +238,15 @@ def smallest_matching(baselines: Sequence[DenseBaseline], target_accuracy: float
     least ``target_accuracy`` (in [0, 1]: the compressed models' mean validation accuracy); None if
     none reaches it. Ties in bytes go to the first. Test accuracies play no part.
 
-    "At least" allows 1e-12 of floating-point rounding: two means of the same image counts summed in
-    another order (1,316 of 1,350 images as 0.9748148148148147 and 0.9748148148148148) are equal."""
+    "At least" allows ``ROUNDING`` (1e-12) of floating-point rounding: two means of the same image
+    counts summed in another order (1,316 of 1,350 images as 0.9748148148148147 and
+    0.9748148148148148) are equal."""
     target = float(_validate.in_range(target_accuracy, "target_accuracy", 0.0, 1.0))
     _check_baselines(baselines)
     best = None
     for b in baselines:
-        if b.mean_val_accuracy >= target - 1e-12 and (best is None or b.float32_bytes < best.float32_bytes):
+        reaches = b.mean_val_accuracy >= target - ROUNDING
+        if reaches and (best is None or b.float32_bytes < best.float32_bytes):
             best = b
     return best
 
@@ -291,7 +279,7 @@ def smallest_non_inferior(baselines: Sequence[DenseBaseline], target_accuracies:
                              f"({len(b.val_accuracies)}); got {target.size}")
         delta = np.asarray(b.val_accuracies, dtype=float) - target
         lower = delta.mean() - stdtrit(delta.size - 1, 0.975) * delta.std(ddof=1) / math.sqrt(delta.size)
-        if lower >= -m - 1e-12 and (best is None or b.float32_bytes < best.float32_bytes):
+        if lower >= -m - ROUNDING and (best is None or b.float32_bytes < best.float32_bytes):
             best = b
     return best
 
@@ -302,7 +290,7 @@ def most_accurate_within(files: Mapping[Any, Sequence[tuple[int, float]]], max_b
     ties go to the fewer mean bytes, then to the first key. None if no file fits. Pass validation
     accuracies: this is a choice.
 
-    Equal means are equal up to 1e-12, as in :func:`smallest_matching`: two files with the same image
+    Equal means are equal up to ``ROUNDING``, as in :func:`smallest_matching`: two files with the same image
     counts per seed, summed in another order, can differ in the last bit of their float means, and the
     tie rule (fewer bytes) must decide, not that rounding."""
     budget = float(_validate.in_range(max_bytes, "max_bytes", 0.0, None, low_open=True))
@@ -315,8 +303,8 @@ def most_accurate_within(files: Mapping[Any, Sequence[tuple[int, float]]], max_b
             raise TypeError(f"files[{key!r}] must be a non-empty sequence of (bytes, accuracy)")
         sizes = np.mean([float(n) for n, _ in rows])
         acc = float(np.mean(_check_accuracies([a for _, a in rows], "files accuracies")))
-        if sizes <= budget and (best is None or acc > best[0] + 1e-12
-                                or (abs(acc - best[0]) <= 1e-12 and -sizes > best[1])):
+        if sizes <= budget and (best is None or acc > best[0] + ROUNDING
+                                or (abs(acc - best[0]) <= ROUNDING and -sizes > best[1])):
             best, best_key = (acc, -sizes), key
     return best_key
 

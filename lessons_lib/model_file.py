@@ -22,6 +22,7 @@ the ``torch.save`` file of the model's ``state_dict`` in float32.
 
 from __future__ import annotations
 
+import copy
 import io
 import lzma
 import os
@@ -36,7 +37,7 @@ from torch import nn
 
 from lessons_lib.weight_sharing import CompressedTensor, RawTensor, _check_model, _load_units, compress_state
 
-__all__ = ["encode", "decode", "save_compressed", "load_compressed", "float32_size_bytes"]
+__all__ = ["encode", "decode", "save_compressed", "load_compressed", "float32_size_bytes", "float32_rounded"]
 
 MAGIC = b"LLC1"
 _CODECS = {1: "zlib", 2: "lzma"}
@@ -242,3 +243,18 @@ def float32_size_bytes(model: nn.Module) -> int:
         path = os.path.join(tmp, "model.pt")
         torch.save(state, path)
         return os.path.getsize(path)
+
+
+def float32_rounded(model: nn.Module) -> nn.Module:
+    """A copy of ``model`` with every floating parameter and buffer rounded to float32 (kept in its own
+    dtype): the network a float32 file holds. Clustering these weights instead of float64 ones makes the
+    stored codes independent of the last bits of float64 training, which differ between CPU vector
+    units (lesson 11, section 1)."""
+    if not isinstance(model, nn.Module):
+        raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
+    model = copy.deepcopy(model)
+    with torch.no_grad():
+        for t in [*model.parameters(), *model.buffers()]:
+            if t.is_floating_point():
+                t.copy_(t.float())
+    return model

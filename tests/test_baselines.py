@@ -183,7 +183,7 @@ def test_most_accurate_within_counts_equal_means_summed_in_another_order_as_equa
 
 def test_stored_bytes_and_network_float32_stores_the_float32_rounded_copy(sweep, tmp_path):
     net = sweep[1].networks[0]  # float64 (the module's default dtype)
-    rounded = baselines.float32_rounded(net)
+    rounded = model_file.float32_rounded(net)
     assert all(p.dtype == torch.float64 and torch.equal(p, p.float().double()) for p in rounded.parameters())
     assert rounded is not net
     n_bytes, back = baselines.stored_bytes_and_network(net, None, 8, float32=True)
@@ -193,7 +193,7 @@ def test_stored_bytes_and_network_float32_stores_the_float32_rounded_copy(sweep,
     for a, b in zip(back.state_dict().values(), reloaded.state_dict().values(), strict=True):
         assert torch.equal(a, b)
     # a perturbation far below float32's precision changes nothing that is stored
-    nudged = baselines.float32_rounded(net)
+    nudged = model_file.float32_rounded(net)
     with torch.no_grad():
         for p in nudged.parameters():
             p.mul_(1 + 1e-15 * torch.sign(torch.randn(p.shape, generator=torch.Generator().manual_seed(1))))

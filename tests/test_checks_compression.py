@@ -13,7 +13,7 @@ import torch
 from check_tables import fails, passes
 from torch import nn
 
-from lessons_lib import baselines, compression, model_file, pruning
+from lessons_lib import compression, model_file, pruning
 from lessons_lib.checks import NotYet
 from lessons_lib.checks import compression as check
 from lessons_lib.models import mlp
@@ -316,7 +316,7 @@ def test_measure_stores_the_float32_rounded_weights(solved, monkeypatch):
     assert all(v.dtype == torch.float64 and torch.equal(v, v.float().double()) for v in stored.values())
     assert any(not torch.equal(v, v.float().double()) for v in before.values())  # the model itself is not
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())  # left unchanged
-    assert n_bytes == check._measure(baselines.float32_rounded(model), masks, 4, 4, "test")[0]
+    assert n_bytes == check._measure(model_file.float32_rounded(model), masks, 4, 4, "test")[0]
 
 
 def test_same_files_and_same_predictions_rules(solved):

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
-from .. import baselines, compression, model_file
+from .. import compression, model_file
 from . import NotYet, as_number, number, passed
 
 # blocks of 256 per tensor of the 64-300-100-10 MLP (weights and biases)
@@ -396,7 +396,7 @@ def _measure(model: object, masks: Mapping[str, Any] | None, bits: object, bias_
     float32_bytes = model_file.float32_size_bytes(template)
     # the file stores the float32-rounded weights, as every file of lesson 11 does: the codes then do not
     # depend on the last bits of float64 training, which differ between CPU vector units
-    stored = baselines.float32_rounded(model)
+    stored = model_file.float32_rounded(model)
     with tempfile.TemporaryDirectory() as tmp:
         file = os.path.join(tmp, "exercise.llc")
         try:
