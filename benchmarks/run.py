@@ -565,29 +565,43 @@ def _run_notebook(path: pathlib.Path) -> tuple[float, float]:
     return seconds, kb / 1024.0
 
 
-_NOTEBOOK_CACHE: dict[str, tuple[float, float]] = {}
+NOTEBOOK_ROUNDS = 3  # --notebook-rounds: how many times the whole collection runs (odd: a median is one run)
+_NOTEBOOK_CACHE: dict[str, list[tuple[float, float]]] = {}
 
 
-def _notebook_figures() -> dict[str, tuple[float, float]]:
+def _notebook_figures() -> dict[str, list[tuple[float, float]]]:
+    """{notebook: [(seconds, peak MB) per round]}: the whole collection runs NOTEBOOK_ROUNDS times,
+    round after round (not one notebook three times in a row), so that a slow spell of this shared
+    machine falls on whichever notebooks ran during it and the medians see past it."""
     if not _NOTEBOOK_CACHE:
-        for path in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")):
-            _NOTEBOOK_CACHE[path.stem] = _run_notebook(path)
+        paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+        for _ in range(NOTEBOOK_ROUNDS):
+            for path in paths:
+                _NOTEBOOK_CACHE.setdefault(path.stem, []).append(_run_notebook(path))
     return _NOTEBOOK_CACHE
 
 
 def notebook_seconds() -> dict[str, float]:
-    """Seconds to execute each notebook from a fresh kernel (kernel start included)."""
-    return {k: round(v[0], 2) for k, v in _notebook_figures().items()}
+    """Seconds to execute each notebook from a fresh kernel (kernel start and shutdown included):
+    the median over the rounds."""
+    return {k: round(statistics.median(s for s, _ in v), 2) for k, v in _notebook_figures().items()}
 
 
 def notebook_peak_rss_mb() -> dict[str, float]:
-    """Peak resident memory of each notebook's kernel, in MB."""
-    return {k: round(v[1], 1) for k, v in _notebook_figures().items()}
+    """Peak resident memory of each notebook's kernel, in MB: the largest over the rounds."""
+    return {k: round(max(mb for _, mb in v), 1) for k, v in _notebook_figures().items()}
 
 
-def notebook_seconds_total() -> float:
-    """Seconds to execute all notebooks, one after the other, each on a fresh kernel."""
-    return round(sum(v[0] for v in _notebook_figures().values()), 2)
+def notebook_seconds_total() -> dict[str, float]:
+    """Seconds to execute all notebooks one after the other, each on a fresh kernel: every round's
+    total, their median (the figure held to the goal) and the sum of the per-notebook medians."""
+    figures = _notebook_figures()
+    rounds = len(next(iter(figures.values())))  # the rounds actually run (every notebook ran in each)
+    totals = [sum(v[r][0] for v in figures.values()) for r in range(rounds)]
+    out = {f"round_{r + 1}": round(t, 2) for r, t in enumerate(totals)}
+    out["median"] = round(statistics.median(totals), 2)
+    out["sum_of_medians"] = round(sum(statistics.median(s for s, _ in v) for v in figures.values()), 2)
+    return out
 
 
 CI_SECONDS = ROOT / ".ci" / "last_ci_seconds"
@@ -645,7 +659,7 @@ FIGURES: dict[str, tuple[Callable[[], object], str, Callable[[object], bool]]] =
                          lambda v: all(x <= 30 for x in v.values())),
     "notebook_peak_rss_mb": (notebook_peak_rss_mb, "each <= 1024",
                              lambda v: all(x <= 1024 for x in v.values())),
-    "notebook_seconds_total": (notebook_seconds_total, "<= 120", lambda v: v <= 120),
+    "notebook_seconds_total": (notebook_seconds_total, "median <= 120", lambda v: v["median"] <= 120),
     "ci_seconds": (ci_seconds, "<= 900", lambda v: v is not None and v <= 900),
 }
 
@@ -675,10 +689,18 @@ def table(results: dict[str, object]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    global NOTEBOOK_ROUNDS
     parser = argparse.ArgumentParser(description="Measure the course's speed and size figures.")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--only", nargs="+", choices=list(FIGURES), help="measure only these")
+    parser.add_argument("--notebook-rounds", type=int, default=NOTEBOOK_ROUNDS, metavar="N",
+                        help=f"run the whole collection N times for the notebook figures "
+                             f"(default {NOTEBOOK_ROUNDS})")
     args = parser.parse_args(argv)
+    if args.notebook_rounds < 1 or args.notebook_rounds % 2 == 0:
+        parser.error(f"--notebook-rounds must be an odd integer >= 1 (a median is then one round); "
+                     f"got {args.notebook_rounds}")
+    NOTEBOOK_ROUNDS = args.notebook_rounds
     results = measure(args.only or list(FIGURES))
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0

@@ -32,6 +32,7 @@ most 1e-12 in float64.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,7 +42,7 @@ from torch import nn
 from lessons_lib import _validate
 from lessons_lib.progress import progress as progress_bar
 from lessons_lib.pruning import MaskedSGD, masks_like
-from lessons_lib.training import History, _distill, _unpack
+from lessons_lib.training import History, _distill, _given, _sgd_holding, _unpack
 
 __all__ = ["train_many"]
 
@@ -251,8 +252,9 @@ def train_many(
     Returns
     -------
     One :class:`lessons_lib.training.History` per model, as ``train`` returns it: per-epoch
-    mean minibatch loss and accuracies, and a ``torch.optim.SGD`` over the model's parameters
-    whose state holds the final momentum buffers (none when β = 0, as in PyTorch). The trained
+    mean minibatch loss and accuracies, and (``History.optimizer``, built when first read) a
+    ``torch.optim.SGD`` over the model's parameters (a ``MaskedSGD`` for a model given masks) whose
+    state holds the final momentum buffers (none when β = 0, as in PyTorch). The trained
     weights are written back into ``models`` and each parameter's ``.grad`` holds the last
     minibatch's gradient, as after ``train``.
     """
@@ -379,13 +381,16 @@ def train_many(
             for p, s, g in zip(targets, stacked, grads, strict=True):
                 p.copy_(s[m].reshape(p.shape))
                 p.grad = g[m].reshape(p.shape).clone()
+            bufs = [buffers[i][m].reshape(p.shape).clone() if moms[m] != 0 else None
+                    for i, p in enumerate(targets)]
             if masks is not None and masks[m] is not None:
                 opt = MaskedSGD(model, masks[m], lrs[m], moms[m], decays[m])
-            else:
-                opt = torch.optim.SGD(targets, lr=lrs[m], momentum=moms[m], weight_decay=decays[m])
-            if moms[m] != 0:
-                for i, p in enumerate(targets):
-                    opt.state[p]["momentum_buffer"] = buffers[i][m].reshape(p.shape).clone()
-            history.optimizer = opt
+                for p, buf in zip(targets, bufs, strict=True):
+                    if buf is not None:
+                        opt.state[p]["momentum_buffer"] = buf
+                history.build_optimizer = functools.partial(_given, opt)
+            else:  # built when first read: a torch.optim optimizer imports torch._dynamo (about a second)
+                history.build_optimizer = functools.partial(_sgd_holding, targets, bufs, lrs[m], moms[m],
+                                                            decays[m])
             model.train()
     return histories

@@ -7,14 +7,21 @@ the shuffles, and the global torch seed is set to ``seed`` inside a forked rando
 state (so dropout or other layers that use it are reproducible, and the caller's
 random state is left as it was). Thread settings are not changed.
 
-``masks`` (name -> keep-mask) switches to :class:`lessons_lib.pruning.MaskedSGD`,
-which keeps pruned weights and their momentum at zero; ``optimizer="sgd8bit"`` uses
+With ``optimizer="sgd"`` and no masks, the step is ``torch.optim.SGD``'s, written out
+(:func:`_sgd_step`: the same operations in the same order as torch's single-tensor CPU path, so the
+same rounding; the tests compare them bit for bit). Building a ``torch.optim`` optimizer imports
+``torch._dynamo``, about a second, which a lesson that never builds one is spared.
+``History.optimizer`` still gives a ``torch.optim.SGD`` holding the run's momentum buffers, built
+when first read (that first read costs the second). ``masks``
+(name -> keep-mask) switches to :class:`lessons_lib.pruning.MaskedSGD`, which keeps pruned weights
+and their momentum at zero; ``optimizer="sgd8bit"`` uses
 :class:`lessons_lib.momentum8bit.SGD8bitMomentum`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+import functools
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -38,13 +45,38 @@ class History:
     ``train_loss[e]`` is the mean minibatch loss of epoch ``e``; ``train_acc`` and
     ``test_acc`` are accuracies in [0, 1] measured after the epoch (``test_acc`` is
     empty when the data has no test part; either is empty when ``train(evaluate=...)``
-    leaves it out).
+    leaves it out). :attr:`optimizer` is a ``torch.optim`` optimizer over the trained
+    parameters whose state holds the run's final momentum buffers; ``build_optimizer``
+    (a function of no arguments) makes it when it is first read. Equality compares the
+    records only.
     """
 
     train_loss: list[float] = field(default_factory=list)
     train_acc: list[float] = field(default_factory=list)
     test_acc: list[float] = field(default_factory=list)
-    optimizer: torch.optim.Optimizer | None = field(default=None, repr=False)
+    build_optimizer: Callable[[], torch.optim.Optimizer] | None = field(
+        default=None, repr=False, compare=False)
+    _optimizer: torch.optim.Optimizer | None = field(default=None, init=False, repr=False, compare=False)
+
+    @property
+    def optimizer(self) -> torch.optim.Optimizer | None:
+        """The optimizer holding the final momentum buffers (none when β = 0, as in PyTorch): built
+        by ``build_optimizer`` when first read (the first ``torch.optim`` optimizer of a process
+        imports ``torch._dynamo``, about a second), then kept."""
+        if self._optimizer is None and self.build_optimizer is not None:
+            self._optimizer = self.build_optimizer()
+        return self._optimizer
+
+    @optimizer.setter
+    def optimizer(self, value: torch.optim.Optimizer | None) -> None:
+        if value is not None and not isinstance(value, torch.optim.Optimizer):
+            raise TypeError(f"optimizer must be a torch.optim.Optimizer or None; got {type(value).__name__}")
+        self._optimizer, self.build_optimizer = value, None
+
+
+def _given(opt: torch.optim.Optimizer) -> torch.optim.Optimizer:
+    """``opt`` itself (as ``History.build_optimizer``, through functools.partial: picklable)."""
+    return opt
 
 
 def _check_xy(X: object, y: object, where: str) -> tuple[torch.Tensor, torch.Tensor]:
@@ -127,6 +159,65 @@ def make_optimizer(
     )
 
 
+@torch.no_grad()
+def _sgd_step(
+    params: Sequence[torch.Tensor],
+    buffers: list[torch.Tensor | None],
+    lr: float,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    nesterov: bool = False,
+) -> None:
+    """One step of ``torch.optim.SGD(params, lr, momentum, weight_decay=..., nesterov=...)``
+    (dampening 0), in place, written out as torch's single-tensor CPU path computes it; for each
+    parameter ``p`` (any shape) with gradient ``grad`` and buffer ``b`` of ``p``'s shape::
+
+        g = grad + ω p
+        b = g (first step, b is None)    or    b = β b + g
+        d = g + β b (Nesterov)           or    d = b            (d = g when β = 0)
+        p = p - η d
+
+    ``params``: tensors with ``.grad`` (one without a gradient is skipped, as torch skips it);
+    ``buffers``: list of one momentum buffer per parameter, None before the first step, updated in
+    place (stays None when β = 0); the first buffer is a copy of the gradient, never the gradient
+    itself. Same operations in the same order as torch, so the same rounding
+    (tests/test_training.py compares the two bit for bit). Private: :func:`train` validates
+    ``lr > 0``, ``β in [0, 1)`` (``(0, 1)`` with Nesterov) and ``ω >= 0`` once, before its steps.
+    """
+    for i, p in enumerate(params):
+        g = p.grad
+        if g is None:
+            continue
+        if weight_decay != 0:
+            g = g.add(p, alpha=weight_decay)
+        if momentum != 0:
+            buf = buffers[i]
+            if buf is None:
+                buf = buffers[i] = g.detach().clone()
+            else:
+                buf.mul_(momentum).add_(g, alpha=1)  # torch: alpha = 1 - dampening
+            g = g.add(buf, alpha=momentum) if nesterov else buf
+        p.add_(g, alpha=-lr)
+
+
+def _sgd_holding(
+    params: Sequence[torch.Tensor],
+    buffers: Sequence[torch.Tensor | None],
+    lr: float,
+    momentum: float = 0.0,
+    weight_decay: float = 0.0,
+    nesterov: bool = False,
+) -> torch.optim.SGD:
+    """A ``torch.optim.SGD`` over ``params`` whose state holds ``buffers`` as the momentum buffers
+    (the optimizer a run stepped by :func:`_sgd_step` would have ended with)."""
+    opt = torch.optim.SGD(list(params), lr=float(lr), momentum=float(momentum),
+                          weight_decay=float(weight_decay), nesterov=bool(nesterov))
+    for p, buf in zip(params, buffers, strict=True):
+        if buf is not None:
+            opt.state[p]["momentum_buffer"] = buf
+    return opt
+
+
 def _distill(logits: torch.Tensor, teacher: nn.Module, X: torch.Tensor, T: float) -> torch.Tensor:
     """``T^2 * KL(softmax(t/T) || softmax(z/T))``, batch mean."""
     with torch.no_grad():
@@ -187,7 +278,8 @@ def train(
 
     Returns
     -------
-    History with per-epoch loss and accuracies (and the optimizer used).
+    History with per-epoch loss and accuracies; its ``optimizer`` (built when first read) holds
+    the final momentum buffers.
     """
     if not isinstance(model, nn.Module):
         raise TypeError(f"model must be a torch.nn.Module; got {type(model).__name__}")
@@ -203,8 +295,23 @@ def train(
         alpha = float(_validate.in_range(alpha, "alpha", 0.0, 1.0))
         temperature = float(_validate.positive(temperature, "temperature"))
         teacher.eval()
-    opt = make_optimizer(model, lr, momentum, weight_decay, nesterov, masks, optimizer)
-    history = History(optimizer=opt)
+    optimizer = _validate.one_of(optimizer, "optimizer", OPTIMIZERS)
+    lr = float(_validate.in_range(lr, "lr", 0.0, None, low_open=True))
+    momentum = float(_validate.in_range(momentum, "momentum", 0.0, 1.0, high_open=True))
+    weight_decay = float(_validate.in_range(weight_decay, "weight_decay", 0.0, None))
+    if nesterov and momentum == 0:
+        raise ValueError("momentum must be in (0, 1) with nesterov=True (as torch.optim.SGD); got 0")
+    params = list(model.parameters())
+    if not params:
+        raise ValueError("model must have parameters to train; it has none")
+    opt = None
+    if optimizer == "sgd" and masks is None:  # torch.optim.SGD's step without building one (_sgd_step)
+        buffers: list[torch.Tensor | None] = [None] * len(params)
+        history = History(build_optimizer=functools.partial(
+            _sgd_holding, params, buffers, lr, momentum, weight_decay, bool(nesterov)))
+    else:
+        opt = make_optimizer(model, lr, momentum, weight_decay, nesterov, masks, optimizer)
+        history = History(build_optimizer=functools.partial(_given, opt))
     gen = torch.Generator().manual_seed(seed)
     n = X.shape[0]
     with torch.random.fork_rng(devices=[]):
@@ -215,13 +322,20 @@ def train(
             total = 0.0
             for start in range(0, n, batch_size):
                 idx = perm[start : start + batch_size]
-                opt.zero_grad(set_to_none=True)
+                if opt is None:
+                    for p in params:
+                        p.grad = None
+                else:
+                    opt.zero_grad(set_to_none=True)
                 logits = model(X[idx])
                 loss = nn.functional.cross_entropy(logits, y[idx])
                 if teacher is not None:
                     loss = (1 - alpha) * loss + alpha * _distill(logits, teacher, X[idx], temperature)
                 loss.backward()
-                opt.step()
+                if opt is None:
+                    _sgd_step(params, buffers, lr, momentum, weight_decay, nesterov)
+                else:
+                    opt.step()
                 total += float(loss.detach()) * idx.numel()
             history.train_loss.append(total / n)
             if "train" in evaluate:

@@ -21,7 +21,7 @@ from lessons_lib.momentum8bit import (
     quantize_blockwise,
 )
 from lessons_lib.pruning import MaskedSGD, count_revived, global_magnitude_masks, prunable_weights
-from lessons_lib.training import accuracy, paired_accuracies, train
+from lessons_lib.training import History, _sgd_step, accuracy, paired_accuracies, train
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +127,143 @@ def test_training_is_deterministic_and_learns(digits):
     assert not torch.equal(m3[0].weight, m1[0].weight)
 
 
+def _train_with_torch_optim(model, data, epochs, lr, momentum, batch_size, seed, weight_decay, nesterov):
+    """train()'s loop as it was written before sgd_step: torch.optim.SGD steps the model."""
+    X, y = data
+    opt = torch.optim.SGD(model.parameters(), lr=lr, momentum=momentum, weight_decay=weight_decay,
+                          nesterov=nesterov)
+    gen = torch.Generator().manual_seed(seed)
+    losses = []
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        for _ in range(epochs):
+            model.train()
+            perm = torch.randperm(len(y), generator=gen)
+            total = 0.0
+            for start in range(0, len(y), batch_size):
+                idx = perm[start : start + batch_size]
+                opt.zero_grad(set_to_none=True)
+                loss = torch.nn.functional.cross_entropy(model(X[idx]), y[idx])
+                loss.backward()
+                opt.step()
+                total += float(loss.detach()) * idx.numel()
+            losses.append(total / len(y))
+    return opt, losses
+
+
+@pytest.mark.parametrize(("make", "momentum", "weight_decay", "nesterov", "dtype"), [
+    (lambda: mlp(seed=1), 0.9, 0.0, False, torch.float32),
+    (lambda: mlp(seed=2), 0.0, 1e-3, False, torch.float64),
+    (lambda: mlp((32, 16), seed=3), 0.5, 5e-4, True, torch.float64),
+    (lambda: mlp(seed=6), 0.9, 1e-3, True, torch.float32),
+    (lambda: small_cnn(seed=4), 0.9, 1e-4, False, torch.float32),
+    (lambda: small_cnn(seed=7, batchnorm=True), 0.9, 1e-4, True, torch.float32),
+    (lambda: torch.nn.Sequential(small_cnn(seed=5, batchnorm=True)), 0.8, 0.0, True, torch.float64),
+])
+def test_train_steps_bit_for_bit_as_torch_optim_sgd(digits, make, momentum, weight_decay, nesterov, dtype):
+    data = (digits.X_train[:300].to(dtype), digits.y_train[:300])
+    ours, ref = make().to(dtype), make().to(dtype)
+    history = train(ours, data, epochs=3, lr=0.05, momentum=momentum, batch_size=48, seed=7,
+                    weight_decay=weight_decay, nesterov=nesterov, progress=False, evaluate=())
+    opt, losses = _train_with_torch_optim(ref, data, 3, 0.05, momentum, 48, 7, weight_decay, nesterov)
+    assert history.train_loss == losses
+    for p, q in zip(ours.parameters(), ref.parameters(), strict=True):
+        assert torch.equal(p, q)
+    for a, b in zip(ours.buffers(), ref.buffers(), strict=True):  # BatchNorm's running statistics
+        assert torch.equal(a, b)
+    built = history.optimizer
+    assert type(built) is torch.optim.SGD and built is history.optimizer  # built once, then kept
+    assert built.state_dict()["param_groups"] == opt.state_dict()["param_groups"]
+    assert len(built.state) == len(opt.state) == (0 if momentum == 0 else len(list(ref.parameters())))
+    for p, q in zip(ours.parameters(), ref.parameters(), strict=True):
+        if momentum:
+            assert torch.equal(built.state[p]["momentum_buffer"], opt.state[q]["momentum_buffer"])
+    # the optimizer read from the history carries on exactly as torch's own would
+    for model, o in ((ours, built), (ref, opt)):
+        o.zero_grad(set_to_none=True)
+        torch.nn.functional.cross_entropy(model(data[0][:64]), data[1][:64]).backward()
+        o.step()
+    for p, q in zip(ours.parameters(), ref.parameters(), strict=True):
+        assert torch.equal(p, q)
+
+
+def test_sgd_step_skips_parameters_without_a_gradient_as_torch_does():
+    a, b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    b.load_state_dict(a.state_dict())
+    opt = torch.optim.SGD(b.parameters(), lr=0.1, momentum=0.9)
+    buffers = [None, None]
+    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(0))
+    for step in range(3):
+        for m in (a, b):
+            m.zero_grad(set_to_none=True)
+            m(x).pow(2).sum().backward()
+            if step == 1:
+                m.bias.grad = None  # no gradient this step: the bias and its buffer stay as they are
+        _sgd_step(list(a.parameters()), buffers, 0.1, 0.9)
+        opt.step()
+        assert torch.equal(a.weight, b.weight) and torch.equal(a.bias, b.bias)
+        assert torch.equal(buffers[1], opt.state[b.bias]["momentum_buffer"])
+
+
+def test_sgd_step_keeps_a_copy_of_the_first_gradient_not_the_gradient_itself():
+    """A caller that zeroes gradients in place (opt.zero_grad(set_to_none=False)) must not zero the buffer."""
+    a, b = torch.nn.Linear(3, 2), torch.nn.Linear(3, 2)
+    b.load_state_dict(a.state_dict())
+    opt = torch.optim.SGD(b.parameters(), lr=0.1, momentum=0.9)  # no weight decay: g is the .grad itself
+    buffers = [None, None]
+    x = torch.randn(4, 3, generator=torch.Generator().manual_seed(1))
+    for _ in range(3):
+        for m in (a, b):
+            m(x).pow(2).sum().backward()
+        _sgd_step(list(a.parameters()), buffers, 0.1, 0.9)
+        opt.step()
+        for m in (a, b):
+            for p in m.parameters():
+                p.grad.zero_()
+        assert torch.equal(a.weight, b.weight) and torch.equal(a.bias, b.bias)
+        assert torch.equal(buffers[0], opt.state[b.weight]["momentum_buffer"])
+
+
+def test_history_compares_its_records_pickles_and_copies_its_optimizer(digits):
+    import copy
+    import pickle
+
+    data = (digits.X_train[:128], digits.y_train[:128])
+    keep = {"0.weight": torch.ones(64, 64, dtype=torch.bool)}
+    for kwargs in ({}, {"optimizer": "sgd8bit"}, {"masks": keep}):
+        h = train(mlp(seed=0), data, epochs=1, progress=False, evaluate=(), **kwargs)
+        twin = copy.deepcopy(h)
+        assert twin == h and twin.optimizer is not h.optimizer  # a copy holds its own optimizer
+        assert pickle.loads(pickle.dumps(h)) == h
+        opt = h.optimizer
+        assert h == twin and h.optimizer is opt  # reading it changes nothing the records compare
+        h.optimizer = None
+        assert h.optimizer is None
+    with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer"):
+        History().optimizer = "sgd"
+
+
+def test_training_without_masks_builds_no_torch_optim_optimizer_until_asked():
+    """train() and train_many() step without building a torch.optim optimizer (the first one of a
+    process costs about a second); their histories build one when it is read."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from lessons_lib.data import load_digits_split\n"
+            "from lessons_lib.models import mlp, small_cnn\n"
+            "from lessons_lib.training import train\n"
+            "from lessons_lib.batched_training import train_many\n"
+            "d = load_digits_split()\n"
+            "d = (d.X_train[:256], d.y_train[:256])\n"
+            "h = train(small_cnn(seed=0), d, epochs=1, progress=False, evaluate=())\n"
+            "hs = train_many([mlp(seed=0), mlp(seed=1)], d, epochs=1, lr=0.1, seeds=[0, 1], evaluate=())\n"
+            "print('dynamo', 'torch._dynamo' in sys.modules)\n"
+            "print(type(h.optimizer).__name__, type(hs[1].optimizer).__name__)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["dynamo", "False", "SGD", "SGD"]
+
+
 def test_progress_bar_is_shown_only_on_request(digits, capsys):
     train(mlp(seed=0), (digits.X_train[:64], digits.y_train[:64]), epochs=1, progress=False)
     assert capsys.readouterr().err == ""
@@ -180,6 +317,9 @@ def test_distillation_runs_and_validates(digits):
         ({"optimizer": "adam"}, ValueError, "optimizer must be one of"),
         ({"optimizer": "sgd8bit", "masks": {}}, ValueError, "masks must be None"),
         ({"masks": {"nope": torch.ones(1)}}, ValueError, "masks has an unknown name 'nope'"),
+        ({"momentum": 0.0, "nesterov": True}, ValueError, r"momentum must be in \(0, 1\) with nesterov=True"),
+        ({"momentum": 0.0, "nesterov": True, "optimizer": "sgd8bit"}, ValueError, r"with nesterov=True"),
+        ({"momentum": 0.0, "nesterov": True, "masks": {}}, ValueError, r"with nesterov=True"),
     ],
 )
 def test_bad_training_arguments(digits, kwargs, exc, pattern):
