@@ -3,6 +3,7 @@
     python benchmarks/run.py          # a readable table with each goal
     python benchmarks/run.py --json   # one JSON object of named figures
     python benchmarks/run.py --only rate_map_ms batched_steps_per_s
+    python benchmarks/run.py --only notebook_seconds_total --notebook-rounds 5   # default 3 rounds
 
 Each figure is the median of several repetitions where it is cheap to repeat.
 Figures come from this machine at the time of the run; the README quotes a run

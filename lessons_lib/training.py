@@ -12,7 +12,8 @@ With ``optimizer="sgd"`` and no masks, the step is ``torch.optim.SGD``'s, writte
 same rounding; the tests compare them bit for bit). Building a ``torch.optim`` optimizer imports
 ``torch._dynamo``, about a second, which a lesson that never builds one is spared.
 ``History.optimizer`` still gives a ``torch.optim.SGD`` holding the run's momentum buffers, built
-when first read (that first read costs the second). ``masks``
+when first read (in a process that has built no ``torch.optim`` optimizer yet, that read costs the
+second). ``masks``
 (name -> keep-mask) switches to :class:`lessons_lib.pruning.MaskedSGD`, which keeps pruned weights
 and their momentum at zero; ``optimizer="sgd8bit"`` uses
 :class:`lessons_lib.momentum8bit.SGD8bitMomentum`.
@@ -46,7 +47,8 @@ class History:
     ``test_acc`` are accuracies in [0, 1] measured after the epoch (``test_acc`` is
     empty when the data has no test part; either is empty when ``train(evaluate=...)``
     leaves it out). :attr:`optimizer` is a ``torch.optim`` optimizer over the trained
-    parameters whose state holds the run's final momentum buffers; ``build_optimizer``
+    parameters whose state holds the run's final momentum state (buffers; for ``sgd8bit`` their
+    8-bit codes and block scales); ``build_optimizer``
     (a function of no arguments) makes it when it is first read. Equality compares the
     records only.
     """
@@ -60,7 +62,7 @@ class History:
 
     @property
     def optimizer(self) -> torch.optim.Optimizer | None:
-        """The optimizer holding the final momentum buffers (none when β = 0, as in PyTorch): built
+        """The optimizer holding the final momentum state (none when β = 0, as in PyTorch): built
         by ``build_optimizer`` when first read (the first ``torch.optim`` optimizer of a process
         imports ``torch._dynamo``, about a second), then kept."""
         if self._optimizer is None and self.build_optimizer is not None:

@@ -171,6 +171,8 @@ def test_train_steps_bit_for_bit_as_torch_optim_sgd(digits, make, momentum, weig
         assert torch.equal(p, q)
     for a, b in zip(ours.buffers(), ref.buffers(), strict=True):  # BatchNorm's running statistics
         assert torch.equal(a, b)
+    for p, q in zip(ours.parameters(), ref.parameters(), strict=True):  # the last minibatch's gradients
+        assert torch.equal(p.grad, q.grad)
     built = history.optimizer
     assert type(built) is torch.optim.SGD and built is history.optimizer  # built once, then kept
     assert built.state_dict()["param_groups"] == opt.state_dict()["param_groups"]
@@ -197,11 +199,12 @@ def test_sgd_step_skips_parameters_without_a_gradient_as_torch_does():
         for m in (a, b):
             m.zero_grad(set_to_none=True)
             m(x).pow(2).sum().backward()
-            if step == 1:
-                m.bias.grad = None  # no gradient this step: the bias and its buffer stay as they are
+            if step == 1:  # no gradient this step for the FIRST parameter: it and its buffer stay as they
+                m.weight.grad = None  # are, and the step goes on to the next one (skip, not stop)
         _sgd_step(list(a.parameters()), buffers, 0.1, 0.9)
         opt.step()
         assert torch.equal(a.weight, b.weight) and torch.equal(a.bias, b.bias)
+        assert torch.equal(buffers[0], opt.state[b.weight]["momentum_buffer"])
         assert torch.equal(buffers[1], opt.state[b.bias]["momentum_buffer"])
 
 
@@ -257,7 +260,8 @@ def test_training_without_masks_builds_no_torch_optim_optimizer_until_asked():
             "d = load_digits_split()\n"
             "d = (d.X_train[:256], d.y_train[:256])\n"
             "h = train(small_cnn(seed=0), d, epochs=1, progress=False, evaluate=())\n"
-            "hs = train_many([mlp(seed=0), mlp(seed=1)], d, epochs=1, lr=0.1, seeds=[0, 1], evaluate=())\n"
+            "hs = train_many([mlp(seed=0), mlp(seed=1)], d, epochs=1, lr=0.1, seeds=[0, 1], evaluate=(),\n"
+            "                progress=False)\n"
             "print('dynamo', 'torch._dynamo' in sys.modules)\n"
             "print(type(h.optimizer).__name__, type(hs[1].optimizer).__name__)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
