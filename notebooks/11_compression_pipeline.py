@@ -151,10 +151,11 @@ def path(name):
 # The images are split once, stratified by class (every class keeps its share in each part), into
 # three parts, the same in lessons 09 to 13: **1,077 training** images, the only ones any network of
 # this lesson trains on; **270 validation** images, on which every choice is made (the bit width,
-# the right-sized dense network, the equal-bytes partner), each by a rule stated before its numbers;
-# and **450 test** images, read for the reported figures, after the choice. What is not chosen on
-# validation is kept from an earlier version of this lesson and said so (the training protocol, the
-# pruning schedule: section 2 says how they were chosen). Keep the
+# the right-sized dense network, the equal-bytes partner), each by a rule stated before its numbers
+# (how far to prune, 97 %, is checked there too, in section 5, by lesson 10's rule, a check added
+# after its numbers had been seen); and **450 test** images, read for the reported figures, after the
+# choice. What is not chosen on validation is kept from an earlier version of this lesson and said so
+# (the training protocol, the pruning schedule: section 2 says how they were chosen). Keep the
 # units in mind: one validation image is $100/270 = 0.37$ points of accuracy, one test image
 # $100/450 = 0.22$ points, the smallest difference an accuracy can show.
 #
@@ -243,7 +244,7 @@ assert accuracy(dense32, data.X_test, data.y_test) == dense_acc
 # that sections 3 and 4 use (section 5 then checks it on validation). It is kept unchanged here, not
 # re-tuned: the lesson makes no claim that it is the best schedule, and since it was picked on the
 # test images, the 97 % files' test figures may be slightly optimistic. Its final sparsity, 97 %, is
-# the one every later section stores. Round $r = 0, 1, 2, 3$ of seed $k$
+# the one every later section stores (section 5 checks it on validation). Round $r = 0, 1, 2, 3$ of seed $k$
 # shuffles its minibatches with seed $10k + r + 1$. The five seeds' networks (section 5 uses seeds 1
 # to 4) are pruned side by side, each with its own dense network as teacher
 # (`train_many(..., masks=..., teacher=...)`, each exactly as `train` would fine-tune it alone):
@@ -707,6 +708,54 @@ for bits, (n_bytes, acc) in zip(SWEEP_BITS, runs[0]["sweep"]["pruned 97 %"], str
 assert runs[0]["file"] == (compressed_bytes, compressed_acc)  # section 4's file, written and reloaded
 
 # %% [markdown]
+# **The sparsity, checked on validation.** The 97 % that sections 2 to 4 prune to is where the
+# schedule kept from the earlier version ends (section 2). Do the validation images support pruning
+# that far? The rule is lesson 10's, taken over unchanged (lesson 10 fixed it before its numbers, for
+# the same question): *the highest sparsity whose pruned networks, before weight sharing, have a mean
+# validation accuracy over the five seeds at most 1 point below that of the dense networks*. The
+# candidates are the schedule's four levels, 75, 90, 95 and 97 % (the snapshots kept after each
+# round; no level beyond 97 % was trained). Unlike the other rules of this lesson, this check was
+# added after its numbers had been seen, so it confirms rather than chooses; the cell also prints
+# what a stricter margin of half a point would have picked.
+
+# %%
+LEVELS = [sparsity for sparsity, _ in SCHEDULE]  # 0.75, 0.90, 0.95, 0.97
+level_val_img = {sparsity: [round(accuracy(pruned_by_seed[seed][2][sparsity][0], data.X_val, data.y_val)
+                                  * len(data.y_val)) for seed in SEEDS] for sparsity in LEVELS}
+dense_val_img = sum(round(r["dense val"] * len(data.y_val)) for r in runs.values())
+n_val_all = len(SEEDS) * len(data.y_val)  # 1,350 validation images over the five seeds
+print(f"dense networks: {dense_val_img:,} of {n_val_all:,} validation images ({100 * dense_val_img / n_val_all:.2f} %)")
+print(f"{'sparsity':>8s} {'validation images, seeds 0..4':>31s} {'total':>6s} {'below dense, points':>20s}")
+for sparsity in LEVELS:
+    total = sum(level_val_img[sparsity])
+    print(f"{100 * sparsity:7.0f} % {'  '.join(f'{v:3d}' for v in level_val_img[sparsity]):>31s} {total:6,d} "
+          f"{100 * (dense_val_img - total) / n_val_all:20.2f}")
+
+
+def highest_within(points):
+    """The highest level whose five-seed validation total is at most `points` below dense (whole images)."""
+    needed = int(np.ceil(dense_val_img - points / 100 * n_val_all - 1e-9))
+    passing = [sparsity for sparsity in LEVELS if sum(level_val_img[sparsity]) >= needed]
+    return (max(passing) if passing else None), needed
+
+
+chosen_sparsity, needed_1 = highest_within(1.0)
+strict_sparsity, needed_half = highest_within(0.5)
+print(f"rule (within 1 point, at least {needed_1:,} images): {100 * chosen_sparsity:.0f} %, "
+      f"{sum(level_val_img[chosen_sparsity]) - needed_1} images to spare")
+print(f"a margin of half a point (at least {needed_half:,} images) would stop at {100 * strict_sparsity:.0f} %: "
+      f"95 % and 97 % are each {needed_half - sum(level_val_img[0.97])} images short")
+assert chosen_sparsity == SCHEDULE[-1][0] == 0.97  # confirmed: the sparsity every later section stores
+assert (dense_val_img, [sum(level_val_img[sp]) for sp in LEVELS]) == (1315, [1315, 1312, 1307, 1307])
+assert (needed_1, needed_half, strict_sparsity) == (1302, 1309, 0.90)
+assert sum(level_val_img[0.97]) == sum(round(r["pruned val"] * len(data.y_val)) for r in runs.values())
+
+# %% [markdown]
+# So 97 % passes the one-point rule with five validation images to spare (0.59 points below
+# dense), and 95 % costs as much as 97 % on validation (1,307 images each); with a half-point margin
+# neither would pass and the pick would be 90 %. The lesson keeps 97 %, with that sensitivity on
+# record.
+#
 # **The bit width, chosen on validation.** Sections 3 and 4 used 4 bits per weight, a width an earlier
 # version of this lesson chose on the test images (section 2). Whether the validation images confirm
 # it is decided here, by a rule fixed before looking: *the fewest bits (2 to 8)
@@ -779,7 +828,9 @@ assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.75"  # "at l
 #
 # What these figures rest on: the training protocol and the pruning schedule were kept from an
 # earlier version of this lesson that chose them while looking at these same 450 test images
-# (section 2), so these test figures may be slightly optimistic. The bit width was checked on the
+# (section 2), so these test figures may be slightly optimistic. The sparsity was checked on the
+# validation images by lesson 10's rule above and is **confirmed** (97 %, five images to spare; a
+# half-point margin would have stopped at 90 %). The bit width was checked on the
 # validation images by the rule above, and the rule **confirms** the 4 bits, though narrowly: 3 bits
 # miss it by two validation images of 1,350 (1,299 correct where 1,301 are needed), 4 bits clear it
 # by five. The test images were reported after that (seed 0's 4-bit file was already reported in
@@ -1056,7 +1107,7 @@ assert all(14 < ratio < 17 for ratio in ratio_of["dense shared, 2 bits"])
 # more than the largest single-seed drop in section 5 (two). Sharing weights without pruning reaches
 # about 9x at 4 bits (about 15x at 2 bits) on every seed: every weight still needs its code.
 # These curves are test accuracies, a reported figure drawn for every candidate; no choice is read
-# off them (the 4 bits were checked on validation in section 5, the 97 % kept from an earlier version;
+# off them (the 4 bits and the 97 % were checked on validation in section 5;
 # the range of 2 to 5 bits compared below rests on section 5's validation table).
 #
 # The bars are each point's own 95 % interval over the seeds (unpaired). The comparisons below are
@@ -1834,7 +1885,9 @@ print("test accuracies; goals judged on the mean. Choices on the 270 validation 
 #   width, the right-sized network, the equal-bytes partner); the training protocols, the pruning
 #   schedule and the 4 bits were chosen by an earlier version of the lesson looking at these same
 #   450 test images and are kept, not re-tuned, so the 97 % files' test figures may be slightly
-#   optimistic. The networks trained on 1,077 images; the test images give the reported figures (one
+#   optimistic. The 4 bits and the final 97 % are confirmed on validation (97 % by lesson 10's
+#   one-point rule, applied after its numbers had been seen, with five images to spare; a half-point
+#   margin would have stopped at 90 %). The networks trained on 1,077 images; the test images give the reported figures (one
 #   test image is 0.22 points).
 # * Pruning (97 %, iterative, mask-aware momentum and distillation; a schedule kept, not re-tuned),
 #   then k-means weight sharing of the float32-rounded weights (4 bits, confirmed on validation as
