@@ -55,8 +55,8 @@
 #
 # ## Prerequisites
 #
-# Lessons 09 (weight quantization) and 10 (weight pruning, the mask-aware momentum step). About 225
-# minutes: about 135 to read and run the eight sections (some 7,900 words of prose and many
+# Lessons 09 (weight quantization) and 10 (weight pruning, the mask-aware momentum step). About 230
+# minutes: about 140 to read and run the eight sections (some 8,300 words of prose and many
 # printed tables), about 90 for the five exercises; the notebook runs in under a minute on two CPU
 # cores (it runs the pipeline for five seeds and the momentum comparison for eight).
 
@@ -150,12 +150,13 @@ def path(name):
 #
 # The images are split once, stratified by class (every class keeps its share in each part), into
 # three parts, the same in lessons 09 to 13: **1,077 training** images, the only ones any network of
-# this lesson trains on; **270 validation** images, on which every choice is made (the bit width,
-# the right-sized dense network, the equal-bytes partner), each by a rule stated before its numbers
-# (how far to prune, 97 %, is checked there too, in section 5, by lesson 10's rule, a check added
-# after its numbers had been seen); and **450 test** images, read for the reported figures, after the
-# choice. What is not chosen on validation is kept from an earlier version of this lesson and said so
-# (the training protocol, the pruning schedule: section 2 says how they were chosen). Keep the
+# this lesson trains on; **270 validation** images, on which the right-sized dense network and the
+# equal-bytes partner are chosen and the 4 bits and the 97 % are checked (section 5), each by a rule
+# stated before its numbers except the 97 % check, added after its numbers had been seen; and
+# **450 test** images, read for the reported figures, after the choice. What is not chosen on
+# validation is kept from an earlier version of this lesson and said so where it is used (the training
+# protocols, the pruning schedule and section 2 says how they were chosen; the range of 2 to 5 bits
+# compared at equal bytes in section 7; section 8's momentum protocol; exercise 4's recipe). Keep the
 # units in mind: one validation image is $100/270 = 0.37$ points of accuracy, one test image
 # $100/450 = 0.22$ points, the smallest difference an accuracy can show.
 #
@@ -714,9 +715,12 @@ assert runs[0]["file"] == (compressed_bytes, compressed_acc)  # section 4's file
 # the same question): *the highest sparsity whose pruned networks, before weight sharing, have a mean
 # validation accuracy over the five seeds at most 1 point below that of the dense networks*. The
 # candidates are the schedule's four levels, 75, 90, 95 and 97 % (the snapshots kept after each
-# round; no level beyond 97 % was trained). Unlike the other rules of this lesson, this check was
-# added after its numbers had been seen, so it confirms rather than chooses; the cell also prints
-# what a stricter margin of half a point would have picked.
+# round; no level beyond 97 % was trained, so the check can only lower the sparsity, not show that
+# 97 % is the highest that would pass). Unlike the other rules of this lesson, this check was added
+# after its numbers had been seen, so passing it means "consistent with the rule", not "chosen by
+# it"; the cell also prints what a stricter margin of half a point would have picked, and the paired
+# intervals. (Lesson 10's own network, under the same rule, stopped at 90 %, a pick lesson 10 calls
+# fragile: it passed by one validation image.)
 
 # %%
 LEVELS = [sparsity for sparsity, _ in SCHEDULE]  # 0.75, 0.90, 0.95, 0.97
@@ -748,13 +752,38 @@ print(f"a margin of half a point (at least {needed_half:,} images) would stop at
 assert chosen_sparsity == SCHEDULE[-1][0] == 0.97  # confirmed: the sparsity every later section stores
 assert (dense_val_img, [sum(level_val_img[sp]) for sp in LEVELS]) == (1315, [1315, 1312, 1307, 1307])
 assert (needed_1, needed_half, strict_sparsity) == (1302, 1309, 0.90)
-assert sum(level_val_img[0.97]) == sum(round(r["pruned val"] * len(data.y_val)) for r in runs.values())
+# the same rule in lesson 10's form, on mean accuracies (fractions), gives the same level
+dense_val_mean = np.mean([r["dense val"] for r in runs.values()])
+level_val_mean = {sp: np.mean([accuracy(pruned_by_seed[seed][2][sp][0], data.X_val, data.y_val) for seed in SEEDS])
+                  for sp in LEVELS}
+assert max(sp for sp in LEVELS if level_val_mean[sp] >= dense_val_mean - 0.01 - 1e-12) == chosen_sparsity
+# paired by seed: dense minus each level, in validation images and points (mean ± 95 % interval, 5 seeds)
+dense_val_seed = np.array([round(runs[seed]["dense val"] * len(data.y_val)) for seed in SEEDS])
+paired_level = {}
+for sparsity in LEVELS:
+    d_img = dense_val_seed - np.array(level_val_img[sparsity])
+    paired_level[sparsity] = mean_ci(100 * d_img / len(data.y_val))
+    m, h = paired_level[sparsity]
+    print(f"paired, dense minus {100 * sparsity:.0f} %: images per seed {d_img.tolist()}, {m:.2f} ± {h:.2f} points "
+          f"(interval up to {m + h:.2f})")
+assert dense_val_seed.tolist() == [264, 262, 264, 260, 265]
+assert (dense_val_seed - np.array(level_val_img[0.97])).tolist() == [2, 1, 3, -2, 4]
+assert [f"{sum(paired_level[sp]):.2f}" for sp in LEVELS] == ["0.56", "0.75", "1.12", "1.65"]
+assert "{:.2f} ± {:.2f}".format(*paired_level[0.97]) == "0.59 ± 1.06"  # as the text quotes it
+assert [sp for sp in LEVELS if sum(paired_level[sp]) <= 1.0] == [0.75, 0.90]  # a paired version of the rule
+# the final networks (dead units removed, section 5) predict exactly as the 97 % snapshots on validation
+assert all(torch.equal(pruned_by_seed[seed][0](data.X_val).argmax(1),
+                       pruned_by_seed[seed][2][0.97][0](data.X_val).argmax(1)) for seed in SEEDS)
 
 # %% [markdown]
-# So 97 % passes the one-point rule with five validation images to spare (0.59 points below
-# dense), and 95 % costs as much as 97 % on validation (1,307 images each); with a half-point margin
-# neither would pass and the pick would be 90 %. The lesson keeps 97 %, with that sensitivity on
-# record.
+# So 97 % passes the one-point rule on the mean, with five validation images to spare (0.59 points
+# below dense), and 95 % costs as much as 97 % on validation (1,307 images each). The check is weak:
+# with a half-point margin neither would pass and the pick would be 90 %; paired by seed, dense minus
+# 97 % is $0.59 \pm 1.06$ points, an interval reaching 1.65, so a paired version of the rule
+# (upper end at most 1 point) would pass only 75 % and 90 %. And against the course's goal of at most
+# half a point of accuracy lost, validation finds 97 % too far: pruning alone costs 0.59 points there,
+# and the 4-bit files 0.67 (next cell), where the test drop reported below is 0.18. The lesson keeps
+# 97 %, with all of that on record.
 #
 # **The bit width, chosen on validation.** Sections 3 and 4 used 4 bits per weight, a width an earlier
 # version of this lesson chose on the test images (section 2). Whether the validation images confirm
@@ -783,6 +812,10 @@ print(f"in validation images of {5 * len(data.y_val):,}: the unshared networks {
       f"{val_97_img[:, BITS - SWEEP_BITS[0]].sum()}")
 assert (pruned_val_img, needed, short) == (1307, 1301, 2)  # 3 bits miss by two validation images
 assert val_97_img[:, BITS - SWEEP_BITS[0]].sum() - needed == 5  # 4 bits clear it by five
+files_gap = dense_val_img - val_97_img[:, BITS - SWEEP_BITS[0]].sum()  # dense networks minus the 4-bit files
+print(f"the {BITS}-bit 97 % files against the dense networks on validation: {files_gap} images of {n_val_all:,} "
+      f"fewer ({100 * files_gap / n_val_all:.2f} points)")
+assert (files_gap, f"{100 * files_gap / n_val_all:.2f}") == (9, "0.67")
 
 # %%
 ratios = np.array([r["float32 bytes"] / r["file"][0] for r in runs.values()])
@@ -829,8 +862,10 @@ assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.75"  # "at l
 # What these figures rest on: the training protocol and the pruning schedule were kept from an
 # earlier version of this lesson that chose them while looking at these same 450 test images
 # (section 2), so these test figures may be slightly optimistic. The sparsity was checked on the
-# validation images by lesson 10's rule above and is **confirmed** (97 %, five images to spare; a
-# half-point margin would have stopped at 90 %). The bit width was checked on the
+# validation images by lesson 10's one-point rule above, added after its numbers were seen: 97 %
+# passes it on the mean (five images to spare), but not a half-point margin (which would stop at
+# 90 %) nor its paired version, and on validation the 4-bit files are 0.67 points below dense, more
+# than the goal's half point. The bit width was checked on the
 # validation images by the rule above, and the rule **confirms** the 4 bits, though narrowly: 3 bits
 # miss it by two validation images of 1,350 (1,299 correct where 1,301 are needed), 4 bits clear it
 # by five. The test images were reported after that (seed 0's 4-bit file was already reported in
@@ -1871,6 +1906,7 @@ print(f"{'ratio_vs_right_sized':56s} = not determined at this precision   goal >
       + ": all seven contain 0")
 assert all(dm - dh < 0 < dm + dh for dm, dh in (paired[b.hidden] for b in small))  # all seven contain 0
 print("test accuracies; goals judged on the mean. Choices on the 270 validation images (the bit width checked,\n"
+      "  the 97 % checked afterwards by lesson 10's one-point rule, passing on the mean only,\n"
       "  the right-sized network, the equal-bytes partner); the training protocols, the pruning schedule and the\n"
       "  2 to 5 bits compared at equal bytes were kept from an earlier version of the lesson that chose them\n"
       "  looking at these 450 test images. The benchmark\n"
@@ -1881,14 +1917,14 @@ print("test accuracies; goals judged on the mean. Choices on the 270 validation 
 #
 # * An honest size is the byte count of a file that reloads to the reported accuracy:
 #   positions, codes, codebooks, biases and header included.
-# * The choices of this lesson were made on 270 validation images by a rule stated first (the bit
-#   width, the right-sized network, the equal-bytes partner); the training protocols, the pruning
-#   schedule and the 4 bits were chosen by an earlier version of the lesson looking at these same
+# * The right-sized network and the equal-bytes partner were chosen on 270 validation images by a
+#   rule stated first; the training protocols, the pruning schedule and the 4 bits were chosen by an earlier version of the lesson looking at these same
 #   450 test images and are kept, not re-tuned, so the 97 % files' test figures may be slightly
-#   optimistic. The 4 bits and the final 97 % are confirmed on validation (97 % by lesson 10's
-#   one-point rule, applied after its numbers had been seen, with five images to spare; a half-point
-#   margin would have stopped at 90 %). The networks trained on 1,077 images; the test images give the reported figures (one
-#   test image is 0.22 points).
+#   optimistic. The 4 bits pass a rule stated first on validation; the final 97 % passes lesson 10's
+#   one-point rule on the mean (applied after its numbers had been seen, five images to spare) but
+#   neither a half-point margin (90 %) nor the paired version, and on validation the 4-bit files are
+#   0.67 points below dense, more than the goal's half point (on test 0.18). The networks trained
+#   on 1,077 images; the test images give the reported figures (one test image is 0.22 points).
 # * Pruning (97 %, iterative, mask-aware momentum and distillation; a schedule kept, not re-tuned),
 #   then k-means weight sharing of the float32-rounded weights (4 bits, confirmed on validation as
 #   the fewest within half a point of the unshared pruned networks, 3 bits missing by two validation
