@@ -55,8 +55,8 @@
 #
 # ## Prerequisites
 #
-# Lessons 09 (weight quantization) and 10 (weight pruning, the mask-aware momentum step). About 230
-# minutes: about 140 to read and run the eight sections (some 8,300 words of prose and many
+# Lessons 09 (weight quantization) and 10 (weight pruning, the mask-aware momentum step). About 235
+# minutes: about 145 to read and run the eight sections (some 8,800 words of prose and many
 # printed tables), about 90 for the five exercises; the notebook runs in under a minute on two CPU
 # cores (it runs the pipeline for five seeds and the momentum comparison for eight).
 
@@ -155,8 +155,8 @@ def path(name):
 # stated before its numbers except the 97 % check, added after its numbers had been seen; and
 # **450 test** images, read for the reported figures, after the choice. What is not chosen on
 # validation is kept from an earlier version of this lesson and said so where it is used (the training
-# protocols, the pruning schedule and section 2 says how they were chosen; the range of 2 to 5 bits
-# compared at equal bytes in section 7; section 8's momentum protocol; exercise 4's recipe). Keep the
+# protocols and the pruning schedule, whose choice section 2 describes; the range of 2 to 5 bits
+# compared at equal bytes in section 6; section 8's momentum protocol; exercise 4's recipe). Keep the
 # units in mind: one validation image is $100/270 = 0.37$ points of accuracy, one test image
 # $100/450 = 0.22$ points, the smallest difference an accuracy can show.
 #
@@ -719,8 +719,8 @@ assert runs[0]["file"] == (compressed_bytes, compressed_acc)  # section 4's file
 # 97 % is the highest that would pass). Unlike the other rules of this lesson, this check was added
 # after its numbers had been seen, so passing it means "consistent with the rule", not "chosen by
 # it"; the cell also prints what a stricter margin of half a point would have picked, and the paired
-# intervals. (Lesson 10's own network, under the same rule, stopped at 90 %, a pick lesson 10 calls
-# fragile: it passed by one validation image.)
+# intervals. (In lesson 10, under the same rule, one-shot pruning stopped at 90 %, a pick lesson 10
+# calls fragile: it passed by one validation image; its iterative schedule passed only at 75 %.)
 
 # %%
 LEVELS = [sparsity for sparsity, _ in SCHEDULE]  # 0.75, 0.90, 0.95, 0.97
@@ -749,7 +749,7 @@ print(f"rule (within 1 point, at least {needed_1:,} images): {100 * chosen_spars
       f"{sum(level_val_img[chosen_sparsity]) - needed_1} images to spare")
 print(f"a margin of half a point (at least {needed_half:,} images) would stop at {100 * strict_sparsity:.0f} %: "
       f"95 % and 97 % are each {needed_half - sum(level_val_img[0.97])} images short")
-assert chosen_sparsity == SCHEDULE[-1][0] == 0.97  # confirmed: the sparsity every later section stores
+assert chosen_sparsity == SCHEDULE[-1][0] == 0.97  # passes: the sparsity every later section stores
 assert (dense_val_img, [sum(level_val_img[sp]) for sp in LEVELS]) == (1315, [1315, 1312, 1307, 1307])
 assert (needed_1, needed_half, strict_sparsity) == (1302, 1309, 0.90)
 # the same rule in lesson 10's form, on mean accuracies (fractions), gives the same level
@@ -757,6 +757,7 @@ dense_val_mean = np.mean([r["dense val"] for r in runs.values()])
 level_val_mean = {sp: np.mean([accuracy(pruned_by_seed[seed][2][sp][0], data.X_val, data.y_val) for seed in SEEDS])
                   for sp in LEVELS}
 assert max(sp for sp in LEVELS if level_val_mean[sp] >= dense_val_mean - 0.01 - 1e-12) == chosen_sparsity
+assert max(sp for sp in LEVELS if level_val_mean[sp] >= dense_val_mean - 0.005 - 1e-12) == strict_sparsity == 0.90
 # paired by seed: dense minus each level, in validation images and points (mean ± 95 % interval, 5 seeds)
 dense_val_seed = np.array([round(runs[seed]["dense val"] * len(data.y_val)) for seed in SEEDS])
 paired_level = {}
@@ -780,17 +781,18 @@ assert all(torch.equal(pruned_by_seed[seed][0](data.X_val).argmax(1),
 # below dense), and 95 % costs as much as 97 % on validation (1,307 images each). The check is weak:
 # with a half-point margin neither would pass and the pick would be 90 %; paired by seed, dense minus
 # 97 % is $0.59 \pm 1.06$ points, an interval reaching 1.65, so a paired version of the rule
-# (upper end at most 1 point) would pass only 75 % and 90 %. And against the course's goal of at most
-# half a point of accuracy lost, validation finds 97 % too far: pruning alone costs 0.59 points there,
-# and the 4-bit files 0.67 (next cell), where the test drop reported below is 0.18. The lesson keeps
-# 97 %, with all of that on record.
+# (upper end at most 1 point) would pass only 75 % and 90 %. Against the course's goal of at most
+# half a point of accuracy lost, the validation *means* are above it: pruning alone 0.59 points, the
+# 4-bit files 0.67 (next cell). Paired by seed neither detects a cost (intervals $[-0.47, +1.65]$
+# and $[-0.09, +1.42]$, both containing 0), nor shows one below half a point. The lesson keeps 97 %,
+# with all of that on record.
 #
-# **The bit width, chosen on validation.** Sections 3 and 4 used 4 bits per weight, a width an earlier
+# **The bit width, checked on validation.** Sections 3 and 4 used 4 bits per weight, a width an earlier
 # version of this lesson chose on the test images (section 2). Whether the validation images confirm
 # it is decided here, by a rule fixed before looking: *the fewest bits (2 to 8)
 # whose 97 % files have a mean validation accuracy over the five seeds at most 0.5 points below that
 # of the same pruned networks before weight sharing* (sharing should cost at most half a point; the
-# pruning's own cost is section 5's drop, below). The validation accuracies of the 97 % files
+# pruning's own cost on validation is the check just above). The validation accuracies of the 97 % files
 # (mean of five seeds, points):
 
 # %%
@@ -816,6 +818,12 @@ files_gap = dense_val_img - val_97_img[:, BITS - SWEEP_BITS[0]].sum()  # dense n
 print(f"the {BITS}-bit 97 % files against the dense networks on validation: {files_gap} images of {n_val_all:,} "
       f"fewer ({100 * files_gap / n_val_all:.2f} points)")
 assert (files_gap, f"{100 * files_gap / n_val_all:.2f}") == (9, "0.67")
+files_paired = mean_ci(100 * (dense_val_seed - val_97_img[:, BITS - SWEEP_BITS[0]]) / len(data.y_val))
+print("paired by seed, dense minus the {}-bit files: {:.2f} ± {:.2f} points, [{:+.2f}, {:+.2f}]".format(
+    BITS, *files_paired, files_paired[0] - files_paired[1], sum(files_paired)))
+assert "{:.2f} ± {:.2f}".format(*files_paired) == "0.67 ± 0.76" and files_paired[0] - files_paired[1] < 0
+assert (f"{files_paired[0] - files_paired[1]:+.2f}", f"{sum(files_paired):+.2f}") == ("-0.09", "+1.42")
+assert (f"{paired_level[0.97][0] - paired_level[0.97][1]:+.2f}", f"{sum(paired_level[0.97]):+.2f}") == ("-0.47", "+1.65")
 
 # %%
 ratios = np.array([r["float32 bytes"] / r["file"][0] for r in runs.values()])
@@ -864,12 +872,13 @@ assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.75"  # "at l
 # (section 2), so these test figures may be slightly optimistic. The sparsity was checked on the
 # validation images by lesson 10's one-point rule above, added after its numbers were seen: 97 %
 # passes it on the mean (five images to spare), but not a half-point margin (which would stop at
-# 90 %) nor its paired version, and on validation the 4-bit files are 0.67 points below dense, more
-# than the goal's half point. The bit width was checked on the
+# 90 %) nor its paired version; on validation the 4-bit files are 0.67 points below dense on the mean,
+# more than the goal's half point, though paired by seed ($0.67 \pm 0.76$) no cost is detected, nor
+# shown to be below half a point. The bit width was checked on the
 # validation images by the rule above, and the rule **confirms** the 4 bits, though narrowly: 3 bits
 # miss it by two validation images of 1,350 (1,299 correct where 1,301 are needed), 4 bits clear it
 # by five. The test images were reported after that (seed 0's 4-bit file was already reported in
-# sections 3 to 5, before the check; no choice reads a test number). The library's `compression.compression_experiment`, which the
+# sections 3 to 5, before the check; no choice made in this version reads a test number). The library's `compression.compression_experiment`, which the
 # benchmark script runs, is a variant of this pipeline with its own protocol and schedule
 # (30 dense epochs; five pruning rounds with 10 epochs of distilled fine-tuning each; $\eta = 0.05$,
 # batches of 32; 5 bits per weight); it trains on the training part of
@@ -1905,11 +1914,12 @@ print(f"{'ratio_vs_right_sized':56s} = not determined at this precision   goal >
       + ", ".join(f"64-{b.hidden[0]}-10 {paired[b.hidden][0]:+.2f} ± {paired[b.hidden][1]:.2f}" for b in small[4:])
       + ": all seven contain 0")
 assert all(dm - dh < 0 < dm + dh for dm, dh in (paired[b.hidden] for b in small))  # all seven contain 0
-print("test accuracies; goals judged on the mean. Choices on the 270 validation images (the bit width checked,\n"
-      "  the 97 % checked afterwards by lesson 10's one-point rule, passing on the mean only,\n"
-      "  the right-sized network, the equal-bytes partner); the training protocols, the pruning schedule and the\n"
-      "  2 to 5 bits compared at equal bytes were kept from an earlier version of the lesson that chose them\n"
-      "  looking at these 450 test images. The benchmark\n"
+print("test accuracies; goals judged on the mean. On the 270 validation images: chosen, the right-sized network and\n"
+      "  the equal-bytes partner; checked, the 4 bits and (afterwards, by lesson 10's one-point rule, passing on the\n"
+      f"  mean only) the 97 %, whose {BITS}-bit files are {100 * files_gap / n_val_all:.2f} points below dense there on "
+      f"the mean (paired {files_paired[0]:.2f} ± {files_paired[1]:.2f}).\n"
+      "  The training protocols, the pruning schedule, the 4 bits and the 2 to 5 bits compared at equal bytes were\n"
+      "  kept from an earlier version of the lesson that chose them looking at these 450 test images. The benchmark\n"
       "  compression_ratio_vs_right_sized runs the library's variant on its own parts: its figures are in the README.")
 
 # %% [markdown]
@@ -1923,7 +1933,8 @@ print("test accuracies; goals judged on the mean. Choices on the 270 validation 
 #   optimistic. The 4 bits pass a rule stated first on validation; the final 97 % passes lesson 10's
 #   one-point rule on the mean (applied after its numbers had been seen, five images to spare) but
 #   neither a half-point margin (90 %) nor the paired version, and on validation the 4-bit files are
-#   0.67 points below dense, more than the goal's half point (on test 0.18). The networks trained
+#   0.67 points below dense on the mean, more than the goal's half point (paired $0.67 \pm 0.76$, no
+#   cost detected; on test 0.18 ± 0.45). The networks trained
 #   on 1,077 images; the test images give the reported figures (one test image is 0.22 points).
 # * Pruning (97 %, iterative, mask-aware momentum and distillation; a schedule kept, not re-tuned),
 #   then k-means weight sharing of the float32-rounded weights (4 bits, confirmed on validation as
