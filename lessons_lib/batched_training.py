@@ -42,7 +42,7 @@ from torch import nn
 from lessons_lib import _validate
 from lessons_lib.progress import progress as progress_bar
 from lessons_lib.pruning import MaskedSGD, masks_like
-from lessons_lib.training import History, _distill, _given, _sgd_holding, _unpack
+from lessons_lib.training import History, _distill, _holding, _sgd_holding, _unpack
 
 __all__ = ["train_many"]
 
@@ -384,11 +384,8 @@ def train_many(
             bufs = [buffers[i][m].reshape(p.shape).clone() if moms[m] != 0 else None
                     for i, p in enumerate(targets)]
             if masks is not None and masks[m] is not None:
-                opt = MaskedSGD(model, masks[m], lrs[m], moms[m], decays[m])
-                for p, buf in zip(targets, bufs, strict=True):
-                    if buf is not None:
-                        opt.state[p]["momentum_buffer"] = buf
-                history.build_optimizer = functools.partial(_given, opt)
+                masked = MaskedSGD(model, masks[m], lrs[m], moms[m], decays[m])
+                history.optimizer = _holding(masked, targets, bufs)
             else:  # built when first read: a torch.optim optimizer imports torch._dynamo (about a second)
                 history.build_optimizer = functools.partial(_sgd_holding, targets, bufs, lrs[m], moms[m],
                                                             decays[m])

@@ -76,11 +76,6 @@ class History:
         self._optimizer, self.build_optimizer = value, None
 
 
-def _given(opt: torch.optim.Optimizer) -> torch.optim.Optimizer:
-    """``opt`` itself (as ``History.build_optimizer``, through functools.partial: picklable)."""
-    return opt
-
-
 def _check_xy(X: object, y: object, where: str) -> tuple[torch.Tensor, torch.Tensor]:
     if not isinstance(X, torch.Tensor) or not isinstance(y, torch.Tensor):
         raise TypeError(f"{where} must be torch tensors (X, y)")
@@ -214,6 +209,12 @@ def _sgd_holding(
     (the optimizer a run stepped by :func:`_sgd_step` would have ended with)."""
     opt = torch.optim.SGD(list(params), lr=float(lr), momentum=float(momentum),
                           weight_decay=float(weight_decay), nesterov=bool(nesterov))
+    return _holding(opt, params, buffers)
+
+
+def _holding(opt: torch.optim.Optimizer, params: Sequence[torch.Tensor],
+             buffers: Sequence[torch.Tensor | None]) -> torch.optim.Optimizer:
+    """``opt`` with ``buffers[i]`` as ``params[i]``'s momentum buffer (None: no buffer)."""
     for p, buf in zip(params, buffers, strict=True):
         if buf is not None:
             opt.state[p]["momentum_buffer"] = buf
@@ -313,7 +314,8 @@ def train(
             _sgd_holding, params, buffers, lr, momentum, weight_decay, bool(nesterov)))
     else:
         opt = make_optimizer(model, lr, momentum, weight_decay, nesterov, masks, optimizer)
-        history = History(build_optimizer=functools.partial(_given, opt))
+        history = History()
+        history.optimizer = opt
     gen = torch.Generator().manual_seed(seed)
     n = X.shape[0]
     with torch.random.fork_rng(devices=[]):
