@@ -43,3 +43,43 @@ def test_seeding_repeats_the_same_draws():
     first = torch.rand(3)
     lessons_lib.setup(seed=3)
     assert torch.equal(torch.rand(3), first)
+
+
+_FREEZE = """
+import gc, weakref
+import lessons_lib
+
+class Node:
+    pass
+
+def cycle():
+    a, b = Node(), Node()
+    a.other, b.other = b, a
+    return weakref.ref(a)
+
+gc.disable()                   # only the collections this script asks for
+garbage = cycle()              # unreachable before setup: collected, not frozen
+kept = Node()                  # alive at setup: frozen
+assert gc.get_freeze_count() == 0
+lessons_lib.setup()
+assert garbage() is None, "a garbage cycle was frozen instead of collected"
+assert gc.get_freeze_count() > 10_000, gc.get_freeze_count()
+assert not any(o is kept for o in gc.get_objects()), "an object alive at setup is not frozen"
+later = cycle()                # made after setup: still collected
+assert later() is not None
+gc.collect()
+assert later() is None, "a cycle made after setup was not collected"
+print("ok")
+"""
+
+
+def test_setup_freezes_what_is_alive_and_collects_the_rest():
+    """setup() collects garbage, then freezes the survivors (gc.freeze): a cycle unreachable at
+    the call is freed, an object alive at the call leaves the collected generations, and cycles
+    made afterwards are still collected. In a fresh interpreter: freezing is for the whole process."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", _FREEZE], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "ok"
