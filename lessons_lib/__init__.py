@@ -8,9 +8,10 @@ Modules, one topic each:
 * :mod:`~lessons_lib.plotting`   contours, paths and loss curves in one style
 * :mod:`~lessons_lib.checks`     self-checks for the exercises
 
-:func:`setup` is the first call of every notebook: it seeds the random
+:func:`setup` is the first call of every notebook, after its imports: it seeds the random
 generators and applies the plotting style, so that a notebook prints the same
-numbers on every run. The printed numbers do not depend on the thread count or the
+numbers on every run, and (once a process) freezes the imported libraries out of the
+garbage collector's way. The printed numbers do not depend on the thread count or the
 CPU's vector unit (the lessons compute what they print in float64, and the tests run
 them a second time under another PyTorch CPU capability and thread count);
 ``LESSONS_THREADS`` sets torch's thread count for such a run.
@@ -26,12 +27,13 @@ import sys
 __version__ = "0.1.0"
 
 SEED = 0
+_frozen = False  # setup() has frozen this process's objects (it does so on its first call only)
 
 
 def setup(seed: int = SEED, threads: int | None = None) -> None:
     """Seed Python, NumPy (legacy global state) and PyTorch (if the notebook has imported it),
-    set torch's thread count, apply the course's plotting style, and move the objects alive now
-    into the garbage collector's permanent generation.
+    set torch's thread count and apply the course's plotting style; on the first call, also move
+    the objects alive into the garbage collector's permanent generation (below).
 
     ``threads`` is torch's intra-op thread count: the environment variable ``LESSONS_THREADS``
     if set, else 1. The course's networks are tiny, so more threads only add waiting (three to
@@ -41,12 +43,15 @@ def setup(seed: int = SEED, threads: int | None = None) -> None:
     Test hook: ``LESSONS_MKLDNN_OFF=1`` sets ``torch.backends.mkldnn.enabled = False``, which
     reproduces for ``torch._int_mm`` a CPU without AVX-512 VNNI (torch's exact reference loop).
 
-    The permanent generation (:func:`gc.freeze`): the libraries a notebook imports before this
-    call stay alive for the whole session (torch, NumPy and matplotlib: about 210,000 objects), yet every
-    full collection of the cyclic garbage collector, and the one the kernel makes when it shuts
-    down, would traverse them all again. Frozen, they are skipped; they are still freed by
-    reference counting. Garbage is collected first, so no unreachable cycle is frozen. Measured
-    over the fifteen notebooks: kernel shutdowns 13-16 s -> 5 s in all, execution about 2 s less."""
+    Garbage collection: the first call in a process collects garbage, then freezes every object
+    still alive (:func:`gc.freeze`), which at the top of a notebook means the libraries imported
+    before it. The cyclic garbage collector no longer traverses them, and the collections the
+    interpreter makes at exit skip them, so the kernel shuts down sooner (its memory goes back to
+    the operating system at once). Frozen objects that sit in reference cycles (modules, classes,
+    functions) are never freed; acyclic ones still are, by reference counting. Later calls only
+    seed, set threads and restyle: they freeze nothing, so a figure or a tensor made between two
+    calls is collected as usual. Import everything before the first call: a module imported later
+    (``torch._dynamo``, which the first ``torch.optim`` optimizer imports) is not frozen."""
     import numpy as np
 
     from . import _validate, plotting
@@ -70,5 +75,8 @@ def setup(seed: int = SEED, threads: int | None = None) -> None:
             # int32 reference loop that torch >= 2.6 runs on a CPU without AVX-512 VNNI.
             torch.backends.mkldnn.enabled = False
     plotting.use_style()
-    gc.collect()
-    gc.freeze()
+    global _frozen
+    if not _frozen:
+        gc.collect()
+        gc.freeze()
+        _frozen = True

@@ -1,4 +1,8 @@
-"""lessons_lib.setup: seeds, and the thread count only when asked."""
+"""lessons_lib.setup: seeds, the thread count only when asked, and one gc.freeze a process.
+
+The tests here that call setup() in the pytest process itself mark that process as frozen
+already (the autouse fixture), so they freeze nothing of the test run; the freezing is tested in
+a fresh interpreter."""
 
 from __future__ import annotations
 
@@ -6,6 +10,11 @@ import pytest
 import torch
 
 import lessons_lib
+
+
+@pytest.fixture(autouse=True)
+def _no_freezing_in_the_test_process(monkeypatch):
+    monkeypatch.setattr(lessons_lib, "_frozen", True)
 
 
 def test_one_thread_unless_asked(monkeypatch):
@@ -69,14 +78,23 @@ later = cycle()                # made after setup: still collected
 assert later() is not None
 gc.collect()
 assert later() is None, "a cycle made after setup was not collected"
+frozen = gc.get_freeze_count()
+between = cycle()              # alive at a second call: a second call freezes nothing
+lessons_lib.setup(seed=1)
+assert gc.get_freeze_count() <= frozen, "a second setup() froze more objects"  # frees may lower it
+assert between() is not None
+gc.collect()
+assert between() is None, "a cycle alive at a second setup() was not collected afterwards"
 print("ok")
 """
 
 
-def test_setup_freezes_what_is_alive_and_collects_the_rest():
-    """setup() collects garbage, then freezes the survivors (gc.freeze): a cycle unreachable at
-    the call is freed, an object alive at the call leaves the collected generations, and cycles
-    made afterwards are still collected. In a fresh interpreter: freezing is for the whole process."""
+def test_setup_freezes_what_is_alive_once_and_collects_the_rest():
+    """The first setup() collects garbage, then freezes the survivors (gc.freeze): a cycle
+    unreachable at the call is freed, an object alive at the call leaves the collected
+    generations, and cycles made afterwards are still collected. A second call (a student
+    re-running the setup cell) freezes nothing: what was alive at it is still collected later.
+    In a fresh interpreter: freezing is for the whole process."""
     import subprocess
     import sys
 
