@@ -553,9 +553,11 @@ _PEAK_RSS_CELL = (
 
 @dataclasses.dataclass(frozen=True)
 class _NotebookRun:
-    """One notebook executed on a fresh kernel: ``seconds`` in all, split into ``start`` (kernel
-    start until its client is ready), ``cells`` (until the last cell's reply) and ``shutdown`` (the
-    rest: nbclient's graceful shutdown, which waits for the kernel process to exit); ``peak_mb``:
+    """One notebook executed on a fresh kernel: ``seconds`` in all, split at nbclient's hooks into
+    ``start`` (kernel manager, kernel launch, until its client is ready: ``on_notebook_start``),
+    ``cells`` (until the last cell's reply, ``on_cell_executed``; it includes the kernel_info round
+    trip and this benchmark's own peak-memory cell) and ``shutdown`` (the rest: mostly nbclient's
+    graceful shutdown, which waits for the kernel process to exit, polling every 0.1 s); ``peak_mb``:
     the kernel's peak resident memory."""
 
     seconds: float

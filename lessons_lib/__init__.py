@@ -27,13 +27,13 @@ import sys
 __version__ = "0.1.0"
 
 SEED = 0
-_frozen = False  # setup() has frozen this process's objects (it does so on its first call only)
 
 
 def setup(seed: int = SEED, threads: int | None = None) -> None:
     """Seed Python, NumPy (legacy global state) and PyTorch (if the notebook has imported it),
-    set torch's thread count and apply the course's plotting style; on the first call, also move
-    the objects alive into the garbage collector's permanent generation (below).
+    set torch's thread count and apply the course's plotting style; in a process with nothing
+    frozen yet (the first call), also move the objects alive into the garbage collector's
+    permanent generation (below).
 
     ``threads`` is torch's intra-op thread count: the environment variable ``LESSONS_THREADS``
     if set, else 1. The course's networks are tiny, so more threads only add waiting (three to
@@ -43,15 +43,17 @@ def setup(seed: int = SEED, threads: int | None = None) -> None:
     Test hook: ``LESSONS_MKLDNN_OFF=1`` sets ``torch.backends.mkldnn.enabled = False``, which
     reproduces for ``torch._int_mm`` a CPU without AVX-512 VNNI (torch's exact reference loop).
 
-    Garbage collection: the first call in a process collects garbage, then freezes every object
+    Garbage collection: the first call in a process (one with nothing frozen yet, so that a
+    reloaded ``lessons_lib`` does not freeze twice) collects garbage, then freezes every object
     still alive (:func:`gc.freeze`), which at the top of a notebook means the libraries imported
     before it. The cyclic garbage collector no longer traverses them, and the collections the
     interpreter makes at exit skip them, so the kernel shuts down sooner (its memory goes back to
     the operating system at once). Frozen objects that sit in reference cycles (modules, classes,
     functions) are never freed; acyclic ones still are, by reference counting. Later calls only
     seed, set threads and restyle: they freeze nothing, so a figure or a tensor made between two
-    calls is collected as usual. Import everything before the first call: a module imported later
-    (``torch._dynamo``, which the first ``torch.optim`` optimizer imports) is not frozen."""
+    calls is collected as usual. Import what the lesson needs before the first call: a module
+    imported later (``torch._dynamo``, which the first ``torch.optim`` optimizer imports) works
+    as usual but is not frozen."""
     import numpy as np
 
     from . import _validate, plotting
@@ -75,8 +77,6 @@ def setup(seed: int = SEED, threads: int | None = None) -> None:
             # int32 reference loop that torch >= 2.6 runs on a CPU without AVX-512 VNNI.
             torch.backends.mkldnn.enabled = False
     plotting.use_style()
-    global _frozen
-    if not _frozen:
+    if gc.get_freeze_count() == 0:  # once a process: nothing frozen yet, by an earlier call or anyone
         gc.collect()
         gc.freeze()
-        _frozen = True

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import pathlib
 from datetime import datetime
@@ -15,6 +16,14 @@ NOTEBOOKS = ROOT / "notebooks"
 
 settings.register_profile("course", max_examples=60, deadline=None, derandomize=True)
 settings.load_profile("course")
+
+
+@pytest.fixture(autouse=True)
+def _no_freezing_in_the_test_process(monkeypatch):
+    """lessons_lib.setup() freezes a process's live objects on its first call (gc.freeze); a test
+    that calls it in the pytest process would freeze the test run's own objects. Here gc.freeze
+    does nothing; tests/test_setup.py tests the freezing in a fresh interpreter."""
+    monkeypatch.setattr(gc, "freeze", lambda: None)
 
 
 def notebook_seconds(path: pathlib.Path) -> float:

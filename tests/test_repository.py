@@ -65,6 +65,21 @@ def test_notebook_has_the_lesson_structure(nb):
         assert len(re.findall(r"(?im)^#+ *exercise \d", text)) >= 3, "fewer than three exercises"
 
 
+@pytest.mark.parametrize("nb", NOTEBOOK_FILES, ids=IDS)
+def test_setup_is_called_once_in_the_first_code_cell_after_torch(nb):
+    """``lessons_lib.setup()`` once, in the setup cell (the first code cell), which imports torch
+    before it if the lesson uses torch: setup() seeds torch only if imported, and its first call
+    freezes the objects alive (gc.freeze), so a second call or torch imported later would not."""
+    code = ["".join(c["source"]) for c in json.loads(nb.read_text())["cells"] if c["cell_type"] == "code"]
+    calls = [i for i, source in enumerate(code) for _ in re.finditer(r"\blessons_lib\.setup\(", source)]
+    assert calls == [0], f"lessons_lib.setup() called in code cells {calls}, not once in the first"
+    if any(re.search(r"(?m)^\s*(import torch\b|from torch\b)", source) for source in code):
+        first = code[0]
+        torch_import = re.search(r"(?m)^(import torch\b|from torch\b)", first)
+        assert torch_import and torch_import.start() < first.index("lessons_lib.setup("), \
+            "the lesson uses torch but its setup cell does not import it before lessons_lib.setup()"
+
+
 def _cell_seconds(cell) -> float | None:
     """Wall time of a code cell from nbclient's timing metadata, or None if not recorded."""
     timing = cell.get("metadata", {}).get("execution", {})

@@ -1,8 +1,7 @@
 """lessons_lib.setup: seeds, the thread count only when asked, and one gc.freeze a process.
 
-The tests here that call setup() in the pytest process itself mark that process as frozen
-already (the autouse fixture), so they freeze nothing of the test run; the freezing is tested in
-a fresh interpreter."""
+In the pytest process gc.freeze does nothing (conftest's autouse fixture), so the tests here that
+call setup() freeze nothing of the test run; the freezing is tested in a fresh interpreter."""
 
 from __future__ import annotations
 
@@ -10,11 +9,6 @@ import pytest
 import torch
 
 import lessons_lib
-
-
-@pytest.fixture(autouse=True)
-def _no_freezing_in_the_test_process(monkeypatch):
-    monkeypatch.setattr(lessons_lib, "_frozen", True)
 
 
 def test_one_thread_unless_asked(monkeypatch):
@@ -79,12 +73,23 @@ assert later() is not None
 gc.collect()
 assert later() is None, "a cycle made after setup was not collected"
 frozen = gc.get_freeze_count()
-between = cycle()              # alive at a second call: a second call freezes nothing
-lessons_lib.setup(seed=1)
+figure = {}                    # a student's object, reachable (in a cycle) at a second call
+figure["self"] = figure
+figure["node"] = node = Node()
+alive = weakref.ref(node)
+del node
+lessons_lib.setup(seed=1)      # a second call (a re-run setup cell) freezes nothing
 assert gc.get_freeze_count() <= frozen, "a second setup() froze more objects"  # frees may lower it
-assert between() is not None
+assert any(o is figure for o in gc.get_objects()), "an object alive at a second setup() was frozen"
+del figure
 gc.collect()
-assert between() is None, "a cycle alive at a second setup() was not collected afterwards"
+assert alive() is None, "a cycle alive at a second setup() was not collected once dropped"
+import importlib
+importlib.reload(lessons_lib)  # a reloaded lessons_lib (autoreload) freezes nothing either
+again = {}
+again["self"] = again
+lessons_lib.setup()
+assert any(o is again for o in gc.get_objects()), "setup() after a reload froze again"
 print("ok")
 """
 
@@ -93,8 +98,8 @@ def test_setup_freezes_what_is_alive_once_and_collects_the_rest():
     """The first setup() collects garbage, then freezes the survivors (gc.freeze): a cycle
     unreachable at the call is freed, an object alive at the call leaves the collected
     generations, and cycles made afterwards are still collected. A second call (a student
-    re-running the setup cell) freezes nothing: what was alive at it is still collected later.
-    In a fresh interpreter: freezing is for the whole process."""
+    re-running the setup cell), or a call after reloading lessons_lib, freezes nothing: a cycle
+    alive at it is collected once dropped. In a fresh interpreter: freezing is for the whole process."""
     import subprocess
     import sys
 
