@@ -18,12 +18,15 @@ settings.register_profile("course", max_examples=60, deadline=None, derandomize=
 settings.load_profile("course")
 
 
-@pytest.fixture(autouse=True)
-def _no_freezing_in_the_test_process(monkeypatch):
+@pytest.fixture(scope="session", autouse=True)
+def _no_freezing_in_the_test_process():
     """lessons_lib.setup() freezes a process's live objects on its first call (gc.freeze); a test
-    that calls it in the pytest process would freeze the test run's own objects. Here gc.freeze
-    does nothing; tests/test_setup.py tests the freezing in a fresh interpreter."""
-    monkeypatch.setattr(gc, "freeze", lambda: None)
+    or fixture that calls it in the pytest process would freeze the test run's own objects. For the
+    whole session (before any module fixture) gc.freeze does nothing here; tests/test_setup.py
+    tests the freezing in a fresh interpreter."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(gc, "freeze", lambda: None)
+        yield
 
 
 def notebook_seconds(path: pathlib.Path) -> float:
