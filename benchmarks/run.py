@@ -576,14 +576,15 @@ def _run_notebook(path: pathlib.Path) -> _NotebookRun:
     nb.cells.append(nbformat.v4.new_code_cell(_PEAK_RSS_CELL))
     marks: dict[str, float] = {}
 
-    def ready(**_):
+    def on_ready(**_):
         marks["ready"] = time.perf_counter()
 
-    def executed(**_):
+    def on_cell_executed(**_):
         marks["cells"] = time.perf_counter()
 
     start = time.perf_counter()
-    NotebookClient(nb, timeout=600, kernel_name="python3", on_notebook_start=ready, on_cell_executed=executed,
+    NotebookClient(nb, timeout=600, kernel_name="python3", on_notebook_start=on_ready,
+                   on_cell_executed=on_cell_executed,
                    resources={"metadata": {"path": str(path.parent)}}).execute()
     end = time.perf_counter()
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)

@@ -5,6 +5,9 @@ call setup() freeze nothing of the test run; the freezing is tested in a fresh i
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 import torch
 
@@ -100,9 +103,6 @@ def test_setup_freezes_what_is_alive_once_and_collects_the_rest():
     generations, and cycles made afterwards are still collected. A second call (a student
     re-running the setup cell), or a call after reloading lessons_lib, freezes nothing: a cycle
     alive at it is collected once dropped. In a fresh interpreter: freezing is for the whole process."""
-    import subprocess
-    import sys
-
     done = subprocess.run([sys.executable, "-c", _FREEZE], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
