@@ -35,7 +35,8 @@
 #    pruned weights, and a structured mask that removes whole units by their norm;
 # 2. run a sensitivity scan (accuracy against sparsity, one layer at a time) and read it;
 # 3. compare one-shot and iterative pruning with fine-tuning by SGD with momentum, at the
-#    same training budget, paired by seed, and choose how far to prune on validation images;
+#    same training budget, paired by seed, and choose the fine-tuning schedule and how far to prune on
+#    validation images;
 # 4. show with numbers how a momentum buffer revives pruned weights (and that weight decay
 #    only shrinks them again), and write the mask-aware momentum step that prevents it;
 # 5. explain what `torch.nn.utils.prune` stores (`weight_orig`, `weight_mask`), what keeps
@@ -48,7 +49,7 @@
 # Weight decay, $g \leftarrow g + \omega w$, is introduced in section 1 below (written $\omega$,
 # since $\lambda$ is an eigenvalue in lessons 01 and 03). Lesson 09 is useful but not required. A
 # little PyTorch: `nn.Linear`, an optimizer loop. About 150 minutes: about 75 to read and run the
-# seven sections (some 4,700 words of prose and many printed tables), about 75 for the four exercises.
+# seven sections (some 5,400 words of prose and many printed tables), about 75 for the four exercises.
 
 # %%
 import copy
@@ -62,7 +63,7 @@ from torch import nn
 from torch.nn.utils import prune
 
 import lessons_lib
-from lessons_lib import checks, pruning
+from lessons_lib import checks, pruning, selection
 from lessons_lib.batched_training import train_many
 from lessons_lib.data import load_digits_split
 from lessons_lib.model_file import float32_size_bytes
@@ -95,14 +96,19 @@ torch.set_default_dtype(torch.float64)  # every printed number the same on every
 # every choice the lesson makes is made (by a rule stated before its numbers); and 450 **test**
 # images (the same 450 as in lessons 09 to 13), read once per reported figure and never to choose
 # anything. One validation image is worth $100/270 = 0.37$ percentage points, one test image
-# $100/450 = 0.22$: the smallest difference an accuracy on that part can show. The training
-# protocol of the first paragraph is the course's (lesson 09 trains this network the same way, with weight decay
-# added here); it is kept from the lesson's earlier version and not tuned here, so the lesson makes
-# no claim that it is the best one. So are the fine-tuning schedules of sections 5 to 7 (their
-# sparsities, epochs and learning rates, stated where they are used). That earlier version
-# reported on these same 450 test images and had no validation part; whether its settings were
-# adjusted while looking at them is not recorded, so the test figures below could be
-# optimistic, by an amount this lesson does not measure.
+# $100/450 = 0.22$: the smallest difference an accuracy on that part can show.
+#
+# The training protocol of the first paragraph defines the networks this lesson prunes; it is not a
+# compression choice. Its learning rate, momentum, epochs and minibatches are the course's protocol
+# (lessons 09 and 11 train their networks the same way), fixed in advance and not tuned here. The
+# weight decay $\omega = 5\cdot10^{-4}$ is this lesson's own addition, there since its first version;
+# how that version set it is not recorded, and that version reported on these same 450 test images
+# with no validation part, so $\omega$ is not free of them. It is held fixed, not
+# tuned: it is part of the definition of the networks every section prunes (another value would give
+# other networks, not a better way to prune them), and section 6 studies what it does to pruned
+# weights. So the lesson makes no claim that this protocol is the best one. The settings that *are*
+# choices, the fine-tuning schedule of section 5 and how far to prune, are chosen on the validation
+# images, by rules stated before their numbers (section 5).
 #
 # One training run is one draw from a noisy process, so every comparison below is made on
 # **five networks**, seeds 0 to 4 (the seed fixes the initial weights and the order of the
@@ -558,16 +564,38 @@ assert all(mean_of["4.weight"][j] == min(mean_of[c][j] for c in ("0.weight", "2.
 # library's `MaskedSGD` does that (section 6 shows why a plain optimizer does not, and
 # writes the step out). Two schedules at the **same training budget**:
 #
-# * **iterative**: prune to 50 %, fine-tune 2 epochs, prune to 75 %, fine-tune 2 epochs, ...
+# * **iterative**: prune to 50 %, fine-tune $E$ epochs, prune to 75 %, fine-tune $E$ epochs, ...
 #   through 98 %, each mask recomputed from the current weights;
 # * **one-shot**: prune the dense model straight to the target and fine-tune as many
-#   epochs as the iterative schedule spent to get there ($2k$ epochs for the $k$-th level).
+#   epochs as the iterative schedule spent to get there ($kE$ epochs for the $k$-th level).
 #
 # Both run on each of the five networks; the fine-tuning of level $k$ shuffles with seed
 # $100\cdot\text{seed} + k$ in both schedules, so at 50 % (the first level) the two
-# schedules are the same run. The six sparsities, 2 epochs per level and the fine-tuning learning
-# rate $\eta = 0.05$ are kept from the lesson's earlier version (section 1), not tuned here: the comparison is reported at every level
-# of the schedule, on the test images, paired by seed (six comparisons, the first one the same run).
+# schedules are the same run. The six sparsities are the section's reporting grid, not a choice:
+# the comparison is reported at every one of them, on the test images, paired by seed (six
+# comparisons, the first one the same run).
+#
+# **The fine-tuning schedule, chosen on validation.** The epochs per level $E$ and the fine-tuning
+# learning rate $\eta$ are choices, so they are made on the validation images alone (the search reads
+# no test image), by a rule, an objective and a grid fixed before the search ran. One schedule
+# serves both methods, so that they keep the same budget and neither is tuned against the other:
+#
+# * grid: $E \in \{1, 2, 4\}$ (the lesson's earlier value 2, halved and doubled; the cost) times
+#   $\eta \in \{0.02, 0.05, 0.1\}$ (the earlier 0.05 divided by 2.5, and doubled to the training's own
+#   rate), momentum and weight decay as in training;
+# * objective: per seed, the validation images classified correctly, summed over the six sparsities
+#   and both methods (12 networks of 270 images, 3,240 decisions; at 50 % the two methods are the
+#   same run, counted twice, as the table below reports it in both columns);
+# * rule: the course's (`lessons_lib.selection`; lesson 09 chooses its QAT epochs by it): the
+#   candidates are the settings whose mean over the five seeds is within 0.5 points of the best mean,
+#   and the pick is the cheapest candidate (fewest epochs per level), then the highest mean, then the
+#   first in the grid's order.
+#
+# The nine settings on five networks take longer than this lesson's time budget, so
+# `scripts/search_lesson10.py` ran them once, with exactly the loop of the cell after next, and left a
+# record (`notebooks/data/validation/lesson10_finetuning.json`: each setting's count per seed). The
+# next cell loads it, prints it, applies the rule itself and sets the schedule to the pick; the cell
+# after it checks that its own run of the pick counts the same validation images, seed by seed.
 #
 # The same runs also answer a practical question, *how far can this network be pruned*, and that
 # is a choice, so it is made on the validation images by a rule fixed before looking: **the highest
@@ -577,8 +605,48 @@ assert all(mean_of["4.weight"][j] == min(mean_of[c][j] for c in ("0.weight", "2.
 # test accuracy is reported after, with its paired difference to the dense networks.
 
 # %%
+search = selection.load_record("lesson10_finetuning")
+assert search.seeds == tuple(SEEDS) and search.tolerance == 0.5 and search.n_images == 12 * n_val
+pick_i = selection.choose(search.correct, search.cost, search.n_images, search.tolerance)
+candidates_i = np.flatnonzero(search.means >= search.means.max() - search.tolerance - 1e-9)
+print(f"validation images right of {search.n_images:,} (6 sparsities x 2 methods x {n_val}), per seed; "
+      f"mean accuracy; * within {search.tolerance} points of the best mean")
+print(" E (epochs/level)      η   cost  " + "".join(f"{'seed ' + str(seed):>8s}" for seed in search.seeds)
+      + "     mean")
+for i, (setting, cost, row, m) in enumerate(zip(search.settings, search.cost, search.correct, search.means,
+                                                  strict=True)):
+    print(f"{setting['epochs_per_level']:17d} {setting['ft_lr']:6.2f} {cost:6.0f}  "
+          + "".join(f"{c:8d}" for c in row) + f"  {m:6.2f} %{' *' if i in candidates_i else ''}"
+          + ("  <- pick" if i == pick_i else ""))
+EPOCHS_PER_LEVEL, FT_LR = 4, 0.1  # the pick (asserted below)
+assert pick_i == search.pick and search.settings[pick_i] == {"epochs_per_level": EPOCHS_PER_LEVEL, "ft_lr": FT_LR}
+earlier = search.find(epochs_per_level=2, ft_lr=0.05)  # the lesson's earlier schedule
+best_2 = max(search.means[i] for i, st in enumerate(search.settings) if st["epochs_per_level"] == 2)
+print(f"pick: E = {EPOCHS_PER_LEVEL} epochs per level, η = {FT_LR} ({search.means[pick_i]:.2f} %, the best "
+      f"mean); the earlier E = 2, η = 0.05: {search.means[earlier]:.2f} %, "
+      f"{search.means[pick_i] - search.means[earlier]:.2f} points below; the best with E = 2: {best_2:.2f} %, "
+      f"{search.means[pick_i] - best_2:.2f} points below, outside the 0.5")
+assert [search.settings[i] for i in candidates_i] == [{"epochs_per_level": 4, "ft_lr": 0.05}, search.settings[pick_i]]
+assert [f"{search.means[i]:.2f}" for i in (*candidates_i, earlier)] + [f"{best_2:.2f}"] == [
+    "92.57", "92.76", "91.06", "91.90"]
+assert (f"{search.means[pick_i] - search.means[earlier]:.2f}", f"{search.means[pick_i] - best_2:.2f}") == (
+    "1.70", "0.86")
+assert search.means[pick_i] == search.means.max() and FT_LR == LR  # the best mean; the training's learning rate
+
+# %% [markdown]
+# Only two settings come within 0.5 points of the best mean, both with $E = 4$: $\eta = 0.1$ (92.76 %,
+# the best) and $\eta = 0.05$ (92.57 %). Equally cheap, the rule takes the higher mean: **4 epochs per
+# level at $\eta = 0.1$**, the training's own learning rate. The lesson's earlier schedule (2 epochs,
+# $\eta = 0.05$) scores 91.06 %, 1.70 points below, and no setting with 2 epochs per level comes within
+# 0.5 points (the best, 91.90 %, is 0.86 below). The pick lies at the edge of the grid on both axes
+# (the most epochs, the largest rate), so a longer schedule or a larger rate might score higher still:
+# the rule chooses within the grid fixed before the search, and the lesson does not widen it after
+# reading the table. Everything below in this section, and the test figures, come from the picked
+# schedule.
+
+# %%
 schedule = [0.5, 0.75, 0.9, 0.95, 0.97, 0.98]
-EPOCHS_PER_LEVEL, FT_LR = 2, 0.05
+assert EPOCHS_PER_LEVEL == 4 and FT_LR == 0.1  # the pick of the validation search (cell above)
 iterative_acc, oneshot_acc, no_ft_acc = (np.zeros((len(SEEDS), len(schedule))) for _ in range(3))  # test
 iterative_val, oneshot_val = (np.zeros((len(SEEDS), len(schedule))) for _ in range(2))  # validation
 
@@ -601,6 +669,11 @@ for k, s in enumerate(progress(schedule, desc="prune and fine-tune")):
     oneshot_acc[:, k] = [test_acc(net) for net in oneshot_nets]
     oneshot_val[:, k] = [val_acc(net) for net in oneshot_nets]
 
+# the tie between the record and this run: the same validation images, seed by seed, summed as the search sums them
+own_counts = np.rint(n_val * (iterative_val + oneshot_val).sum(axis=1)).astype(int)
+print(f"this run of the pick, validation images right of {search.n_images:,}, seeds 0..4: {own_counts.tolist()}; "
+      f"the record's: {search.correct[pick_i].tolist()}")
+assert own_counts.tolist() == search.correct[pick_i].tolist()
 lead = 100 * (iterative_acc - oneshot_acc)  # points, paired by seed
 print("accuracy in %, mean ± 95 % interval over seeds 0..4")
 n_weights = sum(w.numel() for w in weights.values())
@@ -611,26 +684,31 @@ for k, s in enumerate(schedule):
           f"{pm(no_ft_acc[:, k]):>14s} {pm(oneshot_acc[:, k]):>12s} "
           f"{pm(iterative_acc[:, k]):>12s}    " + " ".join(f"{d:+6.2f}" for d in lead[:, k])
           + f"    {pm(lead[:, k] / 100):>11s}")
-# five informative comparisons (50 % is the same run): the 98 % interval again with a Bonferroni correction
-# (T95_5 = t_{1 - 0.025/5, 4}, section 2)
-m98, h98 = mean_ci(lead[:, 5])
-print(f"98 %, Bonferroni-corrected for the five comparisons (t = {T95_5:.2f}): "
-      f"{m98:.1f} ± {h98 * T95_5 / T95:.1f} points")
-assert m98 - h98 * T95_5 / T95 > 0 and f"{T95_5:.2f}" == "4.60"
-for k in (1, 2, 3, 4):  # 75, 90, 95, 97 %: no difference the seeds can resolve
-    m, h = mean_ci(lead[:, k])
-    assert abs(m) < h and np.all(np.abs(lead[:, k]) < 3.8)
-assert np.all(lead[:, 2] < 0) and np.all(lead[:, 5] > 0)  # 90 %: one-shot ahead for every seed; 98 %: iterative
-assert [round(len(splits.y_test) * np.abs(lead[:, k]).max() / 100) for k in (1, 2, 3, 4)] == [4, 12, 16, 17]
-assert f"{np.abs(lead[:, 1:5]).max():.2f}" == "3.78"  # "up to 17 test images (3.78 points)"
+# five informative comparisons (50 % is the same run): the 97 and 98 % intervals again with a Bonferroni
+# correction (T95_5 = t_{1 - 0.025/5, 4}, section 2)
+lead_ci = [mean_ci(lead[:, k]) for k in range(len(schedule))]
+print(f"97 and 98 %, Bonferroni-corrected for the five comparisons (t = {T95_5:.2f}): "
+      + ", ".join(f"{100 * schedule[k]:.0f} %: {lead_ci[k][0]:.1f} ± {lead_ci[k][1] * T95_5 / T95:.1f} points"
+                  for k in (4, 5)))
+assert f"{T95_5:.2f}" == "4.60"
+assert all(abs(lead_ci[k][0]) < lead_ci[k][1] for k in (1, 2, 3))  # 75, 90, 95 %: no difference detected
+(m97, h97), (m98, h98) = lead_ci[4], lead_ci[5]
+assert m97 - h97 > 0 > m97 - h97 * T95_5 / T95  # 97 %: excludes 0 uncorrected only
+assert m98 - h98 * T95_5 / T95 > 0  # 98 %: excludes 0 after the correction too
+assert np.all(lead[:, 4:] > 0)  # 97 and 98 %: iterative ahead for every seed
+assert [int(np.sum(lead[:, 2] < 0)), int(np.sum(lead[:, 2] == 0)), int(np.sum(lead[:, 2] > 0))] == [3, 1, 1]  # 90 %
+assert [round(len(splits.y_test) * np.abs(lead[:, k]).max() / 100) for k in (1, 2, 3)] == [2, 9, 13]
+assert f"{np.abs(lead[:, 1:4]).max():.2f}" == "2.89"  # "up to 13 test images (2.89 points)"
 # a construction guard, not evidence: at 50 % both loops run the same code on the same masks with the same
 # seed, so this holds by construction ("at 50 % the two schedules are the same run")
 assert np.all(lead[:, 0] == 0)
 # the numbers the text below quotes
-assert [pm(lead[:, k] / 100) for k in (1, 2, 3, 4)] == ["-0.2 ± 0.7", "-1.1 ± 1.3", "0.0 ± 2.7", "0.2 ± 3.0"]
+assert [pm(lead[:, k] / 100) for k in (1, 2, 3, 4)] == ["-0.1 ± 0.2", "-0.8 ± 1.3", "1.6 ± 1.9", "3.8 ± 3.0"]
 assert [n_weights - round(s * n_weights) for s in schedule[4:]] == [194, 129]
-assert (span(lead[:, 5]), pm(lead[:, 5] / 100), f"{h98 * T95_5 / T95:.1f}") == ("4.0 to 16.4", "10.4 ± 5.6", "9.3")
-assert (pm(oneshot_acc[:, 5]), pm(iterative_acc[:, 5])) == ("74.4 ± 3.7", "84.8 ± 2.1")
+assert (span(lead[:, 4]), f"{h97 * T95_5 / T95:.1f}") == ("1.1 to 6.7", "4.9")
+assert (span(lead[:, 5]), pm(lead[:, 5] / 100), f"{h98 * T95_5 / T95:.1f}") == ("10.2 to 21.3", "13.7 ± 5.5", "9.2")
+assert [(pm(oneshot_acc[:, k]), pm(iterative_acc[:, k])) for k in (4, 5)] == [
+    ("88.8 ± 2.4", "92.6 ± 1.6"), ("75.1 ± 4.7", "88.8 ± 1.9")]
 
 # The choice, on validation (the rule is stated above the cell): the highest sparsity of the schedule at which a
 # schedule's mean validation accuracy over the five seeds is within 1 point of the dense networks'; if both
@@ -665,20 +743,19 @@ bar_images = right_dense - n_decisions / 100  # 1 point of the 5 x 270 validatio
 print(f"margin of the pick over the bar (dense - 1 point = {dense_val_mean - 1:.2f} %): "
       f"{100 * pick_val.mean() - (dense_val_mean - 1):.2f} points; {right_pick:,} of {n_decisions:,} validation "
       f"decisions right against a bar of {bar_images:,.1f} (dense {right_dense:,}): "
-      f"with {right_pick - 1:,} (one image fewer) 90 % would fail the rule")
-k75 = schedule.index(0.75)
-margin75 = max(100 * v[:, k75].mean() for v in (oneshot_val, iterative_val)) - (dense_val_mean - 1)
-print(f"the next sparsity down, 75 %: margin {margin75:.2f} points "
-      f"({margin75 * n_decisions / 100:.1f} validation images over the five networks)")
+      f"{right_pick - bar_images:.1f} images above it")
+k95 = schedule.index(0.95)
+margin95 = max(100 * v[:, k95].mean() for v in (oneshot_val, iterative_val)) - (dense_val_mean - 1)
+print(f"the next sparsity up, 95 %: the better schedule {margin95:+.2f} points from the bar "
+      f"({margin95 * n_decisions / 100:+.1f} validation images over the five networks)")
 assert (f"{100 * pick_val.mean() - (dense_val_mean - 1):.2f}", right_pick, right_dense, bar_images) == (
-    "0.04", 1297, 1310, 1296.5)
-assert right_pick - 1 < bar_images < right_pick  # one validation image fewer and the pick falls
-assert f"{margin75:.2f}" == "1.15"  # "75 % is the nearest safe choice"
-assert [f"{100 * v[:, k_pick].mean():.2f}" for v in (oneshot_val, iterative_val)] + [f"{dense_val_mean:.2f}"] == [
-    "96.07", "95.11", "97.04"]
-assert (pm(pick_test), pm(drop_pick / 100)) == ("96.1 ± 0.5", "0.5 ± 0.9")  # the test figures the text quotes
+    "0.56", 1304, 1310, 1296.5)
+assert f"{margin95:.2f}" == "-2.11"
+assert [f"{100 * v[:, k].mean():.2f}" for k in (k_pick, k95) for v in (oneshot_val, iterative_val)] + [
+    f"{dense_val_mean:.2f}"] == ["96.59", "95.11", "93.63", "93.93", "97.04"]
+assert (pm(pick_test), pm(drop_pick / 100)) == ("97.0 ± 0.7", "-0.4 ± 1.4")  # the test figures the text quotes
 m_drop, h_drop = mean_ci(drop_pick)
-assert abs(m_drop) < h_drop  # no drop detected at this precision
+assert abs(m_drop) < h_drop and round(len(splits.y_test) * h_drop / 100) == 6  # no drop detected; ± 6 images
 
 # %%
 fig, (ax, ax_val) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [3, 2]})
@@ -702,37 +779,39 @@ for v, marker, color, ls, label in [(oneshot_val, "o", "#D55E00", (0, (8, 4)), "
 ax_val.axhline(dense_val_mean - 1, color="black", linestyle=":", label="dense - 1 point")
 ax_val.plot([pick_s], [100 * pick_val.mean()], marker="o", markersize=14, markerfacecolor="none",
             markeredgecolor="black", linestyle="none", label=f"pick: {pick_name} {100 * pick_s:.0f} %")
-ax_val.set_ylim(90, 98.5)  # the region of the choice; 97 and 98 % lie lower
+ax_val.set_ylim(86, 98.5)  # the region of the choice; only one-shot at 98 % lies lower
+assert 100 * oneshot_val[:, 5].mean() < 86 < min(100 * v[:, k].mean() for v in (oneshot_val, iterative_val)
+                                                 for k in range(len(schedule)) if (v is iterative_val or k < 5))
 ax_val.set_xlim(0.45, 0.99)
 ax_val.set_xlabel("global sparsity (fraction of weights pruned)")
 ax_val.set_ylabel("validation accuracy (%)")
 ax_val.set_title("validation (the choice): means only of seeds 0-4 (the rule uses\n"
-                 "the means); 97 and 98 % lie below the panel", fontsize=10)
+                 "the means); one-shot at 98 % lies below the panel", fontsize=10)
 ax_val.legend(loc="lower left", fontsize=8)
 fig.subplots_adjust(wspace=0.22)
 plt.show()
 
 # %% [markdown]
-# At 50 % the two schedules are the same run. At 75, 90, 95 and 97 % the 95 % intervals of the
-# mean difference, iterative minus one-shot (-0.2 ± 0.7, -1.1 ± 1.3, 0.0 ± 2.7 and 0.2 ± 3.0
-# points), contain zero: five seeds detect no difference there, although single seeds differ by
-# up to 17 test images (3.78 points) and at 90 % one-shot is ahead for every seed. At 98 %, where
-# only 129 weights are left, iterative pruning keeps more accuracy **for every seed**, 4.0 to 16.4
-# points more (10.4 ± 5.6 in the mean; with a Bonferroni correction for the five comparisons,
-# ± 9.3, still above 0): 84.8 ± 2.1 % against one-shot's 74.4 ± 3.7 %. A plausible reading, which
-# this lesson does not test: removing weights in steps lets the network move what it needs into
-# the weights that will survive.
+# At 50 % the two schedules are the same run. At 75, 90 and 95 % the 95 % intervals of the mean
+# difference, iterative minus one-shot (-0.1 ± 0.2, -0.8 ± 1.3 and 1.6 ± 1.9 points), contain zero:
+# five seeds detect no difference there, although single seeds differ by up to 13 test images
+# (2.89 points). From 97 % on, iterative pruning keeps more accuracy **for every seed**. At 97 % (194
+# weights left) it is 1.1 to 6.7 points more, 3.8 ± 3.0 in the mean, an interval that excludes 0
+# uncorrected but not after a Bonferroni correction for the five comparisons (± 4.9). At 98 % (129
+# weights left) it is 10.2 to 21.3 points more, 13.7 ± 5.5 in the mean (corrected, ± 9.2: still above
+# 0), 88.8 ± 1.9 % against one-shot's 75.1 ± 4.7 %. A plausible reading, which this lesson does not
+# test: removing weights in steps lets the network move what it needs into the weights that will
+# survive.
 #
 # **How far to prune, chosen on validation.** By the rule stated before the runs, the highest
 # sparsity within 1 point of the dense networks' mean validation accuracy (97.04 %) is 90 %, where
-# only one-shot qualifies (96.07 %; iterative 95.11 %). 90 % passes the rule by 0.04 points, a
-# single validation image over the five networks (1,297 of 1,350 validation decisions right
-# against a bar of 1,296.5): the pick is fragile, and 75 % is the nearest safe choice (1.15
-# points, 15.5 validation images, above the bar). The right panel of the figure shows the validation
-# means the choice was made on, the bar and the pick. Its test accuracy is 96.1 ± 0.5 %; the
-# dense networks minus it, paired by seed, 0.5 ± 0.9 points: no drop detected at this precision
-# (± 0.9 points, about 4 test images). (Sections 6 and 7 also prune to 90 %: there the sparsity
-# is kept from the lesson's earlier version (section 1), not chosen here.)
+# only one-shot qualifies (96.59 %; iterative 95.11 %). It passes by 0.56 points, 7.5 validation
+# images over the five networks (1,304 of 1,350 validation decisions right against a bar of
+# 1,296.5); at 95 % the better schedule (iterative, 93.93 %; one-shot 93.63 %) is 2.11 points below
+# the bar. The right panel of the figure shows the validation means the choice was made on, the bar
+# and the pick. Its test accuracy is 97.0 ± 0.7 %; the dense networks minus it, paired by seed,
+# -0.4 ± 1.4 points: no difference detected at this precision (± 1.4 points, about 6 test images).
+# Sections 6 and 7 prune to this sparsity too, and train on for one level of the chosen schedule.
 #
 # ## 6. The pitfall: the momentum buffer revives pruned weights
 #
@@ -774,11 +853,13 @@ assert abs(ratio_09 - 9) < 1e-9  # "nine times the last step before pruning", fr
 
 # %% [markdown]
 # Now the real thing. Take a trained model *and its optimizer* (with its momentum
-# buffers), prune 90 % of the weights globally, and continue training for 5 epochs with the
-# training's $\eta = 0.1$, $\beta = 0.9$ and $\omega = 5\cdot10^{-4}$ (unless a variant says
-# otherwise), in four ways. The sparsity, the epochs and the learning rate are kept from the
-# lesson's earlier version (section 1), not tuned here (the question is what happens to the pruned
-# weights, not which setting is best):
+# buffers), prune 90 % of the weights globally, and continue training for 4 epochs with
+# $\eta = 0.1$, $\beta = 0.9$ and $\omega = 5\cdot10^{-4}$ (unless a variant says otherwise), in
+# four ways. These are experimental conditions, and nothing ships from this section: the question is
+# what happens to the pruned weights, not which setting is best. So that no setting here comes from
+# anywhere else, they are section 5's validation picks: the sparsity chosen there (90 %) and one
+# level of the chosen fine-tuning schedule (4 epochs at $\eta = 0.1$, which is also the training's
+# learning rate, the one the old optimizer carries):
 #
 # 1. **zero the weights once** and carry on;
 # 2. **zero the weights and mask the gradients** at every step (a common half-fix, e.g.
@@ -807,7 +888,10 @@ def masked_sgd_step(params, masks, buffers, lr, momentum, weight_decay):
 # step) and, tensor by tensor, with `pruning.masked_momentum_step`:
 
 # %%
-prune_masks = pruning.global_magnitude_masks(weights, 0.9)
+# sections 6 and 7 prune and train on as one level of section 5's schedule: its validation picks (section 5)
+PRUNE_S, CONTINUE_EPOCHS, CONTINUE_LR = pick_s, EPOCHS_PER_LEVEL, FT_LR
+assert (PRUNE_S, CONTINUE_EPOCHS, CONTINUE_LR) == (0.9, 4, 0.1) and CONTINUE_LR == LR  # the training's η too
+prune_masks = pruning.global_magnitude_masks(weights, PRUNE_S)
 n_pruned = sum(int((~m).sum()) for m in prune_masks.values())
 net_a, net_b = pruned_copy(model, prune_masks), pruned_copy(model, prune_masks)
 opt_b = pruning.MaskedSGD(net_b, prune_masks, lr=LR, momentum=MOMENTUM, weight_decay=WD)
@@ -842,16 +926,16 @@ assert gap_b < 1e-12 and gap_c < 1e-12
 # pruned positions once and checks its last count against the library's):
 
 # %%
-def continue_training(seed, variant, epochs=5, batch_size=64, weight_decay=WD):
-    prune_masks = pruning.global_magnitude_masks(pruning.prunable_weights(dense[seed]), 0.9)
+def continue_training(seed, variant, epochs=CONTINUE_EPOCHS, batch_size=64, weight_decay=WD):
+    prune_masks = pruning.global_magnitude_masks(pruning.prunable_weights(dense[seed]), PRUNE_S)
     net = pruned_copy(dense[seed], prune_masks)
     params = dict(net.named_parameters())
-    opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=weight_decay)
+    opt = torch.optim.SGD(net.parameters(), lr=CONTINUE_LR, momentum=MOMENTUM, weight_decay=weight_decay)
     if variant != "fresh optimizer, gradients masked":
         # the buffers of the 20 training epochs, copied: load_state_dict keeps the very tensors it is given
         opt.load_state_dict(copy.deepcopy(histories[seed].optimizer.state_dict()))
-        for group in opt.param_groups:
-            group["weight_decay"] = weight_decay  # load_state_dict restores the saved hyperparameters too
+        for group in opt.param_groups:  # load_state_dict restores the saved hyperparameters too
+            group["lr"], group["weight_decay"] = CONTINUE_LR, weight_decay
     buffers = {n: opt.state[p]["momentum_buffer"].clone() for n, p in params.items() if p in opt.state}
     b0 = torch.cat([buffers[n][~m] for n, m in prune_masks.items()]) if buffers else None
     gen, revived, rms_pruned, n = torch.Generator().manual_seed(100 * seed + 5), [], [], len(splits.y_train)
@@ -863,7 +947,7 @@ def continue_training(seed, variant, epochs=5, batch_size=64, weight_decay=WD):
             net.zero_grad()
             nn.functional.cross_entropy(net(splits.X_train[idx]), splits.y_train[idx]).backward()
             if variant == "mask-aware step":
-                masked_sgd_step(params, prune_masks, buffers, LR, MOMENTUM, weight_decay)
+                masked_sgd_step(params, prune_masks, buffers, CONTINUE_LR, MOMENTUM, weight_decay)
             else:
                 if variant != "weights zeroed once":
                     for name, mask in prune_masks.items():
@@ -881,7 +965,7 @@ def continue_training(seed, variant, epochs=5, batch_size=64, weight_decay=WD):
     else:
         buf_pruned = torch.cat([opt.state[params[n]]["momentum_buffer"][~m] for n, m in prune_masks.items()])
     steps = len(revived)  # the drift formula after `steps` steps, at every pruned position (gradient masked, no decay)
-    drift = None if b0 is None else -LR * MOMENTUM * (1 - MOMENTUM**steps) / (1 - MOMENTUM) * b0
+    drift = None if b0 is None else -CONTINUE_LR * MOMENTUM * (1 - MOMENTUM**steps) / (1 - MOMENTUM) * b0
     return dict(revived=np.array(revived), rms=np.array(rms_pruned), max_pruned=pruned_w.abs().max().item(),
                 max_b0=None if b0 is None else b0.abs().max().item(),
                 drift_gap=None if drift is None else (pruned_w - drift).abs().max().item(),
@@ -892,22 +976,22 @@ def continue_training(seed, variant, epochs=5, batch_size=64, weight_decay=WD):
 
 variants = ["weights zeroed once", "gradients masked", "fresh optimizer, gradients masked", "mask-aware step"]
 runs = {seed: {v: continue_training(seed, v) for v in variants} for seed in progress(SEEDS, desc="continue training")}
-prune_masks = pruning.global_magnitude_masks(weights, 0.9)  # seed 0's masks, used again in section 7
+prune_masks = pruning.global_magnitude_masks(weights, PRUNE_S)  # seed 0's masks, used again in section 7
 n_pruned = sum(int((~m).sum()) for m in prune_masks.values())
-print(f"{n_pruned} of {sum(w.numel() for w in weights.values())} weights pruned (90 %) in every network; "
+print(f"{n_pruned} of {sum(w.numel() for w in weights.values())} weights pruned ({100 * PRUNE_S:.0f} %) in every network; "
       f"accuracy right after pruning, seeds 0..4: "
-      + "  ".join(f"{100 * acc_global[i, levels.index(0.9)]:.2f} %" for i in range(len(SEEDS))))
-print(f"\nseed 0\n{'variant':34s} revived after 1 step / 10 steps / 5 epochs   max |w| pruned   "
+      + "  ".join(f"{100 * acc_global[i, levels.index(PRUNE_S)]:.2f} %" for i in range(len(SEEDS))))
+print(f"\nseed 0\n{'variant':34s} revived after 1 step / 10 steps / {CONTINUE_EPOCHS} epochs   max |w| pruned   "
       f"buffer != 0 there   acc   acc re-masked")
 for v, r in runs[0].items():
     rv = r["revived"]
     print(f"{v:34s} {rv[0]:13d} {rv[9]:9d} {rv[-1]:9d} {r['max_pruned']:16.4f} {r['buf_nonzero']:17d} "
           f"{100 * r['acc']:7.2f} % {100 * r['acc_remasked']:6.2f} %")
-tables = [("revived after 1 step / after 5 epochs, and buffer entries != 0 there at the end",
+tables = [(f"revived after 1 step / after {CONTINUE_EPOCHS} epochs, and buffer entries != 0 there at the end",
            lambda r: f"{r['revived'][0]}/{r['revived'][-1]}/{r['buf_nonzero']}", None),
-          ("largest |w| at a pruned position after 5 epochs", lambda r: f"{r['max_pruned']:.4f}", None),
-          ("test accuracy after 5 epochs (%)", lambda r: f"{100 * r['acc']:.2f}", "acc"),
-          ("accuracy lost by re-applying the mask after 5 epochs (points)",
+          (f"largest |w| at a pruned position after {CONTINUE_EPOCHS} epochs", lambda r: f"{r['max_pruned']:.4f}", None),
+          (f"test accuracy after {CONTINUE_EPOCHS} epochs (%)", lambda r: f"{100 * r['acc']:.2f}", "acc"),
+          (f"accuracy lost by re-applying the mask after {CONTINUE_EPOCHS} epochs (points)",
            lambda r: f"{100 * (r['acc'] - r['acc_remasked']):.2f}", "loss")]
 for title, cell, summary in tables:
     print(f"\n{title}, seeds 0..4" + ("   mean ± 95 %" if summary else ""))
@@ -926,8 +1010,8 @@ for seed in SEEDS:
     # a construction guard, not evidence: masked_sgd_step multiplies buffer and weight by the mask itself
     # (buffers[name] = buf * mask, p.mul_(mask)); section 7 checks its weights against torch.nn.utils.prune
     assert r["mask-aware step"]["revived"].max() == 0 and r["mask-aware step"]["buf_nonzero"] == 0
-    for v in ("weights zeroed once", "gradients masked"):
-        assert r[v]["max_pruned"] > 0.01 and r[v]["acc_remasked"] < r[v]["acc"]
+    assert r["weights zeroed once"]["max_pruned"] > 0.01 and r["gradients masked"]["max_pruned"] > 0.01
+    assert r["weights zeroed once"]["acc_remasked"] < r["weights zeroed once"]["acc"]  # re-masking costs, every seed
 final_acc = {v: np.array([runs[seed][v]["acc"] for seed in SEEDS]) for v in variants}
 sparse_ahead = 100 * (final_acc["mask-aware step"] - final_acc["weights zeroed once"])
 print("\nmask-aware step minus weights zeroed once, test accuracy (points), seeds 0..4:"
@@ -941,18 +1025,18 @@ for a_i, a in enumerate(variants):
         pair_ci[b, a] = mean_ci(100 * (final_acc[b] - final_acc[a]))
         print(f'  "{b}" minus "{a}": {pair_ci[b, a][0]:+.2f} ± {pair_ci[b, a][1]:.2f}')
 assert all(abs(m) < h for m, h in pair_ci.values())  # no pair: no difference detected
-assert "{:+.1f} ± {:.1f}".format(*pair_ci["gradients masked", "weights zeroed once"]) == "+0.7 ± 2.0"
-assert span([h for _, h in pair_ci.values()]) == "0.3 to 2.6"  # the half-widths the text quotes
+assert "{:+.1f} ± {:.1f}".format(*pair_ci["gradients masked", "weights zeroed once"]) == "+0.0 ± 1.3"
+assert span([h for _, h in pair_ci.values()]) == "0.2 to 1.4"  # the half-widths the text quotes
 
 # Is it weight decay that keeps them alive? The same "gradients masked" run with weight decay 0 after pruning:
 no_decay = {seed: continue_training(seed, "gradients masked", weight_decay=0.0)
             for seed in progress(SEEDS, desc="gradients masked, no weight decay")}
 n_steps = len(no_decay[0]["revived"])
 print(f"\ngradients masked, weight decay 0 after pruning ({n_steps} steps), seeds 0..4:")
-print("  pruned weights nonzero after 5 epochs       " + "".join(f"{no_decay[s]['revived'][-1]:>9d}" for s in SEEDS))
+print(f"  pruned weights nonzero after {CONTINUE_EPOCHS} epochs       " + "".join(f"{no_decay[s]['revived'][-1]:>9d}" for s in SEEDS))
 print("  largest |w| at a pruned position            " + "".join(f"{no_decay[s]['max_pruned']:9.4f}" for s in SEEDS))
 print("  η β (1 - β^steps)/(1 - β) · max|b0|          "
-      + "".join(f"{LR * MOMENTUM * (1 - MOMENTUM**n_steps) / (1 - MOMENTUM) * no_decay[s]['max_b0']:9.4f}"
+      + "".join(f"{CONTINUE_LR * MOMENTUM * (1 - MOMENTUM**n_steps) / (1 - MOMENTUM) * no_decay[s]['max_b0']:9.4f}"
                 for s in SEEDS))
 print("  every pruned weight equal to the drift formula within 1e-12:",
       all(no_decay[s]["drift_gap"] < 1e-12 for s in SEEDS))
@@ -961,8 +1045,9 @@ for seed in SEEDS:
 # the numbers the text below quotes
 remask_cost = {v: [100 * (runs[seed][v]["acc"] - runs[seed][v]["acc_remasked"]) for seed in SEEDS] for v in variants}
 assert n_pruned == 5818 and (span(remask_cost["weights zeroed once"]), span(remask_cost["gradients masked"])) == (
-    "5.6 to 11.6", "0.7 to 11.8")
-assert span([runs[seed]["gradients masked"]["max_pruned"] for seed in SEEDS], 2) == "0.03 to 0.08"
+    "4.9 to 8.9", "-1.1 to 9.8")
+assert sum(c > 0 for c in remask_cost["gradients masked"]) == 4  # a loss for four seeds, a gain for one
+assert span([runs[seed]["gradients masked"]["max_pruned"] for seed in SEEDS], 2) == "0.03 to 0.09"
 # weight decay pulls the revived weights back, slowly: the largest is a little smaller than without it
 decay_pull = [runs[s]["gradients masked"]["max_pruned"] / no_decay[s]["max_pruned"] for s in SEEDS]
 print("largest |w| at a pruned position, weight decay 5e-4 / 0 after pruning, seeds 0..4:",
@@ -972,37 +1057,37 @@ print("largest |w| at a pruned position, weight decay 5e-4 / 0 after pruning, se
 w_1, b_1, w_0, b_0 = 0.0, 1.0, 0.0, 1.0
 for _ in range(n_steps):
     b_1 = MOMENTUM * b_1 + WD * w_1
-    w_1 = w_1 - LR * b_1
+    w_1 = w_1 - CONTINUE_LR * b_1
     b_0 = MOMENTUM * b_0
-    w_0 = w_0 - LR * b_0
+    w_0 = w_0 - CONTINUE_LR * b_0
 scalar_factor = w_1 / w_0
 print(f"the same ratio from the scalar recurrence (b0 = 1, {n_steps} steps): {scalar_factor:.5f}")
-assert all(abs(r - scalar_factor) < 1e-9 for r in decay_pull) and f"{scalar_factor:.3f}" == "0.967" and n_steps == 85
-assert [pm(final_acc[v]) for v in variants] == ["95.8 ± 1.4", "96.5 ± 0.8", "96.4 ± 1.3", "96.3 ± 1.5"]
+assert all(abs(r - scalar_factor) < 1e-9 for r in decay_pull) and f"{scalar_factor:.3f}" == "0.976" and n_steps == 68
+assert [pm(final_acc[v]) for v in variants] == ["96.0 ± 0.8", "96.1 ± 1.2", "96.0 ± 1.4", "96.0 ± 1.3"]
 assert (span(sparse_ahead[sparse_ahead > 0], 2), [f"{d:.2f}" for d in sparse_ahead[sparse_ahead < 0]]) == (
-    "0.44 to 2.89", ["-2.44", "-0.22"])
-assert [round(len(splits.y_test) * d / 100) for d in sparse_ahead[sparse_ahead < 0]] == [-11, -1]  # test images
+    "0.44 to 1.11", ["-1.78", "-0.44"])
+assert [round(len(splits.y_test) * d / 100) for d in sparse_ahead[sparse_ahead < 0]] == [-8, -2]  # test images
 m_sa, h_sa = mean_ci(sparse_ahead)
-assert abs(m_sa) < h_sa and pm(sparse_ahead / 100, digits=2) == "0.53 ± 2.57"  # no difference detected
+assert abs(m_sa) < h_sa and pm(sparse_ahead / 100, digits=2) == "0.00 ± 1.42"  # no difference detected
 
 # %% [markdown]
 # Read the tables row by row; the counts are the same for every seed:
 #
 # * **Zeroing the weights once** is undone by the very first step: every one of the
-#   pruned weights is nonzero again, pushed by its gradient and its buffer. After 5 epochs
-#   the "90 % sparse" model is dense. Re-applying the mask at the end costs 5.6 to 11.6 points,
+#   pruned weights is nonzero again, pushed by its gradient and its buffer. After 4 epochs
+#   the "90 % sparse" model is dense. Re-applying the mask at the end costs 4.9 to 8.9 points,
 #   depending on the seed: the network now uses those weights.
 # * **Masking the gradient is not enough**: the old buffer still moves every pruned weight
 #   on the first step, by $\eta\beta b_0/(1-\beta)$ in total; weight decay only pulls them
 #   slowly back toward 0. With the gradient masked, every pruned weight follows the same linear
 #   recurrence from $(w, b) = (0, b_0)$, so weight decay scales it by a factor fixed by $\eta$,
-#   $\beta$, $\omega$ and the step count, not by the network: after 5 epochs (85 steps) 0.967,
+#   $\beta$, $\omega$ and the step count, not by the network: after 4 epochs (68 steps) 0.976,
 #   from a scalar recurrence, and the largest pruned weight of each seed is that factor times
 #   its value without weight decay. With weight decay 0 after pruning, all 5,818 still revive for every
 #   seed, and every one lands on the drift formula (the last lines of the output). The revived
-#   weights are small (the largest is 0.03 to 0.08 after 5 epochs, about
-#   $\eta\beta b_0/(1-\beta)$ for the largest $b_0$), yet removing them is not free:
-#   re-applying the mask costs 0.7 to 11.8 points.
+#   weights are small (the largest is 0.03 to 0.09 after 4 epochs, about
+#   $\eta\beta b_0/(1-\beta)$ for the largest $b_0$), yet the network has come to use them:
+#   re-applying the mask changes its accuracy, by -9.8 to +1.1 points (a loss for four seeds of five).
 # * **A fresh optimizer with masked gradients** happens to work: its buffer starts at 0 on
 #   the pruned positions and $g = 0 + \omega\cdot 0$ keeps it there. It silently breaks as
 #   soon as the buffer is not empty, e.g. when pruning again in the next round of an
@@ -1017,14 +1102,14 @@ assert abs(m_sa) < h_sa and pm(sparse_ahead / 100, digits=2) == "0.53 ± 2.57"  
 #   when their gradients are masked. It leaves the buffer alone, so the buffer's push is undone
 #   at every step rather than stopped.
 #
-# The test accuracies after 5 epochs do not separate the variants, as far as five seeds can tell.
-# Their means are 95.8 ± 1.4 % ("weights zeroed once"), 96.5 ± 0.8 % ("gradients masked", whose
-# network became dense again), 96.4 ± 1.3 % (fresh optimizer) and 96.3 ± 1.5 % (mask-aware step).
+# The test accuracies after 4 epochs do not separate the variants, as far as five seeds can tell.
+# Their means are 96.0 ± 0.8 % ("weights zeroed once"), 96.1 ± 1.2 % ("gradients masked", whose
+# network became dense again), 96.0 ± 1.4 % (fresh optimizer) and 96.0 ± 1.3 % (mask-aware step).
 # Compared pair by pair, paired by seed (six comparisons, uncorrected), every interval contains 0,
-# with half-widths of 0.3 to 2.6 points: no difference detected at that precision (for example
-# "gradients masked" minus "weights zeroed once", +0.7 ± 2.0 points). The mask-aware step minus
-# "weights zeroed once" is 0.53 ± 2.57 points: ahead for three seeds, by 0.44 to 2.89 points,
-# behind for two, by 2.44 and 0.22 points, that is 11 and 1 test images. What separates them is
+# with half-widths of 0.2 to 1.4 points: no difference detected at that precision (for example
+# "gradients masked" minus "weights zeroed once", +0.0 ± 1.3 points). The mask-aware step minus
+# "weights zeroed once" is 0.00 ± 1.42 points: ahead for three seeds, by 0.44 to 1.11 points,
+# behind for two, by 1.78 and 0.44 points, that is 8 and 2 test images. What separates them is
 # whether the model is still sparse.
 #
 # The figure follows the pruned weights of seed 0 step by step (the other seeds are in the
@@ -1051,17 +1136,19 @@ plt.show()
 # parameter `weight` to `weight_orig`, stores the mask as a buffer `weight_mask`, and
 # recomputes `weight = weight_orig * weight_mask` in a forward pre-hook before every call.
 # The optimizer keeps updating `weight_orig` (the same `Parameter` object as before, so it
-# keeps its momentum buffer). Apply the same 90 % masks and continue training 5 epochs with
-# the old optimizer, as in variant 1, on each of the five networks (the settings of section 6,
-# kept from the lesson's earlier version, not tuned here):
+# keeps its momentum buffer). Apply the same 90 % masks and continue training 4 epochs with
+# the old optimizer, as in variant 1, on each of the five networks (the conditions of section 6:
+# section 5's validation picks; nothing ships from this section either):
 
 # %%
-def torch_prune_run(seed, epochs=5):
-    """Seed `seed`'s network pruned 90 % by torch.nn.utils.prune, trained on with its old optimizer."""
-    masks = pruning.global_magnitude_masks(pruning.prunable_weights(dense[seed]), 0.9)
+def torch_prune_run(seed, epochs=CONTINUE_EPOCHS):
+    """Seed `seed`'s network pruned to PRUNE_S by torch.nn.utils.prune, trained on with its old optimizer."""
+    masks = pruning.global_magnitude_masks(pruning.prunable_weights(dense[seed]), PRUNE_S)
     net = copy.deepcopy(dense[seed])
-    opt = torch.optim.SGD(net.parameters(), lr=LR, momentum=MOMENTUM, weight_decay=WD)
+    opt = torch.optim.SGD(net.parameters(), lr=CONTINUE_LR, momentum=MOMENTUM, weight_decay=WD)
     opt.load_state_dict(copy.deepcopy(histories[seed].optimizer.state_dict()))
+    for group in opt.param_groups:  # load_state_dict restores the saved hyperparameters too
+        group["lr"] = CONTINUE_LR
     layers = {"0.weight": net[0], "2.weight": net[2], "4.weight": net[4]}
     for name, layer in layers.items():
         prune.custom_from_mask(layer, "weight", masks[name])
@@ -1084,7 +1171,7 @@ def torch_prune_run(seed, epochs=5):
     w_rec, b_rec = at_pruned(lambda n, layer: orig_before[n]), at_pruned(lambda n, layer: buf_before[n])
     for _ in range(epochs * (-(-n // 64))):
         b_rec = MOMENTUM * b_rec + WD * w_rec
-        w_rec = w_rec - LR * b_rec
+        w_rec = w_rec - CONTINUE_LR * b_rec
     return net, dict(
         effective=int((at_pruned(lambda n, layer: layer.weight) != 0).sum()),
         moved=int((at_pruned(lambda n, layer: layer.weight_orig - orig_before[n]) != 0).sum()),
@@ -1101,11 +1188,11 @@ tp = {seed: torch_prune_run(seed) for seed in progress(SEEDS, desc="torch.nn.uti
 tp_net = tp[0][0]
 print("parameters:", [n for n, _ in tp_net.named_parameters()])
 print("buffers:   ", [n for n, _ in tp_net.named_buffers()])
-print(f"after 5 epochs, at the {n_pruned} pruned positions, seeds 0..4:")
+print(f"after {CONTINUE_EPOCHS} epochs, at the {n_pruned} pruned positions, seeds 0..4:")
 rows = [("effective weights (weight_orig * mask) nonzero", lambda r: f"{r['effective']}"),
         ("weight_orig changed during training", lambda r: f"{r['moved']}"),
         ("largest |weight_orig| there when pruned", lambda r: f"{r['max_before']:.4f}"),
-        ("largest |weight_orig| there after 5 epochs", lambda r: f"{r['max_orig']:.4f}"),
+        (f"largest |weight_orig| there after {CONTINUE_EPOCHS} epochs", lambda r: f"{r['max_orig']:.4f}"),
         ("largest change of weight_orig there", lambda r: f"{r['max_moved']:.4f}"),
         ("gradient of weight_orig all zero there", lambda r: f"{r['grad_zero']}"),
         ("momentum buffer nonzero there", lambda r: f"{r['buf']}"),
@@ -1158,7 +1245,7 @@ assert (span([tp[seed][1]["max_before"] for seed in SEEDS], 2), span([tp[seed][1
 # positions, driven by the old buffer and by weight decay ($\omega\,w_{\text{orig}}$ is not
 # masked). There `weight_orig` starts from the trained values it had when it was pruned (the
 # largest up to 0.28 to 0.29 in magnitude, depending on the seed: the pruning threshold) and in
-# 5 epochs moves by up to 0.04 to 0.09, exactly as the recurrence $b \leftarrow \beta b + \omega w$,
+# 4 epochs moves by up to 0.04 to 0.09, exactly as the recurrence $b \leftarrow \beta b + \omega w$,
 # $w \leftarrow w - \eta b$ from those values predicts (the gradient is zero there). The network the forward
 # pass sees is the mask-aware step's: in exact arithmetic the kept weights get the same
 # updates (the same gradient, weight decay and buffer there), and measured, every weight and
@@ -1246,9 +1333,10 @@ assert best["masked 90 %"] >= 0.9 * best["dense"] and best["half the units"] < 0
 # ## Summary
 #
 # * Every choice is made on 270 validation images (one image 0.37 points), every reported accuracy
-#   on 450 test images (0.22 points), the networks trained on 1,077 images; the training and
-#   fine-tuning schedules are kept from the lesson's earlier version (which reported on the same
-#   test images), not tuned here. A single training run is one draw: the seed alone
+#   on 450 test images (0.22 points), the networks trained on 1,077 images by the course's protocol
+#   (with this lesson's weight decay, held fixed and not tuned: it defines the networks pruned here);
+#   the fine-tuning schedule and how far to prune are chosen on validation, by rules fixed before
+#   their numbers. A single training run is one draw: the seed alone
 #   moves this network's test accuracy by 1.78 points (8 test images). Conclusions here rest on
 #   five seeds, each value shown with the mean and its 95 % interval, and comparisons are paired.
 # * Magnitude pruning to sparsity $p$ keeps a boolean mask dropping the $\operatorname{round}(p\,N)$ smallest
@@ -1262,14 +1350,15 @@ assert best["masked 90 %"] >= 0.9 * best["dense"] and best["half the units"] < 0
 # * Sensitivity differs by layer: here the middle layer (the most tolerant on validation) pruned
 #   alone to 90 % costs 1.8 to 3.1 points of test accuracy, the output layer 11.1 to 32.2 points,
 #   more for every seed (paired difference +20.3 ± 11.6 points).
-# * With fine-tuning by SGD with momentum at the same budget (2 epochs per level, $\eta = 0.05$,
-#   $\beta = 0.9$), one-shot and iterative pruning are the same run at 50 %; at 75, 90, 95 and 97 %
-#   no difference is detected (paired intervals ± 0.7 to ± 3.0 points), though at 90 % all five
-#   seeds favour one-shot (-1.1 ± 1.3 points, iterative minus one-shot); at 98 % iterative pruning
-#   keeps more accuracy for every seed (10.4 ± 5.6 points). Chosen on validation (the highest
-#   sparsity within 1 point of dense; it passes by one validation image, a fragile pick), one-shot
-#   pruning to 90 % scores 96.1 ± 0.5 % on test, 0.5 ± 0.9 points below the dense networks: no
-#   drop detected.
+# * With fine-tuning by SGD with momentum at the same budget, one schedule for both methods chosen on
+#   validation by the course's rule (4 epochs per level, $\eta = 0.1$, $\beta = 0.9$; the earlier 2
+#   epochs at $\eta = 0.05$ scored 1.70 points lower there), one-shot and iterative pruning are the
+#   same run at 50 %; at 75, 90 and 95 % no difference is detected (paired intervals ± 0.2 to ± 1.9
+#   points); from 97 % on iterative pruning keeps more accuracy for every seed (3.8 ± 3.0 points at
+#   97 %, uncorrected only; 13.7 ± 5.5 at 98 %, also after a Bonferroni correction). Chosen on
+#   validation (the highest sparsity within 1 point of dense; it passes by 0.56 points), one-shot
+#   pruning to 90 % scores 97.0 ± 0.7 % on test; the dense networks minus it, paired by seed,
+#   -0.4 ± 1.4 points: no difference detected.
 # * Zeroing weights once does not prune a model that keeps training: gradients revive them
 #   at the first step, and even with masked gradients the **momentum buffer** moves them
 #   (by $\eta\beta b_0/(1-\beta)$ when there is no weight decay): all 5,818 weights pruned at
@@ -1352,8 +1441,9 @@ for _shape, _lr, _mu, _wd in [((4, 9), 0.05, 0.8, 0.0), ((10,), 0.2, 0.95, 0.05)
 #
 # Prune the trained `model` (seed 0's network) to **at least 90 %** global sparsity and
 # fine-tune it so that its **validation** accuracy, `accuracy(net, splits.X_val, splits.y_val)`,
-# is within **1.5 percentage points** of the dense model's (a target kept from the lesson's
-# earlier version, which set it on the test accuracy; here it is measured on validation). **Fine-tune on `fit` only** (the
+# is within **1.5 percentage points** of the dense model's. That target is the exercise's specification,
+# a requirement to meet, not a setting tuned on any images (the lesson's earlier version stated it for
+# the test accuracy; here it is measured on validation). **Fine-tune on `fit` only** (the
 # training part): a model that has seen validation or test images passes this check without
 # meaning anything, and the check cannot tell. Choose your schedule by the validation accuracy:
 # that is what the check measures. Pass your model and masks to the check; it verifies that the
@@ -1370,10 +1460,10 @@ for _shape, _lr, _mu, _wd in [((4, 9), 0.05, 0.8, 0.0), ((10,), 0.2, 0.95, 0.05)
 
 # %% nbgrader={"grade": false, "grade_id": "ex10_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
-net_4 = copy.deepcopy(model)  # one shot to 90 %, then 2 epochs of fine-tuning on the training part
-masks_4 = pruning.global_magnitude_masks(pruning.prunable_weights(net_4), 0.9)
-history_4 = train(net_4, fit, epochs=2, lr=0.05, momentum=0.9, weight_decay=WD, masks=masks_4, seed=10,
-                  progress=False, evaluate=())
+net_4 = copy.deepcopy(model)  # one shot to 90 %, fine-tuned on the training part as section 5's validation pick:
+masks_4 = pruning.global_magnitude_masks(pruning.prunable_weights(net_4), 0.9)  # 3 levels x 4 epochs at η = 0.1
+history_4 = train(net_4, fit, epochs=3 * EPOCHS_PER_LEVEL, lr=FT_LR, momentum=0.9, weight_decay=WD, masks=masks_4,
+                  seed=10, progress=False, evaluate=())
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "ex10_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}

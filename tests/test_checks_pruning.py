@@ -226,12 +226,13 @@ def exercise4():
         assert accuracy(model, parts.X_val, parts.y_val) == check.dense_accuracy_seed0() == 262 / 270
         assert check.dense_accuracies_seed0() == (262 / 270, accuracy(model, parts.X_test, parts.y_test)) == (
             262 / 270, 435 / 450)
-        # the lesson's solution: one shot to 90 %, 2 epochs (validation 260 of 270, 2 below the dense 262)
+        # the lesson's solution: one shot to 90 %, fine-tuned as section 5's validation pick (3 levels of 4
+        # epochs at lr 0.1): validation 263 of 270, 1 above the dense 262
         net = copy.deepcopy(model)
         masks = pruning.global_magnitude_masks(pruning.prunable_weights(net), 0.9)
-        train(net, fit, epochs=2, lr=0.05, momentum=0.9, weight_decay=5e-4, masks=masks, seed=10,
+        train(net, fit, epochs=12, lr=0.1, momentum=0.9, weight_decay=5e-4, masks=masks, seed=10,
               progress=False, evaluate=())
-        assert round(270 * accuracy(net, parts.X_val, parts.y_val)) == 260
+        assert round(270 * accuracy(net, parts.X_val, parts.y_val)) == 263
         # tuned on test: two rounds of 3 epochs are within 1.5 points of dense on the test images (430 of 450
         # against 435, 1.11 points) but not on validation (256 of 270 against 262, 2.22 points)
         test_tuned = copy.deepcopy(model)
@@ -257,9 +258,9 @@ def test_sparse_and_accurate_right(exercise4, capsys):
     e = exercise4
     check.sparse_and_accurate(e["net"], e["masks"])
     out = capsys.readouterr().out  # graded on validation; the test accuracy printed for information
-    assert ("validation accuracy 96.30 % (260 of 270 images), 0.74 points below the dense model's "
+    assert ("validation accuracy 97.41 % (263 of 270 images), 0.37 points above the dense model's "
             "(seed 0's dense network: 97.04 %, 262 of 270, computed by the check)") in out
-    assert "not graded and not to tune on: test accuracy 95.33 % (dense 96.67 %)" in out
+    assert "not graded and not to tune on: test accuracy 97.56 % (dense 96.67 %)" in out
     assert "read once" not in out  # review 10v, finding 3: it is printed at every passing call
     assert "fine-tuned on the training part alone" in out
     check.sparse_and_accurate(e["net"], e["masks"], None)  # an old-style third argument is ignored

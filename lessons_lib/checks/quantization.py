@@ -261,9 +261,12 @@ def clipping(answer: object, rms_function: Callable[..., object], w: object = No
 N_WEIGHTS = 6464
 STEPS = 68
 STEPS_PER_EPOCH = 17
-#: Same start network, same minibatches and η = 0.01, 0.01 * 67/68, 0.01 * 66/68: the first steps of the
-#: decayed run change the same codes as the constant run's (steps 0 to 3 for seed 0, step 0 only for
-#: seed 1); the check computes per seed the first step at which the two differ.
+#: Exercise 5's η_0: the 2-bit QAT learning rate that lesson 09's section 10 chooses on validation (the
+#: course's rule, for 4 epochs), which section 11 runs at; the lesson asserts that the two agree.
+LR0 = 0.015
+#: Same start network, same minibatches and η = LR0, LR0 * 67/68, LR0 * 66/68: the first steps of the
+#: decayed run may change the same codes as the constant run's; the check computes per seed the first
+#: step at which the two differ.
 
 
 @contextlib.contextmanager
@@ -311,20 +314,20 @@ SCHEDULES: dict[str, Callable[[int], float]] = {
 @functools.cache
 def _qat_code_changes(seed: int, schedule: str) -> tuple[int, ...]:
     """Codes changed at each of the 68 steps of 2-bit QAT from network ``seed``, momentum 0.9, minibatches
-    of 64 shuffled with ``seed``; lr 0.01 * SCHEDULES[schedule](k) at step k.
+    of 64 shuffled with ``seed``; lr LR0 * SCHEDULES[schedule](k) at step k.
     Written independently of the lesson's loop: the lr is set by hand before every step."""
     factor = SCHEDULES[schedule]
     start, data = _lesson_network(seed)
     with _float64():
         net = quantization.to_quant_linear(start, bits=2)
-        opt = torch.optim.SGD(net.parameters(), lr=0.01, momentum=0.9)
+        opt = torch.optim.SGD(net.parameters(), lr=LR0, momentum=0.9)
         gen = torch.Generator().manual_seed(seed)
         n, step, codes, changes = len(data.y_train), 0, _codes(net, 2), []
         for _ in range(STEPS // STEPS_PER_EPOCH):
             perm = torch.randperm(n, generator=gen)
             for first in range(0, n, 64):
                 idx = perm[first:first + 64]
-                opt.param_groups[0]["lr"] = 0.01 * factor(step)
+                opt.param_groups[0]["lr"] = LR0 * factor(step)
                 opt.zero_grad()
                 nn.functional.cross_entropy(net(data.X_train[idx]), data.y_train[idx]).backward()
                 opt.step()
@@ -371,12 +374,12 @@ def decayed_lr_flips(decayed_per_step: object, seed: object = 0) -> None:
                  f"{decayed[first]}")
         if np.array_equal(counts, constant):
             raise NotYet(f"these are the code changes of the constant-η run of seed {seed_int} ({where}). "
-                         f"Hint: let step k use η_k = 0.01 * (1 - k/{STEPS}).")
+                         f"Hint: let step k use η_k = {LR0} * (1 - k/{STEPS}).")
         if np.array_equal(counts, _qat_code_changes(seed_int, "one step ahead")):
             raise NotYet(f"your learning rate is one step ahead ({where}): step k used "
-                         f"η = 0.01 * (1 - (k+1)/{STEPS}), so step 0 already used "
-                         f"0.01 * {STEPS - 1}/{STEPS}. "
-                         f"Hint: step 0 uses η_0 = 0.01 itself (the factor is 1 - k/{STEPS}, not "
+                         f"η = {LR0} * (1 - (k+1)/{STEPS}), so step 0 already used "
+                         f"{LR0} * {STEPS - 1}/{STEPS}. "
+                         f"Hint: step 0 uses η_0 = {LR0} itself (the factor is 1 - k/{STEPS}, not "
                          f"1 - (k+1)/{STEPS}): call sched.step() "
                          "after opt.step(), not before it.")
         same_start = int(np.argmax(decayed != constant)) if np.any(decayed != constant) else STEPS
@@ -391,9 +394,9 @@ def decayed_lr_flips(decayed_per_step: object, seed: object = 0) -> None:
             raise NotYet(f"your first epoch is the constant-η run's: your η did not fall within it "
                          f"({where}). Hint: step the scheduler after every optimizer step, not once per "
                          "epoch (print opt.param_groups[0]['lr'] on the last step: about "
-                         f"{0.01 / STEPS:.5f}).")
+                         f"{LR0 / STEPS:.5f}).")
         raise NotYet(f"{where}. Hint: step k (k = 0..{STEPS - 1}, counted over all epochs) uses "
-                     f"η_k = 0.01 * (1 - k/{STEPS}); with LambdaLR(opt, lambda k: 1 - k / {STEPS}), call "
+                     f"η_k = {LR0} * (1 - k/{STEPS}); with LambdaLR(opt, lambda k: 1 - k / {STEPS}), call "
                      "sched.step() after every opt.step().")
     last = slice(-STEPS_PER_EPOCH, None)
     d, c = decayed[last].mean() / N_WEIGHTS, constant[last].mean() / N_WEIGHTS
