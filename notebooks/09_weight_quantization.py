@@ -1276,8 +1276,8 @@ assert (span(swing_all, 1), span([swing[k].mean() for k in settings])) == ("0.9 
 #   boundary is not kicked back and forth by each batch. The noiseless toy above shows that
 #   noise is not all of it: there momentum flips half as often (on 30 % of the steps against
 #   59 %). At a matched effective step momentum damps the oscillation; it does not remove it, and
-#   at the same $\eta$ (a ten times smaller effective step for plain SGD) momentum changes more
-#   codes, not fewer.
+#   at the same $\eta$ (a ten times smaller effective step for plain SGD), at the one $\eta = 0.015$
+#   measured here, momentum changes more codes, not fewer.
 # * **How many changed weights end where they started.** Per run this share rests on few weights
 #   (18 to 126 without momentum, 16 to 116 with it), too few to read one run at a time, so pool each
 #   setting over the five seeds and give a 95 % binomial (Wilson) interval, the same rule for every
@@ -1535,7 +1535,7 @@ assert torch.equal(x_fq.grad, inside.double())  # 1 where the clamp is inactive,
 #   grid moves included),
 #   with momentum mostly as moves (1.06 to 1.49), and 17 to 42 % of the changes come from the
 #   per-channel grid moving. At a matched effective step $\eta/(1-\beta)$ momentum gives 2.2 to 5.9
-#   times fewer code changes per step (in every seed); at the same $\eta$ it gives more, not fewer
+#   times fewer code changes per step (in every seed); at the same $\eta$ (only $\eta = 0.015$ measured) it gives more, not fewer
 #   (ratio 1.4 ± 0.3, an interval from 1.14 to 1.73, more in every seed). The shipped
 #   accuracy is not settled at the end (it moves by 0.9 to 11.3 points within the last epoch).
 # * `torch.ao.quantization` still ships with PyTorch 2.13 but is deprecated as a whole (eager and

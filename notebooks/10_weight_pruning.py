@@ -577,12 +577,14 @@ assert all(mean_of["4.weight"][j] == min(mean_of[c][j] for c in ("0.weight", "2.
 #
 # **The fine-tuning schedule, chosen on validation.** The epochs per level $E$ and the fine-tuning
 # learning rate $\eta$ are choices, so they are made on the validation images alone (the search reads
-# no test image), by a rule, an objective and a grid fixed before the search ran. One schedule
+# no test image), by a rule, an objective and a grid fixed before the search ran (an earlier session
+# had run this grid on validation for iterative pruning alone, before the objective was fixed). One schedule
 # serves both methods, so that they keep the same budget and neither is tuned against the other:
 #
 # * grid: $E \in \{1, 2, 4\}$ (the lesson's earlier value 2, halved and doubled; the cost) times
 #   $\eta \in \{0.02, 0.05, 0.1\}$ (the earlier 0.05 divided by 2.5, and doubled to the training's own
-#   rate), momentum and weight decay as in training;
+#   rate), momentum and weight decay as in training (the weight decay, $\omega = 5 \cdot 10^{-4}$, is
+#   section 1's, kept from the earlier version and not in the grid);
 # * objective: per seed, the validation images classified correctly, summed over the six sparsities
 #   and both methods (12 networks of 270 images, 3,240 decisions; at 50 % the two methods are the
 #   same run, counted twice, as the table below reports it in both columns);
