@@ -588,7 +588,7 @@ assert all(mean_of["4.weight"][j] == min(mean_of[c][j] for c in ("0.weight", "2.
 # * objective: per seed, the validation images classified correctly, summed over the six sparsities
 #   and both methods (12 networks of 270 images, 3,240 decisions; at 50 % the two methods are the
 #   same run, counted twice, as the table below reports it in both columns);
-# * rule: the course's (`lessons_lib.selection`; lesson 09 chooses its QAT epochs by it): the
+# * rule: the course's (`lessons_lib.selection`; lesson 09 chooses its QAT learning rate and epochs by it): the
 #   candidates are the settings whose mean over the five seeds is within 0.5 points of the best mean,
 #   and the pick is the cheapest candidate (fewest epochs per level), then the highest mean, then the
 #   first in the grid's order.
