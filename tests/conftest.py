@@ -29,6 +29,16 @@ def _no_freezing_in_the_test_process():
         yield
 
 
+def load_script(name: str):
+    """The module ``scripts/<name>.py`` (the search scripts are not a package), freshly executed."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def notebook_seconds(path: pathlib.Path) -> float:
     """Seconds a stored notebook's cells took when it was built (nbclient's timing metadata);
     used to split notebooks into groups of about equal run time."""

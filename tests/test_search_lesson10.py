@@ -6,13 +6,11 @@ and compares it with the record, count by count, and checks the rule's pick and 
 
 from __future__ import annotations
 
-import importlib.util
-
 import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import load_script
 from lessons_lib import selection
 from lessons_lib.splits import load_digits_splits
 
@@ -20,10 +18,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("search_lesson10", ROOT / "scripts" / "search_lesson10.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("search_lesson10")
 
 
 @pytest.fixture(scope="module")

@@ -7,14 +7,13 @@ code and compared count by count."""
 
 from __future__ import annotations
 
-import importlib.util
 import itertools
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import ROOT
+from conftest import load_script
 from lessons_lib import selection
 from lessons_lib.splits import load_digits_splits
 
@@ -22,10 +21,7 @@ pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 def _script():
-    spec = importlib.util.spec_from_file_location("search_lesson11", ROOT / "scripts" / "search_lesson11.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("search_lesson11")
 
 
 @pytest.fixture(scope="module")
