@@ -28,7 +28,7 @@ import numpy as np
 
 from lessons_lib import _validate
 
-__all__ = ["RULE", "Record", "choose", "load_record", "mean_points", "save_record"]
+__all__ = ["RULE", "Record", "candidates", "choose", "load_record", "mean_points", "save_record"]
 
 RULE = ("the cheapest setting (fewest epochs, or the cost the search states) among those whose mean "
         "validation accuracy over the seeds is within {tolerance} points of the best mean; among equally "
@@ -50,6 +50,14 @@ def mean_points(correct: object, n_images: int) -> np.ndarray:
         raise ValueError(f"correct must hold whole counts in [0, {n}] (n_images); got values "
                          f"from {c.min()} to {c.max()}")
     return 100.0 * c.mean(axis=1) / n
+
+
+def candidates(correct: object, n_images: int, tolerance: float = 0.5) -> np.ndarray:
+    """Indices (ascending) of the settings whose mean is at least the best mean minus ``tolerance``
+    points (a tiny allowance of 1e-9 absorbs rounding): the rule's candidates."""
+    means = mean_points(correct, n_images)
+    tol = float(_validate.in_range(tolerance, "tolerance", low=0.0))
+    return np.flatnonzero(means >= means.max() - tol - 1e-9)
 
 
 def choose(correct: object, cost: Sequence[float], n_images: int, tolerance: float = 0.5) -> int:
@@ -74,9 +82,8 @@ def choose(correct: object, cost: Sequence[float], n_images: int, tolerance: flo
         raise ValueError(f"cost must hold one number per setting ({means.size}); got shape {costs.shape}")
     if costs.min() < 0:
         raise ValueError(f"cost must be >= 0; got {costs.min()}")
-    tol = float(_validate.in_range(tolerance, "tolerance", low=0.0))
-    candidates = np.flatnonzero(means >= means.max() - tol - 1e-9)
-    cheapest = candidates[costs[candidates] == costs[candidates].min()]
+    among = candidates(correct, n_images, tolerance)
+    cheapest = among[costs[among] == costs[among].min()]
     return int(cheapest[np.argmax(means[cheapest])])  # argmax returns the first of equal means
 
 

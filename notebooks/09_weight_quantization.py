@@ -846,7 +846,7 @@ print(f"2 bits, 4 epochs, validation images right over the five networks (of {le
       + ", ".join(f"η = {lr:g} {r:,}" for lr, r in right_4.items()))
 assert (qat_lr, qat_epochs) == ({2: 0.015, 3: 0.005}, {2: 4, 3: 1})
 qat_means = {bits: selection.mean_points(qat_val[bits], n_val) for bits in qat_bits}
-candidates = {bits: [qat_grid[i] for i in np.flatnonzero(m >= m.max() - 0.5 - 1e-9)] for bits, m in qat_means.items()}
+candidates = {bits: [qat_grid[i] for i in selection.candidates(qat_val[bits], n_val)] for bits in qat_bits}
 assert candidates[2] == [(0.005, 4), (0.005, 5), (0.015, 4), (0.015, 5)]  # the text's four candidates at 2 bits
 assert [f"{qat_means[2][qat_grid.index(s)]:.2f}" for s in candidates[2]] == ["93.78", "93.78", "93.85", "93.63"]
 assert right_4[0.015] - right_4[0.005] == 1 and len(SEEDS) * n_val == 1350  # "one validation image of 1,350"

@@ -610,7 +610,7 @@ assert all(mean_of["4.weight"][j] == min(mean_of[c][j] for c in ("0.weight", "2.
 search = selection.load_record("lesson10_finetuning")
 assert search.seeds == tuple(SEEDS) and search.tolerance == 0.5 and search.n_images == 12 * n_val
 pick_i = selection.choose(search.correct, search.cost, search.n_images, search.tolerance)
-candidates_i = np.flatnonzero(search.means >= search.means.max() - search.tolerance - 1e-9)
+candidates_i = selection.candidates(search.correct, search.n_images, search.tolerance)
 print(f"validation images right of {search.n_images:,} (6 sparsities x 2 methods x {n_val}), per seed; "
       f"mean accuracy; * within {search.tolerance} points of the best mean")
 print(" E (epochs/level)      η   cost  " + "".join(f"{'seed ' + str(seed):>8s}" for seed in search.seeds)

@@ -20,7 +20,7 @@ grid and the objective were fixed before the search ran:
   run, so that network counts twice, as the section's table reports it in both columns).
 
 The course's rule (lessons_lib.selection) picks the cheapest setting within 0.5 points of the best
-mean. Run it from the repository's root (about a minute on two cores):
+mean. Run it from the repository's root (about 10 seconds on two cores):
 
     python scripts/search_lesson10.py
 

@@ -12,6 +12,8 @@ def test_choose_takes_the_cheapest_within_tolerance():
     # means (of 100 images): 90.0, 90.4, 91.0, 89.0 points; costs 4, 2, 8, 1
     correct = np.array([[90, 90], [90, 91], [91, 91], [89, 89]])
     assert selection.choose(correct, [4, 2, 8, 1], 100) == 1  # 90.4 >= 91 - 0.5; cost 2 < 4
+    assert selection.candidates(correct, 100).tolist() == [1, 2]  # 90.0 < 90.5: not a candidate
+    assert selection.candidates(correct, 100, tolerance=1.0).tolist() == [0, 1, 2]
     assert selection.choose(correct, [4, 2, 8, 1], 100, tolerance=0.0) == 2  # only the best
     assert selection.choose(correct, [4, 2, 8, 1], 100, tolerance=2.0) == 3  # 89.0 >= 89.0
 
