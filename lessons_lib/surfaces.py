@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
 
@@ -150,6 +151,21 @@ def regression_data(m: int = 40, seed: int = 0, intercept: float = 1.0, slope: f
     return x, y
 
 
+def _lsq_minimum(A: Array, b: Array, c: float) -> tuple[Array, float]:
+    """The minimiser ``theta* = A^{-1} b`` of ``0.5 t^T A t - b^T t + c`` (2x2 ``A``) and the minimum
+    ``c - 0.5 b^T theta*``, each solved exactly in rationals and rounded once to float64.
+
+    Exact arithmetic makes the numbers the same on every CPU: LAPACK's ``solve`` and BLAS's dot
+    product round differently with and without AVX-512 (OpenBLAS picks its kernels by CPU), and
+    these numbers are stored in the notebooks' widget state.
+    """
+    a00, a01, a11, b0, b1 = (Fraction(float(v)) for v in (A[0, 0], A[0, 1], A[1, 1], b[0], b[1]))
+    det = a00 * a11 - a01 * a01
+    t0, t1 = (b0 * a11 - a01 * b1) / det, (a00 * b1 - a01 * b0) / det
+    f_min = Fraction(float(c)) - (b0 * t0 + b1 * t1) / 2
+    return np.array([float(t0), float(t1)]), float(f_min)
+
+
 def linear_regression(x: object = None, y: object = None) -> Surface:
     """The least-squares loss of the line ``h(x) = theta0 + theta1 x`` over ``(theta0, theta1)``.
 
@@ -170,8 +186,7 @@ def linear_regression(x: object = None, y: object = None) -> Surface:
         raise ValueError("x must not be constant: the slope would be undetermined")
     b = np.array([y.mean(), (x * y).mean()])
     c = 0.5 * (y * y).mean()
-    theta_star = np.linalg.solve(A, b)
-    f_min = float(c - 0.5 * b @ theta_star)
+    theta_star, f_min = _lsq_minimum(A, b, c)
     a00, a01, a11 = A[0, 0], A[0, 1], A[1, 1]
     b0, b1 = b
 

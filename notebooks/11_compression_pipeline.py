@@ -275,7 +275,11 @@ model, masks, snapshots = pruned_by_seed[0]
 alone = copy.deepcopy(dense)  # seed 0's first round once more, by train() alone: the same network
 train(alone, fit, epochs=SCHEDULE[0][1], lr=0.03, momentum=0.9, batch_size=64, seed=1, masks=snapshots[0.75][1],
       teacher=dense, progress=False, evaluate=())
-assert all(torch.equal(a, b) for a, b in zip(alone.parameters(), snapshots[0.75][0].parameters(), strict=True))
+gap_alone = max((a - b).abs().max().item() for a, b in zip(alone.parameters(), snapshots[0.75][0].parameters(),
+                                                             strict=True))
+# bit for bit with one thread (as the lessons run); with more, a single model's matrix products may split
+# their sums differently from the batched ones, which moves the last bits only
+assert gap_alone == 0 if torch.get_num_threads() == 1 else gap_alone < 1e-12
 for sparsity, (net, net_masks) in snapshots.items():
     print(f"seed 0, sparsity {sparsity:.2f}: {sum(int(m.sum()) for m in net_masks.values()):6,d} weights kept, "
           f"test accuracy {100 * accuracy(net, data.X_test, data.y_test):.2f} %")

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from fractions import Fraction
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -110,6 +115,34 @@ def test_linear_regression_minimum_is_least_squares(seed, m):
     t = np.array([0.3, -1.2])
     assert s.f(t) == pytest.approx(np.mean((X @ t - y) ** 2) / 2, rel=1e-10)
     assert np.allclose(s.grad(t), X.T @ (X @ t - y) / m, atol=1e-10)
+
+
+def test_linear_regression_minimum_is_the_rounded_exact_solution():
+    """The minimiser is A^-1 b solved in rationals and rounded once, so it is the same on every
+    CPU (np.linalg.solve's last bit depends on OpenBLAS's kernels, AVX-512 or not)."""
+    s = surfaces.linear_regression()
+    x, y = surfaces.regression_data()
+    a00, a01, a11 = 1.0, float(x.mean()), float((x * x).mean())
+    b0, b1 = float(y.mean()), float((x * y).mean())
+    F = Fraction
+    det = F(a00) * F(a11) - F(a01) ** 2
+    t0 = (F(b0) * F(a11) - F(a01) * F(b1)) / det
+    t1 = (F(a00) * F(b1) - F(a01) * F(b0)) / det
+    assert s.minima[0].tolist() == [float(t0), float(t1)]
+    assert s.f_min == float(F(0.5 * float((y * y).mean())) - (F(b0) * t0 + F(b1) * t1) / 2)
+    # and the residual of the rounded solution is at rounding level
+    A = np.array([[a00, a01], [a01, a11]])
+    assert np.abs(A @ s.minima[0] - [b0, b1]).max() < 1e-14
+
+
+def test_linear_regression_is_the_same_with_openblas_haswell_kernels():
+    code = ("from lessons_lib import surfaces; s = surfaces.linear_regression(); "
+            "print(repr((s.minima.tolist(), s.f_min, s.start.tolist())))")
+    env = dict(os.environ, OPENBLAS_CORETYPE="Haswell",
+               NPY_DISABLE_CPU_FEATURES="X86_V4 AVX512_ICL AVX512_SPR")
+    other = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    s = surfaces.linear_regression()
+    assert other.stdout.strip() == repr((s.minima.tolist(), s.f_min, s.start.tolist()))
 
 
 def test_linear_regression_bad_data():
