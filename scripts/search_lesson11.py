@@ -28,8 +28,9 @@ only the second search):
     python scripts/search_lesson11.py [exercise4]
 
 It writes notebooks/data/validation/lesson11_schedule.json and lesson11_exercise4.json. Lesson 11
-does not use them yet: it still runs the earlier version's schedule (see the README); the records
-are what its move to the picks starts from.
+uses both picks: section 2 prunes with the picked schedule (lessons_lib.checks.compression's
+LESSON11_SCHEDULE and LESSON11_FINE_TUNING hold it, for the exercise check's rebuild of seed 0's 97 %
+model), and exercise 4's solution is the picked recipe.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ import torch
 from check_tables import fails, passes
 from torch import nn
 
-from lessons_lib import compression, model_file, pruning
+from conftest import load_script
+from lessons_lib import compression, model_file, pruning, selection
 from lessons_lib.checks import NotYet
 from lessons_lib.checks import compression as check
 from lessons_lib.models import mlp
@@ -192,16 +193,37 @@ def _escape_as_gap(data):
 # ---------------------------------------------------------------- exercise 4
 
 SEEDS = check.RECIPE_SEEDS
+#: exercise 4's solution recipe (lesson11_exercise4.json's pick), fine-tuned with the schedule's distillation
+SOLUTION = {"sparsity": 0.978, "epochs": 4, "lr": 0.03}
+
+
+def test_the_schedule_constants_are_the_records_picks():
+    """The check's LESSON11_SCHEDULE and LESSON11_FINE_TUNING (which start_model_seed0 uses and the lesson
+    asserts it uses) are the pick of lesson11_schedule.json: the "earlier" levels 75, 90, 95, 97 % and the
+    "half" epochs 2, 2, 2, 4 of scripts/search_lesson11.py, lr 0.1, alpha 0.9, T = 2 (momentum 0.9 in every
+    setting of the grid); and the solution recipe this file fine-tunes is lesson11_exercise4.json's pick."""
+    script = load_script("search_lesson11")
+    record = selection.load_record("lesson11_schedule")
+    pick = record.settings[record.pick]
+    assert (pick["levels"], pick["epochs"]) == ("earlier", "half")
+    assert check.LESSON11_SCHEDULE == tuple(zip(script.LEVELS["earlier"], script.EPOCHS["half"], strict=True))
+    assert check.LESSON11_FINE_TUNING == {"lr": pick["lr"], "momentum": 0.9, "alpha": pick["alpha"],
+                                          "temperature": pick["temperature"]}
+    exercise4 = selection.load_record("lesson11_exercise4")
+    assert exercise4.settings[exercise4.pick] == SOLUTION
 
 
 @pytest.fixture(scope="module")
 def solved():
     """Lesson 11's seed-0 pipeline and its exercise-4 recipe, rebuilt here as the lesson builds them:
-    the dense 64-300-100-10 network (20 epochs), four pruning rounds with distillation to 97 %; the
-    solution prunes to 97.8 %, fine-tunes 8 epochs at lr 0.01 with the recipe's seed and stores 4-bit
-    weights and biases. Its results for the check's seeds are computed once (a few seconds on one
-    thread). Also the earlier, selected solution (98 %, 8 epochs at lr 0.03, 4 bits, float16 biases)
-    for the same seeds and seed 5, and 98 % masks without fine-tuning."""
+    the dense 64-300-100-10 network (20 epochs), four pruning rounds to 97 % with the schedule picked on
+    validation (lesson11_schedule.json: 2, 2, 2 and 4 epochs at lr 0.1, distilled with alpha 0.9 and
+    T = 2); the solution (lesson11_exercise4.json's pick) prunes to 97.8 %, fine-tunes 4 epochs at lr 0.03
+    with the recipe's seed (distilled with alpha 0.9 and T = 2, as the schedule) and stores 4-bit weights
+    and biases. Its results for the check's seeds are computed once (a few seconds on one thread). Also
+    the earlier, selected solution as it was defined (98 %, 8 epochs at lr 0.03, train's default
+    distillation alpha 0.9 and T = 4, 4 bits, float16 biases), now from this start model, for the same
+    seeds and seed 5, and 98 % masks without fine-tuning."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     old = torch.get_default_dtype()
@@ -213,21 +235,22 @@ def solved():
         train(net, data, epochs=20, lr=0.1, momentum=0.9, batch_size=64, seed=0, progress=False)
         dense_acc = accuracy(net, splits.X_test, splits.y_test)
         pruned = copy.deepcopy(net)
-        for r, (sparsity, epochs) in enumerate([(0.75, 4), (0.90, 4), (0.95, 4), (0.97, 8)]):
+        for r, (sparsity, epochs) in enumerate([(0.75, 2), (0.90, 2), (0.95, 2), (0.97, 4)]):
             masks = pruning.global_magnitude_masks(pruning.prunable_weights(pruned), sparsity)
-            train(pruned, data, epochs=epochs, lr=0.03, momentum=0.9, batch_size=64, seed=r + 1, masks=masks,
-                  teacher=net, progress=False)
+            train(pruned, data, epochs=epochs, lr=0.1, momentum=0.9, batch_size=64, seed=r + 1, masks=masks,
+                  teacher=net, alpha=0.9, temperature=2.0, progress=False)
         masks = compression.remove_dead_units(pruned, masks)
 
-        def fine_tuned(sparsity, lr, seed):
+        def fine_tuned(sparsity, epochs, lr, seed, temperature):
             model = copy.deepcopy(pruned)
             m = pruning.global_magnitude_masks(pruning.prunable_weights(model), sparsity)
-            train(model, data, epochs=8, lr=lr, momentum=0.9, batch_size=64, seed=seed, masks=m, teacher=net,
-                  progress=False)
+            train(model, data, epochs=epochs, lr=lr, momentum=0.9, batch_size=64, seed=seed, masks=m,
+                  teacher=net, alpha=0.9, temperature=temperature, progress=False)
             return model, compression.remove_dead_units(model, m)
 
-        solution = {seed: fine_tuned(0.978, 0.01, seed) for seed in SEEDS}
-        earlier = {seed: fine_tuned(0.98, 0.03, seed) for seed in (*SEEDS, 5)}
+        solution = {seed: fine_tuned(SOLUTION["sparsity"], SOLUTION["epochs"], SOLUTION["lr"], seed, 2.0)
+                    for seed in SEEDS}
+        earlier = {seed: fine_tuned(0.98, 8, 0.03, seed, 4.0) for seed in (*SEEDS, 5)}
         unfinetuned = pruning.apply_masks(copy.deepcopy(pruned), pruning.global_magnitude_masks(
             pruning.prunable_weights(pruned), 0.98))
         yield {"dense": net, "dense_acc": dense_acc, "pruned": pruned, "masks": masks, "solution": solution,
@@ -255,47 +278,72 @@ def test_the_check_computes_seed_0s_dense_accuracy(solved):
 
 def test_hundredfold_right(solved, capsys):
     out = passes(check.hundredfold, _recipe(solved), capsys=capsys)
-    assert "on average 0.13 points above dense (97.78 %)" in out
+    assert "on average 0.18 points below dense (97.78 %)" in out
     assert all(f"seed {seed}:" in out for seed in SEEDS)
+    assert "seed 0: 1,786 bytes, ratio 114.9, 97.56 % (-0.22)" in out
+    assert "seed 4: 1,783 bytes, ratio 115.1, 98.00 % (+0.22)" in out
     passes(lambda r: check.hundredfold(r, min_ratio=100, max_drop_pt=0.5), _recipe(solved), capsys=capsys)
     passes(lambda r: check.hundredfold(r, min_ratio=np.float64(110)), _recipe(solved), capsys=capsys)
-    # a list instead of a tuple; three items (float16 biases: ratio 102.0 to 102.6, 0.18 points above)
+    # a list instead of a tuple; three items (float16 biases: ratio 102.4 to 103.4, 0.22 points below)
     passes(check.hundredfold, lambda seed: list(_recipe(solved)(seed)), capsys=capsys)
     out = passes(check.hundredfold, lambda seed: (*solved["solution"][seed], 4), capsys=capsys)
-    assert "on average 0.18 points above" in out and "ratio 102.0" in out
-    # the 97 % model with 4-bit weights and biases and no fine-tuning: one image gained, but ratio 93.9
+    assert "on average 0.22 points below" in out and "ratio 102.4" in out
+    # the 97 % model with 4-bit weights and biases and no fine-tuning: as accurate as dense, but ratio 95.4
     fails(check.hundredfold, _fixed(solved["pruned"], solved["masks"], 4, 4),
-          match="the ratio is below 100 on seed\\(s\\) 0, 1, 2, 3, 4 \\(seed 0: 2,186 bytes, ratio 93.9")
-    # ... with 3-bit weights and biases it passes (no fine-tuning, so no draw to pick), as one network
-    out = passes(check.hundredfold, lambda seed: (copy.deepcopy(solved["pruned"]), solved["masks"], 3, 3),
-                 capsys=capsys)
-    assert "does not depend on the seed: one network, measured once" in out and "ratio 107.5" in out
+          match="the ratio is below 100 on seed\\(s\\) 0, 1, 2, 3, 4 \\(seed 0: 2,150 bytes, ratio 95.4, "
+                "97.78 % \\(\\+0.00\\)")
+
+
+def test_a_recipe_without_fine_tuning_is_one_network(solved, capsys):
+    """A recipe that does not fine-tune passes (no draw to pick) and is reported as one network measured
+    once. The earlier start model passed with its 97 % model at 3-bit weights and biases; this one's does
+    not (1,875 bytes, ratio 109.4, but 0.67 points below dense), so the case is now the 97 % model pruned
+    further to 97.15 % without fine-tuning, at 3-bit weights and biases (found for this test by trying
+    sparsities on the test images: not a recipe to teach)."""
+    fails(check.hundredfold, lambda seed: (copy.deepcopy(solved["pruned"]), solved["masks"], 3, 3),
+          match="on average 0.67 points below the dense one .* seed 0: 1,875 bytes, ratio 109.4")
+    model = copy.deepcopy(solved["pruned"])
+    masks = pruning.global_magnitude_masks(pruning.prunable_weights(model), 0.9715)
+    pruning.apply_masks(model, masks)
+    out = passes(check.hundredfold, lambda seed: (copy.deepcopy(model), masks, 3, 3), capsys=capsys)
+    assert "does not depend on the seed: one network, measured once" in out
+    assert "1,856 bytes, ratio 110.6" in out and "97.33 % against the dense 97.78 % (-0.44 points)" in out
     assert "seed 1:" not in out and "-0.00" not in out
 
 
 def test_the_earlier_selected_solution_is_judged_as_a_recipe(solved, capsys):
-    """The review's case: 98 %, 8 epochs at lr 0.03, 4 bits, once selected on its seed 5. Trained on the
-    training part (1,077 images) it passes as a recipe over the check's seeds (0.04 points below dense on
-    average); its selected draw returned for every seed is still refused as one draw."""
+    """The review's case: 98 %, 8 epochs at lr 0.03 (train's default distillation, alpha 0.9 and T = 4),
+    4 bits, float16 biases, once selected on its seed 5. Kept as it was defined, except that it now starts
+    from the 97 % model of the schedule picked on validation. Trained on the training part (1,077 images)
+    it passes as a recipe over the check's seeds (0.27 points below dense on average); its seed-5 draw
+    (1,875 bytes, ratio 109.4, 0.44 points below: within the bound) returned for every seed is still
+    refused as one draw."""
     earlier = solved["earlier"]
     out = passes(check.hundredfold, lambda seed: (*earlier[seed], 4), capsys=capsys)
-    assert "on average 0.04 points below dense (97.78 %)" in out
+    assert "on average 0.27 points below dense (97.78 %)" in out and "seed 0: 1,863 bytes, ratio 110.1" in out
     # the selected draw returned for every seed passes ratio and drop, but it is one draw returned five times
-    fails(check.hundredfold, lambda seed: (*earlier[5], 4), match="one and the same network for all 5 seeds")
+    fails(check.hundredfold, lambda seed: (*earlier[5], 4),
+          match="one and the same network for all 5 seeds .*seed 0: 1,875 bytes, ratio 109.4, "
+                "97.33 % \\(-0.44\\)")
     fails(check.hundredfold, lambda seed: (*earlier[5], 4, 4), match="one and the same network")
     # ... and so is the same draw with a little noise per seed (far below what a fine-tuning seed changes)
     fails(check.hundredfold, lambda seed: (_nudged(earlier[5][0], seed), earlier[5][1], 4),
           match="one and the same network")
 
 
-@pytest.mark.parametrize("factor", [1e-5, 1e-3, 1e-2])
-def test_a_scaled_lucky_draw_is_one_draw(solved, factor):
+@pytest.mark.parametrize(("factor", "rule"), [(1e-5, "scale factor"), (1e-3, "scale factor"),
+                                              (1e-2, "same prediction")])
+def test_a_scaled_lucky_draw_is_one_draw(solved, factor, rule):
     """Review 4, finding 1(a): the lucky seed-5 network with 4-bit weights and biases, every parameter
-    multiplied by 1 + factor * (seed + 1), passes ratio and drop (0.22 points) as five networks. Its files
-    decode to the same codes and its reloads predict alike: one draw."""
+    multiplied by 1 + factor * (seed + 1), passes ratio and drop (0.27 to 0.36 points below dense) as five
+    networks. From the earlier start model its files decoded to the same codes and its reloads predicted
+    alike. From this one, one first-layer weight lies on a boundary between two codebook entries: scaled
+    by 1e-5 or 1e-3, the files differ in that code and the reloads in one test prediction, so neither rule
+    sees one network; the floats, equal up to one factor per tensor, do (:func:`check._same_up_to_scale`).
+    Scaled by 1e-2, its reloads predict alike."""
     lucky, masks = solved["earlier"][5]
     fails(check.hundredfold, lambda seed: (_scaled(lucky, 1 + factor * (seed + 1)), masks, 4, 4),
-          match="one and the same network for all 5 seeds .*(same codes|same prediction)")
+          match=f"one and the same network for all 5 seeds \\([^)]*{rule}")
 
 
 def test_measure_stores_the_float32_rounded_weights(solved, monkeypatch):
@@ -321,23 +369,36 @@ def test_measure_stores_the_float32_rounded_weights(solved, monkeypatch):
 
 def test_same_files_and_same_predictions_rules(solved):
     """The rules behind the refusal: the solution's five reloads differ in their files and in their test
-    predictions; copies scaled below float16 rounding decode alike; a 1 % scaled copy decodes differently
-    but predicts alike."""
+    predictions, and their floats are not one network scaled; copies of the solution's seed-0 draw scaled
+    below float16 rounding decode alike; a 1 % scaled copy decodes differently but predicts alike. The
+    lucky seed-5 draw has a weight on a codebook boundary: scaled by 1e-5, its files and predictions
+    differ, and only its floats, equal up to one factor per tensor, show one network."""
     data = load_digits_splits(validation_size=0.2, seed=0, dtype=torch.float64)
-    lucky, masks = solved["earlier"][5]
+    draw, masks = solved["solution"][0]
+    lucky, lucky_masks = solved["earlier"][5]
 
     def measured(model, m):
         _, _, _, predicted, decoded = check._measure(model, m, 4, 4, "test")
         return predicted, decoded
 
+    def state(net):
+        return {k: v.detach().double().numpy() for k, v in net.state_dict().items()}
+
     solution = [measured(*solved["solution"][seed]) for seed in SEEDS]
     assert not check._same_files([d for _, d in solution])
     assert not check._same_predictions([p for p, _ in solution])
-    tiny = [measured(_scaled(lucky, 1 + 1e-5 * (seed + 1)), masks) for seed in SEEDS]
+    assert not check._same_up_to_scale([state(solved["solution"][seed][0]) for seed in SEEDS])
+    tiny = [measured(_scaled(draw, 1 + 1e-5 * (seed + 1)), masks) for seed in SEEDS]
     assert check._same_files([d for _, d in tiny]) and check._same_predictions([p for p, _ in tiny])
-    scaled = [measured(_scaled(lucky, 1 + 1e-2 * (seed + 1)), masks) for seed in SEEDS]
+    scaled = [measured(_scaled(draw, 1 + 1e-2 * (seed + 1)), masks) for seed in SEEDS]
     assert not check._same_files([d for _, d in scaled])
     assert check._same_predictions([p for p, _ in scaled])
+    lucky_tiny = [_scaled(lucky, 1 + 1e-5 * (seed + 1)) for seed in SEEDS]
+    reloads = [measured(net, lucky_masks) for net in lucky_tiny]
+    assert not check._same_files([d for _, d in reloads])
+    assert not check._same_predictions([p for p, _ in reloads])
+    assert check._same_up_to_scale([state(net) for net in lucky_tiny])
+    assert not check._same_networks([state(net) for net in lucky_tiny])
     # the predictions are the reload's, on the test split
     assert np.mean(solution[0][0] == data.y_test.numpy()) == pytest.approx(
         accuracy(compression_reload(*solved["solution"][0]), data.X_test, data.y_test))

@@ -1,9 +1,8 @@
 """Lesson 11's validation searches (scripts/search_lesson11.py) and their records.
 
-Lesson 11 does not use the records yet (it still runs the earlier version's schedule; the README
-says so). These tests keep the records honest until it does: the grid and the rule are the
-script's, and one row of each record, one the rule does not pick, is recomputed with the script's
-code and compared count by count."""
+Lesson 11 uses both picks (section 2's schedule and exercise 4's solution). These tests keep the
+records honest: the grid and the rule are the script's, and one row of each record, one the rule
+does not pick, is recomputed with the script's code and compared count by count."""
 
 from __future__ import annotations
 
@@ -64,8 +63,8 @@ def test_schedule_row_recomputed_exactly(float64_data_and_dense):
     finally:
         torch.set_default_dtype(before)
     assert np.array_equal(counts, record.correct[row])
-    # the lesson's current schedule ((4, 4, 4, 8) epochs at lr 0.03, T = 4) is in the grid: its 1,307
-    # images are the lesson's; it is within the bar but costs twice the pick's epochs
+    # the lesson's earlier schedule ((4, 4, 4, 8) epochs at lr 0.03, T = 4) is in the grid: its 1,307
+    # images are the ones the earlier lesson printed; it is within the bar but costs twice the pick's epochs
     earlier = record.find(levels="earlier", epochs="kept", lr=0.03, alpha=0.9, temperature=4.0)
     assert record.correct[earlier].sum() == 1307 and record.means[earlier] >= record.means.max() - 0.5
     assert (record.cost[earlier], record.cost[record.pick]) == (20.0, 10.0)
