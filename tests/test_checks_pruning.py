@@ -90,6 +90,36 @@ def test_drift_limit_near_misses(answer, message, not_in):
     assert not_in not in str(error.value)
 
 
+@pytest.mark.parametrize("answer, message", [  # review round 1 (lesson 10 fix), finding 5: each slip named
+    (0.9, "a fraction, not a count"),  # the sparsity itself
+    (0.1, "a fraction, not a count"),
+    (30000, "every entry of the matrix"),
+    (6464, "weights of the lesson's network"),
+    (27000.5, "not a whole number"),
+    (-27000, "negative"),
+    (2700, "factor of 10"),
+    (270000, "factor of 10"),
+])
+def test_dropped_count_names_the_slip(answer, message):
+    with pytest.raises(NotYet, match=message):
+        check.dropped_count(answer)
+
+
+@pytest.mark.parametrize("answer, message", [  # review round 1 (lesson 10 fix), finding 5
+    (0.0162, r"positive.*Apart from the sign: that sums β\^k from k = 2"),
+    (0.02, r"positive.*Apart from the sign: that sums β\^k from k = 0"),
+    (0.002, r"positive.*Apart from the sign: -η b0 is the last step before pruning"),
+    (0.9, r"is positive: the step is w - η b"),
+    (-0.2, "leaves out the learning rate"),  # -b0 / (1 - β): no η, and the sum from k = 0
+    (-0.0198, "too small for the limit of the pruned weight, past it"),
+    (-0.02222, "never passes it"),
+])
+def test_drift_limit_names_more_slips(answer, message):
+    with pytest.raises(NotYet, match=message) as error:
+        check.drift_limit(answer)
+    assert "Traceback" not in str(error.value)
+
+
 def test_drift_limit_message_shows_enough_digits():
     with pytest.raises(NotYet, match=r"-0\.0180001 is too small"):  # 5.6e-6 relative: the 6th digit is off
         check.drift_limit(-0.0180001)
@@ -183,6 +213,62 @@ def in_float32(param, grad, buf, mask, lr, momentum, weight_decay):
     return (param - lr * (g + momentum * buf)) * mask, buf
 
 
+def five_arguments(param, grad, buf, mask, lr):
+    return right(param, grad, buf, mask, lr, 0.9, 0.01)
+
+
+def keyword_only(*, param, grad, buf, mask, lr, momentum, weight_decay):
+    return right(param, grad, buf, mask, lr, momentum, weight_decay)
+
+
+def inverted_mask(param, grad, buf, mask, lr, momentum, weight_decay):
+    return right(param, grad, buf, 1 - mask, lr, momentum, weight_decay)
+
+
+def uphill(param, grad, buf, mask, lr, momentum, weight_decay):
+    g = (grad + weight_decay * param) * mask
+    buf = g.copy() if buf is None else (momentum * buf + g) * mask
+    return (param + lr * (g + momentum * buf)) * mask, buf
+
+
+def decoupled_weight_decay(param, grad, buf, mask, lr, momentum, weight_decay):
+    g = grad * mask
+    buf = g.copy() if buf is None else (momentum * buf + g) * mask
+    return (param - lr * (g + momentum * buf) - lr * weight_decay * param) * mask, buf
+
+
+def minus_weight_decay(param, grad, buf, mask, lr, momentum, weight_decay):
+    return right(param, grad, buf, mask, lr, momentum, -weight_decay)
+
+
+def dampened(param, grad, buf, mask, lr, momentum, weight_decay):
+    g = (grad + weight_decay * param) * mask
+    buf = g.copy() if buf is None else (momentum * buf + (1 - momentum) * g) * mask
+    return (param - lr * (g + momentum * buf)) * mask, buf
+
+
+def velocity_form(param, grad, buf, mask, lr, momentum, weight_decay):
+    g = (grad + weight_decay * param) * mask
+    v = -lr * g if buf is None else (momentum * buf - lr * g) * mask
+    return (param + momentum * v - lr * g) * mask, v
+
+
+def momentum_term_only(param, grad, buf, mask, lr, momentum, weight_decay):
+    g = (grad + weight_decay * param) * mask
+    buf = g.copy() if buf is None else (momentum * buf + g) * mask
+    return (param - lr * momentum * buf) * mask, buf
+
+
+def torch_and_numpy(param, grad, buf, mask, lr, momentum, weight_decay):
+    g = (torch.as_tensor(grad) + weight_decay * torch.as_tensor(param)) * torch.as_tensor(mask)
+    buf = g.clone() if buf is None else (momentum * buf + g) * mask
+    return (param - lr * (g + momentum * buf)) * mask, buf
+
+
+def reshapes_wrongly(param, grad, buf, mask, lr, momentum, weight_decay):
+    return right(param.reshape(5, 7), grad, buf, mask, lr, momentum, weight_decay)  # ValueError
+
+
 @pytest.mark.parametrize("candidate", [right, right_as_list, right_torch_style])
 def test_nesterov_right(candidate):
     check.nesterov_step(candidate)
@@ -193,7 +279,7 @@ def test_nesterov_right(candidate):
     (grad_and_weight_masked, "buffer is nonzero at pruned"),
     (heavy_ball, "heavy-ball"),
     (old_buffer_lookahead, "old.*buffer"),
-    (none_times_momentum, "raised TypeError"),
+    (none_times_momentum, r"raised TypeError.*Hint: on the first step buf is None: use b = g"),
     (no_weight_decay, "buffer differs"),
     (swapped, r"swapped.*return \(param, buf\)"),  # review 10v, finding 10
     (in_float32, "float32 rounding.*compute in float64"),
@@ -202,10 +288,30 @@ def test_nesterov_right(candidate):
     (returns_dict, r"pair \(param, buf\), a tuple; got dict"),
     (buf_none, r"returned None for the new buffer.*not None \(b = g on the first step\)"),
     ("masked_nesterov_step", "should be a function"),
+    # review round 1 (lesson 10 fix), finding 5: each of these got a generic or a misleading message before
+    (five_arguments, r"cannot be called as the check calls it, with the seven arguments"),
+    (keyword_only, r"cannot be called as the check calls it"),
+    (inverted_mask, r"zero at every kept position and nonzero at pruned ones.*wrong way round"),
+    (uphill, r"moved up the gradient.*a minus"),
+    (decoupled_weight_decay, r"buffer differs from PyTorch's: it leaves out weight decay.*decoupled"),
+    (minus_weight_decay, r"subtracts weight decay"),
+    (dampened, r"weighs the gradient by 1 - momentum"),
+    (velocity_form, r"velocity v = momentum \* v - lr \* g"),
+    (momentum_term_only, r"momentum \* b alone, without g"),
+    (torch_and_numpy, r"raised TypeError.*compute with NumPy alone"),
+    (reshapes_wrongly, r"raised ValueError.*only \+, - and \* on them"),
 ])
 def test_nesterov_wrong(candidate, message):
     with pytest.raises(NotYet, match=message):
         check.nesterov_step(candidate)
+
+
+@pytest.mark.parametrize("candidate", [torch_and_numpy, reshapes_wrongly])
+def test_nesterov_error_hint_is_about_the_error(candidate):
+    """An error that has nothing to do with buf being None is not told to use b = g on the first step."""
+    with pytest.raises(NotYet) as error:
+        check.nesterov_step(candidate)
+    assert "buf is None: use b = g" not in str(error.value)
 
 
 # ---------------------------------------------------------------- exercise 4
@@ -247,8 +353,16 @@ def exercise4():
         revived = copy.deepcopy(net)  # a right answer, except that pruned weights came back
         with torch.no_grad():
             revived[0].weight[~masks["0.weight"]] = 1e-3
+        diverged = copy.deepcopy(model)  # fine-tuned at lr 3, thirty times section 5's pick: at chance level
+        train(diverged, fit, epochs=2, lr=3.0, momentum=0.9, weight_decay=5e-4, masks=m90, seed=10,
+              progress=False, evaluate=())
+        assert accuracy(diverged, parts.X_val, parts.y_val) < 0.5
+        not_finite = copy.deepcopy(net)
+        with torch.no_grad():
+            not_finite[0].weight[masks["0.weight"]] = float("nan")
         yield dict(model=model, net=net, masks=masks, raw=raw, m90=m90, revived=revived,
-                   test_tuned=test_tuned, test_tuned_masks=test_tuned_masks)
+                   test_tuned=test_tuned, test_tuned_masks=test_tuned_masks, diverged=diverged,
+                   not_finite=not_finite)
     finally:
         torch.set_default_dtype(torch.float32)
         torch.set_num_threads(threads)
@@ -336,6 +450,27 @@ def wrong_inputs(e):
         "tuned on test: within 1.5 points there, 2.22 below on validation": (
             (e["test_tuned"], e["test_tuned_masks"]), {},
             r"validation accuracy 94\.81 % \(256 of 270 images\) is 2\.22 points below"),
+        # review round 1 (lesson 10 fix), findings 3 and 5: the hint agrees with section 5's search (more
+        # epochs and the larger rate scored higher, up to 4 epochs at lr 0.1), and the wrong answers below
+        # got a generic or a misleading message before
+        "short of the target: the hint follows section 5's search": (
+            (e["test_tuned"], e["test_tuned_masks"]), {},
+            r"Hint: fine-tune after pruning, and long enough.*more epochs per level scored higher at every "
+            r"learning rate, and a larger rate.*4 epochs a level at lr 0\.1"),
+        "fine-tuned at lr 3: diverged, at chance level": (
+            (e["diverged"], e["m90"]), {}, r"Fewer than half the images are right.*diverged"),
+        "NaN in the weights": ((e["not_finite"], e["masks"]), {}, r"\['0\.weight'\] hold NaN or infinite"),
+        "inverted masks: the hint says so": (
+            (e["net"], {n: ~m for n, m in e["masks"].items()}), {}, r"Hint: your masks are inverted"),
+        "90 % masks never applied to the dense model": (
+            (e["model"], e["m90"]), {}, r"none of the 5818 pruned weights is zero.*apply_masks"),
+        "a mask None": ((e["net"], {**e["masks"], "2.weight": None}), {}, r"mask for 2\.weight is None"),
+        "min_sparsity 90, a percentage": ((e["net"], e["masks"]), {"min_sparsity": 90},
+                                          r"not a percentage.*min_sparsity=0\.9"),
+        "masks named by layer index": ((e["net"], {k.split(".")[0]: m for k, m in e["masks"].items()}), {},
+                                       r"Your masks are named \['0', '2', '4'\]"),
+        "model and masks swapped": ((e["masks"], e["net"]), {}, "swapped"),
+        "a state_dict for the model": ((e["net"].state_dict(), e["masks"]), {}, "perhaps its state_dict"),
         "no fine-tuning, dense accuracy 0 passed": ((e["raw"], e["m90"], 0.0), {}, "points below"),
         "no fine-tuning, dense accuracy 0.70 passed": ((e["raw"], e["m90"], 0.70), {}, "points below"),
         "no fine-tuning, dense_accuracy= keyword 0.70": ((e["raw"], e["m90"]), {"dense_accuracy": 0.70},
@@ -366,7 +501,11 @@ CASES_4 = ["a 64-512-256-10 network pruned to 90 %", "a module whose forward run
            "no fine-tuning, max_drop_pt raised to 20", "dense model, min_sparsity lowered to 0",
            "min_sparsity 1", "min_sparsity as text", "pruned weights revived", "dense model, all-true masks",
            "inverted masks", "masks of the wrong shape", "a mask missing", "masks None", "not a model",
-           "float32 model without fine-tuning"]
+           "float32 model without fine-tuning", "short of the target: the hint follows section 5's search",
+           "fine-tuned at lr 3: diverged, at chance level", "NaN in the weights",
+           "inverted masks: the hint says so",
+           "90 % masks never applied to the dense model", "a mask None", "min_sparsity 90, a percentage",
+           "masks named by layer index", "model and masks swapped", "a state_dict for the model"]
 
 
 @pytest.mark.parametrize("case", CASES_4)
@@ -374,6 +513,17 @@ def test_sparse_and_accurate_wrong(exercise4, case):
     args, kwargs, message = wrong_inputs(exercise4)[case]
     with pytest.raises(NotYet, match=message):
         check.sparse_and_accurate(*args, **kwargs)
+
+
+def test_sparse_and_accurate_hint_agrees_with_the_lesson(exercise4):
+    """Review round 1 (lesson 10 fix), finding 3: section 5's search picked the largest rate it tried, so no
+    message of the check may advise a smaller one."""
+    e = exercise4
+    for args in ((e["test_tuned"], e["test_tuned_masks"]), (e["raw"], e["m90"]), (e["diverged"], e["m90"])):
+        with pytest.raises(NotYet) as error:
+            check.sparse_and_accurate(*args)
+        assert "smaller lr" not in str(error.value) and "smaller learning rate" not in str(error.value)
+    assert "smaller" not in check.FINE_TUNING_HINT
 
 
 def test_sparse_and_accurate_lists_every_case(exercise4):

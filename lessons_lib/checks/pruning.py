@@ -8,6 +8,7 @@ that forgets to mask the buffer, and a "sparse" model whose pruned weights came 
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -21,9 +22,28 @@ from . import NotYet, array, as_number, number, passed
 
 def dropped_count(answer: object) -> None:
     """Exercise 1: sparsity 0.9 on a 300 x 100 matrix drops round(0.9 * 30000) = 27000 weights."""
+    what = "the number of weights set to zero"
+    hint = "k = round(p * N) with sparsity p = 0.9 and N = 300 * 100 entries."
+    value = as_number(answer, what, hint)
+    if value != 27000.0:  # slips that the named mistakes below would not say plainly
+        if 0 < value < 1:
+            raise NotYet(f"{value:g} is a fraction, not a count: sparsity p = 0.9 is the fraction of the "
+                         f"entries set to zero, and the exercise asks how many entries that is. Hint: {hint}")
+        if value < 0:
+            raise NotYet(f"{value:g} is negative: a number of weights is 0 or more. Hint: {hint}")
+        if value == 30000.0:
+            raise NotYet(f"30000 is every entry of the matrix, N = 300 * 100: at sparsity 0.9 a tenth of "
+                         f"them is kept. Hint: {hint}")
+        if value == 6464.0:
+            raise NotYet(f"6464 is the number of weights of the lesson's network; the exercise's matrix is "
+                         f"300 x 100. Hint: {hint}")
+        if value != round(value):
+            raise NotYet(f"{value:g} is not a whole number: round(p * N) counts weights, so it is an integer "
+                         f"(here p * N is already one). Hint: {hint}")
+        if value in (2700.0, 270000.0):
+            raise NotYet(f"{value:g} is off by a factor of 10: N = 300 * 100 = 30,000 entries. Hint: {hint}")
     number(
-        answer, 27000.0, what="the number of weights set to zero",
-        hint="k = round(p * N) with sparsity p = 0.9 and N = 300 * 100 entries.",
+        answer, 27000.0, what=what, hint=hint,
         rtol=0.0,
         mistakes={
             "kept": (3000.0, "3,000 is the number of weights kept; sparsity is the fraction dropped."),
@@ -57,6 +77,9 @@ def drift_limit(answer: object) -> None:
                                   "itself; every step after pruning first multiplies the buffer by β, "
                                   "so the weight moves by η β b0, then η β^2 b0, ..., and these add up."),
         "no_lr": (-b0 * beta / (1 - beta), "the learning rate η multiplies every step."),
+        "no_lr_from_zero": (-b0 / (1 - beta), "that leaves out the learning rate η, which multiplies every "
+                                              "step, and sums β^k from k = 0 (the first step after pruning "
+                                              "already multiplies the buffer by β once)."),
         "stays_zero": (0.0, "masking the gradient does not stop the weight: the buffer is not masked, "
                             "so b = β^k b0 keeps moving it by -η b at every step (it would stay at 0 "
                             "only if the buffer were masked too)."),
@@ -69,6 +92,12 @@ def drift_limit(answer: object) -> None:
     for wrong, explanation in mistakes.values():
         if np.isclose(value, wrong, rtol=rtol, atol=0.0):
             raise NotYet(f"{value:.10g} is not {what}: {explanation} Hint: {hint}")
+    if value > 0:  # the wrong direction; perhaps a named mistake as well
+        also = next((f" Apart from the sign: {explanation}" for name, (wrong, explanation) in mistakes.items()
+                     if name not in ("sign", "stays_zero")
+                     and np.isclose(-value, wrong, rtol=rtol, atol=0.0)), "")
+        raise NotYet(f"{value:.10g} is positive: the step is w - η b, and b = β^k b0 stays positive, so the "
+                     f"weight moves in the negative direction.{also} Hint: {hint}")
     if expected < value < 0:  # short of the limit on the right side: a truncated sum or a short simulation
         # after n steps the weight is -η b0 β (1 - β^n) / (1 - β) = expected (1 - β^n)
         steps = np.log(1 - value / expected) / np.log(beta)
@@ -83,8 +112,29 @@ def drift_limit(answer: object) -> None:
                      f"-η b0 β (1 - β^n)/(1 - β) with n = {steps:.0f}")
         raise NotYet(f"{value:.10g} is short of {what}: {where}. The limit is the sum of the whole series "
                      "(n → ∞), to 6 significant digits. Hint: β + β^2 + ... = β/(1 - β).")
-    side = "too large" if value > expected else "too small"
-    raise NotYet(f"{value:.10g} is {side} for {what} (it must hold to 6 significant digits). Hint: {hint}")
+    if value < expected:  # past the limit: the steps shrink geometrically and add up to the limit, no further
+        raise NotYet(f"{value:.10g} is too small for {what}, past it (it must hold to 6 significant digits): "
+                     "the weight moves by η β b0, η β^2 b0, ..., steps that shrink by β each time, so it "
+                     f"approaches the limit from 0 and never passes it. Hint: {hint}")
+    raise NotYet(f"{value:.10g} is too large for {what} (it must hold to 6 significant digits). Hint: {hint}")
+
+
+ARGUMENTS = "(param, grad, buf, mask, lr, momentum, weight_decay)"
+
+
+def _signature_message(candidate) -> str | None:
+    """A message if the candidate cannot be called with the exercise's seven positional arguments."""
+    try:
+        signature = inspect.signature(candidate)
+    except (TypeError, ValueError):  # a builtin or the like: let the call say what is wrong
+        return None
+    try:
+        signature.bind(*range(7))
+    except TypeError:
+        name = getattr(candidate, "__name__", "your function")
+        return (f"{name}{signature} cannot be called as the check calls it, with the seven arguments "
+                f"{ARGUMENTS} in that order. Hint: def masked_nesterov_step{ARGUMENTS}: ...")
+    return None
 
 
 def _call_step(candidate, args, step):
@@ -95,9 +145,18 @@ def _call_step(candidate, args, step):
         raise  # a student copy's stub: let it stop the notebook as a stub should
     except Exception as err:  # noqa: BLE001 - any error in the student's code becomes a message
         first = " (the first step, buf is None)" if args[2] is None else ""
-        raise NotYet(f"your function raised {type(err).__name__}: {err} at step {step}{first}. Hint: "
-                     "on the first step buf is None: use b = g there, and momentum * buf only "
-                     "afterwards.") from None
+        if args[2] is None and "NoneType" in str(err):
+            hint = ("on the first step buf is None: use b = g there, and momentum * buf only "
+                    "afterwards.")
+        elif "torch" in str(err).lower() or "Tensor" in str(err) or "not implemented for NumPy" in str(err):
+            hint = ("the arguments are NumPy arrays (param, grad and buf of floats, mask of booleans): "
+                    "compute with NumPy alone, without converting some of them to torch tensors.")
+        else:
+            hint = ("the arguments are NumPy arrays (param, grad and buf of floats, mask of booleans, buf "
+                    "None on the first step) and three floats; the step needs only +, - and * on them "
+                    "(x * mask sets the pruned entries to 0).")
+        raise NotYet(f"your function raised {type(err).__name__}: {err} at step {step}{first}. "
+                     f"Hint: {hint}") from None
     if not isinstance(result, tuple | list) or len(result) != 2:
         raise NotYet(f"return a pair (param, buf), a tuple; got {type(result).__name__}. Hint: "
                      "`return new_param, new_buf`.")
@@ -120,6 +179,9 @@ def nesterov_step(candidate: Callable[..., object]) -> None:
     """
     if not callable(candidate):
         raise NotYet(f"masked_nesterov_step should be a function; got {type(candidate).__name__}.")
+    wrong_signature = _signature_message(candidate)
+    if wrong_signature:
+        raise NotYet(wrong_signature)
     rng = np.random.default_rng(7)
     shape = (6, 5)
     mask = rng.random(shape) > 0.6
@@ -137,6 +199,7 @@ def nesterov_step(candidate: Callable[..., object]) -> None:
             g = (grad + wd * p_you) * mask
             p_old = None if b_you is None else (p_you - lr * (g + mu * b_you)) * mask  # old buffer in d
             b_in = None if b_you is None else b_you.copy()
+            p_old_param = p_you.copy()
             args = (p_you.copy(), grad.copy(), b_in, mask.copy(), lr, mu, wd)
             p_you, b_you = _call_step(candidate, args, step)
             at = f"at step {step}, starting {where}"
@@ -144,6 +207,14 @@ def nesterov_step(candidate: Callable[..., object]) -> None:
             if close(p_you, b_ref) and close(b_you, p_ref) and not close(p_you, p_ref):
                 raise NotYet(f"{at} the two results are swapped: your first value is PyTorch's new buffer "
                              "and your second its new weight. Hint: return (param, buf), the weight first.")
+            inverted = [what for value, what in ((p_you, "weight"), (b_you, "buffer"))
+                        if np.all(value[mask] == 0) and np.any(value[~mask] != 0)]
+            if inverted:
+                verb = "is" if len(inverted) == 1 else "are"
+                raise NotYet(f"{at} your new {' and '.join(inverted)} {verb} zero at every kept position and "
+                             "nonzero at pruned ones: the mask is used the wrong way round. Hint: mask is a "
+                             "keep-mask, True where a weight stays: multiply by mask (not by 1 - mask or "
+                             "~mask).")
             if np.any(b_you[~mask] != 0):
                 raise NotYet(f"{at} the buffer is nonzero at pruned positions: it would push the pruned "
                              "weights on the next step. Hint: multiply the new buffer by the mask too "
@@ -159,10 +230,33 @@ def nesterov_step(candidate: Callable[..., object]) -> None:
                                  "that is float32 rounding (about 1e-7), not a mistake in the formula. Hint: "
                                  "compute in float64 (do not convert the arrays to float32).")
             if not np.allclose(b_you, b_ref, rtol=1e-12, atol=1e-15):
-                raise NotYet(f"{at} the buffer differs from PyTorch's. Hint: b = g on the first step "
+                exact = functools.partial(np.allclose, b_you, rtol=1e-12, atol=1e-15)
+                g_no_wd, g_minus_wd = grad * mask, (grad - wd * p_old_param) * mask
+                old_b = 0.0 if b_in is None else b_in
+                if exact((mu * old_b + g_no_wd) * mask if b_in is not None else g_no_wd):
+                    why = ("it leaves out weight decay. PyTorch's weight_decay is added to the gradient "
+                           "before the buffer (not AdamW's decoupled form, a separate shrink of the weight)")
+                elif exact((mu * old_b + g_minus_wd) * mask if b_in is not None else g_minus_wd):
+                    why = "it subtracts weight decay: g = grad + weight_decay * param, a plus"
+                elif exact(-lr * g if b_in is None else (mu * old_b - lr * g) * mask):
+                    why = ("it is the velocity v = momentum * v - lr * g of another textbook form; PyTorch's "
+                           "buffer holds no learning rate and no minus sign")
+                elif exact((1 - mu) * g) or (b_in is not None and exact((mu * old_b + (1 - mu) * g) * mask)):
+                    why = ("it weighs the gradient by 1 - momentum (an average, or PyTorch's dampening, "
+                           "which is 0 here)")
+                else:
+                    why = "the formula differs"
+                raise NotYet(f"{at} the buffer differs from PyTorch's: {why}. Hint: b = g on the first step "
                              "(buf is None), b = momentum * b + g afterwards, with "
                              "g = grad + weight_decay * param.")
             if not np.allclose(p_you, p_ref, rtol=1e-12, atol=1e-15):
+                exact = functools.partial(np.allclose, p_you, rtol=1e-12, atol=1e-15)
+                if exact((p_old_param + lr * (g + mu * b_ref)) * mask):
+                    raise NotYet(f"{at} your weights moved up the gradient: that is w + lr * (...). Hint: "
+                                 "w - lr * (g + momentum * b), a minus.")
+                if exact((p_old_param - lr * mu * b_ref) * mask):
+                    raise NotYet(f"{at} you stepped along momentum * b alone, without g. Hint: Nesterov "
+                                 "steps along g + momentum * b.")
                 if args[2] is None and np.allclose(p_you, p_hb, rtol=1e-12, atol=1e-15):
                     raise NotYet(f"{at} you stepped along g alone: that is the heavy-ball step w - lr * b "
                                  "with b = g, or a look-ahead with the old (empty) buffer. Hint: b = g on "
@@ -178,6 +272,16 @@ def nesterov_step(candidate: Callable[..., object]) -> None:
     passed("a first step and 6 steps from a nonzero old buffer agree with PyTorch's Nesterov form on the "
            "kept weights; pruned weights and their buffer stay exactly 0.")
 
+
+#: Exercise 4's hint when the accuracy falls short, from what lesson 10 measured (section 5's validation
+#: search: more epochs per level scored higher at each rate, a larger rate at each number of epochs; the pick,
+#: 4 epochs a level at lr 0.1, is the grid's largest on both axes, so nothing beyond it was tried).
+FINE_TUNING_HINT = (
+    "fine-tune after pruning, and long enough. In section 5's search on validation (mean of five seeds), "
+    "more epochs per level scored higher at every learning rate, and a larger rate at every number of "
+    "epochs, up to the largest tried: 4 epochs a level at lr 0.1, the pick (nothing beyond it was tried); "
+    "its one-shot 90 % networks get 12 epochs (three levels). Iterative pruning kept more accuracy than one "
+    "shot from 97 % on (at 95 % no difference was detected).")
 
 #: Exercise 4: at least this sparsity and at most this drop; a student may ask for more sparsity, not less.
 #: Both are the exercise's specification (requirements to meet), not settings tuned on any images.
@@ -259,6 +363,9 @@ def sparse_and_accurate(
 
     target = as_number(min_sparsity, "min_sparsity", "the exercise asks for 0.9, then 0.95.")
     allowed = as_number(max_drop_pt, "max_drop_pt", "the exercise allows 1.5 points.")
+    if 1 < target <= 100:
+        raise NotYet(f"min_sparsity = {target:g}: a sparsity is a fraction of the weights, not a percentage. "
+                     f"Hint: pass min_sparsity={target / 100:g}.")
     if target < MIN_SPARSITY - 1e-12 or target >= 1:
         raise NotYet(f"min_sparsity = {target:g}: the exercise asks for at least {MIN_SPARSITY:g} (and "
                      "below 1). Hint: pass min_sparsity=0.9, or 0.95 for the second part.")
@@ -266,6 +373,12 @@ def sparse_and_accurate(
         raise NotYet(f"max_drop_pt = {allowed:g}: the exercise allows a drop of at most {MAX_DROP_PT:g} "
                      "points. Hint: leave max_drop_pt out.")
     if not isinstance(model, nn.Module):
+        if isinstance(masks, nn.Module):
+            raise NotYet(f"the first argument is a {type(model).__name__} and the second a model: the two "
+                         "are swapped. Hint: sparse_and_accurate(net_4, masks_4), the model first.")
+        if isinstance(model, Mapping):
+            raise NotYet(f"pass your pruned model (an nn.Module); got {type(model).__name__}, perhaps its "
+                         "state_dict. Hint: pass the network itself, net_4.")
         raise NotYet(f"pass your pruned model (an nn.Module); got {type(model).__name__}.")
     reparametrised = [n for n, _ in model.named_parameters() if n.endswith("_orig")]
     if reparametrised:
@@ -283,10 +396,15 @@ def sparse_and_accurate(
     weights = pruning.prunable_weights(model)
     missing = [n for n in weights if n not in masks]
     if missing:
+        named = (f" Your masks are named {list(masks)}, the check looks them up by the parameters' names "
+                 f"{list(weights)}." if len(missing) == len(weights) else "")
         raise NotYet(f"the masks leave {missing} unpruned; prune every weight matrix "
-                     "(global_magnitude_masks of pruning.prunable_weights(model)).")
+                     f"(global_magnitude_masks of pruning.prunable_weights(model)).{named}")
     keep = {}
     for n, w in weights.items():
+        if masks[n] is None:
+            raise NotYet(f"the mask for {n} is None. Hint: one boolean keep-mask per weight matrix, of its "
+                         "shape, as global_magnitude_masks returns them.")
         given = masks[n].detach().cpu() if hasattr(masks[n], "detach") else masks[n]
         try:
             m = torch.as_tensor(np.asarray(given, dtype=float))
@@ -307,15 +425,32 @@ def sparse_and_accurate(
     if sparsity < target - 1e-9:
         max_kept = int(np.floor((1 - target) * total + 1e-9))
         excess = kept - max_kept
-        hint = ("the last round of your schedule should reach the target." if excess > len(weights) else
-                f"per-layer rounding keeps {excess} weight{'s' if excess > 1 else ''} too many: prune "
-                f"globally (pruning.global_magnitude_masks), or drop {excess} more.")
+        zero_where_kept = all(bool((w.detach()[keep[n]] == 0).all()) for n, w in weights.items())
+        if kept / total >= target - 1e-9 and zero_where_kept:  # the masks say True where the model is zero
+            hint = ("your masks are inverted: your model is zero wherever they say True. A keep-mask is "
+                    "True where the weight stays, False where it is pruned, as global_magnitude_masks "
+                    "returns it (if yours marks the pruned ones, pass {name: ~mask}).")
+        elif excess > len(weights):
+            hint = "the last round of your schedule should reach the target."
+        else:
+            hint = (f"per-layer rounding keeps {excess} weight{'s' if excess > 1 else ''} too many: prune "
+                    f"globally (pruning.global_magnitude_masks), or drop {excess} more.")
         raise NotYet(f"your masks prune {100 * sparsity:.2f} % of the weights (they keep {kept} of "
                      f"{total}); at least {100 * target:g} % is asked, at most {max_kept} kept. Hint: {hint}")
+    not_finite = [n for n, p in got.items() if not bool(torch.isfinite(p.detach()).all())]
+    if not_finite:
+        raise NotYet(f"your model's {not_finite} hold NaN or infinite values: the fine-tuning diverged (or a "
+                     "division went wrong). Hint: section 5 fine-tunes at lr 0.1, the largest rate it tried; "
+                     "start again from a copy of `model` with that rate.")
     revived = sum(int((w.detach()[~keep[n]] != 0).sum()) for n, w in weights.items())
+    if revived == total - kept:
+        raise NotYet(f"none of the {revived} pruned weights is zero: the masks were never applied to the "
+                     "model. Hint: pruning.apply_masks(net, masks) zeroes them, and train(..., masks=masks) "
+                     "keeps them at 0 while fine-tuning.")
     if revived:
         raise NotYet(f"{revived} pruned weights are nonzero: the model is not as sparse as its masks say. "
-                     "Hint: fine-tune with masks=... (MaskedSGD) so that weights and buffers stay at 0.")
+                     "Hint: fine-tune with masks=... (MaskedSGD) so that weights and buffers stay at 0, and "
+                     "pass the masks of the last pruning.")
     parts = _splits()
     with torch.no_grad():  # the answer's parameters, in the lesson's architecture (its own forward unused)
         for n, p in lesson_net.named_parameters():
@@ -327,9 +462,13 @@ def sparse_and_accurate(
     images = f"{round(n_val * acc)} of {n_val} images"
     dense_images = f"seed 0's dense network: {100 * dense:.2f} %, {round(n_val * dense)} of {n_val}"
     if drop > allowed + 1e-9:
-        raise NotYet(f"validation accuracy {100 * acc:.2f} % ({images}) is {drop:.2f} points below the dense "
-                     f"model's ({dense_images}); at most {allowed:g} is asked. Hint: fine-tune after "
-                     "pruning; prune in more rounds, or fine-tune longer at a smaller lr.")
+        below = (f"validation accuracy {100 * acc:.2f} % ({images}) is {drop:.2f} points below the dense "
+                 f"model's ({dense_images}); at most {allowed:g} is asked.")
+        if acc < 0.5:  # far below anything section 5 fine-tuned: not fine-tuned at all, or diverged
+            raise NotYet(f"{below} Fewer than half the images are right: did you fine-tune? If you did, "
+                         "the fine-tuning probably diverged. Hint: fine-tune after pruning, on `fit`, with "
+                         "masks; section 5 fine-tunes at lr 0.1, the largest rate it tried.")
+        raise NotYet(f"{below} Hint: {FINE_TUNING_HINT}")
     gap = (f"{drop:.2f} points below the dense model's" if drop >= 0 else
            f"{-drop:.2f} points above the dense model's")
     test_acc = accuracy(lesson_net, parts.X_test.to(torch.float64), parts.y_test)
