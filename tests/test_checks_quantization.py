@@ -319,7 +319,7 @@ def test_exercise_4_wrong_formula_is_found(w1):
     fails(q06.clipping, c_wrong, clipped_rms)  # and so is its c
 
 
-@pytest.mark.parametrize("answer", [0.418, 0.45, 0.5, 0.55, 0.554, 1.0, 0.0, 1.5, "0.47", None, True,
+@pytest.mark.parametrize("answer", [0.40, 0.418, 0.45, 0.5, 0.55, 0.554, 1.0, 0.0, 1.5, "0.47", None, True,
                                     [0.47, 0.48], np.nan])
 def test_exercise_4_wrong(answer):
     fails(q06.clipping, answer, clipped_rms)
@@ -360,13 +360,26 @@ def test_exercise_4_the_t_matrix_best_c_fails_on_w1():
 
 
 def test_exercise_4_threshold_instead_of_fraction_is_named(w1):
-    """Review 09v, finding 10: t = c * max|W1| (about 0.407) passed instead of the fraction c."""
+    """Review 09v, finding 10: t = c * max|W1| (about 0.407) passed instead of the fraction c. The same
+    number may be a fraction c that is too small, so the message says both (review 09 round 1)."""
     c = _argmin(w1, clipped_rms, np.linspace(0.02, 1, 981))
     t = c * np.abs(w1).max()
     assert abs(t - 0.407) < 0.005
     for answer in (t, 0.407, 0.41):
         message = fails(q06.clipping, answer, clipped_rms)
-        assert "threshold t" in message and "does better" not in message
+        assert "threshold t" in message and "too small" in message and "a larger c does better" in message
+
+
+def test_exercise_4_c_040_says_what_is_wrong():
+    """Review 09 round 1: c = 0.40 is a fraction too small (and also the threshold of c = 0.463). The
+    message gives its RMS error against the best, says a larger c does better, and names the threshold
+    reading as a possibility, not as a fact."""
+    message = fails(q06.clipping, 0.40, clipped_rms)
+    assert message.startswith("as a fraction, c = 0.400 is too small: it gives RMS error 0.0518499 on W1, "
+                              "4.2 % above the smallest, 0.0497793 (at c = 0.472); a larger c does "
+                              "better."), message
+    assert "threshold t = c * max|w| of c = 0.463 (max|W1| = 0.863)" in message
+    assert "if you passed t, pass the fraction c" in message and "if you passed c, scan c" in message
 
 
 @pytest.mark.parametrize("bits", [2, 4, 8, "3"])
@@ -394,9 +407,10 @@ def _float64_network(seed):
     return net, data
 
 
-def _qat_flips(start, data, seed, factor, per_epoch=False, momentum=0.9):
+def _qat_flips(start, data, seed, factor, per_epoch=False, momentum=0.9, lr0=q06.LR0):
     """The lesson's exercise-5 loop: fractions of the 6,464 codes changed per step of 2-bit QAT, momentum
-    0.9, lr q06.LR0 * factor(k) by LambdaLR, stepped after every step (or once per epoch if per_epoch)."""
+    0.9, lr lr0 * factor(k) by LambdaLR (lr0 = q06.LR0 in the exercise), stepped after every step (or once
+    per epoch if per_epoch)."""
     from torch import nn
 
     from lessons_lib import quantization
@@ -409,7 +423,7 @@ def _qat_flips(start, data, seed, factor, per_epoch=False, momentum=0.9):
     torch.set_default_dtype(torch.float64)
     try:
         net = quantization.to_quant_linear(start, bits=2)
-        opt = torch.optim.SGD(net.parameters(), lr=q06.LR0, momentum=momentum)
+        opt = torch.optim.SGD(net.parameters(), lr=lr0, momentum=momentum)
         sched = torch.optim.lr_scheduler.LambdaLR(opt, factor)
         gen = torch.Generator().manual_seed(seed)
         n, current, flips = len(data.y_train), codes(net), []
@@ -432,26 +446,35 @@ def _qat_flips(start, data, seed, factor, per_epoch=False, momentum=0.9):
     return np.array(flips)
 
 
+SEEDS_5 = range(5)  # the lesson's five networks
+
+
 @pytest.fixture(scope="module")
 def runs():
     """Per-step fractions of changed codes: d = lr LR0 (1 - k/68) (right), c = constant lr,
-    e = the same lambda stepped once per epoch, a = one step ahead (1 - (k+1)/68); digit = seed."""
+    e = the same lambda stepped once per epoch, a = one step ahead (1 - (k+1)/68), m = the right schedule
+    with beta = 0, l<η_0> = the right schedule from another η_0 (l0.005 = lr0 0.005); digit = seed."""
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
         out = {}
-        for seed in (0, 3):
-            start, data = _float64_network(seed)
+        networks = {seed: _float64_network(seed) for seed in SEEDS_5}
+        for seed, (start, data) in networks.items():
             out[f"d{seed}"] = _qat_flips(start, data, seed, lambda k: 1 - k / 68)
-            out[f"c{seed}"] = _qat_flips(start, data, seed, lambda k: 1.0)
-            out[f"e{seed}"] = _qat_flips(start, data, seed, lambda k: 1 - k / 68, per_epoch=True)
-        start, data = _float64_network(0)
+            out[f"m{seed}"] = _qat_flips(start, data, seed, lambda k: 1 - k / 68, momentum=0.0)  # beta = 0
+            if seed in (0, 3):
+                out[f"c{seed}"] = _qat_flips(start, data, seed, lambda k: 1.0)
+                out[f"e{seed}"] = _qat_flips(start, data, seed, lambda k: 1 - k / 68, per_epoch=True)
+        start, data = networks[0]
         out["a0"] = _qat_flips(start, data, 0, lambda k: 1 - (k + 1) / 68)
-        out["m0"] = _qat_flips(start, data, 0, lambda k: 1 - k / 68, momentum=0.0)  # beta = 0
+        for lr0 in q06.OTHER_LR0:  # η_0 taken from elsewhere in the lesson
+            out[f"l{lr0:g}"] = _qat_flips(start, data, 0, lambda k: 1 - k / 68, lr0=lr0)
         # the right schedule written two other ways (review 3): (68 - k)/68, and LR0 - LR0 k/68 over LR0
         out["r0"] = _qat_flips(start, data, 0, lambda k: (68 - k) / 68)
         lr0 = q06.LR0
         out["f0"] = _qat_flips(start, data, 0, lambda k: (lr0 - lr0 * k / 68) / lr0)
+        start, data = networks[3]
+        out["l0.005s3"] = _qat_flips(start, data, 3, lambda k: 1 - k / 68, lr0=0.005)
     finally:
         torch.set_num_threads(threads)
     return out
@@ -508,9 +531,18 @@ WRONG_5 = {
     "scheduler stepped once per epoch": (lambda r: (r["e0"], 0), "did not fall"),
     "scheduler stepped once per epoch, seed 3": (lambda r: (r["e3"], 3), "did not fall"),
     "lr one step ahead": (lambda r: (r["a0"], 0), r"not 1 - \(k\+1\)/68"),
-    "seed 3's run passed as seed 0": (lambda r: (r["d3"], 0), "first steps"),
-    "momentum 0 instead of 0.9": (lambda r: (r["m0"], 0), r"first steps.*the momentum \(β = 0\.9"),
-    "seed 0's run passed as seed 3": (lambda r: (r["d0"], 3), "first steps"),
+    "seed 3's run passed as seed 0": (lambda r: (r["d3"], 0), r"first steps.*η_0 = 0\.015.*"
+                                                              r"seed 0's counts first differ at step 1\)"),
+    "momentum 0 instead of 0.9": (lambda r: (r["m0"], 0), r"without momentum \(β = 0\).*momentum=0\.9"),
+    "momentum 0 instead of 0.9, seed 3": (lambda r: (r["m3"], 3), r"without momentum \(β = 0\)"),
+    "η_0 = 0.005, the 3-bit pick": (lambda r: (r["l0.005"], 0), r"decays from η_0 = 0\.005, the 3-bit pick.*"
+                                                                  r"start from η_0 = 0\.015"),
+    "η_0 = 0.005, seed 3": (lambda r: (r["l0.005s3"], 3), r"decays from η_0 = 0\.005"),
+    "η_0 = 0.003, section 11's η*/5": (lambda r: (r["l0.003"], 0), r"η_0 = 0\.003, section 11's η\*/5"),
+    "η_0 = 0.15, the effective step": (lambda r: (r["l0.15"], 0),
+                                       r"η_0 = 0\.15, section 11's effective step"),
+    "seed 0's run passed as seed 3": (lambda r: (r["d0"], 3), r"first steps.*η_0 = 0\.015.*"
+                                                              r"seed 3's counts first differ at step 2\)"),
     "constant run with a faked quiet last epoch": (_faked_last_epoch, "step"),
     "arrays as percentages": (lambda r: (100 * r["d0"], 0), r"fractions in \[0, 1\]"),
     "counts instead of fractions": (lambda r: (6464 * r["d0"], 0), r"fractions in \[0, 1\]"),
@@ -532,3 +564,43 @@ WRONG_5 = {
 def test_exercise_5_wrong(name, runs):
     make, message = WRONG_5[name]
     assert re.search(message, fails(q06.decayed_lr_flips, *make(runs)))
+
+
+#: The slips that are runs of QAT: their messages must name the learning rate the exercise depends on.
+RUN_SLIPS = [name for name in WRONG_5 if name.startswith(("the constant", "scheduler", "lr one", "seed 3's",
+                                                         "seed 0's", "momentum 0", "η_0", "zeros"))]
+
+
+@pytest.mark.parametrize("name", RUN_SLIPS)
+def test_exercise_5_hints_name_the_learning_rate(name, runs):
+    """Review 09 round 1, M2: the outcome depends on η_0 = LR0 = 0.015 (the 2-bit pick), so every hint about
+    a wrong run names it."""
+    make, _ = WRONG_5[name]
+    assert f"{q06.LR0}" in fails(q06.decayed_lr_flips, *make(runs))
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_exercise_5_pass_names_the_learning_rate(seed, runs, capsys):
+    out = passes(q06.decayed_lr_flips, runs[f"d{seed}"], seed, capsys=capsys)
+    assert f"decaying from {q06.LR0} to 0" in out and f"constant η = {q06.LR0}" in out
+
+
+def test_exercise_5_without_momentum_parts_at_step_1_or_2(runs):
+    """Review 09 round 1, M2: the old hint said that with β = 0 the runs part at step 1; false for seed 3.
+    Measured over the lesson's five networks (this file's own loop, with LambdaLR): step 0 is the same with
+    β = 0 and β = 0.9 (the buffer starts as the gradient); the code counts first differ at step 1 for seeds
+    0, 1, 2 and 4, at step 2 for seed 3, whose step 1 changes no code in either run. The check computes the
+    step for the seed at hand and names a β = 0 run as such, for every seed."""
+    first = {seed: int(np.flatnonzero(runs[f"m{seed}"] != runs[f"d{seed}"])[0]) for seed in SEEDS_5}
+    assert first == {0: 1, 1: 1, 2: 1, 3: 2, 4: 1}
+    assert runs["m3"][1] == runs["d3"][1] == 0
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # the check's own runs: float64, the same counts with any thread count
+    try:
+        for seed in SEEDS_5:
+            assert "without momentum (β = 0)" in fails(q06.decayed_lr_flips, runs[f"m{seed}"], seed)
+            check_first = np.flatnonzero(np.array(q06._qat_code_changes(seed, "decay", momentum=0.0))
+                                         != np.array(q06._qat_code_changes(seed, "decay")))[0]
+            assert check_first == first[seed]  # the check's own runs agree with this file's
+    finally:
+        torch.set_num_threads(threads)

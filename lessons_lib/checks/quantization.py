@@ -5,8 +5,10 @@ steps (``n`` the bits, as in the lesson), a zero point of the wrong sign or not 
 full step ``s`` or the RMS error ``s/sqrt(12)`` where the bound is ``s/2``, ``2^(n-1)`` levels
 where the symmetric grid has ``2^(n-1) - 1`` (or the affine step count ``2^n - 1`` on
 ``max|w|``), codes left unclamped, scales taken down the columns instead of along the rows, the
-clipping threshold ``t = c max|w|`` passed for the fraction ``c``, and a learning-rate schedule
-one step ahead.
+clipping threshold ``t = c max|w|`` passed for the fraction ``c`` (a value that may also be a fraction
+that is too small: the message says both), and in exercise 5 a learning-rate schedule one step ahead,
+a constant one, one stepped once per epoch, a run without momentum and a starting learning rate
+taken from elsewhere in the lesson instead of ``LR0`` (the outcome depends on it).
 """
 
 from __future__ import annotations
@@ -217,11 +219,18 @@ def clipping(answer: object, rms_function: Callable[..., object], w: object = No
     grid = np.linspace(0.02, 1.0, 981)
     errors = np.array([_clipped_rms(w1, CLIPPING_BITS, g) for g in grid])
     best = float(errors.min())
+    best_c = float(grid[errors.argmin()])
     w1_max = float(np.abs(w1).max())
     if 0 < c < w1_max and _clipped_rms(w1, CLIPPING_BITS, c / w1_max) <= (1 + CLIPPING_RTOL) * best:
-        raise NotYet(f"{c:.3f} is the threshold t = c * max|w| (max|W1| = {w1_max:.3f}), the clipped "
-                     f"range itself, not the fraction c = {c / w1_max:.3f} that gives it. Hint: pass the "
-                     "fraction c in (0, 1], the number that multiplies max|w|.")
+        # c in [0.400, 0.417]: the best threshold t, or a fraction c that is simply too small. Say both.
+        mine = _clipped_rms(w1, CLIPPING_BITS, c)
+        raise NotYet(f"as a fraction, c = {c:.3f} is too small: it gives RMS error {mine:.6g} on W1, "
+                     f"{100 * (mine / best - 1):.1f} % above the smallest, {best:.6g} (at c = {best_c:.3f}); "
+                     f"a larger c does better. {c:.3f} is, though, the threshold t = c * max|w| of "
+                     f"c = {c / w1_max:.3f} (max|W1| = {w1_max:.3f}), the clipped range itself. Hint: if "
+                     "you passed t, pass the fraction c in (0, 1] instead, the number that multiplies "
+                     "max|w|; if you passed c, scan c in steps of 0.01 or finer and take the argmin of the "
+                     "errors.")
     if not 0 < c <= 1:
         raise NotYet(f"c must be a fraction in (0, 1]; got {c:.6g}.")
     if not callable(rms_function):
@@ -311,23 +320,33 @@ SCHEDULES: dict[str, Callable[[int], float]] = {
 }
 
 
+#: Starting learning rates a student may take from elsewhere in lesson 09 instead of LR0, with where they
+#: come from; the check names them when a run matches one (exercise 5's outcome depends on η_0).
+OTHER_LR0: dict[float, str] = {
+    0.005: "the 3-bit pick qat_lr[3] (and the 2-bit runner-up)",
+    0.003: "section 11's η*/5, the smaller matched pair",
+    0.15: "section 11's effective step η*/(1 - β), plain SGD's η there",
+}
+
+
 @functools.cache
-def _qat_code_changes(seed: int, schedule: str) -> tuple[int, ...]:
-    """Codes changed at each of the 68 steps of 2-bit QAT from network ``seed``, momentum 0.9, minibatches
-    of 64 shuffled with ``seed``; lr LR0 * SCHEDULES[schedule](k) at step k.
-    Written independently of the lesson's loop: the lr is set by hand before every step."""
+def _qat_code_changes(seed: int, schedule: str, momentum: float = 0.9, lr0: float = LR0) -> tuple[int, ...]:
+    """Codes changed at each of the 68 steps of 2-bit QAT from network ``seed``, momentum ``momentum`` (0.9
+    in the exercise), minibatches of 64 shuffled with ``seed``; lr ``lr0 * SCHEDULES[schedule](k)`` at step k
+    (``lr0`` = LR0 in the exercise). Written independently of the lesson's loop: the lr is set by hand
+    before every step."""
     factor = SCHEDULES[schedule]
     start, data = _lesson_network(seed)
     with _float64():
         net = quantization.to_quant_linear(start, bits=2)
-        opt = torch.optim.SGD(net.parameters(), lr=LR0, momentum=0.9)
+        opt = torch.optim.SGD(net.parameters(), lr=lr0, momentum=momentum)
         gen = torch.Generator().manual_seed(seed)
         n, step, codes, changes = len(data.y_train), 0, _codes(net, 2), []
         for _ in range(STEPS // STEPS_PER_EPOCH):
             perm = torch.randperm(n, generator=gen)
             for first in range(0, n, 64):
                 idx = perm[first:first + 64]
-                opt.param_groups[0]["lr"] = LR0 * factor(step)
+                opt.param_groups[0]["lr"] = lr0 * factor(step)
                 opt.zero_grad()
                 nn.functional.cross_entropy(net(data.X_train[idx]), data.y_train[idx]).backward()
                 opt.step()
@@ -382,24 +401,39 @@ def decayed_lr_flips(decayed_per_step: object, seed: object = 0) -> None:
                          f"Hint: step 0 uses η_0 = {LR0} itself (the factor is 1 - k/{STEPS}, not "
                          f"1 - (k+1)/{STEPS}): call sched.step() "
                          "after opt.step(), not before it.")
+        no_momentum = np.array(_qat_code_changes(seed_int, "decay", momentum=0.0))
+        if np.array_equal(counts, no_momentum):
+            raise NotYet(f"these are the code changes of a run without momentum (β = 0) from seed "
+                         f"{seed_int}'s network ({where}). Hint: torch.optim.SGD(..., lr={LR0}, "
+                         "momentum=0.9): the exercise is QAT with momentum β = 0.9.")
+        for lr0, source in OTHER_LR0.items():
+            if np.array_equal(counts, _qat_code_changes(seed_int, "decay", lr0=lr0)):
+                raise NotYet(f"your run decays from η_0 = {lr0:g}, {source} ({where}). Hint: start from "
+                             f"η_0 = {LR0} (lr_star, section 10's 2-bit pick, which section 11 runs at): "
+                             f"step k uses η_k = {LR0} * (1 - k/{STEPS}). The outcome depends on η_0.")
         same_start = int(np.argmax(decayed != constant)) if np.any(decayed != constant) else STEPS
+        b0_part = int(np.argmax(no_momentum != decayed)) if np.any(no_momentum != decayed) else STEPS
         if first < max(same_start, 1):
             raise NotYet(f"your run differs from seed {seed_int}'s already on its first steps ({where}); "
                          f"on the first {same_start} steps the check's decayed run changes the same codes as "
                          "its constant-η run, so the size of the decay is not what differs. Hint: check, in "
-                         "this order, the momentum (β = 0.9: with β = 0 the runs part at step 1), the start "
-                         "network and the seed (models[seed], `model` for seed 0, minibatches from "
+                         f"this order, the starting learning rate (η_0 = {LR0}, lr_star: step 0 uses it "
+                         "itself, so another η_0 can change other codes from step 0 on), the momentum "
+                         "(β = 0.9; with β = 0 step 0 is the same, since the buffer starts as the gradient, "
+                         f"and seed {seed_int}'s counts first differ at step {b0_part}), the start network "
+                         "and the seed (models[seed], `model` for seed 0, minibatches from "
                          "torch.Generator().manual_seed(seed), and that seed passed here), and 2 bits.")
         if np.array_equal(counts[:STEPS_PER_EPOCH], constant[:STEPS_PER_EPOCH]):
             raise NotYet(f"your first epoch is the constant-η run's: your η did not fall within it "
                          f"({where}). Hint: step the scheduler after every optimizer step, not once per "
                          "epoch (print opt.param_groups[0]['lr'] on the last step: about "
-                         f"{LR0 / STEPS:.5f}).")
+                         f"{LR0 / STEPS:.5f}, η_0 = {LR0} times 1/{STEPS}).")
         raise NotYet(f"{where}. Hint: step k (k = 0..{STEPS - 1}, counted over all epochs) uses "
                      f"η_k = {LR0} * (1 - k/{STEPS}); with LambdaLR(opt, lambda k: 1 - k / {STEPS}), call "
                      "sched.step() after every opt.step().")
     last = slice(-STEPS_PER_EPOCH, None)
     d, c = decayed[last].mean() / N_WEIGHTS, constant[last].mean() / N_WEIGHTS
     passed(f"your run changes as many codes as the check's at each of the {STEPS} steps. In the last "
-           f"epoch {100 * d:.3f} % of codes change per step with η decaying to 0, against "
-           f"{100 * c:.3f} % at a constant η ({d / c:.2f} times as many; seed {seed_int}).")
+           f"epoch {100 * d:.3f} % of codes change per step with η decaying from {LR0} to 0, against "
+           f"{100 * c:.3f} % at a constant η = {LR0} ({d / c:.2f} times as many; seed {seed_int}, β = 0.9, "
+           "2 bits).")
