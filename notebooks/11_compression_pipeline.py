@@ -75,7 +75,16 @@ import torch
 from scipy.special import stdtrit  # the Student-t quantile (what scipy.stats.t.ppf computes)
 
 import lessons_lib
-from lessons_lib import baselines, checks, compression, model_file, momentum8bit, pruning, weight_sharing
+from lessons_lib import (
+    baselines,
+    checks,
+    compression,
+    model_file,
+    momentum8bit,
+    pruning,
+    selection,
+    weight_sharing,
+)
 from lessons_lib.batched_training import train_many
 from lessons_lib.models import count_parameters, mlp
 from lessons_lib.progress import progress
@@ -150,13 +159,13 @@ def path(name):
 #
 # The images are split once, stratified by class (every class keeps its share in each part), into
 # three parts, the same in lessons 09 to 13: **1,077 training** images, the only ones any network of
-# this lesson trains on; **270 validation** images, on which the right-sized dense network and the
-# equal-bytes partner are chosen and the 4 bits and the 97 % are checked (section 5), each by a rule
-# stated before its numbers except the 97 % check, added after its numbers had been seen; and
-# **450 test** images, read for the reported figures, after the choice. What is not chosen on
-# validation is kept from an earlier version of this lesson and said so where it is used (the training
-# protocols and the pruning schedule, whose choice section 2 describes; the range of 2 to 5 bits
-# compared at equal bytes in section 6; section 8's momentum protocol; exercise 4's recipe). Keep the
+# this lesson trains on; **270 validation** images, on which the pruning schedule (section 2), the bit
+# width (section 5), the right-sized dense network and the equal-bytes partners (section 6) are chosen,
+# each by a rule stated before its numbers, and the 97 % is checked (section 5, by a rule added after an
+# earlier version's numbers had been seen); and **450 test** images, read for the reported figures,
+# after the choices. What is not chosen on validation is kept from an earlier version of this lesson and
+# said so where it is used (the dense training protocols; section 8's momentum protocol; exercise 4's
+# 4-bit weights and biases). Keep the
 # units in mind: one validation image is $100/270 = 0.37$ points of accuracy, one test image
 # $100/450 = 0.22$ points, the smallest difference an accuracy can show.
 #
@@ -232,28 +241,86 @@ assert accuracy(dense32, data.X_test, data.y_test) == dense_acc
 #
 # Iterative global magnitude pruning as in lesson 10: 75 %, 90 %, 95 %, then 97 % of the
 # weight matrices' entries, fine-tuning after each round with the mask-aware momentum step
-# (`train(..., masks=...)` uses `MaskedSGD`, here with $\eta = 0.03$, $\beta = 0.9$ and batches
-# of 64). Every round's fine-tuning also *distils* from the dense network (Hinton, Vinyals and Dean, "Distilling the
+# (`train(..., masks=...)` uses `MaskedSGD`, with $\beta = 0.9$ and batches of 64). Every round's
+# fine-tuning also *distils* from the dense network (Hinton, Vinyals and Dean, "Distilling the
 # Knowledge in a Neural Network", 2015): the loss is
 # $(1-\alpha)\,\mathrm{CE}(z, y) + \alpha T^2\,\mathrm{KL}(\mathrm{softmax}(\tilde z/T)\,\|\,\mathrm{softmax}(z/T))$
-# with the student's logits $z$, the dense teacher's logits $\tilde z$, $\alpha = 0.9$, $T = 4$
-# (a choice of this pipeline; how much it helps is not measured here). A copy is kept after
-# each round for the size-accuracy plot of section 6.
+# with the student's logits $z$ and the dense teacher's logits $\tilde z$. A copy is kept after
+# each round for the size-accuracy plot of section 6. Round $r = 0, 1, 2, 3$ of seed $k$ shuffles its
+# minibatches with seed $10k + r + 1$.
 #
-# The whole schedule (the four sparsities, the epochs, $\eta$, $\alpha$, $T$) was **chosen in an earlier
-# version of this lesson while looking at these same 450 test images**, and so was the width of 4 bits
-# that sections 3 and 4 use (section 5 then checks it on validation). It is kept unchanged here, not
-# re-tuned: the lesson makes no claim that it is the best schedule, and since it was picked on the
-# test images, the 97 % files' test figures may be slightly optimistic. Its final sparsity, 97 %, is
-# the one every later section stores (section 5 checks it on validation). Round $r = 0, 1, 2, 3$ of seed $k$
-# shuffles its minibatches with seed $10k + r + 1$. The five seeds' networks (section 5 uses seeds 1
-# to 4) are pruned side by side, each with its own dense network as teacher
-# (`train_many(..., masks=..., teacher=...)`, each exactly as `train` would fine-tune it alone):
+# The rest of the schedule is **chosen on the validation images**, by the course's rule
+# (`lessons_lib.selection`, the one lessons 09 and 10 use, fixed before this search ran): among the
+# settings whose mean validation accuracy over the five seeds is within 0.5 points of the best mean,
+# the cheapest (fewest fine-tuning epochs), then the highest mean, then the first in the grid's order.
+# The grid, also fixed before it ran: the sparsity levels (the four above, or Zhu and Gupta's cubic
+# schedule $s_j = 0.97\,(1 - (1 - j/4)^3)$ for rounds $j = 1, \dots, 4$: 56.1, 84.9, 95.5, 97 %); the epochs of the four rounds
+# (2, 2, 2, 4 or twice or four times that: 10, 20 or 40 epochs in all); the fine-tuning rate
+# $\eta \in \{0.01, 0.03, 0.1\}$; and the distillation (none, or $\alpha \in \{0.5, 0.9\}$ with
+# $T \in \{2, 4, 8\}$): 126 schedules. The objective is what each seed's final 97 % network (before
+# weight sharing) gets right of the 270 validation images. The 126 schedules on five seeds take
+# minutes, longer than this lesson's budget, so `scripts/search_lesson11.py` ran them once, exactly as
+# the next cells prune, and left a record (`notebooks/data/validation/lesson11_schedule.json`: each
+# schedule's count per seed). The next cell loads it, applies the rule and sets the schedule; section 5
+# checks that the lesson's own run of the pick counts the same validation images, seed by seed.
+# The 97 % itself is the grid's last level, not searched; section 5 checks it on validation. An earlier
+# version of this lesson had chosen its schedule (4, 4, 4, 8 epochs at $\eta = 0.03$, $\alpha = 0.9$,
+# $T = 4$) while looking at the test images; it is one of the 126, and its count is printed below.
 
 # %%
-SCHEDULE = [(0.75, 4), (0.90, 4), (0.95, 4), (0.97, 8)]  # (sparsity, epochs): kept from an earlier version
+search = selection.load_record("lesson11_schedule")
+assert search.seeds == (0, 1, 2, 3, 4) and search.n_images == len(data.y_val) and search.tolerance == 0.5
+pick_i = selection.choose(search.correct, search.cost, search.n_images, search.tolerance)
+candidates_i = selection.candidates(search.correct, search.n_images, search.tolerance)
+SCHEDULE = [(0.75, 2), (0.90, 2), (0.95, 2), (0.97, 4)]  # (sparsity, epochs): the pick (asserted below)
+FT_LR, ALPHA, TEMPERATURE = 0.1, 0.9, 2.0  # the pick's fine-tuning learning rate and distillation
+assert search.settings[pick_i] == {"levels": "earlier", "epochs": "half", "lr": FT_LR, "alpha": ALPHA,
+                                   "temperature": TEMPERATURE}
+assert (tuple(SCHEDULE), FT_LR, ALPHA, TEMPERATURE) == (
+    checks.compression.LESSON11_SCHEDULE, *(checks.compression.LESSON11_FINE_TUNING[k] for k in
+                                           ("lr", "alpha", "temperature")))  # the exercise check's copy
 
 
+def setting_text(st):
+    return (f"levels {st['levels']:7s} epochs {st['epochs']:6s} η {st['lr']:<4} "
+            + (f"α {st['alpha']} T {st['temperature']:g}" if st["alpha"] else "no distillation"))
+
+
+best_i = int(np.argmax(search.means))
+earlier_i = search.find(levels="earlier", epochs="kept", lr=0.03, alpha=0.9, temperature=4.0)
+cost = np.asarray(search.cost)
+print(f"{len(search.settings)} schedules, validation images right of {5 * search.n_images:,} (5 seeds); "
+      f"{len(candidates_i)} lie within {search.tolerance} points of the best mean, "
+      f"{int((cost[candidates_i] == cost.min()).sum())} of them with the fewest epochs ({cost.min():.0f}):")
+for label, i in [("pick", pick_i), ("best mean", best_i), ("earlier version's", earlier_i)]:
+    print(f"  {label:18s} {setting_text(search.settings[i])}: {cost[i]:2.0f} epochs, "
+          f"{search.correct[i].sum():,} ({search.means[i]:.2f} %), seeds {search.correct[i].tolist()}")
+totals = search.correct.sum(axis=1)
+print(f"all 126: {totals.min():,} to {totals.max():,} images; the cheapest candidates: " + ", ".join(
+    f"{setting_text(search.settings[i])} {totals[i]:,}" for i in candidates_i if cost[i] == cost.min()))
+at_best = np.flatnonzero(totals == totals.max())
+print(f"{len(at_best)} schedules share the best total, {totals.max():,}; candidates by cost: " + ", ".join(
+    f"{c:.0f} epochs {int((cost[candidates_i] == c).sum())}" for c in sorted(set(cost[candidates_i]))))
+assert (len(candidates_i), totals[pick_i], totals[best_i], totals[earlier_i]) == (47, 1309, 1312, 1307)
+assert len(at_best) == 4 and [int((cost[candidates_i] == c).sum()) for c in (10, 20, 40)] == [3, 14, 30]
+assert earlier_i in candidates_i and cost[earlier_i] == 2 * cost[pick_i]  # within the bar, twice the epochs
+assert (totals.min(), totals.max()) == (1276, 1312) and int((cost[candidates_i] == cost.min()).sum()) == 3
+
+# %% [markdown]
+# The landscape is flat: 47 of the 126 schedules lie within half a point of the best mean, and all
+# 126 within 36 validation images of 1,350 (2.7 points). Three candidates cost the fewest epochs (10),
+# and the rule takes the one with the highest mean: **2, 2, 2 and 4 epochs at $\eta = 0.1$, distilled
+# with $\alpha = 0.9$ and $T = 2$**, 1,309 images (96.96 %), three short of the best total, 1,312, which
+# four schedules share (the first printed: 4, 4, 4, 8 epochs at $\eta = 0.1$, $T = 4$). The earlier
+# version's schedule is within the bar too (1,307) but costs twice the epochs. The pick sits at the
+# grid's edge in four of its five choices (the fewest epochs, which the rule prefers by design; the
+# largest $\eta$; the largest $\alpha$; the smallest $T$), so a setting beyond the grid might do as
+# well with less; the lesson chooses within the grid fixed before the search. The same 270 validation
+# images then check the 97 % and choose the bits (section 5): having picked the schedule, they flatter
+# it a little, so those later margins are somewhat optimistic. The five seeds' networks are pruned side by side, each with its own dense network as
+# teacher (`train_many(..., masks=..., teacher=...)`, each exactly as `train` would fine-tune it alone):
+
+# %%
 def prune_and_finetune(seeds, show_progress=False):
     """Iterative pruning of copies of the dense networks of these seeds, side by side; returns
     {seed: (model, masks, {sparsity: (snapshot, masks)})}."""
@@ -261,8 +328,9 @@ def prune_and_finetune(seeds, show_progress=False):
     models, snaps = [copy.deepcopy(t) for t in teachers], [{} for _ in seeds]
     for r, (sparsity, epochs) in enumerate(SCHEDULE):
         masks = [pruning.global_magnitude_masks(pruning.prunable_weights(m), sparsity) for m in models]
-        train_many(models, fit, epochs=epochs, lr=0.03, momentum=0.9, batch_size=64,
+        train_many(models, fit, epochs=epochs, lr=FT_LR, momentum=0.9, batch_size=64,
                    seeds=[10 * seed + r + 1 for seed in seeds], masks=masks, teacher=teachers,
+                   alpha=ALPHA, temperature=TEMPERATURE,
                    progress=show_progress, evaluate=(), desc=f"pruning to {sparsity:.0%}, {len(seeds)} seeds")
         for m, model_masks, snap in zip(models, masks, snaps, strict=True):
             assert pruning.count_revived(m, model_masks) == 0
@@ -273,8 +341,8 @@ def prune_and_finetune(seeds, show_progress=False):
 pruned_by_seed = prune_and_finetune(list(range(5)), show_progress=True)
 model, masks, snapshots = pruned_by_seed[0]
 alone = copy.deepcopy(dense)  # seed 0's first round once more, by train() alone: the same network
-train(alone, fit, epochs=SCHEDULE[0][1], lr=0.03, momentum=0.9, batch_size=64, seed=1, masks=snapshots[0.75][1],
-      teacher=dense, progress=False, evaluate=())
+train(alone, fit, epochs=SCHEDULE[0][1], lr=FT_LR, momentum=0.9, batch_size=64, seed=1, masks=snapshots[0.75][1],
+      teacher=dense, alpha=ALPHA, temperature=TEMPERATURE, progress=False, evaluate=())
 gap_alone = max((a - b).abs().max().item() for a, b in zip(alone.parameters(), snapshots[0.75][0].parameters(),
                                                              strict=True))
 # bit for bit with one thread (as the lessons run); with more, a single model's matrix products may split
@@ -325,6 +393,11 @@ print(f"pruned model: test accuracy {100 * pruned_acc:.2f} %, outputs unchanged 
 # shared values with the training loss (the gradients of all weights in a cluster are summed
 # and applied to its centroid), the *trained* in its "trained quantization". Here the k-means
 # centroids are used as they are (lesson 13 teaches trained quantization).
+#
+# The pipeline stores **3 bits** per weight ($n = 3$: 8 shared values per layer). That width is a
+# choice, and section 5 makes it on the validation images, by a rule stated there before its numbers
+# (the fewest bits whose files stay within half a point of the unshared networks); sections 3 and 4
+# use its answer. The table below compares 2 to 5 bits on one layer.
 
 # %%
 def nearest(x, centroids):
@@ -356,7 +429,7 @@ def kmeans_1d(x, k, iters=50):
     return centroids, labels
 
 
-BITS = 4
+BITS = 3  # the width section 5 chooses on validation (asserted there)
 w1 = model[0].weight.detach().double().numpy()[masks["0.weight"].numpy()]  # the first layer's kept weights
 ours_c, ours_l = kmeans_1d(w1, 2**BITS)
 ref_c, ref_l = weight_sharing.kmeans_1d(w1, 2**BITS)
@@ -390,7 +463,7 @@ for bits in (2, 3, 4, 5):
     print(f"{bits} bits: mean squared error k-means {mse[bits][0]:.2e}, evenly spaced {mse[bits][1]:.2e} "
           f"({mse[bits][1] / mse[bits][0]:.1f}x)")
 gains = [mse[bits][1] / mse[bits][0] for bits in mse]
-assert (round(min(gains), 1), round(max(gains), 1)) == (1.8, 5.6)  # as the text below says
+assert (round(min(gains), 1), round(max(gains), 1)) == (1.7, 3.9)  # as the text below says
 assert max(mse, key=lambda bits: mse[bits][1] / mse[bits][0]) == 2  # the largest gain at 2 bits
 
 # %%
@@ -412,7 +485,7 @@ plt.show()
 # k-means puts its values where the weights are. That it beats the evenly spaced codebook is
 # no discovery: Lloyd's algorithm starts from the evenly spaced values and neither of its steps
 # can increase the squared error, so it ends at most where it started. What the table
-# measures is *how much* better: 1.8 to 5.6 times less squared error on this layer, the most at
+# measures is *how much* better: 1.7 to 3.9 times less squared error on this layer, the most at
 # 2 bits. `weight_sharing.quantize_pruned` applies the sharing to every layer and returns the
 # network exactly as a file will reload it (the codebooks are stored as float16):
 
@@ -423,7 +496,7 @@ shared_acc = accuracy(shared, data.X_test, data.y_test)
 distinct = {name: torch.unique(p[p != 0]).numel() for name, p in shared.named_parameters() if p.dim() == 2}
 print(f"{BITS}-bit shared weights: test accuracy {100 * shared_acc:.2f} % (pruned, not shared: "
       f"{100 * pruned_acc:.2f} %); distinct nonzero values per layer: {distinct}")
-assert all(v == 2**BITS for v in distinct.values())  # every layer uses all 16 shared values
+assert all(v == 2**BITS for v in distinct.values())  # every layer uses all 2^BITS = 8 shared values
 
 # %% [markdown]
 # ## 4. Storing it: positions, codes, codebooks
@@ -537,21 +610,21 @@ n_kept = sum(kept.values())
 print(f"kept weights {n_kept:,}; escape bytes for gaps of 255 or more: {len(index_bytes) - n_kept}; "
       f"before compression, gaps and codes take {(len(index_bytes) + len(code_bytes)) / n_kept:.2f} bytes "
       "per kept weight")
-assert f"{(len(index_bytes) + len(code_bytes)) / n_kept:.2f}" == "2.05"  # "about two bytes"
+assert f"{(len(index_bytes) + len(code_bytes)) / n_kept:.2f}" == "2.04"  # "about two bytes"
 print(f"the biases packed on their own: {packed(bias_bytes):,} bytes, "
       f"{100 * packed(bias_bytes) / len(raw):.0f} % of the file's size")
-assert 0.15 < packed(bias_bytes) / len(raw) < 0.25  # "about a fifth"
+assert f"{100 * packed(bias_bytes) / len(raw):.0f}" == "24"  # "nearly a quarter (24 %)"
 # what the biases, the header and the 5 bytes of magic and codec add to the file: the file's size minus
 # the weights' gaps and codes packed without them
 weights_only = packed(index_bytes + code_bytes)
 fixed_share = 1 - weights_only / len(raw)
 print(f"gaps and codes packed without the rest: {weights_only:,} bytes; the biases, header, magic and "
       f"codec byte add {len(raw) - weights_only:,} bytes, {100 * fixed_share:.0f} % of the {len(raw):,}-byte file")
-assert round(100 * fixed_share) == 28 and len(raw) - weights_only == 680  # quoted below and in section 6
+assert round(100 * fixed_share) == 29 and len(raw) - weights_only == 645  # quoted below and in section 6
 n_kept = sum(kept.values())
 print(f"packed alone, bits per kept weight: codes {8 * packed(code_bytes) / n_kept:.1f}, "
       f"gaps {8 * packed(index_bytes) / n_kept:.1f}")
-assert (f"{8 * packed(code_bytes) / n_kept:.1f}", f"{8 * packed(index_bytes) / n_kept:.1f}") == ("4.1", "5.8")
+assert (f"{8 * packed(code_bytes) / n_kept:.1f}", f"{8 * packed(index_bytes) / n_kept:.1f}") == ("3.4", "5.7")
 
 
 def huffman_bits(symbols):
@@ -578,11 +651,11 @@ print(f"Huffman-coded instead (the paper's kind of coder, one code per layer), b
       f"{huffman['codes'] / n_kept:.1f}, gaps {huffman['gaps'] / n_kept:.1f} without the code tables; "
       f"{(huffman['codes'] + table_bits['codes']) / n_kept:.1f} and "
       f"{(huffman['gaps'] + table_bits['gaps']) / n_kept:.1f} with tables of 4 bits per possible symbol")
-assert (f"{huffman['codes'] / n_kept:.1f}", f"{huffman['gaps'] / n_kept:.1f}") == ("3.6", "5.0")
+assert (f"{huffman['codes'] / n_kept:.1f}", f"{huffman['gaps'] / n_kept:.1f}") == ("2.7", "4.9")
 assert huffman["codes"] + table_bits["codes"] < 8 * packed(code_bytes)  # codes: Huffman smaller, table and all
 assert huffman["gaps"] < 8 * packed(index_bytes) < huffman["gaps"] + table_bits["gaps"]  # gaps: it depends
 assert (f"{(huffman['codes'] + table_bits['codes']) / n_kept:.1f}",
-        f"{(huffman['gaps'] + table_bits['gaps']) / n_kept:.1f}") == ("3.7", "7.1")  # as the text says
+        f"{(huffman['gaps'] + table_bits['gaps']) / n_kept:.1f}") == ("2.7", "7.0")  # as the text says
 
 
 def entropy_bits(symbols):
@@ -601,19 +674,19 @@ for name, u in zip((n for n, v in units.items() if isinstance(v, weight_sharing.
         assert H - 1e-12 <= per_symbol < H + 1
 
 # %% [markdown]
-# Before compression each kept weight costs about two bytes (2.05: its gap and its code, plus
-# an escape byte for the occasional long gap); each packed on its own, the codes come to about
-# their $n = 4$ bits (4.1 here) and the gaps to about 5.8 bits each. A Huffman code built for these
-# very symbols (here one per layer and kind of symbol) takes 3.6 bits per code and 5.0 per
+# Before compression each kept weight costs about two bytes (2.04: its gap and its code, plus
+# an escape byte for the occasional long gap); each packed on its own, the codes come to a little more
+# than their $n = 3$ bits (3.4 here) and the gaps to about 5.7 bits each. A Huffman code built for these
+# very symbols (here one per layer and kind of symbol) takes 2.7 bits per code and 4.9 per
 # gap before its code tables are stored. For the codes it is the smaller, tables included
-# (3.7 bits with a table of 16 code lengths per layer); for the gaps the tables decide: with 4
-# bits for each of the 256 possible gap bytes per layer, 7.1 bits, more than the compressor's 5.8, and
+# (2.7 bits with a table of 8 code lengths per layer); for the gaps the tables decide: with 4
+# bits for each of the 256 possible gap bytes per layer, 7.0 bits, more than the compressor's 5.7, and
 # a more compact table format would land in between. zlib and LZMA are what Python ships, and
 # they compress the whole file, header and biases included, without a format of our own.
 # Compressing the whole body at once does a little better than the parts one by one.
-# Note the biases: 410 float16 values, packed on their own, come to about a fifth of the
+# Note the biases: 410 float16 values, packed on their own, come to nearly a quarter (24 %) of the
 # file's size once the weights are this sparse (exercise 4 suggests quantizing them too). With
-# the header and the 5 bytes in front they account for 680 bytes, 28 % of the file: its size
+# the header and the 5 bytes in front they account for 645 bytes, 29 % of the file: its size
 # minus that of the gaps and codes packed without them.
 #
 # ## 5. Load it back and measure
@@ -636,7 +709,7 @@ assert same_weights and float32_bytes / compressed_bytes >= 50
 
 # %% [markdown]
 # That is one network. Run the whole pipeline (dense training, the four pruning rounds,
-# dead units, 4-bit sharing, the file) for seeds 1 to 4 as well, and measure each file the
+# dead units, 3-bit sharing, the file) for seeds 1 to 4 as well, and measure each file the
 # same way. For section 6, every seed also stores its dense network (shared, not pruned) and
 # each pruning round's snapshot with 2 to 8 bits per weight. Those 175 files are not written to
 # disk: `baselines.stored_bytes_and_network` encodes each in memory (the bytes `save_compressed`
@@ -687,7 +760,7 @@ def pipeline_figures(dense, model, masks, snapshots):
         "pruned val": accuracy(model, data.X_val, data.y_val),
         "dense val": accuracy(dense, data.X_val, data.y_val),
         "kept": sum(int(m.sum()) for m in masks.values()),
-        "file": sweep["pruned 97 %"][BITS - 2],  # the 97 % snapshot, dead units removed, 4 bits
+        "file": sweep["pruned 97 %"][BITS - 2],  # the 97 % snapshot, dead units removed, BITS bits
         "k-means gain": min(mse_gain),
         "sweep": sweep,
         "sweep val": sweep_val,
@@ -713,8 +786,8 @@ for bits, (n_bytes, acc) in zip(SWEEP_BITS, runs[0]["sweep"]["pruned 97 %"], str
 assert runs[0]["file"] == (compressed_bytes, compressed_acc)  # section 4's file, written and reloaded
 
 # %% [markdown]
-# **The sparsity, checked on validation.** The 97 % that sections 2 to 4 prune to is where the
-# schedule kept from the earlier version ends (section 2). Do the validation images support pruning
+# **The sparsity, checked on validation.** The 97 % that sections 2 to 4 prune to is the last level
+# of the schedule's grid (section 2), which the search did not vary. Do the validation images support pruning
 # that far? The rule is lesson 10's, taken over unchanged (lesson 10 fixed it before its numbers, for
 # the same question): *the highest sparsity whose pruned networks, before weight sharing, have a mean
 # validation accuracy over the five seeds at most 1 point below that of the dense networks*. The
@@ -723,8 +796,7 @@ assert runs[0]["file"] == (compressed_bytes, compressed_acc)  # section 4's file
 # 97 % is the highest that would pass). Unlike the other rules of this lesson, this check was added
 # after its numbers had been seen, so passing it means "consistent with the rule", not "chosen by
 # it"; the cell also prints what a stricter margin of half a point would have picked, and the paired
-# intervals. (In lesson 10, under the same rule, one-shot pruning stopped at 90 %, a pick lesson 10
-# calls fragile: it passed by one validation image; its iterative schedule passed only at 75 %.)
+# intervals. (Lesson 10 applies the same rule to its own networks and pruning schedules.)
 
 # %%
 LEVELS = [sparsity for sparsity, _ in SCHEDULE]  # 0.75, 0.90, 0.95, 0.97
@@ -751,17 +823,19 @@ chosen_sparsity, needed_1 = highest_within(1.0)
 strict_sparsity, needed_half = highest_within(0.5)
 print(f"rule (within 1 point, at least {needed_1:,} images): {100 * chosen_sparsity:.0f} %, "
       f"{sum(level_val_img[chosen_sparsity]) - needed_1} images to spare")
-print(f"a margin of half a point (at least {needed_half:,} images) would stop at {100 * strict_sparsity:.0f} %: "
-      f"95 % and 97 % are each {needed_half - sum(level_val_img[0.97])} images short")
+print(f"a margin of half a point (at least {needed_half:,} images) would also pick {100 * strict_sparsity:.0f} %, "
+      f"with {sum(level_val_img[strict_sparsity]) - needed_half} images to spare")
 assert chosen_sparsity == SCHEDULE[-1][0] == 0.97  # passes: the sparsity every later section stores
-assert (dense_val_img, [sum(level_val_img[sp]) for sp in LEVELS]) == (1315, [1315, 1312, 1307, 1307])
-assert (needed_1, needed_half, strict_sparsity) == (1302, 1309, 0.90)
+assert (dense_val_img, [sum(level_val_img[sp]) for sp in LEVELS]) == (1315, [1313, 1308, 1293, 1309])
+assert (needed_1, needed_half, strict_sparsity) == (1302, 1309, 0.97)
+# this run of the pick counts exactly what the search recorded for it, seed by seed (section 2)
+assert level_val_img[0.97] == search.correct[pick_i].tolist()
 # the same rule in lesson 10's form, on mean accuracies (fractions), gives the same level
 dense_val_mean = np.mean([r["dense val"] for r in runs.values()])
 level_val_mean = {sp: np.mean([accuracy(pruned_by_seed[seed][2][sp][0], data.X_val, data.y_val) for seed in SEEDS])
                   for sp in LEVELS}
 assert max(sp for sp in LEVELS if level_val_mean[sp] >= dense_val_mean - 0.01 - 1e-12) == chosen_sparsity
-assert max(sp for sp in LEVELS if level_val_mean[sp] >= dense_val_mean - 0.005 - 1e-12) == strict_sparsity == 0.90
+assert max(sp for sp in LEVELS if level_val_mean[sp] >= dense_val_mean - 0.005 - 1e-12) == strict_sparsity == 0.97
 # paired by seed: dense minus each level, in validation images and points (mean ± 95 % interval, 5 seeds)
 dense_val_seed = np.array([round(runs[seed]["dense val"] * len(data.y_val)) for seed in SEEDS])
 paired_level = {}
@@ -772,31 +846,30 @@ for sparsity in LEVELS:
     print(f"paired, dense minus {100 * sparsity:.0f} %: images per seed {d_img.tolist()}, {m:.2f} ± {h:.2f} points "
           f"(interval up to {m + h:.2f})")
 assert dense_val_seed.tolist() == [264, 262, 264, 260, 265]
-assert (dense_val_seed - np.array(level_val_img[0.97])).tolist() == [2, 1, 3, -2, 4]
-assert [f"{sum(paired_level[sp]):.2f}" for sp in LEVELS] == ["0.56", "0.75", "1.12", "1.65"]
-assert "{:.2f} ± {:.2f}".format(*paired_level[0.97]) == "0.59 ± 1.06"  # as the text quotes it
-assert [sp for sp in LEVELS if sum(paired_level[sp]) <= 1.0] == [0.75, 0.90]  # a paired version of the rule
+assert (dense_val_seed - np.array(level_val_img[0.97])).tolist() == [2, -1, 4, -1, 2]
+assert [f"{sum(paired_level[sp]):.2f}" for sp in LEVELS] == ["0.56", "1.58", "2.95", "1.44"]
+assert "{:.2f} ± {:.2f}".format(*paired_level[0.97]) == "0.44 ± 1.00"  # as the text quotes it
+assert [sp for sp in LEVELS if sum(paired_level[sp]) <= 1.0] == [0.75]  # a paired version of the rule
 # the final networks (dead units removed, section 5) predict exactly as the 97 % snapshots on validation
 assert all(torch.equal(pruned_by_seed[seed][0](data.X_val).argmax(1),
                        pruned_by_seed[seed][2][0.97][0](data.X_val).argmax(1)) for seed in SEEDS)
 
 # %% [markdown]
-# So 97 % passes the one-point rule on the mean, with five validation images to spare (0.59 points
-# below dense), and 95 % costs as much as 97 % on validation (1,307 images each). The check is weak:
-# with a half-point margin neither would pass and the pick would be 90 %; paired by seed, dense minus
-# 97 % is $0.59 \pm 1.06$ points, an interval reaching 1.65, so a paired version of the rule
-# (upper end at most 1 point) would pass only 75 % and 90 %. Against the course's goal of at most
-# half a point of accuracy lost, the validation *means* are above it: pruning alone 0.59 points, the
-# 4-bit files 0.67 (next cell). Paired by seed neither detects a cost (intervals $[-0.47, +1.65]$
-# and $[-0.09, +1.42]$, both containing 0), nor shows one below half a point. The lesson keeps 97 %,
-# with all of that on record.
+# So 97 % passes the one-point rule on the mean with seven validation images to spare (0.44 points
+# below dense), and a half-point margin too, with none to spare; 95 % scores lower than 97 % on
+# validation (1,293 images against 1,309). The check is still weak: paired by seed, dense minus 97 %
+# is $0.44 \pm 1.00$ points, an interval reaching 1.44, so a paired version of the rule (upper end at
+# most 1 point) would pass only 75 %. Against the course's goal of at most half a point of accuracy
+# lost, the validation means: pruning alone 0.44 points, the 3-bit files 0.81 (next cell). Paired by
+# seed, pruning alone detects no cost (interval $[-0.55, +1.44]$); the 3-bit files do ($[+0.43, +1.20]$).
+# The lesson keeps 97 %, with all of that on record.
 #
-# **The bit width, checked on validation.** Sections 3 and 4 used 4 bits per weight, a width an earlier
-# version of this lesson chose on the test images (section 2). Whether the validation images confirm
-# it is decided here, by a rule fixed before looking: *the fewest bits (2 to 8)
-# whose 97 % files have a mean validation accuracy over the five seeds at most 0.5 points below that
-# of the same pruned networks before weight sharing* (sharing should cost at most half a point; the
-# pruning's own cost on validation is the check just above). The validation accuracies of the 97 % files
+# **The bit width, chosen on validation.** Sections 3 and 4 used 3 bits per weight; this is where
+# that width is chosen, by a rule fixed before looking (an earlier version of this lesson had chosen
+# 4 bits on the test images): *the fewest bits (2 to 8) whose 97 % files have a mean validation
+# accuracy over the five seeds at most 0.5 points below that of the same pruned networks before weight
+# sharing* (sharing should cost at most half a point; the pruning's own cost on validation is the
+# check just above). The validation accuracies of the 97 % files
 # (mean of five seeds, points):
 
 # %%
@@ -807,27 +880,35 @@ print("97 % files, mean validation accuracy: " + ", ".join(
     f"{bits} bits {val_97[:, j].mean():.2f} %" for j, bits in enumerate(SWEEP_BITS)))
 chosen_bits = next(bits for j, bits in enumerate(SWEEP_BITS) if val_97[:, j].mean() >= pruned_val - 0.5 - 1e-9)
 print(f"the fewest bits within 0.5 points: {chosen_bits}")
-assert chosen_bits == BITS  # the width sections 3 and 4 used, and every later section stores
+assert chosen_bits == BITS == 3  # the width sections 3 and 4 used, and every later section stores
 # how close the pick is, in validation images over the five seeds (1,350)
 val_97_img = np.array([[round(a * len(data.y_val)) for a in runs[seed]["sweep val"]["pruned 97 %"]] for seed in SEEDS])
 pruned_val_img = sum(round(r["pruned val"] * len(data.y_val)) for r in runs.values())
 needed = int(np.ceil(pruned_val_img - 0.005 * 5 * len(data.y_val) - 1e-9))  # 0.5 points of 1,350 images
-short = needed - val_97_img[:, BITS - 1 - SWEEP_BITS[0]].sum()  # the column of BITS - 1 bits
+spare = val_97_img[:, BITS - SWEEP_BITS[0]].sum() - needed  # the pick's margin
 print(f"in validation images of {5 * len(data.y_val):,}: the unshared networks {pruned_val_img}, the rule needs at "
-      f"least {needed}; {BITS - 1} bits {val_97_img[:, BITS - 1 - SWEEP_BITS[0]].sum()} ({short} short), {BITS} bits "
-      f"{val_97_img[:, BITS - SWEEP_BITS[0]].sum()}")
-assert (pruned_val_img, needed, short) == (1307, 1301, 2)  # 3 bits miss by two validation images
-assert val_97_img[:, BITS - SWEEP_BITS[0]].sum() - needed == 5  # 4 bits clear it by five
-files_gap = dense_val_img - val_97_img[:, BITS - SWEEP_BITS[0]].sum()  # dense networks minus the 4-bit files
+      f"least {needed}; " + ", ".join(f"{bits} bits {val_97_img[:, bits - SWEEP_BITS[0]].sum()}" for bits in (2, 3, 4))
+      + f": {BITS} bits pass with {spare} image to spare")
+assert (pruned_val_img, needed, spare) == (1309, 1303, 1)  # 3 bits pass by one validation image
+assert [val_97_img[:, j].sum() for j in (0, 2)] == [1276, 1306]  # 2 bits miss by 27; 4 bits would pass too
+files_gap = dense_val_img - val_97_img[:, BITS - SWEEP_BITS[0]].sum()  # dense networks minus the 3-bit files
 print(f"the {BITS}-bit 97 % files against the dense networks on validation: {files_gap} images of {n_val_all:,} "
       f"fewer ({100 * files_gap / n_val_all:.2f} points)")
-assert (files_gap, f"{100 * files_gap / n_val_all:.2f}") == (9, "0.67")
 files_paired = mean_ci(100 * (dense_val_seed - val_97_img[:, BITS - SWEEP_BITS[0]]) / len(data.y_val))
 print("paired by seed, dense minus the {}-bit files: {:.2f} ± {:.2f} points, [{:+.2f}, {:+.2f}]".format(
     BITS, *files_paired, files_paired[0] - files_paired[1], sum(files_paired)))
-assert "{:.2f} ± {:.2f}".format(*files_paired) == "0.67 ± 0.76" and files_paired[0] - files_paired[1] < 0
-assert (f"{files_paired[0] - files_paired[1]:+.2f}", f"{sum(files_paired):+.2f}") == ("-0.09", "+1.42")
-assert (f"{paired_level[0.97][0] - paired_level[0.97][1]:+.2f}", f"{sum(paired_level[0.97]):+.2f}") == ("-0.47", "+1.65")
+assert (files_gap, f"{100 * files_gap / n_val_all:.2f}") == (11, "0.81")
+assert "{:.2f} ± {:.2f}".format(*files_paired) == "0.81 ± 0.38" and files_paired[0] - files_paired[1] > 0
+assert (f"{files_paired[0] - files_paired[1]:+.2f}", f"{sum(files_paired):+.2f}") == ("+0.43", "+1.20")
+assert (f"{paired_level[0.97][0] - paired_level[0.97][1]:+.2f}", f"{sum(paired_level[0.97]):+.2f}") == ("-0.55", "+1.44")
+# what the rule does not ask: each width's files against the DENSE networks (the goal's comparison), on validation
+below_dense = {bits: 100 * (dense_val_img - val_97_img[:, j].sum()) / n_val_all for j, bits in enumerate(SWEEP_BITS)}
+width_ratio = {bits: np.mean([r["float32 bytes"] / r["sweep"]["pruned 97 %"][j][0] for r in runs.values()])
+               for j, bits in enumerate(SWEEP_BITS)}  # file sizes only: no accuracy read
+print("97 % files below the dense networks on validation, points (mean ratio): " + ", ".join(
+    f"{bits} bits {below_dense[bits]:.2f} ({width_ratio[bits]:.0f}x)" for bits in SWEEP_BITS))
+assert [bits for bits in SWEEP_BITS if below_dense[bits] <= 0.5] == [5, 6, 7, 8]
+assert (f"{below_dense[5]:.2f}", f"{width_ratio[5]:.0f}") == ("0.30", "76")
 
 # %%
 ratios = np.array([r["float32 bytes"] / r["file"][0] for r in runs.values()])
@@ -848,41 +929,39 @@ for label, values, digits in [("dense accuracy, %", [100 * r["dense"] for r in r
 compression_ratio, compression_acc_drop_pt = ratios.mean(), drops.mean()
 assert all(r["dense, float32 file"] == r["dense"] for r in runs.values())  # the float32 baseline scores alike
 assert ratios.min() >= 50  # the ratio goal holds for every seed
-assert (round(ratios.min()), round(ratios.max()), round(ratios.mean())) == (83, 85, 84)  # as the summary says
+assert (round(ratios.min()), round(ratios.max()), round(ratios.mean())) == (91, 92, 92)  # as the summary says
 assert np.all(np.abs(ratios / ratios.mean() - 1) < 0.05)  # every seed within 5 % of the mean ratio
-assert (drop_images.min(), drop_images.max()) == (-1, 2)  # from one image gained to two lost
-assert set(np.flatnonzero(drop_images == -1)) == {0, 4} and set(np.flatnonzero(drop_images == 2)) == {1, 2, 3}
-assert compression_acc_drop_pt <= 0.5  # the drop goal holds for the mean ...
-assert int((drops > 0.5).sum()) == 0  # ... and for every seed ...
+assert drop_images.tolist() == [3, 2, 4, 5, 1]  # from one test image lost to five
+assert compression_acc_drop_pt > 0.5  # the drop goal is missed on the mean ...
+assert np.flatnonzero(drops > 0.5).tolist() == [0, 2, 3]  # ... and on three seeds of five
 drop_m, drop_h = mean_ci(drops)
-assert (f"{drop_m:.2f}", f"{drop_m - drop_h:+.2f}", f"{drop_m + drop_h:+.2f}") == ("0.18", "-0.28", "+0.63")
-assert 0.5 < drop_m + drop_h < 1  # ... but the interval reaches above 0.5 and excludes a point or more
-assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.75"  # "at least 1.75 on every seed"
+assert (f"{drop_m:.2f}", f"{drop_m - drop_h:+.2f}", f"{drop_m + drop_h:+.2f}") == ("0.67", "+0.23", "+1.10")
+assert drop_m - drop_h > 0  # the interval excludes 0: a cost is detected
+assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.50"  # "at least 1.50 on every seed"
 
 # %% [markdown]
-# The ratio is a property of the pipeline: every seed lands within 5 % of the mean. The
-# accuracy drop is not: it is a difference of a few test images, from one image *gained*
-# (seeds 0 and 4) to two lost (seeds 1, 2 and 3). The mean drop, 0.18 points, meets the goal of at
-# most 0.5 points, and so does every single seed (two images are 0.44 points), but the 95 %
-# interval, $[-0.28, +0.63]$ points, reaches above 0.5: five seeds show that the pipeline costs
-# less than two thirds of a point of accuracy, and detect no cost at all (the interval contains 0),
-# not that it costs less than half a point. (The last column is the smallest factor, over 2 to 5
-# bits, by which k-means has less squared error than the evenly spaced codebook on the first
-# layer's kept weights: at least 1.75 on every seed. That it is at least 1 holds by construction,
-# section 3.)
+# The rule bounds what weight sharing costs against the *pruned* networks; the course's goal bounds
+# the total against the dense ones, and the rule was not written to aim at it. Measured that way on
+# validation (the last line printed by the bit-width cell), the files from 5 bits up are within half a point of
+# dense (5 bits: 0.30 points, at about 76x); the rule, fixed before these numbers, stays as it is, and
+# the lesson reports its pick.
 #
-# What these figures rest on: the training protocol and the pruning schedule were kept from an
-# earlier version of this lesson that chose them while looking at these same 450 test images
-# (section 2), so these test figures may be slightly optimistic. The sparsity was checked on the
-# validation images by lesson 10's one-point rule above, added after its numbers were seen: 97 %
-# passes it on the mean (five images to spare), but not a half-point margin (which would stop at
-# 90 %) nor its paired version; on validation the 4-bit files are 0.67 points below dense on the mean,
-# more than the goal's half point, though paired by seed ($0.67 \pm 0.76$) no cost is detected, nor
-# shown to be below half a point. The bit width was checked on the
-# validation images by the rule above, and the rule **confirms** the 4 bits, though narrowly: 3 bits
-# miss it by two validation images of 1,350 (1,299 correct where 1,301 are needed), 4 bits clear it
-# by five. The test images were reported after that (seed 0's 4-bit file was already reported in
-# sections 3 to 5, before the check; no choice made in this version reads a test number). The library's `compression.compression_experiment`, which the
+# The ratio is a property of the pipeline: every seed lands within 5 % of the mean. The
+# accuracy drop is a difference of a few test images, from one image lost (seed 4) to five (seed 3).
+# The mean drop, 0.67 points, **misses** the goal of at most 0.5 points, and so do three of the five
+# seeds (0, 2 and 3); the 95 % interval, $[+0.23, +1.10]$ points, excludes 0: five seeds detect a cost,
+# of between a quarter of a point and about a point. The validation images had said as much before the test
+# images were read: there the 3-bit files are 0.81 points below dense, paired $[+0.43, +1.20]$. (The
+# last column is the smallest factor, over 2 to 5 bits, by which k-means has less squared error than
+# the evenly spaced codebook on the first layer's kept weights: at least 1.50 on every seed. That it
+# is at least 1 holds by construction, section 3.)
+#
+# What these figures rest on: the pruning schedule (section 2) and the bit width (above) were chosen
+# on the validation images by rules stated before their numbers, and the 97 % passes lesson 10's
+# one-point rule there (a check added after an earlier version's numbers had been seen). The dense
+# training protocol (section 1) is kept from an earlier version of this lesson that chose it while
+# looking at these same 450 test images. The test images were read for these figures only (test
+# accuracies of seed 0's networks were shown in sections 2 to 5 before the checks; no choice reads a test number). The library's `compression.compression_experiment`, which the
 # benchmark script runs, is a variant of this pipeline with its own protocol and schedule
 # (30 dense epochs; five pruning rounds with 10 epochs of distilled fine-tuning each; $\eta = 0.05$,
 # batches of 32; 5 bits per weight); it trains on the training part of
@@ -896,8 +975,9 @@ assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.75"  # "at l
 # move by a few test images from seed to seed (section 5), so the figure shows the mean of the
 # five seeds with its 95 % interval; the sizes vary between seeds by up to 7 % of their mean
 # (printed below) and are drawn at their mean. Sizes are printed to 10 bytes, asserted clear of the
-# rounding boundary (section 1); three 7- and 8-bit means that lie within 2 bytes of it are printed
-# to 100 bytes instead. Small dense networks trained from scratch join
+# rounding boundary (section 1); five means too close to it (within 2 bytes at 8 bits, 0.4 bytes at
+# 3 and 4 bits: dense and 90 % and 95 % at 8 bits, 75 % at 3 bits, 97 % at 4 bits) are printed to 100
+# bytes instead. Small dense networks trained from scratch join
 # them on the same figure below.
 
 # %%
@@ -911,9 +991,9 @@ def kb_text(mean_bytes, bits):
     """A mean file size (bytes, mean of five seeds) as printed, to 10 bytes, asserted clear of its rounding
     boundary: by at least 2 bytes for 7 and 8 bits (where, before the float32 rounding of section 1, one
     seed's file moved by up to 7 bytes between CPUs: 1.4 bytes of the mean) and 0.4 bytes (2 bytes of one
-    seed's file) for fewer bits. A 7- or 8-bit mean too close at 10 bytes is printed to 100 bytes."""
+    seed's file) for fewer bits. A mean too close at 10 bytes is printed to 100 bytes."""
     guard = 2.0 if bits >= 7 else 0.4
-    for unit in (10, 100) if bits >= 7 else (10,):
+    for unit in (10, 100):
         if abs(mean_bytes % unit - unit / 2) >= guard - 1e-6:  # means of 5 seeds: multiples of 0.2 bytes
             return f"{mean_bytes / 1000:.{2 if unit == 10 else 1}f}"
     raise AssertionError(f"{mean_bytes} bytes ({bits} bits) lies within {guard} bytes of a rounding boundary")
@@ -929,7 +1009,8 @@ for label in curve_labels:
     assert np.all(np.diff(sweep_kb[label], axis=1) > 0)  # on every seed, fewer bits, fewer bytes
 coarse = [(label, bits) for label in curve_labels for j, bits in enumerate(SWEEP_BITS)
           if len(kb_text(1000 * sweep_kb[label][:, j].mean(), bits).split(".")[1]) == 1]  # printed to 100 bytes
-assert len(coarse) == 3 and all(bits >= 7 for _, bits in coarse)  # "three 7- and 8-bit means"
+assert sorted(coarse) == [("dense, shared weights only", 8), ("pruned 75 %", 3), ("pruned 90 %", 8),
+                          ("pruned 95 %", 8), ("pruned 97 %", 4)]  # "five means", as the text lists them
 size_spread = {(label, bits): np.ptp(sweep_kb[label][:, j]) / sweep_kb[label][:, j].mean()
                for label in curve_labels for j, bits in enumerate(SWEEP_BITS)}
 widest = max(size_spread, key=size_spread.get)
@@ -950,8 +1031,8 @@ mean_shift = max(abs(sweep_img[label][:, col[bits]].mean() - sweep_img[label][:,
                  for label in curve_labels for bits in range(5, 9))
 print(f"from 4 to 8 bits the mean of five seeds moves by at most {mean_shift:.1f} test images on any curve")
 assert (two_bit_loss.min(), two_bit_loss.max()) == (2, 19) and (two_bit_loss > 0).all()  # every curve, every seed
-assert (three_bit_loss.min(), three_bit_loss.max()) == (-2, 6) and int((three_bit_loss > 0).sum()) == 19
-assert spread_4_to_8.max() == 3 and f"{mean_shift:.1f}" == "1.8"
+assert (three_bit_loss.min(), three_bit_loss.max()) == (-2, 6) and int((three_bit_loss > 0).sum()) == 20
+assert spread_4_to_8.max() == 4 and f"{mean_shift:.1f}" == "1.2"
 
 # %% [markdown]
 # Before drawing these curves, a second baseline. The 64-300-100-10 network is much larger than
@@ -965,13 +1046,9 @@ assert spread_4_to_8.max() == 3 and f"{mean_shift:.1f}" == "1.8"
 # the pruned files, 2 to 8, reload and score them on the validation part (on which the baselines
 # below are chosen) and on the test part (which reports them). The candidates (these seven widths
 # and the 64-300-100-10 itself) are fixed in advance. The comparison below is against the 97 % files
-# of 2 to 5 bits: **a range kept from an earlier version of the lesson, which chose it looking at the
-# test curves**; it is not re-derived here, and no rule stated first gives it. Validation would not
-# single out 5 bits either: from 4 to 8 bits the 97 % files' mean validation accuracy stays within
-# 0.30 points (four validation images of 1,350, section 5's table, printed again below), which by
-# itself argues for stopping at 4. Keep this in mind below: 5 bits is the one width where a
-# difference is detected, and the range sets the number of comparisons (four) that a correction
-# divides by. A small file larger than the
+# at every width of the sweep, 2 to 8 bits (an earlier version compared a range of 2 to 5 bits that it
+# had chosen looking at the test curves; comparing them all leaves no range to choose, and sets the
+# number of comparisons, seven, that a correction divides by). A small file larger than the
 # largest of them cannot enter it, so each network's bit widths stop at the first one past that
 # size (sizes grow with the bits, asserted above). `baselines.train_dense_sweep` trains the five
 # networks of a shape side by side (`train_many`, each as `train` would train it alone, checked
@@ -979,12 +1056,8 @@ assert spread_4_to_8.max() == 3 and f"{mean_shift:.1f}" == "1.8"
 
 # %%
 SMALL_SHAPES = [(24,), (32,), (40,), (48,), (64,), (96,), (128,)]  # 64 -> h -> 10
-EQUAL_BYTES_BITS = range(2, 6)  # the 97 % files compared at equal bytes: kept from the earlier, test-read version
-above_img = val_97_img[:, BITS - SWEEP_BITS[0]:].sum(axis=0)  # validation images of 1,350, 4 to 8 bits
-print(f"97 % files from {BITS} to 8 bits, validation images of {5 * len(data.y_val):,}: {above_img.tolist()}, a "
-      f"range of {np.ptp(above_img)} images ({100 * np.ptp(above_img) / (5 * len(data.y_val)):.2f} points)")
-assert list(EQUAL_BYTES_BITS) == [2, 3, 4, 5] and np.ptp(above_img) == 4
-largest_pruned = sweep_kb["pruned 97 %"][:, col[EQUAL_BYTES_BITS[-1]]].mean() * 1000  # mean bytes, 97 % at 5 bits
+EQUAL_BYTES_BITS = SWEEP_BITS  # the 97 % files compared at equal bytes: every width of the sweep, 2 to 8
+largest_pruned = sweep_kb["pruned 97 %"][:, col[EQUAL_BYTES_BITS[-1]]].mean() * 1000  # mean bytes, 97 % at 8 bits
 small, small_files, small_files_val = [], {}, {}  # [(hidden, bits)]: [(bytes, test / validation accuracy) per seed]
 for hidden in progress(SMALL_SHAPES, desc="small dense networks, 5 seeds each, and their files"):
     b, = baselines.train_dense_sweep([hidden], data, list(SEEDS), epochs=20, lr=0.1, momentum=0.9, batch_size=64)
@@ -1033,7 +1106,7 @@ curve_style = {  # Okabe-Ito colours, each curve its own dash pattern and marker
     "pruned 95 %": (OKABE_ITO["green"], (0, (3, 1.5)), "^"),
     "pruned 97 %": (OKABE_ITO["vermillion"], "-", "v"),
 }
-fig, ax = plt.subplots(figsize=(9, 5.2))
+fig, ax = plt.subplots(figsize=(9, 6.2))
 dense_pct = [100 * r["dense"] for r in runs.values()]
 f32_kb = np.mean([r["float32 bytes"] for r in runs.values()]) / 1000
 ax.errorbar(f32_kb, mean_ci(dense_pct)[0], yerr=mean_ci(dense_pct)[1], fmt="*", color=OKABE_ITO["black"],
@@ -1118,45 +1191,44 @@ def kb_to_ratio(kb):
 
 secondary = ax.secondary_xaxis("top", functions=(kb_to_ratio, kb_to_ratio))  # the map is its own inverse
 secondary.set_xlabel("compression ratio against the float32 file")
-ax.legend(loc="lower right", fontsize=7, ncols=2)
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=7, ncols=3, frameon=False)  # below the axes
 plt.show()
 print("purple points (h/bits): " + ", ".join(f"64-{key[0][0]}-10 at {key[1]} bits" for *_, key in front))
 
 # %%
-table = {"dense shared, 4 bits": ("dense, shared weights only", 4), "dense shared, 2 bits":
-         ("dense, shared weights only", 2), "pruned 97 %, 4 bits": ("pruned 97 %", 4),
+table = {"dense shared, 3 bits": ("dense, shared weights only", BITS), "dense shared, 2 bits":
+         ("dense, shared weights only", 2), "pruned 97 %, 3 bits": ("pruned 97 %", BITS),
          "pruned 97 %, 2 bits": ("pruned 97 %", 2)}
 print(f"{'seed':>4s}" + "".join(f"{key:>22s}" for key in table) + f"{'97 % smaller by':>17s}")
 point = {key: {seed: runs[seed]["sweep"][label][col[bits]] for seed in SEEDS} for key, (label, bits) in table.items()}
 for seed, r in runs.items():
     print(f"{seed:4d}" + "".join(f"{r['float32 bytes'] / point[key][seed][0]:11.1f}x "
                                  f"{100 * point[key][seed][1]:6.2f} %" for key in table)
-          + f"{point['dense shared, 4 bits'][seed][0] / r['file'][0]:10.1f}x of {n_params - 410:,} / "
+          + f"{point['dense shared, 3 bits'][seed][0] / r['file'][0]:10.1f}x of {n_params - 410:,} / "
           f"{r['kept']:,} = {(n_params - 410) / r['kept']:.0f}x")
 ratio_of = {key: [runs[seed]["float32 bytes"] / point[key][seed][0] for seed in SEEDS] for key in table}
 for key in table:
     print(f"{key:22s}: ratio from {min(ratio_of[key]):.1f}x to {max(ratio_of[key]):.1f}x")
-assert all(9 < point["dense shared, 4 bits"][seed][0] / runs[seed]["file"][0] < 10 for seed in SEEDS)
+assert all(8 < point["dense shared, 3 bits"][seed][0] / runs[seed]["file"][0] < 9 for seed in SEEDS)
 assert all(round((n_params - 410) / r["kept"]) == 34 for r in runs.values())
-assert all(8 < ratio < 10 for ratio in ratio_of["dense shared, 4 bits"])
+assert all(10.5 < ratio < 11.5 for ratio in ratio_of["dense shared, 3 bits"])
 assert all(14 < ratio < 17 for ratio in ratio_of["dense shared, 2 bits"])
 
 # %% [markdown]
 # Pruning moves a curve to the left, though by less than the fraction of weights removed:
-# every kept weight also needs its position (on every seed the 97 % file at 4 bits is 9 to
-# 10 times smaller than the dense shared one, while it keeps 34 times fewer weights),
-# and the biases and header, 28 % of seed 0's 97 % file (section 4), do not shrink with
+# every kept weight also needs its position (on every seed the 97 % file at 3 bits is 8 to
+# 9 times smaller than the dense shared one, while it keeps 34 times fewer weights),
+# and the biases and header, 29 % of seed 0's 97 % file (section 4), do not shrink with
 # pruning: the file stores all 410 biases at every sparsity (those of dead units as zeros).
 #
 # Fewer bits move each curve further left. At 2 bits accuracy falls on every curve of every
-# seed, by 2 to 19 test images against 4 bits; at 3 bits it falls on 19 of the 25 curves
+# seed, by 2 to 19 test images against 4 bits (the reference of these counts: the width an earlier
+# version used, kept so that 2 and 3 bits are measured against a wider code); at 3 bits it falls on 20 of the 25 curves
 # (from two images gained to six lost). From 4 to 8 bits the five-seed mean
-# of each curve moves by at most 1.8 test images, and a single seed's curve by at most three,
-# more than the largest single-seed drop in section 5 (two). Sharing weights without pruning reaches
-# about 9x at 4 bits (about 15x at 2 bits) on every seed: every weight still needs its code.
+# of each curve moves by at most 1.2 test images, and a single seed's curve by at most four. Sharing weights without pruning reaches
+# about 11x at 3 bits (about 15x at 2 bits) on every seed: every weight still needs its code.
 # These curves are test accuracies, a reported figure drawn for every candidate; no choice is read
-# off them (the 4 bits and the 97 % were checked on validation in section 5;
-# the range of 2 to 5 bits compared below rests on section 5's validation table).
+# off them (the 3 bits and the 97 % were chosen or checked on validation in section 5).
 #
 # The bars are each point's own 95 % interval over the seeds (unpaired). The comparisons below are
 # paired, seed by seed, which removes the variation two networks of the same seed share: overlapping
@@ -1169,7 +1241,7 @@ assert all(14 < ratio < 17 for ratio in ratio_of["dense shared, 2 bits"])
 # is a choice, so it is made on the validation images. Among the dense networks trained above (the
 # seven small ones and the 64-300-100-10 itself: candidates fixed in advance), with $B_{32}(d)$ the
 # bytes of $d$'s float32 file, $\bar v(d)$ its mean *validation* accuracy over the five seeds and
-# $\bar v_{\text{file}}$ that of the five compressed files (97 %, 4 bits), the rule of
+# $\bar v_{\text{file}}$ that of the five compressed files (97 %, 3 bits), the rule of
 # `baselines.smallest_matching` is
 #
 # $$d^* = \arg\min\{B_{32}(d) : \bar v(d) \ge \bar v_{\text{file}}\},\qquad
@@ -1249,15 +1321,15 @@ print(f"closest miss of the mean rule on validation: 64-{'-'.join(map(str, runne
       f"{file_val_img.mean() - np.mean([val_images(a) for a in runner.val_accuracies]):.1f} validation images "
       f"per seed short, ratio "
       f"{mean_ci(runner.float32_bytes / file_bytes)[0]:.1f}   (± intervals of ratios: file sizes only, not the choice)")
-assert f"{100 * target:.2f}" == "96.74" and right is big and low is big and sequence is big  # as the text says
+assert f"{100 * target:.2f}" == "96.59" and right is big and low is big and sequence is big  # as the text says
 assert all(b not in reaching and b not in non_inferior for b in small)  # no small network reaches it on validation
 assert [f"{100 * b.mean_val_accuracy:.2f}" for b in (min(small, key=lambda b: b.mean_val_accuracy),
                                                       max(small, key=lambda b: b.mean_val_accuracy))] == ["96.00", "96.44"]
-assert f"{100 * big.mean_val_accuracy:.2f}" == "97.41" and bonferroni_pass == []
-assert (f"{rm:.1f}", f"{rh:.1f}") == ("84.3", "1.1") and np.array_equal(right_ratios, ratios)  # the headline itself
-assert (f"{right_dm:+.2f}", f"{right_dh:.2f}") == ("+0.18", "0.45") and right_dm - right_dh < 0 < right_dm + right_dh
-assert runner.hidden == (24,) and f"{mean_ci(runner.float32_bytes / file_bytes)[0]:.1f}" == "3.9"
-assert f"{file_val_img.mean() - np.mean([val_images(a) for a in runner.val_accuracies]):.1f}" == "0.8"
+assert f"{100 * big.mean_val_accuracy:.2f}" == "97.41" and bonferroni_pass == [big.hidden]
+assert (f"{rm:.1f}", f"{rh:.1f}") == ("91.8", "0.6") and np.array_equal(right_ratios, ratios)  # the headline itself
+assert (f"{right_dm:+.2f}", f"{right_dh:.2f}") == ("+0.67", "0.44") and right_dm - right_dh > 0  # a cost detected
+assert runner.hidden == (24,) and f"{mean_ci(runner.float32_bytes / file_bytes)[0]:.1f}" == "4.2"
+assert f"{file_val_img.mean() - np.mean([val_images(a) for a in runner.val_accuracies]):.1f}" == "0.4"
 # what validation can tell: every small network's paired interval against the files contains 0
 undetected = [b.hidden for b in small if paired[b.hidden][0] - paired[b.hidden][1] < 0 < sum(paired[b.hidden])]
 print(f"small networks whose paired validation interval contains 0 (no difference detected): {len(undetected)} of "
@@ -1269,18 +1341,18 @@ print("if the right-sized network were a small one, the ratio would be: " + ", "
 short_img = {b.hidden: file_val_img.mean() - np.mean([val_images(a) for a in b.val_accuracies]) for b in small}
 small_val_img = {b.hidden: sum(val_images(a) for a in b.val_accuracies) for b in small}
 assert len(undetected) == len(small) == 7  # none of the seven differs detectably from the files on validation
-assert (f"{min(short_img.values()):.1f}", f"{max(short_img.values()):.1f}") == ("0.8", "2.0")  # per seed short
+assert (f"{min(short_img.values()):.1f}", f"{max(short_img.values()):.1f}") == ("0.4", "1.6")  # per seed short
 assert min(small_val_img, key=small_val_img.get) == (64,)  # 64-64-10 lowest on validation ...
 assert small_val_img[(24,)] == small_val_img[(96,)] == small_val_img[(128,)] == max(small_val_img.values())  # alike
 assert [h for h, r in small_ratio.items() if r >= 10] == [(96,), (128,)]  # the goal of 10 holds against two of seven
-assert [f"{small_ratio[h]:.1f}" for h in ((96,), (128,))] == ["12.8", "16.7"]
-assert (f"{100 * right.mean_test_accuracy:.2f}", f"{100 * file_img.mean() / len(data.y_test):.2f}") == ("97.64", "97.47")
-assert [f"{f(paired[b.hidden][1] for b in small):.2f}" for f in (min, max)] == ["0.77", "2.18"]  # "± 0.8 to 2.2"
+assert [f"{small_ratio[h]:.1f}" for h in ((96,), (128,))] == ["13.9", "18.2"]
+assert (f"{100 * right.mean_test_accuracy:.2f}", f"{100 * file_img.mean() / len(data.y_test):.2f}") == ("97.64", "96.98")
+assert [f"{f(paired[b.hidden][1] for b in small):.2f}" for f in (min, max)] == ["0.86", "2.31"]  # "± 0.9 to 2.3"
 
 # %% [markdown]
 # **At equal bytes**, the fair partner of a pruned file is not one small network picked by eye
 # but the best small file that is no larger, and "best" is again a choice made on validation. For
-# each pruned 97 % file $p$ (2 to 5 bits), with $\bar B$ the mean bytes over the five seeds and
+# each pruned 97 % file $p$ (every width of the sweep, 2 to 8 bits), with $\bar B$ the mean bytes over the five seeds and
 # $\bar v$ the mean validation accuracy, the cell takes (`baselines.most_accurate_within`)
 #
 # $$q^*(p) = \arg\max\{\bar v(q) : q \text{ a small shared-weight file},\ \bar B(q) \le \bar B(p)\}$$
@@ -1317,62 +1389,64 @@ for bits in EQUAL_BYTES_BITS:
               f"(fewer bytes); against that one: {tm:+.2f} ± {th:.2f}")
 n_fit = sum(np.mean([n for n, _ in f]) <= largest_pruned for f in small_files.values())
 print(f"small files of at most the largest budget ({largest_pruned / 1000:.2f} KB): {n_fit}")
-t_bonferroni = stdtrit(4, 1 - 0.025 / len(EQUAL_BYTES_BITS))  # four comparisons, each at 0.05 / 4
+t_bonferroni = stdtrit(4, 1 - 0.025 / len(EQUAL_BYTES_BITS))  # seven comparisons, each at 0.05 / 7
 print(f"Bonferroni over the {len(EQUAL_BYTES_BITS)} comparisons (t = {t_bonferroni:.3f}): " + "; ".join(
     f"{bits} bits [{dm - dh * t_bonferroni / T95[5]:+.2f}, {dm + dh * t_bonferroni / T95[5]:+.2f}]"
     for bits, (_, _, dm, dh, _) in equal_bytes.items()) + " points")
 assert partner_key == equal_bytes[BITS][0]  # the figure's partner
-assert ties == {2: [], 3: [((24,), 7)], 4: [((24,), 7)], 5: []}  # as the text says
-assert tie_verdicts == [True, True]  # against the tied file too: no difference detected at 3 and 4 bits
-assert n_fit == 25  # as the text says
-assert [q for q, *_ in equal_bytes.values()] == [((32,), 6)] * 3 + [((32,), 7)]
-assert [v for *_, v in equal_bytes.values()] == ["no difference detected"] * 3 + ["pruned better"]
-assert (equal_bytes[5][1] > 0).all() and f"{equal_bytes[BITS][2] - equal_bytes[BITS][3]:+.2f}" == "-0.06"
+assert ties == {2: [((24,), 7)], 3: [((24,), 7)], 4: [((24,), 7)], 5: [], 6: [], 7: [((96,), 4)], 8: []}
+assert tie_verdicts == [True] * 4  # against the tied file too: no difference detected
+assert n_fit == 40  # as the text says
+assert [q for q, *_ in equal_bytes.values()] == [((32,), 6)] * 3 + [((32,), 7)] * 3 + [((96,), 5)]
+assert [v for *_, v in equal_bytes.values()] == ["no difference detected"] * 7
 assert [(f"{m:+.2f}", f"{h:.2f}") for _, _, m, h, _ in equal_bytes.values()] == [
-    ("-0.27", "1.04"), ("+0.44", "1.28"), ("+0.80", "0.86"), ("+1.16", "1.09")]
-assert f"{t_bonferroni:.3f}" == "4.315" and equal_bytes[5][2] - equal_bytes[5][3] * t_bonferroni / T95[5] < 0
+    ("-1.11", "1.37"), ("+0.31", "0.69"), ("+0.44", "1.12"), ("+0.84", "0.90"), ("+0.80", "0.97"),
+    ("+0.76", "1.01"), ("+0.18", "1.13")]
+assert (f"{equal_bytes[BITS][2] - equal_bytes[BITS][3]:+.2f}", f"{sum(equal_bytes[BITS][2:4]):+.2f}") == (
+    "-0.38", "+1.00")  # at the pick
+assert f"{t_bonferroni:.3f}" == "5.068"
 assert [f"{sweep_kb['pruned 97 %'][:, col[bits]].mean():.2f}" for bits in EQUAL_BYTES_BITS] == [
-    "2.11", "2.22", "2.43", "2.72"]
-assert [f"{np.mean([n for n, _ in small_files[k]]) / 1000:.2f}" for k in (((32,), 6), ((32,), 7))] == ["2.00", "2.63"]
+    "2.14", "2.24", "2.44", "2.71", "3.13", "3.69", "4.56"]
+assert [f"{np.mean([n for n, _ in small_files[k]]) / 1000:.2f}" for k in (((32,), 6), ((32,), 7), ((96,), 5))] == [
+    "2.00", "2.63", "4.04"]
 
 # %% [markdown]
 # What these numbers say, with their conditions (five seeds, one split into three parts, section 1's
 # protocol for the small networks; one validation image is 0.37 points, one test image 0.22):
 #
-# * **At equal accuracy**, chosen on validation: the compressed files score 96.74 % on the validation
-#   images. None of the seven small networks reaches that mean (96.00 % to 96.44 %, 0.8 to 2 images
+# * **At equal accuracy**, chosen on validation: the compressed files score 96.59 % on the validation
+#   images. None of the seven small networks reaches that mean (96.00 % to 96.44 %, 0.4 to 1.6 images
 #   per seed short), and none differs detectably from the files either: all seven paired intervals
-#   contain 0 (half-widths from 0.77 to 2.18 points). The paired rule (half a point) passes none of
-#   them, alone or as a fixed sequence, and the Bonferroni-corrected rule passes no candidate at all,
-#   not even the 64-300-100-10 itself. The mean rule and the uncorrected paired rule pick the
-#   64-300-100-10 (97.41 % on validation), against which the ratio is the headline's, $84.3 \pm 1.1$;
-#   on the test images it scores 97.64 % against the files' 97.47 %: dense minus compressed
-#   $+0.18 \pm 0.45$ points, no difference detected (at this precision, $\pm 0.45$ points). But that
-#   pick rests on 4 validation images of 1,350 (the closest miss, 64-24-10 (9.5 KB), has 1,302 where
-#   the files have 1,306, 0.8 per seed) and would give a ratio of 3.9; accuracy is not even monotone
-#   in $h$ (on validation 64-24-10, 64-96-10 and 64-128-10 score alike, 64-64-10 lowest). **At this
-#   precision the right-sized network is not determined**: among the candidates fixed in advance, the
-#   data place the right-sized ratio anywhere from 3.9x (64-24-10) to 84.3x (the large network
-#   itself); no network smaller than 64-24-10 was tried, so the lower end could be lower. The course's goal of at least
-#   10 is **not established** by this lesson's data. It would hold against 64-96-10 (12.8x) and
-#   64-128-10 (16.7x) and not against the five smaller networks. The $\pm$ of a ratio covers only
-#   the spread of the compressed files' sizes, not the choice of baseline, which dominates.
-# * **At equal bytes**, the partner chosen on validation for the 97 % files of 2 to 4 bits (2.11 to
-#   2.43 KB) is 64-32-10 stored with 6 bits (2.00 KB), and for 5 bits (2.72 KB) 64-32-10 with 7 bits
-#   (2.63 KB). At 3 and 4 bits the choice is a tie: 64-24-10 with 7 bits (2.14 KB) has as many
-#   validation images (1,302), and the rule's tie-break (fewer bytes) picks 64-32-10; against
-#   64-24-10 the verdicts would be the same (no difference detected; printed above). On the test images the paired differences (pruned minus small) are $-0.27 \pm 1.04$,
-#   $+0.44 \pm 1.28$ and, at the pick (4 bits), $+0.80 \pm 0.86$ points: no difference detected, though
-#   at 4 bits the interval $[-0.06, +1.66]$ only just reaches 0; at 5 bits $+1.16 \pm 1.09$, the
-#   pruned file better on every seed (5 bits, and so the four comparisons, come from the range kept
-#   from the earlier, test-read version). These are four comparisons, each uncorrected: with a
-#   Bonferroni correction over the four ($t = 4.315$ in place of 2.776) the 5-bit interval would
-#   contain 0 too (printed above). So on these models three of the four means favour the pruned files
-#   (Zhu and Gupta's answer: the best large sparse model beats small dense ones of the same memory, on
-#   their much larger models), one (2 bits) the small file, and none is detected after correction: the intervals are about $\pm 1$ point wide, and a difference
-#   of half a point either way would not be detected.
+#   contain 0 (half-widths from 0.86 to 2.31 points). The paired rule (half a point) passes none of
+#   them, alone or as a fixed sequence; the Bonferroni-corrected rule passes only the 64-300-100-10
+#   itself. All three rules pick the 64-300-100-10 (97.41 % on validation), against which the ratio is
+#   the headline's, $91.8 \pm 0.6$; on the test images it scores 97.64 % against the files' 96.98 %:
+#   dense minus compressed $+0.67 \pm 0.44$ points, a cost detected (section 5). But that pick rests
+#   on 2 validation images of 1,350 (the closest miss, 64-24-10 (9.5 KB), has 1,302 where the files
+#   have 1,304, 0.4 per seed) and would give a ratio of 4.2; accuracy is not even monotone in $h$ (on
+#   validation 64-24-10, 64-96-10 and 64-128-10 score alike, 64-64-10 lowest). **At this precision
+#   the right-sized network is not determined**: among the candidates fixed in advance, the data place
+#   the right-sized ratio anywhere from 4.2x (64-24-10) to 91.8x (the large network itself); no network
+#   smaller than 64-24-10 was tried, so the lower end could be lower. The course's goal of at least 10
+#   is **not established** by this lesson's data. It would hold against 64-96-10 (13.9x) and 64-128-10
+#   (18.2x) and not against the five smaller networks. The $\pm$ of a ratio covers only the spread of
+#   the compressed files' sizes, not the choice of baseline, which dominates.
+# * **At equal bytes**, every width of the sweep is compared, so no range is chosen. The partner chosen
+#   on validation for the 97 % files of 2 to 4 bits (2.14 to 2.44 KB) is 64-32-10 stored with 6 bits
+#   (2.00 KB); for 5 to 7 bits (2.71 to 3.69 KB) 64-32-10 with 7 bits (2.63 KB); for 8 bits (4.56 KB)
+#   64-96-10 with 5 bits (4.04 KB). Four of the choices are ties on validation (at 2, 3 and 4 bits with
+#   64-24-10 at 7 bits, at 7 bits with 64-96-10 at 4 bits), broken by the rule (fewer bytes); against
+#   the tied file the verdict would be the same (printed above). On the test images the paired
+#   differences (pruned minus small) are, from 2 to 8 bits, $-1.11 \pm 1.37$, $+0.31 \pm 0.69$ (at the
+#   pick, 3 bits: $[-0.38, +1.00]$), $+0.44 \pm 1.12$, $+0.84 \pm 0.90$, $+0.80 \pm 0.97$,
+#   $+0.76 \pm 1.01$ and $+0.18 \pm 1.13$ points: no difference detected at any width, even before
+#   the Bonferroni correction over the seven ($t = 5.068$ in place of 2.776, printed above). Six of the
+#   seven means favour the pruned files (Zhu and Gupta's answer: the best large sparse model beats small
+#   dense ones of the same memory, on their much larger models), one (2 bits) the small file; the
+#   intervals are about $\pm 1$ point wide, and a difference of half a point either way would not be
+#   detected.
 #
-# The comparison is not quite even: the pruned networks had 20 more epochs of fine-tuning and a
+# The comparison is not quite even: the pruned networks had 10 more epochs of fine-tuning and a
 # teacher (distillation), the small ones neither; a small network distilled from the large one
 # might do better (not measured). The benchmark `compression_ratio_vs_right_sized`
 # (`benchmarks/run.py`) applies the same rules, on validation, to the library's variant of the
@@ -1414,7 +1488,7 @@ print(f"weights kept (after dead units): {100 * kept_share.min():.1f} % to {100 
       f"over the five seeds; seed 0 per layer: "
       + ", ".join(f"{name} {100 * kept[name] / masks[name].numel():.1f} %" for name in kept))
 assert ratios.min() > 49  # above all three published ratios on every seed
-assert (f"{100 * kept_share.min():.1f}", f"{100 * kept_share.max():.1f}") == ("2.9", "2.9")  # as the list below says
+assert (f"{100 * kept_share.min():.1f}", f"{100 * kept_share.max():.1f}") == ("2.9", "3.0")  # as the list below says
 
 fig, ax = plt.subplots(figsize=(7.5, 3.2))
 names = ["LeNet-300-100\n(MNIST)", "AlexNet\n(ImageNet)", "VGG-16\n(ImageNet)", "ours, 64-300-100-10\n(8x8 digits)"]
@@ -1423,7 +1497,7 @@ ax.bar(names, bars, color=[OKABE_ITO["grey"]] * 3 + [OKABE_ITO["vermillion"]])
 ax.errorbar(3, compression_ratio, yerr=[[compression_ratio - ratios.min()], [ratios.max() - compression_ratio]],
             fmt="none", color="k", capsize=4)  # ours: mean of five seeds, whiskers from the smallest to the largest
 for i, ratio in enumerate(bars):  # the label inside its bar, clear of the goal line and the whiskers
-    ax.text(i, ratio / 2, f"{ratio:.0f}x", ha="center", va="center", color="white" if i == 3 else "black")
+    ax.text(i, 0.3 * ratio, f"{ratio:.0f}x", ha="center", va="center", color="white" if i == 3 else "black")
 ax.axhline(50, color="k", linestyle="--", linewidth=1, label="the course's goal, 50x")
 ax.set_ylim(0, 1.2 * max(bars))
 ax.set_ylabel("compression ratio")
@@ -1446,11 +1520,11 @@ plt.show()
 #   the standard deviation of the layer's weights), and keeps 8 %, 9 % and 26 % of
 #   LeNet-300-100's three weight matrices, 8 % in all (Deep Compression, Table 2). We use one
 #   global magnitude threshold for all layers, four rounds, distillation from the dense model,
-#   and the removal of dead units, and keep 2.9 % of the weights on every seed (printed above, with seed
+#   and the removal of dead units, and keep 2.9 % to 3.0 % of the weights (printed above, with seed
 #   0's very uneven split between the layers).
 # * **The bit widths.** The paper stores LeNet-300-100's weights with 6 bits and its relative
 #   indices with 5 bits (Table 2), and bridges a gap longer than 5 bits can count with a filler
-#   zero weight; we use 4-bit codes and one byte per gap, with the escape byte 255 for the
+#   zero weight; we use 3-bit codes and one byte per gap, with the escape byte 255 for the
 #   long gaps (section 4), both packed further by the compressor.
 # * **The baseline.** Our float32 baseline is a `torch.save` file (the pickle structure
 #   printed in section 1, under 2 % of it, on top of the raw floats); the paper's 1,070 KB is
@@ -1459,8 +1533,8 @@ plt.show()
 # * **The baseline network.** 64-300-100-10 is much larger than lessons 09 and 10 needed on
 #   the same data (they train 64-64-32-10, with 6,570 parameters, 1/7.7 of ours). On validation no
 #   smaller dense network of section 6 reaches the compressed files' mean, but none differs
-#   detectably from them either: the smallest candidate, 64-24-10, is 0.8 validation images per seed
-#   short and would give 3.9x instead of 84x (no smaller network was tried, so the ratio against a
+#   detectably from them either: the smallest candidate, 64-24-10, is 0.4 validation images per seed
+#   short and would give 4.2x instead of 92x (no smaller network was tried, so the ratio against a
 #   right-sized one could be lower still). The right-sized ratio is not determined at this
 #   precision, so five seeds on 270 validation images cannot say how much of our ratio measures the
 #   large network's redundancy rather than the method (section 6). The paper's ratios are against LeNet-300-100 and the ImageNet networks as
@@ -1918,56 +1992,56 @@ print(f"{'ratio_vs_right_sized':56s} = not determined at this precision   goal >
       + ", ".join(f"64-{b.hidden[0]}-10 {paired[b.hidden][0]:+.2f} ± {paired[b.hidden][1]:.2f}" for b in small[4:])
       + ": all seven contain 0")
 assert all(dm - dh < 0 < dm + dh for dm, dh in (paired[b.hidden] for b in small))  # all seven contain 0
-print("test accuracies; goals judged on the mean. On the 270 validation images: chosen, the right-sized network and\n"
-      "  the equal-bytes partner; checked, the 4 bits and (afterwards, by lesson 10's one-point rule, passing on the\n"
-      f"  mean only) the 97 %, whose {BITS}-bit files are {100 * files_gap / n_val_all:.2f} points below dense there on "
-      f"the mean (paired {files_paired[0]:.2f} ± {files_paired[1]:.2f}).\n"
-      "  The training protocols, the pruning schedule, the 4 bits and the 2 to 5 bits compared at equal bytes were\n"
-      "  kept from an earlier version of the lesson that chose them looking at these 450 test images. The benchmark\n"
-      "  compression_ratio_vs_right_sized runs the library's variant on its own parts: its figures are in the README.")
+print("test accuracies; goals judged on the mean. On the 270 validation images, by rules stated first: chosen,\n"
+      f"  the pruning schedule, the {BITS} bits, the right-sized network and the equal-bytes partners; checked, afterwards,\n"
+      f"  by lesson 10's one-point rule, the 97 %, whose {BITS}-bit files are {100 * files_gap / n_val_all:.2f} points "
+      f"below dense there on the mean\n  (paired {files_paired[0]:.2f} ± {files_paired[1]:.2f}). The dense training "
+      "protocols and section 8's momentum protocol were kept from an\n  earlier version of the lesson that chose them "
+      "looking at these 450 test images. "
+      "The benchmark compression_ratio_vs_right_sized runs the library's\n  variant on its own parts: its figures "
+      "are in the README.")
 
 # %% [markdown]
 # ## Summary
 #
 # * An honest size is the byte count of a file that reloads to the reported accuracy:
 #   positions, codes, codebooks, biases and header included.
-# * The right-sized network and the equal-bytes partner were chosen on 270 validation images by a
-#   rule stated first; the training protocols, the pruning schedule and the 4 bits were chosen by an earlier version of the lesson looking at these same
-#   450 test images and are kept, not re-tuned, so the 97 % files' test figures may be slightly
-#   optimistic. The 4 bits pass a rule stated first on validation; the final 97 % passes lesson 10's
-#   one-point rule on the mean (applied after its numbers had been seen, five images to spare) but
-#   neither a half-point margin (90 %) nor the paired version, and on validation the 4-bit files are
-#   0.67 points below dense on the mean, more than the goal's half point (paired $0.67 \pm 0.76$, no
-#   cost detected; on test 0.18 ± 0.45). The networks trained
-#   on 1,077 images; the test images give the reported figures (one test image is 0.22 points).
-# * Pruning (97 %, iterative, mask-aware momentum and distillation; a schedule kept, not re-tuned),
-#   then k-means weight sharing of the float32-rounded weights (4 bits, confirmed on validation as
-#   the fewest within half a point of the unshared pruned networks, 3 bits missing by two validation
-#   images of 1,350; centroids not fine-tuned), then relative-index storage packed by zlib
-#   or LZMA (not the paper's Huffman code), shrinks the 64-300-100-10 network's file 83 to 85
-#   times (84 in the mean), far above the goal of 50 on every seed. The accuracy drop is a
-#   matter of a few test images: its mean over five seeds, 0.18 points, is within the goal of 0.5
-#   points, and so is every single seed, but the 95 % interval $[-0.28, +0.63]$ detects no cost
-#   and does not show a cost below half a point.
+# * Every setting the lesson searched was chosen on 270 validation images by a rule stated first: the
+#   pruning schedule (126 searched, spanning 2.7 points; 47 within half a point of the best), the
+#   3 bits (the fewest within half a point of the unshared networks, by one validation image), the
+#   right-sized network and the equal-bytes partners. The grid was built around an earlier, test-read
+#   schedule, and the 97 % is its fixed last level. The final 97 % passes lesson 10's one-point rule
+#   on the mean (a check added after an earlier version's numbers had been seen; seven images to
+#   spare) and a half-point margin (none to spare), but not its paired version. The dense training
+#   protocol is kept from an earlier version that chose it looking at the 450 test images. The
+#   networks trained on 1,077 images; the test images give the reported figures (one test image is
+#   0.22 points).
+# * Pruning (97 %, iterative, mask-aware momentum and distillation, 10 epochs in four rounds), then
+#   k-means weight sharing of the float32-rounded weights (3 bits; centroids not fine-tuned), then
+#   relative-index storage packed by zlib or LZMA (not the paper's Huffman code), shrinks the
+#   64-300-100-10 network's file 91 to 92 times (92 in the mean), far above the goal of 50 on every
+#   seed. At the 3 bits the rule picks, the accuracy drop **misses** the goal of 0.5 points: 0.67
+#   points on the mean of five seeds (one to five test images a seed), with a 95 % interval
+#   $[+0.23, +1.10]$ that excludes 0. The validation images showed the same before the test was read
+#   (0.81 points, paired $[+0.43, +1.20]$). The bit rule bounds what sharing costs against the pruned
+#   networks, not the total the goal bounds: on validation, 5 to 8 bits were within half a point of
+#   dense (5 bits 0.30 points, at about 76x).
 # * Against a dense network of the same accuracy, chosen on validation among seven small networks
 #   and the large one (trained by the same protocol on the same seeds): no small network reaches
-#   the compressed files' validation mean (96.74 %), but none differs detectably from them either
-#   (all seven paired intervals contain 0, half-widths 0.77 to 2.18 points), and the pick of the
-#   64-300-100-10 by the mean rule rests on 4 validation images of 1,350 (the Bonferroni-corrected
-#   paired rule picks none, not even the large network). So the right-sized ratio is **not
-#   determined** at this precision: among the candidates fixed in advance, 84.3x against the large
-#   network itself, 3.9x against the closest miss, 64-24-10 (no smaller network was tried, so the
+#   the compressed files' validation mean (96.59 %), but none differs detectably from them either
+#   (all seven paired intervals contain 0, half-widths 0.86 to 2.31 points), and the pick of the
+#   64-300-100-10 rests on 2 validation images of 1,350. So the right-sized ratio is **not
+#   determined** at this precision: among the candidates fixed in advance, 91.8x against the large
+#   network itself, 4.2x against the closest miss, 64-24-10 (no smaller network was tried, so the
 #   lower end could be lower); the goal of at least 10 is not established by this lesson's data. At
-#   equal bytes, against the small shared-weight file of at most its size chosen on validation
-#   (64-32-10 at 6 or 7 bits), no difference was detected for the pruned 97 % files at 2 to 4 bits
-#   (at the pick $+0.80 \pm 0.86$ points, interval $[-0.06, +1.66]$); at 5 bits the pruned file was
-#   better by $1.16 \pm 1.09$ points, uncorrected for the four comparisons (with a Bonferroni
-#   correction the interval contains 0; the range 2 to 5 bits is kept from an earlier version of the
-#   lesson, which chose it looking at the test curves).
+#   equal bytes, against the small shared-weight file of at most its size chosen on validation, no
+#   difference was detected for the pruned 97 % files at any width from 2 to 8 bits (at the pick,
+#   3 bits, $+0.31 \pm 0.69$ points, interval $[-0.38, +1.00]$), even before a correction for the
+#   seven comparisons.
 # * k-means puts the shared values where the weights are: on the first layer's kept weights,
-#   at least 1.75 times less squared error than an evenly spaced codebook, at 2 to 5 bits on
+#   at least 1.50 times less squared error than an evenly spaced codebook, at 2 to 5 bits on
 #   every seed (it cannot do worse, by construction). Sharing without pruning reaches only
-#   about 9x at 4 bits.
+#   about 11x at 3 bits.
 # * Deep Compression reported 40x for LeNet-300-100 on MNIST (1,070 KB to 27 KB, error
 #   1.64 % to 1.58 %), 35x for AlexNet and 49x for VGG-16; data, network, baseline, pruning,
 #   bit widths, the treatment of the shared values and the coder differ from ours, so the
@@ -2084,22 +2158,27 @@ for _n in (1, 10, 200):
 # is that network scaled or nudged a little per seed: the check rebuilds seed 0's 97 %
 # `model` and refuses five networks that differ from it other than by pruned (zeroed)
 # entries and are one network, judged by what it measures: files that decode to the same
-# codes and codebooks (up to float16 rounding), or reloads that predict the same class for
-# every test image. The seeds are fixed so that the check gives the same verdict on every
-# run; choosing which fine-tuning seeds to return for them by their test score would again
-# tune on the test set. (The
-# solution prunes to 97.8 %, fine-tunes 8 epochs with $\eta = 0.01$ and stores 4-bit weights
-# and biases; the check prints its five results. That recipe was picked by an earlier version of
-# this lesson while looking at the test images, and is kept, so its printed test figures may be
-# slightly optimistic.)
+# codes and codebooks (up to float16 rounding), reloads that predict the same class for
+# every test image, or weights equal up to one scale factor per tensor. The seeds are fixed so that
+# the check gives the same verdict on every run; choosing which fine-tuning seeds to return for them
+# by their test score would again tune on the test set. (The solution prunes to 97.8 %, fine-tunes 4
+# epochs with $\eta = 0.03$, distilled as in section 2 ($\alpha = 0.9$, $T = 2$), and stores 4-bit
+# weights and biases; the check prints its five results. It was chosen on the validation images by the
+# course's rule: `scripts/search_lesson11.py exercise4` tried 36 recipes (97.6 to 98.2 %, 4, 8 or 16
+# epochs, $\eta$ 0.01, 0.03 or 0.1), and among those whose files are at least 100 times smaller on
+# every seed the rule took the cheapest within half a point of the best validation mean (record
+# `notebooks/data/validation/lesson11_exercise4.json`).)
 
 # %% nbgrader={"grade": false, "grade_id": "ex11_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def recipe_4(seed):
     ### BEGIN SOLUTION
+    recipes = selection.load_record("lesson11_exercise4")  # the search on validation (see above)
+    assert recipes.settings[recipes.pick] == {"sparsity": 0.978, "epochs": 4, "lr": 0.03}
     model_4 = copy.deepcopy(model)  # seed 0's 97 % model, pruned further and fine-tuned again
     masks_4 = pruning.global_magnitude_masks(pruning.prunable_weights(model_4), 0.978)
-    train(model_4, fit, epochs=8, lr=0.01, momentum=0.9, batch_size=64, seed=seed, masks=masks_4,
-          teacher=dense, progress=True, evaluate=())  # evaluate=(): no accuracies during training
+    train(model_4, fit, epochs=4, lr=0.03, momentum=0.9, batch_size=64, seed=seed, masks=masks_4,
+          teacher=dense, alpha=ALPHA, temperature=TEMPERATURE, progress=True,
+          evaluate=())  # evaluate=(): no accuracies during training
     masks_4 = compression.remove_dead_units(model_4, masks_4)
     return model_4, masks_4, 4, 4  # 4-bit weights, 4-bit biases
     ### END SOLUTION
@@ -2107,6 +2186,36 @@ def recipe_4(seed):
 
 # %% nbgrader={"grade": true, "grade_id": "ex11_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 checks.compression.hundredfold(recipe_4)
+
+# %% [markdown]
+# **The solution, on validation.** The check judges a recipe on the test images. The solution was chosen
+# on the validation images by the course's rule (the cheapest recipe within half a point of the best
+# validation mean), and that rule does not ask for the exercise's target. On validation, the solution's
+# files miss it:
+
+# %%
+recipes = selection.load_record("lesson11_exercise4")
+recipe_val = {i: 100 * (dense_val_seed[0] - recipes.correct[i].mean()) / len(data.y_val)  # points below dense
+              for i in range(len(recipes.settings))}
+print(f"{len(recipes.settings)} recipes searched (all at least 100x smaller on every seed); the solution "
+      f"{recipes.settings[recipes.pick]}: validation images per fine-tuning seed "
+      f"{recipes.correct[recipes.pick].tolist()} of {len(data.y_val)}, {recipe_val[recipes.pick]:.2f} points below seed "
+      f"0's dense network ({dense_val_seed[0]}); the target is at most 0.5")
+meeting = [i for i, d in recipe_val.items() if d <= 0.5 + 1e-9]
+print("recipes within the target on validation: " + "; ".join(
+    f"{recipes.settings[i]} ({recipe_val[i]:.2f})" for i in meeting))
+assert len(recipes.settings) == 36 and recipes.question.endswith("Recipes left out for their size: none")
+assert f"{recipe_val[recipes.pick]:.2f}" == "0.67" and len(meeting) == 2
+assert all(recipes.settings[i]["epochs"] == 16 for i in meeting)
+
+# %% [markdown]
+# So validation predicted a miss of the target (0.67 points below dense against at most 0.5), and the
+# solution passes the check on the test images only (0.18 points below dense, printed by the check):
+# one split of 270 images against another of 450, both noisy at this size. Two recipes meet the target
+# on validation, both with 16 epochs of fine-tuning; a rule that required the target would have picked
+# one of them, but that rule was not the one stated before the search, and the lesson does not change
+# its rule after reading the record. The 4-bit weights and biases were not searched: they, and the
+# sparsities around 97.8 %, come from an earlier recipe chosen while looking at the test images.
 
 # %% [markdown]
 # ### Exercise 5 (apply)

@@ -85,6 +85,9 @@ def test_exercise4_record_pick_and_one_row(float64_data_and_dense):
         start, tuning = script.exercise4_start(data, dense)
         rows = script.recipe_rows(data, dense, start, tuning, 0.976, 4, lrs=(0.01,))
         counts, smallest_ratio = rows[0.01]
+        picked = script.recipe_rows(data, dense, start, tuning, 0.978, 4, lrs=(0.03,))[0.03]
     finally:
         torch.set_default_dtype(before)
     assert np.array_equal(counts, record.correct[row]) and smallest_ratio >= 100
+    # and the pick itself, the solution lesson 11 gives (its validation counts are printed there)
+    assert np.array_equal(picked[0], record.correct[record.pick]) and picked[1] >= 100
