@@ -67,6 +67,7 @@ import heapq
 import lzma
 import os
 import tempfile
+import textwrap
 import zlib
 
 import matplotlib.pyplot as plt
@@ -164,8 +165,8 @@ def path(name):
 # each by a rule stated before its numbers, and the 97 % is checked (section 5, by a rule added after an
 # earlier version's numbers had been seen); and **450 test** images, read for the reported figures,
 # after the choices. What is not chosen on validation is kept from an earlier version of this lesson and
-# said so where it is used (the dense training protocols; section 8's momentum protocol; exercise 4's
-# 4-bit weights and biases). Keep the
+# said so where it is used (the dense training protocols; section 6's small-network candidates and its
+# selection rules; section 8's momentum protocol; exercise 4's 4-bit weights and biases). Keep the
 # units in mind: one validation image is $100/270 = 0.37$ points of accuracy, one test image
 # $100/450 = 0.22$ points, the smallest difference an accuracy can show.
 #
@@ -303,6 +304,16 @@ print(f"{len(at_best)} schedules share the best total, {totals.max():,}; candida
     f"{c:.0f} epochs {int((cost[candidates_i] == c).sum())}" for c in sorted(set(cost[candidates_i]))))
 assert (len(candidates_i), totals[pick_i], totals[best_i], totals[earlier_i]) == (47, 1309, 1312, 1307)
 assert len(at_best) == 4 and [int((cost[candidates_i] == c).sum()) for c in (10, 20, 40)] == [3, 14, 30]
+print("the 47 candidates (η, then α/T, or 'plain' without distillation: validation images of 1,350):")
+for c in (10, 20, 40):
+    for levels in ("earlier", "cubic"):
+        group = [i for i in candidates_i if cost[i] == c and search.settings[i]["levels"] == levels]
+        if group:
+            print(textwrap.fill(f"{c:.0f} epochs, {levels} levels: " + ", ".join(
+                f"{search.settings[i]['lr']}/"
+                + (f"{search.settings[i]['alpha']}/{search.settings[i]['temperature']:g}"
+                   if search.settings[i]["alpha"] else "plain") + f" {totals[i]:,}" for i in group),
+                width=110, initial_indent="  ", subsequent_indent="    "))
 assert earlier_i in candidates_i and cost[earlier_i] == 2 * cost[pick_i]  # within the bar, twice the epochs
 assert (totals.min(), totals.max()) == (1276, 1312) and int((cost[candidates_i] == cost.min()).sum()) == 3
 
@@ -311,7 +322,8 @@ assert (totals.min(), totals.max()) == (1276, 1312) and int((cost[candidates_i] 
 # 126 within 36 validation images of 1,350 (2.7 points). Three candidates cost the fewest epochs (10),
 # and the rule takes the one with the highest mean: **2, 2, 2 and 4 epochs at $\eta = 0.1$, distilled
 # with $\alpha = 0.9$ and $T = 2$**, 1,309 images (96.96 %), three short of the best total, 1,312, which
-# four schedules share (the first printed: 4, 4, 4, 8 epochs at $\eta = 0.1$, $T = 4$). The earlier
+# four schedules share (printed above, the first of them in the grid's order: 4, 4, 4, 8 epochs at
+# $\eta = 0.1$, $T = 4$). The earlier
 # version's schedule is within the bar too (1,307) but costs twice the epochs. The pick sits at the
 # grid's edge in four of its five choices (the fewest epochs, which the rule prefers by design; the
 # largest $\eta$; the largest $\alpha$; the smallest $T$), so a setting beyond the grid might do as
@@ -384,7 +396,7 @@ print(f"pruned model: test accuracy {100 * pruned_acc:.2f} %, outputs unchanged 
 # until nothing changes: assign each weight to its nearest centroid; move each centroid to
 # the mean of its weights. Centroids start evenly spaced between the smallest and largest
 # weight (of the three initialisations the paper compares, the one it found best, because it
-# keeps the rare large weights represented). After pruning there are no small weights, so a
+# keeps the rare large weights represented). After pruning there are few small weights, so a
 # centroid that starts in the gap around 0 can be nobody's nearest (in seed 0's first layer none
 # happens to, printed below; on other layers and seeds it can); such an empty centroid is moved onto
 # the weight that is worst served.
@@ -477,7 +489,7 @@ ax.plot([], [], color=OKABE_ITO["vermillion"], linestyle=(0, (4, 2)), label=f"k-
 ax.plot([], [], "^", color=OKABE_ITO["blue"], label="evenly spaced values")
 ax.set_xlabel("weight value")
 ax.set_ylabel("number of weights (150 bins)")
-ax.set_title("seed 0, first layer after 97 % pruning: no weights near 0, centroids follow the two humps")
+ax.set_title("seed 0, first layer after 97 % pruning: few weights near 0, centroids follow the two humps")
 ax.legend()
 plt.show()
 
@@ -720,8 +732,8 @@ assert same_weights and float32_bytes / compressed_bytes >= 50
 # %%
 def file_size_and_accuracy(net32, net_masks, bits):
     """Bytes of the file storing net32 (float32-rounded weights, section 1; pruned by net_masks, its dead
-    units removed; None: not pruned) with `bits` per weight, and the test accuracy of the network loaded
-    back from that file: the file's bytes are encoded in memory and the network built from the same
+    units removed; None: not pruned) with `bits` per weight, and the test and validation accuracies of the
+    network loaded back from that file: the file's bytes are encoded in memory and the network built from the same
     storage units, once for both (baselines.stored_bytes_and_network; checked below against files written
     and reloaded)."""
     n_bytes, back = baselines.stored_bytes_and_network(net32, net_masks, bits)
@@ -865,8 +877,8 @@ assert all(torch.equal(pruned_by_seed[seed][0](data.X_val).argmax(1),
 # The lesson keeps 97 %, with all of that on record.
 #
 # **The bit width, chosen on validation.** Sections 3 and 4 used 3 bits per weight; this is where
-# that width is chosen, by a rule fixed before looking (an earlier version of this lesson had chosen
-# 4 bits on the test images): *the fewest bits (2 to 8) whose 97 % files have a mean validation
+# that width is chosen, by a rule written before any validation number was seen, though after an
+# earlier version of this lesson had chosen 4 bits on the test images (which the rule first confirmed): *the fewest bits (2 to 8) whose 97 % files have a mean validation
 # accuracy over the five seeds at most 0.5 points below that of the same pruned networks before weight
 # sharing* (sharing should cost at most half a point; the pruning's own cost on validation is the
 # check just above). The validation accuracies of the 97 % files
@@ -905,10 +917,16 @@ assert (f"{paired_level[0.97][0] - paired_level[0.97][1]:+.2f}", f"{sum(paired_l
 below_dense = {bits: 100 * (dense_val_img - val_97_img[:, j].sum()) / n_val_all for j, bits in enumerate(SWEEP_BITS)}
 width_ratio = {bits: np.mean([r["float32 bytes"] / r["sweep"]["pruned 97 %"][j][0] for r in runs.values()])
                for j, bits in enumerate(SWEEP_BITS)}  # file sizes only: no accuracy read
-print("97 % files below the dense networks on validation, points (mean ratio): " + ", ".join(
-    f"{bits} bits {below_dense[bits]:.2f} ({width_ratio[bits]:.0f}x)" for bits in SWEEP_BITS))
+width_paired = {bits: mean_ci(100 * (dense_val_seed - val_97_img[:, j]) / len(data.y_val))
+                for j, bits in enumerate(SWEEP_BITS)}  # paired by seed, dense minus files
+print("97 % files below the dense networks on validation, points: mean (mean ratio), paired 95 % interval")
+for bits in SWEEP_BITS:
+    m, h = width_paired[bits]
+    print(f"  {bits} bits {below_dense[bits]:5.2f} ({width_ratio[bits]:3.0f}x)   [{m - h:+.2f}, {m + h:+.2f}]")
 assert [bits for bits in SWEEP_BITS if below_dense[bits] <= 0.5] == [5, 6, 7, 8]
 assert (f"{below_dense[5]:.2f}", f"{width_ratio[5]:.0f}") == ("0.30", "76")
+assert all(width_paired[b][0] - width_paired[b][1] < 0 for b in (5, 6, 7, 8))  # no cost detected from 5 bits up ...
+assert [f"{sum(width_paired[b]):.2f}" for b in (5, 6, 7, 8)] == ["1.29", "1.50", "1.50", "1.44"]  # ... none shown < 0.5
 
 # %%
 ratios = np.array([r["float32 bytes"] / r["file"][0] for r in runs.values()])
@@ -942,9 +960,10 @@ assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.50"  # "at l
 # %% [markdown]
 # The rule bounds what weight sharing costs against the *pruned* networks; the course's goal bounds
 # the total against the dense ones, and the rule was not written to aim at it. Measured that way on
-# validation (the last line printed by the bit-width cell), the files from 5 bits up are within half a point of
-# dense (5 bits: 0.30 points, at about 76x); the rule, fixed before these numbers, stays as it is, and
-# the lesson reports its pick.
+# validation (the last lines printed by the bit-width cell), the files from 5 bits up are within half a
+# point of dense on the mean (5 bits: 0.30 points, at about 76x); paired by seed no cost is detected
+# there, but the intervals reach 1.29 to 1.50 points, so validation cannot show that they meet the goal
+# either. The rule, fixed before these numbers, stays as it is, and the lesson reports its pick.
 #
 # The ratio is a property of the pipeline: every seed lands within 5 % of the mean. The
 # accuracy drop is a difference of a few test images, from one image lost (seed 4) to five (seed 3).
@@ -961,7 +980,7 @@ assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.50"  # "at l
 # one-point rule there (a check added after an earlier version's numbers had been seen). The dense
 # training protocol (section 1) is kept from an earlier version of this lesson that chose it while
 # looking at these same 450 test images. The test images were read for these figures only (test
-# accuracies of seed 0's networks were shown in sections 2 to 5 before the checks; no choice reads a test number). The library's `compression.compression_experiment`, which the
+# accuracies of seed 0's networks were shown in sections 2 to 5 before the checks; no choice made in this version reads a test number). The library's `compression.compression_experiment`, which the
 # benchmark script runs, is a variant of this pipeline with its own protocol and schedule
 # (30 dense epochs; five pruning rounds with 10 epochs of distilled fine-tuning each; $\eta = 0.05$,
 # batches of 32; 5 bits per weight); it trains on the training part of
@@ -1045,7 +1064,9 @@ assert spread_4_to_8.max() == 4 and f"{mean_shift:.1f}" == "1.2"
 # also with k-means sharing (`save_compressed` without masks: no pruning) at the same bit widths as
 # the pruned files, 2 to 8, reload and score them on the validation part (on which the baselines
 # below are chosen) and on the test part (which reports them). The candidates (these seven widths
-# and the 64-300-100-10 itself) are fixed in advance. The comparison below is against the 97 % files
+# and the 64-300-100-10 itself) and the three selection rules below are kept from an earlier version of
+# this lesson, which applied them to these same test images and had also tried 64-16-10 there and dropped
+# it. The comparison below is against the 97 % files
 # at every width of the sweep, 2 to 8 bits (an earlier version compared a range of 2 to 5 bits that it
 # had chosen looking at the test curves; comparing them all leaves no range to choose, and sets the
 # number of comparisons, seven, that a correction divides by). A small file larger than the
@@ -1239,7 +1260,7 @@ assert all(14 < ratio < 17 for ratio in ratio_of["dense shared, 2 bits"])
 # The headline ratio divides the large network's float32 file by the compressed one. The second
 # baseline is the **smallest dense float32 file of the same accuracy**, and which network that is
 # is a choice, so it is made on the validation images. Among the dense networks trained above (the
-# seven small ones and the 64-300-100-10 itself: candidates fixed in advance), with $B_{32}(d)$ the
+# seven small ones and the 64-300-100-10 itself: candidates kept from an earlier version), with $B_{32}(d)$ the
 # bytes of $d$'s float32 file, $\bar v(d)$ its mean *validation* accuracy over the five seeds and
 # $\bar v_{\text{file}}$ that of the five compressed files (97 %, 3 bits), the rule of
 # `baselines.smallest_matching` is
@@ -1396,7 +1417,7 @@ print(f"Bonferroni over the {len(EQUAL_BYTES_BITS)} comparisons (t = {t_bonferro
 assert partner_key == equal_bytes[BITS][0]  # the figure's partner
 assert ties == {2: [((24,), 7)], 3: [((24,), 7)], 4: [((24,), 7)], 5: [], 6: [], 7: [((96,), 4)], 8: []}
 assert tie_verdicts == [True] * 4  # against the tied file too: no difference detected
-assert n_fit == 40  # as the text says
+assert n_fit == 40
 assert [q for q, *_ in equal_bytes.values()] == [((32,), 6)] * 3 + [((32,), 7)] * 3 + [((96,), 5)]
 assert [v for *_, v in equal_bytes.values()] == ["no difference detected"] * 7
 assert [(f"{m:+.2f}", f"{h:.2f}") for _, _, m, h, _ in equal_bytes.values()] == [
@@ -1405,8 +1426,8 @@ assert [(f"{m:+.2f}", f"{h:.2f}") for _, _, m, h, _ in equal_bytes.values()] == 
 assert (f"{equal_bytes[BITS][2] - equal_bytes[BITS][3]:+.2f}", f"{sum(equal_bytes[BITS][2:4]):+.2f}") == (
     "-0.38", "+1.00")  # at the pick
 assert f"{t_bonferroni:.3f}" == "5.068"
-assert [f"{sweep_kb['pruned 97 %'][:, col[bits]].mean():.2f}" for bits in EQUAL_BYTES_BITS] == [
-    "2.14", "2.24", "2.44", "2.71", "3.13", "3.69", "4.56"]
+assert [kb_text(1000 * sweep_kb["pruned 97 %"][:, col[bits]].mean(), bits) for bits in EQUAL_BYTES_BITS] == [
+    "2.14", "2.24", "2.4", "2.71", "3.13", "3.69", "4.56"]  # as printed (4 bits: to 100 bytes, section 6)
 assert [f"{np.mean([n for n, _ in small_files[k]]) / 1000:.2f}" for k in (((32,), 6), ((32,), 7), ((96,), 5))] == [
     "2.00", "2.63", "4.04"]
 
@@ -1425,14 +1446,15 @@ assert [f"{np.mean([n for n, _ in small_files[k]]) / 1000:.2f}" for k in (((32,)
 #   on 2 validation images of 1,350 (the closest miss, 64-24-10 (9.5 KB), has 1,302 where the files
 #   have 1,304, 0.4 per seed) and would give a ratio of 4.2; accuracy is not even monotone in $h$ (on
 #   validation 64-24-10, 64-96-10 and 64-128-10 score alike, 64-64-10 lowest). **At this precision
-#   the right-sized network is not determined**: among the candidates fixed in advance, the data place
-#   the right-sized ratio anywhere from 4.2x (64-24-10) to 91.8x (the large network itself); no network
-#   smaller than 64-24-10 was tried, so the lower end could be lower. The course's goal of at least 10
+#   the right-sized network is not determined**: among this version's candidates, the data place
+#   the right-sized ratio anywhere from 4.2x (64-24-10) to 91.8x (the large network itself); none smaller
+#   than 64-24-10 is among them (an earlier, test-read version tried 64-16-10), so the lower end could be
+#   lower. The course's goal of at least 10
 #   is **not established** by this lesson's data. It would hold against 64-96-10 (13.9x) and 64-128-10
 #   (18.2x) and not against the five smaller networks. The $\pm$ of a ratio covers only the spread of
 #   the compressed files' sizes, not the choice of baseline, which dominates.
 # * **At equal bytes**, every width of the sweep is compared, so no range is chosen. The partner chosen
-#   on validation for the 97 % files of 2 to 4 bits (2.14 to 2.44 KB) is 64-32-10 stored with 6 bits
+#   on validation for the 97 % files of 2 to 4 bits (2.14 to 2.4 KB) is 64-32-10 stored with 6 bits
 #   (2.00 KB); for 5 to 7 bits (2.71 to 3.69 KB) 64-32-10 with 7 bits (2.63 KB); for 8 bits (4.56 KB)
 #   64-96-10 with 5 bits (4.04 KB). Four of the choices are ties on validation (at 2, 3 and 4 bits with
 #   64-24-10 at 7 bits, at 7 bits with 64-96-10 at 4 bits), broken by the rule (fewer bytes); against
@@ -1534,8 +1556,8 @@ plt.show()
 #   the same data (they train 64-64-32-10, with 6,570 parameters, 1/7.7 of ours). On validation no
 #   smaller dense network of section 6 reaches the compressed files' mean, but none differs
 #   detectably from them either: the smallest candidate, 64-24-10, is 0.4 validation images per seed
-#   short and would give 4.2x instead of 92x (no smaller network was tried, so the ratio against a
-#   right-sized one could be lower still). The right-sized ratio is not determined at this
+#   short and would give 4.2x instead of 92x (none smaller is among this version's candidates, so the
+#   ratio against a right-sized one could be lower still). The right-sized ratio is not determined at this
 #   precision, so five seeds on 270 validation images cannot say how much of our ratio measures the
 #   large network's redundancy rather than the method (section 6). The paper's ratios are against LeNet-300-100 and the ImageNet networks as
 #   trained, not against right-sized networks either.
@@ -1992,14 +2014,15 @@ print(f"{'ratio_vs_right_sized':56s} = not determined at this precision   goal >
       + ", ".join(f"64-{b.hidden[0]}-10 {paired[b.hidden][0]:+.2f} ± {paired[b.hidden][1]:.2f}" for b in small[4:])
       + ": all seven contain 0")
 assert all(dm - dh < 0 < dm + dh for dm, dh in (paired[b.hidden] for b in small))  # all seven contain 0
-print("test accuracies; goals judged on the mean. On the 270 validation images, by rules stated first: chosen,\n"
-      f"  the pruning schedule, the {BITS} bits, the right-sized network and the equal-bytes partners; checked, afterwards,\n"
-      f"  by lesson 10's one-point rule, the 97 %, whose {BITS}-bit files are {100 * files_gap / n_val_all:.2f} points "
-      f"below dense there on the mean\n  (paired {files_paired[0]:.2f} ± {files_paired[1]:.2f}). The dense training "
-      "protocols and section 8's momentum protocol were kept from an\n  earlier version of the lesson that chose them "
-      "looking at these 450 test images. "
-      "The benchmark compression_ratio_vs_right_sized runs the library's\n  variant on its own parts: its figures "
-      "are in the README.")
+print(textwrap.fill(
+    "test accuracies; goals judged on the mean. On the 270 validation images, by rules stated first: chosen, "
+    f"the pruning schedule, the {BITS} bits, the right-sized network and the equal-bytes partners; checked, "
+    f"afterwards, by lesson 10's one-point rule, the 97 %, whose {BITS}-bit files are "
+    f"{100 * files_gap / n_val_all:.2f} points below dense there on the mean (paired {files_paired[0]:.2f} ± "
+    f"{files_paired[1]:.2f}). Kept from earlier versions of the lesson that read these 450 test images: the dense "
+    "training protocols, section 6's small-network candidates and rules, section 8's momentum protocol and "
+    "exercise 4's 4-bit widths. The benchmark compression_ratio_vs_right_sized runs the library's variant on its "
+    "own parts: its figures are in the README.", width=110))
 
 # %% [markdown]
 # ## Summary
@@ -2012,8 +2035,9 @@ print("test accuracies; goals judged on the mean. On the 270 validation images, 
 #   right-sized network and the equal-bytes partners. The grid was built around an earlier, test-read
 #   schedule, and the 97 % is its fixed last level. The final 97 % passes lesson 10's one-point rule
 #   on the mean (a check added after an earlier version's numbers had been seen; seven images to
-#   spare) and a half-point margin (none to spare), but not its paired version. The dense training
-#   protocol is kept from an earlier version that chose it looking at the 450 test images. The
+#   spare) and a half-point margin (none to spare), but not its paired version. Kept from earlier
+#   versions that read the 450 test images: the dense training protocol, section 6's small-network
+#   candidates and rules, section 8's momentum protocol and exercise 4's 4-bit widths. The
 #   networks trained on 1,077 images; the test images give the reported figures (one test image is
 #   0.22 points).
 # * Pruning (97 %, iterative, mask-aware momentum and distillation, 10 epochs in four rounds), then
@@ -2025,14 +2049,15 @@ print("test accuracies; goals judged on the mean. On the 270 validation images, 
 #   $[+0.23, +1.10]$ that excludes 0. The validation images showed the same before the test was read
 #   (0.81 points, paired $[+0.43, +1.20]$). The bit rule bounds what sharing costs against the pruned
 #   networks, not the total the goal bounds: on validation, 5 to 8 bits were within half a point of
-#   dense (5 bits 0.30 points, at about 76x).
+#   dense on the mean (5 bits 0.30 points, at about 76x), but their paired intervals reach 1.29 to 1.50
+#   points, so validation does not show that any width meets the goal.
 # * Against a dense network of the same accuracy, chosen on validation among seven small networks
 #   and the large one (trained by the same protocol on the same seeds): no small network reaches
 #   the compressed files' validation mean (96.59 %), but none differs detectably from them either
 #   (all seven paired intervals contain 0, half-widths 0.86 to 2.31 points), and the pick of the
 #   64-300-100-10 rests on 2 validation images of 1,350. So the right-sized ratio is **not
-#   determined** at this precision: among the candidates fixed in advance, 91.8x against the large
-#   network itself, 4.2x against the closest miss, 64-24-10 (no smaller network was tried, so the
+#   determined** at this precision: among this version's candidates, 91.8x against the large
+#   network itself, 4.2x against the closest miss, 64-24-10 (none smaller is among them, so the
 #   lower end could be lower); the goal of at least 10 is not established by this lesson's data. At
 #   equal bytes, against the small shared-weight file of at most its size chosen on validation, no
 #   difference was detected for the pruned 97 % files at any width from 2 to 8 bits (at the pick,
@@ -2202,17 +2227,40 @@ print(f"{len(recipes.settings)} recipes searched (all at least 100x smaller on e
       f"{recipes.correct[recipes.pick].tolist()} of {len(data.y_val)}, {recipe_val[recipes.pick]:.2f} points below seed "
       f"0's dense network ({dense_val_seed[0]}); the target is at most 0.5")
 meeting = [i for i, d in recipe_val.items() if d <= 0.5 + 1e-9]
-print("recipes within the target on validation: " + "; ".join(
-    f"{recipes.settings[i]} ({recipe_val[i]:.2f})" for i in meeting))
+
+
+def below_dense_ci(i):
+    """Mean and 95 % interval, over the five fine-tuning seeds, of seed 0's dense network minus the recipe (points)."""
+    return mean_ci(100 * (dense_val_seed[0] - recipes.correct[i]) / len(data.y_val))
+
+
+print("recipes within the target on validation (on the mean): " + "; ".join(
+    f"{recipes.settings[i]} ({recipe_val[i]:.2f}, interval [{below_dense_ci(i)[0] - below_dense_ci(i)[1]:+.2f}, "
+    f"{sum(below_dense_ci(i)):+.2f}])" for i in meeting))
+m4, h4 = below_dense_ci(recipes.pick)
+print(f"the solution: {m4:.2f} ± {h4:.2f} points below dense, [{m4 - h4:+.2f}, {m4 + h4:+.2f}]")
+# this lesson's own run of the solution counts exactly the record's validation images, seed by seed
+own_val = []
+for seed in checks.compression.RECIPE_SEEDS:  # the check's fine-tuning seeds
+    net_4, masks_4, bits_4, bias_bits_4 = recipe_4(seed)
+    model_file.save_compressed(float32_weights(net_4), path("recipe_4.llc"), masks_4, bits_4, bias_bits=bias_bits_4)
+    back_4 = model_file.load_compressed(path("recipe_4.llc"), mlp(hidden=HIDDEN))
+    own_val.append(val_images(accuracy(back_4, data.X_val, data.y_val)))
+print(f"this lesson's run of recipe_4, validation images per seed: {own_val}")
+assert own_val == recipes.correct[recipes.pick].tolist()
 assert len(recipes.settings) == 36 and recipes.question.endswith("Recipes left out for their size: none")
 assert f"{recipe_val[recipes.pick]:.2f}" == "0.67" and len(meeting) == 2
 assert all(recipes.settings[i]["epochs"] == 16 for i in meeting)
+assert (f"{m4 - h4:+.2f}", f"{m4 + h4:+.2f}") == ("+0.07", "+1.27")
+assert [(f"{below_dense_ci(i)[0] - below_dense_ci(i)[1]:+.2f}", f"{sum(below_dense_ci(i)):+.2f}")
+        for i in meeting] == [("+0.06", "+0.83"), ("-0.16", "+1.04")]
 
 # %% [markdown]
-# So validation predicted a miss of the target (0.67 points below dense against at most 0.5), and the
-# solution passes the check on the test images only (0.18 points below dense, printed by the check):
-# one split of 270 images against another of 450, both noisy at this size. Two recipes meet the target
-# on validation, both with 16 epochs of fine-tuning; a rule that required the target would have picked
+# So on the mean, validation predicted a miss of the target (0.67 points below dense against at most
+# 0.5; over the five fine-tuning seeds $[+0.07, +1.27]$, so not established either), and the solution
+# passes the check on the test images (0.18 points below dense, printed by the check): one split of 270
+# images against another of 450, both noisy at this size. Two recipes meet the target on validation on
+# the mean, both with 16 epochs of fine-tuning (their intervals reach 0.83 and 1.04 points); a rule that required the target would have picked
 # one of them, but that rule was not the one stated before the search, and the lesson does not change
 # its rule after reading the record. The 4-bit weights and biases were not searched: they, and the
 # sparsities around 97.8 %, come from an earlier recipe chosen while looking at the test images.

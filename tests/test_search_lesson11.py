@@ -2,7 +2,7 @@
 
 Lesson 11 uses both picks (section 2's schedule and exercise 4's solution). These tests keep the
 records honest: the grid and the rule are the script's, and one row of each record, one the rule
-does not pick, is recomputed with the script's code and compared count by count."""
+does not pick, is recomputed with the script's code and compared count by count (and exercise 4's pick)."""
 
 from __future__ import annotations
 
