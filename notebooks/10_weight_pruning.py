@@ -50,13 +50,15 @@
 # since $\lambda$ is an eigenvalue in lessons 01 and 03). Lesson 09 is useful but not required. A
 # little PyTorch: `nn.Linear`, an optimizer loop.
 #
-# **Time.** About 150 minutes, an estimate from the lesson's length (not timed with students). About
-# 75 to read and run: the prose of the seven sections and the summary (some 5,400 words) takes 27 to
-# 36 minutes at 150 to 200 words a minute of technical prose; the code (some 830 lines in 25 cells,
-# read at about 30 lines a minute) and what it prints (some 200 lines of tables, and three figures)
-# about 40 more; running the whole notebook takes well under a minute. About 75 for the four
-# exercises: about 5 for exercise 1, 10 to 15 for exercise 2, 20 to 30 for exercise 3 (a function to
-# write) and 30 to 45 for exercise 4 (an exploration: several fine-tuning runs of a few seconds each).
+# **Time.** About 150 minutes, within a range of about 135 to 205 estimated from the lesson's
+# length (not timed with students). About 70 to 110 to read and run: the prose before the exercises
+# (some 5,500 words) takes 28 to 37 minutes at 150 to 200 words a minute of technical prose; the code
+# of the 17 cells before the exercises (some 890 non-blank lines, comments included, which carry much
+# of the explanation, and many of them long) 30 to 60 at 15 to 30 lines a minute; what it prints (some
+# 210 lines, mostly tables, and three figures) about 10 more; running the whole notebook takes well
+# under a minute (10 to 15 s in its builds). About 65 to 95 for the four exercises: about 5 for
+# exercise 1, 10 to 15 for exercise 2, 20 to 30 for exercise 3 (a function to write) and 30 to 45 for
+# exercise 4 (an exploration: fine-tuning runs of well under a second each).
 
 # %%
 import copy
@@ -110,8 +112,8 @@ torch.set_default_dtype(torch.float64)  # every printed number the same on every
 # (lessons 09 and 11 train their networks the same way), fixed in advance and not tuned here. The
 # weight decay $\omega = 5\cdot10^{-4}$ is this lesson's own addition, there since its first version;
 # how that version set it is not recorded, and that version reported on these same 450 test images
-# with no validation part, so $\omega$ is not free of them. It is held fixed, not
-# tuned: it is part of the definition of the networks every section prunes (another value would give
+# with no validation part, so $\omega$ is not free of them. It is held fixed and not tuned
+# here: it is part of the definition of the networks every section prunes (another value would give
 # other networks, not a better way to prune them), and section 6 studies what it does to pruned
 # weights. So the lesson makes no claim that this protocol is the best one. The settings that *are*
 # choices, the fine-tuning schedule of section 5 and how far to prune, are chosen on the validation
@@ -600,7 +602,9 @@ assert all(mean_of["4.weight"][j] == min(mean_of[c][j] for c in ("0.weight", "2.
 #   and the pick is the cheapest candidate (fewest epochs per level), then the highest mean, then the
 #   first in the grid's order.
 #
-# The nine settings on five networks take longer than this lesson's time budget, so
+# The nine settings on five networks take about 25 s (24 s in one run on the course's two-core
+# machine, on one thread, more when the machine is busy; timings are not printed, as they vary),
+# longer than all the rest of this notebook (10 to 15 s), for eight settings it does not use. So
 # `scripts/search_lesson10.py` ran them once, with exactly the loop of the cell after next, and left a
 # record (`notebooks/data/validation/lesson10_finetuning.json`: each setting's count per seed). The
 # next cell loads it, prints it, applies the rule itself and sets the schedule to the pick; the cell
@@ -646,7 +650,7 @@ assert search.means[pick_i] == search.means.max() and FT_LR == LR  # the best me
 best2_i = max((i for i, st in enumerate(search.settings) if st["epochs_per_level"] == 2), key=lambda i: search.means[i])
 paired_search = {label: 100 * (search.correct[pick_i] - search.correct[i]) / search.n_images
                  for label, i in (("the earlier E = 2, η = 0.05", earlier), ("the best with E = 2", best2_i))}
-print("the pick minus, paired by seed (validation points), seeds 0..4:")
+print("the pick minus, paired by seed (points of the objective), seeds 0..4:")
 for label, d in paired_search.items():
     print(f"  {label:28s}" + "".join(f"{v:+7.2f}" for v in d) + "   mean {:+.2f} ± {:.2f}".format(*mean_ci(d)))
 search_ci = {label: mean_ci(d) for label, d in paired_search.items()}
@@ -659,25 +663,89 @@ grid_lr = sorted({st["ft_lr"] for st in search.settings})
 print(f"grid: E in {grid_E}, η in {grid_lr}; the pick is the largest of both: "
       f"{(EPOCHS_PER_LEVEL, FT_LR) == (grid_E[-1], grid_lr[-1])}")
 assert (EPOCHS_PER_LEVEL, FT_LR) == (grid_E[-1], grid_lr[-1])
-# and the mean rises along both axes of the grid: with more epochs at every rate, with the rate at every E
-mean_grid = np.array([[search.means[search.find(epochs_per_level=e, ft_lr=lr)] for lr in grid_lr] for e in grid_E])
-rises = bool(np.all(np.diff(mean_grid, axis=0) > 0) and np.all(np.diff(mean_grid, axis=1) > 0))
-print("mean validation accuracy higher with more epochs at every η, and with a larger η at every E:", rises)
-assert rises
+# each step of the grid to its neighbour, paired by seed, in points of the objective: the six steps to more
+# epochs (at each rate) and the six to a larger rate (at each E); twelve comparisons, uncorrected, and with a
+# Bonferroni correction for the twelve (t_{1 - 0.025/12, 4})
+T95_12 = stdtrit(len(SEEDS) - 1, 1 - 0.025 / 12)
+
+
+def objective_points(e, lr):
+    """Per seed, the share of its 3,240 validation decisions that (E, η) got right, in points."""
+    return 100 * search.correct[search.find(epochs_per_level=e, ft_lr=lr)] / search.n_images
+
+
+grid_steps = {}
+for lr in grid_lr:
+    for e0, e1 in zip(grid_E, grid_E[1:], strict=False):
+        grid_steps[f"E {e0} -> {e1} at η = {lr}"] = objective_points(e1, lr) - objective_points(e0, lr)
+for e in grid_E:
+    for lr0, lr1 in zip(grid_lr, grid_lr[1:], strict=False):
+        grid_steps[f"η {lr0} -> {lr1} at E = {e}"] = objective_points(e, lr1) - objective_points(e, lr0)
+step_ci = {label: mean_ci(d) for label, d in grid_steps.items()}
+print(f"each step of the grid, paired by seed (points of the objective); 95 % interval uncorrected, and "
+      f"Bonferroni-corrected for the {len(grid_steps)} steps (t = {T95_12:.2f})")
+print(" " * 26 + "".join(f"{'seed ' + str(seed):>8s}" for seed in SEEDS)
+      + "     mean ± 95 %   ahead in  corrected   excludes 0: uncorrected, corrected")
+for label, d in grid_steps.items():
+    m, h = step_ci[label]
+    print(f"  {label:24s}" + "".join(f"{v:+8.2f}" for v in d) + f"   {m:+6.2f} ± {h:4.2f}   "
+          f"{np.sum(d > 0)} of {len(SEEDS)}    ± {h * T95_12 / T95:4.2f}   {m - h > 0!s:>11s}, {m - h * T95_12 / T95 > 0}")
+epoch_steps = [label for label in grid_steps if label.startswith("E ")]
+rate_steps = [label for label in grid_steps if label.startswith("η ")]
+# the text's claims: more epochs ahead at every rate (all six exclude 0 uncorrected; corrected, all but one)
+assert len(epoch_steps) == len(rate_steps) == 6 and f"{T95_12:.2f}" == "5.89"
+assert all(step_ci[label][0] - step_ci[label][1] > 0 for label in epoch_steps)
+assert [label for label in epoch_steps if step_ci[label][0] - step_ci[label][1] * T95_12 / T95 <= 0] == [
+    "E 2 -> 4 at η = 0.1"]
+assert "{:+.2f} ± {:.2f}".format(step_ci["E 2 -> 4 at η = 0.1"][0],
+                                 step_ci["E 2 -> 4 at η = 0.1"][1] * T95_12 / T95) == "+0.86 ± 1.62"
+# a larger rate ahead at every step but one, the last at the pick's E: the pick minus the runner-up
+assert [label for label in rate_steps if step_ci[label][0] - step_ci[label][1] <= 0] == ["η 0.05 -> 0.1 at E = 4"]
+assert [label for label in rate_steps if step_ci[label][0] - step_ci[label][1] * T95_12 / T95 > 0] == [
+    "η 0.02 -> 0.05 at E = 1", "η 0.02 -> 0.05 at E = 2", "η 0.02 -> 0.05 at E = 4"]  # corrected
+rate_edge = grid_steps["η 0.05 -> 0.1 at E = 4"]
+assert "{:+.2f} ± {:.2f}".format(*step_ci["η 0.05 -> 0.1 at E = 4"]) == "+0.19 ± 0.34"
+assert int(np.sum(rate_edge > 0)) == 3 and np.allclose(
+    rate_edge, 100 * (search.correct[pick_i] - search.correct[candidates_i[0]]) / search.n_images)
+# a comparison set by the grid, not by its results: the earlier schedule with its epochs doubled (E = 4, η = 0.05)
+# minus it
+doubled = grid_steps["E 2 -> 4 at η = 0.05"]
+assert "{:+.2f} ± {:.2f}".format(*mean_ci(doubled)) == "+1.51 ± 0.48" and np.all(doubled > 0)
 
 # %% [markdown]
-# Only two settings come within 0.5 points of the best mean, both with $E = 4$: $\eta = 0.1$ (92.76 %,
-# the best) and $\eta = 0.05$ (92.57 %). Equally cheap, the rule takes the higher mean: **4 epochs per
-# level at $\eta = 0.1$**, the training's own learning rate. The lesson's earlier schedule (2 epochs,
-# $\eta = 0.05$) scores 91.06 %, 1.70 points below; paired by seed, the pick is ahead of it for every
-# seed, by 1.70 ± 0.60 points (95 % interval over the five seeds). No setting with 2 epochs per level
-# comes within 0.5 points: the best, 91.90 %, is 0.86 below, 0.86 ± 0.76 paired by seed. (Both intervals
-# are uncorrected, and both exclude 0.) Across the grid the mean rises with the epochs at every rate and
-# with the rate at every number of epochs, so the pick lies at the **edge of the grid on both axes** (the
-# most epochs, the largest rate): a longer schedule or a larger rate might score higher still, and this
-# lesson has no measurement beyond $E = 4$ or $\eta = 0.1$. The rule chooses within the grid fixed before
-# the search, and the lesson does not widen it after reading the table. Everything below in this section,
-# and the test figures, come from the picked schedule.
+# The percentages of the record's table (the first above) are the search's objective, not the accuracy
+# of one network: the share of a seed's 3,240 validation decisions (12 networks: six sparsities from 50
+# to 98 %, both methods) that were right, and the differences below are points of that share. Only two
+# settings come within 0.5 points of the best mean, both with $E = 4$: $\eta = 0.1$ (92.76 %, the best)
+# and $\eta = 0.05$ (92.57 %). Equally cheap, the rule takes the higher mean: **4 epochs per level at
+# $\eta = 0.1$**, the training's own learning rate. The rule needs one pick; it does not show that 0.1
+# beats 0.05 at 4 epochs: paired by seed, that difference is +0.19 ± 0.34 points, ahead for three seeds
+# of five, no difference detected.
+#
+# The lesson's earlier schedule (2 epochs, $\eta = 0.05$) scores 91.06 %, 1.70 points below; paired by
+# seed, the pick is ahead of it for every seed, by 1.70 ± 0.60 points (95 % interval over the five seeds).
+# That interval is measured on the very validation images the pick was chosen on, as the best of nine
+# means, so it is somewhat optimistic. The conclusion that 4 epochs beat the earlier 2 does not rest on
+# that selection: a comparison set by the grid, not by its results, the earlier schedule with only its
+# epochs doubled ($E = 4$, $\eta = 0.05$) minus the earlier one, is +1.51 ± 0.48 points, ahead for every
+# seed. No setting with 2 epochs per level comes within 0.5 points: the best, 91.90 %, is 0.86 below,
+# 0.86 ± 0.76 paired by seed.
+#
+# The last table compares every setting with its neighbours, paired by seed (twelve comparisons,
+# uncorrected unless said). **More epochs scored higher at every rate**: all six intervals exclude 0;
+# corrected for the twelve (Bonferroni, $t = 5.89$), five of the six still do, the exception being the
+# step from 2 to 4 epochs at $\eta = 0.1$ (+0.86 ± 1.62). **A larger rate scored higher at every step but
+# one**, the last at 4 epochs: from 0.05 to 0.1, no difference was detected (+0.19 ± 0.34, the
+# comparison of the two candidates above); corrected, only the three steps from 0.02 to 0.05 still
+# exclude 0. So the pick lies at the **edge of the grid on both axes** (the most epochs, the largest
+# rate), but the two edges differ. Along the epochs every step helped, so a longer schedule might score
+# higher still; along the rate, at 4 epochs, the last step detected nothing, so nothing in the grid
+# points to a larger rate. The lesson has no measurement beyond $E = 4$ or $\eta = 0.1$: the rule
+# chooses within the grid fixed before the search, and the lesson does not widen it after reading the
+# table. All of this is about the search's objective, pooled over six sparsities and both methods; no
+# single sparsity or method was searched on its own, so for one of them (exercise 4's one-shot pruning
+# to 90 %, say) these steps are not measured. Everything below in this section, and the test figures,
+# come from the picked schedule.
 
 # %%
 schedule = [0.5, 0.75, 0.9, 0.95, 0.97, 0.98]
@@ -895,14 +963,15 @@ assert abs(ratio_09 - 9) < 1e-9  # "nine times the last step before pruning", fr
 # 5's validation picks: 90 %, and $\eta = 0.1$ (also the training's learning rate, the one the old
 # optimizer carries). **How long** to train on is a choice of this section, not forced by section 5
 # (whose one-shot 90 % networks were fine-tuned for three levels, 12 epochs): **one level of the chosen
-# schedule, 4 epochs or 68 steps**. Two reasons. One level is what an iterative schedule runs between
-# two prunings, where a buffer that remembers the gradients from before a pruning meets the weights
-# it just pruned. And it is long enough for the effect under study: an old buffer decays by $\beta$
-# at every step, to $\beta^{68} = 0.0008$ of itself after one level, so 99.92 % of the drift it
-# causes (without weight decay) has happened by then (printed below); at pruned positions whose
-# gradient is masked, training longer would add little but weight decay's slow pull, at the cost of
-# longer runs. The accuracies of this section are therefore after 4 epochs, not comparable with
-# section 5's 12-epoch figures:
+# schedule, 4 epochs or 68 steps**, the training between two prunings in section 5. Section 5's own
+# schedule does not carry a buffer across a pruning: each level's fine-tuning starts with empty
+# buffers (every call of `train_many` does). This section keeps the old optimizer on purpose, as a
+# schedule that carries its optimizer across prunings would. What makes one level long enough is
+# measured: an old buffer decays by $\beta$ at every step, to $\beta^{68} = 0.0008$ of itself after
+# one level, so 99.92 % of the drift it causes (without weight decay) has happened by then (printed
+# below); at pruned positions whose gradient is masked, training longer would add little but weight
+# decay's slow pull, at the cost of longer runs. The accuracies of this section are therefore after 4
+# epochs, not comparable with section 5's 12-epoch figures:
 #
 # 1. **zero the weights once** and carry on;
 # 2. **zero the weights and mask the gradients** at every step (a common half-fix, e.g.
@@ -939,8 +1008,9 @@ continue_steps = CONTINUE_EPOCHS * -(-n_train // 64)  # minibatches of 64, the l
 print(f"one level: {CONTINUE_EPOCHS} epochs = {continue_steps} steps; an old buffer is then "
       f"β^{continue_steps} = {MOMENTUM**continue_steps:.4f} of itself, so 1 - β^{continue_steps} = "
       f"{100 * (1 - MOMENTUM**continue_steps):.2f} % of the drift η β b0/(1 - β) it causes (without weight decay) "
-      f"has happened (section 5's one-shot 90 % networks: "
-      f"{3 * EPOCHS_PER_LEVEL} epochs)")
+      f"has happened (section 5's one-shot 90 % networks: {k_pick + 1} levels, "
+      f"{(k_pick + 1) * EPOCHS_PER_LEVEL} epochs)")
+assert (k_pick + 1, (k_pick + 1) * EPOCHS_PER_LEVEL) == (3, 12)  # "three levels, 12 epochs"
 assert (continue_steps, f"{MOMENTUM**continue_steps:.4f}", f"{100 * (1 - MOMENTUM**continue_steps):.2f}") == (
     68, "0.0008", "99.92")
 prune_masks = pruning.global_magnitude_masks(weights, PRUNE_S)
@@ -1386,11 +1456,14 @@ assert best["masked 90 %"] >= 0.9 * best["dense"] and best["half the units"] < 0
 #
 # * Every choice is made on 270 validation images (one image 0.37 points), every reported accuracy
 #   on 450 test images (0.22 points), the networks trained on 1,077 images by the course's protocol
-#   (with this lesson's weight decay, held fixed and not tuned: it defines the networks pruned here);
-#   the fine-tuning schedule and how far to prune are chosen on validation, by rules fixed before
-#   their numbers. A single training run is one draw: the seed alone
-#   moves this network's test accuracy by 1.78 points (8 test images). Conclusions here rest on
-#   five seeds, each value shown with the mean and its 95 % interval, and comparisons are paired.
+#   (with this lesson's weight decay $\omega$, not tuned here: it defines the networks pruned here; it
+#   is kept from an earlier version of the lesson that reported on these same test images, and how
+#   that version set it is not recorded); the fine-tuning schedule and how far to prune are chosen on
+#   validation, by rules fixed before their numbers (the schedule's grid had been run once on
+#   validation, for iterative pruning alone, before its objective was fixed). A single training run is
+#   one draw: the seed alone moves this network's test accuracy by 1.78 points (8 test images).
+#   Conclusions here rest on five seeds, each value shown with the mean and its 95 % interval, and
+#   comparisons are paired.
 # * Magnitude pruning to sparsity $p$ keeps a boolean mask dropping the $\operatorname{round}(p\,N)$ smallest
 #   $|w|$ of a tensor's $N$ entries; before fine-tuning, global ranking across layers is ahead of a
 #   uniform per-layer sparsity for each of the five seeds from 70 % on; the interval of the mean
@@ -1402,11 +1475,17 @@ assert best["masked 90 %"] >= 0.9 * best["dense"] and best["half the units"] < 0
 # * Sensitivity differs by layer: here the middle layer (the most tolerant on validation) pruned
 #   alone to 90 % costs 1.8 to 3.1 points of test accuracy, the output layer 11.1 to 32.2 points,
 #   more for every seed (paired difference +20.3 ± 11.6 points).
-# * The fine-tuning schedule, one for both methods, is chosen on validation by the course's rule: 4
-#   epochs per level at $\eta = 0.1$ ($\beta = 0.9$). The lesson's earlier 2 epochs at $\eta = 0.05$
-#   scored 1.70 ± 0.60 points lower there (paired by seed, lower for every seed). The pick is the grid's
-#   largest value on both axes (the most epochs and the largest rate searched), so more epochs or a
-#   larger rate, not tried, might do better still.
+# * The fine-tuning schedule, one for both methods, is chosen on validation by the course's rule, for
+#   an objective pooled over six sparsities (50 to 98 %) and both methods: 4 epochs per level at
+#   $\eta = 0.1$ ($\beta = 0.9$). In that objective (the share of each seed's 3,240 validation decisions
+#   right) the lesson's earlier 2 epochs at $\eta = 0.05$ scored 1.70 ± 0.60 points lower (paired by
+#   seed, lower for every seed; measured on the images the pick was chosen on, so somewhat optimistic;
+#   the earlier rate with its epochs doubled, a comparison set by the grid, gained 1.51 ± 0.48). More
+#   epochs per level scored higher at every rate searched (paired intervals, uncorrected; corrected,
+#   all but 2 to 4 epochs at $\eta = 0.1$), so more than 4, not tried, might do better still; at 4
+#   epochs the step from $\eta = 0.05$ to 0.1 detected no difference (+0.19 ± 0.34 points), so nothing
+#   measured points to a rate above 0.1. These are steps of the pooled objective: no single sparsity or
+#   method was searched on its own.
 # * With fine-tuning by SGD with momentum at that schedule and the same budget, one-shot and iterative
 #   pruning are the same run at 50 %; at 75, 90 and 95 % no difference is detected (paired intervals
 #   ± 0.2 to ± 1.9 points); from 97 % on iterative pruning keeps more accuracy for every seed (3.8 ± 3.0
@@ -1510,17 +1589,20 @@ for _shape, _lr, _mu, _wd in [((4, 9), 0.05, 0.8, 0.0), ((10,), 0.2, 0.95, 0.05)
 # for information: that number is not graded, and you should not tune on it (it is printed again
 # at every call, so tuning on it would be easy, and it would then mean nothing). Then try 95 %:
 # pass `min_sparsity=0.95` and see how close you get. (Section 5 has all the pieces: try more or
-# fewer pruning rounds, epochs and learning rates. Its search on validation found the mean higher
-# with more epochs per level at every rate and with a larger rate at every number of epochs, up to the
-# largest it tried, 4 epochs at $\eta = 0.1$; beyond that is untried.) If you prune with
-# `torch.nn.utils.prune` (section 7), call `prune.remove` before passing the model.
+# fewer pruning rounds, epochs and learning rates. Its search chose on validation for a pooled
+# objective, six sparsities from 50 to 98 % and both methods on five networks, not for this exercise's
+# one-shot pruning of one network to 90 %, which it did not search on its own. On that objective more
+# epochs per level scored higher at every rate, up to the 4 it tried, while at 4 epochs $\eta = 0.1$
+# was not detectably better than 0.05; its one-shot 90 % networks were fine-tuned for three levels of
+# the pick, 12 epochs at $\eta = 0.1$.) If you prune with `torch.nn.utils.prune` (section 7), call
+# `prune.remove` before passing the model.
 
 # %% nbgrader={"grade": false, "grade_id": "ex10_4_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION
-net_4 = copy.deepcopy(model)  # one shot to 90 %, fine-tuned on the training part as section 5's validation pick:
+net_4 = copy.deepcopy(model)  # one shot to 90 %, fine-tuned on the training part as section 5's one-shot 90 %:
 masks_4 = pruning.global_magnitude_masks(pruning.prunable_weights(net_4), 0.9)  # 3 levels x 4 epochs at η = 0.1
-history_4 = train(net_4, fit, epochs=3 * EPOCHS_PER_LEVEL, lr=FT_LR, momentum=0.9, weight_decay=WD, masks=masks_4,
-                  seed=10, progress=False, evaluate=())
+history_4 = train(net_4, fit, epochs=(k_pick + 1) * EPOCHS_PER_LEVEL, lr=FT_LR, momentum=0.9, weight_decay=WD,
+                  masks=masks_4, seed=10, progress=False, evaluate=())
 ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "ex10_4_check", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
