@@ -1098,20 +1098,25 @@ with torch.inference_mode(), one_thread():
     over_dense["unstructured, CSR"] = speedup(lambda: csr_forward(x32), lambda: f32["dense"](x32), repeat=21)
 for name, r in over_dense.items():
     print(f"{name:27s}: over dense float32 {r}")
-# loose bands, true on both CPU paths the tests run: CSR never clearly faster than dense (see below)
-assert over_dense["channel-pruned"].median > 1.3 and over_dense["unstructured, CSR"].median < 1.2
+# loose bands per path (see below): on PyTorch's vector kernels CSR loses to dense; with them held to no
+# vector instructions (ATEN_CPU_CAPABILITY=default, the tests' second path) it comes about level
+no_vector_path = torch.backends.cpu.get_cpu_capability() == "DEFAULT"
+assert over_dense["channel-pruned"].median > 1.3
+assert over_dense["unstructured, CSR"].median < (1.2 if no_vector_path else 1.0)
 
 # %% [markdown]
-# On the machine that built this notebook (the same conditions), the channel-pruned network ran
-# about 2.3 to 2.4 times as fast as the dense one in float32 at batch 256, against 2.96 times fewer
-# multiply-accumulates. Unstructured sparsity removing the same 66 % of the weights ran at about
-# 1.0 on the dense kernel and about 0.65 (slower) as CSR. With PyTorch's kernels held to no vector
-# instructions (`ATEN_CPU_CAPABILITY=default`, which the course's tests also run) the CSR product came
-# to 0.86 and 0.98 of dense in two runs: it catches up when the other kernels lose their vector units,
-# and it never beat them. At this one density and these sizes, sparse kernels do not beat dense ones,
-# which is the honest answer to "does pruning make it faster?": only when the pruning has structure the
-# kernel can use. (These timings vary from run to run and machine to machine, so the cell asserts
-# loose bands only: channel pruning above 1.3, CSR below 1.2.)
+# On the machine that built this notebook (the same conditions; the lines printed above), the
+# channel-pruned network ran about 2.1 to 2.4 times as fast as the dense one in float32 at batch 256
+# over the builds seen, against 2.96 times fewer multiply-accumulates. Unstructured sparsity removing
+# the same 66 % of the weights ran at about 1.0 on the dense kernel and about 0.65 to 0.75 (slower) as
+# CSR. With PyTorch's own kernels held to no vector instructions (`ATEN_CPU_CAPABILITY=default`, which
+# the course's tests also run) the CSR product came to 0.86 and 0.98 of dense in two runs, and at or
+# above 1.0 in two runs of the tests on a busy machine: about as fast as dense there, not clearly faster.
+# Why is not measured here (the dense product is MKL's, which that setting does not govern). At this one
+# density and these sizes, sparse kernels did not beat dense ones clearly on either path, which is the
+# honest answer to "does pruning make it faster?": only when the pruning has structure the kernel can
+# use. (These timings vary from run to run and machine to machine, so the cell asserts loose bands
+# only: channel pruning above 1.3; CSR below 1.0, or below 1.2 on the no-vector path.)
 #
 # ## The figures of this lesson
 #
@@ -1153,7 +1158,7 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 #   AVX-512 VNNI (measured there with oneDNN off: PyTorch's exact reference loop) the int8
 #   product ran at about 0.03 of float32's speed and the integer networks at about 0.02 to 0.06:
 #   slower, not faster. Channel pruning makes a network genuinely smaller and
-#   faster (about 2.3 there), unstructured sparsity does not. Removing half of each hidden
+#   faster (about 2.1 to 2.4 there), unstructured sparsity does not. Removing half of each hidden
 #   layer's units (chosen on validation), then fine-tuning, costs 0.36 ± 0.31 test points for
 #   2.96 times fewer multiply-accumulates; the same narrow network trained from scratch is as
 #   good (pruned minus scratch −0.18 ± 0.60 points).
