@@ -22,6 +22,7 @@ took go to test-artifacts/nbgrader/seconds.json.
 
 from __future__ import annotations
 
+import ast
 import getpass
 import json
 import re
@@ -106,6 +107,52 @@ def test_every_exercise_is_an_answer_cell_and_a_graded_check(name):
         grade = c.metadata.get("nbgrader", {}).get("grade", False)
         assert solution or "SOLUTION" not in c.source, f"{name}: solution markers outside an answer cell"
         assert grade or "HIDDEN TESTS" not in c.source, f"{name}: hidden tests outside a check cell"
+
+
+def _top_level_names(source: str) -> set[str]:
+    """Names a cell's code binds at module level (assignments, imports, functions, classes, loops)."""
+    tree = ast.parse(source)
+    bound = set()
+    for node in tree.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            bound.add(node.name)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            bound.update((a.asname or a.name).split(".")[0] for a in node.names)
+        else:
+            for sub in ast.walk(node):
+                if isinstance(sub, ast.Name) and isinstance(sub.ctx, ast.Store):
+                    bound.add(sub.id)
+    return bound
+
+
+@pytest.mark.parametrize("name", GRADED)
+def test_no_ordinary_cell_uses_what_only_an_answer_cell_defines(name):
+    """In the student's copy an answer cell holds the student's code (or nbgrader's stub), so an ordinary
+    cell that uses a name only an answer cell defines would run the student's code or raise a NameError
+    (lesson 11 once reran the student's recipe_4 after its check). Only the exercise's own check cell
+    may use them."""
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    answer_names, ordinary_names = set(), set()
+    for c in code:
+        meta = c.metadata.get("nbgrader", {})
+        source = "\n".join(line for line in c.source.splitlines() if not line.lstrip().startswith("%"))
+        if meta.get("solution"):
+            answer_names |= _top_level_names(source)
+        elif not meta:
+            ordinary_names |= _top_level_names(source)
+    only_answers = answer_names - ordinary_names
+    for c in code:
+        if c.metadata.get("nbgrader"):
+            continue
+        source = "\n".join(line for line in c.source.splitlines() if not line.lstrip().startswith("%"))
+        tree = ast.parse(source)
+        local = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Load)}
+        local |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
+                  for a in (*n.posonlyargs, *n.args, *n.kwonlyargs, n.vararg, n.kwarg) if a is not None}
+        used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+        used -= local
+        assert not used & only_answers, f"{name}: an ordinary cell uses {sorted(used & only_answers)}"
 
 
 def test_the_wrong_answers_go_into_answer_cells_that_exist():
