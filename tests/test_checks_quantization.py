@@ -283,6 +283,19 @@ def test_exercise_3_unrounded_codes_are_named():
     assert "codes must be integers" in fails(q06.affine_per_channel, unrounded)
 
 
+def test_exercise_3_nan_codes_are_named_as_not_finite():
+    """Review 09 round 3, nit: NaN codes got "codes must be integers ... round x / s"; a NaN is no rounding
+    slip."""
+    def nan_codes(x, bits):
+        x, s, z = _affine_rows(x, bits)
+        q = np.clip(np.round(x / s) + z, 0, 2**bits - 1)
+        q[0, 0] = np.nan
+        return q, s, z
+
+    message = fails(q06.affine_per_channel, nan_codes)
+    assert "codes must be finite numbers" in message and "nan" in message and "integers" not in message
+
+
 def test_exercise_3_crash_becomes_a_message():
     assert "raised ValueError" in fails(q06.affine_per_channel, _no_keepdims)
 
@@ -406,6 +419,14 @@ def test_exercise_4_c_040_says_what_is_wrong():
                               "better."), message
     assert "threshold t = c * max|w| of c = 0.463 (max|W1| = 0.863)" in message
     assert "if you passed t, pass the fraction c" in message and "if you passed c, scan c" in message
+
+
+def test_exercise_4_messages_print_c_with_its_own_digits():
+    """Review 09 round 3, nit: c = 0.4175 was printed as "c = 0.417", the number that gets the threshold
+    message; two answers that get different messages must not print the same."""
+    message = fails(q06.clipping, 0.4175, clipped_rms)
+    assert message.startswith("c = 0.4175 gives RMS error") and "threshold" not in message, message
+    assert fails(q06.clipping, 0.417, clipped_rms).startswith("as a fraction, c = 0.417 is too small")
 
 
 @pytest.mark.parametrize("bits", [2, 4, 8, "3"])

@@ -157,6 +157,11 @@ def affine_per_channel(candidate: Callable[..., object]) -> None:
         if q.shape != x.shape:
             raise NotYet(f"the codes have shape {q.shape}, the input {x.shape}. Hint: one code per entry, "
                          "clip(round(x / s) + z, 0, 2^bits - 1), with s and z broadcast along each row.")
+        if not np.all(np.isfinite(q)):  # a NaN or an infinity is no rounding slip: name it first
+            bad = q.ravel()[np.flatnonzero(~np.isfinite(q.ravel()))[0]]
+            raise NotYet(f"codes must be finite numbers; your q holds {bad:g} (a 0/0 or a division by a "
+                         "zero scale somewhere?). Hint: q = clip(round(x / s) + z, 0, 2^bits - 1) with the "
+                         "row's scale s, which is never 0 here.")
         if not np.all(q == np.round(q)):  # before the range check: dequantized values are no codes at all
             if np.allclose(q, quantization.dequantize(q_ref, s_ref, z_ref), rtol=1e-9, atol=1e-12):
                 raise NotYet("your q holds the dequantized values s * (q - z), not the codes. Hint: return "
@@ -199,6 +204,11 @@ CLIPPING_RTOL = 1e-3
 CLIPPING_BITS = 3
 
 
+def _c_text(c: float) -> str:
+    """c as the messages print it: three decimals, more where c has them (0.4175, not 0.417)."""
+    return f"{c:.3f}" if abs(c - round(c, 3)) < 1e-9 else f"{c:.6g}"
+
+
 def clipping(answer: object, rms_function: Callable[..., object], w: object = None,
              bits: object = None) -> None:
     """Exercise 4: the clipping fraction c with the smallest RMS error of 3-bit symmetric per-tensor
@@ -233,9 +243,9 @@ def clipping(answer: object, rms_function: Callable[..., object], w: object = No
     if 0 < c < w1_max and _clipped_rms(w1, CLIPPING_BITS, c / w1_max) <= (1 + CLIPPING_RTOL) * best:
         # c in [0.400, 0.417]: the best threshold t, or a fraction c that is simply too small. Say both.
         mine = _clipped_rms(w1, CLIPPING_BITS, c)
-        raise NotYet(f"as a fraction, c = {c:.3f} is too small: it gives RMS error {mine:.6g} on W1, "
+        raise NotYet(f"as a fraction, c = {_c_text(c)} is too small: it gives RMS error {mine:.6g} on W1, "
                      f"{100 * (mine / best - 1):.1f} % above the smallest, {best:.6g} (at c = {best_c:.3f}); "
-                     f"a larger c does better. {c:.3f} is, though, the threshold t = c * max|w| of "
+                     f"a larger c does better. {_c_text(c)} is, though, the threshold t = c * max|w| of "
                      f"c = {c / w1_max:.3f} (max|W1| = {w1_max:.3f}), the clipped range itself. Hint: if "
                      "you passed t, pass the fraction c in (0, 1] instead, the number that multiplies "
                      "max|w|; if you passed c, scan c in steps of 0.01 or finer and take the argmin of the "
@@ -266,10 +276,10 @@ def clipping(answer: object, rms_function: Callable[..., object], w: object = No
         raise NotYet("the reference layer has no rounding error to reduce. Hint: rerun the lesson's setup.")
     if mine > (1 + CLIPPING_RTOL) * best:
         side = "smaller" if c > grid[errors.argmin()] else "larger"
-        raise NotYet(f"c = {c:.3f} gives RMS error {mine:.6g} on W1; a {side} c does better (the best is "
-                     f"{best:.6g}). Hint: the curve is flat near its minimum: scan c in steps of 0.01 "
+        raise NotYet(f"c = {_c_text(c)} gives RMS error {mine:.6g} on W1; a {side} c does better (the best "
+                     f"is {best:.6g}). Hint: the curve is flat near its minimum: scan c in steps of 0.01 "
                      "or finer and take the argmin of the errors.")
-    passed(f"c = {c:.3f} gives RMS error {mine:.4g} on W1 against {full:.4g} without clipping "
+    passed(f"c = {_c_text(c)} gives RMS error {mine:.4g} on W1 against {full:.4g} without clipping "
            f"({100 * (1 - mine / full):.0f} % less): a few clamped large weights cost less than a coarse "
            "grid for all the small ones.")
 
