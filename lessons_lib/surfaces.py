@@ -166,6 +166,27 @@ def _lsq_minimum(A: Array, b: Array, c: float) -> tuple[Array, float]:
     return np.array([float(t0), float(t1)]), float(f_min)
 
 
+def least_squares_terms(x: object, y: object) -> tuple[Array, Array, float]:
+    """The least-squares loss of a line as a quadratic: ``J = 0.5 t^T A t - b^T t + c``.
+
+    ``x, y`` are 1-D arrays of one length ``m >= 2``; returns ``A = [[1, mean x], [mean x,
+    mean x^2]]`` (shape ``(2, 2)``), ``b = [mean y, mean xy]`` (shape ``(2,)``) and
+    ``c = mean(y^2) / 2``. The one computation of these numbers: the surface of
+    :func:`linear_regression` and the browser's copy of it (``widgets``) both use it, so the two
+    agree bit for bit.
+    """
+    x = _validate.finite(x, "x")
+    y = _validate.finite(y, "y")
+    if x.ndim != 1 or x.shape != y.shape or x.size < 2:
+        raise ValueError(f"x and y must be 1-D arrays of one length >= 2; got shapes {x.shape} and {y.shape}")
+    A = np.array([[1.0, x.mean()], [x.mean(), (x * x).mean()]])
+    if np.linalg.cond(A) > 1e12:
+        raise ValueError("x must not be constant: the slope would be undetermined")
+    b = np.array([y.mean(), (x * y).mean()])
+    c = 0.5 * float((y * y).mean())
+    return A, b, c
+
+
 def linear_regression(x: object = None, y: object = None) -> Surface:
     """The least-squares loss of the line ``h(x) = theta0 + theta1 x`` over ``(theta0, theta1)``.
 
@@ -177,15 +198,7 @@ def linear_regression(x: object = None, y: object = None) -> Surface:
     """
     if x is None and y is None:
         x, y = regression_data()
-    x = _validate.finite(x, "x")
-    y = _validate.finite(y, "y")
-    if x.ndim != 1 or x.shape != y.shape or x.size < 2:
-        raise ValueError(f"x and y must be 1-D arrays of one length >= 2; got shapes {x.shape} and {y.shape}")
-    A = np.array([[1.0, x.mean()], [x.mean(), (x * x).mean()]])
-    if np.linalg.cond(A) > 1e12:
-        raise ValueError("x must not be constant: the slope would be undetermined")
-    b = np.array([y.mean(), (x * y).mean()])
-    c = 0.5 * (y * y).mean()
+    A, b, c = least_squares_terms(x, y)
     theta_star, f_min = _lsq_minimum(A, b, c)
     a00, a01, a11 = A[0, 0], A[0, 1], A[1, 1]
     b0, b1 = b

@@ -77,6 +77,8 @@ CASES = [
     ("linear-regression-lengths", lambda: surfaces.linear_regression([1.0, 2.0], [1.0]), "x and y"),
     ("linear-regression-nan", lambda: surfaces.linear_regression([1.0, nan], [1.0, 2.0]), "x"),
     ("linear-regression-constant-x", lambda: surfaces.linear_regression([2.0, 2.0], [1.0, 3.0]), "x"),
+    ("least-squares-terms-lengths", lambda: surfaces.least_squares_terms([1.0, 2.0], [1.0]), "x and y"),
+    ("least-squares-terms-inf", lambda: surfaces.least_squares_terms([1.0, 2.0], [1.0, inf]), "y"),
     # optimizers.run
     ("run-negative-lr", run(lr=-0.1), "lr"),
     ("run-zero-lr", run(lr=0.0), "lr"),

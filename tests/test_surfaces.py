@@ -150,3 +150,21 @@ def test_linear_regression_bad_data():
         surfaces.linear_regression([1.0, 2.0], [1.0])
     with pytest.raises(ValueError, match="x must not be constant"):
         surfaces.linear_regression([1.0, 1.0, 1.0], [1.0, 2.0, 3.0])
+
+
+@given(seed=st.integers(0, 1000), m=st.integers(3, 60))
+def test_the_browser_gets_the_surfaces_own_least_squares_terms(seed, m):
+    """The widget's copy of the loss (its spec's coefficients) is the surface's, bit for bit:
+    its Hessian, and J and its gradient at a point."""
+    from lessons_lib.widgets import _base
+    x, y = surfaces.regression_data(m=m, seed=seed)
+    s = surfaces.linear_regression(x, y)
+    coef = _base.surface_spec(s, data=(x, y))["coef"]
+    assert [coef["a00"], coef["a01"], coef["a11"]] == [s.hessian[0, 0], s.hessian[0, 1], s.hessian[1, 1]]
+    t0, t1 = 0.3, -1.2
+    j = 0.5 * (coef["a00"] * t0 * t0 + 2.0 * coef["a01"] * t0 * t1 + coef["a11"] * t1 * t1) \
+        - coef["b0"] * t0 - coef["b1"] * t1 + coef["c"]
+    assert j == s.fxy(np.float64(t0), np.float64(t1))
+    g = s.grad_xy(np.float64(t0), np.float64(t1))
+    assert coef["a00"] * t0 + coef["a01"] * t1 - coef["b0"] == g[0]
+    assert coef["a01"] * t0 + coef["a11"] * t1 - coef["b1"] == g[1]

@@ -306,17 +306,10 @@ class CourseWidget(anywidget.AnyWidget):
 # --- surfaces as numbers for the browser ---------------------------------------------------
 
 def lsq_coefficients(x: object, y: object) -> dict[str, float]:
-    """The least-squares loss as numbers: ``J = 0.5 t^T A t - b^T t + c``.
-
-    Computed exactly as :func:`lessons_lib.surfaces.linear_regression` computes them
-    (``A = [[1, mean x], [mean x, mean x^2]]``, ``b = [mean y, mean xy]``, ``c = mean(y^2) / 2``),
-    so the browser's loss and gradient equal the Python surface's bit for bit.
-    """
-    x = np.asarray(x, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    A = np.array([[1.0, x.mean()], [x.mean(), (x * x).mean()]])
-    b = np.array([y.mean(), (x * y).mean()])
-    c = 0.5 * (y * y).mean()
+    """The least-squares loss as numbers, ``J = 0.5 t^T A t - b^T t + c``: the terms of
+    :func:`lessons_lib.surfaces.least_squares_terms`, so the browser's loss and gradient equal
+    the Python surface's bit for bit."""
+    A, b, c = surfaces.least_squares_terms(x, y)
     return {"a00": float(A[0, 0]), "a01": float(A[0, 1]), "a11": float(A[1, 1]),
             "b0": float(b[0]), "b1": float(b[1]), "c": float(c)}
 
