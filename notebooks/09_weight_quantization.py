@@ -59,7 +59,7 @@
 #
 # **Time.** About 210 minutes, the centre of a range of about 165 to 255 estimated from the lesson's
 # length (not timed with students). About 85 to 135 to read and run the twelve sections: the prose
-# before the exercises (some 7,800 words counted by whitespace, mathematics included) takes 39 to 52
+# before the exercises (some 7,900 words counted by whitespace, mathematics included) takes 39 to 53
 # minutes at 150 to 200 words a minute of technical prose; the code of the 30 cells before the exercises
 # (some 1,100 non-blank lines, comments included) 37 to 73 at 15 to 30 lines a minute; what it prints
 # (some 300 lines, most of them in tables, and seven figures) about 10 more; running the whole
@@ -310,12 +310,13 @@ plt.show()
 # weight on the other side of a rounding boundary: a different code). float64 makes each such
 # difference about $2^{29}$ times smaller than float32 does (53 against 24 bits of significand), so
 # a changed printed number is unlikely; it is not ruled out. The lesson does not measure how likely.
-# Its numbers were produced on one processor (an AMD EPYC, x86-64), with ATen's AVX-512 kernels and
-# again with `ATEN_CPU_CAPABILITY=default` (which does not change the matrix products: this
-# PyTorch computes them in MKL, its BLAS): the same printed output. The course's tests also run every
-# notebook on a second CPU path of that processor (`tests/test_offline.py`: PyTorch's kernels without
-# vector instructions, MKL and oneDNN held to AVX2, NumPy's loops below AVX-512, OpenBLAS on its
-# Haswell kernels, and two threads instead of one), where this lesson prints the same output too.
+# Its stored numbers were produced on one x86-64 processor with AVX-512 (for this version an Intel
+# Xeon), with ATen's AVX-512 kernels. The course's tests run every notebook again on the processor
+# they run on, and once more on a second CPU path of it (`tests/test_offline.py`: PyTorch's kernels
+# without vector instructions, which does not change the matrix products, since this PyTorch
+# computes them in MKL, its BLAS; MKL and oneDNN held to AVX2, NumPy's loops below AVX-512, OpenBLAS
+# on its Haswell kernels, and two threads instead of one), where this lesson prints the same output
+# too.
 # A deployed model is stored in
 # float32 (or, after this lesson, in fewer bits); where bytes are counted, the float32 size is what
 # counts.
@@ -1586,11 +1587,13 @@ assert (parity, n_even) == (True, 807)
 #   arithmetic mean of the ratios that the previous versions used gives 0.97 to 1.89 at $\eta^\star$
 #   (momentum / plain: no difference detected; plain / momentum gives 0.48 to 0.95 and excludes 1, so
 #   that verdict depended on which rate is on top), the log scale 1.02 to 1.96. Corrected for all ten,
-#   both scales contain 1 (arithmetic 0.84 to 2.03 and 0.41 to 1.01). So at a matched effective step momentum damps the oscillation, and it does not remove it.
-#   At the same $\eta$ momentum changes code in more weights; whether it also makes more code changes
-#   per step is not settled: a difference is detected at $\eta^\star$ only, uncorrected, and none after
-#   the correction for the ten ratios; nor does the lesson show that the answer depends on $\eta$ (one
-#   interval of four excluding 1 is not evidence of that). It draws no general conclusion. Why momentum damps the oscillation at a matched step, this lesson does not test; a
+#   both scales contain 1 (arithmetic 0.84 to 2.03 and 0.41 to 1.01). So at a matched effective step
+#   momentum damps the oscillation, and it does not remove it. At the same $\eta$ momentum changes
+#   code in more weights; whether it also makes more code changes per step is not settled: a
+#   difference is detected at $\eta^\star$ only (uncorrected, and corrected for the four $\eta$), and
+#   none after the correction for the ten ratios; nor does the lesson show that the answer depends on
+#   $\eta$ (one interval of four excluding 1 is not evidence of that). It draws no general
+#   conclusion. Why momentum damps the oscillation at a matched step, this lesson does not test; a
 #   plausible part of it is that the buffer averages the noisy minibatch gradients, so a weight sitting
 #   at a boundary is not kicked back and forth by each batch. The noiseless toy above shows that noise
 #   is not all of it: there momentum flips half as often (on 30 % of the steps against 59 %).
@@ -1854,7 +1857,7 @@ assert torch.equal(x_fq.grad, inside.double())  # 1 where the clamp is inactive,
 #   5.2 times on average (grid moves included); with momentum 1.1 to 1.5 times (1.08 to 1.79 % of the
 #   weights change code at $\eta^\star$), most of them only once (61 to 94 % of the changed weights in
 #   the 25 runs with momentum) and, at the two settings where it was counted ($\eta^\star$ and 0.003),
-#   most of the rest twice; in all 55 runs a weight ends where it started
+#   most of the rest twice; in all 55 runs a changed weight ends where it started
 #   exactly when it changed code an even number of times. 7 to 42 % of the changes come from the
 #   per-channel grid moving. At a matched effective step $\eta/(1-\beta)$ momentum gives 2.2 to 5.9
 #   times fewer code changes per step (in every seed; detected also when corrected for the ten ratios
