@@ -17,11 +17,8 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import datetime
 import json
-import os
 import pathlib
-import platform
 import statistics
 import sys
 import time
@@ -703,36 +700,6 @@ FIGURES: dict[str, tuple[Callable[[], object], str, Callable[[object], bool]]] =
 }
 
 
-def machine(cpuinfo: str | None = None) -> dict[str, object]:
-    """The processor the figures come from: its model name and vendor (from ``/proc/cpuinfo``
-    where there is one, else :func:`platform.processor`), its family and model numbers, whether
-    it has AVX-512 VNNI (the int8 figures depend on it), the cores this process may use, the
-    Python and torch versions and the UTC time of the run."""
-    if cpuinfo is None:
-        try:
-            cpuinfo = pathlib.Path("/proc/cpuinfo").read_text()
-        except OSError:
-            cpuinfo = ""
-    fields: dict[str, str] = {}
-    for line in cpuinfo.splitlines():
-        key, sep, value = line.partition(":")
-        if sep and key.strip() not in fields:  # the first processor's entry
-            fields[key.strip()] = value.strip()
-    import torch
-
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return {
-        "processor": fields.get("model name") or platform.processor() or platform.machine(),
-        "vendor": fields.get("vendor_id", ""),
-        "family_model": f"{fields.get('cpu family', '?')}/{fields.get('model', '?')}",
-        "avx512_vnni": "avx512_vnni" in fields.get("flags", "").split(),
-        "cores": cores,
-        "python": platform.python_version(),
-        "torch": torch.__version__,
-        "utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
-    }
-
-
 def measure(names: list[str]) -> dict[str, object]:
     results = {}
     for name in names:
@@ -771,6 +738,8 @@ def main(argv: list[str] | None = None) -> int:
                      f"got {args.notebook_rounds}")
     NOTEBOOK_ROUNDS = args.notebook_rounds
     results = measure(args.only or list(FIGURES))
+    from lessons_lib.timing import machine
+
     if args.json:
         print(json.dumps({"machine": machine(), **results}, indent=2))
     else:

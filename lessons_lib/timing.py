@@ -10,10 +10,17 @@ Two calls compared under a changing load are timed **interleaved** (:func:`speed
 ``i`` times one call of each, in alternating order, and the ratio of that pair of times is one
 sample; the median of those per-run ratios and their quartiles are reported. Sequential blocks
 (all runs of one call, then all of the other) let a change of load land on one side only.
+
+Ratios transfer only roughly because they depend on the processor too (its vector units, its
+caches, which kernels a library picks for it): :func:`machine` says which one a run measured.
 """
 
 from __future__ import annotations
 
+import datetime
+import os
+import pathlib
+import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -21,7 +28,7 @@ from dataclasses import dataclass
 
 from lessons_lib import _validate
 
-__all__ = ["Timing", "time_call", "Speedup", "speedup"]
+__all__ = ["Timing", "time_call", "Speedup", "speedup", "machine", "describe_machine"]
 
 
 @dataclass(frozen=True)
@@ -125,3 +132,49 @@ def speedup(
     ratios = [s / f for f, s in zip(t_fast, t_slow, strict=True)]
     q1, _, q3 = statistics.quantiles(ratios, n=4, method="inclusive")
     return Speedup(statistics.median(ratios), q1, q3, repeat, _summary(t_fast), _summary(t_slow))
+
+
+def machine(cpuinfo: str | None = None) -> dict[str, object]:
+    """The processor a timing comes from, as a dict.
+
+    ``processor`` (model name) and ``vendor`` from ``/proc/cpuinfo`` where there is one (else
+    :func:`platform.processor`), its ``family_model`` numbers, ``avx512_vnni`` (torch's int8
+    product takes oneDNN only with it), ``cores`` (the ones this process may use), the Python and
+    torch versions, and ``utc``, the time of the call. ``cpuinfo`` replaces the file's text (for
+    tests); the first processor's entry is read.
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = pathlib.Path("/proc/cpuinfo").read_text()
+        except OSError:
+            cpuinfo = ""
+    elif not isinstance(cpuinfo, str):
+        raise TypeError(f"cpuinfo must be a str or None; got {type(cpuinfo).__name__}")
+    fields: dict[str, str] = {}
+    for line in cpuinfo.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() not in fields:
+            fields[key.strip()] = value.strip()
+    import torch
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "processor": fields.get("model name") or platform.processor() or platform.machine(),
+        "vendor": fields.get("vendor_id", ""),
+        "family_model": f"{fields.get('cpu family', '?')}/{fields.get('model', '?')}",
+        "avx512_vnni": "avx512_vnni" in fields.get("flags", "").split(),
+        "cores": cores,
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+    }
+
+
+def describe_machine(cpuinfo: str | None = None) -> str:
+    """One line naming the processor of :func:`machine`: model, vendor, family/model, AVX-512 VNNI
+    or not, and the cores, e.g. ``"Intel(R) Xeon(R) Processor (GenuineIntel, family/model 6/207),
+    AVX-512 VNNI, 2 cores"``."""
+    m = machine(cpuinfo)
+    vnni = "AVX-512 VNNI" if m["avx512_vnni"] else "no AVX-512 VNNI"
+    vendor = f"{m['vendor']}, " if m["vendor"] else ""
+    return f"{m['processor']} ({vendor}family/model {m['family_model']}), {vnni}, {m['cores']} cores"

@@ -72,7 +72,7 @@ from lessons_lib.model_file import float32_size_bytes
 from lessons_lib.models import mlp, small_cnn
 from lessons_lib.progress import progress
 from lessons_lib.splits import load_digits_splits
-from lessons_lib.timing import speedup, time_call
+from lessons_lib.timing import describe_machine, speedup, time_call
 from lessons_lib.training import accuracy, train
 
 lessons_lib.setup()
@@ -745,8 +745,9 @@ with warnings.catch_warnings():  # switching oneDNN off warns about an Intel-GPU
 # moment, so the timing cells below are marked for the notebook tests to ignore their output
 # (`NBVAL_IGNORE_OUTPUT`): what you see is what *your* run measured. Each cell asserts only a
 # loose band that each of the two paths of section 3 meets (oneDNN with AVX-512 VNNI, or the
-# reference loop of every other CPU); the text quotes the ratios of the machine that built the
-# notebook, with their conditions.
+# reference loop of every other CPU). The first line printed names the processor of the run; the
+# text quotes the ratios measured on the two processors the course has been built on, with their
+# conditions: ratios depend on the processor, not only on the path.
 #
 # First the bare product, $256 \times 512$ by $512 \times 512$, 7-bit codes by int8 (int32 sums)
 # against float32, at batch 256 and batch 1:
@@ -773,6 +774,7 @@ def product_speedup(batch, repeat=21, warmup=3):
         return speedup(lambda: torch._int_mm(a7, b8), lambda: a32 @ b32, repeat=repeat, warmup=warmup)
 
 
+print(f"this run: {describe_machine()}; timed on one thread")
 speed = {}
 for batch in progress([256, 1], desc="products"):
     speed[f"product, batch {batch}"] = r = product_speedup(batch)
@@ -848,25 +850,39 @@ for label, r in speed_loop.items():
 assert all(r.median < 1.0 for r in speed_loop.values())  # the loop is slower than float32 everywhere
 
 # %% [markdown]
-# On the machine that built this notebook (a CPU with AVX-512 VNNI, one thread, other work
-# keeping the load between 6 and 9; several runs), the int8 product was about 4 to 6 times as
-# fast as float32 at batch 256 (the float32 runs varied most) and about 1.7 to 1.8 times at
-# batch 1. With oneDNN held to AVX2 on the same machine (`ONEDNN_MAX_CPU_ISA=AVX2`: oneDNN's
-# kernel without VNNI, the int16 pair sums of section 3) the int8 product's advantage was about
-# 2.2 at batch 256 and 1.3 at batch 1. That is oneDNN's AVX2 kernel, not what a CPU without
-# AVX-512 VNNI runs. Seed 0's integer network was about as fast as its float32 twin (about 1.0 to 1.1,
-# and 0.9 with AVX2): the products are only about a quarter of its time, and the
-# requantizations, passes over int64 tensors that a float network does not need at all, take
-# most of the rest. In the wide network the products weigh more and the integer pass won, about
-# 2 to 4 (1.3 with AVX2), with quartiles as far apart as 1.5 and 11 under that load. On this
-# oneDNN path, integer inference pays where the products are large.
+# Measured on two processors with AVX-512 VNNI (so on the oneDNN path), one thread, batch 256 unless
+# said; ranges over the runs seen. **Xeon**: an Intel Xeon (family/model 6/207, two cores), idle, on
+# 1 December: five builds of this notebook, and four runs of these cells' code with oneDNN held to
+# AVX2 (`ONEDNN_MAX_CPU_ISA=AVX2`: oneDNN's kernel without VNNI, the int16 pair sums of section 3;
+# float32 keeps MKL's AVX-512; the networks there are freshly initialised ones of the same shapes,
+# in one run seed 0's). **30 Nov**: the course's machine on 30 November, with other work keeping
+# the load between 6 and 9, several runs (its processor was not recorded with the runs; that day's
+# notes name an AMD EPYC).
+#
+# | int8 (or integer) over float32 | Xeon | Xeon, AVX2 | 30 Nov | 30 Nov, AVX2 |
+# |---|---|---|---|---|
+# | product, batch 256 | 3.3 to 3.7 | 0.95 to 1.11 | about 4 to 6 | about 2.2 |
+# | product, batch 1 | 0.84 to 0.99 | 0.52 to 0.81 | 1.7 to 1.8 | 1.3 |
+# | seed 0's integer network | 0.58 to 0.69 | 0.54 to 0.59 | about 1.0 to 1.1 | 0.9 |
+# | the wide integer network | 0.96 to 1.04 | 0.67 to 0.69 | about 2 to 4 (quartiles 1.5 to 11) | 1.3 |
+#
+# The int8 product wins at batch 256 on both processors, by 3.3 to 6 times; the integer *network*
+# gains much less, or loses. In seed 0's network the products are only 10 to 14 % of the integer
+# pass (Xeon builds) and the requantizations, passes over int64 tensors that a float network does
+# not need at all, take 59 to 82 % of it; on 30 Nov, too, they took most of it. In the wide network
+# the products weigh more (21 to 28 %; requantizations 64 to 74 %), and whether the integer pass
+# wins depends on the processor: 2 to 4 times on 30 Nov, a tie on the Xeon. At batch 1 the int8
+# product won on 30 Nov (1.7 to 1.8) and not on the Xeon (0.84 to 0.99). With oneDNN held to AVX2
+# the Xeon's int8 product only tied float32 at batch 256 and lost at batch 1, where the machine of
+# 30 Nov kept a lead (2.2 and 1.3). On the oneDNN path, then, integer inference through separate
+# PyTorch calls pays only where the products are large, and on some processors not even there.
 #
 # On the path of a CPU without AVX-512 VNNI (most laptops: Intel client CPUs since Alder Lake,
-# AMD before Zen 4, every ARM CPU), measured on the same machine with oneDNN off, it does not
-# pay at all: PyTorch's exact reference loop made the int8 product about 0.03 of float32's
-# speed at batch 256 (about 30 times slower) and about 0.12 to 0.15 at batch 1, and the integer
-# networks, seed 0's and the wide one alike, ran at about 0.02 to 0.06 of their float32 twins'
-# speed (three runs under that load): the wider products make it no better. Through `torch._int_mm` on such a CPU, integer
+# AMD before Zen 4, every ARM CPU), measured on both machines with oneDNN off, it does not
+# pay at all: PyTorch's exact reference loop made the int8 product 0.01 to 0.03 of float32's
+# speed at batch 256 (30 to 100 times slower) and 0.06 to 0.19 at batch 1, and the integer
+# networks, seed 0's and the wide one alike, ran at 0.02 to 0.07 of their float32 twins' speed: the
+# wider products make it no better. Through `torch._int_mm` on such a CPU, integer
 # inference is a lesson in exact arithmetic, not in speed; a deployed int8 library (FBGEMM,
 # oneDNN's own kernels, ONNX Runtime) would use the CPU's AVX2 instructions instead.
 # Deployed int8 libraries also fuse the requantization
@@ -1102,13 +1118,15 @@ for name, r in over_dense.items():
 assert over_dense["channel-pruned"].median > 1.3 and over_dense["unstructured, CSR"].median < 1.2
 
 # %% [markdown]
-# On the machine that built this notebook (the same conditions; the lines printed above), the
-# channel-pruned network ran about 2.1 to 2.4 times as fast as the dense one in float32 at batch 256
-# over the builds seen, against 2.96 times fewer multiply-accumulates. Unstructured sparsity removing
-# the same 66 % of the weights ran at about 1.0 on the dense kernel and about 0.65 to 0.75 (slower) as
-# CSR. The dense product is MKL's, and with MKL held to AVX2, as on a CPU without AVX-512 (the
-# course's tests run this path too), the dense product is slower and the CSR product came to about 0.86
-# to 1.06 of dense in the runs seen during review: about level. At this one density and these sizes,
+# On the two processors of section 10 (the same conditions), the channel-pruned network ran 2.06 to
+# 2.27 times as fast as the dense one in float32 at batch 256 on the Xeon (2.30 to 2.37 with MKL held
+# to AVX2) and about 2.1 to 2.4 on 30 Nov, against 2.96 times fewer multiply-accumulates.
+# Unstructured sparsity removing the same 66 % of the weights ran at about 1.0 on the dense kernel
+# (0.98 to 1.01 on the Xeon) and 0.63 to 0.75 (slower) as CSR (Xeon 0.63 to 0.73, 30 Nov about 0.65
+# to 0.75). The dense product is MKL's, and with MKL held to AVX2, as on a CPU without AVX-512 (the
+# course's tests run this path too), the dense product is slower and the CSR product came to 0.86
+# to 1.12 of dense on the Xeon (in the runs seen during review and the three AVX2 builds of section 10): about
+# level. At this one density and these sizes,
 # sparse kernels did not clearly beat dense ones on either path, which is the honest answer to "does
 # pruning make it faster?": only when the pruning has structure the kernel can use. (These timings vary
 # from run to run and machine to machine, so the cell asserts loose bands only: channel pruning above
@@ -1147,14 +1165,16 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 # * BatchNorm folds exactly into the convolution before it; two linear layers merge only with
 #   nothing between them, which a working network rarely has.
 # * Speed is measured by interleaved runs, as a median ratio with its quartiles, and speaks for
-#   one machine and one path. There, at batch 256 and one thread, the int8 product was about 4 to
-#   6 times as fast as float32 on PyTorch's oneDNN path (AVX-512 VNNI) and about 2 with oneDNN held
-#   to AVX2; on that path a small network's time goes to the requantizations around the products,
-#   and integer inference pays only where the products are large. On the path of a CPU without
-#   AVX-512 VNNI (measured there with oneDNN off: PyTorch's exact reference loop) the int8
-#   product ran at about 0.03 of float32's speed and the integer networks at about 0.02 to 0.06:
-#   slower, not faster. Channel pruning makes a network genuinely smaller and
-#   faster (about 2.1 to 2.4 there), unstructured sparsity does not. Removing half of each hidden
+#   one processor and one path. On two processors with AVX-512 VNNI (PyTorch's oneDNN path), at
+#   batch 256 and one thread, the int8 product was 3.3 to 6 times as fast as float32 (with oneDNN
+#   held to AVX2, about 2.2 on one and a tie, 0.95 to 1.11, on the other); a small network's time
+#   goes mostly to the requantizations around the products, and the integer network won only where
+#   the products are large, and then on one of the two processors only (the wide network: about 2 to 4 on 30 Nov, 0.96 to 1.04 on the Xeon,
+#   where seed 0's network ran at 0.58 to 0.69). On the path of a CPU without AVX-512 VNNI
+#   (measured with oneDNN off: PyTorch's exact reference loop) the int8 product ran at 0.01 to
+#   0.03 of float32's speed and the integer networks at 0.02 to 0.07: slower, not faster. Channel
+#   pruning makes a network genuinely smaller and faster (2.06 to 2.4 on the two processors),
+#   unstructured sparsity does not. Removing half of each hidden
 #   layer's units (chosen on validation), then fine-tuning, costs 0.36 ± 0.31 test points for
 #   2.96 times fewer multiply-accumulates; the same narrow network trained from scratch is as
 #   good (pruned minus scratch −0.18 ± 0.60 points).

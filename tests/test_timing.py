@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from lessons_lib.timing import Speedup, Timing, speedup, time_call
+from lessons_lib.timing import Speedup, Timing, describe_machine, machine, speedup, time_call
 
 
 def test_time_call_reports_a_median_inside_its_quartiles_and_counts_calls():
@@ -41,3 +41,40 @@ def test_speedup_validates():
         speedup(1, lambda: None)
     with pytest.raises(ValueError, match="repeat"):
         speedup(lambda: None, lambda: None, repeat=2)
+
+
+CPUINFO = """processor\t: 0
+vendor_id\t: AuthenticAMD
+cpu family\t: 25
+model\t\t: 17
+model name\t: AMD EPYC 9R14 96-Core Processor
+flags\t\t: fpu sse avx2 avx512f avx512_vnni
+
+processor\t: 1
+vendor_id\t: AuthenticAMD
+model name\t: another entry, not read
+flags\t\t: fpu
+"""
+
+
+def test_machine_reads_the_first_processors_entry():
+    m = machine(CPUINFO)
+    assert m["processor"] == "AMD EPYC 9R14 96-Core Processor"
+    assert m["vendor"] == "AuthenticAMD" and m["family_model"] == "25/17"
+    assert m["avx512_vnni"] is True
+    assert m["cores"] >= 1 and m["torch"] and m["python"].count(".") == 2
+    assert describe_machine(CPUINFO) == (
+        "AMD EPYC 9R14 96-Core Processor (AuthenticAMD, family/model 25/17), AVX-512 VNNI, "
+        f"{m['cores']} cores")
+
+
+def test_machine_without_cpuinfo_still_names_something():
+    m = machine("")
+    assert m["processor"] and m["vendor"] == "" and m["family_model"] == "?/?"
+    assert m["avx512_vnni"] is False
+    assert "no AVX-512 VNNI" in describe_machine("")
+
+
+def test_machine_rejects_a_cpuinfo_that_is_not_text():
+    with pytest.raises(TypeError, match="cpuinfo"):
+        machine(b"model name: x")
