@@ -852,19 +852,18 @@ assert all(r.median < 1.0 for r in speed_loop.values())  # the loop is slower th
 # %% [markdown]
 # Measured on two processors with AVX-512 VNNI (so on the oneDNN path), one thread, batch 256 unless
 # said; ranges over the runs seen. **Xeon**: an Intel Xeon (family/model 6/207, two cores), idle, on
-# 1 December: five builds of this notebook, and four runs of these cells' code with oneDNN held to
+# 1 December: five builds of this notebook, and nine runs of these cells' code with oneDNN held to
 # AVX2 (`ONEDNN_MAX_CPU_ISA=AVX2`: oneDNN's kernel without VNNI, the int16 pair sums of section 3;
-# float32 keeps MKL's AVX-512; the networks there are freshly initialised ones of the same shapes,
-# in one run seed 0's). **30 Nov**: the course's machine on 30 November, with other work keeping
+# float32 keeps MKL's AVX-512; the networks there are freshly initialised ones of the same shapes). **30 Nov**: the course's machine on 30 November, with other work keeping
 # the load between 6 and 9, several runs (its processor was not recorded with the runs; that day's
 # notes name an AMD EPYC).
 #
 # | int8 (or integer) over float32 | Xeon | Xeon, AVX2 | 30 Nov | 30 Nov, AVX2 |
 # |---|---|---|---|---|
-# | product, batch 256 | 3.3 to 3.7 | 0.95 to 1.11 | about 4 to 6 | about 2.2 |
-# | product, batch 1 | 0.84 to 0.99 | 0.52 to 0.81 | 1.7 to 1.8 | 1.3 |
-# | seed 0's integer network | 0.58 to 0.69 | 0.54 to 0.59 | about 1.0 to 1.1 | 0.9 |
-# | the wide integer network | 0.96 to 1.04 | 0.67 to 0.69 | about 2 to 4 (quartiles 1.5 to 11) | 1.3 |
+# | product, batch 256 | 3.3 to 3.7 | 0.94 to 1.06 | about 4 to 6 | about 2.2 |
+# | product, batch 1 | 0.84 to 0.99 | 0.51 to 0.67 | 1.7 to 1.8 | 1.3 |
+# | seed 0's integer network | 0.58 to 0.69 | 0.51 to 0.59 | about 1.0 to 1.1 | 0.9 |
+# | the wide integer network | 0.96 to 1.04 | 0.55 to 0.71 | about 2 to 4 (quartiles 1.5 to 11) | 1.3 |
 #
 # The int8 product wins at batch 256 on both processors, by 3.3 to 6 times; the integer *network*
 # gains much less, or loses. In seed 0's network the products are only 10 to 14 % of the integer
@@ -1167,7 +1166,7 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 # * Speed is measured by interleaved runs, as a median ratio with its quartiles, and speaks for
 #   one processor and one path. On two processors with AVX-512 VNNI (PyTorch's oneDNN path), at
 #   batch 256 and one thread, the int8 product was 3.3 to 6 times as fast as float32 (with oneDNN
-#   held to AVX2, about 2.2 on one and a tie, 0.95 to 1.11, on the other); a small network's time
+#   held to AVX2, about 2.2 on one and a tie, 0.94 to 1.06, on the other); a small network's time
 #   goes mostly to the requantizations around the products, and the integer network won only where
 #   the products are large, and then on one of the two processors only (the wide network: about 2 to 4 on 30 Nov, 0.96 to 1.04 on the Xeon,
 #   where seed 0's network ran at 0.58 to 0.69). On the path of a CPU without AVX-512 VNNI
