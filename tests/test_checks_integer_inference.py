@@ -150,6 +150,15 @@ def fold_raises(linear, bn):
     return linear.weight @ bn  # a TypeError: a slip in the student's code
 
 
+def fold_in_float32(linear, bn):
+    return fold_right(linear, bn).float()  # right values, but float32 weights for float64 input
+
+
+def fold_transposed_shape(linear, bn):
+    out = nn.Linear(linear.out_features, linear.in_features, dtype=linear.weight.dtype)  # in and out swapped
+    return out
+
+
 @pytest.mark.parametrize("candidate", [fold_right, fold_in_place])
 def test_fold_right(candidate, capsys):
     passes(check.fold_linear_bn, candidate, capsys=capsys)
@@ -164,6 +173,8 @@ def test_fold_right(candidate, capsys):
     (fold_weights_only, "differs from bn\\(linear\\(x\\)\\)"),
     (fold_returns_a_sequential, "return an nn.Linear"),
     (fold_raises, "raised TypeError"),
+    (fold_in_float32, "keep their dtype"),
+    (fold_transposed_shape, "cannot take the layer's input"),
     (42, "should be a function"),
 ])
 def test_fold_wrong(candidate, message):

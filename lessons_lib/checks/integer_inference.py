@@ -134,8 +134,17 @@ def fold_linear_bn(candidate: Callable[[nn.Linear, nn.BatchNorm1d], Any]) -> Non
             raise NotYet(f"your function raised {type(error).__name__}: {error}. Hint: {hint}") from None
         if not isinstance(folded, nn.Linear):
             raise NotYet(f"return an nn.Linear; got {type(folded).__name__}. Hint: {hint}")
+        dtypes = {folded.weight.dtype} | ({folded.bias.dtype} if folded.bias is not None else set())
+        if dtypes != {linear.weight.dtype}:
+            raise NotYet(f"the folded layer holds {folded.weight.dtype} weights; the layers given are "
+                         f"{linear.weight.dtype}: keep their dtype (build it with dtype=linear.weight.dtype, "
+                         f"or copy the layer). Hint: {hint}")
         with torch.no_grad():
-            got = folded(x)
+            try:
+                got = folded(x)
+            except Exception as error:  # noqa: BLE001 - e.g. a layer of the wrong shape
+                raise NotYet(f"the folded layer cannot take the layer's input (20 x {n_in}): "
+                             f"{type(error).__name__}: {error}. Hint: {hint}") from None
             if got.shape != want.shape:
                 raise NotYet(
                     f"the folded layer gives shape {tuple(got.shape)}; expected {tuple(want.shape)}."
