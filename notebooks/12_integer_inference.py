@@ -876,33 +876,40 @@ plt.show()
 
 # %% [markdown]
 # One run on one processor says little about another. The course keeps a record of the runs seen,
-# `data/timings/lesson12_speed.json`: the printed lines of every stored build of this notebook
-# since 30 November, three builds on this session's machine that were not committed, and runs of
-# this section's code under other settings, each with its processor and condition. Two machines
+# `data/timings/lesson12_speed.json` (written by `scripts/record_lesson12_speed.py`): the printed
+# lines of every stored build of this notebook from the first that timed the two sides interleaved
+# (30 November, 11:04 UTC) to that of 1 December, 13:23 UTC (commit a1b2342), six builds on the Xeon that were not
+# committed (three as the notebook runs, three with MKL and oneDNN held to AVX2), and nine runs of
+# this section's code with oneDNN held to AVX2, each with its machine and setting. Two machines
 # appear in it, both with AVX-512 VNNI (so both on the oneDNN path): **Xeon**, an Intel Xeon
-# (family/model 6/207, two cores), the course's machine from 1 December; and **30 Nov**, the
-# course's machine on 30 November, whose processor the runs did not record (that week's notes name
-# an AMD EPYC) nor the load (the lesson's text then said other work kept it between 6 and 9). The
+# (family/model 6/207, two cores), the course's machine from 1 December about 09:40 UTC (builds are
+# attributed to it by the time they ran); and **30 Nov**, the course's machine on 30 November, whose
+# processor the runs did not record (that week's notes name an AMD EPYC). The load of either machine
+# was not measured (the lesson's text of 30 November said other work kept it between 6 and 9). The
 # settings: the notebook as it runs; `ONEDNN_MAX_CPU_ISA=AVX2` (oneDNN's int8 kernel without VNNI,
-# the int16 pair sums of section 3, a configuration no real CPU runs: section 3; float32 keeps
-# MKL's AVX-512; in these runs the networks are freshly initialised ones of the same shapes); and
-# MKL held to AVX2 as well (`MKL_ENABLE_INSTRUCTIONS=AVX2`, float32 on MKL's AVX2 kernels too). The
-# run above is not in the record. The ranges, min to max of the medians, with the number of runs:
+# the int16 pair sums of section 3, a configuration no real CPU runs; float32 keeps MKL's AVX-512;
+# in these runs the networks are freshly initialised ones of the same shapes); and MKL held to AVX2
+# as well (`MKL_ENABLE_INSTRUCTIONS=AVX2`, float32 on MKL's AVX2 kernels too). The three builds of
+# 30 November before 11:04 timed each side separately (a ratio of two medians), with 8-bit codes,
+# and a load that fell on one side: the record lists them as excluded, with what they printed for
+# the wide network. The run above is not in the record. The ranges, min to max of the medians, with
+# the number of runs; the shares are percentages of the integer pass's time:
 
 # %%
 record = json.loads(pathlib.Path("data/timings/lesson12_speed.json").read_text())
-seen = {}  # (machine, setting) -> key -> list of medians (percentages for the shares)
+seen = {}  # (machine, setting) -> what -> the medians (percentages for the shares)
 for run in record["runs"]:
-    group = seen.setdefault((run["machine"], run["condition"]), {})
+    group = seen.setdefault((run["machine"], run["setting"]), {})
     for key, value in run.items():
-        if key.endswith("_shares_pct"):  # [products, requantizations] in % of the integer pass
+        if key.endswith("_shares_pct"):  # [products, requantizations], % of the integer pass
             group.setdefault(key.replace("_shares_pct", " products %"), []).append(value[0])
             group.setdefault(key.replace("_shares_pct", " requantizations %"), []).append(value[1])
-        elif isinstance(value, list):  # [median, q1, q3], or [median] for a run that is not a build
+        elif isinstance(value, list):  # [median, q1, q3, runs], or [median] for a run that is not a build
             group.setdefault(key, []).append(value[0])
 
 
 def span(machine, setting, key):
+    """'low to high (number of runs)' of the medians recorded for key, or '-'."""
     values = seen[(machine, setting)].get(key)
     if not values:
         return "-"
@@ -910,24 +917,29 @@ def span(machine, setting, key):
     return f"{fmt.format(min(values))} to {fmt.format(max(values))} ({len(values)})"
 
 
-columns = [("Xeon", "default"), ("Xeon", "oneDNN held to AVX2"), ("Xeon", "MKL and oneDNN held to AVX2"),
-           ("30 Nov", "default")]
-rows = ["product_b256", "product_b1", "network_seed0", "network_wide", "network_seed0 products %",
-        "network_seed0 requantizations %", "network_wide products %", "network_wide requantizations %",
-        "loop_product_b256", "loop_product_b1", "loop_network_seed0", "loop_network_wide",
-        "channel_pruned", "unstructured_dense", "unstructured_csr"]
-labels = ["Xeon", "Xeon, oneDNN AVX2", "Xeon, MKL+oneDNN AVX2", "30 Nov"]
-print(f"{'median ratio (runs)':32s}" + "".join(f"{label:>27s}" for label in labels))
-for key in rows:
-    print(f"{key:32s}" + "".join(f"{span(m, c, key):>27s}" for m, c in columns))
+columns = {"Xeon": ("Xeon", "default"), "Xeon, oneDNN AVX2": ("Xeon", "oneDNN held to AVX2"),
+           "Xeon, MKL+oneDNN AVX2": ("Xeon", "MKL and oneDNN held to AVX2"), "30 Nov": ("30 Nov", "default")}
+record_rows = {"product_b256": "int8 product, batch 256", "product_b1": "int8 product, batch 1",
+               "network_seed0": "seed 0's integer network", "network_wide": "the wide integer network",
+               "network_seed0 products %": "  seed 0's: products, %",
+               "network_seed0 requantizations %": "  seed 0's: requantizations, %",
+               "network_wide products %": "  wide: products, %", "network_wide requantizations %": "  wide: requantizations, %",
+               "loop_product_b256": "oneDNN off: product, batch 256", "loop_product_b1": "oneDNN off: product, batch 1",
+               "loop_network_seed0": "oneDNN off: seed 0's network", "loop_network_wide": "oneDNN off: wide network"}
+print(f"{'over float32: median (runs)':32s}" + "".join(f"{label:>24s}" for label in columns))
+for key, label in record_rows.items():
+    print(f"{label:32s}" + "".join(f"{span(*column, key):>24s}" for column in columns.values()))
 wide_30nov = sorted(seen[("30 Nov", "default")]["network_wide"])
 print(f"\n30 Nov, the wide network build by build: {', '.join(f'{v:.2f}' for v in wide_30nov)}")
+print("excluded, 30 Nov before 11:04 (separate timings), the wide network:",
+      ", ".join(f"{e['network_wide_ratio']:.2f}" for e in record["excluded"]))
 # the numbers the text below quotes
 assert [span("Xeon", "default", k) for k in ("product_b256", "product_b1", "network_seed0", "network_wide")] == \
     ["3.30 to 3.72 (7)", "0.84 to 0.99 (7)", "0.58 to 0.69 (7)", "0.96 to 1.08 (7)"]
 assert [span("30 Nov", "default", k) for k in ("product_b256", "product_b1", "network_seed0")] == \
     ["3.96 to 4.78 (11)", "1.65 to 1.94 (11)", "0.94 to 1.09 (11)"]
-assert f"{wide_30nov[0]:.2f} to {wide_30nov[-2]:.2f}" == "1.53 to 1.77" and f"{wide_30nov[-1]:.2f}" == "5.15"
+assert len(wide_30nov) == 11 and f"{wide_30nov[0]:.2f} to {wide_30nov[-2]:.2f}" == "1.53 to 1.77"
+assert f"{wide_30nov[-1]:.2f}" == "5.15" and [e["network_wide_ratio"] for e in record["excluded"]] == [3.24, 1.98, 1.96]
 assert [span("Xeon", "default", k) for k in ("network_seed0 products %", "network_seed0 requantizations %",
                                              "network_wide products %", "network_wide requantizations %")] == \
     ["10 to 14 (7)", "59 to 82 (7)", "21 to 28 (7)", "64 to 74 (7)"]
@@ -950,19 +962,20 @@ assert [f"{min(v):.2f} to {max(v):.2f}" for v in both] == ["0.01 to 0.03", "0.06
 # 72 %): the network ran at 0.58 to 0.69 of its float32 twin's speed on the Xeon and 0.94 to 1.09 on
 # 30 Nov. In the wide network the products weigh more (21 to 28 % on the Xeon, 33 to 40 % on 30
 # Nov), and the integer pass won on 30 Nov (1.53 to 1.77 in ten of its eleven builds, 5.15 in one)
-# and tied on the Xeon (0.96 to 1.08). At batch 1 the int8 product won on 30 Nov (1.65 to 1.94) and
-# not on the Xeon (0.84 to 0.99). These are two machines, not two processors under equal
-# conditions: the load differed too. With oneDNN held to AVX2 the Xeon's int8 product only tied
-# float32 at batch 256 (0.94 to 1.06) and lost at batch 1 (0.51 to 0.67); with MKL held to AVX2 as
-# well, float32 slows more than int8 and the product won again (1.70 to 1.86 at batch 256): such
-# ratios speak for a configuration as much as for a method. On the oneDNN path, then, integer
+# and tied on the Xeon (0.96 to 1.08). (The three excluded builds of 30 November, timed the older
+# way, had printed 3.24, 1.98 and 1.96 for it.) At batch 1 the int8 product won on 30 Nov (1.65 to
+# 1.94) and not on the Xeon (0.84 to 0.99). These are two machines, not two processors under equal
+# conditions: their loads were not measured and may have differed. With oneDNN held to AVX2 the
+# Xeon's int8 product only tied float32 at batch 256 (0.94 to 1.06) and lost at batch 1 (0.51 to
+# 0.67); holding MKL to AVX2 as well changes float32's kernel, not int8's, and the product won again
+# (1.70 to 1.86 at batch 256): such ratios speak for a configuration as much as for a method. On the oneDNN path, then, integer
 # inference through separate PyTorch calls pays only where the products are large, and on the Xeon
 # not even there.
 #
 # On the path of a CPU without AVX-512 VNNI (most laptops: Intel client CPUs since Alder Lake,
 # AMD before Zen 4, every ARM CPU), measured on both machines with oneDNN off, it does not pay at
 # all: PyTorch's exact reference loop made the int8 product 0.01 to 0.03 of float32's speed at
-# batch 256 (more than 30 times slower) and 0.06 to 0.13 at batch 1, and the integer networks,
+# batch 256 (about 30 times slower or more) and 0.06 to 0.13 at batch 1, and the integer networks,
 # seed 0's and the wide one alike, ran at 0.02 to 0.05 of their float32 twins' speed: the wider
 # products make it no better. Through `torch._int_mm` on such a CPU, integer inference is a lesson
 # in exact arithmetic, not in speed; a deployed int8 library (FBGEMM, oneDNN's own kernels, ONNX
@@ -1176,13 +1189,15 @@ for name, r in over_dense.items():
 # loose bands (see below): channel pruning clearly faster, CSR not much faster than dense on any path
 assert over_dense["channel-pruned"].median > 1.3 and over_dense["unstructured, CSR"].median < 1.5
 # the record of section 10, for the text below
-for key in ("channel_pruned", "unstructured_dense", "unstructured_csr"):
-    print(f"record, {key:18s}" + "".join(f"{span(m, c, key):>27s}" for m, c in columns))
-assert [span(m, c, "channel_pruned") for m, c in columns] == \
+print(f"\n{'the record, over dense float32':32s}" + "".join(f"{label:>24s}" for label in columns))
+for key, label in [("channel_pruned", "channel-pruned"), ("unstructured_dense", "unstructured, dense kernel"),
+                   ("unstructured_csr", "unstructured, CSR")]:
+    print(f"{label:32s}" + "".join(f"{span(*column, key):>24s}" for column in columns.values()))
+assert [span(*column, "channel_pruned") for column in columns.values()] == \
     ["2.06 to 2.27 (7)", "-", "2.30 to 2.37 (3)", "2.28 to 2.42 (11)"]
-assert [span(m, c, "unstructured_dense") for m, c in columns] == \
+assert [span(*column, "unstructured_dense") for column in columns.values()] == \
     ["0.98 to 1.01 (7)", "-", "0.99 to 1.00 (3)", "1.00 to 1.05 (11)"]
-assert [span(m, c, "unstructured_csr") for m, c in columns] == \
+assert [span(*column, "unstructured_csr") for column in columns.values()] == \
     ["0.63 to 0.74 (7)", "-", "0.90 to 1.12 (3)", "0.65 to 0.68 (11)"]
 
 # %% [markdown]
@@ -1234,8 +1249,8 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 # * Speed is measured by interleaved runs, as a median ratio with its quartiles, and speaks for
 #   one machine, one configuration and one moment; the lesson's record holds two machines with
 #   AVX-512 VNNI (PyTorch's oneDNN path). There, at batch 256 and one thread, the int8 product was
-#   3.30 to 4.78 times as fast as float32. The integer networks gained less or lost, their time
-#   going mostly to the requantizations around the products: seed 0's ran at 0.58 to 1.09 of its
+#   3.30 to 4.78 times as fast as float32. The integer networks gained less or lost, the largest
+#   part of their time going to the requantizations around the products: seed 0's ran at 0.58 to 1.09 of its
 #   float32 twin's speed; the wide one won on one machine (1.53 to 1.77 in ten of eleven builds)
 #   and tied on the other (0.96 to 1.08). On the path of a CPU without AVX-512 VNNI (measured with
 #   oneDNN off: PyTorch's exact reference loop) the int8 product ran at 0.01 to 0.03 of float32's

@@ -154,6 +154,12 @@ def fold_in_float32(linear, bn):
     return fold_right(linear, bn).float()  # right values, but float32 weights for float64 input
 
 
+def fold_with_a_float32_bias(linear, bn):
+    out = fold_right(linear, bn)
+    out.bias = nn.Parameter(out.bias.detach().float())
+    return out
+
+
 def fold_transposed_shape(linear, bn):
     out = nn.Linear(linear.out_features, linear.in_features, dtype=linear.weight.dtype)  # in and out swapped
     return out
@@ -173,7 +179,8 @@ def test_fold_right(candidate, capsys):
     (fold_weights_only, "differs from bn\\(linear\\(x\\)\\)"),
     (fold_returns_a_sequential, "return an nn.Linear"),
     (fold_raises, "raised TypeError"),
-    (fold_in_float32, "keep their dtype"),
+    (fold_in_float32, "weight is torch.float32.*keep their dtype"),
+    (fold_with_a_float32_bias, "bias is torch.float32.*keep their dtype"),
     (fold_transposed_shape, "cannot take the layer's input"),
     (42, "should be a function"),
 ])

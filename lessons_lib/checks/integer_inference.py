@@ -134,11 +134,11 @@ def fold_linear_bn(candidate: Callable[[nn.Linear, nn.BatchNorm1d], Any]) -> Non
             raise NotYet(f"your function raised {type(error).__name__}: {error}. Hint: {hint}") from None
         if not isinstance(folded, nn.Linear):
             raise NotYet(f"return an nn.Linear; got {type(folded).__name__}. Hint: {hint}")
-        dtypes = {folded.weight.dtype} | ({folded.bias.dtype} if folded.bias is not None else set())
-        if dtypes != {linear.weight.dtype}:
-            raise NotYet(f"the folded layer holds {folded.weight.dtype} weights; the layers given are "
-                         f"{linear.weight.dtype}: keep their dtype (build it with dtype=linear.weight.dtype, "
-                         f"or copy the layer). Hint: {hint}")
+        for name, p in (("weight", folded.weight), ("bias", folded.bias)):
+            if p is not None and p.dtype != linear.weight.dtype:
+                raise NotYet(f"the folded layer's {name} is {p.dtype}; the layers given are "
+                             f"{linear.weight.dtype}: keep their dtype (build it with "
+                             f"dtype=linear.weight.dtype, or copy the layer). Hint: {hint}")
         with torch.no_grad():
             try:
                 got = folded(x)

@@ -1,0 +1,169 @@
+"""Write lesson 12's record of speed runs, ``notebooks/data/timings/lesson12_speed.json``.
+
+Lesson 12 times ``torch._int_mm``, its integer-only networks and channel pruning against float32,
+and its text quotes the runs seen on more than one machine; it reads those numbers from this record
+and asserts them. The record holds:
+
+* every stored build of the lesson in git from ``FIRST`` (the first build that timed the two sides
+  interleaved, with 7-bit activation codes) to ``LAST``: the ratio lines its cells printed, parsed
+  from the committed ``.ipynb`` (``notebooks/10_integer_inference.ipynb`` before the lessons were
+  renumbered). Builds whose printed lines repeat the previous build's are one build (a commit that
+  changed only prose). The machine is told by the time the build ran (the notebook's own execution
+  metadata): before ``XEON_FROM`` the course's machine of 30 November, after it the Intel Xeon;
+* the builds before ``FIRST``, listed as excluded with the reason (they timed each side separately,
+  with 8-bit codes, and a load that fell on one side), with their wide-network ratio;
+* the runs that were not committed, from the raw text in ``lesson12_uncommitted_runs.txt``.
+
+    python scripts/record_lesson12_speed.py           # rewrite the record (needs the git history)
+
+``tests/test_record_lesson12_speed.py`` rebuilds the record and compares it with the committed one.
+"""
+
+from __future__ import annotations
+
+import json
+import pathlib
+import re
+import subprocess
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+TIMINGS = ROOT / "notebooks" / "data" / "timings"
+RECORD = TIMINGS / "lesson12_speed.json"
+RAW = TIMINGS / "lesson12_uncommitted_runs.txt"
+PATHS = ("notebooks/12_integer_inference.ipynb", "notebooks/10_integer_inference.ipynb")
+FIRST = "698a9b8"  # 2026-11-30: interleaved timing and 7-bit activation codes
+LAST = "a1b2342"  # the last build in the record; later builds are not in it
+XEON_FROM = "2026-12-01T09:40"  # the course's machine was an Intel Xeon from about then
+
+MACHINES = {
+    "Xeon": "Intel(R) Xeon(R) Processor (GenuineIntel, family/model 6/207), AVX-512 VNNI, 2 cores: the "
+            "course's machine from 2026-12-01 about 09:40 UTC (builds attributed by the time they ran; "
+            "from a1b2342 on, the build prints this line itself)",
+    "30 Nov": "the course's machine on 2026-11-30, AVX-512 VNNI (its processor was not recorded with the "
+              "runs; that week's notes name an AMD EPYC)",
+}
+SETTINGS = {
+    "default": "the notebook as it runs: one thread, every library at its default",
+    "oneDNN held to AVX2": "ONEDNN_MAX_CPU_ISA=AVX2 (oneDNN's int8 kernel without VNNI, a configuration "
+                           "no real CPU runs); float32 keeps MKL's AVX-512",
+    "MKL and oneDNN held to AVX2": "ONEDNN_MAX_CPU_ISA=AVX2 and MKL_ENABLE_INSTRUCTIONS=AVX2 (float32 on "
+                                   "MKL's AVX2 kernels too)",
+}
+LINES = [  # (key, the start of the printed line)
+    ("product_b256", "batch 256: int8 over float32"),
+    ("product_b1", "batch   1: int8 over float32"),
+    ("network_seed0", "network, seed 0: integer over float32"),
+    ("network_wide", "network, wide: integer over float32"),
+    ("loop_product_b256", "product, batch 256, the path of a CPU without AVX-512 VNNI: int8 over float32"),
+    ("loop_product_b1", "product, batch 1, the path of a CPU without AVX-512 VNNI: int8 over float32"),
+    ("loop_network_seed0", "network, seed 0, the path of a CPU without AVX-512 VNNI: int8 over float32"),
+    ("loop_network_wide", "network, wide, the path of a CPU without AVX-512 VNNI: int8 over float32"),
+    ("channel_pruned", "channel-pruned             : over dense float32"),
+    ("unstructured_dense", "unstructured, dense kernel : over dense float32"),
+    ("unstructured_csr", "unstructured, CSR          : over dense float32"),
+]
+RATIO = re.compile(r" ([\d.]+) \[([\d.]+), ([\d.]+)\] \((\d+) interleaved runs\)")
+SHARES = re.compile(r"products (\d+) %, requantizations (\d+) %")
+
+
+def parse(text: str) -> dict[str, list]:
+    """The ratios in printed lines: key -> [median, q1, q3, runs]; ``*_shares_pct`` -> [products %,
+    requantizations %] of the integer pass (the line after a network's)."""
+    out: dict[str, list] = {}
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        for key, start in LINES:
+            match = RATIO.match(line[len(start):]) if line.startswith(start) else None
+            if match:
+                out[key] = [float(match[1]), float(match[2]), float(match[3]), int(match[4])]
+                shares = SHARES.search(lines[i + 1]) if i + 1 < len(lines) else None
+                if key in ("network_seed0", "network_wide") and shares:
+                    out[f"{key}_shares_pct"] = [int(shares[1]), int(shares[2])]
+    return out
+
+
+def _git(*args: str) -> str:
+    return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout
+
+
+def stored_builds() -> tuple[list[dict], list[dict]]:
+    """(the builds from FIRST to LAST, the builds before FIRST) from git, oldest first."""
+    log = _git("log", "--reverse", "--format=%h %H %cI", LAST, "--", *PATHS).split("\n")
+    first_full = _git("rev-parse", FIRST).strip()
+    builds, excluded, previous, before_first = [], [], None, True
+    for line in filter(None, log):
+        short, full, committed = line.split()
+        before_first = before_first and full != first_full
+        for path in PATHS:
+            shown = subprocess.run(["git", "-C", str(ROOT), "show", f"{full}:{path}"],
+                                   capture_output=True, text=True)
+            if shown.returncode == 0:
+                break
+        nb = json.loads(shown.stdout)
+        text = "\n".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
+                         for o in c.get("outputs", []))
+        ran = [c["metadata"].get("execution", {}).get("iopub.execute_input", "") for c in nb["cells"]
+               if c["cell_type"] == "code" and "product_speedup" in "".join(c["source"])]
+        if text == previous:  # the same printed lines: a commit that changed only prose
+            continue
+        previous = text
+        entry = {"source": f"the stored build committed in {short} ({path})",
+                 "ran_utc": (ran[0] if ran else "")[:16], "committed_utc": committed[:16]}
+        if before_first:
+            wide = re.search(r"wide, 64-512-512-10: [^\n]*\n(?:[^\n]*\n)*? +"
+                             r"integer is ([\d.]+) times as fast", text)
+            if wide:  # a build of the timing cells as they were then
+                excluded.append({**entry, "network_wide_ratio": float(wide[1]),
+                                 "why": "before interleaved timing: each side timed separately (a ratio of "
+                                        "two medians of 51 runs), 8-bit activation codes, and a load that "
+                                        "fell on one side"})
+            continue
+        ratios = parse(text)
+        if not ratios:
+            continue
+        machine = "Xeon" if (entry["ran_utc"] or entry["committed_utc"]) >= XEON_FROM else "30 Nov"
+        builds.append({"machine": machine, "setting": "default", **entry, **ratios})
+    return builds, excluded
+
+
+def uncommitted_runs() -> list[dict]:
+    """The runs in ``RAW``: one entry a build block, one entry a repetition of a run block."""
+    entries = []
+    for block in RAW.read_text().split("\n## ")[1:]:
+        head, _, body = block.partition("\n")
+        kind, machine, setting, utc, what = (part.strip() for part in head.split("|"))
+        base = {"machine": machine, "setting": setting, "ran_utc": utc.replace(" ", "T")}
+        if kind == "build":
+            entries.append({**base, "source": f"an uncommitted build: {what}", **parse(body)})
+            continue
+        for line in filter(None, body.splitlines()):
+            b256, b1, seed0, wide = (float(v) for v in re.fullmatch(
+                r"b256 ([\d.]+) \| b1 ([\d.]+) \| seed0-shape ([\d.]+) \| wide ([\d.]+)", line).groups())
+            entries.append({**base, "source": f"a run of section 10's code (fresh networks): {what}",
+                            "product_b256": [b256], "product_b1": [b1], "network_seed0": [seed0],
+                            "network_wide": [wide]})
+    return entries
+
+
+def record() -> dict:
+    builds, excluded = stored_builds()
+    return {
+        "what": "Lesson 12's speed ratios, one entry per build of the notebook or per run: int8 (or "
+                "integer) over float32, and channel-pruned or unstructured over dense float32; one thread, "
+                "batch 256 unless a key says b1. A ratio is [median, q1, q3, runs] of per-run ratios of "
+                "interleaved runs (21 runs; 5 for the loop_* keys), or [median] for the runs that are not "
+                "builds. *_shares_pct: [products, requantizations] in % of the integer pass. The load of "
+                "the machine was not measured. ran_utc: when the build ran (the notebook's execution "
+                "metadata; for uncommitted runs the minute their output was written).",
+        "covers": f"every stored build from {FIRST} to {LAST} (git), and the uncommitted runs of {RAW.name}",
+        "machines": MACHINES,
+        "settings": SETTINGS,
+        "keys": {key: start for key, start in LINES},
+        "excluded": excluded,
+        "runs": builds + uncommitted_runs(),
+    }
+
+
+if __name__ == "__main__":
+    RECORD.write_text(json.dumps(record(), indent=1) + "\n")
+    print(f"wrote {RECORD.relative_to(ROOT)}")

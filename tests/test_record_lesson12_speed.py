@@ -1,0 +1,49 @@
+"""Lesson 12's speed record is what ``scripts/record_lesson12_speed.py`` makes of the git history and
+of the raw text of the uncommitted runs: rebuilt here and compared entry by entry."""
+
+import importlib.util
+import json
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _script():
+    path = ROOT / "scripts" / "record_lesson12_speed.py"
+    spec = importlib.util.spec_from_file_location("record_lesson12_speed", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_committed_record_is_what_the_script_makes():
+    script = _script()
+    history = subprocess.run(["git", "-C", str(ROOT), "cat-file", "-e", f"{script.FIRST}^{{commit}}"],
+                             capture_output=True)
+    assert history.returncode == 0, "the record is rebuilt from the git history: run this in a full clone"
+    committed = json.loads(script.RECORD.read_text())
+    rebuilt = script.record()
+    assert committed == json.loads(json.dumps(rebuilt))
+
+
+def test_every_run_names_a_known_machine_and_setting_and_holds_ratios():
+    record = json.loads((ROOT / "notebooks" / "data" / "timings" / "lesson12_speed.json").read_text())
+    assert record["runs"] and len(record["excluded"]) == 3
+    for run in record["runs"]:
+        assert run["machine"] in record["machines"] and run["setting"] in record["settings"]
+        ratios = {k: v for k, v in run.items() if isinstance(v, list) and not k.endswith("_pct")}
+        assert ratios and all(0 < v[0] < 100 for v in ratios.values())
+        assert all(len(v) == 4 and v[1] <= v[0] <= v[2] for v in ratios.values() if len(v) > 1)
+
+
+def test_parse_reads_a_ratio_line_and_the_shares_after_it():
+    script = _script()
+    text = ("network, wide: integer over float32 0.96 [0.92, 1.06] (21 interleaved runs)\n"
+            "    integer pass: products 26 %, requantizations 66 %, the rest 8 %\n"
+            "unstructured, CSR          : over dense float32 0.69 [0.62, 0.76] (21 interleaved runs)\n"
+            "batch 256: int8 over float32 3.3 (a line in another form is not read)\n")
+    assert script.parse(text) == {"network_wide": [0.96, 0.92, 1.06, 21], "network_wide_shares_pct": [26, 66],
+                                  "unstructured_csr": [0.69, 0.62, 0.76, 21]}
