@@ -878,8 +878,8 @@ plt.show()
 # One run on one processor says little about another. The course keeps a record of the runs seen,
 # `data/timings/lesson12_speed.json` (written by `scripts/record_lesson12_speed.py`): the printed
 # lines of every stored build of this notebook from the first that timed the two sides interleaved
-# (30 November, 11:04 UTC) to that of 1 December, 13:23 UTC (commit a1b2342), six builds on the Xeon that were not
-# committed (three as the notebook runs, three with MKL and oneDNN held to AVX2), and nine runs of
+# (run on 30 November at 11:01 UTC) to the last one committed before this build (the record's
+# `last`; the script is run before each rebuild), six builds on the Xeon that were not committed (three as the notebook runs, three with MKL and oneDNN held to AVX2), and nine runs of
 # this section's code with oneDNN held to AVX2, each with its machine and setting. Two machines
 # appear in it, both with AVX-512 VNNI (so both on the oneDNN path): **Xeon**, an Intel Xeon
 # (family/model 6/207, two cores), the course's machine from 1 December about 09:40 UTC (builds are
@@ -935,14 +935,14 @@ print("excluded, 30 Nov before 11:04 (separate timings), the wide network:",
       ", ".join(f"{e['network_wide_ratio']:.2f}" for e in record["excluded"]))
 # the numbers the text below quotes
 assert [span("Xeon", "default", k) for k in ("product_b256", "product_b1", "network_seed0", "network_wide")] == \
-    ["3.30 to 3.72 (7)", "0.84 to 0.99 (7)", "0.58 to 0.69 (7)", "0.96 to 1.08 (7)"]
+    ["3.30 to 3.72 (9)", "0.84 to 0.99 (9)", "0.58 to 0.72 (9)", "0.96 to 1.08 (9)"]
 assert [span("30 Nov", "default", k) for k in ("product_b256", "product_b1", "network_seed0")] == \
     ["3.96 to 4.78 (11)", "1.65 to 1.94 (11)", "0.94 to 1.09 (11)"]
 assert len(wide_30nov) == 11 and f"{wide_30nov[0]:.2f} to {wide_30nov[-2]:.2f}" == "1.53 to 1.77"
 assert f"{wide_30nov[-1]:.2f}" == "5.15" and [e["network_wide_ratio"] for e in record["excluded"]] == [3.24, 1.98, 1.96]
 assert [span("Xeon", "default", k) for k in ("network_seed0 products %", "network_seed0 requantizations %",
                                              "network_wide products %", "network_wide requantizations %")] == \
-    ["10 to 14 (7)", "59 to 82 (7)", "21 to 28 (7)", "64 to 74 (7)"]
+    ["10 to 14 (9)", "59 to 82 (9)", "21 to 28 (9)", "64 to 74 (9)"]
 assert [span("30 Nov", "default", k) for k in ("network_seed0 products %", "network_seed0 requantizations %",
                                                "network_wide products %", "network_wide requantizations %")] == \
     ["19 to 25 (11)", "54 to 72 (11)", "33 to 40 (11)", "44 to 73 (11)"]
@@ -952,14 +952,14 @@ assert [span("Xeon", "MKL and oneDNN held to AVX2", k) for k in ("product_b256",
     ["1.70 to 1.86 (3)", "0.59 to 0.64 (3)"]
 both = [seen[("Xeon", "default")][k] + seen[("30 Nov", "default")][k]
         for k in ("loop_product_b256", "loop_product_b1", "loop_network_seed0", "loop_network_wide")]
-assert [f"{min(v):.2f} to {max(v):.2f}" for v in both] == ["0.01 to 0.03", "0.06 to 0.13", "0.03 to 0.05", "0.02 to 0.05"]
+assert [f"{min(v):.2f} to {max(v):.2f}" for v in both] == ["0.01 to 0.03", "0.06 to 0.13", "0.03 to 0.06", "0.02 to 0.05"]
 
 # %% [markdown]
 # The int8 product wins at batch 256 on both machines: 3.30 to 3.72 times on the Xeon, 3.96 to 4.78
 # on 30 Nov. The integer *network* gains much less, or loses. In seed 0's network the products are
 # only 10 to 14 % of the integer pass on the Xeon (19 to 25 % on 30 Nov), and the requantizations,
 # passes over int64 tensors that a float network does not need at all, take 59 to 82 % of it (54 to
-# 72 %): the network ran at 0.58 to 0.69 of its float32 twin's speed on the Xeon and 0.94 to 1.09 on
+# 72 %): the network ran at 0.58 to 0.72 of its float32 twin's speed on the Xeon and 0.94 to 1.09 on
 # 30 Nov. In the wide network the products weigh more (21 to 28 % on the Xeon, 33 to 40 % on 30
 # Nov), and the integer pass won on 30 Nov (1.53 to 1.77 in ten of its eleven builds, 5.15 in one)
 # and tied on the Xeon (0.96 to 1.08). (The three excluded builds of 30 November, timed the older
@@ -976,7 +976,7 @@ assert [f"{min(v):.2f} to {max(v):.2f}" for v in both] == ["0.01 to 0.03", "0.06
 # AMD before Zen 4, every ARM CPU), measured on both machines with oneDNN off, it does not pay at
 # all: PyTorch's exact reference loop made the int8 product 0.01 to 0.03 of float32's speed at
 # batch 256 (about 30 times slower or more) and 0.06 to 0.13 at batch 1, and the integer networks,
-# seed 0's and the wide one alike, ran at 0.02 to 0.05 of their float32 twins' speed: the wider
+# seed 0's and the wide one alike, ran at 0.02 to 0.06 of their float32 twins' speed: the wider
 # products make it no better. Through `torch._int_mm` on such a CPU, integer inference is a lesson
 # in exact arithmetic, not in speed; a deployed int8 library (FBGEMM, oneDNN's own kernels, ONNX
 # Runtime) would use the CPU's AVX2 instructions instead. Deployed int8 libraries also fuse the
@@ -1194,11 +1194,11 @@ for key, label in [("channel_pruned", "channel-pruned"), ("unstructured_dense", 
                    ("unstructured_csr", "unstructured, CSR")]:
     print(f"{label:32s}" + "".join(f"{span(*column, key):>24s}" for column in columns.values()))
 assert [span(*column, "channel_pruned") for column in columns.values()] == \
-    ["2.06 to 2.27 (7)", "-", "2.30 to 2.37 (3)", "2.28 to 2.42 (11)"]
+    ["2.06 to 2.27 (9)", "-", "2.30 to 2.37 (3)", "2.28 to 2.42 (11)"]
 assert [span(*column, "unstructured_dense") for column in columns.values()] == \
-    ["0.98 to 1.01 (7)", "-", "0.99 to 1.00 (3)", "1.00 to 1.05 (11)"]
+    ["0.98 to 1.01 (9)", "-", "0.99 to 1.00 (3)", "1.00 to 1.05 (11)"]
 assert [span(*column, "unstructured_csr") for column in columns.values()] == \
-    ["0.63 to 0.74 (7)", "-", "0.90 to 1.12 (3)", "0.65 to 0.68 (11)"]
+    ["0.63 to 0.74 (9)", "-", "0.90 to 1.12 (3)", "0.65 to 0.68 (11)"]
 
 # %% [markdown]
 # In the record of section 10 (the last lines above), the channel-pruned network ran 2.06 to 2.27
@@ -1254,7 +1254,7 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 #   float32 twin's speed; the wide one won on one machine (1.53 to 1.77 in ten of eleven builds)
 #   and tied on the other (0.96 to 1.08). On the path of a CPU without AVX-512 VNNI (measured with
 #   oneDNN off: PyTorch's exact reference loop) the int8 product ran at 0.01 to 0.03 of float32's
-#   speed and the integer networks at 0.02 to 0.05: slower, not faster. Channel pruning makes a
+#   speed and the integer networks at 0.02 to 0.06: slower, not faster. Channel pruning makes a
 #   network genuinely smaller and faster (2.06 to 2.42 on the two machines), unstructured sparsity
 #   does not. Removing half of each hidden
 #   layer's units (chosen on validation), then fine-tuning, costs 0.36 ± 0.31 test points for

@@ -5,7 +5,8 @@ and its text quotes the runs seen on more than one machine; it reads those numbe
 and asserts them. The record holds:
 
 * every stored build of the lesson in git from ``FIRST`` (the first build that timed the two sides
-  interleaved, with 7-bit activation codes) to ``LAST``: the ratio lines its cells printed, parsed
+  interleaved, with 7-bit activation codes) to the last one committed when the record is written
+  (its commit is the record's ``last``): the ratio lines its cells printed, parsed
   from the committed ``.ipynb`` (``notebooks/10_integer_inference.ipynb`` before the lessons were
   renumbered). Builds whose printed lines repeat the previous build's are one build (a commit that
   changed only prose). The machine is told by the time the build ran (the notebook's own execution
@@ -16,7 +17,9 @@ and asserts them. The record holds:
 
     python scripts/record_lesson12_speed.py           # rewrite the record (needs the git history)
 
-``tests/test_record_lesson12_speed.py`` rebuilds the record and compares it with the committed one.
+Run it before rebuilding the notebook: the build then reads a record of every build committed
+before it (its own is the next one). ``tests/test_record_lesson12_speed.py`` rebuilds the record up
+to its ``last`` and compares it with the committed one.
 """
 
 from __future__ import annotations
@@ -32,7 +35,6 @@ RECORD = TIMINGS / "lesson12_speed.json"
 RAW = TIMINGS / "lesson12_uncommitted_runs.txt"
 PATHS = ("notebooks/12_integer_inference.ipynb", "notebooks/10_integer_inference.ipynb")
 FIRST = "698a9b8"  # 2026-11-30: interleaved timing and 7-bit activation codes
-LAST = "a1b2342"  # the last build in the record; later builds are not in it
 XEON_FROM = "2026-12-01T09:40"  # the course's machine was an Intel Xeon from about then
 
 MACHINES = {
@@ -86,13 +88,19 @@ def _git(*args: str) -> str:
     return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout
 
 
-def stored_builds() -> tuple[list[dict], list[dict]]:
-    """(the builds from FIRST to LAST, the builds before FIRST) from git, oldest first."""
-    log = _git("log", "--reverse", "--format=%h %H %cI", LAST, "--", *PATHS).split("\n")
+def last_build() -> str:
+    """The commit (7 hex digits) of the newest stored build of the lesson in git."""
+    return _git("log", "-1", "--format=%H", "HEAD", "--", *PATHS).strip()[:7]
+
+
+def stored_builds(last: str) -> tuple[list[dict], list[dict]]:
+    """(the builds from FIRST to ``last``, the builds before FIRST) from git, oldest first."""
+    log = _git("log", "--reverse", "--format=%H %cI", last, "--", *PATHS).split("\n")
     first_full = _git("rev-parse", FIRST).strip()
     builds, excluded, previous, before_first = [], [], None, True
     for line in filter(None, log):
-        short, full, committed = line.split()
+        full, committed = line.split()
+        short = full[:7]
         before_first = before_first and full != first_full
         for path in PATHS:
             shown = subprocess.run(["git", "-C", str(ROOT), "show", f"{full}:{path}"],
@@ -102,8 +110,8 @@ def stored_builds() -> tuple[list[dict], list[dict]]:
         nb = json.loads(shown.stdout)
         text = "\n".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
                          for o in c.get("outputs", []))
-        ran = [c["metadata"].get("execution", {}).get("iopub.execute_input", "") for c in nb["cells"]
-               if c["cell_type"] == "code" and "product_speedup" in "".join(c["source"])]
+        ran = [c["metadata"]["execution"]["iopub.execute_input"] for c in nb["cells"]
+               if c["cell_type"] == "code" and "iopub.execute_input" in c["metadata"].get("execution", {})]
         if text == previous:  # the same printed lines: a commit that changed only prose
             continue
         previous = text
@@ -145,8 +153,9 @@ def uncommitted_runs() -> list[dict]:
     return entries
 
 
-def record() -> dict:
-    builds, excluded = stored_builds()
+def record(last: str) -> dict:
+    """The record of every stored build from FIRST to ``last`` and of the uncommitted runs."""
+    builds, excluded = stored_builds(last)
     return {
         "what": "Lesson 12's speed ratios, one entry per build of the notebook or per run: int8 (or "
                 "integer) over float32, and channel-pruned or unstructured over dense float32; one thread, "
@@ -154,8 +163,9 @@ def record() -> dict:
                 "interleaved runs (21 runs; 5 for the loop_* keys), or [median] for the runs that are not "
                 "builds. *_shares_pct: [products, requantizations] in % of the integer pass. The load of "
                 "the machine was not measured. ran_utc: when the build ran (the notebook's execution "
-                "metadata; for uncommitted runs the minute their output was written).",
-        "covers": f"every stored build from {FIRST} to {LAST} (git), and the uncommitted runs of {RAW.name}",
+                "metadata: its first cell; for uncommitted runs the minute their output was written).",
+        "covers": f"every stored build from {FIRST} to {last} (git), and the uncommitted runs of {RAW.name}",
+        "last": last,
         "machines": MACHINES,
         "settings": SETTINGS,
         "keys": {key: start for key, start in LINES},
@@ -165,5 +175,5 @@ def record() -> dict:
 
 
 if __name__ == "__main__":
-    RECORD.write_text(json.dumps(record(), indent=1) + "\n")
+    RECORD.write_text(json.dumps(record(last_build()), indent=1) + "\n")
     print(f"wrote {RECORD.relative_to(ROOT)}")
