@@ -93,6 +93,33 @@ def last_build() -> str:
     return _git("log", "-1", "--format=%H", "HEAD", "--", *PATHS).strip()[:7]
 
 
+def stored(commit: str) -> tuple[str, dict, str]:
+    """``(path, notebook, printed lines)``: the lesson as stored in ``commit`` and the text outputs
+    of its code cells."""
+    for path in PATHS:
+        shown = subprocess.run(["git", "-C", str(ROOT), "show", f"{commit}:{path}"],
+                               capture_output=True, text=True)
+        if shown.returncode == 0:
+            nb = json.loads(shown.stdout)
+            text = "\n".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
+                             for o in c.get("outputs", []))
+            return path, nb, text
+    raise ValueError(f"commit {commit} holds no build of lesson 12")
+
+
+def builds_after(last: str) -> list[str]:
+    """The commits after ``last`` (up to HEAD) whose stored lesson prints other lines than the build
+    before it: the builds that are not in a record ending at ``last``."""
+    commits = _git("log", "--reverse", "--format=%H", f"{last}..HEAD", "--", *PATHS).split()
+    found, previous = [], stored(last)[2]
+    for commit in commits:
+        text = stored(commit)[2]
+        if text != previous:
+            found.append(commit[:7])
+        previous = text
+    return found
+
+
 def stored_builds(last: str) -> tuple[list[dict], list[dict]]:
     """(the builds from FIRST to ``last``, the builds before FIRST) from git, oldest first."""
     log = _git("log", "--reverse", "--format=%H %cI", last, "--", *PATHS).split("\n")
@@ -102,14 +129,7 @@ def stored_builds(last: str) -> tuple[list[dict], list[dict]]:
         full, committed = line.split()
         short = full[:7]
         before_first = before_first and full != first_full
-        for path in PATHS:
-            shown = subprocess.run(["git", "-C", str(ROOT), "show", f"{full}:{path}"],
-                                   capture_output=True, text=True)
-            if shown.returncode == 0:
-                break
-        nb = json.loads(shown.stdout)
-        text = "\n".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
-                         for o in c.get("outputs", []))
+        path, nb, text = stored(full)
         ran = [c["metadata"]["execution"]["iopub.execute_input"] for c in nb["cells"]
                if c["cell_type"] == "code" and "iopub.execute_input" in c["metadata"].get("execution", {})]
         if text == previous:  # the same printed lines: a commit that changed only prose

@@ -1,5 +1,6 @@
 """Lesson 12's speed record is what ``scripts/record_lesson12_speed.py`` makes of the git history and
-of the raw text of the uncommitted runs: rebuilt here and compared entry by entry."""
+of the raw text of the uncommitted runs: rebuilt here and compared whole (so an edited number fails).
+The rebuild needs the git history: in a clone without it these tests fail, they do not skip."""
 
 import importlib.util
 import json
@@ -28,6 +29,17 @@ def test_the_committed_record_is_what_the_script_makes():
         assert history.returncode == 0, "the record is rebuilt from the git history: run this in a full clone"
     rebuilt = script.record(committed["last"])
     assert committed == json.loads(json.dumps(rebuilt))
+
+
+def test_exactly_one_build_came_after_the_record_the_stored_notebook():
+    """The lesson says that the run it shows is not in the record and that the record holds every
+    build before it: so the stored notebook is the one build after the record's ``last``. A rebuild
+    without rewriting the record first (``python scripts/record_lesson12_speed.py``) fails here."""
+    script = _script()
+    committed = json.loads(script.RECORD.read_text())
+    after = script.builds_after(committed["last"])
+    assert len(after) == 1, (f"builds of lesson 12 after the record's last ({committed['last']}): {after}; "
+                             "write the record, then rebuild the notebook, then commit both")
 
 
 def test_every_run_names_a_known_machine_and_setting_and_holds_ratios():
