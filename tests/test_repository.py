@@ -46,8 +46,8 @@ def test_notebook_saved_from_one_clean_run(nb):
             assert out["output_type"] != "error", f"cell {i} stores an error"
             text = "".join(out.get("text", "")) + "".join(out.get("data", {}).get("text/plain", ""))
             assert not re.search(r" at 0x[0-9a-f]{6,}", text), f"cell {i} prints a memory address"
-            if out.get("name") == "stderr":
-                assert "Warning" not in text, f"cell {i} stores a warning: {text[:200]}"
+            # nothing on stderr at all: warnings, a font cache gone stale, a library's log line
+            assert out.get("name") != "stderr", f"cell {i} stores output on stderr: {text[:200]}"
 
 
 @pytest.mark.parametrize("nb", NOTEBOOK_FILES, ids=IDS)
