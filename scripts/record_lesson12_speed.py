@@ -9,7 +9,8 @@ and asserts them. The record holds:
   (its commit is the record's ``last``): the ratio lines its cells printed, parsed
   from the committed ``.ipynb`` (``notebooks/10_integer_inference.ipynb`` before the lessons were
   renumbered). Builds whose printed lines repeat the previous build's are one build (a commit that
-  changed only prose). The machine is told by the time the build ran (the notebook's own execution
+  changed only prose). The machine is the one named by the processor line the build prints (from
+  a1b2342 on), and for earlier builds told by the time the build ran (the notebook's own execution
   metadata): before ``XEON_FROM`` the course's machine of 30 November, after it the Intel Xeon;
 * the builds before ``FIRST``, listed as excluded with the reason (they timed each side separately,
   with 8-bit codes, and a load that fell on one side), with their wide-network ratio;
@@ -93,6 +94,20 @@ def last_build() -> str:
     return _git("log", "-1", "--format=%H", "HEAD", "--", *PATHS).strip()[:7]
 
 
+def machine_of(text: str, ran_utc: str) -> str:
+    """The record's name for the machine a build ran on: from the processor line the build prints
+    (``this run: <describe_machine()>; ...``, since a1b2342), else from the time it ran. A processor
+    the record does not know is an error: add it to ``MACHINES`` first."""
+    line = re.search(r"^this run: (.+?); timed on one thread", text, flags=re.M)
+    if line is None:
+        return "Xeon" if ran_utc >= XEON_FROM else "30 Nov"
+    processor = line[1].split("), ")[0] + ")"
+    for name, description in MACHINES.items():
+        if description.startswith(processor):
+            return name
+    raise ValueError(f"a build ran on a processor the record does not know: {line[1]}; add it to MACHINES")
+
+
 def stored(commit: str) -> tuple[str, dict, str]:
     """``(path, notebook, printed lines)``: the lesson as stored in ``commit`` and the text outputs
     of its code cells."""
@@ -101,10 +116,14 @@ def stored(commit: str) -> tuple[str, dict, str]:
                                capture_output=True, text=True)
         if shown.returncode == 0:
             nb = json.loads(shown.stdout)
-            text = "\n".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
-                             for o in c.get("outputs", []))
-            return path, nb, text
+            return path, nb, printed(nb)
     raise ValueError(f"commit {commit} holds no build of lesson 12")
+
+
+def printed(nb: dict) -> str:
+    """The text outputs of a notebook's code cells (``nb`` as JSON), one string."""
+    return "\n".join("".join(o.get("text", "")) for c in nb["cells"] if c["cell_type"] == "code"
+                     for o in c.get("outputs", []))
 
 
 def builds_after(last: str) -> list[str]:
@@ -149,8 +168,8 @@ def stored_builds(last: str) -> tuple[list[dict], list[dict]]:
         ratios = parse(text)
         if not ratios:
             continue
-        machine = "Xeon" if (entry["ran_utc"] or entry["committed_utc"]) >= XEON_FROM else "30 Nov"
-        builds.append({"machine": machine, "setting": "default", **entry, **ratios})
+        builds.append({"machine": machine_of(text, entry["ran_utc"] or entry["committed_utc"]),
+                       "setting": "default", **entry, **ratios})
     return builds, excluded
 
 

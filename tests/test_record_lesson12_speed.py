@@ -45,8 +45,49 @@ def test_exactly_one_build_came_after_the_record_the_stored_notebook():
     runs ``scripts/record_lesson12_speed.py`` before it builds the lesson)."""
     script, committed = _with_history()
     after = script.builds_after(committed["last"])
+    on_disk = script.printed(json.loads((ROOT / script.PATHS[0]).read_text()))
+    if on_disk != script.stored("HEAD")[2]:  # rebuilt and not committed yet
+        after.append("the notebook in the working tree")
     assert len(after) == 1, (f"builds of lesson 12 after the record's last ({committed['last']}): {after}; "
-                             "write the record, then rebuild the notebook, then commit both")
+                             "build it with scripts/build_notebooks.py (which writes the record first), "
+                             "then commit both")
+
+
+def test_the_readme_quotes_the_record():
+    """README.md's figures for lesson 12's runs are the record's (they would drift at a rebuild)."""
+    record = json.loads((ROOT / "notebooks" / "data" / "timings" / "lesson12_speed.json").read_text())
+    seen = {}
+    for run in record["runs"]:
+        group = seen.setdefault((run["machine"], run["setting"]), {})
+        for key, value in run.items():
+            if key.endswith("_shares_pct"):
+                group.setdefault(key + "_rq", []).append(value[1])
+            elif isinstance(value, list):
+                group.setdefault(key, []).append(value[0])
+
+    def span(values, fmt="{:.2f}"):
+        return f"{fmt.format(min(values))} to {fmt.format(max(values))}"
+
+    xeon, nov = seen[("Xeon", "default")], seen[("30 Nov", "default")]
+    avx2 = seen[("Xeon", "oneDNN held to AVX2")]
+    both = {key: xeon[key] + nov[key] for key in xeon if key in nov}
+    nets = both["loop_network_seed0"] + both["loop_network_wide"]
+    networks = sorted(both["network_seed0"] + both["network_wide"])
+    rq = {key: span(xeon[f"network_{key}_shares_pct_rq"], "{:.0f}") for key in ("seed0", "wide")}
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    for phrase in [
+        f"at {span(both['loop_product_b256'])} of float32's speed at batch 256 and "
+        f"{span(both['loop_product_b1'])} at batch 1, the integer networks at {span(nets)}",
+        f"{span(both['loop_product_b1'])} on the reference loop in lesson 12's record",
+        f"both {span(nets)} in lesson 12's record",
+        f"holds {span(xeon['product_b1'])} for the Xeon",
+        f"take {rq['seed0']} % of the small network's integer pass and {rq['wide']} % of the wide one's",
+        f"only tied float32 at batch 256 ({span(avx2['product_b256'])}) and lost at batch 1 "
+        f"({span(avx2['product_b1'])})",
+        f"the integer networks {networks[0]:.2f} to {networks[-2]:.2f} times float32's speed in all but one "
+        f"of {len(networks) // 2} builds",
+    ]:
+        assert phrase in readme, f"README.md should say: {phrase}"
 
 
 def test_every_run_names_a_known_machine_and_setting_and_holds_ratios():
