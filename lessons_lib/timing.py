@@ -152,9 +152,11 @@ def machine(cpuinfo: str | None = None) -> dict[str, object]:
         raise TypeError(f"cpuinfo must be a str or None; got {type(cpuinfo).__name__}")
     fields: dict[str, str] = {}
     for line in cpuinfo.splitlines():
+        if not line.strip() and fields:  # the blank line that ends the first processor's entry
+            break
         key, sep, value = line.partition(":")
-        if sep and key.strip() not in fields:
-            fields[key.strip()] = value.strip()
+        if sep:
+            fields.setdefault(key.strip(), value.strip())
     import torch
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()

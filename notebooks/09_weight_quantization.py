@@ -310,8 +310,8 @@ plt.show()
 # weight on the other side of a rounding boundary: a different code). float64 makes each such
 # difference about $2^{29}$ times smaller than float32 does (53 against 24 bits of significand), so
 # a changed printed number is unlikely; it is not ruled out. The lesson does not measure how likely.
-# Its stored numbers were produced on one x86-64 processor with AVX-512 (for this version an Intel
-# Xeon), with ATen's AVX-512 kernels. The course's tests run every notebook again on the processor
+# Its stored numbers were produced on one x86-64 processor with AVX-512, with ATen's AVX-512
+# kernels (the course's machine has not always been the same processor). The course's tests run every notebook again on the processor
 # they run on, and once more on a second CPU path of it (`tests/test_offline.py`: PyTorch's kernels
 # without vector instructions, which does not change the matrix products, since this PyTorch
 # computes them in MKL, its BLAS; MKL and oneDNN held to AVX2, NumPy's loops below AVX-512, OpenBLAS
