@@ -13,6 +13,12 @@ observer (:mod:`lessons_lib.observers`); weights are symmetric int8 per output c
 The real multiplier ``M`` is stored as an integer ``m0`` in ``[2^30, 2^31)`` and a right
 shift: ``M ~ m0 / 2^shift`` (:func:`quantize_multiplier`), and ``round(acc * M)`` is computed
 as ``(acc * m0 + 2^(shift - 1)) >> shift`` in int64 (:func:`requantize`; rounding half up).
+``convert(..., requantization="int32")`` computes the same formula in int32 instead: each
+accumulator is first clamped to the *window* of values whose code does not saturate (one more on
+each side), so ``|acc * M|`` stays below about ``2^bits``, and ``m0`` gets as many bits as keep
+every product inside int32 (:func:`int32_multiplier`; 13 to 15 bits for the course's networks,
+against 31): the codes differ from the 31-bit multiplier's only where ``acc * M`` lies within
+the coarser multiplier's error of a half.
 A ReLU costs nothing: it is the clamp at ``q_min = z_y`` (the code of the real 0). Max
 pooling commutes with the increasing map from values to codes, so it runs on the codes.
 
@@ -70,6 +76,7 @@ from lessons_lib.observers import make_observer
 __all__ = [
     "quantize_multiplier",
     "requantize",
+    "int32_multiplier",
     "int_matmul",
     "pair_sums_saturating",
     "int_mm_saturates_here",
@@ -105,6 +112,59 @@ def quantize_multiplier(M: Any) -> tuple[np.ndarray, np.ndarray]:
             m, e = 2**30, e + 1
         m0[i], shift[i] = m, 31 - e
     return m0, shift
+
+
+def _code_window(m: int, shift: int, zero_point: int, q_min: int, q_max: int) -> tuple[int, int]:
+    """The accumulators ``v`` whose code ``((v m + 2^(shift-1)) >> shift) + zero_point`` lies in
+    ``[q_min, q_max]`` form an interval ``[v_min, v_max]`` (the code never decreases in ``v``);
+    returns ``(v_min - 1, v_max + 1)``, exact integers."""
+    half = 1 << (shift - 1)
+    v_min = -((half - ((q_min - zero_point) << shift)) // m)  # ceil(((q_min - z) 2^s - 2^(s-1)) / m)
+    v_max = (((q_max - zero_point + 1) << shift) - half - 1) // m
+    return v_min - 1, v_max + 1
+
+
+def int32_multiplier(
+    M: Any, zero_point: int, q_min: int, q_max: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The most precise ``m / 2^shift ~ M`` whose requantization runs in int32, and its window.
+
+    For each ``M`` (in ``(0, 2^30)``), ``m = round(f 2^B)`` and ``shift = B - e`` (``M = f 2^e``,
+    ``f`` in ``[0.5, 1)``) with the largest ``B <= 31`` such that, for every accumulator ``v`` in
+    the window ``[lo, hi]`` (:func:`_code_window`: the accumulators whose code lies in
+    ``[q_min, q_max]``, and one more on each side), ``|v m| + 2^(shift - 1) < 2^31``. Clamping the
+    accumulators to ``[lo, hi]`` first changes no code (the codes outside saturate, and so do those
+    of ``lo`` and ``hi``), and then ``(v m + 2^(shift - 1)) >> shift`` never leaves int32. Since
+    ``|v M|`` is at most about ``q_max - q_min + 1`` in the window, ``B`` is about
+    ``30 - log2(q_max - q_min + 1) + log2(M)``: the relative error of ``M`` is at most ``2^-B``.
+
+    Returns int64 arrays ``(m, shift, lo, hi)`` of ``M``'s shape. Raises ``ValueError`` if ``M``
+    is so small that not even ``B = 2`` fits.
+    """
+    arr = _validate.in_range(M, "M", 0.0, 2.0**30, low_open=True, high_open=True)
+    q_min = _validate.integer(q_min, "q_min", 0, 255)
+    q_max = _validate.integer(q_max, "q_max", q_min, 255)
+    zero_point = _validate.integer(zero_point, "zero_point", 0, 255)
+    out = [np.empty(arr.shape, dtype=np.int64) for _ in range(4)]
+    for i, value in np.ndenumerate(arr):
+        f, e = math.frexp(float(value))
+        for B in range(31, 1, -1):
+            m, shift = round(f * 2**B), B - e
+            if m == 2**B:
+                m, shift = 2 ** (B - 1), shift - 1
+            if shift < 1:
+                continue
+            lo, hi = _code_window(m, shift, zero_point, q_min, q_max)
+            if max(abs(lo), abs(hi)) * m + (1 << (shift - 1)) <= INT32_MAX:
+                break
+        else:
+            raise ValueError(
+                f"M must be large enough for a multiplier of 2 bits or more in int32 (about 2^-21 or more "
+                f"for 8-bit codes); got {value}"
+            )
+        for a, v in zip(out, (m, shift, lo, hi), strict=True):
+            a[i] = v
+    return out[0], out[1], out[2], out[3]
 
 
 def requantize(
@@ -298,6 +358,10 @@ class IntegerLayer:
     padding, pad_value : for a convolution (``pad_value = z_x``)
     in_max : the largest input code (``2^bits - 1``); at most 127 the product needs no split
     scale_w : float64 ``(out,)``; scale_in, scale_out : ``s_x``, ``s_y``
+    lo, hi : int64 ``(out,)`` or None; if given (:func:`int32_multiplier`'s window for ``m0`` and
+        ``shift``), the requantization runs in int32: ``acc + b_q`` clamped to ``[lo, hi]``, times
+        ``m0``, plus ``2^(shift-1)``, shifted; the same codes as the int64 formula with this
+        ``m0`` and ``shift``
     """
 
     kind: str
@@ -314,13 +378,31 @@ class IntegerLayer:
     padding: int = 0
     pad_value: int = 0
     in_max: int = 255
+    lo: torch.Tensor | None = None
+    hi: torch.Tensor | None = None
     _w_t: torch.Tensor = field(init=False, repr=False)
     _bias_term: torch.Tensor = field(init=False, repr=False)
+    _int32: tuple[torch.Tensor, ...] | None = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self._w_t = _dense(self.w_q.reshape(self.w_q.shape[0], -1).t())
         rounding = torch.ones_like(self.shift) << (self.shift - 1)
         self._bias_term = self.b_q.to(torch.int64) * self.m0 + rounding  # folded: (acc + b) m0 + r
+        self._int32 = None
+        if (self.lo is None) != (self.hi is None):
+            raise ValueError("lo and hi must be given together (int32 requantization) or not at all")
+        if self.lo is not None:
+            window = torch.stack([self.lo, self.hi]).abs().amax(dim=0)
+            if torch.any(window * self.m0 + rounding > INT32_MAX):
+                raise ValueError("lo, hi, m0 and shift must keep |v m0| + 2^(shift-1) within int32")
+            self._int32 = tuple(
+                v.to(torch.int32) for v in (self.b_q, self.lo, self.hi, self.m0, rounding, self.shift)
+            )
+
+    @property
+    def requantization(self) -> str:
+        """``"int32"`` (clamped to the window, a narrower ``m0``) or ``"int64"`` (31-bit ``m0``)."""
+        return "int64" if self._int32 is None else "int32"
 
     def accumulate(self, x_q: torch.Tensor) -> torch.Tensor:
         """int32 accumulators (bias included), ``(n, out)`` or ``(n, out, h, w)``."""
@@ -328,10 +410,16 @@ class IntegerLayer:
             return linear_int(x_q, self.w_q, self.b_q)
         return conv2d_int(x_q, self.w_q, self.b_q, self.padding, self.pad_value)
 
-    def requantize(self, acc: torch.Tensor) -> torch.Tensor:
+    def requantize(self, acc: torch.Tensor, overwrite: bool = False) -> torch.Tensor:
         """uint8 codes ``clamp(((acc + b_q) m0 + 2^(shift-1)) >> shift + z_y)`` from int32 products
-        ``acc`` ``(rows, out)`` *without* the bias (the step that follows the product)."""
-        y = torch.addcmul(self._bias_term, acc.to(torch.int64), self.m0).bitwise_right_shift_(self.shift)
+        ``acc`` ``(rows, out)`` *without* the bias (the step that follows the product).
+        ``overwrite=True`` lets the int32 requantization compute in ``acc``'s own memory."""
+        if self._int32 is None:
+            y = torch.addcmul(self._bias_term, acc.to(torch.int64), self.m0).bitwise_right_shift_(self.shift)
+        else:
+            b, lo, hi, m0, rounding, shift = self._int32
+            y = (acc.add_(b) if overwrite else acc.add(b)).clamp_(lo, hi)
+            y.mul_(m0).add_(rounding).bitwise_right_shift_(shift)
         if self.zero_point:
             y.add_(self.zero_point)
         return y.clamp_(self.q_min, self.q_max).to(torch.uint8)
@@ -348,7 +436,7 @@ class IntegerLayer:
             acc = torch._int_mm(_dense(cols), self._w_t)
         else:
             acc = int_matmul(cols, self._w_t)
-        out = self.requantize(acc)
+        out = self.requantize(acc, overwrite=True)  # acc is this call's own
         if self.kind == "conv":
             h_out = h + 2 * self.padding - kh + 1
             w_out = w + 2 * self.padding - kw + 1
@@ -417,12 +505,24 @@ class IntegerNetwork:
         return int((self.predict(X) == y).sum()) / len(y)
 
     def nbytes(self) -> int:
-        """Bytes of the integer parameters: int8 weights, int32 biases, int32 m0 and one byte per shift."""
-        return sum(L.w_q.numel() + 4 * L.b_q.numel() + 5 * L.m0.numel() for L in self.layers)
+        """Bytes of the integer parameters: int8 weights, int32 biases, int32 m0 and one byte per shift
+        (and, for int32 requantization, the int32 window ``lo``, ``hi``)."""
+        return sum(
+            L.w_q.numel() + 4 * L.b_q.numel() + (13 if L.lo is not None else 5) * L.m0.numel()
+            for L in self.layers
+        )
 
 
 def _integer_layer(
-    module: nn.Module, s_x: float, z_x: int, s_y: float, z_y: int, relu: bool, bits: int, weight_bits: int
+    module: nn.Module,
+    s_x: float,
+    z_x: int,
+    s_y: float,
+    z_y: int,
+    relu: bool,
+    bits: int,
+    weight_bits: int,
+    requantization: str,
 ) -> IntegerLayer:
     w = module.weight.detach().to(torch.float64)
     w_q, s_w, _ = quantization.quantize(w, weight_bits, symmetric=True, axis=0)
@@ -439,7 +539,14 @@ def _integer_layer(
         raise ValueError(
             "model has a bias too large for int32 at scale s_w * s_x; its layers must be calibrated"
         )
-    m0, shift = quantize_multiplier((s_w * s_x / s_y).numpy())
+    M = (s_w * s_x / s_y).numpy()
+    q_min, q_max = (z_y if relu else 0), 2**bits - 1
+    window: dict[str, torch.Tensor] = {}
+    if requantization == "int32":
+        m0, shift, lo, hi = int32_multiplier(M, z_y, q_min, q_max)
+        window = {"lo": torch.from_numpy(lo), "hi": torch.from_numpy(hi)}
+    else:
+        m0, shift = quantize_multiplier(M)
     conv = isinstance(module, nn.Conv2d)
     return IntegerLayer(
         kind="conv" if conv else "linear",
@@ -448,14 +555,15 @@ def _integer_layer(
         m0=torch.from_numpy(m0),
         shift=torch.from_numpy(shift),
         zero_point=z_y,
-        q_min=z_y if relu else 0,
-        q_max=2**bits - 1,
+        q_min=q_min,
+        q_max=q_max,
         scale_w=s_w,
         scale_in=s_x,
         scale_out=s_y,
         padding=int(module.padding[0]) if conv else 0,
         pad_value=z_x if conv else 0,
         in_max=2**bits - 1,
+        **window,
     )
 
 
@@ -482,6 +590,7 @@ def convert(
     percentile: float = 99.99,
     bits: int = 7,
     weight_bits: int = 8,
+    requantization: str = "int64",
 ) -> IntegerNetwork:
     """Static post-training quantization of ``model`` into an :class:`IntegerNetwork`.
 
@@ -499,6 +608,9 @@ def convert(
         see the module docstring); 8 is exact too, at the price of two products per layer
         (:func:`int_matmul`)
     weight_bits : int in [2, 8], bits of the symmetric per-channel weight codes (int8)
+    requantization : ``"int64"`` (``m0`` of 31 bits, :func:`quantize_multiplier`, the product in
+        int64) or ``"int32"`` (the window clamp and the most precise ``m0`` that keeps every step in
+        int32, :func:`int32_multiplier`)
     """
     if not isinstance(model, nn.Sequential):
         raise TypeError(f"model must be an nn.Sequential; got {type(model).__name__}")
@@ -507,6 +619,8 @@ def convert(
     _validate.finite(X_calibration.detach().cpu().to(torch.float64).numpy(), "X_calibration")
     bits = _validate.integer(bits, "bits", 2, 8)
     weight_bits = _validate.integer(weight_bits, "weight_bits", 2, 8)
+    if requantization not in ("int64", "int32"):
+        raise ValueError(f'requantization must be "int64" or "int32"; got {requantization!r}')
     make_observer(observer, percentile)  # validates both
     net = copy.deepcopy(model).to(torch.float64).eval()
     mods = list(net)
@@ -534,7 +648,9 @@ def convert(
             if relu:
                 y = mods[i + 1](y)
             s_y, z_y = make_observer(observer, percentile).update(y).qparams(bits)
-            network.steps.append(_integer_layer(m, s_x, z_x, s_y, z_y, relu, bits, weight_bits))
+            network.steps.append(
+                _integer_layer(m, s_x, z_x, s_y, z_y, relu, bits, weight_bits, requantization)
+            )
             x, s_x, z_x = y, s_y, z_y
             i += 2 if relu else 1
             continue

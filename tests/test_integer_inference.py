@@ -246,6 +246,8 @@ def test_the_cnn_converts_after_folding_and_keeps_its_accuracy(digits):
     assert [L.kind for L in inet.layers] == ["conv", "conv", "linear"]
     float_acc = accuracy(folded, digits.X_test, digits.y_test)
     assert abs(inet.accuracy(digits.X_test, digits.y_test) - float_acc) <= 0.02
+    narrow = ii.convert(folded, digits.X_train[:300], requantization="int32")
+    assert abs(narrow.accuracy(digits.X_test, digits.y_test) - float_acc) <= 0.02
     layer = inet.layers[0]
     x_q = inet.quantize_input(digits.X_test[:10]).reshape(-1, 1, 8, 8)
     want = ii.conv2d_int(x_q, layer.w_q, layer.b_q, 1, inet.input_zero_point)
@@ -276,3 +278,93 @@ def test_unsupported_modules_are_refused_by_name(module, digits):
         model = nn.Sequential(ToImage(), module, nn.Flatten(), nn.Linear(8, 10))
     with pytest.raises(ValueError, match="model must"):
         ii.convert(model, digits.X_train[:10])
+
+
+# int32 requantization: the window clamp and the narrowest multiplier that fits ---------------
+
+
+def _code(v: int, m: int, shift: int, z: int, q_min: int, q_max: int) -> int:
+    """The int64 formula on Python integers (no overflow possible)."""
+    return min(max(((v * m + (1 << (shift - 1))) >> shift) + z, q_min), q_max)
+
+
+@settings(max_examples=300)
+@given(log2_M=st.floats(-18.0, 8.0),
+       codes=st.sampled_from([(0, 0, 127), (0, 0, 255), (57, 0, 127), (3, 3, 15), (128, 0, 255)]))
+def test_the_int32_multiplier_is_the_most_precise_that_fits_and_its_window_is_exact(log2_M, codes):
+    z, q_min, q_max = codes
+    M = 2.0**log2_M
+    m, shift, lo, hi = (int(a) for a in ii.int32_multiplier(M, z, q_min, q_max))
+    bits = m.bit_length()
+    assert abs(m / 2**shift - M) / M <= 2.0 ** -bits  # rounding m to an integer of `bits` bits
+    assert max(abs(lo), abs(hi)) * m + (1 << (shift - 1)) < 2**31  # every step stays in int32
+    # the window: lo and hi saturate, lo + 1 and hi - 1 do not (the codes in between are all reached)
+    assert _code(lo, m, shift, z, -(2**40), 2**40) < q_min <= _code(lo + 1, m, shift, z, -(2**40), 2**40)
+    assert _code(hi - 1, m, shift, z, -(2**40), 2**40) <= q_max < _code(hi, m, shift, z, -(2**40), 2**40)
+    if bits < 31:  # one more bit would not fit (the search took the largest)
+        f, e = math.frexp(M)
+        m1, s1 = round(f * 2 ** (bits + 1)), bits + 1 - e
+        if m1 == 2 ** (bits + 1):
+            m1, s1 = 2**bits, s1 - 1
+        lo1, hi1 = ii._code_window(m1, s1, z, q_min, q_max)
+        assert s1 < 1 or max(abs(lo1), abs(hi1)) * m1 + (1 << (s1 - 1)) > 2**31 - 1
+
+
+@settings(max_examples=60)
+@given(log2_M=st.floats(-14.0, 2.0), channels=st.integers(1, 6), seed=st.integers(0, 2**16),
+       codes=st.sampled_from([(0, 0, 127), (57, 0, 127), (0, 0, 255)]))
+def test_int32_requantization_gives_the_codes_of_the_int64_formula(log2_M, channels, seed, codes):
+    """Accumulators from -2^30 to 2^30, near the window's edges and inside: the int32 path (window
+    clamp, narrow m0) equals the int64 formula with the same m0 and shift, element by element."""
+    z, q_min, q_max = codes
+    gen = torch.Generator().manual_seed(seed)
+    M = 2.0 ** (log2_M + torch.rand(channels, generator=gen, dtype=torch.float64).numpy())
+    m0, shift, lo, hi = ii.int32_multiplier(M, z, q_min, q_max)
+    b_q = torch.randint(-1000, 1000, (channels,), generator=gen, dtype=torch.int32)
+    edges = torch.from_numpy(np.stack([lo - 1, lo, lo + 1, hi - 1, hi, hi + 1, (lo + hi) // 2]))  # (7, ch)
+    acc = torch.cat([torch.randint(-(2**30), 2**30, (40, channels), generator=gen),
+                     torch.randint(-5, 5, (20, channels), generator=gen) + torch.from_numpy((lo + hi) // 2),
+                     edges]).to(torch.int64) - b_q.to(torch.int64)
+    acc = acc.clamp(-(2**31) + 1000, 2**31 - 1000).to(torch.int32)
+    layer = ii.IntegerLayer("linear", torch.zeros(channels, 1, dtype=torch.int8), b_q, torch.from_numpy(m0),
+                            torch.from_numpy(shift), z, q_min, q_max,
+                            torch.ones(channels, dtype=torch.float64), 1.0, 1.0,
+                            lo=torch.from_numpy(lo), hi=torch.from_numpy(hi))
+    assert layer.requantization == "int32"
+    want = ii.requantize(acc.to(torch.int64) + b_q, m0, shift, z, q_min, q_max)
+    kept = acc.clone()
+    assert torch.equal(layer.requantize(acc).long(), want)
+    assert torch.equal(acc, kept)  # the caller's accumulators are left as they were
+    assert torch.equal(layer.requantize(acc.clone(), overwrite=True).long(), want)
+
+
+def test_the_int32_network_equals_the_formula_with_its_multipliers_and_rarely_differs(trained_mlp, digits):
+    exact = ii.convert(trained_mlp, digits.X_train[:300])
+    narrow = ii.convert(trained_mlp, digits.X_train[:300], requantization="int32")
+    assert [L.requantization for L in exact.layers] == ["int64"] * 3
+    assert [L.requantization for L in narrow.layers] == ["int32"] * 3
+    bits = [int(L.m0.max()).bit_length() for L in narrow.layers]
+    assert all(10 <= b < 31 for b in bits), bits
+    X = digits.X_test
+    # bit for bit the independent NumPy reference, which reads each layer's own m0 and shift
+    assert np.array_equal(narrow.forward_codes(narrow.quantize_input(X)).numpy().astype(np.int64),
+                          _numpy_forward(narrow, X))
+    same = (narrow.predict(X) == exact.predict(X)).float().mean().item()
+    assert same >= 0.99  # a coarser multiplier moves a code only where acc * M sits near a half
+    channels = 32 + 16 + 10
+    assert narrow.nbytes() == exact.nbytes() + 8 * channels  # the window: two int32 per channel
+
+
+def test_int32_requantization_refuses_what_it_cannot_hold(digits):
+    with pytest.raises(ValueError, match="requantization"):
+        ii.convert(mlp(hidden=(8,), seed=0).double(), digits.X_train[:50], requantization="int16")
+    with pytest.raises(ValueError, match="M must be large enough"):
+        ii.int32_multiplier(2.0**-30, 0, 0, 255)
+    one = torch.ones(1, dtype=torch.int64)
+    w, b = torch.zeros(1, 1, dtype=torch.int8), torch.zeros(1, dtype=torch.int32)
+    scale = torch.ones(1, dtype=torch.float64)
+    with pytest.raises(ValueError, match="lo and hi"):
+        ii.IntegerLayer("linear", w, b, 2**30 * one, 31 * one, 0, 0, 127, scale, 1.0, 1.0, lo=one)
+    with pytest.raises(ValueError, match="within int32"):  # a 31-bit m0 with a wide window overflows int32
+        ii.IntegerLayer("linear", w, b, 2**30 * one, 40 * one, 0, 0, 127, scale, 1.0, 1.0,
+                        lo=-one, hi=2**20 * one)
