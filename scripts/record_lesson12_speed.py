@@ -57,6 +57,9 @@ LINES = [  # (key, the start of the printed line)
     ("product_b1", "batch   1: int8 over float32"),
     ("network_seed0", "network, seed 0: integer over float32"),
     ("network_wide", "network, wide: integer over float32"),
+    ("elementwise_int32_over_int64", "multiply-add on 256 x 512: int32 over int64"),
+    ("network_seed0_int32", "network, seed 0, int32 requantization: integer over float32"),
+    ("network_wide_int32", "network, wide, int32 requantization: integer over float32"),
     ("loop_product_b256", "product, batch 256, the path of a CPU without AVX-512 VNNI: int8 over float32"),
     ("loop_product_b1", "product, batch 1, the path of a CPU without AVX-512 VNNI: int8 over float32"),
     ("loop_network_seed0", "network, seed 0, the path of a CPU without AVX-512 VNNI: int8 over float32"),
@@ -67,11 +70,13 @@ LINES = [  # (key, the start of the printed line)
 ]
 RATIO = re.compile(r" ([\d.]+) \[([\d.]+), ([\d.]+)\] \((\d+) interleaved runs\)")
 SHARES = re.compile(r"products (\d+) %, requantizations (\d+) %")
+OVER_INT64 = "    over the same network with int64"  # the line after an int32 network's
 
 
 def parse(text: str) -> dict[str, list]:
     """The ratios in printed lines: key -> [median, q1, q3, runs]; ``*_shares_pct`` -> [products %,
-    requantizations %] of the integer pass (the line after a network's)."""
+    requantizations %] of the integer pass (the line after a network's); ``*_int32_over_int64`` ->
+    the int32-requantization pass over the int64 one (the line after an int32 network's)."""
     out: dict[str, list] = {}
     lines = text.splitlines()
     for i, line in enumerate(lines):
@@ -79,9 +84,14 @@ def parse(text: str) -> dict[str, list]:
             match = RATIO.match(line[len(start):]) if line.startswith(start) else None
             if match:
                 out[key] = [float(match[1]), float(match[2]), float(match[3]), int(match[4])]
-                shares = SHARES.search(lines[i + 1]) if i + 1 < len(lines) else None
+                after = lines[i + 1] if i + 1 < len(lines) else ""
+                shares = SHARES.search(after)
                 if key in ("network_seed0", "network_wide") and shares:
                     out[f"{key}_shares_pct"] = [int(shares[1]), int(shares[2])]
+                over64 = RATIO.match(after[len(OVER_INT64):]) if after.startswith(OVER_INT64) else None
+                if key in ("network_seed0_int32", "network_wide_int32") and over64:
+                    out[f"{key}_over_int64"] = [float(over64[1]), float(over64[2]), float(over64[3]),
+                                                int(over64[4])]
     return out
 
 
@@ -180,8 +190,9 @@ def uncommitted_runs() -> list[dict]:
         head, _, body = block.partition("\n")
         kind, machine, setting, utc, what = (part.strip() for part in head.split("|"))
         base = {"machine": machine, "setting": setting, "ran_utc": utc.replace(" ", "T")}
-        if kind == "build":
-            entries.append({**base, "source": f"an uncommitted build: {what}", **parse(body)})
+        if kind in ("build", "cells"):
+            source = "an uncommitted build" if kind == "build" else "some cells of an uncommitted build"
+            entries.append({**base, "source": f"{source}: {what}", **parse(body)})
             continue
         for line in filter(None, body.splitlines()):
             b256, b1, seed0, wide = (float(v) for v in re.fullmatch(

@@ -98,6 +98,8 @@ def test_the_readme_quotes_the_record():
         f"({span(avx2['product_b1'])})",
         f"the integer networks {networks[0]:.2f} to {networks[-2]:.2f} times float32's speed in all but one "
         f"of {len(networks) // 2} builds",
+        f"int32 requantization: {span(xeon['network_seed0_int32'])} / {span(xeon['network_wide_int32'])} "
+        f"in {len(xeon['network_wide_int32'])} runs",
     ]:
         assert phrase in readme, f"README.md should say: {phrase}"
 
@@ -120,3 +122,11 @@ def test_parse_reads_a_ratio_line_and_the_shares_after_it():
             "batch 256: int8 over float32 3.3 (a line in another form is not read)\n")
     assert script.parse(text) == {"network_wide": [0.96, 0.92, 1.06, 21], "network_wide_shares_pct": [26, 66],
                                   "unstructured_csr": [0.69, 0.62, 0.76, 21]}
+    text = ("network, seed 0, int32 requantization: integer over float32 1.25 [1.15, 1.47] "
+            "(21 interleaved runs)\n"
+            "    over the same network with int64 2.34 [2.25, 2.52] (21 interleaved runs)\n"
+            "network, wide: integer over float32 0.96 [0.92, 1.06] (21 interleaved runs)\n"
+            "    over the same network with int64 2.0 [1.9, 2.1] (21 interleaved runs)\n")  # not after int32
+    assert script.parse(text) == {"network_seed0_int32": [1.25, 1.15, 1.47, 21],
+                                  "network_seed0_int32_over_int64": [2.34, 2.25, 2.52, 21],
+                                  "network_wide": [0.96, 0.92, 1.06, 21]}
