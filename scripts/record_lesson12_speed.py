@@ -136,34 +136,34 @@ def printed(nb: dict) -> str:
                      for o in c.get("outputs", []))
 
 
-def builds_after(last: str) -> list[str]:
-    """The commits after ``last`` (up to HEAD) whose stored lesson prints other lines than the build
-    before it: the builds that are not in a record ending at ``last``."""
-    commits = _git("log", "--reverse", "--format=%H", f"{last}..HEAD", "--", *PATHS).split()
-    found, previous = [], stored(last)[2]
-    for commit in commits:
-        text = stored(commit)[2]
+def distinct_builds(revisions: str, previous: str | None = None):
+    """Yield ``(commit, committed_utc, path, notebook, printed lines)`` for each commit of
+    ``revisions`` (a ``git log`` range, oldest first) whose stored lesson prints other lines than
+    the one before it (``previous``: the printed lines before the range): a commit that changed
+    only prose is not a build."""
+    log = _git("log", "--reverse", "--format=%H %cI", revisions, "--", *PATHS).split("\n")
+    for line in filter(None, log):
+        full, committed = line.split()
+        path, nb, text = stored(full)
         if text != previous:
-            found.append(commit[:7])
+            yield full, committed, path, nb, text
         previous = text
-    return found
+
+
+def builds_after(last: str) -> list[str]:
+    """The builds after ``last`` (up to HEAD): the ones not in a record ending at ``last``."""
+    return [full[:7] for full, *_ in distinct_builds(f"{last}..HEAD", stored(last)[2])]
 
 
 def stored_builds(last: str) -> tuple[list[dict], list[dict]]:
     """(the builds from FIRST to ``last``, the builds before FIRST) from git, oldest first."""
-    log = _git("log", "--reverse", "--format=%H %cI", last, "--", *PATHS).split("\n")
-    first_full = _git("rev-parse", FIRST).strip()
-    builds, excluded, previous, before_first = [], [], None, True
-    for line in filter(None, log):
-        full, committed = line.split()
+    before = set(_git("rev-list", f"{FIRST}~1").split())  # the commits before FIRST
+    builds, excluded = [], []
+    for full, committed, path, nb, text in distinct_builds(last):
         short = full[:7]
-        before_first = before_first and full != first_full
-        path, nb, text = stored(full)
+        before_first = full in before
         ran = [c["metadata"]["execution"]["iopub.execute_input"] for c in nb["cells"]
                if c["cell_type"] == "code" and "iopub.execute_input" in c["metadata"].get("execution", {})]
-        if text == previous:  # the same printed lines: a commit that changed only prose
-            continue
-        previous = text
         entry = {"source": f"the stored build committed in {short} ({path})",
                  "ran_utc": (ran[0] if ran else "")[:16], "committed_utc": committed[:16]}
         if before_first:
