@@ -16,7 +16,7 @@ as ``(acc * m0 + 2^(shift - 1)) >> shift`` in int64 (:func:`requantize`; roundin
 ``convert(..., requantization="int32")`` computes the same formula in int32 instead: each
 accumulator is first clamped to the *window* of values whose code does not saturate (one more on
 each side), so ``|acc * M|`` stays below about ``2^bits``, and ``m0`` gets as many bits as keep
-every product inside int32 (:func:`int32_multiplier`; 13 to 15 bits for the course's networks,
+every product inside int32 (:func:`int32_multiplier`; 11 to 15 bits in lesson 12's networks,
 against 31): the codes differ from the 31-bit multiplier's only where ``acc * M`` lies within
 the coarser multiplier's error of a half.
 A ReLU costs nothing: it is the clamp at ``q_min = z_y`` (the code of the real 0). Max
@@ -359,9 +359,10 @@ class IntegerLayer:
     in_max : the largest input code (``2^bits - 1``); at most 127 the product needs no split
     scale_w : float64 ``(out,)``; scale_in, scale_out : ``s_x``, ``s_y``
     lo, hi : int64 ``(out,)`` or None; if given (:func:`int32_multiplier`'s window for ``m0`` and
-        ``shift``), the requantization runs in int32: ``acc + b_q`` clamped to ``[lo, hi]``, times
-        ``m0``, plus ``2^(shift-1)``, shifted; the same codes as the int64 formula with this
-        ``m0`` and ``shift``
+        ``shift``), the requantization runs in int32: ``acc`` clamped to ``[lo - b_q, hi - b_q]``
+        (saturated to int32), plus ``b_q``, times ``m0``, plus ``2^(shift-1)``, shifted; the same
+        codes as the int64 formula with this ``m0`` and ``shift`` for every int32 ``acc`` and
+        ``b_q`` (the bias is added after the clamp, so the sum cannot leave int32)
     """
 
     kind: str
@@ -395,8 +396,12 @@ class IntegerLayer:
             window = torch.stack([self.lo, self.hi]).abs().amax(dim=0)
             if torch.any(window * self.m0 + rounding > INT32_MAX):
                 raise ValueError("lo, hi, m0 and shift must keep |v m0| + 2^(shift-1) within int32")
+            # the window for acc *without* the bias, saturated to int32: clamping acc to it and then
+            # adding b_q gives clamp(acc + b_q, lo, hi) with no int32 overflow, whatever b_q is
+            b = self.b_q.to(torch.int64)
+            lo_acc, hi_acc = ((w - b).clamp(-(2**31), INT32_MAX) for w in (self.lo, self.hi))
             self._int32 = tuple(
-                v.to(torch.int32) for v in (self.b_q, self.lo, self.hi, self.m0, rounding, self.shift)
+                v.to(torch.int32) for v in (self.b_q, lo_acc, hi_acc, self.m0, rounding, self.shift)
             )
 
     @property
@@ -417,8 +422,8 @@ class IntegerLayer:
         if self._int32 is None:
             y = torch.addcmul(self._bias_term, acc.to(torch.int64), self.m0).bitwise_right_shift_(self.shift)
         else:
-            b, lo, hi, m0, rounding, shift = self._int32
-            y = (acc.add_(b) if overwrite else acc.add(b)).clamp_(lo, hi)
+            b, lo_acc, hi_acc, m0, rounding, shift = self._int32
+            y = (acc.clamp_(lo_acc, hi_acc) if overwrite else acc.clamp(lo_acc, hi_acc)).add_(b)
             y.mul_(m0).add_(rounding).bitwise_right_shift_(shift)
         if self.zero_point:
             y.add_(self.zero_point)

@@ -355,6 +355,21 @@ def test_the_int32_network_equals_the_formula_with_its_multipliers_and_rarely_di
     assert narrow.nbytes() == exact.nbytes() + 8 * channels  # the window: two int32 per channel
 
 
+@pytest.mark.parametrize("bias", [-(2**31) + 500_000, 2**31 - 1 - 500_000, -(2**31), 2**31 - 1])
+def test_int32_requantization_is_exact_with_a_bias_near_the_int32_limits(bias):
+    """acc + b_q would leave int32 here; the window clamp comes first, so the codes stay exact."""
+    m0, shift, lo, hi = ii.int32_multiplier(0.001, 0, 0, 127)
+    one = torch.ones(1, dtype=torch.int64)
+    b_q = torch.tensor([bias], dtype=torch.int32)
+    m0_, shift_, lo_, hi_ = (torch.from_numpy(v) * one for v in (m0, shift, lo, hi))
+    layer = ii.IntegerLayer("linear", torch.zeros(1, 1, dtype=torch.int8), b_q, m0_, shift_, 0, 0, 127,
+                            torch.ones(1, dtype=torch.float64), 1.0, 1.0, lo=lo_, hi=hi_)
+    acc = torch.tensor([[-(2**31)], [-1_000_000], [-1], [0], [1_000_000], [2**31 - 1]], dtype=torch.int32)
+    want = ii.requantize(acc.to(torch.int64) + bias, m0, shift, 0, 0, 127)
+    assert torch.equal(layer.requantize(acc).long(), want)
+    assert torch.equal(layer.requantize(acc.clone(), overwrite=True).long(), want)
+
+
 def test_int32_requantization_refuses_what_it_cannot_hold(digits):
     with pytest.raises(ValueError, match="requantization"):
         ii.convert(mlp(hidden=(8,), seed=0).double(), digits.X_train[:50], requantization="int16")
