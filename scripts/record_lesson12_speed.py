@@ -64,6 +64,10 @@ LINES = [  # (key, the start of the printed line)
     ("loop_product_b1", "product, batch 1, the path of a CPU without AVX-512 VNNI: int8 over float32"),
     ("loop_network_seed0", "network, seed 0, the path of a CPU without AVX-512 VNNI: int8 over float32"),
     ("loop_network_wide", "network, wide, the path of a CPU without AVX-512 VNNI: int8 over float32"),
+    ("loop_network_seed0_int32",
+     "network, seed 0, int32, the path of a CPU without AVX-512 VNNI: int8 over float32"),
+    ("loop_network_wide_int32",
+     "network, wide, int32, the path of a CPU without AVX-512 VNNI: int8 over float32"),
     ("channel_pruned", "channel-pruned             : over dense float32"),
     ("unstructured_dense", "unstructured, dense kernel : over dense float32"),
     ("unstructured_csr", "unstructured, CSR          : over dense float32"),
@@ -208,17 +212,22 @@ def record(last: str) -> dict:
     builds, excluded = stored_builds(last)
     return {
         "what": "Lesson 12's speed ratios, one entry per build of the notebook or per run: int8 (or "
-                "integer) over float32, and channel-pruned or unstructured over dense float32; one thread, "
+                "integer) over float32, and channel-pruned or unstructured over dense float32; "
+                "*int32_over_int64: "
+                "the int32 form over the int64 one (a multiply-add, or the integer pass with int32 "
+                "requantization over the same network with int64); one thread, "
                 "batch 256 unless a key says b1. A ratio is [median, q1, q3, runs] of per-run ratios of "
-                "interleaved runs (21 runs; 5 for the loop_* keys), or [median] for the runs that are not "
-                "builds. *_shares_pct: [products, requantizations] in % of the integer pass. The load of "
+                "interleaved runs (21 runs; 5 for the loop_* keys), or [median] for the runs of section 10's "
+                "code alone. *_shares_pct: [products, requantizations] in % of the integer pass. The load of "
                 "the machine was not measured. ran_utc: when the build ran (the notebook's execution "
                 "metadata: its first cell; for uncommitted runs the minute their output was written).",
         "covers": f"every stored build from {FIRST} to {last} (git), and the uncommitted runs of {RAW.name}",
         "last": last,
         "machines": MACHINES,
         "settings": SETTINGS,
-        "keys": {key: start for key, start in LINES},
+        "keys": {**{key: start for key, start in LINES},
+                 **{f"{key}_over_int64": f"the line after '{start}'" for key, start in LINES
+                    if key in ("network_seed0_int32", "network_wide_int32")}},
         "excluded": excluded,
         "runs": builds + uncommitted_runs(),
     }

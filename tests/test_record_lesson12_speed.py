@@ -100,6 +100,8 @@ def test_the_readme_quotes_the_record():
         f"of {len(networks) // 2} builds",
         f"int32 requantization: {span(xeon['network_seed0_int32'])} / {span(xeon['network_wide_int32'])} "
         f"in {len(xeon['network_wide_int32'])} runs",
+        f"(int64; with int32 {span(xeon['loop_network_seed0_int32'] + xeon['loop_network_wide_int32'])})",
+        f"took {span(xeon['elementwise_int32_over_int64'])} times as long as the same in int32",
     ]:
         assert phrase in readme, f"README.md should say: {phrase}"
 
