@@ -136,10 +136,12 @@ def int32_multiplier(
     accumulators to ``[lo, hi]`` first changes no code (the codes outside saturate, and so do those
     of ``lo`` and ``hi``), and then ``(v m + 2^(shift - 1)) >> shift`` never leaves int32. Since
     ``|v M|`` is at most about ``q_max - q_min + 1`` in the window, ``B`` is about
-    ``30 - log2(q_max - q_min + 1) + log2(M)``: the relative error of ``M`` is at most ``2^-B``.
+    ``31 - log2(q_max - q_min + 1) + log2(M)``: the relative error of ``M`` is at most ``2^-B``, so
+    ``acc * M`` errs by at most about ``(q_max - q_min + 1) 2^-B`` where the code is not clamped.
 
     Returns int64 arrays ``(m, shift, lo, hi)`` of ``M``'s shape. Raises ``ValueError`` if ``M``
-    is so small that not even ``B = 2`` fits.
+    is so small that ``2^B < q_max - q_min + 1`` (fewer bits than the codes): a code could then
+    move by more than one.
     """
     arr = _validate.in_range(M, "M", 0.0, 2.0**30, low_open=True, high_open=True)
     q_min = _validate.integer(q_min, "q_min", 0, 255)
@@ -148,7 +150,7 @@ def int32_multiplier(
     out = [np.empty(arr.shape, dtype=np.int64) for _ in range(4)]
     for i, value in np.ndenumerate(arr):
         f, e = math.frexp(float(value))
-        for B in range(31, 1, -1):
+        for B in range(31, max(1, (q_max - q_min).bit_length()) - 1, -1):
             m, shift = round(f * 2**B), B - e
             if m == 2**B:
                 m, shift = 2 ** (B - 1), shift - 1
@@ -159,8 +161,8 @@ def int32_multiplier(
                 break
         else:
             raise ValueError(
-                f"M must be large enough for a multiplier of 2 bits or more in int32 (about 2^-21 or more "
-                f"for 8-bit codes); got {value}"
+                f"M must be large enough for an int32 multiplier of at least {(q_max - q_min).bit_length()} "
+                f"bits (about 2^-17 or more for 7-bit codes); got {value}"
             )
         for a, v in zip(out, (m, shift, lo, hi), strict=True):
             a[i] = v

@@ -224,6 +224,8 @@ CASES = [
     ("requantize-float-acc", lambda: integer_inference.requantize(ACC.float(), 2**30, 31, 0, 0, 255), "acc"),
     ("int32-multiplier-tiny", lambda: integer_inference.int32_multiplier(2.0**-30, 0, 0, 255), "M"),
     ("int32-multiplier-zero", lambda: integer_inference.int32_multiplier(0.0, 0, 0, 255), "M"),
+    ("int32-multiplier-fewer-bits-than-codes",
+     lambda: integer_inference.int32_multiplier(2.0**-18, 0, 0, 127), "M"),
     ("int32-multiplier-q-max", lambda: integer_inference.int32_multiplier(0.01, 0, 0, 256), "q_max"),
     ("int32-multiplier-zero-point",
      lambda: integer_inference.int32_multiplier(0.01, -1, 0, 255), "zero_point"),

@@ -289,7 +289,7 @@ def _code(v: int, m: int, shift: int, z: int, q_min: int, q_max: int) -> int:
 
 
 @settings(max_examples=300)
-@given(log2_M=st.floats(-18.0, 8.0),
+@given(log2_M=st.floats(-14.0, 8.0),
        codes=st.sampled_from([(0, 0, 127), (0, 0, 255), (57, 0, 127), (3, 3, 15), (128, 0, 255)]))
 def test_the_int32_multiplier_is_the_most_precise_that_fits_and_its_window_is_exact(log2_M, codes):
     z, q_min, q_max = codes
@@ -336,6 +336,17 @@ def test_int32_requantization_gives_the_codes_of_the_int64_formula(log2_M, chann
     assert torch.equal(layer.requantize(acc).long(), want)
     assert torch.equal(acc, kept)  # the caller's accumulators are left as they were
     assert torch.equal(layer.requantize(acc.clone(), overwrite=True).long(), want)
+    m31, s31 = ii.quantize_multiplier(M)  # the 31-bit multiplier: a code moves by at most one
+    assert (want - ii.requantize(acc.to(torch.int64) + b_q, m31, s31, z, q_min, q_max)).abs().max() <= 1
+
+
+def test_a_multiplier_with_fewer_bits_than_the_codes_is_refused():
+    """Below 2^B = q_max - q_min + 1 a code could move by more than one: refused, for 7- and 8-bit codes."""
+    assert int(ii.int32_multiplier(2.0**-17, 0, 0, 127)[0]).bit_length() == 7
+    with pytest.raises(ValueError, match="at least 7 bits"):
+        ii.int32_multiplier(2.0**-17.5, 0, 0, 127)
+    with pytest.raises(ValueError, match="at least 8 bits"):
+        ii.int32_multiplier(2.0**-17, 0, 0, 255)
 
 
 def test_the_int32_network_equals_the_formula_with_its_multipliers_and_rarely_differs(trained_mlp, digits):
