@@ -465,7 +465,9 @@ def int8_model_speedup_b256() -> dict[str, float]:
     with the int32 requantization (``int32``: the window clamp and a narrower multiplier, lesson 12's
     section 10). Speed does not depend on the values of the weights, so both are freshly initialised
     (seed 0). The path measured as :func:`_int_mm_path` reports it; the goal assumes oneDNN (a CPU
-    with AVX-512 VNNI) and is read on the wide network with int32 requantization."""
+    with AVX-512 VNNI). It is read on the wide network twice, with equal weight: with the library's
+    default (int64) requantization, on which it was set, and with the int32 option, added in 7c84df1
+    after the default tied on the Xeon."""
     import copy
 
     import torch
@@ -689,8 +691,9 @@ FIGURES: dict[str, tuple[Callable[[], object], str, Callable[[object], bool]]] =
     "int8_matmul_speedup_b256": (int8_matmul_speedup_b256, "median >= 2 (oneDNN/VNNI path)",
                                  lambda v: v["median"] >= 2),
     "int8_matmul_speedup_b1": (int8_matmul_speedup_b1, "reported", lambda v: v is not None),
-    "int8_model_speedup_b256": (int8_model_speedup_b256, "wide int32 >= 1.5 (int64 shown)",
-                                lambda v: v["wide_64_512_512_10_int32_median"] >= 1.5),
+    "int8_model_speedup_b256": (int8_model_speedup_b256, "wide >= 1.5",
+                                lambda v: {"default int64": v["wide_64_512_512_10_int64_median"] >= 1.5,
+                                           "int32 option": v["wide_64_512_512_10_int32_median"] >= 1.5}),
     "channel_pruning_speedup_b256": (channel_pruning_speedup_b256, "median >= 2",
                                      lambda v: v["median"] >= 2),
     "channel_pruning_acc_drop_pt": (channel_pruning_acc_drop_pt, "upper <= 1",
@@ -714,12 +717,19 @@ def measure(names: list[str]) -> dict[str, object]:
     return results
 
 
+def _verdict(met: bool | dict[str, bool]) -> str:
+    """'yes' / 'NO', or one such word per reading of a figure read two ways."""
+    if isinstance(met, dict):
+        return ", ".join(f"{k}: {'yes' if v else 'NO'}" for k, v in met.items())
+    return "yes" if met else "NO"
+
+
 def table(results: dict[str, object]) -> str:
     rows = [f"{'figure':36s} {'value':>14s}  {'goal':12s} met"]
     for name, value in results.items():
         _, goal, ok = FIGURES[name]
         if isinstance(value, dict):
-            rows.append(f"{name:36s} {'':>14s}  {goal:12s} {'yes' if ok(value) else 'NO'}")
+            rows.append(f"{name:36s} {'':>14s}  {goal:12s} {_verdict(ok(value))}")
             rows += [f"  {k:34s} {v:14.6g}" for k, v in value.items()]
         elif value is None:
             rows.append(f"{name:36s} {'not measured':>14s}  {goal:12s} -")

@@ -43,7 +43,7 @@
 #    requantization kept in int32 (a window clamp and a narrower multiplier) changes that, and why, through
 #    `torch._int_mm` on a CPU without AVX-512 VNNI, the int8 product is not faster at all;
 # 6. turn channel pruning into a genuinely smaller dense network, compare its latency,
-#    multiply-accumulates and bytes with the original and with unstructured sparsity, and ask
+#    multiply-accumulates and bytes with the original, and its latency with unstructured sparsity, and ask
 #    whether it beats the same narrow network trained from scratch.
 #
 # ## Prerequisites
@@ -513,7 +513,7 @@ assert [f"{v:.1f}" for v in sqnr["percentile"]] == ["39.1", "39.6", "36.7"]
 # About 37 to 40 dB, that is about 6 to 7 bits' worth of signal in each layer; the percentile
 # observer is 0.1 to 0.3 dB better in the hidden layers (it clips 0.01 % of the values for a
 # finer grid) and equal on the logits. The difference is real but far too small to move an
-# answer here; exercise 4 shows where the observer starts to matter, at 4 bits.
+# answer here; exercise 4 compares the two observers at 4 bits.
 
 # %% [markdown]
 # ### A signed input: the zero-point correction at work
@@ -833,7 +833,8 @@ for label, net, inet in progress([("network, seed 0", net0, inet0), ("network, w
 # And the path of a CPU without AVX-512 VNNI, measured on this one: with oneDNN switched off,
 # PyTorch runs `torch._int_mm` on its exact reference loop (section 3), as it does on such a
 # CPU. The same products and networks, fewer interleaved runs (5: the loop is slow, and its
-# ratios vary little); the float32 side does not use oneDNN here and is unchanged.
+# ratios vary little); the float32 side does not use oneDNN here and is unchanged: it keeps this
+# CPU's AVX-512 MKL kernels, which a CPU without AVX-512 would not have.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -959,7 +960,7 @@ assert len(wide_30nov) == 11 and f"{wide_30nov[0]:.2f} to {wide_30nov[-2]:.2f}" 
 assert f"{wide_30nov[-1]:.2f}" == "5.15" and [e["network_wide_ratio"] for e in record["excluded"]] == [3.24, 1.98, 1.96]
 assert [between("Xeon", "default", k) for k in ("network_seed0 products %", "network_seed0 requantizations %",
                                              "network_wide products %", "network_wide requantizations %")] == \
-    ["10 to 17", "59 to 95", "21 to 28", "64 to 83"]
+    ["10 to 17", "59 to 95", "21 to 28", "63 to 83"]
 assert [between("30 Nov", "default", k) for k in ("network_seed0 products %", "network_seed0 requantizations %",
                                                "network_wide products %", "network_wide requantizations %")] == \
     ["19 to 25", "54 to 72", "33 to 40", "44 to 73"]
@@ -967,10 +968,19 @@ assert [between("Xeon", "oneDNN held to AVX2", k) for k in ("product_b256", "pro
     ["0.94 to 1.06", "0.51 to 0.67", "0.51 to 0.59", "0.55 to 0.71"]
 assert [between("Xeon", "MKL and oneDNN held to AVX2", k) for k in ("product_b256", "product_b1")] == \
     ["1.70 to 1.86", "0.59 to 0.64"]
-over_100 = sorted(sum(run[k]) for run in record["runs"] if (run["machine"], run["setting"]) == ("Xeon", "default")
-                  for k in ("network_seed0_shares_pct", "network_wide_shares_pct") if sum(run.get(k, [0])) > 100)
-print("Xeon, shares of products and requantizations (timed separately) adding up to more than the pass:", over_100)
-assert over_100 == [111, 112]
+assert [between("Xeon", "MKL and oneDNN held to AVX2", k) for k in
+        ("loop_product_b256", "loop_product_b1", "loop_network_seed0", "loop_network_wide")] == \
+    ["0.02 to 0.03", "0.09 to 0.19", "0.05 to 0.07", "0.03 to 0.04"]
+xeon_runs = [run for run in record["runs"] if (run["machine"], run["setting"]) == ("Xeon", "default")]
+over_100, within = {}, {}
+for net in ("seed0", "wide"):
+    shares = [run[f"network_{net}_shares_pct"] for run in xeon_runs if f"network_{net}_shares_pct" in run]
+    over_100[net] = [sum(s) for s in shares if sum(s) > 100]
+    kept = [s[1] for s in shares if sum(s) <= 100]
+    within[net] = f"{min(kept)} to {max(kept)}"
+print("Xeon, runs whose two shares (timed separately) add up to more than the pass, %:", over_100,
+      "; the requantizations' range without them:", within)
+assert over_100 == {"seed0": [112], "wide": [111]} and within == {"seed0": "59 to 82", "wide": "63 to 74"}
 both = [seen[("Xeon", "default")][k] + seen[("30 Nov", "default")][k]
         for k in ("loop_product_b256", "loop_product_b1", "loop_network_seed0", "loop_network_wide")]
 assert [f"{min(v):.2f} to {max(v):.2f}" for v in both] == ["0.01 to 0.03", "0.06 to 0.15", "0.03 to 0.07", "0.02 to 0.05"]
@@ -1002,12 +1012,14 @@ for key, ratio in this_run.items():
 # on 30 Nov. The integer *network* gains much less, or loses. In seed 0's network the products are
 # only 10 to 17 % of the integer pass on the Xeon (19 to 25 % on 30 Nov), and the requantizations,
 # passes over int64 tensors that a float network does not need at all, take 59 to 95 % of it (54 to
-# 72 %; the two shares are timed separately, so they are noisy: in two of the Xeon's runs they add
-# up to more than the whole pass, 111 and 112 %): the network ran at 0.58 to 0.72 of its float32 twin's speed on the Xeon and 0.94 to 1.09 on
+# 72 %): the network ran at 0.58 to 0.72 of its float32 twin's speed on the Xeon and 0.94 to 1.09 on
 # 30 Nov. In the wide network the products weigh more (21 to 28 % on the Xeon, 33 to 40 % on 30
 # Nov), and the integer pass won on 30 Nov (1.53 to 1.77 in ten of its eleven builds, 5.15 in one)
 # and tied on the Xeon (0.96 to 1.08). (The three excluded builds of 30 November, timed the older
-# way, had printed 3.24, 1.98 and 1.96 for it.) At batch 1 the int8 product won on 30 Nov (1.65 to
+# way, had printed 3.24, 1.98 and 1.96 for it.) The shares are two separate timings, so they are
+# noisy: in two of the Xeon's runs, one for each network, they add up to more than the whole pass
+# (112 % for seed 0's, 111 % for the wide one), and those runs set the tops of the ranges of the
+# requantizations (95 and 83 %; without them 59 to 82 % and 63 to 74 %). At batch 1 the int8 product won on 30 Nov (1.65 to
 # 1.94) and lost or about tied on the Xeon (0.74 to 1.02). These are two machines, not two processors under equal
 # conditions: their loads were not measured and may have differed. With oneDNN held to AVX2 the
 # Xeon's int8 product only tied float32 at batch 256 (0.94 to 1.06) and lost at batch 1 (0.51 to
@@ -1021,7 +1033,10 @@ for key, ratio in this_run.items():
 # all: PyTorch's exact reference loop made the int8 product 0.01 to 0.03 of float32's speed at
 # batch 256 (about 30 times slower or more) and 0.06 to 0.15 at batch 1, and the integer networks,
 # seed 0's and the wide one alike, ran at 0.02 to 0.07 of their float32 twins' speed: the wider
-# products make it no better. Through `torch._int_mm` on such a CPU, integer inference is a lesson
+# products make it no better. Only the int8 side took that CPU's path: float32 kept the AVX-512
+# MKL kernels of the machine. In the Xeon's three builds with MKL held to AVX2 as well, the loop
+# gave 0.02 to 0.03 at batch 256 and 0.09 to 0.19 at batch 1, and 0.05 to 0.07 and 0.03 to 0.04 for
+# the two networks: the same conclusion. Through `torch._int_mm` on such a CPU, integer inference is a lesson
 # in exact arithmetic, not in speed; a deployed int8 library (FBGEMM, oneDNN's own kernels, ONNX
 # Runtime) would use the CPU's AVX2 instructions instead. Deployed int8 libraries also fuse the
 # requantization into the product's output stage (gemmlowp's output pipeline, FBGEMM's output
@@ -1030,10 +1045,14 @@ for key, ratio in this_run.items():
 # %% [markdown]
 # ### Requantization in int32
 #
-# The requantization needs int64 because $m_0$ has 31 bits and an accumulator up to about $2^{22}$
-# (section 5): their product can need more than 50 bits. PyTorch's int64 arithmetic is slower than
+# The requantization above needs int64 because $m_0$ has 31 bits and an accumulator up to about
+# $2^{22}$ (section 5): their product can need more than 50 bits. gemmlowp and TensorFlow Lite keep
+# the 31-bit $m_0$ in 32-bit lanes all the same, with a rounding multiply that returns the high half
+# of the 64-bit product (gemmlowp's `SaturatingRoundingDoublingHighMul`, one `vqrdmulh` instruction
+# on ARM), an operation PyTorch's tensors do not offer. PyTorch's int64 arithmetic is slower than
 # its int32 arithmetic (measured below), so the question is whether the requantization can stay in
-# int32. It can, because the output has only 7 bits. Write $v = \mathrm{acc} + b_q$, the
+# int32 with the operations PyTorch has. The device below, a window and a narrower multiplier, is
+# this lesson's own way to do it. It can, because the output has only 7 bits. Write $v = \mathrm{acc} + b_q$, the
 # accumulator with the bias. As $v$ grows its code never decreases, so the $v$ whose code lies in
 # $[q_{\min}, q_{\max}]$ form an interval $[v_{\min}, v_{\max}]$, which integer arithmetic gives exactly:
 #
@@ -1286,11 +1305,13 @@ assert gap_mask < 1e-12 and gap_lib < 1e-12
 # prune each of the five networks, fine-tune it for 4 epochs (SGD, $\eta = 0.02$, $\beta = 0.9$, the
 # training part only), and keep the largest $p$ whose validation drop stays within one point
 # with 95 % confidence (the upper end of its interval $\le 1$). The drop is *paired*: the same
-# seed's network before and after, on the same images. This rule is the lesson's own: the question
-# here is what pruning costs against the float network, so it bounds that cost. The rule of lessons
-# 09 to 11 (`lessons_lib.selection.choose`: the cheapest setting whose mean is within half a point
-# of the best one) asks which setting to keep, and on these numbers it would pick $p = 0.75$ (printed
-# below).
+# seed's network before and after, on the same images. This rule is the lesson's own, kept from
+# its first version (30 November), which predates the course's shared rule: it bounds the paired
+# drop at the criterion of the `channel_pruning_acc_drop_pt` goal (an interval within one point),
+# where the rule of lessons 09 to 11 (`lessons_lib.selection.choose`) keeps the cheapest setting
+# whose mean is within half a point of the best one; on these numbers that rule would pick
+# $p = 0.75$ (printed below). The grid has two points, so $p = 0.5$ is the only one that passes,
+# not the largest of many.
 
 # %%
 def upper95(values):
@@ -1360,7 +1381,7 @@ assert (only_dense, only_pruned, f"{mcnemar:.3f}") == (13, 5, "0.096")
 # fine-tuned exactly as the pruned ones (4 epochs, $\eta = 0.02$). And does pruning beat training the
 # narrow network directly, the question of Liu et al., *Rethinking the Value of Network Pruning*
 # (ICLR 2019)? The same $64 \to 128 \to 64 \to 10$ network trained from scratch with the dense networks'
-# schedule (12 + 3 epochs); which of the two narrow networks to keep is decided on validation.
+# schedule (12 + 3 epochs), compared with the pruned one on validation and then on test.
 
 # %%
 control = {seed: copy.deepcopy(nets[seed]) for seed in SEEDS}  # the dense networks, fine-tuned as the pruned ones
@@ -1391,8 +1412,11 @@ assert pm(pruned_test) == "97.69 ± 0.31" and pm(versus) == "-0.18 ± 0.60" and 
 
 # %% [markdown]
 # The dense networks fine-tuned the same way change by 0.09 ± 0.15 points ($p = 0.18$): the extra
-# epochs alone do nothing measurable. And validation prefers the narrow network trained from
-# scratch (97.48 ± 0.38 % against 97.11 ± 0.38 % for pruned and fine-tuned). On the test images it
+# epochs alone do nothing measurable. On validation the narrow network trained from scratch has the
+# higher mean (97.48 ± 0.38 % against 97.11 ± 0.38 % for pruned and fine-tuned; the course's rule,
+# the cheapest within half a point of the best, would keep it too, as it trains for fewer epochs).
+# The lesson still reports the pruned one in what follows, because its question is what pruning
+# costs and buys. On the test images the scratch network
 # reaches 97.87 ± 0.46 % against 97.69 ± 0.31 %: pruned minus scratch is −0.18 ± 0.60 points
 # ($p = 0.46$). These seeds and images cannot tell the two apart, so on this task channel pruning
 # buys nothing that training the narrow network from the start does not, as Liu et al. found for
@@ -1454,14 +1478,14 @@ for key, label in [("channel_pruned", "channel-pruned"), ("unstructured_dense", 
                    ("unstructured_csr", "unstructured, CSR")]:
     print(f"{label:32s}" + "".join(f"{span(*column, key):>24s}" for column in columns.values()))
 assert [between(*column, "channel_pruned") for column in columns.values()] == \
-    ["2.02 to 2.31", "-", "2.30 to 2.37", "2.28 to 2.42"]
+    ["2.02 to 2.50", "-", "2.30 to 2.37", "2.28 to 2.42"]
 assert [between(*column, "unstructured_dense") for column in columns.values()] == \
     ["0.98 to 1.02", "-", "0.99 to 1.00", "1.00 to 1.05"]
 assert [between(*column, "unstructured_csr") for column in columns.values()] == \
     ["0.61 to 0.74", "-", "0.90 to 1.12", "0.65 to 0.68"]
 
 # %% [markdown]
-# In the record of section 10 (the last lines above), the channel-pruned network ran 2.02 to 2.31
+# In the record of section 10 (the last lines above), the channel-pruned network ran 2.02 to 2.50
 # times as fast as the dense one in float32 at batch 256 on the Xeon (2.30 to 2.37 with MKL and oneDNN
 # held to AVX2) and 2.28 to 2.42 on 30 Nov, against 2.96 times fewer multiply-accumulates.
 # Unstructured sparsity removing the same 66 % of the weights ran at 0.98 to 1.05 of dense on the
@@ -1519,8 +1543,10 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 #   oneDNN path; on the reference loop 0.03 to 0.06). On the path of a CPU without AVX-512 VNNI (measured with
 #   oneDNN off: PyTorch's exact reference loop) the int8 product ran at 0.01 to 0.03 of float32's
 #   speed and the integer networks at 0.02 to 0.07: slower, not faster. Channel pruning makes a
-#   network genuinely smaller and faster (2.02 to 2.42 on the two machines), unstructured sparsity
-#   does not. Removing half of each hidden
+#   network genuinely smaller and faster (2.02 to 2.50 on the two machines); unstructured sparsity
+#   at the same 66 % of the weights did not clearly run faster (as CSR 0.61 to 1.12 of dense, on the
+#   dense kernel 0.98 to 1.05, over the configurations recorded; batch 256, one thread), and its
+#   bytes were not measured. Removing half of each hidden
 #   layer's units (chosen on validation), then fine-tuning, costs 0.36 ± 0.31 test points for
 #   2.96 times fewer multiply-accumulates; the same narrow network trained from scratch cannot be
 #   told apart from it (pruned minus scratch −0.18 ± 0.60 points).
@@ -1592,7 +1618,7 @@ for _n_in, _n_out in [(3, 2), (7, 5), (16, 1)]:
 # ### Exercise 4 (explore)
 #
 # With **4-bit** activations (`integer_inference.convert(..., bits=4)`) the grid is about 8 times
-# coarser than with 7 bits, and the observer matters more. Which gives the higher mean *validation*
+# coarser than with 7 bits, and clipping the range may pay more. Which gives the higher mean *validation*
 # accuracy over the five networks: `"minmax"` or `"percentile"` with $P = 99$? Compute both means
 # into a dict `val_4` (observer name to mean accuracy), then pass the better name as `observer_4`.
 # The check recomputes both from `nets`, `X_cal` and `splits`.
