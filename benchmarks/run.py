@@ -738,11 +738,43 @@ def table(results: dict[str, object]) -> str:
     return "\n".join(rows)
 
 
+RESULTS = pathlib.Path(__file__).resolve().parent / "results"
+
+
+def save(text: str, only: list[str] | None, suffix: str, folder: pathlib.Path = RESULTS) -> pathlib.Path:
+    """Write one run's output to ``folder/<UTC minute>_<figures>.<suffix>``, headed by the commit measured
+    (``+ uncommitted changes`` when the working tree differs from it), so that a figure quoted in README.md
+    can be traced to its raw output."""
+    import datetime
+    import subprocess
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+
+    def git(*args: str) -> str:
+        done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
+        return done.stdout.strip() if done.returncode == 0 else ""
+
+    commit = git("rev-parse", "--short", "HEAD") or "unknown"
+    if git("status", "--porcelain"):
+        commit += " + uncommitted changes"
+    utc = datetime.datetime.now(datetime.timezone.utc)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{utc:%Y-%m-%dT%H%M}_{'-'.join(only) if only else 'all'}.{suffix}"
+    if suffix == "json":
+        text = json.dumps({"commit": commit, **json.loads(text)}, indent=2)
+    else:
+        text = f"# python benchmarks/run.py, commit {commit}\n{text}"
+    path.write_text(text + "\n")
+    return path
+
+
 def main(argv: list[str] | None = None) -> int:
     global NOTEBOOK_ROUNDS
     parser = argparse.ArgumentParser(description="Measure the course's speed and size figures.")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--only", nargs="+", choices=list(FIGURES), help="measure only these")
+    parser.add_argument("--save", action="store_true",
+                        help=f"also write the output, with the commit measured, to {RESULTS.name}/")
     parser.add_argument("--notebook-rounds", type=int, default=NOTEBOOK_ROUNDS, metavar="N",
                         help=f"run the whole collection N times for the notebook figures "
                              f"(default {NOTEBOOK_ROUNDS})")
@@ -755,10 +787,12 @@ def main(argv: list[str] | None = None) -> int:
     from lessons_lib.timing import machine
 
     if args.json:
-        print(json.dumps({"machine": machine(), **results}, indent=2))
+        text = json.dumps({"machine": machine(), **results}, indent=2)
     else:
-        print("machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()))
-        print(table(results))
+        text = "machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()) + "\n" + table(results)
+    print(text)
+    if args.save:
+        print(f"saved {save(text, args.only, 'json' if args.json else 'txt')}")
     return 0
 
 

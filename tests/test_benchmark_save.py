@@ -1,0 +1,36 @@
+"""benchmarks/run.py --save: the raw output of a run is kept with the commit it measured."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+
+
+def _run():
+    spec = importlib.util.spec_from_file_location("benchmarks_run", ROOT / "benchmarks" / "run.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_save_writes_the_text_with_the_commit(tmp_path):
+    run = _run()
+    path = run.save("machine: x\nfigure  value", ["ci_seconds"], "txt", folder=tmp_path)
+    assert path.parent == tmp_path and path.name.endswith("_ci_seconds.txt")
+    head, *rest = path.read_text().splitlines()
+    prefix = "# python benchmarks/run.py, commit "
+    assert head.startswith(prefix) and len(head) > len(prefix)
+    assert rest == ["machine: x", "figure  value"]
+
+
+def test_save_puts_the_commit_into_json(tmp_path):
+    run = _run()
+    path = run.save(json.dumps({"machine": {"cores": 2}, "ci_seconds": 900.0}), None, "json", folder=tmp_path)
+    assert path.name.endswith("_all.json")
+    data = json.loads(path.read_text())
+    assert data["ci_seconds"] == 900.0 and data["machine"] == {"cores": 2} and data["commit"]
