@@ -742,7 +742,8 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
 def save(text: str, only: list[str] | None, suffix: str, folder: pathlib.Path = RESULTS) -> pathlib.Path:
-    """Write one run's output to ``folder/<UTC minute>_<figures>.<suffix>``, headed by the commit measured
+    """Write one run's output to ``folder/<UTC second>_<figures>.<suffix>`` (never over an earlier one),
+    headed by the commit measured
     (``+ uncommitted changes`` when the working tree differs from it), so that a figure quoted in README.md
     can be traced to its raw output."""
     import datetime
@@ -759,7 +760,11 @@ def save(text: str, only: list[str] | None, suffix: str, folder: pathlib.Path = 
         commit += " + uncommitted changes"
     utc = datetime.datetime.now(datetime.timezone.utc)
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{utc:%Y-%m-%dT%H%M}_{'-'.join(only) if only else 'all'}.{suffix}"
+    stem = f"{utc:%Y-%m-%dT%H%M%S}_{'-'.join(only) if only else 'all'}"
+    path, n = folder / f"{stem}.{suffix}", 1
+    while path.exists():  # never overwrite a kept run
+        n += 1
+        path = folder / f"{stem}_{n}.{suffix}"
     if suffix == "json":
         text = json.dumps({"commit": commit, **json.loads(text)}, indent=2)
     else:

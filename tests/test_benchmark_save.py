@@ -34,3 +34,10 @@ def test_save_puts_the_commit_into_json(tmp_path):
     assert path.name.endswith("_all.json")
     data = json.loads(path.read_text())
     assert data["ci_seconds"] == 900.0 and data["machine"] == {"cores": 2} and data["commit"]
+
+
+def test_save_never_overwrites(tmp_path):
+    run = _run()
+    first = run.save("one", ["x"], "txt", folder=tmp_path)
+    second = run.save("two", ["x"], "txt", folder=tmp_path)
+    assert first != second and first.read_text().endswith("one\n") and second.read_text().endswith("two\n")

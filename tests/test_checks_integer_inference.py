@@ -247,3 +247,44 @@ def test_observer_needs_the_lessons_networks_and_data(four_bit_setting, argument
         X_cal = splits.X_val[:5]
     for answer in (best, other):
         fails(check.observer_for_4_bits, answer, nets, X_cal, splits, match=message)
+
+
+def _means(nets, X_cal, splits):
+    return {name: float(np.mean([integer_inference.convert(n, X_cal, observer=name, percentile=99.0, bits=4)
+                                 .accuracy(splits.X_val, splits.y_val) for n in nets.values()]))
+            for name in ("minmax", "percentile")}
+
+
+@pytest.mark.parametrize("form", ["fractions", "percent", "percent rounded to 2 decimals",
+                                  "float32 fractions"])
+def test_observer_means_right(four_bit_setting, form, capsys):
+    nets, X_cal, splits, best, _ = four_bit_setting
+    mean = _means(nets, X_cal, splits)
+    means = {"fractions": mean, "percent": {k: 100 * v for k, v in mean.items()},
+             "percent rounded to 2 decimals": {k: round(100 * v, 2) for k, v in mean.items()},
+             "float32 fractions": {k: np.float32(v) for k, v in mean.items()}}[form]
+    passes(check.observer_for_4_bits, best, nets, X_cal, splits, means, capsys=capsys)
+
+
+@pytest.mark.parametrize(("form", "message"), [
+    ("a list", "must be a dict"),
+    ("None for a value", "must be a number"),
+    ("a missing key", "must be a dict"),
+    ("swapped", "does not hold the mean"),
+    ("mixed units", "does not hold the mean"),
+    ("test accuracies", "does not hold the mean"),
+])
+def test_observer_means_wrong(four_bit_setting, form, message):
+    """Wrong val_4 answers get the check's message (before round 11 of the review, the visible check did not
+    look at val_4, and the hidden test gave a traceback or failed correct percent)."""
+    nets, X_cal, splits, best, _ = four_bit_setting
+    mean = _means(nets, X_cal, splits)
+    test = {name: float(np.mean([integer_inference.convert(n, X_cal, observer=name, percentile=99.0, bits=4)
+                                 .accuracy(splits.X_test, splits.y_test) for n in nets.values()]))
+            for name in mean}
+    means = {"a list": list(mean.values()), "None for a value": {"minmax": None, "percentile": 0.9},
+             "a missing key": {"minmax": mean["minmax"]},
+             "swapped": {"minmax": mean["percentile"], "percentile": mean["minmax"]},
+             "mixed units": {"minmax": mean["minmax"], "percentile": 100 * mean["percentile"]},
+             "test accuracies": test}[form]
+    fails(check.observer_for_4_bits, best, nets, X_cal, splits, means, match=message)

@@ -190,9 +190,13 @@ def fold_linear_bn(candidate: Callable[[nn.Linear, nn.BatchNorm1d], Any]) -> Non
 
 
 def observer_for_4_bits(
-    answer: object, nets: Mapping[int, nn.Module], X_cal: torch.Tensor, splits: Any
+    answer: object, nets: Mapping[int, nn.Module], X_cal: torch.Tensor, splits: Any, means: object = None
 ) -> None:
-    """Exercise 4: the observer with the higher mean validation accuracy at 4-bit activations (P = 99)."""
+    """Exercise 4: the observer with the higher mean validation accuracy at 4-bit activations (P = 99).
+
+    ``means`` (the student's ``val_4``), if given, must map each observer's name to its mean validation
+    accuracy, all as fractions in [0, 1] or all in percent, to 0.01 of a point (a mean over five
+    networks of 270 images moves in steps of 0.074 points)."""
     hint = (
         "convert each network with bits=4 and observer='minmax', then 'percentile' (percentile=99.0); "
         "compare the mean validation accuracies (never the test part)."
@@ -231,6 +235,8 @@ def observer_for_4_bits(
             "the accuracies could not be computed from these arguments; pass the lesson's nets, X_cal "
             "and splits."
         )
+    if means is not None:
+        _check_means(means, mean, hint)
     best = max(mean, key=mean.get)
     shown = ", ".join(f"{k} {100 * v:.2f} %" for k, v in mean.items())
     if math.isclose(mean["minmax"], mean["percentile"]):
@@ -239,3 +245,21 @@ def observer_for_4_bits(
     if answer != best:
         raise NotYet(f"{answer!r} is not the better one on validation. Hint: {hint}")
     passed(f"{best!r} is better at 4 bits on validation: {shown}.")
+
+
+def _check_means(means: object, mean: dict[str, float], hint: str) -> None:
+    """The student's val_4 against the recomputed means (fractions): one unit for all, to 1e-6 of a point."""
+    if not isinstance(means, Mapping) or set(means) != set(mean):
+        raise NotYet(f"val_4 must be a dict with the keys {sorted(mean)}; got {means!r:.80}. Hint: {hint}")
+    values = {}
+    for name, value in means.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+            raise NotYet(f"val_4[{name!r}] must be a number (a mean accuracy); got {value!r:.60}")
+        values[name] = float(value)
+    for scale in (1.0, 100.0):  # fractions, or percent; one mean moves in steps of 100/1350 of a point
+        if all(abs(values[k] * 100 / scale - 100 * mean[k]) <= 0.01 for k in mean):
+            return
+    raise NotYet(
+        "val_4 does not hold the mean validation accuracies of the five networks (all as fractions in "
+        f"[0, 1] or all in percent). Hint: {hint}"
+    )
