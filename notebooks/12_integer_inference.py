@@ -812,9 +812,9 @@ def network_timings(net, inet, X):
         acts = [x_q]  # each layer's input codes, to time the products and the requantizations alone
         for L in inet.layers[:-1]:
             acts.append(L(acts[-1]))
-        pairs = list(zip(acts, inet.layers, strict=True))
-        sums = [torch._int_mm(a, L.w_q.t()) for a, L in pairs]
-        t_mm = time_call(lambda: [torch._int_mm(a, L.w_q.t()) for a, L in pairs], repeat=21)
+        pairs = [(a, L.w_q.t()) for a, L in zip(acts, inet.layers, strict=True)]  # W^T as the pass reads it
+        sums = [torch._int_mm(a, w_t) for a, w_t in pairs]
+        t_mm = time_call(lambda: [torch._int_mm(a, w_t) for a, w_t in pairs], repeat=21)
         t_rq = time_call(lambda: [L.requantize(acc) for acc, L in zip(sums, inet.layers, strict=True)], repeat=21)
     return ratio, t_mm.median / ratio.fast.median, t_rq.median / ratio.fast.median
 
@@ -827,7 +827,9 @@ for label, net, inet in progress([("network, seed 0", net0, inet0), ("network, w
     speed[label], mm_share, rq_share = network_timings(net, inet, X256)
     print(f"{label}: integer over float32 {speed[label]}\n    integer pass: products {100 * mm_share:.0f} %, "
           f"requantizations {100 * rq_share:.0f} %, the rest {100 * (1 - mm_share - rq_share):.0f} %")
-    assert 0 < mm_share < 1.2 and 0 < rq_share < 1.2  # shares of two separate timings: noise can pass 1
+    # shares of two separate timings: noise can pass 1, most of all on the reference loop (oneDNN off), where
+    # the products are nearly the whole pass (the course's test run with oneDNN off measured more than 1.2)
+    assert 0 < mm_share < (1.2 if onednn_path else 1.5) and 0 < rq_share < 1.2
 
 # %% [markdown]
 # And the path of a CPU without AVX-512 VNNI, measured on this one: with oneDNN switched off,
