@@ -106,12 +106,18 @@ def quantize_multiplier(M: Any) -> tuple[np.ndarray, np.ndarray]:
     m0 = np.empty(arr.shape, dtype=np.int64)
     shift = np.empty(arr.shape, dtype=np.int64)
     for i, value in np.ndenumerate(arr):
-        f, e = math.frexp(float(value))
-        m = round(f * 2**31)
-        if m == 2**31:
-            m, e = 2**30, e + 1
-        m0[i], shift[i] = m, 31 - e
+        m0[i], shift[i] = _fixed_point(float(value), 31)
     return m0, shift
+
+
+def _fixed_point(value: float, bits: int) -> tuple[int, int]:
+    """``(m, shift)`` with ``m / 2^shift ~ value``, ``m`` an integer of ``bits`` bits (``2^bits`` is
+    renormalised to ``2^(bits-1)``, one shift less)."""
+    f, e = math.frexp(value)
+    m = round(f * 2**bits)
+    if m == 2**bits:
+        m, e = 2 ** (bits - 1), e + 1
+    return m, bits - e
 
 
 def _code_window(m: int, shift: int, zero_point: int, q_min: int, q_max: int) -> tuple[int, int]:
@@ -149,11 +155,8 @@ def int32_multiplier(
     zero_point = _validate.integer(zero_point, "zero_point", 0, 255)
     out = [np.empty(arr.shape, dtype=np.int64) for _ in range(4)]
     for i, value in np.ndenumerate(arr):
-        f, e = math.frexp(float(value))
         for B in range(31, max(1, (q_max - q_min).bit_length()) - 1, -1):
-            m, shift = round(f * 2**B), B - e
-            if m == 2**B:
-                m, shift = 2 ** (B - 1), shift - 1
+            m, shift = _fixed_point(float(value), B)
             if shift < 1:
                 continue
             lo, hi = _code_window(m, shift, zero_point, q_min, q_max)

@@ -248,7 +248,7 @@ def observer_for_4_bits(
 
 
 def _check_means(means: object, mean: dict[str, float], hint: str) -> None:
-    """The student's val_4 against the recomputed means (fractions): one unit for all, to 1e-6 of a point."""
+    """The student's val_4 against the recomputed means (fractions): one unit for all, to 0.01 of a point."""
     if not isinstance(means, Mapping) or set(means) != set(mean):
         raise NotYet(f"val_4 must be a dict with the keys {sorted(mean)}; got {means!r:.80}. Hint: {hint}")
     values = {}
