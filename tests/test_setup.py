@@ -106,3 +106,35 @@ def test_setup_freezes_what_is_alive_once_and_collects_the_rest():
     done = subprocess.run([sys.executable, "-c", _FREEZE], capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"
+
+
+_AT_EXIT = """
+import gc, sys
+import lessons_lib
+
+class Noisy:
+    def __del__(self):
+        print("collected at exit")
+
+if sys.argv[1] == "setup":
+    lessons_lib.setup()
+made = Noisy()          # after setup, as a lesson's figures and tensors are
+made.self = made        # a reference cycle still alive at exit
+del made
+gc.disable()            # no collection before exit: the interpreter's own ones decide
+print("end")
+"""
+
+
+@pytest.mark.parametrize(("before_exit", "printed"), [
+    ("setup", ["end"]),  # frozen at exit: the final collections skip the cycle
+    ("none", ["end", "collected at exit"]),  # the control: without setup the interpreter collects it
+])
+def test_setup_freezes_again_at_exit(before_exit, printed):
+    """setup() also registers gc.freeze at exit, so the interpreter's final collections skip the
+    objects a lesson made after setup (a kernel's shutdown then takes less time). The control run
+    shows that the interpreter does collect such a cycle at exit when nothing froze it."""
+    done = subprocess.run([sys.executable, "-c", _AT_EXIT, before_exit], capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split("\n")[:-1] == printed
