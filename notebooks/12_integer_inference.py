@@ -750,7 +750,9 @@ with warnings.catch_warnings():  # switching oneDNN off warns about an Intel-GPU
 # moment, so the timing cells below are marked for the notebook tests to ignore their output
 # (`NBVAL_IGNORE_OUTPUT`): what you see is what *your* run measured. Each cell asserts only a
 # loose band that each of the two paths of section 3 meets (oneDNN with AVX-512 VNNI, or the
-# reference loop of every other CPU). The first line printed names the processor of the run; after
+# reference loop of every other CPU; the course's tests run the notebook on both, and a third time
+# with oneDNN and MKL held to AVX2, PyTorch's own kernels at their plainest and two threads, where
+# the bands hold too). The first line printed names the processor of the run; after
 # this run, the record of the runs seen on two machines (the course's machine has not always been
 # the same processor), and what the text says is read from that record.
 #
@@ -993,6 +995,11 @@ print(f"the runs of the int32 cells: from {int32_times[0]} to {int32_times[-1]} 
 avx2_runs = [run["source"] for run in record["runs"] if run["setting"] == "oneDNN held to AVX2"]
 print(f"oneDNN held to AVX2: {sum('two processes' in s for s in avx2_runs)} of {len(avx2_runs)} runs in two "
       "processes at once (the machine's two cores)")
+assert (int32_times[0], int32_times[-1]) == ("2026-12-01T15:43", "2026-12-01T16:25")  # the text's afternoon
+assert (sum("two processes" in s for s in avx2_runs), len(avx2_runs)) == (6, 9)  # "six of the nine"
+seed0_top = [run["network_seed0_shares_pct"] for run in record["runs"] if (run["machine"], run["setting"]) ==
+             ("Xeon", "default") and "network_seed0_shares_pct" in run]
+assert max(s[0] for s in seed0_top) == 17 and [sum(s) for s in seed0_top if s[0] == 17] == [112]  # the 17's run
 both = [seen[("Xeon", "default")][k] + seen[("30 Nov", "default")][k]
         for k in ("loop_product_b256", "loop_product_b1", "loop_network_seed0", "loop_network_wide")]
 assert [f"{min(v):.2f} to {max(v):.2f}" for v in both] == ["0.01 to 0.03", "0.06 to 0.15", "0.03 to 0.07", "0.02 to 0.05"]
@@ -1022,7 +1029,8 @@ for key, ratio in this_run.items():
 #
 # The int8 product wins at batch 256 on both machines: 3.30 to 3.86 times on the Xeon, 3.96 to 4.78
 # on 30 Nov. The integer *network* gains much less, or loses. In seed 0's network the products are
-# only 10 to 17 % of the integer pass on the Xeon (19 to 25 % on 30 Nov), and the requantizations,
+# only 10 to 17 % of the integer pass on the Xeon (the 17 in the run whose two shares add up to 112 %,
+# below; 19 to 25 % on 30 Nov), and the requantizations,
 # passes over int64 tensors that a float network does not need at all, take 59 to 95 % of it (54 to
 # 72 %): the network ran at 0.56 to 0.72 of its float32 twin's speed on the Xeon and 0.94 to 1.09 on
 # 30 Nov. In the wide network the products weigh more (21 to 28 % on the Xeon, 33 to 40 % on 30
@@ -1259,9 +1267,11 @@ assert f"{min(loop32):.2f} to {max(loop32):.2f}" == "0.02 to 0.06"  # the summar
 # %% [markdown]
 # In the record's runs on the Xeon, one int32 multiply-add ran 2.07 to 2.87 times as fast as the
 # same in int64. With the requantization in int32, seed 0's integer network ran at 1.20 to 1.50
-# times its float32 twin's speed (2.06 to 2.50 times its int64 version, which ran at 0.56 to 0.72
-# of float32's speed in the record's builds), and the wide one at 1.82 to 2.32 (1.89 to 2.24 times
-# its int64 version, which ran at 0.96 to 1.08). With oneDNN off, on the reference loop of a CPU
+# times its float32 twin's speed (2.06 to 2.50 times its int64 version, timed in the same runs; the
+# int64 ranges quoted earlier, 0.56 to 0.72 and 0.96 to 1.08, come from all the record's builds, most
+# of them without these cells), and the wide one at 1.82 to 2.32 (1.89 to 2.24 times its int64
+# version, in the same runs). All of these int32 runs ran on one afternoon, 1 December from 15:43 to
+# 16:25 UTC (printed with the record above). With oneDNN off, on the reference loop of a CPU
 # without AVX-512 VNNI, the int32 networks ran at 0.03 to 0.06 and 0.02 to 0.04 of float32's speed:
 # there the products take the time, and no requantization can help. The record has no run of
 # these cells on the machine of 30 November. On the Xeon, then, it was the requantization's int64
@@ -1557,8 +1567,8 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 #   float32 twin's speed; the wide one won on one machine (1.53 to 1.77 in ten of eleven builds)
 #   and tied on the other (0.96 to 1.08). Requantizing in int32 instead (accumulators clamped to the
 #   window of codes that do not saturate, then multipliers of 11 to 15 bits) changed 328 of 886,500
-#   codes by one and no test answer, and on the Xeon, the only machine where it was measured, made
-#   seed 0's network 1.20 to 1.50 and the wide one 1.82 to 2.32 times as fast as float32 (on the
+#   codes by one and no test answer, and on the Xeon, the only machine where it was measured (all its
+#   runs on the afternoon of 1 December, 15:43 to 16:25 UTC), made seed 0's network 1.20 to 1.50 and the wide one 1.82 to 2.32 times as fast as float32 (on the
 #   oneDNN path; on the reference loop 0.02 to 0.06). On the path of a CPU without AVX-512 VNNI (measured with
 #   oneDNN off: PyTorch's exact reference loop) the int8 product ran at 0.01 to 0.03 of float32's
 #   speed and the integer networks at 0.02 to 0.07: slower, not faster. Channel pruning makes a
