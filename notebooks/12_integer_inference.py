@@ -997,6 +997,9 @@ print(f"oneDNN held to AVX2: {sum('two processes' in s for s in avx2_runs)} of {
       "processes at once (the machine's two cores)")
 assert (int32_times[0], int32_times[-1]) == ("2026-12-01T15:43", "2026-12-01T16:25")  # the text's afternoon
 assert (sum("two processes" in s for s in avx2_runs), len(avx2_runs)) == (6, 9)  # "six of the nine"
+xeon_builds = [run for run in record["runs"] if (run["machine"], run["setting"]) == ("Xeon", "default")
+               and "network_seed0" in run]  # the builds (the int32-only runs have no int64 network lines)
+assert (len(xeon_builds), sum("network_wide_int32" not in run for run in xeon_builds)) == (19, 12)
 seed0_top = [run["network_seed0_shares_pct"] for run in record["runs"] if (run["machine"], run["setting"]) ==
              ("Xeon", "default") and "network_seed0_shares_pct" in run]
 assert max(s[0] for s in seed0_top) == 17 and [sum(s) for s in seed0_top if s[0] == 17] == [112]  # the 17's run
@@ -1268,8 +1271,8 @@ assert f"{min(loop32):.2f} to {max(loop32):.2f}" == "0.02 to 0.06"  # the summar
 # In the record's runs on the Xeon, one int32 multiply-add ran 2.07 to 2.87 times as fast as the
 # same in int64. With the requantization in int32, seed 0's integer network ran at 1.20 to 1.50
 # times its float32 twin's speed (2.06 to 2.50 times its int64 version, timed in the same runs; the
-# int64 ranges quoted earlier, 0.56 to 0.72 and 0.96 to 1.08, come from all the record's builds, most
-# of them without these cells), and the wide one at 1.82 to 2.32 (1.89 to 2.24 times its int64
+# int64 ranges quoted earlier, 0.56 to 0.72 and 0.96 to 1.08, come from all the record's 19 builds
+# on the Xeon, 12 of them without these cells), and the wide one at 1.82 to 2.32 (1.89 to 2.24 times its int64
 # version, in the same runs). All of these int32 runs ran on one afternoon, 1 December from 15:43 to
 # 16:25 UTC (printed with the record above). With oneDNN off, on the reference loop of a CPU
 # without AVX-512 VNNI, the int32 networks ran at 0.03 to 0.06 and 0.02 to 0.04 of float32's speed:
