@@ -741,23 +741,34 @@ def table(results: dict[str, object]) -> str:
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
-def save(text: str, only: list[str] | None, suffix: str, folder: pathlib.Path = RESULTS) -> pathlib.Path:
-    """Write one run's output to ``folder/<UTC second>_<figures>.<suffix>`` (never over an earlier one),
-    headed by the commit measured
-    (``+ uncommitted changes`` when the working tree differs from it), so that a figure quoted in README.md
-    can be traced to its raw output."""
-    import datetime
+def commit_measured() -> str:
+    """The commit of this checkout (short hash), with ``+ uncommitted changes`` when a tracked file
+    differs from it (untracked files, such as a result saved earlier, do not count). Read before
+    measuring: the figures measure the code as it was when the run started."""
     import subprocess
 
     root = pathlib.Path(__file__).resolve().parents[1]
 
-    def git(*args: str) -> str:
+    def git(*args: str) -> str | None:
         done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
-        return done.stdout.strip() if done.returncode == 0 else ""
+        return done.stdout.strip() if done.returncode == 0 else None
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    if git("status", "--porcelain"):
+    if git("status", "--porcelain", "--untracked-files=no"):
         commit += " + uncommitted changes"
+    return commit
+
+
+def save(text: str, only: list[str] | None, suffix: str, folder: pathlib.Path = RESULTS,
+         commit: str | None = None) -> pathlib.Path:
+    """Write one run's output to ``folder/<UTC second>_<figures>.<suffix>`` (never over an earlier one),
+    headed by the commit measured (``commit``, as :func:`commit_measured` read it when the run
+    started; read now if not given), so that a figure quoted in README.md can be traced to its raw
+    output."""
+    import datetime
+
+    if commit is None:
+        commit = commit_measured()
     utc = datetime.datetime.now(datetime.timezone.utc)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{utc:%Y-%m-%dT%H%M%S}_{'-'.join(only) if only else 'all'}"
@@ -788,6 +799,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--notebook-rounds must be an odd integer >= 1 (a median is then one round); "
                      f"got {args.notebook_rounds}")
     NOTEBOOK_ROUNDS = args.notebook_rounds
+    commit = commit_measured()  # before measuring: a commit made during a long run is not the one measured
     results = measure(args.only or list(FIGURES))
     from lessons_lib.timing import machine
 
@@ -797,7 +809,7 @@ def main(argv: list[str] | None = None) -> int:
         text = "machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()) + "\n" + table(results)
     print(text)
     if args.save:
-        print(f"saved {save(text, args.only, 'json' if args.json else 'txt')}")
+        print(f"saved {save(text, args.only, 'json' if args.json else 'txt', commit=commit)}")
     return 0
 
 

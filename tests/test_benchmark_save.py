@@ -41,3 +41,20 @@ def test_save_never_overwrites(tmp_path):
     first = run.save("one", ["x"], "txt", folder=tmp_path)
     second = run.save("two", ["x"], "txt", folder=tmp_path)
     assert first != second and first.read_text().endswith("one\n") and second.read_text().endswith("two\n")
+
+
+def test_the_commit_is_the_one_given_when_the_run_started(tmp_path):
+    """main() reads the commit before measuring and passes it on: a commit made during a long run is
+    not the one the figures measured."""
+    run = _run()
+    path = run.save("machine: x", ["x"], "txt", folder=tmp_path, commit="abc1234")
+    assert path.read_text().splitlines()[0] == "# python benchmarks/run.py, commit abc1234"
+
+
+def test_commit_measured_names_this_checkout():
+    import subprocess
+
+    run = _run()
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
+                          text=True).stdout.strip()
+    assert run.commit_measured().split(" ")[0] == head
