@@ -760,11 +760,11 @@ def commit_measured() -> str:
 
 
 def save(text: str, only: list[str] | None, suffix: str, folder: pathlib.Path = RESULTS,
-         commit: str | None = None) -> pathlib.Path:
+         commit: str | None = None, program: str = "python benchmarks/run.py") -> pathlib.Path:
     """Write one run's output to ``folder/<UTC second>_<figures>.<suffix>`` (never over an earlier one),
     headed by the commit measured (``commit``, as :func:`commit_measured` read it when the run
-    started; read now if not given), so that a figure quoted in README.md can be traced to its raw
-    output."""
+    started; read now if not given) and the ``program`` that measured it, so that a figure quoted in
+    README.md can be traced to its raw output."""
     import datetime
 
     if commit is None:
@@ -779,7 +779,7 @@ def save(text: str, only: list[str] | None, suffix: str, folder: pathlib.Path = 
     if suffix == "json":
         text = json.dumps({"commit": commit, **json.loads(text)}, indent=2)
     else:
-        text = f"# python benchmarks/run.py, commit {commit}\n{text}"
+        text = f"# {program}, commit {commit}\n{text}"
     path.write_text(text + "\n")
     return path
 
