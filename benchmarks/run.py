@@ -742,9 +742,10 @@ RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
 def commit_measured() -> str:
-    """The commit of this checkout (short hash), with ``+ uncommitted changes`` when a tracked file
-    differs from it (untracked files, such as a result saved earlier, do not count). Read before
-    measuring: the figures measure the code as it was when the run started."""
+    """The commit of this checkout (short hash), with ``+ uncommitted changes`` when anything outside
+    ``benchmarks/results/`` differs from it (a changed or an untracked file: a new notebook is measured
+    too; a result saved earlier and not yet committed is not). Read before measuring: the figures
+    measure the code as it was when the run started."""
     import subprocess
 
     root = pathlib.Path(__file__).resolve().parents[1]
@@ -754,7 +755,7 @@ def commit_measured() -> str:
         return done.stdout.strip() if done.returncode == 0 else None
 
     commit = git("rev-parse", "--short", "HEAD") or "unknown"
-    if git("status", "--porcelain", "--untracked-files=no"):
+    if git("status", "--porcelain", "--", ".", ":(exclude)benchmarks/results"):
         commit += " + uncommitted changes"
     return commit
 
@@ -777,7 +778,7 @@ def save(text: str, only: list[str] | None, suffix: str, folder: pathlib.Path = 
         n += 1
         path = folder / f"{stem}_{n}.{suffix}"
     if suffix == "json":
-        text = json.dumps({"commit": commit, **json.loads(text)}, indent=2)
+        text = json.dumps({"program": program, "commit": commit, **json.loads(text)}, indent=2)
     else:
         text = f"# {program}, commit {commit}\n{text}"
     path.write_text(text + "\n")

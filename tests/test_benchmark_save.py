@@ -43,12 +43,32 @@ def test_save_never_overwrites(tmp_path):
     assert first != second and first.read_text().endswith("one\n") and second.read_text().endswith("two\n")
 
 
-def test_the_commit_is_the_one_given_when_the_run_started(tmp_path):
-    """main() reads the commit before measuring and passes it on: a commit made during a long run is
-    not the one the figures measured."""
+def test_main_saves_the_commit_read_before_measuring(tmp_path, monkeypatch, capsys):
+    """main() reads the commit before measuring and passes it to save(): a commit made during a long
+    run is not the one the figures measured."""
     run = _run()
-    path = run.save("machine: x", ["x"], "txt", folder=tmp_path, commit="abc1234")
-    assert path.read_text().splitlines()[0] == "# python benchmarks/run.py, commit abc1234"
+    checkout = {"commit": "before"}
+
+    def measure(names):
+        checkout["commit"] = "after"  # a commit made while the figures were being measured
+        return {"ci_seconds": 900.0}
+
+    monkeypatch.setattr(run, "commit_measured", lambda: checkout["commit"])
+    monkeypatch.setattr(run, "measure", measure)
+    monkeypatch.setattr(run, "RESULTS", tmp_path)
+    monkeypatch.setattr(run.save, "__defaults__", (tmp_path, None, "python benchmarks/run.py"))
+    assert run.main(["--only", "ci_seconds", "--save"]) == 0
+    (path,) = tmp_path.iterdir()
+    assert path.read_text().splitlines()[0] == "# python benchmarks/run.py, commit before"
+    assert "saved" in capsys.readouterr().out
+
+
+def test_save_names_the_program_in_json(tmp_path):
+    run = _run()
+    path = run.save(json.dumps({"ci_seconds": 900.0}), None, "json", folder=tmp_path, commit="abc1234",
+                    program="python benchmarks/exit_freeze_ab.py")
+    data = json.loads(path.read_text())
+    assert (data["program"], data["commit"]) == ("python benchmarks/exit_freeze_ab.py", "abc1234")
 
 
 def test_commit_measured_names_this_checkout():
@@ -58,3 +78,14 @@ def test_commit_measured_names_this_checkout():
     head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True,
                           text=True).stdout.strip()
     assert run.commit_measured().split(" ")[0] == head
+
+
+def test_every_saved_output_readme_cites_is_in_the_repository():
+    """README's figures name the raw outputs they came from in benchmarks/results/: each must be
+    committed (a clean clone has it), not only on the machine that measured it."""
+    import re
+
+    cited = set(re.findall(r"benchmarks/results/[^`\s)]+\.(?:txt|json)", (ROOT / "README.md").read_text()))
+    assert cited, "README cites no saved output"
+    missing = sorted(path for path in cited if not (ROOT / path).is_file())
+    assert not missing, f"README cites outputs that are not in the repository: {missing}"

@@ -5,6 +5,7 @@ call setup() freeze nothing of the test run; the freezing is tested in a fresh i
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -108,21 +109,21 @@ def test_setup_freezes_what_is_alive_once_and_collects_the_rest():
     assert done.stdout.strip() == "ok"
 
 
-_AT_EXIT = """
-import gc, sys
+_AT_EXIT = r"""
+import gc, os, sys
 import lessons_lib
 
 class Noisy:
-    def __del__(self):
-        print("collected at exit")
+    def __del__(self):  # os.write: print's buffer may be gone by then (unless PYTHONUNBUFFERED is set)
+        os.write(1, b"collected at exit\n")
 
 if sys.argv[1] == "setup":
     lessons_lib.setup()
+os.write(1, b"end\n")
 made = Noisy()          # after setup, as a lesson's figures and tensors are
 made.self = made        # a reference cycle, unreachable once dropped but not yet collected
 del made
 gc.disable()            # no collection before exit: the interpreter's own ones decide
-print("end")
 """
 
 
@@ -135,8 +136,9 @@ def test_setup_freezes_again_at_exit(before_exit, printed):
     objects a lesson made after setup (a kernel's shutdown then takes less time): a cycle made after
     setup, unreachable but not yet collected at exit, is not finalized. The control run shows that
     the interpreter does collect such a cycle at exit when nothing froze it."""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}  # as on a clean machine
     done = subprocess.run([sys.executable, "-c", _AT_EXIT, before_exit], capture_output=True, text=True,
-                          timeout=300)
+                          timeout=300, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split("\n")[:-1] == printed
 
