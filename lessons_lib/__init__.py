@@ -51,10 +51,10 @@ def setup(seed: int = SEED, threads: int | None = None) -> None:
     exit skip them, so the kernel shuts down sooner (its memory goes back to the operating system at
     once). The same call registers :func:`gc.freeze` to run at exit (:mod:`atexit`, before IPython's
     own exit handlers), so that the interpreter's last collections also skip what the lesson made
-    after setup (a ``torch._dynamo`` imported later, the lesson's tensors and figures): up to 0.4 s
-    less shutdown a lesson (benchmarks/exit_freeze_ab.py: 2.2 s against 1.2 s over four lessons).
-    The price: objects in reference cycles are not finalized at exit. Their ``__del__`` methods and
-    weakref callbacks do not run, a buffered file held in such a cycle is not flushed, a
+    after setup (a ``torch._dynamo`` imported later, the lesson's tensors and figures): 0.1 to 0.4 s
+    less shutdown a lesson (benchmarks/exit_freeze_ab.py, four lessons: 2.1 s without it, 1.0 s with
+    it). The price: objects in reference cycles are not finalized at exit. Their ``__del__`` methods
+    and weakref callbacks do not run, a buffered file held in such a cycle is not flushed, a
     ``NamedTemporaryFile`` held in one is not deleted; ``with`` blocks, objects freed by reference
     counting (no cycle) and :class:`weakref.finalize` (hence ``tempfile.TemporaryDirectory``) are
     unaffected, and the memory goes back to the operating system as before. Lessons write files in
