@@ -741,14 +741,12 @@ def table(results: dict[str, object]) -> str:
 RESULTS = pathlib.Path(__file__).resolve().parent / "results"
 
 
-def commit_measured() -> str:
-    """The commit of this checkout (short hash), with ``+ uncommitted changes`` when anything outside
-    ``benchmarks/results/`` differs from it (a changed or an untracked file: a new notebook is measured
-    too; a result saved earlier and not yet committed is not). Read before measuring: the figures
-    measure the code as it was when the run started."""
+def commit_measured(root: pathlib.Path = ROOT) -> str:
+    """The commit of the checkout at ``root`` (short hash), with ``+ uncommitted changes`` when anything
+    outside ``benchmarks/results/`` differs from it (a changed or an untracked file: a new notebook is
+    measured too; a result saved earlier and not yet committed is not). Read before measuring: the
+    figures measure the code as it was when the run started."""
     import subprocess
-
-    root = pathlib.Path(__file__).resolve().parents[1]
 
     def git(*args: str) -> str | None:
         done = subprocess.run(["git", "-C", str(root), *args], capture_output=True, text=True)
@@ -760,7 +758,7 @@ def commit_measured() -> str:
     return commit
 
 
-def save(text: str, only: list[str] | None, suffix: str, folder: pathlib.Path = RESULTS,
+def save(text: str, only: list[str] | None, suffix: str, folder: pathlib.Path | None = None,
          commit: str | None = None, program: str = "python benchmarks/run.py") -> pathlib.Path:
     """Write one run's output to ``folder/<UTC second>_<figures>.<suffix>`` (never over an earlier one),
     headed by the commit measured (``commit``, as :func:`commit_measured` read it when the run
@@ -770,6 +768,7 @@ def save(text: str, only: list[str] | None, suffix: str, folder: pathlib.Path = 
 
     if commit is None:
         commit = commit_measured()
+    folder = RESULTS if folder is None else folder
     utc = datetime.datetime.now(datetime.timezone.utc)
     folder.mkdir(parents=True, exist_ok=True)
     stem = f"{utc:%Y-%m-%dT%H%M%S}_{'-'.join(only) if only else 'all'}"

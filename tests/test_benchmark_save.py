@@ -56,7 +56,6 @@ def test_main_saves_the_commit_read_before_measuring(tmp_path, monkeypatch, caps
     monkeypatch.setattr(run, "commit_measured", lambda: checkout["commit"])
     monkeypatch.setattr(run, "measure", measure)
     monkeypatch.setattr(run, "RESULTS", tmp_path)
-    monkeypatch.setattr(run.save, "__defaults__", (tmp_path, None, "python benchmarks/run.py"))
     assert run.main(["--only", "ci_seconds", "--save"]) == 0
     (path,) = tmp_path.iterdir()
     assert path.read_text().splitlines()[0] == "# python benchmarks/run.py, commit before"
@@ -84,8 +83,37 @@ def test_every_saved_output_readme_cites_is_in_the_repository():
     """README's figures name the raw outputs they came from in benchmarks/results/: each must be
     committed (a clean clone has it), not only on the machine that measured it."""
     import re
+    import subprocess
 
     cited = set(re.findall(r"benchmarks/results/[^`\s)]+\.(?:txt|json)", (ROOT / "README.md").read_text()))
     assert cited, "README cites no saved output"
-    missing = sorted(path for path in cited if not (ROOT / path).is_file())
-    assert not missing, f"README cites outputs that are not in the repository: {missing}"
+    tracked = subprocess.run(["git", "-C", str(ROOT), "ls-files", "benchmarks/results"], capture_output=True,
+                             text=True, check=True).stdout.split()
+    missing = sorted(cited - set(tracked))
+    assert not missing, f"README cites outputs that are not committed: {missing}"
+
+
+def test_commit_measured_marks_changes_outside_the_results(tmp_path):
+    """A changed or untracked file marks the run '+ uncommitted changes'; a result saved in
+    benchmarks/results/ and not yet committed does not."""
+    import subprocess
+
+    run = _run()
+
+    def git(*args):
+        subprocess.run(["git", "-C", str(tmp_path), "-c", "user.name=t", "-c", "user.email=t@t", *args],
+                       check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "lesson.py").write_text("a = 1\n")
+    git("add", "lesson.py")
+    git("commit", "-q", "-m", "one")
+    assert not run.commit_measured(tmp_path).endswith("uncommitted changes")
+    (tmp_path / "benchmarks" / "results").mkdir(parents=True)
+    (tmp_path / "benchmarks" / "results" / "run.txt").write_text("saved\n")
+    assert not run.commit_measured(tmp_path).endswith("uncommitted changes")
+    (tmp_path / "new_lesson.py").write_text("b = 2\n")
+    assert run.commit_measured(tmp_path).endswith(" + uncommitted changes")
+    (tmp_path / "new_lesson.py").unlink()
+    (tmp_path / "lesson.py").write_text("a = 2\n")
+    assert run.commit_measured(tmp_path).endswith(" + uncommitted changes")
