@@ -978,11 +978,13 @@ assert [between("Xeon", "MKL and oneDNN held to AVX2", k) for k in ("product_b25
 assert [between("Xeon", "MKL and oneDNN held to AVX2", k) for k in
         ("loop_product_b256", "loop_product_b1", "loop_network_seed0", "loop_network_wide")] == \
     ["0.02 to 0.03", "0.09 to 0.19", "0.05 to 0.07", "0.03 to 0.04"]
-over_100, within = {}, {}
-for machine in ("Xeon", "30 Nov"):
-    runs_here = [run for run in record["runs"] if (run["machine"], run["setting"]) == (machine, "default")]
+over_100, within, shares_of = {}, {}, {}
+default_runs = {machine: [run for run in record["runs"] if (run["machine"], run["setting"]) == (machine, "default")]
+                for machine in ("Xeon", "30 Nov")}
+for machine, runs_here in default_runs.items():
     for net in ("seed0", "wide"):
         shares = [run[f"network_{net}_shares_pct"] for run in runs_here if f"network_{net}_shares_pct" in run]
+        shares_of[machine, net] = shares
         over_100[machine, net] = [sum(s) for s in shares if sum(s) > 100]
         kept = [s[1] for s in shares if sum(s) <= 100]
         within[machine, net] = f"{min(kept)} to {max(kept)}"
@@ -997,12 +999,10 @@ print(f"oneDNN held to AVX2: {sum('two processes' in s for s in avx2_runs)} of {
       "processes at once (the machine's two cores)")
 assert (int32_times[0], int32_times[-1]) == ("2026-12-01T15:43", "2026-12-01T16:25")  # the text's afternoon
 assert (sum("two processes" in s for s in avx2_runs), len(avx2_runs)) == (6, 9)  # "six of the nine"
-xeon_builds = [run for run in record["runs"] if (run["machine"], run["setting"]) == ("Xeon", "default")
-               and "network_seed0" in run]  # the builds (the int32-only runs have no int64 network lines)
+xeon_builds = [run for run in default_runs["Xeon"] if "network_seed0" in run]  # int32-only runs have no int64 lines
 assert (len(xeon_builds), sum("network_wide_int32" not in run for run in xeon_builds)) == (19, 12)
-seed0_top = [run["network_seed0_shares_pct"] for run in record["runs"] if (run["machine"], run["setting"]) ==
-             ("Xeon", "default") and "network_seed0_shares_pct" in run]
-assert max(s[0] for s in seed0_top) == 17 and [sum(s) for s in seed0_top if s[0] == 17] == [112]  # the 17's run
+seed0_shares = shares_of["Xeon", "seed0"]
+assert max(s[0] for s in seed0_shares) == 17 and [sum(s) for s in seed0_shares if s[0] == 17] == [112]  # the 17's run
 both = [seen[("Xeon", "default")][k] + seen[("30 Nov", "default")][k]
         for k in ("loop_product_b256", "loop_product_b1", "loop_network_seed0", "loop_network_wide")]
 assert [f"{min(v):.2f} to {max(v):.2f}" for v in both] == ["0.01 to 0.03", "0.06 to 0.15", "0.03 to 0.07", "0.02 to 0.05"]
