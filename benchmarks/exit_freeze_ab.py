@@ -45,9 +45,7 @@ def main() -> int:
         for name in LESSONS:
             for variant in ("with", "without") if r % 2 == 0 else ("without", "with"):
                 seconds.setdefault((name, variant), []).append(shutdown_seconds(name, variant))
-    from lessons_lib.timing import machine
-
-    lines = ["machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()),
+    lines = [run.machine_line(),
              f"kernel shutdown, seconds: median [min, max] of {REPEATS} interleaved repeats"]
     total = dict.fromkeys(("without", "with"), 0.0)
     for name in LESSONS:

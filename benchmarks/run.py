@@ -758,16 +758,14 @@ def commit_measured(root: pathlib.Path = ROOT) -> str:
     return commit
 
 
-def save(text: str, only: list[str] | None, suffix: str, folder: pathlib.Path | None = None,
-         commit: str | None = None, program: str = "python benchmarks/run.py") -> pathlib.Path:
-    """Write one run's output to ``folder/<UTC second>_<figures>.<suffix>`` (never over an earlier one),
-    headed by the commit measured (``commit``, as :func:`commit_measured` read it when the run
-    started; read now if not given) and the ``program`` that measured it, so that a figure quoted in
+def save(text: str, only: list[str] | None, suffix: str, *, commit: str, folder: pathlib.Path | None = None,
+         program: str = "python benchmarks/run.py") -> pathlib.Path:
+    """Write one run's output to ``folder/<UTC second>_<figures>.<suffix>`` (``RESULTS`` if not given;
+    never over an earlier one), headed by the commit measured (``commit``, as :func:`commit_measured`
+    read it when the run started) and the ``program`` that measured it, so that a figure quoted in
     README.md can be traced to its raw output."""
     import datetime
 
-    if commit is None:
-        commit = commit_measured()
     folder = RESULTS if folder is None else folder
     utc = datetime.datetime.now(datetime.timezone.utc)
     folder.mkdir(parents=True, exist_ok=True)
@@ -782,6 +780,13 @@ def save(text: str, only: list[str] | None, suffix: str, folder: pathlib.Path | 
         text = f"# {program}, commit {commit}\n{text}"
     path.write_text(text + "\n")
     return path
+
+
+def machine_line() -> str:
+    """The first line of a run's output: the processor, its vector units and cores, the versions, the time."""
+    from lessons_lib.timing import machine
+
+    return "machine: " + ", ".join(f"{k} {v}" for k, v in machine().items())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -806,7 +811,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         text = json.dumps({"machine": machine(), **results}, indent=2)
     else:
-        text = "machine: " + ", ".join(f"{k} {v}" for k, v in machine().items()) + "\n" + table(results)
+        text = machine_line() + "\n" + table(results)
     print(text)
     if args.save:
         print(f"saved {save(text, args.only, 'json' if args.json else 'txt', commit=commit)}")

@@ -20,7 +20,7 @@ def _run():
 
 def test_save_writes_the_text_with_the_commit(tmp_path):
     run = _run()
-    path = run.save("machine: x\nfigure  value", ["ci_seconds"], "txt", folder=tmp_path)
+    path = run.save("machine: x\nfigure  value", ["ci_seconds"], "txt", folder=tmp_path, commit="abc1234")
     assert path.parent == tmp_path and path.name.endswith("_ci_seconds.txt")
     head, *rest = path.read_text().splitlines()
     prefix = "# python benchmarks/run.py, commit "
@@ -30,7 +30,8 @@ def test_save_writes_the_text_with_the_commit(tmp_path):
 
 def test_save_puts_the_commit_into_json(tmp_path):
     run = _run()
-    path = run.save(json.dumps({"machine": {"cores": 2}, "ci_seconds": 900.0}), None, "json", folder=tmp_path)
+    path = run.save(json.dumps({"machine": {"cores": 2}, "ci_seconds": 900.0}), None, "json", folder=tmp_path,
+                    commit="abc1234")
     assert path.name.endswith("_all.json")
     data = json.loads(path.read_text())
     assert data["ci_seconds"] == 900.0 and data["machine"] == {"cores": 2} and data["commit"]
@@ -38,8 +39,8 @@ def test_save_puts_the_commit_into_json(tmp_path):
 
 def test_save_never_overwrites(tmp_path):
     run = _run()
-    first = run.save("one", ["x"], "txt", folder=tmp_path)
-    second = run.save("two", ["x"], "txt", folder=tmp_path)
+    first = run.save("one", ["x"], "txt", folder=tmp_path, commit="abc1234")
+    second = run.save("two", ["x"], "txt", folder=tmp_path, commit="abc1234")
     assert first != second and first.read_text().endswith("one\n") and second.read_text().endswith("two\n")
 
 
