@@ -52,7 +52,7 @@ def setup(seed: int = SEED, threads: int | None = None) -> None:
     once). The same call registers :func:`gc.freeze` to run at exit (:mod:`atexit`, before IPython's
     own exit handlers), so that the interpreter's last collections also skip what the lesson made
     after setup (a ``torch._dynamo`` imported later, the lesson's tensors and figures): 0.1 to 0.4 s
-    less shutdown a lesson (benchmarks/exit_freeze_ab.py, four lessons: 2.1 s without it, 1.0 s with
+    less shutdown a lesson (benchmarks/setup_ab.py exit-freeze, four lessons: 2.1 s without it, 1.0 s with
     it). The price: objects in reference cycles are not finalized at exit. Their ``__del__`` methods
     and weakref callbacks do not run, a buffered file held in such a cycle is not flushed, a
     ``NamedTemporaryFile`` held in one is not deleted; ``with`` blocks, objects freed by reference

@@ -10,6 +10,7 @@ Loss curves show the gap ``f(x_k) - f_min`` on a log scale, where a linear rate
 
 from __future__ import annotations
 
+import inspect
 import sys
 from collections.abc import Mapping, Sequence
 
@@ -42,13 +43,59 @@ def use_style() -> None:
     """Apply the course's matplotlib style (called by :func:`lessons_lib.setup`).
 
     In a notebook, figures are also stored at twice their displayed size ("retina" PNGs, shown
-    at ``figure.dpi``), sharp on high-density screens."""
+    at ``figure.dpi``), sharp on high-density screens. Mathtext layouts are shared between
+    renderers (:func:`share_mathtext_parses`)."""
     plt.rcParams.update(STYLE)
+    share_mathtext_parses()
     ipython = sys.modules.get("IPython")
     if ipython is not None and ipython.get_ipython() is not None and "inline" in plt.get_backend():
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
         set_matplotlib_formats("retina")
+
+
+_MATHTEXT_PARSES: dict[tuple, object] = {}
+_MATHTEXT_PARSES_MAX = 4096
+
+
+def share_mathtext_parses() -> bool:
+    """Let every matplotlib renderer reuse the mathtext layouts any renderer has computed.
+
+    matplotlib (3.11) caches a mathtext layout (``$10^{-2}$``, ``$\\eta$``) per parser, and each
+    renderer has its own parser. A notebook figure is drawn by two new renderers (the inline backend
+    saves it with a tight bounding box: one draw to measure, one at the measured size), so every
+    label with mathtext was parsed twice a figure, and again in the next figure (log-scale tick
+    labels are mathtext). The parse depends only on the output type (raster or vector), the
+    string, the dpi, the font properties, antialiasing and the glyph flags: the key of matplotlib's
+    own cache without the parser. Sharing it gives the same pixels (tests/test_plotting_mathtext.py)
+    and takes 0.3 to 1.5 s off a lesson with several figures (benchmarks/mathtext_ab.py). Parsing
+    speed is matplotlib's open issue #20821.
+
+    Idempotent. Returns whether the sharing is on: if matplotlib's private cached method
+    (``MathTextParser._parse_cached``) is missing or takes other arguments, matplotlib is left as
+    it is and this returns False. At most 4,096 layouts are kept (then the oldest go)."""
+    from matplotlib import mathtext
+
+    method = mathtext.MathTextParser.__dict__.get("_parse_cached")
+    if getattr(method, "_lessons_shared", False):
+        return True
+    parse = getattr(method, "__wrapped__", None)  # the function under functools.lru_cache
+    if parse is None or list(inspect.signature(parse).parameters) != \
+            ["self", "s", "dpi", "prop", "antialiased", "load_glyph_flags"]:
+        return False
+
+    def shared(self, s, dpi, prop, antialiased, load_glyph_flags):
+        key = (self._output_type, s, dpi, prop, antialiased, load_glyph_flags)
+        if key not in _MATHTEXT_PARSES:
+            if len(_MATHTEXT_PARSES) >= _MATHTEXT_PARSES_MAX:
+                del _MATHTEXT_PARSES[next(iter(_MATHTEXT_PARSES))]
+            _MATHTEXT_PARSES[key] = parse(self, s, dpi, prop, antialiased, load_glyph_flags)
+        return _MATHTEXT_PARSES[key]
+
+    shared._lessons_shared = True
+    shared.__wrapped__ = parse
+    mathtext.MathTextParser._parse_cached = shared
+    return True
 
 
 def contour_levels(surface: Surface, n: int = 25, grid: int = 200) -> np.ndarray:

@@ -66,9 +66,9 @@ def test_main_saves_the_commit_read_before_measuring(tmp_path, monkeypatch, caps
 def test_save_names_the_program_in_json(tmp_path):
     run = _run()
     path = run.save(json.dumps({"ci_seconds": 900.0}), None, "json", folder=tmp_path, commit="abc1234",
-                    program="python benchmarks/exit_freeze_ab.py")
+                    program="python benchmarks/setup_ab.py exit-freeze")
     data = json.loads(path.read_text())
-    assert (data["program"], data["commit"]) == ("python benchmarks/exit_freeze_ab.py", "abc1234")
+    assert (data["program"], data["commit"]) == ("python benchmarks/setup_ab.py exit-freeze", "abc1234")
 
 
 def test_commit_measured_names_this_checkout():
