@@ -27,6 +27,9 @@ from .surfaces import Surface
 METHOD_COLORS = {"gd": "#0072B2", "momentum": "#D55E00", "nesterov": "#009E73"}
 METHOD_LINESTYLES = {"gd": "-", "momentum": (0, (8, 4)), "nesterov": (0, (8, 3, 2, 3))}
 METHOD_LABELS = {"gd": "gradient descent", "momentum": "momentum", "nesterov": "Nesterov"}
+# zlib level 3 rather than Pillow's default 6: the course's figures come out about as small (within
+# a few per cent either way) and are written 20 to 30 ms sooner each (a 1600 x 640 figure: 76 -> 42 ms).
+PNG_OPTIONS = {"compress_level": 3}
 STYLE = {
     "figure.dpi": 80,
     "figure.figsize": (9.0, 3.8),
@@ -43,15 +46,15 @@ def use_style() -> None:
     """Apply the course's matplotlib style (called by :func:`lessons_lib.setup`).
 
     In a notebook, figures are also stored at twice their displayed size ("retina" PNGs, shown
-    at ``figure.dpi``), sharp on high-density screens. Mathtext layouts are shared between
-    renderers (:func:`share_mathtext_parses`)."""
+    at ``figure.dpi``), sharp on high-density screens, compressed with :data:`PNG_OPTIONS`.
+    Mathtext layouts are shared between renderers (:func:`share_mathtext_parses`)."""
     plt.rcParams.update(STYLE)
     share_mathtext_parses()
     ipython = sys.modules.get("IPython")
     if ipython is not None and ipython.get_ipython() is not None and "inline" in plt.get_backend():
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
-        set_matplotlib_formats("retina")
+        set_matplotlib_formats("retina", pil_kwargs=PNG_OPTIONS)
 
 
 _MATHTEXT_PARSES: dict[tuple, object] = {}
