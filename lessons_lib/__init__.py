@@ -32,7 +32,8 @@ SEED = 0
 
 def setup(seed: int = SEED, threads: int | None = None) -> None:
     """Seed Python, NumPy (legacy global state) and PyTorch (if the notebook has imported it),
-    set torch's thread count and apply the course's plotting style; in a process with nothing
+    set torch's thread count and apply the course's plotting style (:func:`plotting.use_style`, which
+    also lets matplotlib's renderers share mathtext layouts); in a process with nothing
     frozen yet (the first call), also move the objects alive into the garbage collector's
     permanent generation (below).
 

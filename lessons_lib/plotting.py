@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import inspect
 import sys
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -27,8 +29,9 @@ from .surfaces import Surface
 METHOD_COLORS = {"gd": "#0072B2", "momentum": "#D55E00", "nesterov": "#009E73"}
 METHOD_LINESTYLES = {"gd": "-", "momentum": (0, (8, 4)), "nesterov": (0, (8, 3, 2, 3))}
 METHOD_LABELS = {"gd": "gradient descent", "momentum": "momentum", "nesterov": "Nesterov"}
-# zlib level 3 rather than Pillow's default 6: the course's figures come out about as small (within
-# a few per cent either way) and are written 20 to 30 ms sooner each (a 1600 x 640 figure: 76 -> 42 ms).
+# zlib level 3 rather than Pillow's default 6: probes of 1 December (output not kept) wrote the
+# course's figures 16 to 34 ms sooner each, their bytes within about 15 % either way (lesson 01's six
+# figures 11 % fewer); images with large smooth areas (imshow, contourf) can grow more.
 PNG_OPTIONS = {"compress_level": 3}
 STYLE = {
     "figure.dpi": 80,
@@ -57,43 +60,66 @@ def use_style() -> None:
         set_matplotlib_formats("retina", pil_kwargs=PNG_OPTIONS)
 
 
-_MATHTEXT_PARSES: dict[tuple, object] = {}
-_MATHTEXT_PARSES_MAX = 4096
+_MATHTEXT_PARSES: OrderedDict[tuple, object] = OrderedDict()  # least recently used first
+_MATHTEXT_PARSES_MAX = 1024
+# what a mathtext parse reads from rcParams besides its arguments: the mathtext fonts and default
+# style, the font families and size (a parse without font properties), hinting
+_MATHTEXT_RC_PREFIXES = ("mathtext.", "font.", "text.")
 
 
 def share_mathtext_parses() -> bool:
-    """Let every matplotlib renderer reuse the mathtext layouts any renderer has computed.
+    """Let every Agg renderer reuse the mathtext layouts that any renderer has computed.
 
-    matplotlib (3.11) caches a mathtext layout (``$10^{-2}$``, ``$\\eta$``) per parser, and each
-    renderer has its own parser. A notebook figure is drawn by two new renderers (the inline backend
-    saves it with a tight bounding box: one draw to measure, one at the measured size), so every
-    label with mathtext was parsed twice a figure, and again in the next figure (log-scale tick
-    labels are mathtext). The parse depends only on the output type (raster or vector), the
-    string, the dpi, the font properties, antialiasing and the glyph flags: the key of matplotlib's
-    own cache without the parser. Sharing it gives the same pixels (tests/test_plotting_mathtext.py);
-    in an interleaved A/B of five lessons (``benchmarks/setup_ab.py mathtext``, medians of three runs)
-    they took 47.7 s with it and 49.6 s without. Parsing speed is matplotlib's open issue #20821.
+    matplotlib 3.11 caches mathtext layouts (``$10^{-2}$``, ``$\\eta$``) in one ``lru_cache(50)``
+    whose key includes the parser, and each Agg renderer makes its own parser. A notebook figure is
+    drawn by two new Agg renderers (the inline backend saves it with a tight bounding box: one draw
+    to measure it, one at the measured size), so every label with mathtext was parsed twice a figure
+    and again in every later figure (log-scale tick labels are mathtext). The shared cache keys on
+    matplotlib's key without the parser (output type, string, dpi, font properties, antialiasing,
+    glyph flags) and with what the parse reads from rcParams (every ``mathtext.*``, ``font.*`` and
+    ``text.*`` setting: change one and the labels are parsed again) and the thread (a layout holds
+    FreeType fonts, which matplotlib keeps per thread). Tests (tests/test_plotting_mathtext.py)
+    compare its pixels with matplotlib's own cache across sizes, dpis, rcParams changes and
+    ``mathtext.math_to_image``. In an interleaved A/B of five lessons (``benchmarks/setup_ab.py
+    mathtext``, medians of three runs) they took 47.7 s with it and 49.6 s without, a difference
+    smaller than the runs' spread. Parsing speed is matplotlib's open issue #20821.
 
-    Idempotent. Returns whether the sharing is on: if matplotlib's private cached method
-    (``MathTextParser._parse_cached``) is missing or takes other arguments, matplotlib is left as
-    it is and this returns False. At most 4,096 layouts are kept (then the oldest go)."""
+    At most 1,024 layouts are kept (least recently used go first; a few kB each). Idempotent.
+    Returns whether the sharing is on: only for matplotlib 3.11, whose private
+    ``MathTextParser._parse_cached`` it replaces and whose parse it was checked against; with any
+    other version, or if that method is not the ``lru_cache`` expected, matplotlib is left as it is
+    and this returns False."""
+    import matplotlib
     from matplotlib import mathtext
 
     method = mathtext.MathTextParser.__dict__.get("_parse_cached")
     if getattr(method, "_lessons_shared", False):
         return True
     parse = getattr(method, "__wrapped__", None)  # the function under functools.lru_cache
-    if parse is None or list(inspect.signature(parse).parameters) != \
-            ["self", "s", "dpi", "prop", "antialiased", "load_glyph_flags"]:
+    if not matplotlib.__version__.startswith("3.11.") or not hasattr(method, "cache_info") or parse is None:
         return False
+    try:
+        names = list(inspect.signature(parse).parameters)
+    except (TypeError, ValueError):
+        return False
+    if names != ["self", "s", "dpi", "prop", "antialiased", "load_glyph_flags"]:
+        return False
+    rc = matplotlib.rcParams
+    rc_keys = sorted(k for k in rc if k.startswith(_MATHTEXT_RC_PREFIXES))
 
     def shared(self, s, dpi, prop, antialiased, load_glyph_flags):
-        key = (self._output_type, s, dpi, prop, antialiased, load_glyph_flags)
-        if key not in _MATHTEXT_PARSES:
-            if len(_MATHTEXT_PARSES) >= _MATHTEXT_PARSES_MAX:
-                del _MATHTEXT_PARSES[next(iter(_MATHTEXT_PARSES))]
-            _MATHTEXT_PARSES[key] = parse(self, s, dpi, prop, antialiased, load_glyph_flags)
-        return _MATHTEXT_PARSES[key]
+        settings = tuple(repr(rc[k]) for k in rc_keys)
+        key = (self._output_type, s, dpi, prop, antialiased, load_glyph_flags, settings,
+               threading.get_ident())
+        layout = _MATHTEXT_PARSES.get(key)
+        if layout is None:
+            layout = parse(self, s, dpi, prop, antialiased, load_glyph_flags)
+            _MATHTEXT_PARSES[key] = layout
+            while len(_MATHTEXT_PARSES) > _MATHTEXT_PARSES_MAX:
+                _MATHTEXT_PARSES.popitem(last=False)
+        else:
+            _MATHTEXT_PARSES.move_to_end(key)
+        return layout
 
     shared._lessons_shared = True
     shared.__wrapped__ = parse
