@@ -80,9 +80,10 @@ def share_mathtext_parses() -> bool:
     ``text.*`` setting: change one and the labels are parsed again) and the thread (a layout holds
     FreeType fonts, which matplotlib keeps per thread). Tests (tests/test_plotting_mathtext.py)
     compare its pixels with matplotlib's own cache across sizes, dpis, rcParams changes and
-    ``mathtext.math_to_image``. In an interleaved A/B of five lessons (``benchmarks/setup_ab.py
-    mathtext``, medians of three runs) they took 47.7 s with it and 49.6 s without, a difference
-    smaller than the runs' spread. Parsing speed is matplotlib's open issue #20821.
+    ``mathtext.math_to_image``. Writing the 28 figures of five lessons took 8.2 s with it and 10.1 s
+    without (``benchmarks/figures_ab.py``, medians of five interleaved repeats; lesson 09, with little
+    mathtext, unchanged); whole lessons on fresh kernels (``benchmarks/setup_ab.py mathtext``) spread
+    more than that difference. Parsing speed is matplotlib's open issue #20821.
 
     At most 1,024 layouts are kept (least recently used go first; a few kB each). Idempotent.
     Returns whether the sharing is on: only for matplotlib 3.11, whose private
