@@ -14,7 +14,6 @@ machine is larger than this difference. The output is saved to ``benchmarks/resu
 from __future__ import annotations
 
 import contextlib
-import functools
 import io
 import os
 import pathlib
@@ -49,13 +48,10 @@ def lesson_figures(name: str) -> list:
 def write_all(figures: list, variant: str) -> float:
     """Seconds to write every figure as the inline backend does, ``variant`` "with" or "without" sharing."""
     from IPython.core.pylabtools import print_figure
-    from matplotlib import mathtext
 
     from lessons_lib import plotting
 
-    own = mathtext.MathTextParser.__dict__["_parse_cached"].__wrapped__
-    mathtext.MathTextParser._parse_cached = functools.lru_cache(50)(own)  # matplotlib's own, fresh
-    plotting._MATHTEXT_PARSES.clear()
+    plotting.unshare_mathtext_parses()  # matplotlib's own cache, fresh; the shared one emptied
     if variant == "with":
         assert plotting.share_mathtext_parses()
     start = time.perf_counter()

@@ -27,11 +27,9 @@ import run  # noqa: E402 - benchmarks/run.py, beside this file
 CHOICES = {
     "exit-freeze": ("import atexit, gc\natexit.unregister(gc.freeze)", "shutdown",
                     ("05_nesterov", "10_weight_pruning", "11_compression_pipeline", "14_claims_checked")),
-    "mathtext": ("import functools\nfrom matplotlib import mathtext\n"
-                 "mathtext.MathTextParser._parse_cached = functools.lru_cache(50)(  # its own\n"
-                 "    mathtext.MathTextParser._parse_cached.__wrapped__)",
-                 "seconds", ("01_gradient_descent", "03_momentum", "04_momentum_rates",
-                             "09_weight_quantization", "14_claims_checked")),
+    "mathtext": ("from lessons_lib import plotting\nplotting.unshare_mathtext_parses()", "seconds",
+                 ("01_gradient_descent", "03_momentum", "04_momentum_rates", "09_weight_quantization",
+                  "14_claims_checked")),
 }
 REPEATS = 3
 

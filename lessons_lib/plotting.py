@@ -10,7 +10,9 @@ Loss curves show the gap ``f(x_k) - f_min`` on a log scale, where a linear rate
 
 from __future__ import annotations
 
+import functools
 import inspect
+import os
 import sys
 import threading
 from collections import OrderedDict
@@ -29,9 +31,9 @@ from .surfaces import Surface
 METHOD_COLORS = {"gd": "#0072B2", "momentum": "#D55E00", "nesterov": "#009E73"}
 METHOD_LINESTYLES = {"gd": "-", "momentum": (0, (8, 4)), "nesterov": (0, (8, 3, 2, 3))}
 METHOD_LABELS = {"gd": "gradient descent", "momentum": "momentum", "nesterov": "Nesterov"}
-# zlib level 3 rather than Pillow's default 6: probes of 1 December (output not kept) wrote the
-# course's figures 16 to 34 ms sooner each, their bytes within about 15 % either way (lesson 01's six
-# figures 11 % fewer); images with large smooth areas (imshow, contourf) can grow more.
+# zlib level 3 rather than Pillow's default 6: probes of 1 December (outputs not kept) wrote the
+# course's figures 16 to 34 ms sooner each; bytes: lesson 01's five figures and widget picture 11 %
+# fewer, other plots from 26 % fewer to 49 % more (a contourf), so a figure can grow.
 PNG_OPTIONS = {"compress_level": 3}
 STYLE = {
     "figure.dpi": 80,
@@ -62,9 +64,11 @@ def use_style() -> None:
 
 _MATHTEXT_PARSES: OrderedDict[tuple, object] = OrderedDict()  # least recently used first
 _MATHTEXT_PARSES_MAX = 1024
+_MATHTEXT_LOCK = threading.Lock()
 # what a mathtext parse reads from rcParams besides its arguments: the mathtext fonts and default
-# style, the font families and size (a parse without font properties), hinting
+# style, the font families and size (a parse without font properties), hinting and kerning
 _MATHTEXT_RC_PREFIXES = ("mathtext.", "font.", "text.")
+_MATHTEXT_CHECKED_WITH = "3.11.2"  # the matplotlib whose parse the sharing was checked against
 
 
 def share_mathtext_parses() -> bool:
@@ -76,28 +80,29 @@ def share_mathtext_parses() -> bool:
     to measure it, one at the measured size), so every label with mathtext was parsed twice a figure
     and again in every later figure (log-scale tick labels are mathtext). The shared cache keys on
     matplotlib's key without the parser (output type, string, dpi, font properties, antialiasing,
-    glyph flags) and with what the parse reads from rcParams (every ``mathtext.*``, ``font.*`` and
-    ``text.*`` setting: change one and the labels are parsed again) and the thread (a layout holds
-    FreeType fonts, which matplotlib keeps per thread). Tests (tests/test_plotting_mathtext.py)
-    compare its pixels with matplotlib's own cache across sizes, dpis, rcParams changes and
-    ``mathtext.math_to_image``. Writing the 28 figures of five lessons took 8.2 s with it and 10.1 s
-    without (``benchmarks/figures_ab.py``, medians of five interleaved repeats; lesson 09, with little
-    mathtext, unchanged); whole lessons on fresh kernels (``benchmarks/setup_ab.py mathtext``) spread
-    more than that difference. Parsing speed is matplotlib's open issue #20821.
+    glyph flags) and with everything else the parse reads: every ``mathtext.*``, ``font.*`` and
+    ``text.*`` rcParam (change one and the labels are parsed again), the fonts matplotlib knows
+    (``fontManager.addfont`` makes a new key), and the process and thread (a layout holds FreeType
+    fonts, which matplotlib keeps per thread and drops in a forked child). Tests
+    (tests/test_plotting_mathtext.py) compare its pixels with matplotlib's own cache across sizes,
+    dpis, rcParams changes, an added font and ``mathtext.math_to_image``. Writing the 28 figures of
+    five lessons took 8.2 s with it and 10.1 s without (``benchmarks/figures_ab.py``, medians of five
+    interleaved repeats; lesson 09 unchanged); whole lessons on fresh kernels (``benchmarks/setup_ab.py
+    mathtext``) spread more than that difference. Parsing speed is matplotlib's open issue #20821.
 
-    At most 1,024 layouts are kept (least recently used go first; a few kB each). Idempotent.
-    Returns whether the sharing is on: only for matplotlib 3.11, whose private
-    ``MathTextParser._parse_cached`` it replaces and whose parse it was checked against; with any
-    other version, or if that method is not the ``lru_cache`` expected, matplotlib is left as it is
-    and this returns False."""
+    At most 1,024 layouts are kept (least recently used go first; 5 to 9 kB each). Idempotent;
+    :func:`unshare_mathtext_parses` undoes it. Returns whether the sharing is on: only with the
+    matplotlib it was checked against (3.11.2), whose private ``MathTextParser._parse_cached`` it
+    replaces; with any other version, or if that method is not the ``lru_cache`` expected, matplotlib
+    is left as it is and this returns False."""
     import matplotlib
-    from matplotlib import mathtext
+    from matplotlib import font_manager, mathtext
 
     method = mathtext.MathTextParser.__dict__.get("_parse_cached")
     if getattr(method, "_lessons_shared", False):
         return True
     parse = getattr(method, "__wrapped__", None)  # the function under functools.lru_cache
-    if not matplotlib.__version__.startswith("3.11.") or not hasattr(method, "cache_info") or parse is None:
+    if matplotlib.__version__ != _MATHTEXT_CHECKED_WITH or not hasattr(method, "cache_info") or parse is None:
         return False
     try:
         names = list(inspect.signature(parse).parameters)
@@ -109,23 +114,39 @@ def share_mathtext_parses() -> bool:
     rc_keys = sorted(k for k in rc if k.startswith(_MATHTEXT_RC_PREFIXES))
 
     def shared(self, s, dpi, prop, antialiased, load_glyph_flags):
-        settings = tuple(repr(rc[k]) for k in rc_keys)
-        key = (self._output_type, s, dpi, prop, antialiased, load_glyph_flags, settings,
-               threading.get_ident())
-        layout = _MATHTEXT_PARSES.get(key)
-        if layout is None:
-            layout = parse(self, s, dpi, prop, antialiased, load_glyph_flags)
+        fonts = font_manager.fontManager
+        key = (self._output_type, s, dpi, prop, antialiased, load_glyph_flags,
+               tuple(repr(rc[k]) for k in rc_keys),
+               id(fonts), id(fonts.ttflist), len(fonts.ttflist), id(fonts.afmlist), len(fonts.afmlist),
+               os.getpid(), threading.get_ident())
+        with _MATHTEXT_LOCK:
+            layout = _MATHTEXT_PARSES.get(key)
+            if layout is not None:
+                _MATHTEXT_PARSES.move_to_end(key)
+                return layout
+        layout = parse(self, s, dpi, prop, antialiased, load_glyph_flags)
+        with _MATHTEXT_LOCK:
             _MATHTEXT_PARSES[key] = layout
             while len(_MATHTEXT_PARSES) > _MATHTEXT_PARSES_MAX:
                 _MATHTEXT_PARSES.popitem(last=False)
-        else:
-            _MATHTEXT_PARSES.move_to_end(key)
         return layout
 
     shared._lessons_shared = True
     shared.__wrapped__ = parse
     mathtext.MathTextParser._parse_cached = shared
     return True
+
+
+def unshare_mathtext_parses() -> None:
+    """Put back matplotlib's own mathtext cache (a fresh ``lru_cache(50)`` on its parse, as
+    matplotlib defines it) and drop the shared layouts; nothing to do if the sharing is off."""
+    from matplotlib import mathtext
+
+    method = mathtext.MathTextParser.__dict__.get("_parse_cached")
+    if getattr(method, "_lessons_shared", False):
+        mathtext.MathTextParser._parse_cached = functools.lru_cache(50)(method.__wrapped__)
+    with _MATHTEXT_LOCK:
+        _MATHTEXT_PARSES.clear()
 
 
 def contour_levels(surface: Surface, n: int = 25, grid: int = 200) -> np.ndarray:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import io
+import warnings
 
 import matplotlib
 
@@ -18,11 +19,12 @@ from matplotlib import mathtext
 from lessons_lib import plotting
 
 
-def own_cache() -> object:
-    """matplotlib's own cache, as matplotlib defines it (one lru_cache(50) on the method, keyed with the
-    parser). Fails (KeyError, AttributeError) if the pinned matplotlib no longer has the method."""
-    method = mathtext.MathTextParser.__dict__["_parse_cached"]
-    return functools.lru_cache(50)(method.__wrapped__)
+def own_cache() -> None:
+    """Back to matplotlib's own cache (fails with KeyError or AttributeError if the pinned matplotlib no
+    longer has the method the sharing replaces)."""
+    assert mathtext.MathTextParser.__dict__["_parse_cached"].__wrapped__ is not None
+    plotting.unshare_mathtext_parses()
+    assert hasattr(mathtext.MathTextParser.__dict__["_parse_cached"], "cache_info")
 
 
 @pytest.fixture
@@ -60,7 +62,7 @@ def figure_png(dpi_factor: float = 2.0) -> np.ndarray:
 def label_png() -> np.ndarray:
     """One mathtext label in the default font settings, drawn at its own size."""
     fig = plt.figure(figsize=(3, 1))
-    fig.text(0.05, 0.4, r"$wwwmmm\ x_k + \mathrm{e}^{y}$ and text")
+    fig.text(0.05, 0.4, r"$wAVAy_k + \mathrm{e}^{y}$ and text")  # AV, VA: kerned pairs
     buf = io.BytesIO()
     fig.canvas.print_figure(buf, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
@@ -75,7 +77,9 @@ def math_image() -> np.ndarray:
 
 
 def rc_changes():
-    """Settings a parse reads from rcParams, each changed once between two drawings."""
+    """Settings a parse reads from rcParams, each changed once between two drawings (in this order:
+    each still shows after the ones before)."""
+    yield "text.kerning_factor", 6  # deprecated in matplotlib 3.11, still read
     yield "mathtext.default", "bf"
     yield "mathtext.fontset", "stix"
     yield "font.size", 24.0
@@ -86,21 +90,22 @@ def drawings_under_changes() -> list[np.ndarray]:
     """Every drawing below, in order: the figure at two dpis, then the label and the math image before
     and after each rcParams change."""
     out = [figure_png(2.0), figure_png(1.0), figure_png(2.0)]
-    for key, value in rc_changes():
-        out += [label_png(), math_image()]
-        matplotlib.rcParams[key] = value
-        out += [label_png(), math_image()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", matplotlib.MatplotlibDeprecationWarning)  # text.kerning_factor
+        for key, value in rc_changes():
+            out += [label_png(), math_image()]
+            matplotlib.rcParams[key] = value
+            out += [label_png(), math_image()]
     return out
 
 
 def test_shared_parses_draw_what_matplotlib_draws(restore, monkeypatch):
-    monkeypatch.setattr(mathtext.MathTextParser, "_parse_cached", own_cache())
+    own_cache()
     with matplotlib.rc_context():
         alone = drawings_under_changes()
     assert plotting.share_mathtext_parses() is True
     with matplotlib.rc_context():
         shared = drawings_under_changes()
-    assert len(shared) == len(alone) == 3 + 4 * len(list(rc_changes()))
     for i, (a, b) in enumerate(zip(alone, shared, strict=True)):
         assert a.shape == b.shape and np.array_equal(a, b), f"drawing {i} differs"
     # each change shows in matplotlib's own drawings, so the comparison above would see a stale layout
@@ -111,7 +116,8 @@ def test_shared_parses_draw_what_matplotlib_draws(restore, monkeypatch):
 
 
 def test_a_second_figure_parses_nothing_new(restore, monkeypatch):
-    parse = own_cache().__wrapped__
+    own_cache()
+    parse = mathtext.MathTextParser.__dict__["_parse_cached"].__wrapped__
     calls = []
 
     def counted(self, s, dpi, prop, antialiased, load_glyph_flags):
@@ -132,25 +138,86 @@ def test_a_second_figure_parses_nothing_new(restore, monkeypatch):
     matplotlib.rcParams["mathtext.default"] = "bf"
     figure_png()
     assert len(calls) == 2 * first  # a changed setting: every label parsed again
+    monkeypatch.setattr(plotting.os, "getpid", lambda: -1)
+    figure_png()
+    assert len(calls) == 3 * first  # another process (a forked child): parsed again, its own fonts
+
+
+def test_an_added_font_is_used(restore, monkeypatch):
+    """A label in a family matplotlib lacks falls back; once fontManager.addfont adds the family, the
+    next figure uses it, with the shared parses as with matplotlib's own."""
+    from matplotlib import font_manager
+
+    fonts = font_manager.fontManager
+    path = next(e.fname for e in fonts.ttflist
+                if e.name == "DejaVu Serif" and e.style == "normal" and e.weight == 400)
+
+    def label() -> np.ndarray:
+        fig = plt.figure(figsize=(3, 1))
+        fig.text(0.05, 0.4, r"$x_k$ and text", family="DejaVu Serif")
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png", dpi=100)
+        plt.close(fig)
+        return decoded(buf)
+
+    def before_and_after() -> tuple[np.ndarray, np.ndarray]:
+        monkeypatch.setattr(fonts, "ttflist", [e for e in fonts.ttflist if e.name != "DejaVu Serif"])
+        fonts._findfont_cached.cache_clear()
+        before = label()
+        fonts.addfont(path)
+        return before, label()
+
+    own_cache()
+    own_before, own_after = before_and_after()
+    assert not np.array_equal(own_before, own_after)  # the added font shows
+    assert plotting.share_mathtext_parses() is True
+    before, after = before_and_after()
+    assert np.array_equal(before, own_before) and np.array_equal(after, own_after)
+    fonts._findfont_cached.cache_clear()
+
+
+def test_raster_and_vector_layouts_are_kept_apart(restore):
+    own_cache()
+    assert plotting.share_mathtext_parses() is True
+    raster = mathtext.MathTextParser("agg").parse(r"$\gamma_k$", dpi=100)
+    vector = mathtext.MathTextParser("path").parse(r"$\gamma_k$", dpi=100)
+    assert type(raster) is not type(vector)
 
 
 def test_idempotent_and_bounded_least_recently_used_first(restore, monkeypatch):
-    monkeypatch.setattr(mathtext.MathTextParser, "_parse_cached", own_cache())
+    own_cache()
     assert plotting.share_mathtext_parses() is True
     method = mathtext.MathTextParser.__dict__["_parse_cached"]
     assert plotting.share_mathtext_parses() is True
     assert mathtext.MathTextParser.__dict__["_parse_cached"] is method
     monkeypatch.setattr(plotting, "_MATHTEXT_PARSES_MAX", 3)
+    parser = mathtext.MathTextParser("agg")
+
+    def held() -> list[str]:
+        return [key[1] for key in plotting._MATHTEXT_PARSES]
+
+    for s in ("$a$", "$b$", "$c$"):
+        parser.parse(s, dpi=100)
+    assert held() == ["$a$", "$b$", "$c$"]
+    parser.parse("$a$", dpi=100)  # used again: now the most recently used
+    parser.parse("$d$", dpi=100)  # a fourth pushes out the least recently used, $b$
+    assert held() == ["$c$", "$a$", "$d$"]
     figure_png()
     assert len(plotting._MATHTEXT_PARSES) == 3
-    newest = list(plotting._MATHTEXT_PARSES)[-1]
-    parser = mathtext.MathTextParser("agg")
-    parser.parse(r"$\beta$", dpi=100)  # a new string pushes out the least recently used one
-    assert len(plotting._MATHTEXT_PARSES) == 3 and newest in plotting._MATHTEXT_PARSES
 
 
-UNKNOWN = [lambda self, s: None, functools.lru_cache(50)(lambda self, s, dpi: None),
-           lambda self, s, dpi, prop, antialiased, load_glyph_flags: None]
+def parse_like(self, s, dpi, prop, antialiased, load_glyph_flags):
+    return None
+
+
+def not_cached(self, s, dpi, prop, antialiased, load_glyph_flags):
+    return parse_like(self, s, dpi, prop, antialiased, load_glyph_flags)
+
+
+not_cached.__wrapped__ = parse_like  # looks like a decorated parse, but is not an lru_cache
+
+
+UNKNOWN = [lambda self, s: None, functools.lru_cache(50)(lambda self, s, dpi: None), not_cached]
 
 
 @pytest.mark.parametrize("replacement", UNKNOWN, ids=["no cache", "other arguments", "not an lru_cache"])
@@ -160,15 +227,26 @@ def test_an_unknown_method_is_left_alone(restore, monkeypatch, replacement):
     assert mathtext.MathTextParser.__dict__["_parse_cached"] is replacement
 
 
-def test_another_matplotlib_version_is_left_alone(restore, monkeypatch):
-    own = own_cache()
-    monkeypatch.setattr(mathtext.MathTextParser, "_parse_cached", own)
-    monkeypatch.setattr(matplotlib, "__version__", "3.12.0")
+@pytest.mark.parametrize("version", ["3.11.3", "3.12.0"])
+def test_another_matplotlib_version_is_left_alone(restore, monkeypatch, version):
+    own_cache()
+    own = mathtext.MathTextParser.__dict__["_parse_cached"]
+    monkeypatch.setattr(matplotlib, "__version__", version)
     assert plotting.share_mathtext_parses() is False
     assert mathtext.MathTextParser.__dict__["_parse_cached"] is own
 
 
+def test_unshare_puts_matplotlib_back(restore):
+    own_cache()
+    assert plotting.share_mathtext_parses() is True
+    mathtext.MathTextParser("agg").parse("$z$", dpi=100)
+    plotting.unshare_mathtext_parses()
+    method = mathtext.MathTextParser.__dict__["_parse_cached"]
+    assert hasattr(method, "cache_info") and not getattr(method, "_lessons_shared", False)
+    assert len(plotting._MATHTEXT_PARSES) == 0
+
+
 def test_the_course_style_turns_it_on(restore, monkeypatch):
-    monkeypatch.setattr(mathtext.MathTextParser, "_parse_cached", own_cache())
+    own_cache()
     plotting.use_style()
     assert getattr(mathtext.MathTextParser.__dict__["_parse_cached"], "_lessons_shared", False)

@@ -31,7 +31,7 @@ import numpy as np
 import traitlets as t
 from ipywidgets.widgets.widget import _remove_buffers
 
-from .. import _validate, surfaces
+from .. import _validate, plotting, surfaces
 
 ESM = pathlib.Path(__file__).with_name("course_widgets.js")
 
@@ -238,12 +238,10 @@ class CourseWidget(anywidget.AnyWidget):
         so no figure is left open)."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-        from ..plotting import PNG_OPTIONS
-
         fig = self.static_figure()
         FigureCanvasAgg(fig)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=2 * fig.dpi, pil_kwargs=PNG_OPTIONS)
+        fig.savefig(buf, format="png", dpi=2 * fig.dpi, pil_kwargs=plotting.PNG_OPTIONS)
         return buf.getvalue()
 
     @staticmethod
