@@ -86,8 +86,8 @@ def share_mathtext_parses() -> bool:
     fonts, which matplotlib keeps per thread and drops in a forked child). Tests
     (tests/test_plotting_mathtext.py) compare its pixels with matplotlib's own cache across sizes,
     dpis, rcParams changes, an added font and ``mathtext.math_to_image``. Writing the 28 figures of
-    five lessons took 8.2 s with it and 10.1 s without (``benchmarks/figures_ab.py``, medians of five
-    interleaved repeats; lesson 09 unchanged); whole lessons on fresh kernels (``benchmarks/setup_ab.py
+    five lessons took 9.2 s with it and 11.3 s without (``benchmarks/figures_ab.py``, medians of five
+    interleaved repeats; lesson 09 least changed); whole lessons on fresh kernels (``benchmarks/setup_ab.py
     mathtext``) spread more than that difference. Parsing speed is matplotlib's open issue #20821.
 
     At most 1,024 layouts are kept (least recently used go first; 5 to 9 kB each). Idempotent;
