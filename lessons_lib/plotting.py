@@ -65,6 +65,19 @@ def use_style() -> None:
 _MATHTEXT_PARSES: OrderedDict[tuple, object] = OrderedDict()  # least recently used first
 _MATHTEXT_PARSES_MAX = 1024
 _MATHTEXT_LOCK = threading.Lock()
+_MATHTEXT_SHARED: list = []  # the function share_mathtext_parses installed, while it is installed
+
+
+def _after_fork_in_child() -> None:
+    """A forked child starts with a fresh lock (the parent's may have been held by another thread)
+    and no layouts (they hold the parent's FreeType fonts, which matplotlib drops in a child)."""
+    global _MATHTEXT_LOCK
+    _MATHTEXT_LOCK = threading.Lock()
+    _MATHTEXT_PARSES.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 # what a mathtext parse reads from rcParams besides its arguments: the mathtext fonts and default
 # style, the font families and size (a parse without font properties), hinting and kerning
 _MATHTEXT_RC_PREFIXES = ("mathtext.", "font.", "text.")
@@ -99,7 +112,7 @@ def share_mathtext_parses() -> bool:
     from matplotlib import font_manager, mathtext
 
     method = mathtext.MathTextParser.__dict__.get("_parse_cached")
-    if getattr(method, "_lessons_shared", False):
+    if _MATHTEXT_SHARED and method is _MATHTEXT_SHARED[0]:
         return True
     parse = getattr(method, "__wrapped__", None)  # the function under functools.lru_cache
     if matplotlib.__version__ != _MATHTEXT_CHECKED_WITH or not hasattr(method, "cache_info") or parse is None:
@@ -134,6 +147,7 @@ def share_mathtext_parses() -> bool:
     shared._lessons_shared = True
     shared.__wrapped__ = parse
     mathtext.MathTextParser._parse_cached = shared
+    _MATHTEXT_SHARED[:] = [shared]
     return True
 
 
@@ -143,8 +157,9 @@ def unshare_mathtext_parses() -> None:
     from matplotlib import mathtext
 
     method = mathtext.MathTextParser.__dict__.get("_parse_cached")
-    if getattr(method, "_lessons_shared", False):
+    if _MATHTEXT_SHARED and method is _MATHTEXT_SHARED[0]:
         mathtext.MathTextParser._parse_cached = functools.lru_cache(50)(method.__wrapped__)
+    _MATHTEXT_SHARED.clear()
     with _MATHTEXT_LOCK:
         _MATHTEXT_PARSES.clear()
 

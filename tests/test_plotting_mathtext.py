@@ -32,6 +32,8 @@ def restore(monkeypatch):
     """Put matplotlib's method, the shared layouts and rcParams back after the test."""
     method = mathtext.MathTextParser.__dict__["_parse_cached"]
     monkeypatch.setattr(mathtext.MathTextParser, "_parse_cached", method)
+    monkeypatch.setattr(plotting, "_MATHTEXT_SHARED", list(plotting._MATHTEXT_SHARED))
+    monkeypatch.setattr(plotting, "_MATHTEXT_LOCK", plotting._MATHTEXT_LOCK)
     monkeypatch.setattr(plotting, "_MATHTEXT_PARSES", type(plotting._MATHTEXT_PARSES)())
     with matplotlib.rc_context():
         yield
@@ -179,74 +181,40 @@ def test_an_added_font_is_used(restore, monkeypatch):
 def test_raster_and_vector_layouts_are_kept_apart(restore):
     own_cache()
     assert plotting.share_mathtext_parses() is True
+    matplotlib.rcParams["text.hinting"] = "none"  # the same glyph flags for both: only the output differs
     raster = mathtext.MathTextParser("agg").parse(r"$\gamma_k$", dpi=100)
     vector = mathtext.MathTextParser("path").parse(r"$\gamma_k$", dpi=100)
     assert type(raster) is not type(vector)
 
 
-def test_idempotent_and_bounded_least_recently_used_first(restore, monkeypatch):
+def test_antialiasing_and_threads_get_their_own_layouts(restore):
+    import threading
+
     own_cache()
-    assert plotting.share_mathtext_parses() is True
-    method = mathtext.MathTextParser.__dict__["_parse_cached"]
-    assert plotting.share_mathtext_parses() is True
-    assert mathtext.MathTextParser.__dict__["_parse_cached"] is method
-    monkeypatch.setattr(plotting, "_MATHTEXT_PARSES_MAX", 3)
     parser = mathtext.MathTextParser("agg")
-
-    def held() -> list[str]:
-        return [key[1] for key in plotting._MATHTEXT_PARSES]
-
-    for s in ("$a$", "$b$", "$c$"):
-        parser.parse(s, dpi=100)
-    assert held() == ["$a$", "$b$", "$c$"]
-    parser.parse("$a$", dpi=100)  # used again: now the most recently used
-    parser.parse("$d$", dpi=100)  # a fourth pushes out the least recently used, $b$
-    assert held() == ["$c$", "$a$", "$d$"]
-    figure_png()
-    assert len(plotting._MATHTEXT_PARSES) == 3
+    own = [parser.parse(r"$\gamma_k$", dpi=100, antialiased=a).image for a in (True, False)]
+    assert not np.array_equal(np.asarray(own[0]), np.asarray(own[1]))
+    assert plotting.share_mathtext_parses() is True
+    shared = [parser.parse(r"$\gamma_k$", dpi=100, antialiased=a).image for a in (True, False)]
+    assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(own, shared, strict=True))
+    before = len(plotting._MATHTEXT_PARSES)
+    other = threading.Thread(target=parser.parse, args=(r"$\gamma_k$",), kwargs={"dpi": 100})
+    other.start()
+    other.join()
+    assert len(plotting._MATHTEXT_PARSES) == before + 1  # the same parse in another thread: its own layout
 
 
-def parse_like(self, s, dpi, prop, antialiased, load_glyph_flags):
-    return None
-
-
-def not_cached(self, s, dpi, prop, antialiased, load_glyph_flags):
-    return parse_like(self, s, dpi, prop, antialiased, load_glyph_flags)
-
-
-not_cached.__wrapped__ = parse_like  # looks like a decorated parse, but is not an lru_cache
-
-
-UNKNOWN = [lambda self, s: None, functools.lru_cache(50)(lambda self, s, dpi: None), not_cached]
-
-
-@pytest.mark.parametrize("replacement", UNKNOWN, ids=["no cache", "other arguments", "not an lru_cache"])
-def test_an_unknown_method_is_left_alone(restore, monkeypatch, replacement):
-    monkeypatch.setattr(mathtext.MathTextParser, "_parse_cached", replacement)
-    assert plotting.share_mathtext_parses() is False
-    assert mathtext.MathTextParser.__dict__["_parse_cached"] is replacement
-
-
-@pytest.mark.parametrize("version", ["3.11.3", "3.12.0"])
-def test_another_matplotlib_version_is_left_alone(restore, monkeypatch, version):
-    own_cache()
-    own = mathtext.MathTextParser.__dict__["_parse_cached"]
-    monkeypatch.setattr(matplotlib, "__version__", version)
-    assert plotting.share_mathtext_parses() is False
-    assert mathtext.MathTextParser.__dict__["_parse_cached"] is own
-
-
-def test_unshare_puts_matplotlib_back(restore):
+def test_a_forked_child_starts_empty_with_a_free_lock(restore):
     own_cache()
     assert plotting.share_mathtext_parses() is True
-    mathtext.MathTextParser("agg").parse("$z$", dpi=100)
-    plotting.unshare_mathtext_parses()
-    method = mathtext.MathTextParser.__dict__["_parse_cached"]
-    assert hasattr(method, "cache_info") and not getattr(method, "_lessons_shared", False)
-    assert len(plotting._MATHTEXT_PARSES) == 0
-
-
-def test_the_course_style_turns_it_on(restore, monkeypatch):
-    own_cache()
-    plotting.use_style()
-    assert getattr(mathtext.MathTextParser.__dict__["_parse_cached"], "_lessons_shared", False)
+    mathtext.MathTextParser("agg").parse("$q$", dpi=100)
+    assert len(plotting._MATHTEXT_PARSES) == 1
+    held = plotting._MATHTEXT_LOCK
+    assert held.acquire()  # as if another thread held it at the fork
+    try:
+        plotting._after_fork_in_child()  # what os.register_at_fork runs in the child
+        assert len(plotting._MATHTEXT_PARSES) == 0
+        assert plotting._MATHTEXT_LOCK is not held and plotting._MATHTEXT_LOCK.acquire(timeout=1)
+        plotting._MATHTEXT_LOCK.release()
+    finally:
+        held.release()  # the fixture puts this lock back
