@@ -218,3 +218,71 @@ def test_a_forked_child_starts_empty_with_a_free_lock(restore):
         plotting._MATHTEXT_LOCK.release()
     finally:
         held.release()  # the fixture puts this lock back
+
+
+def test_idempotent_and_bounded_least_recently_used_first(restore, monkeypatch):
+    own_cache()
+    assert plotting.share_mathtext_parses() is True
+    method = mathtext.MathTextParser.__dict__["_parse_cached"]
+    assert plotting.share_mathtext_parses() is True
+    assert mathtext.MathTextParser.__dict__["_parse_cached"] is method
+    monkeypatch.setattr(plotting, "_MATHTEXT_PARSES_MAX", 3)
+    parser = mathtext.MathTextParser("agg")
+
+    def held() -> list[str]:
+        return [key[1] for key in plotting._MATHTEXT_PARSES]
+
+    for s in ("$a$", "$b$", "$c$"):
+        parser.parse(s, dpi=100)
+    assert held() == ["$a$", "$b$", "$c$"]
+    parser.parse("$a$", dpi=100)  # used again: now the most recently used
+    parser.parse("$d$", dpi=100)  # a fourth pushes out the least recently used, $b$
+    assert held() == ["$c$", "$a$", "$d$"]
+    figure_png()
+    assert len(plotting._MATHTEXT_PARSES) == 3
+
+
+def parse_like(self, s, dpi, prop, antialiased, load_glyph_flags):
+    return None
+
+
+def not_cached(self, s, dpi, prop, antialiased, load_glyph_flags):
+    return parse_like(self, s, dpi, prop, antialiased, load_glyph_flags)
+
+
+not_cached.__wrapped__ = parse_like  # looks like a decorated parse, but is not an lru_cache
+
+
+UNKNOWN = [lambda self, s: None, functools.lru_cache(50)(lambda self, s, dpi: None), not_cached]
+
+
+@pytest.mark.parametrize("replacement", UNKNOWN, ids=["no cache", "other arguments", "not an lru_cache"])
+def test_an_unknown_method_is_left_alone(restore, monkeypatch, replacement):
+    monkeypatch.setattr(mathtext.MathTextParser, "_parse_cached", replacement)
+    assert plotting.share_mathtext_parses() is False
+    assert mathtext.MathTextParser.__dict__["_parse_cached"] is replacement
+
+
+@pytest.mark.parametrize("version", ["3.11.3", "3.12.0"])
+def test_another_matplotlib_version_is_left_alone(restore, monkeypatch, version):
+    own_cache()
+    own = mathtext.MathTextParser.__dict__["_parse_cached"]
+    monkeypatch.setattr(matplotlib, "__version__", version)
+    assert plotting.share_mathtext_parses() is False
+    assert mathtext.MathTextParser.__dict__["_parse_cached"] is own
+
+
+def test_unshare_puts_matplotlib_back(restore):
+    own_cache()
+    assert plotting.share_mathtext_parses() is True
+    mathtext.MathTextParser("agg").parse("$z$", dpi=100)
+    plotting.unshare_mathtext_parses()
+    method = mathtext.MathTextParser.__dict__["_parse_cached"]
+    assert hasattr(method, "cache_info") and not getattr(method, "_lessons_shared", False)
+    assert len(plotting._MATHTEXT_PARSES) == 0
+
+
+def test_the_course_style_turns_it_on(restore, monkeypatch):
+    own_cache()
+    plotting.use_style()
+    assert getattr(mathtext.MathTextParser.__dict__["_parse_cached"], "_lessons_shared", False)
