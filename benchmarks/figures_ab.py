@@ -1,4 +1,4 @@
-"""Interleaved A/B of ``plotting.share_mathtext_parses``, figures only, in one process.
+"""Interleaved A/B of ``mathtext_cache.share_mathtext_parses``, figures only, in one process.
 
 Each lesson runs once as a script (matplotlib's Agg backend, figures kept open); then every one of its
 figures is written as the notebook's inline backend writes it (IPython's ``print_figure`` in
@@ -49,11 +49,11 @@ def write_all(figures: list, variant: str) -> float:
     """Seconds to write every figure as the inline backend does, ``variant`` "with" or "without" sharing."""
     from IPython.core.pylabtools import print_figure
 
-    from lessons_lib import plotting
+    from lessons_lib import mathtext_cache, plotting
 
-    plotting.unshare_mathtext_parses()  # matplotlib's own cache, fresh; the shared one emptied
+    mathtext_cache.unshare_mathtext_parses()  # matplotlib's own cache, fresh; the shared one emptied
     if variant == "with":
-        assert plotting.share_mathtext_parses()
+        assert mathtext_cache.share_mathtext_parses()
     start = time.perf_counter()
     for fig in figures:
         print_figure(fig, "retina", pil_kwargs=plotting.PNG_OPTIONS)

@@ -27,7 +27,8 @@ import run  # noqa: E402 - benchmarks/run.py, beside this file
 CHOICES = {
     "exit-freeze": ("import atexit, gc\natexit.unregister(gc.freeze)", "shutdown",
                     ("05_nesterov", "10_weight_pruning", "11_compression_pipeline", "14_claims_checked")),
-    "mathtext": ("from lessons_lib import plotting\nplotting.unshare_mathtext_parses()", "seconds",
+    "mathtext": ("from lessons_lib import mathtext_cache\nmathtext_cache.unshare_mathtext_parses()",
+                 "seconds",
                  ("01_gradient_descent", "03_momentum", "04_momentum_rates", "09_weight_quantization",
                   "14_claims_checked")),
 }

@@ -1,4 +1,4 @@
-"""plotting.share_mathtext_parses: the pixels of matplotlib's own cache, fewer parses, and an unknown
+"""mathtext_cache.share_mathtext_parses: the pixels of matplotlib's own cache, fewer parses, and an unknown
 matplotlib left alone."""
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ import numpy as np
 import pytest
 from matplotlib import mathtext
 
-from lessons_lib import plotting
+from lessons_lib import mathtext_cache, plotting
 
 
 def own_cache() -> None:
     """Back to matplotlib's own cache (fails with KeyError or AttributeError if the pinned matplotlib no
     longer has the method the sharing replaces)."""
     assert mathtext.MathTextParser.__dict__["_parse_cached"].__wrapped__ is not None
-    plotting.unshare_mathtext_parses()
+    mathtext_cache.unshare_mathtext_parses()
     assert hasattr(mathtext.MathTextParser.__dict__["_parse_cached"], "cache_info")
 
 
@@ -32,9 +32,9 @@ def restore(monkeypatch):
     """Put matplotlib's method, the shared layouts and rcParams back after the test."""
     method = mathtext.MathTextParser.__dict__["_parse_cached"]
     monkeypatch.setattr(mathtext.MathTextParser, "_parse_cached", method)
-    monkeypatch.setattr(plotting, "_MATHTEXT_SHARED", list(plotting._MATHTEXT_SHARED))
-    monkeypatch.setattr(plotting, "_MATHTEXT_LOCK", plotting._MATHTEXT_LOCK)
-    monkeypatch.setattr(plotting, "_MATHTEXT_PARSES", type(plotting._MATHTEXT_PARSES)())
+    monkeypatch.setattr(mathtext_cache, "_MATHTEXT_SHARED", list(mathtext_cache._MATHTEXT_SHARED))
+    monkeypatch.setattr(mathtext_cache, "_MATHTEXT_LOCK", mathtext_cache._MATHTEXT_LOCK)
+    monkeypatch.setattr(mathtext_cache, "_MATHTEXT_PARSES", type(mathtext_cache._MATHTEXT_PARSES)())
     with matplotlib.rc_context():
         yield
 
@@ -105,7 +105,7 @@ def test_shared_parses_draw_what_matplotlib_draws(restore, monkeypatch):
     own_cache()
     with matplotlib.rc_context():
         alone = drawings_under_changes()
-    assert plotting.share_mathtext_parses() is True
+    assert mathtext_cache.share_mathtext_parses() is True
     with matplotlib.rc_context():
         shared = drawings_under_changes()
     for i, (a, b) in enumerate(zip(alone, shared, strict=True)):
@@ -130,7 +130,7 @@ def test_a_second_figure_parses_nothing_new(restore, monkeypatch):
     figure_png()
     own = len(calls)  # matplotlib's own cache: a new renderer for each draw parses every string again
     calls.clear()
-    assert plotting.share_mathtext_parses() is True
+    assert mathtext_cache.share_mathtext_parses() is True
     figure_png()
     first = len(calls)
     assert first > 5 and own > first
@@ -140,7 +140,7 @@ def test_a_second_figure_parses_nothing_new(restore, monkeypatch):
     matplotlib.rcParams["mathtext.default"] = "bf"
     figure_png()
     assert len(calls) == 2 * first  # a changed setting: every label parsed again
-    monkeypatch.setattr(plotting.os, "getpid", lambda: -1)
+    monkeypatch.setattr(mathtext_cache.os, "getpid", lambda: -1)
     figure_png()
     assert len(calls) == 3 * first  # another process (a forked child): parsed again, its own fonts
 
@@ -172,7 +172,7 @@ def test_an_added_font_is_used(restore, monkeypatch):
     own_cache()
     own_before, own_after = before_and_after()
     assert not np.array_equal(own_before, own_after)  # the added font shows
-    assert plotting.share_mathtext_parses() is True
+    assert mathtext_cache.share_mathtext_parses() is True
     before, after = before_and_after()
     assert np.array_equal(before, own_before) and np.array_equal(after, own_after)
     fonts._findfont_cached.cache_clear()
@@ -180,7 +180,7 @@ def test_an_added_font_is_used(restore, monkeypatch):
 
 def test_raster_and_vector_layouts_are_kept_apart(restore):
     own_cache()
-    assert plotting.share_mathtext_parses() is True
+    assert mathtext_cache.share_mathtext_parses() is True
     matplotlib.rcParams["text.hinting"] = "none"  # the same glyph flags for both: only the output differs
     raster = mathtext.MathTextParser("agg").parse(r"$\gamma_k$", dpi=100)
     vector = mathtext.MathTextParser("path").parse(r"$\gamma_k$", dpi=100)
@@ -194,43 +194,43 @@ def test_antialiasing_and_threads_get_their_own_layouts(restore):
     parser = mathtext.MathTextParser("agg")
     own = [parser.parse(r"$\gamma_k$", dpi=100, antialiased=a).image for a in (True, False)]
     assert not np.array_equal(np.asarray(own[0]), np.asarray(own[1]))
-    assert plotting.share_mathtext_parses() is True
+    assert mathtext_cache.share_mathtext_parses() is True
     shared = [parser.parse(r"$\gamma_k$", dpi=100, antialiased=a).image for a in (True, False)]
     assert all(np.array_equal(np.asarray(a), np.asarray(b)) for a, b in zip(own, shared, strict=True))
-    before = len(plotting._MATHTEXT_PARSES)
+    before = len(mathtext_cache._MATHTEXT_PARSES)
     other = threading.Thread(target=parser.parse, args=(r"$\gamma_k$",), kwargs={"dpi": 100})
     other.start()
     other.join()
-    assert len(plotting._MATHTEXT_PARSES) == before + 1  # the same parse in another thread: its own layout
+    assert len(mathtext_cache._MATHTEXT_PARSES) == before + 1  # another thread: its own layout
 
 
 def test_a_forked_child_starts_empty_with_a_free_lock(restore):
     own_cache()
-    assert plotting.share_mathtext_parses() is True
+    assert mathtext_cache.share_mathtext_parses() is True
     mathtext.MathTextParser("agg").parse("$q$", dpi=100)
-    assert len(plotting._MATHTEXT_PARSES) == 1
-    held = plotting._MATHTEXT_LOCK
+    assert len(mathtext_cache._MATHTEXT_PARSES) == 1
+    held = mathtext_cache._MATHTEXT_LOCK
     assert held.acquire()  # as if another thread held it at the fork
     try:
-        plotting._after_fork_in_child()  # what os.register_at_fork runs in the child
-        assert len(plotting._MATHTEXT_PARSES) == 0
-        assert plotting._MATHTEXT_LOCK is not held and plotting._MATHTEXT_LOCK.acquire(timeout=1)
-        plotting._MATHTEXT_LOCK.release()
+        mathtext_cache._after_fork_in_child()  # what os.register_at_fork runs in the child
+        assert len(mathtext_cache._MATHTEXT_PARSES) == 0
+        assert mathtext_cache._MATHTEXT_LOCK is not held and mathtext_cache._MATHTEXT_LOCK.acquire(timeout=1)
+        mathtext_cache._MATHTEXT_LOCK.release()
     finally:
         held.release()  # the fixture puts this lock back
 
 
 def test_idempotent_and_bounded_least_recently_used_first(restore, monkeypatch):
     own_cache()
-    assert plotting.share_mathtext_parses() is True
+    assert mathtext_cache.share_mathtext_parses() is True
     method = mathtext.MathTextParser.__dict__["_parse_cached"]
-    assert plotting.share_mathtext_parses() is True
+    assert mathtext_cache.share_mathtext_parses() is True
     assert mathtext.MathTextParser.__dict__["_parse_cached"] is method
-    monkeypatch.setattr(plotting, "_MATHTEXT_PARSES_MAX", 3)
+    monkeypatch.setattr(mathtext_cache, "_MATHTEXT_PARSES_MAX", 3)
     parser = mathtext.MathTextParser("agg")
 
     def held() -> list[str]:
-        return [key[1] for key in plotting._MATHTEXT_PARSES]
+        return [key[1] for key in mathtext_cache._MATHTEXT_PARSES]
 
     for s in ("$a$", "$b$", "$c$"):
         parser.parse(s, dpi=100)
@@ -239,7 +239,7 @@ def test_idempotent_and_bounded_least_recently_used_first(restore, monkeypatch):
     parser.parse("$d$", dpi=100)  # a fourth pushes out the least recently used, $b$
     assert held() == ["$c$", "$a$", "$d$"]
     figure_png()
-    assert len(plotting._MATHTEXT_PARSES) == 3
+    assert len(mathtext_cache._MATHTEXT_PARSES) == 3
 
 
 def parse_like(self, s, dpi, prop, antialiased, load_glyph_flags):
@@ -259,7 +259,7 @@ UNKNOWN = [lambda self, s: None, functools.lru_cache(50)(lambda self, s, dpi: No
 @pytest.mark.parametrize("replacement", UNKNOWN, ids=["no cache", "other arguments", "not an lru_cache"])
 def test_an_unknown_method_is_left_alone(restore, monkeypatch, replacement):
     monkeypatch.setattr(mathtext.MathTextParser, "_parse_cached", replacement)
-    assert plotting.share_mathtext_parses() is False
+    assert mathtext_cache.share_mathtext_parses() is False
     assert mathtext.MathTextParser.__dict__["_parse_cached"] is replacement
 
 
@@ -268,18 +268,18 @@ def test_another_matplotlib_version_is_left_alone(restore, monkeypatch, version)
     own_cache()
     own = mathtext.MathTextParser.__dict__["_parse_cached"]
     monkeypatch.setattr(matplotlib, "__version__", version)
-    assert plotting.share_mathtext_parses() is False
+    assert mathtext_cache.share_mathtext_parses() is False
     assert mathtext.MathTextParser.__dict__["_parse_cached"] is own
 
 
 def test_unshare_puts_matplotlib_back(restore):
     own_cache()
-    assert plotting.share_mathtext_parses() is True
+    assert mathtext_cache.share_mathtext_parses() is True
     mathtext.MathTextParser("agg").parse("$z$", dpi=100)
-    plotting.unshare_mathtext_parses()
+    mathtext_cache.unshare_mathtext_parses()
     method = mathtext.MathTextParser.__dict__["_parse_cached"]
     assert hasattr(method, "cache_info") and not getattr(method, "_lessons_shared", False)
-    assert len(plotting._MATHTEXT_PARSES) == 0
+    assert len(mathtext_cache._MATHTEXT_PARSES) == 0
 
 
 def test_the_course_style_turns_it_on(restore, monkeypatch):
