@@ -18,7 +18,6 @@ import io
 import os
 import pathlib
 import runpy
-import statistics
 import sys
 import time
 
@@ -70,21 +69,16 @@ def main() -> int:
     commit = run.commit_measured()
     lines = [run.machine_line(), f"writing every figure of a lesson, seconds: median [min, max] of {REPEATS} "
              "interleaved repeats (each lesson's figures written once before, untimed)"]
-    total = {"without": 0.0, "with": 0.0}
+    seconds: dict[str, dict[str, list[float]]] = {}
     for name in LESSONS:
         figures = lesson_figures(name)
         write_all(figures, "without")
-        seconds: dict[str, list[float]] = {"without": [], "with": []}
+        row = seconds[f"{name:32s} {len(figures):2d} figures  "] = {"with": [], "without": []}
         for r in range(REPEATS):
-            for variant in ("with", "without") if r % 2 == 0 else ("without", "with"):
-                seconds[variant].append(write_all(figures, variant))
-        parts = []
-        for variant, v in seconds.items():
-            total[variant] += statistics.median(v)
-            parts.append(f"{variant} {statistics.median(v):.2f} [{min(v):.2f}, {max(v):.2f}]")
-        lines.append(f"{name:32s} {len(figures):2d} figures   " + "   ".join(parts))
+            for variant in run.ab_order(r):
+                row[variant].append(write_all(figures, variant))
         plt.close("all")
-    lines.append(f"sum of the medians: without {total['without']:.2f}, with {total['with']:.2f}")
+    lines += run.ab_report(seconds)
     text = "\n".join(lines)
     print(text)
     saved = run.save(text, ["figures_ab"], "txt", commit=commit, program="python benchmarks/figures_ab.py")

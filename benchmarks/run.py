@@ -782,6 +782,27 @@ def save(text: str, only: list[str] | None, suffix: str, *, commit: str, folder:
     return path
 
 
+def ab_order(repeat: int) -> tuple[str, str]:
+    """The order of an A/B's two variants in a repeat: alternated, so that neither always runs first."""
+    return ("with", "without") if repeat % 2 == 0 else ("without", "with")
+
+
+def ab_report(seconds: dict[str, dict[str, list[float]]]) -> list[str]:
+    """An A/B's lines: per row (its label, then ``{"with": [...], "without": [...]}`` seconds), each
+    variant's median [min, max], then the sum of the medians of each variant."""
+    total = {"without": 0.0, "with": 0.0}
+    lines = []
+    for label, by_variant in seconds.items():
+        parts = []
+        for variant in total:
+            v = by_variant[variant]
+            total[variant] += statistics.median(v)
+            parts.append(f"{variant} {statistics.median(v):.2f} [{min(v):.2f}, {max(v):.2f}]")
+        lines.append(f"{label} " + "   ".join(parts))
+    lines.append(f"sum of the medians: without {total['without']:.2f}, with {total['with']:.2f}")
+    return lines
+
+
 def machine_line() -> str:
     """The first line of a run's output: the processor, its vector units and cores, the versions, the time."""
     from lessons_lib.timing import machine

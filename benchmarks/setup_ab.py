@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import pathlib
-import statistics
 import sys
 
 import nbformat
@@ -55,23 +54,15 @@ def main(argv: list[str] | None = None) -> int:
     choice = parser.parse_args(argv).choice
     undo, part, lessons = CHOICES[choice]
     commit = run.commit_measured()
-    seconds: dict[tuple[str, str], list[float]] = {}
+    seconds: dict[str, dict[str, list[float]]] = {f"{n:32s}": {"with": [], "without": []} for n in lessons}
     for r in range(REPEATS):
         for name in lessons:
-            for variant in ("with", "without") if r % 2 == 0 else ("without", "with"):
-                seconds.setdefault((name, variant), []).append(seconds_of(name, variant, undo, part))
+            for variant in run.ab_order(r):
+                seconds[f"{name:32s}"][variant].append(seconds_of(name, variant, undo, part))
     what = {"shutdown": "kernel shutdown", "seconds": "whole run (kernel start, cells, shutdown)"}[part]
     lines = [run.machine_line(),
-             f"{choice}: {what}, seconds: median [min, max] of {REPEATS} interleaved repeats"]
-    total = dict.fromkeys(("without", "with"), 0.0)
-    for name in lessons:
-        parts = []
-        for variant in total:
-            v = seconds[name, variant]
-            total[variant] += statistics.median(v)
-            parts.append(f"{variant} {statistics.median(v):.2f} [{min(v):.2f}, {max(v):.2f}]")
-        lines.append(f"{name:32s} " + "   ".join(parts))
-    lines.append(f"sum of the medians: without {total['without']:.2f}, with {total['with']:.2f}")
+             f"{choice}: {what}, seconds: median [min, max] of {REPEATS} interleaved repeats",
+             *run.ab_report(seconds)]
     text = "\n".join(lines)
     print(text)
     print("saved", run.save(text, [f"{choice.replace('-', '_')}_ab"], "txt", commit=commit,

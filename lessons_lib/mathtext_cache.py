@@ -96,7 +96,6 @@ def share_mathtext_parses() -> bool:
                 _MATHTEXT_PARSES.popitem(last=False)
         return layout
 
-    shared._lessons_shared = True
     shared.__wrapped__ = parse
     mathtext.MathTextParser._parse_cached = shared
     _MATHTEXT_SHARED[:] = [shared]

@@ -118,3 +118,16 @@ def test_commit_measured_marks_changes_outside_the_results(tmp_path):
     (tmp_path / "new_lesson.py").unlink()
     (tmp_path / "lesson.py").write_text("a = 2\n")
     assert run.commit_measured(tmp_path).endswith(" + uncommitted changes")
+
+
+def test_ab_report_gives_medians_ranges_and_sums():
+    """The A/B scripts' shared report (setup_ab.py, figures_ab.py): variants alternate their order,
+    each row gives median [min, max] per variant, and the last line sums the medians."""
+    run = _run()
+    first, second = ("with", "without"), ("without", "with")
+    assert [run.ab_order(r) for r in range(3)] == [first, second, first]
+    lines = run.ab_report({"a": {"with": [1.0, 5.0, 2.0], "without": [4.0, 3.0, 9.0]},
+                           "b": {"with": [0.5], "without": [0.25]}})
+    assert lines == ["a without 4.00 [3.00, 9.00]   with 2.00 [1.00, 5.00]",
+                     "b without 0.25 [0.25, 0.25]   with 0.50 [0.50, 0.50]",
+                     "sum of the medians: without 4.25, with 2.50"]

@@ -56,3 +56,20 @@ def test_readme_binder_link_opens_lab_at_start_here():
     assert links, "README has no Binder link"
     assert all(link.endswith("?urlpath=lab/tree/notebooks/00_start_here.ipynb") for link in links)
     assert (ROOT / "notebooks" / "00_start_here.ipynb").exists()
+
+
+def test_environment_pins_agree_with_requirements():
+    """Binder's conda pins name the versions requirements.txt pins (a conda pin may stop at the minor
+    release); matplotlib exactly, as lessons_lib.mathtext_cache shares parses only with that one."""
+    from lessons_lib import mathtext_cache
+
+    env = (ROOT / "environment.yml").read_text()
+    conda = dict(re.findall(r"^\s*- ([a-z][a-z0-9_-]*)=([0-9][0-9.]*)\b", env, flags=re.M))
+    pip = dict(re.findall(r"^([A-Za-z][A-Za-z0-9_-]*)==([0-9][0-9.]*)\s*$",
+                          (ROOT / "requirements.txt").read_text(), flags=re.M))
+    conda["torch"] = conda.pop("pytorch-cpu")
+    shared = {name: version for name, version in conda.items() if name in pip}
+    assert len(shared) >= 10, shared
+    for name, version in shared.items():
+        assert (pip[name] + ".").startswith(version + "."), f"{name}: conda {version}, pip {pip[name]}"
+    assert conda["matplotlib"] == pip["matplotlib"] == mathtext_cache._MATHTEXT_CHECKED_WITH

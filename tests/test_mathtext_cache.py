@@ -276,13 +276,15 @@ def test_unshare_puts_matplotlib_back(restore):
     own_cache()
     assert mathtext_cache.share_mathtext_parses() is True
     mathtext.MathTextParser("agg").parse("$z$", dpi=100)
+    shared = mathtext.MathTextParser.__dict__["_parse_cached"]
+    assert shared is mathtext_cache._MATHTEXT_SHARED[0]
     mathtext_cache.unshare_mathtext_parses()
     method = mathtext.MathTextParser.__dict__["_parse_cached"]
-    assert hasattr(method, "cache_info") and not getattr(method, "_lessons_shared", False)
+    assert hasattr(method, "cache_info") and method is not shared and not mathtext_cache._MATHTEXT_SHARED
     assert len(mathtext_cache._MATHTEXT_PARSES) == 0
 
 
 def test_the_course_style_turns_it_on(restore, monkeypatch):
     own_cache()
     plotting.use_style()
-    assert getattr(mathtext.MathTextParser.__dict__["_parse_cached"], "_lessons_shared", False)
+    assert mathtext.MathTextParser.__dict__["_parse_cached"] is mathtext_cache._MATHTEXT_SHARED[0]
