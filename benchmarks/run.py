@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import os
 import pathlib
 import statistics
 import sys
@@ -605,6 +606,54 @@ def _run_notebook(path: pathlib.Path) -> _NotebookRun:
 
 NOTEBOOK_ROUNDS = 3  # --notebook-rounds: how many times the whole collection runs (odd: a median is one run)
 _NOTEBOOK_CACHE: dict[str, list[_NotebookRun]] = {}
+_PROBES: list[tuple[float, float]] = []  # (probe seconds, one-minute load average) before each round
+
+
+def speed_probe() -> float:
+    """Seconds for a fixed piece of work of the kind the lessons do, run in this process: a Python loop,
+    small NumPy products, a small PyTorch network's forward and backward passes (one thread), and a
+    matplotlib figure written as a PNG; the median of three runs after one untimed. It measures the
+    machine's speed at the hour of a run (this shared machine drifts by 20 % and more from hour to
+    hour), so that two runs of the collection can be compared: a change in the collection's seconds
+    that the probe's seconds share is the machine's, not the lessons'."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import torch
+
+    torch.set_num_threads(1)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((64, 64))
+    net = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10)).double()
+    x, y = torch.randn(64, 64, dtype=torch.float64), torch.arange(64) % 10
+
+    def work() -> None:
+        total = 0
+        for i in range(1_000_000):
+            total += i * i % 7
+        b = a
+        for _ in range(6_000):
+            b = np.tanh(a @ b)
+        for _ in range(1_000):
+            net.zero_grad()
+            torch.nn.functional.cross_entropy(net(x), y).backward()
+        fig, ax = plt.subplots(figsize=(8, 3.5))
+        ax.plot(rng.standard_normal(2_000).cumsum())
+        ax.set_xlabel(r"step $k$")
+        ax.set_yscale("symlog")
+        fig.savefig(io.BytesIO(), format="png", dpi=160, bbox_inches="tight")
+        plt.close(fig)
+
+    work()
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 def _notebook_figures() -> dict[str, list[_NotebookRun]]:
@@ -614,6 +663,7 @@ def _notebook_figures() -> dict[str, list[_NotebookRun]]:
     if not _NOTEBOOK_CACHE:
         paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
         for _ in range(NOTEBOOK_ROUNDS):
+            _PROBES.append((speed_probe(), os.getloadavg()[0]))
             for path in paths:
                 _NOTEBOOK_CACHE.setdefault(path.stem, []).append(_run_notebook(path))
     return _NOTEBOOK_CACHE
@@ -633,7 +683,9 @@ def notebook_peak_rss_mb() -> dict[str, float]:
 def notebook_seconds_total() -> dict[str, float]:
     """Seconds to execute all notebooks one after the other, each on a fresh kernel: every round's
     total, their median (the figure held to the goal), the sum of the per-notebook medians, and
-    the rounds' median of each part summed over the notebooks: kernel starts, cells, shutdowns."""
+    the rounds' median of each part summed over the notebooks: kernel starts, cells, shutdowns; and
+    the machine's state before each round (:func:`speed_probe`'s seconds, the one-minute load average)
+    with the median total over the median probe (the collection in probes, comparable across hours)."""
     figures = _notebook_figures()
     rounds = len(next(iter(figures.values())))  # the rounds actually run (every notebook ran in each)
     totals = [sum(v[r].seconds for v in figures.values()) for r in range(rounds)]
@@ -643,6 +695,12 @@ def notebook_seconds_total() -> dict[str, float]:
     for part in ("start", "cells", "shutdown"):
         out[f"{part}_median"] = round(statistics.median(
             sum(getattr(v[r], part) for v in figures.values()) for r in range(rounds)), 2)
+    for r, (probe, load) in enumerate(_PROBES[:rounds]):
+        out[f"probe_s_round_{r + 1}"] = round(probe, 3)
+        out[f"load_1min_round_{r + 1}"] = round(load, 2)
+    if _PROBES:
+        out["median_over_probe_median"] = round(statistics.median(totals) /
+                                                statistics.median(p for p, _ in _PROBES[:rounds]), 1)
     return out
 
 

@@ -138,3 +138,24 @@ def test_ab_report_gives_medians_ranges_and_sums():
     assert lines == ["a without 4.00 [3.00, 9.00]   with 2.00 [1.00, 5.00]",
                      "b without 0.25 [0.25, 0.25]   with 0.50 [0.50, 0.50]",
                      "sum of the medians: without 4.25, with 2.50"]
+
+
+def test_notebook_total_reports_the_machine_state_of_each_round(monkeypatch):
+    """notebook_seconds_total gives each round's total, the probe's seconds and load before each round,
+    and the median total over the median probe (the collection in probes, comparable across hours)."""
+    run = _run()
+    one = run._NotebookRun(seconds=2.0, start=0.5, cells=1.0, shutdown=0.5, peak_mb=100.0)
+    slow = run._NotebookRun(seconds=6.0, start=0.5, cells=5.0, shutdown=0.5, peak_mb=100.0)
+    monkeypatch.setattr(run, "_NOTEBOOK_CACHE", {"00_a": [one, slow, one], "01_b": [one, slow, slow]})
+    monkeypatch.setattr(run, "_PROBES", [(0.5, 0.1), (1.5, 2.0), (1.0, 0.3)])
+    out = run.notebook_seconds_total()
+    assert [out[f"round_{r}"] for r in (1, 2, 3)] == [4.0, 12.0, 8.0] and out["median"] == 8.0
+    assert [out[f"probe_s_round_{r}"] for r in (1, 2, 3)] == [0.5, 1.5, 1.0]
+    assert [out[f"load_1min_round_{r}"] for r in (1, 2, 3)] == [0.1, 2.0, 0.3]
+    assert out["median_over_probe_median"] == 8.0
+
+
+def test_the_speed_probe_times_its_work():
+    run = _run()
+    seconds = run.speed_probe()
+    assert 0.01 < seconds < 60
