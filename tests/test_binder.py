@@ -59,17 +59,23 @@ def test_readme_binder_link_opens_lab_at_start_here():
 
 
 def test_environment_pins_agree_with_requirements():
-    """Binder's conda pins name the versions requirements.txt pins (a conda pin may stop at the minor
-    release); matplotlib exactly, as lessons_lib.mathtext_cache shares parses only with that one."""
+    """Binder's pins (conda's and the pip block's) name the versions requirements.txt pins (a conda pin
+    may stop at the minor release); matplotlib exactly (conda's ``==``), as lessons_lib.mathtext_cache
+    shares parses only with that one."""
     from lessons_lib import mathtext_cache
 
     env = (ROOT / "environment.yml").read_text()
-    conda = dict(re.findall(r"^\s*- ([a-z][a-z0-9_-]*)=([0-9][0-9.]*)\b", env, flags=re.M))
+    pins = re.findall(r"^\s*- ([a-z][a-z0-9_-]*)(==?)([0-9][0-9.]*)\b", env, flags=re.M)
+    conda = {name: version for name, _, version in pins}
+    exact = {name for name, op, _ in pins if op == "=="}
     pip = dict(re.findall(r"^([A-Za-z][A-Za-z0-9_-]*)==([0-9][0-9.]*)\s*$",
                           (ROOT / "requirements.txt").read_text(), flags=re.M))
     conda["torch"] = conda.pop("pytorch-cpu")
     shared = {name: version for name, version in conda.items() if name in pip}
-    assert len(shared) >= 10, shared
+    assert len(shared) >= 11 and "torchao" in shared, shared
     for name, version in shared.items():
-        assert (pip[name] + ".").startswith(version + "."), f"{name}: conda {version}, pip {pip[name]}"
-    assert conda["matplotlib"] == pip["matplotlib"] == mathtext_cache._MATHTEXT_CHECKED_WITH
+        if name in exact:
+            assert version == pip[name], f"{name}: environment.yml {version}, requirements.txt {pip[name]}"
+        else:
+            assert (pip[name] + ".").startswith(version + "."), f"{name}: conda {version}, pip {pip[name]}"
+    assert "matplotlib" in exact and conda["matplotlib"] == mathtext_cache._MATHTEXT_CHECKED_WITH
