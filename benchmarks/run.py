@@ -562,7 +562,7 @@ _PEAK_RSS_CELL = (
 
 
 @dataclasses.dataclass(frozen=True)
-class _NotebookRun:
+class NotebookRun:
     """One notebook executed on a fresh kernel: ``seconds`` in all, split at nbclient's hooks into
     ``start`` (kernel manager, kernel launch, until its client is ready: ``on_notebook_start``),
     ``cells`` (until the last cell's reply, ``on_cell_executed``; it includes the kernel_info round
@@ -577,7 +577,7 @@ class _NotebookRun:
     peak_mb: float
 
 
-def _run_notebook(path: pathlib.Path) -> _NotebookRun:
+def run_notebook(path: pathlib.Path) -> NotebookRun:
     """Execute ``path`` on a fresh kernel, as ``nbconvert --execute`` and nbgrader's autograde do."""
     import nbformat
     from nbclient import NotebookClient
@@ -600,12 +600,12 @@ def _run_notebook(path: pathlib.Path) -> _NotebookRun:
     text = "".join(o.get("text", "") for o in nb.cells[-1].outputs)
     kb = float(text.split("__PEAK_RSS_KB__")[1].split()[0])
     ready, cells = marks["ready"], marks["cells"]
-    return _NotebookRun(seconds=end - start, start=ready - start, cells=cells - ready, shutdown=end - cells,
+    return NotebookRun(seconds=end - start, start=ready - start, cells=cells - ready, shutdown=end - cells,
                         peak_mb=kb / 1024.0)
 
 
 NOTEBOOK_ROUNDS = 3  # --notebook-rounds: how many times the whole collection runs (odd: a median is one run)
-_NOTEBOOK_CACHE: dict[str, list[_NotebookRun]] = {}
+_NOTEBOOK_CACHE: dict[str, list[NotebookRun]] = {}
 _PROBES: list[tuple[float, float]] = []  # (probe seconds, one-minute load average) before each round
 
 
@@ -656,7 +656,7 @@ def speed_probe() -> float:
     return statistics.median(times)
 
 
-def _notebook_figures() -> dict[str, list[_NotebookRun]]:
+def _notebook_figures() -> dict[str, list[NotebookRun]]:
     """{notebook: [one run per round]}: the whole collection runs NOTEBOOK_ROUNDS times,
     round after round (not one notebook three times in a row), so that a slow spell of this shared
     machine falls on whichever notebooks ran during it and the medians see past it."""
@@ -665,7 +665,7 @@ def _notebook_figures() -> dict[str, list[_NotebookRun]]:
         for _ in range(NOTEBOOK_ROUNDS):
             _PROBES.append((speed_probe(), os.getloadavg()[0]))
             for path in paths:
-                _NOTEBOOK_CACHE.setdefault(path.stem, []).append(_run_notebook(path))
+                _NOTEBOOK_CACHE.setdefault(path.stem, []).append(run_notebook(path))
     return _NOTEBOOK_CACHE
 
 

@@ -43,7 +43,7 @@ def seconds_of(name: str, variant: str, undo: str, part: str) -> float:
     path = run.NOTEBOOKS / f"_setup_ab_{name}.ipynb"
     nbformat.write(nb, path)
     try:
-        return getattr(run._run_notebook(path), part)
+        return getattr(run.run_notebook(path), part)
     finally:
         path.unlink()
 

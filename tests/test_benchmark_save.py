@@ -144,8 +144,8 @@ def test_notebook_total_reports_the_machine_state_of_each_round(monkeypatch):
     """notebook_seconds_total gives each round's total, the probe's seconds and load before each round,
     and the median total over the median probe (the collection in probes, comparable across hours)."""
     run = _run()
-    one = run._NotebookRun(seconds=2.0, start=0.5, cells=1.0, shutdown=0.5, peak_mb=100.0)
-    slow = run._NotebookRun(seconds=6.0, start=0.5, cells=5.0, shutdown=0.5, peak_mb=100.0)
+    one = run.NotebookRun(seconds=2.0, start=0.5, cells=1.0, shutdown=0.5, peak_mb=100.0)
+    slow = run.NotebookRun(seconds=6.0, start=0.5, cells=5.0, shutdown=0.5, peak_mb=100.0)
     monkeypatch.setattr(run, "_NOTEBOOK_CACHE", {"00_a": [one, slow, one], "01_b": [one, slow, slow]})
     monkeypatch.setattr(run, "_PROBES", [(0.5, 0.1), (1.5, 2.0), (1.0, 0.3)])
     out = run.notebook_seconds_total()
