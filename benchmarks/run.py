@@ -606,50 +606,61 @@ def run_notebook(path: pathlib.Path) -> NotebookRun:
 
 NOTEBOOK_ROUNDS = 3  # --notebook-rounds: how many times the whole collection runs (odd: a median is one run)
 _NOTEBOOK_CACHE: dict[str, list[NotebookRun]] = {}
-_PROBES: list[tuple[float, float]] = []  # (probe seconds, one-minute load average) before each round
+_PROBES: list[tuple[int, float, float]] = []  # (round, probe seconds, one-minute load) before each notebook
+_PROBE_WORK: list[Callable[[], None]] = []  # the probe's work, built and run once untimed (first call)
 
 
-def speed_probe() -> float:
-    """Seconds for a fixed piece of work of the kind the lessons do, run in this process: a Python loop,
-    small NumPy products, a small PyTorch network's forward and backward passes (one thread), and a
-    matplotlib figure written as a PNG; the median of three runs after one untimed. It measures the
-    machine's speed at the hour of a run (this shared machine drifts by 20 % and more from hour to
-    hour), so that two runs of the collection can be compared: a change in the collection's seconds
-    that the probe's seconds share is the machine's, not the lessons'."""
-    import io
+def _probe_work() -> Callable[[], None]:
+    """The fixed work :func:`speed_probe` times, built once a process and run once untimed."""
+    if not _PROBE_WORK:
+        import io
 
-    import matplotlib
+        import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import torch
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+        import torch
 
-    torch.set_num_threads(1)
-    rng = np.random.default_rng(0)
-    a = rng.standard_normal((64, 64))
-    net = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10)).double()
-    x, y = torch.randn(64, 64, dtype=torch.float64), torch.arange(64) % 10
+        torch.set_num_threads(1)
+        rng = np.random.default_rng(0)
+        a = rng.standard_normal((64, 64))
+        net = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
+        net = net.double()
+        x, y = torch.randn(64, 64, dtype=torch.float64), torch.arange(64) % 10
+        walk = rng.standard_normal(2_000).cumsum()
 
-    def work() -> None:
-        total = 0
-        for i in range(1_000_000):
-            total += i * i % 7
-        b = a
-        for _ in range(6_000):
-            b = np.tanh(a @ b)
-        for _ in range(1_000):
-            net.zero_grad()
-            torch.nn.functional.cross_entropy(net(x), y).backward()
-        fig, ax = plt.subplots(figsize=(8, 3.5))
-        ax.plot(rng.standard_normal(2_000).cumsum())
-        ax.set_xlabel(r"step $k$")
-        ax.set_yscale("symlog")
-        fig.savefig(io.BytesIO(), format="png", dpi=160, bbox_inches="tight")
-        plt.close(fig)
+        def work() -> None:
+            total = 0
+            for i in range(1_000_000):
+                total += i * i % 7
+            b = a
+            for _ in range(6_000):
+                b = np.tanh(a @ b)
+            for _ in range(1_000):
+                net.zero_grad()
+                torch.nn.functional.cross_entropy(net(x), y).backward()
+            fig, ax = plt.subplots(figsize=(8, 3.5))
+            ax.plot(walk)
+            ax.set_xlabel(r"step $k$")
+            ax.set_yscale("symlog")
+            fig.savefig(io.BytesIO(), format="png", dpi=160, bbox_inches="tight")
+            plt.close(fig)
 
-    work()
+        work()
+        _PROBE_WORK.append(work)
+    return _PROBE_WORK[0]
+
+
+def speed_probe(repeat: int = 1) -> float:
+    """Seconds for a fixed piece of work of the kind the lessons do, run in this process (about 0.8 s on
+    the Xeon): a Python loop, small NumPy products, a small float64 PyTorch network's forward and backward
+    passes (one thread), a matplotlib figure written as a PNG; the median of ``repeat`` runs. On this
+    shared machine one run varies by about 15 % from the next even when the machine is otherwise idle
+    (0.65 to 0.90 s in eight runs in a row), so a single probe says little; the notebook benchmark takes
+    one before every notebook and compares medians over a whole run."""
+    work = _probe_work()
     times = []
-    for _ in range(3):
+    for _ in range(repeat):
         start = time.perf_counter()
         work()
         times.append(time.perf_counter() - start)
@@ -659,12 +670,13 @@ def speed_probe() -> float:
 def _notebook_figures() -> dict[str, list[NotebookRun]]:
     """{notebook: [one run per round]}: the whole collection runs NOTEBOOK_ROUNDS times,
     round after round (not one notebook three times in a row), so that a slow spell of this shared
-    machine falls on whichever notebooks ran during it and the medians see past it."""
+    machine falls on whichever notebooks ran during it and the medians see past it. Before each notebook,
+    a :func:`speed_probe` and the load average go to ``_PROBES``."""
     if not _NOTEBOOK_CACHE:
         paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
-        for _ in range(NOTEBOOK_ROUNDS):
-            _PROBES.append((speed_probe(), os.getloadavg()[0]))
+        for r in range(NOTEBOOK_ROUNDS):
             for path in paths:
+                _PROBES.append((r, speed_probe(), os.getloadavg()[0]))
                 _NOTEBOOK_CACHE.setdefault(path.stem, []).append(run_notebook(path))
     return _NOTEBOOK_CACHE
 
@@ -684,8 +696,9 @@ def notebook_seconds_total() -> dict[str, float]:
     """Seconds to execute all notebooks one after the other, each on a fresh kernel: every round's
     total, their median (the figure held to the goal), the sum of the per-notebook medians, and
     the rounds' median of each part summed over the notebooks: kernel starts, cells, shutdowns; and
-    the machine's state before each round (:func:`speed_probe`'s seconds, the one-minute load average)
-    with the median total over the median probe (the collection in probes, comparable across hours)."""
+    the machine's state before each notebook (:func:`speed_probe`'s seconds and the one-minute load
+    average; per round their median, and the probe's range), and the median total over the median of all
+    the run's probes: the collection in probe units, for comparing runs made at different hours."""
     figures = _notebook_figures()
     rounds = len(next(iter(figures.values())))  # the rounds actually run (every notebook ran in each)
     totals = [sum(v[r].seconds for v in figures.values()) for r in range(rounds)]
@@ -695,12 +708,18 @@ def notebook_seconds_total() -> dict[str, float]:
     for part in ("start", "cells", "shutdown"):
         out[f"{part}_median"] = round(statistics.median(
             sum(getattr(v[r], part) for v in figures.values()) for r in range(rounds)), 2)
-    for r, (probe, load) in enumerate(_PROBES[:rounds]):
-        out[f"probe_s_round_{r + 1}"] = round(probe, 3)
-        out[f"load_1min_round_{r + 1}"] = round(load, 2)
-    if _PROBES:
-        out["median_over_probe_median"] = round(statistics.median(totals) /
-                                                statistics.median(p for p, _ in _PROBES[:rounds]), 1)
+    for r in range(rounds):
+        probes = [p for i, p, _ in _PROBES if i == r]
+        loads = [load for i, _, load in _PROBES if i == r]
+        if probes:
+            out[f"probe_s_round_{r + 1}_median"] = round(statistics.median(probes), 3)
+            out[f"probe_s_round_{r + 1}_min"] = round(min(probes), 3)
+            out[f"probe_s_round_{r + 1}_max"] = round(max(probes), 3)
+            out[f"load_1min_round_{r + 1}_median"] = round(statistics.median(loads), 2)
+    probes = [p for i, p, _ in _PROBES if i < rounds]
+    if probes:
+        out["probe_s_median"] = round(statistics.median(probes), 3)
+        out["median_over_probe_median"] = round(statistics.median(totals) / statistics.median(probes), 1)
     return out
 
 

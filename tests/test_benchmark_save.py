@@ -141,21 +141,24 @@ def test_ab_report_gives_medians_ranges_and_sums():
 
 
 def test_notebook_total_reports_the_machine_state_of_each_round(monkeypatch):
-    """notebook_seconds_total gives each round's total, the probe's seconds and load before each round,
-    and the median total over the median probe (the collection in probes, comparable across hours)."""
+    """notebook_seconds_total gives each round's total, the probes' median and range and the load's median
+    in each round (a probe before every notebook), and the median total over the median of all probes."""
     run = _run()
     one = run.NotebookRun(seconds=2.0, start=0.5, cells=1.0, shutdown=0.5, peak_mb=100.0)
     slow = run.NotebookRun(seconds=6.0, start=0.5, cells=5.0, shutdown=0.5, peak_mb=100.0)
     monkeypatch.setattr(run, "_NOTEBOOK_CACHE", {"00_a": [one, slow, one], "01_b": [one, slow, slow]})
-    monkeypatch.setattr(run, "_PROBES", [(0.5, 0.1), (1.5, 2.0), (1.0, 0.3)])
+    monkeypatch.setattr(run, "_PROBES", [(0, 0.5, 0.1), (0, 0.7, 0.3), (1, 1.5, 2.0), (1, 1.1, 1.0),
+                                         (2, 1.0, 0.3), (2, 0.9, 0.5)])
     out = run.notebook_seconds_total()
     assert [out[f"round_{r}"] for r in (1, 2, 3)] == [4.0, 12.0, 8.0] and out["median"] == 8.0
-    assert [out[f"probe_s_round_{r}"] for r in (1, 2, 3)] == [0.5, 1.5, 1.0]
-    assert [out[f"load_1min_round_{r}"] for r in (1, 2, 3)] == [0.1, 2.0, 0.3]
-    assert out["median_over_probe_median"] == 8.0
+    assert [out[f"probe_s_round_{r}_median"] for r in (1, 2, 3)] == [0.6, 1.3, 0.95]
+    assert [(out[f"probe_s_round_{r}_min"], out[f"probe_s_round_{r}_max"]) for r in (1, 2, 3)] == [
+        (0.5, 0.7), (1.1, 1.5), (0.9, 1.0)]
+    assert [out[f"load_1min_round_{r}_median"] for r in (1, 2, 3)] == [0.2, 1.5, 0.4]
+    assert out["probe_s_median"] == 0.95 and out["median_over_probe_median"] == 8.4
 
 
 def test_the_speed_probe_times_its_work():
     run = _run()
-    seconds = run.speed_probe()
-    assert 0.01 < seconds < 60
+    seconds = run.speed_probe(repeat=2)
+    assert 0.01 < seconds < 60 and len(run._PROBE_WORK) == 1
