@@ -606,22 +606,34 @@ def run_notebook(path: pathlib.Path) -> NotebookRun:
 
 NOTEBOOK_ROUNDS = 3  # --notebook-rounds: how many times the whole collection runs (odd: a median is one run)
 _NOTEBOOK_CACHE: dict[str, list[NotebookRun]] = {}
-_PROBES: list[tuple[int, float, float]] = []  # (round, probe seconds, one-minute load) before each notebook
+@dataclasses.dataclass(frozen=True)
+class MachineState:
+    """The machine around one notebook's run: :func:`speed_probe`'s seconds just before it, the one-minute
+    load average read then, and the share of the CPU time the hypervisor gave to other guests while the
+    notebook ran (steal, from ``/proc/stat``; NaN where there is no such file)."""
+
+    round: int
+    notebook: str
+    probe_s: float
+    load_1min: float
+    steal_pct: float
+
+
+_MACHINE: list[MachineState] = []  # one per notebook run, filled with _NOTEBOOK_CACHE
 _PROBE_WORK: list[Callable[[], None]] = []  # the probe's work, built and run once untimed (first call)
 
 
 def _probe_work() -> Callable[[], None]:
-    """The fixed work :func:`speed_probe` times, built once a process and run once untimed."""
+    """The fixed work :func:`speed_probe` times, built once a process and run once untimed. It changes
+    no global setting: torch's thread count is put back after each run, and the figure is drawn on
+    matplotlib's Agg canvas directly (no pyplot, no backend switch)."""
     if not _PROBE_WORK:
         import io
 
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
         import torch
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
 
-        torch.set_num_threads(1)
         rng = np.random.default_rng(0)
         a = rng.standard_normal((64, 64))
         net = torch.nn.Sequential(torch.nn.Linear(64, 128), torch.nn.ReLU(), torch.nn.Linear(128, 10))
@@ -636,15 +648,21 @@ def _probe_work() -> Callable[[], None]:
             b = a
             for _ in range(6_000):
                 b = np.tanh(a @ b)
-            for _ in range(1_000):
-                net.zero_grad()
-                torch.nn.functional.cross_entropy(net(x), y).backward()
-            fig, ax = plt.subplots(figsize=(8, 3.5))
+            threads = torch.get_num_threads()
+            torch.set_num_threads(1)
+            try:
+                for _ in range(1_000):
+                    net.zero_grad()
+                    torch.nn.functional.cross_entropy(net(x), y).backward()
+            finally:
+                torch.set_num_threads(threads)
+            fig = Figure(figsize=(8, 3.5))
+            FigureCanvasAgg(fig)
+            ax = fig.add_subplot()
             ax.plot(walk)
             ax.set_xlabel(r"step $k$")
             ax.set_yscale("symlog")
             fig.savefig(io.BytesIO(), format="png", dpi=160, bbox_inches="tight")
-            plt.close(fig)
 
         work()
         _PROBE_WORK.append(work)
@@ -652,32 +670,61 @@ def _probe_work() -> Callable[[], None]:
 
 
 def speed_probe(repeat: int = 1) -> float:
-    """Seconds for a fixed piece of work of the kind the lessons do, run in this process (about 0.8 s on
+    """Seconds for a fixed piece of work of the kind the lessons do, run in this process (about 0.7 s on
     the Xeon): a Python loop, small NumPy products, a small float64 PyTorch network's forward and backward
-    passes (one thread), a matplotlib figure written as a PNG; the median of ``repeat`` runs. On this
-    shared machine one run varies by about 15 % from the next even when the machine is otherwise idle
-    (0.65 to 0.90 s in eight runs in a row), so a single probe says little; the notebook benchmark takes
-    one before every notebook and compares medians over a whole run."""
+    passes (one thread), a matplotlib figure written as a PNG; the median of ``repeat`` runs (an integer
+    >= 1), each with the garbage collector off (collected before). Whether its spread is the machine's or
+    its own is not established: see :func:`notebook_seconds_total`'s correlations."""
+    import gc
+
+    if isinstance(repeat, bool) or not isinstance(repeat, int):
+        raise TypeError(f"repeat must be an integer; got {type(repeat).__name__}")
+    if repeat < 1:
+        raise ValueError(f"repeat must be an integer >= 1; got {repeat}")
     work = _probe_work()
     times = []
     for _ in range(repeat):
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
+        gc.collect()
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            start = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - start)
+        finally:
+            if enabled:
+                gc.enable()
     return statistics.median(times)
+
+
+def _cpu_jiffies() -> tuple[int, int] | None:
+    """(steal, total) CPU time since boot from ``/proc/stat``'s first line, in clock ticks; None where
+    there is no such file."""
+    try:
+        fields = pathlib.Path("/proc/stat").read_text().split("\n", 1)[0].split()
+    except OSError:
+        return None
+    values = [int(v) for v in fields[1:]]
+    return (values[7] if len(values) > 7 else 0), sum(values[:8])
 
 
 def _notebook_figures() -> dict[str, list[NotebookRun]]:
     """{notebook: [one run per round]}: the whole collection runs NOTEBOOK_ROUNDS times,
     round after round (not one notebook three times in a row), so that a slow spell of this shared
-    machine falls on whichever notebooks ran during it and the medians see past it. Before each notebook,
-    a :func:`speed_probe` and the load average go to ``_PROBES``."""
+    machine falls on whichever notebooks ran during it and the medians see past it. Each run's
+    :class:`MachineState` goes to ``_MACHINE``."""
     if not _NOTEBOOK_CACHE:
+        _MACHINE.clear()
         paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
         for r in range(NOTEBOOK_ROUNDS):
             for path in paths:
-                _PROBES.append((r, speed_probe(), os.getloadavg()[0]))
+                probe, load = speed_probe(), os.getloadavg()[0]
+                before = _cpu_jiffies()
                 _NOTEBOOK_CACHE.setdefault(path.stem, []).append(run_notebook(path))
+                after = _cpu_jiffies()
+                steal = (float("nan") if before is None or after is None or after[1] == before[1]
+                         else 100.0 * (after[0] - before[0]) / (after[1] - before[1]))
+                _MACHINE.append(MachineState(r, path.stem, probe, load, steal))
     return _NOTEBOOK_CACHE
 
 
@@ -692,13 +739,26 @@ def notebook_peak_rss_mb() -> dict[str, float]:
     return {k: round(max(r.peak_mb for r in v), 1) for k, v in _notebook_figures().items()}
 
 
+def _correlation(xs: list[float], ys: list[float]) -> float | None:
+    """Pearson's r of two equally long samples, or None when it is undefined (fewer than three pairs, a
+    constant sample, a NaN)."""
+    x, y = np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
+    if x.size < 3 or not (np.all(np.isfinite(x)) and np.all(np.isfinite(y))) or x.std() == 0 or y.std() == 0:
+        return None
+    return float(np.corrcoef(x, y)[0, 1])
+
+
 def notebook_seconds_total() -> dict[str, float]:
     """Seconds to execute all notebooks one after the other, each on a fresh kernel: every round's
     total, their median (the figure held to the goal), the sum of the per-notebook medians, and
-    the rounds' median of each part summed over the notebooks: kernel starts, cells, shutdowns; and
-    the machine's state before each notebook (:func:`speed_probe`'s seconds and the one-minute load
-    average; per round their median, and the probe's range), and the median total over the median of all
-    the run's probes: the collection in probe units, for comparing runs made at different hours."""
+    the rounds' median of each part summed over the notebooks: kernel starts, cells, shutdowns.
+
+    With them, the machine around each notebook's run (:class:`MachineState`): per round the probes'
+    median and range, the load's median and the steal over the round's notebooks; over the run the
+    probes' median and the median total over it (a figure in probe units, recorded but not validated:
+    whether the probe tracks what slows the notebooks is what the correlations test); Pearson's r over
+    every notebook run between its seconds relative to that notebook's median over the rounds and (a) the
+    probe just before it, (b) the steal during it. Keys are left out where there is nothing to report."""
     figures = _notebook_figures()
     rounds = len(next(iter(figures.values())))  # the rounds actually run (every notebook ran in each)
     totals = [sum(v[r].seconds for v in figures.values()) for r in range(rounds)]
@@ -708,18 +768,28 @@ def notebook_seconds_total() -> dict[str, float]:
     for part in ("start", "cells", "shutdown"):
         out[f"{part}_median"] = round(statistics.median(
             sum(getattr(v[r], part) for v in figures.values()) for r in range(rounds)), 2)
+    states = [m for m in _MACHINE if m.round < rounds and m.notebook in figures]
     for r in range(rounds):
-        probes = [p for i, p, _ in _PROBES if i == r]
-        loads = [load for i, _, load in _PROBES if i == r]
-        if probes:
+        mine = [m for m in states if m.round == r]
+        if mine:
+            probes = [m.probe_s for m in mine]
             out[f"probe_s_round_{r + 1}_median"] = round(statistics.median(probes), 3)
             out[f"probe_s_round_{r + 1}_min"] = round(min(probes), 3)
             out[f"probe_s_round_{r + 1}_max"] = round(max(probes), 3)
-            out[f"load_1min_round_{r + 1}_median"] = round(statistics.median(loads), 2)
-    probes = [p for i, p, _ in _PROBES if i < rounds]
-    if probes:
-        out["probe_s_median"] = round(statistics.median(probes), 3)
-        out["median_over_probe_median"] = round(statistics.median(totals) / statistics.median(probes), 1)
+            out[f"load_1min_round_{r + 1}_median"] = round(statistics.median(m.load_1min for m in mine), 2)
+            steal = [m.steal_pct for m in mine if np.isfinite(m.steal_pct)]
+            if steal:
+                out[f"steal_pct_round_{r + 1}_median"] = round(statistics.median(steal), 2)
+    if states:
+        probe_median = statistics.median(m.probe_s for m in states)
+        out["probe_s_median"] = round(probe_median, 3)
+        out["median_over_probe_median"] = round(statistics.median(totals) / probe_median, 1)
+        medians = {name: statistics.median(x.seconds for x in runs) for name, runs in figures.items()}
+        relative = [figures[m.notebook][m.round].seconds / medians[m.notebook] for m in states]
+        for name, xs in (("probe", [m.probe_s for m in states]), ("steal", [m.steal_pct for m in states])):
+            r_value = _correlation(xs, relative)
+            if r_value is not None:
+                out[f"{name}_vs_notebook_r"] = round(r_value, 2)
     return out
 
 

@@ -7,6 +7,9 @@ import json
 import pathlib
 import sys
 
+import numpy as np
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
@@ -141,24 +144,105 @@ def test_ab_report_gives_medians_ranges_and_sums():
 
 
 def test_notebook_total_reports_the_machine_state_of_each_round(monkeypatch):
-    """notebook_seconds_total gives each round's total, the probes' median and range and the load's median
-    in each round (a probe before every notebook), and the median total over the median of all probes."""
+    """notebook_seconds_total: each round's total and their median; per round the probes' median and range,
+    the load's and the steal's medians; over the run the probes' median, the total over it, and the
+    correlations of each notebook run's relative seconds with its probe and its steal. Medians, not means
+    (the data are skewed); states of rounds or notebooks not in the figures are left out."""
+    import math
+
     run = _run()
-    one = run.NotebookRun(seconds=2.0, start=0.5, cells=1.0, shutdown=0.5, peak_mb=100.0)
-    slow = run.NotebookRun(seconds=6.0, start=0.5, cells=5.0, shutdown=0.5, peak_mb=100.0)
-    monkeypatch.setattr(run, "_NOTEBOOK_CACHE", {"00_a": [one, slow, one], "01_b": [one, slow, slow]})
-    monkeypatch.setattr(run, "_PROBES", [(0, 0.5, 0.1), (0, 0.7, 0.3), (1, 1.5, 2.0), (1, 1.1, 1.0),
-                                         (2, 1.0, 0.3), (2, 0.9, 0.5)])
+
+    def nb(seconds):
+        return run.NotebookRun(seconds=seconds, start=0.5, cells=seconds - 1.0, shutdown=0.5, peak_mb=100.0)
+
+    monkeypatch.setattr(run, "_NOTEBOOK_CACHE", {"00_a": [nb(2.0), nb(6.0), nb(2.5)],
+                                                 "01_b": [nb(2.0), nb(9.0), nb(2.5)],
+                                                 "02_c": [nb(1.0), nb(3.0), nb(2.0)]})
+    state = run.MachineState
+    monkeypatch.setattr(run, "_MACHINE", [
+        state(0, "00_a", 0.5, 0.1, 1.0), state(0, "01_b", 0.6, 0.2, 2.0),
+        state(0, "02_c", 1.4, 3.0, math.nan),
+        state(1, "00_a", 1.5, 2.0, 9.0), state(1, "01_b", 1.1, 1.0, 8.0), state(1, "02_c", 1.3, 1.2, 7.0),
+        state(2, "00_a", 1.0, 0.3, 1.0), state(2, "01_b", 0.9, 0.5, 3.0), state(2, "02_c", 0.2, 0.4, 2.0),
+        state(3, "00_a", 99.0, 99.0, 99.0), state(0, "gone", 99.0, 99.0, 99.0)])
     out = run.notebook_seconds_total()
-    assert [out[f"round_{r}"] for r in (1, 2, 3)] == [4.0, 12.0, 8.0] and out["median"] == 8.0
-    assert [out[f"probe_s_round_{r}_median"] for r in (1, 2, 3)] == [0.6, 1.3, 0.95]
+    assert [out[f"round_{r}"] for r in (1, 2, 3)] == [5.0, 18.0, 7.0] and out["median"] == 7.0
+    assert [out[f"probe_s_round_{r}_median"] for r in (1, 2, 3)] == [0.6, 1.3, 0.9]
     assert [(out[f"probe_s_round_{r}_min"], out[f"probe_s_round_{r}_max"]) for r in (1, 2, 3)] == [
-        (0.5, 0.7), (1.1, 1.5), (0.9, 1.0)]
-    assert [out[f"load_1min_round_{r}_median"] for r in (1, 2, 3)] == [0.2, 1.5, 0.4]
-    assert out["probe_s_median"] == 0.95 and out["median_over_probe_median"] == 8.4
+        (0.5, 1.4), (1.1, 1.5), (0.2, 1.0)]
+    assert [out[f"load_1min_round_{r}_median"] for r in (1, 2, 3)] == [0.2, 1.2, 0.4]
+    assert [out[f"steal_pct_round_{r}_median"] for r in (1, 2, 3)] == [1.5, 8.0, 2.0]
+    assert out["probe_s_median"] == 1.0 and out["median_over_probe_median"] == 7.0
+    assert "steal_vs_notebook_r" not in out  # a NaN steal: undefined, left out
+    relative = [0.8, 0.8, 0.5, 2.4, 3.6, 1.5, 1.0, 1.0, 1.0]  # each run over its notebook's median
+    probes = [0.5, 0.6, 1.4, 1.5, 1.1, 1.3, 1.0, 0.9, 0.2]
+    assert out["probe_vs_notebook_r"] == round(float(np.corrcoef(probes, relative)[0, 1]), 2)
 
 
-def test_the_speed_probe_times_its_work():
+def test_each_notebook_run_gets_its_machine_state_before_it(monkeypatch, tmp_path):
+    """The collection probes the machine just before each notebook, reads the steal around it, tags each
+    state with its round, and starts from an empty record."""
     run = _run()
-    seconds = run.speed_probe(repeat=2)
-    assert 0.01 < seconds < 60 and len(run._PROBE_WORK) == 1
+    for name in ("00_a", "01_b"):
+        (tmp_path / f"{name}.ipynb").write_text("{}")
+    events = []
+    jiffies = iter([(0, 100), (5, 200), (5, 300), (5, 400), (10, 500), (30, 600), (30, 700), (30, 800)])
+
+    def fake_run(path):
+        events.append(("run", path.stem))
+        return run.NotebookRun(seconds=1.0, start=0.1, cells=0.8, shutdown=0.1, peak_mb=1.0)
+
+    def fake_probe():
+        events.append(("probe", None))
+        return 0.5 + 0.1 * len(events)
+
+    monkeypatch.setattr(run, "NOTEBOOKS", tmp_path)
+    monkeypatch.setattr(run, "NOTEBOOK_ROUNDS", 2)
+    monkeypatch.setattr(run, "_NOTEBOOK_CACHE", {})
+    monkeypatch.setattr(run, "_MACHINE", [run.MachineState(7, "stale", 1.0, 1.0, 1.0)])
+    monkeypatch.setattr(run, "run_notebook", fake_run)
+    monkeypatch.setattr(run, "speed_probe", fake_probe)
+    monkeypatch.setattr(run, "_cpu_jiffies", lambda: next(jiffies))
+    monkeypatch.setattr(run.os, "getloadavg", lambda: (0.25, 0.0, 0.0))
+    run._notebook_figures()
+    assert events == [("probe", None), ("run", "00_a"), ("probe", None), ("run", "01_b")] * 2
+    assert [(m.round, m.notebook) for m in run._MACHINE] == [(0, "00_a"), (0, "01_b"),
+                                                              (1, "00_a"), (1, "01_b")]
+    assert [round(m.probe_s, 2) for m in run._MACHINE] == [0.6, 0.8, 1.0, 1.2]
+    assert [m.steal_pct for m in run._MACHINE] == [5.0, 0.0, 20.0, 0.0]
+    assert all(m.load_1min == 0.25 for m in run._MACHINE)
+
+
+def test_the_speed_probe_is_the_median_of_its_runs_and_leaves_settings_alone(monkeypatch):
+    """speed_probe times only its work (built and warmed once, then cached), returns the median of
+    ``repeat`` runs, rejects a repeat below 1, and changes neither torch's thread count nor matplotlib's
+    backend."""
+    import matplotlib
+    import torch
+
+    run = _run()
+    backend, threads = matplotlib.get_backend(), torch.get_num_threads()
+    work = run._probe_work()
+    assert run._probe_work() is work and run._PROBE_WORK == [work]
+    assert (matplotlib.get_backend(), torch.get_num_threads()) == (backend, threads)
+    clock = iter([0.0, 1.0, 10.0, 13.0, 20.0, 20.5])  # runs of 1, 3 and 0.5 s
+    monkeypatch.setattr(run, "_PROBE_WORK", [lambda: None])
+    monkeypatch.setattr(run.time, "perf_counter", lambda: next(clock))
+    assert run.speed_probe(repeat=3) == 1.0
+    for bad, error in ((0, ValueError), (1.5, TypeError), (True, TypeError)):
+        with pytest.raises(error, match="repeat"):
+            run.speed_probe(repeat=bad)
+
+
+def test_library_ab_puts_the_earlier_library_first_for_the_kernel(tmp_path):
+    """benchmarks/library_ab.py exports lessons_lib at a commit, and a Python started as the kernels are
+    (from notebooks/, that folder first on PYTHONPATH) imports it instead of the working tree's."""
+    path = ROOT / "benchmarks" / "library_ab.py"
+    spec = importlib.util.spec_from_file_location("benchmarks_library_ab", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    folder = module.export_library("HEAD", tmp_path)
+    assert (folder / "lessons_lib" / "__init__.py").is_file()
+    assert module.imported_from(str(folder)) == str(folder / "lessons_lib" / "__init__.py")
+    assert not module.imported_from(None).startswith(str(folder))
