@@ -31,7 +31,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 sys.path.insert(0, str(ROOT))
 
-from lessons_lib import optimizers, surfaces, theory  # noqa: E402
+from lessons_lib import _validate, optimizers, surfaces, theory  # noqa: E402
 
 
 def _median_seconds(fn: Callable[[], object], repeat: int) -> float:
@@ -606,6 +606,8 @@ def run_notebook(path: pathlib.Path) -> NotebookRun:
 
 NOTEBOOK_ROUNDS = 3  # --notebook-rounds: how many times the whole collection runs (odd: a median is one run)
 _NOTEBOOK_CACHE: dict[str, list[NotebookRun]] = {}
+
+
 @dataclasses.dataclass(frozen=True)
 class MachineState:
     """The machine around one notebook's run: :func:`speed_probe`'s seconds just before it, the one-minute
@@ -677,10 +679,7 @@ def speed_probe(repeat: int = 1) -> float:
     its own is not established: see :func:`notebook_seconds_total`'s correlations."""
     import gc
 
-    if isinstance(repeat, bool) or not isinstance(repeat, int):
-        raise TypeError(f"repeat must be an integer; got {type(repeat).__name__}")
-    if repeat < 1:
-        raise ValueError(f"repeat must be an integer >= 1; got {repeat}")
+    repeat = _validate.integer(repeat, "repeat", 1, None)
     work = _probe_work()
     times = []
     for _ in range(repeat):
