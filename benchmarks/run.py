@@ -397,7 +397,7 @@ def momentum_state_8bit_acc_drop_pt() -> dict[str, float]:
     The 8-bit buffer is ``momentum8bit``'s linear code with blocks of 256 (``paired_accuracies``'
     ``"sgd8bit"``). The digits MLP, 30 epochs in batches of 128 (a settled protocol: with 20 epochs
     in batches of 64 single seeds swing by two points), seeds 0..7, paired: same seed,
-    initialisation, data order and budget for both optimizers (lesson 11 shows both). Mean of the
+    initialisation, data order and budget for both optimizers (lesson 13 shows both). Mean of the
     eight differences in points, the half-width of its 95 % t-interval, and the extremes.
     """
     import torch
@@ -406,7 +406,7 @@ def momentum_state_8bit_acc_drop_pt() -> dict[str, float]:
     from lessons_lib.training import paired_accuracies
 
     torch.set_num_threads(1)
-    torch.set_default_dtype(torch.float64)  # as lesson 11 computes it
+    torch.set_default_dtype(torch.float64)  # as lesson 13 computes it
     acc, _ = paired_accuracies(load_digits_split(seed=0), ("sgd", "sgd8bit"), seeds=range(8),
                                epochs=30, batch_size=128)
     return _mean_and_interval(list(100.0 * (np.array(acc["sgd"]) - np.array(acc["sgd8bit"]))))

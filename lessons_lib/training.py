@@ -364,7 +364,7 @@ def paired_accuracies(
     initialisation, data order and budget; the differences between optimizers at one
     seed are then due to the optimizer alone. Returns ``{optimizer: [accuracy per seed]}``
     and ``{optimizer: bytes of optimizer state}`` (of the last run).
-    The 8-bit momentum figure of lesson 11 and of ``benchmarks/run.py`` comes from here.
+    The 8-bit momentum figure of lesson 13 and of ``benchmarks/run.py`` comes from here.
     """
     from lessons_lib.models import mlp
 

@@ -11,6 +11,7 @@ import torch
 from check_tables import fails, passes
 
 from lessons_lib.batched_training import train_many
+from lessons_lib.checks import NotYet
 from lessons_lib.checks import quantization_practice as check
 from lessons_lib.int4_groups import quantize_groups
 from lessons_lib.models import mlp
@@ -439,3 +440,47 @@ def test_symmetric_verdict_when_the_interval_excludes_0(lesson, capsys):
         splits,
         match="excludes 0",
     )
+
+
+# ---------------------------------------------------------------- exercise 5: the dynamic tree type
+
+
+@pytest.mark.parametrize("answer", [-0.00465625, np.float32(-0.00465625), -(10**-2) * (0.1 + 0.9 * 6.5 / 16),
+                                    -0.004656])
+def test_dynamic_tree_value_right(answer):
+    check.dynamic_tree_value(answer)
+
+
+def test_dynamic_tree_value_is_an_entry_of_the_library_map():
+    from lessons_lib.momentum8bit import code_map
+
+    assert np.isclose(code_map("dynamic").double().numpy(), -0.00465625, rtol=1e-7, atol=0).sum() == 1
+
+
+@pytest.mark.parametrize(("answer", "message"), [
+    (0.00465625, "is the sign"),
+    (-0.004375, "j \\+ 1/2"),
+    (-0.00365625, "add the 0.1"),
+    (-0.0465625, "10\\^-2, not 10\\^-1"),
+    (-0.000465625, "two zeros, not three"),
+    (-0.007328125, "indicator bit, not part of the fraction"),
+    (-(10**-2) * (0.1 + 0.9 * 6.5 / 32), "divide by 2\\^4"),
+    (-22 / 127, "linear code"),
+    ((0b1001_0110 - 127) / 127, "offset 127"),
+    (-0.0046, "Figure 2"),
+    (-0.004, "Figure 2 reading"),
+    (-0.0049375, "upper end"),
+    (-0.005, "too far from 0"),  # negative: "too small" would be ambiguous
+    (-0.0036, "too close to 0"),
+    (-0.004654, "not equal to it to 4 significant figures"),  # 4 figures, but wrong: not "give 4 figures"
+    (-0.0047, "at least 4 significant figures"),
+    (-0.00466, "at least 4 significant figures"),
+    (0.00521875, "entry 150"),
+    ("-0.00465625", "remove the quotes"),
+    (None, "No answer yet"),
+    (float("nan"), "the value of the bit pattern"),
+    ([1, 2], "the value of the bit pattern"),
+])
+def test_dynamic_tree_value_wrong_answers_are_named(answer, message):
+    with pytest.raises(NotYet, match=message):
+        check.dynamic_tree_value(answer)

@@ -1,5 +1,5 @@
 """SGD8bitMomentum computes in the parameters' dtype, as torch.optim.SGD does: a run differs from
-torch.optim.SGD's only by the rounding of the buffer carried between steps (lesson 11, section 8)."""
+torch.optim.SGD's only by the rounding of the buffer carried between steps (lesson 13, section 5)."""
 
 from __future__ import annotations
 

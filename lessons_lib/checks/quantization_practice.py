@@ -7,7 +7,9 @@ gradients instead of summing them, or that writes ``g[index] = ...`` / ``g[index
 repeated indices only one value per centroid lands); a symmetric per-group quantizer mis-scaled
 (``max|w|`` divided by 8, 7.5 or 15, codes clamped to [-8, 7] or [-6, 6], ``max w`` instead of ``max|w|``,
 a float64 scale, NaN for an all-zero group), accuracies from the test part or of the asymmetric codes,
-and a verdict the paired interval does not support.
+and a verdict the paired interval does not support; a byte of the dynamic tree type read as a stored
+code, with the wrong sign or decade, without the half step or the decade's start, as the paper's
+Figure 2 reads it, or as a linear code.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import torch
 from scipy.special import stdtrit
 from torch import nn
 
-from . import NotYet, as_number, passed
+from ..momentum8bit import code_map
+from . import NotYet, as_number, number, passed
 
-__all__ = ["int4_bytes", "packed_bytes", "centroid_grad", "symmetric_groups", "VERDICTS"]
+__all__ = ["int4_bytes", "packed_bytes", "centroid_grad", "symmetric_groups", "VERDICTS",
+           "dynamic_tree_value"]
 
 #: Exercise 1's matrix: 4096 x 4096 weights in groups of 128.
 ROWS, COLS, GROUP = 4096, 4096, 128
@@ -464,4 +468,88 @@ def symmetric_groups(
         raise NotYet(f"{interval}: {why}. Compare again.")
     passed(
         f"{interval}; {right}" + (" (one validation image is 0.37 points)." if right == VERDICTS[2] else ".")
+    )
+
+
+RTOL_4_FIGURES = 2e-4  # accepts the answer rounded to 4 significant figures (-0.004656), not to 3
+
+
+def dynamic_tree_value(answer: object) -> None:
+    """Exercise 5: the bit pattern 1001 0110 of the dynamic tree type: sign 1, e = 2 zeros, the indicator
+    bit, f = 4 fraction bits j = 0110 = 6: -10^-2 (0.1 + 0.9 (6 + 1/2) / 16) = -0.00465625. Answers
+    within :data:`RTOL_4_FIGURES` pass; one within 1 % gets "give at least 4 significant figures" if it has
+    at most 3, else "close, but not the value to 4 significant figures". Other wrong answers of the right
+    sign are "too far from 0" or "too close to 0" (the value is negative: "too large" would be ambiguous)."""
+    def tree(sign: int, e: int, j: float, f: int, start: float = 0.1, width: float = 0.9) -> float:
+        return (-1) ** sign * 10.0**-e * (start + width * (j + 0.5) / 2**f)
+
+    expected = tree(1, 2, 6, 4)
+    what = "the value of the bit pattern 1001 0110 (a fraction of the block's absmax)"
+    hint = ("the first bit is the sign; count the zeros after it (e, the decimal exponent 10^-e); skip the "
+            "1 that ends them; the f = 6 - e bits after it are j; the value is "
+            "(-1)^s 10^-e (0.1 + 0.9 (j + 1/2) / 2^f).")
+    value = as_number(answer, what, hint)
+    near = np.isclose(value, expected, rtol=1e-2, atol=0.0)
+    if near and not np.isclose(value, expected, rtol=RTOL_4_FIGURES, atol=0.0):
+        if value != 0 and float(f"{value:.3g}") == value:  # the answer has at most 3 significant figures
+            raise NotYet(f"{value!r} is close to {what}, but not close enough: give it to at least 4 "
+                         "significant figures (rounding to 2 or 3 figures moves it by more than the check "
+                         "allows).")
+        raise NotYet(f"{value!r} is close to {what}, but not equal to it to 4 significant figures: recheck "
+                     f"the arithmetic. Hint: {hint}")
+    stored_code = float(code_map("dynamic")[0b1001_0110])  # entry 150 of the sorted map: +0.00521875
+    try:
+        _tree_number(value, expected, what, hint, stored_code, tree)
+    except NotYet as exc:  # "too large" / "too small" are ambiguous for a negative value: say which way
+        message = str(exc)
+        if value * expected > 0:
+            side = "too far from 0" if abs(value) > abs(expected) else "too close to 0"
+            message = message.replace("is too large for", f"is {side} for").replace(
+                "is too small for", f"is {side} for")
+        raise NotYet(message) from None
+
+
+def _tree_number(value: float, expected: float, what: str, hint: str, stored_code: float,
+                 tree: Callable[..., float]) -> None:
+    number(
+        value, expected, what=what, hint=hint,
+        rtol=RTOL_4_FIGURES,
+        mistakes={
+            "stored_code": (stored_code,
+                            "that is entry 150 (= 1001 0110) of the sorted map, what a stored code with "
+                            "those bits decodes to; the question asks for the bit pattern of the type "
+                            "itself: read its sign, run of zeros, indicator bit and fraction."),
+            "sign": (-expected, "the first bit, 1, is the sign: the value is negative."),
+            "no_half": (-0.01 * (0.1 + 0.9 * 6 / 16), "each code stands for the middle of its interval: use "
+                                                     "j + 1/2, not j."),
+            "paper_fig2": (-0.01 * 6 / 15,
+                           "that is the paper's Figure 2 reading, j/(2^f - 1) with no decade offset; "
+                           "this lesson, like bitsandbytes, takes the middle of the j-th of 2^f "
+                           "intervals of [0.1, 1]: 0.1 + 0.9 (j + 1/2) / 2^f."),
+            "paper_fig2_decade": (-0.01 * (0.1 + 0.9 * 6 / 15),
+                                  "that reads the fraction as j/(2^f - 1), as the paper's Figure 2 does; "
+                                  "this lesson, like bitsandbytes, takes the middle of the j-th of 2^f "
+                                  "intervals: "
+                                  "(j + 1/2) / 2^f."),
+            "upper_edge": (-0.01 * (0.1 + 0.9 * 7 / 16),
+                           "j + 1 is the interval's upper end; take its middle, j + 1/2."),
+            "no_start": (-0.01 * 0.9 * 6.5 / 16, "the fraction splits the decade [0.1, 1]: add the 0.1 at "
+                                                 "its start."),
+            "decade_up": (tree(1, 1, 6, 4), "the run holds two zeros (the bits 0 0 after the sign), so the "
+                                            "decade is 10^-2, not 10^-1."),
+            "decade_down": (tree(1, 3, 6, 4), "the run holds two zeros, not three: the 1 after them is the "
+                                              "indicator bit that ends the run."),
+            "indicator_in_j": (tree(1, 2, 22, 5),
+                               "the 1 that ends the run of zeros is the indicator bit, not part of the "
+                               "fraction: j is the 4 bits after it, 0110 = 6."),
+            "indicator_f": (tree(1, 2, 6, 5),
+                            "after the sign, the two zeros and the indicator bit, 8 - 1 - 2 - 1 = 4 bits are "
+                            "left: f = 6 - e = 4, so divide by 2^4."),
+            "linear": (-22 / 127,
+                       "that reads the byte with the linear code; the question asks for the dynamic "
+                       "tree type."),
+            "linear_offset": ((0b1001_0110 - 127) / 127,
+                              "that reads the byte as a linear code k / 127 with offset 127; the "
+                              "question asks for the dynamic tree type."),
+        },
     )
