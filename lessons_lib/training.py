@@ -364,7 +364,8 @@ def paired_accuracies(
     initialisation, data order and budget; the differences between optimizers at one
     seed are then due to the optimizer alone. Returns ``{optimizer: [accuracy per seed]}``
     and ``{optimizer: bytes of optimizer state}`` (of the last run).
-    The 8-bit momentum figure of lesson 13 and of ``benchmarks/run.py`` comes from here.
+    ``benchmarks/run.py``'s 8-bit momentum figure comes from here; lesson 13 trains the same runs
+    side by side (``batched_training.train_many``, ``momentum8bit.train_many_8bit``).
     """
     from lessons_lib.models import mlp
 

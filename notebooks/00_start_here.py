@@ -55,7 +55,7 @@
 # | 10 | `10_weight_pruning` | magnitude pruning, and the momentum buffer that brings pruned weights back |
 # | 11 | `11_compression_pipeline` | prune, quantize, store: the size of a file that loads back |
 # | 12 | `12_integer_inference` | a network that runs in integers: observers, requantization, BatchNorm folding, measured speed |
-# | 13 | `13_quantization_in_practice` | trained codebooks, 4-bit weights in groups packed two to a byte, and torchao, the production route, tried on this CPU |
+# | 13 | `13_quantization_in_practice` | trained codebooks, 4-bit weights in groups packed two to a byte, torchao, the production route, tried on this CPU, and the momentum buffer in 8 bits |
 # | 14 | `14_claims_checked` | the seed articles' claims, tested one by one |
 #
 # Open them from the file browser on the left (the `notebooks` folder). The

@@ -459,6 +459,12 @@ def test_dynamic_tree_value_is_an_entry_of_the_library_map():
 
 @pytest.mark.parametrize(("answer", "message"), [
     (0.00465625, "is the sign"),
+    (0.0047, "is positive"),
+    (0.004375, "is positive"),
+    (0, "seven zeros after the sign"),
+    (-0.004657, "not equal to it to 4 significant figures"),  # a unit off in the 4th figure, either way
+    (-0.004655, "not equal to it to 4 significant figures"),
+    (-0.00464, "at least 4 significant figures"),
     (-0.004375, "j \\+ 1/2"),
     (-0.00365625, "add the 0.1"),
     (-0.0465625, "10\\^-2, not 10\\^-1"),
@@ -467,8 +473,8 @@ def test_dynamic_tree_value_is_an_entry_of_the_library_map():
     (-(10**-2) * (0.1 + 0.9 * 6.5 / 32), "divide by 2\\^4"),
     (-22 / 127, "linear code"),
     ((0b1001_0110 - 127) / 127, "offset 127"),
-    (-0.0046, "Figure 2"),
-    (-0.004, "Figure 2 reading"),
+    (-0.0046, "Figure 2 .*cut to two significant figures"),
+    (-0.004, "Figure 2 reading.*cut to one significant figure"),
     (-0.0049375, "upper end"),
     (-0.005, "too far from 0"),  # negative: "too small" would be ambiguous
     (-0.0036, "too close to 0"),
