@@ -124,8 +124,8 @@ def path(name):
 # * `compression_acc_drop_pt` = dense test accuracy minus the reloaded compressed model's,
 #   in percentage points ($\le 0.5$).
 #
-# (The course's third compression figure, `momentum_state_8bit_acc_drop_pt`, the cost of an 8-bit
-# momentum buffer, is lesson 13's, section 5.)
+# (Another of the course's compression figures, `momentum_state_8bit_acc_drop_pt`, the cost of an
+# 8-bit momentum buffer, is lesson 13's, section 5.)
 #
 # Each comes from training runs, and one run is one draw from a noisy process (the initial
 # weights and the order of the minibatches are random). So each figure is measured over
@@ -1603,9 +1603,10 @@ assert f"{state_bytes_f32 / state_8bit:.2f}" == "3.94"
 # During training that is a second copy of the model's size, beside the model itself and its
 # gradients; Adam keeps two such buffers. Dettmers, Lewis, Shleifer and Zettlemoyer (*8-bit
 # Optimizers via Block-wise Quantization*, ICLR 2022) store optimizer state in 8 bits, block by
-# block: one byte an entry and a float32 scale for each block of 256 entries, 3.94 times less than
-# float32 here (the last line above). Lesson 13 (section 5) writes that code, with a linear grid and
-# with the paper's dynamic tree type, and measures what it costs in accuracy.
+# block (blocks of 2,048 in the paper). With one byte an entry and a float32 scale for each block of
+# 256 entries, the variant lesson 13 measures first, that is 3.94 times less than float32 here (the
+# last line above). Lesson 13 (section 5) writes that code, with a linear grid and with the paper's
+# dynamic tree type, and measures what it costs in accuracy.
 
 # %% [markdown]
 # ## The figures of this lesson

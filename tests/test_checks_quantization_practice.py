@@ -464,7 +464,11 @@ def test_dynamic_tree_value_is_an_entry_of_the_library_map():
     (0, "seven zeros after the sign"),
     (-0.004657, "not equal to it to 4 significant figures"),  # a unit off in the 4th figure, either way
     (-0.004655, "not equal to it to 4 significant figures"),
-    (-0.00464, "at least 4 significant figures"),
+    (-0.00464, "recheck the arithmetic"),  # 3 figures, but not the value's: not "give 4 figures"
+    (-0.00468, "recheck the arithmetic"),
+    (-0.005, "at least 4 significant figures"),  # rounded to 1 figure
+    (-0.00465, "at least 4 significant figures"),  # cut to 3 figures
+    (np.float32(-0.00466), "at least 4 significant figures"),  # rounded to 3, as a float32
     (-0.004375, "j \\+ 1/2"),
     (-0.00365625, "add the 0.1"),
     (-0.0465625, "10\\^-2, not 10\\^-1"),
@@ -476,7 +480,7 @@ def test_dynamic_tree_value_is_an_entry_of_the_library_map():
     (-0.0046, "Figure 2 .*cut to two significant figures"),
     (-0.004, "Figure 2 reading.*cut to one significant figure"),
     (-0.0049375, "upper end"),
-    (-0.005, "too far from 0"),  # negative: "too small" would be ambiguous
+    (-0.006, "too far from 0"),  # negative: "too small" would be ambiguous
     (-0.0036, "too close to 0"),
     (-0.004654, "not equal to it to 4 significant figures"),  # 4 figures, but wrong: not "give 4 figures"
     (-0.0047, "at least 4 significant figures"),
