@@ -581,6 +581,7 @@ from torchao.quantization import qat as taq_qat  # noqa: E402
 from torchao.quantization.pt2e import quantize_pt2e  # noqa: E402
 from torchao.quantization.quantize_.workflows import Int4PackingFormat  # noqa: E402
 
+# %%
 exposed = {"quantize_": taq, "Int8WeightOnlyConfig": taq, "Int8DynamicActivationInt8WeightConfig": taq,
            "Int4WeightOnlyConfig": taq, "IntxWeightOnlyConfig": taq, "QATConfig": taq_qat,
            "prepare_pt2e": quantize_pt2e, "convert_pt2e": quantize_pt2e, "prepare_qat_pt2e": quantize_pt2e}
