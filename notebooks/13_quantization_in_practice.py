@@ -97,10 +97,16 @@ SEEDS = list(range(5))
 T95 = stdtrit(len(SEEDS) - 1, 0.975)
 
 
+def mean_ci(values):
+    """Mean of values and the half-width t_{0.975, n-1} * s / sqrt(n) of its 95 % interval."""
+    v = np.asarray(values, dtype=float)
+    return v.mean(), stdtrit(v.size - 1, 0.975) * v.std(ddof=1) / np.sqrt(v.size)
+
+
 def pm(values, digits=2):
     """'mean ± half-width of the 95 % t-interval' of values in points."""
-    v = np.asarray(values, dtype=float)
-    return f"{v.mean():.{digits}f} ± {T95 * v.std(ddof=1) / np.sqrt(v.size):.{digits}f}"
+    m, half = mean_ci(values)
+    return f"{m:.{digits}f} ± {half:.{digits}f}"
 
 
 def test_acc(model):
@@ -1124,12 +1130,6 @@ assert same_first and largest_shift > 1e-6 and gap < 1e-15
 # ($t_{0.975,7} = 2.365$ for eight seeds):
 
 # %%
-def mean_ci(values):
-    """Mean of values and the half-width t_{0.975, n-1} * s / sqrt(n) of its 95 % interval."""
-    v = np.asarray(values, dtype=float)
-    return v.mean(), stdtrit(v.size - 1, 0.975) * v.std(ddof=1) / np.sqrt(v.size)
-
-
 def images(acc):
     """An accuracy in [0, 1] as the number of test images it counts (an exact integer)."""
     return round(acc * len(splits.y_test))
