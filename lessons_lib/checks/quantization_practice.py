@@ -14,6 +14,7 @@ Figure 2 reads it, or as a linear code.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -496,7 +497,8 @@ def dynamic_tree_value(answer: object) -> None:
     value = as_number(answer, what, hint)
     # the value rounded to 1, 2 or 3 significant figures, or cut to 3 (cut to 1 or 2 it is a Figure 2 slip,
     # named below, whose message mentions the cut too)
-    short = [float(f"{expected:.{k}g}") for k in (1, 2, 3)] + [-0.00465]
+    cut_step = 10.0 ** (math.floor(math.log10(abs(expected))) - 2)  # a unit of the 3rd significant figure
+    short = [float(f"{expected:.{k}g}") for k in (1, 2, 3)] + [math.trunc(expected / cut_step) * cut_step]
     if any(np.isclose(value, x, rtol=1e-6, atol=0.0) for x in short):
         raise NotYet(f"{value!r} is close to {what}, but not close enough: give it to at least 4 "
                      "significant figures (rounded or cut to fewer, it is too far from the value for the "
