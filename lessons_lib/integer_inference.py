@@ -94,15 +94,16 @@ SATURATION_FREE_BITS = 7  # 2 * (2^7 - 1) * 128 = 32512 <= 32767: no int16 pair 
 
 
 def quantize_multiplier(M: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Write each real ``M`` in ``(0, 2^30)`` as ``m0 / 2^shift``, ``m0`` an integer in ``[2^30, 2^31)``.
+    """Write each real ``M`` in ``[2^-31, 2^30)`` as ``m0 / 2^shift``, ``m0`` an integer in ``[2^30, 2^31)``.
 
     ``M = f * 2^e`` with ``f`` in ``[0.5, 1)`` (``math.frexp``); ``m0 = round(f * 2^31)``
-    (``2^31`` is renormalised to ``2^30``, one shift less) and ``shift = 31 - e >= 1``.
+    (``2^31`` is renormalised to ``2^30``, one shift less) and ``shift = 31 - e``, from 1 to 61
+    (a smaller ``M`` would need shifts past what int64 arithmetic can apply).
     The relative error ``|m0 / 2^shift - M| / M`` is at most ``2^-31``.
 
     Returns int64 arrays ``(m0, shift)`` of ``M``'s shape.
     """
-    arr = _validate.in_range(M, "M", 0.0, 2.0**30, low_open=True, high_open=True)
+    arr = _validate.in_range(M, "M", 2.0**-31, 2.0**30, high_open=True)
     m0 = np.empty(arr.shape, dtype=np.int64)
     shift = np.empty(arr.shape, dtype=np.int64)
     for i, value in np.ndenumerate(arr):
@@ -608,8 +609,9 @@ def convert(
     ----------
     model : ``nn.Sequential`` of Linear, Conv2d (stride 1), ReLU (after a Linear or Conv2d),
         MaxPool2d (kernel = stride, no padding), Flatten and ToImage; no BatchNorm (fold it first)
-    X_calibration : float tensor ``(n, 64)`` of inputs from the training part; every
-        activation's range is observed on it (the network runs in float64)
+    X_calibration : float tensor ``(n, features)``, ``n >= 1``, of inputs from the training part (the
+        model's input: 64 pixels for the course's networks); every activation's range is observed on it
+        (the network runs in float64)
     observer : ``"minmax"`` or ``"percentile"`` (:mod:`lessons_lib.observers`)
     percentile : float in (50, 100], for the percentile observer
     bits : int in [2, 8], bits of the activation codes (stored as uint8); 7 by default, so that
@@ -626,6 +628,9 @@ def convert(
         raise TypeError(f"model must be an nn.Sequential; got {type(model).__name__}")
     if not isinstance(X_calibration, torch.Tensor) or not X_calibration.is_floating_point():
         raise TypeError(f"X_calibration must be a floating torch tensor; got {type(X_calibration).__name__}")
+    if X_calibration.ndim != 2 or X_calibration.shape[0] == 0:
+        raise ValueError("X_calibration must have shape (n, features) with n >= 1; got "
+                         f"{tuple(X_calibration.shape)}")
     _validate.finite(X_calibration.detach().cpu().to(torch.float64).numpy(), "X_calibration")
     bits = _validate.integer(bits, "bits", 2, 8)
     weight_bits = _validate.integer(weight_bits, "weight_bits", 2, 8)
@@ -635,6 +640,11 @@ def convert(
     net = copy.deepcopy(model).to(torch.float64).eval()
     mods = list(net)
     x = X_calibration.detach().to(torch.float64)
+    first = mods[0] if mods else None
+    features = {nn.Linear: getattr(first, "in_features", None), ToImage: 64}.get(type(first))
+    if features is not None and x.shape[1] != features:
+        raise ValueError(f"X_calibration must have {features} features, as the model's first layer takes; "
+                         f"got shape {tuple(x.shape)}")
     s_x, z_x = make_observer(observer, percentile).update(x).qparams(bits)
     network = IntegerNetwork(s_x, z_x, [], bits)
     i = 0

@@ -218,6 +218,7 @@ CASES = [
     ("multiplier-negative", lambda: integer_inference.quantize_multiplier([0.1, -0.1]), "M"),
     ("multiplier-huge", lambda: integer_inference.quantize_multiplier(2.0**31), "M"),
     ("multiplier-nan", lambda: integer_inference.quantize_multiplier(nan), "M"),
+    ("multiplier-tiny", lambda: integer_inference.quantize_multiplier(1e-300), "M"),  # a shift past int64's
     ("requantize-shift-zero", lambda: integer_inference.requantize(ACC, 2**30, 0, 0, 0, 255), "shift"),
     ("requantize-m0-too-large", lambda: integer_inference.requantize(ACC, 2**31, 31, 0, 0, 255), "m0"),
     ("requantize-q-max-below-q-min", lambda: integer_inference.requantize(ACC, 2**30, 31, 0, 10, 5), "q_max"),
@@ -251,6 +252,10 @@ CASES = [
     ("convert-nan-calibration",
      lambda: integer_inference.convert(models.mlp(seed=0), X_CAL * nan), "X_calibration"),
     ("convert-not-sequential", lambda: integer_inference.convert(torch.nn.Linear(64, 10), X_CAL), "model"),
+    ("convert-calibration-features",
+     lambda: integer_inference.convert(MLP, torch.rand(4, 10)), "X_calibration"),
+    ("convert-calibration-empty", lambda: integer_inference.convert(MLP, X_CAL[:0]), "X_calibration"),
+    ("convert-calibration-1d", lambda: integer_inference.convert(MLP, X_CAL[0]), "X_calibration"),
     ("convert-batchnorm", lambda: integer_inference.convert(models.small_cnn(seed=0, batchnorm=True), X_CAL),
      "model"),
     ("fold-wrong-batchnorm",
@@ -355,6 +360,13 @@ CASES = [
      lambda: __import__("lessons_lib.int4_groups", fromlist=["_"]).load_network(
          __import__("pathlib").Path("/tmp/bad_group_size.i4g").write_bytes(
              b"I4G1\x01\x00\x02\x00\x08\x00\x03\x00\x00" + bytes(64)) and "/tmp/bad_group_size.i4g"), "path"),
+    ("selection-n-images-zero",
+     lambda: __import__("lessons_lib.selection", fromlist=["_"]).choose([[1, 2]], [1.0], 0), "n_images"),
+    ("selection-cost-shape",
+     lambda: __import__("lessons_lib.selection", fromlist=["_"]).choose([[1, 2], [3, 4]], [1.0], 10), "cost"),
+    ("selection-tolerance-negative",
+     lambda: __import__("lessons_lib.selection", fromlist=["_"]).candidates([[1]], 10, tolerance=-1),
+     "tolerance"),
     ("qat-flips-many-bits",
      lambda: __import__("lessons_lib.qat_batched", fromlist=["_"]).qat_with_flips_many(
          [MLP], DIGITS, 0.1, 0.9, [0], bits=1), "bits"),
