@@ -397,7 +397,9 @@ def momentum_state_8bit_acc_drop_pt() -> dict[str, float]:
     The 8-bit buffer is ``momentum8bit``'s linear code with blocks of 256 (``paired_accuracies``'
     ``"sgd8bit"``). The digits MLP, 30 epochs in batches of 128 (a settled protocol: with 20 epochs
     in batches of 64 single seeds swing by two points), seeds 0..7, paired: same seed,
-    initialisation, data order and budget for both optimizers (lesson 13 shows both). Mean of the
+    initialisation, data order and budget for both optimizers, on ``load_digits_split(seed=0)``'s
+    training part. Lesson 13 runs the same comparison on its own split (the training part of
+    ``load_digits_splits``) and prints its own figures, so they differ from this one's. Mean of the
     eight differences in points, the half-width of its 95 % t-interval, and the extremes.
     """
     import torch
