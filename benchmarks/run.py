@@ -323,7 +323,9 @@ def compression_ratio_vs_right_sized() -> dict[str, float]:
       compressed file's, paired by seed, mean and 95 % interval (points): how the choice fares on
       images it did not see. ``closest_miss_*``: of the smaller candidates (all of which miss the
       target on validation) the most accurate on validation; by how many validation images per seed
-      it misses, and the mean ratio against it.
+      it misses, the mean ratio against it, and (``closest_miss_val_diff_pt``/``_ci95``) its validation
+      accuracy minus the compressed files', paired by seed: an interval containing 0 means that
+      validation does not tell it from the files.
     * ``noninferior_*``: the paired rule of ``baselines.smallest_non_inferior`` on validation (margin
       0.5 points), the smallest of ``n_candidates`` tests made without correction for their number;
       ``sequence_*``: the same test as a fixed sequence, which needs no correction: from the most
@@ -366,6 +368,10 @@ def compression_ratio_vs_right_sized() -> dict[str, float]:
                        closest_miss_val_images_short=float((target - runner.mean_val_accuracy) * n_val),
                        closest_miss_ratio=float(np.mean(baselines.right_sized_ratios(runner.float32_bytes,
                                                                                       sizes))))
+        miss_val = np.asarray(runner.val_accuracies) - np.asarray(val_per_seed)  # paired by seed
+        miss_diff = _mean_and_interval(list(100 * miss_val))
+        figures.update(closest_miss_val_diff_pt=miss_diff["mean"],
+                       closest_miss_val_diff_ci95=miss_diff["ci95"])
     low = baselines.smallest_non_inferior(sweep, val_per_seed, margin=0.005)
     figures.update(n_candidates=float(len(sweep)))
     sequence = None
@@ -906,18 +912,26 @@ def commit_measured(root: pathlib.Path = ROOT) -> str:
     return commit
 
 
+SAVE_NAME_MAX = 120  # characters of figure names in a saved output's file name
+
+
 def save(text: str, only: list[str] | None, suffix: str, *, commit: str, folder: pathlib.Path | None = None,
          program: str = "python benchmarks/run.py") -> pathlib.Path:
     """Write one run's output to ``folder/<UTC second>_<figures>.<suffix>`` (``RESULTS`` if not given;
     never over an earlier one), headed by the commit measured (``commit``, as :func:`commit_measured`
     read it when the run started) and the ``program`` that measured it, so that a figure quoted in
-    README.md can be traced to its raw output."""
+    README.md can be traced to its raw output. ``<figures>`` joins the names measured, or, past
+    ``SAVE_NAME_MAX`` characters (file names stop at 255 bytes), gives the first and how many more
+    (the output lists them all)."""
     import datetime
 
     folder = RESULTS if folder is None else folder
     utc = datetime.datetime.now(datetime.timezone.utc)
     folder.mkdir(parents=True, exist_ok=True)
-    stem = f"{utc:%Y-%m-%dT%H%M%S}_{'-'.join(only) if only else 'all'}"
+    names = "-".join(only) if only else "all"
+    if len(names) > SAVE_NAME_MAX:
+        names = f"{only[0]}-and-{len(only) - 1}-more"
+    stem = f"{utc:%Y-%m-%dT%H%M%S}_{names}"
     path, n = folder / f"{stem}.{suffix}", 1
     while path.exists():  # never overwrite a kept run
         n += 1

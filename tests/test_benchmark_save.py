@@ -45,6 +45,18 @@ def test_save_puts_the_commit_into_json(tmp_path):
     assert data["ci_seconds"] == 900.0 and data["machine"] == {"cores": 2} and data["commit"]
 
 
+def test_save_shortens_a_long_list_of_figures_in_the_file_name(tmp_path):
+    """Nine of issue 12's figures joined made a name past 255 bytes (OSError after a whole run)."""
+    run = _run()
+    names = ["compression_ratio", "compression_ratio_vs_right_sized", "compression_acc_drop_pt",
+             "momentum_state_8bit_acc_drop_pt", "int8_matmul_speedup_b256", "int8_matmul_speedup_b1",
+             "int8_model_speedup_b256", "channel_pruning_speedup_b256", "channel_pruning_acc_drop_pt"]
+    path = run.save("text", names, "txt", folder=tmp_path, commit="abc1234")
+    assert path.name.endswith("_compression_ratio-and-8-more.txt") and path.read_text().endswith("text\n")
+    short = run.save("text", names[:2], "txt", folder=tmp_path, commit="abc1234")
+    assert short.name.endswith("_compression_ratio-compression_ratio_vs_right_sized.txt")
+
+
 def test_save_never_overwrites(tmp_path):
     run = _run()
     first = run.save("one", ["x"], "txt", folder=tmp_path, commit="abc1234")

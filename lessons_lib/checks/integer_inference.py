@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from scipy.special import stdtrit
 from torch import nn
 
 from .. import integer_inference, observers
@@ -217,19 +218,18 @@ def observer_for_4_bits(
             "pass the lesson's calibration images, X_cal = splits.X_train[:512], and its splits "
             "(270 validation images)."
         )
-    mean = {
-        name: float(
-            np.mean(
-                [
-                    integer_inference.convert(net, X_cal, observer=name, percentile=99.0, bits=4).accuracy(
-                        splits.X_val, splits.y_val
-                    )
-                    for net in nets.values()
-                ]
-            )
+    per_net = {
+        name: np.array(
+            [
+                integer_inference.convert(net, X_cal, observer=name, percentile=99.0, bits=4).accuracy(
+                    splits.X_val, splits.y_val
+                )
+                for net in nets.values()
+            ]
         )
         for name in observers.OBSERVERS
     }
+    mean = {name: float(np.mean(acc)) for name, acc in per_net.items()}
     if not all(math.isfinite(v) for v in mean.values()):
         raise NotYet(
             "the accuracies could not be computed from these arguments; pass the lesson's nets, X_cal "
@@ -243,8 +243,14 @@ def observer_for_4_bits(
         passed(f"both observers give the same mean validation accuracy ({shown}).")
         return
     if answer != best:
-        raise NotYet(f"{answer!r} is not the better one on validation. Hint: {hint}")
-    passed(f"{best!r} is better at 4 bits on validation: {shown}.")
+        raise NotYet(f"{answer!r} does not have the higher mean validation accuracy. Hint: {hint}")
+    other = next(name for name in mean if name != best)
+    d = 100 * (per_net[best] - per_net[other])  # points, paired by network
+    half = float(stdtrit(len(d) - 1, 0.975) * d.std(ddof=1) / math.sqrt(len(d)))
+    verdict = ("the interval contains 0: no difference detected over these five networks"
+               if d.mean() - half <= 0 else f"the interval excludes 0: {best} is better here")
+    passed(f"{best!r} has the higher mean at 4 bits on validation: {shown}; {best} - {other} = "
+           f"{d.mean():+.2f} ± {half:.2f} points (paired by network, 95 % interval), so {verdict}.")
 
 
 def _check_means(means: object, mean: dict[str, float], hint: str) -> None:
