@@ -53,8 +53,8 @@
 #
 # ## Prerequisites
 #
-# Lessons 09 (weight quantization) and 10 (weight pruning, the mask-aware momentum step). About 195
-# minutes: about 120 to read and run the eight sections (some 7,300 words of prose and many
+# Lessons 09 (weight quantization) and 10 (weight pruning, the mask-aware momentum step). About 200
+# minutes: about 125 to read and run the eight sections (some 7,800 words of prose and many
 # printed tables), about 75 for the four exercises; the notebook runs in under a minute on two CPU
 # cores (it runs the pipeline for five seeds).
 
@@ -165,8 +165,8 @@ def path(name):
 # choice of 4 bits; section 6's rules first applied to the test images in earlier versions), and the 97 % is checked (section 5, by a rule added after an
 # earlier version's numbers had been seen); and **450 test** images, read for the reported figures,
 # after the choices. What is not chosen on validation is kept from an earlier version of this lesson and
-# said so where it is used (the dense training protocols; section 6's one-layer small-network candidates
-# and its selection rules; the bit widths in exercise 4's solution). Keep the
+# said so where it is used (the dense training protocols; section 6's small-network candidates, the
+# two-layer ones added with lesson 09's numbers for 64-64-32-10 seen, and its selection rules; the bit widths in exercise 4's solution). Keep the
 # units in mind: one validation image is $100/270 = 0.37$ points of accuracy, one test image
 # $100/450 = 0.22$ points, the smallest difference an accuracy can show.
 #
@@ -1069,9 +1069,14 @@ assert spread_4_to_8.max() == 4 and f"{mean_shift:.1f}" == "1.2"
 # widths and the 64-300-100-10 itself) and the three selection rules below are kept from earlier versions of
 # this lesson, which applied them to these same test images (one of them had also tried 64-16-10 there,
 # and a later one dropped it). The three two-layer networks joined in this version, after a review
-# pointed out that the candidates left out the 64-64-32-10 that lessons 09 and 10 train: they are the
+# pointed out that the candidates left out 64-64-32-10, the network lessons 09 and 10 use: they are the
 # two-layer shapes of the benchmark `compression_ratio_vs_right_sized` below the large network's size,
-# taken as that family (none tried and dropped); the rules are unchanged. The comparison below is against the 97 % files
+# taken as that family (none tried and dropped); the rules are unchanged. They did not join blind:
+# 64-64-32-10 is lesson 09's network, trained there exactly as here (the same split, seeds and protocol;
+# its per-seed accuracies, asserted below, are the ones lesson 09 prints), so its validation and test
+# accuracies on these images had been printed before it joined. With the seven earlier candidates all
+# three rules picked the 64-300-100-10 itself (91.8x, and the goal of 10 was "not established"); this
+# addition is what moves the mean rule's pick. The comparison below is against the 97 % files
 # at every width of the sweep, 2 to 8 bits (an earlier version compared a range of 2 to 5 bits that it
 # had chosen looking at the test curves; comparing them all leaves no range to choose, and sets the
 # number of comparisons, seven, that a correction divides by). A small file larger than the
@@ -1165,9 +1170,11 @@ for depth, marker, dashes, what in ((1, "P", "-", "small dense 64-h-10, float32 
                 color=OKABE_ITO["blue"], linestyle=dashes, marker=marker, markersize=6, capsize=2, linewidth=1.3,
                 label=what)
 for b, m in zip(small, small_ci[:, 0], strict=True):
+    # below each point; h=32 and h=40 (11.8 and 14.3 KB) spread apart, 32-16 (13.8 KB) further down and left
+    offset = {(32,): (-9, -20), (40,): (10, -20), (32, 16): (-14, -36)}.get(b.hidden, (0, -20) if len(b.hidden) == 1
+                                                                           else (-4, -34))
     ax.annotate(f"h={b.hidden[0]}" if len(b.hidden) == 1 else "-".join(map(str, b.hidden)),
-                (b.float32_bytes / 1000, m), textcoords="offset points",
-                xytext=(0, -20) if len(b.hidden) == 1 else (-4, -34),  # two-layer ones lower: clear of h=32, h=40
+                (b.float32_bytes / 1000, m), textcoords="offset points", xytext=offset,
                 ha="center", fontsize=6, color=OKABE_ITO["blue"],
                 bbox={"boxstyle": "square,pad=0", "fc": "white", "ec": "none"})  # no line crosses the label
 # the choices of the next cells, all made on validation, marked here on the test accuracies they report
@@ -1334,9 +1341,9 @@ for b in sorted([*small, big], key=lambda b: b.float32_bytes, reverse=True):
     sequence = b
 print(f"chosen on validation: mean rule {net_name(right.hidden)}; paired rule's smallest passer "
       f"{net_name(low.hidden)}; paired rule as a fixed sequence {net_name(sequence.hidden)}")
-t_eight = stdtrit(4, 1 - 0.025 / len(paired))  # Bonferroni over the eight candidates
-bonferroni_pass = [h for h, (dm, dh) in paired.items() if dm - dh * t_eight / T95[5] >= -0.5 - 1e-9]
-print(f"paired rule with a Bonferroni correction over the {len(paired)} candidates (t = {t_eight:.2f}): "
+t_all = stdtrit(4, 1 - 0.025 / len(paired))  # Bonferroni over all the candidates (eleven)
+bonferroni_pass = [h for h, (dm, dh) in paired.items() if dm - dh * t_all / T95[5] >= -0.5 - 1e-9]
+print(f"paired rule with a Bonferroni correction over the {len(paired)} candidates (t = {t_all:.2f}): "
       f"{len(bonferroni_pass)} pass: " + ", ".join(net_name(h) for h in bonferroni_pass))
 
 # then, once, the test part: the picks' ratios and their test accuracy against the compressed files'
@@ -1363,6 +1370,11 @@ print(f"closest miss of the mean rule on validation: {net_name(runner.hidden)}, 
       f"{mean_ci(runner.float32_bytes / file_bytes)[0]:.1f}   (± intervals of ratios: file sizes only, not the choice)")
 assert f"{100 * target:.2f}" == "96.59" and file_val_img.sum() == 1304  # as the text says
 assert right.hidden == (64, 32) and low.hidden == sequence.hidden == (128, 64)  # the three picks, as the text says
+# 64-64-32-10 is lesson 09's network (the same split, seeds and protocol): its per-seed validation and test
+# accuracies are those lesson 09 prints (96.30, 97.78, 96.30, 96.30, 96.30 % and 96.89, 97.11, 95.56, 95.78, 96.22 %)
+assert [val_images(a) for a in right.val_accuracies] == [260, 264, 260, 260, 260]
+assert [images(a) for a in right.test_accuracies] == [436, 437, 430, 431, 433]
+assert [f"{b.float32_bytes / 1000:.1f}" for b in (right, runner)] == ["28.9", "9.5"]
 assert [b.hidden for b in reaching] == [(64, 32), (128, 64), HIDDEN] and sum(
     val_images(a) for a in right.val_accuracies) == 1304  # 64-64-32-10 reaches the target exactly, no margin
 assert [b.hidden for b in non_inferior] == [(128, 64), HIDDEN]
@@ -1410,7 +1422,7 @@ assert [f"{paired[h][0]:+.2f} ± {paired[h][1]:.2f}" for h in ((64, 32), (128, 6
 # (ties to the fewer bytes) and then compares the two on the test images, seed by seed (paired):
 
 # %%
-equal_bytes, ties, tie_verdicts = {}, {}, []
+equal_bytes, near, near_result = {}, {}, {}
 print(f"{'pruned 97 % file':>22s} {'partner chosen on validation':>34s}   test: pruned minus partner, per seed (images)"
       "; mean ± 95 % interval, points")
 for bits in EQUAL_BYTES_BITS:
@@ -1420,7 +1432,9 @@ for bits in EQUAL_BYTES_BITS:
     count = {key: sum(val_images(a) for _, a in f) for key, f in fitting.items()}  # whole validation images
     q_best = max(fitting, key=lambda key: (count[key], -sum(n for n, _ in fitting[key])))  # integers only
     assert q == q_best  # the library's rule, against a direct search in whole images and bytes
-    ties[bits] = sorted((key for key in fitting if count[key] == count[q] and key != q), key=str)
+    # the files within one validation image (of 1,350) of the pick: ties first, then one image fewer
+    near[bits] = sorted((key for key in fitting if count[key] >= count[q] - 1 and key != q),
+                        key=lambda key: (-count[key], str(key)))
     q_img = np.array([images(a) for _, a in small_files[q]])  # then its test accuracy, once
     d = sweep_img["pruned 97 %"][:, col[bits]] - q_img
     dm, dh = mean_ci(100 * d / len(data.y_test))
@@ -1430,13 +1444,14 @@ for bits in EQUAL_BYTES_BITS:
           f"   {net_name(q[0])} at {q[1]} bits, {kb_text(np.mean([n for n, _ in small_files[q]]), q[1]):>5s} KB "
           f"{100 * q_img.mean() / len(data.y_test):6.2f} %   {d.tolist()}; {dm:+.2f} ± {dh:.2f} "
           f"[{dm - dh:+.2f}, {dm + dh:+.2f}] {verdict}")
-    for key in ties[bits]:  # as many validation images as the pick: the tie rule (fewer bytes) decided
-        d_tie = sweep_img["pruned 97 %"][:, col[bits]] - np.array([images(a) for _, a in small_files[key]])
-        tm, th = mean_ci(100 * d_tie / len(data.y_test))
-        tie_verdicts.append(tm - th <= 0 <= tm + th)
-        print(f"     tie on validation ({count[q]} images of {5 * len(data.y_val):,}) with {net_name(key[0])} at "
-              f"{key[1]} bits, {kb_text(np.mean([n for n, _ in small_files[key]]), key[1])} KB: broken by the rule "
-              f"(fewer bytes); against that one: {tm:+.2f} ± {th:.2f}")
+    for key in near[bits]:  # the rule (fewer bytes, or one more image) decided between these and the pick
+        d_near = sweep_img["pruned 97 %"][:, col[bits]] - np.array([images(a) for _, a in small_files[key]])
+        tm, th = mean_ci(100 * d_near / len(data.y_test))
+        near_result[bits, key] = (tm, th, count[key])
+        what = "tie" if count[key] == count[q] else "one image fewer"
+        print(f"     {what} on validation ({count[key]} images of {5 * len(data.y_val):,}) with {net_name(key[0])} at "
+              f"{key[1]} bits, {kb_text(np.mean([n for n, _ in small_files[key]]), key[1])} KB; against that one: "
+              f"{tm:+.2f} ± {th:.2f}" + (" no difference detected" if tm - th <= 0 <= tm + th else ""))
 n_fit = sum(np.mean([n for n, _ in f]) <= largest_pruned for f in small_files.values())
 print(f"small files of at most the largest budget ({largest_pruned / 1000:.2f} KB): {n_fit}")
 t_bonferroni = stdtrit(4, 1 - 0.025 / len(EQUAL_BYTES_BITS))  # seven comparisons, each at 0.05 / 7
@@ -1444,9 +1459,18 @@ print(f"Bonferroni over the {len(EQUAL_BYTES_BITS)} comparisons (t = {t_bonferro
     f"{bits} bits [{dm - dh * t_bonferroni / T95[5]:+.2f}, {dm + dh * t_bonferroni / T95[5]:+.2f}]"
     for bits, (_, _, dm, dh, _) in equal_bytes.items()) + " points")
 assert partner_key == equal_bytes[BITS][0]  # the figure's partner
-tied_pair = [((24,), 7), ((32,), 6)]
-assert ties == {2: tied_pair, 3: tied_pair, 4: tied_pair, 5: [], 6: [], 7: [], 8: [((96,), 5)]}
-assert tie_verdicts == [True] * 7  # against every tied file: no difference detected
+contains_0 = {k: tm - th <= 0 <= tm + th for k, (tm, th, _) in near_result.items()}
+assert {bits: len(keys) for bits, keys in near.items()} == {2: 4, 3: 4, 4: 4, 5: 3, 6: 3, 7: 2, 8: 3}
+assert [near_result[bits, key][2] for bits in (2, 3, 4) for key in near[bits][:2]] == [1302] * 6  # the ties
+assert [near[bits][:2] for bits in (2, 3, 4)] == [[((24,), 7), ((32,), 6)]] * 3 and near[8][0] == ((96,), 5)
+assert all(contains_0[bits, key] for bits in (3, 4, 7, 8) for key in near[bits])  # each detection: none against these
+assert [(bits, key) for bits in (5, 6) for key in near[bits] if not contains_0[bits, key]] == [
+    (5, ((32, 16), 5)), (6, ((32, 16), 5))]  # ... and the other way at 5 and 6 bits
+shown = {k: f"{tm:+.2f} ± {th:.2f}" for k, (tm, th, _) in near_result.items()}
+assert [shown[3, ((24,), 7)], shown[3, ((32,), 6)], shown[7, ((96,), 4)], shown[5, ((32, 16), 5)]] == [
+    "+0.49 ± 1.22", "+0.31 ± 0.69", "-0.13 ± 0.75", "+1.02 ± 0.54"]
+assert [f"{100 * np.mean([a for _, a in small_files[(96,), 4]]):.2f}",
+        f"{mean_ci(sweep_pct['pruned 97 %'][:, col[7]])[0]:.2f}"] == ["97.24", "97.11"]
 assert n_fit == 51
 assert [q for q, *_ in equal_bytes.values()] == [((32, 16), 5)] * 3 + [((32,), 7)] * 2 + [((64, 32), 4)] * 2
 assert [v for *_, v in equal_bytes.values()] == ["no difference detected", "pruned better", "pruned better",
@@ -1472,8 +1496,8 @@ assert [kb_text(np.mean([n for n, _ in small_files[k]]), k[1]) for k in (
 #
 # * **At equal accuracy**, chosen on validation: the compressed files score 96.59 % on the validation
 #   images (1,304 of 1,350). None of the seven one-layer networks reaches that mean (96.00 % to 96.44 %,
-#   0.4 to 1.6 images per seed short), nor does 64-32-16-10 (0.6 short); 64-64-32-10, the network of
-#   lessons 09 and 10, reaches it exactly (1,304 images: no margin at all), so **the mean rule picks
+#   0.4 to 1.6 images per seed short), nor does 64-32-16-10 (0.6 short); 64-64-32-10, lesson 09's
+#   network (its numbers seen there), reaches it exactly (1,304 images: no margin at all), so **the mean rule picks
 #   64-64-32-10 (28.9 KB): ratio $12.9 \pm 0.1$**. On the test images it scores 96.31 % against the
 #   files' 96.98 %: dense minus compressed $-0.67 \pm 0.80$ points, no difference detected. The paired
 #   rule (half a point) passes 64-128-64-10 ($+0.67 \pm 0.68$ points on validation), as the smallest
@@ -1486,8 +1510,9 @@ assert [kb_text(np.mean([n for n, _ in small_files[k]]), k[1]) for k in (
 #   1,304, 0.4 per seed), would give a ratio of 4.2; accuracy is not even monotone in size (on
 #   validation 64-24-10, 64-96-10 and 64-128-10 score alike, 64-64-10 lowest of the one-layer
 #   networks). So the three rules give 12.9x, 32.0x and 91.8x, each at least the course's goal of 10,
-#   but **at this precision the right-sized network is not determined**: the data do not separate
-#   these picks from networks that would give 4.2x (64-24-10), 6.2x (64-32-16-10) or 9.6x (64-64-10);
+#   but **at this precision the right-sized network is not determined**: validation does not tell the
+#   files' accuracy from that of any small network, including ones that would give 4.2x (64-24-10), 6.2x
+#   (64-32-16-10) or 9.6x (64-64-10);
 #   none smaller than 64-24-10 is among the candidates (an earlier, test-read version tried 64-16-10),
 #   so the lower end could be lower. The goal of at least 10 is met by each rule's pick and **not
 #   established** beyond the rules. The $\pm$ of a ratio covers only the spread of the compressed
@@ -1500,13 +1525,19 @@ assert [kb_text(np.mean([n for n, _ in small_files[k]]), k[1]) for k in (
 #   $[+0.38, +1.22]$), $+0.93 \pm 0.84$, $+0.84 \pm 0.90$, $+0.80 \pm 0.97$, $+0.76 \pm 0.64$ and
 #   $+0.80 \pm 0.66$ points: the pruned files are better at 3, 4, 7 and 8 bits, and with the Bonferroni
 #   correction over the seven ($t = 5.068$ in place of 2.776, printed above) at 3 bits only. These
-#   detections are fragile: at 2, 3 and 4 bits the partner tied on validation with 64-24-10 at 7 bits
-#   and 64-32-10 at 6 bits (1,302 images each), at 8 bits with 64-96-10 at 5 bits, and the rule broke
-#   the ties by fewer bytes; against each tied file no difference is detected (at 3 bits
-#   $+0.49 \pm 1.22$ and $+0.31 \pm 0.69$, printed above). Only the detection at 7 bits involves no tie,
-#   and it does not survive the correction. Six of the seven means favour the pruned files (Zhu and
-#   Gupta's answer: the best large sparse model beats small dense ones of the same memory, on their much
-#   larger models), one (2 bits) the small file; the intervals are about $\pm 0.4$ to $\pm 1$ point
+#   detections hang on one validation image: each partner is chosen over other files that fit the same
+#   budget by a margin of at most one image of 1,350, and the verdict moves with that choice. At 2, 3 and
+#   4 bits the partner tied with 64-24-10 at 7 bits and 64-32-10 at 6 bits (1,302 images each) and led
+#   two more files by one image; at 7 bits it led 64-32-10 at 7 bits and 64-96-10 at 4 bits by one
+#   image; at 8 bits it tied with 64-96-10 at 5 bits and led those two. Against every one of these
+#   files, at 3, 4, 7 and 8 bits, no difference is detected (at 3 bits $+0.49 \pm 1.22$ and
+#   $+0.31 \pm 0.69$ against the two ties; at 7 bits $-0.13 \pm 0.75$ against 64-96-10 at 4 bits, whose
+#   test accuracy, 97.24 %, is above the pruned file's 97.11 %); and at 5 and 6 bits, where the pick
+#   shows no difference, 64-32-16-10 at 5 bits, one image behind it, would show the pruned files better
+#   ($+1.02 \pm 0.54$ at 5 bits). So at equal bytes no verdict survives the choice of partner; what
+#   these data show is the direction of the means. Six of the seven favour the pruned files (Zhu and
+#   Gupta's answer: the best large sparse model beats small dense ones of the same memory, on their
+#   much larger models), one (2 bits) the small file; the intervals are $\pm 0.42$ to $\pm 0.97$ points
 #   wide, so a difference of half a point is not reliably detected.
 #
 # The comparison is not quite even: the pruned networks had 10 more epochs of fine-tuning and a
@@ -1678,7 +1709,7 @@ print(textwrap.fill(
     f"afterwards, by lesson 10's one-point rule, the 97 %, whose {BITS}-bit files are "
     f"{100 * files_gap / n_val_all:.2f} points below dense there on the mean (paired {files_paired[0]:.2f} ± "
     f"{files_paired[1]:.2f}). Kept from earlier versions of the lesson that read these 450 test images: the dense "
-    "training protocols, section 6's one-layer small-network candidates and rules and the bit widths in exercise 4's solution. The benchmark compression_ratio_vs_right_sized runs the library's variant on its "
+    "training protocols, section 6's small-network candidates (the two-layer ones added with lesson 09's numbers for 64-64-32-10 seen) and rules and the bit widths in exercise 4's solution. The benchmark compression_ratio_vs_right_sized runs the library's variant on its "
     "own parts: its figures are in the README.", width=110))
 
 # %% [markdown]
@@ -1695,8 +1726,9 @@ print(textwrap.fill(
 #   schedule, and the 97 % is its fixed last level. The final 97 % passes lesson 10's one-point rule
 #   on the mean (a check added after an earlier version's numbers had been seen; seven images to
 #   spare) and a half-point margin (none to spare), but not its paired version. Kept from earlier
-#   versions that read the 450 test images: the dense training protocol, section 6's one-layer
-#   small-network candidates and rules and the bit widths in exercise 4's solution. The
+#   versions that read the 450 test images: the dense training protocol, section 6's small-network
+#   candidates (the two-layer ones added with lesson 09's numbers for 64-64-32-10 seen) and rules and
+#   the bit widths in exercise 4's solution. The
 #   networks trained on 1,077 images; the test images give the reported figures (one test image is
 #   0.22 points).
 # * Pruning (97 %, iterative, mask-aware momentum and distillation, 10 epochs in four rounds), then
@@ -1713,7 +1745,8 @@ print(textwrap.fill(
 #   points, so validation does not show that any width meets the goal.
 # * Against a dense network of the same accuracy, chosen on validation among ten small networks
 #   (seven with one hidden layer, three with two) and the large one (trained by the same protocol on
-#   the same seeds): the mean rule picks 64-64-32-10, the network of lessons 09 and 10, which reaches
+#   the same seeds): the mean rule picks 64-64-32-10, lesson 09's network (added to the candidates in
+#   this version, its numbers already seen there), which reaches
 #   the compressed files' validation mean (96.59 %) exactly: ratio 12.9x, and on the test images no
 #   difference detected ($-0.67 \pm 0.80$ points, dense minus compressed). The paired rule picks
 #   64-128-64-10 (32.0x; on test $+0.84 \pm 0.36$ points more accurate than the files), the
@@ -1724,9 +1757,11 @@ print(textwrap.fill(
 #   determined** at this precision, and the goal of 10 is not established beyond the rules. At
 #   equal bytes, against the small shared-weight file of at most its size chosen on validation, the
 #   pruned 97 % files are better at 3, 4, 7 and 8 bits (at the pick, 3 bits, $+0.80 \pm 0.42$ points,
-#   interval $[+0.38, +1.22]$; after a correction for the seven comparisons at 3 bits only), but at 3,
-#   4 and 8 bits the partner won a tie on validation by its fewer bytes, and against each tied file no
-#   difference is detected.
+#   interval $[+0.38, +1.22]$; after a correction for the seven comparisons at 3 bits only), but each
+#   partner won its place by at most one validation image, and against the files it beat so narrowly
+#   no difference is detected at those widths, while at 5 and 6 bits one of them would show the pruned
+#   files better: no equal-bytes verdict survives the choice of partner; six of the seven means favour
+#   the pruned files.
 # * k-means puts the shared values where the weights are: on the first layer's kept weights,
 #   at least 1.50 times less squared error than an evenly spaced codebook, at 2 to 5 bits on
 #   every seed (it cannot do worse, by construction). Sharing without pruning reaches only
