@@ -8,8 +8,9 @@ and asserts them. The record holds:
   interleaved, with 7-bit activation codes) to the last one committed when the record is written
   (its commit is the record's ``last``): the ratio lines its cells printed, parsed
   from the committed ``.ipynb`` (``notebooks/10_integer_inference.ipynb`` before the lessons were
-  renumbered). Builds whose printed lines repeat the previous build's are one build (a commit that
-  changed only prose). The machine is the one named by the processor line the build prints (from
+  renumbered). A commit whose stored lesson was not executed again (the execution times of its cells
+  unchanged: it changed prose, or only the message an unchanged cell prints) is not a build. The
+  machine is the one named by the processor line the build prints (from
   a1b2342 on), and for earlier builds told by the time the build ran (the notebook's own execution
   metadata): before ``XEON_FROM`` the course's machine of 30 November, after it the Intel Xeon;
 * the builds before ``FIRST``, listed as excluded with the reason (they timed each side separately,
@@ -140,23 +141,32 @@ def printed(nb: dict) -> str:
                      for o in c.get("outputs", []))
 
 
-def distinct_builds(revisions: str, previous: str | None = None):
+def executed(nb: dict) -> tuple[str, ...]:
+    """When each code cell of a stored notebook (``nb`` as JSON) ran: its execution metadata. A
+    build executes the notebook again and changes them; a commit that edits prose, or only the text
+    an unchanged cell prints, does not."""
+    return tuple(c["metadata"].get("execution", {}).get("iopub.execute_input", "") for c in nb["cells"]
+                 if c["cell_type"] == "code")
+
+
+def distinct_builds(revisions: str, previous: dict | None = None):
     """Yield ``(commit, committed_utc, path, notebook, printed lines)`` for each commit of
-    ``revisions`` (a ``git log`` range, oldest first) whose stored lesson prints other lines than
-    the one before it (``previous``: the printed lines before the range): a commit that changed
-    only prose is not a build."""
+    ``revisions`` (a ``git log`` range, oldest first) whose stored lesson was executed again
+    (:func:`executed` differs from the commit's before it; ``previous``: the notebook before the
+    range): a commit that changed only prose or a message is not a build."""
     log = _git("log", "--reverse", "--format=%H %cI", revisions, "--", *PATHS).split("\n")
+    before = None if previous is None else executed(previous)
     for line in filter(None, log):
         full, committed = line.split()
         path, nb, text = stored(full)
-        if text != previous:
+        if executed(nb) != before:
             yield full, committed, path, nb, text
-        previous = text
+        before = executed(nb)
 
 
 def builds_after(last: str) -> list[str]:
     """The builds after ``last`` (up to HEAD): the ones not in a record ending at ``last``."""
-    return [full[:7] for full, *_ in distinct_builds(f"{last}..HEAD", stored(last)[2])]
+    return [full[:7] for full, *_ in distinct_builds(f"{last}..HEAD", stored(last)[1])]
 
 
 def stored_builds(last: str) -> tuple[list[dict], list[dict]]:

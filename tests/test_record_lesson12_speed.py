@@ -134,3 +134,18 @@ def test_parse_reads_a_ratio_line_and_the_shares_after_it():
     assert script.parse(text) == {"network_seed0_int32": [1.25, 1.15, 1.47, 21],
                                   "network_seed0_int32_over_int64": [2.34, 2.25, 2.52, 21],
                                   "network_wide": [0.96, 0.92, 1.06, 21]}
+
+
+def test_a_build_is_a_new_execution_not_new_text():
+    """A commit that edits what a cell printed (a check's message) without executing the notebook is
+    not a build; executing it again is, whatever it prints."""
+    script = _script()
+
+    def nb(ran, text):
+        return {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "x"},
+                          {"cell_type": "code", "metadata": {"execution": {"iopub.execute_input": ran}},
+                           "outputs": [{"text": text}]}]}
+
+    built = nb("2026-12-01T10:00:00Z", "int8 product 3.1x")
+    assert script.executed(nb("2026-12-01T10:00:00Z", "another message")) == script.executed(built)
+    assert script.executed(nb("2026-12-02T07:00:00Z", "int8 product 3.1x")) != script.executed(built)
