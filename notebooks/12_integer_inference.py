@@ -50,7 +50,7 @@
 #
 # Lesson 09 (scale $s$, zero point $z$, code $q$, symmetric per-channel weights), lesson 10
 # (structured pruning by the norm of a channel) and lesson 07 (SGD with momentum, used to
-# fine-tune). About 175 minutes: about 100 to read and run the sections (some 6,000 words of prose,
+# fine-tune). About 175 minutes: about 100 to read and run the sections (some 6,200 words of prose,
 # at about 60 a minute), about 75 for the four exercises.
 
 # %%
@@ -614,6 +614,33 @@ print(f"dropping the BatchNorms instead changes the logits by up to {bn_matters:
 assert bn_matters > 1.0
 
 # %% [markdown]
+# What folding does to the filters: each output channel's weights are multiplied by its own factor
+# $\gamma_j/\sqrt{\sigma_j^2 + \epsilon}$, and these factors differ from channel to channel, so the
+# folded filters' ranges differ too. That is one more reason the integer conversion quantizes the
+# weights with a scale per output channel (section 5), not one per layer:
+
+# %%
+factors = [(bn.weight / torch.sqrt(bn.running_var + bn.eps)).detach() for bn in (cnn[2], cnn[6])]
+ranges = [(folded[i].weight.detach().flatten(1).abs().amax(dim=1), cnn[j].weight.detach().flatten(1).abs().amax(dim=1))
+          for i, j in ((1, 1), (4, 5))]  # (folded, original) convolutions
+fig, axes = plt.subplots(1, 2, figsize=(9, 2.8), width_ratios=(1, 2))
+for ax, f, name in zip(axes, factors, ("first convolution, 8 filters", "second convolution, 16 filters"), strict=True):
+    ax.bar(range(len(f)), f.numpy(), color=BLUE)
+    ax.axhline(1, color="black", linestyle=":", linewidth=1)
+    ax.set_xlabel("output channel $j$")
+    ax.set_title(name, fontsize=10)
+axes[0].set_ylabel(r"factor $\gamma_j/\sqrt{\sigma_j^2+\epsilon}$")
+fig.suptitle("BatchNorm folded: each filter scaled by its own factor (seed 0's CNN)", fontsize=10)
+fig.tight_layout()
+plt.show()
+for (after, before), f, name in zip(ranges, factors, ("first", "second"), strict=True):
+    assert torch.allclose(after, before * f.abs(), rtol=1e-12, atol=0)  # each filter's largest |weight| scaled by |factor|
+    print(f"{name} convolution: factors {f.min().item():.2f} to {f.max().item():.2f} "
+          f"({f.max().item() / f.min().item():.1f} times apart); largest |weight| per filter after folding "
+          f"{after.min().item():.2f} to {after.max().item():.2f}")
+assert [f"{f.min().item():.2f} to {f.max().item():.2f}" for f in factors] == ["2.56 to 4.42", "0.95 to 2.08"]
+
+# %% [markdown]
 # The folded CNN in integers: the library's `conv2d_int` on codes equals a float64 convolution
 # of the same codes exactly, and the whole network runs as in section 6 (seed 0 only, an
 # illustration, not a comparison).
@@ -631,6 +658,7 @@ print(f"first convolution, {acc_conv.numel():,} int32 sums: equal to float64 con
 cnn_float = 100 * accuracy(folded, splits.X_val, splits.y_val)
 cnn_int = 100 * icnn.accuracy(splits.X_val, splits.y_val)
 print(f"seed 0 CNN, validation accuracy: float {cnn_float:.2f} %, integer {cnn_int:.2f} %")
+assert (f"{cnn_float:.2f}", f"{cnn_int:.2f}") == ("98.52", "98.15")  # one seed: an illustration
 
 # %% [markdown]
 # ## 8. Merging two linear layers, and why it rarely applies
@@ -961,14 +989,14 @@ print("excluded, 30 Nov before 11:01 (separate timings), the wide network:",
       ", ".join(f"{e['network_wide_ratio']:.2f}" for e in record["excluded"]))
 # the numbers the text below quotes
 assert [between("Xeon", "default", k) for k in ("product_b256", "product_b1", "network_seed0", "network_wide")] == \
-    ["3.30 to 3.86", "0.74 to 1.02", "0.56 to 0.72", "0.96 to 1.08"]
+    ["3.30 to 3.88", "0.74 to 1.02", "0.56 to 0.72", "0.96 to 1.16"]
 assert [between("30 Nov", "default", k) for k in ("product_b256", "product_b1", "network_seed0")] == \
     ["3.96 to 4.78", "1.65 to 1.94", "0.94 to 1.09"]
 assert len(wide_30nov) == 11 and f"{wide_30nov[0]:.2f} to {wide_30nov[-2]:.2f}" == "1.53 to 1.77"
 assert f"{wide_30nov[-1]:.2f}" == "5.15" and [e["network_wide_ratio"] for e in record["excluded"]] == [3.24, 1.98, 1.96]
 assert [between("Xeon", "default", k) for k in ("network_seed0 products %", "network_seed0 requantizations %",
                                              "network_wide products %", "network_wide requantizations %")] == \
-    ["10 to 17", "59 to 95", "21 to 28", "63 to 83"]
+    ["10 to 17", "59 to 95", "20 to 28", "61 to 83"]
 assert [between("30 Nov", "default", k) for k in ("network_seed0 products %", "network_seed0 requantizations %",
                                                "network_wide products %", "network_wide requantizations %")] == \
     ["19 to 25", "54 to 72", "33 to 40", "44 to 73"]
@@ -992,16 +1020,16 @@ for machine, runs_here in default_runs.items():
 print("runs whose two shares (timed separately) add up to more than the pass, %:", over_100,
       "\nthe requantizations' range without them:", within)
 assert over_100 == {("Xeon", "seed0"): [112], ("Xeon", "wide"): [111], ("30 Nov", "seed0"): [], ("30 Nov", "wide"): [113]}
-assert [within["Xeon", "seed0"], within["Xeon", "wide"], within["30 Nov", "wide"]] == ["59 to 82", "63 to 74", "44 to 61"]
+assert [within["Xeon", "seed0"], within["Xeon", "wide"], within["30 Nov", "wide"]] == ["59 to 82", "61 to 74", "44 to 61"]
 int32_times = sorted(run["ran_utc"] for run in record["runs"] if "network_wide_int32" in run)
 print(f"the runs of the int32 cells: from {int32_times[0]} to {int32_times[-1]} UTC")
 avx2_runs = [run["source"] for run in record["runs"] if run["setting"] == "oneDNN held to AVX2"]
 print(f"oneDNN held to AVX2: {sum('two processes' in s for s in avx2_runs)} of {len(avx2_runs)} runs in two "
       "processes at once (the machine's two cores)")
-assert (int32_times[0], int32_times[-1]) == ("2026-12-01T15:43", "2026-12-01T16:25")  # the text's afternoon
+assert (int32_times[0], int32_times[-1]) == ("2026-12-01T15:43", "2026-12-01T17:11")  # the text's afternoon
 assert (sum("two processes" in s for s in avx2_runs), len(avx2_runs)) == (6, 9)  # "six of the nine"
 xeon_builds = [run for run in default_runs["Xeon"] if "network_seed0" in run]  # int32-only runs have no int64 lines
-assert (len(xeon_builds), sum("network_wide_int32" not in run for run in xeon_builds)) == (19, 12)
+assert (len(xeon_builds), sum("network_wide_int32" not in run for run in xeon_builds)) == (20, 12)
 seed0_shares = shares_of["Xeon", "seed0"]
 assert max(s[0] for s in seed0_shares) == 17 and [sum(s) for s in seed0_shares if s[0] == 17] == [112]  # the 17's run
 both = [seen[("Xeon", "default")][k] + seen[("30 Nov", "default")][k]
@@ -1031,20 +1059,20 @@ for key, ratio in this_run.items():
 # A run outside the record's ranges is not wrong: it is another machine, or another moment of this
 # one. The text reads only the record:
 #
-# The int8 product wins at batch 256 on both machines: 3.30 to 3.86 times on the Xeon, 3.96 to 4.78
+# The int8 product wins at batch 256 on both machines: 3.30 to 3.88 times on the Xeon, 3.96 to 4.78
 # on 30 Nov. The integer *network* gains much less, or loses. In seed 0's network the products are
 # only 10 to 17 % of the integer pass on the Xeon (the 17 in the run whose two shares add up to 112 %,
 # below; 19 to 25 % on 30 Nov), and the requantizations,
 # passes over int64 tensors that a float network does not need at all, take 59 to 95 % of it (54 to
 # 72 %): the network ran at 0.56 to 0.72 of its float32 twin's speed on the Xeon and 0.94 to 1.09 on
-# 30 Nov. In the wide network the products weigh more (21 to 28 % on the Xeon, 33 to 40 % on 30
+# 30 Nov. In the wide network the products weigh more (20 to 28 % on the Xeon, 33 to 40 % on 30
 # Nov), and the integer pass won on 30 Nov (1.53 to 1.77 in ten of its eleven builds, 5.15 in one)
-# and tied on the Xeon (0.96 to 1.08). (The three excluded builds of 30 November, timed the older
+# and about tied on the Xeon (0.96 to 1.16). (The three excluded builds of 30 November, timed the older
 # way, had printed 3.24, 1.98 and 1.96 for it.) The shares are two separate timings, so they are
 # noisy: in two of the Xeon's runs, one for each network, they add up to more than the whole pass
 # (112 % for seed 0's, 111 % for the wide one), and in one build of 30 November (the wide network)
 # to 113 %; those runs set the tops of the ranges of the requantizations (95 and 83 % on the
-# Xeon, 73 % for the wide network on 30 Nov; without them 59 to 82 %, 63 to 74 % and 44 to 61 %). At batch 1 the int8 product won on 30 Nov (1.65 to
+# Xeon, 73 % for the wide network on 30 Nov; without them 59 to 82 %, 61 to 74 % and 44 to 61 %). At batch 1 the int8 product won on 30 Nov (1.65 to
 # 1.94) and lost or about tied on the Xeon (0.74 to 1.02). These are two machines, not two processors under equal
 # conditions: their loads were not measured and may have differed. With oneDNN held to AVX2 the
 # Xeon's int8 product only tied float32 at batch 256 (0.94 to 1.06) and lost at batch 1 (0.51 to
@@ -1272,10 +1300,10 @@ assert f"{min(loop32):.2f} to {max(loop32):.2f}" == "0.02 to 0.06"  # the summar
 # In the record's runs on the Xeon, one int32 multiply-add ran 2.07 to 2.87 times as fast as the
 # same in int64. With the requantization in int32, seed 0's integer network ran at 1.20 to 1.50
 # times its float32 twin's speed (2.06 to 2.50 times its int64 version, timed in the same runs; the
-# int64 ranges quoted earlier, 0.56 to 0.72 and 0.96 to 1.08, come from all the record's 19 builds
+# int64 ranges quoted earlier, 0.56 to 0.72 and 0.96 to 1.16, come from all the record's 20 builds
 # on the Xeon, 12 of them without these cells), and the wide one at 1.82 to 2.32 (1.89 to 2.24 times its int64
 # version, in the same runs). All of these int32 runs ran on one afternoon, 1 December from 15:43 to
-# 16:25 UTC (printed with the record above). With oneDNN off, on the reference loop of a CPU
+# 17:11 UTC (printed with the record above). With oneDNN off, on the reference loop of a CPU
 # without AVX-512 VNNI, the int32 networks ran at 0.03 to 0.06 and 0.02 to 0.04 of float32's speed:
 # there the products take the time, and no requantization can help. The record has no run of
 # these cells on the machine of 30 November. On the Xeon, then, it was the requantization's int64
@@ -1518,9 +1546,66 @@ assert [between(*column, "unstructured_csr") for column in columns.values()] == 
     ["0.61 to 0.74", "-", "0.90 to 1.12", "0.65 to 0.68"]
 
 # %% [markdown]
-# In the record of section 10 (the last lines above), the channel-pruned network ran 2.02 to 2.50
-# times as fast as the dense one in float32 at batch 256 on the Xeon (2.30 to 2.37 with MKL and oneDNN
-# held to AVX2) and 2.28 to 2.42 on 30 Nov, against 2.96 times fewer multiply-accumulates.
+# Side by side, dense over each variant: the work the kernel does (multiply-accumulates per image),
+# the bytes it holds (weights and biases in memory: float32, and for CSR its int64 column indices and
+# row pointers too), and the time it takes (this run's median with its quartiles, and the range of the
+# record's medians on the Xeon behind it):
+
+# %%
+nnz = sum(int(W.values().numel()) for W, _ in csr)
+held = {"dense": sum(4 * t.numel() for t in net0.parameters()),
+        "channel-pruned": sum(4 * t.numel() for t in small_c.parameters()),
+        "unstructured, dense kernel": sum(4 * t.numel() for t in sparse_net.parameters()),
+        "unstructured, CSR": sum(4 * W.values().numel() + W.col_indices().element_size() * W.col_indices().numel()
+                                 + W.crow_indices().element_size() * W.crow_indices().numel() + 4 * b.numel()
+                                 for W, b in csr)}
+done = {"dense": macs["dense"], "channel-pruned": macs[f"channel-pruned p = {p_chosen}"],
+        "unstructured, dense kernel": macs["dense"],  # the zeros are multiplied too
+        "unstructured, CSR": nnz}  # one multiply-accumulate per stored weight
+variants = ["channel-pruned", "unstructured, dense kernel", "unstructured, CSR"]
+for name in variants:
+    print(f"{name:27s}: {done['dense'] / done[name]:.2f} times fewer multiply-accumulates, "
+          f"{held['dense'] / held[name]:.2f} times fewer bytes held")
+assert done["dense"] == sum(m.weight.numel() for m in net0 if isinstance(m, nn.Linear))  # an MLP: one per weight
+assert [f"{done['dense'] / done[v]:.2f}" for v in variants] == ["2.96", "1.00", "2.96"]
+assert [f"{held['dense'] / held[v]:.2f}" for v in variants] == ["2.95", "1.00", "0.97"]  # CSR holds more than dense
+record_key = {"channel-pruned": "channel_pruned", "unstructured, dense kernel": "unstructured_dense",
+              "unstructured, CSR": "unstructured_csr"}
+fig, axes = plt.subplots(1, 3, figsize=(11, 3.2), sharey=True)
+for ax, (title, values) in zip(axes, [
+        ("multiply-accumulates", [done["dense"] / done[v] for v in variants]),
+        ("bytes held", [held["dense"] / held[v] for v in variants]),
+        ("time (this run)", [over_dense[v].median for v in variants])], strict=True):
+    ax.bar(range(3), values, color=[BLUE, ORANGE, VERMILLION], width=0.6)
+    if title.startswith("time"):
+        ax.errorbar(range(3), values, yerr=[[over_dense[v].median - over_dense[v].q1 for v in variants],
+                                            [over_dense[v].q3 - over_dense[v].median for v in variants]],
+                    fmt="none", color="black", capsize=4, label="this run: quartiles")
+        for i, v in enumerate(variants):
+            recorded = seen[("Xeon", "default")].get(record_key[v], [])
+            if recorded:
+                ax.plot([i + 0.36] * 2, [min(recorded), max(recorded)], color="grey", linewidth=5,
+                        solid_capstyle="butt", label="the record on the Xeon: range of medians" if i == 0 else None)
+        ax.legend(loc="upper right", fontsize=8)
+    ax.axhline(1, color="black", linestyle=":", linewidth=1)
+    ax.set_xticks(range(3), ["channel-\npruned", "unstructured,\ndense kernel", "unstructured,\nCSR"], fontsize=8)
+    ax.set_title(f"{title}: dense / variant", fontsize=10)
+axes[0].set_ylabel("times fewer (above 1: better than dense)")
+fig.suptitle(f"removing {100 * unstructured_sparsity:.0f} % of the weights, with and without structure "
+             "(float32, batch 256, one thread)", fontsize=10)
+fig.tight_layout()
+plt.show()
+
+# %% [markdown]
+# The figure in one line: CSR does as few multiply-accumulates as the channel-pruned network, but it
+# holds slightly more bytes than dense (dense over CSR is 0.97: with 34 % of the weights kept, each
+# costing 4 bytes of value and 8 of int64 column index, it holds more than the dense 4 bytes per
+# weight), and only the channel-pruned network turns the work it saves into time.
+#
+# In the record of section 10 (the last lines the latency cell printed), the channel-pruned network
+# ran 2.02 to 2.50 times as fast as the dense one in float32 at batch 256 on the Xeon (2.30 to 2.37 with
+# MKL and oneDNN held to AVX2) and 2.28 to 2.42 on 30 Nov, against 2.96 times fewer
+# multiply-accumulates.
 # Unstructured sparsity removing the same 66 % of the weights ran at 0.98 to 1.05 of dense on the
 # dense kernel and 0.61 to 0.74 (slower) as CSR on both machines. The dense product is MKL's, and with
 # MKL held to AVX2, as on a CPU without AVX-512 (the course's tests run this path too), the dense
@@ -1561,25 +1646,26 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 #   output's zero point. Checked bit for bit against an independent NumPy reference, the
 #   integer-only $64 \to 256 \to 128 \to 10$ networks with min/max observers (the validation choice) reach
 #   98.04 ± 0.45 % on the test images against float's 98.04 ± 0.49 % (percentile: 97.96 ± 0.45 %).
-# * BatchNorm folds exactly into the convolution before it; two linear layers merge only with
-#   nothing between them, which a working network rarely has.
+# * BatchNorm folds exactly into the convolution before it, scaling each filter by its own factor
+#   (2.56 to 4.42 and 0.95 to 2.08 in seed 0's CNN: one more reason for a weight scale per output
+#   channel); two linear layers merge only with nothing between them, which a working network rarely has.
 # * Speed is measured by interleaved runs, as a median ratio with its quartiles, and speaks for
 #   one machine, one configuration and one moment; the lesson's record holds two machines with
 #   AVX-512 VNNI (PyTorch's oneDNN path). There, at batch 256 and one thread, the int8 product was
 #   3.30 to 4.78 times as fast as float32. The integer networks gained less or lost, the largest
 #   part of their time going to the requantizations around the products: seed 0's ran at 0.56 to 1.09 of its
 #   float32 twin's speed; the wide one won on one machine (1.53 to 1.77 in ten of eleven builds)
-#   and tied on the other (0.96 to 1.08). Requantizing in int32 instead (accumulators clamped to the
+#   and about tied on the other (0.96 to 1.16). Requantizing in int32 instead (accumulators clamped to the
 #   window of codes that do not saturate, then multipliers of 11 to 15 bits) changed 328 of 886,500
 #   codes by one and no test answer, and on the Xeon, the only machine where it was measured (all its
-#   runs on the afternoon of 1 December, 15:43 to 16:25 UTC), made seed 0's network 1.20 to 1.50 and the wide one 1.82 to 2.32 times as fast as float32 (on the
+#   runs on the afternoon of 1 December, 15:43 to 17:11 UTC), made seed 0's network 1.20 to 1.50 and the wide one 1.82 to 2.32 times as fast as float32 (on the
 #   oneDNN path; on the reference loop 0.02 to 0.06). On the path of a CPU without AVX-512 VNNI (measured with
 #   oneDNN off: PyTorch's exact reference loop) the int8 product ran at 0.01 to 0.03 of float32's
 #   speed and the integer networks at 0.02 to 0.07: slower, not faster. Channel pruning makes a
 #   network genuinely smaller and faster (2.02 to 2.50 on the two machines); unstructured sparsity
 #   at the same 66 % of the weights did not clearly run faster (as CSR 0.61 to 1.12 of dense, on the
-#   dense kernel 0.98 to 1.05, over the configurations recorded; batch 256, one thread), and its
-#   bytes were not measured. Removing half of each hidden
+#   dense kernel 0.98 to 1.05, over the configurations recorded; batch 256, one thread), and as CSR
+#   it held slightly more bytes than dense (dense over CSR 0.97: its int64 indices). Removing half of each hidden
 #   layer's units (chosen on validation by the lesson's own rule, the 95 % interval of the paired drop within one point;
 #   the course's rule would have picked 0.75), then fine-tuning, costs 0.36 ± 0.31 test points for
 #   2.96 times fewer multiply-accumulates; the same narrow network trained from scratch cannot be
