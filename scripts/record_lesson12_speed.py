@@ -8,8 +8,9 @@ and asserts them. The record holds:
   interleaved, with 7-bit activation codes) to the last one committed when the record is written
   (its commit is the record's ``last``): the ratio lines its cells printed, parsed
   from the committed ``.ipynb`` (``notebooks/10_integer_inference.ipynb`` before the lessons were
-  renumbered). A commit whose stored lesson was not executed again (the execution times of its cells
-  unchanged: it changed prose, or only the message an unchanged cell prints) is not a build. The
+  renumbered). A commit whose stored lesson was not executed again (its first cell's execution time
+  unchanged: it changed prose, or only the message a cell prints) is not a build (without that
+  metadata, a commit whose printed lines repeat the previous one's is not). The
   machine is the one named by the processor line the build prints (from
   a1b2342 on), and for earlier builds told by the time the build ran (the notebook's own execution
   metadata): before ``XEON_FROM`` the course's machine of 30 November, after it the Intel Xeon;
@@ -141,32 +142,43 @@ def printed(nb: dict) -> str:
                      for o in c.get("outputs", []))
 
 
-def executed(nb: dict) -> tuple[str, ...]:
-    """When each code cell of a stored notebook (``nb`` as JSON) ran: its execution metadata. A
-    build executes the notebook again and changes them; a commit that edits prose, or only the text
-    an unchanged cell prints, does not."""
-    return tuple(c["metadata"].get("execution", {}).get("iopub.execute_input", "") for c in nb["cells"]
-                 if c["cell_type"] == "code")
+def executed(nb: dict) -> str | None:
+    """When the stored notebook's first code cell ran (``nb`` as JSON; its execution metadata), or None
+    where that is not recorded. A build executes the notebook from the top
+    (``scripts/build_notebooks.py``) and changes it; a commit that edits prose or the text one cell
+    prints does not, nor does running one cell below the first again."""
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code":
+            return cell["metadata"].get("execution", {}).get("iopub.execute_input") or None
+    return None
 
 
-def distinct_builds(revisions: str, previous: dict | None = None):
+def build_key(nb: dict, text: str) -> tuple[str, str]:
+    """What tells one build from the next: the time the notebook was executed, or, for a notebook
+    stored without that metadata, its printed lines."""
+    ran = executed(nb)
+    return ("executed", ran) if ran else ("printed", text)
+
+
+def distinct_builds(revisions: str, previous: tuple[dict, str] | None = None):
     """Yield ``(commit, committed_utc, path, notebook, printed lines)`` for each commit of
-    ``revisions`` (a ``git log`` range, oldest first) whose stored lesson was executed again
-    (:func:`executed` differs from the commit's before it; ``previous``: the notebook before the
-    range): a commit that changed only prose or a message is not a build."""
+    ``revisions`` (a ``git log`` range, oldest first) whose stored lesson is a new build
+    (:func:`build_key` differs from the commit's before it; ``previous``: the notebook and its printed
+    lines before the range): a commit that changed only prose or a message is not a build."""
     log = _git("log", "--reverse", "--format=%H %cI", revisions, "--", *PATHS).split("\n")
-    before = None if previous is None else executed(previous)
+    before = None if previous is None else build_key(*previous)
     for line in filter(None, log):
         full, committed = line.split()
         path, nb, text = stored(full)
-        if executed(nb) != before:
+        key = build_key(nb, text)
+        if key != before:
             yield full, committed, path, nb, text
-        before = executed(nb)
+        before = key
 
 
 def builds_after(last: str) -> list[str]:
     """The builds after ``last`` (up to HEAD): the ones not in a record ending at ``last``."""
-    return [full[:7] for full, *_ in distinct_builds(f"{last}..HEAD", stored(last)[1])]
+    return [full[:7] for full, *_ in distinct_builds(f"{last}..HEAD", stored(last)[1:])]
 
 
 def stored_builds(last: str) -> tuple[list[dict], list[dict]]:

@@ -137,15 +137,25 @@ def test_parse_reads_a_ratio_line_and_the_shares_after_it():
 
 
 def test_a_build_is_a_new_execution_not_new_text():
-    """A commit that edits what a cell printed (a check's message) without executing the notebook is
-    not a build; executing it again is, whatever it prints."""
+    """A commit that edits what a cell printed (a check's message), or runs one cell below the first
+    again, is not a build; executing the notebook from the top is, whatever it prints; a notebook
+    stored without execution metadata is told from the previous one by its printed lines."""
     script = _script()
 
-    def nb(ran, text):
-        return {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "x"},
-                          {"cell_type": "code", "metadata": {"execution": {"iopub.execute_input": ran}},
-                           "outputs": [{"text": text}]}]}
+    def nb(first, later, text):
+        def code(ran):
+            meta = {"execution": {"iopub.execute_input": ran}} if ran else {}
+            return {"cell_type": "code", "outputs": [{"text": text}], "metadata": meta}
 
-    built = nb("2026-12-01T10:00:00Z", "int8 product 3.1x")
-    assert script.executed(nb("2026-12-01T10:00:00Z", "another message")) == script.executed(built)
-    assert script.executed(nb("2026-12-02T07:00:00Z", "int8 product 3.1x")) != script.executed(built)
+        return {"cells": [{"cell_type": "markdown", "metadata": {}, "source": "x"}, code(first), code(later)]}
+
+    def key(first, later, text):
+        return script.build_key(nb(first, later, text), text)
+
+    built = key("2026-12-01T10:00:00Z", "2026-12-01T10:00:09Z", "int8 product 3.1x")
+    assert key("2026-12-01T10:00:00Z", "2026-12-01T10:00:09Z", "another message") == built
+    assert key("2026-12-01T10:00:00Z", "2026-12-01T11:30:00Z", "int8 product 3.1x") == built  # one cell again
+    assert key("2026-12-02T07:00:00Z", "2026-12-02T07:00:09Z", "int8 product 3.1x") != built  # rebuilt
+    stripped = key(None, None, "int8 product 3.1x")
+    assert stripped != built and key(None, None, "int8 product 3.2x") != stripped  # no metadata: the text
+    assert key(None, None, "int8 product 3.1x") == stripped

@@ -208,6 +208,14 @@ def observer_for_4_bits(
         raise NotYet(f"answer with one of {list(observers.OBSERVERS)}; got {answer!r}. Hint: {hint}")
     if not isinstance(nets, Mapping) or len(nets) != 5:
         raise NotYet("pass the lesson's five networks, nets (seeds 0 to 4), as the check's second argument.")
+    states = [[p.detach() for p in net.parameters()] if isinstance(net, nn.Module) else None
+              for net in nets.values()]
+    if any(s is None for s in states) or any(
+        len(a) == len(b) and all(x.shape == y.shape and torch.equal(x, y) for x, y in zip(a, b, strict=True))
+        for i, a in enumerate(states) for b in states[i + 1:]
+    ):
+        raise NotYet("pass the lesson's five networks, nets (seeds 0 to 4): five different trained networks, "
+                     "not copies of one.")
     if not (
         isinstance(X_cal, torch.Tensor)
         and X_cal.shape == (512, 64)
@@ -245,12 +253,21 @@ def observer_for_4_bits(
     if answer != best:
         raise NotYet(f"{answer!r} does not have the higher mean validation accuracy. Hint: {hint}")
     other = next(name for name in mean if name != best)
-    d = 100 * (per_net[best] - per_net[other])  # points, paired by network
-    half = float(stdtrit(len(d) - 1, 0.975) * d.std(ddof=1) / math.sqrt(len(d)))
+    interval = paired_interval(100 * (per_net[best] - per_net[other]), best, other)
+    passed(f"{best!r} has the higher mean at 4 bits on validation: {shown}; {interval}.")
+
+
+def paired_interval(d: Any, best: str, other: str) -> str:
+    """``"best - other = m ± h points (paired by network, 95 % interval), so ..."``: ``d`` holds the
+    paired differences (points, ``best`` minus ``other``, one per network, their mean positive), ``h``
+    the half-width ``t_{0.975, n-1} s / sqrt(n)`` of the t-interval; the verdict says whether it
+    contains 0."""
+    d = np.asarray(d, dtype=float)
+    half = float(stdtrit(d.size - 1, 0.975) * d.std(ddof=1) / math.sqrt(d.size))
     verdict = ("the interval contains 0: no difference detected over these five networks"
                if d.mean() - half <= 0 else f"the interval excludes 0: {best} is better here")
-    passed(f"{best!r} has the higher mean at 4 bits on validation: {shown}; {best} - {other} = "
-           f"{d.mean():+.2f} ± {half:.2f} points (paired by network, 95 % interval), so {verdict}.")
+    return (f"{best} - {other} = {d.mean():+.2f} ± {half:.2f} points (paired by network, 95 % interval), "
+            f"so {verdict}")
 
 
 def _check_means(means: object, mean: dict[str, float], hint: str) -> None:
