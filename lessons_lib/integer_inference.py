@@ -103,7 +103,7 @@ def quantize_multiplier(M: Any) -> tuple[np.ndarray, np.ndarray]:
 
     Returns int64 arrays ``(m0, shift)`` of ``M``'s shape.
     """
-    arr = _validate.in_range(M, "M", 2.0**-31, 2.0**30, high_open=True)
+    arr = _validate.in_range(M, "M", 2.0**-31, 2.0**30, high_open=True)  # [2^-31, 2^30): shifts 1 to 61
     m0 = np.empty(arr.shape, dtype=np.int64)
     shift = np.empty(arr.shape, dtype=np.int64)
     for i, value in np.ndenumerate(arr):
@@ -191,8 +191,9 @@ def requantize(
         raise TypeError(f"acc must be an integer torch tensor; got {type(acc).__name__}")
     m0 = torch.as_tensor(np.asarray(m0, dtype=np.int64))
     shift = torch.as_tensor(np.asarray(shift, dtype=np.int64))
-    if torch.any(shift < 1):
-        raise ValueError(f"shift must be >= 1; got {shift.min().item()}")
+    if torch.any(shift < 1) or torch.any(shift > 61):
+        bad = shift.min().item() if torch.any(shift < 1) else shift.max().item()
+        raise ValueError(f"shift must be an integer in [1, 61] (int64 arithmetic); got {bad}")
     if torch.any((m0 <= 0) | (m0 > INT32_MAX)):
         raise ValueError("m0 must hold integers in [1, 2^31 - 1]")
     q_min = _validate.integer(q_min, "q_min")

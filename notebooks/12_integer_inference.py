@@ -999,6 +999,8 @@ for run in noisy:
           f"{run['product_b256'][0]:.2f}, quartiles {run['product_b256'][1]:.2f} to {run['product_b256'][2]:.2f}; "
           f"the wide network {run['network_wide'][0]:.2f}; its shares {run['network_wide_shares_pct']} %")
 assert [run["machine"] for run in noisy] == ["30 Nov", "30 Nov", "Xeon"]
+noisy_30nov = sorted(run["product_b256"][0] for run in noisy if run["machine"] == "30 Nov")
+assert noisy_30nov == sorted(seen[("30 Nov", "default")]["product_b256"])[-2:] == [4.36, 4.78]  # its top two
 noisy = [run for run in noisy if run["machine"] == "Xeon"]
 assert [run["source"][:40] for run in noisy] == ["the stored build committed in 5a5713f (n"]
 xeon_default = seen[("Xeon", "default")]
@@ -1049,7 +1051,7 @@ print(f"the runs of the int32 cells: from {int32_times[0]} to {int32_times[-1]} 
 avx2_runs = [run["source"] for run in record["runs"] if run["setting"] == "oneDNN held to AVX2"]
 print(f"oneDNN held to AVX2: {sum('two processes' in s for s in avx2_runs)} of {len(avx2_runs)} runs in two "
       "processes at once (the machine's two cores)")
-assert (int32_times[0], int32_times[-1]) == ("2026-12-01T15:43", "2026-12-02T07:56")  # the text's afternoon
+assert (int32_times[0], int32_times[-1]) == ("2026-12-01T15:43", "2026-12-02T07:56")  # as the text says
 assert (sum("two processes" in s for s in avx2_runs), len(avx2_runs)) == (6, 9)  # "six of the nine"
 xeon_builds = [run for run in default_runs["Xeon"] if "network_seed0" in run]  # int32-only runs have no int64 lines
 assert (len(xeon_builds), sum("network_wide_int32" not in run for run in xeon_builds)) == (21, 12)
@@ -1084,6 +1086,7 @@ for key, ratio in this_run.items():
 #
 # The int8 product wins at batch 256 on both machines: 3.30 to 3.88 times on the Xeon (the 3.88 from
 # the build under load), 3.96 to 4.78
+# (the 4.36 and 4.78 from the two builds of 30 November under load, printed above)
 # on 30 Nov. The integer *network* gains much less, or loses. In seed 0's network the products are
 # only 10 to 17 % of the integer pass on the Xeon (the 17 in the run whose two shares add up to 112 %,
 # below; 19 to 25 % on 30 Nov), and the requantizations,
@@ -1300,9 +1303,9 @@ for key, label in int32_printed.items():
 # The record holds these lines too: from runs of the notebook on the Xeon before this form of the
 # cells was committed (four that kept only these cells' lines, three that kept all of section 10's
 # and 11's; the four, and the first committed build, added the bias before the window clamp, as the
-# library then did: the same number of passes) and from every committed build since, all of them
-# on the afternoon of 1 December (the times are printed with the record above). The ranges of their
-# medians, with the number of runs:
+# library then did: the same number of passes) and from every committed build since, started between
+# 1 December 15:43 and 2 December 07:56 UTC (the times are printed with the record above). The ranges
+# of their medians, with the number of runs:
 
 # %%
 int32_rows = ["elementwise_int32_over_int64", "network_seed0_int32", "network_seed0_int32_over_int64",
@@ -1573,7 +1576,8 @@ assert [between(*column, "unstructured_csr") for column in columns.values()] == 
 # %% [markdown]
 # Side by side, dense over each variant: the work the kernel does (multiply-accumulates per image),
 # the bytes it holds (weights and biases in memory: float32, and for CSR its int64 column indices and
-# row pointers too), and the time it takes (this run's median with its quartiles, and the range of the
+# row pointers too; not the file of the cell above, whose torch.save metadata makes the channel-pruned
+# network's ratio 2.88 rather than 2.95), and the time it takes (this run's median with its quartiles, and the range of the
 # record's medians on the Xeon behind it):
 
 # %%
@@ -1686,7 +1690,7 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 # * Speed is measured by interleaved runs, as a median ratio with its quartiles, and speaks for
 #   one machine, one configuration and one moment; the lesson's record holds two machines with
 #   AVX-512 VNNI (PyTorch's oneDNN path). There, at batch 256 and one thread, the int8 product was
-#   3.30 to 4.78 times as fast as float32. The integer networks gained less or lost, the largest
+#   3.30 to 4.78 times as fast as float32 (both tops from builds run under load). The integer networks gained less or lost, the largest
 #   part of their time going to the requantizations around the products: seed 0's ran at 0.56 to 1.09 of its
 #   float32 twin's speed; the wide one won on one machine (1.53 to 1.77 in ten of eleven builds)
 #   and about tied on the other (0.96 to 1.16). Requantizing in int32 instead (accumulators clamped to the

@@ -220,6 +220,7 @@ CASES = [
     ("multiplier-nan", lambda: integer_inference.quantize_multiplier(nan), "M"),
     ("multiplier-tiny", lambda: integer_inference.quantize_multiplier(1e-300), "M"),  # a shift past int64's
     ("requantize-shift-zero", lambda: integer_inference.requantize(ACC, 2**30, 0, 0, 0, 255), "shift"),
+    ("requantize-shift-past-int64", lambda: integer_inference.requantize(ACC, 2**30, 62, 0, 0, 255), "shift"),
     ("requantize-m0-too-large", lambda: integer_inference.requantize(ACC, 2**31, 31, 0, 0, 255), "m0"),
     ("requantize-q-max-below-q-min", lambda: integer_inference.requantize(ACC, 2**30, 31, 0, 10, 5), "q_max"),
     ("requantize-float-acc", lambda: integer_inference.requantize(ACC.float(), 2**30, 31, 0, 0, 255), "acc"),

@@ -214,16 +214,19 @@ def four_bit_setting():
 
 
 @pytest.mark.parametrize("d", [[2.0, 3.0, 1.0, 4.0, 2.5], [0.4, -0.3, 0.7, 0.0, 1.1],
-                               [0.2, 0.2, 0.2, 0.2, 0.3], [5.0, -4.0, 0.1, 0.1, 0.1]])
+                               [0.2, 0.2, 0.2, 0.2, 0.3], [5.0, -4.0, 0.1, 0.1, 0.1],
+                               [-2.0, -3.0, -1.0, -4.0, -2.5], [0.5, 0.6, 0.4, 0.5]])
 def test_paired_interval_is_scipys_t_interval_and_says_whether_it_holds_0(d):
-    """Both verdicts, against scipy's own t-interval of the paired differences."""
+    """Every verdict, against scipy's own t-interval of the paired differences."""
     from scipy import stats
 
     low, high = stats.t.interval(0.95, len(d) - 1, loc=np.mean(d), scale=stats.sem(d))
     text = check.paired_interval(d, "percentile", "minmax")
     assert f"percentile - minmax = {np.mean(d):+.2f} ± {(high - low) / 2:.2f} points" in text
-    assert ("contains 0: no difference detected" in text) == (low <= 0), text
+    detected = f"contains 0: no difference detected over these {len(d)} networks" in text
+    assert detected == (low <= 0 <= high), text
     assert ("excludes 0: percentile is better here" in text) == (low > 0), text
+    assert ("excludes 0: minmax is better here" in text) == (high < 0), text
 
 
 def test_observer_refuses_copies_of_one_network(four_bit_setting):
@@ -231,6 +234,7 @@ def test_observer_refuses_copies_of_one_network(four_bit_setting):
     nets, X_cal, splits, best, _ = four_bit_setting
     copies = {s: nets[0] for s in nets}
     fails(check.observer_for_4_bits, best, copies, X_cal, splits, match="not copies")
+    fails(check.observer_for_4_bits, best, {s: None for s in nets}, X_cal, splits, match="torch networks")
 
 
 def test_observer_right(four_bit_setting, capsys):

@@ -210,7 +210,10 @@ def observer_for_4_bits(
         raise NotYet("pass the lesson's five networks, nets (seeds 0 to 4), as the check's second argument.")
     states = [[p.detach() for p in net.parameters()] if isinstance(net, nn.Module) else None
               for net in nets.values()]
-    if any(s is None for s in states) or any(
+    if any(s is None for s in states):
+        raise NotYet("pass the lesson's five networks, nets (seeds 0 to 4): its values must be torch "
+                     "networks.")
+    if any(
         len(a) == len(b) and all(x.shape == y.shape and torch.equal(x, y) for x, y in zip(a, b, strict=True))
         for i, a in enumerate(states) for b in states[i + 1:]
     ):
@@ -259,13 +262,15 @@ def observer_for_4_bits(
 
 def paired_interval(d: Any, best: str, other: str) -> str:
     """``"best - other = m ± h points (paired by network, 95 % interval), so ..."``: ``d`` holds the
-    paired differences (points, ``best`` minus ``other``, one per network, their mean positive), ``h``
-    the half-width ``t_{0.975, n-1} s / sqrt(n)`` of the t-interval; the verdict says whether it
-    contains 0."""
+    paired differences (points, ``best`` minus ``other``, one per network), ``h`` the half-width
+    ``t_{0.975, n-1} s / sqrt(n)`` of the t-interval; the verdict says whether it contains 0, and
+    which one is better if not."""
     d = np.asarray(d, dtype=float)
     half = float(stdtrit(d.size - 1, 0.975) * d.std(ddof=1) / math.sqrt(d.size))
-    verdict = ("the interval contains 0: no difference detected over these five networks"
-               if d.mean() - half <= 0 else f"the interval excludes 0: {best} is better here")
+    if abs(d.mean()) <= half:
+        verdict = f"the interval contains 0: no difference detected over these {d.size} networks"
+    else:
+        verdict = f"the interval excludes 0: {best if d.mean() > 0 else other} is better here"
     return (f"{best} - {other} = {d.mean():+.2f} ± {half:.2f} points (paired by network, 95 % interval), "
             f"so {verdict}")
 
