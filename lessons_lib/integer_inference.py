@@ -641,8 +641,11 @@ def convert(
     net = copy.deepcopy(model).to(torch.float64).eval()
     mods = list(net)
     x = X_calibration.detach().to(torch.float64)
-    first = mods[0] if mods else None
-    features = {nn.Linear: getattr(first, "in_features", None), ToImage: 64}.get(type(first))
+    features = None  # what the first layer takes, where it says
+    if mods and isinstance(mods[0], nn.Linear):
+        features = mods[0].in_features
+    elif mods and isinstance(mods[0], ToImage):
+        features = 64
     if features is not None and x.shape[1] != features:
         raise ValueError(f"X_calibration must have {features} features, as the model's first layer takes; "
                          f"got shape {tuple(x.shape)}")
