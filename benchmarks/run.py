@@ -32,6 +32,7 @@ NOTEBOOKS = ROOT / "notebooks"
 sys.path.insert(0, str(ROOT))
 
 from lessons_lib import _validate, optimizers, surfaces, theory  # noqa: E402
+from lessons_lib.intervals import t_half_width  # noqa: E402
 
 
 def _median_seconds(fn: Callable[[], object], repeat: int) -> float:
@@ -266,11 +267,8 @@ COMPRESSION_SEEDS = range(5)
 
 def _mean_and_interval(values: list[float]) -> dict[str, float]:
     """Mean, the half-width of its 95 % t-interval, and the extremes of ``values``."""
-    from scipy import stats  # noqa: PLC0415 - scikit-learn's dependency, needed here only
-
     x = np.asarray(values, dtype=float)
-    half = float(stats.t.ppf(0.975, x.size - 1) * x.std(ddof=1) / np.sqrt(x.size))
-    return {"mean": float(x.mean()), "ci95": half, "min": float(x.min()), "max": float(x.max())}
+    return {"mean": float(x.mean()), "ci95": t_half_width(x), "min": float(x.min()), "max": float(x.max())}
 
 
 def _compression_figures() -> dict[str, object]:

@@ -51,6 +51,7 @@ import numpy as np
 from torch import nn
 
 from lessons_lib import _validate
+from lessons_lib.intervals import t_half_width
 
 #: Means of the same image counts summed in another order can differ in their last bit; closer than
 #: this they are equal (the choices below must not hang on rounding).
@@ -265,7 +266,6 @@ def smallest_non_inferior(baselines: Sequence[DenseBaseline], target_accuracies:
     (at least 2 seeds); with ``delta = val_accuracies - target_accuracies``, the lower end of the
     95 % t-interval of ``mean(delta)`` is ``>= -margin``. None if no baseline qualifies. Test
     accuracies play no part."""
-    from scipy.special import stdtrit  # noqa: PLC0415 - the Student-t quantile
 
     target = _check_accuracies(target_accuracies, "target_accuracies")
     m = float(_validate.in_range(margin, "margin", 0.0, 1.0))
@@ -278,7 +278,7 @@ def smallest_non_inferior(baselines: Sequence[DenseBaseline], target_accuracies:
             raise ValueError(f"target_accuracies must hold one accuracy per seed of each baseline "
                              f"({len(b.val_accuracies)}); got {target.size}")
         delta = np.asarray(b.val_accuracies, dtype=float) - target
-        lower = delta.mean() - stdtrit(delta.size - 1, 0.975) * delta.std(ddof=1) / math.sqrt(delta.size)
+        lower = delta.mean() - t_half_width(delta)
         if lower >= -m - ROUNDING and (best is None or b.float32_bytes < best.float32_bytes):
             best = b
     return best

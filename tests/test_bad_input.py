@@ -368,6 +368,18 @@ CASES = [
     ("selection-tolerance-negative",
      lambda: __import__("lessons_lib.selection", fromlist=["_"]).candidates([[1]], 10, tolerance=-1),
      "tolerance"),
+    # intervals (the t-interval of the compression lessons' checks, baselines and benchmark)
+    ("t-half-width-one-value", lambda: __import__("lessons_lib.intervals", fromlist=["_"]).t_half_width([1.0]),
+     "values"),
+    ("t-half-width-two-dimensional",
+     lambda: __import__("lessons_lib.intervals", fromlist=["_"]).t_half_width([[1.0, 2.0], [3.0, 4.0]]), "values"),
+    ("t-half-width-nan", lambda: __import__("lessons_lib.intervals", fromlist=["_"]).t_half_width([1.0, nan]),
+     "values"),
+    ("t-half-width-text", lambda: __import__("lessons_lib.intervals", fromlist=["_"]).t_half_width("12"), "values"),
+    ("t-half-width-alpha-zero",
+     lambda: __import__("lessons_lib.intervals", fromlist=["_"]).t_half_width([1.0, 2.0], alpha=0.0), "alpha"),
+    ("t-half-width-alpha-one",
+     lambda: __import__("lessons_lib.intervals", fromlist=["_"]).t_half_width([1.0, 2.0], alpha=1.0), "alpha"),
     ("qat-flips-many-bits",
      lambda: __import__("lessons_lib.qat_batched", fromlist=["_"]).qat_with_flips_many(
          [MLP], DIGITS, 0.1, 0.9, [0], bits=1), "bits"),

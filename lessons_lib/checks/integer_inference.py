@@ -15,10 +15,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.special import stdtrit
 from torch import nn
 
 from .. import integer_inference, observers
+from ..intervals import t_half_width
 from . import NotYet, as_number, number, passed
 
 
@@ -266,7 +266,7 @@ def paired_interval(d: Any, best: str, other: str) -> str:
     ``t_{0.975, n-1} s / sqrt(n)`` of the t-interval; the verdict says whether it contains 0, and
     which one is better if not."""
     d = np.asarray(d, dtype=float)
-    half = float(stdtrit(d.size - 1, 0.975) * d.std(ddof=1) / math.sqrt(d.size))
+    half = t_half_width(d)
     if abs(d.mean()) <= half:
         verdict = f"the interval contains 0: no difference detected over these {d.size} networks"
     else:

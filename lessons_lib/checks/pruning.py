@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from .. import pruning
+from ..intervals import t_half_width
 from . import NotYet, array, as_number, number, passed
 
 
@@ -332,34 +333,33 @@ def section5_search() -> dict[str, Any]:
     ``epoch_steps_corrected``: how many of ``epoch_steps`` exclude 0 with a Bonferroni correction for
     ``n_steps`` comparisons (t_{1 - 0.025/n_steps, n - 1}, as the lesson prints them).
     tests/test_checks_pruning.py checks the hint's words against these numbers."""
-    from scipy.special import stdtrit
-
     from .. import selection
 
     record = selection.load_record(SEARCH_RECORD)
     pick = record.settings[record.pick]
     grid_e = sorted({st["epochs_per_level"] for st in record.settings})
     grid_lr = sorted({st["ft_lr"] for st in record.settings})
-    t95 = stdtrit(len(record.seeds) - 1, 0.975)
+
+    def difference(better: Mapping[str, Any], worse: Mapping[str, Any]) -> np.ndarray:
+        d = 100 * (record.correct[record.find(**better)] - record.correct[record.find(**worse)])
+        return d / record.n_images
 
     def paired(better: Mapping[str, Any], worse: Mapping[str, Any]) -> tuple[float, float, int]:
-        d = 100 * (record.correct[record.find(**better)] - record.correct[record.find(**worse)])
-        d = d / record.n_images
-        return float(d.mean()), float(t95 * d.std(ddof=1) / np.sqrt(d.size)), int(np.sum(d > 0))
+        d = difference(better, worse)
+        return float(d.mean()), t_half_width(d), int(np.sum(d > 0))
 
     epochs, lr = pick["epochs_per_level"], pick["ft_lr"]
     lr_below = max((x for x in grid_lr if x < lr), default=None)
     below = None if lr_below is None else {"epochs_per_level": epochs, "ft_lr": lr_below}
-    epoch_steps = {(e0, e1, x): paired({"epochs_per_level": e1, "ft_lr": x},
-                                       {"epochs_per_level": e0, "ft_lr": x})
+    epoch_pairs = {(e0, e1, x): ({"epochs_per_level": e1, "ft_lr": x}, {"epochs_per_level": e0, "ft_lr": x})
                    for x in grid_lr for e0, e1 in zip(grid_e, grid_e[1:], strict=False)}
     n_steps = (len(grid_e) - 1) * len(grid_lr) + (len(grid_lr) - 1) * len(grid_e)
-    t_corrected = stdtrit(len(record.seeds) - 1, 1 - 0.025 / n_steps)
+    corrected = [difference(*pair) for pair in epoch_pairs.values()]
     return {
         "epochs": epochs, "lr": lr, "largest": (epochs, lr) == (grid_e[-1], grid_lr[-1]),
         "lr_below": lr_below, "rate_step": None if below is None else paired(pick, below),
-        "epoch_steps": epoch_steps, "n_steps": n_steps,
-        "epoch_steps_corrected": sum(m - h * t_corrected / t95 > 0 for m, h, _ in epoch_steps.values()),
+        "epoch_steps": {key: paired(*pair) for key, pair in epoch_pairs.items()}, "n_steps": n_steps,
+        "epoch_steps_corrected": sum(d.mean() - t_half_width(d, 0.05 / n_steps) > 0 for d in corrected),
     }
 
 

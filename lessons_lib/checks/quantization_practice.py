@@ -20,9 +20,9 @@ from typing import Any
 
 import numpy as np
 import torch
-from scipy.special import stdtrit
 from torch import nn
 
+from ..intervals import t_half_width
 from ..momentum8bit import code_map
 from . import NotYet, as_number, number, passed
 
@@ -453,7 +453,7 @@ def symmetric_groups(
             f"(groups of 32). Hint: {hint}"
         )
     d = want - asym
-    half = float(stdtrit(4, 0.975) * d.std(ddof=1) / np.sqrt(5))
+    half = t_half_width(d)
     right = (
         "no difference detected" if abs(d.mean()) <= half else ("symmetric" if d.mean() > 0 else "asymmetric")
     )
