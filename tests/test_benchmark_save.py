@@ -121,6 +121,20 @@ def test_every_saved_output_readme_cites_is_in_the_repository():
     assert not missing, f"README or the benchmark log cites outputs that are not committed: {missing}"
 
 
+def test_the_readme_table_has_a_row_for_every_figure():
+    """README's section *Speed and size* shows every figure benchmarks/run.py measures, one table row each
+    that starts with the figure's name and gives a value and a goal."""
+    import re
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## Speed and size", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    named = {name for row in rows for name in re.findall(r"`(\w+)`", row.split("|")[1].split(":")[0])}
+    missing = sorted(set(_run().FIGURES) - named)
+    assert not missing, f"README's table has no row for {missing}"
+    assert all(len(row.strip("|").split(" | ")) == 3 for row in rows), "a row without a value or a goal"
+
+
 def test_commit_measured_marks_changes_outside_the_results(tmp_path):
     """A changed or untracked file marks the run '+ uncommitted changes'; a result saved in
     benchmarks/results/ and not yet committed does not."""
