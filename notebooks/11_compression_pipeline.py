@@ -53,8 +53,8 @@
 #
 # ## Prerequisites
 #
-# Lessons 09 (weight quantization) and 10 (weight pruning, the mask-aware momentum step). About 200
-# minutes: about 125 to read and run the eight sections (some 7,800 words of prose and many
+# Lessons 09 (weight quantization) and 10 (weight pruning, the mask-aware momentum step). About 205
+# minutes: about 130 to read and run the eight sections (some 8,100 words of prose and many
 # printed tables), about 75 for the four exercises; the notebook runs in under a minute on two CPU
 # cores (it runs the pipeline for five seeds).
 
@@ -1520,6 +1520,9 @@ assert [kb_text(np.mean([n for n, _ in small_files[k]]), k[1]) for k in (
 #   so the lower end could be lower. The goal of at least 10 is met by each rule's pick and **not
 #   established** beyond the rules. The $\pm$ of a ratio covers only the spread of the compressed
 #   files' sizes, not the choice of baseline, which dominates.
+# * **With the pruned networks' advantages given to the small ones** (10 more epochs, distilled from
+#   the dense network; measured in the cell below), the mean rule picks 64-24-10 (4.2x) and the
+#   paired rule 64-48-10 (7.4x): both under the goal of 10.
 # * **At equal bytes**, every width of the sweep is compared, so no range is chosen. The partner chosen
 #   on validation for the 97 % files of 2 to 4 bits (2.14 to 2.4 KB) is 64-32-16-10 stored with 5 bits
 #   (1.84 KB); for 5 and 6 bits (2.71 and 3.13 KB) 64-32-10 with 7 bits (2.63 KB); for 7 and 8 bits
@@ -1544,8 +1547,77 @@ assert [kb_text(np.mean([n for n, _ in small_files[k]]), k[1]) for k in (
 #   wide, so a difference of half a point is not reliably detected.
 #
 # The comparison is not quite even: the pruned networks had 10 more epochs of fine-tuning and a
-# teacher (distillation), the small ones neither; a small network distilled from the large one
-# might do better (not measured). The benchmark `compression_ratio_vs_right_sized`
+# teacher (distillation), the small ones neither. The next cell gives the small networks the same:
+# each small network no larger than the mean rule's pick is fine-tuned for the pruned networks' 10
+# epochs ($\eta$, $\alpha$ and $T$ of section 2, momentum 0.9, batches of 64, data order seed
+# $10s + 1$), distilled from its seed's dense network, and the mean rule is applied again on
+# validation.
+
+# %%
+FT_EPOCHS = sum(epochs for _, epochs in SCHEDULE)  # the pruned networks' fine-tuning, in all
+given = [b for b in small if b.float32_bytes <= right.float32_bytes]  # the mean rule's pick and every smaller one
+distilled = {}  # hidden -> the five networks, fine-tuned with a teacher
+for b in progress(given, desc=f"{len(given)} small networks, 5 seeds each, distilled"):
+    nets = [copy.deepcopy(net) for net in b.networks]
+    train_many(nets, fit, epochs=FT_EPOCHS, lr=FT_LR, momentum=0.9, batch_size=64,
+               seeds=[10 * seed + 1 for seed in SEEDS], teacher=[dense_by_seed[seed] for seed in SEEDS],
+               alpha=ALPHA, temperature=TEMPERATURE, progress=False, evaluate=())
+    distilled[b.hidden] = nets
+print(f"{FT_EPOCHS} more epochs, distilled: validation images of {5 * len(data.y_val):,} (target {file_val_img.sum()}),"
+      " and distilled minus as trained, paired by seed (points)")
+distilled_img = {}
+for b in given:
+    before = np.array([val_images(a) for a in b.val_accuracies])
+    after = np.array([val_images(accuracy(float32_weights(net), data.X_val, data.y_val))  # the float32 file's
+                      for net in distilled[b.hidden]])
+    distilled_img[b.hidden] = after
+    gm, gh = mean_ci(100 * (after - before) / len(data.y_val))
+    print(f"  {net_name(b.hidden):>12s} {b.float32_bytes:7,d} bytes: {before.sum():5d} -> {after.sum():5d}  "
+          f"{gm:+.2f} ± {gh:.2f}" + ("   reaches the target" if after.sum() >= file_val_img.sum() else ""))
+d_right = min((b for b in given if distilled_img[b.hidden].sum() >= file_val_img.sum()), key=lambda b: b.float32_bytes)
+d_paired = {b.hidden: mean_ci(100 * (distilled_img[b.hidden] - file_val_img) / len(data.y_val)) for b in given}
+d_low = min((b for b in given if d_paired[b.hidden][0] - d_paired[b.hidden][1] >= -0.5 - 1e-9),
+            key=lambda b: b.float32_bytes, default=None)
+d_test = np.array([images(accuracy(float32_weights(net), data.X_test, data.y_test))
+                   for net in distilled[d_right.hidden]]) - file_img  # per seed, dense minus compressed, test
+(d_rm, d_rh), (d_tm, d_th) = mean_ci(d_right.float32_bytes / file_bytes), mean_ci(100 * d_test / len(data.y_test))
+print(f"mean rule, distilled candidates: {net_name(d_right.hidden)}, ratio {d_rm:.1f} ± {d_rh:.1f}; test, dense minus "
+      f"compressed {d_tm:+.2f} ± {d_th:.2f} points, per seed (images) {d_test.tolist()}")
+d_lm, d_lh = mean_ci(d_low.float32_bytes / file_bytes)
+print(f"paired rule (0.5 points), distilled candidates: smallest passer {net_name(d_low.hidden)}, ratio "
+      f"{d_lm:.1f} ± {d_lh:.1f}; paired validation intervals against the files (points): " + ", ".join(
+          f"{net_name(h)} {m:+.2f} ± {h_:.2f}" for h, (m, h_) in d_paired.items()))
+gain = {b.hidden: mean_ci(100 * (distilled_img[b.hidden] - [val_images(a) for a in b.val_accuracies])
+                          / len(data.y_val)) for b in given}
+assert [b.hidden for b in given] == [(24,), (32,), (40,), (48,), (64,), (32, 16), (64, 32)]
+assert [int(distilled_img[b.hidden].sum()) for b in given] == [1304, 1308, 1303, 1308, 1308, 1307, 1316]
+assert [sum(val_images(a) for a in b.val_accuracies) for b in given] == [1302, 1301, 1299, 1300, 1296, 1301, 1304]
+assert all(m > 0 for m, _ in gain.values())  # every one gains on the mean ...
+assert [h for h, (m, h_) in gain.items() if m - h_ > 0] == [(64,), (64, 32)]  # ... detected for these two only
+assert [f"{gain[h][0]:+.2f} ± {gain[h][1]:.2f}" for h in ((24,), (64,), (64, 32))] == [
+    "+0.15 ± 1.91", "+0.89 ± 0.70", "+0.89 ± 0.41"]
+assert d_right.hidden == (24,) and (f"{d_rm:.1f}", f"{d_rh:.1f}") == ("4.2", "0.0")  # the mean rule, distilled
+assert (f"{d_tm:+.2f}", f"{d_th:.2f}") == ("+0.09", "0.66") and d_tm - d_th < 0 < d_tm + d_th  # test: none detected
+assert d_low.hidden == (48,) and f"{d_lm:.1f}" == "7.4"  # the paired rule, distilled
+assert [h for h, (m, h_) in d_paired.items() if not m - h_ < 0 < m + h_] == [(64, 32)]  # only it is told apart
+assert f"{d_paired[64, 32][0]:+.2f} ± {d_paired[64, 32][1]:.2f}" == "+0.89 ± 0.70"
+assert max(d_rm, d_lm) < 10 < min(rm, lm)  # both rules under the goal with the teacher, both over without
+
+# %% [markdown]
+# **Given the same fine-tuning and teacher**, every small network gains on validation on the mean
+# (+0.15 to +0.89 points), a gain detected (its paired interval excluding 0) only for 64-64-10 and
+# 64-64-32-10 (+0.89 each); six of the seven now reach the files' validation mean, 64-24-10 exactly
+# (1,304 images). So **the mean rule picks 64-24-10 (9.5 KB): ratio 4.2**, and on the test images no
+# difference is detected against the files (dense minus compressed $+0.09 \pm 0.66$ points). The
+# paired rule's smallest passer is 64-48-10 (16.6 KB): ratio 7.4. Against small networks trained as
+# the pruned ones were, both rules give less than the course's goal of 10; against small networks
+# trained from scratch, both give more (12.9x and 32.0x). How the small network is trained moves the
+# right-sized ratio as much as the rule does, and validation still tells only one of the seven
+# distilled networks from the files (64-64-32-10, more accurate by $+0.89 \pm 0.70$ points). Not
+# measured: the equal-bytes comparison with distilled small files, and small networks trained for
+# longer without a teacher.
+#
+# The benchmark `compression_ratio_vs_right_sized`
 # (`benchmarks/run.py`) applies the same rules, on validation, to the library's variant of the
 # pipeline (section 5), on its own parts and protocol, with two-layer networks
 # $64 \to h \to h/2 \to 10$ among the candidates; its figures differ from these (README).
@@ -1632,7 +1704,9 @@ plt.show()
 #   64-64-32-10 reaches the compressed files' mean exactly, and against it the ratio is 12.9x instead
 #   of 92x; but no small network of section 6 differs detectably from the files, and the closest miss,
 #   64-24-10, 0.4 validation images per seed short, would give 4.2x (none smaller is among this
-#   version's candidates, so the ratio against a right-sized one could be lower still). The right-sized
+#   version's candidates, so the ratio against a right-sized one could be lower still). Given the
+#   pruned networks' 10 distilled epochs, 64-24-10 reaches that mean itself (4.2x) and the paired rule
+#   passes 64-48-10 (7.4x). The right-sized
 #   ratio is not determined at this precision, so five seeds on 270 validation images cannot say how
 #   much of our ratio measures the large network's redundancy rather than the method (section 6). The
 #   paper's ratios are against LeNet-300-100 and the ImageNet networks as
@@ -1757,7 +1831,10 @@ print(textwrap.fill(
 #   but no small network differs detectably from the files on validation (all ten paired intervals
 #   contain 0, half-widths 0.68 to 2.31 points), and the closest miss, 64-24-10, would give 4.2x (none
 #   smaller is among the candidates, so the lower end could be lower): the right-sized ratio is **not
-#   determined** at this precision, and the goal of 10 is not established beyond the rules. At
+#   determined** at this precision, and the goal of 10 is not established beyond the rules. Given
+#   the pruned networks' 10 epochs of distilled fine-tuning, the small networks gain on validation
+#   (detected for two of seven) and both rules fall under the goal: the mean rule picks 64-24-10
+#   (4.2x; on test $+0.09 \pm 0.66$ points against the files), the paired rule 64-48-10 (7.4x). At
 #   equal bytes, against the small shared-weight file of at most its size chosen on validation, the
 #   pruned 97 % files are better at 3, 4, 7 and 8 bits (at the pick, 3 bits, $+0.80 \pm 0.42$ points,
 #   interval $[+0.38, +1.22]$; after a correction for the seven comparisons at 3 bits only), but each
