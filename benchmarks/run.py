@@ -304,6 +304,45 @@ def _widths(hidden: tuple[int, ...]) -> tuple[float, float]:
     return float(hidden[0]), float(hidden[1] if len(hidden) > 1 else 0)
 
 
+def _distilled_sweep(sweep: list, splits: dict) -> list:
+    """The ``sweep``'s networks given what ``compression_experiment`` gives the pruned ones after the dense
+    training: for each seed, its five rounds of 10 epochs (lr 0.05, momentum 0.9, batches of 32, data
+    order seed ``s + 1 + r``), distilled from that seed's dense 64-300-100-10 (alpha 0.9, T = 4, as
+    ``training.train`` defaults), without masks. The teachers are trained again exactly as the
+    pipeline trains them (its dense test accuracies are checked). Returns new ``DenseBaseline``s."""
+    import copy
+
+    from lessons_lib import baselines
+    from lessons_lib.models import mlp
+    from lessons_lib.training import accuracy, train
+
+    runs = _compression_figures()["runs"]
+    kw = dict(lr=0.05, momentum=0.9, batch_size=32, progress=False, evaluate=())
+    teachers = {}
+    for s, run in zip(COMPRESSION_SEEDS, runs, strict=True):
+        data = (splits[s].X_train, splits[s].y_train)
+        teachers[s] = mlp((300, 100), seed=s)
+        train(teachers[s], data, epochs=30, seed=s, **kw)
+        if accuracy(teachers[s], splits[s].X_test, splits[s].y_test) != run.dense_accuracy:
+            raise RuntimeError(f"seed {s}: the teacher is not the pipeline's dense network")
+    out = []
+    for b in sweep:
+        nets = []
+        for s, net in zip(b.seeds, b.networks, strict=True):
+            net = copy.deepcopy(net)
+            for r in range(5):
+                train(net, (splits[s].X_train, splits[s].y_train), epochs=10, seed=s + 1 + r,
+                      teacher=teachers[s], **kw)
+            nets.append(net)
+        pairs = list(zip(b.seeds, nets, strict=True))
+        out.append(baselines.DenseBaseline(
+            hidden=b.hidden, seeds=b.seeds, n_parameters=b.n_parameters, float32_bytes=b.float32_bytes,
+            val_accuracies=tuple(accuracy(n, splits[s].X_val, splits[s].y_val) for s, n in pairs),
+            test_accuracies=tuple(accuracy(n, splits[s].X_test, splits[s].y_test) for s, n in pairs),
+            networks=tuple(nets)))
+    return out
+
+
 def compression_ratio_vs_right_sized() -> dict[str, float]:
     """Compressed file bytes against the smallest dense float32 file as accurate, chosen on validation.
 
@@ -328,6 +367,10 @@ def compression_ratio_vs_right_sized() -> dict[str, float]:
       0.5 points), the smallest of ``n_candidates`` tests made without correction for their number;
       ``sequence_*``: the same test as a fixed sequence, which needs no correction: from the most
       bytes down, the last candidate before the first failure.
+    * ``distilled_*`` / ``distilled_noninferior_*``: the mean rule and the paired rule again, with every
+      candidate given what the pipeline gives the pruned networks (``_distilled_sweep``: 50 epochs of
+      fine-tuning distilled from the seed's dense network); the pick's widths, mean ratio and test
+      accuracy minus the compressed files' (paired, points). Reported: the goal reads the rule above.
 
     The ``ci95`` covers only the spread of the compressed files' sizes, not the choice of baseline.
     """
@@ -387,6 +430,18 @@ def compression_ratio_vs_right_sized() -> dict[str, float]:
         figures.update(noninferior_h1=n1, noninferior_h2=n2, noninferior_bytes=float(low.float32_bytes),
                        noninferior_ratio=float(np.mean(baselines.right_sized_ratios(low.float32_bytes,
                                                                                      sizes))))
+    distilled = _distilled_sweep(sweep, splits)  # the candidates given the pruned networks' fine-tuning
+    for rule, pick in (("distilled", baselines.smallest_matching(distilled, target)),
+                       ("distilled_noninferior", baselines.smallest_non_inferior(distilled, val_per_seed,
+                                                                                 margin=0.005))):
+        if pick is None:
+            continue
+        p1, p2 = _widths(pick.hidden)
+        p_diff = _mean_and_interval(list(100 * (np.asarray(pick.test_accuracies) - test_per_seed)))
+        figures.update({f"{rule}_h1": p1, f"{rule}_h2": p2,
+                        f"{rule}_ratio": float(np.mean(baselines.right_sized_ratios(pick.float32_bytes,
+                                                                                    sizes))),
+                        f"{rule}_test_diff_pt": p_diff["mean"], f"{rule}_test_diff_ci95": p_diff["ci95"]})
     return figures
 
 
