@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from . import _validate
 
 
@@ -20,9 +22,13 @@ def t_half_width(values: object, alpha: float = 0.05) -> float:
     Student's t with ``n - 1`` degrees of freedom. ``alpha`` in (0, 1): 0.05 for a 95 % interval,
     ``0.05 / m`` for a Bonferroni correction over ``m`` comparisons.
     """
+    if np.asarray(values).dtype == bool:
+        raise TypeError("values must be numbers, not booleans")
     x = _validate.finite(values, "values")
     if x.ndim != 1 or x.size < 2:
         raise ValueError(f"values must be a 1-D array of at least 2 numbers; got shape {x.shape}")
+    if np.ndim(alpha) != 0:
+        raise ValueError(f"alpha must be one number in (0, 1); got an array of shape {np.shape(alpha)}")
     a = float(_validate.in_range(alpha, "alpha", 0.0, 1.0, low_open=True, high_open=True))
     from scipy.special import stdtrit  # noqa: PLC0415 - scipy is imported when the first interval is asked for
 

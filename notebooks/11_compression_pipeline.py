@@ -32,7 +32,8 @@
 # too (one global threshold, distillation and the removal of dead units here), and so do the
 # bit widths. The size is measured honestly, as the bytes of a file that loads back into a
 # working network, with the positions of the weights and the codebooks included, and it is
-# compared with small dense networks trained from scratch, at equal bytes and at equal accuracy. Last, it
+# compared with small dense networks trained from scratch, at equal bytes and at equal accuracy, and
+# at equal accuracy again with the small networks given the pruned ones' extra fine-tuning. Last, it
 # counts the optimizer's own memory: the momentum buffer is as large as the model (lesson 13 stores it
 # in 8 bits).
 #
@@ -1495,7 +1496,8 @@ assert [kb_text(np.mean([n for n, _ in small_files[k]]), k[1]) for k in (
 
 # %% [markdown]
 # What these numbers say, with their conditions (five seeds, one split into three parts, section 1's
-# protocol for the small networks; one validation image is 0.37 points, one test image 0.22):
+# protocol for the small networks except in the second bullet; one validation image is 0.37 points,
+# one test image 0.22):
 #
 # * **At equal accuracy**, chosen on validation: the compressed files score 96.59 % on the validation
 #   images (1,304 of 1,350). None of the seven one-layer networks reaches that mean (96.00 % to 96.44 %,
@@ -1512,17 +1514,18 @@ assert [kb_text(np.mean([n for n, _ in small_files[k]]), k[1]) for k in (
 #   points), and the closest miss of the mean rule, 64-24-10 (9.5 KB, 1,302 images where the files have
 #   1,304, 0.4 per seed), would give a ratio of 4.2; accuracy is not even monotone in size (on
 #   validation 64-24-10, 64-96-10 and 64-128-10 score alike, 64-64-10 lowest of the one-layer
-#   networks). So the three rules give 12.9x, 32.0x and 91.8x, each at least the course's goal of 10,
+#   networks). So with the small networks as trained here the three rules give 12.9x, 32.0x and
+#   91.8x, each at least the course's goal of 10,
 #   but **at this precision the right-sized network is not determined**: validation does not tell the
 #   files' accuracy from that of any small network, including ones that would give 4.2x (64-24-10), 6.2x
 #   (64-32-16-10) or 9.6x (64-64-10);
 #   none smaller than 64-24-10 is among the candidates (an earlier, test-read version tried 64-16-10),
-#   so the lower end could be lower. The goal of at least 10 is met by each rule's pick and **not
-#   established** beyond the rules. The $\pm$ of a ratio covers only the spread of the compressed
+#   so the lower end could be lower. The goal of at least 10 is met by each rule's pick (small
+#   networks as trained) and **not established** beyond the rules. The $\pm$ of a ratio covers only the spread of the compressed
 #   files' sizes, not the choice of baseline, which dominates.
-# * **With the pruned networks' advantages given to the small ones** (10 more epochs, distilled from
-#   the dense network; measured in the cell below), the mean rule picks 64-24-10 (4.2x) and the
-#   paired rule 64-48-10 (7.4x): both under the goal of 10.
+# * **With the pruned networks' 10 epochs given to the small ones** (with or without a teacher; the
+#   cell below), the mean rule picks 64-32-16-10 (6.2x), under the goal of 10; the paired rule's
+#   smallest passer gives 7.4x or 12.9x, the fixed sequence 12.9x, the corrected rule 91.8x.
 # * **At equal bytes**, every width of the sweep is compared, so no range is chosen. The partner chosen
 #   on validation for the 97 % files of 2 to 4 bits (2.14 to 2.4 KB) is 64-32-16-10 stored with 5 bits
 #   (1.84 KB); for 5 and 6 bits (2.71 and 3.13 KB) 64-32-10 with 7 bits (2.63 KB); for 7 and 8 bits
@@ -1547,75 +1550,122 @@ assert [kb_text(np.mean([n for n, _ in small_files[k]]), k[1]) for k in (
 #   wide, so a difference of half a point is not reliably detected.
 #
 # The comparison is not quite even: the pruned networks had 10 more epochs of fine-tuning and a
-# teacher (distillation), the small ones neither. The next cell gives the small networks the same:
-# each small network no larger than the mean rule's pick is fine-tuned for the pruned networks' 10
-# epochs ($\eta$, $\alpha$ and $T$ of section 2, momentum 0.9, batches of 64, data order seed
-# $10s + 1$), distilled from its seed's dense network, and the mean rule is applied again on
-# validation.
+# teacher (distillation), the small ones neither. The next cell gives each small network no larger
+# than the mean rule's pick those 10 epochs, in the pruned networks' four rounds (2, 2, 2 and 4
+# epochs, a fresh momentum buffer each round, data order seed $10s + r$ in round $r$; $\eta = 0.1$,
+# momentum 0.9, batches of 64), without masks, two ways: **without a teacher**, and **distilled** from
+# its seed's dense network ($\alpha$ and $T$ of section 2). The schedule was chosen on validation for
+# the pruned networks, not for the small ones. Then the rules are applied again on validation (the
+# fixed sequence and the Bonferroni correction among these seven only; the larger candidates were not
+# fine-tuned), and each pick once on the test images.
 
 # %%
-FT_EPOCHS = sum(epochs for _, epochs in SCHEDULE)  # the pruned networks' fine-tuning, in all
+ROUNDS = [epochs for _, epochs in SCHEDULE]  # the pruned networks' four rounds: 2, 2, 2 and 4 epochs (10)
 given = [b for b in small if b.float32_bytes <= right.float32_bytes]  # the mean rule's pick and every smaller one
-distilled = {}  # hidden -> the five networks, fine-tuned with a teacher
-for b in progress(given, desc=f"{len(given)} small networks, 5 seeds each, distilled"):
-    nets = [copy.deepcopy(net) for net in b.networks]
-    train_many(nets, fit, epochs=FT_EPOCHS, lr=FT_LR, momentum=0.9, batch_size=64,
-               seeds=[10 * seed + 1 for seed in SEEDS], teacher=[dense_by_seed[seed] for seed in SEEDS],
-               alpha=ALPHA, temperature=TEMPERATURE, progress=False, evaluate=())
-    distilled[b.hidden] = nets
-print(f"{FT_EPOCHS} more epochs, distilled: validation images of {5 * len(data.y_val):,} (target {file_val_img.sum()}),"
-      " and distilled minus as trained, paired by seed (points)")
-distilled_img = {}
+for b in given:  # their validation counts above are those of their float32 files too
+    assert [val_images(accuracy(float32_weights(n), data.X_val, data.y_val)) for n in b.networks] == [
+        val_images(a) for a in b.val_accuracies]
+ARMS = {"10 more epochs": None, "10 more epochs, distilled": [dense_by_seed[seed] for seed in SEEDS]}
+longer = {arm: {} for arm in ARMS}  # arm -> hidden -> the five networks
+for b in progress(given, desc=f"{len(given)} small networks, 5 seeds, two ways"):
+    for arm, teachers in ARMS.items():
+        nets = [copy.deepcopy(net) for net in b.networks]
+        for r, epochs in enumerate(ROUNDS):  # as prune_and_finetune runs its rounds, without the masks
+            train_many(nets, fit, epochs=epochs, lr=FT_LR, momentum=0.9, batch_size=64,
+                       seeds=[10 * seed + r + 1 for seed in SEEDS], teacher=teachers, alpha=ALPHA,
+                       temperature=TEMPERATURE, progress=False, evaluate=())
+        longer[arm][b.hidden] = nets
+
+
+def file_images(nets, X, y):
+    """Correct images per seed of the networks' float32 files."""
+    return np.array([round(accuracy(float32_weights(net), X, y) * len(y)) for net in nets])
+
+
+as_trained = {b.hidden: np.array([val_images(a) for a in b.val_accuracies]) for b in given}
+val_img = {arm: {h: file_images(nets, data.X_val, data.y_val) for h, nets in by.items()} for arm, by in longer.items()}
+print(f"validation images of {5 * len(data.y_val):,} (the files: {file_val_img.sum()}); in brackets, minus as "
+      "trained, paired by seed (points)")
+print(f"{'network':>12s} {'bytes':>7s} {'as trained':>10s}   " + "   ".join(f"{arm:>30s}" for arm in ARMS))
+gain = {}
 for b in given:
-    before = np.array([val_images(a) for a in b.val_accuracies])
-    after = np.array([val_images(accuracy(float32_weights(net), data.X_val, data.y_val))  # the float32 file's
-                      for net in distilled[b.hidden]])
-    distilled_img[b.hidden] = after
-    gm, gh = mean_ci(100 * (after - before) / len(data.y_val))
-    print(f"  {net_name(b.hidden):>12s} {b.float32_bytes:7,d} bytes: {before.sum():5d} -> {after.sum():5d}  "
-          f"{gm:+.2f} ± {gh:.2f}" + ("   reaches the target" if after.sum() >= file_val_img.sum() else ""))
-d_right = min((b for b in given if distilled_img[b.hidden].sum() >= file_val_img.sum()), key=lambda b: b.float32_bytes)
-d_paired = {b.hidden: mean_ci(100 * (distilled_img[b.hidden] - file_val_img) / len(data.y_val)) for b in given}
-d_low = min((b for b in given if d_paired[b.hidden][0] - d_paired[b.hidden][1] >= -0.5 - 1e-9),
-            key=lambda b: b.float32_bytes, default=None)
-d_test = np.array([images(accuracy(float32_weights(net), data.X_test, data.y_test))
-                   for net in distilled[d_right.hidden]]) - file_img  # per seed, dense minus compressed, test
-(d_rm, d_rh), (d_tm, d_th) = mean_ci(d_right.float32_bytes / file_bytes), mean_ci(100 * d_test / len(data.y_test))
-print(f"mean rule, distilled candidates: {net_name(d_right.hidden)}, ratio {d_rm:.1f} ± {d_rh:.1f}; test, dense minus "
-      f"compressed {d_tm:+.2f} ± {d_th:.2f} points, per seed (images) {d_test.tolist()}")
-d_lm, d_lh = mean_ci(d_low.float32_bytes / file_bytes)
-print(f"paired rule (0.5 points), distilled candidates: smallest passer {net_name(d_low.hidden)}, ratio "
-      f"{d_lm:.1f} ± {d_lh:.1f}; paired validation intervals against the files (points): " + ", ".join(
-          f"{net_name(h)} {m:+.2f} ± {h_:.2f}" for h, (m, h_) in d_paired.items()))
-gain = {b.hidden: mean_ci(100 * (distilled_img[b.hidden] - [val_images(a) for a in b.val_accuracies])
-                          / len(data.y_val)) for b in given}
-assert [b.hidden for b in given] == [(24,), (32,), (40,), (48,), (64,), (32, 16), (64, 32)]
-assert [int(distilled_img[b.hidden].sum()) for b in given] == [1304, 1308, 1303, 1308, 1308, 1307, 1316]
-assert [sum(val_images(a) for a in b.val_accuracies) for b in given] == [1302, 1301, 1299, 1300, 1296, 1301, 1304]
-assert all(m > 0 for m, _ in gain.values())  # every one gains on the mean ...
-assert [h for h, (m, h_) in gain.items() if m - h_ > 0] == [(64,), (64, 32)]  # ... detected for these two only
-assert [f"{gain[h][0]:+.2f} ± {gain[h][1]:.2f}" for h in ((24,), (64,), (64, 32))] == [
-    "+0.15 ± 1.91", "+0.89 ± 0.70", "+0.89 ± 0.41"]
-assert d_right.hidden == (24,) and (f"{d_rm:.1f}", f"{d_rh:.1f}") == ("4.2", "0.0")  # the mean rule, distilled
-assert (f"{d_tm:+.2f}", f"{d_th:.2f}") == ("+0.09", "0.66") and d_tm - d_th < 0 < d_tm + d_th  # test: none detected
-assert d_low.hidden == (48,) and f"{d_lm:.1f}" == "7.4"  # the paired rule, distilled
-assert [h for h, (m, h_) in d_paired.items() if not m - h_ < 0 < m + h_] == [(64, 32)]  # only it is told apart
-assert f"{d_paired[64, 32][0]:+.2f} ± {d_paired[64, 32][1]:.2f}" == "+0.89 ± 0.70"
-assert max(d_rm, d_lm) < 10 < min(rm, lm)  # both rules under the goal with the teacher, both over without
+    cells = []
+    for arm in ARMS:
+        gain[arm, b.hidden] = mean_ci(100 * (val_img[arm][b.hidden] - as_trained[b.hidden]) / len(data.y_val))
+        cells.append(f"{val_img[arm][b.hidden].sum():5d} [{gain[arm, b.hidden][0]:+.2f} ± {gain[arm, b.hidden][1]:.2f}]")
+    print(f"{net_name(b.hidden):>12s} {b.float32_bytes:7,d} {as_trained[b.hidden].sum():10d}   "
+          + "   ".join(f"{c:>30s}" for c in cells))
+picks_longer = {}  # (arm, rule) -> the pick (None: none of the seven)
+for arm in ARMS:
+    vs_files = {b.hidden: mean_ci(100 * (val_img[arm][b.hidden] - file_val_img) / len(data.y_val)) for b in given}
+    passes = [b for b in given if vs_files[b.hidden][0] - vs_files[b.hidden][1] >= -0.5 - 1e-9]
+    seq = None  # the fixed sequence, from the largest of the seven down
+    for b in sorted(given, key=lambda b: b.float32_bytes, reverse=True):
+        if b not in passes:
+            break
+        seq = b
+    picks_longer[arm, "mean rule"] = min((b for b in given if val_img[arm][b.hidden].sum() >= file_val_img.sum()),
+                                         key=lambda b: b.float32_bytes, default=None)
+    picks_longer[arm, "paired rule, smallest passer"] = min(passes, key=lambda b: b.float32_bytes, default=None)
+    picks_longer[arm, "paired rule, fixed sequence"] = seq
+    bonf = [b for b in given if vs_files[b.hidden][0] - vs_files[b.hidden][1] * t_all / T95[5] >= -0.5 - 1e-9]
+    print(f"{arm}: Bonferroni-corrected paired rule passes {len(bonf)} of the seven")
+    picks_longer[arm, "Bonferroni"] = min(bonf, key=lambda b: b.float32_bytes, default=None)
+    for rule in ("mean rule", "paired rule, smallest passer", "paired rule, fixed sequence"):
+        b = picks_longer[arm, rule]
+        if b is None:
+            print(f"  {rule:29s} none of the seven")
+            continue
+        d_img = file_images(longer[arm][b.hidden], data.X_test, data.y_test) - file_img  # test, dense minus compressed
+        (r_m, r_h), (t_m, t_h) = mean_ci(b.float32_bytes / file_bytes), mean_ci(100 * d_img / len(data.y_test))
+        picks_longer[arm, rule, "figures"] = (r_m, t_m, t_h)
+        print(f"  {rule:29s} {net_name(b.hidden)} ({b.float32_bytes:,} bytes): ratio {r_m:.1f} ± {r_h:.1f}; test, dense "
+              f"minus compressed {t_m:+.2f} ± {t_h:.2f} points, per seed (images) {d_img.tolist()}")
+
+
+hs = [b.hidden for b in given]
+assert hs == [(24,), (32,), (40,), (48,), (64,), (32, 16), (64, 32)]
+assert [int(val_img["10 more epochs"][h].sum()) for h in hs] == [1299, 1303, 1294, 1301, 1303, 1312, 1316]
+assert [int(val_img["10 more epochs, distilled"][h].sum()) for h in hs] == [1300, 1303, 1303, 1304, 1309, 1309, 1314]
+detected = {arm: [h for h in hs if gain[arm, h][0] - gain[arm, h][1] > 0] for arm in ARMS}
+assert detected == {"10 more epochs": [(64, 32)], "10 more epochs, distilled": [(64,), (64, 32)]}
+assert [f"{gain[arm, h][0]:+.2f} ± {gain[arm, h][1]:.2f}" for arm, h in (
+    ("10 more epochs", (64, 32)), ("10 more epochs, distilled", (64,)), ("10 more epochs, distilled", (64, 32)))] == [
+    "+0.89 ± 0.52", "+0.96 ± 0.84", "+0.74 ± 0.56"]
+
+
+def picked(arm, rule):
+    return None if picks_longer[arm, rule] is None else picks_longer[arm, rule].hidden
+
+
+assert [picked(arm, "mean rule") for arm in ARMS] == [(32, 16), (32, 16)]  # 64-32-16-10 either way
+assert [picked(arm, "paired rule, smallest passer") for arm in ARMS] == [(48,), (64, 32)]
+assert [picked(arm, "paired rule, fixed sequence") for arm in ARMS] == [(64, 32), (64, 32)]
+assert [picked(arm, "Bonferroni") for arm in ARMS] == [None, None]  # so that rule stays with the large network
+shown = {key[:2]: value for key, value in picks_longer.items() if len(key) == 3}  # (ratio, test mean, half-width)
+assert [f"{shown[arm, 'mean rule'][0]:.1f}" for arm in ARMS] == ["6.2", "6.2"]
+assert f"{shown['10 more epochs', 'paired rule, smallest passer'][0]:.1f}" == "7.4"
+assert {f"{shown[key][0]:.1f}" for key in shown if picked(*key) == (64, 32)} == {"12.9"}
+assert all(t_m - t_h < 0 < t_m + t_h for _, t_m, t_h in shown.values())  # on test no pick differs detectably
+assert max(shown[arm, "mean rule"][0] for arm in ARMS) < 10 < rm  # the mean rule: under 10 given the epochs
+assert f"{picks_longer['10 more epochs', 'mean rule'].float32_bytes / 1000:.1f}" == "13.8"
 
 # %% [markdown]
-# **Given the same fine-tuning and teacher**, every small network gains on validation on the mean
-# (+0.15 to +0.89 points), a gain detected (its paired interval excluding 0) only for 64-64-10 and
-# 64-64-32-10 (+0.89 each); six of the seven now reach the files' validation mean, 64-24-10 exactly
-# (1,304 images). So **the mean rule picks 64-24-10 (9.5 KB): ratio 4.2**, and on the test images no
-# difference is detected against the files (dense minus compressed $+0.09 \pm 0.66$ points). The
-# paired rule's smallest passer is 64-48-10 (16.6 KB): ratio 7.4. Against small networks trained as
-# the pruned ones were, both rules give less than the course's goal of 10; against small networks
-# trained from scratch, both give more (12.9x and 32.0x). How the small network is trained moves the
-# right-sized ratio as much as the rule does, and validation still tells only one of the seven
-# distilled networks from the files (64-64-32-10, more accurate by $+0.89 \pm 0.70$ points). Not
-# measured: the equal-bytes comparison with distilled small files, and small networks trained for
-# longer without a teacher.
+# **Given the pruned networks' 10 epochs**, most small networks gain on validation on the mean, but
+# the gain is detected (its paired interval excluding 0) only for 64-64-32-10 without a teacher
+# ($+0.89 \pm 0.52$ points) and for 64-64-10 and 64-64-32-10 with one ($+0.96 \pm 0.84$,
+# $+0.74 \pm 0.56$). Either way **the mean rule now picks 64-32-16-10 (13.8 KB): ratio 6.2**, under
+# the course's goal of 10; the paired rule's smallest passer is 64-48-10 without a teacher (7.4x) and
+# 64-64-32-10 with one (12.9x); the fixed sequence gives 64-64-32-10 (12.9x) either way; the
+# Bonferroni-corrected rule passes none of the seven, so it stays with the large network (91.8x). On
+# the test images no pick differs detectably from the files (the closest: 64-48-10 without a teacher,
+# dense minus compressed $+0.31 \pm 0.31$ points). Here the 10 epochs move the mean rule's pick, not
+# the teacher. These are single draws of the data order and the picks hang on few images (one
+# validation image is 0.37 points), so what holds is the pattern, not the exact ratios: with the
+# small networks trained longer, the mean rule falls under 10 both ways and the paired rule's
+# smallest passer without a teacher; the fixed sequence and the corrected rule stay over it. Whether the goal of 10 is met depends on how the small networks are
+# trained and on the rule: **it is not established**. Not measured: the equal-bytes comparison with
+# these small networks, other data orders.
 #
 # The benchmark `compression_ratio_vs_right_sized`
 # (`benchmarks/run.py`) applies the same rules, on validation, to the library's variant of the
@@ -1705,8 +1755,8 @@ plt.show()
 #   of 92x; but no small network of section 6 differs detectably from the files, and the closest miss,
 #   64-24-10, 0.4 validation images per seed short, would give 4.2x (none smaller is among this
 #   version's candidates, so the ratio against a right-sized one could be lower still). Given the
-#   pruned networks' 10 distilled epochs, 64-24-10 reaches that mean itself (4.2x) and the paired rule
-#   passes 64-48-10 (7.4x). The right-sized
+#   pruned networks' 10 epochs of fine-tuning, with or without the teacher, 64-32-16-10 reaches that
+#   mean (6.2x). The right-sized
 #   ratio is not determined at this precision, so five seeds on 270 validation images cannot say how
 #   much of our ratio measures the large network's redundancy rather than the method (section 6). The
 #   paper's ratios are against LeNet-300-100 and the ImageNet networks as
@@ -1827,14 +1877,17 @@ print(textwrap.fill(
 #   the compressed files' validation mean (96.59 %) exactly: ratio 12.9x, and on the test images no
 #   difference detected ($-0.67 \pm 0.80$ points, dense minus compressed). The paired rule picks
 #   64-128-64-10 (32.0x; on test $+0.84 \pm 0.36$ points more accurate than the files), the
-#   Bonferroni-corrected one the large network itself (91.8x). Each pick is at least the goal of 10,
+#   Bonferroni-corrected one the large network itself (91.8x). With the small networks as trained,
+#   each pick is at least the goal of 10,
 #   but no small network differs detectably from the files on validation (all ten paired intervals
 #   contain 0, half-widths 0.68 to 2.31 points), and the closest miss, 64-24-10, would give 4.2x (none
 #   smaller is among the candidates, so the lower end could be lower): the right-sized ratio is **not
 #   determined** at this precision, and the goal of 10 is not established beyond the rules. Given
-#   the pruned networks' 10 epochs of distilled fine-tuning, the small networks gain on validation
-#   (detected for two of seven) and both rules fall under the goal: the mean rule picks 64-24-10
-#   (4.2x; on test $+0.09 \pm 0.66$ points against the files), the paired rule 64-48-10 (7.4x). At
+#   the pruned networks' 10 epochs of fine-tuning (in its four rounds, with or without the teacher),
+#   the mean rule picks 64-32-16-10, 6.2x, under the goal (on test, dense minus compressed, no
+#   difference detected); the paired rule's smallest passer gives 7.4x without the teacher and
+#   12.9x with it, the fixed sequence 12.9x, the corrected rule 91.8x: one draw of the data order,
+#   the picks hanging on few validation images. At
 #   equal bytes, against the small shared-weight file of at most its size chosen on validation, the
 #   pruned 97 % files are better at 3, 4, 7 and 8 bits (at the pick, 3 bits, $+0.80 \pm 0.42$ points,
 #   interval $[+0.38, +1.22]$; after a correction for the seven comparisons at 3 bits only), but each

@@ -132,7 +132,11 @@ def test_the_readme_table_has_a_row_for_every_figure():
     named = {name for row in rows for name in re.findall(r"`(\w+)`", row.split("|")[1].split(":")[0])}
     missing = sorted(set(_run().FIGURES) - named)
     assert not missing, f"README's table has no row for {missing}"
-    assert all(len(row.strip("|").split(" | ")) == 3 for row in rows), "a row without a value or a goal"
+    for row in rows:
+        cells = [cell.strip() for cell in row.strip().strip("|").split(" | ")]
+        assert len(cells) == 3, f"a row without three cells: {row[:80]}"
+        assert re.search(r"\d", cells[1]), f"a row without a value: {row[:80]}"
+        assert re.search(r"<=|>=|reported", cells[2]), f"a row without a goal: {row[:80]}"
 
 
 def test_commit_measured_marks_changes_outside_the_results(tmp_path):

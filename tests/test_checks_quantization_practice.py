@@ -403,6 +403,8 @@ def test_symmetric_accuracies_wrong(lesson):
             )
     fails(check.symmetric_groups, rt, None, verdict, asym, nets, splits, match="No answer yet")
     fails(check.symmetric_groups, rt, sym, verdict, asym, None, splits, match="pass the lesson's")
+    fails(check.symmetric_groups, rt, sym, verdict, [float("nan")] + list(asym)[1:], nets, splits,
+          match="pass the lesson's")  # a NaN among the asymmetric accuracies: the message, not a traceback
 
 
 def test_symmetric_verdict_wrong(lesson):

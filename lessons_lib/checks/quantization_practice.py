@@ -421,7 +421,7 @@ def symmetric_groups(
     try:
         want = _accuracies(nets, splits)
         asym = np.asarray(asym_val, dtype=float)
-        assert asym.shape == (5,)
+        assert asym.shape == (5,) and np.all(np.isfinite(asym))
     except Exception:  # noqa: BLE001 - wrong arguments become a message
         raise NotYet(
             "pass the lesson's five networks (nets), its splits and int4_val[32] to the check."
