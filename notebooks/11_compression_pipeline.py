@@ -54,8 +54,8 @@
 #
 # ## Prerequisites
 #
-# Lessons 09 (weight quantization) and 10 (weight pruning, the mask-aware momentum step). About 205
-# minutes: about 130 to read and run the eight sections (some 8,100 words of prose and many
+# Lessons 09 (weight quantization) and 10 (weight pruning, the mask-aware momentum step). About 210
+# minutes: about 135 to read and run the eight sections (some 8,400 words of prose and many
 # printed tables), about 75 for the four exercises; the notebook runs in under a minute on two CPU
 # cores (it runs the pipeline for five seeds).
 
@@ -1524,8 +1524,9 @@ assert [kb_text(np.mean([n for n, _ in small_files[k]]), k[1]) for k in (
 #   networks as trained) and **not established** beyond the rules. The $\pm$ of a ratio covers only the spread of the compressed
 #   files' sizes, not the choice of baseline, which dominates.
 # * **With the pruned networks' 10 epochs given to the small ones** (with or without a teacher; the
-#   cell below), the mean rule picks 64-32-16-10 (6.2x), under the goal of 10; the paired rule's
-#   smallest passer gives 7.4x or 12.9x, the fixed sequence 12.9x, the corrected rule 91.8x.
+#   cell below; one draw of the data order, seven candidates), the mean rule picks 64-32-16-10 (6.2x),
+#   under the goal of 10; the paired rule's smallest passer gives 7.4x without the teacher and 12.9x
+#   with it, the fixed sequence started at 64-64-32-10 12.9x, the corrected rule at least 13.9x.
 # * **At equal bytes**, every width of the sweep is compared, so no range is chosen. The partner chosen
 #   on validation for the 97 % files of 2 to 4 bits (2.14 to 2.4 KB) is 64-32-16-10 stored with 5 bits
 #   (1.84 KB); for 5 and 6 bits (2.71 and 3.13 KB) 64-32-10 with 7 bits (2.63 KB); for 7 and 8 bits
@@ -1552,12 +1553,14 @@ assert [kb_text(np.mean([n for n, _ in small_files[k]]), k[1]) for k in (
 # The comparison is not quite even: the pruned networks had 10 more epochs of fine-tuning and a
 # teacher (distillation), the small ones neither. The next cell gives each small network no larger
 # than the mean rule's pick those 10 epochs, in the pruned networks' four rounds (2, 2, 2 and 4
-# epochs, a fresh momentum buffer each round, data order seed $10s + r$ in round $r$; $\eta = 0.1$,
+# epochs, a fresh momentum buffer each round, data order seed $10s + r + 1$ in round $r = 0, \dots, 3$, as
+# section 2; $\eta = 0.1$,
 # momentum 0.9, batches of 64), without masks, two ways: **without a teacher**, and **distilled** from
 # its seed's dense network ($\alpha$ and $T$ of section 2). The schedule was chosen on validation for
-# the pruned networks, not for the small ones. Then the rules are applied again on validation (the
-# fixed sequence and the Bonferroni correction among these seven only; the larger candidates were not
-# fine-tuned), and each pick once on the test images.
+# the pruned networks, not for the small ones. Then the rules are applied again on validation, to
+# these seven only: the larger candidates were not fine-tuned, so the fixed sequence starts at
+# 64-64-32-10, and the Bonferroni correction keeps section 6's $t$ for eleven candidates; each pick is
+# then measured once on the test images.
 
 # %%
 ROUNDS = [epochs for _, epochs in SCHEDULE]  # the pruned networks' four rounds: 2, 2, 2 and 4 epochs (10)
@@ -1596,6 +1599,8 @@ for b in given:
     print(f"{net_name(b.hidden):>12s} {b.float32_bytes:7,d} {as_trained[b.hidden].sum():10d}   "
           + "   ".join(f"{c:>30s}" for c in cells))
 picks_longer = {}  # (arm, rule) -> the pick (None: none of the seven)
+t_seven = stdtrit(4, 1 - 0.025 / len(given))  # a Bonferroni correction over these seven only, for comparison
+vs_files_by_arm = {}
 for arm in ARMS:
     vs_files = {b.hidden: mean_ci(100 * (val_img[arm][b.hidden] - file_val_img) / len(data.y_val)) for b in given}
     passes = [b for b in given if vs_files[b.hidden][0] - vs_files[b.hidden][1] >= -0.5 - 1e-9]
@@ -1609,7 +1614,12 @@ for arm in ARMS:
     picks_longer[arm, "paired rule, smallest passer"] = min(passes, key=lambda b: b.float32_bytes, default=None)
     picks_longer[arm, "paired rule, fixed sequence"] = seq
     bonf = [b for b in given if vs_files[b.hidden][0] - vs_files[b.hidden][1] * t_all / T95[5] >= -0.5 - 1e-9]
-    print(f"{arm}: Bonferroni-corrected paired rule passes {len(bonf)} of the seven")
+    bonf_7 = [b for b in given if vs_files[b.hidden][0] - vs_files[b.hidden][1] * t_seven / T95[5] >= -0.5 - 1e-9]
+    vs_files_by_arm[arm] = vs_files
+    print(f"{arm}: {sum(gain[arm, h][0] > 0 for h in as_trained)} of the seven gain on the mean; Bonferroni-corrected "
+          f"paired rule (t = {t_all:.2f}, eleven candidates) passes {len(bonf)} of the seven; with t = {t_seven:.2f} "
+          f"(seven): {', '.join(net_name(b.hidden) for b in bonf_7) or 'none'}")
+    picks_longer[arm, "Bonferroni over seven"] = min(bonf_7, key=lambda b: b.float32_bytes, default=None)
     picks_longer[arm, "Bonferroni"] = min(bonf, key=lambda b: b.float32_bytes, default=None)
     for rule in ("mean rule", "paired rule, smallest passer", "paired rule, fixed sequence"):
         b = picks_longer[arm, rule]
@@ -1620,7 +1630,12 @@ for arm in ARMS:
         (r_m, r_h), (t_m, t_h) = mean_ci(b.float32_bytes / file_bytes), mean_ci(100 * d_img / len(data.y_test))
         picks_longer[arm, rule, "figures"] = (r_m, t_m, t_h)
         print(f"  {rule:29s} {net_name(b.hidden)} ({b.float32_bytes:,} bytes): ratio {r_m:.1f} ± {r_h:.1f}; test, dense "
-              f"minus compressed {t_m:+.2f} ± {t_h:.2f} points, per seed (images) {d_img.tolist()}")
+              f"minus compressed {t_m:+.2f} ± {t_h:.2f} [{t_m - t_h:+.3f}, {t_m + t_h:+.3f}] points, per seed (images) "
+              f"{d_img.tolist()}")
+excess = val_img["10 more epochs"][32, 16] - file_val_img  # the mean rule's pick without a teacher, per seed
+lower_48 = vs_files_by_arm["10 more epochs"][(48,)][0] - vs_files_by_arm["10 more epochs"][(48,)][1]
+print(f"64-32-16-10 without a teacher, validation images per seed over the files: {excess.tolist()}; 64-48-10 "
+      f"without a teacher clears the paired rule's -0.5 points by {lower_48 + 0.5:.3f} (lower end {lower_48:+.3f})")
 
 
 hs = [b.hidden for b in given]
@@ -1648,24 +1663,42 @@ assert f"{shown['10 more epochs', 'paired rule, smallest passer'][0]:.1f}" == "7
 assert {f"{shown[key][0]:.1f}" for key in shown if picked(*key) == (64, 32)} == {"12.9"}
 assert all(t_m - t_h < 0 < t_m + t_h for _, t_m, t_h in shown.values())  # on test no pick differs detectably
 assert max(shown[arm, "mean rule"][0] for arm in ARMS) < 10 < rm  # the mean rule: under 10 given the epochs
+assert [sum(gain[arm, h][0] > 0 for h in hs) for arm in ARMS] == [5, 6]  # how many gain on the mean
+assert excess.tolist() == [0, 0, 0, 7, 1] and f"{lower_48:+.3f}" == "-0.474"  # one seed carries it; a thin margin
+closest = max(shown, key=lambda key: shown[key][1] - shown[key][2])  # the pick whose interval comes nearest to excluding 0
+assert closest == ("10 more epochs", "paired rule, smallest passer") and f"{shown[closest][1]:+.2f} ± {shown[closest][2]:.2f}" == (
+    "+0.31 ± 0.31")
+assert [picked(arm, "Bonferroni over seven") for arm in ARMS] == [(64, 32), None]  # with t for seven only
+assert f"{vs_files_by_arm['10 more epochs'][64, 32][0]:+.2f} ± {vs_files_by_arm['10 more epochs'][64, 32][1]:.2f}" == (
+    "+0.89 ± 0.70")  # detectably above the files on validation, uncorrected
 assert f"{picks_longer['10 more epochs', 'mean rule'].float32_bytes / 1000:.1f}" == "13.8"
 
 # %% [markdown]
-# **Given the pruned networks' 10 epochs**, most small networks gain on validation on the mean, but
-# the gain is detected (its paired interval excluding 0) only for 64-64-32-10 without a teacher
-# ($+0.89 \pm 0.52$ points) and for 64-64-10 and 64-64-32-10 with one ($+0.96 \pm 0.84$,
-# $+0.74 \pm 0.56$). Either way **the mean rule now picks 64-32-16-10 (13.8 KB): ratio 6.2**, under
-# the course's goal of 10; the paired rule's smallest passer is 64-48-10 without a teacher (7.4x) and
-# 64-64-32-10 with one (12.9x); the fixed sequence gives 64-64-32-10 (12.9x) either way; the
-# Bonferroni-corrected rule passes none of the seven, so it stays with the large network (91.8x). On
-# the test images no pick differs detectably from the files (the closest: 64-48-10 without a teacher,
-# dense minus compressed $+0.31 \pm 0.31$ points). Here the 10 epochs move the mean rule's pick, not
-# the teacher. These are single draws of the data order and the picks hang on few images (one
-# validation image is 0.37 points), so what holds is the pattern, not the exact ratios: with the
-# small networks trained longer, the mean rule falls under 10 both ways and the paired rule's
-# smallest passer without a teacher; the fixed sequence and the corrected rule stay over it. Whether the goal of 10 is met depends on how the small networks are
-# trained and on the rule: **it is not established**. Not measured: the equal-bytes comparison with
-# these small networks, other data orders.
+# **Given the pruned networks' 10 epochs**, five of the seven small networks gain on validation on
+# the mean without a teacher and six with one, but the gain is detected (its paired interval
+# excluding 0) only for 64-64-32-10 without a teacher ($+0.89 \pm 0.52$ points) and for 64-64-10 and
+# 64-64-32-10 with one ($+0.96 \pm 0.84$, $+0.74 \pm 0.56$). In this one draw of the data order:
+#
+# * **the mean rule picks 64-32-16-10 (13.8 KB) either way: ratio 6.2**, under the course's goal of
+#   10; without a teacher one seed carries it (validation images over the files per seed: 0, 0, 0, 7
+#   and 1);
+# * the paired rule's smallest passer is 64-48-10 without a teacher (7.4x; it clears the margin by
+#   0.026 points) and 64-64-32-10 with one (12.9x);
+# * the fixed sequence, started at 64-64-32-10 because the larger candidates were not fine-tuned,
+#   gives 12.9x either way (over all eleven it would stop at 64-64-32-10 or a larger network, so at
+#   least 12.9x);
+# * the Bonferroni-corrected rule (section 6's $t$ for eleven candidates) passes none of the seven,
+#   so its pick is one of the three larger candidates, at least 13.9x (91.8x if, fine-tuned, none of
+#   them passed either); with $t$ for these seven only, 64-64-32-10 without a teacher would pass
+#   (12.9x): without a teacher it is detectably more accurate than the files on validation,
+#   uncorrected ($+0.89 \pm 0.70$ points).
+#
+# On the test images no pick among the seven differs detectably from the files (the nearest,
+# 64-48-10 without a teacher: dense minus compressed $+0.31 \pm 0.31$ points, interval from $-0.003$).
+# Here the 10 epochs, not the teacher, moved the mean rule's pick. Whether this holds for other data
+# orders is not measured, and the picks hang on few images (one validation image is 0.37 points). So
+# whether the goal of 10 is met depends on how the small networks are trained and on the rule: **it
+# is not established**. Not measured either: the equal-bytes comparison with these small networks.
 #
 # The benchmark `compression_ratio_vs_right_sized`
 # (`benchmarks/run.py`) applies the same rules, on validation, to the library's variant of the
@@ -1752,11 +1785,11 @@ plt.show()
 # * **The baseline network.** 64-300-100-10 is much larger than lessons 09 and 10 needed on
 #   the same data (they train 64-64-32-10, with 6,570 parameters, 1/7.7 of ours). On validation
 #   64-64-32-10 reaches the compressed files' mean exactly, and against it the ratio is 12.9x instead
-#   of 92x; but no small network of section 6 differs detectably from the files, and the closest miss,
+#   of 92x; but no small network of section 6 (as trained) differs detectably from the files, and the closest miss,
 #   64-24-10, 0.4 validation images per seed short, would give 4.2x (none smaller is among this
 #   version's candidates, so the ratio against a right-sized one could be lower still). Given the
 #   pruned networks' 10 epochs of fine-tuning, with or without the teacher, 64-32-16-10 reaches that
-#   mean (6.2x). The right-sized
+#   mean (6.2x; one draw of the data order, section 6). The right-sized
 #   ratio is not determined at this precision, so five seeds on 270 validation images cannot say how
 #   much of our ratio measures the large network's redundancy rather than the method (section 6). The
 #   paper's ratios are against LeNet-300-100 and the ImageNet networks as
@@ -1820,14 +1853,17 @@ for name, values, digits, goal, n_seeds in [
     print(f"{name:56s} = {m:5.{digits}f} ± {h:.{digits}f}   {goal}   (mean ± 95 % interval, {n_seeds} seeds; "
           f"single seeds {min(values):.{digits}f} to {max(values):.{digits}f})")
 print(f"{'ratio_vs_right_sized':56s} = {rm:5.1f} ± {rh:.1f} (mean rule), {lm:.1f} ± {lh:.1f} (paired rule), "
-      f"{mean_ci(ratios)[0]:.1f} (Bonferroni)\n{'':56s}   goal >= 10: met by each rule's pick; NOT established beyond "
-      f"the rules:\n  {mean_ci(runner.float32_bytes / file_bytes)[0]:.1f} against the closest miss, {net_name(runner.hidden)}. "
+      f"{mean_ci(ratios)[0]:.1f} (Bonferroni)\n{'':56s}   goal >= 10: met by each rule's pick with the small networks as "
+      f"trained; NOT established beyond the rules:\n  {mean_ci(runner.float32_bytes / file_bytes)[0]:.1f} against the "
+      f"closest miss, {net_name(runner.hidden)}; given the pruned networks' 10 epochs, the mean rule picks "
+      f"{net_name(picks_longer['10 more epochs', 'mean rule'].hidden)}: {shown['10 more epochs', 'mean rule'][0]:.1f}. "
       "No small network differs detectably from the files on validation;\n  paired validation intervals, small minus "
       "files (points):\n  " + ",\n  ".join(", ".join(
           f"{net_name(b.hidden)} {paired[b.hidden][0]:+.2f} ± {paired[b.hidden][1]:.2f}" for b in small[i:i + 4])
           for i in range(0, len(small), 4)) + f": all {len(small)} contain 0")
 assert all(dm - dh < 0 < dm + dh for dm, dh in (paired[b.hidden] for b in small))  # all ten contain 0
 assert min(rm, lm, mean_ci(ratios)[0]) >= 10 > mean_ci(runner.float32_bytes / file_bytes)[0]  # "met by each rule's pick"
+assert max(shown[arm, "mean rule"][0] for arm in ARMS) < 10  # ... with the small networks as trained only
 print(textwrap.fill(
     "test accuracies; goals judged on the mean. On the 270 validation images, by rules stated before their "
     "validation numbers (the bit rule after a test-read 4-bit choice; section 6's rules first applied to the test "
@@ -1886,8 +1922,9 @@ print(textwrap.fill(
 #   the pruned networks' 10 epochs of fine-tuning (in its four rounds, with or without the teacher),
 #   the mean rule picks 64-32-16-10, 6.2x, under the goal (on test, dense minus compressed, no
 #   difference detected); the paired rule's smallest passer gives 7.4x without the teacher and
-#   12.9x with it, the fixed sequence 12.9x, the corrected rule 91.8x: one draw of the data order,
-#   the picks hanging on few validation images. At
+#   12.9x with it, the fixed sequence (started at 64-64-32-10, the larger ones not fine-tuned) 12.9x,
+#   the corrected rule at least 13.9x: one draw of the data order, seven candidates, the picks
+#   hanging on few validation images. At
 #   equal bytes, against the small shared-weight file of at most its size chosen on validation, the
 #   pruned 97 % files are better at 3, 4, 7 and 8 bits (at the pick, 3 bits, $+0.80 \pm 0.42$ points,
 #   interval $[+0.38, +1.22]$; after a correction for the seven comparisons at 3 bits only), but each
