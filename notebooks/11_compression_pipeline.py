@@ -1598,7 +1598,7 @@ for b in given:
         cells.append(f"{val_img[arm][b.hidden].sum():5d} [{gain[arm, b.hidden][0]:+.2f} ± {gain[arm, b.hidden][1]:.2f}]")
     print(f"{net_name(b.hidden):>12s} {b.float32_bytes:7,d} {as_trained[b.hidden].sum():10d}   "
           + "   ".join(f"{c:>30s}" for c in cells))
-picks_longer = {}  # (arm, rule) -> the pick (None: none of the seven)
+picks_longer, shown = {}, {}  # (arm, rule) -> the pick (None: none of the seven) / (ratio, test mean, half-width)
 t_seven = stdtrit(4, 1 - 0.025 / len(given))  # a Bonferroni correction over these seven only, for comparison
 vs_files_by_arm = {}
 for arm in ARMS:
@@ -1628,7 +1628,7 @@ for arm in ARMS:
             continue
         d_img = file_images(longer[arm][b.hidden], data.X_test, data.y_test) - file_img  # test, dense minus compressed
         (r_m, r_h), (t_m, t_h) = mean_ci(b.float32_bytes / file_bytes), mean_ci(100 * d_img / len(data.y_test))
-        picks_longer[arm, rule, "figures"] = (r_m, t_m, t_h)
+        shown[arm, rule] = (r_m, t_m, t_h)
         print(f"  {rule:29s} {net_name(b.hidden)} ({b.float32_bytes:,} bytes): ratio {r_m:.1f} ± {r_h:.1f}; test, dense "
               f"minus compressed {t_m:+.2f} ± {t_h:.2f} [{t_m - t_h:+.3f}, {t_m + t_h:+.3f}] points, per seed (images) "
               f"{d_img.tolist()}")
@@ -1657,7 +1657,6 @@ assert [picked(arm, "mean rule") for arm in ARMS] == [(32, 16), (32, 16)]  # 64-
 assert [picked(arm, "paired rule, smallest passer") for arm in ARMS] == [(48,), (64, 32)]
 assert [picked(arm, "paired rule, fixed sequence") for arm in ARMS] == [(64, 32), (64, 32)]
 assert [picked(arm, "Bonferroni") for arm in ARMS] == [None, None]  # so that rule stays with the large network
-shown = {key[:2]: value for key, value in picks_longer.items() if len(key) == 3}  # (ratio, test mean, half-width)
 assert [f"{shown[arm, 'mean rule'][0]:.1f}" for arm in ARMS] == ["6.2", "6.2"]
 assert f"{shown['10 more epochs', 'paired rule, smallest passer'][0]:.1f}" == "7.4"
 assert {f"{shown[key][0]:.1f}" for key in shown if picked(*key) == (64, 32)} == {"12.9"}

@@ -344,22 +344,21 @@ def section5_search() -> dict[str, Any]:
         d = 100 * (record.correct[record.find(**better)] - record.correct[record.find(**worse)])
         return d / record.n_images
 
-    def paired(better: Mapping[str, Any], worse: Mapping[str, Any]) -> tuple[float, float, int]:
-        d = difference(better, worse)
+    def paired(d: np.ndarray) -> tuple[float, float, int]:
         return float(d.mean()), t_half_width(d), int(np.sum(d > 0))
 
     epochs, lr = pick["epochs_per_level"], pick["ft_lr"]
     lr_below = max((x for x in grid_lr if x < lr), default=None)
     below = None if lr_below is None else {"epochs_per_level": epochs, "ft_lr": lr_below}
-    epoch_pairs = {(e0, e1, x): ({"epochs_per_level": e1, "ft_lr": x}, {"epochs_per_level": e0, "ft_lr": x})
-                   for x in grid_lr for e0, e1 in zip(grid_e, grid_e[1:], strict=False)}
+    steps = {(e0, e1, x): difference({"epochs_per_level": e1, "ft_lr": x},
+                                     {"epochs_per_level": e0, "ft_lr": x})
+             for x in grid_lr for e0, e1 in zip(grid_e, grid_e[1:], strict=False)}
     n_steps = (len(grid_e) - 1) * len(grid_lr) + (len(grid_lr) - 1) * len(grid_e)
-    corrected = [difference(*pair) for pair in epoch_pairs.values()]
     return {
         "epochs": epochs, "lr": lr, "largest": (epochs, lr) == (grid_e[-1], grid_lr[-1]),
-        "lr_below": lr_below, "rate_step": None if below is None else paired(pick, below),
-        "epoch_steps": {key: paired(*pair) for key, pair in epoch_pairs.items()}, "n_steps": n_steps,
-        "epoch_steps_corrected": sum(d.mean() - t_half_width(d, 0.05 / n_steps) > 0 for d in corrected),
+        "lr_below": lr_below, "rate_step": None if below is None else paired(difference(pick, below)),
+        "epoch_steps": {key: paired(d) for key, d in steps.items()}, "n_steps": n_steps,
+        "epoch_steps_corrected": sum(d.mean() - t_half_width(d, 0.05 / n_steps) > 0 for d in steps.values()),
     }
 
 
