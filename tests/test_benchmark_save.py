@@ -277,3 +277,47 @@ def test_library_ab_puts_the_earlier_library_first_for_the_kernel(tmp_path):
     assert (folder / "lessons_lib" / "__init__.py").is_file()
     assert module.imported_from(str(folder)) == str(folder / "lessons_lib" / "__init__.py")
     assert not module.imported_from(None).startswith(str(folder))
+
+
+def test_the_two_core_total_hands_out_whole_notebooks_in_lesson_order(monkeypatch, tmp_path):
+    """notebook_seconds_total_two_cores: every notebook once a round, handed out in lesson order to at most
+    NOTEBOOK_WORKERS at a time and both of them used; each round's wall time, their median, the steal of
+    each round and the median of the rounds' summed notebook seconds."""
+    import threading
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    run = _run()
+    names = ["00_a", "01_b", "02_c", "03_d", "04_e"]
+    for name in names:
+        (tmp_path / f"{name}.ipynb").write_text("{}")
+    started, running, most = [], [0], [0]
+    lock = threading.Lock()
+    jiffies = iter([(0, 100), (4, 200), (4, 300), (4, 400), (10, 500), (10, 600)])
+
+    def fake_run(path):
+        with lock:
+            started.append((path.stem, threading.current_thread().name))
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.02)
+        with lock:
+            running[0] -= 1
+        return run.NotebookRun(seconds=1.5, start=0.1, cells=1.3, shutdown=0.1, peak_mb=1.0)
+
+    monkeypatch.setattr(run, "NOTEBOOKS", tmp_path)
+    monkeypatch.setattr(run, "NOTEBOOK_ROUNDS", 3)
+    monkeypatch.setattr(run, "run_notebook", fake_run)
+    monkeypatch.setattr(run, "_notebook_pool", lambda: ThreadPoolExecutor(max_workers=run.NOTEBOOK_WORKERS))
+    monkeypatch.setattr(run, "_start_worker", lambda _: None)
+    monkeypatch.setattr(run, "_cpu_jiffies", lambda: next(jiffies))
+    clock = iter([0.0, 10.0, 20.0, 26.0, 30.0, 42.0])  # each round's start and end
+    monkeypatch.setattr(run, "time", type("Clock", (), {"perf_counter": staticmethod(lambda: next(clock)),
+                                                         "sleep": staticmethod(time.sleep)}))
+    out = run.notebook_seconds_total_two_cores()
+    assert [name for name, _ in started] == names * 3
+    assert most[0] == run.NOTEBOOK_WORKERS == 2
+    assert len({thread for _, thread in started}) == 2
+    assert [out[f"round_{r}"] for r in (1, 2, 3)] == [10.0, 6.0, 12.0] and out["median"] == 10.0
+    assert [out[f"steal_pct_round_{r}"] for r in (1, 2, 3)] == [4.0, 0.0, 0.0]
+    assert out["notebook_seconds_summed_median"] == 7.5 and out["workers"] == 2
