@@ -858,53 +858,83 @@ def notebook_seconds_total() -> dict[str, float]:
     return out
 
 
-NOTEBOOK_WORKERS = 2  # the reference machine's cores: the budget is "all notebooks together on two cores"
+NOTEBOOK_WORKERS = 2  # the reference machine's cores
 
 
 def _notebook_pool():
     """The executor that runs notebooks side by side: NOTEBOOK_WORKERS fresh processes (spawned, so that
-    nothing of this process's state is shared with them)."""
+    nothing of this process's state is shared with them; a spawned worker imports this file again by its
+    module name, so the pool works when the file runs as a script, not when it is loaded under another
+    name)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     return ProcessPoolExecutor(max_workers=NOTEBOOK_WORKERS, mp_context=multiprocessing.get_context("spawn"))
 
 
-def _start_worker(_: int) -> None:
-    """Nothing but time: each of the pool's processes takes one such task, so all are up before the clock."""
-    time.sleep(0.5)
+def _worker_id(_: int) -> tuple[int, int]:
+    """The calling worker (process and thread), after a short wait that lets the other workers take tasks."""
+    import threading
+
+    time.sleep(0.2)
+    return os.getpid(), threading.get_ident()
+
+
+def _start_workers(pool) -> None:
+    """Hand out waits until every one of the pool's NOTEBOOK_WORKERS workers has taken one, so that all are up
+    before a clock starts."""
+    seen: set[tuple[int, int]] = set()
+    for _ in range(20):
+        seen.update(pool.map(_worker_id, range(NOTEBOOK_WORKERS)))
+        if len(seen) >= NOTEBOOK_WORKERS:
+            return
+    raise RuntimeError(f"only {len(seen)} of {NOTEBOOK_WORKERS} notebook workers started")
+
+
+def _run_stamped(path: pathlib.Path) -> tuple[float, float, NotebookRun]:
+    """:func:`run_notebook` with its start and end on ``time.monotonic`` (one clock for all processes)."""
+    start = time.monotonic()
+    result = run_notebook(path)
+    return start, time.monotonic(), result
 
 
 def notebook_seconds_total_two_cores() -> dict[str, float]:
-    """Seconds to execute all notebooks on the machine's two cores: two processes, each taking the next
-    notebook in lesson order when its last one ends (as ``pytest -n 2 --dist loadfile`` hands out whole
-    notebooks), every notebook on a fresh kernel as :func:`run_notebook` runs it. A lesson's kernel uses
-    one core (``lessons_lib.setup`` sets torch to one thread), so a collection run one notebook after the
-    other leaves the second core mostly idle; :func:`notebook_seconds_total` reports that run.
+    """Seconds to execute all notebooks with two of them running at a time (the machine has two cores): two
+    worker processes, each taking the next notebook in lesson order when its last one ends, every notebook on
+    a fresh kernel as :func:`run_notebook` runs it. Reported beside :func:`notebook_seconds_total` (one
+    notebook after the other, the figure the 120-s budget is held to): the budget's text, "at most 120 s on
+    two cores", can be read either way, and which one holds is the owner's call.
 
-    The collection runs NOTEBOOK_ROUNDS times (after the one-after-the-other rounds when both are asked
-    for: FIGURES' order): each round's wall
-    time (first notebook handed out to last one ended), their median (the figure held to the goal), each
-    round's steal (``/proc/stat``) and the rounds' median of the notebooks' summed seconds (the work
-    done, to set beside the wall time). The worker processes start before the first round's clock."""
+    The collection runs NOTEBOOK_ROUNDS times (after the one-after-the-other rounds when both are asked for:
+    FIGURES' order), the workers started before the first round's clock: each round's wall time (first
+    notebook handed out to last one ended) and the hypervisor's steal over the whole round (``/proc/stat``),
+    their median; the rounds' median of the notebooks' summed seconds and of the slowest notebook's seconds;
+    and, over the rounds, the largest sum of the peak memories of two notebooks that ran at the same time (an
+    upper bound on what they held together: their peaks need not coincide)."""
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     out: dict[str, float] = {}
-    walls, work = [], []
+    walls, work, slowest, pair_mb = [], [], [], 0.0
     with _notebook_pool() as pool:
-        list(pool.map(_start_worker, range(NOTEBOOK_WORKERS)))
+        _start_workers(pool)
         for r in range(NOTEBOOK_ROUNDS):
             before = _cpu_jiffies()
-            start = time.perf_counter()
-            runs = list(pool.map(run_notebook, paths))
-            walls.append(time.perf_counter() - start)
+            start = time.monotonic()
+            stamped = list(pool.map(_run_stamped, paths))
+            walls.append(time.monotonic() - start)
             steal = _steal_pct(before, _cpu_jiffies())
-            work.append(sum(run.seconds for run in runs))
+            work.append(sum(run.seconds for _, _, run in stamped))
+            slowest.append(max(run.seconds for _, _, run in stamped))
+            pair_mb = max([pair_mb] + [a[2].peak_mb + b[2].peak_mb for i, a in enumerate(stamped)
+                                       for b in stamped[i + 1:] if a[0] < b[1] and b[0] < a[1]])
             out[f"round_{r + 1}"] = round(walls[-1], 2)
             if np.isfinite(steal):
                 out[f"steal_pct_round_{r + 1}"] = round(steal, 2)
     out["median"] = round(statistics.median(walls), 2)
     out["notebook_seconds_summed_median"] = round(statistics.median(work), 2)
+    out["slowest_notebook_seconds_median"] = round(statistics.median(slowest), 2)
+    out["overlapping_pair_peak_mb_max"] = round(pair_mb, 1)
     out["workers"] = NOTEBOOK_WORKERS
+    out["cores"] = os.cpu_count() or 0
     return out
 
 
@@ -964,9 +994,9 @@ FIGURES: dict[str, tuple[Callable[[], object], str, Callable[[object], bool]]] =
                          lambda v: all(x <= 30 for x in v.values())),
     "notebook_peak_rss_mb": (notebook_peak_rss_mb, "each <= 1024",
                              lambda v: all(x <= 1024 for x in v.values())),
-    "notebook_seconds_total": (notebook_seconds_total, "reported", lambda v: v["median"] > 0),
-    "notebook_seconds_total_two_cores": (notebook_seconds_total_two_cores, "median <= 120",
-                                         lambda v: v["median"] <= 120),
+    "notebook_seconds_total": (notebook_seconds_total, "median <= 120", lambda v: v["median"] <= 120),
+    "notebook_seconds_total_two_cores": (notebook_seconds_total_two_cores, "reported",
+                                         lambda v: v["median"] > 0),
     "ci_seconds": (ci_seconds, "<= 900", lambda v: v is not None and v <= 900),
 }
 

@@ -280,44 +280,65 @@ def test_library_ab_puts_the_earlier_library_first_for_the_kernel(tmp_path):
 
 
 def test_the_two_core_total_hands_out_whole_notebooks_in_lesson_order(monkeypatch, tmp_path):
-    """notebook_seconds_total_two_cores: every notebook once a round, handed out in lesson order to at most
-    NOTEBOOK_WORKERS at a time and both of them used; each round's wall time, their median, the steal of
-    each round and the median of the rounds' summed notebook seconds."""
+    """notebook_seconds_total_two_cores: the workers are up before the clock; every notebook runs once a
+    round, handed out in lesson order to whichever of the two workers is free; each round's wall time is
+    the makespan of that hand-out; the medians are medians; the memory figure sums only notebooks that
+    overlapped.
+    Real threads and real (short) waits: durations 0.25, 0.1, 0.1, 0.1, 0.3 s give a makespan of 0.55 s on
+    two workers in lesson order (0.85 on one, 0.4 on three)."""
     import threading
     import time
     from concurrent.futures import ThreadPoolExecutor
 
     run = _run()
     names = ["00_a", "01_b", "02_c", "03_d", "04_e"]
+    duration = dict(zip(names, (0.25, 0.1, 0.1, 0.1, 0.3), strict=True))
+    peak = dict(zip(names, (100.0, 10.0, 20.0, 30.0, 200.0), strict=True))  # overlaps: a+b, a+c, a+d, d+e
     for name in names:
         (tmp_path / f"{name}.ipynb").write_text("{}")
-    started, running, most = [], [0], [0]
-    lock = threading.Lock()
-    jiffies = iter([(0, 100), (4, 200), (4, 300), (4, 400), (10, 500), (10, 600)])
+    events, lock, rounds_seen = [], threading.Lock(), {name: 0 for name in names}
+    real_worker_id = run._worker_id
+
+    def worker_id(i):
+        with lock:
+            events.append("warm")
+        return real_worker_id(i)
 
     def fake_run(path):
         with lock:
-            started.append((path.stem, threading.current_thread().name))
-            running[0] += 1
-            most[0] = max(most[0], running[0])
-        time.sleep(0.02)
-        with lock:
-            running[0] -= 1
-        return run.NotebookRun(seconds=1.5, start=0.1, cells=1.3, shutdown=0.1, peak_mb=1.0)
+            events.append(path.stem)
+            r = rounds_seen[path.stem]
+            rounds_seen[path.stem] += 1
+        time.sleep(duration[path.stem])
+        return run.NotebookRun(seconds=duration[path.stem] + 10 * r, start=0.0, cells=0.0, shutdown=0.0,
+                               peak_mb=peak[path.stem])
 
+    jiffies = iter([(0, 100), (4, 200), (4, 300), (4, 400), (10, 500), (10, 600)])
     monkeypatch.setattr(run, "NOTEBOOKS", tmp_path)
     monkeypatch.setattr(run, "NOTEBOOK_ROUNDS", 3)
     monkeypatch.setattr(run, "run_notebook", fake_run)
+    monkeypatch.setattr(run, "_worker_id", worker_id)
     monkeypatch.setattr(run, "_notebook_pool", lambda: ThreadPoolExecutor(max_workers=run.NOTEBOOK_WORKERS))
-    monkeypatch.setattr(run, "_start_worker", lambda _: None)
     monkeypatch.setattr(run, "_cpu_jiffies", lambda: next(jiffies))
-    clock = iter([0.0, 10.0, 20.0, 26.0, 30.0, 42.0])  # each round's start and end
-    monkeypatch.setattr(run, "time", type("Clock", (), {"perf_counter": staticmethod(lambda: next(clock)),
-                                                         "sleep": staticmethod(time.sleep)}))
     out = run.notebook_seconds_total_two_cores()
-    assert [name for name, _ in started] == names * 3
-    assert most[0] == run.NOTEBOOK_WORKERS == 2
-    assert len({thread for _, thread in started}) == 2
-    assert [out[f"round_{r}"] for r in (1, 2, 3)] == [10.0, 6.0, 12.0] and out["median"] == 10.0
+    runs = [e for e in events if e != "warm"]
+    assert runs == names * 3
+    assert events.index(names[0]) > max(i for i, e in enumerate(events) if e == "warm")  # warm-up first
+    for r in (1, 2, 3):
+        assert abs(out[f"round_{r}"] - 0.55) < 0.08, out
     assert [out[f"steal_pct_round_{r}"] for r in (1, 2, 3)] == [4.0, 0.0, 0.0]
-    assert out["notebook_seconds_summed_median"] == 7.5 and out["workers"] == 2
+    assert out["notebook_seconds_summed_median"] == 50.85  # rounds sum to 0.85, 50.85, 100.85
+    assert out["slowest_notebook_seconds_median"] == 10.3  # rounds: 0.3, 10.3, 20.3
+    assert out["overlapping_pair_peak_mb_max"] == 230.0  # d and e (a and e: one worker, one after the other)
+    assert out["workers"] == 2
+
+
+def test_the_two_core_pool_spawns_two_workers():
+    """The real pool: NOTEBOOK_WORKERS processes, spawned (nothing of the parent's state shared)."""
+    run = _run()
+    pool = run._notebook_pool()
+    try:
+        assert run.NOTEBOOK_WORKERS == 2 and pool._max_workers == 2
+        assert pool._mp_context.get_start_method() == "spawn"
+    finally:
+        pool.shutdown()
