@@ -880,15 +880,16 @@ def _worker_id(_: int) -> tuple[int, int]:
     return os.getpid(), threading.get_ident()
 
 
-def _start_workers(pool) -> None:
+def _start_workers(pool, timeout: float = 60.0) -> None:
     """Hand out waits until every one of the pool's NOTEBOOK_WORKERS workers has taken one, so that all are up
-    before a clock starts."""
+    before a clock starts; RuntimeError if they are not all seen within ``timeout`` seconds."""
     seen: set[tuple[int, int]] = set()
-    for _ in range(20):
+    deadline = time.monotonic() + timeout
+    while len(seen) < NOTEBOOK_WORKERS:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"only {len(seen)} of {NOTEBOOK_WORKERS} notebook workers started in "
+                               f"{timeout:g} s")
         seen.update(pool.map(_worker_id, range(NOTEBOOK_WORKERS)))
-        if len(seen) >= NOTEBOOK_WORKERS:
-            return
-    raise RuntimeError(f"only {len(seen)} of {NOTEBOOK_WORKERS} notebook workers started")
 
 
 def _run_stamped(path: pathlib.Path) -> tuple[float, float, NotebookRun]:
@@ -905,15 +906,17 @@ def notebook_seconds_total_two_cores() -> dict[str, float]:
     notebook after the other, the figure the 120-s budget is held to): the budget's text, "at most 120 s on
     two cores", can be read either way, and which one holds is the owner's call.
 
-    The collection runs NOTEBOOK_ROUNDS times (after the one-after-the-other rounds when both are asked for:
-    FIGURES' order), the workers started before the first round's clock: each round's wall time (first
-    notebook handed out to last one ended) and the hypervisor's steal over the whole round (``/proc/stat``),
-    their median; the rounds' median of the notebooks' summed seconds and of the slowest notebook's seconds;
-    and, over the rounds, the largest sum of the peak memories of two notebooks that ran at the same time (an
-    upper bound on what they held together: their peaks need not coincide)."""
+    The collection runs NOTEBOOK_ROUNDS times (after the one-after-the-other rounds when both are measured in
+    FIGURES' order, the default), the workers started before the first round's clock: each round's wall time
+    (first notebook handed out to last one ended) and the hypervisor's steal over the whole round
+    (``/proc/stat``), their median; the rounds' median of the notebooks' summed seconds; each notebook's
+    median seconds (``lesson_NN_seconds``: how much running beside another slows it); and, over the rounds,
+    the largest sum of the peak memories of two notebooks that ran at the same time (an upper bound on what
+    they held together: their peaks need not coincide). ``cores``: the CPUs this process may run on."""
     paths = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
     out: dict[str, float] = {}
-    walls, work, slowest, pair_mb = [], [], [], 0.0
+    walls, work, pair_mb = [], [], 0.0
+    seconds: dict[str, list[float]] = {path.stem: [] for path in paths}
     with _notebook_pool() as pool:
         _start_workers(pool)
         for r in range(NOTEBOOK_ROUNDS):
@@ -923,7 +926,8 @@ def notebook_seconds_total_two_cores() -> dict[str, float]:
             walls.append(time.monotonic() - start)
             steal = _steal_pct(before, _cpu_jiffies())
             work.append(sum(run.seconds for _, _, run in stamped))
-            slowest.append(max(run.seconds for _, _, run in stamped))
+            for path, (_, _, run) in zip(paths, stamped, strict=True):
+                seconds[path.stem].append(run.seconds)
             pair_mb = max([pair_mb] + [a[2].peak_mb + b[2].peak_mb for i, a in enumerate(stamped)
                                        for b in stamped[i + 1:] if a[0] < b[1] and b[0] < a[1]])
             out[f"round_{r + 1}"] = round(walls[-1], 2)
@@ -931,10 +935,10 @@ def notebook_seconds_total_two_cores() -> dict[str, float]:
                 out[f"steal_pct_round_{r + 1}"] = round(steal, 2)
     out["median"] = round(statistics.median(walls), 2)
     out["notebook_seconds_summed_median"] = round(statistics.median(work), 2)
-    out["slowest_notebook_seconds_median"] = round(statistics.median(slowest), 2)
+    out.update({f"lesson_{stem[:2]}_seconds": round(statistics.median(v), 2) for stem, v in seconds.items()})
     out["overlapping_pair_peak_mb_max"] = round(pair_mb, 1)
     out["workers"] = NOTEBOOK_WORKERS
-    out["cores"] = os.cpu_count() or 0
+    out["cores"] = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 0)
     return out
 
 
