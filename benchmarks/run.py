@@ -307,24 +307,17 @@ def _widths(hidden: tuple[int, ...]) -> tuple[float, float]:
 def _distilled_sweep(sweep: list, splits: dict) -> list:
     """The ``sweep``'s networks given what ``compression_experiment`` gives the pruned ones after the dense
     training: for each seed, its five rounds of 10 epochs (lr 0.05, momentum 0.9, batches of 32, data
-    order seed ``s + 1 + r``), distilled from that seed's dense 64-300-100-10 (alpha 0.9, T = 4, as
-    ``training.train`` defaults), without masks. The teachers are trained again exactly as the
-    pipeline trains them (its dense test accuracies are checked). Returns new ``DenseBaseline``s."""
+    order seed ``s + 1 + r``), distilled from that seed's dense 64-300-100-10 (the pipeline's own,
+    ``CompressionResult.dense``; alpha 0.9, T = 4, as ``training.train`` defaults), without masks.
+    Returns new ``DenseBaseline``s."""
     import copy
 
     from lessons_lib import baselines
-    from lessons_lib.models import mlp
     from lessons_lib.training import accuracy, train
 
     runs = _compression_figures()["runs"]
     kw = dict(lr=0.05, momentum=0.9, batch_size=32, progress=False, evaluate=())
-    teachers = {}
-    for s, run in zip(COMPRESSION_SEEDS, runs, strict=True):
-        data = (splits[s].X_train, splits[s].y_train)
-        teachers[s] = mlp((300, 100), seed=s)
-        train(teachers[s], data, epochs=30, seed=s, **kw)
-        if accuracy(teachers[s], splits[s].X_test, splits[s].y_test) != run.dense_accuracy:
-            raise RuntimeError(f"seed {s}: the teacher is not the pipeline's dense network")
+    teachers = {s: run.dense for s, run in zip(COMPRESSION_SEEDS, runs, strict=True)}
     out = []
     for b in sweep:
         nets = []

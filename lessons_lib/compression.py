@@ -14,7 +14,7 @@ import os
 import tempfile
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import torch
@@ -62,7 +62,10 @@ class CompressionResult:
     """Numbers of one run of :func:`compression_experiment` (accuracies in [0, 1]).
 
     ``*_accuracy`` are on the test part (read once, for reporting); ``*_val_accuracy`` on the
-    validation part, the one a choice made from these runs (a right-sized baseline) may look at."""
+    validation part, the one a choice made from these runs (a right-sized baseline) may look at.
+    ``dense``: the dense network as trained (a copy taken before pruning; the teacher the fine-tuning
+    distils from), for a comparison that needs it (``benchmarks/run.py`` distils small networks from it);
+    left out of the dataclass's ``repr`` and equality."""
 
     dense_accuracy: float
     pruned_accuracy: float
@@ -74,6 +77,7 @@ class CompressionResult:
     sparsity: float
     bits: int
     seconds: float
+    dense: nn.Module | None = field(default=None, repr=False, compare=False)
 
     @property
     def ratio(self) -> float:
@@ -167,4 +171,5 @@ def compression_experiment(
         sparsity=1.0 - kept / total,
         bits=bits,
         seconds=time.perf_counter() - start,
+        dense=teacher,
     )
