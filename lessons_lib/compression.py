@@ -59,13 +59,15 @@ def remove_dead_units(model: nn.Sequential, masks: Mapping[str, Any]) -> dict[st
 
 @dataclass(frozen=True)
 class CompressionResult:
-    """Numbers of one run of :func:`compression_experiment` (accuracies in [0, 1]).
+    """Numbers of one run of :func:`compression_experiment` (accuracies in [0, 1]), and its dense network.
 
     ``*_accuracy`` are on the test part (read once, for reporting); ``*_val_accuracy`` on the
     validation part, the one a choice made from these runs (a right-sized baseline) may look at.
-    ``dense``: the dense network as trained (a copy taken before pruning; the teacher the fine-tuning
-    distils from), for a comparison that needs it (``benchmarks/run.py`` distils small networks from it);
-    left out of the dataclass's ``repr`` and equality."""
+    ``dense``: the dense network after its training, before pruning (a deep copy taken then: the teacher
+    the fine-tuning distils from when ``distill=True``), in eval mode, for a comparison that needs it
+    (``benchmarks/run.py`` distils small networks from it). It is the result's own object, not a copy:
+    training it changes it for every holder of the result. Left out of ``repr``, equality and hashing;
+    ``dataclasses.asdict`` deep-copies it and ``astuple`` carries it as its last item."""
 
     dense_accuracy: float
     pruned_accuracy: float
@@ -171,5 +173,5 @@ def compression_experiment(
         sparsity=1.0 - kept / total,
         bits=bits,
         seconds=time.perf_counter() - start,
-        dense=teacher,
+        dense=teacher.train(False),
     )
