@@ -79,7 +79,7 @@ class CompressionResult:
     sparsity: float
     bits: int
     seconds: float
-    dense: nn.Module | None = field(default=None, repr=False, compare=False)
+    dense: nn.Module = field(repr=False, compare=False)
 
     @property
     def ratio(self) -> float:

@@ -1564,10 +1564,16 @@ assert [kb_text(np.mean([n for n, _ in small_files[k]]), k[1]) for k in (
 
 # %%
 ROUNDS = [epochs for _, epochs in SCHEDULE]  # the pruned networks' four rounds: 2, 2, 2 and 4 epochs (10)
+
+
+def file_images(nets, X, y):
+    """Correct images per seed of the networks' float32 files."""
+    return np.array([round(accuracy(float32_weights(net), X, y) * len(y)) for net in nets])
+
+
 given = [b for b in small if b.float32_bytes <= right.float32_bytes]  # the mean rule's pick and every smaller one
 for b in given:  # their validation counts above are those of their float32 files too
-    assert [val_images(accuracy(float32_weights(n), data.X_val, data.y_val)) for n in b.networks] == [
-        val_images(a) for a in b.val_accuracies]
+    assert file_images(b.networks, data.X_val, data.y_val).tolist() == [val_images(a) for a in b.val_accuracies]
 ARMS = {"10 more epochs": None, "10 more epochs, distilled": [dense_by_seed[seed] for seed in SEEDS]}
 longer = {arm: {} for arm in ARMS}  # arm -> hidden -> the five networks
 for b in progress(given, desc=f"{len(given)} small networks, 5 seeds, two ways"):
@@ -1579,10 +1585,6 @@ for b in progress(given, desc=f"{len(given)} small networks, 5 seeds, two ways")
                        temperature=TEMPERATURE, progress=False, evaluate=())
         longer[arm][b.hidden] = nets
 
-
-def file_images(nets, X, y):
-    """Correct images per seed of the networks' float32 files."""
-    return np.array([round(accuracy(float32_weights(net), X, y) * len(y)) for net in nets])
 
 
 as_trained = {b.hidden: np.array([val_images(a) for a in b.val_accuracies]) for b in given}
