@@ -1,6 +1,7 @@
 """Every notebook passes nbval a second time: offline, on another CPU path, in reverse order.
 
-One subprocess runs nbval over all notebooks with:
+Three subprocesses, each over every third notebook (which the two test workers share out), run
+nbval with:
 
 * another CPU path than the first run: PyTorch's kernels without vector instructions
   (``ATEN_CPU_CAPABILITY=default``), MKL and oneDNN held to AVX2, NumPy's own loops without
@@ -32,6 +33,8 @@ import shutil
 import subprocess
 import sys
 
+import pytest
+
 from conftest import NOTEBOOKS, ROOT
 
 # What another CPU, with another thread count, computes (see the module docstring).
@@ -55,15 +58,27 @@ def _network_namespace_prefix() -> list[str]:
     return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "offline"]
 
 
-def test_notebooks_pass_offline_on_another_cpu_path_in_reverse_order(tmp_path):
+# OpenMP threads that wait spin by default. Two two-thread runs side by side on two cores then took
+# 119 s each where one alone took 10 s (lesson 12 on this path, 2 December 2026, AMD EPYC): the test
+# workers run these parts beside each other and beside other tests. Threads that sleep while they
+# wait (OMP_WAIT_POLICY=PASSIVE) took 11 s each side by side; the policy changes when a thread
+# waits, not what it computes.
+IDLE_THREADS_SLEEP = {"OMP_WAIT_POLICY": "PASSIVE"}
+PARTS = 3  # the notebooks in three subprocesses, so that the two test workers can share them out
+
+
+@pytest.mark.parametrize("part", range(PARTS))
+def test_notebooks_pass_offline_on_another_cpu_path_in_reverse_order(tmp_path, part):
+    """Every third notebook from ``part`` on, in reverse order (lesson 14, 11, 08, ... for part 0)."""
     startup = tmp_path / "ipython" / "profile_default" / "startup"
     startup.mkdir(parents=True)
     shutil.copy(ROOT / "tests" / "offline_guard.py", startup / "00_offline_guard.py")
-    notebooks = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"), reverse=True)
-    assert len(notebooks) >= 15, notebooks
+    every = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"), reverse=True)
+    assert len(every) >= 15, every
+    notebooks = every[part::PARTS]
     log = tmp_path / "network_attempts.log"
-    env = dict(os.environ, IPYTHONDIR=str(tmp_path / "ipython"), LESSONS_NET_LOG=str(log), **ANOTHER_CPU)
-    # one run: two side by side (two threads each on two cores) took 289 s in CI against 141 s
+    env = dict(os.environ, IPYTHONDIR=str(tmp_path / "ipython"), LESSONS_NET_LOG=str(log), **ANOTHER_CPU,
+               **IDLE_THREADS_SLEEP)
     prefix = _network_namespace_prefix()
     cmd = [*prefix, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
            "-o", "addopts=", "--nbval", "--nbval-current-env",
