@@ -103,6 +103,17 @@ def batched_speedup_vs_torch_loop() -> float:
 WIDGET_RESULTS = ROOT / "test-artifacts" / "browser" / "widgets" / "results.json"
 
 
+def _browser_results(path: pathlib.Path) -> dict | None:
+    """The figures a browser test last wrote to ``path``; None if it has not run on this checkout,
+    or if it ran beside another test worker (``test_workers`` above 1, as under the test command's
+    two workers): the goals are for a browser with the machine to itself. Measure them with
+    ``python -m pytest -n 0 -m browser``. A file without the count predates it (one process)."""
+    if not path.exists():
+        return None
+    results = json.loads(path.read_text())
+    return results if results.get("test_workers", 1) == 1 else None
+
+
 def widget_update_ms() -> float | None:
     """Median time to draw the explorer after a slider move, in Chromium.
 
@@ -112,10 +123,8 @@ def widget_update_ms() -> float | None:
     time, read from ``test-artifacts/browser/widgets/results.json``, which
     ``tests/test_widgets_browser.py`` writes; None if that test has not run on this checkout.
     """
-    if not WIDGET_RESULTS.exists():
-        return None
-    results = json.loads(WIDGET_RESULTS.read_text())
-    if "slider_redraw" not in results:
+    results = _browser_results(WIDGET_RESULTS)
+    if results is None or "slider_redraw" not in results:
         return None
     return float(results["slider_redraw"]["e"]["draw_ms_p50"])
 
@@ -129,10 +138,8 @@ def spectrum_slider_to_pixels_ms_p95() -> float | None:
     the two sliders' figures. Read from ``test-artifacts/browser/widgets/results.json``, which
     ``tests/test_widgets_browser.py`` writes; None if that test has not run on this checkout.
     """
-    if not WIDGET_RESULTS.exists():
-        return None
-    results = json.loads(WIDGET_RESULTS.read_text())
-    if "spectrum_slider_to_pixels_ms" not in results:
+    results = _browser_results(WIDGET_RESULTS)
+    if results is None or "spectrum_slider_to_pixels_ms" not in results:
         return None
     return float(results["spectrum_slider_to_pixels_ms"]["p95"])
 
@@ -149,9 +156,8 @@ def static_html_slider_to_pixels_ms_p95() -> float | None:
     ``test-artifacts/browser/static_html/results.json``, which ``tests/test_static_html_browser.py``
     writes; None if that test has not run on this checkout.
     """
-    if not STATIC_HTML_RESULTS.exists():
-        return None
-    return float(json.loads(STATIC_HTML_RESULTS.read_text())["static_html_slider_to_pixels_ms"]["p95"])
+    results = _browser_results(STATIC_HTML_RESULTS)
+    return None if results is None else float(results["static_html_slider_to_pixels_ms"]["p95"])
 
 
 JUPYTERLAB_RESULTS = ROOT / "test-artifacts" / "browser" / "jupyterlab" / "results.json"
@@ -161,9 +167,8 @@ def _jupyterlab_result(name: str) -> object | None:
     """A figure measured in Chromium against a real JupyterLab 4.6 by the last run of
     ``tests/test_browser_routes.py``, read from ``test-artifacts/browser/jupyterlab/results.json``;
     None if that test has not run on this checkout."""
-    if not JUPYTERLAB_RESULTS.exists():
-        return None
-    return json.loads(JUPYTERLAB_RESULTS.read_text()).get(name)
+    results = _browser_results(JUPYTERLAB_RESULTS)
+    return None if results is None else results.get(name)
 
 
 def browser_slider_to_pixels_ms_p50() -> dict[str, float] | None:
@@ -206,9 +211,8 @@ def _site_result(name: str) -> object | None:
     """A figure measured in Chromium on the built site, served from 127.0.0.1 under a sub-path, by
     the last run of ``tests/test_site.py`` (``test-artifacts/browser/site/results.json``); None if
     that test has not run on this checkout."""
-    if not SITE_RESULTS.exists():
-        return None
-    return json.loads(SITE_RESULTS.read_text()).get(name)
+    results = _browser_results(SITE_RESULTS)
+    return None if results is None else results.get(name)
 
 
 def _site_build() -> dict[str, float]:

@@ -59,6 +59,51 @@ CANVAS_DRAWN_TIMEOUT = 20.0  # s, from the slider showing to a drawn (non-blank)
 SETTLE_MS = 400  # the canvas counts as settled after this long without a change
 
 
+# --- artifacts shared by the test workers ------------------------------------------
+
+
+def worker_count() -> int:
+    """How many test workers ran side by side (pytest-xdist's PYTEST_XDIST_WORKER_COUNT; 1 in one
+    process). Stored as ``test_workers`` beside the figures a browser test measures: benchmarks/run.py
+    reports only figures measured with no other worker beside the browser."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+
+
+def worker_tag() -> str:
+    """This test process's name under pytest-xdist (``gw0``, ``gw1``); ``main`` in one process."""
+    return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@contextlib.contextmanager
+def _locked(path: pathlib.Path, timeout: float = 30.0):
+    """Holds ``path.lock`` (created exclusively) while the block runs: two workers may finish a
+    module's shares at the same moment. A lock older than ``timeout`` is a crashed run's, taken over."""
+    lock = path.with_name(path.name + ".lock")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
+            break
+        except FileExistsError:
+            if time.monotonic() > deadline:
+                lock.unlink(missing_ok=True)
+            time.sleep(0.05)
+    try:
+        yield
+    finally:
+        os.close(fd)
+        lock.unlink(missing_ok=True)
+
+
+def merge_json(path: pathlib.Path, new: dict) -> None:
+    """Merge ``new`` into the JSON object at ``path`` (made if missing), under a lock: a partial run
+    (-k) keeps the figures it did not measure, and two workers' shares of a module both land."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path):
+        previous = json.loads(path.read_text()) if path.exists() else {}
+        path.write_text(json.dumps(previous | new, indent=2) + "\n")
+
+
 # --- the browser ---------------------------------------------------------------
 
 

@@ -383,3 +383,38 @@ def test_the_two_core_pool_spawns_two_workers_that_load_this_file():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.split() == ["spawn", "2", "False"]
+
+
+def test_browser_figures_are_read_only_from_a_run_in_one_process(tmp_path, monkeypatch):
+    """The test command runs two workers; a browser figure measured beside the other one is not
+    reported (its goal is for a browser with the machine to itself)."""
+    run = _run()
+    path = tmp_path / "results.json"
+    monkeypatch.setattr(run, "JUPYTERLAB_RESULTS", path)
+    assert run.play_fps() is None  # no run yet
+    path.write_text(json.dumps({"play_fps": 24.0, "test_workers": 2}))
+    assert run.play_fps() is None
+    path.write_text(json.dumps({"play_fps": 24.0, "test_workers": 1}))
+    assert run.play_fps() == 24.0
+    path.write_text(json.dumps({"play_fps": 23.0}))  # written before the count was stored
+    assert run.play_fps() == 23.0
+
+
+def test_the_browser_tests_store_the_worker_count_and_merge_under_a_lock(tmp_path, monkeypatch):
+    from browser_support import merge_json, worker_count
+
+    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
+    assert worker_count() == 1
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    assert worker_count() == 2
+    path = tmp_path / "deep" / "results.json"
+    merge_json(path, {"a": 1, "test_workers": 2})
+    merge_json(path, {"b": 2, "test_workers": 1})
+    assert json.loads(path.read_text()) == {"a": 1, "b": 2, "test_workers": 1}
+    assert not path.with_name("results.json.lock").exists()
+    path.with_name("results.json.lock").touch()  # a crashed run's lock: taken over after the timeout
+    from browser_support import _locked
+
+    with _locked(path, timeout=0.1):
+        pass
+    assert not path.with_name("results.json.lock").exists()

@@ -43,6 +43,7 @@ Without Chromium the tests skip; with LESSONS_REQUIRE_BROWSER=1 (CI) they fail i
 from __future__ import annotations
 
 import base64
+import functools
 import json
 import pathlib
 import random
@@ -64,7 +65,10 @@ from browser_support import (
     LabServer,
     chromium_or_skip,
     copy_notebooks,
+    merge_json,
     wait_for_kernel,
+    worker_count,
+    worker_tag,
 )
 
 from lessons_lib.saved_notebooks import WIDGET_VIEW
@@ -81,6 +85,18 @@ MIN_TRACK_PX = 120  # a slider's track at the narrow size: enough to drag and to
 PRESSES = 60  # key presses per benchmark (at least 50)
 RESULTS: dict[str, object] = {}  # measured figures, written to BENCH / "results.json"
 LAYOUT: dict[str, object] = {}  # widths at both window sizes, written to OUT / "layout.json"
+# The module's tests are two groups (tests/two_workers.py), which two workers may run side by side:
+# each worker keeps its own failure pictures and server log; the JSON files are merged under a lock.
+FAILURES = OUT / "failures" / worker_tag()
+SERVER_LOG = OUT / f"jupyterlab-{worker_tag()}.log"
+
+
+@functools.cache
+def clear_earlier_runs() -> None:
+    """Once a process: remove this worker's failure pictures and server log from an earlier run (a
+    worker may run both groups, each with its own server, and keeps both logs)."""
+    shutil.rmtree(FAILURES, ignore_errors=True)
+    SERVER_LOG.unlink(missing_ok=True)
 
 # Printed by the notebook's kernel for a list of widget model ids: each widget's synced traits
 # (bytes left out) and what its view must show for them, formatted as course_widgets.js formats.
@@ -174,22 +190,21 @@ def lab(tmp_path_factory):
     home = tmp_path_factory.mktemp("jupyter-home")
     root = copy_notebooks(tmp_path_factory.mktemp("lab-root") / "notebooks")
     nbformat.write(benchmark_notebook(), root / BENCH_NOTEBOOK)
-    shutil.rmtree(OUT / "failures", ignore_errors=True)  # pictures of an earlier run's failures
+    clear_earlier_runs()
     server = LabServer(root, home)
     try:
         server.start()
         yield server
     finally:
         server.stop()
-        for d in (OUT, BENCH):
-            d.mkdir(parents=True, exist_ok=True)
+        OUT.mkdir(parents=True, exist_ok=True)
         if server.log_path.exists():
-            shutil.copyfile(server.log_path, OUT / "jupyterlab.log")
-        # merged into the last run's figures, so that a partial run (-k) keeps the others
-        for path, new in ((BENCH / "results.json", RESULTS), (OUT / "layout.json", LAYOUT)):
-            if new:
-                previous = json.loads(path.read_text()) if path.exists() else {}
-                path.write_text(json.dumps(previous | new, indent=2) + "\n")
+            with SERVER_LOG.open("ab") as log:
+                log.write(server.log_path.read_bytes())
+        if RESULTS:
+            merge_json(BENCH / "results.json", RESULTS | {"test_workers": worker_count()})
+        if LAYOUT:
+            merge_json(OUT / "layout.json", LAYOUT)
 
 
 @pytest.fixture(scope="module")
@@ -429,13 +444,13 @@ def check_drawn(page, ids: list[str], where: str) -> dict:
         )
         if fresh["differ"]:
             stem = re.sub(r"\W+", "-", label)
-            save_png(fresh["freshPng"], OUT / "failures" / f"{stem}-fresh.png")
+            save_png(fresh["freshPng"], FAILURES / f"{stem}-fresh.png")
             page.locator(f'.cw[data-route-model="{mid}"] canvas.cw-canvas').screenshot(
-                path=str(OUT / "failures" / f"{stem}-shown.png")
+                path=str(FAILURES / f"{stem}-shown.png")
             )
             raise AssertionError(
                 f"{label}: {fresh['differ']} pixels differ from a fresh view of the same state "
-                f"(pictures in {OUT / 'failures'})"
+                f"(pictures in {FAILURES})"
             )
         if expect["title"] is not None:
             assert fresh["freshTitle"] == shown["title"], label

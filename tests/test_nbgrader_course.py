@@ -15,7 +15,8 @@ For lesson 01 the ``wrong`` submission takes the instructor's guide's whole rout
 ``autograde``, ``generate_feedback``, ``release_feedback`` and the student's ``fetch_feedback``.
 
 Autograde runs every notebook twice (lesson 01 three times; about four minutes of kernel time),
-so the lessons are split between two course folders graded side by side, each with one
+so the lessons are split between two course folders graded side by side (one per core when nothing
+else runs; under the test command the other test worker runs beside them), each with one
 ``generate_assignment "*"`` and one ``autograde "*"`` for all its lessons; the seconds each step
 took go to test-artifacts/nbgrader/seconds.json.
 """
@@ -36,8 +37,9 @@ from datetime import datetime, timezone
 import nbformat
 import pytest
 
-from conftest import NOTEBOOKS, ROOT, notebook_seconds
+from conftest import NOTEBOOKS, ROOT
 from lessons_lib import nbgrader_course
+from two_workers import notebook_seconds
 
 LESSONS = nbgrader_course.lessons()
 GRADED = [name for name in LESSONS if not name.startswith("00_")]  # lesson 00 has no exercises

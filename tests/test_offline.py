@@ -1,7 +1,7 @@
 """Every notebook passes nbval a second time: offline, on another CPU path, in reverse order.
 
-Three subprocesses, each over every third notebook (which the two test workers share out), run
-nbval with:
+Three subprocesses, each over every third notebook (three groups for the two test workers,
+``tests/two_workers.py``), run nbval with:
 
 * another CPU path than the first run: PyTorch's kernels without vector instructions
   (``ATEN_CPU_CAPABILITY=default``), MKL and oneDNN held to AVX2, NumPy's own loops without
@@ -16,8 +16,13 @@ nbval with:
   interface (``unshare -n``, where the machine allows it) and by a socket guard that every
   kernel loads at start-up (``tests/offline_guard.py``), which also logs any attempt;
 * the notebooks in reverse order, each on its own fresh kernel;
-* the stored outputs as the reference, so this is also the second of two nbval runs in a
-  row (the first is the main test run) and shows that the outputs do not change.
+* the stored outputs as the reference, so this is also a second nbval run of every notebook
+  (the main test run is the first; on two workers the two may overlap in time) and shows that
+  the outputs do not change.
+
+Idle OpenMP threads sleep here as in the whole test run (``OMP_WAIT_POLICY=PASSIVE``, set by
+``tests/two_workers.py`` unless already set): the two threads of a part would otherwise spin
+against the other worker.
 
 For ``torch._int_mm`` (lessons 12 and 13) oneDNN held to AVX2 is not what any real CPU computes:
 torch >= 2.6 calls oneDNN for it only on a CPU with AVX-512 VNNI (whose torch still does so here,
@@ -58,13 +63,7 @@ def _network_namespace_prefix() -> list[str]:
     return ["unshare", "-n", "sh", "-c", 'ip link set lo up && exec "$@"', "offline"]
 
 
-# OpenMP threads that wait spin by default. Two two-thread runs side by side on two cores then took
-# 119 s each where one alone took 10 s (lesson 12 on this path, 2 December 2026, AMD EPYC): the test
-# workers run these parts beside each other and beside other tests. Threads that sleep while they
-# wait (OMP_WAIT_POLICY=PASSIVE) took 11 s each side by side; the policy changes when a thread
-# waits, not what it computes.
-IDLE_THREADS_SLEEP = {"OMP_WAIT_POLICY": "PASSIVE"}
-PARTS = 3  # the notebooks in three subprocesses, so that the two test workers can share them out
+PARTS = 3  # the notebooks in three subprocesses, three groups for the two test workers
 
 
 @pytest.mark.parametrize("part", range(PARTS))
@@ -77,8 +76,7 @@ def test_notebooks_pass_offline_on_another_cpu_path_in_reverse_order(tmp_path, p
     assert len(every) >= 15, every
     notebooks = every[part::PARTS]
     log = tmp_path / "network_attempts.log"
-    env = dict(os.environ, IPYTHONDIR=str(tmp_path / "ipython"), LESSONS_NET_LOG=str(log), **ANOTHER_CPU,
-               **IDLE_THREADS_SLEEP)
+    env = dict(os.environ, IPYTHONDIR=str(tmp_path / "ipython"), LESSONS_NET_LOG=str(log), **ANOTHER_CPU)
     prefix = _network_namespace_prefix()
     cmd = [*prefix, sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
            "-o", "addopts=", "--nbval", "--nbval-current-env",

@@ -41,6 +41,7 @@ from browser_support import (
     ConsoleLog,
     chromium_or_skip,
     launched_chromium,
+    worker_count,
 )
 
 from lessons_lib.nbgrader_course import student_copy
@@ -81,7 +82,8 @@ def widget_count(lesson: str) -> int:
 def write_results() -> None:
     """This session's figures so far (a new session starts the file again: no stale figures)."""
     OUT.mkdir(parents=True, exist_ok=True)
-    (OUT / "results.json").write_text(json.dumps(RESULTS, indent=2, sort_keys=True) + "\n")
+    results = RESULTS | {"test_workers": worker_count()}
+    (OUT / "results.json").write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
 
 
 # --- the build and the server ------------------------------------------------------------

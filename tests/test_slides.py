@@ -101,7 +101,8 @@ def test_stored_slide_types_are_the_rules(path):
 @pytest.fixture(scope="module")
 def decks(tmp_path_factory):
     """Every lesson's deck, written by `jupyter nbconvert --to slides`: two runs side by side (one
-    per core), each converting half the lessons (halves of about equal notebook size)."""
+    per core when nothing else runs; under the test command the other test worker runs beside them),
+    each converting half the lessons (halves of about equal notebook size)."""
     out = tmp_path_factory.mktemp("slides")
     halves: list[list[pathlib.Path]] = [[], []]
     for path in sorted(LESSONS, key=lambda p: p.stat().st_size, reverse=True):

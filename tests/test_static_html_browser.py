@@ -32,6 +32,7 @@ from browser_support import (
     ConsoleLog,
     chromium_or_skip,
     launched_chromium,
+    worker_count,
 )
 
 from lessons_lib.widgets import ParabolaSlider, RateMap, SGDExplorer, SpectrumWidget, TrajectoryExplorer
@@ -221,6 +222,7 @@ def test_static_html_slider_to_pixels(page):
         "draw_ms": {"p50": round(float(np.percentile(draws, 50)), 2),
                     "p95": round(float(np.percentile(draws, 95)), 2)},
         "samples_ms": [round(s, 2) for s in samples],
+        "test_workers": worker_count(),
     }
     (OUT / "results.json").write_text(json.dumps(results, indent=2) + "\n")
     page.locator(".lessons-widget").nth(0).screenshot(path=str(OUT / "explorer-after-presses.png"))

@@ -21,7 +21,6 @@ Without Chromium the tests skip; with LESSONS_REQUIRE_BROWSER=1 (CI) they fail i
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 
@@ -31,8 +30,10 @@ from browser_support import (
     ARTIFACTS,
     ConsoleLog,
     launched_chromium,
+    merge_json,
     serve_widget_page,
     widget_state,
+    worker_count,
 )
 
 from lessons_lib import optimizers, surfaces, theory
@@ -57,10 +58,7 @@ def browser():
         try:
             yield b
         finally:
-            # merged into the last run's figures, so that a partial run (-k) keeps the others
-            path = OUT / "results.json"
-            previous = json.loads(path.read_text()) if path.exists() else {}
-            path.write_text(json.dumps(previous | RESULTS, indent=2) + "\n")
+            merge_json(OUT / "results.json", RESULTS | {"test_workers": worker_count()})
 
 
 def open_page(browser, width: int = 1440, height: int = 900):

@@ -1,0 +1,149 @@
+"""How the test command shares its tests between two workers (a pytest plugin).
+
+pyproject's addopts run the tests on two workers (pytest-xdist, ``-n 2 --dist loadgroup``). Each
+group of tests goes whole to one worker, the next group to whichever worker is ready for more, in the
+order of the items after :func:`pytest_collection_modifyitems`. The groups (:class:`GroupDealer`):
+
+* a notebook's nbval cells are one group: they share its kernel, in order;
+* any other test module is one group: its module fixtures (a JupyterLab server, a graded nbgrader
+  course) are made once;
+* except the modules named in ``SPLIT``, whose tests are dealt round-robin into that many groups
+  (each group makes the module's fixtures once, on its worker).
+
+Groups known to be long go first (``HEAVY_FIRST``, then the notebooks, slowest first by the seconds
+stored with them), so that no long group starts last and runs alone on one worker.
+
+The root ``conftest.py`` loads this plugin, so that it applies to every command run in the
+repository: ``python -m pytest notebooks`` loads no ``tests/conftest.py``, and without the plugin
+xdist would deal one notebook's cells to both workers.
+
+The groups come from the test ids, in the scheduler below: pytest-xdist 3.8's own loadgroup reads
+``xdist_group`` marks and appends the group to ``item._nodeid``, which pytest 9.2 no longer reads
+(``Node.nodeid`` is computed), so with the pinned versions the marks would group nothing; a test
+carrying one is refused (:func:`pytest_collection_modifyitems`). Only ``--dist loadgroup`` is
+handled: ``-n 2 --dist load`` or ``worksteal`` would deal a notebook's cells to both workers.
+
+Idle OpenMP threads sleep (``OMP_WAIT_POLICY=PASSIVE`` unless set; :func:`pytest_configure`, before
+the workers start): a process computing on two threads spins its waiting thread on the core the
+other worker needs. Measured on the AMD EPYC 25/17 (2 December, output not kept): lesson 12 on two
+threads alone 10.3 s; two such runs side by side 118.7 and 119.4 s spinning, 11.0 and 11.5 s
+sleeping.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import pathlib
+from datetime import datetime
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+SPLIT = {"test_browser_routes.py": 2, "test_offline.py": 3}
+HEAVY_FIRST = ("test_nbgrader_course.py", "test_offline.py", "test_browser_routes.py", "test_slides.py",
+               "test_site.py", "test_compression.py", "test_training.py")
+IDLE_THREADS = ("OMP_WAIT_POLICY", "PASSIVE")
+
+
+def notebook_seconds(path: pathlib.Path) -> float:
+    """Seconds a stored notebook's cells took when it was built (nbclient's timing metadata)."""
+    total = 0.0
+    for cell in json.loads(pathlib.Path(path).read_text())["cells"]:
+        timing = cell.get("metadata", {}).get("execution", {})
+        if timing.get("iopub.execute_input") and timing.get("shell.execute_reply"):
+            total += (datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
+                      - datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
+                      ).total_seconds()
+    return total
+
+
+def rank(item: pytest.Item, seconds: dict[pathlib.Path, float]) -> tuple[int, float]:
+    """An item's place: HEAVY_FIRST's files in their order, then notebooks slowest first (their
+    stored ``seconds``), then the rest; ties keep the collection's order (a stable sort)."""
+    name = item.path.name
+    if name in HEAVY_FIRST:
+        return 0, HEAVY_FIRST.index(name)
+    if item.path in seconds:
+        return 1, -seconds[item.path]
+    return 2, 0.0
+
+
+class GroupDealer:
+    """A test id's group: its file's name, or for a file in SPLIT the share ``name:k``, the file's
+    tests dealt round-robin in the order they are first asked for."""
+
+    def __init__(self) -> None:
+        self.groups: dict[str, str] = {}  # test id -> group
+        self.dealt: dict[str, int] = {}  # file -> tests dealt so far
+
+    def __call__(self, nodeid: str) -> str:
+        if nodeid not in self.groups:
+            name = nodeid.split("::")[0].rsplit("/", 1)[-1]
+            index = self.dealt.get(name, 0)
+            self.dealt[name] = index + 1
+            self.groups[nodeid] = f"{name}:{index % SPLIT[name]}" if name in SPLIT else name
+        return self.groups[nodeid]
+
+
+def group_file(group: str) -> str:
+    """The file a group comes from (``test_offline.py:1`` -> ``test_offline.py``)."""
+    return group.partition(":")[0]
+
+
+def sharing(config: pytest.Config) -> bool:
+    """Whether this run shares its tests out as this module does (``--dist loadgroup``, which
+    xdist's workers are told too; ``-n 0`` makes it ``no``)."""
+    return config.getoption("dist", default="no") == "loadgroup"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    os.environ.setdefault(*IDLE_THREADS)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Refuse ``xdist_group`` marks (see the module's docstring); on two workers, put long groups
+    first (in one process, ``-n 0``, the collection's order stays)."""
+    marked = [item.nodeid for item in items if item.get_closest_marker("xdist_group")]
+    if marked:
+        raise pytest.UsageError(f"xdist_group marks group nothing here (tests/two_workers.py): {marked[:3]}")
+    if not sharing(config):
+        return
+    seconds = {item.path: notebook_seconds(item.path) for item in items if item.path.suffix == ".ipynb"}
+    items.sort(key=lambda item: rank(item, seconds))
+
+
+def make_scheduler_class():
+    """pytest-xdist's scope scheduler on GroupDealer's groups, taken in the queue's order, with
+    one change: a worker is not handed a second share of a split module while it still has one to
+    run. (A worker runs a test only once it knows the next one, so xdist gives a worker with two
+    or fewer tests left another group; without the change a worker given one share of the
+    one-test shares of test_offline.py would be given the next share at once, and run all three.)"""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class FileGroups(LoadScopeScheduling):
+        def __init__(self, config, log=None):
+            super().__init__(config, log)
+            self._split_scope = GroupDealer()
+
+        def _assign_work_unit(self, node) -> None:
+            held = {group_file(group) for group, tests in self.assigned_work.get(node, {}).items()
+                    if not all(tests.values())}
+            for group in self.workqueue:
+                if group_file(group) not in held:
+                    self.workqueue.move_to_end(group, last=False)
+                    break
+            super()._assign_work_unit(node)
+
+    return FileGroups
+
+
+@pytest.hookimpl(tryfirst=True, optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """With ``--dist loadgroup``: the scheduler of :func:`make_scheduler_class`, in the order of
+    the collection (not xdist's largest group first)."""
+    if not sharing(config):
+        return None
+    config.option.loadscopereorder = False
+    return make_scheduler_class()(config, log)
