@@ -878,10 +878,11 @@ def check_click_does_not_scroll(page, mid: str, rect_key: str, xlim, ylim, trait
         assert got == [round(v, 3) for v in got], f"{label}: the clicked point is not rounded: {got}"
 
 
-def controls_in_any_order(page, views: list[dict]) -> None:
+def controls_in_any_order(page, views: list[dict], stem: str) -> None:
     """A seeded random sequence of control changes on the first explorer and the first rate map
     that the lesson shows (and of traits set from the kernel, as cells do); after each, the checks of
-    check_drawn. A click on each partly visible plot sets the start / the pair and scrolls nothing."""
+    check_drawn. A click on each partly visible plot sets the start / the pair and scrolls nothing.
+    The actions taken go to ``OUT / f"actions-{stem}.txt"``."""
     explorer = next((v["modelId"] for v in views if v["kind"] == "explorer"), None)
     rate_map = next((v["modelId"] for v in views if v["kind"] == "rate_map"), None)
     assert explorer or rate_map, "the lesson shows neither an explorer nor a rate map"
@@ -898,7 +899,7 @@ def controls_in_any_order(page, views: list[dict]) -> None:
             did = action(page, rng, mid, py[mid]["state"], kind)
             log.append(did)
             py = check_drawn(page, [mid], f"action {i + 1} ({did}) after {log[-6:-1]}")
-    (OUT / "actions.txt").write_text("\n".join(log) + "\n")
+    (OUT / f"actions-{stem}.txt").write_text("\n".join(log) + "\n")  # one file a lesson
 
     if explorer:
         spec = snapshot(page, [explorer])[explorer]["state"]
@@ -939,7 +940,7 @@ def test_momentum_lesson_controls_rerun_and_restart(page, lab, lesson):
     check_drawn(page, ids, f"{notebook} after Run All")
     assert not browser_writes(page, ids), "views changed their widgets' state on their own"
 
-    controls_in_any_order(page, views)
+    controls_in_any_order(page, views, notebook.removesuffix(".ipynb"))
     assert browser_writes(page, ids), "the kernel's log of the browser's changes stayed empty"
     console_clean(page, f"{notebook}: controls in any order, clicks")
 
