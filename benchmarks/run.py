@@ -105,13 +105,14 @@ WIDGET_RESULTS = ROOT / "test-artifacts" / "browser" / "widgets" / "results.json
 
 def _browser_results(path: pathlib.Path) -> dict | None:
     """The figures a browser test last wrote to ``path``; None if it has not run on this checkout,
-    or if it ran beside another test worker (``test_workers`` above 1, as under the test command's
-    two workers): the goals are for a browser with the machine to itself. Measure them with
-    ``python -m pytest -n 0 -m browser``. A file without the count predates it (one process)."""
+    or unless it ran in one process (``test_workers`` 1; the test command runs two workers, and the
+    goals are for a browser with the machine to itself). Measure them with
+    ``python -m pytest -n 0 -m browser``. A file without the count is not reported: 0854138's runs
+    on two workers wrote none."""
     if not path.exists():
         return None
-    results = json.loads(path.read_text())
-    return results if results.get("test_workers", 1) == 1 else None
+    results = json.loads(path.read_text(encoding="utf-8"))
+    return results if results.get("test_workers") == 1 else None
 
 
 def widget_update_ms() -> float | None:

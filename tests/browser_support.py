@@ -37,6 +37,7 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
+ROUTES = ARTIFACTS / "routes"  # tests/test_browser_routes.py's pictures, layouts and logs
 
 CHROMIUM = "/usr/bin/chromium"
 # The machine has no internet: these flags keep Chromium from opening connections of its own.
@@ -63,9 +64,9 @@ SETTLE_MS = 400  # the canvas counts as settled after this long without a change
 
 
 def worker_count() -> int:
-    """How many test workers ran side by side (pytest-xdist's PYTEST_XDIST_WORKER_COUNT; 1 in one
-    process). Stored as ``test_workers`` beside the figures a browser test measures: benchmarks/run.py
-    reports only figures measured with no other worker beside the browser."""
+    """How many test workers the run started (pytest-xdist's PYTEST_XDIST_WORKER_COUNT; 1 in one
+    process). A group that happens to run alone at the end still counts the other worker: the safe
+    side for :func:`record_figures`."""
     return int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
 
 
@@ -75,18 +76,21 @@ def worker_tag() -> str:
 
 
 @contextlib.contextmanager
-def _locked(path: pathlib.Path, timeout: float = 30.0):
+def _locked(path: pathlib.Path, stale: float = 60.0):
     """Holds ``path.lock`` (created exclusively) while the block runs: two workers may finish a
-    module's shares at the same moment. A lock older than ``timeout`` is a crashed run's, taken over."""
+    module's shares at the same moment. A lock last written more than ``stale`` seconds ago is a
+    crashed run's and is removed."""
     lock = path.with_name(path.name + ".lock")
-    deadline = time.monotonic() + timeout
     while True:
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
             break
         except FileExistsError:
-            if time.monotonic() > deadline:
-                lock.unlink(missing_ok=True)
+            try:
+                if time.time() - lock.stat().st_mtime > stale:
+                    lock.unlink()
+            except OSError:  # released meanwhile, or (Windows) held open by its owner
+                pass
             time.sleep(0.05)
     try:
         yield
@@ -97,11 +101,34 @@ def _locked(path: pathlib.Path, timeout: float = 30.0):
 
 def merge_json(path: pathlib.Path, new: dict) -> None:
     """Merge ``new`` into the JSON object at ``path`` (made if missing), under a lock: a partial run
-    (-k) keeps the figures it did not measure, and two workers' shares of a module both land."""
+    (-k) keeps the entries it did not write, and two workers' shares of a module both land."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(path):
-        previous = json.loads(path.read_text()) if path.exists() else {}
-        path.write_text(json.dumps(previous | new, indent=2) + "\n")
+        previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        path.write_text(json.dumps(previous | new, indent=2) + "\n", encoding="utf-8")
+
+
+def clear_worker_files() -> None:
+    """The files an earlier run's workers wrote by worker name (the browser routes' failure pictures
+    and JupyterLab logs); called once a run by the process that leads it (tests/conftest.py)."""
+    shutil.rmtree(ROUTES / "failures", ignore_errors=True)
+    for log in ROUTES.glob("jupyterlab*.log"):
+        log.unlink(missing_ok=True)
+
+
+def record_figures(path: pathlib.Path, figures: dict) -> None:
+    """Merge a browser test's measured ``figures`` into ``path`` with ``test_workers``
+    (:func:`worker_count`), under a lock. Figures measured under another worker count are dropped
+    first, so every figure in the file shares its count: benchmarks/run.py reports them only when
+    it is 1 (a browser with the machine to itself)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    count = worker_count()
+    with _locked(path):
+        previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        if previous.get("test_workers") != count:
+            previous = {}
+        path.write_text(json.dumps(previous | figures | {"test_workers": count}, indent=2) + "\n",
+                        encoding="utf-8")
 
 
 # --- the browser ---------------------------------------------------------------

@@ -43,7 +43,6 @@ Without Chromium the tests skip; with LESSONS_REQUIRE_BROWSER=1 (CI) they fail i
 from __future__ import annotations
 
 import base64
-import functools
 import json
 import pathlib
 import random
@@ -59,6 +58,7 @@ from browser_support import (
     CHROMIUM_ARGS,
     KERNEL_IDLE_TIMEOUT,
     NOTEBOOKS,
+    ROUTES,
     RUN_ALL_TIMEOUT,
     RUN_STATE_JS,
     ConsoleLog,
@@ -66,8 +66,8 @@ from browser_support import (
     chromium_or_skip,
     copy_notebooks,
     merge_json,
+    record_figures,
     wait_for_kernel,
-    worker_count,
     worker_tag,
 )
 
@@ -75,7 +75,7 @@ from lessons_lib.saved_notebooks import WIDGET_VIEW
 
 pytestmark = pytest.mark.browser
 
-OUT = ARTIFACTS / "routes"
+OUT = ROUTES
 BENCH = ARTIFACTS / "jupyterlab"
 PROBE_JS = pathlib.Path(__file__).with_name("browser_routes.js").read_text()
 BENCH_NOTEBOOK = "zz_browser_benchmark.ipynb"
@@ -86,17 +86,11 @@ PRESSES = 60  # key presses per benchmark (at least 50)
 RESULTS: dict[str, object] = {}  # measured figures, written to BENCH / "results.json"
 LAYOUT: dict[str, object] = {}  # widths at both window sizes, written to OUT / "layout.json"
 # The module's tests are two groups (tests/two_workers.py), which two workers may run side by side:
-# each worker keeps its own failure pictures and server log; the JSON files are merged under a lock.
+# each worker keeps its own failure pictures and server logs (a worker that runs both groups starts
+# two servers and appends both logs); the JSON files are merged under a lock. The earlier run's
+# pictures and logs are cleared when a run starts (browser_support.clear_worker_files).
 FAILURES = OUT / "failures" / worker_tag()
 SERVER_LOG = OUT / f"jupyterlab-{worker_tag()}.log"
-
-
-@functools.cache
-def clear_earlier_runs() -> None:
-    """Once a process: remove this worker's failure pictures and server log from an earlier run (a
-    worker may run both groups, each with its own server, and keeps both logs)."""
-    shutil.rmtree(FAILURES, ignore_errors=True)
-    SERVER_LOG.unlink(missing_ok=True)
 
 # Printed by the notebook's kernel for a list of widget model ids: each widget's synced traits
 # (bytes left out) and what its view must show for them, formatted as course_widgets.js formats.
@@ -190,7 +184,6 @@ def lab(tmp_path_factory):
     home = tmp_path_factory.mktemp("jupyter-home")
     root = copy_notebooks(tmp_path_factory.mktemp("lab-root") / "notebooks")
     nbformat.write(benchmark_notebook(), root / BENCH_NOTEBOOK)
-    clear_earlier_runs()
     server = LabServer(root, home)
     try:
         server.start()
@@ -202,7 +195,7 @@ def lab(tmp_path_factory):
             with SERVER_LOG.open("ab") as log:
                 log.write(server.log_path.read_bytes())
         if RESULTS:
-            merge_json(BENCH / "results.json", RESULTS | {"test_workers": worker_count()})
+            record_figures(BENCH / "results.json", RESULTS)
         if LAYOUT:
             merge_json(OUT / "layout.json", LAYOUT)
 

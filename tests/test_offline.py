@@ -17,8 +17,8 @@ Three subprocesses, each over every third notebook (three groups for the two tes
   kernel loads at start-up (``tests/offline_guard.py``), which also logs any attempt;
 * the notebooks in reverse order, each on its own fresh kernel;
 * the stored outputs as the reference, so this is also a second nbval run of every notebook
-  (the main test run is the first; on two workers the two may overlap in time) and shows that
-  the outputs do not change.
+  (the other is the main test run's; on two workers the two may overlap in time, and this one
+  often starts first) and shows that the outputs do not change.
 
 Idle OpenMP threads sleep here as in the whole test run (``OMP_WAIT_POLICY=PASSIVE``, set by
 ``tests/two_workers.py`` unless already set): the two threads of a part would otherwise spin

@@ -30,10 +30,9 @@ from browser_support import (
     ARTIFACTS,
     ConsoleLog,
     launched_chromium,
-    merge_json,
+    record_figures,
     serve_widget_page,
     widget_state,
-    worker_count,
 )
 
 from lessons_lib import optimizers, surfaces, theory
@@ -58,7 +57,7 @@ def browser():
         try:
             yield b
         finally:
-            merge_json(OUT / "results.json", RESULTS | {"test_workers": worker_count()})
+            record_figures(OUT / "results.json", RESULTS)
 
 
 def open_page(browser, width: int = 1440, height: int = 900):

@@ -11,7 +11,8 @@ order of the items after :func:`pytest_collection_modifyitems`. The groups (:cla
   (each group makes the module's fixtures once, on its worker).
 
 Groups known to be long go first (``HEAVY_FIRST``, then the notebooks, slowest first by the seconds
-stored with them), so that no long group starts last and runs alone on one worker.
+stored with them), so that no long group starts last and runs alone on one worker. xdist's workers
+collect and sort; the controller hands the groups out in the workers' order.
 
 The root ``conftest.py`` loads this plugin, so that it applies to every command run in the
 repository: ``python -m pytest notebooks`` loads no ``tests/conftest.py``, and without the plugin
@@ -20,12 +21,14 @@ xdist would deal one notebook's cells to both workers.
 The groups come from the test ids, in the scheduler below: pytest-xdist 3.8's own loadgroup reads
 ``xdist_group`` marks and appends the group to ``item._nodeid``, which pytest 9.2 no longer reads
 (``Node.nodeid`` is computed), so with the pinned versions the marks would group nothing; a test
-carrying one is refused (:func:`pytest_collection_modifyitems`). Only ``--dist loadgroup`` is
-handled: ``-n 2 --dist load`` or ``worksteal`` would deal a notebook's cells to both workers.
+carrying one fails (:func:`pytest_runtest_setup`). ``--dist load`` and ``worksteal`` would deal a
+notebook's cells to both workers and are refused (:func:`pytest_configure`); ``loadfile`` and
+``loadscope`` keep a notebook whole but ignore the order and the shares.
 
-Idle OpenMP threads sleep (``OMP_WAIT_POLICY=PASSIVE`` unless set; :func:`pytest_configure`, before
-the workers start): a process computing on two threads spins its waiting thread on the core the
-other worker needs. Measured on the AMD EPYC 25/17 (2 December, output not kept): lesson 12 on two
+Idle OpenMP threads sleep (``OMP_WAIT_POLICY=PASSIVE`` unless set, when this module is imported:
+before ``tests/conftest.py`` imports torch in the process that loads it, and before xdist starts
+the workers, which inherit it): a process computing on two threads spins its waiting thread on the
+core the other worker needs. Measured on the AMD EPYC 25/17 (2 December, output not kept): lesson 12 on two
 threads alone 10.3 s; two such runs side by side 118.7 and 119.4 s spinning, 11.0 and 11.5 s
 sleeping.
 """
@@ -39,7 +42,6 @@ from datetime import datetime
 
 import pytest
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
 SPLIT = {"test_browser_routes.py": 2, "test_offline.py": 3}
 HEAVY_FIRST = ("test_nbgrader_course.py", "test_offline.py", "test_browser_routes.py", "test_slides.py",
                "test_site.py", "test_compression.py", "test_training.py")
@@ -49,7 +51,7 @@ IDLE_THREADS = ("OMP_WAIT_POLICY", "PASSIVE")
 def notebook_seconds(path: pathlib.Path) -> float:
     """Seconds a stored notebook's cells took when it was built (nbclient's timing metadata)."""
     total = 0.0
-    for cell in json.loads(pathlib.Path(path).read_text())["cells"]:
+    for cell in json.loads(pathlib.Path(path).read_text(encoding="utf-8"))["cells"]:
         timing = cell.get("metadata", {}).get("execution", {})
         if timing.get("iopub.execute_input") and timing.get("shell.execute_reply"):
             total += (datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
@@ -92,34 +94,51 @@ def group_file(group: str) -> str:
 
 
 def sharing(config: pytest.Config) -> bool:
-    """Whether this run shares its tests out as this module does (``--dist loadgroup``, which
-    xdist's workers are told too; ``-n 0`` makes it ``no``)."""
-    return config.getoption("dist", default="no") == "loadgroup"
+    """Whether this run shares its tests out as this module does: ``--dist loadgroup`` in the
+    controller; in an xdist worker, whose ``dist`` xdist sets to ``no``, its ``loadgroup`` flag.
+    (``-n 0`` makes ``dist`` ``no``.)"""
+    return (config.getoption("dist", default="no") == "loadgroup"
+            or bool(getattr(config.option, "loadgroup", False)))
 
 
-def pytest_configure(config: pytest.Config) -> None:
+def let_idle_threads_sleep() -> None:
     os.environ.setdefault(*IDLE_THREADS)
 
 
-@pytest.hookimpl(tryfirst=True)
+let_idle_threads_sleep()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Refuse the distribution modes that would deal a notebook's cells to both workers."""
+    if config.getoption("dist", default="no") in ("load", "worksteal"):
+        raise pytest.UsageError("--dist load and worksteal deal a notebook's cells to both workers: "
+                                "use the test command's --dist loadgroup, or -n 0 (tests/two_workers.py)")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("xdist_group"):
+        pytest.fail("xdist_group marks group nothing under pytest 9.2; tests/two_workers.py groups by "
+                    "file (add the file to SPLIT or HEAVY_FIRST there)", pytrace=False)
+
+
+@pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Refuse ``xdist_group`` marks (see the module's docstring); on two workers, put long groups
-    first (in one process, ``-n 0``, the collection's order stays)."""
-    marked = [item.nodeid for item in items if item.get_closest_marker("xdist_group")]
-    if marked:
-        raise pytest.UsageError(f"xdist_group marks group nothing here (tests/two_workers.py): {marked[:3]}")
+    """On two workers, put long groups first (see the module's docstring); in one process
+    (``-n 0``) the collection's order stays."""
     if not sharing(config):
         return
-    seconds = {item.path: notebook_seconds(item.path) for item in items if item.path.suffix == ".ipynb"}
+    notebooks = {item.path for item in items if item.path.suffix == ".ipynb"}
+    seconds = {path: notebook_seconds(path) for path in notebooks}
     items.sort(key=lambda item: rank(item, seconds))
 
 
 def make_scheduler_class():
     """pytest-xdist's scope scheduler on GroupDealer's groups, taken in the queue's order, with
-    one change: a worker is not handed a second share of a split module while it still has one to
-    run. (A worker runs a test only once it knows the next one, so xdist gives a worker with two
-    or fewer tests left another group; without the change a worker given one share of the
-    one-test shares of test_offline.py would be given the next share at once, and run all three.)"""
+    one change: while another group is queued, a worker is not handed a second share of a split
+    module while it still has one to run (with nothing else queued, it is). A worker runs a test
+    only once it knows the next one, so xdist gives a worker with two or fewer tests left another
+    group: without the change a worker given one of test_offline.py's small shares (of one or two
+    tests) would be given the next share at once."""
     from xdist.scheduler import LoadScopeScheduling
 
     class FileGroups(LoadScopeScheduling):
