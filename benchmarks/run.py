@@ -122,7 +122,8 @@ def widget_update_ms() -> float | None:
     momentum slider is moved 60 times with the arrow keys. The widget computes the three
     runs and draws them in the browser (``course_widgets.js``), so this is the browser's
     time, read from ``test-artifacts/browser/widgets/results.json``, which
-    ``tests/test_widgets_browser.py`` writes; None if that test has not run on this checkout.
+    ``tests/test_widgets_browser.py`` writes; None if that test has not run on this checkout
+    or ran beside another test worker (``_browser_results``).
     """
     results = _browser_results(WIDGET_RESULTS)
     if results is None or "slider_redraw" not in results:
@@ -137,7 +138,8 @@ def spectrum_slider_to_pixels_ms_p95() -> float | None:
     each of its beta and eta sliders, each timed from the keydown's time stamp to the first
     animation frame whose canvas differs, presses spread over the frame's phase; the larger of
     the two sliders' figures. Read from ``test-artifacts/browser/widgets/results.json``, which
-    ``tests/test_widgets_browser.py`` writes; None if that test has not run on this checkout.
+    ``tests/test_widgets_browser.py`` writes; None if that test has not run on this checkout
+    or ran beside another test worker (``_browser_results``).
     """
     results = _browser_results(WIDGET_RESULTS)
     if results is None or "spectrum_slider_to_pixels_ms" not in results:
@@ -155,7 +157,8 @@ def static_html_slider_to_pixels_ms_p95() -> float | None:
     state saved in the output; 60 presses on its momentum slider, each timed from the keydown to
     the first animation frame whose canvas differs. Read from
     ``test-artifacts/browser/static_html/results.json``, which ``tests/test_static_html_browser.py``
-    writes; None if that test has not run on this checkout.
+    writes; None if that test has not run on this checkout
+    or ran beside another test worker (``_browser_results``).
     """
     results = _browser_results(STATIC_HTML_RESULTS)
     return None if results is None else float(results["static_html_slider_to_pixels_ms"]["p95"])
@@ -167,7 +170,8 @@ JUPYTERLAB_RESULTS = ROOT / "test-artifacts" / "browser" / "jupyterlab" / "resul
 def _jupyterlab_result(name: str) -> object | None:
     """A figure measured in Chromium against a real JupyterLab 4.6 by the last run of
     ``tests/test_browser_routes.py``, read from ``test-artifacts/browser/jupyterlab/results.json``;
-    None if that test has not run on this checkout."""
+    None if that test has not run on this checkout
+    or ran beside another test worker (``_browser_results``)."""
     results = _browser_results(JUPYTERLAB_RESULTS)
     return None if results is None else results.get(name)
 
@@ -211,7 +215,8 @@ _SITE_BUILD: dict[str, float] = {}
 def _site_result(name: str) -> object | None:
     """A figure measured in Chromium on the built site, served from 127.0.0.1 under a sub-path, by
     the last run of ``tests/test_site.py`` (``test-artifacts/browser/site/results.json``); None if
-    that test has not run on this checkout."""
+    that test has not run on this checkout
+    or ran beside another test worker (``_browser_results``)."""
     results = _browser_results(SITE_RESULTS)
     return None if results is None else results.get(name)
 

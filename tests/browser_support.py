@@ -31,6 +31,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+import uuid
 
 import pytest
 
@@ -38,6 +39,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
 ROUTES = ARTIFACTS / "routes"  # tests/test_browser_routes.py's pictures, layouts and logs
+_THIS_PROCESS_RUN = uuid.uuid4().hex
 
 CHROMIUM = "/usr/bin/chromium"
 # The machine has no internet: these flags keep Chromium from opening connections of its own.
@@ -75,12 +77,37 @@ def worker_tag() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
 
 
+def run_id() -> str:
+    """This test run's id, the same in all its workers (pytest-xdist's PYTEST_XDIST_TESTRUNUID), or
+    this process's own in one process; 12 hex digits."""
+    return (os.environ.get("PYTEST_XDIST_TESTRUNUID") or _THIS_PROCESS_RUN)[:12]
+
+
+def worker_folder(parent: pathlib.Path) -> pathlib.Path:
+    """``parent/<run id>-<worker>``, for the files one worker of this run writes by itself; the first
+    call in a process removes the folders in ``parent`` of every other run (a run's workers never
+    remove each other's files, and a pytest started inside the run uses its own id)."""
+    parent.mkdir(parents=True, exist_ok=True)
+    if parent not in _CLEARED:
+        _CLEARED.add(parent)
+        for old in parent.iterdir():
+            if old.is_dir() and not old.name.startswith(f"{run_id()}-"):
+                shutil.rmtree(old, ignore_errors=True)
+    return parent / f"{run_id()}-{worker_tag()}"
+
+
+_CLEARED: set[pathlib.Path] = set()
+
+
 @contextlib.contextmanager
-def _locked(path: pathlib.Path, stale: float = 60.0):
+def _locked(path: pathlib.Path, stale: float = 60.0, timeout: float = 300.0):
     """Holds ``path.lock`` (created exclusively) while the block runs: two workers may finish a
     module's shares at the same moment. A lock last written more than ``stale`` seconds ago is a
-    crashed run's and is removed."""
+    crashed run's and is removed (two waiters that both find it stale at once could both go on: with
+    two workers, only if both wait on a crashed run's lock at the same moment). After ``timeout``
+    seconds of waiting, TimeoutError."""
     lock = path.with_name(path.name + ".lock")
+    deadline = time.monotonic() + timeout
     while True:
         try:
             fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
@@ -91,6 +118,8 @@ def _locked(path: pathlib.Path, stale: float = 60.0):
                     lock.unlink()
             except OSError:  # released meanwhile, or (Windows) held open by its owner
                 pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{lock} still held after {timeout:.0f} s") from None
             time.sleep(0.05)
     try:
         yield
@@ -106,14 +135,6 @@ def merge_json(path: pathlib.Path, new: dict) -> None:
     with _locked(path):
         previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
         path.write_text(json.dumps(previous | new, indent=2) + "\n", encoding="utf-8")
-
-
-def clear_worker_files() -> None:
-    """The files an earlier run's workers wrote by worker name (the browser routes' failure pictures
-    and JupyterLab logs); called once a run by the process that leads it (tests/conftest.py)."""
-    shutil.rmtree(ROUTES / "failures", ignore_errors=True)
-    for log in ROUTES.glob("jupyterlab*.log"):
-        log.unlink(missing_ok=True)
 
 
 def record_figures(path: pathlib.Path, figures: dict) -> None:
@@ -199,6 +220,10 @@ def _write_settings(settings_dir: pathlib.Path) -> None:
         path.write_text(json.dumps(value))
 
 
+class _PortTaken(Exception):
+    """The port chosen for a server was taken before the server could bind it."""
+
+
 class LabServer:
     """JupyterLab on 127.0.0.1 for the tests; use as a context manager (stop() always runs)."""
 
@@ -245,10 +270,38 @@ class LabServer:
         env.pop("JUPYTER_CONFIG_PATH", None)
         return env
 
-    def start(self) -> LabServer:
+    def start(self, attempts: int = 3) -> LabServer:
+        """Start the server and wait until it answers. The port was free when chosen, but another
+        process (the other test worker starting its own server) may take it first: then the server
+        exits at once and is started again on another free port, up to ``attempts`` times."""
         for d in ("jupyter-config", "jupyter-data", "jupyter-runtime", "ipython", "lab-workspaces"):
             (self.home / d).mkdir(parents=True, exist_ok=True)
         _write_settings(self.home / "lab-user-settings")
+        for attempt in range(attempts):
+            try:
+                return self._start_once()
+            except _PortTaken:
+                if attempt == attempts - 1:
+                    raise RuntimeError(f"JupyterLab found its port taken {attempts} times:\n"
+                                       + self.log_tail()) from None
+                self.port = free_port()
+                self.url = f"http://127.0.0.1:{self.port}"
+        raise AssertionError("unreachable")
+
+    def _ours_is_up(self) -> bool:
+        """Whether this server (not another on the same port) has started: it writes its port to
+        the runtime folder of its own home before it serves anything."""
+        for info in (self.home / "jupyter-runtime").glob("jpserver-*.json"):
+            try:
+                if json.loads(info.read_text(encoding="utf-8")).get("port") == self.port:
+                    return True
+            except (OSError, ValueError):
+                pass
+        return False
+
+    def _start_once(self) -> LabServer:
+        if self._log is not None:
+            self._log.close()
         self._log = open(self.log_path, "wb")  # closed in stop()
         self.proc = subprocess.Popen(self.command(), cwd=self.root_dir, env=self.environment(),
                                      stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
@@ -256,11 +309,13 @@ class LabServer:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while True:
             if self.proc.poll() is not None:
+                if "already in use" in self.log_tail():
+                    raise _PortTaken
                 raise RuntimeError(f"JupyterLab exited with {self.proc.returncode} before answering:\n"
                                    + self.log_tail())
             try:
                 with urllib.request.urlopen(f"{self.url}/api/status", timeout=2) as r:
-                    if r.status == 200:
+                    if r.status == 200 and self._ours_is_up():
                         return self
             except (urllib.error.URLError, OSError):
                 pass

@@ -10,7 +10,6 @@ import pathlib
 
 import pytest
 import torch
-from browser_support import clear_worker_files
 from hypothesis import settings
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -18,13 +17,6 @@ NOTEBOOKS = ROOT / "notebooks"
 
 settings.register_profile("course", max_examples=60, deadline=None, derandomize=True)
 settings.load_profile("course")
-
-
-def pytest_sessionstart(session: pytest.Session) -> None:
-    """In the process that leads the run (not in an xdist worker): clear the files an earlier run's
-    workers left by name (failure pictures of a run before still in the folder would mislead)."""
-    if not hasattr(session.config, "workerinput"):
-        clear_worker_files()
 
 
 @pytest.fixture(scope="session", autouse=True)

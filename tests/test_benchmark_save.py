@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import pathlib
 import sys
 
@@ -399,59 +398,3 @@ def test_browser_figures_are_read_only_from_a_run_in_one_process(tmp_path, monke
     assert run.play_fps() == 24.0
     path.write_text(json.dumps({"play_fps": 23.0}))  # no count: 0854138's two-worker runs wrote none
     assert run.play_fps() is None
-
-
-def test_figures_measured_under_another_worker_count_are_dropped(tmp_path, monkeypatch):
-    from browser_support import record_figures, worker_count
-
-    monkeypatch.delenv("PYTEST_XDIST_WORKER_COUNT", raising=False)
-    assert worker_count() == 1
-    path = tmp_path / "deep" / "results.json"
-    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
-    record_figures(path, {"a": 1})
-    record_figures(path, {"b": 2})
-    assert json.loads(path.read_text()) == {"a": 1, "b": 2, "test_workers": 2}
-    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "1")
-    record_figures(path, {"b": 3})  # a partial run in one process: a's two-worker figure goes
-    assert json.loads(path.read_text()) == {"b": 3, "test_workers": 1}
-    assert not path.with_name("results.json.lock").exists()
-
-
-LOCK_HOLDER = """
-import sys, time
-sys.path.insert(0, sys.argv[1])
-from browser_support import _locked
-import os
-import pathlib
-path = pathlib.Path(sys.argv[2])
-with _locked(path):
-    print("held", flush=True)
-    time.sleep(1.5)
-"""
-
-
-def test_the_lock_excludes_another_process_and_a_stale_lock_is_taken_over(tmp_path):
-    import subprocess
-    import time
-
-    from browser_support import _locked
-
-    path = tmp_path / "results.json"
-    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, str(ROOT / "tests"), str(path)],
-                              stdout=subprocess.PIPE, text=True)
-    try:
-        assert holder.stdout.readline().strip() == "held"
-        start = time.monotonic()
-        with _locked(path):
-            waited = time.monotonic() - start
-            assert holder.poll() is not None or waited > 1.0  # entered only once the holder let go
-    finally:
-        holder.wait(timeout=30)
-    assert waited > 0.5, waited
-    lock = path.with_name("results.json.lock")
-    lock.touch()
-    old = time.time() - 120
-    os.utime(lock, (old, old))  # a crashed run's lock, two minutes old
-    with _locked(path, stale=60.0):
-        pass
-    assert not lock.exists()

@@ -33,7 +33,8 @@ stay free of errors (console.error and uncaught exceptions) throughout.
 
 Benchmarks, measured inside the page (performance.now, requestAnimationFrame) against
 this JupyterLab, go to test-artifacts/browser/jupyterlab/results.json (benchmarks/run.py
-reports them): key press to the first animation frame with changed pixels (explorer on
+reports them when measured in one process, ``-n 0``): key press to the first animation
+frame with changed pixels (explorer on
 Rosenbrock, three methods, 300 steps; the rate map), Play's distinct frames per second,
 and the time from Run All on lesson 00 to its first drawn figure.
 
@@ -68,7 +69,7 @@ from browser_support import (
     merge_json,
     record_figures,
     wait_for_kernel,
-    worker_tag,
+    worker_folder,
 )
 
 from lessons_lib.saved_notebooks import WIDGET_VIEW
@@ -86,11 +87,15 @@ PRESSES = 60  # key presses per benchmark (at least 50)
 RESULTS: dict[str, object] = {}  # measured figures, written to BENCH / "results.json"
 LAYOUT: dict[str, object] = {}  # widths at both window sizes, written to OUT / "layout.json"
 # The module's tests are two groups (tests/two_workers.py), which two workers may run side by side:
-# each worker keeps its own failure pictures and server logs (a worker that runs both groups starts
-# two servers and appends both logs); the JSON files are merged under a lock. The earlier run's
-# pictures and logs are cleared when a run starts (browser_support.clear_worker_files).
-FAILURES = OUT / "failures" / worker_tag()
-SERVER_LOG = OUT / f"jupyterlab-{worker_tag()}.log"
+# each worker keeps its failure pictures and server logs in its own folder, OUT/workers/<run>-<worker>
+# (a worker that runs both groups starts two servers and appends both logs; earlier runs' folders go
+# when this run first writes there: browser_support.worker_folder); the JSON files are merged under a
+# lock.
+
+
+def own_files() -> pathlib.Path:
+    """This worker's folder for this run (see the comment above)."""
+    return worker_folder(OUT / "workers")
 
 # Printed by the notebook's kernel for a list of widget model ids: each widget's synced traits
 # (bytes left out) and what its view must show for them, formatted as course_widgets.js formats.
@@ -192,7 +197,8 @@ def lab(tmp_path_factory):
         server.stop()
         OUT.mkdir(parents=True, exist_ok=True)
         if server.log_path.exists():
-            with SERVER_LOG.open("ab") as log:
+            own_files().mkdir(parents=True, exist_ok=True)
+            with (own_files() / "jupyterlab.log").open("ab") as log:
                 log.write(server.log_path.read_bytes())
         if RESULTS:
             record_figures(BENCH / "results.json", RESULTS)
@@ -436,14 +442,14 @@ def check_drawn(page, ids: list[str], where: str) -> dict:
             f"{label}: canvas {fresh['size']}, a fresh view {fresh['freshSize']}"
         )
         if fresh["differ"]:
-            stem = re.sub(r"\W+", "-", label)
-            save_png(fresh["freshPng"], FAILURES / f"{stem}-fresh.png")
+            stem, failures = re.sub(r"\W+", "-", label), own_files() / "failures"
+            save_png(fresh["freshPng"], failures / f"{stem}-fresh.png")
             page.locator(f'.cw[data-route-model="{mid}"] canvas.cw-canvas').screenshot(
-                path=str(FAILURES / f"{stem}-shown.png")
+                path=str(failures / f"{stem}-shown.png")
             )
             raise AssertionError(
                 f"{label}: {fresh['differ']} pixels differ from a fresh view of the same state "
-                f"(pictures in {FAILURES})"
+                f"(pictures in {failures})"
             )
         if expect["title"] is not None:
             assert fresh["freshTitle"] == shown["title"], label

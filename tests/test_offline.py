@@ -34,6 +34,7 @@ with mkldnn disabled (``LESSONS_MKLDNN_OFF=1``, read by ``lessons_lib.setup()``)
 from __future__ import annotations
 
 import os
+import pathlib
 import shutil
 import subprocess
 import sys
@@ -66,15 +67,27 @@ def _network_namespace_prefix() -> list[str]:
 PARTS = 3  # the notebooks in three subprocesses, three groups for the two test workers
 
 
+def part_notebooks(part: int) -> list[pathlib.Path]:
+    """Every ``PARTS``-th notebook from ``part`` on, in reverse order (lesson 14, 11, 08, ... for 0)."""
+    every = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"), reverse=True)
+    assert len(every) >= 15, every
+    return every[part::PARTS]
+
+
+def test_the_parts_hold_every_notebook_once():
+    parts = [part_notebooks(p) for p in range(PARTS)]
+    every = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
+    assert sorted(n for part in parts for n in part) == every
+    assert all(part == sorted(part, reverse=True) for part in parts)
+
+
 @pytest.mark.parametrize("part", range(PARTS))
 def test_notebooks_pass_offline_on_another_cpu_path_in_reverse_order(tmp_path, part):
     """Every third notebook from ``part`` on, in reverse order (lesson 14, 11, 08, ... for part 0)."""
     startup = tmp_path / "ipython" / "profile_default" / "startup"
     startup.mkdir(parents=True)
     shutil.copy(ROOT / "tests" / "offline_guard.py", startup / "00_offline_guard.py")
-    every = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"), reverse=True)
-    assert len(every) >= 15, every
-    notebooks = every[part::PARTS]
+    notebooks = part_notebooks(part)
     log = tmp_path / "network_attempts.log"
     env = dict(os.environ, IPYTHONDIR=str(tmp_path / "ipython"), LESSONS_NET_LOG=str(log), **ANOTHER_CPU)
     prefix = _network_namespace_prefix()

@@ -7,12 +7,12 @@ import json
 import re
 import subprocess
 import sys
-from datetime import datetime
 
 import jupytext
 import pytest
 
 from conftest import NOTEBOOKS, ROOT
+from two_workers import cell_seconds
 
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
 IDS = [p.stem for p in NOTEBOOK_FILES]
@@ -84,16 +84,6 @@ def test_setup_is_called_once_in_the_first_code_cell_after_torch(nb):
             "the lesson uses torch but its setup cell does not import it before lessons_lib.setup()"
 
 
-def _cell_seconds(cell) -> float | None:
-    """Wall time of a code cell from nbclient's timing metadata, or None if not recorded."""
-    timing = cell.get("metadata", {}).get("execution", {})
-    start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
-    if not (start and end):
-        return None
-    return (datetime.fromisoformat(end.replace("Z", "+00:00"))
-            - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
-
-
 LONG_CELL_SECONDS = 2.0
 
 
@@ -117,7 +107,7 @@ def test_long_cells_show_progress(nb):
     An exercise's check cell may show the bar of the answer cell before it, whose function it calls."""
     cells = json.loads(nb.read_text())["cells"]
     code = [c for c in cells if c["cell_type"] == "code"]
-    timed = [(c, _cell_seconds(c)) for c in code]
+    timed = [(c, cell_seconds(c)) for c in code]
     assert all(t is not None for _, t in timed), "the notebook was saved without cell timings"
     for i, (cell, seconds) in enumerate(timed):
         source = "".join(cell["source"])

@@ -10,7 +10,8 @@ picture was, and drawn again when a slider moves), navigation in lesson order, a
 contents, the reader's choices (download, Binder, the README's commands), and that search
 finds a term of lesson 03.
 
-Figures (``benchmarks/run.py`` reads them) go to ``test-artifacts/browser/site/results.json``,
+Figures (``benchmarks/run.py`` reports them when measured in one process, ``-n 0``) go to
+``test-artifacts/browser/site/results.json``,
 screenshots beside it: ``site_first_interactive_ms`` (navigation start to lesson 03's
 explorer redrawn after a key on its slider, cold cache), ``site_slider_to_pixels_ms`` (p50 and
 p95 over 60 key presses), each page's transferred bytes, and the build's seconds.

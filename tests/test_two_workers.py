@@ -253,7 +253,8 @@ def pytest_collection_finish(session):
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         out = pathlib.Path(os.environ["PROBE_OUT"], worker + ".json")
-        out.write_text(json.dumps([item.nodeid for item in session.items]))
+        out.write_text(json.dumps({"order": [item.nodeid for item in session.items],
+                                   "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}))
 """
 
 
@@ -262,17 +263,19 @@ def test_given_only_notebooks_each_notebooks_cells_run_on_one_worker_in_the_sort
     plugin, or xdist deals one notebook's cells to both workers (their kernels then lack each other's
     variables). Two short lessons and a unit test, with the README's options and -v; a probe plugin
     records the order each real worker sorted its collection into (the controller hands the groups
-    out in it): the slower lesson (01, by its stored seconds) first, the unit test last."""
+    out in it): the slower lesson (01, by its stored seconds) first, the unit test last; and that
+    the workers' idle threads sleep, started from an environment without OMP_WAIT_POLICY."""
     (tmp_path / "probe.py").write_text(PROBE)
     unit = "tests/test_two_workers.py::test_a_notebooks_cells_and_a_modules_tests_stay_together"
     notebooks = ["notebooks/00_start_here.ipynb", "notebooks/01_gradient_descent.ipynb"]
     env = clean_env(PYTHONPATH=os.pathsep.join(filter(None, [str(tmp_path), os.environ.get("PYTHONPATH")])),
                     PROBE_OUT=str(tmp_path))
+    env.pop("OMP_WAIT_POLICY", None)
     result = subprocess.run([sys.executable, "-m", "pytest", "-v", "-p", "probe", unit, *notebooks], cwd=ROOT,
                             env=env, capture_output=True, text=True, timeout=600)
     report = result.stdout[-3000:] + result.stderr[-2000:]
     assert result.returncode == 0, report
-    # nbval's ids read notebooks/00_start_here::ipynb::Cell 0 under pytest 9.2
+    # -v's report lines read notebooks/00_start_here::ipynb::Cell 0 (the ids are .ipynb::Cell 0)
     ran = re.findall(r"\[(gw\d)\][^\n]*? PASSED (notebooks/[^:\s]+?)(?:\.ipynb|::ipynb)::Cell", result.stdout)
     assert len(ran) >= 10, report
     workers = {}
@@ -280,7 +283,9 @@ def test_given_only_notebooks_each_notebooks_cells_run_on_one_worker_in_the_sort
         workers.setdefault(f"{notebook}.ipynb", set()).add(worker)
     assert sorted(workers) == notebooks and all(len(w) == 1 for w in workers.values()), workers
     for worker in ("gw0", "gw1"):
-        order = json.loads((tmp_path / f"{worker}.json").read_text())
+        probe = json.loads((tmp_path / f"{worker}.json").read_text())
+        assert probe["OMP_WAIT_POLICY"] == "PASSIVE", probe["OMP_WAIT_POLICY"]
+        order = probe["order"]
         files = [i.split("::")[0].removesuffix("::ipynb").removesuffix(".ipynb") for i in order]
         firsts = list(dict.fromkeys(files))
         expected = ["notebooks/01_gradient_descent", "notebooks/00_start_here", "tests/test_two_workers.py"]
@@ -294,3 +299,4 @@ def test_idle_threads_sleep_unless_the_user_chose(monkeypatch):
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     let_idle_threads_sleep()
     assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
+

@@ -21,7 +21,7 @@ xdist would deal one notebook's cells to both workers.
 The groups come from the test ids, in the scheduler below: pytest-xdist 3.8's own loadgroup reads
 ``xdist_group`` marks and appends the group to ``item._nodeid``, which pytest 9.2 no longer reads
 (``Node.nodeid`` is computed), so with the pinned versions the marks would group nothing; a test
-carrying one fails (:func:`pytest_runtest_setup`). ``--dist load`` and ``worksteal`` would deal a
+carrying one errors at setup (:func:`pytest_runtest_setup`). ``--dist load`` and ``worksteal`` would deal a
 notebook's cells to both workers and are refused (:func:`pytest_configure`); ``loadfile`` and
 ``loadscope`` keep a notebook whole but ignore the order and the shares.
 
@@ -48,16 +48,20 @@ HEAVY_FIRST = ("test_nbgrader_course.py", "test_offline.py", "test_browser_route
 IDLE_THREADS = ("OMP_WAIT_POLICY", "PASSIVE")
 
 
+def cell_seconds(cell: dict) -> float | None:
+    """Wall time of a stored code cell from nbclient's timing metadata, or None if not recorded."""
+    timing = cell.get("metadata", {}).get("execution", {})
+    start, end = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
+    if not (start and end):
+        return None
+    return (datetime.fromisoformat(end.replace("Z", "+00:00"))
+            - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+
+
 def notebook_seconds(path: pathlib.Path) -> float:
-    """Seconds a stored notebook's cells took when it was built (nbclient's timing metadata)."""
-    total = 0.0
-    for cell in json.loads(pathlib.Path(path).read_text(encoding="utf-8"))["cells"]:
-        timing = cell.get("metadata", {}).get("execution", {})
-        if timing.get("iopub.execute_input") and timing.get("shell.execute_reply"):
-            total += (datetime.fromisoformat(timing["shell.execute_reply"].replace("Z", "+00:00"))
-                      - datetime.fromisoformat(timing["iopub.execute_input"].replace("Z", "+00:00"))
-                      ).total_seconds()
-    return total
+    """Seconds a stored notebook's cells took when it was built (the sum of :func:`cell_seconds`)."""
+    cells = json.loads(pathlib.Path(path).read_text(encoding="utf-8"))["cells"]
+    return sum(seconds for cell in cells if (seconds := cell_seconds(cell)) is not None)
 
 
 def rank(item: pytest.Item, seconds: dict[pathlib.Path, float]) -> tuple[int, float]:
@@ -80,6 +84,7 @@ class GroupDealer:
         self.dealt: dict[str, int] = {}  # file -> tests dealt so far
 
     def __call__(self, nodeid: str) -> str:
+        """The group of the test ``nodeid`` (``path::name``), the same on every call."""
         if nodeid not in self.groups:
             name = nodeid.split("::")[0].rsplit("/", 1)[-1]
             index = self.dealt.get(name, 0)
@@ -102,6 +107,7 @@ def sharing(config: pytest.Config) -> bool:
 
 
 def let_idle_threads_sleep() -> None:
+    """``OMP_WAIT_POLICY=PASSIVE`` in this process's environment, unless it is set."""
     os.environ.setdefault(*IDLE_THREADS)
 
 
@@ -116,6 +122,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test with an ``xdist_group`` mark errors at setup, saying why."""
     if item.get_closest_marker("xdist_group"):
         pytest.fail("xdist_group marks group nothing under pytest 9.2; tests/two_workers.py groups by "
                     "file (add the file to SPLIT or HEAVY_FIRST there)", pytrace=False)
