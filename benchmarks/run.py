@@ -123,7 +123,7 @@ def widget_update_ms() -> float | None:
     runs and draws them in the browser (``course_widgets.js``), so this is the browser's
     time, read from ``test-artifacts/browser/widgets/results.json``, which
     ``tests/test_widgets_browser.py`` writes; None if that test has not run on this checkout
-    or ran beside another test worker (``_browser_results``).
+    or its run had more than one worker or no count (``_browser_results``).
     """
     results = _browser_results(WIDGET_RESULTS)
     if results is None or "slider_redraw" not in results:
@@ -139,7 +139,7 @@ def spectrum_slider_to_pixels_ms_p95() -> float | None:
     animation frame whose canvas differs, presses spread over the frame's phase; the larger of
     the two sliders' figures. Read from ``test-artifacts/browser/widgets/results.json``, which
     ``tests/test_widgets_browser.py`` writes; None if that test has not run on this checkout
-    or ran beside another test worker (``_browser_results``).
+    or its run had more than one worker or no count (``_browser_results``).
     """
     results = _browser_results(WIDGET_RESULTS)
     if results is None or "spectrum_slider_to_pixels_ms" not in results:
@@ -158,7 +158,7 @@ def static_html_slider_to_pixels_ms_p95() -> float | None:
     the first animation frame whose canvas differs. Read from
     ``test-artifacts/browser/static_html/results.json``, which ``tests/test_static_html_browser.py``
     writes; None if that test has not run on this checkout
-    or ran beside another test worker (``_browser_results``).
+    or its run had more than one worker or no count (``_browser_results``).
     """
     results = _browser_results(STATIC_HTML_RESULTS)
     return None if results is None else float(results["static_html_slider_to_pixels_ms"]["p95"])
@@ -171,7 +171,7 @@ def _jupyterlab_result(name: str) -> object | None:
     """A figure measured in Chromium against a real JupyterLab 4.6 by the last run of
     ``tests/test_browser_routes.py``, read from ``test-artifacts/browser/jupyterlab/results.json``;
     None if that test has not run on this checkout
-    or ran beside another test worker (``_browser_results``)."""
+    or its run had more than one worker or no count (``_browser_results``)."""
     results = _browser_results(JUPYTERLAB_RESULTS)
     return None if results is None else results.get(name)
 
@@ -216,7 +216,7 @@ def _site_result(name: str) -> object | None:
     """A figure measured in Chromium on the built site, served from 127.0.0.1 under a sub-path, by
     the last run of ``tests/test_site.py`` (``test-artifacts/browser/site/results.json``); None if
     that test has not run on this checkout
-    or ran beside another test worker (``_browser_results``)."""
+    or its run had more than one worker or no count (``_browser_results``)."""
     results = _browser_results(SITE_RESULTS)
     return None if results is None else results.get(name)
 

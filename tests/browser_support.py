@@ -38,8 +38,8 @@ import pytest
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-ROUTES = ARTIFACTS / "routes"  # tests/test_browser_routes.py's pictures, layouts and logs
 _THIS_PROCESS_RUN = uuid.uuid4().hex
+_CLEARED: set[pathlib.Path] = set()  # the folders worker_folder has cleared in this process
 
 CHROMIUM = "/usr/bin/chromium"
 # The machine has no internet: these flags keep Chromium from opening connections of its own.
@@ -78,15 +78,17 @@ def worker_tag() -> str:
 
 
 def run_id() -> str:
-    """This test run's id, the same in all its workers (pytest-xdist's PYTEST_XDIST_TESTRUNUID), or
-    this process's own in one process; 12 hex digits."""
-    return (os.environ.get("PYTEST_XDIST_TESTRUNUID") or _THIS_PROCESS_RUN)[:12]
+    """This test run's id, the same in all its workers and in a worker xdist starts again after a
+    crash (pytest-xdist's PYTEST_XDIST_TESTRUNUID), or this process's own in one process."""
+    return os.environ.get("PYTEST_XDIST_TESTRUNUID") or _THIS_PROCESS_RUN
 
 
 def worker_folder(parent: pathlib.Path) -> pathlib.Path:
     """``parent/<run id>-<worker>``, for the files one worker of this run writes by itself; the first
-    call in a process removes the folders in ``parent`` of every other run (a run's workers never
-    remove each other's files, and a pytest started inside the run uses its own id)."""
+    call in a process removes the folders in ``parent`` of every other run, so a run's workers never
+    remove each other's files. Limits: two runs at once in one checkout remove each other's folders,
+    and so would a pytest started inside a run (with its own id) that reached this function; none
+    does today (the pytest runs that tests start run no browser routes)."""
     parent.mkdir(parents=True, exist_ok=True)
     if parent not in _CLEARED:
         _CLEARED.add(parent)
@@ -94,9 +96,6 @@ def worker_folder(parent: pathlib.Path) -> pathlib.Path:
             if old.is_dir() and not old.name.startswith(f"{run_id()}-"):
                 shutil.rmtree(old, ignore_errors=True)
     return parent / f"{run_id()}-{worker_tag()}"
-
-
-_CLEARED: set[pathlib.Path] = set()
 
 
 @contextlib.contextmanager
@@ -273,7 +272,10 @@ class LabServer:
     def start(self, attempts: int = 3) -> LabServer:
         """Start the server and wait until it answers. The port was free when chosen, but another
         process (the other test worker starting its own server) may take it first: then the server
-        exits at once and is started again on another free port, up to ``attempts`` times."""
+        exits at once and is started again on another free port, up to ``attempts`` times (each
+        attempt's log follows the last in ``log_path``)."""
+        if attempts < 1:
+            raise ValueError(f"attempts must be at least 1, got {attempts!r}")
         for d in ("jupyter-config", "jupyter-data", "jupyter-runtime", "ipython", "lab-workspaces"):
             (self.home / d).mkdir(parents=True, exist_ok=True)
         _write_settings(self.home / "lab-user-settings")
@@ -289,27 +291,36 @@ class LabServer:
         raise AssertionError("unreachable")
 
     def _ours_is_up(self) -> bool:
-        """Whether this server (not another on the same port) has started: it writes its port to
-        the runtime folder of its own home before it serves anything."""
-        for info in (self.home / "jupyter-runtime").glob("jpserver-*.json"):
-            try:
-                if json.loads(info.read_text(encoding="utf-8")).get("port") == self.port:
+        """Whether this server's own process (or one of its children) listens on the port: the
+        server checks the port, then binds it only when its loop starts, and another process may
+        bind it in between and answer in its place."""
+        import psutil
+
+        try:
+            procs = [psutil.Process(self.proc.pid)]
+            procs += procs[0].children(recursive=True)
+        except psutil.Error:
+            return False
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                if any(c.status == psutil.CONN_LISTEN and c.laddr.port == self.port
+                       for c in proc.net_connections("tcp")):
                     return True
-            except (OSError, ValueError):
-                pass
         return False
 
     def _start_once(self) -> LabServer:
-        if self._log is not None:
-            self._log.close()
-        self._log = open(self.log_path, "wb")  # closed in stop()
+        if self._log is None:
+            self._log = open(self.log_path, "wb")  # closed in stop()
+        marker = f"--- tests: starting JupyterLab on port {self.port} ---\n"
+        self._log.write(marker.encode())
+        self._log.flush()
         self.proc = subprocess.Popen(self.command(), cwd=self.root_dir, env=self.environment(),
                                      stdin=subprocess.DEVNULL, stdout=self._log, stderr=subprocess.STDOUT,
                                      start_new_session=True)  # its own process group, to kill it whole
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while True:
             if self.proc.poll() is not None:
-                if "already in use" in self.log_tail():
+                if "already in use" in self.log_tail().rpartition(marker.strip())[2]:
                     raise _PortTaken
                 raise RuntimeError(f"JupyterLab exited with {self.proc.returncode} before answering:\n"
                                    + self.log_tail())
@@ -335,9 +346,26 @@ class LabServer:
 
         jupyter_client starts each kernel in a session of its own, so the kernels are found
         as the server's descendants before the server is signalled, and killed if they outlive it.
+        On Windows (no process groups): the server and its descendants are killed.
         """
         proc = self.proc
         if proc is None:
+            return
+        if os.name == "nt":
+            try:
+                with contextlib.suppress(Exception):
+                    import psutil
+
+                    for child in psutil.Process(proc.pid).children(recursive=True):
+                        with contextlib.suppress(psutil.Error):
+                            child.kill()
+                proc.kill()
+                proc.wait(timeout=15)
+            finally:
+                self.proc = None
+                if self._log is not None:
+                    self._log.close()
+                    self._log = None
             return
         try:
             descendants = []

@@ -59,7 +59,6 @@ from browser_support import (
     CHROMIUM_ARGS,
     KERNEL_IDLE_TIMEOUT,
     NOTEBOOKS,
-    ROUTES,
     RUN_ALL_TIMEOUT,
     RUN_STATE_JS,
     ConsoleLog,
@@ -76,7 +75,7 @@ from lessons_lib.saved_notebooks import WIDGET_VIEW
 
 pytestmark = pytest.mark.browser
 
-OUT = ROUTES
+OUT = ARTIFACTS / "routes"
 BENCH = ARTIFACTS / "jupyterlab"
 PROBE_JS = pathlib.Path(__file__).with_name("browser_routes.js").read_text()
 BENCH_NOTEBOOK = "zz_browser_benchmark.ipynb"
@@ -195,7 +194,6 @@ def lab(tmp_path_factory):
         yield server
     finally:
         server.stop()
-        OUT.mkdir(parents=True, exist_ok=True)
         if server.log_path.exists():
             own_files().mkdir(parents=True, exist_ok=True)
             with (own_files() / "jupyterlab.log").open("ab") as log:

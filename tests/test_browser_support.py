@@ -4,12 +4,13 @@ and a JupyterLab server that survives its port being taken."""
 
 from __future__ import annotations
 
+import http.server
 import json
 import os
 import pathlib
-import socket
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -80,9 +81,20 @@ def test_the_lock_excludes_another_process_and_a_stale_lock_is_taken_over(tmp_pa
     with _locked(path, stale=60.0):
         pass
     assert not lock.exists()
-    lock.touch()  # a live lock that is never released: the wait ends
-    with pytest.raises(TimeoutError, match="still held"), _locked(path, stale=60.0, timeout=0.3):
-        pass
+    lock.touch()  # a live lock that is never released: the wait ends (in a thread, so a wait that
+    outcome = []  # never ends fails this test instead of hanging it)
+
+    def wait():
+        try:
+            with _locked(path, stale=60.0, timeout=0.3):
+                outcome.append("entered")
+        except TimeoutError as e:
+            outcome.append(str(e))
+
+    waiter = threading.Thread(target=wait, daemon=True)
+    waiter.start()
+    waiter.join(10)
+    assert not waiter.is_alive() and "still held" in outcome[0], outcome
 
 
 def test_a_worker_folder_is_the_runs_and_the_workers_and_clears_only_other_runs(tmp_path, monkeypatch):
@@ -92,31 +104,51 @@ def test_a_worker_folder_is_the_runs_and_the_workers_and_clears_only_other_runs(
     monkeypatch.setenv("PYTEST_XDIST_TESTRUNUID", "abcdef0123456789")
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
     parent = tmp_path / "workers"
-    for name in ("abcdef012345-gw0", "0000feedbeef-gw1", "0000feedbeef-main"):
+    for name in ("abcdef0123456789-gw0", "abcdef0123456780-gw1", "0000feedbeef-main"):
         (parent / name).mkdir(parents=True)
         (parent / name / "jupyterlab.log").write_text("x")
-    assert run_id() == "abcdef012345"
+    assert run_id() == "abcdef0123456789"
     folder = worker_folder(parent)
-    assert folder == parent / "abcdef012345-gw1"
-    assert sorted(p.name for p in parent.iterdir()) == ["abcdef012345-gw0"]  # this run's other worker stays
+    assert folder == parent / "abcdef0123456789-gw1"
+    assert sorted(p.name for p in parent.iterdir()) == ["abcdef0123456789-gw0"]  # this run's other worker
     (parent / "0000feedbeef-gw0").mkdir()
     worker_folder(parent)  # once a process: a later call removes nothing
     assert (parent / "0000feedbeef-gw0").exists()
+    monkeypatch.delenv("PYTEST_XDIST_TESTRUNUID")  # one process (-n 0): its own id, the same each call
+    monkeypatch.delenv("PYTEST_XDIST_WORKER")
+    assert worker_folder(parent) == worker_folder(parent) == parent / f"{run_id()}-main"
+    assert run_id() != "abcdef0123456789"
 
 
-def test_a_taken_port_makes_the_server_start_again_on_another(tmp_path):
-    """The other worker's server (here a plain socket) holds the port first: the server starts again
-    on a free port, and the one that answers is this one (its runtime file names its port)."""
+class _Status(http.server.BaseHTTPRequestHandler):
+    """Another server on the port, answering /api/status with 200 as JupyterLab does."""
+
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_port_another_server_answers_on_is_not_taken_for_ours(tmp_path):
+    """The other worker's server holds the port first and answers /api/status: ours cannot bind,
+    exits, and starts again on a free port; the server start() returns with is ours (its own
+    process listens on the port), not the one that answered first."""
     root = copy_notebooks(tmp_path / "notebooks")
     server = LabServer(root, tmp_path / "home")
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as taken:
-        taken.bind(("127.0.0.1", 0))
-        taken.listen()
-        server.port = taken.getsockname()[1]
-        server.url = f"http://127.0.0.1:{server.port}"
-        try:
-            server.start()
-            assert server.port != taken.getsockname()[1]
-            assert server._ours_is_up()
-        finally:
-            server.stop()
+    other = http.server.HTTPServer(("127.0.0.1", 0), _Status)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    taken = other.server_address[1]
+    server.port, server.url = taken, f"http://127.0.0.1:{taken}"
+    try:
+        server.start()
+        assert server.port != taken
+        assert server._ours_is_up()
+        assert "already in use" in server.log_path.read_text()  # the first attempt's log is kept
+    finally:
+        server.stop()
+        other.shutdown()
+    with pytest.raises(ValueError, match="attempts"):
+        server.start(attempts=0)

@@ -247,14 +247,15 @@ def test_without_xdist_the_plugin_loads():
 
 
 PROBE = """
-import json, os, pathlib
+import json, os, pathlib, sys
+
+AT_IMPORT = {"OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY"), "torch loaded": "torch" in sys.modules}
 
 def pytest_collection_finish(session):
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if worker:
         out = pathlib.Path(os.environ["PROBE_OUT"], worker + ".json")
-        out.write_text(json.dumps({"order": [item.nodeid for item in session.items],
-                                   "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY")}))
+        out.write_text(json.dumps({"order": [item.nodeid for item in session.items], **AT_IMPORT}))
 """
 
 
@@ -264,7 +265,8 @@ def test_given_only_notebooks_each_notebooks_cells_run_on_one_worker_in_the_sort
     variables). Two short lessons and a unit test, with the README's options and -v; a probe plugin
     records the order each real worker sorted its collection into (the controller hands the groups
     out in it): the slower lesson (01, by its stored seconds) first, the unit test last; and that
-    the workers' idle threads sleep, started from an environment without OMP_WAIT_POLICY."""
+    each worker, started from an environment without OMP_WAIT_POLICY, has it as PASSIVE before
+    anything loads torch (the probe records it when it is imported, before the conftests)."""
     (tmp_path / "probe.py").write_text(PROBE)
     unit = "tests/test_two_workers.py::test_a_notebooks_cells_and_a_modules_tests_stay_together"
     notebooks = ["notebooks/00_start_here.ipynb", "notebooks/01_gradient_descent.ipynb"]
@@ -284,7 +286,7 @@ def test_given_only_notebooks_each_notebooks_cells_run_on_one_worker_in_the_sort
     assert sorted(workers) == notebooks and all(len(w) == 1 for w in workers.values()), workers
     for worker in ("gw0", "gw1"):
         probe = json.loads((tmp_path / f"{worker}.json").read_text())
-        assert probe["OMP_WAIT_POLICY"] == "PASSIVE", probe["OMP_WAIT_POLICY"]
+        assert probe["OMP_WAIT_POLICY"] == "PASSIVE" and not probe["torch loaded"], probe
         order = probe["order"]
         files = [i.split("::")[0].removesuffix("::ipynb").removesuffix(".ipynb") for i in order]
         firsts = list(dict.fromkeys(files))
@@ -299,4 +301,3 @@ def test_idle_threads_sleep_unless_the_user_chose(monkeypatch):
     monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
     let_idle_threads_sleep()
     assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"
-
