@@ -362,10 +362,7 @@ class LabServer:
                 proc.kill()
                 proc.wait(timeout=15)
             finally:
-                self.proc = None
-                if self._log is not None:
-                    self._log.close()
-                    self._log = None
+                self._forget()
             return
         try:
             descendants = []
@@ -391,10 +388,14 @@ class LabServer:
                         child.kill()
                         child.wait(timeout=5)
         finally:
-            self.proc = None
-            if self._log is not None:
-                self._log.close()
-                self._log = None
+            self._forget()
+
+    def _forget(self) -> None:
+        """No server any more: close its log."""
+        self.proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
 
     def __enter__(self) -> LabServer:
         try:
