@@ -127,13 +127,18 @@ def _locked(path: pathlib.Path, stale: float = 60.0, timeout: float = 300.0):
         lock.unlink(missing_ok=True)
 
 
-def merge_json(path: pathlib.Path, new: dict) -> None:
-    """Merge ``new`` into the JSON object at ``path`` (made if missing), under a lock: a partial run
-    (-k) keeps the entries it did not write, and two workers' shares of a module both land."""
+def _update_json(path: pathlib.Path, change) -> None:
+    """Replace the JSON object at ``path`` (``{}`` if missing) by ``change(it)``, under a lock."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with _locked(path):
         previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        path.write_text(json.dumps(previous | new, indent=2) + "\n", encoding="utf-8")
+        path.write_text(json.dumps(change(previous), indent=2) + "\n", encoding="utf-8")
+
+
+def merge_json(path: pathlib.Path, new: dict) -> None:
+    """Merge ``new`` into the JSON object at ``path`` (made if missing), under a lock: a partial run
+    (-k) keeps the entries it did not write, and two workers' shares of a module both land."""
+    _update_json(path, lambda previous: previous | new)
 
 
 def record_figures(path: pathlib.Path, figures: dict) -> None:
@@ -141,14 +146,9 @@ def record_figures(path: pathlib.Path, figures: dict) -> None:
     (:func:`worker_count`), under a lock. Figures measured under another worker count are dropped
     first, so every figure in the file shares its count: benchmarks/run.py reports them only when
     it is 1 (a browser with the machine to itself)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     count = worker_count()
-    with _locked(path):
-        previous = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-        if previous.get("test_workers") != count:
-            previous = {}
-        path.write_text(json.dumps(previous | figures | {"test_workers": count}, indent=2) + "\n",
-                        encoding="utf-8")
+    _update_json(path, lambda previous: (previous if previous.get("test_workers") == count else {})
+                 | figures | {"test_workers": count})
 
 
 # --- the browser ---------------------------------------------------------------
