@@ -998,8 +998,9 @@ assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.50"  # "at l
 # (printed below) and are drawn at their mean. Sizes are printed to 10 bytes, asserted clear of the
 # rounding boundary (section 1); five means too close to it (within 2 bytes at 8 bits, 0.4 bytes at
 # 3 and 4 bits: dense and 90 % and 95 % at 8 bits, 75 % at 3 bits, 97 % at 4 bits) are printed to 100
-# bytes instead. Small dense networks trained from scratch join
-# them on the same figure below.
+# bytes instead. The figure below draws them in its upper panel (a); its lower panel (b) sets the
+# 97 % curve beside small dense networks trained from scratch (the next cell trains them), on the
+# same axis of sizes.
 
 # %%
 curve_labels = list(runs[0]["sweep"])
@@ -1146,7 +1147,12 @@ curve_style = {  # Okabe-Ito colours, each curve its own dash pattern and marker
     "pruned 95 %": (OKABE_ITO["green"], (0, (3, 1.5)), "^"),
     "pruned 97 %": (OKABE_ITO["vermillion"], "-", "v"),
 }
-fig, ax = plt.subplots(figsize=(9, 6.2))
+# two panels on one size axis, drawn for a notebook column 592 px wide (JupyterLab at 1024 px with its
+# file browser open) at their own size: every label at least 8 points
+fig, (ax, legend_a, ax2, legend_b) = plt.subplots(4, 1, figsize=(8.4, 11.4), height_ratios=(3.3, 1.0, 3.3, 1.4))
+ax2.sharex(ax)
+for legend_box in (legend_a, legend_b):
+    legend_box.axis("off")  # a row of its own for each panel's legend, under it
 dense_pct = [100 * r["dense"] for r in runs.values()]
 f32_kb = np.mean([r["float32 bytes"] for r in runs.values()]) / 1000
 ax.errorbar(f32_kb, mean_ci(dense_pct)[0], yerr=mean_ci(dense_pct)[1], fmt="*", color=OKABE_ITO["black"],
@@ -1159,35 +1165,39 @@ for label in curve_labels:
     lowest.append((m - h).min())
     ax.errorbar(kb, m, yerr=h, color=color, linestyle=dashes, marker=marker, markersize=4, capsize=2,
                 linewidth=1.3, label=label)
-    drop = -28 if label in ("pruned 95 %", "pruned 97 %") else -9  # those two: below the purple labels
-    ax.annotate(f"{SWEEP_BITS[0]} bits", (kb[0], m[0] - h[0]), textcoords="offset points", xytext=(0, drop),
-                ha="center", fontsize=7, color=color,
+    ax.annotate(f"{SWEEP_BITS[0]} bits", (kb[0], m[0] - h[0]), textcoords="offset points", xytext=(0, -10),
+                ha="center", fontsize=8, color=color,
                 bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none"})
+# the lower panel: the 97 % curve again, and the small networks trained from scratch
+color, dashes, marker = curve_style["pruned 97 %"]
+kb97 = sweep_kb["pruned 97 %"].mean(axis=0)
+m97, h97 = np.array([mean_ci(sweep_pct["pruned 97 %"][:, j]) for j in range(len(SWEEP_BITS))]).T
+ax2.errorbar(kb97, m97, yerr=h97, color=color, linestyle=dashes, marker=marker, markersize=4, capsize=2,
+             linewidth=1.3, label="pruned 97 % (upper panel)")
 small_ci = np.array([mean_ci([100 * a for a in b.test_accuracies]) for b in small])
-for depth, marker, dashes, what in ((1, "P", "-", "small dense 64-h-10, float32 file"),
-                                    (2, "h", (0, (4, 1.5)), "small dense 64-h-h/2-10, float32 file")):
+for depth, marker, dashes, what in ((1, "P", "-", "small dense 64-h-10, float32 file (h above)"),
+                                    (2, "h", (0, (4, 1.5)), "small dense 64-h-h/2-10, float32 file (h-h/2 below)")):
     these = [i for i, b in enumerate(small) if len(b.hidden) == depth]
-    ax.errorbar([small[i].float32_bytes / 1000 for i in these], small_ci[these, 0], yerr=small_ci[these, 1],
-                color=OKABE_ITO["blue"], linestyle=dashes, marker=marker, markersize=6, capsize=2, linewidth=1.3,
-                label=what)
-for b, m in zip(small, small_ci[:, 0], strict=True):
-    # below each point; h=32 and h=40 (11.8 and 14.3 KB) spread apart, 32-16 (13.8 KB) further down and left
-    offset = {(32,): (-9, -20), (40,): (10, -20), (32, 16): (-14, -36)}.get(b.hidden, (0, -20) if len(b.hidden) == 1
-                                                                           else (-4, -34))
-    ax.annotate(f"h={b.hidden[0]}" if len(b.hidden) == 1 else "-".join(map(str, b.hidden)),
-                (b.float32_bytes / 1000, m), textcoords="offset points", xytext=offset,
-                ha="center", fontsize=6, color=OKABE_ITO["blue"],
-                bbox={"boxstyle": "square,pad=0", "fc": "white", "ec": "none"})  # no line crosses the label
+    ax2.errorbar([small[i].float32_bytes / 1000 for i in these], small_ci[these, 0], yerr=small_ci[these, 1],
+                 color=OKABE_ITO["blue"], linestyle=dashes, marker=marker, markersize=6, capsize=2, linewidth=1.3,
+                 label=what)
+for b, m, h in zip(small, small_ci[:, 0], small_ci[:, 1], strict=True):  # 64-h-10 above its bar, h-h/2 below
+    one = len(b.hidden) == 1
+    ax2.annotate(f"{b.hidden[0]}" if one else "-".join(map(str, b.hidden)),
+                 (b.float32_bytes / 1000, m + h if one else m - h), textcoords="offset points",
+                 xytext=(0, 3 if one else -10), ha="center", fontsize=8, color=OKABE_ITO["blue"],
+                 bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none"})
 # the choices of the next cells, all made on validation, marked here on the test accuracies they report
 file_val = np.array([runs[seed]["sweep val"]["pruned 97 %"][col[BITS]] for seed in SEEDS])  # per seed
 target = file_val.mean()  # the compressed files' mean VALIDATION accuracy: the right-sized network's target
 right_rule = baselines.smallest_matching([*small, big], target)  # the rule "mean >= target" on validation
-ax.plot(right_rule.float32_bytes / 1000, 100 * right_rule.mean_test_accuracy, "s", markersize=14,
-        markerfacecolor="none", markeredgecolor=OKABE_ITO["blue"], markeredgewidth=1.5,
-        label=f"mean rule's pick (validation): {net_name(right_rule.hidden)}")
+ax2.plot(right_rule.float32_bytes / 1000, 100 * right_rule.mean_test_accuracy, "s", markersize=14,
+         markerfacecolor="none", markeredgecolor=OKABE_ITO["blue"], markeredgewidth=1.5,
+         label=f"mean rule's pick (validation): {net_name(right_rule.hidden)}")
 file_test_mean = np.mean([r["file"][1] for r in runs.values()])
-ax.axhline(100 * file_test_mean, color=OKABE_ITO["grey"], linewidth=1, linestyle=":",
-           label=f"the 97 %, {BITS}-bit files' mean test accuracy, {100 * file_test_mean:.2f} %")
+for axis in (ax, ax2):
+    axis.axhline(100 * file_test_mean, color=OKABE_ITO["grey"], linewidth=1, linestyle=":",
+                 label=f"the 97 %, {BITS}-bit files' mean test accuracy, {100 * file_test_mean:.2f} %")
 # the small shared-weight files that no smaller small file beats on VALIDATION (whole images), drawn at
 # their test accuracy, from a mean validation accuracy of 95 % up: selected and cut on validation, so the
 # test points are not optimistic
@@ -1201,36 +1211,38 @@ for kb, m, h, val_count, key in small_pts:
         if 100 * val_count / (len(SEEDS) * len(data.y_val)) >= 95:  # the display cutoff, on validation
             front.append((kb, m, h, key))
 fk, fm, fh, _ = map(list, zip(*front, strict=True))
-ax.errorbar(fk, fm, yerr=fh, color=OKABE_ITO["purple"], linestyle=(0, (2, 1)), marker="X", markersize=6,
-            capsize=2, linewidth=1.3,
-            label="small networks, shared weights: best at its size on validation")
-for i, (kb, m, h, (hidden, bits)) in enumerate(front):  # under the error bars, clear of the curves above;
-    ax.annotate(f"{'-'.join(map(str, hidden))}/{bits}b", (kb, m - h), textcoords="offset points",  # staggered
-                xytext=(0, -9 - 10 * (i % 2)), ha="center",
-                fontsize=6, color=OKABE_ITO["purple"],
-                bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none"})
+ax2.errorbar(fk, fm, yerr=fh, color=OKABE_ITO["purple"], linestyle=(0, (2, 1)), marker="X", markersize=6,
+             capsize=2, linewidth=1.3, label="small networks, shared weights:\nbest at its size on validation")
+for i, (kb, m, h, (hidden, bits)) in enumerate(front):  # under the error bars, staggered
+    ax2.annotate(f"{'-'.join(map(str, hidden))}/{bits}b", (kb, m - h), textcoords="offset points",
+                 xytext=(0, -10 - 11 * (i % 2)), ha="center", fontsize=8, color=OKABE_ITO["purple"],
+                 bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none"})
 # the closest miss of the mean rule on validation (next cells): the most accurate smaller network
 miss = max((b for b in small if b.float32_bytes < right_rule.float32_bytes),  # most correct validation images
            key=lambda b: (sum(round(a * len(data.y_val)) for a in b.val_accuracies), -b.float32_bytes))
-ax.plot(miss.float32_bytes / 1000, 100 * miss.mean_test_accuracy, "D", markersize=12, markerfacecolor="none",
-        markeredgecolor=OKABE_ITO["blue"], markeredgewidth=1.2,
-        label=f"closest miss on validation: {net_name(miss.hidden)}")
+ax2.plot(miss.float32_bytes / 1000, 100 * miss.mean_test_accuracy, "D", markersize=12, markerfacecolor="none",
+         markeredgecolor=OKABE_ITO["blue"], markeredgewidth=1.2,
+         label=f"closest miss on validation: {net_name(miss.hidden)}")
 pick_bytes = sweep_kb["pruned 97 %"][:, col[BITS]].mean() * 1000
 partner_key = baselines.most_accurate_within(small_files_val, pick_bytes)  # chosen on validation (next cells)
 partner = small_files[partner_key]
-ax.plot(np.mean([n for n, _ in partner]) / 1000, np.mean([100 * a for _, a in partner]), "o", markersize=12,
-        markerfacecolor="none", markeredgecolor=OKABE_ITO["purple"], markeredgewidth=1.2,
-        label=f"equal-bytes partner of our pick: {net_name(partner_key[0])}, {partner_key[1]} bits")
-lowest += list(small_ci[:, 0] - small_ci[:, 1]) + [m - h for m, h in zip(fm, fh, strict=True)]
+ax2.plot(np.mean([n for n, _ in partner]) / 1000, np.mean([100 * a for _, a in partner]), "o", markersize=12,
+         markerfacecolor="none", markeredgecolor=OKABE_ITO["purple"], markeredgewidth=1.2,
+         label=f"equal-bytes partner of our pick:\n{net_name(partner_key[0])}, {partner_key[1]} bits")
+lowest2 = list(small_ci[:, 0] - small_ci[:, 1]) + [m - h for m, h in zip(fm, fh, strict=True)] + list(m97 - h97)
 pick_kb = sweep_kb["pruned 97 %"][:, col[BITS]].mean()
-ax.plot(pick_kb, mean_ci(sweep_pct["pruned 97 %"][:, col[BITS]])[0], "o", markersize=14,
-        markerfacecolor="none", markeredgecolor=OKABE_ITO["black"], markeredgewidth=1.5,
-        label=f"our pick: 97 %, {BITS} bits, {compression_ratio:.0f}x")
+for axis in (ax, ax2):
+    axis.plot(pick_kb, mean_ci(sweep_pct["pruned 97 %"][:, col[BITS]])[0], "o", markersize=14,
+              markerfacecolor="none", markeredgecolor=OKABE_ITO["black"], markeredgewidth=1.5,
+              label=f"our pick: 97 %, {BITS} bits, {compression_ratio:.0f}x")
+    axis.set_ylabel("test accuracy of the reloaded file (%)")
 ax.set_xscale("log")
-ax.set_xlabel("file size (KB, mean of five seeds, log scale)")
-ax.set_ylabel("test accuracy of the reloaded file (%)")
+ax2.set_xlabel("file size (KB, mean of five seeds, log scale)")
 ax.set_ylim(np.floor(min(lowest)) - 0.5, 99)
-ax.set_title("mean of five seeds with its 95 % interval (one test image = 0.22 points)", fontsize=10)
+ax2.set_ylim(np.floor(min(lowest2)) - 0.5, 99)
+ax.set_title("(a) shared weights, pruned and dense: every bit width from 2 to 8", fontsize=10, loc="left")
+ax2.set_title("(b) against small networks trained from scratch", fontsize=10, loc="left")
+fig.suptitle("mean of five seeds with its 95 % interval (one test image = 0.22 points)", fontsize=10)
 
 
 def kb_to_ratio(kb):
@@ -1239,7 +1251,10 @@ def kb_to_ratio(kb):
 
 secondary = ax.secondary_xaxis("top", functions=(kb_to_ratio, kb_to_ratio))  # the map is its own inverse
 secondary.set_xlabel("compression ratio against the float32 file")
-ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.1), fontsize=7, ncols=3, frameon=False)  # below the axes
+for axis, legend_box in ((ax, legend_a), (ax2, legend_b)):
+    legend_box.legend(*axis.get_legend_handles_labels(), loc="lower center", ncols=2, fontsize=8)
+ax.tick_params(labelbottom=True)
+ax.set_xlabel("file size (KB, mean of five seeds, log scale)")
 plt.show()
 print("purple points (hidden widths/bits): " + ", ".join(f"{net_name(key[0])} at {key[1]} bits" for *_, key in front))
 
