@@ -998,9 +998,8 @@ assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.50"  # "at l
 # (printed below) and are drawn at their mean. Sizes are printed to 10 bytes, asserted clear of the
 # rounding boundary (section 1); five means too close to it (within 2 bytes at 8 bits, 0.4 bytes at
 # 3 and 4 bits: dense and 90 % and 95 % at 8 bits, 75 % at 3 bits, 97 % at 4 bits) are printed to 100
-# bytes instead. The figure below draws them in its upper panel (a); its lower panel (b) sets the
-# 97 % curve beside small dense networks trained from scratch (the next cell trains them), on the
-# same axis of sizes.
+# bytes instead. The first figure below, (a), draws them; the second, (b), on the same axes, sets
+# the 97 % curve beside small dense networks trained from scratch (trained two cells below).
 
 # %%
 curve_labels = list(runs[0]["sweep"])
@@ -1147,57 +1146,17 @@ curve_style = {  # Okabe-Ito colours, each curve its own dash pattern and marker
     "pruned 95 %": (OKABE_ITO["green"], (0, (3, 1.5)), "^"),
     "pruned 97 %": (OKABE_ITO["vermillion"], "-", "v"),
 }
-# two panels on one size axis, drawn for a notebook column 592 px wide (JupyterLab at 1024 px with its
-# file browser open) at their own size: every label at least 8 points
-fig, (ax, legend_a, ax2, legend_b) = plt.subplots(4, 1, figsize=(8.4, 11.4), height_ratios=(3.3, 1.0, 3.3, 1.4))
-ax2.sharex(ax)
-for legend_box in (legend_a, legend_b):
-    legend_box.axis("off")  # a row of its own for each panel's legend, under it
-dense_pct = [100 * r["dense"] for r in runs.values()]
-f32_kb = np.mean([r["float32 bytes"] for r in runs.values()]) / 1000
-ax.errorbar(f32_kb, mean_ci(dense_pct)[0], yerr=mean_ci(dense_pct)[1], fmt="*", color=OKABE_ITO["black"],
-            markersize=11, capsize=3, label="dense, float32 file (torch.save)")
-lowest = []
+TEXT = "0.15"  # annotations in near-black: the pale curve colours are too faint for 8-point text
+curves = {}  # label -> (mean KB per bit width, mean %, 95 % half-width), over the five seeds
 for label in curve_labels:
-    color, dashes, marker = curve_style[label]
-    kb = sweep_kb[label].mean(axis=0)
     m, h = np.array([mean_ci(sweep_pct[label][:, j]) for j in range(len(SWEEP_BITS))]).T
-    lowest.append((m - h).min())
-    ax.errorbar(kb, m, yerr=h, color=color, linestyle=dashes, marker=marker, markersize=4, capsize=2,
-                linewidth=1.3, label=label)
-    ax.annotate(f"{SWEEP_BITS[0]} bits", (kb[0], m[0] - h[0]), textcoords="offset points", xytext=(0, -10),
-                ha="center", fontsize=8, color=color,
-                bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none"})
-# the lower panel: the 97 % curve again, and the small networks trained from scratch
-color, dashes, marker = curve_style["pruned 97 %"]
-kb97 = sweep_kb["pruned 97 %"].mean(axis=0)
-m97, h97 = np.array([mean_ci(sweep_pct["pruned 97 %"][:, j]) for j in range(len(SWEEP_BITS))]).T
-ax2.errorbar(kb97, m97, yerr=h97, color=color, linestyle=dashes, marker=marker, markersize=4, capsize=2,
-             linewidth=1.3, label="pruned 97 % (upper panel)")
-small_ci = np.array([mean_ci([100 * a for a in b.test_accuracies]) for b in small])
-for depth, marker, dashes, what in ((1, "P", "-", "small dense 64-h-10, float32 file (h above)"),
-                                    (2, "h", (0, (4, 1.5)), "small dense 64-h-h/2-10, float32 file (h-h/2 below)")):
-    these = [i for i, b in enumerate(small) if len(b.hidden) == depth]
-    ax2.errorbar([small[i].float32_bytes / 1000 for i in these], small_ci[these, 0], yerr=small_ci[these, 1],
-                 color=OKABE_ITO["blue"], linestyle=dashes, marker=marker, markersize=6, capsize=2, linewidth=1.3,
-                 label=what)
-for b, m, h in zip(small, small_ci[:, 0], small_ci[:, 1], strict=True):  # 64-h-10 above its bar, h-h/2 below
-    one = len(b.hidden) == 1
-    ax2.annotate(f"{b.hidden[0]}" if one else "-".join(map(str, b.hidden)),
-                 (b.float32_bytes / 1000, m + h if one else m - h), textcoords="offset points",
-                 xytext=(0, 3 if one else -10), ha="center", fontsize=8, color=OKABE_ITO["blue"],
-                 bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none"})
-# the choices of the next cells, all made on validation, marked here on the test accuracies they report
-file_val = np.array([runs[seed]["sweep val"]["pruned 97 %"][col[BITS]] for seed in SEEDS])  # per seed
-target = file_val.mean()  # the compressed files' mean VALIDATION accuracy: the right-sized network's target
-right_rule = baselines.smallest_matching([*small, big], target)  # the rule "mean >= target" on validation
-ax2.plot(right_rule.float32_bytes / 1000, 100 * right_rule.mean_test_accuracy, "s", markersize=14,
-         markerfacecolor="none", markeredgecolor=OKABE_ITO["blue"], markeredgewidth=1.5,
-         label=f"mean rule's pick (validation): {net_name(right_rule.hidden)}")
+    curves[label] = (sweep_kb[label].mean(axis=0), m, h)
+dense_ci = mean_ci([100 * r["dense"] for r in runs.values()])
+f32_kb = np.mean([r["float32 bytes"] for r in runs.values()]) / 1000
+pick_kb = sweep_kb["pruned 97 %"][:, col[BITS]].mean()
+pick_pct = mean_ci(sweep_pct["pruned 97 %"][:, col[BITS]])[0]
 file_test_mean = np.mean([r["file"][1] for r in runs.values()])
-for axis in (ax, ax2):
-    axis.axhline(100 * file_test_mean, color=OKABE_ITO["grey"], linewidth=1, linestyle=":",
-                 label=f"the 97 %, {BITS}-bit files' mean test accuracy, {100 * file_test_mean:.2f} %")
+small_ci = np.array([mean_ci([100 * a for a in b.test_accuracies]) for b in small])
 # the small shared-weight files that no smaller small file beats on VALIDATION (whole images), drawn at
 # their test accuracy, from a mean validation accuracy of 95 % up: selected and cut on validation, so the
 # test points are not optimistic
@@ -1210,53 +1169,113 @@ for kb, m, h, val_count, key in small_pts:
         best_so_far = val_count
         if 100 * val_count / (len(SEEDS) * len(data.y_val)) >= 95:  # the display cutoff, on validation
             front.append((kb, m, h, key))
-fk, fm, fh, _ = map(list, zip(*front, strict=True))
-ax2.errorbar(fk, fm, yerr=fh, color=OKABE_ITO["purple"], linestyle=(0, (2, 1)), marker="X", markersize=6,
-             capsize=2, linewidth=1.3, label="small networks, shared weights:\nbest at its size on validation")
-for i, (kb, m, h, (hidden, bits)) in enumerate(front):  # under the error bars, staggered
-    ax2.annotate(f"{'-'.join(map(str, hidden))}/{bits}b", (kb, m - h), textcoords="offset points",
-                 xytext=(0, -10 - 11 * (i % 2)), ha="center", fontsize=8, color=OKABE_ITO["purple"],
-                 bbox={"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none"})
-# the closest miss of the mean rule on validation (next cells): the most accurate smaller network
-miss = max((b for b in small if b.float32_bytes < right_rule.float32_bytes),  # most correct validation images
-           key=lambda b: (sum(round(a * len(data.y_val)) for a in b.val_accuracies), -b.float32_bytes))
-ax2.plot(miss.float32_bytes / 1000, 100 * miss.mean_test_accuracy, "D", markersize=12, markerfacecolor="none",
-         markeredgecolor=OKABE_ITO["blue"], markeredgewidth=1.2,
-         label=f"closest miss on validation: {net_name(miss.hidden)}")
-pick_bytes = sweep_kb["pruned 97 %"][:, col[BITS]].mean() * 1000
-partner_key = baselines.most_accurate_within(small_files_val, pick_bytes)  # chosen on validation (next cells)
-partner = small_files[partner_key]
-ax2.plot(np.mean([n for n, _ in partner]) / 1000, np.mean([100 * a for _, a in partner]), "o", markersize=12,
-         markerfacecolor="none", markeredgecolor=OKABE_ITO["purple"], markeredgewidth=1.2,
-         label=f"equal-bytes partner of our pick:\n{net_name(partner_key[0])}, {partner_key[1]} bits")
-lowest2 = list(small_ci[:, 0] - small_ci[:, 1]) + [m - h for m, h in zip(fm, fh, strict=True)] + list(m97 - h97)
-pick_kb = sweep_kb["pruned 97 %"][:, col[BITS]].mean()
-for axis in (ax, ax2):
-    axis.plot(pick_kb, mean_ci(sweep_pct["pruned 97 %"][:, col[BITS]])[0], "o", markersize=14,
-              markerfacecolor="none", markeredgecolor=OKABE_ITO["black"], markeredgewidth=1.5,
-              label=f"our pick: 97 %, {BITS} bits, {compression_ratio:.0f}x")
-    axis.set_ylabel("test accuracy of the reloaded file (%)")
-ax.set_xscale("log")
-ax2.set_xlabel("file size (KB, mean of five seeds, log scale)")
-ax.set_ylim(np.floor(min(lowest)) - 0.5, 99)
-ax2.set_ylim(np.floor(min(lowest2)) - 0.5, 99)
-ax.set_title("(a) shared weights, pruned and dense: every bit width from 2 to 8", fontsize=10, loc="left")
-ax2.set_title("(b) against small networks trained from scratch", fontsize=10, loc="left")
-fig.suptitle("mean of five seeds with its 95 % interval (one test image = 0.22 points)", fontsize=10)
+# both figures on the same axes, so that a point of one can be read against the other
+lowest = [(m - h).min() for _, m, h in curves.values()] + list(small_ci[:, 0] - small_ci[:, 1])
+lowest += [m - h for _, m, h, _ in front]
+ylim, xlim = (np.floor(min(lowest)) - 0.5, 99), (0.8 * front[0][0], 1.4 * f32_kb)
+
+
+def size_axes(title, legend_height):
+    """A figure drawn for a notebook column 592 px wide (JupyterLab at 1024 px with its file browser
+    open): 8.4 x 6 inches at 80 dpi, stored about 575 px wide once the inline backend crops the margins;
+    no text under 8 points. Returns (figure, the accuracy-against-size axes, the legend's row under them,
+    ``legend_height`` inches high)."""
+    fig, (ax, legend_row) = plt.subplots(2, 1, figsize=(8.4, 4.5 + legend_height), height_ratios=(3.4, legend_height))
+    legend_row.axis("off")
+    ax.set(xscale="log", xlim=xlim, ylim=ylim, xlabel="file size (KB, mean of five seeds, log scale)",
+           ylabel="test accuracy of the reloaded file (%)")
+    ax.set_title(f"{title}\nmean of five seeds, 95 % interval (one test image = 0.22 points)", loc="left")
+    ax.axhline(100 * file_test_mean, color=OKABE_ITO["grey"], linewidth=1, linestyle=":",
+               label=f"the 97 %, {BITS}-bit files' mean test accuracy, {100 * file_test_mean:.2f} %")
+    ax.plot(pick_kb, pick_pct, "o", markersize=14, markerfacecolor="none", markeredgecolor=OKABE_ITO["black"],
+            markeredgewidth=1.5, label=f"our pick: 97 %, {BITS} bits, {compression_ratio:.0f}x")
+    return fig, ax, legend_row
+
+
+def draw_curve(ax, label, shown_as):
+    color, dashes, marker = curve_style[label]
+    kb, m, h = curves[label]
+    ax.errorbar(kb, m, yerr=h, color=color, linestyle=dashes, marker=marker, markersize=4, capsize=2,
+                linewidth=1.3, label=shown_as)
+    ax.annotate(f"{SWEEP_BITS[0]} bits", (kb[0], m[0] - h[0]), textcoords="offset points", xytext=(0, -10),
+                ha="center", fontsize=8, color=TEXT)
+
+
+def draw_float32_star(ax):
+    ax.errorbar(f32_kb, dense_ci[0], yerr=dense_ci[1], fmt="*", color=OKABE_ITO["black"], markersize=11,
+                capsize=3, label="dense 64-300-100-10, float32 file (torch.save)")
+
+
+def legend_under(ax, legend_row, order):
+    """The legend in its own row, entries in the order of the labels that ``order`` starts with."""
+    handles, labels = ax.get_legend_handles_labels()
+    rank = [next(i for i, start in enumerate(order) if text.startswith(start)) for text in labels]
+    ranked = sorted(zip(rank, handles, labels, strict=True), key=lambda entry: entry[0])
+    legend_row.legend([h for _, h, _ in ranked], [t for _, _, t in ranked], loc="lower center", ncols=2,
+                      fontsize=8, labelspacing=0.9)
+
+
+fig, ax, legend_row = size_axes("(a) the files of this lesson: every width from 2 to 8 bits", 1.3)
+draw_float32_star(ax)
+for label in curve_labels:
+    draw_curve(ax, label, label)
 
 
 def kb_to_ratio(kb):
     return f32_kb / np.maximum(kb, 1e-9)  # the axis machinery also asks about kb = 0
 
 
-secondary = ax.secondary_xaxis("top", functions=(kb_to_ratio, kb_to_ratio))  # the map is its own inverse
-secondary.set_xlabel("compression ratio against the float32 file")
-for axis, legend_box in ((ax, legend_a), (ax2, legend_b)):
-    legend_box.legend(*axis.get_legend_handles_labels(), loc="lower center", ncols=2, fontsize=8)
-ax.tick_params(labelbottom=True)
-ax.set_xlabel("file size (KB, mean of five seeds, log scale)")
+ax.secondary_xaxis("top", functions=(kb_to_ratio, kb_to_ratio)).set_xlabel(  # the map is its own inverse
+    "compression ratio against the float32 file")
+legend_under(ax, legend_row, ["dense 64", "dense, shared", "pruned", "the 97 %", "our pick"])
 plt.show()
-print("purple points (hidden widths/bits): " + ", ".join(f"{net_name(key[0])} at {key[1]} bits" for *_, key in front))
+
+# %%
+fig, ax, legend_row = size_axes("(b) against small networks trained from scratch, on the axes of (a)", 2.0)
+draw_curve(ax, "pruned 97 %", "pruned 97 %, as in (a)")
+draw_float32_star(ax)
+for depth, marker, dashes, what in ((1, "P", "-", "small dense 64-h-10, float32 file (h above)"),
+                                    (2, "h", (0, (4, 1.5)), "small dense 64-h-h/2-10, float32 file (h-h/2 below)")):
+    these = [i for i, b in enumerate(small) if len(b.hidden) == depth]
+    ax.errorbar([small[i].float32_bytes / 1000 for i in these], small_ci[these, 0], yerr=small_ci[these, 1],
+                color=OKABE_ITO["blue"], linestyle=dashes, marker=marker, markersize=6, capsize=2, linewidth=1.3,
+                label=what)
+for i, (b, m, h) in enumerate(zip(small, small_ci[:, 0], small_ci[:, 1], strict=True)):
+    one = len(b.hidden) == 1  # 64-h-10: h above its bar ("h=" on the first); 64-h-h/2-10: "h-h/2" below
+    ax.annotate(("h=" if i == 0 else "") + str(b.hidden[0]) if one else "-".join(map(str, b.hidden)),
+                (b.float32_bytes / 1000, m + h if one else m - h), textcoords="offset points",
+                xytext=(0, 3 if one else -10), ha="center", fontsize=8, color=OKABE_ITO["blue"])
+# the choices of the next cells, all made on validation, marked here on the test accuracies they report
+file_val = np.array([runs[seed]["sweep val"]["pruned 97 %"][col[BITS]] for seed in SEEDS])  # per seed
+target = file_val.mean()  # the compressed files' mean VALIDATION accuracy: the right-sized network's target
+right_rule = baselines.smallest_matching([*small, big], target)  # the rule "mean >= target" on validation
+ax.plot(right_rule.float32_bytes / 1000, 100 * right_rule.mean_test_accuracy, "s", markersize=14,
+        markerfacecolor="none", markeredgecolor=OKABE_ITO["blue"], markeredgewidth=1.5,
+        label=f"mean rule's pick (validation): {net_name(right_rule.hidden)}")
+fk, fm, fh, _ = map(list, zip(*front, strict=True))
+ax.errorbar(fk, fm, yerr=fh, color=OKABE_ITO["purple"], linestyle=(0, (2, 1)), marker="X", markersize=6,
+            capsize=2, linewidth=1.3, label="small networks, shared weights:\nbest at its size on validation")
+for i, (kb, m, h, (hidden, bits)) in enumerate(front):  # under the bars, staggered, the last two to the side
+    side = {len(front) - 2: ("right", -3), len(front) - 1: ("left", 3)}.get(i, ("center", 0))
+    ax.annotate(f"{'-'.join(map(str, hidden))}/{bits}b", (kb, m - h), textcoords="offset points",
+                xytext=(side[1], -10 - 11 * (i % 2)), ha=side[0], fontsize=8, color=TEXT)
+# the closest miss of the mean rule on validation (next cells): the most accurate smaller network
+miss = max((b for b in small if b.float32_bytes < right_rule.float32_bytes),  # most correct validation images
+           key=lambda b: (sum(round(a * len(data.y_val)) for a in b.val_accuracies), -b.float32_bytes))
+ax.plot(miss.float32_bytes / 1000, 100 * miss.mean_test_accuracy, "D", markersize=12, markerfacecolor="none",
+        markeredgecolor=OKABE_ITO["blue"], markeredgewidth=1.2,
+        label=f"closest miss on validation: {net_name(miss.hidden)}")
+pick_bytes = sweep_kb["pruned 97 %"][:, col[BITS]].mean() * 1000
+partner_key = baselines.most_accurate_within(small_files_val, pick_bytes)  # chosen on validation (next cells)
+partner = small_files[partner_key]
+ax.plot(np.mean([n for n, _ in partner]) / 1000, np.mean([100 * a for _, a in partner]), "o", markersize=12,
+        markerfacecolor="none", markeredgecolor=OKABE_ITO["purple"], markeredgewidth=1.2,
+        label=f"equal-bytes partner of our pick:\n{net_name(partner_key[0])}, {partner_key[1]} bits")
+legend_under(ax, legend_row, ["small dense 64-h-10", "small dense 64-h-h", "dense 64", "small networks",
+                              "pruned", "the 97 %", "our pick", "mean rule", "closest", "equal-bytes"])
+plt.show()
+print("panel (b)'s purple points (hidden widths/bits): "
+      + ", ".join(f"{net_name(key[0])} at {key[1]} bits" for *_, key in front))
 
 # %%
 table = {"dense shared, 3 bits": ("dense, shared weights only", BITS), "dense shared, 2 bits":
