@@ -59,7 +59,9 @@
 # | 14 | `14_claims_checked` | the seed articles' claims, tested one by one |
 #
 # Open them from the file browser on the left (the `notebooks` folder). The
-# instructor's guide, `notebooks/README.md`, gives the time each one takes.
+# instructor's guide, `notebooks/README.md`, gives the time each one takes. On a small screen,
+# hide the file browser once a lesson is open (Ctrl+B, ⌘B on a Mac, or View ▸ Appearance ▸ Show
+# Left Sidebar): the lesson's column widens, and figures drawn wider than it show larger.
 #
 # Each lesson opens with its goals and prerequisites and closes with a summary and
 # exercises. A formula is followed by a cell that checks it with numbers; where a lesson

@@ -27,7 +27,8 @@ of control changes on lesson 03's explorer and rate map (surface, methods, slide
 clicks on the plot, typed start points, Play/Pause, traits set from the kernel as a cell
 does), each followed by the checks above; a click on a partly visible figure sets the start
 / the pair without scrolling anything. Window sizes: 1440x900 and 1024x700 with the file
-browser open (figure inside the output area, nothing cut off, sliders usable); screenshots
+browser open (figure inside the output area, nothing cut off, sliders usable), and 1024x700 with
+it hidden (a column at least 200 px wider, figures inside it); screenshots
 of each lesson's first widget go to test-artifacts/browser/routes/. The browser console must
 stay free of errors (console.error and uncaught exceptions) throughout.
 
@@ -509,7 +510,9 @@ def screenshot_widget(page, mid: str, path) -> None:
 @pytest.mark.parametrize("notebook", LESSONS)
 def test_run_all_draws_every_widget_at_both_window_sizes(page, lab, notebook):
     """Run All from the menu: every widget drawn with the state the notebook last set; then the
-    window at 1440x900 and at 1024x700 with the file browser open: the figures fit."""
+    window at 1440x900 and at 1024x700 with the file browser open: the figures fit; at 1024x700 with
+    the file browser hidden (lesson 00's advice for a small screen) they fit too, in a column at least
+    200 px wider."""
     open_notebook(page, lab, notebook)
     log_browser_writes(page)
     run = run_all(page, notebook)
@@ -543,6 +546,18 @@ def test_run_all_draws_every_widget_at_both_window_sizes(page, lab, notebook):
         ]
         check_drawn(page, ids, where)  # redrawn at the new width as a fresh view draws it
         screenshot_widget(page, ids[0], OUT / f"{stem}-{size[0]}x{size[1]}.png")
+    # lesson 00's advice for a small screen: hide the file browser (Ctrl+B) and the column widens
+    open_width = min(lay["output_px"] for lay in LAYOUT[f"{stem} {NARROW[0]}x{NARROW[1]}"])
+    page.evaluate("() => window.jupyterapp.commands.execute('application:toggle-left-area')")
+    page.wait_for_function("() => window.jupyterapp.shell.leftCollapsed")
+    page.evaluate("() => __routes.frames(3)")
+    where = f"{notebook} at {NARROW[0]}x{NARROW[1]} with the file browser hidden"
+    fits = [check_fits(page, mid, where) for mid in ids]
+    hidden_width = min(round(f["output"]["width"]) for f in fits)
+    LAYOUT[f"{stem} {NARROW[0]}x{NARROW[1]} file browser hidden"] = [{"output_px": hidden_width}]
+    assert hidden_width >= open_width + 200, f"{where}: the column is {hidden_width} px, {open_width} px open"
+    check_drawn(page, ids, where)
+    open_file_browser(page)
     console_clean(page, notebook)
 
 
