@@ -59,9 +59,7 @@
 # | 14 | `14_claims_checked` | the seed articles' claims, tested one by one |
 #
 # Open them from the file browser on the left (the `notebooks` folder). The
-# instructor's guide, `notebooks/README.md`, gives the time each one takes. On a small screen,
-# hide the file browser once a lesson is open (Ctrl+B, ⌘B on a Mac, or View ▸ Appearance ▸ Show
-# Left Sidebar): the lesson's column widens, and figures drawn wider than it show larger.
+# instructor's guide, `notebooks/README.md`, gives the time each one takes.
 #
 # Each lesson opens with its goals and prerequisites and closes with a summary and
 # exercises. A formula is followed by a cell that checks it with numbers; where a lesson
@@ -138,6 +136,11 @@
 #
 #   Without a kernel, lesson 02's seed and new-noise controls cannot draw new noise (the
 #   kernel draws it); the figure says so and keeps the saved draws.
+# * **On a small screen**, in JupyterLab, hide the file browser once a lesson is open: untick
+#   *View → Appearance → Show Left Sidebar*, or press Ctrl+B (⌘B on a Mac; press Esc first if
+#   you are typing in a Markdown cell, where the key makes text bold). The lesson's column
+#   widens: live figures redraw wider, and pictures shrunk to fit show larger. The same key
+#   brings the file browser back.
 # * **Exercises** end with a line such as `checks.gradient_descent.stability_limit(answer)`.
 #   It prints `Correct: ...` when you are right; otherwise it stops with a message saying
 #   what is wrong, usually with a hint. Your instructor may hand out *student copies* in

@@ -993,13 +993,13 @@ assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.50"  # "at l
 #
 # Every seed's pruning-round snapshots, stored with 2 to 8 bits per weight, and its dense
 # network stored the same way (k-means sharing without pruning). A single seed's accuracies
-# move by a few test images from seed to seed (section 5), so the figure shows the mean of the
+# move by a few test images from seed to seed (section 5), so the figures show the mean of the
 # five seeds with its 95 % interval; the sizes vary between seeds by up to 7 % of their mean
 # (printed below) and are drawn at their mean. Sizes are printed to 10 bytes, asserted clear of the
 # rounding boundary (section 1); five means too close to it (within 2 bytes at 8 bits, 0.4 bytes at
 # 3 and 4 bits: dense and 90 % and 95 % at 8 bits, 75 % at 3 bits, 97 % at 4 bits) are printed to 100
 # bytes instead. The first figure below, (a), draws them; the second, (b), on the same axes, sets
-# the 97 % curve beside small dense networks trained from scratch (trained two cells below).
+# the 97 % curve beside small dense networks trained from scratch (trained just before the figures).
 
 # %%
 curve_labels = list(runs[0]["sweep"])
@@ -1147,6 +1147,7 @@ curve_style = {  # Okabe-Ito colours, each curve its own dash pattern and marker
     "pruned 97 %": (OKABE_ITO["vermillion"], "-", "v"),
 }
 TEXT = "0.15"  # annotations in near-black: the pale curve colours are too faint for 8-point text
+CLEAR = {"boxstyle": "square,pad=0.05", "fc": "white", "ec": "none"}  # no line crosses a label
 curves = {}  # label -> (mean KB per bit width, mean %, 95 % half-width), over the five seeds
 for label in curve_labels:
     m, h = np.array([mean_ci(sweep_pct[label][:, j]) for j in range(len(SWEEP_BITS))]).T
@@ -1154,7 +1155,7 @@ for label in curve_labels:
 dense_ci = mean_ci([100 * r["dense"] for r in runs.values()])
 f32_kb = np.mean([r["float32 bytes"] for r in runs.values()]) / 1000
 pick_kb = sweep_kb["pruned 97 %"][:, col[BITS]].mean()
-pick_pct = mean_ci(sweep_pct["pruned 97 %"][:, col[BITS]])[0]
+pick_pct = sweep_pct["pruned 97 %"][:, col[BITS]].mean()
 file_test_mean = np.mean([r["file"][1] for r in runs.values()])
 small_ci = np.array([mean_ci([100 * a for a in b.test_accuracies]) for b in small])
 # the small shared-weight files that no smaller small file beats on VALIDATION (whole images), drawn at
@@ -1172,15 +1173,22 @@ for kb, m, h, val_count, key in small_pts:
 # both figures on the same axes, so that a point of one can be read against the other
 lowest = [(m - h).min() for _, m, h in curves.values()] + list(small_ci[:, 0] - small_ci[:, 1])
 lowest += [m - h for _, m, h, _ in front]
-ylim, xlim = (np.floor(min(lowest)) - 0.5, 99), (0.8 * front[0][0], 1.4 * f32_kb)
+xs = [kb for kb, *_ in front] + [b.float32_bytes / 1000 for b in small] + [f32_kb]
+xs += [x for kb, _, _ in curves.values() for x in kb]
+ylim, xlim = (np.floor(min(lowest)) - 0.5, 99), (0.8 * min(xs), 1.4 * max(xs))
+
+
+def kb_to_ratio(kb):
+    return f32_kb / np.maximum(kb, 1e-9)  # the axis machinery also asks about kb = 0
 
 
 def size_axes(title, legend_height):
-    """A figure drawn for a notebook column 592 px wide (JupyterLab at 1024 px with its file browser
-    open): 8.4 x 6 inches at 80 dpi, stored about 575 px wide once the inline backend crops the margins;
-    no text under 8 points. Returns (figure, the accuracy-against-size axes, the legend's row under them,
-    ``legend_height`` inches high)."""
-    fig, (ax, legend_row) = plt.subplots(2, 1, figsize=(8.4, 4.5 + legend_height), height_ratios=(3.4, legend_height))
+    """Axes of accuracy against file size with the limits above, the ratio on top, the files' mean and
+    our pick drawn, and a row ``legend_height`` inches high under them for the legend; returns both.
+    Drawn for a notebook column 592 px wide (JupyterLab at 1024 px with its file browser open): 8.4 in
+    at 80 dpi is 672 px, displayed about 575 px wide once the inline backend crops the margins; no
+    text under 8 points."""
+    _, (ax, legend_row) = plt.subplots(2, 1, figsize=(8.4, 4.5 + legend_height), height_ratios=(3.4, legend_height))
     legend_row.axis("off")
     ax.set(xscale="log", xlim=xlim, ylim=ylim, xlabel="file size (KB, mean of five seeds, log scale)",
            ylabel="test accuracy of the reloaded file (%)")
@@ -1189,16 +1197,19 @@ def size_axes(title, legend_height):
                label=f"the 97 %, {BITS}-bit files' mean test accuracy, {100 * file_test_mean:.2f} %")
     ax.plot(pick_kb, pick_pct, "o", markersize=14, markerfacecolor="none", markeredgecolor=OKABE_ITO["black"],
             markeredgewidth=1.5, label=f"our pick: 97 %, {BITS} bits, {compression_ratio:.0f}x")
-    return fig, ax, legend_row
+    ax.secondary_xaxis("top", functions=(kb_to_ratio, kb_to_ratio)).set_xlabel(  # the map is its own inverse
+        "compression ratio against the float32 file")
+    return ax, legend_row
 
 
-def draw_curve(ax, label, shown_as):
+def draw_curve(ax, label, shown_as, drop=10):
+    """One curve of (a), its smallest width labelled ``drop`` points under its error bar."""
     color, dashes, marker = curve_style[label]
     kb, m, h = curves[label]
     ax.errorbar(kb, m, yerr=h, color=color, linestyle=dashes, marker=marker, markersize=4, capsize=2,
                 linewidth=1.3, label=shown_as)
-    ax.annotate(f"{SWEEP_BITS[0]} bits", (kb[0], m[0] - h[0]), textcoords="offset points", xytext=(0, -10),
-                ha="center", fontsize=8, color=TEXT)
+    ax.annotate(f"{SWEEP_BITS[0]} bits", (kb[0], m[0] - h[0]), textcoords="offset points", xytext=(0, -drop),
+                ha="center", fontsize=8, color=TEXT, bbox=CLEAR)
 
 
 def draw_float32_star(ax):
@@ -1215,23 +1226,15 @@ def legend_under(ax, legend_row, order):
                       fontsize=8, labelspacing=0.9)
 
 
-fig, ax, legend_row = size_axes("(a) the files of this lesson: every width from 2 to 8 bits", 1.3)
+ax, legend_row = size_axes("(a) the files of this lesson: every width from 2 to 8 bits", 1.3)
 draw_float32_star(ax)
 for label in curve_labels:
     draw_curve(ax, label, label)
-
-
-def kb_to_ratio(kb):
-    return f32_kb / np.maximum(kb, 1e-9)  # the axis machinery also asks about kb = 0
-
-
-ax.secondary_xaxis("top", functions=(kb_to_ratio, kb_to_ratio)).set_xlabel(  # the map is its own inverse
-    "compression ratio against the float32 file")
 legend_under(ax, legend_row, ["dense 64", "dense, shared", "pruned", "the 97 %", "our pick"])
 plt.show()
 
 # %%
-fig, ax, legend_row = size_axes("(b) against small networks trained from scratch, on the axes of (a)", 2.0)
+ax, legend_row = size_axes("(b) against small networks trained from scratch, the limits of (a)", 2.0)
 draw_curve(ax, "pruned 97 %", "pruned 97 %, as in (a)")
 draw_float32_star(ax)
 for depth, marker, dashes, what in ((1, "P", "-", "small dense 64-h-10, float32 file (h above)"),
@@ -1242,9 +1245,11 @@ for depth, marker, dashes, what in ((1, "P", "-", "small dense 64-h-10, float32 
                 label=what)
 for i, (b, m, h) in enumerate(zip(small, small_ci[:, 0], small_ci[:, 1], strict=True)):
     one = len(b.hidden) == 1  # 64-h-10: h above its bar ("h=" on the first); 64-h-h/2-10: "h-h/2" below
-    ax.annotate(("h=" if i == 0 else "") + str(b.hidden[0]) if one else "-".join(map(str, b.hidden)),
-                (b.float32_bytes / 1000, m + h if one else m - h), textcoords="offset points",
-                xytext=(0, 3 if one else -10), ha="center", fontsize=8, color=OKABE_ITO["blue"])
+    text = f"h={b.hidden[0]}" if i == 0 else str(b.hidden[0])
+    if not one:
+        text = "-".join(map(str, b.hidden))
+    ax.annotate(text, (b.float32_bytes / 1000, m + h if one else m - h), textcoords="offset points",
+                xytext=(0, 3 if one else -10), ha="center", fontsize=8, color=OKABE_ITO["blue"], bbox=CLEAR)
 # the choices of the next cells, all made on validation, marked here on the test accuracies they report
 file_val = np.array([runs[seed]["sweep val"]["pruned 97 %"][col[BITS]] for seed in SEEDS])  # per seed
 target = file_val.mean()  # the compressed files' mean VALIDATION accuracy: the right-sized network's target
@@ -1255,17 +1260,18 @@ ax.plot(right_rule.float32_bytes / 1000, 100 * right_rule.mean_test_accuracy, "s
 fk, fm, fh, _ = map(list, zip(*front, strict=True))
 ax.errorbar(fk, fm, yerr=fh, color=OKABE_ITO["purple"], linestyle=(0, (2, 1)), marker="X", markersize=6,
             capsize=2, linewidth=1.3, label="small networks, shared weights:\nbest at its size on validation")
-for i, (kb, m, h, (hidden, bits)) in enumerate(front):  # under the bars, staggered, the last two to the side
-    side = {len(front) - 2: ("right", -3), len(front) - 1: ("left", 3)}.get(i, ("center", 0))
+for i, (kb, m, h, (hidden, bits)) in enumerate(front):  # under the bars, staggered; right of the 2-bit
+    right = kb > curves["pruned 97 %"][0][0]  # 97 % file, from the bar's side
     ax.annotate(f"{'-'.join(map(str, hidden))}/{bits}b", (kb, m - h), textcoords="offset points",
-                xytext=(side[1], -10 - 11 * (i % 2)), ha=side[0], fontsize=8, color=TEXT)
+                xytext=(3 if right else 0, -10 - 11 * (i % 2)), ha="left" if right else "center", fontsize=8,
+                color=TEXT, bbox=CLEAR)
 # the closest miss of the mean rule on validation (next cells): the most accurate smaller network
 miss = max((b for b in small if b.float32_bytes < right_rule.float32_bytes),  # most correct validation images
            key=lambda b: (sum(round(a * len(data.y_val)) for a in b.val_accuracies), -b.float32_bytes))
 ax.plot(miss.float32_bytes / 1000, 100 * miss.mean_test_accuracy, "D", markersize=12, markerfacecolor="none",
         markeredgecolor=OKABE_ITO["blue"], markeredgewidth=1.2,
         label=f"closest miss on validation: {net_name(miss.hidden)}")
-pick_bytes = sweep_kb["pruned 97 %"][:, col[BITS]].mean() * 1000
+pick_bytes = 1000 * pick_kb
 partner_key = baselines.most_accurate_within(small_files_val, pick_bytes)  # chosen on validation (next cells)
 partner = small_files[partner_key]
 ax.plot(np.mean([n for n, _ in partner]) / 1000, np.mean([100 * a for _, a in partner]), "o", markersize=12,
@@ -1274,7 +1280,7 @@ ax.plot(np.mean([n for n, _ in partner]) / 1000, np.mean([100 * a for _, a in pa
 legend_under(ax, legend_row, ["small dense 64-h-10", "small dense 64-h-h", "dense 64", "small networks",
                               "pruned", "the 97 %", "our pick", "mean rule", "closest", "equal-bytes"])
 plt.show()
-print("panel (b)'s purple points (hidden widths/bits): "
+print("figure (b)'s purple points (hidden widths/bits): "
       + ", ".join(f"{net_name(key[0])} at {key[1]} bits" for *_, key in front))
 
 # %%
@@ -1410,7 +1416,7 @@ assert right.hidden == (64, 32) and low.hidden == sequence.hidden == (128, 64)  
 assert [val_images(a) for a in right.val_accuracies] == [260, 264, 260, 260, 260]
 assert [images(a) for a in right.test_accuracies] == [436, 437, 430, 431, 433]
 assert [f"{b.float32_bytes / 1000:.1f}" for b in (right, runner)] == ["28.9", "9.5"]
-assert runner is miss  # the figure's closest miss (the best smaller network) is this one (the best that misses)
+assert runner is miss  # figure (b)'s closest miss (the best smaller network) is this one (the best that misses)
 assert [b.hidden for b in reaching] == [(64, 32), (128, 64), HIDDEN] and sum(
     val_images(a) for a in right.val_accuracies) == 1304  # 64-64-32-10 reaches the target exactly, no margin
 assert [b.hidden for b in non_inferior] == [(128, 64), HIDDEN]
@@ -1495,7 +1501,7 @@ t_bonferroni = stdtrit(4, 1 - 0.025 / len(EQUAL_BYTES_BITS))  # seven comparison
 print(f"Bonferroni over the {len(EQUAL_BYTES_BITS)} comparisons (t = {t_bonferroni:.3f}): " + "; ".join(
     f"{bits} bits [{dm - dh * t_bonferroni / T95[5]:+.2f}, {dm + dh * t_bonferroni / T95[5]:+.2f}]"
     for bits, (_, _, dm, dh, _) in equal_bytes.items()) + " points")
-assert partner_key == equal_bytes[BITS][0]  # the figure's partner
+assert partner_key == equal_bytes[BITS][0]  # figure (b)'s partner
 contains_0 = {k: tm - th <= 0 <= tm + th for k, (tm, th, _) in near_result.items()}
 assert {bits: len(keys) for bits, keys in near.items()} == {2: 4, 3: 4, 4: 4, 5: 3, 6: 3, 7: 2, 8: 3}
 assert [near_result[bits, key][2] for bits in (2, 3, 4) for key in near[bits][:2]] == [1302] * 6  # the ties
