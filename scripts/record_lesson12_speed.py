@@ -46,6 +46,8 @@ MACHINES = {
             "from a1b2342 on, the build prints this line itself)",
     "30 Nov": "the course's machine on 2026-11-30, AVX-512 VNNI (its processor was not recorded with the "
               "runs; that week's notes name an AMD EPYC)",
+    "EPYC 25/17": "AMD EPYC (AuthenticAMD, family/model 25/17), AVX-512 VNNI, 2 cores: a course machine of 2 "
+                  "and 3 December 2026 (the build prints this line itself)",
 }
 SETTINGS = {
     "default": "the notebook as it runs: one thread, every library at its default",
