@@ -787,7 +787,7 @@ with warnings.catch_warnings():  # switching oneDNN off warns about an Intel-GPU
 # reference loop of every other CPU; the course's tests run the notebook on both, and a third time
 # with oneDNN and MKL held to AVX2, PyTorch's own kernels at their plainest and two threads, where
 # the bands hold too). The first line printed names the processor of the run; after
-# this run, the record of the runs seen on two machines (the course's machine has not always been
+# this run, the record of the runs seen on three machines (the course's machine has not always been
 # the same processor), and what the text says is read from that record.
 #
 # First the bare product, $256 \times 512$ by $512 \times 512$, 7-bit codes by int8 (int32 sums)
@@ -927,12 +927,14 @@ plt.show()
 # `last`; the script is run before each rebuild), nine builds on the Xeon that were not committed
 # (six as the notebook runs, three with MKL and oneDNN held to AVX2), four more uncommitted runs of
 # which only the lines of the int32 cells at the end of this section were kept, and nine runs of
-# this section's code with oneDNN held to AVX2, each with its machine and setting. Two machines
-# appear in it, both with AVX-512 VNNI (so both on the oneDNN path): **Xeon**, an Intel Xeon
+# this section's code with oneDNN held to AVX2, each with its machine and setting. Three machines
+# appear in it, all with AVX-512 VNNI (so all on the oneDNN path): **Xeon**, an Intel Xeon
 # (family/model 6/207, two cores), the course's machine from 1 December about 09:40 UTC (builds are
-# attributed to it by the time they ran); and **30 Nov**, the course's machine on 30 November, whose
-# processor the runs did not record (that week's notes name an AMD EPYC). The load of either machine
-# was not measured (the lesson's text of 30 November said other work kept it between 6 and 9), but a
+# attributed to it by the time they ran); **30 Nov**, the course's machine on 30 November, whose
+# processor the runs did not record (that week's notes name an AMD EPYC); and **EPYC 25/17**, an AMD
+# EPYC (family/model 25/17, two cores), a course machine of 2 and 3 December, with one build so far
+# (the build names its processor). The load of no machine
+# was measured (the lesson's text of 30 November said other work kept it between 6 and 9), but a
 # run's quartiles can show it: one build on the Xeon (and two of 30 November), printed below, have an
 # int8 product whose third quartile is over three times its median, a sign of other work during them;
 # the Xeon's one sets some ends of the Xeon's ranges. They stay in the record, as every build does. The
@@ -976,7 +978,8 @@ def span(machine, setting, key):
 
 
 columns = {"Xeon": ("Xeon", "default"), "Xeon, oneDNN AVX2": ("Xeon", "oneDNN held to AVX2"),
-           "Xeon, MKL+oneDNN AVX2": ("Xeon", "MKL and oneDNN held to AVX2"), "30 Nov": ("30 Nov", "default")}
+           "Xeon, MKL+oneDNN AVX2": ("Xeon", "MKL and oneDNN held to AVX2"), "30 Nov": ("30 Nov", "default"),
+           "EPYC 25/17": ("EPYC 25/17", "default")}
 record_rows = {"product_b256": "int8 product, batch 256", "product_b1": "int8 product, batch 1",
                "network_seed0": "seed 0's integer network", "network_wide": "the wide integer network",
                "network_seed0 products %": "  seed 0's: products, %",
@@ -1012,6 +1015,16 @@ wide_30nov = sorted(seen[("30 Nov", "default")]["network_wide"])
 print(f"\n30 Nov, the wide network build by build: {', '.join(f'{v:.2f}' for v in wide_30nov)}")
 print("excluded, 30 Nov before 11:01 (separate timings), the wide network:",
       ", ".join(f"{e['network_wide_ratio']:.2f}" for e in record["excluded"]))
+# the EPYC 25/17's one build, line by line beside the ranges of the two other machines
+epyc, nov, xeon = (seen[(m, "default")] for m in ("EPYC 25/17", "30 Nov", "Xeon"))
+epyc_keys = [k for k in record_rows if k in epyc and k in nov]  # every line both machines printed
+print("\nEPYC 25/17, its one build:", ", ".join(f"{record_rows[k].strip()} {epyc[k][0]}" for k in epyc_keys))
+assert all(len(epyc[k]) == 1 for k in epyc) and len(epyc_keys) == 12  # one build; 12 lines shared with 30 Nov
+inside_nov = [k for k in epyc_keys if min(nov[k]) <= epyc[k][0] <= max(nov[k])]
+above_xeon = [k for k in ("product_b256", "product_b1", "network_seed0", "network_wide") if epyc[k][0] > max(xeon[k])]
+print(f"inside 30 Nov's range: {len(inside_nov)} of {len(epyc_keys)} lines; above every Xeon build: {above_xeon}")
+assert inside_nov == epyc_keys and len(above_xeon) == 4  # as the text says
+assert [epyc[k][0] for k in ("product_b256", "product_b1", "network_seed0", "network_wide")] == [4.09, 1.78, 1.04, 1.72]
 # the numbers the text below quotes
 assert [between("Xeon", "default", k) for k in ("product_b256", "product_b1", "network_seed0", "network_wide")] == \
     ["3.30 to 3.88", "0.74 to 1.02", "0.56 to 0.72", "0.96 to 1.16"]
@@ -1046,8 +1059,8 @@ print("runs whose two shares (timed separately) add up to more than the pass, %:
       "\nthe requantizations' range without them:", within)
 assert over_100 == {("Xeon", "seed0"): [112], ("Xeon", "wide"): [111, 102], ("30 Nov", "seed0"): [], ("30 Nov", "wide"): [113]}
 assert [within["Xeon", "seed0"], within["Xeon", "wide"], within["30 Nov", "wide"]] == ["59 to 82", "61 to 74", "44 to 61"]
-int32_times = sorted(run["ran_utc"] for run in record["runs"] if "network_wide_int32" in run)
-print(f"the runs of the int32 cells: from {int32_times[0]} to {int32_times[-1]} UTC")
+int32_times = sorted(run["ran_utc"] for run in record["runs"] if "network_wide_int32" in run and run["machine"] == "Xeon")
+print(f"the runs of the int32 cells on the Xeon: from {int32_times[0]} to {int32_times[-1]} UTC")
 avx2_runs = [run["source"] for run in record["runs"] if run["setting"] == "oneDNN held to AVX2"]
 print(f"oneDNN held to AVX2: {sum('two processes' in s for s in avx2_runs)} of {len(avx2_runs)} runs in two "
       "processes at once (the machine's two cores)")
@@ -1060,10 +1073,12 @@ assert max(s[0] for s in seed0_shares) == 17 and [sum(s) for s in seed0_shares i
 both = [seen[("Xeon", "default")][k] + seen[("30 Nov", "default")][k]
         for k in ("loop_product_b256", "loop_product_b1", "loop_network_seed0", "loop_network_wide")]
 assert [f"{min(v):.2f} to {max(v):.2f}" for v in both] == ["0.01 to 0.03", "0.06 to 0.21", "0.03 to 0.07", "0.02 to 0.05"]
+assert all(min(v) <= epyc[k][0] <= max(v) for k, v in  # the EPYC's build inside these ranges
+           zip(("loop_product_b256", "loop_product_b1", "loop_network_seed0", "loop_network_wide"), both, strict=True))
 
 # %% [markdown]
 # Where does the run above fall? Beside the record's builds as the notebook runs, on this processor
-# if the record has it, else on both machines:
+# if the record has it, else on every machine:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -1085,7 +1100,14 @@ for key, ratio in this_run.items():
 # A run outside the record's ranges is not wrong: it is another machine, or another moment of this
 # one. The text reads only the record:
 #
-# The int8 product wins at batch 256 on both machines: 3.30 to 3.88 times on the Xeon (the 3.88 from
+# The EPYC 25/17's one build (printed with the record above) lies inside the range of 30 Nov's builds
+# on each of the twelve lines both machines printed (the four ratios, the four shares, the four with
+# oneDNN off), and above every Xeon build on the four ratios: 4.09 for the int8 product at batch 256,
+# 1.78 at batch 1, 1.04 for seed 0's network and 1.72 for the wide one. That fits the notes of 30
+# November, which name an AMD EPYC, but one build does not show that the two machines had the same
+# processor. The comparisons below are between the Xeon and 30 Nov, whose builds are many.
+#
+# The int8 product wins at batch 256 on both of them: 3.30 to 3.88 times on the Xeon (the 3.88 from
 # the build under load), 3.96 to 4.78
 # (the 4.36 and 4.78 from the two builds of 30 November under load, printed above)
 # on 30 Nov. The integer *network* gains much less, or loses. In seed 0's network the products are
@@ -1113,7 +1135,8 @@ for key, ratio in this_run.items():
 # it in int32).
 #
 # On the path of a CPU without AVX-512 VNNI (most laptops: Intel client CPUs since Alder Lake,
-# AMD before Zen 4, every ARM CPU), measured on both machines with oneDNN off, it does not pay at
+# AMD before Zen 4, every ARM CPU), measured on the Xeon and on 30 Nov with oneDNN off (the EPYC 25/17's
+# build inside these ranges), it does not pay at
 # all: PyTorch's exact reference loop made the int8 product 0.01 to 0.03 of float32's speed at
 # batch 256 (about 30 times slower or more) and 0.06 to 0.21 at batch 1, and the integer networks,
 # seed 0's and the wide one alike, ran at 0.02 to 0.07 of their float32 twins' speed: the wider
@@ -1312,10 +1335,14 @@ for key, label in int32_printed.items():
 # %%
 int32_rows = ["elementwise_int32_over_int64", "network_seed0_int32", "network_seed0_int32_over_int64",
               "network_wide_int32", "network_wide_int32_over_int64"]
+print(f"{'':32s} {'Xeon':>20s} {'EPYC 25/17':>20s}")
 for key in int32_rows:
-    print(f"{record_rows[key]:32s} {span('Xeon', 'default', key):>20s}")
+    print(f"{record_rows[key]:32s} {span('Xeon', 'default', key):>20s} {span('EPYC 25/17', 'default', key):>20s}")
 assert [between("Xeon", "default", k) for k in int32_rows] == \
     ["2.07 to 2.96", "1.20 to 1.50", "2.06 to 2.50", "1.82 to 2.32", "1.89 to 2.24"]
+assert [epyc[k] for k in int32_rows] == [[3.48], [2.08], [1.95], [2.95], [1.71]]  # one build, as the text says
+assert [epyc[k][0] > max(xeon[k]) for k in int32_rows] == [True, True, False, True, False]  # above, or
+assert [epyc[k][0] < min(xeon[k]) for k in int32_rows] == [False, False, True, False, True]  # below the Xeon's
 assert all(not seen[("30 Nov", "default")].get(k) for k in int32_rows)  # none from the machine of 30 November
 assert round(total / differ, -2) == 2700  # one code in about 2,700 differed (above)
 for key in ("loop_network_seed0_int32", "loop_network_wide_int32"):
@@ -1332,7 +1359,10 @@ assert f"{min(loop32):.2f} to {max(loop32):.2f}" == "0.02 to 0.06"  # the summar
 # times its float32 twin's speed (2.06 to 2.50 times its int64 version, timed in the same runs; the
 # int64 ranges quoted earlier, 0.56 to 0.72 and 0.96 to 1.16, come from all the record's 22 builds
 # on the Xeon, 12 of them without these cells), and the wide one at 1.82 to 2.32 (1.89 to 2.24 times its int64
-# version, in the same runs). The record's int32 runs come from builds started between 1 December
+# version, in the same runs). In the EPYC 25/17's one build both int32 networks ran faster still
+# against float32, 2.08 and 2.95 times, and the multiply-add 3.48 times as fast as int64, each above
+# the Xeon's range, while the int32 pass gained less over its int64 version there (1.95 and 1.71
+# times, each below the Xeon's range). The record's int32 runs come from builds started between 1 December
 # 15:43 and 2 December 08:08 UTC (printed with the record above). With oneDNN off, on the reference loop of a CPU
 # without AVX-512 VNNI, the int32 networks ran at 0.03 to 0.06 and 0.02 to 0.04 of float32's speed:
 # there the products take the time, and no requantization can help. The record has no run of
@@ -1569,11 +1599,11 @@ for key, label in [("channel_pruned", "channel-pruned"), ("unstructured_dense", 
                    ("unstructured_csr", "unstructured, CSR")]:
     print(f"{label:32s}" + "".join(f"{span(*column, key):>24s}" for column in columns.values()))
 assert [between(*column, "channel_pruned") for column in columns.values()] == \
-    ["2.02 to 2.50", "-", "2.30 to 2.37", "2.28 to 2.42"]
+    ["2.02 to 2.50", "-", "2.30 to 2.37", "2.28 to 2.42", "2.38 to 2.38"]
 assert [between(*column, "unstructured_dense") for column in columns.values()] == \
-    ["0.98 to 1.02", "-", "0.99 to 1.00", "1.00 to 1.05"]
+    ["0.98 to 1.02", "-", "0.99 to 1.00", "1.00 to 1.05", "1.00 to 1.00"]
 assert [between(*column, "unstructured_csr") for column in columns.values()] == \
-    ["0.61 to 0.74", "-", "0.90 to 1.12", "0.65 to 0.68"]
+    ["0.61 to 0.74", "-", "0.90 to 1.12", "0.65 to 0.68", "0.65 to 0.65"]
 
 # %% [markdown]
 # Side by side, dense over each variant: the work the kernel does (multiply-accumulates per image),
@@ -1643,10 +1673,10 @@ plt.show()
 #
 # In the record of section 10 (the last lines the latency cell printed), the channel-pruned network
 # ran 2.02 to 2.50 times as fast as the dense one in float32 at batch 256 on the Xeon (2.30 to 2.37 with
-# MKL and oneDNN held to AVX2) and 2.28 to 2.42 on 30 Nov, against 2.96 times fewer
-# multiply-accumulates.
+# MKL and oneDNN held to AVX2), 2.28 to 2.42 on 30 Nov and 2.38 in the EPYC 25/17's build, against 2.96
+# times fewer multiply-accumulates.
 # Unstructured sparsity removing the same 66 % of the weights ran at 0.98 to 1.05 of dense on the
-# dense kernel and 0.61 to 0.74 (slower) as CSR on both machines. The dense product is MKL's, and with
+# dense kernel and 0.61 to 0.74 (slower) as CSR on all three machines. The dense product is MKL's, and with
 # MKL held to AVX2, as on a CPU without AVX-512 (the course's tests run this path too), the dense
 # product is slower and the CSR product came to 0.90 to 1.12 of dense in the Xeon's three builds so
 # configured: about level. At this one density and these sizes, sparse kernels did not clearly beat
@@ -1690,19 +1720,20 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 #   times: one more reason for a weight scale per output channel); two linear layers merge only with
 #   nothing between them, which a working network rarely has.
 # * Speed is measured by interleaved runs, as a median ratio with its quartiles, and speaks for
-#   one machine, one configuration and one moment; the lesson's record holds two machines with
-#   AVX-512 VNNI (PyTorch's oneDNN path). There, at batch 256 and one thread, the int8 product was
+#   one machine, one configuration and one moment; the lesson's record holds three machines with
+#   AVX-512 VNNI (PyTorch's oneDNN path), one of them, an AMD EPYC, with one build. There, at batch 256 and one thread, the int8 product was
 #   3.30 to 4.78 times as fast as float32 (both tops from builds run under load). The integer networks gained less or lost, the largest
 #   part of their time going to the requantizations around the products: seed 0's ran at 0.56 to 1.09 of its
-#   float32 twin's speed; the wide one won on one machine (1.53 to 1.77 in ten of eleven builds)
-#   and about tied on the other (0.96 to 1.16). Requantizing in int32 instead (accumulators clamped to the
+#   float32 twin's speed; the wide one won on 30 Nov (1.53 to 1.77 in ten of eleven builds) and in
+#   the EPYC's build (1.72), and about tied on the Xeon (0.96 to 1.16). Requantizing in int32 instead (accumulators clamped to the
 #   window of codes that do not saturate, then multipliers of 11 to 15 bits) changed 328 of 886,500
-#   codes by one and no test answer, and on the Xeon, the only machine where it was measured (the
-#   record's runs of it: builds started between 1 December 15:43 and 2 December 08:08 UTC), made seed 0's network 1.20 to 1.50 and the wide one 1.82 to 2.32 times as fast as float32 (on the
-#   oneDNN path; on the reference loop 0.02 to 0.06). On the path of a CPU without AVX-512 VNNI (measured with
+#   codes by one and no test answer, and on the Xeon (the record's runs of it: builds started
+#   between 1 December 15:43 and 2 December 08:08 UTC) made seed 0's network 1.20 to 1.50 and the
+#   wide one 1.82 to 2.32 times as fast as float32 (on the oneDNN path; on the reference loop 0.02 to
+#   0.06), in the EPYC's build 2.08 and 2.95. On the path of a CPU without AVX-512 VNNI (measured with
 #   oneDNN off: PyTorch's exact reference loop) the int8 product ran at 0.01 to 0.03 of float32's
 #   speed and the integer networks at 0.02 to 0.07: slower, not faster. Channel pruning makes a
-#   network genuinely smaller and faster (2.02 to 2.50 on the two machines); unstructured sparsity
+#   network genuinely smaller and faster (2.02 to 2.50 on the three machines); unstructured sparsity
 #   at the same 66 % of the weights did not clearly run faster (as CSR 0.61 to 1.12 of dense, on the
 #   dense kernel 0.98 to 1.05, over the configurations recorded; batch 256, one thread), and as CSR
 #   it held slightly more bytes than dense (dense over CSR 0.97: its int64 indices; 1.46 with int32 ones). Removing half of each hidden
