@@ -998,7 +998,7 @@ assert f"{min(r['k-means gain'] for r in runs.values()):.2f}" == "1.50"  # "at l
 # (printed below) and are drawn at their mean. Sizes are printed to 10 bytes, asserted clear of the
 # rounding boundary (section 1); five means too close to it (within 2 bytes at 8 bits, 0.4 bytes at
 # 3 and 4 bits: dense and 90 % and 95 % at 8 bits, 75 % at 3 bits, 97 % at 4 bits) are printed to 100
-# bytes instead. The first figure below, (a), draws them; the second, (b), on the same axes, sets
+# bytes instead. The first figure below, (a), draws them; the second, (b), with the same limits, sets
 # the 97 % curve beside small dense networks trained from scratch (trained just before the figures).
 
 # %%
@@ -1170,7 +1170,7 @@ for kb, m, h, val_count, key in small_pts:
         best_so_far = val_count
         if 100 * val_count / (len(SEEDS) * len(data.y_val)) >= 95:  # the display cutoff, on validation
             front.append((kb, m, h, key))
-# both figures on the same axes, so that a point of one can be read against the other
+# both figures with the same limits, so that a point of one can be read against the other
 lowest = [(m - h).min() for _, m, h in curves.values()] + list(small_ci[:, 0] - small_ci[:, 1])
 lowest += [m - h for _, m, h, _ in front]
 xs = [kb for kb, *_ in front] + [b.float32_bytes / 1000 for b in small] + [f32_kb]
@@ -1184,7 +1184,8 @@ def kb_to_ratio(kb):
 
 def size_axes(title, legend_height):
     """Axes of accuracy against file size with the limits above, the ratio on top, the files' mean and
-    our pick drawn, and a row ``legend_height`` inches high under them for the legend; returns both.
+    our pick drawn, and a row for the legend under them (heights in the ratio 3.4 : ``legend_height``,
+    the figure 4.5 + ``legend_height`` inches high); returns both.
     Drawn for a notebook column 592 px wide (JupyterLab at 1024 px with its file browser open): 8.4 in
     at 80 dpi is 672 px, displayed about 575 px wide once the inline backend crops the margins; no
     text under 8 points."""
@@ -1244,12 +1245,13 @@ for depth, marker, dashes, what in ((1, "P", "-", "small dense 64-h-10, float32 
                 color=OKABE_ITO["blue"], linestyle=dashes, marker=marker, markersize=6, capsize=2, linewidth=1.3,
                 label=what)
 for i, (b, m, h) in enumerate(zip(small, small_ci[:, 0], small_ci[:, 1], strict=True)):
-    one = len(b.hidden) == 1  # 64-h-10: h above its bar ("h=" on the first); 64-h-h/2-10: "h-h/2" below
-    text = f"h={b.hidden[0]}" if i == 0 else str(b.hidden[0])
+    one = len(b.hidden) == 1  # 64-h-10: h above its bar ("h=" on the first); 64-h-h/2-10: "h-h/2" below,
+    text = f"h={b.hidden[0]}" if i == 0 else str(b.hidden[0])  # ending at the bar (a wider bar is close right)
     if not one:
         text = "-".join(map(str, b.hidden))
     ax.annotate(text, (b.float32_bytes / 1000, m + h if one else m - h), textcoords="offset points",
-                xytext=(0, 3 if one else -10), ha="center", fontsize=8, color=OKABE_ITO["blue"], bbox=CLEAR)
+                xytext=(0, 3) if one else (2, -10), ha="center" if one else "right", fontsize=8,
+                color=OKABE_ITO["blue"], bbox=CLEAR)
 # the choices of the next cells, all made on validation, marked here on the test accuracies they report
 file_val = np.array([runs[seed]["sweep val"]["pruned 97 %"][col[BITS]] for seed in SEEDS])  # per seed
 target = file_val.mean()  # the compressed files' mean VALIDATION accuracy: the right-sized network's target
@@ -1260,10 +1262,16 @@ ax.plot(right_rule.float32_bytes / 1000, 100 * right_rule.mean_test_accuracy, "s
 fk, fm, fh, _ = map(list, zip(*front, strict=True))
 ax.errorbar(fk, fm, yerr=fh, color=OKABE_ITO["purple"], linestyle=(0, (2, 1)), marker="X", markersize=6,
             capsize=2, linewidth=1.3, label="small networks, shared weights:\nbest at its size on validation")
-for i, (kb, m, h, (hidden, bits)) in enumerate(front):  # under the bars, staggered; right of the 2-bit
-    right = kb > curves["pruned 97 %"][0][0]  # 97 % file, from the bar's side
+pick_bytes = 1000 * pick_kb
+partner_key = baselines.most_accurate_within(small_files_val, pick_bytes)  # chosen on validation (next cells)
+partner = small_files[partner_key]
+bar_kb = curves["pruned 97 %"][0][0]  # the 2-bit 97 % file's error bar, among these points
+for i, (kb, m, h, (hidden, bits)) in enumerate(front):  # under the bars, staggered, each away from that bar
+    if (hidden, bits) == partner_key:
+        continue  # the ring's network: the legend names it
+    side = "left" if kb > bar_kb else "right" if kb > bar_kb / 1.5 else "center"
     ax.annotate(f"{'-'.join(map(str, hidden))}/{bits}b", (kb, m - h), textcoords="offset points",
-                xytext=(3 if right else 0, -10 - 11 * (i % 2)), ha="left" if right else "center", fontsize=8,
+                xytext=({"left": 3, "right": -3, "center": 0}[side], -10 - 11 * (i % 2)), ha=side, fontsize=8,
                 color=TEXT, bbox=CLEAR)
 # the closest miss of the mean rule on validation (next cells): the most accurate smaller network
 miss = max((b for b in small if b.float32_bytes < right_rule.float32_bytes),  # most correct validation images
@@ -1271,9 +1279,6 @@ miss = max((b for b in small if b.float32_bytes < right_rule.float32_bytes),  # 
 ax.plot(miss.float32_bytes / 1000, 100 * miss.mean_test_accuracy, "D", markersize=12, markerfacecolor="none",
         markeredgecolor=OKABE_ITO["blue"], markeredgewidth=1.2,
         label=f"closest miss on validation: {net_name(miss.hidden)}")
-pick_bytes = 1000 * pick_kb
-partner_key = baselines.most_accurate_within(small_files_val, pick_bytes)  # chosen on validation (next cells)
-partner = small_files[partner_key]
 ax.plot(np.mean([n for n, _ in partner]) / 1000, np.mean([100 * a for _, a in partner]), "o", markersize=12,
         markerfacecolor="none", markeredgecolor=OKABE_ITO["purple"], markeredgewidth=1.2,
         label=f"equal-bytes partner of our pick:\n{net_name(partner_key[0])}, {partner_key[1]} bits")

@@ -929,11 +929,11 @@ plt.show()
 # which only the lines of the int32 cells at the end of this section were kept, and nine runs of
 # this section's code with oneDNN held to AVX2, each with its machine and setting. Three machines
 # appear in it, all with AVX-512 VNNI (so all on the oneDNN path): **Xeon**, an Intel Xeon
-# (family/model 6/207, two cores), the course's machine from 1 December about 09:40 UTC (builds are
-# attributed to it by the time they ran); **30 Nov**, the course's machine on 30 November, whose
+# (family/model 6/207, two cores), the course's machine from 1 December about 09:40 UTC to 2 December
+# (its last build here ran at 08:08 UTC; builds are attributed to it by the time they ran); **30 Nov**, the course's machine on 30 November, whose
 # processor the runs did not record (that week's notes name an AMD EPYC); and **EPYC 25/17**, an AMD
-# EPYC (family/model 25/17, two cores), a course machine of 2 and 3 December, with one build so far
-# (the build names its processor). The load of no machine
+# EPYC (family/model 25/17, two cores), a course machine of 2 and 3 December, with three builds on 3
+# December (each build names its processor). The load of no machine
 # was measured (the lesson's text of 30 November said other work kept it between 6 and 9), but a
 # run's quartiles can show it: one build on the Xeon (and two of 30 November), printed below, have an
 # int8 product whose third quartile is over three times its median, a sign of other work during them;
@@ -1021,22 +1021,24 @@ epyc_builds = [run for run in record["runs"] if (run["machine"], run["setting"])
 epyc, nov = seen[("EPYC 25/17", "default")], seen[("30 Nov", "default")]
 shared = [k for k in [*record_rows, "channel_pruned", "unstructured_dense", "unstructured_csr"] if k in epyc and k in nov]
 ratios4 = ("product_b256", "product_b1", "network_seed0", "network_wide")
-print(f"\nEPYC 25/17, {len(epyc_builds)} builds, ran {' and '.join(run['ran_utc'] for run in epyc_builds)} UTC;")
+print(f"\nEPYC 25/17, {len(epyc_builds)} builds, ran {', '.join(run['ran_utc'] for run in epyc_builds)} UTC")
 for i in range(len(epyc_builds)):
     outside = [k for k in shared if not min(nov[k]) <= epyc[k][i] <= max(nov[k])]
     print(f"  build {i + 1}: {'; '.join(f'{record_rows[k]} {epyc[k][i]}' for k in ratios4)}; outside 30 Nov's "
           f"range on {len(outside)} of {len(shared)} lines: " + ("; ".join(
               f"{record_rows.get(k, k).strip()} {epyc[k][i]} (30 Nov {between('30 Nov', 'default', k)})"
               for k in outside) or "none"))
-assert len(epyc_builds) == 2 and len(shared) == 15 and all(len(epyc[k]) == 2 for k in shared)
-assert [[k for k in shared if not min(nov[k]) <= epyc[k][i] <= max(nov[k])] for i in (0, 1)] == \
-    [[], ["product_b1", "network_wide products %"]]  # the first inside on all 15, the second on 13
-assert all(min(epyc[k]) > max(xeon_default[k]) for k in ratios4)  # both above every Xeon build
-assert [epyc[k] for k in ratios4] == [[4.09, 4.18], [1.78, 2.12], [1.04, 1.06], [1.72, 1.74]]
-assert epyc["network_wide products %"] == [38, 41]
-b1_step, b1_nov = round(epyc["product_b1"][1] - epyc["product_b1"][0], 2), round(max(nov["product_b1"]) - min(nov["product_b1"]), 2)
-print(f"batch 1, the EPYC's two builds apart: {b1_step}; 30 Nov's eleven builds from lowest to highest: {b1_nov}")
-assert b1_step > b1_nov and len(nov["product_b1"]) == 11
+assert len(epyc_builds) == 3 and len(shared) == 15 and all(len(epyc[k]) == 3 for k in shared)
+assert (epyc_builds[0]["ran_utc"], epyc_builds[-1]["ran_utc"]) == ("2026-12-03T04:02", "2026-12-03T04:17")
+assert [[k for k in shared if not min(nov[k]) <= epyc[k][i] <= max(nov[k])] for i in range(3)] == \
+    [[], ["product_b1", "network_wide products %"], []]  # the first and third inside on all 15, the second on 13
+assert all(min(epyc[k]) > max(xeon_default[k]) for k in ratios4)  # each above every Xeon build
+assert [between("EPYC 25/17", "default", k) for k in ratios4] == ["4.09 to 4.20", "1.68 to 2.12", "1.04 to 1.06",
+                                                                   "1.72 to 1.75"]
+assert epyc["product_b1"][1] == 2.12 and epyc["network_wide products %"][1] == 41
+b1_epyc, b1_nov = (round(max(v["product_b1"]) - min(v["product_b1"]), 2) for v in (epyc, nov))
+print(f"batch 1, the EPYC's builds from lowest to highest: {b1_epyc}; 30 Nov's eleven builds: {b1_nov}")
+assert (b1_epyc, b1_nov) == (0.44, 0.29) and len(nov["product_b1"]) == 11
 # the numbers the text below quotes
 assert [between("Xeon", "default", k) for k in ("product_b256", "product_b1", "network_seed0", "network_wide")] == \
     ["3.30 to 3.88", "0.74 to 1.02", "0.56 to 0.72", "0.96 to 1.16"]
@@ -1085,12 +1087,14 @@ assert max(s[0] for s in seed0_shares) == 17 and [sum(s) for s in seed0_shares i
 both = [seen[("Xeon", "default")][k] + seen[("30 Nov", "default")][k]
         for k in ("loop_product_b256", "loop_product_b1", "loop_network_seed0", "loop_network_wide")]
 assert [f"{min(v):.2f} to {max(v):.2f}" for v in both] == ["0.01 to 0.03", "0.06 to 0.21", "0.03 to 0.07", "0.02 to 0.05"]
-assert all(min(v) <= epyc[k][0] <= max(v) for k, v in  # the EPYC's build inside these ranges
-           zip(("loop_product_b256", "loop_product_b1", "loop_network_seed0", "loop_network_wide"), both, strict=True))
+assert all(min(v) <= x <= max(v) for k, v in  # each of the EPYC's builds inside these ranges
+           zip(("loop_product_b256", "loop_product_b1", "loop_network_seed0", "loop_network_wide"), both, strict=True)
+           for x in epyc[k])
+assert [s for s in shares_of["Xeon", "wide"] if s[1] == 83] == [[28, 83]]  # the 111 % run sets the wide top
 
 # %% [markdown]
 # Where does the run above fall? Beside the record's builds as the notebook runs, on this processor
-# if the record has it, else on every machine:
+# if the record has it (a few builds say little about a machine), and on every machine:
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -1101,26 +1105,36 @@ this_run |= {f"loop_{key}": speed_loop[label] for key, label in printed_as.items
 here = describe_machine()
 with_runs = [m for m in record["machines"] if (m, "default") in seen]  # machines with runs as the notebook runs
 same = [m for m in with_runs if record["machines"][m].startswith(here.split("), ")[0] + ")")]  # this processor
-print(f"this run: {here}; compared with the record of {' and '.join(same or with_runs)}")
+pools = {"this processor": same, "every machine": with_runs} if same else {"every machine": with_runs}
+print(f"this run: {here}; the record's machines: {', '.join(with_runs)}; this processor's: {', '.join(same) or 'none'}")
+
+
+def beside_record(key, median):
+    """One line: this run's median (rounded as the record holds it) against each pool's runs of key."""
+    shown, parts = round(median, 2), []
+    for name, machines in pools.items():
+        recorded = [v for m in machines for v in seen[(m, "default")].get(key, [])]
+        if recorded:
+            where = "inside" if min(recorded) <= shown <= max(recorded) else "outside"
+            parts.append(f"{name} {min(recorded):.2f} to {max(recorded):.2f} ({len(recorded)} runs), {where}")
+    return f"{record_rows[key]:32s} {shown:5.2f}   " + "; ".join(parts or ["no runs"])
+
+
 for key, ratio in this_run.items():
-    recorded = [v for m in same or with_runs for v in seen[(m, "default")].get(key, [])]
-    shown = round(ratio.median, 2)  # as the record holds it
-    where = "inside" if recorded and min(recorded) <= shown <= max(recorded) else "outside"
-    span_text = f"{min(recorded):.2f} to {max(recorded):.2f} ({len(recorded)} runs)" if recorded else "no runs"
-    print(f"{record_rows[key]:32s} {shown:5.2f}   the record: {span_text}, {where}")
+    print(beside_record(key, ratio.median))
 
 # %% [markdown]
 # A run outside the record's ranges is not wrong: it is another machine, or another moment of this
 # one. The text reads only the record:
 #
-# The EPYC 25/17's two builds (3 December, four minutes apart, printed with the record above) lie
-# above every Xeon build on the four ratios: 4.09 and 4.18 for the int8 product at batch 256, 1.78 and
-# 2.12 at batch 1, 1.04 and 1.06 for seed 0's network, 1.72 and 1.74 for the wide one. Against the
-# range of 30 Nov's builds (ranges that include its builds under load), the first lies inside on all
-# 15 lines both machines printed (the table's twelve and section 11's three), the second on 13: its
-# product at batch 1 (2.12 against 1.65 to 1.94) and the wide network's share of products (41 against
-# 33 to 40 %) lie above. At batch 1 the two builds, minutes apart, differ by more (0.34) than all
-# eleven builds of 30 November from lowest to highest (0.29). So the record cannot tell which
+# The EPYC 25/17's three builds (3 December, 04:02 to 04:17 UTC, printed with the record above) each
+# lie above every Xeon build on the four ratios: 4.09 to 4.20 for the int8 product at batch 256, 1.68
+# to 2.12 at batch 1, 1.04 to 1.06 for seed 0's network, 1.72 to 1.75 for the wide one. Against the
+# range of 30 Nov's builds (ranges that include its builds under load), the first and the third lie
+# inside on all 15 lines both machines printed (the table's twelve and section 11's three), the second
+# on 13: its product at batch 1 (2.12 against 1.65 to 1.94) and the wide network's share of products
+# (41 against 33 to 40 %) lie above. At batch 1 the three builds, within a quarter of an hour, spread
+# wider (0.44 from lowest to highest) than all eleven builds of 30 November (0.29). So the record cannot tell which
 # processor the machine of 30 November had: that week's notes name an AMD EPYC, and the course has
 # also run on an AMD EPYC of another model (family/model 26/2), which this record does not hold. The
 # comparisons below are between the Xeon and 30 Nov, whose builds are many.
@@ -1155,7 +1169,7 @@ for key, ratio in this_run.items():
 #
 # On the path of a CPU without AVX-512 VNNI (most laptops: Intel client CPUs since Alder Lake,
 # AMD before Zen 4, every ARM CPU), measured on the Xeon and on 30 Nov with oneDNN off (the EPYC 25/17's
-# build inside these ranges), it does not pay at
+# builds inside these ranges), it does not pay at
 # all: PyTorch's exact reference loop made the int8 product 0.01 to 0.03 of float32's speed at
 # batch 256 (about 30 times slower or more) and 0.06 to 0.21 at batch 1, and the integer networks,
 # seed 0's and the wide one alike, ran at 0.02 to 0.07 of their float32 twins' speed: the wider
@@ -1337,21 +1351,17 @@ for label, net, inet64, inet32 in progress([("network, seed 0", net0, inet0, nar
 int32_printed = {"elementwise_int32_over_int64": "multiply-add, int32", "network_seed0_int32": "network, seed 0, int32",
                  "network_seed0_int32_over_int64": "network, seed 0, int32 over int64",
                  "network_wide_int32": "network, wide, int32", "network_wide_int32_over_int64": "network, wide, int32 over int64"}
-print(f"\nthis run beside the record's runs of {' and '.join(same or with_runs)} (as the notebook runs):")
+print("\nthis run beside the record's runs (as the notebook runs):")
 for key, label in int32_printed.items():
-    recorded = [v for m in same or with_runs for v in seen[(m, "default")].get(key, [])]
-    shown = round(speed[label].median, 2)  # as the record holds it
-    where = "inside" if recorded and min(recorded) <= shown <= max(recorded) else "outside"
-    span_text = f"{min(recorded):.2f} to {max(recorded):.2f} ({len(recorded)} runs)" if recorded else "no runs"
-    print(f"{record_rows[key]:32s} {shown:5.2f}   the record: {span_text}, {where}")
+    print(beside_record(key, speed[label].median))
 
 # %% [markdown]
 # The record holds these lines too: from runs of the notebook on the Xeon before this form of the
 # cells was committed (four that kept only these cells' lines, three that kept all of section 10's
 # and 11's; the four, and the first committed build, added the bias before the window clamp, as the
-# library then did: the same number of passes) and from every committed build since: on the Xeon,
-# started between 1 December 15:43 and 2 December 08:08 UTC (the times are printed with the record
-# above), and the EPYC 25/17's two. The ranges of their medians, with the number of runs:
+# library then did: the same number of passes) and from every committed build since (the Xeon's runs
+# of these cells started between 1 December 15:43 and 2 December 08:08 UTC, printed with the record
+# above), the EPYC 25/17's three among them. The ranges of their medians, with the number of runs:
 
 # %%
 int32_rows = ["elementwise_int32_over_int64", "network_seed0_int32", "network_seed0_int32_over_int64",
@@ -1361,7 +1371,8 @@ for key in int32_rows:
     print(f"{record_rows[key]:32s} {span('Xeon', 'default', key):>20s} {span('EPYC 25/17', 'default', key):>20s}")
 assert [between("Xeon", "default", k) for k in int32_rows] == \
     ["2.07 to 2.96", "1.20 to 1.50", "2.06 to 2.50", "1.82 to 2.32", "1.89 to 2.24"]
-assert [epyc[k] for k in int32_rows] == [[3.48, 3.32], [2.08, 2.02], [1.95, 1.96], [2.95, 3.0], [1.71, 1.78]]
+assert [between("EPYC 25/17", "default", k) for k in int32_rows] == \
+    ["3.32 to 3.48", "1.97 to 2.08", "1.92 to 1.96", "2.94 to 3.00", "1.70 to 1.78"]  # three builds
 assert [min(epyc[k]) > max(xeon_default[k]) for k in int32_rows] == [True, True, False, True, False]  # above, or
 assert [max(epyc[k]) < min(xeon_default[k]) for k in int32_rows] == [False, False, True, False, True]  # below them
 loop32_epyc = epyc["loop_network_seed0_int32"] + epyc["loop_network_wide_int32"]
@@ -1382,11 +1393,12 @@ assert f"{min(loop32):.2f} to {max(loop32):.2f}" == "0.02 to 0.06"  # the summar
 # times its float32 twin's speed (2.06 to 2.50 times its int64 version, timed in the same runs; the
 # int64 ranges quoted earlier, 0.56 to 0.72 and 0.96 to 1.16, come from all the record's 22 builds
 # on the Xeon, 12 of them without these cells), and the wide one at 1.82 to 2.32 (1.89 to 2.24 times its int64
-# version, in the same runs). In the EPYC 25/17's two builds both int32 networks ran faster still
-# against float32 (seed 0's 2.08 and 2.02 times, the wide one 2.95 and 3.00) and the multiply-add
-# 3.48 and 3.32 times as fast as int64, each above the Xeon's range, while the int32 pass gained less
-# over its int64 version there (1.95 and 1.96 times, 1.71 and 1.78), each below the Xeon's range: two
-# builds on one machine, a difference of these runs, not shown to be the processor's. The Xeon's
+# version, in the same runs). In the EPYC 25/17's three builds both int32 networks ran faster still
+# against float32 (seed 0's 1.97 to 2.08 times, the wide one 2.94 to 3.00) and the multiply-add 3.32
+# to 3.48 times as fast as int64, each above the Xeon's range, while the int32 pass gained less over
+# its int64 version there (1.92 to 1.96 times, 1.70 to 1.78), each below the Xeon's range: three
+# builds on one machine within a quarter of an hour, a difference of these runs, not shown to be the
+# processor's. The Xeon's
 # int32 runs come from builds started between 1 December 15:43 and 2 December 08:08 UTC (printed with
 # the record above). With oneDNN off, on the reference loop of a CPU without AVX-512 VNNI, the int32
 # networks ran at 0.03 to 0.06 and 0.02 to 0.04 of float32's speed on the Xeon (0.04 to 0.05 in the
@@ -1629,7 +1641,7 @@ assert [between(*column, "channel_pruned") for column in columns.values()] == \
 assert [between(*column, "unstructured_dense") for column in columns.values()] == \
     ["0.98 to 1.02", "-", "0.99 to 1.00", "1.00 to 1.05", "1.00 to 1.00"]
 assert [between(*column, "unstructured_csr") for column in columns.values()] == \
-    ["0.61 to 0.74", "-", "0.90 to 1.12", "0.65 to 0.68", "0.65 to 0.65"]
+    ["0.61 to 0.74", "-", "0.90 to 1.12", "0.65 to 0.68", "0.65 to 0.67"]
 
 # %% [markdown]
 # Side by side, dense over each variant: the work the kernel does (multiply-accumulates per image),
@@ -1699,7 +1711,7 @@ plt.show()
 #
 # In the record of section 10 (the last lines the latency cell printed), the channel-pruned network
 # ran 2.02 to 2.50 times as fast as the dense one in float32 at batch 256 on the Xeon (2.30 to 2.37 with
-# MKL and oneDNN held to AVX2), 2.28 to 2.42 on 30 Nov and 2.37 and 2.38 in the EPYC 25/17's builds, against 2.96
+# MKL and oneDNN held to AVX2), 2.28 to 2.42 on 30 Nov and 2.37 to 2.38 in the EPYC 25/17's builds, against 2.96
 # times fewer multiply-accumulates.
 # Unstructured sparsity removing the same 66 % of the weights ran at 0.98 to 1.05 of dense on the
 # dense kernel and 0.61 to 0.74 (slower) as CSR on all three machines. The dense product is MKL's, and with
@@ -1747,16 +1759,17 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 #   nothing between them, which a working network rarely has.
 # * Speed is measured by interleaved runs, as a median ratio with its quartiles, and speaks for
 #   one machine, one configuration and one moment; the lesson's record holds three machines with
-#   AVX-512 VNNI (PyTorch's oneDNN path), one of them, the AMD EPYC 25/17, with two builds. There, at batch 256 and one thread, the int8 product was
-#   3.30 to 4.78 times as fast as float32 (both tops from builds run under load). The integer networks gained less or lost, the largest
+#   AVX-512 VNNI (PyTorch's oneDNN path), one of them, the AMD EPYC 25/17, with three builds. There, at batch 256 and one
+#   thread, the int8 product was 3.30 to 4.78 times as fast as float32 (the 4.78, and the Xeon's top,
+#   3.88, from builds run under load). The integer networks gained less or lost, the largest
 #   part of their time going to the requantizations around the products: seed 0's ran at 0.56 to 1.09 of its
 #   float32 twin's speed; the wide one won on 30 Nov (1.53 to 1.77 in ten of eleven builds) and in
-#   the EPYC 25/17's two (1.72, 1.74), and about tied on the Xeon (0.96 to 1.16). Requantizing in int32 instead (accumulators clamped to the
+#   the EPYC 25/17's three (1.72 to 1.75), and about tied on the Xeon (0.96 to 1.16). Requantizing in int32 instead (accumulators clamped to the
 #   window of codes that do not saturate, then multipliers of 11 to 15 bits) changed 328 of 886,500
-#   codes by one and no test answer, and on the Xeon (the record's runs of it: builds started
+#   codes by one and no test answer, and on the Xeon (the Xeon's runs of it: builds started
 #   between 1 December 15:43 and 2 December 08:08 UTC) made seed 0's network 1.20 to 1.50 and the
 #   wide one 1.82 to 2.32 times as fast as float32 (on the oneDNN path; on the reference loop 0.02 to
-#   0.06), in the EPYC 25/17's two builds 2.02 to 2.08 and 2.95 to 3.00. On the path of a CPU without AVX-512 VNNI (measured with
+#   0.06), in the EPYC 25/17's three builds 1.97 to 2.08 and 2.94 to 3.00. On the path of a CPU without AVX-512 VNNI (measured with
 #   oneDNN off: PyTorch's exact reference loop) the int8 product ran at 0.01 to 0.03 of float32's
 #   speed and the integer networks at 0.02 to 0.07: slower, not faster. Channel pruning makes a
 #   network genuinely smaller and faster (2.02 to 2.50 on the three machines); unstructured sparsity

@@ -42,8 +42,8 @@ XEON_FROM = "2026-12-01T09:40"  # the course's machine was an Intel Xeon from ab
 
 MACHINES = {
     "Xeon": "Intel(R) Xeon(R) Processor (GenuineIntel, family/model 6/207), AVX-512 VNNI, 2 cores: the "
-            "course's machine from 2026-12-01 about 09:40 UTC (builds attributed by the time they ran; "
-            "from a1b2342 on, the build prints this line itself)",
+            "course's machine from 2026-12-01 about 09:40 UTC to 2026-12-02 (its last build 08:08 UTC; "
+            "builds attributed by the time they ran; from a1b2342 on, the build prints this line itself)",
     "30 Nov": "the course's machine on 2026-11-30, AVX-512 VNNI (its processor was not recorded with the "
               "runs; that week's notes name an AMD EPYC)",
     "EPYC 25/17": "AMD EPYC (AuthenticAMD, family/model 25/17), AVX-512 VNNI, 2 cores: a course machine of 2 "
