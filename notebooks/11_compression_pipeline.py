@@ -1245,13 +1245,14 @@ for depth, marker, dashes, what in ((1, "P", "-", "small dense 64-h-10, float32 
                 color=OKABE_ITO["blue"], linestyle=dashes, marker=marker, markersize=6, capsize=2, linewidth=1.3,
                 label=what)
 for i, (b, m, h) in enumerate(zip(small, small_ci[:, 0], small_ci[:, 1], strict=True)):
-    one = len(b.hidden) == 1  # 64-h-10: h above its bar ("h=" on the first); 64-h-h/2-10: "h-h/2" below,
-    text = f"h={b.hidden[0]}" if i == 0 else str(b.hidden[0])  # ending at the bar (a wider bar is close right)
+    one = len(b.hidden) == 1  # 64-h-10: h above its bar ("h=" on the first); 64-h-h/2-10: "h-h/2" below
+    text = f"h={b.hidden[0]}" if i == 0 else str(b.hidden[0])
     if not one:
         text = "-".join(map(str, b.hidden))
-    ax.annotate(text, (b.float32_bytes / 1000, m + h if one else m - h), textcoords="offset points",
-                xytext=(0, 3) if one else (2, -10), ha="center" if one else "right", fontsize=8,
-                color=OKABE_ITO["blue"], bbox=CLEAR)
+    crowded = not one and any(1 < c.float32_bytes / b.float32_bytes < 1.05 for c in small)  # a bar close right:
+    ax.annotate(text, (b.float32_bytes / 1000, m + h if one else m - h), textcoords="offset points",  # end here
+                xytext=(0, 3) if one else (2 if crowded else 0, -10), ha="right" if crowded else "center",
+                fontsize=8, color=OKABE_ITO["blue"], bbox=CLEAR)
 # the choices of the next cells, all made on validation, marked here on the test accuracies they report
 file_val = np.array([runs[seed]["sweep val"]["pruned 97 %"][col[BITS]] for seed in SEEDS])  # per seed
 target = file_val.mean()  # the compressed files' mean VALIDATION accuracy: the right-sized network's target
@@ -1265,14 +1266,12 @@ ax.errorbar(fk, fm, yerr=fh, color=OKABE_ITO["purple"], linestyle=(0, (2, 1)), m
 pick_bytes = 1000 * pick_kb
 partner_key = baselines.most_accurate_within(small_files_val, pick_bytes)  # chosen on validation (next cells)
 partner = small_files[partner_key]
-bar_kb = curves["pruned 97 %"][0][0]  # the 2-bit 97 % file's error bar, among these points
-for i, (kb, m, h, (hidden, bits)) in enumerate(front):  # under the bars, staggered, each away from that bar
-    if (hidden, bits) == partner_key:
+for i, (kb, m, h, (hidden, bits)) in enumerate(front):  # too close together to label under their bars:
+    if (hidden, bits) == partner_key:  # in two rows in the empty band below, each on a line to its bar
         continue  # the ring's network: the legend names it
-    side = "left" if kb > bar_kb else "right" if kb > bar_kb / 1.5 else "center"
-    ax.annotate(f"{'-'.join(map(str, hidden))}/{bits}b", (kb, m - h), textcoords="offset points",
-                xytext=({"left": 3, "right": -3, "center": 0}[side], -10 - 11 * (i % 2)), ha=side, fontsize=8,
-                color=TEXT, bbox=CLEAR)
+    ax.annotate(f"{'-'.join(map(str, hidden))}/{bits}b", (kb, m - h), xytext=(kb, 0.27 - 0.07 * (i % 2)),
+                textcoords=("data", "axes fraction"), ha="center", va="top", fontsize=8, color=TEXT,
+                arrowprops={"arrowstyle": "-", "color": "0.6", "linewidth": 0.6, "shrinkA": 0, "shrinkB": 0})
 # the closest miss of the mean rule on validation (next cells): the most accurate smaller network
 miss = max((b for b in small if b.float32_bytes < right_rule.float32_bytes),  # most correct validation images
            key=lambda b: (sum(round(a * len(data.y_val)) for a in b.val_accuracies), -b.float32_bytes))
@@ -1286,7 +1285,8 @@ legend_under(ax, legend_row, ["small dense 64-h-10", "small dense 64-h-h", "dens
                               "pruned", "the 97 %", "our pick", "mean rule", "closest", "equal-bytes"])
 plt.show()
 print("figure (b)'s purple points (hidden widths/bits): "
-      + ", ".join(f"{net_name(key[0])} at {key[1]} bits" for *_, key in front))
+      + ", ".join(f"{net_name(key[0])} at {key[1]} bits" for *_, key in front)
+      + f"; the ringed one, {net_name(partner_key[0])} at {partner_key[1]} bits, unlabelled: the legend names it")
 
 # %%
 table = {"dense shared, 3 bits": ("dense, shared weights only", BITS), "dense shared, 2 bits":
