@@ -1204,7 +1204,8 @@ def size_axes(title, legend_height):
 
 
 def draw_curve(ax, label, shown_as, drop=10):
-    """One curve of (a), its smallest width labelled ``drop`` points under its error bar."""
+    """One curve of the sweep (``curve_labels``) as ``shown_as``, its smallest width labelled ``drop`` points
+    under its error bar."""
     color, dashes, marker = curve_style[label]
     kb, m, h = curves[label]
     ax.errorbar(kb, m, yerr=h, color=color, linestyle=dashes, marker=marker, markersize=4, capsize=2,

@@ -40,6 +40,19 @@ def load_script(name: str):
     return module
 
 
+def load_benchmark(name: str):
+    """The module ``benchmarks/<name>.py``, freshly executed and registered as ``benchmarks_<name>`` (its
+    dataclasses look their module up in ``sys.modules``)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.fixture(scope="module")
 def one_thread():
     """One thread for a test module, as the notebooks run (small tensors; a shared machine).

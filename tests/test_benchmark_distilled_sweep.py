@@ -5,30 +5,21 @@ scored on each seed's own validation and test parts."""
 from __future__ import annotations
 
 import copy
-import importlib.util
-import pathlib
-import sys
 import types
 
 import pytest
 import torch
 
+from conftest import load_benchmark
 from lessons_lib import baselines
 from lessons_lib.models import mlp
 from lessons_lib.splits import load_digits_splits
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
-
 
 @pytest.fixture(scope="module")
 def run():
-    """benchmarks/run.py, loaded as a module of its own."""
-    spec = importlib.util.spec_from_file_location("benchmarks_run_distilled", ROOT / "benchmarks" / "run.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    yield module
-    del sys.modules[spec.name]
+    """benchmarks/run.py, freshly loaded."""
+    return load_benchmark("run")
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import pathlib
 import sys
@@ -10,20 +9,13 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import load_benchmark
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
-def _benchmark(name: str):
-    """benchmarks/<name>.py, loaded as the module ``benchmarks_<name>``."""
-    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", ROOT / "benchmarks" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # its dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
 def _run():
-    return _benchmark("run")
+    return load_benchmark("run")
 
 
 def test_save_writes_the_text_with_the_commit(tmp_path):
@@ -272,7 +264,7 @@ def test_the_speed_probe_is_the_median_of_its_runs_and_leaves_settings_alone(mon
 def test_library_ab_puts_the_earlier_library_first_for_the_kernel(tmp_path):
     """benchmarks/library_ab.py exports lessons_lib at a commit, and a Python started as the kernels are
     (from notebooks/, that folder first on PYTHONPATH) imports it instead of the working tree's."""
-    module = _benchmark("library_ab")
+    module = load_benchmark("library_ab")
     folder = module.export_library("HEAD", tmp_path)
     assert (folder / "lessons_lib" / "__init__.py").is_file()
     assert module.imported_from(str(folder)) == str(folder / "lessons_lib" / "__init__.py")
