@@ -10,8 +10,11 @@ Loss curves show the gap ``f(x_k) - f_min`` on a log scale, where a linear rate
 
 from __future__ import annotations
 
+import contextlib
+import struct
 import sys
-from collections.abc import Mapping, Sequence
+import zlib
+from collections.abc import Iterator, Mapping, Sequence
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -57,6 +60,85 @@ def use_style() -> None:
         from matplotlib_inline.backend_inline import set_matplotlib_formats
 
         set_matplotlib_formats("retina", pil_kwargs=PNG_OPTIONS)
+        ipython.get_ipython().display_formatter.formatters["image/png"].for_type(Figure, retina_png)
+
+
+#: The PNG text key (a ``tEXt`` chunk) under which every course picture records the size of its
+#: smallest drawn text, in CSS pixels when the picture is shown at full size. A test reads it
+#: back from the stored notebooks (tests/test_figure_text_size.py).
+SMALLEST_TEXT_KEY = "Smallest text (CSS px)"
+
+
+@contextlib.contextmanager
+def drawn_text_sizes() -> Iterator[list[float]]:
+    """Within the block, record the size in points of every non-empty text that matplotlib's Agg
+    renderer draws (titles, labels, tick labels, legends, annotations, mathtext): text that is
+    hidden, or on an axes turned off, is not drawn and not recorded."""
+    from matplotlib.backends.backend_agg import RendererAgg
+
+    sizes: list[float] = []
+    original = RendererAgg.draw_text
+
+    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
+        if s.strip():
+            sizes.append(float(prop.get_size_in_points()))
+        return original(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
+
+    RendererAgg.draw_text = draw_text
+    try:
+        yield sizes
+    finally:
+        RendererAgg.draw_text = original
+
+
+def with_png_text(png: bytes, key: str, value: str) -> bytes:
+    """``png`` with a ``tEXt`` chunk ``key``/``value`` (Latin-1) inserted before its ``IEND``."""
+    if not png.startswith(b"\x89PNG\r\n\x1a\n") or png[-12:-4] != b"\x00\x00\x00\x00IEND":
+        raise ValueError("png must be the bytes of a whole PNG file (signature first, IEND last)")
+    body = b"tEXt" + key.encode("latin-1") + b"\x00" + value.encode("latin-1")
+    chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
+    return png[:-12] + chunk + png[-12:]
+
+
+def png_texts(png: bytes) -> dict[str, str]:
+    """The ``tEXt`` chunks of a PNG file as ``{key: value}``, every chunk's CRC checked (a
+    ``ValueError`` for bytes that are not a whole, intact PNG file)."""
+    if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+        raise ValueError("png must start with the PNG signature")
+    out, at = {}, 8
+    while at < len(png):
+        if at + 12 > len(png):
+            raise ValueError(f"png ends inside a chunk header at byte {at}")
+        length, kind = struct.unpack(">I4s", png[at:at + 8])
+        body = png[at + 4:at + 8 + length]
+        end = at + 8 + length
+        if end + 4 > len(png) or struct.unpack(">I", png[end:end + 4])[0] != zlib.crc32(body):
+            raise ValueError(f"png's {kind!r} chunk at byte {at} is cut short or fails its CRC")
+        if kind == b"tEXt":
+            key, _, value = body[4:].partition(b"\x00")
+            out[key.decode("latin-1")] = value.decode("latin-1")
+        at += 12 + length
+    return out
+
+
+def retina_png(fig: Figure) -> tuple[str, dict] | None:
+    """IPython's PNG formatter for the course's figures (installed by :func:`use_style`): IPython's
+    own ``retina_figure`` (PNG at twice the shown size, tight bounding box, :data:`PNG_OPTIONS`),
+    with the size of the smallest text drawn recorded under :data:`SMALLEST_TEXT_KEY`, in CSS px
+    (points times ``fig.dpi / 72``). Returns ``(base64 PNG, {"width", "height"})``, or None for
+    a figure without axes or lines."""
+    import base64
+
+    from IPython.core.pylabtools import retina_figure
+
+    with drawn_text_sizes() as sizes:
+        out = retina_figure(fig, base64=False, pil_kwargs=PNG_OPTIONS)
+    if out is None:
+        return None
+    png, metadata = out
+    if sizes:
+        png = with_png_text(png, SMALLEST_TEXT_KEY, f"{min(sizes) * fig.dpi / 72:.3f}")
+    return base64.b64encode(png).decode("ascii"), metadata
 
 
 def contour_levels(surface: Surface, n: int = 25, grid: int = 200) -> np.ndarray:

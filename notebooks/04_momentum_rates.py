@@ -258,7 +258,7 @@ lams8 = spectrum_lib.eigenvalues(8)
 lr8, beta8, rho8 = theory.optimal_momentum(lams8[-1], 1.0)
 settings = {"gradient descent, η = 1": (1.0, 0.0), "heavy ball, η = 1, β = 0.8": (1.0, 0.8),
             f"heavy ball, Polyak's pair: η = {lr8:.3f}, β = {beta8:.3f}": (lr8, beta8)}
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.8), sharey=True)
+fig, axes = plt.subplots(3, 1, figsize=(7.2, 7.6), sharex=True, sharey=True)  # stacked: fits a 600-px column
 colors8 = [colormaps["viridis"](0.9 * i / 7) for i in range(8)]
 settle8, fit_gap = {}, {}
 for ax, (name, (a, b)) in zip(axes, settings.items(), strict=True):
@@ -266,7 +266,7 @@ for ax, (name, (a, b)) in zip(axes, settings.items(), strict=True):
     rates = spectrum_lib.component_rates("gd" if b == 0 else "momentum", a, b, lams8)
     for i in range(8):
         ax.semilogy(np.abs(err[i, :301]), color=colors8[i], linewidth=1.2, label=rf"$\lambda = 2^{{-{i}}}$")
-    ax.set(xlabel="step $k$", ylim=(1e-10, 10))
+    ax.set(ylim=(1e-10, 10))
     ax.set_title(name, fontsize=10)
     settle8[name] = settled_at(err, 1e-6).tolist()
     # each curve's own rate, read off steps 100-300 (the double roots of Polyak's pair divided by k)
@@ -278,8 +278,9 @@ for ax, (name, (a, b)) in zip(axes, settings.items(), strict=True):
     print(f"{name}\n  rate of each component (theory): {np.round(rates, 4)}; measured: {np.round(fitted8, 4)}"
           f"\n  slowest: {'all' if len(pace) == 8 else pace}; steps until |error| stays <= 1e-6: {settle8[name]}")
 print(f"heavy ball, component 7: lr*lambda = {2.0**-7:.4f} < (1 - sqrt(0.8))^2 = {(1 - np.sqrt(0.8)) ** 2:.4f}: monotone")
-axes[0].set_ylabel(r"$|\tilde x_{k,i}|$, error of component $i$")
-axes[2].legend(fontsize=7, loc="center left", bbox_to_anchor=(1.02, 0.5))
+axes[1].set_ylabel(r"$|\tilde x_{k,i}|$, error of component $i$")
+axes[2].set_xlabel("step $k$")
+axes[2].legend(fontsize=8.5, ncol=2, loc="center right")  # Polyak's pair leaves the right half empty
 fig.tight_layout()
 plt.show()
 assert max(fit_gap.values()) < 1e-2  # measured ln(rate) within 1 % of theory's, every component
@@ -358,20 +359,20 @@ assert np.allclose(n_samples * lams_ls * var_theory, 1, rtol=1e-9)
 assert abs(pooled - 1) < 3 * np.sqrt(2 / (d * seeds))
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
+fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(7.2, 6.8), sharex=True)  # stacked: fits a 600-px column
 shown = np.unique(np.geomspace(1, k_ls[-1], 400).astype(int))  # 400 steps on a log scale are enough to draw
 z0 = fitted[shown] * (w_ls[0] @ Q)  # seed 0: eigen-coordinates of w_k
 colors10 = [colormaps["viridis"](0.9 * i / 9) for i in range(d)]
 for i in range(d):
     ax1.semilogx(shown, z0[:, i], color=colors10[i], linewidth=1.2, label=rf"$2^{{-{i}}}$")
 ax1.axhline(1.0, color="k", linestyle=":", linewidth=1, label=r"$\theta^\star_i = 1$")
-ax1.set(xlabel="step $k$", ylabel=r"eigen-coordinate $i$ of $\theta^{(k)}$", title="seed 0: each component heads for 1 + its noise")
-ax1.legend(fontsize=7, ncol=2, title=r"$\lambda_i$", title_fontsize=7)
+ax1.set(ylabel=r"eigen-coordinate $i$ of $\theta^{(k)}$", title="seed 0: each component heads for 1 + its noise")
+ax1.legend(fontsize=8.5, ncol=3, loc="lower left", title=r"$\lambda_i$", title_fontsize=8.5)
 ax2.loglog(shown, test_error[shown], color=plotting.METHOD_COLORS["gd"], linewidth=0.7, alpha=0.6)
 ax2.plot(best, test_error.min(axis=0), "o", color=plotting.METHOD_COLORS["momentum"], markersize=4,
          label="best step of each seed")
 ax2.set(xlabel="step $k$", ylabel="test error", title=f"{seeds} noise seeds: a minimum before convergence")
-ax2.legend(fontsize=8)
+ax2.legend(fontsize=8.5)
 fig.tight_layout()
 plt.show()
 

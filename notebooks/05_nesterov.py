@@ -47,6 +47,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 from matplotlib.colors import FuncNorm
+from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 import lessons_lib
@@ -358,7 +359,10 @@ print(f"the {tie.sum()} ties: the two rates agree to a relative {TIE_RTOL:g}, al
       f"and beta <= {Bm[tie].max():.3f}")
 assert LRm[tie].max() < 0.08 and Bm[tie].max() < 0.16
 
-fig, axes = plt.subplots(1, 3, figsize=(12, 3.9), sharey=True)
+# two rows, to fit a 600-px column: the two rate maps and their colour bar, then the comparison and its key
+fig, axd = plt.subplot_mosaic([["hb", "nag", "bar"], ["cmp", "key", "."]], figsize=(7.2, 6.6),
+                              width_ratios=(1, 1, 0.06))
+axes = [axd["hb"], axd["nag"], axd["cmp"]]
 norm = FuncNorm((lambda r: -np.log10(1.0 - np.clip(r, 0.0, 0.999)), lambda v: 1.0 - 10.0 ** (-v)), vmin=0.0, vmax=0.999)
 cmap = plt.get_cmap("viridis_r").with_extremes(bad="#c8c8c8")
 edge_b = np.linspace(0.0, 0.999, 200)
@@ -376,7 +380,7 @@ for ax, method, who in progress([(axes[0], "momentum", "heavy ball"), (axes[1], 
     ax.plot(*best[method][:2], {"momentum": "*", "nesterov": "P"}[method], color="gold", markeredgecolor="k",
             markersize=12)
     ax.set_title(f"{who}: rate (grey: diverges)", fontsize=10)
-bar = fig.colorbar(image, ax=axes[:2], fraction=0.03, pad=0.01, ticks=[0.0, 0.5, 0.8, 0.9, 0.95, 0.99])
+bar = fig.colorbar(image, cax=axd["bar"], ticks=[0.0, 0.5, 0.8, 0.9, 0.95, 0.99])
 bar.ax.set_title(r"$\rho$", fontsize=10)
 axes[2].imshow(compare_colors(code_m, ratio_m), origin="lower", extent=(0, 4, 0, 1), aspect="auto",
                interpolation="nearest")
@@ -384,13 +388,18 @@ for method, style, marker in [("momentum", "-", "*"), ("nesterov", "--", "P")]:
     axes[2].plot(edges[method], edge_b, "k", linestyle=style, linewidth=1.2)
     axes[2].plot(*best[method][:2], marker, color="gold", markeredgecolor="k", markersize=12)
 axes[2].axhline(0.0, color=np.array(COMPARE_RGB[2]) / 255, linewidth=4)  # beta = 0: both are gradient descent
-axes[2].legend(handles=[Patch(color=np.array(COMPARE_RGB[i]) / 255, label=VERDICTS[i]) for i in range(4)],
-               loc="lower right", fontsize=7, frameon=True)
+best_marks = [Line2D([], [], linestyle="none", marker=m, color="gold", markeredgecolor="k", markersize=10, label=label)
+              for m, label in [("*", "best pair, heavy ball"), ("P", "best pair, Nesterov")]]
+axd["key"].legend(handles=[Patch(color=np.array(COMPARE_RGB[i]) / 255, label=VERDICTS[i]) for i in range(4)] + best_marks,
+                  loc="center left", title="the map at left; the markers in all three", fontsize=9, title_fontsize=9)
+axd["key"].axis("off")
 axes[2].set_title("which is faster (pale: by little)", fontsize=10)
 for ax in axes:
-    ax.set_xlabel(r"$\eta L$")
-    ax.set_xlim(0, 4)
+    ax.set(xlim=(0, 4), xlabel=r"$\eta L$")
 axes[0].set_ylabel(r"momentum $\beta$")
+axes[2].set_ylabel(r"momentum $\beta$")
+axes[1].tick_params(labelleft=False)
+fig.tight_layout()
 plt.show()
 
 # %% [markdown]
@@ -724,7 +733,7 @@ ax1.plot(cycle, fc, "o", color=plotting.METHOD_COLORS["momentum"], markersize=8,
 ax1.set_xlabel("$x$")
 ax1.set_ylabel("$f(x)$")
 ax1.set_title(r"Lessard et al.'s function ($1 \leq f'' \leq 25$)")
-ax1.legend(loc="upper center", fontsize=8)
+ax1.legend(loc="upper center", fontsize=8.5)
 shown = slice(0, 31)  # the first 30 steps: the heavy ball settles into its cycle, Nesterov reaches 0 at once
 ax2.plot(np.abs(hb_path[shown]), marker="o", color=plotting.METHOD_COLORS["momentum"], markersize=3,
          linestyle=plotting.METHOD_LINESTYLES["momentum"], label=r"heavy ball $|x_k|$, $\eta = 1/9$, $\beta = 4/9$")
@@ -735,11 +744,11 @@ ax2.set_yscale("log")
 ax2.set_ylim(1e-17, 1e2)
 ax2.set_xlim(0, 30)
 zero_at = int(np.argmax(nag_path == 0))
-ax2.annotate(f"Nesterov: exactly 0\nfrom step {zero_at}", (zero_at, 1e-17), (zero_at + 3, 1e-13), fontsize=8,
+ax2.annotate(f"Nesterov: exactly 0\nfrom step {zero_at}", (zero_at, 1e-17), (zero_at + 3, 1e-13), fontsize=8.5,
              color=plotting.METHOD_COLORS["nesterov"], arrowprops=dict(arrowstyle="->", color="0.3"))
 ax2.set_xlabel("step $k$")
 ax2.set_ylabel("distance from the minimum 0\n(from $x_0 = 3.3$)")
-ax2.legend(loc="center right", fontsize=8)
+ax2.legend(loc="center right", fontsize=8.5)
 fig.tight_layout()
 plt.show()
 

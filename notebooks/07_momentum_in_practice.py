@@ -397,7 +397,7 @@ for name, losses in long_runs.items():
     ax.plot(steps_axis, np.median(smooth, 0), linestyle=style, color=color, label=label)
     level = floor_loss(*settings[name])
     ax.hlines(level, 1000, n_steps, color="k", linewidth=0.8, linestyle=(0, (1, 2)))
-    ax.text(n_steps * 1.05, level, f"{level:.5f}", fontsize=7, color=color, va=where)
+    ax.text(n_steps * 1.05, level, f"{level:.5f}", fontsize=8, color=color, va=where)
 ax.axhline(target, color="0.3", linewidth=0.8)
 ax.text(1.2, target * 1.3, "loss 0.05", fontsize=8)
 ax.set_xscale("log")

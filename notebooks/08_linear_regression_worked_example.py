@@ -592,7 +592,7 @@ ax2.set_title(r"the seed's $\eta = 0.01$, $\beta = 0.9$ from $(0, 1)$, 300 steps
 for ax in (ax1, ax2):
     ax.set_xlabel(r"$\theta_0$")
     ax.set_ylabel(r"$\theta_1$")
-    ax.legend(loc="upper right", fontsize=8)
+    ax.legend(loc="upper right", fontsize=9)
 fig.tight_layout()
 plt.show()
 
@@ -679,7 +679,7 @@ plotting.path(ax1, path_gd, "gd", label=rf"gradient descent, $\eta$ = {lr_sgd}",
 ax1.plot(*tail_average, "D", color="#E69F00", markeredgecolor="k", label="average of the last 1000 SGD iterates")
 ax1.set_xlabel(r"$\theta_0$")
 ax1.set_ylabel(r"$\theta_1$")
-ax1.legend(loc="lower left", fontsize=8)
+ax1.legend(loc="lower left", fontsize=9.5)
 ax1.set_title("SGD keeps jittering around the minimum")
 ax2.semilogy(d_sgd, color="#CC79A7", linewidth=0.6, alpha=0.5, label="SGD, $B$ = 1 (seed 0)")
 d_seeds = np.array([np.linalg.norm(path - theta_star, axis=1) for path in paths_sgd])
@@ -692,7 +692,7 @@ ax2.set_ylim(1e-12, 2)
 ax2.set_xlabel("step $k$")
 ax2.set_ylabel(r"$\|\theta^{(k)} - \theta^\star\|$")
 ax2.set_title(r"distance to $\theta^\star$: gradient descent converges, SGD does not")
-ax2.legend(loc="upper right", bbox_to_anchor=(1.0, 0.8), fontsize=8)
+ax2.legend(loc="upper right", bbox_to_anchor=(1.0, 0.72), fontsize=9.5)
 fig.tight_layout()
 plt.show()
 

@@ -517,13 +517,13 @@ ax1.axhline(row_max.max(), color=VERMILLION, linestyle="--", label="per-tensor r
 ax1.set_xlabel("output row (sorted)")
 ax1.set_ylabel("max |w| in the row")
 ax1.set_ylim(0, 1.25 * row_max.max())
-ax1.legend(loc="upper left")
+ax1.legend(loc="upper left", fontsize=9.5)
 ax2.plot(np.sort(levels_used_t), "o", markersize=3, color=VERMILLION, label="per-tensor")
 ax2.plot(np.sort(levels_used), "s", markersize=3, color=BLUE, label="per-channel")
 ax2.set_xlabel("output row (sorted)")
 ax2.set_ylabel("distinct 4-bit codes used")
 ax2.set_title("of the 15 codes, how many each row uses")
-ax2.legend()
+ax2.legend(fontsize=9.5)
 fig.tight_layout()
 plt.show()
 
@@ -1022,10 +1022,10 @@ assert np.all(qat_acc[3] >= ptq_3) and [int(np.sum(np.sign(qat_acc[3] - float_ac
 # detected ($+0.00$ points, an interval of $\pm 0.65$); three networks end below float, one equal,
 # one above. Four comparisons at once, uncorrected.
 # The figure shows the means over the five networks with their 95 % intervals (float's as a grey
-# band); the right panel is the same figure from 88 to 99 %, where 3 to 8 bits can be told apart:
+# band); the lower panel is the same figure from 88 to 99 %, where 3 to 8 bits can be told apart:
 
 # %%
-fig, (ax, ax_zoom) = plt.subplots(1, 2, figsize=(12, 3.8), width_ratios=(3, 2))
+fig, (ax, ax_zoom) = plt.subplots(2, 1, figsize=(7.2, 7.0), sharex=True)  # stacked: fits a 600-px column
 float_m, float_h = mean_ci(100 * float_accs)
 for a in (ax, ax_zoom):
     a.axhline(float_m, color="0.4", linestyle="--", label="float64, mean")
@@ -1036,16 +1036,16 @@ for a in (ax, ax_zoom):
         a.errorbar(ptq_bits, m, yerr=h, marker=marker, color=color, linestyle=ls, capsize=3, label=name)
     m, h = zip(*(mean_ci(100 * qat_acc[b]) for b in (2, 3)), strict=True)
     a.errorbar([2.12, 3.12], m, yerr=h, fmt="*", markersize=12, capsize=3, color=GREEN,
-               label=rf"QAT, per-channel (2 bits: $\eta = {qat_lr[2]:g}$, {qat_epochs[2]} epochs; "
-                     rf"3 bits: $\eta = {qat_lr[3]:g}$, {qat_epochs[3]} epoch; $\beta = 0.9$)")
-    a.set_xlabel("bits per weight")
+               label=rf"QAT, per-channel ($\beta = 0.9$; 2 bits: $\eta = {qat_lr[2]:g}$, {qat_epochs[2]} epochs;"
+                     "\n" rf"3 bits: $\eta = {qat_lr[3]:g}$, {qat_epochs[3]} epoch)")
 ax.set_ylabel("test accuracy (%)")
 ax.set_ylim(0, 100)
-ax.legend(loc="lower right", fontsize=8)
+ax.legend(loc="lower right", fontsize=8.5)
 ax.set_title("digits MLP, mean of 5 seeds and 95 % interval")
 ax_zoom.set_ylabel("test accuracy (%)")
 ax_zoom.set_ylim(88, 99)
 ax_zoom.set_xlim(1.6, 8.4)
+ax_zoom.set_xlabel("bits per weight")
 ax_zoom.set_title("the same, 88 to 99 %")
 fig.tight_layout()
 plt.show()
@@ -1628,14 +1628,13 @@ for key, color, ls in [(mom, "#D55E00", "-"), (plain_matched, "#0072B2", "--"), 
 ax1.set_xlabel("step")
 ax1.set_ylabel("% of weight codes changed (5-step mean)")
 ax1.set_title("2-bit QAT, seed 0: weights keep changing grid point")
-ax1.set_ylim(0, 1.3 * ax1.get_ylim()[1])  # room above the curves for the legend
-ax1.legend(loc="upper center", ncol=3, fontsize=8)
+ax1.set_ylim(0, None)  # the key of both panels is the right one's
 ax2.axhline(100 * float_acc, color="0.4", linestyle="--", linewidth=1, label="float64 (seed 0)")
 ax2.set_xlabel("step")
 ax2.set_ylabel("test accuracy of the deployed weights (%)")
-ax2.set_ylim(60, 100)
+ax2.set_ylim(45, 100)  # room below the curves for the key
 ax2.set_title("the snapshot you ship depends on the step you stop at")
-ax2.legend(loc="lower right")
+ax2.legend(loc="lower right", ncol=2, fontsize=9.5)
 fig.tight_layout()
 plt.show()
 

@@ -1283,13 +1283,12 @@ assert (for_big.float32, for_big.eight_bit) == (202_440, 51_414)
 # model of a billion parameters carries gigabytes of optimizer state.
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.4), gridspec_kw={"width_ratios": [1, 1.4]})
+fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(7.2, 6.6), height_ratios=(1, 1.4))  # stacked: fits a 600-px column
 ax1.bar(["model\nfloat32", "buffer\nfloat32", "buffer 8-bit\nblocks 256", "buffer 8-bit\nblocks 2048"],
         [4 * count_parameters(mlp(seed=0)), state32, state8, state8_paper],
         color=[GREY, SKY_BLUE, BLUE, VERMILLION])
 ax1.set_ylabel(f"bytes (digits MLP, {count_parameters(mlp(seed=0)):,} parameters)")
 ax1.set_title("training memory")
-ax1.tick_params(axis="x", labelsize=8)
 for (code, block), shift, color in (((c, VARIANTS[c]), sh, col) for c, sh, col in
                                     (("linear", -0.15, BLUE), ("dynamic", 0.15, VERMILLION))):
     ax2.plot(np.array(MOMENTUM_SEEDS) + shift, diff_by[code][1], "o", color=color,
@@ -1305,7 +1304,7 @@ ax2.set_ylabel("full precision minus 8-bit (points)")
 ax2.set_title("test accuracy difference, paired by seed (one image = 0.22 points)")
 low = min(min(diff_by[c][1].min(), sum(mean_ci(diff_by[c][1])) - 2 * mean_ci(diff_by[c][1])[1]) for c in VARIANTS)
 ax2.set_ylim(low - 0.15, max(max(diff_by[c][1].max() for c in VARIANTS), 0.5) + 0.9)  # room for the legend
-ax2.legend(loc="upper right", fontsize=7, ncols=2)
+ax2.legend(loc="upper right", fontsize=8.5, ncols=2)
 fig.tight_layout()
 plt.show()
 

@@ -11,7 +11,7 @@ import sys
 import jupytext
 import pytest
 
-from conftest import NOTEBOOKS, ROOT
+from conftest import NARROW_COLUMN_PX, NOTEBOOKS, ROOT
 from two_workers import cell_seconds
 
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
@@ -304,6 +304,43 @@ def test_figures_are_stored_at_twice_their_displayed_size(nb):
             shown = out.get("metadata", {}).get("image/png", {}).get("width")
             assert shown and abs(width - 2 * shown) <= 1, (
                 f"{nb.stem}: a figure of {width} px shown at {shown}; rebuild the notebook")
+
+
+SMALLEST_TEXT_PX = 7.0  # CSS px, at NARROW_COLUMN_PX
+
+
+@pytest.mark.parametrize("nb", NOTEBOOK_FILES, ids=IDS)
+def test_every_picture_keeps_its_text_legible_in_the_narrowest_column(nb):
+    """Every stored picture (the figures, and the widgets' pictures for readers without JavaScript)
+    records the size of its smallest drawn text (lessons_lib.plotting.SMALLEST_TEXT_KEY, CSS px at
+    full size). JupyterLab scales a picture wider than the column down to it: in the column of a
+    1024-px window with the file browser open (conftest.NARROW_COLUMN_PX), that text is still at
+    least 7 CSS px (a wide figure needs larger text, or a narrower layout)."""
+    import base64
+
+    from lessons_lib.plotting import SMALLEST_TEXT_KEY, png_texts
+
+    small, unrecorded = [], []
+    for index, cell in enumerate(json.loads(nb.read_text())["cells"]):
+        for out in cell.get("outputs", []):
+            data = out.get("data", {})
+            if "image/png" not in data:
+                continue
+            png = base64.b64decode(data["image/png"])
+            recorded = png_texts(png).get(SMALLEST_TEXT_KEY)
+            if recorded is None:
+                unrecorded.append(index)
+                continue
+            shown = out.get("metadata", {}).get("image/png", {}).get("width")
+            shown = shown or int.from_bytes(png[16:20], "big") // 2  # a retina PNG: twice the shown width
+            px = float(recorded) * min(1.0, NARROW_COLUMN_PX / shown)
+            if px < SMALLEST_TEXT_PX:
+                small.append(f"cell {index}: {shown} px wide, smallest text {float(recorded):.1f} px "
+                             f"-> {px:.2f} px")
+    assert not unrecorded, (
+        f"{nb.stem}: pictures without {SMALLEST_TEXT_KEY!r} in cells {unrecorded}; rebuild the notebook")
+    assert not small, (
+        f"{nb.stem}: text under {SMALLEST_TEXT_PX} px in a {NARROW_COLUMN_PX}-px column: {small}")
 
 
 def _notebook_minutes(nb) -> int:

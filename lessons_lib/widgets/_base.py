@@ -235,14 +235,19 @@ class CourseWidget(anywidget.AnyWidget):
     def png(self) -> bytes:
         """The static picture as PNG bytes at twice its shown size ("retina": the figure's own
         ``dpi`` sets the shown width, the PNG holds 2x the pixels; matplotlib's Agg, not pyplot,
-        so no figure is left open)."""
+        so no figure is left open), its smallest text recorded as the lessons' figures record it
+        (:func:`lessons_lib.plotting.retina_png`)."""
         from matplotlib.backends.backend_agg import FigureCanvasAgg
 
         fig = self.static_figure()
         FigureCanvasAgg(fig)
         buf = io.BytesIO()
-        fig.savefig(buf, format="png", dpi=2 * fig.dpi, pil_kwargs=plotting.PNG_OPTIONS)
-        return buf.getvalue()
+        with plotting.drawn_text_sizes() as sizes:
+            fig.savefig(buf, format="png", dpi=2 * fig.dpi, pil_kwargs=plotting.PNG_OPTIONS)
+        if not sizes:
+            return buf.getvalue()
+        return plotting.with_png_text(buf.getvalue(), plotting.SMALLEST_TEXT_KEY,
+                                      f"{min(sizes) * fig.dpi / 72:.3f}")
 
     @staticmethod
     def shown_width(png: bytes) -> int:

@@ -247,7 +247,7 @@ class TrajectoryExplorer(CourseWidget):
             plotting.loss_curve(ax_l, traj.losses[: k + 1], s.f_min, m)
         ax_c.plot([self.start_x], [self.start_y], "s", color="k", markersize=7)
         if self.runs:
-            ax_c.legend(loc="upper right", fontsize=8)
+            ax_c.legend(loc="upper right", fontsize=9, frameon=True, framealpha=0.85)  # over contours
         ax_c.set_title(s.formula, fontsize=9)
         ax_l.set_title("loss against step")
         ax_l.set_xlim(0, self.steps)
