@@ -11,6 +11,7 @@ Loss curves show the gap ``f(x_k) - f_min`` on a log scale, where a linear rate
 from __future__ import annotations
 
 import contextlib
+import functools
 import struct
 import sys
 import zlib
@@ -21,6 +22,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.text import Text
 
 from .mathtext_cache import share_mathtext_parses
 from .optimizers import Trajectory
@@ -50,7 +52,8 @@ def use_style() -> None:
     """Apply the course's matplotlib style (called by :func:`lessons_lib.setup`).
 
     In a notebook, figures are also stored at twice their displayed size ("retina" PNGs, shown
-    at ``figure.dpi``), sharp on high-density screens, compressed with :data:`PNG_OPTIONS`.
+    at ``figure.dpi``), sharp on high-density screens, compressed with :data:`PNG_OPTIONS`, each
+    with its smallest text recorded: IPython's PNG formatter for figures is :func:`retina_png`.
     Mathtext layouts are shared between renderers
     (:func:`lessons_lib.mathtext_cache.share_mathtext_parses`)."""
     plt.rcParams.update(STYLE)
@@ -63,38 +66,74 @@ def use_style() -> None:
         ipython.get_ipython().display_formatter.formatters["image/png"].for_type(Figure, retina_png)
 
 
-#: The PNG text key (a ``tEXt`` chunk) under which every course picture records the size of its
-#: smallest drawn text, in CSS pixels when the picture is shown at full size. A test reads it
-#: back from the stored notebooks (tests/test_figure_text_size.py).
+#: The PNG text keys (``tEXt`` chunks) under which every course picture records its smallest drawn
+#: text: the font size of its smallest text, and its smallest glyph (smaller where mathtext sets a
+#: sub- or superscript), in CSS pixels when the picture is shown at full size. tests/test_repository.py
+#: reads them back from the stored notebooks; tests/test_figure_text.py tests the recording.
 SMALLEST_TEXT_KEY = "Smallest text (CSS px)"
+SMALLEST_GLYPH_KEY = "Smallest glyph (CSS px)"
+_MATH_PATHS: list = []  # matplotlib's mathtext parser for vector output, made on first use
+
+
+def smallest_glyph_pt(text: Text) -> float:
+    """The size in points of the smallest glyph of ``text`` as matplotlib lays it out: its font
+    size, or less where a mathtext line sets sub- or superscripts (70 % of the size they sit on,
+    49 % for a script's script), read from matplotlib's own mathtext layout. TeX-rendered text
+    (``usetex``) counts at its font size."""
+    size = float(text.get_fontsize())
+    if text.get_usetex() or not text.get_parse_math():
+        return size
+    from matplotlib import cbook
+
+    smallest = size
+    for line in text.get_text().split("\n"):
+        if cbook.is_math_text(line):
+            if not _MATH_PATHS:
+                from matplotlib.mathtext import MathTextParser
+
+                _MATH_PATHS.append(MathTextParser("path"))
+            glyphs = _MATH_PATHS[0].parse(line, 72, text.get_fontproperties()).glyphs
+            smallest = min([smallest, *(float(glyph[1]) for glyph in glyphs)])
+    return smallest
 
 
 @contextlib.contextmanager
-def drawn_text_sizes() -> Iterator[list[float]]:
-    """Within the block, record the size in points of every non-empty text that matplotlib's Agg
-    renderer draws (titles, labels, tick labels, legends, annotations, mathtext): text that is
-    hidden, or on an axes turned off, is not drawn and not recorded."""
-    from matplotlib.backends.backend_agg import RendererAgg
+def drawn_text_sizes() -> Iterator[list[tuple[float, float]]]:
+    """Within the block, record ``(font size, smallest glyph)`` in points (:func:`smallest_glyph_pt`)
+    for every text artist that draws with something to show: titles, axis and tick labels, legends,
+    annotations, colour-bar labels, whatever the renderer (Agg, paths for path effects, TeX). Text
+    that is hidden, empty, or on an axes turned off does not draw and is not recorded."""
+    drawn: list[tuple[float, float]] = []
+    original = Text.draw
 
-    sizes: list[float] = []
-    original = RendererAgg.draw_text
+    @functools.wraps(original)  # keeps matplotlib's rasterization flag
+    def draw(self, renderer):
+        if self.get_visible() and self.get_text().strip():
+            drawn.append((float(self.get_fontsize()), smallest_glyph_pt(self)))
+        return original(self, renderer)
 
-    def draw_text(self, gc, x, y, s, prop, angle, ismath=False, mtext=None):
-        if s.strip():
-            sizes.append(float(prop.get_size_in_points()))
-        return original(self, gc, x, y, s, prop, angle, ismath=ismath, mtext=mtext)
-
-    RendererAgg.draw_text = draw_text
+    Text.draw = draw
     try:
-        yield sizes
+        yield drawn
     finally:
-        RendererAgg.draw_text = original
+        Text.draw = original
+
+
+def _check_png(png: bytes) -> None:
+    if not isinstance(png, bytes | bytearray):
+        raise TypeError(f"png must be bytes, not {type(png).__name__}")
+    if not png.startswith(b"\x89PNG\r\n\x1a\n") or png[-12:-4] != b"\x00\x00\x00\x00IEND":
+        raise ValueError("png must be the bytes of a whole PNG file (its signature first, IEND last)")
 
 
 def with_png_text(png: bytes, key: str, value: str) -> bytes:
-    """``png`` with a ``tEXt`` chunk ``key``/``value`` (Latin-1) inserted before its ``IEND``."""
-    if not png.startswith(b"\x89PNG\r\n\x1a\n") or png[-12:-4] != b"\x00\x00\x00\x00IEND":
-        raise ValueError("png must be the bytes of a whole PNG file (signature first, IEND last)")
+    """``png`` with a ``tEXt`` chunk ``key``/``value`` inserted before its ``IEND``. ``key``: 1 to 79
+    printable Latin-1 characters (the PNG rule); ``value``: Latin-1 without NUL."""
+    _check_png(png)
+    if not (1 <= len(key) <= 79 and key.isprintable() and all(ord(c) < 256 for c in key)):
+        raise ValueError(f"key must be 1 to 79 printable Latin-1 characters, got {key!r}")
+    if "\x00" in value or any(ord(c) > 255 for c in value):
+        raise ValueError(f"value must be Latin-1 without NUL, got {value!r}")
     body = b"tEXt" + key.encode("latin-1") + b"\x00" + value.encode("latin-1")
     chunk = struct.pack(">I", len(body) - 4) + body + struct.pack(">I", zlib.crc32(body))
     return png[:-12] + chunk + png[-12:]
@@ -102,9 +141,8 @@ def with_png_text(png: bytes, key: str, value: str) -> bytes:
 
 def png_texts(png: bytes) -> dict[str, str]:
     """The ``tEXt`` chunks of a PNG file as ``{key: value}``, every chunk's CRC checked (a
-    ``ValueError`` for bytes that are not a whole, intact PNG file)."""
-    if not png.startswith(b"\x89PNG\r\n\x1a\n"):
-        raise ValueError("png must start with the PNG signature")
+    ``ValueError`` for bytes that are not a whole, intact PNG file: signature, chunks, IEND last)."""
+    _check_png(png)
     out, at = {}, 8
     while at < len(png):
         if at + 12 > len(png):
@@ -117,28 +155,38 @@ def png_texts(png: bytes) -> dict[str, str]:
         if kind == b"tEXt":
             key, _, value = body[4:].partition(b"\x00")
             out[key.decode("latin-1")] = value.decode("latin-1")
-        at += 12 + length
+        at = end + 4
+        if kind == b"IEND" and at != len(png):
+            raise ValueError(f"png has {len(png) - at} bytes after its IEND chunk")
     return out
+
+
+def with_smallest_text(png: bytes, drawn: Sequence[tuple[float, float]], dpi: float) -> bytes:
+    """``png`` with the smallest font size and the smallest glyph of ``drawn`` (points, as
+    :func:`drawn_text_sizes` records them) under :data:`SMALLEST_TEXT_KEY` and
+    :data:`SMALLEST_GLYPH_KEY`, in CSS px at the figure's ``dpi`` (``points * dpi / 72``);
+    unchanged when no text was drawn."""
+    if not drawn:
+        return png
+    png = with_png_text(png, SMALLEST_TEXT_KEY, f"{min(size for size, _ in drawn) * dpi / 72:.3f}")
+    return with_png_text(png, SMALLEST_GLYPH_KEY, f"{min(glyph for _, glyph in drawn) * dpi / 72:.3f}")
 
 
 def retina_png(fig: Figure) -> tuple[str, dict] | None:
     """IPython's PNG formatter for the course's figures (installed by :func:`use_style`): IPython's
     own ``retina_figure`` (PNG at twice the shown size, tight bounding box, :data:`PNG_OPTIONS`),
-    with the size of the smallest text drawn recorded under :data:`SMALLEST_TEXT_KEY`, in CSS px
-    (points times ``fig.dpi / 72``). Returns ``(base64 PNG, {"width", "height"})``, or None for
-    a figure without axes or lines."""
+    with its smallest text and glyph recorded (:func:`with_smallest_text`). Returns
+    ``(base64 PNG, {"width", "height"})``, or None for a figure without axes or lines."""
     import base64
 
     from IPython.core.pylabtools import retina_figure
 
-    with drawn_text_sizes() as sizes:
+    with drawn_text_sizes() as drawn:
         out = retina_figure(fig, base64=False, pil_kwargs=PNG_OPTIONS)
     if out is None:
         return None
     png, metadata = out
-    if sizes:
-        png = with_png_text(png, SMALLEST_TEXT_KEY, f"{min(sizes) * fig.dpi / 72:.3f}")
-    return base64.b64encode(png).decode("ascii"), metadata
+    return base64.b64encode(with_smallest_text(png, drawn, fig.dpi)).decode("ascii"), metadata
 
 
 def contour_levels(surface: Surface, n: int = 25, grid: int = 200) -> np.ndarray:

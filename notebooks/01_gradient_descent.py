@@ -292,7 +292,7 @@ for (label, t), (color, _, ls) in zip(trajs.items(), STYLES, strict=False):
     line = plotting.path(ax1, t.points, label=label, color=color, markersize=2.5)
     line.set_linestyle(ls)
     plotting.loss_curve(ax2, t.losses, quad.f_min, label=label, color=color).set_linestyle(ls)
-ax1.legend(loc="lower right", fontsize=9.5)
+ax1.legend(loc="lower right", fontsize=10)
 ax1.set_title(r"$0.1x^2 + 2y^2$, $\kappa = 20$")
 ax2.set_title("loss gap on a log scale")
 fig.tight_layout()

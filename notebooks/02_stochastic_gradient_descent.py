@@ -159,7 +159,7 @@ ax1.plot(*full, "*", color="#F0E442", markeredgecolor="k", markersize=14, label=
 ax1.set_xlabel(r"$\hat g_B$, $\theta_0$ component")
 ax1.set_ylabel(r"$\hat g_B$, $\theta_1$ component")
 ax1.set_title(r"minibatch gradients at $\theta = (0, 0)$")
-ax1.legend(loc="lower right", fontsize=9)
+ax1.legend(loc="lower right", fontsize=9.5)
 b_line = np.array(batch_sizes, dtype=float)
 ax2.loglog(b_line, tr_Sigma / b_line, "-", color=OKABE["black"], label=r"with replacement: $\mathrm{tr}\,\Sigma/B$")
 ax2.errorbar(b_line, measured["with"], yerr=2 * np.array(stderrs["with"]), fmt="o", color=OKABE["black"],
@@ -172,7 +172,7 @@ ax2.errorbar(b_line[:-1], measured["without"][:-1], yerr=2 * np.array(stderrs["w
 ax2.set_xlabel("batch size $B$")
 ax2.set_ylabel(r"$\mathbb{E}\,\|\hat g_B - \nabla J\|^2$")
 ax2.set_title("variance of the minibatch gradient")
-ax2.legend()
+ax2.legend(fontsize=9.5)
 fig.subplots_adjust(left=0.08, right=0.99, bottom=0.13, top=0.92, wspace=0.26)  # fixed margins: faster than tight_layout
 plt.show()
 
@@ -263,12 +263,12 @@ for label, p in paths.items():  # the noisiest first, so that the others stay vi
     plotting.loss_curve(ax2, loss.f(p), loss.f_min, label=label, color=colors[label]).set_linestyle(dashes[label])
 ax1.set_xlabel(r"$\theta_0$")
 ax1.set_ylabel(r"$\theta_1$")
-ax1.legend(loc="lower left", fontsize=9)
+ax1.legend(loc="lower left", fontsize=9.5)
 ax1.set_title(r"least squares, $\eta = 0.2$")
 ax2.set_ylabel(r"$J(\theta^{(k)}) - J^\star$")
 ax2.set_ylim(1e-12, 30)
 ax2.set_title("loss gap (log scale), one run each: SGD stops improving")
-ax2.legend(loc="lower left")
+ax2.legend(loc="lower left", fontsize=9.5)
 fig.subplots_adjust(left=0.07, right=0.99, bottom=0.12, top=0.92, wspace=0.22)  # fixed margins: faster than tight_layout
 plt.show()
 for label, p in paths.items():
@@ -656,17 +656,17 @@ ax1.axhline(target, color="k", linestyle=":", linewidth=1)
 ax1.set_xlabel("sample gradients computed (log scale)")
 ax1.set_ylabel(r"$\mathbb{E}\,J - J^\star$ (exact)")
 ax1.set_title("same work for small B; waste for large B")
-ax1.legend(fontsize=9.5)
+ax1.legend(fontsize=10)
 bs = np.array(list(tradeoff))
 ax2.loglog(bs, [samples[B] for B in bs], "o-", color="k", label="sample gradients to reach 1e-3")
 ax2.loglog(bs, [tradeoff[B][1] for B in bs], "s--", color=OKABE["vermillion"], label="steps to reach 1e-3")
 ax2.axvline(lr_cap / lr_per_sample, color="0.6", linewidth=1)
-ax2.text(lr_cap / lr_per_sample, 0.97, r" $\eta$ reaches its cap", color="0.4", fontsize=9.5, va="top",
-         transform=ax2.get_xaxis_transform())  # x in data, y in axes units: clear of the tick labels
+ax2.text(lr_cap / lr_per_sample, 0.6, r" $\eta$ reaches its cap", color="0.4", fontsize=10, va="top",
+         transform=ax2.get_xaxis_transform())  # x in data, y in axes units: between the two curves
 ax2.set_xlabel("batch size $B$")
 ax2.set_ylabel("count (exact expectation)")
 ax2.set_title("the batch-size trade-off")
-ax2.legend(fontsize=9.5)
+ax2.legend(fontsize=10)
 fig.subplots_adjust(left=0.07, right=0.99, bottom=0.13, top=0.92, wspace=0.25)  # fixed margins: faster than tight_layout
 plt.show()
 

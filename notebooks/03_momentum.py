@@ -200,14 +200,14 @@ for h, style in [(0.5, "o"), (0.125, ".")]:
 ax1.set_xlim(-9, 1)
 ax1.set_ylim(-2, 3.5)
 ax1.set_title(r"the valley, friction $a = 1$, $0 \leq t \leq 20$")
-ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=9.5)  # below: the paths fill the panel
+ax1.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, fontsize=10)  # below: the paths fill the panel
 ax2.loglog(h_list, ode_gap, "o-", color=plotting.METHOD_COLORS["momentum"], label="measured")
 ax2.loglog(h_list, ode_gap[0] * h_list / h_list[0], "k--", linewidth=1, label=r"slope 1: gap $\propto h$")
 ax2.set_xticks(h_list, [f"{h:g}" for h in h_list], minor=False)
 ax2.set_xticks([], minor=True)
 ax2.set_xlabel("time step $h$")
 ax2.set_ylabel(r"largest $|x_k - x(kh)|$, $t \leq 10$")
-ax2.legend(fontsize=9.5)
+ax2.legend(fontsize=10)
 fig.tight_layout()
 plt.show()
 
@@ -359,14 +359,14 @@ ax1.plot(k4, gd_same.points[:, 0], "--", color=plotting.METHOD_COLORS["gd"], lab
 ax1.set_title(r"flat direction $\lambda = 0.001$: the effective rate explains it")
 ax1.set_xlabel("step $k$")
 ax1.set_ylabel("$x_k$")
-ax1.legend(fontsize=9.5)
+ax1.legend(fontsize=10)
 ax2.plot(k4[:60], hb4.points[:60, 1], ".-", color=plotting.METHOD_COLORS["momentum"], label=r"momentum $\eta = 0.1$, $\beta = 0.9$")
 ax2.plot(k4[:8], gd_eff.points[:8, 1], "ko:", markersize=3, label=r"GD $\eta = 1$: $\times(-2)$ per step")
 ax2.set_ylim(-3, 3)
 ax2.set_title(r"stiff direction $\lambda = 3$: it does not")
 ax2.set_xlabel("step $k$")
 ax2.set_ylabel("$y_k$")
-ax2.legend(fontsize=9.5)
+ax2.legend(fontsize=10)
 fig.tight_layout()
 plt.show()
 
@@ -521,7 +521,7 @@ eta_lam_grid = np.linspace(0.005, 4.2, 421)
 b_grid = np.linspace(0.0, 0.98, 99)
 EL, Bg = np.meshgrid(eta_lam_grid, b_grid)
 regime = theory.momentum_regime(EL, Bg, 1.0)
-fig = plt.figure(figsize=(11, 4.2))
+fig = plt.figure(figsize=(10.5, 4.2))
 grid = fig.add_gridspec(2, 3, width_ratios=[1.5, 1, 1])
 ax = fig.add_subplot(grid[:, 0])
 codes = {"monotone": 0, "ripples": 1, "oscillation": 2, "divergence": 3}
@@ -534,7 +534,7 @@ ax.plot((1 + np.sqrt(bb)) ** 2, bb, "k-", linewidth=0.8)
 ax.plot(2 + 2 * bb, bb, "k-", linewidth=1.5)
 for name, (tx, ty) in zip(examples, [(0.08, 0.08), (1.0, 0.6), (1.25, 0.015), (3.2, 0.35)], strict=True):
     ax.plot(*examples[name], "o", color="k", markersize=5)
-    ax.text(tx, ty, name, fontsize=9.5)
+    ax.text(tx, ty, name, fontsize=10)
 ax.set_xlabel(r"$\eta\lambda$")
 ax.set_ylabel(r"$\beta$")
 ax.set_title("the regimes of one eigen-component")
@@ -546,7 +546,7 @@ for k, (name, x) in enumerate(example_runs.items()):
     axk.set_ylim(-2.1, 2.1)
     clipped = " (clipped at $\\pm 2$)" if name == "divergence" else ""
     axk.set_title(f"{name}: " + r"$\eta\lambda$" + f"={examples[name][0]}, " + r"$\beta$" + f"={examples[name][1]}"
-                  + clipped, fontsize=9.5)
+                  + clipped, fontsize=10)
     axk.set_ylabel(r"$\tilde x_k$")
     if k >= 2:
         axk.set_xlabel("step $k$")

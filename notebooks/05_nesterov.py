@@ -391,7 +391,7 @@ axes[2].axhline(0.0, color=np.array(COMPARE_RGB[2]) / 255, linewidth=4)  # beta 
 best_marks = [Line2D([], [], linestyle="none", marker=m, color="gold", markeredgecolor="k", markersize=10, label=label)
               for m, label in [("*", "best pair, heavy ball"), ("P", "best pair, Nesterov")]]
 axd["key"].legend(handles=[Patch(color=np.array(COMPARE_RGB[i]) / 255, label=VERDICTS[i]) for i in range(4)] + best_marks,
-                  loc="center left", title="the map at left; the markers in all three", fontsize=9, title_fontsize=9)
+                  loc="center left", title="the map at left, and the best pairs", fontsize=9, title_fontsize=9)
 axd["key"].axis("off")
 axes[2].set_title("which is faster (pale: by little)", fontsize=10)
 for ax in axes:
@@ -733,7 +733,7 @@ ax1.plot(cycle, fc, "o", color=plotting.METHOD_COLORS["momentum"], markersize=8,
 ax1.set_xlabel("$x$")
 ax1.set_ylabel("$f(x)$")
 ax1.set_title(r"Lessard et al.'s function ($1 \leq f'' \leq 25$)")
-ax1.legend(loc="upper center", fontsize=8.5)
+ax1.legend(loc="upper center", fontsize=9)
 shown = slice(0, 31)  # the first 30 steps: the heavy ball settles into its cycle, Nesterov reaches 0 at once
 ax2.plot(np.abs(hb_path[shown]), marker="o", color=plotting.METHOD_COLORS["momentum"], markersize=3,
          linestyle=plotting.METHOD_LINESTYLES["momentum"], label=r"heavy ball $|x_k|$, $\eta = 1/9$, $\beta = 4/9$")
@@ -744,11 +744,11 @@ ax2.set_yscale("log")
 ax2.set_ylim(1e-17, 1e2)
 ax2.set_xlim(0, 30)
 zero_at = int(np.argmax(nag_path == 0))
-ax2.annotate(f"Nesterov: exactly 0\nfrom step {zero_at}", (zero_at, 1e-17), (zero_at + 3, 1e-13), fontsize=8.5,
+ax2.annotate(f"Nesterov: exactly 0\nfrom step {zero_at}", (zero_at, 1e-17), (zero_at + 3, 1e-13), fontsize=9,
              color=plotting.METHOD_COLORS["nesterov"], arrowprops=dict(arrowstyle="->", color="0.3"))
 ax2.set_xlabel("step $k$")
 ax2.set_ylabel("distance from the minimum 0\n(from $x_0 = 3.3$)")
-ax2.legend(loc="center right", fontsize=8.5)
+ax2.legend(loc="center right", fontsize=9)
 fig.tight_layout()
 plt.show()
 

@@ -143,7 +143,7 @@ ax.set_xscale("log")
 ax.set_xlabel(r"$|\nabla f(w)|$ at the random point $w$")
 ax.set_ylabel(r"$\dfrac{f(w) - f(w - \eta\nabla f(w))}{|\nabla f(w)|^2/(2L)}$")
 ax.set_title("One gradient step on logistic regression from 4,000 random points")
-ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=8.5, markerscale=3)  # beside the points
+ax.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), fontsize=9, markerscale=3)  # beside the points
 plt.show()
 
 # %% [markdown]

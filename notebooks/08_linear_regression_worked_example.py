@@ -584,15 +584,15 @@ far_labels = {"gd": rf"gradient descent, $\eta$ = {lr_gd:.3f}",
               "nesterov": rf"Nesterov, $(\eta, \beta)$ = ({lr_nes:.3f}, {beta_nes:.3f})"}
 for method, run in far.items():
     plotting.path(ax1, run.points, method, label=far_labels[method], markersize=2)
-ax1.set_title(rf"best constants per method, far start, 60 steps; $\kappa$ = {kappa:.1f}", fontsize=9)
+ax1.set_title(rf"best constants per method, far start, 60 steps; $\kappa$ = {kappa:.1f}", fontsize=9.5)
 plotting.contour(ax2, zoom)
 for method, run in near.items():
     plotting.path(ax2, run.points, method, markersize=1.5)
-ax2.set_title(r"the seed's $\eta = 0.01$, $\beta = 0.9$ from $(0, 1)$, 300 steps", fontsize=9)
+ax2.set_title(r"the seed's $\eta = 0.01$, $\beta = 0.9$ from $(0, 1)$, 300 steps", fontsize=9.5)
 for ax in (ax1, ax2):
     ax.set_xlabel(r"$\theta_0$")
     ax.set_ylabel(r"$\theta_1$")
-    ax.legend(loc="upper right", fontsize=9)
+    ax.legend(loc="upper right", fontsize=9.5)
 fig.tight_layout()
 plt.show()
 
@@ -670,7 +670,7 @@ assert np.all(np.abs(tail[:, 1] / tail[:, 0] - 1) < 0.25)  # and does not shrink
 assert np.all(tail[:, 1] / tail[:, 2] > 2)  # on every seed the average is more than twice as close
 
 # %%
-fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11.5, 4.0), gridspec_kw={"width_ratios": [1.4, 1]})
+fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.0), gridspec_kw={"width_ratios": [1.4, 1]})
 noise_zoom = dataclasses.replace(surface, xlim=(-0.2, 0.28), ylim=(0.86, 1.22))
 plotting.contour(ax1, noise_zoom)
 ax1.plot(path_sgd[:, 0], path_sgd[:, 1], "-", color="#CC79A7", linewidth=0.4, alpha=0.6,
@@ -679,20 +679,20 @@ plotting.path(ax1, path_gd, "gd", label=rf"gradient descent, $\eta$ = {lr_sgd}",
 ax1.plot(*tail_average, "D", color="#E69F00", markeredgecolor="k", label="average of the last 1000 SGD iterates")
 ax1.set_xlabel(r"$\theta_0$")
 ax1.set_ylabel(r"$\theta_1$")
-ax1.legend(loc="lower left", fontsize=9.5)
+ax1.legend(loc="lower left", fontsize=10)
 ax1.set_title("SGD keeps jittering around the minimum")
 ax2.semilogy(d_sgd, color="#CC79A7", linewidth=0.6, alpha=0.5, label="SGD, $B$ = 1 (seed 0)")
 d_seeds = np.array([np.linalg.norm(path - theta_star, axis=1) for path in paths_sgd])
 running = np.median(np.lib.stride_tricks.sliding_window_view(d_seeds, 100, axis=1), axis=-1)  # per seed, 100 steps
 ax2.fill_between(np.arange(running.shape[1]) + 50, running.min(axis=0), running.max(axis=0), color="#882255",
-                 alpha=0.45, linewidth=0, label=f"SGD, median over 100 steps: range over the {len(paths_sgd)} seeds")
+                 alpha=0.45, linewidth=0, label=f"SGD, median over 100 steps:\nrange over the {len(paths_sgd)} seeds")
 ax2.semilogy(d_gd, color=plotting.METHOD_COLORS["gd"], linestyle=plotting.METHOD_LINESTYLES["gd"],
              label="gradient descent")
 ax2.set_ylim(1e-12, 2)
 ax2.set_xlabel("step $k$")
 ax2.set_ylabel(r"$\|\theta^{(k)} - \theta^\star\|$")
 ax2.set_title(r"distance to $\theta^\star$: gradient descent converges, SGD does not")
-ax2.legend(loc="upper right", bbox_to_anchor=(1.0, 0.72), fontsize=9.5)
+ax2.legend(loc="center right", fontsize=10)  # right of where gradient descent falls
 fig.tight_layout()
 plt.show()
 

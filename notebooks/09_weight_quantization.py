@@ -517,13 +517,13 @@ ax1.axhline(row_max.max(), color=VERMILLION, linestyle="--", label="per-tensor r
 ax1.set_xlabel("output row (sorted)")
 ax1.set_ylabel("max |w| in the row")
 ax1.set_ylim(0, 1.25 * row_max.max())
-ax1.legend(loc="upper left", fontsize=9.5)
+ax1.legend(loc="upper left", fontsize=10)
 ax2.plot(np.sort(levels_used_t), "o", markersize=3, color=VERMILLION, label="per-tensor")
 ax2.plot(np.sort(levels_used), "s", markersize=3, color=BLUE, label="per-channel")
 ax2.set_xlabel("output row (sorted)")
 ax2.set_ylabel("distinct 4-bit codes used")
 ax2.set_title("of the 15 codes, how many each row uses")
-ax2.legend(fontsize=9.5)
+ax2.legend(fontsize=10)
 fig.tight_layout()
 plt.show()
 
@@ -1628,14 +1628,15 @@ for key, color, ls in [(mom, "#D55E00", "-"), (plain_matched, "#0072B2", "--"), 
 ax1.set_xlabel("step")
 ax1.set_ylabel("% of weight codes changed (5-step mean)")
 ax1.set_title("2-bit QAT, seed 0: weights keep changing grid point")
-ax1.set_ylim(0, None)  # the key of both panels is the right one's
+ax1.set_ylim(0, None)
 ax2.axhline(100 * float_acc, color="0.4", linestyle="--", linewidth=1, label="float64 (seed 0)")
 ax2.set_xlabel("step")
 ax2.set_ylabel("test accuracy of the deployed weights (%)")
-ax2.set_ylim(45, 100)  # room below the curves for the key
+ax2.set_ylim(60, 100)
 ax2.set_title("the snapshot you ship depends on the step you stop at")
-ax2.legend(loc="lower right", ncol=2, fontsize=9.5)
-fig.tight_layout()
+handles, labels = ax2.get_legend_handles_labels()  # one key for both panels, below them
+fig.legend(handles, labels, loc="lower center", ncol=4, fontsize=10)
+fig.tight_layout(rect=(0, 0.08, 1, 1))
 plt.show()
 
 # %% [markdown]

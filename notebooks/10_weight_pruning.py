@@ -902,7 +902,7 @@ ax_val.set_xlabel("global sparsity (fraction of weights pruned)")
 ax_val.set_ylabel("validation accuracy (%)")
 ax_val.set_title("validation (the choice): means only of seeds 0-4 (the rule uses\n"
                  "the means); one-shot at 98 % lies below the panel", fontsize=10)
-ax_val.legend(loc="lower left", fontsize=8.5)
+ax_val.legend(loc="lower left", fontsize=9)
 fig.subplots_adjust(wspace=0.22)
 plt.show()
 

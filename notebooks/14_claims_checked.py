@@ -149,7 +149,7 @@ for ax, counts, labels in [(ax1, by_seed, sorted(by_seed)), (ax2, by_topic, list
 ax1.set_ylabel("seed")
 ax1.set_title("verdicts by seed")
 ax2.set_title("verdicts by topic")
-ax2.legend(loc="lower right", fontsize=9.5)
+ax2.legend(loc="lower right", fontsize=10)
 fig.tight_layout()
 plt.show()
 
@@ -1014,7 +1014,7 @@ ax1.set_xlabel(r"momentum $\beta$")
 ax1.set_ylabel("rate per step")
 ax1.set_title(r"$\kappa = 100$: the rate against $\beta$")
 ax1.set_ylim(0.5, 1.02)
-ax1.legend(loc="lower right", fontsize=9.5)
+ax1.legend(loc="lower right", fontsize=10)
 ax2.semilogy(grid, np.log(1e-6) / np.log(curve), color=plotting.METHOD_COLORS["momentum"],
              linestyle=plotting.METHOD_LINESTYLES["momentum"], linewidth=2)
 for b in (0.0, beta_opt, 0.9, 0.99):
@@ -1468,7 +1468,7 @@ ax.set_ylabel("test accuracy (%), mean of 5 seeds")
 ax.set_ylim(0, 100)
 ax.set_xticks(range(2, 21, 2))
 ax.set_title("digits MLP: error bars are 95 % intervals over seeds 0-4")
-ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8.5)
+ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=9)
 plt.show()
 
 # %%

@@ -72,7 +72,7 @@ from browser_support import (
     worker_folder,
 )
 
-from conftest import NARROW_COLUMN_PX
+from conftest import NARROWEST_OUTPUT_PX
 from lessons_lib.saved_notebooks import WIDGET_VIEW
 
 pytestmark = pytest.mark.browser
@@ -546,9 +546,10 @@ def test_run_all_draws_every_widget_at_both_window_sizes(page, lab, notebook):
             for f in fits
         ]
         check_drawn(page, ids, where)  # redrawn at the new width as a fresh view draws it
-        if size == NARROW:  # the width at which test_repository keeps the stored pictures' text legible
-            assert all(round(f["output"]["width"]) >= NARROW_COLUMN_PX for f in fits), (
-                f"{where}: a column narrower than conftest.NARROW_COLUMN_PX = {NARROW_COLUMN_PX}: "
+        if size == NARROW:  # no narrower than the width at which test_repository checks the pictures' text
+            assert all(round(f["output"]["width"]) >= NARROWEST_OUTPUT_PX for f in fits), (
+                f"{where}: an output area narrower than conftest.NARROWEST_OUTPUT_PX "
+                f"({NARROWEST_OUTPUT_PX}): "
                 f"{[round(f['output']['width']) for f in fits]}")
         screenshot_widget(page, ids[0], OUT / f"{stem}-{size[0]}x{size[1]}.png")
     # lesson 00's advice for a small screen: Ctrl+B in command mode hides the file browser; the column

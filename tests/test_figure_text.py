@@ -26,18 +26,18 @@ def _figure():
     return fig, ax
 
 
-def _drawn_sizes(fig):
+def _drawn(fig):
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)
-    with plotting.drawn_text_sizes() as sizes:
+    with plotting.drawn_text_sizes() as drawn:
         fig.canvas.draw()
-    return sizes
+    return min(size for size, _ in drawn), min(glyph for _, glyph in drawn)
 
 
 def test_the_smallest_drawn_text_is_the_legend():
     fig, _ = _figure()
-    assert min(_drawn_sizes(fig)) == 8.5
+    assert _drawn(fig) == (8.5, 8.5)
 
 
 @pytest.mark.parametrize("hide", ["invisible", "empty", "axis off"])
@@ -48,36 +48,56 @@ def test_text_that_is_not_drawn_is_not_recorded(hide):
         tiny.set_visible(False)
     elif hide == "empty":
         tiny.set_text("   ")
-    else:  # an axes turned off draws neither its texts' ticks nor its tick labels
+    else:  # an axes turned off draws neither its ticks nor its tick labels
         tiny.remove()
         key = fig.add_axes((0.7, 0.7, 0.2, 0.2))
         key.tick_params(labelsize=3)
         key.axis("off")
-    assert min(_drawn_sizes(fig)) == 8.5
+    assert _drawn(fig) == (8.5, 8.5)
 
 
-def test_mathtext_counts():
+def test_a_superscript_is_a_smaller_glyph():
+    """mathtext sets a superscript at 70 % of its base, a superscript's superscript at 49 %."""
     fig, ax = _figure()
-    ax.set_xlabel(r"$\eta L$", fontsize=6)
-    assert min(_drawn_sizes(fig)) == 6
+    ax.set_xlabel(r"$\eta L$", fontsize=9)
+    assert _drawn(fig) == (8.5, 8.5)
+    ax.set_xlabel(r"$10^{-6}$", fontsize=10)
+    assert _drawn(fig) == (8.5, pytest.approx(7.0))
+    ax.set_xlabel("plain\n" + r"$x^{2^k}$", fontsize=10)  # the second line's nested script
+    assert _drawn(fig) == (8.5, pytest.approx(4.9))
+    ax.set_xlabel(r"a price of \$10^2", fontsize=10)  # an escaped dollar: no mathtext, no script
+    assert _drawn(fig) == (8.5, 8.5)
+
+
+def test_text_drawn_with_path_effects_counts():
+    from matplotlib import patheffects
+
+    fig, ax = _figure()
+    outline = [patheffects.withStroke(linewidth=2, foreground="w")]  # drawn as paths, not by draw_text
+    ax.text(0.2, 0.2, "outlined", fontsize=4, path_effects=outline)
+    assert _drawn(fig) == (4, 4)
 
 
 def test_the_recording_ends_with_the_block():
-    from matplotlib.backends.backend_agg import RendererAgg
+    from matplotlib.text import Text
 
-    before = RendererAgg.draw_text
+    before = Text.draw
     with pytest.raises(RuntimeError), plotting.drawn_text_sizes():
         raise RuntimeError("a failing figure")
-    assert RendererAgg.draw_text is before
+    assert Text.draw is before
 
 
-def test_retina_png_records_the_smallest_text_in_css_px():
-    fig, _ = _figure()
+def test_retina_png_records_the_smallest_text_and_glyph_in_css_px():
+    fig, ax = _figure()
+    ax.set_yscale("log")
+    ax.set_ylim(1e-3, 1)  # tick labels 10^{-3} to 10^0: exponents at 7 pt
     data, metadata = plotting.retina_png(fig)
     png = base64.b64decode(data)
+    texts = plotting.png_texts(png)  # every CRC checked
+    assert texts[plotting.SMALLEST_TEXT_KEY] == f"{8.5 * 80 / 72:.3f}"
+    assert texts[plotting.SMALLEST_GLYPH_KEY] == f"{7.0 * 80 / 72:.3f}"
     image = Image.open(io.BytesIO(png))
-    assert image.text[plotting.SMALLEST_TEXT_KEY] == f"{8.5 * 80 / 72:.3f}"
-    assert plotting.png_texts(png)[plotting.SMALLEST_TEXT_KEY] == f"{8.5 * 80 / 72:.3f}"  # every CRC checked
+    assert image.text[plotting.SMALLEST_TEXT_KEY] == texts[plotting.SMALLEST_TEXT_KEY]
     assert (image.size[0] // 2, image.size[1] // 2) == (metadata["width"], metadata["height"])
 
 
@@ -85,7 +105,27 @@ def test_an_empty_figure_gives_no_picture():
     assert plotting.retina_png(Figure()) is None
 
 
-def test_with_png_text_keeps_a_valid_png_and_refuses_other_bytes():
+def test_use_style_makes_retina_png_ipythons_formatter_for_figures(monkeypatch):
+    """In a kernel with the inline backend, use_style registers retina_png for matplotlib figures."""
+    import sys
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    ipython = sys.modules["IPython"]
+    monkeypatch.setattr(ipython, "get_ipython", lambda: shell)
+    monkeypatch.setattr(plotting.plt, "get_backend", lambda: "module://matplotlib_inline.backend_inline")
+    with matplotlib.rc_context():
+        plotting.use_style()
+    formatter = shell.display_formatter.formatters["image/png"]
+    try:
+        assert formatter.lookup(Figure()) is plotting.retina_png
+    finally:
+        formatter.pop(Figure, None)
+        InteractiveShell.clear_instance()
+
+
+def test_with_png_text_keeps_a_valid_png_and_refuses_other_input():
     fig, _ = _figure()
     png = base64.b64decode(plotting.retina_png(fig)[0])
     again = plotting.with_png_text(png, "Another", "value é")
@@ -96,17 +136,24 @@ def test_with_png_text_keeps_a_valid_png_and_refuses_other_bytes():
     broken[-13] ^= 0xFF  # the last byte of the inserted chunk's CRC
     with pytest.raises(ValueError, match="fails its CRC"):
         plotting.png_texts(bytes(broken))
-    with pytest.raises(ValueError, match="PNG signature"):
-        plotting.png_texts(b"GIF89a" + again[6:])
-    with pytest.raises(ValueError, match="png must be the bytes of a whole PNG file"):
-        plotting.with_png_text(png[:-1], "k", "v")
-    with pytest.raises(ValueError, match="png must be the bytes of a whole PNG file"):
-        plotting.with_png_text(b"GIF89a" + png[6:], "k", "v")
+    for bad in (png[:-12], png[:-1], b"GIF89a" + png[6:], png + b"\x00"):  # no IEND, cut, not a PNG, trailing
+        with pytest.raises(ValueError, match="png must be the bytes of a whole PNG file"):
+            plotting.png_texts(bad)
+        with pytest.raises(ValueError, match="png must be the bytes of a whole PNG file"):
+            plotting.with_png_text(bad, "k", "v")
+    with pytest.raises(TypeError, match="png must be bytes"):
+        plotting.png_texts("not bytes")
+    for key in ("", "x" * 80, "a\x00b", "tab\t", "Ω"):
+        with pytest.raises(ValueError, match="key must be 1 to 79 printable Latin-1 characters"):
+            plotting.with_png_text(png, key, "v")
+    with pytest.raises(ValueError, match="value must be Latin-1 without NUL"):
+        plotting.with_png_text(png, "k", "a\x00b")
 
 
-def test_a_widget_picture_records_its_smallest_text():
+def test_a_widget_picture_records_its_smallest_text_and_glyph():
     from lessons_lib.widgets import TrajectoryExplorer
 
-    png = TrajectoryExplorer(surface="quadratic", steps=20).png()
-    recorded = float(plotting.png_texts(png)[plotting.SMALLEST_TEXT_KEY])
-    assert recorded == pytest.approx(9 * 80 / 72, abs=1e-3)  # the legend, 9 pt at 80 dpi
+    texts = plotting.png_texts(TrajectoryExplorer(surface="quadratic", steps=20).png())
+    # the key and the contour panel's title, the surface's formula, at 9.5 pt; the formula's scripts at 70 %
+    assert float(texts[plotting.SMALLEST_TEXT_KEY]) == pytest.approx(9.5 * 80 / 72, abs=1e-3)
+    assert float(texts[plotting.SMALLEST_GLYPH_KEY]) == pytest.approx(0.7 * 9.5 * 80 / 72, abs=1e-3)

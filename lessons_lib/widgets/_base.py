@@ -242,12 +242,9 @@ class CourseWidget(anywidget.AnyWidget):
         fig = self.static_figure()
         FigureCanvasAgg(fig)
         buf = io.BytesIO()
-        with plotting.drawn_text_sizes() as sizes:
+        with plotting.drawn_text_sizes() as drawn:
             fig.savefig(buf, format="png", dpi=2 * fig.dpi, pil_kwargs=plotting.PNG_OPTIONS)
-        if not sizes:
-            return buf.getvalue()
-        return plotting.with_png_text(buf.getvalue(), plotting.SMALLEST_TEXT_KEY,
-                                      f"{min(sizes) * fig.dpi / 72:.3f}")
+        return plotting.with_smallest_text(buf.getvalue(), drawn, fig.dpi)
 
     @staticmethod
     def shown_width(png: bytes) -> int:

@@ -247,8 +247,8 @@ class TrajectoryExplorer(CourseWidget):
             plotting.loss_curve(ax_l, traj.losses[: k + 1], s.f_min, m)
         ax_c.plot([self.start_x], [self.start_y], "s", color="k", markersize=7)
         if self.runs:
-            ax_c.legend(loc="upper right", fontsize=9, frameon=True, framealpha=0.85)  # over contours
-        ax_c.set_title(s.formula, fontsize=9)
+            ax_c.legend(loc="upper right", fontsize=9.5, frameon=True, framealpha=0.85)  # over contours
+        ax_c.set_title(s.formula, fontsize=9.5)
         ax_l.set_title("loss against step")
         ax_l.set_xlim(0, self.steps)
         if s.f_min is None:  # no minimum (a saddle): the browser's window, 25 below to 5 above f(x0)

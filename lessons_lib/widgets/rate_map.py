@@ -516,8 +516,8 @@ class RateMap(CourseWidget):
         from matplotlib.patches import Patch
 
         handles = [Patch(color=np.array(COMPARE_RGB[i]) / 255.0, label=VERDICTS[i]) for i in range(4)]
-        # an opaque frame: the lower right of the map is the grey of "both diverge", whose patch would vanish
-        ax_map.legend(handles=handles, loc="lower right", fontsize=9.5, frameon=True, framealpha=1.0)
+        # a frame: the lower right of the map is the grey of "both diverge", whose patch would vanish
+        ax_map.legend(handles=handles, loc="lower right", fontsize=10, frameon=True, framealpha=0.75)
         for method in ("momentum", "nesterov"):
             lr_o, beta_o, _ = optimum_of(method, self.mu, self.L)
             ax_map.plot([lr_o], [beta_o], MARKERS[method], color="gold", markeredgecolor="k", markersize=13)
@@ -578,7 +578,7 @@ class RateMap(CourseWidget):
         ax_err.set_ylim(1e-10 * errors0[0], 1e4 * errors0[0])
         ax_err.set_xlabel("step k")
         ax_err.set_ylabel("error ‖x_k‖")
-        ax_err.legend(loc="upper right", fontsize=9.5)
+        ax_err.legend(loc="upper right", fontsize=10)
         fig.tight_layout()
         return fig
 

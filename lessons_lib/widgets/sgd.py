@@ -333,7 +333,7 @@ class SGDExplorer(CourseWidget):
         axd.set_xlabel("step k")
         axd.set_ylabel(r"$\|\theta^{(k)} - \theta^\star\|$")
         axd.set_title("distance to the least-squares solution")
-        axd.legend(loc="lower left", fontsize=8)
-        ax.legend(loc="best", fontsize=8)
+        axd.legend(loc="lower right", fontsize=8.5)
+        ax.legend(loc="best", fontsize=8.5)
         fig.tight_layout()
         return fig

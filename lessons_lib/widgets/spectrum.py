@@ -257,7 +257,7 @@ class SpectrumWidget(CourseWidget):
         ax.set_xlabel("step k")
         ax.set_ylabel("total loss f(x_k)")
         ax.set_title("total loss", fontsize=10)
-        ax.legend(loc="upper right", fontsize=9.5)
+        ax.legend(loc="upper right", fontsize=10)
         fig.tight_layout()
         return fig
 
