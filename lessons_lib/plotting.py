@@ -102,7 +102,9 @@ def drawn_text_sizes() -> Iterator[list[tuple[float, float]]]:
     """Within the block, record ``(font size, smallest glyph)`` in points (:func:`smallest_glyph_pt`)
     for every text artist that draws with something to show: titles, axis and tick labels, legends,
     annotations, colour-bar labels, whatever the renderer (Agg, paths for path effects, TeX). Text
-    that is hidden, empty, or on an axes turned off does not draw and is not recorded."""
+    that is hidden, empty, or on an axes turned off does not draw and is not recorded. It swaps
+    ``Text.draw`` for the whole process while the block runs: for one thread at a time (figures
+    are drawn on the kernel's main thread)."""
     drawn: list[tuple[float, float]] = []
     original = Text.draw
 
@@ -120,7 +122,7 @@ def drawn_text_sizes() -> Iterator[list[tuple[float, float]]]:
 
 
 def _check_png(png: bytes) -> None:
-    if not isinstance(png, bytes | bytearray):
+    if not isinstance(png, bytes):
         raise TypeError(f"png must be bytes, not {type(png).__name__}")
     if not png.startswith(b"\x89PNG\r\n\x1a\n") or png[-12:-4] != b"\x00\x00\x00\x00IEND":
         raise ValueError("png must be the bytes of a whole PNG file (its signature first, IEND last)")
@@ -128,10 +130,13 @@ def _check_png(png: bytes) -> None:
 
 def with_png_text(png: bytes, key: str, value: str) -> bytes:
     """``png`` with a ``tEXt`` chunk ``key``/``value`` inserted before its ``IEND``. ``key``: 1 to 79
-    printable Latin-1 characters (the PNG rule); ``value``: Latin-1 without NUL."""
+    printable Latin-1 characters (codes 32-126 and 161-255), no leading, trailing or double space
+    (the PNG rule); ``value``: Latin-1 without NUL."""
     _check_png(png)
-    if not (1 <= len(key) <= 79 and key.isprintable() and all(ord(c) < 256 for c in key)):
-        raise ValueError(f"key must be 1 to 79 printable Latin-1 characters, got {key!r}")
+    if not (1 <= len(key) <= 79 and all(32 <= ord(c) <= 126 or 161 <= ord(c) <= 255 for c in key)
+            and key == key.strip() and "  " not in key):
+        raise ValueError(f"key must be 1 to 79 printable Latin-1 characters without leading, trailing or "
+                         f"double spaces, got {key!r}")
     if "\x00" in value or any(ord(c) > 255 for c in value):
         raise ValueError(f"value must be Latin-1 without NUL, got {value!r}")
     body = b"tEXt" + key.encode("latin-1") + b"\x00" + value.encode("latin-1")
@@ -143,7 +148,7 @@ def png_texts(png: bytes) -> dict[str, str]:
     """The ``tEXt`` chunks of a PNG file as ``{key: value}``, every chunk's CRC checked (a
     ``ValueError`` for bytes that are not a whole, intact PNG file: signature, chunks, IEND last)."""
     _check_png(png)
-    out, at = {}, 8
+    out, at, ended = {}, 8, False
     while at < len(png):
         if at + 12 > len(png):
             raise ValueError(f"png ends inside a chunk header at byte {at}")
@@ -156,18 +161,22 @@ def png_texts(png: bytes) -> dict[str, str]:
             key, _, value = body[4:].partition(b"\x00")
             out[key.decode("latin-1")] = value.decode("latin-1")
         at = end + 4
-        if kind == b"IEND" and at != len(png):
-            raise ValueError(f"png has {len(png) - at} bytes after its IEND chunk")
+        if kind == b"IEND":
+            if at != len(png):
+                raise ValueError(f"png has {len(png) - at} bytes after its IEND chunk")
+            ended = True
+    if not ended:
+        raise ValueError("png has no IEND chunk")
     return out
 
 
 def with_smallest_text(png: bytes, drawn: Sequence[tuple[float, float]], dpi: float) -> bytes:
     """``png`` with the smallest font size and the smallest glyph of ``drawn`` (points, as
     :func:`drawn_text_sizes` records them) under :data:`SMALLEST_TEXT_KEY` and
-    :data:`SMALLEST_GLYPH_KEY`, in CSS px at the figure's ``dpi`` (``points * dpi / 72``);
-    unchanged when no text was drawn."""
+    :data:`SMALLEST_GLYPH_KEY`, in CSS px at the figure's ``dpi`` (``points * dpi / 72``); both
+    ``"none"`` when no text was drawn."""
     if not drawn:
-        return png
+        return with_png_text(with_png_text(png, SMALLEST_TEXT_KEY, "none"), SMALLEST_GLYPH_KEY, "none")
     png = with_png_text(png, SMALLEST_TEXT_KEY, f"{min(size for size, _ in drawn) * dpi / 72:.3f}")
     return with_png_text(png, SMALLEST_GLYPH_KEY, f"{min(glyph for _, glyph in drawn) * dpi / 72:.3f}")
 

@@ -532,7 +532,7 @@ bb = np.linspace(0, 0.98, 200)
 ax.plot((1 - np.sqrt(bb)) ** 2, bb, "k-", linewidth=0.8)
 ax.plot((1 + np.sqrt(bb)) ** 2, bb, "k-", linewidth=0.8)
 ax.plot(2 + 2 * bb, bb, "k-", linewidth=1.5)
-for name, (tx, ty) in zip(examples, [(0.08, 0.08), (1.0, 0.6), (1.25, 0.015), (3.2, 0.35)], strict=True):
+for name, (tx, ty) in zip(examples, [(0.08, 0.08), (1.0, 0.6), (1.02, 0.03), (3.2, 0.35)], strict=True):
     ax.plot(*examples[name], "o", color="k", markersize=5)
     ax.text(tx, ty, name, fontsize=10)
 ax.set_xlabel(r"$\eta\lambda$")

@@ -258,7 +258,7 @@ lams8 = spectrum_lib.eigenvalues(8)
 lr8, beta8, rho8 = theory.optimal_momentum(lams8[-1], 1.0)
 settings = {"gradient descent, η = 1": (1.0, 0.0), "heavy ball, η = 1, β = 0.8": (1.0, 0.8),
             f"heavy ball, Polyak's pair: η = {lr8:.3f}, β = {beta8:.3f}": (lr8, beta8)}
-fig, axes = plt.subplots(3, 1, figsize=(7.2, 7.6), sharex=True, sharey=True)  # stacked: fits a 600-px column
+fig, axes = plt.subplots(3, 1, figsize=(7.0, 7.6), sharex=True, sharey=True)  # stacked: fits a 560-px output area
 colors8 = [colormaps["viridis"](0.9 * i / 7) for i in range(8)]
 settle8, fit_gap = {}, {}
 for ax, (name, (a, b)) in zip(axes, settings.items(), strict=True):
@@ -359,7 +359,7 @@ assert np.allclose(n_samples * lams_ls * var_theory, 1, rtol=1e-9)
 assert abs(pooled - 1) < 3 * np.sqrt(2 / (d * seeds))
 
 # %%
-fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(7.2, 6.8), sharex=True)  # stacked: fits a 600-px column
+fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(7.0, 6.8), sharex=True)  # stacked: fits a 560-px output area
 shown = np.unique(np.geomspace(1, k_ls[-1], 400).astype(int))  # 400 steps on a log scale are enough to draw
 z0 = fitted[shown] * (w_ls[0] @ Q)  # seed 0: eigen-coordinates of w_k
 colors10 = [colormaps["viridis"](0.9 * i / 9) for i in range(d)]

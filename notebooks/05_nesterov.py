@@ -359,8 +359,8 @@ print(f"the {tie.sum()} ties: the two rates agree to a relative {TIE_RTOL:g}, al
       f"and beta <= {Bm[tie].max():.3f}")
 assert LRm[tie].max() < 0.08 and Bm[tie].max() < 0.16
 
-# two rows, to fit a 600-px column: the two rate maps and their colour bar, then the comparison and its key
-fig, axd = plt.subplot_mosaic([["hb", "nag", "bar"], ["cmp", "key", "."]], figsize=(7.2, 6.6),
+# two rows, to fit a 560-px output area: the two rate maps and their colour bar, then the comparison and its key
+fig, axd = plt.subplot_mosaic([["hb", "nag", "bar"], ["cmp", "key", "."]], figsize=(7.0, 6.6),
                               width_ratios=(1, 1, 0.06))
 axes = [axd["hb"], axd["nag"], axd["cmp"]]
 norm = FuncNorm((lambda r: -np.log10(1.0 - np.clip(r, 0.0, 0.999)), lambda v: 1.0 - 10.0 ** (-v)), vmin=0.0, vmax=0.999)
@@ -390,8 +390,11 @@ for method, style, marker in [("momentum", "-", "*"), ("nesterov", "--", "P")]:
 axes[2].axhline(0.0, color=np.array(COMPARE_RGB[2]) / 255, linewidth=4)  # beta = 0: both are gradient descent
 best_marks = [Line2D([], [], linestyle="none", marker=m, color="gold", markeredgecolor="k", markersize=10, label=label)
               for m, label in [("*", "best pair, heavy ball"), ("P", "best pair, Nesterov")]]
-axd["key"].legend(handles=[Patch(color=np.array(COMPARE_RGB[i]) / 255, label=VERDICTS[i]) for i in range(4)] + best_marks,
-                  loc="center left", title="the map at left, and the best pairs", fontsize=9, title_fontsize=9)
+edge_lines = [Line2D([], [], color="k", linestyle=style, linewidth=1.2, label=label)
+              for style, label in [("-", "divergence edge, heavy ball"), ("--", "divergence edge, Nesterov")]]
+axd["key"].legend(handles=[Patch(color=np.array(COMPARE_RGB[i]) / 255, label=VERDICTS[i]) for i in range(4)]
+                  + best_marks + edge_lines,
+                  loc="center left", title="the map at left, its markers and edges", fontsize=9, title_fontsize=9)
 axd["key"].axis("off")
 axes[2].set_title("which is faster (pale: by little)", fontsize=10)
 for ax in axes:

@@ -679,7 +679,8 @@ plotting.path(ax1, path_gd, "gd", label=rf"gradient descent, $\eta$ = {lr_sgd}",
 ax1.plot(*tail_average, "D", color="#E69F00", markeredgecolor="k", label="average of the last 1000 SGD iterates")
 ax1.set_xlabel(r"$\theta_0$")
 ax1.set_ylabel(r"$\theta_1$")
-ax1.legend(loc="lower left", fontsize=10)
+key = ax1.legend(loc="lower left", fontsize=10, frameon=True, framealpha=0.85)  # over the cloud's edge
+key.legend_handles[1].set(linewidth=1.5, alpha=1.0)  # the SGD path's line, visible in the key
 ax1.set_title("SGD keeps jittering around the minimum")
 ax2.semilogy(d_sgd, color="#CC79A7", linewidth=0.6, alpha=0.5, label="SGD, $B$ = 1 (seed 0)")
 d_seeds = np.array([np.linalg.norm(path - theta_star, axis=1) for path in paths_sgd])

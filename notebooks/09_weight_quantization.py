@@ -1025,7 +1025,7 @@ assert np.all(qat_acc[3] >= ptq_3) and [int(np.sum(np.sign(qat_acc[3] - float_ac
 # band); the lower panel is the same figure from 88 to 99 %, where 3 to 8 bits can be told apart:
 
 # %%
-fig, (ax, ax_zoom) = plt.subplots(2, 1, figsize=(7.2, 7.0), sharex=True)  # stacked: fits a 600-px column
+fig, (ax, ax_zoom) = plt.subplots(2, 1, figsize=(7.0, 7.0), sharex=True)  # stacked: fits a 560-px output area
 float_m, float_h = mean_ci(100 * float_accs)
 for a in (ax, ax_zoom):
     a.axhline(float_m, color="0.4", linestyle="--", label="float64, mean")

@@ -1140,7 +1140,7 @@ for key, ratio in this_run.items():
 # the record above) each lie above every Xeon build on the four ratios: 4.07 to 4.47 for the int8
 # product at batch 256, 1.68 to 2.12 at batch 1, 0.99 to 1.06 for seed 0's network, 1.55 to 1.75 for
 # the wide one. The fifth lies outside the first four's ranges on three of those four (4.47, 0.99,
-# 1.55 against 4.07 to 4.20, 1.04 to 1.06, 1.72 to 1.75): the same machine, nearly three hours later. Against
+# 1.55 against 4.07 to 4.20, 1.04 to 1.06, 1.72 to 1.75): the same processor model, nearly three hours later. Against
 # the range of 30 Nov's builds (ranges that include its builds under load), the first and the third lie
 # inside on all 15 lines both machines printed (the table's twelve and section 11's three), the second
 # on 13: its product at batch 1 (2.12 against 1.65 to 1.94) and the wide network's share of products
@@ -1410,8 +1410,8 @@ assert f"{min(loop32):.2f} to {max(loop32):.2f}" == "0.02 to 0.06"  # the summar
 # against float32 (seed 0's 1.87 to 2.08 times, the wide one 2.75 to 3.00) and the multiply-add 3.32
 # to 3.55 times as fast as int64, each above the Xeon's range, while the int32 pass gained less over
 # its int64 version there (1.85 to 2.07 times, 1.67 to 1.78): the wide network's below the Xeon's
-# range, seed 0's overlapping only its bottom (2.06 to 2.50): five builds on one machine on one morning, a
-# difference of these runs, not shown to be the
+# range (1.89 to 2.24), and seed 0's too except its top, 2.07, just above the Xeon's lowest, 2.06:
+# five builds of one processor model on one morning, a difference of these runs, not shown to be the
 # processor's. The Xeon's
 # int32 runs come from builds started between 1 December 15:43 and 2 December 08:08 UTC (printed with
 # the record above). With oneDNN off, on the reference loop of a CPU without AVX-512 VNNI, the int32

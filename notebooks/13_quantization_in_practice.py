@@ -1283,7 +1283,7 @@ assert (for_big.float32, for_big.eight_bit) == (202_440, 51_414)
 # model of a billion parameters carries gigabytes of optimizer state.
 
 # %%
-fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(7.2, 6.6), height_ratios=(1, 1.4))  # stacked: fits a 600-px column
+fig, (ax1, ax2) = plt.subplots(2, 1, figsize=(7.0, 6.6), height_ratios=(1, 1.4))  # stacked: fits a 560-px output area
 ax1.bar(["model\nfloat32", "buffer\nfloat32", "buffer 8-bit\nblocks 256", "buffer 8-bit\nblocks 2048"],
         [4 * count_parameters(mlp(seed=0)), state32, state8, state8_paper],
         color=[GREY, SKY_BLUE, BLUE, VERMILLION])

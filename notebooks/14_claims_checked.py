@@ -1013,7 +1013,7 @@ ax1.plot(beta_opt, rate_opt, "*", color="#F0E442", markeredgecolor="k", markersi
 ax1.set_xlabel(r"momentum $\beta$")
 ax1.set_ylabel("rate per step")
 ax1.set_title(r"$\kappa = 100$: the rate against $\beta$")
-ax1.set_ylim(0.5, 1.02)
+ax1.set_ylim(0.3, 1.02)  # room below the curves for the key
 ax1.legend(loc="lower right", fontsize=10)
 ax2.semilogy(grid, np.log(1e-6) / np.log(curve), color=plotting.METHOD_COLORS["momentum"],
              linestyle=plotting.METHOD_LINESTYLES["momentum"], linewidth=2)

@@ -101,8 +101,14 @@ def test_retina_png_records_the_smallest_text_and_glyph_in_css_px():
     assert (image.size[0] // 2, image.size[1] // 2) == (metadata["width"], metadata["height"])
 
 
-def test_an_empty_figure_gives_no_picture():
+def test_an_empty_figure_gives_no_picture_and_a_figure_without_text_says_none():
     assert plotting.retina_png(Figure()) is None
+    fig = Figure(figsize=(2, 2), dpi=80)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.plot([0, 1], [0, 1])
+    ax.axis("off")
+    texts = plotting.png_texts(base64.b64decode(plotting.retina_png(fig)[0]))
+    assert texts[plotting.SMALLEST_TEXT_KEY] == texts[plotting.SMALLEST_GLYPH_KEY] == "none"
 
 
 def test_use_style_makes_retina_png_ipythons_formatter_for_figures(monkeypatch):
@@ -143,7 +149,18 @@ def test_with_png_text_keeps_a_valid_png_and_refuses_other_input():
             plotting.with_png_text(bad, "k", "v")
     with pytest.raises(TypeError, match="png must be bytes"):
         plotting.png_texts("not bytes")
-    for key in ("", "x" * 80, "a\x00b", "tab\t", "Ω"):
+    with pytest.raises(TypeError, match="png must be bytes"):
+        plotting.with_png_text(bytearray(png), "k", "v")
+    # a last chunk of another kind whose data ends in what looks like an IEND chunk: no IEND parsed
+    import struct
+    import zlib
+
+    fake_body = b"prIv" + b"\x00\x00\x00\x00IEND"
+    fake = png[:-12] + struct.pack(">I", 8) + fake_body + struct.pack(">I", zlib.crc32(fake_body))
+    with pytest.raises(ValueError, match="no IEND chunk"):
+        plotting.png_texts(fake)
+    assert plotting.png_texts(plotting.with_png_text(png, "soft\xadhyphen é", "v"))["soft\xadhyphen é"] == "v"
+    for key in ("", "x" * 80, "a\x00b", "tab\t", "Ω", " lead", "trail ", "two  spaces"):
         with pytest.raises(ValueError, match="key must be 1 to 79 printable Latin-1 characters"):
             plotting.with_png_text(png, key, "v")
     with pytest.raises(ValueError, match="value must be Latin-1 without NUL"):

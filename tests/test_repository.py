@@ -315,11 +315,12 @@ SMALLEST_TEXT_PX, SMALLEST_GLYPH_PX = 7.0, 4.9
 @pytest.mark.parametrize("nb", NOTEBOOK_FILES, ids=IDS)
 def test_every_picture_keeps_its_text_legible_in_the_narrowest_output_area(nb):
     """Every stored picture (the figures, and the widgets' pictures for readers without JavaScript)
-    records its smallest text and its smallest glyph, a mathtext script (lessons_lib.plotting,
-    CSS px at full size). JupyterLab scales a picture wider than the output area down to it: in
-    the narrowest the course is designed for (conftest.NARROWEST_OUTPUT_PX), the text is still at
-    least 7 CSS px and every glyph at least 4.9 (a wide figure needs larger text, or a narrower
-    layout)."""
+    records its smallest text and its smallest glyph, a mathtext sub- or superscript
+    (lessons_lib.plotting, CSS px at full size; Unicode sub- and superscripts count at their font's
+    size). JupyterLab scales a picture wider than the output area down to it: in the narrowest the
+    course is designed for (conftest.NARROWEST_OUTPUT_PX), the text is still at least 7 CSS px and
+    every mathtext script at least 4.9 (a wide figure needs larger text, or a narrower layout). A
+    picture without text records "none"."""
     import base64
 
     from lessons_lib.plotting import SMALLEST_GLYPH_KEY, SMALLEST_TEXT_KEY, png_texts
@@ -337,6 +338,8 @@ def test_every_picture_keeps_its_text_legible_in_the_narrowest_output_area(nb):
                 continue
             shown = out.get("metadata", {}).get("image/png", {}).get("width")
             shown = shown or int.from_bytes(png[16:20], "big") // 2  # a retina PNG: twice the shown width
+            if texts[SMALLEST_TEXT_KEY] == texts[SMALLEST_GLYPH_KEY] == "none":
+                continue  # no text drawn
             scale = min(1.0, NARROWEST_OUTPUT_PX / shown)
             text, glyph = (float(texts[key]) * scale for key in (SMALLEST_TEXT_KEY, SMALLEST_GLYPH_KEY))
             if text < SMALLEST_TEXT_PX or glyph < SMALLEST_GLYPH_PX:

@@ -516,8 +516,8 @@ class RateMap(CourseWidget):
         from matplotlib.patches import Patch
 
         handles = [Patch(color=np.array(COMPARE_RGB[i]) / 255.0, label=VERDICTS[i]) for i in range(4)]
-        # a frame: the lower right of the map is the grey of "both diverge", whose patch would vanish
-        ax_map.legend(handles=handles, loc="lower right", fontsize=10, frameon=True, framealpha=0.75)
+        # below the map, two columns (inside it, the key would cover the edges where the regions meet)
+        ax_map.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize=10)
         for method in ("momentum", "nesterov"):
             lr_o, beta_o, _ = optimum_of(method, self.mu, self.L)
             ax_map.plot([lr_o], [beta_o], MARKERS[method], color="gold", markeredgecolor="k", markersize=13)
@@ -544,7 +544,8 @@ class RateMap(CourseWidget):
                                   cmap=cmap, norm=norm)
             ax_map.plot(*self.optimum[:2], MARKERS[self.method], color="gold", markeredgecolor="k",
                         markersize=15)
-            bar = fig.colorbar(image, ax=ax_map, fraction=0.05, pad=0.02)
+            bar = fig.colorbar(image, ax=ax_map, fraction=0.05, pad=0.02,
+                               ticks=[0.0, 0.5, 0.8, 0.9, 0.95, 0.99])  # apart on the bar's stretched scale
             bar.set_label("rate ρ (grey: ρ ≥ 1, diverges)")
             who = "Nesterov's" if self.method == "nesterov" else "momentum's"
             ax_map.set_title(f"{who} rate ρ, κ = {self.kappa:.4g} (grey: diverges)", fontsize=10)
