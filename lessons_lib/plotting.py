@@ -145,8 +145,9 @@ def with_png_text(png: bytes, key: str, value: str) -> bytes:
 
 
 def png_texts(png: bytes) -> dict[str, str]:
-    """The ``tEXt`` chunks of a PNG file as ``{key: value}``, every chunk's CRC checked (a
-    ``ValueError`` for bytes that are not a whole, intact PNG file: signature, chunks, IEND last)."""
+    """The ``tEXt`` chunks of a PNG file as ``{key: value}`` (the last of a repeated key), every
+    chunk's CRC checked (a ``ValueError`` for bytes that are not a whole, intact PNG file: signature,
+    chunks, IEND last)."""
     _check_png(png)
     out, at, ended = {}, 8, False
     while at < len(png):

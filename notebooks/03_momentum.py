@@ -48,6 +48,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.colors import ListedColormap
+from matplotlib.patches import Patch
 
 import lessons_lib
 from lessons_lib import checks, optimizers, oscillator, plotting, surfaces, theory
@@ -532,9 +533,10 @@ bb = np.linspace(0, 0.98, 200)
 ax.plot((1 - np.sqrt(bb)) ** 2, bb, "k-", linewidth=0.8)
 ax.plot((1 + np.sqrt(bb)) ** 2, bb, "k-", linewidth=0.8)
 ax.plot(2 + 2 * bb, bb, "k-", linewidth=1.5)
-for name, (tx, ty) in zip(examples, [(0.08, 0.08), (1.0, 0.6), (1.02, 0.03), (3.2, 0.35)], strict=True):
+for name in examples:  # the four examples at the right
     ax.plot(*examples[name], "o", color="k", markersize=5)
-    ax.text(tx, ty, name, fontsize=10)
+ax.legend(handles=[Patch(color=colors[code], label=name) for name, code in codes.items()], loc="upper center",
+          bbox_to_anchor=(0.5, -0.17), ncols=4, fontsize=10, handlelength=1.2, columnspacing=1.0)  # the strips
 ax.set_xlabel(r"$\eta\lambda$")
 ax.set_ylabel(r"$\beta$")
 ax.set_title("the regimes of one eigen-component")

@@ -376,7 +376,7 @@ for ax, method, who in progress([(axes[0], "momentum", "heavy ball"), (axes[1], 
             point, text = spot
             ax.annotate(name, point, text, ha="center", va="center", fontsize=8, color="k",
                         arrowprops=None if point == text else dict(arrowstyle="-", color="k", linewidth=0.8))
-    ax.plot(edges[method], edge_b, "k-", linewidth=1.2)
+    ax.plot(edges[method], edge_b, "k", linestyle={"momentum": "-", "nesterov": "--"}[method], linewidth=1.2)
     ax.plot(*best[method][:2], {"momentum": "*", "nesterov": "P"}[method], color="gold", markeredgecolor="k",
             markersize=12)
     ax.set_title(f"{who}: rate (grey: diverges)", fontsize=10)

@@ -679,8 +679,6 @@ plotting.path(ax1, path_gd, "gd", label=rf"gradient descent, $\eta$ = {lr_sgd}",
 ax1.plot(*tail_average, "D", color="#E69F00", markeredgecolor="k", label="average of the last 1000 SGD iterates")
 ax1.set_xlabel(r"$\theta_0$")
 ax1.set_ylabel(r"$\theta_1$")
-key = ax1.legend(loc="lower left", fontsize=10, frameon=True, framealpha=0.85)  # over the cloud's edge
-key.legend_handles[1].set(linewidth=1.5, alpha=1.0)  # the SGD path's line, visible in the key
 ax1.set_title("SGD keeps jittering around the minimum")
 ax2.semilogy(d_sgd, color="#CC79A7", linewidth=0.6, alpha=0.5, label="SGD, $B$ = 1 (seed 0)")
 d_seeds = np.array([np.linalg.norm(path - theta_star, axis=1) for path in paths_sgd])
@@ -693,8 +691,16 @@ ax2.set_ylim(1e-12, 2)
 ax2.set_xlabel("step $k$")
 ax2.set_ylabel(r"$\|\theta^{(k)} - \theta^\star\|$")
 ax2.set_title(r"distance to $\theta^\star$: gradient descent converges, SGD does not")
-ax2.legend(loc="center right", fontsize=10)  # right of where gradient descent falls
-fig.tight_layout()
+# one key under both panels (the cloud fills the left one): the left panel's entries, then the band
+handles, labels = ax1.get_legend_handles_labels()
+band = ax2.get_legend_handles_labels()
+handles.append(band[0][band[1].index(f"SGD, median over 100 steps:\nrange over the {len(paths_sgd)} seeds")])
+labels.append(f"SGD, median over 100 steps:\nrange over the {len(paths_sgd)} seeds (right)")
+key = fig.legend(handles, labels, loc="lower center", ncols=3, fontsize=10)
+for handle, text in zip(key.legend_handles, key.get_texts(), strict=True):
+    if text.get_text().startswith("SGD, $B$"):
+        handle.set(linewidth=1.5, alpha=1.0)  # the SGD path's line, visible in the key
+fig.tight_layout(rect=(0, 0.16, 1, 1))
 plt.show()
 
 # %% [markdown]

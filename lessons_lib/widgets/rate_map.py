@@ -513,9 +513,15 @@ class RateMap(CourseWidget):
         ax_map.imshow(compare_colors(code, ratio), origin="lower", extent=(0.0, LR_MAX, 0.0, 1.0),
                       aspect="auto", interpolation="nearest")
         ax_map.axhline(0.0, color=np.array(COMPARE_RGB[2]) / 255.0, linewidth=4)  # beta = 0: a tie
+        from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
         handles = [Patch(color=np.array(COMPARE_RGB[i]) / 255.0, label=VERDICTS[i]) for i in range(4)]
+        handles += [Line2D([], [], linestyle="none", marker=MARKERS[m], color="gold", markeredgecolor="k",
+                           markersize=10, label=f"best pair, {who}")
+                    for m, who in (("momentum", "heavy ball"), ("nesterov", "Nesterov"))]
+        handles += [Line2D([], [], color="k", linestyle=style, linewidth=1.4, label=f"divergence edge, {who}")
+                    for style, who in (("-", "heavy ball"), ((0, (5, 2)), "Nesterov"))]
         # below the map, two columns (inside it, the key would cover the edges where the regions meet)
         ax_map.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.16), ncols=2, fontsize=10)
         for method in ("momentum", "nesterov"):
