@@ -72,7 +72,14 @@ def use_style() -> None:
 #: reads them back from the stored notebooks; tests/test_figure_text.py tests the recording.
 SMALLEST_TEXT_KEY = "Smallest text (CSS px)"
 SMALLEST_GLYPH_KEY = "Smallest glyph (CSS px)"
-_MATH_PATHS: list = []  # matplotlib's mathtext parser for vector output, made on first use
+
+
+@functools.cache
+def _mathtext_paths():
+    """matplotlib's mathtext parser for vector output (glyphs with their sizes), made on first use."""
+    from matplotlib.mathtext import MathTextParser
+
+    return MathTextParser("path")
 
 
 def smallest_glyph_pt(text: Text) -> float:
@@ -88,11 +95,7 @@ def smallest_glyph_pt(text: Text) -> float:
     smallest = size
     for line in text.get_text().split("\n"):
         if cbook.is_math_text(line):
-            if not _MATH_PATHS:
-                from matplotlib.mathtext import MathTextParser
-
-                _MATH_PATHS.append(MathTextParser("path"))
-            glyphs = _MATH_PATHS[0].parse(line, 72, text.get_fontproperties()).glyphs
+            glyphs = _mathtext_paths().parse(line, 72, text.get_fontproperties()).glyphs
             smallest = min([smallest, *(float(glyph[1]) for glyph in glyphs)])
     return smallest
 

@@ -683,8 +683,8 @@ ax1.set_title("SGD keeps jittering around the minimum")
 ax2.semilogy(d_sgd, color="#CC79A7", linewidth=0.6, alpha=0.5, label="SGD, $B$ = 1 (seed 0)")
 d_seeds = np.array([np.linalg.norm(path - theta_star, axis=1) for path in paths_sgd])
 running = np.median(np.lib.stride_tricks.sliding_window_view(d_seeds, 100, axis=1), axis=-1)  # per seed, 100 steps
-ax2.fill_between(np.arange(running.shape[1]) + 50, running.min(axis=0), running.max(axis=0), color="#882255",
-                 alpha=0.45, linewidth=0, label=f"SGD, median over 100 steps:\nrange over the {len(paths_sgd)} seeds")
+band = ax2.fill_between(np.arange(running.shape[1]) + 50, running.min(axis=0), running.max(axis=0),
+                        color="#882255", alpha=0.45, linewidth=0)
 ax2.semilogy(d_gd, color=plotting.METHOD_COLORS["gd"], linestyle=plotting.METHOD_LINESTYLES["gd"],
              label="gradient descent")
 ax2.set_ylim(1e-12, 2)
@@ -693,8 +693,7 @@ ax2.set_ylabel(r"$\|\theta^{(k)} - \theta^\star\|$")
 ax2.set_title(r"distance to $\theta^\star$: gradient descent converges, SGD does not")
 # one key under both panels (the cloud fills the left one): the left panel's entries, then the band
 handles, labels = ax1.get_legend_handles_labels()
-band = ax2.get_legend_handles_labels()
-handles.append(band[0][band[1].index(f"SGD, median over 100 steps:\nrange over the {len(paths_sgd)} seeds")])
+handles.append(band)
 labels.append(f"SGD, median over 100 steps:\nrange over the {len(paths_sgd)} seeds (right)")
 key = fig.legend(handles, labels, loc="lower center", ncols=3, fontsize=10)
 for handle, text in zip(key.legend_handles, key.get_texts(), strict=True):

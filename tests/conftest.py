@@ -35,27 +35,29 @@ def _no_freezing_in_the_test_process():
         yield
 
 
-def load_script(name: str):
-    """The module ``scripts/<name>.py`` (the search scripts are not a package), freshly executed."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def load_benchmark(name: str):
-    """The module ``benchmarks/<name>.py``, freshly executed and registered as ``benchmarks_<name>`` (its
-    dataclasses look their module up in ``sys.modules``)."""
+def load_file(path: pathlib.Path, module_name: str, *, register: bool = False):
+    """The Python file ``path`` (scripts, benchmarks, the site builder: not a package), freshly executed
+    as the module ``module_name``; ``register`` puts it in ``sys.modules`` first (a file whose
+    dataclasses look their module up there)."""
     import importlib.util
     import sys
 
-    spec = importlib.util.spec_from_file_location(f"benchmarks_{name}", ROOT / "benchmarks" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(module_name, path)
     module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
+    if register:
+        sys.modules[module_name] = module
     spec.loader.exec_module(module)
     return module
+
+
+def load_script(name: str):
+    """The module ``scripts/<name>.py``, freshly executed."""
+    return load_file(ROOT / "scripts" / f"{name}.py", name)
+
+
+def load_benchmark(name: str):
+    """The module ``benchmarks/<name>.py``, freshly executed and registered as ``benchmarks_<name>``."""
+    return load_file(ROOT / "benchmarks" / f"{name}.py", f"benchmarks_{name}", register=True)
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,6 @@ import contextlib
 import functools
 import gzip
 import http.server
-import importlib.util
 import json
 import os
 import pathlib
@@ -45,6 +44,7 @@ from browser_support import (
     worker_count,
 )
 
+from conftest import load_file, load_script
 from lessons_lib.nbgrader_course import student_copy
 
 OUT = ARTIFACTS / "site"
@@ -59,18 +59,8 @@ PAGE_BYTES_GOAL = 5_000_000
 RESULTS: dict[str, object] = {}
 
 
-def load_script(name: str):
-    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def course_site():
-    spec = importlib.util.spec_from_file_location("course_site", ROOT / "site" / "course_site.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_file(ROOT / "site" / "course_site.py", "course_site")
 
 
 def widget_count(lesson: str) -> int:
