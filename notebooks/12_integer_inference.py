@@ -932,7 +932,7 @@ plt.show()
 # (family/model 6/207, two cores), the course's machine from 1 December about 09:40 UTC to 2 December
 # (its last build here ran at 08:08 UTC; builds are attributed to it by the time they ran); **30 Nov**, the course's machine on 30 November, whose
 # processor the runs did not record (that week's notes name an AMD EPYC); and **EPYC 25/17**, an AMD
-# EPYC (family/model 25/17, two cores), a course machine of 2 and 3 December, with five builds on 3
+# EPYC (family/model 25/17, two cores), a course machine of 2 and 3 December, with six builds on 3
 # December (each build names its processor). The load of no machine
 # was measured (the lesson's text of 30 November said other work kept it between 6 and 9), but a
 # run's quartiles can show it: one build on the Xeon (and two of 30 November), printed below, have an
@@ -992,6 +992,8 @@ record_rows = {"product_b256": "int8 product, batch 256", "product_b1": "int8 pr
                "network_seed0_int32_over_int64": "  seed 0's: int32 over int64",
                "network_wide_int32_over_int64": "  wide: int32 over int64",
                "loop_network_seed0_int32": "oneDNN off: seed 0's, int32", "loop_network_wide_int32": "oneDNN off: wide, int32"}
+latency_rows = {"channel_pruned": "channel-pruned", "unstructured_dense": "unstructured, dense kernel",
+                "unstructured_csr": "unstructured, CSR"}  # section 11's lines, over dense float32
 print(f"{'over float32: median (runs)':32s}" + "".join(f"{label:>24s}" for label in columns))
 for key, label in record_rows.items():
     print(f"{label:32s}" + "".join(f"{span(*column, key):>24s}" for column in columns.values()))
@@ -1019,33 +1021,37 @@ print("excluded, 30 Nov before 11:01 (separate timings), the wide network:",
 # 30 Nov printed: the table's, and section 11's three)
 epyc_builds = [run for run in record["runs"] if (run["machine"], run["setting"]) == ("EPYC 25/17", "default")]
 epyc, nov = seen[("EPYC 25/17", "default")], seen[("30 Nov", "default")]
-shared = [k for k in [*record_rows, "channel_pruned", "unstructured_dense", "unstructured_csr"] if k in epyc and k in nov]
+shared = [k for k in [*record_rows, *latency_rows] if k in epyc and k in nov]
 ratios4 = ("product_b256", "product_b1", "network_seed0", "network_wide")
 print(f"\nEPYC 25/17, {len(epyc_builds)} builds, ran {', '.join(run['ran_utc'] for run in epyc_builds)} UTC")
 for i in range(len(epyc_builds)):
     outside = [k for k in shared if not min(nov[k]) <= epyc[k][i] <= max(nov[k])]
     print(f"  build {i + 1}: {'; '.join(f'{record_rows[k]} {epyc[k][i]}' for k in ratios4)}; outside 30 Nov's "
           f"range on {len(outside)} of {len(shared)} lines: " + ("; ".join(
-              f"{record_rows.get(k, k).strip()} {epyc[k][i]} (30 Nov {between('30 Nov', 'default', k)})"
+              f"{(record_rows | latency_rows)[k].strip()} {epyc[k][i]} (30 Nov {between('30 Nov', 'default', k)})"
               for k in outside) or "none"))
-assert len(epyc_builds) == 5 and len(shared) == 15 and all(len(epyc[k]) == 5 for k in shared)
-assert [run["ran_utc"][11:] for run in epyc_builds] == ["04:02", "04:06", "04:17", "04:29", "07:16"]  # 3 December
-outside_nov = [[k for k in shared if not min(nov[k]) <= epyc[k][i] <= max(nov[k])] for i in range(5)]
+assert len(epyc_builds) == 6 and len(shared) == 15 and all(len(epyc[k]) == 6 for k in shared)
+assert [run["ran_utc"][11:] for run in epyc_builds] == ["04:02", "04:06", "04:17", "04:29", "07:16", "07:38"]  # 3 Dec
+outside_nov = [[k for k in shared if not min(nov[k]) <= epyc[k][i] <= max(nov[k])] for i in range(6)]
 assert outside_nov[:4] == [[], ["product_b1", "network_wide products %"], [], ["loop_product_b1"]]  # 15, 13, 15, 14
 assert outside_nov[4] == ["network_seed0 products %", "network_wide products %", "loop_product_b1",
                           "loop_network_wide", "channel_pruned", "unstructured_dense", "unstructured_csr"]  # 8 of 15
+assert outside_nov[5] == ["network_wide", "network_seed0 products %", "network_wide products %", "unstructured_dense",
+                          "unstructured_csr"]  # the sixth: 10 of 15
 assert all(min(epyc[k]) > max(xeon_default[k]) for k in ratios4)  # each above every Xeon build
-assert [between("EPYC 25/17", "default", k) for k in ratios4] == ["4.07 to 4.47", "1.68 to 2.12", "0.99 to 1.06",
-                                                                   "1.55 to 1.75"]
+assert [between("EPYC 25/17", "default", k) for k in ratios4] == ["4.02 to 4.47", "1.68 to 2.12", "0.95 to 1.06",
+                                                                   "1.46 to 1.75"]
 first4 = {k: epyc[k][:4] for k in ratios4}
 assert [f"{min(v):.2f} to {max(v):.2f}" for v in first4.values()] == ["4.07 to 4.20", "1.68 to 2.12", "1.04 to 1.06",
                                                                       "1.72 to 1.75"]  # the first four, 04:02 to 04:29
-assert [not min(v) <= epyc[k][4] <= max(v) for k, v in first4.items()] == [True, False, True, True]  # the fifth
+assert [[not min(v) <= epyc[k][i] <= max(v) for k, v in first4.items()] for i in (4, 5)] == \
+    [[True, False, True, True]] * 2  # the fifth and the sixth: outside on three of the four
+assert [epyc[k][4:] for k in ratios4] == [[4.47, 4.02], [1.89, 1.84], [0.99, 0.95], [1.55, 1.46]]
 assert epyc["product_b1"][1] == 2.12 and epyc["network_wide products %"][1] == 41
 assert epyc["loop_product_b1"][3] == 0.17 and between("30 Nov", "default", "loop_product_b1") == "0.12 to 0.13"
 assert len(nov["loop_product_b1"]) == 2  # 30 Nov's builds with the oneDNN-off lines: two
-b1_epyc, b1_nov = (round(max(v["product_b1"][:4]) - min(v["product_b1"][:4]), 2) if v is epyc else
-                   round(max(v["product_b1"]) - min(v["product_b1"]), 2) for v in (epyc, nov))
+b1_epyc = round(max(first4["product_b1"]) - min(first4["product_b1"]), 2)
+b1_nov = round(max(nov["product_b1"]) - min(nov["product_b1"]), 2)
 print(f"batch 1, from lowest to highest: the EPYC's first four builds {b1_epyc}; 30 Nov's eleven builds {b1_nov}")
 assert (b1_epyc, b1_nov) == (0.44, 0.29) and len(nov["product_b1"]) == 11
 # the numbers the text below quotes
@@ -1136,17 +1142,18 @@ for key, ratio in this_run.items():
 # A run outside the record's ranges is not wrong: it is another machine, or another moment of this
 # one. The text reads only the record:
 #
-# The EPYC 25/17's five builds (3 December: four from 04:02 to 04:29 UTC, one at 07:16, printed with
-# the record above) each lie above every Xeon build on the four ratios: 4.07 to 4.47 for the int8
-# product at batch 256, 1.68 to 2.12 at batch 1, 0.99 to 1.06 for seed 0's network, 1.55 to 1.75 for
-# the wide one. The fifth lies outside the first four's ranges on three of those four (4.47, 0.99,
-# 1.55 against 4.07 to 4.20, 1.04 to 1.06, 1.72 to 1.75): the same processor model, nearly three hours later. Against
+# The EPYC 25/17's six builds (3 December: four from 04:02 to 04:29 UTC, two at 07:16 and 07:38,
+# printed with the record above) each lie above every Xeon build on the four ratios: 4.02 to 4.47 for
+# the int8 product at batch 256, 1.68 to 2.12 at batch 1, 0.95 to 1.06 for seed 0's network, 1.46 to
+# 1.75 for the wide one. The last two each lie outside the first four's ranges on three of those four
+# (4.47 and 4.02 against 4.07 to 4.20, 0.99 and 0.95 against 1.04 to 1.06, 1.55 and 1.46 against 1.72
+# to 1.75): the same processor model, about three hours later. Against
 # the range of 30 Nov's builds (ranges that include its builds under load), the first and the third lie
 # inside on all 15 lines both machines printed (the table's twelve and section 11's three), the second
 # on 13: its product at batch 1 (2.12 against 1.65 to 1.94) and the wide network's share of products
 # (41 against 33 to 40 %) lie above; the fourth on 14: with oneDNN off, its product at batch 1 (0.17
 # against 0.12 to 0.13, from the two builds of 30 November with those lines) lies above; the fifth on
-# 8 (printed above). At batch 1 the first four builds, within half an hour, spread wider (0.44 from lowest to highest) than all eleven builds of 30 November (0.29). So the record cannot tell which
+# 8 and the sixth on 10 (printed above; the sixth's wide network, 1.46, lies below 30 Nov's 1.53). At batch 1 the first four builds, within half an hour, spread wider (0.44 from lowest to highest) than all eleven builds of 30 November (0.29). So the record cannot tell which
 # processor the machine of 30 November had: that week's notes name an AMD EPYC, and the course has
 # also run on an AMD EPYC of another model (family/model 26/2), which this record does not hold. The
 # comparisons below are between the Xeon and 30 Nov, whose builds are many.
@@ -1373,7 +1380,7 @@ for key, label in int32_printed.items():
 # and 11's; the four, and the first committed build, added the bias before the window clamp, as the
 # library then did: the same number of passes) and from every committed build since (the Xeon's runs
 # of these cells started between 1 December 15:43 and 2 December 08:08 UTC, printed with the record
-# above), the EPYC 25/17's five among them. The ranges of their medians, with the number of runs:
+# above), the EPYC 25/17's six among them. The ranges of their medians, with the number of runs:
 
 # %%
 int32_rows = ["elementwise_int32_over_int64", "network_seed0_int32", "network_seed0_int32_over_int64",
@@ -1384,10 +1391,11 @@ for key in int32_rows:
 assert [between("Xeon", "default", k) for k in int32_rows] == \
     ["2.07 to 2.96", "1.20 to 1.50", "2.06 to 2.50", "1.82 to 2.32", "1.89 to 2.24"]
 assert [between("EPYC 25/17", "default", k) for k in int32_rows] == \
-    ["3.32 to 3.55", "1.87 to 2.08", "1.85 to 2.07", "2.75 to 3.00", "1.67 to 1.78"]  # five builds
+    ["3.29 to 3.55", "1.87 to 2.08", "1.85 to 2.07", "2.73 to 3.00", "1.67 to 1.78"]  # six builds
 assert [min(epyc[k]) > max(xeon_default[k]) for k in int32_rows] == [True, True, False, True, False]  # above, or
 assert [max(epyc[k]) < min(xeon_default[k]) for k in int32_rows] == [False, False, False, False, True]  # below them
 assert max(epyc["network_seed0_int32_over_int64"]) == 2.07 and min(xeon_default["network_seed0_int32_over_int64"]) == 2.06
+assert sorted(epyc["network_seed0_int32_over_int64"])[-2] < 2.06  # the other five below the Xeon's lowest
 loop32_epyc = epyc["loop_network_seed0_int32"] + epyc["loop_network_wide_int32"]
 assert f"{min(loop32_epyc):.2f} to {max(loop32_epyc):.2f}" == "0.04 to 0.05"  # the EPYC's, both networks
 assert all(not seen[("30 Nov", "default")].get(k) for k in int32_rows)  # none from the machine of 30 November
@@ -1406,13 +1414,13 @@ assert f"{min(loop32):.2f} to {max(loop32):.2f}" == "0.02 to 0.06"  # the summar
 # times its float32 twin's speed (2.06 to 2.50 times its int64 version, timed in the same runs; the
 # int64 ranges quoted earlier, 0.56 to 0.72 and 0.96 to 1.16, come from all the record's 22 builds
 # on the Xeon, 12 of them without these cells), and the wide one at 1.82 to 2.32 (1.89 to 2.24 times its int64
-# version, in the same runs). In the EPYC 25/17's five builds both int32 networks ran faster still
-# against float32 (seed 0's 1.87 to 2.08 times, the wide one 2.75 to 3.00) and the multiply-add 3.32
+# version, in the same runs). In the EPYC 25/17's six builds both int32 networks ran faster still
+# against float32 (seed 0's 1.87 to 2.08 times, the wide one 2.73 to 3.00) and the multiply-add 3.29
 # to 3.55 times as fast as int64, each above the Xeon's range, while the int32 pass gained less over
 # its int64 version there (1.85 to 2.07 times, 1.67 to 1.78): the wide network's below the Xeon's
-# range (1.89 to 2.24), and seed 0's too except its top, 2.07, just above the Xeon's lowest, 2.06:
-# five builds of one processor model on one morning, a difference of these runs, not shown to be the
-# processor's. The Xeon's
+# range (1.89 to 2.24), and seed 0's too in five of the six builds, its top, 2.07, just above the
+# Xeon's lowest, 2.06: six builds of one processor model on one morning, a difference of these runs,
+# not shown to be the processor's. The Xeon's
 # int32 runs come from builds started between 1 December 15:43 and 2 December 08:08 UTC (printed with
 # the record above). With oneDNN off, on the reference loop of a CPU without AVX-512 VNNI, the int32
 # networks ran at 0.03 to 0.06 and 0.02 to 0.04 of float32's speed on the Xeon (0.04 to 0.05 in the
@@ -1647,15 +1655,17 @@ for name, r in over_dense.items():
 assert over_dense["channel-pruned"].median > 1.3 and over_dense["unstructured, CSR"].median < 1.5
 # the record of section 10, for the text below
 print(f"\n{'the record, over dense float32':32s}" + "".join(f"{label:>24s}" for label in columns))
-for key, label in [("channel_pruned", "channel-pruned"), ("unstructured_dense", "unstructured, dense kernel"),
-                   ("unstructured_csr", "unstructured, CSR")]:
+for key, label in latency_rows.items():
     print(f"{label:32s}" + "".join(f"{span(*column, key):>24s}" for column in columns.values()))
 assert [between(*column, "channel_pruned") for column in columns.values()] == \
     ["2.02 to 2.50", "-", "2.30 to 2.37", "2.28 to 2.42", "2.22 to 2.38"]
 assert [between(*column, "unstructured_dense") for column in columns.values()] == \
     ["0.98 to 1.02", "-", "0.99 to 1.00", "1.00 to 1.05", "0.98 to 1.00"]
 assert [between(*column, "unstructured_csr") for column in columns.values()] == \
-    ["0.61 to 0.74", "-", "0.90 to 1.12", "0.65 to 0.68", "0.62 to 0.67"]
+    ["0.61 to 0.74", "-", "0.90 to 1.12", "0.65 to 0.68", "0.57 to 0.67"]
+csr_default = [v for machine in ("Xeon", "30 Nov", "EPYC 25/17") for v in seen[(machine, "default")]["unstructured_csr"]]
+csr_every = [v for column in columns.values() for v in seen[column].get("unstructured_csr", [])]
+assert [f"{min(v):.2f} to {max(v):.2f}" for v in (csr_default, csr_every)] == ["0.57 to 0.74", "0.57 to 1.12"]
 
 # %% [markdown]
 # Side by side, dense over each variant: the work the kernel does (multiply-accumulates per image),
@@ -1686,8 +1696,7 @@ assert f"{held['dense'] / csr_int32:.2f}" == "1.46"
 assert done["dense"] == sum(m.weight.numel() for m in net0 if isinstance(m, nn.Linear))  # an MLP: one per weight
 assert [f"{done['dense'] / done[v]:.2f}" for v in variants] == ["2.96", "1.00", "2.96"]
 assert [f"{held['dense'] / held[v]:.2f}" for v in variants] == ["2.95", "1.00", "0.97"]  # CSR holds more than dense
-record_key = {"channel-pruned": "channel_pruned", "unstructured, dense kernel": "unstructured_dense",
-              "unstructured, CSR": "unstructured_csr"}
+record_key = {label: key for key, label in latency_rows.items()}
 fig, axes = plt.subplots(1, 3, figsize=(9.5, 3.8), sharey=True)
 variant_colors = [BLUE, ORANGE, VERMILLION]
 for ax, (title, values) in zip(axes, [
@@ -1728,7 +1737,7 @@ plt.show()
 # MKL and oneDNN held to AVX2), 2.28 to 2.42 on 30 Nov and 2.22 to 2.38 in the EPYC 25/17's builds, against 2.96
 # times fewer multiply-accumulates.
 # Unstructured sparsity removing the same 66 % of the weights ran at 0.98 to 1.05 of dense on the
-# dense kernel and 0.61 to 0.74 (slower) as CSR on all three machines. The dense product is MKL's, and with
+# dense kernel and 0.57 to 0.74 (slower) as CSR on the three machines. The dense product is MKL's, and with
 # MKL held to AVX2, as on a CPU without AVX-512 (the course's tests run this path too), the dense
 # product is slower and the CSR product came to 0.90 to 1.12 of dense in the Xeon's three builds so
 # configured: about level. At this one density and these sizes, sparse kernels did not clearly beat
@@ -1773,21 +1782,21 @@ print(f"narrow network from scratch               {pm(scratch_test)} %; pruned m
 #   nothing between them, which a working network rarely has.
 # * Speed is measured by interleaved runs, as a median ratio with its quartiles, and speaks for
 #   one machine, one configuration and one moment; the lesson's record holds three machines with
-#   AVX-512 VNNI (PyTorch's oneDNN path), one of them, the AMD EPYC 25/17, with five builds. There, at batch 256 and one
+#   AVX-512 VNNI (PyTorch's oneDNN path), one of them, the AMD EPYC 25/17, with six builds. There, at batch 256 and one
 #   thread, the int8 product was 3.30 to 4.78 times as fast as float32 (the 4.78, and the Xeon's top,
 #   3.88, from builds run under load). The integer networks gained less or lost, the largest
 #   part of their time going to the requantizations around the products: seed 0's ran at 0.56 to 1.09 of its
 #   float32 twin's speed; the wide one won on 30 Nov (1.53 to 1.77 in ten of eleven builds) and in
-#   the EPYC 25/17's five (1.55 to 1.75), and about tied on the Xeon (0.96 to 1.16). Requantizing in int32 instead (accumulators clamped to the
+#   the EPYC 25/17's six (1.46 to 1.75), and about tied on the Xeon (0.96 to 1.16). Requantizing in int32 instead (accumulators clamped to the
 #   window of codes that do not saturate, then multipliers of 11 to 15 bits) changed 328 of 886,500
 #   codes by one and no test answer, and on the Xeon (the Xeon's runs of it: builds started
 #   between 1 December 15:43 and 2 December 08:08 UTC) made seed 0's network 1.20 to 1.50 and the
 #   wide one 1.82 to 2.32 times as fast as float32 (on the oneDNN path; on the reference loop 0.02 to
-#   0.06), in the EPYC 25/17's five builds 1.87 to 2.08 and 2.75 to 3.00. On the path of a CPU without AVX-512 VNNI (measured with
+#   0.06), in the EPYC 25/17's six builds 1.87 to 2.08 and 2.73 to 3.00. On the path of a CPU without AVX-512 VNNI (measured with
 #   oneDNN off: PyTorch's exact reference loop) the int8 product ran at 0.01 to 0.03 of float32's
 #   speed and the integer networks at 0.02 to 0.07: slower, not faster. Channel pruning makes a
 #   network genuinely smaller and faster (2.02 to 2.50 on the three machines); unstructured sparsity
-#   at the same 66 % of the weights did not clearly run faster (as CSR 0.61 to 1.12 of dense, on the
+#   at the same 66 % of the weights did not clearly run faster (as CSR 0.57 to 1.12 of dense, on the
 #   dense kernel 0.98 to 1.05, over the configurations recorded; batch 256, one thread), and as CSR
 #   it held slightly more bytes than dense (dense over CSR 0.97: its int64 indices; 1.46 with int32 ones). Removing half of each hidden
 #   layer's units (chosen on validation by the lesson's own rule, the 95 % interval of the paired drop within one point;
