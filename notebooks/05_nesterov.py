@@ -740,15 +740,20 @@ ax1.legend(loc="upper center", fontsize=9)
 shown = slice(0, 31)  # the first 30 steps: the heavy ball settles into its cycle, Nesterov reaches 0 at once
 ax2.plot(np.abs(hb_path[shown]), marker="o", color=plotting.METHOD_COLORS["momentum"], markersize=3,
          linestyle=plotting.METHOD_LINESTYLES["momentum"], label=r"heavy ball $|x_k|$, $\eta = 1/9$, $\beta = 4/9$")
-ax2.plot(np.maximum(np.abs(nag_path[shown]), 1e-300), marker="D", color=plotting.METHOD_COLORS["nesterov"], markersize=3,
+zero_at = int(np.argmax(nag_path == 0))
+assert np.all(nag_path[zero_at:] == 0) and np.all(nag_path[:zero_at] != 0)  # nonzero, then exactly 0 for good
+ax2.plot(np.abs(nag_path[:zero_at]), marker="D", color=plotting.METHOD_COLORS["nesterov"], markersize=3,
          linestyle=plotting.METHOD_LINESTYLES["nesterov"],
          label=r"Nesterov $|w_k|$ (PyTorch's), $\eta = 1/25$, $\beta = 2/3$")
+bottom = 1e-17  # a log axis has no 0: the exact zeros are drawn on its bottom edge
+ax2.plot(range(zero_at, shown.stop), [bottom] * (shown.stop - zero_at), "v", color=plotting.METHOD_COLORS["nesterov"],
+         markersize=4, clip_on=False)
 ax2.set_yscale("log")
-ax2.set_ylim(1e-17, 1e2)
+ax2.set_ylim(bottom, 1e2)
 ax2.set_xlim(0, 30)
-zero_at = int(np.argmax(nag_path == 0))
-ax2.annotate(f"Nesterov: exactly 0\nfrom step {zero_at}", (zero_at, 1e-17), (zero_at + 3, 1e-13), fontsize=9,
-             color=plotting.METHOD_COLORS["nesterov"], arrowprops=dict(arrowstyle="->", color="0.3"))
+ax2.annotate(f"Nesterov: exactly 0 from step {zero_at}\n(drawn on the axis: a log\nscale has no 0)", (zero_at, bottom),
+             (zero_at + 3, 1e-13), fontsize=9, color=plotting.METHOD_COLORS["nesterov"],
+             arrowprops=dict(arrowstyle="->", color="0.3"))
 ax2.set_xlabel("step $k$")
 ax2.set_ylabel("distance from the minimum 0\n(from $x_0 = 3.3$)")
 ax2.legend(loc="center right", fontsize=9)
