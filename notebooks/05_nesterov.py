@@ -742,6 +742,7 @@ ax2.plot(np.abs(hb_path[shown]), marker="o", color=plotting.METHOD_COLORS["momen
          linestyle=plotting.METHOD_LINESTYLES["momentum"], label=r"heavy ball $|x_k|$, $\eta = 1/9$, $\beta = 4/9$")
 zero_at = int(np.argmax(nag_path == 0))
 assert np.all(nag_path[zero_at:] == 0) and np.all(nag_path[:zero_at] != 0)  # nonzero, then exactly 0 for good
+assert 0 < zero_at < shown.stop  # the zeros start inside the steps drawn
 ax2.plot(np.abs(nag_path[:zero_at]), marker="D", color=plotting.METHOD_COLORS["nesterov"], markersize=3,
          linestyle=plotting.METHOD_LINESTYLES["nesterov"],
          label=r"Nesterov $|w_k|$ (PyTorch's), $\eta = 1/25$, $\beta = 2/3$")
@@ -750,6 +751,9 @@ ax2.plot(range(zero_at, shown.stop), [bottom] * (shown.stop - zero_at), "v", col
          markersize=4, clip_on=False)
 ax2.set_yscale("log")
 ax2.set_ylim(bottom, 1e2)
+exponents = range(-17, 2, 3)  # the bottom tick is where the zeros are drawn: labelled 0
+ax2.set_yticks([10.0**e for e in exponents], ["0" if e == -17 else f"$10^{{{e}}}$" for e in exponents])
+ax2.minorticks_off()
 ax2.set_xlim(0, 30)
 ax2.annotate(f"Nesterov: exactly 0 from step {zero_at}\n(drawn on the axis: a log\nscale has no 0)", (zero_at, bottom),
              (zero_at + 3, 1e-13), fontsize=9, color=plotting.METHOD_COLORS["nesterov"],
