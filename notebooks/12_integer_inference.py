@@ -925,7 +925,8 @@ plt.show()
 # lines of every stored build of this notebook from the first that timed the two sides interleaved
 # (run on 30 November at 11:01 UTC) to the last one committed before this build (the record's
 # `last`; the script is run before each rebuild, so every build committed joins it), nine builds on the Xeon that were not committed
-# (six as the notebook runs, three with MKL and oneDNN held to AVX2), four more uncommitted runs of
+# (six as the notebook runs, three with MKL and oneDNN held to AVX2) and one on the EPYC 25/17 (as the
+# notebook runs; set aside because its first cell ran slow on a cold machine, and marked below), four more uncommitted runs of
 # which only the lines of the int32 cells at the end of this section were kept, and nine runs of
 # this section's code with oneDNN held to AVX2, each with its machine and setting. Three machines
 # appear in it, all with AVX-512 VNNI (so all on the oneDNN path): **Xeon**, an Intel Xeon
@@ -1027,7 +1028,9 @@ epyc_builds = [run for run in record["runs"] if (run["machine"], run["setting"])
 epyc, nov = seen[("EPYC 25/17", "default")], seen[("30 Nov", "default")]
 shared = [k for k in [*record_rows, *latency_rows] if k in epyc and k in nov]
 ratios4 = ("product_b256", "product_b1", "network_seed0", "network_wide")
-print(f"\nEPYC 25/17, {len(epyc_builds)} builds, ran {', '.join(run['ran_utc'] for run in epyc_builds)} UTC")
+print(f"\nEPYC 25/17, {len(epyc_builds)} builds, ran " + ", ".join(
+    run["ran_utc"] + (" (not committed)" if run["source"].startswith("an uncommitted") else "") for run in epyc_builds)
+      + " UTC")
 
 
 def value_and_range(key, value):
@@ -1040,7 +1043,8 @@ def value_and_range(key, value):
 
 for i in range(len(epyc_builds)):
     outside = [k for k in shared if not min(nov[k]) <= epyc[k][i] <= max(nov[k])]
-    print(f"  build {i + 1}: {'; '.join(f'{record_rows[k]} {epyc[k][i]:.2f}' for k in ratios4)}; outside 30 Nov's "
+    mark = " (not committed)" if epyc_builds[i]["source"].startswith("an uncommitted") else ""
+    print(f"  build {i + 1}{mark}: {'; '.join(f'{record_rows[k]} {epyc[k][i]:.2f}' for k in ratios4)}; outside 30 Nov's "
           f"range on {len(outside)} of {len(shared)} lines: "
           + ("; ".join(value_and_range(k, epyc[k][i]) for k in outside) or "none"))
 assert len(shared) == 15 and all(len(epyc[k]) == len(epyc_builds) >= 5 for k in shared)
@@ -1423,7 +1427,10 @@ assert all(not seen[("30 Nov", "default")].get(k) for k in int32_rows)  # none f
 assert round(total / differ, -2) == 2700  # one code in about 2,700 differed (above)
 assert [between("Xeon", "default", k) for k in ("loop_network_seed0_int32", "loop_network_wide_int32")] == \
     ["0.03 to 0.06", "0.02 to 0.04"]
-assert [sum(r["source"].startswith(s) for r in record["runs"]) for s in ("some cells", "an uncommitted build")] == [4, 9]
+assert [sum(r["source"].startswith(s) for r in record["runs"]) for s in ("some cells", "an uncommitted build")] == [4, 10]
+uncommitted_builds = [(r["machine"], r["setting"]) for r in record["runs"] if r["source"].startswith("an uncommitted build")]
+assert [uncommitted_builds.count(m) for m in [("Xeon", "default"), ("Xeon", "MKL and oneDNN held to AVX2"),
+                                              ("EPYC 25/17", "default")]] == [6, 3, 1]
 loop32 = seen[("Xeon", "default")]["loop_network_seed0_int32"] + seen[("Xeon", "default")]["loop_network_wide_int32"]
 assert f"{min(loop32):.2f} to {max(loop32):.2f}" == "0.02 to 0.06"  # the summary's range for both networks
 

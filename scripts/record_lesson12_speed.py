@@ -253,7 +253,7 @@ def record(last: str) -> dict:
                  **{f"{key}_over_int64": f"the line after '{start}'" for key, start in LINES
                     if key in ("network_seed0_int32", "network_wide_int32")}},
         "excluded": excluded,
-        "runs": builds + uncommitted_runs(),
+        "runs": sorted(builds + uncommitted_runs(), key=lambda run: run["ran_utc"]),  # in the order they ran
     }
 
 
