@@ -754,6 +754,9 @@ ax2.set_ylim(bottom, 1e2)
 exponents = range(-17, 2, 3)  # the bottom tick is where the zeros are drawn: labelled 0
 ax2.set_yticks([10.0**e for e in exponents], ["0" if e == -17 else f"$10^{{{e}}}$" for e in exponents])
 ax2.minorticks_off()
+for y in (0.07, 0.1):  # a break in the axis between 0 and 10^-14: the scale does not run down to 0
+    ax2.plot([-0.012, 0.012], [y - 0.012, y + 0.012], transform=ax2.transAxes, color="black", linewidth=1,
+             clip_on=False)
 ax2.set_xlim(0, 30)
 ax2.annotate(f"Nesterov: exactly 0 from step {zero_at}\n(drawn on the axis: a log\nscale has no 0)", (zero_at, bottom),
              (zero_at + 3, 1e-13), fontsize=9, color=plotting.METHOD_COLORS["nesterov"],
