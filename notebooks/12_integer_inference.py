@@ -1479,6 +1479,7 @@ assert [sum((r["machine"], r["setting"]) == m for r in uncommitted_builds)
         for m in [("Xeon", "default"), ("Xeon", "MKL and oneDNN held to AVX2")]] == [6, 3]  # the Xeon's nine
 set_aside = [r for r in uncommitted_builds if r["machine"] == "EPYC 25/17"]
 assert len(set_aside) >= 3 and all(r["setting"] == "default" and "not committed: " in r["source"] for r in set_aside)
+assert all("cold page cache" in r["source"] or "still running during it" in r["source"] for r in set_aside)  # why
 assert sum(r["source"].startswith("an uncommitted build") and "1a89541" in r["source"] for r in record["runs"]) == 3
 loop32 = seen[("Xeon", "default")]["loop_network_seed0_int32"] + seen[("Xeon", "default")]["loop_network_wide_int32"]
 print(f"the Xeon, oneDNN off, both int32 networks: {min(loop32):.2f} to {max(loop32):.2f}; codes changed by the "
@@ -1503,7 +1504,7 @@ assert f"{min(loop32):.2f} to {max(loop32):.2f}" == "0.02 to 0.06"  # the summar
 # int32 runs come from builds started between 1 December 15:43 and 2 December 08:08 UTC (printed with
 # the record above). With oneDNN off, on the reference loop of a CPU without AVX-512 VNNI, the int32
 # networks ran at 0.03 to 0.06 and 0.02 to 0.04 of float32's speed on the Xeon (0.04 to 0.05 in the
-# EPYC's first four builds; its later ones in the table's last column):
+# EPYC's first four builds; all its builds in the table's last column):
 # there the products take the time, and no requantization can help. The record has no run of
 # these cells on the machine of 30 November. On the Xeon, then, it was the requantization's int64
 # passes (wider lanes, and the int64 copies they need), not the integer products, that cost the
