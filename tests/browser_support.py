@@ -65,6 +65,21 @@ SETTLE_MS = 400  # the canvas counts as settled after this long without a change
 # --- artifacts shared by the test workers ------------------------------------------
 
 
+IDLE_RUN_S = 3600.0  # a run's folder untouched this long belongs to a run that has ended
+
+
+def idle_seconds(folder: pathlib.Path) -> float:
+    """Seconds since anything in ``folder`` (the folder itself included) was last written; files that
+    vanish while it looks (another run clearing them) are skipped."""
+    newest = 0.0
+    for path in [folder, *folder.rglob("*")]:
+        try:
+            newest = max(newest, path.stat().st_mtime)
+        except FileNotFoundError:
+            continue
+    return time.time() - newest
+
+
 def worker_count() -> int:
     """How many test workers the run started (pytest-xdist's PYTEST_XDIST_WORKER_COUNT; 1 in one
     process). A group that happens to run alone at the end still counts the other worker: the safe
@@ -85,15 +100,15 @@ def run_id() -> str:
 
 def worker_folder(parent: pathlib.Path) -> pathlib.Path:
     """``parent/<run id>-<worker>``, for the files one worker of this run writes by itself; the first
-    call in a process removes the folders in ``parent`` of every other run, so a run's workers never
-    remove each other's files. Limits: two runs at once in one checkout remove each other's folders,
-    and so would a pytest started inside a run (with its own id) that reached this function; none
-    does today (the pytest runs that tests start run no browser routes)."""
+    call in a process removes the folders in ``parent`` of other runs that nothing has written to for
+    :data:`IDLE_RUN_S` (runs that have ended), so a run's workers never remove each other's files and
+    two runs at once in one checkout keep theirs. Limit: a run paused for longer than that (a debugger
+    at a breakpoint) may lose its folder to another run started meanwhile."""
     parent.mkdir(parents=True, exist_ok=True)
     if parent not in _CLEARED:
         _CLEARED.add(parent)
         for old in parent.iterdir():
-            if old.is_dir() and not old.name.startswith(f"{run_id()}-"):
+            if old.is_dir() and not old.name.startswith(f"{run_id()}-") and idle_seconds(old) > IDLE_RUN_S:
                 shutil.rmtree(old, ignore_errors=True)
     return parent / f"{run_id()}-{worker_tag()}"
 

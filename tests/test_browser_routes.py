@@ -89,9 +89,9 @@ RESULTS: dict[str, object] = {}  # measured figures, written to BENCH / "results
 LAYOUT: dict[str, object] = {}  # widths at the sizes above, file browser open or hidden: OUT / "layout.json"
 # The module's tests are two groups (tests/two_workers.py), which two workers may run side by side:
 # each worker keeps its failure pictures and server logs in its own folder, OUT/workers/<run>-<worker>
-# (a worker that runs both groups starts two servers and appends both logs; earlier runs' folders go
-# when this run first writes there: browser_support.worker_folder); the JSON files are merged under a
-# lock.
+# (a worker that runs both groups starts two servers and appends both logs; the folders of runs that
+# have ended, untouched for an hour, go when this run first writes there: browser_support.worker_folder);
+# the JSON files are merged under a lock.
 
 
 def own_files() -> pathlib.Path:

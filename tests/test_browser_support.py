@@ -97,21 +97,29 @@ def test_the_lock_excludes_another_process_and_a_stale_lock_is_taken_over(tmp_pa
     assert not waiter.is_alive() and "still held" in outcome[0], outcome
 
 
-def test_a_worker_folder_is_the_runs_and_the_workers_and_clears_only_other_runs(tmp_path, monkeypatch):
+def test_a_worker_folder_is_the_runs_and_the_workers_and_clears_only_ended_runs(tmp_path, monkeypatch):
     import browser_support
 
     monkeypatch.setattr(browser_support, "_CLEARED", set())
     monkeypatch.setenv("PYTEST_XDIST_TESTRUNUID", "abcdef0123456789")
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
     parent = tmp_path / "workers"
-    for name in ("abcdef0123456789-gw0", "abcdef0123456780-gw1", "0000feedbeef-main"):
-        (parent / name).mkdir(parents=True)
-        (parent / name / "jupyterlab.log").write_text("x")
+    ended = time.time() - browser_support.IDLE_RUN_S - 60  # written to last over an hour ago
+    for name in ("abcdef0123456789-gw0", "abcdef0123456780-gw1", "0000feedbeef-main", "1111feedbeef-gw0"):
+        (parent / name / "shots").mkdir(parents=True)
+        (parent / name / "shots" / "jupyterlab.log").write_text("x")
+        old = [parent / name / "shots", parent / name]  # another run still writing: only its file is new
+        for path in old if name == "1111feedbeef-gw0" else [parent / name / "shots" / "jupyterlab.log", *old]:
+            os.utime(path, (ended, ended))
+    assert browser_support.idle_seconds(parent / "1111feedbeef-gw0") < 60  # the newest file, however deep
+    assert browser_support.idle_seconds(parent / "0000feedbeef-main") > browser_support.IDLE_RUN_S
     assert run_id() == "abcdef0123456789"
     folder = worker_folder(parent)
     assert folder == parent / "abcdef0123456789-gw1"
-    assert sorted(p.name for p in parent.iterdir()) == ["abcdef0123456789-gw0"]  # this run's other worker
+    assert sorted(p.name for p in parent.iterdir()) == [  # this run's other worker, and a run still writing
+        "1111feedbeef-gw0", "abcdef0123456789-gw0"]
     (parent / "0000feedbeef-gw0").mkdir()
+    os.utime(parent / "0000feedbeef-gw0", (ended, ended))
     worker_folder(parent)  # once a process: a later call removes nothing
     assert (parent / "0000feedbeef-gw0").exists()
     monkeypatch.delenv("PYTEST_XDIST_TESTRUNUID")  # one process (-n 0): its own id, the same each call
