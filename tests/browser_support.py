@@ -68,16 +68,33 @@ SETTLE_MS = 400  # the canvas counts as settled after this long without a change
 IDLE_RUN_S = 3600.0  # a run's folder untouched this long belongs to a run that has ended
 
 
-def idle_seconds(folder: pathlib.Path) -> float:
-    """Seconds since anything in ``folder`` (the folder itself included) was last written; files that
-    vanish while it looks (another run clearing them) are skipped."""
-    newest = 0.0
-    for path in [folder, *folder.rglob("*")]:
-        try:
-            newest = max(newest, path.stat().st_mtime)
-        except FileNotFoundError:
-            continue
-    return time.time() - newest
+def idle_for(folder: pathlib.Path, seconds: float) -> bool:
+    """Whether nothing in ``folder`` (the folder itself included, links not followed) was written in
+    the last ``seconds``; it stops at the first newer entry. Entries that vanish while it looks
+    (another run clearing the same folder) are skipped; any other error reading an entry (no
+    permission, a link loop) answers False, keeping what it cannot judge."""
+    cutoff = time.time() - seconds
+    try:
+        if os.lstat(folder).st_mtime > cutoff:
+            return False
+        for top, dirs, files in os.walk(folder, onerror=_skip_vanished):
+            for name in dirs + files:
+                try:
+                    if os.lstat(os.path.join(top, name)).st_mtime > cutoff:
+                        return False
+                except FileNotFoundError:
+                    continue
+    except FileNotFoundError:
+        return True  # gone already
+    except OSError:
+        return False
+    return True
+
+
+def _skip_vanished(error: OSError) -> None:
+    """``os.walk``'s error hook: a folder removed while listed is skipped, any other error raised."""
+    if not isinstance(error, FileNotFoundError):
+        raise error
 
 
 def worker_count() -> int:
@@ -100,15 +117,18 @@ def run_id() -> str:
 
 def worker_folder(parent: pathlib.Path) -> pathlib.Path:
     """``parent/<run id>-<worker>``, for the files one worker of this run writes by itself; the first
-    call in a process removes the folders in ``parent`` of other runs that nothing has written to for
-    :data:`IDLE_RUN_S` (runs that have ended), so a run's workers never remove each other's files and
-    two runs at once in one checkout keep theirs. Limit: a run paused for longer than that (a debugger
-    at a breakpoint) may lose its folder to another run started meanwhile."""
+    call in a process removes the folders in ``parent`` of other runs in which nothing was written for
+    :data:`IDLE_RUN_S` (:func:`idle_for`), so a run's workers never remove each other's files and two
+    runs at once in one checkout keep theirs. Limits: "idle for an hour" stands for "ended": a run
+    whose worker writes nothing there for an hour while the run goes on (a worker writes its folder
+    when a group of browser routes ends and on a failure; a whole run takes under 20 minutes today),
+    or a clock that jumps forward by an hour, loses the folder to a run started then; folders of runs
+    that ended less than an hour ago stay until a later run."""
     parent.mkdir(parents=True, exist_ok=True)
     if parent not in _CLEARED:
         _CLEARED.add(parent)
         for old in parent.iterdir():
-            if old.is_dir() and not old.name.startswith(f"{run_id()}-") and idle_seconds(old) > IDLE_RUN_S:
+            if old.is_dir() and not old.name.startswith(f"{run_id()}-") and idle_for(old, IDLE_RUN_S):
                 shutil.rmtree(old, ignore_errors=True)
     return parent / f"{run_id()}-{worker_tag()}"
 

@@ -104,20 +104,26 @@ def test_a_worker_folder_is_the_runs_and_the_workers_and_clears_only_ended_runs(
     monkeypatch.setenv("PYTEST_XDIST_TESTRUNUID", "abcdef0123456789")
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")
     parent = tmp_path / "workers"
-    ended = time.time() - browser_support.IDLE_RUN_S - 60  # written to last over an hour ago
-    for name in ("abcdef0123456789-gw0", "abcdef0123456780-gw1", "0000feedbeef-main", "1111feedbeef-gw0"):
+    ended = time.time() - 3600 - 60  # written to last over an hour ago
+    recent = time.time() - 600  # ten minutes ago
+    for name in ("abcdef0123456789-gw0", "abcdef0123456780-gw1", "0000feedbeef-main", "1111feedbeef-gw0",
+                 "2222feedbeef-gw0"):
         (parent / name / "shots").mkdir(parents=True)
         (parent / name / "shots" / "jupyterlab.log").write_text("x")
         old = [parent / name / "shots", parent / name]  # another run still writing: only its file is new
+        when = recent if name == "2222feedbeef-gw0" else ended
         for path in old if name == "1111feedbeef-gw0" else [parent / name / "shots" / "jupyterlab.log", *old]:
-            os.utime(path, (ended, ended))
-    assert browser_support.idle_seconds(parent / "1111feedbeef-gw0") < 60  # the newest file, however deep
-    assert browser_support.idle_seconds(parent / "0000feedbeef-main") > browser_support.IDLE_RUN_S
+            os.utime(path, (when, when))
+    (parent / "3333feedbeef-gw1").mkdir()  # a run that has just made its folder
+    assert not browser_support.idle_for(parent / "1111feedbeef-gw0", 60)  # the newest file, however deep
+    assert browser_support.idle_for(parent / "0000feedbeef-main", 3600)
+    assert browser_support.idle_for(parent / "gone", 3600)  # a folder removed already
     assert run_id() == "abcdef0123456789"
     folder = worker_folder(parent)
     assert folder == parent / "abcdef0123456789-gw1"
-    assert sorted(p.name for p in parent.iterdir()) == [  # this run's other worker, and a run still writing
-        "1111feedbeef-gw0", "abcdef0123456789-gw0"]
+    kept = ["1111feedbeef-gw0", "2222feedbeef-gw0", "3333feedbeef-gw1",  # runs written to within the hour
+            "abcdef0123456789-gw0"]  # and this run's other worker
+    assert sorted(p.name for p in parent.iterdir()) == kept
     (parent / "0000feedbeef-gw0").mkdir()
     os.utime(parent / "0000feedbeef-gw0", (ended, ended))
     worker_folder(parent)  # once a process: a later call removes nothing
@@ -126,6 +132,43 @@ def test_a_worker_folder_is_the_runs_and_the_workers_and_clears_only_ended_runs(
     monkeypatch.delenv("PYTEST_XDIST_WORKER")
     assert worker_folder(parent) == worker_folder(parent) == parent / f"{run_id()}-main"
     assert run_id() != "abcdef0123456789"
+
+
+def test_idle_for_skips_what_vanishes_and_keeps_what_it_cannot_read(tmp_path, monkeypatch):
+    import browser_support
+
+    old = time.time() - 7200
+    (tmp_path / "run" / "a" / "b").mkdir(parents=True)
+    (tmp_path / "run" / "a" / "b" / "shot.png").write_text("x")
+    (tmp_path / "run" / "loop").symlink_to(tmp_path / "run")  # a link loop: not followed
+    (tmp_path / "run" / "elsewhere").symlink_to(tmp_path)  # a link to a fresh folder: its own age counts
+    for path in ["a/b/shot.png", "a/b", "a", "."]:
+        os.utime(tmp_path / "run" / path, (old, old))
+    for link in ("loop", "elsewhere"):
+        os.utime(tmp_path / "run" / link, (old, old), follow_symlinks=False)
+    os.utime(tmp_path / "run", (old, old))
+    assert browser_support.idle_for(tmp_path / "run", 3600)
+    real_lstat = os.lstat
+
+    def vanishing(path, *args, **kwargs):  # another run removes a/b/shot.png while it is looked at
+        if str(path).endswith("shot.png"):
+            raise FileNotFoundError(path)
+        return real_lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(browser_support.os, "lstat", vanishing)
+    assert browser_support.idle_for(tmp_path / "run", 3600)
+    monkeypatch.setattr(browser_support.os, "lstat", real_lstat)
+    browser_support._skip_vanished(FileNotFoundError("a folder removed while listed"))  # skipped
+    with pytest.raises(PermissionError):
+        browser_support._skip_vanished(PermissionError("no permission"))
+
+    def unreadable(path, *args, **kwargs):  # an entry it may not read
+        if str(path).endswith(os.sep + "a"):
+            raise PermissionError(path)
+        return real_lstat(path, *args, **kwargs)
+
+    monkeypatch.setattr(browser_support.os, "lstat", unreadable)
+    assert not browser_support.idle_for(tmp_path / "run", 3600)  # cannot judge it: keep the folder
 
 
 class _Status(http.server.BaseHTTPRequestHandler):
