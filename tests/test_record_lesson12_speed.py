@@ -148,7 +148,7 @@ def test_the_readme_quotes_the_record():
         f"with MKL held to AVX2 as well, {span(mkl_avx2['loop_product_b1'])} at batch 1",
         f"in {words[len(avx2['product_b256'])]} runs of lesson 12's section 10 code",
         f"lesson 12's record: {span(xeon['network_wide'])} in {len(xeon['network_wide'])} builds",
-        f"1.53 to 1.77 in ten of {words[len(nov['network_wide'])]} builds",
+        f"{wide_nov[0]:.2f} to {wide_nov[-2]:.2f} in ten of {words[len(nov['network_wide'])]} builds",
         f"add up to more than 100 % ({', '.join(map(str, over_100[:-1]))} and {over_100[-1]} %) "
         f"{rq_within['seed0']} % and {rq_within['wide']} %",
         f"({words[sum('two processes' in s for s in avx2_runs)]} of them as two processes at once on the two "
