@@ -806,7 +806,7 @@ assert np.all(np.diff(ratios) > 0) and ratios[-1] > 0.99 and np.all(np.diff(gap_
 # ## Exercises
 #
 # Each exercise ends with a check that says whether your answer is right and, if not, what to
-# look at. The solution is the marked part of the exercise's cell.
+# look at. The solution is the marked part of the exercise's cell (a student copy has a stub there).
 #
 # ### Exercise 1 (recall)
 #

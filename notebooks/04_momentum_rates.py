@@ -790,7 +790,7 @@ assert gap_p < 1e-12
 # ## Exercises
 #
 # Each exercise ends with a check that says whether your answer is right and, if not, what to
-# look at. The solution is the marked part of the exercise's cell.
+# look at. The solution is the marked part of the exercise's cell (a student copy has a stub there).
 #
 # ### Exercise 1 (recall)
 #
@@ -898,7 +898,7 @@ checks.momentum_rates.spectrum_pace(beta_5, rate_5)
 # $\hat\theta_i$ (not lesson 02's gradient noise $\sigma_\xi$), has mean 0 and variance $1/(m\lambda_i)$. Write the expected test error
 # $E(k) = \mathbb{E}\sum_i \lambda_i\big(\theta^{(k)}_i - \theta^\star_i\big)^2$, and give the step $k$ that
 # minimises it and the ratio $E(k)/E(\infty)$ there. Compare with the 20 seeds of section 4. The check wants
-# the exact whole $k$ and the ratio within 0.5 %.
+# the exact whole $k$ and the ratio within 0.1 %.
 
 # %% nbgrader={"grade": false, "grade_id": "ex04_6_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 ### BEGIN SOLUTION

@@ -732,7 +732,7 @@ assert r0b["diff"].size == 138 and np.sum(r0b["diff"] > 0) == 103 and np.sum(r0b
 # ## Exercises
 #
 # Each exercise ends with a check that says whether your answer is right and, if not, what to
-# look at. The solution is the marked part of the exercise's cell.
+# look at. The solution is the marked part of the exercise's cell (a student copy has a stub there).
 #
 # ### Exercise 1 (recall)
 #

@@ -968,7 +968,8 @@ assert abs(gap[0]) < 1e-10 and gap[1] > 1e-3 and abs(gap[1] / stalled - 1) < 1e-
 # ## Exercises
 #
 # The data are the four points of section 1 with $\beta = 0.9$, $\eta = 0.01$. Each
-# exercise ends with a check; the solution is the marked part of the exercise's cell.
+# exercise ends with a check; the solution is the marked part of the exercise's cell (a student copy
+# has a stub there).
 # Vector answers are accepted when every component is within $10^{-6}$ of the exact value,
 # so numbers worked out by hand and written to six decimals pass.
 #

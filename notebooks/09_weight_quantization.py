@@ -1913,9 +1913,9 @@ checks.quantization.max_error(max_error_2)
 #
 # Write `quantize_affine_per_channel(x, bits)` for a 2-D array `x`: affine codes with one
 # scale and one zero point per row (one per index along axis 0, so reduce along axis 1). Return `(q, scale, zero_point)` with `scale`
-# and `zero_point` of shape `(rows, 1)`. Each row's range must contain 0. The check runs your
-# function on five arrays and wants the library's codes and zero points exactly and its scales
-# to a relative $10^{-12}$.
+# and `zero_point` of shape `(rows, 1)`. Each row's range must contain 0. Do not call `quantization`:
+# the check runs your function on five arrays and wants the library's codes and zero points exactly
+# and its scales to a relative $10^{-12}$.
 
 # %% nbgrader={"grade": false, "grade_id": "ex09_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def quantize_affine_per_channel(x, bits):

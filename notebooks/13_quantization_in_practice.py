@@ -1397,6 +1397,19 @@ def centroid_grad(weight_grad, index, k):
 
 # %% nbgrader={"grade": true, "grade_id": "ex13_3_check", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 checks.quantization_practice.centroid_grad(centroid_grad)
+### BEGIN HIDDEN TESTS
+_g = torch.Generator().manual_seed(131)
+for _shape, _k in [((300,), 7), ((4, 9, 3), 16), ((64, 32), 32), ((5,), 9)]:  # the last: empty clusters
+    _index = torch.randint(0, _k, _shape, generator=_g)
+    _wg = torch.randn(_shape, generator=_g, dtype=torch.float64)
+    _want, _size = torch.zeros(_k, dtype=torch.float64), torch.zeros(_k, dtype=torch.float64)
+    for _c, _w in zip(_index.flatten().tolist(), _wg.flatten().tolist(), strict=True):
+        _want[_c] += _w
+        _size[_c] += abs(_w)
+    _got = centroid_grad(_wg.clone(), _index.clone(), _k)
+    assert isinstance(_got, torch.Tensor) and _got.shape == (_k,), "centroid_grad: a tensor of shape (k,)"
+    assert bool(((_got.double() - _want).abs() <= 1e-6 * _size + 1e-12).all()), "centroid_grad: the sums by cluster"
+### END HIDDEN TESTS
 
 # %% [markdown]
 # ### Exercise 4 (explore)

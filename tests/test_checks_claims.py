@@ -111,6 +111,7 @@ def test_exercise_2_thresholds_against_a_scan():
 
 # --------------------------------------------------------------------------- exercise 3: the fixed function
 
+
 def right(learning_rate, momentum, params, grad, iters):
     params = [np.array(p, dtype=float) for p in params]
     v = [np.zeros_like(p) for p in params]
@@ -219,11 +220,6 @@ def test_exercise_3_wrong(candidate, match):
     fails(c09.fixed_momentum_optimizer, candidate, match=match)
 
 
-def test_exercise_3_stub_raises_not_implemented():
-    with pytest.raises(NotImplementedError):
-        c09.fixed_momentum_optimizer(not_written)
-
-
 def test_exercise_3_coupled_case_tells_the_orders_apart():
     """In the two-array case each array's gradient depends on the other, so updating array by array
     with fresh gradients (Gauss-Seidel) gives a different result from momentum (Jacobi)."""
@@ -245,6 +241,7 @@ def test_exercise_3_reference_is_momentum():
 
 
 # --------------------------------------------------------------------------- exercise 4: best beta per kappa
+
 
 def beta_star(kappa):
     return ((math.sqrt(kappa) - 1) / (math.sqrt(kappa) + 1)) ** 2
@@ -317,3 +314,9 @@ def test_exercise_4_tolerance_matches_the_cost_in_steps():
     for answers in ({10: 0.285, 100: 0.68, 1000: 0.886, 10_000: 0.9625}, UP3):
         assert all(extra_steps(beta, kappa) <= 1.05 for kappa, beta in answers.items())
     assert 1.05 < extra_steps(0.669, 100) < 1.06 and extra_steps(0.88, 1000) > 1.1
+
+
+def test_exercise_2_a_verdict_that_is_an_array_gets_a_message():
+    """`in` on a NumPy array raised ValueError (review, session 25)."""
+    hb, ne = 0.38, 2 * 1.9 / (2.8 * 10)
+    fails(c09.nesterov_step_claim, hb, ne, np.array(["does not hold"]), match="should be one of")

@@ -116,14 +116,6 @@ def test_exercise_3_wrong(candidate, message):
     assert message in fails(g01.steps_needed, candidate)
 
 
-def test_exercise_3_stub_is_not_hidden():
-    def stub(kappa, eps):
-        raise NotImplementedError
-
-    with pytest.raises(NotImplementedError):
-        g01.steps_needed(stub)
-
-
 # ---------------------------------------------------------------- exercise 4: the scanned best lr
 
 
@@ -262,3 +254,23 @@ def test_exercise_4_formula_value_alone_cannot_pass():
     grid = np.linspace(0.31, 0.325, 16)
     fake = np.where(np.isclose(grid, 0.3175, atol=5e-4), 100, 200)
     assert "your count is" in fails(g01.best_lr_on_valley, grid, fake, grid[fake.argmin()])
+
+
+@pytest.mark.parametrize("best", [0.0, -0.1])
+def test_exercise_4_an_lr_never_set_gets_a_message(best):
+    """best_lr left at 0 (a loop that never updated it) or negative: a message, not the closed form's
+    ValueError (review, session 25)."""
+    grid, counts, _ = scan(100)
+    assert "never gets the gap to 1e-10" in fails(g01.best_lr_on_valley, grid, counts, best)
+
+
+def test_exercise_4_a_tiny_learning_rate_in_the_grid_is_counted_as_never(capsys):
+    """A log-spaced grid from 1e-17: 1 - lr * lambda rounds to 1, so the closed form counts no step
+    (inf) instead of doubling its bracket for ever (review, session 25: the check hung)."""
+    assert np.isinf(g01._all_valley_steps(np.array([1e-17]))).all()
+    grid = np.r_[1e-17, np.linspace(0.05, 0.33, 20)]
+    reached = g01._valley_steps(grid[1:])
+    best = grid[1:][reached.argmin()]
+    passes(g01.best_lr_on_valley, grid, np.r_[np.nan, reached], best, capsys=capsys)  # nan: never there
+    message = fails(g01.best_lr_on_valley, grid, np.r_[5, reached], best)
+    assert "your count is 5, not inf" in message and "never gets there" in message and "2/L" not in message

@@ -378,3 +378,18 @@ def test_exercise_7_right(answer, capsys):
 ])
 def test_exercise_7_wrong(answer, match):
     fails(lr08.normal_equations, answer, match=match)
+
+
+def _with_grad(values):
+    """An answer computed with autograd on: a float64 tensor that requires grad (review, session 25)."""
+    return torch.tensor(np.asarray(values, dtype=float), dtype=torch.float64, requires_grad=True)
+
+
+def test_autograd_tensors_are_answers_too(capsys):
+    """Exercises 2 and 6 with tensors that still require grad (exercise 6 invites torch.optim.SGD):
+    the right values pass, and swapped or wrong ones get the check's message, never a RuntimeError."""
+    passes(lr08.third_iteration, _with_grad(V3), _with_grad(THETA3), capsys=capsys)
+    passes(lr08.learning_rate_change, _with_grad(SEED6), _with_grad(TORCH6), capsys=capsys)
+    fails(lr08.third_iteration, _with_grad(THETA3), _with_grad(V3), match="swapped")
+    fails(lr08.learning_rate_change, _with_grad(TORCH6), _with_grad(SEED6), match="swapped")
+    fails(lr08.learning_rate_change, _with_grad(TORCH6), _with_grad(TORCH6), match="PyTorch's theta2")

@@ -355,3 +355,17 @@ def test_exercise_5_right(answer, capsys):
 ])
 def test_exercise_5_wrong(answer, says):
     assert says in fails(m03.effective_rate, answer)
+
+
+def test_exercise_4_calling_theory_is_refused_and_theory_is_put_back():
+    """The exercise says "Do not call theory": an hb_rate that returns theory.momentum_rate's value gets a
+    message (review, session 25: it passed, and the hidden tests, comparing with theory, could not tell);
+    theory works again after the check."""
+    from lessons_lib import theory
+
+    def from_theory(lr, beta, lam):
+        return float(theory.momentum_rate(lr, beta, [lam]))
+
+    message = fails(m03.rate_function, from_theory)
+    assert "calls theory.momentum_rate" in message
+    assert theory.momentum_rate(0.1, 0.5, [1.0]) == pytest.approx(0.5**0.5)

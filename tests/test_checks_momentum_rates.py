@@ -391,7 +391,7 @@ def test_exercise_6_values_by_simulation():
 
 
 @pytest.mark.parametrize("args", [(16, 0.5737), (16, 0.574), (16.0, 0.5737),
-                                  (np.int64(16), np.float64(0.5737)), (16, 0.5720), (16, 0.5760)])
+                                  (np.int64(16), np.float64(0.5737)), (16, 0.5732), (16, 0.5742)])
 def test_exercise_6_right(args, capsys):
     m04.early_stopping(*args)
     assert "Correct:" in capsys.readouterr().out
@@ -415,6 +415,9 @@ def test_exercise_6_right(args, capsys):
     ((16, 0.0897), "E(k*) / E(0)"),
     ((16, 0.56), "too small"),
     ((16, 0.59), "too large"),
+    ((16, 0.5760), "divides by E(2000)"),  # E(k*) / E(2000), the hint's horizon (0.4 % off)
+    ((16, 0.57603), "divides by E(2000)"),
+    ((16, 0.5720), "too small"),  # 0.3 % off: outside 0.1 %
     ((None, 0.5737), "No answer yet"),
     ((16, "0.57"), "not the text"),
     ((10**400, 0.5737), "ordinary size"),

@@ -300,13 +300,6 @@ def test_exercise_3_crash_becomes_a_message():
     assert "raised ValueError" in fails(q06.affine_per_channel, _no_keepdims)
 
 
-def test_exercise_3_student_stub_still_raises_not_implemented():
-    def stub(x, bits):
-        raise NotImplementedError("exercise")
-    with pytest.raises(NotImplementedError):
-        q06.affine_per_channel(stub)
-
-
 # --------------------------------------------------------------------------- exercise 4
 
 
@@ -670,3 +663,23 @@ def test_exercise_5_without_momentum_parts_at_step_1_or_2(runs):
             assert check_first == first[seed]  # the check's own runs agree with this file's
     finally:
         torch.set_num_threads(threads)
+
+
+def test_exercise_3_complex_codes_are_refused():
+    """A float conversion dropped the imaginary part, so complex codes passed (review, session 25)."""
+    def complex_codes(x, bits):
+        q, s, z = _right_per_channel(x, bits)
+        return q + 0j, s, z
+
+    fails(q06.affine_per_channel, complex_codes, match="real numbers")
+
+
+def test_exercise_3_calling_the_library_is_refused():
+    """The codes from quantization.quantize itself (review, session 25: it passed)."""
+    from lessons_lib import quantization
+
+    def from_library(x, bits):
+        return quantization.quantize(x, bits, symmetric=False, axis=0)
+
+    fails(q06.affine_per_channel, from_library, match="calls quantization.quantize")
+    assert quantization.quantize.__module__ == "lessons_lib.quantization"  # put back

@@ -111,6 +111,7 @@ def grad_bincount(weight_grad, index, k):
 
 
 def grad_loop(weight_grad, index, k):
+    """The right sums, as a list: the exercise asks for a tensor."""
     out = [0.0] * k
     for g, i in zip(weight_grad.flatten().tolist(), index.flatten().tolist(), strict=True):
         out[i] += g
@@ -121,7 +122,7 @@ def grad_float32(weight_grad, index, k):
     return grad_index_add(weight_grad.float(), index, k)
 
 
-@pytest.mark.parametrize("candidate", [grad_index_add, grad_bincount, grad_loop, grad_float32])
+@pytest.mark.parametrize("candidate", [grad_index_add, grad_bincount, grad_float32])
 def test_centroid_grad_right(candidate, capsys):
     passes(check.centroid_grad, candidate, capsys=capsys)
 
@@ -182,6 +183,74 @@ def grad_counts(weight_grad, index, k):
 )
 def test_centroid_grad_wrong(candidate, message):
     fails(check.centroid_grad, candidate, match=message)
+
+
+def grad_numpy(weight_grad, index, k):
+    """The right sums as a NumPy array (np.add.at): the exercise asks for a tensor."""
+    out = np.zeros(k)
+    np.add.at(out, index.reshape(-1).numpy(), weight_grad.reshape(-1).numpy())
+    return out
+
+
+def grad_two_loops(weight_grad, index, k):
+    """A double loop over the index's two dimensions: right on matrices, an IndexError on a 1-D bias."""
+    out = torch.zeros(k, dtype=weight_grad.dtype)
+    for r in range(index.shape[0]):
+        for c in range(index.shape[1]):
+            out[index[r, c]] += weight_grad[r, c]
+    return out
+
+
+@pytest.mark.parametrize(("candidate", "message"), [
+    (grad_loop, "return a torch tensor"),
+    (grad_numpy, "return a torch tensor"),
+    (grad_two_loops, "raised IndexError"),
+    (lambda w, i, k: grad_index_add(w, i, k).to(torch.complex128), "should be real"),
+])
+def test_centroid_grad_wrong_type_or_shape_handling(candidate, message):
+    """Review (session 25): a list, a NumPy array and a loop written for matrices only were accepted."""
+    fails(check.centroid_grad, candidate, match=message)
+
+
+def _hidden_test_13_3():
+    """Lesson 13's hidden test of exercise 3, as the lesson holds it (its check cell after the marker)."""
+    import pathlib
+
+    twin = pathlib.Path(__file__).resolve().parents[1] / "notebooks" / "13_quantization_in_practice.py"
+    text = twin.read_text(encoding="utf-8")
+    cell = text.split("checks.quantization_practice.centroid_grad(centroid_grad)\n", 1)[1]
+    return cell.split("### BEGIN HIDDEN TESTS\n", 1)[1].split("### END HIDDEN TESTS", 1)[0]
+
+
+def _lookup_table():
+    """A function that returns the visible check's answers by the cases' shapes and k: it passes the
+    visible check, and only the hidden test, on other shapes, can tell."""
+    answers = {}
+    gen = torch.Generator().manual_seed(13)
+    cases = [(torch.tensor([[1.5, 2.0], [3.0, 4.5]], dtype=torch.float64), torch.tensor([[0, 1], [1, 1]]), 2)]
+    for shape, k in [((5, 7), 4), ((16, 8), 8), ((3, 4), 6), ((10,), 3), ((2, 3, 2, 2), 5)]:
+        index = torch.randint(0, k if k != 6 else 3, shape, generator=gen)
+        cases.append((torch.randn(shape, generator=gen, dtype=torch.float64), index, k))
+    for weight_grad, index, k in cases:
+        answers[tuple(index.shape), k] = grad_index_add(weight_grad, index, k)
+    return lambda w, i, k: answers.get((tuple(i.shape), k), torch.zeros(k, dtype=torch.float64))
+
+
+@pytest.mark.parametrize(("candidate", "right"), [
+    (grad_index_add, True), (grad_bincount, True), (grad_float32, True),
+    (_lookup_table(), False), (grad_mean, False), (grad_two_loops, False),
+])
+def test_centroid_grad_hidden_test(candidate, right, capsys):
+    """The hidden test passes right answers (float32 too) and fails a lookup table of the visible cases,
+    which the visible check accepts."""
+    if candidate.__name__ == "<lambda>":  # the lookup table: the visible check accepts it
+        passes(check.centroid_grad, candidate, capsys=capsys)
+    namespace = {"torch": torch, "centroid_grad": candidate}
+    if right:
+        exec(_hidden_test_13_3(), namespace)
+    else:
+        with pytest.raises((AssertionError, IndexError)):
+            exec(_hidden_test_13_3(), namespace)
 
 
 # ---------------------------------------------------------------- exercise 4: symmetric per-group codes

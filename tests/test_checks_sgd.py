@@ -335,15 +335,6 @@ def test_exercise_4_a_crash_is_a_message_not_a_traceback():
     assert "m = 5, B = 1" in message
 
 
-def test_exercise_4_stub_is_not_hidden():
-    """A student copy's stub raises NotImplementedError: it must stop the notebook, as it does."""
-    def stub(*args):
-        raise NotImplementedError
-
-    with pytest.raises(NotImplementedError):
-        c02.minibatch_sgd(stub)
-
-
 # ---------------------------------------------------------------- exercise 5: a measured variance
 
 

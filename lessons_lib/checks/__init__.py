@@ -11,9 +11,11 @@ One module per lesson holds that lesson's checks, e.g.
 
 from __future__ import annotations
 
+import contextlib
 import decimal
 import numbers
-from collections.abc import Callable, Mapping
+import types
+from collections.abc import Callable, Iterator, Mapping
 
 import numpy as np
 
@@ -33,6 +35,44 @@ class NotYet(AssertionError):
         if sep:
             lines.append(f"\x1b[1mHint:\x1b[0m {hint}")
         return lines
+
+
+class UsesReference(Exception):  # noqa: N818 - not an error of the check: what the student's code did
+    """Raised by a library function that an exercise asks the student not to call, while the check
+    runs the student's function inside :func:`forbidden`; its message names the function."""
+
+
+@contextlib.contextmanager
+def forbidden(module: types.ModuleType) -> Iterator[None]:
+    """While the block runs, every public function and class defined in ``module`` raises
+    :class:`UsesReference` when called (looked up as ``module.name``, as a student's code calls it);
+    they are put back afterwards. A name imported from the module beforehand (``from module import f``)
+    is not caught."""
+    short = module.__name__.rsplit(".", 1)[-1]
+    saved = {name: value for name, value in vars(module).items() if not name.startswith("_")
+             and callable(value) and getattr(value, "__module__", None) == module.__name__}
+
+    def blocker(name: str) -> Callable[..., object]:
+        def blocked(*args: object, **kwargs: object) -> object:
+            raise UsesReference(f"{short}.{name}")
+        return blocked
+
+    try:
+        for name in saved:
+            setattr(module, name, blocker(name))
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(module, name, value)
+
+
+def not_written(name: str, hint: str = "") -> NotYet:
+    """The message for a function that is still a student copy's stub (nbgrader's ``raise
+    NotImplementedError()``): "Not yet: <name> is not written yet", shown without a traceback, whose
+    lines would show the check's source; like any :class:`NotYet` it stops Run All there."""
+    tail = f" Hint: {hint}" if hint else ""
+    return NotYet(f"{name} is not written yet: replace the stub's `raise NotImplementedError()` with your "
+                  f"code.{tail}")
 
 
 def _plain(answer: object) -> object:
@@ -193,7 +233,13 @@ def function(
     if not callable(candidate):
         raise NotYet(f"{what} should be a function; got {type(candidate).__name__}.")
     for args in cases:
-        got = _plain(candidate(*args))  # a student copy's stub raises NotImplementedError here, as it should
+        try:
+            got = _plain(candidate(*args))
+        except NotImplementedError:  # a student copy's stub
+            raise not_written(what, hint) from None
+        except Exception as exc:  # the student's code failed: say how, without a traceback
+            raise NotYet(f"{what} raised {type(exc).__name__}: {exc} for the inputs {_fmt_args(args)}. "
+                         f"Hint: {hint}") from None
         want = reference(*args)
         _numeric_kind(got, f"what {what} returns for the inputs {_fmt_args(args)}", f" Hint: {hint}")
         try:

@@ -31,7 +31,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import smooth_convex, surfaces
-from . import NotYet, array, as_number, number, passed
+from . import NotYet, _plain, array, as_number, not_written, number, passed
 
 
 def guaranteed_decrease(answer: object) -> None:
@@ -207,9 +207,10 @@ def fista_iterates(candidate: Callable) -> None:
         try:
             returned = candidate(grad, x0.copy(), L, steps)
         except NotImplementedError:
-            raise NotYet(f"fista is not written yet. Hint: {hint}") from None
+            raise not_written("fista", hint) from None
         except Exception as error:  # the student's code crashed: say so, without a traceback
             raise NotYet(f"{where} fista raised {type(error).__name__}: {error}. Hint: {hint}") from None
+        returned = _plain(returned)  # tensors (detached) as arrays
         want = smooth_convex.nesterov_convex(grad, x0, L, steps, sequence="fista")
         if np.shape(returned) == (steps, x0.size):
             raise NotYet(f"{where} fista returned {steps} rows; it should return {steps + 1}: the start x_0 "

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from .. import optimizers, surfaces, theory
-from . import NotYet, array, as_number, number, passed
+from . import NotYet, _plain, array, as_number, not_written, number, passed
 
 VERDICTS = ("holds", "misleading", "does not hold", "unverifiable")
 ATOL = 1e-6
@@ -95,7 +95,7 @@ def nesterov_step_claim(hb_threshold: object, nesterov_threshold: object, verdic
     if isinstance(verdict, str) and verdict.strip().lower() in VERDICTS and verdict not in VERDICTS:
         raise NotYet(f"write the verdict exactly as in claims.VERDICTS, e.g. {VERDICTS[2]!r}; "
                      f"got {verdict!r}.")
-    if verdict not in VERDICTS:
+    if not isinstance(verdict, str) or verdict not in VERDICTS:  # `in` on an array would raise
         raise NotYet(f"the verdict should be one of {list(VERDICTS)}; got {verdict!r}.")
     if verdict != "does not hold":
         raise NotYet(f"'{verdict}' does not fit your numbers: Nesterov's threshold {ne:.4f} is below the "
@@ -170,8 +170,8 @@ def fixed_momentum_optimizer(candidate: Callable) -> None:
         passed_list = list(params)  # the caller's list: its entries must stay the caller's arrays
         try:
             got = candidate(lr, beta, passed_list, grad, iters)
-        except NotImplementedError:
-            raise
+        except NotImplementedError:  # a student copy's stub: a message, not a traceback
+            raise not_written('momentum_optimizer') from None
         except Exception as exc:  # report the student's error as feedback, not as a crash
             raise NotYet(f"on {what} your function raised {type(exc).__name__}: {exc}. "
                          f"Hint: {hint}") from None
@@ -183,6 +183,7 @@ def fixed_momentum_optimizer(candidate: Callable) -> None:
             raise NotYet(f"on {what} your function replaced entries of the caller's list (the arrays "
                          "themselves are unchanged, but the caller's list now holds new ones). Hint: start "
                          "from params = [np.array(p, dtype=float) for p in params], a new list.")
+        got = _plain(got)  # tensors (detached) as arrays
         want = _reference_optimizer(lr, beta, params, grad, iters)
         if not isinstance(got, list | tuple) or len(got) != len(want):
             raise NotYet(f"on {what} return the list of {len(want)} parameter arrays; "

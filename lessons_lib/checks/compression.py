@@ -23,7 +23,7 @@ import numpy as np
 from torch import nn
 
 from .. import compression, model_file
-from . import NotYet, as_number, number, passed
+from . import NotYet, as_number, not_written, number, passed
 
 # blocks of 256 per tensor of the 64-300-100-10 MLP (weights and biases)
 _blocks = sum(-(-size // 256) for size in (64 * 300, 300, 300 * 100, 100, 100 * 10, 10))
@@ -131,8 +131,8 @@ def positions_from_gaps(candidate: Callable[[bytes], object], encoder: object = 
         if encoder is not None:
             try:
                 theirs = bytes(encoder(positions))
-            except NotImplementedError:
-                raise
+            except NotImplementedError:  # a student copy's stub: a message, not a traceback
+                raise not_written('the encoder you passed') from None
             except Exception as exc:  # any failure of the student's code is feedback
                 raise NotYet(f"the encoder you passed fails on {positions}: {type(exc).__name__}: {exc}. "
                              "Hint: pass the lesson's relative_indices, or leave the encoder out.") from None
@@ -142,8 +142,8 @@ def positions_from_gaps(candidate: Callable[[bytes], object], encoder: object = 
                              "the lesson's relative_indices, or leave the encoder out.")
         try:
             got = candidate(bytes(data))
-        except NotImplementedError:  # a student copy's stub: let it stop the notebook
-            raise
+        except NotImplementedError:  # a student copy's stub: a message, not a traceback
+            raise not_written('positions_from_gaps') from None
         except Exception as exc:  # any failure of the student's code is feedback
             raise NotYet(f"your function fails on the bytes {list(data)} (the positions {positions}): "
                          f"{type(exc).__name__}: {exc}. Hint: read the bytes one by one; a byte 255 "
@@ -424,8 +424,8 @@ def hundredfold(
         where = f"seed {seed}"
         try:
             result = recipe(seed)
-        except NotImplementedError:  # a student copy's stub: let it stop the notebook
-            raise
+        except NotImplementedError:  # a student copy's stub: a message, not a traceback
+            raise not_written('recipe_4') from None
         except NotYet:
             raise
         except Exception as exc:  # any failure of the student's code is feedback

@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import surfaces
-from . import NotYet, _numeric_kind, _plain, as_number, number, passed
+from . import NotYet, _numeric_kind, _plain, as_number, not_written, number, passed
 
 REL_TOL = 2.5e-3  # three significant figures of 0.5, 0.235294 and 0.882353 (0.0 %, 0.13 %, 0.04 %)
 
@@ -125,8 +125,8 @@ def steps_needed(candidate: Callable[[float, float], int]) -> None:
     for kappa, eps in cases:
         try:
             got = _plain(candidate(kappa, eps))
-        except NotImplementedError:  # a student copy's stub: left to stop the notebook as it is
-            raise
+        except NotImplementedError:  # a student copy's stub: a message, not a traceback
+            raise not_written('steps_needed') from None
         except Exception as exc:  # the student's code failed: say how, without a traceback
             raise NotYet(f"steps_needed({kappa:g}, {eps:g}) raised {type(exc).__name__}: {exc}. "
                          f"Hint: {hint}") from None
@@ -169,7 +169,8 @@ def _valley_modes() -> tuple[np.ndarray, np.ndarray]:
 
 def _first_step(lr: np.ndarray, weights: np.ndarray, tol: float) -> np.ndarray:
     """The smallest k with sum_i weights_i (1 - lr lambda_i)^(2k) <= tol, for each lr in (0, 2/L)
-    (the sum falls monotonically in k there, so a bisection finds k)."""
+    (the sum falls monotonically in k there, so a bisection finds k), as floats; inf where no k up to
+    2^53 gets there (an lr so small that 1 - lr lambda rounds to 1)."""
     lam, _ = _valley_modes()
     if np.any(lr <= 0) or np.any(lr >= 2 / lam.max()):
         raise ValueError("the closed-form count needs 0 < lr < 2/L")
@@ -180,13 +181,15 @@ def _first_step(lr: np.ndarray, weights: np.ndarray, tol: float) -> np.ndarray:
 
     lo = np.zeros(lr.shape)  # value(lo) > tol (the start's loss gap is about 14)
     hi = np.ones(lr.shape)
-    while np.any(small := value(hi) > tol):
+    while np.any(small := (value(hi) > tol) & (hi < 2.0**53)):
         hi = np.where(small, 2 * hi, hi)
+    never = value(hi) > tol
+    hi[never], lo[never] = 1.0, 0.0  # left out of the bisection
     while np.any(hi - lo > 1):
         mid = np.floor((lo + hi) / 2)
         above = value(mid) > tol
         lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
-    return hi.astype(int)
+    return np.where(never, np.inf, hi)
 
 
 def _valley_gap(lr: float, k: float) -> float:
@@ -210,9 +213,9 @@ def _valley_steps_to_distance(lr: np.ndarray) -> np.ndarray:
 
 
 def _all_valley_steps(lr: np.ndarray) -> np.ndarray:
-    """_valley_steps for any positive lr; inf where lr >= 2/L (gradient descent does not converge)."""
+    """_valley_steps for any lr; inf where lr <= 0 or lr >= 2/L (gradient descent does not converge)."""
     out = np.full(lr.shape, np.inf)
-    ok = lr < 2 / max(VALLEY_EIGENVALUES)
+    ok = (lr > 0) & (lr < 2 / max(VALLEY_EIGENVALUES))
     if ok.any():
         out[ok] = _valley_steps(lr[ok])
     return out
@@ -308,9 +311,12 @@ def best_lr_on_valley(grid: object, counts: object, best_lr: object) -> None:
                 c[reached], _valley_steps_to_distance(lrs[reached]).astype(float)):
             why = ("these are the steps until |x_k| <= 1e-10; the exercise counts the steps until the loss "
                    "gap f(x_k) - f* is 1e-10 or below.")
-        elif np.isinf(true[i]):
+        elif np.isinf(true[i]) and lrs[i] >= 2 / L:
             why = (f"at lr = {lrs[i]:.4g} >= 2/L = {2 / L:.4g} gradient descent does not converge on this "
                    "valley.")
+        elif np.isinf(true[i]):  # an lr so small that 1 - lr * lambda rounds to 1 in float64
+            why = (f"at lr = {lrs[i]:.4g} a step moves x by less than float64 can show, and gradient "
+                   "descent never gets there.")
         else:
             why = f"from the start (3, 2) the loss gap first reaches 1e-10 at step {true[i]:.0f} there."
         raise NotYet(f"for lr = {lrs[i]:.4g} your count is {c[i]:.0f}, not {true[i]:.0f}: {why} Hint: {hint}")
@@ -335,8 +341,10 @@ def best_lr_on_valley(grid: object, counts: object, best_lr: object) -> None:
                    "with the fewest steps; that")
         else:
             why = f"lr = {value:.4g} is not the learning rate of your scan with the fewest steps; that"
-        raise NotYet(f"{why} is {yours[0]!r}, with {fewest_yours:.0f} steps, and {value!r} itself needs "
-                     f"{_all_valley_steps(np.array([value]))[0]:.0f}. Hint: report grid[counts.argmin()].")
+        own = _all_valley_steps(np.array([value]))[0]
+        needs = f"needs {own:.0f}" if np.isfinite(own) else "never gets the gap to 1e-10"
+        raise NotYet(f"{why} is {yours[0]!r}, with {fewest_yours:.0f} steps, and {value!r} itself {needs}. "
+                     "Hint: report grid[counts.argmin()].")
     fewest, lo, hi = _valley_fewest_steps()
     steps = int(_valley_steps(value)[0])
     if steps == fewest:

@@ -19,7 +19,7 @@ from torch import nn
 
 from .. import integer_inference, observers
 from ..intervals import t_half_width
-from . import NotYet, as_number, number, passed
+from . import NotYet, as_number, not_written, number, passed
 
 
 def bias_code(answer: object) -> None:
@@ -92,6 +92,9 @@ def multiplier(m0: object, shift: object) -> None:
         )
     if not 2**30 <= a < 2**31:
         raise NotYet(f"m0 = {a} is outside [2^30, 2^31) = [{2**30}, {2**31}). Hint: {hint}")
+    if not 0 <= b <= 63:  # 2.0**b would overflow for a huge shift
+        raise NotYet(f"a shift of {b} is outside 0 to 63: M = m0 / 2^shift with m0 near 2^31 and M = 0.0123 "
+                     f"needs a shift a little above 31. Hint: {hint}")
     value = a / 2.0**b
     if abs(value - M) / M > 2.0**-30:
         raise NotYet(f"{a} / 2^{b} = {value:.6g}, not M = {M}. Hint: {hint}")
@@ -127,12 +130,20 @@ def fold_linear_bn(candidate: Callable[[nn.Linear, nn.BatchNorm1d], Any]) -> Non
         x = torch.randn(20, n_in, generator=gen, dtype=torch.float64)
         with torch.no_grad():
             want = bn(linear(x))  # before the candidate runs: it may change the layers in place
+        given_linear, given_bn = copy.deepcopy(linear), copy.deepcopy(bn)
         try:
-            folded = candidate(copy.deepcopy(linear), copy.deepcopy(bn))
-        except NotImplementedError:
-            raise
+            folded = candidate(given_linear, given_bn)
+        except NotImplementedError:  # a student copy's stub: a message, not a traceback
+            raise not_written("fold_linear_bn", hint) from None
         except Exception as error:  # noqa: BLE001 - a slip in the student's code becomes a message
             raise NotYet(f"your function raised {type(error).__name__}: {error}. Hint: {hint}") from None
+        given = [*given_linear.state_dict().values(), *given_bn.state_dict().values()]
+        original = [*linear.state_dict().values(), *bn.state_dict().values()]
+        if any(not torch.equal(a, b) for a, b in zip(given, original, strict=True)):
+            raise NotYet("your function changed the layers it was given: the exercise asks for a new "
+                         "nn.Linear, and a network that still uses the old layers would then apply "
+                         "BatchNorm twice. Build the folded layer as a copy (copy.deepcopy(linear), then "
+                         f"change the copy's weight and bias under torch.no_grad()). Hint: {hint}")
         if not isinstance(folded, nn.Linear):
             raise NotYet(f"return an nn.Linear; got {type(folded).__name__}. Hint: {hint}")
         for name, p in (("weight", folded.weight), ("bias", folded.bias)):

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from .. import theory
-from . import NotYet, _plain, array, as_number, passed, vector
+from . import NotYet, _plain, array, as_number, not_written, passed, vector
 
 X_DATA = np.array([0.0, 1.0, 2.0, 3.0])
 X_DATA.setflags(write=False)
@@ -92,9 +92,9 @@ def third_iteration(v3: object, theta3: object) -> None:
     hint = ("residuals e_i = theta0 + theta1 x_i - y_i at theta2, g3 = (mean e, mean e*x), "
             "v3 = 0.9 v2 + 0.01 g3, theta3 = theta2 - v3.")
     try:  # the arguments swapped: third_iteration(theta3, v3)
-        swapped = (np.allclose(np.asarray(v3, dtype=float), theta3_ok, rtol=0.0, atol=ATOL)
-                   and np.allclose(np.asarray(theta3, dtype=float), v3_ok, rtol=0.0, atol=ATOL))
-    except (TypeError, ValueError):
+        swapped = (np.allclose(np.asarray(_plain(v3), dtype=float), theta3_ok, rtol=0.0, atol=ATOL)
+                   and np.allclose(np.asarray(_plain(theta3), dtype=float), v3_ok, rtol=0.0, atol=ATOL))
+    except (TypeError, ValueError, OverflowError):  # not numbers: said by the checks below
         swapped = False
     if swapped:
         raise NotYet("your two answers are right but swapped: the check is called as third_iteration(v3, "
@@ -187,7 +187,7 @@ def gradient(candidate: Callable[..., object]) -> None:
         try:  # copies: a candidate that changes its arguments in place cannot change the module's data
             got = candidate(theta.copy(), x.copy(), y.copy())
         except NotImplementedError:
-            raise NotYet(f"grad_J is not written yet. Hint: {hint}") from None
+            raise not_written("grad_J", hint) from None
         except Exception as exc:  # the student's code failed: say how, without a traceback
             raise NotYet(f"grad_J raised {type(exc).__name__}: {exc}. Hint: {hint}") from None
         got = _plain(got)  # a tensor as an array
@@ -200,7 +200,7 @@ def gradient(candidate: Callable[..., object]) -> None:
                 raise NotYet(f"grad_J returns complex numbers, {got!r:.80}; the gradient of a real loss is "
                              f"real: where does the complex part come from? Hint: {hint}")
             got = np.asarray(got, dtype=float)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError):
             raise NotYet(two_numbers) from None
         want = _grad(theta, x, y)
         if got.shape != (2,):
@@ -320,9 +320,9 @@ def learning_rate_change(theta_seed: object, theta_torch: object) -> None:
     hint = ("first step (both forms): theta1 = (0, 1) - 0.02 g1. Seed: v2 = 0.9 * 0.02 g1 + 0.01 g2; "
             "PyTorch: b2 = 0.9 g1 + g2, theta2 = theta1 - 0.01 b2; g2 is the gradient at theta1.")
     try:
-        swapped = (np.allclose(np.asarray(theta_seed, dtype=float), torch2, rtol=0.0, atol=ATOL)
-                   and np.allclose(np.asarray(theta_torch, dtype=float), seed2, rtol=0.0, atol=ATOL))
-    except (TypeError, ValueError):
+        swapped = (np.allclose(np.asarray(_plain(theta_seed), dtype=float), torch2, rtol=0.0, atol=ATOL)
+                   and np.allclose(np.asarray(_plain(theta_torch), dtype=float), seed2, rtol=0.0, atol=ATOL))
+    except (TypeError, ValueError, OverflowError):  # not numbers: said by the checks below
         swapped = False
     if swapped:
         raise NotYet("both numbers are right but swapped, or you ran the schedule backwards (0.01 first): "

@@ -33,7 +33,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import theory
-from . import NotYet, _fmt, as_number, number, passed
+from . import NotYet, UsesReference, _fmt, as_number, forbidden, not_written, number, passed
 
 RTOL_1 = 1e-3  # exercise 1: the steady and the alternating buffer
 RTOL_2 = 1e-4  # exercise 2: the threshold (2 + 2 beta)/L
@@ -212,9 +212,13 @@ def rate_function(candidate: Callable[[float, float, float], float]) -> None:
                         f"{_fmt(disc)} is negative: the roots are complex, and the square root of a negative "
                         "number fails (math.sqrt) or gives nan (np.sqrt); in this case |sigma| = sqrt(beta).")
         try:
-            result = candidate(lr, beta, lam)
+            with forbidden(theory):
+                result = candidate(lr, beta, lam)
         except NotImplementedError:
-            raise NotYet(f"hb_rate is not written yet. Hint: {hint}") from None
+            raise not_written("hb_rate", hint) from None
+        except UsesReference as used:
+            raise NotYet(f"hb_rate calls {used}, the reference it is compared with: the exercise asks you "
+                         f"to compute the rate yourself, without theory. Hint: {hint}") from None
         except Exception as error:  # the student's code crashed: say so, without a traceback
             sqrt_failed = disc < 0 and isinstance(error, ValueError | FloatingPointError)  # math domain error
             raise NotYet(f"{args} ({what}) raised {type(error).__name__}: {error}."

@@ -29,7 +29,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import conventions, surfaces
-from . import NotYet, array, as_number, number, passed
+from . import NotYet, _plain, array, as_number, not_written, number, passed
 
 REL_TOL = 1e-3
 
@@ -161,7 +161,7 @@ def sutskever_update(candidate: Callable) -> None:
         try:
             returned = candidate(s.grad, s.start.copy(), lrs.copy(), beta)
         except NotImplementedError:
-            raise NotYet(f"sutskever is not written yet. Hint: {hint}") from None
+            raise not_written("sutskever", hint) from None
         except Exception as error:  # the student's code crashed: say so, without a traceback
             extra = (" (lrs[k + 1] runs past the end of the schedule: step k uses lrs[k])"
                      if isinstance(error, IndexError) else "")
@@ -171,6 +171,7 @@ def sutskever_update(candidate: Callable) -> None:
         if isinstance(returned, tuple) and len(returned) == 2:
             raise NotYet(f"{where} sutskever returned a pair (a tuple of two things): return only the "
                          "iterates, not (path, v). Hint: " + hint)
+        returned = _plain(returned)  # tensors (detached) as arrays
         try:
             shape = np.shape(returned)
         except (TypeError, ValueError):  # a ragged list: array() below names it

@@ -29,7 +29,7 @@ a heavy-ball count one step off 0.5 %); exercise 5, a beta whose pace (the slowe
 within 0.2 % of the best pace (beta in [0.8310, 0.8344]: below beta_c = 0.83104 the flattest component is
 monotone and its rate climbs steeply), and the rate from the best pace, less 0.01 % for rounding, to 0.2 %
 above it (no beta gives less);
-exercise 6, the exact step and the ratio within 0.5 %.
+exercise 6, the exact step and the ratio within 0.1 %.
 """
 
 from __future__ import annotations
@@ -503,7 +503,7 @@ def spectrum_pace(beta: object, rate: object) -> None:
 
 LAMS_6 = 2.0 ** -np.arange(10)  # exercise 6: the least-squares problem of lesson 04, section 4
 M_6 = 32  # samples
-RTOL_6 = 5e-3  # the ratio E(k*) / E(infinity)
+RTOL_6 = 1e-3  # the ratio E(k*) / E(infinity); E(2000) for E(infinity), the hint's horizon, is 0.4 % off
 
 
 def _expected_test_error(weights: np.ndarray, variance: np.ndarray, square: bool = True,
@@ -554,6 +554,11 @@ def early_stopping(step: object, ratio: object) -> None:
            mistakes={"unscaled": (float(exact.min()), "that is E(k*) itself; divide by E(infinity) = d/m = "
                                                        f"{e_inf:.4f}."),
                      "inverse": (1 / ratio_best, "that is E(infinity) / E(k*), upside down."),
+                     "finite": (float(exact.min() / exact[2000]),
+                                "that divides by E(2000), and E(k) has not reached its limit by then: the "
+                                "slowest factor (1 - 2^-9)^2000 is still about 0.02. E(infinity) is the "
+                                "limit as every (1 - lambda_i)^k goes to 0, which leaves only the noise "
+                                "terms."),
                      "start": (float(exact.min() / exact[0]),
                                f"that is E(k*) / E(0); divide by E(infinity) = d/m = {e_inf:.4f}, the "
                                "converged error, not by the error at the start."),

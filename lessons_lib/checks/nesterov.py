@@ -40,7 +40,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import optimizers, surfaces, theory
-from . import NotYet, array, as_number, number, passed
+from . import NotYet, array, as_number, not_written, number, passed
 
 
 def effective_momentum(answer: object) -> None:
@@ -210,7 +210,7 @@ def weight_decay_step(candidate: Callable) -> None:
             with np.errstate(all="ignore"):
                 returned = candidate(guarded_grad, s.start.copy(), lr, beta, wd, steps)
         except NotImplementedError:
-            raise NotYet(f"nesterov_wd is not written yet. Hint: {hint}") from None
+            raise not_written("nesterov_wd", hint) from None
         except _Diverged:
             raise NotYet(f"{where} {diverged}") from None
         except Exception as error:  # the student's code crashed: say so, without a traceback

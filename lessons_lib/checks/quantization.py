@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from .. import quantization
-from . import NotYet, array, as_number, number, passed
+from . import NotYet, UsesReference, _plain, array, as_number, forbidden, not_written, number, passed
 
 
 def scale_and_zero_point(scale: object, zero_point: object) -> None:
@@ -107,10 +107,14 @@ def affine_per_channel(candidate: Callable[..., object]) -> None:
     ]
     for x, bits in cases:
         try:
-            with np.errstate(all="ignore"):  # a slip such as a zero column's 0/0 is judged by its result
+            with np.errstate(all="ignore"), forbidden(quantization):  # 0/0 and the like: judged by the result
                 result = candidate(x.copy(), bits)
-        except NotImplementedError:
-            raise  # the student copy's stub: the exercise is not done yet
+        except NotImplementedError:  # a student copy's stub: a message, not a traceback
+            raise not_written("quantize_affine_per_channel") from None
+        except UsesReference as used:
+            raise NotYet(f"quantize_affine_per_channel calls {used}, the reference it is compared with: "
+                         "write the codes yourself with NumPy (min and max per row, scale, zero point, "
+                         "round, clip).") from None
         except Exception as error:  # noqa: BLE001 - any slip in the student's code becomes a message
             raise NotYet(f"your function raised {type(error).__name__}: {error} (on a {x.shape[0]} x "
                          f"{x.shape[1]} array, bits = {bits}). Hint: reduce along axis=1 with "
@@ -118,9 +122,13 @@ def affine_per_channel(candidate: Callable[..., object]) -> None:
         if not isinstance(result, tuple) or len(result) != 3:
             raise NotYet("return a tuple (q, scale, zero_point). Hint: end with "
                          "`return q, scale, zero_point`.")
+        result = _plain(list(result))  # tensors (detached) as arrays
+        if any(np.iscomplexobj(r) for r in result):  # a float conversion would drop the imaginary part
+            raise NotYet("q, scale and zero_point should be real numbers; got complex values. Hint: return "
+                         "NumPy arrays of real numbers.")
         try:
             q, scale, zp = (np.asarray(r, dtype=float) for r in result)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, OverflowError, RuntimeError):
             raise NotYet("q, scale and zero_point should be arrays of numbers. Hint: return NumPy "
                          "arrays.") from None
         q_ref, s_ref, z_ref = quantization.quantize(x, bits, symmetric=False, axis=0)

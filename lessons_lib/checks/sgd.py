@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import NotYet, _numeric_kind, _plain, as_number, number, passed
+from . import NotYet, _numeric_kind, _plain, as_number, not_written, number, passed
 
 REL_TOL = 2.5e-3  # three significant figures of 0.25, 0.0980392 and 5 (0 %, 0.04 %, 0 %)
 EX2_LR, EX2_LAM, EX2_NOISE_VAR = 0.1, 3.0, 5.0  # exercise 2: the step, the curvature, the noise variance
@@ -189,8 +189,8 @@ def minibatch_sgd(candidate: Callable[..., object]) -> None:
         x_given, y_given, batches_given = x.copy(), y.copy(), [idx.copy() for idx in batches]
         try:
             result = candidate(x_given, y_given, theta0.copy(), lr, batches_given)
-        except NotImplementedError:  # a student copy's stub: left to stop the notebook as it is
-            raise
+        except NotImplementedError:  # a student copy's stub: a message, not a traceback
+            raise not_written('minibatch_sgd') from None
         except Exception as exc:  # the student's code failed: say how, without a traceback
             raise NotYet(f"{where}, minibatch_sgd raised {type(exc).__name__}: {exc}. Hint: {hint}") from None
         result = _plain(result)

@@ -1,0 +1,62 @@
+"""Every "write a function" exercise: the student copy's stub gets the check's message, not a traceback.
+
+nbgrader's student copy replaces a solution by ``raise NotImplementedError()``. For an exercise whose
+answer is a function, the check calls it, and the stub raises there, inside the check: the check must
+say "Not yet: <name> is not written yet" (a :class:`lessons_lib.checks.NotYet`, shown without a
+traceback, whose lines would show the check's source) rather than let the NotImplementedError through.
+The exercises are found in the lessons themselves: an answer cell that defines a function, followed by
+a check cell that passes it.
+"""
+
+from __future__ import annotations
+
+import pathlib
+import re
+
+import pytest
+
+from lessons_lib import checks
+
+NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
+
+
+def _function_exercises() -> list[tuple[str, str, str]]:
+    """(lesson, function name, check call) for every answer cell defining a function whose check
+    cell's first line passes that function."""
+    found = []
+    for twin in sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py")):
+        cells = re.split(r"^# %%.*$", twin.read_text(encoding="utf-8"), flags=re.M)
+        for cell, after in zip(cells, cells[1:], strict=False):
+            if "### BEGIN SOLUTION" not in cell:
+                continue
+            call = after.strip().splitlines()[0]
+            for name in re.findall(r"^def (\w+)\(", cell, flags=re.M):
+                if re.match(rf"checks\.\w+\.\w+\({name}[,)]", call):
+                    found.append((twin.stem, name, call))
+    return found
+
+
+EXERCISES = _function_exercises()
+
+
+def test_every_function_exercise_is_found():
+    """The parse finds the course's function exercises (a lesson's exercises renamed or moved would
+    otherwise leave this file testing nothing)."""
+    names = [name for _, name, _ in EXERCISES]
+    assert len(names) == 15 and {"steps_needed", "hb_rate", "quantize_affine_per_channel", "recipe_4",
+                                 "fold_linear_bn", "centroid_grad", "symmetric_round_trip"} <= set(names)
+
+
+def _stub(*args, **kwargs):
+    raise NotImplementedError()  # what nbgrader's ClearSolutions writes into a student copy
+
+
+@pytest.mark.parametrize(("lesson", "name", "call"), EXERCISES,
+                         ids=[f"{les[:2]}-{n}" for les, n, _ in EXERCISES])
+def test_a_stub_gets_a_message_naming_the_function(lesson, name, call):
+    module, function = re.match(r"checks\.(\w+)\.(\w+)\(", call).groups()
+    check = getattr(getattr(checks, module), function)
+    n_args = len(re.match(r"checks\.\w+\.\w+\((.*)\)$", call).group(1).split(","))
+    args = [_stub] + [None] * (n_args - 1)  # the function comes first; the rest is not reached
+    with pytest.raises(checks.NotYet, match=rf"^{name} is not written yet"):
+        check(*args)
