@@ -33,7 +33,8 @@ SEED = 0
 def setup(seed: int = SEED, threads: int | None = None) -> None:
     """Seed Python, NumPy (legacy global state) and PyTorch (if the notebook has imported it),
     set torch's thread count and apply the course's plotting style (:func:`plotting.use_style`, which
-    also lets matplotlib's renderers share mathtext layouts); in a process with nothing
+    also lets matplotlib's renderers share mathtext layouts); in IPython, make a check cell run before
+    its answer say so (:func:`checks.explain_unanswered`); in a process with nothing
     frozen yet (the first call), also move the objects alive into the garbage collector's
     permanent generation (below).
 
@@ -88,6 +89,12 @@ def setup(seed: int = SEED, threads: int | None = None) -> None:
             # int32 reference loop that torch >= 2.6 runs on a CPU without AVX-512 VNNI.
             torch.backends.mkldnn.enabled = False
     plotting.use_style()
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if shell is not None:  # a check cell run before its answer: "Not yet", not a NameError traceback
+        from .checks import explain_unanswered
+
+        explain_unanswered(shell)
     if gc.get_freeze_count() == 0:  # once a process: nothing frozen yet, by an earlier call or anyone
         gc.collect()
         gc.freeze()

@@ -60,3 +60,27 @@ def test_a_stub_gets_a_message_naming_the_function(lesson, name, call):
     args = [_stub] + [None] * (n_args - 1)  # the function comes first; the rest is not reached
     with pytest.raises(checks.NotYet, match=rf"^{name} is not written yet"):
         check(*args)
+
+
+def test_a_check_run_before_its_answer_says_so_in_a_kernel():
+    """A value exercise's check run before its answer cell has assigned the answer (a student copy's
+    stub raises first): "Not yet: answer_1 is not defined yet ...", not a NameError traceback; any
+    other NameError keeps IPython's traceback; the cell still fails (nbgrader scores it 0)."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in (
+        "import lessons_lib\nfrom lessons_lib import checks\nlessons_lib.setup()",
+        "checks.gradient_descent.stability_limit(answer_1)",
+        "not_a_check = undefined_name + 1",
+        "answer_1 = 2 / 4.0\nchecks.gradient_descent.stability_limit(answer_1)",
+    )]
+    NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=120).execute()
+    errors = [[o for o in cell.outputs if o.output_type == "error"] for cell in nb.cells]
+    assert errors[0] == [] and errors[3] == []
+    (unanswered,), (other,) = errors[1], errors[2]
+    assert unanswered.ename == "NameError" and len(unanswered.traceback) == 1
+    assert "Not yet:" in unanswered.traceback[0] and "answer_1 is not defined yet" in unanswered.traceback[0]
+    assert "Not yet" not in "".join(other.traceback) and "undefined_name" in other.traceback[-1]
+    assert "Correct:" in "".join(o.get("text", "") for o in nb.cells[3].outputs)

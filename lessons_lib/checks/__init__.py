@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import decimal
 import numbers
+import re
 import types
 from collections.abc import Callable, Iterator, Mapping
 
@@ -73,6 +74,31 @@ def not_written(name: str, hint: str = "") -> NotYet:
     tail = f" Hint: {hint}" if hint else ""
     return NotYet(f"{name} is not written yet: replace the stub's `raise NotImplementedError()` with your "
                   f"code.{tail}")
+
+
+def _unanswered(shell: object, etype: type, value: BaseException, tb: object,
+                tb_offset: int | None = None) -> list[str]:
+    """IPython's handler for a NameError (installed by :func:`explain_unanswered`; IPython leaves the
+    display of such an error to the handler): in a check cell, a name the cell passes to ``checks``
+    that is not defined means the answer cell has not assigned it yet (a student copy's stub stops
+    before it does), shown as a "Not yet" message; any other NameError as IPython shows it."""
+    cell = (shell.user_ns.get("_ih") or [""])[-1]  # the running cell's source (stored before it runs)
+    name = getattr(value, "name", None)
+    first = cell.lstrip().splitlines()[0] if cell.strip() else ""
+    if name and first.startswith("checks.") and re.search(rf"\b{re.escape(name)}\b", first):
+        message = (f"{name} is not defined yet: write your answer in the answer cell above and run it "
+                   f"(it must assign {name}), then run this check.")
+        stb = NotYet(message)._render_traceback_()
+    else:
+        stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
+    shell._showtraceback(etype, value, stb)
+    return stb
+
+
+def explain_unanswered(shell: object) -> None:
+    """Make a check cell's NameError for an answer not yet assigned a "Not yet" message (see
+    :func:`_unanswered`) in the IPython shell ``shell`` (called by :func:`lessons_lib.setup`)."""
+    shell.set_custom_exc((NameError,), _unanswered)
 
 
 def _plain(answer: object) -> object:
