@@ -4,9 +4,9 @@
 
 writes ::
 
-    OUT_DIR/nbgrader_config.py                      course id, gradebook, exchange, timeouts
+    OUT_DIR/nbgrader_config.py                      course id, gradebook, exchange, timeouts, feedback
     OUT_DIR/source/<NN_name>/<NN_name>.ipynb        the instructor's notebook (solutions, hidden tests)
-    OUT_DIR/source/<NN_name>/data/                  the course's data folder, which lessons read as data/
+    OUT_DIR/source/<NN_name>/data/                  the data files the student's copy reads (data_files)
     OUT_DIR/exchange/                               nbgrader's exchange, for a course on one machine
 
 One assignment per lesson, named as the notebook. The exercises are nbgrader cells already
@@ -15,18 +15,28 @@ One assignment per lesson, named as the notebook. The exercises are nbgrader cel
 the check a student sees and, where a lucky guess could pass that, hidden tests. The config keeps
 everything inside OUT_DIR: the gradebook ``gradebook.db`` and the exchange folder ``exchange/``
 (for ``release_assignment``, ``collect`` and ``release_feedback`` on one machine; a JupyterHub
-sets its shared folder there instead). An existing ``nbgrader_config.py`` is kept, so re-laying
+sets its shared folder there instead), and makes ``generate_feedback`` remove the hidden tests
+(:class:`ClearHiddenTestsFromFeedback`). An existing ``nbgrader_config.py`` is kept, so re-laying
 out the notebooks after a ``git pull`` does not undo an instructor's edits to it.
+
+nbgrader's ``generate_assignment`` releases every file in an assignment's source folder, so
+only the data files the student's copy reads go there (:func:`data_files`): the whole of
+``notebooks/data/`` would release ``validation/lesson11_exercise4.json``, the record of how the
+solution of lesson 11's exercise 4 was chosen.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import pathlib
 import re
 import shutil
+import sys
 
 import nbformat
+from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+from traitlets import List
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
 COURSE_ID = "momentum-compression"
@@ -39,10 +49,16 @@ CONFIG = '''\
 
 Run nbgrader from this folder. Everything it writes stays in this folder: the gradebook
 (gradebook.db) and the exchange (exchange/). On a JupyterHub, point Exchange.root at the
-folder shared by the instructor and the students (nbgrader's default: /srv/nbgrader/exchange).
+folder shared by the instructor and the students (nbgrader's default, which a student's
+nbgrader uses when no config of theirs sets one: /usr/local/share/nbgrader/exchange).
 """
 
 import pathlib
+
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import GetGrades
+
+from lessons_lib.nbgrader_course import ClearHiddenTestsFromFeedback
 
 HERE = pathlib.Path(__file__).resolve().parent
 
@@ -54,6 +70,9 @@ c.Exchange.root = str(HERE / "exchange")
 # autograde runs each notebook top to bottom: give the slowest lesson cell room
 c.Execute.timeout = {timeout}
 c.Execute.startup_timeout = 120
+# generate_feedback: nbgrader's two preprocessors, then the course's, without which the feedback
+# shows each check cell's hidden tests (autograde puts them back to run them)
+c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTestsFromFeedback]
 '''
 
 _COURSE_ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -78,6 +97,10 @@ def lay_out(out_dir: str | pathlib.Path, names: list[str] | None = None, *,
     names : lessons to lay out, e.g. ``["03_momentum"]`` (default: every lesson).
     notebooks : the folder holding the instructor notebooks and ``data/``.
     course_id : nbgrader's course id: letters, digits, ``_`` and ``-``.
+
+    Each assignment folder gets the notebook and, in ``data/``, the files :func:`data_files`
+    finds for it (none: no ``data/``); an assignment's ``data/`` from an earlier run is removed
+    first, so a file no longer read is not released.
     """
     out = pathlib.Path(out_dir)
     if out.exists() and not out.is_dir():
@@ -101,10 +124,51 @@ def lay_out(out_dir: str | pathlib.Path, names: list[str] | None = None, *,
         folder.mkdir(parents=True, exist_ok=True)
         nb = nbformat.read(notebooks / f"{name}.ipynb", as_version=4)
         nbformat.write(nb, folder / f"{name}.ipynb")
+        if (folder / "data").is_dir():  # rewritten: a file no longer read must not stay and be released
+            shutil.rmtree(folder / "data")
         if (notebooks / "data").is_dir():
-            shutil.copytree(notebooks / "data", folder / "data", dirs_exist_ok=True)
+            for relative in data_files(nb, notebooks / "data"):
+                (folder / "data" / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(notebooks / "data" / relative, folder / "data" / relative)
         written.append(folder / f"{name}.ipynb")
     return written
+
+
+def data_files(nb: nbformat.NotebookNode, data: str | pathlib.Path) -> list[str]:
+    """The files in the folder ``data`` that the student's copy of ``nb`` reads, as paths relative
+    to ``data`` (``"timings/lesson12_speed.json"``), sorted.
+
+    The rule: a file is read when a string literal in a code cell of :func:`student_copy` of
+    ``nb`` is the file's name (``"seed_claims.csv"``), its name without the extension
+    (``"lesson10_finetuning"``, as ``selection.load_record`` takes it) or its path under ``data``,
+    with or without ``data/`` in front (``"data/timings/lesson12_speed.json"``); a string that
+    names a folder in ``data`` so (``"seeds"``) brings every file in it. Solutions and hidden tests
+    are not in the student's copy, so what only they name is not read. A path the code builds
+    from pieces (``f"lesson{n}.json"``) is not seen.
+
+    Raises ``ValueError`` naming ``data`` when it is not a folder, ``nb`` when a code cell (its
+    IPython ``%``/``!`` lines left out) is not Python, and ``TypeError`` when ``nb`` is not a notebook.
+    """
+    folder = pathlib.Path(data)
+    if not folder.is_dir():
+        raise ValueError(f"data: {folder} is not a folder")
+    strings = set()
+    for index, cell in enumerate(student_copy(nb).cells):
+        if cell.cell_type != "code":
+            continue
+        lines = [line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))]
+        try:
+            tree = ast.parse("\n".join(lines))
+        except SyntaxError as error:
+            raise ValueError(f"nb: code cell {index} is not Python ({error})") from None
+        strings |= {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and type(n.value) is str}
+    found = set()
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder).as_posix()
+        if {path.name, path.stem, relative, f"data/{relative}"} & strings:
+            below = sorted(path.rglob("*")) if path.is_dir() else [path]
+            found |= {p.relative_to(folder).as_posix() for p in below if p.is_file()}
+    return sorted(found)
 
 
 def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
@@ -116,8 +180,6 @@ def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     TESTS``) is gone, and the answer and check cells hold no outputs (a check's "Correct: ..." would
     give the answer away). Everything else, outputs included, is as stored. nbgrader's own
     preprocessors do the clearing, so the copy is the one nbgrader would release."""
-    from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
-
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise TypeError(f"nb must be a notebook (nbformat.NotebookNode); got {type(nb).__name__}")
     copy = nbformat.reads(nbformat.writes(nbformat.from_dict(nb)), as_version=4)
@@ -130,7 +192,43 @@ def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return copy
 
 
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")  # the colours of IPython's tracebacks
+
+
+class ClearHiddenTestsFromFeedback(ClearHiddenTests):
+    """``nbgrader generate_feedback``'s last preprocessor (the course's ``nbgrader_config.py``).
+
+    ``autograde`` puts each check cell's hidden tests back to run them, so nbgrader's feedback
+    would show them. This is nbgrader's ``ClearHiddenTests`` (what ``generate_assignment`` uses:
+    the hidden tests and their markers leave the cell's source), and it also cuts an error output
+    of the cell whose traceback quotes a line of the hidden tests (a failed hidden test, or a
+    failure next to them: IPython prints the lines around the failing one) to its last line,
+    ``<exception>: <message>``. Scores come from the gradebook and are not changed."""
+
+    # HTMLExporter configures it for every preprocessor; as in nbgrader's GetGrades, configurable
+    # here, so that nbgrader does not warn "Config option `display_data_priority` not recognized"
+    display_data_priority = List(["text/html", "application/pdf", "text/latex", "image/svg+xml",
+                                  "image/png", "image/jpeg", "text/plain"]).tag(config=True)
+
+    def preprocess_cell(self, cell, resources, cell_index):
+        """Remove the cell's hidden tests from its source and from its error outputs' tracebacks."""
+        hidden, inside = [], False
+        for line in cell.source.splitlines():
+            inside = inside or self.begin_test_delimeter in line
+            if inside and line.strip():
+                hidden.append(line.strip())
+            inside = inside and self.end_test_delimeter not in line
+        cell, resources = super().preprocess_cell(cell, resources, cell_index)
+        for output in cell.get("outputs", []):
+            shown = _ANSI.sub("", "\n".join(output.get("traceback", [])))
+            if output.get("output_type") == "error" and any(line in shown for line in hidden):
+                output.traceback = [f"{output.ename}: {output.evalue}"]
+        return cell, resources
+
+
 def main(argv: list[str] | None = None) -> int:
+    """The command line (the module's docstring): lay the course out, print the notebooks written,
+    and warn when a kept ``nbgrader_config.py`` lacks the feedback's preprocessors."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out_dir", help="the course folder to write")
     parser.add_argument("lessons", nargs="*", help="lesson names, e.g. 03_momentum (default: all)")
@@ -144,6 +242,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(error))
     for path in written:
         print(path)
+    config = pathlib.Path(args.out_dir) / "nbgrader_config.py"
+    if "ClearHiddenTestsFromFeedback" not in config.read_text():
+        print(f"warning: {config} (kept as it was) does not set GenerateFeedback.preprocessors, so "
+              "nbgrader generate_feedback would show the hidden tests: copy that line and its imports "
+              "from CONFIG in lessons_lib/nbgrader_course.py", file=sys.stderr)
     print(f"next: cd {args.out_dir} && nbgrader generate_assignment {written[0].parent.name}")
     return 0
 

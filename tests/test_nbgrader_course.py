@@ -2,17 +2,21 @@
 
 ``python -m lessons_lib.nbgrader_course`` lays the course out in a temporary folder (its gradebook
 and exchange inside it). For every lesson, ``nbgrader generate_assignment`` writes the released
-copy, which must hold no solution and no hidden test; then ``nbgrader autograde`` grades three
-submissions of it:
+copy, which must hold no solution, no hidden test and only the data files the student copy reads;
+then ``nbgrader autograde`` grades two submissions of it:
 
-* ``source``: the instructor's notebook itself: full marks;
 * ``released``: the released copy unchanged: zero;
 * ``wrong``: the instructor's notebook with exercise 1's answer replaced by a common wrong answer
   (one of those the check tables in tests/test_checks_*.py name): exactly that exercise's points lost.
 
+(lesson 00, which has no exercises, only the first) and, for lesson 01, a third: ``source``, the
+instructor's notebook itself: full marks.
+
 For lesson 01 the ``wrong`` submission takes the instructor's guide's whole route instead:
 ``release_assignment``, the student's ``fetch_assignment`` and ``submit``, ``collect``, then
 ``autograde``, ``generate_feedback``, ``release_feedback`` and the student's ``fetch_feedback``.
+A second, small course of lesson 01 alone checks the feedback for hidden tests, with a submission
+that passes exercise 3's visible check and fails its hidden tests, and autograde's log.
 
 Autograde runs every notebook twice (lesson 01 three times; about four minutes of kernel time),
 so the lessons are split between two course folders graded side by side (one per core when nothing
@@ -25,7 +29,9 @@ from __future__ import annotations
 
 import ast
 import getpass
+import html
 import json
+import pathlib
 import re
 import shutil
 import subprocess
@@ -49,6 +55,15 @@ EXCHANGE_LESSON = "01_gradient_descent"
 ARTIFACTS = ROOT / "test-artifacts" / "nbgrader"  # seconds.json: the time each step took
 STUDENT = getpass.getuser()  # the exchange's submissions are made in the name of this user
 MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+# The data files each lesson's student copy reads (paths under notebooks/data/); the other lessons read none.
+SEEDS = sorted(f"seeds/{p.name}" for p in (NOTEBOOKS / "data" / "seeds").iterdir())
+DATA = {
+    "10_weight_pruning": ["validation/lesson10_finetuning.json"],  # load_record("lesson10_finetuning")
+    "11_compression_pipeline": ["validation/lesson11_schedule.json"],  # load_record("lesson11_schedule")
+    "12_integer_inference": ["timings/lesson12_speed.json"],  # Path("data/timings/lesson12_speed.json")
+    "14_claims_checked": ["seed_claims.csv", *SEEDS],  # DATA / "seed_claims.csv", DATA / "seeds"
+}
 
 # Exercise 1 of each lesson answered with a common wrong answer from its check table.
 WRONG = {
@@ -76,6 +91,24 @@ def nbgrader_cells(nb) -> dict[str, nbformat.NotebookNode]:
 
 def lesson_number(name: str) -> str:
     return name[:2]
+
+
+def data_in(folder) -> list[str]:
+    """The files in ``folder``'s ``data/``, as paths relative to it, sorted."""
+    data = folder / "data"
+    return sorted(p.relative_to(data).as_posix() for p in data.rglob("*") if p.is_file())
+
+
+def hidden_tests(nb) -> list[str]:
+    """The non-blank lines of the notebook's hidden tests, markers included, stripped."""
+    region = re.compile(r"### BEGIN HIDDEN TESTS.*?### END HIDDEN TESTS", re.S)
+    blocks = [block for c in nb.cells for block in region.findall(c.source)]
+    return [line.strip() for block in blocks for line in block.splitlines() if line.strip()]
+
+
+def page_text(path) -> str:
+    """An HTML page's text: tags removed, entities decoded."""
+    return html.unescape(re.sub(r"<[^>]+>", "", path.read_text()))
 
 
 # --- the notebooks' exercise cells (no nbgrader run) ------------------------------------------
@@ -166,6 +199,53 @@ def test_the_wrong_answers_go_into_answer_cells_that_exist():
         assert variable.split(",")[0] in answer.source, f"{name}: exercise 1 does not assign {variable}"
 
 
+def exercises(name: str) -> list[tuple[int, str, float]]:
+    """(K, kind, points) of each exercise of the lesson: the kind from its heading
+    "### Exercise K (kind)", the points from its check cell's nbgrader metadata."""
+    nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+    kinds = {int(k): kind for c in nb.cells if c.cell_type == "markdown"
+             for k, kind in re.findall(r"(?m)^### Exercise (\d+) \((\w+)\)", c.source)}
+    cells = nbgrader_cells(nb)
+    return [(k, kind, cells[f"ex{lesson_number(name)}_{k}_check"].metadata["nbgrader"]["points"])
+            for k, kind in sorted(kinds.items())]
+
+
+def points_table() -> str:
+    """The instructor's guide's table of every exercise's kind and points, from the notebooks."""
+    width = max(len(exercises(name)) for name in GRADED)
+    lines = ["| lesson | " + " | ".join(f"ex. {k}" for k in range(1, width + 1)) + " | points |",
+             "|---" * (width + 2) + "|"]
+    for name in GRADED:
+        row = [f"{kind} {points:g}" for _, kind, points in exercises(name)]
+        total = sum(points for _, _, points in exercises(name))
+        cells = row + [""] * (width - len(row))
+        lines.append(f"| {lesson_number(name)} | " + " | ".join(cells) + f" | {total:g} |")
+    return "\n".join(lines) + "\n"
+
+
+def test_the_guides_points_are_the_notebooks():
+    """notebooks/README.md's table gives every exercise's kind and points as the notebooks do, and
+    its sentence the points each kind takes; CONTRIBUTING.md's example is lesson 03's exercise 2 as
+    it is in the twin."""
+    guide = (NOTEBOOKS / "README.md").read_text()
+    assert points_table() in guide, "notebooks/README.md's points table should be:\n" + points_table()
+    taken = {}
+    for name in GRADED:
+        for _, kind, points in exercises(name):
+            taken.setdefault(kind, set()).add(points)
+    sentence = ", ".join(f"{kind} {' or '.join(f'{p:g}' for p in sorted(taken[kind]))}"
+                         for kind in ("recall", "apply", "implement", "explore"))
+    assert sorted(taken) == ["apply", "explore", "implement", "recall"]
+    assert sentence in re.sub(r"\s+", " ", guide), sentence
+    contributing = (ROOT / "CONTRIBUTING.md").read_text()
+    example = re.search(r"exercise 2 of lesson 03 \(a (\w+) exercise: (\d+) points?[^`]*```python\n(.*?)```",
+                        contributing, re.S)
+    assert example, "CONTRIBUTING.md has no example of lesson 03's exercise 2"
+    assert (example[1], float(example[2])) == exercises("03_momentum")[1][1:]
+    code = re.sub(r"(?m)^  ", "", example[3])
+    assert code in (NOTEBOOKS / "03_momentum.py").read_text()
+
+
 # --- the layout ----------------------------------------------------------------------------------
 
 
@@ -173,17 +253,57 @@ def test_the_layout_has_config_sources_data_and_exchange(tmp_path):
     written = nbgrader_course.lay_out(tmp_path / "course")
     root = tmp_path / "course"
     assert written == [root / "source" / n / f"{n}.ipynb" for n in LESSONS]
-    for name in LESSONS:
-        assert (root / "source" / name / "data" / "seed_claims.csv").is_file()
+    for name in LESSONS:  # each lesson gets the data its student copy reads, and nothing else
+        assert data_in(root / "source" / name) == DATA.get(name, []), name
         source = nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4)
         assert source == nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
     assert (root / "exchange").is_dir()
     config = (root / "nbgrader_config.py").read_text()
     assert f"course_id = {COURSE!r}" in config and "gradebook.db" in config and "c.Execute.timeout" in config
-    # an instructor's edits to the config survive laying the notebooks out again
+    assert "preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTestsFromFeedback]" in config
+    # an instructor's edits to the config survive laying the notebooks out again; a data file
+    # the lesson no longer reads does not
     (root / "nbgrader_config.py").write_text(config + "c.Execute.timeout = 900\n")
-    nbgrader_course.lay_out(root, ["03_momentum"])
+    (root / "source" / "14_claims_checked" / "data" / "old.json").write_text("{}")
+    nbgrader_course.lay_out(root, ["14_claims_checked"])
     assert (root / "nbgrader_config.py").read_text().endswith("c.Execute.timeout = 900\n")
+    assert data_in(root / "source" / "14_claims_checked") == DATA["14_claims_checked"]
+
+
+def test_no_assignment_gets_a_data_file_that_only_solutions_or_hidden_tests_name(tmp_path):
+    """A data file named (by its name, stem or path under data/) in a solution or a hidden test and
+    nowhere in the student copy's code is in no assignment: nbgrader would release it. Lesson 11's
+    exercise 4 solution reads lesson11_exercise4.json, the record of how that solution was chosen."""
+    nbgrader_course.lay_out(tmp_path / "course")
+    files = data_in(NOTEBOOKS)
+    for name in LESSONS:
+        nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        regions = r"### BEGIN (SOLUTION|HIDDEN TESTS)(.*?)### END \1"
+        instructor_only = "\n".join(m[2] for c in nb.cells for m in re.finditer(regions, c.source, re.S))
+        student = nbgrader_course.student_copy(nb)
+        student_code = "\n".join(c.source for c in student.cells if c.cell_type == "code")
+
+        def named(relative, text):
+            path = pathlib.PurePosixPath(relative)
+            return any(n in text for n in (path.name, path.stem, relative))
+
+        secret = {f for f in files if named(f, instructor_only) and not named(f, student_code)}
+        assert not secret & set(data_in(tmp_path / "course" / "source" / name)), name
+        if name == "11_compression_pipeline":
+            assert secret == {"validation/lesson11_exercise4.json"}
+
+
+def test_data_files_refuses_bad_input(tmp_path):
+    nb = nbformat.read(NOTEBOOKS / "14_claims_checked.ipynb", as_version=4)
+    with pytest.raises(ValueError, match="data"):
+        nbgrader_course.data_files(nb, tmp_path / "missing")
+    with pytest.raises(TypeError, match="nb must be a notebook"):
+        nbgrader_course.data_files(["cells"], NOTEBOOKS / "data")
+    broken = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%matplotlib inline\ndef (")])
+    with pytest.raises(ValueError, match="nb: code cell 0 is not Python"):
+        nbgrader_course.data_files(broken, NOTEBOOKS / "data")
+    magic = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("%time open('data/seed_claims.csv')")])
+    assert nbgrader_course.data_files(magic, NOTEBOOKS / "data") == []  # an IPython line is not read
 
 
 @pytest.mark.parametrize(("kwargs", "parameter"), [
@@ -206,6 +326,17 @@ def test_the_command_line_lays_out_a_lesson(tmp_path):
                          capture_output=True, text=True, check=True, timeout=120).stdout
     assert (tmp_path / "source" / "03_momentum" / "03_momentum.ipynb").is_file()
     assert "nbgrader generate_assignment 03_momentum" in out
+
+
+def test_the_command_line_warns_of_a_kept_config_that_shows_hidden_tests(tmp_path, capsys):
+    """A config written before the feedback's preprocessors were in CONFIG is kept: say so."""
+    nbgrader_course.main([str(tmp_path), "03_momentum"])
+    assert "warning" not in capsys.readouterr().err
+    config = tmp_path / "nbgrader_config.py"
+    lines = config.read_text().splitlines()  # as CONFIG was before: neither the class nor the setting
+    config.write_text("\n".join(line for line in lines if "Feedback" not in line))
+    nbgrader_course.main([str(tmp_path), "03_momentum"])
+    assert "does not set GenerateFeedback.preprocessors" in capsys.readouterr().err
 
 
 # --- nbgrader, end to end ----------------------------------------------------------------------
@@ -350,7 +481,8 @@ def test_the_released_copy_holds_no_solution_and_no_hidden_test(graded, name):
             assert solution not in copy.source and "raise NotImplementedError()" in copy.source, gid
         else:  # the check a student sees is there; its hidden tests are not
             assert copy.source.rstrip() == cell.source.split("\n### BEGIN HIDDEN TESTS")[0].rstrip(), gid
-    assert (root / "release" / name / "data" / "seed_claims.csv").is_file()
+    # the data files the student copy reads, no other (lesson 11's: not lesson11_exercise4.json)
+    assert data_in(root / "release" / name) == DATA.get(name, [])
 
 
 def test_the_source_notebook_gets_full_marks(graded):
@@ -385,6 +517,8 @@ def test_the_student_fetches_feedback_through_the_exchange(graded):
     total = sum(max_scores(root, EXCHANGE_LESSON).values())
     assert re.search(rf"Score:\s*{total - 1:g}(\.0)?\s*/\s*{total:g}", html), "no score in the feedback"
     assert "Not yet:</span> 0.470588 is not the threshold 2/L: 2/(mu + L) is the optimal step" in html
+    source = nbformat.read(root / "source" / EXCHANGE_LESSON / f"{EXCHANGE_LESSON}.ipynb", as_version=4)
+    assert not [line for line in hidden_tests(source) if line in page_text(feedback[0])]
 
 
 def test_the_students_copy_clears_solutions_hidden_tests_and_verdicts():
@@ -409,3 +543,72 @@ def test_the_students_copy_clears_solutions_hidden_tests_and_verdicts():
 def test_the_students_copy_refuses_what_is_not_a_notebook():
     with pytest.raises(TypeError, match="nb must be a notebook"):
         nbgrader_course.student_copy(["cells"])
+
+
+# --- the feedback, in a small course of lesson 01 ---------------------------------------------
+
+FEEDBACK_LESSON = "01_gradient_descent"
+# Exercise 3's function as a table of the visible check's six cases: the check passes, the hidden tests
+# (other cases) raise KeyError.
+TABLE_ANSWER = """import math
+
+_known = {(k, e): max(0, math.ceil(math.log(e) / math.log((k - 1) / (k + 1))))
+          for k, e in [(10.0, 1e-6), (100.0, 1e-3), (2.0, 1e-10), (1000.0, 1e-8), (1.5, 0.5), (3.0, 0.25)]}
+
+
+def steps_needed(kappa, eps):
+    return _known[(kappa, eps)]
+"""
+
+
+@pytest.fixture(scope="module")
+def feedback_course(tmp_path_factory):
+    """Lesson 01 laid out alone, released, and two submissions autograded (each on its own, its log
+    kept) and given feedback: "released", the released copy unchanged, and "table", the instructor's
+    notebook with exercise 3 answered by TABLE_ANSWER. Returns the course folder and the logs."""
+    root, name = tmp_path_factory.mktemp("feedback") / "course", FEEDBACK_LESSON
+    nbgrader_course.lay_out(root, [name])
+    run(["generate_assignment", name], root)
+    for student in ("released", "table"):
+        shutil.copytree(root / "release" / name, root / "submitted" / student / name)
+    nb = nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4)
+    nbgrader_cells(nb)["ex01_3_answer"].source = TABLE_ANSWER
+    nbformat.write(nb, root / "submitted" / "table" / name / f"{name}.ipynb")
+    logs = {s: run(["autograde", name, f"--student={s}"], root) for s in ("released", "table")}
+    run(["generate_feedback", name], root)
+    return root, logs
+
+
+def test_the_feedback_shows_the_scores_and_no_hidden_test(feedback_course):
+    """autograde puts the hidden tests back to run them; the course's nbgrader_config.py takes them out of
+    the feedback again: out of the check cell's source and out of the traceback of a failed hidden test,
+    which keeps its last line (the exception and its message)."""
+    root, _ = feedback_course
+    name = FEEDBACK_LESSON
+    hidden = hidden_tests(nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4))
+    assert len(hidden) >= 4 and "### BEGIN HIDDEN TESTS" in hidden
+    most = max_scores(root, name)
+    assert scores(root, name, "table") == {**most, "ex01_3_check": 0.0}  # the hidden tests did run
+    for student in ("released", "table"):
+        text = page_text(root / "feedback" / student / name / f"{name}.html")
+        assert not [line for line in hidden if line in text], student
+        got = scores(root, name, student)
+        for gid, points in most.items():  # each check's score, then the total
+            assert re.search(rf"{gid}\s*Score: {got[gid]:g}(\.0)? / {points:g}", text), gid
+        total = sum(got.values())
+        assert re.search(rf"Score:\s*{total:g}(\.0)?\s*/\s*{sum(most.values()):g}", text), student
+    text = page_text(root / "feedback" / "table" / name / f"{name}.html")
+    assert "KeyError: (4.0, 0.001)" in text  # the failed hidden test's exception, its code gone
+
+
+def test_autograde_warns_of_a_changed_checksum_once_per_check_with_hidden_tests(feedback_course):
+    """nbgrader's own behaviour (jupyter/nbgrader#1961), which notebooks/README.md explains: the
+    checksum in the gradebook is taken before the hidden tests are removed, so each check cell that has
+    them differs in every submission made from the released copy, and autograde puts the original
+    back. The instructor's notebook, hidden tests in place, raises no warning."""
+    root, logs = feedback_course
+    source = nbformat.read(root / "source" / FEEDBACK_LESSON / f"{FEEDBACK_LESSON}.ipynb", as_version=4)
+    with_hidden = sorted(gid for gid, c in nbgrader_cells(source).items() if "BEGIN HIDDEN TESTS" in c.source)
+    assert with_hidden == ["ex01_3_check"]
+    assert re.findall(r"Attribute 'checksum' for cell (\S+) has changed", logs["released"]) == with_hidden
+    assert "has changed" not in logs["table"]
