@@ -320,3 +320,20 @@ def test_exercise_2_a_verdict_that_is_an_array_gets_a_message():
     """`in` on a NumPy array raised ValueError (review, session 25)."""
     hb, ne = 0.38, 2 * 1.9 / (2.8 * 10)
     fails(c09.nesterov_step_claim, hb, ne, np.array(["does not hold"]), match="should be one of")
+
+
+def test_exercise_3_autograd_tensors_are_answers_too(capsys):
+    """The seed's update written with torch tensors that require grad (review, session 25: the check's
+    last comparison, on Rosenbrock, raised RuntimeError)."""
+    def with_torch(lr, momentum, params, grad, iters):
+        ps = [torch.tensor(np.asarray(p, dtype=float), requires_grad=True) for p in params]
+        v = [torch.zeros_like(p) for p in ps]
+        with torch.no_grad():
+            for _ in range(iters):
+                g = grad([p.detach().numpy().copy() for p in ps])
+                for j, p in enumerate(ps):
+                    v[j] = momentum * v[j] - lr * torch.as_tensor(g[j])
+                    p += v[j]
+        return ps
+
+    passes(c09.fixed_momentum_optimizer, with_torch, capsys=capsys)

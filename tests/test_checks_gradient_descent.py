@@ -274,3 +274,10 @@ def test_exercise_4_a_tiny_learning_rate_in_the_grid_is_counted_as_never(capsys)
     passes(g01.best_lr_on_valley, grid, np.r_[np.nan, reached], best, capsys=capsys)  # nan: never there
     message = fails(g01.best_lr_on_valley, grid, np.r_[5, reached], best)
     assert "your count is 5, not inf" in message and "never gets there" in message and "2/L" not in message
+
+
+def test_exercise_4_an_lr_just_below_the_computed_limit_gets_a_message():
+    """2/L as eigh computes L (6.000000000000001) is just below 1/3: an lr between them crashed the
+    rounded-lr test with the closed form's ValueError (review, session 25)."""
+    grid, counts, _ = scan(100)
+    fails(g01.best_lr_on_valley, grid, counts, np.nextafter(1 / 3, 0))

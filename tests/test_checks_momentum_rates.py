@@ -432,3 +432,10 @@ def test_exercise_6_hint_does_not_give_the_formula(args):
     message = fails(m04.early_stopping, *args)
     assert "(1 - lambda_i)^(2k)" not in message and "mean squared plus its variance" in message
     assert "median best step" not in message
+
+
+def test_exercise_6_the_ratio_shown_is_over_d_over_m(capsys):
+    """E(infinity) is d/m = 10/32 exactly; the check divided by E(5000) and printed 0.573709 (review,
+    session 25): the ratio is 0.573703."""
+    m04.early_stopping(16, 0.5737)
+    assert "0.573703" in capsys.readouterr().out

@@ -683,3 +683,18 @@ def test_exercise_3_calling_the_library_is_refused():
 
     fails(q06.affine_per_channel, from_library, match="calls quantization.quantize")
     assert quantization.quantize.__module__ == "lessons_lib.quantization"  # put back
+
+
+def test_exercise_3_odd_results_get_a_message_or_pass_by_value(capsys):
+    """Review (session 25): a ragged list and a bfloat16 tensor gave tracebacks. Codes 0 to 15 are exact
+    in bfloat16, so codes returned in it are right."""
+    def ragged(x, bits):
+        q, _, z = _right_per_channel(x, bits)
+        return q, [np.ones(1), np.ones(2)], z
+
+    def bfloat16_codes(x, bits):
+        q, s, z = _right_per_channel(x, bits)
+        return torch.tensor(q, dtype=torch.bfloat16), s, z
+
+    fails(q06.affine_per_channel, ragged, match="arrays of numbers")
+    passes(q06.affine_per_channel, bfloat16_codes, capsys=capsys)

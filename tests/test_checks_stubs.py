@@ -31,7 +31,7 @@ def _function_exercises() -> list[tuple[str, str, str]]:
                 continue
             call = after.strip().splitlines()[0]
             for name in re.findall(r"^def (\w+)\(", cell, flags=re.M):
-                if re.match(rf"checks\.\w+\.\w+\({name}[,)]", call):
+                if re.match(rf"checks\.\w+\.\w+\((.*, )?{name}[,)]", call):
                     found.append((twin.stem, name, call))
     return found
 
@@ -43,8 +43,9 @@ def test_every_function_exercise_is_found():
     """The parse finds the course's function exercises (a lesson's exercises renamed or moved would
     otherwise leave this file testing nothing)."""
     names = [name for _, name, _ in EXERCISES]
-    assert len(names) == 15 and {"steps_needed", "hb_rate", "quantize_affine_per_channel", "recipe_4",
-                                 "fold_linear_bn", "centroid_grad", "symmetric_round_trip"} <= set(names)
+    some = {"steps_needed", "hb_rate", "quantize_affine_per_channel", "clipped_rms", "recipe_4",
+            "fold_linear_bn", "centroid_grad", "symmetric_round_trip"}
+    assert len(names) == 16 and some <= set(names)
 
 
 def _stub(*args, **kwargs):
@@ -56,8 +57,10 @@ def _stub(*args, **kwargs):
 def test_a_stub_gets_a_message_naming_the_function(lesson, name, call):
     module, function = re.match(r"checks\.(\w+)\.(\w+)\(", call).groups()
     check = getattr(getattr(checks, module), function)
-    n_args = len(re.match(r"checks\.\w+\.\w+\((.*)\)$", call).group(1).split(","))
-    args = [_stub] + [None] * (n_args - 1)  # the function comes first; the rest is not reached
+    given = [a.strip() for a in re.match(r"checks\.\w+\.\w+\((.*)\)$", call).group(1).split(",")]
+    # the function as the stub; an answer before it (lesson 09's best_c) as a valid fraction; the rest is
+    # not reached
+    args = [_stub if a == name else (1.0 if i < given.index(name) else None) for i, a in enumerate(given)]
     with pytest.raises(checks.NotYet, match=rf"^{name} is not written yet"):
         check(*args)
 
@@ -75,10 +78,15 @@ def test_a_check_run_before_its_answer_says_so_in_a_kernel():
         "checks.gradient_descent.stability_limit(answer_1)",
         "not_a_check = undefined_name + 1",
         "answer_1 = 2 / 4.0\nchecks.gradient_descent.stability_limit(answer_1)",
+        "def f():\n    return missing_inside\nchecks.gradient_descent.stability_limit(f())",
+        "%tb",
     )]
     NotebookClient(nb, kernel_name="python3", allow_errors=True, timeout=120).execute()
     errors = [[o for o in cell.outputs if o.output_type == "error"] for cell in nb.cells]
     assert errors[0] == [] and errors[3] == []
+    (inside,) = errors[4]  # raised inside a function called on the check's line: IPython's traceback
+    assert "Not yet" not in "".join(inside.traceback) and "missing_inside" in inside.traceback[-1]
+    assert "missing_inside" in "".join(errors[5][0].traceback)  # %tb shows the last error, as without
     (unanswered,), (other,) = errors[1], errors[2]
     assert unanswered.ename == "NameError" and len(unanswered.traceback) == 1
     assert "Not yet:" in unanswered.traceback[0] and "answer_1 is not defined yet" in unanswered.traceback[0]

@@ -15,6 +15,7 @@ import contextlib
 import decimal
 import numbers
 import re
+import sys
 import types
 from collections.abc import Callable, Iterator, Mapping
 
@@ -79,20 +80,26 @@ def not_written(name: str, hint: str = "") -> NotYet:
 def _unanswered(shell: object, etype: type, value: BaseException, tb: object,
                 tb_offset: int | None = None) -> list[str]:
     """IPython's handler for a NameError (installed by :func:`explain_unanswered`; IPython leaves the
-    display of such an error to the handler): in a check cell, a name the cell passes to ``checks``
-    that is not defined means the answer cell has not assigned it yet (a student copy's stub stops
-    before it does), shown as a "Not yet" message; any other NameError as IPython shows it."""
+    display of such an error to the handler). A check cell whose own line ``checks.<lesson>.<check>(...)``
+    passes a name that is not defined (an answer not assigned yet: a student copy's stub stops the
+    answer cell before it does; or a cell above not run) gets a "Not yet" message; any other
+    NameError, one raised inside a function included, IPython's own traceback."""
     cell = (shell.user_ns.get("_ih") or [""])[-1]  # the running cell's source (stored before it runs)
     name = getattr(value, "name", None)
     first = cell.lstrip().splitlines()[0] if cell.strip() else ""
-    if name and first.startswith("checks.") and re.search(rf"\b{re.escape(name)}\b", first):
-        message = (f"{name} is not defined yet: write your answer in the answer cell above and run it "
-                   f"(it must assign {name}), then run this check.")
-        stb = NotYet(message)._render_traceback_()
-    else:
-        stb = shell.InteractiveTB.structured_traceback(etype, value, tb, tb_offset=tb_offset)
-    shell._showtraceback(etype, value, stb)
-    return stb
+    innermost = tb
+    while innermost is not None and innermost.tb_next is not None:
+        innermost = innermost.tb_next
+    in_cell = innermost is not None and innermost.tb_frame.f_code.co_name == "<module>"
+    if in_cell and name and name != "checks" and re.match(r"checks\.\w+\.\w+\(", first) \
+            and re.search(rf"\b{re.escape(name)}\b", first.split("(", 1)[1]):
+        sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb  # for %tb and %debug
+        stb = NotYet(f"{name} is not defined yet: run the cells above this check first; if {name} is your "
+                     "answer, write it in the answer cell above and run that cell.")._render_traceback_()
+        shell._showtraceback(etype, value, stb)
+        return stb
+    shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
+    return []
 
 
 def explain_unanswered(shell: object) -> None:
@@ -102,10 +109,13 @@ def explain_unanswered(shell: object) -> None:
 
 
 def _plain(answer: object) -> object:
-    """A torch tensor as a NumPy array (detached); an exact number (``Fraction``, ``Decimal``,
-    a SymPy number) as a float; anything else unchanged."""
+    """A torch tensor as a NumPy array (detached; bfloat16 as float32); an exact number (``Fraction``,
+    ``Decimal``, a SymPy number) as a float; anything else unchanged."""
     if hasattr(answer, "detach") and hasattr(answer, "numpy"):
-        return answer.detach().cpu().numpy()
+        tensor = answer.detach().cpu()
+        if str(tensor.dtype) == "torch.bfloat16":  # NumPy has no bfloat16: its values, exactly, in float32
+            tensor = tensor.float()
+        return tensor.numpy()
     if isinstance(answer, list | tuple):
         return [_plain(a) for a in answer]
     exact = isinstance(answer, numbers.Rational | decimal.Decimal) and not isinstance(answer, bool | int)

@@ -93,8 +93,8 @@ def multiplier(m0: object, shift: object) -> None:
     if not 2**30 <= a < 2**31:
         raise NotYet(f"m0 = {a} is outside [2^30, 2^31) = [{2**30}, {2**31}). Hint: {hint}")
     if not 0 <= b <= 63:  # 2.0**b would overflow for a huge shift
-        raise NotYet(f"a shift of {b} is outside 0 to 63: M = m0 / 2^shift with m0 near 2^31 and M = 0.0123 "
-                     f"needs a shift a little above 31. Hint: {hint}")
+        raise NotYet(f"a shift of {b} is outside 0 to 63, the shifts of a 64-bit integer: M = m0 / 2^shift "
+                     f"with m0 in [2^30, 2^31) and M = 0.0123 needs one inside. Hint: {hint}")
     value = a / 2.0**b
     if abs(value - M) / M > 2.0**-30:
         raise NotYet(f"{a} / 2^{b} = {value:.6g}, not M = {M}. Hint: {hint}")

@@ -217,8 +217,8 @@ def rate_function(candidate: Callable[[float, float, float], float]) -> None:
         except NotImplementedError:
             raise not_written("hb_rate", hint) from None
         except UsesReference as used:
-            raise NotYet(f"hb_rate calls {used}, the reference it is compared with: the exercise asks you "
-                         f"to compute the rate yourself, without theory. Hint: {hint}") from None
+            raise NotYet(f"hb_rate calls {used}: the exercise asks you to compute the rate yourself, "
+                         f"without calling theory. Hint: {hint}") from None
         except Exception as error:  # the student's code crashed: say so, without a traceback
             sqrt_failed = disc < 0 and isinstance(error, ValueError | FloatingPointError)  # math domain error
             raise NotYet(f"{args} ({what}) raised {type(error).__name__}: {error}."

@@ -521,7 +521,7 @@ def early_stopping(step: object, ratio: object) -> None:
     i = 0..9, m = 32, eta = 1 (16), and E(k) / E(infinity) there (0.5737), E(infinity) = d/m = 0.3125.
     The hint names the steps (mean square = mean^2 + variance, the weights lambda_i), not the formula."""
     exact = _expected_test_error(LAMS_6, 1 / (M_6 * LAMS_6))
-    k_best, e_inf = int(exact.argmin()), float(exact[-1])
+    k_best, e_inf = int(exact.argmin()), len(LAMS_6) / M_6  # E(infinity) = d/m exactly (E(5000) is not yet)
     ratio_best = float(exact.min()) / e_inf
     hint = ("the mean square of a coordinate is its mean squared plus its variance (the cross term of "
             "theta* and xi has mean 0); weight eigen-coordinate i by lambda_i, sum, evaluate E(k) for "

@@ -112,9 +112,9 @@ def affine_per_channel(candidate: Callable[..., object]) -> None:
         except NotImplementedError:  # a student copy's stub: a message, not a traceback
             raise not_written("quantize_affine_per_channel") from None
         except UsesReference as used:
-            raise NotYet(f"quantize_affine_per_channel calls {used}, the reference it is compared with: "
-                         "write the codes yourself with NumPy (min and max per row, scale, zero point, "
-                         "round, clip).") from None
+            raise NotYet(f"quantize_affine_per_channel calls {used}: the exercise asks you to write the "
+                         "codes yourself, without calling quantization, with NumPy (min and max per row, "
+                         "scale, zero point, round, clip).") from None
         except Exception as error:  # noqa: BLE001 - any slip in the student's code becomes a message
             raise NotYet(f"your function raised {type(error).__name__}: {error} (on a {x.shape[0]} x "
                          f"{x.shape[1]} array, bits = {bits}). Hint: reduce along axis=1 with "
@@ -122,11 +122,11 @@ def affine_per_channel(candidate: Callable[..., object]) -> None:
         if not isinstance(result, tuple) or len(result) != 3:
             raise NotYet("return a tuple (q, scale, zero_point). Hint: end with "
                          "`return q, scale, zero_point`.")
-        result = _plain(list(result))  # tensors (detached) as arrays
-        if any(np.iscomplexobj(r) for r in result):  # a float conversion would drop the imaginary part
-            raise NotYet("q, scale and zero_point should be real numbers; got complex values. Hint: return "
-                         "NumPy arrays of real numbers.")
         try:
+            result = _plain(list(result))  # tensors (detached) as arrays
+            if any(np.iscomplexobj(r) for r in result):  # a float conversion would drop the imaginary part
+                raise NotYet("q, scale and zero_point should be real numbers; got complex values. Hint: "
+                             "return NumPy arrays of real numbers.")
             q, scale, zp = (np.asarray(r, dtype=float) for r in result)
         except (TypeError, ValueError, OverflowError, RuntimeError):
             raise NotYet("q, scale and zero_point should be arrays of numbers. Hint: return NumPy "
@@ -268,8 +268,10 @@ def clipping(answer: object, rms_function: Callable[..., object], w: object = No
     for b, c_test in ((3, 0.4), (3, 1.0), (4, 0.7), (2, 0.25)):
         try:
             got = as_number(rms_function(other.copy(), b, c_test), "clipped_rms(w, bits, c)")
-        except (NotYet, NotImplementedError):
+        except NotYet:
             raise
+        except NotImplementedError:  # a student copy's stub: a message, not a traceback
+            raise not_written("clipped_rms") from None
         except Exception as error:  # noqa: BLE001 - any slip in the student's code becomes a message
             raise NotYet(f"clipped_rms raised {type(error).__name__}: {error}. Hint: it takes a weight "
                          "array w, the bit count and the fraction c, and returns one number.") from None

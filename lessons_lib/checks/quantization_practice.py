@@ -161,11 +161,10 @@ def centroid_grad(candidate: Callable[[torch.Tensor, torch.Tensor, int], Any]) -
         if not isinstance(got, torch.Tensor):
             raise NotYet(f"return a torch tensor of {k} numbers (the centroids are tensors, and their "
                          f"gradient is one); got {type(got).__name__}. Hint: {hint}")
-        got = got.detach().cpu()
         if got.is_complex():
             raise NotYet(f"the gradient should be real; got a complex tensor. Hint: {hint}")
         try:
-            got = np.asarray(got.numpy(), dtype=float)
+            got = np.asarray(_plain(got), dtype=float)
         except (TypeError, ValueError):
             raise NotYet(f"return a tensor of {k} numbers; got {type(got).__name__}. Hint: {hint}") from None
         if got.shape != (k,):
