@@ -225,14 +225,8 @@ def _hidden_test_13_3():
 def _lookup_table():
     """A function that returns the visible check's answers by the cases' shapes and k: it passes the
     visible check, and only the hidden test, on other shapes, can tell."""
-    answers = {}
-    gen = torch.Generator().manual_seed(13)
-    cases = [(torch.tensor([[1.5, 2.0], [3.0, 4.5]], dtype=torch.float64), torch.tensor([[0, 1], [1, 1]]), 2)]
-    for shape, k in [((5, 7), 4), ((16, 8), 8), ((3, 4), 6), ((10,), 3), ((2, 3, 2, 2), 5)]:
-        index = torch.randint(0, k if k != 6 else 3, shape, generator=gen)
-        cases.append((torch.randn(shape, generator=gen, dtype=torch.float64), index, k))
-    for weight_grad, index, k in cases:
-        answers[tuple(index.shape), k] = grad_index_add(weight_grad, index, k)
+    answers = {(tuple(index.shape), k): grad_index_add(weight_grad, index, k)
+               for weight_grad, index, k in check._centroid_cases()}
     return lambda w, i, k: answers.get((tuple(i.shape), k), torch.zeros(k, dtype=torch.float64))
 
 

@@ -132,6 +132,18 @@ def _reference_grad(weight_grad: torch.Tensor, index: torch.Tensor, k: int) -> t
     return torch.tensor(out, dtype=torch.float64)
 
 
+def _centroid_cases() -> list[tuple[torch.Tensor, torch.Tensor, int]]:
+    """Exercise 3's cases ``(weight_grad, index, k)``: one by hand (cluster means [1.5, 3.17] and sums
+    [1.5, 9.5] differ from the counts [1, 3]), then random ones of any shape: a weight matrix, a bias
+    (1-D), a 4-D kernel; (3, 4) with k = 6 has empty clusters."""
+    gen = torch.Generator().manual_seed(13)
+    cases = [(torch.tensor([[1.5, 2.0], [3.0, 4.5]], dtype=torch.float64), torch.tensor([[0, 1], [1, 1]]), 2)]
+    for shape, k in [((5, 7), 4), ((16, 8), 8), ((3, 4), 6), ((10,), 3), ((2, 3, 2, 2), 5)]:
+        index = torch.randint(0, k if k != 6 else 3, shape, generator=gen)
+        cases.append((torch.randn(shape, generator=gen, dtype=torch.float64), index, k))
+    return cases
+
+
 def centroid_grad(candidate: Callable[[torch.Tensor, torch.Tensor, int], Any]) -> None:
     """Exercise 3: ``centroid_grad(weight_grad, index, k)`` returns ``g`` of shape ``(k,)`` with
     ``g[c] = sum of weight_grad over the entries whose index is c`` (0 for an empty cluster)."""
@@ -141,13 +153,7 @@ def centroid_grad(candidate: Callable[[torch.Tensor, torch.Tensor, int], Any]) -
     )
     if not callable(candidate):
         raise NotYet(f"centroid_grad should be a function; got {type(candidate).__name__}. Hint: {hint}")
-    gen = torch.Generator().manual_seed(13)
-    # cluster means [1.5, 3.17] and sums [1.5, 9.5] differ from the counts [1, 3]
-    cases = [(torch.tensor([[1.5, 2.0], [3.0, 4.5]], dtype=torch.float64), torch.tensor([[0, 1], [1, 1]]), 2)]
-    # any shape: a bias (1-D), a weight matrix, a 4-D kernel; (3, 4) with k = 6 has empty clusters
-    for shape, k in [((5, 7), 4), ((16, 8), 8), ((3, 4), 6), ((10,), 3), ((2, 3, 2, 2), 5)]:
-        index = torch.randint(0, k if k != 6 else 3, shape, generator=gen)
-        cases.append((torch.randn(shape, generator=gen, dtype=torch.float64), index, k))
+    cases = _centroid_cases()
     for weight_grad, index, k in cases:
         want = _reference_grad(weight_grad, index, k)
         try:
