@@ -142,8 +142,9 @@ def data_files(nb: nbformat.NotebookNode, data: str | pathlib.Path) -> list[str]
     ``nb`` is the file's name (``"seed_claims.csv"``), its name without the extension
     (``"lesson10_finetuning"``, as ``selection.load_record`` takes it) or its path under ``data``,
     with or without ``data/`` in front (``"data/timings/lesson12_speed.json"``); a string that
-    names a folder in ``data`` so (``"seeds"``) brings every file in it. Solutions and hidden tests
-    are not in the student's copy, so what only they name is not read. A path the code builds
+    names a folder in ``data`` so (``"seeds"``) brings every file in it; so does a path ``data/...``
+    that a markdown cell's text cites (``data/seeds/002_f70065683ff95f85.txt``). Solutions and hidden
+    tests are not in the student's copy, so what only they name is not read. A path the code builds
     from pieces (``f"lesson{n}.json"``) is not seen.
 
     Raises ``ValueError`` naming ``data`` when it is not a folder, ``nb`` when a code cell (its
@@ -154,6 +155,8 @@ def data_files(nb: nbformat.NotebookNode, data: str | pathlib.Path) -> list[str]
         raise ValueError(f"data: {folder} is not a folder")
     strings = set()
     for index, cell in enumerate(student_copy(nb).cells):
+        if cell.cell_type == "markdown":  # a path the text cites, for the reader to open
+            strings |= set(re.findall(r"data/[\w./-]*\w", cell.source))
         if cell.cell_type != "code":
             continue
         lines = [line for line in cell.source.splitlines() if not line.lstrip().startswith(("%", "!"))]
@@ -199,11 +202,15 @@ class ClearHiddenTestsFromFeedback(ClearHiddenTests):
     """``nbgrader generate_feedback``'s last preprocessor (the course's ``nbgrader_config.py``).
 
     ``autograde`` puts each check cell's hidden tests back to run them, so nbgrader's feedback
-    would show them. This is nbgrader's ``ClearHiddenTests`` (what ``generate_assignment`` uses:
-    the hidden tests and their markers leave the cell's source), and it also cuts an error output
-    of the cell whose traceback quotes a line of the hidden tests (a failed hidden test, or a
-    failure next to them: IPython prints the lines around the failing one) to its last line,
-    ``<exception>: <message>``. Scores come from the gradebook and are not changed."""
+    would show them. In each check cell (a graded cell that is not a solution: the only cells that
+    hold hidden tests) this removes the hidden tests and their markers from the source, as nbgrader's
+    ``ClearHiddenTests`` does for ``generate_assignment``; an error output whose traceback quotes a
+    hidden-test line (a failed hidden test, or a failure next to one: IPython prints the lines
+    around the failing one) becomes one line, "A hidden test failed (<exception>).", without the
+    hidden test's message (it may name the hidden inputs and expected values); and a line of a
+    stream output that quotes a hidden-test line (a warning prints its source line) is dropped.
+    Other cells, the student's answers included, are left as they are: a student's own text may
+    hold the markers. Scores come from the gradebook and are not changed."""
 
     # HTMLExporter configures it for every preprocessor; as in nbgrader's GetGrades, configurable
     # here, so that nbgrader does not warn "Config option `display_data_priority` not recognized"
@@ -211,7 +218,10 @@ class ClearHiddenTestsFromFeedback(ClearHiddenTests):
                                   "image/png", "image/jpeg", "text/plain"]).tag(config=True)
 
     def preprocess_cell(self, cell, resources, cell_index):
-        """Remove the cell's hidden tests from its source and from its error outputs' tracebacks."""
+        """Remove a check cell's hidden tests from its source and outputs; leave other cells alone."""
+        meta = cell.get("metadata", {}).get("nbgrader", {})
+        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+            return cell, resources
         hidden, inside = [], False
         for line in cell.source.splitlines():
             inside = inside or self.begin_test_delimeter in line
@@ -219,10 +229,17 @@ class ClearHiddenTestsFromFeedback(ClearHiddenTests):
                 hidden.append(line.strip())
             inside = inside and self.end_test_delimeter not in line
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
+
+        def quotes_hidden(text: str) -> bool:
+            return any(line in _ANSI.sub("", text) for line in hidden)
+
         for output in cell.get("outputs", []):
-            shown = _ANSI.sub("", "\n".join(output.get("traceback", [])))
-            if output.get("output_type") == "error" and any(line in shown for line in hidden):
-                output.traceback = [f"{output.ename}: {output.evalue}"]
+            if output.get("output_type") == "error" and quotes_hidden("\n".join(output.get("traceback", []))):
+                output.evalue = ""
+                output.traceback = [f"A hidden test failed ({output.ename})."]
+            elif output.get("output_type") == "stream":
+                output.text = "".join(line for line in output.text.splitlines(keepends=True)
+                                      if not quotes_hidden(line))
         return cell, resources
 
 
@@ -247,6 +264,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {config} (kept as it was) does not set GenerateFeedback.preprocessors, so "
               "nbgrader generate_feedback would show the hidden tests: copy that line and its imports "
               "from CONFIG in lessons_lib/nbgrader_course.py", file=sys.stderr)
+    for path in written:
+        if (pathlib.Path(args.out_dir) / "release" / path.parent.name).is_dir():
+            print(f"warning: release/{path.parent.name} exists: nbgrader generate_assignment skips an "
+                  "assignment already released, so run it with --force to release what was just laid out "
+                  "(an older layout may have put other data files there)", file=sys.stderr)
     print(f"next: cd {args.out_dir} && nbgrader generate_assignment {written[0].parent.name}")
     return 0
 

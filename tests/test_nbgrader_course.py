@@ -59,6 +59,7 @@ MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "
 # The data files each lesson's student copy reads (paths under notebooks/data/); the other lessons read none.
 SEEDS = sorted(f"seeds/{p.name}" for p in (NOTEBOOKS / "data" / "seeds").iterdir())
 DATA = {
+    "04_momentum_rates": ["seeds/000_a8b9852b0ec674d4.txt", "seeds/002_f70065683ff95f85.txt"],  # cited
     "10_weight_pruning": ["validation/lesson10_finetuning.json"],  # load_record("lesson10_finetuning")
     "11_compression_pipeline": ["validation/lesson11_schedule.json"],  # load_record("lesson11_schedule")
     "12_integer_inference": ["timings/lesson12_speed.json"],  # Path("data/timings/lesson12_speed.json")
@@ -339,6 +340,16 @@ def test_the_command_line_warns_of_a_kept_config_that_shows_hidden_tests(tmp_pat
     assert "does not set GenerateFeedback.preprocessors" in capsys.readouterr().err
 
 
+def test_the_command_line_warns_that_an_assignment_is_released_already(tmp_path, capsys):
+    """nbgrader skips an assignment whose release folder exists, so a new layout (its data files) would
+    not be released without --force (review, session 25: an older layout's solution record stayed)."""
+    nbgrader_course.main([str(tmp_path), "03_momentum"])
+    assert "--force" not in capsys.readouterr().err
+    (tmp_path / "release" / "03_momentum").mkdir(parents=True)
+    nbgrader_course.main([str(tmp_path), "03_momentum"])
+    assert "release/03_momentum exists" in capsys.readouterr().err
+
+
 # --- nbgrader, end to end ----------------------------------------------------------------------
 
 
@@ -559,38 +570,52 @@ _known = {(k, e): max(0, math.ceil(math.log(e) / math.log((k - 1) / (k + 1))))
 def steps_needed(kappa, eps):
     return _known[(kappa, eps)]
 """
+# The same table, with -1e4 (a float64) elsewhere: a hidden test's assert overflows, and its warning
+# prints that hidden line on stderr (review, session 25)
+WARNING_ANSWER = TABLE_ANSWER.replace("return _known[(kappa, eps)]",
+                                      "return _known.get((kappa, eps), np.float64(-1e4))")
+# A student's note quoting the marker, in an answer cell: it stopped generate_feedback (review, session 25)
+MARKER_NOTE = "# my notes: the instructor's copy has ### BEGIN HIDDEN TESTS in the check below\n"
 
 
 @pytest.fixture(scope="module")
 def feedback_course(tmp_path_factory):
-    """Lesson 01 laid out alone, released, and two submissions autograded (each on its own, its log
-    kept) and given feedback: "released", the released copy unchanged, and "table", the instructor's
-    notebook with exercise 3 answered by TABLE_ANSWER. Returns the course folder and the logs."""
+    """Lesson 01 laid out alone, released, and four submissions autograded (each on its own, its log
+    kept) and given feedback: "released", the released copy unchanged; "table", "warning" and
+    "marker", the instructor's notebook with exercise 3 answered by TABLE_ANSWER, by WARNING_ANSWER,
+    and with MARKER_NOTE at the top of exercise 3's answer. Returns the course folder and the logs."""
     root, name = tmp_path_factory.mktemp("feedback") / "course", FEEDBACK_LESSON
     nbgrader_course.lay_out(root, [name])
     run(["generate_assignment", name], root)
-    for student in ("released", "table"):
+    students = ("released", "table", "warning", "marker")
+    for student in students:
         shutil.copytree(root / "release" / name, root / "submitted" / student / name)
-    nb = nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4)
-    nbgrader_cells(nb)["ex01_3_answer"].source = TABLE_ANSWER
-    nbformat.write(nb, root / "submitted" / "table" / name / f"{name}.ipynb")
-    logs = {s: run(["autograde", name, f"--student={s}"], root) for s in ("released", "table")}
+    for student, edit in (("table", lambda src: TABLE_ANSWER), ("warning", lambda src: WARNING_ANSWER),
+                          ("marker", lambda src: MARKER_NOTE + src)):
+        nb = nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4)
+        cell = nbgrader_cells(nb)["ex01_3_answer"]
+        cell.source = edit(cell.source)
+        nbformat.write(nb, root / "submitted" / student / name / f"{name}.ipynb")
+    logs = {s: run(["autograde", name, f"--student={s}"], root) for s in students}
     run(["generate_feedback", name], root)
     return root, logs
 
 
 def test_the_feedback_shows_the_scores_and_no_hidden_test(feedback_course):
     """autograde puts the hidden tests back to run them; the course's nbgrader_config.py takes them out of
-    the feedback again: out of the check cell's source and out of the traceback of a failed hidden test,
-    which keeps its last line (the exception and its message)."""
+    the feedback again: out of the check cell's source, out of a failed hidden test's error (one line,
+    "A hidden test failed (<exception>).", without its message, which names the hidden inputs) and out
+    of a warning's stream output; a student's answer quoting the marker does not stop the feedback."""
     root, _ = feedback_course
     name = FEEDBACK_LESSON
     hidden = hidden_tests(nbformat.read(root / "source" / name / f"{name}.ipynb", as_version=4))
     assert len(hidden) >= 4 and "### BEGIN HIDDEN TESTS" in hidden
     most = max_scores(root, name)
     assert scores(root, name, "table") == {**most, "ex01_3_check": 0.0}  # the hidden tests did run
-    for student in ("released", "table"):
+    for student in ("released", "table", "warning", "marker"):
         text = page_text(root / "feedback" / student / name / f"{name}.html")
+        if student == "marker":  # its own note quotes the marker, and stays
+            text = text.replace(MARKER_NOTE.strip(), "")
         assert not [line for line in hidden if line in text], student
         got = scores(root, name, student)
         for gid, points in most.items():  # each check's score, then the total
@@ -598,7 +623,13 @@ def test_the_feedback_shows_the_scores_and_no_hidden_test(feedback_course):
         total = sum(got.values())
         assert re.search(rf"Score:\s*{total:g}(\.0)?\s*/\s*{sum(most.values()):g}", text), student
     text = page_text(root / "feedback" / "table" / name / f"{name}.html")
-    assert "KeyError: (4.0, 0.001)" in text  # the failed hidden test's exception, its code gone
+    assert "A hidden test failed (KeyError)." in text and "(4.0, 0.001)" not in text
+    text = page_text(root / "feedback" / "warning" / name / f"{name}.html")
+    assert "A hidden test failed (AssertionError)." in text and "RuntimeWarning: overflow" in text
+    assert "is not the smallest k" not in text  # the hidden test's own message
+    assert scores(root, name, "warning")["ex01_3_check"] == 0.0
+    marker_page = page_text(root / "feedback" / "marker" / name / f"{name}.html")
+    assert "my notes: the instructor's copy has" in marker_page
 
 
 def test_autograde_warns_of_a_changed_checksum_once_per_check_with_hidden_tests(feedback_course):
