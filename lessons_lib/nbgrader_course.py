@@ -35,6 +35,7 @@ import shutil
 import sys
 
 import nbformat
+from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 from traitlets import List
 
@@ -219,8 +220,7 @@ class ClearHiddenTestsFromFeedback(ClearHiddenTests):
 
     def preprocess_cell(self, cell, resources, cell_index):
         """Remove a check cell's hidden tests from its source and outputs; leave other cells alone."""
-        meta = cell.get("metadata", {}).get("nbgrader", {})
-        if cell.cell_type != "code" or not meta.get("grade") or meta.get("solution"):
+        if cell.cell_type != "code" or not utils.is_grade(cell) or utils.is_solution(cell):
             return cell, resources
         hidden, inside = [], False
         for line in cell.source.splitlines():

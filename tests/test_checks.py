@@ -110,6 +110,16 @@ def test_a_function_that_returns_text_or_complex_numbers_gets_a_message():
             checks.function(bad, lambda x: 1.0, [(1.0,)], what="f", hint="return a float")
 
 
+def test_a_function_that_is_a_stub_or_raises_gets_a_message():
+    def stub(x):
+        raise NotImplementedError()
+
+    with pytest.raises(NotYet, match="^f is not written yet"):
+        checks.function(stub, lambda x: 1.0, [(1.0,)], what="f", hint="return a float")
+    with pytest.raises(NotYet, match="f raised ZeroDivisionError"):
+        checks.function(lambda x: 1 / 0, lambda x: 1.0, [(1.0,)], what="f", hint="return a float")
+
+
 def test_exact_numbers_in_arrays_and_what_sympy_cannot_make_a_number():
     checks.vector([Fraction(1, 2), Decimal("0.25")], [0.5, 0.25], what="the pair", hint="h")
     with pytest.raises(NotYet, match="made of numbers"):

@@ -332,7 +332,8 @@ def best_lr_on_valley(grid: object, counts: object, best_lr: object) -> None:
     value = as_number(best_lr, "the best learning rate", hint)
     fewest_yours = c[reached].min()
     yours = lrs[reached & (c == fewest_yours)]
-    rounded_ok = _all_valley_steps(np.array([value]))[0] == fewest_yours  # e.g. 0.313 for 0.31303
+    own = _all_valley_steps(np.array([value]))[0]  # the steps value itself needs (inf: never)
+    rounded_ok = own == fewest_yours  # e.g. 0.313 for 0.31303
     if not np.any(np.isclose(value, yours, rtol=1e-9, atol=0.0)) and not rounded_ok:
         if math.isclose(value, 2 / (mu + L), rel_tol=1e-3):
             why = (f"{value:.4g} is 2/(mu+L), from the formula the exercise asks you not to use; the "
@@ -342,12 +343,11 @@ def best_lr_on_valley(grid: object, counts: object, best_lr: object) -> None:
                    "with the fewest steps; that")
         else:
             why = f"lr = {value:.4g} is not the learning rate of your scan with the fewest steps; that"
-        own = _all_valley_steps(np.array([value]))[0]
         needs = f"needs {own:.0f}" if np.isfinite(own) else "never gets the gap to 1e-10"
         raise NotYet(f"{why} is {yours[0]!r}, with {fewest_yours:.0f} steps, and {value!r} itself {needs}. "
                      "Hint: report grid[counts.argmin()].")
     fewest, lo, hi = _valley_fewest_steps()
-    steps = int(_valley_steps(value)[0])
+    steps = int(own)  # finite: value is a scanned lr that got there, or rounded_ok
     if steps == fewest:
         opt_steps = int(_valley_steps(2 / (mu + L))[0])
         passed(f"your scan of {lrs.size} learning rates has the exact counts; lr = {value:.4g} needs {steps} "
