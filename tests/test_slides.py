@@ -128,25 +128,111 @@ def test_every_lesson_has_a_deck_that_loads_nothing_from_the_network(decks, name
 
 
 @pytest.fixture(scope="module")
-def deck_page(decks):
-    """Lesson 03's deck in Chromium, opened from disk, every other request refused and recorded."""
+def chromium():
     with launched_chromium(OUT) as browser:
-        context = browser.new_context(viewport={"width": 1280, "height": 800})
-        page = context.new_page()
-        page.set_default_timeout(60_000)
-        page.console_log = ConsoleLog(page)
-        page.network = []
-        page.failed = []
-        local = ("file:", "blob:", "data:")
-        page.on("request", lambda r: None if r.url.startswith(local) else page.network.append(r.url))
-        page.on("requestfailed", lambda r: page.failed.append(r.url[:200]))
-        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
-                   else route.abort())
-        page.goto(decks[DECK].as_uri())
-        page.wait_for_function("typeof Reveal !== 'undefined' && Reveal.isReady()")
-        page.wait_for_function("document.querySelectorAll('mjx-container svg').length > 20")
-        yield page
-        context.close()
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def deck_page(decks, chromium):
+    """Lesson 03's deck in Chromium, opened from disk, every other request refused and recorded."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    page.console_log = ConsoleLog(page)
+    page.network = []
+    page.failed = []
+    local = ("file:", "blob:", "data:")
+    page.on("request", lambda r: None if r.url.startswith(local) else page.network.append(r.url))
+    page.on("requestfailed", lambda r: page.failed.append(r.url[:200]))
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+               else route.abort())
+    _open(page, decks[DECK])
+    page.wait_for_function("document.querySelectorAll('mjx-container svg').length > 20")
+    yield page
+    context.close()
+
+
+def _open(page, deck: pathlib.Path, hash_: str = "") -> None:
+    """Open a deck and wait until its long slides are cut (paginate.js)."""
+    page.goto(deck.as_uri() + hash_)
+    page.wait_for_function("typeof Reveal !== 'undefined' && Reveal.isReady()")
+    page.wait_for_function("document.documentElement.dataset.lessonsPaginated !== undefined")
+
+
+# Every leaf slide (a section holding cells), shown while it is measured as paginate.js does: its
+# content height, its height, how many units it holds (a cell, or a block or list item of a markdown
+# cell) and its first words.
+MEASURE = """() => {
+    const out = [];
+    document.querySelectorAll('.reveal .slides section').forEach((s) => {
+        if (s.querySelector('section')) return;
+        const shown = [s, s.parentNode], saved = shown.map((e) => e.style.display);
+        shown.forEach((e) => { e.style.display = 'block'; });
+        let units = 0;
+        for (const cell of s.children) {
+            const md = cell.classList.contains('jp-MarkdownCell')
+                && cell.querySelector('.jp-RenderedMarkdown');
+            if (!md) { units += 1; continue; }
+            for (const b of md.children) {
+                units += (b.tagName === 'OL' || b.tagName === 'UL') ? b.children.length : 1;
+            }
+        }
+        out.push({content: s.scrollHeight, height: s.clientHeight, units,
+                  continued: s.classList.contains('lessons-continued'),
+                  text: s.innerText.trim().slice(0, 60)});
+        shown.forEach((e, i) => { e.style.display = saved[i]; });
+    });
+    return out; }"""
+
+BLOCKS = ("p", "li", "h1", "h2", "h3", "h4", "table", "img", "pre", "details")
+
+
+def _blocks_in_page(page) -> dict:
+    return page.evaluate("""(tags) => {
+        const slides = document.querySelector('.reveal .slides'), counts = {};
+        for (const t of tags) {
+            counts[t] = slides.querySelectorAll(t === 'img' ? '.jp-RenderedImage > img' : t).length;
+        }
+        counts.headings = [...slides.querySelectorAll('h1, h2, h3, h4')].map((h) => h.id);
+        return counts; }""", list(BLOCKS))
+
+
+def _blocks_in_file(deck: pathlib.Path) -> dict:
+    """The same counts and heading order from the deck's HTML as nbconvert wrote it (figures: the
+    images of image outputs; a widget's picture gives way to the live widget)."""
+    from html.parser import HTMLParser
+
+    class Counter(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.depth, self.counts, self.parent = 0, {t: 0 for t in BLOCKS}, ""
+            self.counts["headings"] = []
+
+        def handle_starttag(self, tag, attrs):
+            attrs = dict(attrs)
+            if tag == "div" and attrs.get("class") == "slides":
+                self.depth = 1
+            elif self.depth and tag == "div":
+                self.depth += 1
+            in_figure = tag != "img" or "jp-RenderedImage" in self.parent.split()
+            self.parent = attrs.get("class") or "" if tag == "div" else self.parent
+            if self.depth and tag in BLOCKS and in_figure:
+                self.counts[tag] += 1
+                if tag in ("h1", "h2", "h3", "h4"):
+                    self.counts["headings"].append(attrs.get("id"))
+
+        def handle_endtag(self, tag):
+            if self.depth and tag == "div":
+                self.depth -= 1
+
+    counter = Counter()
+    counter.feed(deck.read_text())
+    return counter.counts
+
+
+def _too_tall(measured: list[dict]) -> list[dict]:
+    return [m for m in measured if m["content"] > m["height"] + 1]
 
 
 def _go_to_first_slide_with(page, selector: str) -> dict:
@@ -199,3 +285,61 @@ def test_latex_is_typeset_on_a_slide_offline(deck_page):
     page.screenshot(path=str(OUT / "latex-slide.png"))
     assert not page.network and not page.failed, (page.network, page.failed)
     assert not page.console_log.errors, page.console_log.errors
+
+
+@pytest.mark.browser
+def test_a_cell_too_long_for_a_slide_continues_below_it(deck_page, decks):
+    """Lesson 03's deck: its long cells are cut onto the slides below them, every slide fits, and
+    nothing is lost, repeated or reordered (the blocks and headings nbconvert wrote, in order)."""
+    page = deck_page
+    measured = page.evaluate(MEASURE)
+    continued = [m for m in measured if m["continued"]]
+    assert len(continued) >= 5, measured  # the title, the summary and other long cells are cut
+    assert int(page.evaluate("document.documentElement.dataset.lessonsPaginated")) == len(continued)
+    assert _too_tall(measured) == [], _too_tall(measured)
+    assert _blocks_in_page(page) == _blocks_in_file(decks[DECK])
+    # the second slide of the title's stack starts where the first one stops: the goals' list goes on
+    page.evaluate("Reveal.slide(0, 1)")
+    page.wait_for_timeout(1000)
+    current = page.evaluate("""() => { const s = Reveal.getCurrentSlide(), ol = s.querySelector('ol');
+        return {continued: s.classList.contains('lessons-continued'), start: ol ? ol.start : null,
+                hash: location.hash, text: s.innerText.trim().slice(0, 80)}; }""")
+    assert current["continued"] and current["start"] and current["start"] > 1, current
+    page.screenshot(path=str(OUT / "continued-slide.png"))
+    assert not page.console_log.errors, page.console_log.errors
+
+
+@pytest.mark.browser
+def test_the_cut_is_the_same_at_every_window_size_and_a_slide_address_reloads(decks, chromium):
+    """The deck is cut in the slide's own pixels: at 1024 x 700 the same slides as at 1280 x 800, so
+    the address of a continuation slide (#/0/1) opens that slide when loaded afresh."""
+    seen = []
+    for width, height in ((1280, 800), (1024, 700), (1440, 900)):
+        page = chromium.new_context(viewport={"width": width, "height": height}).new_page()
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+                   else route.abort())
+        _open(page, decks[DECK], "#/0/1")
+        seen.append(page.evaluate("""() => ({total: Reveal.getTotalSlides(), at: Reveal.getIndices(),
+            text: Reveal.getCurrentSlide().innerText.trim().slice(0, 80)})"""))
+        page.context.close()
+    assert seen[0]["at"]["h"] == 0 and seen[0]["at"]["v"] == 1, seen
+    assert all(s == seen[0] for s in seen), seen
+
+
+@pytest.mark.browser
+def test_every_deck_is_cut_so_that_only_a_single_tall_block_scrolls(decks, chromium):
+    """Every lesson's deck at 1280 x 800: a slide taller than the deck holds a single unit (a paragraph,
+    a table or a cell's output that is taller than a slide on its own), and no block is lost."""
+    scrolling = {}
+    page = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+               else route.abort())
+    for name, deck in decks.items():
+        _open(page, deck)
+        measured = page.evaluate(MEASURE)
+        tall = _too_tall(measured)
+        assert all(m["units"] == 1 for m in tall), (name, [m for m in tall if m["units"] != 1])
+        assert _blocks_in_page(page) == _blocks_in_file(deck), name
+        scrolling[name] = len(tall)
+    page.context.close()
+    print("slides that scroll, by deck:", scrolling)
