@@ -772,7 +772,8 @@ checks.beyond_quadratics.slope_reading(slope_2, gap_2)
 # ($\beta_0 = 0$; it also has the bound $2L|x_0-x^\star|^2/(k+1)^2$). Write
 # `fista(grad, x0, L, steps)` returning the array of $x_0, \dots, x_{\text{steps}}$ (shape
 # `(steps + 1, len(x0))`) of $y_k = x_k + \beta_k(x_k - x_{k-1})$, $x_{k+1} = y_k - \nabla f(y_k)/L$. The check
-# compares every iterate with a reference on three problems, to a relative $10^{-9}$.
+# compares every iterate with a reference on three problems, to a relative $10^{-9}$. Do not call
+# `smooth_convex.nesterov_convex` or `smooth_convex.momentum_sequence`: the check refuses an answer that does.
 
 # %% nbgrader={"grade": false, "grade_id": "ex06_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def fista(grad, x0, L, steps):

@@ -684,7 +684,8 @@ checks.momentum_in_practice.undamped_learning_rate(answer_2)
 # Write Sutskever's update with a learning-rate schedule: `sutskever(grad, x0, lrs, beta)` runs
 # `len(lrs)` steps, step $k$ with learning rate `lrs[k]`, and returns every iterate, start included, as
 # an array of shape `(len(lrs) + 1, len(x0))` in float64. The check runs it with schedules, where
-# PyTorch's form gives different iterates, and compares every iterate to a relative $10^{-9}$.
+# PyTorch's form gives different iterates, and compares every iterate to a relative $10^{-9}$. Do not
+# call `conventions`: the check refuses an answer that does.
 
 # %% nbgrader={"grade": false, "grade_id": "ex07_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def sutskever(grad, x0, lrs, beta):

@@ -1940,7 +1940,8 @@ checks.integer_inference.multiplier(m0_2, shift_2)
 #
 # Write `fold_linear_bn(linear, bn)`: a new `nn.Linear` equal to `bn(linear(x))` for a
 # `BatchNorm1d` in evaluation mode (use `bn.running_mean`, `bn.running_var`, `bn.eps`,
-# `bn.weight`, `bn.bias`). The check compares it with the unfolded pair on random layers.
+# `bn.weight`, `bn.bias`). The check compares it with the unfolded pair on random layers. Do not call
+# `folding`: the check refuses an answer that does.
 
 # %% nbgrader={"grade": false, "grade_id": "ex12_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def fold_linear_bn(linear, bn):

@@ -1386,7 +1386,8 @@ checks.quantization_practice.packed_bytes(bytes_2)
 #
 # Write `centroid_grad(weight_grad, index, k)`: the gradient of each of the `k` centroids, a tensor of
 # shape `(k,)`, from the gradient of the weights `weight_grad` and their cluster indices `index` (two
-# tensors of one shape). A centroid with no weights gets 0.
+# tensors of one shape). A centroid with no weights gets 0. Do not call `trained_sharing`: the check
+# refuses an answer that does.
 
 # %% nbgrader={"grade": false, "grade_id": "ex13_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def centroid_grad(weight_grad, index, k):

@@ -13,6 +13,7 @@ import pytest
 import torch
 from check_tables import fails, passes
 
+from lessons_lib import smooth_convex
 from lessons_lib.checks import beyond_quadratics as c06
 
 NOT_NUMBERS = ["0.9", None, True, [0.9, 0.9], np.nan, 1j]
@@ -132,6 +133,18 @@ def test_exercise_3_right_with_tensors_and_lists(capsys):
 ])
 def test_exercise_3_wrong(student, words):
     assert words in fails(c06.fista_iterates, student)
+
+
+@pytest.mark.parametrize("student, called", [
+    (lambda grad, x0, L, steps: smooth_convex.nesterov_convex(grad, x0, L, steps, sequence="fista"),
+     "smooth_convex.nesterov_convex"),
+    (lambda grad, x0, L, steps: smooth_convex.momentum_sequence(steps, "fista") is None
+     or make_fista()(grad, x0, L, steps), "smooth_convex.momentum_sequence"),
+])
+def test_exercise_3_an_answer_calling_the_reference_is_refused(student, called):
+    """The check's own gradients call smooth_convex.logistic_grad, so only the reference's two
+    functions are blocked while the answer runs."""
+    assert f"fista calls {called}" in fails(c06.fista_iterates, student)
 
 
 def test_exercise_3_not_written_crashing_or_not_a_function():

@@ -11,7 +11,7 @@ import torch
 from check_tables import fails, passes
 from torch import nn
 
-from lessons_lib import integer_inference
+from lessons_lib import folding, integer_inference
 from lessons_lib.checks import integer_inference as check
 from lessons_lib.models import mlp
 from lessons_lib.splits import load_digits_splits
@@ -164,6 +164,12 @@ def fold_with_a_float32_bias(linear, bn):
 def fold_transposed_shape(linear, bn):
     out = nn.Linear(linear.out_features, linear.in_features, dtype=linear.weight.dtype)  # in and out swapped
     return out
+
+
+def test_fold_calling_the_reference_is_refused():
+    def from_the_library(linear, bn):
+        return folding.fold_batchnorm(copy.deepcopy(linear), copy.deepcopy(bn))
+    assert "fold_linear_bn calls folding.fold_batchnorm" in fails(check.fold_linear_bn, from_the_library)
 
 
 @pytest.mark.parametrize("candidate", [fold_right])

@@ -15,6 +15,13 @@ from check_tables import fails, passes
 from lessons_lib import conventions
 from lessons_lib.checks import momentum_in_practice as c07
 
+# The wrong forms below stand for what a student would write by hand; they borrow the library's
+# forms by name, since the check refuses an answer that calls conventions.<name> while it runs.
+from lessons_lib.conventions import ema as ema_reference
+from lessons_lib.conventions import nesterov_lookahead as lookahead_reference
+from lessons_lib.conventions import nesterov_reformulated as reformulated_reference
+from lessons_lib.conventions import pytorch as pytorch_reference
+
 NOT_NUMBERS = ["1.0", None, ..., True, [1.0, 1.0], np.nan, 1j]
 
 # --------------------------------------------------------------------------- exercise 1 (within 0.1 %)
@@ -75,7 +82,14 @@ def right(grad, x0, lrs, beta):
 
 
 def polyak(grad, x0, lrs, beta):
-    return conventions.heavy_ball(grad, x0, np.asarray(lrs), beta, len(lrs))
+    """Polyak's form, x_{k+1} = x_k - lrs[k] grad(x_k) + beta (x_k - x_{k-1}): the same iterates."""
+    path = [np.array(x0, dtype=float)]
+    previous = path[0]
+    for lr in lrs:
+        x = path[-1]
+        path.append(x - lr * grad(x) + beta * (x - previous))
+        previous = x
+    return np.array(path)
 
 
 def as_list(grad, x0, lrs, beta):
@@ -91,12 +105,20 @@ def test_exercise_3_right(candidate, capsys):
     passes(c07.sutskever_update, candidate, capsys=capsys)
 
 
+def calls_the_reference(grad, x0, lrs, beta):
+    return conventions.sutskever(grad, x0, np.asarray(lrs), beta, len(lrs))
+
+
+def test_exercise_3_an_answer_calling_the_reference_is_refused():
+    assert "sutskever calls conventions.sutskever" in fails(c07.sutskever_update, calls_the_reference)
+
+
 def pytorch_form(grad, x0, lrs, beta):
-    return conventions.pytorch(grad, x0, np.asarray(lrs), beta, len(lrs))
+    return pytorch_reference(grad, x0, np.asarray(lrs), beta, len(lrs))
 
 
 def ema_form(grad, x0, lrs, beta):
-    return conventions.ema(grad, x0, np.asarray(lrs), beta, len(lrs))
+    return ema_reference(grad, x0, np.asarray(lrs), beta, len(lrs))
 
 
 def constant(grad, x0, lrs, beta):
@@ -104,7 +126,7 @@ def constant(grad, x0, lrs, beta):
 
 
 def nesterov(grad, x0, lrs, beta):
-    return conventions.nesterov_lookahead(grad, x0, np.asarray(lrs), beta, len(lrs))
+    return lookahead_reference(grad, x0, np.asarray(lrs), beta, len(lrs))
 
 
 def stale(grad, x0, lrs, beta):
@@ -141,15 +163,15 @@ def in_place_copied_start(grad, x0, lrs, beta):
 
 
 def nesterov_points(grad, x0, lrs, beta):
-    return conventions.nesterov_lookahead(grad, x0, np.asarray(lrs), beta, len(lrs), points="lookahead")
+    return lookahead_reference(grad, x0, np.asarray(lrs), beta, len(lrs), points="lookahead")
 
 
 def nesterov_reformulated(grad, x0, lrs, beta):
-    return conventions.nesterov_reformulated(grad, x0, np.asarray(lrs), beta, len(lrs))
+    return reformulated_reference(grad, x0, np.asarray(lrs), beta, len(lrs))
 
 
 def pytorch_nesterov(grad, x0, lrs, beta):
-    return conventions.pytorch(grad, x0, np.asarray(lrs), beta, len(lrs), nesterov=True)
+    return pytorch_reference(grad, x0, np.asarray(lrs), beta, len(lrs), nesterov=True)
 
 
 def no_start(grad, x0, lrs, beta):

@@ -175,8 +175,18 @@ def test_exercise_3_bad_candidates(candidate, words):
 
 def test_exercise_3_stub_is_told_it_is_not_written():
     def stub(*args):
-        raise NotImplementedError("exercise")
+        raise NotImplementedError()  # nbgrader's stub: no message
     assert "not written yet" in fails(c04.weight_decay_step, stub)
+
+
+def test_exercise_3_a_not_implemented_error_with_a_message_is_a_crash_not_a_stub():
+    """PyTorch raises NotImplementedError("...") for operations it lacks: that is the student's code
+    failing, reported with its message, not "not written yet"."""
+    def unsupported(*args):
+        raise NotImplementedError("Could not run 'aten::add' with arguments from the 'Meta' backend")
+    message = fails(c04.weight_decay_step, unsupported)
+    assert "not written yet" not in message
+    assert "raised NotImplementedError: Could not run 'aten::add'" in message
 
 
 # --------------------------------------------------------------------------- exercise 4 (within 0.0002)

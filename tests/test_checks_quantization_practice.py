@@ -10,6 +10,7 @@ import pytest
 import torch
 from check_tables import fails, passes
 
+from lessons_lib import trained_sharing
 from lessons_lib.batched_training import train_many
 from lessons_lib.checks import NotYet
 from lessons_lib.checks import quantization_practice as check
@@ -116,6 +117,15 @@ def grad_loop(weight_grad, index, k):
     for g, i in zip(weight_grad.flatten().tolist(), index.flatten().tolist(), strict=True):
         out[i] += g
     return out
+
+
+def grad_from_the_library(weight_grad, index, k):
+    return trained_sharing.centroid_gradient(weight_grad, index, torch.ones_like(index, dtype=torch.bool), k)
+
+
+def test_centroid_grad_calling_the_reference_is_refused():
+    assert "centroid_grad calls trained_sharing.centroid_gradient" in fails(check.centroid_grad,
+                                                                            grad_from_the_library)
 
 
 def grad_float32(weight_grad, index, k):

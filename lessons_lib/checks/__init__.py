@@ -18,8 +18,11 @@ import re
 import sys
 import types
 from collections.abc import Callable, Iterator, Mapping
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T")
 
 
 class NotYet(AssertionError):
@@ -45,14 +48,18 @@ class UsesReference(Exception):  # noqa: N818 - not an error of the check: what 
 
 
 @contextlib.contextmanager
-def forbidden(module: types.ModuleType) -> Iterator[None]:
-    """While the block runs, every public function and class defined in ``module`` raises
-    :class:`UsesReference` when called (looked up as ``module.name``, as a student's code calls it);
-    they are put back afterwards. A name imported from the module beforehand (``from module import f``)
-    is not caught."""
+def forbidden(module: types.ModuleType, names: tuple[str, ...] | None = None) -> Iterator[None]:
+    """While the block runs, every public function and class defined in ``module`` (or only those
+    in ``names``) raises :class:`UsesReference` when called (looked up as ``module.name``, as a
+    student's code calls it); they are put back afterwards. A name imported from the module
+    beforehand (``from module import f``) is not caught."""
     short = module.__name__.rsplit(".", 1)[-1]
     saved = {name: value for name, value in vars(module).items() if not name.startswith("_")
-             and callable(value) and getattr(value, "__module__", None) == module.__name__}
+             and callable(value) and getattr(value, "__module__", None) == module.__name__
+             and (names is None or name in names)}
+    if names is not None and set(names) - set(saved):
+        unknown = sorted(set(names) - set(saved))
+        raise ValueError(f"names: public functions of {module.__name__}; got {unknown}")
 
     def blocker(name: str) -> Callable[..., object]:
         def blocked(*args: object, **kwargs: object) -> object:
@@ -75,6 +82,56 @@ def not_written(name: str, hint: str = "") -> NotYet:
     tail = f" Hint: {hint}" if hint else ""
     return NotYet(f"{name} is not written yet: replace the stub's `raise NotImplementedError()` with your "
                   f"code.{tail}")
+
+
+def run_answer(function: Callable[..., T], *args: object, name: str, hint: str = "", where: str = "",
+               forbid: types.ModuleType | None = None, forbid_names: tuple[str, ...] | None = None,
+               quiet: bool = False,
+               crashed: str | Callable[[Exception], str] | None = None,
+               passthrough: tuple[type[BaseException], ...] = ()) -> T:
+    """``function(*args)``, the student's function ``name`` run on one case: what it returns, or a
+    :class:`NotYet` saying what went wrong, never a traceback (whose lines would show the check's
+    source and with it the expected values).
+
+    * The stub of a student copy (nbgrader's ``raise NotImplementedError()``, without a message):
+      :func:`not_written`. A ``NotImplementedError`` with a message (PyTorch raises them for
+      unsupported operations) is a crash like any other.
+    * With ``forbid``, a call to one of that module's functions (or of those in ``forbid_names``)
+      while it runs (see :func:`forbidden`): "<name> calls <module.function>: the exercise asks you
+      to write it yourself".
+    * Any other exception: "<where><name> raised <Type>: <message>." and the hint; or ``crashed``,
+      a message in which ``{type}`` and ``{error}`` stand for the exception's type and message, or a
+      function of the exception that returns the message.
+    * A :class:`NotYet` raised inside (a check the student's code calls) and the exception types in
+      ``passthrough`` (the check's own signals) go through unchanged.
+
+    ``quiet`` runs it under ``np.errstate(all="ignore")``: an overflow is judged by the result.
+    """
+    tail = f" Hint: {hint}" if hint else ""
+    try:
+        with contextlib.ExitStack() as stack:
+            if quiet:
+                stack.enter_context(np.errstate(all="ignore"))
+            if forbid is not None:
+                stack.enter_context(forbidden(forbid, forbid_names))
+            return function(*args)
+    except NotYet:
+        raise
+    except passthrough:
+        raise
+    except UsesReference as used:
+        raise NotYet(f"{name} calls {used}: the exercise asks you to write it yourself, without calling "
+                     f"{used}.{tail}") from None
+    except Exception as error:  # noqa: BLE001 - any slip in the student's code becomes a message
+        if isinstance(error, NotImplementedError) and not error.args:  # a student copy's stub
+            raise not_written(name, hint) from None
+        if crashed is None:
+            message = f"{where}{name} raised {type(error).__name__}: {error}.{tail}"
+        elif isinstance(crashed, str):
+            message = crashed.replace("{type}", type(error).__name__).replace("{error}", str(error))
+        else:
+            message = crashed(error)
+        raise NotYet(message) from None
 
 
 def _unanswered(shell: object, etype: type, value: BaseException, tb: object,
@@ -269,13 +326,8 @@ def function(
     if not callable(candidate):
         raise NotYet(f"{what} should be a function; got {type(candidate).__name__}.")
     for args in cases:
-        try:
-            got = _plain(candidate(*args))
-        except NotImplementedError:  # a student copy's stub
-            raise not_written(what, hint) from None
-        except Exception as exc:  # the student's code failed: say how, without a traceback
-            raise NotYet(f"{what} raised {type(exc).__name__}: {exc} for the inputs {_fmt_args(args)}. "
-                         f"Hint: {hint}") from None
+        got = _plain(run_answer(candidate, *args, name=what, hint=hint, crashed=f"{what} raised {{type}}: "
+                                f"{{error}} for the inputs {_fmt_args(args)}. Hint: {hint}"))
         want = reference(*args)
         _numeric_kind(got, f"what {what} returns for the inputs {_fmt_args(args)}", f" Hint: {hint}")
         try:

@@ -31,7 +31,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import smooth_convex, surfaces
-from . import NotYet, _plain, array, as_number, not_written, number, passed
+from . import NotYet, _plain, array, as_number, number, passed, run_answer
 
 
 def guaranteed_decrease(answer: object) -> None:
@@ -204,12 +204,9 @@ def fista_iterates(candidate: Callable) -> None:
     cases = _cases()
     for name, grad, x0, L, steps in cases:
         where = f"on {name} ({steps} steps)"
-        try:
-            returned = candidate(grad, x0.copy(), L, steps)
-        except NotImplementedError:
-            raise not_written("fista", hint) from None
-        except Exception as error:  # the student's code crashed: say so, without a traceback
-            raise NotYet(f"{where} fista raised {type(error).__name__}: {error}. Hint: {hint}") from None
+        returned = run_answer(candidate, grad, x0.copy(), L, steps, name="fista", hint=hint,
+                              where=f"{where} ", forbid=smooth_convex,
+                              forbid_names=("nesterov_convex", "momentum_sequence"))
         returned = _plain(returned)  # tensors (detached) as arrays
         want = smooth_convex.nesterov_convex(grad, x0, L, steps, sequence="fista")
         if np.shape(returned) == (steps, x0.size):

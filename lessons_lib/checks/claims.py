@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 
 from .. import optimizers, surfaces, theory
-from . import NotYet, _plain, array, as_number, not_written, number, passed
+from . import NotYet, _plain, array, as_number, number, passed, run_answer
 
 VERDICTS = ("holds", "misleading", "does not hold", "unverifiable")
 ATOL = 1e-6
@@ -168,13 +168,8 @@ def fixed_momentum_optimizer(candidate: Callable) -> None:
     for lr, beta, params, grad, iters, what in _cases():
         originals = [p.copy() for p in params]
         passed_list = list(params)  # the caller's list: its entries must stay the caller's arrays
-        try:
-            got = candidate(lr, beta, passed_list, grad, iters)
-        except NotImplementedError:  # a student copy's stub: a message, not a traceback
-            raise not_written('momentum_optimizer') from None
-        except Exception as exc:  # report the student's error as feedback, not as a crash
-            raise NotYet(f"on {what} your function raised {type(exc).__name__}: {exc}. "
-                         f"Hint: {hint}") from None
+        got = run_answer(candidate, lr, beta, passed_list, grad, iters, name="momentum_optimizer", hint=hint,
+                         crashed=f"on {what} your function raised {{type}}: {{error}}. Hint: {hint}")
         if any(not np.array_equal(p, o) for p, o in zip(params, originals, strict=True)):
             raise NotYet(f"on {what} your function changed the caller's arrays in place. Hint: start from "
                          "params = [np.array(p, dtype=float) for p in params].")

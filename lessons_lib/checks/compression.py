@@ -23,7 +23,7 @@ import numpy as np
 from torch import nn
 
 from .. import compression, model_file
-from . import NotYet, as_number, not_written, number, passed
+from . import NotYet, as_number, number, passed, run_answer
 
 # blocks of 256 per tensor of the 64-300-100-10 MLP (weights and biases)
 _blocks = sum(-(-size // 256) for size in (64 * 300, 300, 300 * 100, 100, 100 * 10, 10))
@@ -129,26 +129,17 @@ def positions_from_gaps(candidate: Callable[[bytes], object], encoder: object = 
     for positions in cases:
         data = model_file._gaps(np.asarray(positions, dtype=np.int64))
         if encoder is not None:
-            try:
-                theirs = bytes(encoder(positions))
-            except NotImplementedError:  # a student copy's stub: a message, not a traceback
-                raise not_written('the encoder you passed') from None
-            except Exception as exc:  # any failure of the student's code is feedback
-                raise NotYet(f"the encoder you passed fails on {positions}: {type(exc).__name__}: {exc}. "
-                             "Hint: pass the lesson's relative_indices, or leave the encoder out.") from None
+            theirs = run_answer(_encoded, encoder, positions, name="the encoder you passed",
+                                crashed=f"the encoder you passed fails on {positions}: {{type}}: {{error}}. "
+                                "Hint: pass the lesson's relative_indices, or leave the encoder out.")
             if theirs != data:
                 raise NotYet(f"the encoder you passed writes {list(theirs)} for {positions}; the course's "
                              f"format is {list(data)}. Hint: the check decodes the format of section 4; pass "
                              "the lesson's relative_indices, or leave the encoder out.")
-        try:
-            got = candidate(bytes(data))
-        except NotImplementedError:  # a student copy's stub: a message, not a traceback
-            raise not_written('positions_from_gaps') from None
-        except Exception as exc:  # any failure of the student's code is feedback
-            raise NotYet(f"your function fails on the bytes {list(data)} (the positions {positions}): "
-                         f"{type(exc).__name__}: {exc}. Hint: read the bytes one by one; a byte 255 "
-                         "adds 255 zeros and no weight, any other byte g adds g zeros and then one "
-                         "weight.") from None
+        got = run_answer(candidate, bytes(data), name="positions_from_gaps",
+                         crashed=f"your function fails on the bytes {list(data)} (the positions "
+                         f"{positions}): {{type}}: {{error}}. Hint: read the bytes one by one; a byte 255 "
+                         "adds 255 zeros and no weight, any other byte g adds g zeros and then one weight.")
         got_list = _int_list(got)
         if got_list != list(positions):
             if len(got_list) == len(positions) and positions and all(
@@ -422,14 +413,8 @@ def hundredfold(
     rows, states, masks_seen, predictions, decoded = [], [], [], [], []
     for seed in RECIPE_SEEDS:
         where = f"seed {seed}"
-        try:
-            result = recipe(seed)
-        except NotImplementedError:  # a student copy's stub: a message, not a traceback
-            raise not_written('recipe_4') from None
-        except NotYet:
-            raise
-        except Exception as exc:  # any failure of the student's code is feedback
-            raise NotYet(f"your recipe fails for seed {seed}: {type(exc).__name__}: {exc}") from None
+        result = run_answer(recipe, seed, name="recipe_4",
+                            crashed=f"your recipe fails for seed {seed}: {{type}}: {{error}}")
         if not isinstance(result, tuple | list) or len(result) not in (3, 4):
             raise NotYet(f"{where}: the recipe should return (model, masks, bits) or (model, masks, bits, "
                          f"bias_bits); got {type(result).__name__}"
@@ -482,6 +467,11 @@ def hundredfold(
     passed(f"on fine-tuning seeds {', '.join(map(str, RECIPE_SEEDS))}, every file is at least {target:g} "
            f"times smaller than the float32 one, and the reloaded networks are on average {gap} "
            f"({100 * dense:.2f} %): {table}.")
+
+
+def _encoded(encoder: Callable, positions: list[int]) -> bytes:
+    """What a student's encoder writes for ``positions``, as bytes."""
+    return bytes(encoder(positions))
 
 
 def _int_list(got: object) -> list[int]:

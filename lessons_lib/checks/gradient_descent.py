@@ -18,7 +18,7 @@ from functools import lru_cache
 import numpy as np
 
 from .. import surfaces
-from . import NotYet, _numeric_kind, _plain, as_number, not_written, number, passed
+from . import NotYet, _numeric_kind, _plain, as_number, number, passed, run_answer
 
 REL_TOL = 2.5e-3  # three significant figures of 0.5, 0.235294 and 0.882353 (0.0 %, 0.13 %, 0.04 %)
 
@@ -123,13 +123,9 @@ def steps_needed(candidate: Callable[[float, float], int]) -> None:
     cases = [(10.0, 1e-6), (100.0, 1e-3), (2.0, 1e-10), (1000.0, 1e-8), (1.5, 0.5), (3.0, 0.25)]
     values = []
     for kappa, eps in cases:
-        try:
-            got = _plain(candidate(kappa, eps))
-        except NotImplementedError:  # a student copy's stub: a message, not a traceback
-            raise not_written('steps_needed') from None
-        except Exception as exc:  # the student's code failed: say how, without a traceback
-            raise NotYet(f"steps_needed({kappa:g}, {eps:g}) raised {type(exc).__name__}: {exc}. "
-                         f"Hint: {hint}") from None
+        got = _plain(run_answer(candidate, kappa, eps, name="steps_needed", hint=hint,
+                                crashed=f"steps_needed({kappa:g}, {eps:g}) raised {{type}}: {{error}}. "
+                                f"Hint: {hint}"))
         values.append(as_number(got, f"steps_needed({kappa:g}, {eps:g})", hint))
     wants = [_steps_needed_reference(kappa, eps) for kappa, eps in cases]
     wrong_at = [i for i, (value, want) in enumerate(zip(values, wants, strict=True)) if value != want]

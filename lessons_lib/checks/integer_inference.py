@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .. import integer_inference, observers
+from .. import folding, integer_inference, observers
 from ..intervals import t_half_width
-from . import NotYet, as_number, not_written, number, passed
+from . import NotYet, as_number, number, passed, run_answer
 
 
 def bias_code(answer: object) -> None:
@@ -131,12 +131,8 @@ def fold_linear_bn(candidate: Callable[[nn.Linear, nn.BatchNorm1d], Any]) -> Non
         with torch.no_grad():
             want = bn(linear(x))  # before the candidate runs: it may change the layers in place
         given_linear, given_bn = copy.deepcopy(linear), copy.deepcopy(bn)
-        try:
-            folded = candidate(given_linear, given_bn)
-        except NotImplementedError:  # a student copy's stub: a message, not a traceback
-            raise not_written("fold_linear_bn", hint) from None
-        except Exception as error:  # noqa: BLE001 - a slip in the student's code becomes a message
-            raise NotYet(f"your function raised {type(error).__name__}: {error}. Hint: {hint}") from None
+        folded = run_answer(candidate, given_linear, given_bn, name="fold_linear_bn", hint=hint,
+                            forbid=folding, crashed=f"your function raised {{type}}: {{error}}. Hint: {hint}")
         given = [*given_linear.state_dict().values(), *given_bn.state_dict().values()]
         original = [*linear.state_dict().values(), *bn.state_dict().values()]
         if any(not torch.equal(a, b) for a, b in zip(given, original, strict=True)):

@@ -33,7 +33,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import theory
-from . import NotYet, UsesReference, _fmt, as_number, forbidden, not_written, number, passed
+from . import NotYet, _fmt, as_number, number, passed, run_answer
 
 RTOL_1 = 1e-3  # exercise 1: the steady and the alternating buffer
 RTOL_2 = 1e-4  # exercise 2: the threshold (2 + 2 beta)/L
@@ -211,18 +211,13 @@ def rate_function(candidate: Callable[[float, float, float], float]) -> None:
         complex_here = (f" Here t = 1 + beta - lr*lam = {_fmt(t)} and the discriminant t^2 - 4*beta = "
                         f"{_fmt(disc)} is negative: the roots are complex, and the square root of a negative "
                         "number fails (math.sqrt) or gives nan (np.sqrt); in this case |sigma| = sqrt(beta).")
-        try:
-            with forbidden(theory):
-                result = candidate(lr, beta, lam)
-        except NotImplementedError:
-            raise not_written("hb_rate", hint) from None
-        except UsesReference as used:
-            raise NotYet(f"hb_rate calls {used}: the exercise asks you to compute the rate yourself, "
-                         f"without calling theory. Hint: {hint}") from None
-        except Exception as error:  # the student's code crashed: say so, without a traceback
+        def crashed(error, args=args, what=what, disc=disc, complex_here=complex_here):
             sqrt_failed = disc < 0 and isinstance(error, ValueError | FloatingPointError)  # math domain error
-            raise NotYet(f"{args} ({what}) raised {type(error).__name__}: {error}."
-                         + (complex_here if sqrt_failed else "") + f" Hint: {hint}") from None
+            return (f"{args} ({what}) raised {type(error).__name__}: {error}."
+                    + (complex_here if sqrt_failed else "") + f" Hint: {hint}")
+
+        result = run_answer(candidate, lr, beta, lam, name="hb_rate", hint=hint, forbid=theory,
+                            crashed=crashed)
         if result is None:
             raise NotYet(f"{args} ({what}) returned None: does every branch of hb_rate end with a return "
                          f"statement? Hint: {hint}")

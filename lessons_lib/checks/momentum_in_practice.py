@@ -29,7 +29,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import conventions, surfaces
-from . import NotYet, _plain, array, as_number, not_written, number, passed
+from . import NotYet, _plain, array, as_number, number, passed, run_answer
 
 REL_TOL = 1e-3
 
@@ -158,15 +158,13 @@ def sutskever_update(candidate: Callable) -> None:
     for name, lrs, beta in cases:
         s = surfaces.quadratic([0.5, 3.0], angle=0.7) if name == "tilted" else surfaces.get(name)
         where = f"on {name} with a schedule from lr {lrs[0]:g} to {lrs[-1]:g} (beta = {beta:g})"
-        try:
-            returned = candidate(s.grad, s.start.copy(), lrs.copy(), beta)
-        except NotImplementedError:
-            raise not_written("sutskever", hint) from None
-        except Exception as error:  # the student's code crashed: say so, without a traceback
+        def crashed(error, where=where):
             extra = (" (lrs[k + 1] runs past the end of the schedule: step k uses lrs[k])"
                      if isinstance(error, IndexError) else "")
-            raise NotYet(f"{where} sutskever raised {type(error).__name__}: {error}{extra}. "
-                         f"Hint: {hint}") from None
+            return f"{where} sutskever raised {type(error).__name__}: {error}{extra}. Hint: {hint}"
+
+        returned = run_answer(candidate, s.grad, s.start.copy(), lrs.copy(), beta, name="sutskever",
+                              hint=hint, forbid=conventions, crashed=crashed)
         want = conventions.sutskever(s.grad, s.start, lrs, beta, len(lrs))
         if isinstance(returned, tuple) and len(returned) == 2:
             raise NotYet(f"{where} sutskever returned a pair (a tuple of two things): return only the "

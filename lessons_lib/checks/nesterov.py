@@ -40,7 +40,7 @@ from collections.abc import Callable
 import numpy as np
 
 from .. import optimizers, surfaces, theory
-from . import NotYet, array, as_number, not_written, number, passed
+from . import NotYet, array, as_number, number, passed, run_answer
 
 
 def effective_momentum(answer: object) -> None:
@@ -207,15 +207,11 @@ def weight_decay_step(candidate: Callable) -> None:
             return grad(x)
 
         try:
-            with np.errstate(all="ignore"):
-                returned = candidate(guarded_grad, s.start.copy(), lr, beta, wd, steps)
-        except NotImplementedError:
-            raise not_written("nesterov_wd", hint) from None
+            returned = run_answer(candidate, guarded_grad, s.start.copy(), lr, beta, wd, steps,
+                                  name="nesterov_wd", hint=hint, where=f"{where} ", quiet=True,
+                                  passthrough=(_Diverged,))
         except _Diverged:
             raise NotYet(f"{where} {diverged}") from None
-        except Exception as error:  # the student's code crashed: say so, without a traceback
-            raise NotYet(f"{where} nesterov_wd raised {type(error).__name__}: {error}. "
-                         f"Hint: {hint}") from None
         want = _torch_reference(s.grad, s.start, lr, beta, wd, steps)
         if _has_non_finite(returned, want.shape):
             raise NotYet(f"{where} {diverged}")

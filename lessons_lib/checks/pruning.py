@@ -18,7 +18,7 @@ from torch import nn
 
 from .. import pruning
 from ..intervals import t_half_width
-from . import NotYet, array, as_number, not_written, number, passed
+from . import NotYet, array, as_number, number, passed, run_answer
 
 
 def dropped_count(answer: object) -> None:
@@ -173,11 +173,7 @@ def _signature_message(candidate) -> str | None:
 
 def _call_step(candidate, args, step):
     """The candidate's (param, buf) as float arrays, or NotYet saying what is wrong with what it did."""
-    try:
-        result = candidate(*args)
-    except NotImplementedError:  # a student copy's stub: a message, not a traceback
-        raise not_written('masked_nesterov_step') from None
-    except Exception as err:  # noqa: BLE001 - any error in the student's code becomes a message
+    def crashed(err: Exception) -> str:
         first = " (the first step, buf is None)" if args[2] is None else ""
         if args[2] is None and "NoneType" in str(err):
             hint = ("on the first step buf is None: use b = g there, and momentum * buf only "
@@ -189,8 +185,9 @@ def _call_step(candidate, args, step):
             hint = ("the arguments are NumPy arrays (param, grad and buf of floats, mask of booleans, buf "
                     "None on the first step) and three floats; the step needs only +, - and * on them "
                     "(x * mask sets the pruned entries to 0).")
-        raise NotYet(f"your function raised {type(err).__name__}: {err} at step {step}{first}. "
-                     f"Hint: {hint}") from None
+        return f"your function raised {type(err).__name__}: {err} at step {step}{first}. Hint: {hint}"
+
+    result = run_answer(candidate, *args, name="masked_nesterov_step", crashed=crashed)
     if not isinstance(result, tuple | list) or len(result) != 2:
         raise NotYet(f"return a pair (param, buf), a tuple; got {type(result).__name__}. Hint: "
                      "`return new_param, new_buf`.")

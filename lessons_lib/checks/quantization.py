@@ -24,7 +24,7 @@ import torch
 from torch import nn
 
 from .. import quantization
-from . import NotYet, UsesReference, _plain, array, as_number, forbidden, not_written, number, passed
+from . import NotYet, _plain, array, as_number, number, passed, run_answer
 
 
 def scale_and_zero_point(scale: object, zero_point: object) -> None:
@@ -106,19 +106,12 @@ def affine_per_channel(candidate: Callable[..., object]) -> None:
         (np.array([[-3.5, 11.5, 0.0, 2.0]]), 4),
     ]
     for x, bits in cases:
-        try:
-            with np.errstate(all="ignore"), forbidden(quantization):  # 0/0 and the like: judged by the result
-                result = candidate(x.copy(), bits)
-        except NotImplementedError:  # a student copy's stub: a message, not a traceback
-            raise not_written("quantize_affine_per_channel") from None
-        except UsesReference as used:
-            raise NotYet(f"quantize_affine_per_channel calls {used}: the exercise asks you to write the "
-                         "codes yourself, without calling quantization, with NumPy (min and max per row, "
-                         "scale, zero point, round, clip).") from None
-        except Exception as error:  # noqa: BLE001 - any slip in the student's code becomes a message
-            raise NotYet(f"your function raised {type(error).__name__}: {error} (on a {x.shape[0]} x "
-                         f"{x.shape[1]} array, bits = {bits}). Hint: reduce along axis=1 with "
-                         "keepdims=True so that scale and zero_point broadcast along each row.") from None
+        result = run_answer(  # 0/0 and the like (quiet): judged by the result
+            candidate, x.copy(), bits, name="quantize_affine_per_channel", quiet=True, forbid=quantization,
+            hint="write the codes with NumPy: min and max per row, scale, zero point, round, clip.",
+            crashed=f"your function raised {{type}}: {{error}} (on a {x.shape[0]} x {x.shape[1]} array, "
+            f"bits = {bits}). Hint: reduce along axis=1 with keepdims=True so that scale and zero_point "
+            "broadcast along each row.")
         if not isinstance(result, tuple) or len(result) != 3:
             raise NotYet("return a tuple (q, scale, zero_point). Hint: end with "
                          "`return q, scale, zero_point`.")
@@ -266,15 +259,9 @@ def clipping(answer: object, rms_function: Callable[..., object], w: object = No
     rng = np.random.default_rng(4)
     other = rng.standard_t(df=3, size=(20, 30))  # a second matrix, heavy-tailed like trained weights
     for b, c_test in ((3, 0.4), (3, 1.0), (4, 0.7), (2, 0.25)):
-        try:
-            got = as_number(rms_function(other.copy(), b, c_test), "clipped_rms(w, bits, c)")
-        except NotYet:
-            raise
-        except NotImplementedError:  # a student copy's stub: a message, not a traceback
-            raise not_written("clipped_rms") from None
-        except Exception as error:  # noqa: BLE001 - any slip in the student's code becomes a message
-            raise NotYet(f"clipped_rms raised {type(error).__name__}: {error}. Hint: it takes a weight "
-                         "array w, the bit count and the fraction c, and returns one number.") from None
+        got = as_number(run_answer(rms_function, other.copy(), b, c_test, name="clipped_rms",
+                                   hint="it takes a weight array w, the bit count and the fraction c, and "
+                                   "returns one number."), "clipped_rms(w, bits, c)")
         want = _clipped_rms(other, b, c_test)
         if not np.isclose(got, want, rtol=1e-9, atol=0):
             raise NotYet(f"clipped_rms(w, {b}, {c_test}) gives {got:.6g} on a test matrix; expected "

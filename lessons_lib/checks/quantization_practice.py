@@ -22,9 +22,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from .. import trained_sharing
 from ..intervals import t_half_width
 from ..momentum8bit import code_map
-from . import NotYet, _plain, as_number, not_written, number, passed
+from . import NotYet, _plain, as_number, number, passed, run_answer
 
 __all__ = ["int4_bytes", "packed_bytes", "centroid_grad", "symmetric_groups", "VERDICTS",
            "dynamic_tree_value"]
@@ -156,12 +157,9 @@ def centroid_grad(candidate: Callable[[torch.Tensor, torch.Tensor, int], Any]) -
     cases = _centroid_cases()
     for weight_grad, index, k in cases:
         want = _reference_grad(weight_grad, index, k)
-        try:
-            got = candidate(weight_grad.clone(), index.clone(), k)
-        except NotImplementedError:  # a student copy's stub: a message, not a traceback
-            raise not_written('centroid_grad') from None
-        except Exception as error:  # noqa: BLE001 - a slip in the student's code becomes a message
-            raise NotYet(f"your function raised {type(error).__name__}: {error}. Hint: {hint}") from None
+        got = run_answer(candidate, weight_grad.clone(), index.clone(), k, name="centroid_grad", hint=hint,
+                         forbid=trained_sharing,
+                         crashed=f"your function raised {{type}}: {{error}}. Hint: {hint}")
         if got is None:
             raise NotYet(f"your function returned None; return a tensor of {k} numbers. Hint: {hint}")
         if not isinstance(got, torch.Tensor):
@@ -310,14 +308,8 @@ def _check_round_trip(candidate: Callable[[torch.Tensor, int], Any], hint: str) 
         )
     for w, g in _round_trip_cases():
         want = _symmetric_reference(w, g)
-        try:
-            got = candidate(torch.tensor(w, dtype=torch.float64), g)
-        except NotImplementedError:  # a student copy's stub: a message, not a traceback
-            raise not_written('symmetric_round_trip') from None
-        except Exception as error:  # noqa: BLE001 - a slip in the student's code becomes a message
-            raise NotYet(
-                f"symmetric_round_trip raised {type(error).__name__}: {error}. Hint: {hint}"
-            ) from None
+        got = run_answer(candidate, torch.tensor(w, dtype=torch.float64), g, name="symmetric_round_trip",
+                         hint=hint)
         got = _plain(got)  # tensors (detached) as arrays
         try:
             got = np.asarray(got, dtype=float)

@@ -18,7 +18,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from . import NotYet, _numeric_kind, _plain, as_number, not_written, number, passed
+from . import NotYet, _numeric_kind, _plain, as_number, number, passed, run_answer
 
 REL_TOL = 2.5e-3  # three significant figures of 0.25, 0.0980392 and 5 (0 %, 0.04 %, 0 %)
 EX2_LR, EX2_LAM, EX2_NOISE_VAR = 0.1, 3.0, 5.0  # exercise 2: the step, the curvature, the noise variance
@@ -187,12 +187,8 @@ def minibatch_sgd(candidate: Callable[..., object]) -> None:
         where = f"for m = {m}, B = {B}, {len(batches)} steps, lr = {lr}"
         want = _sgd_reference(x, y, theta0, lr, batches)  # before the call, from the originals
         x_given, y_given, batches_given = x.copy(), y.copy(), [idx.copy() for idx in batches]
-        try:
-            result = candidate(x_given, y_given, theta0.copy(), lr, batches_given)
-        except NotImplementedError:  # a student copy's stub: a message, not a traceback
-            raise not_written('minibatch_sgd') from None
-        except Exception as exc:  # the student's code failed: say how, without a traceback
-            raise NotYet(f"{where}, minibatch_sgd raised {type(exc).__name__}: {exc}. Hint: {hint}") from None
+        result = run_answer(candidate, x_given, y_given, theta0.copy(), lr, batches_given,
+                            name="minibatch_sgd", hint=hint, where=f"{where}, ")
         result = _plain(result)
         if result is None:
             raise NotYet(f"minibatch_sgd returned None: return the final theta. Hint: {hint}")
