@@ -55,7 +55,9 @@ nbgrader uses when no config of theirs sets one: /usr/local/share/nbgrader/excha
 """
 
 import pathlib
+import sys
 
+import nbgrader
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
@@ -74,6 +76,13 @@ c.Execute.startup_timeout = 120
 # generate_feedback: nbgrader's two preprocessors, then the course's, without which the feedback
 # shows each check cell's hidden tests (autograde puts them back to run them)
 c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearHiddenTestsFromFeedback]
+# ... and its page typesets formulas with the course's inlined MathJax, not MathJax 2 from a CDN:
+# the course's feedback/mathjax.html.j2 (installed by `pip install -e .`) first, then nbgrader's
+# templates, which nbgrader adds itself only when this is not set
+c.HTMLExporter.extra_template_basedirs = [
+    str(pathlib.Path(sys.prefix, "share", "jupyter", "nbconvert", "templates", "lessons_feedback")),
+    str(pathlib.Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"),
+]
 '''
 
 _COURSE_ID_RE = re.compile(r"^[A-Za-z0-9_-]+$")
@@ -264,6 +273,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {config} (kept as it was) does not set GenerateFeedback.preprocessors, so "
               "nbgrader generate_feedback would show the hidden tests: copy that line and its imports "
               "from CONFIG in lessons_lib/nbgrader_course.py", file=sys.stderr)
+    if "lessons_feedback" not in config.read_text():
+        print(f"warning: {config} (kept as it was) does not set HTMLExporter.extra_template_basedirs, so "
+              "nbgrader's feedback pages would load MathJax from a CDN (formulas show as LaTeX source "
+              "offline): copy that setting and its imports from CONFIG in lessons_lib/nbgrader_course.py",
+              file=sys.stderr)
     for path in written:
         if (pathlib.Path(args.out_dir) / "release" / path.parent.name).is_dir():
             print(f"warning: release/{path.parent.name} exists: nbgrader generate_assignment skips an "

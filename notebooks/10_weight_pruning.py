@@ -1561,7 +1561,8 @@ checks.pruning.drift_limit(limit_2)
 # 6 steps from a nonzero old buffer and compares the kept entries, to a relative $10^{-12}$, with
 # PyTorch's form as the library writes it, `pruning.masked_momentum_step(..., nesterov=True)` (the
 # course's tests compare that with `torch.optim.SGD(nesterov=True)` itself, in float64, to the same
-# $10^{-12}$).
+# $10^{-12}$). Do not call `pruning.masked_momentum_step` or `pruning.MaskedSGD`: the check refuses an
+# answer that does.
 
 # %% nbgrader={"grade": false, "grade_id": "ex10_3_answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def masked_nesterov_step(param, grad, buf, mask, lr, momentum, weight_decay):

@@ -632,6 +632,37 @@ def test_the_feedback_shows_the_scores_and_no_hidden_test(feedback_course):
     assert "my notes: the instructor's copy has" in marker_page
 
 
+def test_the_feedback_page_carries_its_mathjax(feedback_course):
+    """nbgrader's feedback template loads MathJax 2 from cdnjs.cloudflare.com; the course's config puts
+    its own feedback/mathjax.html.j2 first, so the page holds the course's inlined MathJax and refers to
+    no network address for a script or style."""
+    root, _ = feedback_course
+    html = (root / "feedback" / "table" / FEEDBACK_LESSON / f"{FEEDBACK_LESSON}.html").read_text()
+    assert 'id="lessons-mathjax"' in html and "cdnjs" not in html
+    loads = re.findall(r"""<(?:script|link)[^>]*(?:src|href)=["']?(https?:|//)""", html, re.I)
+    assert not loads, loads
+
+
+def test_formgraders_feedback_button_also_gets_the_course_mathjax(feedback_course, tmp_path):
+    """formgrader's "generate feedback" goes through NbGraderAPI.generate_feedback, which sets
+    HTMLExporter.template_name to "feedback" itself; the course's template path still applies."""
+    root, _ = feedback_course
+    course = tmp_path / "course"
+    shutil.copytree(root, course)
+    page = course / "feedback" / "table" / FEEDBACK_LESSON / f"{FEEDBACK_LESSON}.html"
+    page.unlink()
+    script = ("from nbgrader.apps import NbGraderAPI\n"
+              "from nbgrader.apps.baseapp import NbGrader\n"
+              "app = NbGrader()\n"
+              "app.load_config_file()\n"
+              "api = NbGraderAPI(config=app.config)\n"
+              f"result = api.generate_feedback({FEEDBACK_LESSON!r}, 'table', force=True)\n"
+              "assert result['success'], result\n")
+    subprocess.run([sys.executable, "-c", script], cwd=course, check=True, capture_output=True, timeout=600)
+    html = page.read_text()
+    assert 'id="lessons-mathjax"' in html and "cdnjs" not in html
+
+
 def test_autograde_warns_of_a_changed_checksum_once_per_check_with_hidden_tests(feedback_course):
     """nbgrader's own behaviour (jupyter/nbgrader#1961), which notebooks/README.md explains: the
     checksum in the gradebook is taken before the hidden tests are removed, so each check cell that has

@@ -187,7 +187,8 @@ def test_the_environment_holds_the_course_jupyter_files_as_committed():
     assert set(pairs) == {"jupyter/etc/jupyter_nbconvert_config.json",
                           "jupyter/etc/jupyter_server_config.d/lessons_lib.json",
                           "jupyter/nbconvert/templates/lessons",
-                          "jupyter/nbconvert/templates/lessons_slides"}
+                          "jupyter/nbconvert/templates/lessons_slides",
+                          "jupyter/nbconvert/templates/lessons_feedback"}
     for source, target in pairs.items():
         folder = (ROOT / source).is_dir()
         files = [p for p in sorted((ROOT / source).rglob("*")) if p.is_file()] if folder else [ROOT / source]

@@ -169,16 +169,26 @@ MEASURE = """() => {
         if (s.querySelector('section')) return;
         const shown = [s, s.parentNode], saved = shown.map((e) => e.style.display);
         shown.forEach((e) => { e.style.display = 'block'; });
-        let units = 0;
+        let units = 0, solid = 0, headings = 0;  // solid: neither a heading nor a check (fragment)
         for (const cell of s.children) {
             const md = cell.classList.contains('jp-MarkdownCell')
                 && cell.querySelector('.jp-RenderedMarkdown');
-            if (!md) { units += 1; continue; }
+            if (!md) {
+                units += 1;
+                solid += cell.classList.contains('fragment') ? 0 : 1;
+                continue;
+            }
             for (const b of md.children) {
-                units += (b.tagName === 'OL' || b.tagName === 'UL') ? b.children.length : 1;
+                const n = (b.tagName === 'OL' || b.tagName === 'UL') ? b.children.length : 1;
+                const heading = /^H[1-6]$/.test(b.tagName);
+                units += n;
+                solid += heading ? 0 : n;
+                headings += heading ? 1 : 0;
             }
         }
-        out.push({content: s.scrollHeight, height: s.clientHeight, units,
+        const zooms = [...s.children].map((c) => c.style.zoom).filter((z) => z).map(Number);
+        out.push({content: s.scrollHeight, height: s.clientHeight, units, solid, headings, zooms,
+                  opensWithCheck: !!s.firstElementChild?.classList.contains('fragment'),
                   continued: s.classList.contains('lessons-continued'),
                   text: s.innerText.trim().slice(0, 60)});
         shown.forEach((e, i) => { e.style.display = saved[i]; });
@@ -233,6 +243,36 @@ def _blocks_in_file(deck: pathlib.Path) -> dict:
 
 def _too_tall(measured: list[dict]) -> list[dict]:
     return [m for m in measured if m["content"] > m["height"] + 1]
+
+
+def _cut_well(measured: list[dict]) -> list[str]:
+    """What is wrong with a deck's cut: a slide that scrolls though it holds more than one unit that
+    could go elsewhere (units other than a heading before it and checks after it), a slide that opens
+    with a hidden check (a blank slide until the next key press), a slide of headings alone, a zoom
+    below 0.75."""
+    wrong = []
+    for i, m in enumerate(measured):
+        if m["content"] > m["height"] + 1 and m["solid"] > 1:
+            wrong.append(f"slide {i} scrolls with {m['solid']} units: {m['text']!r}")
+        if m["opensWithCheck"]:
+            wrong.append(f"slide {i} opens blank (a hidden check first): {m['text']!r}")
+        if m["units"] and m["headings"] == m["units"]:
+            wrong.append(f"slide {i} holds headings alone: {m['text']!r}")
+        if any(z < 0.75 for z in m["zooms"]):
+            wrong.append(f"slide {i} is zoomed to {min(m['zooms'])}: {m['text']!r}")
+    return wrong
+
+
+# Every numbered list that continues one cut before it starts one past the end of that one.
+LIST_NUMBERS = """() => {
+    const lists = [...document.querySelectorAll('.reveal .slides ol')], wrong = [];
+    lists.forEach((ol, i) => {
+        if (!('lessonsContinues' in ol.dataset)) return;
+        const before = lists[i - 1];
+        const next = before ? before.start + before.querySelectorAll(':scope > li').length : null;
+        if (ol.start !== next) wrong.push([ol.start, next, ol.innerText.slice(0, 60)]);
+    });
+    return {continued: lists.filter((ol) => 'lessonsContinues' in ol.dataset).length, wrong}; }"""
 
 
 def _go_to_first_slide_with(page, selector: str) -> dict:
@@ -296,8 +336,10 @@ def test_a_cell_too_long_for_a_slide_continues_below_it(deck_page, decks):
     continued = [m for m in measured if m["continued"]]
     assert len(continued) >= 5, measured  # the title, the summary and other long cells are cut
     assert int(page.evaluate("document.documentElement.dataset.lessonsPaginated")) == len(continued)
-    assert _too_tall(measured) == [], _too_tall(measured)
+    assert _cut_well(measured) == []
     assert _blocks_in_page(page) == _blocks_in_file(decks[DECK])
+    numbers = page.evaluate(LIST_NUMBERS)
+    assert numbers["continued"] >= 1 and numbers["wrong"] == [], numbers
     # the second slide of the title's stack starts where the first one stops: the goals' list goes on
     page.evaluate("Reveal.slide(0, 1)")
     page.wait_for_timeout(1000)
@@ -311,10 +353,11 @@ def test_a_cell_too_long_for_a_slide_continues_below_it(deck_page, decks):
 
 @pytest.mark.browser
 def test_the_cut_is_the_same_at_every_window_size_and_a_slide_address_reloads(decks, chromium):
-    """The deck is cut in the slide's own pixels: at 1024 x 700 the same slides as at 1280 x 800, so
-    the address of a continuation slide (#/0/1) opens that slide when loaded afresh."""
+    """The deck is cut in the slide's own pixels: at 1024 x 700, 1440 x 900 and a phone's 375 x 667 (no
+    scroll view) the same slides as at 1280 x 800, so the address of a continuation slide (#/0/1) opens
+    that slide when loaded afresh."""
     seen = []
-    for width, height in ((1280, 800), (1024, 700), (1440, 900)):
+    for width, height in ((1280, 800), (1024, 700), (1440, 900), (375, 667)):
         page = chromium.new_context(viewport={"width": width, "height": height}).new_page()
         page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
                    else route.abort())
@@ -328,8 +371,10 @@ def test_the_cut_is_the_same_at_every_window_size_and_a_slide_address_reloads(de
 
 @pytest.mark.browser
 def test_every_deck_is_cut_so_that_only_a_single_tall_block_scrolls(decks, chromium):
-    """Every lesson's deck at 1280 x 800: a slide taller than the deck holds a single unit (a paragraph,
-    a table or a cell's output that is taller than a slide on its own), and no block is lost."""
+    """Every lesson's deck at 1280 x 800: a slide taller than the deck holds a single unit that cannot
+    be cut (a paragraph, a table or a cell), with at most the heading before it and the checks after
+    it; no slide opens blank or holds headings alone; numbered lists continue their numbers; no block
+    is lost."""
     scrolling = {}
     page = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
     page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
@@ -337,9 +382,43 @@ def test_every_deck_is_cut_so_that_only_a_single_tall_block_scrolls(decks, chrom
     for name, deck in decks.items():
         _open(page, deck)
         measured = page.evaluate(MEASURE)
-        tall = _too_tall(measured)
-        assert all(m["units"] == 1 for m in tall), (name, [m for m in tall if m["units"] != 1])
+        assert _cut_well(measured) == [], name
         assert _blocks_in_page(page) == _blocks_in_file(deck), name
-        scrolling[name] = len(tall)
+        assert page.evaluate(LIST_NUMBERS)["wrong"] == [], name
+        scrolling[name] = len(_too_tall(measured))
     page.context.close()
     print("slides that scroll, by deck:", scrolling)
+
+
+@pytest.mark.browser
+def test_a_reader_who_moves_before_the_cut_stays_and_a_reloaded_slide_hides_its_checks(decks, chromium):
+    """MathJax held back by 3 s (the cut waits for it): a reader who opens #/1 and presses the right
+    arrow at once is on slide 2 after the cut, not pulled back to 1. And a continuation slide holding a
+    check, loaded by its address, shows the check only on the next key press."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 800})
+    context.add_init_script("""(() => { const blob = Response.prototype.blob;
+        Response.prototype.blob = function () {
+            return new Promise((ok) => setTimeout(ok, 3000)).then(() => blob.call(this)); }; })()""")
+    page = context.new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+               else route.abort())
+    page.goto(decks[DECK].as_uri() + "#/1")
+    page.wait_for_function("typeof Reveal !== 'undefined' && Reveal.isReady()")
+    assert page.evaluate("document.documentElement.dataset.lessonsPaginated") is None  # before the cut
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function("document.documentElement.dataset.lessonsPaginated !== undefined")
+    assert page.evaluate("Reveal.getIndices().h") == 2
+    where = page.evaluate("""() => { for (const s of document.querySelectorAll('section.lessons-continued')) {
+        if (s.querySelector('.fragment')) return Reveal.getIndices(s); } return null; }""")
+    assert where is not None
+    context.close()
+    page = chromium.new_context(viewport={"width": 1280, "height": 800}).new_page()
+    page.route("**/*", lambda route: route.continue_() if route.request.url.startswith("file:")
+               else route.abort())
+    _open(page, decks[DECK], f"#/{where['h']}/{where['v']}")
+    shown = page.evaluate("""() => ({at: Reveal.getIndices(),
+        visible: Reveal.getCurrentSlide().querySelectorAll('.fragment.visible').length,
+        checks: Reveal.getCurrentSlide().querySelectorAll('.fragment').length})""")
+    assert (shown["at"]["h"], shown["at"]["v"]) == (where["h"], where["v"]), shown
+    assert shown["checks"] >= 1 and shown["visible"] == 0, shown
+    page.context.close()

@@ -84,6 +84,14 @@ def not_written(name: str, hint: str = "") -> NotYet:
                   f"code.{tail}")
 
 
+def _text(error: BaseException) -> str:
+    """``str(error)``, or a placeholder when even that fails (an exception class of the student's)."""
+    try:
+        return str(error)
+    except Exception:  # noqa: BLE001
+        return "(its message cannot be shown)"
+
+
 def run_answer(function: Callable[..., T], *args: object, name: str, hint: str = "", where: str = "",
                forbid: types.ModuleType | None = None, forbid_names: tuple[str, ...] | None = None,
                quiet: bool = False,
@@ -99,39 +107,46 @@ def run_answer(function: Callable[..., T], *args: object, name: str, hint: str =
     * With ``forbid``, a call to one of that module's functions (or of those in ``forbid_names``)
       while it runs (see :func:`forbidden`): "<name> calls <module.function>: the exercise asks you
       to write it yourself".
-    * Any other exception: "<where><name> raised <Type>: <message>." and the hint; or ``crashed``,
-      a message in which ``{type}`` and ``{error}`` stand for the exception's type and message, or a
-      function of the exception that returns the message.
+    * Any other exception (``SystemExit`` and ``GeneratorExit`` included, not ``KeyboardInterrupt``):
+      "<where><name> raised <Type>: <message>." and the hint; or ``crashed``, a message in which
+      ``{type}`` and ``{error}`` stand for the exception's type and message, or a function of the
+      exception that returns the message.
     * A :class:`NotYet` raised inside (a check the student's code calls) and the exception types in
       ``passthrough`` (the check's own signals) go through unchanged.
 
     ``quiet`` runs it under ``np.errstate(all="ignore")``: an overflow is judged by the result.
     """
+    if forbid_names is not None and forbid is None:
+        raise ValueError("forbid_names: give forbid, the module they belong to")
     tail = f" Hint: {hint}" if hint else ""
-    try:
-        with contextlib.ExitStack() as stack:
-            if quiet:
-                stack.enter_context(np.errstate(all="ignore"))
-            if forbid is not None:
-                stack.enter_context(forbidden(forbid, forbid_names))
+    with contextlib.ExitStack() as stack:  # outside the try: the check's own mistake is not the student's
+        if quiet:
+            stack.enter_context(np.errstate(all="ignore"))
+        if forbid is not None:
+            stack.enter_context(forbidden(forbid, forbid_names))
+        try:
             return function(*args)
-    except NotYet:
-        raise
-    except passthrough:
-        raise
-    except UsesReference as used:
-        raise NotYet(f"{name} calls {used}: the exercise asks you to write it yourself, without calling "
-                     f"{used}.{tail}") from None
-    except Exception as error:  # noqa: BLE001 - any slip in the student's code becomes a message
-        if isinstance(error, NotImplementedError) and not error.args:  # a student copy's stub
-            raise not_written(name, hint) from None
-        if crashed is None:
-            message = f"{where}{name} raised {type(error).__name__}: {error}.{tail}"
-        elif isinstance(crashed, str):
-            message = crashed.replace("{type}", type(error).__name__).replace("{error}", str(error))
-        else:
-            message = crashed(error)
-        raise NotYet(message) from None
+        except NotYet:
+            raise
+        except passthrough:
+            raise
+        except UsesReference as used:
+            raise NotYet(f"{name} calls {used}: the exercise asks you to write it yourself, without calling "
+                         f"{used}.{tail}") from None
+        except (Exception, SystemExit, GeneratorExit) as error:  # noqa: BLE001 - any slip becomes a message
+            if isinstance(error, NotImplementedError) and not error.args:  # a student copy's stub
+                raise not_written(name, hint) from None
+            default = f"{where}{name} raised {type(error).__name__}: {_text(error)}.{tail}"
+            if crashed is None:
+                message = default
+            elif isinstance(crashed, str):
+                message = crashed.replace("{type}", type(error).__name__).replace("{error}", _text(error))
+            else:
+                try:
+                    message = crashed(error)
+                except Exception:  # noqa: BLE001 - e.g. an exception whose message cannot be shown
+                    message = default
+            raise NotYet(message) from None
 
 
 def _unanswered(shell: object, etype: type, value: BaseException, tb: object,
@@ -169,10 +184,15 @@ def _plain(answer: object) -> object:
     """A torch tensor as a NumPy array (detached; bfloat16 as float32); an exact number (``Fraction``,
     ``Decimal``, a SymPy number) as a float; anything else unchanged."""
     if hasattr(answer, "detach") and hasattr(answer, "numpy"):
-        tensor = answer.detach().cpu()
-        if str(tensor.dtype) == "torch.bfloat16":  # NumPy has no bfloat16: its values, exactly, in float32
-            tensor = tensor.float()
-        return tensor.numpy()
+        try:
+            tensor = answer.detach().cpu()
+            if str(tensor.dtype) == "torch.bfloat16":  # no bfloat16 in NumPy: its values, exactly, in float32
+                tensor = tensor.float()
+            return tensor.numpy()
+        except Exception as error:  # noqa: BLE001 - a sparse, conjugated or float8 tensor and the like
+            raise NotYet(f"the answer is a tensor that cannot be read as numbers ({type(error).__name__}: "
+                         f"{_text(error)}). Hint: return a plain tensor of float64 numbers (or a NumPy "
+                         "array, or a number).") from None
     if isinstance(answer, list | tuple):
         return [_plain(a) for a in answer]
     exact = isinstance(answer, numbers.Rational | decimal.Decimal) and not isinstance(answer, bool | int)

@@ -202,7 +202,8 @@ def fixed_momentum_optimizer(candidate: Callable) -> None:
         raise NotYet(f"on {what} your result differs from momentum's: got {shown}, expected "
                      f"{[np.round(w, 6).tolist() for w in want]}. Hint: {hint}")
     ref = optimizers.run("rosenbrock", [-1.5, 2.0], "momentum", lr=1e-3, momentum=0.9, steps=200)
-    ours = candidate(1e-3, 0.9, [np.array([-1.5, 2.0])], _rosenbrock_grad, 200)[0]
+    ours = run_answer(candidate, 1e-3, 0.9, [np.array([-1.5, 2.0])], _rosenbrock_grad, 200,
+                      name="momentum_optimizer", hint=hint, where="on Rosenbrock (200 steps) ")[0]
     gap = float(np.abs(np.asarray(_plain(ours), dtype=float) - ref.points[-1]).max())
     bound = "within 1e-12" if gap < 1e-12 else f"to {gap:.0e}"  # rounding noise is printed as a bound
     passed(f"your optimizer matches momentum on {len(_cases())} cases; on Rosenbrock it agrees with "

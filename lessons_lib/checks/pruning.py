@@ -187,7 +187,8 @@ def _call_step(candidate, args, step):
                     "(x * mask sets the pruned entries to 0).")
         return f"your function raised {type(err).__name__}: {err} at step {step}{first}. Hint: {hint}"
 
-    result = run_answer(candidate, *args, name="masked_nesterov_step", crashed=crashed)
+    result = run_answer(candidate, *args, name="masked_nesterov_step", crashed=crashed, forbid=pruning,
+                        forbid_names=("masked_momentum_step", "MaskedSGD"))
     if not isinstance(result, tuple | list) or len(result) != 2:
         raise NotYet(f"return a pair (param, buf), a tuple; got {type(result).__name__}. Hint: "
                      "`return new_param, new_buf`.")

@@ -9,14 +9,19 @@
    * the units are the slide's cells, except that a markdown cell is cut between its blocks
      (paragraphs, headings, tables) and a list between its items (a numbered list keeps its numbers);
    * units are laid into a slide until the next one would not fit; a heading left last on a slide
-     moves to the next one with what follows it;
-   * a single unit taller than a slide (a long paragraph or printed table) keeps a slide of its own,
-     shrunk to fit if it is at most a third too tall (CSS zoom, so its lines break as before), and
-     scrolls if it is taller.
+     moves to the next one with what follows it, and a heading that opens a slide keeps the unit
+     after it; a check shown on a key press (a fragment) moves on with the claim before it, or, if
+     that claim has a slide of its own, opens the next slide shown at once: no slide opens blank;
+   * a single unit taller than a slide (a long paragraph, table or cell) keeps a slide of its own
+     (with the heading before it or the checks after it, as above), shrunk to fit if a zoom of 0.75
+     or more does, and scrolls if not.
 
    Nothing is re-rendered: the same nodes move, so typeset formulas and figures stay as they were.
    A continuation slide has the class `lessons-continued`. The deck's URL then holds the slide's
-   indices in the cut deck, which are the same at every window size, so a bookmarked slide reloads.
+   indices in the cut deck, which are the same at every window size (Reveal's scroll view for
+   narrow windows is off: the template sets scrollActivationWidth to null), so a bookmarked slide
+   reloads; a reader who moves before the cut stays where they are. Interactive figures render
+   after the cut, at their own height.
 */
 (function () {
   "use strict";
@@ -24,7 +29,7 @@
   var STATE_CLASSES = ["present", "past", "future", "stack"];
   // the slide the address names, read before Reveal starts: Reveal rewrites the address to a slide
   // of the uncut deck (#/0/1 becomes #/0 when the first stack has one slide before the cut)
-  var ASKED_FOR = /^#\/(\d+)(?:\/(\d+))?/.exec(window.location.hash);
+  var ASKED_FOR = /^#\/(\d+)(?:\/(\d+)(?:\/(\d+))?)?/.exec(window.location.hash);
 
   function markdownOf(cell) {
     return cell.classList && cell.classList.contains("jp-MarkdownCell")
@@ -55,10 +60,15 @@
     return unit.block !== null && unit.list === null && /^H[1-6]$/.test(unit.block.tagName);
   }
 
+  function isFragment(unit) {  // a cell shown on a key press: a check of the claim before it
+    return unit.block === null && unit.cell.classList.contains("fragment");
+  }
+
   /* An empty copy of a markdown cell, to hold some of its blocks on another slide. */
   function shellOf(cell) {
     var shell = cell.cloneNode(true);
-    shell.removeAttribute("id");
+    if (cell.lessonsShells) shell.removeAttribute("id");  // the first copy keeps the cell's id
+    cell.lessonsShells = (cell.lessonsShells || 0) + 1;
     shell.querySelector(".jp-RenderedMarkdown").replaceChildren();
     shell.lessonsCell = cell;
     return shell;
@@ -84,8 +94,9 @@
         madeList.removeAttribute("id");
         madeList.lessonsList = unit.list;
         if (unit.list.tagName === "OL") {
-          var first = unit.list.start || 1;
+          var first = unit.list.hasAttribute("start") ? unit.list.start : 1;
           madeList.start = first + unit.list.lessonsItems.indexOf(unit.block);
+          if (madeList.start !== first) madeList.dataset.lessonsContinues = "";
         }
         md.appendChild(madeList);
         open = madeList;
@@ -131,30 +142,62 @@
     var page = slide, placed = [], made = 1;
     units.forEach(function (unit) {
       var undo = place(unit, page);
-      if (placed.length === 0 || !overflows(page)) { placed.push({ unit: unit, undo: undo }); return; }
+      var onlyHeadings = placed.every(function (p) { return isHeading(p.unit); });
+      if (placed.length === 0 || onlyHeadings || !overflows(page)) {  // a heading is never left alone
+        placed.push({ unit: unit, undo: undo });
+        return;
+      }
       undo();
-      var carried = [];  // headings left last on the full slide go on with what follows them
-      while (placed.length > 1 && isHeading(placed[placed.length - 1].unit)) {
+      var carried = [];
+      function carry() {
         var top = placed.pop();
         top.undo();
         carried.unshift(top.unit);
+        return top.unit;
       }
+      function keepsSomething(n) {  // would the first n placed units hold more than headings?
+        return placed.slice(0, n).some(function (p) { return !isHeading(p.unit); });
+      }
+      if (isFragment(unit)) {  // a check goes on with the claim it checks: not alone on a blank slide
+        var claim = placed.length - 1;
+        while (claim >= 0 && isFragment(placed[claim].unit)) claim -= 1;
+        if (claim > 0 && keepsSomething(claim)) while (placed.length > claim) carry();
+      }
+      while (isHeading(placed[placed.length - 1].unit) && keepsSomething(placed.length - 1)) carry();
       page = newPageAfter(slide, page);
       made += 1;
       placed = [];
       carried.concat([unit]).forEach(function (u) { placed.push({ unit: u, undo: place(u, page) }); });
     });
     for (var next = slide.nextElementSibling; made > 1 && next && next.classList.contains("lessons-continued")
-         && next.style.display === "block"; next = next.nextElementSibling) next.style.removeProperty("display");
+         && next.style.display === "block"; next = next.nextElementSibling) {
+      next.style.removeProperty("display");
+      var opening = next.firstElementChild;
+      if (opening && opening.classList.contains("fragment")) {  // its claim did not fit before it: shown at once
+        opening.classList.remove("fragment");
+        opening.classList.add("lessons-shown-fragment");
+      }
+    }
     return made;
   }
 
-  /* A slide still taller than the deck holds one unit: shrink it to fit if it is at most a third
-     too tall (CSS zoom keeps its line breaks); a taller one scrolls. */
+  /* A slide still taller than the deck holds one unit that cannot be cut (with, at most, the heading
+     before it or the checks after it): shrink its content to fit (CSS zoom, found by bisection:
+     zoomed text reflows, and a figure sized by its width shrinks less than its zoom) if a zoom of
+     0.75 or more fits; if not, it scrolls. */
   function fit(slide) {
-    if (!overflows(slide) || slide.children.length !== 1) return;
-    var ratio = slide.clientHeight / slide.scrollHeight;
-    if (ratio >= 0.75) slide.firstElementChild.style.zoom = String(Math.floor(ratio * 100) / 100);
+    if (!overflows(slide)) return;
+    var parts = Array.prototype.slice.call(slide.children);
+    function zoom(z) { parts.forEach(function (el) { el.style.zoom = String(z); }); }
+    var fits = 0.75, fails = 1;
+    zoom(fits);
+    if (overflows(slide)) { parts.forEach(function (el) { el.style.removeProperty("zoom"); }); return; }
+    for (var i = 0; i < 6; i += 1) {
+      var mid = (fits + fails) / 2;
+      zoom(mid);
+      if (overflows(slide)) fails = mid; else fits = mid;
+    }
+    zoom(fits);
   }
 
   function leaves() {
@@ -207,10 +250,15 @@
 
   /* Called once Reveal is initialized: cut the deck, then go to the slide the URL names. */
   window.lessonsPaginate = function (Reveal) {
+    var moved = false;  // the reader moved before the cut: stay where they are
+    Reveal.on("slidechanged", function () { moved = true; });
     return Promise.all([mathTypeset(), pageLoaded()]).then(function () {
       var added = paginate();
       Reveal.sync();
-      if (ASKED_FOR) Reveal.slide(Number(ASKED_FOR[1]), Number(ASKED_FOR[2] || 0));
+      if (ASKED_FOR && !moved) {  // its fragments hidden unless the address names one
+        Reveal.slide(Number(ASKED_FOR[1]), Number(ASKED_FOR[2] || 0),
+                     ASKED_FOR[3] === undefined ? -1 : Number(ASKED_FOR[3]));
+      }
       document.documentElement.dataset.lessonsPaginated = String(added);
       return added;
     });
