@@ -35,6 +35,7 @@ import shutil
 import sys
 
 import nbformat
+from jupyter_core.paths import jupyter_path
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
 from traitlets import List
@@ -55,9 +56,9 @@ nbgrader uses when no config of theirs sets one: /usr/local/share/nbgrader/excha
 """
 
 import pathlib
-import sys
 
 import nbgrader
+from jupyter_core.paths import jupyter_path
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import GetGrades
 
@@ -79,8 +80,9 @@ c.GenerateFeedback.preprocessors = [GetGrades, CSSHTMLHeaderPreprocessor, ClearH
 # ... and its page typesets formulas with the course's inlined MathJax, not MathJax 2 from a CDN:
 # the course's feedback/mathjax.html.j2 (installed by `pip install -e .`) first, then nbgrader's
 # templates, which nbgrader adds itself only when this is not set
+# (Jupyter's data folders, as nbconvert searches them: sys.prefix, a --user install, /usr/local ...)
 c.HTMLExporter.extra_template_basedirs = [
-    str(pathlib.Path(sys.prefix, "share", "jupyter", "nbconvert", "templates", "lessons_feedback")),
+    *[p for p in jupyter_path("nbconvert", "templates", "lessons_feedback") if pathlib.Path(p).is_dir()][:1],
     str(pathlib.Path(nbgrader.__file__).parent / "server_extensions" / "formgrader" / "templates"),
 ]
 '''
@@ -273,6 +275,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"warning: {config} (kept as it was) does not set GenerateFeedback.preprocessors, so "
               "nbgrader generate_feedback would show the hidden tests: copy that line and its imports "
               "from CONFIG in lessons_lib/nbgrader_course.py", file=sys.stderr)
+    if not any(pathlib.Path(p).is_dir() for p in jupyter_path("nbconvert", "templates", "lessons_feedback")):
+        print("warning: the course's feedback template (nbconvert/templates/lessons_feedback) is in none of "
+              "Jupyter's data folders, so nbgrader's feedback pages would load MathJax from a CDN: run "
+              "`pip install -e .` in this environment", file=sys.stderr)
     if "lessons_feedback" not in config.read_text():
         print(f"warning: {config} (kept as it was) does not set HTMLExporter.extra_template_basedirs, so "
               "nbgrader's feedback pages would load MathJax from a CDN (formulas show as LaTeX source "

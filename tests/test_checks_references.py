@@ -5,7 +5,8 @@ makes the call through the module while the student's function runs (checks.run_
 and puts the module back afterwards. A reference imported by name beforehand is not caught: it passes in
 lessons 07, 10, 12 and 13, and is refused anyway in 03, 06 and 09, whose references call their module's
 other functions through the module. Lesson 05's answer can run torch.optim.SGD itself, the check's own
-reference. Each sentence of that paragraph is a row here.
+reference; lesson 10's can use MaskedSGD through `training` (the same class) or torch.optim.SGD with the
+mask applied by hand. Each sentence of that paragraph is a test here.
 """
 
 from __future__ import annotations
@@ -122,6 +123,44 @@ def test_lesson_05_can_be_answered_by_torch_optim_sgd_itself(capsys):
         return np.array(path)
 
     passes(checks.nesterov.weight_decay_step, nesterov_wd, capsys=capsys)
+
+
+def _masked_sgd_step(optimizer_class, param, grad, buf, mask, lr, momentum, wd):
+    """One step of a MaskedSGD (the class, found under another module) on NumPy arrays."""
+    module = torch.nn.Module()
+    module.w = torch.nn.Parameter(torch.tensor(param, dtype=torch.float64))
+    opt = optimizer_class(module, {"w": torch.tensor(mask)}, lr=lr, momentum=momentum, weight_decay=wd,
+                          nesterov=True)
+    if buf is not None:
+        opt.state[module.w]["momentum_buffer"] = torch.tensor(buf, dtype=torch.float64)
+    module.w.grad = torch.tensor(grad, dtype=torch.float64)
+    opt.step()
+    return module.w.detach().numpy().copy(), opt.state[module.w]["momentum_buffer"].numpy().copy()
+
+
+def test_lesson_10_can_be_answered_through_masked_sgd_under_another_module_or_torch_optim_sgd(capsys):
+    """The guide says so: `training` imports pruning's MaskedSGD (the same class, not blocked there),
+    and torch.optim.SGD with the mask applied by hand computes the same step."""
+    from lessons_lib import training
+
+    def via_training(param, grad, buf, mask, lr, momentum, wd):
+        return _masked_sgd_step(training.MaskedSGD, param, grad, buf, mask, lr, momentum, wd)
+
+    def via_torch(param, grad, buf, mask, lr, momentum, wd):
+        p = torch.tensor(param, dtype=torch.float64, requires_grad=True)
+        opt = torch.optim.SGD([p], lr=lr, momentum=momentum, weight_decay=wd, nesterov=True)
+        keep = torch.tensor(mask)
+        if buf is not None:
+            opt.state[p]["momentum_buffer"] = torch.tensor(buf, dtype=torch.float64)
+        p.grad = torch.tensor(grad, dtype=torch.float64) * keep
+        with torch.no_grad():
+            p.mul_(keep)
+        opt.step()
+        return (p.detach() * keep).numpy(), (opt.state[p]["momentum_buffer"] * keep).numpy()
+
+    assert training.MaskedSGD is pruning.MaskedSGD
+    passes(checks.pruning.nesterov_step, via_training, capsys=capsys)
+    passes(checks.pruning.nesterov_step, via_torch, capsys=capsys)
 
 
 def test_run_answer_reports_what_the_students_code_did():

@@ -187,7 +187,14 @@ MEASURE = """() => {
             }
         }
         const zooms = [...s.children].map((c) => c.style.zoom).filter((z) => z).map(Number);
-        out.push({content: s.scrollHeight, height: s.clientHeight, units, solid, headings, zooms,
+        let fitsAt75 = false;  // a slide that scrolls: would a zoom of 0.75 have fitted it?
+        if (s.scrollHeight > s.clientHeight + 1) {
+            const parts = [...s.children], saved = parts.map((c) => [c.style.zoom, c.style.transition]);
+            parts.forEach((c) => { c.style.transition = 'none'; c.style.zoom = '0.75'; });
+            fitsAt75 = s.scrollHeight <= s.clientHeight + 1;
+            parts.forEach((c, i) => { c.style.zoom = saved[i][0]; c.style.transition = saved[i][1]; });
+        }
+        out.push({content: s.scrollHeight, height: s.clientHeight, units, solid, headings, zooms, fitsAt75,
                   opensWithCheck: !!s.firstElementChild?.classList.contains('fragment'),
                   continued: s.classList.contains('lessons-continued'),
                   text: s.innerText.trim().slice(0, 60)});
@@ -247,13 +254,15 @@ def _too_tall(measured: list[dict]) -> list[dict]:
 
 def _cut_well(measured: list[dict]) -> list[str]:
     """What is wrong with a deck's cut: a slide that scrolls though it holds more than one unit that
-    could go elsewhere (units other than a heading before it and checks after it), a slide that opens
-    with a hidden check (a blank slide until the next key press), a slide of headings alone, a zoom
-    below 0.75."""
+    could go elsewhere (units other than a heading before it and checks after it), a slide that scrolls
+    though a zoom of 0.75 fits it, a slide that opens with a hidden check (a blank slide until the next
+    key press), a slide of headings alone, a zoom below 0.75."""
     wrong = []
     for i, m in enumerate(measured):
         if m["content"] > m["height"] + 1 and m["solid"] > 1:
             wrong.append(f"slide {i} scrolls with {m['solid']} units: {m['text']!r}")
+        if m["fitsAt75"]:
+            wrong.append(f"slide {i} scrolls though a zoom of 0.75 fits it: {m['text']!r}")
         if m["opensWithCheck"]:
             wrong.append(f"slide {i} opens blank (a hidden check first): {m['text']!r}")
         if m["units"] and m["headings"] == m["units"]:
@@ -393,8 +402,9 @@ def test_every_deck_is_cut_so_that_only_a_single_tall_block_scrolls(decks, chrom
 @pytest.mark.browser
 def test_a_reader_who_moves_before_the_cut_stays_and_a_reloaded_slide_hides_its_checks(decks, chromium):
     """MathJax held back by 3 s (the cut waits for it): a reader who opens #/1 and presses the right
-    arrow at once is on slide 2 after the cut, not pulled back to 1. And a continuation slide holding a
-    check, loaded by its address, shows the check only on the next key press."""
+    arrow and the down arrow twice at once is on the same slide after the cut, not pulled back to 1, and
+    Reveal's indices and the address are that slide's in the cut deck. And a continuation slide holding
+    a check, loaded by its address, shows the check only on the next key press."""
     context = chromium.new_context(viewport={"width": 1280, "height": 800})
     context.add_init_script("""(() => { const blob = Response.prototype.blob;
         Response.prototype.blob = function () {
@@ -406,8 +416,18 @@ def test_a_reader_who_moves_before_the_cut_stays_and_a_reloaded_slide_hides_its_
     page.wait_for_function("typeof Reveal !== 'undefined' && Reveal.isReady()")
     assert page.evaluate("document.documentElement.dataset.lessonsPaginated") is None  # before the cut
     page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowDown")  # down the stack that the cut will lengthen
+    page.keyboard.press("ArrowDown")
+    seen = page.evaluate("Reveal.getCurrentSlide().innerText.trim().slice(0, 80)")
+    assert page.evaluate("document.documentElement.dataset.lessonsPaginated") is None
     page.wait_for_function("document.documentElement.dataset.lessonsPaginated !== undefined")
-    assert page.evaluate("Reveal.getIndices().h") == 2
+    after = page.evaluate("""() => { const s = Reveal.getCurrentSlide(), at = Reveal.getIndices(),
+        own = Reveal.getIndices(s);
+        return {text: s.innerText.trim().slice(0, 80), h: at.h, v: at.v, ownH: own.h, ownV: own.v,
+                hash: location.hash}; }""")
+    assert after["h"] == 2 and after["text"] == seen, after  # the same slide, not pulled back
+    assert (after["v"], after["h"]) == (after["ownV"], after["ownH"]), after  # Reveal's indices are its own
+    assert after["hash"].startswith(f"#/2/{after['v']}") if after["v"] else after["hash"] in ("#/2", "#/2/0")
     where = page.evaluate("""() => { for (const s of document.querySelectorAll('section.lessons-continued')) {
         if (s.querySelector('.fragment')) return Reveal.getIndices(s); } return null; }""")
     assert where is not None

@@ -191,8 +191,8 @@ def _plain(answer: object) -> object:
             return tensor.numpy()
         except Exception as error:  # noqa: BLE001 - a sparse, conjugated or float8 tensor and the like
             raise NotYet(f"the answer is a tensor that cannot be read as numbers ({type(error).__name__}: "
-                         f"{_text(error)}). Hint: return a plain tensor of float64 numbers (or a NumPy "
-                         "array, or a number).") from None
+                         f"{_text(error)}). Hint: return what the exercise asks for, made of ordinary "
+                         "numbers: a dense tensor, not a sparse, conjugated or float8 one.") from None
     if isinstance(answer, list | tuple):
         return [_plain(a) for a in answer]
     exact = isinstance(answer, numbers.Rational | decimal.Decimal) and not isinstance(answer, bool | int)

@@ -189,15 +189,22 @@
     if (!overflows(slide)) return;
     var parts = Array.prototype.slice.call(slide.children);
     function zoom(z) { parts.forEach(function (el) { el.style.zoom = String(z); }); }
+    // Reveal animates a fragment's every property (transition: all): measured at once, a zoomed check
+    // would still have its old height
+    parts.forEach(function (el) { el.style.transition = "none"; });
     var fits = 0.75, fails = 1;
     zoom(fits);
-    if (overflows(slide)) { parts.forEach(function (el) { el.style.removeProperty("zoom"); }); return; }
-    for (var i = 0; i < 6; i += 1) {
-      var mid = (fits + fails) / 2;
-      zoom(mid);
-      if (overflows(slide)) fails = mid; else fits = mid;
+    if (overflows(slide)) {
+      parts.forEach(function (el) { el.style.removeProperty("zoom"); });
+    } else {
+      for (var i = 0; i < 6; i += 1) {
+        var mid = (fits + fails) / 2;
+        zoom(mid);
+        if (overflows(slide)) fails = mid; else fits = mid;
+      }
+      zoom(fits);
     }
-    zoom(fits);
+    parts.forEach(function (el) { el.style.removeProperty("transition"); });
   }
 
   function leaves() {
@@ -253,9 +260,13 @@
     var moved = false;  // the reader moved before the cut: stay where they are
     Reveal.on("slidechanged", function () { moved = true; });
     return Promise.all([mathTypeset(), pageLoaded()]).then(function () {
+      var current = Reveal.getCurrentSlide(), fragment = Reveal.getIndices().f;
       var added = paginate();
-      Reveal.sync();
-      if (ASKED_FOR && !moved) {  // its fragments hidden unless the address names one
+      Reveal.sync();  // keeps the old indices, which may now name another slide
+      if (moved) {
+        var at = Reveal.getIndices(current);
+        Reveal.slide(at.h, at.v, fragment === undefined ? -1 : fragment);
+      } else if (ASKED_FOR) {  // its fragments hidden unless the address names one
         Reveal.slide(Number(ASKED_FOR[1]), Number(ASKED_FOR[2] || 0),
                      ASKED_FOR[3] === undefined ? -1 : Number(ASKED_FOR[3]));
       }
