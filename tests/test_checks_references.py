@@ -12,6 +12,7 @@ mask applied by hand. Each sentence of that paragraph is a test here.
 from __future__ import annotations
 
 import copy
+import sys
 
 import numpy as np
 import pytest
@@ -86,9 +87,7 @@ ROWS = [
     ("12", "folding", lesson12, "folding.fold_batchnorm", None),
     ("13", "trained_sharing", lesson13, "trained_sharing.centroid_gradient", None),
 ]
-MODULES = {"theory": theory, "smooth_convex": smooth_convex, "conventions": conventions,
-           "quantization": quantization, "pruning": pruning, "folding": folding,
-           "trained_sharing": trained_sharing}
+MODULES = {name: sys.modules[function.__module__] for name, function in BY_NAME.items()}
 
 
 @pytest.mark.parametrize(("lesson", "module", "build", "named", "by_name"), ROWS, ids=[r[0] for r in ROWS])

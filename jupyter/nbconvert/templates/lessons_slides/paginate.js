@@ -139,7 +139,7 @@
       }
     });
     slide.replaceChildren();
-    var page = slide, placed = [], made = 1;
+    var page = slide, placed = [], pages = [slide];
     units.forEach(function (unit) {
       var undo = place(unit, page);
       var onlyHeadings = placed.every(function (p) { return isHeading(p.unit); });
@@ -165,20 +165,19 @@
       }
       while (isHeading(placed[placed.length - 1].unit) && keepsSomething(placed.length - 1)) carry();
       page = newPageAfter(slide, page);
-      made += 1;
+      pages.push(page);
       placed = [];
       carried.concat([unit]).forEach(function (u) { placed.push({ unit: u, undo: place(u, page) }); });
     });
-    for (var next = slide.nextElementSibling; made > 1 && next && next.classList.contains("lessons-continued")
-         && next.style.display === "block"; next = next.nextElementSibling) {
-      next.style.removeProperty("display");
-      var opening = next.firstElementChild;
+    pages.slice(1).forEach(function (added) {
+      added.style.removeProperty("display");
+      var opening = added.firstElementChild;
       if (opening && opening.classList.contains("fragment")) {  // its claim did not fit before it: shown at once
         opening.classList.remove("fragment");
         opening.classList.add("lessons-shown-fragment");
       }
-    }
-    return made;
+    });
+    return pages.length;
   }
 
   /* A slide still taller than the deck holds one unit that cannot be cut (with, at most, the heading
