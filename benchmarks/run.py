@@ -1073,7 +1073,7 @@ def save(text: str, only: list[str] | None, suffix: str, *, commit: str, folder:
     import datetime
 
     folder = RESULTS if folder is None else folder
-    utc = datetime.datetime.now(datetime.timezone.utc)
+    utc = datetime.datetime.now(datetime.UTC)
     folder.mkdir(parents=True, exist_ok=True)
     names = "-".join(only) if only else "all"
     if len(names) > SAVE_NAME_MAX:

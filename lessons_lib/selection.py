@@ -154,14 +154,26 @@ def save_record(record: Record, name: str) -> Path:
     return path
 
 
+def record_dirs() -> list[Path]:
+    """Where :func:`load_record` looks, in order: ``data/validation/`` in the current folder (a
+    lesson runs in its own folder: an nbgrader assignment's released ``data/`` holds the records its
+    notebook reads), then :data:`RECORD_DIR`, the checkout's ``notebooks/data/validation/`` (absent
+    from a non-editable install)."""
+    here = (Path.cwd() / "data" / "validation").resolve()
+    return [here] if here == RECORD_DIR else [here, RECORD_DIR]
+
+
 def load_record(name: str) -> Record:
-    """The record ``notebooks/data/validation/<name>.json`` (``ValueError`` if there is none)."""
+    """The record ``<name>.json`` from the first of :func:`record_dirs` that has it (``ValueError``
+    naming the records found if none has)."""
     if not isinstance(name, str):
         raise TypeError(f"name must be a str; got {type(name).__name__}")
-    path = RECORD_DIR / f"{name}.json"
-    if not path.is_file():
-        known = sorted(p.stem for p in RECORD_DIR.glob("*.json"))
-        raise ValueError(f"name must be one of the records {known}; got {name!r}")
+    folders = record_dirs()
+    path = next((d / f"{name}.json" for d in folders if (d / f"{name}.json").is_file()), None)
+    if path is None:
+        known = sorted({p.stem for d in folders for p in d.glob("*.json")})
+        raise ValueError(f"name must be one of the records {known} (looked in "
+                         f"{', '.join(str(d) for d in folders)}); got {name!r}")
     body = json.loads(path.read_text())
     return Record(question=body["question"], rule=body["rule"], script=body["script"],
                   seeds=tuple(body["seeds"]), n_images=int(body["n_images"]),

@@ -168,7 +168,7 @@ def machine(cpuinfo: str | None = None) -> dict[str, object]:
         "cores": cores,
         "python": platform.python_version(),
         "torch": torch.__version__,
-        "utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M"),
+        "utc": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M"),
     }
 
 

@@ -120,8 +120,8 @@
 # ## How to use the notebooks
 #
 # * **Run everything** with *Run → Run All Cells*. Every notebook runs top to bottom on
-#   a fresh kernel in about half a minute or less on a laptop (the instructor's guide,
-#   `notebooks/README.md`, lists the measured times), with no internet and no GPU.
+#   a fresh kernel in about half a minute or less on a laptop (the README's speed table
+#   lists the measured times), with no internet and no GPU.
 # * **Sliders** redraw the picture beside them at once: your browser computes and draws
 #   every interactive figure itself. What you see depends on where you read:
 #   * in JupyterLab, once you have run the cell, the live figure with its controls;

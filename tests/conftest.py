@@ -35,6 +35,27 @@ def _no_freezing_in_the_test_process():
         yield
 
 
+def require_git_history(reason: str | None = None) -> None:
+    """Skip the calling test when the repository is not a git checkout with its history (a downloaded
+    archive, a shallow clone when ``reason`` names what is missing), or fail it when
+    ``LESSONS_REQUIRE_HISTORY=1`` (as in CI, where a missing history is an error)."""
+    import os
+    import subprocess
+
+    if reason is None:
+        try:
+            inside = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--is-inside-work-tree"],
+                                    capture_output=True, text=True).stdout.strip() == "true"
+        except FileNotFoundError:  # no git at all
+            inside = False
+        if inside:
+            return
+        reason = "the repository is not a git checkout (a downloaded archive?): this test reads git"
+    if os.environ.get("LESSONS_REQUIRE_HISTORY") == "1":
+        pytest.fail(f"LESSONS_REQUIRE_HISTORY=1 but {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
 def load_file(path: pathlib.Path, module_name: str, *, register: bool = False):
     """The Python file ``path`` (scripts, benchmarks, the site builder: not a package), freshly executed
     as the module ``module_name``; ``register`` puts it in ``sys.modules`` first (a file whose

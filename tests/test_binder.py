@@ -10,12 +10,13 @@ import sys
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, require_git_history
 
 
 @pytest.fixture(scope="module")
 def dockerfile(tmp_path_factory) -> str:
     """The Dockerfile repo2docker generates for a clean copy of the repository (no Docker needed)."""
+    require_git_history()  # the clean copy is what git tracks
     repo = tmp_path_factory.mktemp("binder") / "repo"
     files = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True, check=True)
     for name in files.stdout.splitlines():

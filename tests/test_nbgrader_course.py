@@ -38,7 +38,7 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import nbformat
 import pytest
@@ -390,7 +390,7 @@ def _grade_course(root, names: list[str], student_home) -> dict[str, float]:
     the course folder's lessons cost one start of nbgrader (about 2.5 s of CPU) each, not one per
     lesson. Returns the seconds of each step."""
     seconds = {}
-    stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f %Z")
     start = time.perf_counter()
     run(["generate_assignment", "*"], root)
     for name in names:

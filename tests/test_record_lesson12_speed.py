@@ -6,13 +6,12 @@ that need it are skipped with that reason, and fail instead when ``LESSONS_REQUI
 
 import importlib.util
 import json
-import os
 import pathlib
 import re
 import subprocess
 import sys
 
-import pytest
+from conftest import require_git_history
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -38,10 +37,8 @@ def _with_history():
         except FileNotFoundError:  # no git at all
             found = False
         if not found:
-            reason = f"the git history does not hold commit {commit}: lesson 12's record needs a full clone"
-            if os.environ.get("LESSONS_REQUIRE_HISTORY") == "1":
-                pytest.fail(f"LESSONS_REQUIRE_HISTORY=1 but {reason}", pytrace=False)
-            pytest.skip(reason)
+            require_git_history(f"the git history does not hold commit {commit}: lesson 12's record needs a "
+                                "full clone")
     return script, committed
 
 

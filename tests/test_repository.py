@@ -139,7 +139,7 @@ def test_requirements_pin_the_cpu_torch_and_install_the_library():
     env = (ROOT / "environment.yml").read_text()
     assert "pytorch-cpu" in env and "conda-forge" in env
     assert "pip install --no-deps -e ." in (ROOT / "postBuild").read_text()
-    assert sys.version_info >= (3, 10)
+    assert sys.version_info >= (3, 11)
 
 
 def test_no_user_instruction_disables_security():

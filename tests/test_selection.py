@@ -71,6 +71,28 @@ def test_record_round_trip(tmp_path, monkeypatch):
         selection.save_record({}, "x")
 
 
+def test_a_record_next_to_the_notebook_is_found_first(tmp_path, monkeypatch):
+    """A released assignment (nbgrader_course copies the records its notebook reads into its ``data/``)
+    run with a non-editable install, whose RECORD_DIR does not exist: the record is read from
+    ``data/validation/`` in the notebook's folder, and wins over the checkout's."""
+    installed = tmp_path / "site-packages" / "notebooks" / "data" / "validation"  # no such folder
+    monkeypatch.setattr(selection, "RECORD_DIR", installed)
+    assignment = tmp_path / "release" / "10_weight_pruning"
+    (assignment / "data" / "validation").mkdir(parents=True)
+    monkeypatch.chdir(assignment)
+    with pytest.raises(ValueError, match=r"one of the records \[\] \(looked in .*data/validation"):
+        selection.load_record("demo_2")
+    monkeypatch.setattr(selection, "RECORD_DIR", assignment / "data" / "validation")
+    selection.save_record(_record(), "demo_2")
+    monkeypatch.setattr(selection, "RECORD_DIR", tmp_path / "checkout")
+    selection.RECORD_DIR.mkdir()
+    selection.save_record(_record(seeds=(5, 6)), "demo_2")
+    assert selection.record_dirs() == [assignment.resolve() / "data" / "validation", tmp_path / "checkout"]
+    assert selection.load_record("demo_2").seeds == (0, 1)  # the one next to the notebook
+    (assignment / "data" / "validation" / "demo_2.json").unlink()
+    assert selection.load_record("demo_2").seeds == (5, 6)  # then the checkout's
+
+
 def test_every_stored_record_loads_and_is_consistent():
     names = sorted(p.stem for p in selection.RECORD_DIR.glob("*.json"))
     assert names  # the lessons load them
