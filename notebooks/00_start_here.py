@@ -120,7 +120,7 @@
 # ## How to use the notebooks
 #
 # * **Run everything** with *Run → Run All Cells*. Every notebook runs top to bottom on
-#   a fresh kernel in about half a minute or less on a laptop (the README's speed table
+#   a fresh kernel in under a minute on a laptop (the README's speed table
 #   lists the measured times), with no internet and no GPU.
 # * **Sliders** redraw the picture beside them at once: your browser computes and draws
 #   every interactive figure itself. What you see depends on where you read:

@@ -417,3 +417,17 @@ def test_an_optimization_lesson_fits_its_hour(nb):
     assert _notebook_minutes(nb) <= 60
     words = story_words(nb)
     assert words <= STORY_WORDS_MAX, f"{nb.stem}: {words} words of story (at most {STORY_WORDS_MAX})"
+
+
+def test_every_page_asks_for_the_python_the_project_requires():
+    """The README, the guides and the website's pages name the Python version pyproject.toml requires (the
+    pinned numpy, scikit-learn, matplotlib and nbgrader need 3.11): no page may promise an older one."""
+    pyproject = (ROOT / "pyproject.toml").read_text()
+    required = re.search(r'requires-python = ">=(\d+\.\d+)"', pyproject).group(1)
+    pages = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", NOTEBOOKS / "README.md",
+             ROOT / "site" / "index.md", ROOT / "site" / "course_site.py",
+             *sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))]
+    named = {(path.name, version) for path in pages
+             for version in re.findall(r"Python (\d+\.\d+)(?:\+| or newer| or later)", path.read_text())}
+    assert {"README.md", "course_site.py", "index.md"} <= {name for name, _ in named}
+    assert {version for _, version in named} == {required}, sorted(named)
