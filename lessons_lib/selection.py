@@ -163,17 +163,21 @@ def record_dirs() -> list[Path]:
     return [here] if here == RECORD_DIR else [here, RECORD_DIR]
 
 
-def load_record(name: str) -> Record:
-    """The record ``<name>.json`` from the first of :func:`record_dirs` that has it (``ValueError``
-    naming the records found if none has)."""
+def load_record(name: str, folder: str | Path | None = None) -> Record:
+    """The record ``<name>.json``: from ``folder`` if given (the scripts that write records read them
+    back from :data:`RECORD_DIR` so), else from the first of :func:`record_dirs` that has it (a lesson,
+    in its own folder or in a released assignment's). ``ValueError`` naming the records found if none
+    has it, or saying that no record folder exists."""
     if not isinstance(name, str):
         raise TypeError(f"name must be a str; got {type(name).__name__}")
-    folders = record_dirs()
+    folders = record_dirs() if folder is None else [Path(folder)]
     path = next((d / f"{name}.json" for d in folders if (d / f"{name}.json").is_file()), None)
     if path is None:
+        where = ", ".join(str(d) for d in folders)
+        if not any(d.is_dir() for d in folders):
+            raise ValueError(f"no record folder exists (looked in {where}); got name {name!r}")
         known = sorted({p.stem for d in folders for p in d.glob("*.json")})
-        raise ValueError(f"name must be one of the records {known} (looked in "
-                         f"{', '.join(str(d) for d in folders)}); got {name!r}")
+        raise ValueError(f"name must be one of the records {known} (looked in {where}); got {name!r}")
     body = json.loads(path.read_text())
     return Record(question=body["question"], rule=body["rule"], script=body["script"],
                   seeds=tuple(body["seeds"]), n_images=int(body["n_images"]),

@@ -1333,8 +1333,8 @@ plt.show()
 #   symmetric per-row quantizer with $s = \max|w|/127.5$). With activations quantized too, torch 2.13's
 #   `_int_mm` gives exact integer sums on any CPU at default settings (oneDNN only with AVX-512 VNNI,
 #   else an exact loop; PR #136942; checked here with oneDNN switched off), and the five networks agree
-#   with float on at least 449 of 450 test images. Its stable `Int4WeightOnlyConfig` refuses on this CPU
-#   in every packing format and `IntxWeightOnlyConfig` stores one code per byte; the prototype
+#   with float on at least 449 of 450 test images. Its stable `Int4WeightOnlyConfig` refuses here in
+#   every packing format (two need the `mslk` package, one has no CPU kernel, one needs CUDA) and `IntxWeightOnlyConfig` stores one code per byte; the prototype
 #   `PrototypeInt4WeightOnlyConfig` packs two codes a byte (float32 scale and zero) on the two layers
 #   with a multiple of 16 outputs and refuses the 10-output layer.
 # * SGD's momentum buffer is as large as the model. Stored in 8 bits, block-wise, it takes about a

@@ -118,7 +118,7 @@ def main():
         script="scripts/search_lesson10.py", seeds=SEEDS, n_images=2 * len(SCHEDULE) * len(splits.y_val),
         settings=tuple(settings), cost=tuple(cost), correct=np.array(counts, dtype=np.int64))
     path = selection.save_record(record, NAME)
-    rec = selection.load_record(NAME)
+    rec = selection.load_record(NAME, selection.RECORD_DIR)
     print(f"wrote {path}; pick: {rec.settings[rec.pick]} ({rec.means[rec.pick]:.2f} %, best "
           f"{rec.means.max():.2f} %)")
 

@@ -109,7 +109,7 @@ def file_bytes_and_correct(net, masks, data, bits=4):
 def exercise4_start(data, dense):
     """Seed 0's 97 % network of the schedule lesson11_schedule.json picks, dead units removed (the
     exercise's starting ``model``), and that schedule's setting."""
-    schedule = selection.load_record("lesson11_schedule")
+    schedule = selection.load_record("lesson11_schedule", selection.RECORD_DIR)
     tuning = schedule.settings[schedule.pick]
     levels, epochs = LEVELS[tuning["levels"]], EPOCHS[tuning["epochs"]]
     start_nets = prune_schedule(dense, data, levels, epochs, (tuning["lr"],), tuning["alpha"],
@@ -164,7 +164,7 @@ def search_exercise4(data, dense):
         n_images=len(data.y_val), settings=tuple(settings[i] for i in feasible),
         cost=tuple(cost[i] for i in feasible), correct=torch.tensor([correct[i] for i in feasible]).numpy())
     selection.save_record(record, "lesson11_exercise4")
-    rec = selection.load_record("lesson11_exercise4")
+    rec = selection.load_record("lesson11_exercise4", selection.RECORD_DIR)
     print(f"exercise 4 pick: {rec.settings[rec.pick]} ({rec.means[rec.pick]:.2f} %, "
           f"best {rec.means.max():.2f} %)")
 
@@ -197,7 +197,7 @@ def main():
         script="scripts/search_lesson11.py", seeds=SEEDS, n_images=len(data.y_val),
         settings=tuple(settings), cost=tuple(cost), correct=torch.tensor(correct).numpy())
     path = selection.save_record(record, "lesson11_schedule")
-    rec = selection.load_record("lesson11_schedule")
+    rec = selection.load_record("lesson11_schedule", selection.RECORD_DIR)
     print(f"wrote {path}; pick: {rec.settings[rec.pick]} ({rec.means[rec.pick]:.2f} %, best "
           f"{rec.means.max():.2f} %)")
     search_exercise4(data, dense)

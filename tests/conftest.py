@@ -44,12 +44,15 @@ def require_git_history(reason: str | None = None) -> None:
 
     if reason is None:
         try:
-            inside = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--is-inside-work-tree"],
-                                    capture_output=True, text=True).stdout.strip() == "true"
+            found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--is-inside-work-tree"],
+                                   capture_output=True, text=True)
         except FileNotFoundError:  # no git at all
-            inside = False
-        if inside:
+            found = None
+        if found is not None and found.returncode == 0 and found.stdout.strip() == "true":
             return
+        if (ROOT / ".git").exists():  # a checkout that git refuses to read: say why, never skip
+            error = found.stderr.strip() if found is not None else "git is not installed"
+            pytest.fail(f"the repository is a git checkout but git cannot read it: {error}", pytrace=False)
         reason = "the repository is not a git checkout (a downloaded archive?): this test reads git"
     if os.environ.get("LESSONS_REQUIRE_HISTORY") == "1":
         pytest.fail(f"LESSONS_REQUIRE_HISTORY=1 but {reason}", pytrace=False)

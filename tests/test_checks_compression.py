@@ -194,13 +194,13 @@ def test_the_schedule_constants_are_the_records_picks():
     "half" epochs 2, 2, 2, 4 of scripts/search_lesson11.py, lr 0.1, alpha 0.9, T = 2 (momentum 0.9 in every
     setting of the grid); and the solution recipe this file fine-tunes is lesson11_exercise4.json's pick."""
     script = load_script("search_lesson11")
-    record = selection.load_record("lesson11_schedule")
+    record = selection.load_record("lesson11_schedule", selection.RECORD_DIR)
     pick = record.settings[record.pick]
     assert (pick["levels"], pick["epochs"]) == ("earlier", "half")
     assert check.LESSON11_SCHEDULE == tuple(zip(script.LEVELS["earlier"], script.EPOCHS["half"], strict=True))
     assert check.LESSON11_FINE_TUNING == {"lr": pick["lr"], "momentum": 0.9, "alpha": pick["alpha"],
                                           "temperature": pick["temperature"]}
-    exercise4 = selection.load_record("lesson11_exercise4")
+    exercise4 = selection.load_record("lesson11_exercise4", selection.RECORD_DIR)
     assert exercise4.settings[exercise4.pick] == SOLUTION
 
 

@@ -662,7 +662,7 @@ def test_the_hint_is_the_records():
     that contains 0. Recomputed here from the record's counts, independently of section5_search."""
     from scipy.special import stdtrit
 
-    record = selection.load_record(check.SEARCH_RECORD)
+    record = selection.load_record(check.SEARCH_RECORD, selection.RECORD_DIR)
     pick = record.settings[record.pick]
     assert record.script == "scripts/search_lesson10.py"
     found = check.section5_search()

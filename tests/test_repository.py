@@ -11,7 +11,7 @@ import sys
 import jupytext
 import pytest
 
-from conftest import NARROWEST_OUTPUT_PX, NOTEBOOKS, ROOT
+from conftest import NARROWEST_OUTPUT_PX, NOTEBOOKS, ROOT, load_file
 from two_workers import cell_seconds
 
 NOTEBOOK_FILES = sorted(NOTEBOOKS.glob("[0-9][0-9]_*.ipynb"))
@@ -425,9 +425,25 @@ def test_every_page_asks_for_the_python_the_project_requires():
     pyproject = (ROOT / "pyproject.toml").read_text()
     required = re.search(r'requires-python = ">=(\d+\.\d+)"', pyproject).group(1)
     pages = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", NOTEBOOKS / "README.md",
-             ROOT / "site" / "index.md", ROOT / "site" / "course_site.py",
-             *sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))]
-    named = {(path.name, version) for path in pages
-             for version in re.findall(r"Python (\d+\.\d+)(?:\+| or newer| or later)", path.read_text())}
+             ROOT / "jupyter" / "README.md",
+             ROOT / "site" / "index.md", ROOT / "site" / "course_site.py", ROOT / "environment.yml",
+             ROOT / ".github" / "workflows" / "pages.yml", *sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))]
+    # "Python 3.11+", "Python >= 3.11", "python=3.11" (conda), "python-version: '3.11'" (the workflow)
+    version = r"[Pp]ython(?:-version)?\s*(?:>=|≥|=|:)?\s*[\"']?(\d+\.\d+)"
+    named = {(path.name, v) for path in pages for v in re.findall(version, path.read_text())}
     assert {"README.md", "course_site.py", "index.md"} <= {name for name, _ in named}
     assert {version for _, version in named} == {required}, sorted(named)
+
+
+def test_a_students_mine_copy_is_left_alone():
+    """The README and the site tell a student to save a downloaded lesson as notebooks/mine_NN_name.ipynb:
+    pytest does not collect it (the root conftest.py), git ignores it, and the lessons' pattern, which the
+    site, the slides and the nbgrader layout use, does not match it."""
+    import fnmatch
+
+    root_conftest = load_file(ROOT / "conftest.py", "root_conftest_probe")
+    copy = "notebooks/mine_03_momentum.ipynb"
+    assert any(fnmatch.fnmatch(copy, pattern) for pattern in root_conftest.collect_ignore_glob)
+    assert "notebooks/mine_*" in (ROOT / ".gitignore").read_text().splitlines()
+    assert not fnmatch.fnmatch("mine_03_momentum.ipynb", "[0-9][0-9]_*.ipynb")
+    assert all("mine_" in (ROOT / path).read_text() for path in ("README.md", "site/course_site.py"))

@@ -23,7 +23,7 @@ def _script():
 
 @pytest.fixture(scope="module")
 def record():
-    return selection.load_record("lesson10_finetuning")
+    return selection.load_record("lesson10_finetuning", selection.RECORD_DIR)
 
 
 def test_record_grid_rule_and_pick(record):

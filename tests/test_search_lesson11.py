@@ -36,7 +36,7 @@ def float64_data_and_dense():
 
 
 def test_schedule_record_grid_and_rule():
-    script, record = _script(), selection.load_record("lesson11_schedule")
+    script, record = _script(), selection.load_record("lesson11_schedule", selection.RECORD_DIR)
     assert record.script == "scripts/search_lesson11.py" and record.seeds == script.SEEDS
     assert record.settings == tuple({"levels": lv, "epochs": ep, "lr": lr, "alpha": a, "temperature": t}
                                     for lv, ep, (a, t) in itertools.product(script.LEVELS, script.EPOCHS,
@@ -51,7 +51,7 @@ def test_schedule_record_grid_and_rule():
 
 def test_schedule_row_recomputed_exactly(float64_data_and_dense):
     script, data, dense = float64_data_and_dense
-    record = selection.load_record("lesson11_schedule")
+    record = selection.load_record("lesson11_schedule", selection.RECORD_DIR)
     row = record.find(levels="earlier", epochs="half", lr=0.01, alpha=0.0, temperature=4.0)
     assert row != record.pick
     before = torch.get_default_dtype()
@@ -72,7 +72,7 @@ def test_schedule_row_recomputed_exactly(float64_data_and_dense):
 
 def test_exercise4_record_pick_and_one_row(float64_data_and_dense):
     script, data, dense = float64_data_and_dense
-    record = selection.load_record("lesson11_exercise4")
+    record = selection.load_record("lesson11_exercise4", selection.RECORD_DIR)
     assert record.settings == tuple({"sparsity": s, "epochs": e, "lr": lr} for s, e in itertools.product(
         script.RECIPE_SPARSITY, script.RECIPE_EPOCHS) for lr in script.LRS)  # every recipe is 100x smaller
     assert record.settings[record.pick] == {"sparsity": 0.978, "epochs": 4, "lr": 0.03}

@@ -93,12 +93,31 @@ def test_a_record_next_to_the_notebook_is_found_first(tmp_path, monkeypatch):
     assert selection.load_record("demo_2").seeds == (5, 6)  # then the checkout's
 
 
+def test_in_the_lessons_folder_the_record_folder_is_searched_once_and_a_folder_can_be_named(tmp_path,
+                                                                                              monkeypatch):
+    """From ``notebooks/`` (the lessons' folder) ``data/validation`` is RECORD_DIR itself: one folder; a
+    named ``folder`` is the only one read (the search scripts read back what they wrote so); with no
+    record folder at all the message says so rather than blame the name."""
+    notebooks = tmp_path / "notebooks"
+    monkeypatch.setattr(selection, "RECORD_DIR", (notebooks / "data" / "validation").resolve())
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ValueError, match=r"no record folder exists \(looked in .*\); got name 'demo_3'"):
+        selection.load_record("demo_3")
+    selection.save_record(_record(), "demo_3")
+    monkeypatch.chdir(notebooks)
+    assert selection.record_dirs() == [selection.RECORD_DIR]
+    (notebooks / "elsewhere").mkdir()
+    with pytest.raises(ValueError, match=r"one of the records \[\] \(looked in .*elsewhere\)"):
+        selection.load_record("demo_3", notebooks / "elsewhere")
+    assert selection.load_record("demo_3", selection.RECORD_DIR).seeds == (0, 1)
+
+
 def test_every_stored_record_loads_and_is_consistent():
     names = sorted(p.stem for p in selection.RECORD_DIR.glob("*.json"))
     assert names  # the lessons load them
     root = selection.RECORD_DIR.parents[2]
     for name in names:
-        rec = selection.load_record(name)
+        rec = selection.load_record(name, selection.RECORD_DIR)
         assert rec.correct.shape == (len(rec.settings), len(rec.seeds)) and len(rec.cost) == len(rec.settings)
         assert rec.script.startswith("scripts/") and (root / rec.script).is_file()
         assert 0 <= rec.pick < len(rec.settings)
