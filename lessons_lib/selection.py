@@ -19,6 +19,7 @@ and checks that its own run of the picked setting counts the same images as the 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -165,11 +166,20 @@ def record_dirs() -> list[Path]:
 
 def load_record(name: str, folder: str | Path | None = None) -> Record:
     """The record ``<name>.json``: from ``folder`` if given (the scripts that write records read them
-    back from :data:`RECORD_DIR` so), else from the first of :func:`record_dirs` that has it (a lesson,
-    in its own folder or in a released assignment's). ``ValueError`` naming the records found if none
-    has it, or saying that no record folder exists."""
+    back from :data:`RECORD_DIR` so; a relative one is read from the current folder), else from the
+    first of :func:`record_dirs` that has it (a lesson, in its own folder or in a released assignment's).
+    ``name``: letters, digits and underscores, as :func:`save_record` takes it; ``folder``: None or an
+    existing folder (``TypeError`` for another type). ``ValueError`` naming the records found if none
+    has the record, or saying that no record folder exists."""
     if not isinstance(name, str):
         raise TypeError(f"name must be a str; got {type(name).__name__}")
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"name must be letters, digits and underscores; got {name!r}")
+    if folder is not None:
+        if not isinstance(folder, str | os.PathLike):
+            raise TypeError(f"folder must be None, a str or a path; got {type(folder).__name__}")
+        if not str(folder) or not Path(folder).is_dir():
+            raise ValueError(f"folder must be an existing folder; got {str(folder)!r}")
     folders = record_dirs() if folder is None else [Path(folder)]
     path = next((d / f"{name}.json" for d in folders if (d / f"{name}.json").is_file()), None)
     if path is None:

@@ -95,7 +95,7 @@ def run_box_html(lesson: str, depth: int = 0) -> str:
         '<aside class="course-run" aria-label="Run this lesson yourself">'
         '<p class="course-run-title">Run this lesson yourself</p>'
         '<ul class="course-run-choices">'
-        f'<li><a class="course-download" href="{up}_sources/{lesson}.ipynb" download="{lesson}.ipynb">'
+        f'<li><a class="course-download" href="{up}_sources/{lesson}.ipynb" download="mine_{lesson}.ipynb">'
         'Download the notebook</a> (with its outputs and empty answer cells; it imports the course\'s '
         'helper library, which the commands below install; save it in the course\'s <code>notebooks/</code> '
         f'folder as <code>mine_{lesson}.ipynb</code>: some lessons read files from '

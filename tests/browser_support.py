@@ -235,7 +235,8 @@ def free_port() -> int:
 
 def copy_notebooks(dest: pathlib.Path) -> pathlib.Path:
     """A temporary copy of notebooks/ (timestamps kept, so jupytext pairs behave as in the repo)."""
-    shutil.copytree(NOTEBOOKS, dest, ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(NOTEBOOKS, dest,  # not a student's own copies (mine_*: the README)
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "mine_*"))
     return dest
 
 

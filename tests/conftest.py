@@ -36,24 +36,27 @@ def _no_freezing_in_the_test_process():
 
 
 def require_git_history(reason: str | None = None) -> None:
-    """Skip the calling test when the repository is not a git checkout with its history (a downloaded
-    archive, a shallow clone when ``reason`` names what is missing), or fail it when
-    ``LESSONS_REQUIRE_HISTORY=1`` (as in CI, where a missing history is an error)."""
+    """For a test that reads git: fail when the repository is a git checkout that git cannot read (its
+    message says why); skip when it is no checkout of its own (a downloaded archive, perhaps unpacked
+    inside another repository) or, when ``reason`` names what is missing, a checkout without it (a
+    shallow clone), or fail then instead when ``LESSONS_REQUIRE_HISTORY=1`` (as in CI)."""
     import os
     import subprocess
 
+    try:
+        found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--show-toplevel"],
+                               capture_output=True, text=True)
+    except FileNotFoundError:  # no git at all
+        found = None
+    ours = (found is not None and found.returncode == 0
+            and pathlib.Path(found.stdout.strip()).resolve() == ROOT)
+    if (ROOT / ".git").exists() and not ours:
+        error = "git is not installed" if found is None else (found.stderr.strip() or found.stdout.strip())
+        pytest.fail(f"the repository is a git checkout but git cannot read it: {error}", pytrace=False)
+    if ours and reason is None:
+        return
     if reason is None:
-        try:
-            found = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--is-inside-work-tree"],
-                                   capture_output=True, text=True)
-        except FileNotFoundError:  # no git at all
-            found = None
-        if found is not None and found.returncode == 0 and found.stdout.strip() == "true":
-            return
-        if (ROOT / ".git").exists():  # a checkout that git refuses to read: say why, never skip
-            error = found.stderr.strip() if found is not None else "git is not installed"
-            pytest.fail(f"the repository is a git checkout but git cannot read it: {error}", pytrace=False)
-        reason = "the repository is not a git checkout (a downloaded archive?): this test reads git"
+        reason = "the repository is no git checkout of its own (a downloaded archive?): this test reads git"
     if os.environ.get("LESSONS_REQUIRE_HISTORY") == "1":
         pytest.fail(f"LESSONS_REQUIRE_HISTORY=1 but {reason}", pytrace=False)
     pytest.skip(reason)

@@ -54,6 +54,12 @@ def run(**kw):
 
 
 # (id, call, parameter named in the message)
+def _load_record(*args):
+    from lessons_lib import selection
+
+    return selection.load_record(*args)
+
+
 CASES = [
     # surfaces
     ("get-unknown", lambda: surfaces.get("parabola"), "name"),
@@ -366,6 +372,11 @@ CASES = [
      lambda: __import__("lessons_lib.selection", fromlist=["_"]).choose([[1, 2]], [1.0], 0), "n_images"),
     ("selection-cost-shape",
      lambda: __import__("lessons_lib.selection", fromlist=["_"]).choose([[1, 2], [3, 4]], [1.0], 10), "cost"),
+    ("selection-load-record-name-escapes", lambda: _load_record("../lesson10_finetuning"), "name"),
+    ("selection-load-record-folder-number", lambda: _load_record("lesson10_finetuning", 123), "folder"),
+    ("selection-load-record-folder-empty", lambda: _load_record("lesson10_finetuning", ""), "folder"),
+    ("selection-load-record-folder-missing", lambda: _load_record("lesson10_finetuning", "/nonexistent/v"),
+     "folder"),
     ("selection-tolerance-negative",
      lambda: __import__("lessons_lib.selection", fromlist=["_"]).candidates([[1]], 10, tolerance=-1),
      "tolerance"),

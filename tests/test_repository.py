@@ -420,30 +420,43 @@ def test_an_optimization_lesson_fits_its_hour(nb):
 
 
 def test_every_page_asks_for_the_python_the_project_requires():
-    """The README, the guides and the website's pages name the Python version pyproject.toml requires (the
-    pinned numpy, scikit-learn, matplotlib and nbgrader need 3.11): no page may promise an older one."""
+    """The README, the guides and the website's pages promise the Python version pyproject.toml requires
+    (the pinned numpy, scikit-learn, matplotlib and nbgrader need 3.11), and Binder's environment and
+    the Pages workflow install it: no page may promise an older one, and each of the four must name it."""
     pyproject = (ROOT / "pyproject.toml").read_text()
     required = re.search(r'requires-python = ">=(\d+\.\d+)"', pyproject).group(1)
     pages = [ROOT / "README.md", ROOT / "CONTRIBUTING.md", NOTEBOOKS / "README.md",
-             ROOT / "jupyter" / "README.md",
-             ROOT / "site" / "index.md", ROOT / "site" / "course_site.py", ROOT / "environment.yml",
-             ROOT / ".github" / "workflows" / "pages.yml", *sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))]
-    # "Python 3.11+", "Python >= 3.11", "python=3.11" (conda), "python-version: '3.11'" (the workflow)
-    version = r"[Pp]ython(?:-version)?\s*(?:>=|≥|=|:)?\s*[\"']?(\d+\.\d+)"
-    named = {(path.name, v) for path in pages for v in re.findall(version, path.read_text())}
-    assert {"README.md", "course_site.py", "index.md"} <= {name for name, _ in named}
-    assert {version for _, version in named} == {required}, sorted(named)
+             ROOT / "jupyter" / "README.md", ROOT / "site" / "index.md", ROOT / "site" / "course_site.py",
+             *sorted(NOTEBOOKS.glob("[0-9][0-9]_*.py"))]
+    # a promise: "Python 3.11 or newer", "Python 3.11+", "Python >= 3.11", "python 3.11 or later"
+    promise = (r"[Pp]ython\s*(?:(?:>=|≥)\s*(\d+\.\d+)"
+               r"|(\d+\.\d+)(?:\+| or newer| or later| or higher|\s*(?=[,;)]|$)))")
+    promised = {(path.name, a or b) for path in pages
+                for a, b in re.findall(promise, path.read_text(), flags=re.M)}
+    assert {"README.md", "course_site.py", "index.md"} <= {name for name, _ in promised}, sorted(promised)
+    assert {v for _, v in promised} == {required}, sorted(promised)
+    conda = re.findall(r"^\s*-\s*python\s*=+\s*(\d+\.\d+)", (ROOT / "environment.yml").read_text(),
+                       flags=re.M)
+    workflow = re.findall(r"python-version:\s*[\"'\[]*(\d+\.\d+)",
+                          (ROOT / ".github" / "workflows" / "pages.yml").read_text())
+    assert conda == [required] and workflow == [required], (conda, workflow)
 
 
-def test_a_students_mine_copy_is_left_alone():
+def test_a_students_mine_copy_is_left_alone(tmp_path, monkeypatch):
     """The README and the site tell a student to save a downloaded lesson as notebooks/mine_NN_name.ipynb:
-    pytest does not collect it (the root conftest.py), git ignores it, and the lessons' pattern, which the
-    site, the slides and the nbgrader layout use, does not match it."""
+    pytest does not collect it (the root conftest.py), git ignores it, and neither the nbgrader layout nor
+    the site takes it for a lesson."""
     import fnmatch
 
+    from lessons_lib import nbgrader_course
+
     root_conftest = load_file(ROOT / "conftest.py", "root_conftest_probe")
-    copy = "notebooks/mine_03_momentum.ipynb"
-    assert any(fnmatch.fnmatch(copy, pattern) for pattern in root_conftest.collect_ignore_glob)
+    assert any(fnmatch.fnmatch("notebooks/mine_03_momentum.ipynb", pattern)
+               for pattern in root_conftest.collect_ignore_glob)
     assert "notebooks/mine_*" in (ROOT / ".gitignore").read_text().splitlines()
-    assert not fnmatch.fnmatch("mine_03_momentum.ipynb", "[0-9][0-9]_*.ipynb")
-    assert all("mine_" in (ROOT / path).read_text() for path in ("README.md", "site/course_site.py"))
+    for name in ("03_momentum.ipynb", "mine_03_momentum.ipynb"):
+        (tmp_path / name).write_text("{}")
+    assert nbgrader_course.lessons(tmp_path) == ["03_momentum"]
+    build_site = load_file(ROOT / "scripts" / "build_site.py", "build_site_probe")
+    monkeypatch.setattr(build_site, "NOTEBOOKS", tmp_path)
+    assert [p.name for p in build_site.lessons()] == ["03_momentum.ipynb"]

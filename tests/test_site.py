@@ -260,7 +260,7 @@ def check_lesson_navigation_and_choices(page, base_url: str, lesson: str) -> Non
     box = page.locator("aside.course-run")
     assert box.count() == 1, f"{lesson}: no run box"
     download = box.locator("a.course-download")
-    assert download.get_attribute("download") == f"{lesson}.ipynb"
+    assert download.get_attribute("download") == f"mine_{lesson}.ipynb"  # as the README says to save it
     body = page.request.get(base_url + download.get_attribute("href")).body()
     committed = nbformat.read(ROOT / "notebooks" / f"{lesson}.ipynb", as_version=4)
     download_nb = nbformat.reads(body.decode(), as_version=4)
