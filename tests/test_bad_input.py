@@ -27,6 +27,7 @@ from lessons_lib import (
     optimizers,
     pruning,
     quantization,
+    selection,
     splits,
     surfaces,
     theory,
@@ -54,12 +55,6 @@ def run(**kw):
 
 
 # (id, call, parameter named in the message)
-def _load_record(*args):
-    from lessons_lib import selection
-
-    return selection.load_record(*args)
-
-
 CASES = [
     # surfaces
     ("get-unknown", lambda: surfaces.get("parabola"), "name"),
@@ -369,16 +364,18 @@ CASES = [
          __import__("pathlib").Path("/tmp/bad_group_size.i4g").write_bytes(
              b"I4G1\x01\x00\x02\x00\x08\x00\x03\x00\x00" + bytes(64)) and "/tmp/bad_group_size.i4g"), "path"),
     ("selection-n-images-zero",
-     lambda: __import__("lessons_lib.selection", fromlist=["_"]).choose([[1, 2]], [1.0], 0), "n_images"),
+     lambda: selection.choose([[1, 2]], [1.0], 0), "n_images"),
     ("selection-cost-shape",
-     lambda: __import__("lessons_lib.selection", fromlist=["_"]).choose([[1, 2], [3, 4]], [1.0], 10), "cost"),
-    ("selection-load-record-name-escapes", lambda: _load_record("../lesson10_finetuning"), "name"),
-    ("selection-load-record-folder-number", lambda: _load_record("lesson10_finetuning", 123), "folder"),
-    ("selection-load-record-folder-empty", lambda: _load_record("lesson10_finetuning", ""), "folder"),
-    ("selection-load-record-folder-missing", lambda: _load_record("lesson10_finetuning", "/nonexistent/v"),
-     "folder"),
+     lambda: selection.choose([[1, 2], [3, 4]], [1.0], 10), "cost"),
+    ("selection-load-record-name-escapes", lambda: selection.load_record("../lesson10_finetuning"), "name"),
+    ("selection-load-record-folder-number",
+     lambda: selection.load_record("lesson10_finetuning", 123), "folder"),
+    ("selection-load-record-folder-empty",
+     lambda: selection.load_record("lesson10_finetuning", ""), "folder"),
+    ("selection-load-record-folder-missing",
+     lambda: selection.load_record("lesson10_finetuning", "/nonexistent/v"), "folder"),
     ("selection-tolerance-negative",
-     lambda: __import__("lessons_lib.selection", fromlist=["_"]).candidates([[1]], 10, tolerance=-1),
+     lambda: selection.candidates([[1]], 10, tolerance=-1),
      "tolerance"),
     # intervals (the t-interval of the compression lessons' checks, baselines and benchmark)
     ("t-half-width-one-value", lambda: intervals.t_half_width([1.0]), "values"),
