@@ -23,7 +23,8 @@ is mostly Python and dispatch overhead (lesson 14's 25 runs: 7.5 s one by one, 1
 The forward and backward passes are written out with the products ``nn.Linear`` and its autograd
 use (``x W^T`` through the transposed view, ``g^T x``, ``g W``, the bias gradient summed over the
 batch), the loss's gradient as ``nll_loss`` and ``log_softmax`` pass it back, and the loss value
-by ``nll_loss`` itself; with one thread (as the lessons run) the weights, losses and accuracies
+by ``nll_loss`` itself (with a teacher, the distilled loss and its gradient as autograd computes them
+for ``train``: :func:`distilled_loss_grad`); with one thread (as the lessons run) the weights, losses and accuracies
 come out bit for bit as ``train``'s, in float32 and float64. With more threads a single model's
 matrix product may split its sums differently from the batched one (the batched product
 parallelises over the models), so the two can differ in the last bits; the tests require at
@@ -42,7 +43,7 @@ from torch import nn
 from lessons_lib import _validate
 from lessons_lib.progress import progress as progress_bar
 from lessons_lib.pruning import MaskedSGD, masks_like
-from lessons_lib.training import History, _distill, _holding, _sgd_holding, _unpack
+from lessons_lib.training import History, _holding, _sgd_holding, _unpack
 
 __all__ = ["train_many"]
 
@@ -198,6 +199,39 @@ def mean_cross_entropy_grad(logits: torch.Tensor, target: torch.Tensor) -> tuple
     return logp, torch._log_softmax_backward_data(dlogp, logp, 2, logp.dtype)
 
 
+def distilled_loss_grad(logits: torch.Tensor, target: torch.Tensor, teacher_logp: torch.Tensor, alpha: float,
+                        T: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(losses (K,), dlosses/dlogits (K, B, classes))`` of ``train``'s distilled loss, model by model,
+
+        L_k = (1 - alpha) CE(z_k, y_k) + alpha T^2 KL(softmax(t_k / T) || softmax(z_k / T)),
+
+    the KL term summed over the minibatch and divided by its size B (``reduction="batchmean"``), for
+    logits ``z`` (K, B, classes), targets (K, B, 1) and the teachers' ``log_softmax(t / T)`` (K, B,
+    classes). Autograd's own operations, written out: ``kl_div`` with a log target is
+    ``exp(t') (t' - s)`` summed, so its gradient with respect to ``s = log_softmax(z / T)`` is
+    ``-(alpha T^2 / B) exp(t')``, passed back through ``log_softmax`` and the division by T; the
+    cross-entropy's is ``-(1 - alpha) / B`` at each target, passed back through ``log_softmax``; the
+    two are added. Each scalar factor is rounded as autograd rounds it, ``exp`` runs on each model's
+    own (B, classes) block (a vectorised ``exp`` may round the last elements of a block otherwise),
+    and each loss is summed over its model's block alone, so that the losses and gradients are bit
+    for bit those of ``train``'s ``loss.backward()`` (the tests compare them)."""
+    k, batch = logits.shape[:2]
+    one = torch.ones((), dtype=logits.dtype)
+    logp = torch.log_softmax(logits, dim=2)
+    s = torch.log_softmax(logits / T, dim=2)
+    e = torch.stack([teacher_logp[m].exp() for m in range(k)])
+    kl_terms = e * (teacher_logp - s)
+    ce = torch.stack([nn.functional.nll_loss(logp[m], target[m, :, 0]) for m in range(k)])
+    kl = torch.stack([kl_terms[m].sum() for m in range(k)]) / batch
+    losses = (1 - alpha) * ce + alpha * ((T * T) * kl)
+    dlogp = torch.zeros_like(logp).scatter_(2, target, float(-((one * (1 - alpha)) / batch)))
+    ds = -(e * (((one * alpha) * (T * T)) / batch))
+    grad = (torch._log_softmax_backward_data(dlogp, logp, 2, logp.dtype)
+            + torch._log_softmax_backward_data(ds, s, 2, s.dtype) / T)
+    # autograd adds the K models' gradients into one (K, B, classes) tensor of zeros, which turns -0 into +0
+    return losses, grad + 0.0 if k > 1 else grad
+
+
 def train_many(
     models: Sequence[nn.Sequential],
     data: Any,
@@ -243,9 +277,9 @@ def train_many(
     teacher : optional model to distil from, one for all models or a sequence of ``K`` (model ``k``
         learns from ``teacher[k]``), as ``train(teacher=...)``: model ``k``'s loss becomes
         ``(1 - alpha) * CE(z, y) + alpha * T^2 * KL(softmax(t / T) || softmax(z / T))``. Each
-        model's loss and its gradient with respect to its logits are then computed by autograd
-        from that model's logits alone (``train``'s very operations), and the teacher runs on each
-        model's own minibatch; everything else stays batched.
+        model's loss and its gradient with respect to its logits are then those autograd computes
+        from that model's logits alone in ``train``, written out (:func:`distilled_loss_grad`), and
+        the teacher runs on each model's own minibatch; everything else stays batched.
     alpha : float in [0, 1], weight of the distillation term (used with ``teacher``)
     temperature : float > 0 (used with ``teacher``)
 
@@ -329,18 +363,12 @@ def train_many(
                 logp, dlogits = mean_cross_entropy_grad(logits, target)
                 # each model's mean loss, by F.cross_entropy's reduction (a batched mean rounds otherwise)
                 losses += [nn.functional.nll_loss(logp[m], target[m, :, 0]) for m in range(k)]
-            else:  # train's loss, model by model, differentiated by autograd with respect to the logits
-                leaf = logits.detach().requires_grad_()
-                with torch.enable_grad():
-                    per_model = []
-                    for m in range(k):
-                        loss = nn.functional.cross_entropy(leaf[m], target[m, :, 0])
-                        soft = _distill(leaf[m], teachers[m], X[idx[m]], temperature)
-                        loss = (1 - alpha) * loss + alpha * soft
-                        per_model.append(loss)
-                    torch.autograd.backward(per_model)  # each loss seeded with 1, as loss.backward() does
-                dlogits = leaf.grad
-                losses += [loss.detach() for loss in per_model]
+            else:  # train's distilled loss; the teachers see each model's own minibatch
+                with torch.no_grad():  # as training._distill: log_softmax(t / T) on the model's own minibatch
+                    teacher_logp = torch.stack([nn.functional.log_softmax(t(X[rows]) / temperature, dim=1)
+                                                for t, rows in zip(teachers, idx, strict=True)])
+                step_losses, dlogits = distilled_loss_grad(logits, target, teacher_logp, alpha, temperature)
+                losses += list(step_losses)
             grads = backward(dlogits, inputs)
             for i, (p, g) in enumerate(zip(stacked, grads, strict=True)):
                 if keep[i] is not None:

@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch import nn
 
-from lessons_lib.batched_training import train_many
+from lessons_lib.batched_training import distilled_loss_grad, train_many
 from lessons_lib.data import load_digits_split
 from lessons_lib.models import mlp
 from lessons_lib.pruning import MaskedSGD, global_magnitude_masks, prunable_weights
@@ -187,6 +187,32 @@ def test_train_many_with_teachers_is_bit_for_bit_train_with_teacher(digits):
     train_many(both, digits, epochs=1, lr=0.03, momentum=0.9, seeds=[7, 8], teacher=teachers[0],
                progress=False, evaluate=())
     assert all(torch.equal(p, q) for p, q in zip(ref.parameters(), both[0].parameters(), strict=True))
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("k, batch", [(1, 64), (3, 64), (5, 54), (2, 1), (4, 7)])
+@pytest.mark.parametrize("alpha, temperature", [(0.9, 4.0), (0.5, 2.0), (0.0, 3.0), (1.0, 4.0)])
+def test_distilled_loss_grad_is_autograd_on_trains_loss(dtype, k, batch, alpha, temperature):
+    """The written-out loss and gradient equal what autograd gives for train's loss, model by model, bit for
+    bit (zeros' signs included): full and partial minibatches, alpha at 0 and 1, float32 and float64."""
+    gen = torch.Generator().manual_seed(100 * k + batch)
+    logits = 3 * torch.randn(k, batch, 10, generator=gen, dtype=dtype)
+    teacher_logits = 3 * torch.randn(k, batch, 10, generator=gen, dtype=dtype)
+    teacher_logp = torch.log_softmax(teacher_logits / temperature, dim=2)
+    target = torch.randint(0, 10, (k, batch, 1), generator=gen)
+    leaf = logits.clone().requires_grad_()
+    losses = []
+    for m in range(k):  # training.train's loss (its _distill, with the teacher's output given)
+        soft = nn.functional.kl_div(nn.functional.log_softmax(leaf[m] / temperature, dim=1), teacher_logp[m],
+                                    log_target=True, reduction="batchmean")
+        losses.append((1 - alpha) * nn.functional.cross_entropy(leaf[m], target[m, :, 0])
+                      + alpha * (temperature * temperature * soft))
+    torch.autograd.backward(losses)
+    got_losses, got_grad = distilled_loss_grad(logits, target, teacher_logp, alpha, temperature)
+    assert torch.equal(got_losses, torch.stack(losses).detach())
+    assert torch.equal(got_grad, leaf.grad) and torch.equal(got_grad.signbit(), leaf.grad.signbit())
+    other_losses, other_grad = distilled_loss_grad(logits, target, teacher_logp, 0.7, temperature)
+    assert not torch.equal(other_losses, got_losses) and not torch.equal(other_grad, got_grad)  # it can fail
 
 
 def test_train_many_leaves_the_global_random_state_alone(digits):
