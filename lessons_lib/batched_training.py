@@ -24,8 +24,8 @@ The forward and backward passes are written out with the products ``nn.Linear`` 
 use (``x W^T`` through the transposed view, ``g^T x``, ``g W``, the bias gradient summed over the
 batch), the loss's gradient as ``nll_loss`` and ``log_softmax`` pass it back, and the loss value
 by ``nll_loss`` itself (with a teacher, the distilled loss and its gradient as autograd computes them
-for ``train``: :func:`distilled_loss_grad`); with one thread (as the lessons run) the weights, losses and accuracies
-come out bit for bit as ``train``'s, in float32 and float64. With more threads a single model's
+for ``train``: :func:`distilled_loss_grad`); with one thread (as the lessons run) the weights, losses
+and accuracies come out bit for bit as ``train``'s, in float32 and float64. With more threads a single model's
 matrix product may split its sums differently from the batched one (the batched product
 parallelises over the models), so the two can differ in the last bits; the tests require at
 most 1e-12 in float64.
