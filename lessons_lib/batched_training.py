@@ -211,15 +211,18 @@ def distilled_loss_grad(logits: torch.Tensor, target: torch.Tensor, teacher_logp
     ``exp(t') (t' - s)`` summed, so its gradient with respect to ``s = log_softmax(z / T)`` is
     ``-(alpha T^2 / B) exp(t')``, passed back through ``log_softmax`` and the division by T; the
     cross-entropy's is ``-(1 - alpha) / B`` at each target, passed back through ``log_softmax``; the
-    two are added. Each scalar factor is rounded as autograd rounds it, ``exp`` runs on each model's
-    own (B, classes) block (a vectorised ``exp`` may round the last elements of a block otherwise),
-    and each loss is summed over its model's block alone, so that the losses and gradients are bit
-    for bit those of ``train``'s ``loss.backward()`` (the tests compare them)."""
+    two are added. Each scalar factor is rounded as autograd rounds it, ``exp`` runs on a fresh copy
+    of each model's own (B, classes) block, as ``train`` runs it on the teacher's fresh output (a
+    vectorised ``exp`` may round the last elements of a block otherwise), and each loss is summed over
+    its model's block alone, so that the losses and gradients are bit for bit those of ``train``'s
+    ``loss.backward()`` (the tests compare them, in float32 and float64) but for the sign of a zero:
+    the K gradients are added into one tensor of zeros, as ``train_many`` did when autograd computed
+    them from one stacked leaf, so a -0 comes out as +0 (none has been seen in the tests' runs)."""
     k, batch = logits.shape[:2]
     one = torch.ones((), dtype=logits.dtype)
     logp = torch.log_softmax(logits, dim=2)
     s = torch.log_softmax(logits / T, dim=2)
-    e = torch.stack([teacher_logp[m].exp() for m in range(k)])
+    e = torch.stack([teacher_logp[m].clone().exp() for m in range(k)])
     kl_terms = e * (teacher_logp - s)
     ce = torch.stack([nn.functional.nll_loss(logp[m], target[m, :, 0]) for m in range(k)])
     kl = torch.stack([kl_terms[m].sum() for m in range(k)]) / batch
@@ -228,7 +231,8 @@ def distilled_loss_grad(logits: torch.Tensor, target: torch.Tensor, teacher_logp
     ds = -(e * (((one * alpha) * (T * T)) / batch))
     grad = (torch._log_softmax_backward_data(dlogp, logp, 2, logp.dtype)
             + torch._log_softmax_backward_data(ds, s, 2, s.dtype) / T)
-    # autograd adds the K models' gradients into one (K, B, classes) tensor of zeros, which turns -0 into +0
+    # as autograd added the K models' gradients from one stacked leaf (train_many before this function):
+    # into one (K, B, classes) tensor of zeros, which turns -0 into +0
     return losses, grad + 0.0 if k > 1 else grad
 
 

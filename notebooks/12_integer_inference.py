@@ -1,7 +1,7 @@
 # ---
 # jupyter:
 #   jupytext:
-#     cell_metadata_filter: nbgrader,-slideshow
+#     cell_metadata_filter: -slideshow
 #     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
@@ -780,8 +780,10 @@ with warnings.catch_warnings():  # switching oneDNN off warns about an Intel-GPU
 # order, and the ratio of the two times is one sample of the speed-up; the lesson reports the
 # median of those per-run ratios with their quartiles, [q1, q3] (`lessons_lib.timing.speedup`).
 # Timing one call many times and then the other lets a change in the machine's load fall on
-# one side only. One thread, as the course runs. Each timing takes 21 interleaved runs on the oneDNN
-# path and 5 on the reference loop, which is slow and whose ratios vary little. Absolute times belong to this machine and this
+# one side only. One thread, as the course runs. The int8 products and the integer networks (and the
+# parts of their pass) take 21 interleaved runs each where `torch._int_mm` runs oneDNN (`onednn_path`) and 5 where it runs the
+# reference loop, whose int8 side takes 5 to 100 times as long as the float32 call (the record's
+# runs, below); every other timing takes 21. Absolute times belong to this machine and this
 # moment, so the timing cells below are marked for the notebook tests to ignore their output
 # (`NBVAL_IGNORE_OUTPUT`): what you see is what *your* run measured. Each cell asserts only a
 # loose band that each of the two paths of section 3 meets (oneDNN with AVX-512 VNNI, or the
@@ -807,8 +809,8 @@ def one_thread():
         torch.set_num_threads(threads)
 
 
-# interleaved runs per timing: 21 on the oneDNN path; 5 on the reference loop, which is slow (a
-# float32 call's time about 30 times over or more) and whose ratios vary little
+# interleaved runs per int8 timing: 21 on the oneDNN path; 5 on the reference loop, whose int8 side takes
+# 5 to 100 times as long as the float32 call (as the oneDNN-off timings below have always run)
 REPEAT, WARMUP = (21, 3) if onednn_path else (5, 1)
 
 
@@ -877,13 +879,13 @@ for label, net, inet in progress([("network, seed 0", net0, inet0), ("network, w
     assert 0 < mm_share < (1.2 if onednn_path else 3.0) and 0 < rq_share < 1.2
 
 # %% [markdown]
-# And the path of a CPU without AVX-512 VNNI. On a CPU with VNNI it is measured with oneDNN switched
-# off: PyTorch then runs `torch._int_mm` on its exact reference loop (section 3), as it does on such
-# a CPU. The same products and networks, fewer interleaved runs (5: the loop is slow, and its
-# ratios vary little); the float32 side does not use oneDNN here and is unchanged: it keeps that
-# CPU's AVX-512 MKL kernels, which a CPU without AVX-512 would not have. On a CPU without VNNI the
-# runs above were already on the loop, and the cell repeats them instead of timing the same path
-# twice.
+# And the path of a CPU without AVX-512 VNNI. Where `onednn_path` is True (a CPU with VNNI, oneDNN
+# on) it is measured with oneDNN switched off: PyTorch then runs `torch._int_mm` on its exact
+# reference loop (section 3), as it does on such a CPU. The same products and networks, fewer
+# interleaved runs (5: the loop is slow); the float32 side does not use oneDNN here and is
+# unchanged: it keeps that CPU's AVX-512 MKL kernels, which a CPU without AVX-512 would not have.
+# Where `onednn_path` is False (no VNNI, or oneDNN switched off for the whole run) the runs above
+# were already on the loop, and the cell repeats their lines instead of timing the same path twice.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -903,23 +905,26 @@ if onednn_path:
     for label, net, inet in progress([("network, seed 0", net0, inet0), ("network, wide", wide, inet_wide)],
                                      desc="oneDNN off: networks"):
         speed_loop[label] = on_reference_loop(lambda n=net, i=inet: network_speedup(n, i, X256, repeat=5, warmup=1))
-else:  # this CPU runs the loop already: the runs above are this path's, not timed a second time
+else:  # torch._int_mm runs the loop already: the runs above are this path's, not timed a second time
     speed_loop = {label: speed[label] for label in ("product, batch 256", "product, batch 1", "network, seed 0",
                                                     "network, wide")}
-    print("no AVX-512 VNNI here: the lines above already timed the reference loop (5 interleaved runs each)")
+    print("onednn_path is False: torch._int_mm already runs its reference loop here, and the lines above "
+          "timed it (5 interleaved runs each)")
 for label, r in speed_loop.items():
     print(f"{label}, the path of a CPU without AVX-512 VNNI: int8 over float32 {r}")
 assert all(r.median < 1.0 for r in speed_loop.values())  # the loop is slower than float32 everywhere
 
 # %% [markdown]
 # The figure shows this run's speed-ups on both paths, on a logarithmic axis: the median per-run
-# ratio, with a line from the first to the third quartile (on a CPU without VNNI the two paths are
-# one, and its bars appear twice).
+# ratio, with a line from the first to the third quartile (where `onednn_path` is False the two
+# paths are one, the loop, drawn once).
 
 # %%
 fig, ax = plt.subplots(figsize=(8, 4.2))
 int8_over_float32 = ("product, batch 256", "product, batch 1", "network, seed 0", "network, wide")  # not the int32 ones
-runs = {**{k: speed[k] for k in int8_over_float32}, **{f"{k}, oneDNN off": speed_loop[k] for k in int8_over_float32}}
+runs = {k: speed[k] for k in int8_over_float32}
+if onednn_path:  # the loop measured apart (otherwise the bars above are the loop's)
+    runs |= {f"{k}, oneDNN off": speed_loop[k] for k in int8_over_float32}
 labels = list(runs)
 colors = [VERMILLION if k.endswith("oneDNN off") else BLUE if k.startswith("product") else ORANGE for k in labels]
 medians = np.array([runs[k].median for k in labels])
@@ -931,7 +936,7 @@ ax.set_xlabel("speed-up of int8 over float32, this run (median, quartiles; > 1 i
 ax.legend(handles=[plt.Rectangle((0, 0), 1, 1, color=BLUE, label="int8 product alone, this CPU's path"),
                    plt.Rectangle((0, 0), 1, 1, color=ORANGE, label="integer network, batch 256, this CPU's path"),
                    plt.Rectangle((0, 0), 1, 1, color=VERMILLION,
-                                 label="oneDNN off: the path of a CPU without AVX-512 VNNI")],
+                                 label="oneDNN off: the path of a CPU without AVX-512 VNNI")][:3 if onednn_path else 2],
           loc="lower right", fontsize="small")
 ax.invert_yaxis()
 plt.show()

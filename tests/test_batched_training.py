@@ -189,30 +189,92 @@ def test_train_many_with_teachers_is_bit_for_bit_train_with_teacher(digits):
     assert all(torch.equal(p, q) for p, q in zip(ref.parameters(), both[0].parameters(), strict=True))
 
 
-@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
-@pytest.mark.parametrize("k, batch", [(1, 64), (3, 64), (5, 54), (2, 1), (4, 7)])
-@pytest.mark.parametrize("alpha, temperature", [(0.9, 4.0), (0.5, 2.0), (0.0, 3.0), (1.0, 4.0)])
-def test_distilled_loss_grad_is_autograd_on_trains_loss(dtype, k, batch, alpha, temperature):
-    """The written-out loss and gradient equal what autograd gives for train's loss, model by model, bit for
-    bit (zeros' signs included): full and partial minibatches, alpha at 0 and 1, float32 and float64."""
-    gen = torch.Generator().manual_seed(100 * k + batch)
-    logits = 3 * torch.randn(k, batch, 10, generator=gen, dtype=dtype)
-    teacher_logits = 3 * torch.randn(k, batch, 10, generator=gen, dtype=dtype)
-    teacher_logp = torch.log_softmax(teacher_logits / temperature, dim=2)
-    target = torch.randint(0, 10, (k, batch, 1), generator=gen)
-    leaf = logits.clone().requires_grad_()
+def _autograd_distilled(logits, target, teacher_logp, alpha, temperature, stacked):
+    """train's loss per model (its _distill, given the teacher's log-probabilities as fresh tensors, as train
+    computes them) and its gradient by autograd: from one stacked leaf (train_many before
+    distilled_loss_grad) or from one leaf per model (train)."""
+    k = logits.shape[0]
+    leaves = ([logits.clone().requires_grad_()] if stacked
+              else [logits[m].clone().requires_grad_() for m in range(k)])
     losses = []
-    for m in range(k):  # training.train's loss (its _distill, with the teacher's output given)
-        soft = nn.functional.kl_div(nn.functional.log_softmax(leaf[m] / temperature, dim=1), teacher_logp[m],
-                                    log_target=True, reduction="batchmean")
-        losses.append((1 - alpha) * nn.functional.cross_entropy(leaf[m], target[m, :, 0])
+    for m in range(k):
+        z = leaves[0][m] if stacked else leaves[m]
+        student = nn.functional.log_softmax(z / temperature, dim=1)
+        soft = nn.functional.kl_div(student, teacher_logp[m].clone(), log_target=True, reduction="batchmean")
+        losses.append((1 - alpha) * nn.functional.cross_entropy(z, target[m, :, 0])
                       + alpha * (temperature * temperature * soft))
     torch.autograd.backward(losses)
+    grad = leaves[0].grad if stacked else torch.stack([leaf.grad for leaf in leaves])
+    return torch.stack(losses).detach(), grad
+
+
+def _distillation_inputs(dtype, k, batch, temperature, spread=3.0, teacher_is_student=False):
+    gen = torch.Generator().manual_seed(100 * k + batch)
+    logits = spread * torch.randn(k, batch, 10, generator=gen, dtype=dtype)
+    teacher_logits = 3 * torch.randn(k, batch, 10, generator=gen, dtype=dtype)
+    if teacher_is_student:
+        teacher_logits = logits.clone()
+    teacher_logp = torch.log_softmax(teacher_logits / temperature, dim=2)
+    target = torch.randint(0, 10, (k, batch, 1), generator=gen)
+    return logits, target, teacher_logp
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("k, batch", [(1, 64), (3, 64), (5, 53), (5, 54), (2, 1), (4, 7)])
+@pytest.mark.parametrize("alpha, temperature", [(0.9, 2.0), (0.9, 3.0), (0.7, 3.0), (0.9, 4.0), (0.5, 2.0),
+                                                (0.0, 3.0), (1.0, 4.0)])
+def test_distilled_loss_grad_is_autograd_on_trains_loss(dtype, k, batch, alpha, temperature):
+    """The written-out losses and gradients equal autograd's for train's loss, model by model, bit for bit:
+    full and partial minibatches (lesson 11's: K = 5, B = 64 and 53, alpha = 0.9, T = 2), a temperature
+    whose square and quotients round (T = 3), alpha at 0 and 1, float32 and float64."""
+    logits, target, teacher_logp = _distillation_inputs(dtype, k, batch, temperature)
     got_losses, got_grad = distilled_loss_grad(logits, target, teacher_logp, alpha, temperature)
-    assert torch.equal(got_losses, torch.stack(losses).detach())
-    assert torch.equal(got_grad, leaf.grad) and torch.equal(got_grad.signbit(), leaf.grad.signbit())
-    other_losses, other_grad = distilled_loss_grad(logits, target, teacher_logp, 0.7, temperature)
+    for stacked in (True, False):
+        losses, grad = _autograd_distilled(logits, target, teacher_logp, alpha, temperature, stacked)
+        assert torch.equal(got_losses, losses) and torch.equal(got_grad, grad)
+    other_losses, other_grad = distilled_loss_grad(logits, target, teacher_logp, 0.6, temperature)
     assert not torch.equal(other_losses, got_losses) and not torch.equal(other_grad, got_grad)  # it can fail
+
+
+@pytest.mark.parametrize("alpha", [0.9, 1.0])
+def test_distilled_loss_grad_keeps_the_stacked_leafs_zeros(alpha):
+    """Logits far apart, the teacher's the same as the student's, make both softmaxes underflow, so the
+    gradient holds exact zeros: their signs are those autograd gives from one stacked leaf (train_many
+    before distilled_loss_grad)."""
+    logits, target, teacher_logp = _distillation_inputs(torch.float64, 3, 64, 2.0, spread=400.0,
+                                                        teacher_is_student=True)
+    _, grad = _autograd_distilled(logits, target, teacher_logp, alpha, 2.0, stacked=True)
+    _, got = distilled_loss_grad(logits, target, teacher_logp, alpha, 2.0)
+    assert int((grad == 0).sum()) > 0  # the case this test is for
+    assert torch.equal(got, grad) and torch.equal(got.signbit(), grad.signbit())
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_train_many_distils_as_train_on_lesson_11s_setting(dtype):
+    """Lesson 11's fine-tuning: five masked models, each with its own teacher, alpha = 0.9, T = 2, on the
+    1,077 training images (16 minibatches of 64 and one of 53), one epoch: train_many equals train run
+    model by model, weights and losses bit for bit."""
+    from lessons_lib.splits import load_digits_splits
+
+    data = load_digits_splits(validation_size=0.2, seed=0, dtype=dtype)
+    fit = (data.X_train, data.y_train)
+    assert data.X_train.shape[0] % 64 == 53
+    teachers = [mlp((32, 16), seed=70 + s).to(dtype) for s in range(5)]
+    for s, teacher in enumerate(teachers):
+        train(teacher, fit, epochs=1, lr=0.1, momentum=0.9, seed=s, progress=False, evaluate=())
+    masks = [global_magnitude_masks(prunable_weights(t), 0.75) for t in teachers]
+    reference = []
+    for s, (teacher, model_masks) in enumerate(zip(teachers, masks, strict=True)):
+        net = copy.deepcopy(teacher)
+        hist = train(net, fit, epochs=1, lr=0.1, momentum=0.9, batch_size=64, seed=10 + s,
+                     masks=model_masks, teacher=teacher, alpha=0.9, temperature=2.0, progress=False,
+                     evaluate=())
+        reference.append((net, hist))
+    nets = [copy.deepcopy(t) for t in teachers]
+    histories = train_many(nets, fit, epochs=1, lr=0.1, momentum=0.9, batch_size=64,
+                           seeds=[10 + s for s in range(5)], masks=masks, teacher=teachers, alpha=0.9,
+                           temperature=2.0, progress=False, evaluate=())
+    _assert_same(nets, histories, reference, [0.9] * 5, tol=0.0)
 
 
 def test_train_many_leaves_the_global_random_state_alone(digits):
