@@ -133,12 +133,21 @@ class Record:
         raise ValueError(f"setting must be one of the record's {len(self.settings)}; got {setting}")
 
 
+def _record_name(name: object) -> str:
+    """``name`` checked as a record's name: a str (``TypeError`` otherwise) of letters, digits and
+    underscores (``ValueError`` otherwise), so that it names a file in the record folder and no other."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str; got {type(name).__name__}")
+    if not name.replace("_", "").isalnum():
+        raise ValueError(f"name must be letters, digits and underscores; got {name!r}")
+    return name
+
+
 def save_record(record: Record, name: str) -> Path:
     """Write ``record`` to ``notebooks/data/validation/<name>.json``; returns the path."""
     if not isinstance(record, Record):
         raise TypeError(f"record must be a Record; got {type(record).__name__}")
-    if not isinstance(name, str) or not name.replace("_", "").isalnum():
-        raise ValueError(f"name must be letters, digits and underscores; got {name!r}")
+    name = _record_name(name)
     correct = np.asarray(record.correct)
     mean_points(correct, record.n_images)  # validates the counts
     if correct.shape != (len(record.settings), len(record.seeds)) or len(record.cost) != len(record.settings):
@@ -171,10 +180,7 @@ def load_record(name: str, folder: str | Path | None = None) -> Record:
     ``name``: letters, digits and underscores, as :func:`save_record` takes it; ``folder``: None or an
     existing folder (``TypeError`` for another type). ``ValueError`` naming the records found if none
     has the record, or saying that no record folder exists."""
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str; got {type(name).__name__}")
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"name must be letters, digits and underscores; got {name!r}")
+    name = _record_name(name)
     if folder is not None:
         if not isinstance(folder, str | os.PathLike):
             raise TypeError(f"folder must be None, a str or a path; got {type(folder).__name__}")

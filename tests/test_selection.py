@@ -71,6 +71,18 @@ def test_record_round_trip(tmp_path, monkeypatch):
         selection.save_record({}, "x")
 
 
+@pytest.mark.parametrize("name, error", [(7, TypeError), (None, TypeError), ("../escape", ValueError),
+                                         ("a b", ValueError), ("", ValueError), ("dir/x", ValueError)])
+def test_saving_and_loading_check_the_records_name_alike(tmp_path, monkeypatch, name, error):
+    """One check for both: a wrong type is a TypeError, a name that is not letters, digits and
+    underscores a ValueError; nothing is written."""
+    monkeypatch.setattr(selection, "RECORD_DIR", tmp_path)
+    for call in (lambda: selection.save_record(_record(), name), lambda: selection.load_record(name)):
+        with pytest.raises(error, match="name must be"):
+            call()
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_a_record_next_to_the_notebook_is_found_first(tmp_path, monkeypatch):
     """A released assignment (nbgrader_course copies the records its notebook reads into its ``data/``)
     run with a non-editable install, whose RECORD_DIR does not exist: the record is read from
