@@ -133,33 +133,46 @@ def worker_folder(parent: pathlib.Path) -> pathlib.Path:
     return parent / f"{run_id()}-{worker_tag()}"
 
 
+def _try_lock(fh) -> bool:
+    """Take the kernel's exclusive lock on the open file ``fh`` without waiting; False if another
+    process holds it (``fcntl.flock``; on Windows ``msvcrt.locking`` on its first byte)."""
+    try:
+        if sys.platform == "win32":
+            import msvcrt
+
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:  # BlockingIOError (POSIX) or PermissionError (Windows): held elsewhere
+        return False
+    return True
+
+
 @contextlib.contextmanager
-def _locked(path: pathlib.Path, stale: float = 60.0, timeout: float = 300.0):
-    """Holds ``path.lock`` (created exclusively) while the block runs: two workers may finish a
-    module's shares at the same moment. A lock last written more than ``stale`` seconds ago is a
-    crashed run's and is removed (two waiters that both find it stale at once could both go on: with
-    two workers, only if both wait on a crashed run's lock at the same moment). After ``timeout``
-    seconds of waiting, TimeoutError."""
+def _locked(path: pathlib.Path, timeout: float = 300.0):
+    """Holds the kernel's lock on ``path.lock`` while the block runs: two workers may finish a module's
+    shares at the same moment. The kernel releases the lock when its holder closes the file or dies, so
+    a crashed run leaves no lock behind and none is ever taken over; the file itself stays (removing a
+    locked file would let a second locker lock a new one). After ``timeout`` seconds of waiting,
+    TimeoutError."""
     lock = path.with_name(path.name + ".lock")
     deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-            break
-        except FileExistsError:
-            try:
-                if time.time() - lock.stat().st_mtime > stale:
-                    lock.unlink()
-            except OSError:  # released meanwhile, or (Windows) held open by its owner
-                pass
+    with open(lock, "a+b") as fh:
+        while not _try_lock(fh):
             if time.monotonic() > deadline:
                 raise TimeoutError(f"{lock} still held after {timeout:.0f} s") from None
             time.sleep(0.05)
-    try:
-        yield
-    finally:
-        os.close(fd)
-        lock.unlink(missing_ok=True)
+        try:
+            yield
+        finally:  # closing the file releases the lock; Windows asks for the region to be unlocked first
+            if sys.platform == "win32":
+                import msvcrt
+
+                fh.seek(0)
+                msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK, 1)
 
 
 def _update_json(path: pathlib.Path, change) -> None:

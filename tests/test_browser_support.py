@@ -17,6 +17,7 @@ import pytest
 from browser_support import (
     LabServer,
     _locked,
+    _try_lock,
     copy_notebooks,
     merge_json,
     record_figures,
@@ -60,7 +61,7 @@ with _locked(path):
 """
 
 
-def test_the_lock_excludes_another_process_and_a_stale_lock_is_taken_over(tmp_path):
+def test_the_lock_excludes_another_process_and_a_killed_holders_lock_is_free(tmp_path):
     path = tmp_path / "results.json"
     here = str(pathlib.Path(__file__).parent)
     holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, here, str(path)],
@@ -74,26 +75,30 @@ def test_the_lock_excludes_another_process_and_a_stale_lock_is_taken_over(tmp_pa
     finally:
         holder.wait(timeout=30)
     assert waited > 0.5, waited
-    lock = path.with_name("results.json.lock")
-    lock.touch()
-    old = time.time() - 120
-    os.utime(lock, (old, old))  # a crashed run's lock, two minutes old
-    with _locked(path, stale=60.0):
-        pass
-    assert not lock.exists()
-    lock.touch()  # a live lock that is never released: the wait ends (in a thread, so a wait that
-    outcome = []  # never ends fails this test instead of hanging it)
+    # a run killed while it holds the lock (a crash): the kernel frees it, nothing is left to take over
+    holder = subprocess.Popen([sys.executable, "-c", LOCK_HOLDER, here, str(path)],
+                              stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    holder.kill()
+    holder.wait(timeout=30)
+    start = time.monotonic()
+    with _locked(path, timeout=5.0):
+        assert time.monotonic() - start < 1.0  # the holder's sleep of 1.5 s never ended
+    outcome = []  # a lock that is never released: the wait ends (in a thread, so a wait that never
+    #               ends fails this test instead of hanging it)
 
     def wait():
         try:
-            with _locked(path, stale=60.0, timeout=0.3):
+            with _locked(path, timeout=0.3):
                 outcome.append("entered")
         except TimeoutError as e:
             outcome.append(str(e))
 
-    waiter = threading.Thread(target=wait, daemon=True)
-    waiter.start()
-    waiter.join(10)
+    with open(path.with_name("results.json.lock"), "a+b") as other:  # another open file: a lock of its own
+        assert _try_lock(other)
+        waiter = threading.Thread(target=wait, daemon=True)
+        waiter.start()
+        waiter.join(10)
     assert not waiter.is_alive() and "still held" in outcome[0], outcome
 
 
