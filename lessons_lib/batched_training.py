@@ -24,7 +24,7 @@ The forward and backward passes are written out with the products ``nn.Linear`` 
 use (``x W^T`` through the transposed view, ``g^T x``, ``g W``, the bias gradient summed over the
 batch), the loss's gradient as ``nll_loss`` and ``log_softmax`` pass it back, and the loss value
 by ``nll_loss`` itself (with a teacher, the distilled loss and its gradient as autograd computes them
-for ``train``: :func:`distilled_loss_grad`); with one thread (as the lessons run) the weights, losses
+for ``train``: :func:`_distilled_loss_grad`); with one thread (as the lessons run) the weights, losses
 and accuracies come out bit for bit as ``train``'s, in float32 and float64. With more threads a single model's
 matrix product may split its sums differently from the batched one (the batched product
 parallelises over the models), so the two can differ in the last bits; the tests require at
@@ -43,7 +43,7 @@ from torch import nn
 from lessons_lib import _validate
 from lessons_lib.progress import progress as progress_bar
 from lessons_lib.pruning import MaskedSGD, masks_like
-from lessons_lib.training import History, _holding, _sgd_holding, _unpack
+from lessons_lib.training import History, _holding, _sgd_holding, _teacher_log_probs, _unpack
 
 __all__ = ["train_many"]
 
@@ -199,7 +199,7 @@ def mean_cross_entropy_grad(logits: torch.Tensor, target: torch.Tensor) -> tuple
     return logp, torch._log_softmax_backward_data(dlogp, logp, 2, logp.dtype)
 
 
-def distilled_loss_grad(logits: torch.Tensor, target: torch.Tensor, teacher_logp: torch.Tensor, alpha: float,
+def _distilled_loss_grad(logits: torch.Tensor, target: torch.Tensor, teacher_logp: torch.Tensor, alpha: float,
                         T: float) -> tuple[torch.Tensor, torch.Tensor]:
     """``(losses (K,), dlosses/dlogits (K, B, classes))`` of ``train``'s distilled loss, model by model,
 
@@ -217,7 +217,9 @@ def distilled_loss_grad(logits: torch.Tensor, target: torch.Tensor, teacher_logp
     its model's block alone, so that the losses and gradients are bit for bit those of ``train``'s
     ``loss.backward()`` (the tests compare them, in float32 and float64) but for the sign of a zero:
     the K gradients are added into one tensor of zeros, as ``train_many`` did when autograd computed
-    them from one stacked leaf, so a -0 comes out as +0 (none has been seen in the tests' runs)."""
+    them from one stacked leaf, so a -0 that ``train`` gives (logits far apart, the tests find some)
+    comes out as +0. The fresh copy before ``exp`` is a precaution: no difference from ``exp`` on the
+    block itself has been seen."""
     k, batch = logits.shape[:2]
     one = torch.ones((), dtype=logits.dtype)
     logp = torch.log_softmax(logits, dim=2)
@@ -282,7 +284,7 @@ def train_many(
         learns from ``teacher[k]``), as ``train(teacher=...)``: model ``k``'s loss becomes
         ``(1 - alpha) * CE(z, y) + alpha * T^2 * KL(softmax(t / T) || softmax(z / T))``. Each
         model's loss and its gradient with respect to its logits are then those autograd computes
-        from that model's logits alone in ``train``, written out (:func:`distilled_loss_grad`), and
+        from that model's logits alone in ``train``, written out (:func:`_distilled_loss_grad`), and
         the teacher runs on each model's own minibatch; everything else stays batched.
     alpha : float in [0, 1], weight of the distillation term (used with ``teacher``)
     temperature : float > 0 (used with ``teacher``)
@@ -368,10 +370,9 @@ def train_many(
                 # each model's mean loss, by F.cross_entropy's reduction (a batched mean rounds otherwise)
                 losses += [nn.functional.nll_loss(logp[m], target[m, :, 0]) for m in range(k)]
             else:  # train's distilled loss; the teachers see each model's own minibatch
-                with torch.no_grad():  # as training._distill: log_softmax(t / T) on the model's own minibatch
-                    teacher_logp = torch.stack([nn.functional.log_softmax(t(X[rows]) / temperature, dim=1)
-                                                for t, rows in zip(teachers, idx, strict=True)])
-                step_losses, dlogits = distilled_loss_grad(logits, target, teacher_logp, alpha, temperature)
+                teacher_logp = torch.stack([_teacher_log_probs(t, X[rows], temperature)
+                                            for t, rows in zip(teachers, idx, strict=True)])
+                step_losses, dlogits = _distilled_loss_grad(logits, target, teacher_logp, alpha, temperature)
                 losses += list(step_losses)
             grads = backward(dlogits, inputs)
             for i, (p, g) in enumerate(zip(stacked, grads, strict=True)):

@@ -221,10 +221,15 @@ def _holding(opt: torch.optim.Optimizer, params: Sequence[torch.Tensor],
     return opt
 
 
+def _teacher_log_probs(teacher: nn.Module, X: torch.Tensor, T: float) -> torch.Tensor:
+    """``log_softmax(t / T)`` of the teacher's logits ``t = teacher(X)``, (B, classes), without a graph."""
+    with torch.no_grad():
+        return nn.functional.log_softmax(teacher(X) / T, dim=1)
+
+
 def _distill(logits: torch.Tensor, teacher: nn.Module, X: torch.Tensor, T: float) -> torch.Tensor:
     """``T^2 * KL(softmax(t/T) || softmax(z/T))``, batch mean."""
-    with torch.no_grad():
-        target = nn.functional.log_softmax(teacher(X) / T, dim=1)
+    target = _teacher_log_probs(teacher, X, T)
     student = nn.functional.log_softmax(logits / T, dim=1)
     kl = nn.functional.kl_div(student, target, log_target=True, reduction="batchmean")
     return T * T * kl

@@ -782,7 +782,7 @@ with warnings.catch_warnings():  # switching oneDNN off warns about an Intel-GPU
 # Timing one call many times and then the other lets a change in the machine's load fall on
 # one side only. One thread, as the course runs. The int8 products and the integer networks (and the
 # parts of their pass) take 21 interleaved runs each where `torch._int_mm` runs oneDNN (`onednn_path`) and 5 where it runs the
-# reference loop, whose int8 side takes 5 to 100 times as long as the float32 call (the record's
+# reference loop, whose int8 side takes 3 to 100 times as long as the float32 call (the record's
 # runs, below); every other timing takes 21. Absolute times belong to this machine and this
 # moment, so the timing cells below are marked for the notebook tests to ignore their output
 # (`NBVAL_IGNORE_OUTPUT`): what you see is what *your* run measured. Each cell asserts only a
@@ -810,7 +810,7 @@ def one_thread():
 
 
 # interleaved runs per int8 timing: 21 on the oneDNN path; 5 on the reference loop, whose int8 side takes
-# 5 to 100 times as long as the float32 call (as the oneDNN-off timings below have always run)
+# 3 to 100 times as long as the float32 call (as the oneDNN-off timings below have always run)
 REPEAT, WARMUP = (21, 3) if onednn_path else (5, 1)
 
 
@@ -1422,7 +1422,7 @@ for label, net, inet64, inet32 in progress([("network, seed 0", net0, inet0, nar
     x_q = inet64.quantize_input(X256)
     with torch.inference_mode(), one_thread():
         over64 = speedup(lambda i=inet32, x=x_q: i.forward_codes(x), lambda i=inet64, x=x_q: i.forward_codes(x),
-                         repeat=REPEAT)
+                         repeat=REPEAT, warmup=WARMUP)
     speed[f"{label}, int32 over int64"] = over64
     print(f"{label}, int32 requantization: integer over float32 {r}\n    over the same network with int64 {over64}")
     # a loose band per path: on the oneDNN path the int32 requantization makes the pass faster; where

@@ -206,6 +206,10 @@ def stored_builds(last: str) -> tuple[list[dict], list[dict]]:
         ratios = parse(text)
         if not ratios:
             continue
+        if "(onednn_path): False" in text:  # its loop_* lines would be its main runs again, 5 runs each
+            raise ValueError(f"the build committed in {short} ran torch._int_mm on the reference loop "
+                             "(onednn_path False): the record must learn to read such a build first "
+                             "(CONTRIBUTING.md, Rebuilding lesson 12)")
         builds.append({"machine": machine_of(text, entry["ran_utc"] or entry["committed_utc"]),
                        "setting": "default", **entry, **ratios})
     return builds, excluded

@@ -8,11 +8,11 @@ import pytest
 import torch
 from torch import nn
 
-from lessons_lib.batched_training import distilled_loss_grad, train_many
+from lessons_lib.batched_training import _distilled_loss_grad, train_many
 from lessons_lib.data import load_digits_split
 from lessons_lib.models import mlp
 from lessons_lib.pruning import MaskedSGD, global_magnitude_masks, prunable_weights
-from lessons_lib.training import train
+from lessons_lib.training import _distill, _teacher_log_probs, train
 
 TOL = 1e-12
 pytestmark = pytest.mark.usefixtures("one_thread")  # conftest: one thread, as the notebooks run
@@ -189,64 +189,70 @@ def test_train_many_with_teachers_is_bit_for_bit_train_with_teacher(digits):
     assert all(torch.equal(p, q) for p, q in zip(ref.parameters(), both[0].parameters(), strict=True))
 
 
-def _autograd_distilled(logits, target, teacher_logp, alpha, temperature, stacked):
-    """train's loss per model (its _distill, given the teacher's log-probabilities as fresh tensors, as train
-    computes them) and its gradient by autograd: from one stacked leaf (train_many before
-    distilled_loss_grad) or from one leaf per model (train)."""
+def _autograd_distilled(logits, target, teacher_logits, alpha, temperature, stacked):
+    """train's loss per model, its own _distill on the teacher's logits (an nn.Identity teacher fed them),
+    and its gradient by autograd: from one stacked leaf (train_many before _distilled_loss_grad) or from
+    one leaf per model (train)."""
     k = logits.shape[0]
     leaves = ([logits.clone().requires_grad_()] if stacked
               else [logits[m].clone().requires_grad_() for m in range(k)])
     losses = []
     for m in range(k):
         z = leaves[0][m] if stacked else leaves[m]
-        student = nn.functional.log_softmax(z / temperature, dim=1)
-        soft = nn.functional.kl_div(student, teacher_logp[m].clone(), log_target=True, reduction="batchmean")
-        losses.append((1 - alpha) * nn.functional.cross_entropy(z, target[m, :, 0])
-                      + alpha * (temperature * temperature * soft))
+        loss = nn.functional.cross_entropy(z, target[m, :, 0])  # train's loss, as train writes it
+        soft = _distill(z, nn.Identity(), teacher_logits[m].clone(), temperature)
+        losses.append((1 - alpha) * loss + alpha * soft)
     torch.autograd.backward(losses)
     grad = leaves[0].grad if stacked else torch.stack([leaf.grad for leaf in leaves])
     return torch.stack(losses).detach(), grad
 
 
-def _distillation_inputs(dtype, k, batch, temperature, spread=3.0, teacher_is_student=False):
+def _written_out(logits, target, teacher_logits, alpha, temperature):
+    """_distilled_loss_grad as train_many calls it: the teachers' log-probabilities model by model."""
+    teacher_logp = torch.stack([_teacher_log_probs(nn.Identity(), t, temperature) for t in teacher_logits])
+    return _distilled_loss_grad(logits, target, teacher_logp, alpha, temperature)
+
+
+def _distillation_inputs(dtype, k, batch, spread=3.0, teacher_is_student=False):
     gen = torch.Generator().manual_seed(100 * k + batch)
     logits = spread * torch.randn(k, batch, 10, generator=gen, dtype=dtype)
     teacher_logits = 3 * torch.randn(k, batch, 10, generator=gen, dtype=dtype)
     if teacher_is_student:
         teacher_logits = logits.clone()
-    teacher_logp = torch.log_softmax(teacher_logits / temperature, dim=2)
     target = torch.randint(0, 10, (k, batch, 1), generator=gen)
-    return logits, target, teacher_logp
+    return logits, target, teacher_logits
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
 @pytest.mark.parametrize("k, batch", [(1, 64), (3, 64), (5, 53), (5, 54), (2, 1), (4, 7)])
 @pytest.mark.parametrize("alpha, temperature", [(0.9, 2.0), (0.9, 3.0), (0.7, 3.0), (0.9, 4.0), (0.5, 2.0),
                                                 (0.0, 3.0), (1.0, 4.0)])
-def test_distilled_loss_grad_is_autograd_on_trains_loss(dtype, k, batch, alpha, temperature):
+def test__distilled_loss_grad_is_autograd_on_trains_loss(dtype, k, batch, alpha, temperature):
     """The written-out losses and gradients equal autograd's for train's loss, model by model, bit for bit:
     full and partial minibatches (lesson 11's: K = 5, B = 64 and 53, alpha = 0.9, T = 2), a temperature
     whose square and quotients round (T = 3), alpha at 0 and 1, float32 and float64."""
-    logits, target, teacher_logp = _distillation_inputs(dtype, k, batch, temperature)
-    got_losses, got_grad = distilled_loss_grad(logits, target, teacher_logp, alpha, temperature)
+    logits, target, teacher_logits = _distillation_inputs(dtype, k, batch)
+    got_losses, got_grad = _written_out(logits, target, teacher_logits, alpha, temperature)
     for stacked in (True, False):
-        losses, grad = _autograd_distilled(logits, target, teacher_logp, alpha, temperature, stacked)
+        losses, grad = _autograd_distilled(logits, target, teacher_logits, alpha, temperature, stacked)
         assert torch.equal(got_losses, losses) and torch.equal(got_grad, grad)
-    other_losses, other_grad = distilled_loss_grad(logits, target, teacher_logp, 0.6, temperature)
+    other_losses, other_grad = _written_out(logits, target, teacher_logits, 0.6, temperature)
     assert not torch.equal(other_losses, got_losses) and not torch.equal(other_grad, got_grad)  # it can fail
 
 
-@pytest.mark.parametrize("alpha", [0.9, 1.0])
-def test_distilled_loss_grad_keeps_the_stacked_leafs_zeros(alpha):
-    """Logits far apart, the teacher's the same as the student's, make both softmaxes underflow, so the
-    gradient holds exact zeros: their signs are those autograd gives from one stacked leaf (train_many
-    before distilled_loss_grad)."""
-    logits, target, teacher_logp = _distillation_inputs(torch.float64, 3, 64, 2.0, spread=400.0,
-                                                        teacher_is_student=True)
-    _, grad = _autograd_distilled(logits, target, teacher_logp, alpha, 2.0, stacked=True)
-    _, got = distilled_loss_grad(logits, target, teacher_logp, alpha, 2.0)
-    assert int((grad == 0).sum()) > 0  # the case this test is for
-    assert torch.equal(got, grad) and torch.equal(got.signbit(), grad.signbit())
+def test__distilled_loss_grad_gives_the_stacked_leafs_zeros():
+    """Logits far apart, the teacher's the same as the student's (alpha = 1, T = 1), make both softmaxes
+    underflow: the gradient holds exact zeros, and train's autograd (one leaf per model) gives some as -0,
+    which one stacked leaf (train_many before _distilled_loss_grad) turned into +0: the function keeps
+    the stacked leaf's signs, so the trained weights stay those of the stored runs."""
+    logits, target, teacher_logits = _distillation_inputs(torch.float64, 3, 64, spread=400.0,
+                                                          teacher_is_student=True)
+    _, per_model = _autograd_distilled(logits, target, teacher_logits, 1.0, 1.0, stacked=False)
+    _, stacked = _autograd_distilled(logits, target, teacher_logits, 1.0, 1.0, stacked=True)
+    _, got = _written_out(logits, target, teacher_logits, 1.0, 1.0)
+    negative_zero = (per_model == 0) & per_model.signbit()
+    assert int(negative_zero.sum()) > 0 and not stacked.signbit()[negative_zero].any()  # the case tested
+    assert torch.equal(got, stacked) and torch.equal(got.signbit(), stacked.signbit())
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32])

@@ -11,6 +11,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 from conftest import require_git_history
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -208,3 +210,24 @@ def test_a_build_is_a_new_execution_not_new_text():
     stripped = key(None, None, "int8 product 3.1x")
     assert stripped != built and key(None, None, "int8 product 3.2x") != stripped  # no metadata: the text
     assert key(None, None, "int8 product 3.1x") == stripped
+
+
+def test_a_build_on_the_reference_loop_is_refused(monkeypatch):
+    """A build that printed onednn_path False (no VNNI, or oneDNN switched off) repeats its main runs as its
+    loop lines: the record refuses it rather than hold them twice; a build on the oneDNN path is read."""
+    script = _script()
+    line = "batch 256: int8 over float32 0.03 [0.02, 0.04] (5 interleaved runs)\n"
+    ran = {"execution": {"iopub.execute_input": "2026-12-04T00:00"}}
+    nb = {"cells": [{"cell_type": "code", "metadata": ran}]}
+    monkeypatch.setattr(script, "_git", lambda *args: "")  # no commit before FIRST
+    monkeypatch.setattr(script, "machine_of", lambda text, ran: "EPYC 25/17")
+    for path_flag, refused in (("True", False), ("False", True)):
+        text = f"so torch._int_mm runs oneDNN (onednn_path): {path_flag}\n" + line
+        monkeypatch.setattr(script, "distinct_builds",
+                            lambda last, text=text: iter([("f" * 40, "2026-12-04T00:00", "p", nb, text)]))
+        if refused:
+            with pytest.raises(ValueError, match="reference loop"):
+                script.stored_builds("HEAD")
+        else:
+            builds, _ = script.stored_builds("HEAD")
+            assert builds[0]["product_b256"] == [0.03, 0.02, 0.04, 5]
