@@ -200,7 +200,7 @@ def mean_cross_entropy_grad(logits: torch.Tensor, target: torch.Tensor) -> tuple
 
 
 def _distilled_loss_grad(logits: torch.Tensor, target: torch.Tensor, teacher_logp: torch.Tensor, alpha: float,
-                        T: float) -> tuple[torch.Tensor, torch.Tensor]:
+                         T: float) -> tuple[torch.Tensor, torch.Tensor]:
     """``(losses (K,), dlosses/dlogits (K, B, classes))`` of ``train``'s distilled loss, model by model,
 
         L_k = (1 - alpha) CE(z_k, y_k) + alpha T^2 KL(softmax(t_k / T) || softmax(z_k / T)),
@@ -218,8 +218,8 @@ def _distilled_loss_grad(logits: torch.Tensor, target: torch.Tensor, teacher_log
     ``loss.backward()`` (the tests compare them, in float32 and float64) but for the sign of a zero:
     the K gradients are added into one tensor of zeros, as ``train_many`` did when autograd computed
     them from one stacked leaf, so a -0 that ``train`` gives (logits far apart, the tests find some)
-    comes out as +0. The fresh copy before ``exp`` is a precaution: no difference from ``exp`` on the
-    block itself has been seen."""
+    comes out as +0 (with K = 1 nothing was added, and nothing is). The fresh copy before ``exp`` is
+    a precaution: no difference from ``exp`` on the block itself has been seen."""
     k, batch = logits.shape[:2]
     one = torch.ones((), dtype=logits.dtype)
     logp = torch.log_softmax(logits, dim=2)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -134,12 +135,12 @@ class Record:
 
 
 def _record_name(name: object) -> str:
-    """``name`` checked as a record's name: a str (``TypeError`` otherwise) of letters, digits and
-    underscores (``ValueError`` otherwise), so that it names a file in the record folder and no other."""
+    """``name`` checked as a record's name, ``<name>.json`` in the record folder: a str (``TypeError``
+    otherwise) of ASCII letters, digits and underscores (``ValueError`` otherwise)."""
     if not isinstance(name, str):
         raise TypeError(f"name must be a str; got {type(name).__name__}")
-    if not name.replace("_", "").isalnum():
-        raise ValueError(f"name must be letters, digits and underscores; got {name!r}")
+    if not re.fullmatch(r"[A-Za-z0-9_]+", name):
+        raise ValueError(f"name must be ASCII letters, digits and underscores; got {name!r}")
     return name
 
 
@@ -177,7 +178,7 @@ def load_record(name: str, folder: str | Path | None = None) -> Record:
     """The record ``<name>.json``: from ``folder`` if given (the scripts that write records read them
     back from :data:`RECORD_DIR` so; a relative one is read from the current folder), else from the
     first of :func:`record_dirs` that has it (a lesson, in its own folder or in a released assignment's).
-    ``name``: letters, digits and underscores, as :func:`save_record` takes it; ``folder``: None or an
+    ``name``: ASCII letters, digits and underscores, as :func:`save_record` takes it; ``folder``: None or an
     existing folder (``TypeError`` for another type). ``ValueError`` naming the records found if none
     has the record, or saying that no record folder exists."""
     name = _record_name(name)

@@ -183,6 +183,15 @@ def builds_after(last: str) -> list[str]:
     return [full[:7] for full, *_ in distinct_builds(f"{last}..HEAD", stored(last)[1:])]
 
 
+def _refuse_the_loop(text: str, which: str) -> None:
+    """ValueError if the printed ``text`` of a build says ``onednn_path`` False: such a build times the
+    reference loop in its main lines and prints them again as its loop_* lines (5 runs each), which the
+    record would hold twice."""
+    if "(onednn_path): False" in text:
+        raise ValueError(f"{which} ran torch._int_mm on the reference loop (onednn_path False): the record "
+                         "must learn to read such a build first (CONTRIBUTING.md, Rebuilding lesson 12)")
+
+
 def stored_builds(last: str) -> tuple[list[dict], list[dict]]:
     """(the builds from FIRST to ``last``, the builds before FIRST) from git, oldest first."""
     before = set(_git("rev-list", f"{FIRST}~1").split())  # the commits before FIRST
@@ -206,10 +215,7 @@ def stored_builds(last: str) -> tuple[list[dict], list[dict]]:
         ratios = parse(text)
         if not ratios:
             continue
-        if "(onednn_path): False" in text:  # its loop_* lines would be its main runs again, 5 runs each
-            raise ValueError(f"the build committed in {short} ran torch._int_mm on the reference loop "
-                             "(onednn_path False): the record must learn to read such a build first "
-                             "(CONTRIBUTING.md, Rebuilding lesson 12)")
+        _refuse_the_loop(text, f"the build committed in {short}")
         builds.append({"machine": machine_of(text, entry["ran_utc"] or entry["committed_utc"]),
                        "setting": "default", **entry, **ratios})
     return builds, excluded
@@ -224,6 +230,7 @@ def uncommitted_runs() -> list[dict]:
         base = {"machine": machine, "setting": setting, "ran_utc": utc.replace(" ", "T")}
         if kind in ("build", "cells"):
             source = "an uncommitted build" if kind == "build" else "some cells of an uncommitted build"
+            _refuse_the_loop(body, f"{source} ({what})")
             entries.append({**base, "source": f"{source}: {what}", **parse(body)})
             continue
         for line in filter(None, body.splitlines()):

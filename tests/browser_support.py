@@ -134,8 +134,9 @@ def worker_folder(parent: pathlib.Path) -> pathlib.Path:
 
 
 def _try_lock(fh) -> bool:
-    """Take the kernel's exclusive lock on the open file ``fh`` without waiting; False if another
-    process holds it (``fcntl.flock``; on Windows ``msvcrt.locking`` on its first byte)."""
+    """Take the kernel's exclusive lock on the open file ``fh`` without waiting; False if another open
+    file holds it, in this process or another (``fcntl.flock``, which locks per open file on local file
+    systems; on Windows ``msvcrt.locking`` on its first byte). Any other error is raised."""
     try:
         if sys.platform == "win32":
             import msvcrt
@@ -146,7 +147,7 @@ def _try_lock(fh) -> bool:
             import fcntl
 
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:  # BlockingIOError (POSIX) or PermissionError (Windows): held elsewhere
+    except (BlockingIOError, PermissionError):  # POSIX's EWOULDBLOCK, Windows's EACCES: held elsewhere
         return False
     return True
 
@@ -154,8 +155,9 @@ def _try_lock(fh) -> bool:
 @contextlib.contextmanager
 def _locked(path: pathlib.Path, timeout: float = 300.0):
     """Holds the kernel's lock on ``path.lock`` while the block runs: two workers may finish a module's
-    shares at the same moment. The kernel releases the lock when its holder closes the file or dies, so
-    a crashed run leaves no lock behind and none is ever taken over; the file itself stays (removing a
+    shares at the same moment. The kernel releases the lock when its holder closes the file or dies (on
+    Windows after a delay the system chooses), so a crashed run leaves no lock behind and none is ever
+    taken over; the file itself stays (removing a
     locked file would let a second locker lock a new one). After ``timeout`` seconds of waiting,
     TimeoutError."""
     lock = path.with_name(path.name + ".lock")

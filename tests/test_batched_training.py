@@ -227,7 +227,7 @@ def _distillation_inputs(dtype, k, batch, spread=3.0, teacher_is_student=False):
 @pytest.mark.parametrize("k, batch", [(1, 64), (3, 64), (5, 53), (5, 54), (2, 1), (4, 7)])
 @pytest.mark.parametrize("alpha, temperature", [(0.9, 2.0), (0.9, 3.0), (0.7, 3.0), (0.9, 4.0), (0.5, 2.0),
                                                 (0.0, 3.0), (1.0, 4.0)])
-def test__distilled_loss_grad_is_autograd_on_trains_loss(dtype, k, batch, alpha, temperature):
+def test_distilled_loss_grad_is_autograd_on_trains_loss(dtype, k, batch, alpha, temperature):
     """The written-out losses and gradients equal autograd's for train's loss, model by model, bit for bit:
     full and partial minibatches (lesson 11's: K = 5, B = 64 and 53, alpha = 0.9, T = 2), a temperature
     whose square and quotients round (T = 3), alpha at 0 and 1, float32 and float64."""
@@ -240,7 +240,7 @@ def test__distilled_loss_grad_is_autograd_on_trains_loss(dtype, k, batch, alpha,
     assert not torch.equal(other_losses, got_losses) and not torch.equal(other_grad, got_grad)  # it can fail
 
 
-def test__distilled_loss_grad_gives_the_stacked_leafs_zeros():
+def test_distilled_loss_grad_gives_the_stacked_leafs_zeros():
     """Logits far apart, the teacher's the same as the student's (alpha = 1, T = 1), make both softmaxes
     underflow: the gradient holds exact zeros, and train's autograd (one leaf per model) gives some as -0,
     which one stacked leaf (train_many before _distilled_loss_grad) turned into +0: the function keeps

@@ -72,7 +72,8 @@ def test_record_round_trip(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("name, error", [(7, TypeError), (None, TypeError), ("../escape", ValueError),
-                                         ("a b", ValueError), ("", ValueError), ("dir/x", ValueError)])
+                                         ("a b", ValueError), ("", ValueError), ("dir/x", ValueError),
+                                         ("x\u00b2", ValueError)])
 def test_saving_and_loading_check_the_records_name_alike(tmp_path, monkeypatch, name, error):
     """One check for both: a wrong type is a TypeError, a name that is not letters, digits and
     underscores a ValueError; nothing is written."""
