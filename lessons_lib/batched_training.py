@@ -190,11 +190,14 @@ class StackedMLP:
                     p.copy_(s[m].reshape(p.shape))
 
 
-def mean_cross_entropy_grad(logits: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``(log_softmax(logits), d(mean cross-entropy)/dlogits)`` per model, for logits ``(K, B, classes)``
-    and targets ``(K, B, 1)``, as ``nll_loss``'s and ``log_softmax``'s backward passes compute them."""
+def mean_cross_entropy_grad(logits: torch.Tensor, target: torch.Tensor,
+                            weight: float = 1.0) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(log_softmax(logits), d(weight * mean cross-entropy)/dlogits)`` per model, for logits
+    ``(K, B, classes)`` and targets ``(K, B, 1)``, as ``nll_loss``'s and ``log_softmax``'s backward passes
+    compute them from the loss's gradient ``weight`` (1, or a distilled loss's ``1 - alpha``)."""
     logp = torch.log_softmax(logits, dim=2)
-    fill = float(-(torch.ones((), dtype=logp.dtype) / target.shape[1]))  # -1/B in the models' dtype
+    # -weight/B in the models' dtype, rounded as nll_loss's backward rounds it (1 * weight is exact)
+    fill = float(-((torch.ones((), dtype=logp.dtype) * weight) / target.shape[1]))
     dlogp = torch.zeros_like(logp).scatter_(2, target, fill)
     return logp, torch._log_softmax_backward_data(dlogp, logp, 2, logp.dtype)
 
@@ -222,17 +225,15 @@ def _distilled_loss_grad(logits: torch.Tensor, target: torch.Tensor, teacher_log
     a precaution: no difference from ``exp`` on the block itself has been seen."""
     k, batch = logits.shape[:2]
     one = torch.ones((), dtype=logits.dtype)
-    logp = torch.log_softmax(logits, dim=2)
+    logp, ce_grad = mean_cross_entropy_grad(logits, target, 1 - alpha)
     s = torch.log_softmax(logits / T, dim=2)
     e = torch.stack([teacher_logp[m].clone().exp() for m in range(k)])
     kl_terms = e * (teacher_logp - s)
     ce = torch.stack([nn.functional.nll_loss(logp[m], target[m, :, 0]) for m in range(k)])
     kl = torch.stack([kl_terms[m].sum() for m in range(k)]) / batch
     losses = (1 - alpha) * ce + alpha * ((T * T) * kl)
-    dlogp = torch.zeros_like(logp).scatter_(2, target, float(-((one * (1 - alpha)) / batch)))
     ds = -(e * (((one * alpha) * (T * T)) / batch))
-    grad = (torch._log_softmax_backward_data(dlogp, logp, 2, logp.dtype)
-            + torch._log_softmax_backward_data(ds, s, 2, s.dtype) / T)
+    grad = ce_grad + torch._log_softmax_backward_data(ds, s, 2, s.dtype) / T
     # as autograd added the K models' gradients from one stacked leaf (train_many before this function):
     # into one (K, B, classes) tensor of zeros, which turns -0 into +0
     return losses, grad + 0.0 if k > 1 else grad

@@ -157,9 +157,8 @@ def _locked(path: pathlib.Path, timeout: float = 300.0):
     """Holds the kernel's lock on ``path.lock`` while the block runs: two workers may finish a module's
     shares at the same moment. The kernel releases the lock when its holder closes the file or dies (on
     Windows after a delay the system chooses), so a crashed run leaves no lock behind and none is ever
-    taken over; the file itself stays (removing a
-    locked file would let a second locker lock a new one). After ``timeout`` seconds of waiting,
-    TimeoutError."""
+    taken over; the file itself stays (removing a locked file would let a second locker lock a new one).
+    After ``timeout`` seconds of waiting, TimeoutError."""
     lock = path.with_name(path.name + ".lock")
     deadline = time.monotonic() + timeout
     with open(lock, "a+b") as fh:
