@@ -43,7 +43,14 @@ from torch import nn
 from lessons_lib import _validate
 from lessons_lib.progress import progress as progress_bar
 from lessons_lib.pruning import MaskedSGD, masks_like
-from lessons_lib.training import History, _holding, _sgd_holding, _teacher_log_probs, _unpack
+from lessons_lib.training import (
+    History,
+    _check_teacher_apart,
+    _holding,
+    _sgd_holding,
+    _teacher_log_probs,
+    _unpack,
+)
 
 __all__ = ["train_many"]
 
@@ -215,10 +222,11 @@ def _distilled_loss_grad(logits: torch.Tensor, target: torch.Tensor, teacher_log
     ``-(alpha T^2 / B) exp(t')``, passed back through ``log_softmax`` and the division by T; the
     cross-entropy's is ``-(1 - alpha) / B`` at each target, passed back through ``log_softmax``; the
     two are added. Each scalar factor is rounded as autograd rounds it, ``exp`` runs on a fresh copy
-    of each model's own (B, classes) block, as ``train`` runs it on the teacher's fresh output (a
-    vectorised ``exp`` may round the last elements of a block otherwise), and each loss is summed over
-    its model's block alone, so that the losses and gradients are bit for bit those of ``train``'s
-    ``loss.backward()`` (the tests compare them, in float32 and float64) but for the sign of a zero:
+    of each model's own (B, classes) block, as ``train`` runs it on its minibatch's rows of the
+    teacher's table, a fresh tensor (a vectorised ``exp`` may round the last elements of a block
+    otherwise), and each loss is summed over its model's block alone, so that the losses and gradients
+    are bit for bit those of ``train``'s ``loss.backward()`` (the tests compare them, in float32 and
+    float64) but for the sign of a zero:
     the K gradients are added into one tensor of zeros, as ``train_many`` did when autograd computed
     them from one stacked leaf, so a -0 that ``train`` gives (logits far apart, the tests find some)
     comes out as +0 (with K = 1 nothing was added, and nothing is). The fresh copy before ``exp`` is
@@ -285,8 +293,10 @@ def train_many(
         learns from ``teacher[k]``), as ``train(teacher=...)``: model ``k``'s loss becomes
         ``(1 - alpha) * CE(z, y) + alpha * T^2 * KL(softmax(t / T) || softmax(z / T))``. Each
         model's loss and its gradient with respect to its logits are then those autograd computes
-        from that model's logits alone in ``train``, written out (:func:`_distilled_loss_grad`), and
-        the teacher runs on each model's own minibatch; everything else stays batched.
+        from that model's logits alone in ``train``, written out (:func:`_distilled_loss_grad`); each
+        teacher's outputs on the training rows are computed once, before the first step, as ``train``
+        does (a teacher may not share parameters with the models: ValueError), and model ``k`` takes
+        its own minibatch's rows of ``teacher[k]``'s; everything else stays batched.
     alpha : float in [0, 1], weight of the distillation term (used with ``teacher``)
     temperature : float > 0 (used with ``teacher``)
 
@@ -321,6 +331,7 @@ def train_many(
         alpha = float(_validate.in_range(alpha, "alpha", 0.0, 1.0))
         temperature = float(_validate.positive(temperature, "temperature"))
         for t in teachers:
+            _check_teacher_apart(t, models)
             t.eval()
     first = next(models[0].parameters())
     if X.dim() != 2 or not X.is_floating_point() or X.dtype != first.dtype:
@@ -350,6 +361,11 @@ def train_many(
 
     gens = [torch.Generator().manual_seed(s) for s in seeds]
     n = X.shape[0]
+    teacher_logp = None  # (K, n, classes): each teacher's log-probabilities on every row, once, as train's
+    if teachers is not None:
+        tables = {id(t): _teacher_log_probs(t, X, temperature) for t in teachers}
+        teacher_logp = torch.stack([tables[id(t)] for t in teachers])
+        model_index = torch.arange(k).unsqueeze(1)  # (K, 1), paired with idx (K, B) to take each model's rows
     histories = [History() for _ in range(k)]
 
     def accuracies(Xs: torch.Tensor, ys: torch.Tensor) -> list[float]:
@@ -370,10 +386,9 @@ def train_many(
                 logp, dlogits = mean_cross_entropy_grad(logits, target)
                 # each model's mean loss, by F.cross_entropy's reduction (a batched mean rounds otherwise)
                 losses += [nn.functional.nll_loss(logp[m], target[m, :, 0]) for m in range(k)]
-            else:  # train's distilled loss; the teachers see each model's own minibatch
-                teacher_logp = torch.stack([_teacher_log_probs(t, X[rows], temperature)
-                                            for t, rows in zip(teachers, idx, strict=True)])
-                step_losses, dlogits = _distilled_loss_grad(logits, target, teacher_logp, alpha, temperature)
+            else:  # train's distilled loss, each model on its own minibatch's rows of its teacher's table
+                rows = teacher_logp[model_index, idx]  # (K, B, classes)
+                step_losses, dlogits = _distilled_loss_grad(logits, target, rows, alpha, temperature)
                 losses += list(step_losses)
             grads = backward(dlogits, inputs)
             for i, (p, g) in enumerate(zip(stacked, grads, strict=True)):

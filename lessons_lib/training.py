@@ -222,17 +222,32 @@ def _holding(opt: torch.optim.Optimizer, params: Sequence[torch.Tensor],
 
 
 def _teacher_log_probs(teacher: nn.Module, X: torch.Tensor, T: float) -> torch.Tensor:
-    """``log_softmax(t / T)`` of the teacher's logits ``t = teacher(X)``, (B, classes), without a graph."""
+    """``log_softmax(t / T)`` of the teacher's logits ``t = teacher(X)``, (n, classes), without a graph.
+
+    ``train`` and ``train_many`` call it once per run, on every training row, and take each minibatch's
+    rows from it: the teacher is fixed and in eval mode, so a row's output does not depend on the other
+    rows of its batch. (Its last bits may: a matrix product's kernel can round a row differently with the
+    batch's size, so running the teacher minibatch by minibatch instead moves a run's weights in the last
+    bits, about 1e-16 relative in float64, and costs a teacher forward pass per step.)"""
     with torch.no_grad():
         return nn.functional.log_softmax(teacher(X) / T, dim=1)
 
 
-def _distill(logits: torch.Tensor, teacher: nn.Module, X: torch.Tensor, T: float) -> torch.Tensor:
-    """``T^2 * KL(softmax(t/T) || softmax(z/T))``, batch mean."""
-    target = _teacher_log_probs(teacher, X, T)
+def _distill(logits: torch.Tensor, teacher_logp: torch.Tensor, T: float) -> torch.Tensor:
+    """``T^2 * KL(softmax(t/T) || softmax(z/T))``, batch mean, for the student's logits ``z`` (B, classes)
+    and the teacher's ``log_softmax(t / T)`` on the same rows, ``teacher_logp`` (B, classes)."""
     student = nn.functional.log_softmax(logits / T, dim=1)
-    kl = nn.functional.kl_div(student, target, log_target=True, reduction="batchmean")
+    kl = nn.functional.kl_div(student, teacher_logp, log_target=True, reduction="batchmean")
     return T * T * kl
+
+
+def _check_teacher_apart(teacher: nn.Module, models: Sequence[nn.Module]) -> None:
+    """ValueError if ``teacher`` shares a parameter with a model being trained: its outputs are computed
+    once, before training, so it must be a fixed network."""
+    trained = {id(p) for model in models for p in model.parameters()}
+    if any(id(p) in trained for p in teacher.parameters()):
+        raise ValueError("teacher must be a fixed network apart from the model(s) being trained (its outputs "
+                         "are computed once, before training); got one that shares parameters with them")
 
 
 def train(
@@ -275,7 +290,9 @@ def train(
     optimizer : ``"sgd"`` or ``"sgd8bit"`` (8-bit block-wise momentum)
     teacher : optional model to distil from (Hinton et al. 2015): the loss becomes
         ``(1 - alpha) * CE(z, y) + alpha * T^2 * KL(softmax(t / T) || softmax(z / T))``
-        with ``z`` the model's and ``t`` the teacher's logits, ``T = temperature``
+        with ``z`` the model's and ``t`` the teacher's logits, ``T = temperature``. The teacher is put
+        in eval mode and its outputs on the training rows are computed once, before the first step,
+        so it must not share parameters with ``model`` (ValueError)
     alpha : float in [0, 1], weight of the distillation term
     temperature : float > 0
     desc : label of the progress bar
@@ -302,6 +319,7 @@ def train(
             raise TypeError(f"teacher must be a torch.nn.Module; got {type(teacher).__name__}")
         alpha = float(_validate.in_range(alpha, "alpha", 0.0, 1.0))
         temperature = float(_validate.positive(temperature, "temperature"))
+        _check_teacher_apart(teacher, [model])
         teacher.eval()
     optimizer = _validate.one_of(optimizer, "optimizer", OPTIMIZERS)
     lr = float(_validate.in_range(lr, "lr", 0.0, None, low_open=True))
@@ -323,6 +341,8 @@ def train(
         history.optimizer = opt
     gen = torch.Generator().manual_seed(seed)
     n = X.shape[0]
+    # the teacher's log-probabilities on every training row, once (see _teacher_log_probs)
+    teacher_logp = None if teacher is None else _teacher_log_probs(teacher, X, temperature)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         for _ in progress_bar(range(epochs), desc=desc) if progress else range(epochs):
@@ -338,8 +358,8 @@ def train(
                     opt.zero_grad(set_to_none=True)
                 logits = model(X[idx])
                 loss = nn.functional.cross_entropy(logits, y[idx])
-                if teacher is not None:
-                    loss = (1 - alpha) * loss + alpha * _distill(logits, teacher, X[idx], temperature)
+                if teacher_logp is not None:
+                    loss = (1 - alpha) * loss + alpha * _distill(logits, teacher_logp[idx], temperature)
                 loss.backward()
                 if opt is None:
                     _sgd_step(params, buffers, lr, momentum, weight_decay, nesterov)

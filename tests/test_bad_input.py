@@ -41,6 +41,7 @@ nan, inf = float("nan"), float("inf")
 Q = surfaces.get("quadratic")
 W = np.arange(12.0).reshape(3, 4) - 5.5
 DIGITS = data.load_digits_split(seed=0)
+_STUDENT = models.mlp(seed=0)  # a teacher must not be the model it teaches
 MLP = models.mlp(seed=0)
 ACC = torch.zeros(2, 3, dtype=torch.int32)
 U8 = torch.zeros(2, 4, dtype=torch.uint8)
@@ -199,6 +200,8 @@ CASES = [
      lambda: training.train(models.mlp(seed=0), DIGITS, epochs=1, optimizer="adam", progress=False),
      "optimizer"),
     ("train-not-a-model", lambda: training.train("mlp", DIGITS, epochs=1, progress=False), "model"),
+    ("train-teacher-is-the-model",
+     lambda: training.train(_STUDENT, DIGITS, epochs=1, teacher=_STUDENT, progress=False), "teacher"),
     ("save-compressed-bits-one",
      lambda: model_file.save_compressed(models.mlp(seed=0), "unused.bin", None, 1), "bits"),
     ("kmeans-k-zero", lambda: weight_sharing.kmeans_1d(np.arange(10.0), 0), "k"),

@@ -190,9 +190,9 @@ def test_train_many_with_teachers_is_bit_for_bit_train_with_teacher(digits):
 
 
 def _autograd_distilled(logits, target, teacher_logits, alpha, temperature, stacked):
-    """train's loss per model, its own _distill on the teacher's logits (an nn.Identity teacher fed them),
-    and its gradient by autograd: from one stacked leaf (train_many before _distilled_loss_grad) or from
-    one leaf per model (train)."""
+    """train's loss per model, its own _distill on the teacher's log-probabilities (an nn.Identity teacher
+    fed the logits), and its gradient by autograd: from one stacked leaf (train_many before
+    _distilled_loss_grad) or from one leaf per model (train)."""
     k = logits.shape[0]
     leaves = ([logits.clone().requires_grad_()] if stacked
               else [logits[m].clone().requires_grad_() for m in range(k)])
@@ -200,7 +200,7 @@ def _autograd_distilled(logits, target, teacher_logits, alpha, temperature, stac
     for m in range(k):
         z = leaves[0][m] if stacked else leaves[m]
         loss = nn.functional.cross_entropy(z, target[m, :, 0])  # train's loss, as train writes it
-        soft = _distill(z, nn.Identity(), teacher_logits[m].clone(), temperature)
+        soft = _distill(z, _teacher_log_probs(nn.Identity(), teacher_logits[m], temperature), temperature)
         losses.append((1 - alpha) * loss + alpha * soft)
     torch.autograd.backward(losses)
     grad = leaves[0].grad if stacked else torch.stack([leaf.grad for leaf in leaves])
@@ -208,9 +208,11 @@ def _autograd_distilled(logits, target, teacher_logits, alpha, temperature, stac
 
 
 def _written_out(logits, target, teacher_logits, alpha, temperature):
-    """_distilled_loss_grad as train_many calls it: the teachers' log-probabilities model by model."""
-    teacher_logp = torch.stack([_teacher_log_probs(nn.Identity(), t, temperature) for t in teacher_logits])
-    return _distilled_loss_grad(logits, target, teacher_logp, alpha, temperature)
+    """_distilled_loss_grad as train_many calls it: each model's rows taken from its teacher's table."""
+    k, batch = logits.shape[:2]
+    tables = torch.stack([_teacher_log_probs(nn.Identity(), t, temperature) for t in teacher_logits])
+    rows = tables[torch.arange(k).unsqueeze(1), torch.arange(batch).expand(k, batch)]
+    return _distilled_loss_grad(logits, target, rows, alpha, temperature)
 
 
 def _distillation_inputs(dtype, k, batch, spread=3.0, teacher_is_student=False):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import math
 
 import numpy as np
@@ -9,7 +10,9 @@ import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from torch import nn
 
+from lessons_lib.batched_training import train_many
 from lessons_lib.data import DigitsSplit, as_images, load_digits_split
 from lessons_lib.models import count_parameters, mlp, small_cnn
 from lessons_lib.momentum8bit import (
@@ -307,6 +310,54 @@ def test_distillation_runs_and_validates(digits):
     assert h.test_acc[-1] > 0.8
     with pytest.raises(ValueError, match=r"alpha must be in \[0, 1\]"):
         train(student, digits, epochs=1, teacher=teacher, alpha=1.5, progress=False)
+
+
+def test_distillation_takes_the_teachers_outputs_once_as_minibatch_by_minibatch(digits):
+    """train computes the teacher's log-probabilities on every training row once, before the first step,
+    and takes each minibatch's rows: the same training as a loop that runs the teacher on every minibatch,
+    up to the last bits a matrix product rounds differently with its batch's size (float64). The teacher
+    sees the training rows exactly once; a teacher that shares the model's parameters is refused."""
+    X, y = digits.X_train.double(), digits.y_train
+    teacher = mlp((32,), seed=5).double()
+    train(teacher, (X, y), epochs=2, lr=0.1, momentum=0.9, seed=5, progress=False, evaluate=())
+    seen = []
+    teacher.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0].shape[0]))
+    student = mlp((16,), seed=1).double()
+    ref = copy.deepcopy(student)
+    train(student, (X, y), epochs=2, lr=0.05, momentum=0.9, batch_size=32, seed=3, teacher=teacher, alpha=0.7,
+          temperature=3.0, progress=False, evaluate=())
+    assert seen == [X.shape[0]]
+    # the reference: the teacher on each minibatch, as the loss is usually written
+    params, buffers = list(ref.parameters()), None
+    gen = torch.Generator().manual_seed(3)
+    for _ in range(2):
+        perm = torch.randperm(X.shape[0], generator=gen)
+        for start in range(0, X.shape[0], 32):
+            idx = perm[start:start + 32]
+            logits = ref(X[idx])
+            with torch.no_grad():
+                t = torch.log_softmax(teacher(X[idx]) / 3.0, dim=1)
+            kl = nn.functional.kl_div(torch.log_softmax(logits / 3.0, dim=1), t, log_target=True,
+                                      reduction="batchmean")
+            loss = 0.3 * nn.functional.cross_entropy(logits, y[idx]) + 0.7 * 9.0 * kl
+            grads = torch.autograd.grad(loss, params)
+            with torch.no_grad():
+                buffers = (list(grads) if buffers is None
+                           else [0.9 * b + g for b, g in zip(buffers, grads, strict=True)])
+                for p, b in zip(params, buffers, strict=True):
+                    p -= 0.05 * b
+    assert len(seen) > 2  # the reference's teacher ran minibatch by minibatch
+    gap = max((a - b).abs().max().item() for a, b in zip(student.parameters(), params, strict=True))
+    assert 0 <= gap < 1e-12
+    other = mlp((16,), seed=1).double()  # the same run with another alpha lands elsewhere: the check can fail
+    train(other, (X, y), epochs=2, lr=0.05, momentum=0.9, batch_size=32, seed=3, teacher=teacher, alpha=0.6,
+          temperature=3.0, progress=False, evaluate=())
+    assert max((a - b).abs().max().item() for a, b in zip(other.parameters(), params, strict=True)) > 1e-6
+    for shared in (student, nn.Sequential(student[0], nn.ReLU(), nn.Linear(16, 10).double())):
+        with pytest.raises(ValueError, match="teacher must be a fixed network apart from the model"):
+            train(student, (X, y), epochs=1, teacher=shared, progress=False)
+        with pytest.raises(ValueError, match="teacher must be a fixed network apart from the model"):
+            train_many([student], (X, y), seeds=[0], epochs=1, teacher=shared, progress=False)
 
 
 @pytest.mark.parametrize(
