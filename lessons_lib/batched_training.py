@@ -45,7 +45,6 @@ from lessons_lib.progress import progress as progress_bar
 from lessons_lib.pruning import MaskedSGD, masks_like
 from lessons_lib.training import (
     History,
-    _check_teacher_apart,
     _holding,
     _sgd_holding,
     _teacher_log_probs,
@@ -295,8 +294,10 @@ def train_many(
         model's loss and its gradient with respect to its logits are then those autograd computes
         from that model's logits alone in ``train``, written out (:func:`_distilled_loss_grad`); each
         teacher's outputs on the training rows are computed once, before the first step, as ``train``
-        does (a teacher may not share parameters with the models: ValueError), and model ``k`` takes
-        its own minibatch's rows of ``teacher[k]``'s; everything else stays batched.
+        computes them (:func:`lessons_lib.training._teacher_log_probs` says which teachers that suits),
+        and model ``k`` takes its own minibatch's rows of ``teacher[k]``'s (a teacher may be one of
+        the models: the models' own parameters change only when training ends); everything else
+        stays batched.
     alpha : float in [0, 1], weight of the distillation term (used with ``teacher``)
     temperature : float > 0 (used with ``teacher``)
 
@@ -331,7 +332,6 @@ def train_many(
         alpha = float(_validate.in_range(alpha, "alpha", 0.0, 1.0))
         temperature = float(_validate.positive(temperature, "temperature"))
         for t in teachers:
-            _check_teacher_apart(t, models)
             t.eval()
     first = next(models[0].parameters())
     if X.dim() != 2 or not X.is_floating_point() or X.dtype != first.dtype:
@@ -364,7 +364,8 @@ def train_many(
     teacher_logp = None  # (K, n, classes): each teacher's log-probabilities on every row, once, as train's
     if teachers is not None:
         tables = {id(t): _teacher_log_probs(t, X, temperature) for t in teachers}
-        teacher_logp = torch.stack([tables[id(t)] for t in teachers])
+        teacher_logp = (next(iter(tables.values())).expand(k, -1, -1) if len(tables) == 1
+                        else torch.stack([tables[id(t)] for t in teachers]))
         model_index = torch.arange(k).unsqueeze(1)  # (K, 1), paired with idx (K, B) to take each model's rows
     histories = [History() for _ in range(k)]
 

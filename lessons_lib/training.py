@@ -221,16 +221,30 @@ def _holding(opt: torch.optim.Optimizer, params: Sequence[torch.Tensor],
     return opt
 
 
-def _teacher_log_probs(teacher: nn.Module, X: torch.Tensor, T: float) -> torch.Tensor:
-    """``log_softmax(t / T)`` of the teacher's logits ``t = teacher(X)``, (n, classes), without a graph.
+#: Rows per forward pass of the teacher when its table is computed (peak memory: the teacher's widest
+#: activation for this many rows, not for the whole training set).
+TEACHER_CHUNK = 8192
 
-    ``train`` and ``train_many`` call it once per run, on every training row, and take each minibatch's
-    rows from it: the teacher is fixed and in eval mode, so a row's output does not depend on the other
-    rows of its batch. (Its last bits may: a matrix product's kernel can round a row differently with the
-    batch's size, so running the teacher minibatch by minibatch instead moves a run's weights in the last
-    bits, about 1e-16 relative in float64, and costs a teacher forward pass per step.)"""
+
+def _teacher_log_probs(teacher: nn.Module, X: torch.Tensor, T: float) -> torch.Tensor:
+    """``log_softmax(t / T)`` of the teacher's logits ``t = teacher(X)``, (n, classes), without a graph,
+    in forward passes of at most :data:`TEACHER_CHUNK` rows.
+
+    ``train`` and ``train_many`` call it once per teacher and run, on every training row, and take each
+    minibatch's rows from it. That is the loss of a teacher run on each minibatch when the teacher's
+    eval-mode forward is deterministic and row by row: no batch statistics (a BatchNorm with running
+    statistics is fine, one with ``track_running_stats=False`` is not), nothing random, no scale
+    computed from the batch (dynamic quantization). The course's teachers are MLPs; ValueError for a
+    teacher whose output does not have one row per input row. A row's last bits may still move with
+    the batch's size (a matrix product's kernel rounds a row differently in some positions): about
+    1e-16 relative in float64 and 1e-7 in float32 in the teacher's output, which training carries
+    forward (after two epochs of the tests' run, 7e-7 relative in the weights in float32)."""
     with torch.no_grad():
-        return nn.functional.log_softmax(teacher(X) / T, dim=1)
+        logits = torch.cat([teacher(rows) for rows in X.split(TEACHER_CHUNK)])
+    if logits.dim() != 2 or logits.shape[0] != X.shape[0]:
+        raise ValueError(f"teacher must map X of shape (n, features) to logits (n, classes); got "
+                         f"{tuple(logits.shape)} for n = {X.shape[0]}")
+    return nn.functional.log_softmax(logits / T, dim=1)
 
 
 def _distill(logits: torch.Tensor, teacher_logp: torch.Tensor, T: float) -> torch.Tensor:
@@ -241,13 +255,16 @@ def _distill(logits: torch.Tensor, teacher_logp: torch.Tensor, T: float) -> torc
     return T * T * kl
 
 
-def _check_teacher_apart(teacher: nn.Module, models: Sequence[nn.Module]) -> None:
-    """ValueError if ``teacher`` shares a parameter with a model being trained: its outputs are computed
-    once, before training, so it must be a fixed network."""
-    trained = {id(p) for model in models for p in model.parameters()}
-    if any(id(p) in trained for p in teacher.parameters()):
-        raise ValueError("teacher must be a fixed network apart from the model(s) being trained (its outputs "
-                         "are computed once, before training); got one that shares parameters with them")
+def _check_teacher_apart(teacher: nn.Module, model: nn.Module) -> None:
+    """ValueError if ``teacher`` holds a trainable parameter of ``model`` (the same tensor or its storage):
+    the teacher's outputs are computed once, before training, so it must not change while ``model``
+    trains. Parameters with ``requires_grad=False`` (a frozen shared part) never change and are allowed;
+    a model the teacher holds outside its registered modules cannot be seen."""
+    trained = {p.untyped_storage().data_ptr() for p in model.parameters() if p.requires_grad and p.numel()}
+    if any(p.untyped_storage().data_ptr() in trained for p in teacher.parameters() if p.numel()):
+        raise ValueError("teacher must be a fixed network apart from the model being trained (its "
+                         "outputs are computed once, before training); got one that shares trainable "
+                         "parameters with it")
 
 
 def train(
@@ -291,8 +308,9 @@ def train(
     teacher : optional model to distil from (Hinton et al. 2015): the loss becomes
         ``(1 - alpha) * CE(z, y) + alpha * T^2 * KL(softmax(t / T) || softmax(z / T))``
         with ``z`` the model's and ``t`` the teacher's logits, ``T = temperature``. The teacher is put
-        in eval mode and its outputs on the training rows are computed once, before the first step,
-        so it must not share parameters with ``model`` (ValueError)
+        in eval mode and its outputs on the training rows are computed once, before the first step
+        (:func:`_teacher_log_probs` says which teachers that suits), so it must not share trainable
+        parameters with ``model`` (ValueError)
     alpha : float in [0, 1], weight of the distillation term
     temperature : float > 0
     desc : label of the progress bar
@@ -319,7 +337,7 @@ def train(
             raise TypeError(f"teacher must be a torch.nn.Module; got {type(teacher).__name__}")
         alpha = float(_validate.in_range(alpha, "alpha", 0.0, 1.0))
         temperature = float(_validate.positive(temperature, "temperature"))
-        _check_teacher_apart(teacher, [model])
+        _check_teacher_apart(teacher, model)
         teacher.eval()
     optimizer = _validate.one_of(optimizer, "optimizer", OPTIMIZERS)
     lr = float(_validate.in_range(lr, "lr", 0.0, None, low_open=True))
@@ -341,10 +359,10 @@ def train(
         history.optimizer = opt
     gen = torch.Generator().manual_seed(seed)
     n = X.shape[0]
-    # the teacher's log-probabilities on every training row, once (see _teacher_log_probs)
-    teacher_logp = None if teacher is None else _teacher_log_probs(teacher, X, temperature)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
+        # the teacher's log-probabilities on every training row, once (see _teacher_log_probs)
+        teacher_logp = None if teacher is None else _teacher_log_probs(teacher, X, temperature)
         for _ in progress_bar(range(epochs), desc=desc) if progress else range(epochs):
             model.train()
             perm = torch.randperm(n, generator=gen)

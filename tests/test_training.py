@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from torch import nn
 
+from lessons_lib import training
 from lessons_lib.batched_training import train_many
 from lessons_lib.data import DigitsSplit, as_images, load_digits_split
 from lessons_lib.models import count_parameters, mlp, small_cnn
@@ -312,21 +313,24 @@ def test_distillation_runs_and_validates(digits):
         train(student, digits, epochs=1, teacher=teacher, alpha=1.5, progress=False)
 
 
-def test_distillation_takes_the_teachers_outputs_once_as_minibatch_by_minibatch(digits):
-    """train computes the teacher's log-probabilities on every training row once, before the first step,
-    and takes each minibatch's rows: the same training as a loop that runs the teacher on every minibatch,
-    up to the last bits a matrix product rounds differently with its batch's size (float64). The teacher
-    sees the training rows exactly once; a teacher that shares the model's parameters is refused."""
+def test_distillation_takes_the_teachers_outputs_once_as_minibatch_by_minibatch(digits, monkeypatch):
+    """train computes the teacher's log-probabilities on every training row once, before the first step
+    (in passes of at most TEACHER_CHUNK rows), and takes each minibatch's rows: the same training as a
+    loop that runs the teacher on every minibatch, up to the last bits a matrix product rounds
+    differently with its batch's size (float64)."""
     X, y = digits.X_train.double(), digits.y_train
     teacher = mlp((32,), seed=5).double()
     train(teacher, (X, y), epochs=2, lr=0.1, momentum=0.9, seed=5, progress=False, evaluate=())
     seen = []
-    teacher.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0].shape[0]))
+    hook = teacher.register_forward_hook(lambda module, inputs, output: seen.append(inputs[0].shape[0]))
+    monkeypatch.setattr(training, "TEACHER_CHUNK", 400)
     student = mlp((16,), seed=1).double()
     ref = copy.deepcopy(student)
     train(student, (X, y), epochs=2, lr=0.05, momentum=0.9, batch_size=32, seed=3, teacher=teacher, alpha=0.7,
           temperature=3.0, progress=False, evaluate=())
-    assert seen == [X.shape[0]]
+    n = X.shape[0]
+    assert seen == [400] * (n // 400) + [n % 400] and n % 400  # every row once, in chunks
+    hook.remove()
     # the reference: the teacher on each minibatch, as the loss is usually written
     params, buffers = list(ref.parameters()), None
     gen = torch.Generator().manual_seed(3)
@@ -346,18 +350,93 @@ def test_distillation_takes_the_teachers_outputs_once_as_minibatch_by_minibatch(
                            else [0.9 * b + g for b, g in zip(buffers, grads, strict=True)])
                 for p, b in zip(params, buffers, strict=True):
                     p -= 0.05 * b
-    assert len(seen) > 2  # the reference's teacher ran minibatch by minibatch
     gap = max((a - b).abs().max().item() for a, b in zip(student.parameters(), params, strict=True))
-    assert 0 <= gap < 1e-12
+    assert gap < 1e-12
     other = mlp((16,), seed=1).double()  # the same run with another alpha lands elsewhere: the check can fail
     train(other, (X, y), epochs=2, lr=0.05, momentum=0.9, batch_size=32, seed=3, teacher=teacher, alpha=0.6,
           temperature=3.0, progress=False, evaluate=())
     assert max((a - b).abs().max().item() for a, b in zip(other.parameters(), params, strict=True)) > 1e-6
-    for shared in (student, nn.Sequential(student[0], nn.ReLU(), nn.Linear(16, 10).double())):
+
+
+class _NoisyHead(nn.Module):
+    """A teacher that draws from the global random state in every forward pass (as MC dropout would)."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        return self.net(x) + 1e-3 * torch.randn(x.shape[0], 10, dtype=x.dtype)
+
+
+def test_the_teacher_is_put_in_eval_mode_and_the_callers_random_state_is_kept(digits):
+    """A teacher with dropout, handed over in training mode, teaches as in eval mode (train and
+    train_many put it there before its outputs are computed); a teacher drawing random numbers leaves
+    the caller's random state as it was (train draws inside its own forked state)."""
+    X, y = digits.X_train.double(), digits.y_train
+    base = mlp((32,), seed=5).double()
+    train(base, (X, y), epochs=1, lr=0.1, momentum=0.9, seed=5, progress=False, evaluate=())
+    dropout_teacher = nn.Sequential(nn.Dropout(0.5), base)
+    results = {}
+    for mode in ("train", "eval"):
+        dropout_teacher.train(mode == "train")
+        one, many = mlp((16,), seed=1).double(), [mlp((16,), seed=1).double()]
+        train(one, (X, y), epochs=1, seed=3, teacher=dropout_teacher, progress=False, evaluate=())
+        dropout_teacher.train(mode == "train")
+        train_many(many, (X, y), epochs=1, seeds=[3], teacher=dropout_teacher, progress=False, evaluate=())
+        results[mode] = (one, many[0])
+    for a, b in zip(results["train"], results["eval"], strict=True):
+        assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+    undropped = mlp((16,), seed=1).double()  # without the dropout layer in eval mode: the same too
+    train(undropped, (X, y), epochs=1, seed=3, teacher=base, progress=False, evaluate=())
+    assert all(torch.equal(p, q)
+               for p, q in zip(undropped.parameters(), results["eval"][0].parameters(), strict=True))
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    train(mlp((16,), seed=1).double(), (X, y), epochs=1, seed=3, teacher=_NoisyHead(base), progress=False,
+          evaluate=())
+    assert torch.equal(torch.get_rng_state(), state)
+    torch.randn(1)
+    assert not torch.equal(torch.get_rng_state(), state)  # the comparison can fail
+
+
+def test_a_teacher_sharing_the_models_trainable_weights_is_refused(digits):
+    """train refuses a teacher holding the model's trainable parameters (the same tensors, or other
+    Parameters over the same storage): its outputs are computed once and would not follow them. Shared
+    frozen parameters are allowed, and so is train_many's teacher that is one of its models (their own
+    parameters change only at the end: the same as a copy of it)."""
+    X, y = digits.X_train.double(), digits.y_train
+    student = mlp((16,), seed=1).double()
+    alias = nn.Sequential(nn.Linear(64, 16).double(), nn.ReLU(), nn.Linear(16, 10).double())
+    alias[0].weight = nn.Parameter(student[0].weight.data)  # another Parameter, the same storage
+    for shared in (student, nn.Sequential(student[0], nn.ReLU(), nn.Linear(16, 10).double()), alias):
         with pytest.raises(ValueError, match="teacher must be a fixed network apart from the model"):
             train(student, (X, y), epochs=1, teacher=shared, progress=False)
-        with pytest.raises(ValueError, match="teacher must be a fixed network apart from the model"):
-            train_many([student], (X, y), seeds=[0], epochs=1, teacher=shared, progress=False)
+    frozen = mlp((16,), seed=2).double()
+    frozen[0].requires_grad_(False)  # its weight and bias
+    before = frozen[0].weight.detach().clone()
+    head = nn.Sequential(frozen[0], nn.ReLU(), nn.Linear(16, 10).double())
+    train(frozen, (X, y), epochs=1, teacher=head, progress=False, evaluate=())
+    assert torch.equal(frozen[0].weight, before)
+    nets = [mlp((16,), seed=s).double() for s in (1, 2)]
+    copies = [copy.deepcopy(n) for n in nets]
+    teacher_copy = copy.deepcopy(nets[1])
+    train_many(nets, (X, y), epochs=1, seeds=[3, 4], teacher=nets[1], progress=False, evaluate=())
+    train_many(copies, (X, y), epochs=1, seeds=[3, 4], teacher=teacher_copy, progress=False, evaluate=())
+    for a, b in zip(nets, copies, strict=True):
+        assert all(torch.equal(p, q) for p, q in zip(a.parameters(), b.parameters(), strict=True))
+
+
+def test_a_teacher_whose_output_is_not_a_row_per_input_is_refused(digits):
+    class FirstRow(nn.Module):
+        def forward(self, x):
+            return x[:1, :10]
+
+    data, net = (digits.X_train.double(), digits.y_train), mlp((16,), seed=1).double()
+    for run in (lambda: train(net, data, epochs=1, teacher=FirstRow(), progress=False),
+                lambda: train_many([net], data, epochs=1, seeds=[0], teacher=FirstRow(), progress=False)):
+        with pytest.raises(ValueError, match=r"teacher must map X of shape \(n, features\) to logits"):
+            run()
 
 
 @pytest.mark.parametrize(
