@@ -53,11 +53,12 @@ REPOSITORY_URL = repository_url()
 
 
 def binder_url(lesson: str) -> str:
-    """Binder's address that opens ``notebooks/<lesson>.ipynb`` in JupyterLab (as the README's link)."""
+    """Binder's address that opens ``students/<lesson>.ipynb``, the students' copy that Binder's
+    ``postBuild`` writes (:mod:`lessons_lib.students_folder`), in JupyterLab (as the README's link)."""
     if not isinstance(lesson, str) or not LESSON.match(lesson):
         raise ValueError(f"lesson must be a lesson's name such as '03_momentum'; got {lesson!r}")
     owner_repo = REPOSITORY_URL.removeprefix("https://github.com/")
-    return f"{BINDER}/{owner_repo}/HEAD?urlpath=lab/tree/notebooks/{lesson}.ipynb"
+    return f"{BINDER}/{owner_repo}/HEAD?urlpath=lab/tree/students/{lesson}.ipynb"
 
 
 def readme_commands(readme: pathlib.Path = README) -> dict[str, str]:
@@ -101,7 +102,8 @@ def run_box_html(lesson: str, depth: int = 0) -> str:
         f'folder as <code>mine_{lesson}.ipynb</code>: some lessons read files from '
         '<code>notebooks/data/</code>, and the course\'s tests leave <code>mine_</code> files alone)</li>'
         f'<li><a class="course-binder" href="{html.escape(binder)}">Open it on Binder</a> '
-        '(a temporary JupyterLab in the cloud; it takes a few minutes to start)</li>'
+        '(a temporary JupyterLab in the cloud with this same copy, the answer cells empty; it takes a '
+        'few minutes to start)</li>'
         '</ul>'
         '<details class="course-run-local"><summary>Run it on your computer (Python 3.11 or newer)</summary>'
         f'{_commands_html(lesson)}</details>'

@@ -1,5 +1,5 @@
 """Binder: repo2docker's generated build installs the CPU-only PyTorch and lessons_lib,
-and the README's Binder link opens JupyterLab at the start-here notebook."""
+and the README's Binder link opens JupyterLab at the students' copy of the start-here notebook."""
 
 from __future__ import annotations
 
@@ -51,12 +51,19 @@ def test_environment_pins_cpu_only_pytorch():
     assert "conda-forge" in env and "python=3.11" in env
 
 
-def test_readme_binder_link_opens_lab_at_start_here():
+def test_readme_binder_link_opens_lab_at_the_students_start_here(tmp_path):
+    """The link opens students/00_start_here.ipynb, which postBuild's last line writes (run here as
+    Binder runs it, from the repository's root, in a copy of that root's place)."""
     readme = (ROOT / "README.md").read_text()
     links = re.findall(r"https://mybinder\.org/v2/gh/[^)\s]+", readme)
     assert links, "README has no Binder link"
-    assert all(link.endswith("?urlpath=lab/tree/notebooks/00_start_here.ipynb") for link in links)
-    assert (ROOT / "notebooks" / "00_start_here.ipynb").exists()
+    assert all(link.endswith("?urlpath=lab/tree/students/00_start_here.ipynb") for link in links)
+    last = (ROOT / "postBuild").read_text().strip().splitlines()[-1]
+    assert last == "python -m lessons_lib.students_folder students"
+    subprocess.run([sys.executable, *last.split()[1:]], cwd=tmp_path, check=True, capture_output=True,
+                   timeout=300)
+    assert (tmp_path / "students" / "00_start_here.ipynb").is_file()
+    assert "/students/" in (ROOT / ".gitignore").read_text().splitlines()  # a local run is not committed
 
 
 def test_environment_pins_agree_with_requirements():

@@ -44,7 +44,7 @@ import nbformat
 import pytest
 
 from conftest import NOTEBOOKS, ROOT
-from lessons_lib import nbgrader_course
+from lessons_lib import nbgrader_course, students_folder
 from two_workers import notebook_seconds
 
 LESSONS = nbgrader_course.lessons()
@@ -530,6 +530,26 @@ def test_the_student_fetches_feedback_through_the_exchange(graded):
     assert "Not yet:</span> 0.470588 is not the threshold 2/L: 2/(mu + L) is the optimal step" in html
     source = nbformat.read(root / "source" / EXCHANGE_LESSON / f"{EXCHANGE_LESSON}.ipynb", as_version=4)
     assert not [line for line in hidden_tests(source) if line in page_text(feedback[0])]
+
+
+def test_the_students_folder_holds_what_nbgrader_releases(graded, tmp_path):
+    """Binder's students/ (lessons_lib.students_folder, which postBuild runs): each lesson's cells are those
+    of nbgrader's released copy (sources and kinds; the students' folder keeps the stored outputs outside
+    the exercises, as the website does, where nbgrader clears them all), and its one data/ folder holds
+    every file the released assignments carry, byte for byte, and no other."""
+    out = tmp_path / "students"
+    students_folder.write(out)
+    carried = {}
+    for name in LESSONS:
+        root, _ = graded[0][name]
+        released = nbformat.read(root / "release" / name / f"{name}.ipynb", as_version=4)
+        mine = nbformat.read(out / f"{name}.ipynb", as_version=4)
+        kinds_and_sources = [(c.cell_type, c.source) for c in released.cells]
+        assert [(c.cell_type, c.source) for c in mine.cells] == kinds_and_sources, name
+        for relative in data_in(root / "release" / name):
+            carried[relative] = (root / "release" / name / "data" / relative).read_bytes()
+    assert data_in(out) == sorted(carried)
+    assert all((out / "data" / relative).read_bytes() == body for relative, body in carried.items())
 
 
 def test_the_students_copy_clears_solutions_hidden_tests_and_verdicts():

@@ -1,0 +1,94 @@
+"""Every lesson as a student receives it, in one folder: what the course's Binder links open.
+
+    python -m lessons_lib.students_folder OUT_DIR [--notebooks DIR]
+
+writes ::
+
+    OUT_DIR/README.md          what the folder is, for the student
+    OUT_DIR/<NN_name>.ipynb    each lesson as nbgrader releases it (:func:`nbgrader_course.student_copy`):
+                               the exercises' answer cells empty, no hidden tests, no check's verdict;
+                               every other output as stored
+    OUT_DIR/data/              the files those copies read (:func:`nbgrader_course.data_files`), only those
+
+Binder's ``postBuild`` writes it to ``students/`` at the repository's root, and the README's and the
+website's Binder links open the lessons there, so a student who follows them meets the exercises
+unanswered. The instructor notebooks stay in ``notebooks/`` of the same session: the repository is
+public (the instructor's guide, "What the checks cannot stop"). A copy runs in ``students/`` as the
+lesson does in ``notebooks/``: both folders are one level below the root, and ``data/`` holds what it reads.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import pathlib
+import shutil
+import sys
+
+import nbformat
+
+from lessons_lib.nbgrader_course import NOTEBOOKS, data_files, lessons, student_copy
+
+README = """# The lessons as a student receives them
+
+These notebooks are the course's lessons with the exercises' answer cells empty: write your
+answer where a cell says `# YOUR CODE HERE`, then run the check below it. They were made from
+the instructor's notebooks in `../notebooks/` by `python -m lessons_lib.students_folder`.
+
+On Binder, nothing you change is kept: the session is discarded when it has been idle for a
+while. Download the notebooks you changed (right-click a file, Download).
+"""
+
+
+def write(out_dir: str | os.PathLike, *, notebooks: str | os.PathLike = NOTEBOOKS) -> list[pathlib.Path]:
+    """Write the students' folder ``out_dir``; return the notebooks written, in lesson order.
+
+    Parameters
+    ----------
+    out_dir : the folder, created; it must be missing or empty (``ValueError``): a folder with files
+        may hold a student's answers, and nothing here overwrites or deletes them.
+    notebooks : the folder holding the instructor notebooks (``NN_name.ipynb``) and their ``data/``.
+    """
+    for name, value in (("out_dir", out_dir), ("notebooks", notebooks)):
+        if not isinstance(value, str | os.PathLike):
+            raise TypeError(f"{name} must be a str or a path; got {type(value).__name__}")
+    out, source = pathlib.Path(out_dir), pathlib.Path(notebooks)
+    if not source.is_dir():
+        raise ValueError(f"notebooks: {source} is not a folder")
+    names = lessons(source)
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise ValueError(f"out_dir: {out} must be a new or empty folder (one with files may hold a student's "
+                         "answers, which this would overwrite); remove it yourself or choose another")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "README.md").write_text(README)
+    written = []
+    for name in names:
+        nb = nbformat.read(source / f"{name}.ipynb", as_version=4)
+        nbformat.write(student_copy(nb), out / f"{name}.ipynb")
+        written.append(out / f"{name}.ipynb")
+        if (source / "data").is_dir():
+            for relative in data_files(nb, source / "data"):
+                (out / "data" / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(source / "data" / relative, out / "data" / relative)
+    return written
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lessons_lib.students_folder",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("out_dir", help="the folder to write, new or empty")
+    parser.add_argument("--notebooks", default=str(NOTEBOOKS), help="the instructor notebooks' folder")
+    args = parser.parse_args(argv)
+    try:
+        written = write(args.out_dir, notebooks=args.notebooks)
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    data = pathlib.Path(args.out_dir) / "data"
+    n_data = sum(1 for p in data.rglob("*") if p.is_file()) if data.is_dir() else 0
+    print(f"wrote {len(written)} students' copies and {n_data} data files to {args.out_dir}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

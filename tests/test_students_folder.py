@@ -1,0 +1,93 @@
+"""The students' folder that Binder opens (lessons_lib.students_folder, run by postBuild): every lesson's
+student copy and the data those copies read, and the refusals. That its notebooks are the ones nbgrader
+releases is checked against real releases in tests/test_nbgrader_course.py."""
+
+from __future__ import annotations
+
+import pathlib
+
+import nbformat
+import pytest
+
+from conftest import NOTEBOOKS, ROOT
+from lessons_lib import nbgrader_course, students_folder
+
+MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory) -> pathlib.Path:
+    out = tmp_path_factory.mktemp("binder") / "students"
+    written = students_folder.write(out)
+    assert written == [out / f"{name}.ipynb" for name in nbgrader_course.lessons()]
+    return out
+
+
+def files_under(folder: pathlib.Path) -> list[str]:
+    return sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file())
+
+
+def test_every_lesson_is_there_as_the_student_copy(folder):
+    for name in nbgrader_course.lessons():
+        source = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        mine = nbformat.read(folder / f"{name}.ipynb", as_version=4)
+        assert mine.cells == nbgrader_course.student_copy(source).cells, name
+        text = "\n".join(cell.source for cell in mine.cells)
+        assert not any(marker in text for marker in MARKERS), name
+        answers = [c for c in mine.cells if c.metadata.get("nbgrader", {}).get("solution")]
+        if name != "00_start_here":
+            assert answers, name  # every lesson after 00 has exercises
+        assert all("raise NotImplementedError()" in c.source and not c.get("outputs") for c in answers
+                   if c.cell_type == "code"), name
+
+
+def test_the_data_are_what_the_copies_read_and_nothing_else(folder):
+    wanted = set()
+    for name in nbgrader_course.lessons():
+        nb = nbformat.read(NOTEBOOKS / f"{name}.ipynb", as_version=4)
+        wanted |= set(nbgrader_course.data_files(nb, NOTEBOOKS / "data"))
+    got = [f.removeprefix("data/") for f in files_under(folder) if f.startswith("data/")]
+    assert got == sorted(wanted)
+    assert {"timings/lesson12_speed.json", "validation/lesson11_schedule.json", "seed_claims.csv"} <= wanted
+    assert "validation/lesson11_exercise4.json" not in wanted  # only exercise 4's solution reads it
+    assert all((folder / "data" / f).read_bytes() == (NOTEBOOKS / "data" / f).read_bytes() for f in got)
+    expected = ["README.md", *[f"{name}.ipynb" for name in nbgrader_course.lessons()]]
+    assert [f for f in files_under(folder) if not f.startswith("data/")] == sorted(expected)
+    assert "YOUR CODE HERE" in (folder / "README.md").read_text()
+
+
+def test_a_folder_with_files_is_refused_and_left_as_it_is(folder, tmp_path):
+    answers = (folder / "03_momentum.ipynb").read_bytes()
+    with pytest.raises(ValueError, match="out_dir: .* must be a new or empty folder"):
+        students_folder.write(folder)
+    assert (folder / "03_momentum.ipynb").read_bytes() == answers
+    a_file = tmp_path / "a_file"
+    a_file.write_text("mine")
+    with pytest.raises(ValueError, match="out_dir"):
+        students_folder.write(a_file)
+    assert a_file.read_text() == "mine"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert len(students_folder.write(empty, notebooks=NOTEBOOKS)) == len(nbgrader_course.lessons())
+
+
+@pytest.mark.parametrize(("kwargs", "error", "name"), [
+    ({"out_dir": 3}, TypeError, "out_dir"),
+    ({"out_dir": "x", "notebooks": None}, TypeError, "notebooks"),
+    ({"out_dir": "x", "notebooks": "/nonexistent/notebooks"}, ValueError, "notebooks"),
+    ({"out_dir": "x", "notebooks": str(ROOT / "tests")}, ValueError, "notebooks"),  # a folder without lessons
+])
+def test_bad_input_names_the_parameter(tmp_path, monkeypatch, kwargs, error, name):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(error, match=name):
+        students_folder.write(**kwargs)
+    assert not (tmp_path / "x").exists()
+
+
+def test_the_command_line_writes_the_folder_and_refuses_one_with_files(tmp_path, capsys):
+    out = tmp_path / "students"
+    assert students_folder.main([str(out)]) == 0
+    assert f"wrote {len(nbgrader_course.lessons())} students' copies" in capsys.readouterr().out
+    assert (out / "00_start_here.ipynb").is_file()
+    assert students_folder.main([str(out)]) == 2
+    assert "error: out_dir" in capsys.readouterr().err
