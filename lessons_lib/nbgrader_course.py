@@ -37,7 +37,7 @@ import sys
 import nbformat
 from jupyter_core.paths import jupyter_path
 from nbgrader import utils
-from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions
+from nbgrader.preprocessors import ClearHiddenTests, ClearSolutions, LockCells
 from traitlets import List
 
 NOTEBOOKS = pathlib.Path(__file__).resolve().parents[1] / "notebooks"
@@ -187,19 +187,24 @@ def data_files(nb: nbformat.NotebookNode, data: str | pathlib.Path) -> list[str]
 
 
 def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The student's copy of an instructor notebook: what ``nbgrader generate_assignment`` releases.
+    """The student's copy of an instructor notebook, as the website and Binder's ``students/`` show it.
 
     A new notebook (``nb`` is not changed) in which every solution region (between ``### BEGIN
     SOLUTION`` and ``### END SOLUTION``) is nbgrader's stub (``# YOUR CODE HERE`` and ``raise
     NotImplementedError()``), every hidden test (``### BEGIN HIDDEN TESTS`` to ``### END HIDDEN
-    TESTS``) is gone, and the answer and check cells hold no outputs (a check's "Correct: ..." would
-    give the answer away). Everything else, outputs included, is as stored. nbgrader's own
-    preprocessors do the clearing, so the copy is the one nbgrader would release."""
+    TESTS``) is gone, the check cells are locked (not editable, not deletable), and the answer and
+    check cells hold no outputs (a check's "Correct: ..." would give the answer away): nbgrader's own
+    preprocessors (``ClearSolutions``, ``ClearHiddenTests``, ``LockCells``) do this as
+    ``nbgrader generate_assignment`` does, so the cells are those nbgrader releases. Unlike its
+    release, every other output is kept as stored and no checksums are added; jupytext's pairing
+    (``metadata.jupytext``) is dropped, so that saving the copy writes no ``.py`` beside it."""
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise TypeError(f"nb must be a notebook (nbformat.NotebookNode); got {type(nb).__name__}")
     copy = nbformat.reads(nbformat.writes(nbformat.from_dict(nb)), as_version=4)
     copy, resources = ClearSolutions().preprocess(copy, {})
-    copy, _ = ClearHiddenTests().preprocess(copy, resources)
+    copy, resources = ClearHiddenTests().preprocess(copy, resources)
+    copy, _ = LockCells().preprocess(copy, resources)
+    copy.metadata.pop("jupytext", None)
     for cell in copy.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id", "")
         if cell.cell_type == "code" and grade_id.startswith("ex"):

@@ -5,16 +5,18 @@
 writes ::
 
     OUT_DIR/README.md          what the folder is, for the student
-    OUT_DIR/<NN_name>.ipynb    each lesson as nbgrader releases it (:func:`nbgrader_course.student_copy`):
-                               the exercises' answer cells empty, no hidden tests, no check's verdict;
-                               every other output as stored
+    OUT_DIR/<NN_name>.ipynb    each lesson's students' copy (:func:`nbgrader_course.student_copy`):
+                               nbgrader's clearing of the answers and hidden tests and its locks on the
+                               check cells, no check's verdict; unlike nbgrader's release, every other
+                               output kept as stored (as on the website), and no checksums
     OUT_DIR/data/              the files those copies read (:func:`nbgrader_course.data_files`), only those
 
 Binder's ``postBuild`` writes it to ``students/`` at the repository's root, and the README's and the
 website's Binder links open the lessons there, so a student who follows them meets the exercises
 unanswered. The instructor notebooks stay in ``notebooks/`` of the same session: the repository is
-public (the instructor's guide, "What the checks cannot stop"). A copy runs in ``students/`` as the
-lesson does in ``notebooks/``: both folders are one level below the root, and ``data/`` holds what it reads.
+public (the instructor's guide, "What the checks cannot stop"). A lesson reads its files from
+``data/`` beside it, so a copy runs in ``students/`` as the lesson does in ``notebooks/`` (up to its
+first exercise, whose answer cell raises ``NotImplementedError`` until it is answered).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ README = """# The lessons as a student receives them
 
 These notebooks are the course's lessons with the exercises' answer cells empty: write your
 answer where a cell says `# YOUR CODE HERE`, then run the check below it. They were made from
-the instructor's notebooks in `../notebooks/` by `python -m lessons_lib.students_folder`.
+the course's instructor notebooks by `python -m lessons_lib.students_folder`.
 
 On Binder, nothing you change is kept: the session is discarded when it has been idle for a
 while. Download the notebooks you changed (right-click a file, Download).

@@ -532,11 +532,17 @@ def test_the_student_fetches_feedback_through_the_exchange(graded):
     assert not [line for line in hidden_tests(source) if line in page_text(feedback[0])]
 
 
-def test_the_students_folder_holds_what_nbgrader_releases(graded, tmp_path):
+def _cells(nb) -> list[tuple]:
+    """Each cell's kind, source and nbgrader's locks (editable, deletable)."""
+    return [(c.cell_type, c.source, c.metadata.get("editable"), c.metadata.get("deletable"))
+            for c in nb.cells]
+
+
+def test_the_students_folder_holds_nbgraders_released_cells(graded, tmp_path):
     """Binder's students/ (lessons_lib.students_folder, which postBuild runs): each lesson's cells are those
-    of nbgrader's released copy (sources and kinds; the students' folder keeps the stored outputs outside
-    the exercises, as the website does, where nbgrader clears them all), and its one data/ folder holds
-    every file the released assignments carry, byte for byte, and no other."""
+    of nbgrader's released copy (kinds, sources and locks; the students' folder keeps the stored outputs
+    outside the exercises, as the website does, where nbgrader clears them all), and its one data/ folder
+    holds every file the released assignments carry, byte for byte, and no other."""
     out = tmp_path / "students"
     students_folder.write(out)
     carried = {}
@@ -544,8 +550,8 @@ def test_the_students_folder_holds_what_nbgrader_releases(graded, tmp_path):
         root, _ = graded[0][name]
         released = nbformat.read(root / "release" / name / f"{name}.ipynb", as_version=4)
         mine = nbformat.read(out / f"{name}.ipynb", as_version=4)
-        kinds_and_sources = [(c.cell_type, c.source) for c in released.cells]
-        assert [(c.cell_type, c.source) for c in mine.cells] == kinds_and_sources, name
+        assert _cells(mine) == _cells(released), name
+        assert any(c.metadata.get("editable") is False for c in mine.cells) == (name in GRADED), name
         for relative in data_in(root / "release" / name):
             carried[relative] = (root / "release" / name / "data" / relative).read_bytes()
     assert data_in(out) == sorted(carried)
@@ -553,8 +559,9 @@ def test_the_students_folder_holds_what_nbgrader_releases(graded, tmp_path):
 
 
 def test_the_students_copy_clears_solutions_hidden_tests_and_verdicts():
-    """``student_copy`` (the site's pages and downloads): nbgrader's stub in every answer cell, no
-    hidden test, no check output; the instructor's notebook is not changed."""
+    """``student_copy`` (the site's pages and downloads, Binder's students/): nbgrader's stub in every
+    answer cell, no hidden test, no check output, the checks locked, no jupytext pairing; the
+    instructor's notebook is not changed."""
     nb = nbformat.read(NOTEBOOKS / "12_integer_inference.ipynb", as_version=4)
     before = nbformat.writes(nb)
     assert "BEGIN HIDDEN TESTS" in before and "BEGIN SOLUTION" in before
@@ -569,6 +576,11 @@ def test_the_students_copy_clears_solutions_hidden_tests_and_verdicts():
     pairs = zip(nb.cells, copy.cells, strict=True)
     others = [(a.source, a.get("outputs")) for a, b in pairs if b not in graded]
     assert others == [(b.source, b.get("outputs")) for b in copy.cells if b not in graded]
+    checks = [c for c in graded if c.metadata["nbgrader"]["grade_id"].endswith("_check")]
+    assert checks and all(c.metadata.get("editable") is False and c.metadata.get("deletable") is False
+                          for c in checks)  # nbgrader's LockCells, as in its release
+    assert all(c.metadata.get("editable") is not False for c in answers)
+    assert "jupytext" in nb.metadata and "jupytext" not in copy.metadata  # saving it writes no .py
 
 
 def test_the_students_copy_refuses_what_is_not_a_notebook():
