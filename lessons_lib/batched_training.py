@@ -363,7 +363,8 @@ def train_many(
     n = X.shape[0]
     teacher_logp = None  # (K, n, classes): each teacher's log-probabilities on every row, once, as train's
     if teachers is not None:
-        tables = {id(t): _teacher_log_probs(t, X, temperature) for t in teachers}
+        with torch.random.fork_rng(devices=[]):  # a teacher drawing random numbers leaves the caller's state
+            tables = {id(t): _teacher_log_probs(t, X, temperature) for t in teachers}
         teacher_logp = (next(iter(tables.values())).expand(k, -1, -1) if len(tables) == 1
                         else torch.stack([tables[id(t)] for t in teachers]))
         model_index = torch.arange(k).unsqueeze(1)  # (K, 1), paired with idx (K, B) to take each model's rows

@@ -192,7 +192,9 @@ def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     A new notebook (``nb`` is not changed) in which every solution region (between ``### BEGIN
     SOLUTION`` and ``### END SOLUTION``) is nbgrader's stub (``# YOUR CODE HERE`` and ``raise
     NotImplementedError()``), every hidden test (``### BEGIN HIDDEN TESTS`` to ``### END HIDDEN
-    TESTS``) is gone, the check cells are locked (not editable, not deletable), and the answer and
+    TESTS``) is gone, the cells are locked as nbgrader locks them (the checks not editable, no check or
+    answer cell deletable: ``LockCells`` with nbgrader's defaults, not an instructor's
+    ``nbgrader_config.py``), and the answer and
     check cells hold no outputs (a check's "Correct: ..." would give the answer away): nbgrader's own
     preprocessors (``ClearSolutions``, ``ClearHiddenTests``, ``LockCells``) do this as
     ``nbgrader generate_assignment`` does, so the cells are those nbgrader releases. Unlike its

@@ -236,9 +236,10 @@ def _teacher_log_probs(teacher: nn.Module, X: torch.Tensor, T: float) -> torch.T
     statistics is fine, one with ``track_running_stats=False`` is not), nothing random, no scale
     computed from the batch (dynamic quantization). The course's teachers are MLPs; ValueError for a
     teacher whose output does not have one row per input row. A row's last bits may still move with
-    the batch's size (a matrix product's kernel rounds a row differently in some positions): about
-    1e-16 relative in float64 and 1e-7 in float32 in the teacher's output, which training carries
-    forward (after two epochs of the tests' run, 7e-7 relative in the weights in float32)."""
+    the batch's size (a matrix product's kernel rounds a row differently in some positions): in the
+    teacher's output about 1e-16 relative in float64 (the tests bound the trained weights' difference
+    from a teacher run minibatch by minibatch, in float64) and 1e-7 in float32, which training carries
+    forward."""
     with torch.no_grad():
         logits = torch.cat([teacher(rows) for rows in X.split(TEACHER_CHUNK)])
     if logits.dim() != 2 or logits.shape[0] != X.shape[0]:
@@ -256,15 +257,18 @@ def _distill(logits: torch.Tensor, teacher_logp: torch.Tensor, T: float) -> torc
 
 
 def _check_teacher_apart(teacher: nn.Module, model: nn.Module) -> None:
-    """ValueError if ``teacher`` holds a trainable parameter of ``model`` (the same tensor or its storage):
-    the teacher's outputs are computed once, before training, so it must not change while ``model``
-    trains. Parameters with ``requires_grad=False`` (a frozen shared part) never change and are allowed;
-    a model the teacher holds outside its registered modules cannot be seen."""
-    trained = {p.untyped_storage().data_ptr() for p in model.parameters() if p.requires_grad and p.numel()}
-    if any(p.untyped_storage().data_ptr() in trained for p in teacher.parameters() if p.numel()):
+    """ValueError if ``teacher`` holds a trainable parameter or a buffer of ``model`` (the same tensor or
+    its storage; a BatchNorm's running statistics change as ``model`` trains): the teacher's outputs are
+    computed once, before training, so it must not change while ``model`` trains. Parameters with
+    ``requires_grad=False`` (a frozen shared part) never change and are allowed; a model the teacher
+    holds outside its registered modules cannot be seen."""
+    changing = [p for p in model.parameters() if p.requires_grad] + list(model.buffers())
+    trained = {t.untyped_storage().data_ptr() for t in changing if t.numel()}
+    held = [*teacher.parameters(), *teacher.buffers()]
+    if any(t.untyped_storage().data_ptr() in trained for t in held if t.numel()):
         raise ValueError("teacher must be a fixed network apart from the model being trained (its "
                          "outputs are computed once, before training); got one that shares trainable "
-                         "parameters with it")
+                         "parameters or buffers with it")
 
 
 def train(

@@ -58,10 +58,9 @@
 # | 13 | `13_quantization_in_practice` | trained codebooks, 4-bit weights in groups packed two to a byte, torchao, the production route, tried on this CPU, and the momentum buffer in 8 bits |
 # | 14 | `14_claims_checked` | the seed articles' claims, tested one by one |
 #
-# Open them from the file browser on the left, in the folder this notebook is in: `students/`
-# on Binder, where the exercises' answer cells are empty, or `notebooks/` in the repository,
-# where the answers are written in. The instructor's guide, `notebooks/README.md`, gives the
-# time each one takes.
+# Open them from the file browser on the left, from the folder this notebook is in (on Binder,
+# `students/`); a copy your instructor hands out, or one downloaded from the website, comes one
+# lesson at a time. The instructor's guide, `notebooks/README.md`, gives the time each one takes.
 #
 # Each lesson opens with its goals and prerequisites and closes with a summary and
 # exercises. A formula is followed by a cell that checks it with numbers; where a lesson
@@ -147,7 +146,7 @@
 #   It prints `Correct: ...` when you are right; otherwise it stops with a message saying
 #   what is wrong, usually with a hint. In the *students' copies* (Binder's `students/`
 #   folder, the website's downloads, and those an instructor hands out) each answer cell
-#   holds `raise NotImplementedError()` until you write your answer there.
+#   holds `# YOUR CODE HERE` and `raise NotImplementedError()`: replace both with your answer.
 #
 # The first cell of every notebook is the same: it imports and seeds every random
 # generator, so that each run prints the same numbers (and the same on every computer:

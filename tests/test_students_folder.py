@@ -59,11 +59,19 @@ def test_the_data_are_what_the_copies_read_and_nothing_else(folder):
     assert "YOUR CODE HERE" in (folder / "README.md").read_text()
 
 
+def contents(folder: pathlib.Path) -> dict[str, bytes]:
+    return {name: (folder / name).read_bytes() for name in files_under(folder)}
+
+
 def test_a_folder_with_files_is_refused_and_left_as_it_is(folder, tmp_path):
-    answers = (folder / "03_momentum.ipynb").read_bytes()
+    before = contents(folder)
     with pytest.raises(ValueError, match="out_dir: .* must be a new or empty folder"):
         students_folder.write(folder)
-    assert (folder / "03_momentum.ipynb").read_bytes() == answers
+    assert contents(folder) == before and sorted(p.name for p in folder.parent.iterdir()) == ["students"]
+    checkpoints = tmp_path / "only_checkpoints" / ".ipynb_checkpoints"
+    checkpoints.mkdir(parents=True)  # nothing but an empty folder in it: refused too (the docstring says so)
+    with pytest.raises(ValueError, match="out_dir"):
+        students_folder.write(checkpoints.parent)
     a_file = tmp_path / "a_file"
     a_file.write_text("mine")
     with pytest.raises(ValueError, match="out_dir"):
@@ -74,14 +82,30 @@ def test_a_folder_with_files_is_refused_and_left_as_it_is(folder, tmp_path):
 @pytest.mark.parametrize(("kwargs", "error", "name"), [
     ({"out_dir": 3}, TypeError, "out_dir"),
     ({"out_dir": "x", "notebooks": None}, TypeError, "notebooks"),
-    ({"out_dir": "x", "notebooks": "/nonexistent/notebooks"}, ValueError, "notebooks"),
-    ({"out_dir": "x", "notebooks": str(ROOT / "tests")}, ValueError, "notebooks"),  # a folder without lessons
+    ({"out_dir": "x", "notebooks": "/nonexistent/folder"}, ValueError, "^notebooks: "),
+    ({"out_dir": "x", "notebooks": str(ROOT / "tests")}, ValueError, "^notebooks: "),  # no lessons in it
 ])
 def test_bad_input_names_the_parameter(tmp_path, monkeypatch, kwargs, error, name):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(error, match=name):
         students_folder.write(**kwargs)
     assert not (tmp_path / "x").exists()
+
+
+def test_a_run_that_fails_leaves_the_folder_as_it_was(tmp_path):
+    """A notebook that cannot be read: ValueError naming it, out_dir not created, no partial folder left."""
+    source = tmp_path / "notebooks"
+    source.mkdir()
+    (source / "00_fine.ipynb").write_text(nbformat.writes(nbformat.v4.new_notebook()))
+    (source / "01_broken.ipynb").write_text("{not a notebook")
+    with pytest.raises(ValueError, match=r"^notebooks: .*01_broken\.ipynb cannot be read as a notebook"):
+        students_folder.write(tmp_path / "out", notebooks=source)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notebooks"]
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ValueError, match="01_broken"):
+        students_folder.write(tmp_path / "empty", notebooks=source)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "notebooks"]
+    assert not any((tmp_path / "empty").iterdir())
 
 
 def test_the_command_line_writes_an_empty_folder_and_refuses_one_with_files(folder, tmp_path, capsys):
@@ -92,3 +116,9 @@ def test_the_command_line_writes_an_empty_folder_and_refuses_one_with_files(fold
     assert files_under(out) == files_under(folder)
     assert students_folder.main([str(out)]) == 2
     assert "error: out_dir" in capsys.readouterr().err
+    a_file = tmp_path / "a_file"
+    a_file.write_text("mine")
+    assert students_folder.main([str(a_file / "students")]) == 2  # a parent that is a file: the OS refuses
+    assert capsys.readouterr().err.startswith("error: ") and a_file.read_text() == "mine"
+    with pytest.raises(TypeError, match="argv"):
+        students_folder.main(str(out))

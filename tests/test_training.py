@@ -330,6 +330,10 @@ def test_distillation_takes_the_teachers_outputs_once_as_minibatch_by_minibatch(
           temperature=3.0, progress=False, evaluate=())
     n = X.shape[0]
     assert seen == [400] * (n // 400) + [n % 400] and n % 400  # every row once, in chunks
+    seen.clear()
+    train_many([mlp((16,), seed=1).double()], (X, y), epochs=2, lr=0.05, momentum=0.9, batch_size=32,
+               seeds=[3], teacher=teacher, alpha=0.7, temperature=3.0, progress=False, evaluate=())
+    assert seen == [400] * (n // 400) + [n % 400]  # train_many too: once, in chunks, not per minibatch
     hook.remove()
     # the reference: the teacher on each minibatch, as the loss is usually written
     params, buffers = list(ref.parameters()), None
@@ -396,15 +400,18 @@ def test_the_teacher_is_put_in_eval_mode_and_the_callers_random_state_is_kept(di
     train(mlp((16,), seed=1).double(), (X, y), epochs=1, seed=3, teacher=_NoisyHead(base), progress=False,
           evaluate=())
     assert torch.equal(torch.get_rng_state(), state)
+    train_many([mlp((16,), seed=1).double()], (X, y), epochs=1, seeds=[3], teacher=_NoisyHead(base),
+               progress=False, evaluate=())
+    assert torch.equal(torch.get_rng_state(), state)
     torch.randn(1)
     assert not torch.equal(torch.get_rng_state(), state)  # the comparison can fail
 
 
 def test_a_teacher_sharing_the_models_trainable_weights_is_refused(digits):
     """train refuses a teacher holding the model's trainable parameters (the same tensors, or other
-    Parameters over the same storage): its outputs are computed once and would not follow them. Shared
-    frozen parameters are allowed, and so is train_many's teacher that is one of its models (their own
-    parameters change only at the end: the same as a copy of it)."""
+    Parameters over the same storage) or buffers: its outputs are computed once and would not follow
+    them. Shared frozen parameters are allowed, and so is train_many's teacher that is one of its models
+    (their own parameters change only at the end: the same as a copy of it)."""
     X, y = digits.X_train.double(), digits.y_train
     student = mlp((16,), seed=1).double()
     alias = nn.Sequential(nn.Linear(64, 16).double(), nn.ReLU(), nn.Linear(16, 10).double())
@@ -412,6 +419,12 @@ def test_a_teacher_sharing_the_models_trainable_weights_is_refused(digits):
     for shared in (student, nn.Sequential(student[0], nn.ReLU(), nn.Linear(16, 10).double()), alias):
         with pytest.raises(ValueError, match="teacher must be a fixed network apart from the model"):
             train(student, (X, y), epochs=1, teacher=shared, progress=False)
+    norm = nn.BatchNorm1d(16, affine=False).double()  # buffers only: running statistics that training moves
+    with_norm = nn.Sequential(nn.Linear(64, 16), norm, nn.ReLU(), nn.Linear(16, 10)).double()
+    teacher_norm = nn.Sequential(nn.Linear(64, 16), norm, nn.ReLU(), nn.Linear(16, 10)).double()
+    with pytest.raises(ValueError, match="shares trainable parameters or buffers"):
+        train(with_norm, (X, y), epochs=1, teacher=teacher_norm, progress=False)
+    train(with_norm, (X, y), epochs=1, teacher=copy.deepcopy(teacher_norm), progress=False, evaluate=())
     frozen = mlp((16,), seed=2).double()
     frozen[0].requires_grad_(False)  # its weight and bias
     before = frozen[0].weight.detach().clone()
