@@ -138,10 +138,7 @@ def lay_out(out_dir: str | pathlib.Path, names: list[str] | None = None, *,
         nbformat.write(nb, folder / f"{name}.ipynb")
         if (folder / "data").is_dir():  # rewritten: a file no longer read must not stay and be released
             shutil.rmtree(folder / "data")
-        if (notebooks / "data").is_dir():
-            for relative in data_files(nb, notebooks / "data"):
-                (folder / "data" / relative).parent.mkdir(parents=True, exist_ok=True)
-                shutil.copy2(notebooks / "data" / relative, folder / "data" / relative)
+        copy_data_files(nb, notebooks, folder)
         written.append(folder / f"{name}.ipynb")
     return written
 
@@ -186,6 +183,15 @@ def data_files(nb: nbformat.NotebookNode, data: str | pathlib.Path) -> list[str]
     return sorted(found)
 
 
+def copy_data_files(nb: nbformat.NotebookNode, notebooks: pathlib.Path, folder: pathlib.Path) -> None:
+    """Copy into ``folder/data/`` the files of ``notebooks/data/`` that the student's copy of ``nb`` reads
+    (:func:`data_files`), keeping their paths under ``data/``; nothing when ``notebooks`` has no ``data/``."""
+    if (notebooks / "data").is_dir():
+        for relative in data_files(nb, notebooks / "data"):
+            (folder / "data" / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(notebooks / "data" / relative, folder / "data" / relative)
+
+
 def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The student's copy of an instructor notebook, as the website and Binder's ``students/`` show it.
 
@@ -194,12 +200,12 @@ def student_copy(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     NotImplementedError()``), every hidden test (``### BEGIN HIDDEN TESTS`` to ``### END HIDDEN
     TESTS``) is gone, the cells are locked as nbgrader locks them (the checks not editable, no check or
     answer cell deletable: ``LockCells`` with nbgrader's defaults, not an instructor's
-    ``nbgrader_config.py``), and the answer and
-    check cells hold no outputs (a check's "Correct: ..." would give the answer away): nbgrader's own
-    preprocessors (``ClearSolutions``, ``ClearHiddenTests``, ``LockCells``) do this as
-    ``nbgrader generate_assignment`` does, so the cells are those nbgrader releases. Unlike its
-    release, every other output is kept as stored and no checksums are added; jupytext's pairing
-    (``metadata.jupytext``) is dropped, so that saving the copy writes no ``.py`` beside it."""
+    ``nbgrader_config.py``), and the answer and check cells hold no outputs (a check's "Correct: ..."
+    would give the answer away): nbgrader's own preprocessors (``ClearSolutions``,
+    ``ClearHiddenTests``, ``LockCells``) do this as ``nbgrader generate_assignment`` does, so the cells
+    are those nbgrader releases. Unlike its release, every other output is kept as stored and no
+    checksums are added; jupytext's pairing (``metadata.jupytext``) is dropped, so that saving the copy
+    writes no ``.py`` beside it."""
     if not isinstance(nb, dict) or not isinstance(nb.get("cells"), list):
         raise TypeError(f"nb must be a notebook (nbformat.NotebookNode); got {type(nb).__name__}")
     copy = nbformat.reads(nbformat.writes(nbformat.from_dict(nb)), as_version=4)

@@ -9,7 +9,8 @@ writes ::
                                nbgrader's clearing of the answers and hidden tests and its cell locks,
                                no check's verdict; unlike nbgrader's release, every other output kept
                                as stored (as on the website), and no checksums
-    OUT_DIR/data/              the files those copies read (:func:`nbgrader_course.data_files`), only those
+    OUT_DIR/data/              the files those copies read, only those
+                               (:func:`nbgrader_course.copy_data_files`)
 
 Binder's ``postBuild`` writes it to ``students/`` at the repository's root, and the README's and the
 website's Binder links open the lessons there, so a student who follows them meets the exercises
@@ -30,7 +31,7 @@ import tempfile
 
 import nbformat
 
-from lessons_lib.nbgrader_course import NOTEBOOKS, data_files, lessons, student_copy
+from lessons_lib.nbgrader_course import NOTEBOOKS, copy_data_files, lessons, student_copy
 
 README = """# The lessons as a student receives them
 
@@ -80,10 +81,7 @@ def write(out_dir: str | os.PathLike, *, notebooks: str | os.PathLike = NOTEBOOK
                 raise ValueError(f"notebooks: {source / f'{name}.ipynb'} cannot be read as a notebook: "
                                  f"{exc}") from None
             nbformat.write(student_copy(nb), partial / f"{name}.ipynb")
-            if (source / "data").is_dir():
-                for relative in data_files(nb, source / "data"):
-                    (partial / "data" / relative).parent.mkdir(parents=True, exist_ok=True)
-                    shutil.copy2(source / "data" / relative, partial / "data" / relative)
+            copy_data_files(nb, source, partial)
         if out.exists():
             out.rmdir()  # empty, as checked above
         partial.rename(out)

@@ -314,7 +314,7 @@ def train(
         with ``z`` the model's and ``t`` the teacher's logits, ``T = temperature``. The teacher is put
         in eval mode and its outputs on the training rows are computed once, before the first step
         (:func:`_teacher_log_probs` says which teachers that suits), so it must not share trainable
-        parameters with ``model`` (ValueError)
+        parameters or buffers with ``model`` (ValueError)
     alpha : float in [0, 1], weight of the distillation term
     temperature : float > 0
     desc : label of the progress bar
